@@ -1,0 +1,201 @@
+//! Typed, validated litescale configuration, read from TOML.
+//!
+//! This crate turns a TOML file (or nothing: the embedded default) into a [`Config`].
+//! It knows field names, defaults and validation rules; it must not know about sockets,
+//! SQLite or SQL. Unknown fields are errors, not ignored, so a typo never silently falls
+//! back to a default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The port litescale listens on by default: next to PostgreSQL's 5432 but not on it (or
+/// on 5433, which a second local PostgreSQL cluster often takes).
+pub const DEFAULT_PORT: u16 = 5480;
+
+/// Where the embedded default keeps its data, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = "litescale-data";
+
+/// The database created on first start, so `psql -U postgres` connects out of the box.
+pub const DEFAULT_DATABASE: &str = "postgres";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+/// How hard SQLite works to make a commit durable (SQLite's `PRAGMA synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    /// No fsync: fast, loses recent commits on power loss *and* can corrupt on OS crash.
+    Off,
+    /// WAL is fsynced at checkpoints only: survives a process crash, not a power loss.
+    Normal,
+    /// Every commit is fsynced before it is acknowledged.
+    #[default]
+    Full,
+    /// As `full`, and the directory is fsynced too.
+    Extra,
+}
+
+impl Synchronous {
+    pub fn as_pragma(self) -> &'static str {
+        match self {
+            Synchronous::Off => "OFF",
+            Synchronous::Normal => "NORMAL",
+            Synchronous::Full => "FULL",
+            Synchronous::Extra => "EXTRA",
+        }
+    }
+}
+
+/// The whole configuration. Every field has a default, so an empty file is valid.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the Postgres wire protocol listens on.
+    pub listen: SocketAddr,
+    /// Storage directory: `<data_dir>/<database>/<partition>.db`.
+    pub data_dir: PathBuf,
+    pub storage: StorageConfig,
+    pub limits: LimitsConfig,
+    /// `tracing` filter, e.g. `info` or `litescale_proxy=debug`. `RUST_LOG` wins.
+    pub log_level: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    pub synchronous: Synchronous,
+    /// Milliseconds a SQLite connection waits on a lock held by another process before
+    /// failing. Inside one litescale process writers are queued and never see a lock.
+    pub busy_timeout_ms: u64,
+    /// Reader connections kept open per partition when idle.
+    pub idle_readers: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Prepared SQLite statements cached per SQLite connection.
+    pub statement_cache: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            storage: StorageConfig::default(),
+            limits: LimitsConfig::default(),
+            log_level: "info".to_owned(),
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            synchronous: Synchronous::Full,
+            busy_timeout_ms: 5_000,
+            idle_readers: 8,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            statement_cache: 256,
+        }
+    }
+}
+
+impl Config {
+    /// Parses TOML text. `origin` names the source in error messages.
+    pub fn from_toml(text: &str, origin: &Path) -> Result<Config, ConfigError> {
+        // toml's messages name the line, the column and the offending field.
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_owned(),
+            message: e.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::from_toml(&text, path)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::Invalid("data_dir must not be empty".into()));
+        }
+        if self.limits.statement_cache == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.statement_cache must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn empty_file_is_the_embedded_default() {
+        assert_eq!(parse("").unwrap(), Config::default());
+        assert_eq!(Config::default().listen.port(), DEFAULT_PORT);
+        assert_eq!(Config::default().storage.synchronous, Synchronous::Full);
+    }
+
+    #[test]
+    fn fields_are_read() {
+        let c = parse(
+            "listen = \"0.0.0.0:7000\"\ndata_dir = \"/tmp/x\"\n[storage]\nsynchronous = \"normal\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 7000);
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(c.storage.synchronous, Synchronous::Normal);
+        assert_eq!(c.storage.idle_readers, StorageConfig::default().idle_readers);
+    }
+
+    #[test]
+    fn unknown_field_is_refused_with_its_name_and_line() {
+        let err = parse("listen = \"127.0.0.1:1\"\n[storage]\nsynchronus = \"full\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("synchronus"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_is_refused() {
+        let err = parse("[storage]\nsynchronous = \"sometimes\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sometimes"), "{err}");
+        assert!(parse("[limits]\nstatement_cache = 0\n").is_err());
+    }
+}

@@ -1,0 +1,323 @@
+//! Type inference from the statement text: the types of `$n` parameters (as Postgres infers
+//! them from the columns they meet) and of result columns whose expression fixes a type.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, InTarget, LimitClause, ObjectName, Query, SelectItem, SetExpr, Statement,
+    TableObject, Value, visit_expressions, visit_relations,
+};
+
+use crate::types::{self, PgType};
+
+/// What the router may ask about the schema. The caller answers from the database; the
+/// router never reads it itself.
+pub trait Schema {
+    /// The Postgres type of `table.column`, if both exist and the declared type is known.
+    fn column_type(&self, table: &str, column: &str) -> Option<PgType>;
+    /// The table's columns in declaration order (for INSERT without a column list).
+    fn columns(&self, table: &str) -> Vec<String>;
+}
+
+pub(crate) fn tables(ast: &Statement) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let _ = visit_relations(ast, |name| {
+        let t = last_part(name);
+        if !out.contains(&t) {
+            out.push(t);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    out
+}
+
+fn last_part(name: &ObjectName) -> String {
+    name.0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(|i| i.value.clone())
+        .unwrap_or_default()
+}
+
+fn placeholder_index(expr: &Expr) -> Option<usize> {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            // Placeholders were rewritten to `?n` when the statement was planned.
+            Value::Placeholder(p) => p[1..].parse::<usize>().ok().map(|n| n - 1),
+            _ => None,
+        },
+        Expr::Nested(inner) => placeholder_index(inner),
+        _ => None,
+    }
+}
+
+struct Inference<'a> {
+    schema: &'a dyn Schema,
+    tables: Vec<String>,
+    types: Vec<PgType>,
+}
+
+impl Inference<'_> {
+    fn column(&self, column: &str) -> Option<PgType> {
+        self.tables
+            .iter()
+            .find_map(|t| self.schema.column_type(t, column))
+    }
+
+    fn type_of(&self, expr: &Expr) -> Option<PgType> {
+        match expr {
+            Expr::Identifier(i) => self.column(&i.value),
+            Expr::CompoundIdentifier(parts) => parts.last().and_then(|i| self.column(&i.value)),
+            Expr::Nested(inner) => self.type_of(inner),
+            other => literal_type(other),
+        }
+    }
+
+    fn assign(&mut self, index: usize, t: Option<PgType>) {
+        if let (Some(slot), Some(t)) = (self.types.get_mut(index), t)
+            && *slot == PgType::Unknown
+        {
+            *slot = t;
+        }
+    }
+
+    /// `a <op> $n`, `$n <op> a`, `a IN ($1, $2)`: the parameter takes the other side's type.
+    fn pair(&mut self, known: &Expr, maybe_param: &Expr) {
+        if let Some(i) = placeholder_index(maybe_param) {
+            let t = self.type_of(known);
+            self.assign(i, t);
+        }
+    }
+
+    fn visit(&mut self, expr: &Expr) {
+        match expr {
+            Expr::Cast {
+                expr, data_type, ..
+            } => {
+                if let Some(i) = placeholder_index(expr) {
+                    self.assign(i, types::from_data_type(data_type));
+                }
+            }
+            Expr::BinaryOp { left, right, .. } => {
+                self.pair(left, right);
+                self.pair(right, left);
+            }
+            Expr::In {
+                expr,
+                target: InTarget::List(list),
+                ..
+            } => {
+                for item in list {
+                    self.pair(expr, item);
+                }
+            }
+            Expr::Between {
+                expr, low, high, ..
+            } => {
+                self.pair(expr, low);
+                self.pair(expr, high);
+            }
+            Expr::Like { pattern, .. } | Expr::ILike { pattern, .. } => {
+                if let Some(i) = placeholder_index(pattern) {
+                    self.assign(i, Some(PgType::Text));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn limits(&mut self, query: &Query) {
+        if let Some(LimitClause::LimitOffset { limit, offset, .. }) = &query.limit_clause {
+            for e in limit.iter().chain(offset.iter().map(|o| &o.value)) {
+                if let Some(i) = placeholder_index(e) {
+                    self.assign(i, Some(PgType::Int8));
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn param_types(ast: &Statement, count: usize, schema: &dyn Schema) -> Vec<PgType> {
+    let mut inf = Inference {
+        schema,
+        tables: tables(ast),
+        types: vec![PgType::Unknown; count],
+    };
+    match ast {
+        Statement::Insert(insert) => {
+            if let TableObject::TableName(name) = &insert.table {
+                let table = last_part(name);
+                let columns: Vec<String> = if insert.columns.is_empty() {
+                    schema.columns(&table)
+                } else {
+                    insert.columns.iter().map(last_part).collect()
+                };
+                if let Some(source) = &insert.source
+                    && let SetExpr::Values(values) = source.body.as_ref()
+                {
+                    for row in &values.rows {
+                        for (expr, column) in row.iter().zip(&columns) {
+                            if let Some(i) = placeholder_index(expr) {
+                                inf.assign(i, schema.column_type(&table, column));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Statement::Update(update) => {
+            for a in &update.assignments {
+                if let sqlparser::ast::AssignmentTarget::ColumnName(col) = &a.target
+                    && let Some(i) = placeholder_index(&a.value)
+                {
+                    let t = inf.column(&last_part(col));
+                    inf.assign(i, t);
+                }
+            }
+        }
+        Statement::Query(q) => inf.limits(q),
+        _ => {}
+    }
+    let _ = visit_expressions(ast, |e| {
+        inf.visit(e);
+        ControlFlow::<()>::Continue(())
+    });
+    inf.types
+}
+
+/// The type a literal, cast or well-known function fixes, without looking at the schema.
+fn literal_type(expr: &Expr) -> Option<PgType> {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => {
+                if n.parse::<i32>().is_ok() {
+                    Some(PgType::Int4)
+                } else if n.parse::<i64>().is_ok() {
+                    Some(PgType::Int8)
+                } else {
+                    None
+                }
+            }
+            Value::SingleQuotedString(_) => Some(PgType::Text),
+            Value::Boolean(_) => Some(PgType::Bool),
+            _ => None,
+        },
+        Expr::Cast { data_type, .. } => types::from_data_type(data_type),
+        Expr::Nested(inner) => literal_type(inner),
+        Expr::IsNull(_)
+        | Expr::IsNotNull(_)
+        | Expr::IsTrue(_)
+        | Expr::IsFalse(_)
+        | Expr::Exists { .. }
+        | Expr::In { .. }
+        | Expr::Between { .. }
+        | Expr::Like { .. } => Some(PgType::Bool),
+        Expr::BinaryOp { op, .. } => {
+            use sqlparser::ast::BinaryOperator as B;
+            match op {
+                B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::And | B::Or => {
+                    Some(PgType::Bool)
+                }
+                _ => None,
+            }
+        }
+        Expr::Function(f) => {
+            let name = last_part(&f.name).to_ascii_lowercase();
+            match name.as_str() {
+                "count" => Some(PgType::Int8),
+                "length" | "char_length" | "octet_length" => Some(PgType::Int4),
+                "lower" | "upper" | "trim" | "substr" | "substring" | "replace" | "concat" => {
+                    Some(PgType::Text)
+                }
+                // min/max/abs return their argument's type, which needs the schema.
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+pub(crate) fn projection_types(ast: &Statement) -> Vec<Option<PgType>> {
+    let Statement::Query(q) = ast else {
+        return Vec::new();
+    };
+    let SetExpr::Select(select) = q.body.as_ref() else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(select.projection.len());
+    for item in &select.projection {
+        match item {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                out.push(literal_type(e))
+            }
+            // A wildcard expands to an unknown number of columns.
+            _ => return Vec::new(),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan;
+
+    struct Fixture;
+    impl Schema for Fixture {
+        fn column_type(&self, table: &str, column: &str) -> Option<PgType> {
+            match (table, column) {
+                ("t", "id") => Some(PgType::Int8),
+                ("t", "name") => Some(PgType::Text),
+                ("t", "ok") => Some(PgType::Bool),
+                _ => None,
+            }
+        }
+        fn columns(&self, table: &str) -> Vec<String> {
+            if table == "t" {
+                vec!["id".into(), "name".into(), "ok".into()]
+            } else {
+                vec![]
+            }
+        }
+    }
+
+    fn params(sql: &str) -> Vec<PgType> {
+        plan(sql).unwrap()[0].param_types(&Fixture)
+    }
+
+    #[test]
+    fn parameters_take_the_type_of_the_column_they_meet() {
+        use PgType::*;
+        assert_eq!(params("insert into t values ($1, $2, $3)"), [Int8, Text, Bool]);
+        assert_eq!(params("insert into t (name, id) values ($1, $2)"), [Text, Int8]);
+        assert_eq!(params("update t set name = $2 where id = $1"), [Int8, Text]);
+        assert_eq!(params("select * from t where $1 = id"), [Int8]);
+        assert_eq!(params("select * from t where id in ($1, $2)"), [Int8, Int8]);
+        assert_eq!(params("select * from t limit $1 offset $2"), [Int8, Int8]);
+        assert_eq!(params("select $1::int4, $2"), [Int4, Unknown]);
+        assert_eq!(params("select * from t x where x.name like $1"), [Text]);
+    }
+
+    #[test]
+    fn projection_types_come_from_literals_casts_and_aggregates() {
+        let p = &plan("select 1, 'a', count(*), x::bigint, y from t").unwrap()[0];
+        assert_eq!(
+            p.projection_types(),
+            vec![
+                Some(PgType::Int4),
+                Some(PgType::Text),
+                Some(PgType::Int8),
+                Some(PgType::Int8),
+                None
+            ]
+        );
+        assert!(plan("select * from t").unwrap()[0].projection_types().is_empty());
+    }
+
+    #[test]
+    fn tables_are_listed_once() {
+        let p = &plan("select * from a join b on a.x = b.x where a.y in (select y from a)")
+            .unwrap()[0];
+        assert_eq!(p.tables(), vec!["a".to_string(), "b".to_string()]);
+    }
+}

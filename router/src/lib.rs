@@ -1,0 +1,405 @@
+//! SQL → plan. The router parses what a client sends (PostgreSQL dialect, with
+//! `sqlparser`), classifies each statement (read, write, DDL, transaction control, session
+//! setting), rewrites it into the SQL the SQLite workers run, and infers the Postgres types
+//! of parameters and result columns where the statement determines them.
+//!
+//! The router is pure: no I/O, no SQLite, no sockets. What it needs to know about the
+//! schema is handed to it through [`Schema`]. That keeps every plan testable from text.
+
+mod infer;
+pub mod types;
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, ObjectType, Reset, Set, Statement, TransactionAccessMode, TransactionIsolationLevel,
+    TransactionMode, Value, visit_expressions_mut,
+};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::{Parser, ParserError};
+
+pub use infer::Schema;
+pub use types::PgType;
+
+/// An error the router reports to the client, with its SQLSTATE.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RouterError {
+    pub sqlstate: &'static str,
+    pub message: String,
+}
+
+impl RouterError {
+    fn syntax(message: String) -> RouterError {
+        RouterError {
+            sqlstate: "42601",
+            message,
+        }
+    }
+
+    fn unsupported(construct: &str) -> RouterError {
+        RouterError {
+            sqlstate: "0A000",
+            message: format!("{construct} is not supported by litescale"),
+        }
+    }
+}
+
+/// How strongly a transaction is isolated, as the client asked in BEGIN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// Postgres' default, also used for READ UNCOMMITTED as Postgres does.
+    ReadCommitted,
+    /// REPEATABLE READ and SERIALIZABLE.
+    Serializable,
+}
+
+/// What a statement does, which decides where it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatementKind {
+    /// Reads only: may run on any reader.
+    Read,
+    /// INSERT / UPDATE / DELETE: runs on the partition's single writer.
+    Write(WriteKind),
+    /// Schema change, with its command tag ("CREATE TABLE"): runs on the writer.
+    Ddl(&'static str),
+    Begin {
+        isolation: Isolation,
+        read_only: bool,
+    },
+    Commit,
+    Rollback,
+    Savepoint(String),
+    Release(String),
+    RollbackTo(String),
+    /// `SET name = value`; `value` is `None` for `SET name TO DEFAULT`.
+    Set {
+        name: String,
+        value: Option<String>,
+    },
+    Show(String),
+    /// `RESET name`, or `RESET ALL` when `None`.
+    Reset(Option<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    Insert,
+    Update,
+    Delete,
+}
+
+/// One statement, planned: where it goes, and the SQLite SQL to run there.
+#[derive(Debug, Clone)]
+pub struct PlannedStatement {
+    pub kind: StatementKind,
+    /// The statement as SQLite runs it; `$n` parameters are rewritten to `?n`.
+    pub sqlite_sql: String,
+    /// Highest `$n` used.
+    pub param_count: usize,
+    ast: Statement,
+}
+
+impl PlannedStatement {
+    /// Types of `$1..$param_count` as far as the statement determines them, else `Unknown`.
+    pub fn param_types(&self, schema: &dyn Schema) -> Vec<PgType> {
+        infer::param_types(&self.ast, self.param_count, schema)
+    }
+
+    /// For each result column, the type its expression determines (a literal, a cast, an
+    /// aggregate), or `None` when the column's declared type or its values must decide.
+    /// Empty when the projection cannot be matched to the result columns (e.g. `*`).
+    pub fn projection_types(&self) -> Vec<Option<PgType>> {
+        infer::projection_types(&self.ast)
+    }
+
+    /// Tables the statement names, so the caller can look their columns up for [`Schema`].
+    pub fn tables(&self) -> Vec<String> {
+        infer::tables(&self.ast)
+    }
+
+    /// Whether the client gets rows back (a query, or DML with RETURNING).
+    pub fn returns_rows(&self) -> bool {
+        match &self.ast {
+            Statement::Query(_) => true,
+            Statement::Insert(i) => i.returning.is_some(),
+            Statement::Update(u) => u.returning.is_some(),
+            Statement::Delete(d) => d.returning.is_some(),
+            _ => false,
+        }
+    }
+}
+
+/// Parses a query string, which may hold several statements, into planned statements.
+/// An empty string (or only `;`) gives an empty list.
+pub fn plan(sql: &str) -> Result<Vec<PlannedStatement>, RouterError> {
+    let statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(syntax_error)?;
+    statements.into_iter().map(plan_statement).collect()
+}
+
+fn syntax_error(e: ParserError) -> RouterError {
+    let detail = match e {
+        ParserError::TokenizerError(m) | ParserError::ParserError(m) => m,
+        ParserError::RecursionLimitExceeded => "statement nests too deeply".to_owned(),
+    };
+    RouterError::syntax(format!("syntax error: {detail}"))
+}
+
+fn plan_statement(mut ast: Statement) -> Result<PlannedStatement, RouterError> {
+    let kind = classify(&ast)?;
+    let param_count = rewrite_placeholders(&mut ast)?;
+    let sqlite_sql = ast.to_string();
+    Ok(PlannedStatement {
+        kind,
+        sqlite_sql,
+        param_count,
+        ast,
+    })
+}
+
+fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
+    Ok(match ast {
+        Statement::Query(_) => StatementKind::Read,
+        Statement::Insert(_) => StatementKind::Write(WriteKind::Insert),
+        Statement::Update(_) => StatementKind::Write(WriteKind::Update),
+        Statement::Delete(_) => StatementKind::Write(WriteKind::Delete),
+        Statement::CreateTable(_) => StatementKind::Ddl("CREATE TABLE"),
+        Statement::CreateIndex(_) => StatementKind::Ddl("CREATE INDEX"),
+        Statement::CreateView(_) => StatementKind::Ddl("CREATE VIEW"),
+        Statement::AlterTable(_) => StatementKind::Ddl("ALTER TABLE"),
+        Statement::Drop {
+            object_type, names, ..
+        } => {
+            let tag = match object_type {
+                ObjectType::Table => "DROP TABLE",
+                ObjectType::Index => "DROP INDEX",
+                ObjectType::View => "DROP VIEW",
+                other => return Err(RouterError::unsupported(&format!("DROP {other}"))),
+            };
+            if names.len() > 1 {
+                return Err(RouterError::unsupported(&format!(
+                    "{tag} of several objects in one statement"
+                )));
+            }
+            StatementKind::Ddl(tag)
+        }
+        Statement::StartTransaction { modes, .. } => begin(modes),
+        Statement::Commit { chain: false, .. } => StatementKind::Commit,
+        Statement::Rollback {
+            chain: false,
+            savepoint: None,
+        } => StatementKind::Rollback,
+        Statement::Rollback {
+            chain: false,
+            savepoint: Some(name),
+        } => StatementKind::RollbackTo(name.value.clone()),
+        Statement::Savepoint { name } => StatementKind::Savepoint(name.value.clone()),
+        Statement::ReleaseSavepoint { name } => StatementKind::Release(name.value.clone()),
+        Statement::Set(set) => classify_set(set)?,
+        Statement::ShowVariable { variable } => StatementKind::Show(
+            variable
+                .iter()
+                .map(|i| i.value.to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        Statement::Reset(reset) => match &reset.reset {
+            Reset::ALL => StatementKind::Reset(None),
+            Reset::ConfigurationParameter(name) => {
+                StatementKind::Reset(Some(name.to_string().to_ascii_lowercase()))
+            }
+            Reset::SessionAuthorization => {
+                return Err(RouterError::unsupported("RESET SESSION AUTHORIZATION"));
+            }
+        },
+        other => {
+            let text = other.to_string();
+            let construct: String = text.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+            return Err(RouterError::unsupported(&construct.to_ascii_uppercase()));
+        }
+    })
+}
+
+fn begin(modes: &[TransactionMode]) -> StatementKind {
+    let mut isolation = Isolation::ReadCommitted;
+    let mut read_only = false;
+    for mode in modes {
+        match mode {
+            TransactionMode::IsolationLevel(
+                TransactionIsolationLevel::RepeatableRead
+                | TransactionIsolationLevel::Serializable
+                | TransactionIsolationLevel::Snapshot,
+            ) => isolation = Isolation::Serializable,
+            TransactionMode::IsolationLevel(_) => isolation = Isolation::ReadCommitted,
+            TransactionMode::AccessMode(TransactionAccessMode::ReadOnly) => read_only = true,
+            TransactionMode::AccessMode(TransactionAccessMode::ReadWrite) => read_only = false,
+        }
+    }
+    StatementKind::Begin {
+        isolation,
+        read_only,
+    }
+}
+
+fn classify_set(set: &Set) -> Result<StatementKind, RouterError> {
+    match set {
+        Set::SingleAssignment {
+            variable, values, ..
+        } => {
+            let name = variable.to_string().to_ascii_lowercase();
+            let value = setting_value(values);
+            Ok(StatementKind::Set { name, value })
+        }
+        Set::SetTimeZone { value, .. } => Ok(StatementKind::Set {
+            name: "timezone".to_owned(),
+            value: setting_value(std::slice::from_ref(value)),
+        }),
+        other => Err(RouterError::unsupported(&format!(
+            "{}",
+            other.to_string().split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        ))),
+    }
+}
+
+/// The text a SET gives a setting, as SHOW later prints it; `None` means DEFAULT.
+fn setting_value(values: &[Expr]) -> Option<String> {
+    let parts: Vec<String> = values
+        .iter()
+        .map(|v| match v {
+            Expr::Value(v) => match &v.value {
+                Value::SingleQuotedString(s) => s.clone(),
+                other => other.to_string(),
+            },
+            Expr::Identifier(i) => i.value.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    if parts.len() == 1 && parts[0].eq_ignore_ascii_case("default") {
+        None
+    } else {
+        Some(parts.join(", "))
+    }
+}
+
+/// Rewrites `$n` to SQLite's `?n`, which binds by number whatever the order of appearance
+/// (SQLite numbers `$name` parameters by first appearance instead). Returns the highest n.
+fn rewrite_placeholders(ast: &mut Statement) -> Result<usize, RouterError> {
+    let mut highest = 0usize;
+    let flow = visit_expressions_mut(ast, |expr| {
+        if let Expr::Value(v) = expr
+            && let Value::Placeholder(p) = &mut v.value
+        {
+            let Some(n) = p.strip_prefix('$').and_then(|d| d.parse::<usize>().ok()) else {
+                return ControlFlow::Break(RouterError::syntax(format!(
+                    "syntax error at or near \"{p}\""
+                )));
+            };
+            if n == 0 || n > 65_535 {
+                return ControlFlow::Break(RouterError {
+                    sqlstate: "42P02",
+                    message: format!("there is no parameter ${n}"),
+                });
+            }
+            highest = highest.max(n);
+            *p = format!("?{n}");
+        }
+        ControlFlow::Continue(())
+    });
+    match flow {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(highest),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(sql: &str) -> PlannedStatement {
+        let mut v = plan(sql).unwrap();
+        assert_eq!(v.len(), 1, "{sql}");
+        v.remove(0)
+    }
+
+    #[test]
+    fn classifies_statements() {
+        assert_eq!(one("SELECT 1").kind, StatementKind::Read);
+        assert_eq!(
+            one("insert into t values (1)").kind,
+            StatementKind::Write(WriteKind::Insert)
+        );
+        assert_eq!(
+            one("create table t (a int)").kind,
+            StatementKind::Ddl("CREATE TABLE")
+        );
+        assert_eq!(one("drop table t").kind, StatementKind::Ddl("DROP TABLE"));
+        assert_eq!(one("commit").kind, StatementKind::Commit);
+        assert_eq!(one("end").kind, StatementKind::Commit);
+        assert_eq!(one("rollback").kind, StatementKind::Rollback);
+        assert_eq!(
+            one("rollback to savepoint s1").kind,
+            StatementKind::RollbackTo("s1".into())
+        );
+        assert_eq!(
+            one("begin isolation level serializable").kind,
+            StatementKind::Begin {
+                isolation: Isolation::Serializable,
+                read_only: false
+            }
+        );
+        assert_eq!(
+            one("start transaction read only").kind,
+            StatementKind::Begin {
+                isolation: Isolation::ReadCommitted,
+                read_only: true
+            }
+        );
+        assert_eq!(
+            one("set application_name = 'x'").kind,
+            StatementKind::Set {
+                name: "application_name".into(),
+                value: Some("x".into())
+            }
+        );
+        assert_eq!(
+            one("show server_version").kind,
+            StatementKind::Show("server_version".into())
+        );
+    }
+
+    #[test]
+    fn splits_several_statements_and_empty_input() {
+        assert_eq!(plan("select 1; select 2;").unwrap().len(), 2);
+        assert!(plan("").unwrap().is_empty());
+        assert!(plan(" ; ").unwrap().is_empty());
+    }
+
+    #[test]
+    fn syntax_errors_carry_42601() {
+        let e = plan("SELEC 1").unwrap_err();
+        assert_eq!(e.sqlstate, "42601");
+    }
+
+    #[test]
+    fn unsupported_statements_carry_0a000() {
+        let e = plan("CREATE SEQUENCE s").unwrap_err();
+        assert_eq!(e.sqlstate, "0A000");
+        assert!(e.message.contains("CREATE SEQUENCE"), "{}", e.message);
+        assert_eq!(plan("drop table a, b").unwrap_err().sqlstate, "0A000");
+    }
+
+    #[test]
+    fn placeholders_become_numbered_sqlite_parameters() {
+        let p = one("select * from t where b = $2 and a = $1");
+        assert_eq!(p.param_count, 2);
+        assert_eq!(p.sqlite_sql, "SELECT * FROM t WHERE b = ?2 AND a = ?1");
+    }
+
+    #[test]
+    fn knows_which_statements_return_rows() {
+        assert!(one("select 1").returns_rows());
+        assert!(one("insert into t values (1) returning a").returns_rows());
+        assert!(!one("insert into t values (1)").returns_rows());
+        assert!(!one("create table t (a int)").returns_rows());
+    }
+}

@@ -1,0 +1,158 @@
+//! The Postgres types litescale speaks on the wire, and how SQLite declared types and SQL
+//! type names map onto them.
+
+use sqlparser::ast::DataType;
+
+/// A Postgres type as it appears on the wire. OIDs are PostgreSQL's own (pg_type.oid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PgType {
+    Bool,
+    Int2,
+    Int4,
+    Int8,
+    Float4,
+    Float8,
+    Numeric,
+    Text,
+    Varchar,
+    Bpchar,
+    Bytea,
+    Date,
+    Time,
+    Timestamp,
+    Timestamptz,
+    Json,
+    Jsonb,
+    Uuid,
+    /// A parameter whose type nothing determines; the client sends it as text.
+    Unknown,
+}
+
+impl PgType {
+    pub fn oid(self) -> u32 {
+        match self {
+            PgType::Bool => 16,
+            PgType::Int2 => 21,
+            PgType::Int4 => 23,
+            PgType::Int8 => 20,
+            PgType::Float4 => 700,
+            PgType::Float8 => 701,
+            PgType::Numeric => 1700,
+            PgType::Text => 25,
+            PgType::Varchar => 1043,
+            PgType::Bpchar => 1042,
+            PgType::Bytea => 17,
+            PgType::Date => 1082,
+            PgType::Time => 1083,
+            PgType::Timestamp => 1114,
+            PgType::Timestamptz => 1184,
+            PgType::Json => 114,
+            PgType::Jsonb => 3802,
+            PgType::Uuid => 2950,
+            PgType::Unknown => 705,
+        }
+    }
+
+    pub fn from_oid(oid: u32) -> Option<PgType> {
+        ALL.iter().copied().find(|t| t.oid() == oid)
+    }
+
+    /// Types whose values are sent as their text, whatever the requested format, because
+    /// litescale has no binary encoder for them yet.
+    pub fn is_textual(self) -> bool {
+        matches!(
+            self,
+            PgType::Text
+                | PgType::Varchar
+                | PgType::Bpchar
+                | PgType::Unknown
+                | PgType::Json
+                | PgType::Jsonb
+        )
+    }
+}
+
+const ALL: [PgType; 19] = [
+    PgType::Bool,
+    PgType::Int2,
+    PgType::Int4,
+    PgType::Int8,
+    PgType::Float4,
+    PgType::Float8,
+    PgType::Numeric,
+    PgType::Text,
+    PgType::Varchar,
+    PgType::Bpchar,
+    PgType::Bytea,
+    PgType::Date,
+    PgType::Time,
+    PgType::Timestamp,
+    PgType::Timestamptz,
+    PgType::Json,
+    PgType::Jsonb,
+    PgType::Uuid,
+    PgType::Unknown,
+];
+
+/// Maps a column's declared type, as SQLite keeps it (`sqlite3_column_decltype`), to the
+/// Postgres type a client should see. `None` when the declaration names no type we know, in
+/// which case the caller decides from the values.
+pub fn from_declared(decl: &str) -> Option<PgType> {
+    let upper = decl.trim().to_ascii_uppercase();
+    // Drop a length or precision suffix: VARCHAR(20), NUMERIC(10, 2).
+    let base = upper.split('(').next().unwrap_or("").trim();
+    let t = match base {
+        "BOOL" | "BOOLEAN" => PgType::Bool,
+        "SMALLINT" | "INT2" | "SMALLSERIAL" | "SERIAL2" => PgType::Int2,
+        "INT" | "INTEGER" | "INT4" | "SERIAL" | "SERIAL4" | "MEDIUMINT" => PgType::Int4,
+        "BIGINT" | "INT8" | "BIGSERIAL" | "SERIAL8" => PgType::Int8,
+        "REAL" | "FLOAT4" => PgType::Float4,
+        "DOUBLE" | "DOUBLE PRECISION" | "FLOAT" | "FLOAT8" => PgType::Float8,
+        "NUMERIC" | "DECIMAL" => PgType::Numeric,
+        "TEXT" | "CLOB" | "STRING" => PgType::Text,
+        "VARCHAR" | "CHARACTER VARYING" | "NVARCHAR" => PgType::Varchar,
+        "CHAR" | "CHARACTER" | "BPCHAR" | "NCHAR" => PgType::Bpchar,
+        "BLOB" | "BYTEA" => PgType::Bytea,
+        "DATE" => PgType::Date,
+        "TIME" | "TIME WITHOUT TIME ZONE" => PgType::Time,
+        "TIMESTAMP" | "DATETIME" | "TIMESTAMP WITHOUT TIME ZONE" => PgType::Timestamp,
+        "TIMESTAMPTZ" | "TIMESTAMP WITH TIME ZONE" => PgType::Timestamptz,
+        "JSON" => PgType::Json,
+        "JSONB" => PgType::Jsonb,
+        "UUID" => PgType::Uuid,
+        _ => return None,
+    };
+    Some(t)
+}
+
+/// The Postgres type a SQL type name (as in a CAST) stands for.
+pub fn from_data_type(data_type: &DataType) -> Option<PgType> {
+    from_declared(&data_type.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_types_map_as_postgres_names_them() {
+        assert_eq!(from_declared("INTEGER"), Some(PgType::Int4));
+        assert_eq!(from_declared("int"), Some(PgType::Int4));
+        assert_eq!(from_declared("BIGINT"), Some(PgType::Int8));
+        assert_eq!(from_declared("varchar(20)"), Some(PgType::Varchar));
+        assert_eq!(from_declared("double precision"), Some(PgType::Float8));
+        assert_eq!(from_declared("REAL"), Some(PgType::Float4));
+        assert_eq!(from_declared("boolean"), Some(PgType::Bool));
+        assert_eq!(from_declared("BYTEA"), Some(PgType::Bytea));
+        assert_eq!(from_declared("numeric(10, 2)"), Some(PgType::Numeric));
+        assert_eq!(from_declared("widget"), None);
+    }
+
+    #[test]
+    fn oids_round_trip() {
+        for t in ALL {
+            assert_eq!(PgType::from_oid(t.oid()), Some(t));
+        }
+        assert_eq!(PgType::Int4.oid(), 23);
+    }
+}
