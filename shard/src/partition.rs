@@ -1,0 +1,327 @@
+//! One partition: a SQLite file in WAL mode, its single writer and its pool of readers.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use litescale_config::StorageConfig;
+use rusqlite::{Connection, OpenFlags, params_from_iter};
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+
+use crate::error::ShardError;
+use crate::interrupt::Interrupter;
+use crate::value::{ColumnMeta, Outcome, Rows, Value};
+
+/// Tuning that applies to every connection of a partition.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnectionOptions {
+    pub storage: StorageConfig,
+    pub statement_cache: usize,
+}
+
+pub struct Partition {
+    path: PathBuf,
+    options: ConnectionOptions,
+    /// The only connection that writes. Holding its lock is holding the right to write.
+    writer: Arc<AsyncMutex<Connection>>,
+    /// Idle read-only connections; more are opened when all are busy.
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl Partition {
+    pub(crate) fn open(path: &Path, options: ConnectionOptions) -> Result<Partition, ShardError> {
+        let writer = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // WAL: readers never block the writer and see each commit as soon as it is made.
+        let mode: String = writer.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(ShardError::new(
+                "58030",
+                format!("{} cannot use WAL mode (got {mode})", path.display()),
+            ));
+        }
+        configure(&writer, &options)?;
+        writer.pragma_update(None, "synchronous", options.storage.synchronous.as_pragma())?;
+        Ok(Partition {
+            path: path.to_owned(),
+            options,
+            writer: Arc::new(AsyncMutex::new(writer)),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn take_reader(&self) -> Result<Connection, ShardError> {
+        if let Some(c) = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            return Ok(c);
+        }
+        let c = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&c, &self.options)?;
+        Ok(c)
+    }
+
+    fn return_reader(&self, c: Connection) {
+        let mut idle = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < self.options.storage.idle_readers {
+            idle.push(c);
+        }
+    }
+
+    /// Runs `job` on a reader connection, off the async reactor.
+    async fn with_reader<R: Send + 'static>(
+        self: &Arc<Self>,
+        job: impl FnOnce(&Connection) -> Result<R, ShardError> + Send + 'static,
+    ) -> Result<R, ShardError> {
+        let this = Arc::clone(self);
+        blocking(move || {
+            let conn = this.take_reader()?;
+            let result = job(&conn);
+            this.return_reader(conn);
+            result
+        })
+        .await
+    }
+
+    /// Runs a statement on a reader. `Ok(None)` when the statement would write (SQLite
+    /// says so, whatever the router thought): run it on the writer instead.
+    pub async fn read(
+        self: &Arc<Self>,
+        sql: String,
+        params: Vec<Value>,
+        interrupter: Arc<Interrupter>,
+    ) -> Result<Option<Outcome>, ShardError> {
+        self.with_reader(move |c| run(c, &sql, &params, &interrupter, true))
+            .await
+    }
+
+    /// Runs one statement on the writer in autocommit mode: it is durable when this returns.
+    pub async fn write(
+        self: &Arc<Self>,
+        sql: String,
+        params: Vec<Value>,
+        interrupter: Arc<Interrupter>,
+    ) -> Result<Outcome, ShardError> {
+        let writer = Arc::clone(&self.writer).lock_owned().await;
+        let conn = WriterConn(writer);
+        blocking(move || {
+            run(&conn.0, &sql, &params, &interrupter, false).map(|o| o.unwrap_or(Outcome::Changed(0)))
+        })
+        .await
+    }
+
+    /// The result columns of a statement, without running it.
+    pub async fn describe(self: &Arc<Self>, sql: String) -> Result<Vec<ColumnMeta>, ShardError> {
+        self.with_reader(move |c| describe(c, &sql)).await
+    }
+
+    /// The columns of each named table that exists, for type inference.
+    pub async fn table_columns(
+        self: &Arc<Self>,
+        tables: Vec<String>,
+    ) -> Result<Vec<(String, Vec<ColumnMeta>)>, ShardError> {
+        self.with_reader(move |c| table_columns(c, &tables)).await
+    }
+
+    /// Takes the writer (waiting for the current holder) and opens a transaction on it.
+    pub async fn begin(self: &Arc<Self>) -> Result<Transaction, ShardError> {
+        let writer = Arc::clone(&self.writer).lock_owned().await;
+        let conn = WriterConn(writer);
+        let conn = blocking(move || {
+            conn.0.execute_batch("BEGIN IMMEDIATE")?;
+            Ok(conn)
+        })
+        .await?;
+        Ok(Transaction { conn: Some(conn) })
+    }
+}
+
+/// The writer, held. If dropped with a transaction still open (client gone, task
+/// cancelled) the transaction is rolled back before the next writer gets the connection.
+struct WriterConn(OwnedMutexGuard<Connection>);
+
+impl Drop for WriterConn {
+    fn drop(&mut self) {
+        if !self.0.is_autocommit() {
+            if let Err(e) = self.0.execute_batch("ROLLBACK") {
+                tracing::error!(error = %e, "rollback of an abandoned transaction failed");
+            }
+        }
+    }
+}
+
+/// An open write transaction: it holds the partition's writer until commit or rollback.
+pub struct Transaction {
+    // `None` only while the connection is lent to a blocking task.
+    conn: Option<WriterConn>,
+}
+
+impl Transaction {
+    async fn with_conn<R: Send + 'static>(
+        &mut self,
+        job: impl FnOnce(&Connection) -> Result<R, ShardError> + Send + 'static,
+    ) -> Result<R, ShardError> {
+        let conn = self
+            .conn
+            .take()
+            .ok_or_else(|| ShardError::new("XX000", "transaction connection lost"))?;
+        let (conn, result) = blocking(move || {
+            let r = job(&conn.0);
+            Ok((conn, r))
+        })
+        .await?;
+        self.conn = Some(conn);
+        result
+    }
+
+    pub async fn execute(
+        &mut self,
+        sql: String,
+        params: Vec<Value>,
+        interrupter: Arc<Interrupter>,
+    ) -> Result<Outcome, ShardError> {
+        self.with_conn(move |c| {
+            run(c, &sql, &params, &interrupter, false).map(|o| o.unwrap_or(Outcome::Changed(0)))
+        })
+        .await
+    }
+
+    pub async fn describe(&mut self, sql: String) -> Result<Vec<ColumnMeta>, ShardError> {
+        self.with_conn(move |c| describe(c, &sql)).await
+    }
+
+    pub async fn table_columns(
+        &mut self,
+        tables: Vec<String>,
+    ) -> Result<Vec<(String, Vec<ColumnMeta>)>, ShardError> {
+        self.with_conn(move |c| table_columns(c, &tables)).await
+    }
+
+    /// Makes the transaction durable. On error it is rolled back (when `self` drops).
+    pub async fn commit(mut self) -> Result<(), ShardError> {
+        self.with_conn(|c| {
+            if c.is_autocommit() {
+                // SQLite already rolled it back (an interrupted write does that).
+                return Err(ShardError::new(
+                    "40000",
+                    "the transaction was rolled back by the storage engine",
+                ));
+            }
+            Ok(c.execute_batch("COMMIT")?)
+        })
+        .await
+    }
+
+    pub async fn rollback(mut self) -> Result<(), ShardError> {
+        self.with_conn(|c| {
+            if !c.is_autocommit() {
+                c.execute_batch("ROLLBACK")?;
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn configure(c: &Connection, options: &ConnectionOptions) -> Result<(), ShardError> {
+    c.busy_timeout(std::time::Duration::from_millis(
+        options.storage.busy_timeout_ms,
+    ))?;
+    // Postgres always enforces foreign keys; SQLite only when asked.
+    c.pragma_update(None, "foreign_keys", "ON")?;
+    c.set_prepared_statement_cache_capacity(options.statement_cache);
+    Ok(())
+}
+
+async fn blocking<R: Send + 'static>(
+    job: impl FnOnce() -> Result<R, ShardError> + Send + 'static,
+) -> Result<R, ShardError> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|e| ShardError::new("XX000", format!("worker task failed: {e}")))?
+}
+
+fn run(
+    conn: &Connection,
+    sql: &str,
+    params: &[Value],
+    interrupter: &Interrupter,
+    read_only: bool,
+) -> Result<Option<Outcome>, ShardError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    if read_only && !stmt.readonly() {
+        return Ok(None);
+    }
+    interrupter.arm(conn.get_interrupt_handle());
+    let result = execute(&mut stmt, conn, params);
+    interrupter.disarm();
+    result.map(Some)
+}
+
+fn execute(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    conn: &Connection,
+    params: &[Value],
+) -> Result<Outcome, ShardError> {
+    if stmt.column_count() == 0 {
+        stmt.execute(params_from_iter(params))?;
+        return Ok(Outcome::Changed(conn.changes()));
+    }
+    let columns = column_meta(stmt);
+    let width = columns.len();
+    let mut rows = Vec::new();
+    let mut cursor = stmt.query(params_from_iter(params))?;
+    while let Some(row) = cursor.next()? {
+        let mut values = Vec::with_capacity(width);
+        for i in 0..width {
+            values.push(Value::from(row.get_ref(i)?));
+        }
+        rows.push(values);
+    }
+    Ok(Outcome::Rows(Rows { columns, rows }))
+}
+
+fn column_meta(stmt: &rusqlite::Statement<'_>) -> Vec<ColumnMeta> {
+    stmt.columns()
+        .map(|c| ColumnMeta {
+            name: c.name().to_owned(),
+            decl_type: c.decl_type().map(str::to_owned),
+        })
+        .collect()
+}
+
+fn describe(conn: &Connection, sql: &str) -> Result<Vec<ColumnMeta>, ShardError> {
+    let stmt = conn.prepare_cached(sql)?;
+    Ok(column_meta(&stmt))
+}
+
+fn table_columns(
+    conn: &Connection,
+    tables: &[String],
+) -> Result<Vec<(String, Vec<ColumnMeta>)>, ShardError> {
+    let mut out = Vec::with_capacity(tables.len());
+    let mut stmt = conn.prepare_cached("SELECT name, type FROM pragma_table_info(?1)")?;
+    for table in tables {
+        let columns = stmt
+            .query_map([table], |r| {
+                let decl: String = r.get(1)?;
+                Ok(ColumnMeta {
+                    name: r.get(0)?,
+                    decl_type: (!decl.is_empty()).then_some(decl),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        if !columns.is_empty() {
+            out.push((table.clone(), columns));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,95 @@
+//! The storage directory: `<root>/<database>/<partition>.db`. It is the only state
+//! litescale keeps; a worker can be replaced and reattach to it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use litescale_config::Config;
+
+use crate::error::ShardError;
+use crate::partition::{ConnectionOptions, Partition};
+
+pub struct Storage {
+    root: PathBuf,
+    options: ConnectionOptions,
+    open: Mutex<HashMap<String, Arc<Partition>>>,
+}
+
+/// Database names become directory names, so only a safe alphabet is accepted: no `/`,
+/// no `..`, no NUL, nothing a filesystem could read differently.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && !name.starts_with(['.', '-'])
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+impl Storage {
+    /// Opens (creating if needed) the storage directory and the given databases.
+    pub fn open(config: &Config, create: &[&str]) -> Result<Storage, ShardError> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let storage = Storage {
+            root: config.data_dir.clone(),
+            options: ConnectionOptions {
+                storage: config.storage.clone(),
+                statement_cache: config.limits.statement_cache,
+            },
+            open: Mutex::new(HashMap::new()),
+        };
+        for name in create {
+            if !valid_name(name) {
+                return Err(ShardError::new("42602", format!("invalid database name \"{name}\"")));
+            }
+            std::fs::create_dir_all(storage.root.join(name))?;
+            storage.database(name)?;
+        }
+        Ok(storage)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The (single, for now) partition of an existing database.
+    pub fn database(&self, name: &str) -> Result<Arc<Partition>, ShardError> {
+        let missing = || ShardError::new("3D000", format!("database \"{name}\" does not exist"));
+        if !valid_name(name) {
+            return Err(missing());
+        }
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = open.get(name) {
+            return Ok(Arc::clone(p));
+        }
+        let dir = self.root.join(name);
+        if !dir.is_dir() {
+            return Err(missing());
+        }
+        let partition = Arc::new(Partition::open(&dir.join("0.db"), self.options.clone())?);
+        open.insert(name.to_owned(), Arc::clone(&partition));
+        Ok(partition)
+    }
+
+    /// Closes every open database. SQLite checkpoints the WAL when the last connection of
+    /// a file closes; connections still used by sessions close when those end.
+    pub fn close(&self) {
+        self.open.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_could_escape_the_directory_are_refused() {
+        for bad in ["", "..", "../x", "a/b", "a\0b", ".hidden", &"x".repeat(64)] {
+            assert!(!valid_name(bad), "{bad:?}");
+        }
+        for good in ["postgres", "tenant_1", "a-b"] {
+            assert!(valid_name(good), "{good}");
+        }
+    }
+}
