@@ -1,1 +1,95 @@
-fn main(){}
+//! `litescale`: SQLite with its compute separated from its storage, behind a
+//! Postgres-compatible front door. With no arguments it serves the embedded default:
+//! 127.0.0.1:5480, data in ./litescale-data, one partition, trust auth on loopback.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use litescale_config::Config;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(name = "litescale", version, about, long_about = None)]
+struct Args {
+    /// TOML configuration file. Flags given on the command line win over it.
+    #[arg(long, value_name = "FILE", env = "LITESCALE_CONFIG")]
+    config: Option<PathBuf>,
+
+    /// Address for Postgres clients [default: 127.0.0.1:5480].
+    #[arg(long, value_name = "HOST:PORT", env = "LITESCALE_LISTEN")]
+    listen: Option<SocketAddr>,
+
+    /// Storage directory, created on first start [default: ./litescale-data].
+    #[arg(long, value_name = "DIR", env = "LITESCALE_DATA")]
+    data: Option<PathBuf>,
+}
+
+fn load(args: &Args) -> Result<Config, String> {
+    let mut config = match &args.config {
+        Some(path) => Config::from_file(path).map_err(|e| e.to_string())?,
+        None => Config::default(),
+    };
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(data) = &args.data {
+        config.data_dir = data.clone();
+    }
+    config.validate().map_err(|e| e.to_string())?;
+    Ok(config)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term.recv() => {},
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let config = match load(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("litescale: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&config.log_level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+
+    let server = match litescale_proxy::Server::open(config.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!(
+                "litescale: cannot open storage {}: {e}",
+                config.data_dir.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(config.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("litescale: cannot listen on {}: {e}", config.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listener.local_addr().map_or(config.listen, |a| a);
+    tracing::info!(%addr, data = %config.data_dir.display(), "litescale ready");
+    // Tests and scripts wait for this line to know the port (it matters with port 0).
+    println!("litescale listening on {addr}");
+    if let Err(e) = litescale_proxy::serve(server, listener, shutdown_signal()).await {
+        eprintln!("litescale: {e}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}

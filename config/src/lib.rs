@@ -178,7 +178,10 @@ mod tests {
         assert_eq!(c.listen.port(), 7000);
         assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!(c.storage.synchronous, Synchronous::Normal);
-        assert_eq!(c.storage.idle_readers, StorageConfig::default().idle_readers);
+        assert_eq!(
+            c.storage.idle_readers,
+            StorageConfig::default().idle_readers
+        );
     }
 
     #[test]

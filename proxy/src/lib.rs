@@ -1,1 +1,19 @@
+//! The Postgres front door: accepts client connections, speaks the wire protocol (v3, on
+//! the `pgwire` crate), keeps each session's state, and runs what the router planned on
+//! the shard's SQLite workers.
+//!
+//! The proxy owns sessions, transactions blocks and wire encoding. It must not parse SQL
+//! itself (that is the router's job) nor touch SQLite directly (that is the shard's).
 
+mod cancel;
+mod decode;
+mod encode;
+mod error;
+mod execute;
+mod server;
+mod session;
+mod settings;
+mod wire;
+
+pub use server::{Server, serve};
+pub use settings::SERVER_VERSION;

@@ -4,8 +4,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, InTarget, LimitClause, ObjectName, Query, SelectItem, SetExpr, Statement,
-    TableObject, Value, visit_expressions, visit_relations,
+    Expr, InTarget, LimitClause, ObjectName, Query, SelectItem, SetExpr, Statement, TableObject,
+    Value, visit_expressions, visit_relations,
 };
 
 use crate::types::{self, PgType};
@@ -288,8 +288,14 @@ mod tests {
     #[test]
     fn parameters_take_the_type_of_the_column_they_meet() {
         use PgType::*;
-        assert_eq!(params("insert into t values ($1, $2, $3)"), [Int8, Text, Bool]);
-        assert_eq!(params("insert into t (name, id) values ($1, $2)"), [Text, Int8]);
+        assert_eq!(
+            params("insert into t values ($1, $2, $3)"),
+            [Int8, Text, Bool]
+        );
+        assert_eq!(
+            params("insert into t (name, id) values ($1, $2)"),
+            [Text, Int8]
+        );
         assert_eq!(params("update t set name = $2 where id = $1"), [Int8, Text]);
         assert_eq!(params("select * from t where $1 = id"), [Int8]);
         assert_eq!(params("select * from t where id in ($1, $2)"), [Int8, Int8]);
@@ -311,13 +317,17 @@ mod tests {
                 None
             ]
         );
-        assert!(plan("select * from t").unwrap()[0].projection_types().is_empty());
+        assert!(
+            plan("select * from t").unwrap()[0]
+                .projection_types()
+                .is_empty()
+        );
     }
 
     #[test]
     fn tables_are_listed_once() {
-        let p = &plan("select * from a join b on a.x = b.x where a.y in (select y from a)")
-            .unwrap()[0];
+        let p =
+            &plan("select * from a join b on a.x = b.x where a.y in (select y from a)").unwrap()[0];
         assert_eq!(p.tables(), vec!["a".to_string(), "b".to_string()]);
     }
 }

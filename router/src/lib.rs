@@ -213,11 +213,15 @@ fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
             }
         },
         other => {
-            let text = other.to_string();
-            let construct: String = text.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
-            return Err(RouterError::unsupported(&construct.to_ascii_uppercase()));
+            let construct = leading_words(&other.to_string(), 2).to_ascii_uppercase();
+            return Err(RouterError::unsupported(&construct));
         }
     })
+}
+
+/// The first words of a statement, to name an unsupported construct in an error.
+fn leading_words(sql: &str, n: usize) -> String {
+    sql.split_whitespace().take(n).collect::<Vec<_>>().join(" ")
 }
 
 fn begin(modes: &[TransactionMode]) -> StatementKind {
@@ -254,9 +258,9 @@ fn classify_set(set: &Set) -> Result<StatementKind, RouterError> {
             name: "timezone".to_owned(),
             value: setting_value(std::slice::from_ref(value)),
         }),
-        other => Err(RouterError::unsupported(&format!(
-            "{}",
-            other.to_string().split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        other => Err(RouterError::unsupported(&leading_words(
+            &other.to_string(),
+            3,
         ))),
     }
 }

@@ -49,7 +49,9 @@ impl From<rusqlite::Error> for ShardError {
             }
             rusqlite::Error::InvalidParameterCount(given, wanted) => ShardError::new(
                 "08P01",
-                format!("bind message supplies {given} parameters, but prepared statement requires {wanted}"),
+                format!(
+                    "bind message supplies {given} parameters, but prepared statement requires {wanted}"
+                ),
             ),
             other => ShardError::new("XX000", format!("internal error: {other}")),
         }
@@ -89,7 +91,10 @@ fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
         }
         ffi::SQLITE_CONSTRAINT_CHECK => {
             let name = message.rsplit(": ").next().unwrap_or("");
-            ShardError::new("23514", format!("new row violates check constraint \"{name}\""))
+            ShardError::new(
+                "23514",
+                format!("new row violates check constraint \"{name}\""),
+            )
         }
         _ if primary == ffi::SQLITE_CONSTRAINT => ShardError::new("23000", message.to_owned()),
         _ if primary == ffi::SQLITE_INTERRUPT => {
@@ -101,7 +106,9 @@ fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
         _ if primary == ffi::SQLITE_READONLY => {
             ShardError::new("25006", "cannot write in a read-only transaction")
         }
-        _ if primary == ffi::SQLITE_FULL => ShardError::new("53100", "could not extend file: disk full"),
+        _ if primary == ffi::SQLITE_FULL => {
+            ShardError::new("53100", "could not extend file: disk full")
+        }
         _ if primary == ffi::SQLITE_IOERR => ShardError::new("58030", "storage I/O error"),
         _ if primary == ffi::SQLITE_CORRUPT => ShardError::new("XX001", "database file is corrupt"),
         _ if primary == ffi::SQLITE_TOOBIG => ShardError::new("54000", "value too large"),
@@ -134,7 +141,10 @@ fn from_message(message: &str) -> ShardError {
         ShardError::new("42883", format!("function {name} does not exist"))
     } else if let Some(rest) = after("table") {
         if let Some(name) = rest.strip_suffix("already exists") {
-            ShardError::new("42P07", format!("relation \"{}\" already exists", name.trim()))
+            ShardError::new(
+                "42P07",
+                format!("relation \"{}\" already exists", name.trim()),
+            )
         } else if rest.contains("has no column named") {
             let col = rest.rsplit("named").next().unwrap_or("").trim();
             ShardError::new("42703", format!("column \"{col}\" does not exist"))
@@ -143,9 +153,10 @@ fn from_message(message: &str) -> ShardError {
         }
     } else if let Some(rest) = after("index") {
         match rest.strip_suffix("already exists") {
-            Some(name) => {
-                ShardError::new("42P07", format!("relation \"{}\" already exists", name.trim()))
-            }
+            Some(name) => ShardError::new(
+                "42P07",
+                format!("relation \"{}\" already exists", name.trim()),
+            ),
             None => ShardError::new("42000", message.to_owned()),
         }
     } else if message.contains("syntax error") || message.starts_with("near ") {
@@ -181,20 +192,35 @@ mod tests {
 
     #[test]
     fn sqlite_errors_get_postgres_sqlstates() {
-        assert_eq!(sqlite_error("INSERT INTO t VALUES (1, 'b', 1, NULL)").sqlstate, "23505");
+        assert_eq!(
+            sqlite_error("INSERT INTO t VALUES (1, 'b', 1, NULL)").sqlstate,
+            "23505"
+        );
         let nn = sqlite_error("INSERT INTO t VALUES (2, NULL, 1, NULL)");
         assert_eq!(nn.sqlstate, "23502");
         assert_eq!(
             nn.message,
             "null value in column \"name\" of relation \"t\" violates not-null constraint"
         );
-        assert_eq!(sqlite_error("INSERT INTO t VALUES (3, 'c', 0, NULL)").sqlstate, "23514");
-        assert_eq!(sqlite_error("INSERT INTO t VALUES (4, 'd', 1, 99)").sqlstate, "23503");
+        assert_eq!(
+            sqlite_error("INSERT INTO t VALUES (3, 'c', 0, NULL)").sqlstate,
+            "23514"
+        );
+        assert_eq!(
+            sqlite_error("INSERT INTO t VALUES (4, 'd', 1, 99)").sqlstate,
+            "23503"
+        );
         let nt = sqlite_error("SELECT * FROM nope");
-        assert_eq!((nt.sqlstate, nt.message.as_str()), ("42P01", "relation \"nope\" does not exist"));
+        assert_eq!(
+            (nt.sqlstate, nt.message.as_str()),
+            ("42P01", "relation \"nope\" does not exist")
+        );
         assert_eq!(sqlite_error("SELECT nope FROM t").sqlstate, "42703");
         assert_eq!(sqlite_error("CREATE TABLE t (a INT)").sqlstate, "42P07");
-        assert_eq!(sqlite_error("INSERT INTO t (zz) VALUES (1)").sqlstate, "42703");
+        assert_eq!(
+            sqlite_error("INSERT INTO t (zz) VALUES (1)").sqlstate,
+            "42703"
+        );
         assert_eq!(sqlite_error("SELECT nofunc(1)").sqlstate, "42883");
     }
 }

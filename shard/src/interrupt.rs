@@ -14,7 +14,12 @@ pub struct Interrupter {
 impl Interrupter {
     /// Interrupts the statement running now, if any. SQLite ends it with SQLITE_INTERRUPT.
     pub fn interrupt(&self) {
-        if let Some(handle) = self.running.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if let Some(handle) = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
             handle.interrupt();
         }
     }

@@ -113,7 +113,8 @@ impl Partition {
         let writer = Arc::clone(&self.writer).lock_owned().await;
         let conn = WriterConn(writer);
         blocking(move || {
-            run(&conn.0, &sql, &params, &interrupter, false).map(|o| o.unwrap_or(Outcome::Changed(0)))
+            run(&conn.0, &sql, &params, &interrupter, false)
+                .map(|o| o.unwrap_or(Outcome::Changed(0)))
         })
         .await
     }
@@ -150,10 +151,10 @@ struct WriterConn(OwnedMutexGuard<Connection>);
 
 impl Drop for WriterConn {
     fn drop(&mut self) {
-        if !self.0.is_autocommit() {
-            if let Err(e) = self.0.execute_batch("ROLLBACK") {
-                tracing::error!(error = %e, "rollback of an abandoned transaction failed");
-            }
+        if !self.0.is_autocommit()
+            && let Err(e) = self.0.execute_batch("ROLLBACK")
+        {
+            tracing::error!(error = %e, "rollback of an abandoned transaction failed");
         }
     }
 }

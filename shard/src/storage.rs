@@ -41,7 +41,10 @@ impl Storage {
         };
         for name in create {
             if !valid_name(name) {
-                return Err(ShardError::new("42602", format!("invalid database name \"{name}\"")));
+                return Err(ShardError::new(
+                    "42602",
+                    format!("invalid database name \"{name}\""),
+                ));
             }
             std::fs::create_dir_all(storage.root.join(name))?;
             storage.database(name)?;

@@ -1,0 +1,362 @@
+//! SQLite values → Postgres wire values, in text or binary format, as a Postgres server
+//! would send a value of the column's type.
+
+use std::borrow::Cow;
+
+use bytes::{BufMut, BytesMut};
+use litescale_router::{PgType, types};
+use litescale_shard::{ColumnMeta, Value};
+use pgwire::messages::data::DataRow;
+
+use crate::error::SqlError;
+
+/// The type a result column is announced with: its declared type, else the type its
+/// expression fixes, else the type of a sample value (simple protocol only, where the
+/// values are known before the RowDescription is sent), else text.
+pub fn column_type(meta: &ColumnMeta, inferred: Option<PgType>, sample: Option<&Value>) -> PgType {
+    meta.decl_type
+        .as_deref()
+        .and_then(types::from_declared)
+        .or(inferred)
+        .or(match sample {
+            Some(Value::Integer(_)) => Some(PgType::Int8),
+            Some(Value::Real(_)) => Some(PgType::Float8),
+            Some(Value::Blob(_)) => Some(PgType::Bytea),
+            _ => None,
+        })
+        .unwrap_or(PgType::Text)
+}
+
+/// The first non-NULL value of each column, to type columns that have no declared type.
+pub fn samples(width: usize, rows: &[Vec<Value>]) -> Vec<Option<&Value>> {
+    (0..width)
+        .map(|i| {
+            rows.iter()
+                .map(|r| &r[i])
+                .find(|v| !matches!(v, Value::Null))
+        })
+        .collect()
+}
+
+pub fn encode_row(row: &[Value], types: &[PgType], binary: &[bool]) -> Result<DataRow, SqlError> {
+    let mut buf = BytesMut::with_capacity(16 * row.len());
+    for (i, value) in row.iter().enumerate() {
+        encode_value(&mut buf, value, types[i], binary[i])?;
+    }
+    Ok(DataRow::new(buf, row.len() as i16))
+}
+
+fn encode_value(buf: &mut BytesMut, v: &Value, ty: PgType, binary: bool) -> Result<(), SqlError> {
+    if matches!(v, Value::Null) {
+        buf.put_i32(-1);
+        return Ok(());
+    }
+    let at = buf.len();
+    buf.put_i32(0);
+    if binary {
+        encode_binary(buf, v, ty)?;
+    } else {
+        buf.put_slice(text(v, ty)?.as_bytes());
+    }
+    let len = (buf.len() - at - 4) as i32;
+    buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
+    Ok(())
+}
+
+fn mismatch(v: &Value, ty: PgType) -> SqlError {
+    SqlError::new(
+        "22P02",
+        format!(
+            "stored value {v:?} cannot be sent as type with OID {}",
+            ty.oid()
+        ),
+    )
+}
+
+fn as_i64(v: &Value, ty: PgType) -> Result<i64, SqlError> {
+    match v {
+        Value::Integer(i) => Ok(*i),
+        Value::Real(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Ok(*f as i64),
+        Value::Text(s) => s.trim().parse().map_err(|_| mismatch(v, ty)),
+        _ => Err(mismatch(v, ty)),
+    }
+}
+
+fn as_int(v: &Value, ty: PgType) -> Result<i64, SqlError> {
+    let i = as_i64(v, ty)?;
+    let fits = match ty {
+        PgType::Int2 => i16::try_from(i).is_ok(),
+        PgType::Int4 => i32::try_from(i).is_ok(),
+        _ => true,
+    };
+    if fits {
+        Ok(i)
+    } else {
+        Err(SqlError::new(
+            "22003",
+            format!("value {i} is out of range for its column type"),
+        ))
+    }
+}
+
+fn as_f64(v: &Value, ty: PgType) -> Result<f64, SqlError> {
+    match v {
+        Value::Integer(i) => Ok(*i as f64),
+        Value::Real(f) => Ok(*f),
+        Value::Text(s) => parse_float(s).ok_or_else(|| mismatch(v, ty)),
+        _ => Err(mismatch(v, ty)),
+    }
+}
+
+pub fn parse_float(s: &str) -> Option<f64> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "nan" => Some(f64::NAN),
+        "infinity" | "inf" | "+infinity" => Some(f64::INFINITY),
+        "-infinity" | "-inf" => Some(f64::NEG_INFINITY),
+        t => t.parse().ok(),
+    }
+}
+
+fn as_bool(v: &Value, ty: PgType) -> Result<bool, SqlError> {
+    match v {
+        Value::Integer(i) => Ok(*i != 0),
+        Value::Real(f) => Ok(*f != 0.0),
+        Value::Text(s) => parse_bool(s).ok_or_else(|| mismatch(v, ty)),
+        _ => Err(mismatch(v, ty)),
+    }
+}
+
+/// Postgres' accepted spellings of a boolean.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "t" | "true" | "y" | "yes" | "on" | "1" => Some(true),
+        "f" | "false" | "n" | "no" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+fn text(v: &Value, ty: PgType) -> Result<Cow<'_, str>, SqlError> {
+    Ok(match ty {
+        PgType::Bool => Cow::Borrowed(if as_bool(v, ty)? { "t" } else { "f" }),
+        PgType::Int2 | PgType::Int4 | PgType::Int8 => Cow::Owned(as_int(v, ty)?.to_string()),
+        PgType::Float8 => Cow::Owned(float_text(as_f64(v, ty)?, 15)),
+        PgType::Float4 => Cow::Owned(float_text(as_f64(v, ty)? as f32 as f64, 6)),
+        PgType::Bytea => Cow::Owned(hex_bytea(match v {
+            Value::Blob(b) => b,
+            Value::Text(s) => s.as_bytes(),
+            other => return Err(mismatch(other, ty)),
+        })),
+        _ => match v {
+            Value::Integer(i) => Cow::Owned(i.to_string()),
+            Value::Real(f) if ty == PgType::Numeric => Cow::Owned(f.to_string()),
+            Value::Real(f) => Cow::Owned(float_text(*f, 15)),
+            Value::Text(s) => Cow::Borrowed(s.as_str()),
+            Value::Blob(b) => match std::str::from_utf8(b) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => Cow::Owned(hex_bytea(b)),
+            },
+            Value::Null => Cow::Borrowed(""),
+        },
+    })
+}
+
+/// Postgres' float output (shortest text that reads back exactly; exponent form outside
+/// 1e-4 ..= 1e<digits>), e.g. `1e+20`, `0.1`, `Infinity`.
+pub fn float_text(f: f64, digits: i32) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    let sci = if digits == 6 {
+        format!("{:e}", f as f32)
+    } else {
+        format!("{f:e}")
+    };
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if exp < -4 || exp >= digits {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    } else if digits == 6 {
+        (f as f32).to_string()
+    } else {
+        f.to_string()
+    }
+}
+
+fn hex_bytea(b: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(2 + b.len() * 2);
+    s.push_str("\\x");
+    for byte in b {
+        s.push(HEX[(byte >> 4) as usize] as char);
+        s.push(HEX[(byte & 15) as usize] as char);
+    }
+    s
+}
+
+fn encode_binary(buf: &mut BytesMut, v: &Value, ty: PgType) -> Result<(), SqlError> {
+    match ty {
+        PgType::Bool => buf.put_u8(as_bool(v, ty)? as u8),
+        PgType::Int2 => buf.put_i16(as_int(v, ty)? as i16),
+        PgType::Int4 => buf.put_i32(as_int(v, ty)? as i32),
+        PgType::Int8 => buf.put_i64(as_int(v, ty)?),
+        PgType::Float4 => buf.put_f32(as_f64(v, ty)? as f32),
+        PgType::Float8 => buf.put_f64(as_f64(v, ty)?),
+        PgType::Bytea => match v {
+            Value::Blob(b) => buf.put_slice(b),
+            Value::Text(s) => buf.put_slice(s.as_bytes()),
+            other => return Err(mismatch(other, ty)),
+        },
+        PgType::Numeric => numeric_binary(buf, &text(v, ty)?).ok_or_else(|| mismatch(v, ty))?,
+        PgType::Jsonb => {
+            buf.put_u8(1);
+            buf.put_slice(text(v, ty)?.as_bytes());
+        }
+        t if t.is_textual() => buf.put_slice(text(v, ty)?.as_bytes()),
+        other => {
+            return Err(SqlError::new(
+                "0A000",
+                format!(
+                    "binary format for type OID {} is not supported yet; request text format",
+                    other.oid()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Postgres' binary numeric: base-10000 digits with weight, sign and display scale.
+fn numeric_binary(buf: &mut BytesMut, decimal: &str) -> Option<()> {
+    let s = decimal.trim();
+    if s.eq_ignore_ascii_case("nan") {
+        buf.put_slice(&[0, 0, 0, 0, 0xC0, 0, 0, 0]);
+        return Some(());
+    }
+    let (negative, s) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (int_part, frac_part) = s.split_once('.').unwrap_or((s, ""));
+    if int_part.is_empty() && frac_part.is_empty()
+        || !int_part
+            .bytes()
+            .chain(frac_part.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let int_part = int_part.trim_start_matches('0');
+    let dscale = frac_part.len() as i16;
+    // Align both parts to groups of four decimal digits around the decimal point.
+    let int_pad = (4 - int_part.len() % 4) % 4;
+    let frac_pad = (4 - frac_part.len() % 4) % 4;
+    let digits: String = "0".repeat(int_pad) + int_part + frac_part + &"0".repeat(frac_pad);
+    let mut groups: Vec<i16> = digits
+        .as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).ok()?.parse().ok())
+        .collect::<Option<_>>()?;
+    let mut weight = ((int_pad + int_part.len()) / 4) as i16 - 1;
+    while groups.first() == Some(&0) {
+        groups.remove(0);
+        weight -= 1;
+    }
+    while groups.last() == Some(&0) {
+        groups.pop();
+    }
+    if groups.is_empty() {
+        weight = 0;
+    }
+    buf.put_i16(groups.len() as i16);
+    buf.put_i16(weight);
+    buf.put_u16(if negative && !groups.is_empty() {
+        0x4000
+    } else {
+        0
+    });
+    buf.put_i16(dscale);
+    for g in groups {
+        buf.put_i16(g);
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_of(v: Value, ty: PgType) -> String {
+        text(&v, ty).unwrap().into_owned()
+    }
+
+    #[test]
+    fn text_format_matches_postgres() {
+        assert_eq!(text_of(Value::Integer(1), PgType::Bool), "t");
+        assert_eq!(text_of(Value::Integer(0), PgType::Bool), "f");
+        assert_eq!(text_of(Value::Real(0.1), PgType::Float8), "0.1");
+        assert_eq!(text_of(Value::Real(1e20), PgType::Float8), "1e+20");
+        assert_eq!(text_of(Value::Real(1.5e-7), PgType::Float8), "1.5e-07");
+        assert_eq!(
+            text_of(Value::Real(123456789012345.0), PgType::Float8),
+            "123456789012345"
+        );
+        assert_eq!(
+            text_of(Value::Real(1234567.0), PgType::Float4),
+            "1.234567e+06"
+        );
+        assert_eq!(
+            text_of(Value::Real(f64::INFINITY), PgType::Float8),
+            "Infinity"
+        );
+        assert_eq!(text_of(Value::Integer(3), PgType::Float8), "3");
+        assert_eq!(
+            text_of(Value::Blob(vec![0xde, 0xad]), PgType::Bytea),
+            "\\xdead"
+        );
+        assert_eq!(text_of(Value::Integer(42), PgType::Text), "42");
+    }
+
+    #[test]
+    fn out_of_range_and_mismatched_values_are_errors_not_garbage() {
+        assert_eq!(
+            text(&Value::Integer(1 << 40), PgType::Int4)
+                .unwrap_err()
+                .sqlstate,
+            "22003"
+        );
+        assert_eq!(
+            text(&Value::Text("abc".into()), PgType::Int8)
+                .unwrap_err()
+                .sqlstate,
+            "22P02"
+        );
+        let mut buf = BytesMut::new();
+        assert!(encode_binary(&mut buf, &Value::Text("x".into()), PgType::Date).is_err());
+    }
+
+    fn numeric(s: &str) -> Vec<u8> {
+        let mut b = BytesMut::new();
+        numeric_binary(&mut b, s).unwrap();
+        b.to_vec()
+    }
+
+    #[test]
+    fn numeric_binary_matches_postgres_layout() {
+        // 12345.678: digits [1, 2345, 6780], weight 1, positive, dscale 3
+        assert_eq!(
+            numeric("12345.678"),
+            [0, 3, 0, 1, 0, 0, 0, 3, 0, 1, 9, 41, 26, 124]
+        );
+        // -0.05: digits [500], weight -1, negative, dscale 2
+        assert_eq!(numeric("-0.05"), [0, 1, 255, 255, 0x40, 0, 0, 2, 1, 244]);
+        assert_eq!(numeric("0"), [0, 0, 0, 0, 0, 0, 0, 0]);
+        assert!(numeric_binary(&mut BytesMut::new(), "1e5").is_none());
+    }
+}

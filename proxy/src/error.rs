@@ -1,0 +1,69 @@
+//! Errors as the client sees them: a SQLSTATE and a message, from wherever they arose.
+
+use litescale_router::RouterError;
+use litescale_shard::ShardError;
+use pgwire::error::{ErrorInfo, PgWireError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlError {
+    pub sqlstate: &'static str,
+    pub message: String,
+    pub detail: Option<String>,
+}
+
+impl SqlError {
+    pub fn new(sqlstate: &'static str, message: impl Into<String>) -> SqlError {
+        SqlError {
+            sqlstate,
+            message: message.into(),
+            detail: None,
+        }
+    }
+
+    pub fn aborted_transaction() -> SqlError {
+        SqlError::new(
+            "25P02",
+            "current transaction is aborted, commands ignored until end of transaction block",
+        )
+    }
+
+    pub fn canceled() -> SqlError {
+        SqlError::new("57014", "canceling statement due to user request")
+    }
+
+    pub fn info(&self, severity: &str) -> ErrorInfo {
+        let mut info = ErrorInfo::new(
+            severity.to_owned(),
+            self.sqlstate.to_owned(),
+            self.message.clone(),
+        );
+        info.detail = self.detail.clone();
+        info
+    }
+
+    pub fn fatal(self) -> PgWireError {
+        PgWireError::UserError(Box::new(self.info("FATAL")))
+    }
+}
+
+impl From<SqlError> for PgWireError {
+    fn from(e: SqlError) -> PgWireError {
+        PgWireError::UserError(Box::new(e.info("ERROR")))
+    }
+}
+
+impl From<RouterError> for SqlError {
+    fn from(e: RouterError) -> SqlError {
+        SqlError::new(e.sqlstate, e.message)
+    }
+}
+
+impl From<ShardError> for SqlError {
+    fn from(e: ShardError) -> SqlError {
+        SqlError {
+            sqlstate: e.sqlstate,
+            message: e.message,
+            detail: e.detail,
+        }
+    }
+}

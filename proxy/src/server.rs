@@ -1,0 +1,105 @@
+//! The listener: accepts connections, hands each to the protocol handlers, and shuts
+//! down cleanly.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use litescale_config::{Config, DEFAULT_DATABASE};
+use litescale_shard::{ShardError, Storage};
+use pgwire::api::{PgWireServerHandlers, RandomPidSecretKeyGenerator};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+use crate::cancel::CancelRegistry;
+use crate::wire::Handlers;
+
+/// Everything connections share: configuration, storage, the cancel registry.
+pub struct Server {
+    pub(crate) config: Config,
+    pub(crate) storage: Storage,
+    pub(crate) cancels: Arc<CancelRegistry>,
+    pub(crate) pids: RandomPidSecretKeyGenerator,
+}
+
+impl Server {
+    /// Opens the storage directory, creating it and the default database on first start.
+    pub fn open(config: Config) -> Result<Arc<Server>, ShardError> {
+        let storage = Storage::open(&config, &[DEFAULT_DATABASE])?;
+        Ok(Arc::new(Server {
+            config,
+            storage,
+            cancels: Arc::new(CancelRegistry::default()),
+            pids: RandomPidSecretKeyGenerator::default(),
+        }))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}
+
+struct Factory {
+    handlers: Arc<Handlers>,
+    cancels: Arc<CancelRegistry>,
+}
+
+impl PgWireServerHandlers for Factory {
+    fn simple_query_handler(&self) -> Arc<impl pgwire::api::query::SimpleQueryHandler> {
+        Arc::clone(&self.handlers)
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl pgwire::api::query::ExtendedQueryHandler> {
+        Arc::clone(&self.handlers)
+    }
+
+    fn startup_handler(&self) -> Arc<impl pgwire::api::auth::StartupHandler> {
+        Arc::clone(&self.handlers)
+    }
+
+    fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
+        Arc::clone(&self.cancels)
+    }
+}
+
+/// Serves clients on `listener` until `shutdown` resolves, then closes every connection
+/// (rolling back open transactions) and the storage.
+pub async fn serve(
+    server: Arc<Server>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let factory = Arc::new(Factory {
+        handlers: Arc::new(Handlers {
+            server: Arc::clone(&server),
+        }),
+        cancels: Arc::clone(&server.cancels),
+    });
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let (socket, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and the like: keep serving the others.
+                        tracing::warn!(error = %e, "accept failed");
+                        continue;
+                    }
+                };
+                let factory = Arc::clone(&factory);
+                connections.spawn(async move {
+                    if let Err(e) = pgwire::tokio::process_socket(socket, None, factory).await {
+                        tracing::debug!(%peer, error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    tracing::info!(open = connections.len(), "shutting down");
+    connections.shutdown().await;
+    server.storage.close();
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! One client connection's state: its database, its transaction block, its settings and
+//! its cache of parsed statements.
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+use litescale_router::{PgType, PlannedStatement, Schema, types};
+use litescale_shard::{ColumnMeta, Partition, Transaction};
+use lru::LruCache;
+use pgwire::messages::response::TransactionStatus;
+use tokio::sync::OnceCell;
+
+use crate::cancel::CancelTarget;
+use crate::encode::column_type;
+use crate::error::SqlError;
+use crate::settings::Settings;
+
+pub struct Session {
+    pub partition: Arc<Partition>,
+    pub cancel: Arc<CancelTarget>,
+    /// Parsed statements by query text, so a repeated statement is not parsed again.
+    plans: Mutex<LruCache<String, Arc<Vec<PlannedStatement>>>>,
+    pub state: tokio::sync::Mutex<SessionState>,
+}
+
+pub struct SessionState {
+    pub(crate) block: Block,
+    pub(crate) settings: Settings,
+}
+
+/// The client's transaction block, as Postgres tracks it.
+pub(crate) enum Block {
+    Idle,
+    Open(OpenBlock),
+}
+
+pub(crate) struct OpenBlock {
+    /// The partition's writer, taken at the block's first write (or at BEGIN for
+    /// SERIALIZABLE). Until then reads run on readers, each with a fresh snapshot, which
+    /// is what READ COMMITTED promises.
+    pub txn: Option<Transaction>,
+    /// An error happened: only ROLLBACK (or ROLLBACK TO) is accepted until the block ends.
+    pub failed: bool,
+    pub read_only: bool,
+    /// Opened by a multi-statement simple query rather than by BEGIN.
+    pub implicit: bool,
+}
+
+/// A statement prepared with the extended protocol: its plan, and its parameter and
+/// result types once described.
+pub struct Prepared {
+    plans: Arc<Vec<PlannedStatement>>,
+    described: OnceCell<Described>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Described {
+    pub params: Vec<PgType>,
+    pub columns: Vec<(String, PgType)>,
+}
+
+impl Prepared {
+    pub fn planned(&self) -> &PlannedStatement {
+        // Parse refuses anything but exactly one statement.
+        &self.plans[0]
+    }
+
+    pub fn described(&self) -> Option<&Described> {
+        self.described.get()
+    }
+}
+
+/// The columns of the tables a statement names, as the router's [`Schema`].
+struct SchemaSnapshot(Vec<(String, Vec<ColumnMeta>)>);
+
+impl SchemaSnapshot {
+    fn table(&self, table: &str) -> Option<&[ColumnMeta]> {
+        self.0
+            .iter()
+            .find(|(t, _)| t.eq_ignore_ascii_case(table))
+            .map(|(_, c)| c.as_slice())
+    }
+}
+
+impl Schema for SchemaSnapshot {
+    fn column_type(&self, table: &str, column: &str) -> Option<PgType> {
+        self.table(table)?
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(column))
+            .and_then(|c| c.decl_type.as_deref())
+            .and_then(types::from_declared)
+    }
+
+    fn columns(&self, table: &str) -> Vec<String> {
+        self.table(table)
+            .map(|cols| cols.iter().map(|c| c.name.clone()).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Session {
+    pub fn new(
+        partition: Arc<Partition>,
+        cancel: Arc<CancelTarget>,
+        settings: Settings,
+        plan_cache: usize,
+    ) -> Session {
+        Session {
+            partition,
+            cancel,
+            plans: Mutex::new(LruCache::new(
+                NonZeroUsize::new(plan_cache).unwrap_or(NonZeroUsize::MIN),
+            )),
+            state: tokio::sync::Mutex::new(SessionState {
+                block: Block::Idle,
+                settings,
+            }),
+        }
+    }
+
+    /// The planned statements of a query string, from the cache when seen before.
+    pub fn plan(&self, sql: &str) -> Result<Arc<Vec<PlannedStatement>>, SqlError> {
+        let mut cache = self.plans.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = cache.get(sql) {
+            return Ok(Arc::clone(p));
+        }
+        let planned = Arc::new(litescale_router::plan(sql)?);
+        cache.put(sql.to_owned(), Arc::clone(&planned));
+        Ok(planned)
+    }
+
+    /// Plans a statement for the extended protocol, which takes exactly one.
+    pub fn prepare(&self, sql: &str) -> Result<Prepared, SqlError> {
+        let plans = self.plan(sql)?;
+        if plans.len() != 1 {
+            return Err(SqlError::new(
+                "42601",
+                "cannot insert multiple commands into a prepared statement",
+            ));
+        }
+        Ok(Prepared {
+            plans,
+            described: OnceCell::new(),
+        })
+    }
+
+    /// Parameter and result types of a prepared statement, worked out once.
+    pub async fn describe<'p>(&self, prepared: &'p Prepared) -> Result<&'p Described, SqlError> {
+        prepared
+            .described
+            .get_or_try_init(|| async {
+                let planned = prepared.planned();
+                let mut state = self.state.lock().await;
+                let params = if planned.param_count > 0 {
+                    let tables = state.table_columns(self, planned.tables()).await?;
+                    planned.param_types(&SchemaSnapshot(tables))
+                } else {
+                    Vec::new()
+                };
+                let columns = if planned.returns_rows() {
+                    let metas = state.describe_sql(self, planned.sqlite_sql.clone()).await?;
+                    let inferred = planned.projection_types();
+                    metas
+                        .iter()
+                        .enumerate()
+                        .map(|(i, m)| {
+                            let t = column_type(m, inferred.get(i).copied().flatten(), None);
+                            (m.name.clone(), t)
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                Ok(Described { params, columns })
+            })
+            .await
+    }
+}
+
+impl SessionState {
+    pub fn transaction_status(&self) -> TransactionStatus {
+        match &self.block {
+            Block::Open(b) if b.failed && !b.implicit => TransactionStatus::Error,
+            Block::Open(b) if !b.implicit => TransactionStatus::Transaction,
+            _ => TransactionStatus::Idle,
+        }
+    }
+
+    /// Any error inside a transaction block fails it, as in Postgres.
+    pub fn fail_block(&mut self) {
+        if let Block::Open(b) = &mut self.block {
+            b.failed = true;
+        }
+    }
+
+    pub fn is_idle(&self) -> bool {
+        matches!(self.block, Block::Idle)
+    }
+
+    async fn table_columns(
+        &mut self,
+        session: &Session,
+        tables: Vec<String>,
+    ) -> Result<Vec<(String, Vec<ColumnMeta>)>, SqlError> {
+        // Inside a transaction that holds the writer, tables it created are visible only
+        // on the writer.
+        Ok(match &mut self.block {
+            Block::Open(OpenBlock { txn: Some(t), .. }) => t.table_columns(tables).await?,
+            _ => session.partition.table_columns(tables).await?,
+        })
+    }
+
+    async fn describe_sql(
+        &mut self,
+        session: &Session,
+        sql: String,
+    ) -> Result<Vec<ColumnMeta>, SqlError> {
+        Ok(match &mut self.block {
+            Block::Open(OpenBlock { txn: Some(t), .. }) => t.describe(sql).await?,
+            _ => session.partition.describe(sql).await?,
+        })
+    }
+}

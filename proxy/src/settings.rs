@@ -1,0 +1,199 @@
+//! Session settings: what SET changes, SHOW prints and RESET restores.
+
+use std::collections::BTreeMap;
+
+use crate::error::SqlError;
+
+/// Postgres 16 is what litescale answers as; drivers gate features on this.
+pub const SERVER_VERSION: &str = "16.6";
+
+/// (name, default, name in a ParameterStatus message if Postgres reports it to clients).
+const KNOWN: &[(&str, &str, Option<&str>)] = &[
+    ("application_name", "", Some("application_name")),
+    ("client_encoding", "UTF8", Some("client_encoding")),
+    ("datestyle", "ISO, MDY", Some("DateStyle")),
+    ("default_transaction_isolation", "read committed", None),
+    (
+        "default_transaction_read_only",
+        "off",
+        Some("default_transaction_read_only"),
+    ),
+    ("extra_float_digits", "1", None),
+    ("idle_in_transaction_session_timeout", "0", None),
+    ("in_hot_standby", "off", Some("in_hot_standby")),
+    ("integer_datetimes", "on", Some("integer_datetimes")),
+    ("intervalstyle", "postgres", Some("IntervalStyle")),
+    ("is_superuser", "on", Some("is_superuser")),
+    ("lock_timeout", "0", None),
+    ("max_identifier_length", "63", None),
+    ("search_path", "\"$user\", public", None),
+    ("server_encoding", "UTF8", Some("server_encoding")),
+    ("server_version", SERVER_VERSION, Some("server_version")),
+    ("server_version_num", "160006", None),
+    (
+        "standard_conforming_strings",
+        "on",
+        Some("standard_conforming_strings"),
+    ),
+    ("statement_timeout", "0", None),
+    ("synchronous_commit", "on", None),
+    ("timezone", "UTC", Some("TimeZone")),
+    ("transaction_isolation", "read committed", None),
+    ("bytea_output", "hex", None),
+    ("client_min_messages", "notice", None),
+];
+
+/// Settings a client may read but not change.
+const READ_ONLY: &[&str] = &[
+    "integer_datetimes",
+    "is_superuser",
+    "max_identifier_length",
+    "server_encoding",
+    "server_version",
+    "server_version_num",
+    "in_hot_standby",
+];
+
+fn known(name: &str) -> Option<&'static (&'static str, &'static str, Option<&'static str>)> {
+    KNOWN.iter().find(|(n, _, _)| *n == name)
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    values: BTreeMap<String, String>,
+    startup: BTreeMap<String, String>,
+}
+
+fn unrecognized(name: &str) -> SqlError {
+    SqlError::new(
+        "42704",
+        format!("unrecognized configuration parameter \"{name}\""),
+    )
+}
+
+impl Settings {
+    /// Settings as the client's startup packet left them.
+    pub fn new(application_name: Option<&str>) -> Settings {
+        let mut startup = BTreeMap::new();
+        if let Some(a) = application_name {
+            startup.insert("application_name".to_owned(), a.to_owned());
+        }
+        Settings {
+            values: startup.clone(),
+            startup,
+        }
+    }
+
+    fn default_of(&self, name: &str) -> Option<String> {
+        self.startup
+            .get(name)
+            .cloned()
+            .or_else(|| known(name).map(|(_, d, _)| (*d).to_owned()))
+    }
+
+    /// The value SHOW prints.
+    pub fn show(&self, name: &str) -> Result<String, SqlError> {
+        self.values
+            .get(name)
+            .cloned()
+            .or_else(|| self.default_of(name))
+            .ok_or_else(|| unrecognized(name))
+    }
+
+    /// Every known setting with its value, for `SHOW ALL`.
+    pub fn all(&self) -> Vec<(String, String)> {
+        let mut names: Vec<&str> = KNOWN.iter().map(|(n, _, _)| *n).collect();
+        names.extend(self.values.keys().map(String::as_str));
+        names.sort_unstable();
+        names.dedup();
+        names
+            .into_iter()
+            .map(|n| (n.to_owned(), self.show(n).unwrap_or_default()))
+            .collect()
+    }
+
+    /// Sets (or, with `None`, resets) a setting. Returns the ParameterStatus to send, if
+    /// Postgres reports this setting to clients.
+    pub fn set(
+        &mut self,
+        name: &str,
+        value: Option<&str>,
+    ) -> Result<Option<(String, String)>, SqlError> {
+        let custom = name.contains('.');
+        let entry = known(name);
+        if entry.is_none() && !custom {
+            return Err(unrecognized(name));
+        }
+        if READ_ONLY.contains(&name) {
+            return Err(SqlError::new(
+                "55P02",
+                format!("parameter \"{name}\" cannot be changed"),
+            ));
+        }
+        if name == "client_encoding"
+            && let Some(v) = value
+            && !matches!(
+                v.to_ascii_uppercase().as_str(),
+                "UTF8" | "UTF-8" | "UNICODE"
+            )
+        {
+            return Err(SqlError::new(
+                "0A000",
+                format!("client_encoding \"{v}\" is not supported; litescale speaks UTF8 only"),
+            ));
+        }
+        match value {
+            Some(v) => {
+                self.values.insert(name.to_owned(), v.to_owned());
+            }
+            None => {
+                self.values.remove(name);
+            }
+        }
+        let reported = entry.and_then(|(_, _, r)| *r);
+        Ok(reported.map(|r| (r.to_owned(), self.show(name).unwrap_or_default())))
+    }
+
+    /// The settings Postgres reports in ParameterStatus messages after startup.
+    pub fn reported(&self) -> Vec<(String, String)> {
+        KNOWN
+            .iter()
+            .filter_map(|(name, _, reported)| {
+                reported.map(|r| (r.to_owned(), self.show(name).unwrap_or_default()))
+            })
+            .collect()
+    }
+
+    pub fn reset_all(&mut self) {
+        self.values = self.startup.clone();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_show_reset() {
+        let mut s = Settings::new(Some("app"));
+        assert_eq!(s.show("application_name").unwrap(), "app");
+        assert_eq!(
+            s.set("application_name", Some("other")).unwrap(),
+            Some(("application_name".into(), "other".into()))
+        );
+        assert_eq!(s.show("application_name").unwrap(), "other");
+        s.set("application_name", None).unwrap();
+        assert_eq!(s.show("application_name").unwrap(), "app");
+        assert_eq!(s.show("server_version").unwrap(), SERVER_VERSION);
+        assert_eq!(s.show("nope").unwrap_err().sqlstate, "42704");
+        assert_eq!(s.set("nope", Some("1")).unwrap_err().sqlstate, "42704");
+        assert_eq!(
+            s.set("server_version", Some("1")).unwrap_err().sqlstate,
+            "55P02"
+        );
+        s.set("my.custom", Some("x")).unwrap();
+        assert_eq!(s.show("my.custom").unwrap(), "x");
+        s.reset_all();
+        assert!(s.show("my.custom").is_err());
+    }
+}

@@ -1,0 +1,511 @@
+//! The Postgres wire protocol handlers (on the `pgwire` crate): startup, simple query and
+//! extended query. They translate between protocol messages and session calls.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::{Sink, SinkExt, stream};
+use litescale_router::PgType;
+use litescale_shard::Value;
+use pgwire::api::auth::{
+    ServerParameterProvider, StartupHandler, finish_authentication, protocol_negotiation,
+    save_startup_parameters_to_metadata,
+};
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::{
+    ExtendedQueryHandler, SimpleQueryHandler, send_execution_response, send_query_response,
+    send_ready_for_query,
+};
+use pgwire::api::results::{
+    DescribePortalResponse, DescribeStatementResponse, FieldFormat, FieldInfo, QueryResponse,
+    Response, Tag,
+};
+use pgwire::api::stmt::{QueryParser, StoredStatement};
+use pgwire::api::store::PortalStore;
+use pgwire::api::{
+    ClientInfo, ClientPortalStore, METADATA_APPLICATION_NAME, METADATA_DATABASE, METADATA_USER,
+    PgWireConnectionState, PidSecretKeyGenerator, Type,
+};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::extendedquery::Execute;
+use pgwire::messages::response::{EmptyQueryResponse, NoticeResponse};
+use pgwire::messages::simplequery::Query;
+use pgwire::messages::startup::ParameterStatus;
+use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+
+use crate::Server;
+use crate::cancel::CancelTarget;
+use crate::decode::decode_param;
+use crate::encode::{column_type, encode_row, samples};
+use crate::error::SqlError;
+use crate::execute::{Executed, Reply};
+use crate::session::{Described, Prepared, Session};
+use crate::settings::Settings;
+
+/// All protocol handlers of one server; cheap to share between connections.
+pub struct Handlers {
+    pub(crate) server: Arc<Server>,
+}
+
+fn session_of<C: ClientInfo>(client: &C) -> PgWireResult<Arc<Session>> {
+    client
+        .session_extensions()
+        .get::<Session>()
+        .ok_or_else(|| SqlError::new("08P01", "query before startup completed").into())
+}
+
+fn pg_type(t: PgType) -> Type {
+    Type::from_oid(t.oid()).unwrap_or(Type::TEXT)
+}
+
+fn field(name: &str, t: PgType, format: FieldFormat) -> FieldInfo {
+    FieldInfo::new(name.to_owned(), None, None, pg_type(t), format)
+}
+
+/// ParameterStatus values sent after authentication, as Postgres 16 sends them.
+struct StartupParameters;
+
+impl ServerParameterProvider for StartupParameters {
+    fn server_parameters<C: ClientInfo>(&self, client: &C) -> Option<HashMap<String, String>> {
+        let metadata = client.metadata();
+        let settings = Settings::new(metadata.get(METADATA_APPLICATION_NAME).map(String::as_str));
+        let mut params: HashMap<String, String> = settings.reported().into_iter().collect();
+        if let Some(user) = metadata.get(METADATA_USER) {
+            params.insert("session_authorization".to_owned(), user.clone());
+        }
+        Some(params)
+    }
+}
+
+#[async_trait]
+impl StartupHandler for Handlers {
+    async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let PgWireFrontendMessage::Startup(startup) = message else {
+            return Ok(());
+        };
+        protocol_negotiation(client, &startup).await?;
+        save_startup_parameters_to_metadata(client, &startup);
+        // Trust authentication is only safe for clients on this machine; password and
+        // TLS authentication for everyone else is not built yet.
+        if !client.socket_addr().ip().is_loopback() {
+            return Err(SqlError::new(
+                "28000",
+                format!(
+                    "no authentication method allows host \"{}\": litescale trusts loopback clients only",
+                    client.socket_addr().ip()
+                ),
+            )
+            .fatal());
+        }
+        let metadata = client.metadata();
+        let user = metadata.get(METADATA_USER).cloned().unwrap_or_default();
+        let database = metadata.get(METADATA_DATABASE).cloned().unwrap_or(user);
+        let settings = Settings::new(metadata.get(METADATA_APPLICATION_NAME).map(String::as_str));
+        let partition = self
+            .server
+            .storage
+            .database(&database)
+            .map_err(|e| SqlError::from(e).fatal())?;
+
+        let (pid, secret) = self.server.pids.generate(client);
+        client.set_pid_and_secret_key(pid, secret.clone());
+        let cancel = Arc::new(CancelTarget::default());
+        let registration =
+            self.server
+                .cancels
+                .register(pid, secret.to_bytes().to_vec(), Arc::clone(&cancel));
+        let session = Session::new(
+            partition,
+            cancel,
+            settings,
+            self.server.config.limits.statement_cache,
+        );
+        client.session_extensions().insert(session);
+        client.session_extensions().insert(registration);
+        tracing::info!(pid, %database, peer = %client.socket_addr(), "connection started");
+        finish_authentication(client, &StartupParameters).await
+    }
+}
+
+/// Sends what comes before a result: a WARNING, a changed ParameterStatus.
+async fn send_preamble<C>(client: &mut C, reply: &mut Reply) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    if let Some(w) = reply.warning.take() {
+        let notice = NoticeResponse::from(w.info("WARNING"));
+        client
+            .feed(PgWireBackendMessage::NoticeResponse(notice))
+            .await?;
+    }
+    if let Some((name, value)) = reply.parameter_status.take() {
+        let status = ParameterStatus::new(name, value);
+        client
+            .feed(PgWireBackendMessage::ParameterStatus(status))
+            .await?;
+    }
+    Ok(())
+}
+
+async fn send_error<C>(client: &mut C, e: &SqlError) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let response = e.info("ERROR").into();
+    client
+        .feed(PgWireBackendMessage::ErrorResponse(response))
+        .await?;
+    Ok(())
+}
+
+/// Encodes every row before anything is sent, so a value that cannot be encoded gives a
+/// clean error instead of a half-sent result.
+fn query_response(
+    names: impl Iterator<Item = String>,
+    types: &[PgType],
+    binary: &[bool],
+    rows: &[Vec<Value>],
+    tag: &str,
+) -> Result<QueryResponse, SqlError> {
+    let fields: Vec<FieldInfo> = names
+        .zip(types.iter().zip(binary))
+        .map(|(name, (t, b))| {
+            let format = if *b {
+                FieldFormat::Binary
+            } else {
+                FieldFormat::Text
+            };
+            field(&name, *t, format)
+        })
+        .collect();
+    let encoded = rows
+        .iter()
+        .map(|r| encode_row(r, types, binary).map(Ok))
+        .collect::<Result<Vec<_>, SqlError>>()?;
+    let mut response = QueryResponse::new(Arc::new(fields), stream::iter(encoded));
+    response.set_command_tag(tag);
+    Ok(response)
+}
+
+impl Handlers {
+    /// Runs one statement of a simple query and sends its result.
+    async fn simple_statement<C>(
+        &self,
+        client: &mut C,
+        session: &Session,
+        state: &mut crate::session::SessionState,
+        planned: &litescale_router::PlannedStatement,
+    ) -> PgWireResult<Result<(), SqlError>>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if planned.param_count > 0 {
+            return Ok(Err(SqlError::new(
+                "42P02",
+                format!("there is no parameter ${}", planned.param_count),
+            )));
+        }
+        let mut reply = match state.execute(session, planned, Vec::new()).await {
+            Ok(reply) => reply,
+            Err(e) => return Ok(Err(e)),
+        };
+        send_preamble(client, &mut reply).await?;
+        match reply.executed {
+            Executed::Command(tag) => send_execution_response(client, Tag::new(&tag)).await?,
+            Executed::Rows { rows, tag } => {
+                let inferred = planned.projection_types();
+                let width = rows.columns.len();
+                let types: Vec<PgType> = samples(width, &rows.rows)
+                    .into_iter()
+                    .zip(&rows.columns)
+                    .enumerate()
+                    .map(|(i, (sample, meta))| {
+                        column_type(meta, inferred.get(i).copied().flatten(), sample)
+                    })
+                    .collect();
+                let names = rows.columns.iter().map(|c| c.name.clone());
+                match query_response(names, &types, &vec![false; width], &rows.rows, tag) {
+                    Ok(response) => send_query_response(client, response, true).await?,
+                    Err(e) => return Ok(Err(e)),
+                }
+            }
+        }
+        Ok(Ok(()))
+    }
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Handlers {
+    async fn on_query<C>(&self, client: &mut C, query: Query) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let session = session_of(client)?;
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        let mut state = session.state.lock().await;
+        match session.plan(&query.query) {
+            Err(e) => send_error(client, &e).await?,
+            Ok(plans) if plans.is_empty() => {
+                let empty = PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new());
+                client.feed(empty).await?;
+            }
+            Ok(plans) => {
+                // Postgres runs the statements of one query string as one transaction
+                // unless the string itself controls transactions.
+                if plans.len() > 1 && state.is_idle() {
+                    state.open_implicit();
+                }
+                let mut succeeded = true;
+                for planned in plans.iter() {
+                    let result = self
+                        .simple_statement(client, &session, &mut state, planned)
+                        .await?;
+                    if let Err(e) = result {
+                        send_error(client, &e).await?;
+                        succeeded = false;
+                        break;
+                    }
+                }
+                if let Err(e) = state.close_implicit(succeeded).await {
+                    send_error(client, &e).await?;
+                }
+            }
+        }
+        let status = state.transaction_status();
+        client.set_transaction_status(status);
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        send_ready_for_query(client, status).await
+    }
+
+    async fn do_query<C>(&self, _client: &mut C, _query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        // `on_query` above handles simple queries whole; pgwire never calls this.
+        Err(SqlError::new("XX000", "simple query dispatched past on_query").into())
+    }
+}
+
+/// Parses Parse messages into prepared statements, through the session's plan cache.
+pub struct StatementParser;
+
+#[async_trait]
+impl QueryParser for StatementParser {
+    type Statement = Arc<Prepared>;
+
+    async fn parse_sql<C>(
+        &self,
+        client: &C,
+        sql: &str,
+        _types: &[Option<Type>],
+    ) -> PgWireResult<Option<Self::Statement>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let session = session_of(client)?;
+        Ok(Some(Arc::new(session.prepare(sql)?)))
+    }
+
+    fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
+        let described = stmt.described().ok_or_else(not_described)?;
+        Ok(described.params.iter().map(|t| pg_type(*t)).collect())
+    }
+
+    fn get_result_schema(
+        &self,
+        stmt: &Self::Statement,
+        format: Option<&Format>,
+    ) -> PgWireResult<Vec<FieldInfo>> {
+        let described = stmt.described().ok_or_else(not_described)?;
+        Ok(fields(described, format))
+    }
+}
+
+fn not_described() -> PgWireError {
+    SqlError::new("XX000", "statement used before it was described").into()
+}
+
+fn fields(described: &Described, format: Option<&Format>) -> Vec<FieldInfo> {
+    described
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, (name, t))| {
+            let f = format.map(|f| f.format_for(i)).unwrap_or(FieldFormat::Text);
+            field(name, *t, f)
+        })
+        .collect()
+}
+
+/// Parameter types: what the client declared in Parse, else what the statement implies.
+fn param_types(stored: &StoredStatement<Arc<Prepared>>, described: &Described) -> Vec<PgType> {
+    described
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, inferred)| {
+            stored
+                .parameter_types
+                .get(i)
+                .and_then(|t| t.as_ref())
+                .and_then(|t| PgType::from_oid(t.oid()))
+                .unwrap_or(*inferred)
+        })
+        .collect()
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for Handlers {
+    type Statement = Arc<Prepared>;
+    type QueryParser = StatementParser;
+
+    fn query_parser(&self) -> Arc<Self::QueryParser> {
+        Arc::new(StatementParser)
+    }
+
+    async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let result = self._on_execute(client, message).await;
+        // The session, not pgwire's bookkeeping, knows the transaction block's state.
+        let session = session_of(client)?;
+        let mut state = session.state.lock().await;
+        if result.is_err() {
+            state.fail_block();
+        }
+        client.set_transaction_status(state.transaction_status());
+        result
+    }
+
+    async fn do_describe_statement<C>(
+        &self,
+        client: &mut C,
+        target: &StoredStatement<Self::Statement>,
+    ) -> PgWireResult<DescribeStatementResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let session = session_of(client)?;
+        let described = session.describe(&target.statement).await?;
+        let params = param_types(target, described)
+            .into_iter()
+            .map(pg_type)
+            .collect();
+        Ok(DescribeStatementResponse::new(
+            params,
+            fields(described, None),
+        ))
+    }
+
+    async fn do_describe_portal<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Self::Statement>,
+    ) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let session = session_of(client)?;
+        let described = session.describe(&portal.statement.statement).await?;
+        Ok(DescribePortalResponse::new(fields(
+            described,
+            Some(&portal.result_column_format),
+        )))
+    }
+
+    async fn do_query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Self::Statement>,
+        _max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let session = session_of(client)?;
+        let prepared = &portal.statement.statement;
+        let described = session.describe(prepared).await?;
+        let types = param_types(&portal.statement, described);
+        if portal.parameters.len() != types.len() {
+            return Err(SqlError::new(
+                "08P01",
+                format!(
+                    "bind message supplies {} parameters, but prepared statement requires {}",
+                    portal.parameters.len(),
+                    types.len()
+                ),
+            )
+            .into());
+        }
+        let params = portal
+            .parameters
+            .iter()
+            .zip(&types)
+            .enumerate()
+            .map(|(i, (raw, t))| {
+                decode_param(raw.as_deref(), *t, portal.parameter_format.is_binary(i))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let mut reply = session
+            .state
+            .lock()
+            .await
+            .execute(&session, prepared.planned(), params)
+            .await?;
+        send_preamble(client, &mut reply).await?;
+        match reply.executed {
+            Executed::Command(tag) => Ok(Response::Execution(Tag::new(&tag))),
+            Executed::Rows { rows, tag } => {
+                if rows.columns.len() != described.columns.len() {
+                    return Err(
+                        SqlError::new("0A000", "cached plan must not change result type").into(),
+                    );
+                }
+                let column_types: Vec<PgType> = described.columns.iter().map(|(_, t)| *t).collect();
+                let binary: Vec<bool> = (0..column_types.len())
+                    .map(|i| portal.result_column_format.is_binary(i))
+                    .collect();
+                let names = described.columns.iter().map(|(n, _)| n.clone());
+                let response = query_response(names, &column_types, &binary, &rows.rows, tag)?;
+                Ok(Response::Query(response))
+            }
+        }
+    }
+}
