@@ -2,7 +2,7 @@
 //! readers, writes on the partition's single writer.
 
 use litescale_router::{Isolation, PlannedStatement, StatementKind, WriteKind};
-use litescale_shard::{ColumnMeta, Outcome, Rows, Transaction, Value};
+use litescale_shard::{ColumnMeta, Outcome, Rows, Transaction, Value, WriterLock};
 
 use crate::error::SqlError;
 use crate::session::{Block, OpenBlock, Session, SessionState};
@@ -215,7 +215,9 @@ impl SessionState {
                 // SERIALIZABLE takes the writer now: every statement of the block then runs
                 // on it, one transaction after another, which is serializable.
                 let txn = match isolation {
-                    Isolation::Serializable if !read_only => Some(acquire(session).await?),
+                    Isolation::Serializable if !read_only => {
+                        Some(lock_writer(session).await?.begin().await?)
+                    }
                     _ => None,
                 };
                 self.block = Block::Open(OpenBlock {
@@ -257,14 +259,8 @@ impl SessionState {
                 format!("{what} can only be used in transaction blocks"),
             ));
         };
-        if block.read_only && what != "SAVEPOINT" && what != "RELEASE" {
-            return Err(SqlError::new(
-                "25006",
-                format!("cannot execute {what} in a read-only transaction"),
-            ));
-        }
         if block.txn.is_none() {
-            block.txn = Some(acquire(session).await?);
+            block.txn = Some(lock_writer(session).await?.begin().await?);
         }
         Ok(block.txn.as_mut().expect("just set"))
     }
@@ -277,8 +273,24 @@ impl SessionState {
     ) -> Result<Outcome, SqlError> {
         let sql = planned.sqlite_sql.clone();
         let interrupter = session.cancel.interrupter();
-        let holds_writer = matches!(&self.block, Block::Open(OpenBlock { txn: Some(_), .. }));
-        if planned.kind == StatementKind::Read && !holds_writer {
+        let is_read = planned.kind == StatementKind::Read;
+        let (holds_writer, read_only) = match &self.block {
+            Block::Idle => (false, false),
+            Block::Open(b) => (b.txn.is_some(), b.read_only),
+        };
+        let refuse = || {
+            SqlError::new(
+                "25006",
+                format!(
+                    "cannot execute {} in a read-only transaction",
+                    command_name(&planned.kind)
+                ),
+            )
+        };
+        if read_only && !is_read {
+            return Err(refuse());
+        }
+        if is_read && !holds_writer {
             // The reader reports `None` when SQLite finds the statement writes after all.
             let read = session
                 .partition
@@ -287,9 +299,13 @@ impl SessionState {
             if let Some(outcome) = read {
                 return Ok(outcome);
             }
+            if read_only {
+                return Err(refuse());
+            }
         }
         if self.is_idle() {
-            return Ok(session.partition.write(sql, params, interrupter).await?);
+            let writer = lock_writer(session).await?;
+            return Ok(writer.write(sql, params, interrupter).await?);
         }
         let txn = self
             .writer_in_block(session, command_name(&planned.kind))
@@ -298,11 +314,13 @@ impl SessionState {
     }
 }
 
-/// Waits for the partition's writer; a CancelRequest ends the wait.
-async fn acquire(session: &Session) -> Result<Transaction, SqlError> {
+/// Waits for the partition's writer; a CancelRequest ends the wait. Only the wait: once
+/// the writer is held the statement runs to its end, so a cancel never leaves the client
+/// believing a write failed that in fact committed.
+async fn lock_writer(session: &Session) -> Result<WriterLock, SqlError> {
     let canceled = session.cancel.canceled();
     tokio::select! {
-        txn = session.partition.begin() => Ok(txn?),
+        writer = session.partition.lock_writer() => Ok(writer),
         () = canceled => Err(SqlError::canceled()),
     }
 }

@@ -144,22 +144,33 @@ impl Session {
         })
     }
 
-    /// Parameter and result types of a prepared statement, worked out once.
-    pub async fn describe<'p>(&self, prepared: &'p Prepared) -> Result<&'p Described, SqlError> {
+    /// Parameter and result types of a prepared statement, worked out once. Parameter
+    /// types the client gave in Parse win over inferred ones.
+    pub async fn describe<'p>(
+        &self,
+        prepared: &'p Prepared,
+        client_types: &[Option<PgType>],
+    ) -> Result<&'p Described, SqlError> {
         prepared
             .described
             .get_or_try_init(|| async {
                 let planned = prepared.planned();
                 let mut state = self.state.lock().await;
-                let params = if planned.param_count > 0 {
-                    let tables = state.table_columns(self, planned.tables()).await?;
-                    planned.param_types(&SchemaSnapshot(tables))
+                let tables = planned.tables();
+                let schema = if tables.is_empty() {
+                    SchemaSnapshot(Vec::new())
                 } else {
-                    Vec::new()
+                    SchemaSnapshot(state.table_columns(self, tables).await?)
                 };
+                let params: Vec<PgType> = planned
+                    .param_types(&schema)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, inferred)| client_types.get(i).copied().flatten().unwrap_or(inferred))
+                    .collect();
                 let columns = if planned.returns_rows() {
                     let metas = state.describe_sql(self, planned.sqlite_sql.clone()).await?;
-                    let inferred = planned.projection_types();
+                    let inferred = planned.projection_types(&schema, &params);
                     metas
                         .iter()
                         .enumerate()

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::{Sink, SinkExt, stream};
-use litescale_router::PgType;
+use litescale_router::{NoSchema, PgType};
 use litescale_shard::Value;
 use pgwire::api::auth::{
     ServerParameterProvider, StartupHandler, finish_authentication, protocol_negotiation,
@@ -230,7 +230,7 @@ impl Handlers {
         match reply.executed {
             Executed::Command(tag) => send_execution_response(client, Tag::new(&tag)).await?,
             Executed::Rows { rows, tag } => {
-                let inferred = planned.projection_types();
+                let inferred = planned.projection_types(&NoSchema, &[]);
                 let width = rows.columns.len();
                 let types: Vec<PgType> = samples(width, &rows.rows)
                     .into_iter()
@@ -360,20 +360,12 @@ fn fields(described: &Described, format: Option<&Format>) -> Vec<FieldInfo> {
         .collect()
 }
 
-/// Parameter types: what the client declared in Parse, else what the statement implies.
-fn param_types(stored: &StoredStatement<Arc<Prepared>>, described: &Described) -> Vec<PgType> {
-    described
-        .params
+/// Parameter types the client declared in Parse (`None` where it left them open).
+fn client_types(stored: &StoredStatement<Arc<Prepared>>) -> Vec<Option<PgType>> {
+    stored
+        .parameter_types
         .iter()
-        .enumerate()
-        .map(|(i, inferred)| {
-            stored
-                .parameter_types
-                .get(i)
-                .and_then(|t| t.as_ref())
-                .and_then(|t| PgType::from_oid(t.oid()))
-                .unwrap_or(*inferred)
-        })
+        .map(|t| t.as_ref().and_then(|t| PgType::from_oid(t.oid())))
         .collect()
 }
 
@@ -416,11 +408,10 @@ impl ExtendedQueryHandler for Handlers {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let session = session_of(client)?;
-        let described = session.describe(&target.statement).await?;
-        let params = param_types(target, described)
-            .into_iter()
-            .map(pg_type)
-            .collect();
+        let described = session
+            .describe(&target.statement, &client_types(target))
+            .await?;
+        let params = described.params.iter().map(|t| pg_type(*t)).collect();
         Ok(DescribeStatementResponse::new(
             params,
             fields(described, None),
@@ -439,7 +430,12 @@ impl ExtendedQueryHandler for Handlers {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let session = session_of(client)?;
-        let described = session.describe(&portal.statement.statement).await?;
+        let described = session
+            .describe(
+                &portal.statement.statement,
+                &client_types(&portal.statement),
+            )
+            .await?;
         Ok(DescribePortalResponse::new(fields(
             described,
             Some(&portal.result_column_format),
@@ -460,8 +456,10 @@ impl ExtendedQueryHandler for Handlers {
     {
         let session = session_of(client)?;
         let prepared = &portal.statement.statement;
-        let described = session.describe(prepared).await?;
-        let types = param_types(&portal.statement, described);
+        let described = session
+            .describe(prepared, &client_types(&portal.statement))
+            .await?;
+        let types = &described.params;
         if portal.parameters.len() != types.len() {
             return Err(SqlError::new(
                 "08P01",
@@ -476,7 +474,7 @@ impl ExtendedQueryHandler for Handlers {
         let params = portal
             .parameters
             .iter()
-            .zip(&types)
+            .zip(types)
             .enumerate()
             .map(|(i, (raw, t))| {
                 decode_param(raw.as_deref(), *t, portal.parameter_format.is_binary(i))

@@ -4,8 +4,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, InTarget, LimitClause, ObjectName, Query, SelectItem, SetExpr, Statement, TableObject,
-    Value, visit_expressions, visit_relations,
+    Expr, FunctionArguments, InTarget, LimitClause, ObjectName, Query, SelectItem, SetExpr,
+    Statement, TableObject, Value, visit_expressions, visit_relations,
 };
 
 use crate::types::{self, PgType};
@@ -17,6 +17,19 @@ pub trait Schema {
     fn column_type(&self, table: &str, column: &str) -> Option<PgType>;
     /// The table's columns in declaration order (for INSERT without a column list).
     fn columns(&self, table: &str) -> Vec<String>;
+}
+
+/// For callers that have no schema at hand: every lookup answers "unknown".
+pub struct NoSchema;
+
+impl Schema for NoSchema {
+    fn column_type(&self, _table: &str, _column: &str) -> Option<PgType> {
+        None
+    }
+
+    fn columns(&self, _table: &str) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 pub(crate) fn tables(ast: &Statement) -> Vec<String> {
@@ -64,11 +77,55 @@ impl Inference<'_> {
             .find_map(|t| self.schema.column_type(t, column))
     }
 
+    /// The type an expression has, from columns, parameter types known so far, literals,
+    /// casts, operators and well-known functions; `None` when that does not settle it.
     fn type_of(&self, expr: &Expr) -> Option<PgType> {
+        use sqlparser::ast::{BinaryOperator as B, UnaryOperator as U};
         match expr {
             Expr::Identifier(i) => self.column(&i.value),
             Expr::CompoundIdentifier(parts) => parts.last().and_then(|i| self.column(&i.value)),
             Expr::Nested(inner) => self.type_of(inner),
+            Expr::Value(_) if placeholder_index(expr).is_some() => {
+                let t = self.types.get(placeholder_index(expr)?)?;
+                (*t != PgType::Unknown).then_some(*t)
+            }
+            Expr::BinaryOp { left, op, right } => match op {
+                B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
+                    wider_number(self.type_of(left)?, self.type_of(right)?)
+                }
+                B::StringConcat => Some(PgType::Text),
+                B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::And | B::Or => {
+                    Some(PgType::Bool)
+                }
+                _ => None,
+            },
+            Expr::UnaryOp {
+                op: U::Minus | U::Plus,
+                expr,
+            } => self.type_of(expr),
+            Expr::Function(f) => {
+                let name = last_part(&f.name).to_ascii_lowercase();
+                let arg = || first_arg(f).and_then(|a| self.type_of(a));
+                match name.as_str() {
+                    "count" => Some(PgType::Int8),
+                    "min" | "max" | "abs" | "coalesce" => arg(),
+                    "sum" => match arg()? {
+                        PgType::Int2 | PgType::Int4 => Some(PgType::Int8),
+                        PgType::Int8 | PgType::Numeric => Some(PgType::Numeric),
+                        PgType::Float4 | PgType::Float8 => Some(PgType::Float8),
+                        _ => None,
+                    },
+                    "avg" => match arg()? {
+                        PgType::Float4 | PgType::Float8 => Some(PgType::Float8),
+                        _ => Some(PgType::Numeric),
+                    },
+                    "length" | "char_length" | "octet_length" => Some(PgType::Int4),
+                    "lower" | "upper" | "trim" | "substr" | "substring" | "replace" | "concat" => {
+                        Some(PgType::Text)
+                    }
+                    _ => None,
+                }
+            }
             other => literal_type(other),
         }
     }
@@ -185,7 +242,7 @@ pub(crate) fn param_types(ast: &Statement, count: usize, schema: &dyn Schema) ->
     inf.types
 }
 
-/// The type a literal, cast or well-known function fixes, without looking at the schema.
+/// The type a literal, a cast or a predicate fixes by itself.
 fn literal_type(expr: &Expr) -> Option<PgType> {
     match expr {
         Expr::Value(v) => match &v.value {
@@ -203,7 +260,6 @@ fn literal_type(expr: &Expr) -> Option<PgType> {
             _ => None,
         },
         Expr::Cast { data_type, .. } => types::from_data_type(data_type),
-        Expr::Nested(inner) => literal_type(inner),
         Expr::IsNull(_)
         | Expr::IsNotNull(_)
         | Expr::IsTrue(_)
@@ -212,43 +268,56 @@ fn literal_type(expr: &Expr) -> Option<PgType> {
         | Expr::In { .. }
         | Expr::Between { .. }
         | Expr::Like { .. } => Some(PgType::Bool),
-        Expr::BinaryOp { op, .. } => {
-            use sqlparser::ast::BinaryOperator as B;
-            match op {
-                B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::And | B::Or => {
-                    Some(PgType::Bool)
-                }
-                _ => None,
-            }
-        }
-        Expr::Function(f) => {
-            let name = last_part(&f.name).to_ascii_lowercase();
-            match name.as_str() {
-                "count" => Some(PgType::Int8),
-                "length" | "char_length" | "octet_length" => Some(PgType::Int4),
-                "lower" | "upper" | "trim" | "substr" | "substring" | "replace" | "concat" => {
-                    Some(PgType::Text)
-                }
-                // min/max/abs return their argument's type, which needs the schema.
-                _ => None,
-            }
-        }
         _ => None,
     }
 }
 
-pub(crate) fn projection_types(ast: &Statement) -> Vec<Option<PgType>> {
+fn first_arg(f: &sqlparser::ast::Function) -> Option<&Expr> {
+    use sqlparser::ast::{FunctionArg, FunctionArgExpr};
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    match list.args.first()? {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+        _ => None,
+    }
+}
+
+/// Postgres' result type of arithmetic between two numeric types.
+fn wider_number(a: PgType, b: PgType) -> Option<PgType> {
+    let rank = |t| match t {
+        PgType::Int2 => Some(0),
+        PgType::Int4 => Some(1),
+        PgType::Int8 => Some(2),
+        PgType::Numeric => Some(3),
+        PgType::Float4 => Some(4),
+        PgType::Float8 => Some(5),
+        _ => None,
+    };
+    Some(if rank(a)? >= rank(b)? { a } else { b })
+}
+
+pub(crate) fn projection_types(
+    ast: &Statement,
+    schema: &dyn Schema,
+    params: &[PgType],
+) -> Vec<Option<PgType>> {
     let Statement::Query(q) = ast else {
         return Vec::new();
     };
     let SetExpr::Select(select) = q.body.as_ref() else {
         return Vec::new();
     };
+    let inf = Inference {
+        schema,
+        tables: tables(ast),
+        types: params.to_vec(),
+    };
     let mut out = Vec::with_capacity(select.projection.len());
     for item in &select.projection {
         match item {
             SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                out.push(literal_type(e))
+                out.push(inf.type_of(e))
             }
             // A wildcard expands to an unknown number of columns.
             _ => return Vec::new(),
@@ -305,23 +374,27 @@ mod tests {
     }
 
     #[test]
-    fn projection_types_come_from_literals_casts_and_aggregates() {
-        let p = &plan("select 1, 'a', count(*), x::bigint, y from t").unwrap()[0];
+    fn projection_types_come_from_columns_literals_casts_and_aggregates() {
+        use PgType::*;
+        let sql =
+            "select 1, 'a', count(*), x::bigint, y, id + 1, $1 * 2, sum(id), max(name) from t";
+        let p = &plan(sql).unwrap()[0];
         assert_eq!(
-            p.projection_types(),
+            p.projection_types(&Fixture, &[Int2]),
             vec![
-                Some(PgType::Int4),
-                Some(PgType::Text),
-                Some(PgType::Int8),
-                Some(PgType::Int8),
-                None
+                Some(Int4),
+                Some(Text),
+                Some(Int8),
+                Some(Int8),
+                None,
+                Some(Int8),
+                Some(Int4),
+                Some(Numeric),
+                Some(Text)
             ]
         );
-        assert!(
-            plan("select * from t").unwrap()[0]
-                .projection_types()
-                .is_empty()
-        );
+        let star = &plan("select * from t").unwrap()[0];
+        assert!(star.projection_types(&Fixture, &[]).is_empty());
     }
 
     #[test]

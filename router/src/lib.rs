@@ -18,7 +18,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 
-pub use infer::Schema;
+pub use infer::{NoSchema, Schema};
 pub use types::PgType;
 
 /// An error the router reports to the client, with its SQLSTATE.
@@ -106,11 +106,11 @@ impl PlannedStatement {
         infer::param_types(&self.ast, self.param_count, schema)
     }
 
-    /// For each result column, the type its expression determines (a literal, a cast, an
-    /// aggregate), or `None` when the column's declared type or its values must decide.
-    /// Empty when the projection cannot be matched to the result columns (e.g. `*`).
-    pub fn projection_types(&self) -> Vec<Option<PgType>> {
-        infer::projection_types(&self.ast)
+    /// For each result column, the type its expression determines (a column, a literal, a
+    /// cast, arithmetic, an aggregate), or `None` when only its values can tell. Empty when
+    /// the projection cannot be matched to the result columns (e.g. `*`).
+    pub fn projection_types(&self, schema: &dyn Schema, params: &[PgType]) -> Vec<Option<PgType>> {
+        infer::projection_types(&self.ast, schema, params)
     }
 
     /// Tables the statement names, so the caller can look their columns up for [`Schema`].

@@ -16,6 +16,6 @@ mod value;
 
 pub use error::ShardError;
 pub use interrupt::Interrupter;
-pub use partition::{Partition, Transaction};
+pub use partition::{Partition, Transaction, WriterLock};
 pub use storage::Storage;
 pub use value::{ColumnMeta, Outcome, Rows, Value};

@@ -103,22 +103,6 @@ impl Partition {
             .await
     }
 
-    /// Runs one statement on the writer in autocommit mode: it is durable when this returns.
-    pub async fn write(
-        self: &Arc<Self>,
-        sql: String,
-        params: Vec<Value>,
-        interrupter: Arc<Interrupter>,
-    ) -> Result<Outcome, ShardError> {
-        let writer = Arc::clone(&self.writer).lock_owned().await;
-        let conn = WriterConn(writer);
-        blocking(move || {
-            run(&conn.0, &sql, &params, &interrupter, false)
-                .map(|o| o.unwrap_or(Outcome::Changed(0)))
-        })
-        .await
-    }
-
     /// The result columns of a statement, without running it.
     pub async fn describe(self: &Arc<Self>, sql: String) -> Result<Vec<ColumnMeta>, ShardError> {
         self.with_reader(move |c| describe(c, &sql)).await
@@ -132,10 +116,35 @@ impl Partition {
         self.with_reader(move |c| table_columns(c, &tables)).await
     }
 
-    /// Takes the writer (waiting for the current holder) and opens a transaction on it.
-    pub async fn begin(self: &Arc<Self>) -> Result<Transaction, ShardError> {
-        let writer = Arc::clone(&self.writer).lock_owned().await;
-        let conn = WriterConn(writer);
+    /// Waits for the writer: whoever holds the lock is the only one who may write.
+    pub async fn lock_writer(self: &Arc<Self>) -> WriterLock {
+        WriterLock(WriterConn(Arc::clone(&self.writer).lock_owned().await))
+    }
+}
+
+/// The partition's writer, held and not yet used. Waiting for it can be abandoned
+/// safely; once a statement runs on it, it runs to the end.
+pub struct WriterLock(WriterConn);
+
+impl WriterLock {
+    /// Runs one statement in autocommit mode: it is durable when this returns.
+    pub async fn write(
+        self,
+        sql: String,
+        params: Vec<Value>,
+        interrupter: Arc<Interrupter>,
+    ) -> Result<Outcome, ShardError> {
+        let conn = self.0;
+        blocking(move || {
+            run(&conn.0, &sql, &params, &interrupter, false)
+                .map(|o| o.unwrap_or(Outcome::Changed(0)))
+        })
+        .await
+    }
+
+    /// Opens a transaction that keeps the writer until it commits or rolls back.
+    pub async fn begin(self) -> Result<Transaction, ShardError> {
+        let conn = self.0;
         let conn = blocking(move || {
             conn.0.execute_batch("BEGIN IMMEDIATE")?;
             Ok(conn)

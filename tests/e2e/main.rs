@@ -1,1 +1,14 @@
+//! End-to-end tests: a real litescale server (in-process on an ephemeral port, or the
+//! real binary as a child process) and real Postgres clients (tokio-postgres, psql).
 
+mod harness;
+
+mod cancel;
+mod concurrency;
+mod durability;
+mod errors;
+mod extended;
+mod psql;
+mod simple;
+mod transactions;
+mod types;

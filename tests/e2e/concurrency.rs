@@ -1,0 +1,100 @@
+//! Many clients at once: readers never wait for the writer, writers queue instead of
+//! failing, an open transaction is invisible to others until it commits.
+
+use std::time::Duration;
+
+use crate::harness::TestServer;
+
+async fn count(c: &tokio_postgres::Client) -> i64 {
+    c.query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_do_not_wait_for_a_long_write_transaction_and_writers_queue() {
+    let server = TestServer::start().await;
+    let writer = server.client().await;
+    writer
+        .batch_execute("CREATE TABLE t (a INT); INSERT INTO t VALUES (0)")
+        .await
+        .unwrap();
+    writer
+        .batch_execute("BEGIN; INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+
+    // A reader answers at once, and does not see the uncommitted row.
+    let reader = server.client().await;
+    let seen = tokio::time::timeout(Duration::from_secs(5), count(&reader))
+        .await
+        .expect("a reader must not wait for the writer");
+    assert_eq!(seen, 1);
+
+    // A second writer waits for the first to finish rather than failing with BUSY.
+    let second = server.client().await;
+    let pending = tokio::spawn(async move {
+        second
+            .execute("INSERT INTO t VALUES (2)", &[])
+            .await
+            .map(|_| second)
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !pending.is_finished(),
+        "the second writer must wait for the open transaction"
+    );
+    assert_eq!(count(&reader).await, 1);
+
+    writer.batch_execute("COMMIT").await.unwrap();
+    let second = tokio::time::timeout(Duration::from_secs(10), pending)
+        .await
+        .expect("second writer proceeds after commit")
+        .unwrap()
+        .expect("second writer succeeds");
+    assert_eq!(count(&reader).await, 3);
+    assert_eq!(count(&second).await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_all_succeed() {
+    let server = TestServer::start().await;
+    let setup = server.client().await;
+    setup
+        .batch_execute("CREATE TABLE t (client INT, n INT)")
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for client in 0..8i32 {
+        let c = server.client().await;
+        tasks.push(tokio::spawn(async move {
+            for n in 0..25i32 {
+                c.execute("INSERT INTO t VALUES ($1, $2)", &[&client, &n])
+                    .await
+                    .expect("no write may fail under concurrency");
+                let _: i64 = c
+                    .query_one("SELECT count(*) FROM t", &[])
+                    .await
+                    .unwrap()
+                    .get(0);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(count(&setup).await, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_committed_write_is_visible_to_the_next_read_on_any_connection() {
+    let server = TestServer::start().await;
+    let a = server.client().await;
+    let b = server.client().await;
+    a.batch_execute("CREATE TABLE t (a INT)").await.unwrap();
+    for i in 1..=50i64 {
+        a.execute("INSERT INTO t VALUES (1)", &[]).await.unwrap();
+        assert_eq!(count(&b).await, i, "read after write {i}");
+    }
+}

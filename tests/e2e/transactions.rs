@@ -1,0 +1,133 @@
+//! Transaction blocks as Postgres defines them: status bytes, the aborted state, commit,
+//! rollback, savepoints, read-only blocks.
+
+use crate::harness::{RawClient, TestServer, sqlstate, tags};
+
+#[tokio::test]
+async fn ready_for_query_reports_idle_in_transaction_and_failed() {
+    let server = TestServer::start().await;
+    let mut raw = RawClient::connect(server.addr).await;
+    assert_eq!(raw.query("CREATE TABLE t (a INT)").await.1, b'I');
+    assert_eq!(raw.query("BEGIN").await.1, b'T');
+    assert_eq!(raw.query("INSERT INTO t VALUES (1)").await.1, b'T');
+    let (m, status) = raw.query("SELECT * FROM missing").await;
+    assert_eq!((tags(&m).as_str(), status), ("E", b'E'));
+    // Every statement is refused with 25P02 until the block ends.
+    for sql in [
+        "SELECT 1",
+        "INSERT INTO t VALUES (2)",
+        "SHOW server_version",
+    ] {
+        let (m, status) = raw.query(sql).await;
+        assert_eq!(m[0].sqlstate().as_deref(), Some("25P02"), "{sql}");
+        assert_eq!(status, b'E');
+    }
+    // COMMIT of a failed block rolls it back, and says so.
+    let (m, status) = raw.query("COMMIT").await;
+    assert_eq!(m[0].text(), "ROLLBACK");
+    assert_eq!(status, b'I');
+    let (m, _) = raw.query("SELECT count(*) FROM t").await;
+    assert_eq!(m[1].fields(), [Some(b"0".to_vec())]);
+}
+
+#[tokio::test]
+async fn extended_protocol_tracks_the_block_too() {
+    let server = TestServer::start().await;
+    let mut raw = RawClient::connect(server.addr).await;
+    for (sql, status) in [
+        ("BEGIN", b'T'),
+        ("SELECT * FROM missing", b'E'),
+        ("SELECT 1", b'E'),
+        ("ROLLBACK", b'I'),
+    ] {
+        raw.parse("", sql, &[]).await;
+        raw.bind("", "", &[], 0, 0).await;
+        raw.execute("", 0).await;
+        let (_, got) = raw.sync().await;
+        assert_eq!(got, status, "after {sql}");
+    }
+}
+
+#[tokio::test]
+async fn commit_keeps_and_rollback_discards() {
+    let server = TestServer::start().await;
+    let mut c = server.client().await;
+    c.batch_execute("CREATE TABLE t (a INT)").await.unwrap();
+    let tx = c.transaction().await.unwrap();
+    tx.execute("INSERT INTO t VALUES (1)", &[]).await.unwrap();
+    tx.commit().await.unwrap();
+    let tx = c.transaction().await.unwrap();
+    tx.execute("INSERT INTO t VALUES (2)", &[]).await.unwrap();
+    // Inside the block the transaction sees its own write.
+    let n: i64 = tx
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 2);
+    tx.rollback().await.unwrap();
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn savepoints_undo_part_of_a_block_and_clear_the_failed_state() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE TABLE t (a INT PRIMARY KEY);
+         BEGIN;
+         INSERT INTO t VALUES (1);
+         SAVEPOINT s1;
+         INSERT INTO t VALUES (2);",
+    )
+    .await
+    .unwrap();
+    let err = c
+        .batch_execute("INSERT INTO t VALUES (1)")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "23505");
+    c.batch_execute("ROLLBACK TO SAVEPOINT s1").await.unwrap();
+    c.batch_execute("INSERT INTO t VALUES (3); RELEASE SAVEPOINT s1; COMMIT")
+        .await
+        .unwrap();
+    let rows = c.query("SELECT a FROM t ORDER BY a", &[]).await.unwrap();
+    let got: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(got, [1, 3]);
+}
+
+#[tokio::test]
+async fn a_read_only_block_refuses_writes() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE t (a INT); BEGIN READ ONLY")
+        .await
+        .unwrap();
+    c.query("SELECT * FROM t", &[]).await.unwrap();
+    let err = c
+        .batch_execute("INSERT INTO t VALUES (1)")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "25006");
+    c.batch_execute("ROLLBACK").await.unwrap();
+}
+
+#[tokio::test]
+async fn begin_and_commit_outside_a_block_warn_like_postgres() {
+    let server = TestServer::start().await;
+    let mut raw = RawClient::connect(server.addr).await;
+    let (m, status) = raw.query("COMMIT").await;
+    assert_eq!(tags(&m), "NC");
+    assert_eq!(status, b'I');
+    raw.query("BEGIN").await;
+    let (m, status) = raw.query("BEGIN").await;
+    assert_eq!(tags(&m), "NC");
+    assert_eq!(status, b'T');
+    let (_, status) = raw.query("ROLLBACK").await;
+    assert_eq!(status, b'I');
+}
