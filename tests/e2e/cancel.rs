@@ -2,9 +2,7 @@
 
 use std::time::Duration;
 
-use tokio_postgres::NoTls;
-
-use crate::harness::{TestServer, sqlstate};
+use crate::harness::{TestServer, cancel_after, sqlstate};
 
 /// A query SQLite would run forever.
 const ENDLESS: &str =
@@ -14,11 +12,7 @@ const ENDLESS: &str =
 async fn cancel_interrupts_a_long_query_and_the_session_carries_on() {
     let server = TestServer::start().await;
     let c = server.client().await;
-    let token = c.cancel_token();
-    let canceller = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        token.cancel_query(NoTls).await.unwrap();
-    });
+    let canceller = cancel_after(&c, 300);
     let err = tokio::time::timeout(Duration::from_secs(30), c.simple_query(ENDLESS))
         .await
         .expect("the query must be interrupted")
@@ -38,11 +32,7 @@ async fn cancel_ends_a_wait_for_the_writer() {
         .await
         .unwrap();
     let waiter = server.client().await;
-    let token = waiter.cancel_token();
-    let canceller = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        token.cancel_query(NoTls).await.unwrap();
-    });
+    let canceller = cancel_after(&waiter, 300);
     let err = tokio::time::timeout(
         Duration::from_secs(30),
         waiter.execute("INSERT INTO t VALUES (2)", &[]),
@@ -73,13 +63,10 @@ async fn a_cancelled_statement_fails_its_transaction_block() {
     c.batch_execute("BEGIN; INSERT INTO t VALUES (1)")
         .await
         .unwrap();
-    let token = c.cancel_token();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        token.cancel_query(NoTls).await.unwrap();
-    });
+    let canceller = cancel_after(&c, 300);
     let err = c.simple_query(ENDLESS).await.unwrap_err();
     assert_eq!(sqlstate(&err), "57014");
+    canceller.await.unwrap();
     let err = c.simple_query("SELECT 1").await.unwrap_err();
     assert_eq!(sqlstate(&err), "25P02");
     c.batch_execute("ROLLBACK").await.unwrap();

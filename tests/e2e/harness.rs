@@ -82,9 +82,18 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the binary on an ephemeral port over `data` and waits until it listens.
     pub fn start(data: &Path) -> ServerProcess {
+        ServerProcess::start_with(&[
+            "--listen".as_ref(),
+            "127.0.0.1:0".as_ref(),
+            "--data".as_ref(),
+            data.as_os_str(),
+        ])
+    }
+
+    /// Starts the binary with these arguments and waits until it listens.
+    pub fn start_with(args: &[&std::ffi::OsStr]) -> ServerProcess {
         let mut child = Command::new(binary())
-            .args(["--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -120,6 +129,28 @@ impl Drop for ServerProcess {
 
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_litescale"))
+}
+
+/// The rows of a simple-protocol answer, as text (None for NULL).
+pub fn simple_rows(messages: &[tokio_postgres::SimpleQueryMessage]) -> Vec<Vec<Option<String>>> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => {
+                Some((0..r.len()).map(|i| r.get(i).map(str::to_owned)).collect())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Sends a CancelRequest for `client`'s running statement after `ms` milliseconds.
+pub fn cancel_after(client: &Client, ms: u64) -> tokio::task::JoinHandle<()> {
+    let token = client.cancel_token();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        token.cancel_query(NoTls).await.expect("send CancelRequest");
+    })
 }
 
 /// The SQLSTATE of a failed tokio-postgres call.

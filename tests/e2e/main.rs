@@ -4,6 +4,7 @@
 mod harness;
 
 mod cancel;
+mod cli;
 mod concurrency;
 mod durability;
 mod errors;

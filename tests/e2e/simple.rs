@@ -2,19 +2,7 @@
 
 use tokio_postgres::SimpleQueryMessage;
 
-use crate::harness::{RawClient, TestServer, sqlstate, tags};
-
-fn rows(messages: &[SimpleQueryMessage]) -> Vec<Vec<Option<String>>> {
-    messages
-        .iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(r) => {
-                Some((0..r.len()).map(|i| r.get(i).map(str::to_owned)).collect())
-            }
-            _ => None,
-        })
-        .collect()
-}
+use crate::harness::{RawClient, TestServer, simple_rows as rows, sqlstate, tags};
 
 fn counts(messages: &[SimpleQueryMessage]) -> Vec<u64> {
     messages

@@ -1,10 +1,9 @@
 //! Every core type in both formats: binary through tokio-postgres' extended protocol,
 //! text through the simple protocol.
 
-use tokio_postgres::SimpleQueryMessage;
 use tokio_postgres::types::Type;
 
-use crate::harness::TestServer;
+use crate::harness::{TestServer, simple_rows};
 
 const TABLE: &str = "CREATE TABLE v (
     i2 SMALLINT, i4 INTEGER, i8 BIGINT, f4 REAL, f8 DOUBLE PRECISION,
@@ -102,15 +101,7 @@ async fn text_format_renders_values_as_postgres_does() {
         .simple_query("SELECT i2, i4, i8, f4, f8, b, t, vc, by FROM v ORDER BY b DESC")
         .await
         .unwrap();
-    let rows: Vec<Vec<Option<String>>> = messages
-        .iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(r) => {
-                Some((0..r.len()).map(|i| r.get(i).map(str::to_owned)).collect())
-            }
-            _ => None,
-        })
-        .collect();
+    let rows = simple_rows(&messages);
     let s = |v: &str| Some(v.to_owned());
     assert_eq!(
         rows[0],

@@ -1,0 +1,102 @@
+//! The `litescale` command line: help, config file and flags, clean shutdown.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::harness::{ServerProcess, binary, connect};
+
+#[test]
+fn help_documents_the_flags() {
+    let out = Command::new(binary()).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--listen", "--data", "--config", "5480", "litescale-data"] {
+        assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
+    }
+}
+
+#[test]
+fn a_wrong_config_file_is_refused_naming_the_field_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:0\"\n\n[storage]\nsynchronus = \"full\"\n",
+    )
+    .unwrap();
+    let out = Command::new(binary())
+        .arg("--config")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("synchronus") && err.contains("line 4"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flags_win_over_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let from_file = dir.path().join("from-file");
+    let from_flag = dir.path().join("from-flag");
+    let file = dir.path().join("litescale.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n",
+            from_file.display()
+        ),
+    )
+    .unwrap();
+    let server = ServerProcess::start_with(&[
+        "--config".as_ref(),
+        file.as_os_str(),
+        "--data".as_ref(),
+        from_flag.as_os_str(),
+    ]);
+    let c = connect(server.addr).await;
+    c.batch_execute("CREATE TABLE t (a INT)").await.unwrap();
+    assert!(from_flag.join("postgres").join("0.db").exists());
+    assert!(!from_file.exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_shuts_down_cleanly() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = ServerProcess::start(data.path());
+    let c = connect(server.addr).await;
+    c.batch_execute("CREATE TABLE t (a INT); INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+    // Closing the last connection checkpoints SQLite's WAL into the database file.
+    let wal = data.path().join("postgres").join("0.db-wal");
+    assert!(!wal.exists(), "WAL left behind: not closed cleanly");
+    let db = rusqlite::Connection::open(data.path().join("postgres").join("0.db")).unwrap();
+    let n: i64 = db
+        .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+}
