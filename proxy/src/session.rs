@@ -232,3 +232,50 @@ impl SessionState {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use litescale_config::Config;
+
+    fn session(dir: &std::path::Path) -> Session {
+        let config = Config {
+            data_dir: dir.to_owned(),
+            ..Config::default()
+        };
+        let storage = litescale_shard::Storage::open(&config, &["db"]).unwrap();
+        Session::new(
+            storage.database("db").unwrap(),
+            Arc::new(CancelTarget::default()),
+            Settings::new(None),
+            2,
+        )
+    }
+
+    #[test]
+    fn a_repeated_statement_is_parsed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = session(dir.path());
+        let first = s.plan("SELECT 1").unwrap();
+        let again = s.plan("SELECT 1").unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "second plan came from the cache"
+        );
+        // The cache is bounded: older entries make room for newer ones.
+        s.plan("SELECT 2").unwrap();
+        s.plan("SELECT 3").unwrap();
+        assert!(!Arc::ptr_eq(&first, &s.plan("SELECT 1").unwrap()));
+    }
+
+    #[test]
+    fn prepare_takes_exactly_one_statement() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = session(dir.path());
+        assert!(s.prepare("SELECT 1").is_ok());
+        assert_eq!(
+            s.prepare("SELECT 1; SELECT 2").err().unwrap().sqlstate,
+            "42601"
+        );
+    }
+}

@@ -98,3 +98,27 @@ async fn a_committed_write_is_visible_to_the_next_read_on_any_connection() {
         assert_eq!(count(&b).await, i, "read after write {i}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_disconnects_mid_transaction_releases_the_writer() {
+    let server = TestServer::start().await;
+    let other = server.client().await;
+    other.batch_execute("CREATE TABLE t (a INT)").await.unwrap();
+    {
+        let gone = server.client().await;
+        gone.batch_execute("BEGIN; INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+        // Dropping the client closes its socket without COMMIT.
+    }
+    let write = other.execute("INSERT INTO t VALUES (2)", &[]);
+    tokio::time::timeout(Duration::from_secs(10), write)
+        .await
+        .expect("the writer is released when its holder disconnects")
+        .unwrap();
+    assert_eq!(
+        count(&other).await,
+        1,
+        "the abandoned insert was rolled back"
+    );
+}
