@@ -3,7 +3,9 @@
 use litescale_router::PgType;
 use litescale_shard::Value;
 
-use crate::encode::{parse_bool, parse_float};
+use litescale_router::types::parse_bool;
+
+use crate::encode::parse_float;
 use crate::error::SqlError;
 
 fn invalid(ty: PgType, what: &str) -> SqlError {

@@ -4,7 +4,8 @@
 use std::borrow::Cow;
 
 use bytes::{BufMut, BytesMut};
-use litescale_router::{PgType, types};
+use litescale_router::types::{self, parse_bool};
+use litescale_router::PgType;
 use litescale_shard::{ColumnMeta, Value};
 use pgwire::messages::data::DataRow;
 
@@ -126,12 +127,11 @@ fn as_bool(v: &Value, ty: PgType) -> Result<bool, SqlError> {
     }
 }
 
-/// Postgres' accepted spellings of a boolean.
-pub fn parse_bool(s: &str) -> Option<bool> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "t" | "true" | "y" | "yes" | "on" | "1" => Some(true),
-        "f" | "false" | "n" | "no" | "off" | "0" => Some(false),
-        _ => None,
+/// A value's Postgres text form (COPY's output); `None` for NULL.
+pub fn as_text(v: &Value, ty: PgType) -> Result<Option<String>, SqlError> {
+    match v {
+        Value::Null => Ok(None),
+        v => Ok(Some(text(v, ty)?.into_owned())),
     }
 }
 

@@ -1,7 +1,9 @@
 //! Running planned statements: transaction blocks as Postgres defines them, reads on
 //! readers, writes on the partition's single writer.
 
-use litescale_router::{Isolation, PlannedStatement, StatementKind, WriteKind};
+use litescale_router::{
+    CopyDirection, CopyFormat, CopySpec, Isolation, PlannedStatement, StatementKind, WriteKind,
+};
 use litescale_shard::{ColumnMeta, Outcome, Rows, Transaction, Value, WriterLock};
 
 use crate::error::SqlError;
@@ -14,6 +16,10 @@ pub enum Executed {
     Rows { rows: Rows, tag: &'static str },
     /// A complete command tag ("CREATE TABLE", "UPDATE 3").
     Command(String),
+    /// COPY TO STDOUT: the rows to send, in the COPY's format.
+    CopyOut { rows: Rows, format: CopyFormat },
+    /// COPY FROM STDIN has started; the client sends this many columns per row.
+    CopyIn { columns: usize },
 }
 
 #[derive(Debug)]
@@ -106,6 +112,27 @@ impl SessionState {
                 let outcome = self.run(session, planned, params).await?;
                 Ok(Reply {
                     executed: executed(&planned.kind, outcome),
+                    warning: None,
+                    parameter_status: None,
+                })
+            }
+            StatementKind::Copy(spec) if spec.direction == CopyDirection::Out => {
+                let Outcome::Rows(rows) = self.run(session, planned, params).await? else {
+                    return Err(SqlError::new("XX000", "COPY query returned no columns"));
+                };
+                Ok(Reply {
+                    executed: Executed::CopyOut {
+                        rows,
+                        format: spec.format.clone(),
+                    },
+                    warning: None,
+                    parameter_status: None,
+                })
+            }
+            StatementKind::Copy(spec) => {
+                let columns = self.start_copy_in(session, spec).await?;
+                Ok(Reply {
+                    executed: Executed::CopyIn { columns },
                     warning: None,
                     parameter_status: None,
                 })
@@ -248,7 +275,7 @@ impl SessionState {
     }
 
     /// The block's writer transaction, taking the writer if the block has none yet.
-    async fn writer_in_block(
+    pub(crate) async fn writer_in_block(
         &mut self,
         session: &Session,
         what: &str,
@@ -273,7 +300,14 @@ impl SessionState {
     ) -> Result<Outcome, SqlError> {
         let sql = planned.sqlite_sql.clone();
         let interrupter = session.cancel.interrupter();
-        let is_read = planned.kind == StatementKind::Read;
+        let is_read = matches!(
+            &planned.kind,
+            StatementKind::Read | StatementKind::Copy(CopySpec { direction: CopyDirection::Out, .. })
+        );
+        if sql.is_empty() {
+            // Nothing for SQLite to do (plain VACUUM).
+            return Ok(Outcome::Changed(0));
+        }
         let (holds_writer, read_only) = match &self.block {
             Block::Idle => (false, false),
             Block::Open(b) => (b.txn.is_some(), b.read_only),
@@ -305,11 +339,17 @@ impl SessionState {
         }
         if self.is_idle() {
             let writer = lock_writer(session).await?;
+            if planned.batch {
+                return Ok(writer.write_batch(sql).await?);
+            }
             return Ok(writer.write(sql, params, interrupter).await?);
         }
         let txn = self
             .writer_in_block(session, command_name(&planned.kind))
             .await?;
+        if planned.batch {
+            return Ok(txn.execute_batch(sql).await?);
+        }
         Ok(txn.execute(sql, params, interrupter).await?)
     }
 }
@@ -317,7 +357,7 @@ impl SessionState {
 /// Waits for the partition's writer; a CancelRequest ends the wait. Only the wait: once
 /// the writer is held the statement runs to its end, so a cancel never leaves the client
 /// believing a write failed that in fact committed.
-async fn lock_writer(session: &Session) -> Result<WriterLock, SqlError> {
+pub(crate) async fn lock_writer(session: &Session) -> Result<WriterLock, SqlError> {
     let canceled = session.cancel.canceled();
     tokio::select! {
         writer = session.partition.lock_writer() => Ok(writer),

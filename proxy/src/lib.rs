@@ -6,6 +6,8 @@
 //! itself (that is the router's job) nor touch SQLite directly (that is the shard's).
 
 mod cancel;
+mod copy;
+mod copy_in;
 mod decode;
 mod encode;
 mod error;

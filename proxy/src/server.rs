@@ -56,6 +56,10 @@ impl PgWireServerHandlers for Factory {
         Arc::clone(&self.handlers)
     }
 
+    fn copy_handler(&self) -> Arc<impl pgwire::api::copy::CopyHandler> {
+        Arc::clone(&self.handlers)
+    }
+
     fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
         Arc::clone(&self.cancels)
     }

@@ -26,6 +26,8 @@ pub struct Session {
 pub struct SessionState {
     pub(crate) block: Block,
     pub(crate) settings: Settings,
+    /// A COPY FROM STDIN in progress.
+    pub(crate) copy_in: Option<crate::copy_in::CopyIn>,
 }
 
 /// The client's transaction block, as Postgres tracks it.
@@ -114,6 +116,7 @@ impl Session {
             state: tokio::sync::Mutex::new(SessionState {
                 block: Block::Idle,
                 settings,
+                copy_in: None,
             }),
         }
     }
@@ -208,7 +211,7 @@ impl SessionState {
         matches!(self.block, Block::Idle)
     }
 
-    async fn table_columns(
+    pub(crate) async fn table_columns(
         &mut self,
         session: &Session,
         tables: Vec<String>,

@@ -7,20 +7,22 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::{Sink, SinkExt, stream};
-use litescale_router::{NoSchema, PgType};
-use litescale_shard::Value;
+use bytes::Bytes;
+use litescale_router::{CopyFormat, NoSchema, PgType};
+use litescale_shard::{Rows, Value};
 use pgwire::api::auth::{
     ServerParameterProvider, StartupHandler, finish_authentication, protocol_negotiation,
     save_startup_parameters_to_metadata,
 };
 use pgwire::api::portal::{Format, Portal};
+use pgwire::api::copy::{CopyHandler, send_copy_in_response, send_copy_out_response};
 use pgwire::api::query::{
     ExtendedQueryHandler, SimpleQueryHandler, send_execution_response, send_query_response,
     send_ready_for_query,
 };
 use pgwire::api::results::{
-    DescribePortalResponse, DescribeStatementResponse, FieldFormat, FieldInfo, QueryResponse,
-    Response, Tag,
+    CopyResponse, DescribePortalResponse, DescribeStatementResponse, FieldFormat, FieldInfo,
+    QueryResponse, Response, Tag,
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::PortalStore;
@@ -29,6 +31,7 @@ use pgwire::api::{
     PgWireConnectionState, PidSecretKeyGenerator, Type,
 };
 use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
 use pgwire::messages::extendedquery::Execute;
 use pgwire::messages::response::{EmptyQueryResponse, NoticeResponse};
 use pgwire::messages::simplequery::Query;
@@ -38,7 +41,8 @@ use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use crate::Server;
 use crate::cancel::CancelTarget;
 use crate::decode::decode_param;
-use crate::encode::{column_type, encode_row, samples};
+use crate::copy::format_row;
+use crate::encode::{as_text, column_type, encode_row, samples};
 use crate::error::SqlError;
 use crate::execute::{Executed, Reply};
 use crate::session::{Described, Prepared, Session};
@@ -202,6 +206,37 @@ fn query_response(
     Ok(response)
 }
 
+/// COPY TO STDOUT: one CopyData message per row, rendered before anything is sent.
+fn copy_out_response(rows: &Rows, format: &CopyFormat) -> Result<CopyResponse, SqlError> {
+    let width = rows.columns.len();
+    let types: Vec<PgType> = samples(width, &rows.rows)
+        .into_iter()
+        .zip(&rows.columns)
+        .map(|(sample, meta)| column_type(meta, None, sample))
+        .collect();
+    let mut messages = Vec::with_capacity(rows.rows.len() + 1);
+    if format.header {
+        let names: Vec<Option<String>> = rows.columns.iter().map(|c| Some(c.name.clone())).collect();
+        messages.push(format_row(&names, format));
+    }
+    for row in &rows.rows {
+        let fields = row
+            .iter()
+            .zip(&types)
+            .map(|(v, t)| as_text(v, *t))
+            .collect::<Result<Vec<_>, _>>()?;
+        messages.push(format_row(&fields, format));
+    }
+    let data = messages
+        .into_iter()
+        .map(|line| Ok(CopyData::new(Bytes::from(line))));
+    Ok(CopyResponse::new(0, width, stream::iter(data)))
+}
+
+fn copy_in_response(columns: usize) -> CopyResponse {
+    CopyResponse::new(0, columns, stream::empty())
+}
+
 impl Handlers {
     /// Runs one statement of a simple query and sends its result.
     async fn simple_statement<C>(
@@ -229,6 +264,14 @@ impl Handlers {
         send_preamble(client, &mut reply).await?;
         match reply.executed {
             Executed::Command(tag) => send_execution_response(client, Tag::new(&tag)).await?,
+            Executed::CopyOut { rows, format } => match copy_out_response(&rows, &format) {
+                Ok(response) => send_copy_out_response(client, response).await?,
+                Err(e) => return Ok(Err(e)),
+            },
+            Executed::CopyIn { columns } => {
+                send_copy_in_response(client, copy_in_response(columns)).await?;
+                client.set_state(PgWireConnectionState::CopyInProgress(false));
+            }
             Executed::Rows { rows, tag } => {
                 let inferred = planned.projection_types(&NoSchema, &[]);
                 let width = rows.columns.len();
@@ -285,6 +328,11 @@ impl SimpleQueryHandler for Handlers {
                         succeeded = false;
                         break;
                     }
+                    if matches!(client.state(), PgWireConnectionState::CopyInProgress(_)) {
+                        // The client now streams rows; CopyDone ends the query. Statements
+                        // after a COPY FROM STDIN in the same string are not run.
+                        return Ok(());
+                    }
                 }
                 if let Err(e) = state.close_implicit(succeeded).await {
                     send_error(client, &e).await?;
@@ -306,6 +354,61 @@ impl SimpleQueryHandler for Handlers {
     {
         // `on_query` above handles simple queries whole; pgwire never calls this.
         Err(SqlError::new("XX000", "simple query dispatched past on_query").into())
+    }
+}
+
+#[async_trait]
+impl CopyHandler for Handlers {
+    async fn on_copy_data<C>(&self, client: &mut C, data: CopyData) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let session = session_of(client)?;
+        let mut state = session.state.lock().await;
+        let result = state.copy_data(&data.data).await;
+        if result.is_err() {
+            let _ = state.close_implicit(false).await;
+        }
+        client.set_transaction_status(state.transaction_status());
+        Ok(result?)
+    }
+
+    async fn on_copy_done<C>(&self, client: &mut C, _done: CopyDone) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let session = session_of(client)?;
+        let mut state = session.state.lock().await;
+        let result = state.copy_done().await;
+        let closed = state.close_implicit(result.is_ok()).await;
+        client.set_transaction_status(state.transaction_status());
+        let rows = result?;
+        closed?;
+        let tag = Tag::new("COPY").with_rows(rows as usize);
+        client
+            .feed(PgWireBackendMessage::CommandComplete(tag.into()))
+            .await?;
+        Ok(())
+    }
+
+    async fn on_copy_fail<C>(&self, client: &mut C, fail: CopyFail) -> PgWireError
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let Ok(session) = session_of(client) else {
+            return SqlError::new("08P01", "COPY before startup").into();
+        };
+        let mut state = session.state.lock().await;
+        let error = state.copy_fail(&fail.message);
+        let _ = state.close_implicit(false).await;
+        client.set_transaction_status(state.transaction_status());
+        error.into()
     }
 }
 
@@ -490,6 +593,10 @@ impl ExtendedQueryHandler for Handlers {
         send_preamble(client, &mut reply).await?;
         match reply.executed {
             Executed::Command(tag) => Ok(Response::Execution(Tag::new(&tag))),
+            Executed::CopyOut { rows, format } => {
+                Ok(Response::CopyOut(copy_out_response(&rows, &format)?))
+            }
+            Executed::CopyIn { columns } => Ok(Response::CopyIn(copy_in_response(columns))),
             Executed::Rows { rows, tag } => {
                 if rows.columns.len() != described.columns.len() {
                     return Err(

@@ -6,7 +6,10 @@
 //! The router is pure: no I/O, no SQLite, no sockets. What it needs to know about the
 //! schema is handed to it through [`Schema`]. That keeps every plan testable from text.
 
+mod copy;
 mod infer;
+mod split;
+mod translate;
 pub mod types;
 
 use std::ops::ControlFlow;
@@ -18,6 +21,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 
+pub use copy::{CopyDirection, CopyFormat, CopySpec};
 pub use infer::{NoSchema, Schema};
 pub use types::PgType;
 
@@ -80,6 +84,9 @@ pub enum StatementKind {
     Show(String),
     /// `RESET name`, or `RESET ALL` when `None`.
     Reset(Option<String>),
+    /// COPY FROM STDIN / TO STDOUT; for `COPY (query) TO STDOUT` the query is the
+    /// statement's SQLite SQL.
+    Copy(CopySpec),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,38 +100,49 @@ pub enum WriteKind {
 #[derive(Debug, Clone)]
 pub struct PlannedStatement {
     pub kind: StatementKind,
-    /// The statement as SQLite runs it; `$n` parameters are rewritten to `?n`.
+    /// The statement as SQLite runs it; `$n` parameters are rewritten to `?n`. Empty for a
+    /// statement that has nothing to do in SQLite (plain VACUUM).
     pub sqlite_sql: String,
+    /// `sqlite_sql` holds several statements that run together, atomically.
+    pub batch: bool,
     /// Highest `$n` used.
     pub param_count: usize,
-    ast: Statement,
+    /// The parsed Postgres statement (before translation), for type inference. `None` for
+    /// statements parsed by hand (COPY, VACUUM).
+    ast: Option<Statement>,
 }
 
 impl PlannedStatement {
     /// Types of `$1..$param_count` as far as the statement determines them, else `Unknown`.
     pub fn param_types(&self, schema: &dyn Schema) -> Vec<PgType> {
-        infer::param_types(&self.ast, self.param_count, schema)
+        match &self.ast {
+            Some(ast) => infer::param_types(ast, self.param_count, schema),
+            None => Vec::new(),
+        }
     }
 
     /// For each result column, the type its expression determines (a column, a literal, a
     /// cast, arithmetic, an aggregate), or `None` when only its values can tell. Empty when
     /// the projection cannot be matched to the result columns (e.g. `*`).
     pub fn projection_types(&self, schema: &dyn Schema, params: &[PgType]) -> Vec<Option<PgType>> {
-        infer::projection_types(&self.ast, schema, params)
+        match &self.ast {
+            Some(ast) => infer::projection_types(ast, schema, params),
+            None => Vec::new(),
+        }
     }
 
     /// Tables the statement names, so the caller can look their columns up for [`Schema`].
     pub fn tables(&self) -> Vec<String> {
-        infer::tables(&self.ast)
+        self.ast.as_ref().map(infer::tables).unwrap_or_default()
     }
 
     /// Whether the client gets rows back (a query, or DML with RETURNING).
     pub fn returns_rows(&self) -> bool {
         match &self.ast {
-            Statement::Query(_) => true,
-            Statement::Insert(i) => i.returning.is_some(),
-            Statement::Update(u) => u.returning.is_some(),
-            Statement::Delete(d) => d.returning.is_some(),
+            Some(Statement::Query(_)) => true,
+            Some(Statement::Insert(i)) => i.returning.is_some(),
+            Some(Statement::Update(u)) => u.returning.is_some(),
+            Some(Statement::Delete(d)) => d.returning.is_some(),
             _ => false,
         }
     }
@@ -133,8 +151,80 @@ impl PlannedStatement {
 /// Parses a query string, which may hold several statements, into planned statements.
 /// An empty string (or only `;`) gives an empty list.
 pub fn plan(sql: &str) -> Result<Vec<PlannedStatement>, RouterError> {
-    let statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(syntax_error)?;
-    statements.into_iter().map(plan_statement).collect()
+    let mut planned = Vec::new();
+    for piece in split::split(sql)? {
+        match piece.keyword().as_deref() {
+            Some("COPY") => {
+                let (kind, query) = copy::parse(&piece)?;
+                let (sqlite_sql, ast) = match query {
+                    Some(q) => {
+                        let mut inner = plan(&q)?;
+                        if inner.len() != 1 || inner[0].kind != StatementKind::Read {
+                            return Err(RouterError::syntax(
+                                "COPY (query) takes one SELECT".to_owned(),
+                            ));
+                        }
+                        let inner = inner.remove(0);
+                        (inner.sqlite_sql, inner.ast)
+                    }
+                    None => (String::new(), None),
+                };
+                planned.push(PlannedStatement {
+                    kind,
+                    sqlite_sql,
+                    batch: false,
+                    param_count: 0,
+                    ast,
+                });
+            }
+            Some("VACUUM") => planned.push(vacuum(&piece)),
+            _ => {
+                let statements =
+                    Parser::parse_sql(&PostgreSqlDialect {}, piece.text).map_err(syntax_error)?;
+                for ast in statements {
+                    planned.push(plan_statement(ast)?);
+                }
+            }
+        }
+    }
+    Ok(planned)
+}
+
+/// `VACUUM [FULL] [ANALYZE] [t, ...]`. SQLite reuses freed pages by itself, so a plain
+/// VACUUM has nothing to do; ANALYZE refreshes planner statistics as Postgres' does; FULL
+/// rewrites the file as SQLite's VACUUM does.
+fn vacuum(piece: &split::Piece<'_>) -> PlannedStatement {
+    use sqlparser::tokenizer::Token;
+    let mut full = false;
+    let mut analyze = false;
+    let mut tables = Vec::new();
+    for (t, _) in &piece.tokens[1..] {
+        if let Token::Word(w) = t {
+            match w.value.to_ascii_uppercase().as_str() {
+                "FULL" => full = true,
+                "ANALYZE" | "ANALYSE" => analyze = true,
+                "VERBOSE" | "FREEZE" | "TRUE" | "ON" | "FALSE" | "OFF" => {}
+                _ => tables.push(w.to_string()),
+            }
+        }
+    }
+    let mut statements = Vec::new();
+    if full {
+        statements.push("VACUUM".to_owned());
+    }
+    if analyze {
+        if tables.is_empty() {
+            statements.push("ANALYZE".to_owned());
+        }
+        statements.extend(tables.iter().map(|t| format!("ANALYZE {t}")));
+    }
+    PlannedStatement {
+        kind: StatementKind::Ddl("VACUUM"),
+        batch: statements.len() > 1,
+        sqlite_sql: statements.join(";\n"),
+        param_count: 0,
+        ast: None,
+    }
 }
 
 fn syntax_error(e: ParserError) -> RouterError {
@@ -148,12 +238,13 @@ fn syntax_error(e: ParserError) -> RouterError {
 fn plan_statement(mut ast: Statement) -> Result<PlannedStatement, RouterError> {
     let kind = classify(&ast)?;
     let param_count = rewrite_placeholders(&mut ast)?;
-    let sqlite_sql = ast.to_string();
+    let translated = translate::translate(ast.clone())?;
     Ok(PlannedStatement {
         kind,
-        sqlite_sql,
+        sqlite_sql: translated.sql,
+        batch: translated.batch,
         param_count,
-        ast,
+        ast: Some(ast),
     })
 }
 
@@ -167,8 +258,10 @@ fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
         Statement::CreateIndex(_) => StatementKind::Ddl("CREATE INDEX"),
         Statement::CreateView(_) => StatementKind::Ddl("CREATE VIEW"),
         Statement::AlterTable(_) => StatementKind::Ddl("ALTER TABLE"),
+        Statement::Truncate(_) => StatementKind::Ddl("TRUNCATE TABLE"),
+        Statement::Analyze(_) => StatementKind::Ddl("ANALYZE"),
         Statement::Drop {
-            object_type, names, ..
+            object_type, ..
         } => {
             let tag = match object_type {
                 ObjectType::Table => "DROP TABLE",
@@ -176,11 +269,6 @@ fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
                 ObjectType::View => "DROP VIEW",
                 other => return Err(RouterError::unsupported(&format!("DROP {other}"))),
             };
-            if names.len() > 1 {
-                return Err(RouterError::unsupported(&format!(
-                    "{tag} of several objects in one statement"
-                )));
-            }
             StatementKind::Ddl(tag)
         }
         Statement::StartTransaction { modes, .. } => begin(modes),
@@ -389,7 +477,16 @@ mod tests {
         let e = plan("CREATE SEQUENCE s").unwrap_err();
         assert_eq!(e.sqlstate, "0A000");
         assert!(e.message.contains("CREATE SEQUENCE"), "{}", e.message);
-        assert_eq!(plan("drop table a, b").unwrap_err().sqlstate, "0A000");
+        assert_eq!(plan("drop sequence s").unwrap_err().sqlstate, "0A000");
+    }
+
+    #[test]
+    fn vacuum_is_analyze_or_nothing() {
+        let v = one("vacuum analyze pgbench_branches");
+        assert_eq!(v.kind, StatementKind::Ddl("VACUUM"));
+        assert_eq!(v.sqlite_sql, "ANALYZE pgbench_branches");
+        assert_eq!(one("vacuum pgbench_branches").sqlite_sql, "");
+        assert_eq!(one("vacuum full").sqlite_sql, "VACUUM");
     }
 
     #[test]

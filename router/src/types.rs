@@ -125,6 +125,15 @@ pub fn from_declared(decl: &str) -> Option<PgType> {
     Some(t)
 }
 
+/// Postgres' accepted spellings of a boolean.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "t" | "true" | "y" | "yes" | "on" | "1" => Some(true),
+        "f" | "false" | "n" | "no" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
 /// The Postgres type a SQL type name (as in a CAST) stands for.
 pub fn from_data_type(data_type: &DataType) -> Option<PgType> {
     from_declared(&data_type.to_string())

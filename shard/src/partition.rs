@@ -142,6 +142,12 @@ impl WriterLock {
         .await
     }
 
+    /// Runs several statements (no parameters, no rows) as one atomic unit.
+    pub async fn write_batch(self, sql: String) -> Result<Outcome, ShardError> {
+        let conn = self.0;
+        blocking(move || run_batch(&conn.0, &sql)).await
+    }
+
     /// Opens a transaction that keeps the writer until it commits or rolls back.
     pub async fn begin(self) -> Result<Transaction, ShardError> {
         let conn = self.0;
@@ -200,6 +206,26 @@ impl Transaction {
     ) -> Result<Outcome, ShardError> {
         self.with_conn(move |c| {
             run(c, &sql, &params, &interrupter, false).map(|o| o.unwrap_or(Outcome::Changed(0)))
+        })
+        .await
+    }
+
+    pub async fn execute_batch(&mut self, sql: String) -> Result<Outcome, ShardError> {
+        self.with_conn(move |c| run_batch(c, &sql)).await
+    }
+
+    /// Runs one prepared INSERT for each row (COPY FROM); returns the rows inserted.
+    pub async fn insert_rows(
+        &mut self,
+        sql: String,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<u64, ShardError> {
+        self.with_conn(move |c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            for row in &rows {
+                stmt.execute(params_from_iter(row))?;
+            }
+            Ok(rows.len() as u64)
         })
         .await
     }
@@ -274,6 +300,22 @@ fn run(
     let result = execute(&mut stmt, conn, params);
     interrupter.disarm();
     result.map(Some)
+}
+
+/// Several statements as one unit, inside a savepoint: in autocommit mode the savepoint is
+/// the transaction; inside a transaction it undoes only this batch on error.
+fn run_batch(conn: &Connection, sql: &str) -> Result<Outcome, ShardError> {
+    conn.execute_batch("SAVEPOINT litescale_batch")?;
+    match conn.execute_batch(sql) {
+        Ok(()) => {
+            conn.execute_batch("RELEASE litescale_batch")?;
+            Ok(Outcome::Changed(0))
+        }
+        Err(e) => {
+            conn.execute_batch("ROLLBACK TO litescale_batch; RELEASE litescale_batch")?;
+            Err(e.into())
+        }
+    }
 }
 
 fn execute(

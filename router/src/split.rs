@@ -1,0 +1,102 @@
+//! Splitting a query string into statements with sqlparser's tokenizer, so that
+//! statements sqlparser cannot parse (COPY with Postgres options, VACUUM ANALYZE) can be
+//! recognised on their own while the rest of the string still goes to sqlparser.
+
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+
+use crate::RouterError;
+
+/// One statement of a query string: its text and its significant tokens, each with its
+/// byte offset in `text`.
+pub(crate) struct Piece<'a> {
+    pub text: &'a str,
+    pub tokens: Vec<(Token, usize)>,
+}
+
+impl Piece<'_> {
+    /// The first word, upper-cased (`COPY`, `VACUUM`, ...).
+    pub fn keyword(&self) -> Option<String> {
+        match &self.tokens.first()?.0 {
+            Token::Word(w) => Some(w.value.to_ascii_uppercase()),
+            _ => None,
+        }
+    }
+}
+
+/// Byte offset of a 1-based (line, column-in-characters) position.
+fn offset(sql: &str, line_starts: &[usize], line: u64, column: u64) -> usize {
+    let start = line_starts
+        .get(line.saturating_sub(1) as usize)
+        .copied()
+        .unwrap_or(sql.len());
+    sql[start..]
+        .char_indices()
+        .nth(column.saturating_sub(1) as usize)
+        .map_or(sql.len(), |(i, _)| start + i)
+}
+
+pub(crate) fn split(sql: &str) -> Result<Vec<Piece<'_>>, RouterError> {
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
+        .tokenize_with_location()
+        .map_err(|e| RouterError {
+            sqlstate: "42601",
+            message: format!("syntax error: {e}"),
+        })?;
+    let mut line_starts = vec![0];
+    line_starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
+
+    let mut pieces = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut significant: Vec<(Token, usize)> = Vec::new();
+    for t in tokens {
+        let at = offset(sql, &line_starts, t.span.start.line, t.span.start.column);
+        match t.token {
+            Token::SemiColon => {
+                if let Some(s) = start.take() {
+                    pieces.push(piece(sql, s, at, std::mem::take(&mut significant)));
+                }
+            }
+            Token::Whitespace(Whitespace::Space | Whitespace::Newline | Whitespace::Tab) => {}
+            Token::Whitespace(_) => {} // comments
+            Token::EOF => {}
+            other => {
+                start.get_or_insert(at);
+                significant.push((other, at));
+            }
+        }
+    }
+    if let Some(s) = start {
+        pieces.push(piece(sql, s, sql.len(), significant));
+    }
+    Ok(pieces)
+}
+
+fn piece(sql: &str, start: usize, end: usize, tokens: Vec<(Token, usize)>) -> Piece<'_> {
+    Piece {
+        text: sql[start..end].trim_end(),
+        tokens: tokens.into_iter().map(|(t, at)| (t, at - start)).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_at_top_level_semicolons_only() {
+        let sql = "select ';' as x; -- a comment; here\n vacuum analyze t;\n copy t from stdin;";
+        let pieces = split(sql).unwrap();
+        let texts: Vec<&str> = pieces.iter().map(|p| p.text).collect();
+        assert_eq!(texts, ["select ';' as x", "vacuum analyze t", "copy t from stdin"]);
+        assert_eq!(pieces[1].keyword().as_deref(), Some("VACUUM"));
+        assert!(split(" ; -- nothing\n;").unwrap().is_empty());
+    }
+
+    #[test]
+    fn multi_byte_characters_keep_offsets_right() {
+        let pieces = split("select 'é✓'; select 2").unwrap();
+        assert_eq!(pieces[0].text, "select 'é✓'");
+        assert_eq!(pieces[1].text, "select 2");
+    }
+}

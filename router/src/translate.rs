@@ -1,0 +1,311 @@
+//! PostgreSQL SQL → SQLite SQL, on sqlparser's AST. Each rewrite keeps Postgres' meaning;
+//! what cannot be kept is refused with 0A000 rather than run differently.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    CastKind, ColumnOption, CreateTableOptions, DataType, Expr, ObjectName, ObjectType,
+    Statement, TableConstraint, Value, visit_expressions_mut,
+};
+
+use crate::RouterError;
+
+/// The SQLite text of a statement, and whether it is several SQLite statements (a batch)
+/// that must run together, atomically, without parameters.
+pub(crate) struct Translated {
+    pub sql: String,
+    pub batch: bool,
+}
+
+fn single(sql: String) -> Translated {
+    Translated { sql, batch: false }
+}
+
+fn batch(statements: Vec<String>) -> Translated {
+    if statements.len() == 1 {
+        return single(statements.into_iter().next().unwrap_or_default());
+    }
+    Translated {
+        sql: statements.join(";\n"),
+        batch: true,
+    }
+}
+
+fn unsupported(what: &str) -> RouterError {
+    RouterError {
+        sqlstate: "0A000",
+        message: format!("{what} is not supported by litescale"),
+    }
+}
+
+pub(crate) fn translate(mut ast: Statement) -> Result<Translated, RouterError> {
+    rewrite_casts(&mut ast)?;
+    match ast {
+        Statement::Drop {
+            object_type,
+            if_exists,
+            names,
+            ..
+        } => {
+            let kind = match object_type {
+                ObjectType::Table => "TABLE",
+                ObjectType::Index => "INDEX",
+                ObjectType::View => "VIEW",
+                other => return Err(unsupported(&format!("DROP {other}"))),
+            };
+            let if_exists = if if_exists { " IF EXISTS" } else { "" };
+            // SQLite drops one object per statement; CASCADE has no SQLite meaning
+            // beyond what dropping already does (SQLite keeps no dependent objects).
+            Ok(batch(
+                names
+                    .iter()
+                    .map(|n| format!("DROP {kind}{if_exists} {n}"))
+                    .collect(),
+            ))
+        }
+        Statement::Truncate(t) => Ok(batch(
+            t.table_names
+                .iter()
+                .map(|n| format!("DELETE FROM {}", n.name))
+                .collect(),
+        )),
+        Statement::CreateTable(mut create) => {
+            // Storage parameters (fillfactor, ...) tune Postgres' heap; SQLite has none.
+            create.table_options = CreateTableOptions::None;
+            create.unlogged = false;
+            rewrite_identity_columns(&mut create)?;
+            Ok(single(Statement::CreateTable(create).to_string()))
+        }
+        Statement::AlterTable(alter) => {
+            let table = &alter.name;
+            let mut out = Vec::with_capacity(alter.operations.len());
+            for op in &alter.operations {
+                use sqlparser::ast::AlterTableOperation as Op;
+                match op {
+                    Op::AddConstraint { constraint, .. } => {
+                        out.push(constraint_as_index(table, constraint)?)
+                    }
+                    Op::AddColumn { .. }
+                    | Op::DropColumn { .. }
+                    | Op::RenameColumn { .. }
+                    | Op::RenameTable { .. } => out.push(format!("ALTER TABLE {table} {op}")),
+                    other => {
+                        let text = other.to_string();
+                        let words: Vec<&str> = text.split_whitespace().take(3).collect();
+                        return Err(unsupported(&format!("ALTER TABLE {}", words.join(" "))));
+                    }
+                }
+            }
+            Ok(batch(out))
+        }
+        other => Ok(single(other.to_string())),
+    }
+}
+
+/// `ALTER TABLE t ADD PRIMARY KEY (c)` / `ADD UNIQUE (c)`: SQLite cannot add constraints to
+/// a table, but a unique index enforces the same rule (the columns are NOT NULL already
+/// where Postgres would require it for a primary key).
+fn constraint_as_index(table: &ObjectName, c: &TableConstraint) -> Result<String, RouterError> {
+    let (suffix, name, columns) = match c {
+        TableConstraint::PrimaryKey(pk) => ("pkey", pk.name.as_ref(), &pk.columns),
+        TableConstraint::Unique(u) => ("key", u.name.as_ref(), &u.columns),
+        other => {
+            let text = other.to_string();
+            return Err(unsupported(&format!(
+                "ALTER TABLE ADD {}",
+                text.split_whitespace().next().unwrap_or("CONSTRAINT")
+            )));
+        }
+    };
+    let cols: Vec<String> = columns.iter().map(|c| c.column.expr.to_string()).collect();
+    let table_name = table
+        .0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(|i| i.value.clone())
+        .unwrap_or_default();
+    let index = match name {
+        Some(n) => n.value.clone(),
+        None if suffix == "pkey" => format!("{table_name}_pkey"),
+        None => format!("{table_name}_{}_key", cols.join("_")),
+    };
+    Ok(format!(
+        "CREATE UNIQUE INDEX \"{index}\" ON {table} ({})",
+        cols.join(", ")
+    ))
+}
+
+fn is_serial(t: &DataType) -> bool {
+    match t {
+        DataType::Custom(name, _) => {
+            let n = name.to_string().to_ascii_lowercase();
+            matches!(
+                n.as_str(),
+                "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2"
+            )
+        }
+        _ => false,
+    }
+}
+
+/// SERIAL and GENERATED ... AS IDENTITY primary keys become SQLite's rowid alias
+/// (`INTEGER PRIMARY KEY`), which numbers new rows itself.
+fn rewrite_identity_columns(create: &mut sqlparser::ast::CreateTable) -> Result<(), RouterError> {
+    let table_pk: Vec<String> = create
+        .constraints
+        .iter()
+        .filter_map(|c| match c {
+            TableConstraint::PrimaryKey(pk) if pk.columns.len() == 1 => {
+                Some(pk.columns[0].column.expr.to_string().to_ascii_lowercase())
+            }
+            _ => None,
+        })
+        .collect();
+    for col in &mut create.columns {
+        let identity = col
+            .options
+            .iter()
+            .any(|o| matches!(o.option, ColumnOption::Generated { .. }));
+        if !is_serial(&col.data_type) && !identity {
+            continue;
+        }
+        let inline_pk = col
+            .options
+            .iter()
+            .any(|o| matches!(o.option, ColumnOption::PrimaryKey(_)));
+        if !inline_pk && !table_pk.contains(&col.name.value.to_ascii_lowercase()) {
+            return Err(unsupported(&format!(
+                "SERIAL or IDENTITY column \"{}\" that is not the table's single-column primary key",
+                col.name.value
+            )));
+        }
+        col.data_type = DataType::Integer(None);
+        col.options
+            .retain(|o| !matches!(o.option, ColumnOption::Generated { .. }));
+    }
+    Ok(())
+}
+
+/// The SQLite type a Postgres cast target converts to. SQLite's CAST follows type
+/// affinity, so the target is the affinity's name.
+fn sqlite_cast_target(t: &DataType) -> Option<DataType> {
+    use crate::types::{PgType, from_data_type};
+    Some(match from_data_type(t)? {
+        PgType::Int2 | PgType::Int4 | PgType::Int8 => DataType::Integer(None),
+        PgType::Float4 | PgType::Float8 => DataType::Real,
+        PgType::Numeric => DataType::Numeric(sqlparser::ast::ExactNumberInfo::None),
+        PgType::Bytea => DataType::Blob(None),
+        PgType::Bool => return None,
+        _ => DataType::Text,
+    })
+}
+
+/// `x::type` → `CAST(x AS sqlite_type)`; `'true'::boolean` → `1`.
+fn rewrite_casts(ast: &mut Statement) -> Result<(), RouterError> {
+    let flow = visit_expressions_mut(ast, |expr| {
+        let Expr::Cast {
+            kind,
+            expr: inner,
+            data_type,
+            ..
+        } = expr
+        else {
+            return ControlFlow::Continue(());
+        };
+        if let Some(target) = sqlite_cast_target(data_type) {
+            *kind = CastKind::Cast;
+            *data_type = target;
+            return ControlFlow::Continue(());
+        }
+        if crate::types::from_data_type(data_type) == Some(crate::types::PgType::Bool) {
+            let replacement = match inner.as_ref() {
+                Expr::Value(v) => match &v.value {
+                    Value::SingleQuotedString(s) => match crate::types::parse_bool(s) {
+                        Some(b) => Expr::value(Value::Number((b as u8).to_string(), false)),
+                        None => {
+                            return ControlFlow::Break(RouterError {
+                                sqlstate: "22P02",
+                                message: format!(
+                                    "invalid input syntax for type boolean: \"{s}\""
+                                ),
+                            });
+                        }
+                    },
+                    _ => bool_of(inner),
+                },
+                _ => bool_of(inner),
+            };
+            *expr = replacement;
+            return ControlFlow::Continue(());
+        }
+        // A type SQLite has no name for (an unknown or composite type): refuse.
+        ControlFlow::Break(unsupported(&format!("cast to {data_type}")))
+    });
+    match flow {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+/// A non-literal cast to boolean: numbers are true when non-zero, as in Postgres.
+fn bool_of(inner: &Expr) -> Expr {
+    Expr::Nested(Box::new(Expr::BinaryOp {
+        left: Box::new(Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(inner.clone()),
+            data_type: DataType::Integer(None),
+            format: None,
+        }),
+        op: sqlparser::ast::BinaryOperator::NotEq,
+        right: Box::new(Expr::value(Value::Number("0".to_owned(), false))),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan;
+
+    fn sql(text: &str) -> String {
+        plan(text).unwrap().remove(0).sqlite_sql
+    }
+
+    #[test]
+    fn pgbench_init_statements_translate() {
+        assert_eq!(
+            sql("drop table if exists a, b"),
+            "DROP TABLE IF EXISTS a;\nDROP TABLE IF EXISTS b"
+        );
+        assert_eq!(sql("truncate table a, b"), "DELETE FROM a;\nDELETE FROM b");
+        assert_eq!(
+            sql("create table t (a int not null, b char(84)) with (fillfactor=100)"),
+            "CREATE TABLE t (a INT NOT NULL, b CHAR(84))"
+        );
+        assert_eq!(
+            sql("alter table pgbench_branches add primary key (bid)"),
+            "CREATE UNIQUE INDEX \"pgbench_branches_pkey\" ON pgbench_branches (bid)"
+        );
+        assert!(plan("drop table a, b").unwrap()[0].batch);
+    }
+
+    #[test]
+    fn serial_primary_keys_become_rowid_aliases() {
+        assert_eq!(
+            sql("create table t (id serial primary key, n text)"),
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, n TEXT)"
+        );
+        assert_eq!(
+            sql("create table t (id bigint generated always as identity, primary key (id))"),
+            "CREATE TABLE t (id INTEGER, PRIMARY KEY (id))"
+        );
+        assert_eq!(plan("create table t (id serial, n text)").unwrap_err().sqlstate, "0A000");
+    }
+
+    #[test]
+    fn casts_use_sqlite_affinities() {
+        assert_eq!(
+            sql("select x::int, '1.5'::float8, 'a'::varchar(3), 't'::boolean"),
+            "SELECT CAST(x AS INTEGER), CAST('1.5' AS REAL), CAST('a' AS TEXT), 1"
+        );
+        assert_eq!(plan("select 'maybe'::boolean").unwrap_err().sqlstate, "22P02");
+    }
+}
