@@ -117,7 +117,9 @@ impl RowParser {
                 if f == self.format.null {
                     Ok(None)
                 } else {
-                    unescape_text(f).map(Some).ok_or_else(|| bad(self.line, "bad escape"))
+                    unescape_text(f)
+                        .map(Some)
+                        .ok_or_else(|| bad(self.line, "bad escape"))
                 }
             })
             .collect()
@@ -127,44 +129,38 @@ impl RowParser {
         let (delim, quote, escape) = (self.format.delimiter, self.format.quote, self.format.escape);
         let mut fields = Vec::new();
         let mut chars = record.chars().peekable();
-        loop {
-            let mut value = String::new();
-            let mut quoted = false;
-            let mut in_quotes = false;
-            loop {
-                match chars.next() {
-                    None => {
-                        if in_quotes {
-                            return Err(bad(self.line, "unterminated CSV quoted field"));
-                        }
-                        break;
-                    }
-                    Some(c) if in_quotes => {
-                        if c == escape && chars.peek() == Some(&quote) {
-                            value.push(quote);
-                            chars.next();
-                        } else if c == quote {
-                            in_quotes = false;
-                        } else {
-                            value.push(c);
-                        }
-                    }
-                    Some(c) if c == quote => {
-                        quoted = true;
-                        in_quotes = true;
-                    }
-                    Some(c) if c == delim => {
-                        fields.push(csv_field(value, quoted, &self.format.null));
-                        value = String::new();
-                        quoted = false;
-                        continue;
-                    }
-                    Some(c) => value.push(c),
+        let mut value = String::new();
+        let mut quoted = false;
+        let mut in_quotes = false;
+        while let Some(c) = chars.next() {
+            if in_quotes {
+                if c == escape && chars.peek() == Some(&quote) {
+                    value.push(quote);
+                    chars.next();
+                } else if c == quote {
+                    in_quotes = false;
+                } else {
+                    value.push(c);
                 }
+            } else if c == quote {
+                quoted = true;
+                in_quotes = true;
+            } else if c == delim {
+                fields.push(csv_field(
+                    std::mem::take(&mut value),
+                    quoted,
+                    &self.format.null,
+                ));
+                quoted = false;
+            } else {
+                value.push(c);
             }
-            fields.push(csv_field(value, quoted, &self.format.null));
-            return Ok(fields);
         }
+        if in_quotes {
+            return Err(bad(self.line, "unterminated CSV quoted field"));
+        }
+        fields.push(csv_field(value, quoted, &self.format.null));
+        Ok(fields)
     }
 }
 
@@ -291,14 +287,22 @@ mod tests {
     use super::*;
 
     fn text() -> CopyFormat {
-        match litescale_router::plan("copy t from stdin").unwrap().remove(0).kind {
+        match litescale_router::plan("copy t from stdin")
+            .unwrap()
+            .remove(0)
+            .kind
+        {
             litescale_router::StatementKind::Copy(spec) => spec.format,
             _ => unreachable!(),
         }
     }
 
     fn csv() -> CopyFormat {
-        match litescale_router::plan("copy t from stdin csv header").unwrap().remove(0).kind {
+        match litescale_router::plan("copy t from stdin csv header")
+            .unwrap()
+            .remove(0)
+            .kind
+        {
             litescale_router::StatementKind::Copy(spec) => spec.format,
             _ => unreachable!(),
         }

@@ -17,8 +17,14 @@ pub struct CopyIn {
     /// The COPY's own transaction when it runs outside a transaction block; inside one it
     /// uses the block's.
     own_txn: Option<Transaction>,
+    /// Rows parsed but not yet inserted: clients often send one row per CopyData, and a
+    /// trip to the writer thread per row would dominate the load.
+    buffered: Vec<Vec<Field>>,
     rows: u64,
 }
+
+/// Rows inserted per trip to the writer: bounds memory while loading in large steps.
+const BATCH_ROWS: usize = 2_000;
 
 fn to_values(fields: Vec<Field>, types: &[PgType]) -> Result<Vec<Value>, SqlError> {
     if fields.len() != types.len() {
@@ -48,7 +54,10 @@ impl SessionState {
         let table = spec.table.clone().unwrap_or_default();
         let known = self.table_columns(session, vec![table.clone()]).await?;
         let Some((_, table_columns)) = known.into_iter().next() else {
-            return Err(SqlError::new("42P01", format!("relation \"{table}\" does not exist")));
+            return Err(SqlError::new(
+                "42P01",
+                format!("relation \"{table}\" does not exist"),
+            ));
         };
         let names: Vec<String> = if spec.columns.is_empty() {
             table_columns.iter().map(|c| c.name.clone()).collect()
@@ -84,20 +93,23 @@ impl SessionState {
             insert_sql: CopySpec::insert_sql(&table, &names),
             types: column_types,
             own_txn,
+            buffered: Vec::new(),
             rows: 0,
         });
         Ok(names.len())
     }
 
-    async fn insert(&mut self, rows: Vec<Vec<Field>>) -> Result<(), SqlError> {
+    /// Buffers rows; inserts them once enough are buffered or when `flush` is set.
+    async fn insert(&mut self, rows: Vec<Vec<Field>>, flush: bool) -> Result<(), SqlError> {
         let copy = self
             .copy_in
             .as_mut()
             .ok_or_else(|| SqlError::new("08P01", "CopyData outside of COPY"))?;
-        if rows.is_empty() {
+        copy.buffered.extend(rows);
+        if copy.buffered.is_empty() || (!flush && copy.buffered.len() < BATCH_ROWS) {
             return Ok(());
         }
-        let values = rows
+        let values = std::mem::take(&mut copy.buffered)
             .into_iter()
             .map(|r| to_values(r, &copy.types))
             .collect::<Result<Vec<_>, _>>()?;
@@ -128,7 +140,7 @@ impl SessionState {
             None => return Ok(()), // after a failed COPY, the client's remaining data is ignored
         };
         let result = match parsed {
-            Ok(rows) => self.insert(rows).await,
+            Ok(rows) => self.insert(rows, false).await,
             Err(e) => Err(e),
         };
         result.map_err(|e| self.abort_copy(e))
@@ -141,7 +153,7 @@ impl SessionState {
             None => return Err(SqlError::new("08P01", "CopyDone outside of COPY")),
         };
         let result = match last {
-            Ok(row) => self.insert(row.into_iter().collect()).await,
+            Ok(row) => self.insert(row.into_iter().collect(), true).await,
             Err(e) => Err(e),
         };
         if let Err(e) = result {

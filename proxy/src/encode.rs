@@ -4,8 +4,8 @@
 use std::borrow::Cow;
 
 use bytes::{BufMut, BytesMut};
-use litescale_router::types::{self, parse_bool};
 use litescale_router::PgType;
+use litescale_router::types::{self, parse_bool};
 use litescale_shard::{ColumnMeta, Value};
 use pgwire::messages::data::DataRow;
 

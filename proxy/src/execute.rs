@@ -302,7 +302,11 @@ impl SessionState {
         let interrupter = session.cancel.interrupter();
         let is_read = matches!(
             &planned.kind,
-            StatementKind::Read | StatementKind::Copy(CopySpec { direction: CopyDirection::Out, .. })
+            StatementKind::Read
+                | StatementKind::Copy(CopySpec {
+                    direction: CopyDirection::Out,
+                    ..
+                })
         );
         if sql.is_empty() {
             // Nothing for SQLite to do (plain VACUUM).

@@ -6,16 +6,16 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use futures::{Sink, SinkExt, stream};
 use bytes::Bytes;
+use futures::{Sink, SinkExt, stream};
 use litescale_router::{CopyFormat, NoSchema, PgType};
 use litescale_shard::{Rows, Value};
 use pgwire::api::auth::{
     ServerParameterProvider, StartupHandler, finish_authentication, protocol_negotiation,
     save_startup_parameters_to_metadata,
 };
-use pgwire::api::portal::{Format, Portal};
 use pgwire::api::copy::{CopyHandler, send_copy_in_response, send_copy_out_response};
+use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{
     ExtendedQueryHandler, SimpleQueryHandler, send_execution_response, send_query_response,
     send_ready_for_query,
@@ -40,8 +40,8 @@ use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
 use crate::Server;
 use crate::cancel::CancelTarget;
-use crate::decode::decode_param;
 use crate::copy::format_row;
+use crate::decode::decode_param;
 use crate::encode::{as_text, column_type, encode_row, samples};
 use crate::error::SqlError;
 use crate::execute::{Executed, Reply};
@@ -216,7 +216,8 @@ fn copy_out_response(rows: &Rows, format: &CopyFormat) -> Result<CopyResponse, S
         .collect();
     let mut messages = Vec::with_capacity(rows.rows.len() + 1);
     if format.header {
-        let names: Vec<Option<String>> = rows.columns.iter().map(|c| Some(c.name.clone())).collect();
+        let names: Vec<Option<String>> =
+            rows.columns.iter().map(|c| Some(c.name.clone())).collect();
         messages.push(format_row(&names, format));
     }
     for row in &rows.rows {

@@ -237,12 +237,16 @@ pub(crate) fn parse(piece: &Piece<'_>) -> Result<(StatementKind, Option<String>)
     }
     spec.direction = if c.eat_word("FROM") {
         if !c.eat_word("STDIN") {
-            return Err(unsupported("COPY FROM a file or program (use FROM STDIN, or psql's \\copy)"));
+            return Err(unsupported(
+                "COPY FROM a file or program (use FROM STDIN, or psql's \\copy)",
+            ));
         }
         CopyDirection::In
     } else if c.eat_word("TO") {
         if !c.eat_word("STDOUT") {
-            return Err(unsupported("COPY TO a file or program (use TO STDOUT, or psql's \\copy)"));
+            return Err(unsupported(
+                "COPY TO a file or program (use TO STDOUT, or psql's \\copy)",
+            ));
         }
         CopyDirection::Out
     } else {
@@ -277,7 +281,11 @@ pub(crate) fn parse(piece: &Piece<'_>) -> Result<(StatementKind, Option<String>)
             let cols = if spec.columns.is_empty() {
                 "*".to_owned()
             } else {
-                spec.columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
+                spec.columns
+                    .iter()
+                    .map(|c| quote(c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
             Some(format!("SELECT {cols} FROM {}", quote(table)))
         }
@@ -363,21 +371,36 @@ mod tests {
 
     #[test]
     fn options_and_legacy_syntax() {
-        let s = spec("COPY t (a, \"B\") TO STDOUT WITH (FORMAT csv, HEADER, DELIMITER ';', NULL 'nil')");
+        let s = spec(
+            "COPY t (a, \"B\") TO STDOUT WITH (FORMAT csv, HEADER, DELIMITER ';', NULL 'nil')",
+        );
         assert_eq!(s.columns, ["a", "B"]);
         assert!(s.format.csv && s.format.header);
         assert_eq!((s.format.delimiter, s.format.null.as_str()), (';', "nil"));
         let legacy = spec("copy t from stdin csv header");
         assert!(legacy.format.csv && legacy.format.header);
         assert_eq!(legacy.format.delimiter, ',');
-        let q = plan("copy (select a from t where b = 'x)') to stdout").unwrap().remove(0);
+        let q = plan("copy (select a from t where b = 'x)') to stdout")
+            .unwrap()
+            .remove(0);
         assert_eq!(q.sqlite_sql, "SELECT a FROM t WHERE b = 'x)'");
     }
 
     #[test]
     fn files_and_binary_are_refused() {
-        assert_eq!(plan("copy t from '/etc/passwd'").unwrap_err().sqlstate, "0A000");
-        assert_eq!(plan("copy t to stdout (format binary)").unwrap_err().sqlstate, "0A000");
-        assert_eq!(plan("copy t from stdin (bogus 1)").unwrap_err().sqlstate, "0A000");
+        assert_eq!(
+            plan("copy t from '/etc/passwd'").unwrap_err().sqlstate,
+            "0A000"
+        );
+        assert_eq!(
+            plan("copy t to stdout (format binary)")
+                .unwrap_err()
+                .sqlstate,
+            "0A000"
+        );
+        assert_eq!(
+            plan("copy t from stdin (bogus 1)").unwrap_err().sqlstate,
+            "0A000"
+        );
     }
 }

@@ -33,8 +33,13 @@ impl Schema for NoSchema {
 }
 
 pub(crate) fn tables(ast: &Statement) -> Vec<String> {
+    relations(ast)
+}
+
+/// Every table a statement or query names, once each, in order of appearance.
+fn relations<V: sqlparser::ast::Visit>(node: &V) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let _ = visit_relations(ast, |name| {
+    let _ = visit_relations(node, |name| {
         let t = last_part(name);
         if !out.contains(&t) {
             out.push(t);
@@ -103,6 +108,23 @@ impl Inference<'_> {
                 op: U::Minus | U::Plus,
                 expr,
             } => self.type_of(expr),
+            // A scalar subquery has the type of its one column.
+            Expr::Subquery(q) => {
+                let SetExpr::Select(select) = q.body.as_ref() else {
+                    return None;
+                };
+                let [SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }] =
+                    select.projection.as_slice()
+                else {
+                    return None;
+                };
+                let inner = Inference {
+                    schema: self.schema,
+                    tables: relations(q.as_ref()),
+                    types: self.types.clone(),
+                };
+                inner.type_of(e)
+            }
             Expr::Function(f) => {
                 let name = last_part(&f.name).to_ascii_lowercase();
                 let arg = || first_arg(f).and_then(|a| self.type_of(a));
@@ -371,6 +393,11 @@ mod tests {
         assert_eq!(params("select * from t limit $1 offset $2"), [Int8, Int8]);
         assert_eq!(params("select $1::int4, $2"), [Int4, Unknown]);
         assert_eq!(params("select * from t x where x.name like $1"), [Text]);
+        let p = &plan("select (select sum(id) from t), (select name from t limit 1)").unwrap()[0];
+        assert_eq!(
+            p.projection_types(&Fixture, &[]),
+            [Some(Numeric), Some(Text)]
+        );
     }
 
     #[test]

@@ -260,9 +260,7 @@ fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
         Statement::AlterTable(_) => StatementKind::Ddl("ALTER TABLE"),
         Statement::Truncate(_) => StatementKind::Ddl("TRUNCATE TABLE"),
         Statement::Analyze(_) => StatementKind::Ddl("ANALYZE"),
-        Statement::Drop {
-            object_type, ..
-        } => {
+        Statement::Drop { object_type, .. } => {
             let tag = match object_type {
                 ObjectType::Table => "DROP TABLE",
                 ObjectType::Index => "DROP INDEX",

@@ -88,7 +88,10 @@ mod tests {
         let sql = "select ';' as x; -- a comment; here\n vacuum analyze t;\n copy t from stdin;";
         let pieces = split(sql).unwrap();
         let texts: Vec<&str> = pieces.iter().map(|p| p.text).collect();
-        assert_eq!(texts, ["select ';' as x", "vacuum analyze t", "copy t from stdin"]);
+        assert_eq!(
+            texts,
+            ["select ';' as x", "vacuum analyze t", "copy t from stdin"]
+        );
         assert_eq!(pieces[1].keyword().as_deref(), Some("VACUUM"));
         assert!(split(" ; -- nothing\n;").unwrap().is_empty());
     }

@@ -4,8 +4,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    CastKind, ColumnOption, CreateTableOptions, DataType, Expr, ObjectName, ObjectType,
-    Statement, TableConstraint, Value, visit_expressions_mut,
+    CastKind, ColumnOption, CreateTableOptions, DataType, Expr, ObjectName, ObjectType, Statement,
+    TableConstraint, Value, visit_expressions_mut,
 };
 
 use crate::RouterError;
@@ -225,9 +225,7 @@ fn rewrite_casts(ast: &mut Statement) -> Result<(), RouterError> {
                         None => {
                             return ControlFlow::Break(RouterError {
                                 sqlstate: "22P02",
-                                message: format!(
-                                    "invalid input syntax for type boolean: \"{s}\""
-                                ),
+                                message: format!("invalid input syntax for type boolean: \"{s}\""),
                             });
                         }
                     },
@@ -297,7 +295,12 @@ mod tests {
             sql("create table t (id bigint generated always as identity, primary key (id))"),
             "CREATE TABLE t (id INTEGER, PRIMARY KEY (id))"
         );
-        assert_eq!(plan("create table t (id serial, n text)").unwrap_err().sqlstate, "0A000");
+        assert_eq!(
+            plan("create table t (id serial, n text)")
+                .unwrap_err()
+                .sqlstate,
+            "0A000"
+        );
     }
 
     #[test]
@@ -306,6 +309,9 @@ mod tests {
             sql("select x::int, '1.5'::float8, 'a'::varchar(3), 't'::boolean"),
             "SELECT CAST(x AS INTEGER), CAST('1.5' AS REAL), CAST('a' AS TEXT), 1"
         );
-        assert_eq!(plan("select 'maybe'::boolean").unwrap_err().sqlstate, "22P02");
+        assert_eq!(
+            plan("select 'maybe'::boolean").unwrap_err().sqlstate,
+            "22P02"
+        );
     }
 }

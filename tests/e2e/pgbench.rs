@@ -1,0 +1,79 @@
+//! The real pgbench: initialisation (DROP, CREATE ... WITH, TRUNCATE, COPY, VACUUM,
+//! ALTER TABLE ADD PRIMARY KEY) and every builtin script in every query mode.
+
+use std::process::Command;
+
+use crate::harness::TestServer;
+
+fn pgbench(server: &TestServer, args: &[&str]) -> String {
+    let port = server.addr.port().to_string();
+    let out = Command::new("pgbench")
+        .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres"])
+        .args(args)
+        .arg("postgres")
+        .output()
+        .expect("pgbench must be installed (Debian: postgresql-15)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "pgbench {args:?} failed:\n{text}");
+    text
+}
+
+async fn sums(c: &tokio_postgres::Client) -> (i64, i64) {
+    let row = c
+        .query_one(
+            "SELECT (SELECT sum(abalance) FROM pgbench_accounts),
+                    (SELECT coalesce(sum(delta), 0) FROM pgbench_history)",
+            &[],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pgbench_initialises_and_runs_every_builtin_in_every_mode() {
+    let server = TestServer::start().await;
+    let out = pgbench(&server, &["-i", "-s", "1"]);
+    assert!(out.contains("done in"), "{out}");
+    let c = server.client().await;
+    let accounts: i64 = c
+        .query_one("SELECT count(*) FROM pgbench_accounts", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(accounts, 100_000);
+
+    for mode in ["simple", "extended", "prepared"] {
+        for script in ["tpcb-like", "simple-update", "select-only"] {
+            let (before, _) = sums(&c).await;
+            let out = pgbench(
+                &server,
+                &["-c", "4", "-j", "2", "-T", "1", "-M", mode, "-b", script],
+            );
+            assert!(
+                out.contains("number of failed transactions: 0 (0.000%)"),
+                "{mode} {script}:\n{out}"
+            );
+            let processed = out
+                .lines()
+                .find_map(|l| l.strip_prefix("number of transactions actually processed: "))
+                .and_then(|n| n.split('/').next()?.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+            assert!(processed > 0, "{mode} {script} ran nothing:\n{out}");
+            // pgbench empties pgbench_history before each run, so this run's deltas are
+            // exactly what it added to the accounts.
+            let (after, deltas) = sums(&c).await;
+            if script != "select-only" {
+                assert_eq!(
+                    after - before,
+                    deltas,
+                    "{mode} {script}: sum(abalance) drifted"
+                );
+            }
+        }
+    }
+}
