@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Runs pgbench's builtin scripts against litescale and against a local PostgreSQL 15
+# (started here in a temporary directory, fsync on), same scale, clients and duration,
+# both over TCP loopback with -M prepared, and prints TPS, average latency and the ratio.
+#
+#   bench/compare.sh [scale] [clients] [threads] [seconds]     (defaults: 10 8 2 20)
+#
+# Needs: PostgreSQL 15 server binaries (/usr/lib/postgresql/15/bin), pgbench, and root or
+# the `postgres` user (initdb refuses to run as root, so the server runs as `postgres`).
+set -euo pipefail
+SCALE=${1:-10}
+CLIENTS=${2:-8}
+THREADS=${3:-2}
+SECONDS_EACH=${4:-20}
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PG_PORT=${PG_PORT:-54329}
+LS_PORT=${LS_PORT:-54330}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+WORK=$(mktemp -d /tmp/litescale-bench.XXXXXX)
+chmod 755 "$WORK"
+cleanup() {
+    [ -n "${LS_PID:-}" ] && kill "$LS_PID" 2>/dev/null || true
+    if [ -d "$WORK/pg" ]; then
+        su postgres -c "$PGBIN/pg_ctl -D $WORK/pg -m fast stop" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "building litescale (release)..." >&2
+(cd "$ROOT" && cargo build --release -q)
+
+echo "starting PostgreSQL 15 on port $PG_PORT (fsync on)..." >&2
+mkdir -p "$WORK/pg" && chown postgres "$WORK/pg"
+su postgres -c "$PGBIN/initdb -D $WORK/pg -A trust -U postgres" >/dev/null
+su postgres -c "$PGBIN/pg_ctl -D $WORK/pg -l $WORK/pg/server.log -w -o '-p $PG_PORT -k $WORK/pg -c fsync=on -c synchronous_commit=on' start" >/dev/null
+
+echo "starting litescale on port $LS_PORT..." >&2
+"$ROOT/target/release/litescale" --listen "127.0.0.1:$LS_PORT" --data "$WORK/ls" >"$WORK/ls.log" 2>&1 &
+LS_PID=$!
+for _ in $(seq 50); do
+    pg_isready -q -h 127.0.0.1 -p "$LS_PORT" && break
+    sleep 0.1
+done
+
+run() { # name port script -> "tps latency"
+    local port=$2 script=$3
+    local out
+    out=$(pgbench -h 127.0.0.1 -p "$port" -U postgres -M prepared -c "$CLIENTS" -j "$THREADS" \
+        -T "$SECONDS_EACH" -b "$script" postgres 2>&1)
+    local failed tps lat
+    failed=$(echo "$out" | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p')
+    tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+    lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
+    if [ -z "$tps" ] || [ "${failed:-0}" != "0" ]; then
+        echo "pgbench against $1 ($script) failed:" >&2
+        echo "$out" >&2
+        exit 1
+    fi
+    echo "$tps $lat"
+}
+
+for port in "$PG_PORT" "$LS_PORT"; do
+    echo "pgbench -i -s $SCALE on port $port..." >&2
+    pgbench -i -q -s "$SCALE" -h 127.0.0.1 -p "$port" -U postgres postgres >/dev/null 2>&1
+done
+
+printf "\nscale %s, %s clients, %s threads, %ss each, -M prepared, TCP loopback, %s\n\n" \
+    "$SCALE" "$CLIENTS" "$THREADS" "$SECONDS_EACH" "$(nproc) cores"
+printf "%-14s %14s %14s %12s %12s %8s\n" workload "pg TPS" "litescale TPS" "pg lat ms" "ls lat ms" ratio
+for script in select-only simple-update tpcb-like; do
+    read -r pg_tps pg_lat <<<"$(run postgres "$PG_PORT" "$script")"
+    read -r ls_tps ls_lat <<<"$(run litescale "$LS_PORT" "$script")"
+    ratio=$(awk -v a="$ls_tps" -v b="$pg_tps" 'BEGIN { printf "%.2f", a / b }')
+    printf "%-14s %14.0f %14.0f %12s %12s %7sx\n" "$script" "$pg_tps" "$ls_tps" "$pg_lat" "$ls_lat" "$ratio"
+done
