@@ -179,8 +179,9 @@ pub fn plan(sql: &str) -> Result<Vec<PlannedStatement>, RouterError> {
             }
             Some("VACUUM") => planned.push(vacuum(&piece)),
             _ => {
+                let folded = fold_identifiers(&piece);
                 let statements =
-                    Parser::parse_sql(&PostgreSqlDialect {}, piece.text).map_err(syntax_error)?;
+                    Parser::parse_sql(&PostgreSqlDialect {}, &folded).map_err(syntax_error)?;
                 for ast in statements {
                     planned.push(plan_statement(ast)?);
                 }
@@ -188,6 +189,26 @@ pub fn plan(sql: &str) -> Result<Vec<PlannedStatement>, RouterError> {
         }
     }
     Ok(planned)
+}
+
+/// Postgres folds unquoted identifiers to lower case (`SELECT ID FROM T` reads column
+/// `id` of table `t` and names the result column `id`); quoted ones keep their case.
+/// Keywords are case-insensitive, so lower-casing every unquoted word is safe.
+fn fold_identifiers(piece: &split::Piece<'_>) -> String {
+    use sqlparser::tokenizer::Token;
+    let mut text = piece.text.to_owned();
+    for (token, at) in &piece.tokens {
+        if let Token::Word(w) = token
+            && w.quote_style.is_none()
+            && w.value.bytes().any(|b| b.is_ascii_uppercase())
+        {
+            let end = at + w.value.len();
+            if let Some(range) = text.get_mut(*at..end) {
+                range.make_ascii_lowercase();
+            }
+        }
+    }
+    text
 }
 
 /// `VACUUM [FULL] [ANALYZE] [t, ...]`. SQLite reuses freed pages by itself, so a plain
@@ -476,6 +497,14 @@ mod tests {
         assert_eq!(e.sqlstate, "0A000");
         assert!(e.message.contains("CREATE SEQUENCE"), "{}", e.message);
         assert_eq!(plan("drop sequence s").unwrap_err().sqlstate, "0A000");
+    }
+
+    #[test]
+    fn unquoted_identifiers_fold_to_lower_case() {
+        assert_eq!(
+            one("SELECT ID, \"Name\" FROM Users WHERE X = 'ABC'").sqlite_sql,
+            "SELECT id, \"Name\" FROM users WHERE x = 'ABC'"
+        );
     }
 
     #[test]

@@ -39,6 +39,7 @@ fn unsupported(what: &str) -> RouterError {
 }
 
 pub(crate) fn translate(mut ast: Statement) -> Result<Translated, RouterError> {
+    name_result_columns(&mut ast);
     rewrite_casts(&mut ast)?;
     match ast {
         Statement::Drop {
@@ -99,6 +100,54 @@ pub(crate) fn translate(mut ast: Statement) -> Result<Translated, RouterError> {
             Ok(batch(out))
         }
         other => Ok(single(other.to_string())),
+    }
+}
+
+/// Gives unnamed result columns the names Postgres gives them (`count`, `?column?`),
+/// where SQLite would name them after the expression's text.
+fn name_result_columns(ast: &mut Statement) {
+    use sqlparser::ast::{Ident, SelectItem, SetExpr};
+    let Statement::Query(q) = ast else {
+        return;
+    };
+    let SetExpr::Select(select) = q.body.as_mut() else {
+        return;
+    };
+    for item in &mut select.projection {
+        if let SelectItem::UnnamedExpr(e) = item
+            && !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
+        {
+            let name = column_name(e).unwrap_or_else(|| "?column?".to_owned());
+            *item = SelectItem::ExprWithAlias {
+                expr: e.clone(),
+                alias: Ident::with_quote('"', name),
+            };
+        }
+    }
+}
+
+/// Postgres' name for a result column (its FigureColname): a column's name, a function's
+/// name, a cast's inner name or type name, `case`; `None` for `?column?`.
+fn column_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Identifier(i) => Some(i.value.clone()),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|i| i.value.clone()),
+        Expr::Function(f) => f
+            .name
+            .0
+            .last()
+            .and_then(|p| p.as_ident())
+            .map(|i| i.value.to_ascii_lowercase()),
+        Expr::Cast {
+            expr, data_type, ..
+        } => column_name(expr).or_else(|| {
+            crate::types::from_data_type(data_type).map(|t| t.name().to_owned())
+        }),
+        Expr::Nested(inner) => column_name(inner),
+        Expr::Case { .. } => Some("case".to_owned()),
+        Expr::Exists { .. } => Some("exists".to_owned()),
+        Expr::Value(v) if matches!(v.value, Value::Boolean(_)) => Some("bool".to_owned()),
+        _ => None,
     }
 }
 
@@ -304,10 +353,20 @@ mod tests {
     }
 
     #[test]
+    fn result_columns_get_postgres_names() {
+        assert_eq!(
+            sql("select a, t.b, count(*), 1, x::int, '1'::int4, a + 1 as s, case when a then 1 end from t"),
+            "SELECT a, t.b, count(*) AS \"count\", 1 AS \"?column?\", CAST(x AS INTEGER) AS \"x\", \
+             CAST('1' AS INTEGER) AS \"int4\", a + 1 AS s, CASE WHEN a THEN 1 END AS \"case\" FROM t"
+        );
+    }
+
+    #[test]
     fn casts_use_sqlite_affinities() {
         assert_eq!(
             sql("select x::int, '1.5'::float8, 'a'::varchar(3), 't'::boolean"),
-            "SELECT CAST(x AS INTEGER), CAST('1.5' AS REAL), CAST('a' AS TEXT), 1"
+            "SELECT CAST(x AS INTEGER) AS \"x\", CAST('1.5' AS REAL) AS \"float8\", \
+             CAST('a' AS TEXT) AS \"varchar\", 1 AS \"bool\""
         );
         assert_eq!(
             plan("select 'maybe'::boolean").unwrap_err().sqlstate,

@@ -53,6 +53,31 @@ impl PgType {
         }
     }
 
+    /// The type's name in pg_type (`int4`, `timestamptz`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            PgType::Bool => "bool",
+            PgType::Int2 => "int2",
+            PgType::Int4 => "int4",
+            PgType::Int8 => "int8",
+            PgType::Float4 => "float4",
+            PgType::Float8 => "float8",
+            PgType::Numeric => "numeric",
+            PgType::Text => "text",
+            PgType::Varchar => "varchar",
+            PgType::Bpchar => "bpchar",
+            PgType::Bytea => "bytea",
+            PgType::Date => "date",
+            PgType::Time => "time",
+            PgType::Timestamp => "timestamp",
+            PgType::Timestamptz => "timestamptz",
+            PgType::Json => "json",
+            PgType::Jsonb => "jsonb",
+            PgType::Uuid => "uuid",
+            PgType::Unknown => "unknown",
+        }
+    }
+
     pub fn from_oid(oid: u32) -> Option<PgType> {
         ALL.iter().copied().find(|t| t.oid() == oid)
     }
