@@ -4,7 +4,7 @@
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
-use litescale_router::{PgType, PlannedStatement, Schema, types};
+use litescale_router::{PgType, PlannedStatement, Schema, SessionContext, types};
 use litescale_shard::{ColumnMeta, Partition, Transaction};
 use lru::LruCache;
 use pgwire::messages::response::TransactionStatus;
@@ -17,6 +17,8 @@ use crate::settings::Settings;
 
 pub struct Session {
     pub partition: Arc<Partition>,
+    /// Who and where the session is, for `current_user`, `current_database()`, ...
+    context: SessionContext,
     pub cancel: Arc<CancelTarget>,
     /// Parsed statements by query text, so a repeated statement is not parsed again.
     plans: Mutex<LruCache<String, Arc<Vec<PlannedStatement>>>>,
@@ -103,12 +105,14 @@ impl Schema for SchemaSnapshot {
 impl Session {
     pub fn new(
         partition: Arc<Partition>,
+        context: SessionContext,
         cancel: Arc<CancelTarget>,
         settings: Settings,
         plan_cache: usize,
     ) -> Session {
         Session {
             partition,
+            context,
             cancel,
             plans: Mutex::new(LruCache::new(
                 NonZeroUsize::new(plan_cache).unwrap_or(NonZeroUsize::MIN),
@@ -127,7 +131,7 @@ impl Session {
         if let Some(p) = cache.get(sql) {
             return Ok(Arc::clone(p));
         }
-        let planned = Arc::new(litescale_router::plan(sql)?);
+        let planned = Arc::new(litescale_router::plan_in(sql, &self.context)?);
         cache.put(sql.to_owned(), Arc::clone(&planned));
         Ok(planned)
     }
@@ -249,6 +253,7 @@ mod tests {
         let storage = litescale_shard::Storage::open(&config, &["db"]).unwrap();
         Session::new(
             storage.database("db").unwrap(),
+            SessionContext::default(),
             Arc::new(CancelTarget::default()),
             Settings::new(None),
             2,

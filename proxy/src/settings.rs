@@ -4,8 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::error::SqlError;
 
-/// Postgres 16 is what litescale answers as; drivers gate features on this.
-pub const SERVER_VERSION: &str = "16.6";
+pub use litescale_router::SERVER_VERSION;
 
 /// (name, default, name in a ParameterStatus message if Postgres reports it to clients).
 const KNOWN: &[(&str, &str, Option<&str>)] = &[

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::{Sink, SinkExt, stream};
-use litescale_router::{CopyFormat, NoSchema, PgType};
+use litescale_router::{CopyFormat, NoSchema, PgType, SessionContext};
 use litescale_shard::{Rows, Value};
 use pgwire::api::auth::{
     ServerParameterProvider, StartupHandler, finish_authentication, protocol_negotiation,
@@ -114,7 +114,10 @@ impl StartupHandler for Handlers {
         }
         let metadata = client.metadata();
         let user = metadata.get(METADATA_USER).cloned().unwrap_or_default();
-        let database = metadata.get(METADATA_DATABASE).cloned().unwrap_or(user);
+        let database = metadata
+            .get(METADATA_DATABASE)
+            .cloned()
+            .unwrap_or_else(|| user.clone());
         let settings = Settings::new(metadata.get(METADATA_APPLICATION_NAME).map(String::as_str));
         let partition = self
             .server
@@ -129,8 +132,14 @@ impl StartupHandler for Handlers {
             self.server
                 .cancels
                 .register(pid, secret.to_bytes().to_vec(), Arc::clone(&cancel));
+        let context = SessionContext {
+            database: database.clone(),
+            user,
+            backend_pid: pid,
+        };
         let session = Session::new(
             partition,
+            context,
             cancel,
             settings,
             self.server.config.limits.statement_cache,

@@ -141,7 +141,16 @@ impl Inference<'_> {
                         PgType::Float4 | PgType::Float8 => Some(PgType::Float8),
                         _ => Some(PgType::Numeric),
                     },
-                    "length" | "char_length" | "octet_length" => Some(PgType::Int4),
+                    "length" | "char_length" | "character_length" | "octet_length"
+                    | "strpos" | "pg_backend_pid" => Some(PgType::Int4),
+                    "now" | "current_timestamp" | "transaction_timestamp"
+                    | "statement_timestamp" | "clock_timestamp" => Some(PgType::Timestamptz),
+                    "localtimestamp" => Some(PgType::Timestamp),
+                    "current_date" => Some(PgType::Date),
+                    "random" => Some(PgType::Float8),
+                    "version" | "current_database" | "current_catalog" | "current_user"
+                    | "session_user" | "user" | "current_schema" | "current_role" | "left"
+                    | "right" | "md5" => Some(PgType::Text),
                     "lower" | "upper" | "trim" | "substr" | "substring" | "replace" | "concat" => {
                         Some(PgType::Text)
                     }

@@ -7,6 +7,7 @@
 //! schema is handed to it through [`Schema`]. That keeps every plan testable from text.
 
 mod copy;
+mod functions;
 mod infer;
 mod split;
 mod translate;
@@ -22,6 +23,10 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 
 pub use copy::{CopyDirection, CopyFormat, CopySpec};
+pub use functions::SessionContext;
+
+/// The PostgreSQL version litescale answers as (server_version, version()).
+pub const SERVER_VERSION: &str = "16.6";
 pub use infer::{NoSchema, Schema};
 pub use types::PgType;
 
@@ -151,6 +156,11 @@ impl PlannedStatement {
 /// Parses a query string, which may hold several statements, into planned statements.
 /// An empty string (or only `;`) gives an empty list.
 pub fn plan(sql: &str) -> Result<Vec<PlannedStatement>, RouterError> {
+    plan_in(sql, &SessionContext::default())
+}
+
+/// As [`plan`], for a session: `current_database()` and the like answer from `ctx`.
+pub fn plan_in(sql: &str, ctx: &SessionContext) -> Result<Vec<PlannedStatement>, RouterError> {
     let mut planned = Vec::new();
     for piece in split::split(sql)? {
         match piece.keyword().as_deref() {
@@ -158,7 +168,7 @@ pub fn plan(sql: &str) -> Result<Vec<PlannedStatement>, RouterError> {
                 let (kind, query) = copy::parse(&piece)?;
                 let (sqlite_sql, ast) = match query {
                     Some(q) => {
-                        let mut inner = plan(&q)?;
+                        let mut inner = plan_in(&q, ctx)?;
                         if inner.len() != 1 || inner[0].kind != StatementKind::Read {
                             return Err(RouterError::syntax(
                                 "COPY (query) takes one SELECT".to_owned(),
@@ -183,7 +193,7 @@ pub fn plan(sql: &str) -> Result<Vec<PlannedStatement>, RouterError> {
                 let statements =
                     Parser::parse_sql(&PostgreSqlDialect {}, &folded).map_err(syntax_error)?;
                 for ast in statements {
-                    planned.push(plan_statement(ast)?);
+                    planned.push(plan_statement(ast, ctx)?);
                 }
             }
         }
@@ -256,10 +266,13 @@ fn syntax_error(e: ParserError) -> RouterError {
     RouterError::syntax(format!("syntax error: {detail}"))
 }
 
-fn plan_statement(mut ast: Statement) -> Result<PlannedStatement, RouterError> {
+fn plan_statement(
+    mut ast: Statement,
+    ctx: &SessionContext,
+) -> Result<PlannedStatement, RouterError> {
     let kind = classify(&ast)?;
     let param_count = rewrite_placeholders(&mut ast)?;
-    let translated = translate::translate(ast.clone())?;
+    let translated = translate::translate(ast.clone(), ctx)?;
     Ok(PlannedStatement {
         kind,
         sqlite_sql: translated.sql,

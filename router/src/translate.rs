@@ -38,8 +38,12 @@ fn unsupported(what: &str) -> RouterError {
     }
 }
 
-pub(crate) fn translate(mut ast: Statement) -> Result<Translated, RouterError> {
+pub(crate) fn translate(
+    mut ast: Statement,
+    ctx: &crate::SessionContext,
+) -> Result<Translated, RouterError> {
     name_result_columns(&mut ast);
+    crate::functions::rewrite(&mut ast, ctx)?;
     rewrite_casts(&mut ast)?;
     match ast {
         Statement::Drop {
@@ -140,11 +144,12 @@ fn column_name(e: &Expr) -> Option<String> {
             .map(|i| i.value.to_ascii_lowercase()),
         Expr::Cast {
             expr, data_type, ..
-        } => column_name(expr).or_else(|| {
-            crate::types::from_data_type(data_type).map(|t| t.name().to_owned())
-        }),
+        } => column_name(expr)
+            .or_else(|| crate::types::from_data_type(data_type).map(|t| t.name().to_owned())),
         Expr::Nested(inner) => column_name(inner),
         Expr::Case { .. } => Some("case".to_owned()),
+        Expr::Position { .. } => Some("position".to_owned()),
+        Expr::Substring { .. } => Some("substring".to_owned()),
         Expr::Exists { .. } => Some("exists".to_owned()),
         Expr::Value(v) if matches!(v.value, Value::Boolean(_)) => Some("bool".to_owned()),
         _ => None,
@@ -355,7 +360,9 @@ mod tests {
     #[test]
     fn result_columns_get_postgres_names() {
         assert_eq!(
-            sql("select a, t.b, count(*), 1, x::int, '1'::int4, a + 1 as s, case when a then 1 end from t"),
+            sql(
+                "select a, t.b, count(*), 1, x::int, '1'::int4, a + 1 as s, case when a then 1 end from t"
+            ),
             "SELECT a, t.b, count(*) AS \"count\", 1 AS \"?column?\", CAST(x AS INTEGER) AS \"x\", \
              CAST('1' AS INTEGER) AS \"int4\", a + 1 AS s, CASE WHEN a THEN 1 END AS \"case\" FROM t"
         );

@@ -47,6 +47,7 @@ impl From<rusqlite::Error> for ShardError {
             rusqlite::Error::SqlInputError { error, msg, .. } => {
                 from_sqlite(error.extended_code, &msg)
             }
+            rusqlite::Error::UserFunctionError(e) => from_message(&e.to_string()),
             rusqlite::Error::InvalidParameterCount(given, wanted) => ShardError::new(
                 "08P01",
                 format!(
@@ -161,7 +162,11 @@ fn from_message(message: &str) -> ShardError {
         }
     } else if message.contains("syntax error") || message.starts_with("near ") {
         ShardError::new("42601", message.to_owned())
-    } else if message.contains("integer overflow") {
+    } else if message == crate::functions::DIVISION_BY_ZERO {
+        ShardError::new("22012", "division by zero")
+    } else if message.contains("integer overflow")
+        || message == crate::functions::INTEGER_OUT_OF_RANGE
+    {
         ShardError::new("22003", "integer out of range")
     } else if message.contains("ambiguous column name") {
         let col = message.rsplit(':').next().unwrap_or("").trim();

@@ -9,6 +9,7 @@
 //! parse SQL: it runs the SQL the router produced and reports errors with their SQLSTATE.
 
 mod error;
+mod functions;
 mod interrupt;
 mod partition;
 mod storage;

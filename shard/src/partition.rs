@@ -273,6 +273,9 @@ fn configure(c: &Connection, options: &ConnectionOptions) -> Result<(), ShardErr
     ))?;
     // Postgres always enforces foreign keys; SQLite only when asked.
     c.pragma_update(None, "foreign_keys", "ON")?;
+    // Postgres' LIKE is case-sensitive; SQLite's is not unless asked.
+    c.pragma_update(None, "case_sensitive_like", "ON")?;
+    crate::functions::register(c)?;
     c.set_prepared_statement_cache_capacity(options.statement_cache);
     Ok(())
 }
