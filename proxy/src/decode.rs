@@ -7,6 +7,7 @@ use litescale_router::types::parse_bool;
 
 use crate::encode::parse_float;
 use crate::error::SqlError;
+use crate::temporal;
 
 fn invalid(ty: PgType, what: &str) -> SqlError {
     SqlError::new(
@@ -31,6 +32,13 @@ pub fn decode_param(raw: Option<&[u8]>, ty: PgType, binary: bool) -> Result<Valu
     }
 }
 
+fn bad_datetime(ty: PgType, s: &str) -> SqlError {
+    SqlError::new(
+        "22007",
+        format!("invalid input syntax for type {}: \"{s}\"", ty.name()),
+    )
+}
+
 fn fixed<const N: usize>(raw: &[u8], ty: PgType) -> Result<[u8; N], SqlError> {
     raw.try_into()
         .map_err(|_| invalid(ty, &format!("expected {N} bytes, got {}", raw.len())))
@@ -49,16 +57,77 @@ fn decode_binary(raw: &[u8], ty: PgType) -> Result<Value, SqlError> {
             Some((1, rest)) => Value::Text(utf8(rest)?),
             _ => return Err(invalid(ty, "unsupported jsonb version")),
         },
-        t if t.is_textual() => Value::Text(utf8(raw)?),
-        other => {
-            return Err(SqlError::new(
-                "0A000",
-                format!(
-                    "binary format for parameters of type OID {} is not supported yet; send text",
-                    other.oid()
-                ),
-            ));
+        PgType::Date => Value::Text(temporal::format_date(
+            temporal::date_from_binary(i32::from_be_bytes(fixed(raw, ty)?))
+                .ok_or_else(|| invalid(ty, "date out of range"))?,
+        )),
+        PgType::Time => Value::Text(temporal::format_time(
+            temporal::time_from_binary(i64::from_be_bytes(fixed(raw, ty)?))
+                .ok_or_else(|| invalid(ty, "time out of range"))?,
+        )),
+        PgType::Timestamp | PgType::Timestamptz => {
+            let ts = temporal::timestamp_from_binary(i64::from_be_bytes(fixed(raw, ty)?))
+                .ok_or_else(|| invalid(ty, "timestamp out of range"))?;
+            Value::Text(if ty == PgType::Timestamp {
+                temporal::format_timestamp(ts)
+            } else {
+                temporal::format_timestamptz(ts.and_utc())
+            })
         }
+        PgType::Interval => {
+            let b: [u8; 16] = fixed(raw, ty)?;
+            let micros = i64::from_be_bytes(b[..8].try_into().expect("8 bytes"));
+            let days = i32::from_be_bytes(b[8..12].try_into().expect("4 bytes"));
+            let months = i32::from_be_bytes(b[12..].try_into().expect("4 bytes"));
+            Value::Text(temporal::format_interval(micros, days, months))
+        }
+        PgType::Uuid => Value::Text(temporal::format_uuid(&fixed(raw, ty)?)),
+        PgType::Numeric => {
+            Value::Text(numeric_from_binary(raw).ok_or_else(|| invalid(ty, "bad numeric"))?)
+        }
+        _ => Value::Text(utf8(raw)?),
+    })
+}
+
+/// Postgres' binary numeric (base-10000 digits) to its decimal text.
+fn numeric_from_binary(raw: &[u8]) -> Option<String> {
+    let word = |i: usize| raw.get(i..i + 2).map(|b| i16::from_be_bytes([b[0], b[1]]));
+    let (ndigits, weight, sign, dscale) = (word(0)?, word(2)?, word(4)? as u16, word(6)?);
+    if sign == 0xC000 {
+        return Some("NaN".to_owned());
+    }
+    let digits: Vec<i16> = (0..ndigits as usize)
+        .map(|i| word(8 + 2 * i))
+        .collect::<Option<_>>()?;
+    let mut int_part = String::new();
+    for w in 0..=weight.max(-1) {
+        let d = digits.get(w as usize).copied().unwrap_or(0);
+        if int_part.is_empty() {
+            int_part = d.to_string();
+        } else {
+            int_part.push_str(&format!("{d:04}"));
+        }
+    }
+    if int_part.is_empty() {
+        int_part.push('0');
+    }
+    let mut frac = String::new();
+    let mut w = weight + 1;
+    while (frac.len() as i16) < dscale {
+        let d = if w < 0 {
+            0
+        } else {
+            digits.get(w as usize).copied().unwrap_or(0)
+        };
+        frac.push_str(&format!("{d:04}"));
+        w += 1;
+    }
+    frac.truncate(dscale.max(0) as usize);
+    let sign = if sign == 0x4000 { "-" } else { "" };
+    Some(if frac.is_empty() {
+        format!("{sign}{int_part}")
+    } else {
+        format!("{sign}{int_part}.{frac}")
     })
 }
 
@@ -89,6 +158,23 @@ fn decode_text(s: &str, ty: PgType) -> Result<Value, SqlError> {
             Value::Real(parse_float(s).ok_or_else(|| invalid(ty, s))?)
         }
         PgType::Bytea => Value::Blob(parse_bytea(s).ok_or_else(|| invalid(ty, "bad bytea"))?),
+        // Dates and times are stored in one canonical text form, so that they compare and
+        // sort correctly as text.
+        PgType::Date => Value::Text(temporal::format_date(
+            temporal::parse_date(s).ok_or_else(|| bad_datetime(ty, s))?,
+        )),
+        PgType::Time => Value::Text(temporal::format_time(
+            temporal::parse_time(s).ok_or_else(|| bad_datetime(ty, s))?,
+        )),
+        PgType::Timestamp => Value::Text(temporal::format_timestamp(
+            temporal::parse_timestamp(s).ok_or_else(|| bad_datetime(ty, s))?,
+        )),
+        PgType::Timestamptz => Value::Text(temporal::format_timestamptz(
+            temporal::parse_timestamptz(s).ok_or_else(|| bad_datetime(ty, s))?,
+        )),
+        PgType::Uuid => Value::Text(temporal::format_uuid(
+            &temporal::parse_uuid(s).ok_or_else(|| invalid(ty, s))?,
+        )),
         _ => Value::Text(s.to_owned()),
     })
 }
@@ -135,6 +221,17 @@ mod tests {
             decode_param(Some(&1.5f64.to_be_bytes()), PgType::Float8, true).unwrap(),
             Value::Real(1.5)
         );
+    }
+
+    #[test]
+    fn numeric_binary_parameters_become_decimal_text() {
+        let n = |b: &[u8]| numeric_from_binary(b).unwrap();
+        assert_eq!(
+            n(&[0, 3, 0, 1, 0, 0, 0, 3, 0, 1, 9, 41, 26, 124]),
+            "12345.678"
+        );
+        assert_eq!(n(&[0, 1, 255, 255, 0x40, 0, 0, 2, 1, 244]), "-0.05");
+        assert_eq!(n(&[0, 0, 0, 0, 0, 0, 0, 0]), "0");
     }
 
     #[test]

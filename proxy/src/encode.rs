@@ -10,6 +10,7 @@ use litescale_shard::{ColumnMeta, Value};
 use pgwire::messages::data::DataRow;
 
 use crate::error::SqlError;
+use crate::temporal;
 
 /// The type a result column is announced with: its declared type, else the type its
 /// expression fixes, else the type of a sample value (simple protocol only, where the
@@ -72,6 +73,22 @@ fn mismatch(v: &Value, ty: PgType) -> SqlError {
             ty.oid()
         ),
     )
+}
+
+fn stored_text(v: &Value, _ty: PgType) -> Option<&str> {
+    match v {
+        Value::Text(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn uuid_of(v: &Value, ty: PgType) -> Result<[u8; 16], SqlError> {
+    match v {
+        Value::Text(s) => temporal::parse_uuid(s),
+        Value::Blob(b) => b.as_slice().try_into().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| mismatch(v, ty))
 }
 
 fn as_i64(v: &Value, ty: PgType) -> Result<i64, SqlError> {
@@ -146,6 +163,27 @@ fn text(v: &Value, ty: PgType) -> Result<Cow<'_, str>, SqlError> {
             Value::Text(s) => s.as_bytes(),
             other => return Err(mismatch(other, ty)),
         })),
+        PgType::Date => Cow::Owned(temporal::format_date(
+            stored_text(v, ty)
+                .and_then(temporal::parse_date)
+                .ok_or_else(|| mismatch(v, ty))?,
+        )),
+        PgType::Time => Cow::Owned(temporal::format_time(
+            stored_text(v, ty)
+                .and_then(temporal::parse_time)
+                .ok_or_else(|| mismatch(v, ty))?,
+        )),
+        PgType::Timestamp => Cow::Owned(temporal::format_timestamp(
+            stored_text(v, ty)
+                .and_then(temporal::parse_timestamp)
+                .ok_or_else(|| mismatch(v, ty))?,
+        )),
+        PgType::Timestamptz => Cow::Owned(temporal::format_timestamptz(
+            stored_text(v, ty)
+                .and_then(temporal::parse_timestamptz)
+                .ok_or_else(|| mismatch(v, ty))?,
+        )),
+        PgType::Uuid => Cow::Owned(temporal::format_uuid(&uuid_of(v, ty)?)),
         _ => match v {
             Value::Integer(i) => Cow::Owned(i.to_string()),
             Value::Real(f) if ty == PgType::Numeric => Cow::Owned(f.to_string()),
@@ -218,16 +256,38 @@ fn encode_binary(buf: &mut BytesMut, v: &Value, ty: PgType) -> Result<(), SqlErr
             buf.put_u8(1);
             buf.put_slice(text(v, ty)?.as_bytes());
         }
-        t if t.is_textual() => buf.put_slice(text(v, ty)?.as_bytes()),
-        other => {
-            return Err(SqlError::new(
-                "0A000",
-                format!(
-                    "binary format for type OID {} is not supported yet; request text format",
-                    other.oid()
-                ),
-            ));
+        PgType::Date => buf.put_i32(temporal::date_to_binary(
+            stored_text(v, ty)
+                .and_then(temporal::parse_date)
+                .ok_or_else(|| mismatch(v, ty))?,
+        )),
+        PgType::Time => buf.put_i64(temporal::time_to_binary(
+            stored_text(v, ty)
+                .and_then(temporal::parse_time)
+                .ok_or_else(|| mismatch(v, ty))?,
+        )),
+        PgType::Timestamp => buf.put_i64(
+            stored_text(v, ty)
+                .and_then(temporal::parse_timestamp)
+                .and_then(temporal::timestamp_to_binary)
+                .ok_or_else(|| mismatch(v, ty))?,
+        ),
+        PgType::Timestamptz => buf.put_i64(
+            stored_text(v, ty)
+                .and_then(temporal::parse_timestamptz)
+                .and_then(|t| temporal::timestamp_to_binary(t.naive_utc()))
+                .ok_or_else(|| mismatch(v, ty))?,
+        ),
+        PgType::Interval => {
+            let (micros, days, months) = stored_text(v, ty)
+                .and_then(temporal::parse_interval)
+                .ok_or_else(|| mismatch(v, ty))?;
+            buf.put_i64(micros);
+            buf.put_i32(days);
+            buf.put_i32(months);
         }
+        PgType::Uuid => buf.put_slice(&uuid_of(v, ty)?),
+        _ => buf.put_slice(text(v, ty)?.as_bytes()),
     }
     Ok(())
 }
@@ -339,6 +399,12 @@ mod tests {
         );
         let mut buf = BytesMut::new();
         assert!(encode_binary(&mut buf, &Value::Text("x".into()), PgType::Date).is_err());
+        assert_eq!(
+            text(&Value::Integer(3), PgType::Timestamp)
+                .unwrap_err()
+                .sqlstate,
+            "22P02"
+        );
     }
 
     fn numeric(s: &str) -> Vec<u8> {

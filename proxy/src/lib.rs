@@ -15,6 +15,7 @@ mod execute;
 mod server;
 mod session;
 mod settings;
+mod temporal;
 mod wire;
 
 pub use server::{Server, serve};

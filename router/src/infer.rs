@@ -141,10 +141,13 @@ impl Inference<'_> {
                         PgType::Float4 | PgType::Float8 => Some(PgType::Float8),
                         _ => Some(PgType::Numeric),
                     },
-                    "length" | "char_length" | "character_length" | "octet_length"
-                    | "strpos" | "pg_backend_pid" => Some(PgType::Int4),
-                    "now" | "current_timestamp" | "transaction_timestamp"
-                    | "statement_timestamp" | "clock_timestamp" => Some(PgType::Timestamptz),
+                    "length" | "char_length" | "character_length" | "octet_length" | "strpos"
+                    | "pg_backend_pid" => Some(PgType::Int4),
+                    "now"
+                    | "current_timestamp"
+                    | "transaction_timestamp"
+                    | "statement_timestamp"
+                    | "clock_timestamp" => Some(PgType::Timestamptz),
                     "localtimestamp" => Some(PgType::Timestamp),
                     "current_date" => Some(PgType::Date),
                     "random" => Some(PgType::Float8),

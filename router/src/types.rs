@@ -21,6 +21,7 @@ pub enum PgType {
     Time,
     Timestamp,
     Timestamptz,
+    Interval,
     Json,
     Jsonb,
     Uuid,
@@ -46,6 +47,7 @@ impl PgType {
             PgType::Time => 1083,
             PgType::Timestamp => 1114,
             PgType::Timestamptz => 1184,
+            PgType::Interval => 1186,
             PgType::Json => 114,
             PgType::Jsonb => 3802,
             PgType::Uuid => 2950,
@@ -71,6 +73,7 @@ impl PgType {
             PgType::Time => "time",
             PgType::Timestamp => "timestamp",
             PgType::Timestamptz => "timestamptz",
+            PgType::Interval => "interval",
             PgType::Json => "json",
             PgType::Jsonb => "jsonb",
             PgType::Uuid => "uuid",
@@ -81,23 +84,9 @@ impl PgType {
     pub fn from_oid(oid: u32) -> Option<PgType> {
         ALL.iter().copied().find(|t| t.oid() == oid)
     }
-
-    /// Types whose values are sent as their text, whatever the requested format, because
-    /// litescale has no binary encoder for them yet.
-    pub fn is_textual(self) -> bool {
-        matches!(
-            self,
-            PgType::Text
-                | PgType::Varchar
-                | PgType::Bpchar
-                | PgType::Unknown
-                | PgType::Json
-                | PgType::Jsonb
-        )
-    }
 }
 
-const ALL: [PgType; 19] = [
+const ALL: [PgType; 20] = [
     PgType::Bool,
     PgType::Int2,
     PgType::Int4,
@@ -113,6 +102,7 @@ const ALL: [PgType; 19] = [
     PgType::Time,
     PgType::Timestamp,
     PgType::Timestamptz,
+    PgType::Interval,
     PgType::Json,
     PgType::Jsonb,
     PgType::Uuid,
@@ -142,6 +132,7 @@ pub fn from_declared(decl: &str) -> Option<PgType> {
         "TIME" | "TIME WITHOUT TIME ZONE" => PgType::Time,
         "TIMESTAMP" | "DATETIME" | "TIMESTAMP WITHOUT TIME ZONE" => PgType::Timestamp,
         "TIMESTAMPTZ" | "TIMESTAMP WITH TIME ZONE" => PgType::Timestamptz,
+        "INTERVAL" => PgType::Interval,
         "JSON" => PgType::Json,
         "JSONB" => PgType::Jsonb,
         "UUID" => PgType::Uuid,

@@ -3,7 +3,7 @@
 
 use tokio_postgres::types::Type;
 
-use crate::harness::{TestServer, simple_rows};
+use crate::harness::{RawClient, TestServer, simple_rows};
 
 const TABLE: &str = "CREATE TABLE v (
     i2 SMALLINT, i4 INTEGER, i8 BIGINT, f4 REAL, f8 DOUBLE PRECISION,
@@ -138,4 +138,142 @@ async fn expression_columns_get_types_postgres_would_give() {
     assert_eq!(row.get::<_, i32>(1), 1);
     assert_eq!(row.get::<_, &str>(2), "x");
     assert!(row.get::<_, bool>(3));
+}
+
+#[tokio::test]
+async fn dates_times_uuids_and_json_round_trip_in_both_formats() {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE TABLE d (id INT PRIMARY KEY, day DATE, at TIME, ts TIMESTAMP, tz TIMESTAMPTZ,
+                         u UUID, j JSON, jb JSONB)",
+    )
+    .await
+    .unwrap();
+    let day = NaiveDate::from_ymd_opt(1999, 12, 31).unwrap();
+    let at = NaiveTime::from_hms_micro_opt(23, 59, 58, 123_456).unwrap();
+    let ts: NaiveDateTime = day.and_time(at);
+    let tz: DateTime<Utc> = ts.and_utc();
+    let u = uuid::Uuid::parse_str("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11").unwrap();
+    let j = serde_json::json!({"name": "åsa ✓", "n": [1, 2]});
+    c.execute(
+        "INSERT INTO d VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[&1i32, &day, &at, &ts, &tz, &u, &j, &j],
+    )
+    .await
+    .unwrap();
+    let none: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+        &None::<NaiveDate>,
+        &None::<NaiveTime>,
+        &None::<NaiveDateTime>,
+        &None::<DateTime<Utc>>,
+        &None::<uuid::Uuid>,
+        &None::<serde_json::Value>,
+        &None::<serde_json::Value>,
+    ];
+    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&2i32];
+    params.extend(none);
+    c.execute(
+        "INSERT INTO d VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &params,
+    )
+    .await
+    .unwrap();
+
+    // Binary, through the extended protocol.
+    let r = c
+        .query_one("SELECT day, at, ts, tz, u, j, jb FROM d WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(r.get::<_, NaiveDate>(0), day);
+    assert_eq!(r.get::<_, NaiveTime>(1), at);
+    assert_eq!(r.get::<_, NaiveDateTime>(2), ts);
+    assert_eq!(r.get::<_, DateTime<Utc>>(3), tz);
+    assert_eq!(r.get::<_, uuid::Uuid>(4), u);
+    assert_eq!(r.get::<_, serde_json::Value>(5), j);
+    assert_eq!(r.get::<_, serde_json::Value>(6), j);
+    let r = c
+        .query_one("SELECT day, tz, u, jb FROM d WHERE id = 2", &[])
+        .await
+        .unwrap();
+    assert_eq!(r.get::<_, Option<NaiveDate>>(0), None);
+    assert_eq!(r.get::<_, Option<DateTime<Utc>>>(1), None);
+    assert_eq!(r.get::<_, Option<uuid::Uuid>>(2), None);
+    assert_eq!(r.get::<_, Option<serde_json::Value>>(3), None);
+
+    // Text, through the simple protocol, as Postgres prints them.
+    let m = c
+        .simple_query("SELECT day, at, ts, tz, u FROM d WHERE id = 1")
+        .await
+        .unwrap();
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(
+        simple_rows(&m)[0],
+        [
+            s("1999-12-31"),
+            s("23:59:58.123456"),
+            s("1999-12-31 23:59:58.123456"),
+            s("1999-12-31 23:59:58.123456+00"),
+            s("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
+        ]
+    );
+    // A literal with an offset is stored as the UTC instant; comparisons use it.
+    c.batch_execute("INSERT INTO d (id, tz) VALUES (3, '2024-06-01 12:00:00+02')")
+        .await
+        .unwrap();
+    let r = c
+        .query_one("SELECT tz FROM d WHERE id = 3", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        r.get::<_, DateTime<Utc>>(0).to_rfc3339(),
+        "2024-06-01T10:00:00+00:00"
+    );
+    // A text-format date parameter is checked, not stored as given.
+    let mut raw = RawClient::connect(server.addr).await;
+    raw.parse("", "INSERT INTO d (id, day) VALUES (4, $1)", &[1082])
+        .await;
+    raw.bind("", "", &[Some(b"2024-02-30")], 0, 0).await;
+    raw.execute("", 0).await;
+    let (m, _) = raw.sync().await;
+    assert_eq!(m.last().unwrap().sqlstate().as_deref(), Some("22007"));
+}
+
+#[tokio::test]
+async fn extremes_and_unicode_round_trip() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE x (i2 SMALLINT, i4 INT, i8 BIGINT, f8 DOUBLE PRECISION, t TEXT)")
+        .await
+        .unwrap();
+    let text = "😀 ünïcødé 中文 \u{0} ";
+    let text = text.replace('\u{0}', "");
+    for (i2, i4, i8, f8) in [
+        (i16::MIN, i32::MIN, i64::MIN, f64::MIN_POSITIVE),
+        (i16::MAX, i32::MAX, i64::MAX, f64::MAX),
+    ] {
+        c.execute(
+            "INSERT INTO x VALUES ($1, $2, $3, $4, $5)",
+            &[&i2, &i4, &i8, &f8, &text],
+        )
+        .await
+        .unwrap();
+        let r = c
+            .query_one("SELECT * FROM x WHERE i2 = $1", &[&i2])
+            .await
+            .unwrap();
+        assert_eq!(r.get::<_, i16>(0), i2);
+        assert_eq!(r.get::<_, i32>(1), i4);
+        assert_eq!(r.get::<_, i64>(2), i8);
+        assert_eq!(r.get::<_, f64>(3), f8);
+        assert_eq!(r.get::<_, String>(4), text);
+    }
+    let m = c
+        .simple_query("SELECT i8, f8 FROM x ORDER BY i2")
+        .await
+        .unwrap();
+    let rows = simple_rows(&m);
+    assert_eq!(rows[0][0].as_deref(), Some("-9223372036854775808"));
+    assert_eq!(rows[1][1].as_deref(), Some("1.7976931348623157e+308"));
 }

@@ -1,0 +1,267 @@
+//! Dates, times, timestamps, intervals and UUIDs: SQLite keeps them as text; Postgres
+//! clients get them in Postgres' text output (DateStyle ISO, TimeZone UTC) or binary form.
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
+
+/// Postgres' epoch for binary dates and timestamps.
+fn pg_epoch() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2000, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("valid date")
+}
+
+const TIME_FORMATS: [&str; 2] = ["%H:%M:%S%.f", "%H:%M"];
+
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    let head = s.get(..10).unwrap_or(s);
+    NaiveDate::parse_from_str(head, "%Y-%m-%d").ok()
+}
+
+pub fn parse_time(s: &str) -> Option<NaiveTime> {
+    let s = s.trim();
+    TIME_FORMATS
+        .iter()
+        .find_map(|f| NaiveTime::parse_from_str(s, f).ok())
+}
+
+/// Splits a trailing UTC offset (`+02`, `-05:30`, `+0100`, `Z`) off a timestamp text.
+fn split_offset(s: &str) -> (&str, Option<i32>) {
+    if let Some(rest) = s.strip_suffix('Z').or_else(|| s.strip_suffix(" UTC")) {
+        return (rest, Some(0));
+    }
+    // The offset sign comes after the time part, which follows the date's last '-'.
+    let time_start = s.find([' ', 'T']).unwrap_or(s.len());
+    let Some(pos) = s[time_start..].rfind(['+', '-']).map(|p| p + time_start) else {
+        return (s, None);
+    };
+    let (body, offset) = s.split_at(pos);
+    let sign = if offset.starts_with('-') { -1 } else { 1 };
+    let digits: String = offset[1..].chars().filter(|c| c.is_ascii_digit()).collect();
+    let (h, m) = match digits.len() {
+        1 | 2 => (digits.parse::<i32>().ok(), Some(0)),
+        4 => (digits[..2].parse().ok(), digits[2..].parse().ok()),
+        _ => (None, None),
+    };
+    match (h, m) {
+        (Some(h), Some(m)) => (body.trim_end(), Some(sign * (h * 3600 + m * 60))),
+        _ => (s, None),
+    }
+}
+
+fn parse_naive(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    for sep in [' ', 'T'] {
+        if let Some((d, t)) = s.split_once(sep) {
+            return Some(parse_date(d)?.and_time(parse_time(t)?));
+        }
+    }
+    parse_date(s).and_then(|d| d.and_hms_opt(0, 0, 0))
+}
+
+/// A timestamp without time zone: an offset, if written, is ignored, as Postgres does.
+pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
+    parse_naive(split_offset(s.trim()).0)
+}
+
+/// A timestamp with time zone, as a UTC instant; no offset means the session's UTC.
+pub fn parse_timestamptz(s: &str) -> Option<DateTime<Utc>> {
+    let (body, offset) = split_offset(s.trim());
+    let naive = parse_naive(body)?;
+    let utc = naive - chrono::Duration::seconds(offset.unwrap_or(0) as i64);
+    Some(utc.and_utc())
+}
+
+/// Seconds with the fraction Postgres prints: trailing zeros dropped, none if whole.
+fn seconds(t: &NaiveTime) -> String {
+    let micros = t.nanosecond() / 1_000;
+    if micros == 0 {
+        format!("{:02}", t.second())
+    } else {
+        let frac = format!("{micros:06}");
+        format!("{:02}.{}", t.second(), frac.trim_end_matches('0'))
+    }
+}
+
+pub fn format_date(d: NaiveDate) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+}
+
+pub fn format_time(t: NaiveTime) -> String {
+    format!("{:02}:{:02}:{}", t.hour(), t.minute(), seconds(&t))
+}
+
+pub fn format_timestamp(ts: NaiveDateTime) -> String {
+    format!("{} {}", format_date(ts.date()), format_time(ts.time()))
+}
+
+pub fn format_timestamptz(ts: DateTime<Utc>) -> String {
+    format!("{}+00", format_timestamp(ts.naive_utc()))
+}
+
+pub fn date_to_binary(d: NaiveDate) -> i32 {
+    (d - pg_epoch().date()).num_days() as i32
+}
+
+pub fn date_from_binary(days: i32) -> Option<NaiveDate> {
+    pg_epoch()
+        .date()
+        .checked_add_signed(chrono::Duration::days(days as i64))
+}
+
+pub fn timestamp_to_binary(ts: NaiveDateTime) -> Option<i64> {
+    (ts - pg_epoch()).num_microseconds()
+}
+
+pub fn timestamp_from_binary(micros: i64) -> Option<NaiveDateTime> {
+    pg_epoch().checked_add_signed(chrono::Duration::microseconds(micros))
+}
+
+pub fn time_to_binary(t: NaiveTime) -> i64 {
+    t.num_seconds_from_midnight() as i64 * 1_000_000 + (t.nanosecond() / 1_000) as i64
+}
+
+pub fn time_from_binary(micros: i64) -> Option<NaiveTime> {
+    NaiveTime::from_num_seconds_from_midnight_opt(
+        (micros / 1_000_000) as u32,
+        ((micros % 1_000_000) * 1_000) as u32,
+    )
+}
+
+pub fn parse_uuid(s: &str) -> Option<[u8; 16]> {
+    let hex: String = s
+        .trim()
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .chars()
+        .filter(|c| *c != '-')
+        .collect();
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+pub fn format_uuid(b: &[u8; 16]) -> String {
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// An interval as Postgres' binary triple (microseconds, days, months), from Postgres'
+/// text output (`1 year 2 mons 3 days 04:05:06.5`) or simple input (`90 minutes`).
+pub fn parse_interval(s: &str) -> Option<(i64, i32, i32)> {
+    let (mut micros, mut days, mut months) = (0i64, 0i32, 0i32);
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        if w.contains(':') {
+            let negative = w.starts_with('-');
+            let t = parse_time(w.trim_start_matches(['-', '+']))?;
+            let m = time_to_binary(t);
+            micros += if negative { -m } else { m };
+            i += 1;
+            continue;
+        }
+        let n: f64 = w.parse().ok()?;
+        let unit = words.get(i + 1)?.to_ascii_lowercase();
+        let unit = unit.trim_end_matches('s');
+        match unit {
+            "year" => months += (n * 12.0) as i32,
+            "mon" | "month" => months += n as i32,
+            "week" => days += (n * 7.0) as i32,
+            "day" => days += n as i32,
+            "hour" => micros += (n * 3_600_000_000.0) as i64,
+            "minute" | "min" => micros += (n * 60_000_000.0) as i64,
+            "second" | "sec" => micros += (n * 1_000_000.0) as i64,
+            _ => return None,
+        }
+        i += 2;
+    }
+    Some((micros, days, months))
+}
+
+/// Postgres' interval output style `postgres`.
+pub fn format_interval(micros: i64, days: i32, months: i32) -> String {
+    let mut parts = Vec::new();
+    let plural =
+        |n: i64, one: &str, many: &str| format!("{n} {}", if n.abs() == 1 { one } else { many });
+    let (years, mons) = (months / 12, months % 12);
+    if years != 0 {
+        parts.push(plural(years as i64, "year", "years"));
+    }
+    if mons != 0 {
+        parts.push(plural(mons as i64, "mon", "mons"));
+    }
+    if days != 0 {
+        parts.push(plural(days as i64, "day", "days"));
+    }
+    if micros != 0 || parts.is_empty() {
+        let sign = if micros < 0 { "-" } else { "" };
+        let m = micros.unsigned_abs();
+        let secs = m / 1_000_000;
+        let frac = m % 1_000_000;
+        let mut t = format!(
+            "{sign}{:02}:{:02}:{:02}",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        );
+        if frac != 0 {
+            t.push('.');
+            t.push_str(format!("{frac:06}").trim_end_matches('0'));
+        }
+        parts.push(t);
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_parse_and_print_as_postgres() {
+        let ts = parse_timestamp("2024-02-29 13:45:01.250").unwrap();
+        assert_eq!(format_timestamp(ts), "2024-02-29 13:45:01.25");
+        let tz = parse_timestamptz("2024-02-29 13:45:01+02").unwrap();
+        assert_eq!(format_timestamptz(tz), "2024-02-29 11:45:01+00");
+        let tz = parse_timestamptz("2024-02-29T13:45:01.5-05:30").unwrap();
+        assert_eq!(format_timestamptz(tz), "2024-02-29 19:15:01.5+00");
+        assert_eq!(format_date(parse_date("1999-12-31").unwrap()), "1999-12-31");
+        assert!(parse_date("2024-13-01").is_none());
+    }
+
+    #[test]
+    fn binary_forms_count_from_2000() {
+        assert_eq!(date_to_binary(parse_date("2000-01-02").unwrap()), 1);
+        assert_eq!(date_to_binary(parse_date("1999-12-31").unwrap()), -1);
+        let ts = parse_timestamp("2000-01-01 00:00:01").unwrap();
+        assert_eq!(timestamp_to_binary(ts), Some(1_000_000));
+        assert_eq!(timestamp_from_binary(1_000_000), Some(ts));
+        assert_eq!(time_to_binary(parse_time("00:00:01.5").unwrap()), 1_500_000);
+    }
+
+    #[test]
+    fn uuids_and_intervals() {
+        let u = parse_uuid("A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11").unwrap();
+        assert_eq!(format_uuid(&u), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+        assert!(parse_uuid("xyz").is_none());
+        let (us, d, m) = parse_interval("1 year 2 mons 3 days 04:05:06.5").unwrap();
+        assert_eq!((us, d, m), (14_706_500_000, 3, 14));
+        assert_eq!(format_interval(us, d, m), "1 year 2 mons 3 days 04:05:06.5");
+        assert_eq!(parse_interval("90 minutes"), Some((5_400_000_000, 0, 0)));
+        assert_eq!(format_interval(0, 0, 0), "00:00:00");
+    }
+}
