@@ -108,6 +108,18 @@ impl Inference<'_> {
                 op: U::Minus | U::Plus,
                 expr,
             } => self.type_of(expr),
+            Expr::UnaryOp { op: U::Not, .. } => Some(PgType::Bool),
+            Expr::Position { .. } => Some(PgType::Int4),
+            Expr::Substring { .. } | Expr::Trim { .. } => Some(PgType::Text),
+            Expr::Case {
+                conditions,
+                else_result,
+                ..
+            } => conditions
+                .iter()
+                .map(|c| &c.result)
+                .chain(else_result.as_deref())
+                .find_map(|e| self.type_of(e)),
             // A scalar subquery has the type of its one column.
             Expr::Subquery(q) => {
                 let SetExpr::Select(select) = q.body.as_ref() else {
@@ -301,7 +313,15 @@ fn literal_type(expr: &Expr) -> Option<PgType> {
         | Expr::Exists { .. }
         | Expr::In { .. }
         | Expr::Between { .. }
-        | Expr::Like { .. } => Some(PgType::Bool),
+        | Expr::Like { .. }
+        | Expr::ILike { .. }
+        | Expr::SimilarTo { .. }
+        | Expr::IsDistinctFrom(..)
+        | Expr::IsNotDistinctFrom(..)
+        | Expr::IsNotTrue(_)
+        | Expr::IsNotFalse(_)
+        | Expr::IsUnknown(_)
+        | Expr::IsNotUnknown(_) => Some(PgType::Bool),
         _ => None,
     }
 }

@@ -79,6 +79,7 @@ pub(crate) fn translate(
             create.table_options = CreateTableOptions::None;
             create.unlogged = false;
             rewrite_identity_columns(&mut create)?;
+            parenthesize_defaults(&mut create);
             Ok(single(Statement::CreateTable(create).to_string()))
         }
         Statement::AlterTable(alter) => {
@@ -238,6 +239,20 @@ fn rewrite_identity_columns(create: &mut sqlparser::ast::CreateTable) -> Result<
             .retain(|o| !matches!(o.option, ColumnOption::Generated { .. }));
     }
     Ok(())
+}
+
+/// SQLite takes only literals bare after DEFAULT; an expression (such as what `now()`
+/// becomes) must be parenthesised.
+fn parenthesize_defaults(create: &mut sqlparser::ast::CreateTable) {
+    for col in &mut create.columns {
+        for opt in &mut col.options {
+            if let ColumnOption::Default(e) = &mut opt.option
+                && !matches!(e, Expr::Value(_) | Expr::Nested(_))
+            {
+                *e = Expr::Nested(Box::new(e.clone()));
+            }
+        }
+    }
 }
 
 /// The SQLite type a Postgres cast target converts to. SQLite's CAST follows type

@@ -7,6 +7,7 @@ mod cancel;
 mod cli;
 mod concurrency;
 mod copy;
+mod dialect;
 mod durability;
 mod errors;
 mod extended;

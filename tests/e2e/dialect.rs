@@ -1,0 +1,165 @@
+//! PostgreSQL SQL that SQLite spells differently, translated by the router.
+
+use crate::harness::{TestServer, simple_rows, sqlstate};
+
+#[tokio::test]
+async fn serial_upsert_returning_and_default_values() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE TABLE users (id SERIAL PRIMARY KEY, email VARCHAR(50) UNIQUE NOT NULL,
+                             visits INT NOT NULL DEFAULT 0, active BOOLEAN DEFAULT true)",
+    )
+    .await
+    .unwrap();
+    let id: i32 = c
+        .query_one(
+            "INSERT INTO users (email) VALUES ($1) RETURNING id",
+            &[&"a@x"],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let id2: i32 = c
+        .query_one("INSERT INTO users (email) VALUES ('b@x') RETURNING id", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!((id, id2), (1, 2));
+    let visits: i32 = c
+        .query_one(
+            "INSERT INTO users (email) VALUES ($1)
+             ON CONFLICT (email) DO UPDATE SET visits = users.visits + 1
+             RETURNING visits",
+            &[&"a@x"],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(visits, 1);
+    let n = c
+        .execute(
+            "INSERT INTO users (email) VALUES ('a@x') ON CONFLICT DO NOTHING",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    c.batch_execute("CREATE TABLE log (id SERIAL PRIMARY KEY, at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP); INSERT INTO log DEFAULT VALUES")
+        .await
+        .unwrap();
+    let active: bool = c
+        .query_one("SELECT active FROM users WHERE id = 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(active);
+}
+
+#[tokio::test]
+async fn identifiers_fold_to_lower_case_unless_quoted() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE TABLE Items (ID INT, \"MixedCase\" TEXT); INSERT INTO ITEMS VALUES (1, 'x')",
+    )
+    .await
+    .unwrap();
+    let stmt = c
+        .prepare("SELECT Id, \"MixedCase\" FROM items")
+        .await
+        .unwrap();
+    let names: Vec<&str> = stmt.columns().iter().map(|c| c.name()).collect();
+    assert_eq!(names, ["id", "MixedCase"]);
+    let stmt = c
+        .prepare("SELECT count(*), 1, now() FROM items")
+        .await
+        .unwrap();
+    let names: Vec<&str> = stmt.columns().iter().map(|c| c.name()).collect();
+    assert_eq!(names, ["count", "?column?", "now"]);
+}
+
+#[tokio::test]
+async fn functions_operators_and_casts() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    let r = c
+        .query_one(
+            "SELECT current_database(), current_user, current_schema(), version(),
+                    'Ab' || 'c', 'abc' ILIKE 'A%', 'abc' LIKE 'A%', '42'::int + 1,
+                    position('c' in 'abc'), substring('hello' from 2 for 3), 7 / 2, 7.0 / 2",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.get::<_, &str>(0), "postgres");
+    assert_eq!(r.get::<_, &str>(1), "postgres");
+    assert_eq!(r.get::<_, &str>(2), "public");
+    assert!(r.get::<_, &str>(3).starts_with("PostgreSQL 16.6"));
+    assert_eq!(r.get::<_, &str>(4), "Abc");
+    assert!(r.get::<_, bool>(5));
+    assert!(
+        !r.get::<_, bool>(6),
+        "LIKE is case-sensitive, as in Postgres"
+    );
+    assert_eq!(r.get::<_, i32>(7), 43);
+    assert_eq!(r.get::<_, i32>(8), 3);
+    assert_eq!(r.get::<_, &str>(9), "ell");
+    assert_eq!(r.get::<_, i32>(10), 3);
+    let pid: i32 = c
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(pid > 0);
+    let now: chrono::DateTime<chrono::Utc> = c.query_one("SELECT now()", &[]).await.unwrap().get(0);
+    assert!((chrono::Utc::now() - now).num_seconds().abs() < 60);
+    let err = c.simple_query("SELECT 1 / 0").await.unwrap_err();
+    assert_eq!(sqlstate(&err), "22012");
+    let m = c
+        .simple_query("SELECT sum(value) FROM generate_series(1, 100)")
+        .await
+        .unwrap();
+    assert_eq!(simple_rows(&m)[0][0].as_deref(), Some("5050"));
+}
+
+#[tokio::test]
+async fn multi_object_ddl_and_maintenance() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE TABLE a (x INT NOT NULL) WITH (fillfactor = 90);
+         CREATE TABLE b (y INT);
+         INSERT INTO a VALUES (1), (2); INSERT INTO b VALUES (3);
+         ALTER TABLE a ADD PRIMARY KEY (x);
+         VACUUM ANALYZE a; VACUUM;",
+    )
+    .await
+    .unwrap();
+    let err = c
+        .batch_execute("INSERT INTO a VALUES (1)")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        sqlstate(&err),
+        "23505",
+        "ADD PRIMARY KEY enforces uniqueness"
+    );
+    c.batch_execute("TRUNCATE a, b").await.unwrap();
+    let n: i64 = c
+        .query_one(
+            "SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b)",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+    c.batch_execute("DROP TABLE IF EXISTS a, b, never_existed")
+        .await
+        .unwrap();
+    let err = c.batch_execute("SELECT * FROM a").await.unwrap_err();
+    assert_eq!(sqlstate(&err), "42P01");
+    let err = c.batch_execute("DROP TABLE a").await.unwrap_err();
+    assert_eq!(sqlstate(&err), "42P01");
+}
