@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use litescale_config::{Config, DEFAULT_DATABASE};
-use litescale_shard::{ShardError, Storage};
+use litescale_shard::{ShardError, Storage, TypeCatalog};
 use pgwire::api::{PgWireServerHandlers, RandomPidSecretKeyGenerator};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -24,7 +24,7 @@ pub struct Server {
 impl Server {
     /// Opens the storage directory, creating it and the default database on first start.
     pub fn open(config: Config) -> Result<Arc<Server>, ShardError> {
-        let storage = Storage::open(&config, &[DEFAULT_DATABASE])?;
+        let storage = Storage::open(&config, &[DEFAULT_DATABASE], type_catalog())?;
         Ok(Arc::new(Server {
             config,
             storage,
@@ -35,6 +35,16 @@ impl Server {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+}
+
+/// Postgres' type rules, handed to the storage for its pg_catalog views.
+pub(crate) fn type_catalog() -> TypeCatalog {
+    use litescale_router::types;
+    TypeCatalog {
+        of_declared: types::catalog_of_declared,
+        format: types::format_type,
+        all: types::catalog_types,
     }
 }
 

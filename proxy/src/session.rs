@@ -250,7 +250,9 @@ mod tests {
             data_dir: dir.to_owned(),
             ..Config::default()
         };
-        let storage = litescale_shard::Storage::open(&config, &["db"]).unwrap();
+        let storage =
+            litescale_shard::Storage::open(&config, &["db"], crate::server::type_catalog())
+                .unwrap();
         Session::new(
             storage.database("db").unwrap(),
             SessionContext::default(),

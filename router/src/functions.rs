@@ -79,10 +79,84 @@ fn now() -> Expr {
     )
 }
 
+/// `(negated, case-insensitive)` of a regular-expression match operator.
+fn regex_flags(op: &BinaryOperator) -> Option<(bool, bool)> {
+    Some(match op {
+        BinaryOperator::PGRegexMatch => (false, false),
+        BinaryOperator::PGRegexIMatch => (false, true),
+        BinaryOperator::PGRegexNotMatch => (true, false),
+        BinaryOperator::PGRegexNotIMatch => (true, true),
+        BinaryOperator::PGCustomBinaryOperator(parts) => match parts.last()?.as_str() {
+            "~" => (false, false),
+            "~*" => (false, true),
+            "!~" => (true, false),
+            "!~*" => (true, true),
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+/// `(SELECT column FROM view WHERE key = arg)`: catalog "deparse" functions read the text
+/// the catalog views keep.
+fn lookup(column: &str, view: &str, key: &str, arg: Expr) -> Expr {
+    let sql = format!("SELECT {column} FROM {view} WHERE {key} = 0");
+    let mut query =
+        match sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, &sql)
+        {
+            Ok(mut v) => match v.pop() {
+                Some(Statement::Query(q)) => q,
+                _ => return arg,
+            },
+            Err(_) => return arg,
+        };
+    if let sqlparser::ast::SetExpr::Select(select) = query.body.as_mut()
+        && let Some(Expr::BinaryOp { right, .. }) = select.selection.as_mut()
+    {
+        **right = arg;
+    }
+    Expr::Subquery(query)
+}
+
+/// `ARRAY(SELECT x ...)` as Postgres' array text `{a,b}`.
+fn array_of(query: &sqlparser::ast::Query) -> Expr {
+    let mut inner = query.clone();
+    if let sqlparser::ast::SetExpr::Select(select) = inner.body.as_mut()
+        && let Some(first) = select.projection.first_mut()
+        && let sqlparser::ast::SelectItem::UnnamedExpr(e)
+        | sqlparser::ast::SelectItem::ExprWithAlias { expr: e, .. } = first
+    {
+        *first = sqlparser::ast::SelectItem::ExprWithAlias {
+            expr: e.clone(),
+            alias: Ident::new("ls_element"),
+        };
+    }
+    let sql = format!(
+        "SELECT '{{' || coalesce(group_concat(ls_element, ','), '') || '}}' FROM ({inner}) AS ls_array"
+    );
+    match sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, &sql) {
+        Ok(mut v) => match v.pop() {
+            Some(Statement::Query(q)) => Expr::Subquery(q),
+            _ => Expr::value(Value::Null),
+        },
+        Err(_) => Expr::value(Value::Null),
+    }
+}
+
 fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
     let name = f.name.0.last()?.as_ident()?.value.to_ascii_lowercase();
+    if name == "array"
+        && let FunctionArguments::Subquery(q) = &f.args
+    {
+        return Some(array_of(q));
+    }
     let a = args(f);
     Some(match (name.as_str(), a.len()) {
+        ("pg_get_indexdef", 1..=3) => lookup("ls_indexdef", "pg_index", "indexrelid", a[0].clone()),
+        ("pg_get_constraintdef", 1 | 2) => {
+            lookup("ls_condef", "pg_constraint", "oid", a[0].clone())
+        }
+        ("pg_get_viewdef", 1 | 2) => lookup("sql", "ls_relation", "oid", a[0].clone()),
         ("now" | "transaction_timestamp" | "statement_timestamp" | "clock_timestamp", 0) => now(),
         ("current_timestamp", 0) if matches!(f.args, FunctionArguments::None) => now(),
         ("localtimestamp", 0) => call("strftime", vec![string("%Y-%m-%d %H:%M:%f"), string("now")]),
@@ -106,6 +180,7 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
             right: Box::new(number("9223372036854775808.0")),
         })),
         ("strpos", 2) => call("instr", a),
+        ("string_agg", 2) => call("group_concat", a),
         ("char_length" | "character_length", 1) => call("length", a),
         ("left", 2) => call("substr", vec![a[0].clone(), number(1), a[1].clone()]),
         ("right", 2) => call(
@@ -180,6 +255,63 @@ pub(crate) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), R
                 };
                 Some(call(f, vec![(**left).clone(), (**right).clone()]))
             }
+            Expr::Collate { expr: inner, .. } => Some((**inner).clone()),
+            // `a[i]` on an array kept as text `{x,y}`.
+            Expr::CompoundFieldAccess { root, access_chain } => match access_chain.as_slice() {
+                [
+                    sqlparser::ast::AccessExpr::Subscript(sqlparser::ast::Subscript::Index {
+                        index,
+                    }),
+                ] => Some(call("pg_array_get", vec![(**root).clone(), index.clone()])),
+                _ => None,
+            },
+            // `x = ANY(ARRAY[a, b])` is `x IN (a, b)`; against an array value (text such as
+            // `{1,2}`), SQLite asks pg_array_contains.
+            Expr::AnyOp {
+                left,
+                compare_op: BinaryOperator::Eq,
+                right,
+                ..
+            } => Some(match right.as_ref() {
+                Expr::Array(array) => Expr::In {
+                    expr: left.clone(),
+                    target: sqlparser::ast::InTarget::List(array.elem.clone()),
+                    negated: false,
+                    global: false,
+                },
+                other => call("pg_array_contains", vec![other.clone(), (**left).clone()]),
+            }),
+            Expr::AnyOp { .. } | Expr::AllOp { .. } => {
+                return ControlFlow::Break(RouterError {
+                    sqlstate: "0A000",
+                    message: "ANY/ALL with an operator other than = is not supported by litescale"
+                        .to_owned(),
+                });
+            }
+            Expr::BinaryOp { left, op, right } if regex_flags(op).is_some() => {
+                let (negated, insensitive) = regex_flags(op).unwrap_or_default();
+                let test = call(
+                    "pg_regex",
+                    vec![
+                        (**left).clone(),
+                        (**right).clone(),
+                        number(insensitive as u8),
+                    ],
+                );
+                Some(if negated {
+                    Expr::UnaryOp {
+                        op: sqlparser::ast::UnaryOperator::Not,
+                        expr: Box::new(test),
+                    }
+                } else {
+                    test
+                })
+            }
+            Expr::Value(v) => match &v.value {
+                // E'...' was unescaped by the tokenizer; SQLite takes the plain string.
+                Value::EscapedStringLiteral(s) => Some(string(s)),
+                _ => None,
+            },
             Expr::SimilarTo { .. } => {
                 return ControlFlow::Break(RouterError {
                     sqlstate: "0A000",

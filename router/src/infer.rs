@@ -77,9 +77,11 @@ struct Inference<'a> {
 
 impl Inference<'_> {
     fn column(&self, column: &str) -> Option<PgType> {
-        self.tables
-            .iter()
-            .find_map(|t| self.schema.column_type(t, column))
+        self.tables.iter().find_map(|t| {
+            self.schema
+                .column_type(t, column)
+                .or_else(|| crate::catalog::column_type(t, column))
+        })
     }
 
     /// The type an expression has, from columns, parameter types known so far, literals,

@@ -6,6 +6,7 @@
 //! The router is pure: no I/O, no SQLite, no sockets. What it needs to know about the
 //! schema is handed to it through [`Schema`]. That keeps every plan testable from text.
 
+mod catalog;
 mod copy;
 mod functions;
 mod infer;

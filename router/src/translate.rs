@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 
 use sqlparser::ast::{
     CastKind, ColumnOption, CreateTableOptions, DataType, Expr, ObjectName, ObjectType, Statement,
-    TableConstraint, Value, visit_expressions_mut,
+    TableConstraint, Value, VisitMut, visit_expressions_mut,
 };
 
 use crate::RouterError;
@@ -43,6 +43,8 @@ pub(crate) fn translate(
     ctx: &crate::SessionContext,
 ) -> Result<Translated, RouterError> {
     name_result_columns(&mut ast);
+    unqualify_catalog_names(&mut ast);
+    let _ = ast.visit(&mut SeriesAsSubquery);
     crate::functions::rewrite(&mut ast, ctx)?;
     rewrite_casts(&mut ast)?;
     match ast {
@@ -241,6 +243,92 @@ fn rewrite_identity_columns(create: &mut sqlparser::ast::CreateTable) -> Result<
     Ok(())
 }
 
+/// `pg_catalog.pg_class` and `public.t` name the catalog views and tables of the one SQLite
+/// schema; function names lose the `pg_catalog.` prefix too.
+fn unqualify_catalog_names(ast: &mut Statement) {
+    use sqlparser::ast::visit_relations_mut;
+    let strip = |name: &mut ObjectName| {
+        if name.0.len() == 2
+            && let Some(first) = name.0[0].as_ident()
+            && matches!(first.value.as_str(), "pg_catalog" | "public")
+        {
+            name.0.remove(0);
+        }
+    };
+    let _ = visit_relations_mut(ast, |name| {
+        strip(name);
+        ControlFlow::<()>::Continue(())
+    });
+    let _ = visit_expressions_mut(ast, |e| {
+        if let Expr::Function(f) = e {
+            strip(&mut f.name);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// `FROM generate_series(a, b) AS s` names its column `s` in Postgres; SQLite's table
+/// function names it `value`. The call becomes a subquery that renames the column.
+struct SeriesAsSubquery;
+
+impl sqlparser::ast::VisitorMut for SeriesAsSubquery {
+    type Break = ();
+
+    fn post_visit_table_factor(
+        &mut self,
+        factor: &mut sqlparser::ast::TableFactor,
+    ) -> ControlFlow<()> {
+        use sqlparser::ast::{TableAlias, TableFactor};
+        let TableFactor::Table {
+            name,
+            alias,
+            args: Some(args),
+            ..
+        } = factor
+        else {
+            return ControlFlow::Continue(());
+        };
+        let is_series = name
+            .0
+            .last()
+            .and_then(|p| p.as_ident())
+            .is_some_and(|i| i.value.eq_ignore_ascii_case("generate_series"));
+        if !is_series {
+            return ControlFlow::Continue(());
+        }
+        let table = alias
+            .as_ref()
+            .map_or_else(|| "generate_series".to_owned(), |a| a.name.value.clone());
+        let column = alias
+            .as_ref()
+            .and_then(|a| a.columns.first())
+            .map_or_else(|| table.clone(), |c| c.name.value.clone());
+        let call_args: Vec<String> = args.args.iter().map(|a| a.to_string()).collect();
+        let sql = format!(
+            "SELECT value AS \"{}\" FROM generate_series({})",
+            column.replace('"', "\"\""),
+            call_args.join(", ")
+        );
+        if let Ok(mut parsed) =
+            sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, &sql)
+            && let Some(Statement::Query(subquery)) = parsed.pop()
+        {
+            *factor = TableFactor::Derived {
+                lateral: false,
+                subquery,
+                alias: Some(TableAlias {
+                    explicit: true,
+                    name: sqlparser::ast::Ident::new(table),
+                    columns: vec![],
+                    at: None,
+                }),
+                sample: None,
+            };
+        }
+        ControlFlow::Continue(())
+    }
+}
+
 /// SQLite takes only literals bare after DEFAULT; an expression (such as what `now()`
 /// becomes) must be parenthesised.
 fn parenthesize_defaults(create: &mut sqlparser::ast::CreateTable) {
@@ -281,6 +369,36 @@ fn rewrite_casts(ast: &mut Statement) -> Result<(), RouterError> {
         else {
             return ControlFlow::Continue(());
         };
+        match catalog_cast(data_type) {
+            Some(CatalogCast::Integer) => {
+                *kind = CastKind::Cast;
+                *data_type = DataType::Integer(None);
+                return ControlFlow::Continue(());
+            }
+            Some(CatalogCast::Text) => {
+                *kind = CastKind::Cast;
+                *data_type = DataType::Text;
+                return ControlFlow::Continue(());
+            }
+            Some(CatalogCast::Regclass) => {
+                // A relation name (possibly schema-qualified) → its OID; a number stays.
+                let name = (**inner).clone();
+                *expr = crate::functions::call(
+                    "coalesce",
+                    vec![
+                        Expr::Subquery(Box::new(regclass_query(name.clone()))),
+                        Expr::Cast {
+                            kind: CastKind::Cast,
+                            expr: Box::new(name),
+                            data_type: DataType::Integer(None),
+                            format: None,
+                        },
+                    ],
+                );
+                return ControlFlow::Continue(());
+            }
+            None => {}
+        }
         if let Some(target) = sqlite_cast_target(data_type) {
             *kind = CastKind::Cast;
             *data_type = target;
@@ -312,6 +430,69 @@ fn rewrite_casts(ast: &mut Statement) -> Result<(), RouterError> {
         ControlFlow::Break(e) => Err(e),
         ControlFlow::Continue(()) => Ok(()),
     }
+}
+
+enum CatalogCast {
+    Integer,
+    Text,
+    Regclass,
+}
+
+/// Casts to Postgres' object-identifier types, which psql and drivers use on the catalog.
+fn catalog_cast(t: &DataType) -> Option<CatalogCast> {
+    match t {
+        DataType::Regclass => Some(CatalogCast::Regclass),
+        // Arrays are kept as Postgres' text form.
+        DataType::Array(_) => Some(CatalogCast::Text),
+        DataType::Custom(name, _) => match name
+            .to_string()
+            .to_ascii_lowercase()
+            .trim_start_matches("pg_catalog.")
+        {
+            "regclass" => Some(CatalogCast::Regclass),
+            "oid" | "regtype" | "regproc" | "regprocedure" | "regnamespace" | "regrole" | "xid"
+            | "cid" | "int2vector" | "oidvector" => Some(CatalogCast::Integer),
+            "name" | "char" | "\"char\"" => Some(CatalogCast::Text),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `SELECT oid FROM pg_class WHERE relname = <name without schema>`.
+fn regclass_query(name: Expr) -> sqlparser::ast::Query {
+    let sql = "SELECT oid FROM pg_class WHERE relname = ''";
+    let mut q = match sqlparser::parser::Parser::parse_sql(
+        &sqlparser::dialect::PostgreSqlDialect {},
+        sql,
+    ) {
+        Ok(mut v) => match v.pop() {
+            Some(Statement::Query(q)) => *q,
+            _ => unreachable!("a constant query parses"),
+        },
+        Err(_) => unreachable!("a constant query parses"),
+    };
+    let unqualified = crate::functions::call(
+        "replace",
+        vec![
+            crate::functions::call(
+                "replace",
+                vec![
+                    name,
+                    Expr::value(Value::SingleQuotedString("public.".into())),
+                    Expr::value(Value::SingleQuotedString(String::new())),
+                ],
+            ),
+            Expr::value(Value::SingleQuotedString("\"".into())),
+            Expr::value(Value::SingleQuotedString(String::new())),
+        ],
+    );
+    if let sqlparser::ast::SetExpr::Select(select) = q.body.as_mut()
+        && let Some(Expr::BinaryOp { right, .. }) = select.selection.as_mut()
+    {
+        **right = unqualified;
+    }
+    q
 }
 
 /// A non-literal cast to boolean: numbers are true when non-zero, as in Postgres.
@@ -380,6 +561,18 @@ mod tests {
             ),
             "SELECT a, t.b, count(*) AS \"count\", 1 AS \"?column?\", CAST(x AS INTEGER) AS \"x\", \
              CAST('1' AS INTEGER) AS \"int4\", a + 1 AS s, CASE WHEN a THEN 1 END AS \"case\" FROM t"
+        );
+    }
+
+    #[test]
+    fn generate_series_columns_are_named_as_in_postgres() {
+        assert_eq!(
+            sql("select s from generate_series(1, 3) s"),
+            "SELECT s FROM (SELECT value AS \"s\" FROM generate_series(1, 3)) AS s"
+        );
+        assert_eq!(
+            sql("select * from generate_series(1, 3)"),
+            "SELECT * FROM (SELECT value AS \"generate_series\" FROM generate_series(1, 3)) AS generate_series"
         );
     }
 

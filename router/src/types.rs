@@ -114,6 +114,7 @@ const ALL: [PgType; 20] = [
 /// which case the caller decides from the values.
 pub fn from_declared(decl: &str) -> Option<PgType> {
     let upper = decl.trim().to_ascii_uppercase();
+    let upper = upper.strip_prefix("PG_CATALOG.").unwrap_or(&upper);
     // Drop a length or precision suffix: VARCHAR(20), NUMERIC(10, 2).
     let base = upper.split('(').next().unwrap_or("").trim();
     let t = match base {
@@ -139,6 +140,81 @@ pub fn from_declared(decl: &str) -> Option<PgType> {
         _ => return None,
     };
     Some(t)
+}
+
+/// `(type oid, typmod)` of a declared column type, for pg_attribute: the typmod carries
+/// VARCHAR/CHAR lengths and NUMERIC precision as Postgres encodes them.
+pub fn catalog_of_declared(decl: &str) -> (u32, i32) {
+    let t = from_declared(decl).unwrap_or(PgType::Text);
+    let args: Vec<i32> = decl
+        .split_once('(')
+        .map(|(_, rest)| {
+            rest.trim_end_matches(')')
+                .split(',')
+                .filter_map(|a| a.trim().parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let typmod = match (t, args.as_slice()) {
+        (PgType::Varchar | PgType::Bpchar, [n]) => n + 4,
+        (PgType::Numeric, [p]) => (p << 16) + 4,
+        (PgType::Numeric, [p, s]) => (p << 16) + s + 4,
+        _ => -1,
+    };
+    (t.oid(), typmod)
+}
+
+/// Postgres' `format_type(oid, typmod)`.
+pub fn format_type(oid: u32, typmod: i32) -> Option<String> {
+    let t = PgType::from_oid(oid)?;
+    let with_len = |base: &str| {
+        if typmod >= 4 {
+            format!("{base}({})", typmod - 4)
+        } else {
+            base.to_owned()
+        }
+    };
+    Some(match t {
+        PgType::Bool => "boolean".into(),
+        PgType::Int2 => "smallint".into(),
+        PgType::Int4 => "integer".into(),
+        PgType::Int8 => "bigint".into(),
+        PgType::Float4 => "real".into(),
+        PgType::Float8 => "double precision".into(),
+        PgType::Numeric if typmod >= 4 => {
+            let m = typmod - 4;
+            format!("numeric({},{})", m >> 16, m & 0xffff)
+        }
+        PgType::Varchar => with_len("character varying"),
+        PgType::Bpchar => with_len("character"),
+        PgType::Time => "time without time zone".into(),
+        PgType::Timestamp => "timestamp without time zone".into(),
+        PgType::Timestamptz => "timestamp with time zone".into(),
+        other => other.name().into(),
+    })
+}
+
+/// Every type, as pg_type lists it: `(oid, typname, typlen, typcategory)`.
+pub fn catalog_types() -> Vec<(u32, &'static str, i16, char)> {
+    ALL.iter()
+        .map(|t| {
+            let (len, category) = match t {
+                PgType::Bool => (1, 'B'),
+                PgType::Int2 => (2, 'N'),
+                PgType::Int4 | PgType::Float4 => (4, 'N'),
+                PgType::Int8 | PgType::Float8 => (8, 'N'),
+                PgType::Numeric => (-1, 'N'),
+                PgType::Date => (4, 'D'),
+                PgType::Time | PgType::Timestamp | PgType::Timestamptz => (8, 'D'),
+                PgType::Interval => (16, 'T'),
+                PgType::Uuid => (16, 'U'),
+                PgType::Json | PgType::Jsonb => (-1, 'U'),
+                PgType::Unknown => (-2, 'X'),
+                _ => (-1, 'S'),
+            };
+            (t.oid(), t.name(), len, category)
+        })
+        .collect()
 }
 
 /// Postgres' accepted spellings of a boolean.
@@ -171,6 +247,17 @@ mod tests {
         assert_eq!(from_declared("BYTEA"), Some(PgType::Bytea));
         assert_eq!(from_declared("numeric(10, 2)"), Some(PgType::Numeric));
         assert_eq!(from_declared("widget"), None);
+    }
+
+    #[test]
+    fn catalog_type_names_match_postgres() {
+        let (oid, typmod) = catalog_of_declared("VARCHAR(20)");
+        assert_eq!(format_type(oid, typmod).unwrap(), "character varying(20)");
+        let (oid, typmod) = catalog_of_declared("numeric(10, 2)");
+        assert_eq!(format_type(oid, typmod).unwrap(), "numeric(10,2)");
+        let (oid, typmod) = catalog_of_declared("INT");
+        assert_eq!(format_type(oid, typmod).unwrap(), "integer");
+        assert_eq!(format_type(1184, -1).unwrap(), "timestamp with time zone");
     }
 
     #[test]

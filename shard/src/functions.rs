@@ -69,9 +69,26 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_mod", 2, flags, |ctx| {
         arithmetic(ctx, i64::checked_rem, |a, b| a % b)
     })?;
+    // Postgres' `~` family (POSIX regular expressions; the `regex` crate reads the common
+    // subset the same way). The compiled pattern is cached per statement.
+    conn.create_scalar_function("pg_regex", 3, flags, |ctx| {
+        let Some(text) = ctx.get::<Option<String>>(0)? else {
+            return Ok(None);
+        };
+        let insensitive = ctx.get::<i64>(2)? != 0;
+        let re = ctx.get_or_create_aux(1, |v| -> Result<regex::Regex, BoxError> {
+            let pattern = v.as_str()?;
+            Ok(regex::RegexBuilder::new(pattern)
+                .case_insensitive(insensitive)
+                .build()?)
+        })?;
+        Ok(Some(re.is_match(&text)))
+    })?;
     rusqlite::vtab::series::load_module(conn)?;
     Ok(())
 }
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@
 //! This crate knows SQLite and files; it must not know about the Postgres wire protocol or
 //! parse SQL: it runs the SQL the router produced and reports errors with their SQLSTATE.
 
+mod catalog;
 mod error;
 mod functions;
 mod interrupt;
@@ -15,6 +16,7 @@ mod partition;
 mod storage;
 mod value;
 
+pub use catalog::TypeCatalog;
 pub use error::ShardError;
 pub use interrupt::Interrupter;
 pub use partition::{Partition, Transaction, WriterLock};

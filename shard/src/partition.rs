@@ -11,11 +11,14 @@ use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::value::{ColumnMeta, Outcome, Rows, Value};
 
-/// Tuning that applies to every connection of a partition.
-#[derive(Debug, Clone)]
+/// What every connection of a partition is set up with.
+#[derive(Clone)]
 pub(crate) struct ConnectionOptions {
     pub storage: StorageConfig,
     pub statement_cache: usize,
+    /// The database's name, for the catalog's `current_database()` and pg_database.
+    pub database: String,
+    pub types: crate::catalog::TypeCatalog,
 }
 
 pub struct Partition {
@@ -276,6 +279,7 @@ fn configure(c: &Connection, options: &ConnectionOptions) -> Result<(), ShardErr
     // Postgres' LIKE is case-sensitive; SQLite's is not unless asked.
     c.pragma_update(None, "case_sensitive_like", "ON")?;
     crate::functions::register(c)?;
+    crate::catalog::register(c, &options.database, &options.types)?;
     c.set_prepared_statement_cache_capacity(options.statement_cache);
     Ok(())
 }

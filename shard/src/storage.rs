@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use litescale_config::Config;
 
+use crate::catalog::TypeCatalog;
 use crate::error::ShardError;
 use crate::partition::{ConnectionOptions, Partition};
 
@@ -29,13 +30,19 @@ fn valid_name(name: &str) -> bool {
 
 impl Storage {
     /// Opens (creating if needed) the storage directory and the given databases.
-    pub fn open(config: &Config, create: &[&str]) -> Result<Storage, ShardError> {
+    pub fn open(
+        config: &Config,
+        create: &[&str],
+        types: TypeCatalog,
+    ) -> Result<Storage, ShardError> {
         std::fs::create_dir_all(&config.data_dir)?;
         let storage = Storage {
             root: config.data_dir.clone(),
             options: ConnectionOptions {
                 storage: config.storage.clone(),
                 statement_cache: config.limits.statement_cache,
+                database: String::new(),
+                types,
             },
             open: Mutex::new(HashMap::new()),
         };
@@ -70,7 +77,11 @@ impl Storage {
         if !dir.is_dir() {
             return Err(missing());
         }
-        let partition = Arc::new(Partition::open(&dir.join("0.db"), self.options.clone())?);
+        let options = ConnectionOptions {
+            database: name.to_owned(),
+            ..self.options.clone()
+        };
+        let partition = Arc::new(Partition::open(&dir.join("0.db"), options)?);
         open.insert(name.to_owned(), Arc::clone(&partition));
         Ok(partition)
     }

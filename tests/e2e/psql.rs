@@ -70,3 +70,143 @@ SELECT id, name, price FROM items ORDER BY id;
         "stderr: {stderr}"
     );
 }
+
+/// Runs psql with `-c` commands against a server process; returns stdout.
+fn psql(server: &ServerProcess, commands: &[&str]) -> String {
+    let port = server.addr.port().to_string();
+    let mut cmd = Command::new("psql");
+    cmd.args([
+        "-X",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+    ]);
+    for c in commands {
+        cmd.args(["-c", c]);
+    }
+    let out = cmd.output().expect("psql must be installed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stderr.is_empty(),
+        "psql {commands:?}: {stderr}"
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn psql_describe_commands_list_the_schema() {
+    let data = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(data.path());
+    psql(
+        &server,
+        &[
+            "CREATE TABLE customers (id SERIAL PRIMARY KEY, email VARCHAR(80) NOT NULL UNIQUE, joined DATE DEFAULT CURRENT_DATE)",
+            "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer INT NOT NULL REFERENCES customers(id), total NUMERIC(10,2), placed TIMESTAMPTZ)",
+            "CREATE INDEX orders_by_customer ON orders (customer, placed)",
+            "CREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 100",
+        ],
+    );
+    let has_row = |out: &str, row: &[&str]| {
+        out.lines().any(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            cells == row
+        })
+    };
+    let dt = psql(&server, &["\\dt"]);
+    assert!(
+        has_row(&dt, &["public", "customers", "table", "postgres"]),
+        "{dt}"
+    );
+    assert!(
+        has_row(&dt, &["public", "orders", "table", "postgres"]),
+        "{dt}"
+    );
+    assert!(dt.contains("(2 rows)"), "{dt}");
+
+    let d = psql(&server, &["\\d orders"]);
+    for line in [
+        "Table \"public.orders\"",
+        " id       | bigint                   |           | not null | ",
+        " customer | integer                  |           | not null | ",
+        " total    | numeric(10,2)            |           |          | ",
+        " placed   | timestamp with time zone |           |          | ",
+        "\"orders_pkey\" PRIMARY KEY, btree (id)",
+        "\"orders_by_customer\" btree (customer, placed)",
+    ] {
+        assert!(d.contains(line), "missing {line:?} in:\n{d}");
+    }
+    let d = psql(&server, &["\\d customers"]);
+    for line in [
+        " email  | character varying(80) |           | not null | ",
+        " joined | date                  |           |          | current_date",
+        "\"customers_email_key\" UNIQUE CONSTRAINT, btree (email)",
+    ] {
+        assert!(d.contains(line), "missing {line:?} in:\n{d}");
+    }
+
+    let di = psql(&server, &["\\di"]);
+    for name in ["customers_email_key", "orders_by_customer", "orders_pkey"] {
+        let table = if name.starts_with("orders") {
+            "orders"
+        } else {
+            "customers"
+        };
+        assert!(
+            has_row(&di, &["public", name, "index", "postgres", table]),
+            "{di}"
+        );
+    }
+    let dv = psql(&server, &["\\dv"]);
+    assert!(
+        has_row(&dv, &["public", "big_orders", "view", "postgres"]),
+        "{dv}"
+    );
+    let dn = psql(&server, &["\\dn"]);
+    assert!(has_row(&dn, &["public", "postgres"]), "{dn}");
+    let l = psql(&server, &["\\l"]);
+    assert!(
+        has_row(
+            &l,
+            &["postgres", "postgres", "UTF8", "C", "C", "", "libc", ""]
+        ),
+        "{l}"
+    );
+    let du = psql(&server, &["\\du"]);
+    assert!(
+        du.contains("postgres  | Superuser, Create role, Create DB"),
+        "{du}"
+    );
+}
+
+#[test]
+fn psql_copy_round_trips_through_a_file() {
+    let data = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(data.path());
+    let csv = data.path().join("in.csv");
+    std::fs::write(&csv, "id,name\n1,\"a, b\"\n2,\n").unwrap();
+    let out_file = data.path().join("out.csv");
+    let out = psql(
+        &server,
+        &[
+            "CREATE TABLE t (id INT, name TEXT)",
+            &format!(
+                "\\copy t FROM '{}' WITH (FORMAT csv, HEADER)",
+                csv.display()
+            ),
+            &format!(
+                "\\copy t TO '{}' WITH (FORMAT csv, HEADER)",
+                out_file.display()
+            ),
+        ],
+    );
+    assert!(out.contains("COPY 2"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(&out_file).unwrap(),
+        "id,name\n1,\"a, b\"\n2,\n"
+    );
+}

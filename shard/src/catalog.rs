@@ -1,0 +1,298 @@
+//! A live pg_catalog over each SQLite file: TEMP views on `sqlite_schema` and the
+//! `pragma_*` table functions, plus the catalog functions psql and drivers call. Because
+//! they are views, they are always in step with the schema.
+//!
+//! Postgres type rules are not this crate's to know; the caller hands them in as a
+//! [`TypeCatalog`].
+
+use rusqlite::Connection;
+use rusqlite::functions::FunctionFlags;
+
+/// One pg_type row: `(oid, typname, typlen, typcategory)`.
+pub type CatalogType = (u32, &'static str, i16, char);
+
+/// Postgres type knowledge the catalog needs, supplied by whoever opens the storage.
+#[derive(Clone, Copy)]
+pub struct TypeCatalog {
+    /// `(type oid, typmod)` of a declared column type.
+    pub of_declared: fn(&str) -> (u32, i32),
+    /// `format_type(oid, typmod)`: `character varying(20)`, `integer`, ...
+    pub format: fn(u32, i32) -> Option<String>,
+    /// Every type.
+    pub all: fn() -> Vec<CatalogType>,
+}
+
+/// Relations get OIDs above Postgres' reserved range, from their sqlite_schema rowid.
+const OID_BASE: i64 = 16384;
+
+fn views(types: &TypeCatalog) -> String {
+    let type_rows: Vec<String> = (types.all)()
+        .into_iter()
+        .map(|(oid, name, len, cat)| {
+            format!("({oid}, '{name}', 11, {len}, 'b', '{cat}', 0, 0, 0, -1, 0, 'f', 10)")
+        })
+        .collect();
+    format!(
+        r#"
+CREATE TEMP VIEW pg_namespace AS
+  SELECT CAST(column1 AS INTEGER) AS oid, column2 AS nspname, 10 AS nspowner, NULL AS nspacl
+  FROM (VALUES (11, 'pg_catalog'), (2200, 'public'), (13000, 'information_schema'));
+
+CREATE TEMP VIEW ls_relation AS
+  SELECT CAST(s.rowid + {OID_BASE} AS INTEGER) AS oid, s.type, s.tbl_name, s.sql, s.name AS sqlite_name,
+    CASE
+      WHEN s.name LIKE 'sqlite\_autoindex\_%' ESCAPE '\' THEN s.tbl_name ||
+        CASE (SELECT il.origin FROM pragma_index_list(s.tbl_name) il WHERE il.name = s.name)
+          WHEN 'pk' THEN '_pkey'
+          ELSE '_' || (SELECT group_concat(ii.name, '_') FROM pragma_index_info(s.name) ii) || '_key'
+        END
+      ELSE s.name
+    END AS name
+  FROM main.sqlite_schema s
+  WHERE s.type IN ('table', 'view', 'index')
+    AND s.name NOT IN ('sqlite_sequence', 'sqlite_stat1', 'sqlite_stat4');
+
+CREATE TEMP VIEW pg_class AS
+  SELECT r.oid, r.name AS relname, 2200 AS relnamespace,
+    CASE r.type WHEN 'table' THEN 'r' WHEN 'view' THEN 'v' ELSE 'i' END AS relkind,
+    10 AS relowner, CASE r.type WHEN 'table' THEN 2 WHEN 'index' THEN 403 ELSE 0 END AS relam,
+    0 AS reltablespace, 0 AS reltoastrelid, 0 AS reloftype, 0 AS reltype,
+    'p' AS relpersistence, 'd' AS relreplident,
+    (r.type = 'table' AND EXISTS (SELECT 1 FROM main.sqlite_schema i
+                                  WHERE i.type = 'index' AND i.tbl_name = r.tbl_name)) AS relhasindex,
+    0 AS relhasrules, 0 AS relhastriggers, 0 AS relrowsecurity, 0 AS relforcerowsecurity,
+    0 AS relhassubclass, 0 AS relispartition, 0 AS relisshared, 0 AS relchecks,
+    NULL AS reloptions, NULL AS relacl, NULL AS relpartbound, 0 AS relpages, -1 AS reltuples,
+    CASE r.type WHEN 'index' THEN (SELECT count(*) FROM pragma_index_info(r.sqlite_name))
+      ELSE (SELECT count(*) FROM pragma_table_info(r.sqlite_name)) END AS relnatts,
+    0 AS relfrozenxid, 0 AS relminmxid
+  FROM ls_relation r;
+
+CREATE TEMP VIEW pg_attribute AS
+  SELECT r.oid AS attrelid, p.name AS attname, pg_type_oid(p.type) AS atttypid,
+    pg_typmod(p.type) AS atttypmod, CAST(p.cid + 1 AS INTEGER) AS attnum, (p."notnull" OR p.pk > 0) AS attnotnull,
+    (p.dflt_value IS NOT NULL) AS atthasdef, 0 AS atthasmissing, 0 AS attisdropped,
+    '' AS attidentity, '' AS attgenerated, -1 AS attlen, 0 AS attcollation, -1 AS attstattarget,
+    'p' AS attstorage, '' AS attcompression, NULL AS attfdwoptions, NULL AS attoptions,
+    1 AS attislocal, 0 AS attinhcount, 0 AS attndims, NULL AS attacl
+  FROM ls_relation r, pragma_table_info(r.sqlite_name) p
+  WHERE r.type IN ('table', 'view')
+  UNION ALL
+  SELECT r.oid, ii.name, 0, -1, ii.seqno + 1, 0, 0, 0, 0, '', '', -1, 0, -1, 'p', '', NULL, NULL,
+    1, 0, 0, NULL
+  FROM ls_relation r, pragma_index_info(r.sqlite_name) ii
+  WHERE r.type = 'index';
+
+CREATE TEMP VIEW pg_attrdef AS
+  SELECT CAST(r.oid * 1000 + p.cid AS INTEGER) AS oid, r.oid AS adrelid,
+    CAST(p.cid + 1 AS INTEGER) AS adnum, p.dflt_value AS adbin
+  FROM ls_relation r, pragma_table_info(r.sqlite_name) p
+  WHERE r.type = 'table' AND p.dflt_value IS NOT NULL;
+
+CREATE TEMP VIEW pg_index AS
+  SELECT i.oid AS indexrelid, t.oid AS indrelid, il."unique" AS indisunique,
+    (il.origin = 'pk') AS indisprimary, 0 AS indisexclusion, 1 AS indimmediate,
+    0 AS indisclustered, 1 AS indisvalid, 1 AS indcheckxmin, 1 AS indisready, 1 AS indislive,
+    0 AS indisreplident, 0 AS indnullsnotdistinct,
+    (SELECT group_concat(ii.cid + 1, ' ') FROM pragma_index_info(i.sqlite_name) ii) AS indkey,
+    (SELECT count(*) FROM pragma_index_info(i.sqlite_name)) AS indnatts,
+    (SELECT count(*) FROM pragma_index_info(i.sqlite_name)) AS indnkeyatts,
+    '' AS indcollation, '' AS indclass, '' AS indoption, NULL AS indexprs,
+    CASE il.partial WHEN 1 THEN 'partial' END AS indpred,
+    CASE
+      WHEN i.sql IS NOT NULL THEN
+        replace(replace(replace(i.sql, ' ON ' || t.sqlite_name || '(',
+                                ' ON public.' || t.sqlite_name || ' USING btree ('),
+                        ' ON ' || t.sqlite_name || ' (',
+                        ' ON public.' || t.sqlite_name || ' USING btree ('),
+                'INDEX IF NOT EXISTS', 'INDEX')
+      ELSE 'CREATE UNIQUE INDEX ' || i.name || ' ON public.' || t.sqlite_name || ' USING btree (' ||
+        (SELECT group_concat(ii.name, ', ') FROM pragma_index_info(i.sqlite_name) ii) || ')'
+    END AS ls_indexdef
+  FROM ls_relation t, pragma_index_list(t.sqlite_name) il, ls_relation i
+  WHERE t.type = 'table' AND i.type = 'index' AND i.sqlite_name = il.name;
+
+CREATE TEMP VIEW pg_constraint AS
+  SELECT x.indexrelid AS oid, r.name AS conname, 2200 AS connamespace,
+    CASE WHEN x.indisprimary THEN 'p' ELSE 'u' END AS contype, 0 AS condeferrable,
+    0 AS condeferred, 1 AS convalidated, x.indrelid AS conrelid, 0 AS contypid,
+    x.indexrelid AS conindid, 0 AS conparentid, 0 AS confrelid, ' ' AS confupdtype,
+    ' ' AS confdeltype, ' ' AS confmatchtype, 1 AS conislocal, 0 AS coninhcount,
+    0 AS connoinherit, x.indkey AS conkey, NULL AS confkey, NULL AS conbin,
+    CASE WHEN x.indisprimary THEN 'PRIMARY KEY' ELSE 'UNIQUE' END || ' (' ||
+      (SELECT group_concat(a.attname, ', ') FROM pg_attribute a WHERE a.attrelid = x.indexrelid)
+      || ')' AS ls_condef
+  FROM pg_index x JOIN ls_relation r ON r.oid = x.indexrelid
+  WHERE r.sqlite_name LIKE 'sqlite\_autoindex\_%' ESCAPE '\';
+
+CREATE TEMP VIEW pg_type AS
+  SELECT CAST(column1 AS INTEGER) AS oid, column2 AS typname, column3 AS typnamespace,
+    column4 AS typlen, column5 AS typtype, column6 AS typcategory, column7 AS typelem,
+    column8 AS typarray, column9 AS typrelid, column10 AS typtypmod, column11 AS typbasetype,
+    column12 AS typnotnull, column13 AS typowner, 0 AS typcollation, ',' AS typdelim,
+    1 AS typisdefined, 0 AS typbyval, 'i' AS typalign, 'p' AS typstorage, 0 AS typndims,
+    NULL AS typdefault, NULL AS typacl, column2 || 'in' AS typinput, column2 || 'out' AS typoutput,
+    column2 || 'recv' AS typreceive, column2 || 'send' AS typsend, 0 AS typsubscript
+  FROM (VALUES {types});
+
+CREATE TEMP VIEW pg_database(oid, datname, datdba, encoding, datlocprovider, datistemplate,
+    datallowconn, datconnlimit, datcollate, datctype, daticulocale, daticurules, datacl,
+    dattablespace) AS
+  VALUES (16384, litescale_database(), 10, 6, 'c', 0, 1, -1, 'C', 'C', NULL, NULL, NULL, 1663);
+
+CREATE TEMP VIEW pg_roles(oid, rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb,
+    rolcanlogin, rolreplication, rolconnlimit, rolpassword, rolvaliduntil, rolbypassrls,
+    rolconfig) AS
+  VALUES (10, 'postgres', 1, 1, 1, 1, 1, 1, -1, '********', NULL, 1, NULL);
+CREATE TEMP VIEW pg_authid AS SELECT * FROM pg_roles;
+CREATE TEMP VIEW pg_user(usename, usesysid, usecreatedb, usesuper, userepl, usebypassrls,
+    passwd, valuntil, useconfig) AS
+  VALUES ('postgres', 10, 1, 1, 1, 1, '********', NULL, NULL);
+CREATE TEMP VIEW pg_am(oid, amname, amhandler, amtype) AS
+  VALUES (2, 'heap', 0, 't'), (403, 'btree', 0, 'i');
+CREATE TEMP VIEW pg_tablespace(oid, spcname, spcowner, spcacl, spcoptions) AS
+  VALUES (1663, 'pg_default', 10, NULL, NULL);
+CREATE TEMP VIEW pg_collation(oid, collname, collnamespace, collprovider) AS
+  VALUES (100, 'default', 11, 'd'), (950, 'C', 11, 'c');
+
+CREATE TEMP VIEW pg_auth_members(oid, roleid, member, grantor, admin_option, inherit_option,
+    set_option) AS SELECT 0, 0, 0, 0, 0, 0, 0 WHERE 0;
+CREATE TEMP VIEW pg_description(objoid, classoid, objsubid, description) AS
+  SELECT 0, 0, 0, '' WHERE 0;
+CREATE TEMP VIEW pg_inherits(inhrelid, inhparent, inhseqno, inhdetachpending) AS
+  SELECT 0, 0, 0, 0 WHERE 0;
+CREATE TEMP VIEW pg_trigger(oid, tgrelid, tgname, tgfoid, tgtype, tgenabled, tgisinternal,
+    tgconstraint, tgparentid) AS SELECT 0, 0, '', 0, 0, 'O', 0, 0, 0 WHERE 0;
+CREATE TEMP VIEW pg_policy(oid, polname, polrelid, polcmd, polpermissive, polroles, polqual,
+    polwithcheck) AS SELECT 0, '', 0, '', 1, NULL, NULL, NULL WHERE 0;
+CREATE TEMP VIEW pg_rewrite(oid, rulename, ev_class, ev_type, ev_enabled, is_instead) AS
+  SELECT 0, '', 0, '', '', 0 WHERE 0;
+CREATE TEMP VIEW pg_statistic_ext(oid, stxrelid, stxname, stxnamespace, stxowner, stxkeys,
+    stxkind, stxstattarget) AS SELECT 0, 0, '', 0, 0, '', '', -1 WHERE 0;
+CREATE TEMP VIEW pg_publication(oid, pubname, pubowner, puballtables, pubinsert, pubupdate,
+    pubdelete, pubtruncate, pubviaroot) AS SELECT 0, '', 0, 0, 0, 0, 0, 0, 0 WHERE 0;
+CREATE TEMP VIEW pg_publication_rel(oid, prpubid, prrelid, prqual, prattrs) AS
+  SELECT 0, 0, 0, NULL, NULL WHERE 0;
+CREATE TEMP VIEW pg_publication_namespace(oid, pnpubid, pnnspid) AS SELECT 0, 0, 0 WHERE 0;
+CREATE TEMP VIEW pg_partitioned_table(partrelid, partstrat, partnatts) AS
+  SELECT 0, '', 0 WHERE 0;
+CREATE TEMP VIEW pg_foreign_table(ftrelid, ftserver, ftoptions) AS SELECT 0, 0, NULL WHERE 0;
+CREATE TEMP VIEW pg_sequence(seqrelid, seqtypid, seqstart, seqincrement, seqmax, seqmin,
+    seqcache, seqcycle) AS SELECT 0, 0, 0, 0, 0, 0, 0, 0 WHERE 0;
+CREATE TEMP VIEW pg_proc(oid, proname, pronamespace, proowner, prokind, prorettype) AS
+  SELECT 0, '', 0, 0, '', 0 WHERE 0;
+CREATE TEMP VIEW pg_extension(oid, extname, extowner, extnamespace, extversion) AS
+  SELECT 0, '', 0, 0, '' WHERE 0;
+CREATE TEMP VIEW pg_depend(classid, objid, objsubid, refclassid, refobjid, refobjsubid,
+    deptype) AS SELECT 0, 0, 0, 0, 0, 0, '' WHERE 0;
+"#,
+        types = type_rows.join(",\n         ")
+    )
+}
+
+/// The elements of an array in Postgres' text form (`{a,"b c"}`); no nesting.
+fn array_elements(array: &str) -> Vec<&str> {
+    let inner = array.trim().trim_start_matches('{').trim_end_matches('}');
+    if inner.is_empty() {
+        return Vec::new();
+    }
+    inner
+        .split(',')
+        .map(|e| e.trim().trim_matches('"'))
+        .collect()
+}
+
+/// Creates the catalog views and functions on a connection.
+pub(crate) fn register(
+    conn: &Connection,
+    database: &str,
+    types: &TypeCatalog,
+) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    let database = database.to_owned();
+    conn.create_scalar_function(
+        "litescale_database",
+        0,
+        flags,
+        move |_| Ok(database.clone()),
+    )?;
+    let of_declared = types.of_declared;
+    conn.create_scalar_function("pg_type_oid", 1, flags, move |ctx| {
+        Ok(of_declared(&ctx.get::<String>(0).unwrap_or_default()).0)
+    })?;
+    conn.create_scalar_function("pg_typmod", 1, flags, move |ctx| {
+        Ok(of_declared(&ctx.get::<String>(0).unwrap_or_default()).1)
+    })?;
+    let format = types.format;
+    conn.create_scalar_function("format_type", 2, flags, move |ctx| {
+        let oid = ctx.get::<Option<i64>>(0)?.unwrap_or(0) as u32;
+        let typmod = ctx.get::<Option<i64>>(1)?.unwrap_or(-1) as i32;
+        Ok(format(oid, typmod))
+    })?;
+    conn.create_scalar_function("pg_get_userbyid", 1, flags, |_| Ok("postgres"))?;
+    conn.create_scalar_function("pg_table_is_visible", 1, flags, |_| Ok(true))?;
+    conn.create_scalar_function("pg_type_is_visible", 1, flags, |_| Ok(true))?;
+    conn.create_scalar_function("pg_encoding_to_char", 1, flags, |_| Ok("UTF8"))?;
+    conn.create_scalar_function("obj_description", 2, flags, |_| Ok(None::<String>))?;
+    conn.create_scalar_function("col_description", 2, flags, |_| Ok(None::<String>))?;
+    conn.create_scalar_function("shobj_description", 2, flags, |_| Ok(None::<String>))?;
+    // Definitions of objects SQLite does not have (statistics objects, partitions,
+    // triggers, rules): there are none, so there is nothing to print.
+    for name in [
+        "pg_get_statisticsobjdef_columns",
+        "pg_get_partkeydef",
+        "pg_get_partition_constraintdef",
+        "pg_get_triggerdef",
+        "pg_get_ruledef",
+        "pg_get_function_arguments",
+        "pg_get_function_result",
+        "pg_get_serial_sequence",
+    ] {
+        conn.create_scalar_function(name, -1, flags, |_| Ok(None::<String>))?;
+    }
+    for name in [
+        "has_table_privilege",
+        "has_schema_privilege",
+        "has_database_privilege",
+        "pg_has_role",
+    ] {
+        conn.create_scalar_function(name, -1, flags, |_| Ok(true))?;
+    }
+    // Expressions are stored as their text, so "deparsing" one is the identity.
+    for arity in [2, 3] {
+        conn.create_scalar_function("pg_get_expr", arity, flags, |ctx| {
+            ctx.get::<Option<String>>(0)
+        })?;
+    }
+    conn.create_scalar_function("array_to_string", 2, flags, |ctx| {
+        ctx.get::<Option<String>>(0)
+    })?;
+    conn.create_scalar_function("pg_relation_is_publishable", 1, flags, |_| Ok(false))?;
+    conn.create_scalar_function("pg_array_get", 2, flags, |ctx| {
+        let (Some(array), Some(i)) = (ctx.get::<Option<String>>(0)?, ctx.get::<Option<i64>>(1)?)
+        else {
+            return Ok(None);
+        };
+        let element = array_elements(&array)
+            .get((i - 1).max(0) as usize)
+            .map(|e| (*e).to_owned());
+        Ok(element)
+    })?;
+    for name in ["array_upper", "array_length"] {
+        conn.create_scalar_function(name, 2, flags, |ctx| {
+            Ok(ctx
+                .get::<Option<String>>(0)?
+                .map(|a| array_elements(&a).len() as i64))
+        })?;
+    }
+    // Arrays are kept as Postgres' text form, `{a,b,c}`.
+    conn.create_scalar_function("pg_array_contains", 2, flags, |ctx| {
+        let (Some(array), Some(item)) =
+            (ctx.get::<Option<String>>(0)?, ctx.get::<Option<String>>(1)?)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(array_elements(&array).contains(&item.as_str())))
+    })?;
+    conn.execute_batch(&views(types))
+}
