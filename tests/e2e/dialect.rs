@@ -117,7 +117,7 @@ async fn functions_operators_and_casts() {
     let err = c.simple_query("SELECT 1 / 0").await.unwrap_err();
     assert_eq!(sqlstate(&err), "22012");
     let m = c
-        .simple_query("SELECT sum(value) FROM generate_series(1, 100)")
+        .simple_query("SELECT sum(g) FROM generate_series(1, 100) AS g")
         .await
         .unwrap();
     assert_eq!(simple_rows(&m)[0][0].as_deref(), Some("5050"));
