@@ -29,6 +29,7 @@ const KNOWN: &[(&str, &str, Option<&str>)] = &[
     ("server_encoding", "UTF8", Some("server_encoding")),
     ("server_version", SERVER_VERSION, Some("server_version")),
     ("server_version_num", "160006", None),
+    ("session_authorization", "postgres", None),
     (
         "standard_conforming_strings",
         "on",
@@ -51,6 +52,7 @@ const READ_ONLY: &[&str] = &[
     "server_version",
     "server_version_num",
     "in_hot_standby",
+    "session_authorization",
 ];
 
 fn known(name: &str) -> Option<&'static (&'static str, &'static str, Option<&'static str>)> {

@@ -157,6 +157,7 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
             lookup("ls_condef", "pg_constraint", "oid", a[0].clone())
         }
         ("pg_get_viewdef", 1 | 2) => lookup("sql", "ls_relation", "oid", a[0].clone()),
+        ("to_regclass", 1) => lookup("oid", "pg_class", "relname", a[0].clone()),
         ("now" | "transaction_timestamp" | "statement_timestamp" | "clock_timestamp", 0) => now(),
         ("current_timestamp", 0) if matches!(f.args, FunctionArguments::None) => now(),
         ("localtimestamp", 0) => call("strftime", vec![string("%Y-%m-%d %H:%M:%f"), string("now")]),
@@ -181,6 +182,10 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
         })),
         ("strpos", 2) => call("instr", a),
         ("string_agg", 2) => call("group_concat", a),
+        ("json_build_object" | "jsonb_build_object", _) => call("json_object", a),
+        ("json_build_array" | "jsonb_build_array", _) => call("json_array", a),
+        ("json_agg" | "jsonb_agg", 1) => call("json_group_array", a),
+        ("json_object_agg" | "jsonb_object_agg", 2) => call("json_group_object", a),
         ("char_length" | "character_length", 1) => call("length", a),
         ("left", 2) => call("substr", vec![a[0].clone(), number(1), a[1].clone()]),
         ("right", 2) => call(

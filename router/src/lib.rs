@@ -317,13 +317,20 @@ fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
         Statement::Savepoint { name } => StatementKind::Savepoint(name.value.clone()),
         Statement::ReleaseSavepoint { name } => StatementKind::Release(name.value.clone()),
         Statement::Set(set) => classify_set(set)?,
-        Statement::ShowVariable { variable } => StatementKind::Show(
-            variable
+        Statement::ShowVariable { variable } => {
+            let name = variable
                 .iter()
                 .map(|i| i.value.to_ascii_lowercase())
                 .collect::<Vec<_>>()
-                .join(" "),
-        ),
+                .join(" ");
+            // SHOW's multi-word spellings of settings.
+            StatementKind::Show(match name.as_str() {
+                "transaction isolation level" => "transaction_isolation".to_owned(),
+                "time zone" => "timezone".to_owned(),
+                "session authorization" => "session_authorization".to_owned(),
+                _ => name,
+            })
+        }
         Statement::Reset(reset) => match &reset.reset {
             Reset::ALL => StatementKind::Reset(None),
             Reset::ConfigurationParameter(name) => {

@@ -260,8 +260,16 @@ fn unqualify_catalog_names(ast: &mut Statement) {
         ControlFlow::<()>::Continue(())
     });
     let _ = visit_expressions_mut(ast, |e| {
-        if let Expr::Function(f) = e {
-            strip(&mut f.name);
+        match e {
+            Expr::Function(f) => strip(&mut f.name),
+            // pg_catalog.pg_class.relname
+            Expr::CompoundIdentifier(parts)
+                if parts.len() == 3
+                    && matches!(parts[0].value.as_str(), "pg_catalog" | "public") =>
+            {
+                parts.remove(0);
+            }
+            _ => {}
         }
         ControlFlow::<()>::Continue(())
     });

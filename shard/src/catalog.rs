@@ -148,6 +148,8 @@ CREATE TEMP VIEW pg_authid AS SELECT * FROM pg_roles;
 CREATE TEMP VIEW pg_user(usename, usesysid, usecreatedb, usesuper, userepl, usebypassrls,
     passwd, valuntil, useconfig) AS
   VALUES ('postgres', 10, 1, 1, 1, 1, '********', NULL, NULL);
+CREATE TEMP VIEW pg_opclass(oid, opcmethod, opcname, opcnamespace, opcowner, opcfamily,
+    opcintype, opcdefault, opckeytype) AS SELECT 0, 403, '', 11, 10, 0, 0, 1, 0 WHERE 0;
 CREATE TEMP VIEW pg_am(oid, amname, amhandler, amtype) AS
   VALUES (2, 'heap', 0, 't'), (403, 'btree', 0, 'i');
 CREATE TEMP VIEW pg_tablespace(oid, spcname, spcowner, spcacl, spcoptions) AS
@@ -229,9 +231,34 @@ pub(crate) fn register(
         let typmod = ctx.get::<Option<i64>>(1)?.unwrap_or(-1) as i32;
         Ok(format(oid, typmod))
     })?;
+    let all = types.all;
+    let of_declared = types.of_declared;
+    // A type name (`int4`, `integer`, `pg_catalog.text`) to its OID; NULL when unknown.
+    conn.create_scalar_function("to_regtype", 1, flags, move |ctx| {
+        let Some(name) = ctx.get::<Option<String>>(0)? else {
+            return Ok(None);
+        };
+        let name = name
+            .trim()
+            .trim_start_matches("pg_catalog.")
+            .trim_matches('"');
+        let by_name = all().into_iter().find(|t| t.1 == name).map(|t| t.0);
+        Ok(by_name.or_else(|| {
+            let (oid, _) = of_declared(name);
+            // of_declared falls back to text for names it does not know.
+            (oid != 25 || name.eq_ignore_ascii_case("text")).then_some(oid)
+        }))
+    })?;
     conn.create_scalar_function("pg_get_userbyid", 1, flags, |_| Ok("postgres"))?;
     conn.create_scalar_function("pg_table_is_visible", 1, flags, |_| Ok(true))?;
-    conn.create_scalar_function("pg_type_is_visible", 1, flags, |_| Ok(true))?;
+    for name in [
+        "pg_type_is_visible",
+        "pg_collation_is_visible",
+        "pg_function_is_visible",
+        "pg_opclass_is_visible",
+    ] {
+        conn.create_scalar_function(name, 1, flags, |_| Ok(true))?;
+    }
     conn.create_scalar_function("pg_encoding_to_char", 1, flags, |_| Ok("UTF8"))?;
     conn.create_scalar_function("obj_description", 2, flags, |_| Ok(None::<String>))?;
     conn.create_scalar_function("col_description", 2, flags, |_| Ok(None::<String>))?;

@@ -367,7 +367,7 @@ fn table_columns(
     tables: &[String],
 ) -> Result<Vec<(String, Vec<ColumnMeta>)>, ShardError> {
     let mut out = Vec::with_capacity(tables.len());
-    let mut stmt = conn.prepare_cached("SELECT name, type FROM pragma_table_info(?1)")?;
+    let mut stmt = conn.prepare_cached("SELECT name, type FROM pragma_table_info(?1, 'main')")?;
     for table in tables {
         let columns = stmt
             .query_map([table], |r| {
