@@ -49,6 +49,7 @@ fn decode_binary(raw: &[u8], ty: PgType) -> Result<Value, SqlError> {
         PgType::Bool => Value::Integer((fixed::<1>(raw, ty)?[0] != 0) as i64),
         PgType::Int2 => Value::Integer(i16::from_be_bytes(fixed(raw, ty)?) as i64),
         PgType::Int4 => Value::Integer(i32::from_be_bytes(fixed(raw, ty)?) as i64),
+        PgType::Oid => Value::Integer(u32::from_be_bytes(fixed(raw, ty)?) as i64),
         PgType::Int8 => Value::Integer(i64::from_be_bytes(fixed(raw, ty)?)),
         PgType::Float4 => Value::Real(f32::from_be_bytes(fixed(raw, ty)?) as f64),
         PgType::Float8 => Value::Real(f64::from_be_bytes(fixed(raw, ty)?)),
@@ -139,11 +140,12 @@ fn utf8(raw: &[u8]) -> Result<String, SqlError> {
 fn decode_text(s: &str, ty: PgType) -> Result<Value, SqlError> {
     Ok(match ty {
         PgType::Bool => Value::Integer(parse_bool(s).ok_or_else(|| invalid(ty, s))? as i64),
-        PgType::Int2 | PgType::Int4 | PgType::Int8 => {
+        PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Oid => {
             let i: i64 = s.trim().parse().map_err(|_| invalid(ty, s))?;
             let fits = match ty {
                 PgType::Int2 => i16::try_from(i).is_ok(),
                 PgType::Int4 => i32::try_from(i).is_ok(),
+                PgType::Oid => u32::try_from(i).is_ok(),
                 _ => true,
             };
             if !fits {

@@ -105,6 +105,7 @@ fn as_int(v: &Value, ty: PgType) -> Result<i64, SqlError> {
     let fits = match ty {
         PgType::Int2 => i16::try_from(i).is_ok(),
         PgType::Int4 => i32::try_from(i).is_ok(),
+        PgType::Oid => u32::try_from(i).is_ok(),
         _ => true,
     };
     if fits {
@@ -155,7 +156,9 @@ pub fn as_text(v: &Value, ty: PgType) -> Result<Option<String>, SqlError> {
 fn text(v: &Value, ty: PgType) -> Result<Cow<'_, str>, SqlError> {
     Ok(match ty {
         PgType::Bool => Cow::Borrowed(if as_bool(v, ty)? { "t" } else { "f" }),
-        PgType::Int2 | PgType::Int4 | PgType::Int8 => Cow::Owned(as_int(v, ty)?.to_string()),
+        PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Oid => {
+            Cow::Owned(as_int(v, ty)?.to_string())
+        }
         PgType::Float8 => Cow::Owned(float_text(as_f64(v, ty)?, 15)),
         PgType::Float4 => Cow::Owned(float_text(as_f64(v, ty)? as f32 as f64, 6)),
         PgType::Bytea => Cow::Owned(hex_bytea(match v {
@@ -243,6 +246,7 @@ fn encode_binary(buf: &mut BytesMut, v: &Value, ty: PgType) -> Result<(), SqlErr
         PgType::Bool => buf.put_u8(as_bool(v, ty)? as u8),
         PgType::Int2 => buf.put_i16(as_int(v, ty)? as i16),
         PgType::Int4 => buf.put_i32(as_int(v, ty)? as i32),
+        PgType::Oid => buf.put_u32(as_int(v, ty)? as u32),
         PgType::Int8 => buf.put_i64(as_int(v, ty)?),
         PgType::Float4 => buf.put_f32(as_f64(v, ty)? as f32),
         PgType::Float8 => buf.put_f64(as_f64(v, ty)?),

@@ -7,6 +7,8 @@ use sqlparser::ast::DataType;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PgType {
     Bool,
+    /// Catalog object identifiers (an unsigned 32-bit integer).
+    Oid,
     Int2,
     Int4,
     Int8,
@@ -33,6 +35,7 @@ impl PgType {
     pub fn oid(self) -> u32 {
         match self {
             PgType::Bool => 16,
+            PgType::Oid => 26,
             PgType::Int2 => 21,
             PgType::Int4 => 23,
             PgType::Int8 => 20,
@@ -59,6 +62,7 @@ impl PgType {
     pub fn name(self) -> &'static str {
         match self {
             PgType::Bool => "bool",
+            PgType::Oid => "oid",
             PgType::Int2 => "int2",
             PgType::Int4 => "int4",
             PgType::Int8 => "int8",
@@ -86,8 +90,9 @@ impl PgType {
     }
 }
 
-const ALL: [PgType; 20] = [
+const ALL: [PgType; 21] = [
     PgType::Bool,
+    PgType::Oid,
     PgType::Int2,
     PgType::Int4,
     PgType::Int8,
@@ -119,6 +124,7 @@ pub fn from_declared(decl: &str) -> Option<PgType> {
     let base = upper.split('(').next().unwrap_or("").trim();
     let t = match base {
         "BOOL" | "BOOLEAN" => PgType::Bool,
+        "OID" => PgType::Oid,
         "SMALLINT" | "INT2" | "SMALLSERIAL" | "SERIAL2" => PgType::Int2,
         "INT" | "INTEGER" | "INT4" | "SERIAL" | "SERIAL4" | "MEDIUMINT" => PgType::Int4,
         "BIGINT" | "INT8" | "BIGSERIAL" | "SERIAL8" => PgType::Int8,
@@ -201,7 +207,7 @@ pub fn catalog_types() -> Vec<(u32, &'static str, i16, char)> {
             let (len, category) = match t {
                 PgType::Bool => (1, 'B'),
                 PgType::Int2 => (2, 'N'),
-                PgType::Int4 | PgType::Float4 => (4, 'N'),
+                PgType::Int4 | PgType::Float4 | PgType::Oid => (4, 'N'),
                 PgType::Int8 | PgType::Float8 => (8, 'N'),
                 PgType::Numeric => (-1, 'N'),
                 PgType::Date => (4, 'D'),

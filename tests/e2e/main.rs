@@ -8,6 +8,7 @@ mod cli;
 mod concurrency;
 mod copy;
 mod dialect;
+mod drivers;
 mod durability;
 mod errors;
 mod extended;

@@ -1,0 +1,60 @@
+"""Python drivers against litescale: psycopg 3 (text and binary), asyncpg, and the
+catalog introspection they and SQLAlchemy do. Run by tests/e2e/drivers.rs with the port
+of a running server; exits non-zero on the first failure."""
+import asyncio
+import datetime
+import decimal
+import json
+import sys
+import uuid
+
+import asyncpg
+import psycopg
+import sqlalchemy as sa
+from psycopg.types import TypeInfo
+
+port = int(sys.argv[1])
+dsn = f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
+
+now = datetime.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.timezone.utc)
+key = uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
+row = (1, "é ✓", now, decimal.Decimal("1.25"), key, True, b"\x00\x01")
+
+with psycopg.connect(dsn) as c:
+    c.execute(
+        "create table p (id int primary key, name text, at timestamptz, n numeric(10,2),"
+        " u uuid, ok boolean, b bytea)"
+    )
+    c.execute("insert into p values (%s, %s, %s, %s, %s, %s, %s)", row)
+    assert c.execute("select * from p").fetchone() == row, "psycopg text"
+    with c.cursor(binary=True) as cur:
+        cur.execute("select * from p where id = %s", (1,))
+        assert cur.fetchone() == row, "psycopg binary"
+    for name, oid in [("uuid", 2950), ("numeric", 1700), ("jsonb", 3802), ("text", 25)]:
+        info = TypeInfo.fetch(c, name)
+        assert info is not None and info.oid == oid, (name, info)
+
+
+async def with_asyncpg():
+    c = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres")
+    got = await c.fetchrow("select * from p where id = $1", 1)
+    assert tuple(got) == row, ("asyncpg", got)
+    # set_type_codec runs asyncpg's type introspection query.
+    await c.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    assert await c.fetchval("select '{\"a\": [1, 2]}'::json") == {"a": [1, 2]}
+    await c.close()
+
+
+asyncio.run(with_asyncpg())
+
+engine = sa.create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres")
+with engine.connect() as conn:
+    inspector = sa.inspect(conn)
+    assert inspector.has_table("p")
+    assert not inspector.has_table("nope")
+    columns = {c["name"]: (str(c["type"]), c["nullable"]) for c in inspector.get_columns("p")}
+    assert columns["id"] == ("INTEGER", False), columns
+    assert columns["n"] == ("NUMERIC(10, 2)", True), columns
+    assert columns["u"] == ("UUID", True), columns
+    assert "p" in inspector.get_table_names()
+print("python drivers ok")
