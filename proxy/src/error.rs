@@ -1,6 +1,6 @@
 //! Errors as the client sees them: a SQLSTATE and a message, from wherever they arose.
 
-use litescale_router::RouterError;
+use litescale_router::{LENGTH_CHECK_PREFIX, RouterError};
 use litescale_shard::ShardError;
 use pgwire::error::{ErrorInfo, PgWireError};
 
@@ -60,6 +60,21 @@ impl From<RouterError> for SqlError {
 
 impl From<ShardError> for SqlError {
     fn from(e: ShardError) -> SqlError {
+        // The router enforces VARCHAR(n)/CHAR(n) with named CHECK constraints; their
+        // violation is Postgres' "value too long".
+        if e.sqlstate == "23514"
+            && let Some((_, rest)) = e.message.split_once(LENGTH_CHECK_PREFIX)
+        {
+            let rest = rest.trim_end_matches('"');
+            if let Some((kind, n)) = rest.split_once('_') {
+                let name = if kind == "varying" {
+                    "character varying"
+                } else {
+                    "character"
+                };
+                return SqlError::new("22001", format!("value too long for type {name}({n})"));
+            }
+        }
         SqlError {
             sqlstate: e.sqlstate,
             message: e.message,

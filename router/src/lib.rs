@@ -29,6 +29,7 @@ pub use functions::SessionContext;
 /// The PostgreSQL version litescale answers as (server_version, version()).
 pub const SERVER_VERSION: &str = "16.6";
 pub use infer::{NoSchema, Schema};
+pub use translate::LENGTH_CHECK_PREFIX;
 pub use types::PgType;
 
 /// An error the router reports to the client, with its SQLSTATE.

@@ -82,6 +82,7 @@ pub(crate) fn translate(
             create.unlogged = false;
             rewrite_identity_columns(&mut create)?;
             parenthesize_defaults(&mut create);
+            enforce_lengths(&mut create);
             Ok(single(Statement::CreateTable(create).to_string()))
         }
         Statement::AlterTable(alter) => {
@@ -337,6 +338,48 @@ impl sqlparser::ast::VisitorMut for SeriesAsSubquery {
     }
 }
 
+/// The prefix of the CHECK constraints that enforce VARCHAR(n)/CHAR(n); the shard reports
+/// their violation as Postgres does (22001 value too long).
+pub const LENGTH_CHECK_PREFIX: &str = "litescale_length_";
+
+/// SQLite ignores declared lengths; Postgres refuses a longer string. A named CHECK on
+/// each VARCHAR(n) / CHAR(n) column keeps Postgres' rule.
+fn enforce_lengths(create: &mut sqlparser::ast::CreateTable) {
+    use sqlparser::ast::{CharacterLength, CheckConstraint, ColumnOptionDef, Ident};
+    for col in &mut create.columns {
+        let (kind, length) = match &col.data_type {
+            DataType::Varchar(Some(CharacterLength::IntegerLength { length, .. }))
+            | DataType::CharacterVarying(Some(CharacterLength::IntegerLength { length, .. })) => {
+                ("varying", *length)
+            }
+            DataType::Char(Some(CharacterLength::IntegerLength { length, .. }))
+            | DataType::Character(Some(CharacterLength::IntegerLength { length, .. })) => {
+                ("char", *length)
+            }
+            _ => continue,
+        };
+        let check = format!("length({}) <= {length}", col.name);
+        let Ok(expr) = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+            .try_with_sql(&check)
+            .and_then(|mut p| p.parse_expr())
+        else {
+            continue;
+        };
+        col.options.push(ColumnOptionDef {
+            name: Some(Ident::with_quote(
+                '"',
+                format!("{LENGTH_CHECK_PREFIX}{kind}_{length}"),
+            )),
+            option: ColumnOption::Check(CheckConstraint {
+                name: None,
+                expr: Box::new(expr),
+                no_inherit: false,
+                enforced: None,
+            }),
+        });
+    }
+}
+
 /// SQLite takes only literals bare after DEFAULT; an expression (such as what `now()`
 /// becomes) must be parenthesised.
 fn parenthesize_defaults(create: &mut sqlparser::ast::CreateTable) {
@@ -534,7 +577,7 @@ mod tests {
         assert_eq!(sql("truncate table a, b"), "DELETE FROM a;\nDELETE FROM b");
         assert_eq!(
             sql("create table t (a int not null, b char(84)) with (fillfactor=100)"),
-            "CREATE TABLE t (a INT NOT NULL, b CHAR(84))"
+            "CREATE TABLE t (a INT NOT NULL, b CHAR(84) CONSTRAINT \"litescale_length_char_84\" CHECK (length(b) <= 84))"
         );
         assert_eq!(
             sql("alter table pgbench_branches add primary key (bid)"),

@@ -163,3 +163,30 @@ async fn multi_object_ddl_and_maintenance() {
     let err = c.batch_execute("DROP TABLE a").await.unwrap_err();
     assert_eq!(sqlstate(&err), "42P01");
 }
+
+#[tokio::test]
+async fn declared_lengths_are_enforced() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE t (code VARCHAR(3), flag CHAR(1))")
+        .await
+        .unwrap();
+    c.batch_execute("INSERT INTO t VALUES ('abc', 'y')")
+        .await
+        .unwrap();
+    let err = c
+        .batch_execute("INSERT INTO t VALUES ('abcd', 'y')")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "22001");
+    let message = err
+        .as_db_error()
+        .map(|e| e.message().to_owned())
+        .unwrap_or_default();
+    assert_eq!(message, "value too long for type character varying(3)");
+    let err = c
+        .execute("UPDATE t SET flag = $1", &[&"no"])
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "22001");
+}
