@@ -4,7 +4,7 @@
 use litescale_router::{
     CopyDirection, CopyFormat, CopySpec, Isolation, PlannedStatement, StatementKind, WriteKind,
 };
-use litescale_shard::{ColumnMeta, Outcome, Rows, Transaction, Value, WriterLock};
+use litescale_shard::{ColumnMeta, Outcome, RowStream, Rows, Transaction, Value, WriterLock};
 
 use crate::error::SqlError;
 use crate::session::{Block, OpenBlock, Session, SessionState};
@@ -18,6 +18,8 @@ pub enum Executed {
     Command(String),
     /// COPY TO STDOUT: the rows to send, in the COPY's format.
     CopyOut { rows: Rows, format: CopyFormat },
+    /// COPY TO STDOUT streamed from a reader, for a COPY outside a writing transaction.
+    CopyOutStream { rows: RowStream, format: CopyFormat },
     /// COPY FROM STDIN has started; the client sends this many columns per row.
     CopyIn { columns: usize },
 }
@@ -75,6 +77,12 @@ impl SessionState {
         result
     }
 
+    /// Whether the session's transaction block holds the partition's writer; then every
+    /// statement must run there to see the block's own writes.
+    fn holds_writer(&self) -> bool {
+        matches!(&self.block, Block::Open(OpenBlock { txn: Some(_), .. }))
+    }
+
     /// Opens the implicit transaction Postgres wraps around a multi-statement query.
     pub fn open_implicit(&mut self) {
         self.block = Block::Open(OpenBlock {
@@ -112,6 +120,22 @@ impl SessionState {
                 let outcome = self.run(session, planned, params).await?;
                 Ok(Reply {
                     executed: executed(&planned.kind, outcome),
+                    warning: None,
+                    parameter_status: None,
+                })
+            }
+            StatementKind::Copy(spec)
+                if spec.direction == CopyDirection::Out && !self.holds_writer() =>
+            {
+                let rows = session
+                    .partition
+                    .read_stream(planned.sqlite_sql.clone(), session.cancel.interrupter())
+                    .await?;
+                Ok(Reply {
+                    executed: Executed::CopyOutStream {
+                        rows,
+                        format: spec.format.clone(),
+                    },
                     warning: None,
                     parameter_status: None,
                 })

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures::{Sink, SinkExt, stream};
+use futures::{Sink, SinkExt, StreamExt, stream};
 use litescale_router::{CopyFormat, NoSchema, PgType, SessionContext};
-use litescale_shard::{Rows, Value};
+use litescale_shard::{ColumnMeta, RowStream, Rows, Value};
 use pgwire::api::auth::{
     ServerParameterProvider, StartupHandler, finish_authentication, protocol_negotiation,
     save_startup_parameters_to_metadata,
@@ -215,32 +215,53 @@ fn query_response(
     Ok(response)
 }
 
-/// COPY TO STDOUT: one CopyData message per row, rendered before anything is sent.
-fn copy_out_response(rows: &Rows, format: &CopyFormat) -> Result<CopyResponse, SqlError> {
-    let width = rows.columns.len();
-    let types: Vec<PgType> = samples(width, &rows.rows)
-        .into_iter()
-        .zip(&rows.columns)
-        .map(|(sample, meta)| column_type(meta, None, sample))
-        .collect();
-    let mut messages = Vec::with_capacity(rows.rows.len() + 1);
-    if format.header {
-        let names: Vec<Option<String>> =
-            rows.columns.iter().map(|c| Some(c.name.clone())).collect();
-        messages.push(format_row(&names, format));
-    }
-    for row in &rows.rows {
-        let fields = row
-            .iter()
-            .zip(&types)
-            .map(|(v, t)| as_text(v, *t))
-            .collect::<Result<Vec<_>, _>>()?;
-        messages.push(format_row(&fields, format));
-    }
-    let data = messages
-        .into_iter()
-        .map(|line| Ok(CopyData::new(Bytes::from(line))));
-    Ok(CopyResponse::new(0, width, stream::iter(data)))
+/// One COPY line for a row; each value is rendered as its column's declared type, or as
+/// what it is when the column has none.
+fn copy_line(
+    row: &[Value],
+    columns: &[ColumnMeta],
+    format: &CopyFormat,
+) -> Result<CopyData, SqlError> {
+    let fields = row
+        .iter()
+        .zip(columns)
+        .map(|(v, meta)| as_text(v, column_type(meta, None, Some(v))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CopyData::new(Bytes::from(format_row(&fields, format))))
+}
+
+/// COPY TO STDOUT: one CopyData message per row, rendered as the rows arrive.
+fn copy_out_response(
+    columns: Vec<ColumnMeta>,
+    rows: impl futures::Stream<Item = Result<Vec<Value>, SqlError>> + Send + 'static,
+    format: CopyFormat,
+) -> CopyResponse {
+    let width = columns.len();
+    let header = format.header.then(|| {
+        let names: Vec<Option<String>> = columns.iter().map(|c| Some(c.name.clone())).collect();
+        Ok(CopyData::new(Bytes::from(format_row(&names, &format))))
+    });
+    let lines = rows.map(move |row| {
+        row.and_then(|r| copy_line(&r, &columns, &format))
+            .map_err(PgWireError::from)
+    });
+    CopyResponse::new(0, width, stream::iter(header).chain(lines))
+}
+
+fn materialized_copy_out(rows: Rows, format: CopyFormat) -> CopyResponse {
+    copy_out_response(
+        rows.columns,
+        stream::iter(rows.rows.into_iter().map(Ok)),
+        format,
+    )
+}
+
+fn streamed_copy_out(rows: RowStream, format: CopyFormat) -> CopyResponse {
+    let receiver = stream::unfold(rows.rows, |mut rx| async move {
+        let item = rx.recv().await?;
+        Some((item.map_err(SqlError::from), rx))
+    });
+    copy_out_response(rows.columns, receiver, format)
 }
 
 fn copy_in_response(columns: usize) -> CopyResponse {
@@ -274,10 +295,12 @@ impl Handlers {
         send_preamble(client, &mut reply).await?;
         match reply.executed {
             Executed::Command(tag) => send_execution_response(client, Tag::new(&tag)).await?,
-            Executed::CopyOut { rows, format } => match copy_out_response(&rows, &format) {
-                Ok(response) => send_copy_out_response(client, response).await?,
-                Err(e) => return Ok(Err(e)),
-            },
+            Executed::CopyOut { rows, format } => {
+                send_copy_out_response(client, materialized_copy_out(rows, format)).await?
+            }
+            Executed::CopyOutStream { rows, format } => {
+                send_copy_out_response(client, streamed_copy_out(rows, format)).await?
+            }
             Executed::CopyIn { columns } => {
                 send_copy_in_response(client, copy_in_response(columns)).await?;
                 client.set_state(PgWireConnectionState::CopyInProgress(false));
@@ -604,7 +627,10 @@ impl ExtendedQueryHandler for Handlers {
         match reply.executed {
             Executed::Command(tag) => Ok(Response::Execution(Tag::new(&tag))),
             Executed::CopyOut { rows, format } => {
-                Ok(Response::CopyOut(copy_out_response(&rows, &format)?))
+                Ok(Response::CopyOut(materialized_copy_out(rows, format)))
+            }
+            Executed::CopyOutStream { rows, format } => {
+                Ok(Response::CopyOut(streamed_copy_out(rows, format)))
             }
             Executed::CopyIn { columns } => Ok(Response::CopyIn(copy_in_response(columns))),
             Executed::Rows { rows, tag } => {

@@ -19,6 +19,6 @@ mod value;
 pub use catalog::TypeCatalog;
 pub use error::ShardError;
 pub use interrupt::Interrupter;
-pub use partition::{Partition, Transaction, WriterLock};
+pub use partition::{Partition, RowStream, Transaction, WriterLock};
 pub use storage::Storage;
 pub use value::{ColumnMeta, Outcome, Rows, Value};

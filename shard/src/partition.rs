@@ -94,6 +94,37 @@ impl Partition {
         .await
     }
 
+    /// Streams a query's rows from a reader: the columns at once, then rows through a
+    /// bounded channel, so a large result (COPY TO) is never held whole in memory. The
+    /// query stops when the receiver is dropped.
+    pub async fn read_stream(
+        self: &Arc<Self>,
+        sql: String,
+        interrupter: Arc<Interrupter>,
+    ) -> Result<RowStream, ShardError> {
+        let (columns_tx, columns_rx) = tokio::sync::oneshot::channel();
+        let (rows_tx, rows_rx) = tokio::sync::mpsc::channel(STREAM_BUFFER_ROWS);
+        let this = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let conn = match this.take_reader() {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = columns_tx.send(Err(e));
+                    return;
+                }
+            };
+            stream_rows(&conn, &sql, &interrupter, columns_tx, &rows_tx);
+            this.return_reader(conn);
+        });
+        let columns = columns_rx
+            .await
+            .map_err(|_| ShardError::new("XX000", "reader task ended early"))??;
+        Ok(RowStream {
+            columns,
+            rows: rows_rx,
+        })
+    }
+
     /// Runs a statement on a reader. `Ok(None)` when the statement would write (SQLite
     /// says so, whatever the router thought): run it on the writer instead.
     pub async fn read(
@@ -161,6 +192,70 @@ impl WriterLock {
         .await?;
         Ok(Transaction { conn: Some(conn) })
     }
+}
+
+/// Rows in flight between a reader thread and the client, per streamed query.
+const STREAM_BUFFER_ROWS: usize = 1024;
+
+/// A query's result, arriving row by row.
+#[derive(Debug)]
+pub struct RowStream {
+    pub columns: Vec<ColumnMeta>,
+    pub rows: tokio::sync::mpsc::Receiver<Result<Vec<Value>, ShardError>>,
+}
+
+type ColumnsSender = tokio::sync::oneshot::Sender<Result<Vec<ColumnMeta>, ShardError>>;
+
+fn stream_rows(
+    conn: &Connection,
+    sql: &str,
+    interrupter: &Interrupter,
+    columns_tx: ColumnsSender,
+    rows_tx: &tokio::sync::mpsc::Sender<Result<Vec<Value>, ShardError>>,
+) {
+    let mut stmt = match conn.prepare_cached(sql) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = columns_tx.send(Err(e.into()));
+            return;
+        }
+    };
+    if !stmt.readonly() {
+        let _ = columns_tx.send(Err(ShardError::new(
+            "25006",
+            "a streamed query must only read",
+        )));
+        return;
+    }
+    let columns = column_meta(&stmt);
+    let width = columns.len();
+    if columns_tx.send(Ok(columns)).is_err() {
+        return;
+    }
+    interrupter.arm(conn.get_interrupt_handle());
+    let mut cursor = match stmt.query([]) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = rows_tx.blocking_send(Err(e.into()));
+            interrupter.disarm();
+            return;
+        }
+    };
+    loop {
+        let item = match cursor.next() {
+            Ok(Some(row)) => (0..width)
+                .map(|i| row.get_ref(i).map(Value::from))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(ShardError::from),
+            Ok(None) => break,
+            Err(e) => Err(e.into()),
+        };
+        let failed = item.is_err();
+        if rows_tx.blocking_send(item).is_err() || failed {
+            break;
+        }
+    }
+    interrupter.disarm();
 }
 
 /// The writer, held. If dropped with a transaction still open (client gone, task
