@@ -3,14 +3,7 @@
 
 use std::time::Duration;
 
-use crate::harness::TestServer;
-
-async fn count(c: &tokio_postgres::Client) -> i64 {
-    c.query_one("SELECT count(*) FROM t", &[])
-        .await
-        .unwrap()
-        .get(0)
-}
+use crate::harness::{TestServer, count_t as count};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readers_do_not_wait_for_a_long_write_transaction_and_writers_queue() {

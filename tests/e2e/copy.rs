@@ -4,14 +4,7 @@ use std::pin::pin;
 
 use futures::{SinkExt, TryStreamExt};
 
-use crate::harness::{TestServer, sqlstate};
-
-async fn count(c: &tokio_postgres::Client) -> i64 {
-    c.query_one("SELECT count(*) FROM t", &[])
-        .await
-        .unwrap()
-        .get(0)
-}
+use crate::harness::{TestServer, count_t as count, sqlstate};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn copy_round_trips_100k_rows() {
@@ -141,27 +134,27 @@ async fn csv_with_header_quotes_and_nulls() {
     );
 }
 
+/// COPY FROM STDIN of `data` inside a transaction, then commit or roll back.
+async fn copy_in_transaction(c: &mut tokio_postgres::Client, data: &'static [u8], commit: bool) {
+    let tx = c.transaction().await.unwrap();
+    let sink = tx.copy_in("COPY t FROM STDIN").await.unwrap();
+    let mut sink = pin!(sink);
+    sink.send(bytes::Bytes::from_static(data)).await.unwrap();
+    sink.finish().await.unwrap();
+    if commit {
+        tx.commit().await.unwrap();
+    } else {
+        tx.rollback().await.unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn copy_inside_a_transaction_block_commits_with_it() {
     let server = TestServer::start().await;
     let mut c = server.client().await;
     c.batch_execute("CREATE TABLE t (id INT)").await.unwrap();
-    let tx = c.transaction().await.unwrap();
-    let sink = tx.copy_in("COPY t FROM STDIN").await.unwrap();
-    let mut sink = pin!(sink);
-    sink.send(bytes::Bytes::from_static(b"1\n2\n"))
-        .await
-        .unwrap();
-    sink.finish().await.unwrap();
-    tx.rollback().await.unwrap();
+    copy_in_transaction(&mut c, b"1\n2\n", false).await;
     assert_eq!(count(&c).await, 0);
-    let tx = c.transaction().await.unwrap();
-    let sink = tx.copy_in("COPY t FROM STDIN").await.unwrap();
-    let mut sink = pin!(sink);
-    sink.send(bytes::Bytes::from_static(b"1\n2\n"))
-        .await
-        .unwrap();
-    sink.finish().await.unwrap();
-    tx.commit().await.unwrap();
+    copy_in_transaction(&mut c, b"1\n2\n", true).await;
     assert_eq!(count(&c).await, 2);
 }

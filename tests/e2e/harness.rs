@@ -153,6 +153,14 @@ pub fn cancel_after(client: &Client, ms: u64) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// `SELECT count(*) FROM t`: most tests use one table named t.
+pub async fn count_t(c: &Client) -> i64 {
+    c.query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
 /// The SQLSTATE of a failed tokio-postgres call.
 pub fn sqlstate(e: &tokio_postgres::Error) -> String {
     e.code()
