@@ -99,7 +99,7 @@ fn regex_flags(op: &BinaryOperator) -> Option<(bool, bool)> {
 
 /// `(SELECT column FROM view WHERE key = arg)`: catalog "deparse" functions read the text
 /// the catalog views keep.
-fn lookup(column: &str, view: &str, key: &str, arg: Expr) -> Expr {
+pub(crate) fn lookup(column: &str, view: &str, key: &str, arg: Expr) -> Expr {
     let sql = format!("SELECT {column} FROM {view} WHERE {key} = 0");
     let mut query =
         match sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, &sql)

@@ -437,7 +437,7 @@ fn rewrite_casts(ast: &mut Statement) -> Result<(), RouterError> {
                 *expr = crate::functions::call(
                     "coalesce",
                     vec![
-                        Expr::Subquery(Box::new(regclass_query(name.clone()))),
+                        regclass_lookup(name.clone()),
                         Expr::Cast {
                             kind: CastKind::Cast,
                             expr: Box::new(name),
@@ -510,40 +510,19 @@ fn catalog_cast(t: &DataType) -> Option<CatalogCast> {
     }
 }
 
-/// `SELECT oid FROM pg_class WHERE relname = <name without schema>`.
-fn regclass_query(name: Expr) -> sqlparser::ast::Query {
-    let sql = "SELECT oid FROM pg_class WHERE relname = ''";
-    let mut q = match sqlparser::parser::Parser::parse_sql(
-        &sqlparser::dialect::PostgreSqlDialect {},
-        sql,
-    ) {
-        Ok(mut v) => match v.pop() {
-            Some(Statement::Query(q)) => *q,
-            _ => unreachable!("a constant query parses"),
-        },
-        Err(_) => unreachable!("a constant query parses"),
-    };
-    let unqualified = crate::functions::call(
+/// `(SELECT oid FROM pg_class WHERE relname = <name without schema and quotes>)`.
+fn regclass_lookup(name: Expr) -> Expr {
+    let text = |v: &str| Expr::value(Value::SingleQuotedString(v.to_owned()));
+    let call = crate::functions::call;
+    let unqualified = call(
         "replace",
         vec![
-            crate::functions::call(
-                "replace",
-                vec![
-                    name,
-                    Expr::value(Value::SingleQuotedString("public.".into())),
-                    Expr::value(Value::SingleQuotedString(String::new())),
-                ],
-            ),
-            Expr::value(Value::SingleQuotedString("\"".into())),
-            Expr::value(Value::SingleQuotedString(String::new())),
+            call("replace", vec![name, text("public."), text("")]),
+            text("\""),
+            text(""),
         ],
     );
-    if let sqlparser::ast::SetExpr::Select(select) = q.body.as_mut()
-        && let Some(Expr::BinaryOp { right, .. }) = select.selection.as_mut()
-    {
-        **right = unqualified;
-    }
-    q
+    crate::functions::lookup("oid", "pg_class", "relname", unqualified)
 }
 
 /// A non-literal cast to boolean: numbers are true when non-zero, as in Postgres.
