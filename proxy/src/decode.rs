@@ -83,11 +83,27 @@ fn decode_binary(raw: &[u8], ty: PgType) -> Result<Value, SqlError> {
             Value::Text(temporal::format_interval(micros, days, months))
         }
         PgType::Uuid => Value::Text(temporal::format_uuid(&fixed(raw, ty)?)),
-        PgType::Numeric => {
-            Value::Text(numeric_from_binary(raw).ok_or_else(|| invalid(ty, "bad numeric"))?)
-        }
+        PgType::Numeric => Value::Text(exact_numeric(
+            numeric_from_binary(raw).ok_or_else(|| invalid(ty, "bad numeric"))?,
+        )?),
         _ => Value::Text(utf8(raw)?),
     })
+}
+
+/// NUMERIC values are kept as SQLite numbers (8-byte floats): a value they cannot hold
+/// exactly (more than 15 significant digits) is refused rather than silently rounded.
+fn exact_numeric(decimal: String) -> Result<String, SqlError> {
+    let digits: String = decimal.chars().filter(|c| c.is_ascii_digit()).collect();
+    let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
+    if significant > 15 {
+        return Err(SqlError::new(
+            "22003",
+            format!(
+                "numeric value {decimal} has more than 15 significant digits, which litescale cannot store exactly"
+            ),
+        ));
+    }
+    Ok(decimal)
 }
 
 /// Postgres' binary numeric (base-10000 digits) to its decimal text.
@@ -177,6 +193,7 @@ fn decode_text(s: &str, ty: PgType) -> Result<Value, SqlError> {
         PgType::Uuid => Value::Text(temporal::format_uuid(
             &temporal::parse_uuid(s).ok_or_else(|| invalid(ty, s))?,
         )),
+        PgType::Numeric => Value::Text(exact_numeric(s.trim().to_owned())?),
         _ => Value::Text(s.to_owned()),
     })
 }
@@ -234,6 +251,20 @@ mod tests {
         );
         assert_eq!(n(&[0, 1, 255, 255, 0x40, 0, 0, 2, 1, 244]), "-0.05");
         assert_eq!(n(&[0, 0, 0, 0, 0, 0, 0, 0]), "0");
+    }
+
+    #[test]
+    fn numerics_beyond_fifteen_digits_are_refused() {
+        assert_eq!(
+            decode_param(Some(b"1234567890.12345"), PgType::Numeric, false).unwrap(),
+            Value::Text("1234567890.12345".into())
+        );
+        assert_eq!(
+            decode_param(Some(b"0.00000000000000000001"), PgType::Numeric, false).unwrap(),
+            Value::Text("0.00000000000000000001".into())
+        );
+        let e = decode_param(Some(b"3.14159265358979323846"), PgType::Numeric, false).unwrap_err();
+        assert_eq!(e.sqlstate, "22003");
     }
 
     #[test]
