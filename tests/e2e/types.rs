@@ -3,7 +3,7 @@
 
 use tokio_postgres::types::Type;
 
-use crate::harness::{RawClient, TestServer, simple_rows};
+use crate::harness::{RawClient, TestServer, simple_rows, tags};
 
 const TABLE: &str = "CREATE TABLE v (
     i2 SMALLINT, i4 INTEGER, i8 BIGINT, f4 REAL, f8 DOUBLE PRECISION,
@@ -276,4 +276,87 @@ async fn extremes_and_unicode_round_trip() {
     let rows = simple_rows(&m);
     assert_eq!(rows[0][0].as_deref(), Some("-9223372036854775808"));
     assert_eq!(rows[1][1].as_deref(), Some("1.7976931348623157e+308"));
+}
+
+/// tokio-postgres has no numeric or interval types of its own: these go through raw
+/// protocol frames, in both formats, parameters and results.
+#[tokio::test]
+async fn numeric_and_interval_in_both_formats() {
+    let server = TestServer::start().await;
+    let mut raw = RawClient::connect(server.addr).await;
+    raw.query("CREATE TABLE n (id INT, amount NUMERIC(12,3), span INTERVAL)")
+        .await;
+    // Text parameters.
+    raw.parse(
+        "ins",
+        "INSERT INTO n VALUES ($1, $2, $3)",
+        &[23, 1700, 1186],
+    )
+    .await;
+    raw.bind(
+        "",
+        "ins",
+        &[Some(b"1"), Some(b"-12345.678"), Some(b"1 day 02:00:00")],
+        0,
+        0,
+    )
+    .await;
+    raw.execute("", 0).await;
+    // Binary parameters: numeric 0.05 and interval 90 minutes.
+    let numeric = [0u8, 1, 255, 255, 0, 0, 0, 2, 1, 244];
+    let mut interval = 5_400_000_000i64.to_be_bytes().to_vec();
+    interval.extend([0, 0, 0, 0, 0, 0, 0, 0]);
+    let id = 2i32.to_be_bytes();
+    raw.bind(
+        "",
+        "ins",
+        &[Some(&id), Some(&numeric), Some(&interval)],
+        1,
+        0,
+    )
+    .await;
+    raw.execute("", 0).await;
+    raw.bind("", "ins", &[Some(&3i32.to_be_bytes()), None, None], 1, 0)
+        .await;
+    raw.execute("", 0).await;
+    let (m, _) = raw.sync().await;
+    assert_eq!(tags(&m), "12C2C2C", "{m:?}");
+
+    raw.parse("sel", "SELECT amount, span FROM n ORDER BY id", &[])
+        .await;
+    raw.bind("", "sel", &[], 0, 0).await;
+    raw.execute("", 0).await;
+    let (m, _) = raw.sync().await;
+    let rows: Vec<_> = m
+        .iter()
+        .filter(|m| m.tag == b'D')
+        .map(|m| m.fields())
+        .collect();
+    assert_eq!(
+        rows[0],
+        [
+            Some(b"-12345.678".to_vec()),
+            Some(b"1 day 02:00:00".to_vec())
+        ]
+    );
+    assert_eq!(
+        rows[1],
+        [Some(b"0.05".to_vec()), Some(b"01:30:00".to_vec())]
+    );
+    assert_eq!(rows[2], [None, None]);
+
+    raw.bind("", "sel", &[], 0, 1).await;
+    raw.execute("", 0).await;
+    let (m, _) = raw.sync().await;
+    let rows: Vec<_> = m
+        .iter()
+        .filter(|m| m.tag == b'D')
+        .map(|m| m.fields())
+        .collect();
+    // 0.05: one base-10000 digit (500), weight -1, positive, display scale 2.
+    assert_eq!(rows[1][0].as_deref(), Some(&numeric[..]));
+    assert_eq!(rows[1][1].as_deref(), Some(&interval[..]));
+    let mut day = 7_200_000_000i64.to_be_bytes().to_vec();
+    day.extend([0, 0, 0, 1, 0, 0, 0, 0]);
+    assert_eq!(rows[0][1].as_deref(), Some(&day[..]));
 }
