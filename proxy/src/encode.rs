@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use bytes::{BufMut, BytesMut};
 use litescale_router::PgType;
 use litescale_router::types::{self, parse_bool};
-use litescale_shard::{ColumnMeta, Value};
+use litescale_shard::{ColumnMeta, Value, arrays};
 use pgwire::messages::data::DataRow;
 
 use crate::error::SqlError;
@@ -73,6 +73,43 @@ fn mismatch(v: &Value, ty: PgType) -> SqlError {
             ty.oid()
         ),
     )
+}
+
+/// An array re-rendered with each element in its type's text form (`{0,1}` of booleans
+/// becomes `{f,t}`).
+fn array_text(v: &Value, ty: PgType) -> Result<String, SqlError> {
+    let (Value::Text(stored), Some(element)) = (v, ty.element()) else {
+        return Err(mismatch(v, ty));
+    };
+    let items = arrays::elements(stored)
+        .into_iter()
+        .map(|e| match e {
+            Some(e) => Ok(Some(text(&Value::Text(e), element)?.into_owned())),
+            None => Ok(None),
+        })
+        .collect::<Result<Vec<_>, SqlError>>()?;
+    Ok(arrays::render(&items))
+}
+
+/// Postgres' binary array: dimensions, NULL flag, element type, then each element.
+fn array_binary(buf: &mut BytesMut, v: &Value, ty: PgType) -> Result<(), SqlError> {
+    let (Value::Text(stored), Some(element)) = (v, ty.element()) else {
+        return Err(mismatch(v, ty));
+    };
+    let items = arrays::elements(stored);
+    let lower = if ty == PgType::Int2Vector { 0 } else { 1 };
+    buf.put_i32(if items.is_empty() { 0 } else { 1 });
+    buf.put_i32(items.iter().any(Option::is_none) as i32);
+    buf.put_u32(element.oid());
+    if !items.is_empty() {
+        buf.put_i32(items.len() as i32);
+        buf.put_i32(lower);
+    }
+    for item in items {
+        let value = item.map_or(Value::Null, Value::Text);
+        encode_value(buf, &value, element, true)?;
+    }
+    Ok(())
 }
 
 fn stored_text(v: &Value, _ty: PgType) -> Option<&str> {
@@ -187,6 +224,11 @@ fn text(v: &Value, ty: PgType) -> Result<Cow<'_, str>, SqlError> {
                 .ok_or_else(|| mismatch(v, ty))?,
         )),
         PgType::Uuid => Cow::Owned(temporal::format_uuid(&uuid_of(v, ty)?)),
+        PgType::Int2Vector => Cow::Owned(match v {
+            Value::Text(s) => s.clone(),
+            other => return Err(mismatch(other, ty)),
+        }),
+        t if t.element().is_some() => Cow::Owned(array_text(v, t)?),
         _ => match v {
             Value::Integer(i) => Cow::Owned(i.to_string()),
             Value::Real(f) if ty == PgType::Numeric => Cow::Owned(f.to_string()),
@@ -291,6 +333,7 @@ fn encode_binary(buf: &mut BytesMut, v: &Value, ty: PgType) -> Result<(), SqlErr
             buf.put_i32(months);
         }
         PgType::Uuid => buf.put_slice(&uuid_of(v, ty)?),
+        t if t.element().is_some() => array_binary(buf, v, t)?,
         _ => buf.put_slice(text(v, ty)?.as_bytes()),
     }
     Ok(())
@@ -385,6 +428,14 @@ mod tests {
             "\\xdead"
         );
         assert_eq!(text_of(Value::Integer(42), PgType::Text), "42");
+        assert_eq!(
+            text_of(Value::Text("{0,1,NULL}".into()), PgType::BoolArray),
+            "{f,t,NULL}"
+        );
+        assert_eq!(
+            text_of(Value::Text("{\"a b\",c}".into()), PgType::TextArray),
+            "{\"a b\",c}"
+        );
     }
 
     #[test]
@@ -403,6 +454,15 @@ mod tests {
         );
         let mut buf = BytesMut::new();
         assert!(encode_binary(&mut buf, &Value::Text("x".into()), PgType::Date).is_err());
+        let mut buf = BytesMut::new();
+        encode_binary(&mut buf, &Value::Text("{1,NULL}".into()), PgType::Int4Array).unwrap();
+        assert_eq!(
+            buf.as_ref(),
+            [
+                0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 23, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0,
+                1, 255, 255, 255, 255
+            ]
+        );
         assert_eq!(
             text(&Value::Integer(3), PgType::Timestamp)
                 .unwrap_err()

@@ -121,6 +121,8 @@ pub(crate) fn column_type(table: &str, column: &str) -> Option<PgType> {
         (OID_COLUMNS, PgType::Oid),
         (INT2_COLUMNS, PgType::Int2),
         (INT4_COLUMNS, PgType::Int4),
+        (&["indkey", "indoption"], PgType::Int2Vector),
+        (&["conkey", "confkey"], PgType::Int2Array),
     ]
     .iter()
     .find(|(names, _)| names.contains(&column))

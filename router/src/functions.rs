@@ -99,8 +99,25 @@ fn regex_flags(op: &BinaryOperator) -> Option<(bool, bool)> {
 
 /// `(SELECT column FROM view WHERE key = arg)`: catalog "deparse" functions read the text
 /// the catalog views keep.
-pub(crate) fn lookup(column: &str, view: &str, key: &str, arg: Expr) -> Expr {
-    let sql = format!("SELECT {column} FROM {view} WHERE {key} = 0");
+/// The catalog's lookup views (`ls_key`, `ls_value`); their column names are unlike any
+/// catalog column, so a bare `oid` in the argument still names the outer query's column.
+pub(crate) enum Lookup {
+    IndexDef,
+    ConstraintDef,
+    ViewDef,
+    OidByName,
+    NameByOid,
+}
+
+pub(crate) fn lookup(which: Lookup, arg: Expr) -> Expr {
+    let view = match which {
+        Lookup::IndexDef => "ls_index_def",
+        Lookup::ConstraintDef => "ls_constraint_def",
+        Lookup::ViewDef => "ls_view_def",
+        Lookup::OidByName => "ls_oid_by_name",
+        Lookup::NameByOid => "ls_name_by_oid",
+    };
+    let sql = format!("SELECT ls_value FROM {view} WHERE ls_key = 0");
     let mut query =
         match sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, &sql)
         {
@@ -131,9 +148,8 @@ fn array_of(query: &sqlparser::ast::Query) -> Expr {
             alias: Ident::new("ls_element"),
         };
     }
-    let sql = format!(
-        "SELECT '{{' || coalesce(group_concat(ls_element, ','), '') || '}}' FROM ({inner}) AS ls_array"
-    );
+    let sql =
+        format!("SELECT coalesce(pg_array_agg(ls_element), '{{}}') FROM ({inner}) AS ls_array");
     match sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, &sql) {
         Ok(mut v) => match v.pop() {
             Some(Statement::Query(q)) => Expr::Subquery(q),
@@ -150,14 +166,20 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
     {
         return Some(array_of(q));
     }
+    if name == "array_agg" {
+        // Keep the arguments and any ORDER BY inside the call; SQLite takes both.
+        let mut agg = f.clone();
+        agg.name = ObjectName::from(vec![Ident::new("pg_array_agg")]);
+        return Some(Expr::Function(agg));
+    }
     let a = args(f);
     Some(match (name.as_str(), a.len()) {
-        ("pg_get_indexdef", 1..=3) => lookup("ls_indexdef", "pg_index", "indexrelid", a[0].clone()),
-        ("pg_get_constraintdef", 1 | 2) => {
-            lookup("ls_condef", "pg_constraint", "oid", a[0].clone())
-        }
-        ("pg_get_viewdef", 1 | 2) => lookup("sql", "ls_relation", "oid", a[0].clone()),
-        ("to_regclass", 1) => lookup("oid", "pg_class", "relname", a[0].clone()),
+        ("pg_get_indexdef", 1..=3) => lookup(Lookup::IndexDef, a[0].clone()),
+        ("pg_get_constraintdef", 1 | 2) => lookup(Lookup::ConstraintDef, a[0].clone()),
+        ("pg_get_viewdef", 1 | 2) => lookup(Lookup::ViewDef, a[0].clone()),
+        ("to_regclass", 1) => lookup(Lookup::OidByName, a[0].clone()),
+        // There are no partitions: a relation is its own only ancestor and root.
+        ("pg_partition_ancestors" | "pg_partition_root", 1) => a[0].clone(),
         ("now" | "transaction_timestamp" | "statement_timestamp" | "clock_timestamp", 0) => now(),
         ("current_timestamp", 0) if matches!(f.args, FunctionArguments::None) => now(),
         ("localtimestamp", 0) => call("strftime", vec![string("%Y-%m-%d %H:%M:%f"), string("now")]),
@@ -182,6 +204,9 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
         })),
         ("strpos", 2) => call("instr", a),
         ("string_agg", 2) => call("group_concat", a),
+        // Booleans are 0/1 in SQLite: all-true is the minimum, any-true the maximum.
+        ("bool_and" | "every", 1) => call("min", a),
+        ("bool_or", 1) => call("max", a),
         ("json_build_object" | "jsonb_build_object", _) => call("json_object", a),
         ("json_build_array" | "jsonb_build_array", _) => call("json_array", a),
         ("json_agg" | "jsonb_agg", 1) => call("json_group_array", a),

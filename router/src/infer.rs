@@ -73,6 +73,27 @@ struct Inference<'a> {
     schema: &'a dyn Schema,
     tables: Vec<String>,
     types: Vec<PgType>,
+    /// Subqueries in the FROM clause, by alias: their columns' types come from their own
+    /// projections.
+    derived: Vec<(String, Query)>,
+}
+
+/// The subqueries in a SELECT's FROM clause (and its joins), by alias.
+fn derived_tables(select: &sqlparser::ast::Select) -> Vec<(String, Query)> {
+    use sqlparser::ast::TableFactor;
+    select
+        .from
+        .iter()
+        .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
+        .filter_map(|f| match f {
+            TableFactor::Derived {
+                subquery,
+                alias: Some(alias),
+                ..
+            } => Some((alias.name.value.clone(), (**subquery).clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 impl Inference<'_> {
@@ -89,8 +110,15 @@ impl Inference<'_> {
     fn type_of(&self, expr: &Expr) -> Option<PgType> {
         use sqlparser::ast::{BinaryOperator as B, UnaryOperator as U};
         match expr {
-            Expr::Identifier(i) => self.column(&i.value),
-            Expr::CompoundIdentifier(parts) => parts.last().and_then(|i| self.column(&i.value)),
+            Expr::Identifier(i) => self
+                .derived_column(None, &i.value)
+                .or_else(|| self.column(&i.value)),
+            Expr::CompoundIdentifier(parts) => {
+                let column = &parts.last()?.value;
+                let qualifier = parts.len().checked_sub(2).map(|i| parts[i].value.as_str());
+                self.derived_column(qualifier, column)
+                    .or_else(|| self.column(column))
+            }
             Expr::Nested(inner) => self.type_of(inner),
             Expr::Value(_) if placeholder_index(expr).is_some() => {
                 let t = self.types.get(placeholder_index(expr)?)?;
@@ -136,13 +164,24 @@ impl Inference<'_> {
                     schema: self.schema,
                     tables: relations(q.as_ref()),
                     types: self.types.clone(),
+                    derived: derived_tables(select),
                 };
                 inner.type_of(e)
             }
+            Expr::Array(array) => PgType::array_of(self.type_of(array.elem.first()?)?),
             Expr::Function(f) => {
                 let name = last_part(&f.name).to_ascii_lowercase();
                 let arg = || first_arg(f).and_then(|a| self.type_of(a));
+                if name == "array"
+                    && let FunctionArguments::Subquery(q) = &f.args
+                {
+                    return PgType::array_of(self.type_of(&Expr::Subquery(q.clone()))?);
+                }
                 match name.as_str() {
+                    "array_agg" => PgType::array_of(arg()?),
+                    "bool_and" | "bool_or" | "every" => Some(PgType::Bool),
+                    "unnest" => arg()?.element(),
+                    "generate_subscripts" | "array_upper" | "array_length" => Some(PgType::Int4),
                     "count" => Some(PgType::Int8),
                     "min" | "max" | "abs" | "coalesce" => arg(),
                     "sum" => match arg()? {
@@ -176,6 +215,38 @@ impl Inference<'_> {
             }
             other => literal_type(other),
         }
+    }
+
+    /// The type of `column` in a FROM-clause subquery (the one named `qualifier`, or any).
+    fn derived_column(&self, qualifier: Option<&str>, column: &str) -> Option<PgType> {
+        self.derived
+            .iter()
+            .filter(|(alias, _)| qualifier.is_none_or(|q| q == alias))
+            .find_map(|(_, q)| {
+                let SetExpr::Select(select) = q.body.as_ref() else {
+                    return None;
+                };
+                let inner = Inference {
+                    schema: self.schema,
+                    tables: relations(q),
+                    types: self.types.clone(),
+                    derived: derived_tables(select),
+                };
+                select.projection.iter().find_map(|item| match item {
+                    SelectItem::ExprWithAlias { expr, alias } if alias.value == column => {
+                        inner.type_of(expr)
+                    }
+                    SelectItem::UnnamedExpr(e @ Expr::Identifier(i)) if i.value == column => {
+                        inner.type_of(e)
+                    }
+                    SelectItem::UnnamedExpr(e @ Expr::CompoundIdentifier(parts))
+                        if parts.last().is_some_and(|i| i.value == column) =>
+                    {
+                        inner.type_of(e)
+                    }
+                    _ => None,
+                })
+            })
     }
 
     fn assign(&mut self, index: usize, t: Option<PgType>) {
@@ -247,6 +318,7 @@ pub(crate) fn param_types(ast: &Statement, count: usize, schema: &dyn Schema) ->
         schema,
         tables: tables(ast),
         types: vec![PgType::Unknown; count],
+        derived: Vec::new(),
     };
     match ast {
         Statement::Insert(insert) => {
@@ -368,6 +440,7 @@ pub(crate) fn projection_types(
         schema,
         tables: tables(ast),
         types: params.to_vec(),
+        derived: derived_tables(select),
     };
     let mut out = Vec::with_capacity(select.projection.len());
     for item in &select.projection {
@@ -427,6 +500,17 @@ mod tests {
         assert_eq!(params("select * from t limit $1 offset $2"), [Int8, Int8]);
         assert_eq!(params("select $1::int4, $2"), [Int4, Unknown]);
         assert_eq!(params("select * from t x where x.name like $1"), [Text]);
+        let p = &plan(
+            "select x.n, y.k from (select name as n from t) x, (select id = 1 as k from t) y",
+        )
+        .unwrap()[0];
+        assert_eq!(p.projection_types(&Fixture, &[]), [Some(Text), Some(Bool)]);
+        let p =
+            &plan("select array_agg(name order by id), array(select id from t) from t").unwrap()[0];
+        assert_eq!(
+            p.projection_types(&Fixture, &[]),
+            [Some(TextArray), Some(Int8Array)]
+        );
         let p = &plan("select (select sum(id) from t), (select name from t limit 1)").unwrap()[0];
         assert_eq!(
             p.projection_types(&Fixture, &[]),

@@ -44,7 +44,9 @@ pub(crate) fn translate(
 ) -> Result<Translated, RouterError> {
     name_result_columns(&mut ast);
     unqualify_catalog_names(&mut ast);
-    let _ = ast.visit(&mut SeriesAsSubquery);
+    let _ = ast.visit(&mut RegclassOutput);
+    let _ = ast.visit(&mut TableFunctionsAsSubqueries);
+    let _ = ast.visit(&mut SetReturningFunctions);
     crate::functions::rewrite(&mut ast, ctx)?;
     rewrite_casts(&mut ast)?;
     match ast {
@@ -276,11 +278,61 @@ fn unqualify_catalog_names(ast: &mut Statement) {
     });
 }
 
-/// `FROM generate_series(a, b) AS s` names its column `s` in Postgres; SQLite's table
-/// function names it `value`. The call becomes a subquery that renames the column.
-struct SeriesAsSubquery;
+/// `SELECT conrelid::regclass`: a regclass in a select list is shown as the relation's
+/// name, while elsewhere (`WHERE c.oid = 't'::regclass`) it is compared as an OID.
+struct RegclassOutput;
 
-impl sqlparser::ast::VisitorMut for SeriesAsSubquery {
+fn is_regclass(t: &DataType) -> bool {
+    match t {
+        DataType::Regclass => true,
+        DataType::Custom(name, _) => {
+            name.to_string()
+                .to_ascii_lowercase()
+                .trim_start_matches("pg_catalog.")
+                == "regclass"
+        }
+        _ => false,
+    }
+}
+
+/// The relation name of a non-literal `x::regclass` (also under a further cast to text).
+fn regclass_name(e: &Expr) -> Option<Expr> {
+    match e {
+        Expr::Cast {
+            expr, data_type, ..
+        } if is_regclass(data_type) && !matches!(expr.as_ref(), Expr::Value(_)) => Some(
+            crate::functions::lookup(crate::functions::Lookup::NameByOid, (**expr).clone()),
+        ),
+        Expr::Cast { expr, .. } => regclass_name(expr),
+        _ => None,
+    }
+}
+
+impl sqlparser::ast::VisitorMut for RegclassOutput {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut sqlparser::ast::Query) -> ControlFlow<()> {
+        use sqlparser::ast::{SelectItem, SetExpr};
+        if let SetExpr::Select(select) = query.body.as_mut() {
+            for item in &mut select.projection {
+                if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item
+                    && let Some(name) = regclass_name(e)
+                {
+                    *e = name;
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Table functions in FROM whose Postgres columns SQLite names differently or lacks:
+/// `generate_series(a, b) AS s` names its column `s` (SQLite's is `value`), and
+/// `pg_partition_ancestors(r)` is just `r` (there are no partitions). Each call becomes a
+/// subquery with Postgres' column names; WITH ORDINALITY adds the row number.
+struct TableFunctionsAsSubqueries;
+
+impl sqlparser::ast::VisitorMut for TableFunctionsAsSubqueries {
     type Break = ();
 
     fn post_visit_table_factor(
@@ -292,32 +344,51 @@ impl sqlparser::ast::VisitorMut for SeriesAsSubquery {
             name,
             alias,
             args: Some(args),
+            with_ordinality,
             ..
         } = factor
         else {
             return ControlFlow::Continue(());
         };
-        let is_series = name
+        let function = name
             .0
             .last()
             .and_then(|p| p.as_ident())
-            .is_some_and(|i| i.value.eq_ignore_ascii_case("generate_series"));
-        if !is_series {
-            return ControlFlow::Continue(());
-        }
+            .map(|i| i.value.to_ascii_lowercase())
+            .unwrap_or_default();
+        let call_args: Vec<String> = args.args.iter().map(|a| a.to_string()).collect();
+        let (source, value, default_column) = match function.as_str() {
+            "generate_series" => (
+                format!("generate_series({})", call_args.join(", ")),
+                "value".to_owned(),
+                None,
+            ),
+            "pg_partition_ancestors" if call_args.len() == 1 => {
+                ("(SELECT 1)".to_owned(), call_args[0].clone(), Some("relid"))
+            }
+            _ => return ControlFlow::Continue(()),
+        };
         let table = alias
             .as_ref()
-            .map_or_else(|| "generate_series".to_owned(), |a| a.name.value.clone());
-        let column = alias
+            .map_or_else(|| function.clone(), |a| a.name.value.clone());
+        let quoted = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
+        let columns: Vec<String> = alias
             .as_ref()
-            .and_then(|a| a.columns.first())
-            .map_or_else(|| table.clone(), |c| c.name.value.clone());
-        let call_args: Vec<String> = args.args.iter().map(|a| a.to_string()).collect();
-        let sql = format!(
-            "SELECT value AS \"{}\" FROM generate_series({})",
-            column.replace('"', "\"\""),
-            call_args.join(", ")
-        );
+            .map(|a| a.columns.iter().map(|c| c.name.value.clone()).collect())
+            .unwrap_or_default();
+        let first = columns
+            .first()
+            .cloned()
+            .unwrap_or_else(|| default_column.map_or_else(|| table.clone(), str::to_owned));
+        let mut select = format!("{value} AS {}", quoted(&first));
+        if *with_ordinality {
+            let ordinal = columns
+                .get(1)
+                .cloned()
+                .unwrap_or_else(|| "ordinality".to_owned());
+            select.push_str(&format!(", row_number() OVER () AS {}", quoted(&ordinal)));
+        }
+        let sql = format!("SELECT {select} FROM {source}");
         if let Ok(mut parsed) =
             sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, &sql)
             && let Some(Statement::Query(subquery)) = parsed.pop()
@@ -377,6 +448,77 @@ fn enforce_lengths(create: &mut sqlparser::ast::CreateTable) {
                 enforced: None,
             }),
         });
+    }
+}
+
+/// `SELECT unnest(a), generate_subscripts(a, 1) FROM t`: set-returning functions in a
+/// select list, which SQLite has no notion of. The select joins `json_each` over the
+/// array, and each call reads the element (or subscript) of the joined row. Several
+/// unnest calls advance together, as in Postgres, for arrays of one length.
+struct SetReturningFunctions;
+
+impl sqlparser::ast::VisitorMut for SetReturningFunctions {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut sqlparser::ast::Query) -> ControlFlow<()> {
+        use sqlparser::ast::{SelectItem, SetExpr};
+        let SetExpr::Select(select) = query.body.as_mut() else {
+            return ControlFlow::Continue(());
+        };
+        let mut driver: Option<Expr> = None;
+        for item in &mut select.projection {
+            let (SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }) = item
+            else {
+                continue;
+            };
+            let Expr::Function(f) = e else { continue };
+            let name = f
+                .name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .map(|i| i.value.to_ascii_lowercase())
+                .unwrap_or_default();
+            let sqlparser::ast::FunctionArguments::List(list) = &f.args else {
+                continue;
+            };
+            let Some(sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(
+                array,
+            ))) = list.args.first()
+            else {
+                continue;
+            };
+            let array = array.clone();
+            let subscript = Expr::BinaryOp {
+                left: Box::new(Expr::CompoundIdentifier(vec![
+                    sqlparser::ast::Ident::new("ls_srf"),
+                    sqlparser::ast::Ident::new("key"),
+                ])),
+                op: sqlparser::ast::BinaryOperator::Plus,
+                right: Box::new(crate::functions::call(
+                    "pg_array_lower",
+                    vec![array.clone()],
+                )),
+            };
+            *e = match name.as_str() {
+                "unnest" => crate::functions::call("pg_array_get", vec![array.clone(), subscript]),
+                "generate_subscripts" => Expr::Nested(Box::new(subscript)),
+                _ => continue,
+            };
+            driver.get_or_insert(array);
+        }
+        if let Some(array) = driver {
+            let sql = format!("SELECT 1 FROM json_each(pg_array_json({array})) AS ls_srf");
+            if let Ok(mut parsed) = sqlparser::parser::Parser::parse_sql(
+                &sqlparser::dialect::PostgreSqlDialect {},
+                &sql,
+            ) && let Some(Statement::Query(mut q)) = parsed.pop()
+                && let SetExpr::Select(inner) = q.body.as_mut()
+            {
+                select.from.append(&mut inner.from);
+            }
+        }
+        ControlFlow::Continue(())
     }
 }
 
@@ -522,7 +664,7 @@ fn regclass_lookup(name: Expr) -> Expr {
             text(""),
         ],
     );
-    crate::functions::lookup("oid", "pg_class", "relname", unqualified)
+    crate::functions::lookup(crate::functions::Lookup::OidByName, unqualified)
 }
 
 /// A non-literal cast to boolean: numbers are true when non-zero, as in Postgres.
@@ -603,6 +745,17 @@ mod tests {
         assert_eq!(
             sql("select * from generate_series(1, 3)"),
             "SELECT * FROM (SELECT value AS \"generate_series\" FROM generate_series(1, 3)) AS generate_series"
+        );
+    }
+
+    #[test]
+    fn set_returning_functions_become_a_json_each_join() {
+        assert_eq!(
+            sql(
+                "select indexrelid, unnest(indkey) as attnum, generate_subscripts(indkey, 1) as ord from pg_index"
+            ),
+            "SELECT indexrelid, pg_array_get(indkey, ls_srf.key + pg_array_lower(indkey)) AS attnum, \
+             (ls_srf.key + pg_array_lower(indkey)) AS ord FROM pg_index, json_each(pg_array_json(indkey)) AS ls_srf"
         );
     }
 

@@ -29,6 +29,16 @@ pub enum PgType {
     Uuid,
     /// A parameter whose type nothing determines; the client sends it as text.
     Unknown,
+    // One-dimensional arrays, kept as Postgres' text form `{a,b}`.
+    BoolArray,
+    Int2Array,
+    Int4Array,
+    Int8Array,
+    Float8Array,
+    TextArray,
+    OidArray,
+    /// pg_index.indkey's type: `1 2`, subscripts from 0.
+    Int2Vector,
 }
 
 impl PgType {
@@ -55,6 +65,14 @@ impl PgType {
             PgType::Jsonb => 3802,
             PgType::Uuid => 2950,
             PgType::Unknown => 705,
+            PgType::BoolArray => 1000,
+            PgType::Int2Array => 1005,
+            PgType::Int4Array => 1007,
+            PgType::Int8Array => 1016,
+            PgType::Float8Array => 1022,
+            PgType::TextArray => 1009,
+            PgType::OidArray => 1028,
+            PgType::Int2Vector => 22,
         }
     }
 
@@ -82,7 +100,41 @@ impl PgType {
             PgType::Jsonb => "jsonb",
             PgType::Uuid => "uuid",
             PgType::Unknown => "unknown",
+            PgType::BoolArray => "_bool",
+            PgType::Int2Array => "_int2",
+            PgType::Int4Array => "_int4",
+            PgType::Int8Array => "_int8",
+            PgType::Float8Array => "_float8",
+            PgType::TextArray => "_text",
+            PgType::OidArray => "_oid",
+            PgType::Int2Vector => "int2vector",
         }
+    }
+
+    /// The element type of an array type.
+    pub fn element(self) -> Option<PgType> {
+        Some(match self {
+            PgType::BoolArray => PgType::Bool,
+            PgType::Int2Array | PgType::Int2Vector => PgType::Int2,
+            PgType::Int4Array => PgType::Int4,
+            PgType::Int8Array => PgType::Int8,
+            PgType::Float8Array => PgType::Float8,
+            PgType::TextArray => PgType::Text,
+            PgType::OidArray => PgType::Oid,
+            _ => return None,
+        })
+    }
+
+    /// The array type of an element type, where litescale has one.
+    pub fn array_of(element: PgType) -> Option<PgType> {
+        ALL.iter()
+            .copied()
+            .find(|t| t.element() == Some(element) && *t != PgType::Int2Vector)
+            .or(match element {
+                PgType::Varchar | PgType::Bpchar | PgType::Unknown => Some(PgType::TextArray),
+                PgType::Float4 => Some(PgType::Float8Array),
+                _ => None,
+            })
     }
 
     pub fn from_oid(oid: u32) -> Option<PgType> {
@@ -90,7 +142,7 @@ impl PgType {
     }
 }
 
-const ALL: [PgType; 21] = [
+const ALL: [PgType; 29] = [
     PgType::Bool,
     PgType::Oid,
     PgType::Int2,
@@ -112,6 +164,14 @@ const ALL: [PgType; 21] = [
     PgType::Jsonb,
     PgType::Uuid,
     PgType::Unknown,
+    PgType::BoolArray,
+    PgType::Int2Array,
+    PgType::Int4Array,
+    PgType::Int8Array,
+    PgType::Float8Array,
+    PgType::TextArray,
+    PgType::OidArray,
+    PgType::Int2Vector,
 ];
 
 /// Maps a column's declared type, as SQLite keeps it (`sqlite3_column_decltype`), to the
@@ -180,6 +240,11 @@ pub fn format_type(oid: u32, typmod: i32) -> Option<String> {
             base.to_owned()
         }
     };
+    if let Some(e) = t.element()
+        && t != PgType::Int2Vector
+    {
+        return Some(format!("{}[]", format_type(e.oid(), -1)?));
+    }
     Some(match t {
         PgType::Bool => "boolean".into(),
         PgType::Int2 => "smallint".into(),
@@ -216,6 +281,7 @@ pub fn catalog_types() -> Vec<(u32, &'static str, i16, char)> {
                 PgType::Uuid => (16, 'U'),
                 PgType::Json | PgType::Jsonb => (-1, 'U'),
                 PgType::Unknown => (-2, 'X'),
+                t if t.element().is_some() => (-1, 'A'),
                 _ => (-1, 'S'),
             };
             (t.oid(), t.name(), len, category)

@@ -60,7 +60,12 @@ CREATE TEMP VIEW pg_class AS
     'p' AS relpersistence, 'd' AS relreplident,
     (r.type = 'table' AND EXISTS (SELECT 1 FROM main.sqlite_schema i
                                   WHERE i.type = 'index' AND i.tbl_name = r.tbl_name)) AS relhasindex,
-    0 AS relhasrules, 0 AS relhastriggers, 0 AS relrowsecurity, 0 AS relforcerowsecurity,
+    0 AS relhasrules,
+    -- Postgres implements foreign keys with triggers; psql looks for them only then.
+    (r.type = 'table' AND (EXISTS (SELECT 1 FROM pragma_foreign_key_list(r.sqlite_name))
+      OR EXISTS (SELECT 1 FROM main.sqlite_schema o, pragma_foreign_key_list(o.name) f
+                 WHERE o.type = 'table' AND f."table" = r.sqlite_name))) AS relhastriggers,
+    0 AS relrowsecurity, 0 AS relforcerowsecurity,
     0 AS relhassubclass, 0 AS relispartition, 0 AS relisshared, 0 AS relchecks,
     NULL AS reloptions, NULL AS relacl, NULL AS relpartbound, 0 AS relpages, -1 AS reltuples,
     CASE r.type WHEN 'index' THEN (SELECT count(*) FROM pragma_index_info(r.sqlite_name))
@@ -97,7 +102,10 @@ CREATE TEMP VIEW pg_index AS
     (SELECT group_concat(ii.cid + 1, ' ') FROM pragma_index_info(i.sqlite_name) ii) AS indkey,
     (SELECT count(*) FROM pragma_index_info(i.sqlite_name)) AS indnatts,
     (SELECT count(*) FROM pragma_index_info(i.sqlite_name)) AS indnkeyatts,
-    '' AS indcollation, '' AS indclass, '' AS indoption, NULL AS indexprs,
+    (SELECT group_concat('0', ' ') FROM pragma_index_info(i.sqlite_name) ii) AS indcollation,
+    (SELECT group_concat('0', ' ') FROM pragma_index_info(i.sqlite_name) ii) AS indclass,
+    (SELECT group_concat('0', ' ') FROM pragma_index_info(i.sqlite_name) ii) AS indoption,
+    NULL AS indexprs,
     CASE il.partial WHEN 1 THEN 'partial' END AS indpred,
     CASE
       WHEN i.sql IS NOT NULL THEN
@@ -118,12 +126,40 @@ CREATE TEMP VIEW pg_constraint AS
     0 AS condeferred, 1 AS convalidated, x.indrelid AS conrelid, 0 AS contypid,
     x.indexrelid AS conindid, 0 AS conparentid, 0 AS confrelid, ' ' AS confupdtype,
     ' ' AS confdeltype, ' ' AS confmatchtype, 1 AS conislocal, 0 AS coninhcount,
-    0 AS connoinherit, x.indkey AS conkey, NULL AS confkey, NULL AS conbin,
+    0 AS connoinherit, '{{' || replace(x.indkey, ' ', ',') || '}}' AS conkey, NULL AS confkey,
+    NULL AS conbin,
     CASE WHEN x.indisprimary THEN 'PRIMARY KEY' ELSE 'UNIQUE' END || ' (' ||
       (SELECT group_concat(a.attname, ', ') FROM pg_attribute a WHERE a.attrelid = x.indexrelid)
       || ')' AS ls_condef
   FROM pg_index x JOIN ls_relation r ON r.oid = x.indexrelid
-  WHERE r.sqlite_name LIKE 'sqlite\_autoindex\_%' ESCAPE '\';
+  WHERE r.sqlite_name LIKE 'sqlite\_autoindex\_%' ESCAPE '\'
+  UNION ALL
+  SELECT CAST(r.oid * 100 + fk.id AS INTEGER), r.name || '_' || group_concat(fk."from", '_') || '_fkey',
+    2200, 'f', 0, 0, 1, r.oid, 0, 0, 0, t.oid,
+    CASE min(fk.on_update) WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n'
+      WHEN 'SET DEFAULT' THEN 'd' WHEN 'RESTRICT' THEN 'r' ELSE 'a' END,
+    CASE min(fk.on_delete) WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n'
+      WHEN 'SET DEFAULT' THEN 'd' WHEN 'RESTRICT' THEN 'r' ELSE 'a' END,
+    's', 1, 0, 0,
+    '{{' || group_concat((SELECT p.cid + 1 FROM pragma_table_info(r.sqlite_name) p
+                          WHERE p.name = fk."from"), ',') || '}}',
+    '{{' || group_concat((SELECT p.cid + 1 FROM pragma_table_info(t.sqlite_name) p
+                          WHERE p.name = coalesce(fk."to", (SELECT q.name FROM pragma_table_info(t.sqlite_name) q WHERE q.pk = fk.seq + 1))), ',') || '}}',
+    NULL,
+    'FOREIGN KEY (' || group_concat(fk."from", ', ') || ') REFERENCES ' || t.name || '(' ||
+      group_concat(coalesce(fk."to", (SELECT q.name FROM pragma_table_info(t.sqlite_name) q WHERE q.pk = fk.seq + 1)), ', ') || ')'
+      || CASE WHEN min(fk.on_update) <> 'NO ACTION' THEN ' ON UPDATE ' || min(fk.on_update) ELSE '' END
+      || CASE WHEN min(fk.on_delete) <> 'NO ACTION' THEN ' ON DELETE ' || min(fk.on_delete) ELSE '' END
+  FROM ls_relation r, pragma_foreign_key_list(r.sqlite_name) fk
+    JOIN ls_relation t ON t.sqlite_name = fk."table" AND t.type = 'table'
+  WHERE r.type = 'table'
+  GROUP BY r.oid, fk.id;
+
+CREATE TEMP VIEW ls_index_def(ls_key, ls_value) AS SELECT indexrelid, ls_indexdef FROM pg_index;
+CREATE TEMP VIEW ls_constraint_def(ls_key, ls_value) AS SELECT oid, ls_condef FROM pg_constraint;
+CREATE TEMP VIEW ls_view_def(ls_key, ls_value) AS SELECT oid, sql FROM ls_relation;
+CREATE TEMP VIEW ls_oid_by_name(ls_key, ls_value) AS SELECT relname, oid FROM pg_class;
+CREATE TEMP VIEW ls_name_by_oid(ls_key, ls_value) AS SELECT oid, relname FROM pg_class;
 
 CREATE TEMP VIEW pg_type AS
   SELECT CAST(column1 AS INTEGER) AS oid, column2 AS typname, column3 AS typnamespace,
@@ -190,18 +226,6 @@ CREATE TEMP VIEW pg_depend(classid, objid, objsubid, refclassid, refobjid, refob
 "#,
         types = type_rows.join(",\n         ")
     )
-}
-
-/// The elements of an array in Postgres' text form (`{a,"b c"}`); no nesting.
-fn array_elements(array: &str) -> Vec<&str> {
-    let inner = array.trim().trim_start_matches('{').trim_end_matches('}');
-    if inner.is_empty() {
-        return Vec::new();
-    }
-    inner
-        .split(',')
-        .map(|e| e.trim().trim_matches('"'))
-        .collect()
 }
 
 /// Creates the catalog views and functions on a connection.
@@ -291,35 +315,6 @@ pub(crate) fn register(
             ctx.get::<Option<String>>(0)
         })?;
     }
-    conn.create_scalar_function("array_to_string", 2, flags, |ctx| {
-        ctx.get::<Option<String>>(0)
-    })?;
     conn.create_scalar_function("pg_relation_is_publishable", 1, flags, |_| Ok(false))?;
-    conn.create_scalar_function("pg_array_get", 2, flags, |ctx| {
-        let (Some(array), Some(i)) = (ctx.get::<Option<String>>(0)?, ctx.get::<Option<i64>>(1)?)
-        else {
-            return Ok(None);
-        };
-        let element = array_elements(&array)
-            .get((i - 1).max(0) as usize)
-            .map(|e| (*e).to_owned());
-        Ok(element)
-    })?;
-    for name in ["array_upper", "array_length"] {
-        conn.create_scalar_function(name, 2, flags, |ctx| {
-            Ok(ctx
-                .get::<Option<String>>(0)?
-                .map(|a| array_elements(&a).len() as i64))
-        })?;
-    }
-    // Arrays are kept as Postgres' text form, `{a,b,c}`.
-    conn.create_scalar_function("pg_array_contains", 2, flags, |ctx| {
-        let (Some(array), Some(item)) =
-            (ctx.get::<Option<String>>(0)?, ctx.get::<Option<String>>(1)?)
-        else {
-            return Ok(None);
-        };
-        Ok(Some(array_elements(&array).contains(&item.as_str())))
-    })?;
     conn.execute_batch(&views(types))
 }

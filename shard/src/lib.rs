@@ -8,6 +8,7 @@
 //! This crate knows SQLite and files; it must not know about the Postgres wire protocol or
 //! parse SQL: it runs the SQL the router produced and reports errors with their SQLSTATE.
 
+pub mod arrays;
 mod catalog;
 mod error;
 mod functions;

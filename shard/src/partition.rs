@@ -374,6 +374,7 @@ fn configure(c: &Connection, options: &ConnectionOptions) -> Result<(), ShardErr
     // Postgres' LIKE is case-sensitive; SQLite's is not unless asked.
     c.pragma_update(None, "case_sensitive_like", "ON")?;
     crate::functions::register(c)?;
+    crate::arrays::register(c)?;
     crate::catalog::register(c, &options.database, &options.types)?;
     c.set_prepared_statement_cache_capacity(options.statement_cache);
     Ok(())

@@ -57,4 +57,25 @@ with engine.connect() as conn:
     assert columns["n"] == ("NUMERIC(10, 2)", True), columns
     assert columns["u"] == ("UUID", True), columns
     assert "p" in inspector.get_table_names()
+    conn.exec_driver_sql("create table parent (id int primary key, code text unique)")
+    conn.exec_driver_sql(
+        "create table child (id int primary key, parent_id int references parent(id)"
+        " on delete cascade, label text)"
+    )
+    conn.exec_driver_sql("create index child_by_label on child (label, parent_id)")
+    conn.commit()
+    indexes = inspector.get_indexes("child")
+    assert [(i["name"], i["column_names"], i["unique"]) for i in indexes] == [
+        ("child_by_label", ["label", "parent_id"], False)
+    ], indexes
+    assert inspector.get_pk_constraint("child")["constrained_columns"] == ["id"]
+    uniques = inspector.get_unique_constraints("parent")
+    assert [u["column_names"] for u in uniques] == [["code"]], uniques
+    fks = inspector.get_foreign_keys("child")
+    assert len(fks) == 1, fks
+    fk = fks[0]
+    assert (fk["constrained_columns"], fk["referred_table"], fk["referred_columns"]) == (
+        ["parent_id"], "parent", ["id"]
+    ), fk
+    assert fk["options"].get("ondelete") == "CASCADE", fk
 print("python drivers ok")

@@ -137,6 +137,8 @@ fn psql_describe_commands_list_the_schema() {
         " placed   | timestamp with time zone |           |          | ",
         "\"orders_pkey\" PRIMARY KEY, btree (id)",
         "\"orders_by_customer\" btree (customer, placed)",
+        "Foreign-key constraints:",
+        "\"orders_customer_fkey\" FOREIGN KEY (customer) REFERENCES customers(id)",
     ] {
         assert!(d.contains(line), "missing {line:?} in:\n{d}");
     }
@@ -145,6 +147,8 @@ fn psql_describe_commands_list_the_schema() {
         " email  | character varying(80) |           | not null | ",
         " joined | date                  |           |          | current_date",
         "\"customers_email_key\" UNIQUE CONSTRAINT, btree (email)",
+        "Referenced by:",
+        "TABLE \"orders\" CONSTRAINT \"orders_customer_fkey\" FOREIGN KEY (customer) REFERENCES customers(id)",
     ] {
         assert!(d.contains(line), "missing {line:?} in:\n{d}");
     }

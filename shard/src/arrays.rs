@@ -1,0 +1,223 @@
+//! Arrays, kept in Postgres' text form: `{a,"b c",NULL}`, or `1 2` for the catalog's
+//! int2vector (whose subscripts start at 0). These SQL functions let translated queries
+//! read and build them.
+
+use rusqlite::Connection;
+use rusqlite::functions::{Aggregate, Context, FunctionFlags};
+use rusqlite::types::{Value as SqlValue, ValueRef};
+
+/// An array's elements; `None` for NULL elements.
+pub fn elements(array: &str) -> Vec<Option<String>> {
+    let a = array.trim();
+    let Some(inner) = a.strip_prefix('{').and_then(|r| r.strip_suffix('}')) else {
+        // int2vector / oidvector: space-separated.
+        return a.split_whitespace().map(|e| Some(e.to_owned())).collect();
+    };
+    let mut out = Vec::new();
+    let mut chars = inner.chars().peekable();
+    while chars.peek().is_some() {
+        let mut value = String::new();
+        let mut quoted = false;
+        let mut was_quoted = false;
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => {
+                    quoted = !quoted;
+                    was_quoted = true;
+                }
+                '\\' => {
+                    if let Some(n) = chars.next() {
+                        value.push(n);
+                    }
+                }
+                ',' if !quoted => break,
+                c => value.push(c),
+            }
+        }
+        out.push(if !was_quoted && value.eq_ignore_ascii_case("NULL") {
+            None
+        } else {
+            Some(value)
+        });
+    }
+    out
+}
+
+/// The first subscript: 0 for a vector, 1 for an array.
+fn lower_bound(array: &str) -> i64 {
+    if array.trim_start().starts_with('{') {
+        1
+    } else {
+        0
+    }
+}
+
+fn quote(element: &str) -> String {
+    let plain = !element.is_empty()
+        && !element.eq_ignore_ascii_case("NULL")
+        && !element
+            .chars()
+            .any(|c| matches!(c, '{' | '}' | ',' | '"' | '\\') || c.is_whitespace());
+    if plain {
+        return element.to_owned();
+    }
+    let mut q = String::with_capacity(element.len() + 2);
+    q.push('"');
+    for c in element.chars() {
+        if c == '"' || c == '\\' {
+            q.push('\\');
+        }
+        q.push(c);
+    }
+    q.push('"');
+    q
+}
+
+fn element_text(v: ValueRef<'_>) -> Option<String> {
+    match v {
+        ValueRef::Null => None,
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(f) => Some(f.to_string()),
+        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Some(b.iter().map(|x| format!("{x:02x}")).collect()),
+    }
+}
+
+/// Builds an array from elements (None for NULL).
+pub fn render(elements: &[Option<String>]) -> String {
+    let parts: Vec<String> = elements
+        .iter()
+        .map(|e| e.as_deref().map_or_else(|| "NULL".to_owned(), quote))
+        .collect();
+    format!("{{{}}}", parts.join(","))
+}
+
+/// `array_agg(x [ORDER BY y])`.
+struct ArrayAgg;
+
+impl Aggregate<Vec<Option<String>>, Option<String>> for ArrayAgg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Vec<Option<String>>> {
+        Ok(Vec::new())
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, acc: &mut Vec<Option<String>>) -> rusqlite::Result<()> {
+        acc.push(element_text(ctx.get_raw(0)));
+        Ok(())
+    }
+
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        acc: Option<Vec<Option<String>>>,
+    ) -> rusqlite::Result<Option<String>> {
+        // Postgres' array_agg of no rows is NULL.
+        Ok(acc.map(|a| render(&a)))
+    }
+}
+
+fn array_arg(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<String>> {
+    ctx.get::<Option<String>>(i)
+}
+
+pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_aggregate_function("pg_array_agg", 1, flags, ArrayAgg)?;
+    conn.create_scalar_function("pg_array_get", 2, flags, |ctx| {
+        let (Some(array), Some(i)) = (array_arg(ctx, 0)?, ctx.get::<Option<i64>>(1)?) else {
+            return Ok(None);
+        };
+        let index = i - lower_bound(&array);
+        let element = usize::try_from(index)
+            .ok()
+            .and_then(|i| elements(&array).get(i).cloned())
+            .flatten();
+        // Integers come back as integers, so they compare with integer columns.
+        Ok(element.map(|e| match e.parse::<i64>() {
+            Ok(n) => SqlValue::Integer(n),
+            Err(_) => SqlValue::Text(e),
+        }))
+    })?;
+    conn.create_scalar_function("pg_array_lower", 1, flags, |ctx| {
+        Ok(array_arg(ctx, 0)?.map(|a| lower_bound(&a)))
+    })?;
+    // The elements as a JSON array, for `json_each` to produce one row per element.
+    conn.create_scalar_function("pg_array_json", 1, flags, |ctx| {
+        let items = array_arg(ctx, 0)?.map(|a| elements(&a)).unwrap_or_default();
+        let json: Vec<String> = items
+            .iter()
+            .map(|e| match e {
+                Some(s) => format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")),
+                None => "null".to_owned(),
+            })
+            .collect();
+        Ok(format!("[{}]", json.join(",")))
+    })?;
+    for name in ["array_upper", "array_length"] {
+        let upper = name == "array_upper";
+        conn.create_scalar_function(name, 2, flags, move |ctx| {
+            Ok(array_arg(ctx, 0)?.and_then(|a| {
+                let n = elements(&a).len() as i64;
+                (n > 0).then(|| if upper { n - 1 + lower_bound(&a) } else { n })
+            }))
+        })?;
+    }
+    conn.create_scalar_function("array_to_string", 2, flags, |ctx| {
+        let (Some(array), Some(sep)) = (array_arg(ctx, 0)?, ctx.get::<Option<String>>(1)?) else {
+            return Ok(None);
+        };
+        let present: Vec<String> = elements(&array).into_iter().flatten().collect();
+        Ok(Some(present.join(&sep)))
+    })?;
+    conn.create_scalar_function("pg_array_contains", 2, flags, |ctx| {
+        let (Some(array), Some(item)) = (array_arg(ctx, 0)?, ctx.get::<Option<String>>(1)?) else {
+            return Ok(None);
+        };
+        Ok(Some(elements(&array).contains(&Some(item))))
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Option<String> {
+        Some(v.to_owned())
+    }
+
+    #[test]
+    fn arrays_parse_and_render_as_postgres_writes_them() {
+        assert_eq!(
+            elements("{a,\"b c\",NULL,\"x\\\"y\"}"),
+            [s("a"), s("b c"), None, s("x\"y")]
+        );
+        assert_eq!(elements("{}"), Vec::<Option<String>>::new());
+        assert_eq!(elements("{\"NULL\",\"\"}"), [s("NULL"), s("")]);
+        assert_eq!(elements("1 2"), [s("1"), s("2")]);
+        assert_eq!(
+            render(&[s("a"), s("b c"), None, s(""), s("x\"y")]),
+            "{a,\"b c\",NULL,\"\",\"x\\\"y\"}"
+        );
+    }
+
+    #[test]
+    fn sql_functions_read_and_build_arrays() {
+        let c = Connection::open_in_memory().unwrap();
+        register(&c).unwrap();
+        let q = |sql: &str| c.query_row(sql, [], |r| r.get::<_, SqlValue>(0)).unwrap();
+        assert_eq!(
+            q("SELECT pg_array_get('{a,b}', 2)"),
+            SqlValue::Text("b".into())
+        );
+        assert_eq!(q("SELECT pg_array_get('3 4', 0)"), SqlValue::Integer(3));
+        assert_eq!(q("SELECT array_upper('3 4', 1)"), SqlValue::Integer(1));
+        assert_eq!(
+            q("SELECT pg_array_agg(v ORDER BY v DESC) FROM (SELECT 'b c' AS v UNION SELECT 'a')"),
+            SqlValue::Text("{\"b c\",a}".into())
+        );
+        assert_eq!(
+            q("SELECT group_concat(value) FROM json_each(pg_array_json('{x,y}'))"),
+            SqlValue::Text("x,y".into())
+        );
+    }
+}
