@@ -5,6 +5,7 @@ use crate::types::PgType;
 
 const BOOLEAN_COLUMNS: &[&str] = &[
     "admin_option",
+    "amcanorder",
     "atthasdef",
     "atthasmissing",
     "attisdropped",

@@ -79,6 +79,37 @@ fn now() -> Expr {
     )
 }
 
+/// `(array, index)` of `root.field[index]`.
+fn subscripted(root: &Expr, chain: &[sqlparser::ast::AccessExpr]) -> Option<(Expr, Expr)> {
+    use sqlparser::ast::{AccessExpr, Subscript};
+    let (AccessExpr::Subscript(Subscript::Index { index }), path) = chain.split_last()? else {
+        return None;
+    };
+    let array = if path.is_empty() {
+        root.clone()
+    } else {
+        let Expr::Identifier(first) = root else {
+            return None;
+        };
+        let mut parts = vec![first.clone()];
+        for step in path {
+            let AccessExpr::Dot(Expr::Identifier(i)) = step else {
+                return None;
+            };
+            parts.push(i.clone());
+        }
+        Expr::CompoundIdentifier(parts)
+    };
+    Some((array, index.clone()))
+}
+
+fn strip(e: &Expr) -> &Expr {
+    match e {
+        Expr::Nested(inner) => strip(inner),
+        other => other,
+    }
+}
+
 /// `(negated, case-insensitive)` of a regular-expression match operator.
 fn regex_flags(op: &BinaryOperator) -> Option<(bool, bool)> {
     Some(match op {
@@ -135,6 +166,30 @@ pub(crate) fn lookup(which: Lookup, arg: Expr) -> Expr {
     Expr::Subquery(query)
 }
 
+/// The name of column `position` (from 1) of index `index`.
+fn index_column(index: Expr, position: Expr) -> Expr {
+    let sql = "SELECT ls_value FROM ls_index_column WHERE ls_key = 0 AND ls_position = 0";
+    let Ok(mut v) =
+        sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, sql)
+    else {
+        return Expr::value(Value::Null);
+    };
+    let Some(Statement::Query(mut query)) = v.pop() else {
+        return Expr::value(Value::Null);
+    };
+    if let sqlparser::ast::SetExpr::Select(select) = query.body.as_mut()
+        && let Some(Expr::BinaryOp { left, right, .. }) = select.selection.as_mut()
+    {
+        if let Expr::BinaryOp { right: key, .. } = left.as_mut() {
+            **key = index;
+        }
+        if let Expr::BinaryOp { right: pos, .. } = right.as_mut() {
+            **pos = position;
+        }
+    }
+    Expr::Subquery(query)
+}
+
 /// `ARRAY(SELECT x ...)` as Postgres' array text `{a,b}`.
 fn array_of(query: &sqlparser::ast::Query) -> Expr {
     let mut inner = query.clone();
@@ -174,7 +229,22 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
     }
     let a = args(f);
     Some(match (name.as_str(), a.len()) {
-        ("pg_get_indexdef", 1..=3) => lookup(Lookup::IndexDef, a[0].clone()),
+        ("pg_get_indexdef", 1) => lookup(Lookup::IndexDef, a[0].clone()),
+        // With a column number above 0 it gives that index column, not the whole index.
+        ("pg_get_indexdef", 2 | 3) => Expr::Case {
+            case_token: sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+            end_token: sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+            operand: None,
+            conditions: vec![sqlparser::ast::CaseWhen {
+                condition: Expr::BinaryOp {
+                    left: Box::new(a[1].clone()),
+                    op: BinaryOperator::Eq,
+                    right: Box::new(number(0)),
+                },
+                result: lookup(Lookup::IndexDef, a[0].clone()),
+            }],
+            else_result: Some(Box::new(index_column(a[0].clone(), a[1].clone()))),
+        },
         ("pg_get_constraintdef", 1 | 2) => lookup(Lookup::ConstraintDef, a[0].clone()),
         ("pg_get_viewdef", 1 | 2) => lookup(Lookup::ViewDef, a[0].clone()),
         ("to_regclass", 1) => lookup(Lookup::OidByName, a[0].clone()),
@@ -235,6 +305,27 @@ pub(crate) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), R
             Expr::Identifier(i) if i.quote_style.is_none() && i.value == "current_schema" => {
                 Some(string("public"))
             }
+            // TRIM([BOTH|LEADING|TRAILING] [chars] FROM s) → trim/ltrim/rtrim(s, chars).
+            Expr::Trim {
+                trim_where,
+                trim_what,
+                expr: target,
+                trim_characters,
+            } => {
+                use sqlparser::ast::TrimWhereField as W;
+                let function = match trim_where {
+                    Some(W::Leading) => "ltrim",
+                    Some(W::Trailing) => "rtrim",
+                    _ => "trim",
+                };
+                let mut a = vec![(**target).clone()];
+                if let Some(what) = trim_what {
+                    a.push((**what).clone());
+                } else if let Some(chars) = trim_characters.as_ref().and_then(|c| c.first()) {
+                    a.push(chars.clone());
+                }
+                Some(call(function, a))
+            }
             Expr::Position { expr: needle, r#in } => {
                 Some(call("instr", vec![(**r#in).clone(), (**needle).clone()]))
             }
@@ -286,15 +377,19 @@ pub(crate) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), R
                 Some(call(f, vec![(**left).clone(), (**right).clone()]))
             }
             Expr::Collate { expr: inner, .. } => Some((**inner).clone()),
-            // `a[i]` on an array kept as text `{x,y}`.
-            Expr::CompoundFieldAccess { root, access_chain } => match access_chain.as_slice() {
-                [
-                    sqlparser::ast::AccessExpr::Subscript(sqlparser::ast::Subscript::Index {
-                        index,
-                    }),
-                ] => Some(call("pg_array_get", vec![(**root).clone(), index.clone()])),
-                _ => None,
-            },
+            // `(keys).x`: the only composites are _pg_expandarray's, which stand for their
+            // element (see the set-returning function rewrite).
+            Expr::CompoundFieldAccess { root, access_chain }
+                if matches!(
+                    access_chain.as_slice(),
+                    [sqlparser::ast::AccessExpr::Dot(Expr::Identifier(f))] if f.value == "x"
+                ) && !matches!(strip(root), Expr::Function(_)) =>
+            {
+                Some((**root).clone())
+            }
+            // `a[i]` (also `t.a[i]`) on an array kept as text `{x,y}`.
+            Expr::CompoundFieldAccess { root, access_chain } => subscripted(root, access_chain)
+                .map(|(array, index)| call("pg_array_get", vec![array, index])),
             // `x = ANY(ARRAY[a, b])` is `x IN (a, b)`; against an array value (text such as
             // `{1,2}`), SQLite asks pg_array_contains.
             Expr::AnyOp {

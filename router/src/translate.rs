@@ -278,6 +278,13 @@ fn unqualify_catalog_names(ast: &mut Statement) {
     });
 }
 
+fn strip_nesting(e: &Expr) -> &Expr {
+    match e {
+        Expr::Nested(inner) => strip_nesting(inner),
+        other => other,
+    }
+}
+
 /// `SELECT conrelid::regclass`: a regclass in a select list is shown as the relation's
 /// name, while elsewhere (`WHERE c.oid = 't'::regclass`) it is compared as an OID.
 struct RegclassOutput;
@@ -471,7 +478,21 @@ impl sqlparser::ast::VisitorMut for SetReturningFunctions {
             else {
                 continue;
             };
-            let Expr::Function(f) = e else { continue };
+            // information_schema._pg_expandarray(a) yields (x, n): element and ordinal.
+            let (call, field) = match e {
+                Expr::CompoundFieldAccess { root, access_chain } => {
+                    match (strip_nesting(root), access_chain.as_slice()) {
+                        (
+                            Expr::Function(f),
+                            [sqlparser::ast::AccessExpr::Dot(Expr::Identifier(field))],
+                        ) => (f.clone(), Some(field.value.clone())),
+                        _ => continue,
+                    }
+                }
+                Expr::Function(f) => (f.clone(), None),
+                _ => continue,
+            };
+            let f = &call;
             let name = f
                 .name
                 .0
@@ -500,9 +521,22 @@ impl sqlparser::ast::VisitorMut for SetReturningFunctions {
                     vec![array.clone()],
                 )),
             };
-            *e = match name.as_str() {
-                "unnest" => crate::functions::call("pg_array_get", vec![array.clone(), subscript]),
-                "generate_subscripts" => Expr::Nested(Box::new(subscript)),
+            let element =
+                crate::functions::call("pg_array_get", vec![array.clone(), subscript.clone()]);
+            let ordinal = Expr::BinaryOp {
+                left: Box::new(Expr::CompoundIdentifier(vec![
+                    sqlparser::ast::Ident::new("ls_srf"),
+                    sqlparser::ast::Ident::new("key"),
+                ])),
+                op: sqlparser::ast::BinaryOperator::Plus,
+                right: Box::new(Expr::value(Value::Number("1".into(), false))),
+            };
+            *e = match (name.as_str(), field.as_deref()) {
+                ("unnest", None) => element,
+                ("generate_subscripts", None) => Expr::Nested(Box::new(subscript)),
+                // The composite stands for its element; `(keys).x` reads it back.
+                ("_pg_expandarray", None | Some("x")) => element,
+                ("_pg_expandarray", Some("n")) => Expr::Nested(Box::new(ordinal)),
                 _ => continue,
             };
             driver.get_or_insert(array);

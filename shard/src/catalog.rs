@@ -134,28 +134,40 @@ CREATE TEMP VIEW pg_constraint AS
   FROM pg_index x JOIN ls_relation r ON r.oid = x.indexrelid
   WHERE r.sqlite_name LIKE 'sqlite\_autoindex\_%' ESCAPE '\'
   UNION ALL
-  SELECT CAST(r.oid * 100 + fk.id AS INTEGER), r.name || '_' || group_concat(fk."from", '_') || '_fkey',
-    2200, 'f', 0, 0, 1, r.oid, 0, 0, 0, t.oid,
-    CASE min(fk.on_update) WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n'
-      WHEN 'SET DEFAULT' THEN 'd' WHEN 'RESTRICT' THEN 'r' ELSE 'a' END,
-    CASE min(fk.on_delete) WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n'
-      WHEN 'SET DEFAULT' THEN 'd' WHEN 'RESTRICT' THEN 'r' ELSE 'a' END,
-    's', 1, 0, 0,
-    '{{' || group_concat((SELECT p.cid + 1 FROM pragma_table_info(r.sqlite_name) p
-                          WHERE p.name = fk."from"), ',') || '}}',
-    '{{' || group_concat((SELECT p.cid + 1 FROM pragma_table_info(t.sqlite_name) p
-                          WHERE p.name = coalesce(fk."to", (SELECT q.name FROM pragma_table_info(t.sqlite_name) q WHERE q.pk = fk.seq + 1))), ',') || '}}',
-    NULL,
-    'FOREIGN KEY (' || group_concat(fk."from", ', ') || ') REFERENCES ' || t.name || '(' ||
-      group_concat(coalesce(fk."to", (SELECT q.name FROM pragma_table_info(t.sqlite_name) q WHERE q.pk = fk.seq + 1)), ', ') || ')'
-      || CASE WHEN min(fk.on_update) <> 'NO ACTION' THEN ' ON UPDATE ' || min(fk.on_update) ELSE '' END
-      || CASE WHEN min(fk.on_delete) <> 'NO ACTION' THEN ' ON DELETE ' || min(fk.on_delete) ELSE '' END
-  FROM ls_relation r, pragma_foreign_key_list(r.sqlite_name) fk
-    JOIN ls_relation t ON t.sqlite_name = fk."table" AND t.type = 'table'
-  WHERE r.type = 'table'
-  GROUP BY r.oid, fk.id;
+  SELECT f.oid, f.conname, 2200, 'f', 0, 0, 1, f.conrelid, 0,
+    -- The unique index on the referenced columns, which the foreign key relies on.
+    (SELECT x.indexrelid FROM pg_index x
+     WHERE x.indrelid = f.confrelid AND x.indisunique AND x.indkey = f.ls_refkey),
+    0, f.confrelid, f.confupdtype, f.confdeltype, 's', 1, 0, 0, f.conkey, f.confkey, NULL,
+    f.ls_condef
+  FROM (
+    SELECT CAST(r.oid * 100 + fk.id AS INTEGER) AS oid,
+      r.name || '_' || group_concat(fk."from", '_') || '_fkey' AS conname,
+      r.oid AS conrelid, t.oid AS confrelid,
+      CASE min(fk.on_update) WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n'
+        WHEN 'SET DEFAULT' THEN 'd' WHEN 'RESTRICT' THEN 'r' ELSE 'a' END AS confupdtype,
+      CASE min(fk.on_delete) WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n'
+        WHEN 'SET DEFAULT' THEN 'd' WHEN 'RESTRICT' THEN 'r' ELSE 'a' END AS confdeltype,
+      '{{' || group_concat((SELECT p.cid + 1 FROM pragma_table_info(r.sqlite_name) p
+                            WHERE p.name = fk."from"), ',') || '}}' AS conkey,
+      '{{' || group_concat((SELECT p.cid + 1 FROM pragma_table_info(t.sqlite_name) p
+                          WHERE p.name = coalesce(fk."to", (SELECT q.name FROM pragma_table_info(t.sqlite_name) q WHERE q.pk = fk.seq + 1))), ',') || '}}' AS confkey,
+      group_concat((SELECT p.cid + 1 FROM pragma_table_info(t.sqlite_name) p
+                          WHERE p.name = coalesce(fk."to", (SELECT q.name FROM pragma_table_info(t.sqlite_name) q WHERE q.pk = fk.seq + 1))), ' ') AS ls_refkey,
+      'FOREIGN KEY (' || group_concat(fk."from", ', ') || ') REFERENCES ' || t.name || '(' ||
+        group_concat(coalesce(fk."to", (SELECT q.name FROM pragma_table_info(t.sqlite_name) q WHERE q.pk = fk.seq + 1)), ', ') || ')'
+        || CASE WHEN min(fk.on_update) <> 'NO ACTION' THEN ' ON UPDATE ' || min(fk.on_update) ELSE '' END
+        || CASE WHEN min(fk.on_delete) <> 'NO ACTION' THEN ' ON DELETE ' || min(fk.on_delete) ELSE '' END
+        AS ls_condef
+    FROM ls_relation r, pragma_foreign_key_list(r.sqlite_name) fk
+      JOIN ls_relation t ON t.sqlite_name = fk."table" AND t.type = 'table'
+    WHERE r.type = 'table'
+    GROUP BY r.oid, fk.id) f;
 
 CREATE TEMP VIEW ls_index_def(ls_key, ls_value) AS SELECT indexrelid, ls_indexdef FROM pg_index;
+CREATE TEMP VIEW ls_index_column(ls_key, ls_position, ls_value) AS
+  SELECT a.attrelid, a.attnum, a.attname FROM pg_attribute a JOIN ls_relation r ON r.oid = a.attrelid
+  WHERE r.type = 'index';
 CREATE TEMP VIEW ls_constraint_def(ls_key, ls_value) AS SELECT oid, ls_condef FROM pg_constraint;
 CREATE TEMP VIEW ls_view_def(ls_key, ls_value) AS SELECT oid, sql FROM ls_relation;
 CREATE TEMP VIEW ls_oid_by_name(ls_key, ls_value) AS SELECT relname, oid FROM pg_class;
@@ -186,13 +198,19 @@ CREATE TEMP VIEW pg_user(usename, usesysid, usecreatedb, usesuper, userepl, useb
   VALUES ('postgres', 10, 1, 1, 1, 1, '********', NULL, NULL);
 CREATE TEMP VIEW pg_opclass(oid, opcmethod, opcname, opcnamespace, opcowner, opcfamily,
     opcintype, opcdefault, opckeytype) AS SELECT 0, 403, '', 11, 10, 0, 0, 1, 0 WHERE 0;
-CREATE TEMP VIEW pg_am(oid, amname, amhandler, amtype) AS
-  VALUES (2, 'heap', 0, 't'), (403, 'btree', 0, 'i');
+CREATE TEMP VIEW pg_am(oid, amname, amhandler, amtype, amcanorder) AS
+  VALUES (2, 'heap', 0, 't', 0), (403, 'btree', 0, 'i', 1);
 CREATE TEMP VIEW pg_tablespace(oid, spcname, spcowner, spcacl, spcoptions) AS
   VALUES (1663, 'pg_default', 10, NULL, NULL);
 CREATE TEMP VIEW pg_collation(oid, collname, collnamespace, collprovider) AS
   VALUES (100, 'default', 11, 'd'), (950, 'C', 11, 'c');
 
+CREATE TEMP VIEW pg_settings AS
+  SELECT column1 AS name, column2 AS setting, NULL AS unit, 'Preset Options' AS category,
+    'internal' AS context, column3 AS vartype, 'default' AS source
+  FROM (VALUES ('max_index_keys', '32', 'integer'), ('max_identifier_length', '63', 'integer'),
+               ('max_function_args', '100', 'integer'), ('block_size', '8192', 'integer'),
+               ('server_encoding', 'UTF8', 'string'), ('standard_conforming_strings', 'on', 'bool'));
 CREATE TEMP VIEW pg_auth_members(oid, roleid, member, grantor, admin_option, inherit_option,
     set_option) AS SELECT 0, 0, 0, 0, 0, 0, 0 WHERE 0;
 CREATE TEMP VIEW pg_description(objoid, classoid, objsubid, description) AS

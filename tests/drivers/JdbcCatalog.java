@@ -47,6 +47,28 @@ public class JdbcCatalog {
                 }
             }
             check(cols.toString().equals("id:int4:NO name:varchar:NO at:timestamp:YES "), "getColumns " + cols);
+            try (ResultSet r = md.getPrimaryKeys(null, "public", "jt")) {
+                check(r.next() && r.getString("COLUMN_NAME").equals("id")
+                    && r.getString("PK_NAME").equals("jt_pkey") && !r.next(), "getPrimaryKeys");
+            }
+            try (Statement s = c.createStatement()) {
+                s.execute("create index jt_by_name on jt (name, at)");
+                s.execute("create table jref (id int primary key, jt_id int references jt(id))");
+            }
+            c.commit();
+            StringBuilder idx = new StringBuilder();
+            try (ResultSet r = md.getIndexInfo(null, "public", "jt", false, false)) {
+                while (r.next()) {
+                    idx.append(r.getString("INDEX_NAME")).append(':').append(r.getString("COLUMN_NAME"))
+                        .append(':').append(r.getInt("ORDINAL_POSITION")).append(' ');
+                }
+            }
+            check(idx.toString().equals("jt_pkey:id:1 jt_by_name:name:1 jt_by_name:at:2 "), "getIndexInfo " + idx);
+            try (ResultSet r = md.getImportedKeys(null, "public", "jref")) {
+                check(r.next() && r.getString("PKTABLE_NAME").equals("jt")
+                    && r.getString("FKCOLUMN_NAME").equals("jt_id")
+                    && r.getString("PKCOLUMN_NAME").equals("id"), "getImportedKeys");
+            }
         }
         System.out.println("jdbc ok");
     }
