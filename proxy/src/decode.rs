@@ -72,7 +72,7 @@ fn decode_binary(raw: &[u8], ty: PgType) -> Result<Value, SqlError> {
             Value::Text(if ty == PgType::Timestamp {
                 temporal::format_timestamp(ts)
             } else {
-                temporal::format_timestamptz(ts.and_utc())
+                temporal::store_timestamptz(ts.and_utc())
             })
         }
         PgType::Interval => {
@@ -187,7 +187,7 @@ fn decode_text(s: &str, ty: PgType) -> Result<Value, SqlError> {
         PgType::Timestamp => Value::Text(temporal::format_timestamp(
             temporal::parse_timestamp(s).ok_or_else(|| bad_datetime(ty, s))?,
         )),
-        PgType::Timestamptz => Value::Text(temporal::format_timestamptz(
+        PgType::Timestamptz => Value::Text(temporal::store_timestamptz(
             temporal::parse_timestamptz(s).ok_or_else(|| bad_datetime(ty, s))?,
         )),
         PgType::Uuid => Value::Text(temporal::format_uuid(

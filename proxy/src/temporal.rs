@@ -99,6 +99,12 @@ pub fn format_timestamptz(ts: DateTime<Utc>) -> String {
     format!("{}+00", format_timestamp(ts.naive_utc()))
 }
 
+/// How a timestamptz is stored: UTC with a `+00:00` offset, a form SQLite's own date
+/// functions read (they do not read Postgres' `+00`) and that sorts as it compares.
+pub fn store_timestamptz(ts: DateTime<Utc>) -> String {
+    format!("{}+00:00", format_timestamp(ts.naive_utc()))
+}
+
 pub fn date_to_binary(d: NaiveDate) -> i32 {
     (d - pg_epoch().date()).num_days() as i32
 }
@@ -239,6 +245,8 @@ mod tests {
         assert_eq!(format_timestamptz(tz), "2024-02-29 11:45:01+00");
         let tz = parse_timestamptz("2024-02-29T13:45:01.5-05:30").unwrap();
         assert_eq!(format_timestamptz(tz), "2024-02-29 19:15:01.5+00");
+        assert_eq!(store_timestamptz(tz), "2024-02-29 19:15:01.5+00:00");
+        assert_eq!(parse_timestamptz(&store_timestamptz(tz)), Some(tz));
         assert_eq!(format_date(parse_date("1999-12-31").unwrap()), "1999-12-31");
         assert!(parse_date("2024-13-01").is_none());
     }

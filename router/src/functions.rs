@@ -75,7 +75,7 @@ fn args(f: &Function) -> Vec<Expr> {
 fn now() -> Expr {
     call(
         "strftime",
-        vec![string("%Y-%m-%d %H:%M:%f+00"), string("now")],
+        vec![string("%Y-%m-%d %H:%M:%f+00:00"), string("now")],
     )
 }
 
@@ -108,6 +108,10 @@ fn strip(e: &Expr) -> &Expr {
         Expr::Nested(inner) => strip(inner),
         other => other,
     }
+}
+
+fn last_name(f: &Function) -> Option<String> {
+    Some(f.name.0.last()?.as_ident()?.value.to_ascii_lowercase())
 }
 
 /// `(negated, case-insensitive)` of a regular-expression match operator.
@@ -214,6 +218,108 @@ fn array_of(query: &sqlparser::ast::Query) -> Expr {
     }
 }
 
+/// `extract(field from x)` / `date_part('field', x)` with SQLite's strftime.
+fn date_part(field: &str, x: Expr) -> Result<Expr, RouterError> {
+    let part = |format: &str, cast: &str| {
+        let formatted = call("strftime", vec![string(format), x.clone()]);
+        Ok(Expr::Cast {
+            kind: sqlparser::ast::CastKind::Cast,
+            expr: Box::new(formatted),
+            data_type: if cast == "INTEGER" {
+                sqlparser::ast::DataType::Integer(None)
+            } else {
+                sqlparser::ast::DataType::Real
+            },
+            format: None,
+        })
+    };
+    match field
+        .to_ascii_lowercase()
+        .trim_matches('\'')
+        .trim_end_matches('s')
+    {
+        "year" => part("%Y", "INTEGER"),
+        "month" => part("%m", "INTEGER"),
+        "day" => part("%d", "INTEGER"),
+        "hour" => part("%H", "INTEGER"),
+        "minute" => part("%M", "INTEGER"),
+        "second" => part("%f", "REAL"),
+        "dow" => part("%w", "INTEGER"),
+        "doy" => part("%j", "INTEGER"),
+        "epoch" => part("%s", "INTEGER"),
+        other => Err(RouterError {
+            sqlstate: "0A000",
+            message: format!("date field \"{other}\" is not supported by litescale"),
+        }),
+    }
+}
+
+/// `date_trunc('unit', x)` as the strftime format that keeps the fields down to `unit`.
+fn date_trunc(unit: &str, x: Expr) -> Result<Expr, RouterError> {
+    let format = match unit.to_ascii_lowercase().as_str() {
+        "year" => "%Y-01-01 00:00:00",
+        "month" => "%Y-%m-01 00:00:00",
+        "day" => "%Y-%m-%d 00:00:00",
+        "hour" => "%Y-%m-%d %H:00:00",
+        "minute" => "%Y-%m-%d %H:%M:00",
+        "second" => "%Y-%m-%d %H:%M:%S",
+        other => {
+            return Err(RouterError {
+                sqlstate: "0A000",
+                message: format!("date_trunc unit \"{other}\" is not supported by litescale"),
+            });
+        }
+    };
+    Ok(call("strftime", vec![string(format), x]))
+}
+
+/// SQLite date modifiers (`+1 days`, `-2 hours`) for an interval literal, with `sign`.
+fn interval_modifiers(text: &str, sign: char) -> Result<Vec<Expr>, RouterError> {
+    let unsupported = || RouterError {
+        sqlstate: "0A000",
+        message: format!("interval '{text}' in date arithmetic is not supported by litescale"),
+    };
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.is_empty() || !words.len().is_multiple_of(2) {
+        return Err(unsupported());
+    }
+    words
+        .chunks(2)
+        .map(|pair| {
+            let n: f64 = pair[0].parse().map_err(|_| unsupported())?;
+            let unit = pair[1].to_ascii_lowercase();
+            let (n, unit) = match unit.trim_end_matches('s') {
+                "year" => (n, "years"),
+                "mon" | "month" => (n, "months"),
+                "week" => (n * 7.0, "days"),
+                "day" => (n, "days"),
+                "hour" => (n, "hours"),
+                "minute" | "min" => (n, "minutes"),
+                "second" | "sec" => (n, "seconds"),
+                _ => return Err(unsupported()),
+            };
+            let n = if sign == '-' { -n } else { n };
+            Ok(string(&format!("{n:+} {unit}")))
+        })
+        .collect()
+}
+
+fn interval_text(e: &Expr) -> Option<String> {
+    let Expr::Interval(interval) = e else {
+        return None;
+    };
+    let Expr::Value(v) = interval.value.as_ref() else {
+        return None;
+    };
+    let Value::SingleQuotedString(s) = &v.value else {
+        return None;
+    };
+    Some(match &interval.leading_field {
+        Some(field) => format!("{s} {field}"),
+        None => s.clone(),
+    })
+}
+
 fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
     let name = f.name.0.last()?.as_ident()?.value.to_ascii_lowercase();
     if name == "array"
@@ -301,6 +407,27 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
 pub(crate) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), RouterError> {
     let flow = visit_expressions_mut(ast, |expr| {
         let replacement = match expr {
+            Expr::Function(f)
+                if matches!(last_name(f).as_deref(), Some("date_part" | "date_trunc"))
+                    && args(f).len() == 2 =>
+            {
+                let a = args(f);
+                let Expr::Value(v) = &a[0] else {
+                    return ControlFlow::Continue(());
+                };
+                let Value::SingleQuotedString(field) = &v.value else {
+                    return ControlFlow::Continue(());
+                };
+                let result = if last_name(f).as_deref() == Some("date_part") {
+                    date_part(field, a[1].clone())
+                } else {
+                    date_trunc(field, a[1].clone())
+                };
+                match result {
+                    Ok(e) => Some(e),
+                    Err(e) => return ControlFlow::Break(e),
+                }
+            }
             Expr::Function(f) => rewrite_function(f, ctx),
             Expr::Identifier(i) if i.quote_style.is_none() && i.value == "current_schema" => {
                 Some(string("public"))
@@ -437,6 +564,38 @@ pub(crate) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), R
                 Value::EscapedStringLiteral(s) => Some(string(s)),
                 _ => None,
             },
+            Expr::Extract { field, expr: x, .. } => {
+                match date_part(&field.to_string(), (**x).clone()) {
+                    Ok(e) => Some(e),
+                    Err(e) => return ControlFlow::Break(e),
+                }
+            }
+            // timestamp ± interval 'n unit' → strftime with SQLite's date modifiers.
+            Expr::BinaryOp {
+                left,
+                op: op @ (BinaryOperator::Plus | BinaryOperator::Minus),
+                right,
+            } if interval_text(right).is_some()
+                || (*op == BinaryOperator::Plus && interval_text(left).is_some()) =>
+            {
+                let (base, text) = match interval_text(right) {
+                    Some(t) => ((**left).clone(), t),
+                    None => ((**right).clone(), interval_text(left).unwrap_or_default()),
+                };
+                let sign = if *op == BinaryOperator::Minus {
+                    '-'
+                } else {
+                    '+'
+                };
+                match interval_modifiers(&text, sign) {
+                    Ok(modifiers) => {
+                        let mut a = vec![string("%Y-%m-%d %H:%M:%f"), base];
+                        a.extend(modifiers);
+                        Some(call("strftime", a))
+                    }
+                    Err(e) => return ControlFlow::Break(e),
+                }
+            }
             Expr::SimilarTo { .. } => {
                 return ControlFlow::Break(RouterError {
                     sqlstate: "0A000",

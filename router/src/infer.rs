@@ -124,6 +124,19 @@ impl Inference<'_> {
                 let t = self.types.get(placeholder_index(expr)?)?;
                 (*t != PgType::Unknown).then_some(*t)
             }
+            // timestamp ± interval keeps the timestamp's type.
+            Expr::BinaryOp {
+                left,
+                op: B::Plus | B::Minus,
+                right,
+            } if matches!(right.as_ref(), Expr::Interval(_)) => self.type_of(left),
+            Expr::BinaryOp {
+                left,
+                op: B::Plus,
+                right,
+            } if matches!(left.as_ref(), Expr::Interval(_)) => self.type_of(right),
+            Expr::Extract { .. } => Some(PgType::Numeric),
+            Expr::Interval(_) => Some(PgType::Interval),
             Expr::BinaryOp { left, op, right } => match op {
                 B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
                     wider_number(self.type_of(left)?, self.type_of(right)?)
@@ -180,6 +193,18 @@ impl Inference<'_> {
                 match name.as_str() {
                     "array_agg" => PgType::array_of(arg()?),
                     "bool_and" | "bool_or" | "every" => Some(PgType::Bool),
+                    "date_part" => Some(PgType::Float8),
+                    "date_trunc" => {
+                        let FunctionArguments::List(list) = &f.args else {
+                            return None;
+                        };
+                        match list.args.get(1)? {
+                            sqlparser::ast::FunctionArg::Unnamed(
+                                sqlparser::ast::FunctionArgExpr::Expr(e),
+                            ) => self.type_of(e),
+                            _ => None,
+                        }
+                    }
                     "unnest" => arg()?.element(),
                     "generate_subscripts" | "array_upper" | "array_length" => Some(PgType::Int4),
                     "count" => Some(PgType::Int8),

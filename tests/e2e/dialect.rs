@@ -190,3 +190,56 @@ async fn declared_lengths_are_enforced() {
         .unwrap_err();
     assert_eq!(sqlstate(&err), "22001");
 }
+
+#[tokio::test]
+async fn date_functions_and_interval_arithmetic() {
+    use chrono::{NaiveDate, NaiveDateTime};
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE e (at TIMESTAMP, tz TIMESTAMPTZ)")
+        .await
+        .unwrap();
+    let at = NaiveDate::from_ymd_opt(2024, 2, 29)
+        .unwrap()
+        .and_hms_opt(13, 45, 30)
+        .unwrap();
+    c.execute("INSERT INTO e VALUES ($1, $2)", &[&at, &at.and_utc()])
+        .await
+        .unwrap();
+    let r = c
+        .query_one(
+            "SELECT extract(year from at), date_part('month', at), date_trunc('day', at),
+                    at + interval '1 day 2 hours', at - interval '30 minutes',
+                    date_trunc('hour', tz), extract(dow from tz)
+             FROM e",
+            &[],
+        )
+        .await
+        .unwrap();
+    // extract gives numeric (Postgres 14+), which tokio-postgres has no type for.
+    let m = c
+        .simple_query("SELECT extract(year from at) FROM e")
+        .await
+        .unwrap();
+    assert_eq!(simple_rows(&m)[0][0].as_deref(), Some("2024"));
+    assert_eq!(r.get::<_, f64>(1), 2.0);
+    let day: NaiveDateTime = r.get(2);
+    assert_eq!(day, at.date().and_hms_opt(0, 0, 0).unwrap());
+    let later: NaiveDateTime = r.get(3);
+    assert_eq!(
+        later,
+        NaiveDate::from_ymd_opt(2024, 3, 1)
+            .unwrap()
+            .and_hms_opt(15, 45, 30)
+            .unwrap()
+    );
+    let earlier: NaiveDateTime = r.get(4);
+    assert_eq!(earlier, at.date().and_hms_opt(13, 15, 30).unwrap());
+    let hour: chrono::DateTime<chrono::Utc> = r.get(5);
+    assert_eq!(hour.naive_utc(), at.date().and_hms_opt(13, 0, 0).unwrap());
+    let err = c
+        .simple_query("SELECT extract(century from at) FROM e")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "0A000");
+}
