@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use bytes::{BufMut, BytesMut};
 use litescale_router::PgType;
 use litescale_router::types::{self, parse_bool};
-use litescale_shard::{ColumnMeta, Value, arrays};
+use litescale_shard::{ColumnMeta, Rows, Value, arrays};
 use pgwire::messages::data::DataRow;
 
 use crate::error::SqlError;
@@ -27,6 +27,34 @@ pub fn column_type(meta: &ColumnMeta, inferred: Option<PgType>, sample: Option<&
             _ => None,
         })
         .unwrap_or(PgType::Text)
+}
+
+/// CHAR(n) values come back blank-padded to n characters, as Postgres stores them.
+pub fn pad_fixed_width(rows: &mut Rows) {
+    let widths: Vec<Option<usize>> = rows.columns.iter().map(fixed_width).collect();
+    if widths.iter().all(Option::is_none) {
+        return;
+    }
+    for row in &mut rows.rows {
+        for (value, width) in row.iter_mut().zip(&widths) {
+            if let (Value::Text(s), Some(n)) = (value, width) {
+                let len = s.chars().count();
+                if len < *n {
+                    s.extend(std::iter::repeat_n(' ', n - len));
+                }
+            }
+        }
+    }
+}
+
+/// n of a column declared CHAR(n).
+pub fn fixed_width(meta: &ColumnMeta) -> Option<usize> {
+    let decl = meta.decl_type.as_deref()?;
+    if types::from_declared(decl)? != PgType::Bpchar {
+        return None;
+    }
+    let (_, typmod) = types::catalog_of_declared(decl);
+    usize::try_from(typmod - 4).ok()
 }
 
 /// The first non-NULL value of each column, to type columns that have no declared type.

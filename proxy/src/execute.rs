@@ -405,13 +405,16 @@ fn command_name(kind: &StatementKind) -> &'static str {
 
 fn executed(kind: &StatementKind, outcome: Outcome) -> Executed {
     match outcome {
-        Outcome::Rows(rows) => Executed::Rows {
-            rows,
-            tag: match kind {
-                StatementKind::Write(WriteKind::Insert) => "INSERT 0",
-                other => command_name(other),
-            },
-        },
+        Outcome::Rows(mut rows) => {
+            crate::encode::pad_fixed_width(&mut rows);
+            Executed::Rows {
+                rows,
+                tag: match kind {
+                    StatementKind::Write(WriteKind::Insert) => "INSERT 0",
+                    other => command_name(other),
+                },
+            }
+        }
         Outcome::Changed(n) => Executed::Command(match kind {
             StatementKind::Write(WriteKind::Insert) => format!("INSERT 0 {n}"),
             StatementKind::Write(_) => format!("{} {n}", command_name(kind)),

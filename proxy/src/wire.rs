@@ -42,7 +42,7 @@ use crate::Server;
 use crate::cancel::CancelTarget;
 use crate::copy::format_row;
 use crate::decode::decode_param;
-use crate::encode::{as_text, column_type, encode_row, samples};
+use crate::encode::{as_text, column_type, encode_row, fixed_width, samples};
 use crate::error::SqlError;
 use crate::execute::{Executed, Reply};
 use crate::session::{Described, Prepared, Session};
@@ -225,8 +225,14 @@ fn copy_line(
     let fields = row
         .iter()
         .zip(columns)
-        .map(|(v, meta)| as_text(v, column_type(meta, None, Some(v))))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|(v, meta)| {
+            let text = as_text(v, column_type(meta, None, Some(v)))?;
+            Ok(match (text, fixed_width(meta)) {
+                (Some(t), Some(n)) => Some(format!("{t:<n$}")),
+                (t, _) => t,
+            })
+        })
+        .collect::<Result<Vec<_>, SqlError>>()?;
     Ok(CopyData::new(Bytes::from(format_row(&fields, format))))
 }
 

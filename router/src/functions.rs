@@ -110,6 +110,12 @@ fn strip(e: &Expr) -> &Expr {
     }
 }
 
+fn significant_digits(number: &str) -> usize {
+    let mantissa = number.split(['e', 'E']).next().unwrap_or(number);
+    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+    digits.trim_start_matches('0').trim_end_matches('0').len()
+}
+
 fn last_name(f: &Function) -> Option<String> {
     Some(f.name.0.last()?.as_ident()?.value.to_ascii_lowercase())
 }
@@ -562,6 +568,16 @@ pub(crate) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), R
             Expr::Value(v) => match &v.value {
                 // E'...' was unescaped by the tokenizer; SQLite takes the plain string.
                 Value::EscapedStringLiteral(s) => Some(string(s)),
+                // SQLite keeps numbers as 64-bit integers or 8-byte floats: a literal it
+                // cannot hold exactly is refused rather than rounded.
+                Value::Number(n, _) if n.parse::<i64>().is_err() && significant_digits(n) > 15 => {
+                    return ControlFlow::Break(RouterError {
+                        sqlstate: "22003",
+                        message: format!(
+                            "numeric value {n} has more than 15 significant digits, which litescale cannot store exactly"
+                        ),
+                    });
+                }
                 _ => None,
             },
             Expr::Extract { field, expr: x, .. } => {
@@ -636,6 +652,15 @@ mod tests {
             "SELECT 'shop' AS \"current_database\", 'ann' AS \"current_user\", \
              42 AS \"pg_backend_pid\", 'public' AS \"current_schema\""
         );
+    }
+
+    #[test]
+    fn numbers_sqlite_cannot_hold_exactly_are_refused() {
+        assert!(plan_in("select 123456789012345678", &SessionContext::default()).is_ok());
+        assert!(plan_in("select 3.14159265358979", &SessionContext::default()).is_ok());
+        let e = plan_in("select 3.14159265358979323846", &SessionContext::default()).unwrap_err();
+        assert_eq!(e.sqlstate, "22003");
+        assert!(plan_in("select 1e300", &SessionContext::default()).is_ok());
     }
 
     #[test]
