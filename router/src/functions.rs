@@ -8,7 +8,7 @@ use sqlparser::ast::{
     FunctionArguments, Ident, ObjectName, Statement, Value, visit_expressions_mut,
 };
 
-use crate::RouterError;
+use crate::{PgType, RouterError};
 
 /// What a session's own functions answer: `current_database()`, `current_user`, ...
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +108,13 @@ fn strip(e: &Expr) -> &Expr {
         Expr::Nested(inner) => strip(inner),
         other => other,
     }
+}
+
+fn is_temporal(e: &Expr) -> bool {
+    matches!(
+        crate::infer::schemaless_type(e),
+        Some(PgType::Date | PgType::Timestamp | PgType::Timestamptz | PgType::Time)
+    )
 }
 
 fn significant_digits(number: &str) -> usize {
@@ -413,6 +420,21 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
 pub(crate) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), RouterError> {
     let flow = visit_expressions_mut(ast, |expr| {
         let replacement = match expr {
+            // date + 1 means "the next day" in Postgres but "2025" in SQLite.
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Plus | BinaryOperator::Minus,
+                right,
+            } if (is_temporal(left) || is_temporal(right))
+                && interval_text(left).is_none()
+                && interval_text(right).is_none() =>
+            {
+                return ControlFlow::Break(RouterError {
+                    sqlstate: "0A000",
+                    message: "date arithmetic other than ± interval is not supported by litescale"
+                        .to_owned(),
+                });
+            }
             Expr::Function(f)
                 if matches!(last_name(f).as_deref(), Some("date_part" | "date_trunc"))
                     && args(f).len() == 2 =>
@@ -661,6 +683,15 @@ mod tests {
         let e = plan_in("select 3.14159265358979323846", &SessionContext::default()).unwrap_err();
         assert_eq!(e.sqlstate, "22003");
         assert!(plan_in("select 1e300", &SessionContext::default()).is_ok());
+        let e = plan_in("select current_date + 1", &SessionContext::default()).unwrap_err();
+        assert_eq!(e.sqlstate, "0A000");
+        assert!(
+            plan_in(
+                "select current_date + interval '1 day'",
+                &SessionContext::default()
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -450,6 +450,18 @@ fn wider_number(a: PgType, b: PgType) -> Option<PgType> {
     Some(if rank(a)? >= rank(b)? { a } else { b })
 }
 
+/// The type an expression has without a schema (literals, casts, functions), for the
+/// translator's checks.
+pub(crate) fn schemaless_type(expr: &Expr) -> Option<PgType> {
+    let inf = Inference {
+        schema: &NoSchema,
+        tables: Vec::new(),
+        types: Vec::new(),
+        derived: Vec::new(),
+    };
+    inf.type_of(expr)
+}
+
 pub(crate) fn projection_types(
     ast: &Statement,
     schema: &dyn Schema,
