@@ -5,10 +5,17 @@
 //! SQLite or SQL. Unknown fields are errors, not ignored, so a typo never silently falls
 //! back to a default.
 
+mod partitions;
+
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+pub use partitions::{
+    HashRange, KeyList, KeyRange, KeyValue, PartitionMap, PartitionsConfig, Placement, TableConfig,
+};
 
 /// The port litescale listens on by default: next to PostgreSQL's 5432 but not on it (or
 /// on 5433, which a second local PostgreSQL cluster often takes).
@@ -71,6 +78,10 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// `tracing` filter, e.g. `info` or `litescale_proxy=debug`. `RUST_LOG` wins.
     pub log_level: String,
+    /// How databases are split into partitions; absent means one partition.
+    pub partitions: Option<PartitionsConfig>,
+    /// Placement of tables in a partitioned database, by table name.
+    pub tables: BTreeMap<String, TableConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -99,6 +110,8 @@ impl Default for Config {
             storage: StorageConfig::default(),
             limits: LimitsConfig::default(),
             log_level: "info".to_owned(),
+            partitions: None,
+            tables: BTreeMap::new(),
         }
     }
 }
@@ -141,10 +154,22 @@ impl Config {
         Config::from_toml(&text, path)
     }
 
+    /// The validated partition map.
+    pub fn partition_map(&self) -> Result<PartitionMap, ConfigError> {
+        match &self.partitions {
+            None if self.tables.is_empty() => Ok(PartitionMap::single()),
+            None => Err(ConfigError::Invalid(
+                "tables are placed but there is no [partitions] section".into(),
+            )),
+            Some(p) => PartitionMap::new(p, &self.tables).map_err(ConfigError::Invalid),
+        }
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError::Invalid("data_dir must not be empty".into()));
         }
+        self.partition_map()?;
         if self.limits.statement_cache == 0 {
             return Err(ConfigError::Invalid(
                 "limits.statement_cache must be at least 1".into(),
@@ -191,6 +216,41 @@ mod tests {
             .to_string();
         assert!(err.contains("synchronus"), "{err}");
         assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn the_pgbench_example_is_valid() {
+        let text = include_str!("../../examples/pgbench-4-partitions.toml");
+        let c = parse(text).unwrap();
+        let m = c.partition_map().unwrap();
+        assert_eq!(m.count(), 4);
+        assert_eq!(
+            m.table("pgbench_history").unwrap().colocate_with.as_deref(),
+            Some("pgbench_accounts")
+        );
+    }
+
+    #[test]
+    fn wrong_partition_maps_are_refused_naming_the_field() {
+        let bad = |t: &str| parse(t).unwrap_err().to_string();
+        assert!(
+            bad("[partitions]\ncount = 2\n[tables.t]\nkey = \"id\"\nkye = 1\n").contains("kye")
+        );
+        assert!(
+            bad("[partitions]\ncount = 2\n[tables.t]\npartition = 5\n")
+                .contains("tables.t.partition")
+        );
+        assert!(
+            bad("[partitions]\ncount = 2\n[tables.t]\nkey = \"a\"\ncolocate_with = \"u\"\n")
+                .contains("unknown table")
+        );
+        assert!(
+            bad("[partitions]\ncount = 2\n[tables.t]\nkey = \"a\"\nreference = true\n")
+                .contains("exactly one")
+        );
+        assert!(bad("[tables.t]\nkey = \"a\"\n").contains("[partitions]"));
+        let overlap = "[partitions]\ncount = 2\n[tables.t]\nkey = \"a\"\nplacement = \"range\"\nranges = [{ partition = 0, to = 10 }, { partition = 1, from = 5 }]\n";
+        assert!(bad(overlap).contains("overlap"));
     }
 
     #[test]

@@ -24,6 +24,20 @@ pub struct Server {
 impl Server {
     /// Opens the storage directory, creating it and the default database on first start.
     pub fn open(config: Config) -> Result<Arc<Server>, ShardError> {
+        let map = config
+            .partition_map()
+            .map_err(|e| ShardError::new("F0000", e.to_string()))?;
+        if map.count() > 1 {
+            // Serving a partitioned configuration as one database would put rows where the
+            // map says they are not; refuse instead.
+            return Err(ShardError::new(
+                "0A000",
+                format!(
+                    "the configuration splits databases into {} partitions, which this version of litescale does not serve yet",
+                    map.count()
+                ),
+            ));
+        }
         let storage = Storage::open(&config, &[DEFAULT_DATABASE], type_catalog())?;
         Ok(Arc::new(Server {
             config,

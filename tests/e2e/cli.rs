@@ -100,3 +100,20 @@ async fn sigterm_shuts_down_cleanly() {
         .unwrap();
     assert_eq!(n, 1);
 }
+
+#[test]
+fn a_partitioned_configuration_is_validated_and_refused_until_served() {
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/pgbench-4-partitions.toml"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(binary())
+        .args(["--config", example, "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("4 partitions"), "{err}");
+}
