@@ -10,6 +10,7 @@ mod catalog;
 mod copy;
 mod functions;
 mod infer;
+mod route;
 mod split;
 mod translate;
 pub mod types;
@@ -29,6 +30,7 @@ pub use functions::SessionContext;
 /// The PostgreSQL version litescale answers as (server_version, version()).
 pub const SERVER_VERSION: &str = "16.6";
 pub use infer::{NoSchema, Schema};
+pub use route::{Route, route};
 pub use translate::LENGTH_CHECK_PREFIX;
 pub use types::PgType;
 

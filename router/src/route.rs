@@ -1,0 +1,249 @@
+//! Where a statement goes in a partitioned database: which partitions, and why. Pure:
+//! the partition map comes from the config, parameter values from Bind.
+
+use std::collections::BTreeSet;
+
+use litescale_config::{KeyValue, PartitionMap};
+use sqlparser::ast::{
+    BinaryOperator, Expr, InTarget, SetExpr, Statement, TableObject, UnaryOperator, Value,
+};
+
+use crate::{PlannedStatement, StatementKind};
+
+/// The partitions a statement runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// These partitions (one, for a key-routed statement).
+    Partitions(BTreeSet<usize>),
+    /// Every partition: a read without a usable key, or DDL.
+    All,
+    /// Not allowed yet, with the reason (SQLSTATE 0A000).
+    Refused(String),
+}
+
+impl std::fmt::Display for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Route::Partitions(p) => {
+                let list: Vec<String> = p.iter().map(|n| n.to_string()).collect();
+                write!(f, "partitions [{}]", list.join(", "))
+            }
+            Route::All => write!(f, "all partitions"),
+            Route::Refused(why) => write!(f, "refused: {why}"),
+        }
+    }
+}
+
+/// How one table is placed, as far as routing is concerned.
+enum Placed<'m> {
+    Sharded { key: &'m str },
+    Reference,
+    In(usize),
+}
+
+fn placed<'m>(map: &'m PartitionMap, table: &str) -> Placed<'m> {
+    match map.table(table) {
+        Some(t) if t.reference => Placed::Reference,
+        Some(t) => match (&t.key, t.partition) {
+            (Some(key), _) => Placed::Sharded { key },
+            (None, Some(p)) => Placed::In(p),
+            (None, None) => Placed::In(0),
+        },
+        // Tables the map does not name live, unsharded, in partition 0.
+        None => Placed::In(0),
+    }
+}
+
+fn key_value(expr: &Expr, params: &[Option<KeyValue>]) -> Option<KeyValue> {
+    match expr {
+        Expr::Nested(e) => key_value(e, params),
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.parse().ok().map(KeyValue::Int),
+            Value::SingleQuotedString(s) => Some(KeyValue::Text(s.clone())),
+            // Placeholders were rewritten to `?n` when the statement was planned.
+            Value::Placeholder(p) => {
+                let i: usize = p.get(1..)?.parse().ok()?;
+                params.get(i.checked_sub(1)?)?.clone()
+            }
+            _ => None,
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => match key_value(expr, params)? {
+            KeyValue::Int(i) => Some(KeyValue::Int(-i)),
+            KeyValue::Text(_) => None,
+        },
+        Expr::Cast { expr, .. } => key_value(expr, params),
+        _ => None,
+    }
+}
+
+fn is_column(expr: &Expr, column: &str) -> bool {
+    match expr {
+        Expr::Identifier(i) => i.value == column,
+        Expr::CompoundIdentifier(parts) => parts.last().is_some_and(|i| i.value == column),
+        Expr::Nested(e) => is_column(e, column),
+        _ => false,
+    }
+}
+
+/// The key values a WHERE clause pins `column` to: `col = v`, `col IN (...)`, `col =
+/// ANY(ARRAY[...])`, under AND. `None` when the clause does not pin it.
+fn pinned_keys(expr: &Expr, column: &str, params: &[Option<KeyValue>]) -> Option<Vec<KeyValue>> {
+    match expr {
+        Expr::Nested(e) => pinned_keys(e, column, params),
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => pinned_keys(left, column, params).or_else(|| pinned_keys(right, column, params)),
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } => {
+            if is_column(left, column) {
+                key_value(right, params).map(|k| vec![k])
+            } else if is_column(right, column) {
+                key_value(left, params).map(|k| vec![k])
+            } else {
+                None
+            }
+        }
+        Expr::In {
+            expr,
+            target: InTarget::List(list),
+            negated: false,
+            ..
+        } if is_column(expr, column) => list.iter().map(|e| key_value(e, params)).collect(),
+        Expr::AnyOp {
+            left,
+            compare_op: BinaryOperator::Eq,
+            right,
+            ..
+        } if is_column(left, column) => match right.as_ref() {
+            Expr::Array(a) => a.elem.iter().map(|e| key_value(e, params)).collect(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn partitions_of(
+    map: &PartitionMap,
+    table: &str,
+    keys: &[KeyValue],
+) -> Result<BTreeSet<usize>, String> {
+    keys.iter().map(|k| map.partition_of(table, k)).collect()
+}
+
+/// Where `planned` runs, given the map and the values of its parameters (`None` where a
+/// parameter is not a usable key, e.g. NULL or not yet bound).
+pub fn route(planned: &PlannedStatement, map: &PartitionMap, params: &[Option<KeyValue>]) -> Route {
+    if map.count() == 1 {
+        return Route::Partitions(BTreeSet::from([0]));
+    }
+    let writes = !matches!(planned.kind, StatementKind::Read);
+    if matches!(planned.kind, StatementKind::Ddl(_)) {
+        return Route::All;
+    }
+    let Some(ast) = &planned.ast else {
+        return Route::Refused(
+            "this statement cannot be routed in a partitioned database yet".into(),
+        );
+    };
+    let tables = crate::infer::tables(ast);
+    let mut targets: BTreeSet<usize> = BTreeSet::new();
+    let mut everywhere = false;
+    let mut sharded: Vec<(&str, &str)> = Vec::new();
+    for t in &tables {
+        match placed(map, t) {
+            Placed::In(p) => {
+                targets.insert(p);
+            }
+            Placed::Reference if writes && is_target(ast, t) => everywhere = true,
+            Placed::Reference => {}
+            Placed::Sharded { key } => sharded.push((t, key)),
+        }
+    }
+    for (table, key) in &sharded {
+        let keys = match ast {
+            Statement::Insert(insert) => insert_keys(insert, key, params),
+            Statement::Query(q) => match q.body.as_ref() {
+                SetExpr::Select(s) => s
+                    .selection
+                    .as_ref()
+                    .and_then(|w| pinned_keys(w, key, params)),
+                _ => None,
+            },
+            Statement::Update(u) => u
+                .selection
+                .as_ref()
+                .and_then(|w| pinned_keys(w, key, params)),
+            Statement::Delete(d) => d
+                .selection
+                .as_ref()
+                .and_then(|w| pinned_keys(w, key, params)),
+            _ => None,
+        };
+        match keys {
+            Some(keys) => match partitions_of(map, table, &keys) {
+                Ok(p) => targets.extend(p),
+                Err(e) => return Route::Refused(e),
+            },
+            None if matches!(ast, Statement::Insert(_)) => {
+                return Route::Refused(format!(
+                    "an INSERT into \"{table}\" must give its key column \"{key}\" a value in its column list"
+                ));
+            }
+            None => everywhere = true,
+        }
+    }
+    if writes && (everywhere || targets.len() > 1) {
+        return Route::Refused(
+            "the statement would write to more than one partition; atomic cross-partition writes are not supported yet"
+                .into(),
+        );
+    }
+    if everywhere {
+        return Route::All;
+    }
+    if targets.is_empty() {
+        // Only reference tables (or none): any partition has them.
+        targets.insert(0);
+    }
+    Route::Partitions(targets)
+}
+
+/// Whether `table` is the one a DML statement writes.
+fn is_target(ast: &Statement, table: &str) -> bool {
+    match ast {
+        Statement::Insert(i) => matches!(&i.table, TableObject::TableName(n)
+            if n.0.last().and_then(|p| p.as_ident()).is_some_and(|id| id.value == table)),
+        Statement::Update(u) => u.table.relation.to_string() == table,
+        Statement::Delete(_) => true,
+        _ => false,
+    }
+}
+
+/// The key values of an INSERT's VALUES rows; `None` if a row has no usable key.
+fn insert_keys(
+    insert: &sqlparser::ast::Insert,
+    key: &str,
+    params: &[Option<KeyValue>],
+) -> Option<Vec<KeyValue>> {
+    let position = insert.columns.iter().position(|c| {
+        c.0.last()
+            .and_then(|p| p.as_ident())
+            .is_some_and(|i| i.value == key)
+    })?;
+    let SetExpr::Values(values) = insert.source.as_ref()?.body.as_ref() else {
+        return None;
+    };
+    values
+        .rows
+        .iter()
+        .map(|row| row.get(position).and_then(|e| key_value(e, params)))
+        .collect()
+}
