@@ -213,6 +213,12 @@ impl SessionState {
                 block.failed = false;
                 Ok(Reply::command("ROLLBACK"))
             }
+            // Prepared statements live in pgwire's store; the wire layer removes a named one
+            // (`wire.rs`), and a statement prepared again under a used name replaces it.
+            StatementKind::Deallocate(name) => Ok(Reply::command(match name {
+                Some(_) => "DEALLOCATE",
+                None => "DEALLOCATE ALL",
+            })),
             StatementKind::Set { name, value } => {
                 let status = self.settings.set(name, value.as_deref())?;
                 let mut reply = Reply::command("SET");

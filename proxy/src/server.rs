@@ -59,6 +59,10 @@ pub(crate) fn type_catalog() -> TypeCatalog {
         of_declared: types::catalog_of_declared,
         format: types::format_type,
         all: types::catalog_types,
+        server_version: (
+            litescale_router::SERVER_VERSION,
+            crate::settings::SERVER_VERSION_NUM,
+        ),
     }
 }
 

@@ -6,6 +6,9 @@ use crate::error::SqlError;
 
 pub use litescale_router::SERVER_VERSION;
 
+/// server_version_num of SERVER_VERSION.
+pub const SERVER_VERSION_NUM: &str = "160006";
+
 /// (name, default, name in a ParameterStatus message if Postgres reports it to clients).
 const KNOWN: &[(&str, &str, Option<&str>)] = &[
     ("application_name", "", Some("application_name")),
@@ -28,7 +31,7 @@ const KNOWN: &[(&str, &str, Option<&str>)] = &[
     ("search_path", "\"$user\", public", None),
     ("server_encoding", "UTF8", Some("server_encoding")),
     ("server_version", SERVER_VERSION, Some("server_version")),
-    ("server_version_num", "160006", None),
+    ("server_version_num", SERVER_VERSION_NUM, None),
     ("session_authorization", "postgres", None),
     (
         "standard_conforming_strings",

@@ -284,7 +284,8 @@ impl Handlers {
         planned: &litescale_router::PlannedStatement,
     ) -> PgWireResult<Result<(), SqlError>>
     where
-        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
@@ -293,6 +294,9 @@ impl Handlers {
                 "42P02",
                 format!("there is no parameter ${}", planned.param_count),
             )));
+        }
+        if let litescale_router::StatementKind::Deallocate(Some(name)) = &planned.kind {
+            client.portal_store().rm_statement(name);
         }
         let mut reply = match state.execute(session, planned, Vec::new()).await {
             Ok(reply) => reply,

@@ -96,6 +96,8 @@ pub enum StatementKind {
     /// COPY FROM STDIN / TO STDOUT; for `COPY (query) TO STDOUT` the query is the
     /// statement's SQLite SQL.
     Copy(CopySpec),
+    /// `DEALLOCATE name`, or `DEALLOCATE ALL` when `None`.
+    Deallocate(Option<String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,6 +322,9 @@ fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
         Statement::Savepoint { name } => StatementKind::Savepoint(name.value.clone()),
         Statement::ReleaseSavepoint { name } => StatementKind::Release(name.value.clone()),
         Statement::Set(set) => classify_set(set)?,
+        Statement::Deallocate { name, .. } => StatementKind::Deallocate(
+            (!name.value.eq_ignore_ascii_case("all")).then(|| name.value.clone()),
+        ),
         Statement::ShowVariable { variable } => {
             let name = variable
                 .iter()

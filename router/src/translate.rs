@@ -46,6 +46,7 @@ pub(crate) fn translate(
     unqualify_catalog_names(&mut ast);
     let _ = ast.visit(&mut RegclassOutput);
     let _ = ast.visit(&mut TableFunctionsAsSubqueries);
+    let _ = ast.visit(&mut DerivedColumnAliases);
     let _ = ast.visit(&mut SetReturningFunctions);
     crate::functions::rewrite(&mut ast, ctx)?;
     rewrite_casts(&mut ast)?;
@@ -329,6 +330,83 @@ impl sqlparser::ast::VisitorMut for RegclassOutput {
                 }
             }
         }
+        ControlFlow::Continue(())
+    }
+}
+
+/// `(VALUES ...) AS t(a, b)` / `(SELECT ...) AS t(a, b)`: SQLite takes no column list on a
+/// table alias, so the subquery's own columns are named instead.
+struct DerivedColumnAliases;
+
+impl sqlparser::ast::VisitorMut for DerivedColumnAliases {
+    type Break = ();
+
+    fn post_visit_table_factor(
+        &mut self,
+        factor: &mut sqlparser::ast::TableFactor,
+    ) -> ControlFlow<()> {
+        use sqlparser::ast::{Ident, SelectItem, SetExpr, TableFactor};
+        let TableFactor::Derived {
+            subquery,
+            alias: Some(alias),
+            ..
+        } = factor
+        else {
+            return ControlFlow::Continue(());
+        };
+        if alias.columns.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        let names: Vec<Ident> = alias.columns.iter().map(|c| c.name.clone()).collect();
+        match subquery.body.as_mut() {
+            SetExpr::Values(_) => {
+                let columns: Vec<String> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| format!("column{} AS {n}", i + 1))
+                    .collect();
+                // A template whose inner VALUES is then replaced by the original (which may
+                // hold parameters the parser would not read back).
+                let sql = format!(
+                    "SELECT {} FROM (VALUES (0)) AS ls_values",
+                    columns.join(", ")
+                );
+                let Ok(mut parsed) = sqlparser::parser::Parser::parse_sql(
+                    &sqlparser::dialect::PostgreSqlDialect {},
+                    &sql,
+                ) else {
+                    return ControlFlow::Continue(());
+                };
+                let Some(Statement::Query(mut q)) = parsed.pop() else {
+                    return ControlFlow::Continue(());
+                };
+                let SetExpr::Select(outer) = q.body.as_mut() else {
+                    return ControlFlow::Continue(());
+                };
+                let Some(TableFactor::Derived {
+                    subquery: inner, ..
+                }) = outer.from.first_mut().map(|t| &mut t.relation)
+                else {
+                    return ControlFlow::Continue(());
+                };
+                *inner = subquery.clone();
+                *subquery = q;
+            }
+            SetExpr::Select(select) => {
+                for (item, name) in select.projection.iter_mut().zip(&names) {
+                    if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } =
+                        item
+                    {
+                        *item = SelectItem::ExprWithAlias {
+                            expr: e.clone(),
+                            alias: name.clone(),
+                        };
+                    }
+                }
+            }
+            _ => return ControlFlow::Continue(()),
+        }
+        alias.columns.clear();
         ControlFlow::Continue(())
     }
 }
@@ -790,6 +868,22 @@ mod tests {
             ),
             "SELECT indexrelid, pg_array_get(indkey, ls_srf.key + pg_array_lower(indkey)) AS attnum, \
              (ls_srf.key + pg_array_lower(indkey)) AS ord FROM pg_index, json_each(pg_array_json(indkey)) AS ls_srf"
+        );
+    }
+
+    #[test]
+    fn derived_table_column_lists_name_the_subquery_columns() {
+        assert_eq!(
+            sql("select p0 from (values (1, 'a'), (2, 'b')) as v(p0, p1)"),
+            "SELECT p0 FROM (SELECT column1 AS p0, column2 AS p1 FROM (VALUES (1, 'a'), (2, 'b')) AS ls_values) AS v"
+        );
+        assert_eq!(
+            sql("insert into t select p0 from (values ($1::int, 0)) as v(p0, n) order by n"),
+            "INSERT INTO t SELECT p0 FROM (SELECT column1 AS p0, column2 AS n FROM (VALUES (CAST(?1 AS INTEGER), 0)) AS ls_values) AS v ORDER BY n"
+        );
+        assert_eq!(
+            sql("select x from (select a, b from t) as s(x, y)"),
+            "SELECT x FROM (SELECT a AS x, b AS y FROM t) AS s"
         );
     }
 

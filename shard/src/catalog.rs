@@ -20,7 +20,24 @@ pub struct TypeCatalog {
     pub format: fn(u32, i32) -> Option<String>,
     /// Every type.
     pub all: fn() -> Vec<CatalogType>,
+    /// The Postgres version litescale answers as, and its number (`16.6`, `160006`).
+    pub server_version: (&'static str, &'static str),
 }
+
+/// Settings no session can change, for `current_setting()` and pg_settings.
+const SERVER_SETTINGS: &[(&str, &str)] = &[
+    ("server_encoding", "UTF8"),
+    ("max_identifier_length", "63"),
+    ("max_index_keys", "32"),
+    ("max_function_args", "100"),
+    ("block_size", "8192"),
+    ("integer_datetimes", "on"),
+    ("default_table_access_method", "heap"),
+];
+
+/// The start of the error for current_setting() of a session setting (error.rs: 0A000).
+pub(crate) const CURRENT_SETTING_UNSUPPORTED: &str =
+    "current_setting() of a session setting is not supported by litescale; use SHOW";
 
 /// Relations get OIDs above Postgres' reserved range, from their sqlite_schema rowid.
 const OID_BASE: i64 = 16384;
@@ -207,10 +224,8 @@ CREATE TEMP VIEW pg_collation(oid, collname, collnamespace, collprovider) AS
 
 CREATE TEMP VIEW pg_settings AS
   SELECT column1 AS name, column2 AS setting, NULL AS unit, 'Preset Options' AS category,
-    'internal' AS context, column3 AS vartype, 'default' AS source
-  FROM (VALUES ('max_index_keys', '32', 'integer'), ('max_identifier_length', '63', 'integer'),
-               ('max_function_args', '100', 'integer'), ('block_size', '8192', 'integer'),
-               ('server_encoding', 'UTF8', 'string'), ('standard_conforming_strings', 'on', 'bool'));
+    'internal' AS context, 'string' AS vartype, 'default' AS source
+  FROM (VALUES {settings});
 CREATE TEMP VIEW pg_auth_members(oid, roleid, member, grantor, admin_option, inherit_option,
     set_option) AS SELECT 0, 0, 0, 0, 0, 0, 0 WHERE 0;
 CREATE TEMP VIEW pg_description(objoid, classoid, objsubid, description) AS
@@ -242,7 +257,19 @@ CREATE TEMP VIEW pg_extension(oid, extname, extowner, extnamespace, extversion) 
 CREATE TEMP VIEW pg_depend(classid, objid, objsubid, refclassid, refobjid, refobjsubid,
     deptype) AS SELECT 0, 0, 0, 0, 0, 0, '' WHERE 0;
 "#,
-        types = type_rows.join(",\n         ")
+        types = type_rows.join(",\n         "),
+        settings = SERVER_SETTINGS
+            .iter()
+            .chain(
+                [
+                    ("server_version", types.server_version.0),
+                    ("server_version_num", types.server_version.1),
+                ]
+                .iter()
+            )
+            .map(|(n, v)| format!("('{n}', '{v}')"))
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 
@@ -334,5 +361,26 @@ pub(crate) fn register(
         })?;
     }
     conn.create_scalar_function("pg_relation_is_publishable", 1, flags, |_| Ok(false))?;
+    // Server-wide settings only: a session's SET lives in the proxy, out of SQLite's sight.
+    let (version, version_num) = types.server_version;
+    for arity in [1, 2] {
+        conn.create_scalar_function("current_setting", arity, flags, move |ctx| {
+            let name = ctx.get::<String>(0)?;
+            let versions = [
+                ("server_version", version),
+                ("server_version_num", version_num),
+            ];
+            SERVER_SETTINGS
+                .iter()
+                .chain(versions.iter())
+                .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+                .map(|(_, v)| *v)
+                .ok_or_else(|| {
+                    rusqlite::Error::UserFunctionError(
+                        format!("{CURRENT_SETTING_UNSUPPORTED}: {name}").into(),
+                    )
+                })
+        })?;
+    }
     conn.execute_batch(&views(types))
 }

@@ -162,6 +162,8 @@ fn from_message(message: &str) -> ShardError {
         }
     } else if message.contains("syntax error") || message.starts_with("near ") {
         ShardError::new("42601", message.to_owned())
+    } else if message.starts_with(crate::catalog::CURRENT_SETTING_UNSUPPORTED) {
+        ShardError::new("0A000", message.to_owned())
     } else if message == crate::functions::DIVISION_BY_ZERO {
         ShardError::new("22012", "division by zero")
     } else if message.contains("integer overflow")

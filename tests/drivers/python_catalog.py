@@ -79,3 +79,49 @@ with engine.connect() as conn:
     ), fk
     assert fk["options"].get("ondelete") == "CASCADE", fk
 print("python drivers ok")
+
+# The SQLAlchemy 2 ORM: declarative models, relationships, insertmanyvalues with
+# RETURNING, commit and rollback, metadata reflection.
+from sqlalchemy import ForeignKey, String, func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Author(Base):
+    __tablename__ = "authors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    created: Mapped[datetime.datetime] = mapped_column(server_default=func.now())
+    books: Mapped[list["Book"]] = relationship(back_populates="author", cascade="all, delete-orphan")
+
+
+class Book(Base):
+    __tablename__ = "books"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"))
+    title: Mapped[str]
+    author: Mapped[Author] = relationship(back_populates="books")
+
+
+Base.metadata.create_all(engine)
+with Session(engine) as s:
+    ann = Author(name="ann", books=[Book(title="a"), Book(title="b")])
+    s.add(ann)
+    s.commit()
+    assert ann.id == 1 and sorted(b.id for b in ann.books) == [1, 2]
+    assert ann.created is not None
+    s.add(Author(name="bob"))
+    s.rollback()
+    assert s.scalars(select(Author.name)).all() == ["ann"]
+    counts = s.execute(select(Author.name, func.count(Book.id)).join(Book).group_by(Author.name)).all()
+    assert counts == [("ann", 2)], counts
+    s.delete(ann)
+    s.commit()
+    assert s.scalar(select(func.count()).select_from(Book)) == 0
+reflected = sa.MetaData()
+reflected.reflect(engine)
+assert {"authors", "books"} <= set(reflected.tables), reflected.tables
+print("python orm ok")

@@ -24,7 +24,9 @@ async fn python_drivers_and_their_catalog_introspection() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        out.status.success() && stdout.contains("python drivers ok"),
+        out.status.success()
+            && stdout.contains("python drivers ok")
+            && stdout.contains("python orm ok"),
         "python drivers failed (pip install 'psycopg[binary]' asyncpg sqlalchemy):\n{stdout}\n{stderr}"
     );
 }
