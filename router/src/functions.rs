@@ -165,16 +165,11 @@ pub(crate) fn lookup(which: Lookup, arg: Expr) -> Expr {
         Lookup::OidByName => "ls_oid_by_name",
         Lookup::NameByOid => "ls_name_by_oid",
     };
-    let sql = format!("SELECT ls_value FROM {view} WHERE ls_key = 0");
-    let mut query =
-        match sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, &sql)
-        {
-            Ok(mut v) => match v.pop() {
-                Some(Statement::Query(q)) => q,
-                _ => return arg,
-            },
-            Err(_) => return arg,
-        };
+    let Some(mut query) =
+        crate::parse_query(&format!("SELECT ls_value FROM {view} WHERE ls_key = 0"))
+    else {
+        return arg;
+    };
     if let sqlparser::ast::SetExpr::Select(select) = query.body.as_mut()
         && let Some(Expr::BinaryOp { right, .. }) = select.selection.as_mut()
     {
@@ -186,12 +181,7 @@ pub(crate) fn lookup(which: Lookup, arg: Expr) -> Expr {
 /// The name of column `position` (from 1) of index `index`.
 fn index_column(index: Expr, position: Expr) -> Expr {
     let sql = "SELECT ls_value FROM ls_index_column WHERE ls_key = 0 AND ls_position = 0";
-    let Ok(mut v) =
-        sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, sql)
-    else {
-        return Expr::value(Value::Null);
-    };
-    let Some(Statement::Query(mut query)) = v.pop() else {
+    let Some(mut query) = crate::parse_query(sql) else {
         return Expr::value(Value::Null);
     };
     if let sqlparser::ast::SetExpr::Select(select) = query.body.as_mut()
@@ -209,7 +199,7 @@ fn index_column(index: Expr, position: Expr) -> Expr {
 
 /// `ARRAY(SELECT x ...)` as Postgres' array text `{a,b}`.
 fn array_of(query: &sqlparser::ast::Query) -> Expr {
-    let mut inner = query.clone();
+    let mut inner = Box::new(query.clone());
     if let sqlparser::ast::SetExpr::Select(select) = inner.body.as_mut()
         && let Some(first) = select.projection.first_mut()
         && let sqlparser::ast::SelectItem::UnnamedExpr(e)
@@ -220,15 +210,17 @@ fn array_of(query: &sqlparser::ast::Query) -> Expr {
             alias: Ident::new("ls_element"),
         };
     }
-    let sql =
-        format!("SELECT coalesce(pg_array_agg(ls_element), '{{}}') FROM ({inner}) AS ls_array");
-    match sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, &sql) {
-        Ok(mut v) => match v.pop() {
-            Some(Statement::Query(q)) => Expr::Subquery(q),
-            _ => Expr::value(Value::Null),
-        },
-        Err(_) => Expr::value(Value::Null),
+    let sql = "SELECT coalesce(pg_array_agg(ls_element), '{}') FROM (SELECT 1) AS ls_array";
+    let Some(mut outer) = crate::parse_query(sql) else {
+        return Expr::value(Value::Null);
+    };
+    if let sqlparser::ast::SetExpr::Select(select) = outer.body.as_mut()
+        && let Some(sqlparser::ast::TableFactor::Derived { subquery, .. }) =
+            select.from.first_mut().map(|t| &mut t.relation)
+    {
+        *subquery = inner;
     }
+    Expr::Subquery(outer)
 }
 
 /// `extract(field from x)` / `date_part('field', x)` with SQLite's strftime.

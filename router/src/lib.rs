@@ -264,6 +264,15 @@ fn vacuum(piece: &split::Piece<'_>) -> PlannedStatement {
     }
 }
 
+/// Parses a query the router writes itself (a template). Templates hold no parameters:
+/// rendered `?n` would not parse back, so callers put expressions in after parsing.
+pub(crate) fn parse_query(sql: &str) -> Option<Box<sqlparser::ast::Query>> {
+    match Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?.pop()? {
+        Statement::Query(q) => Some(q),
+        _ => None,
+    }
+}
+
 fn syntax_error(e: ParserError) -> RouterError {
     let detail = match e {
         ParserError::TokenizerError(m) | ParserError::ParserError(m) => m,

@@ -371,13 +371,7 @@ impl sqlparser::ast::VisitorMut for DerivedColumnAliases {
                     "SELECT {} FROM (VALUES (0)) AS ls_values",
                     columns.join(", ")
                 );
-                let Ok(mut parsed) = sqlparser::parser::Parser::parse_sql(
-                    &sqlparser::dialect::PostgreSqlDialect {},
-                    &sql,
-                ) else {
-                    return ControlFlow::Continue(());
-                };
-                let Some(Statement::Query(mut q)) = parsed.pop() else {
+                let Some(mut q) = crate::parse_query(&sql) else {
                     return ControlFlow::Continue(());
                 };
                 let SetExpr::Select(outer) = q.body.as_mut() else {
@@ -441,16 +435,11 @@ impl sqlparser::ast::VisitorMut for TableFunctionsAsSubqueries {
             .and_then(|p| p.as_ident())
             .map(|i| i.value.to_ascii_lowercase())
             .unwrap_or_default();
-        let call_args: Vec<String> = args.args.iter().map(|a| a.to_string()).collect();
-        let (source, value, default_column) = match function.as_str() {
-            "generate_series" => (
-                format!("generate_series({})", call_args.join(", ")),
-                "value".to_owned(),
-                None,
-            ),
-            "pg_partition_ancestors" if call_args.len() == 1 => {
-                ("(SELECT 1)".to_owned(), call_args[0].clone(), Some("relid"))
-            }
+        // Templates are parsed without the call's arguments, which are then put in as
+        // expressions (a rendered `?n` parameter would not parse back).
+        let (source, default_column) = match function.as_str() {
+            "generate_series" => ("generate_series(0)", None),
+            "pg_partition_ancestors" if args.args.len() == 1 => ("(SELECT 1)", Some("relid")),
             _ => return ControlFlow::Continue(()),
         };
         let table = alias
@@ -465,7 +454,7 @@ impl sqlparser::ast::VisitorMut for TableFunctionsAsSubqueries {
             .first()
             .cloned()
             .unwrap_or_else(|| default_column.map_or_else(|| table.clone(), str::to_owned));
-        let mut select = format!("{value} AS {}", quoted(&first));
+        let mut select = format!("0 AS {}", quoted(&first));
         if *with_ordinality {
             let ordinal = columns
                 .get(1)
@@ -473,23 +462,46 @@ impl sqlparser::ast::VisitorMut for TableFunctionsAsSubqueries {
                 .unwrap_or_else(|| "ordinality".to_owned());
             select.push_str(&format!(", row_number() OVER () AS {}", quoted(&ordinal)));
         }
-        let sql = format!("SELECT {select} FROM {source}");
-        if let Ok(mut parsed) =
-            sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, &sql)
-            && let Some(Statement::Query(subquery)) = parsed.pop()
-        {
-            *factor = TableFactor::Derived {
-                lateral: false,
-                subquery,
-                alias: Some(TableAlias {
-                    explicit: true,
-                    name: sqlparser::ast::Ident::new(table),
-                    columns: vec![],
-                    at: None,
-                }),
-                sample: None,
-            };
+        let Some(mut subquery) = crate::parse_query(&format!("SELECT {select} FROM {source}"))
+        else {
+            return ControlFlow::Continue(());
+        };
+        if let sqlparser::ast::SetExpr::Select(s) = subquery.body.as_mut() {
+            if function == "generate_series" {
+                // SQLite's table function reads its column as `value`.
+                if let Some(sqlparser::ast::SelectItem::ExprWithAlias { expr, .. }) =
+                    s.projection.first_mut()
+                {
+                    *expr = Expr::Identifier(sqlparser::ast::Ident::new("value"));
+                }
+                if let Some(TableFactor::Table {
+                    args: Some(series_args),
+                    ..
+                }) = s.from.first_mut().map(|t| &mut t.relation)
+                {
+                    series_args.args = args.args.clone();
+                }
+            } else if let (
+                Some(sqlparser::ast::SelectItem::ExprWithAlias { expr, .. }),
+                Some(sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(
+                    relation,
+                ))),
+            ) = (s.projection.first_mut(), args.args.first())
+            {
+                *expr = relation.clone();
+            }
         }
+        *factor = TableFactor::Derived {
+            lateral: false,
+            subquery,
+            alias: Some(TableAlias {
+                explicit: true,
+                name: sqlparser::ast::Ident::new(table),
+                columns: vec![],
+                at: None,
+            }),
+            sample: None,
+        };
         ControlFlow::Continue(())
     }
 }
@@ -619,16 +631,24 @@ impl sqlparser::ast::VisitorMut for SetReturningFunctions {
             };
             driver.get_or_insert(array);
         }
-        if let Some(array) = driver {
-            let sql = format!("SELECT 1 FROM json_each(pg_array_json({array})) AS ls_srf");
-            if let Ok(mut parsed) = sqlparser::parser::Parser::parse_sql(
-                &sqlparser::dialect::PostgreSqlDialect {},
-                &sql,
-            ) && let Some(Statement::Query(mut q)) = parsed.pop()
-                && let SetExpr::Select(inner) = q.body.as_mut()
+        if let Some(array) = driver
+            && let Some(mut q) =
+                crate::parse_query("SELECT 1 FROM json_each(pg_array_json(0)) AS ls_srf")
+            && let SetExpr::Select(inner) = q.body.as_mut()
+        {
+            if let Some(sqlparser::ast::TableFactor::Table {
+                args: Some(each_args),
+                ..
+            }) = inner.from.first_mut().map(|t| &mut t.relation)
             {
-                select.from.append(&mut inner.from);
+                each_args.args = vec![sqlparser::ast::FunctionArg::Unnamed(
+                    sqlparser::ast::FunctionArgExpr::Expr(crate::functions::call(
+                        "pg_array_json",
+                        vec![array],
+                    )),
+                )];
             }
+            select.from.append(&mut inner.from);
         }
         ControlFlow::Continue(())
     }
@@ -869,6 +889,20 @@ mod tests {
             "SELECT indexrelid, pg_array_get(indkey, ls_srf.key + pg_array_lower(indkey)) AS attnum, \
              (ls_srf.key + pg_array_lower(indkey)) AS ord FROM pg_index, json_each(pg_array_json(indkey)) AS ls_srf"
         );
+    }
+
+    #[test]
+    fn rewrites_keep_parameters() {
+        assert_eq!(
+            sql("select g from generate_series(1, $1) g"),
+            "SELECT g FROM (SELECT value AS \"g\" FROM generate_series(1, ?1)) AS g"
+        );
+        assert_eq!(
+            sql("select unnest($1::text[]) as e"),
+            "SELECT pg_array_get(CAST(?1 AS TEXT), ls_srf.key + pg_array_lower(CAST(?1 AS TEXT))) AS e \
+             FROM json_each(pg_array_json(CAST(?1 AS TEXT))) AS ls_srf"
+        );
+        assert!(sql("select array(select a from t where b = $1)").contains("WHERE b = ?1"));
     }
 
     #[test]
