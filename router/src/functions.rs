@@ -580,8 +580,10 @@ pub(crate) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), R
                 })
             }
             Expr::Value(v) => match &v.value {
-                // E'...' was unescaped by the tokenizer; SQLite takes the plain string.
+                // E'...' was unescaped by the tokenizer; SQLite takes the plain string, as
+                // it does for $$...$$ bodies.
                 Value::EscapedStringLiteral(s) => Some(string(s)),
+                Value::DollarQuotedString(d) => Some(string(&d.value)),
                 // SQLite keeps numbers as 64-bit integers or 8-byte floats: a literal it
                 // cannot hold exactly is refused rather than rounded.
                 Value::Number(n, _) if n.parse::<i64>().is_err() && significant_digits(n) > 15 => {
@@ -665,6 +667,14 @@ mod tests {
             sql("select current_database(), current_user, pg_backend_pid(), current_schema()"),
             "SELECT 'shop' AS \"current_database\", 'ann' AS \"current_user\", \
              42 AS \"pg_backend_pid\", 'public' AS \"current_schema\""
+        );
+    }
+
+    #[test]
+    fn escaped_and_dollar_quoted_strings_become_plain_strings() {
+        assert_eq!(
+            sql("select E'a\\nb', $$it's$$, $x$y$x$"),
+            "SELECT 'a\nb' AS \"?column?\", 'it''s' AS \"?column?\", 'y' AS \"?column?\""
         );
     }
 
