@@ -11,6 +11,7 @@ mod copy;
 mod functions;
 mod infer;
 mod route;
+mod scatter;
 mod split;
 mod translate;
 pub mod types;
@@ -31,6 +32,7 @@ pub use functions::SessionContext;
 pub const SERVER_VERSION: &str = "16.6";
 pub use infer::{NoSchema, Schema};
 pub use route::{Route, route};
+pub use scatter::{Aggregate, MergeStep, ScatterPlan, scatter};
 pub use translate::LENGTH_CHECK_PREFIX;
 pub use types::PgType;
 

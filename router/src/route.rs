@@ -167,6 +167,27 @@ pub fn route(planned: &PlannedStatement, map: &PartitionMap, params: &[Option<Ke
             Placed::Sharded { key } => sharded.push((t, key)),
         }
     }
+    // Tables sharded on different keys cannot be joined partition by partition: matching
+    // rows may live in different partitions.
+    let groups: BTreeSet<&str> = sharded
+        .iter()
+        .map(|(t, _)| colocation_root(map, t))
+        .collect();
+    if groups.len() > 1 {
+        return Route::Refused(format!(
+            "tables sharded independently ({}) cannot be combined in one statement",
+            sharded
+                .iter()
+                .map(|(t, _)| *t)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if sharded.len() > 1 && key_equalities(ast, &sharded) + 1 < sharded.len() {
+        return Route::Refused(
+            "colocated tables can be combined only on their key (e.g. a.aid = h.aid)".into(),
+        );
+    }
     for (table, key) in &sharded {
         let keys = match ast {
             Statement::Insert(insert) => insert_keys(insert, key, params),
@@ -214,6 +235,38 @@ pub fn route(planned: &PlannedStatement, map: &PartitionMap, params: &[Option<Ke
         targets.insert(0);
     }
     Route::Partitions(targets)
+}
+
+/// How many `x.k1 = y.k2` conditions join two shard-key columns.
+fn key_equalities(ast: &Statement, sharded: &[(&str, &str)]) -> usize {
+    let is_key = |e: &Expr| sharded.iter().any(|(_, key)| is_column(e, key));
+    let mut count = 0;
+    let _ = sqlparser::ast::visit_expressions(ast, |e| {
+        if let Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } = e
+            && is_key(left)
+            && is_key(right)
+        {
+            count += 1;
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    count
+}
+
+/// The table a sharded table is colocated with, following `colocate_with`.
+fn colocation_root<'m>(map: &'m PartitionMap, table: &'m str) -> &'m str {
+    let mut current = table;
+    for _ in 0..16 {
+        match map.table(current).and_then(|t| t.colocate_with.as_deref()) {
+            Some(next) => current = next,
+            None => break,
+        }
+    }
+    current
 }
 
 /// Whether `table` is the one a DML statement writes.
