@@ -82,10 +82,16 @@ impl SessionState {
                     .unwrap_or(PgType::Text),
             );
         }
+        if session.map.count() > 1 {
+            return Err(SqlError::new(
+                "0A000",
+                "COPY into a partitioned database is not supported yet",
+            ));
+        }
         let own_txn = if self.is_idle() {
-            Some(lock_writer(session).await?.begin().await?)
+            Some(lock_writer(session, 0).await?.begin().await?)
         } else {
-            self.writer_in_block(session, "COPY").await?;
+            self.writer_in_block(session, "COPY", 0).await?;
             None
         };
         self.copy_in = Some(CopyIn {

@@ -1,13 +1,15 @@
 //! Running planned statements: transaction blocks as Postgres defines them, reads on
 //! readers, writes on the partition's single writer.
 
+use litescale_config::KeyValue;
 use litescale_router::{
-    CopyDirection, CopyFormat, CopySpec, Isolation, PlannedStatement, StatementKind, WriteKind,
+    CopyDirection, CopyFormat, CopySpec, Isolation, PlannedStatement, Route, StatementKind,
+    WriteKind, route, scatter,
 };
 use litescale_shard::{ColumnMeta, Outcome, RowStream, Rows, Transaction, Value, WriterLock};
 
 use crate::error::SqlError;
-use crate::session::{Block, OpenBlock, Session, SessionState};
+use crate::session::{Block, OpenBlock, SchemaSnapshot, Session, SessionState};
 
 /// What a statement answered.
 #[derive(Debug)]
@@ -87,6 +89,7 @@ impl SessionState {
     pub fn open_implicit(&mut self) {
         self.block = Block::Open(OpenBlock {
             txn: None,
+            pinned: 0,
             failed: false,
             read_only: false,
             implicit: true,
@@ -124,11 +127,14 @@ impl SessionState {
                     parameter_status: None,
                 })
             }
+            StatementKind::Copy(_) if session.map.count() > 1 => Err(SqlError::new(
+                "0A000",
+                "COPY in a partitioned database is not supported yet",
+            )),
             StatementKind::Copy(spec)
                 if spec.direction == CopyDirection::Out && !self.holds_writer() =>
             {
-                let rows = session
-                    .partition
+                let rows = session.partitions[0]
                     .read_stream(planned.sqlite_sql.clone(), session.cancel.interrupter())
                     .await?;
                 Ok(Reply {
@@ -181,7 +187,8 @@ impl SessionState {
                 } else {
                     "RELEASE"
                 };
-                let txn = self.writer_in_block(session, tag).await?;
+                let pinned = self.pinned().unwrap_or(0);
+                let txn = self.writer_in_block(session, tag, pinned).await?;
                 txn.execute(
                     planned.sqlite_sql.clone(),
                     Vec::new(),
@@ -271,14 +278,16 @@ impl SessionState {
             Block::Idle => {
                 // SERIALIZABLE takes the writer now: every statement of the block then runs
                 // on it, one transaction after another, which is serializable.
+                // With several partitions the writer is only known at the first write.
                 let txn = match isolation {
-                    Isolation::Serializable if !read_only => {
-                        Some(lock_writer(session).await?.begin().await?)
+                    Isolation::Serializable if !read_only && session.map.count() == 1 => {
+                        Some(lock_writer(session, 0).await?.begin().await?)
                     }
                     _ => None,
                 };
                 self.block = Block::Open(OpenBlock {
                     txn,
+                    pinned: 0,
                     failed: false,
                     read_only,
                     implicit: false,
@@ -304,11 +313,25 @@ impl SessionState {
         Ok(Reply::command("COMMIT"))
     }
 
-    /// The block's writer transaction, taking the writer if the block has none yet.
+    /// The partition the block's transaction writes, if it has written.
+    fn pinned(&self) -> Option<usize> {
+        match &self.block {
+            Block::Open(OpenBlock {
+                txn: Some(_),
+                pinned,
+                ..
+            }) => Some(*pinned),
+            _ => None,
+        }
+    }
+
+    /// The block's writer transaction on `partition`, taking that partition's writer if
+    /// the block has none yet. A block writes one partition only.
     pub(crate) async fn writer_in_block(
         &mut self,
         session: &Session,
         what: &str,
+        partition: usize,
     ) -> Result<&mut Transaction, SqlError> {
         let Block::Open(block) = &mut self.block else {
             return Err(SqlError::new(
@@ -316,18 +339,146 @@ impl SessionState {
                 format!("{what} can only be used in transaction blocks"),
             ));
         };
+        if block.txn.is_some() && block.pinned != partition {
+            return Err(SqlError::new(
+                "0A000",
+                format!(
+                    "this transaction writes partition {}; writing partition {partition} too needs atomic cross-partition commit, which is not supported yet",
+                    block.pinned
+                ),
+            ));
+        }
         if block.txn.is_none() {
-            block.txn = Some(lock_writer(session).await?.begin().await?);
+            block.txn = Some(lock_writer(session, partition).await?.begin().await?);
+            block.pinned = partition;
         }
         Ok(block.txn.as_mut().expect("just set"))
     }
 
+    /// Runs a read, write or DDL statement where the partition map sends it.
     async fn run(
         &mut self,
         session: &Session,
         planned: &PlannedStatement,
         params: Vec<Value>,
     ) -> Result<Outcome, SqlError> {
+        if session.map.count() == 1 {
+            return self.run_on(session, planned, params, 0).await;
+        }
+        let keys: Vec<Option<KeyValue>> = params
+            .iter()
+            .map(|v| match v {
+                Value::Integer(i) => Some(KeyValue::Int(*i)),
+                Value::Text(t) => Some(KeyValue::Text(t.clone())),
+                _ => None,
+            })
+            .collect();
+        let refused = |why: String| SqlError::new("0A000", why);
+        // An INSERT without a column list is routed by the table's column order.
+        let schema = if matches!(planned.kind, StatementKind::Write(WriteKind::Insert)) {
+            SchemaSnapshot(self.table_columns(session, planned.tables()).await?)
+        } else {
+            SchemaSnapshot(Vec::new())
+        };
+        match route(planned, &session.map, &keys, &schema) {
+            Route::Refused(why) => Err(refused(why)),
+            Route::All if matches!(planned.kind, StatementKind::Ddl(_)) => {
+                self.broadcast(session, planned).await
+            }
+            Route::Partitions(p) if p.len() == 1 => {
+                let only = p.into_iter().next().unwrap_or(0);
+                self.run_on(session, planned, params, only).await
+            }
+            route => {
+                let targets: Vec<usize> = match route {
+                    Route::Partitions(p) => p.into_iter().collect(),
+                    _ => (0..session.partitions.len()).collect(),
+                };
+                self.scatter_read(session, planned, params, &targets).await
+            }
+        }
+    }
+
+    /// DDL runs on every partition, one after another, outside transaction blocks.
+    async fn broadcast(
+        &mut self,
+        session: &Session,
+        planned: &PlannedStatement,
+    ) -> Result<Outcome, SqlError> {
+        if !self.is_idle() {
+            return Err(SqlError::new(
+                "0A000",
+                "schema changes in a partitioned database cannot run inside a transaction block yet",
+            ));
+        }
+        for (i, _) in session.partitions.iter().enumerate() {
+            if let Err(e) = self.run_on(session, planned, Vec::new(), i).await {
+                let mut e = e;
+                if i > 0 {
+                    e.message = format!(
+                        "{} (on partition {i}; partitions 0..{i} already applied it)",
+                        e.message
+                    );
+                }
+                return Err(e);
+            }
+        }
+        Ok(Outcome::Changed(0))
+    }
+
+    /// A read on several partitions, merged as the router planned.
+    async fn scatter_read(
+        &mut self,
+        session: &Session,
+        planned: &PlannedStatement,
+        params: Vec<Value>,
+        targets: &[usize],
+    ) -> Result<Outcome, SqlError> {
+        if planned.kind != StatementKind::Read {
+            return Err(SqlError::new(
+                "0A000",
+                "the statement would write to more than one partition; atomic cross-partition writes are not supported yet",
+            ));
+        }
+        let plan = scatter(planned, &session.context).map_err(|why| SqlError::new("0A000", why))?;
+        let pinned = self.pinned();
+        let mut rows = Vec::new();
+        for &p in targets {
+            let sql = plan.partition_sql.clone();
+            let interrupter = session.cancel.interrupter();
+            // A transaction reads its own writes on its partition.
+            let outcome = match (&mut self.block, pinned) {
+                (Block::Open(OpenBlock { txn: Some(t), .. }), Some(q)) if q == p => {
+                    t.execute(sql, params.clone(), interrupter).await?
+                }
+                _ => session.partitions[p]
+                    .read(sql, params.clone(), interrupter)
+                    .await?
+                    .ok_or_else(|| {
+                        SqlError::new("0A000", "a read on several partitions may not write")
+                    })?,
+            };
+            if let Outcome::Rows(r) = outcome {
+                rows.extend(r.rows);
+            }
+        }
+        let rows = crate::merge::merge(rows, &plan.merge);
+        // The partitions may return extra columns (AVG as sum and count), which the merge
+        // folds back: the result has the statement's own columns.
+        let columns = session.partitions[0]
+            .describe(planned.sqlite_sql.clone())
+            .await?;
+        Ok(Outcome::Rows(Rows { columns, rows }))
+    }
+
+    async fn run_on(
+        &mut self,
+        session: &Session,
+        planned: &PlannedStatement,
+        params: Vec<Value>,
+        target: usize,
+    ) -> Result<Outcome, SqlError> {
+        let partition = &session.partitions[target];
         let sql = planned.sqlite_sql.clone();
         let interrupter = session.cancel.interrupter();
         let is_read = matches!(
@@ -342,9 +493,10 @@ impl SessionState {
             // Nothing for SQLite to do (plain VACUUM).
             return Ok(Outcome::Changed(0));
         }
+        // Reads of another partition than the one the transaction writes go to readers.
         let (holds_writer, read_only) = match &self.block {
             Block::Idle => (false, false),
-            Block::Open(b) => (b.txn.is_some(), b.read_only),
+            Block::Open(b) => (b.txn.is_some() && b.pinned == target, b.read_only),
         };
         let refuse = || {
             SqlError::new(
@@ -360,8 +512,7 @@ impl SessionState {
         }
         if is_read && !holds_writer {
             // The reader reports `None` when SQLite finds the statement writes after all.
-            let read = session
-                .partition
+            let read = partition
                 .read(sql.clone(), params.clone(), interrupter.clone())
                 .await?;
             if let Some(outcome) = read {
@@ -372,14 +523,14 @@ impl SessionState {
             }
         }
         if self.is_idle() {
-            let writer = lock_writer(session).await?;
+            let writer = lock_writer(session, target).await?;
             if planned.batch {
                 return Ok(writer.write_batch(sql).await?);
             }
             return Ok(writer.write(sql, params, interrupter).await?);
         }
         let txn = self
-            .writer_in_block(session, command_name(&planned.kind))
+            .writer_in_block(session, command_name(&planned.kind), target)
             .await?;
         if planned.batch {
             return Ok(txn.execute_batch(sql).await?);
@@ -391,10 +542,13 @@ impl SessionState {
 /// Waits for the partition's writer; a CancelRequest ends the wait. Only the wait: once
 /// the writer is held the statement runs to its end, so a cancel never leaves the client
 /// believing a write failed that in fact committed.
-pub(crate) async fn lock_writer(session: &Session) -> Result<WriterLock, SqlError> {
+pub(crate) async fn lock_writer(
+    session: &Session,
+    partition: usize,
+) -> Result<WriterLock, SqlError> {
     let canceled = session.cancel.canceled();
     tokio::select! {
-        writer = session.partition.lock_writer() => Ok(writer),
+        writer = session.partitions[partition].lock_writer() => Ok(writer),
         () = canceled => Err(SqlError::canceled()),
     }
 }

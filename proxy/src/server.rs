@@ -17,6 +17,7 @@ use crate::wire::Handlers;
 pub struct Server {
     pub(crate) config: Config,
     pub(crate) storage: Storage,
+    pub(crate) map: Arc<litescale_config::PartitionMap>,
     pub(crate) cancels: Arc<CancelRegistry>,
     pub(crate) pids: RandomPidSecretKeyGenerator,
 }
@@ -27,21 +28,11 @@ impl Server {
         let map = config
             .partition_map()
             .map_err(|e| ShardError::new("F0000", e.to_string()))?;
-        if map.count() > 1 {
-            // Serving a partitioned configuration as one database would put rows where the
-            // map says they are not; refuse instead.
-            return Err(ShardError::new(
-                "0A000",
-                format!(
-                    "the configuration splits databases into {} partitions, which this version of litescale does not serve yet",
-                    map.count()
-                ),
-            ));
-        }
         let storage = Storage::open(&config, &[DEFAULT_DATABASE], type_catalog())?;
         Ok(Arc::new(Server {
             config,
             storage,
+            map: Arc::new(map),
             cancels: Arc::new(CancelRegistry::default()),
             pids: RandomPidSecretKeyGenerator::default(),
         }))

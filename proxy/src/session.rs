@@ -4,6 +4,7 @@
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
+use litescale_config::PartitionMap;
 use litescale_router::{PgType, PlannedStatement, Schema, SessionContext, types};
 use litescale_shard::{ColumnMeta, Partition, Transaction};
 use lru::LruCache;
@@ -16,9 +17,12 @@ use crate::error::SqlError;
 use crate::settings::Settings;
 
 pub struct Session {
-    pub partition: Arc<Partition>,
+    /// The database's partitions, in order (one for an unpartitioned database).
+    pub partitions: Vec<Arc<Partition>>,
+    /// Which partition owns what.
+    pub map: Arc<PartitionMap>,
     /// Who and where the session is, for `current_user`, `current_database()`, ...
-    context: SessionContext,
+    pub(crate) context: SessionContext,
     pub cancel: Arc<CancelTarget>,
     /// Parsed statements by query text, so a repeated statement is not parsed again.
     plans: Mutex<LruCache<String, Arc<Vec<PlannedStatement>>>>,
@@ -43,6 +47,9 @@ pub(crate) struct OpenBlock {
     /// SERIALIZABLE). Until then reads run on readers, each with a fresh snapshot, which
     /// is what READ COMMITTED promises.
     pub txn: Option<Transaction>,
+    /// The partition `txn` writes (a transaction is pinned to the partition of its first
+    /// write).
+    pub pinned: usize,
     /// An error happened: only ROLLBACK (or ROLLBACK TO) is accepted until the block ends.
     pub failed: bool,
     pub read_only: bool,
@@ -75,7 +82,7 @@ impl Prepared {
 }
 
 /// The columns of the tables a statement names, as the router's [`Schema`].
-struct SchemaSnapshot(Vec<(String, Vec<ColumnMeta>)>);
+pub(crate) struct SchemaSnapshot(pub(crate) Vec<(String, Vec<ColumnMeta>)>);
 
 impl SchemaSnapshot {
     fn table(&self, table: &str) -> Option<&[ColumnMeta]> {
@@ -104,14 +111,16 @@ impl Schema for SchemaSnapshot {
 
 impl Session {
     pub fn new(
-        partition: Arc<Partition>,
+        partitions: Vec<Arc<Partition>>,
+        map: Arc<PartitionMap>,
         context: SessionContext,
         cancel: Arc<CancelTarget>,
         settings: Settings,
         plan_cache: usize,
     ) -> Session {
         Session {
-            partition,
+            partitions,
+            map,
             context,
             cancel,
             plans: Mutex::new(LruCache::new(
@@ -224,7 +233,8 @@ impl SessionState {
         // on the writer.
         Ok(match &mut self.block {
             Block::Open(OpenBlock { txn: Some(t), .. }) => t.table_columns(tables).await?,
-            _ => session.partition.table_columns(tables).await?,
+            // Every partition has the same schema.
+            _ => session.partitions[0].table_columns(tables).await?,
         })
     }
 
@@ -235,7 +245,7 @@ impl SessionState {
     ) -> Result<Vec<ColumnMeta>, SqlError> {
         Ok(match &mut self.block {
             Block::Open(OpenBlock { txn: Some(t), .. }) => t.describe(sql).await?,
-            _ => session.partition.describe(sql).await?,
+            _ => session.partitions[0].describe(sql).await?,
         })
     }
 }
@@ -255,6 +265,7 @@ mod tests {
                 .unwrap();
         Session::new(
             storage.database("db").unwrap(),
+            Arc::new(PartitionMap::single()),
             SessionContext::default(),
             Arc::new(CancelTarget::default()),
             Settings::new(None),

@@ -119,7 +119,7 @@ impl StartupHandler for Handlers {
             .cloned()
             .unwrap_or_else(|| user.clone());
         let settings = Settings::new(metadata.get(METADATA_APPLICATION_NAME).map(String::as_str));
-        let partition = self
+        let partitions = self
             .server
             .storage
             .database(&database)
@@ -138,7 +138,8 @@ impl StartupHandler for Handlers {
             backend_pid: pid,
         };
         let session = Session::new(
-            partition,
+            partitions,
+            Arc::clone(&self.server.map),
             context,
             cancel,
             settings,

@@ -140,7 +140,12 @@ fn partitions_of(
 
 /// Where `planned` runs, given the map and the values of its parameters (`None` where a
 /// parameter is not a usable key, e.g. NULL or not yet bound).
-pub fn route(planned: &PlannedStatement, map: &PartitionMap, params: &[Option<KeyValue>]) -> Route {
+pub fn route(
+    planned: &PlannedStatement,
+    map: &PartitionMap,
+    params: &[Option<KeyValue>],
+    schema: &dyn crate::Schema,
+) -> Route {
     if map.count() == 1 {
         return Route::Partitions(BTreeSet::from([0]));
     }
@@ -190,7 +195,7 @@ pub fn route(planned: &PlannedStatement, map: &PartitionMap, params: &[Option<Ke
     }
     for (table, key) in &sharded {
         let keys = match ast {
-            Statement::Insert(insert) => insert_keys(insert, key, params),
+            Statement::Insert(insert) => insert_keys(insert, table, key, params, schema),
             Statement::Query(q) => match q.body.as_ref() {
                 SetExpr::Select(s) => s
                     .selection
@@ -215,7 +220,7 @@ pub fn route(planned: &PlannedStatement, map: &PartitionMap, params: &[Option<Ke
             },
             None if matches!(ast, Statement::Insert(_)) => {
                 return Route::Refused(format!(
-                    "an INSERT into \"{table}\" must give its key column \"{key}\" a value in its column list"
+                    "an INSERT into \"{table}\" needs a literal or parameter value for its key column \"{key}\""
                 ));
             }
             None => everywhere = true,
@@ -283,14 +288,26 @@ fn is_target(ast: &Statement, table: &str) -> bool {
 /// The key values of an INSERT's VALUES rows; `None` if a row has no usable key.
 fn insert_keys(
     insert: &sqlparser::ast::Insert,
+    table: &str,
     key: &str,
     params: &[Option<KeyValue>],
+    schema: &dyn crate::Schema,
 ) -> Option<Vec<KeyValue>> {
-    let position = insert.columns.iter().position(|c| {
-        c.0.last()
-            .and_then(|p| p.as_ident())
-            .is_some_and(|i| i.value == key)
-    })?;
+    // Without a column list, VALUES follow the table's columns.
+    let columns: Vec<String> = if insert.columns.is_empty() {
+        schema.columns(table)
+    } else {
+        insert
+            .columns
+            .iter()
+            .filter_map(|c| {
+                c.0.last()
+                    .and_then(|p| p.as_ident())
+                    .map(|i| i.value.clone())
+            })
+            .collect()
+    };
+    let position = columns.iter().position(|c| c == key)?;
     let SetExpr::Values(values) = insert.source.as_ref()?.body.as_ref() else {
         return None;
     };

@@ -47,6 +47,7 @@ pub(crate) fn translate(
     let _ = ast.visit(&mut RegclassOutput);
     let _ = ast.visit(&mut TableFunctionsAsSubqueries);
     let _ = ast.visit(&mut DerivedColumnAliases);
+    let _ = ast.visit(&mut PostgresNullOrder);
     let _ = ast.visit(&mut SetReturningFunctions);
     crate::functions::rewrite(&mut ast, ctx)?;
     rewrite_casts(&mut ast)?;
@@ -327,6 +328,28 @@ impl sqlparser::ast::VisitorMut for RegclassOutput {
                     && let Some(name) = regclass_name(e)
                 {
                     *e = name;
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Postgres sorts NULL after every value (NULLS LAST ascending, NULLS FIRST descending);
+/// SQLite sorts it first. Every ORDER BY without NULLS FIRST/LAST gets Postgres' order.
+struct PostgresNullOrder;
+
+impl sqlparser::ast::VisitorMut for PostgresNullOrder {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut sqlparser::ast::Query) -> ControlFlow<()> {
+        if let Some(order) = query.order_by.as_mut()
+            && let sqlparser::ast::OrderByKind::Expressions(exprs) = &mut order.kind
+        {
+            for o in exprs {
+                if o.options.nulls_first.is_none() {
+                    let desc = matches!(o.options.sort, Some(sqlparser::ast::OrderBySort::Desc));
+                    o.options.nulls_first = Some(desc);
                 }
             }
         }
@@ -913,7 +936,7 @@ mod tests {
         );
         assert_eq!(
             sql("insert into t select p0 from (values ($1::int, 0)) as v(p0, n) order by n"),
-            "INSERT INTO t SELECT p0 FROM (SELECT column1 AS p0, column2 AS n FROM (VALUES (CAST(?1 AS INTEGER), 0)) AS ls_values) AS v ORDER BY n"
+            "INSERT INTO t SELECT p0 FROM (SELECT column1 AS p0, column2 AS n FROM (VALUES (CAST(?1 AS INTEGER), 0)) AS ls_values) AS v ORDER BY n NULLS LAST"
         );
         assert_eq!(
             sql("select x from (select a, b from t) as s(x, y)"),

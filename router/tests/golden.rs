@@ -40,7 +40,8 @@ fn routes_match_the_golden_file() {
         } else if line.starts_with("route: ") {
             let (sql, ps) = pending.take().expect("route: after sql:");
             let planned = litescale_router::plan(&sql).expect("plans");
-            let route = litescale_router::route(&planned[0], &map, &ps);
+            let route =
+                litescale_router::route(&planned[0], &map, &ps, &litescale_router::NoSchema);
             actual.push_str(&format!("route: {route}"));
             if route == litescale_router::Route::All
                 && planned[0].kind == litescale_router::StatementKind::Read

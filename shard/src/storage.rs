@@ -14,7 +14,9 @@ use crate::partition::{ConnectionOptions, Partition};
 pub struct Storage {
     root: PathBuf,
     options: ConnectionOptions,
-    open: Mutex<HashMap<String, Arc<Partition>>>,
+    /// Partitions per database.
+    partitions: usize,
+    open: Mutex<HashMap<String, Vec<Arc<Partition>>>>,
 }
 
 /// Database names become directory names, so only a safe alphabet is accepted: no `/`,
@@ -44,6 +46,10 @@ impl Storage {
                 database: String::new(),
                 types,
             },
+            partitions: config
+                .partition_map()
+                .map_err(|e| ShardError::new("F0000", e.to_string()))?
+                .count(),
             open: Mutex::new(HashMap::new()),
         };
         for name in create {
@@ -63,15 +69,15 @@ impl Storage {
         &self.root
     }
 
-    /// The (single, for now) partition of an existing database.
-    pub fn database(&self, name: &str) -> Result<Arc<Partition>, ShardError> {
+    /// The partitions of an existing database, in order: `<database>/<i>.db`.
+    pub fn database(&self, name: &str) -> Result<Vec<Arc<Partition>>, ShardError> {
         let missing = || ShardError::new("3D000", format!("database \"{name}\" does not exist"));
         if !valid_name(name) {
             return Err(missing());
         }
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(p) = open.get(name) {
-            return Ok(Arc::clone(p));
+            return Ok(p.clone());
         }
         let dir = self.root.join(name);
         if !dir.is_dir() {
@@ -81,9 +87,11 @@ impl Storage {
             database: name.to_owned(),
             ..self.options.clone()
         };
-        let partition = Arc::new(Partition::open(&dir.join("0.db"), options)?);
-        open.insert(name.to_owned(), Arc::clone(&partition));
-        Ok(partition)
+        let partitions = (0..self.partitions)
+            .map(|i| Partition::open(&dir.join(format!("{i}.db")), options.clone()).map(Arc::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        open.insert(name.to_owned(), partitions.clone());
+        Ok(partitions)
     }
 
     /// Closes every open database. SQLite checkpoints the WAL when the last connection of

@@ -116,6 +116,20 @@ async fn functions_operators_and_casts() {
     assert!((chrono::Utc::now() - now).num_seconds().abs() < 60);
     let err = c.simple_query("SELECT 1 / 0").await.unwrap_err();
     assert_eq!(sqlstate(&err), "22012");
+    // NULL sorts last ascending and first descending, as in Postgres (SQLite: first).
+    let m = c
+        .simple_query("SELECT x FROM (VALUES (1), (NULL), (2)) AS v(x) ORDER BY x")
+        .await
+        .unwrap();
+    assert_eq!(
+        simple_rows(&m),
+        [[Some("1".to_owned())], [Some("2".to_owned())], [None]]
+    );
+    let m = c
+        .simple_query("SELECT x FROM (VALUES (1), (NULL)) AS v(x) ORDER BY x DESC")
+        .await
+        .unwrap();
+    assert_eq!(simple_rows(&m), [[None], [Some("1".to_owned())]]);
     let m = c
         .simple_query("SELECT sum(g) FROM generate_series(1, 100) AS g")
         .await

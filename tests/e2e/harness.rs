@@ -20,11 +20,16 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        TestServer::start_with(Config::default()).await
+    }
+
+    /// Starts a server with `config` (its address and data directory are replaced).
+    pub async fn start_with(config: Config) -> TestServer {
         let data = tempfile::tempdir().expect("temp dir");
         let config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: data.path().to_owned(),
-            ..Config::default()
+            ..config
         };
         let server = litescale_proxy::Server::open(config).expect("open storage");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -38,6 +43,10 @@ impl TestServer {
             _data: data,
             stop: Some(stop),
         }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self._data.path()
     }
 
     pub fn conninfo(&self) -> String {

@@ -12,6 +12,7 @@ mod drivers;
 mod durability;
 mod errors;
 mod extended;
+mod partitions;
 mod pgbench;
 mod psql;
 mod simple;

@@ -1,0 +1,184 @@
+//! A database split over 4 partitions: rows land in the partition that owns their key,
+//! reads on every partition merge to what one database answers, and what cannot be done
+//! atomically yet is refused.
+
+use litescale_config::{Config, KeyValue};
+
+use crate::harness::{TestServer, simple_rows, sqlstate};
+
+const MAP: &str = r#"
+[partitions]
+count = 4
+
+[tables.accounts]
+key = "aid"
+
+[tables.history]
+key = "aid"
+colocate_with = "accounts"
+
+[tables.audit]
+partition = 2
+"#;
+
+const SCHEMA: &str =
+    "CREATE TABLE accounts (aid INT PRIMARY KEY, bid INT, abalance INT, note TEXT);
+                      CREATE TABLE history (aid INT, delta INT);
+                      CREATE TABLE audit (id INT, what TEXT)";
+
+async fn load(c: &tokio_postgres::Client) {
+    // One statement per query: DDL on several partitions is not part of a transaction.
+    for ddl in SCHEMA.split(';') {
+        c.batch_execute(ddl).await.unwrap();
+    }
+    let insert = c
+        .prepare("INSERT INTO accounts VALUES ($1, $2, $3, $4)")
+        .await
+        .unwrap();
+    for aid in 1..=200i32 {
+        let note = if aid % 7 == 0 {
+            None
+        } else {
+            Some(format!("n{}", aid % 13))
+        };
+        c.execute(
+            &insert,
+            &[&aid, &(aid % 5), &((aid * 37) % 101 - 50), &note],
+        )
+        .await
+        .unwrap();
+        c.execute("INSERT INTO history VALUES ($1, $2)", &[&aid, &(aid % 3)])
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partitioned_database_answers_as_one_database_would() {
+    let config: Config = toml::from_str(MAP).unwrap();
+    let map = config.partition_map().unwrap();
+    let split = TestServer::start_with(config).await;
+    let single = TestServer::start().await;
+    let (s, o) = (split.client().await, single.client().await);
+    load(&s).await;
+    load(&o).await;
+
+    // Each row is in the file of the partition that owns its key, and only there.
+    let mut total = 0;
+    for p in 0..4 {
+        let db =
+            rusqlite::Connection::open(split.data_dir().join("postgres").join(format!("{p}.db")))
+                .unwrap();
+        let mut stmt = db.prepare("SELECT aid FROM accounts").unwrap();
+        let aids: Vec<i64> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for aid in &aids {
+            assert_eq!(
+                map.partition_of("accounts", &KeyValue::Int(*aid)),
+                Ok(p),
+                "aid {aid}"
+            );
+        }
+        total += aids.len();
+    }
+    assert_eq!(total, 200);
+
+    for sql in [
+        "SELECT aid, abalance FROM accounts WHERE aid = 17",
+        "SELECT aid FROM accounts WHERE aid IN (3, 99, 150) ORDER BY aid",
+        "SELECT count(*), sum(abalance), min(abalance), max(abalance), avg(abalance) FROM accounts",
+        "SELECT bid, count(*), sum(abalance), avg(abalance) FROM accounts GROUP BY bid ORDER BY bid",
+        "SELECT aid, abalance FROM accounts ORDER BY abalance DESC, aid LIMIT 7 OFFSET 3",
+        "SELECT note, aid FROM accounts ORDER BY note, aid LIMIT 12",
+        "SELECT note, aid FROM accounts ORDER BY note DESC NULLS LAST, aid LIMIT 12",
+        "SELECT DISTINCT bid FROM accounts ORDER BY bid",
+        "SELECT count(*) FROM accounts a JOIN history h ON a.aid = h.aid WHERE h.delta = 1",
+        "SELECT aid FROM accounts WHERE abalance > 40 ORDER BY aid",
+    ] {
+        let got = simple_rows(&s.simple_query(sql).await.unwrap());
+        let want = simple_rows(&o.simple_query(sql).await.unwrap());
+        assert_eq!(got, want, "{sql}");
+    }
+
+    // Key-routed writes, then reads of them.
+    s.execute(
+        "UPDATE accounts SET abalance = abalance + 5 WHERE aid = $1",
+        &[&42i32],
+    )
+    .await
+    .unwrap();
+    o.execute(
+        "UPDATE accounts SET abalance = abalance + 5 WHERE aid = $1",
+        &[&42i32],
+    )
+    .await
+    .unwrap();
+    let q = "SELECT abalance FROM accounts WHERE aid = 42";
+    assert_eq!(
+        simple_rows(&s.simple_query(q).await.unwrap()),
+        simple_rows(&o.simple_query(q).await.unwrap())
+    );
+    s.batch_execute("INSERT INTO audit VALUES (1, 'x')")
+        .await
+        .unwrap();
+    let audit = rusqlite::Connection::open(split.data_dir().join("postgres").join("2.db")).unwrap();
+    let n: i64 = audit
+        .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1, "an unsharded table lives in its partition");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_would_span_partitions_is_refused() {
+    let config: Config = toml::from_str(MAP).unwrap();
+    let split = TestServer::start_with(config).await;
+    let c = split.client().await;
+    load(&c).await;
+    for sql in [
+        "UPDATE accounts SET abalance = 0",
+        "DELETE FROM accounts WHERE bid = 1",
+        // Keys 1 and 2 live in different partitions (pinned by the config crate's tests).
+        "INSERT INTO accounts VALUES (1, 1, 0, ''), (2, 1, 0, '')",
+        "SELECT bid, count(*) FROM accounts GROUP BY bid HAVING count(*) > 1",
+        "SELECT count(*) FROM accounts a JOIN history h ON a.bid = h.delta",
+        "COPY accounts TO STDOUT",
+    ] {
+        let err = c.simple_query(sql).await.unwrap_err();
+        assert_eq!(sqlstate(&err), "0A000", "{sql}: {err:?}");
+    }
+    // A transaction is pinned to the partition of its first write.
+    let mut c = c;
+    let tx = c.transaction().await.unwrap();
+    tx.execute("UPDATE accounts SET abalance = 1 WHERE aid = 1", &[])
+        .await
+        .unwrap();
+    let other = (2..200)
+        .find(|aid| {
+            let map = toml::from_str::<Config>(MAP)
+                .unwrap()
+                .partition_map()
+                .unwrap();
+            map.partition_of("accounts", &KeyValue::Int(*aid))
+                != map.partition_of("accounts", &KeyValue::Int(1))
+        })
+        .unwrap() as i32;
+    // It reads other partitions, and its own writes.
+    let own: i32 = tx
+        .query_one("SELECT abalance FROM accounts WHERE aid = 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(own, 1);
+    tx.query_one("SELECT abalance FROM accounts WHERE aid = $1", &[&other])
+        .await
+        .unwrap();
+    let err = tx
+        .execute("UPDATE accounts SET abalance = 1 WHERE aid = $1", &[&other])
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "0A000");
+    tx.rollback().await.unwrap();
+}
