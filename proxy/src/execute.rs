@@ -240,6 +240,14 @@ impl SessionState {
                 }
                 Ok(reply)
             }
+            StatementKind::Explain(inner) => Ok(Reply {
+                executed: Executed::Rows {
+                    rows: crate::explain::explain(session, inner),
+                    tag: "EXPLAIN",
+                },
+                warning: None,
+                parameter_status: None,
+            }),
             StatementKind::Show(name) => {
                 let pairs = if name == "all" {
                     self.settings.all()

@@ -12,6 +12,7 @@ mod decode;
 mod encode;
 mod error;
 mod execute;
+mod explain;
 mod merge;
 mod server;
 mod session;

@@ -5,7 +5,9 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 use litescale_config::PartitionMap;
-use litescale_router::{PgType, PlannedStatement, Schema, SessionContext, types};
+use litescale_router::{PgType, PlannedStatement, Schema, SessionContext, StatementKind, types};
+
+use crate::explain::EXPLAIN_COLUMN;
 use litescale_shard::{ColumnMeta, Partition, Transaction};
 use lru::LruCache;
 use pgwire::messages::response::TransactionStatus;
@@ -184,7 +186,16 @@ impl Session {
                     .enumerate()
                     .map(|(i, inferred)| client_types.get(i).copied().flatten().unwrap_or(inferred))
                     .collect();
-                let columns = if planned.returns_rows() {
+                let text = |name: &str| (name.to_owned(), PgType::Text);
+                let columns = if let StatementKind::Show(name) = &planned.kind {
+                    if name == "all" {
+                        vec![text("name"), text("setting")]
+                    } else {
+                        vec![text(name)]
+                    }
+                } else if matches!(planned.kind, StatementKind::Explain(_)) {
+                    vec![text(EXPLAIN_COLUMN)]
+                } else if planned.returns_rows() {
                     let metas = state.describe_sql(self, planned.sqlite_sql.clone()).await?;
                     let inferred = planned.projection_types(&schema, &params);
                     metas

@@ -100,6 +100,8 @@ pub enum StatementKind {
     Copy(CopySpec),
     /// `DEALLOCATE name`, or `DEALLOCATE ALL` when `None`.
     Deallocate(Option<String>),
+    /// `EXPLAIN statement`: where the statement would run, and what runs there.
+    Explain(Box<PlannedStatement>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +112,7 @@ pub enum WriteKind {
 }
 
 /// One statement, planned: where it goes, and the SQLite SQL to run there.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedStatement {
     pub kind: StatementKind,
     /// The statement as SQLite runs it; `$n` parameters are rewritten to `?n`. Empty for a
@@ -151,6 +153,12 @@ impl PlannedStatement {
 
     /// Whether the client gets rows back (a query, or DML with RETURNING).
     pub fn returns_rows(&self) -> bool {
+        if matches!(
+            self.kind,
+            StatementKind::Show(_) | StatementKind::Explain(_)
+        ) {
+            return true;
+        }
         match &self.ast {
             Some(Statement::Query(_)) => true,
             Some(Statement::Insert(i)) => i.returning.is_some(),
@@ -287,6 +295,22 @@ fn plan_statement(
     mut ast: Statement,
     ctx: &SessionContext,
 ) -> Result<PlannedStatement, RouterError> {
+    if let Statement::Explain {
+        statement, analyze, ..
+    } = &ast
+    {
+        if *analyze {
+            return Err(RouterError::unsupported("EXPLAIN ANALYZE"));
+        }
+        let inner = plan_statement(statement.as_ref().clone(), ctx)?;
+        return Ok(PlannedStatement {
+            kind: StatementKind::Explain(Box::new(inner)),
+            sqlite_sql: String::new(),
+            batch: false,
+            param_count: 0,
+            ast: None,
+        });
+    }
     let kind = classify(&ast)?;
     let param_count = rewrite_placeholders(&mut ast)?;
     let translated = translate::translate(ast.clone(), ctx)?;

@@ -151,6 +151,16 @@ pub fn route(
     }
     let writes = !matches!(planned.kind, StatementKind::Read);
     if matches!(planned.kind, StatementKind::Ddl(_)) {
+        if let Some(Statement::CreateTable(create)) = &planned.ast
+            && let Some(name) = create.name.0.last().and_then(|p| p.as_ident())
+            && matches!(placed(map, &name.value), Placed::Sharded { .. })
+            && create.columns.iter().any(generates_ids)
+        {
+            return Route::Refused(format!(
+                "SERIAL or IDENTITY columns in the sharded table \"{}\" would number rows in each partition separately, and the numbers would collide",
+                name.value
+            ));
+        }
         return Route::All;
     }
     let Some(ast) = &planned.ast else {
@@ -240,6 +250,17 @@ pub fn route(
         targets.insert(0);
     }
     Route::Partitions(targets)
+}
+
+/// SERIAL types and GENERATED ... AS IDENTITY columns number rows themselves.
+fn generates_ids(column: &sqlparser::ast::ColumnDef) -> bool {
+    let serial = matches!(&column.data_type, sqlparser::ast::DataType::Custom(name, _)
+        if name.to_string().to_ascii_lowercase().contains("serial"));
+    serial
+        || column
+            .options
+            .iter()
+            .any(|o| matches!(o.option, sqlparser::ast::ColumnOption::Generated { .. }))
 }
 
 /// How many `x.k1 = y.k2` conditions join two shard-key columns.

@@ -44,8 +44,9 @@ pub struct ScatterPlan {
     pub merge: Vec<MergeStep>,
 }
 
-impl std::fmt::Display for ScatterPlan {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ScatterPlan {
+    /// The merge steps in words, as EXPLAIN and the golden file show them.
+    pub fn merge_description(&self) -> String {
         let steps: Vec<String> = self
             .merge
             .iter()
@@ -75,12 +76,22 @@ impl std::fmt::Display for ScatterPlan {
                 MergeStep::Limit(n) => format!("limit {n}"),
             })
             .collect();
-        let merge = if steps.is_empty() {
+        if steps.is_empty() {
             "concatenate".to_owned()
         } else {
             format!("concatenate, {}", steps.join(", "))
-        };
-        write!(f, "each partition: {} | merge: {merge}", self.partition_sql)
+        }
+    }
+}
+
+impl std::fmt::Display for ScatterPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "each partition: {} | merge: {}",
+            self.partition_sql,
+            self.merge_description()
+        )
     }
 }
 

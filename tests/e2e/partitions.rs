@@ -132,6 +132,39 @@ async fn a_partitioned_database_answers_as_one_database_would() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_shows_the_route() {
+    let split = TestServer::start_with(toml::from_str(MAP).unwrap()).await;
+    let c = split.client().await;
+    load(&c).await;
+    let plan = |sql: &'static str| {
+        let c = &c;
+        async move {
+            let rows = c.query(&format!("EXPLAIN {sql}"), &[]).await.unwrap();
+            rows.iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        plan("SELECT abalance FROM accounts WHERE aid = 1").await,
+        [
+            "partitions: 3 (reader)",
+            "sql: SELECT abalance FROM accounts WHERE aid = 1"
+        ]
+    );
+    assert_eq!(
+        plan("SELECT bid, count(*) FROM accounts GROUP BY bid ORDER BY bid").await,
+        [
+            "partitions: 0, 1, 2, 3 (reader)",
+            "sql on each: SELECT bid, count(*) AS \"count\" FROM accounts GROUP BY bid ORDER BY bid NULLS LAST",
+            "merge: concatenate, group by [0] Sum(#1), sort #0 asc"
+        ]
+    );
+    let refused = plan("UPDATE accounts SET abalance = 0").await;
+    assert!(refused[0].starts_with("refused: "), "{refused:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_would_span_partitions_is_refused() {
     let config: Config = toml::from_str(MAP).unwrap();
     let split = TestServer::start_with(config).await;

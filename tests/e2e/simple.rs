@@ -110,6 +110,13 @@ async fn set_show_and_reset() {
     c.batch_execute("RESET application_name").await.unwrap();
     let m = c.simple_query("SHOW application_name").await.unwrap();
     assert_eq!(rows(&m)[0][0].as_deref(), Some(""));
+    // Through the extended protocol too (Describe announces the one text column).
+    let version: String = c
+        .query_one("SHOW server_version", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(version, litescale_proxy::SERVER_VERSION);
     let err = c.simple_query("SHOW no_such_setting").await.unwrap_err();
     assert_eq!(sqlstate(&err), "42704");
 }
