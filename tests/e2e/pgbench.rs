@@ -77,3 +77,70 @@ async fn pgbench_initialises_and_runs_every_builtin_in_every_mode() {
         }
     }
 }
+
+/// pgbench against the 4-partition example: a custom script keyed by aid (update and read
+/// one account) routes every statement to one partition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pgbench_runs_a_keyed_script_on_four_partitions() {
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/pgbench-4-partitions.toml"
+    );
+    let config = litescale_config::Config::from_file(std::path::Path::new(example)).unwrap();
+    let server = TestServer::start_with(config).await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE TABLE pgbench_accounts (aid INT NOT NULL PRIMARY KEY, bid INT, abalance INT, filler CHAR(84))",
+    )
+    .await
+    .unwrap();
+    let insert = c
+        .prepare("INSERT INTO pgbench_accounts (aid, bid, abalance) VALUES ($1, 1, 0)")
+        .await
+        .unwrap();
+    for aid in 1..=1000i32 {
+        c.execute(&insert, &[&aid]).await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("keyed.sql");
+    std::fs::write(
+        &script,
+        "\\set aid random(1, 1000)\n\
+         UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n\
+         SELECT abalance FROM pgbench_accounts WHERE aid = :aid;\n",
+    )
+    .unwrap();
+    let out = pgbench(
+        &server,
+        &[
+            "-n",
+            "-c",
+            "4",
+            "-j",
+            "2",
+            "-T",
+            "2",
+            "-M",
+            "prepared",
+            "-f",
+            script.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.contains("number of failed transactions: 0 (0.000%)"),
+        "{out}"
+    );
+    let processed: i64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("number of transactions actually processed: "))
+        .and_then(|n| n.split('/').next()?.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(processed > 0, "{out}");
+    // Every transaction added exactly 1 to one account.
+    let total: i64 = c
+        .query_one("SELECT sum(abalance) FROM pgbench_accounts", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(total, processed);
+}
