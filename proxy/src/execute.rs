@@ -3,7 +3,7 @@
 
 use litescale_config::KeyValue;
 use litescale_router::{
-    CopyDirection, CopyFormat, CopySpec, Isolation, PlannedStatement, Route, StatementKind,
+    CopyDirection, CopyFormat, CopySpec, Hint, Isolation, PlannedStatement, Route, StatementKind,
     WriteKind, route, scatter,
 };
 use litescale_shard::{ColumnMeta, Outcome, RowStream, Rows, Transaction, Value, WriterLock};
@@ -382,6 +382,25 @@ impl SessionState {
             })
             .collect();
         let refused = |why: String| SqlError::new("0A000", why);
+        // `SET litescale.partition = N` routes the session's statements, like a hint.
+        let overridden;
+        let planned = match (self.settings.show(PARTITION_SETTING), &planned.hint) {
+            (Ok(value), None) if !value.is_empty() => {
+                let n = value.parse().map_err(|_| {
+                    SqlError::new(
+                        "22023",
+                        format!("{PARTITION_SETTING} must be a partition number, not \"{value}\""),
+                    )
+                })?;
+                overridden = {
+                    let mut hinted = planned.clone();
+                    hinted.hint = Some(Hint::Partition(n));
+                    hinted
+                };
+                &overridden
+            }
+            _ => planned,
+        };
         // An INSERT without a column list is routed by the table's column order.
         let schema = if matches!(planned.kind, StatementKind::Write(WriteKind::Insert)) {
             SchemaSnapshot(self.table_columns(session, planned.tables()).await?)
@@ -546,6 +565,9 @@ impl SessionState {
         Ok(txn.execute(sql, params, interrupter).await?)
     }
 }
+
+/// The session setting that pins statements to one partition.
+const PARTITION_SETTING: &str = "litescale.partition";
 
 /// Waits for the partition's writer; a CancelRequest ends the wait. Only the wait: once
 /// the writer is held the statement runs to its end, so a cancel never leaves the client

@@ -31,7 +31,7 @@ pub use functions::SessionContext;
 /// The PostgreSQL version litescale answers as (server_version, version()).
 pub const SERVER_VERSION: &str = "16.6";
 pub use infer::{NoSchema, Schema};
-pub use route::{Route, route};
+pub use route::{Hint, Route, route};
 pub use scatter::{Aggregate, MergeStep, ScatterPlan, scatter};
 pub use translate::LENGTH_CHECK_PREFIX;
 pub use types::PgType;
@@ -122,6 +122,8 @@ pub struct PlannedStatement {
     pub batch: bool,
     /// Highest `$n` used.
     pub param_count: usize,
+    /// A routing hint from a comment in the statement (`/* partition: 2 */`).
+    pub hint: Option<Hint>,
     /// The parsed Postgres statement (before translation), for type inference. `None` for
     /// statements parsed by hand (COPY, VACUUM).
     ast: Option<Statement>,
@@ -179,6 +181,7 @@ pub fn plan(sql: &str) -> Result<Vec<PlannedStatement>, RouterError> {
 pub fn plan_in(sql: &str, ctx: &SessionContext) -> Result<Vec<PlannedStatement>, RouterError> {
     let mut planned = Vec::new();
     for piece in split::split(sql)? {
+        let first = planned.len();
         match piece.keyword().as_deref() {
             Some("COPY") => {
                 let (kind, query) = copy::parse(&piece)?;
@@ -200,6 +203,7 @@ pub fn plan_in(sql: &str, ctx: &SessionContext) -> Result<Vec<PlannedStatement>,
                     sqlite_sql,
                     batch: false,
                     param_count: 0,
+                    hint: None,
                     ast,
                 });
             }
@@ -211,6 +215,13 @@ pub fn plan_in(sql: &str, ctx: &SessionContext) -> Result<Vec<PlannedStatement>,
                 for ast in statements {
                     planned.push(plan_statement(ast, ctx)?);
                 }
+            }
+        }
+        let hint = piece.comments.iter().find_map(|c| Hint::from_comment(c));
+        for p in &mut planned[first..] {
+            p.hint = hint.clone();
+            if let StatementKind::Explain(inner) = &mut p.kind {
+                inner.hint = hint.clone();
             }
         }
     }
@@ -266,6 +277,7 @@ fn vacuum(piece: &split::Piece<'_>) -> PlannedStatement {
         statements.extend(tables.iter().map(|t| format!("ANALYZE {t}")));
     }
     PlannedStatement {
+        hint: None,
         kind: StatementKind::Ddl("VACUUM"),
         batch: statements.len() > 1,
         sqlite_sql: statements.join(";\n"),
@@ -308,6 +320,7 @@ fn plan_statement(
             sqlite_sql: String::new(),
             batch: false,
             param_count: 0,
+            hint: None,
             ast: None,
         });
     }
@@ -319,6 +332,7 @@ fn plan_statement(
         sqlite_sql: translated.sql,
         batch: translated.batch,
         param_count,
+        hint: None,
         ast: Some(ast),
     })
 }

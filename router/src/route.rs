@@ -10,6 +10,26 @@ use sqlparser::ast::{
 
 use crate::{PlannedStatement, StatementKind};
 
+/// A routing hint from the client: a comment `/* partition: 2 */` or `/* key: 42 */`, or
+/// the session setting `litescale.partition`. It overrides the planner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hint {
+    Partition(usize),
+    Key(String),
+}
+
+impl Hint {
+    /// The hint in a comment, if it holds one.
+    pub fn from_comment(comment: &str) -> Option<Hint> {
+        let text = comment.trim();
+        if let Some(n) = text.strip_prefix("partition:") {
+            return n.trim().parse().ok().map(Hint::Partition);
+        }
+        text.strip_prefix("key:")
+            .map(|k| Hint::Key(k.trim().trim_matches('\'').to_owned()))
+    }
+}
+
 /// The partitions a statement runs on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -149,6 +169,11 @@ pub fn route(
     if map.count() == 1 {
         return Route::Partitions(BTreeSet::from([0]));
     }
+    if let Some(hint) = &planned.hint
+        && !matches!(planned.kind, StatementKind::Ddl(_))
+    {
+        return hinted(planned, map, hint);
+    }
     let writes = !matches!(planned.kind, StatementKind::Read);
     if matches!(planned.kind, StatementKind::Ddl(_)) {
         if let Some(Statement::CreateTable(create)) = &planned.ast
@@ -250,6 +275,35 @@ pub fn route(
         targets.insert(0);
     }
     Route::Partitions(targets)
+}
+
+/// The partition a hint names, checked against the map.
+fn hinted(planned: &PlannedStatement, map: &PartitionMap, hint: &Hint) -> Route {
+    match hint {
+        Hint::Partition(p) if *p < map.count() => Route::Partitions(BTreeSet::from([*p])),
+        Hint::Partition(p) => Route::Refused(format!(
+            "the hint names partition {p}, but there are {} partitions",
+            map.count()
+        )),
+        Hint::Key(text) => {
+            let sharded = planned.ast.as_ref().and_then(|ast| {
+                crate::infer::tables(ast)
+                    .into_iter()
+                    .find(|t| matches!(placed(map, t), Placed::Sharded { .. }))
+            });
+            let Some(table) = sharded else {
+                return Route::Refused("a key hint needs a sharded table in the statement".into());
+            };
+            let key = match text.parse::<i64>() {
+                Ok(i) => KeyValue::Int(i),
+                Err(_) => KeyValue::Text(text.clone()),
+            };
+            match map.partition_of(&table, &key) {
+                Ok(p) => Route::Partitions(BTreeSet::from([p])),
+                Err(e) => Route::Refused(e),
+            }
+        }
+    }
 }
 
 /// SERIAL types and GENERATED ... AS IDENTITY columns number rows themselves.

@@ -12,6 +12,8 @@ use crate::RouterError;
 pub(crate) struct Piece<'a> {
     pub text: &'a str,
     pub tokens: Vec<(Token, usize)>,
+    /// The text of the comments before and inside the statement (routing hints live there).
+    pub comments: Vec<String>,
 }
 
 impl Piece<'_> {
@@ -49,16 +51,21 @@ pub(crate) fn split(sql: &str) -> Result<Vec<Piece<'_>>, RouterError> {
     let mut pieces = Vec::new();
     let mut start: Option<usize> = None;
     let mut significant: Vec<(Token, usize)> = Vec::new();
+    let mut comments: Vec<String> = Vec::new();
     for t in tokens {
         let at = offset(sql, &line_starts, t.span.start.line, t.span.start.column);
         match t.token {
             Token::SemiColon => {
                 if let Some(s) = start.take() {
-                    pieces.push(piece(sql, s, at, std::mem::take(&mut significant)));
+                    let c = std::mem::take(&mut comments);
+                    pieces.push(piece(sql, s, at, std::mem::take(&mut significant), c));
                 }
             }
-            Token::Whitespace(Whitespace::Space | Whitespace::Newline | Whitespace::Tab) => {}
-            Token::Whitespace(_) => {} // comments
+            Token::Whitespace(Whitespace::MultiLineComment(c)) => comments.push(c),
+            Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => {
+                comments.push(comment)
+            }
+            Token::Whitespace(_) => {}
             Token::EOF => {}
             other => {
                 start.get_or_insert(at);
@@ -67,15 +74,22 @@ pub(crate) fn split(sql: &str) -> Result<Vec<Piece<'_>>, RouterError> {
         }
     }
     if let Some(s) = start {
-        pieces.push(piece(sql, s, sql.len(), significant));
+        pieces.push(piece(sql, s, sql.len(), significant, comments));
     }
     Ok(pieces)
 }
 
-fn piece(sql: &str, start: usize, end: usize, tokens: Vec<(Token, usize)>) -> Piece<'_> {
+fn piece(
+    sql: &str,
+    start: usize,
+    end: usize,
+    tokens: Vec<(Token, usize)>,
+    comments: Vec<String>,
+) -> Piece<'_> {
     Piece {
         text: sql[start..end].trim_end(),
         tokens: tokens.into_iter().map(|(t, at)| (t, at - start)).collect(),
+        comments,
     }
 }
 

@@ -215,3 +215,45 @@ async fn what_would_span_partitions_is_refused() {
     assert_eq!(sqlstate(&err), "0A000");
     tx.rollback().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hints_route_to_the_named_partition() {
+    let split = TestServer::start_with(toml::from_str(MAP).unwrap()).await;
+    let c = split.client().await;
+    load(&c).await;
+    let in_file = |p: usize| {
+        let db =
+            rusqlite::Connection::open(split.data_dir().join("postgres").join(format!("{p}.db")))
+                .unwrap();
+        db.query_row("SELECT count(*) FROM accounts", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+    let count = |sql: &'static str| {
+        let c = &c;
+        async move { c.query_one(sql, &[]).await.unwrap().get::<_, i64>(0) }
+    };
+    assert_eq!(
+        count("/* partition: 1 */ SELECT count(*) FROM accounts").await,
+        in_file(1)
+    );
+    c.batch_execute("SET litescale.partition = 2")
+        .await
+        .unwrap();
+    assert_eq!(count("SELECT count(*) FROM accounts").await, in_file(2));
+    c.batch_execute("RESET litescale.partition").await.unwrap();
+    assert_eq!(count("SELECT count(*) FROM accounts").await, 200);
+    c.batch_execute("SET litescale.partition = 'x'")
+        .await
+        .unwrap();
+    let err = c
+        .query("SELECT count(*) FROM accounts", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "22023");
+    c.batch_execute("RESET litescale.partition").await.unwrap();
+    let err = c
+        .query("/* partition: 7 */ SELECT 1", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "0A000");
+}
