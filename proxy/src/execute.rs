@@ -127,10 +127,24 @@ impl SessionState {
                     parameter_status: None,
                 })
             }
-            StatementKind::Copy(_) if session.map.count() > 1 => Err(SqlError::new(
-                "0A000",
-                "COPY in a partitioned database is not supported yet",
-            )),
+            // COPY TO of a partitioned table reads every partition, like its SELECT.
+            StatementKind::Copy(spec)
+                if session.map.count() > 1 && spec.direction == CopyDirection::Out =>
+            {
+                let mut select = planned.clone();
+                select.kind = StatementKind::Read;
+                let Outcome::Rows(rows) = self.run(session, &select, params).await? else {
+                    return Err(SqlError::new("XX000", "COPY query returned no columns"));
+                };
+                Ok(Reply {
+                    executed: Executed::CopyOut {
+                        rows,
+                        format: spec.format.clone(),
+                    },
+                    warning: None,
+                    parameter_status: None,
+                })
+            }
             StatementKind::Copy(spec)
                 if spec.direction == CopyDirection::Out && !self.holds_writer() =>
             {

@@ -177,7 +177,7 @@ async fn what_would_span_partitions_is_refused() {
         "INSERT INTO accounts VALUES (1, 1, 0, ''), (2, 1, 0, '')",
         "SELECT bid, count(*) FROM accounts GROUP BY bid HAVING count(*) > 1",
         "SELECT count(*) FROM accounts a JOIN history h ON a.bid = h.delta",
-        "COPY accounts TO STDOUT",
+        "COPY accounts FROM STDIN",
     ] {
         let err = c.simple_query(sql).await.unwrap_err();
         assert_eq!(sqlstate(&err), "0A000", "{sql}: {err:?}");
