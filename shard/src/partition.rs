@@ -125,6 +125,23 @@ impl Partition {
         })
     }
 
+    /// The schema as SQLite keeps it (type, name, SQL), to compare partitions.
+    pub fn schema(&self) -> Result<Vec<(String, String, Option<String>)>, ShardError> {
+        let conn = self.take_reader()?;
+        let result = conn
+            .prepare(
+                "SELECT type, name, sql FROM main.sqlite_schema \
+                 WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(ShardError::from);
+        self.return_reader(conn);
+        result
+    }
+
     /// Runs a statement on a reader. `Ok(None)` when the statement would write (SQLite
     /// says so, whatever the router thought): run it on the writer instead.
     pub async fn read(

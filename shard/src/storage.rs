@@ -90,6 +90,7 @@ impl Storage {
         let partitions = (0..self.partitions)
             .map(|i| Partition::open(&dir.join(format!("{i}.db")), options.clone()).map(Arc::new))
             .collect::<Result<Vec<_>, _>>()?;
+        report_schema_drift(name, &partitions);
         open.insert(name.to_owned(), partitions.clone());
         Ok(partitions)
     }
@@ -101,9 +102,77 @@ impl Storage {
     }
 }
 
+/// DDL runs on every partition; one that missed a change (a crash between partitions, a
+/// failure on one) is reported here, when the database is opened.
+/// Returns the partitions that differ from partition 0, with the objects that differ.
+fn report_schema_drift(database: &str, partitions: &[Arc<Partition>]) -> Vec<(usize, Vec<String>)> {
+    let mut drifted = Vec::new();
+    let Some(first) = partitions.first().and_then(|p| p.schema().ok()) else {
+        return drifted;
+    };
+    for (i, p) in partitions.iter().enumerate().skip(1) {
+        match p.schema() {
+            Ok(schema) if schema == first => {}
+            Ok(schema) => {
+                let differing: Vec<String> = first
+                    .iter()
+                    .chain(&schema)
+                    .filter(|o| !first.contains(o) || !schema.contains(o))
+                    .map(|(_, name, _)| name.clone())
+                    .collect();
+                tracing::error!(
+                    %database,
+                    partition = i,
+                    objects = ?differing,
+                    "partition schema differs from partition 0: a schema change did not reach every partition"
+                );
+                drifted.push((i, differing));
+            }
+            Err(e) => {
+                tracing::error!(%database, partition = i, error = %e, "cannot read partition schema")
+            }
+        }
+    }
+    drifted
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn types() -> TypeCatalog {
+        TypeCatalog {
+            of_declared: |_| (25, -1),
+            format: |_, _| None,
+            all: || vec![(25, "text", -1, 'S')],
+            server_version: ("16.6", "160006"),
+        }
+    }
+
+    #[test]
+    fn a_partition_that_missed_a_schema_change_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let config: Config = toml::from_str(&format!(
+            "data_dir = {:?}\n[partitions]\ncount = 2\n",
+            dir.path()
+        ))
+        .unwrap();
+        let storage = Storage::open(&config, &["db"], types()).unwrap();
+        let partitions = storage.database("db").unwrap();
+        assert!(report_schema_drift("db", &partitions).is_empty());
+        drop(partitions);
+        storage.close();
+        let only_first = rusqlite::Connection::open(dir.path().join("db").join("0.db")).unwrap();
+        only_first.execute_batch("CREATE TABLE t (a INT)").unwrap();
+        let partitions = Storage::open(&config, &[], types())
+            .unwrap()
+            .database("db")
+            .unwrap();
+        assert_eq!(
+            report_schema_drift("db", &partitions),
+            [(1, vec!["t".to_owned()])]
+        );
+    }
 
     #[test]
     fn names_that_could_escape_the_directory_are_refused() {
