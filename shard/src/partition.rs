@@ -211,6 +211,18 @@ impl WriterLock {
     }
 }
 
+impl Drop for Partition {
+    /// Readers close first, so that the writer is the file's last connection: SQLite
+    /// checkpoints the WAL into the database file when its last connection closes, which a
+    /// read-only connection cannot do.
+    fn drop(&mut self) {
+        self.readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
+
 /// Rows in flight between a reader thread and the client, per streamed query.
 const STREAM_BUFFER_ROWS: usize = 1024;
 
