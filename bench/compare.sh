@@ -75,3 +75,39 @@ for script in select-only simple-update tpcb-like; do
     ratio=$(awk -v a="$ls_tps" -v b="$pg_tps" 'BEGIN { printf "%.2f", a / b }')
     printf "%-14s %14.0f %14.0f %12s %12s %7sx\n" "$script" "$pg_tps" "$ls_tps" "$pg_lat" "$ls_lat" "$ratio"
 done
+
+# Partitioned writes: a script keyed by aid (update and read one account) on litescale
+# with 1 partition and with the 4 partitions of examples/pgbench-4-partitions.toml.
+# pgbench -i cannot load a partitioned database yet (its COPY spans partitions), so both
+# get ACCOUNTS rows through single-row INSERTs.
+ACCOUNTS=${ACCOUNTS:-10000}
+LS4_PORT=${LS4_PORT:-54331}
+echo "starting litescale with 4 partitions on port $LS4_PORT..." >&2
+"$ROOT/target/release/litescale" --config "$ROOT/examples/pgbench-4-partitions.toml" \
+    --listen "127.0.0.1:$LS4_PORT" --data "$WORK/ls4" >"$WORK/ls4.log" 2>&1 &
+LS4_PID=$!
+trap 'kill $LS4_PID 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 50); do
+    pg_isready -q -h 127.0.0.1 -p "$LS4_PORT" && break
+    sleep 0.1
+done
+cat >"$WORK/keyed.sql" <<SQL
+\\set aid random(1, $ACCOUNTS)
+UPDATE keyed_accounts SET abalance = abalance + 1 WHERE aid = :aid;
+SELECT abalance FROM keyed_accounts WHERE aid = :aid;
+SQL
+{
+    echo "CREATE TABLE keyed_accounts (aid INT PRIMARY KEY, abalance INT);"
+    seq "$ACCOUNTS" | awk '{ print "INSERT INTO keyed_accounts VALUES (" $1 ", 0);" }'
+} >"$WORK/load.sql"
+for port in "$LS_PORT" "$LS4_PORT"; do
+    psql -q -X -h 127.0.0.1 -p "$port" -U postgres -f "$WORK/load.sql" >/dev/null
+done
+keyed() {
+    pgbench -n -h 127.0.0.1 -p "$1" -U postgres -M prepared -c "$CLIENTS" -j "$THREADS" \
+        -T "$SECONDS_EACH" -f "$WORK/keyed.sql" postgres 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+}
+one=$(keyed "$LS_PORT")
+four=$(keyed "$LS4_PORT")
+printf "\nkeyed update+select, %s accounts: 1 partition %.0f TPS, 4 partitions %.0f TPS (%sx)\n" \
+    "$ACCOUNTS" "$one" "$four" "$(awk -v a="$four" -v b="$one" 'BEGIN { printf "%.2f", a / b }')"
