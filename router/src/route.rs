@@ -178,13 +178,22 @@ pub fn route(
     if matches!(planned.kind, StatementKind::Ddl(_)) {
         if let Some(Statement::CreateTable(create)) = &planned.ast
             && let Some(name) = create.name.0.last().and_then(|p| p.as_ident())
-            && matches!(placed(map, &name.value), Placed::Sharded { .. })
-            && create.columns.iter().any(generates_ids)
+            && let Placed::Sharded { key } = placed(map, &name.value)
         {
-            return Route::Refused(format!(
-                "SERIAL or IDENTITY columns in the sharded table \"{}\" would number rows in each partition separately, and the numbers would collide",
-                name.value
-            ));
+            if create.columns.iter().any(generates_ids) {
+                return Route::Refused(format!(
+                    "SERIAL or IDENTITY columns in the sharded table \"{}\" would number rows in each partition separately, and the numbers would collide",
+                    name.value
+                ));
+            }
+            // CREATE TABLE ... AS names its columns through the query; SQLite checks those.
+            if create.query.is_none() && !create.columns.iter().any(|c| names_column(&c.name, key))
+            {
+                return Route::Refused(format!(
+                    "the partition map shards \"{}\" by \"{key}\", but the table has no column \"{key}\"",
+                    name.value
+                ));
+            }
         }
         return Route::All;
     }
@@ -303,6 +312,14 @@ fn hinted(planned: &PlannedStatement, map: &PartitionMap, hint: &Hint) -> Route 
                 Err(e) => Route::Refused(e),
             }
         }
+    }
+}
+
+/// Postgres folds unquoted identifiers to lower case, so `AID` names the column `aid`.
+fn names_column(ident: &sqlparser::ast::Ident, column: &str) -> bool {
+    match ident.quote_style {
+        Some(_) => ident.value == column,
+        None => ident.value.eq_ignore_ascii_case(column),
     }
 }
 
