@@ -195,6 +195,11 @@ pub fn route(
                 ));
             }
         }
+        if let Some(Statement::AlterTable(alter)) = &planned.ast
+            && let Some(refusal) = alter_refusal(map, alter)
+        {
+            return Route::Refused(refusal);
+        }
         return Route::All;
     }
     let Some(ast) = &planned.ast else {
@@ -313,6 +318,38 @@ fn hinted(planned: &PlannedStatement, map: &PartitionMap, hint: &Hint) -> Route 
             }
         }
     }
+}
+
+/// Why an ALTER TABLE would leave rows where the partition map no longer finds them.
+fn alter_refusal(map: &PartitionMap, alter: &sqlparser::ast::AlterTable) -> Option<String> {
+    use sqlparser::ast::{AlterTableOperation as Op, RenameTableNameKind};
+    let table = &alter.name.0.last()?.as_ident()?.value;
+    let key = match placed(map, table) {
+        Placed::Sharded { key } => Some(key),
+        _ => None,
+    };
+    alter.operations.iter().find_map(|op| match op {
+        Op::DropColumn { column_names, .. } => key
+            .filter(|k| column_names.iter().any(|c| names_column(c, k)))
+            .map(|k| format!("\"{k}\" is the shard key of \"{table}\" and cannot be dropped")),
+        Op::RenameColumn {
+            old_column_name, ..
+        } => key
+            .filter(|k| names_column(old_column_name, k))
+            .map(|k| format!("\"{k}\" is the shard key of \"{table}\" and cannot be renamed")),
+        Op::RenameTable {
+            table_name: RenameTableNameKind::As(new) | RenameTableNameKind::To(new),
+        } => {
+            let new = new.0.last().and_then(|p| p.as_ident())?;
+            (map.table(table).is_some() || map.table(&new.value).is_some()).then(|| {
+                format!(
+                    "the partition map places tables by name, so renaming \"{table}\" to \"{}\" would change where its rows are looked for",
+                    new.value
+                )
+            })
+        }
+        _ => None,
+    })
 }
 
 /// Postgres folds unquoted identifiers to lower case, so `AID` names the column `aid`.
