@@ -1,6 +1,8 @@
 //! Running planned statements: transaction blocks as Postgres defines them, reads on
 //! readers, writes on the partition's single writer.
 
+use std::borrow::Cow;
+
 use litescale_config::KeyValue;
 use litescale_router::{
     CopyDirection, CopyFormat, CopySpec, Hint, Isolation, PlannedStatement, Route, StatementKind,
@@ -127,26 +129,10 @@ impl SessionState {
                     parameter_status: None,
                 })
             }
-            // COPY TO of a partitioned table reads every partition, like its SELECT.
             StatementKind::Copy(spec)
-                if session.map.count() > 1 && spec.direction == CopyDirection::Out =>
-            {
-                let mut select = planned.clone();
-                select.kind = StatementKind::Read;
-                let Outcome::Rows(rows) = self.run(session, &select, params).await? else {
-                    return Err(SqlError::new("XX000", "COPY query returned no columns"));
-                };
-                Ok(Reply {
-                    executed: Executed::CopyOut {
-                        rows,
-                        format: spec.format.clone(),
-                    },
-                    warning: None,
-                    parameter_status: None,
-                })
-            }
-            StatementKind::Copy(spec)
-                if spec.direction == CopyDirection::Out && !self.holds_writer() =>
+                if spec.direction == CopyDirection::Out
+                    && session.map.count() == 1
+                    && !self.holds_writer() =>
             {
                 let rows = session.partitions[0]
                     .read_stream(planned.sqlite_sql.clone(), session.cancel.interrupter())
@@ -161,7 +147,15 @@ impl SessionState {
                 })
             }
             StatementKind::Copy(spec) if spec.direction == CopyDirection::Out => {
-                let Outcome::Rows(rows) = self.run(session, planned, params).await? else {
+                // COPY TO of a partitioned table reads every partition, like its SELECT.
+                let statement = if session.map.count() > 1 {
+                    let mut select = planned.clone();
+                    select.kind = StatementKind::Read;
+                    Cow::Owned(select)
+                } else {
+                    Cow::Borrowed(planned)
+                };
+                let Outcome::Rows(rows) = self.run(session, &statement, params).await? else {
                     return Err(SqlError::new("XX000", "COPY query returned no columns"));
                 };
                 Ok(Reply {
