@@ -49,7 +49,8 @@ fn relations<V: sqlparser::ast::Visit>(node: &V) -> Vec<String> {
     out
 }
 
-fn last_part(name: &ObjectName) -> String {
+/// The unqualified name an object name ends in (`public.t` → `t`).
+pub(crate) fn last_part(name: &ObjectName) -> String {
     name.0
         .last()
         .and_then(|p| p.as_ident())

@@ -8,6 +8,7 @@ use sqlparser::ast::{
     BinaryOperator, Expr, InTarget, SetExpr, Statement, TableObject, UnaryOperator, Value,
 };
 
+use crate::infer::last_part;
 use crate::{PlannedStatement, StatementKind};
 
 /// A routing hint from the client: a comment `/* partition: 2 */` or `/* key: 42 */`, or
@@ -177,21 +178,19 @@ pub fn route(
     let writes = !matches!(planned.kind, StatementKind::Read);
     if matches!(planned.kind, StatementKind::Ddl(_)) {
         if let Some(Statement::CreateTable(create)) = &planned.ast
-            && let Some(name) = create.name.0.last().and_then(|p| p.as_ident())
-            && let Placed::Sharded { key } = placed(map, &name.value)
+            && let name = last_part(&create.name)
+            && let Placed::Sharded { key } = placed(map, &name)
         {
             if create.columns.iter().any(generates_ids) {
                 return Route::Refused(format!(
-                    "SERIAL or IDENTITY columns in the sharded table \"{}\" would number rows in each partition separately, and the numbers would collide",
-                    name.value
+                    "SERIAL or IDENTITY columns in the sharded table \"{name}\" would number rows in each partition separately, and the numbers would collide"
                 ));
             }
             // CREATE TABLE ... AS names its columns through the query; SQLite checks those.
             if create.query.is_none() && !create.columns.iter().any(|c| names_column(&c.name, key))
             {
                 return Route::Refused(format!(
-                    "the partition map shards \"{}\" by \"{key}\", but the table has no column \"{key}\"",
-                    name.value
+                    "the partition map shards \"{name}\" by \"{key}\", but the table has no column \"{key}\""
                 ));
             }
         }
@@ -323,7 +322,7 @@ fn hinted(planned: &PlannedStatement, map: &PartitionMap, hint: &Hint) -> Route 
 /// Why an ALTER TABLE would leave rows where the partition map no longer finds them.
 fn alter_refusal(map: &PartitionMap, alter: &sqlparser::ast::AlterTable) -> Option<String> {
     use sqlparser::ast::{AlterTableOperation as Op, RenameTableNameKind};
-    let table = &alter.name.0.last()?.as_ident()?.value;
+    let table = &last_part(&alter.name);
     let key = match placed(map, table) {
         Placed::Sharded { key } => Some(key),
         _ => None,
@@ -340,11 +339,10 @@ fn alter_refusal(map: &PartitionMap, alter: &sqlparser::ast::AlterTable) -> Opti
         Op::RenameTable {
             table_name: RenameTableNameKind::As(new) | RenameTableNameKind::To(new),
         } => {
-            let new = new.0.last().and_then(|p| p.as_ident())?;
-            (map.table(table).is_some() || map.table(&new.value).is_some()).then(|| {
+            let new = last_part(new);
+            (map.table(table).is_some() || map.table(&new).is_some()).then(|| {
                 format!(
-                    "the partition map places tables by name, so renaming \"{table}\" to \"{}\" would change where its rows are looked for",
-                    new.value
+                    "the partition map places tables by name, so renaming \"{table}\" to \"{new}\" would change where its rows are looked for"
                 )
             })
         }
@@ -406,8 +404,9 @@ fn colocation_root<'m>(map: &'m PartitionMap, table: &'m str) -> &'m str {
 /// Whether `table` is the one a DML statement writes.
 fn is_target(ast: &Statement, table: &str) -> bool {
     match ast {
-        Statement::Insert(i) => matches!(&i.table, TableObject::TableName(n)
-            if n.0.last().and_then(|p| p.as_ident()).is_some_and(|id| id.value == table)),
+        Statement::Insert(i) => {
+            matches!(&i.table, TableObject::TableName(n) if last_part(n) == table)
+        }
         Statement::Update(u) => u.table.relation.to_string() == table,
         Statement::Delete(_) => true,
         _ => false,
