@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use partitions::{
-    HashRange, KeyList, KeyRange, KeyValue, PartitionMap, PartitionsConfig, Placement, TableConfig,
+    FieldError, HashRange, KeyList, KeyRange, KeyValue, PartitionMap, PartitionsConfig, Placement,
+    TableConfig,
 };
 
 /// The port litescale listens on by default: next to PostgreSQL's 5432 but not on it (or
@@ -36,8 +37,12 @@ pub enum ConfigError {
     },
     #[error("invalid config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
-    #[error("invalid config: {0}")]
-    Invalid(String),
+    #[error("invalid config{}: {error}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    Invalid {
+        error: FieldError,
+        /// The 1-based line of the field in the file, when the config came from text.
+        line: Option<usize>,
+    },
 }
 
 /// How hard SQLite works to make a commit durable (SQLite's `PRAGMA synchronous`).
@@ -142,7 +147,13 @@ impl Config {
             path: origin.to_owned(),
             message: e.to_string(),
         })?;
-        config.validate()?;
+        config.validate().map_err(|e| match e {
+            ConfigError::Invalid { error, .. } => ConfigError::Invalid {
+                line: line_of_field(text, &error.field),
+                error,
+            },
+            other => other,
+        })?;
         Ok(config)
     }
 
@@ -158,25 +169,49 @@ impl Config {
     pub fn partition_map(&self) -> Result<PartitionMap, ConfigError> {
         match &self.partitions {
             None if self.tables.is_empty() => Ok(PartitionMap::single()),
-            None => Err(ConfigError::Invalid(
-                "tables are placed but there is no [partitions] section".into(),
-            )),
-            Some(p) => PartitionMap::new(p, &self.tables).map_err(ConfigError::Invalid),
+            None => Err(invalid(FieldError::new(
+                "tables",
+                "tables are placed but there is no [partitions] section",
+            ))),
+            Some(p) => PartitionMap::new(p, &self.tables).map_err(invalid),
         }
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.data_dir.as_os_str().is_empty() {
-            return Err(ConfigError::Invalid("data_dir must not be empty".into()));
+            return Err(invalid(FieldError::new("data_dir", "must not be empty")));
         }
         self.partition_map()?;
         if self.limits.statement_cache == 0 {
-            return Err(ConfigError::Invalid(
-                "limits.statement_cache must be at least 1".into(),
-            ));
+            return Err(invalid(FieldError::new(
+                "limits.statement_cache",
+                "must be at least 1",
+            )));
         }
         Ok(())
     }
+}
+
+fn invalid(error: FieldError) -> ConfigError {
+    ConfigError::Invalid { error, line: None }
+}
+
+/// The line of the deepest key of a dotted `field` path that the document spells out
+/// (`tables.t.partition` → the `partition = ...` line, or `[tables.t]` if it is absent).
+fn line_of_field(text: &str, field: &str) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    let doc = DeTable::parse(text).ok()?;
+    let mut table = doc.get_ref();
+    let mut offset = None;
+    for part in field.split('.') {
+        let (key, value) = table.get_key_value(part)?;
+        offset = Some(key.span().start);
+        match value.get_ref() {
+            DeValue::Table(inner) => table = inner,
+            _ => break,
+        }
+    }
+    offset.map(|o| text[..o].matches('\n').count() + 1)
 }
 
 #[cfg(test)]
@@ -236,10 +271,15 @@ mod tests {
         assert!(
             bad("[partitions]\ncount = 2\n[tables.t]\nkey = \"id\"\nkye = 1\n").contains("kye")
         );
+        let out_of_range = bad("[partitions]\ncount = 2\n[tables.t]\npartition = 5\n");
         assert!(
-            bad("[partitions]\ncount = 2\n[tables.t]\npartition = 5\n")
-                .contains("tables.t.partition")
+            out_of_range.contains("tables.t.partition"),
+            "{out_of_range}"
         );
+        assert!(out_of_range.contains("line 4"), "{out_of_range}");
+        let unknown =
+            bad("[partitions]\ncount = 2\n\n[tables.t]\nkey = \"a\"\ncolocate_with = \"u\"\n");
+        assert!(unknown.contains("line 6"), "{unknown}");
         assert!(
             bad("[partitions]\ncount = 2\n[tables.t]\nkey = \"a\"\ncolocate_with = \"u\"\n")
                 .contains("unknown table")

@@ -103,6 +103,29 @@ pub struct KeyList {
     pub values: Vec<toml::Value>,
 }
 
+/// A value that parses but makes no sense. `field` is its dotted path in the TOML
+/// document (`tables.accounts.partition`), so the caller can point at its line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
 /// The validated map: every key has exactly one owning partition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartitionMap {
@@ -141,10 +164,10 @@ impl PartitionMap {
     pub fn new(
         partitions: &PartitionsConfig,
         tables: &BTreeMap<String, TableConfig>,
-    ) -> Result<PartitionMap, String> {
+    ) -> Result<PartitionMap, FieldError> {
         let count = partitions.count;
         if count == 0 {
-            return Err("partitions.count must be at least 1".into());
+            return Err(FieldError::new("partitions.count", "must be at least 1"));
         }
         let hash_starts = if partitions.hash_ranges.is_empty() {
             let slice = u64::MAX / count as u64;
@@ -158,9 +181,9 @@ impl PartitionMap {
                 if p < count {
                     Ok(())
                 } else {
-                    Err(format!(
-                        "{}: partition {p} does not exist (count is {count})",
-                        field(f)
+                    Err(FieldError::new(
+                        field(f),
+                        format!("partition {p} does not exist (count is {count})"),
                     ))
                 }
             };
@@ -170,8 +193,9 @@ impl PartitionMap {
                 t.partition.is_some(),
             ];
             if kinds.iter().filter(|k| **k).count() != 1 {
-                return Err(format!(
-                    "tables.{name}: give exactly one of key (sharded), reference = true, or partition = N"
+                return Err(FieldError::new(
+                    format!("tables.{name}"),
+                    "give exactly one of key (sharded), reference = true, or partition = N",
                 ));
             }
             if let Some(p) = t.partition {
@@ -179,30 +203,30 @@ impl PartitionMap {
             }
             if let Some(other) = &t.colocate_with {
                 let Some(target) = tables.get(other) else {
-                    return Err(format!(
-                        "{}: unknown table \"{other}\"",
-                        field("colocate_with")
+                    return Err(FieldError::new(
+                        field("colocate_with"),
+                        format!("unknown table \"{other}\""),
                     ));
                 };
                 if target.key.is_none() {
-                    return Err(format!(
-                        "{}: \"{other}\" is not sharded",
-                        field("colocate_with")
+                    return Err(FieldError::new(
+                        field("colocate_with"),
+                        format!("\"{other}\" is not sharded"),
                     ));
                 }
                 if t.key.is_none() {
-                    return Err(format!(
-                        "{}: a colocated table needs its own key column",
-                        field("key")
+                    return Err(FieldError::new(
+                        field("key"),
+                        "a colocated table needs its own key column",
                     ));
                 }
             }
             match t.placement {
                 Placement::Hash => {
                     if !t.ranges.is_empty() || !t.lists.is_empty() {
-                        return Err(format!(
-                            "{}: ranges and lists need placement = \"range\" or \"list\"",
-                            field("placement")
+                        return Err(FieldError::new(
+                            field("placement"),
+                            "ranges and lists need placement = \"range\" or \"list\"",
                         ));
                     }
                 }
@@ -210,20 +234,23 @@ impl PartitionMap {
                     for r in &t.ranges {
                         in_range(r.partition, "ranges")?;
                     }
-                    key_ranges(&t.ranges).map_err(|e| format!("{}: {e}", field("ranges")))?;
+                    key_ranges(&t.ranges).map_err(|e| FieldError::new(field("ranges"), e))?;
                 }
                 Placement::List => {
                     if t.lists.is_empty() {
-                        return Err(format!("{}: list placement needs lists", field("lists")));
+                        return Err(FieldError::new(
+                            field("lists"),
+                            "list placement needs lists",
+                        ));
                     }
                     let mut seen = Vec::new();
                     for l in &t.lists {
                         in_range(l.partition, "lists")?;
                         for v in &l.values {
                             if seen.contains(v) {
-                                return Err(format!(
-                                    "{}: value {v} is listed twice",
-                                    field("lists")
+                                return Err(FieldError::new(
+                                    field("lists"),
+                                    format!("value {v} is listed twice"),
                                 ));
                             }
                             seen.push(v.clone());
@@ -237,6 +264,13 @@ impl PartitionMap {
             hash_starts,
             tables: tables.clone(),
         })
+    }
+
+    /// Each sharded table with its key column.
+    pub fn shard_keys(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.tables
+            .iter()
+            .filter_map(|(name, t)| Some((name.as_str(), t.key.as_deref()?)))
     }
 
     /// The partition that owns `key` of a sharded `table`.
@@ -284,22 +318,21 @@ impl PartitionMap {
 }
 
 /// Checks explicit hash ranges: each partition once, contiguous, covering the keyspace.
-fn hash_ranges(ranges: &[HashRange], count: usize) -> Result<Vec<(u64, usize)>, String> {
+fn hash_ranges(ranges: &[HashRange], count: usize) -> Result<Vec<(u64, usize)>, FieldError> {
+    hash_range_starts(ranges, count).map_err(|e| FieldError::new("partitions.hash_ranges", e))
+}
+
+fn hash_range_starts(ranges: &[HashRange], count: usize) -> Result<Vec<(u64, usize)>, String> {
     let mut parsed = Vec::with_capacity(ranges.len());
     for r in ranges {
-        let from = parse_hash(&r.from)
-            .ok_or_else(|| format!("partitions.hash_ranges: bad from \"{}\"", r.from))?;
-        let to = parse_hash(&r.to)
-            .ok_or_else(|| format!("partitions.hash_ranges: bad to \"{}\"", r.to))?;
+        let from = parse_hash(&r.from).ok_or_else(|| format!("bad from \"{}\"", r.from))?;
+        let to = parse_hash(&r.to).ok_or_else(|| format!("bad to \"{}\"", r.to))?;
         if from > to {
-            return Err(format!(
-                "partitions.hash_ranges: from {} is after to {}",
-                r.from, r.to
-            ));
+            return Err(format!("from {} is after to {}", r.from, r.to));
         }
         if r.partition >= count {
             return Err(format!(
-                "partitions.hash_ranges: partition {} does not exist (count is {count})",
+                "partition {} does not exist (count is {count})",
                 r.partition
             ));
         }
@@ -311,12 +344,9 @@ fn hash_ranges(ranges: &[HashRange], count: usize) -> Result<Vec<(u64, usize)>, 
     for (from, to, _) in &parsed {
         if done || *from != next {
             return Err(if done || *from < next {
-                format!("partitions.hash_ranges: ranges overlap at {from:#x}")
+                format!("ranges overlap at {from:#x}")
             } else {
-                format!(
-                    "partitions.hash_ranges: hashes {next:#x}..{:#x} have no partition",
-                    from - 1
-                )
+                format!("hashes {next:#x}..{:#x} have no partition", from - 1)
             });
         }
         match to.checked_add(1) {
@@ -325,9 +355,7 @@ fn hash_ranges(ranges: &[HashRange], count: usize) -> Result<Vec<(u64, usize)>, 
         }
     }
     if !done {
-        return Err(format!(
-            "partitions.hash_ranges: hashes from {next:#x} have no partition"
-        ));
+        return Err(format!("hashes from {next:#x} have no partition"));
     }
     Ok(parsed.into_iter().map(|(from, _, p)| (from, p)).collect())
 }
@@ -448,12 +476,14 @@ mod tests {
         assert!(
             PartitionMap::new(&gap, &BTreeMap::new())
                 .unwrap_err()
+                .message
                 .contains("no partition")
         );
         let overlap = ranges(&[(0, "0", "300"), (1, "200", "0xffffffffffffffff")]);
         assert!(
             PartitionMap::new(&overlap, &BTreeMap::new())
                 .unwrap_err()
+                .message
                 .contains("overlap")
         );
     }

@@ -85,13 +85,7 @@ impl Partition {
         job: impl FnOnce(&Connection) -> Result<R, ShardError> + Send + 'static,
     ) -> Result<R, ShardError> {
         let this = Arc::clone(self);
-        blocking(move || {
-            let conn = this.take_reader()?;
-            let result = job(&conn);
-            this.return_reader(conn);
-            result
-        })
-        .await
+        blocking(move || this.with_reader_now(job)).await
     }
 
     /// Streams a query's rows from a reader: the columns at once, then rows through a
@@ -125,21 +119,36 @@ impl Partition {
         })
     }
 
-    /// The schema as SQLite keeps it (type, name, SQL), to compare partitions.
-    pub fn schema(&self) -> Result<Vec<(String, String, Option<String>)>, ShardError> {
+    /// Runs `job` on a reader connection on the calling thread: for start-up checks,
+    /// which run before any client is served.
+    fn with_reader_now<R>(
+        &self,
+        job: impl FnOnce(&Connection) -> Result<R, ShardError>,
+    ) -> Result<R, ShardError> {
         let conn = self.take_reader()?;
-        let result = conn
-            .prepare(
-                "SELECT type, name, sql FROM main.sqlite_schema \
-                 WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .map_err(ShardError::from);
+        let result = job(&conn);
         self.return_reader(conn);
         result
+    }
+
+    /// The schema as SQLite keeps it (type, name, SQL), to compare partitions.
+    pub fn schema(&self) -> Result<Vec<(String, String, Option<String>)>, ShardError> {
+        self.with_reader_now(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT type, name, sql FROM main.sqlite_schema \
+                 WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// The columns of each named table that exists, read now (see `with_reader_now`).
+    pub fn table_columns_now(
+        &self,
+        tables: &[String],
+    ) -> Result<Vec<(String, Vec<ColumnMeta>)>, ShardError> {
+        self.with_reader_now(|c| table_columns(c, tables))
     }
 
     /// Runs a statement on a reader. `Ok(None)` when the statement would write (SQLite

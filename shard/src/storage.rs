@@ -16,6 +16,8 @@ pub struct Storage {
     options: ConnectionOptions,
     /// Partitions per database.
     partitions: usize,
+    /// Sharded tables and their key columns, checked against each database at open.
+    shard_keys: Vec<(String, String)>,
     open: Mutex<HashMap<String, Vec<Arc<Partition>>>>,
 }
 
@@ -38,6 +40,9 @@ impl Storage {
         types: TypeCatalog,
     ) -> Result<Storage, ShardError> {
         std::fs::create_dir_all(&config.data_dir)?;
+        let map = config
+            .partition_map()
+            .map_err(|e| ShardError::new("F0000", e.to_string()))?;
         let storage = Storage {
             root: config.data_dir.clone(),
             options: ConnectionOptions {
@@ -46,10 +51,11 @@ impl Storage {
                 database: String::new(),
                 types,
             },
-            partitions: config
-                .partition_map()
-                .map_err(|e| ShardError::new("F0000", e.to_string()))?
-                .count(),
+            partitions: map.count(),
+            shard_keys: map
+                .shard_keys()
+                .map(|(t, k)| (t.to_owned(), k.to_owned()))
+                .collect(),
             open: Mutex::new(HashMap::new()),
         };
         for name in create {
@@ -91,6 +97,7 @@ impl Storage {
             .map(|i| Partition::open(&dir.join(format!("{i}.db")), options.clone()).map(Arc::new))
             .collect::<Result<Vec<_>, _>>()?;
         report_schema_drift(name, &partitions);
+        check_shard_keys(name, &partitions[0], &self.shard_keys)?;
         open.insert(name.to_owned(), partitions.clone());
         Ok(partitions)
     }
@@ -100,6 +107,34 @@ impl Storage {
     pub fn close(&self) {
         self.open.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
+}
+
+/// A table the config shards by a column it does not have could not be routed: refuse
+/// the database (at start for the databases opened then) rather than misplace rows.
+fn check_shard_keys(
+    database: &str,
+    partition: &Partition,
+    shard_keys: &[(String, String)],
+) -> Result<(), ShardError> {
+    let tables: Vec<String> = shard_keys.iter().map(|(t, _)| t.clone()).collect();
+    for (table, columns) in partition.table_columns_now(&tables)? {
+        let key = &shard_keys
+            .iter()
+            .find(|(t, _)| *t == table)
+            .expect("asked for")
+            .1;
+        // SQLite column names are case-insensitive, as unquoted Postgres names fold.
+        if !columns.iter().any(|c| c.name.eq_ignore_ascii_case(key)) {
+            return Err(ShardError::new(
+                "F0000",
+                format!(
+                    "config shards table \"{table}\" by column \"{key}\", \
+                     but database \"{database}\" has no such column in \"{table}\""
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// DDL runs on every partition; one that missed a change (a crash between partitions, a
@@ -172,6 +207,33 @@ mod tests {
             report_schema_drift("db", &partitions),
             [(1, vec!["t".to_owned()])]
         );
+    }
+
+    #[test]
+    fn a_table_without_its_shard_key_column_is_refused_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let config: Config = toml::from_str(&format!(
+            "data_dir = {:?}\n[partitions]\ncount = 2\n[tables.t]\nkey = \"k\"\n",
+            dir.path()
+        ))
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("db")).unwrap();
+        let first = rusqlite::Connection::open(dir.path().join("db").join("0.db")).unwrap();
+        first
+            .execute_batch("CREATE TABLE t (id INT, K INT)")
+            .unwrap();
+        assert!(
+            Storage::open(&config, &["db"], types()).is_ok(),
+            "key column matches case-insensitively"
+        );
+        first
+            .execute_batch("DROP TABLE t; CREATE TABLE t (id INT)")
+            .unwrap();
+        let err = match Storage::open(&config, &["db"], types()) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("a table without its key column was accepted"),
+        };
+        assert!(err.contains("\"t\" by column \"k\""), "{err}");
     }
 
     #[test]
