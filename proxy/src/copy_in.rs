@@ -1,26 +1,37 @@
 //! COPY FROM STDIN in a session: rows arrive in CopyData messages and go into the
-//! partition's writer as they come, all in one transaction, so a bad row leaves nothing.
+//! writer of the partition that owns each (every partition, for a reference table) as
+//! they come, all in one transaction, so a bad row leaves nothing.
 
-use litescale_router::{CopySpec, PgType, types};
-use litescale_shard::{Transaction, Value};
+use std::collections::BTreeMap;
+
+use litescale_config::KeyValue;
+use litescale_router::{CopySpec, PgType, TablePlacement, table_placement, types};
+use litescale_shard::Value;
 
 use crate::copy::{Field, RowParser};
 use crate::decode::decode_param;
 use crate::error::SqlError;
-use crate::execute::lock_writer;
-use crate::session::{Block, Session, SessionState};
+use crate::session::{Session, SessionState};
 
 pub struct CopyIn {
     parser: RowParser,
+    table: String,
     insert_sql: String,
     types: Vec<PgType>,
-    /// The COPY's own transaction when it runs outside a transaction block; inside one it
-    /// uses the block's.
-    own_txn: Option<Transaction>,
+    targets: Targets,
     /// Rows parsed but not yet inserted: clients often send one row per CopyData, and a
     /// trip to the writer thread per row would dominate the load.
     buffered: Vec<Vec<Field>>,
     rows: u64,
+}
+
+/// Where the COPY's rows go.
+enum Targets {
+    /// The partition that owns the key in this column of the row.
+    ByKey(usize),
+    /// Every partition (a reference table).
+    Every,
+    One(usize),
 }
 
 /// Rows inserted per trip to the writer: bounds memory while loading in large steps.
@@ -82,23 +93,35 @@ impl SessionState {
                     .unwrap_or(PgType::Text),
             );
         }
-        if session.map.count() > 1 {
-            return Err(SqlError::new(
-                "0A000",
-                "COPY into a partitioned database is not supported yet",
-            ));
-        }
-        let own_txn = if self.is_idle() {
-            Some(lock_writer(session, 0).await?.begin().await?)
-        } else {
-            self.writer_in_block(session, "COPY", 0).await?;
-            None
+        let targets = match table_placement(&session.map, &table) {
+            _ if session.map.count() == 1 => Targets::One(0),
+            TablePlacement::In(p) => Targets::One(p),
+            TablePlacement::Reference => Targets::Every,
+            TablePlacement::Sharded { key } => Targets::ByKey(
+                names
+                    .iter()
+                    .position(|n| n.eq_ignore_ascii_case(key))
+                    .ok_or_else(|| {
+                        SqlError::new(
+                            "0A000",
+                            format!(
+                                "COPY into \"{table}\" must include its shard key column \"{key}\""
+                            ),
+                        )
+                    })?,
+            ),
         };
+        // Outside a transaction block the COPY is its own transaction; the wire layer
+        // ends it after CopyDone or CopyFail.
+        if self.is_idle() {
+            self.open_implicit();
+        }
         self.copy_in = Some(CopyIn {
             parser: RowParser::new(spec.format.clone()),
-            insert_sql: CopySpec::insert_sql(&table, &names),
+            table,
+            insert_sql: CopySpec::insert_sql(&spec.table.clone().unwrap_or_default(), &names),
             types: column_types,
-            own_txn,
+            targets,
             buffered: Vec::new(),
             rows: 0,
         });
@@ -106,7 +129,12 @@ impl SessionState {
     }
 
     /// Buffers rows; inserts them once enough are buffered or when `flush` is set.
-    async fn insert(&mut self, rows: Vec<Vec<Field>>, flush: bool) -> Result<(), SqlError> {
+    async fn insert(
+        &mut self,
+        session: &Session,
+        rows: Vec<Vec<Field>>,
+        flush: bool,
+    ) -> Result<(), SqlError> {
         let copy = self
             .copy_in
             .as_mut()
@@ -115,20 +143,51 @@ impl SessionState {
         if copy.buffered.is_empty() || (!flush && copy.buffered.len() < BATCH_ROWS) {
             return Ok(());
         }
-        let values = std::mem::take(&mut copy.buffered)
-            .into_iter()
-            .map(|r| to_values(r, &copy.types))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut by_partition: BTreeMap<usize, Vec<Vec<Value>>> = BTreeMap::new();
+        for fields in std::mem::take(&mut copy.buffered) {
+            let row = to_values(fields, &copy.types)?;
+            let partition = match copy.targets {
+                Targets::One(p) => p,
+                Targets::Every => 0,
+                Targets::ByKey(column) => {
+                    let key = match &row[column] {
+                        Value::Integer(i) => KeyValue::Int(*i),
+                        Value::Text(t) => KeyValue::Text(t.clone()),
+                        _ => {
+                            return Err(SqlError::new(
+                                "23502",
+                                format!("COPY row has no usable shard key for \"{}\"", copy.table),
+                            ));
+                        }
+                    };
+                    session
+                        .map
+                        .partition_of(&copy.table, &key)
+                        .map_err(|e| SqlError::new("0A000", e))?
+                }
+            };
+            by_partition.entry(partition).or_default().push(row);
+        }
+        if matches!(copy.targets, Targets::Every) {
+            let rows = by_partition.remove(&0).unwrap_or_default();
+            for p in 0..session.partitions.len() {
+                by_partition.insert(p, rows.clone());
+            }
+        }
         let sql = copy.insert_sql.clone();
-        let txn = match (&mut copy.own_txn, &mut self.block) {
-            (Some(t), _) => t,
-            (None, Block::Open(b)) => b
-                .txn
-                .as_mut()
-                .ok_or_else(|| SqlError::new("XX000", "COPY lost its transaction"))?,
-            (None, Block::Idle) => return Err(SqlError::new("XX000", "COPY lost its transaction")),
-        };
-        copy.rows += txn.insert_rows(sql, values).await?;
+        let every = matches!(copy.targets, Targets::Every);
+        let mut inserted = 0;
+        for (partition, rows) in by_partition {
+            let txn = self.writer_in_block(session, "COPY", partition).await?;
+            let n = txn.insert_rows(sql.clone(), rows).await?;
+            // A reference table's rows are counted once, as the client sent them.
+            if !every || partition == 0 {
+                inserted += n;
+            }
+        }
+        if let Some(copy) = self.copy_in.as_mut() {
+            copy.rows += inserted;
+        }
         Ok(())
     }
 
@@ -140,35 +199,37 @@ impl SessionState {
         e
     }
 
-    pub(crate) async fn copy_data(&mut self, data: &[u8]) -> Result<(), SqlError> {
+    pub(crate) async fn copy_data(
+        &mut self,
+        session: &Session,
+        data: &[u8],
+    ) -> Result<(), SqlError> {
         let parsed = match self.copy_in.as_mut() {
             Some(copy) => copy.parser.push(data),
             None => return Ok(()), // after a failed COPY, the client's remaining data is ignored
         };
         let result = match parsed {
-            Ok(rows) => self.insert(rows, false).await,
+            Ok(rows) => self.insert(session, rows, false).await,
             Err(e) => Err(e),
         };
         result.map_err(|e| self.abort_copy(e))
     }
 
-    /// Ends the COPY: the last row, then commit (outside a block). Returns the row count.
-    pub(crate) async fn copy_done(&mut self) -> Result<u64, SqlError> {
+    /// Ends the COPY: the last rows. Returns the row count. The caller commits (outside a
+    /// block) by closing the implicit block.
+    pub(crate) async fn copy_done(&mut self, session: &Session) -> Result<u64, SqlError> {
         let last = match self.copy_in.as_mut() {
             Some(copy) => copy.parser.finish(),
             None => return Err(SqlError::new("08P01", "CopyDone outside of COPY")),
         };
         let result = match last {
-            Ok(row) => self.insert(row.into_iter().collect(), true).await,
+            Ok(row) => self.insert(session, row.into_iter().collect(), true).await,
             Err(e) => Err(e),
         };
         if let Err(e) = result {
             return Err(self.abort_copy(e));
         }
         let copy = self.copy_in.take().expect("checked above");
-        if let Some(txn) = copy.own_txn {
-            txn.commit().await.map_err(|e| self.abort_copy(e.into()))?;
-        }
         Ok(copy.rows)
     }
 

@@ -1,15 +1,18 @@
 //! Running planned statements: transaction blocks as Postgres defines them, reads on
-//! readers, writes on the partition's single writer.
+//! readers, writes on each partition's single writer, and writes to several partitions
+//! as one transaction committed by the coordinator.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use litescale_config::KeyValue;
 use litescale_router::{
     CopyDirection, CopyFormat, CopySpec, Hint, Isolation, PlannedStatement, Route, StatementKind,
-    WriteKind, route, scatter,
+    WriteKind, route, scatter, split_insert,
 };
-use litescale_shard::{ColumnMeta, Outcome, RowStream, Rows, Transaction, Value, WriterLock};
+use litescale_shard::{ColumnMeta, Outcome, RowStream, Rows, Transaction, Value};
 
+use crate::coordinator::{commit_across, lock_writer};
 use crate::error::SqlError;
 use crate::session::{Block, OpenBlock, SchemaSnapshot, Session, SessionState};
 
@@ -81,17 +84,17 @@ impl SessionState {
         result
     }
 
-    /// Whether the session's transaction block holds the partition's writer; then every
-    /// statement must run there to see the block's own writes.
+    /// Whether the session's transaction block holds a partition's writer; then every
+    /// statement on that partition must run there to see the block's own writes.
     fn holds_writer(&self) -> bool {
-        matches!(&self.block, Block::Open(OpenBlock { txn: Some(_), .. }))
+        matches!(&self.block, Block::Open(b) if !b.txns.is_empty())
     }
 
     /// Opens the implicit transaction Postgres wraps around a multi-statement query.
     pub fn open_implicit(&mut self) {
         self.block = Block::Open(OpenBlock {
-            txn: None,
-            pinned: 0,
+            txns: BTreeMap::new(),
+            savepoints: Vec::new(),
             failed: false,
             read_only: false,
             implicit: true,
@@ -100,17 +103,21 @@ impl SessionState {
 
     /// Ends the implicit transaction, if the query left one open: commit when every
     /// statement succeeded, else roll back.
-    pub async fn close_implicit(&mut self, succeeded: bool) -> Result<(), SqlError> {
+    pub async fn close_implicit(
+        &mut self,
+        session: &Session,
+        succeeded: bool,
+    ) -> Result<(), SqlError> {
         if !matches!(&self.block, Block::Open(b) if b.implicit) {
             return Ok(());
         }
         let Block::Open(block) = std::mem::replace(&mut self.block, Block::Idle) else {
             return Ok(());
         };
-        match block.txn {
-            Some(t) if succeeded && !block.failed => Ok(t.commit().await?),
-            Some(t) => Ok(t.rollback().await?),
-            None => Ok(()),
+        if succeeded && !block.failed {
+            end_block(session, block.txns, true).await
+        } else {
+            end_block(session, block.txns, false).await
         }
     }
 
@@ -179,54 +186,19 @@ impl SessionState {
                 isolation,
                 read_only,
             } => self.begin(session, *isolation, *read_only).await,
-            StatementKind::Commit => self.commit().await,
+            StatementKind::Commit => self.commit(session).await,
             StatementKind::Rollback => {
                 let Block::Open(block) = std::mem::replace(&mut self.block, Block::Idle) else {
                     return Ok(no_block_warning(Reply::command("ROLLBACK")));
                 };
-                if let Some(t) = block.txn {
-                    t.rollback().await?;
-                }
+                end_block(session, block.txns, false).await?;
                 Ok(Reply::command("ROLLBACK"))
             }
-            StatementKind::Savepoint(_) | StatementKind::Release(_) => {
-                let tag = if matches!(planned.kind, StatementKind::Savepoint(_)) {
-                    "SAVEPOINT"
-                } else {
-                    "RELEASE"
-                };
-                let pinned = self.pinned().unwrap_or(0);
-                let txn = self.writer_in_block(session, tag, pinned).await?;
-                txn.execute(
-                    planned.sqlite_sql.clone(),
-                    Vec::new(),
-                    session.cancel.interrupter(),
-                )
-                .await?;
-                Ok(Reply::command(tag))
-            }
-            StatementKind::RollbackTo(name) => {
-                let Block::Open(block) = &mut self.block else {
-                    return Err(SqlError::new(
-                        "25P01",
-                        "ROLLBACK TO SAVEPOINT can only be used in transaction blocks",
-                    ));
-                };
-                let Some(txn) = block.txn.as_mut() else {
-                    return Err(SqlError::new(
-                        "3B001",
-                        format!("savepoint \"{name}\" does not exist"),
-                    ));
-                };
-                txn.execute(
-                    planned.sqlite_sql.clone(),
-                    Vec::new(),
-                    session.cancel.interrupter(),
-                )
-                .await
-                .map_err(|e| SqlError::new("3B001", e.message))?;
-                block.failed = false;
-                Ok(Reply::command("ROLLBACK"))
+            StatementKind::Savepoint(name)
+            | StatementKind::Release(name)
+            | StatementKind::RollbackTo(name) => {
+                self.savepoint(session, &planned.kind, name, &planned.sqlite_sql)
+                    .await
             }
             // Prepared statements live in pgwire's store; the wire layer removes a named one
             // (`wire.rs`), and a statement prepared again under a used name replaces it.
@@ -295,15 +267,13 @@ impl SessionState {
                 // SERIALIZABLE takes the writer now: every statement of the block then runs
                 // on it, one transaction after another, which is serializable.
                 // With several partitions the writer is only known at the first write.
-                let txn = match isolation {
-                    Isolation::Serializable if !read_only && session.map.count() == 1 => {
-                        Some(lock_writer(session, 0).await?.begin().await?)
-                    }
-                    _ => None,
-                };
+                let mut txns = BTreeMap::new();
+                if isolation == Isolation::Serializable && !read_only && session.map.count() == 1 {
+                    txns.insert(0, lock_writer(session, 0, false).await?.begin().await?);
+                }
                 self.block = Block::Open(OpenBlock {
-                    txn,
-                    pinned: 0,
+                    txns,
+                    savepoints: Vec::new(),
                     failed: false,
                     read_only,
                     implicit: false,
@@ -313,36 +283,64 @@ impl SessionState {
         }
     }
 
-    async fn commit(&mut self) -> Result<Reply, SqlError> {
+    async fn commit(&mut self, session: &Session) -> Result<Reply, SqlError> {
         let Block::Open(block) = std::mem::replace(&mut self.block, Block::Idle) else {
             return Ok(no_block_warning(Reply::command("COMMIT")));
         };
         if block.failed {
-            if let Some(t) = block.txn {
-                t.rollback().await?;
-            }
+            end_block(session, block.txns, false).await?;
             return Ok(Reply::command("ROLLBACK"));
         }
-        if let Some(t) = block.txn {
-            t.commit().await?;
-        }
+        end_block(session, block.txns, true).await?;
         Ok(Reply::command("COMMIT"))
     }
 
-    /// The partition the block's transaction writes, if it has written.
-    fn pinned(&self) -> Option<usize> {
-        match &self.block {
-            Block::Open(OpenBlock {
-                txn: Some(_),
-                pinned,
-                ..
-            }) => Some(*pinned),
-            _ => None,
+    /// SAVEPOINT, RELEASE and ROLLBACK TO, on every partition the block writes. The
+    /// block remembers its savepoints for partitions it writes later.
+    async fn savepoint(
+        &mut self,
+        session: &Session,
+        kind: &StatementKind,
+        name: &str,
+        sql: &str,
+    ) -> Result<Reply, SqlError> {
+        let (tag, command) = match kind {
+            StatementKind::Savepoint(_) => ("SAVEPOINT", "SAVEPOINT"),
+            StatementKind::Release(_) => ("RELEASE", "RELEASE SAVEPOINT"),
+            _ => ("ROLLBACK", "ROLLBACK TO SAVEPOINT"),
+        };
+        let Block::Open(block) = &mut self.block else {
+            return Err(SqlError::new(
+                "25P01",
+                format!("{command} can only be used in transaction blocks"),
+            ));
+        };
+        let position = block.savepoints.iter().rposition(|s| s == name);
+        if position.is_none() && !matches!(kind, StatementKind::Savepoint(_)) {
+            return Err(SqlError::new(
+                "3B001",
+                format!("savepoint \"{name}\" does not exist"),
+            ));
         }
+        for txn in block.txns.values_mut() {
+            txn.execute(sql.to_owned(), Vec::new(), session.cancel.interrupter())
+                .await?;
+        }
+        match (kind, position) {
+            (StatementKind::Savepoint(_), _) => block.savepoints.push(name.to_owned()),
+            (StatementKind::Release(_), Some(p)) => block.savepoints.truncate(p),
+            (_, Some(p)) => {
+                block.savepoints.truncate(p + 1);
+                block.failed = false;
+            }
+            _ => {}
+        }
+        Ok(Reply::command(tag))
     }
 
-    /// The block's writer transaction on `partition`, taking that partition's writer if
-    /// the block has none yet. A block writes one partition only.
+    /// The block's writer transaction on `partition`, taking that partition's writer at
+    /// the block's first write there. In a partitioned database the transaction records
+    /// its changes, in case the block goes on to write another partition.
     pub(crate) async fn writer_in_block(
         &mut self,
         session: &Session,
@@ -355,20 +353,24 @@ impl SessionState {
                 format!("{what} can only be used in transaction blocks"),
             ));
         };
-        if block.txn.is_some() && block.pinned != partition {
-            return Err(SqlError::new(
-                "0A000",
-                format!(
-                    "this transaction writes partition {}; writing partition {partition} too needs atomic cross-partition commit, which is not supported yet",
-                    block.pinned
-                ),
-            ));
+        if !block.txns.contains_key(&partition) {
+            let writer = lock_writer(session, partition, !block.txns.is_empty()).await?;
+            let mut txn = if session.map.count() > 1 {
+                writer.begin_recorded().await?
+            } else {
+                writer.begin().await?
+            };
+            for name in &block.savepoints {
+                txn.execute(
+                    format!("SAVEPOINT \"{}\"", name.replace('"', "\"\"")),
+                    Vec::new(),
+                    session.cancel.interrupter(),
+                )
+                .await?;
+            }
+            block.txns.insert(partition, txn);
         }
-        if block.txn.is_none() {
-            block.txn = Some(lock_writer(session, partition).await?.begin().await?);
-            block.pinned = partition;
-        }
-        Ok(block.txn.as_mut().expect("just set"))
+        Ok(block.txns.get_mut(&partition).expect("just taken"))
     }
 
     /// Runs a read, write or DDL statement where the partition map sends it.
@@ -415,48 +417,120 @@ impl SessionState {
         } else {
             SchemaSnapshot(Vec::new())
         };
-        match route(planned, &session.map, &keys, &schema) {
-            Route::Refused(why) => Err(refused(why)),
-            Route::All if matches!(planned.kind, StatementKind::Ddl(_)) => {
-                self.broadcast(session, planned).await
-            }
+        let targets: Vec<usize> = match route(planned, &session.map, &keys, &schema) {
+            Route::Refused(why) => return Err(refused(why)),
             Route::Partitions(p) if p.len() == 1 => {
                 let only = p.into_iter().next().unwrap_or(0);
-                self.run_on(session, planned, params, only).await
+                return self.run_on(session, planned, params, only).await;
             }
-            route => {
-                let targets: Vec<usize> = match route {
-                    Route::Partitions(p) => p.into_iter().collect(),
-                    _ => (0..session.partitions.len()).collect(),
-                };
-                self.scatter_read(session, planned, params, &targets).await
-            }
+            Route::Partitions(p) => p.into_iter().collect(),
+            Route::All => (0..session.partitions.len()).collect(),
+        };
+        if planned.kind == StatementKind::Ddl("VACUUM") {
+            return self.vacuum_everywhere(session, planned).await;
         }
+        if planned.kind == StatementKind::Read {
+            return self.scatter_read(session, planned, params, &targets).await;
+        }
+        let parts: Vec<(usize, String, Option<Vec<usize>>)> =
+            match split_insert(planned, &session.map, &keys, &schema, &session.context) {
+                Some(split) => split
+                    .map_err(refused)?
+                    .into_iter()
+                    .map(|part| (part.partition, part.sql, Some(part.rows)))
+                    .collect(),
+                None => targets
+                    .into_iter()
+                    .map(|p| (p, planned.sqlite_sql.clone(), None))
+                    .collect(),
+            };
+        // A write to several partitions is one transaction: outside a block, its own.
+        let own_block = self.is_idle();
+        if own_block {
+            self.open_implicit();
+        }
+        let written = self.write_parts(session, planned, params, parts).await;
+        if own_block {
+            self.close_implicit(session, written.is_ok()).await?;
+        }
+        written
     }
 
-    /// DDL runs on every partition, one after another, outside transaction blocks.
-    async fn broadcast(
+    /// Runs a write's part on each partition, inside the session's block, and puts the
+    /// results together: counts add up, RETURNING rows come back in the client's order.
+    async fn write_parts(
+        &mut self,
+        session: &Session,
+        planned: &PlannedStatement,
+        params: Vec<Value>,
+        parts: Vec<(usize, String, Option<Vec<usize>>)>,
+    ) -> Result<Outcome, SqlError> {
+        if matches!(&self.block, Block::Open(b) if b.read_only) {
+            return Err(SqlError::new(
+                "25006",
+                format!(
+                    "cannot execute {} in a read-only transaction",
+                    command_name(&planned.kind)
+                ),
+            ));
+        }
+        let mut changed = 0;
+        let mut returned: Option<Rows> = None;
+        let mut placed_rows: Vec<(usize, Vec<Value>)> = Vec::new();
+        let mut in_order = true;
+        for (partition, sql, rows_of_part) in parts {
+            let what = command_name(&planned.kind);
+            let txn = self.writer_in_block(session, what, partition).await?;
+            let outcome = if matches!(planned.kind, StatementKind::Ddl(_)) {
+                txn.execute_schema_change(sql).await?
+            } else {
+                txn.execute(sql, params.clone(), session.cancel.interrupter())
+                    .await?
+            };
+            match outcome {
+                Outcome::Changed(n) => changed += n,
+                Outcome::Rows(rows) => {
+                    match &rows_of_part {
+                        Some(indexes) if indexes.len() == rows.rows.len() => placed_rows
+                            .extend(indexes.iter().copied().zip(rows.rows.iter().cloned())),
+                        _ => in_order = false,
+                    }
+                    let all = returned.get_or_insert_with(|| Rows {
+                        columns: rows.columns.clone(),
+                        rows: Vec::new(),
+                    });
+                    all.rows.extend(rows.rows);
+                }
+            }
+        }
+        Ok(match returned {
+            Some(mut all) => {
+                // RETURNING of a split INSERT: each row back where the client put it.
+                if in_order && !placed_rows.is_empty() {
+                    placed_rows.sort_by_key(|(i, _)| *i);
+                    all.rows = placed_rows.into_iter().map(|(_, r)| r).collect();
+                }
+                Outcome::Rows(all)
+            }
+            None => Outcome::Changed(changed),
+        })
+    }
+
+    /// VACUUM cannot run in a transaction (in Postgres or SQLite): it runs on each
+    /// partition in turn. It changes no data, so a partition it missed loses nothing.
+    async fn vacuum_everywhere(
         &mut self,
         session: &Session,
         planned: &PlannedStatement,
     ) -> Result<Outcome, SqlError> {
         if !self.is_idle() {
             return Err(SqlError::new(
-                "0A000",
-                "schema changes in a partitioned database cannot run inside a transaction block yet",
+                "25001",
+                "VACUUM cannot run inside a transaction block",
             ));
         }
-        for (i, _) in session.partitions.iter().enumerate() {
-            if let Err(e) = self.run_on(session, planned, Vec::new(), i).await {
-                let mut e = e;
-                if i > 0 {
-                    e.message = format!(
-                        "{} (on partition {i}; partitions 0..{i} already applied it)",
-                        e.message
-                    );
-                }
-                return Err(e);
-            }
+        for i in 0..session.partitions.len() {
+            self.run_on(session, planned, Vec::new(), i).await?;
         }
         Ok(Outcome::Changed(0))
     }
@@ -469,24 +543,19 @@ impl SessionState {
         params: Vec<Value>,
         targets: &[usize],
     ) -> Result<Outcome, SqlError> {
-        if planned.kind != StatementKind::Read {
-            return Err(SqlError::new(
-                "0A000",
-                "the statement would write to more than one partition; atomic cross-partition writes are not supported yet",
-            ));
-        }
         let plan = scatter(planned, &session.context).map_err(|why| SqlError::new("0A000", why))?;
-        let pinned = self.pinned();
         let mut rows = Vec::new();
         for &p in targets {
             let sql = plan.partition_sql.clone();
             let interrupter = session.cancel.interrupter();
-            // A transaction reads its own writes on its partition.
-            let outcome = match (&mut self.block, pinned) {
-                (Block::Open(OpenBlock { txn: Some(t), .. }), Some(q)) if q == p => {
-                    t.execute(sql, params.clone(), interrupter).await?
-                }
-                _ => session.partitions[p]
+            // A transaction reads its own writes on the partitions it writes.
+            let own = match &mut self.block {
+                Block::Open(b) => b.txns.get_mut(&p),
+                Block::Idle => None,
+            };
+            let outcome = match own {
+                Some(t) => t.execute(sql, params.clone(), interrupter).await?,
+                None => session.partitions[p]
                     .read(sql, params.clone(), interrupter)
                     .await?
                     .ok_or_else(|| {
@@ -531,7 +600,7 @@ impl SessionState {
         // Reads of another partition than the one the transaction writes go to readers.
         let (holds_writer, read_only) = match &self.block {
             Block::Idle => (false, false),
-            Block::Open(b) => (b.txn.is_some() && b.pinned == target, b.read_only),
+            Block::Open(b) => (b.txns.contains_key(&target), b.read_only),
         };
         let refuse = || {
             SqlError::new(
@@ -558,7 +627,7 @@ impl SessionState {
             }
         }
         if self.is_idle() {
-            let writer = lock_writer(session, target).await?;
+            let writer = lock_writer(session, target, false).await?;
             if planned.batch {
                 return Ok(writer.write_batch(sql).await?);
             }
@@ -567,6 +636,9 @@ impl SessionState {
         let txn = self
             .writer_in_block(session, command_name(&planned.kind), target)
             .await?;
+        if session.map.count() > 1 && matches!(planned.kind, StatementKind::Ddl(_)) {
+            return Ok(txn.execute_schema_change(sql).await?);
+        }
         if planned.batch {
             return Ok(txn.execute_batch(sql).await?);
         }
@@ -576,20 +648,6 @@ impl SessionState {
 
 /// The session setting that pins statements to one partition.
 const PARTITION_SETTING: &str = "litescale.partition";
-
-/// Waits for the partition's writer; a CancelRequest ends the wait. Only the wait: once
-/// the writer is held the statement runs to its end, so a cancel never leaves the client
-/// believing a write failed that in fact committed.
-pub(crate) async fn lock_writer(
-    session: &Session,
-    partition: usize,
-) -> Result<WriterLock, SqlError> {
-    let canceled = session.cancel.canceled();
-    tokio::select! {
-        writer = session.partitions[partition].lock_writer() => Ok(writer),
-        () = canceled => Err(SqlError::canceled()),
-    }
-}
 
 fn command_name(kind: &StatementKind) -> &'static str {
     match kind {
@@ -652,4 +710,27 @@ fn show_rows(name: &str, pairs: Vec<(String, String)>) -> Rows {
         })
         .collect();
     Rows { columns, rows }
+}
+
+/// Ends a block's transactions: a commit of one partition is its own commit; of several,
+/// the coordinator's all-or-nothing commit.
+async fn end_block(
+    session: &Session,
+    mut txns: BTreeMap<usize, Transaction>,
+    commit: bool,
+) -> Result<(), SqlError> {
+    if !commit {
+        for txn in txns.into_values() {
+            txn.rollback().await?;
+        }
+        return Ok(());
+    }
+    match txns.len() {
+        0 => Ok(()),
+        1 => {
+            let (_, txn) = txns.pop_first().expect("one");
+            Ok(txn.commit().await?)
+        }
+        _ => commit_across(session, txns).await,
+    }
 }

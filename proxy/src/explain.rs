@@ -1,7 +1,7 @@
 //! EXPLAIN: where a statement would run, in which role, the SQL each partition runs, and
 //! how partial results are merged. No statement is executed.
 
-use litescale_router::{PlannedStatement, Route, StatementKind, route, scatter};
+use litescale_router::{PlannedStatement, Route, StatementKind, route, scatter, split_insert};
 use litescale_shard::{ColumnMeta, Rows, Value};
 
 use crate::session::Session;
@@ -30,7 +30,7 @@ pub fn explain(session: &Session, planned: &PlannedStatement) -> Rows {
     };
     match planned_route {
         Route::Refused(why) => lines.push(format!("refused: {why}")),
-        Route::Partitions(p) if p.len() == 1 || planned.kind != StatementKind::Read => {
+        Route::Partitions(p) if p.len() == 1 => {
             lines.push(format!("partitions: {} ({role})", partitions_text(p)));
             lines.push(format!("sql: {}", planned.sqlite_sql));
         }
@@ -49,7 +49,23 @@ pub fn explain(session: &Session, planned: &PlannedStatement) -> Rows {
                     Err(why) => lines.push(format!("refused: {why}")),
                 }
             } else {
-                lines.push(format!("sql on each: {}", planned.sqlite_sql));
+                let split = split_insert(
+                    planned,
+                    &session.map,
+                    &params,
+                    &litescale_router::NoSchema,
+                    &session.context,
+                );
+                match split {
+                    Some(Ok(parts)) => lines.extend(
+                        parts
+                            .into_iter()
+                            .map(|part| format!("sql on {}: {}", part.partition, part.sql)),
+                    ),
+                    Some(Err(why)) => lines.push(format!("refused: {why}")),
+                    None => lines.push(format!("sql on each: {}", planned.sqlite_sql)),
+                }
+                lines.push("commit: all-or-nothing across the partitions".to_owned());
             }
         }
     }

@@ -6,6 +6,7 @@
 //! itself (that is the router's job) nor touch SQLite directly (that is the shard's).
 
 mod cancel;
+mod coordinator;
 mod copy;
 mod copy_in;
 mod decode;

@@ -20,6 +20,7 @@ pub struct Server {
     pub(crate) map: Arc<litescale_config::PartitionMap>,
     pub(crate) cancels: Arc<CancelRegistry>,
     pub(crate) pids: RandomPidSecretKeyGenerator,
+    pub(crate) wait_graph: Arc<crate::coordinator::WaitGraph>,
 }
 
 impl Server {
@@ -35,6 +36,7 @@ impl Server {
             map: Arc::new(map),
             cancels: Arc::new(CancelRegistry::default()),
             pids: RandomPidSecretKeyGenerator::default(),
+            wait_graph: Arc::default(),
         }))
     }
 

@@ -8,12 +8,15 @@ use litescale_config::PartitionMap;
 use litescale_router::{PgType, PlannedStatement, Schema, SessionContext, StatementKind, types};
 
 use crate::explain::EXPLAIN_COLUMN;
-use litescale_shard::{ColumnMeta, Partition, Transaction};
+use std::collections::BTreeMap;
+
+use litescale_shard::{ColumnMeta, Database, Partition, Transaction, TxLog};
 use lru::LruCache;
 use pgwire::messages::response::TransactionStatus;
 use tokio::sync::OnceCell;
 
 use crate::cancel::CancelTarget;
+use crate::coordinator::WaitGraph;
 use crate::encode::column_type;
 use crate::error::SqlError;
 use crate::settings::Settings;
@@ -21,6 +24,12 @@ use crate::settings::Settings;
 pub struct Session {
     /// The database's partitions, in order (one for an unpartitioned database).
     pub partitions: Vec<Arc<Partition>>,
+    /// The log of the database's cross-partition transactions.
+    pub(crate) txlog: Arc<TxLog>,
+    /// Who waits for which partition writer, to catch deadlocks between sessions.
+    pub(crate) wait_graph: Arc<WaitGraph>,
+    /// This session in the wait graph.
+    pub(crate) owner: u64,
     /// Which partition owns what.
     pub map: Arc<PartitionMap>,
     /// Who and where the session is, for `current_user`, `current_database()`, ...
@@ -45,13 +54,14 @@ pub(crate) enum Block {
 }
 
 pub(crate) struct OpenBlock {
-    /// The partition's writer, taken at the block's first write (or at BEGIN for
-    /// SERIALIZABLE). Until then reads run on readers, each with a fresh snapshot, which
-    /// is what READ COMMITTED promises.
-    pub txn: Option<Transaction>,
-    /// The partition `txn` writes (a transaction is pinned to the partition of its first
-    /// write).
-    pub pinned: usize,
+    /// The writer of each partition the block writes, taken at its first write there (or
+    /// at BEGIN for SERIALIZABLE in an unpartitioned database). Reads of a partition the
+    /// block does not write run on readers, each with a fresh snapshot, which is what
+    /// READ COMMITTED promises.
+    pub txns: BTreeMap<usize, Transaction>,
+    /// Savepoints in force, oldest first: a partition the block starts writing later gets
+    /// them too, so ROLLBACK TO undoes its part as well.
+    pub savepoints: Vec<String>,
     /// An error happened: only ROLLBACK (or ROLLBACK TO) is accepted until the block ends.
     pub failed: bool,
     pub read_only: bool,
@@ -112,16 +122,21 @@ impl Schema for SchemaSnapshot {
 }
 
 impl Session {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
-        partitions: Vec<Arc<Partition>>,
+        database: Database,
         map: Arc<PartitionMap>,
+        wait_graph: Arc<WaitGraph>,
         context: SessionContext,
         cancel: Arc<CancelTarget>,
         settings: Settings,
         plan_cache: usize,
     ) -> Session {
         Session {
-            partitions,
+            partitions: database.partitions,
+            txlog: database.txlog,
+            wait_graph,
+            owner: crate::coordinator::next_owner(),
             map,
             context,
             cancel,
@@ -242,10 +257,10 @@ impl SessionState {
     ) -> Result<Vec<(String, Vec<ColumnMeta>)>, SqlError> {
         // Inside a transaction that holds the writer, tables it created are visible only
         // on the writer.
-        Ok(match &mut self.block {
-            Block::Open(OpenBlock { txn: Some(t), .. }) => t.table_columns(tables).await?,
+        Ok(match self.held_writer() {
+            Some(t) => t.table_columns(tables).await?,
             // Every partition has the same schema.
-            _ => session.partitions[0].table_columns(tables).await?,
+            None => session.partitions[0].table_columns(tables).await?,
         })
     }
 
@@ -254,10 +269,18 @@ impl SessionState {
         session: &Session,
         sql: String,
     ) -> Result<Vec<ColumnMeta>, SqlError> {
-        Ok(match &mut self.block {
-            Block::Open(OpenBlock { txn: Some(t), .. }) => t.describe(sql).await?,
-            _ => session.partitions[0].describe(sql).await?,
+        Ok(match self.held_writer() {
+            Some(t) => t.describe(sql).await?,
+            None => session.partitions[0].describe(sql).await?,
         })
+    }
+
+    /// A writer the block holds, if any: every partition has the same schema.
+    fn held_writer(&mut self) -> Option<&mut Transaction> {
+        match &mut self.block {
+            Block::Open(b) => b.txns.values_mut().next(),
+            Block::Idle => None,
+        }
     }
 }
 
@@ -277,6 +300,7 @@ mod tests {
         Session::new(
             storage.database("db").unwrap(),
             Arc::new(PartitionMap::single()),
+            Arc::default(),
             SessionContext::default(),
             Arc::new(CancelTarget::default()),
             Settings::new(None),

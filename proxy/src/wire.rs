@@ -119,7 +119,7 @@ impl StartupHandler for Handlers {
             .cloned()
             .unwrap_or_else(|| user.clone());
         let settings = Settings::new(metadata.get(METADATA_APPLICATION_NAME).map(String::as_str));
-        let partitions = self
+        let database_files = self
             .server
             .storage
             .database(&database)
@@ -138,8 +138,9 @@ impl StartupHandler for Handlers {
             backend_pid: pid,
         };
         let session = Session::new(
-            partitions,
+            database_files,
             Arc::clone(&self.server.map),
+            Arc::clone(&self.server.wait_graph),
             context,
             cancel,
             settings,
@@ -378,7 +379,7 @@ impl SimpleQueryHandler for Handlers {
                         return Ok(());
                     }
                 }
-                if let Err(e) = state.close_implicit(succeeded).await {
+                if let Err(e) = state.close_implicit(&session, succeeded).await {
                     send_error(client, &e).await?;
                 }
             }
@@ -411,9 +412,9 @@ impl CopyHandler for Handlers {
     {
         let session = session_of(client)?;
         let mut state = session.state.lock().await;
-        let result = state.copy_data(&data.data).await;
+        let result = state.copy_data(&session, &data.data).await;
         if result.is_err() {
-            let _ = state.close_implicit(false).await;
+            let _ = state.close_implicit(&session, false).await;
         }
         client.set_transaction_status(state.transaction_status());
         Ok(result?)
@@ -427,8 +428,8 @@ impl CopyHandler for Handlers {
     {
         let session = session_of(client)?;
         let mut state = session.state.lock().await;
-        let result = state.copy_done().await;
-        let closed = state.close_implicit(result.is_ok()).await;
+        let result = state.copy_done(&session).await;
+        let closed = state.close_implicit(&session, result.is_ok()).await;
         client.set_transaction_status(state.transaction_status());
         let rows = result?;
         closed?;
@@ -450,7 +451,7 @@ impl CopyHandler for Handlers {
         };
         let mut state = session.state.lock().await;
         let error = state.copy_fail(&fail.message);
-        let _ = state.close_implicit(false).await;
+        let _ = state.close_implicit(&session, false).await;
         client.set_transaction_status(state.transaction_status());
         error.into()
     }

@@ -56,22 +56,23 @@ impl std::fmt::Display for Route {
 }
 
 /// How one table is placed, as far as routing is concerned.
-enum Placed<'m> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TablePlacement<'m> {
     Sharded { key: &'m str },
     Reference,
     In(usize),
 }
 
-fn placed<'m>(map: &'m PartitionMap, table: &str) -> Placed<'m> {
+pub fn table_placement<'m>(map: &'m PartitionMap, table: &str) -> TablePlacement<'m> {
     match map.table(table) {
-        Some(t) if t.reference => Placed::Reference,
+        Some(t) if t.reference => TablePlacement::Reference,
         Some(t) => match (&t.key, t.partition) {
-            (Some(key), _) => Placed::Sharded { key },
-            (None, Some(p)) => Placed::In(p),
-            (None, None) => Placed::In(0),
+            (Some(key), _) => TablePlacement::Sharded { key },
+            (None, Some(p)) => TablePlacement::In(p),
+            (None, None) => TablePlacement::In(0),
         },
         // Tables the map does not name live, unsharded, in partition 0.
-        None => Placed::In(0),
+        None => TablePlacement::In(0),
     }
 }
 
@@ -179,7 +180,7 @@ pub fn route(
     if matches!(planned.kind, StatementKind::Ddl(_)) {
         if let Some(Statement::CreateTable(create)) = &planned.ast
             && let name = last_part(&create.name)
-            && let Placed::Sharded { key } = placed(map, &name)
+            && let TablePlacement::Sharded { key } = table_placement(map, &name)
         {
             if create.columns.iter().any(generates_ids) {
                 return Route::Refused(format!(
@@ -211,13 +212,13 @@ pub fn route(
     let mut everywhere = false;
     let mut sharded: Vec<(&str, &str)> = Vec::new();
     for t in &tables {
-        match placed(map, t) {
-            Placed::In(p) => {
+        match table_placement(map, t) {
+            TablePlacement::In(p) => {
                 targets.insert(p);
             }
-            Placed::Reference if writes && is_target(ast, t) => everywhere = true,
-            Placed::Reference => {}
-            Placed::Sharded { key } => sharded.push((t, key)),
+            TablePlacement::Reference if writes && is_target(ast, t) => everywhere = true,
+            TablePlacement::Reference => {}
+            TablePlacement::Sharded { key } => sharded.push((t, key)),
         }
     }
     // Tables sharded on different keys cannot be joined partition by partition: matching
@@ -274,12 +275,6 @@ pub fn route(
             None => everywhere = true,
         }
     }
-    if writes && (everywhere || targets.len() > 1) {
-        return Route::Refused(
-            "the statement would write to more than one partition; atomic cross-partition writes are not supported yet"
-                .into(),
-        );
-    }
     if everywhere {
         return Route::All;
     }
@@ -288,6 +283,69 @@ pub fn route(
         targets.insert(0);
     }
     Route::Partitions(targets)
+}
+
+/// One partition's share of a multi-row INSERT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InsertPart {
+    pub partition: usize,
+    /// The INSERT with this partition's rows, as SQLite runs it.
+    pub sql: String,
+    /// Which rows of the original VALUES these are, in order (to put RETURNING rows
+    /// back in the client's order).
+    pub rows: Vec<usize>,
+}
+
+/// A multi-row INSERT into a sharded table whose rows belong to several partitions,
+/// split into one INSERT per partition. `None` when the statement is not such an
+/// INSERT: it then runs unchanged on each partition it routes to (a reference table's
+/// copies).
+pub fn split_insert(
+    planned: &PlannedStatement,
+    map: &PartitionMap,
+    params: &[Option<KeyValue>],
+    schema: &dyn crate::Schema,
+    ctx: &crate::SessionContext,
+) -> Option<Result<Vec<InsertPart>, String>> {
+    let Some(Statement::Insert(insert)) = &planned.ast else {
+        return None;
+    };
+    let TableObject::TableName(name) = &insert.table else {
+        return None;
+    };
+    let table = last_part(name);
+    let TablePlacement::Sharded { key } = table_placement(map, &table) else {
+        return None;
+    };
+    let keys = insert_keys(insert, &table, key, params, schema)?;
+    let mut rows_of: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for (row, k) in keys.iter().enumerate() {
+        match map.partition_of(&table, k) {
+            Ok(p) => rows_of.entry(p).or_default().push(row),
+            Err(e) => return Some(Err(e)),
+        }
+    }
+    if rows_of.len() < 2 {
+        return None;
+    }
+    let split = rows_of
+        .into_iter()
+        .map(|(p, rows)| {
+            let mut part = insert.clone();
+            if let Some(SetExpr::Values(values)) = part.source.as_mut().map(|q| q.body.as_mut()) {
+                let all = std::mem::take(&mut values.rows);
+                values.rows = rows.iter().map(|&r| all[r].clone()).collect();
+            }
+            crate::translate::translate(Statement::Insert(part), ctx)
+                .map(|t| InsertPart {
+                    partition: p,
+                    sql: t.sql,
+                    rows,
+                })
+                .map_err(|e| e.to_string())
+        })
+        .collect();
+    Some(split)
 }
 
 /// The partition a hint names, checked against the map.
@@ -302,7 +360,7 @@ fn hinted(planned: &PlannedStatement, map: &PartitionMap, hint: &Hint) -> Route 
             let sharded = planned.ast.as_ref().and_then(|ast| {
                 crate::infer::tables(ast)
                     .into_iter()
-                    .find(|t| matches!(placed(map, t), Placed::Sharded { .. }))
+                    .find(|t| matches!(table_placement(map, t), TablePlacement::Sharded { .. }))
             });
             let Some(table) = sharded else {
                 return Route::Refused("a key hint needs a sharded table in the statement".into());
@@ -323,8 +381,8 @@ fn hinted(planned: &PlannedStatement, map: &PartitionMap, hint: &Hint) -> Route 
 fn alter_refusal(map: &PartitionMap, alter: &sqlparser::ast::AlterTable) -> Option<String> {
     use sqlparser::ast::{AlterTableOperation as Op, RenameTableNameKind};
     let table = &last_part(&alter.name);
-    let key = match placed(map, table) {
-        Placed::Sharded { key } => Some(key),
+    let key = match table_placement(map, table) {
+        TablePlacement::Sharded { key } => Some(key),
         _ => None,
     };
     alter.operations.iter().find_map(|op| match op {

@@ -34,7 +34,7 @@ fn routes_match_the_golden_file() {
                 *ps = params(p);
             }
             actual.push_str(line);
-        } else if line.starts_with("scatter: ") {
+        } else if line.starts_with("scatter: ") || line.starts_with("split: ") {
             // Regenerated together with the route line above it.
             continue;
         } else if line.starts_with("route: ") {
@@ -43,10 +43,20 @@ fn routes_match_the_golden_file() {
             let route =
                 litescale_router::route(&planned[0], &map, &ps, &litescale_router::NoSchema);
             actual.push_str(&format!("route: {route}"));
+            let ctx = litescale_router::SessionContext::default();
+            let schema = &litescale_router::NoSchema;
+            match litescale_router::split_insert(&planned[0], &map, &ps, schema, &ctx) {
+                Some(Ok(parts)) => {
+                    for part in parts {
+                        actual.push_str(&format!("\nsplit: {}: {}", part.partition, part.sql));
+                    }
+                }
+                Some(Err(why)) => actual.push_str(&format!("\nsplit: refused: {why}")),
+                None => {}
+            }
             if route == litescale_router::Route::All
                 && planned[0].kind == litescale_router::StatementKind::Read
             {
-                let ctx = litescale_router::SessionContext::default();
                 match litescale_router::scatter(&planned[0], &ctx) {
                     Ok(plan) => actual.push_str(&format!("\nscatter: {plan}")),
                     Err(why) => actual.push_str(&format!("\nscatter: refused: {why}")),

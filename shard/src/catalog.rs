@@ -67,7 +67,8 @@ CREATE TEMP VIEW ls_relation AS
     END AS name
   FROM main.sqlite_schema s
   WHERE s.type IN ('table', 'view', 'index')
-    AND s.name NOT IN ('sqlite_sequence', 'sqlite_stat1', 'sqlite_stat4');
+    AND s.name NOT IN ('sqlite_sequence', 'sqlite_stat1', 'sqlite_stat4')
+    AND s.tbl_name NOT LIKE '\_litescale\_%' ESCAPE '\';
 
 CREATE TEMP VIEW pg_class AS
   SELECT r.oid, r.name AS relname, 2200 AS relnamespace,

@@ -14,12 +14,16 @@ mod error;
 mod functions;
 mod interrupt;
 mod partition;
+mod redo;
 mod storage;
+mod txlog;
 mod value;
 
 pub use catalog::TypeCatalog;
 pub use error::ShardError;
 pub use interrupt::Interrupter;
 pub use partition::{Partition, RowStream, Transaction, WriterLock};
-pub use storage::Storage;
+pub use redo::{Redo, Segment};
+pub use storage::{Database, Storage};
+pub use txlog::{Recovered, TxLog};
 pub use value::{ColumnMeta, Outcome, Rows, Value};

@@ -9,6 +9,8 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
+use crate::redo::{Recording, Redo};
+use crate::txlog::COMMITS_TABLE;
 use crate::value::{ColumnMeta, Outcome, Rows, Value};
 
 /// What every connection of a partition is set up with.
@@ -48,6 +50,9 @@ impl Partition {
         }
         configure(&writer, &options)?;
         writer.pragma_update(None, "synchronous", options.storage.synchronous.as_pragma())?;
+        writer.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {COMMITS_TABLE} (txid INTEGER PRIMARY KEY)"
+        ))?;
         Ok(Partition {
             path: path.to_owned(),
             options,
@@ -176,6 +181,68 @@ impl Partition {
         self.with_reader(move |c| table_columns(c, &tables)).await
     }
 
+    /// Runs `job` on the writer at open, before anyone else can hold it.
+    fn with_writer_now<R>(
+        &self,
+        job: impl FnOnce(&Connection) -> Result<R, ShardError>,
+    ) -> Result<R, ShardError> {
+        let writer = self
+            .writer
+            .try_lock()
+            .map_err(|_| ShardError::new("55006", "the partition's writer is in use"))?;
+        job(&writer)
+    }
+
+    /// Recovery of a decided cross-partition transaction: commits its part here, from
+    /// its redo, unless this partition already did. Returns whether it replayed.
+    pub(crate) fn finish_decided(
+        &self,
+        txid: u64,
+        redo: impl FnOnce() -> Result<Redo, ShardError>,
+    ) -> Result<bool, ShardError> {
+        self.with_writer_now(|c| {
+            let committed: bool = c.query_row(
+                &format!("SELECT EXISTS (SELECT 1 FROM {COMMITS_TABLE} WHERE txid = ?1)"),
+                [txid as i64],
+                |r| r.get(0),
+            )?;
+            if committed {
+                return Ok(false);
+            }
+            let redo = redo()?;
+            c.execute_batch("BEGIN IMMEDIATE")?;
+            let replayed = redo.apply(c).and_then(|()| {
+                c.execute(
+                    &format!("INSERT INTO {COMMITS_TABLE} VALUES (?1)"),
+                    [txid as i64],
+                )?;
+                Ok(c.execute_batch("COMMIT")?)
+            });
+            if replayed.is_err() {
+                let _ = c.execute_batch("ROLLBACK");
+            }
+            replayed.map(|()| true)
+        })
+    }
+
+    /// Drops the commit records of transactions older than `txid`, which recovery will
+    /// never ask about again.
+    pub(crate) fn forget_commits_below(&self, txid: u64) -> Result<(), ShardError> {
+        self.with_writer_now(|c| {
+            c.execute(
+                &format!("DELETE FROM {COMMITS_TABLE} WHERE txid < ?1"),
+                [txid.min(i64::MAX as u64) as i64],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The writer, if nobody holds it.
+    pub fn try_lock_writer(self: &Arc<Self>) -> Option<WriterLock> {
+        let guard = Arc::clone(&self.writer).try_lock_owned().ok()?;
+        Some(WriterLock(WriterConn(guard)))
+    }
+
     /// Waits for the writer: whoever holds the lock is the only one who may write.
     pub async fn lock_writer(self: &Arc<Self>) -> WriterLock {
         WriterLock(WriterConn(Arc::clone(&self.writer).lock_owned().await))
@@ -210,13 +277,28 @@ impl WriterLock {
 
     /// Opens a transaction that keeps the writer until it commits or rolls back.
     pub async fn begin(self) -> Result<Transaction, ShardError> {
+        self.begin_as(false).await
+    }
+
+    /// Opens a transaction that records what it does, so that it can later be one part
+    /// of a cross-partition transaction (see [`Transaction::prepare`]).
+    pub async fn begin_recorded(self) -> Result<Transaction, ShardError> {
+        self.begin_as(true).await
+    }
+
+    async fn begin_as(self, recorded: bool) -> Result<Transaction, ShardError> {
         let conn = self.0;
-        let conn = blocking(move || {
+        let held = blocking(move || {
             conn.0.execute_batch("BEGIN IMMEDIATE")?;
-            Ok(conn)
+            let recording = if recorded {
+                Some(Recording::start(&conn.0)?)
+            } else {
+                None
+            };
+            Ok(Held { recording, conn })
         })
         .await?;
-        Ok(Transaction { conn: Some(conn) })
+        Ok(Transaction { held: Some(held) })
     }
 }
 
@@ -313,25 +395,83 @@ impl Drop for WriterConn {
 /// An open write transaction: it holds the partition's writer until commit or rollback.
 pub struct Transaction {
     // `None` only while the connection is lent to a blocking task.
-    conn: Option<WriterConn>,
+    held: Option<Held>,
+}
+
+/// The writer and, for a transaction that may span partitions, the recording of its
+/// changes. Fields drop in order: the recording must end before the writer goes to
+/// someone else, or it would record their changes too.
+struct Held {
+    recording: Option<Recording>,
+    conn: WriterConn,
 }
 
 impl Transaction {
+    async fn with_held<R: Send + 'static>(
+        &mut self,
+        job: impl FnOnce(&mut Held) -> Result<R, ShardError> + Send + 'static,
+    ) -> Result<R, ShardError> {
+        let mut held = self
+            .held
+            .take()
+            .ok_or_else(|| ShardError::new("XX000", "transaction connection lost"))?;
+        let (held, result) = blocking(move || {
+            let r = job(&mut held);
+            Ok((held, r))
+        })
+        .await?;
+        self.held = Some(held);
+        result
+    }
+
     async fn with_conn<R: Send + 'static>(
         &mut self,
         job: impl FnOnce(&Connection) -> Result<R, ShardError> + Send + 'static,
     ) -> Result<R, ShardError> {
-        let conn = self
-            .conn
-            .take()
-            .ok_or_else(|| ShardError::new("XX000", "transaction connection lost"))?;
-        let (conn, result) = blocking(move || {
-            let r = job(&conn.0);
-            Ok((conn, r))
+        self.with_held(move |h| job(&h.conn.0)).await
+    }
+
+    /// Runs a schema change (DDL). A recorded transaction records its SQL, since the
+    /// session extension sees row changes only.
+    pub async fn execute_schema_change(&mut self, sql: String) -> Result<Outcome, ShardError> {
+        self.with_held(move |h| {
+            if let Some(recording) = &mut h.recording {
+                recording.schema_change(&h.conn.0, &sql)?;
+            }
+            run_batch(&h.conn.0, &sql)
         })
-        .await?;
-        self.conn = Some(conn);
-        result
+        .await
+    }
+
+    /// Step 1 of a cross-partition commit: what this part did, to be made durable before
+    /// the decision. The transaction stays open, holding the writer.
+    pub async fn prepare(&mut self) -> Result<Redo, ShardError> {
+        self.with_held(|h| {
+            let recording = h.recording.as_mut().ok_or_else(|| {
+                ShardError::new("XX000", "this transaction did not record its changes")
+            })?;
+            recording.redo(&h.conn.0)
+        })
+        .await
+    }
+
+    /// Step 3: commits this part of the decided transaction `txid`, with the record that
+    /// it did so; drops the records of transactions older than `forget_below`.
+    pub async fn commit_decided(mut self, txid: u64, forget_below: u64) -> Result<(), ShardError> {
+        self.with_held(move |h| {
+            h.recording = None;
+            let c = &h.conn.0;
+            c.execute(
+                &format!("INSERT INTO {COMMITS_TABLE} VALUES (?1)"),
+                [txid as i64],
+            )?;
+            c.execute(
+                &format!("DELETE FROM {COMMITS_TABLE} WHERE txid < ?1"),
+                [forget_below.min(i64::MAX as u64) as i64],
+            )?;
+            Ok(c.execute_batch("COMMIT")?)
+        })
+        .await
     }
 
     pub async fn execute(
@@ -437,6 +577,9 @@ fn run(
     if read_only && !stmt.readonly() {
         return Ok(None);
     }
+    // The proxy checks the parameter count at Bind. One partition's share of a split
+    // INSERT uses only some of the parameters: the highest it names bounds the list.
+    let params = &params[..params.len().min(stmt.parameter_count())];
     interrupter.arm(conn.get_interrupt_handle());
     let result = execute(&mut stmt, conn, params);
     interrupter.disarm();

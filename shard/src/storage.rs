@@ -10,6 +10,15 @@ use litescale_config::Config;
 use crate::catalog::TypeCatalog;
 use crate::error::ShardError;
 use crate::partition::{ConnectionOptions, Partition};
+use crate::txlog::{Recovered, TxLog};
+
+/// An open database: its partitions, in order, and the log of its cross-partition
+/// transactions.
+#[derive(Clone)]
+pub struct Database {
+    pub partitions: Vec<Arc<Partition>>,
+    pub txlog: Arc<TxLog>,
+}
 
 pub struct Storage {
     root: PathBuf,
@@ -18,7 +27,7 @@ pub struct Storage {
     partitions: usize,
     /// Sharded tables and their key columns, checked against each database at open.
     shard_keys: Vec<(String, String)>,
-    open: Mutex<HashMap<String, Vec<Arc<Partition>>>>,
+    open: Mutex<HashMap<String, Database>>,
 }
 
 /// Database names become directory names, so only a safe alphabet is accepted: no `/`,
@@ -75,8 +84,9 @@ impl Storage {
         &self.root
     }
 
-    /// The partitions of an existing database, in order: `<database>/<i>.db`.
-    pub fn database(&self, name: &str) -> Result<Vec<Arc<Partition>>, ShardError> {
+    /// An existing database: `<database>/<i>.db` and `<database>/txlog/`. The first open
+    /// finishes or undoes the cross-partition transactions a crash left in the log.
+    pub fn database(&self, name: &str) -> Result<Database, ShardError> {
         let missing = || ShardError::new("3D000", format!("database \"{name}\" does not exist"));
         if !valid_name(name) {
             return Err(missing());
@@ -96,10 +106,28 @@ impl Storage {
         let partitions = (0..self.partitions)
             .map(|i| Partition::open(&dir.join(format!("{i}.db")), options.clone()).map(Arc::new))
             .collect::<Result<Vec<_>, _>>()?;
+        let durable = self.options.storage.synchronous != litescale_config::Synchronous::Off;
+        let txlog = TxLog::open(dir.join("txlog"), durable)?;
+        for done in txlog.recover(&partitions)? {
+            match done {
+                Recovered::Finished { txid, replayed } => tracing::warn!(
+                    database = %name, txid, ?replayed,
+                    "finished a committed cross-partition transaction a crash interrupted"
+                ),
+                Recovered::Undone { txid } => tracing::warn!(
+                    database = %name, txid,
+                    "undid a cross-partition transaction a crash interrupted before its commit"
+                ),
+            }
+        }
         report_schema_drift(name, &partitions);
         check_shard_keys(name, &partitions[0], &self.shard_keys)?;
-        open.insert(name.to_owned(), partitions.clone());
-        Ok(partitions)
+        let database = Database {
+            partitions,
+            txlog: Arc::new(txlog),
+        };
+        open.insert(name.to_owned(), database.clone());
+        Ok(database)
     }
 
     /// Closes every open database. SQLite checkpoints the WAL when the last connection of
@@ -193,7 +221,7 @@ mod tests {
         ))
         .unwrap();
         let storage = Storage::open(&config, &["db"], types()).unwrap();
-        let partitions = storage.database("db").unwrap();
+        let partitions = storage.database("db").unwrap().partitions;
         assert!(report_schema_drift("db", &partitions).is_empty());
         drop(partitions);
         storage.close();
@@ -202,7 +230,8 @@ mod tests {
         let partitions = Storage::open(&config, &[], types())
             .unwrap()
             .database("db")
-            .unwrap();
+            .unwrap()
+            .partitions;
         assert_eq!(
             report_schema_drift("db", &partitions),
             [(1, vec!["t".to_owned()])]

@@ -86,6 +86,8 @@ pub async fn connect(addr: SocketAddr) -> Client {
 pub struct ServerProcess {
     pub child: Child,
     pub addr: SocketAddr,
+    /// Its stderr lines, when started with [`ServerProcess::start_watching_stderr`].
+    stderr: Option<std::sync::mpsc::Receiver<String>>,
 }
 
 impl ServerProcess {
@@ -101,13 +103,37 @@ impl ServerProcess {
 
     /// Starts the binary with these arguments and waits until it listens.
     pub fn start_with(args: &[&std::ffi::OsStr]) -> ServerProcess {
+        ServerProcess::spawn(args, &[], false)
+    }
+
+    /// As `start_with`, with extra environment, keeping stderr for `wait_for_stderr`.
+    pub fn start_watching_stderr(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> ServerProcess {
+        ServerProcess::spawn(args, env, true)
+    }
+
+    fn spawn(args: &[&std::ffi::OsStr], env: &[(&str, &str)], watch: bool) -> ServerProcess {
         let mut child = Command::new(binary())
             .args(args)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if watch {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .expect("spawn litescale");
+        let stderr = child.stderr.take().map(|err| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    eprintln!("{line}");
+                    let _ = tx.send(line);
+                }
+            });
+            rx
+        });
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         BufReader::new(stdout)
@@ -119,7 +145,25 @@ impl ServerProcess {
             .unwrap_or_else(|| panic!("unexpected first line from litescale: {line:?}"))
             .parse()
             .expect("address");
-        ServerProcess { child, addr }
+        ServerProcess {
+            child,
+            addr,
+            stderr,
+        }
+    }
+
+    /// Waits (up to 60 s) for a stderr line containing `needle`.
+    pub fn wait_for_stderr(&self, needle: &str) {
+        let lines = self.stderr.as_ref().expect("started watching stderr");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return,
+                Ok(_) => {}
+                Err(e) => panic!("no stderr line with {needle:?}: {e}"),
+            }
+        }
     }
 
     /// SIGKILL: no shutdown code runs, as in a crash.

@@ -7,6 +7,7 @@ mod cancel;
 mod cli;
 mod concurrency;
 mod copy;
+mod cross_partition;
 mod dialect;
 mod drivers;
 mod durability;

@@ -1,0 +1,193 @@
+//! Transactions that write several partitions.
+//!
+//! - Locking: each partition has one writer, taken at a transaction's first write there
+//!   and kept to its end. Two transactions taking writers in different orders could wait
+//!   for each other forever; [`WaitGraph`] sees the cycle when the last wait that closes
+//!   it begins and fails that statement with 40P01, as Postgres does for a deadlock.
+//! - Commit: [`commit_across`] runs the two-phase commit whose steps and recovery are
+//!   described in `litescale_shard::TxLog`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use litescale_shard::{Partition, Transaction, WriterLock};
+
+use crate::error::SqlError;
+use crate::session::Session;
+
+/// Who holds and who waits for which partition writer, across all sessions.
+#[derive(Default)]
+pub struct WaitGraph {
+    state: Mutex<WaitState>,
+}
+
+#[derive(Default)]
+struct WaitState {
+    /// Partition (by address) → the session that last took its writer.
+    holders: HashMap<usize, u64>,
+    /// Session → the partition whose writer it waits for while holding others.
+    waits: HashMap<u64, usize>,
+}
+
+fn key(partition: &Arc<Partition>) -> usize {
+    Arc::as_ptr(partition) as usize
+}
+
+/// A session's identity in the wait graph.
+pub fn next_owner() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Removes a session's wait when the wait ends, however it ends.
+struct Waiting<'g> {
+    graph: &'g WaitGraph,
+    owner: u64,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.graph.lock().waits.remove(&self.owner);
+    }
+}
+
+impl WaitGraph {
+    fn lock(&self) -> std::sync::MutexGuard<'_, WaitState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn acquired(&self, owner: u64, partition: &Arc<Partition>) {
+        self.lock().holders.insert(key(partition), owner);
+    }
+
+    /// Records that `owner`, holding other writers, waits for `partition`'s; refuses if
+    /// that closes a cycle. Each session records its holding before it asks for more, so
+    /// whichever wait closes a cycle sees all of it.
+    fn wait(&self, owner: u64, partition: &Arc<Partition>) -> Result<Waiting<'_>, SqlError> {
+        let mut state = self.lock();
+        let mut next = key(partition);
+        for _ in 0..=state.waits.len() {
+            let Some(&holder) = state.holders.get(&next) else {
+                break;
+            };
+            if holder == owner {
+                return Err(SqlError::new(
+                    "40P01",
+                    "deadlock detected: this transaction and another each wait for a partition the other is writing; retry the transaction",
+                ));
+            }
+            match state.waits.get(&holder) {
+                Some(&p) => next = p,
+                None => break,
+            }
+        }
+        state.waits.insert(owner, key(partition));
+        Ok(Waiting { graph: self, owner })
+    }
+}
+
+/// Takes a partition's writer for the session. `holds_others`: the session's transaction
+/// already holds other writers, so its wait could close a cycle. A CancelRequest ends
+/// the wait (only the wait: once held, a statement runs to its end, so a cancel never
+/// leaves the client believing a write failed that in fact committed).
+pub(crate) async fn lock_writer(
+    session: &Session,
+    partition: usize,
+    holds_others: bool,
+) -> Result<WriterLock, SqlError> {
+    let target = &session.partitions[partition];
+    let graph = &session.wait_graph;
+    if let Some(writer) = target.try_lock_writer() {
+        graph.acquired(session.owner, target);
+        return Ok(writer);
+    }
+    let _waiting = if holds_others {
+        Some(graph.wait(session.owner, target)?)
+    } else {
+        None
+    };
+    let canceled = session.cancel.canceled();
+    tokio::select! {
+        writer = target.lock_writer() => {
+            graph.acquired(session.owner, target);
+            Ok(writer)
+        }
+        () = canceled => Err(SqlError::canceled()),
+    }
+}
+
+/// A step of the commit where a test can stop the process (see `LITESCALE_FAULT_PAUSE`).
+async fn fault_point(step: &str) {
+    static PAUSE_AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let pause_at = PAUSE_AT.get_or_init(|| std::env::var("LITESCALE_FAULT_PAUSE").ok());
+    if pause_at.as_deref() == Some(step) {
+        // The fault-injection tests wait for this line, then SIGKILL the process.
+        eprintln!("litescale: fault point {step} reached; pausing");
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Commits a transaction that wrote several partitions: all parts or none, crash
+/// included. On an error before the decision every part is rolled back.
+pub(crate) async fn commit_across(
+    session: &Session,
+    parts: BTreeMap<usize, Transaction>,
+) -> Result<(), SqlError> {
+    let log = Arc::clone(&session.txlog);
+    let participants: Vec<usize> = parts.keys().copied().collect();
+    let txid = log.begin();
+    let abort = |e: SqlError| {
+        log.forget(txid, &participants);
+        e
+    };
+    fault_point("before-prepare").await;
+    let mut prepared = Vec::with_capacity(parts.len());
+    for (p, mut part) in parts {
+        let redo = part.prepare().await.map_err(|e| abort(e.into()))?;
+        let writer_log = Arc::clone(&log);
+        blocking(move || writer_log.prepare(txid, p, &redo))
+            .await
+            .map_err(abort)?;
+        prepared.push((p, part));
+        if prepared.len() == 1 {
+            fault_point("after-prepare").await;
+        }
+    }
+    let decider = Arc::clone(&log);
+    let decided = participants.clone();
+    blocking(move || decider.decide(txid, &decided))
+        .await
+        .map_err(abort)?;
+    fault_point("after-decision").await;
+    let mut failed = Vec::new();
+    for (i, (p, part)) in prepared.into_iter().enumerate() {
+        if let Err(e) = part.commit_decided(txid, log.oldest_active()).await {
+            tracing::error!(partition = p, txid, error = %e, "a decided part failed to commit; recovery will finish it");
+            failed.push(p);
+        }
+        if i == 0 {
+            fault_point("after-commit").await;
+        }
+    }
+    if !failed.is_empty() {
+        // The log keeps the transaction: the next open of the database finishes it.
+        return Err(SqlError::new(
+            "XX000",
+            format!(
+                "the transaction is committed, but partitions {failed:?} could not apply their part yet; it is in the transaction log and is finished when the database is next opened"
+            ),
+        ));
+    }
+    log.forget(txid, &participants);
+    Ok(())
+}
+
+async fn blocking(
+    job: impl FnOnce() -> Result<(), litescale_shard::ShardError> + Send + 'static,
+) -> Result<(), SqlError> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|e| SqlError::new("XX000", format!("commit task failed: {e}")))?
+        .map_err(SqlError::from)
+}

@@ -1,0 +1,316 @@
+//! The coordinator's log of cross-partition transactions, kept in the storage directory
+//! (`<database>/txlog/`) so that whoever opens the database next (a restarted proxy, a
+//! new worker) can finish what a crashed one left.
+//!
+//! A transaction `T` that wrote partitions P commits in four steps:
+//! 1. prepare: each part's redo is written to `T.<p>.redo` and fsynced;
+//! 2. decide: `T.commit` (the participants) is written, fsynced and renamed into place:
+//!    from here on `T` is committed;
+//! 3. each partition commits its part together with a row `T` in `_litescale_commits`;
+//! 4. forget: the files go.
+//!
+//! Recovery (when the database opens, before any write) replays the redo of every
+//! decided `T` on each partition without `T`'s row, and deletes undecided files: those
+//! parts never committed anywhere, since partitions commit only after the decision.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::ShardError;
+use crate::partition::Partition;
+use crate::redo::Redo;
+
+/// The table in every partition that says which decided transactions it has committed.
+pub(crate) const COMMITS_TABLE: &str = "_litescale_commits";
+
+pub struct TxLog {
+    dir: PathBuf,
+    /// fsync files and the directory (off only when storage.synchronous is off).
+    durable: bool,
+    next: AtomicU64,
+    /// Transactions between `begin` and `forget`: their rows in `_litescale_commits` may
+    /// still be needed by recovery.
+    active: Mutex<BTreeSet<u64>>,
+}
+
+/// What recovery did with one logged transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovered {
+    /// Decided: its part was replayed on these partitions (the others had committed it).
+    Finished { txid: u64, replayed: Vec<usize> },
+    /// Never decided: its prepared parts were discarded.
+    Undone { txid: u64 },
+}
+
+/// What the log holds of one transaction.
+#[derive(Default)]
+struct Logged {
+    /// The participants, once the commit is decided.
+    decided: Option<Vec<usize>>,
+    /// The partitions whose part is prepared.
+    prepared: Vec<usize>,
+}
+
+fn io(e: std::io::Error) -> ShardError {
+    ShardError::new("58030", format!("transaction log: {e}"))
+}
+
+impl TxLog {
+    pub(crate) fn open(dir: PathBuf, durable: bool) -> Result<TxLog, ShardError> {
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let log = TxLog {
+            dir,
+            durable,
+            next: AtomicU64::new(now),
+            active: Mutex::new(BTreeSet::new()),
+        };
+        // Never reuse an id still on disk, whatever the clock says.
+        if let Some(last) = log.entries()?.keys().next_back() {
+            log.next.fetch_max(last + 1, Ordering::Relaxed);
+        }
+        Ok(log)
+    }
+
+    /// A new transaction id, unique in this database's log.
+    pub fn begin(&self) -> u64 {
+        let txid = self.next.fetch_add(1, Ordering::Relaxed);
+        self.active_set().insert(txid);
+        txid
+    }
+
+    fn active_set(&self) -> std::sync::MutexGuard<'_, BTreeSet<u64>> {
+        self.active.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The oldest transaction still in flight: rows in `_litescale_commits` below it
+    /// belong to forgotten transactions and can go.
+    pub fn oldest_active(&self) -> u64 {
+        self.active_set().first().copied().unwrap_or(u64::MAX)
+    }
+
+    fn redo_path(&self, txid: u64, partition: usize) -> PathBuf {
+        self.dir.join(format!("{txid:020}.{partition}.redo"))
+    }
+
+    fn decision_path(&self, txid: u64) -> PathBuf {
+        self.dir.join(format!("{txid:020}.commit"))
+    }
+
+    fn write_durably(&self, path: &Path, bytes: &[u8]) -> Result<(), ShardError> {
+        let tmp = path.with_extension("tmp");
+        let mut file = std::fs::File::create(&tmp).map_err(io)?;
+        file.write_all(bytes).map_err(io)?;
+        if self.durable {
+            file.sync_all().map_err(io)?;
+        }
+        // The rename makes the file appear whole or not at all.
+        std::fs::rename(&tmp, path).map_err(io)?;
+        if self.durable {
+            std::fs::File::open(&self.dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Step 1: `partition`'s part of `txid` is durable.
+    pub fn prepare(&self, txid: u64, partition: usize, redo: &Redo) -> Result<(), ShardError> {
+        self.write_durably(&self.redo_path(txid, partition), &redo.encode())
+    }
+
+    /// Step 2: `txid` is committed, whatever happens next.
+    pub fn decide(&self, txid: u64, participants: &[usize]) -> Result<(), ShardError> {
+        let list: Vec<String> = participants.iter().map(usize::to_string).collect();
+        self.write_durably(&self.decision_path(txid), list.join(",").as_bytes())
+    }
+
+    /// Step 4 (or the end of an aborted transaction): its files go.
+    pub fn forget(&self, txid: u64, participants: &[usize]) {
+        for p in participants {
+            let _ = std::fs::remove_file(self.redo_path(txid, *p));
+        }
+        let _ = std::fs::remove_file(self.decision_path(txid));
+        self.active_set().remove(&txid);
+    }
+
+    /// The logged transactions, by id.
+    fn entries(&self) -> Result<BTreeMap<u64, Logged>, ShardError> {
+        let mut entries: BTreeMap<u64, Logged> = BTreeMap::new();
+        for entry in std::fs::read_dir(&self.dir).map_err(io)? {
+            let path = entry.map_err(io)?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let mut parts = name.split('.');
+            let Some(txid) = parts.next().and_then(|t| t.parse::<u64>().ok()) else {
+                continue;
+            };
+            let slot = entries.entry(txid).or_default();
+            match (parts.next(), parts.next()) {
+                (Some("commit"), None) => {
+                    let text = std::fs::read_to_string(&path).map_err(io)?;
+                    let participants = text
+                        .split(',')
+                        .map(|p| p.trim().parse())
+                        .collect::<Result<Vec<usize>, _>>()
+                        .map_err(|_| ShardError::new("XX001", format!("corrupt {name}")))?;
+                    slot.decided = Some(participants);
+                }
+                (Some(p), Some("redo")) => {
+                    if let Ok(p) = p.parse() {
+                        slot.prepared.push(p);
+                    }
+                }
+                // A `.tmp` never renamed: the step it belonged to did not happen.
+                _ => {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        Ok(entries)
+    }
+
+    /// Finishes or undoes every transaction the log holds. Runs before the database
+    /// accepts writes.
+    pub(crate) fn recover(
+        &self,
+        partitions: &[std::sync::Arc<Partition>],
+    ) -> Result<Vec<Recovered>, ShardError> {
+        let mut done = Vec::new();
+        for (txid, logged) in self.entries()? {
+            let Some(participants) = logged.decided else {
+                self.forget(txid, &logged.prepared);
+                done.push(Recovered::Undone { txid });
+                continue;
+            };
+            let mut replayed = Vec::new();
+            for &p in &participants {
+                let partition = partitions.get(p).ok_or_else(|| {
+                    ShardError::new(
+                        "XX001",
+                        format!("transaction {txid} names partition {p}, which does not exist"),
+                    )
+                })?;
+                let path = self.redo_path(txid, p);
+                let redo = || -> Result<Redo, ShardError> {
+                    Redo::decode(&std::fs::read(&path).map_err(io)?)
+                };
+                if partition.finish_decided(txid, redo)? {
+                    replayed.push(p);
+                }
+            }
+            self.forget(txid, &participants);
+            done.push(Recovered::Finished { txid, replayed });
+        }
+        for partition in partitions {
+            partition.forget_commits_below(u64::MAX)?;
+        }
+        Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Interrupter, Storage, TypeCatalog};
+    use litescale_config::Config;
+    use std::sync::Arc;
+
+    fn storage(dir: &Path) -> Storage {
+        let config: Config =
+            toml::from_str(&format!("data_dir = {:?}\n[partitions]\ncount = 2\n", dir)).unwrap();
+        let types = TypeCatalog {
+            of_declared: |_| (25, -1),
+            format: |_, _| None,
+            all: || vec![(25, "text", -1, 'S')],
+            server_version: ("16.6", "160006"),
+        };
+        Storage::open(&config, &["db"], types).unwrap()
+    }
+
+    fn count(dir: &Path, partition: usize) -> i64 {
+        let c = rusqlite::Connection::open(dir.join("db").join(format!("{partition}.db"))).unwrap();
+        c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Runs a transaction inserting one row in each partition up to `step`, then
+    /// "crashes": everything is dropped without the remaining steps.
+    async fn crash_at(dir: &Path, step: &str) {
+        let s = storage(dir);
+        let db = s.database("db").unwrap();
+        for p in &db.partitions {
+            p.lock_writer()
+                .await
+                .write_batch("CREATE TABLE IF NOT EXISTS t (v INT)".into())
+                .await
+                .unwrap();
+        }
+        let mut parts = Vec::new();
+        for p in &db.partitions {
+            let mut t = p.lock_writer().await.begin_recorded().await.unwrap();
+            t.execute(
+                "INSERT INTO t VALUES (1)".into(),
+                vec![],
+                Arc::new(Interrupter::default()),
+            )
+            .await
+            .unwrap();
+            parts.push(t);
+        }
+        let txid = db.txlog.begin();
+        let redo = parts[0].prepare().await.unwrap();
+        db.txlog.prepare(txid, 0, &redo).unwrap();
+        if step == "after one prepare" {
+            return;
+        }
+        let redo = parts[1].prepare().await.unwrap();
+        db.txlog.prepare(txid, 1, &redo).unwrap();
+        db.txlog.decide(txid, &[0, 1]).unwrap();
+        let first = parts.remove(0);
+        first
+            .commit_decided(txid, db.txlog.oldest_active())
+            .await
+            .unwrap();
+        assert_eq!(step, "after one commit");
+    }
+
+    #[tokio::test]
+    async fn recovery_finishes_decided_and_undoes_undecided_transactions() {
+        let dir = tempfile::tempdir().unwrap();
+        crash_at(dir.path(), "after one prepare").await;
+        assert_eq!((count(dir.path(), 0), count(dir.path(), 1)), (0, 0));
+        let s = storage(dir.path());
+        drop(s.database("db").unwrap());
+        assert_eq!(
+            (count(dir.path(), 0), count(dir.path(), 1)),
+            (0, 0),
+            "undone"
+        );
+        s.close();
+
+        crash_at(dir.path(), "after one commit").await;
+        assert_eq!(
+            (count(dir.path(), 0), count(dir.path(), 1)),
+            (1, 0),
+            "half committed"
+        );
+        let s = storage(dir.path());
+        drop(s.database("db").unwrap());
+        assert_eq!(
+            (count(dir.path(), 0), count(dir.path(), 1)),
+            (1, 1),
+            "finished by recovery"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("db").join("txlog"))
+                .unwrap()
+                .count(),
+            0
+        );
+    }
+}
