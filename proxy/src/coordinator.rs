@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use litescale_shard::{Partition, Transaction, WriterLock};
+use futures::future::{join_all, try_join_all};
+use litescale_shard::{Partition, Transaction, TxLog, WriterLock};
 
 use crate::error::SqlError;
 use crate::session::Session;
@@ -142,34 +143,56 @@ pub(crate) async fn commit_across(
         e
     };
     fault_point("before-prepare").await;
-    let mut prepared = Vec::with_capacity(parts.len());
-    for (p, mut part) in parts {
-        let redo = part.prepare().await.map_err(|e| abort(e.into()))?;
-        let writer_log = Arc::clone(&log);
-        blocking(move || writer_log.prepare(txid, p, &redo))
+    // The first part alone, then the others together: their fsyncs overlap, and a test
+    // can stop the process with some parts prepared and others not.
+    let mut parts: Vec<(usize, Transaction)> = parts.into_iter().collect();
+    let rest = parts.split_off(1);
+    let mut prepared = try_join_all(parts.into_iter().map(|part| prepare(&log, txid, part)))
+        .await
+        .map_err(abort)?;
+    fault_point("after-prepare").await;
+    prepared.extend(
+        try_join_all(rest.into_iter().map(|part| prepare(&log, txid, part)))
             .await
-            .map_err(abort)?;
-        prepared.push((p, part));
-        if prepared.len() == 1 {
-            fault_point("after-prepare").await;
-        }
-    }
+            .map_err(abort)?,
+    );
     let decider = Arc::clone(&log);
     let decided = participants.clone();
     blocking(move || decider.decide(txid, &decided))
         .await
         .map_err(abort)?;
     fault_point("after-decision").await;
-    let mut failed = Vec::new();
-    for (i, (p, part)) in prepared.into_iter().enumerate() {
-        if let Err(e) = part.commit_decided(txid, log.oldest_active()).await {
-            tracing::error!(partition = p, txid, error = %e, "a decided part failed to commit; recovery will finish it");
-            failed.push(p);
+    // From the decision on, every part must commit even if this session goes away (a
+    // dropped future would roll the remaining parts back): the commits run in their own
+    // task.
+    let committer = Arc::clone(&log);
+    let committed = participants.clone();
+    let failed = tokio::spawn(async move {
+        let commit = |(p, part): (usize, Transaction)| {
+            let oldest = committer.oldest_active();
+            async move {
+                let result = part.commit_decided(txid, oldest).await;
+                if let Err(e) = &result {
+                    tracing::error!(partition = p, txid, error = %e, "a decided part failed to commit; recovery will finish it");
+                }
+                result.err().map(|_| p)
+            }
+        };
+        let rest = prepared.split_off(1);
+        let mut failed: Vec<usize> = join_all(prepared.into_iter().map(commit))
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        fault_point("after-commit").await;
+        failed.extend(join_all(rest.into_iter().map(commit)).await.into_iter().flatten());
+        if failed.is_empty() {
+            committer.forget(txid, &committed);
         }
-        if i == 0 {
-            fault_point("after-commit").await;
-        }
-    }
+        failed
+    })
+    .await
+    .map_err(|e| SqlError::new("XX000", format!("commit task failed: {e}")))?;
     if !failed.is_empty() {
         // The log keeps the transaction: the next open of the database finishes it.
         return Err(SqlError::new(
@@ -179,8 +202,19 @@ pub(crate) async fn commit_across(
             ),
         ));
     }
-    log.forget(txid, &participants);
     Ok(())
+}
+
+/// Step 1 for one part: its redo, durable.
+async fn prepare(
+    log: &Arc<TxLog>,
+    txid: u64,
+    (p, mut part): (usize, Transaction),
+) -> Result<(usize, Transaction), SqlError> {
+    let redo = part.prepare().await?;
+    let log = Arc::clone(log);
+    blocking(move || log.prepare(txid, p, &redo)).await?;
+    Ok((p, part))
 }
 
 async fn blocking(

@@ -102,7 +102,14 @@ impl TxLog {
         self.dir.join(format!("{txid:020}.commit"))
     }
 
-    fn write_durably(&self, path: &Path, bytes: &[u8]) -> Result<(), ShardError> {
+    /// Writes a whole file and fsyncs it; `sync_directory` makes its name (and the names
+    /// of the files written before it) durable too.
+    fn write_durably(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        sync_directory: bool,
+    ) -> Result<(), ShardError> {
         let tmp = path.with_extension("tmp");
         let mut file = std::fs::File::create(&tmp).map_err(io)?;
         file.write_all(bytes).map_err(io)?;
@@ -111,7 +118,7 @@ impl TxLog {
         }
         // The rename makes the file appear whole or not at all.
         std::fs::rename(&tmp, path).map_err(io)?;
-        if self.durable {
+        if self.durable && sync_directory {
             std::fs::File::open(&self.dir)
                 .and_then(|d| d.sync_all())
                 .map_err(io)?;
@@ -121,13 +128,14 @@ impl TxLog {
 
     /// Step 1: `partition`'s part of `txid` is durable.
     pub fn prepare(&self, txid: u64, partition: usize, redo: &Redo) -> Result<(), ShardError> {
-        self.write_durably(&self.redo_path(txid, partition), &redo.encode())
+        // The decision's directory fsync makes this file's name durable with its own.
+        self.write_durably(&self.redo_path(txid, partition), &redo.encode(), false)
     }
 
     /// Step 2: `txid` is committed, whatever happens next.
     pub fn decide(&self, txid: u64, participants: &[usize]) -> Result<(), ShardError> {
         let list: Vec<String> = participants.iter().map(usize::to_string).collect();
-        self.write_durably(&self.decision_path(txid), list.join(",").as_bytes())
+        self.write_durably(&self.decision_path(txid), list.join(",").as_bytes(), true)
     }
 
     /// Step 4 (or the end of an aborted transaction): its files go.
