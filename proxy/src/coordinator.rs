@@ -2,8 +2,9 @@
 //!
 //! - Locking: each partition has one writer, taken at a transaction's first write there
 //!   and kept to its end. Two transactions taking writers in different orders could wait
-//!   for each other forever; [`WaitGraph`] sees the cycle when the last wait that closes
-//!   it begins and fails that statement with 40P01, as Postgres does for a deadlock.
+//!   for each other forever; [`WaitGraph`] sees the cycle when the wait that closes it
+//!   begins, and the youngest transaction in the cycle fails with 40P01, as Postgres
+//!   fails one transaction of a deadlock.
 //! - Commit: [`commit_across`] runs the two-phase commit whose steps and recovery are
 //!   described in `litescale_shard::TxLog`.
 
@@ -13,6 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use futures::future::{join_all, try_join_all};
 use litescale_shard::{Partition, Transaction, TxLog, WriterLock};
+use tokio::sync::Notify;
 
 use crate::error::SqlError;
 use crate::session::Session;
@@ -27,24 +29,40 @@ pub struct WaitGraph {
 struct WaitState {
     /// Partition (by address) → the session that last took its writer.
     holders: HashMap<usize, u64>,
-    /// Session → the partition whose writer it waits for while holding others.
-    waits: HashMap<u64, usize>,
+    /// Session → its wait for a partition's writer while it holds others.
+    waits: HashMap<u64, Wait>,
+}
+
+struct Wait {
+    partition: usize,
+    /// The waiting transaction's age ([`sequence`] when its block began).
+    age: u64,
+    /// Told when the transaction is chosen to give way in a deadlock.
+    give_way: Arc<Notify>,
 }
 
 fn key(partition: &Arc<Partition>) -> usize {
     Arc::as_ptr(partition) as usize
 }
 
-/// A session's identity in the wait graph.
-pub fn next_owner() -> u64 {
+/// Unique, increasing numbers: session identities in the wait graph and transaction ages.
+pub fn sequence() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Removes a session's wait when the wait ends, however it ends.
+fn deadlock() -> SqlError {
+    SqlError::new(
+        "40P01",
+        "deadlock detected: this transaction and another each wait for a partition the other is writing; retry the transaction",
+    )
+}
+
+/// A session's wait; removed from the graph when the wait ends, however it ends.
 struct Waiting<'g> {
     graph: &'g WaitGraph,
     owner: u64,
+    give_way: Arc<Notify>,
 }
 
 impl Drop for Waiting<'_> {
@@ -62,40 +80,68 @@ impl WaitGraph {
         self.lock().holders.insert(key(partition), owner);
     }
 
-    /// Records that `owner`, holding other writers, waits for `partition`'s; refuses if
-    /// that closes a cycle. Each session records its holding before it asks for more, so
-    /// whichever wait closes a cycle sees all of it.
-    fn wait(&self, owner: u64, partition: &Arc<Partition>) -> Result<Waiting<'_>, SqlError> {
+    /// Records that `owner`'s transaction (of `age`), holding other writers, waits for
+    /// `partition`'s. If that closes a cycle, the youngest transaction in it gives way:
+    /// this one (an error now) or another waiting one (told through its `give_way`). A
+    /// transaction retried after giving way is older than those begun after it, so none
+    /// gives way forever. Each session records what it holds before it asks for more, so
+    /// the wait that closes a cycle sees all of it.
+    fn wait(
+        &self,
+        owner: u64,
+        age: u64,
+        partition: &Arc<Partition>,
+    ) -> Result<Waiting<'_>, SqlError> {
         let mut state = self.lock();
+        let mut cycle = vec![(age, owner)];
         let mut next = key(partition);
+        let mut closed = false;
         for _ in 0..=state.waits.len() {
             let Some(&holder) = state.holders.get(&next) else {
                 break;
             };
             if holder == owner {
-                return Err(SqlError::new(
-                    "40P01",
-                    "deadlock detected: this transaction and another each wait for a partition the other is writing; retry the transaction",
-                ));
+                closed = true;
+                break;
             }
-            match state.waits.get(&holder) {
-                Some(&p) => next = p,
-                None => break,
+            let Some(wait) = state.waits.get(&holder) else {
+                break;
+            };
+            cycle.push((wait.age, holder));
+            next = wait.partition;
+        }
+        if closed {
+            let (_, youngest) = cycle.iter().max().copied().unwrap_or((age, owner));
+            match state.waits.get(&youngest) {
+                Some(wait) if youngest != owner => wait.give_way.notify_one(),
+                _ => return Err(deadlock()),
             }
         }
-        state.waits.insert(owner, key(partition));
-        Ok(Waiting { graph: self, owner })
+        let give_way = Arc::new(Notify::new());
+        state.waits.insert(
+            owner,
+            Wait {
+                partition: key(partition),
+                age,
+                give_way: Arc::clone(&give_way),
+            },
+        );
+        Ok(Waiting {
+            graph: self,
+            owner,
+            give_way,
+        })
     }
 }
 
-/// Takes a partition's writer for the session. `holds_others`: the session's transaction
-/// already holds other writers, so its wait could close a cycle. A CancelRequest ends
-/// the wait (only the wait: once held, a statement runs to its end, so a cancel never
-/// leaves the client believing a write failed that in fact committed).
+/// Takes a partition's writer for the session. `held_by_age`: the age of the session's
+/// transaction if it already holds other writers, so that its wait could close a cycle.
+/// A CancelRequest ends the wait (only the wait: once held, a statement runs to its end,
+/// so a cancel never leaves the client believing a write failed that in fact committed).
 pub(crate) async fn lock_writer(
     session: &Session,
     partition: usize,
-    holds_others: bool,
+    held_by_age: Option<u64>,
 ) -> Result<WriterLock, SqlError> {
     let target = &session.partitions[partition];
     let graph = &session.wait_graph;
@@ -103,10 +149,15 @@ pub(crate) async fn lock_writer(
         graph.acquired(session.owner, target);
         return Ok(writer);
     }
-    let _waiting = if holds_others {
-        Some(graph.wait(session.owner, target)?)
-    } else {
-        None
+    let waiting = match held_by_age {
+        Some(age) => Some(graph.wait(session.owner, age, target)?),
+        None => None,
+    };
+    let give_way = async {
+        match &waiting {
+            Some(w) => w.give_way.notified().await,
+            None => std::future::pending().await,
+        }
     };
     let canceled = session.cancel.canceled();
     tokio::select! {
@@ -114,6 +165,7 @@ pub(crate) async fn lock_writer(
             graph.acquired(session.owner, target);
             Ok(writer)
         }
+        () = give_way => Err(deadlock()),
         () = canceled => Err(SqlError::canceled()),
     }
 }

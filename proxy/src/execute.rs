@@ -95,6 +95,7 @@ impl SessionState {
         self.block = Block::Open(OpenBlock {
             txns: BTreeMap::new(),
             savepoints: Vec::new(),
+            age: crate::coordinator::sequence(),
             failed: false,
             read_only: false,
             implicit: true,
@@ -269,11 +270,12 @@ impl SessionState {
                 // With several partitions the writer is only known at the first write.
                 let mut txns = BTreeMap::new();
                 if isolation == Isolation::Serializable && !read_only && session.map.count() == 1 {
-                    txns.insert(0, lock_writer(session, 0, false).await?.begin().await?);
+                    txns.insert(0, lock_writer(session, 0, None).await?.begin().await?);
                 }
                 self.block = Block::Open(OpenBlock {
                     txns,
                     savepoints: Vec::new(),
+                    age: crate::coordinator::sequence(),
                     failed: false,
                     read_only,
                     implicit: false,
@@ -354,7 +356,8 @@ impl SessionState {
             ));
         };
         if !block.txns.contains_key(&partition) {
-            let writer = lock_writer(session, partition, !block.txns.is_empty()).await?;
+            let held_by_age = (!block.txns.is_empty()).then_some(block.age);
+            let writer = lock_writer(session, partition, held_by_age).await?;
             let mut txn = if session.map.count() > 1 {
                 writer.begin_recorded().await?
             } else {
@@ -627,7 +630,7 @@ impl SessionState {
             }
         }
         if self.is_idle() {
-            let writer = lock_writer(session, target, false).await?;
+            let writer = lock_writer(session, target, None).await?;
             if planned.batch {
                 return Ok(writer.write_batch(sql).await?);
             }

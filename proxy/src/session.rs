@@ -62,6 +62,8 @@ pub(crate) struct OpenBlock {
     /// Savepoints in force, oldest first: a partition the block starts writing later gets
     /// them too, so ROLLBACK TO undoes its part as well.
     pub savepoints: Vec<String>,
+    /// When the block began, to choose who gives way in a deadlock (the youngest).
+    pub age: u64,
     /// An error happened: only ROLLBACK (or ROLLBACK TO) is accepted until the block ends.
     pub failed: bool,
     pub read_only: bool,
@@ -136,7 +138,7 @@ impl Session {
             partitions: database.partitions,
             txlog: database.txlog,
             wait_graph,
-            owner: crate::coordinator::next_owner(),
+            owner: crate::coordinator::sequence(),
             map,
             context,
             cancel,

@@ -209,36 +209,53 @@ async fn copy_splits_rows_by_partition_in_one_transaction() {
     assert_eq!(n, 0);
 }
 
+/// Two blocks each holding one partition and waiting for the other's: the younger one
+/// (begun later) gets 40P01, whichever wait closed the cycle, and the older one goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_deadlock_between_partition_writers_fails_one_transaction_with_40p01() {
+async fn a_deadlock_between_partition_writers_fails_the_younger_transaction_with_40p01() {
+    use std::sync::Arc;
     let split = TestServer::start_with(toml::from_str(MAP).unwrap()).await;
-    let first = split.client().await;
-    load(&first).await;
-    let second = split.client().await;
+    let older = Arc::new(split.client().await);
+    load(&older).await;
+    let younger = Arc::new(split.client().await);
     let (a, b) = two_partitions();
     let update =
         |aid: i32| format!("UPDATE accounts SET abalance = abalance + 1 WHERE aid = {aid}");
-    first
-        .batch_execute(&format!("BEGIN; {}", update(a)))
-        .await
-        .unwrap();
-    second
-        .batch_execute(&format!("BEGIN; {}", update(b)))
-        .await
-        .unwrap();
-    // `first` now waits for b's partition, held by `second`...
-    let waiting =
-        tokio::spawn(async move { first.batch_execute(&update(b)).await.map(|()| first) });
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    // ...so `second` waiting for a's partition would close the cycle.
-    let err = second.batch_execute(&update(a)).await.unwrap_err();
-    assert_eq!(sqlstate(&err), "40P01", "{err:?}");
-    second.batch_execute("ROLLBACK").await.unwrap();
-    let first = waiting.await.unwrap().unwrap();
-    first.batch_execute("COMMIT").await.unwrap();
-    let before = |aid: i32| (aid * 37) % 101 - 50;
-    assert_eq!(balance(&first, a).await, before(a) + 1);
-    assert_eq!(balance(&first, b).await, before(b) + 1);
+    let in_background = |c: &Arc<tokio_postgres::Client>, sql: String| {
+        let c = Arc::clone(c);
+        tokio::spawn(async move { c.batch_execute(&sql).await })
+    };
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(200));
+    for (round, older_closes_the_cycle) in [(1, false), (2, true)] {
+        older
+            .batch_execute(&format!("BEGIN; {}", update(a)))
+            .await
+            .unwrap();
+        younger
+            .batch_execute(&format!("BEGIN; {}", update(b)))
+            .await
+            .unwrap();
+        let (older_wait, younger_result) = if older_closes_the_cycle {
+            // The younger waits first; the older's wait closes the cycle, and the
+            // younger, already waiting, is told to give way.
+            let younger_wait = in_background(&younger, update(a));
+            pause().await;
+            let older_wait = in_background(&older, update(b));
+            (older_wait, younger_wait.await.unwrap())
+        } else {
+            let older_wait = in_background(&older, update(b));
+            pause().await;
+            (older_wait, younger.batch_execute(&update(a)).await)
+        };
+        let err = younger_result.unwrap_err();
+        assert_eq!(sqlstate(&err), "40P01", "round {round}: {err:?}");
+        younger.batch_execute("ROLLBACK").await.unwrap();
+        older_wait.await.unwrap().unwrap();
+        older.batch_execute("COMMIT").await.unwrap();
+        let before = |aid: i32| (aid * 37) % 101 - 50;
+        assert_eq!(balance(&older, a).await, before(a) + round);
+        assert_eq!(balance(&older, b).await, before(b) + round);
+    }
 }
 
 fn config_file(dir: &Path) -> std::path::PathBuf {
