@@ -83,6 +83,9 @@ fn decode_binary(raw: &[u8], ty: PgType) -> Result<Value, SqlError> {
             Value::Text(temporal::format_interval(micros, days, months))
         }
         PgType::Uuid => Value::Text(temporal::format_uuid(&fixed(raw, ty)?)),
+        PgType::Inet => Value::Text(crate::inet::format(
+            crate::inet::from_binary(raw).ok_or_else(|| invalid(ty, "bad inet"))?,
+        )),
         PgType::Numeric => Value::Text(exact_numeric(
             numeric_from_binary(raw).ok_or_else(|| invalid(ty, "bad numeric"))?,
         )?),
@@ -194,6 +197,9 @@ fn decode_text(s: &str, ty: PgType) -> Result<Value, SqlError> {
             &temporal::parse_uuid(s).ok_or_else(|| invalid(ty, s))?,
         )),
         PgType::Numeric => Value::Text(exact_numeric(s.trim().to_owned())?),
+        PgType::Inet => Value::Text(crate::inet::format(
+            crate::inet::parse(s).ok_or_else(|| invalid(ty, s))?,
+        )),
         _ => Value::Text(s.to_owned()),
     })
 }

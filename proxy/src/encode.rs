@@ -361,6 +361,11 @@ fn encode_binary(buf: &mut BytesMut, v: &Value, ty: PgType) -> Result<(), SqlErr
             buf.put_i32(months);
         }
         PgType::Uuid => buf.put_slice(&uuid_of(v, ty)?),
+        PgType::Inet => buf.put_slice(&crate::inet::to_binary(
+            stored_text(v, ty)
+                .and_then(crate::inet::parse)
+                .ok_or_else(|| mismatch(v, ty))?,
+        )),
         t if t.element().is_some() => array_binary(buf, v, t)?,
         _ => buf.put_slice(text(v, ty)?.as_bytes()),
     }

@@ -14,6 +14,7 @@ mod encode;
 mod error;
 mod execute;
 mod explain;
+mod inet;
 mod merge;
 mod server;
 mod session;

@@ -27,6 +27,8 @@ pub enum PgType {
     Json,
     Jsonb,
     Uuid,
+    /// An IPv4 or IPv6 host address, with an optional netmask (`10.0.0.1/8`), kept as text.
+    Inet,
     /// A parameter whose type nothing determines; the client sends it as text.
     Unknown,
     // One-dimensional arrays, kept as Postgres' text form `{a,b}`.
@@ -64,6 +66,7 @@ impl PgType {
             PgType::Json => 114,
             PgType::Jsonb => 3802,
             PgType::Uuid => 2950,
+            PgType::Inet => 869,
             PgType::Unknown => 705,
             PgType::BoolArray => 1000,
             PgType::Int2Array => 1005,
@@ -99,6 +102,7 @@ impl PgType {
             PgType::Json => "json",
             PgType::Jsonb => "jsonb",
             PgType::Uuid => "uuid",
+            PgType::Inet => "inet",
             PgType::Unknown => "unknown",
             PgType::BoolArray => "_bool",
             PgType::Int2Array => "_int2",
@@ -142,7 +146,7 @@ impl PgType {
     }
 }
 
-const ALL: [PgType; 29] = [
+const ALL: [PgType; 30] = [
     PgType::Bool,
     PgType::Oid,
     PgType::Int2,
@@ -163,6 +167,7 @@ const ALL: [PgType; 29] = [
     PgType::Json,
     PgType::Jsonb,
     PgType::Uuid,
+    PgType::Inet,
     PgType::Unknown,
     PgType::BoolArray,
     PgType::Int2Array,
@@ -203,6 +208,7 @@ pub fn from_declared(decl: &str) -> Option<PgType> {
         "JSON" => PgType::Json,
         "JSONB" => PgType::Jsonb,
         "UUID" => PgType::Uuid,
+        "INET" => PgType::Inet,
         _ => return None,
     };
     Some(t)

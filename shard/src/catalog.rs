@@ -197,8 +197,12 @@ CREATE TEMP VIEW pg_type AS
     column8 AS typarray, column9 AS typrelid, column10 AS typtypmod, column11 AS typbasetype,
     column12 AS typnotnull, column13 AS typowner, 0 AS typcollation, ',' AS typdelim,
     1 AS typisdefined, 0 AS typbyval, 'i' AS typalign, 'p' AS typstorage, 0 AS typndims,
-    NULL AS typdefault, NULL AS typacl, column2 || 'in' AS typinput, column2 || 'out' AS typoutput,
-    column2 || 'recv' AS typreceive, column2 || 'send' AS typsend, 0 AS typsubscript
+    NULL AS typdefault, NULL AS typacl,
+    CASE column6 WHEN 'A' THEN 'array_in' ELSE column2 || 'in' END AS typinput,
+    CASE column6 WHEN 'A' THEN 'array_out' ELSE column2 || 'out' END AS typoutput,
+    CASE column6 WHEN 'A' THEN 'array_recv' ELSE column2 || 'recv' END AS typreceive,
+    CASE column6 WHEN 'A' THEN 'array_send' ELSE column2 || 'send' END AS typsend,
+    0 AS typsubscript
   FROM (VALUES {types});
 
 CREATE TEMP VIEW pg_database(oid, datname, datdba, encoding, datlocprovider, datistemplate,
@@ -251,8 +255,11 @@ CREATE TEMP VIEW pg_partitioned_table(partrelid, partstrat, partnatts) AS
 CREATE TEMP VIEW pg_foreign_table(ftrelid, ftserver, ftoptions) AS SELECT 0, 0, NULL WHERE 0;
 CREATE TEMP VIEW pg_sequence(seqrelid, seqtypid, seqstart, seqincrement, seqmax, seqmin,
     seqcache, seqcycle) AS SELECT 0, 0, 0, 0, 0, 0, 0, 0 WHERE 0;
+-- The types' input functions only. Postgres prints a regproc such as pg_type.typinput as
+-- the function's name, and drivers both read that name (Rails) and join it to pg_proc.oid
+-- (the pg gem's type registry): here a function's oid is its name, so both work.
 CREATE TEMP VIEW pg_proc(oid, proname, pronamespace, proowner, prokind, prorettype) AS
-  SELECT 0, '', 0, 0, '', 0 WHERE 0;
+  SELECT typinput, typinput, 11, 10, 'f', min(oid) FROM pg_type GROUP BY typinput;
 CREATE TEMP VIEW pg_extension(oid, extname, extowner, extnamespace, extversion) AS
   SELECT 0, '', 0, 0, '' WHERE 0;
 CREATE TEMP VIEW pg_depend(classid, objid, objsubid, refclassid, refobjid, refobjsubid,

@@ -1,34 +1,64 @@
-//! Driver programs in other languages, run against the in-process server.
+//! Driver programs in other languages, run against the in-process server. Each prints
+//! "<name> ok" at its end and exits non-zero on the first failure.
 
 use std::process::Command;
 
 use crate::harness::TestServer;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn python_drivers_and_their_catalog_introspection() {
+/// Runs `program args... <port>` against a fresh server; asserts it ends with `marker`.
+async fn run_driver(program: &'static str, args: &[&str], marker: &'static str, hint: &str) {
     let server = TestServer::start().await;
+    let mut command = Command::new(program);
+    command.args(args).arg(server.addr.port().to_string());
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{program} must be installed ({hint}): {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains(marker),
+        "{program} {args:?} failed ({hint}):\n{stdout}\n{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_postgres_pool_types_transactions_and_batches() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/drivers/node_pg.js");
+    run_driver(
+        "node",
+        &[script],
+        "node pg ok",
+        "npm install in tests/drivers, as .ci/run does",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ruby_pg_gem_types_transactions_and_batches() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/drivers/ruby_pg.rb");
+    run_driver(
+        "ruby",
+        &[script],
+        "ruby pg ok",
+        "Debian: apt install ruby-pg",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_drivers_orm_and_their_catalog_introspection() {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/drivers/python_catalog.py"
     );
-    let port = server.addr.port().to_string();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .arg(script)
-            .arg(port)
-            .output()
-            .expect("python3 must be installed")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success()
-            && stdout.contains("python drivers ok")
-            && stdout.contains("python orm ok"),
-        "python drivers failed (pip install 'psycopg[binary]' asyncpg sqlalchemy):\n{stdout}\n{stderr}"
-    );
+    run_driver(
+        "python3",
+        &[script],
+        "python orm ok",
+        "pip install 'psycopg[binary]' asyncpg sqlalchemy",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

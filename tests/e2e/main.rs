@@ -16,6 +16,7 @@ mod extended;
 mod partitions;
 mod pgbench;
 mod psql;
+mod rust_drivers;
 mod simple;
 mod transactions;
 mod types;
