@@ -1,5 +1,6 @@
-"""Python drivers against litescale: psycopg 3 (text and binary), asyncpg, and the
-catalog introspection they and SQLAlchemy do. Run by tests/e2e/drivers.rs with the port
+"""Python drivers against litescale: psycopg 3 (text and binary), asyncpg and the
+SQLAlchemy 2 ORM, each through the driver matrix's program, and the catalog introspection
+they do. Run by tests/e2e/drivers.rs with the port
 of a running server; exits non-zero on the first failure."""
 import asyncio
 import datetime
@@ -46,6 +47,97 @@ async def with_asyncpg():
 
 
 asyncio.run(with_asyncpg())
+
+# The driver matrix's program: every common type as a parameter (text and binary), NULL,
+# update and delete, commit and rollback, 23505, a prepared statement reused, 1,000 inserts.
+CREATE = """create table {t} (id int primary key, big bigint, f float8, n numeric(12, 2),
+    t text, b bytea, ok boolean, d date, ts timestamp, tz timestamptz, j json, u uuid)"""
+matrix_row = (
+    1, 9007199254740993, 1.5, decimal.Decimal("12345.67"), "héllo ✓ 🐘", b"\x00\x01\xff",
+    True, datetime.date(2024, 5, 6), now.replace(tzinfo=None), now, {"a": [1, 2]}, key,
+)
+
+for binary in (False, True):
+    table = "pm_binary" if binary else "pm_text"
+    with psycopg.connect(dsn) as c:
+        c.execute(CREATE.format(t=table))
+        with c.cursor(binary=binary) as cur:
+            params = list(matrix_row)
+            params[10] = psycopg.types.json.Json(params[10])
+            cur.execute(f"insert into {table} values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", params)
+            cur.execute(f"insert into {table} (id) values (%s)", (2,))
+            cur.execute(f"select * from {table} where id = %s", (1,))
+            assert cur.fetchone() == matrix_row, ("psycopg matrix", binary)
+            cur.execute(f"select * from {table} where id = 2")
+            assert cur.fetchone()[1:] == (None,) * 11, "NULLs"
+            assert cur.execute(f"update {table} set t = %s where id = %s", ("x", 2)).rowcount == 1
+            assert cur.execute(f"delete from {table} where id = %s", (2,)).rowcount == 1
+        c.commit()
+        with c.transaction():
+            c.execute(f"insert into {table} (id, t) values (10, 'kept')")
+        try:
+            with c.transaction():
+                c.execute(f"insert into {table} (id, t) values (11, 'dropped')")
+                raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
+        ids = [r[0] for r in c.execute(f"select id from {table} order by id")]
+        assert ids == [1, 10], ids
+        try:
+            c.execute(f"insert into {table} (id) values (%s)", (1,))
+            raise AssertionError("duplicate accepted")
+        except psycopg.errors.UniqueViolation as e:
+            assert e.sqlstate == "23505"
+            c.rollback()
+        for _ in range(200):
+            got = c.execute(f"select t from {table} where id = %s", (10,), prepare=True).fetchone()
+            assert got == ("kept",), got
+        with c.transaction(), c.cursor(binary=binary) as cur:
+            cur.executemany(
+                f"insert into {table} (id, big) values (%s, %s)", [(1000 + i, i) for i in range(1000)]
+            )
+        got = c.execute(f"select count(*), sum(big) from {table} where id >= 1000").fetchone()
+        assert got == (1000, 499500), got
+
+
+async def asyncpg_matrix():
+    c = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres")
+    await c.execute(CREATE.format(t="am"))
+    params = list(matrix_row)
+    params[10] = json.dumps(params[10])
+    await c.execute("insert into am values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", *params)
+    await c.execute("insert into am (id) values ($1)", 2)
+    got = tuple(await c.fetchrow("select * from am where id = $1", 1))
+    assert got[:10] == matrix_row[:10] and json.loads(got[10]) == matrix_row[10], got
+    assert got[11] == key, got
+    assert tuple(await c.fetchrow("select * from am where id = 2"))[1:] == (None,) * 11
+    assert await c.execute("update am set t = $1 where id = $2", "x", 2) == "UPDATE 1"
+    assert await c.execute("delete from am where id = $1", 2) == "DELETE 1"
+    async with c.transaction():
+        await c.execute("insert into am (id, t) values (10, 'kept')")
+    try:
+        async with c.transaction():
+            await c.execute("insert into am (id, t) values (11, 'dropped')")
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    assert [r["id"] for r in await c.fetch("select id from am order by id")] == [1, 10]
+    try:
+        await c.execute("insert into am (id) values ($1)", 1)
+        raise AssertionError("duplicate accepted")
+    except asyncpg.exceptions.UniqueViolationError as e:
+        assert e.sqlstate == "23505"
+    by_id = await c.prepare("select t from am where id = $1")
+    for _ in range(200):
+        assert await by_id.fetchval(10) == "kept"
+    async with c.transaction():
+        await c.executemany("insert into am (id, big) values ($1, $2)", [(1000 + i, i) for i in range(1000)])
+    assert tuple(await c.fetchrow("select count(*), sum(big) from am where id >= 1000")) == (1000, 499500)
+    await c.close()
+
+
+asyncio.run(asyncpg_matrix())
+print("python matrix ok")
 
 engine = sa.create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres")
 with engine.connect() as conn:
