@@ -213,6 +213,43 @@ with Session(engine) as s:
     s.delete(ann)
     s.commit()
     assert s.scalar(select(func.count()).select_from(Book)) == 0
+
+
+class Measure(Base):
+    """Every common type through the ORM."""
+    __tablename__ = "measures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    big: Mapped[int | None] = mapped_column(sa.BigInteger)
+    f: Mapped[float | None]
+    n: Mapped[decimal.Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    t: Mapped[str | None] = mapped_column(sa.Text, unique=True)
+    b: Mapped[bytes | None]
+    ok: Mapped[bool | None]
+    d: Mapped[datetime.date | None]
+    ts: Mapped[datetime.datetime | None]
+    tz: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    j: Mapped[dict | None] = mapped_column(sa.JSON)
+    u: Mapped[uuid.UUID | None]
+
+
+Base.metadata.create_all(engine)
+values = dict(zip(["id", "big", "f", "n", "t", "b", "ok", "d", "ts", "tz", "j", "u"], matrix_row))
+with Session(engine) as s:
+    s.add_all([Measure(**values), Measure(id=2)])
+    s.commit()
+    got = s.get(Measure, 1)
+    assert {k: getattr(got, k) for k in values} == values, got.__dict__
+    assert s.get(Measure, 2).tz is None
+    s.add(Measure(id=3, t=values["t"]))
+    try:
+        s.commit()
+        raise AssertionError("duplicate accepted")
+    except sa.exc.IntegrityError as e:
+        assert e.orig.sqlstate == "23505", e.orig
+        s.rollback()
+    s.add_all([Measure(id=1000 + i, big=i) for i in range(1000)])
+    s.commit()
+    assert s.scalar(select(func.sum(Measure.big)).where(Measure.id >= 1000)) == 499500
 reflected = sa.MetaData()
 reflected.reflect(engine)
 assert {"authors", "books"} <= set(reflected.tables), reflected.tables
