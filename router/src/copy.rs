@@ -237,15 +237,16 @@ pub(crate) fn parse(piece: &Piece<'_>) -> Result<(StatementKind, Option<String>)
     }
     spec.direction = if c.eat_word("FROM") {
         if !c.eat_word("STDIN") {
-            return Err(unsupported(
-                "COPY FROM a file or program (use FROM STDIN, or psql's \\copy)",
+            // As Postgres answers a user without pg_read_server_files.
+            return Err(RouterError::forbidden(
+                "COPY from a file or program reads the server's files (use FROM STDIN, or psql's \\copy)",
             ));
         }
         CopyDirection::In
     } else if c.eat_word("TO") {
         if !c.eat_word("STDOUT") {
-            return Err(unsupported(
-                "COPY TO a file or program (use TO STDOUT, or psql's \\copy)",
+            return Err(RouterError::forbidden(
+                "COPY to a file or program writes the server's files (use TO STDOUT, or psql's \\copy)",
             ));
         }
         CopyDirection::Out
@@ -390,7 +391,11 @@ mod tests {
     fn files_and_binary_are_refused() {
         assert_eq!(
             plan("copy t from '/etc/passwd'").unwrap_err().sqlstate,
-            "0A000"
+            "42501"
+        );
+        assert_eq!(
+            plan("copy t to program 'rm -rf /'").unwrap_err().sqlstate,
+            "42501"
         );
         assert_eq!(
             plan("copy t to stdout (format binary)")

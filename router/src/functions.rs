@@ -409,9 +409,36 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
 }
 
 /// Rewrites, in place, every expression of `ast` that SQLite would read differently.
+/// Functions that read or write files or load code on the server: Postgres' (refused to
+/// non-superusers there too) and SQLite's (most are not even compiled in; refused by name
+/// so the answer is the same whatever the build).
+const FILE_FUNCTIONS: &[&str] = &[
+    "pg_read_file",
+    "pg_read_binary_file",
+    "pg_ls_dir",
+    "pg_stat_file",
+    "pg_file_write",
+    "lo_import",
+    "lo_export",
+    "load_extension",
+    "readfile",
+    "writefile",
+    "edit",
+    "fsdir",
+    "fts3_tokenizer",
+];
+
 pub(crate) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), RouterError> {
     let flow = visit_expressions_mut(ast, |expr| {
         let replacement = match expr {
+            Expr::Function(f)
+                if last_name(f).is_some_and(|n| FILE_FUNCTIONS.contains(&n.as_str())) =>
+            {
+                return ControlFlow::Break(RouterError::forbidden(&format!(
+                    "{}() reaches files on the server",
+                    last_name(f).unwrap_or_default()
+                )));
+            }
             // date + 1 means "the next day" in Postgres but "2025" in SQLite.
             Expr::BinaryOp {
                 left,

@@ -58,7 +58,19 @@ impl RouterError {
             message: format!("{construct} is not supported by litescale"),
         }
     }
+
+    /// 42501: what would reach past the tenant's own database (other files, the host,
+    /// SQLite's or litescale's internals).
+    pub(crate) fn forbidden(what: &str) -> RouterError {
+        RouterError {
+            sqlstate: "42501",
+            message: format!("permission denied: {what}"),
+        }
+    }
 }
+
+/// Tables litescale keeps in every database for itself (`_litescale_commits`).
+const INTERNAL_TABLE_PREFIX: &str = "_litescale";
 
 /// How strongly a transaction is isolated, as the client asked in BEGIN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,7 +219,12 @@ pub fn plan_in(sql: &str, ctx: &SessionContext) -> Result<Vec<PlannedStatement>,
                     ast,
                 });
             }
-            Some("VACUUM") => planned.push(vacuum(&piece)),
+            Some("VACUUM") => planned.push(vacuum(&piece)?),
+            Some(word @ ("ATTACH" | "DETACH" | "PRAGMA")) => {
+                return Err(RouterError::forbidden(&format!(
+                    "{word} reaches SQLite files and settings outside your database"
+                )));
+            }
             _ => {
                 let folded = fold_identifiers(&piece);
                 let statements =
@@ -251,19 +268,31 @@ fn fold_identifiers(piece: &split::Piece<'_>) -> String {
 /// `VACUUM [FULL] [ANALYZE] [t, ...]`. SQLite reuses freed pages by itself, so a plain
 /// VACUUM has nothing to do; ANALYZE refreshes planner statistics as Postgres' does; FULL
 /// rewrites the file as SQLite's VACUUM does.
-fn vacuum(piece: &split::Piece<'_>) -> PlannedStatement {
+fn vacuum(piece: &split::Piece<'_>) -> Result<PlannedStatement, RouterError> {
     use sqlparser::tokenizer::Token;
     let mut full = false;
     let mut analyze = false;
     let mut tables = Vec::new();
     for (t, _) in &piece.tokens[1..] {
-        if let Token::Word(w) = t {
-            match w.value.to_ascii_uppercase().as_str() {
+        match t {
+            Token::Word(w) => match w.value.to_ascii_uppercase().as_str() {
                 "FULL" => full = true,
                 "ANALYZE" | "ANALYSE" => analyze = true,
                 "VERBOSE" | "FREEZE" | "TRUE" | "ON" | "FALSE" | "OFF" => {}
+                // SQLite's VACUUM INTO 'file' writes a copy of the database anywhere.
+                "INTO" => {
+                    return Err(RouterError::forbidden(
+                        "VACUUM INTO writes a file outside the storage directory",
+                    ));
+                }
                 _ => tables.push(w.to_string()),
+            },
+            Token::SingleQuotedString(_) | Token::DoubleQuotedString(_) => {
+                return Err(RouterError::forbidden(
+                    "VACUUM INTO writes a file outside the storage directory",
+                ));
             }
+            _ => {}
         }
     }
     let mut statements = Vec::new();
@@ -276,14 +305,14 @@ fn vacuum(piece: &split::Piece<'_>) -> PlannedStatement {
         }
         statements.extend(tables.iter().map(|t| format!("ANALYZE {t}")));
     }
-    PlannedStatement {
+    Ok(PlannedStatement {
         hint: None,
         kind: StatementKind::Ddl("VACUUM"),
         batch: statements.len() > 1,
         sqlite_sql: statements.join(";\n"),
         param_count: 0,
         ast: None,
-    }
+    })
 }
 
 /// Parses a query the router writes itself (a template). Templates hold no parameters:
@@ -325,6 +354,14 @@ fn plan_statement(
         });
     }
     let kind = classify(&ast)?;
+    if let Some(internal) = infer::tables(&ast)
+        .into_iter()
+        .find(|t| t.starts_with(INTERNAL_TABLE_PREFIX))
+    {
+        return Err(RouterError::forbidden(&format!(
+            "\"{internal}\" belongs to litescale"
+        )));
+    }
     let param_count = rewrite_placeholders(&mut ast)?;
     let translated = translate::translate(ast.clone(), ctx)?;
     Ok(PlannedStatement {

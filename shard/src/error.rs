@@ -114,6 +114,11 @@ fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
         _ if primary == ffi::SQLITE_CORRUPT => ShardError::new("XX001", "database file is corrupt"),
         _ if primary == ffi::SQLITE_TOOBIG => ShardError::new("54000", "value too large"),
         _ if primary == ffi::SQLITE_MISMATCH => ShardError::new("42804", "datatype mismatch"),
+        // The guard (see guard.rs) said no.
+        _ if primary == ffi::SQLITE_AUTH => ShardError::new(
+            "42501",
+            "permission denied: the statement reaches outside your database",
+        ),
         _ if primary == ffi::SQLITE_RANGE => {
             ShardError::new("08P01", "parameter index out of range")
         }
@@ -129,7 +134,12 @@ fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
 /// SQLite reports schema errors as SQLITE_ERROR and says which in words.
 fn from_message(message: &str) -> ShardError {
     let after = |prefix: &str| message.strip_prefix(prefix).map(str::trim);
-    if let Some(name) = after("no such table:") {
+    if message.starts_with("not authorized") || message.starts_with("too many attached databases") {
+        ShardError::new(
+            "42501",
+            "permission denied: the statement reaches outside your database",
+        )
+    } else if let Some(name) = after("no such table:") {
         let name = name.rsplit('.').next().unwrap_or(name);
         ShardError::new("42P01", format!("relation \"{name}\" does not exist"))
     } else if let Some(name) = after("no such column:") {

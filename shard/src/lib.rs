@@ -12,6 +12,7 @@ pub mod arrays;
 mod catalog;
 mod error;
 mod functions;
+mod guard;
 mod interrupt;
 mod partition;
 mod redo;

@@ -34,7 +34,7 @@ pub struct Partition {
 
 impl Partition {
     pub(crate) fn open(path: &Path, options: ConnectionOptions) -> Result<Partition, ShardError> {
-        let writer = Connection::open_with_flags(
+        let mut writer = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
@@ -48,11 +48,11 @@ impl Partition {
                 format!("{} cannot use WAL mode (got {mode})", path.display()),
             ));
         }
-        configure(&writer, &options)?;
         writer.pragma_update(None, "synchronous", options.storage.synchronous.as_pragma())?;
         writer.execute_batch(&format!(
             "CREATE TABLE IF NOT EXISTS {COMMITS_TABLE} (txid INTEGER PRIMARY KEY)"
         ))?;
+        configure(&mut writer, &options)?;
         Ok(Partition {
             path: path.to_owned(),
             options,
@@ -69,11 +69,11 @@ impl Partition {
         if let Some(c) = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop() {
             return Ok(c);
         }
-        let c = Connection::open_with_flags(
+        let mut c = Connection::open_with_flags(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        configure(&c, &self.options)?;
+        configure(&mut c, &self.options)?;
         Ok(c)
     }
 
@@ -543,7 +543,9 @@ impl Transaction {
     }
 }
 
-fn configure(c: &Connection, options: &ConnectionOptions) -> Result<(), ShardError> {
+/// Sets a connection up as every litescale connection is; the guard comes last, after
+/// litescale's own PRAGMAs and catalog views.
+fn configure(c: &mut Connection, options: &ConnectionOptions) -> Result<(), ShardError> {
     c.busy_timeout(std::time::Duration::from_millis(
         options.storage.busy_timeout_ms,
     ))?;
@@ -555,7 +557,7 @@ fn configure(c: &Connection, options: &ConnectionOptions) -> Result<(), ShardErr
     crate::arrays::register(c)?;
     crate::catalog::register(c, &options.database, &options.types)?;
     c.set_prepared_statement_cache_capacity(options.statement_cache);
-    Ok(())
+    crate::guard::install(c)
 }
 
 async fn blocking<R: Send + 'static>(

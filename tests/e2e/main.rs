@@ -17,6 +17,7 @@ mod partitions;
 mod pgbench;
 mod psql;
 mod rust_drivers;
+mod security;
 mod simple;
 mod transactions;
 mod types;
