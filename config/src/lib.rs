@@ -105,6 +105,8 @@ pub struct StorageConfig {
 pub struct LimitsConfig {
     /// Prepared SQLite statements cached per SQLite connection.
     pub statement_cache: usize,
+    /// Client connections served at once; the next one is refused with 53300.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -135,6 +137,7 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
             statement_cache: 256,
+            max_connections: 100,
         }
     }
 }
@@ -182,6 +185,12 @@ impl Config {
             return Err(invalid(FieldError::new("data_dir", "must not be empty")));
         }
         self.partition_map()?;
+        if self.limits.max_connections == 0 {
+            return Err(invalid(FieldError::new(
+                "limits.max_connections",
+                "must be at least 1",
+            )));
+        }
         if self.limits.statement_cache == 0 {
             return Err(invalid(FieldError::new(
                 "limits.statement_cache",

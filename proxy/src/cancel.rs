@@ -28,7 +28,7 @@ impl CancelTarget {
         self.waiting.notified()
     }
 
-    fn cancel(&self) {
+    pub(crate) fn cancel(&self) {
         self.interrupter.interrupt();
         self.waiting.notify_waiters();
     }

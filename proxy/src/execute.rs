@@ -77,7 +77,27 @@ impl SessionState {
         {
             return Err(SqlError::aborted_transaction());
         }
-        let result = self.dispatch(session, planned, params).await;
+        let result = match self.settings.duration("statement_timeout") {
+            None => self.dispatch(session, planned, params).await,
+            Some(limit) => {
+                // The timer cancels the statement as a CancelRequest would (the running
+                // SQLite statement, or a wait for a writer), never a commit.
+                let target = std::sync::Arc::clone(&session.cancel);
+                let timer = tokio::spawn(async move {
+                    tokio::time::sleep(limit).await;
+                    target.cancel();
+                });
+                let result = self.dispatch(session, planned, params).await;
+                timer.abort();
+                let fired = matches!(timer.await, Ok(()));
+                result.map_err(|mut e| {
+                    if fired && e.sqlstate == "57014" {
+                        e.message = "canceling statement due to statement timeout".to_owned();
+                    }
+                    e
+                })
+            }
+        };
         if result.is_err() {
             self.fail_block();
         }

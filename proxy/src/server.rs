@@ -2,15 +2,23 @@
 //! down cleanly.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use bytes::BytesMut;
+use dashmap::DashMap;
 use litescale_config::{Config, DEFAULT_DATABASE};
 use litescale_shard::{ShardError, Storage, TypeCatalog};
 use pgwire::api::{PgWireServerHandlers, RandomPidSecretKeyGenerator};
-use tokio::net::TcpListener;
+use pgwire::messages::PgWireBackendMessage;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 use crate::cancel::CancelRegistry;
+use crate::error::SqlError;
 use crate::wire::Handlers;
 
 /// Everything connections share: configuration, storage, the cancel registry.
@@ -21,6 +29,83 @@ pub struct Server {
     pub(crate) cancels: Arc<CancelRegistry>,
     pub(crate) pids: RandomPidSecretKeyGenerator,
     pub(crate) wait_graph: Arc<crate::coordinator::WaitGraph>,
+    /// Client connections open now, counted from accept to close.
+    pub(crate) connections: Arc<AtomicUsize>,
+    /// Each open connection's off-switch, by the client's address.
+    pub(crate) controls: DashMap<SocketAddr, Arc<ConnectionControl>>,
+}
+
+/// Ends a connection from outside its message loop (the idle-in-transaction timeout),
+/// telling the client why with a FATAL error, as Postgres does.
+#[derive(Default)]
+pub(crate) struct ConnectionControl {
+    end: Notify,
+    reason: std::sync::Mutex<Option<SqlError>>,
+}
+
+impl ConnectionControl {
+    pub(crate) fn terminate(&self, reason: SqlError) {
+        *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+        self.end.notify_one();
+    }
+}
+
+/// Serves one connection until it ends or its control terminates it.
+async fn serve_connection(
+    socket: TcpStream,
+    peer: SocketAddr,
+    factory: Arc<Factory>,
+    control: Arc<ConnectionControl>,
+) {
+    // A second handle on the socket, to write the FATAL error after pgwire's is dropped.
+    let (socket, farewell) = match socket
+        .into_std()
+        .and_then(|s| Ok((s.try_clone()?, s)))
+        .and_then(|(s, f)| Ok((TcpStream::from_std(s)?, f)))
+    {
+        Ok(pair) => pair,
+        Err(e) => {
+            tracing::warn!(%peer, error = %e, "cannot set up connection");
+            return;
+        }
+    };
+    tokio::select! {
+        result = pgwire::tokio::process_socket(socket, None, factory) => {
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        }
+        () = control.end.notified() => {
+            let reason = control.reason.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(reason) = reason {
+                tracing::info!(%peer, sqlstate = reason.sqlstate, "terminating connection: {}", reason.message);
+                let mut buf = BytesMut::new();
+                let message = PgWireBackendMessage::ErrorResponse(reason.info("FATAL").into());
+                if message.encode(&mut buf).is_ok()
+                    && let Ok(mut out) = TcpStream::from_std(farewell)
+                {
+                    let _ = out.write_all(&buf).await;
+                    let _ = out.shutdown().await;
+                }
+            }
+        }
+    }
+}
+
+/// One open client connection, counted while it lives.
+struct ConnectionSlot(Arc<AtomicUsize>);
+
+impl ConnectionSlot {
+    fn take(count: &Arc<AtomicUsize>) -> ConnectionSlot {
+        count.fetch_add(1, Ordering::Relaxed);
+        ConnectionSlot(Arc::clone(count))
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Server {
@@ -37,6 +122,8 @@ impl Server {
             cancels: Arc::new(CancelRegistry::default()),
             pids: RandomPidSecretKeyGenerator::default(),
             wait_graph: Arc::default(),
+            connections: Arc::default(),
+            controls: DashMap::new(),
         }))
     }
 
@@ -114,10 +201,14 @@ pub async fn serve(
                     }
                 };
                 let factory = Arc::clone(&factory);
+                let slot = ConnectionSlot::take(&server.connections);
+                let control = Arc::new(ConnectionControl::default());
+                server.controls.insert(peer, Arc::clone(&control));
+                let server = Arc::clone(&server);
                 connections.spawn(async move {
-                    if let Err(e) = pgwire::tokio::process_socket(socket, None, factory).await {
-                        tracing::debug!(%peer, error = %e, "connection ended with an error");
-                    }
+                    let _slot = slot;
+                    serve_connection(socket, peer, factory, control).await;
+                    server.controls.remove(&peer);
                 });
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}

@@ -30,6 +30,8 @@ pub struct Session {
     pub(crate) wait_graph: Arc<WaitGraph>,
     /// This session in the wait graph.
     pub(crate) owner: u64,
+    /// Ends the connection from outside its message loop (absent in unit tests).
+    pub(crate) control: Option<Arc<crate::server::ConnectionControl>>,
     /// Which partition owns what.
     pub map: Arc<PartitionMap>,
     /// Who and where the session is, for `current_user`, `current_database()`, ...
@@ -45,6 +47,9 @@ pub struct SessionState {
     pub(crate) settings: Settings,
     /// A COPY FROM STDIN in progress.
     pub(crate) copy_in: Option<crate::copy_in::CopyIn>,
+    /// Counts the client's messages, so a timer can tell whether the client did anything
+    /// since it started.
+    pub(crate) activity: u64,
 }
 
 /// The client's transaction block, as Postgres tracks it.
@@ -149,8 +154,57 @@ impl Session {
                 block: Block::Idle,
                 settings,
                 copy_in: None,
+                activity: 0,
             }),
+            control: None,
         }
+    }
+
+    /// The connection's off-switch, for the idle-in-transaction timeout.
+    pub(crate) fn with_control(
+        mut self,
+        control: Option<Arc<crate::server::ConnectionControl>>,
+    ) -> Session {
+        self.control = control;
+        self
+    }
+
+    /// Called when the session has answered a message. A transaction block left open
+    /// starts `idle_in_transaction_session_timeout`: if the client sends nothing before it
+    /// runs out, the block is rolled back (its partition writers released) and the
+    /// connection ends with FATAL 25P03, as in Postgres.
+    pub(crate) fn watch_idle(self: &Arc<Self>, state: &mut SessionState) {
+        state.activity += 1;
+        let Some(limit) = state
+            .settings
+            .duration("idle_in_transaction_session_timeout")
+        else {
+            return;
+        };
+        if !matches!(&state.block, Block::Open(b) if !b.implicit) {
+            return;
+        }
+        let Some(control) = self.control.clone() else {
+            return;
+        };
+        let seen = state.activity;
+        let session = Arc::downgrade(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(limit).await;
+            let Some(session) = session.upgrade() else {
+                return;
+            };
+            let mut state = session.state.lock().await;
+            if state.activity != seen {
+                return;
+            }
+            // Dropping the block's transactions rolls them back.
+            state.block = Block::Idle;
+            control.terminate(SqlError::new(
+                "25P03",
+                "terminating connection due to idle-in-transaction timeout",
+            ));
+        });
     }
 
     /// The planned statements of a query string, from the cache when seen before.

@@ -46,6 +46,34 @@ const KNOWN: &[(&str, &str, Option<&str>)] = &[
     ("client_min_messages", "notice", None),
 ];
 
+/// Settings that are durations, in milliseconds unless a unit says otherwise.
+const DURATIONS: &[&str] = &[
+    "statement_timeout",
+    "idle_in_transaction_session_timeout",
+    "lock_timeout",
+];
+
+/// Postgres' duration syntax: `5000`, `5s`, `100ms`, `1min`, `2h`, `1d`; 0 means none.
+fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let ms_per_unit = match unit.trim() {
+        "" | "ms" => 1.0,
+        "us" => 0.001,
+        "s" => 1_000.0,
+        "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        "d" => 86_400_000.0,
+        _ => return None,
+    };
+    let ms = number * ms_per_unit;
+    (ms.is_finite() && ms >= 0.0).then(|| std::time::Duration::from_secs_f64(ms / 1_000.0))
+}
+
 /// Settings a client may read but not change.
 const READ_ONLY: &[&str] = &[
     "integer_datetimes",
@@ -146,6 +174,15 @@ impl Settings {
                 format!("client_encoding \"{v}\" is not supported; litescale speaks UTF8 only"),
             ));
         }
+        if DURATIONS.contains(&name)
+            && let Some(v) = value
+            && parse_duration(v).is_none()
+        {
+            return Err(SqlError::new(
+                "22023",
+                format!("invalid value for parameter \"{name}\": \"{v}\""),
+            ));
+        }
         match value {
             Some(v) => {
                 self.values.insert(name.to_owned(), v.to_owned());
@@ -166,6 +203,14 @@ impl Settings {
                 reported.map(|r| (r.to_owned(), self.show(name).unwrap_or_default()))
             })
             .collect()
+    }
+
+    /// A duration setting, `None` when it is 0 (no limit).
+    pub fn duration(&self, name: &str) -> Option<std::time::Duration> {
+        self.show(name)
+            .ok()
+            .and_then(|v| parse_duration(&v))
+            .filter(|d| !d.is_zero())
     }
 
     pub fn reset_all(&mut self) {
@@ -194,6 +239,23 @@ mod tests {
         assert_eq!(
             s.set("server_version", Some("1")).unwrap_err().sqlstate,
             "55P02"
+        );
+        assert_eq!(
+            s.set("statement_timeout", Some("soon"))
+                .unwrap_err()
+                .sqlstate,
+            "22023"
+        );
+        assert_eq!(s.duration("statement_timeout"), None);
+        s.set("statement_timeout", Some("1.5s")).unwrap();
+        assert_eq!(
+            s.duration("statement_timeout"),
+            Some(std::time::Duration::from_millis(1500))
+        );
+        s.set("statement_timeout", Some("250")).unwrap();
+        assert_eq!(
+            s.duration("statement_timeout"),
+            Some(std::time::Duration::from_millis(250))
         );
         s.set("my.custom", Some("x")).unwrap();
         assert_eq!(s.show("my.custom").unwrap(), "x");

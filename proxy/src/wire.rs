@@ -100,6 +100,19 @@ impl StartupHandler for Handlers {
         };
         protocol_negotiation(client, &startup).await?;
         save_startup_parameters_to_metadata(client, &startup);
+        let max = self.server.config.limits.max_connections;
+        if self
+            .server
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > max
+        {
+            return Err(SqlError::new(
+                "53300",
+                format!("sorry, too many clients already (limits.max_connections is {max})"),
+            )
+            .fatal());
+        }
         // Trust authentication is only safe for clients on this machine; password and
         // TLS authentication for everyone else is not built yet.
         if !client.socket_addr().ip().is_loopback() {
@@ -145,6 +158,12 @@ impl StartupHandler for Handlers {
             cancel,
             settings,
             self.server.config.limits.statement_cache,
+        )
+        .with_control(
+            self.server
+                .controls
+                .get(&client.socket_addr())
+                .map(|c| Arc::clone(&c)),
         );
         client.session_extensions().insert(session);
         client.session_extensions().insert(registration);
@@ -384,6 +403,7 @@ impl SimpleQueryHandler for Handlers {
                 }
             }
         }
+        session.watch_idle(&mut state);
         let status = state.transaction_status();
         client.set_transaction_status(status);
         client.set_state(PgWireConnectionState::ReadyForQuery);
@@ -629,12 +649,12 @@ impl ExtendedQueryHandler for Handlers {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
-        let mut reply = session
-            .state
-            .lock()
-            .await
-            .execute(&session, prepared.planned(), params)
-            .await?;
+        let mut reply = {
+            let mut state = session.state.lock().await;
+            let reply = state.execute(&session, prepared.planned(), params).await;
+            session.watch_idle(&mut state);
+            reply?
+        };
         send_preamble(client, &mut reply).await?;
         match reply.executed {
             Executed::Command(tag) => Ok(Response::Execution(Tag::new(&tag))),

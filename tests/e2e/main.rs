@@ -13,6 +13,7 @@ mod drivers;
 mod durability;
 mod errors;
 mod extended;
+mod limits;
 mod partitions;
 mod pgbench;
 mod psql;

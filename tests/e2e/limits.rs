@@ -1,0 +1,99 @@
+//! Limits that keep one client from taking the server: connections, statement time, time
+//! idle inside a transaction.
+
+use std::time::Duration;
+
+use litescale_config::Config;
+
+use crate::harness::{TestServer, conninfo, sqlstate};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_past_max_connections_gets_53300() {
+    let mut config = Config::default();
+    config.limits.max_connections = 2;
+    let server = TestServer::start_with(config).await;
+    let first = server.client().await;
+    let second = server.client().await;
+    let err = match tokio_postgres::connect(&server.conninfo(), tokio_postgres::NoTls).await {
+        Err(e) => e,
+        Ok(_) => panic!("a third connection was accepted"),
+    };
+    assert_eq!(sqlstate(&err), "53300", "{err:?}");
+    // The others carry on, and a freed slot is reused.
+    first.simple_query("SELECT 1").await.unwrap();
+    drop(second);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server
+        .client()
+        .await
+        .simple_query("SELECT 1")
+        .await
+        .unwrap();
+}
+
+const SLOW: &str = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) SELECT count(*) FROM c";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statement_timeout_interrupts_a_long_query_with_57014() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    let err = c
+        .batch_execute("SET statement_timeout = 'soon'")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "22023");
+    c.batch_execute("SET statement_timeout = '200ms'")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = c.simple_query(SLOW).await.unwrap_err();
+    assert_eq!(sqlstate(&err), "57014", "{err:?}");
+    let message = err.as_db_error().map(|e| e.message().to_owned());
+    assert_eq!(
+        message.as_deref(),
+        Some("canceling statement due to statement timeout")
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    // Quick statements are unaffected, and the session goes on.
+    c.simple_query("SELECT 1").await.unwrap();
+    c.batch_execute("RESET statement_timeout").await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_left_idle_is_rolled_back_and_its_connection_ended_with_25p03() {
+    let server = TestServer::start().await;
+    let other = server.client().await;
+    other
+        .batch_execute("CREATE TABLE t (id INT PRIMARY KEY, v INT); INSERT INTO t VALUES (1, 0)")
+        .await
+        .unwrap();
+    let (idle, connection) = tokio_postgres::connect(&conninfo(server.addr), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let ended = tokio::spawn(connection);
+    idle.batch_execute("SET idle_in_transaction_session_timeout = '300ms'")
+        .await
+        .unwrap();
+    // Outside a transaction, idling is fine.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    idle.batch_execute("BEGIN; UPDATE t SET v = 1 WHERE id = 1")
+        .await
+        .unwrap();
+    // The idle transaction held the writer; the timeout releases it.
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        other.batch_execute("UPDATE t SET v = 2 WHERE id = 1"),
+    )
+    .await
+    .expect("the idle transaction's writer was released")
+    .unwrap();
+    let err = ended.await.unwrap().unwrap_err();
+    assert_eq!(sqlstate(&err), "25P03", "{err:?}");
+    assert!(idle.simple_query("SELECT 1").await.is_err());
+    let v: i32 = other
+        .query_one("SELECT v FROM t WHERE id = 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(v, 2, "the idle transaction's update was rolled back");
+}
