@@ -209,6 +209,14 @@ impl Session {
 
     /// The planned statements of a query string, from the cache when seen before.
     pub fn plan(&self, sql: &str) -> Result<Arc<Vec<PlannedStatement>>, SqlError> {
+        // pgwire decodes query text lossily: bytes that are not UTF-8 arrive as U+FFFD.
+        // Running such a query would store or match something the client never sent.
+        if sql.contains(char::REPLACEMENT_CHARACTER) {
+            return Err(SqlError::new(
+                "22021",
+                "invalid byte sequence for encoding \"UTF8\" in the query text (a U+FFFD character in query text is refused too: it cannot be told apart; send it as a parameter)",
+            ));
+        }
         let mut cache = self.plans.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(p) = cache.get(sql) {
             return Ok(Arc::clone(p));

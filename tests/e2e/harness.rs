@@ -291,6 +291,11 @@ impl RawClient {
         client
     }
 
+    /// The socket, for tests that write bytes no well-formed message would hold.
+    pub fn into_stream(self) -> tokio::net::TcpStream {
+        self.stream
+    }
+
     pub async fn send(&mut self, tag: u8, body: &[u8]) {
         use tokio::io::AsyncWriteExt;
         let mut packet = vec![tag];

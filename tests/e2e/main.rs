@@ -14,6 +14,7 @@ mod durability;
 mod errors;
 mod extended;
 mod limits;
+mod malformed;
 mod partitions;
 mod pgbench;
 mod psql;
