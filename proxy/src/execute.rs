@@ -34,8 +34,9 @@ pub enum Executed {
 #[derive(Debug)]
 pub struct Reply {
     pub executed: Executed,
-    /// A WARNING to send first (e.g. BEGIN inside a transaction block).
-    pub warning: Option<SqlError>,
+    /// A WARNING or NOTICE to send first (e.g. BEGIN inside a transaction block), with
+    /// its severity.
+    pub notice: Option<(&'static str, SqlError)>,
     /// A changed setting Postgres reports to clients with a ParameterStatus message.
     pub parameter_status: Option<(String, String)>,
 }
@@ -44,13 +45,18 @@ impl Reply {
     fn command(tag: impl Into<String>) -> Reply {
         Reply {
             executed: Executed::Command(tag.into()),
-            warning: None,
+            notice: None,
             parameter_status: None,
         }
     }
 
     fn warn(mut self, sqlstate: &'static str, message: &str) -> Reply {
-        self.warning = Some(SqlError::new(sqlstate, message));
+        self.notice = Some(("WARNING", SqlError::new(sqlstate, message)));
+        self
+    }
+
+    fn notice(mut self, message: String) -> Reply {
+        self.notice = Some(("NOTICE", SqlError::new("00000", message)));
         self
     }
 }
@@ -153,7 +159,7 @@ impl SessionState {
                 let outcome = self.run(session, planned, params).await?;
                 Ok(Reply {
                     executed: executed(&planned.kind, outcome),
-                    warning: None,
+                    notice: None,
                     parameter_status: None,
                 })
             }
@@ -170,7 +176,7 @@ impl SessionState {
                         rows,
                         format: spec.format.clone(),
                     },
-                    warning: None,
+                    notice: None,
                     parameter_status: None,
                 })
             }
@@ -191,7 +197,7 @@ impl SessionState {
                         rows,
                         format: spec.format.clone(),
                     },
-                    warning: None,
+                    notice: None,
                     parameter_status: None,
                 })
             }
@@ -199,7 +205,7 @@ impl SessionState {
                 let columns = self.start_copy_in(session, spec).await?;
                 Ok(Reply {
                     executed: Executed::CopyIn { columns },
-                    warning: None,
+                    notice: None,
                     parameter_status: None,
                 })
             }
@@ -207,6 +213,35 @@ impl SessionState {
                 isolation,
                 read_only,
             } => self.begin(session, *isolation, *read_only).await,
+            StatementKind::CreateDatabase {
+                name,
+                if_not_exists,
+            } => {
+                let storage = self.database_admin(session, "CREATE DATABASE")?;
+                let created = storage.create_database(name, *if_not_exists)?;
+                let reply = Reply::command("CREATE DATABASE");
+                Ok(if created {
+                    reply
+                } else {
+                    reply.notice(format!("database \"{name}\" already exists, skipping"))
+                })
+            }
+            StatementKind::DropDatabase { name, if_exists } => {
+                let storage = self.database_admin(session, "DROP DATABASE")?;
+                if *name == session.context.database {
+                    return Err(SqlError::new(
+                        "55006",
+                        "cannot drop the currently open database",
+                    ));
+                }
+                let dropped = storage.drop_database(name, *if_exists)?;
+                let reply = Reply::command("DROP DATABASE");
+                Ok(if dropped {
+                    reply
+                } else {
+                    reply.notice(format!("database \"{name}\" does not exist, skipping"))
+                })
+            }
             StatementKind::Commit => self.commit(session).await,
             StatementKind::Rollback => {
                 let Block::Open(block) = std::mem::replace(&mut self.block, Block::Idle) else {
@@ -246,7 +281,7 @@ impl SessionState {
                     rows: crate::explain::explain(session, inner),
                     tag: "EXPLAIN",
                 },
-                warning: None,
+                notice: None,
                 parameter_status: None,
             }),
             StatementKind::Show(name) => {
@@ -260,11 +295,29 @@ impl SessionState {
                         rows: show_rows(name, pairs),
                         tag: "SHOW",
                     },
-                    warning: None,
+                    notice: None,
                     parameter_status: None,
                 })
             }
         }
+    }
+
+    /// The storage, for CREATE/DROP DATABASE, which cannot run inside a transaction block.
+    fn database_admin(
+        &self,
+        session: &Session,
+        command: &str,
+    ) -> Result<std::sync::Arc<litescale_shard::Storage>, SqlError> {
+        if !self.is_idle() {
+            return Err(SqlError::new(
+                "25001",
+                format!("{command} cannot run inside a transaction block"),
+            ));
+        }
+        session
+            .storage
+            .clone()
+            .ok_or_else(|| SqlError::new("0A000", format!("{command} needs a running server")))
     }
 
     async fn begin(

@@ -24,7 +24,7 @@ use crate::wire::Handlers;
 /// Everything connections share: configuration, storage, the cancel registry.
 pub struct Server {
     pub(crate) config: Config,
-    pub(crate) storage: Storage,
+    pub(crate) storage: Arc<Storage>,
     pub(crate) map: Arc<litescale_config::PartitionMap>,
     pub(crate) cancels: Arc<CancelRegistry>,
     pub(crate) pids: RandomPidSecretKeyGenerator,
@@ -117,7 +117,7 @@ impl Server {
         let storage = Storage::open(&config, &[DEFAULT_DATABASE], type_catalog())?;
         Ok(Arc::new(Server {
             config,
-            storage,
+            storage: Arc::new(storage),
             map: Arc::new(map),
             cancels: Arc::new(CancelRegistry::default()),
             pids: RandomPidSecretKeyGenerator::default(),

@@ -30,6 +30,8 @@ pub struct Session {
     pub(crate) wait_graph: Arc<WaitGraph>,
     /// This session in the wait graph.
     pub(crate) owner: u64,
+    /// Every database, for CREATE and DROP DATABASE.
+    pub(crate) storage: Option<Arc<litescale_shard::Storage>>,
     /// Ends the connection from outside its message loop (absent in unit tests).
     pub(crate) control: Option<Arc<crate::server::ConnectionControl>>,
     /// Which partition owns what.
@@ -157,15 +159,20 @@ impl Session {
                 activity: 0,
             }),
             control: None,
+            storage: None,
         }
     }
 
-    /// The connection's off-switch, for the idle-in-transaction timeout.
-    pub(crate) fn with_control(
+    /// What a session of a running server reaches beyond its own database: its
+    /// connection's off-switch (for the idle-in-transaction timeout) and the storage (for
+    /// CREATE and DROP DATABASE).
+    pub(crate) fn attached(
         mut self,
         control: Option<Arc<crate::server::ConnectionControl>>,
+        storage: Arc<litescale_shard::Storage>,
     ) -> Session {
         self.control = control;
+        self.storage = Some(storage);
         self
     }
 

@@ -159,11 +159,12 @@ impl StartupHandler for Handlers {
             settings,
             self.server.config.limits.statement_cache,
         )
-        .with_control(
+        .attached(
             self.server
                 .controls
                 .get(&client.socket_addr())
                 .map(|c| Arc::clone(&c)),
+            Arc::clone(&self.server.storage),
         );
         client.session_extensions().insert(session);
         client.session_extensions().insert(registration);
@@ -179,8 +180,8 @@ where
     C::Error: Debug,
     PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
 {
-    if let Some(w) = reply.warning.take() {
-        let notice = NoticeResponse::from(w.info("WARNING"));
+    if let Some((severity, w)) = reply.notice.take() {
+        let notice = NoticeResponse::from(w.info(severity));
         client
             .feed(PgWireBackendMessage::NoticeResponse(notice))
             .await?;

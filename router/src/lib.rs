@@ -114,6 +114,16 @@ pub enum StatementKind {
     Deallocate(Option<String>),
     /// `EXPLAIN statement`: where the statement would run, and what runs there.
     Explain(Box<PlannedStatement>),
+    /// `CREATE DATABASE name`: a new tenant, with its own files.
+    CreateDatabase {
+        name: String,
+        if_not_exists: bool,
+    },
+    /// `DROP DATABASE [IF EXISTS] name`.
+    DropDatabase {
+        name: String,
+        if_exists: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,6 +372,20 @@ fn plan_statement(
             "\"{internal}\" belongs to litescale"
         )));
     }
+    if matches!(
+        kind,
+        StatementKind::CreateDatabase { .. } | StatementKind::DropDatabase { .. }
+    ) {
+        // Runs on the storage directory, not in SQLite.
+        return Ok(PlannedStatement {
+            kind,
+            sqlite_sql: String::new(),
+            batch: false,
+            param_count: 0,
+            hint: None,
+            ast: None,
+        });
+    }
     let param_count = rewrite_placeholders(&mut ast)?;
     let translated = translate::translate(ast.clone(), ctx)?;
     Ok(PlannedStatement {
@@ -386,6 +410,23 @@ fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
         Statement::AlterTable(_) => StatementKind::Ddl("ALTER TABLE"),
         Statement::Truncate(_) => StatementKind::Ddl("TRUNCATE TABLE"),
         Statement::Analyze(_) => StatementKind::Ddl("ANALYZE"),
+        Statement::CreateDatabase {
+            db_name,
+            if_not_exists,
+            ..
+        } => StatementKind::CreateDatabase {
+            name: infer::last_part(db_name),
+            if_not_exists: *if_not_exists,
+        },
+        Statement::Drop {
+            object_type: ObjectType::Database,
+            if_exists,
+            names,
+            ..
+        } if names.len() == 1 => StatementKind::DropDatabase {
+            name: infer::last_part(&names[0]),
+            if_exists: *if_exists,
+        },
         Statement::Drop { object_type, .. } => {
             let tag = match object_type {
                 ObjectType::Table => "DROP TABLE",

@@ -130,6 +130,61 @@ impl Storage {
         Ok(database)
     }
 
+    /// `CREATE DATABASE`: a new directory with its partitions. `Ok(false)` when it exists
+    /// and `if_not_exists` is set.
+    pub fn create_database(&self, name: &str, if_not_exists: bool) -> Result<bool, ShardError> {
+        if !valid_name(name) {
+            return Err(ShardError::new(
+                "42602",
+                format!("invalid database name \"{name}\": use up to 63 letters, digits, _ and -"),
+            ));
+        }
+        match std::fs::create_dir(self.root.join(name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && if_not_exists => {
+                return Ok(false);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(ShardError::new(
+                    "42P04",
+                    format!("database \"{name}\" already exists"),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.database(name)?;
+        Ok(true)
+    }
+
+    /// `DROP DATABASE`: refused while any session uses it; then its files go. `Ok(false)`
+    /// when it does not exist and `if_exists` is set.
+    pub fn drop_database(&self, name: &str, if_exists: bool) -> Result<bool, ShardError> {
+        let dir = self.root.join(name);
+        if !valid_name(name) || !dir.is_dir() {
+            return if if_exists {
+                Ok(false)
+            } else {
+                Err(ShardError::new(
+                    "3D000",
+                    format!("database \"{name}\" does not exist"),
+                ))
+            };
+        }
+        // Held throughout, so nobody opens the database while it goes.
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(db) = open.get(name)
+            && db.partitions.iter().any(|p| Arc::strong_count(p) > 1)
+        {
+            return Err(ShardError::new(
+                "55006",
+                format!("database \"{name}\" is being accessed by other users"),
+            ));
+        }
+        open.remove(name);
+        std::fs::remove_dir_all(&dir)?;
+        Ok(true)
+    }
+
     /// Closes every open database. SQLite checkpoints the WAL when the last connection of
     /// a file closes; connections still used by sessions close when those end.
     pub fn close(&self) {

@@ -92,3 +92,94 @@ async fn database_names_cannot_escape_the_storage_directory() {
         .await
         .unwrap();
 }
+
+async fn connect_to(
+    server: &TestServer,
+    database: &str,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let conninfo = format!(
+        "host=127.0.0.1 port={} user=postgres dbname={database}",
+        server.addr.port()
+    );
+    let (client, connection) = tokio_postgres::connect(&conninfo, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+/// Each database is a tenant with its own files; CREATE and DROP DATABASE make and remove
+/// them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn databases_are_tenants_with_their_own_files() {
+    let server = TestServer::start().await;
+    let admin = server.client().await;
+    admin
+        .batch_execute("CREATE DATABASE tenant_a; CREATE DATABASE tenant_b")
+        .await
+        .unwrap_err();
+    // Not in a transaction (a multi-statement query is one), as in Postgres.
+    admin
+        .batch_execute("CREATE DATABASE tenant_a")
+        .await
+        .unwrap();
+    admin
+        .batch_execute("CREATE DATABASE tenant_b")
+        .await
+        .unwrap();
+    let err = admin
+        .batch_execute("CREATE DATABASE tenant_a")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "42P04");
+    admin
+        .batch_execute("CREATE DATABASE IF NOT EXISTS tenant_a")
+        .await
+        .unwrap();
+    let err = admin
+        .batch_execute("CREATE DATABASE \"../escape\"")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "42602");
+
+    let a = connect_to(&server, "tenant_a").await.unwrap();
+    a.batch_execute("CREATE TABLE secrets (v TEXT); INSERT INTO secrets VALUES ('a only')")
+        .await
+        .unwrap();
+    let b = connect_to(&server, "tenant_b").await.unwrap();
+    let err = b.query("SELECT * FROM secrets", &[]).await.unwrap_err();
+    assert_eq!(
+        sqlstate(&err),
+        "42P01",
+        "tenant_b cannot see tenant_a's table"
+    );
+    let file = server.data_dir().join("tenant_a").join("0.db");
+    let v: String = rusqlite::Connection::open(&file)
+        .unwrap()
+        .query_row("SELECT v FROM secrets", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, "a only");
+
+    let err = a.batch_execute("DROP DATABASE tenant_a").await.unwrap_err();
+    assert_eq!(sqlstate(&err), "55006", "cannot drop the open database");
+    let err = admin
+        .batch_execute("DROP DATABASE tenant_a")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "55006", "in use by another session");
+    let err = admin
+        .batch_execute("BEGIN; DROP DATABASE tenant_b")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "25001");
+    admin.batch_execute("ROLLBACK").await.unwrap();
+    drop(a);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    admin.batch_execute("DROP DATABASE tenant_a").await.unwrap();
+    assert!(!server.data_dir().join("tenant_a").exists());
+    let err = connect_to(&server, "tenant_a").await.err().unwrap();
+    assert_eq!(sqlstate(&err), "3D000");
+    admin
+        .batch_execute("DROP DATABASE IF EXISTS tenant_a")
+        .await
+        .unwrap();
+    b.simple_query("SELECT 1").await.unwrap();
+}
