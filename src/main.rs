@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use litescale_config::Config;
 use tracing_subscriber::EnvFilter;
 
@@ -24,6 +24,31 @@ struct Args {
     /// Storage directory, created on first start [default: ./litescale-data].
     #[arg(long, value_name = "DIR", env = "LITESCALE_DATA")]
     data: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Reads a password on stdin and prints its SCRAM-SHA-256 verifier, for a user's
+    /// `password` in the config (the password itself never needs to be stored).
+    Verifier,
+}
+
+fn print_verifier() -> ExitCode {
+    let mut password = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut password) {
+        eprintln!("litescale: cannot read the password: {e}");
+        return ExitCode::from(2);
+    }
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        eprintln!("litescale: an empty password cannot be used");
+        return ExitCode::from(2);
+    }
+    println!("{}", litescale_proxy::scram_verifier(password));
+    ExitCode::SUCCESS
 }
 
 fn load(args: &Args) -> Result<Config, String> {
@@ -54,6 +79,9 @@ async fn shutdown_signal() {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(Command::Verifier) = args.command {
+        return print_verifier();
+    }
     let config = match load(&args) {
         Ok(c) => c,
         Err(e) => {

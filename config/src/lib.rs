@@ -5,6 +5,7 @@
 //! SQLite or SQL. Unknown fields are errors, not ignored, so a typo never silently falls
 //! back to a default.
 
+mod auth;
 mod partitions;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use auth::{AuthMethod, AuthRule, Secret, UserConfig, default_rules};
 pub use partitions::{
     FieldError, HashRange, KeyList, KeyRange, KeyValue, PartitionMap, PartitionsConfig, Placement,
     TableConfig,
@@ -87,6 +89,10 @@ pub struct Config {
     pub partitions: Option<PartitionsConfig>,
     /// Placement of tables in a partitioned database, by table name.
     pub tables: BTreeMap<String, TableConfig>,
+    /// `[[users]]`: with none, any user name is accepted where a rule trusts it.
+    pub users: Vec<UserConfig>,
+    /// `[[auth]]`: pg_hba-style rules; with none, [`default_rules`].
+    pub auth: Vec<AuthRule>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -119,6 +125,8 @@ impl Default for Config {
             log_level: "info".to_owned(),
             partitions: None,
             tables: BTreeMap::new(),
+            users: Vec::new(),
+            auth: Vec::new(),
         }
     }
 }
@@ -168,6 +176,19 @@ impl Config {
         Config::from_toml(&text, path)
     }
 
+    /// The authentication rules in force.
+    pub fn auth_rules(&self) -> Vec<AuthRule> {
+        if self.auth.is_empty() {
+            default_rules()
+        } else {
+            self.auth.clone()
+        }
+    }
+
+    pub fn user(&self, name: &str) -> Option<&UserConfig> {
+        self.users.iter().find(|u| u.name == name)
+    }
+
     /// The validated partition map.
     pub fn partition_map(&self) -> Result<PartitionMap, ConfigError> {
         match &self.partitions {
@@ -185,6 +206,22 @@ impl Config {
             return Err(invalid(FieldError::new("data_dir", "must not be empty")));
         }
         self.partition_map()?;
+        for (i, user) in self.users.iter().enumerate() {
+            if let Some(password) = &user.password {
+                Secret::parse(password)
+                    .map_err(|e| invalid(FieldError::new(format!("users.{i}.password"), e)))?;
+            }
+            if self.users[..i].iter().any(|u| u.name == user.name) {
+                return Err(invalid(FieldError::new(
+                    format!("users.{i}.name"),
+                    format!("user \"{}\" is defined twice", user.name),
+                )));
+            }
+        }
+        for (i, rule) in self.auth.iter().enumerate() {
+            rule.check()
+                .map_err(|e| invalid(FieldError::new(format!("auth.{i}.address"), e)))?;
+        }
         if self.limits.max_connections == 0 {
             return Err(invalid(FieldError::new(
                 "limits.max_connections",

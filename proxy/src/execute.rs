@@ -314,10 +314,12 @@ impl SessionState {
                 format!("{command} cannot run inside a transaction block"),
             ));
         }
-        session
-            .storage
-            .clone()
-            .ok_or_else(|| SqlError::new("0A000", format!("{command} needs a running server")))
+        session.storage.clone().ok_or_else(|| {
+            SqlError::new(
+                "42501",
+                format!("permission denied: {command} needs a user with create_databases"),
+            )
+        })
     }
 
     async fn begin(

@@ -5,6 +5,7 @@
 //! The proxy owns sessions, transactions blocks and wire encoding. It must not parse SQL
 //! itself (that is the router's job) nor touch SQLite directly (that is the shard's).
 
+mod auth;
 mod cancel;
 mod coordinator;
 mod copy;
@@ -22,5 +23,6 @@ mod settings;
 mod temporal;
 mod wire;
 
+pub use auth::scram_verifier;
 pub use server::{Server, serve};
 pub use settings::SERVER_VERSION;

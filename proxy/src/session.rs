@@ -30,7 +30,7 @@ pub struct Session {
     pub(crate) wait_graph: Arc<WaitGraph>,
     /// This session in the wait graph.
     pub(crate) owner: u64,
-    /// Every database, for CREATE and DROP DATABASE.
+    /// Every database, for CREATE and DROP DATABASE; absent for a user without that right.
     pub(crate) storage: Option<Arc<litescale_shard::Storage>>,
     /// Ends the connection from outside its message loop (absent in unit tests).
     pub(crate) control: Option<Arc<crate::server::ConnectionControl>>,
@@ -170,9 +170,10 @@ impl Session {
         mut self,
         control: Option<Arc<crate::server::ConnectionControl>>,
         storage: Arc<litescale_shard::Storage>,
+        may_create_databases: bool,
     ) -> Session {
         self.control = control;
-        self.storage = Some(storage);
+        self.storage = may_create_databases.then_some(storage);
         self
     }
 

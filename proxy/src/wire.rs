@@ -35,6 +35,7 @@ use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
 use pgwire::messages::extendedquery::Execute;
 use pgwire::messages::response::{EmptyQueryResponse, NoticeResponse};
 use pgwire::messages::simplequery::Query;
+use pgwire::messages::startup::Authentication;
 use pgwire::messages::startup::ParameterStatus;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
@@ -83,6 +84,19 @@ impl ServerParameterProvider for StartupParameters {
     }
 }
 
+/// The authentication still to finish on a connection.
+type AuthPending = std::sync::Mutex<Option<crate::auth::Pending>>;
+
+fn startup_names<C: ClientInfo>(client: &C) -> (String, String) {
+    let metadata = client.metadata();
+    let user = metadata.get(METADATA_USER).cloned().unwrap_or_default();
+    let database = metadata
+        .get(METADATA_DATABASE)
+        .cloned()
+        .unwrap_or_else(|| user.clone());
+    (user, database)
+}
+
 #[async_trait]
 impl StartupHandler for Handlers {
     async fn on_startup<C>(
@@ -95,43 +109,99 @@ impl StartupHandler for Handlers {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let PgWireFrontendMessage::Startup(startup) = message else {
-            return Ok(());
-        };
-        protocol_negotiation(client, &startup).await?;
-        save_startup_parameters_to_metadata(client, &startup);
-        let max = self.server.config.limits.max_connections;
-        if self
-            .server
-            .connections
-            .load(std::sync::atomic::Ordering::Relaxed)
-            > max
-        {
-            return Err(SqlError::new(
-                "53300",
-                format!("sorry, too many clients already (limits.max_connections is {max})"),
-            )
-            .fatal());
+        match message {
+            PgWireFrontendMessage::Startup(startup) => {
+                protocol_negotiation(client, &startup).await?;
+                save_startup_parameters_to_metadata(client, &startup);
+                let max = self.server.config.limits.max_connections;
+                if self
+                    .server
+                    .connections
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    > max
+                {
+                    return Err(SqlError::new(
+                        "53300",
+                        format!(
+                            "sorry, too many clients already (limits.max_connections is {max})"
+                        ),
+                    )
+                    .fatal());
+                }
+                let (user, database) = startup_names(client);
+                let config = &self.server.config;
+                let method =
+                    crate::auth::method_for(config, client.socket_addr().ip(), &database, &user)
+                        .map_err(SqlError::fatal)?;
+                if method == litescale_config::AuthMethod::Trust {
+                    return self.start_session(client).await;
+                }
+                let (request, pending) =
+                    crate::auth::challenge(config, method, &user).map_err(SqlError::fatal)?;
+                client
+                    .session_extensions()
+                    .insert(AuthPending::new(Some(pending)));
+                client.set_state(PgWireConnectionState::AuthenticationInProgress);
+                client
+                    .send(PgWireBackendMessage::Authentication(request))
+                    .await?;
+                Ok(())
+            }
+            PgWireFrontendMessage::PasswordMessageFamily(message) => {
+                let (user, _) = startup_names(client);
+                let pending = client
+                    .session_extensions()
+                    .get::<AuthPending>()
+                    .and_then(|p| p.lock().unwrap_or_else(|e| e.into_inner()).take())
+                    .ok_or_else(|| {
+                        SqlError::new("08P01", "password message out of turn").fatal()
+                    })?;
+                match crate::auth::respond(pending, &user, message).map_err(SqlError::fatal)? {
+                    crate::auth::Step::Continue(data, next) => {
+                        if let Some(slot) = client.session_extensions().get::<AuthPending>() {
+                            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(next);
+                        }
+                        client
+                            .send(PgWireBackendMessage::Authentication(
+                                Authentication::SASLContinue(data.into()),
+                            ))
+                            .await?;
+                        Ok(())
+                    }
+                    crate::auth::Step::Done(last_word) => {
+                        if let Some(data) = last_word {
+                            client
+                                .feed(PgWireBackendMessage::Authentication(
+                                    Authentication::SASLFinal(data.into()),
+                                ))
+                                .await?;
+                        }
+                        self.start_session(client).await
+                    }
+                }
+            }
+            _ => Ok(()),
         }
-        // Trust authentication is only safe for clients on this machine; password and
-        // TLS authentication for everyone else is not built yet.
-        if !client.socket_addr().ip().is_loopback() {
-            return Err(SqlError::new(
-                "28000",
-                format!(
-                    "no authentication method allows host \"{}\": litescale trusts loopback clients only",
-                    client.socket_addr().ip()
-                ),
-            )
-            .fatal());
-        }
-        let metadata = client.metadata();
-        let user = metadata.get(METADATA_USER).cloned().unwrap_or_default();
-        let database = metadata
-            .get(METADATA_DATABASE)
-            .cloned()
-            .unwrap_or_else(|| user.clone());
-        let settings = Settings::new(metadata.get(METADATA_APPLICATION_NAME).map(String::as_str));
+    }
+}
+
+impl Handlers {
+    /// After authentication: the user's right to the database, then a session on it.
+    async fn start_session<C>(&self, client: &mut C) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let (user, database) = startup_names(client);
+        let config = &self.server.config;
+        crate::auth::authorize(config, &user, &database).map_err(SqlError::fatal)?;
+        let settings = Settings::new(
+            client
+                .metadata()
+                .get(METADATA_APPLICATION_NAME)
+                .map(String::as_str),
+        );
         let database_files = self
             .server
             .storage
@@ -145,6 +215,7 @@ impl StartupHandler for Handlers {
             self.server
                 .cancels
                 .register(pid, secret.to_bytes().to_vec(), Arc::clone(&cancel));
+        let may_create_databases = crate::auth::may_create_databases(config, &user);
         let context = SessionContext {
             database: database.clone(),
             user,
@@ -157,7 +228,7 @@ impl StartupHandler for Handlers {
             context,
             cancel,
             settings,
-            self.server.config.limits.statement_cache,
+            config.limits.statement_cache,
         )
         .attached(
             self.server
@@ -165,6 +236,7 @@ impl StartupHandler for Handlers {
                 .get(&client.socket_addr())
                 .map(|c| Arc::clone(&c)),
             Arc::clone(&self.server.storage),
+            may_create_databases,
         );
         client.session_extensions().insert(session);
         client.session_extensions().insert(registration);

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod auth;
 mod cancel;
 mod cli;
 mod concurrency;
