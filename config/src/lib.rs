@@ -93,6 +93,21 @@ pub struct Config {
     pub users: Vec<UserConfig>,
     /// `[[auth]]`: pg_hba-style rules; with none, [`default_rules`].
     pub auth: Vec<AuthRule>,
+    /// `[tls]`: certificate and key; absent means clients asking for TLS are told no.
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[tls]`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain, the server's certificate first.
+    pub cert: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// Refuse clients that do not use TLS (FATAL 28000).
+    #[serde(default)]
+    pub required: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -127,6 +142,7 @@ impl Default for Config {
             tables: BTreeMap::new(),
             users: Vec::new(),
             auth: Vec::new(),
+            tls: None,
         }
     }
 }

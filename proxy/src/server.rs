@@ -12,6 +12,7 @@ use litescale_config::{Config, DEFAULT_DATABASE};
 use litescale_shard::{ShardError, Storage, TypeCatalog};
 use pgwire::api::{PgWireServerHandlers, RandomPidSecretKeyGenerator};
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::tokio::TlsAcceptor;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
@@ -33,6 +34,31 @@ pub struct Server {
     pub(crate) connections: Arc<AtomicUsize>,
     /// Each open connection's off-switch, by the client's address.
     pub(crate) controls: DashMap<SocketAddr, Arc<ConnectionControl>>,
+    /// Accepts TLS from clients that ask for it, when `[tls]` is configured.
+    tls: Option<TlsAcceptor>,
+}
+
+/// The rustls acceptor for `[tls]`'s certificate and key.
+fn tls_acceptor(tls: &litescale_config::TlsConfig) -> Result<TlsAcceptor, ShardError> {
+    use pgwire::tokio::tokio_rustls::rustls;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &str, path: &std::path::Path, e: &dyn std::fmt::Display| {
+        ShardError::new("F0000", format!("tls.{what} {}: {e}", path.display()))
+    };
+    let cert_pem = std::fs::read(&tls.cert).map_err(|e| bad("cert", &tls.cert, &e))?;
+    let certs = CertificateDer::pem_slice_iter(&cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad("cert", &tls.cert, &e))?;
+    let key_pem = std::fs::read(&tls.key).map_err(|e| bad("key", &tls.key, &e))?;
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| bad("key", &tls.key, &e))?;
+    let mut config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| bad("cert", &tls.cert, &e))?;
+    // PostgreSQL 17's direct TLS connections name the protocol with ALPN.
+    config.alpn_protocols = vec![b"postgresql".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 /// Ends a connection from outside its message loop (the idle-in-transaction timeout),
@@ -41,6 +67,8 @@ pub struct Server {
 pub(crate) struct ConnectionControl {
     end: Notify,
     reason: std::sync::Mutex<Option<SqlError>>,
+    /// The connection uses TLS: a FATAL message cannot be written beside the TLS stream.
+    pub(crate) secure: std::sync::atomic::AtomicBool,
 }
 
 impl ConnectionControl {
@@ -56,6 +84,7 @@ async fn serve_connection(
     peer: SocketAddr,
     factory: Arc<Factory>,
     control: Arc<ConnectionControl>,
+    tls: Option<TlsAcceptor>,
 ) {
     // A second handle on the socket, to write the FATAL error after pgwire's is dropped.
     let (socket, farewell) = match socket
@@ -70,7 +99,7 @@ async fn serve_connection(
         }
     };
     tokio::select! {
-        result = pgwire::tokio::process_socket(socket, None, factory) => {
+        result = pgwire::tokio::process_socket(socket, tls, factory) => {
             if let Err(e) = result {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
@@ -81,7 +110,8 @@ async fn serve_connection(
                 tracing::info!(%peer, sqlstate = reason.sqlstate, "terminating connection: {}", reason.message);
                 let mut buf = BytesMut::new();
                 let message = PgWireBackendMessage::ErrorResponse(reason.info("FATAL").into());
-                if message.encode(&mut buf).is_ok()
+                if !control.secure.load(Ordering::Relaxed)
+                    && message.encode(&mut buf).is_ok()
                     && let Ok(mut out) = TcpStream::from_std(farewell)
                 {
                     let _ = out.write_all(&buf).await;
@@ -116,6 +146,7 @@ impl Server {
             .map_err(|e| ShardError::new("F0000", e.to_string()))?;
         let storage = Storage::open(&config, &[DEFAULT_DATABASE], type_catalog())?;
         Ok(Arc::new(Server {
+            tls: config.tls.as_ref().map(tls_acceptor).transpose()?,
             config,
             storage: Arc::new(storage),
             map: Arc::new(map),
@@ -207,7 +238,7 @@ pub async fn serve(
                 let server = Arc::clone(&server);
                 connections.spawn(async move {
                     let _slot = slot;
-                    serve_connection(socket, peer, factory, control).await;
+                    serve_connection(socket, peer, factory, control, server.tls.clone()).await;
                     server.controls.remove(&peer);
                 });
             }

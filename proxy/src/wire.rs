@@ -130,6 +130,20 @@ impl StartupHandler for Handlers {
                 }
                 let (user, database) = startup_names(client);
                 let config = &self.server.config;
+                if config.tls.as_ref().is_some_and(|t| t.required) && !client.is_secure() {
+                    return Err(SqlError::new(
+                        "28000",
+                        "TLS is required: connect with sslmode=require (or verify-full)",
+                    )
+                    .fatal());
+                }
+                if client.is_secure()
+                    && let Some(control) = self.server.controls.get(&client.socket_addr())
+                {
+                    control
+                        .secure
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                }
                 let method =
                     crate::auth::method_for(config, client.socket_addr().ip(), &database, &user)
                         .map_err(SqlError::fatal)?;

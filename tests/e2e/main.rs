@@ -22,5 +22,6 @@ mod psql;
 mod rust_drivers;
 mod security;
 mod simple;
+mod tls;
 mod transactions;
 mod types;

@@ -1,0 +1,170 @@
+//! TLS with rustls: psql with sslmode=require and verify-full (against a CA made here),
+//! and a client without TLS refused where TLS is required.
+
+use std::path::Path;
+use std::process::Command;
+
+use litescale_config::{Config, TlsConfig};
+
+use crate::harness::TestServer;
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let status = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl must be installed");
+    assert!(status.success(), "openssl {args:?}");
+}
+
+/// A CA, and a certificate for localhost / 127.0.0.1 signed by it.
+fn make_certificates(dir: &Path) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=litescale test CA",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+    );
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "1",
+            "-extfile",
+            "ext.cnf",
+        ],
+    );
+    // Another CA, which did not sign the server's certificate.
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "other.key",
+            "-out",
+            "other.pem",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=someone else",
+        ],
+    );
+}
+
+fn psql(server: &TestServer, options: &str) -> (bool, String) {
+    let conninfo = format!(
+        "host=localhost hostaddr=127.0.0.1 port={} user=postgres dbname=postgres {options}",
+        server.addr.port()
+    );
+    let out = Command::new("psql")
+        .args([
+            conninfo.as_str(),
+            "-X",
+            "-c",
+            "\\conninfo",
+            "-c",
+            "SELECT 41 + 1",
+        ])
+        .output()
+        .expect("psql");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psql_connects_over_tls_and_plain_clients_are_refused_where_it_is_required() {
+    let dir = tempfile::tempdir().unwrap();
+    make_certificates(dir.path());
+    let tls = |required| TlsConfig {
+        cert: dir.path().join("server.pem"),
+        key: dir.path().join("server.key"),
+        required,
+    };
+    let server = TestServer::start_with(Config {
+        tls: Some(tls(true)),
+        ..Config::default()
+    })
+    .await;
+    let (ok, text) = psql(&server, "sslmode=require");
+    assert!(
+        ok && text.contains("SSL connection") && text.contains("42"),
+        "{text}"
+    );
+    let ca = dir.path().join("ca.pem");
+    let (ok, text) = psql(
+        &server,
+        &format!("sslmode=verify-full sslrootcert={}", ca.display()),
+    );
+    assert!(ok && text.contains("SSL connection"), "{text}");
+    let other = dir.path().join("other.pem");
+    let (ok, text) = psql(
+        &server,
+        &format!("sslmode=verify-full sslrootcert={}", other.display()),
+    );
+    assert!(!ok && text.contains("certificate verify failed"), "{text}");
+    let (ok, text) = psql(&server, "sslmode=disable");
+    assert!(!ok && text.contains("TLS is required"), "{text}");
+
+    // Optional TLS: both kinds of client get in.
+    let optional = TestServer::start_with(Config {
+        tls: Some(tls(false)),
+        ..Config::default()
+    })
+    .await;
+    let (ok, text) = psql(&optional, "sslmode=require");
+    assert!(ok && text.contains("SSL connection"), "{text}");
+    let (ok, text) = psql(&optional, "sslmode=disable");
+    assert!(ok && !text.contains("SSL connection"), "{text}");
+}
