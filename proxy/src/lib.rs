@@ -15,6 +15,8 @@ mod encode;
 mod error;
 mod execute;
 mod explain;
+#[cfg(test)]
+mod fuzz_tests;
 mod inet;
 mod merge;
 mod server;

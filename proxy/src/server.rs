@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::BytesMut;
 use dashmap::DashMap;
+use futures::FutureExt;
 use litescale_config::{Config, DEFAULT_DATABASE};
 use litescale_shard::{ShardError, Storage, TypeCatalog};
 use pgwire::api::{PgWireServerHandlers, RandomPidSecretKeyGenerator};
@@ -98,27 +99,43 @@ async fn serve_connection(
             return;
         }
     };
+    // A panic while serving (pgwire's decoder had one on a short Parse message) ends this
+    // connection with an error, not the task silently.
+    let served = std::panic::AssertUnwindSafe(pgwire::tokio::process_socket(socket, tls, factory))
+        .catch_unwind();
     tokio::select! {
-        result = pgwire::tokio::process_socket(socket, tls, factory) => {
-            if let Err(e) = result {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
-        }
-        () = control.end.notified() => {
-            let reason = control.reason.lock().unwrap_or_else(|e| e.into_inner()).take();
-            if let Some(reason) = reason {
-                tracing::info!(%peer, sqlstate = reason.sqlstate, "terminating connection: {}", reason.message);
-                let mut buf = BytesMut::new();
-                let message = PgWireBackendMessage::ErrorResponse(reason.info("FATAL").into());
-                if !control.secure.load(Ordering::Relaxed)
-                    && message.encode(&mut buf).is_ok()
-                    && let Ok(mut out) = TcpStream::from_std(farewell)
-                {
-                    let _ = out.write_all(&buf).await;
-                    let _ = out.shutdown().await;
+        result = served => {
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "connection ended with an error"),
+                Err(_) => {
+                    tracing::error!(%peer, "a connection's handler panicked; the connection is closed");
+                    control.terminate(SqlError::new(
+                        "XX000",
+                        "internal error while reading this connection's messages; the connection is closed",
+                    ));
                 }
             }
         }
+        () = control.end.notified() => {}
+    }
+    let reason = control
+        .reason
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    let Some(reason) = reason else {
+        return;
+    };
+    tracing::info!(%peer, sqlstate = reason.sqlstate, "terminating connection: {}", reason.message);
+    let mut buf = BytesMut::new();
+    let message = PgWireBackendMessage::ErrorResponse(reason.info("FATAL").into());
+    if !control.secure.load(Ordering::Relaxed)
+        && message.encode(&mut buf).is_ok()
+        && let Ok(mut out) = TcpStream::from_std(farewell)
+    {
+        let _ = out.write_all(&buf).await;
+        let _ = out.shutdown().await;
     }
 }
 

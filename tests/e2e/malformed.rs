@@ -98,6 +98,13 @@ async fn malformed_messages_end_only_their_connection() {
     let o = outcome(&mut s).await;
     assert!(!o.closed && !o.errors.is_empty(), "{o:?}");
 
+    // A Parse message with an empty body: found by fuzzing to panic pgwire's decoder.
+    // The panic ends this connection only, with a FATAL error.
+    let mut s = started(&server).await;
+    s.write_all(&[b'P', 0, 0, 0, 4]).await.unwrap();
+    let o = outcome(&mut s).await;
+    assert!(o.closed && o.errors == ["XX000"], "{o:?}");
+
     // Random bytes instead of a startup packet.
     let mut s = TcpStream::connect(server.addr).await.unwrap();
     let noise: Vec<u8> = (0..512u32)
