@@ -14,7 +14,7 @@ use tracing_subscriber::EnvFilter;
 #[command(name = "litescale", version, about, long_about = None)]
 struct Args {
     /// TOML configuration file. Flags given on the command line win over it.
-    #[arg(long, value_name = "FILE", env = "LITESCALE_CONFIG")]
+    #[arg(long, global = true, value_name = "FILE", env = "LITESCALE_CONFIG")]
     config: Option<PathBuf>,
 
     /// Address for Postgres clients [default: 127.0.0.1:5480].
@@ -22,7 +22,7 @@ struct Args {
     listen: Option<SocketAddr>,
 
     /// Storage directory, created on first start [default: ./litescale-data].
-    #[arg(long, value_name = "DIR", env = "LITESCALE_DATA")]
+    #[arg(long, global = true, value_name = "DIR", env = "LITESCALE_DATA")]
     data: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -34,6 +34,62 @@ enum Command {
     /// Reads a password on stdin and prints its SCRAM-SHA-256 verifier, for a user's
     /// `password` in the config (the password itself never needs to be stored).
     Verifier,
+    /// Writes a database to a new plain SQLite file (all partitions' rows in one file).
+    Export {
+        #[arg(long)]
+        database: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Creates a database from a SQLite file, placing rows by the config's partition map.
+    Import {
+        #[arg(long)]
+        database: String,
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+    },
+}
+
+/// Export or import with a progress bar on stderr.
+fn portable(config: &Config, command: &Command) -> ExitCode {
+    let map = match config.partition_map() {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("litescale: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{wide_bar} {pos}/{len} rows ({eta})")
+            .expect("a valid template"),
+    );
+    let mut progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let root = &config.data_dir;
+    let (verb, result) = match command {
+        Command::Export { database, out } => (
+            "exported",
+            litescale_shard::portable::export(root, database, &map, out, &mut progress),
+        ),
+        Command::Import { database, from } => (
+            "imported",
+            litescale_shard::portable::import(root, database, &map, from, &mut progress),
+        ),
+        Command::Verifier => unreachable!("handled before"),
+    };
+    bar.finish_and_clear();
+    match result {
+        Ok(rows) => {
+            eprintln!("litescale: {verb} {rows} rows");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("litescale: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn print_verifier() -> ExitCode {
@@ -89,6 +145,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(command) = &args.command {
+        return portable(&config, command);
+    }
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&config.log_level))
         .unwrap_or_else(|_| EnvFilter::new("info"));

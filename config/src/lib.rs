@@ -17,7 +17,7 @@ use serde::Deserialize;
 pub use auth::{AuthMethod, AuthRule, Secret, UserConfig, default_rules};
 pub use partitions::{
     FieldError, HashRange, KeyList, KeyRange, KeyValue, PartitionMap, PartitionsConfig, Placement,
-    TableConfig,
+    TableConfig, TablePlacement,
 };
 
 /// The port litescale listens on by default: next to PostgreSQL's 5432 but not on it (or

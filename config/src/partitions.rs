@@ -126,6 +126,17 @@ impl std::fmt::Display for FieldError {
     }
 }
 
+/// Where a table's rows live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TablePlacement<'m> {
+    /// Split by this key column.
+    Sharded { key: &'m str },
+    /// A full copy in every partition.
+    Reference,
+    /// Unsharded, in this partition.
+    In(usize),
+}
+
 /// The validated map: every key has exactly one owning partition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartitionMap {
@@ -264,6 +275,20 @@ impl PartitionMap {
             hash_starts,
             tables: tables.clone(),
         })
+    }
+
+    /// Where `table`'s rows live. Tables the map does not name live, unsharded, in
+    /// partition 0.
+    pub fn placement(&self, table: &str) -> TablePlacement<'_> {
+        match self.tables.get(table) {
+            Some(t) if t.reference => TablePlacement::Reference,
+            Some(t) => match (&t.key, t.partition) {
+                (Some(key), _) => TablePlacement::Sharded { key },
+                (None, Some(p)) => TablePlacement::In(p),
+                (None, None) => TablePlacement::In(0),
+            },
+            None => TablePlacement::In(0),
+        }
     }
 
     /// Each sharded table with its key column.

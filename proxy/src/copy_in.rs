@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use litescale_config::KeyValue;
-use litescale_router::{CopySpec, PgType, TablePlacement, table_placement, types};
+use litescale_config::{KeyValue, TablePlacement};
+use litescale_router::{CopySpec, PgType, types};
 use litescale_shard::Value;
 
 use crate::copy::{Field, RowParser};
@@ -93,7 +93,7 @@ impl SessionState {
                     .unwrap_or(PgType::Text),
             );
         }
-        let targets = match table_placement(&session.map, &table) {
+        let targets = match session.map.placement(&table) {
             _ if session.map.count() == 1 => Targets::One(0),
             TablePlacement::In(p) => Targets::One(p),
             TablePlacement::Reference => Targets::Every,

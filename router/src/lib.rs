@@ -31,7 +31,7 @@ pub use functions::SessionContext;
 /// The PostgreSQL version litescale answers as (server_version, version()).
 pub const SERVER_VERSION: &str = "16.6";
 pub use infer::{NoSchema, Schema};
-pub use route::{Hint, InsertPart, Route, TablePlacement, route, split_insert, table_placement};
+pub use route::{Hint, InsertPart, Route, route, split_insert};
 pub use scatter::{Aggregate, MergeStep, ScatterPlan, scatter};
 pub use translate::LENGTH_CHECK_PREFIX;
 pub use types::PgType;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use litescale_config::{KeyValue, PartitionMap};
+use litescale_config::{KeyValue, PartitionMap, TablePlacement};
 use sqlparser::ast::{
     BinaryOperator, Expr, InTarget, SetExpr, Statement, TableObject, UnaryOperator, Value,
 };
@@ -52,27 +52,6 @@ impl std::fmt::Display for Route {
             Route::All => write!(f, "all partitions"),
             Route::Refused(why) => write!(f, "refused: {why}"),
         }
-    }
-}
-
-/// How one table is placed, as far as routing is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TablePlacement<'m> {
-    Sharded { key: &'m str },
-    Reference,
-    In(usize),
-}
-
-pub fn table_placement<'m>(map: &'m PartitionMap, table: &str) -> TablePlacement<'m> {
-    match map.table(table) {
-        Some(t) if t.reference => TablePlacement::Reference,
-        Some(t) => match (&t.key, t.partition) {
-            (Some(key), _) => TablePlacement::Sharded { key },
-            (None, Some(p)) => TablePlacement::In(p),
-            (None, None) => TablePlacement::In(0),
-        },
-        // Tables the map does not name live, unsharded, in partition 0.
-        None => TablePlacement::In(0),
     }
 }
 
@@ -180,7 +159,7 @@ pub fn route(
     if matches!(planned.kind, StatementKind::Ddl(_)) {
         if let Some(Statement::CreateTable(create)) = &planned.ast
             && let name = last_part(&create.name)
-            && let TablePlacement::Sharded { key } = table_placement(map, &name)
+            && let TablePlacement::Sharded { key } = map.placement(&name)
         {
             if create.columns.iter().any(generates_ids) {
                 return Route::Refused(format!(
@@ -212,7 +191,7 @@ pub fn route(
     let mut everywhere = false;
     let mut sharded: Vec<(&str, &str)> = Vec::new();
     for t in &tables {
-        match table_placement(map, t) {
+        match map.placement(t) {
             TablePlacement::In(p) => {
                 targets.insert(p);
             }
@@ -314,7 +293,7 @@ pub fn split_insert(
         return None;
     };
     let table = last_part(name);
-    let TablePlacement::Sharded { key } = table_placement(map, &table) else {
+    let TablePlacement::Sharded { key } = map.placement(&table) else {
         return None;
     };
     let keys = insert_keys(insert, &table, key, params, schema)?;
@@ -360,7 +339,7 @@ fn hinted(planned: &PlannedStatement, map: &PartitionMap, hint: &Hint) -> Route 
             let sharded = planned.ast.as_ref().and_then(|ast| {
                 crate::infer::tables(ast)
                     .into_iter()
-                    .find(|t| matches!(table_placement(map, t), TablePlacement::Sharded { .. }))
+                    .find(|t| matches!(map.placement(t), TablePlacement::Sharded { .. }))
             });
             let Some(table) = sharded else {
                 return Route::Refused("a key hint needs a sharded table in the statement".into());
@@ -381,7 +360,7 @@ fn hinted(planned: &PlannedStatement, map: &PartitionMap, hint: &Hint) -> Route 
 fn alter_refusal(map: &PartitionMap, alter: &sqlparser::ast::AlterTable) -> Option<String> {
     use sqlparser::ast::{AlterTableOperation as Op, RenameTableNameKind};
     let table = &last_part(&alter.name);
-    let key = match table_placement(map, table) {
+    let key = match map.placement(table) {
         TablePlacement::Sharded { key } => Some(key),
         _ => None,
     };

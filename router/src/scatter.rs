@@ -109,8 +109,60 @@ fn number(e: &Expr) -> Option<u64> {
     }
 }
 
+/// Postgres' (and SQLite's) aggregate functions: partial results of any of them, unless
+/// merged as `aggregate_of` knows how, would be answered per partition.
+const AGGREGATES: &[&str] = &[
+    "count",
+    "sum",
+    "min",
+    "max",
+    "avg",
+    "string_agg",
+    "array_agg",
+    "bool_and",
+    "bool_or",
+    "every",
+    "json_agg",
+    "jsonb_agg",
+    "json_object_agg",
+    "jsonb_object_agg",
+    "group_concat",
+    "total",
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "variance",
+    "var_pop",
+    "var_samp",
+    "bit_and",
+    "bit_or",
+    "percentile_cont",
+    "percentile_disc",
+    "mode",
+];
+
+/// Whether `e` holds an aggregate or window function anywhere, which the merge could not
+/// combine (it merges only aggregates that are whole select-list items).
+fn holds_unmergeable(e: &Expr) -> bool {
+    let found = sqlparser::ast::visit_expressions(e, |inner| match inner {
+        Expr::Function(f)
+            if f.over.is_some()
+                || f.name.0.last().and_then(|p| p.as_ident()).is_some_and(|i| {
+                    AGGREGATES.contains(&i.value.to_ascii_lowercase().as_str())
+                }) =>
+        {
+            std::ops::ControlFlow::Break(())
+        }
+        _ => std::ops::ControlFlow::Continue(()),
+    });
+    found.is_break()
+}
+
 fn aggregate_of(e: &Expr) -> Option<(&str, Option<&Expr>)> {
     let Expr::Function(f) = e else { return None };
+    if f.over.is_some() {
+        return None;
+    }
     let name = f.name.0.last()?.as_ident()?.value.as_str();
     if !matches!(name, "count" | "sum" | "min" | "max" | "avg") {
         return None;
@@ -163,6 +215,14 @@ pub fn scatter(
         .collect();
     // With a `*` the positions of the columns are not known here.
     let wildcard = items.len() != select.projection.len();
+    if items
+        .iter()
+        .any(|e| aggregate_of(e).is_none() && holds_unmergeable(e))
+    {
+        return Err(refuse(
+            "an aggregate or window function inside an expression, or one that partial results cannot give",
+        ));
+    }
     let has_aggregates = items.iter().any(|e| aggregate_of(e).is_some());
 
     if has_aggregates || !group_keys.is_empty() {

@@ -15,6 +15,7 @@ mod functions;
 mod guard;
 mod interrupt;
 mod partition;
+pub mod portable;
 mod redo;
 mod storage;
 mod txlog;

@@ -30,9 +30,12 @@ pub struct Storage {
     open: Mutex<HashMap<String, Database>>,
 }
 
+/// A partition's file is `<database>/<i>.db`.
+pub(crate) const PARTITION_FILE_SUFFIX: &str = ".db";
+
 /// Database names become directory names, so only a safe alphabet is accepted: no `/`,
 /// no `..`, no NUL, nothing a filesystem could read differently.
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 63
         && !name.starts_with(['.', '-'])
@@ -104,7 +107,13 @@ impl Storage {
             ..self.options.clone()
         };
         let partitions = (0..self.partitions)
-            .map(|i| Partition::open(&dir.join(format!("{i}.db")), options.clone()).map(Arc::new))
+            .map(|i| {
+                Partition::open(
+                    &dir.join(format!("{i}{PARTITION_FILE_SUFFIX}")),
+                    options.clone(),
+                )
+                .map(Arc::new)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let durable = self.options.storage.synchronous != litescale_config::Synchronous::Off;
         let txlog = TxLog::open(dir.join("txlog"), durable)?;

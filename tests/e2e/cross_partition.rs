@@ -6,7 +6,7 @@ use std::path::Path;
 
 use litescale_config::{Config, KeyValue};
 
-use crate::harness::{ServerProcess, TestServer, connect, sqlstate};
+use crate::harness::{ServerProcess, TestServer, config_args, connect, sqlstate};
 use crate::partitions::{MAP, load};
 
 /// The one value `sql` reads from partition `p`'s file, opened directly.
@@ -265,14 +265,7 @@ fn config_file(dir: &Path) -> std::path::PathBuf {
 }
 
 fn start(data: &Path, config: &Path, pause_at: Option<&str>) -> ServerProcess {
-    let args = [
-        "--listen".as_ref(),
-        "127.0.0.1:0".as_ref(),
-        "--data".as_ref(),
-        data.as_os_str(),
-        "--config".as_ref(),
-        config.as_os_str(),
-    ];
+    let args = config_args(data, config);
     let env: Vec<(&str, &str)> = pause_at
         .map(|step| ("LITESCALE_FAULT_PAUSE", step))
         .into_iter()

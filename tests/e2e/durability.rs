@@ -1,6 +1,6 @@
 //! A commit acknowledged to the client survives a SIGKILL of the server.
 
-use crate::harness::{ServerProcess, connect};
+use crate::harness::{ServerProcess, config_args, connect};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_commits_survive_sigkill() {
@@ -110,14 +110,7 @@ async fn acknowledged_commits_survive_twenty_sigkills_during_a_mixed_load() {
     let data = dir.path().join("data");
     let config = dir.path().join("litescale.toml");
     std::fs::write(&config, LEDGER_MAP).unwrap();
-    let args = [
-        "--listen".as_ref(),
-        "127.0.0.1:0".as_ref(),
-        "--data".as_ref(),
-        data.as_os_str(),
-        "--config".as_ref(),
-        config.as_os_str(),
-    ];
+    let args = config_args(&data, &config);
     let acked = Arc::new(Mutex::new(Vec::new()));
     let pairs = Arc::new(Mutex::new(Vec::new()));
     let mut seed = 0x2545_f491_u64;

@@ -74,6 +74,21 @@ pub fn conninfo(addr: SocketAddr) -> String {
     )
 }
 
+/// A client of `database`; the error when the server refuses it.
+pub async fn connect_to_database(
+    addr: SocketAddr,
+    database: &str,
+) -> Result<Client, tokio_postgres::Error> {
+    let conninfo = format!(
+        "host={} port={} user=postgres dbname={database}",
+        addr.ip(),
+        addr.port()
+    );
+    let (client, connection) = tokio_postgres::connect(&conninfo, NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
 pub async fn connect(addr: SocketAddr) -> Client {
     let (client, connection) = tokio_postgres::connect(&conninfo(addr), NoTls)
         .await
@@ -178,6 +193,18 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Arguments that start the binary on an ephemeral port over `data` with `config`.
+pub fn config_args<'a>(data: &'a Path, config: &'a Path) -> [&'a std::ffi::OsStr; 6] {
+    [
+        "--listen".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--config".as_ref(),
+        config.as_os_str(),
+    ]
 }
 
 pub fn binary() -> PathBuf {

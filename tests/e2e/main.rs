@@ -18,6 +18,7 @@ mod limits;
 mod malformed;
 mod partitions;
 mod pgbench;
+mod portable;
 mod psql;
 mod rust_drivers;
 mod security;

@@ -97,13 +97,7 @@ async fn connect_to(
     server: &TestServer,
     database: &str,
 ) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
-    let conninfo = format!(
-        "host=127.0.0.1 port={} user=postgres dbname={database}",
-        server.addr.port()
-    );
-    let (client, connection) = tokio_postgres::connect(&conninfo, tokio_postgres::NoTls).await?;
-    tokio::spawn(connection);
-    Ok(client)
+    crate::harness::connect_to_database(server.addr, database).await
 }
 
 /// Each database is a tenant with its own files; CREATE and DROP DATABASE make and remove
