@@ -31,17 +31,26 @@ pub fn column_type(meta: &ColumnMeta, inferred: Option<PgType>, sample: Option<&
 
 /// CHAR(n) values come back blank-padded to n characters, as Postgres stores them.
 pub fn pad_fixed_width(rows: &mut Rows) {
-    let widths: Vec<Option<usize>> = rows.columns.iter().map(fixed_width).collect();
+    let widths = fixed_widths(&rows.columns);
     if widths.iter().all(Option::is_none) {
         return;
     }
     for row in &mut rows.rows {
-        for (value, width) in row.iter_mut().zip(&widths) {
-            if let (Value::Text(s), Some(n)) = (value, width) {
-                let len = s.chars().count();
-                if len < *n {
-                    s.extend(std::iter::repeat_n(' ', n - len));
-                }
+        pad_row(row, &widths);
+    }
+}
+
+/// The CHAR(n) width of each column, for [`pad_row`].
+pub fn fixed_widths(columns: &[ColumnMeta]) -> Vec<Option<usize>> {
+    columns.iter().map(fixed_width).collect()
+}
+
+pub fn pad_row(row: &mut [Value], widths: &[Option<usize>]) {
+    for (value, width) in row.iter_mut().zip(widths) {
+        if let (Value::Text(s), Some(n)) = (value, width) {
+            let len = s.chars().count();
+            if len < *n {
+                s.extend(std::iter::repeat_n(' ', n - len));
             }
         }
     }

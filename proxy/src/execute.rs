@@ -16,6 +16,46 @@ use crate::coordinator::{commit_across, lock_writer};
 use crate::error::SqlError;
 use crate::session::{Block, OpenBlock, SchemaSnapshot, Session, SessionState};
 
+/// A running statement_timeout: when it runs out it cancels the statement as a
+/// CancelRequest would (the running SQLite statement, or a wait for a writer), never a
+/// commit. Dropping it stops it.
+#[derive(Debug)]
+pub struct StatementTimer {
+    task: tokio::task::AbortHandle,
+    fired: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl StatementTimer {
+    fn start(session: &Session, limit: std::time::Duration) -> StatementTimer {
+        let target = std::sync::Arc::clone(&session.cancel);
+        let fired = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&fired);
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(limit).await;
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            target.cancel();
+        });
+        StatementTimer {
+            task: task.abort_handle(),
+            fired,
+        }
+    }
+
+    /// A cancel this timer caused says so, as Postgres does.
+    pub fn explain(&self, mut e: SqlError) -> SqlError {
+        if e.sqlstate == "57014" && self.fired.load(std::sync::atomic::Ordering::SeqCst) {
+            e.message = "canceling statement due to statement timeout".to_owned();
+        }
+        e
+    }
+}
+
+impl Drop for StatementTimer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 /// What a statement answered.
 #[derive(Debug)]
 pub enum Executed {
@@ -27,6 +67,12 @@ pub enum Executed {
     CopyOut { rows: Rows, format: CopyFormat },
     /// COPY TO STDOUT streamed from a reader, for a COPY outside a writing transaction.
     CopyOutStream { rows: RowStream, format: CopyFormat },
+    /// A query's rows streamed from a reader as the client takes them, so a huge result
+    /// never sits in memory. `timer` keeps statement_timeout running until it ends.
+    RowsStream {
+        rows: RowStream,
+        timer: Option<StatementTimer>,
+    },
     /// COPY FROM STDIN has started; the client sends this many columns per row.
     CopyIn { columns: usize },
 }
@@ -86,22 +132,23 @@ impl SessionState {
         let result = match self.settings.duration("statement_timeout") {
             None => self.dispatch(session, planned, params).await,
             Some(limit) => {
-                // The timer cancels the statement as a CancelRequest would (the running
-                // SQLite statement, or a wait for a writer), never a commit.
-                let target = std::sync::Arc::clone(&session.cancel);
-                let timer = tokio::spawn(async move {
-                    tokio::time::sleep(limit).await;
-                    target.cancel();
-                });
-                let result = self.dispatch(session, planned, params).await;
-                timer.abort();
-                let fired = matches!(timer.await, Ok(()));
-                result.map_err(|mut e| {
-                    if fired && e.sqlstate == "57014" {
-                        e.message = "canceling statement due to statement timeout".to_owned();
-                    }
-                    e
-                })
+                let timer = StatementTimer::start(session, limit);
+                match self.dispatch(session, planned, params).await {
+                    // A streamed result keeps the timer until the client has its rows.
+                    Ok(Reply {
+                        executed: Executed::RowsStream { rows, .. },
+                        notice,
+                        parameter_status,
+                    }) => Ok(Reply {
+                        executed: Executed::RowsStream {
+                            rows,
+                            timer: Some(timer),
+                        },
+                        notice,
+                        parameter_status,
+                    }),
+                    result => result.map_err(|e| timer.explain(e)),
+                }
             }
         };
         if result.is_err() {
@@ -155,6 +202,23 @@ impl SessionState {
         params: Vec<Value>,
     ) -> Result<Reply, SqlError> {
         match &planned.kind {
+            // Outside a block only: an error in the middle of the rows could not fail
+            // the block it belongs to.
+            StatementKind::Read
+                if self.stream_reads
+                    && session.map.count() == 1
+                    && self.is_idle()
+                    && !planned.batch =>
+            {
+                let rows = session.partitions[0]
+                    .read_stream(planned.sqlite_sql.clone(), session.cancel.interrupter())
+                    .await?;
+                Ok(Reply {
+                    executed: Executed::RowsStream { rows, timer: None },
+                    notice: None,
+                    parameter_status: None,
+                })
+            }
             StatementKind::Read | StatementKind::Write(_) | StatementKind::Ddl(_) => {
                 let outcome = self.run(session, planned, params).await?;
                 Ok(Reply {

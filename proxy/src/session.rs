@@ -52,6 +52,9 @@ pub struct SessionState {
     /// Counts the client's messages, so a timer can tell whether the client did anything
     /// since it started.
     pub(crate) activity: u64,
+    /// Reads may answer with a stream of rows (the simple protocol, which sends every row
+    /// at once; the extended protocol's row limits need them materialised).
+    pub(crate) stream_reads: bool,
 }
 
 /// The client's transaction block, as Postgres tracks it.
@@ -157,6 +160,7 @@ impl Session {
                 settings,
                 copy_in: None,
                 activity: 0,
+                stream_reads: false,
             }),
             control: None,
             storage: None,

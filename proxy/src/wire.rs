@@ -323,6 +323,70 @@ fn query_response(
     Ok(response)
 }
 
+/// Rows looked at before the RowDescription, to type columns that have no declared type.
+const TYPE_SAMPLE_ROWS: usize = 64;
+
+/// A query's rows sent as a reader produces them. The first rows are read ahead to pick
+/// the types of undeclared columns (as a materialised result's would be); the rest
+/// stream. An error in the middle (a cancel, statement_timeout) ends the result with it.
+async fn streamed_query_response(
+    mut rows: litescale_shard::RowStream,
+    inferred: &[Option<PgType>],
+    timer: Option<crate::execute::StatementTimer>,
+) -> Result<QueryResponse, SqlError> {
+    let explain = |e: litescale_shard::ShardError| match &timer {
+        Some(t) => t.explain(SqlError::from(e)),
+        None => SqlError::from(e),
+    };
+    let mut ahead = Vec::new();
+    while ahead.len() < TYPE_SAMPLE_ROWS {
+        match rows.rows.recv().await {
+            Some(row) => ahead.push(row.map_err(explain)?),
+            None => break,
+        }
+    }
+    let width = rows.columns.len();
+    let types: Vec<PgType> = samples(width, &ahead)
+        .into_iter()
+        .zip(&rows.columns)
+        .enumerate()
+        .map(|(i, (sample, meta))| column_type(meta, inferred.get(i).copied().flatten(), sample))
+        .collect();
+    let fields: Vec<FieldInfo> = rows
+        .columns
+        .iter()
+        .zip(&types)
+        .map(|(c, t)| field(&c.name, *t, FieldFormat::Text))
+        .collect();
+    let widths = crate::encode::fixed_widths(&rows.columns);
+    let binary = vec![false; width];
+    let encode = move |mut row: Vec<Value>| {
+        crate::encode::pad_row(&mut row, &widths);
+        encode_row(&row, &types, &binary).map_err(PgWireError::from)
+    };
+    let encode_ahead = encode.clone();
+    let first = stream::iter(ahead.into_iter().map(encode_ahead));
+    let rest = stream::unfold(
+        (rows.rows, encode, timer),
+        |(mut rx, encode, timer)| async move {
+            let item = rx.recv().await?;
+            let row = item
+                .map_err(|e| {
+                    let e = SqlError::from(e);
+                    PgWireError::from(match &timer {
+                        Some(t) => t.explain(e),
+                        None => e,
+                    })
+                })
+                .and_then(&encode);
+            Some((row, (rx, encode, timer)))
+        },
+    );
+    let mut response = QueryResponse::new(Arc::new(fields), first.chain(rest));
+    response.set_command_tag("SELECT");
+    Ok(response)
+}
+
 /// One COPY line for a row; each value is rendered as its column's declared type, or as
 /// what it is when the column has none.
 fn copy_line(
@@ -406,7 +470,10 @@ impl Handlers {
         if let litescale_router::StatementKind::Deallocate(Some(name)) = &planned.kind {
             client.portal_store().rm_statement(name);
         }
-        let mut reply = match state.execute(session, planned, Vec::new()).await {
+        state.stream_reads = true;
+        let executed = state.execute(session, planned, Vec::new()).await;
+        state.stream_reads = false;
+        let mut reply = match executed {
             Ok(reply) => reply,
             Err(e) => return Ok(Err(e)),
         };
@@ -422,6 +489,13 @@ impl Handlers {
             Executed::CopyIn { columns } => {
                 send_copy_in_response(client, copy_in_response(columns)).await?;
                 client.set_state(PgWireConnectionState::CopyInProgress(false));
+            }
+            Executed::RowsStream { rows, timer } => {
+                let inferred = planned.projection_types(&NoSchema, &[]);
+                match streamed_query_response(rows, &inferred, timer).await {
+                    Ok(response) => send_query_response(client, response, true).await?,
+                    Err(e) => return Ok(Err(e)),
+                }
             }
             Executed::Rows { rows, tag } => {
                 let inferred = planned.projection_types(&NoSchema, &[]);
@@ -752,6 +826,11 @@ impl ExtendedQueryHandler for Handlers {
                 Ok(Response::CopyOut(streamed_copy_out(rows, format)))
             }
             Executed::CopyIn { columns } => Ok(Response::CopyIn(copy_in_response(columns))),
+            Executed::RowsStream { .. } => Err(SqlError::new(
+                "XX000",
+                "a streamed result reached the extended protocol",
+            )
+            .into()),
             Executed::Rows { rows, tag } => {
                 if rows.columns.len() != described.columns.len() {
                     return Err(

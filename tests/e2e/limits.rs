@@ -97,3 +97,41 @@ async fn a_transaction_left_idle_is_rolled_back_and_its_connection_ended_with_25
         .get(0);
     assert_eq!(v, 2, "the idle transaction's update was rolled back");
 }
+
+/// The server's peak resident memory, from /proc.
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_select_streams_instead_of_sitting_in_memory() {
+    use futures::StreamExt;
+    let data = tempfile::tempdir().unwrap();
+    let server = crate::harness::ServerProcess::start(data.path());
+    let c = crate::harness::connect(server.addr).await;
+    c.simple_query("SELECT 1").await.unwrap();
+    let before = peak_rss_kib(server.child.id());
+    // About 250 MB of result text.
+    let rows = c
+        .simple_query_raw("SELECT x, printf('%0240d', x) FROM generate_series(1, 1000000) AS g(x)")
+        .await
+        .unwrap();
+    futures::pin_mut!(rows);
+    let mut count = 0u64;
+    while let Some(message) = rows.next().await {
+        if let tokio_postgres::SimpleQueryMessage::Row(_) = message.unwrap() {
+            count += 1;
+        }
+    }
+    assert_eq!(count, 1_000_000);
+    let grown_mib = (peak_rss_kib(server.child.id()) - before) / 1024;
+    assert!(
+        grown_mib < 64,
+        "the server's peak memory grew by {grown_mib} MiB for a 250 MB result"
+    );
+}
