@@ -1,8 +1,10 @@
 //! Property tests as a bounded fuzzer: whatever text arrives, planning and routing
 //! answer Ok or an error with a SQLSTATE, and never panic. Cases are drawn from SQL's
 //! own tokens (so they get past the tokenizer into the parser, translation and routing)
-//! and from arbitrary text. Failures proptest finds are kept in
-//! `tests/fuzz.proptest-regressions` and replayed first on every run.
+//! and from arbitrary text. The corpus (`tests/fuzz-corpus.sql`: the golden statements
+//! and inputs that once broke something or probe an edge) runs first, line by line;
+//! failures proptest finds are kept in `tests/fuzz.proptest-regressions` and replayed
+//! first on every run.
 
 use litescale_config::{Config, KeyValue};
 use proptest::prelude::*;
@@ -164,6 +166,15 @@ fn cases() -> u32 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000)
+}
+
+#[test]
+fn the_corpus_plans_without_panicking() {
+    let corpus = include_str!("fuzz-corpus.sql");
+    assert!(corpus.lines().count() > 50);
+    for line in corpus.lines() {
+        check(line);
+    }
 }
 
 proptest! {
