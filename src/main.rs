@@ -25,6 +25,10 @@ struct Args {
     #[arg(long, global = true, value_name = "DIR", env = "LITESCALE_DATA")]
     data: Option<PathBuf>,
 
+    /// Address for Prometheus metrics (`GET /metrics`) [default: none].
+    #[arg(long, value_name = "HOST:PORT", env = "LITESCALE_METRICS")]
+    metrics: Option<SocketAddr>,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -118,6 +122,9 @@ fn load(args: &Args) -> Result<Config, String> {
     if let Some(data) = &args.data {
         config.data_dir = data.clone();
     }
+    if let Some(metrics) = args.metrics {
+        config.metrics_listen = Some(metrics);
+    }
     config.validate().map_err(|e| e.to_string())?;
     Ok(config)
 }
@@ -178,6 +185,22 @@ async fn main() -> ExitCode {
     tracing::info!(%addr, data = %config.data_dir.display(), "litescale ready");
     // Tests and scripts wait for this line to know the port (it matters with port 0).
     println!("litescale listening on {addr}");
+    if let Some(metrics) = config.metrics_listen {
+        match tokio::net::TcpListener::bind(metrics).await {
+            Ok(l) => {
+                let at = l.local_addr().map_or(metrics, |a| a);
+                eprintln!("litescale: metrics on http://{at}/metrics");
+                tokio::spawn(litescale_proxy::serve_metrics(
+                    std::sync::Arc::clone(&server),
+                    l,
+                ));
+            }
+            Err(e) => {
+                eprintln!("litescale: cannot serve metrics on {metrics}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     if let Err(e) = litescale_proxy::serve(server, listener, shutdown_signal()).await {
         eprintln!("litescale: {e}");
         return ExitCode::FAILURE;

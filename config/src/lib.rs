@@ -79,6 +79,8 @@ impl Synchronous {
 pub struct Config {
     /// Address the Postgres wire protocol listens on.
     pub listen: SocketAddr,
+    /// Address of the Prometheus metrics endpoint (`GET /metrics`); absent: none.
+    pub metrics_listen: Option<SocketAddr>,
     /// Storage directory: `<data_dir>/<database>/<partition>.db`.
     pub data_dir: PathBuf,
     pub storage: StorageConfig,
@@ -134,6 +136,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
+            metrics_listen: None,
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             storage: StorageConfig::default(),
             limits: LimitsConfig::default(),

@@ -52,6 +52,7 @@ pub fn sequence() -> u64 {
 }
 
 fn deadlock() -> SqlError {
+    metrics::counter!("litescale_deadlocks_total").increment(1);
     SqlError::new(
         "40P01",
         "deadlock detected: this transaction and another each wait for a partition the other is writing; retry the transaction",
@@ -240,6 +241,7 @@ pub(crate) async fn commit_across(
         failed.extend(join_all(rest.into_iter().map(commit)).await.into_iter().flatten());
         if failed.is_empty() {
             committer.forget(txid, &committed);
+            metrics::counter!("litescale_cross_partition_commits_total").increment(1);
         }
         failed
     })

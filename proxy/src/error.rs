@@ -31,7 +31,12 @@ impl SqlError {
         SqlError::new("57014", "canceling statement due to user request")
     }
 
+    /// The message for the client. Every error and notice sent goes through here, so
+    /// errors are counted here (`litescale_errors_total` by SQLSTATE).
     pub fn info(&self, severity: &str) -> ErrorInfo {
+        if matches!(severity, "ERROR" | "FATAL") {
+            metrics::counter!("litescale_errors_total", "sqlstate" => self.sqlstate).increment(1);
+        }
         let mut info = ErrorInfo::new(
             severity.to_owned(),
             self.sqlstate.to_owned(),

@@ -129,6 +129,7 @@ impl SessionState {
         {
             return Err(SqlError::aborted_transaction());
         }
+        let started = std::time::Instant::now();
         let result = match self.settings.duration("statement_timeout") {
             None => self.dispatch(session, planned, params).await,
             Some(limit) => {
@@ -151,7 +152,19 @@ impl SessionState {
                 }
             }
         };
-        if result.is_err() {
+        crate::telemetry::record_statement(
+            &session.context.database,
+            crate::telemetry::kind_label(&planned.kind),
+            started.elapsed(),
+        );
+        if let Err(e) = &result {
+            tracing::info!(
+                database = %session.context.database,
+                pid = session.context.backend_pid,
+                sqlstate = e.sqlstate,
+                "statement failed: {}",
+                e.message
+            );
             self.fail_block();
         }
         result
@@ -756,6 +769,13 @@ impl SessionState {
         if read_only && !is_read {
             return Err(refuse());
         }
+        metrics::counter!(
+            "litescale_partition_statements_total",
+            "database" => session.context.database.clone(),
+            "partition" => target.to_string(),
+            "role" => if is_read && !holds_writer { "reader" } else { "writer" },
+        )
+        .increment(1);
         if is_read && !holds_writer {
             // The reader reports `None` when SQLite finds the statement writes after all.
             let read = partition

@@ -22,9 +22,11 @@ mod merge;
 mod server;
 mod session;
 mod settings;
+mod telemetry;
 mod temporal;
 mod wire;
 
 pub use auth::scram_verifier;
 pub use server::{Server, serve};
 pub use settings::SERVER_VERSION;
+pub use telemetry::serve_metrics;

@@ -145,6 +145,7 @@ struct ConnectionSlot(Arc<AtomicUsize>);
 impl ConnectionSlot {
     fn take(count: &Arc<AtomicUsize>) -> ConnectionSlot {
         count.fetch_add(1, Ordering::Relaxed);
+        metrics::gauge!("litescale_client_connections").increment(1.0);
         ConnectionSlot(Arc::clone(count))
     }
 }
@@ -152,6 +153,7 @@ impl ConnectionSlot {
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
+        metrics::gauge!("litescale_client_connections").decrement(1.0);
     }
 }
 

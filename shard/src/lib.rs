@@ -19,6 +19,7 @@ pub mod portable;
 mod redo;
 mod storage;
 mod txlog;
+mod usage;
 mod value;
 
 pub use catalog::TypeCatalog;
@@ -28,4 +29,5 @@ pub use partition::{Partition, RowStream, Transaction, WriterLock};
 pub use redo::{Redo, Segment};
 pub use storage::{Database, Storage};
 pub use txlog::{Recovered, TxLog};
+pub use usage::{Usage, UsageSnapshot};
 pub use value::{ColumnMeta, Outcome, Rows, Value};

@@ -11,7 +11,9 @@ use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::redo::{Recording, Redo};
 use crate::txlog::COMMITS_TABLE;
+use crate::usage::Usage;
 use crate::value::{ColumnMeta, Outcome, Rows, Value};
+use std::time::Instant;
 
 /// What every connection of a partition is set up with.
 #[derive(Clone)]
@@ -21,6 +23,8 @@ pub(crate) struct ConnectionOptions {
     /// The database's name, for the catalog's `current_database()` and pg_database.
     pub database: String,
     pub types: crate::catalog::TypeCatalog,
+    /// The database's metering, shared by its partitions.
+    pub usage: Arc<Usage>,
 }
 
 pub struct Partition {
@@ -112,7 +116,9 @@ impl Partition {
                     return;
                 }
             };
-            stream_rows(&conn, &sql, &interrupter, columns_tx, &rows_tx);
+            let started = Instant::now();
+            let sent = stream_rows(&conn, &sql, &interrupter, columns_tx, &rows_tx);
+            this.options.usage.add(started, sent, 0);
             this.return_reader(conn);
         });
         let columns = columns_rx
@@ -164,8 +170,14 @@ impl Partition {
         params: Vec<Value>,
         interrupter: Arc<Interrupter>,
     ) -> Result<Option<Outcome>, ShardError> {
-        self.with_reader(move |c| run(c, &sql, &params, &interrupter, true))
-            .await
+        let usage = Arc::clone(&self.options.usage);
+        self.with_reader(move |c| {
+            let started = Instant::now();
+            let result = run(c, &sql, &params, &interrupter, true);
+            usage.record(started, result.as_ref().ok().and_then(Option::as_ref));
+            result
+        })
+        .await
     }
 
     /// The result columns of a statement, without running it.
@@ -240,18 +252,27 @@ impl Partition {
     /// The writer, if nobody holds it.
     pub fn try_lock_writer(self: &Arc<Self>) -> Option<WriterLock> {
         let guard = Arc::clone(&self.writer).try_lock_owned().ok()?;
-        Some(WriterLock(WriterConn(guard)))
+        Some(WriterLock {
+            conn: WriterConn(guard),
+            usage: Arc::clone(&self.options.usage),
+        })
     }
 
     /// Waits for the writer: whoever holds the lock is the only one who may write.
     pub async fn lock_writer(self: &Arc<Self>) -> WriterLock {
-        WriterLock(WriterConn(Arc::clone(&self.writer).lock_owned().await))
+        WriterLock {
+            conn: WriterConn(Arc::clone(&self.writer).lock_owned().await),
+            usage: Arc::clone(&self.options.usage),
+        }
     }
 }
 
 /// The partition's writer, held and not yet used. Waiting for it can be abandoned
 /// safely; once a statement runs on it, it runs to the end.
-pub struct WriterLock(WriterConn);
+pub struct WriterLock {
+    conn: WriterConn,
+    usage: Arc<Usage>,
+}
 
 impl WriterLock {
     /// Runs one statement in autocommit mode: it is durable when this returns.
@@ -261,18 +282,27 @@ impl WriterLock {
         params: Vec<Value>,
         interrupter: Arc<Interrupter>,
     ) -> Result<Outcome, ShardError> {
-        let conn = self.0;
+        let WriterLock { conn, usage } = self;
         blocking(move || {
-            run(&conn.0, &sql, &params, &interrupter, false)
-                .map(|o| o.unwrap_or(Outcome::Changed(0)))
+            let started = Instant::now();
+            let result = run(&conn.0, &sql, &params, &interrupter, false)
+                .map(|o| o.unwrap_or(Outcome::Changed(0)));
+            usage.record(started, result.as_ref().ok());
+            result
         })
         .await
     }
 
     /// Runs several statements (no parameters, no rows) as one atomic unit.
     pub async fn write_batch(self, sql: String) -> Result<Outcome, ShardError> {
-        let conn = self.0;
-        blocking(move || run_batch(&conn.0, &sql)).await
+        let WriterLock { conn, usage } = self;
+        blocking(move || {
+            let started = Instant::now();
+            let result = run_batch(&conn.0, &sql);
+            usage.record(started, None);
+            result
+        })
+        .await
     }
 
     /// Opens a transaction that keeps the writer until it commits or rolls back.
@@ -287,7 +317,7 @@ impl WriterLock {
     }
 
     async fn begin_as(self, recorded: bool) -> Result<Transaction, ShardError> {
-        let conn = self.0;
+        let WriterLock { conn, usage } = self;
         let held = blocking(move || {
             conn.0.execute_batch("BEGIN IMMEDIATE")?;
             let recording = if recorded {
@@ -295,7 +325,11 @@ impl WriterLock {
             } else {
                 None
             };
-            Ok(Held { recording, conn })
+            Ok(Held {
+                recording,
+                conn,
+                usage,
+            })
         })
         .await?;
         Ok(Transaction { held: Some(held) })
@@ -326,18 +360,19 @@ pub struct RowStream {
 
 type ColumnsSender = tokio::sync::oneshot::Sender<Result<Vec<ColumnMeta>, ShardError>>;
 
+/// Sends a query's columns, then its rows, through the channels; returns the rows sent.
 fn stream_rows(
     conn: &Connection,
     sql: &str,
     interrupter: &Interrupter,
     columns_tx: ColumnsSender,
     rows_tx: &tokio::sync::mpsc::Sender<Result<Vec<Value>, ShardError>>,
-) {
+) -> u64 {
     let mut stmt = match conn.prepare_cached(sql) {
         Ok(s) => s,
         Err(e) => {
             let _ = columns_tx.send(Err(e.into()));
-            return;
+            return 0;
         }
     };
     if !stmt.readonly() {
@@ -345,12 +380,12 @@ fn stream_rows(
             "25006",
             "a streamed query must only read",
         )));
-        return;
+        return 0;
     }
     let columns = column_meta(&stmt);
     let width = columns.len();
     if columns_tx.send(Ok(columns)).is_err() {
-        return;
+        return 0;
     }
     interrupter.arm(conn.get_interrupt_handle());
     let mut cursor = match stmt.query([]) {
@@ -358,9 +393,10 @@ fn stream_rows(
         Err(e) => {
             let _ = rows_tx.blocking_send(Err(e.into()));
             interrupter.disarm();
-            return;
+            return 0;
         }
     };
+    let mut sent = 0;
     loop {
         let item = match cursor.next() {
             Ok(Some(row)) => (0..width)
@@ -374,8 +410,10 @@ fn stream_rows(
         if rows_tx.blocking_send(item).is_err() || failed {
             break;
         }
+        sent += 1;
     }
     interrupter.disarm();
+    sent
 }
 
 /// The writer, held. If dropped with a transaction still open (client gone, task
@@ -404,6 +442,7 @@ pub struct Transaction {
 struct Held {
     recording: Option<Recording>,
     conn: WriterConn,
+    usage: Arc<Usage>,
 }
 
 impl Transaction {
@@ -438,7 +477,10 @@ impl Transaction {
             if let Some(recording) = &mut h.recording {
                 recording.schema_change(&h.conn.0, &sql)?;
             }
-            run_batch(&h.conn.0, &sql)
+            let started = Instant::now();
+            let result = run_batch(&h.conn.0, &sql);
+            h.usage.record(started, None);
+            result
         })
         .await
     }
@@ -480,14 +522,24 @@ impl Transaction {
         params: Vec<Value>,
         interrupter: Arc<Interrupter>,
     ) -> Result<Outcome, ShardError> {
-        self.with_conn(move |c| {
-            run(c, &sql, &params, &interrupter, false).map(|o| o.unwrap_or(Outcome::Changed(0)))
+        self.with_held(move |h| {
+            let started = Instant::now();
+            let result = run(&h.conn.0, &sql, &params, &interrupter, false)
+                .map(|o| o.unwrap_or(Outcome::Changed(0)));
+            h.usage.record(started, result.as_ref().ok());
+            result
         })
         .await
     }
 
     pub async fn execute_batch(&mut self, sql: String) -> Result<Outcome, ShardError> {
-        self.with_conn(move |c| run_batch(c, &sql)).await
+        self.with_held(move |h| {
+            let started = Instant::now();
+            let result = run_batch(&h.conn.0, &sql);
+            h.usage.record(started, None);
+            result
+        })
+        .await
     }
 
     /// Runs one prepared INSERT for each row (COPY FROM); returns the rows inserted.
@@ -496,11 +548,13 @@ impl Transaction {
         sql: String,
         rows: Vec<Vec<Value>>,
     ) -> Result<u64, ShardError> {
-        self.with_conn(move |c| {
-            let mut stmt = c.prepare_cached(&sql)?;
+        self.with_held(move |h| {
+            let started = Instant::now();
+            let mut stmt = h.conn.0.prepare_cached(&sql)?;
             for row in &rows {
                 stmt.execute(params_from_iter(row))?;
             }
+            h.usage.add(started, 0, rows.len() as u64);
             Ok(rows.len() as u64)
         })
         .await

@@ -11,6 +11,7 @@ use crate::catalog::TypeCatalog;
 use crate::error::ShardError;
 use crate::partition::{ConnectionOptions, Partition};
 use crate::txlog::{Recovered, TxLog};
+use crate::usage::Usage;
 
 /// An open database: its partitions, in order, and the log of its cross-partition
 /// transactions.
@@ -18,6 +19,8 @@ use crate::txlog::{Recovered, TxLog};
 pub struct Database {
     pub partitions: Vec<Arc<Partition>>,
     pub txlog: Arc<TxLog>,
+    /// What the database's statements have cost since it was opened.
+    pub usage: Arc<Usage>,
 }
 
 pub struct Storage {
@@ -62,6 +65,7 @@ impl Storage {
                 statement_cache: config.limits.statement_cache,
                 database: String::new(),
                 types,
+                usage: Arc::default(),
             },
             partitions: map.count(),
             shard_keys: map
@@ -102,8 +106,10 @@ impl Storage {
         if !dir.is_dir() {
             return Err(missing());
         }
+        let usage = Arc::new(Usage::default());
         let options = ConnectionOptions {
             database: name.to_owned(),
+            usage: Arc::clone(&usage),
             ..self.options.clone()
         };
         let partitions = (0..self.partitions)
@@ -134,6 +140,7 @@ impl Storage {
         let database = Database {
             partitions,
             txlog: Arc::new(txlog),
+            usage,
         };
         open.insert(name.to_owned(), database.clone());
         Ok(database)
@@ -192,6 +199,40 @@ impl Storage {
         open.remove(name);
         std::fs::remove_dir_all(&dir)?;
         Ok(true)
+    }
+
+    /// The databases open now, by name.
+    pub fn open_databases(&self) -> Vec<(String, Database)> {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let mut all: Vec<(String, Database)> =
+            open.iter().map(|(n, d)| (n.clone(), d.clone())).collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
+    /// Bytes the database's files take on disk (partitions, WAL, transaction log).
+    pub fn bytes_stored(&self, name: &str) -> u64 {
+        fn size(path: &Path) -> u64 {
+            match std::fs::read_dir(path) {
+                Ok(entries) => entries
+                    .filter_map(Result::ok)
+                    .map(|e| {
+                        let p = e.path();
+                        if p.is_dir() {
+                            size(&p)
+                        } else {
+                            e.metadata().map_or(0, |m| m.len())
+                        }
+                    })
+                    .sum(),
+                Err(_) => 0,
+            }
+        }
+        if valid_name(name) {
+            size(&self.root.join(name))
+        } else {
+            0
+        }
     }
 
     /// Closes every open database. SQLite checkpoints the WAL when the last connection of

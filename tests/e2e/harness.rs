@@ -167,14 +167,14 @@ impl ServerProcess {
         }
     }
 
-    /// Waits (up to 60 s) for a stderr line containing `needle`.
-    pub fn wait_for_stderr(&self, needle: &str) {
+    /// Waits (up to 60 s) for a stderr line containing `needle`, and returns it.
+    pub fn wait_for_stderr(&self, needle: &str) -> String {
         let lines = self.stderr.as_ref().expect("started watching stderr");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match lines.recv_timeout(left) {
-                Ok(line) if line.contains(needle) => return,
+                Ok(line) if line.contains(needle) => return line,
                 Ok(_) => {}
                 Err(e) => panic!("no stderr line with {needle:?}: {e}"),
             }

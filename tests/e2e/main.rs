@@ -16,6 +16,7 @@ mod errors;
 mod extended;
 mod limits;
 mod malformed;
+mod operations;
 mod partitions;
 mod pgbench;
 mod portable;

@@ -1,0 +1,56 @@
+//! What each tenant's statements cost, counted where they run on SQLite: the metering a
+//! bill can be computed from (with the bytes its files take, which the storage measures).
+//! Counters start at zero with the process.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use crate::value::Outcome;
+
+#[derive(Debug, Default)]
+pub struct Usage {
+    statements: AtomicU64,
+    rows_returned: AtomicU64,
+    rows_written: AtomicU64,
+    compute_nanos: AtomicU64,
+}
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UsageSnapshot {
+    pub statements: u64,
+    pub rows_returned: u64,
+    pub rows_written: u64,
+    /// Time SQLite spent running the tenant's statements.
+    pub compute_nanos: u64,
+}
+
+impl Usage {
+    /// One statement that started at `started` and ended with `outcome` (`None` when it
+    /// failed or returned nothing countable).
+    pub(crate) fn record(&self, started: Instant, outcome: Option<&Outcome>) {
+        let (returned, written) = match outcome {
+            Some(Outcome::Rows(r)) => (r.rows.len() as u64, 0),
+            Some(Outcome::Changed(n)) => (0, *n),
+            None => (0, 0),
+        };
+        self.add(started, returned, written);
+    }
+
+    pub(crate) fn add(&self, started: Instant, returned: u64, written: u64) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        self.rows_returned.fetch_add(returned, Ordering::Relaxed);
+        self.rows_written.fetch_add(written, Ordering::Relaxed);
+        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.compute_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> UsageSnapshot {
+        UsageSnapshot {
+            statements: self.statements.load(Ordering::Relaxed),
+            rows_returned: self.rows_returned.load(Ordering::Relaxed),
+            rows_written: self.rows_written.load(Ordering::Relaxed),
+            compute_nanos: self.compute_nanos.load(Ordering::Relaxed),
+        }
+    }
+}
