@@ -174,6 +174,32 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(path) = &args.config {
+        server.set_config_file(path.clone());
+    }
+    // SIGHUP re-reads the config file, as RELOAD on the admin console does.
+    let reloading = std::sync::Arc::clone(&server);
+    tokio::spawn(async move {
+        let Ok(mut hangups) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match reloading.reload() {
+                Ok(restart) if restart.is_empty() => {
+                    tracing::info!("SIGHUP: configuration reloaded")
+                }
+                Ok(restart) => tracing::warn!(
+                    ?restart,
+                    "SIGHUP: configuration reloaded; some changes need a restart"
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "SIGHUP: reload refused, the old configuration stays")
+                }
+            }
+        }
+    });
     let listener = match tokio::net::TcpListener::bind(config.listen).await {
         Ok(l) => l,
         Err(e) => {

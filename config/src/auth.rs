@@ -23,6 +23,9 @@ pub struct UserConfig {
     /// May run CREATE DATABASE and DROP DATABASE.
     #[serde(default)]
     pub create_databases: bool,
+    /// May use the admin console (database `litescale`).
+    #[serde(default)]
+    pub admin: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

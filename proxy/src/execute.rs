@@ -295,6 +295,12 @@ impl SessionState {
                 if_not_exists,
             } => {
                 let storage = self.database_admin(session, "CREATE DATABASE")?;
+                if name == crate::admin::ADMIN_DATABASE {
+                    return Err(SqlError::new(
+                        "42939",
+                        format!("\"{name}\" is reserved for the admin console"),
+                    ));
+                }
                 let created = storage.create_database(name, *if_not_exists)?;
                 let reply = Reply::command("CREATE DATABASE");
                 Ok(if created {

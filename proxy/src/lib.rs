@@ -5,6 +5,7 @@
 //! The proxy owns sessions, transactions blocks and wire encoding. It must not parse SQL
 //! itself (that is the router's job) nor touch SQLite directly (that is the shard's).
 
+mod admin;
 mod auth;
 mod cancel;
 mod coordinator;

@@ -25,7 +25,14 @@ use crate::wire::Handlers;
 
 /// Everything connections share: configuration, storage, the cancel registry.
 pub struct Server {
-    pub(crate) config: Config,
+    /// The configuration in force; RELOAD and SIGHUP replace it.
+    config: std::sync::RwLock<Arc<Config>>,
+    /// The file the configuration came from, for RELOAD.
+    config_file: std::sync::Mutex<Option<std::path::PathBuf>>,
+    /// Sessions by backend pid, for SHOW CLIENTS.
+    pub(crate) clients: DashMap<i32, crate::admin::ClientEntry>,
+    /// PAUSE holds new queries until RESUME.
+    pub(crate) paused: tokio::sync::watch::Sender<bool>,
     pub(crate) storage: Arc<Storage>,
     pub(crate) map: Arc<litescale_config::PartitionMap>,
     pub(crate) cancels: Arc<CancelRegistry>,
@@ -166,7 +173,10 @@ impl Server {
         let storage = Storage::open(&config, &[DEFAULT_DATABASE], type_catalog())?;
         Ok(Arc::new(Server {
             tls: config.tls.as_ref().map(tls_acceptor).transpose()?,
-            config,
+            config: std::sync::RwLock::new(Arc::new(config)),
+            config_file: std::sync::Mutex::new(None),
+            clients: DashMap::new(),
+            paused: tokio::sync::watch::Sender::new(false),
             storage: Arc::new(storage),
             map: Arc::new(map),
             cancels: Arc::new(CancelRegistry::default()),
@@ -177,8 +187,56 @@ impl Server {
         }))
     }
 
-    pub fn config(&self) -> &Config {
-        &self.config
+    /// Waits while the admin console has paused queries.
+    pub(crate) async fn wait_unless_paused(&self) {
+        let mut paused = self.paused.subscribe();
+        // An error means the sender is gone, which it never is while the server lives.
+        let _ = paused.wait_for(|p| !p).await;
+    }
+
+    /// The configuration in force now.
+    pub fn config(&self) -> Arc<Config> {
+        Arc::clone(&self.config.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Remembers the file the configuration came from, so RELOAD (or SIGHUP) can read it
+    /// again.
+    pub fn set_config_file(&self, path: std::path::PathBuf) {
+        *self.config_file.lock().unwrap_or_else(|e| e.into_inner()) = Some(path);
+    }
+
+    /// Reads the configuration file again. Users, authentication rules and limits take
+    /// effect for new connections at once; what needs a restart (addresses, storage,
+    /// partitions, TLS) is named in the answer. An invalid file changes nothing.
+    pub fn reload(&self) -> Result<Vec<String>, String> {
+        let path = self
+            .config_file
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or("litescale was started without a config file; there is nothing to reload")?;
+        let mut new = Config::from_file(&path).map_err(|e| e.to_string())?;
+        let old = self.config();
+        // What the command line or environment set stays as it is.
+        new.listen = old.listen;
+        new.data_dir = old.data_dir.clone();
+        new.metrics_listen = old.metrics_listen;
+        let mut restart = Vec::new();
+        if new.partitions != old.partitions || new.tables != old.tables {
+            restart.push("partitions and tables".to_owned());
+        }
+        if new.tls != old.tls {
+            restart.push("tls".to_owned());
+        }
+        if new.storage != old.storage {
+            restart.push("storage".to_owned());
+        }
+        if new.limits.statement_cache != old.limits.statement_cache {
+            restart.push("limits.statement_cache".to_owned());
+        }
+        tracing::info!(file = %path.display(), needs_restart = ?restart, "configuration reloaded");
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
+        Ok(restart)
     }
 }
 

@@ -33,14 +33,29 @@ fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-/// Serves `GET /metrics` on `listener` until the task is dropped. The endpoint speaks just
-/// enough HTTP/1.1 for Prometheus and curl; the exporter's own listener would install a
-/// second recorder for each server in one process (as the tests run several).
-pub async fn serve_metrics(server: Arc<Server>, listener: TcpListener) -> std::io::Result<()> {
-    let Some(handle) = handle() else {
-        tracing::warn!("another metrics recorder is installed; /metrics serves nothing");
-        return Ok(());
-    };
+/// Installs the recorder now (so nothing recorded from here on is lost) and returns the
+/// task serving `GET /metrics` on `listener`. The endpoint speaks just enough HTTP/1.1
+/// for Prometheus and curl; the exporter's own listener would install a second recorder
+/// for each server in one process (as the tests run several).
+pub fn serve_metrics(
+    server: Arc<Server>,
+    listener: TcpListener,
+) -> impl std::future::Future<Output = std::io::Result<()>> {
+    let handle = handle();
+    async move {
+        let Some(handle) = handle else {
+            tracing::warn!("another metrics recorder is installed; /metrics serves nothing");
+            return Ok(());
+        };
+        accept_scrapes(server, listener, handle).await
+    }
+}
+
+async fn accept_scrapes(
+    server: Arc<Server>,
+    listener: TcpListener,
+    handle: &'static PrometheusHandle,
+) -> std::io::Result<()> {
     loop {
         let (socket, peer) = listener.accept().await?;
         let server = Arc::clone(&server);

@@ -113,7 +113,8 @@ impl StartupHandler for Handlers {
             PgWireFrontendMessage::Startup(startup) => {
                 protocol_negotiation(client, &startup).await?;
                 save_startup_parameters_to_metadata(client, &startup);
-                let max = self.server.config.limits.max_connections;
+                let config = self.server.config();
+                let max = config.limits.max_connections;
                 if self
                     .server
                     .connections
@@ -129,7 +130,6 @@ impl StartupHandler for Handlers {
                     .fatal());
                 }
                 let (user, database) = startup_names(client);
-                let config = &self.server.config;
                 if config.tls.as_ref().is_some_and(|t| t.required) && !client.is_secure() {
                     return Err(SqlError::new(
                         "28000",
@@ -145,13 +145,13 @@ impl StartupHandler for Handlers {
                         .store(true, std::sync::atomic::Ordering::Relaxed);
                 }
                 let method =
-                    crate::auth::method_for(config, client.socket_addr().ip(), &database, &user)
+                    crate::auth::method_for(&config, client.socket_addr().ip(), &database, &user)
                         .map_err(SqlError::fatal)?;
                 if method == litescale_config::AuthMethod::Trust {
                     return self.start_session(client).await;
                 }
                 let (request, pending) =
-                    crate::auth::challenge(config, method, &user).map_err(SqlError::fatal)?;
+                    crate::auth::challenge(&config, method, &user).map_err(SqlError::fatal)?;
                 client
                     .session_extensions()
                     .insert(AuthPending::new(Some(pending)));
@@ -200,6 +200,45 @@ impl StartupHandler for Handlers {
 }
 
 impl Handlers {
+    /// A command on the admin console, answered as a text table or a command tag.
+    async fn admin_query<C>(&self, client: &mut C, text: &str) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        match crate::admin::run(&self.server, text) {
+            Err(e) => send_error(client, &e).await?,
+            Ok(crate::admin::Answer::Done { tag, notice }) => {
+                if let Some(n) = notice {
+                    let notice = NoticeResponse::from(SqlError::new("00000", n).info("NOTICE"));
+                    client
+                        .feed(PgWireBackendMessage::NoticeResponse(notice))
+                        .await?;
+                }
+                send_execution_response(client, Tag::new(tag)).await?;
+            }
+            Ok(crate::admin::Answer::Table { columns, rows }) => {
+                let types = vec![PgType::Text; columns.len()];
+                let values: Vec<Vec<Value>> = rows
+                    .into_iter()
+                    .map(|r| {
+                        r.into_iter()
+                            .map(|v| v.map_or(Value::Null, Value::Text))
+                            .collect()
+                    })
+                    .collect();
+                let names = columns.into_iter().map(str::to_owned);
+                let binary = vec![false; types.len()];
+                let response = query_response(names, &types, &binary, &values, "SHOW")?;
+                send_query_response(client, response, true).await?;
+            }
+        }
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        send_ready_for_query(client, pgwire::messages::response::TransactionStatus::Idle).await
+    }
+
     /// After authentication: the user's right to the database, then a session on it.
     async fn start_session<C>(&self, client: &mut C) -> PgWireResult<()>
     where
@@ -208,8 +247,16 @@ impl Handlers {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let (user, database) = startup_names(client);
-        let config = &self.server.config;
-        crate::auth::authorize(config, &user, &database).map_err(SqlError::fatal)?;
+        let config = self.server.config();
+        if database == crate::admin::ADMIN_DATABASE {
+            crate::admin::authorize(&config, &user).map_err(SqlError::fatal)?;
+            client
+                .session_extensions()
+                .insert(crate::admin::AdminSession);
+            tracing::info!(%user, peer = %client.socket_addr(), "admin console connection started");
+            return finish_authentication(client, &StartupParameters).await;
+        }
+        crate::auth::authorize(&config, &user, &database).map_err(SqlError::fatal)?;
         let settings = Settings::new(
             client
                 .metadata()
@@ -229,7 +276,7 @@ impl Handlers {
             self.server
                 .cancels
                 .register(pid, secret.to_bytes().to_vec(), Arc::clone(&cancel));
-        let may_create_databases = crate::auth::may_create_databases(config, &user);
+        let may_create_databases = crate::auth::may_create_databases(&config, &user);
         let context = SessionContext {
             database: database.clone(),
             user,
@@ -254,6 +301,24 @@ impl Handlers {
         );
         client.session_extensions().insert(session);
         client.session_extensions().insert(registration);
+        if let Some(session) = client.session_extensions().get::<Session>() {
+            self.server.clients.insert(
+                pid,
+                crate::admin::ClientEntry {
+                    user: session.context.user.clone(),
+                    database: database.clone(),
+                    address: client.socket_addr().to_string(),
+                    since: std::time::SystemTime::now(),
+                    session: Arc::downgrade(&session),
+                },
+            );
+            client
+                .session_extensions()
+                .insert(crate::admin::ClientGuard {
+                    pid,
+                    server: Arc::clone(&self.server),
+                });
+        }
         tracing::info!(pid, %database, peer = %client.socket_addr(), "connection started");
         finish_authentication(client, &StartupParameters).await
     }
@@ -528,7 +593,15 @@ impl SimpleQueryHandler for Handlers {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        if client
+            .session_extensions()
+            .get::<crate::admin::AdminSession>()
+            .is_some()
+        {
+            return self.admin_query(client, &query.query).await;
+        }
         let session = session_of(client)?;
+        self.server.wait_unless_paused().await;
         client.set_state(PgWireConnectionState::QueryInProgress);
         let mut state = session.state.lock().await;
         match session.plan(&query.query) {
@@ -784,6 +857,7 @@ impl ExtendedQueryHandler for Handlers {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let session = session_of(client)?;
+        self.server.wait_unless_paused().await;
         let prepared = &portal.statement.statement;
         let described = session
             .describe(prepared, &client_types(&portal.statement))

@@ -80,3 +80,114 @@ async fn the_metrics_endpoint_reports_what_clients_do() {
     assert_eq!(sample(&second, returned), sample(&first, returned) + 9.0);
     assert!(get(&addr, "/other").await.starts_with("HTTP/1.1 404"));
 }
+
+fn rows(messages: &[tokio_postgres::SimpleQueryMessage]) -> Vec<Vec<String>> {
+    crate::harness::simple_rows(messages)
+        .into_iter()
+        .map(|r| r.into_iter().map(Option::unwrap_or_default).collect())
+        .collect()
+}
+
+/// psql-style commands on the admin console (database `litescale`): the SHOW family,
+/// PAUSE/RESUME holding queries, RELOAD and SIGHUP changing the config in force.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_console_shows_controls_and_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("litescale.toml");
+    std::fs::write(&config, "[limits]\nmax_connections = 10\n").unwrap();
+    let server = ServerProcess::start_with(&crate::harness::config_args(&data, &config));
+    let tenant = connect(server.addr).await;
+    tenant
+        .batch_execute("CREATE TABLE t (id INT); INSERT INTO t VALUES (1), (2)")
+        .await
+        .unwrap();
+    tenant.simple_query("SELECT * FROM t").await.unwrap();
+    let admin = crate::harness::connect_to_database(server.addr, "litescale")
+        .await
+        .unwrap();
+    let show = |what: &'static str| {
+        let admin = &admin;
+        async move { rows(&admin.simple_query(what).await.unwrap()) }
+    };
+
+    let clients = show("SHOW CLIENTS").await;
+    assert!(
+        clients.iter().any(|r| r[2] == "postgres" && r[4] == "idle"),
+        "{clients:?}"
+    );
+    let usage = show("SHOW USAGE").await;
+    let row = usage
+        .iter()
+        .find(|r| r[0] == "postgres")
+        .expect("postgres in SHOW USAGE");
+    assert!(
+        row[2].parse::<u64>().unwrap() >= 2,
+        "rows returned: {row:?}"
+    );
+    assert!(row[3].parse::<u64>().unwrap() >= 2, "rows written: {row:?}");
+    assert!(row[5].parse::<u64>().unwrap() > 0, "storage bytes: {row:?}");
+    let workers = show("SHOW WORKERS").await;
+    assert_eq!(workers[0][5], server.child.id().to_string(), "{workers:?}");
+    assert!(show("SHOW PARTITIONS").await[0][2].ends_with("0.db"));
+    assert_eq!(show("SHOW STATS").await[0][0], "postgres");
+    let setting = |config: Vec<Vec<String>>, name: &str| {
+        config
+            .into_iter()
+            .find(|r| r[0] == name)
+            .map(|r| r[1].clone())
+    };
+    assert_eq!(
+        setting(show("SHOW CONFIG").await, "limits.max_connections").as_deref(),
+        Some("10")
+    );
+
+    // PAUSE holds new queries until RESUME.
+    admin.simple_query("PAUSE").await.unwrap();
+    let held = tokio::spawn(async move {
+        tenant
+            .simple_query("SELECT count(*) FROM t")
+            .await
+            .map(|_| tenant)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!held.is_finished(), "a query ran while paused");
+    admin.simple_query("RESUME").await.unwrap();
+    held.await.unwrap().unwrap();
+
+    // RELOAD applies a valid file and refuses an invalid one, keeping the old config.
+    std::fs::write(&config, "[limits]\nmax_connections = 3\n").unwrap();
+    admin.simple_query("RELOAD").await.unwrap();
+    assert_eq!(
+        setting(show("SHOW CONFIG").await, "limits.max_connections").as_deref(),
+        Some("3")
+    );
+    std::fs::write(&config, "[limits]\nmax_conections = 5\n").unwrap();
+    let err = admin.simple_query("RELOAD").await.unwrap_err();
+    assert_eq!(sqlstate(&err), "F0000");
+    assert_eq!(
+        setting(show("SHOW CONFIG").await, "limits.max_connections").as_deref(),
+        Some("3")
+    );
+    // SIGHUP does the same.
+    std::fs::write(&config, "[limits]\nmax_connections = 4\n").unwrap();
+    let hup = std::process::Command::new("kill")
+        .args(["-HUP", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    let mut applied = None;
+    for _ in 0..50 {
+        applied = setting(show("SHOW CONFIG").await, "limits.max_connections");
+        if applied.as_deref() == Some("4") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(applied.as_deref(), Some("4"));
+
+    let err = admin.simple_query("PROMOTE 0").await.unwrap_err();
+    assert_eq!(sqlstate(&err), "0A000");
+    let err = admin.simple_query("DROP TABLE t").await.unwrap_err();
+    assert_eq!(sqlstate(&err), "42601");
+}

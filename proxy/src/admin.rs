@@ -1,0 +1,341 @@
+//! The admin console: a client connected to the reserved database `litescale` (as an
+//! admin user) gets commands in the style of pgbouncer's console instead of SQL:
+//! SHOW PARTITIONS | WORKERS | CLIENTS | STATS | USAGE | CONFIG, RELOAD, PAUSE, RESUME.
+//! Answers are text tables, so psql prints them well.
+
+use std::sync::{Arc, Weak};
+use std::time::SystemTime;
+
+use litescale_config::Config;
+
+use crate::error::SqlError;
+use crate::server::Server;
+use crate::session::Session;
+
+/// The database name that opens the admin console instead of a tenant.
+pub const ADMIN_DATABASE: &str = "litescale";
+
+/// Marks a connection as the admin console's.
+pub(crate) struct AdminSession;
+
+/// A connected client, for SHOW CLIENTS.
+pub(crate) struct ClientEntry {
+    pub user: String,
+    pub database: String,
+    pub address: String,
+    pub since: SystemTime,
+    pub session: Weak<Session>,
+}
+
+/// Removes the client from SHOW CLIENTS when its connection ends.
+pub(crate) struct ClientGuard {
+    pub pid: i32,
+    pub server: Arc<Server>,
+}
+
+impl Drop for ClientGuard {
+    fn drop(&mut self) {
+        self.server.clients.remove(&self.pid);
+    }
+}
+
+/// May `user` open the console? With no users configured, whoever the rules let in.
+pub(crate) fn authorize(config: &Config, user: &str) -> Result<(), SqlError> {
+    if config.users.is_empty() || config.user(user).is_some_and(|u| u.admin) {
+        Ok(())
+    } else {
+        Err(SqlError::new(
+            "42501",
+            format!("permission denied: user \"{user}\" is not an admin"),
+        ))
+    }
+}
+
+/// What a console command answers.
+pub(crate) enum Answer {
+    Table {
+        columns: Vec<&'static str>,
+        rows: Vec<Vec<Option<String>>>,
+    },
+    Done {
+        tag: &'static str,
+        notice: Option<String>,
+    },
+}
+
+fn table(columns: &[&'static str], rows: Vec<Vec<String>>) -> Answer {
+    Answer::Table {
+        columns: columns.to_vec(),
+        rows: rows
+            .into_iter()
+            .map(|r| r.into_iter().map(Some).collect())
+            .collect(),
+    }
+}
+
+/// Runs one console command.
+pub(crate) fn run(server: &Server, text: &str) -> Result<Answer, SqlError> {
+    let words: Vec<String> = text
+        .trim()
+        .trim_end_matches(';')
+        .split_whitespace()
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["SHOW", "PARTITIONS"] => Ok(partitions(server)),
+        ["SHOW", "WORKERS"] => Ok(workers(server)),
+        ["SHOW", "CLIENTS"] => Ok(clients(server)),
+        ["SHOW", "STATS"] => Ok(stats(server)),
+        ["SHOW", "USAGE"] => Ok(usage(server)),
+        ["SHOW", "CONFIG"] => Ok(config(server)),
+        ["RELOAD"] => {
+            let restart = server.reload().map_err(|e| {
+                SqlError::new(
+                    "F0000",
+                    format!("RELOAD refused, the old configuration stays: {e}"),
+                )
+            })?;
+            Ok(Answer::Done {
+                tag: "RELOAD",
+                notice: (!restart.is_empty()).then(|| {
+                    format!(
+                        "changed, and applied only after a restart: {}",
+                        restart.join(", ")
+                    )
+                }),
+            })
+        }
+        ["PAUSE"] => {
+            server.paused.send_replace(true);
+            Ok(Answer::Done {
+                tag: "PAUSE",
+                notice: Some("new queries wait until RESUME".to_owned()),
+            })
+        }
+        ["RESUME"] => {
+            server.paused.send_replace(false);
+            Ok(Answer::Done {
+                tag: "RESUME",
+                notice: None,
+            })
+        }
+        ["PROMOTE", ..] | ["ADD", "REPLICA", ..] | ["REMOVE", "WORKER", ..] => Err(SqlError::new(
+            "0A000",
+            format!(
+                "{} needs worker processes and replicas, which litescale does not run yet (workers are in-process)",
+                words.join(" ")
+            ),
+        )),
+        _ => Err(SqlError::new(
+            "42601",
+            format!(
+                "unknown console command \"{}\"; try SHOW PARTITIONS, WORKERS, CLIENTS, STATS, USAGE, CONFIG, RELOAD, PAUSE or RESUME",
+                text.trim()
+            ),
+        )),
+    }
+}
+
+fn partitions(server: &Server) -> Answer {
+    let mut rows = Vec::new();
+    for (name, db) in server.storage.open_databases() {
+        for (i, p) in db.partitions.iter().enumerate() {
+            let bytes = std::fs::metadata(p.path()).map_or(0, |m| m.len());
+            rows.push(vec![
+                name.clone(),
+                i.to_string(),
+                p.path().display().to_string(),
+                bytes.to_string(),
+            ]);
+        }
+    }
+    table(&["database", "partition", "file", "bytes"], rows)
+}
+
+fn workers(server: &Server) -> Answer {
+    let pid = std::process::id().to_string();
+    let mut rows = Vec::new();
+    for (name, db) in server.storage.open_databases() {
+        for i in 0..db.partitions.len() {
+            rows.push(vec![
+                name.clone(),
+                i.to_string(),
+                "primary".to_owned(),
+                "in-process".to_owned(),
+                "running".to_owned(),
+                pid.clone(),
+            ]);
+        }
+    }
+    table(
+        &["database", "partition", "role", "address", "state", "pid"],
+        rows,
+    )
+}
+
+fn clients(server: &Server) -> Answer {
+    let now = SystemTime::now();
+    let mut rows: Vec<(i32, Vec<String>)> = server
+        .clients
+        .iter()
+        .map(|entry| {
+            let c = entry.value();
+            let state = match c.session.upgrade() {
+                None => "closing",
+                Some(session) => match session.state.try_lock() {
+                    Err(_) => "active",
+                    Ok(state) => match state.transaction_status() {
+                        pgwire::messages::response::TransactionStatus::Idle => "idle",
+                        pgwire::messages::response::TransactionStatus::Transaction => {
+                            "idle in transaction"
+                        }
+                        pgwire::messages::response::TransactionStatus::Error => {
+                            "idle in transaction (aborted)"
+                        }
+                    },
+                },
+            };
+            let seconds = now.duration_since(c.since).map_or(0, |d| d.as_secs());
+            (
+                *entry.key(),
+                vec![
+                    entry.key().to_string(),
+                    c.user.clone(),
+                    c.database.clone(),
+                    c.address.clone(),
+                    state.to_owned(),
+                    seconds.to_string(),
+                ],
+            )
+        })
+        .collect();
+    rows.sort_by_key(|(pid, _)| *pid);
+    table(
+        &[
+            "pid",
+            "user",
+            "database",
+            "address",
+            "state",
+            "connected_seconds",
+        ],
+        rows.into_iter().map(|(_, r)| r).collect(),
+    )
+}
+
+fn stats(server: &Server) -> Answer {
+    let rows = server
+        .storage
+        .open_databases()
+        .into_iter()
+        .map(|(name, db)| {
+            let clients = server
+                .clients
+                .iter()
+                .filter(|c| c.value().database == name)
+                .count();
+            let u = db.usage.snapshot();
+            let avg_us = u.compute_nanos.checked_div(u.statements).unwrap_or(0) / 1_000;
+            vec![
+                name,
+                db.partitions.len().to_string(),
+                clients.to_string(),
+                u.statements.to_string(),
+                avg_us.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "database",
+            "partitions",
+            "clients",
+            "statements",
+            "avg_statement_us",
+        ],
+        rows,
+    )
+}
+
+fn usage(server: &Server) -> Answer {
+    let rows = server
+        .storage
+        .open_databases()
+        .into_iter()
+        .map(|(name, db)| {
+            let u = db.usage.snapshot();
+            let bytes = server.storage.bytes_stored(&name);
+            vec![
+                name,
+                u.statements.to_string(),
+                u.rows_returned.to_string(),
+                u.rows_written.to_string(),
+                format!("{:.6}", u.compute_nanos as f64 / 1e9),
+                bytes.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "database",
+            "statements",
+            "rows_returned",
+            "rows_written",
+            "compute_seconds",
+            "storage_bytes",
+        ],
+        rows,
+    )
+}
+
+fn config(server: &Server) -> Answer {
+    let c = server.config();
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    let rows = vec![
+        ("listen", c.listen.to_string()),
+        ("data_dir", c.data_dir.display().to_string()),
+        (
+            "metrics_listen",
+            opt(c.metrics_listen.map(|a| a.to_string())),
+        ),
+        ("log_level", c.log_level.clone()),
+        (
+            "storage.synchronous",
+            c.storage.synchronous.as_pragma().to_lowercase(),
+        ),
+        (
+            "storage.busy_timeout_ms",
+            c.storage.busy_timeout_ms.to_string(),
+        ),
+        ("storage.idle_readers", c.storage.idle_readers.to_string()),
+        (
+            "limits.statement_cache",
+            c.limits.statement_cache.to_string(),
+        ),
+        (
+            "limits.max_connections",
+            c.limits.max_connections.to_string(),
+        ),
+        (
+            "partitions.count",
+            opt(c.partitions.as_ref().map(|p| p.count.to_string())),
+        ),
+        ("tables", c.tables.len().to_string()),
+        ("users", c.users.len().to_string()),
+        ("auth rules", c.auth_rules().len().to_string()),
+        (
+            "tls",
+            opt(c
+                .tls
+                .as_ref()
+                .map(|t| if t.required { "required" } else { "optional" }.to_owned())),
+        ),
+    ];
+    table(
+        &["name", "value"],
+        rows.into_iter()
+            .map(|(k, v)| vec![k.to_owned(), v])
+            .collect(),
+    )
+}
