@@ -158,10 +158,14 @@ async fn main() -> ExitCode {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&config.log_level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    // Logs go to stderr: stdout carries only the "listening on" line scripts wait for.
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    // Logs go to stderr: stdout carries only the "listening on" line scripts wait for. The
+    // filter sits behind a reload layer so RELOAD and SIGHUP can change the level.
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let (filter, filter_handle) = tracing_subscriber::reload::Layer::new(filter);
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .init();
 
     let server = match litescale_proxy::Server::open(config.clone()) {
@@ -177,6 +181,10 @@ async fn main() -> ExitCode {
     if let Some(path) = &args.config {
         server.set_config_file(path.clone());
     }
+    server.set_log_level_hook(Box::new(move |level| {
+        let filter = EnvFilter::try_new(level).map_err(|e| e.to_string())?;
+        filter_handle.reload(filter).map_err(|e| e.to_string())
+    }));
     // SIGHUP re-reads the config file, as RELOAD on the admin console does.
     let reloading = std::sync::Arc::clone(&server);
     tokio::spawn(async move {

@@ -33,6 +33,8 @@ pub struct Server {
     pub(crate) clients: DashMap<i32, crate::admin::ClientEntry>,
     /// PAUSE holds new queries until RESUME.
     pub(crate) paused: tokio::sync::watch::Sender<bool>,
+    /// Applies a new `log_level` (the binary owns the logger).
+    log_level_hook: std::sync::Mutex<Option<LogLevelHook>>,
     pub(crate) storage: Arc<Storage>,
     pub(crate) map: Arc<litescale_config::PartitionMap>,
     pub(crate) cancels: Arc<CancelRegistry>,
@@ -45,6 +47,9 @@ pub struct Server {
     /// Accepts TLS from clients that ask for it, when `[tls]` is configured.
     tls: Option<TlsAcceptor>,
 }
+
+/// Sets the log filter; an error says why the filter is not valid.
+pub type LogLevelHook = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
 
 /// The rustls acceptor for `[tls]`'s certificate and key.
 fn tls_acceptor(tls: &litescale_config::TlsConfig) -> Result<TlsAcceptor, ShardError> {
@@ -177,6 +182,7 @@ impl Server {
             config_file: std::sync::Mutex::new(None),
             clients: DashMap::new(),
             paused: tokio::sync::watch::Sender::new(false),
+            log_level_hook: std::sync::Mutex::new(None),
             storage: Arc::new(storage),
             map: Arc::new(map),
             cancels: Arc::new(CancelRegistry::default()),
@@ -197,6 +203,14 @@ impl Server {
     /// The configuration in force now.
     pub fn config(&self) -> Arc<Config> {
         Arc::clone(&self.config.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// How RELOAD changes the log level.
+    pub fn set_log_level_hook(&self, hook: LogLevelHook) {
+        *self
+            .log_level_hook
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(hook);
     }
 
     /// Remembers the file the configuration came from, so RELOAD (or SIGHUP) can read it
@@ -233,6 +247,15 @@ impl Server {
         }
         if new.limits.statement_cache != old.limits.statement_cache {
             restart.push("limits.statement_cache".to_owned());
+        }
+        if new.log_level != old.log_level
+            && let Some(hook) = self
+                .log_level_hook
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+        {
+            hook(&new.log_level).map_err(|e| format!("log_level \"{}\": {e}", new.log_level))?;
         }
         tracing::info!(file = %path.display(), needs_restart = ?restart, "configuration reloaded");
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);

@@ -156,8 +156,16 @@ async fn the_admin_console_shows_controls_and_reloads() {
     held.await.unwrap().unwrap();
 
     // RELOAD applies a valid file and refuses an invalid one, keeping the old config.
-    std::fs::write(&config, "[limits]\nmax_connections = 3\n").unwrap();
+    std::fs::write(
+        &config,
+        "log_level = \"debug\"\n[limits]\nmax_connections = 3\n",
+    )
+    .unwrap();
     admin.simple_query("RELOAD").await.unwrap();
+    assert_eq!(
+        setting(show("SHOW CONFIG").await, "log_level").as_deref(),
+        Some("debug")
+    );
     assert_eq!(
         setting(show("SHOW CONFIG").await, "limits.max_connections").as_deref(),
         Some("3")
