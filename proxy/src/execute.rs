@@ -181,6 +181,7 @@ impl SessionState {
         self.block = Block::Open(OpenBlock {
             txns: BTreeMap::new(),
             savepoints: Vec::new(),
+            settings_before: self.settings.clone(),
             age: crate::coordinator::sequence(),
             failed: false,
             read_only: false,
@@ -204,6 +205,7 @@ impl SessionState {
         if succeeded && !block.failed {
             end_block(session, block.txns, true).await
         } else {
+            self.settings = block.settings_before;
             end_block(session, block.txns, false).await
         }
     }
@@ -330,6 +332,7 @@ impl SessionState {
                 let Block::Open(block) = std::mem::replace(&mut self.block, Block::Idle) else {
                     return Ok(no_block_warning(Reply::command("ROLLBACK")));
                 };
+                self.settings = block.settings_before;
                 end_block(session, block.txns, false).await?;
                 Ok(Reply::command("ROLLBACK"))
             }
@@ -433,6 +436,7 @@ impl SessionState {
                 self.block = Block::Open(OpenBlock {
                     txns,
                     savepoints: Vec::new(),
+                    settings_before: self.settings.clone(),
                     age: crate::coordinator::sequence(),
                     failed: false,
                     read_only,
@@ -448,6 +452,7 @@ impl SessionState {
             return Ok(no_block_warning(Reply::command("COMMIT")));
         };
         if block.failed {
+            self.settings = block.settings_before;
             end_block(session, block.txns, false).await?;
             return Ok(Reply::command("ROLLBACK"));
         }
@@ -541,6 +546,9 @@ impl SessionState {
         planned: &PlannedStatement,
         params: Vec<Value>,
     ) -> Result<Outcome, SqlError> {
+        if planned.kind == StatementKind::Ddl("VACUUM") {
+            return self.vacuum_everywhere(session, planned).await;
+        }
         if session.map.count() == 1 {
             return self.run_on(session, planned, params, 0).await;
         }
@@ -587,9 +595,6 @@ impl SessionState {
             Route::Partitions(p) => p.into_iter().collect(),
             Route::All => (0..session.partitions.len()).collect(),
         };
-        if planned.kind == StatementKind::Ddl("VACUUM") {
-            return self.vacuum_everywhere(session, planned).await;
-        }
         if planned.kind == StatementKind::Read {
             return self.scatter_read(session, planned, params, &targets).await;
         }

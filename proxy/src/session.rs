@@ -74,6 +74,9 @@ pub(crate) struct OpenBlock {
     pub savepoints: Vec<String>,
     /// When the block began, to choose who gives way in a deadlock (the youngest).
     pub age: u64,
+    /// The settings when the block began: a rollback undoes SETs made in it, as Postgres
+    /// does.
+    pub settings_before: crate::settings::Settings,
     /// An error happened: only ROLLBACK (or ROLLBACK TO) is accepted until the block ends.
     pub failed: bool,
     pub read_only: bool,

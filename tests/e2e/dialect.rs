@@ -145,11 +145,18 @@ async fn multi_object_ddl_and_maintenance() {
         "CREATE TABLE a (x INT NOT NULL) WITH (fillfactor = 90);
          CREATE TABLE b (y INT);
          INSERT INTO a VALUES (1), (2); INSERT INTO b VALUES (3);
-         ALTER TABLE a ADD PRIMARY KEY (x);
-         VACUUM ANALYZE a; VACUUM;",
+         ALTER TABLE a ADD PRIMARY KEY (x);",
     )
     .await
     .unwrap();
+    c.batch_execute("VACUUM ANALYZE a").await.unwrap();
+    c.batch_execute("VACUUM").await.unwrap();
+    // As in Postgres, not inside a transaction block (a multi-statement string is one).
+    for sql in ["BEGIN; VACUUM", "SELECT 1; VACUUM"] {
+        let err = c.batch_execute(sql).await.unwrap_err();
+        assert_eq!(sqlstate(&err), "25001", "{sql}");
+        c.batch_execute("ROLLBACK").await.unwrap();
+    }
     let err = c
         .batch_execute("INSERT INTO a VALUES (1)")
         .await

@@ -119,6 +119,17 @@ async fn set_show_and_reset() {
     assert_eq!(version, litescale_proxy::SERVER_VERSION);
     let err = c.simple_query("SHOW no_such_setting").await.unwrap_err();
     assert_eq!(sqlstate(&err), "42704");
+    // A SET in a transaction that rolls back is undone; in one that commits, it stays.
+    c.batch_execute("BEGIN; SET statement_timeout = '5s'; ROLLBACK")
+        .await
+        .unwrap();
+    let m = c.simple_query("SHOW statement_timeout").await.unwrap();
+    assert_eq!(rows(&m)[0][0].as_deref(), Some("0"));
+    c.batch_execute("BEGIN; SET statement_timeout = '5s'; COMMIT")
+        .await
+        .unwrap();
+    let m = c.simple_query("SHOW statement_timeout").await.unwrap();
+    assert_eq!(rows(&m)[0][0].as_deref(), Some("5s"));
 }
 
 #[tokio::test]
