@@ -208,7 +208,9 @@ CREATE TEMP VIEW pg_type AS
 CREATE TEMP VIEW pg_database(oid, datname, datdba, encoding, datlocprovider, datistemplate,
     datallowconn, datconnlimit, datcollate, datctype, daticulocale, daticurules, datacl,
     dattablespace) AS
-  VALUES (16384, litescale_database(), 10, 6, 'c', 0, 1, -1, 'C', 'C', NULL, NULL, NULL, 1663);
+  SELECT CAST(16384 + d.key AS INTEGER), d.value, 10, 6, 'c', 0, 1, -1, 'C', 'C', NULL, NULL,
+    NULL, 1663
+  FROM json_each(litescale_databases()) d;
 
 CREATE TEMP VIEW pg_roles(oid, rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb,
     rolcanlogin, rolreplication, rolconnlimit, rolpassword, rolvaliduntil, rolbypassrls,
@@ -285,9 +287,33 @@ CREATE TEMP VIEW pg_depend(classid, objid, objsubid, refclassid, refobjid, refob
 pub(crate) fn register(
     conn: &Connection,
     database: &str,
+    root: &std::path::Path,
     types: &TypeCatalog,
 ) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    // Every tenant's database, for pg_database (psql's \l): the storage directory's
+    // database directories, as a JSON array of names.
+    let root = root.to_owned();
+    conn.create_scalar_function(
+        "litescale_databases",
+        0,
+        FunctionFlags::SQLITE_UTF8,
+        move |_| {
+            let mut names: Vec<String> = std::fs::read_dir(&root)
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .filter(|e| e.path().is_dir())
+                        .filter_map(|e| e.file_name().into_string().ok())
+                        .filter(|n| crate::storage::valid_name(n))
+                        .collect()
+                })
+                .unwrap_or_default();
+            names.sort();
+            let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+            Ok(format!("[{}]", quoted.join(",")))
+        },
+    )?;
     let database = database.to_owned();
     conn.create_scalar_function(
         "litescale_database",

@@ -25,6 +25,8 @@ pub(crate) struct ConnectionOptions {
     pub types: crate::catalog::TypeCatalog,
     /// The database's metering, shared by its partitions.
     pub usage: Arc<Usage>,
+    /// The storage directory (every tenant's database is a directory in it).
+    pub root: PathBuf,
 }
 
 pub struct Partition {
@@ -609,7 +611,7 @@ fn configure(c: &mut Connection, options: &ConnectionOptions) -> Result<(), Shar
     c.pragma_update(None, "case_sensitive_like", "ON")?;
     crate::functions::register(c)?;
     crate::arrays::register(c)?;
-    crate::catalog::register(c, &options.database, &options.types)?;
+    crate::catalog::register(c, &options.database, &options.root, &options.types)?;
     c.set_prepared_statement_cache_capacity(options.statement_cache);
     crate::guard::install(c)
 }

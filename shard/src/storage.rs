@@ -66,6 +66,7 @@ impl Storage {
                 database: String::new(),
                 types,
                 usage: Arc::default(),
+                root: config.data_dir.clone(),
             },
             partitions: map.count(),
             shard_keys: map

@@ -172,14 +172,17 @@ fn psql_describe_commands_list_the_schema() {
     );
     let dn = psql(&server, &["\\dn"]);
     assert!(has_row(&dn, &["public", "postgres"]), "{dn}");
+    psql(&server, &["CREATE DATABASE tenant_b"]);
     let l = psql(&server, &["\\l"]);
-    assert!(
-        has_row(
-            &l,
-            &["postgres", "postgres", "UTF8", "C", "C", "", "libc", ""]
-        ),
-        "{l}"
-    );
+    for database in ["postgres", "tenant_b"] {
+        assert!(
+            has_row(
+                &l,
+                &[database, "postgres", "UTF8", "C", "C", "", "libc", ""]
+            ),
+            "{l}"
+        );
+    }
     let du = psql(&server, &["\\du"]);
     assert!(
         du.contains("postgres  | Superuser, Create role, Create DB"),
