@@ -23,6 +23,7 @@ mod merge;
 mod server;
 mod session;
 mod settings;
+mod startup;
 mod telemetry;
 mod temporal;
 mod wire;

@@ -1,19 +1,14 @@
 //! The Postgres wire protocol handlers (on the `pgwire` crate): startup, simple query and
 //! extended query. They translate between protocol messages and session calls.
 
-use std::collections::HashMap;
 use std::fmt::Debug;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::{Sink, SinkExt, StreamExt, stream};
-use litescale_router::{CopyFormat, NoSchema, PgType, SessionContext};
+use litescale_router::{CopyFormat, NoSchema, PgType};
 use litescale_shard::{ColumnMeta, RowStream, Rows, Value};
-use pgwire::api::auth::{
-    ServerParameterProvider, StartupHandler, finish_authentication, protocol_negotiation,
-    save_startup_parameters_to_metadata,
-};
 use pgwire::api::copy::{CopyHandler, send_copy_in_response, send_copy_out_response};
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{
@@ -26,35 +21,29 @@ use pgwire::api::results::{
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::PortalStore;
-use pgwire::api::{
-    ClientInfo, ClientPortalStore, METADATA_APPLICATION_NAME, METADATA_DATABASE, METADATA_USER,
-    PgWireConnectionState, PidSecretKeyGenerator, Type,
-};
+use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, Type};
 use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
 use pgwire::messages::extendedquery::Execute;
 use pgwire::messages::response::{EmptyQueryResponse, NoticeResponse};
 use pgwire::messages::simplequery::Query;
-use pgwire::messages::startup::Authentication;
 use pgwire::messages::startup::ParameterStatus;
-use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
 use crate::Server;
-use crate::cancel::CancelTarget;
 use crate::copy::format_row;
 use crate::decode::decode_param;
 use crate::encode::{as_text, column_type, encode_row, fixed_width, samples};
 use crate::error::SqlError;
 use crate::execute::{Executed, Reply};
 use crate::session::{Described, Prepared, Session};
-use crate::settings::Settings;
 
 /// All protocol handlers of one server; cheap to share between connections.
 pub struct Handlers {
     pub(crate) server: Arc<Server>,
 }
 
-fn session_of<C: ClientInfo>(client: &C) -> PgWireResult<Arc<Session>> {
+pub(crate) fn session_of<C: ClientInfo>(client: &C) -> PgWireResult<Arc<Session>> {
     client
         .session_extensions()
         .get::<Session>()
@@ -67,261 +56,6 @@ fn pg_type(t: PgType) -> Type {
 
 fn field(name: &str, t: PgType, format: FieldFormat) -> FieldInfo {
     FieldInfo::new(name.to_owned(), None, None, pg_type(t), format)
-}
-
-/// ParameterStatus values sent after authentication, as Postgres 16 sends them.
-struct StartupParameters;
-
-impl ServerParameterProvider for StartupParameters {
-    fn server_parameters<C: ClientInfo>(&self, client: &C) -> Option<HashMap<String, String>> {
-        let metadata = client.metadata();
-        let settings = Settings::new(metadata.get(METADATA_APPLICATION_NAME).map(String::as_str));
-        let mut params: HashMap<String, String> = settings.reported().into_iter().collect();
-        if let Some(user) = metadata.get(METADATA_USER) {
-            params.insert("session_authorization".to_owned(), user.clone());
-        }
-        Some(params)
-    }
-}
-
-/// The authentication still to finish on a connection.
-type AuthPending = std::sync::Mutex<Option<crate::auth::Pending>>;
-
-fn startup_names<C: ClientInfo>(client: &C) -> (String, String) {
-    let metadata = client.metadata();
-    let user = metadata.get(METADATA_USER).cloned().unwrap_or_default();
-    let database = metadata
-        .get(METADATA_DATABASE)
-        .cloned()
-        .unwrap_or_else(|| user.clone());
-    (user, database)
-}
-
-#[async_trait]
-impl StartupHandler for Handlers {
-    async fn on_startup<C>(
-        &self,
-        client: &mut C,
-        message: PgWireFrontendMessage,
-    ) -> PgWireResult<()>
-    where
-        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-    {
-        match message {
-            PgWireFrontendMessage::Startup(startup) => {
-                protocol_negotiation(client, &startup).await?;
-                save_startup_parameters_to_metadata(client, &startup);
-                let config = self.server.config();
-                let max = config.limits.max_connections;
-                if self
-                    .server
-                    .connections
-                    .load(std::sync::atomic::Ordering::Relaxed)
-                    > max
-                {
-                    return Err(SqlError::new(
-                        "53300",
-                        format!(
-                            "sorry, too many clients already (limits.max_connections is {max})"
-                        ),
-                    )
-                    .fatal());
-                }
-                let (user, database) = startup_names(client);
-                if config.tls.as_ref().is_some_and(|t| t.required) && !client.is_secure() {
-                    return Err(SqlError::new(
-                        "28000",
-                        "TLS is required: connect with sslmode=require (or verify-full)",
-                    )
-                    .fatal());
-                }
-                if client.is_secure()
-                    && let Some(control) = self.server.controls.get(&client.socket_addr())
-                {
-                    control
-                        .secure
-                        .store(true, std::sync::atomic::Ordering::Relaxed);
-                }
-                let method =
-                    crate::auth::method_for(&config, client.socket_addr().ip(), &database, &user)
-                        .map_err(SqlError::fatal)?;
-                if method == litescale_config::AuthMethod::Trust {
-                    return self.start_session(client).await;
-                }
-                let (request, pending) =
-                    crate::auth::challenge(&config, method, &user).map_err(SqlError::fatal)?;
-                client
-                    .session_extensions()
-                    .insert(AuthPending::new(Some(pending)));
-                client.set_state(PgWireConnectionState::AuthenticationInProgress);
-                client
-                    .send(PgWireBackendMessage::Authentication(request))
-                    .await?;
-                Ok(())
-            }
-            PgWireFrontendMessage::PasswordMessageFamily(message) => {
-                let (user, _) = startup_names(client);
-                let pending = client
-                    .session_extensions()
-                    .get::<AuthPending>()
-                    .and_then(|p| p.lock().unwrap_or_else(|e| e.into_inner()).take())
-                    .ok_or_else(|| {
-                        SqlError::new("08P01", "password message out of turn").fatal()
-                    })?;
-                match crate::auth::respond(pending, &user, message).map_err(SqlError::fatal)? {
-                    crate::auth::Step::Continue(data, next) => {
-                        if let Some(slot) = client.session_extensions().get::<AuthPending>() {
-                            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(next);
-                        }
-                        client
-                            .send(PgWireBackendMessage::Authentication(
-                                Authentication::SASLContinue(data.into()),
-                            ))
-                            .await?;
-                        Ok(())
-                    }
-                    crate::auth::Step::Done(last_word) => {
-                        if let Some(data) = last_word {
-                            client
-                                .feed(PgWireBackendMessage::Authentication(
-                                    Authentication::SASLFinal(data.into()),
-                                ))
-                                .await?;
-                        }
-                        self.start_session(client).await
-                    }
-                }
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
-impl Handlers {
-    /// A command on the admin console, answered as a text table or a command tag.
-    async fn admin_query<C>(&self, client: &mut C, text: &str) -> PgWireResult<()>
-    where
-        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-    {
-        client.set_state(PgWireConnectionState::QueryInProgress);
-        match crate::admin::run(&self.server, text) {
-            Err(e) => send_error(client, &e).await?,
-            Ok(crate::admin::Answer::Done { tag, notice }) => {
-                if let Some(n) = notice {
-                    let notice = NoticeResponse::from(SqlError::new("00000", n).info("NOTICE"));
-                    client
-                        .feed(PgWireBackendMessage::NoticeResponse(notice))
-                        .await?;
-                }
-                send_execution_response(client, Tag::new(tag)).await?;
-            }
-            Ok(crate::admin::Answer::Table { columns, rows }) => {
-                let types = vec![PgType::Text; columns.len()];
-                let values: Vec<Vec<Value>> = rows
-                    .into_iter()
-                    .map(|r| {
-                        r.into_iter()
-                            .map(|v| v.map_or(Value::Null, Value::Text))
-                            .collect()
-                    })
-                    .collect();
-                let names = columns.into_iter().map(str::to_owned);
-                let binary = vec![false; types.len()];
-                let response = query_response(names, &types, &binary, &values, "SHOW")?;
-                send_query_response(client, response, true).await?;
-            }
-        }
-        client.set_state(PgWireConnectionState::ReadyForQuery);
-        send_ready_for_query(client, pgwire::messages::response::TransactionStatus::Idle).await
-    }
-
-    /// After authentication: the user's right to the database, then a session on it.
-    async fn start_session<C>(&self, client: &mut C) -> PgWireResult<()>
-    where
-        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-    {
-        let (user, database) = startup_names(client);
-        let config = self.server.config();
-        if database == crate::admin::ADMIN_DATABASE {
-            crate::admin::authorize(&config, &user).map_err(SqlError::fatal)?;
-            client
-                .session_extensions()
-                .insert(crate::admin::AdminSession);
-            tracing::info!(%user, peer = %client.socket_addr(), "admin console connection started");
-            return finish_authentication(client, &StartupParameters).await;
-        }
-        crate::auth::authorize(&config, &user, &database).map_err(SqlError::fatal)?;
-        let settings = Settings::new(
-            client
-                .metadata()
-                .get(METADATA_APPLICATION_NAME)
-                .map(String::as_str),
-        );
-        let database_files = self
-            .server
-            .storage
-            .database(&database)
-            .map_err(|e| SqlError::from(e).fatal())?;
-
-        let (pid, secret) = self.server.pids.generate(client);
-        client.set_pid_and_secret_key(pid, secret.clone());
-        let cancel = Arc::new(CancelTarget::default());
-        let registration =
-            self.server
-                .cancels
-                .register(pid, secret.to_bytes().to_vec(), Arc::clone(&cancel));
-        let may_create_databases = crate::auth::may_create_databases(&config, &user);
-        let context = SessionContext {
-            database: database.clone(),
-            user,
-            backend_pid: pid,
-        };
-        let session = Session::new(
-            database_files,
-            Arc::clone(&self.server.map),
-            Arc::clone(&self.server.wait_graph),
-            context,
-            cancel,
-            settings,
-            config.limits.statement_cache,
-        )
-        .attached(
-            self.server
-                .controls
-                .get(&client.socket_addr())
-                .map(|c| Arc::clone(&c)),
-            Arc::clone(&self.server.storage),
-            may_create_databases,
-        );
-        client.session_extensions().insert(session);
-        client.session_extensions().insert(registration);
-        if let Some(session) = client.session_extensions().get::<Session>() {
-            self.server.clients.insert(
-                pid,
-                crate::admin::ClientEntry {
-                    user: session.context.user.clone(),
-                    database: database.clone(),
-                    address: client.socket_addr().to_string(),
-                    since: std::time::SystemTime::now(),
-                    session: Arc::downgrade(&session),
-                },
-            );
-            client
-                .session_extensions()
-                .insert(crate::admin::ClientGuard {
-                    pid,
-                    server: Arc::clone(&self.server),
-                });
-        }
-        tracing::info!(pid, %database, peer = %client.socket_addr(), "connection started");
-        finish_authentication(client, &StartupParameters).await
-    }
 }
 
 /// Sends what comes before a result: a WARNING, a changed ParameterStatus.
@@ -581,6 +315,47 @@ impl Handlers {
             }
         }
         Ok(Ok(()))
+    }
+}
+
+impl Handlers {
+    /// A command on the admin console, answered as a text table or a command tag.
+    async fn admin_query<C>(&self, client: &mut C, text: &str) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        match crate::admin::run(&self.server, text) {
+            Err(e) => send_error(client, &e).await?,
+            Ok(crate::admin::Answer::Done { tag, notice }) => {
+                if let Some(n) = notice {
+                    let notice = NoticeResponse::from(SqlError::new("00000", n).info("NOTICE"));
+                    client
+                        .feed(PgWireBackendMessage::NoticeResponse(notice))
+                        .await?;
+                }
+                send_execution_response(client, Tag::new(tag)).await?;
+            }
+            Ok(crate::admin::Answer::Table { columns, rows }) => {
+                let types = vec![PgType::Text; columns.len()];
+                let values: Vec<Vec<Value>> = rows
+                    .into_iter()
+                    .map(|r| {
+                        r.into_iter()
+                            .map(|v| v.map_or(Value::Null, Value::Text))
+                            .collect()
+                    })
+                    .collect();
+                let names = columns.into_iter().map(str::to_owned);
+                let binary = vec![false; types.len()];
+                let response = query_response(names, &types, &binary, &values, "SHOW")?;
+                send_query_response(client, response, true).await?;
+            }
+        }
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        send_ready_for_query(client, pgwire::messages::response::TransactionStatus::Idle).await
     }
 }
 

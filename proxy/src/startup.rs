@@ -1,0 +1,244 @@
+//! A connection's start: startup parameters, the connection limit, TLS where required,
+//! authentication by the rule that matches (trust, SCRAM-SHA-256, md5) over however many
+//! messages it takes, then the session on the tenant's database — or the admin console.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::{Sink, SinkExt};
+use litescale_router::SessionContext;
+use pgwire::api::auth::{
+    ServerParameterProvider, StartupHandler, finish_authentication, protocol_negotiation,
+    save_startup_parameters_to_metadata,
+};
+use pgwire::api::{
+    ClientInfo, METADATA_APPLICATION_NAME, METADATA_DATABASE, METADATA_USER, PgWireConnectionState,
+    PidSecretKeyGenerator,
+};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::startup::Authentication;
+use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+
+use crate::cancel::CancelTarget;
+use crate::error::SqlError;
+use crate::session::Session;
+use crate::settings::Settings;
+use crate::wire::Handlers;
+
+/// ParameterStatus values sent after authentication, as Postgres 16 sends them.
+struct StartupParameters;
+
+impl ServerParameterProvider for StartupParameters {
+    fn server_parameters<C: ClientInfo>(&self, client: &C) -> Option<HashMap<String, String>> {
+        let metadata = client.metadata();
+        let settings = Settings::new(metadata.get(METADATA_APPLICATION_NAME).map(String::as_str));
+        let mut params: HashMap<String, String> = settings.reported().into_iter().collect();
+        if let Some(user) = metadata.get(METADATA_USER) {
+            params.insert("session_authorization".to_owned(), user.clone());
+        }
+        Some(params)
+    }
+}
+
+/// The authentication still to finish on a connection.
+type AuthPending = std::sync::Mutex<Option<crate::auth::Pending>>;
+
+fn startup_names<C: ClientInfo>(client: &C) -> (String, String) {
+    let metadata = client.metadata();
+    let user = metadata.get(METADATA_USER).cloned().unwrap_or_default();
+    let database = metadata
+        .get(METADATA_DATABASE)
+        .cloned()
+        .unwrap_or_else(|| user.clone());
+    (user, database)
+}
+
+#[async_trait]
+impl StartupHandler for Handlers {
+    async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        match message {
+            PgWireFrontendMessage::Startup(startup) => {
+                protocol_negotiation(client, &startup).await?;
+                save_startup_parameters_to_metadata(client, &startup);
+                let config = self.server.config();
+                let max = config.limits.max_connections;
+                if self
+                    .server
+                    .connections
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    > max
+                {
+                    return Err(SqlError::new(
+                        "53300",
+                        format!(
+                            "sorry, too many clients already (limits.max_connections is {max})"
+                        ),
+                    )
+                    .fatal());
+                }
+                let (user, database) = startup_names(client);
+                if config.tls.as_ref().is_some_and(|t| t.required) && !client.is_secure() {
+                    return Err(SqlError::new(
+                        "28000",
+                        "TLS is required: connect with sslmode=require (or verify-full)",
+                    )
+                    .fatal());
+                }
+                if client.is_secure()
+                    && let Some(control) = self.server.controls.get(&client.socket_addr())
+                {
+                    control
+                        .secure
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                let method =
+                    crate::auth::method_for(&config, client.socket_addr().ip(), &database, &user)
+                        .map_err(SqlError::fatal)?;
+                if method == litescale_config::AuthMethod::Trust {
+                    return self.start_session(client).await;
+                }
+                let (request, pending) =
+                    crate::auth::challenge(&config, method, &user).map_err(SqlError::fatal)?;
+                client
+                    .session_extensions()
+                    .insert(AuthPending::new(Some(pending)));
+                client.set_state(PgWireConnectionState::AuthenticationInProgress);
+                client
+                    .send(PgWireBackendMessage::Authentication(request))
+                    .await?;
+                Ok(())
+            }
+            PgWireFrontendMessage::PasswordMessageFamily(message) => {
+                let (user, _) = startup_names(client);
+                let pending = client
+                    .session_extensions()
+                    .get::<AuthPending>()
+                    .and_then(|p| p.lock().unwrap_or_else(|e| e.into_inner()).take())
+                    .ok_or_else(|| {
+                        SqlError::new("08P01", "password message out of turn").fatal()
+                    })?;
+                match crate::auth::respond(pending, &user, message).map_err(SqlError::fatal)? {
+                    crate::auth::Step::Continue(data, next) => {
+                        if let Some(slot) = client.session_extensions().get::<AuthPending>() {
+                            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(next);
+                        }
+                        client
+                            .send(PgWireBackendMessage::Authentication(
+                                Authentication::SASLContinue(data.into()),
+                            ))
+                            .await?;
+                        Ok(())
+                    }
+                    crate::auth::Step::Done(last_word) => {
+                        if let Some(data) = last_word {
+                            client
+                                .feed(PgWireBackendMessage::Authentication(
+                                    Authentication::SASLFinal(data.into()),
+                                ))
+                                .await?;
+                        }
+                        self.start_session(client).await
+                    }
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Handlers {
+    /// After authentication: the user's right to the database, then a session on it.
+    async fn start_session<C>(&self, client: &mut C) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let (user, database) = startup_names(client);
+        let config = self.server.config();
+        if database == crate::admin::ADMIN_DATABASE {
+            crate::admin::authorize(&config, &user).map_err(SqlError::fatal)?;
+            client
+                .session_extensions()
+                .insert(crate::admin::AdminSession);
+            tracing::info!(%user, peer = %client.socket_addr(), "admin console connection started");
+            return finish_authentication(client, &StartupParameters).await;
+        }
+        crate::auth::authorize(&config, &user, &database).map_err(SqlError::fatal)?;
+        let settings = Settings::new(
+            client
+                .metadata()
+                .get(METADATA_APPLICATION_NAME)
+                .map(String::as_str),
+        );
+        let database_files = self
+            .server
+            .storage
+            .database(&database)
+            .map_err(|e| SqlError::from(e).fatal())?;
+
+        let (pid, secret) = self.server.pids.generate(client);
+        client.set_pid_and_secret_key(pid, secret.clone());
+        let cancel = Arc::new(CancelTarget::default());
+        let registration =
+            self.server
+                .cancels
+                .register(pid, secret.to_bytes().to_vec(), Arc::clone(&cancel));
+        let may_create_databases = crate::auth::may_create_databases(&config, &user);
+        let context = SessionContext {
+            database: database.clone(),
+            user,
+            backend_pid: pid,
+        };
+        let session = Session::new(
+            database_files,
+            Arc::clone(&self.server.map),
+            Arc::clone(&self.server.wait_graph),
+            context,
+            cancel,
+            settings,
+            config.limits.statement_cache,
+        )
+        .attached(
+            self.server
+                .controls
+                .get(&client.socket_addr())
+                .map(|c| Arc::clone(&c)),
+            Arc::clone(&self.server.storage),
+            may_create_databases,
+        );
+        client.session_extensions().insert(session);
+        client.session_extensions().insert(registration);
+        if let Some(session) = client.session_extensions().get::<Session>() {
+            self.server.clients.insert(
+                pid,
+                crate::admin::ClientEntry {
+                    user: session.context.user.clone(),
+                    database: database.clone(),
+                    address: client.socket_addr().to_string(),
+                    since: std::time::SystemTime::now(),
+                    session: Arc::downgrade(&session),
+                },
+            );
+            client
+                .session_extensions()
+                .insert(crate::admin::ClientGuard {
+                    pid,
+                    server: Arc::clone(&self.server),
+                });
+        }
+        tracing::info!(pid, %database, peer = %client.socket_addr(), "connection started");
+        finish_authentication(client, &StartupParameters).await
+    }
+}
