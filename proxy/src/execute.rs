@@ -225,22 +225,24 @@ impl SessionState {
                     && self.is_idle()
                     && !planned.batch =>
             {
-                let rows = session.partitions[0]
+                let streamed = session.partitions[0]
                     .read_stream(planned.sqlite_sql.clone(), session.cancel.interrupter())
-                    .await?;
-                Ok(Reply {
-                    executed: Executed::RowsStream { rows, timer: None },
-                    notice: None,
-                    parameter_status: None,
-                })
+                    .await;
+                match streamed {
+                    Ok(rows) => Ok(Reply {
+                        executed: Executed::RowsStream { rows, timer: None },
+                        notice: None,
+                        parameter_status: None,
+                    }),
+                    // SQLite says the statement writes after all: it runs on the writer.
+                    Err(e) if e.sqlstate == "25006" => {
+                        self.run_reply(session, planned, params).await
+                    }
+                    Err(e) => Err(e.into()),
+                }
             }
             StatementKind::Read | StatementKind::Write(_) | StatementKind::Ddl(_) => {
-                let outcome = self.run(session, planned, params).await?;
-                Ok(Reply {
-                    executed: executed(&planned.kind, outcome),
-                    notice: None,
-                    parameter_status: None,
-                })
+                self.run_reply(session, planned, params).await
             }
             StatementKind::Copy(spec)
                 if spec.direction == CopyDirection::Out
@@ -386,6 +388,21 @@ impl SessionState {
                 })
             }
         }
+    }
+
+    /// A read, write or DDL statement, run where the partition map sends it.
+    async fn run_reply(
+        &mut self,
+        session: &Session,
+        planned: &PlannedStatement,
+        params: Vec<Value>,
+    ) -> Result<Reply, SqlError> {
+        let outcome = self.run(session, planned, params).await?;
+        Ok(Reply {
+            executed: executed(&planned.kind, outcome),
+            notice: None,
+            parameter_status: None,
+        })
     }
 
     /// The storage, for CREATE/DROP DATABASE, which cannot run inside a transaction block.
