@@ -35,7 +35,12 @@ pub(crate) struct ClientGuard {
 
 impl Drop for ClientGuard {
     fn drop(&mut self) {
-        self.server.clients.remove(&self.pid);
+        if let Some((pid, c)) = self.server.clients.remove(&self.pid) {
+            let seconds = SystemTime::now()
+                .duration_since(c.since)
+                .map_or(0, |d| d.as_secs());
+            tracing::info!(pid, user = %c.user, database = %c.database, peer = %c.address, seconds, "connection ended");
+        }
     }
 }
 
