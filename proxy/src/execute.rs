@@ -202,12 +202,8 @@ impl SessionState {
         let Block::Open(block) = std::mem::replace(&mut self.block, Block::Idle) else {
             return Ok(());
         };
-        if succeeded && !block.failed {
-            end_block(session, block.txns, true).await
-        } else {
-            self.settings = block.settings_before;
-            end_block(session, block.txns, false).await
-        }
+        let commit = succeeded && !block.failed;
+        self.end_block(session, block, commit).await
     }
 
     async fn dispatch(
@@ -334,8 +330,7 @@ impl SessionState {
                 let Block::Open(block) = std::mem::replace(&mut self.block, Block::Idle) else {
                     return Ok(no_block_warning(Reply::command("ROLLBACK")));
                 };
-                self.settings = block.settings_before;
-                end_block(session, block.txns, false).await?;
+                self.end_block(session, block, false).await?;
                 Ok(Reply::command("ROLLBACK"))
             }
             StatementKind::Savepoint(name)
@@ -469,12 +464,37 @@ impl SessionState {
             return Ok(no_block_warning(Reply::command("COMMIT")));
         };
         if block.failed {
-            self.settings = block.settings_before;
-            end_block(session, block.txns, false).await?;
+            self.end_block(session, block, false).await?;
             return Ok(Reply::command("ROLLBACK"));
         }
-        end_block(session, block.txns, true).await?;
+        self.end_block(session, block, true).await?;
         Ok(Reply::command("COMMIT"))
+    }
+
+    /// Ends a block: a commit of one partition is its own commit, of several the
+    /// coordinator's all-or-nothing commit; a rollback also undoes the block's SETs.
+    async fn end_block(
+        &mut self,
+        session: &Session,
+        block: OpenBlock,
+        commit: bool,
+    ) -> Result<(), SqlError> {
+        let mut txns = block.txns;
+        if !commit {
+            self.settings = block.settings_before;
+            for txn in txns.into_values() {
+                txn.rollback().await?;
+            }
+            return Ok(());
+        }
+        match txns.len() {
+            0 => Ok(()),
+            1 => {
+                let (_, txn) = txns.pop_first().expect("one");
+                Ok(txn.commit().await?)
+            }
+            _ => commit_across(session, txns).await,
+        }
     }
 
     /// SAVEPOINT, RELEASE and ROLLBACK TO, on every partition the block writes. The
@@ -900,27 +920,4 @@ fn show_rows(name: &str, pairs: Vec<(String, String)>) -> Rows {
         })
         .collect();
     Rows { columns, rows }
-}
-
-/// Ends a block's transactions: a commit of one partition is its own commit; of several,
-/// the coordinator's all-or-nothing commit.
-async fn end_block(
-    session: &Session,
-    mut txns: BTreeMap<usize, Transaction>,
-    commit: bool,
-) -> Result<(), SqlError> {
-    if !commit {
-        for txn in txns.into_values() {
-            txn.rollback().await?;
-        }
-        return Ok(());
-    }
-    match txns.len() {
-        0 => Ok(()),
-        1 => {
-            let (_, txn) = txns.pop_first().expect("one");
-            Ok(txn.commit().await?)
-        }
-        _ => commit_across(session, txns).await,
-    }
 }

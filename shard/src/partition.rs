@@ -10,7 +10,7 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::redo::{Recording, Redo};
-use crate::txlog::COMMITS_TABLE;
+use crate::txlog::{COMMITS_TABLE, forget_commits_below, record_commit};
 use crate::usage::Usage;
 use crate::value::{ColumnMeta, Outcome, Rows, Value};
 use std::time::Instant;
@@ -226,10 +226,7 @@ impl Partition {
             let redo = redo()?;
             c.execute_batch("BEGIN IMMEDIATE")?;
             let replayed = redo.apply(c).and_then(|()| {
-                c.execute(
-                    &format!("INSERT INTO {COMMITS_TABLE} VALUES (?1)"),
-                    [txid as i64],
-                )?;
+                record_commit(c, txid)?;
                 Ok(c.execute_batch("COMMIT")?)
             });
             if replayed.is_err() {
@@ -239,16 +236,9 @@ impl Partition {
         })
     }
 
-    /// Drops the commit records of transactions older than `txid`, which recovery will
-    /// never ask about again.
+    /// Drops the commit records of transactions older than `txid` (see txlog.rs).
     pub(crate) fn forget_commits_below(&self, txid: u64) -> Result<(), ShardError> {
-        self.with_writer_now(|c| {
-            c.execute(
-                &format!("DELETE FROM {COMMITS_TABLE} WHERE txid < ?1"),
-                [txid.min(i64::MAX as u64) as i64],
-            )?;
-            Ok(())
-        })
+        self.with_writer_now(|c| forget_commits_below(c, txid))
     }
 
     /// The writer, if nobody holds it.
@@ -505,14 +495,8 @@ impl Transaction {
         self.with_held(move |h| {
             h.recording = None;
             let c = &h.conn.0;
-            c.execute(
-                &format!("INSERT INTO {COMMITS_TABLE} VALUES (?1)"),
-                [txid as i64],
-            )?;
-            c.execute(
-                &format!("DELETE FROM {COMMITS_TABLE} WHERE txid < ?1"),
-                [forget_below.min(i64::MAX as u64) as i64],
-            )?;
+            record_commit(c, txid)?;
+            forget_commits_below(c, forget_below)?;
             Ok(c.execute_batch("COMMIT")?)
         })
         .await

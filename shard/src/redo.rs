@@ -214,11 +214,12 @@ impl Recording {
         Ok(())
     }
 
-    /// Everything recorded, ending the current segment.
+    /// Everything recorded, ending the current segment (a transaction's part is prepared
+    /// once).
     pub(crate) fn redo(&mut self, conn: &Connection) -> Result<Redo, ShardError> {
         self.close_changes(conn)?;
         Ok(Redo {
-            segments: self.done.clone(),
+            segments: std::mem::take(&mut self.done),
         })
     }
 }
