@@ -18,26 +18,22 @@ fn openssl(dir: &Path, args: &[&str]) {
     assert!(status.success(), "openssl {args:?}");
 }
 
-/// A CA, and a certificate for localhost / 127.0.0.1 signed by it.
-fn make_certificates(dir: &Path) {
+/// A self-signed CA: `<name>.key` and `<name>.pem`.
+fn make_ca(dir: &Path, name: &str, subject: &str) {
+    let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
     openssl(
         dir,
         &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=litescale test CA",
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &pem,
+            "-days", "1", "-subj", subject,
         ],
     );
+}
+
+/// A CA, a certificate for localhost / 127.0.0.1 signed by it, and another CA that did
+/// not sign it.
+fn make_certificates(dir: &Path) {
+    make_ca(dir, "ca", "/CN=litescale test CA");
     openssl(
         dir,
         &[
@@ -78,25 +74,7 @@ fn make_certificates(dir: &Path) {
             "ext.cnf",
         ],
     );
-    // Another CA, which did not sign the server's certificate.
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "other.key",
-            "-out",
-            "other.pem",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=someone else",
-        ],
-    );
+    make_ca(dir, "other", "/CN=someone else");
 }
 
 fn psql(server: &TestServer, options: &str) -> (bool, String) {
