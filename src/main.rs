@@ -52,6 +52,65 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
     },
+    /// Serves one partition of a database as its primary or a read replica, for a proxy
+    /// (normally started by the proxy itself with `[workers] mode = "processes"`).
+    Worker {
+        #[arg(long, default_value = litescale_config::DEFAULT_DATABASE)]
+        database: String,
+        #[arg(long, default_value_t = 0)]
+        partition: usize,
+        #[arg(long, value_enum, default_value = "replica")]
+        role: WorkerRole,
+        /// Address for the proxy's links; port 0 picks one (printed on stdout).
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        /// Exit when stdin closes: the proxy that started this worker is gone.
+        #[arg(long)]
+        supervised: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum WorkerRole {
+    Primary,
+    Replica,
+}
+
+/// `litescale worker`: serves until killed.
+fn worker(config: &Config, command: &Command) -> ExitCode {
+    let Command::Worker {
+        database,
+        partition,
+        role,
+        listen,
+        supervised,
+    } = command
+    else {
+        return ExitCode::FAILURE;
+    };
+    let listener = match std::net::TcpListener::bind(listen) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("litescale worker: cannot listen on {listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let spec = litescale_shard::worker::WorkerSpec {
+        database: database.clone(),
+        partition: *partition,
+        role: match role {
+            WorkerRole::Primary => litescale_shard::Role::Primary,
+            WorkerRole::Replica => litescale_shard::Role::Replica,
+        },
+    };
+    let types = litescale_proxy::type_catalog();
+    match litescale_shard::worker::run(config, types, spec, listener, *supervised) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("litescale worker: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Export or import with a progress bar on stderr.
@@ -81,7 +140,7 @@ fn portable(config: &Config, command: &Command) -> ExitCode {
             "imported",
             litescale_shard::portable::import(root, database, &map, from, &mut progress),
         ),
-        Command::Verifier => unreachable!("handled before"),
+        Command::Verifier | Command::Worker { .. } => unreachable!("handled before"),
     };
     bar.finish_and_clear();
     match result {
@@ -152,12 +211,19 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(command) = &args.command {
-        return portable(&config, command);
-    }
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&config.log_level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
+    if let Some(command @ Command::Worker { .. }) = &args.command {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+        return worker(&config, command);
+    }
+    if let Some(command) = &args.command {
+        return portable(&config, command);
+    }
     // Logs go to stderr: stdout carries only the "listening on" line scripts wait for. The
     // filter sits behind a reload layer so RELOAD and SIGHUP can change the level.
     use tracing_subscriber::layer::SubscriberExt;

@@ -7,6 +7,7 @@
 
 mod auth;
 mod partitions;
+mod workers;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -19,6 +20,7 @@ pub use partitions::{
     FieldError, HashRange, KeyList, KeyRange, KeyValue, PartitionMap, PartitionsConfig, Placement,
     TableConfig, TablePlacement,
 };
+pub use workers::{Balance, WorkerMode, WorkersConfig};
 
 /// The port litescale listens on by default: next to PostgreSQL's 5432 but not on it (or
 /// on 5433, which a second local PostgreSQL cluster often takes).
@@ -97,6 +99,11 @@ pub struct Config {
     pub auth: Vec<AuthRule>,
     /// `[tls]`: certificate and key; absent means clients asking for TLS are told no.
     pub tls: Option<TlsConfig>,
+    /// `[workers]`: in process, or worker processes with replicas.
+    pub workers: WorkersConfig,
+    /// The file this config was read from, if any (worker processes read it too).
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
 }
 
 /// `[tls]`
@@ -146,6 +153,8 @@ impl Default for Config {
             users: Vec::new(),
             auth: Vec::new(),
             tls: None,
+            workers: WorkersConfig::default(),
+            file: None,
         }
     }
 }
@@ -192,7 +201,9 @@ impl Config {
             path: path.to_owned(),
             source,
         })?;
-        Config::from_toml(&text, path)
+        let mut config = Config::from_toml(&text, path)?;
+        config.file = Some(path.to_owned());
+        Ok(config)
     }
 
     /// The authentication rules in force.
@@ -241,6 +252,7 @@ impl Config {
             rule.check()
                 .map_err(|e| invalid(FieldError::new(format!("auth.{i}.address"), e)))?;
         }
+        self.workers.check().map_err(invalid)?;
         if self.limits.max_connections == 0 {
             return Err(invalid(FieldError::new(
                 "limits.max_connections",

@@ -7,6 +7,7 @@ use std::sync::{Arc, Weak};
 use std::time::SystemTime;
 
 use litescale_config::Config;
+use litescale_shard::WorkerGroup;
 
 use crate::error::SqlError;
 use crate::server::Server;
@@ -79,7 +80,13 @@ fn table(columns: &[&'static str], rows: Vec<Vec<String>>) -> Answer {
 }
 
 /// Runs one console command.
-pub(crate) fn run(server: &Server, text: &str) -> Result<Answer, SqlError> {
+pub(crate) async fn run(server: &Server, text: &str) -> Result<Answer, SqlError> {
+    // Arguments keep their case (database names); keywords are matched in upper case.
+    let args: Vec<&str> = text
+        .trim()
+        .trim_end_matches(';')
+        .split_whitespace()
+        .collect();
     let words: Vec<String> = text
         .trim()
         .trim_end_matches(';')
@@ -125,13 +132,63 @@ pub(crate) fn run(server: &Server, text: &str) -> Result<Answer, SqlError> {
                 notice: None,
             })
         }
-        ["PROMOTE", ..] | ["ADD", "REPLICA", ..] | ["REMOVE", "WORKER", ..] => Err(SqlError::new(
-            "0A000",
-            format!(
-                "{} needs worker processes and replicas, which litescale does not run yet (workers are in-process)",
-                words.join(" ")
-            ),
-        )),
+        ["PROMOTE", id] => {
+            let id = worker_id(id)?;
+            group_of(server, id)?
+                .promote_worker(id)
+                .await
+                .map_err(SqlError::from)?;
+            Ok(Answer::Done {
+                tag: "PROMOTE",
+                notice: Some(format!("worker {id} is the primary")),
+            })
+        }
+        ["ADD", "REPLICA", ..] => {
+            let (database, partition) = match args[2..] {
+                [partition] => (litescale_config::DEFAULT_DATABASE, partition),
+                [database, partition] => (database, partition),
+                _ => {
+                    return Err(SqlError::new(
+                        "42601",
+                        "usage: ADD REPLICA [database] partition",
+                    ));
+                }
+            };
+            let partition: usize = partition.parse().map_err(|_| {
+                SqlError::new("22023", format!("invalid partition \"{partition}\""))
+            })?;
+            let db = server.storage.database(database).map_err(SqlError::from)?;
+            let group = db
+                .partitions
+                .get(partition)
+                .ok_or_else(|| SqlError::new("22023", format!("no partition {partition}")))?
+                .workers()
+                .ok_or_else(|| {
+                    SqlError::new(
+                        "0A000",
+                        "replicas need [workers] mode = \"processes\"; this server runs its workers in process",
+                    )
+                })?
+                .clone();
+            let added = group.add_replica().await.map_err(SqlError::from)?;
+            Ok(Answer::Done {
+                tag: "ADD REPLICA",
+                notice: Some(format!(
+                    "worker {} (pid {}) serves reads at {}",
+                    added.id, added.pid, added.addr
+                )),
+            })
+        }
+        ["REMOVE", "WORKER", id] => {
+            let id = worker_id(id)?;
+            group_of(server, id)?
+                .remove_worker(id)
+                .map_err(SqlError::from)?;
+            Ok(Answer::Done {
+                tag: "REMOVE WORKER",
+                notice: Some(format!("worker {id} is stopping")),
+            })
+        }
         _ => Err(SqlError::new(
             "42601",
             format!(
@@ -158,23 +215,75 @@ fn partitions(server: &Server) -> Answer {
     table(&["database", "partition", "file", "bytes"], rows)
 }
 
+fn worker_id(text: &str) -> Result<u64, SqlError> {
+    text.parse()
+        .map_err(|_| SqlError::new("22023", format!("invalid worker id \"{text}\"")))
+}
+
+fn group_of(server: &Server, id: u64) -> Result<Arc<WorkerGroup>, SqlError> {
+    server
+        .storage
+        .worker_groups()
+        .into_iter()
+        .find(|g| g.describe().iter().any(|w| w.id == id))
+        .ok_or_else(|| SqlError::new("42704", format!("no worker {id}; see SHOW WORKERS")))
+}
+
 fn workers(server: &Server) -> Answer {
     let pid = std::process::id().to_string();
     let mut rows = Vec::new();
     for (name, db) in server.storage.open_databases() {
-        for i in 0..db.partitions.len() {
-            rows.push(vec![
-                name.clone(),
-                i.to_string(),
-                "primary".to_owned(),
-                "in-process".to_owned(),
-                "running".to_owned(),
-                pid.clone(),
-            ]);
+        for (i, partition) in db.partitions.iter().enumerate() {
+            let Some(group) = partition.workers() else {
+                rows.push(vec![
+                    "-".to_owned(),
+                    name.clone(),
+                    i.to_string(),
+                    "primary".to_owned(),
+                    "in-process".to_owned(),
+                    "running".to_owned(),
+                    pid.clone(),
+                    "-".to_owned(),
+                ]);
+                continue;
+            };
+            if group.is_asleep() {
+                rows.push(vec![
+                    "-".to_owned(),
+                    name.clone(),
+                    i.to_string(),
+                    "-".to_owned(),
+                    "-".to_owned(),
+                    "asleep".to_owned(),
+                    "-".to_owned(),
+                    "-".to_owned(),
+                ]);
+            }
+            for w in group.describe() {
+                rows.push(vec![
+                    w.id.to_string(),
+                    w.database,
+                    w.partition.to_string(),
+                    w.role.as_str().to_owned(),
+                    w.addr.to_string(),
+                    w.state.to_owned(),
+                    w.pid.to_string(),
+                    w.reads.to_string(),
+                ]);
+            }
         }
     }
     table(
-        &["database", "partition", "role", "address", "state", "pid"],
+        &[
+            "worker",
+            "database",
+            "partition",
+            "role",
+            "address",
+            "state",
+            "pid",
+            "reads",
+        ],
         rows,
     )
 }

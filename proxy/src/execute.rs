@@ -838,6 +838,9 @@ impl SessionState {
         }
         if self.is_idle() {
             let writer = lock_writer(session, target, None).await?;
+            if planned.kind == StatementKind::Ddl("VACUUM") {
+                return Ok(writer.maintain(sql).await?);
+            }
             if planned.batch {
                 return Ok(writer.write_batch(sql).await?);
             }

@@ -29,6 +29,6 @@ mod temporal;
 mod wire;
 
 pub use auth::scram_verifier;
-pub use server::{Server, serve};
+pub use server::{Server, serve, type_catalog};
 pub use settings::SERVER_VERSION;
 pub use telemetry::serve_metrics;

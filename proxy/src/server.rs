@@ -268,7 +268,7 @@ impl Server {
 }
 
 /// Postgres' type rules, handed to the storage for its pg_catalog views.
-pub(crate) fn type_catalog() -> TypeCatalog {
+pub fn type_catalog() -> TypeCatalog {
     use litescale_router::types;
     TypeCatalog {
         of_declared: types::catalog_of_declared,

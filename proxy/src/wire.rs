@@ -327,7 +327,7 @@ impl Handlers {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         client.set_state(PgWireConnectionState::QueryInProgress);
-        match crate::admin::run(&self.server, text) {
+        match crate::admin::run(&self.server, text).await {
             Err(e) => send_error(client, &e).await?,
             Ok(crate::admin::Answer::Done { tag, notice }) => {
                 if let Some(n) = notice {

@@ -31,6 +31,42 @@ impl ShardError {
     }
 }
 
+/// Over the worker protocol a SQLSTATE travels as text; each distinct code is kept once
+/// for the life of the process (there are a few hundred), so errors stay `&'static str`.
+fn intern(code: &str) -> &'static str {
+    static CODES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut codes = CODES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(known) = codes.iter().find(|c| **c == code) {
+        return known;
+    }
+    let code: &'static str = Box::leak(code.to_owned().into_boxed_str());
+    codes.push(code);
+    code
+}
+
+impl serde::Serialize for ShardError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (self.sqlstate, &self.message, &self.detail).serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ShardError {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ShardError, D::Error> {
+        let (sqlstate, message, detail): (String, String, Option<String>) =
+            serde::Deserialize::deserialize(d)?;
+        if sqlstate.len() != 5 || !sqlstate.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(serde::de::Error::custom(
+                "a SQLSTATE is five letters or digits",
+            ));
+        }
+        Ok(ShardError {
+            sqlstate: intern(&sqlstate),
+            message,
+            detail,
+        })
+    }
+}
+
 impl From<std::io::Error> for ShardError {
     fn from(e: std::io::Error) -> ShardError {
         ShardError::new("58030", format!("storage I/O error: {e}"))

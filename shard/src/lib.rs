@@ -10,24 +10,34 @@
 
 pub mod arrays;
 mod catalog;
+mod engine;
 mod error;
+mod fence;
 mod functions;
 mod guard;
 mod interrupt;
 mod partition;
 pub mod portable;
+mod protocol;
 mod redo;
+mod remote;
 mod storage;
+mod supervisor;
 mod txlog;
 mod usage;
 mod value;
+pub mod worker;
 
 pub use catalog::TypeCatalog;
 pub use error::ShardError;
+pub use fence::FENCED;
 pub use interrupt::Interrupter;
 pub use partition::{Partition, RowStream, Transaction, WriterLock};
+pub use protocol::Role;
 pub use redo::{Redo, Segment};
+pub use remote::DirectWriter;
 pub use storage::{Database, Storage};
+pub use supervisor::{WorkerGroup, WorkerInfo};
 pub use txlog::{Recovered, TxLog};
 pub use usage::{Usage, UsageSnapshot};
 pub use value::{ColumnMeta, Outcome, Rows, Value};

@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use litescale_config::Config;
+use litescale_config::{Config, WorkerMode, WorkersConfig};
 
 use crate::catalog::TypeCatalog;
 use crate::error::ShardError;
 use crate::partition::{ConnectionOptions, Partition};
+use crate::supervisor::{Launch, WorkerGroup};
 use crate::txlog::{Recovered, TxLog};
 use crate::usage::Usage;
 
@@ -23,6 +24,17 @@ pub struct Database {
     pub usage: Arc<Usage>,
 }
 
+impl Database {
+    /// Stops the database's worker processes, if it has any.
+    fn close_workers(&self) {
+        for p in &self.partitions {
+            if let Some(group) = p.workers() {
+                group.close();
+            }
+        }
+    }
+}
+
 pub struct Storage {
     root: PathBuf,
     options: ConnectionOptions,
@@ -31,6 +43,9 @@ pub struct Storage {
     /// Sharded tables and their key columns, checked against each database at open.
     shard_keys: Vec<(String, String)>,
     open: Mutex<HashMap<String, Database>>,
+    workers: WorkersConfig,
+    /// Read by worker processes too.
+    config_file: Option<PathBuf>,
 }
 
 /// A partition's file is `<database>/<i>.db`.
@@ -74,6 +89,8 @@ impl Storage {
                 .map(|(t, k)| (t.to_owned(), k.to_owned()))
                 .collect(),
             open: Mutex::new(HashMap::new()),
+            workers: config.workers.clone(),
+            config_file: config.file.clone(),
         };
         for name in create {
             if !valid_name(name) {
@@ -138,6 +155,10 @@ impl Storage {
         }
         report_schema_drift(name, &partitions);
         check_shard_keys(name, &partitions[0], &self.shard_keys)?;
+        let partitions = match self.workers.mode {
+            WorkerMode::InProcess => partitions,
+            WorkerMode::Processes => self.hand_to_workers(name, partitions, &usage)?,
+        };
         let database = Database {
             partitions,
             txlog: Arc::new(txlog),
@@ -145,6 +166,55 @@ impl Storage {
         };
         open.insert(name.to_owned(), database.clone());
         Ok(database)
+    }
+
+    /// Replaces partitions opened here (for recovery and checks) with partitions served by
+    /// worker processes. The ones opened here close first, releasing the election lock
+    /// for the workers' primaries.
+    fn hand_to_workers(
+        &self,
+        name: &str,
+        opened: Vec<Arc<Partition>>,
+        usage: &Arc<Usage>,
+    ) -> Result<Vec<Arc<Partition>>, ShardError> {
+        let paths: Vec<PathBuf> = opened.iter().map(|p| p.path().to_owned()).collect();
+        drop(opened);
+        let program = match &self.workers.program {
+            Some(p) => p.clone(),
+            None => std::env::current_exe()?,
+        };
+        Ok(paths
+            .iter()
+            .enumerate()
+            .map(|(i, path)| {
+                let group = WorkerGroup::new(Launch {
+                    program: program.clone(),
+                    config_file: self.config_file.clone(),
+                    data_dir: self.root.clone(),
+                    database: name.to_owned(),
+                    partition: i,
+                    workers: self.workers.clone(),
+                });
+                if self.workers.idle_stop_ms == 0 {
+                    let starting = Arc::clone(&group);
+                    tokio::spawn(async move {
+                        if let Err(e) = starting.ensure_started().await {
+                            tracing::error!(error = %e, "could not start the partition's workers");
+                        }
+                    });
+                }
+                Arc::new(Partition::remote(path, Arc::clone(usage), group))
+            })
+            .collect())
+    }
+
+    /// The worker processes of every open database.
+    pub fn worker_groups(&self) -> Vec<Arc<WorkerGroup>> {
+        self.open_databases()
+            .into_iter()
+            .flat_map(|(_, db)| db.partitions)
+            .filter_map(|p| p.workers().cloned())
+            .collect()
     }
 
     /// `CREATE DATABASE`: a new directory with its partitions. `Ok(false)` when it exists
@@ -197,7 +267,9 @@ impl Storage {
                 format!("database \"{name}\" is being accessed by other users"),
             ));
         }
-        open.remove(name);
+        if let Some(db) = open.remove(name) {
+            db.close_workers();
+        }
         std::fs::remove_dir_all(&dir)?;
         Ok(true)
     }
@@ -239,7 +311,9 @@ impl Storage {
     /// Closes every open database. SQLite checkpoints the WAL when the last connection of
     /// a file closes; connections still used by sessions close when those end.
     pub fn close(&self) {
-        self.open.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        for (_, db) in self.open.lock().unwrap_or_else(|e| e.into_inner()).drain() {
+            db.close_workers();
+        }
     }
 }
 

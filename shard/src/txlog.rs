@@ -240,6 +240,43 @@ impl TxLog {
     }
 }
 
+/// A new primary's catch-up: commits its partition's part of every decided transaction
+/// the previous primary had not committed. Reads the log only (the coordinator may be
+/// writing it), and leaves forgetting to the coordinator. Returns the transactions replayed.
+pub(crate) fn finish_decided_parts(
+    dir: &Path,
+    partition: usize,
+    writer: &crate::engine::Writer,
+) -> Result<Vec<u64>, ShardError> {
+    let mut replayed = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(replayed),
+        Err(e) => return Err(io(e)),
+    };
+    for entry in entries {
+        let path = entry.map_err(io)?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let Some(txid) = name
+            .strip_suffix(".commit")
+            .and_then(|t| t.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue; // forgotten meanwhile: every part committed
+        };
+        if !text.split(',').any(|p| p.trim().parse() == Ok(partition)) {
+            continue;
+        }
+        let redo = dir.join(format!("{txid:020}.{partition}.redo"));
+        if writer.finish_decided(txid, || Redo::decode(&std::fs::read(&redo).map_err(io)?))? {
+            replayed.push(txid);
+        }
+    }
+    Ok(replayed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,10 +2,9 @@
 //! bill can be computed from (with the bytes its files take, which the storage measures).
 //! Counters start at zero with the process.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
-
+use crate::protocol::Response;
 use crate::value::Outcome;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Default)]
 pub struct Usage {
@@ -26,23 +25,24 @@ pub struct UsageSnapshot {
 }
 
 impl Usage {
-    /// One statement that started at `started` and ended with `outcome` (`None` when it
-    /// failed or returned nothing countable).
-    pub(crate) fn record(&self, started: Instant, outcome: Option<&Outcome>) {
-        let (returned, written) = match outcome {
-            Some(Outcome::Rows(r)) => (r.rows.len() as u64, 0),
-            Some(Outcome::Changed(n)) => (0, *n),
-            None => (0, 0),
+    /// One statement that kept SQLite busy for `busy_nanos` and answered `response`.
+    pub(crate) fn record(&self, busy_nanos: u64, response: &Response) {
+        let (returned, written) = match response {
+            Response::Outcome(o) | Response::MaybeOutcome(Some(o)) => match o {
+                Outcome::Rows(r) => (r.rows.len() as u64, 0),
+                Outcome::Changed(n) => (0, *n),
+            },
+            Response::Count(n) => (0, *n),
+            _ => (0, 0),
         };
-        self.add(started, returned, written);
+        self.add(busy_nanos, returned, written);
     }
 
-    pub(crate) fn add(&self, started: Instant, returned: u64, written: u64) {
+    pub(crate) fn add(&self, busy_nanos: u64, returned: u64, written: u64) {
         self.statements.fetch_add(1, Ordering::Relaxed);
         self.rows_returned.fetch_add(returned, Ordering::Relaxed);
         self.rows_written.fetch_add(written, Ordering::Relaxed);
-        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.compute_nanos.fetch_add(nanos, Ordering::Relaxed);
+        self.compute_nanos.fetch_add(busy_nanos, Ordering::Relaxed);
     }
 
     pub fn snapshot(&self) -> UsageSnapshot {

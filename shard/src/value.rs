@@ -1,7 +1,7 @@
 //! Values and results as SQLite produces them, before any Postgres encoding.
 
 /// One SQLite value (SQLite's five storage classes).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     Null,
     Integer(i64),
@@ -37,20 +37,20 @@ impl From<rusqlite::types::ValueRef<'_>> for Value {
 }
 
 /// A result column: its name and the type it was declared with, if it is a table column.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ColumnMeta {
     pub name: String,
     pub decl_type: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Rows {
     pub columns: Vec<ColumnMeta>,
     pub rows: Vec<Vec<Value>>,
 }
 
 /// What running one statement produced.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Outcome {
     /// The statement has result columns (a query, or DML with RETURNING).
     Rows(Rows),

@@ -27,3 +27,4 @@ mod simple;
 mod tls;
 mod transactions;
 mod types;
+mod workers;

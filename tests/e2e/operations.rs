@@ -137,7 +137,7 @@ async fn the_admin_console_shows_controls_and_reloads() {
     assert!(row[3].parse::<u64>().unwrap() >= 2, "rows written: {row:?}");
     assert!(row[5].parse::<u64>().unwrap() > 0, "storage bytes: {row:?}");
     let workers = show("SHOW WORKERS").await;
-    assert_eq!(workers[0][5], server.child.id().to_string(), "{workers:?}");
+    assert_eq!(workers[0][6], server.child.id().to_string(), "{workers:?}");
     assert!(show("SHOW PARTITIONS").await[0][2].ends_with("0.db"));
     assert_eq!(show("SHOW STATS").await[0][0], "postgres");
     let setting = |config: Vec<Vec<String>>, name: &str| {
@@ -203,7 +203,10 @@ async fn the_admin_console_shows_controls_and_reloads() {
     }
     assert_eq!(applied.as_deref(), Some("4"));
 
-    let err = admin.simple_query("PROMOTE 0").await.unwrap_err();
+    // In process there are no worker processes to promote or add.
+    let err = admin.simple_query("PROMOTE 1").await.unwrap_err();
+    assert_eq!(sqlstate(&err), "42704");
+    let err = admin.simple_query("ADD REPLICA 0").await.unwrap_err();
     assert_eq!(sqlstate(&err), "0A000");
     let err = admin.simple_query("DROP TABLE t").await.unwrap_err();
     assert_eq!(sqlstate(&err), "42601");

@@ -1,0 +1,467 @@
+//! The SQLite side of a worker, synchronous: what each request does on a connection.
+//! The same code serves a partition in process (on tokio's blocking pool) and in a
+//! worker process (on a link's thread), so both behave alike to the byte.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OpenFlags, params_from_iter};
+
+use crate::error::ShardError;
+use crate::fence::Fence;
+use crate::interrupt::Interrupter;
+use crate::partition::ConnectionOptions;
+use crate::protocol::{Request, Response, STREAM_BATCH_ROWS};
+use crate::redo::{Recording, Redo};
+use crate::txlog::{COMMITS_TABLE, forget_commits_below, record_commit};
+use crate::value::{ColumnMeta, Outcome, Rows, Value};
+
+/// How long a new primary waits for a dead one's election lock to be released.
+pub(crate) const ELECTION_WAIT: Duration = Duration::from_secs(2);
+
+/// A partition's only writing connection, fenced as its primary.
+pub(crate) struct Writer {
+    conn: Connection,
+    fence: Fence,
+    /// For a transaction that may be one part of a cross-partition transaction. It must
+    /// end before the connection serves anyone else, or it would record their changes.
+    recording: Option<Recording>,
+}
+
+impl Writer {
+    /// Opens the partition's file for writing and becomes its primary.
+    pub fn open(
+        path: &Path,
+        options: &ConnectionOptions,
+        force: bool,
+    ) -> Result<Writer, ShardError> {
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // WAL: readers never block the writer and see each commit as soon as it is made.
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(ShardError::new(
+                "58030",
+                format!("{} cannot use WAL mode (got {mode})", path.display()),
+            ));
+        }
+        conn.pragma_update(None, "synchronous", options.storage.synchronous.as_pragma())?;
+        conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {COMMITS_TABLE} (txid INTEGER PRIMARY KEY)"
+        ))?;
+        let fence = Fence::acquire(path, &conn, ELECTION_WAIT, force)?;
+        configure(&mut conn, options)?;
+        Ok(Writer {
+            conn,
+            fence,
+            recording: None,
+        })
+    }
+
+    pub fn epoch(&self) -> i64 {
+        self.fence.epoch()
+    }
+
+    /// Rolls back a transaction its user abandoned (client gone, link closed).
+    pub fn abandon(&mut self) {
+        self.recording = None;
+        if !self.conn.is_autocommit()
+            && let Err(e) = self.conn.execute_batch("ROLLBACK")
+        {
+            tracing::error!(error = %e, "rollback of an abandoned transaction failed");
+        }
+    }
+
+    /// BEGIN IMMEDIATE, then the fence: nothing is written unless this is still the primary.
+    fn begin(&self) -> Result<(), ShardError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        if let Err(e) = self.fence.check(&self.conn) {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Runs `job` in a transaction of its own, committed (durably) if it succeeds.
+    fn in_own_transaction(
+        &self,
+        job: impl FnOnce(&Connection) -> Result<Outcome, ShardError>,
+    ) -> Result<Outcome, ShardError> {
+        self.begin()?;
+        match job(&self.conn) {
+            Ok(outcome) => {
+                if let Err(e) = self.conn.execute_batch("COMMIT") {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    return Err(e.into());
+                }
+                Ok(outcome)
+            }
+            Err(e) => {
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Recovery of a decided cross-partition transaction: commits its part here, from its
+    /// redo, unless this partition already did. Returns whether it replayed.
+    pub fn finish_decided(
+        &self,
+        txid: u64,
+        redo: impl FnOnce() -> Result<Redo, ShardError>,
+    ) -> Result<bool, ShardError> {
+        let c = &self.conn;
+        let committed: bool = c.query_row(
+            &format!("SELECT EXISTS (SELECT 1 FROM {COMMITS_TABLE} WHERE txid = ?1)"),
+            [txid as i64],
+            |r| r.get(0),
+        )?;
+        if committed {
+            return Ok(false);
+        }
+        let redo = redo()?;
+        self.in_own_transaction(|c| {
+            redo.apply(c)?;
+            record_commit(c, txid)?;
+            Ok(Outcome::Changed(0))
+        })?;
+        Ok(true)
+    }
+
+    pub fn forget_commits_below(&self, txid: u64) -> Result<(), ShardError> {
+        forget_commits_below(&self.conn, txid)
+    }
+
+    /// Serves one request on the writer.
+    pub fn serve(&mut self, request: Request, interrupter: &Interrupter) -> Response {
+        self.try_serve(request, interrupter)
+            .unwrap_or_else(Response::Error)
+    }
+
+    fn try_serve(
+        &mut self,
+        request: Request,
+        interrupter: &Interrupter,
+    ) -> Result<Response, ShardError> {
+        let c = &self.conn;
+        Ok(match request {
+            Request::Write { sql, params } => Response::Outcome(self.in_own_transaction(|c| {
+                Ok(run(c, &sql, &params, interrupter, false)?.unwrap_or(Outcome::Changed(0)))
+            })?),
+            Request::WriteBatch { sql } => Response::Outcome(self.in_own_transaction(|c| {
+                c.execute_batch(&sql)?;
+                Ok(Outcome::Changed(0))
+            })?),
+            Request::Maintain { sql } => {
+                self.fence.check(c)?;
+                c.execute_batch(&sql)?;
+                Response::Outcome(Outcome::Changed(0))
+            }
+            Request::Begin { recorded } => {
+                self.begin()?;
+                if recorded {
+                    match Recording::start(c) {
+                        Ok(r) => self.recording = Some(r),
+                        Err(e) => {
+                            let _ = c.execute_batch("ROLLBACK");
+                            return Err(e);
+                        }
+                    }
+                }
+                Response::Done
+            }
+            Request::Execute { sql, params } => Response::Outcome(
+                run(c, &sql, &params, interrupter, false)?.unwrap_or(Outcome::Changed(0)),
+            ),
+            Request::ExecuteBatch { sql } => Response::Outcome(run_batch(c, &sql)?),
+            Request::SchemaChange { sql } => {
+                if let Some(recording) = &mut self.recording {
+                    recording.schema_change(c, &sql)?;
+                }
+                Response::Outcome(run_batch(c, &sql)?)
+            }
+            Request::InsertRows { sql, rows } => {
+                let mut stmt = c.prepare_cached(&sql)?;
+                for row in &rows {
+                    stmt.execute(params_from_iter(row))?;
+                }
+                Response::Count(rows.len() as u64)
+            }
+            Request::Prepare => {
+                let recording = self.recording.as_mut().ok_or_else(|| {
+                    ShardError::new("XX000", "this transaction did not record its changes")
+                })?;
+                Response::Redo(recording.redo(c)?.encode())
+            }
+            Request::CommitDecided { txid, forget_below } => {
+                self.recording = None;
+                record_commit(c, txid)?;
+                forget_commits_below(c, forget_below)?;
+                c.execute_batch("COMMIT")?;
+                Response::Done
+            }
+            Request::Commit => {
+                self.recording = None;
+                if c.is_autocommit() {
+                    // SQLite already rolled it back (an interrupted write does that).
+                    return Err(ShardError::new(
+                        "40000",
+                        "the transaction was rolled back by the storage engine",
+                    ));
+                }
+                c.execute_batch("COMMIT")?;
+                Response::Done
+            }
+            Request::Rollback => {
+                self.recording = None;
+                if !c.is_autocommit() {
+                    c.execute_batch("ROLLBACK")?;
+                }
+                Response::Done
+            }
+            Request::Describe { sql } => Response::Columns(describe(c, &sql)?),
+            Request::TableColumns { tables } => Response::Tables(table_columns(c, &tables)?),
+            other => serve_read(c, other, interrupter)?,
+        })
+    }
+}
+
+/// Opens a read-only connection to a partition's file.
+pub(crate) fn open_reader(
+    path: &Path,
+    options: &ConnectionOptions,
+) -> Result<Connection, ShardError> {
+    let mut c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&mut c, options)?;
+    Ok(c)
+}
+
+/// Serves a request that only reads.
+pub(crate) fn serve_reader(
+    c: &Connection,
+    request: Request,
+    interrupter: &Interrupter,
+) -> Response {
+    serve_read(c, request, interrupter).unwrap_or_else(Response::Error)
+}
+
+fn serve_read(
+    c: &Connection,
+    request: Request,
+    interrupter: &Interrupter,
+) -> Result<Response, ShardError> {
+    Ok(match request {
+        Request::Read { sql, params } => {
+            Response::MaybeOutcome(run(c, &sql, &params, interrupter, true)?)
+        }
+        Request::Describe { sql } => Response::Columns(describe(c, &sql)?),
+        Request::TableColumns { tables } => Response::Tables(table_columns(c, &tables)?),
+        Request::Ping => Response::Done,
+        other => {
+            return Err(ShardError::new(
+                "25006",
+                format!("a reader cannot serve {}", request_name(&other)),
+            ));
+        }
+    })
+}
+
+fn request_name(request: &Request) -> String {
+    let debug = format!("{request:?}");
+    debug
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Streams a read's result into `send`: its columns, then batches of rows, then `End` (or
+/// an error). Stops early when `send` returns false (the receiver went away). Returns the
+/// rows sent.
+pub(crate) fn stream(
+    conn: &Connection,
+    sql: &str,
+    interrupter: &Interrupter,
+    mut send: impl FnMut(Response) -> bool,
+) -> u64 {
+    let mut stmt = match conn.prepare_cached(sql) {
+        Ok(s) => s,
+        Err(e) => {
+            send(Response::Error(e.into()));
+            return 0;
+        }
+    };
+    if !stmt.readonly() {
+        send(Response::Error(ShardError::new(
+            "25006",
+            "a streamed query must only read",
+        )));
+        return 0;
+    }
+    let columns = column_meta(&stmt);
+    let width = columns.len();
+    if !send(Response::Columns(columns)) {
+        return 0;
+    }
+    interrupter.arm(conn.get_interrupt_handle());
+    let mut sent = 0;
+    let mut batch = Vec::with_capacity(STREAM_BATCH_ROWS);
+    let failure = (|| -> Result<bool, ShardError> {
+        let mut cursor = stmt.query([])?;
+        while let Some(row) = cursor.next()? {
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(Value::from(row.get_ref(i)?));
+            }
+            batch.push(values);
+            if batch.len() == STREAM_BATCH_ROWS {
+                sent += batch.len() as u64;
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(STREAM_BATCH_ROWS));
+                if !send(Response::Rows(full)) {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    })();
+    interrupter.disarm();
+    match failure {
+        Ok(true) => {
+            sent += batch.len() as u64;
+            if (batch.is_empty() || send(Response::Rows(batch))) && send(Response::End) {}
+        }
+        Ok(false) => {}
+        Err(e) => {
+            send(Response::Error(e));
+        }
+    }
+    sent
+}
+
+/// Sets a connection up as every litescale connection is; the guard comes last, after
+/// litescale's own PRAGMAs and catalog views.
+pub(crate) fn configure(c: &mut Connection, options: &ConnectionOptions) -> Result<(), ShardError> {
+    c.busy_timeout(Duration::from_millis(options.storage.busy_timeout_ms))?;
+    // Postgres always enforces foreign keys; SQLite only when asked.
+    c.pragma_update(None, "foreign_keys", "ON")?;
+    // Postgres' LIKE is case-sensitive; SQLite's is not unless asked.
+    c.pragma_update(None, "case_sensitive_like", "ON")?;
+    crate::functions::register(c)?;
+    crate::arrays::register(c)?;
+    crate::catalog::register(c, &options.database, &options.root, &options.types)?;
+    c.set_prepared_statement_cache_capacity(options.statement_cache);
+    crate::guard::install(c)
+}
+
+/// How long a request kept SQLite busy, for metering.
+pub(crate) fn timed<R>(job: impl FnOnce() -> R) -> (R, u64) {
+    let started = Instant::now();
+    let result = job();
+    let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    (result, nanos)
+}
+
+fn run(
+    conn: &Connection,
+    sql: &str,
+    params: &[Value],
+    interrupter: &Interrupter,
+    read_only: bool,
+) -> Result<Option<Outcome>, ShardError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    if read_only && !stmt.readonly() {
+        return Ok(None);
+    }
+    // The proxy checks the parameter count at Bind. One partition's share of a split
+    // INSERT uses only some of the parameters: the highest it names bounds the list.
+    let params = &params[..params.len().min(stmt.parameter_count())];
+    interrupter.arm(conn.get_interrupt_handle());
+    let result = execute(&mut stmt, conn, params);
+    interrupter.disarm();
+    result.map(Some)
+}
+
+/// Several statements as one unit, inside a savepoint: in autocommit mode the savepoint is
+/// the transaction; inside a transaction it undoes only this batch on error.
+fn run_batch(conn: &Connection, sql: &str) -> Result<Outcome, ShardError> {
+    conn.execute_batch("SAVEPOINT litescale_batch")?;
+    match conn.execute_batch(sql) {
+        Ok(()) => {
+            conn.execute_batch("RELEASE litescale_batch")?;
+            Ok(Outcome::Changed(0))
+        }
+        Err(e) => {
+            conn.execute_batch("ROLLBACK TO litescale_batch; RELEASE litescale_batch")?;
+            Err(e.into())
+        }
+    }
+}
+
+fn execute(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    conn: &Connection,
+    params: &[Value],
+) -> Result<Outcome, ShardError> {
+    if stmt.column_count() == 0 {
+        stmt.execute(params_from_iter(params))?;
+        return Ok(Outcome::Changed(conn.changes()));
+    }
+    let columns = column_meta(stmt);
+    let width = columns.len();
+    let mut rows = Vec::new();
+    let mut cursor = stmt.query(params_from_iter(params))?;
+    while let Some(row) = cursor.next()? {
+        let mut values = Vec::with_capacity(width);
+        for i in 0..width {
+            values.push(Value::from(row.get_ref(i)?));
+        }
+        rows.push(values);
+    }
+    Ok(Outcome::Rows(Rows { columns, rows }))
+}
+
+fn column_meta(stmt: &rusqlite::Statement<'_>) -> Vec<ColumnMeta> {
+    stmt.columns()
+        .map(|c| ColumnMeta {
+            name: c.name().to_owned(),
+            decl_type: c.decl_type().map(str::to_owned),
+        })
+        .collect()
+}
+
+fn describe(conn: &Connection, sql: &str) -> Result<Vec<ColumnMeta>, ShardError> {
+    let stmt = conn.prepare_cached(sql)?;
+    Ok(column_meta(&stmt))
+}
+
+pub(crate) fn table_columns(
+    conn: &Connection,
+    tables: &[String],
+) -> Result<Vec<(String, Vec<ColumnMeta>)>, ShardError> {
+    let mut out = Vec::with_capacity(tables.len());
+    let mut stmt = conn.prepare_cached("SELECT name, type FROM pragma_table_info(?1, 'main')")?;
+    for table in tables {
+        let columns = stmt
+            .query_map([table], |r| {
+                let decl: String = r.get(1)?;
+                Ok(ColumnMeta {
+                    name: r.get(0)?,
+                    decl_type: (!decl.is_empty()).then_some(decl),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        if !columns.is_empty() {
+            out.push((table.clone(), columns));
+        }
+    }
+    Ok(out)
+}

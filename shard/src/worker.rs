@@ -1,0 +1,371 @@
+//! `litescale worker`: a process that serves one partition, as its primary or as a read
+//! replica, to the proxy over TCP. It keeps nothing outside the storage directory: it can
+//! be killed at any moment and another started in its place.
+//!
+//! Each link (TCP connection) gets a thread of its own with blocking I/O: a link carries
+//! one request at a time, and a thread per link avoids any hop between the socket and
+//! SQLite. The writer link owns the partition's writing connection while it lasts.
+
+use std::collections::HashMap;
+use std::io::{BufReader, BufWriter, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use litescale_config::Config;
+use rusqlite::Connection;
+
+use crate::catalog::TypeCatalog;
+use crate::engine::{self, Writer, timed};
+use crate::error::ShardError;
+use crate::fence::FENCED;
+use crate::interrupt::Interrupter;
+use crate::partition::ConnectionOptions;
+use crate::protocol::{Reply, Request, Response, Role, read_sync, write_sync};
+use crate::storage::PARTITION_FILE_SUFFIX;
+
+/// What a worker serves.
+pub struct WorkerSpec {
+    pub database: String,
+    pub partition: usize,
+    pub role: Role,
+}
+
+struct WorkerState {
+    path: PathBuf,
+    txlog: PathBuf,
+    partition: usize,
+    options: ConnectionOptions,
+    /// The writing connection, once this worker is the primary; taken by the writer link.
+    writer: Mutex<WriterSlot>,
+    writer_returned: Condvar,
+    links: Mutex<HashMap<u64, Arc<Interrupter>>>,
+    next_link: AtomicU64,
+    /// The epoch this worker became primary with; 0 for a replica.
+    epoch: AtomicI64,
+}
+
+enum WriterSlot {
+    /// A replica: no writer.
+    None,
+    Idle(Box<Writer>),
+    /// Lent to a writer link.
+    Lent,
+}
+
+/// How long a new writer link waits for the previous one's thread to hand the writer back.
+const WRITER_HANDOVER: Duration = Duration::from_secs(5);
+
+/// Serves `spec` on `listener` until the process is killed. With `supervised`, the
+/// process also ends when its stdin closes (the proxy that started it died).
+pub fn run(
+    config: &Config,
+    types: TypeCatalog,
+    spec: WorkerSpec,
+    listener: TcpListener,
+    supervised: bool,
+) -> Result<(), ShardError> {
+    let dir = config.data_dir.join(&spec.database);
+    if !dir.is_dir() {
+        return Err(ShardError::new(
+            "3D000",
+            format!("database \"{}\" does not exist", spec.database),
+        ));
+    }
+    let state = Arc::new(WorkerState {
+        path: dir.join(format!("{}{PARTITION_FILE_SUFFIX}", spec.partition)),
+        txlog: dir.join("txlog"),
+        partition: spec.partition,
+        options: ConnectionOptions {
+            storage: config.storage.clone(),
+            statement_cache: config.limits.statement_cache,
+            database: spec.database.clone(),
+            types,
+            usage: Arc::default(),
+            root: config.data_dir.clone(),
+        },
+        writer: Mutex::new(WriterSlot::None),
+        writer_returned: Condvar::new(),
+        links: Mutex::new(HashMap::new()),
+        next_link: AtomicU64::new(1),
+        epoch: AtomicI64::new(0),
+    });
+    if spec.role == Role::Primary {
+        state.become_primary(false)?;
+    } else {
+        // A replica checks it can read before it says it is ready.
+        engine::open_reader(&state.path, &state.options)?;
+    }
+    let addr = listener.local_addr()?;
+    // The supervisor reads this line for the address.
+    println!("litescale worker listening on {addr}");
+    std::io::stdout().flush()?;
+    if supervised {
+        std::thread::spawn(|| {
+            let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+            std::process::exit(0);
+        });
+    }
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        let state = Arc::clone(&state);
+        std::thread::spawn(move || {
+            if let Err(e) = state.serve_link(stream) {
+                tracing::debug!(error = %e, "link ended");
+            }
+        });
+    }
+    Ok(())
+}
+
+fn reply(out: &mut impl Write, busy_nanos: u64, body: Response) -> std::io::Result<()> {
+    write_sync(out, &Reply { busy_nanos, body })?;
+    out.flush()
+}
+
+impl WorkerState {
+    fn slot(&self) -> std::sync::MutexGuard<'_, WriterSlot> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn role(&self) -> Role {
+        match *self.slot() {
+            WriterSlot::None => Role::Replica,
+            _ => Role::Primary,
+        }
+    }
+
+    fn epoch(&self) -> i64 {
+        self.epoch.load(Ordering::Relaxed)
+    }
+
+    /// A primary that finds a newer epoch in the file was deposed (a forced promotion
+    /// while it was paused or cut off): it exits rather than linger with the election
+    /// lock. Writes it might still attempt are refused by the fence anyway.
+    fn step_down_if_deposed(&self, check: &mut Option<Connection>) {
+        let mine = self.epoch();
+        if mine == 0 {
+            return;
+        }
+        if check.is_none() {
+            *check = Connection::open_with_flags(
+                &self.path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .ok();
+        }
+        let Some(conn) = check else { return };
+        let now: Result<i64, _> = conn.query_row(
+            &format!("SELECT epoch FROM {}", crate::fence::FENCE_TABLE),
+            [],
+            |r| r.get(0),
+        );
+        if let Ok(now) = now
+            && now != mine
+        {
+            tracing::error!(mine, now, "deposed: another worker is the primary; exiting");
+            std::process::exit(3);
+        }
+    }
+
+    /// Takes the election lock and a new epoch, then finishes the decided cross-partition
+    /// transactions whose part here the previous primary had not committed.
+    fn become_primary(&self, force: bool) -> Result<(), ShardError> {
+        let mut slot = self.slot();
+        if !matches!(*slot, WriterSlot::None) {
+            return Ok(());
+        }
+        let writer = Writer::open(&self.path, &self.options, force)?;
+        let finished = crate::txlog::finish_decided_parts(&self.txlog, self.partition, &writer)?;
+        if !finished.is_empty() {
+            tracing::warn!(?finished, "finished decided cross-partition transactions");
+        }
+        tracing::info!(
+            epoch = writer.epoch(),
+            "this worker is the partition's primary"
+        );
+        *slot = WriterSlot::Idle(Box::new(writer));
+        Ok(())
+    }
+
+    fn hello(&self, link: u64) -> Response {
+        Response::Hello {
+            link,
+            pid: std::process::id(),
+            role: self.role(),
+            epoch: self.epoch(),
+        }
+    }
+
+    fn serve_link(self: &Arc<Self>, stream: TcpStream) -> std::io::Result<()> {
+        stream.set_nodelay(true)?;
+        let mut input = BufReader::new(stream.try_clone()?);
+        let mut out = BufWriter::new(stream);
+        let Some(first) = read_sync::<Request>(&mut input)? else {
+            return Ok(());
+        };
+        match first {
+            Request::Hello { writer: true } => self.serve_writer(&mut input, &mut out),
+            Request::Hello { writer: false } => self.serve_reader(&mut input, &mut out),
+            Request::Interrupt { link } => {
+                let target = self
+                    .links
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(&link)
+                    .cloned();
+                if let Some(interrupter) = target {
+                    interrupter.interrupt();
+                }
+                reply(&mut out, 0, Response::Done)
+            }
+            Request::Promote { force } => {
+                let answer = match self.become_primary(force) {
+                    Ok(()) => self.hello(0),
+                    Err(e) => Response::Error(e),
+                };
+                reply(&mut out, 0, answer)
+            }
+            Request::Ping => {
+                // The supervisor's health link: pinged while the worker lives.
+                let mut check = None;
+                self.step_down_if_deposed(&mut check);
+                reply(&mut out, 0, Response::Done)?;
+                while let Some(Request::Ping) = read_sync::<Request>(&mut input)? {
+                    self.step_down_if_deposed(&mut check);
+                    reply(&mut out, 0, Response::Done)?;
+                }
+                Ok(())
+            }
+            other => reply(
+                &mut out,
+                0,
+                Response::Error(ShardError::new(
+                    "08P01",
+                    format!("a link starts with Hello, not {other:?}"),
+                )),
+            ),
+        }
+    }
+
+    /// Registers a link's interrupter, so that an Interrupt for it can find it.
+    fn register(&self) -> (u64, Arc<Interrupter>, LinkGuard<'_>) {
+        let id = self.next_link.fetch_add(1, Ordering::Relaxed);
+        let interrupter = Arc::new(Interrupter::default());
+        self.links
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, Arc::clone(&interrupter));
+        (id, interrupter, LinkGuard { state: self, id })
+    }
+
+    fn take_writer(&self) -> Result<Box<Writer>, ShardError> {
+        let mut slot = self.slot();
+        loop {
+            match std::mem::replace(&mut *slot, WriterSlot::Lent) {
+                WriterSlot::Idle(w) => return Ok(w),
+                WriterSlot::None => {
+                    *slot = WriterSlot::None;
+                    return Err(ShardError::new(FENCED, "this worker is not the primary"));
+                }
+                WriterSlot::Lent => {
+                    let (next, timeout) = self
+                        .writer_returned
+                        .wait_timeout(slot, WRITER_HANDOVER)
+                        .unwrap_or_else(|e| e.into_inner());
+                    slot = next;
+                    if timeout.timed_out() && matches!(*slot, WriterSlot::Lent) {
+                        return Err(ShardError::new("55006", "the writer is in use"));
+                    }
+                }
+            }
+        }
+    }
+
+    fn return_writer(&self, mut writer: Box<Writer>) {
+        writer.abandon();
+        *self.slot() = WriterSlot::Idle(writer);
+        self.writer_returned.notify_all();
+    }
+
+    fn serve_writer(
+        &self,
+        input: &mut BufReader<TcpStream>,
+        out: &mut BufWriter<TcpStream>,
+    ) -> std::io::Result<()> {
+        let mut writer = match self.take_writer() {
+            Ok(w) => w,
+            Err(e) => return reply(out, 0, Response::Error(e)),
+        };
+        let (id, interrupter, _guard) = self.register();
+        let served = (|| {
+            reply(out, 0, self.hello(id))?;
+            while let Some(request) = read_sync::<Request>(input)? {
+                let (body, busy) = timed(|| writer.serve(request, &interrupter));
+                let deposed = matches!(&body, Response::Error(e) if e.sqlstate == FENCED);
+                reply(out, busy, body)?;
+                if deposed {
+                    // Another worker is the primary now: this one must not linger with a
+                    // writing connection. Its supervisor (if any) replaces it.
+                    tracing::error!("fenced: another worker became the primary; exiting");
+                    std::process::exit(3);
+                }
+            }
+            Ok(())
+        })();
+        self.return_writer(writer);
+        served
+    }
+
+    fn serve_reader(
+        &self,
+        input: &mut BufReader<TcpStream>,
+        out: &mut BufWriter<TcpStream>,
+    ) -> std::io::Result<()> {
+        let conn: Connection = match engine::open_reader(&self.path, &self.options) {
+            Ok(c) => c,
+            Err(e) => return reply(out, 0, Response::Error(e)),
+        };
+        let (id, interrupter, _guard) = self.register();
+        reply(out, 0, self.hello(id))?;
+        while let Some(request) = read_sync::<Request>(input)? {
+            if let Request::Stream { sql } = request {
+                let mut failed = None;
+                engine::stream(&conn, &sql, &interrupter, |body| {
+                    match reply(out, 0, body) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            failed = Some(e);
+                            false
+                        }
+                    }
+                });
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+                continue;
+            }
+            let (body, busy) = timed(|| engine::serve_reader(&conn, request, &interrupter));
+            reply(out, busy, body)?;
+        }
+        Ok(())
+    }
+}
+
+struct LinkGuard<'a> {
+    state: &'a WorkerState,
+    id: u64,
+}
+
+impl Drop for LinkGuard<'_> {
+    fn drop(&mut self) {
+        self.state
+            .links
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
+    }
+}

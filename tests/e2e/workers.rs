@@ -1,0 +1,354 @@
+//! Worker processes (`[workers] mode = "processes"`): replicas, read-your-writes, fencing,
+//! failover under SIGKILL with a ledger of acknowledged commits, elastic replicas, scale
+//! to zero. Every worker is a real `litescale worker` child process.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use litescale_config::{Config, WorkerMode, WorkersConfig};
+use tokio_postgres::Client;
+
+use crate::harness::{TestServer, binary, connect_to_database, sqlstate};
+
+fn processes(replicas: usize) -> Config {
+    Config {
+        workers: WorkersConfig {
+            mode: WorkerMode::Processes,
+            replicas,
+            program: Some(binary()),
+            health_check_ms: 50,
+            ..WorkersConfig::default()
+        },
+        ..Config::default()
+    }
+}
+
+/// `SHOW WORKERS` rows: worker, database, partition, role, address, state, pid, reads.
+async fn workers(server: &TestServer) -> Vec<Vec<String>> {
+    let admin = connect_to_database(server.addr, "litescale").await.unwrap();
+    let rows = admin.simple_query("SHOW WORKERS").await.unwrap();
+    crate::harness::simple_rows(&rows)
+        .into_iter()
+        .map(|r| r.into_iter().map(|v| v.unwrap_or_default()).collect())
+        .collect()
+}
+
+/// Waits until SHOW WORKERS lists a ready primary and `replicas` ready replicas.
+async fn wait_for_workers(server: &TestServer, replicas: usize) -> Vec<Vec<String>> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let rows = workers(server).await;
+        let ready = |role: &str| {
+            rows.iter()
+                .filter(|r| r[3] == role && r[5] == "ready")
+                .count()
+        };
+        if ready("primary") == 1 && ready("replica") == replicas {
+            return rows;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "workers never got ready: {rows:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the killed primary is gone from SHOW WORKERS and a new primary is ready.
+async fn wait_for_failover(server: &TestServer, killed: i32) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let rows = workers(server).await;
+        if rows.iter().all(|r| r[6] != killed.to_string())
+            && rows.iter().any(|r| r[3] == "primary" && r[5] == "ready")
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no failover after killing {killed}: {rows:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn pid_of(rows: &[Vec<String>], role: &str) -> i32 {
+    rows.iter()
+        .find(|r| r[3] == role)
+        .map(|r| r[6].parse().unwrap())
+        .unwrap_or_else(|| panic!("no {role} in {rows:?}"))
+}
+
+fn signal(pid: i32, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+async fn count(c: &Client) -> i64 {
+    c.query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_serve_reads_and_see_each_acknowledged_write() {
+    let server = TestServer::start_with(processes(2)).await;
+    let rows = wait_for_workers(&server, 2).await;
+    let me = std::process::id() as i32;
+    assert!(
+        rows.iter().all(|r| r[6].parse::<i32>().unwrap() != me),
+        "{rows:?}"
+    );
+
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE t (id INT PRIMARY KEY, v TEXT)")
+        .await
+        .unwrap();
+    // Read-your-writes: each read, on a replica, sees the commit acknowledged just before.
+    for i in 1..=100i64 {
+        c.execute("INSERT INTO t VALUES ($1, 'x')", &[&(i as i32)])
+            .await
+            .unwrap();
+        assert_eq!(count(&c).await, i);
+    }
+    let rows = workers(&server).await;
+    let reads = |role: &str| -> u64 {
+        rows.iter()
+            .filter(|r| r[3] == role)
+            .map(|r| r[7].parse::<u64>().unwrap())
+            .sum()
+    };
+    assert!(reads("replica") >= 100, "{rows:?}");
+    assert_eq!(reads("primary"), 0, "the primary took reads: {rows:?}");
+    // Round robin: both replicas served.
+    assert!(
+        rows.iter()
+            .filter(|r| r[3] == "replica")
+            .all(|r| r[7].parse::<u64>().unwrap() > 10),
+        "{rows:?}"
+    );
+    // Transactions, savepoints and errors behave as in process.
+    c.batch_execute("BEGIN; INSERT INTO t VALUES (1000, 'a'); SAVEPOINT s; INSERT INTO t VALUES (1001, 'b'); ROLLBACK TO s; COMMIT")
+        .await
+        .unwrap();
+    assert_eq!(count(&c).await, 101);
+    let err = c
+        .execute("INSERT INTO t VALUES (1, 'dup')", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "23505");
+    assert_eq!(count(&c).await, 101);
+}
+
+fn alive(pid: i32) -> bool {
+    std::process::Command::new("kill")
+        .args(["-0", &pid.to_string()])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
+async fn wait_until_gone(pid: i32) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while alive(pid) {
+        assert!(Instant::now() < deadline, "process {pid} is still running");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_one_primary_can_write_and_a_deposed_one_cannot_commit() {
+    let server = TestServer::start_with(processes(1)).await;
+    let rows = wait_for_workers(&server, 1).await;
+    let primary: std::net::SocketAddr = rows.iter().find(|r| r[3] == "primary").unwrap()[4]
+        .parse()
+        .unwrap();
+    let old_pid = pid_of(&rows, "primary");
+    let replica_id = rows.iter().find(|r| r[3] == "replica").unwrap()[0].clone();
+
+    // A second would-be primary for the same partition cannot take the election lock.
+    let second = std::process::Command::new(binary())
+        .args(["worker", "--role", "primary", "--data"])
+        .arg(server.data_dir())
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(said.contains("has a live primary"), "{said}");
+
+    // A stale proxy's link to the primary (what this test plays), opened while it rules.
+    let mut stale = litescale_shard::DirectWriter::connect(primary)
+        .await
+        .unwrap();
+    stale
+        .write("CREATE TABLE t (id INT PRIMARY KEY)")
+        .await
+        .unwrap();
+    stale.write("INSERT INTO t VALUES (1)").await.unwrap();
+
+    // Pause the primary; promote the replica over it (PROMOTE forces the election).
+    signal(old_pid, "STOP");
+    let admin = connect_to_database(server.addr, "litescale").await.unwrap();
+    admin
+        .simple_query(&format!("PROMOTE {replica_id}"))
+        .await
+        .unwrap();
+    let c = server.client().await;
+    c.execute("INSERT INTO t VALUES (2)", &[]).await.unwrap();
+
+    // Resumed, the old primary cannot commit: the fence refuses the write (or it has
+    // already seen the new epoch at a health check and exited).
+    signal(old_pid, "CONT");
+    let refused = stale.write("INSERT INTO t VALUES (3)").await.unwrap_err();
+    assert!(
+        refused.sqlstate == litescale_shard::FENCED || refused.sqlstate == "08006",
+        "{refused:?}"
+    );
+    wait_until_gone(old_pid).await;
+    let ids: Vec<i32> = c
+        .query("SELECT id FROM t ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ids, [1, 2]);
+    c.execute("INSERT INTO t VALUES (4)", &[]).await.unwrap();
+}
+
+/// Every acknowledged commit survives repeated SIGKILLs of the primary, and the client
+/// keeps its connection: statements caught by a kill get a retryable error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_under_load_loses_no_acknowledged_commit() {
+    const KILLS: usize = 20;
+    let server = TestServer::start_with(processes(1)).await;
+    wait_for_workers(&server, 1).await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE ledger (id INT PRIMARY KEY, pair INT)")
+        .await
+        .unwrap();
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopping = std::sync::Arc::clone(&stop);
+    let load = tokio::spawn(async move {
+        let (mut acked, mut pairs, mut errors) = (BTreeSet::new(), BTreeSet::new(), Vec::new());
+        let mut next = 0;
+        while !stopping.load(std::sync::atomic::Ordering::Relaxed) {
+            next += 2;
+            // Alternately one autocommit insert and a two-row transaction.
+            let result = if next % 4 == 0 {
+                c.execute("INSERT INTO ledger VALUES ($1, NULL)", &[&next])
+                    .await
+                    .map(|_| ())
+            } else {
+                let txn = async {
+                    c.batch_execute("BEGIN").await?;
+                    c.execute("INSERT INTO ledger VALUES ($1, $2)", &[&next, &(next + 1)])
+                        .await?;
+                    c.execute("INSERT INTO ledger VALUES ($1, $2)", &[&(next + 1), &next])
+                        .await?;
+                    c.batch_execute("COMMIT").await
+                };
+                txn.await
+            };
+            match result {
+                Ok(()) if next % 4 == 0 => {
+                    acked.insert(next);
+                }
+                Ok(()) => {
+                    pairs.insert(next);
+                }
+                Err(e) => {
+                    errors.push(sqlstate(&e));
+                    let _ = c.batch_execute("ROLLBACK").await;
+                }
+            }
+        }
+        (c, acked, pairs, errors)
+    });
+
+    for _ in 0..KILLS {
+        let rows = wait_for_workers(&server, 1).await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let killed = pid_of(&rows, "primary");
+        signal(killed, "KILL");
+        wait_for_failover(&server, killed).await;
+    }
+    wait_for_workers(&server, 1).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (c, acked, pairs, errors) = load.await.unwrap();
+
+    assert!(acked.len() + pairs.len() > 100, "too little load ran");
+    for e in &errors {
+        assert!(
+            ["40001", "08007", "57P03", "57P01"].contains(&e.as_str()),
+            "unexpected error {e} (all: {errors:?})"
+        );
+    }
+    let present: BTreeSet<i32> = c
+        .query("SELECT id FROM ledger", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for id in &acked {
+        assert!(present.contains(id), "acknowledged insert {id} was lost");
+    }
+    for id in &pairs {
+        assert!(
+            present.contains(id) && present.contains(&(id + 1)),
+            "acknowledged transaction {id} was lost"
+        );
+    }
+    // No transaction is half there, acknowledged or not.
+    let halves: i64 = c
+        .query_one(
+            "SELECT count(*) FROM ledger a WHERE pair IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM ledger b WHERE b.id = a.pair)",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(halves, 0);
+    let check = rusqlite::Connection::open_with_flags(
+        server.data_dir().join("postgres/0.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let ok: String = check
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+}
+
+/// Reads a replica's death interrupts are retried on another worker: the client sees
+/// no error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_survive_replica_kills() {
+    let server = TestServer::start_with(processes(2)).await;
+    wait_for_workers(&server, 2).await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE t (id INT); INSERT INTO t VALUES (1), (2), (3)")
+        .await
+        .unwrap();
+    let reader = tokio::spawn(async move {
+        for _ in 0..1500 {
+            assert_eq!(count(&c).await, 3);
+        }
+    });
+    for _ in 0..3 {
+        let rows = wait_for_workers(&server, 2).await;
+        let killed = pid_of(&rows, "replica");
+        signal(killed, "KILL");
+        wait_until_gone(killed).await;
+    }
+    reader.await.unwrap();
+}
