@@ -249,6 +249,13 @@ impl Server {
         if new.storage != old.storage {
             restart.push("storage".to_owned());
         }
+        let replicas_only = litescale_config::WorkersConfig {
+            replicas: old.workers.replicas,
+            ..new.workers.clone()
+        };
+        if replicas_only != old.workers {
+            restart.push("workers (except replicas)".to_owned());
+        }
         if new.limits.statement_cache != old.limits.statement_cache {
             restart.push("limits.statement_cache".to_owned());
         }
@@ -260,6 +267,9 @@ impl Server {
                 .as_ref()
         {
             hook(&new.log_level).map_err(|e| format!("log_level \"{}\": {e}", new.log_level))?;
+        }
+        if new.workers.replicas != old.workers.replicas {
+            self.storage.set_replicas(new.workers.replicas);
         }
         tracing::info!(file = %path.display(), needs_restart = ?restart, "configuration reloaded");
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);

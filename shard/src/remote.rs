@@ -186,6 +186,11 @@ impl RemoteWriter {
     pub fn in_transaction(&self) -> bool {
         self.open_transaction
     }
+
+    /// Drops the link (its worker is being stopped); the next call connects anew.
+    pub fn forget_link(&mut self) {
+        self.link = None;
+    }
 }
 
 /// The error a client gets when the primary died under its request.

@@ -43,7 +43,7 @@ pub struct Storage {
     /// Sharded tables and their key columns, checked against each database at open.
     shard_keys: Vec<(String, String)>,
     open: Mutex<HashMap<String, Database>>,
-    workers: WorkersConfig,
+    workers: Mutex<WorkersConfig>,
     /// Read by worker processes too.
     config_file: Option<PathBuf>,
 }
@@ -89,7 +89,7 @@ impl Storage {
                 .map(|(t, k)| (t.to_owned(), k.to_owned()))
                 .collect(),
             open: Mutex::new(HashMap::new()),
-            workers: config.workers.clone(),
+            workers: Mutex::new(config.workers.clone()),
             config_file: config.file.clone(),
         };
         for name in create {
@@ -155,9 +155,10 @@ impl Storage {
         }
         report_schema_drift(name, &partitions);
         check_shard_keys(name, &partitions[0], &self.shard_keys)?;
-        let partitions = match self.workers.mode {
+        let workers = self.workers_config();
+        let partitions = match workers.mode {
             WorkerMode::InProcess => partitions,
-            WorkerMode::Processes => self.hand_to_workers(name, partitions, &usage)?,
+            WorkerMode::Processes => self.hand_to_workers(name, partitions, &usage, &workers)?,
         };
         let database = Database {
             partitions,
@@ -176,10 +177,11 @@ impl Storage {
         name: &str,
         opened: Vec<Arc<Partition>>,
         usage: &Arc<Usage>,
+        workers: &WorkersConfig,
     ) -> Result<Vec<Arc<Partition>>, ShardError> {
         let paths: Vec<PathBuf> = opened.iter().map(|p| p.path().to_owned()).collect();
         drop(opened);
-        let program = match &self.workers.program {
+        let program = match &workers.program {
             Some(p) => p.clone(),
             None => std::env::current_exe()?,
         };
@@ -193,9 +195,9 @@ impl Storage {
                     data_dir: self.root.clone(),
                     database: name.to_owned(),
                     partition: i,
-                    workers: self.workers.clone(),
+                    workers: workers.clone(),
                 });
-                if self.workers.idle_stop_ms == 0 {
+                if workers.idle_stop_ms == 0 {
                     let starting = Arc::clone(&group);
                     tokio::spawn(async move {
                         if let Err(e) = starting.ensure_started().await {
@@ -206,6 +208,24 @@ impl Storage {
                 Arc::new(Partition::remote(path, Arc::clone(usage), group))
             })
             .collect())
+    }
+
+    fn workers_config(&self) -> WorkersConfig {
+        self.workers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Keeps `count` replicas per partition from now on (a reload changed it).
+    pub fn set_replicas(&self, count: usize) {
+        self.workers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replicas = count;
+        for group in self.worker_groups() {
+            group.set_replicas(count);
+        }
     }
 
     /// The worker processes of every open database.

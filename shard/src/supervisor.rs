@@ -167,6 +167,8 @@ pub struct WorkerGroup {
     closed: AtomicBool,
     next_read: AtomicUsize,
     last_used: Mutex<Instant>,
+    /// Replicas to keep (config, changed by a reload).
+    replicas: AtomicUsize,
     /// Wakes the health watcher of a partition that was asleep.
     wake: Arc<Notify>,
     pub stats: GroupStats,
@@ -177,6 +179,7 @@ static NEXT_WORKER: AtomicU64 = AtomicU64::new(1);
 impl WorkerGroup {
     pub(crate) fn new(launch: Launch) -> Arc<WorkerGroup> {
         let group = Arc::new_cyclic(|this: &Weak<WorkerGroup>| WorkerGroup {
+            replicas: AtomicUsize::new(launch.workers.replicas),
             launch,
             this: this.clone(),
             workers: Mutex::new(Vec::new()),
@@ -270,7 +273,7 @@ impl WorkerGroup {
             database = %self.launch.database, partition = self.launch.partition, micros,
             "partition's primary worker started"
         );
-        for _ in 0..self.launch.workers.replicas {
+        for _ in 0..self.replicas.load(Ordering::Relaxed) {
             self.spawn_replacement(Role::Replica);
         }
         Ok(())
@@ -524,6 +527,7 @@ impl WorkerGroup {
 
     /// Keeps `count` replicas (a config reload changed `workers.replicas`).
     pub fn set_replicas(&self, count: usize) {
+        self.replicas.store(count, Ordering::Relaxed);
         let replicas: Vec<_> = self
             .snapshot()
             .into_iter()
@@ -730,12 +734,13 @@ impl WorkerGroup {
         if idle < Duration::from_millis(idle_stop) {
             return;
         }
-        let Ok(writer) = self.writer.try_lock() else {
+        let Ok(mut writer) = self.writer.try_lock() else {
             return;
         };
         if writer.in_transaction() {
             return;
         }
+        writer.forget_link();
         let Ok(_starting) = self.starting.try_lock() else {
             return;
         };

@@ -264,6 +264,9 @@ async fn failover_under_load_loses_no_acknowledged_commit() {
                     pairs.insert(next);
                 }
                 Err(e) => {
+                    // A closed connection (the test failed elsewhere) ends the load
+                    // rather than spin.
+                    assert!(!c.is_closed(), "the client lost its connection: {e}");
                     errors.push(sqlstate(&e));
                     let _ = c.batch_execute("ROLLBACK").await;
                 }
@@ -351,4 +354,71 @@ async fn reads_survive_replica_kills() {
         wait_until_gone(killed).await;
     }
     reader.await.unwrap();
+}
+
+/// Replicas come and go while a client reads and writes; nobody is dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_are_added_and_removed_under_load() {
+    let server = TestServer::start_with(processes(1)).await;
+    wait_for_workers(&server, 1).await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE t (id INT PRIMARY KEY)")
+        .await
+        .unwrap();
+    let load = tokio::spawn(async move {
+        for i in 1..=600i32 {
+            c.execute("INSERT INTO t VALUES ($1)", &[&i]).await.unwrap();
+            assert_eq!(count(&c).await, i as i64);
+        }
+    });
+    let admin = connect_to_database(server.addr, "litescale").await.unwrap();
+    admin.simple_query("ADD REPLICA 0").await.unwrap();
+    admin.simple_query("ADD REPLICA postgres 0").await.unwrap();
+    let rows = wait_for_workers(&server, 3).await;
+    let primary = rows.iter().find(|r| r[3] == "primary").unwrap()[0].clone();
+    let err = admin
+        .simple_query(&format!("REMOVE WORKER {primary}"))
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "55000");
+    for r in rows.iter().filter(|r| r[3] == "replica").take(2) {
+        admin
+            .simple_query(&format!("REMOVE WORKER {}", r[0]))
+            .await
+            .unwrap();
+        wait_until_gone(r[6].parse().unwrap()).await;
+    }
+    wait_for_workers(&server, 1).await;
+    load.await.unwrap();
+    let rows = workers(&server).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+}
+
+/// Scale to zero: an idle partition's workers stop; the next query starts them and is
+/// answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_workers_stop_and_the_next_query_wakes_them() {
+    let mut config = processes(1);
+    config.workers.idle_stop_ms = 300;
+    let server = TestServer::start_with(config).await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE t (id INT); INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+    let pids: Vec<i32> = wait_for_workers(&server, 1)
+        .await
+        .iter()
+        .map(|r| r[6].parse().unwrap())
+        .collect();
+    for pid in pids {
+        wait_until_gone(pid).await;
+    }
+    let rows = workers(&server).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0][5], "asleep", "{rows:?}");
+    // The same client connection: a read, then a write, wake the partition.
+    assert_eq!(count(&c).await, 1);
+    c.execute("INSERT INTO t VALUES (2)", &[]).await.unwrap();
+    assert_eq!(count(&c).await, 2);
+    assert!(workers(&server).await.iter().any(|r| r[3] == "primary"));
 }
