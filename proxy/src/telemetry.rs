@@ -105,10 +105,7 @@ fn record_storage(server: &Server) {
     for (name, db) in server.storage.open_databases() {
         let bytes = server.storage.bytes_stored(&name);
         metrics::gauge!("litescale_storage_bytes", "database" => name.clone()).set(bytes as f64);
-        // In-process workers: one writer per partition, always running (issue 5 adds
-        // worker processes, replicas and their states).
-        metrics::gauge!("litescale_workers", "database" => name.clone(), "role" => "primary", "state" => "running")
-            .set(db.partitions.len() as f64);
+        record_workers(&name, &db);
         let usage = db.usage.snapshot();
         metrics::counter!("litescale_usage_statements_total", "database" => name.clone())
             .absolute(usage.statements);
@@ -118,6 +115,33 @@ fn record_storage(server: &Server) {
             .absolute(usage.rows_written);
         metrics::gauge!("litescale_usage_compute_seconds", "database" => name)
             .set(usage.compute_nanos as f64 / 1e9);
+    }
+}
+
+/// Workers by role and state (every combination, so that one that drops to zero shows
+/// zero), and each worker process's health.
+fn record_workers(database: &str, db: &litescale_shard::Database) {
+    const STATES: [&str; 5] = ["running", "ready", "unhealthy", "stopping", "deposed"];
+    let mut counts = std::collections::BTreeMap::new();
+    for (i, partition) in db.partitions.iter().enumerate() {
+        let Some(group) = partition.workers() else {
+            *counts.entry(("primary", "running")).or_insert(0) += 1;
+            continue;
+        };
+        for w in group.describe() {
+            *counts.entry((w.role.as_str(), w.state)).or_insert(0) += 1;
+            metrics::gauge!("litescale_worker_healthy",
+                "database" => database.to_owned(), "partition" => i.to_string(),
+                "worker" => w.id.to_string(), "role" => w.role.as_str())
+            .set(if w.state == "ready" { 1.0 } else { 0.0 });
+        }
+    }
+    for role in ["primary", "replica"] {
+        for state in STATES {
+            let n = counts.get(&(role, state)).copied().unwrap_or(0);
+            metrics::gauge!("litescale_workers", "database" => database.to_owned(), "role" => role, "state" => state)
+                .set(n as f64);
+        }
     }
 }
 

@@ -94,6 +94,8 @@ pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(2);
 pub(crate) struct RemoteWriter {
     group: Weak<WorkerGroup>,
     link: Option<Link>,
+    /// The worker `link` goes to.
+    linked_worker: u64,
     /// A transaction is open on the link.
     open_transaction: bool,
 }
@@ -103,6 +105,7 @@ impl RemoteWriter {
         RemoteWriter {
             group,
             link: None,
+            linked_worker: 0,
             open_transaction: false,
         }
     }
@@ -133,8 +136,23 @@ impl RemoteWriter {
             }
             self.open_transaction = false;
         }
-        if self.link.as_ref().is_some_and(|l| !l.usable()) {
-            self.link = None;
+        let group = self
+            .group
+            .upgrade()
+            .ok_or_else(|| ShardError::new("57P01", "the partition was closed"))?;
+        // A link to a worker that is no longer the primary (it died, or was deposed) is
+        // dropped before anything is sent on it: nothing can be lost but an open
+        // transaction, which died with that worker.
+        let stale = self.link.as_ref().is_some_and(|l| !l.usable())
+            || group.primary_id().is_some_and(|p| p != self.linked_worker);
+        if stale && self.link.take().is_some() && std::mem::take(&mut self.open_transaction) {
+            return match request {
+                Request::Rollback => Ok(Reply {
+                    busy_nanos: 0,
+                    body: Response::Done,
+                }),
+                _ => Err(lost(&Request::Begin { recorded: false }, true)),
+            };
         }
         if self.link.is_none() {
             if matches!(request, Request::Rollback) {
@@ -144,11 +162,9 @@ impl RemoteWriter {
                     body: Response::Done,
                 });
             }
-            let group = self
-                .group
-                .upgrade()
-                .ok_or_else(|| ShardError::new("57P01", "the partition was closed"))?;
-            self.link = Some(group.connect_primary().await?);
+            let (link, worker) = group.connect_primary().await?;
+            self.link = Some(link);
+            self.linked_worker = worker;
         }
         let link = self.link.as_mut().expect("connected above");
         link.arm(interrupter);
@@ -174,9 +190,7 @@ impl RemoteWriter {
             Err(e) => {
                 self.link = None;
                 let was_open = std::mem::take(&mut self.open_transaction);
-                if let Some(group) = self.group.upgrade() {
-                    group.suspect_primary();
-                }
+                group.suspect_primary();
                 tracing::warn!(error = %e, "lost the link to the partition's primary");
                 Err(lost(&request, was_open))
             }

@@ -543,8 +543,13 @@ impl WorkerGroup {
         }
     }
 
-    /// A link to the primary for the writer, once there is one.
-    pub(crate) async fn connect_primary(&self) -> Result<Link, ShardError> {
+    /// The current primary's worker id, if there is one.
+    pub(crate) fn primary_id(&self) -> Option<u64> {
+        self.primary.borrow().as_ref().map(|p| p.id)
+    }
+
+    /// A link to the primary for the writer, once there is one, and the primary's id.
+    pub(crate) async fn connect_primary(&self) -> Result<(Link, u64), ShardError> {
         self.ensure_started().await?;
         let mut primary = self.primary.subscribe();
         let deadline = Instant::now() + FAILOVER_WAIT;
@@ -552,7 +557,7 @@ impl WorkerGroup {
             let current = primary.borrow_and_update().clone();
             if let Some(worker) = current {
                 match connect(worker.addr, &Request::Hello { writer: true }).await {
-                    Ok((link, _)) if link.role == Role::Primary => return Ok(link),
+                    Ok((link, _)) if link.role == Role::Primary => return Ok((link, worker.id)),
                     Ok(_) | Err(_) => {}
                 }
             }

@@ -4,6 +4,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::harness::{ServerProcess, connect, sqlstate};
 
+pub(crate) async fn scrape(addr: &str) -> String {
+    get(addr, "/metrics").await
+}
+
 async fn get(addr: &str, path: &str) -> String {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
@@ -15,7 +19,7 @@ async fn get(addr: &str, path: &str) -> String {
 }
 
 /// The value of the sample whose line starts with `series` (name and labels).
-fn sample(metrics: &str, series: &str) -> f64 {
+pub(crate) fn sample(metrics: &str, series: &str) -> f64 {
     metrics
         .lines()
         .find(|l| l.starts_with(series))

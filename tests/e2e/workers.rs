@@ -422,3 +422,85 @@ async fn idle_workers_stop_and_the_next_query_wakes_them() {
     assert_eq!(count(&c).await, 2);
     assert!(workers(&server).await.iter().any(|r| r[3] == "primary"));
 }
+
+/// The real binary with worker processes: metrics report workers by state and failovers,
+/// and the workers end with the proxy (even when it is SIGKILLed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_supervises_workers_and_reports_them() {
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("litescale.toml");
+    std::fs::write(
+        &config,
+        "[workers]\nmode = \"processes\"\nreplicas = 1\nhealth_check_ms = 50\n",
+    )
+    .unwrap();
+    let store = data.path().join("data");
+    let mut args: Vec<&std::ffi::OsStr> = crate::harness::config_args(&store, &config).to_vec();
+    args.extend([
+        std::ffi::OsStr::new("--metrics"),
+        std::ffi::OsStr::new("127.0.0.1:0"),
+    ]);
+    let server = crate::harness::ServerProcess::start_watching_stderr(&args, &[]);
+    let line = server.wait_for_stderr("metrics on http://");
+    let metrics_addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.strip_suffix("/metrics"))
+        .unwrap()
+        .to_owned();
+    let admin = connect_to_database(server.addr, "litescale").await.unwrap();
+    let show = || async {
+        let rows = admin.simple_query("SHOW WORKERS").await.unwrap();
+        crate::harness::simple_rows(&rows)
+            .into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .map(|v| v.unwrap_or_default())
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+    };
+    let ready = |rows: &[Vec<String>]| {
+        rows.iter().filter(|r| r[5] == "ready").count() == 2
+            && rows.iter().any(|r| r[3] == "primary")
+    };
+    let mut rows = show().await;
+    while !ready(&rows) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        rows = show().await;
+    }
+    let c = crate::harness::connect(server.addr).await;
+    c.batch_execute("CREATE TABLE t (id INT); INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+    let killed = pid_of(&rows, "primary");
+    signal(killed, "KILL");
+    loop {
+        let rows = show().await;
+        if ready(&rows) && rows.iter().all(|r| r[6] != killed.to_string()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    c.execute("INSERT INTO t VALUES (2)", &[]).await.unwrap();
+    let text = crate::operations::scrape(&metrics_addr).await;
+    let value = |series: &str| crate::operations::sample(&text, series);
+    assert_eq!(
+        value(r#"litescale_failovers_total{database="postgres",partition="0"}"#),
+        1.0
+    );
+    assert_eq!(
+        value(r#"litescale_workers{database="postgres",role="primary",state="ready"}"#),
+        1.0
+    );
+    assert_eq!(
+        value(r#"litescale_workers{database="postgres",role="replica",state="ready"}"#),
+        1.0
+    );
+
+    let pids: Vec<i32> = show().await.iter().map(|r| r[6].parse().unwrap()).collect();
+    server.kill();
+    for pid in pids {
+        wait_until_gone(pid).await;
+    }
+}
