@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use litescale_config::Config;
+use litescale_shard::worker::StartAs;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -74,6 +75,8 @@ enum Command {
 enum WorkerRole {
     Primary,
     Replica,
+    /// The primary if the partition has no live one, else a replica.
+    Auto,
 }
 
 /// `litescale worker`: serves until killed.
@@ -98,9 +101,10 @@ fn worker(config: &Config, command: &Command) -> ExitCode {
     let spec = litescale_shard::worker::WorkerSpec {
         database: database.clone(),
         partition: *partition,
-        role: match role {
-            WorkerRole::Primary => litescale_shard::Role::Primary,
-            WorkerRole::Replica => litescale_shard::Role::Replica,
+        start_as: match role {
+            WorkerRole::Primary => StartAs::Primary,
+            WorkerRole::Replica => StartAs::Replica,
+            WorkerRole::Auto => StartAs::Auto,
         },
     };
     let types = litescale_proxy::type_catalog();

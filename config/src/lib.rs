@@ -20,7 +20,7 @@ pub use partitions::{
     FieldError, HashRange, KeyList, KeyRange, KeyValue, PartitionMap, PartitionsConfig, Placement,
     TableConfig, TablePlacement,
 };
-pub use workers::{Balance, WorkerMode, WorkersConfig};
+pub use workers::{Balance, ExternalWorker, WorkerMode, WorkersConfig};
 
 /// The port litescale listens on by default: next to PostgreSQL's 5432 but not on it (or
 /// on 5433, which a second local PostgreSQL cluster often takes).

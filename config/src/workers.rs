@@ -16,6 +16,26 @@ pub enum WorkerMode {
     /// One `litescale worker` process per role per partition, started and supervised by
     /// the proxy, reached over TCP.
     Processes,
+    /// Workers started elsewhere (containers, `litescale worker --role auto`), listed in
+    /// `[[workers.external]]`; the proxy health-checks them and promotes a replica when
+    /// the primary stops answering.
+    External,
+}
+
+/// `[[workers.external]]`: one worker started outside litescale.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalWorker {
+    #[serde(default = "default_database")]
+    pub database: String,
+    #[serde(default)]
+    pub partition: usize,
+    /// `host:port`, resolved at each connection.
+    pub address: String,
+}
+
+fn default_database() -> String {
+    crate::DEFAULT_DATABASE.to_owned()
 }
 
 /// How reads pick a replica.
@@ -44,6 +64,8 @@ pub struct WorkersConfig {
     pub idle_stop_ms: u64,
     /// The `litescale` executable workers are started from; absent: this one.
     pub program: Option<PathBuf>,
+    /// Workers started elsewhere (`mode = "external"`).
+    pub external: Vec<ExternalWorker>,
 }
 
 impl Default for WorkersConfig {
@@ -56,6 +78,7 @@ impl Default for WorkersConfig {
             health_check_ms: 100,
             idle_stop_ms: 0,
             program: None,
+            external: Vec::new(),
         }
     }
 }
@@ -71,6 +94,17 @@ impl WorkersConfig {
         if self.replicas > 64 {
             return Err(FieldError::new("workers.replicas", "must be at most 64"));
         }
+        match (self.mode, self.external.is_empty()) {
+            (WorkerMode::External, true) => Err(FieldError::new(
+                "workers.external",
+                "mode = \"external\" needs at least one [[workers.external]] address",
+            )),
+            (WorkerMode::External, false) | (_, true) => Ok(()),
+            (_, false) => Err(FieldError::new(
+                "workers.external",
+                "is read only with mode = \"external\"",
+            )),
+        }?;
         Ok(())
     }
 }

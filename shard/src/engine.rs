@@ -29,10 +29,12 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Opens the partition's file for writing and becomes its primary.
+    /// Opens the partition's file for writing and becomes its primary, waiting up to
+    /// `wait` for a dying primary's election lock (see [`Fence::acquire`]).
     pub fn open(
         path: &Path,
         options: &ConnectionOptions,
+        wait: Duration,
         force: bool,
     ) -> Result<Writer, ShardError> {
         let mut conn = Connection::open_with_flags(
@@ -53,7 +55,7 @@ impl Writer {
         conn.execute_batch(&format!(
             "CREATE TABLE IF NOT EXISTS {COMMITS_TABLE} (txid INTEGER PRIMARY KEY)"
         ))?;
-        let fence = Fence::acquire(path, &conn, ELECTION_WAIT, force)?;
+        let fence = Fence::acquire(path, &conn, wait, force)?;
         configure(&mut conn, options)?;
         Ok(Writer {
             conn,

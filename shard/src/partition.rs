@@ -9,7 +9,7 @@ use litescale_config::StorageConfig;
 use rusqlite::Connection;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-use crate::engine::{self, Writer, timed};
+use crate::engine::{self, ELECTION_WAIT, Writer, timed};
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::protocol::{Reply, Request, Response};
@@ -57,7 +57,7 @@ struct Local {
 impl Partition {
     /// Opens the partition in this process, as its primary.
     pub(crate) fn open(path: &Path, options: ConnectionOptions) -> Result<Partition, ShardError> {
-        let writer = Writer::open(path, &options, false)?;
+        let writer = Writer::open(path, &options, ELECTION_WAIT, false)?;
         Ok(Partition {
             path: path.to_owned(),
             usage: Arc::clone(&options.usage),

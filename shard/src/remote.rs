@@ -27,9 +27,11 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    pub async fn connect(addr: SocketAddr, first: &Request) -> std::io::Result<(Link, Reply)> {
+    /// Connects to `addr` (`host:port`, resolved now: a container's name may move).
+    pub async fn connect(addr: &str, first: &Request) -> std::io::Result<(Link, Reply)> {
         let tcp = TcpStream::connect(addr).await?;
         tcp.set_nodelay(true)?;
+        let addr = tcp.peer_addr()?;
         let mut stream = BufStream::new(tcp);
         write_async(&mut stream, first).await?;
         let reply: Reply = read_async(&mut stream).await?;
@@ -236,7 +238,7 @@ pub struct DirectWriter(Link);
 
 impl DirectWriter {
     pub async fn connect(addr: SocketAddr) -> Result<DirectWriter, ShardError> {
-        Link::connect(addr, &Request::Hello { writer: true })
+        Link::connect(&addr.to_string(), &Request::Hello { writer: true })
             .await
             .map(|(link, _)| DirectWriter(link))
             .map_err(|e| ShardError::new("08006", e.to_string()))

@@ -125,40 +125,48 @@ impl Storage {
             return Err(missing());
         }
         let usage = Arc::new(Usage::default());
-        let options = ConnectionOptions {
-            database: name.to_owned(),
-            usage: Arc::clone(&usage),
-            ..self.options.clone()
-        };
-        let partitions = (0..self.partitions)
-            .map(|i| {
-                Partition::open(
-                    &dir.join(format!("{i}{PARTITION_FILE_SUFFIX}")),
-                    options.clone(),
-                )
-                .map(Arc::new)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let paths: Vec<PathBuf> = (0..self.partitions)
+            .map(|i| dir.join(format!("{i}{PARTITION_FILE_SUFFIX}")))
+            .collect();
         let durable = self.options.storage.synchronous != litescale_config::Synchronous::Off;
         let txlog = TxLog::open(dir.join("txlog"), durable)?;
-        for done in txlog.recover(&partitions)? {
-            match done {
-                Recovered::Finished { txid, replayed } => tracing::warn!(
-                    database = %name, txid, ?replayed,
-                    "finished a committed cross-partition transaction a crash interrupted"
-                ),
-                Recovered::Undone { txid } => tracing::warn!(
-                    database = %name, txid,
-                    "undid a cross-partition transaction a crash interrupted before its commit"
-                ),
-            }
-        }
-        report_schema_drift(name, &partitions);
-        check_shard_keys(name, &partitions[0], &self.shard_keys)?;
         let workers = self.workers_config();
-        let partitions = match workers.mode {
-            WorkerMode::InProcess => partitions,
-            WorkerMode::Processes => self.hand_to_workers(name, partitions, &usage, &workers)?,
+        let partitions = if workers.mode == WorkerMode::External {
+            // The primaries run elsewhere and hold the files: each finishes its part of
+            // the decided transactions when it becomes primary (txlog.rs).
+            txlog.drop_undecided()?;
+            self.hand_to_workers(name, &paths, &usage, &workers)?
+        } else {
+            let options = ConnectionOptions {
+                database: name.to_owned(),
+                usage: Arc::clone(&usage),
+                ..self.options.clone()
+            };
+            let partitions = paths
+                .iter()
+                .map(|path| Partition::open(path, options.clone()).map(Arc::new))
+                .collect::<Result<Vec<_>, _>>()?;
+            for done in txlog.recover(&partitions)? {
+                match done {
+                    Recovered::Finished { txid, replayed } => tracing::warn!(
+                        database = %name, txid, ?replayed,
+                        "finished a committed cross-partition transaction a crash interrupted"
+                    ),
+                    Recovered::Undone { txid } => tracing::warn!(
+                        database = %name, txid,
+                        "undid a cross-partition transaction a crash interrupted before its commit"
+                    ),
+                }
+            }
+            report_schema_drift(name, &partitions);
+            check_shard_keys(name, &partitions[0], &self.shard_keys)?;
+            if workers.mode == WorkerMode::InProcess {
+                partitions
+            } else {
+                // Closed first: their election locks go to the workers' primaries.
+                drop(partitions);
+                self.hand_to_workers(name, &paths, &usage, &workers)?
+            }
         };
         let database = Database {
             partitions,
@@ -169,18 +177,32 @@ impl Storage {
         Ok(database)
     }
 
-    /// Replaces partitions opened here (for recovery and checks) with partitions served by
-    /// worker processes. The ones opened here close first, releasing the election lock
-    /// for the workers' primaries.
+    /// Partitions served by worker processes: started here, or started elsewhere.
     fn hand_to_workers(
         &self,
         name: &str,
-        opened: Vec<Arc<Partition>>,
+        paths: &[PathBuf],
         usage: &Arc<Usage>,
         workers: &WorkersConfig,
     ) -> Result<Vec<Arc<Partition>>, ShardError> {
-        let paths: Vec<PathBuf> = opened.iter().map(|p| p.path().to_owned()).collect();
-        drop(opened);
+        let external = |partition: usize| -> Vec<String> {
+            workers
+                .external
+                .iter()
+                .filter(|w| w.database == name && w.partition == partition)
+                .map(|w| w.address.clone())
+                .collect()
+        };
+        if workers.mode == WorkerMode::External
+            && let Some(missing) = (0..paths.len()).find(|&p| external(p).is_empty())
+        {
+            return Err(ShardError::new(
+                "57P03",
+                format!(
+                    "database \"{name}\" partition {missing} has no [[workers.external]] worker"
+                ),
+            ));
+        }
         let program = match &workers.program {
             Some(p) => p.clone(),
             None => std::env::current_exe()?,
@@ -196,8 +218,9 @@ impl Storage {
                     database: name.to_owned(),
                     partition: i,
                     workers: workers.clone(),
+                    external: external(i),
                 });
-                if workers.idle_stop_ms == 0 {
+                if workers.idle_stop_ms == 0 && workers.mode == WorkerMode::Processes {
                     let starting = Arc::clone(&group);
                     tokio::spawn(async move {
                         if let Err(e) = starting.ensure_started().await {

@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -31,13 +31,19 @@ pub(crate) struct Launch {
     pub database: String,
     pub partition: usize,
     pub workers: WorkersConfig,
+    /// Workers started elsewhere (containers), by address; empty: the supervisor starts
+    /// its own.
+    pub external: Vec<String>,
 }
 
 /// One worker process, as the supervisor sees it.
 pub struct WorkerHandle {
     pub id: u64,
-    pub addr: SocketAddr,
-    pub pid: u32,
+    /// `host:port`.
+    pub addr: String,
+    /// The worker's process id (as it reports it: for a worker in a container, its pid
+    /// there).
+    pid: AtomicU32,
     role: Mutex<Role>,
     healthy: AtomicBool,
     /// Stopped on purpose (scale to zero, REMOVE WORKER): its exit is no failure.
@@ -47,6 +53,8 @@ pub struct WorkerHandle {
     outstanding: AtomicUsize,
     /// Reads sent to this worker.
     reads: AtomicU64,
+    /// Health checks missed in a row.
+    missed: AtomicU32,
     idle_links: Mutex<Vec<Link>>,
     stop: Notify,
     /// The link health checks ping on.
@@ -56,6 +64,10 @@ pub struct WorkerHandle {
 }
 
 impl WorkerHandle {
+    pub fn pid(&self) -> u32 {
+        self.pid.load(Ordering::Relaxed)
+    }
+
     pub fn role(&self) -> Role {
         *self.role.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -76,7 +88,7 @@ impl WorkerHandle {
             .pop();
         match idle {
             Some(link) => Ok(link),
-            None => Ok(connect(self.addr, &Request::Hello { writer: false })
+            None => Ok(connect(&self.addr, &Request::Hello { writer: false })
                 .await?
                 .0),
         }
@@ -91,27 +103,39 @@ impl WorkerHandle {
         }
     }
 
+    /// Pings the worker; its answer says what it is now (role, pid), which is how the
+    /// roles of workers started elsewhere are learnt.
     async fn ping(&self) -> std::io::Result<()> {
         let mut health = self.health.lock().await;
         let result = match health.as_mut() {
-            Some(link) if link.usable() => link.call(&Request::Ping).await.map(|_| ()),
-            _ => Link::connect(self.addr, &Request::Ping)
+            Some(link) if link.usable() => link.call(&Request::Ping).await,
+            _ => Link::connect(&self.addr, &Request::Ping)
                 .await
-                .map(|(link, _)| {
+                .map(|(link, reply)| {
                     *health = Some(link);
+                    reply
                 }),
         };
-        if result.is_err() {
-            *health = None;
+        match result {
+            Ok(reply) => {
+                if let Response::Hello { pid, role, .. } = reply.body {
+                    self.pid.store(pid, Ordering::Relaxed);
+                    self.set_role(role);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                *health = None;
+                Err(e)
+            }
         }
-        result
     }
 
     fn mark_unhealthy(&self) {
         if self.healthy.swap(false, Ordering::Relaxed) {
             tracing::warn!(
                 worker = self.id,
-                pid = self.pid,
+                pid = self.pid(),
                 "worker left the read rotation"
             );
         }
@@ -125,7 +149,7 @@ impl WorkerHandle {
 /// Idle reader links kept per worker.
 const IDLE_LINKS: usize = 16;
 
-async fn connect(addr: SocketAddr, first: &Request) -> std::io::Result<(Link, Reply)> {
+async fn connect(addr: &str, first: &Request) -> std::io::Result<(Link, Reply)> {
     tokio::time::timeout(CALL_TIMEOUT, Link::connect(addr, first))
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "worker did not answer"))?
@@ -138,7 +162,7 @@ pub struct WorkerInfo {
     pub database: String,
     pub partition: usize,
     pub role: Role,
-    pub addr: SocketAddr,
+    pub addr: String,
     pub state: &'static str,
     pub pid: u32,
     pub reads: u64,
@@ -193,8 +217,42 @@ impl WorkerGroup {
             wake: Arc::new(Notify::new()),
             stats: GroupStats::default(),
         });
+        for addr in &group.launch.external {
+            group.add_handle(addr.clone(), 0, Role::Replica, false);
+        }
+        if !group.launch.external.is_empty() {
+            group.asleep.store(false, Ordering::Release);
+        }
         tokio::spawn(watch_health(Arc::downgrade(&group)));
         group
+    }
+
+    fn is_external(&self) -> bool {
+        !self.launch.external.is_empty()
+    }
+
+    fn add_handle(&self, addr: String, pid: u32, role: Role, healthy: bool) -> Arc<WorkerHandle> {
+        let handle = Arc::new(WorkerHandle {
+            id: NEXT_WORKER.fetch_add(1, Ordering::Relaxed),
+            addr,
+            pid: AtomicU32::new(pid),
+            role: Mutex::new(role),
+            healthy: AtomicBool::new(healthy),
+            stopping: AtomicBool::new(false),
+            deposed: AtomicBool::new(false),
+            outstanding: AtomicUsize::new(0),
+            reads: AtomicU64::new(0),
+            missed: AtomicU32::new(0),
+            idle_links: Mutex::new(Vec::new()),
+            stop: Notify::new(),
+            health: AsyncMutex::new(None),
+            _lifeline: Mutex::new(None),
+        });
+        self.workers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::clone(&handle));
+        handle
     }
 
     pub fn partition(&self) -> usize {
@@ -225,7 +283,7 @@ impl WorkerGroup {
                 database: self.launch.database.clone(),
                 partition: self.launch.partition,
                 role: w.role(),
-                addr: w.addr,
+                addr: w.addr.clone(),
                 state: if w.deposed.load(Ordering::Relaxed) {
                     "deposed"
                 } else if w.stopping.load(Ordering::Relaxed) {
@@ -235,7 +293,7 @@ impl WorkerGroup {
                 } else {
                     "unhealthy"
                 },
-                pid: w.pid,
+                pid: w.pid(),
                 reads: w.reads.load(Ordering::Relaxed),
             })
             .collect()
@@ -330,25 +388,8 @@ impl WorkerGroup {
             .next()
             .and_then(|a| a.parse().ok())
             .ok_or_else(|| failed(&format!("unexpected first line {line:?}")))?;
-        let handle = Arc::new(WorkerHandle {
-            id: NEXT_WORKER.fetch_add(1, Ordering::Relaxed),
-            addr,
-            pid,
-            role: Mutex::new(role),
-            healthy: AtomicBool::new(true),
-            stopping: AtomicBool::new(false),
-            deposed: AtomicBool::new(false),
-            outstanding: AtomicUsize::new(0),
-            reads: AtomicU64::new(0),
-            idle_links: Mutex::new(Vec::new()),
-            stop: Notify::new(),
-            health: AsyncMutex::new(None),
-            _lifeline: Mutex::new(child.stdin.take()),
-        });
-        self.workers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Arc::clone(&handle));
+        let handle = self.add_handle(addr.to_string(), pid, role, true);
+        *handle._lifeline.lock().unwrap_or_else(|e| e.into_inner()) = child.stdin.take();
         tracing::info!(
             database = %launch.database, partition = launch.partition, worker = handle.id,
             pid, %addr, role = role.as_str(), "worker started"
@@ -374,6 +415,9 @@ impl WorkerGroup {
 
     /// Starts a worker in the background (a replacement replica, or a primary).
     fn spawn_replacement(&self, role: Role) {
+        if self.is_external() {
+            return;
+        }
         let Some(group) = self.this.upgrade() else {
             return;
         };
@@ -409,13 +453,18 @@ impl WorkerGroup {
         }
         tracing::warn!(
             database = %self.launch.database, partition = self.launch.partition,
-            worker = worker.id, pid = worker.pid, ?status, primary = was_primary,
+            worker = worker.id, pid = worker.pid(), ?status, primary = was_primary,
             "worker exited"
         );
         if !was_primary {
             self.spawn_replacement(Role::Replica);
             return;
         }
+        self.fail_over(noticed).await;
+    }
+
+    /// The primary is gone: a replica becomes the primary (or a new one starts).
+    async fn fail_over(&self, noticed: Instant) {
         self.primary.send_replace(None);
         let _starting = self.starting.lock().await;
         match self.promote_any().await {
@@ -431,7 +480,7 @@ impl WorkerGroup {
                 .increment(1);
                 tracing::warn!(
                     database = %self.launch.database, partition = self.launch.partition,
-                    worker = new.id, pid = new.pid, micros, "failover: new primary"
+                    worker = new.id, pid = new.pid(), micros, "failover: new primary"
                 );
                 self.primary.send_replace(Some(new));
                 self.spawn_replacement(Role::Replica);
@@ -463,6 +512,15 @@ impl WorkerGroup {
                 Err(e) => tracing::warn!(worker = replica.id, error = %e, "promotion failed"),
             }
         }
+        if self.is_external() {
+            return Err(ShardError::new(
+                "57P03",
+                format!(
+                    "partition {} has no healthy replica to promote",
+                    self.launch.partition
+                ),
+            ));
+        }
         self.start_worker(Role::Primary).await
     }
 
@@ -492,6 +550,7 @@ impl WorkerGroup {
 
     /// `ADD REPLICA`: one more replica, serving reads as soon as it has started.
     pub async fn add_replica(&self) -> Result<WorkerInfo, ShardError> {
+        self.refuse_if_external("ADD REPLICA")?;
         self.ensure_started().await?;
         let started = Instant::now();
         let worker = self.start_worker(Role::Replica).await?;
@@ -510,6 +569,7 @@ impl WorkerGroup {
     /// `REMOVE WORKER`: stops a replica (reads in flight on it finish or are retried
     /// elsewhere). The primary cannot be removed: promote another worker first.
     pub fn remove_worker(&self, id: u64) -> Result<bool, ShardError> {
+        self.refuse_if_external("REMOVE WORKER")?;
         let Some(worker) = self.snapshot().into_iter().find(|w| w.id == id) else {
             return Ok(false);
         };
@@ -523,6 +583,18 @@ impl WorkerGroup {
         worker.healthy.store(false, Ordering::Relaxed);
         worker.stop.notify_one();
         Ok(true)
+    }
+
+    fn refuse_if_external(&self, what: &str) -> Result<(), ShardError> {
+        if self.is_external() {
+            return Err(ShardError::new(
+                "0A000",
+                format!(
+                    "{what}: this partition's workers are started outside litescale (workers.external); start or stop them there"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Keeps `count` replicas (a config reload changed `workers.replicas`).
@@ -556,7 +628,7 @@ impl WorkerGroup {
         loop {
             let current = primary.borrow_and_update().clone();
             if let Some(worker) = current {
-                match connect(worker.addr, &Request::Hello { writer: true }).await {
+                match connect(&worker.addr, &Request::Hello { writer: true }).await {
                     Ok((link, _)) if link.role == Role::Primary => return Ok((link, worker.id)),
                     Ok(_) | Err(_) => {}
                 }
@@ -770,14 +842,33 @@ impl WorkerGroup {
             if worker.deposed.load(Ordering::Relaxed) {
                 continue;
             }
-            if ok && !worker.healthy.swap(true, Ordering::Relaxed) {
-                tracing::info!(worker = worker.id, "worker is healthy again");
-            } else if !ok {
-                worker.mark_unhealthy();
+            if ok {
+                worker.missed.store(0, Ordering::Relaxed);
+                if !worker.healthy.swap(true, Ordering::Relaxed) {
+                    tracing::info!(worker = worker.id, "worker is healthy");
+                }
+                // A worker started elsewhere says it is the primary: writes go to it.
+                if worker.role() == Role::Primary && self.primary_id().is_none() {
+                    self.primary.send_replace(Some(Arc::clone(&worker)));
+                }
+                continue;
+            }
+            worker.mark_unhealthy();
+            let missed = worker.missed.fetch_add(1, Ordering::Relaxed) + 1;
+            // A process the supervisor started is watched by its exit; one started
+            // elsewhere is declared dead by missed checks.
+            if self.is_external() && missed == MISSED_CHECKS && self.primary_id() == Some(worker.id)
+            {
+                tracing::warn!(worker = worker.id, addr = %worker.addr, "the primary stopped answering");
+                worker.set_role(Role::Replica);
+                self.fail_over(Instant::now()).await;
             }
         }
     }
 }
+
+/// Health checks a worker started elsewhere may miss before it counts as dead.
+const MISSED_CHECKS: u32 = 3;
 
 impl Drop for WorkerGroup {
     fn drop(&mut self) {
@@ -792,7 +883,7 @@ const FAILOVER_WAIT: Duration = Duration::from_secs(10);
 const READ_ATTEMPTS: usize = 3;
 
 async fn promote(worker: &WorkerHandle, force: bool) -> Result<(), ShardError> {
-    let (_, reply) = connect(worker.addr, &Request::Promote { force })
+    let (_, reply) = connect(&worker.addr, &Request::Promote { force })
         .await
         .map_err(
             |e| match e.get_ref().and_then(|e| e.downcast_ref::<ShardError>()) {

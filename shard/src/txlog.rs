@@ -53,6 +53,9 @@ pub struct TxLog {
     /// Transactions between `begin` and `forget`: their rows in `_litescale_commits` may
     /// still be needed by recovery.
     active: Mutex<BTreeSet<u64>>,
+    /// The oldest decided transaction left in the log for external primaries to finish:
+    /// commit records from it on are kept.
+    keep_from: AtomicU64,
 }
 
 /// What recovery did with one logged transaction.
@@ -88,6 +91,7 @@ impl TxLog {
             durable,
             next: AtomicU64::new(now),
             active: Mutex::new(BTreeSet::new()),
+            keep_from: AtomicU64::new(u64::MAX),
         };
         // Never reuse an id still on disk, whatever the clock says.
         if let Some(last) = log.entries()?.keys().next_back() {
@@ -110,7 +114,8 @@ impl TxLog {
     /// The oldest transaction still in flight: rows in `_litescale_commits` below it
     /// belong to forgotten transactions and can go.
     pub fn oldest_active(&self) -> u64 {
-        self.active_set().first().copied().unwrap_or(u64::MAX)
+        let active = self.active_set().first().copied().unwrap_or(u64::MAX);
+        active.min(self.keep_from.load(Ordering::Relaxed))
     }
 
     fn redo_path(&self, txid: u64, partition: usize) -> PathBuf {
@@ -199,6 +204,21 @@ impl TxLog {
             }
         }
         Ok(entries)
+    }
+
+    /// Forgets the transactions a crash left undecided (no partition committed them). For
+    /// external workers, whose primaries finish the decided ones (`finish_decided_parts`):
+    /// those stay in the log, and their commit records are kept from pruning.
+    pub(crate) fn drop_undecided(&self) -> Result<(), ShardError> {
+        for (txid, logged) in self.entries()? {
+            match logged.decided {
+                None => self.forget(txid, &logged.prepared),
+                Some(_) => {
+                    self.keep_from.fetch_min(txid, Ordering::Relaxed);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Finishes or undoes every transaction the log holds. Runs before the database

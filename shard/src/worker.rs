@@ -18,7 +18,7 @@ use litescale_config::Config;
 use rusqlite::Connection;
 
 use crate::catalog::TypeCatalog;
-use crate::engine::{self, Writer, timed};
+use crate::engine::{self, ELECTION_WAIT, Writer, timed};
 use crate::error::ShardError;
 use crate::fence::FENCED;
 use crate::interrupt::Interrupter;
@@ -30,7 +30,17 @@ use crate::storage::PARTITION_FILE_SUFFIX;
 pub struct WorkerSpec {
     pub database: String,
     pub partition: usize,
-    pub role: Role,
+    pub start_as: StartAs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartAs {
+    /// The primary, or fail if the partition has a live one.
+    Primary,
+    Replica,
+    /// The primary if the partition has none, else a replica (for containers that
+    /// restart with the same command after a failover).
+    Auto,
 }
 
 struct WorkerState {
@@ -67,13 +77,16 @@ pub fn run(
     listener: TcpListener,
     supervised: bool,
 ) -> Result<(), ShardError> {
-    let dir = config.data_dir.join(&spec.database);
-    if !dir.is_dir() {
+    if !crate::storage::valid_name(&spec.database) {
         return Err(ShardError::new(
-            "3D000",
-            format!("database \"{}\" does not exist", spec.database),
+            "42602",
+            format!("invalid database name \"{}\"", spec.database),
         ));
     }
+    // A worker may start before the proxy has created the database (containers start
+    // in any order): the directory is all a database is to begin with.
+    let dir = config.data_dir.join(&spec.database);
+    std::fs::create_dir_all(&dir)?;
     let state = Arc::new(WorkerState {
         path: dir.join(format!("{}{PARTITION_FILE_SUFFIX}", spec.partition)),
         txlog: dir.join("txlog"),
@@ -92,9 +105,16 @@ pub fn run(
         next_link: AtomicU64::new(1),
         epoch: AtomicI64::new(0),
     });
-    if spec.role == Role::Primary {
-        state.become_primary(false)?;
-    } else {
+    let primary = match spec.start_as {
+        StartAs::Primary => state.become_primary(ELECTION_WAIT, false).map(|()| true)?,
+        StartAs::Replica => false,
+        StartAs::Auto => match state.become_primary(Duration::ZERO, false) {
+            Ok(()) => true,
+            Err(e) if e.sqlstate == FENCED => false,
+            Err(e) => return Err(e),
+        },
+    };
+    if !primary {
         // A replica checks it can read before it says it is ready.
         engine::open_reader(&state.path, &state.options)?;
     }
@@ -173,12 +193,12 @@ impl WorkerState {
 
     /// Takes the election lock and a new epoch, then finishes the decided cross-partition
     /// transactions whose part here the previous primary had not committed.
-    fn become_primary(&self, force: bool) -> Result<(), ShardError> {
+    fn become_primary(&self, wait: Duration, force: bool) -> Result<(), ShardError> {
         let mut slot = self.slot();
         if !matches!(*slot, WriterSlot::None) {
             return Ok(());
         }
-        let writer = Writer::open(&self.path, &self.options, force)?;
+        let writer = Writer::open(&self.path, &self.options, wait, force)?;
         let finished = crate::txlog::finish_decided_parts(&self.txlog, self.partition, &writer)?;
         if !finished.is_empty() {
             tracing::warn!(?finished, "finished decided cross-partition transactions");
@@ -223,20 +243,21 @@ impl WorkerState {
                 reply(&mut out, 0, Response::Done)
             }
             Request::Promote { force } => {
-                let answer = match self.become_primary(force) {
+                let answer = match self.become_primary(ELECTION_WAIT, force) {
                     Ok(()) => self.hello(0),
                     Err(e) => Response::Error(e),
                 };
                 reply(&mut out, 0, answer)
             }
             Request::Ping => {
-                // The supervisor's health link: pinged while the worker lives.
+                // The supervisor's health link: pinged while the worker lives; each answer
+                // says what the worker is now.
                 let mut check = None;
                 self.step_down_if_deposed(&mut check);
-                reply(&mut out, 0, Response::Done)?;
+                reply(&mut out, 0, self.hello(0))?;
                 while let Some(Request::Ping) = read_sync::<Request>(&mut input)? {
                     self.step_down_if_deposed(&mut check);
-                    reply(&mut out, 0, Response::Done)?;
+                    reply(&mut out, 0, self.hello(0))?;
                 }
                 Ok(())
             }

@@ -25,7 +25,11 @@ impl TestServer {
 
     /// Starts a server with `config` (its address and data directory are replaced).
     pub async fn start_with(config: Config) -> TestServer {
-        let data = tempfile::tempdir().expect("temp dir");
+        TestServer::start_in(config, tempfile::tempdir().expect("temp dir")).await
+    }
+
+    /// As `start_with`, over a storage directory the test prepared.
+    pub async fn start_in(config: Config, data: tempfile::TempDir) -> TestServer {
         let config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: data.path().to_owned(),

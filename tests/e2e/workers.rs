@@ -504,3 +504,98 @@ async fn the_binary_supervises_workers_and_reports_them() {
         wait_until_gone(pid).await;
     }
 }
+
+/// A worker started outside litescale (`litescale worker --role auto`, as a container
+/// would), serving `data` and printing its address.
+struct External {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl External {
+    fn start(data: &std::path::Path, listen: &str) -> External {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(binary())
+            .args(["worker", "--role", "auto", "--listen", listen, "--data"])
+            .arg(data)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line.trim().rsplit(' ').next().unwrap().to_owned();
+        External { child, addr }
+    }
+}
+
+impl Drop for External {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Workers named in the config: roles learnt from them, a dead primary (no exit to
+/// watch, only missed health checks) replaced by promoting the replica, and a restarted
+/// worker back as a replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn external_workers_fail_over_on_missed_health_checks() {
+    let data = tempfile::tempdir().unwrap();
+    let mut first = External::start(data.path(), "127.0.0.1:0");
+    let second = External::start(data.path(), "127.0.0.1:0");
+    let mut config = processes(0);
+    config.workers.mode = WorkerMode::External;
+    config.workers.external = [&first.addr, &second.addr]
+        .into_iter()
+        .map(|address| litescale_config::ExternalWorker {
+            database: "postgres".to_owned(),
+            partition: 0,
+            address: address.clone(),
+        })
+        .collect();
+    let server = TestServer::start_in(config, data).await;
+    let rows = wait_for_workers(&server, 1).await;
+    assert_eq!(
+        pid_of(&rows, "primary"),
+        first.child.id() as i32,
+        "{rows:?}"
+    );
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match c.execute("INSERT INTO t VALUES (2)", &[]).await {
+            Ok(_) => break,
+            Err(e) => assert!(Instant::now() < deadline, "no failover: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let rows = workers(&server).await;
+    assert_eq!(
+        pid_of(&rows, "primary"),
+        second.child.id() as i32,
+        "{rows:?}"
+    );
+    assert_eq!(count(&c).await, 2);
+
+    // Restarted with the same command and address, the old primary comes back as a
+    // replica and rejoins the read rotation.
+    let restarted = External::start(server.data_dir(), &first.addr);
+    let rows = wait_for_workers(&server, 1).await;
+    assert_eq!(
+        pid_of(&rows, "replica"),
+        restarted.child.id() as i32,
+        "{rows:?}"
+    );
+    let admin = connect_to_database(server.addr, "litescale").await.unwrap();
+    let err = admin.simple_query("ADD REPLICA 0").await.unwrap_err();
+    assert_eq!(sqlstate(&err), "0A000");
+    drop(restarted);
+}
