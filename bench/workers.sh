@@ -10,4 +10,5 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 echo "building litescale and the bench (release)..." >&2
 cargo build --release -q --bin litescale --example workers
-"$ROOT/target/release/examples/workers" "$ROOT/target/release/litescale" "${1:-50}"
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+"$TARGET/release/examples/workers" "$TARGET/release/litescale" "${1:-50}"
