@@ -137,3 +137,59 @@ async fn the_partitioned_example_configuration_serves() {
         assert!(dir.path().join("postgres").join(format!("{p}.db")).exists());
     }
 }
+
+/// No Docker engine runs here, so the compose file is checked by reading it: its
+/// litescale config is valid, and every worker it names is a service that serves that
+/// partition.
+#[test]
+fn the_compose_file_describes_a_valid_stack() {
+    let compose = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docker-compose.yml");
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import json, sys, yaml; c = yaml.safe_load(open(sys.argv[1])); \
+             print(json.dumps({'config': c['configs']['litescale']['content'], \
+             'commands': {n: s.get('command', []) for n, s in c['services'].items()}, \
+             'volumes': {n: s.get('volumes', []) for n, s in c['services'].items()}}))",
+        )
+        .arg(&compose)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stack: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let config =
+        litescale_config::Config::from_toml(stack["config"].as_str().unwrap(), &compose).unwrap();
+    assert_eq!(config.workers.mode, litescale_config::WorkerMode::External);
+    let map = config.partition_map().unwrap();
+    for partition in 0..map.count() {
+        let serving: Vec<_> = config
+            .workers
+            .external
+            .iter()
+            .filter(|w| w.partition == partition)
+            .collect();
+        assert_eq!(
+            serving.len(),
+            2,
+            "partition {partition}: a primary and a replica"
+        );
+        for worker in serving {
+            let service = worker.address.split(':').next().unwrap();
+            let command: Vec<String> =
+                serde_json::from_value(stack["commands"][service].clone()).unwrap();
+            let arg = |flag: &str| {
+                let i = command.iter().position(|a| a == flag).unwrap();
+                command[i + 1].clone()
+            };
+            assert_eq!(command[0], "worker", "{service}: {command:?}");
+            assert_eq!(arg("--partition"), partition.to_string(), "{service}");
+            assert_eq!(arg("--role"), "auto", "{service}");
+            assert_eq!(stack["volumes"][service][0], "storage:/data", "{service}");
+        }
+    }
+    assert_eq!(stack["volumes"]["proxy"][0], "storage:/data");
+}
