@@ -599,3 +599,78 @@ async fn external_workers_fail_over_on_missed_health_checks() {
     assert_eq!(sqlstate(&err), "0A000");
     drop(restarted);
 }
+
+/// Least-outstanding balance sends reads away from a replica busy with a long query; a
+/// paused replica leaves the rotation and comes back when it answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_avoid_busy_and_unhealthy_replicas() {
+    let mut config = processes(2);
+    config.workers.balance = litescale_config::Balance::LeastOutstanding;
+    let server = TestServer::start_with(config).await;
+    wait_for_workers(&server, 2).await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE t (id INT); INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+    let slow = server.client().await;
+    let long = tokio::spawn(async move {
+        slow.query_one(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) \
+             SELECT count(*) FROM c",
+            &[],
+        )
+        .await
+        .unwrap()
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = workers(&server).await;
+    for _ in 0..20 {
+        assert_eq!(count(&c).await, 1);
+    }
+    assert!(
+        !long.is_finished(),
+        "the long query ended too soon to test anything"
+    );
+    let after = workers(&server).await;
+    let served = |rows: &[Vec<String>], id: &str| -> u64 {
+        rows.iter().find(|r| r[0] == id).unwrap()[7]
+            .parse()
+            .unwrap()
+    };
+    let replicas: Vec<String> = after
+        .iter()
+        .filter(|r| r[3] == "replica")
+        .map(|r| r[0].clone())
+        .collect();
+    let gained: Vec<u64> = replicas
+        .iter()
+        .map(|id| served(&after, id) - served(&before, id))
+        .collect();
+    // All to the idle replica (each query also describes its statement there).
+    assert!(
+        gained.contains(&0) && gained.iter().any(|g| *g >= 20),
+        "{gained:?}"
+    );
+    long.await.unwrap();
+
+    // SIGSTOP: the replica misses health checks and leaves the rotation; reads go on.
+    let paused = pid_of(&after, "replica");
+    signal(paused, "STOP");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !workers(&server)
+        .await
+        .iter()
+        .any(|r| r[6] == paused.to_string() && r[5] == "unhealthy")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the paused replica stayed in rotation"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for _ in 0..20 {
+        assert_eq!(count(&c).await, 1);
+    }
+    signal(paused, "CONT");
+    wait_for_workers(&server, 2).await;
+}
