@@ -464,8 +464,13 @@ async fn the_binary_supervises_workers_and_reports_them() {
         rows.iter().filter(|r| r[5] == "ready").count() == 2
             && rows.iter().any(|r| r[3] == "primary")
     };
+    let deadline = Instant::now() + Duration::from_secs(30);
     let mut rows = show().await;
     while !ready(&rows) {
+        assert!(
+            Instant::now() < deadline,
+            "workers never got ready: {rows:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
         rows = show().await;
     }
@@ -477,6 +482,7 @@ async fn the_binary_supervises_workers_and_reports_them() {
     signal(killed, "KILL");
     loop {
         let rows = show().await;
+        assert!(Instant::now() < deadline, "no failover: {rows:?}");
         if ready(&rows) && rows.iter().all(|r| r[6] != killed.to_string()) {
             break;
         }
@@ -497,6 +503,42 @@ async fn the_binary_supervises_workers_and_reports_them() {
         value(r#"litescale_workers{database="postgres",role="replica",state="ready"}"#),
         1.0
     );
+
+    // RELOAD changes the replica set while the client stays connected.
+    for replicas in [2, 0] {
+        std::fs::write(
+            &config,
+            format!(
+                "[workers]\nmode = \"processes\"\nreplicas = {replicas}\nhealth_check_ms = 50\n"
+            ),
+        )
+        .unwrap();
+        admin.simple_query("RELOAD").await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let rows = show().await;
+            assert!(
+                Instant::now() < deadline,
+                "replicas never became {replicas}: {rows:?}"
+            );
+            let ready = |role: &str| {
+                rows.iter()
+                    .filter(|r| r[3] == role && r[5] == "ready")
+                    .count()
+            };
+            if ready("primary") == 1 && ready("replica") == replicas && rows.len() == replicas + 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            c.query_one("SELECT count(*) FROM t", &[])
+                .await
+                .unwrap()
+                .get::<_, i64>(0),
+            2
+        );
+    }
 
     let pids: Vec<i32> = show().await.iter().map(|r| r[6].parse().unwrap()).collect();
     server.kill();
