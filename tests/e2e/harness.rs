@@ -185,6 +185,17 @@ impl ServerProcess {
         }
     }
 
+    /// The `host:port` of the metrics endpoint, from the line the binary logs when it
+    /// starts serving it (started with `--metrics` and watching stderr).
+    pub fn metrics_addr(&self) -> String {
+        let line = self.wait_for_stderr("metrics on http://");
+        line.split("http://")
+            .nth(1)
+            .and_then(|rest| rest.strip_suffix("/metrics"))
+            .unwrap_or_else(|| panic!("unexpected metrics line {line:?}"))
+            .to_owned()
+    }
+
     /// SIGKILL: no shutdown code runs, as in a crash.
     pub fn kill(mut self) {
         self.child.kill().expect("kill");

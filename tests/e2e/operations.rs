@@ -42,13 +42,7 @@ async fn the_metrics_endpoint_reports_what_clients_do() {
         ],
         &[],
     );
-    let line = server.wait_for_stderr("metrics on http://");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.strip_suffix("/metrics"))
-        .unwrap()
-        .to_owned();
+    let addr = server.metrics_addr();
     let c = connect(server.addr).await;
     c.batch_execute("CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3)")
         .await

@@ -441,13 +441,7 @@ async fn the_binary_supervises_workers_and_reports_them() {
         std::ffi::OsStr::new("127.0.0.1:0"),
     ]);
     let server = crate::harness::ServerProcess::start_watching_stderr(&args, &[]);
-    let line = server.wait_for_stderr("metrics on http://");
-    let metrics_addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.strip_suffix("/metrics"))
-        .unwrap()
-        .to_owned();
+    let metrics_addr = server.metrics_addr();
     let admin = connect_to_database(server.addr, "litescale").await.unwrap();
     let show = || async {
         let rows = admin.simple_query("SHOW WORKERS").await.unwrap();
