@@ -51,6 +51,7 @@ pub(crate) fn translate(
     let _ = ast.visit(&mut SetReturningFunctions);
     crate::functions::rewrite(&mut ast, ctx)?;
     rewrite_casts(&mut ast)?;
+    disambiguate_upsert_select(&mut ast);
     match ast {
         Statement::Drop {
             object_type,
@@ -836,9 +837,37 @@ fn bool_of(inner: &Expr) -> Expr {
     }))
 }
 
+/// SQLite reads `INSERT ... SELECT ... FROM t ON CONFLICT ...` as a join's ON clause
+/// unless the SELECT has a WHERE (its documented parsing ambiguity); Postgres has no such
+/// ambiguity, so the SELECT gets `WHERE true`.
+fn disambiguate_upsert_select(ast: &mut Statement) {
+    if let Statement::Insert(insert) = ast
+        && insert.on.is_some()
+        && let Some(source) = &mut insert.source
+        && let sqlparser::ast::SetExpr::Select(select) = source.body.as_mut()
+        && select.selection.is_none()
+        && !select.from.is_empty()
+    {
+        select.selection = Some(Expr::Value(Value::Boolean(true).into()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::plan;
+
+    #[test]
+    fn an_upsert_from_a_select_gets_a_where_for_sqlite() {
+        assert_eq!(
+            sql(
+                "insert into kv select i, 'v' from generate_series(1, 3) as g(i) on conflict do nothing"
+            ),
+            sql(
+                "insert into kv select i, 'v' from generate_series(1, 3) as g(i) where true on conflict do nothing"
+            )
+        );
+        assert!(!sql("insert into kv values (1, 'v') on conflict do nothing").contains("WHERE"));
+    }
 
     fn sql(text: &str) -> String {
         plan(text).unwrap().remove(0).sqlite_sql
