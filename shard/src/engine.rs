@@ -37,31 +37,7 @@ impl Writer {
         wait: Duration,
         force: bool,
     ) -> Result<Writer, ShardError> {
-        let mut conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        // WAL: readers never block the writer and see each commit as soon as it is made.
-        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(ShardError::new(
-                "58030",
-                format!("{} cannot use WAL mode (got {mode})", path.display()),
-            ));
-        }
-        conn.pragma_update(None, "synchronous", options.storage.synchronous.as_pragma())?;
-        conn.execute_batch(&format!(
-            "CREATE TABLE IF NOT EXISTS {COMMITS_TABLE} (txid INTEGER PRIMARY KEY)"
-        ))?;
-        let fence = Fence::acquire(path, &conn, wait, force)?;
-        configure(&mut conn, options)?;
-        Ok(Writer {
-            conn,
-            fence,
-            recording: None,
-        })
+        Standby::open(path, options)?.promote(path, wait, force)
     }
 
     pub fn epoch(&self) -> i64 {
@@ -230,6 +206,47 @@ impl Writer {
             Request::Describe { sql } => Response::Columns(describe(c, &sql)?),
             Request::TableColumns { tables } => Response::Tables(table_columns(c, &tables)?),
             other => serve_read(c, other, interrupter)?,
+        })
+    }
+}
+
+/// A writable connection to a partition, set up but not the primary: it writes nothing
+/// until promoted. A replica keeps one, so that its promotion only takes the election lock
+/// and a new epoch (failover time).
+pub(crate) struct Standby(Connection);
+
+impl Standby {
+    pub fn open(path: &Path, options: &ConnectionOptions) -> Result<Standby, ShardError> {
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // WAL: readers never block the writer and see each commit as soon as it is made.
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(ShardError::new(
+                "58030",
+                format!("{} cannot use WAL mode (got {mode})", path.display()),
+            ));
+        }
+        conn.pragma_update(None, "synchronous", options.storage.synchronous.as_pragma())?;
+        configure(&mut conn, options)?;
+        Ok(Standby(conn))
+    }
+
+    /// Becomes the primary: the election lock, a new epoch, then litescale's own table.
+    pub fn promote(self, path: &Path, wait: Duration, force: bool) -> Result<Writer, ShardError> {
+        let conn = self.0;
+        let fence = Fence::acquire(path, &conn, wait, force)?;
+        conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {COMMITS_TABLE} (txid INTEGER PRIMARY KEY)"
+        ))?;
+        Ok(Writer {
+            conn,
+            fence,
+            recording: None,
         })
     }
 }

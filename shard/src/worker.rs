@@ -18,7 +18,7 @@ use litescale_config::Config;
 use rusqlite::Connection;
 
 use crate::catalog::TypeCatalog;
-use crate::engine::{self, ELECTION_WAIT, Writer, timed};
+use crate::engine::{self, ELECTION_WAIT, Standby, Writer, timed};
 use crate::error::ShardError;
 use crate::fence::FENCED;
 use crate::interrupt::Interrupter;
@@ -55,6 +55,8 @@ struct WorkerState {
     next_link: AtomicU64,
     /// The epoch this worker became primary with; 0 for a replica.
     epoch: AtomicI64,
+    /// A replica's writable connection, ready for a promotion.
+    standby: Mutex<Option<Standby>>,
 }
 
 enum WriterSlot {
@@ -104,6 +106,7 @@ pub fn run(
         links: Mutex::new(HashMap::new()),
         next_link: AtomicU64::new(1),
         epoch: AtomicI64::new(0),
+        standby: Mutex::new(None),
     });
     let primary = match spec.start_as {
         StartAs::Primary => state.become_primary(ELECTION_WAIT, false).map(|()| true)?,
@@ -115,8 +118,11 @@ pub fn run(
         },
     };
     if !primary {
-        // A replica checks it can read before it says it is ready.
+        // A replica checks it can read before it says it is ready, and prepares the
+        // connection it would write with if promoted.
         engine::open_reader(&state.path, &state.options)?;
+        *state.standby.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Standby::open(&state.path, &state.options)?);
     }
     let addr = listener.local_addr()?;
     // The supervisor reads this line for the address.
@@ -198,7 +204,15 @@ impl WorkerState {
         if !matches!(*slot, WriterSlot::None) {
             return Ok(());
         }
-        let writer = Writer::open(&self.path, &self.options, wait, force)?;
+        let standby = self
+            .standby
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let writer = match standby {
+            Some(standby) => standby.promote(&self.path, wait, force)?,
+            None => Writer::open(&self.path, &self.options, wait, force)?,
+        };
         let finished = crate::txlog::finish_decided_parts(&self.txlog, self.partition, &writer)?;
         if !finished.is_empty() {
             tracing::warn!(?finished, "finished decided cross-partition transactions");
