@@ -837,14 +837,17 @@ impl SessionState {
             }
         }
         if self.is_idle() {
+            if planned.kind != StatementKind::Ddl("VACUUM") && !planned.batch {
+                // One fsync for every session's autocommit writes that queue meanwhile.
+                return Ok(partition
+                    .write_grouped(sql, params, session.cancel.canceled())
+                    .await?);
+            }
             let writer = lock_writer(session, target, None).await?;
             if planned.kind == StatementKind::Ddl("VACUUM") {
                 return Ok(writer.maintain(sql).await?);
             }
-            if planned.batch {
-                return Ok(writer.write_batch(sql).await?);
-            }
-            return Ok(writer.write(sql, params, interrupter).await?);
+            return Ok(writer.write_batch(sql).await?);
         }
         let txn = self
             .writer_in_block(session, command_name(&planned.kind), target)

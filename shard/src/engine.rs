@@ -132,6 +132,23 @@ impl Writer {
             Request::Write { sql, params } => Response::Outcome(self.in_own_transaction(|c| {
                 Ok(run(c, &sql, &params, interrupter, false)?.unwrap_or(Outcome::Changed(0)))
             })?),
+            Request::WriteGroup { writes } => {
+                let mut outcomes = Vec::with_capacity(writes.len());
+                self.in_own_transaction(|c| {
+                    for (sql, params) in &writes {
+                        c.execute_batch("SAVEPOINT litescale_write")?;
+                        let outcome = run(c, sql, params, interrupter, false)
+                            .map(|o| o.unwrap_or(Outcome::Changed(0)));
+                        if outcome.is_err() {
+                            c.execute_batch("ROLLBACK TO litescale_write")?;
+                        }
+                        c.execute_batch("RELEASE litescale_write")?;
+                        outcomes.push(outcome);
+                    }
+                    Ok(Outcome::Changed(0))
+                })?;
+                Response::Outcomes(outcomes)
+            }
             Request::WriteBatch { sql } => Response::Outcome(self.in_own_transaction(|c| {
                 c.execute_batch(&sql)?;
                 Ok(Outcome::Changed(0))

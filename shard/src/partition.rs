@@ -37,6 +37,17 @@ pub struct Partition {
     path: PathBuf,
     usage: Arc<Usage>,
     backend: Backend,
+    /// Autocommit writes waiting for the writer (group commit, see `write_grouped`).
+    pending: Mutex<Vec<PendingWrite>>,
+    next_pending: std::sync::atomic::AtomicU64,
+}
+
+/// An autocommit write waiting to run in the next group.
+struct PendingWrite {
+    id: u64,
+    sql: String,
+    params: Vec<Value>,
+    done: tokio::sync::oneshot::Sender<Result<Outcome, ShardError>>,
 }
 
 enum Backend {
@@ -61,6 +72,8 @@ impl Partition {
         Ok(Partition {
             path: path.to_owned(),
             usage: Arc::clone(&options.usage),
+            pending: Mutex::default(),
+            next_pending: Default::default(),
             backend: Backend::Local(Local {
                 options,
                 writer: Arc::new(AsyncMutex::new(writer)),
@@ -74,6 +87,8 @@ impl Partition {
         Partition {
             path: path.to_owned(),
             usage,
+            pending: Mutex::default(),
+            next_pending: Default::default(),
             backend: Backend::Remote(group),
         }
     }
@@ -301,6 +316,60 @@ impl Partition {
         self.writer_lock(slot)
     }
 
+    /// One statement in autocommit mode, durable when this returns — committed together
+    /// with the other sessions' autocommit writes that queued meanwhile (group commit):
+    /// whoever gets the writer runs every queued write in one SQLite transaction, each in
+    /// a savepoint of its own (so one's failure undoes only itself), and one fsync makes
+    /// them all durable. A cancel ends only the wait: a write that has started runs to its
+    /// end, so no client is told "cancelled" about a write that committed.
+    pub async fn write_grouped(
+        self: &Arc<Self>,
+        sql: String,
+        params: Vec<Value>,
+        cancel: impl std::future::Future<Output = ()>,
+    ) -> Result<Outcome, ShardError> {
+        let (done, mut result) = tokio::sync::oneshot::channel();
+        let id = self
+            .next_pending
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.queue().push(PendingWrite {
+            id,
+            sql,
+            params,
+            done,
+        });
+        tokio::pin!(cancel);
+        let mut cancel_seen = false;
+        loop {
+            tokio::select! {
+                biased;
+                outcome = &mut result => {
+                    return outcome.map_err(|_| ShardError::new("XX000", "a group commit ended early"))?;
+                }
+                writer = self.lock_writer() => {
+                    let group = std::mem::take(&mut *self.queue());
+                    if !group.is_empty() {
+                        // In a task of its own: the group must finish (and answer every
+                        // session in it) even if this session goes away.
+                        tokio::spawn(writer.write_group(group));
+                    }
+                }
+                () = &mut cancel, if !cancel_seen => {
+                    cancel_seen = true;
+                    let mut queue = self.queue();
+                    if let Some(i) = queue.iter().position(|p| p.id == id) {
+                        queue.remove(i);
+                        return Err(ShardError::new("57014", "canceling statement due to user request"));
+                    }
+                }
+            }
+        }
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, Vec<PendingWrite>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn writer_lock(self: &Arc<Self>, slot: Slot) -> WriterLock {
         WriterLock {
             held: Held {
@@ -485,18 +554,25 @@ pub struct WriterLock {
 }
 
 impl WriterLock {
-    /// Runs one statement in a transaction of its own: it is durable when this returns.
-    pub async fn write(
-        mut self,
-        sql: String,
-        params: Vec<Value>,
-        interrupter: Arc<Interrupter>,
-    ) -> Result<Outcome, ShardError> {
-        outcome(
-            self.held
-                .call(Request::Write { sql, params }, interrupter)
-                .await?,
-        )
+    /// Runs a group of autocommit writes in one transaction and answers each.
+    async fn write_group(mut self, group: Vec<PendingWrite>) {
+        let (writes, answers): (Vec<_>, Vec<_>) = group
+            .into_iter()
+            .map(|p| ((p.sql, p.params), p.done))
+            .unzip();
+        let count = answers.len();
+        let result = self
+            .held
+            .call(Request::WriteGroup { writes }, Arc::default())
+            .await;
+        let outcomes = match result {
+            Ok(Response::Outcomes(outcomes)) if outcomes.len() == count => outcomes,
+            Ok(other) => vec![Err(other.unexpected()); count],
+            Err(e) => vec![Err(e); count],
+        };
+        for (answer, outcome) in answers.into_iter().zip(outcomes) {
+            let _ = answer.send(outcome);
+        }
     }
 
     /// Runs several statements (no parameters, no rows) as one atomic unit.

@@ -63,6 +63,11 @@ pub(crate) enum Request {
         sql: String,
         params: Vec<Value>,
     },
+    /// Autocommit statements of several sessions in one transaction (group commit), each
+    /// in a savepoint: answered with one result per statement.
+    WriteGroup {
+        writes: Vec<(String, Vec<Value>)>,
+    },
     /// Several statements (no parameters, no rows) in their own transaction.
     WriteBatch {
         sql: String,
@@ -112,6 +117,7 @@ impl Request {
         matches!(
             self,
             Request::Read { .. }
+                | Request::WriteGroup { .. }
                 | Request::Stream { .. }
                 | Request::Write { .. }
                 | Request::WriteBatch { .. }
@@ -128,6 +134,7 @@ impl Request {
 pub(crate) enum Response {
     Done,
     Outcome(Outcome),
+    Outcomes(Vec<Result<Outcome, ShardError>>),
     MaybeOutcome(Option<Outcome>),
     Columns(Vec<ColumnMeta>),
     Tables(Vec<(String, Vec<ColumnMeta>)>),

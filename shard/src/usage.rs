@@ -24,15 +24,29 @@ pub struct UsageSnapshot {
     pub compute_nanos: u64,
 }
 
+/// Rows a statement returned and wrote.
+fn counts(outcome: &Outcome) -> (u64, u64) {
+    match outcome {
+        Outcome::Rows(r) => (r.rows.len() as u64, 0),
+        Outcome::Changed(n) => (0, *n),
+    }
+}
+
 impl Usage {
-    /// One statement that kept SQLite busy for `busy_nanos` and answered `response`.
+    /// One statement that kept SQLite busy for `busy_nanos` and answered `response` (or
+    /// a group of statements, sharing the time).
     pub(crate) fn record(&self, busy_nanos: u64, response: &Response) {
         let (returned, written) = match response {
-            Response::Outcome(o) | Response::MaybeOutcome(Some(o)) => match o {
-                Outcome::Rows(r) => (r.rows.len() as u64, 0),
-                Outcome::Changed(n) => (0, *n),
-            },
+            Response::Outcome(o) | Response::MaybeOutcome(Some(o)) => counts(o),
             Response::Count(n) => (0, *n),
+            Response::Outcomes(outcomes) => {
+                let share = busy_nanos / outcomes.len().max(1) as u64;
+                for outcome in outcomes {
+                    let (returned, written) = outcome.as_ref().map_or((0, 0), counts);
+                    self.add(share, returned, written);
+                }
+                return;
+            }
             _ => (0, 0),
         };
         self.add(busy_nanos, returned, written);

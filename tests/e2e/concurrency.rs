@@ -115,3 +115,61 @@ async fn a_client_that_disconnects_mid_transaction_releases_the_writer() {
         "the abandoned insert was rolled back"
     );
 }
+
+/// Group commit: many sessions' autocommit writes share transactions and fsyncs, yet each
+/// statement keeps its own outcome — a duplicate key fails alone, RETURNING answers its
+/// own row, and everything acknowledged is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_autocommit_writes_keep_their_own_outcomes() {
+    let server = TestServer::start().await;
+    let setup = server.client().await;
+    setup
+        .batch_execute("CREATE TABLE g (id INT PRIMARY KEY, client INT)")
+        .await
+        .unwrap();
+    let mut clients = Vec::new();
+    for client in 0..8i32 {
+        let c = server.client().await;
+        clients.push(tokio::spawn(async move {
+            let mut duplicates = 0;
+            for i in 0..150i32 {
+                // Every tenth statement reuses the client's first key: a duplicate.
+                let id = if i % 10 == 9 {
+                    client * 1000
+                } else {
+                    client * 1000 + i
+                };
+                let inserted = c
+                    .query(
+                        "INSERT INTO g VALUES ($1, $2) RETURNING id, client",
+                        &[&id, &client],
+                    )
+                    .await;
+                match inserted {
+                    Ok(rows) => {
+                        assert_eq!(rows.len(), 1);
+                        assert_eq!(
+                            (rows[0].get::<_, i32>(0), rows[0].get::<_, i32>(1)),
+                            (id, client)
+                        );
+                    }
+                    Err(e) => {
+                        assert_eq!(crate::harness::sqlstate(&e), "23505", "{e}");
+                        assert_eq!(i % 10, 9, "only duplicates may fail");
+                        duplicates += 1;
+                    }
+                }
+            }
+            duplicates
+        }));
+    }
+    for client in clients {
+        assert_eq!(client.await.unwrap(), 15);
+    }
+    let total: i64 = setup
+        .query_one("SELECT count(*) FROM g", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(total, 8 * 135);
+}
