@@ -3,6 +3,8 @@
 //! worker process (on a link's thread), so both behave alike to the byte.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, params_from_iter};
@@ -222,7 +224,7 @@ impl Writer {
             }
             Request::Describe { sql } => Response::Columns(describe(c, &sql)?),
             Request::TableColumns { tables } => Response::Tables(table_columns(c, &tables)?),
-            other => serve_read(c, other, interrupter)?,
+            other => serve_read(c, &other, interrupter)?,
         })
     }
 }
@@ -284,28 +286,54 @@ pub(crate) fn open_reader(
 /// Serves a request that only reads.
 pub(crate) fn serve_reader(
     c: &Connection,
-    request: Request,
+    request: &Request,
     interrupter: &Interrupter,
 ) -> Response {
     serve_read(c, request, interrupter).unwrap_or_else(Response::Error)
 }
 
+/// SQLite virtual-machine steps a read may take on an async thread (a point select takes
+/// a few dozen; this many take well under a millisecond).
+const INLINE_STEPS: i32 = 10_000;
+
+/// Serves a read on the calling thread, which must not block for long: a read still
+/// running after `INLINE_STEPS` steps is stopped (having changed nothing) and `None` is
+/// returned, to run it again where blocking is allowed. Handing each read to another
+/// thread costs more than a short read itself (two thread wake-ups).
+pub(crate) fn serve_reader_briefly(
+    c: &mut Connection,
+    request: &Request,
+    interrupter: &Interrupter,
+) -> Option<Response> {
+    let exceeded = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&exceeded);
+    let stopper = move || {
+        flag.store(true, Ordering::Relaxed);
+        true
+    };
+    // Without the budget in place the read must not run here.
+    c.progress_handler(INLINE_STEPS, Some(stopper)).ok()?;
+    let response = serve_reader(c, request, interrupter);
+    c.progress_handler(0, None::<fn() -> bool>).ok()?;
+    (!exceeded.load(Ordering::Relaxed)).then_some(response)
+}
+
 fn serve_read(
     c: &Connection,
-    request: Request,
+    request: &Request,
     interrupter: &Interrupter,
 ) -> Result<Response, ShardError> {
     Ok(match request {
         Request::Read { sql, params } => {
-            Response::MaybeOutcome(run(c, &sql, &params, interrupter, true)?)
+            Response::MaybeOutcome(run(c, sql, params, interrupter, true)?)
         }
-        Request::Describe { sql } => Response::Columns(describe(c, &sql)?),
-        Request::TableColumns { tables } => Response::Tables(table_columns(c, &tables)?),
+        Request::Describe { sql } => Response::Columns(describe(c, sql)?),
+        Request::TableColumns { tables } => Response::Tables(table_columns(c, tables)?),
         Request::Ping => Response::Done,
         other => {
             return Err(ShardError::new(
                 "25006",
-                format!("a reader cannot serve {}", request_name(&other)),
+                format!("a reader cannot serve {}", request_name(other)),
             ));
         }
     })
@@ -500,4 +528,37 @@ pub(crate) fn table_columns(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(sql: &str) -> Request {
+        Request::Read {
+            sql: sql.to_owned(),
+            params: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_short_read_runs_inline_and_a_long_one_is_handed_back() {
+        let mut c = Connection::open_in_memory().unwrap();
+        let interrupter = Interrupter::default();
+        let short = serve_reader_briefly(&mut c, &read("SELECT 42"), &interrupter);
+        assert!(matches!(
+            short,
+            Some(Response::MaybeOutcome(Some(Outcome::Rows(_))))
+        ));
+        let long = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000000) \
+                    SELECT count(*) FROM n";
+        assert!(serve_reader_briefly(&mut c, &read(long), &interrupter).is_none());
+        // The budget is gone afterwards: the same read runs to its end.
+        match serve_reader(&c, &read(long), &interrupter) {
+            Response::MaybeOutcome(Some(Outcome::Rows(r))) => {
+                assert_eq!(r.rows, vec![vec![Value::Integer(1_000_000)]]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

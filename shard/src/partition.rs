@@ -130,15 +130,31 @@ impl Partition {
         let metered = request.is_statement();
         let reply = match &self.backend {
             Backend::Local(_) => {
-                let this = Arc::clone(self);
-                blocking(move || {
-                    this.with_reader_now(|c| {
-                        let (body, busy_nanos) =
-                            timed(|| engine::serve_reader(c, request, &interrupter));
-                        Ok(Reply { busy_nanos, body })
-                    })
-                })
-                .await?
+                let (inline, tried_nanos) = self.with_reader_now(|c| {
+                    Ok(timed(|| {
+                        engine::serve_reader_briefly(c, &request, &interrupter)
+                    }))
+                })?;
+                match inline {
+                    Some(body) => Reply {
+                        busy_nanos: tried_nanos,
+                        body,
+                    },
+                    // A long read: on the blocking pool, from the start.
+                    None => {
+                        let this = Arc::clone(self);
+                        let mut reply = blocking(move || {
+                            this.with_reader_now(|c| {
+                                let (body, busy_nanos) =
+                                    timed(|| engine::serve_reader(c, &request, &interrupter));
+                                Ok(Reply { busy_nanos, body })
+                            })
+                        })
+                        .await?;
+                        reply.busy_nanos += tried_nanos;
+                        reply
+                    }
+                }
             }
             Backend::Remote(group) => group.read(request, &interrupter).await?,
         };
@@ -194,10 +210,10 @@ impl Partition {
     /// before any client is served).
     fn with_reader_now<R>(
         &self,
-        job: impl FnOnce(&Connection) -> Result<R, ShardError>,
+        job: impl FnOnce(&mut Connection) -> Result<R, ShardError>,
     ) -> Result<R, ShardError> {
         let local = self.local()?;
-        let conn = match local
+        let mut conn = match local
             .readers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -206,7 +222,7 @@ impl Partition {
             Some(c) => c,
             None => engine::open_reader(&self.path, &local.options)?,
         };
-        let result = job(&conn);
+        let result = job(&mut conn);
         let mut idle = local.readers.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < local.options.storage.idle_readers {
             idle.push(conn);

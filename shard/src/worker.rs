@@ -383,7 +383,7 @@ impl WorkerState {
                 }
                 continue;
             }
-            let (body, busy) = timed(|| engine::serve_reader(&conn, request, &interrupter));
+            let (body, busy) = timed(|| engine::serve_reader(&conn, &request, &interrupter));
             reply(out, busy, body)?;
         }
         Ok(())
