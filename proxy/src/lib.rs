@@ -8,6 +8,7 @@
 mod admin;
 mod auth;
 mod cancel;
+mod connection;
 mod coordinator;
 mod copy;
 mod copy_in;

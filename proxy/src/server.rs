@@ -113,8 +113,9 @@ async fn serve_connection(
     };
     // A panic while serving (pgwire's decoder had one on a short Parse message) ends this
     // connection with an error, not the task silently.
-    let served = std::panic::AssertUnwindSafe(pgwire::tokio::process_socket(socket, tls, factory))
-        .catch_unwind();
+    let served =
+        std::panic::AssertUnwindSafe(crate::connection::process_socket(socket, tls, factory))
+            .catch_unwind();
     tokio::select! {
         result = served => {
             match result {
