@@ -250,7 +250,8 @@ impl Standby {
                 format!("{} cannot use WAL mode (got {mode})", path.display()),
             ));
         }
-        conn.pragma_update(None, "synchronous", options.storage.synchronous.as_pragma())?;
+        let synchronous = crate::durability::writer_pragma(options.storage.synchronous);
+        conn.pragma_update(None, "synchronous", synchronous)?;
         configure(&mut conn, options)?;
         Ok(Standby(conn))
     }

@@ -10,6 +10,7 @@
 
 pub mod arrays;
 mod catalog;
+mod durability;
 mod engine;
 mod error;
 mod fence;

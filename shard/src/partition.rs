@@ -5,10 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use litescale_config::StorageConfig;
+use litescale_config::{StorageConfig, Synchronous};
 use rusqlite::Connection;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
+use crate::durability::{WalSync, group_commit};
 use crate::engine::{self, ELECTION_WAIT, Writer, timed};
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
@@ -39,6 +40,8 @@ pub struct Partition {
     backend: Backend,
     /// Autocommit writes waiting for the writer (group commit, see `write_grouped`).
     pending: Mutex<Vec<PendingWrite>>,
+    /// Group commit of the WAL's fsyncs (`storage.synchronous = "full"`).
+    wal: Option<WalSync>,
     next_pending: std::sync::atomic::AtomicU64,
 }
 
@@ -72,6 +75,7 @@ impl Partition {
         Ok(Partition {
             path: path.to_owned(),
             usage: Arc::clone(&options.usage),
+            wal: group_commit(options.storage.synchronous).then(|| WalSync::new(path)),
             pending: Mutex::default(),
             next_pending: Default::default(),
             backend: Backend::Local(Local {
@@ -83,10 +87,17 @@ impl Partition {
     }
 
     /// A partition served by worker processes.
-    pub(crate) fn remote(path: &Path, usage: Arc<Usage>, group: Arc<WorkerGroup>) -> Partition {
+    pub(crate) fn remote(
+        path: &Path,
+        usage: Arc<Usage>,
+        group: Arc<WorkerGroup>,
+        synchronous: Synchronous,
+    ) -> Partition {
+        // The workers share this host's page cache: an fsync here covers their commits.
         Partition {
             path: path.to_owned(),
             usage,
+            wal: group_commit(synchronous).then(|| WalSync::new(path)),
             pending: Mutex::default(),
             next_pending: Default::default(),
             backend: Backend::Remote(group),
@@ -306,7 +317,21 @@ impl Partition {
         txid: u64,
         redo: impl FnOnce() -> Result<Redo, ShardError>,
     ) -> Result<bool, ShardError> {
-        self.with_writer_now(|w| w.finish_decided(txid, redo))
+        let replayed = self.with_writer_now(|w| w.finish_decided(txid, redo))?;
+        if replayed && let Some(wal) = &self.wal {
+            // Durable before the log that could replay it again is forgotten.
+            wal.committed();
+            wal.sync_now()?;
+        }
+        Ok(replayed)
+    }
+
+    /// Waits until commit `seq` (from [`Held::call`]) is on disk.
+    async fn durable(&self, seq: Option<u64>) -> Result<(), ShardError> {
+        match (&self.wal, seq) {
+            (Some(wal), Some(seq)) => wal.wait(seq).await,
+            _ => Ok(()),
+        }
     }
 
     /// Drops the commit records of transactions older than `txid` (see txlog.rs).
@@ -391,6 +416,7 @@ impl Partition {
             held: Held {
                 slot: Some(slot),
                 partition: Arc::clone(self),
+                commit: None,
             },
         }
     }
@@ -521,6 +547,8 @@ struct Held {
     // `None` only while the connection is lent to a blocking task.
     slot: Option<Slot>,
     partition: Arc<Partition>,
+    /// The last commit made on the writer, to wait for its fsync once the writer is let go.
+    commit: Option<u64>,
 }
 
 impl Drop for Held {
@@ -534,12 +562,22 @@ impl Drop for Held {
 }
 
 impl Held {
+    /// Lets the writer go, then waits for the fsync of the commit made on it (group
+    /// commit: the next transaction writes meanwhile).
+    async fn release_durably(mut self) -> Result<(), ShardError> {
+        let commit = self.commit.take();
+        let partition = Arc::clone(&self.partition);
+        drop(self);
+        partition.durable(commit).await
+    }
+
     async fn call(
         &mut self,
         request: Request,
         interrupter: Arc<Interrupter>,
     ) -> Result<Response, ShardError> {
         let metered = request.is_statement();
+        let commits = request.commits();
         let slot = self
             .slot
             .take()
@@ -559,6 +597,12 @@ impl Held {
         };
         self.slot = Some(slot);
         self.partition.record(metered, &reply);
+        if commits
+            && !matches!(reply.body, Response::Error(_))
+            && let Some(wal) = &self.partition.wal
+        {
+            self.commit = Some(wal.committed());
+        }
         Ok(reply.body)
     }
 }
@@ -581,6 +625,10 @@ impl WriterLock {
             .held
             .call(Request::WriteGroup { writes }, Arc::default())
             .await;
+        let result = match self.held.release_durably().await {
+            Ok(()) => result,
+            Err(e) => Err(e),
+        };
         let outcomes = match result {
             Ok(Response::Outcomes(outcomes)) if outcomes.len() == count => outcomes,
             Ok(other) => vec![Err(other.unexpected()); count],
@@ -593,21 +641,23 @@ impl WriterLock {
 
     /// Runs several statements (no parameters, no rows) as one atomic unit.
     pub async fn write_batch(mut self, sql: String) -> Result<Outcome, ShardError> {
-        outcome(
-            self.held
-                .call(Request::WriteBatch { sql }, Arc::default())
-                .await?,
-        )
+        let response = self
+            .held
+            .call(Request::WriteBatch { sql }, Arc::default())
+            .await?;
+        self.held.release_durably().await?;
+        outcome(response)
     }
 
     /// Runs a statement that cannot run inside a transaction (VACUUM), checking first
     /// that this is still the primary.
     pub async fn maintain(mut self, sql: String) -> Result<Outcome, ShardError> {
-        outcome(
-            self.held
-                .call(Request::Maintain { sql }, Arc::default())
-                .await?,
-        )
+        let response = self
+            .held
+            .call(Request::Maintain { sql }, Arc::default())
+            .await?;
+        self.held.release_durably().await?;
+        outcome(response)
     }
 
     /// Opens a transaction that keeps the writer until it commits or rolls back.
@@ -660,7 +710,8 @@ impl Transaction {
     /// it did so; drops the records of transactions older than `forget_below`.
     pub async fn commit_decided(mut self, txid: u64, forget_below: u64) -> Result<(), ShardError> {
         let request = Request::CommitDecided { txid, forget_below };
-        done(self.held.call(request, Arc::default()).await?)
+        done(self.held.call(request, Arc::default()).await?)?;
+        self.held.release_durably().await
     }
 
     pub async fn execute(
@@ -721,7 +772,8 @@ impl Transaction {
 
     /// Makes the transaction durable. On error it is rolled back (when `self` drops).
     pub async fn commit(mut self) -> Result<(), ShardError> {
-        done(self.held.call(Request::Commit, Arc::default()).await?)
+        done(self.held.call(Request::Commit, Arc::default()).await?)?;
+        self.held.release_durably().await
     }
 
     pub async fn rollback(mut self) -> Result<(), ShardError> {

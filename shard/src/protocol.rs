@@ -112,6 +112,19 @@ pub(crate) enum Request {
 }
 
 impl Request {
+    /// Whether a success commits a transaction (see durability.rs).
+    pub fn commits(&self) -> bool {
+        matches!(
+            self,
+            Request::Write { .. }
+                | Request::WriteBatch { .. }
+                | Request::WriteGroup { .. }
+                | Request::Maintain { .. }
+                | Request::Commit
+                | Request::CommitDecided { .. }
+        )
+    }
+
     /// Whether this runs a client's statement (what usage metering counts).
     pub fn is_statement(&self) -> bool {
         matches!(

@@ -228,7 +228,12 @@ impl Storage {
                         }
                     });
                 }
-                Arc::new(Partition::remote(path, Arc::clone(usage), group))
+                Arc::new(Partition::remote(
+                    path,
+                    Arc::clone(usage),
+                    group,
+                    self.options.storage.synchronous,
+                ))
             })
             .collect())
     }
