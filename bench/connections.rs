@@ -58,6 +58,9 @@ async fn main() {
         tokio::spawn(connection);
         client.simple_query("SELECT 1").await.unwrap();
         clients.push(client);
+        if clients.len() % 1000 == 0 {
+            eprintln!("{} connections", clients.len());
+        }
     }
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let after = resident_kib(server.id());

@@ -13,14 +13,20 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
+use std::panic::AssertUnwindSafe;
+
+use futures::{FutureExt, SinkExt, StreamExt};
 use pgwire::api::{ClientInfo, ErrorHandler, PgWireConnectionState, PgWireServerHandlers};
+use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::PgWireFrontendMessage;
 use pgwire::tokio::TlsAcceptor;
 use pgwire::tokio::server::{negotiate_tls, process_error, process_message};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_util::codec::{Framed, FramedParts};
+
+use crate::error::SqlError;
+use crate::server::ConnectionControl;
 
 /// What a client must finish its startup in, as pgwire allows.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -108,11 +114,14 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Corked<S> {
     }
 }
 
-/// Serves one client connection until it ends.
+/// Serves one client connection until it ends, or until its control ends it: then the
+/// reason goes to the client as a FATAL error, in order after everything sent before (on
+/// TLS connections too). A panic while handling a message ends the connection the same way.
 pub(crate) async fn process_socket<H: PgWireServerHandlers>(
     tcp: TcpStream,
     tls: Option<TlsAcceptor>,
     handlers: H,
+    control: &ConnectionControl,
 ) -> io::Result<()> {
     let startup_timeout = tokio::time::sleep(STARTUP_TIMEOUT);
     tokio::pin!(startup_timeout);
@@ -144,13 +153,16 @@ pub(crate) async fn process_socket<H: PgWireServerHandlers>(
             PgWireConnectionState::AwaitingStartup
                 | PgWireConnectionState::AuthenticationInProgress
         );
-        let message = if starting {
-            tokio::select! {
-                () = &mut startup_timeout => None,
-                message = socket.next() => message,
-            }
-        } else {
-            socket.next().await
+        // Decoding and handling run under catch_unwind: pgwire's decoder had a panic on a
+        // short Parse message, and a panic must end only this connection, with a reason.
+        let next = tokio::select! {
+            () = &mut startup_timeout, if starting => Ok(None),
+            () = control.ended() => Ok(None),
+            message = AssertUnwindSafe(socket.next()).catch_unwind() => message,
+        };
+        let Ok(message) = next else {
+            panicked(control);
+            break;
         };
         let Some(Ok(message)) = message else { break };
         // Terminate: the client is going; some (asyncpg) wait for the socket to close.
@@ -162,7 +174,7 @@ pub(crate) async fn process_socket<H: PgWireServerHandlers>(
             _ => message.is_extended_query(),
         };
         let is_cancel_request = matches!(message, PgWireFrontendMessage::CancelRequest(_));
-        let processed = process_message(
+        let processed = AssertUnwindSafe(process_message(
             message,
             &mut socket,
             startup.clone(),
@@ -170,8 +182,13 @@ pub(crate) async fn process_socket<H: PgWireServerHandlers>(
             extended.clone(),
             copy.clone(),
             cancel.clone(),
-        )
+        ))
+        .catch_unwind()
         .await;
+        let Ok(processed) = processed else {
+            panicked(control);
+            break;
+        };
         if let Err(mut e) = processed {
             errors.on_error(&socket, &mut e);
             let fatal = e.is_fatal();
@@ -184,7 +201,24 @@ pub(crate) async fn process_socket<H: PgWireServerHandlers>(
             break;
         }
     }
+    if let Some(reason) = control.reason() {
+        tracing::info!(
+            sqlstate = reason.sqlstate,
+            "terminating connection: {}",
+            reason.message
+        );
+        let fatal = PgWireBackendMessage::ErrorResponse(reason.info("FATAL").into());
+        socket.feed(fatal).await?;
+    }
     // What is kept back (a FATAL error, the answer to the last message) goes out before
     // the socket closes.
     socket.close().await
+}
+
+fn panicked(control: &ConnectionControl) {
+    tracing::error!("a connection's handler panicked; the connection is closed");
+    control.terminate(SqlError::new(
+        "XX000",
+        "internal error while reading this connection's messages; the connection is closed",
+    ));
 }

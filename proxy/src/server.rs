@@ -6,15 +6,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use bytes::BytesMut;
 use dashmap::DashMap;
-use futures::FutureExt;
 use litescale_config::{Config, DEFAULT_DATABASE};
 use litescale_shard::{ShardError, Storage, TypeCatalog};
 use pgwire::api::{PgWireServerHandlers, RandomPidSecretKeyGenerator};
-use pgwire::messages::PgWireBackendMessage;
 use pgwire::tokio::TlsAcceptor;
-use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
@@ -80,14 +76,21 @@ fn tls_acceptor(tls: &litescale_config::TlsConfig) -> Result<TlsAcceptor, ShardE
 pub(crate) struct ConnectionControl {
     end: Notify,
     reason: std::sync::Mutex<Option<SqlError>>,
-    /// The connection uses TLS: a FATAL message cannot be written beside the TLS stream.
-    pub(crate) secure: std::sync::atomic::AtomicBool,
 }
 
 impl ConnectionControl {
+    /// Ends the connection when it next waits for the client, telling it `reason`.
     pub(crate) fn terminate(&self, reason: SqlError) {
         *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
         self.end.notify_one();
+    }
+
+    pub(crate) async fn ended(&self) {
+        self.end.notified().await
+    }
+
+    pub(crate) fn reason(&self) -> Option<SqlError> {
+        self.reason.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 }
 
@@ -99,56 +102,8 @@ async fn serve_connection(
     control: Arc<ConnectionControl>,
     tls: Option<TlsAcceptor>,
 ) {
-    // A second handle on the socket, to write the FATAL error after pgwire's is dropped.
-    let (socket, farewell) = match socket
-        .into_std()
-        .and_then(|s| Ok((s.try_clone()?, s)))
-        .and_then(|(s, f)| Ok((TcpStream::from_std(s)?, f)))
-    {
-        Ok(pair) => pair,
-        Err(e) => {
-            tracing::warn!(%peer, error = %e, "cannot set up connection");
-            return;
-        }
-    };
-    // A panic while serving (pgwire's decoder had one on a short Parse message) ends this
-    // connection with an error, not the task silently.
-    let served =
-        std::panic::AssertUnwindSafe(crate::connection::process_socket(socket, tls, factory))
-            .catch_unwind();
-    tokio::select! {
-        result = served => {
-            match result {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "connection ended with an error"),
-                Err(_) => {
-                    tracing::error!(%peer, "a connection's handler panicked; the connection is closed");
-                    control.terminate(SqlError::new(
-                        "XX000",
-                        "internal error while reading this connection's messages; the connection is closed",
-                    ));
-                }
-            }
-        }
-        () = control.end.notified() => {}
-    }
-    let reason = control
-        .reason
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take();
-    let Some(reason) = reason else {
-        return;
-    };
-    tracing::info!(%peer, sqlstate = reason.sqlstate, "terminating connection: {}", reason.message);
-    let mut buf = BytesMut::new();
-    let message = PgWireBackendMessage::ErrorResponse(reason.info("FATAL").into());
-    if !control.secure.load(Ordering::Relaxed)
-        && message.encode(&mut buf).is_ok()
-        && let Ok(mut out) = TcpStream::from_std(farewell)
-    {
-        let _ = out.write_all(&buf).await;
-        let _ = out.shutdown().await;
+    if let Err(e) = crate::connection::process_socket(socket, tls, factory, &control).await {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
     }
 }
 

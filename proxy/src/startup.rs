@@ -95,13 +95,6 @@ impl StartupHandler for Handlers {
                     )
                     .fatal());
                 }
-                if client.is_secure()
-                    && let Some(control) = self.server.controls.get(&client.socket_addr())
-                {
-                    control
-                        .secure
-                        .store(true, std::sync::atomic::Ordering::Relaxed);
-                }
                 let method =
                     crate::auth::method_for(&config, client.socket_addr().ip(), &database, &user)
                         .map_err(SqlError::fatal)?;
