@@ -1,7 +1,6 @@
 //! One client connection's state: its database, its transaction block, its settings and
 //! its cache of parsed statements.
 
-use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 use litescale_config::PartitionMap;
@@ -41,6 +40,8 @@ pub struct Session {
     pub cancel: Arc<CancelTarget>,
     /// Parsed statements by query text, so a repeated statement is not parsed again.
     plans: Mutex<LruCache<String, Arc<Vec<PlannedStatement>>>>,
+    /// Plans kept at most.
+    plan_cache: usize,
     pub state: tokio::sync::Mutex<SessionState>,
 }
 
@@ -155,9 +156,10 @@ impl Session {
             map,
             context,
             cancel,
-            plans: Mutex::new(LruCache::new(
-                NonZeroUsize::new(plan_cache).unwrap_or(NonZeroUsize::MIN),
-            )),
+            // Grown as statements come: LruCache::new would allocate room for all of them
+            // at once, which for an idle connection is most of its memory.
+            plans: Mutex::new(LruCache::unbounded()),
+            plan_cache: plan_cache.max(1),
             state: tokio::sync::Mutex::new(SessionState {
                 block: Block::Idle,
                 settings,
@@ -237,6 +239,9 @@ impl Session {
             return Ok(Arc::clone(p));
         }
         let planned = Arc::new(litescale_router::plan_in(sql, &self.context)?);
+        if cache.len() >= self.plan_cache {
+            cache.pop_lru();
+        }
         cache.put(sql.to_owned(), Arc::clone(&planned));
         Ok(planned)
     }
