@@ -625,7 +625,11 @@ impl WriterLock {
             .held
             .call(Request::WriteGroup { writes }, Arc::default())
             .await;
-        let result = match self.held.release_durably().await {
+        // The fsync runs with the writer still held: the writes that queue meanwhile make
+        // the next group bigger, which for single statements gains more than letting the
+        // writer go early (measured: about twice the TPS of a keyed update+select script).
+        let commit = self.held.commit.take();
+        let result = match self.held.partition.durable(commit).await {
             Ok(()) => result,
             Err(e) => Err(e),
         };
