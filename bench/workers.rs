@@ -4,61 +4,13 @@
 //!
 //!   cargo run --release --example workers -- <litescale binary> [kills]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
-struct Server {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(binary: &str, config: &str) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("litescale.toml");
-    std::fs::write(&file, config).unwrap();
-    let mut child = Command::new(binary)
-        .arg("--listen=127.0.0.1:0")
-        .arg("--data")
-        .arg(dir.path().join("data"))
-        .arg("--config")
-        .arg(&file)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start litescale");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line.trim().rsplit(':').next().unwrap().parse().unwrap();
-    Server {
-        child,
-        port,
-        _dir: dir,
-    }
-}
-
-async fn connect(port: u16, database: &str) -> Client {
-    let (client, connection) = tokio_postgres::connect(
-        &format!("host=127.0.0.1 port={port} user=postgres dbname={database}"),
-        NoTls,
-    )
-    .await
-    .unwrap();
-    tokio::spawn(connection);
-    client
-}
+#[path = "server.rs"]
+mod server;
+use server::{connect, start};
 
 /// SHOW WORKERS: (worker, role, state, pid).
 async fn workers(admin: &Client) -> Vec<(String, String, String, i32)> {
