@@ -5,6 +5,9 @@
 #
 #   bench/compare.sh [scale] [clients] [threads] [seconds]     (defaults: 10 8 2 20)
 #
+# Then a sweep of each workload at 1, 8 and 32 clients (SWEEP="1 8 32"); with REPORT=1
+# bench/report.py writes BENCHMARKS.md and benchmarks.png from it.
+#
 # Needs: PostgreSQL 15 server binaries (/usr/lib/postgresql/15/bin), pgbench, and root or
 # the `postgres` user (initdb refuses to run as root, so the server runs as `postgres`).
 set -euo pipefail
@@ -44,13 +47,22 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
-run() { # name port script [clients] -> "tps latency retried"
-    local port=$2 script=$3 clients=${4:-$CLIENTS}
-    local out
+run() { # name port script [clients] [log] -> "tps latency retried p99"
+    local port=$2 script=$3 clients=${4:-$CLIENTS} log=${5:-}
+    local out logging=()
+    # With `log`, every transaction's latency is logged, for the 99th percentile.
+    [ -n "$log" ] && logging=(-l --log-prefix="$WORK/lat")
     # Deadlocks between partition writers (40P01) are retried, as applications do.
     out=$(pgbench -h 127.0.0.1 -p "$port" -U postgres -M prepared -c "$clients" \
-        -j "$((clients < THREADS ? clients : THREADS))" --max-tries=1000 \
+        -j "$((clients < THREADS ? clients : THREADS))" --max-tries=1000 "${logging[@]}" \
         -T "$SECONDS_EACH" -b "$script" postgres 2>&1)
+    local p99=-
+    if [ -n "$log" ]; then
+        # pgbench's log: the third field is the transaction's latency in microseconds.
+        p99=$(cat "$WORK"/lat.* | awk '{ print $3 }' | sort -n |
+            awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; printf "%.3f", v[i] / 1000 }')
+        rm -f "$WORK"/lat.*
+    fi
     local failed tps lat retried
     failed=$(echo "$out" | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p')
     tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
@@ -61,7 +73,7 @@ run() { # name port script [clients] -> "tps latency retried"
         echo "$out" >&2
         exit 1
     fi
-    echo "$tps $lat ${retried:-0}"
+    echo "$tps $lat ${retried:-0} $p99"
 }
 
 for port in "$PG_PORT" "$LS_PORT"; do
@@ -78,6 +90,24 @@ for script in select-only simple-update tpcb-like; do
     ratio=$(awk -v a="$ls_tps" -v b="$pg_tps" 'BEGIN { printf "%.2f", a / b }')
     printf "%-14s %14.0f %14.0f %12s %12s %7sx\n" "$script" "$pg_tps" "$ls_tps" "$pg_lat" "$ls_lat" "$ratio"
 done
+
+# Client sweep for BENCHMARKS.md: each workload at 1, 8 and 32 clients on both systems,
+# with the 99th percentile latency; bench/report.py writes the table and the chart.
+SWEEP=${SWEEP:-1 8 32}
+echo "system,workload,clients,tps,avg_ms,p99_ms" >"$WORK/sweep.csv"
+for script in select-only simple-update tpcb-like; do
+    for clients in $SWEEP; do
+        for system in postgres:"$PG_PORT" litescale:"$LS_PORT"; do
+            echo "sweep: $script, $clients clients, ${system%%:*}..." >&2
+            read -r tps lat _ p99 <<<"$(run "${system%%:*}" "${system##*:}" "$script" "$clients" log)"
+            echo "${system%%:*},$script,$clients,$tps,$lat,$p99" >>"$WORK/sweep.csv"
+        done
+    done
+done
+if [ -n "${REPORT:-}" ]; then
+    python3 "$ROOT/bench/report.py" "$WORK/sweep.csv" "$ROOT" \
+        "bench/compare.sh $SCALE $CLIENTS $THREADS $SECONDS_EACH"
+fi
 
 # Partitioned writes: a script keyed by aid (update and read one account) on litescale
 # with 1 partition and with the 4 partitions of examples/pgbench-4-partitions.toml; both
