@@ -155,7 +155,7 @@ printf "%-8s %12s %16s %16s %10s %10s\n" clients "pg TPS" "ls 1-part TPS" "ls 4-
 for clients in 1 "$CLIENTS"; do
     read -r pg_tps _ _ <<<"$(run postgres "$PG_PORT" tpcb-like "$clients")"
     read -r one_tps _ _ <<<"$(run litescale "$LS_PORT" tpcb-like "$clients")"
-    read -r four_tps _ four_retried <<<"$(run litescale-4 "$LS4_PORT" tpcb-like "$clients")"
+    read -r four_tps _ four_retried _ <<<"$(run litescale-4 "$LS4_PORT" tpcb-like "$clients")"
     printf "%-8s %12.0f %16.0f %16.0f %10s %9sx\n" "$clients" "$pg_tps" "$one_tps" "$four_tps" \
         "$four_retried" "$(awk -v a="$four_tps" -v b="$pg_tps" 'BEGIN { printf "%.2f", a / b }')"
 done
