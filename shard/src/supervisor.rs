@@ -800,7 +800,8 @@ impl WorkerGroup {
     /// transaction holds its writer.
     fn sleep_if_idle(&self) {
         let idle_stop = self.launch.workers.idle_stop_ms;
-        if idle_stop == 0 || self.is_asleep() {
+        // Workers started elsewhere are not the supervisor's to stop (or start again).
+        if idle_stop == 0 || self.is_asleep() || self.is_external() {
             return;
         }
         let idle = self
