@@ -330,7 +330,6 @@ fn serve_read(
         }
         Request::Describe { sql } => Response::Columns(describe(c, sql)?),
         Request::TableColumns { tables } => Response::Tables(table_columns(c, tables)?),
-        Request::Ping => Response::Done,
         other => {
             return Err(ShardError::new(
                 "25006",

@@ -168,16 +168,6 @@ pub struct WorkerInfo {
     pub reads: u64,
 }
 
-/// What the supervisor measured, for metrics and the bench script.
-#[derive(Debug, Default)]
-pub struct GroupStats {
-    pub failovers: AtomicU64,
-    /// Microseconds from noticing the primary's death to the new primary answering.
-    pub last_failover_micros: AtomicU64,
-    pub cold_starts: AtomicU64,
-    pub last_cold_start_micros: AtomicU64,
-}
-
 /// The workers of one partition.
 pub struct WorkerGroup {
     launch: Launch,
@@ -195,7 +185,6 @@ pub struct WorkerGroup {
     replicas: AtomicUsize,
     /// Wakes the health watcher of a partition that was asleep.
     wake: Arc<Notify>,
-    pub stats: GroupStats,
 }
 
 static NEXT_WORKER: AtomicU64 = AtomicU64::new(1);
@@ -215,7 +204,6 @@ impl WorkerGroup {
             next_read: AtomicUsize::new(0),
             last_used: Mutex::new(Instant::now()),
             wake: Arc::new(Notify::new()),
-            stats: GroupStats::default(),
         });
         for addr in &group.launch.external {
             group.add_handle(addr.clone(), 0, Role::Replica, false);
@@ -323,10 +311,6 @@ impl WorkerGroup {
         self.asleep.store(false, Ordering::Release);
         self.wake.notify_one();
         let micros = started.elapsed().as_micros() as u64;
-        self.stats.cold_starts.fetch_add(1, Ordering::Relaxed);
-        self.stats
-            .last_cold_start_micros
-            .store(micros, Ordering::Relaxed);
         tracing::info!(
             database = %self.launch.database, partition = self.launch.partition, micros,
             "partition's primary worker started"
@@ -470,10 +454,6 @@ impl WorkerGroup {
         match self.promote_any().await {
             Ok(new) => {
                 let micros = noticed.elapsed().as_micros() as u64;
-                self.stats.failovers.fetch_add(1, Ordering::Relaxed);
-                self.stats
-                    .last_failover_micros
-                    .store(micros, Ordering::Relaxed);
                 metrics::counter!("litescale_failovers_total",
                     "database" => self.launch.database.clone(),
                     "partition" => self.launch.partition.to_string())
