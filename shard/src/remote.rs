@@ -149,20 +149,13 @@ impl RemoteWriter {
             || group.primary_id().is_some_and(|p| p != self.linked_worker);
         if stale && self.link.take().is_some() && std::mem::take(&mut self.open_transaction) {
             return match request {
-                Request::Rollback => Ok(Reply {
-                    busy_nanos: 0,
-                    body: Response::Done,
-                }),
-                _ => Err(lost(&Request::Begin { recorded: false }, true)),
+                Request::Rollback => Ok(rolled_back_already()),
+                _ => Err(transaction_lost()),
             };
         }
         if self.link.is_none() {
             if matches!(request, Request::Rollback) {
-                // The transaction ended with the worker that held it.
-                return Ok(Reply {
-                    busy_nanos: 0,
-                    body: Response::Done,
-                });
+                return Ok(rolled_back_already());
             }
             let (link, worker) = group.connect_primary().await?;
             self.link = Some(link);
@@ -194,7 +187,10 @@ impl RemoteWriter {
                 let was_open = std::mem::take(&mut self.open_transaction);
                 group.suspect_primary();
                 tracing::warn!(error = %e, "lost the link to the partition's primary");
-                Err(lost(&request, was_open))
+                match request {
+                    Request::Rollback => Ok(rolled_back_already()),
+                    _ => Err(lost(&request, was_open)),
+                }
             }
         }
     }
@@ -209,13 +205,25 @@ impl RemoteWriter {
     }
 }
 
+/// A ROLLBACK with no transaction left to undo: it ended with the worker that held it.
+fn rolled_back_already() -> Reply {
+    Reply {
+        busy_nanos: 0,
+        body: Response::Done,
+    }
+}
+
+/// The transaction died with the primary that held it.
+fn transaction_lost() -> ShardError {
+    ShardError::new(
+        "40001",
+        "the partition's primary worker failed; the transaction was rolled back",
+    )
+}
+
 /// The error a client gets when the primary died under its request.
 fn lost(request: &Request, was_open: bool) -> ShardError {
     match request {
-        Request::Rollback => ShardError::new(
-            "40001",
-            "the primary worker failed; the transaction was rolled back",
-        ),
         Request::Write { .. }
         | Request::WriteBatch { .. }
         | Request::Maintain { .. }
@@ -224,10 +232,7 @@ fn lost(request: &Request, was_open: bool) -> ShardError {
             "08007",
             "the partition's primary worker failed during the commit; whether it committed is unknown",
         ),
-        _ if was_open => ShardError::new(
-            "40001",
-            "the partition's primary worker failed; the transaction was rolled back",
-        ),
+        _ if was_open => transaction_lost(),
         _ => ShardError::new("40001", "the partition's primary worker failed; retry"),
     }
 }
