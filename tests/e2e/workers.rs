@@ -3,6 +3,7 @@
 //! to zero. Every worker is a real `litescale worker` child process.
 
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use litescale_config::{Config, WorkerMode, WorkersConfig};
@@ -24,8 +25,8 @@ fn processes(replicas: usize) -> Config {
 }
 
 /// `SHOW WORKERS` rows: worker, database, partition, role, address, state, pid, reads.
-async fn workers(server: &TestServer) -> Vec<Vec<String>> {
-    let admin = connect_to_database(server.addr, "litescale").await.unwrap();
+async fn workers(server: SocketAddr) -> Vec<Vec<String>> {
+    let admin = connect_to_database(server, "litescale").await.unwrap();
     let rows = admin.simple_query("SHOW WORKERS").await.unwrap();
     crate::harness::simple_rows(&rows)
         .into_iter()
@@ -33,8 +34,9 @@ async fn workers(server: &TestServer) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Waits until SHOW WORKERS lists a ready primary and `replicas` ready replicas.
-async fn wait_for_workers(server: &TestServer, replicas: usize) -> Vec<Vec<String>> {
+/// Waits until SHOW WORKERS lists a ready primary and `replicas` ready replicas, and
+/// nothing else.
+async fn wait_for_workers(server: SocketAddr, replicas: usize) -> Vec<Vec<String>> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let rows = workers(server).await;
@@ -43,7 +45,7 @@ async fn wait_for_workers(server: &TestServer, replicas: usize) -> Vec<Vec<Strin
                 .filter(|r| r[3] == role && r[5] == "ready")
                 .count()
         };
-        if ready("primary") == 1 && ready("replica") == replicas {
+        if ready("primary") == 1 && ready("replica") == replicas && rows.len() == replicas + 1 {
             return rows;
         }
         assert!(
@@ -55,7 +57,7 @@ async fn wait_for_workers(server: &TestServer, replicas: usize) -> Vec<Vec<Strin
 }
 
 /// Waits until the killed primary is gone from SHOW WORKERS and a new primary is ready.
-async fn wait_for_failover(server: &TestServer, killed: i32) {
+async fn wait_for_failover(server: SocketAddr, killed: i32) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let rows = workers(server).await;
@@ -97,7 +99,7 @@ async fn count(c: &Client) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_serve_reads_and_see_each_acknowledged_write() {
     let server = TestServer::start_with(processes(2)).await;
-    let rows = wait_for_workers(&server, 2).await;
+    let rows = wait_for_workers(server.addr, 2).await;
     let me = std::process::id() as i32;
     assert!(
         rows.iter().all(|r| r[6].parse::<i32>().unwrap() != me),
@@ -115,7 +117,7 @@ async fn replicas_serve_reads_and_see_each_acknowledged_write() {
             .unwrap();
         assert_eq!(count(&c).await, i);
     }
-    let rows = workers(&server).await;
+    let rows = workers(server.addr).await;
     let reads = |role: &str| -> u64 {
         rows.iter()
             .filter(|r| r[3] == role)
@@ -164,7 +166,7 @@ async fn wait_until_gone(pid: i32) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_one_primary_can_write_and_a_deposed_one_cannot_commit() {
     let server = TestServer::start_with(processes(1)).await;
-    let rows = wait_for_workers(&server, 1).await;
+    let rows = wait_for_workers(server.addr, 1).await;
     let primary: std::net::SocketAddr = rows.iter().find(|r| r[3] == "primary").unwrap()[4]
         .parse()
         .unwrap();
@@ -227,7 +229,7 @@ async fn only_one_primary_can_write_and_a_deposed_one_cannot_commit() {
 async fn failover_under_load_loses_no_acknowledged_commit() {
     const KILLS: usize = 20;
     let server = TestServer::start_with(processes(1)).await;
-    wait_for_workers(&server, 1).await;
+    wait_for_workers(server.addr, 1).await;
     let c = server.client().await;
     c.batch_execute("CREATE TABLE ledger (id INT PRIMARY KEY, pair INT)")
         .await
@@ -276,13 +278,13 @@ async fn failover_under_load_loses_no_acknowledged_commit() {
     });
 
     for _ in 0..KILLS {
-        let rows = wait_for_workers(&server, 1).await;
+        let rows = wait_for_workers(server.addr, 1).await;
         tokio::time::sleep(Duration::from_millis(30)).await;
         let killed = pid_of(&rows, "primary");
         signal(killed, "KILL");
-        wait_for_failover(&server, killed).await;
+        wait_for_failover(server.addr, killed).await;
     }
-    wait_for_workers(&server, 1).await;
+    wait_for_workers(server.addr, 1).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let (c, acked, pairs, errors) = load.await.unwrap();
@@ -337,7 +339,7 @@ async fn failover_under_load_loses_no_acknowledged_commit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_survive_replica_kills() {
     let server = TestServer::start_with(processes(2)).await;
-    wait_for_workers(&server, 2).await;
+    wait_for_workers(server.addr, 2).await;
     let c = server.client().await;
     c.batch_execute("CREATE TABLE t (id INT); INSERT INTO t VALUES (1), (2), (3)")
         .await
@@ -348,7 +350,7 @@ async fn reads_survive_replica_kills() {
         }
     });
     for _ in 0..3 {
-        let rows = wait_for_workers(&server, 2).await;
+        let rows = wait_for_workers(server.addr, 2).await;
         let killed = pid_of(&rows, "replica");
         signal(killed, "KILL");
         wait_until_gone(killed).await;
@@ -360,7 +362,7 @@ async fn reads_survive_replica_kills() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_are_added_and_removed_under_load() {
     let server = TestServer::start_with(processes(1)).await;
-    wait_for_workers(&server, 1).await;
+    wait_for_workers(server.addr, 1).await;
     let c = server.client().await;
     c.batch_execute("CREATE TABLE t (id INT PRIMARY KEY)")
         .await
@@ -374,7 +376,7 @@ async fn replicas_are_added_and_removed_under_load() {
     let admin = connect_to_database(server.addr, "litescale").await.unwrap();
     admin.simple_query("ADD REPLICA 0").await.unwrap();
     admin.simple_query("ADD REPLICA postgres 0").await.unwrap();
-    let rows = wait_for_workers(&server, 3).await;
+    let rows = wait_for_workers(server.addr, 3).await;
     let primary = rows.iter().find(|r| r[3] == "primary").unwrap()[0].clone();
     let err = admin
         .simple_query(&format!("REMOVE WORKER {primary}"))
@@ -388,9 +390,9 @@ async fn replicas_are_added_and_removed_under_load() {
             .unwrap();
         wait_until_gone(r[6].parse().unwrap()).await;
     }
-    wait_for_workers(&server, 1).await;
+    wait_for_workers(server.addr, 1).await;
     load.await.unwrap();
-    let rows = workers(&server).await;
+    let rows = workers(server.addr).await;
     assert_eq!(rows.len(), 2, "{rows:?}");
 }
 
@@ -405,7 +407,7 @@ async fn idle_workers_stop_and_the_next_query_wakes_them() {
     c.batch_execute("CREATE TABLE t (id INT); INSERT INTO t VALUES (1)")
         .await
         .unwrap();
-    let pids: Vec<i32> = wait_for_workers(&server, 1)
+    let pids: Vec<i32> = wait_for_workers(server.addr, 1)
         .await
         .iter()
         .map(|r| r[6].parse().unwrap())
@@ -413,14 +415,14 @@ async fn idle_workers_stop_and_the_next_query_wakes_them() {
     for pid in pids {
         wait_until_gone(pid).await;
     }
-    let rows = workers(&server).await;
+    let rows = workers(server.addr).await;
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0][5], "asleep", "{rows:?}");
     // The same client connection: a read, then a write, wake the partition.
     assert_eq!(count(&c).await, 1);
     c.execute("INSERT INTO t VALUES (2)", &[]).await.unwrap();
     assert_eq!(count(&c).await, 2);
-    assert!(workers(&server).await.iter().any(|r| r[3] == "primary"));
+    assert!(workers(server.addr).await.iter().any(|r| r[3] == "primary"));
 }
 
 /// The real binary with worker processes: metrics report workers by state and failovers,
@@ -443,45 +445,15 @@ async fn the_binary_supervises_workers_and_reports_them() {
     let server = crate::harness::ServerProcess::start_watching_stderr(&args, &[]);
     let metrics_addr = server.metrics_addr();
     let admin = connect_to_database(server.addr, "litescale").await.unwrap();
-    let show = || async {
-        let rows = admin.simple_query("SHOW WORKERS").await.unwrap();
-        crate::harness::simple_rows(&rows)
-            .into_iter()
-            .map(|r| {
-                r.into_iter()
-                    .map(|v| v.unwrap_or_default())
-                    .collect::<Vec<_>>()
-            })
-            .collect::<Vec<_>>()
-    };
-    let ready = |rows: &[Vec<String>]| {
-        rows.iter().filter(|r| r[5] == "ready").count() == 2
-            && rows.iter().any(|r| r[3] == "primary")
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut rows = show().await;
-    while !ready(&rows) {
-        assert!(
-            Instant::now() < deadline,
-            "workers never got ready: {rows:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        rows = show().await;
-    }
+    let rows = wait_for_workers(server.addr, 1).await;
     let c = crate::harness::connect(server.addr).await;
     c.batch_execute("CREATE TABLE t (id INT); INSERT INTO t VALUES (1)")
         .await
         .unwrap();
     let killed = pid_of(&rows, "primary");
     signal(killed, "KILL");
-    loop {
-        let rows = show().await;
-        assert!(Instant::now() < deadline, "no failover: {rows:?}");
-        if ready(&rows) && rows.iter().all(|r| r[6] != killed.to_string()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_failover(server.addr, killed).await;
+    wait_for_workers(server.addr, 1).await;
     c.execute("INSERT INTO t VALUES (2)", &[]).await.unwrap();
     let text = crate::operations::scrape(&metrics_addr).await;
     let value = |series: &str| crate::operations::sample(&text, series);
@@ -508,23 +480,7 @@ async fn the_binary_supervises_workers_and_reports_them() {
         )
         .unwrap();
         admin.simple_query("RELOAD").await.unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let rows = show().await;
-            assert!(
-                Instant::now() < deadline,
-                "replicas never became {replicas}: {rows:?}"
-            );
-            let ready = |role: &str| {
-                rows.iter()
-                    .filter(|r| r[3] == role && r[5] == "ready")
-                    .count()
-            };
-            if ready("primary") == 1 && ready("replica") == replicas && rows.len() == replicas + 1 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_for_workers(server.addr, replicas).await;
         assert_eq!(
             c.query_one("SELECT count(*) FROM t", &[])
                 .await
@@ -534,7 +490,11 @@ async fn the_binary_supervises_workers_and_reports_them() {
         );
     }
 
-    let pids: Vec<i32> = show().await.iter().map(|r| r[6].parse().unwrap()).collect();
+    let pids: Vec<i32> = workers(server.addr)
+        .await
+        .iter()
+        .map(|r| r[6].parse().unwrap())
+        .collect();
     server.kill();
     for pid in pids {
         wait_until_gone(pid).await;
@@ -592,7 +552,7 @@ async fn external_workers_fail_over_on_missed_health_checks() {
         })
         .collect();
     let server = TestServer::start_in(config, data).await;
-    let rows = wait_for_workers(&server, 1).await;
+    let rows = wait_for_workers(server.addr, 1).await;
     assert_eq!(
         pid_of(&rows, "primary"),
         first.child.id() as i32,
@@ -613,7 +573,7 @@ async fn external_workers_fail_over_on_missed_health_checks() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let rows = workers(&server).await;
+    let rows = workers(server.addr).await;
     assert_eq!(
         pid_of(&rows, "primary"),
         second.child.id() as i32,
@@ -624,7 +584,7 @@ async fn external_workers_fail_over_on_missed_health_checks() {
     // Restarted with the same command and address, the old primary comes back as a
     // replica and rejoins the read rotation.
     let restarted = External::start(server.data_dir(), &first.addr);
-    let rows = wait_for_workers(&server, 1).await;
+    let rows = wait_for_workers(server.addr, 1).await;
     assert_eq!(
         pid_of(&rows, "replica"),
         restarted.child.id() as i32,
@@ -643,7 +603,7 @@ async fn reads_avoid_busy_and_unhealthy_replicas() {
     let mut config = processes(2);
     config.workers.balance = litescale_config::Balance::LeastOutstanding;
     let server = TestServer::start_with(config).await;
-    wait_for_workers(&server, 2).await;
+    wait_for_workers(server.addr, 2).await;
     let c = server.client().await;
     c.batch_execute("CREATE TABLE t (id INT); INSERT INTO t VALUES (1)")
         .await
@@ -659,7 +619,7 @@ async fn reads_avoid_busy_and_unhealthy_replicas() {
         .unwrap()
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let before = workers(&server).await;
+    let before = workers(server.addr).await;
     for _ in 0..20 {
         assert_eq!(count(&c).await, 1);
     }
@@ -667,7 +627,7 @@ async fn reads_avoid_busy_and_unhealthy_replicas() {
         !long.is_finished(),
         "the long query ended too soon to test anything"
     );
-    let after = workers(&server).await;
+    let after = workers(server.addr).await;
     let served = |rows: &[Vec<String>], id: &str| -> u64 {
         rows.iter().find(|r| r[0] == id).unwrap()[7]
             .parse()
@@ -693,7 +653,7 @@ async fn reads_avoid_busy_and_unhealthy_replicas() {
     let paused = pid_of(&after, "replica");
     signal(paused, "STOP");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !workers(&server)
+    while !workers(server.addr)
         .await
         .iter()
         .any(|r| r[6] == paused.to_string() && r[5] == "unhealthy")
@@ -708,5 +668,5 @@ async fn reads_avoid_busy_and_unhealthy_replicas() {
         assert_eq!(count(&c).await, 1);
     }
     signal(paused, "CONT");
-    wait_for_workers(&server, 2).await;
+    wait_for_workers(server.addr, 2).await;
 }
