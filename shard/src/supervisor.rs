@@ -477,18 +477,14 @@ impl WorkerGroup {
             .filter(|w| w.role() == Role::Replica && w.is_healthy())
             .collect();
         for replica in replicas {
-            match promote(&replica, false).await {
-                Ok(()) => return Ok(replica),
+            let promoted = match promote(&replica, false).await {
                 // The dead primary's lock is free; one still held belongs to a deposed
                 // primary that is paused: the new epoch fences it.
-                Err(e) if e.sqlstate == crate::fence::FENCED => {
-                    match promote(&replica, true).await {
-                        Ok(()) => return Ok(replica),
-                        Err(e) => {
-                            tracing::warn!(worker = replica.id, error = %e, "promotion failed")
-                        }
-                    }
-                }
+                Err(e) if e.sqlstate == crate::fence::FENCED => promote(&replica, true).await,
+                other => other,
+            };
+            match promoted {
+                Ok(()) => return Ok(replica),
                 Err(e) => tracing::warn!(worker = replica.id, error = %e, "promotion failed"),
             }
         }
