@@ -382,11 +382,7 @@ pub(crate) fn stream(
     let failure = (|| -> Result<bool, ShardError> {
         let mut cursor = stmt.query([])?;
         while let Some(row) = cursor.next()? {
-            let mut values = Vec::with_capacity(width);
-            for i in 0..width {
-                values.push(Value::from(row.get_ref(i)?));
-            }
-            batch.push(values);
+            batch.push(row_values(row, width)?);
             if batch.len() == STREAM_BATCH_ROWS {
                 sent += batch.len() as u64;
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(STREAM_BATCH_ROWS));
@@ -484,13 +480,18 @@ fn execute(
     let mut rows = Vec::new();
     let mut cursor = stmt.query(params_from_iter(params))?;
     while let Some(row) = cursor.next()? {
-        let mut values = Vec::with_capacity(width);
-        for i in 0..width {
-            values.push(Value::from(row.get_ref(i)?));
-        }
-        rows.push(values);
+        rows.push(row_values(row, width)?);
     }
     Ok(Outcome::Rows(Rows { columns, rows }))
+}
+
+/// A result row's values, as SQLite holds them.
+fn row_values(row: &rusqlite::Row<'_>, width: usize) -> Result<Vec<Value>, ShardError> {
+    let mut values = Vec::with_capacity(width);
+    for i in 0..width {
+        values.push(Value::from(row.get_ref(i)?));
+    }
+    Ok(values)
 }
 
 fn column_meta(stmt: &rusqlite::Statement<'_>) -> Vec<ColumnMeta> {
