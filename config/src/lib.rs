@@ -128,6 +128,10 @@ pub struct StorageConfig {
     pub busy_timeout_ms: u64,
     /// Reader connections kept open per partition when idle.
     pub idle_readers: usize,
+    /// MiB of each partition file that SQLite reads through a memory map (its
+    /// `PRAGMA mmap_size`) instead of a read(2) per page: a point select on a table
+    /// larger than SQLite's page cache made three of those. 0 turns it off.
+    pub mmap_mb: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -165,6 +169,7 @@ impl Default for StorageConfig {
             synchronous: Synchronous::Full,
             busy_timeout_ms: 5_000,
             idle_readers: 8,
+            mmap_mb: 1024,
         }
     }
 }
@@ -309,9 +314,10 @@ mod tests {
     #[test]
     fn fields_are_read() {
         let c = parse(
-            "listen = \"0.0.0.0:7000\"\ndata_dir = \"/tmp/x\"\n[storage]\nsynchronous = \"normal\"\n",
+            "listen = \"0.0.0.0:7000\"\ndata_dir = \"/tmp/x\"\n[storage]\nsynchronous = \"normal\"\nmmap_mb = 0\n",
         )
         .unwrap();
+        assert_eq!(c.storage.mmap_mb, 0);
         assert_eq!(c.listen.port(), 7000);
         assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!(c.storage.synchronous, Synchronous::Normal);

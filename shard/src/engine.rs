@@ -415,6 +415,12 @@ pub(crate) fn configure(c: &mut Connection, options: &ConnectionOptions) -> Resu
     c.pragma_update(None, "foreign_keys", "ON")?;
     // Postgres' LIKE is case-sensitive; SQLite's is not unless asked.
     c.pragma_update(None, "case_sensitive_like", "ON")?;
+    let mmap_bytes = options.storage.mmap_mb.saturating_mul(1 << 20);
+    c.pragma_update(
+        None,
+        "mmap_size",
+        i64::try_from(mmap_bytes).unwrap_or(i64::MAX),
+    )?;
     crate::functions::register(c)?;
     crate::arrays::register(c)?;
     crate::catalog::register(c, &options.database, &options.root, &options.types)?;

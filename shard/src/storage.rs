@@ -467,6 +467,26 @@ mod tests {
     }
 
     #[test]
+    fn partition_files_are_read_through_a_memory_map_of_the_configured_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let config: Config = toml::from_str(&format!(
+            "data_dir = {:?}\n[storage]\nmmap_mb = 3\n",
+            dir.path()
+        ))
+        .unwrap();
+        let storage = Storage::open(&config, &["db"], types()).unwrap();
+        let partition = &storage.database("db").unwrap().partitions[0];
+        let mmap_size: i64 = partition
+            .with_reader_now(|c| {
+                // The guard refuses PRAGMAs to clients; this test is not one.
+                c.authorizer(None::<fn(rusqlite::hooks::AuthContext<'_>) -> _>)?;
+                Ok(c.query_row("PRAGMA mmap_size", [], |r| r.get(0))?)
+            })
+            .unwrap();
+        assert_eq!(mmap_size, 3 << 20);
+    }
+
+    #[test]
     fn a_table_without_its_shard_key_column_is_refused_at_open() {
         let dir = tempfile::tempdir().unwrap();
         let config: Config = toml::from_str(&format!(

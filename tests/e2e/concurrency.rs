@@ -173,3 +173,51 @@ async fn concurrent_autocommit_writes_keep_their_own_outcomes() {
         .get(0);
     assert_eq!(total, 8 * 135);
 }
+
+/// A write runs on the thread of the session that sent it (no hop to a thread pool), so
+/// that thread must hand its other work over while SQLite is busy: on a runtime of one
+/// worker thread, other sessions are served while a write runs without end.
+/// (In a transaction block: a cancel does not stop an autocommit write once it runs, as
+/// it is part of a group commit.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_long_write_does_not_stall_other_sessions() {
+    let server = TestServer::start().await;
+    let writer = server.client().await;
+    writer
+        .batch_execute("CREATE TABLE t (a INT); INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+    writer.batch_execute("BEGIN").await.unwrap();
+    let token = writer.cancel_token();
+    let endless = tokio::spawn(async move {
+        writer
+            .execute(
+                "INSERT INTO t SELECT count(*) FROM (WITH RECURSIVE c(x) AS \
+                 (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c) AS s",
+                &[],
+            )
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let reader = tokio::time::timeout(Duration::from_secs(10), server.client())
+        .await
+        .expect("a session must start while a write runs");
+    for _ in 0..20 {
+        let seen = tokio::time::timeout(Duration::from_secs(10), count(&reader))
+            .await
+            .expect("a reader must be served while a write runs");
+        assert_eq!(seen, 1);
+    }
+    assert!(!endless.is_finished(), "the write runs until cancelled");
+    token
+        .cancel_query(tokio_postgres::NoTls)
+        .await
+        .expect("send CancelRequest");
+    let err = tokio::time::timeout(Duration::from_secs(10), endless)
+        .await
+        .expect("the write must be interrupted")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(crate::harness::sqlstate(&err), "57014");
+    assert_eq!(count(&reader).await, 1);
+}
