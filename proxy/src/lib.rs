@@ -20,6 +20,7 @@ mod explain;
 #[cfg(test)]
 mod fuzz_tests;
 mod inet;
+mod lanes;
 mod merge;
 mod server;
 mod session;

@@ -287,13 +287,15 @@ pub async fn serve(
         }),
         cancels: Arc::clone(&server.cancels),
     });
+    let lanes = crate::lanes::Lanes::per_core()?;
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => {
-                let (socket, peer) = match accepted {
+                // The socket moves to its lane's epoll.
+                let (socket, peer) = match accepted.and_then(|(s, peer)| Ok((s.into_std()?, peer))) {
                     Ok(a) => a,
                     Err(e) => {
                         // Out of file descriptors and the like: keep serving the others.
@@ -306,11 +308,14 @@ pub async fn serve(
                 let control = Arc::new(ConnectionControl::default());
                 server.controls.insert(peer, Arc::clone(&control));
                 let server = Arc::clone(&server);
-                connections.spawn(async move {
+                connections.spawn_on(async move {
                     let _slot = slot;
-                    serve_connection(socket, peer, factory, control, server.tls.clone()).await;
+                    match TcpStream::from_std(socket) {
+                        Ok(socket) => serve_connection(socket, peer, factory, control, server.tls.clone()).await,
+                        Err(e) => tracing::warn!(%peer, error = %e, "a connection could not be served"),
+                    }
                     server.controls.remove(&peer);
-                });
+                }, lanes.next());
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
