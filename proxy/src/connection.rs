@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use std::panic::AssertUnwindSafe;
 
+use bytes::BytesMut;
 use futures::{FutureExt, SinkExt, StreamExt};
 use pgwire::api::{ClientInfo, ErrorHandler, PgWireConnectionState, PgWireServerHandlers};
 use pgwire::messages::PgWireBackendMessage;
@@ -155,10 +156,21 @@ pub(crate) async fn process_socket<H: PgWireServerHandlers>(
         );
         // Decoding and handling run under catch_unwind: pgwire's decoder had a panic on a
         // short Parse message, and a panic must end only this connection, with a reason.
-        let next = tokio::select! {
-            () = &mut startup_timeout, if starting => Ok(None),
-            () = control.ended() => Ok(None),
-            message = AssertUnwindSafe(socket.next()).catch_unwind() => message,
+        let ready = AssertUnwindSafe(socket.next())
+            .catch_unwind()
+            .now_or_never();
+        let next = match ready {
+            Some(message) => message,
+            None => {
+                // The client has nothing more to say for now: the connection waits, holding
+                // as little memory as it can.
+                shed_buffers(&mut socket);
+                tokio::select! {
+                    () = &mut startup_timeout, if starting => Ok(None),
+                    () = control.ended() => Ok(None),
+                    message = AssertUnwindSafe(socket.next()).catch_unwind() => message,
+                }
+            }
         };
         let Ok(message) = next else {
             panicked(control);
@@ -213,6 +225,25 @@ pub(crate) async fn process_socket<H: PgWireServerHandlers>(
     // What is kept back (a FATAL error, the answer to the last message) goes out before
     // the socket closes.
     socket.close().await
+}
+
+/// The capacity a waiting connection keeps in each buffer. More (pgwire starts with 8 KiB
+/// for reading and 8 KiB for writing; a large message or result grows them) is given back
+/// while it waits: idle connections are most connections, and those buffers were half of
+/// an idle connection's memory. Small enough for a pgbench transaction's messages.
+const IDLE_BUFFER: usize = 512;
+
+fn shed_buffers<S, C>(socket: &mut Framed<Corked<S>, C>) {
+    if socket.read_buffer().is_empty() && socket.read_buffer().capacity() > IDLE_BUFFER {
+        *socket.read_buffer_mut() = BytesMut::with_capacity(IDLE_BUFFER);
+    }
+    if socket.write_buffer().is_empty() && socket.write_buffer().capacity() > IDLE_BUFFER {
+        *socket.write_buffer_mut() = BytesMut::new();
+    }
+    let corked = socket.get_mut();
+    if corked.out.is_empty() && corked.out.capacity() > IDLE_BUFFER {
+        corked.out = Vec::new();
+    }
 }
 
 fn panicked(control: &ConnectionControl) {
