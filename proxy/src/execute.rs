@@ -840,7 +840,12 @@ impl SessionState {
             if planned.kind != StatementKind::Ddl("VACUUM") && !planned.batch {
                 // One fsync for every session's autocommit writes that queue meanwhile.
                 return Ok(partition
-                    .write_grouped(sql, params, session.cancel.canceled())
+                    .write_grouped(
+                        sql,
+                        params,
+                        session.cancel.interrupter(),
+                        session.cancel.canceled(),
+                    )
                     .await?);
             }
             let writer = lock_writer(session, target, None).await?;

@@ -141,7 +141,12 @@ impl Writer {
                         c.execute_batch("SAVEPOINT litescale_write")?;
                         let outcome = run(c, sql, params, interrupter, false)
                             .map(|o| o.unwrap_or(Outcome::Changed(0)));
-                        if outcome.is_err() {
+                        if let Err(e) = &outcome {
+                            // An interrupted write takes SQLite's whole transaction with
+                            // it; only a group of one is ever interrupted.
+                            if c.is_autocommit() {
+                                return Err(e.clone());
+                            }
                             c.execute_batch("ROLLBACK TO litescale_write")?;
                         }
                         c.execute_batch("RELEASE litescale_write")?;

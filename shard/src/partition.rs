@@ -51,6 +51,7 @@ struct PendingWrite {
     id: u64,
     sql: String,
     params: Vec<Value>,
+    interrupter: Arc<Interrupter>,
     done: tokio::sync::oneshot::Sender<Result<Outcome, ShardError>>,
 }
 
@@ -362,12 +363,15 @@ impl Partition {
     /// with the other sessions' autocommit writes that queued meanwhile (group commit):
     /// whoever gets the writer runs every queued write in one SQLite transaction, each in
     /// a savepoint of its own (so one's failure undoes only itself), and one fsync makes
-    /// them all durable. A cancel ends only the wait: a write that has started runs to its
-    /// end, so no client is told "cancelled" about a write that committed.
+    /// them all durable. A cancel (`cancel` resolves, `interrupter` is fired) ends the
+    /// wait, or the write itself when it runs in a group of its own, as a long write does;
+    /// a write that runs with others runs to its end, since SQLite would undo the whole
+    /// group.
     pub async fn write_grouped(
         self: &Arc<Self>,
         sql: String,
         params: Vec<Value>,
+        interrupter: Arc<Interrupter>,
         cancel: impl std::future::Future<Output = ()>,
     ) -> Result<Outcome, ShardError> {
         let (done, mut result) = tokio::sync::oneshot::channel();
@@ -378,6 +382,7 @@ impl Partition {
             id,
             sql,
             params,
+            interrupter,
             done,
         });
         tokio::pin!(cancel);
@@ -617,6 +622,10 @@ pub struct WriterLock {
 impl WriterLock {
     /// Runs a group of autocommit writes in one transaction and answers each.
     async fn write_group(mut self, group: Vec<PendingWrite>) {
+        let interrupter = match group.as_slice() {
+            [alone] => Arc::clone(&alone.interrupter),
+            _ => Arc::default(),
+        };
         let (writes, answers): (Vec<_>, Vec<_>) = group
             .into_iter()
             .map(|p| ((p.sql, p.params), p.done))
@@ -624,7 +633,7 @@ impl WriterLock {
         let count = answers.len();
         let result = self
             .held
-            .call(Request::WriteGroup { writes }, Arc::default())
+            .call(Request::WriteGroup { writes }, interrupter)
             .await;
         // The fsync runs with the writer still held: the writes that queue meanwhile make
         // the next group bigger, which for single statements gains more than letting the

@@ -177,8 +177,6 @@ async fn concurrent_autocommit_writes_keep_their_own_outcomes() {
 /// A write runs on the thread of the session that sent it (no hop to a thread pool), so
 /// that thread must hand its other sessions over while SQLite is busy: they are served
 /// while a write runs without end.
-/// (In a transaction block: a cancel does not stop an autocommit write once it runs, as
-/// it is part of a group commit.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_write_does_not_stall_other_sessions() {
     let server = TestServer::start().await;

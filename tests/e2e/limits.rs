@@ -60,6 +60,34 @@ async fn statement_timeout_interrupts_a_long_query_with_57014() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statement_timeout_interrupts_a_long_autocommit_write_and_nothing_of_it_stays() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE t (a INT); INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+    c.batch_execute("SET statement_timeout = '200ms'")
+        .await
+        .unwrap();
+    // Rows inserted one by one, without end.
+    let endless = "INSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) \
+                   SELECT x FROM c";
+    let err = tokio::time::timeout(Duration::from_secs(30), c.execute(endless, &[]))
+        .await
+        .expect("the write must be interrupted")
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "57014", "{err:?}");
+    c.batch_execute("RESET statement_timeout").await.unwrap();
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1, "an interrupted write leaves nothing behind");
+    c.execute("INSERT INTO t VALUES (2)", &[]).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_left_idle_is_rolled_back_and_its_connection_ended_with_25p03() {
     let server = TestServer::start().await;
     let other = server.client().await;
