@@ -110,8 +110,9 @@ if [ -n "${REPORT:-}" ]; then
 fi
 
 # Partitioned writes: a script keyed by aid (update and read one account) on litescale
-# with 1 partition and with the 4 partitions of examples/pgbench-4-partitions.toml; both
-# get ACCOUNTS rows through single-row INSERTs.
+# with 1 partition and with the 4 partitions of examples/pgbench-4-partitions.toml, as
+# two autocommit statements and as a transaction block; both get ACCOUNTS rows through
+# single-row INSERTs.
 ACCOUNTS=${ACCOUNTS:-10000}
 LS4_PORT=${LS4_PORT:-54331}
 echo "starting litescale with 4 partitions on port $LS4_PORT..." >&2
@@ -128,6 +129,13 @@ cat >"$WORK/keyed.sql" <<SQL
 UPDATE keyed_accounts SET abalance = abalance + 1 WHERE aid = :aid;
 SELECT abalance FROM keyed_accounts WHERE aid = :aid;
 SQL
+cat >"$WORK/keyed-block.sql" <<SQL
+\\set aid random(1, $ACCOUNTS)
+BEGIN;
+UPDATE keyed_accounts SET abalance = abalance + 1 WHERE aid = :aid;
+SELECT abalance FROM keyed_accounts WHERE aid = :aid;
+END;
+SQL
 {
     echo "CREATE TABLE keyed_accounts (aid INT PRIMARY KEY, abalance INT);"
     seq "$ACCOUNTS" | awk '{ print "INSERT INTO keyed_accounts VALUES (" $1 ", 0);" }'
@@ -135,14 +143,18 @@ SQL
 for port in "$LS_PORT" "$LS4_PORT"; do
     psql -q -X -h 127.0.0.1 -p "$port" -U postgres -f "$WORK/load.sql" >/dev/null
 done
-keyed() {
+keyed() { # port script
     pgbench -n -h 127.0.0.1 -p "$1" -U postgres -M prepared -c "$CLIENTS" -j "$THREADS" \
-        -T "$SECONDS_EACH" -f "$WORK/keyed.sql" postgres 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+        -T "$SECONDS_EACH" -f "$WORK/$2.sql" postgres 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
 }
-one=$(keyed "$LS_PORT")
-four=$(keyed "$LS4_PORT")
-printf "\nkeyed update+select, %s accounts: 1 partition %.0f TPS, 4 partitions %.0f TPS (%sx)\n" \
-    "$ACCOUNTS" "$one" "$four" "$(awk -v a="$four" -v b="$one" 'BEGIN { printf "%.2f", a / b }')"
+printf "\nkeyed update+select, %s accounts, %s clients\n" "$ACCOUNTS" "$CLIENTS"
+printf "%-24s %16s %16s %8s\n" script "ls 1-part TPS" "ls 4-part TPS" "4p/1p"
+for script in keyed keyed-block; do
+    one=$(keyed "$LS_PORT" "$script")
+    four=$(keyed "$LS4_PORT" "$script")
+    printf "%-24s %16.0f %16.0f %7sx\n" "$script" "$one" "$four" \
+        "$(awk -v a="$four" -v b="$one" 'BEGIN { printf "%.2f", a / b }')"
+done
 
 # Cross-partition transactions: tpcb-like on the 4-partition example, where accounts,
 # tellers and branches are sharded by their own keys, so most transactions commit across
