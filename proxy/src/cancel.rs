@@ -53,6 +53,13 @@ impl CancelRegistry {
             registry: Arc::clone(self),
         }
     }
+
+    /// Cancels every session's statement (at shutdown).
+    pub(crate) fn cancel_all(&self) {
+        for entry in self.sessions.iter() {
+            entry.value().1.cancel();
+        }
+    }
 }
 
 /// Removes the session from the registry when the connection ends.

@@ -321,7 +321,19 @@ pub async fn serve(
         }
     }
     tracing::info!(open = connections.len(), "shutting down");
-    connections.shutdown().await;
+    // A statement that runs on its connection's thread cannot be aborted, only interrupted:
+    // until every connection has ended, interrupt what they run.
+    connections.abort_all();
+    loop {
+        server.cancels.cancel_all();
+        let ended = async { while connections.join_next().await.is_some() {} };
+        if tokio::time::timeout(std::time::Duration::from_millis(100), ended)
+            .await
+            .is_ok()
+        {
+            break;
+        }
+    }
     server.storage.close();
     Ok(())
 }

@@ -73,6 +73,19 @@ async fn sigterm_shuts_down_cleanly() {
         .unwrap();
     // A read opens reader connections, which must not keep the WAL alive at shutdown.
     c.query("SELECT * FROM t", &[]).await.unwrap();
+    // A statement that would run forever on its connection's thread must not hold the
+    // shutdown up: it is interrupted.
+    let busy = connect(server.addr).await;
+    busy.batch_execute("BEGIN").await.unwrap();
+    let endless = tokio::spawn(async move {
+        busy.query(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+            &[],
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!endless.is_finished());
     let pid = server.child.id().to_string();
     assert!(
         Command::new("kill")
@@ -93,6 +106,7 @@ async fn sigterm_shuts_down_cleanly() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "exit status {status}");
+    assert!(endless.await.unwrap().is_err());
     // Closing the last connection checkpoints SQLite's WAL into the database file.
     let wal = data.path().join("postgres").join("0.db-wal");
     assert!(!wal.exists(), "WAL left behind: not closed cleanly");
