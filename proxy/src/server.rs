@@ -294,8 +294,9 @@ pub async fn serve(
         tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => {
-                // The socket moves to its lane's epoll.
-                let (socket, peer) = match accepted.and_then(|(s, peer)| Ok((s.into_std()?, peer))) {
+                // The socket leaves this runtime's epoll for its lane's.
+                let accepted = accepted.and_then(|(s, peer)| Ok((s.into_std()?, peer)));
+                let (socket, peer) = match accepted {
                     Ok(a) => a,
                     Err(e) => {
                         // Out of file descriptors and the like: keep serving the others.
@@ -308,14 +309,18 @@ pub async fn serve(
                 let control = Arc::new(ConnectionControl::default());
                 server.controls.insert(peer, Arc::clone(&control));
                 let server = Arc::clone(&server);
-                connections.spawn_on(async move {
+                let serve = async move {
                     let _slot = slot;
                     match TcpStream::from_std(socket) {
-                        Ok(socket) => serve_connection(socket, peer, factory, control, server.tls.clone()).await,
-                        Err(e) => tracing::warn!(%peer, error = %e, "a connection could not be served"),
+                        Ok(socket) => {
+                            let tls = server.tls.clone();
+                            serve_connection(socket, peer, factory, control, tls).await;
+                        }
+                        Err(e) => tracing::warn!(%peer, error = %e, "cannot serve a connection"),
                     }
                     server.controls.remove(&peer);
-                }, lanes.next());
+                };
+                connections.spawn_on(serve, lanes.next());
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
