@@ -127,6 +127,7 @@ impl RemoteWriter {
                 request,
                 Request::Begin { .. }
                     | Request::Write { .. }
+                    | Request::WriteGroup { .. }
                     | Request::WriteBatch { .. }
                     | Request::Maintain { .. }
             )
@@ -223,17 +224,15 @@ fn transaction_lost() -> ShardError {
 
 /// The error a client gets when the primary died under its request.
 fn lost(request: &Request, was_open: bool) -> ShardError {
-    match request {
-        Request::Write { .. }
-        | Request::WriteBatch { .. }
-        | Request::Maintain { .. }
-        | Request::Commit
-        | Request::CommitDecided { .. } => ShardError::new(
+    if request.commits() {
+        ShardError::new(
             "08007",
             "the partition's primary worker failed during the commit; whether it committed is unknown",
-        ),
-        _ if was_open => transaction_lost(),
-        _ => ShardError::new("40001", "the partition's primary worker failed; retry"),
+        )
+    } else if was_open {
+        transaction_lost()
+    } else {
+        ShardError::new("40001", "the partition's primary worker failed; retry")
     }
 }
 

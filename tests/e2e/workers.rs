@@ -670,3 +670,38 @@ async fn reads_avoid_busy_and_unhealthy_replicas() {
     signal(paused, "CONT");
     wait_for_workers(server.addr, 2).await;
 }
+
+/// A client that leaves in the middle of a transaction block: the worker's transaction
+/// is rolled back before the next session's autocommit write (a group commit) runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_block_is_rolled_back_before_the_next_autocommit_write() {
+    let server = TestServer::start_with(processes(0)).await;
+    wait_for_workers(server.addr, 0).await;
+    let setup = server.client().await;
+    setup
+        .batch_execute("CREATE TABLE t (id INT)")
+        .await
+        .unwrap();
+    let leaving = server.client().await;
+    leaving
+        .batch_execute("BEGIN; INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+    drop(leaving);
+    let next = server.client().await;
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        next.execute("INSERT INTO t VALUES (2)", &[]),
+    )
+    .await
+    .expect("the write must not wait for the abandoned block")
+    .unwrap();
+    let ids: Vec<i32> = next
+        .query("SELECT id FROM t", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ids, [2]);
+}
