@@ -131,9 +131,6 @@ impl Writer {
     ) -> Result<Response, ShardError> {
         let c = &self.conn;
         Ok(match request {
-            Request::Write { sql, params } => Response::Outcome(self.in_own_transaction(|c| {
-                Ok(run(c, &sql, &params, interrupter, false)?.unwrap_or(Outcome::Changed(0)))
-            })?),
             Request::WriteGroup { writes } => {
                 let mut outcomes = Vec::with_capacity(writes.len());
                 self.in_own_transaction(|c| {

@@ -58,11 +58,6 @@ pub(crate) enum Request {
     TableColumns {
         tables: Vec<String>,
     },
-    /// One statement in its own transaction, durable when answered.
-    Write {
-        sql: String,
-        params: Vec<Value>,
-    },
     /// Autocommit statements of several sessions in one transaction (group commit), each
     /// in a savepoint: answered with one result per statement.
     WriteGroup {
@@ -116,8 +111,7 @@ impl Request {
     pub fn commits(&self) -> bool {
         matches!(
             self,
-            Request::Write { .. }
-                | Request::WriteBatch { .. }
+            Request::WriteBatch { .. }
                 | Request::WriteGroup { .. }
                 | Request::Maintain { .. }
                 | Request::Commit
@@ -132,7 +126,6 @@ impl Request {
             Request::Read { .. }
                 | Request::WriteGroup { .. }
                 | Request::Stream { .. }
-                | Request::Write { .. }
                 | Request::WriteBatch { .. }
                 | Request::Maintain { .. }
                 | Request::Execute { .. }

@@ -126,7 +126,6 @@ impl RemoteWriter {
             && matches!(
                 request,
                 Request::Begin { .. }
-                    | Request::Write { .. }
                     | Request::WriteGroup { .. }
                     | Request::WriteBatch { .. }
                     | Request::Maintain { .. }
@@ -248,11 +247,11 @@ impl DirectWriter {
             .map_err(|e| ShardError::new("08006", e.to_string()))
     }
 
-    /// Runs one statement in a transaction of its own.
+    /// Runs one statement in a transaction of its own, as an autocommit write (a group
+    /// commit of one).
     pub async fn write(&mut self, sql: &str) -> Result<crate::value::Outcome, ShardError> {
-        let request = Request::Write {
-            sql: sql.to_owned(),
-            params: Vec::new(),
+        let request = Request::WriteGroup {
+            writes: vec![(sql.to_owned(), Vec::new())],
         };
         let reply = self
             .0
@@ -260,7 +259,10 @@ impl DirectWriter {
             .await
             .map_err(|e| ShardError::new("08006", e.to_string()))?;
         match reply.body {
-            Response::Outcome(o) => Ok(o),
+            Response::Outcomes(outcomes) => match <[_; 1]>::try_from(outcomes) {
+                Ok([outcome]) => outcome,
+                Err(outcomes) => Err(Response::Outcomes(outcomes).unexpected()),
+            },
             other => Err(other.unexpected()),
         }
     }
