@@ -74,18 +74,19 @@ impl Partition {
     /// Opens the partition in this process, as its primary.
     pub(crate) fn open(path: &Path, options: ConnectionOptions) -> Result<Partition, ShardError> {
         let writer = Writer::open(path, &options, ELECTION_WAIT, false)?;
-        Ok(Partition {
-            path: path.to_owned(),
-            usage: Arc::clone(&options.usage),
-            wal: group_commit(options.storage.synchronous).then(|| WalSync::new(path)),
-            pending: Mutex::default(),
-            next_pending: Default::default(),
-            backend: Backend::Local(Local {
-                options,
-                writer: Arc::new(AsyncMutex::new(writer)),
-                readers: Mutex::new(Vec::new()),
-            }),
-        })
+        let usage = Arc::clone(&options.usage);
+        let synchronous = options.storage.synchronous;
+        let local = Local {
+            options,
+            writer: Arc::new(AsyncMutex::new(writer)),
+            readers: Mutex::new(Vec::new()),
+        };
+        Ok(Partition::new(
+            path,
+            usage,
+            synchronous,
+            Backend::Local(local),
+        ))
     }
 
     /// A partition served by worker processes.
@@ -96,13 +97,17 @@ impl Partition {
         synchronous: Synchronous,
     ) -> Partition {
         // The workers share this host's page cache: an fsync here covers their commits.
+        Partition::new(path, usage, synchronous, Backend::Remote(group))
+    }
+
+    fn new(path: &Path, usage: Arc<Usage>, synchronous: Synchronous, backend: Backend) -> Self {
         Partition {
             path: path.to_owned(),
             usage,
             wal: group_commit(synchronous).then(|| WalSync::new(path)),
             pending: Mutex::default(),
             next_pending: Default::default(),
-            backend: Backend::Remote(group),
+            backend,
         }
     }
 
