@@ -349,6 +349,7 @@ impl WorkerGroup {
         if let Some(file) = &launch.config_file {
             command.arg("--config").arg(file);
         }
+        with_process_cpus(&mut command);
         let failed = |e: &(dyn std::fmt::Display + Sync)| {
             ShardError::new(
                 "58000",
@@ -906,5 +907,28 @@ async fn watch_health(group: Weak<WorkerGroup>) {
         }
         group.check_health().await;
         group.sleep_if_idle();
+    }
+}
+
+/// Makes a worker start with the CPU set of this process rather than of the thread that
+/// starts it: a child inherits its thread's, and a client connection's thread may be
+/// pinned to one core (the proxy pins its lanes), which would leave the worker one core.
+fn with_process_cpus(command: &mut tokio::process::Command) {
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: cpu_set_t is plain bits, valid all zero.
+    let mut cpus: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // The process id names the main thread, which the proxy does not pin.
+    let main_thread = std::process::id() as libc::pid_t;
+    // SAFETY: sched_getaffinity writes at most `size` bytes into `cpus`.
+    if unsafe { libc::sched_getaffinity(main_thread, size, &mut cpus) } != 0 {
+        return;
+    }
+    // SAFETY: the hook runs in the child between fork and exec, where it only makes one
+    // system call (async-signal-safe) on a copy of `cpus`.
+    unsafe {
+        command.pre_exec(move || {
+            libc::sched_setaffinity(0, size, &cpus);
+            Ok(())
+        });
     }
 }

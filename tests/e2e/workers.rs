@@ -96,6 +96,32 @@ async fn count(c: &Client) -> i64 {
         .get(0)
 }
 
+/// The cores a process may run on (its main thread's), as /proc shows them.
+fn cpus_allowed(pid: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .unwrap_or_else(|| panic!("no Cpus_allowed_list for {pid}"))
+        .trim()
+        .to_owned()
+}
+
+/// The proxy pins each client connection's thread to a core; a worker that a client's
+/// statement starts (ADD REPLICA on the admin console) still gets every core the proxy has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_started_by_a_client_statement_gets_every_core_of_the_proxy() {
+    let server = TestServer::start_with(processes(0)).await;
+    wait_for_workers(server.addr, 0).await;
+    let admin = connect_to_database(server.addr, "litescale").await.unwrap();
+    admin.simple_query("ADD REPLICA 0").await.unwrap();
+    let rows = wait_for_workers(server.addr, 1).await;
+    let proxy = cpus_allowed(&std::process::id().to_string());
+    for worker in &rows {
+        assert_eq!(cpus_allowed(&worker[6]), proxy, "{worker:?}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_serve_reads_and_see_each_acknowledged_write() {
     let server = TestServer::start_with(processes(2)).await;
