@@ -304,6 +304,7 @@ pub async fn serve(
                         continue;
                     }
                 };
+                let (lane, seat) = lanes.seat(&socket);
                 let factory = Arc::clone(&factory);
                 let slot = ConnectionSlot::take(&server.connections);
                 let control = Arc::new(ConnectionControl::default());
@@ -311,6 +312,7 @@ pub async fn serve(
                 let server = Arc::clone(&server);
                 let serve = async move {
                     let _slot = slot;
+                    let _seat = seat;
                     match TcpStream::from_std(socket) {
                         Ok(socket) => {
                             let tls = server.tls.clone();
@@ -320,7 +322,7 @@ pub async fn serve(
                     }
                     server.controls.remove(&peer);
                 };
-                connections.spawn_on(serve, lanes.next());
+                connections.spawn_on(serve, lane);
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
