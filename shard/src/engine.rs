@@ -3,8 +3,6 @@
 //! worker process (on a link's thread), so both behave alike to the byte.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, params_from_iter};
@@ -122,6 +120,22 @@ impl Writer {
     pub fn serve(&mut self, request: Request, interrupter: &Interrupter) -> Response {
         self.try_serve(request, interrupter)
             .unwrap_or_else(Response::Error)
+    }
+
+    /// Serves one request on the writer, with `long` called once if it passes
+    /// `INLINE_STEPS` steps.
+    pub fn serve_noting_long(
+        &mut self,
+        request: Request,
+        interrupter: &Interrupter,
+        long: fn(),
+    ) -> Response {
+        if let Err(e) = note_long(&mut self.conn, long) {
+            return Response::Error(e);
+        }
+        let response = self.serve(request, interrupter);
+        stop_noting_long(&mut self.conn);
+        response
     }
 
     fn try_serve(
@@ -295,36 +309,51 @@ pub(crate) fn serve_reader(
     serve_read(c, request, interrupter).unwrap_or_else(Response::Error)
 }
 
-/// SQLite virtual-machine steps a read may take on an async thread (a point select takes
-/// a few dozen; this many take well under a millisecond).
+/// SQLite virtual-machine steps a statement runs on an async thread before that thread's
+/// other work goes on elsewhere (a point select takes a few dozen; this many take well
+/// under a millisecond).
 const INLINE_STEPS: u32 = 10_000;
 
 /// How many steps apart SQLite calls the progress handler that counts them. SQLite counts
 /// a prepared statement's steps across all its executions, so on a cached statement the
 /// first call comes at any step, even the first: counting calls, not trusting the first
 /// one, bounds the steps of this execution. (With a handler every `INLINE_STEPS`, one in
-/// every few hundred runs of a point select was stopped and run again off the thread.)
+/// every few hundred runs of a point select was taken for a long one.)
 const STEPS_PER_CALL: u32 = 1_000;
 
-/// Serves a read on the calling thread, which must not block for long: a read still
-/// running after `INLINE_STEPS` steps is stopped (having changed nothing) and `None` is
-/// returned, to run it again where blocking is allowed. Handing each read to another
-/// thread costs more than a short read itself (two thread wake-ups).
-pub(crate) fn serve_reader_briefly(
+/// Has SQLite call `long` once, from inside the statement and on its thread, when what
+/// runs next on `c` passes `INLINE_STEPS` steps; the statement goes on. Until
+/// [`stop_noting_long`].
+pub(crate) fn note_long(c: &mut Connection, long: fn()) -> Result<(), ShardError> {
+    let mut calls = 0;
+    let handler = move || {
+        calls += 1;
+        if calls == INLINE_STEPS / STEPS_PER_CALL + 1 {
+            long();
+        }
+        false
+    };
+    Ok(c.progress_handler(STEPS_PER_CALL as i32, Some(handler))?)
+}
+
+pub(crate) fn stop_noting_long(c: &mut Connection) {
+    // Only fails while the handler runs, which it does not now.
+    let _ = c.progress_handler(0, None::<fn() -> bool>);
+}
+
+/// Serves a read, with `long` called once if it passes `INLINE_STEPS` steps.
+pub(crate) fn serve_reader_noting_long(
     c: &mut Connection,
     request: &Request,
     interrupter: &Interrupter,
-) -> Option<Response> {
-    let budget = INLINE_STEPS / STEPS_PER_CALL;
-    let calls = Arc::new(AtomicU32::new(0));
-    let counted = Arc::clone(&calls);
-    let stopper = move || counted.fetch_add(1, Ordering::Relaxed) >= budget;
-    // Without the budget in place the read must not run here.
-    c.progress_handler(STEPS_PER_CALL as i32, Some(stopper))
-        .ok()?;
+    long: fn(),
+) -> Response {
+    if let Err(e) = note_long(c, long) {
+        return Response::Error(e);
+    }
     let response = serve_reader(c, request, interrupter);
-    c.progress_handler(0, None::<fn() -> bool>).ok()?;
-    (calls.load(Ordering::Relaxed) <= budget).then_some(response)
+    stop_noting_long(c);
+    response
 }
 
 fn serve_read(
@@ -556,8 +585,22 @@ mod tests {
         }
     }
 
+    thread_local! {
+        static LONG_CALLS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
+
+    fn count_long() {
+        LONG_CALLS.with(|n| n.set(n.get() + 1));
+    }
+
+    fn long_calls_during(job: impl FnOnce()) -> u32 {
+        LONG_CALLS.with(|n| n.set(0));
+        job();
+        LONG_CALLS.with(|n| n.get())
+    }
+
     #[test]
-    fn a_short_read_run_again_and_again_on_its_cached_statement_always_runs_inline() {
+    fn a_short_read_run_again_and_again_on_its_cached_statement_is_never_taken_for_long() {
         let mut c = Connection::open_in_memory().unwrap();
         c.execute_batch(
             "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'one')",
@@ -565,32 +608,34 @@ mod tests {
         .unwrap();
         let interrupter = Interrupter::default();
         let point = read("SELECT v FROM t WHERE id = 1");
-        for n in 0..5_000 {
-            assert!(
-                serve_reader_briefly(&mut c, &point, &interrupter).is_some(),
-                "run {n} of a point select was handed back"
-            );
-        }
+        let calls = long_calls_during(|| {
+            for _ in 0..5_000 {
+                let r = serve_reader_noting_long(&mut c, &point, &interrupter, count_long);
+                assert!(matches!(r, Response::MaybeOutcome(Some(Outcome::Rows(_)))));
+            }
+        });
+        assert_eq!(calls, 0);
     }
 
     #[test]
-    fn a_short_read_runs_inline_and_a_long_one_is_handed_back() {
+    fn a_long_read_is_noted_once_and_runs_to_its_end() {
         let mut c = Connection::open_in_memory().unwrap();
         let interrupter = Interrupter::default();
-        let short = serve_reader_briefly(&mut c, &read("SELECT 42"), &interrupter);
-        assert!(matches!(
-            short,
-            Some(Response::MaybeOutcome(Some(Outcome::Rows(_))))
-        ));
         let long = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000000) \
                     SELECT count(*) FROM n";
-        assert!(serve_reader_briefly(&mut c, &read(long), &interrupter).is_none());
-        // The budget is gone afterwards: the same read runs to its end.
-        match serve_reader(&c, &read(long), &interrupter) {
-            Response::MaybeOutcome(Some(Outcome::Rows(r))) => {
-                assert_eq!(r.rows, vec![vec![Value::Integer(1_000_000)]]);
+        let calls = long_calls_during(|| {
+            match serve_reader_noting_long(&mut c, &read(long), &interrupter, count_long) {
+                Response::MaybeOutcome(Some(Outcome::Rows(r))) => {
+                    assert_eq!(r.rows, vec![vec![Value::Integer(1_000_000)]]);
+                }
+                other => panic!("{other:?}"),
             }
-            other => panic!("{other:?}"),
-        }
+        });
+        assert_eq!(calls, 1);
+        // The handler is gone afterwards.
+        let calls = long_calls_during(|| {
+            serve_reader(&c, &read(long), &interrupter);
+        });
+        assert_eq!(calls, 0);
     }
 }

@@ -148,31 +148,21 @@ impl Partition {
         let metered = request.is_statement();
         let reply = match &self.backend {
             Backend::Local(_) => {
-                let (inline, tried_nanos) = self.with_reader_now(|c| {
-                    Ok(timed(|| {
-                        engine::serve_reader_briefly(c, &request, &interrupter)
-                    }))
-                })?;
-                match inline {
-                    Some(body) => Reply {
-                        busy_nanos: tried_nanos,
-                        body,
-                    },
-                    // A long read: on the blocking pool, from the start.
-                    None => {
-                        let this = Arc::clone(self);
-                        let mut reply = blocking(move || {
-                            this.with_reader_now(|c| {
-                                let (body, busy_nanos) =
-                                    timed(|| engine::serve_reader(c, &request, &interrupter));
-                                Ok(Reply { busy_nanos, body })
-                            })
-                        })
-                        .await?;
-                        reply.busy_nanos += tried_nanos;
-                        reply
-                    }
-                }
+                let this = Arc::clone(self);
+                sqlite_work(move || {
+                    this.with_reader_now(|c| {
+                        let (body, busy_nanos) = timed(|| {
+                            engine::serve_reader_noting_long(
+                                c,
+                                &request,
+                                &interrupter,
+                                hand_over_thread,
+                            )
+                        });
+                        Ok(Reply { busy_nanos, body })
+                    })
+                })
+                .await?
             }
             Backend::Remote(group) => group.read(request, &interrupter).await?,
         };
@@ -595,8 +585,9 @@ impl Held {
             .ok_or_else(|| ShardError::new("XX000", "transaction connection lost"))?;
         let (slot, reply) = match slot {
             Slot::Local(mut writer) => {
-                blocking(move || {
-                    let (body, busy_nanos) = timed(|| writer.serve(request, &interrupter));
+                sqlite_work(move || {
+                    let (body, busy_nanos) =
+                        timed(|| writer.serve_noting_long(request, &interrupter, hand_over_thread));
                     Ok((Slot::Local(writer), Reply { busy_nanos, body }))
                 })
                 .await?
@@ -800,18 +791,46 @@ impl Transaction {
     }
 }
 
-/// Runs SQLite work that may take long without stalling the other tasks of this thread.
-/// On a multi-thread runtime the thread hands its other tasks to another one and runs
-/// the job itself: no hop to the blocking pool and back, which was half of the time a
-/// transaction block held the writer (pgbench simple-update, 8 clients: 2,000 → 3,000
-/// TPS). Elsewhere (single-threaded tests) the job goes to the blocking pool.
-async fn blocking<R: Send + 'static>(
+/// Runs SQLite work on this thread when it is a worker of a multi-thread runtime (a
+/// client's lane): a hop to the blocking pool and back cost more than a point select and
+/// was half of the time a transaction block held the writer, and `block_in_place` for each
+/// statement still woke a second thread every time. Work that runs long lets this thread's
+/// other tasks go on elsewhere from inside SQLite ([`hand_over_thread`]). Elsewhere
+/// (single-threaded tests) the job goes to the blocking pool.
+async fn sqlite_work<R: Send + 'static>(
     job: impl FnOnce() -> Result<R, ShardError> + Send + 'static,
 ) -> Result<R, ShardError> {
     if tokio::runtime::Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread {
-        return tokio::task::block_in_place(job);
+        return job();
     }
     tokio::task::spawn_blocking(job)
         .await
         .map_err(|e| ShardError::new("XX000", format!("worker task failed: {e}")))?
 }
+
+/// Called from inside SQLite when a statement on a runtime's thread runs long: hands the
+/// thread's other tasks to another thread, and this one goes on with the statement.
+/// `block_in_place` hands the runtime's core to a new thread, and takes it back when its
+/// closure returns if that thread has not taken it yet: so the closure waits until a task
+/// spawned now has run, which on a one-worker runtime (a lane) means the core has moved.
+/// A SQLite write cannot be stopped and run again elsewhere: undoing it would undo its
+/// whole transaction.
+fn hand_over_thread() {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    if runtime.runtime_flavor() != RuntimeFlavor::MultiThread {
+        return;
+    }
+    tokio::task::block_in_place(|| {
+        let (moved, wait) = std::sync::mpsc::channel();
+        runtime.spawn(async move {
+            let _ = moved.send(());
+        });
+        let _ = wait.recv_timeout(HAND_OVER_WAIT);
+    });
+}
+
+/// How long a long statement waits for its thread's other tasks to move; past it, the
+/// statement goes on where it is.
+const HAND_OVER_WAIT: std::time::Duration = std::time::Duration::from_millis(100);

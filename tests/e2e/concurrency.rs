@@ -174,53 +174,65 @@ async fn concurrent_autocommit_writes_keep_their_own_outcomes() {
     assert_eq!(total, 8 * 135);
 }
 
+/// An endless statement, which runs until cancelled.
+const ENDLESS: &str =
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c";
+
 /// A write runs on the thread of the session that sent it (no hop to a thread pool), so
-/// that thread must hand its other sessions over while SQLite is busy: they are served
-/// while a write runs without end.
+/// that thread must hand its other sessions over once SQLite is busy for long: they are
+/// served while a write runs without end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_write_does_not_stall_other_sessions() {
+    others_are_served_while(&format!(
+        "INSERT INTO t SELECT count(*) FROM ({ENDLESS}) AS s"
+    ))
+    .await;
+}
+
+/// Reads run on the session's thread too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_read_does_not_stall_other_sessions() {
+    others_are_served_while(&format!("SELECT count(*) FROM ({ENDLESS}) AS s")).await;
+}
+
+/// Runs `endless` in a transaction block, checks that new sessions start and read while
+/// it runs, then cancels it.
+async fn others_are_served_while(endless: &str) {
     let server = TestServer::start().await;
-    let writer = server.client().await;
-    writer
+    let runner = server.client().await;
+    runner
         .batch_execute("CREATE TABLE t (a INT); INSERT INTO t VALUES (1)")
         .await
         .unwrap();
-    writer.batch_execute("BEGIN").await.unwrap();
-    let token = writer.cancel_token();
-    let endless = tokio::spawn(async move {
-        writer
-            .execute(
-                "INSERT INTO t SELECT count(*) FROM (WITH RECURSIVE c(x) AS \
-                 (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c) AS s",
-                &[],
-            )
-            .await
-    });
+    runner.batch_execute("BEGIN").await.unwrap();
+    let token = runner.cancel_token();
+    let endless = endless.to_owned();
+    let running = tokio::spawn(async move { runner.execute(&endless, &[]).await });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    // Connections take the server's threads in turn: one reader per thread, so that one
-    // shares the writer's.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // A lane (a server thread) takes at most two more connections than twice the
+    // emptiest lane's: three readers per lane make sure some share the runner's.
+    let lanes = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut readers = Vec::new();
-    for _ in 0..threads {
+    for _ in 0..3 * lanes {
         let reader = tokio::time::timeout(Duration::from_secs(10), server.client())
             .await
-            .expect("a session must start while a write runs");
+            .expect("a session must start while the statement runs");
         for _ in 0..5 {
             let seen = tokio::time::timeout(Duration::from_secs(10), count(&reader))
                 .await
-                .expect("a reader must be served while a write runs");
+                .expect("a reader must be served while the statement runs");
             assert_eq!(seen, 1);
         }
         readers.push(reader);
     }
-    assert!(!endless.is_finished(), "the write runs until cancelled");
+    assert!(!running.is_finished(), "the statement runs until cancelled");
     token
         .cancel_query(tokio_postgres::NoTls)
         .await
         .expect("send CancelRequest");
-    let err = tokio::time::timeout(Duration::from_secs(10), endless)
+    let err = tokio::time::timeout(Duration::from_secs(10), running)
         .await
-        .expect("the write must be interrupted")
+        .expect("the statement must be interrupted")
         .unwrap()
         .unwrap_err();
     assert_eq!(crate::harness::sqlstate(&err), "57014");
