@@ -10,6 +10,7 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -21,13 +22,17 @@ use pgwire::api::{ClientInfo, ErrorHandler, PgWireConnectionState, PgWireServerH
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::PgWireFrontendMessage;
 use pgwire::tokio::TlsAcceptor;
-use pgwire::tokio::server::{negotiate_tls, process_error, process_message};
+use pgwire::tokio::server::{
+    MaybeTls, PgWireMessageServerCodec, negotiate_tls, process_error, process_message,
+};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_util::codec::{Framed, FramedParts};
 
 use crate::error::SqlError;
-use crate::server::ConnectionControl;
+use crate::lanes::LaneSeat;
+use crate::server::{ConnectionControl, Factory};
+use crate::session::Prepared;
 
 /// What a client must finish its startup in, as pgwire allows.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -115,19 +120,26 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Corked<S> {
     }
 }
 
+/// A client connection's socket, corked, with pgwire's codec (which holds the session).
+type Socket = Framed<Corked<MaybeTls>, PgWireMessageServerCodec<Arc<Prepared>>>;
+
 /// Serves one client connection until it ends, or until its control ends it: then the
 /// reason goes to the client as a FATAL error, in order after everything sent before (on
 /// TLS connections too). A panic while handling a message ends the connection the same way.
-pub(crate) async fn process_socket<H: PgWireServerHandlers>(
+///
+/// The connection runs on the lane of its seat, and moves to another lane when its seat
+/// says its packets arrive on that lane's core (see `lanes.rs`): this task then waits
+/// while the rest of the connection's life runs there, as a task of that lane.
+pub(crate) async fn process_socket(
     tcp: TcpStream,
     tls: Option<TlsAcceptor>,
-    handlers: H,
-    control: &ConnectionControl,
+    factory: Arc<Factory>,
+    control: Arc<ConnectionControl>,
+    seat: LaneSeat,
 ) -> io::Result<()> {
-    let startup_timeout = tokio::time::sleep(STARTUP_TIMEOUT);
-    tokio::pin!(startup_timeout);
+    let startup_deadline = tokio::time::Instant::now() + STARTUP_TIMEOUT;
     let negotiated = tokio::select! {
-        () = &mut startup_timeout => return Ok(()),
+        () = tokio::time::sleep_until(startup_deadline) => return Ok(()),
         socket = negotiate_tls(tcp, tls) => socket?,
     };
     // A direct TLS request without TLS configured: nothing to serve.
@@ -136,18 +148,135 @@ pub(crate) async fn process_socket<H: PgWireServerHandlers>(
     };
     let state = socket.state();
     let old = socket.into_parts();
-    let mut parts = FramedParts::new(Corked::new(old.io), old.codec);
-    parts.read_buf = old.read_buf;
-    parts.write_buf = old.write_buf;
-    let mut socket = Framed::from_parts(parts);
+    let mut socket = corked(old.io, old.codec, old.read_buf, old.write_buf);
     socket.set_state(state);
 
-    let startup = handlers.startup_handler();
-    let simple = handlers.simple_query_handler();
-    let extended = handlers.extended_query_handler();
-    let copy = handlers.copy_handler();
-    let cancel = handlers.cancel_handler();
-    let errors = handlers.error_handler();
+    let mut stretch = serve_stretch(
+        socket,
+        seat,
+        Arc::clone(&factory),
+        Arc::clone(&control),
+        startup_deadline,
+    )
+    .await?;
+    while let Stretch::Moves {
+        lane,
+        detached,
+        mut seat,
+    } = stretch
+    {
+        let runtime = seat.move_to(lane);
+        let (factory, control_there) = (Arc::clone(&factory), Arc::clone(&control));
+        let there = runtime.spawn(async move {
+            // The socket joins the epoll of the lane it now runs on.
+            let socket = detached.attach()?;
+            serve_stretch(socket, seat, factory, control_there, startup_deadline).await
+        });
+        // If this task is aborted (shutdown), so is the connection's move.
+        let _abort = AbortOnDrop(there.abort_handle());
+        stretch = match there.await {
+            Ok(next) => next?,
+            Err(e) if e.is_panic() => {
+                panicked(&control);
+                return Ok(());
+            }
+            // The lane's runtime is shutting down.
+            Err(_) => return Ok(()),
+        };
+    }
+    Ok(())
+}
+
+/// How a connection's time on one lane ended.
+enum Stretch {
+    Ended,
+    /// It goes on on `lane`; its socket has left this lane's epoll.
+    Moves {
+        lane: usize,
+        detached: Box<Detached>,
+        seat: LaneSeat,
+    },
+}
+
+/// A plain connection between lanes: the socket out of any epoll, and pgwire's codec and
+/// buffers as they were.
+struct Detached {
+    tcp: std::net::TcpStream,
+    parts: FramedParts<(), PgWireMessageServerCodec<Arc<Prepared>>>,
+}
+
+impl Detached {
+    /// Only a plain TCP connection with nothing kept back to send can move (a TLS
+    /// stream cannot be taken apart and put together again).
+    fn movable(socket: &Socket) -> Option<socket2::SockRef<'_>> {
+        match &socket.get_ref().io {
+            MaybeTls::Plain(tcp) if socket.get_ref().out.is_empty() => {
+                Some(socket2::SockRef::from(tcp))
+            }
+            _ => None,
+        }
+    }
+
+    fn detach(socket: Socket) -> io::Result<Detached> {
+        let parts = socket.into_parts();
+        let MaybeTls::Plain(tcp) = parts.io.io else {
+            return Err(io::Error::other("only a plain TCP connection can move"));
+        };
+        let mut rest = FramedParts::new((), parts.codec);
+        rest.read_buf = parts.read_buf;
+        rest.write_buf = parts.write_buf;
+        Ok(Detached {
+            tcp: tcp.into_std()?,
+            parts: rest,
+        })
+    }
+
+    fn attach(self) -> io::Result<Socket> {
+        let tcp = TcpStream::from_std(self.tcp)?;
+        let p = self.parts;
+        Ok(corked(
+            MaybeTls::Plain(tcp),
+            p.codec,
+            p.read_buf,
+            p.write_buf,
+        ))
+    }
+}
+
+fn corked(
+    io: MaybeTls,
+    codec: PgWireMessageServerCodec<Arc<Prepared>>,
+    read_buf: BytesMut,
+    write_buf: BytesMut,
+) -> Socket {
+    let mut parts = FramedParts::new(Corked::new(io), codec);
+    parts.read_buf = read_buf;
+    parts.write_buf = write_buf;
+    Framed::from_parts(parts)
+}
+
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Serves the connection's messages on the current lane until it ends (then finishes it)
+/// or moves.
+async fn serve_stretch(
+    mut socket: Socket,
+    mut seat: LaneSeat,
+    factory: Arc<Factory>,
+    control: Arc<ConnectionControl>,
+    startup_deadline: tokio::time::Instant,
+) -> io::Result<Stretch> {
+    let startup_timeout = tokio::time::sleep_until(startup_deadline);
+    tokio::pin!(startup_timeout);
+    // Every handler but cancel's is the one `Handlers`, as the factory hands them out.
+    let handlers = &factory.handlers;
+    let errors = factory.error_handler();
     loop {
         let starting = matches!(
             socket.state(),
@@ -162,8 +291,18 @@ pub(crate) async fn process_socket<H: PgWireServerHandlers>(
         let next = match ready {
             Some(message) => message,
             None => {
-                // The client has nothing more to say for now: the connection waits, holding
-                // as little memory as it can.
+                // The client has nothing more to say for now: the moment to move, and
+                // otherwise to wait holding as little memory as possible.
+                if !starting
+                    && let Some(lane) = Detached::movable(&socket).and_then(|s| seat.better_lane(s))
+                {
+                    let detached = Box::new(Detached::detach(socket)?);
+                    return Ok(Stretch::Moves {
+                        lane,
+                        detached,
+                        seat,
+                    });
+                }
                 shed_buffers(&mut socket);
                 tokio::select! {
                     () = &mut startup_timeout, if starting => Ok(None),
@@ -173,7 +312,7 @@ pub(crate) async fn process_socket<H: PgWireServerHandlers>(
             }
         };
         let Ok(message) = next else {
-            panicked(control);
+            panicked(&control);
             break;
         };
         let Some(Ok(message)) = message else { break };
@@ -189,16 +328,16 @@ pub(crate) async fn process_socket<H: PgWireServerHandlers>(
         let processed = AssertUnwindSafe(process_message(
             message,
             &mut socket,
-            startup.clone(),
-            simple.clone(),
-            extended.clone(),
-            copy.clone(),
-            cancel.clone(),
+            Arc::clone(handlers),
+            Arc::clone(handlers),
+            Arc::clone(handlers),
+            Arc::clone(handlers),
+            Arc::clone(&factory.cancels),
         ))
         .catch_unwind()
         .await;
         let Ok(processed) = processed else {
-            panicked(control);
+            panicked(&control);
             break;
         };
         if let Err(mut e) = processed {
@@ -224,7 +363,8 @@ pub(crate) async fn process_socket<H: PgWireServerHandlers>(
     }
     // What is kept back (a FATAL error, the answer to the last message) goes out before
     // the socket closes.
-    socket.close().await
+    socket.close().await?;
+    Ok(Stretch::Ended)
 }
 
 /// The capacity a waiting connection keeps in each buffer. More (pgwire starts with 8 KiB

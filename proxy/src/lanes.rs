@@ -24,22 +24,93 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::runtime::{Builder, Handle, Runtime};
 
 pub(crate) struct Lanes {
-    lanes: Vec<Lane>,
+    runtimes: Vec<Runtime>,
+    directory: Directory,
 }
+
+/// What a connection needs to know of the lanes to move between them.
+#[derive(Clone)]
+struct Directory(Arc<[Lane]>);
 
 struct Lane {
-    runtime: Runtime,
+    handle: Handle,
     /// The core the lane's threads are pinned to, if they are.
     core: Option<usize>,
-    connections: Arc<AtomicUsize>,
+    connections: AtomicUsize,
 }
 
-/// A connection's place on its lane: the lane counts it until this is dropped.
-pub(crate) struct LaneSeat(Arc<AtomicUsize>);
+impl Directory {
+    fn counts(&self) -> Vec<usize> {
+        self.0
+            .iter()
+            .map(|l| l.connections.load(Ordering::Relaxed))
+            .collect()
+    }
+
+    /// The lane whose core `socket`'s packets last arrived on.
+    fn arrival(&self, socket: socket2::SockRef<'_>) -> Option<usize> {
+        let cpu = socket.cpu_affinity().ok()?;
+        self.0.iter().position(|l| l.core == Some(cpu))
+    }
+}
+
+/// How many waits for the client apart a connection checks which core its packets arrive
+/// on (one getsockopt).
+const CHECK_EVERY: u32 = 32;
+
+/// A connection's place on a lane, counted there until dropped. A client thread may move
+/// to another core after it connected: a connection whose packets keep arriving on
+/// another lane's core moves there (when it waits for the client, see `connection.rs`).
+pub(crate) struct LaneSeat {
+    directory: Directory,
+    lane: usize,
+    waits: u32,
+    /// Checks in a row that found the packets arriving on another lane's core.
+    elsewhere: u32,
+}
 
 impl Drop for LaneSeat {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.directory.0[self.lane]
+            .connections
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl LaneSeat {
+    pub(crate) fn handle(&self) -> &Handle {
+        &self.directory.0[self.lane].handle
+    }
+
+    /// Called as the connection waits for its client: the lane it should move to, if its
+    /// packets have arrived on another lane's core at two checks in a row and that lane
+    /// has room (see [`choose`]).
+    pub(crate) fn better_lane(&mut self, socket: socket2::SockRef<'_>) -> Option<usize> {
+        self.waits = self.waits.wrapping_add(1);
+        if !self.waits.is_multiple_of(CHECK_EVERY) {
+            return None;
+        }
+        let arrival = self.directory.arrival(socket);
+        match arrival {
+            Some(lane) if lane != self.lane => self.elsewhere += 1,
+            _ => self.elsewhere = 0,
+        }
+        let home = arrival.filter(|_| self.elsewhere >= 2)?;
+        let mut counts = self.directory.counts();
+        // As if this connection had not been seated yet.
+        counts[self.lane] = counts[self.lane].saturating_sub(1);
+        (choose(Some(home), &counts) == home).then_some(home)
+    }
+
+    /// Moves the seat to `lane`; the connection must go on on the returned runtime.
+    pub(crate) fn move_to(&mut self, lane: usize) -> Handle {
+        let lanes = &self.directory.0;
+        lanes[lane].connections.fetch_add(1, Ordering::Relaxed);
+        lanes[self.lane].connections.fetch_sub(1, Ordering::Relaxed);
+        self.lane = lane;
+        self.elsewhere = 0;
+        metrics::counter!("litescale_connection_lane_moves_total").increment(1);
+        lanes[lane].handle.clone()
     }
 }
 
@@ -53,11 +124,11 @@ impl Lanes {
             Some(ids) if ids.len() == share => ids.into_iter().map(|c| Some(c.id)).collect(),
             _ => vec![None; share],
         };
-        let lanes = cores
-            .into_iter()
+        let runtimes = cores
+            .iter()
             .enumerate()
-            .map(|(i, core)| {
-                let runtime = Builder::new_multi_thread()
+            .map(|(i, &core)| {
+                Builder::new_multi_thread()
                     .worker_threads(1)
                     .thread_name(format!("litescale-lane-{i}"))
                     .on_thread_start(move || {
@@ -66,32 +137,38 @@ impl Lanes {
                         }
                     })
                     .enable_all()
-                    .build()?;
-                Ok(Lane {
-                    runtime,
-                    core,
-                    connections: Arc::default(),
-                })
+                    .build()
             })
             .collect::<std::io::Result<Vec<_>>>()?;
-        Ok(Lanes { lanes })
+        let lanes = runtimes
+            .iter()
+            .zip(cores)
+            .map(|(runtime, core)| Lane {
+                handle: runtime.handle().clone(),
+                core,
+                connections: AtomicUsize::new(0),
+            })
+            .collect();
+        Ok(Lanes {
+            runtimes,
+            directory: Directory(lanes),
+        })
     }
 
-    /// The lane a newly accepted `socket` is served on, and its seat there.
-    pub(crate) fn seat(&self, socket: &std::net::TcpStream) -> (&Handle, LaneSeat) {
-        let arrival = socket2::SockRef::from(socket).cpu_affinity().ok();
-        let home = arrival.and_then(|cpu| self.lanes.iter().position(|l| l.core == Some(cpu)));
-        let counts: Vec<usize> = self
-            .lanes
-            .iter()
-            .map(|l| l.connections.load(Ordering::Relaxed))
-            .collect();
-        let lane = &self.lanes[choose(home, &counts)];
-        lane.connections.fetch_add(1, Ordering::Relaxed);
-        (
-            lane.runtime.handle(),
-            LaneSeat(Arc::clone(&lane.connections)),
-        )
+    /// The seat of a newly accepted `socket`, on the lane it is to be served on.
+    pub(crate) fn seat(&self, socket: &std::net::TcpStream) -> LaneSeat {
+        let directory = &self.directory;
+        let home = directory.arrival(socket2::SockRef::from(socket));
+        let lane = choose(home, &directory.counts());
+        directory.0[lane]
+            .connections
+            .fetch_add(1, Ordering::Relaxed);
+        LaneSeat {
+            directory: directory.clone(),
+            lane,
+            waits: 0,
+            elsewhere: 0,
+        }
     }
 }
 
@@ -116,8 +193,8 @@ impl Drop for Lanes {
     /// Dropping a runtime waits for its tasks, which an async caller must not do; by now
     /// every connection has ended.
     fn drop(&mut self) {
-        for lane in self.lanes.drain(..) {
-            lane.runtime.shutdown_background();
+        for runtime in self.runtimes.drain(..) {
+            runtime.shutdown_background();
         }
     }
 }

@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 
 use crate::cancel::CancelRegistry;
 use crate::error::SqlError;
+use crate::lanes::LaneSeat;
 use crate::wire::Handlers;
 
 /// Everything connections share: configuration, storage, the cancel registry.
@@ -101,8 +102,9 @@ async fn serve_connection(
     factory: Arc<Factory>,
     control: Arc<ConnectionControl>,
     tls: Option<TlsAcceptor>,
+    seat: LaneSeat,
 ) {
-    if let Err(e) = crate::connection::process_socket(socket, tls, factory, &control).await {
+    if let Err(e) = crate::connection::process_socket(socket, tls, factory, control, seat).await {
         tracing::debug!(%peer, error = %e, "connection ended with an error");
     }
 }
@@ -247,9 +249,9 @@ pub fn type_catalog() -> TypeCatalog {
     }
 }
 
-struct Factory {
-    handlers: Arc<Handlers>,
-    cancels: Arc<CancelRegistry>,
+pub(crate) struct Factory {
+    pub(crate) handlers: Arc<Handlers>,
+    pub(crate) cancels: Arc<CancelRegistry>,
 }
 
 impl PgWireServerHandlers for Factory {
@@ -304,7 +306,8 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let (lane, seat) = lanes.seat(&socket);
+                let seat = lanes.seat(&socket);
+                let lane = seat.handle().clone();
                 let factory = Arc::clone(&factory);
                 let slot = ConnectionSlot::take(&server.connections);
                 let control = Arc::new(ConnectionControl::default());
@@ -312,17 +315,16 @@ pub async fn serve(
                 let server = Arc::clone(&server);
                 let serve = async move {
                     let _slot = slot;
-                    let _seat = seat;
                     match TcpStream::from_std(socket) {
                         Ok(socket) => {
                             let tls = server.tls.clone();
-                            serve_connection(socket, peer, factory, control, tls).await;
+                            serve_connection(socket, peer, factory, control, tls, seat).await;
                         }
                         Err(e) => tracing::warn!(%peer, error = %e, "cannot serve a connection"),
                     }
                     server.controls.remove(&peer);
                 };
-                connections.spawn_on(serve, lane);
+                connections.spawn_on(serve, &lane);
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }

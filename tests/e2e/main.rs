@@ -14,6 +14,7 @@ mod drivers;
 mod durability;
 mod errors;
 mod extended;
+mod lanes;
 mod limits;
 mod malformed;
 mod operations;
