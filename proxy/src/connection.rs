@@ -291,9 +291,10 @@ async fn serve_stretch(
         let next = match ready {
             Some(message) => message,
             None => {
-                // The client has nothing more to say for now: the moment to move, and
-                // otherwise to wait holding as little memory as possible.
-                if !starting
+                // The client has nothing more to say for now: the moment to move (between
+                // queries, not amid a COPY or an extended-protocol batch), and otherwise
+                // to wait holding as little memory as possible.
+                if matches!(socket.state(), PgWireConnectionState::ReadyForQuery)
                     && let Some(lane) = Detached::movable(&socket).and_then(|s| seat.better_lane(s))
                 {
                     let detached = Box::new(Detached::detach(socket)?);
