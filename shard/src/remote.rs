@@ -24,6 +24,8 @@ pub(crate) struct Link {
     /// A request is on the wire and its answer not read in full (the caller's future was
     /// dropped): the link can never be used again.
     in_flight: bool,
+    /// The core the link is used from (a reader link; see `WorkerHandle::take_link`).
+    pub core: Option<usize>,
 }
 
 impl Link {
@@ -46,6 +48,7 @@ impl Link {
             addr,
             role,
             in_flight: false,
+            core: None,
         };
         Ok((link, reply))
     }

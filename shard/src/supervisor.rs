@@ -80,26 +80,37 @@ impl WorkerHandle {
         self.healthy.load(Ordering::Relaxed)
     }
 
+    /// An idle link last used from the core this thread runs on, else a new one: the
+    /// worker's thread for a link follows the core its requests come from, so a link
+    /// kept to one core keeps that thread there (and off the other cores).
     async fn take_link(&self) -> std::io::Result<Link> {
-        let idle = self
-            .idle_links
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop();
+        let core = current_core();
+        let idle = {
+            let mut idle = self.idle_links.lock().unwrap_or_else(|e| e.into_inner());
+            idle.iter()
+                .rposition(|l| l.core == core)
+                .map(|i| idle.swap_remove(i))
+        };
         match idle {
             Some(link) => Ok(link),
-            None => Ok(connect(&self.addr, &Request::Hello { writer: false })
-                .await?
-                .0),
+            None => {
+                let mut link = connect(&self.addr, &Request::Hello { writer: false })
+                    .await?
+                    .0;
+                link.core = core;
+                Ok(link)
+            }
         }
     }
 
     fn return_link(&self, link: Link) {
         if link.usable() {
             let mut idle = self.idle_links.lock().unwrap_or_else(|e| e.into_inner());
-            if idle.len() < IDLE_LINKS {
-                idle.push(link);
+            if idle.len() >= IDLE_LINKS {
+                // Make room by the link idle longest.
+                idle.remove(0);
             }
+            idle.push(link);
         }
     }
 
@@ -931,4 +942,10 @@ fn with_process_cpus(command: &mut tokio::process::Command) {
             Ok(())
         });
     }
+}
+
+/// The core the calling thread runs on (a client connection's lane is pinned to one).
+fn current_core() -> Option<usize> {
+    // SAFETY: sched_getcpu(3) reads the calling thread's CPU; no memory is involved.
+    usize::try_from(unsafe { libc::sched_getcpu() }).ok()
 }

@@ -366,7 +366,9 @@ impl WorkerState {
         };
         let (id, interrupter, _guard) = self.register();
         reply(out, 0, self.hello(id))?;
+        let mut core = FollowArrival::default();
         while let Some(request) = read_sync::<Request>(input)? {
+            core.follow(input.get_ref());
             if let Request::Stream { sql } = request {
                 let mut failed = None;
                 engine::stream(&conn, &sql, &interrupter, |body| {
@@ -402,5 +404,26 @@ impl Drop for LinkGuard<'_> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&self.id);
+    }
+}
+
+/// Keeps a link's thread on the core its requests arrive on: the core of the proxy thread
+/// that sends them (the proxy keeps each reader link to one core), which then wakes this
+/// thread and is woken by its answer with no interrupt to another core.
+#[derive(Default)]
+struct FollowArrival {
+    pinned: Option<usize>,
+}
+
+impl FollowArrival {
+    fn follow(&mut self, link: &TcpStream) {
+        let Ok(core) = socket2::SockRef::from(link).cpu_affinity() else {
+            return;
+        };
+        if self.pinned != Some(core)
+            && core_affinity::set_for_current(core_affinity::CoreId { id: core })
+        {
+            self.pinned = Some(core);
+        }
     }
 }

@@ -107,6 +107,37 @@ fn cpus_allowed(pid: &str) -> String {
         .to_owned()
 }
 
+/// A replica's thread for a reader link runs on the core the link's requests come from
+/// (the proxy keeps a reader link to the core of the lane that uses it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_serves_each_link_on_the_core_its_requests_come_from() {
+    let server = TestServer::start_with(processes(1)).await;
+    let rows = wait_for_workers(server.addr, 1).await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+    for _ in 0..50 {
+        assert_eq!(count(&c).await, 1);
+    }
+    let replica = pid_of(&rows, "replica");
+    let threads = std::fs::read_dir(format!("/proc/{replica}/task")).unwrap();
+    let pinned = threads
+        .map(|t| {
+            cpus_allowed(&format!(
+                "{replica}/task/{}",
+                t.unwrap().file_name().to_string_lossy()
+            ))
+        })
+        .filter(|cpus| !cpus.contains(['-', ',']))
+        .count();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert!(
+        cores == 1 || pinned >= 1,
+        "no thread of the replica follows its link's core"
+    );
+}
+
 /// The proxy pins each client connection's thread to a core; a worker that a client's
 /// statement starts (ADD REPLICA on the admin console) still gets every core the proxy has.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
