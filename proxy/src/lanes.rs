@@ -15,8 +15,10 @@
 //! client the core it runs on, for a remote one the core the network card delivers to)
 //! wakes its threads with no interrupt to another core. With lanes handed out in turn,
 //! select-only ran at 52k–93k TPS depending on how pgbench's threads and the lanes fell
-//! on the cores; pinned lanes chosen by arrival core ran at 95k–105k every time. Pinned
-//! only, without the choice by arrival core, it ran at 57k–65k.
+//! on the cores; pinned lanes chosen by arrival core ran at 105k, or 75k when a pgbench
+//! thread moved to the other core after connecting; with connections following their
+//! client's core ([`LaneSeat::better_lane`]), 94k–101k in 12 runs of 12. Pinned only,
+//! without the choice by arrival core, it ran at 57k–65k.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -125,6 +125,22 @@ impl ServerProcess {
         ServerProcess::spawn(args, &[], false)
     }
 
+    /// Starts the binary over `data` with its metrics endpoint on an ephemeral port (see
+    /// [`ServerProcess::metrics_addr`]).
+    pub fn start_with_metrics(data: &Path) -> ServerProcess {
+        ServerProcess::start_watching_stderr(
+            &[
+                "--listen".as_ref(),
+                "127.0.0.1:0".as_ref(),
+                "--data".as_ref(),
+                data.as_os_str(),
+                "--metrics".as_ref(),
+                "127.0.0.1:0".as_ref(),
+            ],
+            &[],
+        )
+    }
+
     /// As `start_with`, with extra environment, keeping stderr for `wait_for_stderr`.
     pub fn start_watching_stderr(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> ServerProcess {
         ServerProcess::spawn(args, env, true)

@@ -8,17 +8,7 @@ use crate::operations::{sample, scrape};
 #[test]
 fn a_connection_follows_its_client_to_another_core_with_its_session() {
     let data = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start_watching_stderr(
-        &[
-            "--listen".as_ref(),
-            "127.0.0.1:0".as_ref(),
-            "--data".as_ref(),
-            data.path().as_os_str(),
-            "--metrics".as_ref(),
-            "127.0.0.1:0".as_ref(),
-        ],
-        &[],
-    );
+    let server = ServerProcess::start_with_metrics(data.path());
     let metrics = server.metrics_addr();
     let cores = core_affinity::get_core_ids().unwrap();
     let addr = server.addr;

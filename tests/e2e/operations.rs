@@ -31,17 +31,7 @@ pub(crate) fn sample(metrics: &str, series: &str) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_metrics_endpoint_reports_what_clients_do() {
     let data = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start_watching_stderr(
-        &[
-            "--listen".as_ref(),
-            "127.0.0.1:0".as_ref(),
-            "--data".as_ref(),
-            data.path().as_os_str(),
-            "--metrics".as_ref(),
-            "127.0.0.1:0".as_ref(),
-        ],
-        &[],
-    );
+    let server = ServerProcess::start_with_metrics(data.path());
     let addr = server.metrics_addr();
     let c = connect(server.addr).await;
     c.batch_execute("CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3)")
