@@ -412,11 +412,21 @@ impl Drop for LinkGuard<'_> {
 /// thread and is woken by its answer with no interrupt to another core.
 #[derive(Default)]
 struct FollowArrival {
+    requests: u32,
     pinned: Option<usize>,
 }
 
+/// A link's arrival core is looked up (one getsockopt) at its first request and every
+/// this many after: the proxy keeps a link to one core, so it seldom changes.
+const FOLLOW_EVERY: u32 = 32;
+
 impl FollowArrival {
     fn follow(&mut self, link: &TcpStream) {
+        let due = self.requests.is_multiple_of(FOLLOW_EVERY);
+        self.requests = self.requests.wrapping_add(1);
+        if !due {
+            return;
+        }
         let Ok(core) = socket2::SockRef::from(link).cpu_affinity() else {
             return;
         };
