@@ -13,6 +13,7 @@ mod infer;
 mod route;
 mod scatter;
 mod split;
+mod temporary;
 mod translate;
 pub mod types;
 
@@ -364,6 +365,7 @@ fn plan_statement(
         });
     }
     let kind = classify(&ast)?;
+    temporary::refuse(&ast)?;
     if let Some(internal) = infer::tables(&ast)
         .into_iter()
         .find(|t| t.starts_with(INTERNAL_TABLE_PREFIX))

@@ -1,7 +1,9 @@
 //! What a tenant's SQL may not do, enforced by SQLite on every connection, beneath the
 //! router's own refusals: no other database files (ATTACH), no extension loading (off by
 //! default in SQLite), no schema or journal tampering (defensive mode), no PRAGMA but the
-//! read-only ones the catalog views use, no functions that reach files.
+//! read-only ones the catalog views use, no functions that reach files, no temporary
+//! objects (a connection serves every session, so they would be shared, and the catalog's
+//! own views are temporary: dropping one would break pg_catalog for everyone).
 
 use rusqlite::Connection;
 use rusqlite::config::DbConfig;
@@ -43,6 +45,34 @@ pub(crate) fn install(conn: &mut Connection) -> Result<(), ShardError> {
 fn authorize(ctx: AuthContext<'_>) -> Authorization {
     match ctx.action {
         AuthAction::Attach { .. } | AuthAction::Detach { .. } => Authorization::Deny,
+        AuthAction::CreateTempTable { .. }
+        | AuthAction::CreateTempView { .. }
+        | AuthAction::CreateTempIndex { .. }
+        | AuthAction::CreateTempTrigger { .. }
+        | AuthAction::DropTempTable { .. }
+        | AuthAction::DropTempView { .. }
+        | AuthAction::DropTempIndex { .. }
+        | AuthAction::DropTempTrigger { .. } => Authorization::Deny,
+        // `CREATE TABLE temp.t` is a temporary table that SQLite reports as a plain one in
+        // the database named "temp".
+        AuthAction::CreateTable { .. }
+        | AuthAction::CreateView { .. }
+        | AuthAction::CreateIndex { .. }
+        | AuthAction::CreateTrigger { .. }
+        | AuthAction::DropTable { .. }
+        | AuthAction::DropView { .. }
+        | AuthAction::DropIndex { .. }
+        | AuthAction::DropTrigger { .. }
+        | AuthAction::AlterTable { .. }
+        | AuthAction::Insert { .. }
+        | AuthAction::Update { .. }
+        | AuthAction::Delete { .. }
+            if ctx
+                .database_name
+                .is_some_and(|db| db.eq_ignore_ascii_case("temp")) =>
+        {
+            Authorization::Deny
+        }
         AuthAction::Pragma { pragma_name, .. }
             if !ALLOWED_PRAGMAS.contains(&pragma_name.to_ascii_lowercase().as_str()) =>
         {
@@ -72,8 +102,13 @@ mod tests {
             "PRAGMA journal_mode = DELETE",
             "PRAGMA writable_schema = ON",
             "SELECT load_extension('/tmp/x')",
+            "CREATE TEMP TABLE t (a INT)",
+            "CREATE TABLE temp.u (a INT)",
+            "CREATE VIEW TEMP.w AS SELECT 1",
+            "CREATE TEMP VIEW v AS SELECT 1",
+            "CREATE TEMP TRIGGER g AFTER INSERT ON t BEGIN SELECT 1; END",
         ] {
-            let err = c.execute_batch(denied).unwrap_err();
+            let err = c.execute_batch(denied).expect_err(denied);
             let e = ShardError::from(err);
             assert_eq!(e.sqlstate, "42501", "{denied}: {}", e.message);
         }
