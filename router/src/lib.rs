@@ -73,6 +73,27 @@ impl RouterError {
 /// Tables litescale keeps in every database for itself (`_litescale_commits`).
 const INTERNAL_TABLE_PREFIX: &str = "_litescale";
 
+/// Whether a table name is one of litescale's own: SQLite's names are case-insensitive,
+/// so `"_LITESCALE_FENCE"` names `_litescale_fence`.
+fn is_internal_table(name: &str) -> bool {
+    name.get(..INTERNAL_TABLE_PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(INTERNAL_TABLE_PREFIX))
+}
+
+/// The new name of `ALTER TABLE ... RENAME TO`, which names no relation of its own.
+fn renamed_to(ast: &Statement) -> Option<String> {
+    use sqlparser::ast::{AlterTableOperation, RenameTableNameKind};
+    let Statement::AlterTable(alter) = ast else {
+        return None;
+    };
+    alter.operations.iter().find_map(|op| match op {
+        AlterTableOperation::RenameTable {
+            table_name: RenameTableNameKind::As(new) | RenameTableNameKind::To(new),
+        } => Some(infer::last_part(new)),
+        _ => None,
+    })
+}
+
 /// How strongly a transaction is isolated, as the client asked in BEGIN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isolation {
@@ -368,7 +389,8 @@ fn plan_statement(
     temporary::refuse(&ast)?;
     if let Some(internal) = infer::tables(&ast)
         .into_iter()
-        .find(|t| t.starts_with(INTERNAL_TABLE_PREFIX))
+        .chain(renamed_to(&ast))
+        .find(|t| is_internal_table(t))
     {
         return Err(RouterError::forbidden(&format!(
             "\"{internal}\" belongs to litescale"

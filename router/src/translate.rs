@@ -4,8 +4,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    CastKind, ColumnOption, CreateTableOptions, DataType, Expr, ObjectName, ObjectType, Statement,
-    TableConstraint, Value, VisitMut, visit_expressions_mut,
+    CastKind, ColumnOption, CreateTableOptions, DataType, Expr, Ident, ObjectName, ObjectType,
+    Statement, TableConstraint, Value, VisitMut, visit_expressions_mut,
 };
 
 use crate::RouterError;
@@ -48,6 +48,7 @@ pub(crate) fn translate(
     let _ = ast.visit(&mut TableFunctionsAsSubqueries);
     let _ = ast.visit(&mut DerivedColumnAliases);
     let _ = ast.visit(&mut PostgresNullOrder);
+    let _ = ast.visit(&mut SchemaWithoutInternals);
     let _ = ast.visit(&mut SetReturningFunctions);
     crate::functions::rewrite(&mut ast, ctx)?;
     rewrite_casts(&mut ast)?;
@@ -354,6 +355,50 @@ impl sqlparser::ast::VisitorMut for PostgresNullOrder {
                 }
             }
         }
+        ControlFlow::Continue(())
+    }
+}
+
+/// `sqlite_master` / `sqlite_schema` read through the catalog's `ls_sqlite_schema` view,
+/// which leaves litescale's own tables out; the old name stays as the alias, so
+/// `sqlite_master.name` still resolves.
+struct SchemaWithoutInternals;
+
+impl sqlparser::ast::VisitorMut for SchemaWithoutInternals {
+    type Break = ();
+
+    fn pre_visit_table_factor(
+        &mut self,
+        factor: &mut sqlparser::ast::TableFactor,
+    ) -> ControlFlow<()> {
+        let sqlparser::ast::TableFactor::Table { name, alias, .. } = factor else {
+            return ControlFlow::Continue(());
+        };
+        let parts: Vec<&str> = name
+            .0
+            .iter()
+            .filter_map(|p| p.as_ident().map(|i| i.value.as_str()))
+            .collect();
+        let schema_table = match parts.as_slice() {
+            [table] | [_, table] if parts.len() == 1 || parts[0].eq_ignore_ascii_case("main") => {
+                table
+            }
+            _ => return ControlFlow::Continue(()),
+        };
+        if !["sqlite_master", "sqlite_schema"]
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(schema_table))
+        {
+            return ControlFlow::Continue(());
+        }
+        let original = Ident::new(*schema_table);
+        *name = ObjectName::from(vec![Ident::new("ls_sqlite_schema")]);
+        alias.get_or_insert(sqlparser::ast::TableAlias {
+            explicit: true,
+            name: original,
+            columns: vec![],
+            at: None,
+        });
         ControlFlow::Continue(())
     }
 }

@@ -55,6 +55,11 @@ CREATE TEMP VIEW pg_namespace AS
   SELECT CAST(column1 AS INTEGER) AS oid, column2 AS nspname, 10 AS nspowner, NULL AS nspacl
   FROM (VALUES (11, 'pg_catalog'), (2200, 'public'), (13000, 'information_schema'));
 
+-- What a tenant's `sqlite_master` reads (the router renames it): the schema without
+-- litescale's own tables, whatever the case of their names.
+CREATE TEMP VIEW ls_sqlite_schema AS
+  SELECT * FROM main.sqlite_schema WHERE lower(tbl_name) NOT LIKE '\_litescale%' ESCAPE '\';
+
 CREATE TEMP VIEW ls_relation AS
   SELECT CAST(s.rowid + {OID_BASE} AS INTEGER) AS oid, s.type, s.tbl_name, s.sql, s.name AS sqlite_name,
     CASE

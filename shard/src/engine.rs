@@ -9,6 +9,7 @@ use rusqlite::{Connection, OpenFlags, params_from_iter};
 
 use crate::error::ShardError;
 use crate::fence::Fence;
+use crate::guard::as_litescale;
 use crate::interrupt::Interrupter;
 use crate::partition::ConnectionOptions;
 use crate::protocol::{Request, Response, STREAM_BATCH_ROWS};
@@ -95,11 +96,13 @@ impl Writer {
         redo: impl FnOnce() -> Result<Redo, ShardError>,
     ) -> Result<bool, ShardError> {
         let c = &self.conn;
-        let committed: bool = c.query_row(
-            &format!("SELECT EXISTS (SELECT 1 FROM {COMMITS_TABLE} WHERE txid = ?1)"),
-            [txid as i64],
-            |r| r.get(0),
-        )?;
+        let committed: bool = as_litescale(|| {
+            c.query_row(
+                &format!("SELECT EXISTS (SELECT 1 FROM {COMMITS_TABLE} WHERE txid = ?1)"),
+                [txid as i64],
+                |r| r.get(0),
+            )
+        })?;
         if committed {
             return Ok(false);
         }
@@ -276,9 +279,11 @@ impl Standby {
     pub fn promote(self, path: &Path, wait: Duration, force: bool) -> Result<Writer, ShardError> {
         let conn = self.0;
         let fence = Fence::acquire(path, &conn, wait, force)?;
-        conn.execute_batch(&format!(
-            "CREATE TABLE IF NOT EXISTS {COMMITS_TABLE} (txid INTEGER PRIMARY KEY)"
-        ))?;
+        as_litescale(|| {
+            conn.execute_batch(&format!(
+                "CREATE TABLE IF NOT EXISTS {COMMITS_TABLE} (txid INTEGER PRIMARY KEY)"
+            ))
+        })?;
         Ok(Writer {
             conn,
             fence,

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 
 use crate::error::ShardError;
+use crate::guard::as_litescale;
 
 pub(crate) const FENCE_TABLE: &str = "_litescale_fence";
 
@@ -42,15 +43,15 @@ impl Fence {
         force: bool,
     ) -> Result<Fence, ShardError> {
         let lock = take_lock(db_path, wait, force)?;
-        writer.execute_batch(&format!(
-            "BEGIN IMMEDIATE;
-             CREATE TABLE IF NOT EXISTS {FENCE_TABLE} (epoch INTEGER NOT NULL);
-             INSERT INTO {FENCE_TABLE} SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM {FENCE_TABLE});
-             UPDATE {FENCE_TABLE} SET epoch = epoch + 1;"
-        ))?;
-        let epoch = writer.query_row(&format!("SELECT epoch FROM {FENCE_TABLE}"), [], |r| {
-            r.get(0)
-        });
+        as_litescale(|| {
+            writer.execute_batch(&format!(
+                "BEGIN IMMEDIATE;
+                 CREATE TABLE IF NOT EXISTS {FENCE_TABLE} (epoch INTEGER NOT NULL);
+                 INSERT INTO {FENCE_TABLE} SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM {FENCE_TABLE});
+                 UPDATE {FENCE_TABLE} SET epoch = epoch + 1;"
+            ))
+        })?;
+        let epoch = read_epoch(writer);
         match epoch {
             Ok(epoch) => {
                 writer.execute_batch("COMMIT")?;
@@ -70,9 +71,7 @@ impl Fence {
     /// Checks, inside a write transaction (SQLite's write lock held), that no newer primary
     /// exists. A fenced primary must stop writing: its caller rolls back.
     pub fn check(&self, writer: &Connection) -> Result<(), ShardError> {
-        let now: i64 = writer.query_row(&format!("SELECT epoch FROM {FENCE_TABLE}"), [], |r| {
-            r.get(0)
-        })?;
+        let now = read_epoch(writer)?;
         if now != self.epoch {
             return Err(ShardError::new(
                 FENCED,
@@ -84,6 +83,14 @@ impl Fence {
         }
         Ok(())
     }
+}
+
+fn read_epoch(writer: &Connection) -> rusqlite::Result<i64> {
+    as_litescale(|| {
+        writer.query_row(&format!("SELECT epoch FROM {FENCE_TABLE}"), [], |r| {
+            r.get(0)
+        })
+    })
 }
 
 fn take_lock(db_path: &Path, wait: Duration, force: bool) -> Result<Option<File>, ShardError> {

@@ -3,7 +3,10 @@
 //! default in SQLite), no schema or journal tampering (defensive mode), no PRAGMA but the
 //! read-only ones the catalog views use, no functions that reach files, no temporary
 //! objects (a connection serves every session, so they would be shared, and the catalog's
-//! own views are temporary: dropping one would break pg_catalog for everyone).
+//! own views are temporary: dropping one would break pg_catalog for everyone), no access
+//! to litescale's own tables (`_litescale_fence`, `_litescale_commits`) but by litescale.
+
+use std::cell::Cell;
 
 use rusqlite::Connection;
 use rusqlite::config::DbConfig;
@@ -34,6 +37,37 @@ const FILE_FUNCTIONS: &[&str] = &[
     "fts3_tokenizer",
 ];
 
+/// Prefix of the tables litescale keeps in every partition for itself. SQLite's names are
+/// case-insensitive, so it is matched without regard to ASCII case.
+const INTERNAL_TABLE_PREFIX: &str = "_litescale";
+
+thread_local! {
+    /// Set while litescale's own statements on its tables run on this thread. SQLite
+    /// calls the authorizer on the preparing thread, at prepare and at a re-prepare
+    /// inside a step, so the flag covers the whole call.
+    static LITESCALE_OWN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether `name` is one of litescale's own tables.
+pub(crate) fn is_internal(name: &str) -> bool {
+    name.len() >= INTERNAL_TABLE_PREFIX.len()
+        && name.as_bytes()[..INTERNAL_TABLE_PREFIX.len()]
+            .eq_ignore_ascii_case(INTERNAL_TABLE_PREFIX.as_bytes())
+}
+
+/// Runs litescale's own statements on its internal tables, which the authorizer refuses
+/// to tenants' SQL.
+pub(crate) fn as_litescale<R>(job: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            LITESCALE_OWN.set(self.0);
+        }
+    }
+    let _restore = Restore(LITESCALE_OWN.replace(true));
+    job()
+}
+
 /// Installs the guard. Runs after the connection's own setup (its PRAGMAs).
 pub(crate) fn install(conn: &mut Connection) -> Result<(), ShardError> {
     conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0)?;
@@ -43,6 +77,12 @@ pub(crate) fn install(conn: &mut Connection) -> Result<(), ShardError> {
 }
 
 fn authorize(ctx: AuthContext<'_>) -> Authorization {
+    if let Some(table) = table_named(&ctx.action)
+        && is_internal(table)
+        && !LITESCALE_OWN.get()
+    {
+        return Authorization::Deny;
+    }
     match ctx.action {
         AuthAction::Attach { .. } | AuthAction::Detach { .. } => Authorization::Deny,
         AuthAction::CreateTempTable { .. }
@@ -87,6 +127,38 @@ fn authorize(ctx: AuthContext<'_>) -> Authorization {
     }
 }
 
+/// The table an action reads, writes, alters or hangs something on.
+fn table_named<'a>(action: &AuthAction<'a>) -> Option<&'a str> {
+    match *action {
+        AuthAction::CreateIndex { table_name, .. }
+        | AuthAction::CreateTable { table_name }
+        | AuthAction::CreateTempIndex { table_name, .. }
+        | AuthAction::CreateTempTable { table_name }
+        | AuthAction::CreateTempTrigger { table_name, .. }
+        | AuthAction::CreateTrigger { table_name, .. }
+        | AuthAction::Delete { table_name }
+        | AuthAction::DropIndex { table_name, .. }
+        | AuthAction::DropTable { table_name }
+        | AuthAction::DropTempIndex { table_name, .. }
+        | AuthAction::DropTempTable { table_name }
+        | AuthAction::DropTempTrigger { table_name, .. }
+        | AuthAction::DropTrigger { table_name, .. }
+        | AuthAction::Insert { table_name }
+        | AuthAction::Read { table_name, .. }
+        | AuthAction::Update { table_name, .. }
+        | AuthAction::AlterTable { table_name, .. }
+        | AuthAction::Analyze { table_name }
+        | AuthAction::CreateVtable { table_name, .. }
+        | AuthAction::DropVtable { table_name, .. } => Some(table_name),
+        AuthAction::CreateView { view_name }
+        | AuthAction::CreateTempView { view_name }
+        | AuthAction::DropView { view_name }
+        | AuthAction::DropTempView { view_name } => Some(view_name),
+        AuthAction::Reindex { index_name } => Some(index_name),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +190,23 @@ mod tests {
             })
             .unwrap();
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn litescale_tables_are_litescale_s_alone_in_any_case() {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.execute_batch("CREATE TABLE _litescale_fence (epoch INT)")
+            .unwrap();
+        install(&mut c).unwrap();
+        for denied in [
+            "UPDATE \"_LITESCALE_FENCE\" SET epoch = 0",
+            "SELECT * FROM _Litescale_Fence",
+            "DROP TABLE \"_LITESCALE_FENCE\"",
+            "CREATE TABLE \"_LITESCALE_X\" (a INT)",
+        ] {
+            let e = ShardError::from(c.execute_batch(denied).unwrap_err());
+            assert_eq!(e.sqlstate, "42501", "{denied}: {}", e.message);
+        }
+        as_litescale(|| c.execute_batch("UPDATE _litescale_fence SET epoch = 1")).unwrap();
     }
 }

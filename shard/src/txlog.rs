@@ -20,6 +20,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::ShardError;
+use crate::guard::as_litescale;
 use crate::partition::Partition;
 use crate::redo::Redo;
 
@@ -28,20 +29,24 @@ pub(crate) const COMMITS_TABLE: &str = "_litescale_commits";
 
 /// Records, in the partition's open transaction, that it commits its part of `txid`.
 pub(crate) fn record_commit(c: &rusqlite::Connection, txid: u64) -> Result<(), ShardError> {
-    c.execute(
-        &format!("INSERT INTO {COMMITS_TABLE} VALUES (?1)"),
-        [txid as i64],
-    )?;
+    as_litescale(|| {
+        c.execute(
+            &format!("INSERT INTO {COMMITS_TABLE} VALUES (?1)"),
+            [txid as i64],
+        )
+    })?;
     Ok(())
 }
 
 /// Drops the records of transactions older than `txid`, which recovery will never ask
 /// about again.
 pub(crate) fn forget_commits_below(c: &rusqlite::Connection, txid: u64) -> Result<(), ShardError> {
-    c.execute(
-        &format!("DELETE FROM {COMMITS_TABLE} WHERE txid < ?1"),
-        [txid.min(i64::MAX as u64) as i64],
-    )?;
+    as_litescale(|| {
+        c.execute(
+            &format!("DELETE FROM {COMMITS_TABLE} WHERE txid < ?1"),
+            [txid.min(i64::MAX as u64) as i64],
+        )
+    })?;
     Ok(())
 }
 
