@@ -162,8 +162,14 @@ async fn parameters_postgres_refuses_are_refused() {
         (code.as_str(), message.as_str()),
         ("22021", "invalid byte sequence for encoding \"UTF8\": 0x00")
     );
+}
 
-    // Parameters the proxy decodes by their declared type: text and binary formats.
+/// Parameters the proxy decodes by their declared type, in text and binary format: item
+/// 12's bigint overflow (was 22P02) and invalid date (was 22007) among them.
+#[tokio::test]
+async fn decoded_parameters_get_postgres_codes() {
+    let server = TestServer::start().await;
+    let _c = table(&server).await;
     let mut raw = RawClient::connect(server.addr).await;
     let decoded = |oid: u32, column: &str, value: &[u8], binary: i16| {
         (oid, column.to_owned(), value.to_vec(), binary)
