@@ -221,9 +221,17 @@ fn as_bool(v: &Value, ty: PgType) -> Result<bool, SqlError> {
 
 /// Whether a stored value can be sent as `ty`, in text and in binary format: what a stored
 /// value of a column of that type must be (value_check.rs enforces it on every write).
+/// The binary form reads each value as the text form does, or goes through it, and adds
+/// range limits of its own, so a value it can send the text form can send too. It runs
+/// once per value written, so its buffer is kept.
 pub fn sendable(v: &Value, ty: PgType) -> Result<(), SqlError> {
-    text(v, ty)?;
-    encode_binary(&mut BytesMut::new(), v, ty)
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
+    }
+    SCRATCH.with_borrow_mut(|buf| {
+        buf.clear();
+        encode_binary(buf, v, ty)
+    })
 }
 
 /// A value's Postgres text form (COPY's output); `None` for NULL.
