@@ -7,7 +7,8 @@ use litescale_router::types::parse_bool;
 
 use crate::encode::parse_float;
 use crate::error::SqlError;
-use crate::temporal;
+use crate::temporal::{self, BadDateTime};
+use crate::value_check::{input_name, integer_out_of_range, is_integer_text};
 
 fn invalid(ty: PgType, what: &str) -> SqlError {
     SqlError::new(
@@ -28,15 +29,27 @@ pub fn decode_param(raw: Option<&[u8]>, ty: PgType, binary: bool) -> Result<Valu
     } else {
         let s = std::str::from_utf8(raw)
             .map_err(|_| SqlError::new("22021", "invalid byte sequence for encoding \"UTF8\""))?;
+        refuse_nul(s)?;
         decode_text(s, ty)
     }
 }
 
-fn bad_datetime(ty: PgType, s: &str) -> SqlError {
-    SqlError::new(
-        "22007",
-        format!("invalid input syntax for type {}: \"{s}\"", ty.name()),
-    )
+/// Postgres text holds no NUL character; its input refuses one as an invalid byte.
+fn refuse_nul(s: &str) -> Result<(), SqlError> {
+    if s.contains('\0') {
+        return Err(SqlError::new(
+            "22021",
+            "invalid byte sequence for encoding \"UTF8\": 0x00",
+        ));
+    }
+    Ok(())
+}
+
+fn bad_datetime(ty: PgType, s: &str) -> impl FnOnce(BadDateTime) -> SqlError {
+    move |why| {
+        let (sqlstate, message) = why.error(&input_name(ty), s);
+        SqlError::new(sqlstate, message)
+    }
 }
 
 fn fixed<const N: usize>(raw: &[u8], ty: PgType) -> Result<[u8; N], SqlError> {
@@ -94,8 +107,15 @@ fn decode_binary(raw: &[u8], ty: PgType) -> Result<Value, SqlError> {
 }
 
 /// NUMERIC values are kept as SQLite numbers (8-byte floats): a value they cannot hold
-/// exactly (more than 15 significant digits) is refused rather than silently rounded.
+/// exactly (more than 15 significant digits, or beyond their range) is refused rather than
+/// silently rounded.
 fn exact_numeric(decimal: String) -> Result<String, SqlError> {
+    if decimal.parse::<f64>().is_ok_and(f64::is_infinite) {
+        let mut e = SqlError::new("22003", "value overflows numeric format");
+        e.detail =
+            Some("litescale stores numeric values as 8-byte floats, up to about 1.8e308".into());
+        return Err(e);
+    }
     let digits: String = decimal.chars().filter(|c| c.is_ascii_digit()).collect();
     let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
     if significant > 15 {
@@ -152,15 +172,25 @@ fn numeric_from_binary(raw: &[u8]) -> Option<String> {
 }
 
 fn utf8(raw: &[u8]) -> Result<String, SqlError> {
-    String::from_utf8(raw.to_vec())
-        .map_err(|_| SqlError::new("22021", "invalid byte sequence for encoding \"UTF8\""))
+    let s = String::from_utf8(raw.to_vec())
+        .map_err(|_| SqlError::new("22021", "invalid byte sequence for encoding \"UTF8\""))?;
+    refuse_nul(&s)?;
+    Ok(s)
 }
 
 fn decode_text(s: &str, ty: PgType) -> Result<Value, SqlError> {
     Ok(match ty {
         PgType::Bool => Value::Integer(parse_bool(s).ok_or_else(|| invalid(ty, s))? as i64),
         PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Oid => {
-            let i: i64 = s.trim().parse().map_err(|_| invalid(ty, s))?;
+            let out_of_range = || {
+                let (sqlstate, message) = integer_out_of_range(ty, s.trim());
+                SqlError::new(sqlstate, message)
+            };
+            let i: i64 = match s.trim().parse() {
+                Ok(i) => i,
+                Err(_) if is_integer_text(s) => return Err(out_of_range()),
+                Err(_) => return Err(invalid(ty, s)),
+            };
             let fits = match ty {
                 PgType::Int2 => i16::try_from(i).is_ok(),
                 PgType::Int4 => i32::try_from(i).is_ok(),
@@ -168,10 +198,7 @@ fn decode_text(s: &str, ty: PgType) -> Result<Value, SqlError> {
                 _ => true,
             };
             if !fits {
-                return Err(SqlError::new(
-                    "22003",
-                    format!("value \"{s}\" is out of range"),
-                ));
+                return Err(out_of_range());
             }
             Value::Integer(i)
         }
@@ -182,16 +209,16 @@ fn decode_text(s: &str, ty: PgType) -> Result<Value, SqlError> {
         // Dates and times are stored in one canonical text form, so that they compare and
         // sort correctly as text.
         PgType::Date => Value::Text(temporal::format_date(
-            temporal::parse_date(s).ok_or_else(|| bad_datetime(ty, s))?,
+            temporal::parse_date(s).map_err(bad_datetime(ty, s))?,
         )),
         PgType::Time => Value::Text(temporal::format_time(
-            temporal::parse_time(s).ok_or_else(|| bad_datetime(ty, s))?,
+            temporal::parse_time(s).map_err(bad_datetime(ty, s))?,
         )),
         PgType::Timestamp => Value::Text(temporal::format_timestamp(
-            temporal::parse_timestamp(s).ok_or_else(|| bad_datetime(ty, s))?,
+            temporal::parse_timestamp(s).map_err(bad_datetime(ty, s))?,
         )),
         PgType::Timestamptz => Value::Text(temporal::store_timestamptz(
-            temporal::parse_timestamptz(s).ok_or_else(|| bad_datetime(ty, s))?,
+            temporal::parse_timestamptz(s).map_err(bad_datetime(ty, s))?,
         )),
         PgType::Uuid => Value::Text(temporal::format_uuid(
             &temporal::parse_uuid(s).ok_or_else(|| invalid(ty, s))?,
@@ -287,6 +314,22 @@ mod tests {
                 .sqlstate,
             "22003"
         );
+        let e = decode_param(Some(b"99999999999999999999"), PgType::Int8, false).unwrap_err();
+        assert_eq!(
+            (e.sqlstate, e.message.as_str()),
+            (
+                "22003",
+                "value \"99999999999999999999\" is out of range for type bigint"
+            )
+        );
+        let e = decode_param(Some(b"2024-13-45"), PgType::Date, false).unwrap_err();
+        assert_eq!(e.sqlstate, "22008");
+        let e = decode_param(Some(b"a\0b"), PgType::Text, false).unwrap_err();
+        assert_eq!(e.sqlstate, "22021");
+        let e = decode_param(Some(b"a\0b"), PgType::Text, true).unwrap_err();
+        assert_eq!(e.sqlstate, "22021");
+        let e = decode_param(Some(b"1e400"), PgType::Numeric, false).unwrap_err();
+        assert_eq!(e.sqlstate, "22003");
         assert_eq!(
             decode_param(Some(&[1, 2]), PgType::Int4, true)
                 .unwrap_err()

@@ -219,6 +219,21 @@ fn as_bool(v: &Value, ty: PgType) -> Result<bool, SqlError> {
     }
 }
 
+/// Whether a stored value can be sent as `ty`, in text and in binary format: what a stored
+/// value of a column of that type must be (value_check.rs enforces it on every write).
+/// The binary form reads each value as the text form does, or goes through it, and adds
+/// range limits of its own, so a value it can send the text form can send too. It runs
+/// once per value written, so its buffer is kept.
+pub fn sendable(v: &Value, ty: PgType) -> Result<(), SqlError> {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
+    }
+    SCRATCH.with_borrow_mut(|buf| {
+        buf.clear();
+        encode_binary(buf, v, ty)
+    })
+}
+
 /// A value's Postgres text form (COPY's output); `None` for NULL.
 pub fn as_text(v: &Value, ty: PgType) -> Result<Option<String>, SqlError> {
     match v {
@@ -242,22 +257,22 @@ fn text(v: &Value, ty: PgType) -> Result<Cow<'_, str>, SqlError> {
         })),
         PgType::Date => Cow::Owned(temporal::format_date(
             stored_text(v, ty)
-                .and_then(temporal::parse_date)
+                .and_then(|s| temporal::parse_date(s).ok())
                 .ok_or_else(|| mismatch(v, ty))?,
         )),
         PgType::Time => Cow::Owned(temporal::format_time(
             stored_text(v, ty)
-                .and_then(temporal::parse_time)
+                .and_then(|s| temporal::parse_time(s).ok())
                 .ok_or_else(|| mismatch(v, ty))?,
         )),
         PgType::Timestamp => Cow::Owned(temporal::format_timestamp(
             stored_text(v, ty)
-                .and_then(temporal::parse_timestamp)
+                .and_then(|s| temporal::parse_timestamp(s).ok())
                 .ok_or_else(|| mismatch(v, ty))?,
         )),
         PgType::Timestamptz => Cow::Owned(temporal::format_timestamptz(
             stored_text(v, ty)
-                .and_then(temporal::parse_timestamptz)
+                .and_then(|s| temporal::parse_timestamptz(s).ok())
                 .ok_or_else(|| mismatch(v, ty))?,
         )),
         PgType::Uuid => Cow::Owned(temporal::format_uuid(&uuid_of(v, ty)?)),
@@ -341,23 +356,23 @@ fn encode_binary(buf: &mut BytesMut, v: &Value, ty: PgType) -> Result<(), SqlErr
         }
         PgType::Date => buf.put_i32(temporal::date_to_binary(
             stored_text(v, ty)
-                .and_then(temporal::parse_date)
+                .and_then(|s| temporal::parse_date(s).ok())
                 .ok_or_else(|| mismatch(v, ty))?,
         )),
         PgType::Time => buf.put_i64(temporal::time_to_binary(
             stored_text(v, ty)
-                .and_then(temporal::parse_time)
+                .and_then(|s| temporal::parse_time(s).ok())
                 .ok_or_else(|| mismatch(v, ty))?,
         )),
         PgType::Timestamp => buf.put_i64(
             stored_text(v, ty)
-                .and_then(temporal::parse_timestamp)
+                .and_then(|s| temporal::parse_timestamp(s).ok())
                 .and_then(temporal::timestamp_to_binary)
                 .ok_or_else(|| mismatch(v, ty))?,
         ),
         PgType::Timestamptz => buf.put_i64(
             stored_text(v, ty)
-                .and_then(temporal::parse_timestamptz)
+                .and_then(|s| temporal::parse_timestamptz(s).ok())
                 .and_then(|t| temporal::timestamp_to_binary(t.naive_utc()))
                 .ok_or_else(|| mismatch(v, ty))?,
         ),

@@ -28,6 +28,7 @@ mod settings;
 mod startup;
 mod telemetry;
 mod temporal;
+mod value_check;
 mod wire;
 
 pub use auth::scram_verifier;

@@ -235,13 +235,15 @@ impl Server {
     }
 }
 
-/// Postgres' type rules, handed to the storage for its pg_catalog views.
+/// Postgres' type rules, handed to the storage for its pg_catalog views and for the check
+/// of each value written to a typed column.
 pub fn type_catalog() -> TypeCatalog {
     use litescale_router::types;
     TypeCatalog {
         of_declared: types::catalog_of_declared,
         format: types::format_type,
         all: types::catalog_types,
+        check_stored: crate::value_check::check_stored,
         server_version: (
             litescale_router::SERVER_VERSION,
             crate::settings::SERVER_VERSION_NUM,

@@ -12,28 +12,80 @@ fn pg_epoch() -> NaiveDateTime {
 
 const TIME_FORMATS: [&str; 2] = ["%H:%M:%S%.f", "%H:%M"];
 
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
+/// Why a date or time text is not one: the three errors Postgres tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadDateTime {
+    /// Not a date or time at all (22007).
+    Syntax,
+    /// Shaped like one, with a field out of range: month 13, hour 25 (22008).
+    FieldOutOfRange,
+    /// A UTC offset beyond ±15:59 (22009).
+    ZoneOutOfRange,
+}
+
+impl BadDateTime {
+    /// Postgres' SQLSTATE and message for `input`, a value of the type named `type_name`.
+    pub fn error(self, type_name: &str, input: &str) -> (&'static str, String) {
+        match self {
+            BadDateTime::Syntax => (
+                "22007",
+                format!("invalid input syntax for type {type_name}: \"{input}\""),
+            ),
+            BadDateTime::FieldOutOfRange => (
+                "22008",
+                format!("date/time field value out of range: \"{input}\""),
+            ),
+            BadDateTime::ZoneOutOfRange => (
+                "22009",
+                format!("time zone displacement out of range: \"{input}\""),
+            ),
+        }
+    }
+}
+
+impl From<chrono::ParseError> for BadDateTime {
+    fn from(e: chrono::ParseError) -> BadDateTime {
+        match e.kind() {
+            chrono::format::ParseErrorKind::OutOfRange
+            | chrono::format::ParseErrorKind::Impossible => BadDateTime::FieldOutOfRange,
+            _ => BadDateTime::Syntax,
+        }
+    }
+}
+
+pub fn parse_date(s: &str) -> Result<NaiveDate, BadDateTime> {
     let s = s.trim();
     let head = s.get(..10).unwrap_or(s);
-    NaiveDate::parse_from_str(head, "%Y-%m-%d").ok()
+    Ok(NaiveDate::parse_from_str(head, "%Y-%m-%d")?)
 }
 
-pub fn parse_time(s: &str) -> Option<NaiveTime> {
+pub fn parse_time(s: &str) -> Result<NaiveTime, BadDateTime> {
     let s = s.trim();
-    TIME_FORMATS
-        .iter()
-        .find_map(|f| NaiveTime::parse_from_str(s, f).ok())
+    let mut failure = BadDateTime::Syntax;
+    for format in TIME_FORMATS {
+        match NaiveTime::parse_from_str(s, format) {
+            Ok(t) => return Ok(t),
+            Err(e) if BadDateTime::from(e) == BadDateTime::FieldOutOfRange => {
+                failure = BadDateTime::FieldOutOfRange
+            }
+            Err(_) => {}
+        }
+    }
+    Err(failure)
 }
+
+/// The largest UTC offset Postgres accepts, in seconds (15:59:59).
+const MAX_OFFSET_SECONDS: i32 = 15 * 3600 + 59 * 60 + 59;
 
 /// Splits a trailing UTC offset (`+02`, `-05:30`, `+0100`, `Z`) off a timestamp text.
-fn split_offset(s: &str) -> (&str, Option<i32>) {
+fn split_offset(s: &str) -> Result<(&str, Option<i32>), BadDateTime> {
     if let Some(rest) = s.strip_suffix('Z').or_else(|| s.strip_suffix(" UTC")) {
-        return (rest, Some(0));
+        return Ok((rest, Some(0)));
     }
     // The offset sign comes after the time part, which follows the date's last '-'.
     let time_start = s.find([' ', 'T']).unwrap_or(s.len());
     let Some(pos) = s[time_start..].rfind(['+', '-']).map(|p| p + time_start) else {
-        return (s, None);
+        return Ok((s, None));
     };
     let (body, offset) = s.split_at(pos);
     let sign = if offset.starts_with('-') { -1 } else { 1 };
@@ -44,32 +96,38 @@ fn split_offset(s: &str) -> (&str, Option<i32>) {
         _ => (None, None),
     };
     match (h, m) {
-        (Some(h), Some(m)) => (body.trim_end(), Some(sign * (h * 3600 + m * 60))),
-        _ => (s, None),
+        (Some(h), Some(m)) => {
+            let seconds = h * 3600 + m * 60;
+            if m > 59 || seconds > MAX_OFFSET_SECONDS {
+                return Err(BadDateTime::ZoneOutOfRange);
+            }
+            Ok((body.trim_end(), Some(sign * seconds)))
+        }
+        _ => Ok((s, None)),
     }
 }
 
-fn parse_naive(s: &str) -> Option<NaiveDateTime> {
+fn parse_naive(s: &str) -> Result<NaiveDateTime, BadDateTime> {
     let s = s.trim();
     for sep in [' ', 'T'] {
         if let Some((d, t)) = s.split_once(sep) {
-            return Some(parse_date(d)?.and_time(parse_time(t)?));
+            return Ok(parse_date(d)?.and_time(parse_time(t)?));
         }
     }
-    parse_date(s).and_then(|d| d.and_hms_opt(0, 0, 0))
+    parse_date(s).map(|d| d.and_time(NaiveTime::MIN))
 }
 
 /// A timestamp without time zone: an offset, if written, is ignored, as Postgres does.
-pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
-    parse_naive(split_offset(s.trim()).0)
+pub fn parse_timestamp(s: &str) -> Result<NaiveDateTime, BadDateTime> {
+    parse_naive(split_offset(s.trim())?.0)
 }
 
 /// A timestamp with time zone, as a UTC instant; no offset means the session's UTC.
-pub fn parse_timestamptz(s: &str) -> Option<DateTime<Utc>> {
-    let (body, offset) = split_offset(s.trim());
+pub fn parse_timestamptz(s: &str) -> Result<DateTime<Utc>, BadDateTime> {
+    let (body, offset) = split_offset(s.trim())?;
     let naive = parse_naive(body)?;
     let utc = naive - chrono::Duration::seconds(offset.unwrap_or(0) as i64);
-    Some(utc.and_utc())
+    Ok(utc.and_utc())
 }
 
 /// Seconds with the fraction Postgres prints: trailing zeros dropped, none if whole.
@@ -174,7 +232,7 @@ pub fn parse_interval(s: &str) -> Option<(i64, i32, i32)> {
         let w = words[i];
         if w.contains(':') {
             let negative = w.starts_with('-');
-            let t = parse_time(w.trim_start_matches(['-', '+']))?;
+            let t = parse_time(w.trim_start_matches(['-', '+'])).ok()?;
             let m = time_to_binary(t);
             micros += if negative { -m } else { m };
             i += 1;
@@ -246,9 +304,17 @@ mod tests {
         let tz = parse_timestamptz("2024-02-29T13:45:01.5-05:30").unwrap();
         assert_eq!(format_timestamptz(tz), "2024-02-29 19:15:01.5+00");
         assert_eq!(store_timestamptz(tz), "2024-02-29 19:15:01.5+00:00");
-        assert_eq!(parse_timestamptz(&store_timestamptz(tz)), Some(tz));
+        assert_eq!(parse_timestamptz(&store_timestamptz(tz)), Ok(tz));
         assert_eq!(format_date(parse_date("1999-12-31").unwrap()), "1999-12-31");
-        assert!(parse_date("2024-13-01").is_none());
+        assert_eq!(parse_date("2024-13-01"), Err(BadDateTime::FieldOutOfRange));
+        assert_eq!(parse_date("2024-02-30"), Err(BadDateTime::FieldOutOfRange));
+        assert_eq!(parse_date("nope"), Err(BadDateTime::Syntax));
+        assert_eq!(parse_time("25:00"), Err(BadDateTime::FieldOutOfRange));
+        assert_eq!(
+            parse_timestamptz("2024-01-01 00:00:00+99:99"),
+            Err(BadDateTime::ZoneOutOfRange)
+        );
+        assert!(parse_timestamptz("2024-01-01 00:00:00+15:59").is_ok());
     }
 
     #[test]

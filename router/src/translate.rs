@@ -86,6 +86,9 @@ pub(crate) fn translate(
             // Storage parameters (fillfactor, ...) tune Postgres' heap; SQLite has none.
             create.table_options = CreateTableOptions::None;
             create.unlogged = false;
+            for column in &mut create.columns {
+                check_stored_type(column);
+            }
             rewrite_identity_columns(&mut create)?;
             parenthesize_defaults(&mut create);
             enforce_lengths(&mut create);
@@ -100,10 +103,25 @@ pub(crate) fn translate(
                     Op::AddConstraint { constraint, .. } => {
                         out.push(constraint_as_index(table, constraint)?)
                     }
-                    Op::AddColumn { .. }
-                    | Op::DropColumn { .. }
-                    | Op::RenameColumn { .. }
-                    | Op::RenameTable { .. } => out.push(format!("ALTER TABLE {table} {op}")),
+                    Op::AddColumn {
+                        column_keyword,
+                        if_not_exists,
+                        column_def,
+                        column_position,
+                    } => {
+                        let mut column_def = column_def.clone();
+                        check_stored_type(&mut column_def);
+                        let op = Op::AddColumn {
+                            column_keyword: *column_keyword,
+                            if_not_exists: *if_not_exists,
+                            column_def,
+                            column_position: column_position.clone(),
+                        };
+                        out.push(format!("ALTER TABLE {table} {op}"))
+                    }
+                    Op::DropColumn { .. } | Op::RenameColumn { .. } | Op::RenameTable { .. } => {
+                        out.push(format!("ALTER TABLE {table} {op}"))
+                    }
                     other => {
                         let text = other.to_string();
                         let words: Vec<&str> = text.split_whitespace().take(3).collect();
@@ -617,6 +635,41 @@ fn enforce_lengths(create: &mut sqlparser::ast::CreateTable) {
     }
 }
 
+/// SQLite stores any value in any column; Postgres refuses, at input, a value its type
+/// does not hold (`'abc'` for an integer, month 13 in a date). A CHECK calling the shard's
+/// `pg_typecheck` with the declared type keeps Postgres' rule on every write path. Text
+/// types and bytea hold whatever SQLite stores, and need none; neither do SERIAL and
+/// IDENTITY columns, which become rowid aliases (SQLite numbers them, with integers only).
+fn check_stored_type(column: &mut sqlparser::ast::ColumnDef) {
+    use crate::types::{PgType, from_data_type};
+    use sqlparser::ast::{CheckConstraint, ColumnOptionDef};
+    let identity = column
+        .options
+        .iter()
+        .any(|o| matches!(o.option, ColumnOption::Generated { .. }));
+    if identity || is_serial(&column.data_type) {
+        return;
+    }
+    match from_data_type(&column.data_type) {
+        None | Some(PgType::Text | PgType::Varchar | PgType::Bpchar | PgType::Bytea) => {}
+        Some(_) => column.options.push(ColumnOptionDef {
+            name: None,
+            option: ColumnOption::Check(CheckConstraint {
+                name: None,
+                expr: Box::new(crate::functions::call(
+                    "pg_typecheck",
+                    vec![
+                        Expr::Identifier(column.name.clone()),
+                        Expr::value(Value::SingleQuotedString(column.data_type.to_string())),
+                    ],
+                )),
+                no_inherit: false,
+                enforced: None,
+            }),
+        }),
+    }
+}
+
 /// `SELECT unnest(a), generate_subscripts(a, 1) FROM t`: set-returning functions in a
 /// select list, which SQLite has no notion of. The select joins `json_each` over the
 /// array, and each call reads the element (or subscript) of the joined row. Several
@@ -927,7 +980,15 @@ mod tests {
         assert_eq!(sql("truncate table a, b"), "DELETE FROM a;\nDELETE FROM b");
         assert_eq!(
             sql("create table t (a int not null, b char(84)) with (fillfactor=100)"),
-            "CREATE TABLE t (a INT NOT NULL, b CHAR(84) CONSTRAINT \"litescale_length_char_84\" CHECK (length(b) <= 84))"
+            "CREATE TABLE t (a INT NOT NULL CHECK (pg_typecheck(a, 'INT')), b CHAR(84) CONSTRAINT \"litescale_length_char_84\" CHECK (length(b) <= 84))"
+        );
+        assert_eq!(
+            sql("alter table t add column d date"),
+            "ALTER TABLE t ADD COLUMN d DATE CHECK (pg_typecheck(d, 'DATE'))"
+        );
+        assert_eq!(
+            sql("create table t (s text, b bytea)"),
+            "CREATE TABLE t (s TEXT, b BYTEA)"
         );
         assert_eq!(
             sql("alter table pgbench_branches add primary key (bid)"),

@@ -11,7 +11,8 @@ use rusqlite::functions::FunctionFlags;
 /// One pg_type row: `(oid, typname, typlen, typcategory)`.
 pub type CatalogType = (u32, &'static str, i16, char);
 
-/// Postgres type knowledge the catalog needs, supplied by whoever opens the storage.
+/// Postgres type knowledge the catalog and the type checks need, supplied by whoever
+/// opens the storage.
 #[derive(Clone, Copy)]
 pub struct TypeCatalog {
     /// `(type oid, typmod)` of a declared column type.
@@ -20,6 +21,10 @@ pub struct TypeCatalog {
     pub format: fn(u32, i32) -> Option<String>,
     /// Every type.
     pub all: fn() -> Vec<CatalogType>,
+    /// Whether a value may be stored in a column of the type with this OID: the
+    /// `pg_typecheck` CHECK of typed columns calls it (typecheck.rs). The error is the
+    /// client's: Postgres' SQLSTATE and message for that input.
+    pub check_stored: fn(&crate::Value, u32) -> Result<(), crate::ShardError>,
     /// The Postgres version litescale answers as, and its number (`16.6`, `160006`).
     pub server_version: (&'static str, &'static str),
 }

@@ -465,6 +465,7 @@ pub(crate) fn configure(c: &mut Connection, options: &ConnectionOptions) -> Resu
     )?;
     crate::functions::register(c)?;
     crate::arrays::register(c)?;
+    crate::typecheck::register(c, &options.types)?;
     crate::catalog::register(c, &options.database, &options.root, &options.types)?;
     c.set_prepared_statement_cache_capacity(options.statement_cache);
     crate::guard::install(c)

@@ -33,7 +33,7 @@ impl ShardError {
 
 /// Over the worker protocol a SQLSTATE travels as text; each distinct code is kept once
 /// for the life of the process (there are a few hundred), so errors stay `&'static str`.
-fn intern(code: &str) -> &'static str {
+pub(crate) fn intern(code: &str) -> &'static str {
     static CODES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
     let mut codes = CODES.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(known) = codes.iter().find(|c| **c == code) {
@@ -103,6 +103,9 @@ fn failed_on(message: &str) -> Option<(&str, &str)> {
 }
 
 fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
+    if let Some(refused) = crate::typecheck::error_of(message) {
+        return refused;
+    }
     let primary = extended_code & 0xff;
     let e = match extended_code {
         ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
@@ -169,6 +172,9 @@ fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
 
 /// SQLite reports schema errors as SQLITE_ERROR and says which in words.
 fn from_message(message: &str) -> ShardError {
+    if let Some(refused) = crate::typecheck::error_of(message) {
+        return refused;
+    }
     let after = |prefix: &str| message.strip_prefix(prefix).map(str::trim);
     if message.starts_with("not authorized") || message.starts_with("too many attached databases") {
         ShardError::new(

@@ -25,6 +25,7 @@ mod remote;
 mod storage;
 mod supervisor;
 mod txlog;
+mod typecheck;
 mod usage;
 mod value;
 pub mod worker;

@@ -3,6 +3,10 @@
 //! own tables, and opens in the sqlite3 CLI or any SQLite application. Export gathers the
 //! rows of every partition; import places each row in the partition the map gives it.
 //! Both run on the storage directory directly, reading and writing files.
+//!
+//! The type checks litescale puts on typed columns (`CHECK (pg_typecheck(...))`, see
+//! typecheck.rs) call a function only litescale has: a plain SQLite file could not take a
+//! write with them, so both ways the tables are created without them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,11 +40,21 @@ fn schema(conn: &Connection) -> Result<Vec<Object>, ShardError> {
             Ok(Object {
                 kind: r.get(0)?,
                 name: r.get(1)?,
-                sql: r.get(2)?,
+                sql: without_type_checks(&r.get::<_, String>(2)?),
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(objects)
+}
+
+/// A CREATE TABLE's text without litescale's type checks, which the router writes in
+/// exactly this form: `CHECK (pg_typecheck(column, 'declared type'))`.
+fn without_type_checks(sql: &str) -> String {
+    static TYPE_CHECK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#" CHECK \(pg_typecheck\((?:"(?:[^"]|"")*"|[^,"()]+), '[^']*'\)\)"#)
+            .expect("a valid pattern")
+    });
+    TYPE_CHECK.replace_all(sql, "").into_owned()
 }
 
 fn quoted(name: &str) -> String {
@@ -331,4 +345,19 @@ fn place_rows(
 
 fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_checks_are_left_out_and_other_checks_kept() {
+        assert_eq!(
+            without_type_checks(
+                "CREATE TABLE t (i INT CHECK (pg_typecheck(i, 'INT')), \"a b\" DATE CHECK (pg_typecheck(\"a b\", 'DATE')), n INT CHECK (n > 0))"
+            ),
+            "CREATE TABLE t (i INT, \"a b\" DATE, n INT CHECK (n > 0))"
+        );
+    }
 }

@@ -436,6 +436,7 @@ mod tests {
             of_declared: |_| (25, -1),
             format: |_, _| None,
             all: || vec![(25, "text", -1, 'S')],
+            check_stored: |_, _| Ok(()),
             server_version: ("16.6", "160006"),
         }
     }

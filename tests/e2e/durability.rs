@@ -35,9 +35,7 @@ async fn acknowledged_commits_survive_sigkill() {
     let file = data.path().join("postgres").join("0.db");
     {
         let db = rusqlite::Connection::open(&file).unwrap();
-        let check: String = db
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .unwrap();
+        let check = crate::harness::integrity_check(&db);
         assert_eq!(check, "ok");
         let n: i64 = db
             .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
@@ -69,9 +67,7 @@ fn verify_ledger(data: &std::path::Path, acked: &[i32], pairs: &[i32]) {
     let mut present = std::collections::HashSet::new();
     for p in 0..4 {
         let db = rusqlite::Connection::open(data.join("postgres").join(format!("{p}.db"))).unwrap();
-        let check: String = db
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .unwrap();
+        let check = crate::harness::integrity_check(&db);
         assert_eq!(check, "ok", "partition {p}");
         let created: bool = db
             .query_row(

@@ -16,6 +16,7 @@ mod errors;
 mod extended;
 mod hardening_internal;
 mod hardening_temp;
+mod hardening_types;
 mod lanes;
 mod limits;
 mod malformed;

@@ -385,9 +385,7 @@ async fn failover_under_load_loses_no_acknowledged_commit() {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
     .unwrap();
-    let ok: String = check
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
+    let ok = crate::harness::integrity_check(&check);
     assert_eq!(ok, "ok");
 }
 
