@@ -33,6 +33,16 @@ pub struct Session {
     pub(crate) storage: Option<Arc<litescale_shard::Storage>>,
     /// Ends the connection from outside its message loop (absent in unit tests).
     pub(crate) control: Option<Arc<crate::server::ConnectionControl>>,
+    /// The server's sessions, for pg_cancel_backend and pg_terminate_backend (absent in
+    /// unit tests).
+    pub(crate) backends: Option<Arc<crate::backends::Backends>>,
+    /// The user is an admin: may signal any session.
+    pub(crate) admin: bool,
+    /// `[limits] idle_in_transaction_writer_timeout_ms`: the longest a block that holds a
+    /// writer may wait for its client.
+    pub(crate) writer_idle_timeout: Option<std::time::Duration>,
+    /// The writers this session's block holds, for SHOW CLIENTS.
+    pub(crate) holding: Arc<crate::backends::WriterHolding>,
     /// Which partition owns what.
     pub map: Arc<PartitionMap>,
     /// Who and where the session is, for `current_user`, `current_database()`, ...
@@ -43,6 +53,18 @@ pub struct Session {
     /// Plans kept at most.
     plan_cache: usize,
     pub state: tokio::sync::Mutex<SessionState>,
+}
+
+/// A session's links to the running server (see [`Session::attached`]).
+pub(crate) struct Attachments {
+    /// The connection's off-switch.
+    pub control: Option<Arc<crate::server::ConnectionControl>>,
+    /// Every database, kept when the user may create and drop databases.
+    pub storage: Arc<litescale_shard::Storage>,
+    pub may_create_databases: bool,
+    pub backends: Arc<crate::backends::Backends>,
+    pub admin: bool,
+    pub writer_idle_timeout: Option<std::time::Duration>,
 }
 
 pub struct SessionState {
@@ -66,7 +88,8 @@ pub(crate) enum Block {
 
 pub(crate) struct OpenBlock {
     /// The writer of each partition the block writes, taken at its first write there (or
-    /// at BEGIN for SERIALIZABLE in an unpartitioned database). Reads of a partition the
+    /// at the first statement of a SERIALIZABLE block that is not READ ONLY, in an
+    /// unpartitioned database). Reads of a partition the
     /// block does not write run on readers, each with a fresh snapshot, which is what
     /// READ COMMITTED promises.
     pub txns: BTreeMap<usize, Transaction>,
@@ -83,6 +106,22 @@ pub(crate) struct OpenBlock {
     pub read_only: bool,
     /// Opened by a multi-statement simple query rather than by BEGIN.
     pub implicit: bool,
+    /// SERIALIZABLE or REPEATABLE READ (see `SessionState::start_statement`).
+    pub serializable: bool,
+    /// A statement that reads or writes data has run in the block.
+    pub started: bool,
+    /// Shows the writers `txns` holds in SHOW CLIENTS while the block lives.
+    pub hold: Option<crate::backends::HoldMark>,
+}
+
+impl OpenBlock {
+    /// Keeps `txn`, the block's writer transaction on `partition`.
+    pub(crate) fn took_writer(&mut self, session: &Session, partition: usize, txn: Transaction) {
+        self.hold
+            .get_or_insert_with(|| crate::backends::HoldMark::new(&session.holding))
+            .add(partition);
+        self.txns.insert(partition, txn);
+    }
 }
 
 /// A statement prepared with the extended protocol: its plan, and its parameter and
@@ -169,38 +208,66 @@ impl Session {
             }),
             control: None,
             storage: None,
+            backends: None,
+            admin: false,
+            writer_idle_timeout: None,
+            holding: Arc::default(),
         }
     }
 
-    /// What a session of a running server reaches beyond its own database: its
-    /// connection's off-switch (for the idle-in-transaction timeout) and the storage (for
-    /// CREATE and DROP DATABASE).
-    pub(crate) fn attached(
-        mut self,
-        control: Option<Arc<crate::server::ConnectionControl>>,
-        storage: Arc<litescale_shard::Storage>,
-        may_create_databases: bool,
-    ) -> Session {
-        self.control = control;
-        self.storage = may_create_databases.then_some(storage);
+    /// What a session of a running server reaches beyond its own database.
+    pub(crate) fn attached(mut self, to: Attachments) -> Session {
+        self.control = to.control;
+        self.storage = to.may_create_databases.then_some(to.storage);
+        self.backends = Some(to.backends);
+        self.admin = to.admin;
+        self.writer_idle_timeout = to.writer_idle_timeout;
         self
     }
 
+    /// Ends the session's connection from outside (pg_terminate_backend, KILL, the idle
+    /// timeout): a statement it runs is interrupted, and the client is told `reason` with
+    /// a FATAL error instead of that statement's answer, or when it next waits. Closing
+    /// the connection drops the block, which rolls back and releases its writers.
+    pub(crate) fn terminate(&self, reason: SqlError) {
+        if let Some(control) = &self.control {
+            control.terminate(reason);
+            self.cancel.cancel();
+        }
+    }
+
+    /// Whether the connection is being ended from outside: no further statement runs.
+    pub(crate) fn terminating(&self) -> bool {
+        self.control.as_ref().is_some_and(|c| c.terminating())
+    }
+
+    /// Why the connection is being ended from outside, once: the caller sends it as
+    /// FATAL and ends the connection.
+    pub(crate) fn termination(&self) -> Option<SqlError> {
+        self.control.as_ref().and_then(|c| c.reason())
+    }
+
     /// Called when the session has answered a message. A transaction block left open
-    /// starts `idle_in_transaction_session_timeout`: if the client sends nothing before it
-    /// runs out, the block is rolled back (its partition writers released) and the
-    /// connection ends with FATAL 25P03, as in Postgres.
+    /// starts `idle_in_transaction_session_timeout` (the session's setting; for a block
+    /// that holds a partition's writer, and so stops every other writer of it, at most
+    /// `[limits] idle_in_transaction_writer_timeout_ms`): if the client sends nothing
+    /// before it runs out, the block is rolled back (its partition writers released) and
+    /// the connection ends with FATAL 25P03, as in Postgres.
     pub(crate) fn watch_idle(self: &Arc<Self>, state: &mut SessionState) {
         state.activity += 1;
-        let Some(limit) = state
-            .settings
-            .duration("idle_in_transaction_session_timeout")
-        else {
+        let Block::Open(block) = &state.block else {
             return;
         };
-        if !matches!(&state.block, Block::Open(b) if !b.implicit) {
+        if block.implicit {
             return;
         }
+        let own = state
+            .settings
+            .duration("idle_in_transaction_session_timeout");
+        let writer = self.writer_idle_timeout.filter(|_| !block.txns.is_empty());
+        let Some(limit) = own.into_iter().chain(writer).min() else {
+            return;
+        };
         let Some(control) = self.control.clone() else {
             return;
         };
@@ -294,6 +361,8 @@ impl Session {
                     }
                 } else if matches!(planned.kind, StatementKind::Explain(_)) {
                     vec![text(EXPLAIN_COLUMN)]
+                } else if let StatementKind::SignalBackend { column, .. } = &planned.kind {
+                    vec![(column.clone(), PgType::Bool)]
                 } else if planned.returns_rows() {
                     let metas = state.describe_sql(self, planned.sqlite_sql.clone()).await?;
                     let inferred = planned.projection_types(&schema, &params);
