@@ -180,6 +180,11 @@ impl SessionState {
         matches!(&self.block, Block::Open(b) if !b.txns.is_empty())
     }
 
+    /// Whether the block reads in a snapshot of its own (`start_statement`).
+    fn holds_snapshot(&self) -> bool {
+        matches!(&self.block, Block::Open(b) if b.snapshot.is_some())
+    }
+
     /// Opens the implicit transaction Postgres wraps around a multi-statement query.
     pub fn open_implicit(&mut self) {
         self.block = Block::Open(OpenBlock {
@@ -193,6 +198,7 @@ impl SessionState {
             hold: None,
             serializable: false,
             started: false,
+            snapshot: None,
         });
     }
 
@@ -259,7 +265,8 @@ impl SessionState {
             StatementKind::Copy(spec)
                 if spec.direction == CopyDirection::Out
                     && session.map.count() == 1
-                    && !self.holds_writer() =>
+                    && !self.holds_writer()
+                    && !self.holds_snapshot() =>
             {
                 let rows = session.partitions[0]
                     .read_stream(planned.sqlite_sql.clone(), session.cancel.interrupter())
@@ -475,6 +482,7 @@ impl SessionState {
                     hold: None,
                     serializable: isolation == Isolation::Serializable,
                     started: false,
+                    snapshot: None,
                 });
                 Ok(Reply::command("BEGIN"))
             }
@@ -482,12 +490,15 @@ impl SessionState {
     }
 
     /// Called before each statement that reads or writes data. The first one of a
-    /// SERIALIZABLE (or REPEATABLE READ) block that may write takes the writer, as
-    /// Postgres takes such a block's snapshot at its first statement: every statement of
-    /// the block then runs on it, one transaction after another, which is serializable.
-    /// A block declared READ ONLY takes no writer (its reads run on readers), so it
-    /// blocks no writer however long it stays open. With several partitions the writer
-    /// is only known at the first write.
+    /// SERIALIZABLE (or REPEATABLE READ) block takes its snapshot, as Postgres does at a
+    /// block's first statement:
+    /// - declared READ ONLY, a read transaction held on one reader: every read sees the
+    ///   same data, and no writer waits for the block however long it stays open (with
+    ///   worker processes, whose reader links keep no transaction, the writer instead);
+    /// - otherwise the writer: every statement of the block then runs on it, one
+    ///   transaction after another, which is serializable.
+    ///
+    /// With several partitions the writer is only known at the first write.
     async fn start_statement(&mut self, session: &Session) -> Result<(), SqlError> {
         let Block::Open(block) = &mut self.block else {
             return Ok(());
@@ -496,9 +507,16 @@ impl SessionState {
             return Ok(());
         }
         block.started = true;
-        if block.serializable && !block.read_only && session.map.count() == 1 {
-            self.writer_in_block(session, "SELECT", 0).await?;
+        if !block.serializable || session.map.count() != 1 {
+            return Ok(());
         }
+        if block.read_only {
+            block.snapshot = session.partitions[0].snapshot()?;
+            if block.snapshot.is_some() {
+                return Ok(());
+            }
+        }
+        self.writer_in_block(session, "SELECT", 0).await?;
         Ok(())
     }
 
@@ -905,9 +923,21 @@ impl SessionState {
         .increment(1);
         if is_read && !holds_writer {
             // The reader reports `None` when SQLite finds the statement writes after all.
-            let read = partition
-                .read(sql.clone(), params.clone(), interrupter.clone())
-                .await?;
+            let read = match &mut self.block {
+                Block::Open(OpenBlock {
+                    snapshot: Some(snapshot),
+                    ..
+                }) => {
+                    snapshot
+                        .read(sql.clone(), params.clone(), interrupter.clone())
+                        .await?
+                }
+                _ => {
+                    partition
+                        .read(sql.clone(), params.clone(), interrupter.clone())
+                        .await?
+                }
+            };
             if let Some(outcome) = read {
                 return Ok(outcome);
             }

@@ -238,6 +238,31 @@ impl Partition {
         result
     }
 
+    /// A read transaction held on one reader of this process (see [`ReadSnapshot`]);
+    /// `None` with worker processes, whose reader links serve one request at a time and
+    /// keep no transaction between them.
+    pub fn snapshot(self: &Arc<Self>) -> Result<Option<ReadSnapshot>, ShardError> {
+        let Backend::Local(local) = &self.backend else {
+            return Ok(None);
+        };
+        let idle = local
+            .readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => engine::open_reader(&self.path, &local.options)?,
+        };
+        // Deferred: SQLite takes the snapshot at the first read, as Postgres takes a
+        // REPEATABLE READ transaction's at its first statement.
+        conn.execute_batch("BEGIN")?;
+        Ok(Some(ReadSnapshot {
+            conn: Some(conn),
+            partition: Arc::clone(self),
+        }))
+    }
+
     /// The schema as SQLite keeps it (type, name, SQL), to compare partitions.
     pub fn schema(&self) -> Result<Vec<(String, String, Option<String>)>, ShardError> {
         self.with_reader_now(|conn| {
@@ -533,6 +558,67 @@ enum Routed {
     Columns(bool),
     Rows(Vec<Result<Vec<Value>, ShardError>>),
     Stop,
+}
+
+/// A read transaction on one reader connection: every read in it sees the database as of
+/// its first, which a READ ONLY block at REPEATABLE READ or SERIALIZABLE needs, without
+/// the writer. Dropping it ends the transaction and gives the connection back.
+pub struct ReadSnapshot {
+    // `None` only while the connection is lent to a read.
+    conn: Option<Connection>,
+    partition: Arc<Partition>,
+}
+
+impl ReadSnapshot {
+    /// Runs a statement in the snapshot. `Ok(None)` when SQLite finds it writes.
+    pub async fn read(
+        &mut self,
+        sql: String,
+        params: Vec<Value>,
+        interrupter: Arc<Interrupter>,
+    ) -> Result<Option<Outcome>, ShardError> {
+        let mut conn = self
+            .conn
+            .take()
+            .ok_or_else(|| ShardError::new("XX000", "snapshot connection lost"))?;
+        let request = Request::Read { sql, params };
+        let (conn, reply) = sqlite_work(move || {
+            let (body, busy_nanos) = timed(|| {
+                engine::serve_reader_noting_long(
+                    &mut conn,
+                    &request,
+                    &interrupter,
+                    hand_over_thread,
+                )
+            });
+            Ok((conn, Reply { busy_nanos, body }))
+        })
+        .await?;
+        self.conn = Some(conn);
+        self.partition.record(true, &reply);
+        match reply.body {
+            Response::MaybeOutcome(outcome) => Ok(outcome),
+            other => Err(other.unexpected()),
+        }
+    }
+}
+
+impl Drop for ReadSnapshot {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        let Ok(local) = self.partition.local() else {
+            return;
+        };
+        // A connection whose transaction cannot be ended is not reused.
+        if conn.execute_batch("ROLLBACK").is_ok() {
+            let mut idle = local.readers.lock().unwrap_or_else(|e| e.into_inner());
+            if idle.len() < local.options.storage.idle_readers {
+                idle.push(conn);
+            }
+        }
+    }
 }
 
 /// The writer's connection, held: in this process, or a link to the primary worker.

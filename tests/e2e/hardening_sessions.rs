@@ -298,9 +298,20 @@ async fn a_read_only_serializable_block_does_not_block_writers() {
     ] {
         let reader = server.client().await;
         reader.batch_execute(begin).await.unwrap();
-        reader.simple_query("SELECT count(*) FROM t").await.unwrap();
+        let before: i64 = reader
+            .query_one("SELECT count(*) FROM t", &[])
+            .await
+            .unwrap()
+            .get(0);
         let write = blocked_write(&server);
         proceeds(write).await;
+        // The block reads one snapshot: the other session's commit is not in it.
+        let again: i64 = reader
+            .query_one("SELECT count(*) FROM t", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(again, before, "{begin}");
         let err = reader
             .simple_query("INSERT INTO t VALUES (3)")
             .await
