@@ -511,7 +511,7 @@ impl SessionState {
             return Ok(());
         }
         if block.read_only {
-            block.snapshot = session.partitions[0].snapshot()?;
+            block.snapshot = session.partitions[0].snapshot()?.map(Box::new);
             if block.snapshot.is_some() {
                 return Ok(());
             }

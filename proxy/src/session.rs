@@ -111,7 +111,7 @@ pub(crate) struct OpenBlock {
     /// A statement that reads or writes data has run in the block.
     pub started: bool,
     /// The reader transaction a READ ONLY SERIALIZABLE block reads in (in process).
-    pub snapshot: Option<litescale_shard::ReadSnapshot>,
+    pub snapshot: Option<Box<litescale_shard::ReadSnapshot>>,
     /// Shows the writers `txns` holds in SHOW CLIENTS while the block lives.
     pub hold: Option<crate::backends::HoldMark>,
 }
