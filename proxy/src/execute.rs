@@ -491,12 +491,13 @@ impl SessionState {
 
     /// Called before each statement that reads or writes data. The first one of a
     /// SERIALIZABLE (or REPEATABLE READ) block takes its snapshot, as Postgres does at a
-    /// block's first statement:
-    /// - declared READ ONLY, a read transaction held on one reader: every read sees the
-    ///   same data, and no writer waits for the block however long it stays open (with
-    ///   worker processes, whose reader links keep no transaction, the writer instead);
-    /// - otherwise the writer: every statement of the block then runs on it, one
-    ///   transaction after another, which is serializable.
+    /// block's first statement: a read transaction held on one reader, so every read of
+    /// the block sees the same data and no writer waits for a block that only reads,
+    /// however long it stays open. Its first write takes the writer only if nothing has
+    /// committed since the snapshot (else 40001, Postgres' serialization failure, and the
+    /// client retries); from then on every statement runs on the writer, one transaction
+    /// after another, which is serializable. With worker processes, whose reader links
+    /// keep no transaction, the block takes the writer at once instead.
     ///
     /// With several partitions the writer is only known at the first write.
     async fn start_statement(&mut self, session: &Session) -> Result<(), SqlError> {
@@ -510,13 +511,10 @@ impl SessionState {
         if !block.serializable || session.map.count() != 1 {
             return Ok(());
         }
-        if block.read_only {
-            block.snapshot = session.partitions[0].snapshot()?.map(Box::new);
-            if block.snapshot.is_some() {
-                return Ok(());
-            }
+        block.snapshot = session.partitions[0].snapshot()?.map(Box::new);
+        if block.snapshot.is_none() {
+            self.writer_in_block(session, "SELECT", 0).await?;
         }
-        self.writer_in_block(session, "SELECT", 0).await?;
         Ok(())
     }
 
@@ -655,6 +653,16 @@ impl SessionState {
         if !block.txns.contains_key(&partition) {
             let held_by_age = (!block.txns.is_empty()).then_some(block.age);
             let writer = lock_writer(session, partition, held_by_age).await?;
+            // A SERIALIZABLE block read in a snapshot so far: it may write only if the
+            // writer sees what it saw.
+            if let Some(snapshot) = block.snapshot.take()
+                && !snapshot.is_current(&writer)
+            {
+                return Err(SqlError::new(
+                    "40001",
+                    "could not serialize access due to concurrent update",
+                ));
+            }
             let mut txn = if session.map.count() > 1 {
                 writer.begin_recorded().await?
             } else {

@@ -88,8 +88,8 @@ pub(crate) enum Block {
 
 pub(crate) struct OpenBlock {
     /// The writer of each partition the block writes, taken at its first write there (or
-    /// at the first statement of a SERIALIZABLE block that is not READ ONLY, in an
-    /// unpartitioned database). Reads of a partition the
+    /// at the first statement of a SERIALIZABLE block when it cannot hold a reader
+    /// snapshot). Reads of a partition the
     /// block does not write run on readers, each with a fresh snapshot, which is what
     /// READ COMMITTED promises.
     pub txns: BTreeMap<usize, Transaction>,
@@ -110,7 +110,8 @@ pub(crate) struct OpenBlock {
     pub serializable: bool,
     /// A statement that reads or writes data has run in the block.
     pub started: bool,
-    /// The reader transaction a READ ONLY SERIALIZABLE block reads in (in process).
+    /// The reader transaction a SERIALIZABLE block reads in until its first write (in
+    /// process; see `SessionState::start_statement`).
     pub snapshot: Option<Box<litescale_shard::ReadSnapshot>>,
     /// Shows the writers `txns` holds in SHOW CLIENTS while the block lives.
     pub hold: Option<crate::backends::HoldMark>,

@@ -44,6 +44,10 @@ pub struct Partition {
     /// Group commit of the WAL's fsyncs (`storage.synchronous = "full"`).
     wal: Option<WalSync>,
     next_pending: std::sync::atomic::AtomicU64,
+    /// Counts requests that may have committed, each counted by its writer before the
+    /// writer is let go: a snapshot that saw the count unchanged, checked by the next
+    /// holder of the writer, is still the latest data (see [`ReadSnapshot::is_current`]).
+    commits: std::sync::atomic::AtomicU64,
 }
 
 /// An autocommit write waiting to run in the next group.
@@ -107,6 +111,7 @@ impl Partition {
             wal: group_commit(synchronous).then(|| WalSync::new(path)),
             pending: Mutex::default(),
             next_pending: Default::default(),
+            commits: Default::default(),
             backend,
         }
     }
@@ -254,12 +259,16 @@ impl Partition {
             Some(c) => c,
             None => engine::open_reader(&self.path, &local.options)?,
         };
+        // Counted before the snapshot exists: a commit in between makes it look older
+        // than it is, never newer.
+        let commits_before = self.commits.load(std::sync::atomic::Ordering::Acquire);
         // Deferred: SQLite takes the snapshot at the first read, as Postgres takes a
         // REPEATABLE READ transaction's at its first statement.
         conn.execute_batch("BEGIN")?;
         Ok(Some(ReadSnapshot {
             conn: Some(conn),
             partition: Arc::clone(self),
+            commits_before,
         }))
     }
 
@@ -567,9 +576,21 @@ pub struct ReadSnapshot {
     // `None` only while the connection is lent to a read.
     conn: Option<Connection>,
     partition: Arc<Partition>,
+    /// The partition's commit count when the snapshot was taken.
+    commits_before: u64,
 }
 
 impl ReadSnapshot {
+    /// Whether nothing has committed since the snapshot was taken, so that the writer
+    /// sees exactly what it saw. Meaningful only to the holder of the partition's
+    /// writer: every earlier holder has counted its commits by then.
+    pub fn is_current(&self, _held: &WriterLock) -> bool {
+        self.partition
+            .commits
+            .load(std::sync::atomic::Ordering::Acquire)
+            == self.commits_before
+    }
+
     /// Runs a statement in the snapshot. `Ok(None)` when SQLite finds it writes.
     pub async fn read(
         &mut self,
@@ -684,6 +705,12 @@ impl Held {
             }
         };
         self.slot = Some(slot);
+        if commits {
+            // Counted whatever the answer: a commit that failed may still have happened.
+            self.partition
+                .commits
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        }
         self.partition.record(metered, &reply);
         if commits
             && !matches!(reply.body, Response::Error(_))

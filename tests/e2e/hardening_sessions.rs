@@ -289,7 +289,7 @@ async fn a_writer_holder_left_idle_is_ended_by_the_default_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_read_only_serializable_block_does_not_block_writers() {
+async fn a_serializable_block_that_reads_does_not_block_writers() {
     let (server, _) = server_with_table(Config::default()).await;
     for begin in [
         "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY",
@@ -319,15 +319,38 @@ async fn a_read_only_serializable_block_does_not_block_writers() {
         assert_eq!(sqlstate(&err), "25006", "{begin}");
         reader.batch_execute("ROLLBACK").await.unwrap();
     }
-    // Not declared read only, a SERIALIZABLE block takes the writer at its first
-    // statement (SET TRANSACTION may still change it before that).
+    // Not declared read only, a SERIALIZABLE block that only reads blocks no writer
+    // either; its first write fails with 40001 if something committed since its snapshot.
     let serial = server.client().await;
     serial
         .batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
         .await
         .unwrap();
+    let before = crate::harness::count_t(&serial).await;
+    proceeds(blocked_write(&server)).await;
+    assert_eq!(crate::harness::count_t(&serial).await, before);
     let err = serial
-        .batch_execute("SELECT 1; SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        .execute("INSERT INTO t VALUES (4)", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "40001", "{err:?}");
+    serial.batch_execute("ROLLBACK").await.unwrap();
+    // With no commit in between, the write takes the writer and the block commits.
+    serial
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        .await
+        .unwrap();
+    let before = crate::harness::count_t(&serial).await;
+    serial
+        .execute("INSERT INTO t VALUES (4)", &[])
+        .await
+        .unwrap();
+    serial.batch_execute("COMMIT").await.unwrap();
+    let other = server.client().await;
+    assert_eq!(crate::harness::count_t(&other).await, before + 1);
+    // The isolation level is fixed once the block has run a statement.
+    let err = serial
+        .batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT 1; SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         .await
         .unwrap_err();
     assert_eq!(sqlstate(&err), "25001");
