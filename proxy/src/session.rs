@@ -72,9 +72,10 @@ pub struct SessionState {
     pub(crate) settings: Settings,
     /// A COPY FROM STDIN in progress.
     pub(crate) copy_in: Option<crate::copy_in::CopyIn>,
-    /// Counts the client's messages, so a timer can tell whether the client did anything
-    /// since it started.
-    pub(crate) activity: u64,
+    /// When the session last answered its client: idle since then.
+    pub(crate) idle_since: std::time::Instant,
+    /// The idle-in-transaction watcher, if one runs, and when it next wakes.
+    pub(crate) idle_watch: Option<(tokio::time::Instant, tokio::task::AbortHandle)>,
     /// Reads may answer with a stream of rows (the simple protocol, which sends every row
     /// at once; the extended protocol's row limits need them materialised).
     pub(crate) stream_reads: bool,
@@ -206,7 +207,8 @@ impl Session {
                 block: Block::Idle,
                 settings,
                 copy_in: None,
-                activity: 0,
+                idle_since: std::time::Instant::now(),
+                idle_watch: None,
                 stream_reads: false,
             }),
             control: None,
@@ -251,47 +253,77 @@ impl Session {
     }
 
     /// Called when the session has answered a message. A transaction block left open
-    /// starts `idle_in_transaction_session_timeout` (the session's setting; for a block
-    /// that holds a partition's writer, and so stops every other writer of it, at most
-    /// `[limits] idle_in_transaction_writer_timeout_ms`): if the client sends nothing
-    /// before it runs out, the block is rolled back (its partition writers released) and
-    /// the connection ends with FATAL 25P03, as in Postgres.
+    /// starts `idle_in_transaction_session_timeout` (see [`Session::idle_limit`]): if the
+    /// client sends nothing before it runs out, the block is rolled back (its partition
+    /// writers released) and the connection ends with FATAL 25P03, as in Postgres.
+    ///
+    /// One watcher task per session re-arms itself from `idle_since`, so a busy block
+    /// costs a clock read per message, not a timer each.
     pub(crate) fn watch_idle(self: &Arc<Self>, state: &mut SessionState) {
-        state.activity += 1;
-        let Block::Open(block) = &state.block else {
+        let Some(limit) = self.idle_limit(state) else {
             return;
         };
-        if block.implicit {
+        if self.control.is_none() {
             return;
+        }
+        let now = tokio::time::Instant::now();
+        state.idle_since = now.into_std();
+        let deadline = now + limit;
+        match &state.idle_watch {
+            // It wakes no later than this deadline, and then waits for the rest.
+            Some((wake, _)) if *wake <= deadline => return,
+            Some((_, watcher)) => watcher.abort(),
+            None => {}
+        }
+        let session = Arc::downgrade(self);
+        let watcher = tokio::spawn(async move {
+            let mut wake = deadline;
+            loop {
+                tokio::time::sleep_until(wake).await;
+                let Some(session) = session.upgrade() else {
+                    return;
+                };
+                let mut state = session.state.lock().await;
+                let Some(limit) = session.idle_limit(&state) else {
+                    state.idle_watch = None;
+                    return;
+                };
+                let deadline = tokio::time::Instant::from_std(state.idle_since) + limit;
+                if deadline <= tokio::time::Instant::now() {
+                    state.idle_watch = None;
+                    // Dropping the block's transactions rolls them back.
+                    state.block = Block::Idle;
+                    session.terminate(SqlError::new(
+                        "25P03",
+                        "terminating connection due to idle-in-transaction timeout",
+                    ));
+                    return;
+                }
+                if let Some((next, _)) = &mut state.idle_watch {
+                    *next = deadline;
+                }
+                wake = deadline;
+            }
+        });
+        state.idle_watch = Some((deadline, watcher.abort_handle()));
+    }
+
+    /// How long the session's open block may wait for its client: the session's
+    /// `idle_in_transaction_session_timeout`, and for a block that holds a partition's
+    /// writer (and so stops every other writer of it) at most `[limits]
+    /// idle_in_transaction_writer_timeout_ms`. `None` outside an explicit block.
+    fn idle_limit(&self, state: &SessionState) -> Option<std::time::Duration> {
+        let Block::Open(block) = &state.block else {
+            return None;
+        };
+        if block.implicit {
+            return None;
         }
         let own = state
             .settings
             .duration("idle_in_transaction_session_timeout");
         let writer = self.writer_idle_timeout.filter(|_| !block.txns.is_empty());
-        let Some(limit) = own.into_iter().chain(writer).min() else {
-            return;
-        };
-        let Some(control) = self.control.clone() else {
-            return;
-        };
-        let seen = state.activity;
-        let session = Arc::downgrade(self);
-        tokio::spawn(async move {
-            tokio::time::sleep(limit).await;
-            let Some(session) = session.upgrade() else {
-                return;
-            };
-            let mut state = session.state.lock().await;
-            if state.activity != seen {
-                return;
-            }
-            // Dropping the block's transactions rolls them back.
-            state.block = Block::Idle;
-            control.terminate(SqlError::new(
-                "25P03",
-                "terminating connection due to idle-in-transaction timeout",
-            ));
-        });
+        own.into_iter().chain(writer).min()
     }
 
     /// The planned statements of a query string, from the cache when seen before.

@@ -280,6 +280,20 @@ async fn a_writer_holder_left_idle_is_ended_by_the_default_timeout() {
         .unwrap();
     reader.batch_execute("BEGIN; SELECT 1").await.unwrap();
 
+    // A holder that keeps talking is not idle, however long its block lasts.
+    let (busy, busy_end) = connect_as(server.addr, "postgres", "postgres")
+        .await
+        .unwrap();
+    busy.batch_execute("BEGIN; INSERT INTO t VALUES (5)")
+        .await
+        .unwrap();
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        busy.simple_query("SELECT count(*) FROM t").await.unwrap();
+    }
+    busy.batch_execute("COMMIT").await.unwrap();
+    assert!(!busy_end.is_finished());
+
     let (_holder, ended, _) = writer_holder(&server).await;
     let write = blocked_write(&server);
     proceeds(write).await;
