@@ -139,8 +139,34 @@ pub struct StorageConfig {
 pub struct LimitsConfig {
     /// Prepared SQLite statements cached per SQLite connection.
     pub statement_cache: usize,
-    /// Client connections served at once; the next one is refused with 53300.
+    /// Authenticated client connections served at once; the next one is refused with
+    /// 53300. Connections still authenticating are bounded separately.
     pub max_connections: usize,
+    /// Of `max_connections`, the slots only admin users (`admin = true`) and the admin
+    /// console may take, as Postgres' `superuser_reserved_connections`.
+    pub superuser_reserved_connections: usize,
+    /// Connections that have not authenticated yet; a new one past this closes the one
+    /// that has waited longest.
+    pub max_unauthenticated_connections: usize,
+    /// Milliseconds a connection may take from accept to authenticated (TLS handshake,
+    /// startup packet, password exchange), as Postgres' `authentication_timeout`.
+    pub authentication_timeout_ms: u64,
+    /// Milliseconds a transaction block that holds a partition's writer may wait for its
+    /// client before it is rolled back and its connection ended (FATAL 25P03); a session's
+    /// `idle_in_transaction_session_timeout` may make it shorter. 0: no limit.
+    pub idle_in_transaction_writer_timeout_ms: u64,
+}
+
+impl LimitsConfig {
+    /// `idle_in_transaction_writer_timeout_ms`, `None` when 0.
+    pub fn idle_in_transaction_writer_timeout(&self) -> Option<std::time::Duration> {
+        (self.idle_in_transaction_writer_timeout_ms > 0)
+            .then(|| std::time::Duration::from_millis(self.idle_in_transaction_writer_timeout_ms))
+    }
+
+    pub fn authentication_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.authentication_timeout_ms)
+    }
 }
 
 impl Default for Config {
@@ -179,6 +205,12 @@ impl Default for LimitsConfig {
         LimitsConfig {
             statement_cache: 256,
             max_connections: 100,
+            superuser_reserved_connections: 3,
+            max_unauthenticated_connections: 100,
+            // A password prompt happens between two connections (libpq asks, then
+            // reconnects), so authenticating takes round trips, not a person's typing.
+            authentication_timeout_ms: 10_000,
+            idle_in_transaction_writer_timeout_ms: 60_000,
         }
     }
 }
@@ -261,6 +293,24 @@ impl Config {
         if self.limits.max_connections == 0 {
             return Err(invalid(FieldError::new(
                 "limits.max_connections",
+                "must be at least 1",
+            )));
+        }
+        if self.limits.superuser_reserved_connections >= self.limits.max_connections {
+            return Err(invalid(FieldError::new(
+                "limits.superuser_reserved_connections",
+                "must be less than limits.max_connections",
+            )));
+        }
+        if self.limits.max_unauthenticated_connections == 0 {
+            return Err(invalid(FieldError::new(
+                "limits.max_unauthenticated_connections",
+                "must be at least 1",
+            )));
+        }
+        if self.limits.authentication_timeout_ms == 0 {
+            return Err(invalid(FieldError::new(
+                "limits.authentication_timeout_ms",
                 "must be at least 1",
             )));
         }

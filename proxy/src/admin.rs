@@ -1,9 +1,10 @@
 //! The admin console: a client connected to the reserved database `litescale` (as an
 //! admin user) gets commands in the style of pgbouncer's console instead of SQL:
-//! SHOW PARTITIONS | WORKERS | CLIENTS | STATS | USAGE | CONFIG, RELOAD, PAUSE, RESUME.
+//! SHOW PARTITIONS | WORKERS | CLIENTS | STATS | USAGE | CONFIG, RELOAD, PAUSE, RESUME,
+//! KILL pid.
 //! Answers are text tables, so psql prints them well.
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use litescale_config::Config;
@@ -11,7 +12,6 @@ use litescale_shard::WorkerGroup;
 
 use crate::error::SqlError;
 use crate::server::Server;
-use crate::session::Session;
 
 /// The database name that opens the admin console instead of a tenant.
 pub const ADMIN_DATABASE: &str = "litescale";
@@ -19,35 +19,15 @@ pub const ADMIN_DATABASE: &str = "litescale";
 /// Marks a connection as the admin console's.
 pub(crate) struct AdminSession;
 
-/// A connected client, for SHOW CLIENTS.
-pub(crate) struct ClientEntry {
-    pub user: String,
-    pub database: String,
-    pub address: String,
-    pub since: SystemTime,
-    pub session: Weak<Session>,
+/// Whether `user` is an admin: may open the console and signal any session. With no
+/// users configured, whoever the rules let in.
+pub(crate) fn is_admin(config: &Config, user: &str) -> bool {
+    config.users.is_empty() || config.user(user).is_some_and(|u| u.admin)
 }
 
-/// Removes the client from SHOW CLIENTS when its connection ends.
-pub(crate) struct ClientGuard {
-    pub pid: i32,
-    pub server: Arc<Server>,
-}
-
-impl Drop for ClientGuard {
-    fn drop(&mut self) {
-        if let Some((pid, c)) = self.server.clients.remove(&self.pid) {
-            let seconds = SystemTime::now()
-                .duration_since(c.since)
-                .map_or(0, |d| d.as_secs());
-            tracing::info!(pid, user = %c.user, database = %c.database, peer = %c.address, seconds, "connection ended");
-        }
-    }
-}
-
-/// May `user` open the console? With no users configured, whoever the rules let in.
+/// May `user` open the console?
 pub(crate) fn authorize(config: &Config, user: &str) -> Result<(), SqlError> {
-    if config.users.is_empty() || config.user(user).is_some_and(|u| u.admin) {
+    if is_admin(config, user) {
         Ok(())
     } else {
         Err(SqlError::new(
@@ -125,6 +105,27 @@ pub(crate) async fn run(server: &Server, text: &str) -> Result<Answer, SqlError>
                 notice: Some("new queries wait until RESUME".to_owned()),
             })
         }
+        ["KILL", pid] => {
+            let pid: i32 = pid
+                .parse()
+                .map_err(|_| SqlError::new("22023", format!("invalid pid \"{pid}\"")))?;
+            let signal = litescale_router::Signal::Terminate;
+            if !server
+                .backends
+                .signal(pid, signal, crate::backends::Sender::Console)?
+            {
+                return Err(SqlError::new(
+                    "42704",
+                    format!("no client with pid {pid}; see SHOW CLIENTS"),
+                ));
+            }
+            Ok(Answer::Done {
+                tag: "KILL",
+                notice: Some(format!(
+                    "client {pid} is terminated; its open transaction is rolled back"
+                )),
+            })
+        }
         ["RESUME"] => {
             server.paused.send_replace(false);
             Ok(Answer::Done {
@@ -192,7 +193,7 @@ pub(crate) async fn run(server: &Server, text: &str) -> Result<Answer, SqlError>
         _ => Err(SqlError::new(
             "42601",
             format!(
-                "unknown console command \"{}\"; try SHOW PARTITIONS, WORKERS, CLIENTS, STATS, USAGE, CONFIG, RELOAD, PAUSE or RESUME",
+                "unknown console command \"{}\"; try SHOW PARTITIONS, WORKERS, CLIENTS, STATS, USAGE, CONFIG, RELOAD, PAUSE, RESUME or KILL pid",
                 text.trim()
             ),
         )),
@@ -288,14 +289,20 @@ fn workers(server: &Server) -> Answer {
     )
 }
 
+/// Every session: who, where, in what state, and which partitions' writers its
+/// transaction block holds since when (a holder makes every other writer there wait; KILL
+/// ends it).
 fn clients(server: &Server) -> Answer {
     let now = SystemTime::now();
+    let seconds = |since: SystemTime| now.duration_since(since).map_or(0, |d| d.as_secs());
     let mut rows: Vec<(i32, Vec<String>)> = server
-        .clients
+        .backends
+        .by_pid
         .iter()
         .map(|entry| {
             let c = entry.value();
-            let state = match c.session.upgrade() {
+            let session = c.session.upgrade();
+            let state = match &session {
                 None => "closing",
                 Some(session) => match session.state.try_lock() {
                     Err(_) => "active",
@@ -310,7 +317,18 @@ fn clients(server: &Server) -> Answer {
                     },
                 },
             };
-            let seconds = now.duration_since(c.since).map_or(0, |d| d.as_secs());
+            let writer = session.and_then(|s| s.holding.get());
+            let (partitions, held) = match writer {
+                Some((partitions, since)) => (
+                    partitions
+                        .iter()
+                        .map(usize::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    seconds(since).to_string(),
+                ),
+                None => (String::new(), String::new()),
+            };
             (
                 *entry.key(),
                 vec![
@@ -319,7 +337,9 @@ fn clients(server: &Server) -> Answer {
                     c.database.clone(),
                     c.address.clone(),
                     state.to_owned(),
-                    seconds.to_string(),
+                    seconds(c.since).to_string(),
+                    partitions,
+                    held,
                 ],
             )
         })
@@ -333,6 +353,8 @@ fn clients(server: &Server) -> Answer {
             "address",
             "state",
             "connected_seconds",
+            "writer_partitions",
+            "writer_seconds",
         ],
         rows.into_iter().map(|(_, r)| r).collect(),
     )
@@ -345,7 +367,8 @@ fn stats(server: &Server) -> Answer {
         .into_iter()
         .map(|(name, db)| {
             let clients = server
-                .clients
+                .backends
+                .by_pid
                 .iter()
                 .filter(|c| c.value().database == name)
                 .count();

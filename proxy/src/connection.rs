@@ -12,7 +12,6 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
 
 use std::panic::AssertUnwindSafe;
 
@@ -33,9 +32,6 @@ use crate::error::SqlError;
 use crate::lanes::LaneSeat;
 use crate::server::{ConnectionControl, Factory};
 use crate::session::Prepared;
-
-/// What a client must finish its startup in, as pgwire allows.
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Output kept back is sent once it reaches this size, whatever comes next.
 const SEND_AT: usize = 64 * 1024;
@@ -137,9 +133,17 @@ pub(crate) async fn process_socket(
     control: Arc<ConnectionControl>,
     seat: LaneSeat,
 ) -> io::Result<()> {
-    let startup_deadline = tokio::time::Instant::now() + STARTUP_TIMEOUT;
+    // TLS, the startup packet and authentication must be done by then (`slots.rs`).
+    let startup_deadline = tokio::time::Instant::now()
+        + factory
+            .handlers
+            .server
+            .config()
+            .limits
+            .authentication_timeout();
     let negotiated = tokio::select! {
         () = tokio::time::sleep_until(startup_deadline) => return Ok(()),
+        () = control.ended() => return Ok(()),
         socket = negotiate_tls(tcp, tls) => socket?,
     };
     // A direct TLS request without TLS configured: nothing to serve.

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use litescale_config::KeyValue;
 use litescale_router::{
-    CopyDirection, CopyFormat, CopySpec, Hint, Isolation, PlannedStatement, Route, StatementKind,
-    WriteKind, route, scatter, split_insert,
+    BackendPid, CopyDirection, CopyFormat, CopySpec, Hint, Isolation, PlannedStatement, Route,
+    Signal, StatementKind, WriteKind, route, scatter, split_insert,
 };
 use litescale_shard::{ColumnMeta, Outcome, RowStream, Rows, Transaction, Value};
 
@@ -96,7 +96,7 @@ impl Reply {
         }
     }
 
-    fn warn(mut self, sqlstate: &'static str, message: &str) -> Reply {
+    fn warn(mut self, sqlstate: &'static str, message: impl Into<String>) -> Reply {
         self.notice = Some(("WARNING", SqlError::new(sqlstate, message)));
         self
     }
@@ -128,6 +128,10 @@ impl SessionState {
             )
         {
             return Err(SqlError::aborted_transaction());
+        }
+        if session.terminating() {
+            // The connection is being ended: its answer is the FATAL reason (`wire.rs`).
+            return Err(SqlError::canceled());
         }
         let started = std::time::Instant::now();
         let result = match self.settings.duration("statement_timeout") {
@@ -176,6 +180,11 @@ impl SessionState {
         matches!(&self.block, Block::Open(b) if !b.txns.is_empty())
     }
 
+    /// Whether the block reads in a snapshot of its own (`start_statement`).
+    fn holds_snapshot(&self) -> bool {
+        matches!(&self.block, Block::Open(b) if b.snapshot.is_some())
+    }
+
     /// Opens the implicit transaction Postgres wraps around a multi-statement query.
     pub fn open_implicit(&mut self) {
         self.block = Block::Open(OpenBlock {
@@ -186,6 +195,10 @@ impl SessionState {
             failed: false,
             read_only: false,
             implicit: true,
+            hold: None,
+            serializable: false,
+            started: false,
+            snapshot: None,
         });
     }
 
@@ -212,6 +225,15 @@ impl SessionState {
         planned: &PlannedStatement,
         params: Vec<Value>,
     ) -> Result<Reply, SqlError> {
+        if matches!(
+            planned.kind,
+            StatementKind::Read
+                | StatementKind::Write(_)
+                | StatementKind::Ddl(_)
+                | StatementKind::Copy(_)
+        ) {
+            self.start_statement(session).await?;
+        }
         match &planned.kind {
             // Outside a block only: an error in the middle of the rows could not fail
             // the block it belongs to.
@@ -243,7 +265,8 @@ impl SessionState {
             StatementKind::Copy(spec)
                 if spec.direction == CopyDirection::Out
                     && session.map.count() == 1
-                    && !self.holds_writer() =>
+                    && !self.holds_writer()
+                    && !self.holds_snapshot() =>
             {
                 let rows = session.partitions[0]
                     .read_stream(planned.sqlite_sql.clone(), session.cancel.interrupter())
@@ -289,7 +312,7 @@ impl SessionState {
             StatementKind::Begin {
                 isolation,
                 read_only,
-            } => self.begin(session, *isolation, *read_only).await,
+            } => self.begin(*isolation, *read_only),
             StatementKind::CreateDatabase {
                 name,
                 if_not_exists,
@@ -359,6 +382,15 @@ impl SessionState {
                 }
                 Ok(reply)
             }
+            StatementKind::SetTransaction {
+                isolation,
+                read_only,
+            } => self.set_transaction(*isolation, *read_only),
+            StatementKind::SignalBackend {
+                signal,
+                pid,
+                column,
+            } => signal_backend(session, *signal, *pid, column, &params),
             StatementKind::Explain(inner) => Ok(Reply {
                 executed: Executed::Rows {
                     rows: crate::explain::explain(session, inner),
@@ -420,17 +452,18 @@ impl SessionState {
         })
     }
 
-    async fn begin(
-        &mut self,
-        session: &Session,
-        isolation: Isolation,
-        read_only: bool,
-    ) -> Result<Reply, SqlError> {
+    fn begin(&mut self, isolation: Isolation, read_only: bool) -> Result<Reply, SqlError> {
+        let read_only = read_only
+            || self
+                .settings
+                .show("default_transaction_read_only")
+                .is_ok_and(|v| crate::settings::is_on(&v));
         match &mut self.block {
             Block::Open(b) if b.implicit => {
                 // BEGIN inside a multi-statement query turns its implicit block explicit.
                 b.implicit = false;
                 b.read_only = read_only;
+                b.serializable = isolation == Isolation::Serializable;
                 Ok(Reply::command("BEGIN"))
             }
             Block::Open(_) => {
@@ -438,25 +471,87 @@ impl SessionState {
                     .warn("25001", "there is already a transaction in progress"))
             }
             Block::Idle => {
-                // SERIALIZABLE takes the writer now: every statement of the block then runs
-                // on it, one transaction after another, which is serializable.
-                // With several partitions the writer is only known at the first write.
-                let mut txns = BTreeMap::new();
-                if isolation == Isolation::Serializable && !read_only && session.map.count() == 1 {
-                    txns.insert(0, lock_writer(session, 0, None).await?.begin().await?);
-                }
                 self.block = Block::Open(OpenBlock {
-                    txns,
+                    txns: BTreeMap::new(),
                     savepoints: Vec::new(),
                     settings_before: self.settings.clone(),
                     age: crate::coordinator::sequence(),
                     failed: false,
                     read_only,
                     implicit: false,
+                    hold: None,
+                    serializable: isolation == Isolation::Serializable,
+                    started: false,
+                    snapshot: None,
                 });
                 Ok(Reply::command("BEGIN"))
             }
         }
+    }
+
+    /// Called before each statement that reads or writes data. The first one of a
+    /// SERIALIZABLE (or REPEATABLE READ) block takes its snapshot, as Postgres does at a
+    /// block's first statement: a read transaction held on one reader, so every read of
+    /// the block sees the same data and no writer waits for a block that only reads,
+    /// however long it stays open. Its first write takes the writer only if nothing has
+    /// committed since the snapshot (else 40001, Postgres' serialization failure, and the
+    /// client retries); from then on every statement runs on the writer, one transaction
+    /// after another, which is serializable. With worker processes, whose reader links
+    /// keep no transaction, the block takes the writer at once instead.
+    ///
+    /// With several partitions the writer is only known at the first write.
+    async fn start_statement(&mut self, session: &Session) -> Result<(), SqlError> {
+        let Block::Open(block) = &mut self.block else {
+            return Ok(());
+        };
+        if block.started {
+            return Ok(());
+        }
+        block.started = true;
+        if !block.serializable || session.map.count() != 1 {
+            return Ok(());
+        }
+        block.snapshot = session.partitions[0].snapshot()?.map(Box::new);
+        if block.snapshot.is_none() {
+            self.writer_in_block(session, "SELECT", 0).await?;
+        }
+        Ok(())
+    }
+
+    /// `SET TRANSACTION`: the open block's isolation (before its first statement, as in
+    /// Postgres) and access mode.
+    fn set_transaction(
+        &mut self,
+        isolation: Option<Isolation>,
+        read_only: Option<bool>,
+    ) -> Result<Reply, SqlError> {
+        let Block::Open(block) = &mut self.block else {
+            return Ok(Reply::command("SET").warn(
+                "25P01",
+                "SET TRANSACTION can only be used in transaction blocks",
+            ));
+        };
+        if let Some(isolation) = isolation {
+            if block.started {
+                return Err(SqlError::new(
+                    "25001",
+                    "SET TRANSACTION ISOLATION LEVEL must be called before any query",
+                ));
+            }
+            block.serializable = isolation == Isolation::Serializable;
+        }
+        match read_only {
+            Some(true) => block.read_only = true,
+            Some(false) if block.read_only && block.started => {
+                return Err(SqlError::new(
+                    "25001",
+                    "transaction read-write mode must be set before any query",
+                ));
+            }
+            Some(false) => block.read_only = false,
+            None => {}
+        }
+        Ok(Reply::command("SET"))
     }
 
     async fn commit(&mut self, session: &Session) -> Result<Reply, SqlError> {
@@ -558,6 +653,16 @@ impl SessionState {
         if !block.txns.contains_key(&partition) {
             let held_by_age = (!block.txns.is_empty()).then_some(block.age);
             let writer = lock_writer(session, partition, held_by_age).await?;
+            // A SERIALIZABLE block read in a snapshot so far: it may write only if the
+            // writer sees what it saw.
+            if let Some(snapshot) = block.snapshot.take()
+                && !snapshot.is_current(&writer)
+            {
+                return Err(SqlError::new(
+                    "40001",
+                    "could not serialize access due to concurrent update",
+                ));
+            }
             let mut txn = if session.map.count() > 1 {
                 writer.begin_recorded().await?
             } else {
@@ -571,7 +676,7 @@ impl SessionState {
                 )
                 .await?;
             }
-            block.txns.insert(partition, txn);
+            block.took_writer(session, partition, txn);
         }
         Ok(block.txns.get_mut(&partition).expect("just taken"))
     }
@@ -826,9 +931,21 @@ impl SessionState {
         .increment(1);
         if is_read && !holds_writer {
             // The reader reports `None` when SQLite finds the statement writes after all.
-            let read = partition
-                .read(sql.clone(), params.clone(), interrupter.clone())
-                .await?;
+            let read = match &mut self.block {
+                Block::Open(OpenBlock {
+                    snapshot: Some(snapshot),
+                    ..
+                }) => {
+                    snapshot
+                        .read(sql.clone(), params.clone(), interrupter.clone())
+                        .await?
+                }
+                _ => {
+                    partition
+                        .read(sql.clone(), params.clone(), interrupter.clone())
+                        .await?
+                }
+            };
             if let Some(outcome) = read {
                 return Ok(outcome);
             }
@@ -865,6 +982,77 @@ impl SessionState {
         }
         Ok(txn.execute(sql, params, interrupter).await?)
     }
+}
+
+/// `SELECT pg_cancel_backend(pid)` / `pg_terminate_backend(pid)`: true when the session
+/// was signalled, false (with a warning) when there is none, NULL for a NULL pid. Ending
+/// one's own session ends it at once, as in Postgres.
+fn signal_backend(
+    session: &Session,
+    signal: Signal,
+    pid: BackendPid,
+    column: &str,
+    params: &[Value],
+) -> Result<Reply, SqlError> {
+    let pid = match pid {
+        BackendPid::Pid(pid) => Some(pid),
+        BackendPid::Null => None,
+        BackendPid::Param(n) => match params.get(n - 1) {
+            Some(Value::Integer(i)) => Some(
+                i32::try_from(*i).map_err(|_| SqlError::new("22003", "integer out of range"))?,
+            ),
+            _ => None,
+        },
+    };
+    let answered = match pid {
+        None => None,
+        Some(pid) if pid == session.context.backend_pid => {
+            return Err(match signal {
+                Signal::Cancel => SqlError::canceled(),
+                Signal::Terminate => {
+                    session.terminate(crate::backends::terminated_by_administrator());
+                    crate::backends::terminated_by_administrator()
+                }
+            });
+        }
+        Some(pid) => {
+            let backends = session.backends.as_ref().ok_or_else(|| {
+                SqlError::new(
+                    "0A000",
+                    format!("{}() needs a running server", signal.function()),
+                )
+            })?;
+            let sender = crate::backends::Sender::User {
+                name: &session.context.user,
+                admin: session.admin,
+            };
+            Some((pid, backends.signal(pid, signal, sender)?))
+        }
+    };
+    let rows = Rows {
+        columns: vec![ColumnMeta {
+            name: column.to_owned(),
+            decl_type: Some("boolean".to_owned()),
+        }],
+        rows: vec![vec![answered.map_or(Value::Null, |(_, found)| {
+            Value::Integer(i64::from(found))
+        })]],
+    };
+    let reply = Reply {
+        executed: Executed::Rows {
+            rows,
+            tag: "SELECT",
+        },
+        notice: None,
+        parameter_status: None,
+    };
+    Ok(match answered {
+        Some((pid, false)) => reply.warn(
+            "01000",
+            format!("PID {pid} is not a litescale backend process"),
+        ),
+        _ => reply,
+    })
 }
 
 /// The session setting that pins statements to one partition.

@@ -7,6 +7,7 @@
 
 mod admin;
 mod auth;
+mod backends;
 mod cancel;
 mod connection;
 mod coordinator;
@@ -25,6 +26,7 @@ mod merge;
 mod server;
 mod session;
 mod settings;
+mod slots;
 mod startup;
 mod telemetry;
 mod temporal;

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use dashmap::DashMap;
 use litescale_config::{Config, DEFAULT_DATABASE};
@@ -26,8 +26,8 @@ pub struct Server {
     config: std::sync::RwLock<Arc<Config>>,
     /// The file the configuration came from, for RELOAD.
     config_file: std::sync::Mutex<Option<std::path::PathBuf>>,
-    /// Sessions by backend pid, for SHOW CLIENTS.
-    pub(crate) clients: DashMap<i32, crate::admin::ClientEntry>,
+    /// Sessions by backend pid: SHOW CLIENTS, pg_terminate_backend, KILL.
+    pub(crate) backends: Arc<crate::backends::Backends>,
     /// PAUSE holds new queries until RESUME.
     pub(crate) paused: tokio::sync::watch::Sender<bool>,
     /// Applies a new `log_level` (the binary owns the logger).
@@ -37,8 +37,10 @@ pub struct Server {
     pub(crate) cancels: Arc<CancelRegistry>,
     pub(crate) pids: RandomPidSecretKeyGenerator,
     pub(crate) wait_graph: Arc<crate::coordinator::WaitGraph>,
-    /// Client connections open now, counted from accept to close.
+    /// Authenticated client connections open now (`slots.rs`).
     pub(crate) connections: Arc<AtomicUsize>,
+    /// Connections not authenticated yet (`slots.rs`).
+    pub(crate) startups: crate::slots::Startups,
     /// Each open connection's off-switch, by the client's address.
     pub(crate) controls: DashMap<SocketAddr, Arc<ConnectionControl>>,
     /// Accepts TLS from clients that ask for it, when `[tls]` is configured.
@@ -71,19 +73,27 @@ fn tls_acceptor(tls: &litescale_config::TlsConfig) -> Result<TlsAcceptor, ShardE
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// Ends a connection from outside its message loop (the idle-in-transaction timeout),
-/// telling the client why with a FATAL error, as Postgres does.
+/// Ends a connection from outside its message loop (the idle-in-transaction timeout,
+/// pg_terminate_backend, KILL, a newer connection needing its startup place), telling
+/// the client why with a FATAL error, as Postgres does.
 #[derive(Default)]
 pub(crate) struct ConnectionControl {
     end: Notify,
     reason: std::sync::Mutex<Option<SqlError>>,
+    /// Set by `terminate`, never cleared: the connection runs nothing more.
+    terminating: AtomicBool,
 }
 
 impl ConnectionControl {
     /// Ends the connection when it next waits for the client, telling it `reason`.
     pub(crate) fn terminate(&self, reason: SqlError) {
         *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+        self.terminating.store(true, Ordering::Relaxed);
         self.end.notify_one();
+    }
+
+    pub(crate) fn terminating(&self) -> bool {
+        self.terminating.load(Ordering::Relaxed)
     }
 
     pub(crate) async fn ended(&self) {
@@ -109,24 +119,6 @@ async fn serve_connection(
     }
 }
 
-/// One open client connection, counted while it lives.
-struct ConnectionSlot(Arc<AtomicUsize>);
-
-impl ConnectionSlot {
-    fn take(count: &Arc<AtomicUsize>) -> ConnectionSlot {
-        count.fetch_add(1, Ordering::Relaxed);
-        metrics::gauge!("litescale_client_connections").increment(1.0);
-        ConnectionSlot(Arc::clone(count))
-    }
-}
-
-impl Drop for ConnectionSlot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-        metrics::gauge!("litescale_client_connections").decrement(1.0);
-    }
-}
-
 impl Server {
     /// Opens the storage directory, creating it and the default database on first start.
     pub fn open(config: Config) -> Result<Arc<Server>, ShardError> {
@@ -138,7 +130,7 @@ impl Server {
             tls: config.tls.as_ref().map(tls_acceptor).transpose()?,
             config: std::sync::RwLock::new(Arc::new(config)),
             config_file: std::sync::Mutex::new(None),
-            clients: DashMap::new(),
+            backends: Arc::default(),
             paused: tokio::sync::watch::Sender::new(false),
             log_level_hook: std::sync::Mutex::new(None),
             storage: Arc::new(storage),
@@ -147,6 +139,7 @@ impl Server {
             pids: RandomPidSecretKeyGenerator::default(),
             wait_graph: Arc::default(),
             connections: Arc::default(),
+            startups: Default::default(),
             controls: DashMap::new(),
         }))
     }
@@ -311,12 +304,12 @@ pub async fn serve(
                 let seat = lanes.seat(&socket);
                 let lane = seat.handle().clone();
                 let factory = Arc::clone(&factory);
-                let slot = ConnectionSlot::take(&server.connections);
                 let control = Arc::new(ConnectionControl::default());
                 server.controls.insert(peer, Arc::clone(&control));
+                let bound = server.config().limits.max_unauthenticated_connections;
+                server.startups.enter(peer, &control, bound);
                 let server = Arc::clone(&server);
                 let serve = async move {
-                    let _slot = slot;
                     match TcpStream::from_std(socket) {
                         Ok(socket) => {
                             let tls = server.tls.clone();
@@ -324,6 +317,7 @@ pub async fn serve(
                         }
                         Err(e) => tracing::warn!(%peer, error = %e, "cannot serve a connection"),
                     }
+                    server.startups.leave(peer);
                     server.controls.remove(&peer);
                 };
                 connections.spawn_on(serve, &lane);

@@ -33,6 +33,16 @@ pub struct Session {
     pub(crate) storage: Option<Arc<litescale_shard::Storage>>,
     /// Ends the connection from outside its message loop (absent in unit tests).
     pub(crate) control: Option<Arc<crate::server::ConnectionControl>>,
+    /// The server's sessions, for pg_cancel_backend and pg_terminate_backend (absent in
+    /// unit tests).
+    pub(crate) backends: Option<Arc<crate::backends::Backends>>,
+    /// The user is an admin: may signal any session.
+    pub(crate) admin: bool,
+    /// `[limits] idle_in_transaction_writer_timeout_ms`: the longest a block that holds a
+    /// writer may wait for its client.
+    pub(crate) writer_idle_timeout: Option<std::time::Duration>,
+    /// The writers this session's block holds, for SHOW CLIENTS.
+    pub(crate) holding: Arc<crate::backends::WriterHolding>,
     /// Which partition owns what.
     pub map: Arc<PartitionMap>,
     /// Who and where the session is, for `current_user`, `current_database()`, ...
@@ -45,14 +55,27 @@ pub struct Session {
     pub state: tokio::sync::Mutex<SessionState>,
 }
 
+/// A session's links to the running server (see [`Session::attached`]).
+pub(crate) struct Attachments {
+    /// The connection's off-switch.
+    pub control: Option<Arc<crate::server::ConnectionControl>>,
+    /// Every database, kept when the user may create and drop databases.
+    pub storage: Arc<litescale_shard::Storage>,
+    pub may_create_databases: bool,
+    pub backends: Arc<crate::backends::Backends>,
+    pub admin: bool,
+    pub writer_idle_timeout: Option<std::time::Duration>,
+}
+
 pub struct SessionState {
     pub(crate) block: Block,
     pub(crate) settings: Settings,
     /// A COPY FROM STDIN in progress.
     pub(crate) copy_in: Option<crate::copy_in::CopyIn>,
-    /// Counts the client's messages, so a timer can tell whether the client did anything
-    /// since it started.
-    pub(crate) activity: u64,
+    /// When the session last answered its client: idle since then.
+    pub(crate) idle_since: std::time::Instant,
+    /// The idle-in-transaction watcher, if one runs, and when it next wakes.
+    pub(crate) idle_watch: Option<(tokio::time::Instant, tokio::task::AbortHandle)>,
     /// Reads may answer with a stream of rows (the simple protocol, which sends every row
     /// at once; the extended protocol's row limits need them materialised).
     pub(crate) stream_reads: bool,
@@ -66,7 +89,8 @@ pub(crate) enum Block {
 
 pub(crate) struct OpenBlock {
     /// The writer of each partition the block writes, taken at its first write there (or
-    /// at BEGIN for SERIALIZABLE in an unpartitioned database). Reads of a partition the
+    /// at the first statement of a SERIALIZABLE block when it cannot hold a reader
+    /// snapshot). Reads of a partition the
     /// block does not write run on readers, each with a fresh snapshot, which is what
     /// READ COMMITTED promises.
     pub txns: BTreeMap<usize, Transaction>,
@@ -83,6 +107,25 @@ pub(crate) struct OpenBlock {
     pub read_only: bool,
     /// Opened by a multi-statement simple query rather than by BEGIN.
     pub implicit: bool,
+    /// SERIALIZABLE or REPEATABLE READ (see `SessionState::start_statement`).
+    pub serializable: bool,
+    /// A statement that reads or writes data has run in the block.
+    pub started: bool,
+    /// The reader transaction a SERIALIZABLE block reads in until its first write (in
+    /// process; see `SessionState::start_statement`).
+    pub snapshot: Option<Box<litescale_shard::ReadSnapshot>>,
+    /// Shows the writers `txns` holds in SHOW CLIENTS while the block lives.
+    pub hold: Option<crate::backends::HoldMark>,
+}
+
+impl OpenBlock {
+    /// Keeps `txn`, the block's writer transaction on `partition`.
+    pub(crate) fn took_writer(&mut self, session: &Session, partition: usize, txn: Transaction) {
+        self.hold
+            .get_or_insert_with(|| crate::backends::HoldMark::new(&session.holding))
+            .add(partition);
+        self.txns.insert(partition, txn);
+    }
 }
 
 /// A statement prepared with the extended protocol: its plan, and its parameter and
@@ -164,64 +207,123 @@ impl Session {
                 block: Block::Idle,
                 settings,
                 copy_in: None,
-                activity: 0,
+                idle_since: std::time::Instant::now(),
+                idle_watch: None,
                 stream_reads: false,
             }),
             control: None,
             storage: None,
+            backends: None,
+            admin: false,
+            writer_idle_timeout: None,
+            holding: Arc::default(),
         }
     }
 
-    /// What a session of a running server reaches beyond its own database: its
-    /// connection's off-switch (for the idle-in-transaction timeout) and the storage (for
-    /// CREATE and DROP DATABASE).
-    pub(crate) fn attached(
-        mut self,
-        control: Option<Arc<crate::server::ConnectionControl>>,
-        storage: Arc<litescale_shard::Storage>,
-        may_create_databases: bool,
-    ) -> Session {
-        self.control = control;
-        self.storage = may_create_databases.then_some(storage);
+    /// What a session of a running server reaches beyond its own database.
+    pub(crate) fn attached(mut self, to: Attachments) -> Session {
+        self.control = to.control;
+        self.storage = to.may_create_databases.then_some(to.storage);
+        self.backends = Some(to.backends);
+        self.admin = to.admin;
+        self.writer_idle_timeout = to.writer_idle_timeout;
         self
     }
 
+    /// Ends the session's connection from outside (pg_terminate_backend, KILL, the idle
+    /// timeout): a statement it runs is interrupted, and the client is told `reason` with
+    /// a FATAL error instead of that statement's answer, or when it next waits. Closing
+    /// the connection drops the block, which rolls back and releases its writers.
+    pub(crate) fn terminate(&self, reason: SqlError) {
+        if let Some(control) = &self.control {
+            control.terminate(reason);
+            self.cancel.cancel();
+        }
+    }
+
+    /// Whether the connection is being ended from outside: no further statement runs.
+    pub(crate) fn terminating(&self) -> bool {
+        self.control.as_ref().is_some_and(|c| c.terminating())
+    }
+
+    /// Why the connection is being ended from outside, once: the caller sends it as
+    /// FATAL and ends the connection.
+    pub(crate) fn termination(&self) -> Option<SqlError> {
+        self.control.as_ref().and_then(|c| c.reason())
+    }
+
     /// Called when the session has answered a message. A transaction block left open
-    /// starts `idle_in_transaction_session_timeout`: if the client sends nothing before it
-    /// runs out, the block is rolled back (its partition writers released) and the
-    /// connection ends with FATAL 25P03, as in Postgres.
+    /// starts `idle_in_transaction_session_timeout` (see [`Session::idle_limit`]): if the
+    /// client sends nothing before it runs out, the block is rolled back (its partition
+    /// writers released) and the connection ends with FATAL 25P03, as in Postgres.
+    ///
+    /// One watcher task per session re-arms itself from `idle_since`, so a busy block
+    /// costs a clock read per message, not a timer each.
     pub(crate) fn watch_idle(self: &Arc<Self>, state: &mut SessionState) {
-        state.activity += 1;
-        let Some(limit) = state
-            .settings
-            .duration("idle_in_transaction_session_timeout")
-        else {
+        let Some(limit) = self.idle_limit(state) else {
             return;
         };
-        if !matches!(&state.block, Block::Open(b) if !b.implicit) {
+        if self.control.is_none() {
             return;
         }
-        let Some(control) = self.control.clone() else {
-            return;
-        };
-        let seen = state.activity;
+        let now = tokio::time::Instant::now();
+        state.idle_since = now.into_std();
+        let deadline = now + limit;
+        match &state.idle_watch {
+            // It wakes no later than this deadline, and then waits for the rest.
+            Some((wake, _)) if *wake <= deadline => return,
+            Some((_, watcher)) => watcher.abort(),
+            None => {}
+        }
         let session = Arc::downgrade(self);
-        tokio::spawn(async move {
-            tokio::time::sleep(limit).await;
-            let Some(session) = session.upgrade() else {
-                return;
-            };
-            let mut state = session.state.lock().await;
-            if state.activity != seen {
-                return;
+        let watcher = tokio::spawn(async move {
+            let mut wake = deadline;
+            loop {
+                tokio::time::sleep_until(wake).await;
+                let Some(session) = session.upgrade() else {
+                    return;
+                };
+                let mut state = session.state.lock().await;
+                let Some(limit) = session.idle_limit(&state) else {
+                    state.idle_watch = None;
+                    return;
+                };
+                let deadline = tokio::time::Instant::from_std(state.idle_since) + limit;
+                if deadline <= tokio::time::Instant::now() {
+                    state.idle_watch = None;
+                    // Dropping the block's transactions rolls them back.
+                    state.block = Block::Idle;
+                    session.terminate(SqlError::new(
+                        "25P03",
+                        "terminating connection due to idle-in-transaction timeout",
+                    ));
+                    return;
+                }
+                if let Some((next, _)) = &mut state.idle_watch {
+                    *next = deadline;
+                }
+                wake = deadline;
             }
-            // Dropping the block's transactions rolls them back.
-            state.block = Block::Idle;
-            control.terminate(SqlError::new(
-                "25P03",
-                "terminating connection due to idle-in-transaction timeout",
-            ));
         });
+        state.idle_watch = Some((deadline, watcher.abort_handle()));
+    }
+
+    /// How long the session's open block may wait for its client: the session's
+    /// `idle_in_transaction_session_timeout`, and for a block that holds a partition's
+    /// writer (and so stops every other writer of it) at most `[limits]
+    /// idle_in_transaction_writer_timeout_ms`. `None` outside an explicit block.
+    fn idle_limit(&self, state: &SessionState) -> Option<std::time::Duration> {
+        let Block::Open(block) = &state.block else {
+            return None;
+        };
+        if block.implicit {
+            return None;
+        }
+        let own = state
+            .settings
+            .duration("idle_in_transaction_session_timeout");
+        let writer = self.writer_idle_timeout.filter(|_| !block.txns.is_empty());
+        own.into_iter().chain(writer).min()
     }
 
     /// The planned statements of a query string, from the cache when seen before.
@@ -294,6 +396,8 @@ impl Session {
                     }
                 } else if matches!(planned.kind, StatementKind::Explain(_)) {
                     vec![text(EXPLAIN_COLUMN)]
+                } else if let StatementKind::SignalBackend { column, .. } = &planned.kind {
+                    vec![(column.clone(), PgType::Bool)]
                 } else if planned.returns_rows() {
                     let metas = state.describe_sql(self, planned.sqlite_sql.clone()).await?;
                     let inferred = planned.projection_types(&schema, &params);

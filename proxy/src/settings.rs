@@ -74,6 +74,14 @@ fn parse_duration(text: &str) -> Option<std::time::Duration> {
     (ms.is_finite() && ms >= 0.0).then(|| std::time::Duration::from_secs_f64(ms / 1_000.0))
 }
 
+/// A boolean setting's value is true (Postgres' spellings: on, true, yes, 1).
+pub(crate) fn is_on(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "on" | "true" | "yes" | "1" | "t" | "y"
+    )
+}
+
 /// Settings a client may read but not change.
 const READ_ONLY: &[&str] = &[
     "integer_datetimes",

@@ -1,6 +1,7 @@
-//! A connection's start: startup parameters, the connection limit, TLS where required,
-//! authentication by the rule that matches (trust, SCRAM-SHA-256, md5) over however many
-//! messages it takes, then the session on the tenant's database — or the admin console.
+//! A connection's start: startup parameters, TLS where required, authentication by the
+//! rule that matches (trust, SCRAM-SHA-256, md5) over however many messages it takes, then
+//! a connection slot (`slots.rs`) and the session on the tenant's database — or the admin
+//! console.
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -21,9 +22,10 @@ use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::startup::Authentication;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
+use crate::backends::{Backend, BackendGuard};
 use crate::cancel::CancelTarget;
 use crate::error::SqlError;
-use crate::session::Session;
+use crate::session::{Attachments, Session};
 use crate::settings::Settings;
 use crate::wire::Handlers;
 
@@ -72,21 +74,6 @@ impl StartupHandler for Handlers {
                 protocol_negotiation(client, &startup).await?;
                 save_startup_parameters_to_metadata(client, &startup);
                 let config = self.server.config();
-                let max = config.limits.max_connections;
-                if self
-                    .server
-                    .connections
-                    .load(std::sync::atomic::Ordering::Relaxed)
-                    > max
-                {
-                    return Err(SqlError::new(
-                        "53300",
-                        format!(
-                            "sorry, too many clients already (limits.max_connections is {max})"
-                        ),
-                    )
-                    .fatal());
-                }
                 let (user, database) = startup_names(client);
                 if config.tls.as_ref().is_some_and(|t| t.required) && !client.is_secure() {
                     return Err(SqlError::new(
@@ -160,6 +147,11 @@ impl Handlers {
     {
         let (user, database) = startup_names(client);
         let config = self.server.config();
+        // Authenticated: the connection now counts against max_connections.
+        let slot = crate::slots::ConnectionSlot::take(&self.server, &config, &user, &database)
+            .map_err(SqlError::fatal)?;
+        self.server.startups.leave(client.socket_addr());
+        client.session_extensions().insert(slot);
         if database == crate::admin::ADMIN_DATABASE {
             crate::admin::authorize(&config, &user).map_err(SqlError::fatal)?;
             client
@@ -189,6 +181,9 @@ impl Handlers {
                 .cancels
                 .register(pid, secret.to_bytes().to_vec(), Arc::clone(&cancel));
         let may_create_databases = crate::auth::may_create_databases(&config, &user);
+        let admin = crate::admin::is_admin(&config, &user);
+        // Only admins may signal an admin's session (with no users, none is one).
+        let protected = config.user(&user).is_some_and(|u| u.admin);
         let context = SessionContext {
             database: database.clone(),
             user,
@@ -203,33 +198,36 @@ impl Handlers {
             settings,
             config.limits.statement_cache,
         )
-        .attached(
-            self.server
+        .attached(Attachments {
+            control: self
+                .server
                 .controls
                 .get(&client.socket_addr())
                 .map(|c| Arc::clone(&c)),
-            Arc::clone(&self.server.storage),
+            storage: Arc::clone(&self.server.storage),
             may_create_databases,
-        );
+            backends: Arc::clone(&self.server.backends),
+            admin,
+            writer_idle_timeout: config.limits.idle_in_transaction_writer_timeout(),
+        });
         client.session_extensions().insert(session);
         client.session_extensions().insert(registration);
         if let Some(session) = client.session_extensions().get::<Session>() {
-            self.server.clients.insert(
+            self.server.backends.by_pid.insert(
                 pid,
-                crate::admin::ClientEntry {
+                Backend {
                     user: session.context.user.clone(),
                     database: database.clone(),
                     address: client.socket_addr().to_string(),
                     since: std::time::SystemTime::now(),
+                    admin: protected,
                     session: Arc::downgrade(&session),
                 },
             );
-            client
-                .session_extensions()
-                .insert(crate::admin::ClientGuard {
-                    pid,
-                    server: Arc::clone(&self.server),
-                });
+            client.session_extensions().insert(BackendGuard {
+                pid,
+                backends: Arc::clone(&self.server.backends),
+            });
         }
         tracing::info!(pid, %database, peer = %client.socket_addr(), "connection started");
         finish_authentication(client, &StartupParameters).await

@@ -397,6 +397,9 @@ impl SimpleQueryHandler for Handlers {
                         .simple_statement(client, &session, &mut state, planned)
                         .await?;
                     if let Err(e) = result {
+                        if let Some(reason) = session.termination() {
+                            return Err(reason.fatal());
+                        }
                         send_error(client, &e).await?;
                         succeeded = false;
                         break;
@@ -663,7 +666,11 @@ impl ExtendedQueryHandler for Handlers {
             let mut state = session.state.lock().await;
             let reply = state.execute(&session, prepared.planned(), params).await;
             session.watch_idle(&mut state);
-            reply?
+            match (reply, session.termination()) {
+                (Ok(reply), _) => reply,
+                (Err(_), Some(reason)) => return Err(reason.fatal()),
+                (Err(e), None) => return Err(e.into()),
+            }
         };
         send_preamble(client, &mut reply).await?;
         match reply.executed {

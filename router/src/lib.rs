@@ -12,6 +12,7 @@ mod functions;
 mod infer;
 mod route;
 mod scatter;
+mod signals;
 mod split;
 mod temporary;
 mod translate;
@@ -34,6 +35,7 @@ pub const SERVER_VERSION: &str = "16.6";
 pub use infer::{NoSchema, Schema};
 pub use route::{Hint, InsertPart, Route, route, split_insert};
 pub use scatter::{Aggregate, MergeStep, ScatterPlan, scatter};
+pub use signals::{BackendPid, Signal};
 pub use translate::LENGTH_CHECK_PREFIX;
 pub use types::PgType;
 
@@ -146,6 +148,18 @@ pub enum StatementKind {
         name: String,
         if_exists: bool,
     },
+    /// `SET TRANSACTION ...`: what it changes of the open block (`None`: unchanged).
+    SetTransaction {
+        isolation: Option<Isolation>,
+        read_only: Option<bool>,
+    },
+    /// `SELECT pg_cancel_backend(pid)` / `SELECT pg_terminate_backend(pid)`: the proxy
+    /// signals that session and answers one boolean column named `column`.
+    SignalBackend {
+        signal: Signal,
+        pid: BackendPid,
+        column: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +192,10 @@ impl PlannedStatement {
     pub fn param_types(&self, schema: &dyn Schema) -> Vec<PgType> {
         match &self.ast {
             Some(ast) => infer::param_types(ast, self.param_count, schema),
+            // A signal's only parameter is the pid.
+            None if matches!(self.kind, StatementKind::SignalBackend { .. }) => {
+                vec![PgType::Int4; self.param_count]
+            }
             None => Vec::new(),
         }
     }
@@ -201,7 +219,9 @@ impl PlannedStatement {
     pub fn returns_rows(&self) -> bool {
         if matches!(
             self.kind,
-            StatementKind::Show(_) | StatementKind::Explain(_)
+            StatementKind::Show(_)
+                | StatementKind::Explain(_)
+                | StatementKind::SignalBackend { .. }
         ) {
             return true;
         }
@@ -385,6 +405,25 @@ fn plan_statement(
             ast: None,
         });
     }
+    if let Some(signal) = signals::classify(&ast, ctx) {
+        // Runs in the proxy, on another session, not in SQLite.
+        let kind = signal?;
+        let param_count = match &kind {
+            StatementKind::SignalBackend {
+                pid: BackendPid::Param(n),
+                ..
+            } => *n,
+            _ => 0,
+        };
+        return Ok(PlannedStatement {
+            kind,
+            sqlite_sql: String::new(),
+            batch: false,
+            param_count,
+            hint: None,
+            ast: None,
+        });
+    }
     let kind = classify(&ast)?;
     temporary::refuse(&ast)?;
     if let Some(internal) = infer::tables(&ast)
@@ -512,24 +551,32 @@ fn leading_words(sql: &str, n: usize) -> String {
 }
 
 fn begin(modes: &[TransactionMode]) -> StatementKind {
-    let mut isolation = Isolation::ReadCommitted;
-    let mut read_only = false;
+    let (isolation, read_only) = transaction_modes(modes);
+    StatementKind::Begin {
+        isolation: isolation.unwrap_or(Isolation::ReadCommitted),
+        read_only: read_only.unwrap_or(false),
+    }
+}
+
+/// The isolation and access mode that BEGIN or SET TRANSACTION names, if any.
+fn transaction_modes(modes: &[TransactionMode]) -> (Option<Isolation>, Option<bool>) {
+    let mut isolation = None;
+    let mut read_only = None;
     for mode in modes {
         match mode {
             TransactionMode::IsolationLevel(
                 TransactionIsolationLevel::RepeatableRead
                 | TransactionIsolationLevel::Serializable
                 | TransactionIsolationLevel::Snapshot,
-            ) => isolation = Isolation::Serializable,
-            TransactionMode::IsolationLevel(_) => isolation = Isolation::ReadCommitted,
-            TransactionMode::AccessMode(TransactionAccessMode::ReadOnly) => read_only = true,
-            TransactionMode::AccessMode(TransactionAccessMode::ReadWrite) => read_only = false,
+            ) => isolation = Some(Isolation::Serializable),
+            TransactionMode::IsolationLevel(_) => isolation = Some(Isolation::ReadCommitted),
+            TransactionMode::AccessMode(TransactionAccessMode::ReadOnly) => read_only = Some(true),
+            TransactionMode::AccessMode(TransactionAccessMode::ReadWrite) => {
+                read_only = Some(false)
+            }
         }
     }
-    StatementKind::Begin {
-        isolation,
-        read_only,
-    }
+    (isolation, read_only)
 }
 
 fn classify_set(set: &Set) -> Result<StatementKind, RouterError> {
@@ -540,6 +587,17 @@ fn classify_set(set: &Set) -> Result<StatementKind, RouterError> {
             let name = variable.to_string().to_ascii_lowercase();
             let value = setting_value(values);
             Ok(StatementKind::Set { name, value })
+        }
+        Set::SetTransaction {
+            modes,
+            snapshot: None,
+            session: false,
+        } => {
+            let (isolation, read_only) = transaction_modes(modes);
+            Ok(StatementKind::SetTransaction {
+                isolation,
+                read_only,
+            })
         }
         Set::SetTimeZone { value, .. } => Ok(StatementKind::Set {
             name: "timezone".to_owned(),

@@ -34,7 +34,7 @@ pub use catalog::TypeCatalog;
 pub use error::ShardError;
 pub use fence::FENCED;
 pub use interrupt::Interrupter;
-pub use partition::{Partition, RowStream, Transaction, WriterLock};
+pub use partition::{Partition, ReadSnapshot, RowStream, Transaction, WriterLock};
 pub use protocol::Role;
 pub use redo::{Redo, Segment};
 pub use remote::DirectWriter;

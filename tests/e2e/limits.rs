@@ -11,6 +11,8 @@ use crate::harness::{TestServer, conninfo, sqlstate};
 async fn the_connection_past_max_connections_gets_53300() {
     let mut config = Config::default();
     config.limits.max_connections = 2;
+    // No slots reserved for admin users: here every slot is anyone's.
+    config.limits.superuser_reserved_connections = 0;
     let server = TestServer::start_with(config).await;
     let first = server.client().await;
     let second = server.client().await;

@@ -15,6 +15,7 @@ mod durability;
 mod errors;
 mod extended;
 mod hardening_internal;
+mod hardening_sessions;
 mod hardening_temp;
 mod hardening_types;
 mod lanes;

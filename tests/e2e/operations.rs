@@ -155,7 +155,7 @@ async fn the_admin_console_shows_controls_and_reloads() {
     // RELOAD applies a valid file and refuses an invalid one, keeping the old config.
     std::fs::write(
         &config,
-        "log_level = \"debug\"\n[limits]\nmax_connections = 3\n",
+        "log_level = \"debug\"\n[limits]\nmax_connections = 5\n",
     )
     .unwrap();
     admin.simple_query("RELOAD").await.unwrap();
@@ -165,17 +165,17 @@ async fn the_admin_console_shows_controls_and_reloads() {
     );
     assert_eq!(
         setting(show("SHOW CONFIG").await, "limits.max_connections").as_deref(),
-        Some("3")
+        Some("5")
     );
-    std::fs::write(&config, "[limits]\nmax_conections = 5\n").unwrap();
+    std::fs::write(&config, "[limits]\nmax_conections = 6\n").unwrap();
     let err = admin.simple_query("RELOAD").await.unwrap_err();
     assert_eq!(sqlstate(&err), "F0000");
     assert_eq!(
         setting(show("SHOW CONFIG").await, "limits.max_connections").as_deref(),
-        Some("3")
+        Some("5")
     );
     // SIGHUP does the same.
-    std::fs::write(&config, "[limits]\nmax_connections = 4\n").unwrap();
+    std::fs::write(&config, "[limits]\nmax_connections = 6\n").unwrap();
     let hup = std::process::Command::new("kill")
         .args(["-HUP", &server.child.id().to_string()])
         .status()
@@ -184,12 +184,12 @@ async fn the_admin_console_shows_controls_and_reloads() {
     let mut applied = None;
     for _ in 0..50 {
         applied = setting(show("SHOW CONFIG").await, "limits.max_connections");
-        if applied.as_deref() == Some("4") {
+        if applied.as_deref() == Some("6") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(applied.as_deref(), Some("4"));
+    assert_eq!(applied.as_deref(), Some("6"));
 
     // In process there are no worker processes to promote or add.
     let err = admin.simple_query("PROMOTE 1").await.unwrap_err();

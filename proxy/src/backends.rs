@@ -1,0 +1,147 @@
+//! The server's sessions by backend pid — the pid a client gets in BackendKeyData and from
+//! `pg_backend_pid()`, and the one SHOW CLIENTS lists — and the signals that reach them:
+//! `pg_cancel_backend`, `pg_terminate_backend` and the admin console's KILL.
+//!
+//! Who may signal whom follows Postgres, with admin users (`admin = true`, or everyone
+//! when no `[[users]]` are configured) in the place of superusers: an admin signals any
+//! session; another user only sessions of the same user name, and never an admin's
+//! (42501).
+
+use std::sync::{Arc, Mutex, Weak};
+use std::time::SystemTime;
+
+use dashmap::DashMap;
+use litescale_router::Signal;
+
+use crate::error::SqlError;
+use crate::session::Session;
+
+/// A connected session, as SHOW CLIENTS lists it.
+pub(crate) struct Backend {
+    pub user: String,
+    pub database: String,
+    pub address: String,
+    pub since: SystemTime,
+    /// The user is an admin (`admin = true`): only admins may signal the session.
+    pub admin: bool,
+    pub session: Weak<Session>,
+}
+
+/// Every session of the server, by backend pid.
+#[derive(Default)]
+pub(crate) struct Backends {
+    pub(crate) by_pid: DashMap<i32, Backend>,
+}
+
+/// Who sends a signal.
+pub(crate) enum Sender<'a> {
+    /// The admin console.
+    Console,
+    /// A session's `pg_cancel_backend` / `pg_terminate_backend`.
+    User { name: &'a str, admin: bool },
+}
+
+/// What the terminated session's client is told, as Postgres tells it.
+pub(crate) fn terminated_by_administrator() -> SqlError {
+    SqlError::new(
+        "57P01",
+        "terminating connection due to administrator command",
+    )
+}
+
+impl Backends {
+    /// Signals the session `pid`. `Ok(false)`: no such session (Postgres answers false
+    /// with a warning); 42501 when the sender may not signal it.
+    pub(crate) fn signal(
+        &self,
+        pid: i32,
+        signal: Signal,
+        sender: Sender<'_>,
+    ) -> Result<bool, SqlError> {
+        let Some((user, admin, session)) = self
+            .by_pid
+            .get(&pid)
+            .map(|b| (b.user.clone(), b.admin, b.session.clone()))
+        else {
+            return Ok(false);
+        };
+        if let Sender::User { name, admin: false } = sender {
+            let (whose, what) = match signal {
+                Signal::Cancel => ("query is being canceled", "cancel superuser query"),
+                Signal::Terminate => ("process is being terminated", "terminate superuser process"),
+            };
+            if admin {
+                return Err(SqlError::new(
+                    "42501",
+                    format!("must be a superuser (an admin user) to {what}"),
+                ));
+            }
+            if user != name {
+                return Err(SqlError::new(
+                    "42501",
+                    format!("must be the user whose {whose} or an admin user"),
+                ));
+            }
+        }
+        let Some(session) = session.upgrade() else {
+            return Ok(false);
+        };
+        match signal {
+            Signal::Cancel => session.cancel.cancel(),
+            Signal::Terminate => session.terminate(terminated_by_administrator()),
+        }
+        tracing::info!(pid, signal = signal.function(), "session signalled");
+        Ok(true)
+    }
+}
+
+/// Removes the session from the registry when its connection ends.
+pub(crate) struct BackendGuard {
+    pub pid: i32,
+    pub backends: Arc<Backends>,
+}
+
+impl Drop for BackendGuard {
+    fn drop(&mut self) {
+        if let Some((pid, c)) = self.backends.by_pid.remove(&self.pid) {
+            let seconds = SystemTime::now()
+                .duration_since(c.since)
+                .map_or(0, |d| d.as_secs());
+            tracing::info!(pid, user = %c.user, database = %c.database, peer = %c.address, seconds, "connection ended");
+        }
+    }
+}
+
+/// The partitions whose writer a session's transaction block holds, and since when,
+/// readable without the session's state (which a running statement keeps locked), for
+/// SHOW CLIENTS.
+#[derive(Default)]
+pub(crate) struct WriterHolding(Mutex<Option<(Vec<usize>, SystemTime)>>);
+
+impl WriterHolding {
+    pub(crate) fn get(&self) -> Option<(Vec<usize>, SystemTime)> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Kept by a transaction block that holds writers; dropped with the block, which ends the
+/// holding.
+pub(crate) struct HoldMark(Arc<WriterHolding>);
+
+impl HoldMark {
+    pub(crate) fn new(holding: &Arc<WriterHolding>) -> HoldMark {
+        HoldMark(Arc::clone(holding))
+    }
+
+    pub(crate) fn add(&self, partition: usize) {
+        let mut held = self.0.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (partitions, _) = held.get_or_insert_with(|| (Vec::new(), SystemTime::now()));
+        partitions.push(partition);
+    }
+}
+
+impl Drop for HoldMark {
+    fn drop(&mut self) {
+        *self.0.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
