@@ -14,6 +14,7 @@ mod drivers;
 mod durability;
 mod errors;
 mod extended;
+mod hardening_auth;
 mod hardening_hints;
 mod hardening_internal;
 mod lanes;
