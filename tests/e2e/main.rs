@@ -17,6 +17,7 @@ mod extended;
 mod hardening_auth;
 mod hardening_hints;
 mod hardening_internal;
+mod hardening_params;
 mod hardening_syntax;
 mod lanes;
 mod limits;
