@@ -1,9 +1,13 @@
 //! Authentication at startup: the first `[[auth]]` rule matching the client's address,
 //! database and user picks the method; SCRAM-SHA-256 checks the client's proof against a
-//! stored verifier (pgwire's SCRAM server), md5 against a stored hash; the user's
-//! allowed databases are checked before any session starts.
+//! stored verifier (pgwire's SCRAM server), with channel binding (SCRAM-SHA-256-PLUS,
+//! tls-server-end-point) over TLS; md5 against a stored hash. A user without a usable
+//! secret goes through the same exchange against a mock one, as in Postgres, so a client
+//! cannot tell unknown users from wrong passwords. The user's allowed databases are
+//! checked before any session starts.
 
 use std::net::IpAddr;
+use std::sync::LazyLock;
 
 use litescale_config::{AuthMethod, Config, Secret};
 use pgwire::api::auth::sasl::scram::{
@@ -31,14 +35,52 @@ pub fn scram_verifier(password: &str) -> String {
     }
 }
 
+const SCRAM: &str = "SCRAM-SHA-256";
+const SCRAM_PLUS: &str = "SCRAM-SHA-256-PLUS";
+
+/// Server-lifetime secret from which mock salts are derived.
+static MOCK_NONCE: LazyLock<String> = LazyLock::new(random_nonce);
+
+/// The SCRAM secret a user without one is challenged with: the same salt for the same
+/// name every time (as a real user's salt is), keys nobody can match.
+fn mock_scram_secret(user: &str) -> ScramSecret {
+    // As long as the salts `scram_verifier` makes (a 24-character nonce's bytes).
+    let digest = |part: u8| md5::compute(format!("{}{part}{user}", *MOCK_NONCE)).0;
+    let mut salt = digest(0).to_vec();
+    salt.extend_from_slice(&digest(1)[..8]);
+    let random_key = || md5::compute(random_nonce()).0.to_vec();
+    ScramSecret::Verifier {
+        salt,
+        iterations: SCRAM_ITERATIONS,
+        stored_key: random_key(),
+        server_key: random_key(),
+    }
+}
+
+/// The SCRAM server for TLS connections: bound to the certificate (tls-server-end-point),
+/// so SCRAM-SHA-256-PLUS can be offered. `None`, with a warning, for a certificate whose
+/// signature algorithm has no end-point hash (Ed25519): those connections get plain SCRAM.
+pub(crate) fn scram_with_channel_binding(cert_pem: &[u8]) -> Option<ScramServerAuth> {
+    let mut server = ScramServerAuth::new();
+    match server.configure_certificate(cert_pem) {
+        Ok(()) => Some(server),
+        Err(e) => {
+            tracing::warn!(error = %e, "SCRAM channel binding is off: the TLS certificate does not allow tls-server-end-point");
+            None
+        }
+    }
+}
+
 /// What the client must still prove, between authentication messages.
 pub(crate) enum Pending {
-    /// Waiting for SASLInitialResponse.
-    ScramFirst(ScramSecret),
+    /// Waiting for SASLInitialResponse: the secret, and the SCRAM server (with the TLS
+    /// certificate's signature when channel binding is offered).
+    ScramFirst(ScramSecret, ScramServerAuth),
     /// Waiting for the client's final SCRAM message.
     ScramFinal(Box<ScramServerAuthWaitingForClientFinal>),
-    /// Waiting for the md5 password message that must equal this.
-    Md5(String),
+    /// Waiting for the md5 password message that must equal this (`None`: a user without
+    /// an md5 password, whom no answer lets in).
+    Md5(Option<String>),
 }
 
 /// How a user in a database from an address must authenticate, or why not at all.
@@ -69,50 +111,75 @@ fn failed(user: &str) -> SqlError {
 }
 
 /// The first step of a password method: what to ask the client for, and what to expect.
+/// `channel_binding` is the SCRAM server bound to the TLS certificate, on a TLS
+/// connection whose certificate allows it.
 pub(crate) fn challenge(
     config: &Config,
     method: AuthMethod,
     user: &str,
-) -> Result<(pgwire::messages::startup::Authentication, Pending), SqlError> {
+    channel_binding: Option<&ScramServerAuth>,
+) -> (pgwire::messages::startup::Authentication, Pending) {
     use pgwire::messages::startup::Authentication;
     let secret = config
         .user(user)
         .and_then(|u| u.password.as_deref())
         .and_then(|p| Secret::parse(p).ok());
-    match (method, secret) {
+    let scram = |secret: ScramSecret| {
+        let mut mechanisms = vec![SCRAM.to_owned()];
+        if channel_binding.is_some() {
+            // Postgres offers the -PLUS mechanism first.
+            mechanisms.insert(0, SCRAM_PLUS.to_owned());
+        }
+        let server = channel_binding.cloned().unwrap_or_default();
         (
-            AuthMethod::ScramSha256,
+            Authentication::SASL(mechanisms),
+            Pending::ScramFirst(secret, server),
+        )
+    };
+    match (method, secret) {
+        (AuthMethod::Md5, Some(Secret::Md5(hash))) => {
+            let (salt, salted_hash) = md5_salted(hash);
+            (
+                Authentication::MD5Password(salt.to_vec()),
+                Pending::Md5(Some(salted_hash)),
+            )
+        }
+        // Postgres, too, answers md5 with SCRAM for a user whose password is a verifier.
+        (
+            AuthMethod::ScramSha256 | AuthMethod::Md5,
             Some(Secret::Scram {
                 iterations,
                 salt,
                 stored_key,
                 server_key,
             }),
-        ) => Ok((
-            Authentication::SASL(vec!["SCRAM-SHA-256".to_owned()]),
-            Pending::ScramFirst(ScramSecret::Verifier {
-                salt,
-                iterations,
-                stored_key,
-                server_key,
-            }),
-        )),
-        (AuthMethod::Md5, Some(Secret::Md5(hash))) => {
-            let salt: [u8; 4] = random_nonce().as_bytes()[..4]
-                .try_into()
-                .expect("a nonce is longer than 4 bytes");
-            let mut salted = hash.into_bytes();
-            salted.extend_from_slice(&salt);
-            let expected = format!("md5{:x}", md5::compute(salted));
-            Ok((
-                Authentication::MD5Password(salt.to_vec()),
-                Pending::Md5(expected),
-            ))
-        }
-        // No user, no password, or one stored for the other method: the same answer as a
+        ) => scram(ScramSecret::Verifier {
+            salt,
+            iterations,
+            stored_key,
+            server_key,
+        }),
+        // No user or no password: the method's whole exchange, failing at its end like a
         // wrong password, so a client learns nothing about which users exist.
-        _ => Err(failed(user)),
+        (AuthMethod::Md5, _) => {
+            let (salt, _) = md5_salted(String::new());
+            (
+                Authentication::MD5Password(salt.to_vec()),
+                Pending::Md5(None),
+            )
+        }
+        _ => scram(mock_scram_secret(user)),
     }
+}
+
+/// A fresh salt, and what the client must answer for the stored md5 hash with it.
+fn md5_salted(hash: String) -> ([u8; 4], String) {
+    let salt: [u8; 4] = random_nonce().as_bytes()[..4]
+        .try_into()
+        .expect("a nonce is longer than 4 bytes");
+    let mut salted = hash.into_bytes();
+    salted.extend_from_slice(&salt);
+    (salt, format!("md5{:x}", md5::compute(salted)))
 }
 
 /// What follows a client's authentication message.
@@ -129,15 +196,21 @@ pub(crate) fn respond(
     message: pgwire::messages::startup::PasswordMessageFamily,
 ) -> Result<Step, SqlError> {
     match pending {
-        Pending::ScramFirst(secret) => {
+        Pending::ScramFirst(secret, server) => {
             let initial = message
                 .into_sasl_initial_response()
                 .map_err(|_| failed(user))?;
-            if initial.auth_method != "SCRAM-SHA-256" {
-                return Err(failed(user));
-            }
             let data = initial.data.ok_or_else(|| failed(user))?;
-            let (server_first, waiting) = ScramServerAuth::new()
+            // The -PLUS mechanism is the one that binds the channel (`p=` in the GS2
+            // header), and only where it was offered.
+            let binds = data.starts_with(b"p=");
+            let offered_plus = server.supports_channel_binding();
+            match initial.auth_method.as_str() {
+                SCRAM if !binds => {}
+                SCRAM_PLUS if binds && offered_plus => {}
+                _ => return Err(failed(user)),
+            }
+            let (server_first, waiting) = server
                 .on_client_first_message_with_secret(&data, secret)
                 .map_err(|_| failed(user))?;
             Ok(Step::Continue(
@@ -154,7 +227,7 @@ pub(crate) fn respond(
         }
         Pending::Md5(expected) => {
             let password = message.into_password().map_err(|_| failed(user))?;
-            if password.password == expected {
+            if expected.is_some_and(|e| password.password == e) {
                 Ok(Step::Done(None))
             } else {
                 Err(failed(user))

@@ -102,8 +102,52 @@ fn decode_binary(raw: &[u8], ty: PgType) -> Result<Value, SqlError> {
         PgType::Numeric => Value::Text(exact_numeric(
             numeric_from_binary(raw).ok_or_else(|| invalid(ty, "bad numeric"))?,
         )?),
+        _ if ty.element().is_some() => Value::Text(array_from_binary(raw, ty)?),
         _ => Value::Text(utf8(raw)?),
     })
+}
+
+/// A one-dimensional binary array (`ndim`, `has_null`, element OID, size and lower bound,
+/// then each element's length and bytes) → the text form `{a,b}` arrays are kept in.
+fn array_from_binary(raw: &[u8], ty: PgType) -> Result<String, SqlError> {
+    let bad = |why: &str| invalid(ty, why);
+    let word = |at: usize| {
+        raw.get(at..at + 4)
+            .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            .ok_or_else(|| bad("truncated array"))
+    };
+    let element_type = ty.element().ok_or_else(|| bad("not an array type"))?;
+    let dimensions = word(0)?;
+    if dimensions == 0 {
+        return Ok("{}".to_owned());
+    }
+    if dimensions != 1 {
+        return Err(SqlError::new(
+            "0A000",
+            "multidimensional array parameters are not supported by litescale",
+        ));
+    }
+    let count = usize::try_from(word(12)?).map_err(|_| bad("negative array size"))?;
+    let mut at = 20;
+    let mut items = Vec::with_capacity(count.min(raw.len()));
+    for _ in 0..count {
+        let len = word(at)?;
+        at += 4;
+        if len < 0 {
+            items.push(None);
+            continue;
+        }
+        let end = at + len as usize;
+        let bytes = raw.get(at..end).ok_or_else(|| bad("truncated array"))?;
+        at = end;
+        items.push(Some(match decode_binary(bytes, element_type)? {
+            Value::Integer(i) => i.to_string(),
+            Value::Real(f) => f.to_string(),
+            Value::Text(t) => t,
+            other => return Err(bad(&format!("unexpected element {other:?}"))),
+        }));
+    }
+    Ok(litescale_shard::arrays::render(&items))
 }
 
 /// NUMERIC values are kept as SQLite numbers (8-byte floats): a value they cannot hold

@@ -730,6 +730,7 @@ impl SessionState {
         };
         let targets: Vec<usize> = match route(planned, &session.map, &keys, &schema) {
             Route::Refused(why) => return Err(refused(why)),
+            Route::Misplaced(why) => return Err(SqlError::new("23514", why)),
             Route::Partitions(p) if p.len() == 1 => {
                 let only = p.into_iter().next().unwrap_or(0);
                 return self.run_on(session, planned, params, only).await;

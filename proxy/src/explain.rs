@@ -29,7 +29,7 @@ pub fn explain(session: &Session, planned: &PlannedStatement) -> Rows {
         route(planned, &session.map, &params, &litescale_router::NoSchema)
     };
     match planned_route {
-        Route::Refused(why) => lines.push(format!("refused: {why}")),
+        Route::Refused(why) | Route::Misplaced(why) => lines.push(format!("refused: {why}")),
         Route::Partitions(p) if p.len() == 1 => {
             lines.push(format!("partitions: {} ({role})", partitions_text(p)));
             lines.push(format!("sql: {}", planned.sqlite_sql));

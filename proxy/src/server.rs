@@ -45,6 +45,8 @@ pub struct Server {
     pub(crate) controls: DashMap<SocketAddr, Arc<ConnectionControl>>,
     /// Accepts TLS from clients that ask for it, when `[tls]` is configured.
     tls: Option<TlsAcceptor>,
+    /// SCRAM bound to the TLS certificate, offered as SCRAM-SHA-256-PLUS over TLS.
+    pub(crate) scram_over_tls: Option<pgwire::api::auth::sasl::scram::ScramServerAuth>,
 }
 
 /// Sets the log filter; an error says why the filter is not valid.
@@ -128,6 +130,11 @@ impl Server {
         let storage = Storage::open(&config, &[DEFAULT_DATABASE], type_catalog())?;
         Ok(Arc::new(Server {
             tls: config.tls.as_ref().map(tls_acceptor).transpose()?,
+            scram_over_tls: config
+                .tls
+                .as_ref()
+                .and_then(|tls| std::fs::read(&tls.cert).ok())
+                .and_then(|pem| crate::auth::scram_with_channel_binding(&pem)),
             config: std::sync::RwLock::new(Arc::new(config)),
             config_file: std::sync::Mutex::new(None),
             backends: Arc::default(),

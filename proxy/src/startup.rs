@@ -88,8 +88,13 @@ impl StartupHandler for Handlers {
                 if method == litescale_config::AuthMethod::Trust {
                     return self.start_session(client).await;
                 }
+                let channel_binding = self
+                    .server
+                    .scram_over_tls
+                    .as_ref()
+                    .filter(|_| client.is_secure());
                 let (request, pending) =
-                    crate::auth::challenge(&config, method, &user).map_err(SqlError::fatal)?;
+                    crate::auth::challenge(&config, method, &user, channel_binding);
                 client
                     .session_extensions()
                     .insert(AuthPending::new(Some(pending)));

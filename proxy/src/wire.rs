@@ -393,6 +393,12 @@ impl SimpleQueryHandler for Handlers {
                 }
                 let mut succeeded = true;
                 for planned in plans.iter() {
+                    for n in &planned.notices {
+                        let notice = SqlError::new("42622", n.as_str()).info("NOTICE");
+                        client
+                            .feed(PgWireBackendMessage::NoticeResponse(notice.into()))
+                            .await?;
+                    }
                     let result = self
                         .simple_statement(client, &session, &mut state, planned)
                         .await?;

@@ -313,6 +313,13 @@ impl Inference<'_> {
                     self.pair(expr, item);
                 }
             }
+            // `a = ANY($n)`: the parameter is an array of `a`'s type (int4[] for an int4).
+            Expr::AnyOp { left, right, .. } | Expr::AllOp { left, right, .. } => {
+                if let Some(i) = placeholder_index(right) {
+                    let element = self.type_of(left).unwrap_or(PgType::Unknown);
+                    self.assign(i, PgType::array_of(element));
+                }
+            }
             Expr::Between {
                 expr, low, high, ..
             } => {

@@ -10,6 +10,7 @@ mod catalog;
 mod copy;
 mod functions;
 mod infer;
+mod lexical;
 mod route;
 mod scatter;
 mod signals;
@@ -182,6 +183,8 @@ pub struct PlannedStatement {
     pub param_count: usize,
     /// A routing hint from a comment in the statement (`/* partition: 2 */`).
     pub hint: Option<Hint>,
+    /// NOTICEs Postgres sends about the statement's text (a truncated identifier).
+    pub notices: Vec<String>,
     /// The parsed Postgres statement (before translation), for type inference. `None` for
     /// statements parsed by hand (COPY, VACUUM).
     ast: Option<Statement>,
@@ -268,6 +271,7 @@ pub fn plan_in(sql: &str, ctx: &SessionContext) -> Result<Vec<PlannedStatement>,
                     batch: false,
                     param_count: 0,
                     hint: None,
+                    notices: Vec::new(),
                     ast,
                 });
             }
@@ -278,11 +282,13 @@ pub fn plan_in(sql: &str, ctx: &SessionContext) -> Result<Vec<PlannedStatement>,
                 )));
             }
             _ => {
-                let folded = fold_identifiers(&piece);
+                let (normalized, notices) = lexical::normalize(&piece)?;
                 let statements =
-                    Parser::parse_sql(&PostgreSqlDialect {}, &folded).map_err(syntax_error)?;
+                    Parser::parse_sql(&PostgreSqlDialect {}, &normalized).map_err(syntax_error)?;
                 for ast in statements {
-                    planned.push(plan_statement(ast, ctx)?);
+                    let mut p = plan_statement(ast, ctx)?;
+                    p.notices.clone_from(&notices);
+                    planned.push(p);
                 }
             }
         }
@@ -295,26 +301,6 @@ pub fn plan_in(sql: &str, ctx: &SessionContext) -> Result<Vec<PlannedStatement>,
         }
     }
     Ok(planned)
-}
-
-/// Postgres folds unquoted identifiers to lower case (`SELECT ID FROM T` reads column
-/// `id` of table `t` and names the result column `id`); quoted ones keep their case.
-/// Keywords are case-insensitive, so lower-casing every unquoted word is safe.
-fn fold_identifiers(piece: &split::Piece<'_>) -> String {
-    use sqlparser::tokenizer::Token;
-    let mut text = piece.text.to_owned();
-    for (token, at) in &piece.tokens {
-        if let Token::Word(w) = token
-            && w.quote_style.is_none()
-            && w.value.bytes().any(|b| b.is_ascii_uppercase())
-        {
-            let end = at + w.value.len();
-            if let Some(range) = text.get_mut(*at..end) {
-                range.make_ascii_lowercase();
-            }
-        }
-    }
-    text
 }
 
 /// `VACUUM [FULL] [ANALYZE] [t, ...]`. SQLite reuses freed pages by itself, so a plain
@@ -359,6 +345,7 @@ fn vacuum(piece: &split::Piece<'_>) -> Result<PlannedStatement, RouterError> {
     }
     Ok(PlannedStatement {
         hint: None,
+        notices: Vec::new(),
         kind: StatementKind::Ddl("VACUUM"),
         batch: statements.len() > 1,
         sqlite_sql: statements.join(";\n"),
@@ -402,6 +389,7 @@ fn plan_statement(
             batch: false,
             param_count: 0,
             hint: None,
+            notices: Vec::new(),
             ast: None,
         });
     }
@@ -446,6 +434,7 @@ fn plan_statement(
             batch: false,
             param_count: 0,
             hint: None,
+            notices: Vec::new(),
             ast: None,
         });
     }
@@ -457,6 +446,7 @@ fn plan_statement(
         batch: translated.batch,
         param_count,
         hint: None,
+        notices: Vec::new(),
         ast: Some(ast),
     })
 }

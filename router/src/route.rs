@@ -12,7 +12,9 @@ use crate::infer::last_part;
 use crate::{PlannedStatement, StatementKind};
 
 /// A routing hint from the client: a comment `/* partition: 2 */` or `/* key: 42 */`, or
-/// the session setting `litescale.partition`. It overrides the planner.
+/// the session setting `litescale.partition`. It narrows a read or an UPDATE/DELETE to
+/// the partition it names; it never puts rows where the partition map does not look for
+/// them (an INSERT goes where its keys belong, and must agree with the hint).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Hint {
     Partition(usize),
@@ -40,6 +42,9 @@ pub enum Route {
     All,
     /// Not allowed yet, with the reason (SQLSTATE 0A000).
     Refused(String),
+    /// Rows a hint would put in a partition their keys do not belong to (SQLSTATE 23514,
+    /// what Postgres answers a row inserted into a partition whose bounds it is outside).
+    Misplaced(String),
 }
 
 impl std::fmt::Display for Route {
@@ -50,7 +55,7 @@ impl std::fmt::Display for Route {
                 write!(f, "partitions [{}]", list.join(", "))
             }
             Route::All => write!(f, "all partitions"),
-            Route::Refused(why) => write!(f, "refused: {why}"),
+            Route::Refused(why) | Route::Misplaced(why) => write!(f, "refused: {why}"),
         }
     }
 }
@@ -150,11 +155,30 @@ pub fn route(
     if map.count() == 1 {
         return Route::Partitions(BTreeSet::from([0]));
     }
-    if let Some(hint) = &planned.hint
-        && !matches!(planned.kind, StatementKind::Ddl(_))
-    {
-        return hinted(planned, map, hint);
+    let hint = planned
+        .hint
+        .as_ref()
+        .filter(|_| !matches!(planned.kind, StatementKind::Ddl(_)));
+    match hint {
+        // A read may look at any part of the data it likes.
+        Some(hint) if planned.kind == StatementKind::Read => hinted(planned, map, hint),
+        Some(hint) => hinted_write(
+            planned,
+            map,
+            hinted(planned, map, hint),
+            by_statement(planned, map, params, schema),
+        ),
+        None => by_statement(planned, map, params, schema),
     }
+}
+
+/// Where the statement itself says it goes: its keys, its tables' placement.
+fn by_statement(
+    planned: &PlannedStatement,
+    map: &PartitionMap,
+    params: &[Option<KeyValue>],
+    schema: &dyn crate::Schema,
+) -> Route {
     let writes = !matches!(planned.kind, StatementKind::Read);
     if matches!(planned.kind, StatementKind::Ddl(_)) {
         if let Some(Statement::CreateTable(create)) = &planned.ast
@@ -241,11 +265,19 @@ pub fn route(
                 .and_then(|w| pinned_keys(w, key, params)),
             _ => None,
         };
-        match keys {
-            Some(keys) => match partitions_of(map, table, &keys) {
-                Ok(p) => targets.extend(p),
-                Err(e) => return Route::Refused(e),
-            },
+        let partitions = match keys.map(|keys| partitions_of(map, table, &keys)) {
+            Some(Ok(p)) => Some(p),
+            Some(Err(e)) => return Route::Refused(e),
+            None => None,
+        };
+        if is_target(ast, table)
+            && let Some(refusal) =
+                key_change_refusal(ast, table, key, map, partitions.as_ref(), params)
+        {
+            return Route::Refused(refusal);
+        }
+        match partitions {
+            Some(p) => targets.extend(p),
             None if matches!(ast, Statement::Insert(_)) => {
                 return Route::Refused(format!(
                     "an INSERT into \"{table}\" needs a literal or parameter value for its key column \"{key}\""
@@ -325,6 +357,115 @@ pub fn split_insert(
         })
         .collect();
     Some(split)
+}
+
+/// A write under a hint: an INSERT runs where its rows belong, which must be where the
+/// hint says; an UPDATE or DELETE of sharded rows runs only where the hint says (it
+/// changes no row's partition: changing a key is refused by `by_statement`); a write to a
+/// reference table must reach every copy.
+fn hinted_write(
+    planned: &PlannedStatement,
+    map: &PartitionMap,
+    hinted: Route,
+    own: Route,
+) -> Route {
+    let Route::Partitions(named) = hinted else {
+        return hinted;
+    };
+    let own_partitions: BTreeSet<usize> = match &own {
+        Route::Refused(_) | Route::Misplaced(_) => return own,
+        Route::Partitions(p) => p.clone(),
+        Route::All => (0..map.count()).collect(),
+    };
+    let list = |p: &BTreeSet<usize>| {
+        p.iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let writes_reference = planned.ast.as_ref().is_some_and(|ast| {
+        crate::infer::tables(ast)
+            .iter()
+            .any(|t| matches!(map.placement(t), TablePlacement::Reference) && is_target(ast, t))
+    });
+    let inserts = matches!(planned.ast, Some(Statement::Insert(_)));
+    if (inserts || writes_reference) && !own_partitions.is_subset(&named) {
+        return Route::Misplaced(format!(
+            "the rows of this {} belong in partition {}, not in partition {} named by the hint",
+            if inserts { "INSERT" } else { "write" },
+            list(&own_partitions),
+            list(&named)
+        ));
+    }
+    if inserts {
+        own
+    } else {
+        Route::Partitions(named)
+    }
+}
+
+/// Why an UPDATE (or INSERT ... ON CONFLICT DO UPDATE) that assigns `table`'s shard key
+/// could leave a row in a partition its new key does not belong to. Allowed only when the
+/// new key is a value of the one partition the statement's rows are in.
+fn key_change_refusal(
+    ast: &Statement,
+    table: &str,
+    key: &str,
+    map: &PartitionMap,
+    partitions: Option<&BTreeSet<usize>>,
+    params: &[Option<KeyValue>],
+) -> Option<String> {
+    use sqlparser::ast::{AssignmentTarget, OnConflictAction, OnInsert};
+    let assignments = match ast {
+        Statement::Update(u) => &u.assignments,
+        Statement::Insert(i) => match &i.on {
+            Some(OnInsert::OnConflict(c)) => match &c.action {
+                OnConflictAction::DoUpdate(d) => &d.assignments,
+                OnConflictAction::DoNothing => return None,
+            },
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let names_key = |n: &sqlparser::ast::ObjectName| {
+        n.0.last()
+            .and_then(|p| p.as_ident())
+            .is_some_and(|i| names_column(i, key))
+    };
+    let assignment = assignments.iter().find(|a| match &a.target {
+        AssignmentTarget::ColumnName(n) => names_key(n),
+        AssignmentTarget::Tuple(names) => names.iter().any(names_key),
+    })?;
+    // `SET k = k`, or an upsert's `SET k = excluded.k`: the key a partition routed the row
+    // to, or the key of the row found there.
+    let same_key = match &assignment.value {
+        Expr::Identifier(i) => names_column(i, key),
+        Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+            [qualifier, column] => {
+                names_column(column, key)
+                    && (names_column(qualifier, table)
+                        || (matches!(ast, Statement::Insert(_))
+                            && names_column(qualifier, "excluded")))
+            }
+            _ => false,
+        },
+        _ => false,
+    };
+    if matches!(assignment.target, AssignmentTarget::ColumnName(_)) && same_key {
+        return None;
+    }
+    let new_partition = match &assignment.target {
+        AssignmentTarget::ColumnName(_) => {
+            key_value(&assignment.value, params).and_then(|k| map.partition_of(table, &k).ok())
+        }
+        AssignmentTarget::Tuple(_) => None,
+    };
+    match (new_partition, partitions) {
+        (Some(new), Some(old)) if old.len() == 1 && old.contains(&new) => None,
+        _ => Some(format!(
+            "changing \"{key}\", the shard key of \"{table}\", could move rows to another partition, and litescale does not move rows between partitions; delete and insert them instead"
+        )),
+    }
 }
 
 /// The partition a hint names, checked against the map.
@@ -444,7 +585,8 @@ fn is_target(ast: &Statement, table: &str) -> bool {
         Statement::Insert(i) => {
             matches!(&i.table, TableObject::TableName(n) if last_part(n) == table)
         }
-        Statement::Update(u) => u.table.relation.to_string() == table,
+        Statement::Update(u) => matches!(&u.table.relation,
+            sqlparser::ast::TableFactor::Table { name, .. } if last_part(name) == table),
         Statement::Delete(_) => true,
         _ => false,
     }

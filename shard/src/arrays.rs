@@ -168,11 +168,18 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         let present: Vec<String> = elements(&array).into_iter().flatten().collect();
         Ok(Some(present.join(&sep)))
     })?;
+    // `x = ANY(array)`: numbers compare as numbers (`1 = ANY('{01}')`), the rest as text.
     conn.create_scalar_function("pg_array_contains", 2, flags, |ctx| {
-        let (Some(array), Some(item)) = (array_arg(ctx, 0)?, ctx.get::<Option<String>>(1)?) else {
+        let item = ctx.get_raw(1);
+        let (Some(array), Some(text)) = (array_arg(ctx, 0)?, element_text(item)) else {
             return Ok(None);
         };
-        Ok(Some(elements(&array).contains(&Some(item))))
+        let equal = |e: &str| match item {
+            ValueRef::Integer(i) => e.trim().parse::<i64>().is_ok_and(|v| v == i),
+            ValueRef::Real(f) => e.trim().parse::<f64>().is_ok_and(|v| v == f),
+            _ => e == text,
+        };
+        Ok(Some(elements(&array).iter().flatten().any(|e| equal(e))))
     })?;
     Ok(())
 }

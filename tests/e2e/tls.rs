@@ -146,3 +146,55 @@ async fn psql_connects_over_tls_and_plain_clients_are_refused_where_it_is_requir
     let (ok, text) = psql(&optional, "sslmode=disable");
     assert!(ok && !text.contains("SSL connection"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_binds_the_channel_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    make_certificates(dir.path());
+    let text = format!(
+        r#"
+[[users]]
+name = "alice"
+password = "{alice}"
+
+[[auth]]
+method = "scram-sha-256"
+
+[tls]
+cert = "{cert}"
+key = "{key}"
+"#,
+        alice = litescale_proxy::scram_verifier("alice-pw"),
+        cert = dir.path().join("server.pem").display(),
+        key = dir.path().join("server.key").display(),
+    );
+    let config = Config::from_toml(&text, Path::new("tls.toml")).unwrap();
+    let server = TestServer::start_with(config).await;
+    let alice = "user=alice password=alice-pw";
+    // SCRAM-SHA-256-PLUS, bound to the server's certificate.
+    let (ok, text) = psql(
+        &server,
+        &format!("{alice} sslmode=require channel_binding=require"),
+    );
+    assert!(
+        ok && text.contains("SSL connection") && text.contains("42"),
+        "{text}"
+    );
+    // The binding still checks the password.
+    let (ok, text) = psql(
+        &server,
+        "user=alice password=wrong sslmode=require channel_binding=require",
+    );
+    assert!(
+        !ok && text.contains("password authentication failed"),
+        "{text}"
+    );
+    // Without channel binding over TLS, and plain SCRAM without TLS, as before.
+    let (ok, text) = psql(
+        &server,
+        &format!("{alice} sslmode=require channel_binding=disable"),
+    );
+    assert!(ok && text.contains("SSL connection"), "{text}");
+    let (ok, text) = psql(&server, &format!("{alice} sslmode=disable"));
+    assert!(ok && !text.contains("SSL connection"), "{text}");
+}
