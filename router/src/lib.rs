@@ -410,6 +410,7 @@ fn plan_statement(
             param_count,
             hint: None,
             ast: None,
+            notices: Vec::new(),
         });
     }
     let kind = classify(&ast)?;
