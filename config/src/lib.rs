@@ -141,6 +141,9 @@ pub struct LimitsConfig {
     pub statement_cache: usize,
     /// Client connections served at once; the next one is refused with 53300.
     pub max_connections: usize,
+    /// Longest query text (a Query or Parse message's SQL) planned; a longer one is
+    /// refused with 54000. Bounds the time and the stack one statement's planning takes.
+    pub max_query_bytes: usize,
 }
 
 impl Default for Config {
@@ -179,6 +182,7 @@ impl Default for LimitsConfig {
         LimitsConfig {
             statement_cache: 256,
             max_connections: 100,
+            max_query_bytes: 1 << 20,
         }
     }
 }

@@ -14,6 +14,7 @@ mod drivers;
 mod durability;
 mod errors;
 mod extended;
+mod hardening_planning;
 mod lanes;
 mod limits;
 mod malformed;
