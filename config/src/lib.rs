@@ -155,6 +155,9 @@ pub struct LimitsConfig {
     /// client before it is rolled back and its connection ended (FATAL 25P03); a session's
     /// `idle_in_transaction_session_timeout` may make it shorter. 0: no limit.
     pub idle_in_transaction_writer_timeout_ms: u64,
+    /// Longest query text (a Query or Parse message's SQL) planned; a longer one is
+    /// refused with 54000. Bounds the time and the stack one statement's planning takes.
+    pub max_query_bytes: usize,
 }
 
 impl LimitsConfig {
@@ -211,6 +214,7 @@ impl Default for LimitsConfig {
             // reconnects), so authenticating takes round trips, not a person's typing.
             authentication_timeout_ms: 10_000,
             idle_in_transaction_writer_timeout_ms: 60_000,
+            max_query_bytes: 1 << 20,
         }
     }
 }

@@ -9,9 +9,21 @@ use crate::error::SqlError;
 pub struct RowParser {
     format: CopyFormat,
     pending: Vec<u8>,
+    /// Where the search for the end of the record at the start of `pending` goes on: a
+    /// row longer than a CopyData message is scanned once, not again with each message
+    /// (a 40 MB row took 7.5 s when it was).
+    scan: Scan,
     header_pending: bool,
     ended: bool,
     line: u64,
+}
+
+/// How far the current record has been scanned, and whether that point is inside a CSV
+/// quoted field.
+#[derive(Default)]
+struct Scan {
+    at: usize,
+    in_quotes: bool,
 }
 
 /// A parsed field: `None` is NULL.
@@ -27,6 +39,7 @@ impl RowParser {
             header_pending: format.header,
             format,
             pending: Vec::new(),
+            scan: Scan::default(),
             ended: false,
             line: 0,
         }
@@ -45,6 +58,7 @@ impl RowParser {
             }
         }
         self.pending.drain(..consumed);
+        self.scan.at -= consumed;
         Ok(rows)
     }
 
@@ -54,27 +68,52 @@ impl RowParser {
             return Ok(None);
         }
         let record = std::mem::take(&mut self.pending);
+        self.scan = Scan::default();
         self.record(&record)
     }
 
-    /// Index of the newline that ends the record starting at `from`.
-    fn record_end(&self, from: usize) -> Option<usize> {
-        let bytes = &self.pending[from..];
+    /// Index of the newline that ends the record starting at `from`, the end of the last
+    /// record found (or the start of `pending`); scanning goes on where it last stopped.
+    fn record_end(&mut self, from: usize) -> Option<usize> {
+        let end = self.scan_on(from.max(self.scan.at));
+        if let Some(end) = end {
+            self.scan = Scan {
+                at: end + 1,
+                in_quotes: false,
+            };
+        }
+        end
+    }
+
+    fn scan_on(&mut self, from: usize) -> Option<usize> {
+        let bytes = &self.pending;
         if !self.format.csv {
-            return bytes.iter().position(|b| *b == b'\n').map(|i| from + i);
+            let end = bytes[from..]
+                .iter()
+                .position(|b| *b == b'\n')
+                .map(|i| from + i);
+            self.scan.at = bytes.len();
+            return end;
         }
         let quote = self.format.quote as u8;
         let escape = self.format.escape as u8;
-        let mut in_quotes = false;
-        let mut i = 0;
+        let mut in_quotes = self.scan.in_quotes;
+        let mut i = from;
         while i < bytes.len() {
             let b = bytes[i];
             if in_quotes {
-                if b == escape && escape != quote && bytes.get(i + 1) == Some(&quote) {
+                let next = bytes.get(i + 1);
+                let needs_next =
+                    (b == escape && escape != quote) || (b == quote && escape == quote);
+                if needs_next && next.is_none() {
+                    // Whether this byte escapes the next one is known once it arrives.
+                    break;
+                }
+                if b == escape && escape != quote && next == Some(&quote) {
                     i += 1;
                 } else if b == quote {
                     // A doubled quote inside quotes stays inside.
-                    if bytes.get(i + 1) == Some(&quote) && escape == quote {
+                    if next == Some(&quote) && escape == quote {
                         i += 1;
                     } else {
                         in_quotes = false;
@@ -83,10 +122,11 @@ impl RowParser {
             } else if b == quote {
                 in_quotes = true;
             } else if b == b'\n' {
-                return Some(from + i);
+                return Some(i);
             }
             i += 1;
         }
+        self.scan = Scan { at: i, in_quotes };
         None
     }
 
@@ -334,6 +374,27 @@ mod tests {
                 vec![s("2"), s(""), s("plain")]
             ]
         );
+    }
+
+    #[test]
+    fn csv_rows_split_at_every_byte_parse_as_whole() {
+        let data = b"a,b,c\n1,\"x,\"\"y\"\"\nz\",\n2,\"\",plain\n";
+        let mut whole = RowParser::new(csv());
+        let expected = whole.push(data).unwrap();
+        let mut bytewise = RowParser::new(csv());
+        let mut rows = Vec::new();
+        for b in data {
+            rows.extend(bytewise.push(std::slice::from_ref(b)).unwrap());
+        }
+        assert_eq!(rows, expected);
+        // An escape other than the quote, split from the quote it escapes.
+        let mut p = RowParser::new(CopyFormat {
+            escape: '\\',
+            ..csv()
+        });
+        let mut rows = p.push(b"a,b,c\n1,\"x\\").unwrap();
+        rows.extend(p.push(b"\"y\",2\n").unwrap());
+        assert_eq!(rows, [vec![s("1"), s("x\"y"), s("2")]]);
     }
 
     #[test]

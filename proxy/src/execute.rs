@@ -26,7 +26,7 @@ pub struct StatementTimer {
 }
 
 impl StatementTimer {
-    fn start(session: &Session, limit: std::time::Duration) -> StatementTimer {
+    pub(crate) fn start(session: &Session, limit: std::time::Duration) -> StatementTimer {
         let target = std::sync::Arc::clone(&session.cancel);
         let fired = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = std::sync::Arc::clone(&fired);

@@ -25,6 +25,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::runtime::{Builder, Handle, Runtime};
 
+/// Stack of a lane's threads (and of its blocking pool's, which plan long statements):
+/// planning needs [`litescale_router::PLAN_STACK_BYTES`] (a statement nested as deeply as
+/// the router allows), and the connection's own code runs above it. Reserved, not used:
+/// the pages past what a thread touches are never allocated.
+const LANE_STACK_BYTES: usize = litescale_router::PLAN_STACK_BYTES + (16 << 20);
+
 pub(crate) struct Lanes {
     runtimes: Vec<Runtime>,
     directory: Directory,
@@ -133,6 +139,7 @@ impl Lanes {
                 Builder::new_multi_thread()
                     .worker_threads(1)
                     .thread_name(format!("litescale-lane-{i}"))
+                    .thread_stack_size(LANE_STACK_BYTES)
                     .on_thread_start(move || {
                         if let Some(id) = core {
                             core_affinity::set_for_current(core_affinity::CoreId { id });

@@ -23,6 +23,7 @@ mod fuzz_tests;
 mod inet;
 mod lanes;
 mod merge;
+mod planner;
 mod server;
 mod session;
 mod settings;

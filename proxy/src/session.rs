@@ -52,6 +52,8 @@ pub struct Session {
     plans: Mutex<LruCache<String, Arc<Vec<PlannedStatement>>>>,
     /// Plans kept at most.
     plan_cache: usize,
+    /// Longest query text planned; a longer one gets 54000.
+    max_query_bytes: usize,
     pub state: tokio::sync::Mutex<SessionState>,
 }
 
@@ -189,7 +191,7 @@ impl Session {
         context: SessionContext,
         cancel: Arc<CancelTarget>,
         settings: Settings,
-        plan_cache: usize,
+        limits: &litescale_config::LimitsConfig,
     ) -> Session {
         Session {
             partitions: database.partitions,
@@ -202,7 +204,8 @@ impl Session {
             // Grown as statements come: LruCache::new would allocate room for all of them
             // at once, which for an idle connection is most of its memory.
             plans: Mutex::new(LruCache::unbounded()),
-            plan_cache: plan_cache.max(1),
+            plan_cache: limits.statement_cache.max(1),
+            max_query_bytes: limits.max_query_bytes,
             state: tokio::sync::Mutex::new(SessionState {
                 block: Block::Idle,
                 settings,
@@ -326,8 +329,24 @@ impl Session {
         own.into_iter().chain(writer).min()
     }
 
-    /// The planned statements of a query string, from the cache when seen before.
-    pub fn plan(&self, sql: &str) -> Result<Arc<Vec<PlannedStatement>>, SqlError> {
+    /// The planned statements of a query string, from the cache when seen before. A long
+    /// text plans off the lane, and `timeout` (statement_timeout) or a cancel ends the wait
+    /// for it with 57014.
+    pub async fn plan(
+        &self,
+        sql: &str,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<Arc<Vec<PlannedStatement>>, SqlError> {
+        if sql.len() > self.max_query_bytes {
+            return Err(SqlError::new(
+                "54000",
+                format!(
+                    "statement is too long: {} bytes, more than [limits] max_query_bytes ({})",
+                    sql.len(),
+                    self.max_query_bytes
+                ),
+            ));
+        }
         // pgwire decodes query text lossily: bytes that are not UTF-8 arrive as U+FFFD.
         // Running such a query would store or match something the client never sent.
         if sql.contains(char::REPLACEMENT_CHARACTER) {
@@ -336,11 +355,15 @@ impl Session {
                 "invalid byte sequence for encoding \"UTF8\" in the query text (a U+FFFD character in query text is refused too: it cannot be told apart; send it as a parameter)",
             ));
         }
-        let mut cache = self.plans.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(p) = cache.get(sql) {
+        if let Some(p) = self.lock_plans().get(sql) {
             return Ok(Arc::clone(p));
         }
-        let planned = Arc::new(litescale_router::plan_in(sql, &self.context)?);
+        let planned = Arc::new(if sql.len() <= crate::planner::ON_LANE_BYTES {
+            litescale_router::plan_in(sql, &self.context)?
+        } else {
+            crate::planner::plan_off_lane(self, sql, timeout).await?
+        });
+        let mut cache = self.lock_plans();
         if cache.len() >= self.plan_cache {
             cache.pop_lru();
         }
@@ -348,9 +371,19 @@ impl Session {
         Ok(planned)
     }
 
+    fn lock_plans(
+        &self,
+    ) -> std::sync::MutexGuard<'_, LruCache<String, Arc<Vec<PlannedStatement>>>> {
+        self.plans.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Plans a statement for the extended protocol, which takes exactly one.
-    pub fn prepare(&self, sql: &str) -> Result<Prepared, SqlError> {
-        let plans = self.plan(sql)?;
+    pub async fn prepare(
+        &self,
+        sql: &str,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<Prepared, SqlError> {
+        let plans = self.plan(sql, timeout).await?;
         if plans.len() != 1 {
             return Err(SqlError::new(
                 "42601",
@@ -492,33 +525,43 @@ mod tests {
             SessionContext::default(),
             Arc::new(CancelTarget::default()),
             Settings::new(None),
-            2,
+            &litescale_config::LimitsConfig {
+                statement_cache: 2,
+                ..Default::default()
+            },
         )
     }
 
-    #[test]
-    fn a_repeated_statement_is_parsed_once() {
+    #[tokio::test]
+    async fn a_repeated_statement_is_parsed_once() {
         let dir = tempfile::tempdir().unwrap();
         let s = session(dir.path());
-        let first = s.plan("SELECT 1").unwrap();
-        let again = s.plan("SELECT 1").unwrap();
+        let first = s.plan("SELECT 1", None).await.unwrap();
+        let again = s.plan("SELECT 1", None).await.unwrap();
         assert!(
             Arc::ptr_eq(&first, &again),
             "second plan came from the cache"
         );
         // The cache is bounded: older entries make room for newer ones.
-        s.plan("SELECT 2").unwrap();
-        s.plan("SELECT 3").unwrap();
-        assert!(!Arc::ptr_eq(&first, &s.plan("SELECT 1").unwrap()));
+        s.plan("SELECT 2", None).await.unwrap();
+        s.plan("SELECT 3", None).await.unwrap();
+        assert!(!Arc::ptr_eq(
+            &first,
+            &s.plan("SELECT 1", None).await.unwrap()
+        ));
     }
 
-    #[test]
-    fn prepare_takes_exactly_one_statement() {
+    #[tokio::test]
+    async fn prepare_takes_exactly_one_statement() {
         let dir = tempfile::tempdir().unwrap();
         let s = session(dir.path());
-        assert!(s.prepare("SELECT 1").is_ok());
+        assert!(s.prepare("SELECT 1", None).await.is_ok());
         assert_eq!(
-            s.prepare("SELECT 1; SELECT 2").err().unwrap().sqlstate,
+            s.prepare("SELECT 1; SELECT 2", None)
+                .await
+                .err()
+                .unwrap()
+                .sqlstate,
             "42601"
         );
     }

@@ -201,7 +201,7 @@ impl Handlers {
             context,
             cancel,
             settings,
-            config.limits.statement_cache,
+            &config.limits,
         )
         .attached(Attachments {
             control: self

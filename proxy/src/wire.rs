@@ -379,7 +379,8 @@ impl SimpleQueryHandler for Handlers {
         self.server.wait_unless_paused().await;
         client.set_state(PgWireConnectionState::QueryInProgress);
         let mut state = session.state.lock().await;
-        match session.plan(&query.query) {
+        let timeout = state.settings.duration("statement_timeout");
+        match session.plan(&query.query, timeout).await {
             Err(e) => send_error(client, &e).await?,
             Ok(plans) if plans.is_empty() => {
                 let empty = PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new());
@@ -512,7 +513,13 @@ impl QueryParser for StatementParser {
         C: ClientInfo + Unpin + Send + Sync,
     {
         let session = session_of(client)?;
-        Ok(Some(Arc::new(session.prepare(sql)?)))
+        let timeout = session
+            .state
+            .lock()
+            .await
+            .settings
+            .duration("statement_timeout");
+        Ok(Some(Arc::new(session.prepare(sql, timeout).await?)))
     }
 
     fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {

@@ -8,6 +8,7 @@
 
 mod catalog;
 mod copy;
+mod depth;
 mod functions;
 mod infer;
 mod lexical;
@@ -29,6 +30,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 
 pub use copy::{CopyDirection, CopyFormat, CopySpec};
+pub use depth::{MAX_EXPR_DEPTH, PLAN_STACK_BYTES};
 pub use functions::SessionContext;
 
 /// The PostgreSQL version litescale answers as (server_version, version()).
@@ -245,7 +247,16 @@ pub fn plan(sql: &str) -> Result<Vec<PlannedStatement>, RouterError> {
 }
 
 /// As [`plan`], for a session: `current_database()` and the like answer from `ctx`.
+///
+/// Runs on the caller's stack when it has room for what the text may need (see
+/// [`PLAN_STACK_BYTES`]), else on a stack of its own.
 pub fn plan_in(sql: &str, ctx: &SessionContext) -> Result<Vec<PlannedStatement>, RouterError> {
+    depth::protect_callbacks();
+    let stack = depth::stack_for(sql.len());
+    stacker::maybe_grow(stack, stack, || plan_pieces(sql, ctx))
+}
+
+fn plan_pieces(sql: &str, ctx: &SessionContext) -> Result<Vec<PlannedStatement>, RouterError> {
     let mut planned = Vec::new();
     for piece in split::split(sql)? {
         let first = planned.len();
@@ -285,6 +296,9 @@ pub fn plan_in(sql: &str, ctx: &SessionContext) -> Result<Vec<PlannedStatement>,
                 let (normalized, notices) = lexical::normalize(&piece)?;
                 let statements =
                     Parser::parse_sql(&PostgreSqlDialect {}, &normalized).map_err(syntax_error)?;
+                for ast in &statements {
+                    depth::check(ast)?;
+                }
                 for ast in statements {
                     let mut p = plan_statement(ast, ctx)?;
                     p.notices.clone_from(&notices);
@@ -366,7 +380,7 @@ pub(crate) fn parse_query(sql: &str) -> Option<Box<sqlparser::ast::Query>> {
 fn syntax_error(e: ParserError) -> RouterError {
     let detail = match e {
         ParserError::TokenizerError(m) | ParserError::ParserError(m) => m,
-        ParserError::RecursionLimitExceeded => "statement nests too deeply".to_owned(),
+        ParserError::RecursionLimitExceeded => return depth::too_deep(),
     };
     RouterError::syntax(format!("syntax error: {detail}"))
 }

@@ -212,6 +212,11 @@ fn from_message(message: &str) -> ShardError {
             ),
             None => ShardError::new("42000", message.to_owned()),
         }
+    } else if message.starts_with("Expression tree is too large")
+        || message.starts_with("parser stack overflow")
+    {
+        // SQLite's own bounds on nesting, as Postgres words its.
+        ShardError::new("54001", "stack depth limit exceeded")
     } else if message.contains("syntax error") || message.starts_with("near ") {
         ShardError::new("42601", message.to_owned())
     } else if message.starts_with(crate::catalog::CURRENT_SETTING_UNSUPPORTED) {
@@ -269,6 +274,9 @@ mod tests {
             sqlite_error("INSERT INTO t VALUES (4, 'd', 1, 99)").sqlstate,
             "23503"
         );
+        // SQLite's bound on expression depth (1,000), as Postgres words a stack overflow.
+        let deep = sqlite_error(&format!("SELECT 1{}", "+1".repeat(1_000)));
+        assert_eq!(deep.sqlstate, "54001", "{deep:?}");
         let nt = sqlite_error("SELECT * FROM nope");
         assert_eq!(
             (nt.sqlstate, nt.message.as_str()),

@@ -18,6 +18,7 @@ mod hardening_auth;
 mod hardening_hints;
 mod hardening_internal;
 mod hardening_params;
+mod hardening_planning;
 mod hardening_sessions;
 mod hardening_syntax;
 mod hardening_temp;

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# COPY FROM STDIN of one long row (issue 21, item 6): psql sends a long line in many
+# CopyData messages, and the time should grow with the row's length, not its square.
+#
+#   bench/copy_long_row.sh [MiB ...]          (default: 10 20 40)
+#
+# Uses target/release/litescale (built here) unless BIN names another binary. Needs psql.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PORT=${PORT:-54331}
+SIZES=("${@:-10 20 40}")
+if [ -z "${BIN:-}" ]; then
+    echo "building litescale (release)..." >&2
+    (cd "$ROOT" && cargo build --release -q --bin litescale)
+    BIN="$ROOT/target/release/litescale"
+fi
+WORK=$(mktemp -d /tmp/litescale-copy-bench.XXXXXX)
+cleanup() {
+    [ -n "${LS_PID:-}" ] && kill "$LS_PID" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+"$BIN" --listen "127.0.0.1:$PORT" --data "$WORK/data" >"$WORK/server.log" 2>&1 &
+LS_PID=$!
+for _ in $(seq 50); do
+    psql -h 127.0.0.1 -p "$PORT" -U postgres -Atqc "select 1" >/dev/null 2>&1 && break
+    sleep 0.2
+done
+PSQL=(psql -h 127.0.0.1 -p "$PORT" -U postgres -Atq -v ON_ERROR_STOP=1)
+"${PSQL[@]}" -c "create table long_rows (id int, body text)"
+for mib in ${SIZES[*]}; do
+    python3 -c "import sys; sys.stdout.write('1\t' + 'x' * ($mib << 20) + '\n')" >"$WORK/row.tsv"
+    started=$(date +%s.%N)
+    "${PSQL[@]}" -c "\\copy long_rows from '$WORK/row.tsv'"
+    ended=$(date +%s.%N)
+    printf '%3d MiB row: %.2f s\n' "$mib" "$(echo "$ended - $started" | bc)"
+    "${PSQL[@]}" -c "truncate long_rows"
+done
