@@ -141,6 +141,17 @@ pub struct LimitsConfig {
     pub statement_cache: usize,
     /// Client connections served at once; the next one is refused with 53300.
     pub max_connections: usize,
+    /// MiB a client's message (a query string, a Bind's parameters, a CopyData) may have;
+    /// a longer one is read past and refused with 54000. What a connection holds of its
+    /// input is bounded by this (PostgreSQL allows 1 GiB).
+    pub max_message_mb: usize,
+}
+
+impl LimitsConfig {
+    /// `max_message_mb` in bytes.
+    pub fn max_message_bytes(&self) -> usize {
+        self.max_message_mb.saturating_mul(1024 * 1024)
+    }
 }
 
 impl Default for Config {
@@ -179,6 +190,7 @@ impl Default for LimitsConfig {
         LimitsConfig {
             statement_cache: 256,
             max_connections: 100,
+            max_message_mb: 64,
         }
     }
 }
@@ -261,6 +273,12 @@ impl Config {
         if self.limits.max_connections == 0 {
             return Err(invalid(FieldError::new(
                 "limits.max_connections",
+                "must be at least 1",
+            )));
+        }
+        if self.limits.max_message_mb == 0 {
+            return Err(invalid(FieldError::new(
+                "limits.max_message_mb",
                 "must be at least 1",
             )));
         }

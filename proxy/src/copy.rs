@@ -342,7 +342,7 @@ mod tests {
         let line = format_row(&row, &text());
         assert_eq!(line, "a\\tb\\\\c\t\\N\tx,y\n");
         let mut p = RowParser::new(text());
-        assert_eq!(p.push(line.as_bytes()).unwrap(), [row.clone()]);
+        assert_eq!(p.push(line.as_bytes()).unwrap(), std::slice::from_ref(&row));
         let mut c = csv();
         c.header = false;
         let line = format_row(&row, &c);

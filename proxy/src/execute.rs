@@ -215,14 +215,14 @@ impl SessionState {
         match &planned.kind {
             // Outside a block only: an error in the middle of the rows could not fail
             // the block it belongs to.
-            StatementKind::Read
-                if self.stream_reads
-                    && session.map.count() == 1
-                    && self.is_idle()
-                    && !planned.batch =>
-            {
+            StatementKind::Read if session.map.count() == 1 && self.is_idle() && !planned.batch => {
+                // A copy for the writer, should SQLite find that the statement writes.
                 let streamed = session.partitions[0]
-                    .read_stream(planned.sqlite_sql.clone(), session.cancel.interrupter())
+                    .read_stream(
+                        planned.sqlite_sql.clone(),
+                        params.clone(),
+                        session.cancel.interrupter(),
+                    )
                     .await;
                 match streamed {
                     Ok(rows) => Ok(Reply {
@@ -246,7 +246,11 @@ impl SessionState {
                     && !self.holds_writer() =>
             {
                 let rows = session.partitions[0]
-                    .read_stream(planned.sqlite_sql.clone(), session.cancel.interrupter())
+                    .read_stream(
+                        planned.sqlite_sql.clone(),
+                        params,
+                        session.cancel.interrupter(),
+                    )
                     .await?;
                 Ok(Reply {
                     executed: Executed::CopyOutStream {

@@ -53,9 +53,6 @@ pub struct SessionState {
     /// Counts the client's messages, so a timer can tell whether the client did anything
     /// since it started.
     pub(crate) activity: u64,
-    /// Reads may answer with a stream of rows (the simple protocol, which sends every row
-    /// at once; the extended protocol's row limits need them materialised).
-    pub(crate) stream_reads: bool,
 }
 
 /// The client's transaction block, as Postgres tracks it.
@@ -165,7 +162,6 @@ impl Session {
                 settings,
                 copy_in: None,
                 activity: 0,
-                stream_reads: false,
             }),
             control: None,
             storage: None,

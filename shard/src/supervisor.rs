@@ -21,6 +21,7 @@ use crate::partition::StreamForward;
 use crate::protocol::{Reply, Request, Response, Role};
 use crate::remote::{CALL_TIMEOUT, Link, RemoteWriter};
 use crate::usage::Usage;
+use crate::value::Value;
 
 /// What starting a worker takes.
 #[derive(Debug, Clone)]
@@ -724,6 +725,7 @@ impl WorkerGroup {
     pub(crate) async fn stream(
         &self,
         sql: String,
+        params: Vec<Value>,
         interrupter: Arc<Interrupter>,
         mut forward: StreamForward,
         usage: Arc<Usage>,
@@ -736,7 +738,7 @@ impl WorkerGroup {
         worker.reads.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             link.arm(&interrupter);
-            let request = Request::Stream { sql };
+            let request = Request::Stream { sql, params };
             let (mut rows, mut busy) = (0, 0);
             let mut result = link.send(&request).await;
             while result.is_ok() {

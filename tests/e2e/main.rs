@@ -14,6 +14,7 @@ mod drivers;
 mod durability;
 mod errors;
 mod extended;
+mod hardening_results;
 mod lanes;
 mod limits;
 mod malformed;
