@@ -107,6 +107,17 @@ impl Reply {
     }
 }
 
+/// Counts a statement run on a partition's reader or writer, for /metrics.
+fn count_partition_statement(session: &Session, partition: usize, role: &'static str) {
+    metrics::counter!(
+        "litescale_partition_statements_total",
+        "database" => session.context.database.clone(),
+        "partition" => partition.to_string(),
+        "role" => role,
+    )
+    .increment(1);
+}
+
 fn no_block_warning(reply: Reply) -> Reply {
     reply.warn("25P01", "there is no transaction in progress")
 }
@@ -216,6 +227,7 @@ impl SessionState {
             // Outside a block only: an error in the middle of the rows could not fail
             // the block it belongs to.
             StatementKind::Read if session.map.count() == 1 && self.is_idle() && !planned.batch => {
+                count_partition_statement(session, 0, "reader");
                 // A copy for the writer, should SQLite find that the statement writes.
                 let streamed = session.partitions[0]
                     .read_stream(
@@ -821,13 +833,12 @@ impl SessionState {
         if read_only && !is_read {
             return Err(refuse());
         }
-        metrics::counter!(
-            "litescale_partition_statements_total",
-            "database" => session.context.database.clone(),
-            "partition" => target.to_string(),
-            "role" => if is_read && !holds_writer { "reader" } else { "writer" },
-        )
-        .increment(1);
+        let role = if is_read && !holds_writer {
+            "reader"
+        } else {
+            "writer"
+        };
+        count_partition_statement(session, target, role);
         if is_read && !holds_writer {
             // The reader reports `None` when SQLite finds the statement writes after all.
             let read = partition
