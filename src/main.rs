@@ -2,6 +2,8 @@
 //! Postgres-compatible front door. With no arguments it serves the embedded default:
 //! 127.0.0.1:5480, data in ./litescale-data, one partition, trust auth on loopback.
 
+mod memory;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -223,6 +225,7 @@ async fn main() -> ExitCode {
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
             .init();
+        memory::return_freed_memory();
         return worker(&config, command);
     }
     if let Some(command) = &args.command {
@@ -248,6 +251,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    memory::return_freed_memory();
     if let Some(path) = &args.config {
         server.set_config_file(path.clone());
     }

@@ -158,6 +158,10 @@ pub struct LimitsConfig {
     /// Longest query text (a Query or Parse message's SQL) planned; a longer one is
     /// refused with 54000. Bounds the time and the stack one statement's planning takes.
     pub max_query_bytes: usize,
+    /// MiB a client's message (a query string, a Bind's parameters, a CopyData) may have;
+    /// a longer one is read past and refused with 54000. What a connection holds of its
+    /// input is bounded by this (PostgreSQL allows 1 GiB).
+    pub max_message_mb: usize,
 }
 
 impl LimitsConfig {
@@ -169,6 +173,11 @@ impl LimitsConfig {
 
     pub fn authentication_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.authentication_timeout_ms)
+    }
+
+    /// `max_message_mb` in bytes.
+    pub fn max_message_bytes(&self) -> usize {
+        self.max_message_mb.saturating_mul(1024 * 1024)
     }
 }
 
@@ -215,6 +224,7 @@ impl Default for LimitsConfig {
             authentication_timeout_ms: 10_000,
             idle_in_transaction_writer_timeout_ms: 60_000,
             max_query_bytes: 1 << 20,
+            max_message_mb: 64,
         }
     }
 }
@@ -297,6 +307,12 @@ impl Config {
         if self.limits.max_connections == 0 {
             return Err(invalid(FieldError::new(
                 "limits.max_connections",
+                "must be at least 1",
+            )));
+        }
+        if self.limits.max_message_mb == 0 {
+            return Err(invalid(FieldError::new(
+                "limits.max_message_mb",
                 "must be at least 1",
             )));
         }

@@ -16,7 +16,7 @@ use std::task::{Context, Poll, ready};
 use std::panic::AssertUnwindSafe;
 
 use bytes::BytesMut;
-use futures::{FutureExt, SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt};
 use pgwire::api::{ClientInfo, ErrorHandler, PgWireConnectionState, PgWireServerHandlers};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::PgWireFrontendMessage;
@@ -29,6 +29,7 @@ use tokio::net::TcpStream;
 use tokio_util::codec::{Framed, FramedParts};
 
 use crate::error::SqlError;
+use crate::inbound::{Inbound, MessageReader};
 use crate::lanes::LaneSeat;
 use crate::server::{ConnectionControl, Factory};
 use crate::session::Prepared;
@@ -281,6 +282,7 @@ async fn serve_stretch(
     // Every handler but cancel's is the one `Handlers`, as the factory hands them out.
     let handlers = &factory.handlers;
     let errors = factory.error_handler();
+    let mut reader = MessageReader::new(handlers.server.config().limits.max_message_bytes());
     loop {
         let starting = matches!(
             socket.state(),
@@ -289,16 +291,17 @@ async fn serve_stretch(
         );
         // Decoding and handling run under catch_unwind: pgwire's decoder had a panic on a
         // short Parse message, and a panic must end only this connection, with a reason.
-        let ready = AssertUnwindSafe(socket.next())
+        let ready = AssertUnwindSafe(reader.next(&mut socket))
             .catch_unwind()
             .now_or_never();
         let next = match ready {
             Some(message) => message,
             None => {
                 // The client has nothing more to say for now: the moment to move (between
-                // queries, not amid a COPY or an extended-protocol batch), and otherwise
-                // to wait holding as little memory as possible.
+                // queries, not amid a COPY, an extended-protocol batch or a message being
+                // read past), and otherwise to wait holding as little memory as possible.
                 if matches!(socket.state(), PgWireConnectionState::ReadyForQuery)
+                    && !reader.is_dropping()
                     && let Some(lane) = Detached::movable(&socket).and_then(|s| seat.better_lane(s))
                 {
                     let detached = Box::new(Detached::detach(socket)?);
@@ -312,7 +315,7 @@ async fn serve_stretch(
                 tokio::select! {
                     () = &mut startup_timeout, if starting => Ok(None),
                     () = control.ended() => Ok(None),
-                    message = AssertUnwindSafe(socket.next()).catch_unwind() => message,
+                    message = AssertUnwindSafe(reader.next(&mut socket)).catch_unwind() => message,
                 }
             }
         };
@@ -320,7 +323,25 @@ async fn serve_stretch(
             panicked(&control);
             break;
         };
-        let Some(Ok(message)) = message else { break };
+        let message = match message {
+            Some(Ok(Inbound::Message(message))) => message,
+            Some(Ok(Inbound::TooLarge { tag, error })) => {
+                let extended = match socket.state() {
+                    PgWireConnectionState::CopyInProgress(extended) => extended,
+                    _ => Inbound::is_extended_query(tag),
+                };
+                tracing::info!(sqlstate = error.sqlstate, "{}", error.message);
+                let error = match socket.state() {
+                    PgWireConnectionState::CopyInProgress(_) => {
+                        crate::wire::abort_copy_in(&mut socket, error).await
+                    }
+                    _ => error,
+                };
+                process_error(&mut socket, error.into(), extended).await?;
+                continue;
+            }
+            _ => break,
+        };
         // Terminate: the client is going; some (asyncpg) wait for the socket to close.
         if matches!(message, PgWireFrontendMessage::Terminate(_)) {
             break;

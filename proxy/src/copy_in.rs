@@ -193,7 +193,7 @@ impl SessionState {
 
     /// Any COPY error: the rows so far are undone (the COPY's own transaction rolls back
     /// when dropped; inside a block, the block fails).
-    fn abort_copy(&mut self, e: SqlError) -> SqlError {
+    pub(crate) fn abort_copy(&mut self, e: SqlError) -> SqlError {
         self.copy_in = None;
         self.fail_block();
         e
@@ -231,12 +231,5 @@ impl SessionState {
         }
         let copy = self.copy_in.take().expect("checked above");
         Ok(copy.rows)
-    }
-
-    pub(crate) fn copy_fail(&mut self, message: &str) -> SqlError {
-        self.abort_copy(SqlError::new(
-            "57014",
-            format!("COPY from stdin failed: {message}"),
-        ))
     }
 }

@@ -107,6 +107,17 @@ impl Reply {
     }
 }
 
+/// Counts a statement run on a partition's reader or writer, for /metrics.
+fn count_partition_statement(session: &Session, partition: usize, role: &'static str) {
+    metrics::counter!(
+        "litescale_partition_statements_total",
+        "database" => session.context.database.clone(),
+        "partition" => partition.to_string(),
+        "role" => role,
+    )
+    .increment(1);
+}
+
 fn no_block_warning(reply: Reply) -> Reply {
     reply.warn("25P01", "there is no transaction in progress")
 }
@@ -237,14 +248,15 @@ impl SessionState {
         match &planned.kind {
             // Outside a block only: an error in the middle of the rows could not fail
             // the block it belongs to.
-            StatementKind::Read
-                if self.stream_reads
-                    && session.map.count() == 1
-                    && self.is_idle()
-                    && !planned.batch =>
-            {
+            StatementKind::Read if session.map.count() == 1 && self.is_idle() && !planned.batch => {
+                count_partition_statement(session, 0, "reader");
+                // A copy for the writer, should SQLite find that the statement writes.
                 let streamed = session.partitions[0]
-                    .read_stream(planned.sqlite_sql.clone(), session.cancel.interrupter())
+                    .read_stream(
+                        planned.sqlite_sql.clone(),
+                        params.clone(),
+                        session.cancel.interrupter(),
+                    )
                     .await;
                 match streamed {
                     Ok(rows) => Ok(Reply {
@@ -269,7 +281,11 @@ impl SessionState {
                     && !self.holds_snapshot() =>
             {
                 let rows = session.partitions[0]
-                    .read_stream(planned.sqlite_sql.clone(), session.cancel.interrupter())
+                    .read_stream(
+                        planned.sqlite_sql.clone(),
+                        params,
+                        session.cancel.interrupter(),
+                    )
                     .await?;
                 Ok(Reply {
                     executed: Executed::CopyOutStream {
@@ -923,13 +939,12 @@ impl SessionState {
         if read_only && !is_read {
             return Err(refuse());
         }
-        metrics::counter!(
-            "litescale_partition_statements_total",
-            "database" => session.context.database.clone(),
-            "partition" => target.to_string(),
-            "role" => if is_read && !holds_writer { "reader" } else { "writer" },
-        )
-        .increment(1);
+        let role = if is_read && !holds_writer {
+            "reader"
+        } else {
+            "writer"
+        };
+        count_partition_statement(session, target, role);
         if is_read && !holds_writer {
             // The reader reports `None` when SQLite finds the statement writes after all.
             let read = match &mut self.block {

@@ -20,6 +20,7 @@ mod execute;
 mod explain;
 #[cfg(test)]
 mod fuzz_tests;
+mod inbound;
 mod inet;
 mod lanes;
 mod merge;

@@ -78,9 +78,6 @@ pub struct SessionState {
     pub(crate) idle_since: std::time::Instant,
     /// The idle-in-transaction watcher, if one runs, and when it next wakes.
     pub(crate) idle_watch: Option<(tokio::time::Instant, tokio::task::AbortHandle)>,
-    /// Reads may answer with a stream of rows (the simple protocol, which sends every row
-    /// at once; the extended protocol's row limits need them materialised).
-    pub(crate) stream_reads: bool,
 }
 
 /// The client's transaction block, as Postgres tracks it.
@@ -212,7 +209,6 @@ impl Session {
                 copy_in: None,
                 idle_since: std::time::Instant::now(),
                 idle_watch: None,
-                stream_reads: false,
             }),
             control: None,
             storage: None,

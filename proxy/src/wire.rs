@@ -10,7 +10,7 @@ use futures::{Sink, SinkExt, StreamExt, stream};
 use litescale_router::{CopyFormat, NoSchema, PgType};
 use litescale_shard::{ColumnMeta, RowStream, Rows, Value};
 use pgwire::api::copy::{CopyHandler, send_copy_in_response, send_copy_out_response};
-use pgwire::api::portal::{Format, Portal};
+use pgwire::api::portal::{Format, Portal, PortalExecutionState};
 use pgwire::api::query::{
     ExtendedQueryHandler, SimpleQueryHandler, send_execution_response, send_query_response,
     send_ready_for_query,
@@ -20,12 +20,12 @@ use pgwire::api::results::{
     QueryResponse, Response, Tag,
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
-use pgwire::api::store::PortalStore;
-use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, Type};
+use pgwire::api::store::{Entry, PortalStore};
+use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, PgWireConnectionState, Type};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
-use pgwire::messages::extendedquery::Execute;
+use pgwire::messages::extendedquery::{Execute, PortalSuspended};
 use pgwire::messages::response::{EmptyQueryResponse, NoticeResponse};
 use pgwire::messages::simplequery::Query;
 use pgwire::messages::startup::ParameterStatus;
@@ -125,22 +125,18 @@ fn query_response(
 /// Rows looked at before the RowDescription, to type columns that have no declared type.
 const TYPE_SAMPLE_ROWS: usize = 64;
 
-/// A query's rows sent as a reader produces them. The first rows are read ahead to pick
-/// the types of undeclared columns (as a materialised result's would be); the rest
-/// stream. An error in the middle (a cancel, statement_timeout) ends the result with it.
+/// A simple-protocol query's rows sent as a reader produces them. The first rows are read
+/// ahead to pick the types of undeclared columns (as a materialised result's would be);
+/// the rest stream.
 async fn streamed_query_response(
-    mut rows: litescale_shard::RowStream,
+    mut rows: RowStream,
     inferred: &[Option<PgType>],
     timer: Option<crate::execute::StatementTimer>,
 ) -> Result<QueryResponse, SqlError> {
-    let explain = |e: litescale_shard::ShardError| match &timer {
-        Some(t) => t.explain(SqlError::from(e)),
-        None => SqlError::from(e),
-    };
     let mut ahead = Vec::new();
     while ahead.len() < TYPE_SAMPLE_ROWS {
         match rows.rows.recv().await {
-            Some(row) => ahead.push(row.map_err(explain)?),
+            Some(row) => ahead.push(row.map_err(|e| explained(&timer, e))?),
             None => break,
         }
     }
@@ -157,8 +153,35 @@ async fn streamed_query_response(
         .zip(&types)
         .map(|(c, t)| field(&c.name, *t, FieldFormat::Text))
         .collect();
+    let encoded = encoded_stream(ahead, rows, types, vec![false; width], timer);
+    let mut response = QueryResponse::new(Arc::new(fields), encoded);
+    response.set_command_tag("SELECT");
+    Ok(response)
+}
+
+/// A stream's error, told as statement_timeout's when the timer caused it.
+fn explained(
+    timer: &Option<crate::execute::StatementTimer>,
+    e: litescale_shard::ShardError,
+) -> SqlError {
+    match timer {
+        Some(t) => t.explain(SqlError::from(e)),
+        None => SqlError::from(e),
+    }
+}
+
+/// The rows of a stream (after `ahead`, rows already taken from it) encoded as the
+/// client takes them: the reader waits while the client does not read, so the result
+/// never sits in memory. An error in the middle (a cancel, statement_timeout) ends the
+/// rows with it.
+fn encoded_stream(
+    ahead: Vec<Vec<Value>>,
+    rows: RowStream,
+    types: Vec<PgType>,
+    binary: Vec<bool>,
+    timer: Option<crate::execute::StatementTimer>,
+) -> impl futures::Stream<Item = PgWireResult<pgwire::messages::data::DataRow>> + Send + 'static {
     let widths = crate::encode::fixed_widths(&rows.columns);
-    let binary = vec![false; width];
     let encode = move |mut row: Vec<Value>| {
         crate::encode::pad_row(&mut row, &widths);
         encode_row(&row, &types, &binary).map_err(PgWireError::from)
@@ -170,20 +193,12 @@ async fn streamed_query_response(
         |(mut rx, encode, timer)| async move {
             let item = rx.recv().await?;
             let row = item
-                .map_err(|e| {
-                    let e = SqlError::from(e);
-                    PgWireError::from(match &timer {
-                        Some(t) => t.explain(e),
-                        None => e,
-                    })
-                })
+                .map_err(|e| PgWireError::from(explained(&timer, e)))
                 .and_then(&encode);
             Some((row, (rx, encode, timer)))
         },
     );
-    let mut response = QueryResponse::new(Arc::new(fields), first.chain(rest));
-    response.set_command_tag("SELECT");
-    Ok(response)
+    first.chain(rest)
 }
 
 /// One COPY line for a row; each value is rendered as its column's declared type, or as
@@ -269,10 +284,7 @@ impl Handlers {
         if let litescale_router::StatementKind::Deallocate(Some(name)) = &planned.kind {
             client.portal_store().rm_statement(name);
         }
-        state.stream_reads = true;
-        let executed = state.execute(session, planned, Vec::new()).await;
-        state.stream_reads = false;
-        let mut reply = match executed {
+        let mut reply = match state.execute(session, planned, Vec::new()).await {
             Ok(reply) => reply,
             Err(e) => return Ok(Err(e)),
         };
@@ -485,15 +497,22 @@ impl CopyHandler for Handlers {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let Ok(session) = session_of(client) else {
-            return SqlError::new("08P01", "COPY before startup").into();
-        };
-        let mut state = session.state.lock().await;
-        let error = state.copy_fail(&fail.message);
-        let _ = state.close_implicit(&session, false).await;
-        client.set_transaction_status(state.transaction_status());
-        error.into()
+        let error = SqlError::new("57014", format!("COPY from stdin failed: {}", fail.message));
+        abort_copy_in(client, error).await.into()
     }
+}
+
+/// Ends a COPY FROM STDIN with `error` (the client's CopyFail, a message over the size
+/// limit): the rows so far are undone.
+pub(crate) async fn abort_copy_in<C: ClientInfo>(client: &mut C, error: SqlError) -> SqlError {
+    let Ok(session) = session_of(client) else {
+        return SqlError::new("08P01", "COPY before startup");
+    };
+    let mut state = session.state.lock().await;
+    let error = state.abort_copy(error);
+    let _ = state.close_implicit(&session, false).await;
+    client.set_transaction_status(state.transaction_status());
+    error
 }
 
 /// Parses Parse messages into prepared statements, through the session's plan cache.
@@ -578,7 +597,7 @@ impl ExtendedQueryHandler for Handlers {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let result = self._on_execute(client, message).await;
+        let result = self.execute_portal(client, message).await;
         // The session, not pgwire's bookkeeping, knows the transaction block's state.
         let session = session_of(client)?;
         let mut state = session.state.lock().await;
@@ -695,25 +714,139 @@ impl ExtendedQueryHandler for Handlers {
                 Ok(Response::CopyOut(streamed_copy_out(rows, format)))
             }
             Executed::CopyIn { columns } => Ok(Response::CopyIn(copy_in_response(columns))),
-            Executed::RowsStream { .. } => Err(SqlError::new(
-                "XX000",
-                "a streamed result reached the extended protocol",
-            )
-            .into()),
+            Executed::RowsStream { rows, timer } => {
+                same_columns(rows.columns.len(), described)?;
+                let (types, binary) = result_formats(described, portal);
+                let fields = fields(described, Some(&portal.result_column_format));
+                let encoded = encoded_stream(Vec::new(), rows, types, binary, timer);
+                let mut response = QueryResponse::new(Arc::new(fields), encoded);
+                response.set_command_tag("SELECT");
+                Ok(Response::Query(response))
+            }
             Executed::Rows { rows, tag } => {
-                if rows.columns.len() != described.columns.len() {
-                    return Err(
-                        SqlError::new("0A000", "cached plan must not change result type").into(),
-                    );
-                }
-                let column_types: Vec<PgType> = described.columns.iter().map(|(_, t)| *t).collect();
-                let binary: Vec<bool> = (0..column_types.len())
-                    .map(|i| portal.result_column_format.is_binary(i))
-                    .collect();
+                same_columns(rows.columns.len(), described)?;
+                let (types, binary) = result_formats(described, portal);
                 let names = described.columns.iter().map(|(n, _)| n.clone());
-                let response = query_response(names, &column_types, &binary, &rows.rows, tag)?;
+                let response = query_response(names, &types, &binary, &rows.rows, tag)?;
                 Ok(Response::Query(response))
             }
         }
     }
+}
+
+/// A result must have the columns its statement was described with.
+fn same_columns(width: usize, described: &Described) -> Result<(), SqlError> {
+    if width == described.columns.len() {
+        Ok(())
+    } else {
+        Err(SqlError::new(
+            "0A000",
+            "cached plan must not change result type",
+        ))
+    }
+}
+
+/// The described type of each result column and whether the portal wants it in binary.
+fn result_formats(
+    described: &Described,
+    portal: &Portal<Arc<Prepared>>,
+) -> (Vec<PgType>, Vec<bool>) {
+    let types: Vec<PgType> = described.columns.iter().map(|(_, t)| *t).collect();
+    let binary = (0..types.len())
+        .map(|i| portal.result_column_format.is_binary(i))
+        .collect();
+    (types, binary)
+}
+
+impl Handlers {
+    /// Execute: runs the portal's statement at its first Execute, then sends its rows as
+    /// the client takes them, up to `max_rows` per Execute (0: all), and keeps the rest
+    /// in the portal (PortalSuspended) for the next. pgwire's default gathers each
+    /// Execute's rows in memory before it sends any, every row when `max_rows` is 0.
+    async fn execute_portal<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Arc<Prepared>>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
+            return Err(PgWireError::NotReadyForQuery);
+        }
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+        let portal = match client.portal_store().get_portal(name) {
+            Some(Entry::Value(portal)) => portal,
+            Some(Entry::Empty) => {
+                let empty = PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new());
+                client.feed(empty).await?;
+                client.set_state(PgWireConnectionState::ReadyForQuery);
+                return Ok(());
+            }
+            None => return Err(PgWireError::PortalNotFound(name.to_owned())),
+        };
+        let state = portal.state();
+        let mut state = state.lock().await;
+        if matches!(*state, PortalExecutionState::Initial) {
+            match ExtendedQueryHandler::do_query(self, client, &portal, 0).await? {
+                Response::Query(rows) => *state = PortalExecutionState::Suspended(rows),
+                Response::Execution(tag) => send_execution_response(client, tag).await?,
+                Response::CopyOut(copy) => send_copy_out_response(client, copy).await?,
+                Response::CopyIn(copy) => {
+                    client.set_state(PgWireConnectionState::CopyInProgress(true));
+                    return send_copy_in_response(client, copy).await;
+                }
+                _ => {
+                    return Err(SqlError::new("XX000", "an answer Execute cannot send").into());
+                }
+            }
+        }
+        match &mut *state {
+            PortalExecutionState::Suspended(rows) => {
+                let max_rows = message.max_rows.max(0) as usize;
+                let (sent, more) = send_rows(client, rows, max_rows).await?;
+                if more {
+                    client
+                        .feed(PgWireBackendMessage::PortalSuspended(PortalSuspended::new()))
+                        .await?;
+                } else {
+                    let tag = Tag::new(rows.command_tag()).with_rows(sent);
+                    *state = PortalExecutionState::Finished;
+                    send_execution_response(client, tag).await?;
+                }
+            }
+            // Run to its end before: nothing more to send.
+            PortalExecutionState::Finished => {
+                send_execution_response(client, Tag::new("SELECT").with_rows(0)).await?
+            }
+            PortalExecutionState::Initial => {}
+        }
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        Ok(())
+    }
+}
+
+/// Sends up to `max_rows` of a portal's rows (0: all), each as the socket takes it: a
+/// client that does not read holds the reader, not the rows. Returns how many it sent and
+/// whether rows remain.
+async fn send_rows<C>(
+    client: &mut C,
+    rows: &mut QueryResponse,
+    max_rows: usize,
+) -> PgWireResult<(usize, bool)>
+where
+    C: Sink<PgWireBackendMessage> + Unpin,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let data_rows = rows.data_rows();
+    let mut sent = 0;
+    while max_rows == 0 || sent < max_rows {
+        let Some(row) = data_rows.next().await else {
+            return Ok((sent, false));
+        };
+        client.feed(PgWireBackendMessage::DataRow(row?)).await?;
+        sent += 1;
+    }
+    Ok((sent, true))
 }

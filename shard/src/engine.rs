@@ -396,6 +396,7 @@ fn request_name(request: &Request) -> String {
 pub(crate) fn stream(
     conn: &Connection,
     sql: &str,
+    params: &[Value],
     interrupter: &Interrupter,
     mut send: impl FnMut(Response) -> bool,
 ) -> u64 {
@@ -422,7 +423,7 @@ pub(crate) fn stream(
     let mut sent = 0;
     let mut batch = Vec::with_capacity(STREAM_BATCH_ROWS);
     let failure = (|| -> Result<bool, ShardError> {
-        let mut cursor = stmt.query([])?;
+        let mut cursor = stmt.query(params_from_iter(params))?;
         while let Some(row) = cursor.next()? {
             batch.push(row_values(row, width)?);
             if batch.len() == STREAM_BATCH_ROWS {

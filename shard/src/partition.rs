@@ -176,11 +176,12 @@ impl Partition {
     }
 
     /// Streams a query's rows from a reader: the columns at once, then rows through a
-    /// bounded channel, so a large result (COPY TO) is never held whole in memory. The
-    /// query stops when the receiver is dropped.
+    /// bounded channel, so a large result (a SELECT, COPY TO) is never held whole in
+    /// memory. The query stops when the receiver is dropped.
     pub async fn read_stream(
         self: &Arc<Self>,
         sql: String,
+        params: Vec<Value>,
         interrupter: Arc<Interrupter>,
     ) -> Result<RowStream, ShardError> {
         let (columns_tx, columns_rx) = tokio::sync::oneshot::channel();
@@ -195,7 +196,9 @@ impl Partition {
                 tokio::task::spawn_blocking(move || {
                     let result = this.with_reader_now(|c| {
                         let (sent, nanos) = timed(|| {
-                            engine::stream(c, &sql, &interrupter, |r| forward.blocking_send(r))
+                            engine::stream(c, &sql, &params, &interrupter, |r| {
+                                forward.blocking_send(r)
+                            })
                         });
                         this.usage.add(nanos, sent, 0);
                         Ok(())
@@ -207,7 +210,9 @@ impl Partition {
             }
             Backend::Remote(group) => {
                 let usage = Arc::clone(&self.usage);
-                group.stream(sql, interrupter, forward, usage).await?;
+                group
+                    .stream(sql, params, interrupter, forward, usage)
+                    .await?;
             }
         }
         let columns = columns_rx

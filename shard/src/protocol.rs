@@ -51,6 +51,7 @@ pub(crate) enum Request {
     /// A read streamed back: `Columns`, then `Rows` batches, then `End` (or `Error`).
     Stream {
         sql: String,
+        params: Vec<Value>,
     },
     Describe {
         sql: String,

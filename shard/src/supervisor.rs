@@ -21,6 +21,7 @@ use crate::partition::StreamForward;
 use crate::protocol::{Reply, Request, Response, Role};
 use crate::remote::{CALL_TIMEOUT, Link, RemoteWriter};
 use crate::usage::Usage;
+use crate::value::Value;
 
 /// What starting a worker takes.
 #[derive(Debug, Clone)]
@@ -720,53 +721,92 @@ impl WorkerGroup {
     }
 
     /// A streamed read: the rows flow from the worker through `forward` in a task of
-    /// their own.
+    /// their own. One a worker's death interrupts before any row came is retried on
+    /// another worker, as a read is; after a row, the stream ends with the error.
     pub(crate) async fn stream(
-        &self,
+        self: &Arc<Self>,
         sql: String,
+        params: Vec<Value>,
         interrupter: Arc<Interrupter>,
         mut forward: StreamForward,
         usage: Arc<Usage>,
     ) -> Result<(), ShardError> {
-        let worker = self.pick_reader().await?;
-        let mut link = worker.take_link().await.map_err(|e| {
-            worker.mark_unhealthy();
-            ShardError::new("57P03", format!("cannot reach a worker: {e}"))
-        })?;
-        worker.reads.fetch_add(1, Ordering::Relaxed);
+        let (mut worker, mut link) = self.reader_link().await?;
+        let group = Arc::clone(self);
         tokio::spawn(async move {
-            link.arm(&interrupter);
-            let request = Request::Stream { sql };
+            let request = Request::Stream { sql, params };
             let (mut rows, mut busy) = (0, 0);
-            let mut result = link.send(&request).await;
-            while result.is_ok() {
-                match link.receive().await {
-                    Ok(reply) => {
-                        busy += reply.busy_nanos;
-                        if let Response::Rows(r) = &reply.body {
-                            rows += r.len() as u64;
+            let mut columns_sent = false;
+            let mut attempts = 1;
+            loop {
+                link.arm(&interrupter);
+                let mut result = link.send(&request).await;
+                while result.is_ok() {
+                    match link.receive().await {
+                        Ok(reply) => {
+                            busy += reply.busy_nanos;
+                            match &reply.body {
+                                Response::Rows(r) => rows += r.len() as u64,
+                                // A retry's columns: the consumer has them.
+                                Response::Columns(_) if columns_sent => continue,
+                                Response::Columns(_) => columns_sent = true,
+                                _ => {}
+                            }
+                            if !forward.send(reply.body).await {
+                                break;
+                            }
                         }
-                        if !forward.send(reply.body).await {
-                            break;
-                        }
+                        Err(e) => result = Err(e),
                     }
-                    Err(e) => result = Err(e),
                 }
+                interrupter.disarm();
+                let Err(e) = result else {
+                    worker.return_link(link);
+                    break;
+                };
+                worker.mark_unhealthy();
+                if rows == 0
+                    && attempts < READ_ATTEMPTS
+                    && let Ok(next) = group.reader_link().await
+                {
+                    attempts += 1;
+                    (worker, link) = next;
+                    continue;
+                }
+                let lost =
+                    ShardError::new("57P01", format!("the worker serving the query failed: {e}"));
+                forward.send(Response::Error(lost)).await;
+                break;
             }
-            interrupter.disarm();
             usage.add(busy, rows, 0);
-            match result {
-                Ok(()) => worker.return_link(link),
-                Err(e) => {
-                    let lost = ShardError::new(
-                        "57P01",
-                        format!("the worker serving the query failed: {e}"),
-                    );
-                    forward.send(Response::Error(lost)).await;
-                }
-            }
         });
         Ok(())
+    }
+
+    /// A link to a worker that takes reads, from another worker when one cannot be
+    /// reached.
+    async fn reader_link(&self) -> Result<(Arc<WorkerHandle>, Link), ShardError> {
+        let mut last = None;
+        for _ in 0..READ_ATTEMPTS {
+            let worker = self.pick_reader().await?;
+            match worker.take_link().await {
+                Ok(link) => {
+                    worker.reads.fetch_add(1, Ordering::Relaxed);
+                    return Ok((worker, link));
+                }
+                Err(e) => {
+                    worker.mark_unhealthy();
+                    last = Some(e);
+                }
+            }
+        }
+        Err(ShardError::new(
+            "57P03",
+            format!(
+                "cannot reach a worker: {}",
+                last.map(|e| e.to_string()).unwrap_or_default()
+            ),
+        ))
     }
 
     /// Stops every worker (the database is dropped or the server shuts down).

@@ -369,9 +369,9 @@ impl WorkerState {
         let mut core = FollowArrival::default();
         while let Some(request) = read_sync::<Request>(input)? {
             core.follow(input.get_ref());
-            if let Request::Stream { sql } = request {
+            if let Request::Stream { sql, params } = request {
                 let mut failed = None;
-                engine::stream(&conn, &sql, &interrupter, |body| {
+                engine::stream(&conn, &sql, &params, &interrupter, |body| {
                     match reply(out, 0, body) {
                         Ok(()) => true,
                         Err(e) => {

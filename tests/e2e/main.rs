@@ -19,6 +19,7 @@ mod hardening_hints;
 mod hardening_internal;
 mod hardening_params;
 mod hardening_planning;
+mod hardening_results;
 mod hardening_sessions;
 mod hardening_syntax;
 mod hardening_temp;
