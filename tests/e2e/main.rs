@@ -14,6 +14,7 @@ mod drivers;
 mod durability;
 mod errors;
 mod extended;
+mod hardening_fuzz;
 mod hardening_temp;
 mod lanes;
 mod limits;
