@@ -119,7 +119,9 @@ fn piece(
     comments: Vec<String>,
 ) -> Piece<'_> {
     Piece {
-        text: sql[start..end].trim_end(),
+        // ASCII only: the tokenizer takes some Unicode spaces into identifiers (`a\u{2000}`),
+        // and a token must not reach past its piece's text.
+        text: sql[start..end].trim_end_matches(|c: char| c.is_ascii_whitespace()),
         tokens: tokens.into_iter().map(|(t, at)| (t, at - start)).collect(),
         comments,
     }
@@ -140,6 +142,13 @@ mod tests {
         );
         assert_eq!(pieces[1].keyword().as_deref(), Some("VACUUM"));
         assert!(split(" ; -- nothing\n;").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_unicode_space_the_tokenizer_keeps_in_a_word_stays_in_the_text() {
+        let pieces = split("select a\u{2000}").unwrap();
+        let (word, at) = &pieces[0].tokens[1];
+        assert!(pieces[0].text.len() >= at + word.to_string().len());
     }
 
     #[test]
