@@ -80,7 +80,10 @@ fn hostile() -> impl Strategy<Value = Hostile> {
         (1usize..100_000).prop_map(Hostile::Parentheses),
         (1usize..20_000).prop_map(Hostile::Calls),
         (1usize..5_000).prop_map(Hostile::Cases),
-        (prop::sample::select(vec!["- ", "NOT ", "+"]), 1usize..50_000)
+        (
+            prop::sample::select(vec!["- ", "NOT ", "+"]),
+            1usize..50_000
+        )
             .prop_map(|(op, depth)| Hostile::Prefixes { op, depth }),
         (1usize..100_000, any::<bool>())
             .prop_map(|(values, strings)| Hostile::InList { values, strings }),
