@@ -162,6 +162,10 @@ pub struct LimitsConfig {
     /// a longer one is read past and refused with 54000. What a connection holds of its
     /// input is bounded by this (PostgreSQL allows 1 GiB).
     pub max_message_mb: usize,
+    /// MiB one statement's result may hold in memory where it is materialised rather than
+    /// streamed (reads inside a transaction block that holds the writer, RETURNING,
+    /// catalog queries); past it the statement fails with 54000.
+    pub max_result_mb: usize,
 }
 
 impl LimitsConfig {
@@ -173,6 +177,11 @@ impl LimitsConfig {
 
     pub fn authentication_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.authentication_timeout_ms)
+    }
+
+    /// `max_result_mb` in bytes.
+    pub fn max_result_bytes(&self) -> usize {
+        self.max_result_mb.saturating_mul(1024 * 1024)
     }
 
     /// `max_message_mb` in bytes.
@@ -225,6 +234,7 @@ impl Default for LimitsConfig {
             idle_in_transaction_writer_timeout_ms: 60_000,
             max_query_bytes: 1 << 20,
             max_message_mb: 64,
+            max_result_mb: 256,
         }
     }
 }
@@ -307,6 +317,12 @@ impl Config {
         if self.limits.max_connections == 0 {
             return Err(invalid(FieldError::new(
                 "limits.max_connections",
+                "must be at least 1",
+            )));
+        }
+        if self.limits.max_result_mb == 0 {
+            return Err(invalid(FieldError::new(
+                "limits.max_result_mb",
                 "must be at least 1",
             )));
         }

@@ -455,6 +455,7 @@ fn config(server: &Server) -> Answer {
             c.limits.max_connections.to_string(),
         ),
         ("limits.max_message_mb", c.limits.max_message_mb.to_string()),
+        ("limits.max_result_mb", c.limits.max_result_mb.to_string()),
         (
             "partitions.count",
             opt(c.partitions.as_ref().map(|p| p.count.to_string())),

@@ -27,6 +27,8 @@ pub(crate) struct Writer {
     /// For a transaction that may be one part of a cross-partition transaction. It must
     /// end before the connection serves anyone else, or it would record their changes.
     recording: Option<Recording>,
+    /// Bytes one statement's materialised result may hold (`limits.max_result_mb`).
+    max_result_bytes: usize,
 }
 
 impl Writer {
@@ -153,8 +155,9 @@ impl Writer {
                 self.in_own_transaction(|c| {
                     for (sql, params) in &writes {
                         c.execute_batch("SAVEPOINT litescale_write")?;
-                        let outcome = run(c, sql, params, interrupter, false)
-                            .map(|o| o.unwrap_or(Outcome::Changed(0)));
+                        let outcome =
+                            run(c, sql, params, interrupter, false, self.max_result_bytes)
+                                .map(|o| o.unwrap_or(Outcome::Changed(0)));
                         if let Err(e) = &outcome {
                             // An interrupted write takes SQLite's whole transaction with
                             // it; only a group of one is ever interrupted.
@@ -193,7 +196,8 @@ impl Writer {
                 Response::Done
             }
             Request::Execute { sql, params } => Response::Outcome(
-                run(c, &sql, &params, interrupter, false)?.unwrap_or(Outcome::Changed(0)),
+                run(c, &sql, &params, interrupter, false, self.max_result_bytes)?
+                    .unwrap_or(Outcome::Changed(0)),
             ),
             Request::ExecuteBatch { sql } => Response::Outcome(run_batch(c, &sql)?),
             Request::SchemaChange { sql } => {
@@ -243,7 +247,7 @@ impl Writer {
             }
             Request::Describe { sql } => Response::Columns(describe(c, &sql)?),
             Request::TableColumns { tables } => Response::Tables(table_columns(c, &tables)?),
-            other => serve_read(c, &other, interrupter)?,
+            other => serve_read(c, &other, interrupter, self.max_result_bytes)?,
         })
     }
 }
@@ -251,7 +255,10 @@ impl Writer {
 /// A writable connection to a partition, set up but not the primary: it writes nothing
 /// until promoted. A replica keeps one, so that its promotion only takes the election lock
 /// and a new epoch (failover time).
-pub(crate) struct Standby(Connection);
+pub(crate) struct Standby {
+    conn: Connection,
+    max_result_bytes: usize,
+}
 
 impl Standby {
     pub fn open(path: &Path, options: &ConnectionOptions) -> Result<Standby, ShardError> {
@@ -272,12 +279,18 @@ impl Standby {
         let synchronous = crate::durability::writer_pragma(options.storage.synchronous);
         conn.pragma_update(None, "synchronous", synchronous)?;
         configure(&mut conn, options)?;
-        Ok(Standby(conn))
+        Ok(Standby {
+            conn,
+            max_result_bytes: options.max_result_bytes,
+        })
     }
 
     /// Becomes the primary: the election lock, a new epoch, then litescale's own table.
     pub fn promote(self, path: &Path, wait: Duration, force: bool) -> Result<Writer, ShardError> {
-        let conn = self.0;
+        let Standby {
+            conn,
+            max_result_bytes,
+        } = self;
         let fence = Fence::acquire(path, &conn, wait, force)?;
         as_litescale(|| {
             conn.execute_batch(&format!(
@@ -288,6 +301,7 @@ impl Standby {
             conn,
             fence,
             recording: None,
+            max_result_bytes,
         })
     }
 }
@@ -310,8 +324,9 @@ pub(crate) fn serve_reader(
     c: &Connection,
     request: &Request,
     interrupter: &Interrupter,
+    max_result_bytes: usize,
 ) -> Response {
-    serve_read(c, request, interrupter).unwrap_or_else(Response::Error)
+    serve_read(c, request, interrupter, max_result_bytes).unwrap_or_else(Response::Error)
 }
 
 /// SQLite virtual-machine steps a statement runs on an async thread before that thread's
@@ -351,12 +366,13 @@ pub(crate) fn serve_reader_noting_long(
     c: &mut Connection,
     request: &Request,
     interrupter: &Interrupter,
+    max_result_bytes: usize,
     long: fn(),
 ) -> Response {
     if let Err(e) = note_long(c, long) {
         return Response::Error(e);
     }
-    let response = serve_reader(c, request, interrupter);
+    let response = serve_reader(c, request, interrupter, max_result_bytes);
     stop_noting_long(c);
     response
 }
@@ -365,10 +381,11 @@ fn serve_read(
     c: &Connection,
     request: &Request,
     interrupter: &Interrupter,
+    max_result_bytes: usize,
 ) -> Result<Response, ShardError> {
     Ok(match request {
         Request::Read { sql, params } => {
-            Response::MaybeOutcome(run(c, sql, params, interrupter, true)?)
+            Response::MaybeOutcome(run(c, sql, params, interrupter, true, max_result_bytes)?)
         }
         Request::Describe { sql } => Response::Columns(describe(c, sql)?),
         Request::TableColumns { tables } => Response::Tables(table_columns(c, tables)?),
@@ -486,6 +503,7 @@ fn run(
     params: &[Value],
     interrupter: &Interrupter,
     read_only: bool,
+    max_result_bytes: usize,
 ) -> Result<Option<Outcome>, ShardError> {
     let mut stmt = conn.prepare_cached(sql)?;
     if read_only && !stmt.readonly() {
@@ -495,7 +513,7 @@ fn run(
     // INSERT uses only some of the parameters: the highest it names bounds the list.
     let params = &params[..params.len().min(stmt.parameter_count())];
     interrupter.arm(conn.get_interrupt_handle());
-    let result = execute(&mut stmt, conn, params);
+    let result = execute(&mut stmt, conn, params, max_result_bytes);
     interrupter.disarm();
     result.map(Some)
 }
@@ -520,6 +538,7 @@ fn execute(
     stmt: &mut rusqlite::CachedStatement<'_>,
     conn: &Connection,
     params: &[Value],
+    max_result_bytes: usize,
 ) -> Result<Outcome, ShardError> {
     if stmt.column_count() == 0 {
         stmt.execute(params_from_iter(params))?;
@@ -528,11 +547,29 @@ fn execute(
     let columns = column_meta(stmt);
     let width = columns.len();
     let mut rows = Vec::new();
+    let mut held = 0usize;
     let mut cursor = stmt.query(params_from_iter(params))?;
     while let Some(row) = cursor.next()? {
-        rows.push(row_values(row, width)?);
+        let values = row_values(row, width)?;
+        held += values.iter().map(Value::held_bytes).sum::<usize>();
+        if held > max_result_bytes {
+            return Err(result_too_large(max_result_bytes));
+        }
+        rows.push(values);
     }
     Ok(Outcome::Rows(Rows { columns, rows }))
+}
+
+/// 54000 for a result that would hold more than `limits.max_result_mb` in memory.
+fn result_too_large(max_result_bytes: usize) -> ShardError {
+    ShardError::new(
+        "54000",
+        format!(
+            "result is larger than limits.max_result_mb allows ({} MiB); a SELECT outside \
+             a transaction block streams instead, or narrow the result",
+            max_result_bytes >> 20
+        ),
+    )
 }
 
 /// A result row's values, as SQLite holds them.
@@ -617,7 +654,8 @@ mod tests {
         let point = read("SELECT v FROM t WHERE id = 1");
         let calls = long_calls_during(|| {
             for _ in 0..5_000 {
-                let r = serve_reader_noting_long(&mut c, &point, &interrupter, count_long);
+                let r =
+                    serve_reader_noting_long(&mut c, &point, &interrupter, usize::MAX, count_long);
                 assert!(matches!(r, Response::MaybeOutcome(Some(Outcome::Rows(_)))));
             }
         });
@@ -631,7 +669,13 @@ mod tests {
         let long = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000000) \
                     SELECT count(*) FROM n";
         let calls = long_calls_during(|| {
-            match serve_reader_noting_long(&mut c, &read(long), &interrupter, count_long) {
+            match serve_reader_noting_long(
+                &mut c,
+                &read(long),
+                &interrupter,
+                usize::MAX,
+                count_long,
+            ) {
                 Response::MaybeOutcome(Some(Outcome::Rows(r))) => {
                     assert_eq!(r.rows, vec![vec![Value::Integer(1_000_000)]]);
                 }
@@ -641,7 +685,7 @@ mod tests {
         assert_eq!(calls, 1);
         // The handler is gone afterwards.
         let calls = long_calls_during(|| {
-            serve_reader(&c, &read(long), &interrupter);
+            serve_reader(&c, &read(long), &interrupter, usize::MAX);
         });
         assert_eq!(calls, 0);
     }

@@ -33,6 +33,8 @@ pub(crate) struct ConnectionOptions {
     pub usage: Arc<Usage>,
     /// The storage directory (every tenant's database is a directory in it).
     pub root: PathBuf,
+    /// Bytes one statement's materialised result may hold (`limits.max_result_mb`).
+    pub max_result_bytes: usize,
 }
 
 pub struct Partition {
@@ -120,6 +122,15 @@ impl Partition {
         &self.path
     }
 
+    /// What one materialised result may hold here; worker processes hold theirs to their
+    /// own configuration.
+    fn max_result_bytes(&self) -> usize {
+        match &self.backend {
+            Backend::Local(local) => local.options.max_result_bytes,
+            Backend::Remote(_) => usize::MAX,
+        }
+    }
+
     /// The worker processes serving this partition, if it has any.
     pub fn workers(&self) -> Option<&Arc<WorkerGroup>> {
         match &self.backend {
@@ -152,7 +163,8 @@ impl Partition {
     ) -> Result<Response, ShardError> {
         let metered = request.is_statement();
         let reply = match &self.backend {
-            Backend::Local(_) => {
+            Backend::Local(local) => {
+                let max_result_bytes = local.options.max_result_bytes;
                 let this = Arc::clone(self);
                 sqlite_work(move || {
                     this.with_reader_now(|c| {
@@ -161,6 +173,7 @@ impl Partition {
                                 c,
                                 &request,
                                 &interrupter,
+                                max_result_bytes,
                                 hand_over_thread,
                             )
                         });
@@ -608,12 +621,14 @@ impl ReadSnapshot {
             .take()
             .ok_or_else(|| ShardError::new("XX000", "snapshot connection lost"))?;
         let request = Request::Read { sql, params };
+        let max_result_bytes = self.partition.max_result_bytes();
         let (conn, reply) = sqlite_work(move || {
             let (body, busy_nanos) = timed(|| {
                 engine::serve_reader_noting_long(
                     &mut conn,
                     &request,
                     &interrupter,
+                    max_result_bytes,
                     hand_over_thread,
                 )
             });

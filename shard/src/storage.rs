@@ -82,6 +82,7 @@ impl Storage {
                 types,
                 usage: Arc::default(),
                 root: config.data_dir.clone(),
+                max_result_bytes: config.limits.max_result_bytes(),
             },
             partitions: map.count(),
             shard_keys: map

@@ -10,6 +10,18 @@ pub enum Value {
     Blob(Vec<u8>),
 }
 
+impl Value {
+    /// The memory this value takes in a materialised result.
+    pub(crate) fn held_bytes(&self) -> usize {
+        std::mem::size_of::<Value>()
+            + match self {
+                Value::Text(s) => s.len(),
+                Value::Blob(b) => b.len(),
+                Value::Null | Value::Integer(_) | Value::Real(_) => 0,
+            }
+    }
+}
+
 impl rusqlite::ToSql for Value {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         use rusqlite::types::{ToSqlOutput, ValueRef};

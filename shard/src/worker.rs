@@ -100,6 +100,7 @@ pub fn run(
             types,
             usage: Arc::default(),
             root: config.data_dir.clone(),
+            max_result_bytes: config.limits.max_result_bytes(),
         },
         writer: Mutex::new(WriterSlot::None),
         writer_returned: Condvar::new(),
@@ -385,7 +386,9 @@ impl WorkerState {
                 }
                 continue;
             }
-            let (body, busy) = timed(|| engine::serve_reader(&conn, &request, &interrupter));
+            let (body, busy) = timed(|| {
+                engine::serve_reader(&conn, &request, &interrupter, self.options.max_result_bytes)
+            });
             reply(out, busy, body)?;
         }
         Ok(())

@@ -20,6 +20,7 @@ mod hardening_hints;
 mod hardening_internal;
 mod hardening_params;
 mod hardening_planning;
+mod hardening_result_cap;
 mod hardening_results;
 mod hardening_sessions;
 mod hardening_syntax;
