@@ -193,6 +193,20 @@ pub struct PlannedStatement {
 }
 
 impl PlannedStatement {
+    /// A statement with nothing to run in SQLite: the proxy or the storage directory
+    /// carries it out (EXPLAIN, CREATE DATABASE, a signal to another session).
+    fn outside_sqlite(kind: StatementKind, param_count: usize) -> PlannedStatement {
+        PlannedStatement {
+            kind,
+            sqlite_sql: String::new(),
+            batch: false,
+            param_count,
+            hint: None,
+            notices: Vec::new(),
+            ast: None,
+        }
+    }
+
     /// Types of `$1..$param_count` as far as the statement determines them, else `Unknown`.
     pub fn param_types(&self, schema: &dyn Schema) -> Vec<PgType> {
         match &self.ast {
@@ -397,15 +411,10 @@ fn plan_statement(
             return Err(RouterError::unsupported("EXPLAIN ANALYZE"));
         }
         let inner = plan_statement(statement.as_ref().clone(), ctx)?;
-        return Ok(PlannedStatement {
-            kind: StatementKind::Explain(Box::new(inner)),
-            sqlite_sql: String::new(),
-            batch: false,
-            param_count: 0,
-            hint: None,
-            notices: Vec::new(),
-            ast: None,
-        });
+        return Ok(PlannedStatement::outside_sqlite(
+            StatementKind::Explain(Box::new(inner)),
+            0,
+        ));
     }
     if let Some(signal) = signals::classify(&ast, ctx) {
         // Runs in the proxy, on another session, not in SQLite.
@@ -417,15 +426,7 @@ fn plan_statement(
             } => *n,
             _ => 0,
         };
-        return Ok(PlannedStatement {
-            kind,
-            sqlite_sql: String::new(),
-            batch: false,
-            param_count,
-            hint: None,
-            ast: None,
-            notices: Vec::new(),
-        });
+        return Ok(PlannedStatement::outside_sqlite(kind, param_count));
     }
     let kind = classify(&ast)?;
     temporary::refuse(&ast)?;
@@ -443,15 +444,7 @@ fn plan_statement(
         StatementKind::CreateDatabase { .. } | StatementKind::DropDatabase { .. }
     ) {
         // Runs on the storage directory, not in SQLite.
-        return Ok(PlannedStatement {
-            kind,
-            sqlite_sql: String::new(),
-            batch: false,
-            param_count: 0,
-            hint: None,
-            notices: Vec::new(),
-            ast: None,
-        });
+        return Ok(PlannedStatement::outside_sqlite(kind, 0));
     }
     let param_count = rewrite_placeholders(&mut ast)?;
     let translated = translate::translate(ast.clone(), ctx)?;
