@@ -164,7 +164,8 @@ pub struct LimitsConfig {
     pub max_message_mb: usize,
     /// MiB one statement's result may hold in memory where it is materialised rather than
     /// streamed (reads inside a transaction block that holds the writer, RETURNING,
-    /// catalog queries); past it the statement fails with 54000.
+    /// catalog queries, the merge of a read on several partitions); past it the statement
+    /// fails with 54000.
     pub max_result_mb: usize,
 }
 

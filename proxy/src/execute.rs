@@ -870,6 +870,8 @@ impl SessionState {
     ) -> Result<Outcome, SqlError> {
         let plan = scatter(planned, &session.context).map_err(|why| SqlError::new("0A000", why))?;
         let mut rows = Vec::new();
+        // Each partition bounds its own part; the merge holds all of them at once.
+        let mut held = 0usize;
         for &p in targets {
             let sql = plan.partition_sql.clone();
             let interrupter = session.cancel.interrupter();
@@ -888,6 +890,15 @@ impl SessionState {
                     })?,
             };
             if let Outcome::Rows(r) = outcome {
+                held += r
+                    .rows
+                    .iter()
+                    .flatten()
+                    .map(Value::held_bytes)
+                    .sum::<usize>();
+                if held > session.max_result_bytes {
+                    return Err(litescale_shard::result_too_large(session.max_result_bytes).into());
+                }
                 rows.extend(r.rows);
             }
         }

@@ -54,6 +54,8 @@ pub struct Session {
     plan_cache: usize,
     /// Longest query text planned; a longer one gets 54000.
     max_query_bytes: usize,
+    /// What one statement's merged result may hold (`limits.max_result_mb`).
+    pub max_result_bytes: usize,
     pub state: tokio::sync::Mutex<SessionState>,
 }
 
@@ -203,6 +205,7 @@ impl Session {
             plans: Mutex::new(LruCache::unbounded()),
             plan_cache: limits.statement_cache.max(1),
             max_query_bytes: limits.max_query_bytes,
+            max_result_bytes: limits.max_result_bytes(),
             state: tokio::sync::Mutex::new(SessionState {
                 block: Block::Idle,
                 settings,

@@ -561,7 +561,7 @@ fn execute(
 }
 
 /// 54000 for a result that would hold more than `limits.max_result_mb` in memory.
-fn result_too_large(max_result_bytes: usize) -> ShardError {
+pub fn result_too_large(max_result_bytes: usize) -> ShardError {
     ShardError::new(
         "54000",
         format!(

@@ -31,6 +31,7 @@ mod value;
 pub mod worker;
 
 pub use catalog::TypeCatalog;
+pub use engine::result_too_large;
 pub use error::ShardError;
 pub use fence::FENCED;
 pub use interrupt::Interrupter;

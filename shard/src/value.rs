@@ -12,7 +12,7 @@ pub enum Value {
 
 impl Value {
     /// The memory this value takes in a materialised result.
-    pub(crate) fn held_bytes(&self) -> usize {
+    pub fn held_bytes(&self) -> usize {
         std::mem::size_of::<Value>()
             + match self {
                 Value::Text(s) => s.len(),
