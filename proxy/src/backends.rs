@@ -95,6 +95,37 @@ impl Backends {
     }
 }
 
+/// How often running statements are checked for a client that has left.
+const DEPARTURE_CHECK: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Ends the sessions whose client left while a statement ran (closed or reset its
+/// connection), so that the statement stops and its writer is released rather than running
+/// on for nobody. Postgres does this with `client_connection_check_interval`; litescale
+/// always does, every [`DEPARTURE_CHECK`], and only for sessions running a statement.
+pub(crate) async fn end_statements_of_departed_clients(backends: Arc<Backends>) {
+    let mut tick = tokio::time::interval(DEPARTURE_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        // A running statement holds its session's state.
+        let running: Vec<(i32, Arc<Session>)> = backends
+            .by_pid
+            .iter()
+            .filter_map(|b| Some((*b.key(), b.session.upgrade()?)))
+            .filter(|(_, s)| s.state.try_lock().is_err())
+            .collect();
+        for (pid, session) in running {
+            if session.control.as_ref().is_some_and(|c| c.client_gone()) {
+                tracing::info!(pid, "client left during a statement: ending it");
+                session.terminate(SqlError::new(
+                    "08006",
+                    "terminating connection because the client left during a statement",
+                ));
+            }
+        }
+    }
+}
+
 /// Removes the session from the registry when its connection ends.
 pub(crate) struct BackendGuard {
     pub pid: i32,

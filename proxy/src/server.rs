@@ -2,7 +2,9 @@
 //! down cleanly.
 
 use std::future::Future;
+use std::mem::MaybeUninit;
 use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -76,17 +78,47 @@ fn tls_acceptor(tls: &litescale_config::TlsConfig) -> Result<TlsAcceptor, ShardE
 }
 
 /// Ends a connection from outside its message loop (the idle-in-transaction timeout,
-/// pg_terminate_backend, KILL, a newer connection needing its startup place), telling
-/// the client why with a FATAL error, as Postgres does.
-#[derive(Default)]
+/// pg_terminate_backend, KILL, a newer connection needing its startup place, a client
+/// gone while a statement runs), telling the client why with a FATAL error, as Postgres
+/// does.
 pub(crate) struct ConnectionControl {
     end: Notify,
     reason: std::sync::Mutex<Option<SqlError>>,
     /// Set by `terminate`, never cleared: the connection runs nothing more.
     terminating: AtomicBool,
+    /// The client's socket, owned by the connection: only peeked at (`client_gone`).
+    socket: RawFd,
 }
 
 impl ConnectionControl {
+    pub(crate) fn new(socket: RawFd) -> ConnectionControl {
+        ConnectionControl {
+            end: Notify::new(),
+            reason: std::sync::Mutex::default(),
+            terminating: AtomicBool::new(false),
+            socket,
+        }
+    }
+
+    /// Whether the client has closed or reset its end. A statement runs on its
+    /// connection's thread, so the connection itself cannot notice until it ends; this
+    /// peeks at the socket from elsewhere and takes nothing from it.
+    pub(crate) fn client_gone(&self) -> bool {
+        // SAFETY: borrowed for one recv with MSG_PEEK on a non-blocking socket. Should the
+        // connection have closed it meanwhile, the call fails (EBADF: gone, which is true)
+        // or peeks at whatever reused the number, taking nothing from it.
+        let socket = unsafe { BorrowedFd::borrow_raw(self.socket) };
+        let mut byte = [MaybeUninit::<u8>::uninit()];
+        match socket2::SockRef::from(&socket).peek(&mut byte) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+            ),
+        }
+    }
+
     /// Ends the connection when it next waits for the client, telling it `reason`.
     pub(crate) fn terminate(&self, reason: SqlError) {
         *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
@@ -292,6 +324,9 @@ pub async fn serve(
         cancels: Arc::clone(&server.cancels),
     });
     let lanes = crate::lanes::Lanes::per_core()?;
+    let departures = tokio::spawn(crate::backends::end_statements_of_departed_clients(
+        Arc::clone(&server.backends),
+    ));
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
@@ -311,7 +346,7 @@ pub async fn serve(
                 let seat = lanes.seat(&socket);
                 let lane = seat.handle().clone();
                 let factory = Arc::clone(&factory);
-                let control = Arc::new(ConnectionControl::default());
+                let control = Arc::new(ConnectionControl::new(socket.as_raw_fd()));
                 server.controls.insert(peer, Arc::clone(&control));
                 let bound = server.config().limits.max_unauthenticated_connections;
                 server.startups.enter(peer, &control, bound);
@@ -335,6 +370,7 @@ pub async fn serve(
     tracing::info!(open = connections.len(), "shutting down");
     // A statement that runs on its connection's thread cannot be aborted, only interrupted:
     // until every connection has ended, interrupt what they run.
+    departures.abort();
     connections.abort_all();
     loop {
         server.cancels.cancel_all();

@@ -15,6 +15,7 @@ mod durability;
 mod errors;
 mod extended;
 mod hardening_auth;
+mod hardening_departure;
 mod hardening_fuzz;
 mod hardening_hints;
 mod hardening_internal;
