@@ -10,7 +10,7 @@ use litescale_router::{
     BackendPid, CopyDirection, CopyFormat, CopySpec, Hint, Isolation, PlannedStatement, Route,
     Signal, StatementKind, WriteKind, route, scatter, split_insert,
 };
-use litescale_shard::{ColumnMeta, Outcome, RowStream, Rows, Transaction, Value};
+use litescale_shard::{ColumnMeta, Outcome, RowStream, Rows, SmallRead, Transaction, Value};
 
 use crate::coordinator::{commit_across, lock_writer};
 use crate::error::SqlError;
@@ -250,6 +250,26 @@ impl SessionState {
             // the block it belongs to.
             StatementKind::Read if session.map.count() == 1 && self.is_idle() && !planned.batch => {
                 count_partition_statement(session, 0, "reader");
+                let small = session.partitions[0]
+                    .read_if_small(
+                        planned.sqlite_sql.clone(),
+                        params.clone(),
+                        session.cancel.interrupter(),
+                        INLINE_RESULT_BYTES,
+                    )
+                    .await?;
+                match small {
+                    SmallRead::Done(Some(outcome)) => {
+                        return Ok(Reply {
+                            executed: executed(&planned.kind, outcome),
+                            notice: None,
+                            parameter_status: None,
+                        });
+                    }
+                    // SQLite says the statement writes after all: it runs on the writer.
+                    SmallRead::Done(None) => return self.run_reply(session, planned, params).await,
+                    SmallRead::TooLarge => {}
+                }
                 // A copy for the writer, should SQLite find that the statement writes.
                 let streamed = session.partitions[0]
                     .read_stream(
@@ -1083,6 +1103,11 @@ fn signal_backend(
 }
 
 /// The session setting that pins statements to one partition.
+/// A read outside a block whose result holds up to this many bytes is answered whole from
+/// the caller's thread (a point select needs no hand-off); a larger one is run again as a
+/// stream, so that no connection holds a large result.
+const INLINE_RESULT_BYTES: usize = 64 << 10;
+
 const PARTITION_SETTING: &str = "litescale.partition";
 
 fn command_name(kind: &StatementKind) -> &'static str {

@@ -560,10 +560,13 @@ fn execute(
     Ok(Outcome::Rows(Rows { columns, rows }))
 }
 
+/// The SQLSTATE of [`result_too_large`].
+pub(crate) const RESULT_TOO_LARGE: &str = "54000";
+
 /// 54000 for a result that would hold more than `limits.max_result_mb` in memory.
 pub fn result_too_large(max_result_bytes: usize) -> ShardError {
     ShardError::new(
-        "54000",
+        RESULT_TOO_LARGE,
         format!(
             "result is larger than limits.max_result_mb allows ({} MiB); a SELECT outside \
              a transaction block streams instead, or narrow the result",

@@ -35,7 +35,7 @@ pub use engine::result_too_large;
 pub use error::ShardError;
 pub use fence::FENCED;
 pub use interrupt::Interrupter;
-pub use partition::{Partition, ReadSnapshot, RowStream, Transaction, WriterLock};
+pub use partition::{Partition, ReadSnapshot, RowStream, SmallRead, Transaction, WriterLock};
 pub use protocol::Role;
 pub use redo::{Redo, Segment};
 pub use remote::DirectWriter;

@@ -37,6 +37,14 @@ pub(crate) struct ConnectionOptions {
     pub max_result_bytes: usize,
 }
 
+/// What [`Partition::read_if_small`] found.
+pub enum SmallRead {
+    /// The whole result (`None`: the statement writes, and belongs on the writer).
+    Done(Option<Outcome>),
+    /// More than the budget: stream it.
+    TooLarge,
+}
+
 pub struct Partition {
     path: PathBuf,
     usage: Arc<Usage>,
@@ -161,10 +169,21 @@ impl Partition {
         request: Request,
         interrupter: Arc<Interrupter>,
     ) -> Result<Response, ShardError> {
+        self.call_reader_within(request, interrupter, None).await
+    }
+
+    /// As `call_reader`, with a materialised result bounded by `budget` bytes when given
+    /// (in process; else by `limits.max_result_mb`).
+    async fn call_reader_within(
+        self: &Arc<Self>,
+        request: Request,
+        interrupter: Arc<Interrupter>,
+        budget: Option<usize>,
+    ) -> Result<Response, ShardError> {
         let metered = request.is_statement();
         let reply = match &self.backend {
             Backend::Local(local) => {
-                let max_result_bytes = local.options.max_result_bytes;
+                let max_result_bytes = budget.unwrap_or(local.options.max_result_bytes);
                 let this = Arc::clone(self);
                 sqlite_work(move || {
                     this.with_reader_now(|c| {
@@ -324,6 +343,34 @@ impl Partition {
         {
             Response::MaybeOutcome(outcome) => Ok(outcome),
             other => Err(other.unexpected()),
+        }
+    }
+
+    /// A read run whole, on the caller's thread as every in-process read is, when its
+    /// result holds at most `budget` bytes; [`SmallRead::TooLarge`] when it would hold
+    /// more (or the partition is served by workers), for the caller to stream it instead.
+    /// A point select thus costs no hand-off to another thread; a large result is never
+    /// held whole.
+    pub async fn read_if_small(
+        self: &Arc<Self>,
+        sql: String,
+        params: Vec<Value>,
+        interrupter: Arc<Interrupter>,
+        budget: usize,
+    ) -> Result<SmallRead, ShardError> {
+        if matches!(self.backend, Backend::Remote(_)) {
+            return Ok(SmallRead::TooLarge);
+        }
+        match self
+            .call_reader_within(Request::Read { sql, params }, interrupter, Some(budget))
+            .await
+        {
+            Ok(Response::MaybeOutcome(outcome)) => Ok(SmallRead::Done(outcome)),
+            Ok(Response::Error(e)) if e.sqlstate == engine::RESULT_TOO_LARGE => {
+                Ok(SmallRead::TooLarge)
+            }
+            Ok(other) => Err(other.unexpected()),
+            Err(e) => Err(e),
         }
     }
 
