@@ -384,7 +384,14 @@ fn serve_read(
     max_result_bytes: usize,
 ) -> Result<Response, ShardError> {
     Ok(match request {
-        Request::Read { sql, params } => {
+        Request::Read {
+            sql,
+            params,
+            budget,
+        } => {
+            let max_result_bytes = budget
+                .and_then(|b| usize::try_from(b).ok())
+                .map_or(max_result_bytes, |b| b.min(max_result_bytes));
             Response::MaybeOutcome(run(c, sql, params, interrupter, true, max_result_bytes)?)
         }
         Request::Describe { sql } => Response::Columns(describe(c, sql)?),
@@ -629,6 +636,7 @@ mod tests {
         Request::Read {
             sql: sql.to_owned(),
             params: Vec::new(),
+            budget: None,
         }
     }
 

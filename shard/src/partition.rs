@@ -169,21 +169,10 @@ impl Partition {
         request: Request,
         interrupter: Arc<Interrupter>,
     ) -> Result<Response, ShardError> {
-        self.call_reader_within(request, interrupter, None).await
-    }
-
-    /// As `call_reader`, with a materialised result bounded by `budget` bytes when given
-    /// (in process; else by `limits.max_result_mb`).
-    async fn call_reader_within(
-        self: &Arc<Self>,
-        request: Request,
-        interrupter: Arc<Interrupter>,
-        budget: Option<usize>,
-    ) -> Result<Response, ShardError> {
         let metered = request.is_statement();
         let reply = match &self.backend {
             Backend::Local(local) => {
-                let max_result_bytes = budget.unwrap_or(local.options.max_result_bytes);
+                let max_result_bytes = local.options.max_result_bytes;
                 let this = Arc::clone(self);
                 sqlite_work(move || {
                     this.with_reader_now(|c| {
@@ -338,7 +327,14 @@ impl Partition {
         interrupter: Arc<Interrupter>,
     ) -> Result<Option<Outcome>, ShardError> {
         match self
-            .call_reader(Request::Read { sql, params }, interrupter)
+            .call_reader(
+                Request::Read {
+                    sql,
+                    params,
+                    budget: None,
+                },
+                interrupter,
+            )
             .await?
         {
             Response::MaybeOutcome(outcome) => Ok(outcome),
@@ -346,11 +342,11 @@ impl Partition {
         }
     }
 
-    /// A read run whole, on the caller's thread as every in-process read is, when its
+    /// A read run whole (in process, on the caller's thread as every in-process read is;
+    /// with workers, as one answer, which a lost worker's retry can repeat) when its
     /// result holds at most `budget` bytes; [`SmallRead::TooLarge`] when it would hold
-    /// more (or the partition is served by workers), for the caller to stream it instead.
-    /// A point select thus costs no hand-off to another thread; a large result is never
-    /// held whole.
+    /// more, for the caller to stream it instead. A point select thus costs no hand-off
+    /// to another thread; a large result is never held whole.
     pub async fn read_if_small(
         self: &Arc<Self>,
         sql: String,
@@ -358,13 +354,12 @@ impl Partition {
         interrupter: Arc<Interrupter>,
         budget: usize,
     ) -> Result<SmallRead, ShardError> {
-        if matches!(self.backend, Backend::Remote(_)) {
-            return Ok(SmallRead::TooLarge);
-        }
-        match self
-            .call_reader_within(Request::Read { sql, params }, interrupter, Some(budget))
-            .await
-        {
+        let request = Request::Read {
+            sql,
+            params,
+            budget: u64::try_from(budget).ok(),
+        };
+        match self.call_reader(request, interrupter).await {
             Ok(Response::MaybeOutcome(outcome)) => Ok(SmallRead::Done(outcome)),
             Ok(Response::Error(e)) if e.sqlstate == engine::RESULT_TOO_LARGE => {
                 Ok(SmallRead::TooLarge)
@@ -667,7 +662,11 @@ impl ReadSnapshot {
             .conn
             .take()
             .ok_or_else(|| ShardError::new("XX000", "snapshot connection lost"))?;
-        let request = Request::Read { sql, params };
+        let request = Request::Read {
+            sql,
+            params,
+            budget: None,
+        };
         let max_result_bytes = self.partition.max_result_bytes();
         let (conn, reply) = sqlite_work(move || {
             let (body, busy_nanos) = timed(|| {

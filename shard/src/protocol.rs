@@ -47,6 +47,9 @@ pub(crate) enum Request {
     Read {
         sql: String,
         params: Vec<Value>,
+        /// Bytes the result may hold, when tighter than `limits.max_result_mb` (a read
+        /// tried whole before it is streamed); past it the answer is 54000.
+        budget: Option<u64>,
     },
     /// A read streamed back: `Columns`, then `Rows` batches, then `End` (or `Error`).
     Stream {
