@@ -315,46 +315,28 @@ impl Config {
                 .map_err(|e| invalid(FieldError::new(format!("auth.{i}.address"), e)))?;
         }
         self.workers.check().map_err(invalid)?;
-        if self.limits.max_connections == 0 {
-            return Err(invalid(FieldError::new(
-                "limits.max_connections",
-                "must be at least 1",
-            )));
+        let limits = &self.limits;
+        let at_least_one = [
+            ("limits.max_connections", limits.max_connections as u64),
+            ("limits.max_result_mb", limits.max_result_mb as u64),
+            ("limits.max_message_mb", limits.max_message_mb as u64),
+            (
+                "limits.max_unauthenticated_connections",
+                limits.max_unauthenticated_connections as u64,
+            ),
+            (
+                "limits.authentication_timeout_ms",
+                limits.authentication_timeout_ms,
+            ),
+            ("limits.statement_cache", limits.statement_cache as u64),
+        ];
+        if let Some((field, _)) = at_least_one.iter().find(|(_, value)| *value == 0) {
+            return Err(invalid(FieldError::new(*field, "must be at least 1")));
         }
-        if self.limits.max_result_mb == 0 {
-            return Err(invalid(FieldError::new(
-                "limits.max_result_mb",
-                "must be at least 1",
-            )));
-        }
-        if self.limits.max_message_mb == 0 {
-            return Err(invalid(FieldError::new(
-                "limits.max_message_mb",
-                "must be at least 1",
-            )));
-        }
-        if self.limits.superuser_reserved_connections >= self.limits.max_connections {
+        if limits.superuser_reserved_connections >= limits.max_connections {
             return Err(invalid(FieldError::new(
                 "limits.superuser_reserved_connections",
                 "must be less than limits.max_connections",
-            )));
-        }
-        if self.limits.max_unauthenticated_connections == 0 {
-            return Err(invalid(FieldError::new(
-                "limits.max_unauthenticated_connections",
-                "must be at least 1",
-            )));
-        }
-        if self.limits.authentication_timeout_ms == 0 {
-            return Err(invalid(FieldError::new(
-                "limits.authentication_timeout_ms",
-                "must be at least 1",
-            )));
-        }
-        if self.limits.statement_cache == 0 {
-            return Err(invalid(FieldError::new(
-                "limits.statement_cache",
-                "must be at least 1",
             )));
         }
         Ok(())
