@@ -6,26 +6,9 @@
 #
 # Uses target/release/litescale (built here) unless BIN names another binary. Needs psql.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PORT=${PORT:-54331}
 SIZES=("${@:-10 20 40}")
-if [ -z "${BIN:-}" ]; then
-    echo "building litescale (release)..." >&2
-    (cd "$ROOT" && cargo build --release -q --bin litescale)
-    BIN="$ROOT/target/release/litescale"
-fi
-WORK=$(mktemp -d /tmp/litescale-copy-bench.XXXXXX)
-cleanup() {
-    [ -n "${LS_PID:-}" ] && kill "$LS_PID" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-"$BIN" --listen "127.0.0.1:$PORT" --data "$WORK/data" >"$WORK/server.log" 2>&1 &
-LS_PID=$!
-for _ in $(seq 50); do
-    psql -h 127.0.0.1 -p "$PORT" -U postgres -Atqc "select 1" >/dev/null 2>&1 && break
-    sleep 0.2
-done
+source "$(dirname "$0")/litescale_server.sh"
 PSQL=(psql -h 127.0.0.1 -p "$PORT" -U postgres -Atq -v ON_ERROR_STOP=1)
 "${PSQL[@]}" -c "create table long_rows (id int, body text)"
 for mib in ${SIZES[*]}; do

@@ -6,35 +6,16 @@
 #   bench/long_statements.sh
 #
 # Uses target/release/litescale (built here) unless BIN names another binary. Needs
-# python3 with psycopg (.ci/run installs it).
+# psql and python3 with psycopg (.ci/run installs both).
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PORT=${PORT:-54332}
-if [ -z "${BIN:-}" ]; then
-    echo "building litescale (release)..." >&2
-    (cd "$ROOT" && cargo build --release -q --bin litescale)
-    BIN="$ROOT/target/release/litescale"
-fi
-WORK=$(mktemp -d /tmp/litescale-long-bench.XXXXXX)
-cleanup() {
-    [ -n "${LS_PID:-}" ] && kill "$LS_PID" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-"$BIN" --listen "127.0.0.1:$PORT" --data "$WORK/data" >"$WORK/server.log" 2>&1 &
-LS_PID=$!
+source "$(dirname "$0")/litescale_server.sh"
 PORT=$PORT python3 - <<'PY'
 import os, time
 import psycopg
 
 port = os.environ["PORT"]
-for _ in range(50):
-    try:
-        conn = psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True)
-        break
-    except psycopg.OperationalError:
-        time.sleep(0.2)
-with conn:
+with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True) as conn:
     conn.execute("CREATE TABLE t (a INT)")
     for n in (10_000, 50_000, 140_000):
         sql = "SELECT count(*) FROM t WHERE a IN (" + ", ".join(str(i) for i in range(n)) + ")"
