@@ -480,3 +480,29 @@ impl RawClient {
 pub fn tags(messages: &[Message]) -> String {
     messages.iter().map(|m| m.tag as char).collect()
 }
+
+/// The Prometheus endpoint's text.
+pub(crate) async fn scrape(addr: &str) -> String {
+    http_get(addr, "/metrics").await
+}
+
+pub(crate) async fn http_get(addr: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+/// The value of the sample whose line starts with `series` (name and labels).
+pub(crate) fn sample(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in:\n{metrics}"))
+}

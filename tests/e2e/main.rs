@@ -1,44 +1,20 @@
 //! End-to-end tests: a real litescale server (in-process on an ephemeral port, or the
 //! real binary as a child process) and real Postgres clients (tokio-postgres, psql).
+//!
+//! # Layout
+//! - `harness`: starting servers and clients, shared by every room below.
+//! - `protocol`: the wire protocol itself (simple, extended, COPY, cancel, errors, types).
+//! - `sql`: what statements and transaction blocks answer.
+//! - `clients`: real client programs and the driver matrix.
+//! - `cluster`: partitions, cross-partition commits, worker processes, crashes.
+//! - `operations`: the command line, metrics, authentication, TLS, tenant isolation.
+//! - `hardening`: hostile input and what one client may make the server hold.
 
 mod harness;
 
-mod auth;
-mod cancel;
-mod cli;
-mod concurrency;
-mod copy;
-mod cross_partition;
-mod dialect;
-mod drivers;
-mod durability;
-mod errors;
-mod extended;
-mod hardening_auth;
-mod hardening_departure;
-mod hardening_fuzz;
-mod hardening_hints;
-mod hardening_internal;
-mod hardening_params;
-mod hardening_planning;
-mod hardening_result_cap;
-mod hardening_results;
-mod hardening_sessions;
-mod hardening_syntax;
-mod hardening_temp;
-mod hardening_types;
-mod lanes;
-mod limits;
-mod malformed;
+mod clients;
+mod cluster;
+mod hardening;
 mod operations;
-mod partitions;
-mod pgbench;
-mod portable;
-mod psql;
-mod rust_drivers;
-mod security;
-mod simple;
-mod tls;
-mod transactions;
-mod types;
-mod workers;
+mod protocol;
+mod sql;

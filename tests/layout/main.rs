@@ -18,13 +18,14 @@ use modules::{Crate, ModPath};
 /// The most `.rs` files one folder may hold (its `mod.rs` or `lib.rs` included).
 const MAX_FILES: usize = 10;
 
-/// The crates of the workspace, by the root file of each.
+/// The crates of the workspace and its end-to-end test crate, by the root file of each.
 const CRATE_ROOTS: &[&str] = &[
     "config/src/lib.rs",
     "router/src/lib.rs",
     "shard/src/lib.rs",
     "proxy/src/lib.rs",
     "src/main.rs",
+    "tests/e2e/main.rs",
 ];
 
 /// For each folder (module path), the edges between its children.

@@ -2,8 +2,7 @@
 //! its client to another core, with its session (prepared statements, settings, an open
 //! transaction) intact.
 
-use crate::harness::{ServerProcess, connect};
-use crate::operations::{sample, scrape};
+use crate::harness::{ServerProcess, connect, sample, scrape};
 
 #[test]
 fn a_connection_follows_its_client_to_another_core_with_its_session() {

@@ -1,32 +1,6 @@
 //! Operations: the Prometheus endpoint, whose numbers move with what clients do.
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-use crate::harness::{ServerProcess, connect, sqlstate};
-
-pub(crate) async fn scrape(addr: &str) -> String {
-    get(addr, "/metrics").await
-}
-
-async fn get(addr: &str, path: &str) -> String {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut response = String::new();
-    s.read_to_string(&mut response).await.unwrap();
-    response
-}
-
-/// The value of the sample whose line starts with `series` (name and labels).
-pub(crate) fn sample(metrics: &str, series: &str) -> f64 {
-    metrics
-        .lines()
-        .find(|l| l.starts_with(series))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {series} in:\n{metrics}"))
-}
+use crate::harness::{ServerProcess, connect, http_get, sample, sqlstate};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_metrics_endpoint_reports_what_clients_do() {
@@ -43,7 +17,7 @@ async fn the_metrics_endpoint_reports_what_clients_do() {
     let err = c.query("SELECT * FROM missing", &[]).await.unwrap_err();
     assert_eq!(sqlstate(&err), "42P01");
 
-    let first = get(&addr, "/metrics").await;
+    let first = http_get(&addr, "/metrics").await;
     assert!(first.starts_with("HTTP/1.1 200 OK"), "{first}");
     let reads = r#"litescale_queries_total{database="postgres",kind="read"}"#;
     assert!(sample(&first, reads) >= 5.0);
@@ -63,10 +37,10 @@ async fn the_metrics_endpoint_reports_what_clients_do() {
     for _ in 0..3 {
         c.query("SELECT * FROM t", &[]).await.unwrap();
     }
-    let second = get(&addr, "/metrics").await;
+    let second = http_get(&addr, "/metrics").await;
     assert_eq!(sample(&second, reads), sample(&first, reads) + 3.0);
     assert_eq!(sample(&second, returned), sample(&first, returned) + 9.0);
-    assert!(get(&addr, "/other").await.starts_with("HTTP/1.1 404"));
+    assert!(http_get(&addr, "/other").await.starts_with("HTTP/1.1 404"));
 }
 
 fn rows(messages: &[tokio_postgres::SimpleQueryMessage]) -> Vec<Vec<String>> {

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use litescale_config::{Config, KeyValue};
 
+use super::partitions::{MAP, load};
 use crate::harness::{ServerProcess, TestServer, config_args, connect, sqlstate};
-use crate::partitions::{MAP, load};
 
 /// The one value `sql` reads from partition `p`'s file, opened directly.
 fn in_file(data: &Path, p: usize, sql: &str) -> i64 {

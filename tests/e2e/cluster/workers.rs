@@ -510,8 +510,8 @@ async fn the_binary_supervises_workers_and_reports_them() {
     wait_for_failover(server.addr, killed).await;
     wait_for_workers(server.addr, 1).await;
     c.execute("INSERT INTO t VALUES (2)", &[]).await.unwrap();
-    let text = crate::operations::scrape(&metrics_addr).await;
-    let value = |series: &str| crate::operations::sample(&text, series);
+    let text = crate::harness::scrape(&metrics_addr).await;
+    let value = |series: &str| crate::harness::sample(&text, series);
     assert_eq!(
         value(r#"litescale_failovers_total{database="postgres",partition="0"}"#),
         1.0

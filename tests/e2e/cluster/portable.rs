@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use super::partitions::{MAP, load};
 use crate::harness::{ServerProcess, binary, config_args, connect, connect_to_database};
-use crate::partitions::{MAP, load};
 
 fn litescale(args: &[&std::ffi::OsStr]) -> (bool, String) {
     let out = Command::new(binary())
