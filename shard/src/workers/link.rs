@@ -1,8 +1,7 @@
-//! The proxy's side of the worker protocol: links to worker processes, and the writer
-//! link a partition's transactions run on.
+//! The proxy's side of the worker protocol: a link (one TCP connection to a worker, one
+//! request in flight), and `DirectWriter`, a writer link opened by hand.
 
 use std::net::SocketAddr;
-use std::sync::Weak;
 use std::time::Duration;
 
 use tokio::io::BufStream;
@@ -10,10 +9,8 @@ use tokio::net::TcpStream;
 
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
-use crate::protocol::{
-    Reply, Request, Response, Role, read_async, read_sync, write_async, write_sync,
-};
-use crate::supervisor::WorkerGroup;
+use crate::messages::{Reply, Request, Response, Role};
+use crate::workers::protocol::{read_async, read_sync, write_async, write_sync};
 
 /// One TCP connection to a worker, one request in flight.
 pub(crate) struct Link {
@@ -93,150 +90,6 @@ impl Link {
 
 /// How long the proxy waits for a worker to connect or answer a ping.
 pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// The link to a partition's primary that its transactions run on, behind the partition's
-/// writer lock (so, as in process, one transaction at a time writes the partition).
-pub(crate) struct RemoteWriter {
-    group: Weak<WorkerGroup>,
-    link: Option<Link>,
-    /// The worker `link` goes to.
-    linked_worker: u64,
-    /// A transaction is open on the link.
-    open_transaction: bool,
-}
-
-impl RemoteWriter {
-    pub fn new(group: Weak<WorkerGroup>) -> RemoteWriter {
-        RemoteWriter {
-            group,
-            link: None,
-            linked_worker: 0,
-            open_transaction: false,
-        }
-    }
-
-    /// Sends a request to the primary, connecting (and waiting out a failover) first if
-    /// needed. A link lost while a request was on it means the primary died: its open
-    /// transaction died with it (40001, retryable), and a commit in flight may or may not
-    /// have happened (08007, as Postgres reports a connection lost during COMMIT).
-    pub async fn call(
-        &mut self,
-        request: Request,
-        interrupter: &Interrupter,
-    ) -> Result<Reply, ShardError> {
-        // The previous holder dropped its transaction without ending it.
-        if self.open_transaction
-            && matches!(
-                request,
-                Request::Begin { .. }
-                    | Request::WriteGroup { .. }
-                    | Request::WriteBatch { .. }
-                    | Request::Maintain { .. }
-            )
-        {
-            if let Some(link) = &mut self.link
-                && link.call(&Request::Rollback).await.is_err()
-            {
-                self.link = None;
-            }
-            self.open_transaction = false;
-        }
-        let group = self
-            .group
-            .upgrade()
-            .ok_or_else(|| ShardError::new("57P01", "the partition was closed"))?;
-        // A link to a worker that is no longer the primary (it died, or was deposed) is
-        // dropped before anything is sent on it: nothing can be lost but an open
-        // transaction, which died with that worker.
-        let stale = self.link.as_ref().is_some_and(|l| !l.usable())
-            || group.primary_id().is_some_and(|p| p != self.linked_worker);
-        if stale && self.link.take().is_some() && std::mem::take(&mut self.open_transaction) {
-            return match request {
-                Request::Rollback => Ok(rolled_back_already()),
-                _ => Err(transaction_lost()),
-            };
-        }
-        if self.link.is_none() {
-            if matches!(request, Request::Rollback) {
-                return Ok(rolled_back_already());
-            }
-            let (link, worker) = group.connect_primary().await?;
-            self.link = Some(link);
-            self.linked_worker = worker;
-        }
-        let link = self.link.as_mut().expect("connected above");
-        link.arm(interrupter);
-        let result = link.call(&request).await;
-        interrupter.disarm();
-        match result {
-            Ok(reply) => {
-                match (&request, &reply.body) {
-                    (Request::Begin { .. }, Response::Done) => self.open_transaction = true,
-                    (
-                        Request::Commit | Request::Rollback | Request::CommitDecided { .. },
-                        Response::Done,
-                    ) => self.open_transaction = false,
-                    (_, Response::Error(e)) if e.sqlstate == crate::fence::FENCED => {
-                        // This worker was deposed: find the new primary next time.
-                        self.link = None;
-                        self.open_transaction = false;
-                    }
-                    _ => {}
-                }
-                Ok(reply)
-            }
-            Err(e) => {
-                self.link = None;
-                let was_open = std::mem::take(&mut self.open_transaction);
-                group.suspect_primary();
-                tracing::warn!(error = %e, "lost the link to the partition's primary");
-                match request {
-                    Request::Rollback => Ok(rolled_back_already()),
-                    _ => Err(lost(&request, was_open)),
-                }
-            }
-        }
-    }
-
-    pub fn in_transaction(&self) -> bool {
-        self.open_transaction
-    }
-
-    /// Drops the link (its worker is being stopped); the next call connects anew.
-    pub fn forget_link(&mut self) {
-        self.link = None;
-    }
-}
-
-/// A ROLLBACK with no transaction left to undo: it ended with the worker that held it.
-fn rolled_back_already() -> Reply {
-    Reply {
-        busy_nanos: 0,
-        body: Response::Done,
-    }
-}
-
-/// The transaction died with the primary that held it.
-fn transaction_lost() -> ShardError {
-    ShardError::new(
-        "40001",
-        "the partition's primary worker failed; the transaction was rolled back",
-    )
-}
-
-/// The error a client gets when the primary died under its request.
-fn lost(request: &Request, was_open: bool) -> ShardError {
-    if request.commits() {
-        ShardError::new(
-            "08007",
-            "the partition's primary worker failed during the commit; whether it committed is unknown",
-        )
-    } else if was_open {
-        transaction_lost()
-    } else {
-        ShardError::new("40001", "the partition's primary worker failed; retry")
-    }
-}
 
 /// A writer link opened by hand, as a proxy opens one: for tests and tools that must act
 /// as a stale proxy talking to a worker directly (the fence must stop it).

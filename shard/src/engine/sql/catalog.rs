@@ -315,7 +315,7 @@ pub(crate) fn register(
                         .filter_map(Result::ok)
                         .filter(|e| e.path().is_dir())
                         .filter_map(|e| e.file_name().into_string().ok())
-                        .filter(|n| crate::storage::valid_name(n))
+                        .filter(|n| crate::directory::valid_name(n))
                         .collect()
                 })
                 .unwrap_or_default();
