@@ -122,7 +122,7 @@ impl Storage {
         let workers = self.workers_config();
         let partitions = if workers.mode == WorkerMode::External {
             // The primaries run elsewhere and hold the files: each finishes its part of
-            // the decided transactions when it becomes primary (txlog.rs).
+            // the decided transactions when it becomes primary (storage/txlog.rs).
             txlog.drop_undecided()?;
             self.hand_to_workers(name, &paths, &usage, &workers)?
         } else {

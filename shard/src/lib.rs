@@ -1,12 +1,11 @@
-//! SQLite workers and the storage they attach to.
+//! The shard: SQLite partitions in WAL mode, the engine that runs SQL on them, worker processes.
+//! It must not know the Postgres wire protocol or parse SQL: it runs the router's SQL and reports
+//! errors with their SQLSTATE.
 //!
 //! A [`Partition`] is one SQLite file in WAL mode inside the storage directory, served by
 //! exactly one writer connection (the only one that ever writes) and a pool of read-only
 //! reader connections that never wait for the writer. Writers queue on an async lock, so
 //! SQLITE_BUSY never reaches a client.
-//!
-//! This crate knows SQLite and files; it must not know about the Postgres wire protocol or
-//! parse SQL: it runs the SQL the router produced and reports errors with their SQLSTATE.
 //!
 //! # Layout
 //!

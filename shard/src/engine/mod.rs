@@ -1,6 +1,8 @@
-//! The engine: what runs on one SQLite connection, synchronously — statements, the reads
-//! it serves, Postgres' SQL additions, the guard, SQLite's errors as SQLSTATEs.
+//! The engine: what runs on one SQLite connection, synchronously (statements, reads, SQL).
 //! It must not know files, processes or partitions: whoever opens the connection hands it in.
+//!
+//! Besides statements and the reads it serves: Postgres' SQL additions (`sql/`), the guard,
+//! SQLite's errors as SQLSTATEs.
 //!
 //! The same code serves a partition in process (on the caller's thread) and in a worker
 //! process (on a link's thread), so both behave alike to the byte.

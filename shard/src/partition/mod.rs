@@ -1,8 +1,9 @@
-//! The partition API the proxy calls: reads, streams, snapshots, the writer lock and
-//! transactions, group commit. Each call is a [`crate::messages::Request`] answered by the
-//! same engine code, in this process or by a worker process, so the proxy sees one API.
-//! It must not know how the storage or a worker process works inside: it asks `storage`
-//! for connections and durability, and `workers` for links.
+//! The partition API the proxy calls: reads, streams, snapshots, the writer lock, transactions.
+//! It must not know how storage or a worker process works inside: it asks them through their rooms.
+//!
+//! Each call is a [`crate::messages::Request`] answered by the same engine code, in this
+//! process or by a worker process, so the proxy sees one API; autocommit writes share a
+//! group commit.
 //!
 //! Order inside: `answers`, `threads`, `backend` <- `reads`; `writer` <- `snapshot`,
 //! `group_commit`.

@@ -86,7 +86,7 @@ impl Participant for Partition {
         Ok(replayed)
     }
 
-    /// Drops the commit records of transactions older than `txid` (see txlog.rs).
+    /// Drops the commit records of transactions older than `txid` (see storage/txlog.rs).
     fn forget_commits_below(&self, txid: u64) -> Result<(), ShardError> {
         self.with_writer_now(|w| w.forget_commits_below(txid))
     }

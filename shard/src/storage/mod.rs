@@ -1,8 +1,9 @@
-//! Storage: what a partition keeps durable — its SQLite file and who may write it, the
-//! fsync its commits wait for, the log of cross-partition transactions — and the export
-//! and import of a database as one plain SQLite file.
-//! It must not know worker processes or how a partition is served: it opens connections
-//! and makes commits durable for whoever asks.
+//! Storage: what a partition keeps durable (files, fence, fsyncs, transaction log); export/import.
+//! It must not know worker processes or how a partition is served: it opens connections for anyone.
+//!
+//! It holds a partition's SQLite file and who may write it, the fsync its commits wait for,
+//! the log of cross-partition transactions, and the export and import of a database as one
+//! plain SQLite file.
 //!
 //! # The interface a partition uses
 //!

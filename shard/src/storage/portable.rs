@@ -5,8 +5,8 @@
 //! Both run on the storage directory directly, reading and writing files.
 //!
 //! The type checks litescale puts on typed columns (`CHECK (pg_typecheck(...))`, see
-//! typecheck.rs) call a function only litescale has: a plain SQLite file could not take a
-//! write with them, so both ways the tables are created without them.
+//! engine/sql/typecheck.rs) call a function only litescale has: a plain SQLite file could
+//! not take a write with them, so both ways the tables are created without them.
 
 use std::collections::BTreeMap;
 use std::path::Path;

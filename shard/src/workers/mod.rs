@@ -1,7 +1,7 @@
-//! Worker processes: the worker protocol's framing, the proxy's links to workers, the
-//! supervisor that starts, balances and replaces them, and the worker process itself.
-//! It must not know what a partition's calls mean: it carries requests to a worker and
-//! its answers back; the worker hands them to the engine and storage.
+//! Worker processes: the protocol's framing, the proxy's links, the supervisor, the worker's main.
+//! It must not know what a partition's calls mean: it carries requests to a worker, answers back.
+//!
+//! The worker process hands what it is asked to the engine and the storage.
 //!
 //! Order inside: `protocol` <- `link` <- `supervisor`; `protocol` <- `worker`.
 

@@ -1,6 +1,5 @@
-//! What SQL on a litescale connection finds that plain SQLite lacks: Postgres' functions,
-//! arrays, the type checks of typed columns and a live pg_catalog. It must not know where
-//! the connection's file lives or who asked: it registers SQL, nothing more.
+//! What SQL on a litescale connection has that SQLite lacks: Postgres functions, pg_catalog.
+//! It must not know where the connection's file lives or who asked: it registers SQL, nothing more.
 
 pub mod arrays;
 pub(crate) mod catalog;

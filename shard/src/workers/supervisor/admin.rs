@@ -110,7 +110,7 @@ impl WorkerGroup {
         Ok(true)
     }
 
-    pub(super) fn refuse_if_external(&self, what: &str) -> Result<(), ShardError> {
+    fn refuse_if_external(&self, what: &str) -> Result<(), ShardError> {
         if self.is_external() {
             return Err(ShardError::new(
                 "0A000",

@@ -72,7 +72,7 @@ impl WorkerGroup {
     }
 
     /// Promotes the first healthy replica; with none, starts a new primary.
-    pub(super) async fn promote_any(&self) -> Result<Arc<WorkerHandle>, ShardError> {
+    async fn promote_any(&self) -> Result<Arc<WorkerHandle>, ShardError> {
         let replicas: Vec<_> = self
             .snapshot()
             .into_iter()
@@ -142,7 +142,7 @@ impl WorkerGroup {
 }
 
 /// How long a writer waits for a primary (a failover, a start) before giving up.
-pub(super) const FAILOVER_WAIT: Duration = Duration::from_secs(10);
+const FAILOVER_WAIT: Duration = Duration::from_secs(10);
 
 pub(super) async fn promote(worker: &WorkerHandle, force: bool) -> Result<(), ShardError> {
     let (_, reply) = connect(&worker.addr, &Request::Promote { force })

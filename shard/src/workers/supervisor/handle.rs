@@ -131,7 +131,7 @@ impl WorkerHandle {
 }
 
 /// Idle reader links kept per worker.
-pub(super) const IDLE_LINKS: usize = 16;
+const IDLE_LINKS: usize = 16;
 
 pub(super) async fn connect(addr: &str, first: &Request) -> std::io::Result<(Link, Reply)> {
     tokio::time::timeout(CALL_TIMEOUT, Link::connect(addr, first))
@@ -140,7 +140,7 @@ pub(super) async fn connect(addr: &str, first: &Request) -> std::io::Result<(Lin
 }
 
 /// The core the calling thread runs on (a client connection's lane is pinned to one).
-pub(super) fn current_core() -> Option<usize> {
+fn current_core() -> Option<usize> {
     // SAFETY: sched_getcpu(3) reads the calling thread's CPU; no memory is involved.
     usize::try_from(unsafe { libc::sched_getcpu() }).ok()
 }

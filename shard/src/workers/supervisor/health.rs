@@ -16,7 +16,7 @@ impl WorkerGroup {
         self.stop_all();
     }
 
-    pub(super) fn stop_all(&self) {
+    fn stop_all(&self) {
         self.primary.send_replace(None);
         for w in self.snapshot() {
             w.stopping.store(true, Ordering::Relaxed);
@@ -26,7 +26,7 @@ impl WorkerGroup {
 
     /// Scale to zero: stops the workers of a partition idle for `idle_stop_ms`, unless a
     /// transaction holds its writer.
-    pub(super) fn sleep_if_idle(&self) {
+    fn sleep_if_idle(&self) {
         let idle_stop = self.launch.workers.idle_stop_ms;
         // Workers started elsewhere are not the supervisor's to stop (or start again).
         if idle_stop == 0 || self.is_asleep() || self.is_external() {
@@ -58,7 +58,7 @@ impl WorkerGroup {
         self.stop_all();
     }
 
-    pub(super) async fn check_health(&self) {
+    async fn check_health(&self) {
         for worker in self.snapshot() {
             if worker.stopping.load(Ordering::Relaxed) {
                 continue;
@@ -97,7 +97,7 @@ impl WorkerGroup {
 }
 
 /// Health checks a worker started elsewhere may miss before it counts as dead.
-pub(super) const MISSED_CHECKS: u32 = 3;
+const MISSED_CHECKS: u32 = 3;
 
 impl Drop for WorkerGroup {
     fn drop(&mut self) {

@@ -105,10 +105,7 @@ impl WorkerGroup {
         Box::pin(self.start_worker_now(role))
     }
 
-    pub(super) async fn start_worker_now(
-        &self,
-        role: Role,
-    ) -> Result<Arc<WorkerHandle>, ShardError> {
+    async fn start_worker_now(&self, role: Role) -> Result<Arc<WorkerHandle>, ShardError> {
         let launch = &self.launch;
         let mut command = tokio::process::Command::new(&launch.program);
         command
@@ -197,7 +194,7 @@ impl WorkerGroup {
 /// Makes a worker start with the CPU set of this process rather than of the thread that
 /// starts it: a child inherits its thread's, and a client connection's thread may be
 /// pinned to one core (the proxy pins its lanes), which would leave the worker one core.
-pub(super) fn with_process_cpus(command: &mut tokio::process::Command) {
+fn with_process_cpus(command: &mut tokio::process::Command) {
     let size = std::mem::size_of::<libc::cpu_set_t>();
     // SAFETY: cpu_set_t is plain bits, valid all zero.
     let mut cpus: libc::cpu_set_t = unsafe { std::mem::zeroed() };

@@ -1,10 +1,10 @@
-//! Worker processes of one partition: started, watched, replaced. The supervisor starts
-//! a primary and the configured replicas (`litescale worker`), balances reads over healthy
-//! replicas, and when the primary dies promotes a replica (or starts a new primary) with
-//! no one acting. With `idle_stop_ms` it stops an idle partition's workers and starts
+//! The supervisor: one partition's worker processes started, watched, balanced and replaced.
+//! It must not know what a partition's calls mean: it reaches workers and keeps them alive.
+//!
+//! It starts a primary and the configured replicas (`litescale worker`), balances reads over
+//! healthy replicas, and when the primary dies promotes a replica (or starts a new primary)
+//! with no one acting. With `idle_stop_ms` it stops an idle partition's workers and starts
 //! them again on its next query.
-//! It must not know how a partition's calls are made of requests: it reaches workers and
-//! keeps them alive, whatever they are asked.
 //!
 //! Order inside: `handle`, `writer`, `launch` <- `failover` <- `admin`; `handle` <-
 //! `reads`; `health`. Each file is one kind of `impl WorkerGroup`; the group itself is

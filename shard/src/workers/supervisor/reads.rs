@@ -19,7 +19,7 @@ use crate::workers::supervisor::handle::WorkerHandle;
 impl WorkerGroup {
     /// The worker the next read goes to: a healthy replica by the configured balance; the
     /// primary when configured to take reads or when no replica is healthy.
-    pub(super) async fn pick_reader(&self) -> Result<Arc<WorkerHandle>, ShardError> {
+    async fn pick_reader(&self) -> Result<Arc<WorkerHandle>, ShardError> {
         self.ensure_started().await?;
         let workers = self.snapshot();
         let primary_reads = self.launch.workers.primary_reads;
@@ -160,7 +160,7 @@ impl WorkerGroup {
 
     /// A link to a worker that takes reads, from another worker when one cannot be
     /// reached.
-    pub(super) async fn reader_link(&self) -> Result<(Arc<WorkerHandle>, Link), ShardError> {
+    async fn reader_link(&self) -> Result<(Arc<WorkerHandle>, Link), ShardError> {
         let mut last = None;
         for _ in 0..READ_ATTEMPTS {
             let worker = self.pick_reader().await?;
@@ -186,4 +186,4 @@ impl WorkerGroup {
 }
 
 /// Tries per read before it fails.
-pub(super) const READ_ATTEMPTS: usize = 3;
+const READ_ATTEMPTS: usize = 3;
