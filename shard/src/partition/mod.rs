@@ -5,8 +5,9 @@
 //! process or by a worker process, so the proxy sees one API; autocommit writes share a
 //! group commit.
 //!
-//! Order inside: `answers`, `threads`, `backend` <- `reads`; `writer` <- `snapshot`,
-//! `group_commit`.
+//! Order inside: `answers`, `backend`, `threads` <- `reads`, `writer`; `writer` <-
+//! `snapshot`, `group_commit`. Each file is one kind of `impl Partition` (and the types
+//! it hands out); the partition itself is defined here.
 
 mod answers;
 mod backend;

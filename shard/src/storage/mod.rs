@@ -25,8 +25,8 @@
 //! These are plain types and functions, not a trait: with one backend a trait would add
 //! only indirection. The second backend is where this list becomes one.
 //!
-//! Order inside: `redo`, `commit_records`, `durability`, `fence` <- `open` <- `writer` <-
-//! `txlog`; `portable` stands alone.
+//! Order inside: `durability` <- `open`; `commit_records`, `fence`, `open`, `redo` <-
+//! `writer` <- `txlog`; `portable` stands alone.
 
 mod commit_records;
 mod durability;

@@ -6,9 +6,10 @@
 //! with no one acting. With `idle_stop_ms` it stops an idle partition's workers and starts
 //! them again on its next query.
 //!
-//! Order inside: `handle`, `writer`, `launch` <- `failover` <- `admin`; `handle` <-
-//! `reads`; `health`. Each file is one kind of `impl WorkerGroup`; the group itself is
-//! defined here, since its writer link (writer.rs) and it name each other.
+//! Order inside: `handle` <- `launch`, `failover`, `reads`; `failover` <- `admin`;
+//! `writer` and `health` need no sibling. Each file but `handle` and `writer` is one kind
+//! of `impl WorkerGroup`; the group itself is defined here, since its writer link
+//! (writer.rs) and it name each other.
 
 mod admin;
 mod failover;
