@@ -1,46 +1,53 @@
-//! SQLite workers and the storage they attach to.
+//! The shard: SQLite partitions in WAL mode, the engine that runs SQL on them, worker processes.
+//! It must not know the Postgres wire protocol or parse SQL: it runs the router's SQL and reports
+//! errors with their SQLSTATE.
 //!
 //! A [`Partition`] is one SQLite file in WAL mode inside the storage directory, served by
 //! exactly one writer connection (the only one that ever writes) and a pool of read-only
 //! reader connections that never wait for the writer. Writers queue on an async lock, so
 //! SQLITE_BUSY never reaches a client.
 //!
-//! This crate knows SQLite and files; it must not know about the Postgres wire protocol or
-//! parse SQL: it runs the SQL the router produced and reports errors with their SQLSTATE.
+//! # Layout
+//!
+//! Rooms in dependency order; each imports only from those before it:
+//! 1. Shared leaves: `value` (SQLite values and results), `error` (`ShardError`),
+//!    `interrupt` (cancel), `directory` (the storage directory's names), `messages` (what a
+//!    partition asks of its SQLite and what it answers), `usage` (metering),
+//!    `row_stream` (a streamed result).
+//! 2. `engine/`: what runs on one SQLite connection: statements, reads, Postgres' SQL
+//!    additions (`engine/sql/`), the guard, SQLite errors as SQLSTATEs.
+//! 3. `storage/`: what a partition keeps durable: its files, the fence, group commit of
+//!    fsyncs, the cross-partition transaction log and redo, export/import. Its interface
+//!    to a partition is documented in `storage/mod.rs`.
+//! 4. `workers/`: worker processes: framing, links, the supervisor, the worker process.
+//! 5. `partition/`: the partition API the proxy calls, in process or through workers.
+//! 6. `databases`: `Storage`, the open databases: opened, recovered, created, dropped.
 
-pub mod arrays;
-mod catalog;
-mod durability;
+mod databases;
+mod directory;
 mod engine;
 mod error;
-mod fence;
-mod functions;
-mod guard;
 mod interrupt;
+mod messages;
 mod partition;
-pub mod portable;
-mod protocol;
-mod redo;
-mod remote;
+mod row_stream;
 mod storage;
-mod supervisor;
-mod txlog;
-mod typecheck;
 mod usage;
 mod value;
-pub mod worker;
+mod workers;
 
-pub use catalog::TypeCatalog;
-pub use engine::result_too_large;
+pub use databases::{Database, Storage};
+pub use engine::sql::arrays;
+pub use engine::sql::catalog::TypeCatalog;
+pub use engine::statements::result_too_large;
 pub use error::ShardError;
-pub use fence::FENCED;
 pub use interrupt::Interrupter;
-pub use partition::{Partition, ReadSnapshot, RowStream, SmallRead, Transaction, WriterLock};
-pub use protocol::Role;
-pub use redo::{Redo, Segment};
-pub use remote::DirectWriter;
-pub use storage::{Database, Storage};
-pub use supervisor::{WorkerGroup, WorkerInfo};
-pub use txlog::{Recovered, TxLog};
+pub use messages::Role;
+pub use partition::{Partition, ReadSnapshot, SmallRead, Transaction, WriterLock};
+pub use row_stream::RowStream;
+pub use storage::portable;
+pub use storage::{FENCED, Recovered, Redo, Segment, TxLog};
 pub use usage::{Usage, UsageSnapshot};
 pub use value::{ColumnMeta, Outcome, Rows, Value};
+pub use workers::worker;
+pub use workers::{DirectWriter, WorkerGroup, WorkerInfo};

@@ -2,9 +2,10 @@
 //! bill can be computed from (with the bytes its files take, which the storage measures).
 //! Counters start at zero with the process.
 
-use crate::protocol::Response;
+use crate::messages::Response;
 use crate::value::Outcome;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 #[derive(Debug, Default)]
 pub struct Usage {
@@ -67,4 +68,12 @@ impl Usage {
             compute_nanos: self.compute_nanos.load(Ordering::Relaxed),
         }
     }
+}
+
+/// How long a request kept SQLite busy, for metering.
+pub(crate) fn timed<R>(job: impl FnOnce() -> R) -> (R, u64) {
+    let started = Instant::now();
+    let result = job();
+    let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    (result, nanos)
 }

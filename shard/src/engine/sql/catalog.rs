@@ -40,7 +40,8 @@ const SERVER_SETTINGS: &[(&str, &str)] = &[
     ("default_table_access_method", "heap"),
 ];
 
-/// The start of the error for current_setting() of a session setting (error.rs: 0A000).
+/// The start of the error for current_setting() of a session setting
+/// (engine/sqlite_errors.rs: 0A000).
 pub(crate) const CURRENT_SETTING_UNSUPPORTED: &str =
     "current_setting() of a session setting is not supported by litescale; use SHOW";
 
@@ -315,7 +316,7 @@ pub(crate) fn register(
                         .filter_map(Result::ok)
                         .filter(|e| e.path().is_dir())
                         .filter_map(|e| e.file_name().into_string().ok())
-                        .filter(|n| crate::storage::valid_name(n))
+                        .filter(|n| crate::directory::valid_name(n))
                         .collect()
                 })
                 .unwrap_or_default();

@@ -17,14 +17,19 @@ use std::time::Duration;
 use litescale_config::Config;
 use rusqlite::Connection;
 
-use crate::catalog::TypeCatalog;
-use crate::engine::{self, ELECTION_WAIT, Standby, Writer, timed};
+use crate::directory::{partition_path, valid_name};
+use crate::engine::options::ConnectionOptions;
+use crate::engine::reads::serve_reader;
+use crate::engine::sql::catalog::TypeCatalog;
+use crate::engine::statements::stream;
 use crate::error::ShardError;
-use crate::fence::FENCED;
 use crate::interrupt::Interrupter;
-use crate::partition::ConnectionOptions;
-use crate::protocol::{Reply, Request, Response, Role, read_sync, write_sync};
-use crate::storage::PARTITION_FILE_SUFFIX;
+use crate::messages::{Reply, Request, Response, Role};
+use crate::storage::{
+    ELECTION_WAIT, FENCED, Standby, Writer, finish_decided_parts, open_reader, read_epoch,
+};
+use crate::usage::timed;
+use crate::workers::protocol::{read_sync, write_sync};
 
 /// What a worker serves.
 pub struct WorkerSpec {
@@ -79,7 +84,7 @@ pub fn run(
     listener: TcpListener,
     supervised: bool,
 ) -> Result<(), ShardError> {
-    if !crate::storage::valid_name(&spec.database) {
+    if !valid_name(&spec.database) {
         return Err(ShardError::new(
             "42602",
             format!("invalid database name \"{}\"", spec.database),
@@ -90,7 +95,7 @@ pub fn run(
     let dir = config.data_dir.join(&spec.database);
     std::fs::create_dir_all(&dir)?;
     let state = Arc::new(WorkerState {
-        path: dir.join(format!("{}{PARTITION_FILE_SUFFIX}", spec.partition)),
+        path: partition_path(&dir, spec.partition),
         txlog: dir.join("txlog"),
         partition: spec.partition,
         options: ConnectionOptions {
@@ -121,7 +126,7 @@ pub fn run(
     if !primary {
         // A replica checks it can read before it says it is ready, and prepares the
         // connection it would write with if promoted.
-        engine::open_reader(&state.path, &state.options)?;
+        open_reader(&state.path, &state.options)?;
         *state.standby.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(Standby::open(&state.path, &state.options)?);
     }
@@ -185,12 +190,7 @@ impl WorkerState {
             .ok();
         }
         let Some(conn) = check else { return };
-        let now: Result<i64, _> = conn.query_row(
-            &format!("SELECT epoch FROM {}", crate::fence::FENCE_TABLE),
-            [],
-            |r| r.get(0),
-        );
-        if let Ok(now) = now
+        if let Ok(now) = read_epoch(conn)
             && now != mine
         {
             tracing::error!(mine, now, "deposed: another worker is the primary; exiting");
@@ -214,7 +214,7 @@ impl WorkerState {
             Some(standby) => standby.promote(&self.path, wait, force)?,
             None => Writer::open(&self.path, &self.options, wait, force)?,
         };
-        let finished = crate::txlog::finish_decided_parts(&self.txlog, self.partition, &writer)?;
+        let finished = finish_decided_parts(&self.txlog, self.partition, &writer)?;
         if !finished.is_empty() {
             tracing::warn!(?finished, "finished decided cross-partition transactions");
         }
@@ -361,7 +361,7 @@ impl WorkerState {
         input: &mut BufReader<TcpStream>,
         out: &mut BufWriter<TcpStream>,
     ) -> std::io::Result<()> {
-        let conn: Connection = match engine::open_reader(&self.path, &self.options) {
+        let conn: Connection = match open_reader(&self.path, &self.options) {
             Ok(c) => c,
             Err(e) => return reply(out, 0, Response::Error(e)),
         };
@@ -372,7 +372,7 @@ impl WorkerState {
             core.follow(input.get_ref());
             if let Request::Stream { sql, params } = request {
                 let mut failed = None;
-                engine::stream(&conn, &sql, &params, &interrupter, |body| {
+                stream(&conn, &sql, &params, &interrupter, |body| {
                     match reply(out, 0, body) {
                         Ok(()) => true,
                         Err(e) => {
@@ -387,7 +387,7 @@ impl WorkerState {
                 continue;
             }
             let (body, busy) = timed(|| {
-                engine::serve_reader(&conn, &request, &interrupter, self.options.max_result_bytes)
+                serve_reader(&conn, &request, &interrupter, self.options.max_result_bytes)
             });
             reply(out, busy, body)?;
         }

@@ -13,10 +13,13 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
+use crate::engine::guard::as_litescale;
 use crate::error::ShardError;
-use crate::guard::as_litescale;
 
-pub(crate) const FENCE_TABLE: &str = "_litescale_fence";
+const FENCE_TABLE: &str = "_litescale_fence";
+
+/// How long a new primary waits for a dead one's election lock to be released.
+pub(crate) const ELECTION_WAIT: Duration = Duration::from_secs(2);
 
 /// SQLSTATE of a write refused because another worker is, or has become, the primary:
 /// what a Postgres standby answers to a write (read_only_sql_transaction).
@@ -85,9 +88,11 @@ impl Fence {
     }
 }
 
-fn read_epoch(writer: &Connection) -> rusqlite::Result<i64> {
+/// The epoch in the partition's file now: a primary that finds another than its own was
+/// deposed.
+pub(crate) fn read_epoch(conn: &Connection) -> rusqlite::Result<i64> {
     as_litescale(|| {
-        writer.query_row(&format!("SELECT epoch FROM {FENCE_TABLE}"), [], |r| {
+        conn.query_row(&format!("SELECT epoch FROM {FENCE_TABLE}"), [], |r| {
             r.get(0)
         })
     })

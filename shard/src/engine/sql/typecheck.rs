@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
 
-use crate::catalog::TypeCatalog;
+use crate::engine::sql::catalog::TypeCatalog;
 use crate::error::ShardError;
 use crate::value::Value;
 

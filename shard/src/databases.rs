@@ -7,12 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use litescale_config::{Config, WorkerMode, WorkersConfig};
 
-use crate::catalog::TypeCatalog;
+use crate::directory::{partition_path, valid_name};
+use crate::engine::options::ConnectionOptions;
+use crate::engine::sql::catalog::TypeCatalog;
 use crate::error::ShardError;
-use crate::partition::{ConnectionOptions, Partition};
-use crate::supervisor::{Launch, WorkerGroup};
-use crate::txlog::{Recovered, TxLog};
+use crate::partition::Partition;
+use crate::storage::{Recovered, TxLog};
 use crate::usage::Usage;
+use crate::workers::{Launch, WorkerGroup};
 
 /// An open database: its partitions, in order, and the log of its cross-partition
 /// transactions.
@@ -46,20 +48,6 @@ pub struct Storage {
     workers: Mutex<WorkersConfig>,
     /// Read by worker processes too.
     config_file: Option<PathBuf>,
-}
-
-/// A partition's file is `<database>/<i>.db`.
-pub(crate) const PARTITION_FILE_SUFFIX: &str = ".db";
-
-/// Database names become directory names, so only a safe alphabet is accepted: no `/`,
-/// no `..`, no NUL, nothing a filesystem could read differently.
-pub(crate) fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && !name.starts_with(['.', '-'])
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 impl Storage {
@@ -127,14 +115,14 @@ impl Storage {
         }
         let usage = Arc::new(Usage::default());
         let paths: Vec<PathBuf> = (0..self.partitions)
-            .map(|i| dir.join(format!("{i}{PARTITION_FILE_SUFFIX}")))
+            .map(|i| partition_path(&dir, i))
             .collect();
         let durable = self.options.storage.synchronous != litescale_config::Synchronous::Off;
         let txlog = TxLog::open(dir.join("txlog"), durable)?;
         let workers = self.workers_config();
         let partitions = if workers.mode == WorkerMode::External {
             // The primaries run elsewhere and hold the files: each finishes its part of
-            // the decided transactions when it becomes primary (txlog.rs).
+            // the decided transactions when it becomes primary (storage/txlog.rs).
             txlog.drop_undecided()?;
             self.hand_to_workers(name, &paths, &usage, &workers)?
         } else {
@@ -513,15 +501,5 @@ mod tests {
             Ok(_) => panic!("a table without its key column was accepted"),
         };
         assert!(err.contains("\"t\" by column \"k\""), "{err}");
-    }
-
-    #[test]
-    fn names_that_could_escape_the_directory_are_refused() {
-        for bad in ["", "..", "../x", "a/b", "a\0b", ".hidden", &"x".repeat(64)] {
-            assert!(!valid_name(bad), "{bad:?}");
-        }
-        for good in ["postgres", "tenant_1", "a-b"] {
-            assert!(valid_name(good), "{good}");
-        }
     }
 }

@@ -16,9 +16,9 @@ use rusqlite::limits::Limit;
 use crate::error::ShardError;
 
 /// Read-only PRAGMAs about the database's own schema, which pg_catalog's views read, the
-/// one SQLite's changeset replay sets for its own transaction (redo.rs), and quick_check,
-/// which SQLite's ADD COLUMN runs to test a new column's CHECK (the type checks of
-/// typecheck.rs) against the rows already there.
+/// one SQLite's changeset replay sets for its own transaction (storage/redo.rs), and
+/// quick_check, which SQLite's ADD COLUMN runs to test a new column's CHECK (the type
+/// checks of engine/sql/typecheck.rs) against the rows already there.
 const ALLOWED_PRAGMAS: &[&str] = &[
     "defer_foreign_keys",
     "quick_check",

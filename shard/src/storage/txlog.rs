@@ -20,34 +20,21 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::ShardError;
-use crate::guard::as_litescale;
-use crate::partition::Partition;
-use crate::redo::Redo;
+use crate::storage::redo::Redo;
+use crate::storage::writer::Writer;
 
-/// The table in every partition that says which decided transactions it has committed.
-pub(crate) const COMMITS_TABLE: &str = "_litescale_commits";
+/// A partition as recovery sees it: it commits its part of a decided transaction from that
+/// part's redo unless it already has (returning whether it replayed), and drops its
+/// records of committed transactions. The partition the proxy opens implements it
+/// (partition/), so the log needs to know nothing of how a partition is served.
+pub(crate) trait Participant {
+    fn finish_decided(
+        &self,
+        txid: u64,
+        redo: impl FnOnce() -> Result<Redo, ShardError>,
+    ) -> Result<bool, ShardError>;
 
-/// Records, in the partition's open transaction, that it commits its part of `txid`.
-pub(crate) fn record_commit(c: &rusqlite::Connection, txid: u64) -> Result<(), ShardError> {
-    as_litescale(|| {
-        c.execute(
-            &format!("INSERT INTO {COMMITS_TABLE} VALUES (?1)"),
-            [txid as i64],
-        )
-    })?;
-    Ok(())
-}
-
-/// Drops the records of transactions older than `txid`, which recovery will never ask
-/// about again.
-pub(crate) fn forget_commits_below(c: &rusqlite::Connection, txid: u64) -> Result<(), ShardError> {
-    as_litescale(|| {
-        c.execute(
-            &format!("DELETE FROM {COMMITS_TABLE} WHERE txid < ?1"),
-            [txid.min(i64::MAX as u64) as i64],
-        )
-    })?;
-    Ok(())
+    fn forget_commits_below(&self, txid: u64) -> Result<(), ShardError>;
 }
 
 pub struct TxLog {
@@ -230,7 +217,7 @@ impl TxLog {
     /// accepts writes.
     pub(crate) fn recover(
         &self,
-        partitions: &[std::sync::Arc<Partition>],
+        partitions: &[std::sync::Arc<impl Participant>],
     ) -> Result<Vec<Recovered>, ShardError> {
         let mut done = Vec::new();
         for (txid, logged) in self.entries()? {
@@ -271,7 +258,7 @@ impl TxLog {
 pub(crate) fn finish_decided_parts(
     dir: &Path,
     partition: usize,
-    writer: &crate::engine::Writer,
+    writer: &Writer,
 ) -> Result<Vec<u64>, ShardError> {
     let mut replayed = Vec::new();
     let entries = match std::fs::read_dir(dir) {

@@ -5,8 +5,8 @@
 //! Both run on the storage directory directly, reading and writing files.
 //!
 //! The type checks litescale puts on typed columns (`CHECK (pg_typecheck(...))`, see
-//! typecheck.rs) call a function only litescale has: a plain SQLite file could not take a
-//! write with them, so both ways the tables are created without them.
+//! engine/sql/typecheck.rs) call a function only litescale has: a plain SQLite file could
+//! not take a write with them, so both ways the tables are created without them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,8 +14,8 @@ use std::path::Path;
 use litescale_config::{KeyValue, PartitionMap, TablePlacement};
 use rusqlite::{Connection, params_from_iter};
 
+use crate::directory::{partition_path, valid_name};
 use crate::error::ShardError;
-use crate::storage::{PARTITION_FILE_SUFFIX, valid_name};
 
 /// Rows copied per step, so progress moves on a large table.
 const CHUNK_ROWS: i64 = 10_000;
@@ -68,10 +68,6 @@ fn count(conn: &Connection, schema_name: &str, table: &str) -> Result<u64, Shard
         |r| r.get(0),
     )?;
     Ok(n as u64)
-}
-
-fn partition_path(dir: &Path, i: usize) -> std::path::PathBuf {
-    dir.join(format!("{i}{PARTITION_FILE_SUFFIX}"))
 }
 
 /// Whether partition `p` holds rows of `table` that belong in an export (a reference

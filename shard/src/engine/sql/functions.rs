@@ -5,7 +5,8 @@ use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, Error};
 
-/// The message SQLite reports for a failing pg_div / pg_mod; error.rs maps it to 22012.
+/// The message SQLite reports for a failing pg_div / pg_mod; engine/sqlite_errors.rs maps it
+/// to 22012.
 pub(crate) const DIVISION_BY_ZERO: &str = "division by zero";
 pub(crate) const INTEGER_OUT_OF_RANGE: &str = "integer out of range";
 

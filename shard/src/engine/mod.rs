@@ -1,0 +1,19 @@
+//! The engine: what runs on one SQLite connection, synchronously (statements, reads, SQL).
+//! It must not know files, processes or partitions: whoever opens the connection hands it in.
+//!
+//! Besides statements and the reads it serves: Postgres' SQL additions (`sql/`), the guard,
+//! SQLite's errors as SQLSTATEs.
+//!
+//! The same code serves a partition in process (on the caller's thread) and in a worker
+//! process (on a link's thread), so both behave alike to the byte.
+//!
+//! Order inside: `sql`, `guard` <- `options` (sets a connection up); `sql` <-
+//! `sqlite_errors`; `long_running`, `statements` <- `reads`.
+
+pub(crate) mod guard;
+pub(crate) mod long_running;
+pub(crate) mod options;
+pub(crate) mod reads;
+pub(crate) mod sql;
+mod sqlite_errors;
+pub(crate) mod statements;

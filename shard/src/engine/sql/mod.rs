@@ -1,0 +1,26 @@
+//! What SQL on a litescale connection has that SQLite lacks: Postgres functions, pg_catalog.
+//! It must not know where the connection's file lives or who asked: it registers SQL, nothing more.
+
+pub mod arrays;
+pub(crate) mod catalog;
+pub(crate) mod functions;
+pub(crate) mod typecheck;
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use catalog::TypeCatalog;
+
+/// Registers every function and catalog view on a connection.
+pub(crate) fn register(
+    c: &Connection,
+    database: &str,
+    root: &Path,
+    types: &TypeCatalog,
+) -> rusqlite::Result<()> {
+    functions::register(c)?;
+    arrays::register(c)?;
+    typecheck::register(c, types)?;
+    catalog::register(c, database, root, types)
+}

@@ -1,0 +1,224 @@
+//! SQLite's errors translated into the SQLSTATE and wording a Postgres client expects,
+//! including the errors litescale's own SQL functions raise.
+
+use rusqlite::ffi;
+
+use crate::engine::sql::{catalog, functions, typecheck};
+use crate::error::ShardError;
+
+impl From<rusqlite::Error> for ShardError {
+    fn from(e: rusqlite::Error) -> ShardError {
+        match e {
+            rusqlite::Error::SqliteFailure(code, message) => {
+                let message = message.unwrap_or_else(|| code.to_string());
+                from_sqlite(code.extended_code, &message)
+            }
+            rusqlite::Error::SqlInputError { error, msg, .. } => {
+                from_sqlite(error.extended_code, &msg)
+            }
+            rusqlite::Error::UserFunctionError(e) => from_message(&e.to_string()),
+            rusqlite::Error::InvalidParameterCount(given, wanted) => ShardError::new(
+                "08P01",
+                format!(
+                    "bind message supplies {given} parameters, but prepared statement requires {wanted}"
+                ),
+            ),
+            other => ShardError::new("XX000", format!("internal error: {other}")),
+        }
+    }
+}
+
+/// `table.column` from SQLite's "... constraint failed: t.c" messages.
+fn failed_on(message: &str) -> Option<(&str, &str)> {
+    let target = message.rsplit(": ").next()?;
+    let first = target.split(", ").next()?;
+    first.split_once('.')
+}
+
+fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
+    if let Some(refused) = typecheck::error_of(message) {
+        return refused;
+    }
+    let primary = extended_code & 0xff;
+    let e = match extended_code {
+        ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+            let on = failed_on(message)
+                .map(|(t, _)| format!(" on \"{t}\""))
+                .unwrap_or_default();
+            ShardError::new(
+                "23505",
+                format!("duplicate key value violates unique constraint{on}"),
+            )
+        }
+        ffi::SQLITE_CONSTRAINT_NOTNULL => match failed_on(message) {
+            Some((t, c)) => ShardError::new(
+                "23502",
+                format!(
+                    "null value in column \"{c}\" of relation \"{t}\" violates not-null constraint"
+                ),
+            ),
+            None => ShardError::new("23502", "null value violates not-null constraint"),
+        },
+        ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+            ShardError::new("23503", "insert or update violates foreign key constraint")
+        }
+        ffi::SQLITE_CONSTRAINT_CHECK => {
+            let name = message.rsplit(": ").next().unwrap_or("");
+            ShardError::new(
+                "23514",
+                format!("new row violates check constraint \"{name}\""),
+            )
+        }
+        _ if primary == ffi::SQLITE_CONSTRAINT => ShardError::new("23000", message.to_owned()),
+        _ if primary == ffi::SQLITE_INTERRUPT => {
+            ShardError::new("57014", "canceling statement due to user request")
+        }
+        _ if primary == ffi::SQLITE_BUSY || primary == ffi::SQLITE_LOCKED => {
+            ShardError::new("55P03", "could not obtain lock on the database")
+        }
+        _ if primary == ffi::SQLITE_READONLY => {
+            ShardError::new("25006", "cannot write in a read-only transaction")
+        }
+        _ if primary == ffi::SQLITE_FULL => {
+            ShardError::new("53100", "could not extend file: disk full")
+        }
+        _ if primary == ffi::SQLITE_IOERR => ShardError::new("58030", "storage I/O error"),
+        _ if primary == ffi::SQLITE_CORRUPT => ShardError::new("XX001", "database file is corrupt"),
+        _ if primary == ffi::SQLITE_TOOBIG => ShardError::new("54000", "value too large"),
+        _ if primary == ffi::SQLITE_MISMATCH => ShardError::new("42804", "datatype mismatch"),
+        // The guard (see guard.rs) said no.
+        _ if primary == ffi::SQLITE_AUTH => ShardError::new(
+            "42501",
+            "permission denied: the statement reaches outside your database",
+        ),
+        _ if primary == ffi::SQLITE_RANGE => {
+            ShardError::new("08P01", "parameter index out of range")
+        }
+        _ => from_message(message),
+    };
+    if e.message == message {
+        e
+    } else {
+        e.with_detail(message)
+    }
+}
+
+/// SQLite reports schema errors as SQLITE_ERROR and says which in words.
+fn from_message(message: &str) -> ShardError {
+    if let Some(refused) = typecheck::error_of(message) {
+        return refused;
+    }
+    let after = |prefix: &str| message.strip_prefix(prefix).map(str::trim);
+    if message.starts_with("not authorized") || message.starts_with("too many attached databases") {
+        ShardError::new(
+            "42501",
+            "permission denied: the statement reaches outside your database",
+        )
+    } else if let Some(name) = after("no such table:") {
+        let name = name.rsplit('.').next().unwrap_or(name);
+        ShardError::new("42P01", format!("relation \"{name}\" does not exist"))
+    } else if let Some(name) = after("no such column:") {
+        ShardError::new("42703", format!("column \"{name}\" does not exist"))
+    } else if let Some(name) = after("no such index:") {
+        ShardError::new("42704", format!("index \"{name}\" does not exist"))
+    } else if let Some(name) = after("no such view:") {
+        ShardError::new("42P01", format!("view \"{name}\" does not exist"))
+    } else if let Some(name) = after("no such function:") {
+        ShardError::new("42883", format!("function {name} does not exist"))
+    } else if let Some(rest) = after("table") {
+        if let Some(name) = rest.strip_suffix("already exists") {
+            ShardError::new(
+                "42P07",
+                format!("relation \"{}\" already exists", name.trim()),
+            )
+        } else if rest.contains("has no column named") {
+            let col = rest.rsplit("named").next().unwrap_or("").trim();
+            ShardError::new("42703", format!("column \"{col}\" does not exist"))
+        } else {
+            ShardError::new("42000", message.to_owned())
+        }
+    } else if let Some(rest) = after("index") {
+        match rest.strip_suffix("already exists") {
+            Some(name) => ShardError::new(
+                "42P07",
+                format!("relation \"{}\" already exists", name.trim()),
+            ),
+            None => ShardError::new("42000", message.to_owned()),
+        }
+    } else if message.starts_with("Expression tree is too large")
+        || message.starts_with("parser stack overflow")
+    {
+        // SQLite's own bounds on nesting, as Postgres words its.
+        ShardError::new("54001", "stack depth limit exceeded")
+    } else if message.contains("syntax error") || message.starts_with("near ") {
+        ShardError::new("42601", message.to_owned())
+    } else if message.starts_with(catalog::CURRENT_SETTING_UNSUPPORTED) {
+        ShardError::new("0A000", message.to_owned())
+    } else if message == functions::DIVISION_BY_ZERO {
+        ShardError::new("22012", "division by zero")
+    } else if message.contains("integer overflow") || message == functions::INTEGER_OUT_OF_RANGE {
+        ShardError::new("22003", "integer out of range")
+    } else if message.contains("ambiguous column name") {
+        let col = message.rsplit(':').next().unwrap_or("").trim();
+        ShardError::new("42702", format!("column reference \"{col}\" is ambiguous"))
+    } else if message.contains("values for") && message.contains("columns") {
+        ShardError::new("42601", message.to_owned())
+    } else {
+        ShardError::new("XX000", message.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite_error(sql: &str) -> ShardError {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "PRAGMA foreign_keys=ON;
+             CREATE TABLE p (id INTEGER PRIMARY KEY);
+             CREATE TABLE t (id INT PRIMARY KEY, name TEXT NOT NULL, n INT CHECK (n > 0),
+                             p INT REFERENCES p(id));
+             INSERT INTO t VALUES (1, 'a', 1, NULL);",
+        )
+        .unwrap();
+        c.execute_batch(sql).unwrap_err().into()
+    }
+
+    #[test]
+    fn sqlite_errors_get_postgres_sqlstates() {
+        assert_eq!(
+            sqlite_error("INSERT INTO t VALUES (1, 'b', 1, NULL)").sqlstate,
+            "23505"
+        );
+        let nn = sqlite_error("INSERT INTO t VALUES (2, NULL, 1, NULL)");
+        assert_eq!(nn.sqlstate, "23502");
+        assert_eq!(
+            nn.message,
+            "null value in column \"name\" of relation \"t\" violates not-null constraint"
+        );
+        assert_eq!(
+            sqlite_error("INSERT INTO t VALUES (3, 'c', 0, NULL)").sqlstate,
+            "23514"
+        );
+        assert_eq!(
+            sqlite_error("INSERT INTO t VALUES (4, 'd', 1, 99)").sqlstate,
+            "23503"
+        );
+        // SQLite's bound on expression depth (1,000), as Postgres words a stack overflow.
+        let deep = sqlite_error(&format!("SELECT 1{}", "+1".repeat(1_000)));
+        assert_eq!(deep.sqlstate, "54001", "{deep:?}");
+        let nt = sqlite_error("SELECT * FROM nope");
+        assert_eq!(
+            (nt.sqlstate, nt.message.as_str()),
+            ("42P01", "relation \"nope\" does not exist")
+        );
+        assert_eq!(sqlite_error("SELECT nope FROM t").sqlstate, "42703");
+        assert_eq!(sqlite_error("CREATE TABLE t (a INT)").sqlstate, "42P07");
+        assert_eq!(
+            sqlite_error("INSERT INTO t (zz) VALUES (1)").sqlstate,
+            "42703"
+        );
+        assert_eq!(sqlite_error("SELECT nofunc(1)").sqlstate, "42883");
+    }
+}

@@ -1,0 +1,194 @@
+//! Running statements on one SQLite connection: executed whole into a result, streamed
+//! in batches, described, or run as an atomic batch; and the bound on what a
+//! materialised result may hold.
+
+use rusqlite::{Connection, params_from_iter};
+
+use crate::error::ShardError;
+use crate::interrupt::Interrupter;
+use crate::messages::{Response, STREAM_BATCH_ROWS};
+use crate::value::{ColumnMeta, Outcome, Rows, Value};
+
+/// Streams a read's result into `send`: its columns, then batches of rows, then `End` (or
+/// an error). Stops early when `send` returns false (the receiver went away). Returns the
+/// rows sent.
+pub(crate) fn stream(
+    conn: &Connection,
+    sql: &str,
+    params: &[Value],
+    interrupter: &Interrupter,
+    mut send: impl FnMut(Response) -> bool,
+) -> u64 {
+    let mut stmt = match conn.prepare_cached(sql) {
+        Ok(s) => s,
+        Err(e) => {
+            send(Response::Error(e.into()));
+            return 0;
+        }
+    };
+    if !stmt.readonly() {
+        send(Response::Error(ShardError::new(
+            "25006",
+            "a streamed query must only read",
+        )));
+        return 0;
+    }
+    let columns = column_meta(&stmt);
+    let width = columns.len();
+    if !send(Response::Columns(columns)) {
+        return 0;
+    }
+    interrupter.arm(conn.get_interrupt_handle());
+    let mut sent = 0;
+    let mut batch = Vec::with_capacity(STREAM_BATCH_ROWS);
+    let failure = (|| -> Result<bool, ShardError> {
+        let mut cursor = stmt.query(params_from_iter(params))?;
+        while let Some(row) = cursor.next()? {
+            batch.push(row_values(row, width)?);
+            if batch.len() == STREAM_BATCH_ROWS {
+                sent += batch.len() as u64;
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(STREAM_BATCH_ROWS));
+                if !send(Response::Rows(full)) {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    })();
+    interrupter.disarm();
+    match failure {
+        Ok(true) => {
+            sent += batch.len() as u64;
+            if (batch.is_empty() || send(Response::Rows(batch))) && send(Response::End) {}
+        }
+        Ok(false) => {}
+        Err(e) => {
+            send(Response::Error(e));
+        }
+    }
+    sent
+}
+
+pub(crate) fn run(
+    conn: &Connection,
+    sql: &str,
+    params: &[Value],
+    interrupter: &Interrupter,
+    read_only: bool,
+    max_result_bytes: usize,
+) -> Result<Option<Outcome>, ShardError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    if read_only && !stmt.readonly() {
+        return Ok(None);
+    }
+    // The proxy checks the parameter count at Bind. One partition's share of a split
+    // INSERT uses only some of the parameters: the highest it names bounds the list.
+    let params = &params[..params.len().min(stmt.parameter_count())];
+    interrupter.arm(conn.get_interrupt_handle());
+    let result = execute(&mut stmt, conn, params, max_result_bytes);
+    interrupter.disarm();
+    result.map(Some)
+}
+
+/// Several statements as one unit, inside a savepoint: in autocommit mode the savepoint is
+/// the transaction; inside a transaction it undoes only this batch on error.
+pub(crate) fn run_batch(conn: &Connection, sql: &str) -> Result<Outcome, ShardError> {
+    conn.execute_batch("SAVEPOINT litescale_batch")?;
+    match conn.execute_batch(sql) {
+        Ok(()) => {
+            conn.execute_batch("RELEASE litescale_batch")?;
+            Ok(Outcome::Changed(0))
+        }
+        Err(e) => {
+            conn.execute_batch("ROLLBACK TO litescale_batch; RELEASE litescale_batch")?;
+            Err(e.into())
+        }
+    }
+}
+
+fn execute(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    conn: &Connection,
+    params: &[Value],
+    max_result_bytes: usize,
+) -> Result<Outcome, ShardError> {
+    if stmt.column_count() == 0 {
+        stmt.execute(params_from_iter(params))?;
+        return Ok(Outcome::Changed(conn.changes()));
+    }
+    let columns = column_meta(stmt);
+    let width = columns.len();
+    let mut rows = Vec::new();
+    let mut held = 0usize;
+    let mut cursor = stmt.query(params_from_iter(params))?;
+    while let Some(row) = cursor.next()? {
+        let values = row_values(row, width)?;
+        held += values.iter().map(Value::held_bytes).sum::<usize>();
+        if held > max_result_bytes {
+            return Err(result_too_large(max_result_bytes));
+        }
+        rows.push(values);
+    }
+    Ok(Outcome::Rows(Rows { columns, rows }))
+}
+
+/// The SQLSTATE of [`result_too_large`].
+pub(crate) const RESULT_TOO_LARGE: &str = "54000";
+
+/// 54000 for a result that would hold more than `limits.max_result_mb` in memory.
+pub fn result_too_large(max_result_bytes: usize) -> ShardError {
+    ShardError::new(
+        RESULT_TOO_LARGE,
+        format!(
+            "result is larger than limits.max_result_mb allows ({} MiB); a SELECT outside \
+             a transaction block streams instead, or narrow the result",
+            max_result_bytes >> 20
+        ),
+    )
+}
+
+/// A result row's values, as SQLite holds them.
+fn row_values(row: &rusqlite::Row<'_>, width: usize) -> Result<Vec<Value>, ShardError> {
+    let mut values = Vec::with_capacity(width);
+    for i in 0..width {
+        values.push(Value::from(row.get_ref(i)?));
+    }
+    Ok(values)
+}
+
+fn column_meta(stmt: &rusqlite::Statement<'_>) -> Vec<ColumnMeta> {
+    stmt.columns()
+        .map(|c| ColumnMeta {
+            name: c.name().to_owned(),
+            decl_type: c.decl_type().map(str::to_owned),
+        })
+        .collect()
+}
+
+pub(crate) fn describe(conn: &Connection, sql: &str) -> Result<Vec<ColumnMeta>, ShardError> {
+    let stmt = conn.prepare_cached(sql)?;
+    Ok(column_meta(&stmt))
+}
+
+pub(crate) fn table_columns(
+    conn: &Connection,
+    tables: &[String],
+) -> Result<Vec<(String, Vec<ColumnMeta>)>, ShardError> {
+    let mut out = Vec::with_capacity(tables.len());
+    let mut stmt = conn.prepare_cached("SELECT name, type FROM pragma_table_info(?1, 'main')")?;
+    for table in tables {
+        let columns = stmt
+            .query_map([table], |r| {
+                let decl: String = r.get(1)?;
+                Ok(ColumnMeta {
+                    name: r.get(0)?,
+                    decl_type: (!decl.is_empty()).then_some(decl),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        if !columns.is_empty() {
+            out.push((table.clone(), columns));
+        }
+    }
+    Ok(out)
+}

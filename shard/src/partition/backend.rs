@@ -1,0 +1,127 @@
+//! What serves a partition: connections in this process (`Local`), or worker processes
+//! (`Remote`); opening it either way, and what differs between the two.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use litescale_config::Synchronous;
+use rusqlite::Connection;
+use tokio::sync::Mutex as AsyncMutex;
+
+use crate::engine::options::ConnectionOptions;
+use crate::error::ShardError;
+use crate::messages::Reply;
+use crate::partition::Partition;
+use crate::storage::{ELECTION_WAIT, WalSync, Writer, group_commit};
+use crate::usage::Usage;
+use crate::workers::WorkerGroup;
+
+pub(super) enum Backend {
+    /// The embedded default: the primary and its readers are connections in this process.
+    Local(Local),
+    /// Worker processes, reached over TCP.
+    Remote(Arc<WorkerGroup>),
+}
+
+pub(super) struct Local {
+    pub(super) options: ConnectionOptions,
+    /// The only connection that writes. Holding its lock is holding the right to write.
+    pub(super) writer: Arc<AsyncMutex<Writer>>,
+    /// Idle read-only connections; more are opened when all are busy.
+    pub(super) readers: Mutex<Vec<Connection>>,
+}
+
+impl Partition {
+    /// Opens the partition in this process, as its primary.
+    pub(crate) fn open(path: &Path, options: ConnectionOptions) -> Result<Partition, ShardError> {
+        let writer = Writer::open(path, &options, ELECTION_WAIT, false)?;
+        let usage = Arc::clone(&options.usage);
+        let synchronous = options.storage.synchronous;
+        let local = Local {
+            options,
+            writer: Arc::new(AsyncMutex::new(writer)),
+            readers: Mutex::new(Vec::new()),
+        };
+        Ok(Partition::new(
+            path,
+            usage,
+            synchronous,
+            Backend::Local(local),
+        ))
+    }
+
+    /// A partition served by worker processes.
+    pub(crate) fn remote(
+        path: &Path,
+        usage: Arc<Usage>,
+        group: Arc<WorkerGroup>,
+        synchronous: Synchronous,
+    ) -> Partition {
+        // The workers share this host's page cache: an fsync here covers their commits.
+        Partition::new(path, usage, synchronous, Backend::Remote(group))
+    }
+
+    fn new(path: &Path, usage: Arc<Usage>, synchronous: Synchronous, backend: Backend) -> Self {
+        Partition {
+            path: path.to_owned(),
+            usage,
+            wal: group_commit(synchronous).then(|| WalSync::new(path)),
+            pending: Mutex::default(),
+            next_pending: Default::default(),
+            commits: Default::default(),
+            backend,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What one materialised result may hold here; worker processes hold theirs to their
+    /// own configuration.
+    pub(super) fn max_result_bytes(&self) -> usize {
+        match &self.backend {
+            Backend::Local(local) => local.options.max_result_bytes,
+            Backend::Remote(_) => usize::MAX,
+        }
+    }
+
+    /// The worker processes serving this partition, if it has any.
+    pub fn workers(&self) -> Option<&Arc<WorkerGroup>> {
+        match &self.backend {
+            Backend::Local(_) => None,
+            Backend::Remote(group) => Some(group),
+        }
+    }
+
+    pub(super) fn local(&self) -> Result<&Local, ShardError> {
+        match &self.backend {
+            Backend::Local(local) => Ok(local),
+            Backend::Remote(_) => Err(ShardError::new(
+                "XX000",
+                "start-up checks run on a partition opened in process",
+            )),
+        }
+    }
+
+    pub(super) fn record(&self, metered: bool, reply: &Reply) {
+        if metered {
+            self.usage.record(reply.busy_nanos, &reply.body);
+        }
+    }
+}
+
+impl Drop for Partition {
+    /// Readers close first, so that the writer is the file's last connection: SQLite
+    /// checkpoints the WAL into the database file when its last connection closes, which a
+    /// read-only connection cannot do.
+    fn drop(&mut self) {
+        if let Backend::Local(local) = &self.backend {
+            local
+                .readers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+        }
+    }
+}
