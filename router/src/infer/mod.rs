@@ -1,5 +1,5 @@
-//! Types from the statement text: of `$n` parameters (as Postgres infers them from the
-//! columns they meet) and of result columns. Knows the schema only through [`Schema`].
+//! The Postgres types a statement's text determines: of `$n` parameters and result columns.
+//! Knows the schema only through the caller's `Schema`; nothing of translation or routing.
 //!
 //! `schema` (the caller's answers, the tables a statement names) and `catalog`
 //! (pg_catalog's column types) are leaves; `inference` walks a statement with both;

@@ -29,7 +29,7 @@ impl Schema for NoSchema {
     }
 }
 
-/// Every table a statement names, once each, in order of appearance.
+/// The tables a statement names (see [`relations`]).
 pub(crate) fn tables(ast: &Statement) -> Vec<String> {
     relations(ast)
 }

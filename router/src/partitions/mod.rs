@@ -1,5 +1,6 @@
 //! Partitioned databases: which partitions a statement runs on, a multi-row INSERT split
-//! by partition, a read on every partition and how its results merge. No SQL is executed.
+//! by partition, a read on every partition and how its results merge. Knows the partition
+//! map (from the config) and Bind's values, never a partition's data or SQLite.
 //!
 //! `keys` (the key values a statement pins) ← `route`, `insert`; `scatter` stands alone.
 

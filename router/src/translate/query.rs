@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use sqlparser::ast::{Expr, Statement, Value};
 
-use super::sql::parse_query;
+use super::sql::{function_name, parse_query};
 use crate::types::from_data_type;
 
 /// Gives unnamed result columns the names Postgres gives them (`count`, `?column?`),
@@ -38,12 +38,7 @@ fn column_name(e: &Expr) -> Option<String> {
     match e {
         Expr::Identifier(i) => Some(i.value.clone()),
         Expr::CompoundIdentifier(parts) => parts.last().map(|i| i.value.clone()),
-        Expr::Function(f) => f
-            .name
-            .0
-            .last()
-            .and_then(|p| p.as_ident())
-            .map(|i| i.value.to_ascii_lowercase()),
+        Expr::Function(f) => function_name(f),
         Expr::Cast {
             expr, data_type, ..
         } => column_name(expr).or_else(|| from_data_type(data_type).map(|t| t.name().to_owned())),

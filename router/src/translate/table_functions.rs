@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use sqlparser::ast::{Expr, Value};
 
-use super::sql::{call, parse_query, strip_nesting};
+use super::sql::{call, function_name, parse_query, strip_nesting};
 
 /// Table functions in FROM whose Postgres columns SQLite names differently or lacks:
 /// `generate_series(a, b) AS s` names its column `s` (SQLite's is `value`), and
@@ -143,13 +143,7 @@ impl sqlparser::ast::VisitorMut for SetReturningFunctions {
                 _ => continue,
             };
             let f = &srf_call;
-            let name = f
-                .name
-                .0
-                .last()
-                .and_then(|p| p.as_ident())
-                .map(|i| i.value.to_ascii_lowercase())
-                .unwrap_or_default();
+            let name = function_name(f).unwrap_or_default();
             let sqlparser::ast::FunctionArguments::List(list) = &f.args else {
                 continue;
             };
