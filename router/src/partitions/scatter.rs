@@ -7,7 +7,10 @@ use sqlparser::ast::{
     SelectItem, SetExpr, Statement, Value,
 };
 
-use crate::PlannedStatement;
+use crate::plan::session::SessionContext;
+use crate::plan::statement::PlannedStatement;
+use crate::translate::sql::call;
+use crate::translate::translate;
 
 /// One merge step, applied in order to the concatenated partition results.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,10 +185,7 @@ fn aggregate_of(e: &Expr) -> Option<(&str, Option<&Expr>)> {
 }
 
 /// Plans a read that runs on every partition.
-pub fn scatter(
-    planned: &PlannedStatement,
-    ctx: &crate::SessionContext,
-) -> Result<ScatterPlan, String> {
+pub fn scatter(planned: &PlannedStatement, ctx: &SessionContext) -> Result<ScatterPlan, String> {
     let Some(Statement::Query(query)) = &planned.ast else {
         return Err(refuse("only queries can run on every partition"));
     };
@@ -333,7 +333,7 @@ pub fn scatter(
             merge.push(MergeStep::Limit(l));
         }
     }
-    let partition_sql = crate::translate::translate(Statement::Query(Box::new(partition)), ctx)
+    let partition_sql = translate(Statement::Query(Box::new(partition)), ctx)
         .map_err(|e| e.message)?
         .sql;
     Ok(ScatterPlan {
@@ -347,7 +347,7 @@ fn rewrite_avg(query: &mut sqlparser::ast::Query, position: usize, arg: &Expr) {
     let SetExpr::Select(select) = query.body.as_mut() else {
         return;
     };
-    let call = |name: &str| crate::functions::call(name, vec![arg.clone()]);
+    let call = |name: &str| call(name, vec![arg.clone()]);
     select.projection[position] = SelectItem::UnnamedExpr(call("sum"));
     select
         .projection

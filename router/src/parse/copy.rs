@@ -3,87 +3,10 @@
 
 use sqlparser::tokenizer::Token;
 
-use crate::split::Piece;
-use crate::{RouterError, StatementKind};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CopyDirection {
-    /// `FROM STDIN`: the client sends rows.
-    In,
-    /// `TO STDOUT`: the server sends rows.
-    Out,
-}
-
-/// The text or CSV format of a COPY, with Postgres' defaults.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CopyFormat {
-    pub csv: bool,
-    pub delimiter: char,
-    pub null: String,
-    pub header: bool,
-    pub quote: char,
-    pub escape: char,
-}
-
-impl CopyFormat {
-    fn text() -> CopyFormat {
-        CopyFormat {
-            csv: false,
-            delimiter: '\t',
-            null: "\\N".to_owned(),
-            header: false,
-            quote: '"',
-            escape: '"',
-        }
-    }
-
-    fn set_csv(&mut self) {
-        self.csv = true;
-        if self.delimiter == '\t' {
-            self.delimiter = ',';
-        }
-        if self.null == "\\N" {
-            self.null = String::new();
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CopySpec {
-    pub direction: CopyDirection,
-    /// The table, for `COPY table ...`.
-    pub table: Option<String>,
-    /// The query's text, for `COPY (query) TO STDOUT`.
-    pub query: Option<String>,
-    pub columns: Vec<String>,
-    pub format: CopyFormat,
-}
-
-impl CopySpec {
-    /// The INSERT that loads one row of `COPY table (columns) FROM STDIN`.
-    pub fn insert_sql(table: &str, columns: &[String]) -> String {
-        let names: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-        let params: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-        format!(
-            "INSERT INTO {} ({}) VALUES ({})",
-            quote(table),
-            names.join(", "),
-            params.join(", ")
-        )
-    }
-}
-
-/// A double-quoted SQL identifier.
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-fn unsupported(what: &str) -> RouterError {
-    RouterError {
-        sqlstate: "0A000",
-        message: format!("{what} is not supported by litescale"),
-    }
-}
+use super::split::Piece;
+use crate::RouterError;
+use crate::plan::copy::{CopyDirection, CopyFormat, CopySpec, quote};
+use crate::plan::statement::StatementKind;
 
 fn syntax(near: &Token) -> RouterError {
     RouterError {
@@ -307,7 +230,7 @@ fn option(c: &mut Cursor<'_>, f: &mut CopyFormat) -> Result<(), RouterError> {
         "FORMAT" => match c.ident()?.as_str() {
             "text" => f.csv = false,
             "csv" => f.set_csv(),
-            "binary" => return Err(unsupported("COPY in binary format")),
+            "binary" => return Err(RouterError::unsupported("COPY in binary format")),
             other => {
                 return Err(RouterError {
                     sqlstate: "22023",
@@ -316,7 +239,7 @@ fn option(c: &mut Cursor<'_>, f: &mut CopyFormat) -> Result<(), RouterError> {
             }
         },
         "CSV" => f.set_csv(),
-        "BINARY" => return Err(unsupported("COPY in binary format")),
+        "BINARY" => return Err(RouterError::unsupported("COPY in binary format")),
         "DELIMITER" => {
             with_as(c);
             f.delimiter = c.char_option("delimiter")?;
@@ -342,10 +265,12 @@ fn option(c: &mut Cursor<'_>, f: &mut CopyFormat) -> Result<(), RouterError> {
         "ENCODING" => {
             let e = c.string()?;
             if !matches!(e.to_ascii_uppercase().as_str(), "UTF8" | "UTF-8") {
-                return Err(unsupported(&format!("COPY ENCODING '{e}' (UTF8 only)")));
+                return Err(RouterError::unsupported(&format!(
+                    "COPY ENCODING '{e}' (UTF8 only)"
+                )));
             }
         }
-        other => return Err(unsupported(&format!("COPY option {other}"))),
+        other => return Err(RouterError::unsupported(&format!("COPY option {other}"))),
     }
     Ok(())
 }

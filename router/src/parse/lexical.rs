@@ -5,8 +5,8 @@
 
 use sqlparser::tokenizer::Token;
 
+use super::split::Piece;
 use crate::RouterError;
-use crate::split::Piece;
 
 /// Postgres' NAMEDATALEN - 1: the longest identifier, in bytes.
 const MAX_IDENTIFIER_BYTES: usize = 63;
@@ -187,7 +187,7 @@ mod tests {
     use super::*;
 
     fn normalized(sql: &str) -> (String, Vec<String>) {
-        let pieces = crate::split::split(sql).unwrap();
+        let pieces = crate::parse::split::split(sql).unwrap();
         normalize(&pieces[0]).unwrap()
     }
 

@@ -4,34 +4,14 @@
 use std::collections::BTreeSet;
 
 use litescale_config::{KeyValue, PartitionMap, TablePlacement};
-use sqlparser::ast::{
-    BinaryOperator, Expr, InTarget, SetExpr, Statement, TableObject, UnaryOperator, Value,
+use sqlparser::ast::{Expr, SetExpr, Statement, TableObject};
+
+use super::keys::{
+    insert_keys, key_equalities, key_value, names_column, partitions_of, pinned_keys,
 };
-
-use crate::infer::last_part;
-use crate::{PlannedStatement, StatementKind};
-
-/// A routing hint from the client: a comment `/* partition: 2 */` or `/* key: 42 */`, or
-/// the session setting `litescale.partition`. It narrows a read or an UPDATE/DELETE to
-/// the partition it names; it never puts rows where the partition map does not look for
-/// them (an INSERT goes where its keys belong, and must agree with the hint).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Hint {
-    Partition(usize),
-    Key(String),
-}
-
-impl Hint {
-    /// The hint in a comment, if it holds one.
-    pub fn from_comment(comment: &str) -> Option<Hint> {
-        let text = comment.trim();
-        if let Some(n) = text.strip_prefix("partition:") {
-            return n.trim().parse().ok().map(Hint::Partition);
-        }
-        text.strip_prefix("key:")
-            .map(|k| Hint::Key(k.trim().trim_matches('\'').to_owned()))
-    }
-}
+use crate::infer::schema::{Schema, last_part, tables};
+use crate::plan::hint::Hint;
+use crate::plan::statement::{PlannedStatement, StatementKind};
 
 /// The partitions a statement runs on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,97 +40,13 @@ impl std::fmt::Display for Route {
     }
 }
 
-fn key_value(expr: &Expr, params: &[Option<KeyValue>]) -> Option<KeyValue> {
-    match expr {
-        Expr::Nested(e) => key_value(e, params),
-        Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => n.parse().ok().map(KeyValue::Int),
-            Value::SingleQuotedString(s) => Some(KeyValue::Text(s.clone())),
-            // Placeholders were rewritten to `?n` when the statement was planned.
-            Value::Placeholder(p) => {
-                let i: usize = p.get(1..)?.parse().ok()?;
-                params.get(i.checked_sub(1)?)?.clone()
-            }
-            _ => None,
-        },
-        Expr::UnaryOp {
-            op: UnaryOperator::Minus,
-            expr,
-        } => match key_value(expr, params)? {
-            KeyValue::Int(i) => Some(KeyValue::Int(-i)),
-            KeyValue::Text(_) => None,
-        },
-        Expr::Cast { expr, .. } => key_value(expr, params),
-        _ => None,
-    }
-}
-
-fn is_column(expr: &Expr, column: &str) -> bool {
-    match expr {
-        Expr::Identifier(i) => i.value == column,
-        Expr::CompoundIdentifier(parts) => parts.last().is_some_and(|i| i.value == column),
-        Expr::Nested(e) => is_column(e, column),
-        _ => false,
-    }
-}
-
-/// The key values a WHERE clause pins `column` to: `col = v`, `col IN (...)`, `col =
-/// ANY(ARRAY[...])`, under AND. `None` when the clause does not pin it.
-fn pinned_keys(expr: &Expr, column: &str, params: &[Option<KeyValue>]) -> Option<Vec<KeyValue>> {
-    match expr {
-        Expr::Nested(e) => pinned_keys(e, column, params),
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::And,
-            right,
-        } => pinned_keys(left, column, params).or_else(|| pinned_keys(right, column, params)),
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::Eq,
-            right,
-        } => {
-            if is_column(left, column) {
-                key_value(right, params).map(|k| vec![k])
-            } else if is_column(right, column) {
-                key_value(left, params).map(|k| vec![k])
-            } else {
-                None
-            }
-        }
-        Expr::In {
-            expr,
-            target: InTarget::List(list),
-            negated: false,
-            ..
-        } if is_column(expr, column) => list.iter().map(|e| key_value(e, params)).collect(),
-        Expr::AnyOp {
-            left,
-            compare_op: BinaryOperator::Eq,
-            right,
-            ..
-        } if is_column(left, column) => match right.as_ref() {
-            Expr::Array(a) => a.elem.iter().map(|e| key_value(e, params)).collect(),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-fn partitions_of(
-    map: &PartitionMap,
-    table: &str,
-    keys: &[KeyValue],
-) -> Result<BTreeSet<usize>, String> {
-    keys.iter().map(|k| map.partition_of(table, k)).collect()
-}
-
 /// Where `planned` runs, given the map and the values of its parameters (`None` where a
 /// parameter is not a usable key, e.g. NULL or not yet bound).
 pub fn route(
     planned: &PlannedStatement,
     map: &PartitionMap,
     params: &[Option<KeyValue>],
-    schema: &dyn crate::Schema,
+    schema: &dyn Schema,
 ) -> Route {
     if map.count() == 1 {
         return Route::Partitions(BTreeSet::from([0]));
@@ -177,7 +73,7 @@ fn by_statement(
     planned: &PlannedStatement,
     map: &PartitionMap,
     params: &[Option<KeyValue>],
-    schema: &dyn crate::Schema,
+    schema: &dyn Schema,
 ) -> Route {
     let writes = !matches!(planned.kind, StatementKind::Read);
     if matches!(planned.kind, StatementKind::Ddl(_)) {
@@ -210,7 +106,7 @@ fn by_statement(
             "this statement cannot be routed in a partitioned database yet".into(),
         );
     };
-    let tables = crate::infer::tables(ast);
+    let tables = tables(ast);
     let mut targets: BTreeSet<usize> = BTreeSet::new();
     let mut everywhere = false;
     let mut sharded: Vec<(&str, &str)> = Vec::new();
@@ -296,69 +192,6 @@ fn by_statement(
     Route::Partitions(targets)
 }
 
-/// One partition's share of a multi-row INSERT.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InsertPart {
-    pub partition: usize,
-    /// The INSERT with this partition's rows, as SQLite runs it.
-    pub sql: String,
-    /// Which rows of the original VALUES these are, in order (to put RETURNING rows
-    /// back in the client's order).
-    pub rows: Vec<usize>,
-}
-
-/// A multi-row INSERT into a sharded table whose rows belong to several partitions,
-/// split into one INSERT per partition. `None` when the statement is not such an
-/// INSERT: it then runs unchanged on each partition it routes to (a reference table's
-/// copies).
-pub fn split_insert(
-    planned: &PlannedStatement,
-    map: &PartitionMap,
-    params: &[Option<KeyValue>],
-    schema: &dyn crate::Schema,
-    ctx: &crate::SessionContext,
-) -> Option<Result<Vec<InsertPart>, String>> {
-    let Some(Statement::Insert(insert)) = &planned.ast else {
-        return None;
-    };
-    let TableObject::TableName(name) = &insert.table else {
-        return None;
-    };
-    let table = last_part(name);
-    let TablePlacement::Sharded { key } = map.placement(&table) else {
-        return None;
-    };
-    let keys = insert_keys(insert, &table, key, params, schema)?;
-    let mut rows_of: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-    for (row, k) in keys.iter().enumerate() {
-        match map.partition_of(&table, k) {
-            Ok(p) => rows_of.entry(p).or_default().push(row),
-            Err(e) => return Some(Err(e)),
-        }
-    }
-    if rows_of.len() < 2 {
-        return None;
-    }
-    let split = rows_of
-        .into_iter()
-        .map(|(p, rows)| {
-            let mut part = insert.clone();
-            if let Some(SetExpr::Values(values)) = part.source.as_mut().map(|q| q.body.as_mut()) {
-                let all = std::mem::take(&mut values.rows);
-                values.rows = rows.iter().map(|&r| all[r].clone()).collect();
-            }
-            crate::translate::translate(Statement::Insert(part), ctx)
-                .map(|t| InsertPart {
-                    partition: p,
-                    sql: t.sql,
-                    rows,
-                })
-                .map_err(|e| e.to_string())
-        })
-        .collect();
-    Some(split)
-}
-
 /// A write under a hint: an INSERT runs where its rows belong, which must be where the
 /// hint says; an UPDATE or DELETE of sharded rows runs only where the hint says (it
 /// changes no row's partition: changing a key is refused by `by_statement`); a write to a
@@ -384,7 +217,7 @@ fn hinted_write(
             .join(", ")
     };
     let writes_reference = planned.ast.as_ref().is_some_and(|ast| {
-        crate::infer::tables(ast)
+        tables(ast)
             .iter()
             .any(|t| matches!(map.placement(t), TablePlacement::Reference) && is_target(ast, t))
     });
@@ -478,7 +311,7 @@ fn hinted(planned: &PlannedStatement, map: &PartitionMap, hint: &Hint) -> Route 
         )),
         Hint::Key(text) => {
             let sharded = planned.ast.as_ref().and_then(|ast| {
-                crate::infer::tables(ast)
+                tables(ast)
                     .into_iter()
                     .find(|t| matches!(map.placement(t), TablePlacement::Sharded { .. }))
             });
@@ -528,14 +361,6 @@ fn alter_refusal(map: &PartitionMap, alter: &sqlparser::ast::AlterTable) -> Opti
     })
 }
 
-/// Postgres folds unquoted identifiers to lower case, so `AID` names the column `aid`.
-fn names_column(ident: &sqlparser::ast::Ident, column: &str) -> bool {
-    match ident.quote_style {
-        Some(_) => ident.value == column,
-        None => ident.value.eq_ignore_ascii_case(column),
-    }
-}
-
 /// SERIAL types and GENERATED ... AS IDENTITY columns number rows themselves.
 fn generates_ids(column: &sqlparser::ast::ColumnDef) -> bool {
     let serial = matches!(&column.data_type, sqlparser::ast::DataType::Custom(name, _)
@@ -545,26 +370,6 @@ fn generates_ids(column: &sqlparser::ast::ColumnDef) -> bool {
             .options
             .iter()
             .any(|o| matches!(o.option, sqlparser::ast::ColumnOption::Generated { .. }))
-}
-
-/// How many `x.k1 = y.k2` conditions join two shard-key columns.
-fn key_equalities(ast: &Statement, sharded: &[(&str, &str)]) -> usize {
-    let is_key = |e: &Expr| sharded.iter().any(|(_, key)| is_column(e, key));
-    let mut count = 0;
-    let _ = sqlparser::ast::visit_expressions(ast, |e| {
-        if let Expr::BinaryOp {
-            left,
-            op: BinaryOperator::Eq,
-            right,
-        } = e
-            && is_key(left)
-            && is_key(right)
-        {
-            count += 1;
-        }
-        std::ops::ControlFlow::<()>::Continue(())
-    });
-    count
 }
 
 /// The table a sharded table is colocated with, following `colocate_with`.
@@ -590,37 +395,4 @@ fn is_target(ast: &Statement, table: &str) -> bool {
         Statement::Delete(_) => true,
         _ => false,
     }
-}
-
-/// The key values of an INSERT's VALUES rows; `None` if a row has no usable key.
-fn insert_keys(
-    insert: &sqlparser::ast::Insert,
-    table: &str,
-    key: &str,
-    params: &[Option<KeyValue>],
-    schema: &dyn crate::Schema,
-) -> Option<Vec<KeyValue>> {
-    // Without a column list, VALUES follow the table's columns.
-    let columns: Vec<String> = if insert.columns.is_empty() {
-        schema.columns(table)
-    } else {
-        insert
-            .columns
-            .iter()
-            .filter_map(|c| {
-                c.0.last()
-                    .and_then(|p| p.as_ident())
-                    .map(|i| i.value.clone())
-            })
-            .collect()
-    };
-    let position = columns.iter().position(|c| c == key)?;
-    let SetExpr::Values(values) = insert.source.as_ref()?.body.as_ref() else {
-        return None;
-    };
-    values
-        .rows
-        .iter()
-        .map(|row| row.get(position).and_then(|e| key_value(e, params)))
-        .collect()
 }

@@ -4,59 +4,13 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, FunctionArguments, InTarget, LimitClause, ObjectName, Query, SelectItem, SetExpr,
-    Statement, TableObject, Value, visit_expressions, visit_relations,
+    Expr, FunctionArguments, InTarget, LimitClause, Query, SelectItem, SetExpr, Statement,
+    TableObject, Value, visit_expressions,
 };
 
+use super::catalog;
+use super::schema::{NoSchema, Schema, last_part, relations, tables};
 use crate::types::{self, PgType};
-
-/// What the router may ask about the schema. The caller answers from the database; the
-/// router never reads it itself.
-pub trait Schema {
-    /// The Postgres type of `table.column`, if both exist and the declared type is known.
-    fn column_type(&self, table: &str, column: &str) -> Option<PgType>;
-    /// The table's columns in declaration order (for INSERT without a column list).
-    fn columns(&self, table: &str) -> Vec<String>;
-}
-
-/// For callers that have no schema at hand: every lookup answers "unknown".
-pub struct NoSchema;
-
-impl Schema for NoSchema {
-    fn column_type(&self, _table: &str, _column: &str) -> Option<PgType> {
-        None
-    }
-
-    fn columns(&self, _table: &str) -> Vec<String> {
-        Vec::new()
-    }
-}
-
-pub(crate) fn tables(ast: &Statement) -> Vec<String> {
-    relations(ast)
-}
-
-/// Every table a statement or query names, once each, in order of appearance.
-fn relations<V: sqlparser::ast::Visit>(node: &V) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let _ = visit_relations(node, |name| {
-        let t = last_part(name);
-        if !out.contains(&t) {
-            out.push(t);
-        }
-        ControlFlow::<()>::Continue(())
-    });
-    out
-}
-
-/// The unqualified name an object name ends in (`public.t` → `t`).
-pub(crate) fn last_part(name: &ObjectName) -> String {
-    name.0
-        .last()
-        .and_then(|p| p.as_ident())
-        .map(|i| i.value.clone())
-        .unwrap_or_default()
-}
 
 fn placeholder_index(expr: &Expr) -> Option<usize> {
     match expr {
@@ -102,7 +56,7 @@ impl Inference<'_> {
         self.tables.iter().find_map(|t| {
             self.schema
                 .column_type(t, column)
-                .or_else(|| crate::catalog::column_type(t, column))
+                .or_else(|| catalog::column_type(t, column))
         })
     }
 

@@ -1,0 +1,246 @@
+//! What a parsed statement is: read, write, DDL, transaction control, a session setting;
+//! which decides where it runs. Constructs litescale does not run are refused with 0A000.
+
+use sqlparser::ast::{
+    Expr, ObjectType, Reset, Set, Statement, TransactionAccessMode, TransactionIsolationLevel,
+    TransactionMode, Value,
+};
+
+use crate::RouterError;
+use crate::infer::schema::last_part;
+use crate::plan::statement::{Isolation, StatementKind, WriteKind};
+
+pub(crate) fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
+    Ok(match ast {
+        Statement::Query(_) => StatementKind::Read,
+        Statement::Insert(_) => StatementKind::Write(WriteKind::Insert),
+        Statement::Update(_) => StatementKind::Write(WriteKind::Update),
+        Statement::Delete(_) => StatementKind::Write(WriteKind::Delete),
+        Statement::CreateTable(_) => StatementKind::Ddl("CREATE TABLE"),
+        Statement::CreateIndex(_) => StatementKind::Ddl("CREATE INDEX"),
+        Statement::CreateView(_) => StatementKind::Ddl("CREATE VIEW"),
+        Statement::AlterTable(_) => StatementKind::Ddl("ALTER TABLE"),
+        Statement::Truncate(_) => StatementKind::Ddl("TRUNCATE TABLE"),
+        Statement::Analyze(_) => StatementKind::Ddl("ANALYZE"),
+        Statement::CreateDatabase {
+            db_name,
+            if_not_exists,
+            ..
+        } => StatementKind::CreateDatabase {
+            name: last_part(db_name),
+            if_not_exists: *if_not_exists,
+        },
+        Statement::Drop {
+            object_type: ObjectType::Database,
+            if_exists,
+            names,
+            ..
+        } if names.len() == 1 => StatementKind::DropDatabase {
+            name: last_part(&names[0]),
+            if_exists: *if_exists,
+        },
+        Statement::Drop { object_type, .. } => {
+            let tag = match object_type {
+                ObjectType::Table => "DROP TABLE",
+                ObjectType::Index => "DROP INDEX",
+                ObjectType::View => "DROP VIEW",
+                other => return Err(RouterError::unsupported(&format!("DROP {other}"))),
+            };
+            StatementKind::Ddl(tag)
+        }
+        Statement::StartTransaction { modes, .. } => begin(modes),
+        Statement::Commit { chain: false, .. } => StatementKind::Commit,
+        Statement::Rollback {
+            chain: false,
+            savepoint: None,
+        } => StatementKind::Rollback,
+        Statement::Rollback {
+            chain: false,
+            savepoint: Some(name),
+        } => StatementKind::RollbackTo(name.value.clone()),
+        Statement::Savepoint { name } => StatementKind::Savepoint(name.value.clone()),
+        Statement::ReleaseSavepoint { name } => StatementKind::Release(name.value.clone()),
+        Statement::Set(set) => classify_set(set)?,
+        Statement::Deallocate { name, .. } => StatementKind::Deallocate(
+            (!name.value.eq_ignore_ascii_case("all")).then(|| name.value.clone()),
+        ),
+        Statement::ShowVariable { variable } => {
+            let name = variable
+                .iter()
+                .map(|i| i.value.to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join(" ");
+            // SHOW's multi-word spellings of settings.
+            StatementKind::Show(match name.as_str() {
+                "transaction isolation level" => "transaction_isolation".to_owned(),
+                "time zone" => "timezone".to_owned(),
+                "session authorization" => "session_authorization".to_owned(),
+                _ => name,
+            })
+        }
+        Statement::Reset(reset) => match &reset.reset {
+            Reset::ALL => StatementKind::Reset(None),
+            Reset::ConfigurationParameter(name) => {
+                StatementKind::Reset(Some(name.to_string().to_ascii_lowercase()))
+            }
+            Reset::SessionAuthorization => {
+                return Err(RouterError::unsupported("RESET SESSION AUTHORIZATION"));
+            }
+        },
+        other => {
+            let construct = leading_words(&other.to_string(), 2).to_ascii_uppercase();
+            return Err(RouterError::unsupported(&construct));
+        }
+    })
+}
+
+/// The first words of a statement, to name an unsupported construct in an error.
+fn leading_words(sql: &str, n: usize) -> String {
+    sql.split_whitespace().take(n).collect::<Vec<_>>().join(" ")
+}
+
+fn begin(modes: &[TransactionMode]) -> StatementKind {
+    let (isolation, read_only) = transaction_modes(modes);
+    StatementKind::Begin {
+        isolation: isolation.unwrap_or(Isolation::ReadCommitted),
+        read_only: read_only.unwrap_or(false),
+    }
+}
+
+/// The isolation and access mode that BEGIN or SET TRANSACTION names, if any.
+fn transaction_modes(modes: &[TransactionMode]) -> (Option<Isolation>, Option<bool>) {
+    let mut isolation = None;
+    let mut read_only = None;
+    for mode in modes {
+        match mode {
+            TransactionMode::IsolationLevel(
+                TransactionIsolationLevel::RepeatableRead
+                | TransactionIsolationLevel::Serializable
+                | TransactionIsolationLevel::Snapshot,
+            ) => isolation = Some(Isolation::Serializable),
+            TransactionMode::IsolationLevel(_) => isolation = Some(Isolation::ReadCommitted),
+            TransactionMode::AccessMode(TransactionAccessMode::ReadOnly) => read_only = Some(true),
+            TransactionMode::AccessMode(TransactionAccessMode::ReadWrite) => {
+                read_only = Some(false)
+            }
+        }
+    }
+    (isolation, read_only)
+}
+
+fn classify_set(set: &Set) -> Result<StatementKind, RouterError> {
+    match set {
+        Set::SingleAssignment {
+            variable, values, ..
+        } => {
+            let name = variable.to_string().to_ascii_lowercase();
+            let value = setting_value(values);
+            Ok(StatementKind::Set { name, value })
+        }
+        Set::SetTransaction {
+            modes,
+            snapshot: None,
+            session: false,
+        } => {
+            let (isolation, read_only) = transaction_modes(modes);
+            Ok(StatementKind::SetTransaction {
+                isolation,
+                read_only,
+            })
+        }
+        Set::SetTimeZone { value, .. } => Ok(StatementKind::Set {
+            name: "timezone".to_owned(),
+            value: setting_value(std::slice::from_ref(value)),
+        }),
+        other => Err(RouterError::unsupported(&leading_words(
+            &other.to_string(),
+            3,
+        ))),
+    }
+}
+
+/// The text a SET gives a setting, as SHOW later prints it; `None` means DEFAULT.
+fn setting_value(values: &[Expr]) -> Option<String> {
+    let parts: Vec<String> = values
+        .iter()
+        .map(|v| match v {
+            Expr::Value(v) => match &v.value {
+                Value::SingleQuotedString(s) => s.clone(),
+                other => other.to_string(),
+            },
+            Expr::Identifier(i) => i.value.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    if parts.len() == 1 && parts[0].eq_ignore_ascii_case("default") {
+        None
+    } else {
+        Some(parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan;
+    use crate::plan::statement::{Isolation, PlannedStatement, StatementKind, WriteKind};
+
+    fn one(sql: &str) -> PlannedStatement {
+        let mut v = plan(sql).unwrap();
+        assert_eq!(v.len(), 1, "{sql}");
+        v.remove(0)
+    }
+
+    #[test]
+    fn classifies_statements() {
+        assert_eq!(one("SELECT 1").kind, StatementKind::Read);
+        assert_eq!(
+            one("insert into t values (1)").kind,
+            StatementKind::Write(WriteKind::Insert)
+        );
+        assert_eq!(
+            one("create table t (a int)").kind,
+            StatementKind::Ddl("CREATE TABLE")
+        );
+        assert_eq!(one("drop table t").kind, StatementKind::Ddl("DROP TABLE"));
+        assert_eq!(one("commit").kind, StatementKind::Commit);
+        assert_eq!(one("end").kind, StatementKind::Commit);
+        assert_eq!(one("rollback").kind, StatementKind::Rollback);
+        assert_eq!(
+            one("rollback to savepoint s1").kind,
+            StatementKind::RollbackTo("s1".into())
+        );
+        assert_eq!(
+            one("begin isolation level serializable").kind,
+            StatementKind::Begin {
+                isolation: Isolation::Serializable,
+                read_only: false
+            }
+        );
+        assert_eq!(
+            one("start transaction read only").kind,
+            StatementKind::Begin {
+                isolation: Isolation::ReadCommitted,
+                read_only: true
+            }
+        );
+        assert_eq!(
+            one("set application_name = 'x'").kind,
+            StatementKind::Set {
+                name: "application_name".into(),
+                value: Some("x".into())
+            }
+        );
+        assert_eq!(
+            one("show server_version").kind,
+            StatementKind::Show("server_version".into())
+        );
+    }
+
+    #[test]
+    fn unsupported_statements_carry_0a000() {
+        let e = plan("CREATE SEQUENCE s").unwrap_err();
+        assert_eq!(e.sqlstate, "0A000");
+        assert!(e.message.contains("CREATE SEQUENCE"), "{}", e.message);
+        assert_eq!(plan("drop sequence s").unwrap_err().sqlstate, "0A000");
+    }
+}

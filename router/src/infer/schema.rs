@@ -1,0 +1,57 @@
+//! What the router may ask about the schema ([`Schema`]), and the tables a statement
+//! names, which are what the caller looks up to answer it.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{ObjectName, Statement, visit_relations};
+
+use crate::types::PgType;
+
+/// What the router may ask about the schema. The caller answers from the database; the
+/// router never reads it itself.
+pub trait Schema {
+    /// The Postgres type of `table.column`, if both exist and the declared type is known.
+    fn column_type(&self, table: &str, column: &str) -> Option<PgType>;
+    /// The table's columns in declaration order (for INSERT without a column list).
+    fn columns(&self, table: &str) -> Vec<String>;
+}
+
+/// For callers that have no schema at hand: every lookup answers "unknown".
+pub struct NoSchema;
+
+impl Schema for NoSchema {
+    fn column_type(&self, _table: &str, _column: &str) -> Option<PgType> {
+        None
+    }
+
+    fn columns(&self, _table: &str) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// The tables a statement names (see [`relations`]).
+pub(crate) fn tables(ast: &Statement) -> Vec<String> {
+    relations(ast)
+}
+
+/// Every table a statement or query names, once each, in order of appearance.
+pub(super) fn relations<V: sqlparser::ast::Visit>(node: &V) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let _ = visit_relations(node, |name| {
+        let t = last_part(name);
+        if !out.contains(&t) {
+            out.push(t);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    out
+}
+
+/// The unqualified name an object name ends in (`public.t` → `t`).
+pub(crate) fn last_part(name: &ObjectName) -> String {
+    name.0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(|i| i.value.clone())
+        .unwrap_or_default()
+}

@@ -1,0 +1,37 @@
+//! The types of a planned statement's parameters and result columns, as the proxy asks
+//! for them when it describes a prepared statement (the rest of [`PlannedStatement`] is in
+//! `plan/statement.rs`).
+
+use super::inference;
+use super::schema::{Schema, tables};
+use crate::plan::statement::{PlannedStatement, StatementKind};
+use crate::types::PgType;
+
+impl PlannedStatement {
+    /// Types of `$1..$param_count` as far as the statement determines them, else `Unknown`.
+    pub fn param_types(&self, schema: &dyn Schema) -> Vec<PgType> {
+        match &self.ast {
+            Some(ast) => inference::param_types(ast, self.param_count, schema),
+            // A signal's only parameter is the pid.
+            None if matches!(self.kind, StatementKind::SignalBackend { .. }) => {
+                vec![PgType::Int4; self.param_count]
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// For each result column, the type its expression determines (a column, a literal, a
+    /// cast, arithmetic, an aggregate), or `None` when only its values can tell. Empty when
+    /// the projection cannot be matched to the result columns (e.g. `*`).
+    pub fn projection_types(&self, schema: &dyn Schema, params: &[PgType]) -> Vec<Option<PgType>> {
+        match &self.ast {
+            Some(ast) => inference::projection_types(ast, schema, params),
+            None => Vec::new(),
+        }
+    }
+
+    /// Tables the statement names, so the caller can look their columns up for [`Schema`].
+    pub fn tables(&self) -> Vec<String> {
+        self.ast.as_ref().map(tables).unwrap_or_default()
+    }
+}

@@ -1,0 +1,12 @@
+//! From the query string to statements: cut apart, Postgres' lexical rules applied,
+//! parsed by sqlparser or by hand (COPY, VACUUM). Knows no classification or translation.
+//!
+//! `split` cuts the string into pieces (leaf), which `lexical`, `copy` and `vacuum`
+//! read; `postgres` parses a normalized piece and bounds it with `depth` (leaf).
+
+pub(crate) mod copy;
+pub(crate) mod depth;
+pub(crate) mod lexical;
+pub(crate) mod postgres;
+pub(crate) mod split;
+pub(crate) mod vacuum;

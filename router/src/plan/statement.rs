@@ -1,0 +1,156 @@
+//! A planned statement: what it does (its kind, which decides where it runs), the SQLite
+//! SQL to run, and what the proxy needs besides. Its type inference is in `infer/`.
+
+use sqlparser::ast::Statement;
+
+use super::copy::CopySpec;
+use super::hint::Hint;
+use super::signal::{BackendPid, Signal};
+
+/// How strongly a transaction is isolated, as the client asked in BEGIN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// Postgres' default, also used for READ UNCOMMITTED as Postgres does.
+    ReadCommitted,
+    /// REPEATABLE READ and SERIALIZABLE.
+    Serializable,
+}
+
+/// What a statement does, which decides where it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatementKind {
+    /// Reads only: may run on any reader.
+    Read,
+    /// INSERT / UPDATE / DELETE: runs on the partition's single writer.
+    Write(WriteKind),
+    /// Schema change, with its command tag ("CREATE TABLE"): runs on the writer.
+    Ddl(&'static str),
+    Begin {
+        isolation: Isolation,
+        read_only: bool,
+    },
+    Commit,
+    Rollback,
+    Savepoint(String),
+    Release(String),
+    RollbackTo(String),
+    /// `SET name = value`; `value` is `None` for `SET name TO DEFAULT`.
+    Set {
+        name: String,
+        value: Option<String>,
+    },
+    Show(String),
+    /// `RESET name`, or `RESET ALL` when `None`.
+    Reset(Option<String>),
+    /// COPY FROM STDIN / TO STDOUT; for `COPY (query) TO STDOUT` the query is the
+    /// statement's SQLite SQL.
+    Copy(CopySpec),
+    /// `DEALLOCATE name`, or `DEALLOCATE ALL` when `None`.
+    Deallocate(Option<String>),
+    /// `EXPLAIN statement`: where the statement would run, and what runs there.
+    Explain(Box<PlannedStatement>),
+    /// `CREATE DATABASE name`: a new tenant, with its own files.
+    CreateDatabase {
+        name: String,
+        if_not_exists: bool,
+    },
+    /// `DROP DATABASE [IF EXISTS] name`.
+    DropDatabase {
+        name: String,
+        if_exists: bool,
+    },
+    /// `SET TRANSACTION ...`: what it changes of the open block (`None`: unchanged).
+    SetTransaction {
+        isolation: Option<Isolation>,
+        read_only: Option<bool>,
+    },
+    /// `SELECT pg_cancel_backend(pid)` / `SELECT pg_terminate_backend(pid)`: the proxy
+    /// signals that session and answers one boolean column named `column`.
+    SignalBackend {
+        signal: Signal,
+        pid: BackendPid,
+        column: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    Insert,
+    Update,
+    Delete,
+}
+
+/// One statement, planned: where it goes, and the SQLite SQL to run there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedStatement {
+    pub kind: StatementKind,
+    /// The statement as SQLite runs it; `$n` parameters are rewritten to `?n`. Empty for a
+    /// statement that has nothing to do in SQLite (plain VACUUM).
+    pub sqlite_sql: String,
+    /// `sqlite_sql` holds several statements that run together, atomically.
+    pub batch: bool,
+    /// Highest `$n` used.
+    pub param_count: usize,
+    /// A routing hint from a comment in the statement (`/* partition: 2 */`).
+    pub hint: Option<Hint>,
+    /// NOTICEs Postgres sends about the statement's text (a truncated identifier).
+    pub notices: Vec<String>,
+    /// The parsed Postgres statement (before translation), for type inference. `None` for
+    /// statements parsed by hand (COPY, VACUUM).
+    pub(crate) ast: Option<Statement>,
+}
+
+impl PlannedStatement {
+    /// A statement with nothing to run in SQLite: the proxy or the storage directory
+    /// carries it out (EXPLAIN, CREATE DATABASE, a signal to another session).
+    pub(crate) fn outside_sqlite(kind: StatementKind, param_count: usize) -> PlannedStatement {
+        PlannedStatement {
+            kind,
+            sqlite_sql: String::new(),
+            batch: false,
+            param_count,
+            hint: None,
+            notices: Vec::new(),
+            ast: None,
+        }
+    }
+
+    /// Whether the client gets rows back (a query, or DML with RETURNING).
+    pub fn returns_rows(&self) -> bool {
+        if matches!(
+            self.kind,
+            StatementKind::Show(_)
+                | StatementKind::Explain(_)
+                | StatementKind::SignalBackend { .. }
+        ) {
+            return true;
+        }
+        match &self.ast {
+            Some(Statement::Query(_)) => true,
+            Some(Statement::Insert(i)) => i.returning.is_some(),
+            Some(Statement::Update(u)) => u.returning.is_some(),
+            Some(Statement::Delete(d)) => d.returning.is_some(),
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan;
+
+    fn one(sql: &str) -> PlannedStatement {
+        let mut v = plan(sql).unwrap();
+        assert_eq!(v.len(), 1, "{sql}");
+        v.remove(0)
+    }
+
+    #[test]
+    fn knows_which_statements_return_rows() {
+        assert!(one("select 1").returns_rows());
+        assert!(one("insert into t values (1) returning a").returns_rows());
+        assert!(!one("insert into t values (1)").returns_rows());
+        assert!(!one("create table t (a int)").returns_rows());
+    }
+}

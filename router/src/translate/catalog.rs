@@ -1,0 +1,197 @@
+//! pg_catalog as SQLite has it: `pg_catalog.` and `public.` qualifiers dropped,
+//! `sqlite_schema` without litescale's tables, regclass shown as a name, and the catalog's
+//! lookup views (`ls_*`) that "deparse" functions and regclass casts read.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{DataType, Expr, Ident, ObjectName, Statement, Value, visit_expressions_mut};
+
+use super::sql::{call, parse_query, string};
+
+/// `pg_catalog.pg_class` and `public.t` name the catalog views and tables of the one SQLite
+/// schema; function names lose the `pg_catalog.` prefix too.
+pub(super) fn unqualify_catalog_names(ast: &mut Statement) {
+    use sqlparser::ast::visit_relations_mut;
+    let strip = |name: &mut ObjectName| {
+        if name.0.len() == 2
+            && let Some(first) = name.0[0].as_ident()
+            && matches!(first.value.as_str(), "pg_catalog" | "public")
+        {
+            name.0.remove(0);
+        }
+    };
+    let _ = visit_relations_mut(ast, |name| {
+        strip(name);
+        ControlFlow::<()>::Continue(())
+    });
+    let _ = visit_expressions_mut(ast, |e| {
+        match e {
+            Expr::Function(f) => strip(&mut f.name),
+            // pg_catalog.pg_class.relname
+            Expr::CompoundIdentifier(parts)
+                if parts.len() == 3
+                    && matches!(parts[0].value.as_str(), "pg_catalog" | "public") =>
+            {
+                parts.remove(0);
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// `SELECT conrelid::regclass`: a regclass in a select list is shown as the relation's
+/// name, while elsewhere (`WHERE c.oid = 't'::regclass`) it is compared as an OID.
+pub(super) struct RegclassOutput;
+
+fn is_regclass(t: &DataType) -> bool {
+    match t {
+        DataType::Regclass => true,
+        DataType::Custom(name, _) => {
+            name.to_string()
+                .to_ascii_lowercase()
+                .trim_start_matches("pg_catalog.")
+                == "regclass"
+        }
+        _ => false,
+    }
+}
+
+/// The relation name of a non-literal `x::regclass` (also under a further cast to text).
+fn regclass_name(e: &Expr) -> Option<Expr> {
+    match e {
+        Expr::Cast {
+            expr, data_type, ..
+        } if is_regclass(data_type) && !matches!(expr.as_ref(), Expr::Value(_)) => {
+            Some(lookup(Lookup::NameByOid, (**expr).clone()))
+        }
+        Expr::Cast { expr, .. } => regclass_name(expr),
+        _ => None,
+    }
+}
+
+impl sqlparser::ast::VisitorMut for RegclassOutput {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut sqlparser::ast::Query) -> ControlFlow<()> {
+        use sqlparser::ast::{SelectItem, SetExpr};
+        if let SetExpr::Select(select) = query.body.as_mut() {
+            for item in &mut select.projection {
+                if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item
+                    && let Some(name) = regclass_name(e)
+                {
+                    *e = name;
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// `sqlite_master` / `sqlite_schema` read through the catalog's `ls_sqlite_schema` view,
+/// which leaves litescale's own tables out; the old name stays as the alias, so
+/// `sqlite_master.name` still resolves.
+pub(super) struct SchemaWithoutInternals;
+
+impl sqlparser::ast::VisitorMut for SchemaWithoutInternals {
+    type Break = ();
+
+    fn pre_visit_table_factor(
+        &mut self,
+        factor: &mut sqlparser::ast::TableFactor,
+    ) -> ControlFlow<()> {
+        let sqlparser::ast::TableFactor::Table { name, alias, .. } = factor else {
+            return ControlFlow::Continue(());
+        };
+        let parts: Vec<&str> = name
+            .0
+            .iter()
+            .filter_map(|p| p.as_ident().map(|i| i.value.as_str()))
+            .collect();
+        let schema_table = match parts.as_slice() {
+            [table] | [_, table] if parts.len() == 1 || parts[0].eq_ignore_ascii_case("main") => {
+                table
+            }
+            _ => return ControlFlow::Continue(()),
+        };
+        if !["sqlite_master", "sqlite_schema"]
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(schema_table))
+        {
+            return ControlFlow::Continue(());
+        }
+        let original = Ident::new(*schema_table);
+        *name = ObjectName::from(vec![Ident::new("ls_sqlite_schema")]);
+        alias.get_or_insert(sqlparser::ast::TableAlias {
+            explicit: true,
+            name: original,
+            columns: vec![],
+            at: None,
+        });
+        ControlFlow::Continue(())
+    }
+}
+
+/// The catalog's lookup views (`ls_key`, `ls_value`); their column names are unlike any
+/// catalog column, so a bare `oid` in the argument still names the outer query's column.
+pub(super) enum Lookup {
+    IndexDef,
+    ConstraintDef,
+    ViewDef,
+    OidByName,
+    NameByOid,
+}
+
+/// `(SELECT column FROM view WHERE key = arg)`: catalog "deparse" functions read the text
+/// the catalog views keep.
+pub(super) fn lookup(which: Lookup, arg: Expr) -> Expr {
+    let view = match which {
+        Lookup::IndexDef => "ls_index_def",
+        Lookup::ConstraintDef => "ls_constraint_def",
+        Lookup::ViewDef => "ls_view_def",
+        Lookup::OidByName => "ls_oid_by_name",
+        Lookup::NameByOid => "ls_name_by_oid",
+    };
+    let Some(mut query) = parse_query(&format!("SELECT ls_value FROM {view} WHERE ls_key = 0"))
+    else {
+        return arg;
+    };
+    if let sqlparser::ast::SetExpr::Select(select) = query.body.as_mut()
+        && let Some(Expr::BinaryOp { right, .. }) = select.selection.as_mut()
+    {
+        **right = arg;
+    }
+    Expr::Subquery(query)
+}
+
+/// The name of column `position` (from 1) of index `index`.
+pub(super) fn index_column(index: Expr, position: Expr) -> Expr {
+    let sql = "SELECT ls_value FROM ls_index_column WHERE ls_key = 0 AND ls_position = 0";
+    let Some(mut query) = parse_query(sql) else {
+        return Expr::value(Value::Null);
+    };
+    if let sqlparser::ast::SetExpr::Select(select) = query.body.as_mut()
+        && let Some(Expr::BinaryOp { left, right, .. }) = select.selection.as_mut()
+    {
+        if let Expr::BinaryOp { right: key, .. } = left.as_mut() {
+            **key = index;
+        }
+        if let Expr::BinaryOp { right: pos, .. } = right.as_mut() {
+            **pos = position;
+        }
+    }
+    Expr::Subquery(query)
+}
+
+/// `(SELECT oid FROM pg_class WHERE relname = <name without schema and quotes>)`.
+pub(super) fn regclass_lookup(name: Expr) -> Expr {
+    let unqualified = call(
+        "replace",
+        vec![
+            call("replace", vec![name, string("public."), string("")]),
+            string("\""),
+            string(""),
+        ],
+    );
+    lookup(Lookup::OidByName, unqualified)
+}

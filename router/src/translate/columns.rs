@@ -1,0 +1,179 @@
+//! Column definitions (CREATE TABLE, ADD COLUMN) as SQLite must have them to keep Postgres'
+//! rules: SERIAL/IDENTITY as rowid aliases, a CHECK for each typed column and each declared
+//! length, DEFAULT expressions in parentheses.
+
+use sqlparser::ast::{ColumnOption, DataType, Expr, TableConstraint, Value};
+
+use super::sql::call;
+use crate::RouterError;
+
+fn is_serial(t: &DataType) -> bool {
+    match t {
+        DataType::Custom(name, _) => {
+            let n = name.to_string().to_ascii_lowercase();
+            matches!(
+                n.as_str(),
+                "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2"
+            )
+        }
+        _ => false,
+    }
+}
+
+/// SERIAL and GENERATED ... AS IDENTITY primary keys become SQLite's rowid alias
+/// (`INTEGER PRIMARY KEY`), which numbers new rows itself.
+pub(super) fn rewrite_identity_columns(
+    create: &mut sqlparser::ast::CreateTable,
+) -> Result<(), RouterError> {
+    let table_pk: Vec<String> = create
+        .constraints
+        .iter()
+        .filter_map(|c| match c {
+            TableConstraint::PrimaryKey(pk) if pk.columns.len() == 1 => {
+                Some(pk.columns[0].column.expr.to_string().to_ascii_lowercase())
+            }
+            _ => None,
+        })
+        .collect();
+    for col in &mut create.columns {
+        let identity = col
+            .options
+            .iter()
+            .any(|o| matches!(o.option, ColumnOption::Generated { .. }));
+        if !is_serial(&col.data_type) && !identity {
+            continue;
+        }
+        let inline_pk = col
+            .options
+            .iter()
+            .any(|o| matches!(o.option, ColumnOption::PrimaryKey(_)));
+        if !inline_pk && !table_pk.contains(&col.name.value.to_ascii_lowercase()) {
+            return Err(RouterError::unsupported(&format!(
+                "SERIAL or IDENTITY column \"{}\" that is not the table's single-column primary key",
+                col.name.value
+            )));
+        }
+        col.data_type = DataType::Integer(None);
+        col.options
+            .retain(|o| !matches!(o.option, ColumnOption::Generated { .. }));
+    }
+    Ok(())
+}
+
+/// The prefix of the CHECK constraints that enforce VARCHAR(n)/CHAR(n); the shard reports
+/// their violation as Postgres does (22001 value too long).
+pub const LENGTH_CHECK_PREFIX: &str = "litescale_length_";
+
+/// SQLite ignores declared lengths; Postgres refuses a longer string. A named CHECK on
+/// each VARCHAR(n) / CHAR(n) column keeps Postgres' rule.
+pub(super) fn enforce_lengths(create: &mut sqlparser::ast::CreateTable) {
+    use sqlparser::ast::{CharacterLength, CheckConstraint, ColumnOptionDef, Ident};
+    for col in &mut create.columns {
+        let (kind, length) = match &col.data_type {
+            DataType::Varchar(Some(CharacterLength::IntegerLength { length, .. }))
+            | DataType::CharacterVarying(Some(CharacterLength::IntegerLength { length, .. })) => {
+                ("varying", *length)
+            }
+            DataType::Char(Some(CharacterLength::IntegerLength { length, .. }))
+            | DataType::Character(Some(CharacterLength::IntegerLength { length, .. })) => {
+                ("char", *length)
+            }
+            _ => continue,
+        };
+        let check = format!("length({}) <= {length}", col.name);
+        let Ok(expr) = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+            .try_with_sql(&check)
+            .and_then(|mut p| p.parse_expr())
+        else {
+            continue;
+        };
+        col.options.push(ColumnOptionDef {
+            name: Some(Ident::with_quote(
+                '"',
+                format!("{LENGTH_CHECK_PREFIX}{kind}_{length}"),
+            )),
+            option: ColumnOption::Check(CheckConstraint {
+                name: None,
+                expr: Box::new(expr),
+                no_inherit: false,
+                enforced: None,
+            }),
+        });
+    }
+}
+
+/// SQLite stores any value in any column; Postgres refuses, at input, a value its type
+/// does not hold (`'abc'` for an integer, month 13 in a date). A CHECK calling the shard's
+/// `pg_typecheck` with the declared type keeps Postgres' rule on every write path. Text
+/// types and bytea hold whatever SQLite stores, and need none; neither do SERIAL and
+/// IDENTITY columns, which become rowid aliases (SQLite numbers them, with integers only).
+pub(super) fn check_stored_type(column: &mut sqlparser::ast::ColumnDef) {
+    use crate::types::{PgType, from_data_type};
+    use sqlparser::ast::{CheckConstraint, ColumnOptionDef};
+    let identity = column
+        .options
+        .iter()
+        .any(|o| matches!(o.option, ColumnOption::Generated { .. }));
+    if identity || is_serial(&column.data_type) {
+        return;
+    }
+    match from_data_type(&column.data_type) {
+        None | Some(PgType::Text | PgType::Varchar | PgType::Bpchar | PgType::Bytea) => {}
+        Some(_) => column.options.push(ColumnOptionDef {
+            name: None,
+            option: ColumnOption::Check(CheckConstraint {
+                name: None,
+                expr: Box::new(call(
+                    "pg_typecheck",
+                    vec![
+                        Expr::Identifier(column.name.clone()),
+                        Expr::value(Value::SingleQuotedString(column.data_type.to_string())),
+                    ],
+                )),
+                no_inherit: false,
+                enforced: None,
+            }),
+        }),
+    }
+}
+
+/// SQLite takes only literals bare after DEFAULT; an expression (such as what `now()`
+/// becomes) must be parenthesised.
+pub(super) fn parenthesize_defaults(create: &mut sqlparser::ast::CreateTable) {
+    for col in &mut create.columns {
+        for opt in &mut col.options {
+            if let ColumnOption::Default(e) = &mut opt.option
+                && !matches!(e, Expr::Value(_) | Expr::Nested(_))
+            {
+                *e = Expr::Nested(Box::new(e.clone()));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan;
+
+    fn sql(text: &str) -> String {
+        plan(text).unwrap().remove(0).sqlite_sql
+    }
+
+    #[test]
+    fn serial_primary_keys_become_rowid_aliases() {
+        assert_eq!(
+            sql("create table t (id serial primary key, n text)"),
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, n TEXT)"
+        );
+        assert_eq!(
+            sql("create table t (id bigint generated always as identity, primary key (id))"),
+            "CREATE TABLE t (id INTEGER, PRIMARY KEY (id))"
+        );
+        assert_eq!(
+            plan("create table t (id serial, n text)")
+                .unwrap_err()
+                .sqlstate,
+            "0A000"
+        );
+    }
+}

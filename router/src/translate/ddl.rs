@@ -1,0 +1,161 @@
+//! Schema statements as SQLite takes them: one object per DROP, TRUNCATE as DELETE, ALTER
+//! TABLE one operation at a time (ADD PRIMARY KEY/UNIQUE as a unique index), CREATE TABLE
+//! without Postgres' storage options and with its columns from `columns`.
+
+use sqlparser::ast::{CreateTableOptions, ObjectName, ObjectType, Statement, TableConstraint};
+
+use super::columns;
+use crate::RouterError;
+
+/// The SQLite statements `ast` becomes, in order: several for a DROP or ALTER TABLE of
+/// several objects or operations; any statement but DDL, as rendered.
+pub(super) fn sqlite_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
+    match ast {
+        Statement::Drop {
+            object_type,
+            if_exists,
+            names,
+            ..
+        } => {
+            let kind = match object_type {
+                ObjectType::Table => "TABLE",
+                ObjectType::Index => "INDEX",
+                ObjectType::View => "VIEW",
+                other => return Err(RouterError::unsupported(&format!("DROP {other}"))),
+            };
+            let if_exists = if if_exists { " IF EXISTS" } else { "" };
+            // SQLite drops one object per statement; CASCADE has no SQLite meaning
+            // beyond what dropping already does (SQLite keeps no dependent objects).
+            Ok(names
+                .iter()
+                .map(|n| format!("DROP {kind}{if_exists} {n}"))
+                .collect())
+        }
+        Statement::Truncate(t) => Ok(t
+            .table_names
+            .iter()
+            .map(|n| format!("DELETE FROM {}", n.name))
+            .collect()),
+        Statement::CreateTable(mut create) => {
+            // Storage parameters (fillfactor, ...) tune Postgres' heap; SQLite has none.
+            create.table_options = CreateTableOptions::None;
+            create.unlogged = false;
+            for column in &mut create.columns {
+                columns::check_stored_type(column);
+            }
+            columns::rewrite_identity_columns(&mut create)?;
+            columns::parenthesize_defaults(&mut create);
+            columns::enforce_lengths(&mut create);
+            Ok(vec![Statement::CreateTable(create).to_string()])
+        }
+        Statement::AlterTable(alter) => {
+            let table = &alter.name;
+            let mut out = Vec::with_capacity(alter.operations.len());
+            for op in &alter.operations {
+                use sqlparser::ast::AlterTableOperation as Op;
+                match op {
+                    Op::AddConstraint { constraint, .. } => {
+                        out.push(constraint_as_index(table, constraint)?)
+                    }
+                    Op::AddColumn {
+                        column_keyword,
+                        if_not_exists,
+                        column_def,
+                        column_position,
+                    } => {
+                        let mut column_def = column_def.clone();
+                        columns::check_stored_type(&mut column_def);
+                        let op = Op::AddColumn {
+                            column_keyword: *column_keyword,
+                            if_not_exists: *if_not_exists,
+                            column_def,
+                            column_position: column_position.clone(),
+                        };
+                        out.push(format!("ALTER TABLE {table} {op}"))
+                    }
+                    Op::DropColumn { .. } | Op::RenameColumn { .. } | Op::RenameTable { .. } => {
+                        out.push(format!("ALTER TABLE {table} {op}"))
+                    }
+                    other => {
+                        let text = other.to_string();
+                        let words: Vec<&str> = text.split_whitespace().take(3).collect();
+                        return Err(RouterError::unsupported(&format!(
+                            "ALTER TABLE {}",
+                            words.join(" ")
+                        )));
+                    }
+                }
+            }
+            Ok(out)
+        }
+        other => Ok(vec![other.to_string()]),
+    }
+}
+
+/// `ALTER TABLE t ADD PRIMARY KEY (c)` / `ADD UNIQUE (c)`: SQLite cannot add constraints to
+/// a table, but a unique index enforces the same rule (the columns are NOT NULL already
+/// where Postgres would require it for a primary key).
+fn constraint_as_index(table: &ObjectName, c: &TableConstraint) -> Result<String, RouterError> {
+    let (suffix, name, columns) = match c {
+        TableConstraint::PrimaryKey(pk) => ("pkey", pk.name.as_ref(), &pk.columns),
+        TableConstraint::Unique(u) => ("key", u.name.as_ref(), &u.columns),
+        other => {
+            let text = other.to_string();
+            return Err(RouterError::unsupported(&format!(
+                "ALTER TABLE ADD {}",
+                text.split_whitespace().next().unwrap_or("CONSTRAINT")
+            )));
+        }
+    };
+    let cols: Vec<String> = columns.iter().map(|c| c.column.expr.to_string()).collect();
+    let table_name = table
+        .0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(|i| i.value.clone())
+        .unwrap_or_default();
+    let index = match name {
+        Some(n) => n.value.clone(),
+        None if suffix == "pkey" => format!("{table_name}_pkey"),
+        None => format!("{table_name}_{}_key", cols.join("_")),
+    };
+    Ok(format!(
+        "CREATE UNIQUE INDEX \"{index}\" ON {table} ({})",
+        cols.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan;
+
+    fn sql(text: &str) -> String {
+        plan(text).unwrap().remove(0).sqlite_sql
+    }
+
+    #[test]
+    fn pgbench_init_statements_translate() {
+        assert_eq!(
+            sql("drop table if exists a, b"),
+            "DROP TABLE IF EXISTS a;\nDROP TABLE IF EXISTS b"
+        );
+        assert_eq!(sql("truncate table a, b"), "DELETE FROM a;\nDELETE FROM b");
+        assert_eq!(
+            sql("create table t (a int not null, b char(84)) with (fillfactor=100)"),
+            "CREATE TABLE t (a INT NOT NULL CHECK (pg_typecheck(a, 'INT')), b CHAR(84) CONSTRAINT \"litescale_length_char_84\" CHECK (length(b) <= 84))"
+        );
+        assert_eq!(
+            sql("alter table t add column d date"),
+            "ALTER TABLE t ADD COLUMN d DATE CHECK (pg_typecheck(d, 'DATE'))"
+        );
+        assert_eq!(
+            sql("create table t (s text, b bytea)"),
+            "CREATE TABLE t (s TEXT, b BYTEA)"
+        );
+        assert_eq!(
+            sql("alter table pgbench_branches add primary key (bid)"),
+            "CREATE UNIQUE INDEX \"pgbench_branches_pkey\" ON pgbench_branches (bid)"
+        );
+        assert!(plan("drop table a, b").unwrap()[0].batch);
+    }
+}

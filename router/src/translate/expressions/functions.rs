@@ -1,0 +1,250 @@
+//! Function calls SQLite lacks or spells differently: the session's own functions, renamed
+//! ones, catalog "deparse" calls, ARRAY(subquery), SQL's special forms (TRIM, POSITION,
+//! SUBSTRING); functions that reach files are refused (42501).
+
+use sqlparser::ast::{BinaryOperator, Expr, Function, FunctionArguments, Ident, ObjectName, Value};
+
+use super::super::catalog::{Lookup, index_column, lookup};
+use super::super::sql::{args, call, function_name, number, parse_query, string};
+use super::temporal;
+use crate::RouterError;
+use crate::plan::session::SessionContext;
+
+/// Functions that read or write files or load code on the server: Postgres' (refused to
+/// non-superusers there too) and SQLite's (most are not even compiled in; refused by name
+/// so the answer is the same whatever the build).
+const FILE_FUNCTIONS: &[&str] = &[
+    "pg_read_file",
+    "pg_read_binary_file",
+    "pg_ls_dir",
+    "pg_stat_file",
+    "pg_file_write",
+    "lo_import",
+    "lo_export",
+    "load_extension",
+    "readfile",
+    "writefile",
+    "edit",
+    "fsdir",
+    "fts3_tokenizer",
+];
+
+/// A call rewritten for SQLite; `None` when SQLite has the function as Postgres does.
+pub(super) fn rewrite_call(
+    f: &Function,
+    ctx: &SessionContext,
+) -> Result<Option<Expr>, RouterError> {
+    let name = function_name(f);
+    if let Some(name) = name.as_deref()
+        && FILE_FUNCTIONS.contains(&name)
+    {
+        return Err(RouterError::forbidden(&format!(
+            "{name}() reaches files on the server"
+        )));
+    }
+    let a = args(f);
+    match name.as_deref() {
+        Some(unit_function @ ("date_part" | "date_trunc")) if a.len() == 2 => {
+            let Expr::Value(v) = &a[0] else {
+                return Ok(None);
+            };
+            let Value::SingleQuotedString(field) = &v.value else {
+                return Ok(None);
+            };
+            if unit_function == "date_part" {
+                temporal::date_part(field, a[1].clone()).map(Some)
+            } else {
+                temporal::date_trunc(field, a[1].clone()).map(Some)
+            }
+        }
+        _ => Ok(rewrite_function(f, ctx)),
+    }
+}
+
+/// SQL's function-like syntax: `current_schema` without parentheses, TRIM, POSITION and
+/// SUBSTRING, as SQLite's functions.
+pub(super) fn special_form(expr: &Expr) -> Option<Expr> {
+    match expr {
+        Expr::Identifier(i) if i.quote_style.is_none() && i.value == "current_schema" => {
+            Some(string("public"))
+        }
+        // TRIM([BOTH|LEADING|TRAILING] [chars] FROM s) → trim/ltrim/rtrim(s, chars).
+        Expr::Trim {
+            trim_where,
+            trim_what,
+            expr: target,
+            trim_characters,
+        } => {
+            use sqlparser::ast::TrimWhereField as W;
+            let function = match trim_where {
+                Some(W::Leading) => "ltrim",
+                Some(W::Trailing) => "rtrim",
+                _ => "trim",
+            };
+            let mut a = vec![(**target).clone()];
+            if let Some(what) = trim_what {
+                a.push((**what).clone());
+            } else if let Some(chars) = trim_characters.as_ref().and_then(|c| c.first()) {
+                a.push(chars.clone());
+            }
+            Some(call(function, a))
+        }
+        Expr::Position { expr: needle, r#in } => {
+            Some(call("instr", vec![(**r#in).clone(), (**needle).clone()]))
+        }
+        Expr::Substring {
+            expr: s,
+            substring_from,
+            substring_for,
+            ..
+        } => {
+            let mut a = vec![(**s).clone()];
+            a.push(
+                substring_from
+                    .as_deref()
+                    .cloned()
+                    .unwrap_or_else(|| number(1)),
+            );
+            if let Some(n) = substring_for {
+                a.push((**n).clone());
+            }
+            Some(call("substr", a))
+        }
+        _ => None,
+    }
+}
+
+/// `ARRAY(SELECT x ...)` as Postgres' array text `{a,b}`.
+fn array_of(query: &sqlparser::ast::Query) -> Expr {
+    let mut inner = Box::new(query.clone());
+    if let sqlparser::ast::SetExpr::Select(select) = inner.body.as_mut()
+        && let Some(first) = select.projection.first_mut()
+        && let sqlparser::ast::SelectItem::UnnamedExpr(e)
+        | sqlparser::ast::SelectItem::ExprWithAlias { expr: e, .. } = first
+    {
+        *first = sqlparser::ast::SelectItem::ExprWithAlias {
+            expr: e.clone(),
+            alias: Ident::new("ls_element"),
+        };
+    }
+    let sql = "SELECT coalesce(pg_array_agg(ls_element), '{}') FROM (SELECT 1) AS ls_array";
+    let Some(mut outer) = parse_query(sql) else {
+        return Expr::value(Value::Null);
+    };
+    if let sqlparser::ast::SetExpr::Select(select) = outer.body.as_mut()
+        && let Some(sqlparser::ast::TableFactor::Derived { subquery, .. }) =
+            select.from.first_mut().map(|t| &mut t.relation)
+    {
+        *subquery = inner;
+    }
+    Expr::Subquery(outer)
+}
+
+fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
+    let name = function_name(f)?;
+    if name == "array"
+        && let FunctionArguments::Subquery(q) = &f.args
+    {
+        return Some(array_of(q));
+    }
+    if name == "array_agg" {
+        // Keep the arguments and any ORDER BY inside the call; SQLite takes both.
+        let mut agg = f.clone();
+        agg.name = ObjectName::from(vec![Ident::new("pg_array_agg")]);
+        return Some(Expr::Function(agg));
+    }
+    let a = args(f);
+    Some(match (name.as_str(), a.len()) {
+        ("pg_get_indexdef", 1) => lookup(Lookup::IndexDef, a[0].clone()),
+        // With a column number above 0 it gives that index column, not the whole index.
+        ("pg_get_indexdef", 2 | 3) => Expr::Case {
+            case_token: sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+            end_token: sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+            operand: None,
+            conditions: vec![sqlparser::ast::CaseWhen {
+                condition: Expr::BinaryOp {
+                    left: Box::new(a[1].clone()),
+                    op: BinaryOperator::Eq,
+                    right: Box::new(number(0)),
+                },
+                result: lookup(Lookup::IndexDef, a[0].clone()),
+            }],
+            else_result: Some(Box::new(index_column(a[0].clone(), a[1].clone()))),
+        },
+        ("pg_get_constraintdef", 1 | 2) => lookup(Lookup::ConstraintDef, a[0].clone()),
+        ("pg_get_viewdef", 1 | 2) => lookup(Lookup::ViewDef, a[0].clone()),
+        ("to_regclass", 1) => lookup(Lookup::OidByName, a[0].clone()),
+        // There are no partitions: a relation is its own only ancestor and root.
+        ("pg_partition_ancestors" | "pg_partition_root", 1) => a[0].clone(),
+        ("now" | "transaction_timestamp" | "statement_timestamp" | "clock_timestamp", 0) => {
+            temporal::now()
+        }
+        ("current_timestamp", 0) if matches!(f.args, FunctionArguments::None) => temporal::now(),
+        ("localtimestamp", 0) => call("strftime", vec![string("%Y-%m-%d %H:%M:%f"), string("now")]),
+        ("version", 0) => Expr::BinaryOp {
+            left: Box::new(string(&format!(
+                "PostgreSQL {} (litescale {}) on SQLite ",
+                crate::SERVER_VERSION,
+                env!("CARGO_PKG_VERSION")
+            ))),
+            op: BinaryOperator::StringConcat,
+            right: Box::new(call("sqlite_version", vec![])),
+        },
+        ("current_database" | "current_catalog", 0) => string(&ctx.database),
+        ("current_user" | "session_user" | "user" | "current_role", 0) => string(&ctx.user),
+        ("current_schema", 0) => string("public"),
+        ("pg_backend_pid", 0) => number(ctx.backend_pid),
+        // Postgres' random() is uniform in [0, 1); SQLite's is a random 64-bit integer.
+        ("random", 0) => Expr::Nested(Box::new(Expr::BinaryOp {
+            left: Box::new(call("abs", vec![call("random", vec![])])),
+            op: BinaryOperator::Divide,
+            right: Box::new(number("9223372036854775808.0")),
+        })),
+        ("strpos", 2) => call("instr", a),
+        ("string_agg", 2) => call("group_concat", a),
+        // Booleans are 0/1 in SQLite: all-true is the minimum, any-true the maximum.
+        ("bool_and" | "every", 1) => call("min", a),
+        ("bool_or", 1) => call("max", a),
+        ("json_build_object" | "jsonb_build_object", _) => call("json_object", a),
+        ("json_build_array" | "jsonb_build_array", _) => call("json_array", a),
+        ("json_agg" | "jsonb_agg", 1) => call("json_group_array", a),
+        ("json_object_agg" | "jsonb_object_agg", 2) => call("json_group_object", a),
+        ("char_length" | "character_length", 1) => call("length", a),
+        ("left", 2) => call("substr", vec![a[0].clone(), number(1), a[1].clone()]),
+        ("right", 2) => call(
+            "substr",
+            vec![
+                a[0].clone(),
+                Expr::UnaryOp {
+                    op: sqlparser::ast::UnaryOperator::Minus,
+                    expr: Box::new(a[1].clone()),
+                },
+            ],
+        ),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::session::SessionContext;
+    use crate::plan_in;
+
+    fn sql(text: &str) -> String {
+        let ctx = SessionContext {
+            database: "shop".into(),
+            user: "ann".into(),
+            backend_pid: 42,
+        };
+        plan_in(text, &ctx).unwrap().remove(0).sqlite_sql
+    }
+
+    #[test]
+    fn session_functions_answer_from_the_session() {
+        assert_eq!(
+            sql("select current_database(), current_user, pg_backend_pid(), current_schema()"),
+            "SELECT 'shop' AS \"current_database\", 'ann' AS \"current_user\", \
+             42 AS \"pg_backend_pid\", 'public' AS \"current_schema\""
+        );
+    }
+}

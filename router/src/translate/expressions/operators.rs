@@ -1,0 +1,176 @@
+//! Operators SQLite lacks or reads differently: ILIKE, `/` and `%` (22012 on zero), the
+//! regular-expression matches, `= ANY`, array subscripts, COLLATE; ANY/ALL with other
+//! operators and SIMILAR TO are refused.
+
+use sqlparser::ast::{BinaryOperator, Expr};
+
+use super::super::sql::{call, number, strip_nesting};
+use crate::RouterError;
+
+/// An operator expression rewritten for SQLite; `None` when SQLite reads it as Postgres.
+pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
+    Ok(match expr {
+        // SQLite's LIKE is made case-sensitive (as Postgres') on every connection, so
+        // ILIKE compares lower-cased sides.
+        Expr::ILike {
+            negated,
+            any: false,
+            expr: e,
+            pattern,
+            escape_char,
+        } => Some(Expr::Like {
+            negated: *negated,
+            any: false,
+            expr: Box::new(call("lower", vec![(**e).clone()])),
+            pattern: Box::new(call("lower", vec![(**pattern).clone()])),
+            escape_char: escape_char.clone(),
+        }),
+        // Postgres raises 22012 on division by zero where SQLite returns NULL; the
+        // shard registers pg_div / pg_mod with Postgres' behaviour.
+        Expr::BinaryOp {
+            left,
+            op: op @ (BinaryOperator::Divide | BinaryOperator::Modulo),
+            right,
+        } => {
+            let f = if *op == BinaryOperator::Divide {
+                "pg_div"
+            } else {
+                "pg_mod"
+            };
+            Some(call(f, vec![(**left).clone(), (**right).clone()]))
+        }
+        Expr::Collate { expr: inner, .. } => Some((**inner).clone()),
+        // `(keys).x`: the only composites are _pg_expandarray's, which stand for their
+        // element (see the set-returning function rewrite).
+        Expr::CompoundFieldAccess { root, access_chain }
+            if matches!(
+                access_chain.as_slice(),
+                [sqlparser::ast::AccessExpr::Dot(Expr::Identifier(f))] if f.value == "x"
+            ) && !matches!(strip_nesting(root), Expr::Function(_)) =>
+        {
+            Some((**root).clone())
+        }
+        // `a[i]` (also `t.a[i]`) on an array kept as text `{x,y}`.
+        Expr::CompoundFieldAccess { root, access_chain } => subscripted(root, access_chain)
+            .map(|(array, index)| call("pg_array_get", vec![array, index])),
+        // `x = ANY(ARRAY[a, b])` is `x IN (a, b)`; against an array value (text such as
+        // `{1,2}`), SQLite asks pg_array_contains.
+        Expr::AnyOp {
+            left,
+            compare_op: BinaryOperator::Eq,
+            right,
+            ..
+        } => Some(match right.as_ref() {
+            Expr::Array(array) => Expr::In {
+                expr: left.clone(),
+                target: sqlparser::ast::InTarget::List(array.elem.clone()),
+                negated: false,
+                global: false,
+            },
+            other => call("pg_array_contains", vec![other.clone(), (**left).clone()]),
+        }),
+        Expr::AnyOp { .. } | Expr::AllOp { .. } => {
+            return Err(RouterError {
+                sqlstate: "0A000",
+                message: "ANY/ALL with an operator other than = is not supported by litescale"
+                    .to_owned(),
+            });
+        }
+        Expr::BinaryOp { left, op, right } if regex_flags(op).is_some() => {
+            let (negated, insensitive) = regex_flags(op).unwrap_or_default();
+            let test = call(
+                "pg_regex",
+                vec![
+                    (**left).clone(),
+                    (**right).clone(),
+                    number(insensitive as u8),
+                ],
+            );
+            Some(if negated {
+                Expr::UnaryOp {
+                    op: sqlparser::ast::UnaryOperator::Not,
+                    expr: Box::new(test),
+                }
+            } else {
+                test
+            })
+        }
+        Expr::SimilarTo { .. } => {
+            return Err(RouterError {
+                sqlstate: "0A000",
+                message: "SIMILAR TO is not supported by litescale".to_owned(),
+            });
+        }
+        _ => None,
+    })
+}
+
+/// `(array, index)` of `root.field[index]`.
+fn subscripted(root: &Expr, chain: &[sqlparser::ast::AccessExpr]) -> Option<(Expr, Expr)> {
+    use sqlparser::ast::{AccessExpr, Subscript};
+    let (AccessExpr::Subscript(Subscript::Index { index }), path) = chain.split_last()? else {
+        return None;
+    };
+    let array = if path.is_empty() {
+        root.clone()
+    } else {
+        let Expr::Identifier(first) = root else {
+            return None;
+        };
+        let mut parts = vec![first.clone()];
+        for step in path {
+            let AccessExpr::Dot(Expr::Identifier(i)) = step else {
+                return None;
+            };
+            parts.push(i.clone());
+        }
+        Expr::CompoundIdentifier(parts)
+    };
+    Some((array, index.clone()))
+}
+
+/// `(negated, case-insensitive)` of a regular-expression match operator.
+fn regex_flags(op: &BinaryOperator) -> Option<(bool, bool)> {
+    Some(match op {
+        BinaryOperator::PGRegexMatch => (false, false),
+        BinaryOperator::PGRegexIMatch => (false, true),
+        BinaryOperator::PGRegexNotMatch => (true, false),
+        BinaryOperator::PGRegexNotIMatch => (true, true),
+        BinaryOperator::PGCustomBinaryOperator(parts) => match parts.last()?.as_str() {
+            "~" => (false, false),
+            "~*" => (false, true),
+            "!~" => (true, false),
+            "!~*" => (true, true),
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::session::SessionContext;
+    use crate::plan_in;
+
+    fn sql(text: &str) -> String {
+        let ctx = SessionContext {
+            database: "shop".into(),
+            user: "ann".into(),
+            backend_pid: 42,
+        };
+        plan_in(text, &ctx).unwrap().remove(0).sqlite_sql
+    }
+
+    #[test]
+    fn string_functions_and_operators() {
+        assert_eq!(
+            sql("select position('b' in s), substring(s from 2 for 3) from t where s ilike 'A%'"),
+            "SELECT instr(s, 'b') AS \"position\", substr(s, 2, 3) AS \"substring\" FROM t \
+             WHERE lower(s) LIKE lower('A%')"
+        );
+        assert_eq!(
+            sql("select a / b, a % 2 from t"),
+            "SELECT pg_div(a, b) AS \"?column?\", pg_mod(a, 2) AS \"?column?\" FROM t"
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! A query's shape where SQLite reads it differently: result columns named as Postgres
+//! names them, NULLs ordered as Postgres orders them, column lists on derived tables, and
+//! the WHERE an upsert's SELECT needs.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{Expr, Statement, Value};
+
+use super::sql::{function_name, parse_query};
+use crate::types::from_data_type;
+
+/// Gives unnamed result columns the names Postgres gives them (`count`, `?column?`),
+/// where SQLite would name them after the expression's text.
+pub(super) fn name_result_columns(ast: &mut Statement) {
+    use sqlparser::ast::{Ident, SelectItem, SetExpr};
+    let Statement::Query(q) = ast else {
+        return;
+    };
+    let SetExpr::Select(select) = q.body.as_mut() else {
+        return;
+    };
+    for item in &mut select.projection {
+        if let SelectItem::UnnamedExpr(e) = item
+            && !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
+        {
+            let name = column_name(e).unwrap_or_else(|| "?column?".to_owned());
+            *item = SelectItem::ExprWithAlias {
+                expr: e.clone(),
+                alias: Ident::with_quote('"', name),
+            };
+        }
+    }
+}
+
+/// Postgres' name for a result column (its FigureColname): a column's name, a function's
+/// name, a cast's inner name or type name, `case`; `None` for `?column?`.
+fn column_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Identifier(i) => Some(i.value.clone()),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|i| i.value.clone()),
+        Expr::Function(f) => function_name(f),
+        Expr::Cast {
+            expr, data_type, ..
+        } => column_name(expr).or_else(|| from_data_type(data_type).map(|t| t.name().to_owned())),
+        Expr::Nested(inner) => column_name(inner),
+        Expr::Case { .. } => Some("case".to_owned()),
+        Expr::Position { .. } => Some("position".to_owned()),
+        Expr::Substring { .. } => Some("substring".to_owned()),
+        Expr::Exists { .. } => Some("exists".to_owned()),
+        Expr::Value(v) if matches!(v.value, Value::Boolean(_)) => Some("bool".to_owned()),
+        _ => None,
+    }
+}
+
+/// Postgres sorts NULL after every value (NULLS LAST ascending, NULLS FIRST descending);
+/// SQLite sorts it first. Every ORDER BY without NULLS FIRST/LAST gets Postgres' order.
+pub(super) struct PostgresNullOrder;
+
+impl sqlparser::ast::VisitorMut for PostgresNullOrder {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut sqlparser::ast::Query) -> ControlFlow<()> {
+        if let Some(order) = query.order_by.as_mut()
+            && let sqlparser::ast::OrderByKind::Expressions(exprs) = &mut order.kind
+        {
+            for o in exprs {
+                if o.options.nulls_first.is_none() {
+                    let desc = matches!(o.options.sort, Some(sqlparser::ast::OrderBySort::Desc));
+                    o.options.nulls_first = Some(desc);
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// `(VALUES ...) AS t(a, b)` / `(SELECT ...) AS t(a, b)`: SQLite takes no column list on a
+/// table alias, so the subquery's own columns are named instead.
+pub(super) struct DerivedColumnAliases;
+
+impl sqlparser::ast::VisitorMut for DerivedColumnAliases {
+    type Break = ();
+
+    fn post_visit_table_factor(
+        &mut self,
+        factor: &mut sqlparser::ast::TableFactor,
+    ) -> ControlFlow<()> {
+        use sqlparser::ast::{Ident, SelectItem, SetExpr, TableFactor};
+        let TableFactor::Derived {
+            subquery,
+            alias: Some(alias),
+            ..
+        } = factor
+        else {
+            return ControlFlow::Continue(());
+        };
+        if alias.columns.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        let names: Vec<Ident> = alias.columns.iter().map(|c| c.name.clone()).collect();
+        match subquery.body.as_mut() {
+            SetExpr::Values(_) => {
+                let columns: Vec<String> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| format!("column{} AS {n}", i + 1))
+                    .collect();
+                // A template whose inner VALUES is then replaced by the original (which may
+                // hold parameters the parser would not read back).
+                let sql = format!(
+                    "SELECT {} FROM (VALUES (0)) AS ls_values",
+                    columns.join(", ")
+                );
+                let Some(mut q) = parse_query(&sql) else {
+                    return ControlFlow::Continue(());
+                };
+                let SetExpr::Select(outer) = q.body.as_mut() else {
+                    return ControlFlow::Continue(());
+                };
+                let Some(TableFactor::Derived {
+                    subquery: inner, ..
+                }) = outer.from.first_mut().map(|t| &mut t.relation)
+                else {
+                    return ControlFlow::Continue(());
+                };
+                *inner = subquery.clone();
+                *subquery = q;
+            }
+            SetExpr::Select(select) => {
+                for (item, name) in select.projection.iter_mut().zip(&names) {
+                    if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } =
+                        item
+                    {
+                        *item = SelectItem::ExprWithAlias {
+                            expr: e.clone(),
+                            alias: name.clone(),
+                        };
+                    }
+                }
+            }
+            _ => return ControlFlow::Continue(()),
+        }
+        alias.columns.clear();
+        ControlFlow::Continue(())
+    }
+}
+
+/// SQLite reads `INSERT ... SELECT ... FROM t ON CONFLICT ...` as a join's ON clause
+/// unless the SELECT has a WHERE (its documented parsing ambiguity); Postgres has no such
+/// ambiguity, so the SELECT gets `WHERE true`.
+pub(super) fn disambiguate_upsert_select(ast: &mut Statement) {
+    if let Statement::Insert(insert) = ast
+        && insert.on.is_some()
+        && let Some(source) = &mut insert.source
+        && let sqlparser::ast::SetExpr::Select(select) = source.body.as_mut()
+        && select.selection.is_none()
+        && !select.from.is_empty()
+    {
+        select.selection = Some(Expr::Value(Value::Boolean(true).into()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan;
+
+    fn sql(text: &str) -> String {
+        plan(text).unwrap().remove(0).sqlite_sql
+    }
+
+    #[test]
+    fn result_columns_get_postgres_names() {
+        assert_eq!(
+            sql(
+                "select a, t.b, count(*), 1, x::int, '1'::int4, a + 1 as s, case when a then 1 end from t"
+            ),
+            "SELECT a, t.b, count(*) AS \"count\", 1 AS \"?column?\", CAST(x AS INTEGER) AS \"x\", \
+             CAST('1' AS INTEGER) AS \"int4\", a + 1 AS s, CASE WHEN a THEN 1 END AS \"case\" FROM t"
+        );
+    }
+
+    #[test]
+    fn derived_table_column_lists_name_the_subquery_columns() {
+        assert_eq!(
+            sql("select p0 from (values (1, 'a'), (2, 'b')) as v(p0, p1)"),
+            "SELECT p0 FROM (SELECT column1 AS p0, column2 AS p1 FROM (VALUES (1, 'a'), (2, 'b')) AS ls_values) AS v"
+        );
+        assert_eq!(
+            sql("insert into t select p0 from (values ($1::int, 0)) as v(p0, n) order by n"),
+            "INSERT INTO t SELECT p0 FROM (SELECT column1 AS p0, column2 AS n FROM (VALUES (CAST(?1 AS INTEGER), 0)) AS ls_values) AS v ORDER BY n NULLS LAST"
+        );
+        assert_eq!(
+            sql("select x from (select a, b from t) as s(x, y)"),
+            "SELECT x FROM (SELECT a AS x, b AS y FROM t) AS s"
+        );
+    }
+
+    #[test]
+    fn an_upsert_from_a_select_gets_a_where_for_sqlite() {
+        assert_eq!(
+            sql(
+                "insert into kv select i, 'v' from generate_series(1, 3) as g(i) on conflict do nothing"
+            ),
+            sql(
+                "insert into kv select i, 'v' from generate_series(1, 3) as g(i) where true on conflict do nothing"
+            )
+        );
+        assert!(!sql("insert into kv values (1, 'v') on conflict do nothing").contains("WHERE"));
+    }
+}

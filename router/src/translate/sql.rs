@@ -1,0 +1,77 @@
+//! Building blocks for the AST the translation writes: literals, function calls, query
+//! templates, and reading names and arguments off what the client wrote. A leaf.
+
+use sqlparser::ast::{
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
+    ObjectName, Query, Statement, Value,
+};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+/// A string literal.
+pub(crate) fn string(s: &str) -> Expr {
+    Expr::value(Value::SingleQuotedString(s.to_owned()))
+}
+
+/// A number literal.
+pub(crate) fn number(n: impl ToString) -> Expr {
+    Expr::value(Value::Number(n.to_string(), false))
+}
+
+/// A call of a SQLite function.
+pub(crate) fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+                .collect(),
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
+}
+
+/// The unnamed arguments of a call, in order.
+pub(crate) fn args(f: &Function) -> Vec<Expr> {
+    match &f.args {
+        FunctionArguments::List(list) => list
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Parses a query the router writes itself (a template). Templates hold no parameters:
+/// rendered `?n` would not parse back, so callers put expressions in after parsing.
+pub(crate) fn parse_query(sql: &str) -> Option<Box<Query>> {
+    match Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?.pop()? {
+        Statement::Query(q) => Some(q),
+        _ => None,
+    }
+}
+
+/// The expression inside any parentheses.
+pub(crate) fn strip_nesting(e: &Expr) -> &Expr {
+    match e {
+        Expr::Nested(inner) => strip_nesting(inner),
+        other => other,
+    }
+}
+
+/// A function's name without its schema, lower-cased.
+pub(crate) fn function_name(f: &Function) -> Option<String> {
+    Some(f.name.0.last()?.as_ident()?.value.to_ascii_lowercase())
+}

@@ -1,0 +1,247 @@
+//! Functions that return rows, which SQLite has only in FROM and names differently: table
+//! functions in FROM become subqueries with Postgres' column names; set-returning functions
+//! in a select list (`unnest`, `generate_subscripts`, `_pg_expandarray`) a `json_each` join.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{Expr, Value};
+
+use super::sql::{call, function_name, parse_query, strip_nesting};
+
+/// Table functions in FROM whose Postgres columns SQLite names differently or lacks:
+/// `generate_series(a, b) AS s` names its column `s` (SQLite's is `value`), and
+/// `pg_partition_ancestors(r)` is just `r` (there are no partitions). Each call becomes a
+/// subquery with Postgres' column names; WITH ORDINALITY adds the row number.
+pub(super) struct TableFunctionsAsSubqueries;
+
+impl sqlparser::ast::VisitorMut for TableFunctionsAsSubqueries {
+    type Break = ();
+
+    fn post_visit_table_factor(
+        &mut self,
+        factor: &mut sqlparser::ast::TableFactor,
+    ) -> ControlFlow<()> {
+        use sqlparser::ast::{TableAlias, TableFactor};
+        let TableFactor::Table {
+            name,
+            alias,
+            args: Some(args),
+            with_ordinality,
+            ..
+        } = factor
+        else {
+            return ControlFlow::Continue(());
+        };
+        let function = name
+            .0
+            .last()
+            .and_then(|p| p.as_ident())
+            .map(|i| i.value.to_ascii_lowercase())
+            .unwrap_or_default();
+        // Templates are parsed without the call's arguments, which are then put in as
+        // expressions (a rendered `?n` parameter would not parse back).
+        let (source, default_column) = match function.as_str() {
+            "generate_series" => ("generate_series(0)", None),
+            "pg_partition_ancestors" if args.args.len() == 1 => ("(SELECT 1)", Some("relid")),
+            _ => return ControlFlow::Continue(()),
+        };
+        let table = alias
+            .as_ref()
+            .map_or_else(|| function.clone(), |a| a.name.value.clone());
+        let quoted = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
+        let columns: Vec<String> = alias
+            .as_ref()
+            .map(|a| a.columns.iter().map(|c| c.name.value.clone()).collect())
+            .unwrap_or_default();
+        let first = columns
+            .first()
+            .cloned()
+            .unwrap_or_else(|| default_column.map_or_else(|| table.clone(), str::to_owned));
+        let mut select = format!("0 AS {}", quoted(&first));
+        if *with_ordinality {
+            let ordinal = columns
+                .get(1)
+                .cloned()
+                .unwrap_or_else(|| "ordinality".to_owned());
+            select.push_str(&format!(", row_number() OVER () AS {}", quoted(&ordinal)));
+        }
+        let Some(mut subquery) = parse_query(&format!("SELECT {select} FROM {source}")) else {
+            return ControlFlow::Continue(());
+        };
+        if let sqlparser::ast::SetExpr::Select(s) = subquery.body.as_mut() {
+            if function == "generate_series" {
+                // SQLite's table function reads its column as `value`.
+                if let Some(sqlparser::ast::SelectItem::ExprWithAlias { expr, .. }) =
+                    s.projection.first_mut()
+                {
+                    *expr = Expr::Identifier(sqlparser::ast::Ident::new("value"));
+                }
+                if let Some(TableFactor::Table {
+                    args: Some(series_args),
+                    ..
+                }) = s.from.first_mut().map(|t| &mut t.relation)
+                {
+                    series_args.args = args.args.clone();
+                }
+            } else if let (
+                Some(sqlparser::ast::SelectItem::ExprWithAlias { expr, .. }),
+                Some(sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(
+                    relation,
+                ))),
+            ) = (s.projection.first_mut(), args.args.first())
+            {
+                *expr = relation.clone();
+            }
+        }
+        *factor = TableFactor::Derived {
+            lateral: false,
+            subquery,
+            alias: Some(TableAlias {
+                explicit: true,
+                name: sqlparser::ast::Ident::new(table),
+                columns: vec![],
+                at: None,
+            }),
+            sample: None,
+        };
+        ControlFlow::Continue(())
+    }
+}
+
+/// `SELECT unnest(a), generate_subscripts(a, 1) FROM t`: set-returning functions in a
+/// select list, which SQLite has no notion of. The select joins `json_each` over the
+/// array, and each call reads the element (or subscript) of the joined row. Several
+/// unnest calls advance together, as in Postgres, for arrays of one length.
+pub(super) struct SetReturningFunctions;
+
+impl sqlparser::ast::VisitorMut for SetReturningFunctions {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut sqlparser::ast::Query) -> ControlFlow<()> {
+        use sqlparser::ast::{SelectItem, SetExpr};
+        let SetExpr::Select(select) = query.body.as_mut() else {
+            return ControlFlow::Continue(());
+        };
+        let mut driver: Option<Expr> = None;
+        for item in &mut select.projection {
+            let (SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }) = item
+            else {
+                continue;
+            };
+            // information_schema._pg_expandarray(a) yields (x, n): element and ordinal.
+            let (srf_call, field) = match e {
+                Expr::CompoundFieldAccess { root, access_chain } => {
+                    match (strip_nesting(root), access_chain.as_slice()) {
+                        (
+                            Expr::Function(f),
+                            [sqlparser::ast::AccessExpr::Dot(Expr::Identifier(field))],
+                        ) => (f.clone(), Some(field.value.clone())),
+                        _ => continue,
+                    }
+                }
+                Expr::Function(f) => (f.clone(), None),
+                _ => continue,
+            };
+            let f = &srf_call;
+            let name = function_name(f).unwrap_or_default();
+            let sqlparser::ast::FunctionArguments::List(list) = &f.args else {
+                continue;
+            };
+            let Some(sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(
+                array,
+            ))) = list.args.first()
+            else {
+                continue;
+            };
+            let array = array.clone();
+            let subscript = Expr::BinaryOp {
+                left: Box::new(Expr::CompoundIdentifier(vec![
+                    sqlparser::ast::Ident::new("ls_srf"),
+                    sqlparser::ast::Ident::new("key"),
+                ])),
+                op: sqlparser::ast::BinaryOperator::Plus,
+                right: Box::new(call("pg_array_lower", vec![array.clone()])),
+            };
+            let element = call("pg_array_get", vec![array.clone(), subscript.clone()]);
+            let ordinal = Expr::BinaryOp {
+                left: Box::new(Expr::CompoundIdentifier(vec![
+                    sqlparser::ast::Ident::new("ls_srf"),
+                    sqlparser::ast::Ident::new("key"),
+                ])),
+                op: sqlparser::ast::BinaryOperator::Plus,
+                right: Box::new(Expr::value(Value::Number("1".into(), false))),
+            };
+            *e = match (name.as_str(), field.as_deref()) {
+                ("unnest", None) => element,
+                ("generate_subscripts", None) => Expr::Nested(Box::new(subscript)),
+                // The composite stands for its element; `(keys).x` reads it back.
+                ("_pg_expandarray", None | Some("x")) => element,
+                ("_pg_expandarray", Some("n")) => Expr::Nested(Box::new(ordinal)),
+                _ => continue,
+            };
+            driver.get_or_insert(array);
+        }
+        if let Some(array) = driver
+            && let Some(mut q) = parse_query("SELECT 1 FROM json_each(pg_array_json(0)) AS ls_srf")
+            && let SetExpr::Select(inner) = q.body.as_mut()
+        {
+            if let Some(sqlparser::ast::TableFactor::Table {
+                args: Some(each_args),
+                ..
+            }) = inner.from.first_mut().map(|t| &mut t.relation)
+            {
+                each_args.args = vec![sqlparser::ast::FunctionArg::Unnamed(
+                    sqlparser::ast::FunctionArgExpr::Expr(call("pg_array_json", vec![array])),
+                )];
+            }
+            select.from.append(&mut inner.from);
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan;
+
+    fn sql(text: &str) -> String {
+        plan(text).unwrap().remove(0).sqlite_sql
+    }
+
+    #[test]
+    fn generate_series_columns_are_named_as_in_postgres() {
+        assert_eq!(
+            sql("select s from generate_series(1, 3) s"),
+            "SELECT s FROM (SELECT value AS \"s\" FROM generate_series(1, 3)) AS s"
+        );
+        assert_eq!(
+            sql("select * from generate_series(1, 3)"),
+            "SELECT * FROM (SELECT value AS \"generate_series\" FROM generate_series(1, 3)) AS generate_series"
+        );
+    }
+
+    #[test]
+    fn set_returning_functions_become_a_json_each_join() {
+        assert_eq!(
+            sql(
+                "select indexrelid, unnest(indkey) as attnum, generate_subscripts(indkey, 1) as ord from pg_index"
+            ),
+            "SELECT indexrelid, pg_array_get(indkey, ls_srf.key + pg_array_lower(indkey)) AS attnum, \
+             (ls_srf.key + pg_array_lower(indkey)) AS ord FROM pg_index, json_each(pg_array_json(indkey)) AS ls_srf"
+        );
+    }
+
+    #[test]
+    fn rewrites_keep_parameters() {
+        assert_eq!(
+            sql("select g from generate_series(1, $1) g"),
+            "SELECT g FROM (SELECT value AS \"g\" FROM generate_series(1, ?1)) AS g"
+        );
+        assert_eq!(
+            sql("select unnest($1::text[]) as e"),
+            "SELECT pg_array_get(CAST(?1 AS TEXT), ls_srf.key + pg_array_lower(CAST(?1 AS TEXT))) AS e \
+             FROM json_each(pg_array_json(CAST(?1 AS TEXT))) AS ls_srf"
+        );
+        assert!(sql("select array(select a from t where b = $1)").contains("WHERE b = ?1"));
+    }
+}
