@@ -8,8 +8,8 @@ use litescale_config::{KeyValue, TablePlacement};
 use litescale_router::{CopySpec, PgType, types};
 use litescale_shard::Value;
 
-use crate::copy::{Field, RowParser};
-use crate::decode::decode_param;
+use crate::values::copy_format::{Field, RowParser};
+use crate::values::decode::decode_param;
 use crate::error::SqlError;
 use crate::session::{Session, SessionState};
 

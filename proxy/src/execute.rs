@@ -1123,7 +1123,7 @@ fn command_name(kind: &StatementKind) -> &'static str {
 fn executed(kind: &StatementKind, outcome: Outcome) -> Executed {
     match outcome {
         Outcome::Rows(mut rows) => {
-            crate::encode::pad_fixed_width(&mut rows);
+            crate::values::encode::pad_fixed_width(&mut rows);
             Executed::Rows {
                 rows,
                 tag: match kind {

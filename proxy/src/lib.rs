@@ -11,17 +11,11 @@ mod backends;
 mod cancel;
 mod connection;
 mod coordinator;
-mod copy;
 mod copy_in;
-mod decode;
-mod encode;
 mod error;
 mod execute;
 mod explain;
-#[cfg(test)]
-mod fuzz_tests;
 mod inbound;
-mod inet;
 mod lanes;
 mod merge;
 mod planner;
@@ -31,8 +25,7 @@ mod settings;
 mod slots;
 mod startup;
 mod telemetry;
-mod temporal;
-mod value_check;
+mod values;
 mod wire;
 
 pub use auth::scram_verifier;

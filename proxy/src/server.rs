@@ -275,7 +275,7 @@ pub fn type_catalog() -> TypeCatalog {
         of_declared: types::catalog_of_declared,
         format: types::format_type,
         all: types::catalog_types,
-        check_stored: crate::value_check::check_stored,
+        check_stored: crate::values::check::check_stored,
         server_version: (
             litescale_router::SERVER_VERSION,
             crate::settings::SERVER_VERSION_NUM,

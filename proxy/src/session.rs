@@ -16,7 +16,7 @@ use tokio::sync::OnceCell;
 
 use crate::cancel::CancelTarget;
 use crate::coordinator::WaitGraph;
-use crate::encode::column_type;
+use crate::values::encode::column_type;
 use crate::error::SqlError;
 use crate::settings::Settings;
 

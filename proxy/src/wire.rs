@@ -31,9 +31,9 @@ use pgwire::messages::simplequery::Query;
 use pgwire::messages::startup::ParameterStatus;
 
 use crate::Server;
-use crate::copy::format_row;
-use crate::decode::decode_param;
-use crate::encode::{as_text, column_type, encode_row, fixed_width, samples};
+use crate::values::copy_format::format_row;
+use crate::values::decode::decode_param;
+use crate::values::encode::{as_text, column_type, encode_row, fixed_width, samples};
 use crate::error::SqlError;
 use crate::execute::{Executed, Reply};
 use crate::session::{Described, Prepared, Session};
@@ -181,9 +181,9 @@ fn encoded_stream(
     binary: Vec<bool>,
     timer: Option<crate::execute::StatementTimer>,
 ) -> impl futures::Stream<Item = PgWireResult<pgwire::messages::data::DataRow>> + Send + 'static {
-    let widths = crate::encode::fixed_widths(&rows.columns);
+    let widths = crate::values::encode::fixed_widths(&rows.columns);
     let encode = move |mut row: Vec<Value>| {
-        crate::encode::pad_row(&mut row, &widths);
+        crate::values::encode::pad_row(&mut row, &widths);
         encode_row(&row, &types, &binary).map_err(PgWireError::from)
     };
     let encode_ahead = encode.clone();

@@ -10,7 +10,7 @@ use litescale_shard::{ColumnMeta, Rows, Value, arrays};
 use pgwire::messages::data::DataRow;
 
 use crate::error::SqlError;
-use crate::temporal;
+use crate::values::temporal;
 
 /// The type a result column is announced with: its declared type, else the type its
 /// expression fixes, else the type of a sample value (simple protocol only, where the
@@ -385,9 +385,9 @@ fn encode_binary(buf: &mut BytesMut, v: &Value, ty: PgType) -> Result<(), SqlErr
             buf.put_i32(months);
         }
         PgType::Uuid => buf.put_slice(&uuid_of(v, ty)?),
-        PgType::Inet => buf.put_slice(&crate::inet::to_binary(
+        PgType::Inet => buf.put_slice(&crate::values::inet::to_binary(
             stored_text(v, ty)
-                .and_then(crate::inet::parse)
+                .and_then(crate::values::inet::parse)
                 .ok_or_else(|| mismatch(v, ty))?,
         )),
         t if t.element().is_some() => array_binary(buf, v, t)?,

@@ -5,10 +5,10 @@ use litescale_shard::Value;
 
 use litescale_router::types::parse_bool;
 
-use crate::encode::parse_float;
+use crate::values::encode::parse_float;
 use crate::error::SqlError;
-use crate::temporal::{self, BadDateTime};
-use crate::value_check::{input_name, integer_out_of_range, is_integer_text};
+use crate::values::temporal::{self, BadDateTime};
+use crate::values::check::{input_name, integer_out_of_range, is_integer_text};
 
 fn invalid(ty: PgType, what: &str) -> SqlError {
     SqlError::new(
@@ -96,8 +96,8 @@ fn decode_binary(raw: &[u8], ty: PgType) -> Result<Value, SqlError> {
             Value::Text(temporal::format_interval(micros, days, months))
         }
         PgType::Uuid => Value::Text(temporal::format_uuid(&fixed(raw, ty)?)),
-        PgType::Inet => Value::Text(crate::inet::format(
-            crate::inet::from_binary(raw).ok_or_else(|| invalid(ty, "bad inet"))?,
+        PgType::Inet => Value::Text(crate::values::inet::format(
+            crate::values::inet::from_binary(raw).ok_or_else(|| invalid(ty, "bad inet"))?,
         )),
         PgType::Numeric => Value::Text(exact_numeric(
             numeric_from_binary(raw).ok_or_else(|| invalid(ty, "bad numeric"))?,
@@ -268,8 +268,8 @@ fn decode_text(s: &str, ty: PgType) -> Result<Value, SqlError> {
             &temporal::parse_uuid(s).ok_or_else(|| invalid(ty, s))?,
         )),
         PgType::Numeric => Value::Text(exact_numeric(s.trim().to_owned())?),
-        PgType::Inet => Value::Text(crate::inet::format(
-            crate::inet::parse(s).ok_or_else(|| invalid(ty, s))?,
+        PgType::Inet => Value::Text(crate::values::inet::format(
+            crate::values::inet::parse(s).ok_or_else(|| invalid(ty, s))?,
         )),
         _ => Value::Text(s.to_owned()),
     })

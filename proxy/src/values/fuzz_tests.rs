@@ -8,8 +8,8 @@
 use litescale_router::{CopyFormat, PgType, types};
 use proptest::prelude::*;
 
-use crate::copy::RowParser;
-use crate::decode::decode_param;
+use crate::values::copy_format::RowParser;
+use crate::values::decode::decode_param;
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")

@@ -8,8 +8,8 @@ use litescale_router::PgType;
 use litescale_router::types::format_type;
 use litescale_shard::{ShardError, Value};
 
-use crate::encode::{self, float_text};
-use crate::temporal::{self, BadDateTime};
+use crate::values::encode::{self, float_text};
+use crate::values::temporal::{self, BadDateTime};
 
 /// The name Postgres' input errors give a type (`integer`, `timestamp with time zone`,
 /// but `timestamp` and `time` for the types without time zone).
