@@ -4,31 +4,35 @@
 //!
 //! The proxy owns sessions, transactions blocks and wire encoding. It must not parse SQL
 //! itself (that is the router's job) nor touch SQLite directly (that is the shard's).
+//!
+//! # Layout
+//!
+//! Rooms in dependency order, each using only those before it:
+//!
+//! 1. `error`: errors as the client sees them (SQLSTATE, message).
+//! 2. `values/`: Postgres values to and from SQLite's: encoding, decoding, COPY formats,
+//!    what a typed column may hold.
+//! 3. `session/`: a client's session and the statements it runs: transaction blocks,
+//!    routing to partitions, cross-partition commit, cancel and termination.
+//! 4. `server/`: what every connection shares, and who may connect (auth, TLS, slots).
+//! 5. `admin/`: the admin console and the /metrics endpoint.
+//! 6. `protocol/`: pgwire's handlers: messages in, session calls, messages out.
+//! 7. `network/`: the accept loop, lanes, a connection's socket and message loop.
 
 mod admin;
-mod auth;
-mod backends;
-mod cancel;
-mod connection;
-mod coordinator;
-mod copy_in;
 mod error;
-mod execute;
-mod explain;
-mod inbound;
-mod lanes;
-mod merge;
-mod planner;
+mod network;
+mod protocol;
 mod server;
 mod session;
-mod settings;
-mod slots;
-mod startup;
-mod telemetry;
 mod values;
-mod wire;
 
-pub use auth::scram_verifier;
-pub use server::{Server, serve, type_catalog};
-pub use settings::SERVER_VERSION;
-pub use telemetry::serve_metrics;
+/// The database name that opens the admin console instead of a tenant: the session
+/// refuses to create it, slots reserve places for it, startup opens the console for it.
+pub(crate) const ADMIN_DATABASE: &str = "litescale";
+
+pub use admin::telemetry::serve_metrics;
+pub use network::serve;
+pub use server::auth::scram_verifier;
+pub use server::shared::{Server, type_catalog};
+pub use session::settings::SERVER_VERSION;

@@ -5,10 +5,10 @@ use litescale_shard::Value;
 
 use litescale_router::types::parse_bool;
 
-use crate::values::encode::parse_float;
 use crate::error::SqlError;
-use crate::values::temporal::{self, BadDateTime};
 use crate::values::check::{input_name, integer_out_of_range, is_integer_text};
+use crate::values::encode::parse_float;
+use crate::values::temporal::{self, BadDateTime};
 
 fn invalid(ty: PgType, what: &str) -> SqlError {
     SqlError::new(

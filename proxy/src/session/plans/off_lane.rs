@@ -11,8 +11,8 @@ use std::time::Duration;
 use litescale_router::PlannedStatement;
 
 use crate::error::SqlError;
-use crate::execute::StatementTimer;
-use crate::session::Session;
+use crate::session::interrupts::timer::StatementTimer;
+use crate::session::state::Session;
 
 /// Texts up to this long plan on the lane: under a millisecond of work, less than a hop
 /// to another thread and back would add for the many short statements.
@@ -29,7 +29,7 @@ pub(crate) async fn plan_off_lane(
     tokio::pin!(canceled);
     // Registered now, so a cancel that comes while the planner starts is not missed.
     canceled.as_mut().enable();
-    let timer = timeout.map(|limit| StatementTimer::start(session, limit));
+    let timer = timeout.map(|limit| StatementTimer::start(&session.cancel, limit));
     let (text, context) = (sql.to_owned(), session.context.clone());
     let planning = tokio::task::spawn_blocking(move || litescale_router::plan_in(&text, &context));
     tokio::select! {

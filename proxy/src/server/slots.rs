@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use litescale_config::Config;
 
 use crate::error::SqlError;
-use crate::server::{ConnectionControl, Server};
+use crate::session::interrupts::control::ConnectionControl;
 
 /// Connections that have not authenticated yet, oldest first.
 #[derive(Default)]
@@ -59,7 +59,7 @@ impl ConnectionSlot {
     /// Takes a slot for `user` on `database`, or says why there is none (53300, as
     /// Postgres). Admin users and the admin console may take the reserved slots.
     pub(crate) fn take(
-        server: &Server,
+        connections: &Arc<AtomicUsize>,
         config: &Config,
         user: &str,
         database: &str,
@@ -67,13 +67,13 @@ impl ConnectionSlot {
         let limits = &config.limits;
         let max = limits.max_connections;
         let reserved_for_this =
-            database == crate::admin::ADMIN_DATABASE || config.user(user).is_some_and(|u| u.admin);
+            database == crate::ADMIN_DATABASE || config.user(user).is_some_and(|u| u.admin);
         let limit = if reserved_for_this {
             max
         } else {
             max.saturating_sub(limits.superuser_reserved_connections)
         };
-        let count = &server.connections;
+        let count = connections;
         count
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < limit).then_some(n + 1)

@@ -29,10 +29,12 @@ use tokio::net::TcpStream;
 use tokio_util::codec::{Framed, FramedParts};
 
 use crate::error::SqlError;
-use crate::inbound::{Inbound, MessageReader};
-use crate::lanes::LaneSeat;
-use crate::server::{ConnectionControl, Factory};
-use crate::session::Prepared;
+use crate::network::inbound::{Inbound, MessageReader};
+use crate::network::lanes::LaneSeat;
+use crate::protocol::copy::abort_copy_in;
+use crate::protocol::handlers::Factory;
+use crate::session::interrupts::control::ConnectionControl;
+use crate::session::plans::describe::Prepared;
 
 /// Output kept back is sent once it reaches this size, whatever comes next.
 const SEND_AT: usize = 64 * 1024;
@@ -333,7 +335,7 @@ async fn serve_stretch(
                 tracing::info!(sqlstate = error.sqlstate, "{}", error.message);
                 let error = match socket.state() {
                     PgWireConnectionState::CopyInProgress(_) => {
-                        crate::wire::abort_copy_in(&mut socket, error).await
+                        abort_copy_in(&mut socket, error).await
                     }
                     _ => error,
                 };

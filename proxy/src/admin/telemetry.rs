@@ -10,7 +10,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::server::Server;
+use crate::server::shared::Server;
 
 /// Latency buckets, in seconds: 50 µs to 10 s.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -143,25 +143,4 @@ fn record_workers(database: &str, db: &litescale_shard::Database) {
                 .set(n as f64);
         }
     }
-}
-
-/// The label a statement kind is counted under.
-pub(crate) fn kind_label(kind: &litescale_router::StatementKind) -> &'static str {
-    use litescale_router::StatementKind as K;
-    match kind {
-        K::Read => "read",
-        K::Write(_) => "write",
-        K::Ddl(_) => "ddl",
-        K::Copy(_) => "copy",
-        K::Begin { .. } | K::Commit | K::Rollback => "transaction",
-        _ => "other",
-    }
-}
-
-/// A statement's numbers: count and latency (its error, if any, is counted when sent).
-pub(crate) fn record_statement(database: &str, kind: &'static str, elapsed: std::time::Duration) {
-    metrics::counter!("litescale_queries_total", "database" => database.to_owned(), "kind" => kind)
-        .increment(1);
-    metrics::histogram!("litescale_query_duration_seconds", "database" => database.to_owned(), "kind" => kind)
-        .record(elapsed.as_secs_f64());
 }

@@ -22,12 +22,15 @@ use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::startup::Authentication;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
-use crate::backends::{Backend, BackendGuard};
-use crate::cancel::CancelTarget;
+use crate::admin::console;
 use crate::error::SqlError;
-use crate::session::{Attachments, Session};
-use crate::settings::Settings;
-use crate::wire::Handlers;
+use crate::protocol::handlers::Handlers;
+use crate::server::auth::{self, Pending, Step};
+use crate::server::slots::ConnectionSlot;
+use crate::session::backends::{Backend, BackendGuard};
+use crate::session::interrupts::cancel::CancelTarget;
+use crate::session::settings::Settings;
+use crate::session::state::{Attachments, Session};
 
 /// ParameterStatus values sent after authentication, as Postgres 16 sends them.
 struct StartupParameters;
@@ -45,7 +48,7 @@ impl ServerParameterProvider for StartupParameters {
 }
 
 /// The authentication still to finish on a connection.
-type AuthPending = std::sync::Mutex<Option<crate::auth::Pending>>;
+type AuthPending = std::sync::Mutex<Option<Pending>>;
 
 fn startup_names<C: ClientInfo>(client: &C) -> (String, String) {
     let metadata = client.metadata();
@@ -82,9 +85,8 @@ impl StartupHandler for Handlers {
                     )
                     .fatal());
                 }
-                let method =
-                    crate::auth::method_for(&config, client.socket_addr().ip(), &database, &user)
-                        .map_err(SqlError::fatal)?;
+                let method = auth::method_for(&config, client.socket_addr().ip(), &database, &user)
+                    .map_err(SqlError::fatal)?;
                 if method == litescale_config::AuthMethod::Trust {
                     return self.start_session(client).await;
                 }
@@ -93,8 +95,7 @@ impl StartupHandler for Handlers {
                     .scram_over_tls
                     .as_ref()
                     .filter(|_| client.is_secure());
-                let (request, pending) =
-                    crate::auth::challenge(&config, method, &user, channel_binding);
+                let (request, pending) = auth::challenge(&config, method, &user, channel_binding);
                 client
                     .session_extensions()
                     .insert(AuthPending::new(Some(pending)));
@@ -113,8 +114,8 @@ impl StartupHandler for Handlers {
                     .ok_or_else(|| {
                         SqlError::new("08P01", "password message out of turn").fatal()
                     })?;
-                match crate::auth::respond(pending, &user, message).map_err(SqlError::fatal)? {
-                    crate::auth::Step::Continue(data, next) => {
+                match auth::respond(pending, &user, message).map_err(SqlError::fatal)? {
+                    Step::Continue(data, next) => {
                         if let Some(slot) = client.session_extensions().get::<AuthPending>() {
                             *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(next);
                         }
@@ -125,7 +126,7 @@ impl StartupHandler for Handlers {
                             .await?;
                         Ok(())
                     }
-                    crate::auth::Step::Done(last_word) => {
+                    Step::Done(last_word) => {
                         if let Some(data) = last_word {
                             client
                                 .feed(PgWireBackendMessage::Authentication(
@@ -153,19 +154,17 @@ impl Handlers {
         let (user, database) = startup_names(client);
         let config = self.server.config();
         // Authenticated: the connection now counts against max_connections.
-        let slot = crate::slots::ConnectionSlot::take(&self.server, &config, &user, &database)
+        let slot = ConnectionSlot::take(&self.server.connections, &config, &user, &database)
             .map_err(SqlError::fatal)?;
         self.server.startups.leave(client.socket_addr());
         client.session_extensions().insert(slot);
-        if database == crate::admin::ADMIN_DATABASE {
-            crate::admin::authorize(&config, &user).map_err(SqlError::fatal)?;
-            client
-                .session_extensions()
-                .insert(crate::admin::AdminSession);
+        if database == crate::ADMIN_DATABASE {
+            console::authorize(&config, &user).map_err(SqlError::fatal)?;
+            client.session_extensions().insert(console::AdminSession);
             tracing::info!(%user, peer = %client.socket_addr(), "admin console connection started");
             return finish_authentication(client, &StartupParameters).await;
         }
-        crate::auth::authorize(&config, &user, &database).map_err(SqlError::fatal)?;
+        auth::authorize(&config, &user, &database).map_err(SqlError::fatal)?;
         let settings = Settings::new(
             client
                 .metadata()
@@ -185,8 +184,8 @@ impl Handlers {
             self.server
                 .cancels
                 .register(pid, secret.to_bytes().to_vec(), Arc::clone(&cancel));
-        let may_create_databases = crate::auth::may_create_databases(&config, &user);
-        let admin = crate::admin::is_admin(&config, &user);
+        let may_create_databases = auth::may_create_databases(&config, &user);
+        let admin = console::is_admin(&config, &user);
         // Only admins may signal an admin's session (with no users, none is one).
         let protected = config.user(&user).is_some_and(|u| u.admin);
         let context = SessionContext {
@@ -211,7 +210,7 @@ impl Handlers {
                 .map(|c| Arc::clone(&c)),
             storage: Arc::clone(&self.server.storage),
             may_create_databases,
-            backends: Arc::clone(&self.server.backends),
+            backends: self.server.backends.clone(),
             admin,
             writer_idle_timeout: config.limits.idle_in_transaction_writer_timeout(),
         });

@@ -11,10 +11,8 @@ use litescale_config::Config;
 use litescale_shard::WorkerGroup;
 
 use crate::error::SqlError;
-use crate::server::Server;
-
-/// The database name that opens the admin console instead of a tenant.
-pub const ADMIN_DATABASE: &str = "litescale";
+use crate::server::shared::Server;
+use crate::session::interrupts::signal::{BackendSignals, Sender};
 
 /// Marks a connection as the admin console's.
 pub(crate) struct AdminSession;
@@ -110,10 +108,7 @@ pub(crate) async fn run(server: &Server, text: &str) -> Result<Answer, SqlError>
                 .parse()
                 .map_err(|_| SqlError::new("22023", format!("invalid pid \"{pid}\"")))?;
             let signal = litescale_router::Signal::Terminate;
-            if !server
-                .backends
-                .signal(pid, signal, crate::backends::Sender::Console)?
-            {
+            if !server.backends.signal(pid, signal, Sender::Console)? {
                 return Err(SqlError::new(
                     "42704",
                     format!("no client with pid {pid}; see SHOW CLIENTS"),

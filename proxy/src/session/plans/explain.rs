@@ -4,7 +4,7 @@
 use litescale_router::{PlannedStatement, Route, StatementKind, route, scatter, split_insert};
 use litescale_shard::{ColumnMeta, Rows, Value};
 
-use crate::session::Session;
+use crate::session::state::Session;
 
 pub const EXPLAIN_COLUMN: &str = "QUERY PLAN";
 

@@ -7,14 +7,15 @@
 //! session; another user only sessions of the same user name, and never an admin's
 //! (42501).
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use std::time::SystemTime;
 
 use dashmap::DashMap;
 use litescale_router::Signal;
 
 use crate::error::SqlError;
-use crate::session::Session;
+use crate::session::interrupts::signal::{BackendSignals, Sender, terminated_by_administrator};
+use crate::session::state::Session;
 
 /// A connected session, as SHOW CLIENTS lists it.
 pub(crate) struct Backend {
@@ -33,31 +34,8 @@ pub(crate) struct Backends {
     pub(crate) by_pid: DashMap<i32, Backend>,
 }
 
-/// Who sends a signal.
-pub(crate) enum Sender<'a> {
-    /// The admin console.
-    Console,
-    /// A session's `pg_cancel_backend` / `pg_terminate_backend`.
-    User { name: &'a str, admin: bool },
-}
-
-/// What the terminated session's client is told, as Postgres tells it.
-pub(crate) fn terminated_by_administrator() -> SqlError {
-    SqlError::new(
-        "57P01",
-        "terminating connection due to administrator command",
-    )
-}
-
-impl Backends {
-    /// Signals the session `pid`. `Ok(false)`: no such session (Postgres answers false
-    /// with a warning); 42501 when the sender may not signal it.
-    pub(crate) fn signal(
-        &self,
-        pid: i32,
-        signal: Signal,
-        sender: Sender<'_>,
-    ) -> Result<bool, SqlError> {
+impl BackendSignals for Backends {
+    fn signal(&self, pid: i32, signal: Signal, sender: Sender<'_>) -> Result<bool, SqlError> {
         let Some((user, admin, session)) = self
             .by_pid
             .get(&pid)
@@ -140,39 +118,5 @@ impl Drop for BackendGuard {
                 .map_or(0, |d| d.as_secs());
             tracing::info!(pid, user = %c.user, database = %c.database, peer = %c.address, seconds, "connection ended");
         }
-    }
-}
-
-/// The partitions whose writer a session's transaction block holds, and since when,
-/// readable without the session's state (which a running statement keeps locked), for
-/// SHOW CLIENTS.
-#[derive(Default)]
-pub(crate) struct WriterHolding(Mutex<Option<(Vec<usize>, SystemTime)>>);
-
-impl WriterHolding {
-    pub(crate) fn get(&self) -> Option<(Vec<usize>, SystemTime)> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-}
-
-/// Kept by a transaction block that holds writers; dropped with the block, which ends the
-/// holding.
-pub(crate) struct HoldMark(Arc<WriterHolding>);
-
-impl HoldMark {
-    pub(crate) fn new(holding: &Arc<WriterHolding>) -> HoldMark {
-        HoldMark(Arc::clone(holding))
-    }
-
-    pub(crate) fn add(&self, partition: usize) {
-        let mut held = self.0.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (partitions, _) = held.get_or_insert_with(|| (Vec::new(), SystemTime::now()));
-        partitions.push(partition);
-    }
-}
-
-impl Drop for HoldMark {
-    fn drop(&mut self) {
-        *self.0.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }

@@ -1,0 +1,11 @@
+//! What stops a session's statement or ends its connection from outside its message loop:
+//! a CancelRequest, statement_timeout, pg_cancel_backend / pg_terminate_backend / KILL, the
+//! connection's off-switch. It must not know sessions' state or statements: only the
+//! handles a session hands out.
+//!
+//! Order: `cancel` <- `timer`; `control` and `signal` stand alone.
+
+pub(crate) mod cancel;
+pub(crate) mod control;
+pub(crate) mod signal;
+pub(crate) mod timer;
