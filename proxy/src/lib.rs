@@ -1,9 +1,8 @@
-//! The Postgres front door: accepts client connections, speaks the wire protocol (v3, on
-//! the `pgwire` crate), keeps each session's state, and runs what the router planned on
-//! the shard's SQLite workers.
+//! The Postgres front door: connections, wire protocol (v3, on `pgwire`), sessions.
+//! It must not parse SQL (the router's job) nor touch SQLite directly (the shard's).
 //!
-//! The proxy owns sessions, transactions blocks and wire encoding. It must not parse SQL
-//! itself (that is the router's job) nor touch SQLite directly (that is the shard's).
+//! The proxy owns sessions, transaction blocks and wire encoding, and runs what the
+//! router planned on the shard's SQLite workers.
 //!
 //! # Layout
 //!
@@ -27,12 +26,13 @@ mod server;
 mod session;
 mod values;
 
-/// The database name that opens the admin console instead of a tenant: the session
-/// refuses to create it, slots reserve places for it, startup opens the console for it.
+/// The database name that opens the admin console instead of a tenant. It stands at the
+/// crate root because rooms on four levels need it: the session refuses to create it,
+/// the server's slots reserve places for it, protocol's startup opens the console on it.
 pub(crate) const ADMIN_DATABASE: &str = "litescale";
 
 pub use admin::telemetry::serve_metrics;
-pub use network::serve;
+pub use network::accept::serve;
 pub use server::auth::scram_verifier;
 pub use server::shared::{Server, type_catalog};
 pub use session::settings::SERVER_VERSION;

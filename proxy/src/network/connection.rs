@@ -136,7 +136,7 @@ pub(crate) async fn process_socket(
     control: Arc<ConnectionControl>,
     seat: LaneSeat,
 ) -> io::Result<()> {
-    // TLS, the startup packet and authentication must be done by then (`slots.rs`).
+    // TLS, the startup packet and authentication must be done by then (`server/slots.rs`).
     let startup_deadline = tokio::time::Instant::now()
         + factory
             .handlers

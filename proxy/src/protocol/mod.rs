@@ -1,8 +1,7 @@
-//! The Postgres wire protocol (v3, on the `pgwire` crate): the handlers that turn a
-//! client's messages into session calls and a session's replies into messages — startup,
-//! simple and extended query, COPY, the admin console's queries.
-//! It must not know sockets or lanes (the network room's) or how statements run (the
-//! session's).
+//! The Postgres wire protocol (v3, on `pgwire`): client messages ↔ session calls.
+//! It must not know sockets or lanes (network's) or how statements run (session's).
+//!
+//! Startup, simple and extended query, COPY, the admin console's queries.
 //!
 //! Order: `handlers` <- `results` <- `console` <- `simple`; `extended`, `copy` and
 //! `startup` use `handlers` (and `results`).

@@ -1,6 +1,6 @@
 //! A connection's start: startup parameters, TLS where required, authentication by the
 //! rule that matches (trust, SCRAM-SHA-256, md5) over however many messages it takes, then
-//! a connection slot (`slots.rs`) and the session on the tenant's database — or the admin
+//! a connection slot (`server/slots.rs`) and the session on the tenant's database — or the admin
 //! console.
 
 use std::collections::HashMap;

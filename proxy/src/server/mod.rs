@@ -1,6 +1,7 @@
-//! The server every connection shares, and who may connect: authentication by the
-//! `[[auth]]` rules, TLS, the connection slots. It must not know the wire protocol's
-//! handlers, the accept loop or the admin console; it holds sessions only in registries.
+//! The server every connection shares, and who may connect (auth, TLS, slots).
+//! It must not know protocol handlers, the accept loop or the admin console.
+//!
+//! Sessions appear here only in registries.
 //!
 //! Order: `auth`, `tls`, `slots` <- `shared`.
 

@@ -39,9 +39,9 @@ pub struct Server {
     pub(crate) cancels: Arc<CancelRegistry>,
     pub(crate) pids: RandomPidSecretKeyGenerator,
     pub(crate) wait_graph: Arc<WaitGraph>,
-    /// Authenticated client connections open now (`slots.rs`).
+    /// Authenticated client connections open now (`server/slots.rs`).
     pub(crate) connections: Arc<AtomicUsize>,
-    /// Connections not authenticated yet (`slots.rs`).
+    /// Connections not authenticated yet (`server/slots.rs`).
     pub(crate) startups: Startups,
     /// Each open connection's off-switch, by the client's address.
     pub(crate) controls: DashMap<SocketAddr, Arc<ConnectionControl>>,
@@ -176,7 +176,7 @@ pub fn type_catalog() -> TypeCatalog {
         of_declared: types::catalog_of_declared,
         format: types::format_type,
         all: types::catalog_types,
-        check_stored: check_stored,
+        check_stored,
         server_version: (litescale_router::SERVER_VERSION, SERVER_VERSION_NUM),
     }
 }

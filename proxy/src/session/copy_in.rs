@@ -1,6 +1,6 @@
 //! A COPY FROM STDIN in progress: the rows arriving in CopyData messages, parsed, decoded
 //! as their columns' types, buffered and placed on the partition that owns each (every
-//! partition, for a reference table). Inserting them is the session's (`execute/copy.rs`).
+//! partition, for a reference table). Inserting them is the session's (`session/execute/copy.rs`).
 
 use std::collections::BTreeMap;
 
@@ -32,6 +32,9 @@ enum Targets {
     Every,
     One(usize),
 }
+
+/// Rows of a batch by the partition each goes to.
+pub(crate) type Batch = BTreeMap<usize, Vec<Vec<Value>>>;
 
 /// Rows inserted per trip to the writer: bounds memory while loading in large steps.
 const BATCH_ROWS: usize = 2_000;
@@ -137,12 +140,12 @@ impl CopyIn {
         flush: bool,
         map: &PartitionMap,
         partitions: usize,
-    ) -> Result<Option<BTreeMap<usize, Vec<Vec<Value>>>>, SqlError> {
+    ) -> Result<Option<Batch>, SqlError> {
         self.buffered.extend(rows);
         if self.buffered.is_empty() || (!flush && self.buffered.len() < BATCH_ROWS) {
             return Ok(None);
         }
-        let mut by_partition: BTreeMap<usize, Vec<Vec<Value>>> = BTreeMap::new();
+        let mut by_partition = Batch::new();
         for fields in std::mem::take(&mut self.buffered) {
             let row = to_values(fields, &self.types)?;
             let partition = match self.targets {

@@ -1,7 +1,7 @@
-//! A client's session: its state, its settings, and the statements it runs under
-//! Postgres' transaction rules, on the partitions the router's plan names.
-//! It must not know sockets, the wire protocol's messages or the server's accept loop;
-//! nor parse SQL (the router's) or touch SQLite (the shard's).
+//! A client's session: its state, settings, and statements run under Postgres' rules.
+//! It must not know sockets, protocol messages or the accept loop, parse SQL or touch SQLite.
+//!
+//! Statements run on the partitions the router's plan names; the shard runs them.
 //!
 //! Order: `settings`, `interrupts`, `copy_in` (leaves) <- `coordinator` <- `state` <-
 //! `idle`, `backends`, `plans` <- `execute`.

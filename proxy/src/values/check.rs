@@ -38,7 +38,7 @@ pub(crate) fn is_integer_text(s: &str) -> bool {
 }
 
 /// The check the shard runs on every value written to a column of the type with OID
-/// `oid` (server.rs hands it to the storage in its `TypeCatalog`).
+/// `oid` (`server/shared.rs` hands it to the storage in its `TypeCatalog`).
 pub fn check_stored(value: &Value, oid: u32) -> Result<(), ShardError> {
     let (Some(ty), false) = (PgType::from_oid(oid), matches!(value, Value::Null)) else {
         return Ok(());

@@ -1,6 +1,8 @@
-//! Values between Postgres and SQLite: how each Postgres type is sent (text and binary),
-//! received as a parameter, written in COPY's text and CSV rows, and checked when stored.
-//! It knows no session, connection or statement: only values, their types and SqlError.
+//! Postgres values ↔ SQLite values: send, receive, COPY rows, what a column may hold.
+//! It must not know sessions, connections or statements: only values, types, SqlError.
+//!
+//! Each Postgres type is sent in text or binary, received as a parameter, written in
+//! COPY's text and CSV rows, and checked when stored.
 //!
 //! Order: `temporal` and `inet` (forms of single types) <- `encode` <- `check` <-
 //! `decode`; `copy_format` stands alone.

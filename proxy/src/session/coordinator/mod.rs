@@ -1,7 +1,7 @@
-//! Work that spans partitions: taking partition writers without deadlocks, committing a
-//! transaction across partitions (two-phase), merging a read's per-partition results.
-//! It must not know a session's state or its statements: it is handed partitions,
-//! transactions, rows and the ids of the sessions that wait.
+//! Work across partitions: writer locks without deadlock, two-phase commit, merged reads.
+//! It must not know a session's state or statements: it gets partitions, transactions, rows.
+//!
+//! Sessions appear only as the ids of those that hold or wait for a writer.
 //!
 //! Order: `locks`, `commit` and `merge` stand apart.
 

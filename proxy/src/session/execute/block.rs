@@ -250,9 +250,6 @@ impl SessionState {
         Ok(Reply::command(tag))
     }
 
-    /// The block's writer transaction on `partition`, taking that partition's writer at
-    /// the block's first write there. In a partitioned database the transaction records
-
     pub(super) async fn rollback(&mut self, session: &Session) -> Result<Reply, SqlError> {
         let Block::Open(block) = std::mem::replace(&mut self.block, Block::Idle) else {
             return Ok(no_block_warning(Reply::command("ROLLBACK")));
@@ -261,6 +258,8 @@ impl SessionState {
         Ok(Reply::command("ROLLBACK"))
     }
 
+    /// The block's writer transaction on `partition`, taking that partition's writer at
+    /// the block's first write there. In a partitioned database the transaction records
     /// its changes, in case the block goes on to write another partition.
     pub(crate) async fn writer_in_block(
         &mut self,

@@ -1,7 +1,8 @@
-//! Running planned statements: Postgres' transaction rules over each partition's readers
-//! and single writer, and writes to several partitions as one transaction.
-//! It must not know the wire protocol or the connection: what a statement answers is a
-//! [`reply::Reply`], which the protocol room sends.
+//! Running planned statements under Postgres' transaction rules, partition by partition.
+//! It must not know the wire protocol or the connection: it answers a [`reply::Reply`].
+//!
+//! Each partition has readers and a single writer; writes to several partitions are one
+//! transaction. The protocol room sends the reply.
 //!
 //! Order: `reply` <- `block` <- `route` <- `copy`; `utility` (reply only); `statement`,
 //! the entry, dispatches to them all.

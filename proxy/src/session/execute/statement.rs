@@ -30,7 +30,7 @@ impl SessionState {
             return Err(SqlError::aborted_transaction());
         }
         if session.terminating() {
-            // The connection is being ended: its answer is the FATAL reason (`wire.rs`).
+            // The connection is being ended: its answer is the FATAL reason (`protocol/`).
             return Err(SqlError::canceled());
         }
         let started = std::time::Instant::now();
@@ -119,7 +119,7 @@ impl SessionState {
                     .await
             }
             // Prepared statements live in pgwire's store; the wire layer removes a named one
-            // (`wire.rs`), and a statement prepared again under a used name replaces it.
+            // (`protocol/simple.rs`), and a statement prepared again under a used name replaces it.
             StatementKind::Deallocate(name) => Ok(Reply::command(match name {
                 Some(_) => "DEALLOCATE",
                 None => "DEALLOCATE ALL",

@@ -1,7 +1,8 @@
-//! What stops a session's statement or ends its connection from outside its message loop:
-//! a CancelRequest, statement_timeout, pg_cancel_backend / pg_terminate_backend / KILL, the
-//! connection's off-switch. It must not know sessions' state or statements: only the
-//! handles a session hands out.
+//! What stops a session's statement or ends its connection from outside its loop.
+//! It must not know a session's state or statements: only the handles a session hands out.
+//!
+//! A CancelRequest, statement_timeout, pg_cancel_backend / pg_terminate_backend / KILL,
+//! the connection's off-switch.
 //!
 //! Order: `cancel` <- `timer`; `control` and `signal` stand alone.
 

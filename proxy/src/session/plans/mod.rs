@@ -1,6 +1,7 @@
-//! A session's statements before they run: plans by query text (long texts planned off
-//! the lane), prepared statements and their description, EXPLAIN.
+//! A session's statements before they run: plan cache, prepared statements, EXPLAIN.
 //! It must not run statements or know the wire protocol.
+//!
+//! Long texts plan off the lane; a prepared statement is described once.
 //!
 //! Order: `explain` <- `describe` <- `cache` -> `off_lane`.
 
