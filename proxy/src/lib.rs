@@ -1,41 +1,38 @@
-//! The Postgres front door: accepts client connections, speaks the wire protocol (v3, on
-//! the `pgwire` crate), keeps each session's state, and runs what the router planned on
-//! the shard's SQLite workers.
+//! The Postgres front door: connections, wire protocol (v3, on `pgwire`), sessions.
+//! It must not parse SQL (the router's job) nor touch SQLite directly (the shard's).
 //!
-//! The proxy owns sessions, transactions blocks and wire encoding. It must not parse SQL
-//! itself (that is the router's job) nor touch SQLite directly (that is the shard's).
+//! The proxy owns sessions, transaction blocks and wire encoding, and runs what the
+//! router planned on the shard's SQLite workers.
+//!
+//! # Layout
+//!
+//! Rooms in dependency order, each using only those before it:
+//!
+//! 1. `error`: errors as the client sees them (SQLSTATE, message).
+//! 2. `values/`: Postgres values to and from SQLite's: encoding, decoding, COPY formats,
+//!    what a typed column may hold.
+//! 3. `session/`: a client's session and the statements it runs: transaction blocks,
+//!    routing to partitions, cross-partition commit, cancel and termination.
+//! 4. `server/`: what every connection shares, and who may connect (auth, TLS, slots).
+//! 5. `admin/`: the admin console and the /metrics endpoint.
+//! 6. `protocol/`: pgwire's handlers: messages in, session calls, messages out.
+//! 7. `network/`: the accept loop, lanes, a connection's socket and message loop.
 
 mod admin;
-mod auth;
-mod backends;
-mod cancel;
-mod connection;
-mod coordinator;
-mod copy;
-mod copy_in;
-mod decode;
-mod encode;
 mod error;
-mod execute;
-mod explain;
-#[cfg(test)]
-mod fuzz_tests;
-mod inbound;
-mod inet;
-mod lanes;
-mod merge;
-mod planner;
+mod network;
+mod protocol;
 mod server;
 mod session;
-mod settings;
-mod slots;
-mod startup;
-mod telemetry;
-mod temporal;
-mod value_check;
-mod wire;
+mod values;
 
-pub use auth::scram_verifier;
-pub use server::{Server, serve, type_catalog};
-pub use settings::SERVER_VERSION;
-pub use telemetry::serve_metrics;
+/// The database name that opens the admin console instead of a tenant. It stands at the
+/// crate root because rooms on four levels need it: the session refuses to create it,
+/// the server's slots reserve places for it, protocol's startup opens the console on it.
+pub(crate) const ADMIN_DATABASE: &str = "litescale";
+
+pub use admin::telemetry::serve_metrics;
+pub use network::accept::serve;
+pub use server::auth::scram_verifier;
+pub use server::shared::{Server, type_catalog};
+pub use session::settings::SERVER_VERSION;

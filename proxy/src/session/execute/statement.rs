@@ -1,0 +1,170 @@
+//! A statement's run from start to answer: the failed-block and termination checks,
+//! statement_timeout, its numbers for /metrics, and the dispatch of each kind of statement
+//! to the family that runs it.
+
+use litescale_router::{PlannedStatement, StatementKind};
+use litescale_shard::Value;
+
+use crate::error::SqlError;
+use crate::session::execute::reply::{Executed, Reply};
+use crate::session::execute::utility::signal_backend;
+use crate::session::interrupts::timer::StatementTimer;
+use crate::session::state::{Block, Session, SessionState};
+
+impl SessionState {
+    /// Runs one statement. An error inside a transaction block fails the block, as in
+    /// Postgres: everything but ROLLBACK is refused with 25P02 until it ends.
+    pub async fn execute(
+        &mut self,
+        session: &Session,
+        planned: &PlannedStatement,
+        params: Vec<Value>,
+    ) -> Result<Reply, SqlError> {
+        if let Block::Open(b) = &self.block
+            && b.failed
+            && !matches!(
+                planned.kind,
+                StatementKind::Commit | StatementKind::Rollback | StatementKind::RollbackTo(_)
+            )
+        {
+            return Err(SqlError::aborted_transaction());
+        }
+        if session.terminating() {
+            // The connection is being ended: its answer is the FATAL reason (`protocol/`).
+            return Err(SqlError::canceled());
+        }
+        let started = std::time::Instant::now();
+        let result = match self.settings.duration("statement_timeout") {
+            None => self.dispatch(session, planned, params).await,
+            Some(limit) => {
+                let timer = StatementTimer::start(&session.cancel, limit);
+                match self.dispatch(session, planned, params).await {
+                    // A streamed result keeps the timer until the client has its rows.
+                    Ok(Reply {
+                        executed: Executed::RowsStream { rows, .. },
+                        notice,
+                        parameter_status,
+                    }) => Ok(Reply {
+                        executed: Executed::RowsStream {
+                            rows,
+                            timer: Some(timer),
+                        },
+                        notice,
+                        parameter_status,
+                    }),
+                    result => result.map_err(|e| timer.explain(e)),
+                }
+            }
+        };
+        record_statement(
+            &session.context.database,
+            kind_label(&planned.kind),
+            started.elapsed(),
+        );
+        if let Err(e) = &result {
+            tracing::info!(
+                database = %session.context.database,
+                pid = session.context.backend_pid,
+                sqlstate = e.sqlstate,
+                "statement failed: {}",
+                e.message
+            );
+            self.fail_block();
+        }
+        result
+    }
+
+    async fn dispatch(
+        &mut self,
+        session: &Session,
+        planned: &PlannedStatement,
+        params: Vec<Value>,
+    ) -> Result<Reply, SqlError> {
+        if matches!(
+            planned.kind,
+            StatementKind::Read
+                | StatementKind::Write(_)
+                | StatementKind::Ddl(_)
+                | StatementKind::Copy(_)
+        ) {
+            self.start_statement(session).await?;
+        }
+        match &planned.kind {
+            // Outside a block only: an error in the middle of the rows could not fail
+            // the block it belongs to.
+            StatementKind::Read if session.map.count() == 1 && self.is_idle() && !planned.batch => {
+                self.read_alone(session, planned, params).await
+            }
+            StatementKind::Read | StatementKind::Write(_) | StatementKind::Ddl(_) => {
+                self.run_reply(session, planned, params).await
+            }
+            StatementKind::Copy(spec) => self.copy(session, planned, spec, params).await,
+            StatementKind::Begin {
+                isolation,
+                read_only,
+            } => self.begin(*isolation, *read_only),
+            StatementKind::CreateDatabase {
+                name,
+                if_not_exists,
+            } => self.create_database(session, name, *if_not_exists),
+            StatementKind::DropDatabase { name, if_exists } => {
+                self.drop_database(session, name, *if_exists)
+            }
+            StatementKind::Commit => self.commit(session).await,
+            StatementKind::Rollback => self.rollback(session).await,
+            StatementKind::Savepoint(name)
+            | StatementKind::Release(name)
+            | StatementKind::RollbackTo(name) => {
+                self.savepoint(session, &planned.kind, name, &planned.sqlite_sql)
+                    .await
+            }
+            // Prepared statements live in pgwire's store; the wire layer removes a named one
+            // (`protocol/simple.rs`), and a statement prepared again under a used name replaces it.
+            StatementKind::Deallocate(name) => Ok(Reply::command(match name {
+                Some(_) => "DEALLOCATE",
+                None => "DEALLOCATE ALL",
+            })),
+            StatementKind::Set { name, value } => self.set(name, value.as_deref()),
+            StatementKind::Reset(name) => self.reset(name.as_deref()),
+            StatementKind::SetTransaction {
+                isolation,
+                read_only,
+            } => self.set_transaction(*isolation, *read_only),
+            StatementKind::SignalBackend {
+                signal,
+                pid,
+                column,
+            } => signal_backend(session, *signal, *pid, column, &params),
+            StatementKind::Explain(inner) => Ok(Reply {
+                executed: Executed::Rows {
+                    rows: crate::session::plans::explain::explain(session, inner),
+                    tag: "EXPLAIN",
+                },
+                notice: None,
+                parameter_status: None,
+            }),
+            StatementKind::Show(name) => self.show(name),
+        }
+    }
+}
+
+/// The label a statement kind is counted under.
+fn kind_label(kind: &litescale_router::StatementKind) -> &'static str {
+    use litescale_router::StatementKind as K;
+    match kind {
+        K::Read => "read",
+        K::Write(_) => "write",
+        K::Ddl(_) => "ddl",
+        K::Copy(_) => "copy",
+        K::Begin { .. } | K::Commit | K::Rollback => "transaction",
+        _ => "other",
+    }
+}
+
+/// A statement's numbers: count and latency (its error, if any, is counted when sent).
+fn record_statement(database: &str, kind: &'static str, elapsed: std::time::Duration) {
+    metrics::counter!("litescale_queries_total", "database" => database.to_owned(), "kind" => kind)
+        .increment(1);
+    metrics::histogram!("litescale_query_duration_seconds", "database" => database.to_owned(), "kind" => kind)
+        .record(elapsed.as_secs_f64());
+}

@@ -1,0 +1,211 @@
+//! Statements that touch no table: SET, RESET and SHOW; CREATE and DROP DATABASE;
+//! pg_cancel_backend and pg_terminate_backend.
+
+use litescale_router::{BackendPid, Signal};
+use litescale_shard::{ColumnMeta, Rows, Value};
+
+use crate::error::SqlError;
+use crate::session::execute::reply::{Executed, Reply};
+use crate::session::interrupts::signal::{Sender, terminated_by_administrator};
+use crate::session::state::{Session, SessionState};
+
+impl SessionState {
+    pub(super) fn set(&mut self, name: &str, value: Option<&str>) -> Result<Reply, SqlError> {
+        let status = self.settings.set(name, value)?;
+        let mut reply = Reply::command("SET");
+        reply.parameter_status = status;
+        Ok(reply)
+    }
+
+    pub(super) fn reset(&mut self, name: Option<&str>) -> Result<Reply, SqlError> {
+        let mut reply = Reply::command("RESET");
+        match name {
+            Some(n) => reply.parameter_status = self.settings.set(n, None)?,
+            None => self.settings.reset_all(),
+        }
+        Ok(reply)
+    }
+
+    pub(super) fn show(&self, name: &str) -> Result<Reply, SqlError> {
+        let pairs = if name == "all" {
+            self.settings.all()
+        } else {
+            vec![(name.to_owned(), self.settings.show(name)?)]
+        };
+        Ok(Reply {
+            executed: Executed::Rows {
+                rows: show_rows(name, pairs),
+                tag: "SHOW",
+            },
+            notice: None,
+            parameter_status: None,
+        })
+    }
+
+    pub(super) fn create_database(
+        &self,
+        session: &Session,
+        name: &str,
+        if_not_exists: bool,
+    ) -> Result<Reply, SqlError> {
+        let storage = self.database_admin(session, "CREATE DATABASE")?;
+        if name == crate::ADMIN_DATABASE {
+            return Err(SqlError::new(
+                "42939",
+                format!("\"{name}\" is reserved for the admin console"),
+            ));
+        }
+        let created = storage.create_database(name, if_not_exists)?;
+        let reply = Reply::command("CREATE DATABASE");
+        Ok(if created {
+            reply
+        } else {
+            reply.notice(format!("database \"{name}\" already exists, skipping"))
+        })
+    }
+
+    pub(super) fn drop_database(
+        &self,
+        session: &Session,
+        name: &str,
+        if_exists: bool,
+    ) -> Result<Reply, SqlError> {
+        let storage = self.database_admin(session, "DROP DATABASE")?;
+        if *name == session.context.database {
+            return Err(SqlError::new(
+                "55006",
+                "cannot drop the currently open database",
+            ));
+        }
+        let dropped = storage.drop_database(name, if_exists)?;
+        let reply = Reply::command("DROP DATABASE");
+        Ok(if dropped {
+            reply
+        } else {
+            reply.notice(format!("database \"{name}\" does not exist, skipping"))
+        })
+    }
+
+    /// The storage, for CREATE/DROP DATABASE, which cannot run inside a transaction block.
+    fn database_admin(
+        &self,
+        session: &Session,
+        command: &str,
+    ) -> Result<std::sync::Arc<litescale_shard::Storage>, SqlError> {
+        if !self.is_idle() {
+            return Err(SqlError::new(
+                "25001",
+                format!("{command} cannot run inside a transaction block"),
+            ));
+        }
+        session.storage.clone().ok_or_else(|| {
+            SqlError::new(
+                "42501",
+                format!("permission denied: {command} needs a user with create_databases"),
+            )
+        })
+    }
+}
+
+/// `SELECT pg_cancel_backend(pid)` / `pg_terminate_backend(pid)`: true when the session
+/// was signalled, false (with a warning) when there is none, NULL for a NULL pid. Ending
+/// one's own session ends it at once, as in Postgres.
+pub(super) fn signal_backend(
+    session: &Session,
+    signal: Signal,
+    pid: BackendPid,
+    column: &str,
+    params: &[Value],
+) -> Result<Reply, SqlError> {
+    let pid = match pid {
+        BackendPid::Pid(pid) => Some(pid),
+        BackendPid::Null => None,
+        BackendPid::Param(n) => match params.get(n - 1) {
+            Some(Value::Integer(i)) => Some(
+                i32::try_from(*i).map_err(|_| SqlError::new("22003", "integer out of range"))?,
+            ),
+            _ => None,
+        },
+    };
+    let answered = match pid {
+        None => None,
+        Some(pid) if pid == session.context.backend_pid => {
+            return Err(match signal {
+                Signal::Cancel => SqlError::canceled(),
+                Signal::Terminate => {
+                    session.terminate(terminated_by_administrator());
+                    terminated_by_administrator()
+                }
+            });
+        }
+        Some(pid) => {
+            let backends = session.backends.as_ref().ok_or_else(|| {
+                SqlError::new(
+                    "0A000",
+                    format!("{}() needs a running server", signal.function()),
+                )
+            })?;
+            let sender = Sender::User {
+                name: &session.context.user,
+                admin: session.admin,
+            };
+            Some((pid, backends.signal(pid, signal, sender)?))
+        }
+    };
+    let rows = Rows {
+        columns: vec![ColumnMeta {
+            name: column.to_owned(),
+            decl_type: Some("boolean".to_owned()),
+        }],
+        rows: vec![vec![answered.map_or(Value::Null, |(_, found)| {
+            Value::Integer(i64::from(found))
+        })]],
+    };
+    let reply = Reply {
+        executed: Executed::Rows {
+            rows,
+            tag: "SELECT",
+        },
+        notice: None,
+        parameter_status: None,
+    };
+    Ok(match answered {
+        Some((pid, false)) => reply.warn(
+            "01000",
+            format!("PID {pid} is not a litescale backend process"),
+        ),
+        _ => reply,
+    })
+}
+
+fn show_rows(name: &str, pairs: Vec<(String, String)>) -> Rows {
+    let text = || Some("text".to_owned());
+    let columns = if name == "all" {
+        vec![
+            ColumnMeta {
+                name: "name".into(),
+                decl_type: text(),
+            },
+            ColumnMeta {
+                name: "setting".into(),
+                decl_type: text(),
+            },
+        ]
+    } else {
+        vec![ColumnMeta {
+            name: name.to_owned(),
+            decl_type: text(),
+        }]
+    };
+    let rows = pairs
+        .into_iter()
+        .map(|(n, v)| {
+            if name == "all" {
+                vec![Value::Text(n), Value::Text(v)]
+            } else {
+                vec![Value::Text(v)]
+            }
+        })
+        .collect();
+    Rows { columns, rows }
+}

@@ -1,0 +1,121 @@
+//! Statements prepared with the extended protocol and their description: parameter types
+//! (the client's, else inferred from the columns a `$n` meets) and result column types,
+//! worked out once against the schema of the tables the statement names.
+
+use litescale_router::{PgType, PlannedStatement, Schema, StatementKind, types};
+use litescale_shard::ColumnMeta;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+
+use crate::error::SqlError;
+use crate::session::plans::explain::EXPLAIN_COLUMN;
+use crate::session::state::Session;
+use crate::values::encode::column_type;
+
+/// A statement prepared with the extended protocol: its plan, and its parameter and
+/// result types once described.
+pub struct Prepared {
+    pub(super) plans: Arc<Vec<PlannedStatement>>,
+    pub(super) described: OnceCell<Described>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Described {
+    pub params: Vec<PgType>,
+    pub columns: Vec<(String, PgType)>,
+}
+
+impl Prepared {
+    pub fn planned(&self) -> &PlannedStatement {
+        // Parse refuses anything but exactly one statement.
+        &self.plans[0]
+    }
+
+    pub fn described(&self) -> Option<&Described> {
+        self.described.get()
+    }
+}
+
+/// The columns of the tables a statement names, as the router's [`Schema`].
+pub(crate) struct SchemaSnapshot(pub(crate) Vec<(String, Vec<ColumnMeta>)>);
+
+impl SchemaSnapshot {
+    fn table(&self, table: &str) -> Option<&[ColumnMeta]> {
+        self.0
+            .iter()
+            .find(|(t, _)| t.eq_ignore_ascii_case(table))
+            .map(|(_, c)| c.as_slice())
+    }
+}
+
+impl Schema for SchemaSnapshot {
+    fn column_type(&self, table: &str, column: &str) -> Option<PgType> {
+        self.table(table)?
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(column))
+            .and_then(|c| c.decl_type.as_deref())
+            .and_then(types::from_declared)
+    }
+
+    fn columns(&self, table: &str) -> Vec<String> {
+        self.table(table)
+            .map(|cols| cols.iter().map(|c| c.name.clone()).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Session {
+    /// Parameter and result types of a prepared statement, worked out once. Parameter
+    /// types the client gave in Parse win over inferred ones.
+    pub async fn describe<'p>(
+        &self,
+        prepared: &'p Prepared,
+        client_types: &[Option<PgType>],
+    ) -> Result<&'p Described, SqlError> {
+        prepared
+            .described
+            .get_or_try_init(|| async {
+                let planned = prepared.planned();
+                let mut state = self.state.lock().await;
+                let tables = planned.tables();
+                let schema = if tables.is_empty() {
+                    SchemaSnapshot(Vec::new())
+                } else {
+                    SchemaSnapshot(state.table_columns(self, tables).await?)
+                };
+                let params: Vec<PgType> = planned
+                    .param_types(&schema)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, inferred)| client_types.get(i).copied().flatten().unwrap_or(inferred))
+                    .collect();
+                let text = |name: &str| (name.to_owned(), PgType::Text);
+                let columns = if let StatementKind::Show(name) = &planned.kind {
+                    if name == "all" {
+                        vec![text("name"), text("setting")]
+                    } else {
+                        vec![text(name)]
+                    }
+                } else if matches!(planned.kind, StatementKind::Explain(_)) {
+                    vec![text(EXPLAIN_COLUMN)]
+                } else if let StatementKind::SignalBackend { column, .. } = &planned.kind {
+                    vec![(column.clone(), PgType::Bool)]
+                } else if planned.returns_rows() {
+                    let metas = state.describe_sql(self, planned.sqlite_sql.clone()).await?;
+                    let inferred = planned.projection_types(&schema, &params);
+                    metas
+                        .iter()
+                        .enumerate()
+                        .map(|(i, m)| {
+                            let t = column_type(m, inferred.get(i).copied().flatten(), None);
+                            (m.name.clone(), t)
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                Ok(Described { params, columns })
+            })
+            .await
+    }
+}

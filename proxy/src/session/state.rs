@@ -1,0 +1,292 @@
+//! One client connection's session: its database, its transaction block, its settings,
+//! its plan cache, and the handles through which it is reached from outside (cancel,
+//! termination, the writers its block holds as SHOW CLIENTS sees them).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use litescale_config::PartitionMap;
+use litescale_router::{PlannedStatement, SessionContext};
+use litescale_shard::{ColumnMeta, Database, Partition, Transaction, TxLog};
+use lru::LruCache;
+use pgwire::messages::response::TransactionStatus;
+
+use crate::error::SqlError;
+use crate::session::coordinator::locks::{WaitGraph, sequence};
+use crate::session::copy_in::CopyIn;
+use crate::session::interrupts::cancel::CancelTarget;
+use crate::session::interrupts::control::ConnectionControl;
+use crate::session::interrupts::signal::BackendSignals;
+use crate::session::settings::Settings;
+
+pub struct Session {
+    /// The database's partitions, in order (one for an unpartitioned database).
+    pub partitions: Vec<Arc<Partition>>,
+    /// The log of the database's cross-partition transactions.
+    pub(crate) txlog: Arc<TxLog>,
+    /// Who waits for which partition writer, to catch deadlocks between sessions.
+    pub(crate) wait_graph: Arc<WaitGraph>,
+    /// This session in the wait graph.
+    pub(crate) owner: u64,
+    /// Every database, for CREATE and DROP DATABASE; absent for a user without that right.
+    pub(crate) storage: Option<Arc<litescale_shard::Storage>>,
+    /// Ends the connection from outside its message loop (absent in unit tests).
+    pub(crate) control: Option<Arc<ConnectionControl>>,
+    /// The server's sessions, for pg_cancel_backend and pg_terminate_backend (absent in
+    /// unit tests).
+    pub(crate) backends: Option<Arc<dyn BackendSignals>>,
+    /// The user is an admin: may signal any session.
+    pub(crate) admin: bool,
+    /// `[limits] idle_in_transaction_writer_timeout_ms`: the longest a block that holds a
+    /// writer may wait for its client.
+    pub(crate) writer_idle_timeout: Option<std::time::Duration>,
+    /// The writers this session's block holds, for SHOW CLIENTS.
+    pub(crate) holding: Arc<WriterHolding>,
+    /// Which partition owns what.
+    pub map: Arc<PartitionMap>,
+    /// Who and where the session is, for `current_user`, `current_database()`, ...
+    pub(crate) context: SessionContext,
+    pub cancel: Arc<CancelTarget>,
+    /// Parsed statements by query text, so a repeated statement is not parsed again.
+    pub(super) plans: Mutex<LruCache<String, Arc<Vec<PlannedStatement>>>>,
+    /// Plans kept at most.
+    pub(super) plan_cache: usize,
+    /// Longest query text planned; a longer one gets 54000.
+    pub(super) max_query_bytes: usize,
+    /// What one statement's merged result may hold (`limits.max_result_mb`).
+    pub max_result_bytes: usize,
+    pub state: tokio::sync::Mutex<SessionState>,
+}
+
+/// A session's links to the running server (see [`Session::attached`]).
+pub(crate) struct Attachments {
+    /// The connection's off-switch.
+    pub control: Option<Arc<ConnectionControl>>,
+    /// Every database, kept when the user may create and drop databases.
+    pub storage: Arc<litescale_shard::Storage>,
+    pub may_create_databases: bool,
+    pub backends: Arc<dyn BackendSignals>,
+    pub admin: bool,
+    pub writer_idle_timeout: Option<std::time::Duration>,
+}
+
+pub struct SessionState {
+    pub(crate) block: Block,
+    pub(crate) settings: Settings,
+    /// A COPY FROM STDIN in progress.
+    pub(crate) copy_in: Option<CopyIn>,
+    /// When the session last answered its client: idle since then.
+    pub(crate) idle_since: std::time::Instant,
+    /// The idle-in-transaction watcher, if one runs, and when it next wakes.
+    pub(crate) idle_watch: Option<(tokio::time::Instant, tokio::task::AbortHandle)>,
+}
+
+/// The client's transaction block, as Postgres tracks it.
+pub(crate) enum Block {
+    Idle,
+    Open(OpenBlock),
+}
+
+pub(crate) struct OpenBlock {
+    /// The writer of each partition the block writes, taken at its first write there (or
+    /// at the first statement of a SERIALIZABLE block when it cannot hold a reader
+    /// snapshot). Reads of a partition the
+    /// block does not write run on readers, each with a fresh snapshot, which is what
+    /// READ COMMITTED promises.
+    pub txns: BTreeMap<usize, Transaction>,
+    /// Savepoints in force, oldest first: a partition the block starts writing later gets
+    /// them too, so ROLLBACK TO undoes its part as well.
+    pub savepoints: Vec<String>,
+    /// When the block began, to choose who gives way in a deadlock (the youngest).
+    pub age: u64,
+    /// The settings when the block began: a rollback undoes SETs made in it, as Postgres
+    /// does.
+    pub settings_before: Settings,
+    /// An error happened: only ROLLBACK (or ROLLBACK TO) is accepted until the block ends.
+    pub failed: bool,
+    pub read_only: bool,
+    /// Opened by a multi-statement simple query rather than by BEGIN.
+    pub implicit: bool,
+    /// SERIALIZABLE or REPEATABLE READ (see `SessionState::start_statement`).
+    pub serializable: bool,
+    /// A statement that reads or writes data has run in the block.
+    pub started: bool,
+    /// The reader transaction a SERIALIZABLE block reads in until its first write (in
+    /// process; see `SessionState::start_statement`).
+    pub snapshot: Option<Box<litescale_shard::ReadSnapshot>>,
+    /// Shows the writers `txns` holds in SHOW CLIENTS while the block lives.
+    pub hold: Option<HoldMark>,
+}
+
+impl OpenBlock {
+    /// Keeps `txn`, the block's writer transaction on `partition`.
+    pub(crate) fn took_writer(&mut self, session: &Session, partition: usize, txn: Transaction) {
+        self.hold
+            .get_or_insert_with(|| HoldMark::new(&session.holding))
+            .add(partition);
+        self.txns.insert(partition, txn);
+    }
+}
+
+/// The partitions whose writer a session's transaction block holds, and since when,
+/// readable without the session's state (which a running statement keeps locked), for
+/// SHOW CLIENTS.
+#[derive(Default)]
+pub(crate) struct WriterHolding(Mutex<Option<(Vec<usize>, SystemTime)>>);
+
+impl WriterHolding {
+    pub(crate) fn get(&self) -> Option<(Vec<usize>, SystemTime)> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Kept by a transaction block that holds writers; dropped with the block, which ends the
+/// holding.
+pub(crate) struct HoldMark(Arc<WriterHolding>);
+
+impl HoldMark {
+    pub(crate) fn new(holding: &Arc<WriterHolding>) -> HoldMark {
+        HoldMark(Arc::clone(holding))
+    }
+
+    pub(crate) fn add(&self, partition: usize) {
+        let mut held = self.0.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (partitions, _) = held.get_or_insert_with(|| (Vec::new(), SystemTime::now()));
+        partitions.push(partition);
+    }
+}
+
+impl Drop for HoldMark {
+    fn drop(&mut self) {
+        *self.0.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+impl Session {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        database: Database,
+        map: Arc<PartitionMap>,
+        wait_graph: Arc<WaitGraph>,
+        context: SessionContext,
+        cancel: Arc<CancelTarget>,
+        settings: Settings,
+        limits: &litescale_config::LimitsConfig,
+    ) -> Session {
+        Session {
+            partitions: database.partitions,
+            txlog: database.txlog,
+            wait_graph,
+            owner: sequence(),
+            map,
+            context,
+            cancel,
+            // Grown as statements come: LruCache::new would allocate room for all of them
+            // at once, which for an idle connection is most of its memory.
+            plans: Mutex::new(LruCache::unbounded()),
+            plan_cache: limits.statement_cache.max(1),
+            max_query_bytes: limits.max_query_bytes,
+            max_result_bytes: limits.max_result_bytes(),
+            state: tokio::sync::Mutex::new(SessionState {
+                block: Block::Idle,
+                settings,
+                copy_in: None,
+                idle_since: std::time::Instant::now(),
+                idle_watch: None,
+            }),
+            control: None,
+            storage: None,
+            backends: None,
+            admin: false,
+            writer_idle_timeout: None,
+            holding: Arc::default(),
+        }
+    }
+
+    /// What a session of a running server reaches beyond its own database.
+    pub(crate) fn attached(mut self, to: Attachments) -> Session {
+        self.control = to.control;
+        self.storage = to.may_create_databases.then_some(to.storage);
+        self.backends = Some(to.backends);
+        self.admin = to.admin;
+        self.writer_idle_timeout = to.writer_idle_timeout;
+        self
+    }
+
+    /// Ends the session's connection from outside (pg_terminate_backend, KILL, the idle
+    /// timeout): a statement it runs is interrupted, and the client is told `reason` with
+    /// a FATAL error instead of that statement's answer, or when it next waits. Closing
+    /// the connection drops the block, which rolls back and releases its writers.
+    pub(crate) fn terminate(&self, reason: SqlError) {
+        if let Some(control) = &self.control {
+            control.terminate(reason);
+            self.cancel.cancel();
+        }
+    }
+
+    /// Whether the connection is being ended from outside: no further statement runs.
+    pub(crate) fn terminating(&self) -> bool {
+        self.control.as_ref().is_some_and(|c| c.terminating())
+    }
+
+    /// Why the connection is being ended from outside, once: the caller sends it as
+    /// FATAL and ends the connection.
+    pub(crate) fn termination(&self) -> Option<SqlError> {
+        self.control.as_ref().and_then(|c| c.reason())
+    }
+}
+
+impl SessionState {
+    pub fn transaction_status(&self) -> TransactionStatus {
+        match &self.block {
+            Block::Open(b) if b.failed && !b.implicit => TransactionStatus::Error,
+            Block::Open(b) if !b.implicit => TransactionStatus::Transaction,
+            _ => TransactionStatus::Idle,
+        }
+    }
+
+    /// Any error inside a transaction block fails it, as in Postgres.
+    pub fn fail_block(&mut self) {
+        if let Block::Open(b) = &mut self.block {
+            b.failed = true;
+        }
+    }
+
+    pub fn is_idle(&self) -> bool {
+        matches!(self.block, Block::Idle)
+    }
+
+    pub(crate) async fn table_columns(
+        &mut self,
+        session: &Session,
+        tables: Vec<String>,
+    ) -> Result<Vec<(String, Vec<ColumnMeta>)>, SqlError> {
+        // Inside a transaction that holds the writer, tables it created are visible only
+        // on the writer.
+        Ok(match self.held_writer() {
+            Some(t) => t.table_columns(tables).await?,
+            // Every partition has the same schema.
+            None => session.partitions[0].table_columns(tables).await?,
+        })
+    }
+
+    pub(super) async fn describe_sql(
+        &mut self,
+        session: &Session,
+        sql: String,
+    ) -> Result<Vec<ColumnMeta>, SqlError> {
+        Ok(match self.held_writer() {
+            Some(t) => t.describe(sql).await?,
+            None => session.partitions[0].describe(sql).await?,
+        })
+    }
+
+    /// A writer the block holds, if any: every partition has the same schema.
+    fn held_writer(&mut self) -> Option<&mut Transaction> {
+        match &mut self.block {
+            Block::Open(b) => b.txns.values_mut().next(),
+            Block::Idle => None,
+        }
+    }
+}
