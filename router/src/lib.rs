@@ -32,6 +32,8 @@ mod parse;
 mod partitions;
 mod pipeline;
 mod plan;
+#[cfg(test)]
+mod test_support;
 mod translate;
 pub mod types;
 

@@ -125,13 +125,7 @@ fn plan_statement(
 #[cfg(test)]
 mod tests {
     use crate::plan;
-    use crate::plan::statement::PlannedStatement;
-
-    fn one(sql: &str) -> PlannedStatement {
-        let mut v = plan(sql).unwrap();
-        assert_eq!(v.len(), 1, "{sql}");
-        v.remove(0)
-    }
+    use crate::test_support::one;
 
     #[test]
     fn splits_several_statements_and_empty_input() {

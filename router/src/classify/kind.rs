@@ -182,13 +182,8 @@ fn setting_value(values: &[Expr]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use crate::plan;
-    use crate::plan::statement::{Isolation, PlannedStatement, StatementKind, WriteKind};
-
-    fn one(sql: &str) -> PlannedStatement {
-        let mut v = plan(sql).unwrap();
-        assert_eq!(v.len(), 1, "{sql}");
-        v.remove(0)
-    }
+    use crate::plan::statement::{Isolation, StatementKind, WriteKind};
+    use crate::test_support::one;
 
     #[test]
     fn classifies_statements() {

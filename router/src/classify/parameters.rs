@@ -39,14 +39,7 @@ pub(crate) fn rewrite_placeholders(ast: &mut Statement) -> Result<usize, RouterE
 
 #[cfg(test)]
 mod tests {
-    use crate::plan;
-    use crate::plan::statement::PlannedStatement;
-
-    fn one(sql: &str) -> PlannedStatement {
-        let mut v = plan(sql).unwrap();
-        assert_eq!(v.len(), 1, "{sql}");
-        v.remove(0)
-    }
+    use crate::test_support::one;
 
     #[test]
     fn placeholders_become_numbered_sqlite_parameters() {

@@ -58,14 +58,9 @@ pub(crate) fn vacuum(piece: &Piece<'_>) -> Result<PlannedStatement, RouterError>
 
 #[cfg(test)]
 mod tests {
-    use crate::plan;
-    use crate::plan::statement::{PlannedStatement, StatementKind};
+    use crate::test_support::one;
 
-    fn one(sql: &str) -> PlannedStatement {
-        let mut v = plan(sql).unwrap();
-        assert_eq!(v.len(), 1, "{sql}");
-        v.remove(0)
-    }
+    use crate::plan::statement::StatementKind;
 
     #[test]
     fn vacuum_is_analyze_or_nothing() {

@@ -137,14 +137,7 @@ impl PlannedStatement {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::plan;
-
-    fn one(sql: &str) -> PlannedStatement {
-        let mut v = plan(sql).unwrap();
-        assert_eq!(v.len(), 1, "{sql}");
-        v.remove(0)
-    }
+    use crate::test_support::one;
 
     #[test]
     fn knows_which_statements_return_rows() {

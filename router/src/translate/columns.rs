@@ -154,10 +154,7 @@ pub(super) fn parenthesize_defaults(create: &mut sqlparser::ast::CreateTable) {
 #[cfg(test)]
 mod tests {
     use crate::plan;
-
-    fn sql(text: &str) -> String {
-        plan(text).unwrap().remove(0).sqlite_sql
-    }
+    use crate::test_support::sql;
 
     #[test]
     fn serial_primary_keys_become_rowid_aliases() {

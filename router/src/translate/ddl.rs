@@ -128,10 +128,7 @@ fn constraint_as_index(table: &ObjectName, c: &TableConstraint) -> Result<String
 #[cfg(test)]
 mod tests {
     use crate::plan;
-
-    fn sql(text: &str) -> String {
-        plan(text).unwrap().remove(0).sqlite_sql
-    }
+    use crate::test_support::sql;
 
     #[test]
     fn pgbench_init_statements_translate() {

@@ -162,11 +162,7 @@ pub(super) fn disambiguate_upsert_select(ast: &mut Statement) {
 
 #[cfg(test)]
 mod tests {
-    use crate::plan;
-
-    fn sql(text: &str) -> String {
-        plan(text).unwrap().remove(0).sqlite_sql
-    }
+    use crate::test_support::sql;
 
     #[test]
     fn result_columns_get_postgres_names() {

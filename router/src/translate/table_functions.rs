@@ -202,11 +202,7 @@ impl sqlparser::ast::VisitorMut for SetReturningFunctions {
 
 #[cfg(test)]
 mod tests {
-    use crate::plan;
-
-    fn sql(text: &str) -> String {
-        plan(text).unwrap().remove(0).sqlite_sql
-    }
+    use crate::test_support::sql;
 
     #[test]
     fn generate_series_columns_are_named_as_in_postgres() {

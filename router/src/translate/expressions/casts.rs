@@ -143,10 +143,7 @@ fn bool_of(inner: &Expr) -> Expr {
 #[cfg(test)]
 mod tests {
     use crate::plan;
-
-    fn sql(text: &str) -> String {
-        plan(text).unwrap().remove(0).sqlite_sql
-    }
+    use crate::test_support::sql;
 
     #[test]
     fn casts_use_sqlite_affinities() {

@@ -227,17 +227,7 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
 
 #[cfg(test)]
 mod tests {
-    use crate::plan::session::SessionContext;
-    use crate::plan_in;
-
-    fn sql(text: &str) -> String {
-        let ctx = SessionContext {
-            database: "shop".into(),
-            user: "ann".into(),
-            backend_pid: 42,
-        };
-        plan_in(text, &ctx).unwrap().remove(0).sqlite_sql
-    }
+    use crate::test_support::sql;
 
     #[test]
     fn session_functions_answer_from_the_session() {

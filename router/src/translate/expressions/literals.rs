@@ -37,15 +37,7 @@ fn significant_digits(number: &str) -> usize {
 mod tests {
     use crate::plan::session::SessionContext;
     use crate::plan_in;
-
-    fn sql(text: &str) -> String {
-        let ctx = SessionContext {
-            database: "shop".into(),
-            user: "ann".into(),
-            backend_pid: 42,
-        };
-        plan_in(text, &ctx).unwrap().remove(0).sqlite_sql
-    }
+    use crate::test_support::sql;
 
     #[test]
     fn escaped_and_dollar_quoted_strings_become_plain_strings() {

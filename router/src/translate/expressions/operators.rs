@@ -149,17 +149,7 @@ fn regex_flags(op: &BinaryOperator) -> Option<(bool, bool)> {
 
 #[cfg(test)]
 mod tests {
-    use crate::plan::session::SessionContext;
-    use crate::plan_in;
-
-    fn sql(text: &str) -> String {
-        let ctx = SessionContext {
-            database: "shop".into(),
-            user: "ann".into(),
-            backend_pid: 42,
-        };
-        plan_in(text, &ctx).unwrap().remove(0).sqlite_sql
-    }
+    use crate::test_support::sql;
 
     #[test]
     fn string_functions_and_operators() {
