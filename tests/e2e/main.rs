@@ -5,6 +5,7 @@
 //! - `harness`: starting servers and clients, shared by every room below.
 //! - `protocol`: the wire protocol itself (simple, extended, COPY, cancel, errors, types).
 //! - `sql`: what statements and transaction blocks answer.
+//! - `conformance`: the corpus of issue 18 against PostgreSQL 15's recorded answers.
 //! - `clients`: real client programs and the driver matrix.
 //! - `cluster`: partitions, cross-partition commits, worker processes, crashes.
 //! - `operations`: the command line, metrics, authentication, TLS, tenant isolation.
@@ -14,6 +15,7 @@ mod harness;
 
 mod clients;
 mod cluster;
+mod conformance;
 mod hardening;
 mod operations;
 mod protocol;
