@@ -136,24 +136,33 @@ fn type_name(oid: u32) -> String {
     format!("{name} ({oid})")
 }
 
-/// A first guess at why a statement misses, from the two answers: the bless step groups
-/// the unexplained misses by it (a draft for DIFFERENCES.md).
-pub fn draft_reason(expected: Option<&Answer>, got: &Answer) -> String {
+/// A first guess at why a statement misses, from the two answers: (the kind of
+/// difference, the detail). The bless step groups the unexplained misses by it, a draft
+/// for DIFFERENCES.md's sections.
+pub fn draft_reason(expected: Option<&Answer>, got: &Answer) -> (String, String) {
     let Some(expected) = expected else {
-        return "no recorded answer".to_owned();
+        return ("no recorded answer".to_owned(), String::new());
     };
+    let kind = |k: &str, d: String| (k.to_owned(), d);
     match (expected, got) {
         (Answer::Ok { .. }, Answer::Error(code)) => match code.as_str() {
-            "0A000" => "refused (0A000 feature not supported) where PostgreSQL runs it".to_owned(),
-            "42883" => "function or operator unknown to litescale (42883)".to_owned(),
-            "42601" => "syntax litescale does not parse (42601)".to_owned(),
-            "42704" => "type unknown to litescale (42704)".to_owned(),
-            _ => format!("fails with {code} where PostgreSQL runs it"),
+            "0A000" => kind(REFUSED, "0A000 feature not supported".to_owned()),
+            "22003" => kind(
+                BY_DESIGN,
+                "22003 for a number SQLite cannot hold exactly".to_owned(),
+            ),
+            "42883" => kind(
+                NOT_TRANSLATED,
+                "42883: function or operator unknown".to_owned(),
+            ),
+            "42601" => kind(NOT_TRANSLATED, "42601: syntax not parsed".to_owned()),
+            "XX000" => kind(NOT_TRANSLATED, "XX000: SQLite's own error".to_owned()),
+            _ => kind(NOT_TRANSLATED, format!("{code} where PostgreSQL runs it")),
         },
-        (Answer::Error(a), Answer::Error(b)) => {
-            format!("fails as PostgreSQL does, with {b} instead of {a}")
+        (Answer::Error(a), Answer::Error(b)) => kind(OTHER_SQLSTATE, format!("{b} instead of {a}")),
+        (Answer::Error(a), Answer::Ok { .. }) => {
+            kind(ACCEPTS, format!("runs what PostgreSQL refuses with {a}"))
         }
-        (Answer::Error(a), Answer::Ok { .. }) => format!("runs what PostgreSQL refuses ({a})"),
         (
             Answer::Ok {
                 tag: t1,
@@ -171,35 +180,44 @@ pub fn draft_reason(expected: Option<&Answer>, got: &Answer) -> String {
                 c2.clone().unwrap_or_default(),
             );
             if c1.len() != c2.len() {
-                return "a different number of columns".to_owned();
+                return kind(VALUES, "a different number of columns".to_owned());
             }
             if let Some(((_, a), (_, b))) = c1.iter().zip(&c2).find(|(x, y)| x.1 != y.1) {
-                return format!(
-                    "wrong type OID: {} answered as {}",
-                    type_name(*a),
-                    type_name(*b)
+                return kind(
+                    TYPE_OID,
+                    format!("{} answered as {}", type_name(*a), type_name(*b)),
                 );
             }
             if c1.iter().zip(&c2).any(|(x, y)| x.0 != y.0) {
-                return "different column names".to_owned();
+                return kind(NAMES, "column names".to_owned());
             }
             if r1.len() != r2.len() {
-                return "a different number of rows".to_owned();
+                return kind(VALUES, "a different number of rows".to_owned());
             }
             if r1 != r2 {
-                return "different values (text form or value)".to_owned();
+                return kind(VALUES, "values".to_owned());
             }
             if t1 != t2 {
-                return format!("command tag {t2} instead of {t1}");
+                return kind(VALUES, "command tag".to_owned());
             }
-            "same answer".to_owned()
+            kind(VALUES, "same answer".to_owned())
         }
     }
 }
 
-/// The draft: unexplained misses grouped by their draft reason, ids wrapped.
+/// The kinds of difference, the sections of DIFFERENCES.md.
+const NOT_TRANSLATED: &str = "Not translated yet: fails where PostgreSQL runs it";
+const REFUSED: &str = "Refused on purpose (0A000) where PostgreSQL runs it";
+const BY_DESIGN: &str = "Refused by design: numbers SQLite cannot hold exactly";
+const TYPE_OID: &str = "Wrong type OID";
+const NAMES: &str = "Different column names";
+const VALUES: &str = "Different text form, value, row count or command tag";
+const ACCEPTS: &str = "Accepts what PostgreSQL refuses (a missing check)";
+const OTHER_SQLSTATE: &str = "Fails as PostgreSQL does, with another SQLSTATE";
+
+/// The draft: unexplained misses grouped by kind and detail, ids wrapped.
 pub fn draft(misses: &[&Miss]) -> String {
-    let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), Vec<&str>> = BTreeMap::new();
     for m in misses {
         groups
             .entry(draft_reason(m.expected_answer.as_ref(), &m.got))
@@ -207,8 +225,13 @@ pub fn draft(misses: &[&Miss]) -> String {
             .push(&m.id);
     }
     let mut out = String::new();
-    for (reason, ids) in groups {
-        out.push_str(&format!("## {reason}\n\n"));
+    let mut section = String::new();
+    for ((kind, detail), ids) in groups {
+        if kind != section {
+            out.push_str(&format!("## {kind}\n\n"));
+            section = kind;
+        }
+        out.push_str(&format!("### {detail}\n\n"));
         out.push_str(&wrap_ids(&ids));
         out.push('\n');
     }

@@ -132,7 +132,7 @@ fn table(scores: &[Score]) -> String {
     for s in scores {
         let _ = write!(
             out,
-            "  {:<14} {:>4} of {:>4} answer as PostgreSQL 15",
+            "  {:<17} {:>4} of {:>4} answer as PostgreSQL 15",
             format!("{}:", s.name),
             s.statements_ok,
             s.statements
@@ -151,7 +151,7 @@ fn table(scores: &[Score]) -> String {
     };
     let _ = writeln!(
         out,
-        "  {:<14} {n:>4} of {m:>4} answer as PostgreSQL 15 ({percent:.1}%)",
+        "  {:<17} {n:>4} of {m:>4} answer as PostgreSQL 15 ({percent:.1}%)",
         "total:"
     );
     out
