@@ -1,7 +1,9 @@
 //! Postgres' mathematical functions where SQLite's differ or are missing: numeric rounding
 //! half away from zero on the decimal digits (`pg_round`, `pg_trunc`), float rounding half
-//! to even (`pg_rint`), div, width_bucket, greatest/least that skip NULLs, and sqrt, cbrt,
-//! exp, ln, log, power, acos, asin with Postgres' errors instead of NULL or NaN.
+//! to even (`pg_rint`), div, width_bucket, greatest/least that skip NULLs, sqrt, cbrt,
+//! exp, ln, log, power, acos, asin with Postgres' errors instead of NULL or NaN, and
+//! ceil, floor, sign, pi, degrees, radians and trigonometry (SQLite's math functions are
+//! not compiled into the bundled library).
 
 use std::cmp::Ordering;
 
@@ -189,7 +191,38 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_rint", 1, flags, |ctx| {
         Ok(float(ctx, 0)?.map(f64::round_ties_even))
     })?;
-    let unary: [(&str, FloatFunction); 8] = [
+    // SQLite's own math functions are not compiled into the bundled library.
+    for (name, f) in [
+        ("ceil", f64::ceil as fn(f64) -> f64),
+        ("ceiling", f64::ceil),
+        ("floor", f64::floor),
+    ] {
+        conn.create_scalar_function(name, 1, flags, move |ctx| {
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Integer(i) => Some(SqlValue::Integer(i)),
+                _ => float(ctx, 0)?.map(|x| SqlValue::Real(f(x))),
+            })
+        })?;
+    }
+    conn.create_scalar_function("pi", 0, flags, |_| Ok(std::f64::consts::PI))?;
+    conn.create_scalar_function("atan2", 2, flags, |ctx| {
+        let (Some(y), Some(x)) = (float(ctx, 0)?, float(ctx, 1)?) else {
+            return Ok(None);
+        };
+        Ok(Some(y.atan2(x)))
+    })?;
+    let unary: [(&str, FloatFunction); 19] = [
+        ("sign", |x| Ok(if x == 0.0 { 0.0 } else { x.signum() })),
+        ("degrees", |x| Ok(x.to_degrees())),
+        ("radians", |x| Ok(x.to_radians())),
+        ("sin", |x| Ok(x.sin())),
+        ("cos", |x| Ok(x.cos())),
+        ("tan", |x| Ok(x.tan())),
+        ("cot", |x| Ok(1.0 / x.tan())),
+        ("atan", |x| Ok(x.atan())),
+        ("sinh", |x| Ok(x.sinh())),
+        ("cosh", |x| Ok(x.cosh())),
+        ("tanh", |x| Ok(x.tanh())),
         ("sqrt", |x| {
             if x < 0.0 {
                 Err(postgres_error(
@@ -301,6 +334,9 @@ mod tests {
         assert_eq!(value("pg_greatest(NULL, NULL)"), SqlValue::Null);
         assert_eq!(value("power(2, 3)"), SqlValue::Real(8.0));
         assert_eq!(value("log(100)"), SqlValue::Real(2.0));
+        assert_eq!(value("ceil(-1.5)"), SqlValue::Real(-1.0));
+        assert_eq!(value("floor(7)"), SqlValue::Integer(7));
+        assert_eq!(value("sign(-3)"), SqlValue::Real(-1.0));
         for (sql, sqlstate) in [
             ("sqrt(-1)", "2201F"),
             ("ln(0)", "2201E"),
