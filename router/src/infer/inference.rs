@@ -190,7 +190,7 @@ impl Inference<'_> {
                     "lower" | "upper" | "trim" | "substr" | "substring" | "replace" | "concat" => {
                         Some(PgType::Text)
                     }
-                    _ => None,
+                    _ => super::functions::result_type(&name, arg(), function_arity(f)),
                 }
             }
             other => literal_type(other),
@@ -395,6 +395,13 @@ fn first_arg(f: &sqlparser::ast::Function) -> Option<&Expr> {
     match list.args.first()? {
         FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
         _ => None,
+    }
+}
+
+fn function_arity(f: &sqlparser::ast::Function) -> usize {
+    match &f.args {
+        FunctionArguments::List(list) => list.args.len(),
+        _ => 0,
     }
 }
 

@@ -45,7 +45,9 @@ fn column_name(e: &Expr) -> Option<String> {
         Expr::Nested(inner) => column_name(inner),
         Expr::Case { .. } => Some("case".to_owned()),
         Expr::Position { .. } => Some("position".to_owned()),
-        Expr::Substring { .. } => Some("substring".to_owned()),
+        Expr::Substring { shorthand, .. } => {
+            Some(if *shorthand { "substr" } else { "substring" }.to_owned())
+        }
         Expr::Exists { .. } => Some("exists".to_owned()),
         Expr::Value(v) if matches!(v.value, Value::Boolean(_)) => Some("bool".to_owned()),
         _ => None,

@@ -1,12 +1,13 @@
 //! Function calls SQLite lacks or spells differently: the session's own functions, renamed
 //! ones, catalog "deparse" calls, ARRAY(subquery), SQL's special forms (TRIM, POSITION,
-//! SUBSTRING); functions that reach files are refused (42501).
+//! SUBSTRING); functions that reach files are refused (42501). Postgres functions SQLite
+//! answers differently under the same name are `library`'s.
 
 use sqlparser::ast::{BinaryOperator, Expr, Function, FunctionArguments, Ident, ObjectName, Value};
 
 use super::super::catalog::{Lookup, index_column, lookup};
 use super::super::sql::{args, call, function_name, number, parse_query, string};
-use super::temporal;
+use super::{library, temporal};
 use crate::RouterError;
 use crate::plan::session::SessionContext;
 
@@ -57,7 +58,11 @@ pub(super) fn rewrite_call(
                 temporal::date_trunc(field, a[1].clone()).map(Some)
             }
         }
-        _ => Ok(rewrite_function(f, ctx)),
+        Some(name) => match library::rewrite(name, &a)? {
+            Some(translated) => Ok(Some(translated)),
+            None => Ok(rewrite_function(f, ctx)),
+        },
+        None => Ok(rewrite_function(f, ctx)),
     }
 }
 
@@ -108,7 +113,8 @@ pub(super) fn special_form(expr: &Expr) -> Option<Expr> {
             if let Some(n) = substring_for {
                 a.push((**n).clone());
             }
-            Some(call("substr", a))
+            // SQLite counts a negative start from the end and a negative length backwards.
+            Some(call("pg_substr", a))
         }
         _ => None,
     }
@@ -210,17 +216,6 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
         ("json_agg" | "jsonb_agg", 1) => call("json_group_array", a),
         ("json_object_agg" | "jsonb_object_agg", 2) => call("json_group_object", a),
         ("char_length" | "character_length", 1) => call("length", a),
-        ("left", 2) => call("substr", vec![a[0].clone(), number(1), a[1].clone()]),
-        ("right", 2) => call(
-            "substr",
-            vec![
-                a[0].clone(),
-                Expr::UnaryOp {
-                    op: sqlparser::ast::UnaryOperator::Minus,
-                    expr: Box::new(a[1].clone()),
-                },
-            ],
-        ),
         _ => return None,
     })
 }

@@ -4,10 +4,12 @@
 //! [`rewrite_one`] sends each expression by kind: calls and SQL's special forms to
 //! `functions` (which takes dates from `temporal`), `±` to `temporal`, literals to
 //! `literals`, the rest to `operators`; `casts` is the pass after the walk. Only
-//! `functions` → `temporal` crosses between them.
+//! `functions` → `temporal` and `functions` → `library` (Postgres functions SQLite answers
+//! differently) cross between them.
 
 mod casts;
 mod functions;
+mod library;
 mod literals;
 mod operators;
 mod temporal;

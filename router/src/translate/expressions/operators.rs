@@ -155,7 +155,7 @@ mod tests {
     fn string_functions_and_operators() {
         assert_eq!(
             sql("select position('b' in s), substring(s from 2 for 3) from t where s ilike 'A%'"),
-            "SELECT instr(s, 'b') AS \"position\", substr(s, 2, 3) AS \"substring\" FROM t \
+            "SELECT instr(s, 'b') AS \"position\", pg_substr(s, 2, 3) AS \"substring\" FROM t \
              WHERE lower(s) LIKE lower('A%')"
         );
         assert_eq!(

@@ -1,5 +1,6 @@
 //! SQL functions every connection gets, so the router can ask SQLite for Postgres'
-//! behaviour where SQLite's differs (division by zero is an error, not NULL).
+//! behaviour where SQLite's differs (division by zero is an error, not NULL), and
+//! gen_random_uuid().
 
 use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -84,6 +85,10 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
                 .build()?)
         })?;
         Ok(Some(re.is_match(&text)))
+    })?;
+    // Postgres' gen_random_uuid(): a version 4 UUID in its text form (not deterministic).
+    conn.create_scalar_function("gen_random_uuid", 0, FunctionFlags::SQLITE_UTF8, |_| {
+        Ok(uuid::Uuid::new_v4().to_string())
     })?;
     rusqlite::vtab::series::load_module(conn)?;
     Ok(())

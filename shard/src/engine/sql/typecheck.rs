@@ -14,7 +14,8 @@ use crate::engine::sql::catalog::TypeCatalog;
 use crate::error::ShardError;
 use crate::value::Value;
 
-/// The start of a failing check's message; the SQLSTATE and the client's message follow.
+/// The start of a message that carries a SQLSTATE (a failing check, a Postgres function's
+/// error); the SQLSTATE and the client's message follow.
 const REFUSED: &str = "litescale type check: ";
 
 pub(crate) fn register(conn: &Connection, types: &TypeCatalog) -> rusqlite::Result<()> {
@@ -33,15 +34,20 @@ pub(crate) fn register(conn: &Connection, types: &TypeCatalog) -> rusqlite::Resu
             ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
             ValueRef::Blob(b) => Value::Blob(b.to_vec()),
         };
-        check(&value, *oid).map(|()| true).map_err(|e| {
-            rusqlite::Error::UserFunctionError(
-                format!("{REFUSED}{} {}", e.sqlstate, e.message).into(),
-            )
-        })
+        check(&value, *oid)
+            .map(|()| true)
+            .map_err(|e| postgres_error(e.sqlstate, &e.message))
     })
 }
 
-/// The client's error, when SQLite's message is a refused type check.
+/// A failing SQL function's error carrying Postgres' SQLSTATE through SQLite (type checks
+/// here, and the Postgres functions of strings.rs, math.rs, datetime.rs).
+pub(crate) fn postgres_error(sqlstate: &str, message: &str) -> rusqlite::Error {
+    rusqlite::Error::UserFunctionError(format!("{REFUSED}{sqlstate} {message}").into())
+}
+
+/// The client's error, when SQLite's message is a refused type check or another
+/// [`postgres_error`].
 pub(crate) fn error_of(message: &str) -> Option<ShardError> {
     let rest = message.strip_prefix(REFUSED)?;
     let (sqlstate, message) = rest.split_once(' ')?;

@@ -1,0 +1,71 @@
+//! The Postgres result types of scalar functions, by name and the types of their
+//! arguments (as `pg_typeof` shows them in Postgres 15), for the functions the shard
+//! registers (strings, regular expressions, hashes, math). A leaf: inference asks it.
+
+use crate::types::PgType;
+
+/// The result type of `name(...)`, given the type of its first argument when known and its
+/// number of arguments; `None` when this table does not settle it.
+pub(super) fn result_type(name: &str, first: Option<PgType>, arity: usize) -> Option<PgType> {
+    use PgType::*;
+    // Math on integers and floats is done in double precision; on numeric, in numeric.
+    let float_or_numeric = || match first? {
+        Numeric => Some(Numeric),
+        Int2 | Int4 | Int8 | Float4 | Float8 => Some(Float8),
+        _ => None,
+    };
+    Some(match name {
+        "split_part" | "initcap" | "lpad" | "rpad" | "repeat" | "reverse" | "translate"
+        | "regexp_replace" | "format" | "quote_ident" | "quote_literal" | "quote_nullable"
+        | "to_hex" | "chr" | "btrim" | "ltrim" | "rtrim" | "concat" | "concat_ws" | "encode" => {
+            Text
+        }
+        "regexp_match" | "regexp_split_to_array" => TextArray,
+        "starts_with" => Bool,
+        "ascii" | "bit_length" | "position" | "width_bucket" => Int4,
+        "sha224" | "sha256" | "sha384" | "sha512" | "decode" => Bytea,
+        "gen_random_uuid" => Uuid,
+        "round" | "trunc" if arity == 2 => Numeric,
+        "round" | "trunc" | "ceil" | "ceiling" | "floor" | "sign" | "sqrt" | "exp" | "ln"
+        | "log" | "log10" | "power" | "pow" => float_or_numeric()?,
+        "cbrt" | "pi" | "degrees" | "radians" | "sin" | "cos" | "tan" | "cot" | "asin" | "acos"
+        | "atan" | "atan2" | "sinh" | "cosh" | "tanh" => Float8,
+        "div" => Numeric,
+        "mod" | "greatest" | "least" => first?,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::types::PgType::*;
+
+    fn types(sql: &str) -> Vec<Option<crate::types::PgType>> {
+        crate::test_support::one(sql).projection_types(&crate::infer::schema::NoSchema, &[])
+    }
+
+    #[test]
+    fn function_results_have_postgres_types() {
+        assert_eq!(
+            types(
+                "select split_part('a,b', ',', 1), regexp_match('a', 'a'), sha256('a'), starts_with('a', 'a')"
+            ),
+            [Some(Text), Some(TextArray), Some(Bytea), Some(Bool)]
+        );
+        assert_eq!(
+            types(
+                "select round(5), round(1.5::numeric), round(2.5, 1), sqrt(4), pi(), mod(7, 2), div(7, 2), width_bucket(5, 0, 10, 5)"
+            ),
+            [
+                Some(Float8),
+                Some(Numeric),
+                Some(Numeric),
+                Some(Float8),
+                Some(Float8),
+                Some(Int4),
+                Some(Numeric),
+                Some(Int4)
+            ]
+        );
+    }
+}
