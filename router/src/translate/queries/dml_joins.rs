@@ -6,7 +6,7 @@
 
 use sqlparser::ast::{
     Delete, Expr, FromTable, SelectItem, SelectItemQualifiedWildcardKind, Statement, TableFactor,
-    TableWithJoins, Update, visit_expressions,
+    TableWithJoins, Update, visit_expressions, visit_expressions_mut,
 };
 
 use super::super::sql::parse_query;
@@ -17,10 +17,16 @@ pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
     match ast {
         Statement::Update(Update {
             table,
-            from: Some(_),
+            from,
             returning: Some(returning),
             ..
-        }) => refuse_joined_returning(std::slice::from_ref(table), returning, "UPDATE ... FROM"),
+        }) => {
+            if from.is_some() {
+                refuse_joined_returning(std::slice::from_ref(table), returning, "UPDATE ... FROM")?;
+            }
+            unqualify_aliased_returning(std::slice::from_ref(table), returning);
+            Ok(())
+        }
         Statement::Delete(Delete {
             from: FromTable::WithFromKeyword(targets) | FromTable::WithoutKeyword(targets),
             using,
@@ -28,12 +34,15 @@ pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
             returning,
             ..
         }) => {
+            if let Some(returning) = returning {
+                if using.is_some() {
+                    refuse_joined_returning(targets, returning, "DELETE ... USING")?;
+                }
+                unqualify_aliased_returning(targets, returning);
+            }
             let Some(tables) = using.take() else {
                 return Ok(());
             };
-            if let Some(returning) = returning {
-                refuse_joined_returning(targets, returning, "DELETE ... USING")?;
-            }
             let mut exists =
                 parse_query("SELECT 1").ok_or_else(|| RouterError::unsupported("USING"))?;
             if let sqlparser::ast::SetExpr::Select(select) = exists.body.as_mut() {
@@ -47,6 +56,45 @@ pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
             Ok(())
         }
         _ => Ok(()),
+    }
+}
+
+/// SQLite's RETURNING knows the written table by its name only, not by its alias; a
+/// column the alias qualifies is the written table's, so it is named unqualified.
+fn unqualify_aliased_returning(targets: &[TableWithJoins], returning: &mut [SelectItem]) {
+    let aliases: Vec<String> = targets
+        .iter()
+        .filter_map(|t| match &t.relation {
+            TableFactor::Table { alias: Some(a), .. } => Some(a.name.value.clone()),
+            _ => None,
+        })
+        .collect();
+    if aliases.is_empty() {
+        return;
+    }
+    for item in returning.iter_mut() {
+        match item {
+            SelectItem::QualifiedWildcard(SelectItemQualifiedWildcardKind::ObjectName(n), o)
+                if n.0.len() == 1
+                    && n.0[0]
+                        .as_ident()
+                        .is_some_and(|i| aliases.contains(&i.value)) =>
+            {
+                *item = SelectItem::Wildcard(o.clone());
+            }
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                let _ = visit_expressions_mut(e, |inner| {
+                    if let Expr::CompoundIdentifier(parts) = inner
+                        && let [qualifier, column] = parts.as_slice()
+                        && aliases.contains(&qualifier.value)
+                    {
+                        *inner = Expr::Identifier(column.clone());
+                    }
+                    std::ops::ControlFlow::<()>::Continue(())
+                });
+            }
+            _ => {}
+        }
     }
 }
 
@@ -110,6 +158,10 @@ mod tests {
         assert_eq!(
             sql("delete from t as a using u"),
             "DELETE FROM t AS a WHERE EXISTS (SELECT 1 FROM u)"
+        );
+        assert_eq!(
+            sql("delete from t as a using u where u.id = a.id returning a.id, a.*"),
+            "DELETE FROM t AS a WHERE EXISTS (SELECT 1 FROM u WHERE u.id = a.id) RETURNING id, *"
         );
     }
 
