@@ -382,7 +382,9 @@ fn literal_type(expr: &Expr) -> Option<PgType> {
         | Expr::IsNotTrue(_)
         | Expr::IsNotFalse(_)
         | Expr::IsUnknown(_)
-        | Expr::IsNotUnknown(_) => Some(PgType::Bool),
+        | Expr::IsNotUnknown(_)
+        | Expr::AnyOp { .. }
+        | Expr::AllOp { .. } => Some(PgType::Bool),
         _ => None,
     }
 }

@@ -10,7 +10,7 @@ use sqlparser::ast::{
 use crate::plan::session::SessionContext;
 use crate::plan::statement::PlannedStatement;
 use crate::translate::sql::call;
-use crate::translate::translate;
+use crate::translate::{fetch_as_limit, translate};
 
 /// One merge step, applied in order to the concatenated partition results.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,12 +189,18 @@ pub fn scatter(planned: &PlannedStatement, ctx: &SessionContext) -> Result<Scatt
     let Some(Statement::Query(query)) = &planned.ast else {
         return Err(refuse("only queries can run on every partition"));
     };
+    // FETCH FIRST is merged as the LIMIT it is.
+    let mut query = query.clone();
+    fetch_as_limit(&mut query).map_err(|e| e.message)?;
     if query.with.is_some() {
         return Err(refuse("WITH"));
     }
     let SetExpr::Select(select) = query.body.as_ref() else {
         return Err(refuse("UNION, INTERSECT and EXCEPT"));
     };
+    if matches!(select.distinct, Some(sqlparser::ast::Distinct::On(_))) {
+        return Err(refuse("DISTINCT ON"));
+    }
     if select.having.is_some() {
         return Err(refuse("HAVING"));
     }

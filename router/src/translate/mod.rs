@@ -3,18 +3,21 @@
 //!
 //! One file per concern, in dependency order: `sql` (building blocks) ← `catalog`
 //! (pg_catalog names and lookups) ← `expressions/` (operators, functions, dates, literals,
-//! casts); `query` (query shape), `table_functions` (in FROM and select lists) and
+//! casts); `query` (query shape) ← `queries/` (constructs SQLite lacks), `table_functions` (in FROM and select lists) and
 //! `columns` ← `ddl` stand beside them. [`translate`] runs the passes in order.
 
 mod catalog;
 pub(crate) mod columns;
 mod ddl;
 mod expressions;
+mod queries;
 mod query;
 pub(crate) mod sql;
 mod table_functions;
 
 use sqlparser::ast::{Statement, VisitMut};
+
+pub(crate) use queries::fetch_as_limit;
 
 use crate::RouterError;
 use crate::plan::session::SessionContext;
@@ -47,6 +50,7 @@ pub(crate) fn translate(
     mut ast: Statement,
     ctx: &SessionContext,
 ) -> Result<Translated, RouterError> {
+    queries::rewrite(&mut ast)?;
     query::name_result_columns(&mut ast);
     catalog::unqualify_catalog_names(&mut ast);
     let _ = ast.visit(&mut catalog::RegclassOutput);

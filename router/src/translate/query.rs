@@ -34,7 +34,7 @@ pub(super) fn name_result_columns(ast: &mut Statement) {
 
 /// Postgres' name for a result column (its FigureColname): a column's name, a function's
 /// name, a cast's inner name or type name, `case`; `None` for `?column?`.
-fn column_name(e: &Expr) -> Option<String> {
+pub(super) fn column_name(e: &Expr) -> Option<String> {
     match e {
         Expr::Identifier(i) => Some(i.value.clone()),
         Expr::CompoundIdentifier(parts) => parts.last().map(|i| i.value.clone()),
@@ -55,20 +55,51 @@ fn column_name(e: &Expr) -> Option<String> {
 }
 
 /// Postgres sorts NULL after every value (NULLS LAST ascending, NULLS FIRST descending);
-/// SQLite sorts it first. Every ORDER BY without NULLS FIRST/LAST gets Postgres' order.
+/// SQLite sorts it first. Every ORDER BY without NULLS FIRST/LAST gets Postgres' order:
+/// a query's, a window's (named or inline) and an aggregate's (`string_agg(x, ',' ORDER
+/// BY x)`).
 pub(super) struct PostgresNullOrder;
+
+fn postgres_null_order(items: &mut [sqlparser::ast::OrderByExpr]) {
+    for o in items {
+        if o.options.nulls_first.is_none() {
+            let desc = matches!(o.options.sort, Some(sqlparser::ast::OrderBySort::Desc));
+            o.options.nulls_first = Some(desc);
+        }
+    }
+}
 
 impl sqlparser::ast::VisitorMut for PostgresNullOrder {
     type Break = ();
 
     fn pre_visit_query(&mut self, query: &mut sqlparser::ast::Query) -> ControlFlow<()> {
+        use sqlparser::ast::{NamedWindowExpr, SetExpr};
         if let Some(order) = query.order_by.as_mut()
             && let sqlparser::ast::OrderByKind::Expressions(exprs) = &mut order.kind
         {
-            for o in exprs {
-                if o.options.nulls_first.is_none() {
-                    let desc = matches!(o.options.sort, Some(sqlparser::ast::OrderBySort::Desc));
-                    o.options.nulls_first = Some(desc);
+            postgres_null_order(exprs);
+        }
+        if let SetExpr::Select(select) = query.body.as_mut() {
+            for window in &mut select.named_window {
+                if let NamedWindowExpr::WindowSpec(spec) = &mut window.1 {
+                    postgres_null_order(&mut spec.order_by);
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        use sqlparser::ast::{FunctionArgumentClause, FunctionArguments, WindowType};
+        if let Expr::Function(f) = expr {
+            if let Some(WindowType::WindowSpec(spec)) = &mut f.over {
+                postgres_null_order(&mut spec.order_by);
+            }
+            if let FunctionArguments::List(list) = &mut f.args {
+                for clause in &mut list.clauses {
+                    if let FunctionArgumentClause::OrderBy(items) = clause {
+                        postgres_null_order(items);
+                    }
                 }
             }
         }

@@ -42,16 +42,19 @@ pub(crate) fn call(name: &str, args: Vec<Expr>) -> Expr {
 /// The unnamed arguments of a call, in order.
 pub(crate) fn args(f: &Function) -> Vec<Expr> {
     match &f.args {
-        FunctionArguments::List(list) => list
-            .args
-            .iter()
-            .filter_map(|a| match a {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
-                _ => None,
-            })
-            .collect(),
+        FunctionArguments::List(list) => args_of(&list.args),
         _ => Vec::new(),
     }
+}
+
+/// The unnamed expressions of an argument list (a call's or a table function's), in order.
+pub(crate) fn args_of(list: &[FunctionArg]) -> Vec<Expr> {
+    list.iter()
+        .filter_map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Parses a query the router writes itself (a template). Templates hold no parameters:

@@ -4,9 +4,9 @@
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{Expr, Value};
+use sqlparser::ast::{BinaryOperator, Expr, Value};
 
-use super::sql::{call, function_name, parse_query, strip_nesting};
+use super::sql::{call, function_name, number, parse_query, strip_nesting};
 
 /// Table functions in FROM whose Postgres columns SQLite names differently or lacks:
 /// `generate_series(a, b) AS s` names its column `s` (SQLite's is `value`), and
@@ -71,17 +71,59 @@ impl sqlparser::ast::VisitorMut for TableFunctionsAsSubqueries {
         if let sqlparser::ast::SetExpr::Select(s) = subquery.body.as_mut() {
             if function == "generate_series" {
                 // SQLite's table function reads its column as `value`.
+                let value = Expr::Identifier(sqlparser::ast::Ident::new("value"));
+                let mut series = args.args.clone();
+                let mut column = value.clone();
+                if let [start, stop, step] = super::sql::args_of(&args.args).as_slice() {
+                    // SQLite counts a negative step from the other end; Postgres counts
+                    // start, start + step, ... while within stop either way. The series
+                    // counts the steps instead, guarded where the count truncates.
+                    column = binary(
+                        start.clone(),
+                        BinaryOperator::Plus,
+                        binary(value, BinaryOperator::Multiply, step.clone()),
+                    );
+                    let steps = binary(
+                        Expr::Nested(Box::new(binary(
+                            stop.clone(),
+                            BinaryOperator::Minus,
+                            start.clone(),
+                        ))),
+                        BinaryOperator::Divide,
+                        step.clone(),
+                    );
+                    series = [number(0), steps]
+                        .into_iter()
+                        .map(|e| {
+                            sqlparser::ast::FunctionArg::Unnamed(
+                                sqlparser::ast::FunctionArgExpr::Expr(e),
+                            )
+                        })
+                        .collect();
+                    let within = |direction, bound| {
+                        binary(
+                            binary(step.clone(), direction, number(0)),
+                            BinaryOperator::And,
+                            binary(column.clone(), bound, stop.clone()),
+                        )
+                    };
+                    s.selection = Some(binary(
+                        Expr::Nested(Box::new(within(BinaryOperator::Gt, BinaryOperator::LtEq))),
+                        BinaryOperator::Or,
+                        Expr::Nested(Box::new(within(BinaryOperator::Lt, BinaryOperator::GtEq))),
+                    ));
+                }
                 if let Some(sqlparser::ast::SelectItem::ExprWithAlias { expr, .. }) =
                     s.projection.first_mut()
                 {
-                    *expr = Expr::Identifier(sqlparser::ast::Ident::new("value"));
+                    *expr = column;
                 }
                 if let Some(TableFactor::Table {
                     args: Some(series_args),
                     ..
                 }) = s.from.first_mut().map(|t| &mut t.relation)
                 {
-                    series_args.args = args.args.clone();
+                    series_args.args = series;
                 }
             } else if let (
                 Some(sqlparser::ast::SelectItem::ExprWithAlias { expr, .. }),
@@ -105,6 +147,14 @@ impl sqlparser::ast::VisitorMut for TableFunctionsAsSubqueries {
             sample: None,
         };
         ControlFlow::Continue(())
+    }
+}
+
+fn binary(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
+    Expr::BinaryOp {
+        left: Box::new(left),
+        op,
+        right: Box::new(right),
     }
 }
 
@@ -213,6 +263,15 @@ mod tests {
         assert_eq!(
             sql("select * from generate_series(1, 3)"),
             "SELECT * FROM (SELECT value AS \"generate_series\" FROM generate_series(1, 3)) AS generate_series"
+        );
+    }
+
+    #[test]
+    fn generate_series_with_a_step_counts_the_steps() {
+        assert_eq!(
+            sql("select * from generate_series(5, 1, -2) as g"),
+            "SELECT * FROM (SELECT 5 + value * -2 AS \"g\" FROM generate_series(0, pg_div((1 - 5), -2)) \
+             WHERE (-2 > 0 AND 5 + value * -2 <= 1) OR (-2 < 0 AND 5 + value * -2 >= 1)) AS g"
         );
     }
 

@@ -207,16 +207,25 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
             right: Box::new(number("9223372036854775808.0")),
         })),
         ("strpos", 2) => call("instr", a),
-        ("string_agg", 2) => call("group_concat", a),
+        ("string_agg", 2) => renamed(f, "group_concat"),
         // Booleans are 0/1 in SQLite: all-true is the minimum, any-true the maximum.
-        ("bool_and" | "every", 1) => call("min", a),
-        ("bool_or", 1) => call("max", a),
+        ("bool_and" | "every", 1) => renamed(f, "min"),
+        ("bool_or", 1) => renamed(f, "max"),
         ("json_build_object" | "jsonb_build_object", _) => call("json_object", a),
         ("json_build_array" | "jsonb_build_array", _) => call("json_array", a),
-        ("json_agg" | "jsonb_agg", 1) => call("json_group_array", a),
-        ("json_object_agg" | "jsonb_object_agg", 2) => call("json_group_object", a),
+        ("json_agg" | "jsonb_agg", 1) => renamed(f, "json_group_array"),
+        ("json_object_agg" | "jsonb_object_agg", 2) => renamed(f, "json_group_object"),
         ("char_length" | "character_length", 1) => call("length", a),
         _ => return None,
+    })
+}
+
+/// An aggregate under SQLite's name, keeping what the client gave the call: DISTINCT,
+/// ORDER BY, FILTER and OVER.
+fn renamed(f: &Function, name: &str) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        ..f.clone()
     })
 }
 

@@ -3,15 +3,16 @@
 //!
 //! [`rewrite_one`] sends each expression by kind: calls and SQL's special forms to
 //! `functions` (which takes dates from `temporal`), `±` to `temporal`, literals to
-//! `literals`, the rest to `operators`; `casts` is the pass after the walk. Only
-//! `functions` → `temporal` and `functions` → `library` (Postgres functions SQLite answers
-//! differently) cross between them.
+//! `literals`, ANY/ALL to `quantified`, the rest to `operators`; `casts` is the pass after
+//! the walk. Only `functions` → `temporal` and `functions` → `library` (Postgres functions
+//! SQLite answers differently) cross between them.
 
 mod casts;
 mod functions;
 mod library;
 mod literals;
 mod operators;
+mod quantified;
 mod temporal;
 
 use std::ops::ControlFlow;
@@ -56,6 +57,7 @@ fn rewrite_one(expr: &Expr, ctx: &SessionContext) -> Result<Option<Expr>, Router
             right,
         } => temporal::arithmetic(left, op, right),
         Expr::Value(v) => literals::rewrite_value(&v.value),
+        Expr::AnyOp { .. } | Expr::AllOp { .. } => quantified::rewrite(expr),
         other => operators::rewrite(other),
     }
 }

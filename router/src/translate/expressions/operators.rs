@@ -1,6 +1,5 @@
 //! Operators SQLite lacks or reads differently: ILIKE, `/` and `%` (22012 on zero), the
-//! regular-expression matches, `= ANY`, array subscripts, COLLATE; ANY/ALL with other
-//! operators and SIMILAR TO are refused.
+//! regular-expression matches, array subscripts, COLLATE; SIMILAR TO is refused.
 
 use sqlparser::ast::{BinaryOperator, Expr};
 
@@ -53,29 +52,6 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
         // `a[i]` (also `t.a[i]`) on an array kept as text `{x,y}`.
         Expr::CompoundFieldAccess { root, access_chain } => subscripted(root, access_chain)
             .map(|(array, index)| call("pg_array_get", vec![array, index])),
-        // `x = ANY(ARRAY[a, b])` is `x IN (a, b)`; against an array value (text such as
-        // `{1,2}`), SQLite asks pg_array_contains.
-        Expr::AnyOp {
-            left,
-            compare_op: BinaryOperator::Eq,
-            right,
-            ..
-        } => Some(match right.as_ref() {
-            Expr::Array(array) => Expr::In {
-                expr: left.clone(),
-                target: sqlparser::ast::InTarget::List(array.elem.clone()),
-                negated: false,
-                global: false,
-            },
-            other => call("pg_array_contains", vec![other.clone(), (**left).clone()]),
-        }),
-        Expr::AnyOp { .. } | Expr::AllOp { .. } => {
-            return Err(RouterError {
-                sqlstate: "0A000",
-                message: "ANY/ALL with an operator other than = is not supported by litescale"
-                    .to_owned(),
-            });
-        }
         Expr::BinaryOp { left, op, right } if regex_flags(op).is_some() => {
             let (negated, insensitive) = regex_flags(op).unwrap_or_default();
             let test = call(

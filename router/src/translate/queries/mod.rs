@@ -1,0 +1,32 @@
+//! The query constructs SQLite lacks or spells differently, one per file: DISTINCT ON and
+//! FETCH ... WITH TIES (both on `window_filter`), FETCH/OFFSET ROWS, UPDATE ... FROM / DELETE ... USING (`dml_joins`);
+//! `refusals` names what cannot be kept exactly (0A000).
+//!
+//! Order: window_filter ← distinct_on, fetch; dml_joins and refusals stand alone.
+
+mod distinct_on;
+mod dml_joins;
+mod fetch;
+mod refusals;
+mod window_filter;
+
+use sqlparser::ast::{Statement, Visit, VisitMut};
+
+use crate::RouterError;
+
+pub(crate) use fetch::fetch_as_limit;
+
+/// Refuses what SQLite cannot run exactly, then rewrites the rest into SQLite's forms.
+/// Runs first, so the later passes (names, NULL order, expressions) see SQLite's shape.
+pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
+    if let std::ops::ControlFlow::Break(e) = Visit::visit(&*ast, &mut refusals::Refusals) {
+        return Err(e);
+    }
+    if let std::ops::ControlFlow::Break(e) = ast.visit(&mut fetch::FetchAsLimit) {
+        return Err(e);
+    }
+    if let std::ops::ControlFlow::Break(e) = ast.visit(&mut distinct_on::DistinctOn) {
+        return Err(e);
+    }
+    dml_joins::rewrite(ast)
+}

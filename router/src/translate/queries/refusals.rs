@@ -1,0 +1,94 @@
+//! Query constructs SQLite has no exact counterpart for, refused with 0A000 naming them
+//! rather than run differently: LATERAL, data-modifying statements in WITH, GROUPING
+//! SETS / ROLLUP / CUBE, the stddev/variance aggregates.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{Expr, Query, SetExpr, TableFactor};
+
+use super::super::sql::function_name;
+use crate::RouterError;
+
+/// Statistical aggregates not yet answered as Postgres answers them.
+const STATISTICS: &[&str] = &[
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "variance",
+    "var_pop",
+    "var_samp",
+];
+
+/// Finds the first refused construct of a statement.
+pub(super) struct Refusals;
+
+impl sqlparser::ast::Visitor for Refusals {
+    type Break = RouterError;
+
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<RouterError> {
+        let modifying = query.with.iter().flat_map(|w| &w.cte_tables).any(|cte| {
+            matches!(
+                cte.query.body.as_ref(),
+                SetExpr::Insert(_) | SetExpr::Update(_) | SetExpr::Delete(_) | SetExpr::Merge(_)
+            )
+        });
+        if modifying {
+            return ControlFlow::Break(RouterError::unsupported(
+                "a data-modifying statement in WITH",
+            ));
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<RouterError> {
+        match factor {
+            TableFactor::Derived { lateral: true, .. }
+            | TableFactor::Function { lateral: true, .. } => {
+                ControlFlow::Break(RouterError::unsupported("LATERAL"))
+            }
+            _ => ControlFlow::Continue(()),
+        }
+    }
+
+    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<RouterError> {
+        let construct = match expr {
+            Expr::GroupingSets(_) => "GROUPING SETS",
+            Expr::Rollup(_) => "ROLLUP",
+            Expr::Cube(_) => "CUBE",
+            // Postgres answers these in numeric for integer input, with its own scale;
+            // SQLite has none of them.
+            Expr::Function(f)
+                if function_name(f).is_some_and(|n| STATISTICS.contains(&n.as_str())) =>
+            {
+                "the aggregate stddev/variance family"
+            }
+            _ => return ControlFlow::Continue(()),
+        };
+        ControlFlow::Break(RouterError::unsupported(construct))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn refused(text: &str) -> String {
+        let e = crate::plan(text).unwrap_err();
+        assert_eq!(e.sqlstate, "0A000", "{text}");
+        e.message
+    }
+
+    #[test]
+    fn constructs_without_a_sqlite_counterpart_are_refused() {
+        assert!(refused("select * from t cross join lateral (select t.a) l").contains("LATERAL"));
+        assert!(refused("select * from t, lateral unnest(t.a)").contains("LATERAL"));
+        assert!(
+            refused("with x as (insert into t values (1) returning a) select * from x")
+                .contains("WITH")
+        );
+        assert!(refused("select a, count(*) from t group by rollup(a)").contains("ROLLUP"));
+        assert!(
+            refused("select a from t group by grouping sets ((a), ())").contains("GROUPING SETS")
+        );
+        assert!(refused("select a from t group by cube(a)").contains("CUBE"));
+        assert!(refused("select stddev(a) from t").contains("stddev"));
+    }
+}
