@@ -4,6 +4,7 @@
 pub mod arrays;
 pub(crate) mod catalog;
 pub(crate) mod functions;
+pub mod json;
 pub(crate) mod typecheck;
 
 use std::path::Path;
@@ -21,6 +22,7 @@ pub(crate) fn register(
 ) -> rusqlite::Result<()> {
     functions::register(c)?;
     arrays::register(c)?;
+    json::register(c)?;
     typecheck::register(c, types)?;
     catalog::register(c, database, root, types)
 }
