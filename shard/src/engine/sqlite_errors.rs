@@ -3,7 +3,7 @@
 
 use rusqlite::ffi;
 
-use crate::engine::sql::{catalog, functions, json, typecheck};
+use crate::engine::sql::{catalog, functions, sqlstate, typecheck};
 use crate::error::ShardError;
 
 impl From<rusqlite::Error> for ShardError {
@@ -154,7 +154,7 @@ fn from_message(message: &str) -> ShardError {
         ShardError::new("42601", message.to_owned())
     } else if message.starts_with(catalog::CURRENT_SETTING_UNSUPPORTED) {
         ShardError::new("0A000", message.to_owned())
-    } else if let Some((sqlstate, text)) = json::sqlstate_of(message) {
+    } else if let Some((sqlstate, text)) = sqlstate::sqlstate_of(message) {
         ShardError::new(sqlstate, text.to_owned())
     } else if message == functions::DIVISION_BY_ZERO {
         ShardError::new("22012", "division by zero")

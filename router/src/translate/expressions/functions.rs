@@ -205,10 +205,6 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
         // Booleans are 0/1 in SQLite: all-true is the minimum, any-true the maximum.
         ("bool_and" | "every", 1) => call("min", a),
         ("bool_or", 1) => call("max", a),
-        ("json_build_object" | "jsonb_build_object", _) => call("json_object", a),
-        ("json_build_array" | "jsonb_build_array", _) => call("json_array", a),
-        ("json_agg" | "jsonb_agg", 1) => call("json_group_array", a),
-        ("json_object_agg" | "jsonb_object_agg", 2) => call("json_group_object", a),
         ("char_length" | "character_length", 1) => call("length", a),
         ("left", 2) => call("substr", vec![a[0].clone(), number(1), a[1].clone()]),
         ("right", 2) => call(

@@ -3,11 +3,15 @@
 //!
 //! [`rewrite_one`] sends each expression by kind: calls and SQL's special forms to
 //! `functions` (which takes dates from `temporal`), `±` to `temporal`, literals to
-//! `literals`, the rest to `operators`; `casts` is the pass after the walk. Only
-//! `functions` → `temporal` crosses between them.
+//! `literals`, the rest to `operators`; `casts` is the pass after the walk. json and array
+//! expressions go to `json` first (which hands arrays to `arrays`; both read `kinds`).
+//! Only `functions` → `temporal` and `json` → `arrays` → `kinds` cross between them.
 
+mod arrays;
 mod casts;
 mod functions;
+mod json;
+mod kinds;
 mod literals;
 mod operators;
 mod temporal;
@@ -39,6 +43,9 @@ pub(super) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), R
 /// What one expression becomes, its parts already rewritten (the walk is bottom-up);
 /// `None` when SQLite reads it as Postgres does.
 fn rewrite_one(expr: &Expr, ctx: &SessionContext) -> Result<Option<Expr>, RouterError> {
+    if let Some(replacement) = json::rewrite(expr)? {
+        return Ok(Some(replacement));
+    }
     match expr {
         Expr::Function(f) => functions::rewrite_call(f, ctx),
         Expr::Identifier(_)

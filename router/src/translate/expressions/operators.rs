@@ -4,7 +4,7 @@
 
 use sqlparser::ast::{BinaryOperator, Expr};
 
-use super::super::sql::{call, number, strip_nesting};
+use super::super::sql::{args, call, function_name, number, strip_nesting};
 use crate::RouterError;
 
 /// An operator expression rewritten for SQLite; `None` when SQLite reads it as Postgres.
@@ -61,12 +61,15 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
             right,
             ..
         } => Some(match right.as_ref() {
-            Expr::Array(array) => Expr::In {
-                expr: left.clone(),
-                target: sqlparser::ast::InTarget::List(array.elem.clone()),
-                negated: false,
-                global: false,
-            },
+            // ARRAY[a, b], already rewritten to pg_array(a, b).
+            Expr::Function(array) if function_name(array).as_deref() == Some("pg_array") => {
+                Expr::In {
+                    expr: left.clone(),
+                    target: sqlparser::ast::InTarget::List(args(array)),
+                    negated: false,
+                    global: false,
+                }
+            }
             other => call("pg_array_contains", vec![other.clone(), (**left).clone()]),
         }),
         Expr::AnyOp { .. } | Expr::AllOp { .. } => {

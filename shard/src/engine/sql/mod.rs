@@ -1,10 +1,12 @@
 //! What SQL on a litescale connection has that SQLite lacks: Postgres functions, pg_catalog.
 //! It must not know where the connection's file lives or who asked: it registers SQL, nothing more.
 
+pub(crate) mod array_functions;
 pub mod arrays;
 pub(crate) mod catalog;
 pub(crate) mod functions;
 pub mod json;
+pub(crate) mod sqlstate;
 pub(crate) mod typecheck;
 
 use std::path::Path;
@@ -22,6 +24,7 @@ pub(crate) fn register(
 ) -> rusqlite::Result<()> {
     functions::register(c)?;
     arrays::register(c)?;
+    array_functions::register(c)?;
     json::register(c)?;
     typecheck::register(c, types)?;
     catalog::register(c, database, root, types)

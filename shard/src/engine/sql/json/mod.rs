@@ -11,28 +11,13 @@ use rusqlite::Connection;
 use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::ValueRef;
 
+use super::array_functions::contains_all;
 use super::arrays;
+use super::sqlstate::error;
 use value::{Jsonb, as_text, element, level, member};
 
 /// SQLite's subtype for JSON text ('J'), which its own json functions also set and read.
 const JSON_SUBTYPE: std::ffi::c_uint = 74;
-
-/// Errors these functions raise carry their SQLSTATE as `pg:<code>:` before the message;
-/// sqlite_errors.rs reads it back.
-const ERROR_PREFIX: &str = "pg:";
-
-fn error(sqlstate: &str, message: &str) -> rusqlite::Error {
-    rusqlite::Error::UserFunctionError(format!("{ERROR_PREFIX}{sqlstate}:{message}").into())
-}
-
-/// The SQLSTATEs these functions raise.
-const SQLSTATES: &[&str] = &["22P02", "22023", "22004"];
-
-/// The SQLSTATE and message of an error raised here.
-pub(crate) fn sqlstate_of(message: &str) -> Option<(&'static str, &str)> {
-    let (code, text) = message.strip_prefix(ERROR_PREFIX)?.split_once(':')?;
-    Some((SQLSTATES.iter().find(|c| **c == code)?, text))
-}
 
 fn invalid_json() -> rusqlite::Error {
     error("22P02", "invalid input syntax for type json")
@@ -232,6 +217,17 @@ fn register_operators(c: &Connection, flags: FunctionFlags) -> rusqlite::Result<
             (Some(a), Some(b)) => Some(a.contains(&b, true)),
             _ => None,
         })
+    })?;
+    // `a @> b` where the statement does not say whether a and b are jsonb or arrays: JSON
+    // texts are jsonb (`{}` is both, and contains or is contained alike either way).
+    c.create_scalar_function("pg_contains", 2, flags, |ctx| {
+        let (Some(a), Some(b)) = (text_arg(ctx, 0)?, text_arg(ctx, 1)?) else {
+            return Ok(None);
+        };
+        Ok(Some(match (Jsonb::parse(&a), Jsonb::parse(&b)) {
+            (Some(x), Some(y)) => x.contains(&y, true),
+            _ => contains_all(&arrays::elements(&a), &arrays::elements(&b)),
+        }))
     })?;
     // `j ? k`, `j ?| keys`, `j ?& keys`.
     for (name, any) in [
