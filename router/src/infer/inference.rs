@@ -8,8 +8,8 @@ use sqlparser::ast::{
     TableObject, Value, visit_expressions,
 };
 
-use super::catalog;
 use super::schema::{NoSchema, Schema, last_part, relations, tables};
+use super::{catalog, json_arrays};
 use crate::types::{self, PgType};
 
 fn placeholder_index(expr: &Expr) -> Option<usize> {
@@ -92,6 +92,19 @@ impl Inference<'_> {
             } if matches!(left.as_ref(), Expr::Interval(_)) => self.type_of(right),
             Expr::Extract { .. } => Some(PgType::Numeric),
             Expr::Interval(_) => Some(PgType::Interval),
+            Expr::BinaryOp { left, op, right }
+                if json_arrays::operator(op, self.type_of(left), self.type_of(right)).is_some() =>
+            {
+                json_arrays::operator(op, self.type_of(left), self.type_of(right))
+            }
+            Expr::CompoundFieldAccess { root, access_chain } => {
+                use sqlparser::ast::{AccessExpr, Subscript};
+                match access_chain.last()? {
+                    AccessExpr::Subscript(Subscript::Index { .. }) => self.type_of(root)?.element(),
+                    AccessExpr::Subscript(Subscript::Slice { .. }) => self.type_of(root),
+                    AccessExpr::Dot(_) => None,
+                }
+            }
             Expr::BinaryOp { left, op, right } => match op {
                 B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
                     wider_number(self.type_of(left)?, self.type_of(right)?)
@@ -144,6 +157,10 @@ impl Inference<'_> {
                     && let FunctionArguments::Subquery(q) = &f.args
                 {
                     return PgType::array_of(self.type_of(&Expr::Subquery(q.clone()))?);
+                }
+                let second = || nth_arg(f, 1).and_then(|a| self.type_of(a));
+                if let Some(t) = json_arrays::function(&name, arg(), second()) {
+                    return Some(t);
                 }
                 match name.as_str() {
                     "array_agg" => PgType::array_of(arg()?),
@@ -366,7 +383,9 @@ fn literal_type(expr: &Expr) -> Option<PgType> {
             Value::Boolean(_) => Some(PgType::Bool),
             _ => None,
         },
-        Expr::Cast { data_type, .. } => types::from_data_type(data_type),
+        Expr::Cast { data_type, .. } => {
+            types::from_data_type(data_type).or_else(|| json_arrays::array_cast(data_type))
+        }
         Expr::IsNull(_)
         | Expr::IsNotNull(_)
         | Expr::IsTrue(_)
@@ -382,17 +401,23 @@ fn literal_type(expr: &Expr) -> Option<PgType> {
         | Expr::IsNotTrue(_)
         | Expr::IsNotFalse(_)
         | Expr::IsUnknown(_)
-        | Expr::IsNotUnknown(_) => Some(PgType::Bool),
+        | Expr::IsNotUnknown(_)
+        | Expr::AnyOp { .. }
+        | Expr::AllOp { .. } => Some(PgType::Bool),
         _ => None,
     }
 }
 
 fn first_arg(f: &sqlparser::ast::Function) -> Option<&Expr> {
+    nth_arg(f, 0)
+}
+
+fn nth_arg(f: &sqlparser::ast::Function, n: usize) -> Option<&Expr> {
     use sqlparser::ast::{FunctionArg, FunctionArgExpr};
     let FunctionArguments::List(list) = &f.args else {
         return None;
     };
-    match list.args.first()? {
+    match list.args.get(n)? {
         FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
         _ => None,
     }

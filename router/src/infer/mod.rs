@@ -2,10 +2,11 @@
 //! Knows the schema only through the caller's `Schema`; nothing of translation or routing.
 //!
 //! `schema` (the caller's answers, the tables a statement names) and `catalog`
-//! (pg_catalog's column types) are leaves; `inference` walks a statement with both;
+//! (pg_catalog's column types) and `json_arrays` (json and array results) are leaves; `inference` walks a statement with both;
 //! `statement` puts it on [`crate::PlannedStatement`].
 
 mod catalog;
 pub(crate) mod inference;
+mod json_arrays;
 pub(crate) mod schema;
 mod statement;

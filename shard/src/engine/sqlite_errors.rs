@@ -96,7 +96,8 @@ fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
         }
         _ => from_message(message),
     };
-    if e.message == message {
+    // SQLite's own words add something; the message of a function's Postgres error does not.
+    if e.message == message || sqlstate::sqlstate_of(message).is_some() {
         e
     } else {
         e.with_detail(message)

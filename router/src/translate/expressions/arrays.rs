@@ -131,3 +131,29 @@ pub(super) fn operator(left: &Expr, op: &BinaryOperator, right: &Expr) -> Option
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::plan;
+    use crate::test_support::sql;
+
+    #[test]
+    fn arrays_become_the_shards_functions() {
+        assert_eq!(
+            sql(
+                "select ARRAY[1.50, 2], '{1}'::int[], a[2:3], a || ARRAY['x'], a && b::text[] from t"
+            ),
+            "SELECT pg_array('1.50', 2) AS \"array\", pg_array_in('{1}', 'int4') AS \"int4\", \
+             pg_array_slice(a, 2, 3) AS \"a\", pg_array_concat(a, NULL, pg_array('x'), 1) AS \"?column?\", \
+             pg_array_overlap(a, pg_array_in(b, 'text')) AS \"?column?\" FROM t"
+        );
+        assert_eq!(
+            sql("select 1 from t where x = ANY(ARRAY[1, 2])"),
+            "SELECT 1 AS \"?column?\" FROM t WHERE x IN (1, 2)"
+        );
+        assert_eq!(
+            plan("select ARRAY[[1, 2], [3, 4]]").unwrap_err().sqlstate,
+            "0A000"
+        );
+    }
+}

@@ -3,7 +3,10 @@
 //! of the shard's functions, and Postgres' json functions under the names the shard gives
 //! them. Operators Postgres resolves by type go to `arrays` when a side is an array.
 
-use sqlparser::ast::{BinaryOperator as B, DataType, Expr, Function, Ident, ObjectName};
+use sqlparser::ast::{
+    BinaryOperator as B, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
+    Ident, ObjectName, Value,
+};
 
 use super::super::sql::{args, call, function_name};
 use super::arrays;
@@ -84,7 +87,16 @@ fn rewrite_call(f: &Function) -> Result<Option<Expr>, RouterError> {
     match name.as_str() {
         "json_build_object" | "jsonb_build_object" | "json_build_array" | "jsonb_build_array"
         | "json_agg" | "jsonb_agg" | "json_object_agg" | "jsonb_object_agg" => {
-            renamed(&format!("pg_{name}"))
+            let mut call = renamed(&format!("pg_{name}"))?;
+            if let Some(Expr::Function(g)) = &mut call {
+                booleans_as_json(g);
+            }
+            Ok(call)
+        }
+        "to_json" | "to_jsonb" => {
+            let mut g = f.clone();
+            booleans_as_json(&mut g);
+            Ok(Some(Expr::Function(g)))
         }
         "json_extract_path"
         | "jsonb_extract_path"
@@ -114,6 +126,46 @@ fn rewrite_call(f: &Function) -> Result<Option<Expr>, RouterError> {
         | "json_object"
         | "jsonb_object" => Err(RouterError::unsupported(&format!("{name}()"))),
         _ => Ok(None),
+    }
+}
+
+/// SQLite has no booleans: a value the statement shows to be one (a literal, a comparison,
+/// a test) goes into JSON as `true`/`false` rather than as 1/0.
+fn booleans_as_json(f: &mut Function) {
+    let FunctionArguments::List(list) = &mut f.args else {
+        return;
+    };
+    for arg in &mut list.args {
+        if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = arg
+            && is_boolean(e)
+        {
+            *e = call("pg_json_bool", vec![e.clone()]);
+        }
+    }
+}
+
+fn is_boolean(e: &Expr) -> bool {
+    match e {
+        Expr::Nested(inner) => is_boolean(inner),
+        Expr::Value(v) => matches!(v.value, Value::Boolean(_)),
+        Expr::BinaryOp { op, .. } => matches!(
+            op,
+            B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::And | B::Or
+        ),
+        Expr::UnaryOp {
+            op: sqlparser::ast::UnaryOperator::Not,
+            ..
+        }
+        | Expr::IsNull(_)
+        | Expr::IsNotNull(_)
+        | Expr::IsTrue(_)
+        | Expr::IsFalse(_)
+        | Expr::In { .. }
+        | Expr::Between { .. }
+        | Expr::Like { .. }
+        | Expr::Exists { .. } => true,
+        Expr::Cast { data_type, .. } => matches!(data_type, DataType::Bool | DataType::Boolean),
+        _ => false,
     }
 }
 

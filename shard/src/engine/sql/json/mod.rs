@@ -188,6 +188,12 @@ fn register_operators(c: &Connection, flags: FunctionFlags) -> rusqlite::Result<
         }
         Ok(json_result(text))
     })?;
+    // A value the statement shows to be a boolean (SQLite's 0/1) as JSON's true/false.
+    c.create_scalar_function("pg_json_bool", 1, out, |ctx| {
+        Ok(json_result(
+            ctx.get::<Option<bool>>(0)?.map(|b| b.to_string()),
+        ))
+    })?;
     // `x::jsonb`: normalised.
     c.create_scalar_function("pg_jsonb", 1, out, |ctx| {
         Ok(json_result(jsonb_arg(ctx, 0)?.map(|j| j.render())))
