@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use bytes::{BufMut, BytesMut};
 use litescale_router::PgType;
 use litescale_router::types::{self, parse_bool};
-use litescale_shard::{ColumnMeta, Rows, Value, arrays};
+use litescale_shard::{ColumnMeta, Rows, Value, arrays, json};
 use pgwire::messages::data::DataRow;
 
 use crate::error::SqlError;
@@ -281,6 +281,16 @@ fn text(v: &Value, ty: PgType) -> Result<Cow<'_, str>, SqlError> {
             other => return Err(mismatch(other, ty)),
         }),
         t if t.element().is_some() => Cow::Owned(array_text(v, t)?),
+        // jsonb is stored as it was written; Postgres shows it normalised.
+        PgType::Jsonb => match v {
+            Value::Text(s) => Cow::Owned(
+                json::Jsonb::parse(s)
+                    .ok_or_else(|| mismatch(v, ty))?
+                    .render(),
+            ),
+            Value::Integer(i) => Cow::Owned(i.to_string()),
+            other => return Err(mismatch(other, ty)),
+        },
         _ => match v {
             Value::Integer(i) => Cow::Owned(i.to_string()),
             Value::Real(f) if ty == PgType::Numeric => Cow::Owned(f.to_string()),

@@ -8,8 +8,8 @@ use sqlparser::ast::{
     TableObject, Value, visit_expressions,
 };
 
-use super::catalog;
 use super::schema::{NoSchema, Schema, last_part, relations, tables};
+use super::{catalog, json_arrays};
 use crate::types::{self, PgType};
 
 fn placeholder_index(expr: &Expr) -> Option<usize> {
@@ -92,16 +92,28 @@ impl Inference<'_> {
             } if matches!(left.as_ref(), Expr::Interval(_)) => self.type_of(right),
             Expr::Extract { .. } => Some(PgType::Numeric),
             Expr::Interval(_) => Some(PgType::Interval),
-            Expr::BinaryOp { left, op, right } => match op {
-                B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
-                    wider_number(self.type_of(left)?, self.type_of(right)?)
+            Expr::CompoundFieldAccess { root, access_chain } => {
+                use sqlparser::ast::{AccessExpr, Subscript};
+                match access_chain.last()? {
+                    AccessExpr::Subscript(Subscript::Index { .. }) => self.type_of(root)?.element(),
+                    AccessExpr::Subscript(Subscript::Slice { .. }) => self.type_of(root),
+                    AccessExpr::Dot(_) => None,
                 }
-                B::StringConcat => Some(PgType::Text),
-                B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::And | B::Or => {
-                    Some(PgType::Bool)
-                }
-                _ => None,
-            },
+            }
+            // Each side's type once: asking again per rule made deep chains exponential.
+            Expr::BinaryOp { left, op, right } => {
+                let (l, r) = (self.type_of(left), self.type_of(right));
+                json_arrays::operator(op, l, r).or_else(|| match op {
+                    B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
+                        wider_number(l?, r?)
+                    }
+                    B::StringConcat => Some(PgType::Text),
+                    B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::And | B::Or => {
+                        Some(PgType::Bool)
+                    }
+                    _ => None,
+                })
+            }
             Expr::UnaryOp {
                 op: U::Minus | U::Plus,
                 expr,
@@ -139,14 +151,20 @@ impl Inference<'_> {
             Expr::Array(array) => PgType::array_of(self.type_of(array.elem.first()?)?),
             Expr::Function(f) => {
                 let name = last_part(&f.name).to_ascii_lowercase();
-                let arg = || first_arg(f).and_then(|a| self.type_of(a));
                 if name == "array"
                     && let FunctionArguments::Subquery(q) = &f.args
                 {
                     return PgType::array_of(self.type_of(&Expr::Subquery(q.clone()))?);
                 }
+                // Each argument's type once: asking again per rule made nested calls
+                // exponential.
+                let first = first_arg(f).and_then(|a| self.type_of(a));
+                let second = nth_arg(f, 1).and_then(|a| self.type_of(a));
+                if let Some(t) = json_arrays::function(&name, first, second) {
+                    return Some(t);
+                }
                 match name.as_str() {
-                    "array_agg" => PgType::array_of(arg()?),
+                    "array_agg" => PgType::array_of(first?),
                     "bool_and" | "bool_or" | "every" => Some(PgType::Bool),
                     "date_part" => Some(PgType::Float8),
                     "date_trunc" => {
@@ -160,17 +178,17 @@ impl Inference<'_> {
                             _ => None,
                         }
                     }
-                    "unnest" => arg()?.element(),
+                    "unnest" => first?.element(),
                     "generate_subscripts" | "array_upper" | "array_length" => Some(PgType::Int4),
                     "count" => Some(PgType::Int8),
-                    "min" | "max" | "abs" | "coalesce" => arg(),
-                    "sum" => match arg()? {
+                    "min" | "max" | "abs" | "coalesce" => first,
+                    "sum" => match first? {
                         PgType::Int2 | PgType::Int4 => Some(PgType::Int8),
                         PgType::Int8 | PgType::Numeric => Some(PgType::Numeric),
                         PgType::Float4 | PgType::Float8 => Some(PgType::Float8),
                         _ => None,
                     },
-                    "avg" => match arg()? {
+                    "avg" => match first? {
                         PgType::Float4 | PgType::Float8 => Some(PgType::Float8),
                         _ => Some(PgType::Numeric),
                     },
@@ -190,7 +208,7 @@ impl Inference<'_> {
                     "lower" | "upper" | "trim" | "substr" | "substring" | "replace" | "concat" => {
                         Some(PgType::Text)
                     }
-                    _ => super::functions::result_type(&name, arg(), function_arity(f)),
+                    _ => super::functions::result_type(&name, first, function_arity(f)),
                 }
             }
             other => literal_type(other),
@@ -366,7 +384,9 @@ fn literal_type(expr: &Expr) -> Option<PgType> {
             Value::Boolean(_) => Some(PgType::Bool),
             _ => None,
         },
-        Expr::Cast { data_type, .. } => types::from_data_type(data_type),
+        Expr::Cast { data_type, .. } => {
+            types::from_data_type(data_type).or_else(|| json_arrays::array_cast(data_type))
+        }
         Expr::IsNull(_)
         | Expr::IsNotNull(_)
         | Expr::IsTrue(_)
@@ -390,11 +410,15 @@ fn literal_type(expr: &Expr) -> Option<PgType> {
 }
 
 fn first_arg(f: &sqlparser::ast::Function) -> Option<&Expr> {
+    nth_arg(f, 0)
+}
+
+fn nth_arg(f: &sqlparser::ast::Function, n: usize) -> Option<&Expr> {
     use sqlparser::ast::{FunctionArg, FunctionArgExpr};
     let FunctionArguments::List(list) = &f.args else {
         return None;
     };
-    match list.args.first()? {
+    match list.args.get(n)? {
         FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
         _ => None,
     }

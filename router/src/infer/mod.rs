@@ -2,11 +2,12 @@
 //! Knows the schema only through the caller's `Schema`; nothing of translation or routing.
 //!
 //! `schema` (the caller's answers, the tables a statement names) and `catalog`
-//! (pg_catalog's column types) and `functions` (scalar functions' result types) are leaves; `inference` walks a statement with both;
+//! (pg_catalog's column types), `functions` (scalar functions' result types) and `json_arrays` (json and array results) are leaves; `inference` walks a statement with them;
 //! `statement` puts it on [`crate::PlannedStatement`].
 
 mod catalog;
 mod functions;
 pub(crate) mod inference;
+mod json_arrays;
 pub(crate) mod schema;
 mod statement;

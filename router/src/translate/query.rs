@@ -4,7 +4,7 @@
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{Expr, Statement, Value};
+use sqlparser::ast::{ArrayElemTypeDef, DataType, Expr, Statement, Value};
 
 use super::sql::{function_name, parse_query};
 use crate::types::from_data_type;
@@ -41,7 +41,23 @@ pub(super) fn column_name(e: &Expr) -> Option<String> {
         Expr::Function(f) => function_name(f),
         Expr::Cast {
             expr, data_type, ..
-        } => column_name(expr).or_else(|| from_data_type(data_type).map(|t| t.name().to_owned())),
+        } => column_name(expr).or_else(|| match data_type {
+            // `'{1}'::int[]` is named after the element type.
+            DataType::Array(ArrayElemTypeDef::SquareBracket(element, _)) => {
+                from_data_type(element).map(|t| t.name().to_owned())
+            }
+            _ => from_data_type(data_type).map(|t| t.name().to_owned()),
+        }),
+        Expr::Array(_) => Some("array".to_owned()),
+        // `a[1]`, `t.a[1]`, `(ARRAY[...])[1:2]`: the array's name.
+        Expr::CompoundFieldAccess { root, access_chain } => access_chain
+            .iter()
+            .rev()
+            .find_map(|step| match step {
+                sqlparser::ast::AccessExpr::Dot(Expr::Identifier(i)) => Some(i.value.clone()),
+                _ => None,
+            })
+            .or_else(|| column_name(root)),
         Expr::Nested(inner) => column_name(inner),
         Expr::Case { .. } => Some("case".to_owned()),
         Expr::Position { .. } => Some("position".to_owned()),

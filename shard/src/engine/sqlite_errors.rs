@@ -96,6 +96,7 @@ fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
         }
         _ => from_message(message),
     };
+    // SQLite's own words add something when they differ from the client's message.
     if e.message == message {
         e
     } else {

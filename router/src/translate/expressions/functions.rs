@@ -211,10 +211,6 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
         // Booleans are 0/1 in SQLite: all-true is the minimum, any-true the maximum.
         ("bool_and" | "every", 1) => renamed(f, "min"),
         ("bool_or", 1) => renamed(f, "max"),
-        ("json_build_object" | "jsonb_build_object", _) => call("json_object", a),
-        ("json_build_array" | "jsonb_build_array", _) => call("json_array", a),
-        ("json_agg" | "jsonb_agg", 1) => renamed(f, "json_group_array"),
-        ("json_object_agg" | "jsonb_object_agg", 2) => renamed(f, "json_group_object"),
         ("char_length" | "character_length", 1) => call("length", a),
         _ => return None,
     })

@@ -4,11 +4,13 @@
 //! [`rewrite_one`] sends each expression by kind: calls and SQL's special forms to
 //! `functions` (which takes dates from `temporal`), `±` to `temporal`, literals to
 //! `literals`, ANY/ALL to `quantified`, the rest to `operators`; `casts` is the pass after
-//! the walk. Only `functions` → `temporal` and `functions` → `library` (Postgres functions
-//! SQLite answers differently) cross between them.
+//! the walk. json and array expressions go to `json_arrays` first. Only `functions` →
+//! `temporal` and `functions` → `library` (Postgres functions SQLite answers differently)
+//! cross between them.
 
 mod casts;
 mod functions;
+mod json_arrays;
 mod library;
 mod literals;
 mod operators;
@@ -25,7 +27,31 @@ use crate::plan::session::SessionContext;
 /// Rewrites, in place, every expression of `ast` that SQLite would read differently, then
 /// every cast.
 pub(super) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), RouterError> {
-    let flow = visit_expressions_mut(ast, |expr| match rewrite_one(expr, ctx) {
+    // What must see ARRAY[...] as written goes first: the walk below turns ARRAY[...] into
+    // an array value (text) before it reaches the expression around it. ANY/ALL over it
+    // become chains of comparisons; a subscript straight after it is Postgres' syntax
+    // error (it wants `(ARRAY[...])[i]`).
+    walk(ast, |expr| match expr {
+        Expr::AnyOp { right, .. } | Expr::AllOp { right, .. }
+            if matches!(right.as_ref(), Expr::Array(_)) =>
+        {
+            quantified::rewrite(expr)
+        }
+        Expr::CompoundFieldAccess { root, .. } if matches!(root.as_ref(), Expr::Array(_)) => Err(
+            RouterError::syntax("syntax error at or near \"[\"".to_owned()),
+        ),
+        _ => Ok(None),
+    })?;
+    walk(ast, |expr| rewrite_one(expr, ctx))?;
+    casts::rewrite_casts(ast)
+}
+
+/// Replaces, bottom-up, each expression for which `rewrite` has a replacement.
+fn walk(
+    ast: &mut Statement,
+    mut rewrite: impl FnMut(&Expr) -> Result<Option<Expr>, RouterError>,
+) -> Result<(), RouterError> {
+    let flow = visit_expressions_mut(ast, |expr| match rewrite(expr) {
         Ok(Some(replacement)) => {
             *expr = replacement;
             ControlFlow::Continue(())
@@ -33,15 +59,18 @@ pub(super) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), R
         Ok(None) => ControlFlow::Continue(()),
         Err(e) => ControlFlow::Break(e),
     });
-    if let ControlFlow::Break(e) = flow {
-        return Err(e);
+    match flow {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(()),
     }
-    casts::rewrite_casts(ast)
 }
 
 /// What one expression becomes, its parts already rewritten (the walk is bottom-up);
 /// `None` when SQLite reads it as Postgres does.
 fn rewrite_one(expr: &Expr, ctx: &SessionContext) -> Result<Option<Expr>, RouterError> {
+    if let Some(replacement) = json_arrays::rewrite(expr)? {
+        return Ok(Some(replacement));
+    }
     match expr {
         Expr::Function(f) => functions::rewrite_call(f, ctx),
         Expr::Identifier(_)

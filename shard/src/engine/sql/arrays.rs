@@ -19,21 +19,34 @@ pub fn elements(array: &str) -> Vec<Option<String>> {
         let mut value = String::new();
         let mut quoted = false;
         let mut was_quoted = false;
+        // Unquoted whitespace around an element is not part of it.
+        let mut kept = 0;
         while let Some(c) = chars.next() {
             match c {
                 '"' => {
                     quoted = !quoted;
                     was_quoted = true;
+                    kept = value.len();
                 }
                 '\\' => {
                     if let Some(n) = chars.next() {
                         value.push(n);
+                        kept = value.len();
                     }
                 }
                 ',' if !quoted => break,
-                c => value.push(c),
+                c if c.is_whitespace() && !quoted => {
+                    if kept > 0 || was_quoted {
+                        value.push(c);
+                    }
+                }
+                c => {
+                    value.push(c);
+                    kept = value.len();
+                }
             }
         }
+        value.truncate(kept);
         out.push(if !was_quoted && value.eq_ignore_ascii_case("NULL") {
             None
         } else {
@@ -44,7 +57,7 @@ pub fn elements(array: &str) -> Vec<Option<String>> {
 }
 
 /// The first subscript: 0 for a vector, 1 for an array.
-fn lower_bound(array: &str) -> i64 {
+pub(crate) fn lower_bound(array: &str) -> i64 {
     if array.trim_start().starts_with('{') {
         1
     } else {
@@ -73,7 +86,7 @@ fn quote(element: &str) -> String {
     q
 }
 
-fn element_text(v: ValueRef<'_>) -> Option<String> {
+pub(crate) fn element_text(v: ValueRef<'_>) -> Option<String> {
     match v {
         ValueRef::Null => None,
         ValueRef::Integer(i) => Some(i.to_string()),
@@ -115,7 +128,7 @@ impl Aggregate<Vec<Option<String>>, Option<String>> for ArrayAgg {
     }
 }
 
-fn array_arg(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<String>> {
+pub(crate) fn array_arg(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<String>> {
     ctx.get::<Option<String>>(i)
 }
 
@@ -152,36 +165,31 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
             .collect();
         Ok(format!("[{}]", json.join(",")))
     })?;
-    for name in ["array_upper", "array_length"] {
-        let upper = name == "array_upper";
-        conn.create_scalar_function(name, 2, flags, move |ctx| {
-            Ok(array_arg(ctx, 0)?.and_then(|a| {
-                let n = elements(&a).len() as i64;
-                (n > 0).then(|| if upper { n - 1 + lower_bound(&a) } else { n })
-            }))
-        })?;
-    }
-    conn.create_scalar_function("array_to_string", 2, flags, |ctx| {
-        let (Some(array), Some(sep)) = (array_arg(ctx, 0)?, ctx.get::<Option<String>>(1)?) else {
-            return Ok(None);
-        };
-        let present: Vec<String> = elements(&array).into_iter().flatten().collect();
-        Ok(Some(present.join(&sep)))
-    })?;
-    // `x = ANY(array)`: numbers compare as numbers (`1 = ANY('{01}')`), the rest as text.
+    // `x = ANY(array)`.
     conn.create_scalar_function("pg_array_contains", 2, flags, |ctx| {
         let item = ctx.get_raw(1);
-        let (Some(array), Some(text)) = (array_arg(ctx, 0)?, element_text(item)) else {
+        let Some(array) = array_arg(ctx, 0)? else {
             return Ok(None);
         };
-        let equal = |e: &str| match item {
-            ValueRef::Integer(i) => e.trim().parse::<i64>().is_ok_and(|v| v == i),
-            ValueRef::Real(f) => e.trim().parse::<f64>().is_ok_and(|v| v == f),
-            _ => e == text,
-        };
-        Ok(Some(elements(&array).iter().flatten().any(|e| equal(e))))
+        if item == ValueRef::Null {
+            return Ok(None);
+        }
+        Ok(Some(
+            elements(&array).iter().flatten().any(|e| same(e, item)),
+        ))
     })?;
     Ok(())
+}
+
+/// Whether an element equals a SQL value: numbers compare as numbers (`1 = ANY('{01}')`),
+/// the rest as text; NULL equals nothing.
+pub(crate) fn same(element: &str, v: ValueRef<'_>) -> bool {
+    match v {
+        ValueRef::Integer(i) => element.trim().parse::<i64>().is_ok_and(|e| e == i),
+        ValueRef::Real(f) => element.trim().parse::<f64>().is_ok_and(|e| e == f),
+        ValueRef::Null => false,
+        other => element_text(other).is_some_and(|t| t == element),
+    }
 }
 
 #[cfg(test)]
@@ -217,7 +225,6 @@ mod tests {
             SqlValue::Text("b".into())
         );
         assert_eq!(q("SELECT pg_array_get('3 4', 0)"), SqlValue::Integer(3));
-        assert_eq!(q("SELECT array_upper('3 4', 1)"), SqlValue::Integer(1));
         assert_eq!(
             q("SELECT pg_array_agg(v ORDER BY v DESC) FROM (SELECT 'b c' AS v UNION SELECT 'a')"),
             SqlValue::Text("{\"b c\",a}".into())

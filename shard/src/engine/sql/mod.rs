@@ -2,13 +2,13 @@
 //! It must not know where the connection's file lives or who asked: it registers SQL, nothing more.
 
 mod args;
+pub(crate) mod array_functions;
 pub mod arrays;
-mod bytes;
 pub(crate) mod catalog;
 pub(crate) mod functions;
+pub mod json;
 mod math;
-mod regex;
-mod strings;
+mod text;
 pub(crate) mod typecheck;
 
 use std::path::Path;
@@ -26,10 +26,10 @@ pub(crate) fn register(
 ) -> rusqlite::Result<()> {
     functions::register(c)?;
     arrays::register(c)?;
-    strings::register(c)?;
-    regex::register(c)?;
-    bytes::register(c)?;
+    text::register(c)?;
     math::register(c)?;
+    array_functions::register(c)?;
+    json::register(c)?;
     typecheck::register(c, types)?;
     catalog::register(c, database, root, types)
 }

@@ -41,7 +41,7 @@ pub(crate) fn register(conn: &Connection, types: &TypeCatalog) -> rusqlite::Resu
 }
 
 /// A failing SQL function's error carrying Postgres' SQLSTATE through SQLite (type checks
-/// here, and the Postgres functions of strings.rs, math.rs, datetime.rs).
+/// here, and the Postgres functions of text/, math.rs, json/ and array_functions.rs).
 pub(crate) fn postgres_error(sqlstate: &str, message: &str) -> rusqlite::Error {
     rusqlite::Error::UserFunctionError(format!("{REFUSED}{sqlstate} {message}").into())
 }

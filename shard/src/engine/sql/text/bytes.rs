@@ -8,8 +8,8 @@ use md5::Digest;
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 
-use super::args::{bytes, text};
-use super::typecheck::postgres_error;
+use super::super::args::{bytes, text};
+use super::super::typecheck::postgres_error;
 
 fn encode(data: &[u8], format: &str) -> rusqlite::Result<String> {
     Ok(match format.to_ascii_lowercase().as_str() {

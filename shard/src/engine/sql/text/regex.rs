@@ -7,9 +7,9 @@
 use rusqlite::Connection;
 use rusqlite::functions::{Context, FunctionFlags};
 
-use super::args::text;
-use super::arrays::render;
-use super::typecheck::postgres_error;
+use super::super::args::text;
+use super::super::arrays::render;
+use super::super::typecheck::postgres_error;
 
 /// What the flags argument asks for.
 struct Flags {

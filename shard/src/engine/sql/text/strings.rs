@@ -8,8 +8,8 @@
 use rusqlite::Connection;
 use rusqlite::functions::{Context, FunctionFlags};
 
-use super::args::{integer, text};
-use super::typecheck::postgres_error;
+use super::super::args::{integer, text};
+use super::super::typecheck::postgres_error;
 
 /// Words Postgres quotes in quote_ident / format('%I') because they are keywords that are
 /// not unreserved (`SELECT word FROM pg_get_keywords() WHERE catcode <> 'U'`, Postgres 15).
@@ -508,7 +508,7 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         Ok(text(ctx, 0).map(|s| s.chars().next().map_or(0, |c| i64::from(u32::from(c)))))
     })?;
     conn.create_scalar_function("bit_length", 1, flags, |ctx| {
-        Ok(super::args::bytes(ctx, 0).map(|b| 8 * b.len() as i64))
+        Ok(super::super::args::bytes(ctx, 0).map(|b| 8 * b.len() as i64))
     })?;
     Ok(())
 }

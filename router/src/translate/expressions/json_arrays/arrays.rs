@@ -1,0 +1,159 @@
+//! Arrays, kept as Postgres' text form `{a,"b c",NULL}`: `ARRAY[...]` built by
+//! `pg_array`, `'{...}'::int[]` read and checked by `pg_array_in`, slices `a[1:2]`, and
+//! the array operators `@>`, `<@`, `&&`, `||`. Multidimensional arrays are refused.
+
+use sqlparser::ast::{
+    AccessExpr, ArrayElemTypeDef, BinaryOperator, DataType, Expr, Subscript, Value,
+};
+
+use super::kinds::{Kind, kind};
+use crate::RouterError;
+use crate::translate::sql::{call, number, string};
+use crate::types::{PgType, from_data_type};
+
+fn multidimensional() -> RouterError {
+    RouterError::unsupported("multidimensional arrays")
+}
+
+/// `ARRAY[a, b]` → `pg_array(a, b)`. Literals are handed over in the text the array
+/// shows them in: `1.50` as written (SQLite would make it the real 1.5), `true` as `t`.
+pub(super) fn literal(elements: &[Expr]) -> Result<Expr, RouterError> {
+    if elements.is_empty() {
+        return Ok(string("{}"));
+    }
+    let args = elements
+        .iter()
+        .map(|e| match e {
+            _ if kind(e) == Kind::Array => Err(multidimensional()),
+            Expr::Value(v) => Ok(match &v.value {
+                Value::Number(n, _) if n.parse::<i64>().is_err() => string(n),
+                Value::Boolean(b) => string(if *b { "t" } else { "f" }),
+                _ => e.clone(),
+            }),
+            _ => Ok(e.clone()),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(call("pg_array", args))
+}
+
+/// `x::elem[]` → `pg_array_in(x, 'elem')`: the text read as Postgres' array input reads it
+/// (22P02 on an element the type refuses) and written back in its canonical form.
+pub(super) fn cast(inner: &Expr, data_type: &DataType) -> Result<Option<Expr>, RouterError> {
+    let DataType::Array(def) = data_type else {
+        return Ok(None);
+    };
+    // A parameter arrives already in the canonical form of the type it is declared as.
+    if matches!(inner, Expr::Value(v) if matches!(v.value, Value::Placeholder(_))) {
+        return Ok(None);
+    }
+    let element = match def {
+        ArrayElemTypeDef::SquareBracket(t, _)
+        | ArrayElemTypeDef::AngleBracket(t)
+        | ArrayElemTypeDef::Parenthesis(t)
+        | ArrayElemTypeDef::ParenthesisNotNull(t)
+        | ArrayElemTypeDef::Qualified(t, _) => t,
+        ArrayElemTypeDef::None => return Ok(None),
+    };
+    if matches!(element.as_ref(), DataType::Array(_)) {
+        return Err(multidimensional());
+    }
+    let class = match from_data_type(element) {
+        Some(PgType::Int2) => "int2",
+        Some(PgType::Int4) => "int4",
+        Some(PgType::Int8) => "int8",
+        Some(PgType::Float4 | PgType::Float8) => "float8",
+        Some(PgType::Numeric) => "numeric",
+        Some(PgType::Bool) => "bool",
+        Some(PgType::Text | PgType::Varchar | PgType::Bpchar) => "text",
+        _ => return Err(RouterError::unsupported(&format!("cast to {data_type}"))),
+    };
+    Ok(Some(call(
+        "pg_array_in",
+        vec![inner.clone(), string(class)],
+    )))
+}
+
+/// `a[lo:hi]` (either bound may be left out) → `pg_array_slice(a, lo, hi)`.
+pub(super) fn slice(root: &Expr, chain: &[AccessExpr]) -> Result<Option<Expr>, RouterError> {
+    let Some((AccessExpr::Subscript(last), path)) = chain.split_last() else {
+        return Ok(None);
+    };
+    let Subscript::Slice {
+        lower_bound,
+        upper_bound,
+        stride,
+    } = last
+    else {
+        // `a[1][2]`: an element of an element.
+        return if path.iter().any(|p| matches!(p, AccessExpr::Subscript(_))) {
+            Err(multidimensional())
+        } else {
+            Ok(None)
+        };
+    };
+    if stride.is_some() || !path.is_empty() {
+        return Err(RouterError::unsupported(
+            "array slices with a stride or of a field",
+        ));
+    }
+    let bound = |b: &Option<Expr>| b.clone().unwrap_or(Expr::value(Value::Null));
+    Ok(Some(call(
+        "pg_array_slice",
+        vec![root.clone(), bound(lower_bound), bound(upper_bound)],
+    )))
+}
+
+/// `@>`, `<@`, `&&`, `||` where one side is known to be an array; `None` otherwise.
+pub(super) fn operator(left: &Expr, op: &BinaryOperator, right: &Expr) -> Option<Expr> {
+    let (l, r) = (kind(left), kind(right));
+    if l != Kind::Array && r != Kind::Array {
+        return None;
+    }
+    let pair = vec![left.clone(), right.clone()];
+    Some(match op {
+        BinaryOperator::AtArrow => call("pg_array_contains_all", pair),
+        BinaryOperator::ArrowAt => call("pg_array_contains_all", vec![right.clone(), left.clone()]),
+        BinaryOperator::PGOverlap => call("pg_array_overlap", pair),
+        // An untyped string literal beside an array is an array, as Postgres resolves it;
+        // a number is an element; a column or parameter is told apart by its value.
+        BinaryOperator::StringConcat => {
+            let side = |e: &Expr, k: Kind| match (k, e) {
+                (Kind::Array, _) => number(1),
+                (_, Expr::Value(v)) if matches!(v.value, Value::SingleQuotedString(_)) => number(1),
+                (_, Expr::Value(v)) if matches!(v.value, Value::Number(..)) => number(0),
+                _ => Expr::value(Value::Null),
+            };
+            call(
+                "pg_array_concat",
+                vec![left.clone(), side(left, l), right.clone(), side(right, r)],
+            )
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan;
+    use crate::test_support::sql;
+
+    #[test]
+    fn arrays_become_the_shards_functions() {
+        assert_eq!(
+            sql(
+                "select ARRAY[1.50, 2], '{1}'::int[], a[2:3], a || ARRAY['x'], a && b::text[] from t"
+            ),
+            "SELECT pg_array('1.50', 2) AS \"array\", pg_array_in('{1}', 'int4') AS \"int4\", \
+             pg_array_slice(a, 2, 3) AS \"a\", pg_array_concat(a, NULL, pg_array('x'), 1) AS \"?column?\", \
+             pg_array_overlap(a, pg_array_in(b, 'text')) AS \"?column?\" FROM t"
+        );
+        assert_eq!(
+            sql("select 1 from t where x = ANY(ARRAY[1, 2])"),
+            "SELECT 1 AS \"?column?\" FROM t WHERE (x = 1 OR x = 2)"
+        );
+        assert_eq!(
+            plan("select ARRAY[[1, 2], [3, 4]]").unwrap_err().sqlstate,
+            "0A000"
+        );
+    }
+}

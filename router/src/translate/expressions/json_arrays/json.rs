@@ -1,0 +1,208 @@
+//! json and jsonb: the casts (`pg_json` keeps the text, `pg_jsonb` normalises it), the
+//! operators `->`, `->>`, `#>`, `#>>`, `@>`, `<@`, `?`, `?|`, `?&`, `||`, `-`, `#-` as calls
+//! of the shard's functions, and Postgres' json functions under the names the shard gives
+//! them. Operators Postgres resolves by type go to `arrays` when a side is an array.
+
+use sqlparser::ast::{
+    BinaryOperator as B, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
+    Ident, ObjectName, Value,
+};
+
+use super::arrays;
+use super::kinds::{Kind, is_json, kind};
+use crate::RouterError;
+use crate::translate::sql::{args, call, function_name};
+
+/// What a json or array expression becomes; `None` for the rest.
+pub(in crate::translate::expressions) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
+    match expr {
+        Expr::Function(f) => rewrite_call(f),
+        Expr::Cast {
+            expr: inner,
+            data_type,
+            ..
+        } => match cast(inner, data_type) {
+            Some(e) => Ok(Some(e)),
+            None => arrays::cast(inner, data_type),
+        },
+        Expr::BinaryOp { left, op, right } => operator(left, op, right),
+        Expr::Array(a) => arrays::literal(&a.elem).map(Some),
+        Expr::CompoundFieldAccess { root, access_chain } => arrays::slice(root, access_chain),
+        _ => Ok(None),
+    }
+}
+
+/// `x::json` / `x::jsonb`.
+fn cast(inner: &Expr, data_type: &DataType) -> Option<Expr> {
+    match data_type {
+        DataType::JSON => Some(call("pg_json", vec![inner.clone()])),
+        DataType::JSONB => Some(call("pg_jsonb", vec![inner.clone()])),
+        _ => None,
+    }
+}
+
+/// A JSON or array operator as a call; `None` for operators that are neither here.
+fn operator(left: &Expr, op: &B, right: &Expr) -> Result<Option<Expr>, RouterError> {
+    if let Some(array_call) = arrays::operator(left, op, right) {
+        return Ok(Some(array_call));
+    }
+    let pair = || vec![left.clone(), right.clone()];
+    Ok(Some(match op {
+        B::Arrow => call("pg_json_get", pair()),
+        B::LongArrow => call("pg_json_get_text", pair()),
+        B::HashArrow => call("pg_json_path", pair()),
+        B::HashLongArrow => call("pg_json_path_text", pair()),
+        B::Question => call("pg_jsonb_exists", pair()),
+        B::QuestionPipe => call("pg_jsonb_exists_any", pair()),
+        B::QuestionAnd => call("pg_jsonb_exists_all", pair()),
+        B::HashMinus => call("pg_jsonb_delete_path", pair()),
+        // Neither side known to be an array: jsonb containment; values that are not JSON
+        // (an array's `{1,2}`) are told apart by the shard.
+        B::AtArrow => call("pg_contains", pair()),
+        B::ArrowAt => call("pg_contains", vec![right.clone(), left.clone()]),
+        B::StringConcat if is_json(left) || is_json(right) => call("pg_jsonb_concat", pair()),
+        B::Minus if is_json(left) => {
+            let f = if kind(right) == Kind::Array {
+                "pg_jsonb_delete_keys"
+            } else {
+                "pg_jsonb_delete"
+            };
+            call(f, pair())
+        }
+        _ => return Ok(None),
+    }))
+}
+
+/// A json function under the shard's name; `None` for other functions.
+fn rewrite_call(f: &Function) -> Result<Option<Expr>, RouterError> {
+    let Some(name) = function_name(f) else {
+        return Ok(None);
+    };
+    let renamed = |to: &str| {
+        // The call keeps its arguments, DISTINCT, ORDER BY and FILTER.
+        let mut g = f.clone();
+        g.name = ObjectName::from(vec![Ident::new(to)]);
+        Ok(Some(Expr::Function(g)))
+    };
+    match name.as_str() {
+        "json_build_object" | "jsonb_build_object" | "json_build_array" | "jsonb_build_array"
+        | "json_agg" | "jsonb_agg" | "json_object_agg" | "jsonb_object_agg" => {
+            let mut call = renamed(&format!("pg_{name}"))?;
+            if let Some(Expr::Function(g)) = &mut call {
+                booleans_as_json(g);
+            }
+            Ok(call)
+        }
+        "to_json" | "to_jsonb" => {
+            let mut g = f.clone();
+            booleans_as_json(&mut g);
+            Ok(Some(Expr::Function(g)))
+        }
+        "json_extract_path"
+        | "jsonb_extract_path"
+        | "json_extract_path_text"
+        | "jsonb_extract_path_text" => {
+            let mut a = args(f);
+            if a.is_empty() {
+                return Ok(None);
+            }
+            let json = a.remove(0);
+            let path = arrays::literal(&a)?;
+            let f = if name.ends_with("_text") {
+                "pg_json_path_text"
+            } else {
+                "pg_json_path"
+            };
+            Ok(Some(call(f, vec![json, path])))
+        }
+        "row_to_json"
+        | "json_populate_record"
+        | "jsonb_populate_record"
+        | "json_to_record"
+        | "jsonb_to_record"
+        | "jsonb_path_query"
+        | "jsonb_path_exists"
+        | "jsonb_path_match"
+        | "json_object"
+        | "jsonb_object" => Err(RouterError::unsupported(&format!("{name}()"))),
+        _ => Ok(None),
+    }
+}
+
+/// SQLite has no booleans: a value the statement shows to be one (a literal, a comparison,
+/// a test) goes into JSON as `true`/`false` rather than as 1/0.
+fn booleans_as_json(f: &mut Function) {
+    let FunctionArguments::List(list) = &mut f.args else {
+        return;
+    };
+    for arg in &mut list.args {
+        if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = arg
+            && is_boolean(e)
+        {
+            *e = call("pg_json_bool", vec![e.clone()]);
+        }
+    }
+}
+
+fn is_boolean(e: &Expr) -> bool {
+    match e {
+        Expr::Nested(inner) => is_boolean(inner),
+        Expr::Value(v) => matches!(v.value, Value::Boolean(_)),
+        Expr::BinaryOp { op, .. } => matches!(
+            op,
+            B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::And | B::Or
+        ),
+        Expr::UnaryOp {
+            op: sqlparser::ast::UnaryOperator::Not,
+            ..
+        }
+        | Expr::IsNull(_)
+        | Expr::IsNotNull(_)
+        | Expr::IsTrue(_)
+        | Expr::IsFalse(_)
+        | Expr::In { .. }
+        | Expr::Between { .. }
+        | Expr::Like { .. }
+        | Expr::Exists { .. } => true,
+        Expr::Cast { data_type, .. } => matches!(data_type, DataType::Bool | DataType::Boolean),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan;
+    use crate::test_support::sql;
+
+    #[test]
+    fn json_operators_become_the_shards_functions() {
+        assert_eq!(
+            sql("select doc -> 'a', doc ->> 0, doc #> '{a,b}', doc #>> '{a}' from t"),
+            "SELECT pg_json_get(doc, 'a') AS \"?column?\", pg_json_get_text(doc, 0) AS \"?column?\", \
+             pg_json_path(doc, '{a,b}') AS \"?column?\", pg_json_path_text(doc, '{a}') AS \"?column?\" FROM t"
+        );
+        assert_eq!(
+            sql(
+                "select '{\"a\":1}'::jsonb || '{\"b\":2}', '[1]'::jsonb - 0, '{}'::jsonb - '{a}'::text[] \
+                 from t where doc @> '{\"a\":1}' and doc ? 'a'"
+            ),
+            "SELECT pg_jsonb_concat(pg_jsonb('{\"a\":1}'), '{\"b\":2}') AS \"?column?\", \
+             pg_jsonb_delete(pg_jsonb('[1]'), 0) AS \"?column?\", \
+             pg_jsonb_delete_keys(pg_jsonb('{}'), pg_array_in('{a}', 'text')) AS \"?column?\" FROM t \
+             WHERE pg_contains(doc, '{\"a\":1}') AND pg_jsonb_exists(doc, 'a')"
+        );
+    }
+
+    #[test]
+    fn json_functions_keep_their_clauses() {
+        assert_eq!(
+            sql("select jsonb_agg(x order by y), jsonb_extract_path_text(d, 'a', 'b') from t"),
+            "SELECT pg_jsonb_agg(x ORDER BY y NULLS LAST) AS \"jsonb_agg\", \
+             pg_json_path_text(d, pg_array('a', 'b')) AS \"jsonb_extract_path_text\" FROM t"
+        );
+        assert_eq!(
+            plan("select row_to_json(t) from t").unwrap_err().sqlstate,
+            "0A000"
+        );
+    }
+}

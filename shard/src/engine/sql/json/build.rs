@@ -1,0 +1,176 @@
+//! JSON built from SQL values: json_build_object / _array (json's `{"a" : 1}` spacing and
+//! jsonb's), to_json / to_jsonb, the json aggregates.
+
+use rusqlite::Connection;
+use rusqlite::functions::{Aggregate, Context, FunctionFlags};
+
+use super::value::{Jsonb, quote_into};
+use super::{JsonResult, error, json_result, text_arg, to_json_text, to_jsonb};
+
+/// An object key: any non-NULL value, as its text.
+fn key(ctx: &Context<'_>, i: usize) -> rusqlite::Result<String> {
+    text_arg(ctx, i)?.ok_or_else(|| error("22004", "null value not allowed for object key"))
+}
+
+fn even_arguments(ctx: &Context<'_>) -> rusqlite::Result<()> {
+    if ctx.len() % 2 == 1 {
+        return Err(error(
+            "22023",
+            "argument list must have even number of elements",
+        ));
+    }
+    Ok(())
+}
+
+fn json_build_object(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
+    even_arguments(ctx)?;
+    let mut out = String::from("{");
+    for i in (0..ctx.len()).step_by(2) {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        quote_into(&mut out, &key(ctx, i)?);
+        out.push_str(" : ");
+        out.push_str(&to_json_text(ctx, i + 1)?);
+    }
+    out.push('}');
+    Ok(json_result(Some(out)))
+}
+
+fn jsonb_build_object(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
+    even_arguments(ctx)?;
+    let members = (0..ctx.len())
+        .step_by(2)
+        .map(|i| Ok((key(ctx, i)?, to_jsonb(ctx, i + 1)?)))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(json_result(Some(Jsonb::object(members).render())))
+}
+
+fn json_build_array(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
+    let items = (0..ctx.len())
+        .map(|i| to_json_text(ctx, i))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(json_result(Some(format!("[{}]", items.join(", ")))))
+}
+
+fn jsonb_build_array(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
+    let items = (0..ctx.len())
+        .map(|i| to_jsonb(ctx, i))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(json_result(Some(Jsonb::Array(items).render())))
+}
+
+/// json_agg / jsonb_agg: one element a row, NULL when there are no rows.
+struct ArrayAgg {
+    jsonb: bool,
+}
+
+impl Aggregate<Vec<String>, JsonResult> for ArrayAgg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, acc: &mut Vec<String>) -> rusqlite::Result<()> {
+        acc.push(if self.jsonb {
+            to_jsonb(ctx, 0)?.render()
+        } else {
+            to_json_text(ctx, 0)?
+        });
+        Ok(())
+    }
+
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        acc: Option<Vec<String>>,
+    ) -> rusqlite::Result<JsonResult> {
+        Ok(json_result(
+            acc.map(|items| format!("[{}]", items.join(", "))),
+        ))
+    }
+}
+
+/// json_object_agg / jsonb_object_agg.
+struct ObjectAgg {
+    jsonb: bool,
+}
+
+impl Aggregate<Vec<(String, String)>, JsonResult> for ObjectAgg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Vec<(String, String)>> {
+        Ok(Vec::new())
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, acc: &mut Vec<(String, String)>) -> rusqlite::Result<()> {
+        let k = text_arg(ctx, 0)?.ok_or_else(|| error("22023", "field name must not be null"))?;
+        let v = if self.jsonb {
+            to_jsonb(ctx, 1)?.render()
+        } else {
+            to_json_text(ctx, 1)?
+        };
+        acc.push((k, v));
+        Ok(())
+    }
+
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        acc: Option<Vec<(String, String)>>,
+    ) -> rusqlite::Result<JsonResult> {
+        let Some(members) = acc else {
+            return Ok(json_result(None));
+        };
+        if self.jsonb {
+            let parsed = members
+                .into_iter()
+                .map(|(k, v)| (k, Jsonb::parse(&v).unwrap_or(Jsonb::Null)))
+                .collect();
+            return Ok(json_result(Some(Jsonb::object(parsed).render())));
+        }
+        // json_object_agg writes `{ "k" : v, ... }`.
+        let mut out = String::from("{ ");
+        for (n, (k, v)) in members.iter().enumerate() {
+            if n > 0 {
+                out.push_str(", ");
+            }
+            quote_into(&mut out, k);
+            out.push_str(" : ");
+            out.push_str(v);
+        }
+        out.push_str(" }");
+        Ok(json_result(Some(out)))
+    }
+}
+
+pub(super) fn register(c: &Connection, flags: FunctionFlags) -> rusqlite::Result<()> {
+    let out = flags | FunctionFlags::SQLITE_RESULT_SUBTYPE;
+    c.create_scalar_function("pg_json_build_object", -1, out, |ctx| {
+        json_build_object(ctx)
+    })?;
+    c.create_scalar_function("pg_jsonb_build_object", -1, out, |ctx| {
+        jsonb_build_object(ctx)
+    })?;
+    c.create_scalar_function("pg_json_build_array", -1, out, |ctx| json_build_array(ctx))?;
+    c.create_scalar_function("pg_jsonb_build_array", -1, out, |ctx| {
+        jsonb_build_array(ctx)
+    })?;
+    // Both are strict: NULL in, NULL out.
+    c.create_scalar_function("to_json", 1, out, |ctx| {
+        Ok(json_result(match ctx.get_raw(0) {
+            rusqlite::types::ValueRef::Null => None,
+            _ => Some(to_json_text(ctx, 0)?),
+        }))
+    })?;
+    c.create_scalar_function("to_jsonb", 1, out, |ctx| {
+        Ok(json_result(match ctx.get_raw(0) {
+            rusqlite::types::ValueRef::Null => None,
+            _ => Some(to_jsonb(ctx, 0)?.render()),
+        }))
+    })?;
+    for (name, jsonb) in [("pg_json_agg", false), ("pg_jsonb_agg", true)] {
+        c.create_aggregate_function(name, 1, out, ArrayAgg { jsonb })?;
+    }
+    for (name, jsonb) in [("pg_json_object_agg", false), ("pg_jsonb_object_agg", true)] {
+        c.create_aggregate_function(name, 2, out, ObjectAgg { jsonb })?;
+    }
+    Ok(())
+}

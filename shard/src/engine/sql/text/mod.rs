@@ -1,0 +1,15 @@
+//! Postgres' text functions SQLite lacks or answers differently: strings, regular
+//! expressions, hashes and encodings. Knows no catalog, json or arrays beyond rendering one.
+
+mod bytes;
+mod regex;
+mod strings;
+
+use rusqlite::Connection;
+
+/// Registers the text functions on one connection.
+pub(super) fn register(c: &Connection) -> rusqlite::Result<()> {
+    strings::register(c)?;
+    regex::register(c)?;
+    bytes::register(c)
+}
