@@ -245,6 +245,9 @@ pub fn parse_golden(text: &str) -> Vec<(String, String, String)> {
 pub trait Stream: Read + Write + Send {}
 impl<T: Read + Write + Send> Stream for T {}
 
+/// The most rows one answer may have: far above any golden answer.
+const MAX_ROWS: usize = 10_000;
+
 /// A blocking frontend speaking the simple query protocol, trust authentication only.
 pub struct Wire {
     stream: Box<dyn Stream>,
@@ -315,6 +318,13 @@ impl Wire {
                 b'C' => tag = Some(cstring(&body, &mut 0)),
                 b'I' => tag = Some("empty".to_owned()),
                 b'T' => columns = Some(row_description(&body)),
+                // A runaway answer (a recursive CTE that never ends) fails the topic
+                // instead of holding every row in memory until the machine runs out.
+                b'D' if rows.len() == MAX_ROWS => {
+                    return Err(std::io::Error::other(format!(
+                        "more than {MAX_ROWS} rows, no golden answer has as many: {sql}"
+                    )));
+                }
                 b'D' => rows.push(data_row(&body)),
                 b'G' | b'H' => {
                     // COPY is not part of the corpus: refuse to go on.
