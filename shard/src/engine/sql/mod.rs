@@ -5,6 +5,7 @@ mod args;
 pub(crate) mod array_functions;
 pub mod arrays;
 pub(crate) mod catalog;
+mod datetime;
 pub(crate) mod functions;
 pub mod json;
 mod math;
@@ -28,6 +29,7 @@ pub(crate) fn register(
     arrays::register(c)?;
     text::register(c)?;
     math::register(c)?;
+    datetime::register(c)?;
     array_functions::register(c)?;
     json::register(c)?;
     typecheck::register(c, types)?;

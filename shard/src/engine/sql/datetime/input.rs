@@ -1,0 +1,515 @@
+//! Date, time, timestamp and timestamptz input as Postgres reads it (DateStyle ISO, MDY):
+//! ISO dates with `T` or space before the time, `20240315`, `March 15, 2024`,
+//! `15 Mar 2024`, fractions rounded to microseconds, `24:00`, AM/PM, BC, zone offsets
+//! and names after the time, and the special words (`infinity`, `epoch`, `now`, `today`).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::interval_input;
+use super::values::{
+    Date, Kind, Timestamp, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, Value,
+};
+use super::zones::{Sign, Zone};
+use super::{PgError, Result};
+
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+const WEEKDAYS: [&str; 7] = [
+    "sunday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+];
+
+/// The current instant, to the microsecond.
+pub(super) fn now() -> Timestamp {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp(i64::try_from(since.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// Today's date in the session's zone, UTC.
+pub(super) fn today() -> Date {
+    now().date()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Special {
+    Infinity,
+    NegInfinity,
+    Epoch,
+    Now,
+    Today,
+    Tomorrow,
+    Yesterday,
+    Allballs,
+}
+
+/// The fields found in a date/time text.
+#[derive(Default)]
+struct Parsed {
+    special: Option<Special>,
+    year: Option<i64>,
+    month: Option<i64>,
+    day: Option<i64>,
+    /// The month came as a name, so a following number is the day.
+    month_named: bool,
+    bc: bool,
+    time: Option<i64>,
+    pm: Option<bool>,
+    zone: Option<Zone>,
+}
+
+/// Why a text is not a value: Postgres' 22007 and 22008 apart.
+enum Bad {
+    Syntax,
+    Range,
+}
+
+type Parse<T> = std::result::Result<T, Bad>;
+
+fn month_named(word: &str) -> Option<i64> {
+    let word = word.trim_end_matches('.');
+    if word.len() < 3 {
+        return None;
+    }
+    let index = MONTHS.iter().position(|m| m.starts_with(word))?;
+    // "sept" is Postgres' one four-letter abbreviation.
+    (word.len() == 3 || word == "sept" || MONTHS[index] == word).then_some(index as i64 + 1)
+}
+
+fn weekday(word: &str) -> bool {
+    let word = word.trim_end_matches('.');
+    word.len() >= 3
+        && WEEKDAYS
+            .iter()
+            .any(|d| d.starts_with(word) && (word.len() == 3 || *d == word))
+}
+
+impl Parsed {
+    fn read(text: &str) -> Parse<Parsed> {
+        let mut p = Parsed::default();
+        for piece in text.split(|c: char| c.is_whitespace() || c == ',') {
+            if piece.is_empty() {
+                continue;
+            }
+            let lower = piece.to_ascii_lowercase();
+            // 2024-03-15T10:20:30: the T only separates the date from the time.
+            match lower.find('t') {
+                Some(i)
+                    if i > 0
+                        && lower.as_bytes()[i - 1].is_ascii_digit()
+                        && lower.as_bytes().get(i + 1).is_some_and(u8::is_ascii_digit) =>
+                {
+                    p.token(&lower[..i], &piece[..i])?;
+                    p.token(&lower[i + 1..], &piece[i + 1..])?;
+                }
+                _ => p.token(&lower, piece)?,
+            }
+        }
+        Ok(p)
+    }
+
+    fn token(&mut self, lower: &str, original: &str) -> Parse<()> {
+        let first = lower.as_bytes()[0];
+        if first.is_ascii_digit() {
+            if lower.contains(':') {
+                self.clock(lower, original)
+            } else if lower.contains(['-', '/', '.']) {
+                self.date(lower)
+            } else {
+                self.number(lower)
+            }
+        } else if matches!(first, b'+' | b'-')
+            && lower.as_bytes().get(1).is_some_and(u8::is_ascii_digit)
+        {
+            self.set_zone(Zone::lookup(original, Sign::Iso).ok_or(Bad::Syntax)?)
+        } else {
+            self.word(lower, original)
+        }
+    }
+
+    fn set_zone(&mut self, zone: Zone) -> Parse<()> {
+        if self.zone.replace(zone).is_some() {
+            return Err(Bad::Syntax);
+        }
+        Ok(())
+    }
+
+    fn word(&mut self, lower: &str, original: &str) -> Parse<()> {
+        let special = match lower {
+            "infinity" | "+infinity" => Some(Special::Infinity),
+            "-infinity" => Some(Special::NegInfinity),
+            "epoch" => Some(Special::Epoch),
+            "now" => Some(Special::Now),
+            "today" => Some(Special::Today),
+            "tomorrow" => Some(Special::Tomorrow),
+            "yesterday" => Some(Special::Yesterday),
+            "allballs" => Some(Special::Allballs),
+            _ => None,
+        };
+        if let Some(s) = special {
+            if self.special.replace(s).is_some() {
+                return Err(Bad::Syntax);
+            }
+            return Ok(());
+        }
+        match lower.trim_end_matches('.') {
+            "am" | "a.m" => self.pm = Some(false),
+            "pm" | "p.m" => self.pm = Some(true),
+            "bc" | "b.c" => self.bc = true,
+            "ad" | "a.d" => {}
+            w if weekday(w) => {}
+            w => match month_named(w) {
+                Some(m) if self.month.is_none() => {
+                    self.month = Some(m);
+                    self.month_named = true;
+                }
+                Some(_) => return Err(Bad::Syntax),
+                None => self.set_zone(Zone::lookup(original, Sign::Iso).ok_or(Bad::Syntax)?)?,
+            },
+        }
+        Ok(())
+    }
+
+    /// A bare number: 8 digits are YYYYMMDD; otherwise the year when 3 digits or more,
+    /// else the day, then the year.
+    fn number(&mut self, digits: &str) -> Parse<()> {
+        let value: i64 = digits.parse().map_err(|_| Bad::Range)?;
+        if digits.len() == 8 && self.year.is_none() && self.month.is_none() && self.day.is_none() {
+            self.year = Some(value / 10000);
+            self.month = Some(value / 100 % 100);
+            self.day = Some(value % 100);
+        } else if digits.len() >= 3 && self.year.is_none() {
+            self.year = Some(value);
+        } else if self.day.is_none() {
+            self.day = Some(value);
+        } else if self.year.is_none() {
+            // Postgres' two-digit years: 70-99 are 19xx, 00-69 are 20xx.
+            self.year = Some(if digits.len() > 2 {
+                value
+            } else if value < 70 {
+                2000 + value
+            } else {
+                1900 + value
+            });
+        } else {
+            return Err(Bad::Syntax);
+        }
+        Ok(())
+    }
+
+    /// A date with separators: year first when it has 3 digits or more, else month first
+    /// (DateStyle MDY); a month may be a name (`15-Mar-2024`).
+    fn date(&mut self, lower: &str) -> Parse<()> {
+        if self.year.is_some() || self.month.is_some() {
+            return Err(Bad::Syntax);
+        }
+        let parts: Vec<&str> = lower.split(['-', '/', '.']).collect();
+        let [a, b, c] = parts.as_slice() else {
+            return Err(Bad::Syntax);
+        };
+        let int = |s: &str| -> Parse<i64> {
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Bad::Syntax);
+            }
+            s.parse().map_err(|_| Bad::Range)
+        };
+        let (y, m, d) = if let Some(m) = month_named(b) {
+            (int(c)?, m, int(a)?)
+        } else if a.len() >= 3 {
+            (int(a)?, int(b)?, int(c)?)
+        } else {
+            (int(c)?, int(a)?, int(b)?)
+        };
+        self.year = Some(y);
+        self.month = Some(m);
+        self.day = Some(d);
+        Ok(())
+    }
+
+    /// `HH:MM[:SS[.f]]`, possibly with a zone stuck on (`10:20:30+02`, `10:20:30Z`).
+    fn clock(&mut self, lower: &str, original: &str) -> Parse<()> {
+        let (clock, zone) = match lower.find(['+', '-']) {
+            Some(i) => (&lower[..i], Some(&original[i..])),
+            None => match lower.strip_suffix('z') {
+                Some(c) => (c, Some("Z")),
+                None => (lower, None),
+            },
+        };
+        if let Some(zone) = zone {
+            self.set_zone(Zone::lookup(zone, Sign::Iso).ok_or(Bad::Syntax)?)?;
+        }
+        if self.time.is_some() {
+            return Err(Bad::Syntax);
+        }
+        let int = |s: &str| -> Parse<i64> {
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Bad::Syntax);
+            }
+            s.parse().map_err(|_| Bad::Range)
+        };
+        let parts: Vec<&str> = clock.split(':').collect();
+        let (hour, minute, seconds) = match parts.as_slice() {
+            [h, m] => (int(h)?, int(m)?, "0"),
+            [h, m, s] => (int(h)?, int(m)?, *s),
+            _ => return Err(Bad::Syntax),
+        };
+        let (whole, fraction) = seconds.split_once('.').unwrap_or((seconds, ""));
+        let second = int(whole)?;
+        let micros = if fraction.is_empty() {
+            0
+        } else {
+            if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Bad::Syntax);
+            }
+            let f: f64 = format!("0.{fraction}").parse().map_err(|_| Bad::Syntax)?;
+            (f * 1e6).round_ties_even() as i64
+        };
+        if minute > 59 || second > 60 || hour > 24 {
+            return Err(Bad::Range);
+        }
+        self.time = Some(
+            hour * USECS_PER_HOUR + minute * USECS_PER_MINUTE + second * USECS_PER_SEC + micros,
+        );
+        Ok(())
+    }
+
+    /// The date, if the text has one; out-of-range fields are 22008.
+    fn calendar(&self) -> Parse<Option<Date>> {
+        match (self.year, self.month, self.day) {
+            (None, None, None) => Ok(None),
+            (Some(y), Some(m), Some(d)) => {
+                if y == 0 && self.bc || !(1..=12).contains(&m) {
+                    return Err(Bad::Range);
+                }
+                let year = if self.bc { 1 - y } else { y };
+                Date::from_ymd(year, m, d).map(Some).ok_or(Bad::Range)
+            }
+            _ => Err(Bad::Syntax),
+        }
+    }
+
+    /// The time of day, AM/PM applied; 24:00:00 only exactly.
+    fn clock_time(&self) -> Parse<Option<i64>> {
+        let Some(mut t) = self.time else {
+            return Ok(self.pm.map_or(Ok(None), |_| Err(Bad::Syntax))?);
+        };
+        if let Some(pm) = self.pm {
+            let hour = t / USECS_PER_HOUR;
+            if !(1..=12).contains(&hour) && !(hour == 0 && !pm) {
+                return Err(Bad::Range);
+            }
+            if pm && hour < 12 {
+                t += 12 * USECS_PER_HOUR;
+            } else if !pm && hour == 12 {
+                t -= 12 * USECS_PER_HOUR;
+            }
+        }
+        if t > USECS_PER_DAY {
+            return Err(Bad::Range);
+        }
+        Ok(Some(t))
+    }
+
+    /// The local timestamp the text names, special words included.
+    fn timestamp(&self) -> Parse<Timestamp> {
+        let midnight = |days: i64| Timestamp::new(Date(today().0 + days), 0);
+        match self.special {
+            Some(Special::Infinity) => return Ok(Timestamp::INFINITY),
+            Some(Special::NegInfinity) => return Ok(Timestamp::NEG_INFINITY),
+            Some(Special::Now) => return Ok(now()),
+            Some(Special::Epoch) => return Ok(Timestamp(0)),
+            Some(Special::Today) => return Ok(midnight(0)),
+            Some(Special::Tomorrow) => return Ok(midnight(1)),
+            Some(Special::Yesterday) => return Ok(midnight(-1)),
+            Some(Special::Allballs) | None => {}
+        }
+        let date = self.calendar()?.ok_or(Bad::Syntax)?;
+        Ok(Timestamp::new(date, self.clock_time()?.unwrap_or(0)))
+    }
+}
+
+fn read_as<T>(text: &str, type_name: &str, f: impl FnOnce(&Parsed) -> Parse<T>) -> Result<T> {
+    Parsed::read(text.trim())
+        .and_then(|p| f(&p))
+        .map_err(|bad| match bad {
+            Bad::Syntax => PgError::syntax(type_name, text),
+            Bad::Range => PgError::field_range(text),
+        })
+}
+
+/// Date input; a timestamp's text gives its date.
+pub(super) fn date(text: &str) -> Result<Date> {
+    read_as(text, "date", |p| match p.special {
+        Some(Special::Infinity) => Ok(Date::INFINITY),
+        Some(Special::NegInfinity) => Ok(Date::NEG_INFINITY),
+        _ => {
+            p.clock_time()?;
+            Ok(p.timestamp()?.date())
+        }
+    })
+}
+
+/// Time input; a timestamp's text gives its time of day (a zone is ignored, as Postgres'
+/// time type does).
+pub(super) fn time(text: &str) -> Result<i64> {
+    read_as(text, "time", |p| match p.special {
+        Some(Special::Allballs) => Ok(0),
+        Some(Special::Now) => Ok(now().time()),
+        Some(_) => Err(Bad::Syntax),
+        None => {
+            p.calendar()?;
+            p.clock_time()?.ok_or(Bad::Syntax)
+        }
+    })
+}
+
+/// Timestamp input: a zone in the text is ignored, as Postgres' timestamp type does.
+pub(super) fn timestamp(text: &str) -> Result<Timestamp> {
+    read_as(text, "timestamp", Parsed::timestamp)
+}
+
+/// Timestamptz input: the local time in the text's zone, or UTC (the session's zone).
+pub(super) fn timestamptz(text: &str) -> Result<Timestamp> {
+    let (local, zone) = read_as(text, "timestamp with time zone", |p| {
+        Ok((p.timestamp()?, p.zone))
+    })?;
+    match zone {
+        Some(zone) if local.is_finite() => zone.to_utc(local),
+        _ => Ok(local),
+    }
+}
+
+/// A function's value argument, read as its kind.
+pub(super) fn read(kind: Kind, text: &str) -> Result<Value> {
+    Ok(match kind {
+        Kind::Date => Value::Date(date(text)?),
+        Kind::Time => Value::Time(time(text)?),
+        Kind::Timestamp => Value::Timestamp(timestamp(text)?),
+        Kind::Timestamptz => Value::Timestamptz(timestamptz(text)?),
+        Kind::Interval => Value::Interval(interval_input::parse(text)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(text: &str) -> String {
+        timestamp(text).unwrap().format().unwrap()
+    }
+
+    fn tz(text: &str) -> String {
+        timestamptz(text).unwrap().format_tz().unwrap()
+    }
+
+    fn d(text: &str) -> String {
+        date(text).unwrap().format().unwrap()
+    }
+
+    #[test]
+    fn dates_in_the_forms_postgres_reads() {
+        assert_eq!(d("2024-03-15"), "2024-03-15");
+        assert_eq!(d("20240315"), "2024-03-15");
+        assert_eq!(d("March 15, 2024"), "2024-03-15");
+        assert_eq!(d("15 Mar 2024"), "2024-03-15");
+        assert_eq!(d("2024-03-15 10:20:30"), "2024-03-15");
+        assert_eq!(d("2024-03-15 10:20:30+00:00"), "2024-03-15");
+        assert_eq!(d("-infinity"), "-infinity");
+        assert_eq!(d("epoch"), "1970-01-01");
+        assert_eq!(d("0044-03-15 BC"), "0044-03-15 BC");
+        assert_eq!(date("today").unwrap(), today());
+        assert_eq!(date("tomorrow").unwrap(), Date(today().0 + 1));
+    }
+
+    #[test]
+    fn bad_dates_are_22008_or_22007() {
+        for bad in ["2024-02-30", "2024-13-01", "2023-02-29"] {
+            let e = date(bad).unwrap_err();
+            assert_eq!(e.sqlstate, "22008", "{bad}");
+            assert_eq!(
+                e.message,
+                format!("date/time field value out of range: \"{bad}\"")
+            );
+        }
+        let e = date("soon").unwrap_err();
+        assert_eq!(
+            (e.sqlstate, e.message.as_str()),
+            ("22007", "invalid input syntax for type date: \"soon\"")
+        );
+    }
+
+    #[test]
+    fn timestamps_with_t_fractions_and_24_00() {
+        assert_eq!(ts("2024-03-15T10:20:30"), "2024-03-15 10:20:30");
+        assert_eq!(
+            ts("2024-03-15 10:20:30.123456"),
+            "2024-03-15 10:20:30.123456"
+        );
+        assert_eq!(
+            ts("2024-03-15 10:20:30.1234567"),
+            "2024-03-15 10:20:30.123457"
+        );
+        assert_eq!(ts("2024-03-15 24:00"), "2024-03-16 00:00:00");
+        assert_eq!(ts("2024-03-15"), "2024-03-15 00:00:00");
+        assert_eq!(ts("2024-03-15 10:20:30+02"), "2024-03-15 10:20:30");
+        assert_eq!(ts("2024-03-05 02:07 PM"), "2024-03-05 14:07:00");
+        assert_eq!(ts("infinity"), "infinity");
+        assert_eq!(timestamp("2024-03-15 25:00").unwrap_err().sqlstate, "22008");
+        assert_eq!(timestamp("2024-03-15 10:60").unwrap_err().sqlstate, "22008");
+    }
+
+    #[test]
+    fn timestamptz_offsets_and_zone_names() {
+        assert_eq!(tz("2024-03-15 10:20:30+02"), "2024-03-15 08:20:30+00:00");
+        assert_eq!(
+            tz("2024-03-15 10:20:30 America/New_York"),
+            "2024-03-15 14:20:30+00:00"
+        );
+        assert_eq!(
+            tz("2024-07-15 10:20:30 Europe/Paris"),
+            "2024-07-15 08:20:30+00:00"
+        );
+        assert_eq!(tz("2024-03-15 10:20:30"), "2024-03-15 10:20:30+00:00");
+        assert_eq!(tz("2024-12-31 23:00:00-05"), "2025-01-01 04:00:00+00:00");
+        assert_eq!(tz("2024-03-15 10:20:30+05:30"), "2024-03-15 04:50:30+00:00");
+        assert_eq!(tz("2024-03-15 10:20:30+00:00"), "2024-03-15 10:20:30+00:00");
+        assert_eq!(tz("2024-03-15 10:20:30Z"), "2024-03-15 10:20:30+00:00");
+        assert_eq!(
+            timestamptz("2024-03-15 10:20:30 Mars/Base")
+                .unwrap_err()
+                .sqlstate,
+            "22007"
+        );
+    }
+
+    #[test]
+    fn times_alone_or_from_timestamps() {
+        let t = |text| crate::engine::sql::datetime::values::format_time(time(text).unwrap());
+        assert_eq!(t("10:30"), "10:30:00");
+        assert_eq!(t("23:59:59.5"), "23:59:59.5");
+        assert_eq!(t("2024-03-15 10:20:30"), "10:20:30");
+        assert_eq!(t("2024-03-15 10:20:30+00:00"), "10:20:30");
+        assert_eq!(t("24:00"), "24:00:00");
+        assert_eq!(t("allballs"), "00:00:00");
+        assert_eq!(time("25:00").unwrap_err().sqlstate, "22008");
+        assert_eq!(time("2024-03-15").unwrap_err().sqlstate, "22007");
+    }
+}
