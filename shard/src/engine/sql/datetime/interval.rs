@@ -36,6 +36,29 @@ impl Interval {
         }
     }
 
+    /// Postgres' make_interval: weeks are 7 days, and only the seconds have a fraction.
+    pub(super) fn make(parts: [i64; 6], seconds: f64) -> Result<Interval> {
+        let [years, months, weeks, days, hours, minutes] = parts;
+        let months = years
+            .checked_mul(12)
+            .and_then(|y| y.checked_add(months))
+            .and_then(|m| i32::try_from(m).ok());
+        let days = weeks
+            .checked_mul(7)
+            .and_then(|w| w.checked_add(days))
+            .and_then(|d| i32::try_from(d).ok());
+        let micros = (seconds * 1e6).round_ties_even();
+        let micros = hours
+            .checked_mul(USECS_PER_HOUR)
+            .and_then(|h| h.checked_add(minutes.checked_mul(USECS_PER_MINUTE)?))
+            .filter(|_| micros.is_finite() && micros.abs() < 9.2e18)
+            .and_then(|m| m.checked_add(micros as i64));
+        match (months, days, micros) {
+            (Some(months), Some(days), Some(micros)) => Ok(Interval::new(months, days, micros)),
+            _ => Err(overflow()),
+        }
+    }
+
     /// What intervals compare and sort by: a month counts 30 days and a day 24 hours, so
     /// `1 month` equals `30 days`. Saturates beyond i64's microseconds.
     pub(super) fn key(self) -> i64 {
@@ -317,6 +340,19 @@ mod tests {
             Interval::new(0, 360, 0).key()
         );
         assert_eq!(Interval::new(i32::MAX, i32::MAX, i64::MAX).key(), i64::MAX);
+    }
+
+    #[test]
+    fn make_interval_from_parts() {
+        let make = |parts, secs| Interval::make(parts, secs).unwrap().to_string();
+        assert_eq!(make([0, 0, 0, 10, 0, 0], 0.0), "10 days");
+        assert_eq!(
+            make([1, 2, 0, 3, 4, 5], 6.5),
+            "1 year 2 mons 3 days 04:05:06.5"
+        );
+        assert_eq!(make([0, 0, 2, 0, 0, 0], 0.0), "14 days");
+        assert_eq!(make([0, 0, 0, 0, 36, 0], 0.0), "36:00:00");
+        assert!(Interval::make([i64::MAX, 0, 0, 0, 0, 0], 0.0).is_err());
     }
 
     #[test]

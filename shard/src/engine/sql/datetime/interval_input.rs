@@ -35,9 +35,9 @@ pub(super) enum Unit {
 }
 
 impl Unit {
-    /// A unit word of interval text (Postgres' deltatktbl; words compare on their first 10
-    /// letters, so `microseconds` is `microsecon`).
-    fn of_interval_word(word: &str) -> Option<Unit> {
+    /// A unit word of interval text and date_trunc (Postgres' deltatktbl; words compare on
+    /// their first 10 letters, so `microseconds` is `microsecon`).
+    pub(super) fn of_word(word: &str) -> Option<Unit> {
         let word = word.get(..10).unwrap_or(word);
         Some(match word {
             "us" | "usec" | "usecs" | "usecond" | "useconds" | "microsecon" => Unit::Microsecond,
@@ -62,7 +62,7 @@ impl Unit {
 
     /// A field name of extract, date_part or date_trunc, lowercased.
     pub(super) fn of_field(word: &str) -> Option<Unit> {
-        Unit::of_interval_word(word).or(match word {
+        Unit::of_word(word).or(match word {
             "epoch" => Some(Unit::Epoch),
             "j" | "jd" | "julian" => Some(Unit::Julian),
             "dow" => Some(Unit::Dow),
@@ -340,7 +340,7 @@ fn decode(text: &str, qualifier: Option<Qualifier>) -> std::result::Result<Field
                 ago = true;
                 unit = None;
             } else {
-                unit = Some(Unit::of_interval_word(token).ok_or(Failure::Syntax)?);
+                unit = Some(Unit::of_word(token).ok_or(Failure::Syntax)?);
             }
             continue;
         }

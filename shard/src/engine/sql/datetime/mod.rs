@@ -9,10 +9,13 @@
 //! It must not know SQL text, column types or where a value came from: a function is told
 //! how to read its arguments (the `kind` argument) and answers with Postgres' value.
 
+mod arithmetic;
+mod fields;
 mod input;
 mod interval;
 mod interval_input;
 mod register;
+mod to_char;
 mod values;
 mod zones;
 

@@ -189,6 +189,37 @@ pub(super) fn push_seconds(out: &mut String, micros: i64) {
     }
 }
 
+/// Postgres' make_date: a negative year is BC; a date that does not exist is 22008.
+pub(super) fn make_date(year: i64, month: i64, day: i64) -> Result<Date> {
+    let astronomical = if year < 0 { year + 1 } else { year };
+    (year != 0)
+        .then(|| Date::from_ymd(astronomical, month, day))
+        .flatten()
+        .ok_or_else(|| {
+            PgError::new(
+                "22008",
+                format!("date field value out of range: {year}-{month:02}-{day:02}"),
+            )
+        })
+}
+
+/// Postgres' make_time: seconds may have a fraction; 24:00:00 is the one time past 23:59.
+pub(super) fn make_time(hour: i64, minute: i64, second: f64) -> Result<i64> {
+    let micros = (second * 1e6).round_ties_even();
+    let time = hour * USECS_PER_HOUR + minute * USECS_PER_MINUTE + micros as i64;
+    if !(0..=24).contains(&hour)
+        || !(0..=59).contains(&minute)
+        || !(0.0..=60.0 * 1e6).contains(&micros)
+        || time > USECS_PER_DAY
+    {
+        return Err(PgError::new(
+            "22008",
+            format!("time field value out of range: {hour}:{minute:02}:{second:02}"),
+        ));
+    }
+    Ok(time)
+}
+
 /// What a function is told its value argument is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -267,6 +298,26 @@ mod tests {
             "0001-01-01 BC"
         );
         assert!(Date::from_ymd(2023, 2, 29).is_none());
+    }
+
+    #[test]
+    fn constructors_refuse_fields_out_of_range() {
+        assert_eq!(
+            make_date(2024, 2, 29).unwrap().format().unwrap(),
+            "2024-02-29"
+        );
+        assert_eq!(
+            make_date(-44, 3, 15).unwrap().format().unwrap(),
+            "0044-03-15 BC"
+        );
+        let e = make_date(2023, 2, 29).unwrap_err();
+        assert_eq!(
+            (e.sqlstate, e.message.as_str()),
+            ("22008", "date field value out of range: 2023-02-29")
+        );
+        assert_eq!(format_time(make_time(8, 15, 23.5).unwrap()), "08:15:23.5");
+        assert_eq!(make_time(25, 0, 0.0).unwrap_err().sqlstate, "22008");
+        assert_eq!(make_time(24, 0, 0.5).unwrap_err().sqlstate, "22008");
     }
 
     #[test]

@@ -1,0 +1,627 @@
+//! extract, date_part and date_trunc as Postgres 15 answers them: extract's numeric with
+//! the scale Postgres gives each field (`30.500000` seconds, `30500.000` milliseconds),
+//! date_part's double precision, and which fields each type has.
+
+use chrono::{Datelike, Weekday};
+
+use super::interval::Interval;
+use super::interval_input::Unit;
+use super::values::{
+    Date, Fields, Kind, Timestamp, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC,
+    Value,
+};
+use super::zones::Zone;
+use super::{PgError, Result};
+
+/// Postgres' Julian day of 1970-01-01.
+const UNIX_EPOCH_JULIAN: i64 = 2_440_588;
+
+/// A numeric value as extract returns it: digits and a scale, or an infinity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Numeric {
+    Finite { value: i128, scale: u32 },
+    Infinity,
+    NegInfinity,
+}
+
+impl Numeric {
+    fn whole(value: i64) -> Numeric {
+        Numeric::Finite {
+            value: i128::from(value),
+            scale: 0,
+        }
+    }
+
+    /// `value / 10^scale`, exactly (Postgres' int64_div_fast_to_numeric): microseconds
+    /// are milliseconds at scale 3 and seconds at scale 6.
+    fn scaled(value: i64, scale: u32) -> Numeric {
+        Numeric::Finite {
+            value: i128::from(value),
+            scale,
+        }
+    }
+
+    /// A whole number when the scale is 0, for the caller to answer as an integer.
+    pub(super) fn as_integer(self) -> Option<i64> {
+        match self {
+            Numeric::Finite { value, scale: 0 } => i64::try_from(value).ok(),
+            _ => None,
+        }
+    }
+
+    pub(super) fn to_f64(self) -> f64 {
+        match self {
+            Numeric::Finite { value, scale } => value as f64 / 10_f64.powi(scale as i32),
+            Numeric::Infinity => f64::INFINITY,
+            Numeric::NegInfinity => f64::NEG_INFINITY,
+        }
+    }
+}
+
+impl std::fmt::Display for Numeric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Numeric::Infinity => f.write_str("Infinity"),
+            Numeric::NegInfinity => f.write_str("-Infinity"),
+            Numeric::Finite { value, scale } => {
+                let sign = if value < 0 { "-" } else { "" };
+                let digits = format!(
+                    "{:0>width$}",
+                    value.unsigned_abs(),
+                    width = scale as usize + 1
+                );
+                let (int, frac) = digits.split_at(digits.len() - scale as usize);
+                if scale == 0 {
+                    write!(f, "{sign}{int}")
+                } else {
+                    write!(f, "{sign}{int}.{frac}")
+                }
+            }
+        }
+    }
+}
+
+/// `julian + micros / 86400000000` with the scale Postgres' numeric division picks
+/// (select_div_scale: at least 16 significant digits, counted in base-10000 digits).
+fn julian_with_time(julian: i64, micros: i64) -> Numeric {
+    const DAY_WEIGHT: i64 = 2;
+    const DAY_FIRST_DIGIT: i64 = 864;
+    let (mut weight, mut first) = (0, micros);
+    while first >= 10_000 {
+        first /= 10_000;
+        weight += 1;
+    }
+    let mut qweight = weight - DAY_WEIGHT;
+    if first <= DAY_FIRST_DIGIT {
+        qweight -= 1;
+    }
+    let scale = (16 - qweight * 4).clamp(0, 1000) as u32;
+    let numerator = i128::from(micros) * 10_i128.pow(scale);
+    let day = i128::from(USECS_PER_DAY);
+    let quotient = (numerator + day / 2) / day;
+    Numeric::Finite {
+        value: i128::from(julian) * 10_i128.pow(scale) + quotient,
+        scale,
+    }
+}
+
+fn not_supported(unit: &str, kind: Kind) -> PgError {
+    PgError::new(
+        "0A000",
+        format!(
+            "unit \"{unit}\" not supported for type {}",
+            kind.type_name()
+        ),
+    )
+}
+
+fn not_recognized(unit: &str, kind: Kind) -> PgError {
+    PgError::new(
+        "22023",
+        format!(
+            "unit \"{unit}\" not recognized for type {}",
+            kind.type_name()
+        ),
+    )
+}
+
+fn kind_of(value: Value) -> Kind {
+    match value {
+        Value::Date(_) => Kind::Date,
+        Value::Time(_) => Kind::Time,
+        Value::Timestamp(_) => Kind::Timestamp,
+        Value::Timestamptz(_) => Kind::Timestamptz,
+        Value::Interval(_) => Kind::Interval,
+    }
+}
+
+/// Year-based fields of a calendar year (astronomical: 0 is 1 BC), as Postgres counts
+/// them: there is no year 0, and the first century is years 1 to 100.
+fn year_field(unit: Unit, year: i64) -> i64 {
+    match unit {
+        Unit::Year | Unit::Isoyear => {
+            if year > 0 {
+                year
+            } else {
+                year - 1
+            }
+        }
+        Unit::Decade => {
+            if year >= 0 {
+                year / 10
+            } else {
+                -((8 - (year - 1)) / 10)
+            }
+        }
+        Unit::Century => {
+            if year > 0 {
+                (year + 99) / 100
+            } else {
+                -((99 - (year - 1)) / 100)
+            }
+        }
+        _ => {
+            if year > 0 {
+                (year + 999) / 1000
+            } else {
+                -((999 - (year - 1)) / 1000)
+            }
+        }
+    }
+}
+
+/// The fields a date and a timestamp share.
+fn calendar_field(unit: Unit, f: &Fields) -> Option<i64> {
+    let d = f.date;
+    Some(match unit {
+        Unit::Day => i64::from(d.day()),
+        Unit::Month => i64::from(d.month()),
+        Unit::Quarter => i64::from(d.month0() / 3 + 1),
+        Unit::Week => i64::from(d.iso_week().week()),
+        Unit::Dow => i64::from(d.weekday().num_days_from_sunday()),
+        Unit::Isodow => i64::from(d.weekday().number_from_monday()),
+        Unit::Doy => i64::from(d.ordinal()),
+        Unit::Year | Unit::Decade | Unit::Century | Unit::Millennium => {
+            year_field(unit, i64::from(d.year()))
+        }
+        Unit::Isoyear => year_field(unit, i64::from(d.iso_week().year())),
+        _ => return None,
+    })
+}
+
+/// Fields that grow with time answer ±Infinity for infinite values; the others NULL.
+fn infinite(unit: Unit, positive: bool) -> Option<Numeric> {
+    matches!(
+        unit,
+        Unit::Year
+            | Unit::Decade
+            | Unit::Century
+            | Unit::Millennium
+            | Unit::Julian
+            | Unit::Isoyear
+            | Unit::Epoch
+    )
+    .then_some(if positive {
+        Numeric::Infinity
+    } else {
+        Numeric::NegInfinity
+    })
+}
+
+/// Postgres 15's `extract(field from value)`; `None` is NULL.
+pub(super) fn extract(field: &str, value: Value) -> Result<Option<Numeric>> {
+    let name = field.trim().to_ascii_lowercase();
+    let kind = kind_of(value);
+    let unit = Unit::of_field(&name).ok_or_else(|| not_recognized(&name, kind))?;
+    let unsupported = || not_supported(&name, kind);
+    match value {
+        Value::Date(d) => {
+            if !matches!(
+                unit,
+                Unit::Day
+                    | Unit::Month
+                    | Unit::Quarter
+                    | Unit::Week
+                    | Unit::Dow
+                    | Unit::Isodow
+                    | Unit::Doy
+                    | Unit::Year
+                    | Unit::Decade
+                    | Unit::Century
+                    | Unit::Millennium
+                    | Unit::Julian
+                    | Unit::Isoyear
+                    | Unit::Epoch
+            ) {
+                return Err(unsupported());
+            }
+            if !d.is_finite() {
+                return Ok(infinite(unit, d == Date::INFINITY));
+            }
+            Ok(Some(Numeric::whole(match unit {
+                Unit::Epoch => d.0 * 86_400,
+                Unit::Julian => d.0 + UNIX_EPOCH_JULIAN,
+                _ => {
+                    calendar_field(unit, &Timestamp::new(d, 0).fields()?).ok_or_else(unsupported)?
+                }
+            })))
+        }
+        Value::Timestamp(t) | Value::Timestamptz(t) => {
+            let with_zone = matches!(value, Value::Timestamptz(_));
+            if matches!(
+                unit,
+                Unit::Timezone | Unit::TimezoneHour | Unit::TimezoneMinute
+            ) {
+                // The session zone is UTC: every offset is zero.
+                return if with_zone {
+                    Ok(Some(Numeric::whole(0)))
+                } else {
+                    Err(unsupported())
+                };
+            }
+            if !t.is_finite() {
+                return Ok(infinite(unit, t == Timestamp::INFINITY));
+            }
+            let f = t.fields()?;
+            if let Some(n) = time_field(unit, t.time()) {
+                return Ok(Some(n));
+            }
+            Ok(Some(match unit {
+                Unit::Epoch => Numeric::scaled(t.0, 6),
+                Unit::Julian => julian_with_time(t.date().0 + UNIX_EPOCH_JULIAN, t.time()),
+                _ => Numeric::whole(calendar_field(unit, &f).ok_or_else(unsupported)?),
+            }))
+        }
+        Value::Time(t) => match unit {
+            Unit::Epoch => Ok(Some(Numeric::scaled(t, 6))),
+            _ => time_field(unit, t).map(Some).ok_or_else(unsupported),
+        },
+        Value::Interval(i) => interval_field(unit, i).map(Some).ok_or_else(unsupported),
+    }
+}
+
+/// The fields of a time of day (or a timestamp's time).
+fn time_field(unit: Unit, micros: i64) -> Option<Numeric> {
+    let of_minute = micros % USECS_PER_MINUTE;
+    Some(match unit {
+        Unit::Microsecond => Numeric::whole(of_minute),
+        Unit::Millisecond => Numeric::scaled(of_minute, 3),
+        Unit::Second => Numeric::scaled(of_minute, 6),
+        Unit::Minute => Numeric::whole(micros / USECS_PER_MINUTE % 60),
+        Unit::Hour => Numeric::whole(micros / USECS_PER_HOUR),
+        _ => return None,
+    })
+}
+
+/// The fields of an interval, each in its own part (`extract(hour from '1 day 5 hours')`
+/// is 5); epoch counts a year as 365.25 days and a month as 30.
+fn interval_field(unit: Unit, i: Interval) -> Option<Numeric> {
+    let (years, months) = (i64::from(i.months / 12), i64::from(i.months % 12));
+    Some(match unit {
+        Unit::Microsecond | Unit::Millisecond | Unit::Second => {
+            return time_field(unit, i.micros % USECS_PER_HOUR % USECS_PER_MINUTE);
+        }
+        Unit::Minute => Numeric::whole(i.micros % USECS_PER_HOUR / USECS_PER_MINUTE),
+        Unit::Hour => Numeric::whole(i.micros / USECS_PER_HOUR),
+        Unit::Day => Numeric::whole(i64::from(i.days)),
+        Unit::Month => Numeric::whole(months),
+        Unit::Quarter => Numeric::whole(months / 3 + 1),
+        Unit::Year => Numeric::whole(years),
+        Unit::Decade => Numeric::whole(years / 10),
+        Unit::Century => Numeric::whole(years / 100),
+        Unit::Millennium => Numeric::whole(years / 1000),
+        Unit::Epoch => {
+            // 365.25 days a year in whole seconds: four times everything, then a quarter.
+            let seconds = (1461 * years + 120 * months + 4 * i64::from(i.days)) * (86_400 / 4);
+            let micros = i128::from(seconds) * 1_000_000 + i128::from(i.micros);
+            Numeric::Finite {
+                value: micros,
+                scale: 6,
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// Postgres 15's `date_part(field, value)`: extract's value as double precision. A date
+/// reads as a timestamp, as Postgres' date_part(text, date) casts it.
+pub(super) fn date_part(field: &str, value: Value) -> Result<Option<f64>> {
+    let value = match value {
+        Value::Date(d) => Value::Timestamp(d.at_midnight()),
+        other => other,
+    };
+    Ok(extract(field, value)?.map(Numeric::to_f64))
+}
+
+/// Postgres' `date_trunc(unit, value [, zone])`. A date truncates as the timestamptz
+/// Postgres casts it to, and a time as the interval it casts to.
+pub(super) fn date_trunc(unit: &str, value: Value, zone: Option<Zone>) -> Result<Value> {
+    let name = unit.trim().to_ascii_lowercase();
+    let kind = kind_of(value);
+    let unit = Unit::of_word(&name).ok_or_else(|| not_recognized(&name, kind))?;
+    let unsupported = || not_supported(&name, kind);
+    match value {
+        Value::Date(d) => date_trunc(&name, Value::Timestamptz(d.at_midnight()), zone),
+        Value::Time(t) => date_trunc(&name, Value::Interval(Interval::new(0, 0, t)), zone),
+        Value::Timestamp(t) => Ok(Value::Timestamp(
+            truncate(unit, t).ok_or_else(unsupported)??,
+        )),
+        Value::Timestamptz(t) if !t.is_finite() => Ok(value),
+        Value::Timestamptz(t) => {
+            let zone = zone.unwrap_or(Zone::Fixed(0));
+            let local = zone.to_local(t)?;
+            let truncated = truncate(unit, local).ok_or_else(unsupported)??;
+            // Units of a day or more land on a local midnight, whose offset may differ
+            // from the original's; smaller units keep the original offset.
+            Ok(Value::Timestamptz(if unit >= Unit::Day {
+                zone.to_utc(truncated)?
+            } else {
+                truncated.plus(t.0 - local.0, "timestamp with time zone")?
+            }))
+        }
+        Value::Interval(i) => Ok(Value::Interval(
+            truncate_interval(unit, i).ok_or_else(unsupported)?,
+        )),
+    }
+}
+
+/// A timestamp's fields below `unit` reset; `None` for a unit that is no truncation.
+fn truncate(unit: Unit, t: Timestamp) -> Option<Result<Timestamp>> {
+    if !t.is_finite() {
+        return Some(Ok(t));
+    }
+    if unit > Unit::Millennium {
+        return None;
+    }
+    let f = match t.fields() {
+        Ok(f) => f,
+        Err(e) => return Some(Err(e)),
+    };
+    if unit == Unit::Week {
+        let monday = f.date.week(Weekday::Mon).first_day();
+        return Some(Ok(Timestamp::new(Date::from_naive(monday), 0)));
+    }
+    let mut time = t.time();
+    for (from, span) in [
+        (Unit::Millisecond, 1_000),
+        (Unit::Second, USECS_PER_SEC),
+        (Unit::Minute, USECS_PER_MINUTE),
+        (Unit::Hour, USECS_PER_HOUR),
+        (Unit::Day, USECS_PER_DAY),
+    ] {
+        if unit >= from {
+            time = time / span * span;
+        }
+    }
+    let mut year = i64::from(f.date.year());
+    let mut month = i64::from(f.date.month());
+    let day = if unit >= Unit::Month {
+        1
+    } else {
+        i64::from(f.date.day())
+    };
+    if unit >= Unit::Quarter {
+        month = (month - 1) / 3 * 3 + 1;
+    }
+    if unit >= Unit::Year {
+        month = 1;
+    }
+    year = match unit {
+        Unit::Millennium if year > 0 => (year + 999) / 1000 * 1000 - 999,
+        Unit::Millennium => -((999 - (year - 1)) / 1000) * 1000 + 1,
+        Unit::Century if year > 0 => (year + 99) / 100 * 100 - 99,
+        Unit::Century => -((99 - (year - 1)) / 100) * 100 + 1,
+        Unit::Decade if year > 0 => year / 10 * 10,
+        Unit::Decade => -((8 - (year - 1)) / 10) * 10,
+        _ => year,
+    };
+    Some(
+        Date::from_ymd(year, month, day)
+            .map(|d| Timestamp::new(d, time))
+            .ok_or_else(|| PgError::out_of_range("timestamp")),
+    )
+}
+
+/// An interval's fields below `unit` reset; weeks are no truncation of an interval.
+fn truncate_interval(unit: Unit, i: Interval) -> Option<Interval> {
+    if unit == Unit::Week || unit > Unit::Millennium {
+        return None;
+    }
+    let mut years = i.months / 12;
+    let mut months = i.months % 12;
+    let days = if unit >= Unit::Month { 0 } else { i.days };
+    let mut micros = i.micros;
+    for (from, span) in [
+        (Unit::Millisecond, 1_000),
+        (Unit::Second, USECS_PER_SEC),
+        (Unit::Minute, USECS_PER_MINUTE),
+        (Unit::Hour, USECS_PER_HOUR),
+    ] {
+        if unit >= from {
+            micros = micros / span * span;
+        }
+    }
+    if unit >= Unit::Day {
+        micros = 0;
+    }
+    if unit >= Unit::Quarter {
+        months = months / 3 * 3;
+    }
+    if unit >= Unit::Year {
+        months = 0;
+    }
+    for (from, span) in [
+        (Unit::Decade, 10),
+        (Unit::Century, 100),
+        (Unit::Millennium, 1000),
+    ] {
+        if unit >= from {
+            years = years / span * span;
+        }
+    }
+    Some(Interval::new(years * 12 + months, days, micros))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::sql::datetime::input;
+    use crate::engine::sql::datetime::interval_input;
+
+    fn value(kind: Kind, text: &str) -> Value {
+        input::read(kind, text).unwrap()
+    }
+
+    fn ex(field: &str, kind: Kind, text: &str) -> String {
+        extract(field, value(kind, text))
+            .unwrap()
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn extract_from_timestamps_and_dates_as_postgres_15() {
+        let ts = "2024-03-15 10:20:30.5";
+        assert_eq!(ex("year", Kind::Timestamp, ts), "2024");
+        assert_eq!(ex("hour", Kind::Timestamp, ts), "10");
+        assert_eq!(ex("minute", Kind::Timestamp, ts), "20");
+        assert_eq!(ex("second", Kind::Timestamp, ts), "30.500000");
+        assert_eq!(ex("milliseconds", Kind::Timestamp, ts), "30500.000");
+        assert_eq!(ex("microseconds", Kind::Timestamp, ts), "30500000");
+        assert_eq!(ex("month", Kind::Date, "2024-03-15"), "3");
+        assert_eq!(ex("day", Kind::Date, "2024-03-15"), "15");
+        assert_eq!(ex("dow", Kind::Date, "2024-03-17"), "0");
+        assert_eq!(ex("isodow", Kind::Date, "2024-03-17"), "7");
+        assert_eq!(ex("doy", Kind::Date, "2024-12-31"), "366");
+        assert_eq!(ex("week", Kind::Date, "2024-12-30"), "1");
+        assert_eq!(ex("isoyear", Kind::Date, "2024-12-30"), "2025");
+        assert_eq!(ex("quarter", Kind::Date, "2024-08-01"), "3");
+        assert_eq!(ex("decade", Kind::Date, "2024-08-01"), "202");
+        assert_eq!(ex("century", Kind::Date, "2024-08-01"), "21");
+        assert_eq!(ex("millennium", Kind::Date, "2024-08-01"), "3");
+        assert_eq!(
+            ex("epoch", Kind::Timestamp, "2024-03-15 10:20:30"),
+            "1710498030.000000"
+        );
+        assert_eq!(
+            ex("epoch", Kind::Timestamptz, "2024-03-15 10:20:30+02"),
+            "1710490830.000000"
+        );
+        assert_eq!(ex("epoch", Kind::Date, "2024-03-15"), "1710460800");
+        assert_eq!(ex("julian", Kind::Date, "2024-03-15"), "2460385");
+        assert_eq!(
+            ex("julian", Kind::Timestamp, "2024-03-15 12:00"),
+            "2460385.50000000000000000000"
+        );
+        assert_eq!(
+            ex("timezone", Kind::Timestamptz, "2024-03-15 10:20:30+02"),
+            "0"
+        );
+        assert_eq!(ex("hour", Kind::Time, "17:12:28.5"), "17");
+        assert_eq!(ex("year", Kind::Date, "infinity"), "Infinity");
+        assert_eq!(
+            extract("month", value(Kind::Date, "infinity")).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn extract_errors_name_the_unit_and_type() {
+        let e = extract("hour", value(Kind::Date, "2024-03-15")).unwrap_err();
+        assert_eq!(
+            (e.sqlstate, e.message.as_str()),
+            ("0A000", "unit \"hour\" not supported for type date")
+        );
+        let e = extract("foo", value(Kind::Timestamp, "2024-03-15")).unwrap_err();
+        assert_eq!(
+            (e.sqlstate, e.message.as_str()),
+            (
+                "22023",
+                "unit \"foo\" not recognized for type timestamp without time zone"
+            )
+        );
+        assert_eq!(
+            extract("timezone", value(Kind::Timestamp, "2024-03-15"))
+                .unwrap_err()
+                .sqlstate,
+            "0A000"
+        );
+    }
+
+    #[test]
+    fn extract_from_intervals() {
+        let iv = |field, text| ex(field, Kind::Interval, text);
+        assert_eq!(iv("epoch", "1 day 2 hours"), "93600.000000");
+        assert_eq!(iv("epoch", "1 month"), "2592000.000000");
+        assert_eq!(iv("epoch", "1 year"), "31557600.000000");
+        assert_eq!(iv("epoch", "1 year 2 months"), "36741600.000000");
+        assert_eq!(iv("epoch", "-3 days"), "-259200.000000");
+        assert_eq!(iv("hour", "1 day 5 hours 30 minutes"), "5");
+        assert_eq!(iv("minute", "5 hours 30 minutes"), "30");
+        assert_eq!(iv("day", "40 days"), "40");
+        assert_eq!(iv("month", "14 months"), "2");
+        assert_eq!(iv("year", "14 months"), "1");
+        assert_eq!(iv("second", "1 minute 2.5 seconds"), "2.500000");
+    }
+
+    #[test]
+    fn date_part_is_double_precision() {
+        let dp = |field, kind, text| date_part(field, value(kind, text)).unwrap().unwrap();
+        assert_eq!(dp("year", Kind::Timestamp, "2024-03-15 10:20:30"), 2024.0);
+        assert_eq!(dp("dow", Kind::Date, "2024-03-15"), 5.0);
+        assert_eq!(dp("epoch", Kind::Timestamp, "1970-01-02 00:00:00"), 86400.0);
+        assert_eq!(dp("day", Kind::Interval, "3 days 4 hours"), 3.0);
+        assert_eq!(dp("epoch", Kind::Interval, "90 minutes"), 5400.0);
+        assert_eq!(dp("hour", Kind::Date, "2024-03-15"), 0.0);
+    }
+
+    #[test]
+    fn date_trunc_of_each_kind() {
+        let tr = |unit, kind, text| {
+            date_trunc(unit, value(kind, text), None)
+                .unwrap()
+                .format()
+                .unwrap()
+        };
+        let ts = "2024-03-15 10:20:30";
+        assert_eq!(tr("month", Kind::Timestamp, ts), "2024-03-01 00:00:00");
+        assert_eq!(tr("year", Kind::Timestamp, ts), "2024-01-01 00:00:00");
+        assert_eq!(tr("hour", Kind::Timestamp, ts), "2024-03-15 10:00:00");
+        assert_eq!(tr("week", Kind::Timestamp, ts), "2024-03-11 00:00:00");
+        assert_eq!(tr("decade", Kind::Timestamp, ts), "2020-01-01 00:00:00");
+        assert_eq!(tr("century", Kind::Timestamp, ts), "2001-01-01 00:00:00");
+        assert_eq!(
+            tr("millisecond", Kind::Timestamp, "2024-03-15 10:20:30.123456"),
+            "2024-03-15 10:20:30.123"
+        );
+        assert_eq!(
+            tr("quarter", Kind::Date, "2024-05-15"),
+            "2024-04-01 00:00:00+00:00"
+        );
+        assert_eq!(
+            tr("day", Kind::Timestamptz, "2024-03-15 10:20:30+00"),
+            "2024-03-15 00:00:00+00:00"
+        );
+        assert_eq!(
+            tr("hour", Kind::Interval, "3 days 4 hours 5 minutes"),
+            "3 days 04:00:00"
+        );
+        let tokyo = Zone::lookup("Asia/Tokyo", super::super::zones::Sign::Posix);
+        let in_tokyo = date_trunc(
+            "day",
+            value(Kind::Timestamptz, "2024-03-15 10:20:30+00"),
+            tokyo,
+        )
+        .unwrap();
+        assert_eq!(in_tokyo.format().unwrap(), "2024-03-14 15:00:00+00:00");
+        let e = date_trunc("epoch", value(Kind::Timestamp, ts), None).unwrap_err();
+        assert_eq!(e.sqlstate, "22023");
+        let e = date_trunc("dow", value(Kind::Timestamp, ts), None).unwrap_err();
+        assert_eq!(e.sqlstate, "22023");
+        let week = Value::Interval(interval_input::parse("1 day").unwrap());
+        assert_eq!(
+            date_trunc("week", week, None).unwrap_err().sqlstate,
+            "0A000"
+        );
+    }
+}

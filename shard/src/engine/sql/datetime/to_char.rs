@@ -1,0 +1,665 @@
+//! Postgres' template patterns (`YYYY-MM-DD HH24:MI:SS`, `FMDay`, `"literal"`): to_char
+//! of timestamps, dates and intervals, and the reverse, to_date and to_timestamp, which
+//! read text by the same template.
+
+use chrono::{Datelike, NaiveDate};
+
+use super::values::{
+    Date, Fields, Timestamp, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, Value,
+};
+use super::{PgError, Result};
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+const ROMAN: [&str; 12] = [
+    "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII",
+];
+
+/// The template patterns, longest first so that `HH24` wins over `HH` and `MONTH` over
+/// `MON` and `MM`.
+const PATTERNS: [&str; 53] = [
+    "Y,YYY", "SSSSS", "MONTH", "A.D.", "A.M.", "B.C.", "P.M.", "HH24", "HH12", "IDDD", "IYYY",
+    "SSSS", "YYYY", "FF1", "FF2", "FF3", "FF4", "FF5", "FF6", "DAY", "DDD", "IYY", "MON", "TZH",
+    "TZM", "YYY", "AD", "AM", "BC", "CC", "DD", "DY", "HH", "ID", "IW", "IY", "MI", "MM", "MS",
+    "OF", "PM", "RM", "SS", "TZ", "US", "WW", "YY", "D", "I", "J", "Q", "W", "Y",
+];
+
+/// How a name pattern was written: `MONTH`, `Month` or `month`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Case {
+    Upper,
+    Capital,
+    Lower,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Pattern {
+        name: &'static str,
+        case: Case,
+        fill_mode: bool,
+        ordinal: Option<Case>,
+    },
+    Literal(char),
+}
+
+/// A template split into patterns (with their FM prefix and TH suffix) and literal text.
+fn pieces(format: &str) -> Vec<Piece> {
+    let chars: Vec<char> = format.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let starts = |i: usize, p: &str| {
+        p.chars()
+            .enumerate()
+            .all(|(k, c)| chars.get(i + k).is_some_and(|x| x.eq_ignore_ascii_case(&c)))
+    };
+    while i < chars.len() {
+        let fill_mode = starts(i, "FM");
+        let at = if fill_mode { i + 2 } else { i };
+        if let Some(name) = PATTERNS.iter().find(|p| starts(at, p)) {
+            let case = case_of(&chars[at..at + name.len()]);
+            i = at + name.len();
+            let ordinal = starts(i, "TH").then(|| case_of(&chars[i..i + 2]));
+            if ordinal.is_some() {
+                i += 2;
+            }
+            out.push(Piece::Pattern {
+                name,
+                case,
+                fill_mode,
+                ordinal,
+            });
+            continue;
+        }
+        match chars[i] {
+            '"' => {
+                i += 1;
+                while i < chars.len() && chars[i] != '"' {
+                    if chars[i] == '\\' && i + 1 < chars.len() {
+                        i += 1;
+                    }
+                    out.push(Piece::Literal(chars[i]));
+                    i += 1;
+                }
+            }
+            '\\' if i + 1 < chars.len() => {
+                i += 1;
+                out.push(Piece::Literal(chars[i]));
+            }
+            c => out.push(Piece::Literal(c)),
+        }
+        i += 1;
+    }
+    out
+}
+
+fn case_of(text: &[char]) -> Case {
+    let letters: Vec<&char> = text.iter().filter(|c| c.is_ascii_alphabetic()).collect();
+    if letters.iter().all(|c| c.is_ascii_uppercase()) {
+        Case::Upper
+    } else if letters[0].is_ascii_uppercase() {
+        Case::Capital
+    } else {
+        Case::Lower
+    }
+}
+
+fn cased(word: &str, case: Case) -> String {
+    match case {
+        Case::Upper => word.to_ascii_uppercase(),
+        Case::Lower => word.to_ascii_lowercase(),
+        Case::Capital => word.to_string(),
+    }
+}
+
+fn ordinal_suffix(n: i64, case: Case) -> String {
+    let suffix = match (n % 100, n % 10) {
+        (11..=13, _) => "th",
+        (_, 1) => "st",
+        (_, 2) => "nd",
+        (_, 3) => "rd",
+        _ => "th",
+    };
+    cased(suffix, case)
+}
+
+/// What to_char formats: a timestamp's fields, or an interval's (hours not wrapped to a
+/// day, no calendar names).
+struct Moment {
+    date: Option<NaiveDate>,
+    year: i64,
+    month: i64,
+    day: i64,
+    hour: i64,
+    minute: i64,
+    second: i64,
+    micro: i64,
+    zone: Option<&'static str>,
+}
+
+impl Moment {
+    fn of_timestamp(f: Fields, zone: Option<&'static str>) -> Moment {
+        Moment {
+            date: Some(f.date),
+            year: i64::from(f.date.year()),
+            month: i64::from(f.date.month()),
+            day: i64::from(f.date.day()),
+            hour: f.hour,
+            minute: f.minute,
+            second: f.second,
+            micro: f.micro,
+            zone,
+        }
+    }
+
+    /// The text of one pattern; numbers zero-padded unless FM.
+    fn render(&self, name: &str, case: Case, fill_mode: bool, ordinal: Option<Case>) -> String {
+        let date = self.date;
+        let era_year = if self.year <= 0 && date.is_some() {
+            1 - self.year
+        } else {
+            self.year
+        };
+        let iso = date.map(|d| d.iso_week());
+        let number = |n: i64, width: usize| {
+            let mut s = if fill_mode {
+                n.to_string()
+            } else {
+                format!("{n:0width$}")
+            };
+            if let Some(case) = ordinal {
+                s.push_str(&ordinal_suffix(n, case));
+            }
+            s
+        };
+        let name_text = |word: &str, short: bool| {
+            let word = if short { &word[..3] } else { word };
+            let word = cased(word, case);
+            if fill_mode || short {
+                word
+            } else {
+                format!("{word:<9}")
+            }
+        };
+        let pm = self.hour % 24 >= 12;
+        let dow = date.map_or(0, |d| i64::from(d.weekday().num_days_from_sunday()));
+        let doy = date.map_or(0, |d| i64::from(d.ordinal()));
+        match name {
+            "HH24" => number(self.hour, 2),
+            "HH" | "HH12" => number(
+                if self.hour % 12 == 0 {
+                    12
+                } else {
+                    self.hour % 12
+                },
+                2,
+            ),
+            "MI" => number(self.minute, 2),
+            "SS" => number(self.second, 2),
+            "SSSS" | "SSSSS" => number(self.hour * 3600 + self.minute * 60 + self.second, 0),
+            "MS" => number(self.micro / 1000, 3),
+            "US" => number(self.micro, 6),
+            n if n.starts_with("FF") => {
+                let digits = n[2..].parse::<u32>().unwrap_or(6);
+                number(self.micro / 10_i64.pow(6 - digits), digits as usize)
+            }
+            "AM" | "PM" => cased(if pm { "PM" } else { "AM" }, case),
+            "A.M." | "P.M." => cased(if pm { "P.M." } else { "A.M." }, case),
+            "AD" | "BC" => cased(
+                if self.year <= 0 && date.is_some() {
+                    "BC"
+                } else {
+                    "AD"
+                },
+                case,
+            ),
+            "A.D." | "B.C." => cased(
+                if self.year <= 0 && date.is_some() {
+                    "B.C."
+                } else {
+                    "A.D."
+                },
+                case,
+            ),
+            "Y,YYY" => format!("{},{:03}", era_year / 1000, era_year % 1000),
+            "YYYY" => number(era_year, 4),
+            "YYY" => number(era_year % 1000, 3),
+            "YY" => number(era_year % 100, 2),
+            "Y" => number(era_year % 10, 1),
+            "IYYY" | "IYY" | "IY" | "I" => {
+                let y = iso.map_or(self.year, |w| i64::from(w.year()));
+                let width = if name == "IYYY" { 4 } else { name.len() };
+                number(
+                    if width == 4 {
+                        y
+                    } else {
+                        y % 10_i64.pow(width as u32)
+                    },
+                    width,
+                )
+            }
+            "MONTH" | "MON" if date.is_some() => {
+                name_text(MONTHS[(self.month - 1) as usize], name == "MON")
+            }
+            "MM" => number(self.month, 2),
+            "RM" if (1..=12).contains(&self.month) => {
+                let r = cased(ROMAN[(self.month - 1) as usize], case);
+                if fill_mode { r } else { format!("{r:<4}") }
+            }
+            "DAY" | "DY" if date.is_some() => name_text(DAYS[dow as usize], name == "DY"),
+            "DDD" => number(doy, 3),
+            "DD" => number(self.day, 2),
+            "D" => number(dow + 1, 1),
+            "ID" => number(if dow == 0 { 7 } else { dow }, 1),
+            "IDDD" => number(
+                iso.map_or(0, |w| i64::from(w.week()) - 1) * 7 + if dow == 0 { 7 } else { dow },
+                3,
+            ),
+            "W" => number((self.day - 1) / 7 + 1, 1),
+            "WW" => number((doy - 1) / 7 + 1, 2),
+            "IW" => number(iso.map_or(0, |w| i64::from(w.week())), 2),
+            "CC" => number(
+                if self.year > 0 {
+                    (self.year + 99) / 100
+                } else {
+                    -((99 - (self.year - 1)) / 100)
+                },
+                2,
+            ),
+            "J" => number(date.map_or(0, |d| Date::from_naive(d).0 + 2_440_588), 0),
+            "Q" => number((self.month - 1) / 3 + 1, 1),
+            "TZ" => self.zone.map_or_else(String::new, |z| cased(z, case)),
+            "OF" | "TZH" => "+00".into(),
+            "TZM" => "00".into(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// Postgres' to_char of a timestamp, timestamptz, date or interval.
+pub(super) fn to_char(value: Value, format: &str) -> Result<String> {
+    let moment = match value {
+        Value::Date(d) => Moment::of_timestamp(d.at_midnight().fields()?, None),
+        Value::Timestamp(t) => Moment::of_timestamp(t.fields()?, None),
+        Value::Timestamptz(t) => Moment::of_timestamp(t.fields()?, Some("UTC")),
+        Value::Time(t) => Moment::of_timestamp(Timestamp(t).fields()?, None),
+        Value::Interval(i) => {
+            let m = i.micros;
+            Moment {
+                date: None,
+                year: i64::from(i.months / 12),
+                month: i64::from(i.months % 12),
+                day: i64::from(i.days),
+                hour: m / USECS_PER_HOUR,
+                minute: m / USECS_PER_MINUTE % 60,
+                second: m / USECS_PER_SEC % 60,
+                micro: m % USECS_PER_SEC,
+                zone: None,
+            }
+        }
+    };
+    let finite = match value {
+        Value::Date(d) => d.is_finite(),
+        Value::Timestamp(t) | Value::Timestamptz(t) => t.is_finite(),
+        _ => true,
+    };
+    if !finite {
+        return Err(PgError::new("22008", "timestamp out of range"));
+    }
+    Ok(pieces(format)
+        .into_iter()
+        .map(|p| match p {
+            Piece::Literal(c) => c.to_string(),
+            Piece::Pattern {
+                name,
+                case,
+                fill_mode,
+                ordinal,
+            } => moment.render(name, case, fill_mode, ordinal),
+        })
+        .collect())
+}
+
+/// The fields to_date and to_timestamp read.
+#[derive(Default)]
+struct Read {
+    year: Option<i64>,
+    month: Option<i64>,
+    day: Option<i64>,
+    doy: Option<i64>,
+    julian: Option<i64>,
+    hour: i64,
+    minute: i64,
+    second: i64,
+    micro: i64,
+    pm: Option<bool>,
+    bc: bool,
+    offset_seconds: i64,
+}
+
+/// Reads `text` by the template, as to_timestamp does when FX is not given: spaces are
+/// skipped before fields, and a separator in the template passes any one separator.
+fn read(text: &str, format: &str) -> Result<Read> {
+    let input: Vec<char> = text.chars().collect();
+    let mut at = 0;
+    let mut r = Read::default();
+    for piece in pieces(format) {
+        match piece {
+            Piece::Literal(c) if c.is_whitespace() => {
+                while input.get(at).is_some_and(|c| c.is_whitespace()) {
+                    at += 1;
+                }
+            }
+            Piece::Literal(c) => {
+                if input
+                    .get(at)
+                    .is_some_and(|&i| i == c || !i.is_alphanumeric())
+                {
+                    at += 1;
+                }
+            }
+            Piece::Pattern { name, .. } => {
+                while input.get(at).is_some_and(|c| c.is_whitespace()) {
+                    at += 1;
+                }
+                at = read_field(&input, at, name, &mut r)?;
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// Reads one field at `at`, answering where the text goes on.
+fn read_field(input: &[char], at: usize, name: &'static str, r: &mut Read) -> Result<usize> {
+    let rest: String = input[at..].iter().collect();
+    let bad = || {
+        let found: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+        PgError::new("22007", format!("invalid value \"{found}\" for \"{name}\""))
+    };
+    let word = |names: &[&str], len: Option<usize>| -> Option<(usize, usize)> {
+        names.iter().enumerate().find_map(|(i, n)| {
+            let n = len.map_or(*n, |l| &n[..l]);
+            rest.get(..n.len())
+                .filter(|r| r.eq_ignore_ascii_case(n))
+                .map(|_| (i, n.len()))
+        })
+    };
+    match name {
+        "MONTH" | "MON" => {
+            let (i, len) = word(&MONTHS, (name == "MON").then_some(3)).ok_or_else(bad)?;
+            r.month = Some(i as i64 + 1);
+            return Ok(at + len);
+        }
+        "DAY" | "DY" => {
+            let (_, len) = word(&DAYS, (name == "DY").then_some(3)).ok_or_else(bad)?;
+            return Ok(at + len);
+        }
+        "AM" | "PM" | "A.M." | "P.M." => {
+            let (i, len) = word(&["AM", "PM", "A.M.", "P.M."], None).ok_or_else(bad)?;
+            r.pm = Some(i % 2 == 1);
+            return Ok(at + len);
+        }
+        "AD" | "BC" | "A.D." | "B.C." => {
+            let (i, len) = word(&["AD", "BC", "A.D.", "B.C."], None).ok_or_else(bad)?;
+            r.bc = i % 2 == 1;
+            return Ok(at + len);
+        }
+        "TZ" | "OF" => {
+            return Err(PgError::new(
+                "0A000",
+                format!("formatting field \"{name}\" is only supported in to_char"),
+            ));
+        }
+        _ => {}
+    }
+    let negative = name == "TZH" && matches!(rest.chars().next(), Some('-' | '+'));
+    let start = if negative { 1 } else { 0 };
+    let width = match name {
+        "YYYY" | "IYYY" => 4,
+        "YYY" | "IYY" | "DDD" | "MS" | "IDDD" => 3,
+        "US" => 6,
+        "SSSS" | "SSSSS" => 5,
+        "J" => 10,
+        "Y,YYY" => 5,
+        n if n.starts_with("FF") => n[2..].parse().unwrap_or(6),
+        n if n.len() == 1 => 1,
+        _ => 2,
+    };
+    let digits: String = rest
+        .chars()
+        .skip(start)
+        .take_while(|c| c.is_ascii_digit() || (name == "Y,YYY" && *c == ','))
+        .take(width)
+        .filter(char::is_ascii_digit)
+        .collect();
+    let used = start
+        + rest
+            .chars()
+            .skip(start)
+            .take_while(|c| c.is_ascii_digit() || (name == "Y,YYY" && *c == ','))
+            .take(width)
+            .count();
+    let n: i64 = digits.parse().map_err(|_| bad())?;
+    match name {
+        "YYYY" | "Y,YYY" | "IYYY" => r.year = Some(n),
+        // Two- and three-digit years land nearest 2020, as Postgres' to_date does.
+        "YY" | "IY" => r.year = Some(if n < 70 { 2000 + n } else { 1900 + n }),
+        "YYY" | "IYY" => r.year = Some(if n < 520 { 2000 + n } else { 1000 + n }),
+        "Y" | "I" => r.year = Some(2000 + n),
+        "MM" => r.month = Some(n),
+        "DD" => r.day = Some(n),
+        "DDD" => r.doy = Some(n),
+        "J" => r.julian = Some(n),
+        "HH" | "HH12" | "HH24" => r.hour = n,
+        "MI" => r.minute = n,
+        "SS" => r.second = n,
+        "SSSS" | "SSSSS" => {
+            (r.hour, r.minute, r.second) = (n / 3600, n / 60 % 60, n % 60);
+        }
+        "MS" => r.micro = n * 10_i64.pow(3 - digits.len() as u32) * 1000,
+        "US" => r.micro = n * 10_i64.pow(6 - digits.len() as u32),
+        n2 if n2.starts_with("FF") => r.micro = n * 10_i64.pow(6 - digits.len() as u32),
+        "TZH" => {
+            r.offset_seconds += if negative && rest.starts_with('-') {
+                -n * 3600
+            } else {
+                n * 3600
+            }
+        }
+        "TZM" => r.offset_seconds += n * 60 * r.offset_seconds.signum().max(1),
+        _ => {}
+    }
+    Ok(at + used)
+}
+
+impl Read {
+    fn timestamp(&self, text: &str) -> Result<Timestamp> {
+        let out_of_range = || PgError::field_range(text);
+        let date = if let Some(j) = self.julian {
+            Date(j - 2_440_588)
+        } else {
+            let year = self.year.unwrap_or(1);
+            let year = if self.bc { 1 - year } else { year };
+            match self.doy {
+                Some(doy) => NaiveDate::from_yo_opt(year as i32, doy as u32)
+                    .map(Date::from_naive)
+                    .ok_or_else(out_of_range)?,
+                None => Date::from_ymd(year, self.month.unwrap_or(1), self.day.unwrap_or(1))
+                    .ok_or_else(out_of_range)?,
+            }
+        };
+        let mut hour = self.hour;
+        if let Some(pm) = self.pm {
+            if !(1..=12).contains(&hour) {
+                return Err(out_of_range());
+            }
+            hour = hour % 12 + if pm { 12 } else { 0 };
+        }
+        if hour > 24 || self.minute > 59 || self.second > 60 {
+            return Err(out_of_range());
+        }
+        let time = hour * USECS_PER_HOUR
+            + self.minute * USECS_PER_MINUTE
+            + self.second * USECS_PER_SEC
+            + self.micro;
+        Timestamp::new(date, time).plus(-self.offset_seconds * USECS_PER_SEC, "timestamp")
+    }
+}
+
+/// Postgres' to_date(text, template).
+pub(super) fn to_date(text: &str, format: &str) -> Result<Date> {
+    Ok(read(text, format)?.timestamp(text)?.date())
+}
+
+/// Postgres' to_timestamp(text, template): the fields are local time in the session's
+/// zone, UTC, unless the template reads an offset (TZH, TZM).
+pub(super) fn to_timestamp(text: &str, format: &str) -> Result<Timestamp> {
+    read(text, format)?.timestamp(text)
+}
+
+/// Postgres' to_timestamp(double precision): seconds since 1970-01-01 00:00 UTC.
+pub(super) fn from_epoch(seconds: f64) -> Result<Timestamp> {
+    if seconds.is_nan() {
+        return Err(PgError::new("22008", "timestamp cannot be NaN"));
+    }
+    if seconds.is_infinite() {
+        return Ok(if seconds > 0.0 {
+            Timestamp::INFINITY
+        } else {
+            Timestamp::NEG_INFINITY
+        });
+    }
+    let micros = (seconds * 1e6).round_ties_even();
+    if micros.abs() >= 9.2e18 {
+        return Err(PgError::new(
+            "22008",
+            format!("timestamp out of range: \"{seconds}\""),
+        ));
+    }
+    Ok(Timestamp(micros as i64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::sql::datetime::input;
+    use crate::engine::sql::datetime::values::Kind;
+
+    fn fmt(kind: Kind, value: &str, format: &str) -> String {
+        to_char(input::read(kind, value).unwrap(), format).unwrap()
+    }
+
+    #[test]
+    fn to_char_patterns_as_postgres() {
+        let ts = "2024-03-05 14:07:09";
+        assert_eq!(
+            fmt(Kind::Timestamp, ts, "YYYY-MM-DD HH24:MI:SS"),
+            "2024-03-05 14:07:09"
+        );
+        assert_eq!(
+            fmt(Kind::Timestamp, ts, "DD/MM/YYYY HH12:MI AM"),
+            "05/03/2024 02:07 PM"
+        );
+        assert_eq!(
+            fmt(Kind::Date, "2024-03-05", "Day, DD Month YYYY"),
+            "Tuesday  , 05 March     2024"
+        );
+        assert_eq!(
+            fmt(Kind::Date, "2024-03-05", "FMDay, FMDD FMMonth YYYY"),
+            "Tuesday, 5 March 2024"
+        );
+        assert_eq!(fmt(Kind::Date, "2024-03-05", "Mon DD YY"), "Mar 05 24");
+        assert_eq!(fmt(Kind::Date, "2024-03-05", "DY dy"), "TUE tue");
+        assert_eq!(
+            fmt(Kind::Timestamp, "2024-03-05 14:07:09.123", "HH24:MI:SS.MS"),
+            "14:07:09.123"
+        );
+        assert_eq!(
+            fmt(Kind::Date, "2024-03-05", "Q WW IW J"),
+            "1 10 10 2460375"
+        );
+        assert_eq!(
+            fmt(
+                Kind::Timestamptz,
+                "2024-03-05 14:07:09+00",
+                "YYYY-MM-DD\"T\"HH24:MI:SSOF"
+            ),
+            "2024-03-05T14:07:09+00"
+        );
+        assert_eq!(fmt(Kind::Date, "2024-02-29", "YYYY-MM"), "2024-02");
+        assert_eq!(
+            fmt(
+                Kind::Interval,
+                "15 hours 2 minutes 12 seconds",
+                "HH24:MI:SS"
+            ),
+            "15:02:12"
+        );
+        assert_eq!(
+            fmt(Kind::Date, "2024-03-01", "DDth FMDDTH \\Y RM"),
+            "01st 1ST Y III "
+        );
+        assert_eq!(
+            fmt(Kind::Timestamptz, "2024-03-05 14:07:09+00", "TZ tz US FF2"),
+            "UTC utc 000000 00"
+        );
+    }
+
+    #[test]
+    fn to_date_and_to_timestamp_read_by_the_template() {
+        let d = |t, f| to_date(t, f).unwrap().format().unwrap();
+        assert_eq!(d("05 Dec 2000", "DD Mon YYYY"), "2000-12-05");
+        assert_eq!(d("2024-03-15", "YYYY-MM-DD"), "2024-03-15");
+        assert_eq!(d("20240315", "YYYYMMDD"), "2024-03-15");
+        assert_eq!(d("March 5, 2024", "Month DD, YYYY"), "2024-03-05");
+        let ts = |t, f| to_timestamp(t, f).unwrap().format_tz().unwrap();
+        assert_eq!(
+            ts("2024-03-15 10:20:30", "YYYY-MM-DD HH24:MI:SS"),
+            "2024-03-15 10:20:30+00:00"
+        );
+        assert_eq!(
+            ts("2024-03-15 02:20 PM", "YYYY-MM-DD HH12:MI AM"),
+            "2024-03-15 14:20:00+00:00"
+        );
+        assert_eq!(
+            ts("2024-03-15 10:20 +02", "YYYY-MM-DD HH24:MI TZH"),
+            "2024-03-15 08:20:00+00:00"
+        );
+        assert_eq!(
+            to_date("2024-02-30", "YYYY-MM-DD").unwrap_err().sqlstate,
+            "22008"
+        );
+        assert_eq!(to_date("xx", "YYYY").unwrap_err().sqlstate, "22007");
+    }
+
+    #[test]
+    fn to_timestamp_of_epoch_seconds() {
+        let e = |s| from_epoch(s).unwrap().format_tz().unwrap();
+        assert_eq!(e(1_700_000_000.0), "2023-11-14 22:13:20+00:00");
+        assert_eq!(e(0.0), "1970-01-01 00:00:00+00:00");
+        assert_eq!(e(1_700_000_000.5), "2023-11-14 22:13:20.5+00:00");
+        assert_eq!(e(f64::INFINITY), "infinity");
+        assert_eq!(from_epoch(f64::NAN).unwrap_err().sqlstate, "22008");
+    }
+}
