@@ -1,13 +1,14 @@
 //! Date/time arithmetic as Postgres does it: an interval's months first (the day clamped
 //! to the month's end), then its days, then its time; differences of timestamps as days
-//! and time; age with borrowing from the calendar; OVERLAPS.
+//! and time; age with borrowing from the calendar; date_trunc; OVERLAPS.
 
-use chrono::Datelike;
+use chrono::{Datelike, Weekday};
 
 use super::interval::Interval;
 use super::values::{
-    Date, Timestamp, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, Value,
+    Date, Timestamp, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, Unit, Value,
 };
+use super::zones::Zone;
 use super::{PgError, Result};
 
 fn days_in_month(year: i64, month: i64) -> i64 {
@@ -179,159 +180,250 @@ pub(super) fn overlaps<T: PartialOrd + Copy>(
     }
 }
 
+/// Postgres' `date_trunc(unit, value [, zone])`. A date truncates as the timestamptz
+/// Postgres casts it to, and a time as the interval it casts to.
+pub(super) fn date_trunc(unit: &str, value: Value, zone: Option<Zone>) -> Result<Value> {
+    let name = unit.trim().to_ascii_lowercase();
+    let kind = value.kind();
+    let unit = Unit::of_word(&name).ok_or_else(|| PgError::unit_not_recognized(&name, kind))?;
+    let unsupported = || PgError::unit_not_supported(&name, kind);
+    match value {
+        Value::Date(d) => date_trunc(&name, Value::Timestamptz(d.at_midnight()), zone),
+        Value::Time(t) => date_trunc(&name, Value::Interval(Interval::new(0, 0, t)), zone),
+        Value::Timestamp(t) => Ok(Value::Timestamp(
+            truncate(unit, t).ok_or_else(unsupported)??,
+        )),
+        Value::Timestamptz(t) if !t.is_finite() => Ok(value),
+        Value::Timestamptz(t) => {
+            let zone = zone.unwrap_or(Zone::Fixed(0));
+            let local = zone.to_local(t)?;
+            let truncated = truncate(unit, local).ok_or_else(unsupported)??;
+            // Units of a day or more land on a local midnight, whose offset may differ
+            // from the original's; smaller units keep the original offset.
+            Ok(Value::Timestamptz(if unit >= Unit::Day {
+                zone.to_utc(truncated)?
+            } else {
+                truncated.plus(t.0 - local.0, "timestamp with time zone")?
+            }))
+        }
+        Value::Interval(i) => Ok(Value::Interval(
+            truncate_interval(unit, i).ok_or_else(unsupported)?,
+        )),
+    }
+}
+
+/// A timestamp's fields below `unit` reset; `None` for a unit that is no truncation.
+fn truncate(unit: Unit, t: Timestamp) -> Option<Result<Timestamp>> {
+    if !t.is_finite() {
+        return Some(Ok(t));
+    }
+    if unit > Unit::Millennium {
+        return None;
+    }
+    let f = match t.fields() {
+        Ok(f) => f,
+        Err(e) => return Some(Err(e)),
+    };
+    if unit == Unit::Week {
+        let monday = f.date.week(Weekday::Mon).first_day();
+        return Some(Ok(Timestamp::new(Date::from_naive(monday), 0)));
+    }
+    let mut time = t.time();
+    for (from, span) in [
+        (Unit::Millisecond, 1_000),
+        (Unit::Second, USECS_PER_SEC),
+        (Unit::Minute, USECS_PER_MINUTE),
+        (Unit::Hour, USECS_PER_HOUR),
+        (Unit::Day, USECS_PER_DAY),
+    ] {
+        if unit >= from {
+            time = time / span * span;
+        }
+    }
+    let mut year = i64::from(f.date.year());
+    let mut month = i64::from(f.date.month());
+    let day = if unit >= Unit::Month {
+        1
+    } else {
+        i64::from(f.date.day())
+    };
+    if unit >= Unit::Quarter {
+        month = (month - 1) / 3 * 3 + 1;
+    }
+    if unit >= Unit::Year {
+        month = 1;
+    }
+    year = match unit {
+        Unit::Millennium if year > 0 => (year + 999) / 1000 * 1000 - 999,
+        Unit::Millennium => -((999 - (year - 1)) / 1000) * 1000 + 1,
+        Unit::Century if year > 0 => (year + 99) / 100 * 100 - 99,
+        Unit::Century => -((99 - (year - 1)) / 100) * 100 + 1,
+        Unit::Decade if year > 0 => year / 10 * 10,
+        Unit::Decade => -((8 - (year - 1)) / 10) * 10,
+        _ => year,
+    };
+    Some(
+        Date::from_ymd(year, month, day)
+            .map(|d| Timestamp::new(d, time))
+            .ok_or_else(|| PgError::out_of_range("timestamp")),
+    )
+}
+
+/// An interval's fields below `unit` reset; weeks are no truncation of an interval.
+fn truncate_interval(unit: Unit, i: Interval) -> Option<Interval> {
+    if unit == Unit::Week || unit > Unit::Millennium {
+        return None;
+    }
+    let mut years = i.months / 12;
+    let mut months = i.months % 12;
+    let days = if unit >= Unit::Month { 0 } else { i.days };
+    let mut micros = i.micros;
+    for (from, span) in [
+        (Unit::Millisecond, 1_000),
+        (Unit::Second, USECS_PER_SEC),
+        (Unit::Minute, USECS_PER_MINUTE),
+        (Unit::Hour, USECS_PER_HOUR),
+    ] {
+        if unit >= from {
+            micros = micros / span * span;
+        }
+    }
+    if unit >= Unit::Day {
+        micros = 0;
+    }
+    if unit >= Unit::Quarter {
+        months = months / 3 * 3;
+    }
+    if unit >= Unit::Year {
+        months = 0;
+    }
+    for (from, span) in [
+        (Unit::Decade, 10),
+        (Unit::Century, 100),
+        (Unit::Millennium, 1000),
+    ] {
+        if unit >= from {
+            years = years / span * span;
+        }
+    }
+    Some(Interval::new(years * 12 + months, days, micros))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::sql::datetime::golden::{check, text};
+    use crate::engine::sql::datetime::values::Kind;
+    use crate::engine::sql::datetime::zones::Sign;
     use crate::engine::sql::datetime::{input, interval_input};
+
+    fn value(kind: &str, text: &str) -> Value {
+        input::read(Kind::named(kind).unwrap(), text).unwrap()
+    }
 
     fn ts(text: &str) -> Timestamp {
         input::timestamp(text).unwrap()
     }
 
-    fn iv(text: &str) -> Interval {
-        interval_input::parse(text).unwrap()
-    }
-
-    fn plus(value: Value, interval: &str) -> String {
-        plus_interval(value, iv(interval))
-            .unwrap()
-            .format()
-            .unwrap()
-    }
-
     #[test]
     fn adding_intervals_months_first_clamped_to_month_end() {
-        let date = |t| Value::Date(input::date(t).unwrap());
-        assert_eq!(plus(date("2024-03-15"), "1 month"), "2024-04-15 00:00:00");
-        assert_eq!(plus(date("2024-01-31"), "1 month"), "2024-02-29 00:00:00");
-        assert_eq!(plus(date("2024-02-29"), "1 year"), "2025-02-28 00:00:00");
-        assert_eq!(plus(date("2024-02-29"), "-1 year"), "2023-02-28 00:00:00");
-        assert_eq!(plus(date("2024-03-15"), "-2 weeks"), "2024-03-01 00:00:00");
-        assert_eq!(plus(date("2024-01-01"), "1 week"), "2024-01-08 00:00:00");
-        let t = |text| Value::Timestamp(ts(text));
-        assert_eq!(
-            plus(t("2024-03-15 10:00"), "90 minutes"),
-            "2024-03-15 11:30:00"
-        );
-        assert_eq!(
-            plus(t("2024-03-15 10:00"), "-1 day -2 hours"),
-            "2024-03-14 08:00:00"
-        );
-        assert_eq!(
-            plus(t("2024-01-31 10:00"), "1 month"),
-            "2024-02-29 10:00:00"
-        );
-        assert_eq!(
-            plus(t("2024-01-01 00:00"), "1 year 2 mons"),
-            "2025-03-01 00:00:00"
-        );
-        assert_eq!(
-            plus(t("1999-12-31 23:59:59.999999"), "1 hour"),
-            "2000-01-01 00:59:59.999999"
-        );
-        assert_eq!(plus(t("infinity"), "1 day"), "infinity");
-        let tz = Value::Timestamptz(input::timestamptz("2024-03-09 12:00+00").unwrap());
-        assert_eq!(plus(tz, "1 day"), "2024-03-10 12:00:00+00:00");
-        let time = |text| Value::Time(input::time(text).unwrap());
-        assert_eq!(plus(time("10:00"), "3 hours"), "13:00:00");
-        assert_eq!(plus(time("23:00"), "3 hours"), "02:00:00");
-        assert_eq!(plus(time("01:00"), "-3 hours"), "22:00:00");
+        let cases = "
+            date | 2024-03-15 | 1 month | 2024-04-15 00:00:00
+            date | 2024-01-31 | 1 month | 2024-02-29 00:00:00
+            date | 2024-02-29 | 1 year | 2025-02-28 00:00:00
+            date | 2024-02-29 | -1 year | 2023-02-28 00:00:00
+            date | 2024-03-15 | -2 weeks | 2024-03-01 00:00:00
+            date | 2024-01-01 | 1 week | 2024-01-08 00:00:00
+            timestamp | 2024-03-15 10:00 | 90 minutes | 2024-03-15 11:30:00
+            timestamp | 2024-03-15 10:00 | -1 day -2 hours | 2024-03-14 08:00:00
+            timestamp | 2024-01-31 10:00 | 1 month | 2024-02-29 10:00:00
+            timestamp | 2024-01-01 00:00 | 1 year 2 mons | 2025-03-01 00:00:00
+            timestamp | 1999-12-31 23:59:59.999999 | 1 hour | 2000-01-01 00:59:59.999999
+            timestamp | infinity | 1 day | infinity
+            timestamptz | 2024-03-09 12:00+00 | 1 day | 2024-03-10 12:00:00+00:00
+            time | 10:00 | 3 hours | 13:00:00
+            time | 23:00 | 3 hours | 02:00:00
+            time | 01:00 | -3 hours | 22:00:00
+        ";
+        check(cases, |a| {
+            let i = interval_input::parse(a[2]).unwrap();
+            text(plus_interval(value(a[0], a[1]), i).and_then(Value::format))
+        });
     }
 
     #[test]
     fn date_and_timestamp_differences() {
         let d = |text| input::date(text).unwrap();
-        assert_eq!(date_diff(d("2024-03-01"), d("2024-02-01")).unwrap(), 29);
-        assert_eq!(date_diff(d("2025-01-01"), d("2024-01-01")).unwrap(), 366);
-        assert_eq!(
-            date_plus_days(d("2024-03-15"), 30).unwrap(),
-            d("2024-04-14")
-        );
-        assert_eq!(
-            date_plus_days(d("2024-03-15"), -1).unwrap(),
-            d("2024-03-14")
-        );
-        let diff = |a, b| timestamp_diff(ts(a), ts(b)).unwrap().to_string();
-        assert_eq!(
-            diff("2024-03-15 10:00", "2024-03-14 08:30"),
-            "1 day 01:30:00"
-        );
-        assert_eq!(diff("2024-01-01 00:00", "2023-01-01 00:00"), "365 days");
-        assert_eq!(
-            diff("2024-03-15 10:00", "2024-03-10 08:00"),
-            "5 days 02:00:00"
-        );
-        assert_eq!(
-            diff("2024-03-14 08:30", "2024-03-15 10:00"),
-            "-1 days -01:30:00"
-        );
+        assert_eq!(date_diff(d("2024-03-01"), d("2024-02-01")), Ok(29));
+        assert_eq!(date_diff(d("2025-01-01"), d("2024-01-01")), Ok(366));
+        assert_eq!(date_plus_days(d("2024-03-15"), 30), Ok(d("2024-04-14")));
+        assert_eq!(date_plus_days(d("2024-03-15"), -1), Ok(d("2024-03-14")));
+        let cases = "
+            2024-03-15 10:00 | 2024-03-14 08:30 | 1 day 01:30:00
+            2024-01-01 00:00 | 2023-01-01 00:00 | 365 days
+            2024-03-15 10:00 | 2024-03-10 08:00 | 5 days 02:00:00
+            2024-03-14 08:30 | 2024-03-15 10:00 | -1 days -01:30:00
+            infinity | 2024-01-01 | ERROR 22008
+        ";
+        check(cases, |a| text(timestamp_diff(ts(a[0]), ts(a[1]))));
         let t = |text| input::time(text).unwrap();
         assert_eq!(time_diff(t("10:00"), t("08:15")).to_string(), "01:45:00");
-        assert_eq!(
-            timestamp_diff(ts("infinity"), ts("2024-01-01"))
-                .unwrap_err()
-                .sqlstate,
-            "22008"
-        );
     }
 
     #[test]
     fn age_borrows_from_the_calendar() {
-        let age_of = |a, b| age(ts(a), ts(b)).unwrap().to_string();
+        let cases = "
+            2001-04-10 | 1957-06-13 | 43 years 9 mons 27 days
+            2024-03-15 | 2023-01-31 | 1 year 1 mon 15 days
+            2024-03-15 10:00 | 2024-03-15 08:30 | 01:30:00
+            2024-03-15 | 2023-03-15 | 1 year
+            1957-06-13 | 2001-04-10 | -43 years -9 mons -27 days
+        ";
+        check(cases, |a| text(age(ts(a[0]), ts(a[1]))));
+    }
+
+    #[test]
+    fn date_trunc_of_each_kind() {
+        let cases = "
+            month | timestamp | 2024-03-15 10:20:30 | 2024-03-01 00:00:00
+            year | timestamp | 2024-03-15 10:20:30 | 2024-01-01 00:00:00
+            hour | timestamp | 2024-03-15 10:20:30 | 2024-03-15 10:00:00
+            week | timestamp | 2024-03-15 10:20:30 | 2024-03-11 00:00:00
+            decade | timestamp | 2024-03-15 10:20:30 | 2020-01-01 00:00:00
+            century | timestamp | 2024-03-15 10:20:30 | 2001-01-01 00:00:00
+            millisecond | timestamp | 2024-03-15 10:20:30.123456 | 2024-03-15 10:20:30.123
+            quarter | date | 2024-05-15 | 2024-04-01 00:00:00+00:00
+            day | timestamptz | 2024-03-15 10:20:30+00 | 2024-03-15 00:00:00+00:00
+            hour | interval | 3 days 4 hours 5 minutes | 3 days 04:00:00
+            hour | time | 10:20:30 | 10:00:00
+            epoch | timestamp | 2024-03-15 10:20:30 | ERROR 22023
+            dow | timestamp | 2024-03-15 10:20:30 | ERROR 22023
+            week | interval | 1 day | ERROR 0A000
+        ";
+        check(cases, |a| {
+            text(date_trunc(a[0], value(a[1], a[2]), None).and_then(Value::format))
+        });
+        let tokyo = Zone::lookup("Asia/Tokyo", Sign::Posix);
+        let day = date_trunc("day", value("timestamptz", "2024-03-15 10:20:30+00"), tokyo);
         assert_eq!(
-            age_of("2001-04-10", "1957-06-13"),
-            "43 years 9 mons 27 days"
-        );
-        assert_eq!(age_of("2024-03-15", "2023-01-31"), "1 year 1 mon 15 days");
-        assert_eq!(age_of("2024-03-15 10:00", "2024-03-15 08:30"), "01:30:00");
-        assert_eq!(age_of("2024-03-15", "2023-03-15"), "1 year");
-        assert_eq!(
-            age_of("1957-06-13", "2001-04-10"),
-            "-43 years -9 mons -27 days"
+            text(day.and_then(Value::format)),
+            "2024-03-14 15:00:00+00:00"
         );
     }
 
     #[test]
     fn overlaps_follows_postgres() {
-        let d = |text| Some(input::date(text).unwrap());
-        assert_eq!(
-            overlaps(
-                d("2024-01-01"),
-                d("2024-02-01"),
-                d("2024-01-15"),
-                d("2024-03-01")
-            ),
-            Some(true)
-        );
-        assert_eq!(
-            overlaps(
-                d("2024-01-01"),
-                d("2024-02-01"),
-                d("2024-02-01"),
-                d("2024-03-01")
-            ),
-            Some(false)
-        );
-        assert_eq!(
-            overlaps(
-                d("2024-02-01"),
-                d("2024-01-01"),
-                d("2024-01-15"),
-                d("2024-01-16")
-            ),
-            Some(true)
-        );
-        assert_eq!(
-            overlaps(d("2024-01-01"), None, d("2024-01-01"), d("2024-03-01")),
-            None
-        );
-        assert_eq!(
-            overlaps(d("2024-01-01"), None, d("2023-12-01"), d("2024-03-01")),
-            Some(true)
-        );
-        assert_eq!(
-            overlaps(d("2024-01-01"), None, d("2024-02-01"), d("2024-03-01")),
-            None
-        );
+        let cases = "
+            2024-01-01 | 2024-02-01 | 2024-01-15 | 2024-03-01 | Some(true)
+            2024-01-01 | 2024-02-01 | 2024-02-01 | 2024-03-01 | Some(false)
+            2024-02-01 | 2024-01-01 | 2024-01-15 | 2024-01-16 | Some(true)
+            2024-01-01 | NULL | 2024-01-01 | 2024-03-01 | None
+            2024-01-01 | NULL | 2023-12-01 | 2024-03-01 | Some(true)
+            2024-01-01 | NULL | 2024-02-01 | 2024-03-01 | None
+        ";
+        check(cases, |a| {
+            let d = |i: usize| (a[i] != "NULL").then(|| input::date(a[i]).unwrap());
+            format!("{:?}", overlaps(d(0), d(1), d(2), d(3)))
+        });
     }
 }

@@ -1,20 +1,15 @@
-//! extract, date_part and date_trunc as Postgres 15 answers them: extract's numeric with
+//! extract and date_part as Postgres 15 answers them: extract's numeric with
 //! the scale Postgres gives each field (`30.500000` seconds, `30500.000` milliseconds),
 //! date_part's double precision, and which fields each type has.
 
-use chrono::{Datelike, Weekday};
+use chrono::Datelike;
 
 use super::interval::Interval;
-use super::interval_input::Unit;
 use super::values::{
-    Date, Fields, Kind, Timestamp, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC,
-    Value,
+    Date, Fields, Kind, Timestamp, UNIX_EPOCH_JULIAN, USECS_PER_DAY, USECS_PER_HOUR,
+    USECS_PER_MINUTE, Unit, Value,
 };
-use super::zones::Zone;
 use super::{PgError, Result};
-
-/// Postgres' Julian day of 1970-01-01.
-const UNIX_EPOCH_JULIAN: i64 = 2_440_588;
 
 /// A numeric value as extract returns it: digits and a scale, or an infinity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,39 +100,9 @@ fn julian_with_time(julian: i64, micros: i64) -> Numeric {
     }
 }
 
-fn not_supported(unit: &str, kind: Kind) -> PgError {
-    PgError::new(
-        "0A000",
-        format!(
-            "unit \"{unit}\" not supported for type {}",
-            kind.type_name()
-        ),
-    )
-}
-
-fn not_recognized(unit: &str, kind: Kind) -> PgError {
-    PgError::new(
-        "22023",
-        format!(
-            "unit \"{unit}\" not recognized for type {}",
-            kind.type_name()
-        ),
-    )
-}
-
-fn kind_of(value: Value) -> Kind {
-    match value {
-        Value::Date(_) => Kind::Date,
-        Value::Time(_) => Kind::Time,
-        Value::Timestamp(_) => Kind::Timestamp,
-        Value::Timestamptz(_) => Kind::Timestamptz,
-        Value::Interval(_) => Kind::Interval,
-    }
-}
-
 /// Year-based fields of a calendar year (astronomical: 0 is 1 BC), as Postgres counts
 /// them: there is no year 0, and the first century is years 1 to 100.
-fn year_field(unit: Unit, year: i64) -> i64 {
+pub(super) fn year_field(unit: Unit, year: i64) -> i64 {
     match unit {
         Unit::Year | Unit::Isoyear => {
             if year > 0 {
@@ -211,9 +176,9 @@ fn infinite(unit: Unit, positive: bool) -> Option<Numeric> {
 /// Postgres 15's `extract(field from value)`; `None` is NULL.
 pub(super) fn extract(field: &str, value: Value) -> Result<Option<Numeric>> {
     let name = field.trim().to_ascii_lowercase();
-    let kind = kind_of(value);
-    let unit = Unit::of_field(&name).ok_or_else(|| not_recognized(&name, kind))?;
-    let unsupported = || not_supported(&name, kind);
+    let kind = value.kind();
+    let unit = Unit::of_field(&name).ok_or_else(|| PgError::unit_not_recognized(&name, kind))?;
+    let unsupported = || PgError::unit_not_supported(&name, kind);
     match value {
         Value::Date(d) => {
             if !matches!(
@@ -333,140 +298,10 @@ pub(super) fn date_part(field: &str, value: Value) -> Result<Option<f64>> {
     Ok(extract(field, value)?.map(Numeric::to_f64))
 }
 
-/// Postgres' `date_trunc(unit, value [, zone])`. A date truncates as the timestamptz
-/// Postgres casts it to, and a time as the interval it casts to.
-pub(super) fn date_trunc(unit: &str, value: Value, zone: Option<Zone>) -> Result<Value> {
-    let name = unit.trim().to_ascii_lowercase();
-    let kind = kind_of(value);
-    let unit = Unit::of_word(&name).ok_or_else(|| not_recognized(&name, kind))?;
-    let unsupported = || not_supported(&name, kind);
-    match value {
-        Value::Date(d) => date_trunc(&name, Value::Timestamptz(d.at_midnight()), zone),
-        Value::Time(t) => date_trunc(&name, Value::Interval(Interval::new(0, 0, t)), zone),
-        Value::Timestamp(t) => Ok(Value::Timestamp(
-            truncate(unit, t).ok_or_else(unsupported)??,
-        )),
-        Value::Timestamptz(t) if !t.is_finite() => Ok(value),
-        Value::Timestamptz(t) => {
-            let zone = zone.unwrap_or(Zone::Fixed(0));
-            let local = zone.to_local(t)?;
-            let truncated = truncate(unit, local).ok_or_else(unsupported)??;
-            // Units of a day or more land on a local midnight, whose offset may differ
-            // from the original's; smaller units keep the original offset.
-            Ok(Value::Timestamptz(if unit >= Unit::Day {
-                zone.to_utc(truncated)?
-            } else {
-                truncated.plus(t.0 - local.0, "timestamp with time zone")?
-            }))
-        }
-        Value::Interval(i) => Ok(Value::Interval(
-            truncate_interval(unit, i).ok_or_else(unsupported)?,
-        )),
-    }
-}
-
-/// A timestamp's fields below `unit` reset; `None` for a unit that is no truncation.
-fn truncate(unit: Unit, t: Timestamp) -> Option<Result<Timestamp>> {
-    if !t.is_finite() {
-        return Some(Ok(t));
-    }
-    if unit > Unit::Millennium {
-        return None;
-    }
-    let f = match t.fields() {
-        Ok(f) => f,
-        Err(e) => return Some(Err(e)),
-    };
-    if unit == Unit::Week {
-        let monday = f.date.week(Weekday::Mon).first_day();
-        return Some(Ok(Timestamp::new(Date::from_naive(monday), 0)));
-    }
-    let mut time = t.time();
-    for (from, span) in [
-        (Unit::Millisecond, 1_000),
-        (Unit::Second, USECS_PER_SEC),
-        (Unit::Minute, USECS_PER_MINUTE),
-        (Unit::Hour, USECS_PER_HOUR),
-        (Unit::Day, USECS_PER_DAY),
-    ] {
-        if unit >= from {
-            time = time / span * span;
-        }
-    }
-    let mut year = i64::from(f.date.year());
-    let mut month = i64::from(f.date.month());
-    let day = if unit >= Unit::Month {
-        1
-    } else {
-        i64::from(f.date.day())
-    };
-    if unit >= Unit::Quarter {
-        month = (month - 1) / 3 * 3 + 1;
-    }
-    if unit >= Unit::Year {
-        month = 1;
-    }
-    year = match unit {
-        Unit::Millennium if year > 0 => (year + 999) / 1000 * 1000 - 999,
-        Unit::Millennium => -((999 - (year - 1)) / 1000) * 1000 + 1,
-        Unit::Century if year > 0 => (year + 99) / 100 * 100 - 99,
-        Unit::Century => -((99 - (year - 1)) / 100) * 100 + 1,
-        Unit::Decade if year > 0 => year / 10 * 10,
-        Unit::Decade => -((8 - (year - 1)) / 10) * 10,
-        _ => year,
-    };
-    Some(
-        Date::from_ymd(year, month, day)
-            .map(|d| Timestamp::new(d, time))
-            .ok_or_else(|| PgError::out_of_range("timestamp")),
-    )
-}
-
-/// An interval's fields below `unit` reset; weeks are no truncation of an interval.
-fn truncate_interval(unit: Unit, i: Interval) -> Option<Interval> {
-    if unit == Unit::Week || unit > Unit::Millennium {
-        return None;
-    }
-    let mut years = i.months / 12;
-    let mut months = i.months % 12;
-    let days = if unit >= Unit::Month { 0 } else { i.days };
-    let mut micros = i.micros;
-    for (from, span) in [
-        (Unit::Millisecond, 1_000),
-        (Unit::Second, USECS_PER_SEC),
-        (Unit::Minute, USECS_PER_MINUTE),
-        (Unit::Hour, USECS_PER_HOUR),
-    ] {
-        if unit >= from {
-            micros = micros / span * span;
-        }
-    }
-    if unit >= Unit::Day {
-        micros = 0;
-    }
-    if unit >= Unit::Quarter {
-        months = months / 3 * 3;
-    }
-    if unit >= Unit::Year {
-        months = 0;
-    }
-    for (from, span) in [
-        (Unit::Decade, 10),
-        (Unit::Century, 100),
-        (Unit::Millennium, 1000),
-    ] {
-        if unit >= from {
-            years = years / span * span;
-        }
-    }
-    Some(Interval::new(years * 12 + months, days, micros))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::sql::datetime::input;
-    use crate::engine::sql::datetime::interval_input;
 
     fn value(kind: Kind, text: &str) -> Value {
         input::read(kind, text).unwrap()
@@ -573,55 +408,5 @@ mod tests {
         assert_eq!(dp("day", Kind::Interval, "3 days 4 hours"), 3.0);
         assert_eq!(dp("epoch", Kind::Interval, "90 minutes"), 5400.0);
         assert_eq!(dp("hour", Kind::Date, "2024-03-15"), 0.0);
-    }
-
-    #[test]
-    fn date_trunc_of_each_kind() {
-        let tr = |unit, kind, text| {
-            date_trunc(unit, value(kind, text), None)
-                .unwrap()
-                .format()
-                .unwrap()
-        };
-        let ts = "2024-03-15 10:20:30";
-        assert_eq!(tr("month", Kind::Timestamp, ts), "2024-03-01 00:00:00");
-        assert_eq!(tr("year", Kind::Timestamp, ts), "2024-01-01 00:00:00");
-        assert_eq!(tr("hour", Kind::Timestamp, ts), "2024-03-15 10:00:00");
-        assert_eq!(tr("week", Kind::Timestamp, ts), "2024-03-11 00:00:00");
-        assert_eq!(tr("decade", Kind::Timestamp, ts), "2020-01-01 00:00:00");
-        assert_eq!(tr("century", Kind::Timestamp, ts), "2001-01-01 00:00:00");
-        assert_eq!(
-            tr("millisecond", Kind::Timestamp, "2024-03-15 10:20:30.123456"),
-            "2024-03-15 10:20:30.123"
-        );
-        assert_eq!(
-            tr("quarter", Kind::Date, "2024-05-15"),
-            "2024-04-01 00:00:00+00:00"
-        );
-        assert_eq!(
-            tr("day", Kind::Timestamptz, "2024-03-15 10:20:30+00"),
-            "2024-03-15 00:00:00+00:00"
-        );
-        assert_eq!(
-            tr("hour", Kind::Interval, "3 days 4 hours 5 minutes"),
-            "3 days 04:00:00"
-        );
-        let tokyo = Zone::lookup("Asia/Tokyo", super::super::zones::Sign::Posix);
-        let in_tokyo = date_trunc(
-            "day",
-            value(Kind::Timestamptz, "2024-03-15 10:20:30+00"),
-            tokyo,
-        )
-        .unwrap();
-        assert_eq!(in_tokyo.format().unwrap(), "2024-03-14 15:00:00+00:00");
-        let e = date_trunc("epoch", value(Kind::Timestamp, ts), None).unwrap_err();
-        assert_eq!(e.sqlstate, "22023");
-        let e = date_trunc("dow", value(Kind::Timestamp, ts), None).unwrap_err();
-        assert_eq!(e.sqlstate, "22023");
-        let week = Value::Interval(interval_input::parse("1 day").unwrap());
-        assert_eq!(
-            date_trunc("week", week, None).unwrap_err().sqlstate,
-            "0A000"
-        );
     }
 }

@@ -7,34 +7,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::interval_input;
 use super::values::{
-    Date, Kind, Timestamp, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, Value,
+    DAY_NAMES, Date, Kind, MONTH_NAMES, Timestamp, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE,
+    USECS_PER_SEC, Value,
 };
 use super::zones::{Sign, Zone};
 use super::{PgError, Result};
-
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
-const WEEKDAYS: [&str; 7] = [
-    "sunday",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-];
 
 /// The current instant, to the microsecond.
 pub(super) fn now() -> Timestamp {
@@ -84,22 +61,21 @@ enum Bad {
 
 type Parse<T> = std::result::Result<T, Bad>;
 
-fn month_named(word: &str) -> Option<i64> {
+/// Whether `word` (lowercase) is `name` or its three-letter abbreviation, or `sept`,
+/// Postgres' one four-letter one.
+fn names(word: &str, name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
     let word = word.trim_end_matches('.');
-    if word.len() < 3 {
-        return None;
-    }
-    let index = MONTHS.iter().position(|m| m.starts_with(word))?;
-    // "sept" is Postgres' one four-letter abbreviation.
-    (word.len() == 3 || word == "sept" || MONTHS[index] == word).then_some(index as i64 + 1)
+    word == name || (name.starts_with(word) && (word.len() == 3 || word == "sept"))
+}
+
+fn month_named(word: &str) -> Option<i64> {
+    let index = MONTH_NAMES.iter().position(|m| names(word, m))?;
+    Some(index as i64 + 1)
 }
 
 fn weekday(word: &str) -> bool {
-    let word = word.trim_end_matches('.');
-    word.len() >= 3
-        && WEEKDAYS
-            .iter()
-            .any(|d| d.starts_with(word) && (word.len() == 3 || *d == word))
+    DAY_NAMES.iter().any(|d| names(word, d))
 }
 
 impl Parsed {

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::values::{USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, push_seconds};
+use super::values::{USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, Unit, push_seconds};
 use super::{PgError, Result};
 
 pub(super) const DAYS_PER_MONTH: i32 = 30;
@@ -203,6 +203,73 @@ impl Interval {
             i.days += 1;
         }
         Ok(i)
+    }
+}
+
+/// The fields an SQL interval qualifier allows (`DAY TO HOUR`), and the precision of its
+/// seconds (`SECOND(3)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Qualifier {
+    pub(super) last: Unit,
+    pub(super) minute_to_second: bool,
+    precision: Option<u32>,
+}
+
+impl Qualifier {
+    pub(super) fn parse(text: &str) -> Result<Qualifier> {
+        let bad = || PgError::new("22023", format!("invalid interval qualifier \"{text}\""));
+        let lower = text.trim().to_ascii_lowercase();
+        let (fields, precision) = match lower.split_once('(') {
+            Some((fields, rest)) => {
+                let digits = rest.trim_end().strip_suffix(')').ok_or_else(bad)?;
+                let p: u32 = digits.trim().parse().map_err(|_| bad())?;
+                (fields.to_string(), Some(p.min(6)))
+            }
+            None => (lower, None),
+        };
+        let words: Vec<&str> = fields.split_whitespace().collect();
+        let unit = |w: &str| match w {
+            "year" => Some(Unit::Year),
+            "month" => Some(Unit::Month),
+            "day" => Some(Unit::Day),
+            "hour" => Some(Unit::Hour),
+            "minute" => Some(Unit::Minute),
+            "second" => Some(Unit::Second),
+            _ => None,
+        };
+        let (first, last) = match words.as_slice() {
+            [one] => (unit(one).ok_or_else(bad)?, unit(one).ok_or_else(bad)?),
+            [from, "to", to] => (unit(from).ok_or_else(bad)?, unit(to).ok_or_else(bad)?),
+            _ => return Err(bad()),
+        };
+        Ok(Qualifier {
+            last,
+            minute_to_second: first == Unit::Minute && last == Unit::Second,
+            precision,
+        })
+    }
+
+    /// Postgres' AdjustIntervalForTypmod: fields after the qualifier's last one are dropped.
+    pub(super) fn truncate(self, i: Interval) -> Interval {
+        let keep = |unit: i64| i.micros / unit * unit;
+        let mut i = match self.last {
+            Unit::Year => Interval::new(i.months / 12 * 12, 0, 0),
+            Unit::Month => Interval::new(i.months, 0, 0),
+            Unit::Day => Interval::new(i.months, i.days, 0),
+            Unit::Hour => Interval::new(i.months, i.days, keep(USECS_PER_HOUR)),
+            Unit::Minute => Interval::new(i.months, i.days, keep(USECS_PER_MINUTE)),
+            _ => i,
+        };
+        if let Some(p) = self.precision {
+            let scale = 10_i64.pow(6 - p);
+            let round = |m: i64| (m + scale / 2) / scale * scale;
+            i.micros = if i.micros >= 0 {
+                round(i.micros)
+            } else {
+                -round(-i.micros)
+            };
+        }
+        i
     }
 }
 

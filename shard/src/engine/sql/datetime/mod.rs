@@ -54,6 +54,28 @@ impl PgError {
         )
     }
 
+    /// 22023: a field name extract or date_trunc does not know.
+    fn unit_not_recognized(unit: &str, kind: values::Kind) -> PgError {
+        PgError::new(
+            "22023",
+            format!(
+                "unit \"{unit}\" not recognized for type {}",
+                kind.type_name()
+            ),
+        )
+    }
+
+    /// 0A000: a field the type does not have (the hour of a date).
+    fn unit_not_supported(unit: &str, kind: values::Kind) -> PgError {
+        PgError::new(
+            "0A000",
+            format!(
+                "unit \"{unit}\" not supported for type {}",
+                kind.type_name()
+            ),
+        )
+    }
+
     /// 22008: a result beyond the type's range.
     fn out_of_range(type_name: &str) -> PgError {
         PgError::new("22008", format!("{type_name} out of range"))
@@ -67,3 +89,26 @@ impl From<PgError> for rusqlite::Error {
 }
 
 type Result<T> = std::result::Result<T, PgError>;
+
+/// Table-driven tests: one case a line, its arguments and the answer Postgres gives split
+/// by ` | `, so that a table reads like the conformance goldens it is copied from.
+#[cfg(test)]
+mod golden {
+    use std::fmt::Display;
+
+    pub(super) fn check(cases: &str, answer: impl Fn(&[&str]) -> String) {
+        for line in cases.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let parts: Vec<&str> = line.split(" | ").collect();
+            let (expected, args) = parts.split_last().unwrap();
+            assert_eq!(answer(args), *expected, "{line}");
+        }
+    }
+
+    /// A result as a table writes it: the value, or `ERROR` and the SQLSTATE.
+    pub(super) fn text<T: Display>(result: super::Result<T>) -> String {
+        match result {
+            Ok(v) => v.to_string(),
+            Err(e) => format!("ERROR {}", e.sqlstate),
+        }
+    }
+}

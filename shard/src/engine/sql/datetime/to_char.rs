@@ -4,46 +4,22 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use super::fields::year_field;
 use super::values::{
-    Date, Fields, Timestamp, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, Value,
+    DAY_NAMES, Date, MONTH_NAMES, Timestamp, UNIX_EPOCH_JULIAN, USECS_PER_HOUR, USECS_PER_MINUTE,
+    USECS_PER_SEC, Unit, Value,
 };
 use super::{PgError, Result};
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-const DAYS: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
 const ROMAN: [&str; 12] = [
     "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII",
 ];
 
 /// The template patterns, longest first so that `HH24` wins over `HH` and `MONTH` over
 /// `MON` and `MM`.
-const PATTERNS: [&str; 53] = [
-    "Y,YYY", "SSSSS", "MONTH", "A.D.", "A.M.", "B.C.", "P.M.", "HH24", "HH12", "IDDD", "IYYY",
-    "SSSS", "YYYY", "FF1", "FF2", "FF3", "FF4", "FF5", "FF6", "DAY", "DDD", "IYY", "MON", "TZH",
-    "TZM", "YYY", "AD", "AM", "BC", "CC", "DD", "DY", "HH", "ID", "IW", "IY", "MI", "MM", "MS",
-    "OF", "PM", "RM", "SS", "TZ", "US", "WW", "YY", "D", "I", "J", "Q", "W", "Y",
-];
+const PATTERNS: &str = "Y,YYY SSSSS MONTH A.D. A.M. B.C. P.M. HH24 HH12 IDDD IYYY SSSS YYYY \
+    FF1 FF2 FF3 FF4 FF5 FF6 DAY DDD IYY MON TZH TZM YYY AD AM BC CC DD DY HH ID IW IY MI MM \
+    MS OF PM RM SS TZ US WW YY D I J Q W Y";
 
 /// How a name pattern was written: `MONTH`, `Month` or `month`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,14 +29,19 @@ enum Case {
     Lower,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A template pattern as written: its name, the case of its letters, whether FM came
+/// before it and TH (or th) after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pattern {
+    name: &'static str,
+    case: Case,
+    fill_mode: bool,
+    ordinal: Option<Case>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Piece {
-    Pattern {
-        name: &'static str,
-        case: Case,
-        fill_mode: bool,
-        ordinal: Option<Case>,
-    },
+    Pattern(Pattern),
     Literal(char),
 }
 
@@ -77,19 +58,19 @@ fn pieces(format: &str) -> Vec<Piece> {
     while i < chars.len() {
         let fill_mode = starts(i, "FM");
         let at = if fill_mode { i + 2 } else { i };
-        if let Some(name) = PATTERNS.iter().find(|p| starts(at, p)) {
+        if let Some(name) = PATTERNS.split_whitespace().find(|p| starts(at, p)) {
             let case = case_of(&chars[at..at + name.len()]);
             i = at + name.len();
             let ordinal = starts(i, "TH").then(|| case_of(&chars[i..i + 2]));
             if ordinal.is_some() {
                 i += 2;
             }
-            out.push(Piece::Pattern {
+            out.push(Piece::Pattern(Pattern {
                 name,
                 case,
                 fill_mode,
                 ordinal,
-            });
+            }));
             continue;
         }
         match chars[i] {
@@ -151,38 +132,45 @@ struct Moment {
     year: i64,
     month: i64,
     day: i64,
-    hour: i64,
-    minute: i64,
-    second: i64,
-    micro: i64,
+    /// Microseconds: of the day, or of the interval's time.
+    time: i64,
     zone: Option<&'static str>,
 }
 
 impl Moment {
-    fn of_timestamp(f: Fields, zone: Option<&'static str>) -> Moment {
-        Moment {
-            date: Some(f.date),
-            year: i64::from(f.date.year()),
-            month: i64::from(f.date.month()),
-            day: i64::from(f.date.day()),
-            hour: f.hour,
-            minute: f.minute,
-            second: f.second,
-            micro: f.micro,
+    fn of_timestamp(t: Timestamp, zone: Option<&'static str>) -> Result<Moment> {
+        let d = t.date().naive()?;
+        let (year, month, day) = (d.year(), d.month(), d.day());
+        Ok(Moment {
+            date: Some(d),
+            year: year.into(),
+            month: month.into(),
+            day: day.into(),
+            time: t.time(),
             zone,
-        }
+        })
     }
 
     /// The text of one pattern; numbers zero-padded unless FM.
-    fn render(&self, name: &str, case: Case, fill_mode: bool, ordinal: Option<Case>) -> String {
+    fn render(&self, pattern: Pattern) -> String {
+        let Pattern {
+            name,
+            case,
+            fill_mode,
+            ordinal,
+        } = pattern;
         let date = self.date;
-        let era_year = if self.year <= 0 && date.is_some() {
-            1 - self.year
-        } else {
-            self.year
-        };
+        let hour = self.time / USECS_PER_HOUR;
+        let minute = self.time / USECS_PER_MINUTE % 60;
+        let second = self.time / USECS_PER_SEC % 60;
+        let micro = self.time % USECS_PER_SEC;
+        // Intervals have no era: their years print as they are.
+        let bc = self.year <= 0 && date.is_some();
+        let era_year = if bc { 1 - self.year } else { self.year };
         let iso = date.map(|d| d.iso_week());
         let number = |n: i64, width: usize| {
+            // A sign takes a place of its own, as in C's %0*d.
+            let width = width + usize::from(n < 0);
             let mut s = if fill_mode {
                 n.to_string()
             } else {
@@ -194,100 +182,63 @@ impl Moment {
             s
         };
         let name_text = |word: &str, short: bool| {
-            let word = if short { &word[..3] } else { word };
-            let word = cased(word, case);
+            let word = cased(if short { &word[..3] } else { word }, case);
             if fill_mode || short {
                 word
             } else {
                 format!("{word:<9}")
             }
         };
-        let pm = self.hour % 24 >= 12;
+        let pm = hour % 24 >= 12;
+        let hour12 = (hour + 11) % 12 + 1;
         let dow = date.map_or(0, |d| i64::from(d.weekday().num_days_from_sunday()));
+        let isodow = if dow == 0 { 7 } else { dow };
         let doy = date.map_or(0, |d| i64::from(d.ordinal()));
+        let iso_year = iso.map_or(self.year, |w| i64::from(w.year()));
         match name {
-            "HH24" => number(self.hour, 2),
-            "HH" | "HH12" => number(
-                if self.hour % 12 == 0 {
-                    12
-                } else {
-                    self.hour % 12
-                },
-                2,
-            ),
-            "MI" => number(self.minute, 2),
-            "SS" => number(self.second, 2),
-            "SSSS" | "SSSSS" => number(self.hour * 3600 + self.minute * 60 + self.second, 0),
-            "MS" => number(self.micro / 1000, 3),
-            "US" => number(self.micro, 6),
+            "HH24" => number(hour, 2),
+            "HH" | "HH12" => number(hour12, 2),
+            "MI" => number(minute, 2),
+            "SS" => number(second, 2),
+            "SSSS" | "SSSSS" => number(hour * 3600 + minute * 60 + second, 0),
+            "MS" => number(micro / 1000, 3),
+            "US" => number(micro, 6),
             n if n.starts_with("FF") => {
                 let digits = n[2..].parse::<u32>().unwrap_or(6);
-                number(self.micro / 10_i64.pow(6 - digits), digits as usize)
+                number(micro / 10_i64.pow(6 - digits), digits as usize)
             }
             "AM" | "PM" => cased(if pm { "PM" } else { "AM" }, case),
             "A.M." | "P.M." => cased(if pm { "P.M." } else { "A.M." }, case),
-            "AD" | "BC" => cased(
-                if self.year <= 0 && date.is_some() {
-                    "BC"
-                } else {
-                    "AD"
-                },
-                case,
-            ),
-            "A.D." | "B.C." => cased(
-                if self.year <= 0 && date.is_some() {
-                    "B.C."
-                } else {
-                    "A.D."
-                },
-                case,
-            ),
+            "AD" | "BC" => cased(if bc { "BC" } else { "AD" }, case),
+            "A.D." | "B.C." => cased(if bc { "B.C." } else { "A.D." }, case),
             "Y,YYY" => format!("{},{:03}", era_year / 1000, era_year % 1000),
             "YYYY" => number(era_year, 4),
-            "YYY" => number(era_year % 1000, 3),
-            "YY" => number(era_year % 100, 2),
-            "Y" => number(era_year % 10, 1),
-            "IYYY" | "IYY" | "IY" | "I" => {
-                let y = iso.map_or(self.year, |w| i64::from(w.year()));
-                let width = if name == "IYYY" { 4 } else { name.len() };
-                number(
-                    if width == 4 {
-                        y
-                    } else {
-                        y % 10_i64.pow(width as u32)
-                    },
-                    width,
-                )
-            }
+            "YYY" | "YY" | "Y" => number(era_year % 10_i64.pow(name.len() as u32), name.len()),
+            "IYYY" => number(iso_year, 4),
+            "IYY" | "IY" | "I" => number(iso_year % 10_i64.pow(name.len() as u32), name.len()),
             "MONTH" | "MON" if date.is_some() => {
-                name_text(MONTHS[(self.month - 1) as usize], name == "MON")
+                name_text(MONTH_NAMES[(self.month - 1) as usize], name == "MON")
             }
             "MM" => number(self.month, 2),
             "RM" if (1..=12).contains(&self.month) => {
                 let r = cased(ROMAN[(self.month - 1) as usize], case);
                 if fill_mode { r } else { format!("{r:<4}") }
             }
-            "DAY" | "DY" if date.is_some() => name_text(DAYS[dow as usize], name == "DY"),
+            "DAY" | "DY" if date.is_some() => name_text(DAY_NAMES[dow as usize], name == "DY"),
             "DDD" => number(doy, 3),
             "DD" => number(self.day, 2),
             "D" => number(dow + 1, 1),
-            "ID" => number(if dow == 0 { 7 } else { dow }, 1),
-            "IDDD" => number(
-                iso.map_or(0, |w| i64::from(w.week()) - 1) * 7 + if dow == 0 { 7 } else { dow },
-                3,
-            ),
+            "ID" => number(isodow, 1),
+            "IDDD" => number(iso.map_or(0, |w| i64::from(w.week()) - 1) * 7 + isodow, 3),
             "W" => number((self.day - 1) / 7 + 1, 1),
             "WW" => number((doy - 1) / 7 + 1, 2),
             "IW" => number(iso.map_or(0, |w| i64::from(w.week())), 2),
-            "CC" => number(
-                if self.year > 0 {
-                    (self.year + 99) / 100
-                } else {
-                    -((99 - (self.year - 1)) / 100)
-                },
-                2,
+            "CC" if date.is_none() => number(self.year / 100, 2),
+            "CC" => number(year_field(Unit::Century, self.year), 2),
+            "J" => number(
+                date.map_or(0, |d| Date::from_naive(d).0 + UNIX_EPOCH_JULIAN),
+                0,
             ),
-            "J" => number(date.map_or(0, |d| Date::from_naive(d).0 + 2_440_588), 0),
             "Q" => number((self.month - 1) / 3 + 1, 1),
             "TZ" => self.zone.map_or_else(String::new, |z| cased(z, case)),
             "OF" | "TZH" => "+00".into(),
@@ -299,44 +250,31 @@ impl Moment {
 
 /// Postgres' to_char of a timestamp, timestamptz, date or interval.
 pub(super) fn to_char(value: Value, format: &str) -> Result<String> {
-    let moment = match value {
-        Value::Date(d) => Moment::of_timestamp(d.at_midnight().fields()?, None),
-        Value::Timestamp(t) => Moment::of_timestamp(t.fields()?, None),
-        Value::Timestamptz(t) => Moment::of_timestamp(t.fields()?, Some("UTC")),
-        Value::Time(t) => Moment::of_timestamp(Timestamp(t).fields()?, None),
-        Value::Interval(i) => {
-            let m = i.micros;
-            Moment {
-                date: None,
-                year: i64::from(i.months / 12),
-                month: i64::from(i.months % 12),
-                day: i64::from(i.days),
-                hour: m / USECS_PER_HOUR,
-                minute: m / USECS_PER_MINUTE % 60,
-                second: m / USECS_PER_SEC % 60,
-                micro: m % USECS_PER_SEC,
-                zone: None,
-            }
-        }
-    };
-    let finite = match value {
-        Value::Date(d) => d.is_finite(),
-        Value::Timestamp(t) | Value::Timestamptz(t) => t.is_finite(),
-        _ => true,
-    };
-    if !finite {
+    if !value.is_finite() {
         return Err(PgError::new("22008", "timestamp out of range"));
     }
+    if !value.is_finite() {
+        return Err(PgError::new("22008", "timestamp out of range"));
+    }
+    let moment = match value {
+        Value::Date(d) => Moment::of_timestamp(d.at_midnight(), None)?,
+        Value::Timestamp(t) => Moment::of_timestamp(t, None)?,
+        Value::Timestamptz(t) => Moment::of_timestamp(t, Some("UTC"))?,
+        Value::Time(t) => Moment::of_timestamp(Timestamp(t), None)?,
+        Value::Interval(i) => Moment {
+            date: None,
+            year: (i.months / 12).into(),
+            month: (i.months % 12).into(),
+            day: i.days.into(),
+            time: i.micros,
+            zone: None,
+        },
+    };
     Ok(pieces(format)
         .into_iter()
         .map(|p| match p {
             Piece::Literal(c) => c.to_string(),
-            Piece::Pattern {
-                name,
-                case,
-                fill_mode,
-                ordinal,
-            } => moment.render(name, case, fill_mode, ordinal),
+            Piece::Pattern(p) => moment.render(p),
         })
         .collect())
 }
@@ -365,26 +303,20 @@ fn read(text: &str, format: &str) -> Result<Read> {
     let mut at = 0;
     let mut r = Read::default();
     for piece in pieces(format) {
-        match piece {
-            Piece::Literal(c) if c.is_whitespace() => {
-                while input.get(at).is_some_and(|c| c.is_whitespace()) {
-                    at += 1;
-                }
-            }
-            Piece::Literal(c) => {
-                if input
-                    .get(at)
-                    .is_some_and(|&i| i == c || !i.is_alphanumeric())
-                {
-                    at += 1;
-                }
-            }
-            Piece::Pattern { name, .. } => {
-                while input.get(at).is_some_and(|c| c.is_whitespace()) {
-                    at += 1;
-                }
-                at = read_field(&input, at, name, &mut r)?;
-            }
+        let separator = match piece {
+            Piece::Literal(c) if !c.is_whitespace() => Some(c),
+            _ => None,
+        };
+        if let Some(c) = separator {
+            let next = input.get(at);
+            at += usize::from(next.is_some_and(|&i| i == c || !i.is_alphanumeric()));
+            continue;
+        }
+        while input.get(at).is_some_and(|c| c.is_whitespace()) {
+            at += 1;
+        }
+        if let Piece::Pattern(p) = piece {
+            at = read_field(&input, at, p.name, &mut r)?;
         }
     }
     Ok(r)
@@ -407,12 +339,12 @@ fn read_field(input: &[char], at: usize, name: &'static str, r: &mut Read) -> Re
     };
     match name {
         "MONTH" | "MON" => {
-            let (i, len) = word(&MONTHS, (name == "MON").then_some(3)).ok_or_else(bad)?;
+            let (i, len) = word(&MONTH_NAMES, (name == "MON").then_some(3)).ok_or_else(bad)?;
             r.month = Some(i as i64 + 1);
             return Ok(at + len);
         }
         "DAY" | "DY" => {
-            let (_, len) = word(&DAYS, (name == "DY").then_some(3)).ok_or_else(bad)?;
+            let (_, len) = word(&DAY_NAMES, (name == "DY").then_some(3)).ok_or_else(bad)?;
             return Ok(at + len);
         }
         "AM" | "PM" | "A.M." | "P.M." => {
@@ -446,20 +378,14 @@ fn read_field(input: &[char], at: usize, name: &'static str, r: &mut Read) -> Re
         n if n.len() == 1 => 1,
         _ => 2,
     };
-    let digits: String = rest
+    let field: String = rest
         .chars()
         .skip(start)
         .take_while(|c| c.is_ascii_digit() || (name == "Y,YYY" && *c == ','))
         .take(width)
-        .filter(char::is_ascii_digit)
         .collect();
-    let used = start
-        + rest
-            .chars()
-            .skip(start)
-            .take_while(|c| c.is_ascii_digit() || (name == "Y,YYY" && *c == ','))
-            .take(width)
-            .count();
+    let used = start + field.chars().count();
+    let digits: String = field.chars().filter(char::is_ascii_digit).collect();
     let n: i64 = digits.parse().map_err(|_| bad())?;
     match name {
         "YYYY" | "Y,YYY" | "IYYY" => r.year = Some(n),
@@ -480,14 +406,11 @@ fn read_field(input: &[char], at: usize, name: &'static str, r: &mut Read) -> Re
         "MS" => r.micro = n * 10_i64.pow(3 - digits.len() as u32) * 1000,
         "US" => r.micro = n * 10_i64.pow(6 - digits.len() as u32),
         n2 if n2.starts_with("FF") => r.micro = n * 10_i64.pow(6 - digits.len() as u32),
-        "TZH" => {
-            r.offset_seconds += if negative && rest.starts_with('-') {
-                -n * 3600
-            } else {
-                n * 3600
-            }
-        }
-        "TZM" => r.offset_seconds += n * 60 * r.offset_seconds.signum().max(1),
+        "TZH" if rest.starts_with('-') => r.offset_seconds -= n * 3600,
+        "TZH" => r.offset_seconds += n * 3600,
+        // Minutes have the sign of the hours before them.
+        "TZM" if r.offset_seconds < 0 => r.offset_seconds -= n * 60,
+        "TZM" => r.offset_seconds += n * 60,
         _ => {}
     }
     Ok(at + used)
@@ -497,7 +420,7 @@ impl Read {
     fn timestamp(&self, text: &str) -> Result<Timestamp> {
         let out_of_range = || PgError::field_range(text);
         let date = if let Some(j) = self.julian {
-            Date(j - 2_440_588)
+            Date(j - UNIX_EPOCH_JULIAN)
         } else {
             let year = self.year.unwrap_or(1);
             let year = if self.bc { 1 - year } else { year };
@@ -538,128 +461,58 @@ pub(super) fn to_timestamp(text: &str, format: &str) -> Result<Timestamp> {
     read(text, format)?.timestamp(text)
 }
 
-/// Postgres' to_timestamp(double precision): seconds since 1970-01-01 00:00 UTC.
-pub(super) fn from_epoch(seconds: f64) -> Result<Timestamp> {
-    if seconds.is_nan() {
-        return Err(PgError::new("22008", "timestamp cannot be NaN"));
-    }
-    if seconds.is_infinite() {
-        return Ok(if seconds > 0.0 {
-            Timestamp::INFINITY
-        } else {
-            Timestamp::NEG_INFINITY
-        });
-    }
-    let micros = (seconds * 1e6).round_ties_even();
-    if micros.abs() >= 9.2e18 {
-        return Err(PgError::new(
-            "22008",
-            format!("timestamp out of range: \"{seconds}\""),
-        ));
-    }
-    Ok(Timestamp(micros as i64))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::sql::datetime::golden::{check, text};
     use crate::engine::sql::datetime::input;
     use crate::engine::sql::datetime::values::Kind;
 
-    fn fmt(kind: Kind, value: &str, format: &str) -> String {
-        to_char(input::read(kind, value).unwrap(), format).unwrap()
-    }
-
     #[test]
     fn to_char_patterns_as_postgres() {
-        let ts = "2024-03-05 14:07:09";
-        assert_eq!(
-            fmt(Kind::Timestamp, ts, "YYYY-MM-DD HH24:MI:SS"),
-            "2024-03-05 14:07:09"
-        );
-        assert_eq!(
-            fmt(Kind::Timestamp, ts, "DD/MM/YYYY HH12:MI AM"),
-            "05/03/2024 02:07 PM"
-        );
-        assert_eq!(
-            fmt(Kind::Date, "2024-03-05", "Day, DD Month YYYY"),
-            "Tuesday  , 05 March     2024"
-        );
-        assert_eq!(
-            fmt(Kind::Date, "2024-03-05", "FMDay, FMDD FMMonth YYYY"),
-            "Tuesday, 5 March 2024"
-        );
-        assert_eq!(fmt(Kind::Date, "2024-03-05", "Mon DD YY"), "Mar 05 24");
-        assert_eq!(fmt(Kind::Date, "2024-03-05", "DY dy"), "TUE tue");
-        assert_eq!(
-            fmt(Kind::Timestamp, "2024-03-05 14:07:09.123", "HH24:MI:SS.MS"),
-            "14:07:09.123"
-        );
-        assert_eq!(
-            fmt(Kind::Date, "2024-03-05", "Q WW IW J"),
-            "1 10 10 2460375"
-        );
-        assert_eq!(
-            fmt(
-                Kind::Timestamptz,
-                "2024-03-05 14:07:09+00",
-                "YYYY-MM-DD\"T\"HH24:MI:SSOF"
-            ),
-            "2024-03-05T14:07:09+00"
-        );
-        assert_eq!(fmt(Kind::Date, "2024-02-29", "YYYY-MM"), "2024-02");
-        assert_eq!(
-            fmt(
-                Kind::Interval,
-                "15 hours 2 minutes 12 seconds",
-                "HH24:MI:SS"
-            ),
-            "15:02:12"
-        );
-        assert_eq!(
-            fmt(Kind::Date, "2024-03-01", "DDth FMDDTH \\Y RM"),
-            "01st 1ST Y III "
-        );
-        assert_eq!(
-            fmt(Kind::Timestamptz, "2024-03-05 14:07:09+00", "TZ tz US FF2"),
-            "UTC utc 000000 00"
-        );
+        let cases = r#"
+            timestamp | 2024-03-05 14:07:09 | YYYY-MM-DD HH24:MI:SS | 2024-03-05 14:07:09
+            timestamp | 2024-03-05 14:07:09 | DD/MM/YYYY HH12:MI AM | 05/03/2024 02:07 PM
+            date | 2024-03-05 | Day, DD Month YYYY | Tuesday  , 05 March     2024
+            date | 2024-03-05 | FMDay, FMDD FMMonth YYYY | Tuesday, 5 March 2024
+            date | 2024-03-05 | Mon DD YY | Mar 05 24
+            date | 2024-03-05 | DY dy | TUE tue
+            timestamp | 2024-03-05 14:07:09.123 | HH24:MI:SS.MS | 14:07:09.123
+            date | 2024-03-05 | Q WW IW J | 1 10 10 2460375
+            timestamptz | 2024-03-05 14:07:09+00 | YYYY-MM-DD"T"HH24:MI:SSOF | 2024-03-05T14:07:09+00
+            date | 2024-02-29 | YYYY-MM | 2024-02
+            interval | 15 hours 2 minutes 12 seconds | HH24:MI:SS | 15:02:12
+            date | 2024-03-01 | DDth FMDDTH \Y RM. | 01st 1ST Y III .
+            timestamptz | 2024-03-05 14:07:09+00 | TZ tz US FF2 | UTC utc 000000 00
+            date | 0044-03-15 BC | YYYY BC CC | 0044 BC -01
+            timestamp | infinity | YYYY | ERROR 22008
+        "#;
+        check(cases, |a| {
+            let value = input::read(Kind::named(a[0]).unwrap(), a[1]).unwrap();
+            text(to_char(value, a[2]))
+        });
     }
 
     #[test]
     fn to_date_and_to_timestamp_read_by_the_template() {
-        let d = |t, f| to_date(t, f).unwrap().format().unwrap();
-        assert_eq!(d("05 Dec 2000", "DD Mon YYYY"), "2000-12-05");
-        assert_eq!(d("2024-03-15", "YYYY-MM-DD"), "2024-03-15");
-        assert_eq!(d("20240315", "YYYYMMDD"), "2024-03-15");
-        assert_eq!(d("March 5, 2024", "Month DD, YYYY"), "2024-03-05");
-        let ts = |t, f| to_timestamp(t, f).unwrap().format_tz().unwrap();
+        let cases = "
+            05 Dec 2000 | DD Mon YYYY | 2000-12-05 00:00:00+00:00
+            2024-03-15 | YYYY-MM-DD | 2024-03-15 00:00:00+00:00
+            20240315 | YYYYMMDD | 2024-03-15 00:00:00+00:00
+            March 5, 2024 | Month DD, YYYY | 2024-03-05 00:00:00+00:00
+            2024-03-15 10:20:30 | YYYY-MM-DD HH24:MI:SS | 2024-03-15 10:20:30+00:00
+            2024-03-15 02:20 PM | YYYY-MM-DD HH12:MI AM | 2024-03-15 14:20:00+00:00
+            2024-03-15 10:20 -02:30 | YYYY-MM-DD HH24:MI TZH:TZM | 2024-03-15 12:50:00+00:00
+            2024-02-30 | YYYY-MM-DD | ERROR 22008
+            xx | YYYY | ERROR 22007
+            2024 +02 | YYYY TZ | ERROR 0A000
+        ";
+        check(cases, |a| {
+            text(to_timestamp(a[0], a[1]).and_then(Timestamp::format_tz))
+        });
         assert_eq!(
-            ts("2024-03-15 10:20:30", "YYYY-MM-DD HH24:MI:SS"),
-            "2024-03-15 10:20:30+00:00"
+            text(to_date("05 Dec 2000", "DD Mon YYYY").and_then(Date::format)),
+            "2000-12-05"
         );
-        assert_eq!(
-            ts("2024-03-15 02:20 PM", "YYYY-MM-DD HH12:MI AM"),
-            "2024-03-15 14:20:00+00:00"
-        );
-        assert_eq!(
-            ts("2024-03-15 10:20 +02", "YYYY-MM-DD HH24:MI TZH"),
-            "2024-03-15 08:20:00+00:00"
-        );
-        assert_eq!(
-            to_date("2024-02-30", "YYYY-MM-DD").unwrap_err().sqlstate,
-            "22008"
-        );
-        assert_eq!(to_date("xx", "YYYY").unwrap_err().sqlstate, "22007");
-    }
-
-    #[test]
-    fn to_timestamp_of_epoch_seconds() {
-        let e = |s| from_epoch(s).unwrap().format_tz().unwrap();
-        assert_eq!(e(1_700_000_000.0), "2023-11-14 22:13:20+00:00");
-        assert_eq!(e(0.0), "1970-01-01 00:00:00+00:00");
-        assert_eq!(e(1_700_000_000.5), "2023-11-14 22:13:20.5+00:00");
-        assert_eq!(e(f64::INFINITY), "infinity");
-        assert_eq!(from_epoch(f64::NAN).unwrap_err().sqlstate, "22008");
     }
 }

@@ -12,6 +12,9 @@ pub(super) const USECS_PER_MINUTE: i64 = 60 * USECS_PER_SEC;
 pub(super) const USECS_PER_HOUR: i64 = 60 * USECS_PER_MINUTE;
 pub(super) const USECS_PER_DAY: i64 = 24 * USECS_PER_HOUR;
 
+/// The Julian day (Postgres' date2j) of 1970-01-01.
+pub(super) const UNIX_EPOCH_JULIAN: i64 = 2_440_588;
+
 /// chrono's day number (days since 0001-01-01, which is day 1) of 1970-01-01.
 const UNIX_EPOCH_CE_DAY: i64 = 719_163;
 
@@ -220,6 +223,121 @@ pub(super) fn make_time(hour: i64, minute: i64, second: f64) -> Result<i64> {
     Ok(time)
 }
 
+/// Postgres' to_timestamp(double precision): seconds since 1970-01-01 00:00 UTC.
+pub(super) fn from_epoch(seconds: f64) -> Result<Timestamp> {
+    if seconds.is_nan() {
+        return Err(PgError::new("22008", "timestamp cannot be NaN"));
+    }
+    if seconds.is_infinite() {
+        return Ok(if seconds > 0.0 {
+            Timestamp::INFINITY
+        } else {
+            Timestamp::NEG_INFINITY
+        });
+    }
+    let micros = (seconds * 1e6).round_ties_even();
+    if micros.abs() >= 9.2e18 {
+        return Err(PgError::new(
+            "22008",
+            format!("timestamp out of range: \"{seconds}\""),
+        ));
+    }
+    Ok(Timestamp(micros as i64))
+}
+
+/// Month names as Postgres prints them; input compares them ignoring case.
+pub(super) const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+/// Weekday names from Sunday, as Postgres prints them.
+pub(super) const DAY_NAMES: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+
+/// A unit word: of interval text, and of extract, date_part and date_trunc.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Unit {
+    Microsecond,
+    Millisecond,
+    Second,
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Quarter,
+    Year,
+    Decade,
+    Century,
+    Millennium,
+    Epoch,
+    Julian,
+    Dow,
+    Isodow,
+    Doy,
+    Isoyear,
+    Timezone,
+    TimezoneHour,
+    TimezoneMinute,
+}
+
+impl Unit {
+    /// A unit word of interval text and date_trunc (Postgres' deltatktbl; words compare on
+    /// their first 10 letters, so `microseconds` is `microsecon`).
+    pub(super) fn of_word(word: &str) -> Option<Unit> {
+        let word = word.get(..10).unwrap_or(word);
+        Some(match word {
+            "us" | "usec" | "usecs" | "usecond" | "useconds" | "microsecon" => Unit::Microsecond,
+            "ms" | "msec" | "msecs" | "msecond" | "mseconds" | "millisecon" => Unit::Millisecond,
+            "s" | "sec" | "secs" | "second" | "seconds" => Unit::Second,
+            "m" | "min" | "mins" | "minute" | "minutes" => Unit::Minute,
+            "h" | "hr" | "hrs" | "hour" | "hours" => Unit::Hour,
+            "d" | "day" | "days" => Unit::Day,
+            "w" | "week" | "weeks" => Unit::Week,
+            "mon" | "mons" | "month" | "months" => Unit::Month,
+            "qtr" | "quarter" => Unit::Quarter,
+            "y" | "yr" | "yrs" | "year" | "years" => Unit::Year,
+            "dec" | "decs" | "decade" | "decades" => Unit::Decade,
+            "c" | "cent" | "century" | "centuries" => Unit::Century,
+            "mil" | "mils" | "millennia" | "millennium" => Unit::Millennium,
+            "timezone" => Unit::Timezone,
+            "timezone_h" => Unit::TimezoneHour,
+            "timezone_m" => Unit::TimezoneMinute,
+            _ => return None,
+        })
+    }
+
+    /// A field name of extract, date_part or date_trunc, lowercased.
+    pub(super) fn of_field(word: &str) -> Option<Unit> {
+        Unit::of_word(word).or(match word {
+            "epoch" => Some(Unit::Epoch),
+            "j" | "jd" | "julian" => Some(Unit::Julian),
+            "dow" => Some(Unit::Dow),
+            "isodow" => Some(Unit::Isodow),
+            "doy" => Some(Unit::Doy),
+            "isoyear" => Some(Unit::Isoyear),
+            _ => None,
+        })
+    }
+}
+
 /// What a function is told its value argument is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -270,6 +388,25 @@ pub(super) enum Value {
 }
 
 impl Value {
+    /// Postgres' isfinite: times and intervals always are.
+    pub(super) fn is_finite(self) -> bool {
+        match self {
+            Value::Date(d) => d.is_finite(),
+            Value::Timestamp(t) | Value::Timestamptz(t) => t.is_finite(),
+            Value::Time(_) | Value::Interval(_) => true,
+        }
+    }
+
+    pub(super) fn kind(self) -> Kind {
+        match self {
+            Value::Date(_) => Kind::Date,
+            Value::Time(_) => Kind::Time,
+            Value::Timestamp(_) => Kind::Timestamp,
+            Value::Timestamptz(_) => Kind::Timestamptz,
+            Value::Interval(_) => Kind::Interval,
+        }
+    }
+
     /// The stored form of the value.
     pub(super) fn format(self) -> Result<String> {
         match self {
@@ -339,5 +476,15 @@ mod tests {
         assert_eq!(Timestamp(-1).date(), Date(-1));
         assert_eq!(Timestamp(-1).time(), USECS_PER_DAY - 1);
         assert_eq!(Timestamp::INFINITY.format_tz().unwrap(), "infinity");
+    }
+
+    #[test]
+    fn to_timestamp_of_epoch_seconds() {
+        let e = |s| from_epoch(s).unwrap().format_tz().unwrap();
+        assert_eq!(e(1_700_000_000.0), "2023-11-14 22:13:20+00:00");
+        assert_eq!(e(0.0), "1970-01-01 00:00:00+00:00");
+        assert_eq!(e(1_700_000_000.5), "2023-11-14 22:13:20.5+00:00");
+        assert_eq!(e(f64::INFINITY), "infinity");
+        assert_eq!(from_epoch(f64::NAN).unwrap_err().sqlstate, "22008");
     }
 }
