@@ -6,8 +6,8 @@ use chrono::Datelike;
 
 use super::interval::Interval;
 use super::values::{
-    Date, Fields, Kind, Timestamp, UNIX_EPOCH_JULIAN, USECS_PER_DAY, USECS_PER_HOUR,
-    USECS_PER_MINUTE, Unit, Value,
+    Date, Fields, Timestamp, UNIX_EPOCH_JULIAN, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE,
+    Unit, Value,
 };
 use super::{PgError, Result};
 
@@ -301,112 +301,83 @@ pub(super) fn date_part(field: &str, value: Value) -> Result<Option<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::sql::datetime::golden::{check, text};
     use crate::engine::sql::datetime::input;
+    use crate::engine::sql::datetime::values::Kind;
 
-    fn value(kind: Kind, text: &str) -> Value {
-        input::read(kind, text).unwrap()
-    }
-
-    fn ex(field: &str, kind: Kind, text: &str) -> String {
-        extract(field, value(kind, text))
-            .unwrap()
-            .unwrap()
-            .to_string()
+    fn value(kind: &str, text: &str) -> Value {
+        input::read(Kind::named(kind).unwrap(), text).unwrap()
     }
 
     #[test]
-    fn extract_from_timestamps_and_dates_as_postgres_15() {
-        let ts = "2024-03-15 10:20:30.5";
-        assert_eq!(ex("year", Kind::Timestamp, ts), "2024");
-        assert_eq!(ex("hour", Kind::Timestamp, ts), "10");
-        assert_eq!(ex("minute", Kind::Timestamp, ts), "20");
-        assert_eq!(ex("second", Kind::Timestamp, ts), "30.500000");
-        assert_eq!(ex("milliseconds", Kind::Timestamp, ts), "30500.000");
-        assert_eq!(ex("microseconds", Kind::Timestamp, ts), "30500000");
-        assert_eq!(ex("month", Kind::Date, "2024-03-15"), "3");
-        assert_eq!(ex("day", Kind::Date, "2024-03-15"), "15");
-        assert_eq!(ex("dow", Kind::Date, "2024-03-17"), "0");
-        assert_eq!(ex("isodow", Kind::Date, "2024-03-17"), "7");
-        assert_eq!(ex("doy", Kind::Date, "2024-12-31"), "366");
-        assert_eq!(ex("week", Kind::Date, "2024-12-30"), "1");
-        assert_eq!(ex("isoyear", Kind::Date, "2024-12-30"), "2025");
-        assert_eq!(ex("quarter", Kind::Date, "2024-08-01"), "3");
-        assert_eq!(ex("decade", Kind::Date, "2024-08-01"), "202");
-        assert_eq!(ex("century", Kind::Date, "2024-08-01"), "21");
-        assert_eq!(ex("millennium", Kind::Date, "2024-08-01"), "3");
-        assert_eq!(
-            ex("epoch", Kind::Timestamp, "2024-03-15 10:20:30"),
-            "1710498030.000000"
-        );
-        assert_eq!(
-            ex("epoch", Kind::Timestamptz, "2024-03-15 10:20:30+02"),
-            "1710490830.000000"
-        );
-        assert_eq!(ex("epoch", Kind::Date, "2024-03-15"), "1710460800");
-        assert_eq!(ex("julian", Kind::Date, "2024-03-15"), "2460385");
-        assert_eq!(
-            ex("julian", Kind::Timestamp, "2024-03-15 12:00"),
-            "2460385.50000000000000000000"
-        );
-        assert_eq!(
-            ex("timezone", Kind::Timestamptz, "2024-03-15 10:20:30+02"),
-            "0"
-        );
-        assert_eq!(ex("hour", Kind::Time, "17:12:28.5"), "17");
-        assert_eq!(ex("year", Kind::Date, "infinity"), "Infinity");
-        assert_eq!(
-            extract("month", value(Kind::Date, "infinity")).unwrap(),
-            None
-        );
-    }
-
-    #[test]
-    fn extract_errors_name_the_unit_and_type() {
-        let e = extract("hour", value(Kind::Date, "2024-03-15")).unwrap_err();
-        assert_eq!(
-            (e.sqlstate, e.message.as_str()),
-            ("0A000", "unit \"hour\" not supported for type date")
-        );
-        let e = extract("foo", value(Kind::Timestamp, "2024-03-15")).unwrap_err();
-        assert_eq!(
-            (e.sqlstate, e.message.as_str()),
-            (
-                "22023",
-                "unit \"foo\" not recognized for type timestamp without time zone"
-            )
-        );
-        assert_eq!(
-            extract("timezone", value(Kind::Timestamp, "2024-03-15"))
-                .unwrap_err()
-                .sqlstate,
-            "0A000"
-        );
-    }
-
-    #[test]
-    fn extract_from_intervals() {
-        let iv = |field, text| ex(field, Kind::Interval, text);
-        assert_eq!(iv("epoch", "1 day 2 hours"), "93600.000000");
-        assert_eq!(iv("epoch", "1 month"), "2592000.000000");
-        assert_eq!(iv("epoch", "1 year"), "31557600.000000");
-        assert_eq!(iv("epoch", "1 year 2 months"), "36741600.000000");
-        assert_eq!(iv("epoch", "-3 days"), "-259200.000000");
-        assert_eq!(iv("hour", "1 day 5 hours 30 minutes"), "5");
-        assert_eq!(iv("minute", "5 hours 30 minutes"), "30");
-        assert_eq!(iv("day", "40 days"), "40");
-        assert_eq!(iv("month", "14 months"), "2");
-        assert_eq!(iv("year", "14 months"), "1");
-        assert_eq!(iv("second", "1 minute 2.5 seconds"), "2.500000");
+    fn extract_as_postgres_15() {
+        let cases = "
+            year | timestamp | 2024-03-15 10:20:30.5 | 2024
+            hour | timestamp | 2024-03-15 10:20:30.5 | 10
+            minute | timestamp | 2024-03-15 10:20:30.5 | 20
+            second | timestamp | 2024-03-15 10:20:30.5 | 30.500000
+            milliseconds | timestamp | 2024-03-15 10:20:30.5 | 30500.000
+            microseconds | timestamp | 2024-03-15 10:20:30.5 | 30500000
+            month | date | 2024-03-15 | 3
+            day | date | 2024-03-15 | 15
+            dow | date | 2024-03-17 | 0
+            isodow | date | 2024-03-17 | 7
+            doy | date | 2024-12-31 | 366
+            week | date | 2024-12-30 | 1
+            isoyear | date | 2024-12-30 | 2025
+            quarter | date | 2024-08-01 | 3
+            decade | date | 2024-08-01 | 202
+            century | date | 2024-08-01 | 21
+            millennium | date | 2024-08-01 | 3
+            epoch | timestamp | 2024-03-15 10:20:30 | 1710498030.000000
+            epoch | timestamptz | 2024-03-15 10:20:30+02 | 1710490830.000000
+            epoch | date | 2024-03-15 | 1710460800
+            julian | date | 2024-03-15 | 2460385
+            julian | timestamp | 2024-03-15 12:00 | 2460385.50000000000000000000
+            timezone | timestamptz | 2024-03-15 10:20:30+02 | 0
+            hour | time | 17:12:28.5 | 17
+            year | date | infinity | Infinity
+            month | date | infinity | NULL
+            year | date | 0044-03-15 BC | -44
+            century | date | 0044-03-15 BC | -1
+            epoch | interval | 1 day 2 hours | 93600.000000
+            epoch | interval | 1 month | 2592000.000000
+            epoch | interval | 1 year | 31557600.000000
+            epoch | interval | 1 year 2 months | 36741600.000000
+            epoch | interval | -3 days | -259200.000000
+            hour | interval | 1 day 5 hours 30 minutes | 5
+            minute | interval | 5 hours 30 minutes | 30
+            day | interval | 40 days | 40
+            month | interval | 14 months | 2
+            year | interval | 14 months | 1
+            second | interval | 1 minute 2.5 seconds | 2.500000
+            hour | date | 2024-03-15 | ERROR 0A000
+            timezone | timestamp | 2024-03-15 | ERROR 0A000
+            foo | timestamp | 2024-03-15 | ERROR 22023
+        ";
+        check(cases, |a| {
+            let answer = extract(a[0], value(a[1], a[2]));
+            text(answer.map(|n| n.map_or("NULL".into(), |n| n.to_string())))
+        });
+        let e = extract("foo", value("timestamp", "2024-03-15")).unwrap_err();
+        let message = "unit \"foo\" not recognized for type timestamp without time zone";
+        assert_eq!(e.message, message);
     }
 
     #[test]
     fn date_part_is_double_precision() {
-        let dp = |field, kind, text| date_part(field, value(kind, text)).unwrap().unwrap();
-        assert_eq!(dp("year", Kind::Timestamp, "2024-03-15 10:20:30"), 2024.0);
-        assert_eq!(dp("dow", Kind::Date, "2024-03-15"), 5.0);
-        assert_eq!(dp("epoch", Kind::Timestamp, "1970-01-02 00:00:00"), 86400.0);
-        assert_eq!(dp("day", Kind::Interval, "3 days 4 hours"), 3.0);
-        assert_eq!(dp("epoch", Kind::Interval, "90 minutes"), 5400.0);
-        assert_eq!(dp("hour", Kind::Date, "2024-03-15"), 0.0);
+        let cases = "
+            year | timestamp | 2024-03-15 10:20:30 | 2024
+            dow | date | 2024-03-15 | 5
+            epoch | timestamp | 1970-01-02 00:00:00 | 86400
+            day | interval | 3 days 4 hours | 3
+            epoch | interval | 90 minutes | 5400
+            hour | date | 2024-03-15 | 0
+            second | time | 10:20:30.25 | 30.25
+        ";
+        check(cases, |a| {
+            let answer = date_part(a[0], value(a[1], a[2]));
+            text(answer.map(|x| x.map_or("NULL".into(), |x| x.to_string())))
+        });
     }
 }

@@ -285,11 +285,16 @@ impl Parsed {
     /// The time of day, AM/PM applied; 24:00:00 only exactly.
     fn clock_time(&self) -> Parse<Option<i64>> {
         let Some(mut t) = self.time else {
-            return Ok(self.pm.map_or(Ok(None), |_| Err(Bad::Syntax))?);
+            // AM or PM with no time of day is no date/time text.
+            return if self.pm.is_some() {
+                Err(Bad::Syntax)
+            } else {
+                Ok(None)
+            };
         };
         if let Some(pm) = self.pm {
             let hour = t / USECS_PER_HOUR;
-            if !(1..=12).contains(&hour) && !(hour == 0 && !pm) {
+            if hour > 12 {
                 return Err(Bad::Range);
             }
             if pm && hour < 12 {

@@ -128,10 +128,7 @@ impl Interval {
             .checked_add(month_remainder_days as i32)
             .ok_or_else(overflow)?;
         let micros = (by(self.micros as f64) + sec_remainder * 1e6).round_ties_even();
-        if micros.is_nan()
-            || micros >= 9.223_372_036_854_776e18
-            || micros < -9.223_372_036_854_776e18
-        {
+        if !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&micros) {
             return Err(overflow());
         }
         Ok(Interval::new(months, days, micros as i64))

@@ -85,7 +85,7 @@ fn register_input(c: &Connection) -> rusqlite::Result<()> {
         to_char::to_char(value_of(&kind, &v)?, &format)
     })?;
     strict(c, "pg_to_date", |[t, format]| {
-        to_char::to_date(&t, &format)?.format()
+        to_char::to_timestamp(&t, &format)?.date().format()
     })?;
     strict(c, "pg_to_timestamp", |[t, format]| {
         to_char::to_timestamp(&t, &format)?.format_tz()
@@ -116,6 +116,10 @@ fn register_input(c: &Connection) -> rusqlite::Result<()> {
     })
 }
 
+type Unary = fn(Interval) -> Result<Interval>;
+type Binary = fn(Interval, Interval) -> Result<Interval>;
+type Scaling = fn(Interval, f64) -> Result<Interval>;
+
 fn register_arithmetic(c: &Connection) -> rusqlite::Result<()> {
     strict(c, "pg_add_interval", |[kind, v, i]| {
         arithmetic::plus_interval(value_of(&kind, &v)?, interval(&i)?)?.format()
@@ -144,7 +148,7 @@ fn register_arithmetic(c: &Connection) -> rusqlite::Result<()> {
         Ok(arithmetic::age(midnight, timestamp_of(&kind, &a)?)?.to_string())
     })?;
     strict(c, "pg_interval_key", |[i]| Ok(interval(&i)?.key()))?;
-    let unary: [(&str, fn(Interval) -> Result<Interval>); 4] = [
+    let unary: [(&str, Unary); 4] = [
         ("pg_interval_neg", Interval::checked_neg),
         ("pg_justify_days", Interval::justify_days),
         ("pg_justify_hours", Interval::justify_hours),
@@ -153,7 +157,7 @@ fn register_arithmetic(c: &Connection) -> rusqlite::Result<()> {
     for (name, f) in unary {
         strict(c, name, move |[i]| Ok(f(interval(&i)?)?.to_string()))?;
     }
-    let binary: [(&str, fn(Interval, Interval) -> Result<Interval>); 2] = [
+    let binary: [(&str, Binary); 2] = [
         ("pg_interval_add", Interval::checked_add),
         ("pg_interval_sub", Interval::checked_sub),
     ];
@@ -162,7 +166,7 @@ fn register_arithmetic(c: &Connection) -> rusqlite::Result<()> {
             Ok(f(interval(&a)?, interval(&b)?)?.to_string())
         })?;
     }
-    let scaling: [(&str, fn(Interval, f64) -> Result<Interval>); 2] = [
+    let scaling: [(&str, Scaling); 2] = [
         ("pg_interval_mul", Interval::mul),
         ("pg_interval_div", Interval::div),
     ];

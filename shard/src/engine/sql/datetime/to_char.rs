@@ -9,11 +9,11 @@ use super::values::{
     DAY_NAMES, Date, MONTH_NAMES, Timestamp, UNIX_EPOCH_JULIAN, USECS_PER_HOUR, USECS_PER_MINUTE,
     USECS_PER_SEC, Unit, Value,
 };
+use super::values::{make_date, make_time};
 use super::{PgError, Result};
 
-const ROMAN: [&str; 12] = [
-    "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII",
-];
+/// Months in Roman numerals, for RM.
+const ROMAN: &str = "I II III IV V VI VII VIII IX X XI XII";
 
 /// The template patterns, longest first so that `HH24` wins over `HH` and `MONTH` over
 /// `MON` and `MM`.
@@ -96,13 +96,12 @@ fn pieces(format: &str) -> Vec<Piece> {
 }
 
 fn case_of(text: &[char]) -> Case {
-    let letters: Vec<&char> = text.iter().filter(|c| c.is_ascii_alphabetic()).collect();
-    if letters.iter().all(|c| c.is_ascii_uppercase()) {
-        Case::Upper
-    } else if letters[0].is_ascii_uppercase() {
-        Case::Capital
-    } else {
-        Case::Lower
+    let mut letters = text.iter().filter(|c| c.is_ascii_alphabetic());
+    let first_upper = letters.next().is_some_and(char::is_ascii_uppercase);
+    match (first_upper, letters.all(char::is_ascii_uppercase)) {
+        (true, true) => Case::Upper,
+        (true, false) => Case::Capital,
+        _ => Case::Lower,
     }
 }
 
@@ -221,7 +220,8 @@ impl Moment {
             }
             "MM" => number(self.month, 2),
             "RM" if (1..=12).contains(&self.month) => {
-                let r = cased(ROMAN[(self.month - 1) as usize], case);
+                let numeral = ROMAN.split(' ').nth(self.month as usize - 1);
+                let r = cased(numeral.unwrap_or_default(), case);
                 if fill_mode { r } else { format!("{r:<4}") }
             }
             "DAY" | "DY" if date.is_some() => name_text(DAY_NAMES[dow as usize], name == "DY"),
@@ -329,41 +329,36 @@ fn read_field(input: &[char], at: usize, name: &'static str, r: &mut Read) -> Re
         let found: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
         PgError::new("22007", format!("invalid value \"{found}\" for \"{name}\""))
     };
-    let word = |names: &[&str], len: Option<usize>| -> Option<(usize, usize)> {
-        names.iter().enumerate().find_map(|(i, n)| {
-            let n = len.map_or(*n, |l| &n[..l]);
-            rest.get(..n.len())
-                .filter(|r| r.eq_ignore_ascii_case(n))
-                .map(|_| (i, n.len()))
-        })
-    };
-    match name {
-        "MONTH" | "MON" => {
-            let (i, len) = word(&MONTH_NAMES, (name == "MON").then_some(3)).ok_or_else(bad)?;
-            r.month = Some(i as i64 + 1);
-            return Ok(at + len);
-        }
-        "DAY" | "DY" => {
-            let (_, len) = word(&DAY_NAMES, (name == "DY").then_some(3)).ok_or_else(bad)?;
-            return Ok(at + len);
-        }
-        "AM" | "PM" | "A.M." | "P.M." => {
-            let (i, len) = word(&["AM", "PM", "A.M.", "P.M."], None).ok_or_else(bad)?;
-            r.pm = Some(i % 2 == 1);
-            return Ok(at + len);
-        }
-        "AD" | "BC" | "A.D." | "B.C." => {
-            let (i, len) = word(&["AD", "BC", "A.D.", "B.C."], None).ok_or_else(bad)?;
-            r.bc = i % 2 == 1;
-            return Ok(at + len);
-        }
+    // Words: the index of the one found (of a name list, or of its abbreviations) and
+    // its length.
+    let words: &[&str] = match name {
+        "MONTH" | "MON" => &MONTH_NAMES,
+        "DAY" | "DY" => &DAY_NAMES,
+        "AM" | "PM" | "A.M." | "P.M." => &["AM", "PM", "A.M.", "P.M."],
+        "AD" | "BC" | "A.D." | "B.C." => &["AD", "BC", "A.D.", "B.C."],
         "TZ" | "OF" => {
-            return Err(PgError::new(
-                "0A000",
-                format!("formatting field \"{name}\" is only supported in to_char"),
-            ));
+            let message = format!("formatting field \"{name}\" is only supported in to_char");
+            return Err(PgError::new("0A000", message));
         }
-        _ => {}
+        _ => &[],
+    };
+    if !words.is_empty() {
+        let short = matches!(name, "MON" | "DY");
+        let (i, len) = (words.iter().enumerate())
+            .map(|(i, w)| (i, if short { &w[..3] } else { w }))
+            .find(|(_, w)| {
+                rest.get(..w.len())
+                    .is_some_and(|r| r.eq_ignore_ascii_case(w))
+            })
+            .map(|(i, w)| (i as i64, w.len()))
+            .ok_or_else(bad)?;
+        match name {
+            "MONTH" | "MON" => r.month = Some(i + 1),
+            "DAY" | "DY" => {}
+            "AM" | "PM" | "A.M." | "P.M." => r.pm = Some(i % 2 == 1),
+            _ => r.bc = i % 2 == 1,
+        }
+        return Ok(at + len);
     }
     let negative = name == "TZH" && matches!(rest.chars().next(), Some('-' | '+'));
     let start = if negative { 1 } else { 0 };
@@ -418,45 +413,28 @@ fn read_field(input: &[char], at: usize, name: &'static str, r: &mut Read) -> Re
 
 impl Read {
     fn timestamp(&self, text: &str) -> Result<Timestamp> {
-        let out_of_range = || PgError::field_range(text);
-        let date = if let Some(j) = self.julian {
-            Date(j - UNIX_EPOCH_JULIAN)
-        } else {
-            let year = self.year.unwrap_or(1);
-            let year = if self.bc { 1 - year } else { year };
-            match self.doy {
-                Some(doy) => NaiveDate::from_yo_opt(year as i32, doy as u32)
-                    .map(Date::from_naive)
-                    .ok_or_else(out_of_range)?,
-                None => Date::from_ymd(year, self.month.unwrap_or(1), self.day.unwrap_or(1))
-                    .ok_or_else(out_of_range)?,
-            }
+        let year = self.year.unwrap_or(1);
+        let year = if self.bc { 1 - year } else { year };
+        let date = match (self.julian, self.doy) {
+            (Some(j), _) => Date(j - UNIX_EPOCH_JULIAN),
+            (None, Some(doy)) => NaiveDate::from_yo_opt(year as i32, doy as u32)
+                .map(Date::from_naive)
+                .ok_or_else(|| PgError::field_range(text))?,
+            (None, None) => make_date(year, self.month.unwrap_or(1), self.day.unwrap_or(1))?,
         };
-        let mut hour = self.hour;
-        if let Some(pm) = self.pm {
-            if !(1..=12).contains(&hour) {
-                return Err(out_of_range());
-            }
-            hour = hour % 12 + if pm { 12 } else { 0 };
-        }
-        if hour > 24 || self.minute > 59 || self.second > 60 {
-            return Err(out_of_range());
-        }
-        let time = hour * USECS_PER_HOUR
-            + self.minute * USECS_PER_MINUTE
-            + self.second * USECS_PER_SEC
-            + self.micro;
+        let hour = match self.pm {
+            Some(_) if !(1..=12).contains(&self.hour) => return Err(PgError::field_range(text)),
+            Some(pm) => self.hour % 12 + if pm { 12 } else { 0 },
+            None => self.hour,
+        };
+        let seconds = self.second as f64 + self.micro as f64 / 1e6;
+        let time = make_time(hour, self.minute, seconds)?;
         Timestamp::new(date, time).plus(-self.offset_seconds * USECS_PER_SEC, "timestamp")
     }
 }
 
-/// Postgres' to_date(text, template).
-pub(super) fn to_date(text: &str, format: &str) -> Result<Date> {
-    Ok(read(text, format)?.timestamp(text)?.date())
-}
-
-/// Postgres' to_timestamp(text, template): the fields are local time in the session's
-/// zone, UTC, unless the template reads an offset (TZH, TZM).
+/// Postgres' to_timestamp(text, template), whose date is to_date's: the fields are local
+/// time in the session's zone, UTC, unless the template reads an offset (TZH, TZM).
 pub(super) fn to_timestamp(text: &str, format: &str) -> Result<Timestamp> {
     read(text, format)?.timestamp(text)
 }
@@ -511,7 +489,7 @@ mod tests {
             text(to_timestamp(a[0], a[1]).and_then(Timestamp::format_tz))
         });
         assert_eq!(
-            text(to_date("05 Dec 2000", "DD Mon YYYY").and_then(Date::format)),
+            text(to_timestamp("05 Dec 2000", "DD Mon YYYY").and_then(|t| t.date().format())),
             "2000-12-05"
         );
     }

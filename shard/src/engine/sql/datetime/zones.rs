@@ -166,7 +166,7 @@ fn offset_seconds(text: &str, sign: Sign) -> Option<i64> {
     for (part, scale) in parts.iter().zip([3600, 60, 1]) {
         seconds += part.parse::<i64>().ok()? * scale;
     }
-    let east = !negative == (sign == Sign::Iso);
+    let east = negative != (sign == Sign::Iso);
     Some(if east { seconds } else { -seconds })
 }
 
