@@ -21,10 +21,7 @@ pub(super) enum Numeric {
 
 impl Numeric {
     fn whole(value: i64) -> Numeric {
-        Numeric::Finite {
-            value: i128::from(value),
-            scale: 0,
-        }
+        Numeric::scaled(value, 0)
     }
 
     /// `value / 10^scale`, exactly (Postgres' int64_div_fast_to_numeric): microseconds
@@ -154,6 +151,24 @@ fn calendar_field(unit: Unit, f: &Fields) -> Option<i64> {
     })
 }
 
+/// The fields of a date (Postgres 15's extract_date): no time of day.
+const DATE_UNITS: [Unit; 14] = [
+    Unit::Day,
+    Unit::Month,
+    Unit::Quarter,
+    Unit::Week,
+    Unit::Dow,
+    Unit::Isodow,
+    Unit::Doy,
+    Unit::Year,
+    Unit::Decade,
+    Unit::Century,
+    Unit::Millennium,
+    Unit::Julian,
+    Unit::Isoyear,
+    Unit::Epoch,
+];
+
 /// Fields that grow with time answer ±Infinity for infinite values; the others NULL.
 fn infinite(unit: Unit, positive: bool) -> Option<Numeric> {
     matches!(
@@ -181,23 +196,7 @@ pub(super) fn extract(field: &str, value: Value) -> Result<Option<Numeric>> {
     let unsupported = || PgError::unit_not_supported(&name, kind);
     match value {
         Value::Date(d) => {
-            if !matches!(
-                unit,
-                Unit::Day
-                    | Unit::Month
-                    | Unit::Quarter
-                    | Unit::Week
-                    | Unit::Dow
-                    | Unit::Isodow
-                    | Unit::Doy
-                    | Unit::Year
-                    | Unit::Decade
-                    | Unit::Century
-                    | Unit::Millennium
-                    | Unit::Julian
-                    | Unit::Isoyear
-                    | Unit::Epoch
-            ) {
+            if !DATE_UNITS.contains(&unit) {
                 return Err(unsupported());
             }
             if !d.is_finite() {

@@ -7,7 +7,7 @@ use std::fmt;
 use super::values::{USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, Unit, push_seconds};
 use super::{PgError, Result};
 
-pub(super) const DAYS_PER_MONTH: i32 = 30;
+const DAYS_PER_MONTH: i32 = 30;
 const SECS_PER_DAY: f64 = 86_400.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -215,16 +215,28 @@ pub(super) struct Qualifier {
 impl Qualifier {
     pub(super) fn parse(text: &str) -> Result<Qualifier> {
         let bad = || PgError::new("22023", format!("invalid interval qualifier \"{text}\""));
-        let lower = text.trim().to_ascii_lowercase();
-        let (fields, precision) = match lower.split_once('(') {
-            Some((fields, rest)) => {
-                let digits = rest.trim_end().strip_suffix(')').ok_or_else(bad)?;
-                let p: u32 = digits.trim().parse().map_err(|_| bad())?;
-                (fields.to_string(), Some(p.min(6)))
+        // sqlparser prints precisions as `SECOND (3)`; only the seconds' one counts, as in
+        // Postgres, which keeps no leading field precision.
+        let spaced = text
+            .to_ascii_lowercase()
+            .replace('(', " ( ")
+            .replace(')', " ) ");
+        let mut words: Vec<&str> = Vec::new();
+        let mut precision = None;
+        let mut tokens = spaced.split_whitespace();
+        while let Some(token) = tokens.next() {
+            if token != "(" {
+                words.push(token);
+                continue;
             }
-            None => (lower, None),
-        };
-        let words: Vec<&str> = fields.split_whitespace().collect();
+            let digits: u32 = tokens.next().and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+            if tokens.next() != Some(")") {
+                return Err(bad());
+            }
+            if words.last() == Some(&"second") {
+                precision = Some(digits.min(6));
+            }
+        }
         let unit = |w: &str| match w {
             "year" => Some(Unit::Year),
             "month" => Some(Unit::Month),

@@ -488,6 +488,7 @@ mod tests {
             1:30 | MINUTE TO SECOND | 00:01:30
             1 year 6 months | YEAR | 1 year
             1.2345678 | SECOND(3) | 00:00:01.235
+            1 2:03:04.5678 | DAY (2) TO SECOND (1) | 1 day 02:03:04.6
             1 | FORTNIGHT | ERROR 22023
         ";
         check(cases, |a| text(parse_qualified(a[0], a[1])));
