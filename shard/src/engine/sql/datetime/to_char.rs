@@ -5,6 +5,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::fields::year_field;
+use super::interval::Interval;
 use super::values::{
     DAY_NAMES, Date, MONTH_NAMES, Timestamp, UNIX_EPOCH_JULIAN, USECS_PER_HOUR, USECS_PER_MINUTE,
     USECS_PER_SEC, Unit, Value,
@@ -188,7 +189,7 @@ impl Moment {
                 format!("{word:<9}")
             }
         };
-        let pm = hour % 24 >= 12;
+        let pm = hour >= 12;
         let hour12 = (hour + 11) % 12 + 1;
         let dow = date.map_or(0, |d| i64::from(d.weekday().num_days_from_sunday()));
         let isodow = if dow == 0 { 7 } else { dow };
@@ -248,19 +249,15 @@ impl Moment {
     }
 }
 
-/// Postgres' to_char of a timestamp, timestamptz, date or interval.
-pub(super) fn to_char(value: Value, format: &str) -> Result<String> {
-    if !value.is_finite() {
-        return Err(PgError::new("22008", "timestamp out of range"));
-    }
-    if !value.is_finite() {
-        return Err(PgError::new("22008", "timestamp out of range"));
-    }
+/// Postgres' to_char of a timestamp, timestamptz, date or interval; NULL for infinity. A
+/// time formats as the interval Postgres casts it to.
+pub(super) fn to_char(value: Value, format: &str) -> Result<Option<String>> {
     let moment = match value {
+        _ if !value.is_finite() => return Ok(None),
         Value::Date(d) => Moment::of_timestamp(d.at_midnight(), None)?,
         Value::Timestamp(t) => Moment::of_timestamp(t, None)?,
         Value::Timestamptz(t) => Moment::of_timestamp(t, Some("UTC"))?,
-        Value::Time(t) => Moment::of_timestamp(Timestamp(t), None)?,
+        Value::Time(t) => return to_char(Value::Interval(Interval::new(0, 0, t)), format),
         Value::Interval(i) => Moment {
             date: None,
             year: (i.months / 12).into(),
@@ -270,13 +267,11 @@ pub(super) fn to_char(value: Value, format: &str) -> Result<String> {
             zone: None,
         },
     };
-    Ok(pieces(format)
-        .into_iter()
-        .map(|p| match p {
-            Piece::Literal(c) => c.to_string(),
-            Piece::Pattern(p) => moment.render(p),
-        })
-        .collect())
+    let pieces = pieces(format).into_iter().map(|p| match p {
+        Piece::Literal(c) => c.to_string(),
+        Piece::Pattern(p) => moment.render(p),
+    });
+    Ok(Some(pieces.collect()))
 }
 
 /// The fields to_date and to_timestamp read.
@@ -463,11 +458,13 @@ mod tests {
             date | 2024-03-01 | DDth FMDDTH \Y RM. | 01st 1ST Y III .
             timestamptz | 2024-03-05 14:07:09+00 | TZ tz US FF2 | UTC utc 000000 00
             date | 0044-03-15 BC | YYYY BC CC | 0044 BC -01
-            timestamp | infinity | YYYY | ERROR 22008
+            timestamp | infinity | YYYY | NULL
+            interval | 30 hours | HH12 AM | 06 PM
+            time | 13:05 | HH12:MI | 01:05
         "#;
         check(cases, |a| {
             let value = input::read(Kind::named(a[0]).unwrap(), a[1]).unwrap();
-            text(to_char(value, a[2]))
+            text(to_char(value, a[2]).map(|t| t.unwrap_or("NULL".into())))
         });
     }
 
