@@ -4,9 +4,10 @@
 
 use chrono::{Datelike, Weekday};
 
+use super::fields::Unit;
 use super::interval::Interval;
 use super::values::{
-    Date, Timestamp, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, Unit, Value,
+    Date, Timestamp, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, Value,
 };
 use super::zones::Zone;
 use super::{PgError, Result};

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::interval_input;
 use super::values::{
     DAY_NAMES, Date, Kind, MONTH_NAMES, Timestamp, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE,
-    USECS_PER_SEC, Value,
+    USECS_PER_SEC, Value, fraction_micros,
 };
 use super::zones::{Sign, Zone};
 use super::{PgError, Result};
@@ -240,15 +240,7 @@ impl Parsed {
         };
         let (whole, fraction) = seconds.split_once('.').unwrap_or((seconds, ""));
         let second = digits(whole)?;
-        let micros = if fraction.is_empty() {
-            0
-        } else {
-            if !fraction.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(Bad::Syntax);
-            }
-            let f: f64 = format!("0.{fraction}").parse().map_err(|_| Bad::Syntax)?;
-            (f * 1e6).round_ties_even() as i64
-        };
+        let micros = fraction_micros(fraction).ok_or(Bad::Syntax)?;
         if minute > 59 || second > 60 || hour > 24 {
             return Err(Bad::Range);
         }

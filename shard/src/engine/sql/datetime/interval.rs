@@ -4,7 +4,8 @@
 
 use std::fmt;
 
-use super::values::{USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, Unit, push_seconds};
+use super::fields::Unit;
+use super::values::{USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, push_seconds};
 use super::{PgError, Result};
 
 const DAYS_PER_MONTH: i32 = 30;

@@ -3,8 +3,9 @@
 //! ISO 8601 (`P1Y2M3DT4H5M6S`, `P0001-02-03T04:05:06`), and the SQL interval qualifier
 //! (`interval '1 2' day to hour`).
 
+use super::fields::Unit;
 use super::interval::{Interval, Qualifier};
-use super::values::{USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, Unit};
+use super::values::{USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, fraction_micros};
 use super::{PgError, Result};
 
 /// The fields being summed, as Postgres' pg_itm_in: wide enough to see overflow at the end.
@@ -277,13 +278,7 @@ fn clock(body: &str, minute_to_second: bool) -> std::result::Result<(i64, i64, i
         }
         s.parse().map_err(|_| Failure::FieldRange)
     };
-    let fraction = |s: &str| -> std::result::Result<i64, Failure> {
-        if !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Failure::Syntax);
-        }
-        let f: f64 = format!("0.{s}").parse().map_err(|_| Failure::Syntax)?;
-        Ok((f * 1e6).round_ties_even() as i64)
-    };
+    let fraction = |s: &str| fraction_micros(s).ok_or(Failure::Syntax);
     let parts: Vec<&str> = body.split(':').collect();
     let (h, m, s, us) = match parts.as_slice() {
         [a, b] => match b.split_once('.') {

@@ -4,13 +4,12 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::fields::year_field;
+use super::fields::{Unit, year_field};
 use super::interval::Interval;
 use super::values::{
     DAY_NAMES, Date, MONTH_NAMES, Timestamp, UNIX_EPOCH_JULIAN, USECS_PER_HOUR, USECS_PER_MINUTE,
-    USECS_PER_SEC, Unit, Value,
+    USECS_PER_SEC, Value, make_date, make_time,
 };
-use super::values::{make_date, make_time};
 use super::{PgError, Result};
 
 /// Months in Roman numerals, for RM.

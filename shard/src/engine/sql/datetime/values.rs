@@ -1,6 +1,7 @@
-//! The date/time types as Postgres holds them — whole days, microseconds — and their stored
-//! text forms. Infinity is the extreme of the range, as in Postgres, so comparisons and
-//! ordering need no special case.
+//! The date/time types as Postgres holds them — whole days, microseconds — their stored
+//! text forms, and the constructors from numbers (make_date, make_time, to_timestamp of
+//! epoch seconds). Infinity is the extreme of the range, as in Postgres, so comparisons
+//! and ordering need no special case.
 
 use chrono::{Datelike, NaiveDate};
 
@@ -180,6 +181,16 @@ pub(super) fn format_time(micros: i64) -> String {
     out
 }
 
+/// The digits after a decimal point as microseconds, rounded as Postgres rounds input
+/// fractions (`.1234567` is 123457); `None` unless all are digits.
+pub(super) fn fraction_micros(digits: &str) -> Option<i64> {
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let f: f64 = format!("0.{digits}").parse().ok()?;
+    Some((f * 1e6).round_ties_even() as i64)
+}
+
 /// Seconds as `SS[.ffffff]`, the fraction's trailing zeros dropped (Postgres' AppendSeconds).
 pub(super) fn push_seconds(out: &mut String, micros: i64) {
     let micros = micros.unsigned_abs();
@@ -270,73 +281,6 @@ pub(super) const DAY_NAMES: [&str; 7] = [
     "Friday",
     "Saturday",
 ];
-
-/// A unit word: of interval text, and of extract, date_part and date_trunc.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Unit {
-    Microsecond,
-    Millisecond,
-    Second,
-    Minute,
-    Hour,
-    Day,
-    Week,
-    Month,
-    Quarter,
-    Year,
-    Decade,
-    Century,
-    Millennium,
-    Epoch,
-    Julian,
-    Dow,
-    Isodow,
-    Doy,
-    Isoyear,
-    Timezone,
-    TimezoneHour,
-    TimezoneMinute,
-}
-
-impl Unit {
-    /// A unit word of interval text and date_trunc (Postgres' deltatktbl; words compare on
-    /// their first 10 letters, so `microseconds` is `microsecon`).
-    pub(super) fn of_word(word: &str) -> Option<Unit> {
-        let word = word.get(..10).unwrap_or(word);
-        Some(match word {
-            "us" | "usec" | "usecs" | "usecond" | "useconds" | "microsecon" => Unit::Microsecond,
-            "ms" | "msec" | "msecs" | "msecond" | "mseconds" | "millisecon" => Unit::Millisecond,
-            "s" | "sec" | "secs" | "second" | "seconds" => Unit::Second,
-            "m" | "min" | "mins" | "minute" | "minutes" => Unit::Minute,
-            "h" | "hr" | "hrs" | "hour" | "hours" => Unit::Hour,
-            "d" | "day" | "days" => Unit::Day,
-            "w" | "week" | "weeks" => Unit::Week,
-            "mon" | "mons" | "month" | "months" => Unit::Month,
-            "qtr" | "quarter" => Unit::Quarter,
-            "y" | "yr" | "yrs" | "year" | "years" => Unit::Year,
-            "dec" | "decs" | "decade" | "decades" => Unit::Decade,
-            "c" | "cent" | "century" | "centuries" => Unit::Century,
-            "mil" | "mils" | "millennia" | "millennium" => Unit::Millennium,
-            "timezone" => Unit::Timezone,
-            "timezone_h" => Unit::TimezoneHour,
-            "timezone_m" => Unit::TimezoneMinute,
-            _ => return None,
-        })
-    }
-
-    /// A field name of extract, date_part or date_trunc, lowercased.
-    pub(super) fn of_field(word: &str) -> Option<Unit> {
-        Unit::of_word(word).or(match word {
-            "epoch" => Some(Unit::Epoch),
-            "j" | "jd" | "julian" => Some(Unit::Julian),
-            "dow" => Some(Unit::Dow),
-            "isodow" => Some(Unit::Isodow),
-            "doy" => Some(Unit::Doy),
-            "isoyear" => Some(Unit::Isoyear),
-            _ => None,
-        })
-    }
-}
 
 /// What a function is told its value argument is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
