@@ -36,8 +36,7 @@ pub(super) fn timestamp_plus(t: Timestamp, i: Interval, type_name: &str) -> Resu
         t = Timestamp::new(date, t.time());
     }
     if i.days != 0 {
-        t = Timestamp::new(Date(t.date().0 + i64::from(i.days)), t.time());
-        t.fields()?;
+        t = Timestamp::new(Date::from_days(t.date().0 + i64::from(i.days))?, t.time());
     }
     t.plus(i.micros, type_name)
 }
@@ -65,12 +64,10 @@ pub(super) fn date_plus_days(d: Date, days: i64) -> Result<Date> {
     if !d.is_finite() {
         return Ok(d);
     }
-    let out = Date(
+    Date::from_days(
         d.0.checked_add(days)
             .ok_or_else(|| PgError::out_of_range("date"))?,
-    );
-    out.naive()?;
-    Ok(out)
+    )
 }
 
 /// `date - date`, in days.
@@ -341,6 +338,7 @@ mod tests {
             timestamp | 2024-01-01 00:00 | 1 year 2 mons | 2025-03-01 00:00:00
             timestamp | 1999-12-31 23:59:59.999999 | 1 hour | 2000-01-01 00:59:59.999999
             timestamp | infinity | 1 day | infinity
+            timestamp | 2024-01-01 | 2147483647 days | ERROR 22008
             timestamptz | 2024-03-09 12:00+00 | 1 day | 2024-03-10 12:00:00+00:00
             time | 10:00 | 3 hours | 13:00:00
             time | 23:00 | 3 hours | 02:00:00

@@ -410,7 +410,7 @@ impl Read {
         let year = self.year.unwrap_or(1);
         let year = if self.bc { 1 - year } else { year };
         let date = match (self.julian, self.doy) {
-            (Some(j), _) => Date(j - UNIX_EPOCH_JULIAN),
+            (Some(j), _) => Date::from_days(j - UNIX_EPOCH_JULIAN)?,
             (None, Some(doy)) => NaiveDate::from_yo_opt(year as i32, doy as u32)
                 .map(Date::from_naive)
                 .ok_or_else(|| PgError::field_range(text))?,
@@ -480,6 +480,8 @@ mod tests {
             2024-02-30 | YYYY-MM-DD | ERROR 22008
             xx | YYYY | ERROR 22007
             2024 +02 | YYYY TZ | ERROR 0A000
+            2460385 | J | 2024-03-15 00:00:00+00:00
+            9999999999 | J | ERROR 22008
         ";
         check(cases, |a| {
             text(to_timestamp(a[0], a[1]).and_then(Timestamp::format_tz))

@@ -46,6 +46,14 @@ impl Date {
         Some(Date::from_naive(d))
     }
 
+    /// A date `days` after 1970-01-01, if it is one of the calendar's (so its timestamps'
+    /// microseconds fit).
+    pub(super) fn from_days(days: i64) -> Result<Date> {
+        let date = Date(days);
+        date.naive()?;
+        Ok(date)
+    }
+
     pub(super) fn from_naive(d: NaiveDate) -> Date {
         Date(i64::from(d.num_days_from_ce()) - UNIX_EPOCH_CE_DAY)
     }
@@ -220,18 +228,18 @@ pub(super) fn make_date(year: i64, month: i64, day: i64) -> Result<Date> {
 /// Postgres' make_time: seconds may have a fraction; 24:00:00 is the one time past 23:59.
 pub(super) fn make_time(hour: i64, minute: i64, second: f64) -> Result<i64> {
     let micros = (second * 1e6).round_ties_even();
-    let time = hour * USECS_PER_HOUR + minute * USECS_PER_MINUTE + micros as i64;
-    if !(0..=24).contains(&hour)
-        || !(0..=59).contains(&minute)
-        || !(0.0..=60.0 * 1e6).contains(&micros)
-        || time > USECS_PER_DAY
-    {
-        return Err(PgError::new(
-            "22008",
-            format!("time field value out of range: {hour}:{minute:02}:{second:02}"),
-        ));
+    let fields_fit =
+        (0..=24).contains(&hour) && (0..=59).contains(&minute) && (0.0..=6e7).contains(&micros);
+    if fields_fit {
+        let time = hour * USECS_PER_HOUR + minute * USECS_PER_MINUTE + micros as i64;
+        if time <= USECS_PER_DAY {
+            return Ok(time);
+        }
     }
-    Ok(time)
+    Err(PgError::new(
+        "22008",
+        format!("time field value out of range: {hour}:{minute:02}:{second:02}"),
+    ))
 }
 
 /// Postgres' to_timestamp(double precision): seconds since 1970-01-01 00:00 UTC.
@@ -399,6 +407,7 @@ mod tests {
         assert_eq!(format_time(make_time(8, 15, 23.5).unwrap()), "08:15:23.5");
         assert_eq!(make_time(25, 0, 0.0).unwrap_err().sqlstate, "22008");
         assert_eq!(make_time(24, 0, 0.5).unwrap_err().sqlstate, "22008");
+        assert_eq!(make_time(i64::MAX, 0, 0.0).unwrap_err().sqlstate, "22008");
     }
 
     #[test]

@@ -162,9 +162,17 @@ fn offset_seconds(text: &str, sign: Sign) -> Option<i64> {
     {
         return None;
     }
-    let mut seconds = 0;
+    let mut seconds: i64 = 0;
     for (part, scale) in parts.iter().zip([3600, 60, 1]) {
-        seconds += part.parse::<i64>().ok()? * scale;
+        seconds = seconds.checked_add(part.parse::<i64>().ok()?.checked_mul(scale)?)?;
+    }
+    // Postgres' limits: ISO offsets to 15:59:59, POSIX ones (tzparse) to a week.
+    let limit = match sign {
+        Sign::Iso => 15 * 3600 + 59 * 60 + 59,
+        Sign::Posix => 7 * 24 * 3600,
+    };
+    if seconds > limit {
+        return None;
     }
     let east = negative != (sign == Sign::Iso);
     Some(if east { seconds } else { -seconds })
@@ -185,6 +193,8 @@ mod tests {
         assert_eq!(Zone::lookup("-05:30", Sign::Iso), Some(Zone::Fixed(-19800)));
         assert_eq!(Zone::lookup("+05", Sign::Posix), Some(Zone::Fixed(-18000)));
         assert_eq!(Zone::lookup("+0530", Sign::Iso), Some(Zone::Fixed(19800)));
+        assert_eq!(Zone::lookup("+16", Sign::Iso), None);
+        assert_eq!(Zone::lookup("+99999999999999999", Sign::Posix), None);
         assert_eq!(Zone::lookup("UTC", Sign::Posix), Some(Zone::Fixed(0)));
         assert_eq!(
             Zone::lookup("Etc/UTC", Sign::Posix),
