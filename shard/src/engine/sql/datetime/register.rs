@@ -143,9 +143,16 @@ fn register_arithmetic(c: &Connection) -> rusqlite::Result<()> {
     strict(c, "pg_age", |[kind, a, b]| {
         Ok(arithmetic::age(timestamp_of(&kind, &a)?, timestamp_of(&kind, &b)?)?.to_string())
     })?;
-    strict(c, "pg_age", |[kind, a]| {
+    // Against today's midnight: not deterministic, so SQLite keeps it out of indexes and
+    // generated columns, as Postgres does a stable function.
+    c.create_scalar_function("pg_age", 2, FunctionFlags::SQLITE_UTF8, |ctx| {
+        let Some([kind, a]) = texts(ctx) else {
+            return Ok(None);
+        };
         let midnight = input::today().at_midnight();
-        Ok(arithmetic::age(midnight, timestamp_of(&kind, &a)?)?.to_string())
+        Ok(Some(
+            arithmetic::age(midnight, timestamp_of(&kind, &a)?)?.to_string(),
+        ))
     })?;
     strict(c, "pg_interval_key", |[i]| Ok(interval(&i)?.key()))?;
     let unary: [(&str, Unary); 4] = [
@@ -375,6 +382,7 @@ mod tests {
         SELECT pg_interval_key('1 year') > pg_interval_key('360 days') | 0
         SELECT pg_age('timestamp', '2001-04-10', '1957-06-13') | 43 years 9 mons 27 days
         SELECT pg_age('date', '2024-03-15', '2023-01-31') | 1 year 1 mon 15 days
+        SELECT pg_age('date', date('now')) | 00:00:00
         SELECT pg_justify_days('35 days') | 1 mon 5 days
         SELECT pg_justify_hours('27 hours') | 1 day 03:00:00
         SELECT pg_justify_interval('1 mon -1 hour') | 29 days 23:00:00
