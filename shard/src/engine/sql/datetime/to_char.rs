@@ -1,6 +1,5 @@
-//! Postgres' template patterns (`YYYY-MM-DD HH24:MI:SS`, `FMDay`, `"literal"`): to_char
-//! of timestamps, dates and intervals, and the reverse, to_date and to_timestamp, which
-//! read text by the same template.
+//! Postgres' template patterns (`YYYY-MM-DD HH24:MI:SS`, `FMDay`, `"text"`): to_char of
+//! timestamps, dates and intervals, and to_date/to_timestamp, which read by the same template.
 
 use chrono::{Datelike, NaiveDate};
 
@@ -56,6 +55,11 @@ fn pieces(format: &str) -> Vec<Piece> {
             .all(|(k, c)| chars.get(i + k).is_some_and(|x| x.eq_ignore_ascii_case(&c)))
     };
     while i < chars.len() {
+        // Prefixes that change nothing here: TM (names are English) and FX (exact reading).
+        if starts(i, "TM") || starts(i, "FX") {
+            i += 2;
+            continue;
+        }
         let fill_mode = starts(i, "FM");
         let at = if fill_mode { i + 2 } else { i };
         if let Some(name) = PATTERNS.split_whitespace().find(|p| starts(at, p)) {
@@ -453,6 +457,7 @@ mod tests {
             date | 2024-03-05 | Q WW IW J | 1 10 10 2460375
             timestamptz | 2024-03-05 14:07:09+00 | YYYY-MM-DD"T"HH24:MI:SSOF | 2024-03-05T14:07:09+00
             date | 2024-02-29 | YYYY-MM | 2024-02
+            date | 2024-02-29 | TMMonth FXYYYY | February  2024
             interval | 15 hours 2 minutes 12 seconds | HH24:MI:SS | 15:02:12
             date | 2024-03-01 | DDth FMDDTH \Y RM. | 01st 1ST Y III .
             timestamptz | 2024-03-05 14:07:09+00 | TZ tz US FF2 | UTC utc 000000 00
