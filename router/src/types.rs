@@ -31,6 +31,8 @@ pub enum PgType {
     Inet,
     /// A parameter whose type nothing determines; the client sends it as text.
     Unknown,
+    /// A type's name as `pg_typeof` answers it (`integer`), kept as text.
+    Regtype,
     // One-dimensional arrays, kept as Postgres' text form `{a,b}`.
     BoolArray,
     Int2Array,
@@ -68,6 +70,7 @@ impl PgType {
             PgType::Uuid => 2950,
             PgType::Inet => 869,
             PgType::Unknown => 705,
+            PgType::Regtype => 2206,
             PgType::BoolArray => 1000,
             PgType::Int2Array => 1005,
             PgType::Int4Array => 1007,
@@ -104,6 +107,7 @@ impl PgType {
             PgType::Uuid => "uuid",
             PgType::Inet => "inet",
             PgType::Unknown => "unknown",
+            PgType::Regtype => "regtype",
             PgType::BoolArray => "_bool",
             PgType::Int2Array => "_int2",
             PgType::Int4Array => "_int4",
@@ -146,7 +150,7 @@ impl PgType {
     }
 }
 
-const ALL: [PgType; 30] = [
+const ALL: [PgType; 31] = [
     PgType::Bool,
     PgType::Oid,
     PgType::Int2,
@@ -169,6 +173,7 @@ const ALL: [PgType; 30] = [
     PgType::Uuid,
     PgType::Inet,
     PgType::Unknown,
+    PgType::Regtype,
     PgType::BoolArray,
     PgType::Int2Array,
     PgType::Int4Array,
@@ -237,6 +242,13 @@ pub fn catalog_of_declared(decl: &str) -> (u32, i32) {
 }
 
 /// Postgres' `format_type(oid, typmod)`.
+/// The OID of the type `format_type` names `name` (a regtype's binary form).
+pub fn oid_of_type_name(name: &str) -> Option<u32> {
+    ALL.iter()
+        .map(|t| t.oid())
+        .find(|oid| format_type(*oid, -1).as_deref() == Some(name))
+}
+
 pub fn format_type(oid: u32, typmod: i32) -> Option<String> {
     let t = PgType::from_oid(oid)?;
     let with_len = |base: &str| {

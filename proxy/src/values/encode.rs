@@ -16,8 +16,13 @@ use crate::values::temporal;
 /// expression fixes, else the type of a sample value (simple protocol only, where the
 /// values are known before the RowDescription is sent), else text.
 pub fn column_type(meta: &ColumnMeta, inferred: Option<PgType>, sample: Option<&Value>) -> PgType {
+    // SQLite names a subquery's or CTE's column `BLOB` when its parts have no one affinity
+    // (a function's result): a declaration no table made, so the values decide.
+    let synthetic_blob = meta.decl_type.as_deref() == Some("BLOB")
+        && sample.is_some_and(|v| !matches!(v, Value::Blob(_)));
     meta.decl_type
         .as_deref()
+        .filter(|_| !synthetic_blob)
         .and_then(types::from_declared)
         .or(inferred)
         .or(match sample {
@@ -351,6 +356,11 @@ fn encode_binary(buf: &mut BytesMut, v: &Value, ty: PgType) -> Result<(), SqlErr
         PgType::Int2 => buf.put_i16(as_int(v, ty)? as i16),
         PgType::Int4 => buf.put_i32(as_int(v, ty)? as i32),
         PgType::Oid => buf.put_u32(as_int(v, ty)? as u32),
+        // A regtype is kept as its name; on the wire in binary it is the type's OID.
+        PgType::Regtype => buf.put_u32(
+            litescale_router::types::oid_of_type_name(&text(v, ty)?)
+                .ok_or_else(|| mismatch(v, ty))?,
+        ),
         PgType::Int8 => buf.put_i64(as_int(v, ty)?),
         PgType::Float4 => buf.put_f32(as_f64(v, ty)? as f32),
         PgType::Float8 => buf.put_f64(as_f64(v, ty)?),

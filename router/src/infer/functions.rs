@@ -25,6 +25,7 @@ pub(super) fn result_type(name: &str, first: Option<PgType>, arity: usize) -> Op
         "ascii" | "bit_length" | "position" | "width_bucket" => Int4,
         "sha224" | "sha256" | "sha384" | "sha512" | "decode" => Bytea,
         "gen_random_uuid" => Uuid,
+        "pg_typeof" => Regtype,
         "round" | "trunc" if arity == 2 => Numeric,
         "round" | "trunc" | "ceil" | "ceiling" | "floor" | "sign" | "sqrt" | "exp" | "ln"
         | "log" | "log10" | "power" | "pow" => float_or_numeric()?,

@@ -9,7 +9,7 @@ use sqlparser::ast::{
 };
 
 use super::schema::{NoSchema, Schema, last_part, relations, tables};
-use super::{catalog, json_arrays};
+use super::{catalog, json_arrays, temporal};
 use crate::types::{self, PgType};
 
 fn placeholder_index(expr: &Expr) -> Option<usize> {
@@ -79,19 +79,9 @@ impl Inference<'_> {
                 let t = self.types.get(placeholder_index(expr)?)?;
                 (*t != PgType::Unknown).then_some(*t)
             }
-            // timestamp ± interval keeps the timestamp's type.
-            Expr::BinaryOp {
-                left,
-                op: B::Plus | B::Minus,
-                right,
-            } if matches!(right.as_ref(), Expr::Interval(_)) => self.type_of(left),
-            Expr::BinaryOp {
-                left,
-                op: B::Plus,
-                right,
-            } if matches!(left.as_ref(), Expr::Interval(_)) => self.type_of(right),
             Expr::Extract { .. } => Some(PgType::Numeric),
             Expr::Interval(_) => Some(PgType::Interval),
+            Expr::AtTimeZone { timestamp, .. } => temporal::at_time_zone(self.type_of(timestamp)?),
             Expr::CompoundFieldAccess { root, access_chain } => {
                 use sqlparser::ast::{AccessExpr, Subscript};
                 match access_chain.last()? {
@@ -103,16 +93,18 @@ impl Inference<'_> {
             // Each side's type once: asking again per rule made deep chains exponential.
             Expr::BinaryOp { left, op, right } => {
                 let (l, r) = (self.type_of(left), self.type_of(right));
-                json_arrays::operator(op, l, r).or_else(|| match op {
-                    B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
-                        wider_number(l?, r?)
-                    }
-                    B::StringConcat => Some(PgType::Text),
-                    B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::And | B::Or => {
-                        Some(PgType::Bool)
-                    }
-                    _ => None,
-                })
+                temporal::operator(op, l, r)
+                    .or_else(|| json_arrays::operator(op, l, r))
+                    .or_else(|| match op {
+                        B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
+                            wider_number(l?, r?)
+                        }
+                        B::StringConcat => Some(PgType::Text),
+                        B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::And | B::Or => {
+                            Some(PgType::Bool)
+                        }
+                        _ => None,
+                    })
             }
             Expr::UnaryOp {
                 op: U::Minus | U::Plus,
@@ -160,24 +152,14 @@ impl Inference<'_> {
                 // exponential.
                 let first = first_arg(f).and_then(|a| self.type_of(a));
                 let second = nth_arg(f, 1).and_then(|a| self.type_of(a));
-                if let Some(t) = json_arrays::function(&name, first, second) {
+                if let Some(t) = json_arrays::function(&name, first, second)
+                    .or_else(|| temporal::function(&name, first, second, kind_arg(f)))
+                {
                     return Some(t);
                 }
                 match name.as_str() {
                     "array_agg" => PgType::array_of(first?),
                     "bool_and" | "bool_or" | "every" => Some(PgType::Bool),
-                    "date_part" => Some(PgType::Float8),
-                    "date_trunc" => {
-                        let FunctionArguments::List(list) = &f.args else {
-                            return None;
-                        };
-                        match list.args.get(1)? {
-                            sqlparser::ast::FunctionArg::Unnamed(
-                                sqlparser::ast::FunctionArgExpr::Expr(e),
-                            ) => self.type_of(e),
-                            _ => None,
-                        }
-                    }
                     "unnest" => first?.element(),
                     "generate_subscripts" | "array_upper" | "array_length" => Some(PgType::Int4),
                     "count" => Some(PgType::Int8),
@@ -377,13 +359,15 @@ fn literal_type(expr: &Expr) -> Option<PgType> {
                 } else if n.parse::<i64>().is_ok() {
                     Some(PgType::Int8)
                 } else {
-                    None
+                    // A fraction, an exponent or an integer past bigint is numeric.
+                    Some(PgType::Numeric)
                 }
             }
             Value::SingleQuotedString(_) => Some(PgType::Text),
             Value::Boolean(_) => Some(PgType::Bool),
             _ => None,
         },
+        Expr::TypedString(typed) => types::from_data_type(&typed.data_type),
         Expr::Cast { data_type, .. } => {
             types::from_data_type(data_type).or_else(|| json_arrays::array_cast(data_type))
         }
@@ -422,6 +406,17 @@ fn nth_arg(f: &sqlparser::ast::Function, n: usize) -> Option<&Expr> {
         FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
         _ => None,
     }
+}
+
+/// The date or time kind a shard `pg_*` function is told, among its first two arguments.
+fn kind_arg(f: &sqlparser::ast::Function) -> Option<&str> {
+    (0..2).find_map(|i| match nth_arg(f, i)? {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) => temporal::of_kind(s).map(|_| s.as_str()),
+            _ => None,
+        },
+        _ => None,
+    })
 }
 
 fn function_arity(f: &sqlparser::ast::Function) -> usize {

@@ -2,7 +2,7 @@
 //! Knows the schema only through the caller's `Schema`; nothing of translation or routing.
 //!
 //! `schema` (the caller's answers, the tables a statement names) and `catalog`
-//! (pg_catalog's column types), `functions` (scalar functions' result types) and `json_arrays` (json and array results) are leaves; `inference` walks a statement with them;
+//! (pg_catalog's column types), `functions` (scalar functions' result types) and `json_arrays` (json and array results) and `temporal` (date and time results) are leaves; `inference` walks a statement with them;
 //! `statement` puts it on [`crate::PlannedStatement`].
 
 mod catalog;
@@ -11,3 +11,4 @@ pub(crate) mod inference;
 mod json_arrays;
 pub(crate) mod schema;
 mod statement;
+pub(crate) mod temporal;

@@ -48,6 +48,10 @@ pub(super) fn column_name(e: &Expr) -> Option<String> {
             }
             _ => from_data_type(data_type).map(|t| t.name().to_owned()),
         }),
+        Expr::TypedString(typed) => from_data_type(&typed.data_type).map(|t| t.name().to_owned()),
+        Expr::Interval(_) => Some("interval".to_owned()),
+        Expr::Extract { .. } => Some("extract".to_owned()),
+        Expr::AtTimeZone { .. } => Some("timezone".to_owned()),
         Expr::Array(_) => Some("array".to_owned()),
         // `a[1]`, `t.a[1]`, `(ARRAY[...])[1:2]`: the array's name.
         Expr::CompoundFieldAccess { root, access_chain } => access_chain
@@ -220,7 +224,7 @@ mod tests {
                 "select a, t.b, count(*), 1, x::int, '1'::int4, a + 1 as s, case when a then 1 end from t"
             ),
             "SELECT a, t.b, count(*) AS \"count\", 1 AS \"?column?\", CAST(x AS INTEGER) AS \"x\", \
-             CAST('1' AS INTEGER) AS \"int4\", a + 1 AS s, CASE WHEN a THEN 1 END AS \"case\" FROM t"
+             CAST('1' AS INTEGER) AS \"int4\", pg_plus(a, 1) AS s, CASE WHEN a THEN 1 END AS \"case\" FROM t"
         );
     }
 

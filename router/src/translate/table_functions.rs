@@ -270,8 +270,8 @@ mod tests {
     fn generate_series_with_a_step_counts_the_steps() {
         assert_eq!(
             sql("select * from generate_series(5, 1, -2) as g"),
-            "SELECT * FROM (SELECT 5 + value * -2 AS \"g\" FROM generate_series(0, pg_div((1 - 5), -2)) \
-             WHERE (-2 > 0 AND 5 + value * -2 <= 1) OR (-2 < 0 AND 5 + value * -2 >= 1)) AS g"
+            "SELECT * FROM (SELECT pg_plus(5, value * -2) AS \"g\" FROM generate_series(0, pg_div((1 - 5), -2)) \
+             WHERE (-2 > 0 AND pg_plus(5, value * -2) <= 1) OR (-2 < 0 AND pg_plus(5, value * -2) >= 1)) AS g"
         );
     }
 
@@ -281,8 +281,8 @@ mod tests {
             sql(
                 "select indexrelid, unnest(indkey) as attnum, generate_subscripts(indkey, 1) as ord from pg_index"
             ),
-            "SELECT indexrelid, pg_array_get(indkey, ls_srf.key + pg_array_lower(indkey)) AS attnum, \
-             (ls_srf.key + pg_array_lower(indkey)) AS ord FROM pg_index, json_each(pg_array_json(indkey)) AS ls_srf"
+            "SELECT indexrelid, pg_array_get(indkey, pg_plus(ls_srf.key, pg_array_lower(indkey))) AS attnum, \
+             (pg_plus(ls_srf.key, pg_array_lower(indkey))) AS ord FROM pg_index, json_each(pg_array_json(indkey)) AS ls_srf"
         );
     }
 
@@ -294,7 +294,7 @@ mod tests {
         );
         assert_eq!(
             sql("select unnest($1::text[]) as e"),
-            "SELECT pg_array_get(CAST(?1 AS TEXT), ls_srf.key + pg_array_lower(CAST(?1 AS TEXT))) AS e \
+            "SELECT pg_array_get(CAST(?1 AS TEXT), pg_plus(ls_srf.key, pg_array_lower(CAST(?1 AS TEXT)))) AS e \
              FROM json_each(pg_array_json(CAST(?1 AS TEXT))) AS ls_srf"
         );
         assert!(sql("select array(select a from t where b = $1)").contains("WHERE b = ?1"));

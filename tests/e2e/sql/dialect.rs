@@ -258,9 +258,17 @@ async fn date_functions_and_interval_arithmetic() {
     assert_eq!(earlier, at.date().and_hms_opt(13, 15, 30).unwrap());
     let hour: chrono::DateTime<chrono::Utc> = r.get(5);
     assert_eq!(hour.naive_utc(), at.date().and_hms_opt(13, 0, 0).unwrap());
+    let m = c
+        .simple_query("SELECT extract(century from at), at - at, at::date + 1 FROM e")
+        .await
+        .unwrap();
+    assert_eq!(
+        simple_rows(&m)[0],
+        [Some("21".into()), Some("00:00:00".into()), Some("2024-03-01".into())]
+    );
     let err = c
-        .simple_query("SELECT extract(century from at) FROM e")
+        .simple_query("SELECT extract(fortnight from at) FROM e")
         .await
         .unwrap_err();
-    assert_eq!(sqlstate(&err), "0A000");
+    assert_eq!(sqlstate(&err), "22023");
 }

@@ -44,20 +44,15 @@ pub(super) fn rewrite_call(
         )));
     }
     let a = args(f);
-    match name.as_deref() {
-        Some(unit_function @ ("date_part" | "date_trunc")) if a.len() == 2 => {
-            let Expr::Value(v) = &a[0] else {
-                return Ok(None);
-            };
-            let Value::SingleQuotedString(field) = &v.value else {
-                return Ok(None);
-            };
-            if unit_function == "date_part" {
-                temporal::date_part(field, a[1].clone()).map(Some)
-            } else {
-                temporal::date_trunc(field, a[1].clone()).map(Some)
-            }
+    if let Some(name) = name.as_deref() {
+        if let Some(dated) = temporal::rewrite_call(name, f)? {
+            return Ok(Some(dated));
         }
+        if let Some(interval_aggregate) = temporal::aggregate(name, &a) {
+            return Ok(Some(renamed(f, interval_aggregate)));
+        }
+    }
+    match name.as_deref() {
         Some(name) => match library::rewrite(name, &a)? {
             Some(translated) => Ok(Some(translated)),
             None => Ok(rewrite_function(f, ctx)),

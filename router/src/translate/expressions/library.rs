@@ -7,10 +7,12 @@
 
 use sqlparser::ast::Expr;
 
-use super::super::sql::call;
+use sqlparser::ast::Value;
+
+use super::super::sql::{call, string};
 use crate::RouterError;
 use crate::infer::inference::schemaless_type;
-use crate::types::PgType;
+use crate::types::{PgType, format_type};
 
 /// The call `name(a)` becomes; `None` when it needs no translation here.
 pub(super) fn rewrite(name: &str, a: &[Expr]) -> Result<Option<Expr>, RouterError> {
@@ -33,6 +35,24 @@ pub(super) fn rewrite(name: &str, a: &[Expr]) -> Result<Option<Expr>, RouterErro
         ("log", 2) => Err(RouterError::unsupported("log(base, x)")),
         _ => Ok(None),
     }
+}
+
+/// `pg_typeof(x)` as the name of the type the statement settles (`integer`); an untyped
+/// literal or NULL is `unknown`. Must see `x` as written, before any rewrite.
+pub(super) fn type_name_of(x: &Expr) -> Result<Expr, RouterError> {
+    if let Expr::Value(v) = x
+        && matches!(v.value, Value::SingleQuotedString(_) | Value::Null)
+    {
+        return Ok(string("unknown"));
+    }
+    schemaless_type(x)
+        .and_then(|t| format_type(t.oid(), -1))
+        .map(|name| string(&name))
+        .ok_or_else(|| {
+            RouterError::unsupported(
+                "pg_typeof of an expression whose type depends on a table's columns",
+            )
+        })
 }
 
 fn is_float(e: &Expr) -> bool {

@@ -2,8 +2,8 @@
 //! Knows expressions only: queries, FROM clauses and DDL are the other translate files'.
 //!
 //! [`rewrite_one`] sends each expression by kind: calls and SQL's special forms to
-//! `functions` (which takes dates from `temporal`), `±` to `temporal`, literals to
-//! `literals`, ANY/ALL to `quantified`, the rest to `operators`; `casts` is the pass after
+//! `functions` (which takes dates from `temporal`), typed literals, casts to date types and
+//! operators on them to `temporal`, literals to `literals`, ANY/ALL to `quantified`, the rest to `operators`; `casts` is the pass after
 //! the walk. json and array expressions go to `json_arrays` first. Only `functions` →
 //! `temporal` and `functions` → `library` (Postgres functions SQLite answers differently)
 //! cross between them.
@@ -19,7 +19,7 @@ mod temporal;
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{BinaryOperator, Expr, Statement, visit_expressions_mut};
+use sqlparser::ast::{Expr, Statement, visit_expressions_mut};
 
 use crate::RouterError;
 use crate::plan::session::SessionContext;
@@ -30,7 +30,8 @@ pub(super) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), R
     // What must see ARRAY[...] as written goes first: the walk below turns ARRAY[...] into
     // an array value (text) before it reaches the expression around it. ANY/ALL over it
     // become chains of comparisons; a subscript straight after it is Postgres' syntax
-    // error (it wants `(ARRAY[...])[i]`).
+    // error (it wants `(ARRAY[...])[i]`). pg_typeof names the type of its argument as
+    // written.
     walk(ast, |expr| match expr {
         Expr::AnyOp { right, .. } | Expr::AllOp { right, .. }
             if matches!(right.as_ref(), Expr::Array(_)) =>
@@ -40,6 +41,12 @@ pub(super) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), R
         Expr::CompoundFieldAccess { root, .. } if matches!(root.as_ref(), Expr::Array(_)) => Err(
             RouterError::syntax("syntax error at or near \"[\"".to_owned()),
         ),
+        Expr::Function(f) if super::sql::function_name(f).as_deref() == Some("pg_typeof") => {
+            match super::sql::args(f).as_slice() {
+                [x] => library::type_name_of(x).map(Some),
+                _ => Ok(None),
+            }
+        }
         _ => Ok(None),
     })?;
     walk(ast, |expr| rewrite_one(expr, ctx))?;
@@ -77,14 +84,22 @@ fn rewrite_one(expr: &Expr, ctx: &SessionContext) -> Result<Option<Expr>, Router
         | Expr::Trim { .. }
         | Expr::Position { .. }
         | Expr::Substring { .. } => Ok(functions::special_form(expr)),
-        Expr::Extract { field, expr: x, .. } => {
-            temporal::date_part(&field.to_string(), (**x).clone()).map(Some)
-        }
-        Expr::BinaryOp {
-            left,
-            op: op @ (BinaryOperator::Plus | BinaryOperator::Minus),
-            right,
-        } => temporal::arithmetic(left, op, right),
+        Expr::Extract { field, expr: x, .. } => Ok(Some(temporal::extract(field, x))),
+        Expr::AtTimeZone {
+            timestamp,
+            time_zone,
+        } => Ok(Some(temporal::at_time_zone(timestamp, time_zone))),
+        Expr::TypedString(typed) => Ok(Some(temporal::typed_literal(typed))),
+        Expr::Interval(i) => Ok(Some(temporal::interval(i))),
+        Expr::Cast {
+            expr: inner,
+            data_type,
+            ..
+        } => Ok(temporal::cast(inner, data_type)),
+        Expr::BinaryOp { left, op, right } => match temporal::binary(left, op, right)? {
+            Some(rewritten) => Ok(Some(rewritten)),
+            None => operators::rewrite(expr),
+        },
         Expr::Value(v) => literals::rewrite_value(&v.value),
         Expr::AnyOp { .. } | Expr::AllOp { .. } => quantified::rewrite(expr),
         other => operators::rewrite(other),

@@ -76,8 +76,8 @@ mod tests {
         assert_eq!(
             sql("select distinct on (1) a + 1, b as x from t order by 1, c limit 2"),
             "SELECT ls_c1 AS \"?column?\", ls_c2 AS \"x\" FROM \
-             (SELECT a + 1 AS ls_c1, b AS ls_c2, c AS ls_o2, row_number() OVER \
-             (PARTITION BY a + 1 ORDER BY a + 1 NULLS LAST, c NULLS LAST) AS ls_w FROM t) AS ls_q \
+             (SELECT pg_plus(a, 1) AS ls_c1, b AS ls_c2, c AS ls_o2, row_number() OVER \
+             (PARTITION BY pg_plus(a, 1) ORDER BY pg_plus(a, 1) NULLS LAST, c NULLS LAST) AS ls_w FROM t) AS ls_q \
              WHERE ls_w = 1 ORDER BY ls_c1 NULLS LAST, ls_o2 NULLS LAST LIMIT 2"
         );
     }

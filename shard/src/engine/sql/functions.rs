@@ -1,5 +1,6 @@
 //! SQL functions every connection gets, so the router can ask SQLite for Postgres'
-//! behaviour where SQLite's differs (division by zero is an error, not NULL), and
+//! behaviour where SQLite's differs (division by zero is an error, not NULL; `±` on values
+//! whose type the plan did not know), and
 //! gen_random_uuid().
 
 use rusqlite::functions::{Context, FunctionFlags};
@@ -52,13 +53,57 @@ fn arithmetic(
     let (Some(a), Some(b)) = (number(ctx.get_raw(0)), number(ctx.get_raw(1))) else {
         return Ok(SqlValue::Null);
     };
+    let divides = int_op(7, 0).is_none();
     match (&a, &b) {
-        (Number::Int(_), Number::Int(0)) => Err(user_error(DIVISION_BY_ZERO)),
+        (Number::Int(_), Number::Int(0)) if divides => Err(user_error(DIVISION_BY_ZERO)),
         (Number::Int(x), Number::Int(y)) => int_op(*x, *y)
             .map(SqlValue::Integer)
             .ok_or_else(|| user_error(INTEGER_OUT_OF_RANGE)),
-        _ if as_f64(&b) == 0.0 => Err(user_error(DIVISION_BY_ZERO)),
+        _ if divides && as_f64(&b) == 0.0 => Err(user_error(DIVISION_BY_ZERO)),
         _ => Ok(SqlValue::Real(real_op(as_f64(&a), as_f64(&b)))),
+    }
+}
+
+fn stored_text(v: ValueRef<'_>) -> Option<String> {
+    match v {
+        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(f) => Some(f.to_string()),
+        ValueRef::Null | ValueRef::Blob(_) => None,
+    }
+}
+
+fn whole_number(v: ValueRef<'_>) -> Option<i64> {
+    match v {
+        ValueRef::Integer(i) => Some(i),
+        ValueRef::Text(t) => std::str::from_utf8(t).ok()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// `a ± b` where the plan did not know a side's type (a column, a parameter): dates,
+/// times and intervals in their stored forms as Postgres adds them (`date + 1` is the next
+/// day), numbers as numbers, with Postgres' error where a bigint overflows.
+fn untyped_sum(ctx: &Context<'_>, subtract: bool) -> rusqlite::Result<SqlValue> {
+    let (a, b) = (ctx.get_raw(0), ctx.get_raw(1));
+    if let (ValueRef::Text(_), Some(a_text), Some(b_text)) = (a, stored_text(a), stored_text(b))
+        && let Some(answer) =
+            super::datetime::untyped_arithmetic(&a_text, &b_text, whole_number(b), subtract)
+    {
+        return answer;
+    }
+    // `integer + date` and `interval + timestamp` read the other way round.
+    if !subtract
+        && let (ValueRef::Text(_), Some(a_text), Some(b_text)) = (b, stored_text(a), stored_text(b))
+        && let Some(answer) =
+            super::datetime::untyped_arithmetic(&b_text, &a_text, whole_number(a), false)
+    {
+        return answer;
+    }
+    if subtract {
+        arithmetic(ctx, i64::checked_sub, |a, b| a - b)
+    } else {
+        arithmetic(ctx, i64::checked_add, |a, b| a + b)
     }
 }
 
@@ -70,6 +115,33 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     })?;
     conn.create_scalar_function("pg_mod", 2, flags, |ctx| {
         arithmetic(ctx, i64::checked_rem, |a, b| a % b)
+    })?;
+    conn.create_scalar_function("pg_plus", 2, flags, |ctx| untyped_sum(ctx, false))?;
+    conn.create_scalar_function("pg_minus", 2, flags, |ctx| untyped_sum(ctx, true))?;
+    // The kind a date function is told for an argument whose type the plan did not know.
+    conn.create_scalar_function("pg_kind_of", 1, flags, |ctx| {
+        Ok(match ctx.get_raw(0) {
+            ValueRef::Null => None,
+            ValueRef::Text(t) => Some(
+                super::datetime::stored_kind_name(&String::from_utf8_lossy(t)).ok_or_else(
+                    || {
+                        super::typecheck::postgres_error(
+                            "42883",
+                            &format!(
+                                "function does not exist for a value that is not a date, time or interval: \"{}\"",
+                                String::from_utf8_lossy(t)
+                            ),
+                        )
+                    },
+                )?,
+            ),
+            _ => {
+                return Err(super::typecheck::postgres_error(
+                    "42883",
+                    "a date/time function does not exist for a number",
+                ));
+            }
+        })
     })?;
     // Postgres' `~` family (POSIX regular expressions; the `regex` crate reads the common
     // subset the same way). The compiled pattern is cached per statement.
@@ -122,5 +194,54 @@ mod tests {
             })
             .unwrap();
         assert_eq!(n, 10);
+    }
+
+    #[test]
+    fn untyped_sums_add_dates_as_dates_and_numbers_as_numbers() {
+        let c = Connection::open_in_memory().unwrap();
+        register(&c).unwrap();
+        super::super::datetime::register(&c).unwrap();
+        let q = |sql: &str| c.query_row(sql, [], |r| r.get::<_, SqlValue>(0));
+        let text = |s: &str| SqlValue::Text(s.to_owned());
+        assert_eq!(
+            q("SELECT pg_plus('2024-02-28', 2)").unwrap(),
+            text("2024-03-01")
+        );
+        assert_eq!(
+            q("SELECT pg_plus(1, '2024-01-30')").unwrap(),
+            text("2024-01-31")
+        );
+        assert_eq!(
+            q("SELECT pg_minus('2024-03-01', '2024-02-01')").unwrap(),
+            SqlValue::Integer(29)
+        );
+        assert_eq!(
+            q("SELECT pg_minus('2024-03-15 10:00:00', '2024-03-14 08:30:00')").unwrap(),
+            text("1 day 01:30:00")
+        );
+        assert_eq!(
+            q("SELECT pg_plus('2024-01-31 10:00:00+00:00', '1 mon')").unwrap(),
+            text("2024-02-29 10:00:00+00:00")
+        );
+        assert_eq!(
+            q("SELECT pg_minus('2024-02-29 13:45:30', '00:30:00')").unwrap(),
+            text("2024-02-29 13:15:30")
+        );
+        assert_eq!(q("SELECT pg_plus(5, '3')").unwrap(), SqlValue::Integer(8));
+        assert_eq!(q("SELECT pg_minus(2.5, 1)").unwrap(), SqlValue::Real(1.5));
+        let e: crate::ShardError = q("SELECT pg_plus(9223372036854775807, 1)")
+            .unwrap_err()
+            .into();
+        assert_eq!(e.sqlstate, "22003");
+        assert_eq!(
+            q("SELECT pg_kind_of('2024-03-15 10:20:30+00:00')").unwrap(),
+            text("timestamptz")
+        );
+        assert_eq!(
+            q("SELECT pg_kind_of('1 day 02:00:00')").unwrap(),
+            text("interval")
+        );
+        let e: crate::ShardError = q("SELECT pg_kind_of(42)").unwrap_err().into();
+        assert_eq!(e.sqlstate, "42883");
     }
 }

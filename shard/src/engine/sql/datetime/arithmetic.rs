@@ -307,6 +307,74 @@ fn truncate_interval(unit: Unit, i: Interval) -> Option<Interval> {
     Some(Interval::new(years * 12 + months, days, micros))
 }
 
+/// `a ± b` on stored values whose types the plan did not know, read by their forms
+/// ([`super::input::stored_kind`]); `b_days` is `b` when it is a whole number. `None`
+/// when the pair is no date/time arithmetic Postgres has.
+pub(super) fn untyped(
+    a: &str,
+    b: &str,
+    b_days: Option<i64>,
+    subtract: bool,
+) -> Option<Result<UntypedAnswer>> {
+    use super::input::{read, stored_kind};
+    use super::values::Kind;
+    let ka = stored_kind(a)?;
+    // A short interval is kept as `01:30:00`, the form of a time: beside a date or a
+    // timestamp it can only be an interval.
+    let kb = match (ka, stored_kind(b)) {
+        (Kind::Date | Kind::Timestamp | Kind::Timestamptz, Some(Kind::Time)) => {
+            Some(Kind::Interval)
+        }
+        (_, kb) => kb,
+    };
+    let answer = move || -> Result<Option<UntypedAnswer>> {
+        let value = |k, t| read(k, t);
+        Ok(Some(match (ka, kb, b_days) {
+            (Kind::Date, _, Some(n)) => {
+                let n = if subtract {
+                    n.checked_neg()
+                        .ok_or_else(|| PgError::out_of_range("date"))?
+                } else {
+                    n
+                };
+                UntypedAnswer::Text(date_plus_days(super::input::date(a)?, n)?.format()?)
+            }
+            (Kind::Date, Some(Kind::Date), _) if subtract => {
+                UntypedAnswer::Integer(date_diff(super::input::date(a)?, super::input::date(b)?)?)
+            }
+            (_, Some(Kind::Interval), _) => {
+                let i = super::interval_input::parse(b)?;
+                let i = if subtract { i.checked_neg()? } else { i };
+                UntypedAnswer::Text(plus_interval(value(ka, a)?, i)?.format()?)
+            }
+            (Kind::Interval, Some(kb), _) if !subtract => {
+                let i = super::interval_input::parse(a)?;
+                UntypedAnswer::Text(plus_interval(value(kb, b)?, i)?.format()?)
+            }
+            (Kind::Time, Some(Kind::Time), _) if subtract => UntypedAnswer::Text(
+                time_diff(super::input::time(a)?, super::input::time(b)?).to_string(),
+            ),
+            (
+                Kind::Date | Kind::Timestamp | Kind::Timestamptz,
+                Some(Kind::Date | Kind::Timestamp | Kind::Timestamptz),
+                _,
+            ) if subtract => UntypedAnswer::Text(
+                timestamp_diff(super::input::timestamptz(a)?, super::input::timestamptz(b)?)?
+                    .to_string(),
+            ),
+            _ => return Ok(None),
+        }))
+    };
+    answer().transpose()
+}
+
+/// What [`untyped`] answers: a date/time value's stored text, or a number of days.
+#[derive(Debug, PartialEq)]
+pub(super) enum UntypedAnswer {
+    Text(String),
+    Integer(i64),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

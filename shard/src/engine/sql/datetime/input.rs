@@ -373,6 +373,47 @@ pub(super) fn read(kind: Kind, text: &str) -> Result<Value> {
     })
 }
 
+/// The kind of a value in its stored form (the forms litescale keeps dates in), for
+/// operators whose plan does not know the type; `None` for text of no such form.
+pub(super) fn stored_kind(text: &str) -> Option<Kind> {
+    // A number is a number, not an interval of seconds.
+    if text.trim().parse::<f64>().is_ok() {
+        return None;
+    }
+    let b = text.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let is_date = b.len() >= 10
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10);
+    let is_clock =
+        |at: usize| digits(at..at + 2) && b.get(at + 2) == Some(&b':') && digits(at + 3..at + 5);
+    if is_date {
+        return Some(match b.len() {
+            10 => Kind::Date,
+            _ if b.get(10) == Some(&b' ') && is_clock(11) => {
+                let zone = &text[19.min(text.len())..];
+                if zone.contains(['+', '-']) {
+                    Kind::Timestamptz
+                } else {
+                    Kind::Timestamp
+                }
+            }
+            _ => return None,
+        });
+    }
+    match text {
+        "infinity" | "-infinity" => Some(Kind::Timestamp),
+        _ if b.len() >= 8 && is_clock(0) && b[5] == b':' && digits(6..8) => Some(Kind::Time),
+        _ => super::interval_input::parse(text)
+            .ok()
+            .map(|_| Kind::Interval),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

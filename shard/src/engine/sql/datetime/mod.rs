@@ -21,6 +21,35 @@ mod zones;
 
 pub(crate) use register::register;
 
+/// `a ± b` on stored texts whose types the plan did not know, when they are date/time
+/// values (a date and days, a timestamp and an interval, two dates); `None` otherwise.
+/// `b_days` is `b` when it is a whole number.
+pub(crate) fn untyped_arithmetic(
+    a: &str,
+    b: &str,
+    b_days: Option<i64>,
+    subtract: bool,
+) -> Option<rusqlite::Result<rusqlite::types::Value>> {
+    use arithmetic::UntypedAnswer;
+    let answer = arithmetic::untyped(a, b, b_days, subtract)?;
+    Some(answer.map_err(Into::into).map(|a| match a {
+        UntypedAnswer::Text(t) => rusqlite::types::Value::Text(t),
+        UntypedAnswer::Integer(n) => rusqlite::types::Value::Integer(n),
+    }))
+}
+
+/// The kind name (`date`, `timestamptz`, ...) of a stored date/time text, for a function
+/// whose plan did not know its argument's type.
+pub(crate) fn stored_kind_name(text: &str) -> Option<&'static str> {
+    input::stored_kind(text).map(|k| match k {
+        values::Kind::Date => "date",
+        values::Kind::Time => "time",
+        values::Kind::Timestamp => "timestamp",
+        values::Kind::Timestamptz => "timestamptz",
+        values::Kind::Interval => "interval",
+    })
+}
+
 use super::typecheck::postgres_error;
 
 /// A Postgres error raised by a date/time function: its SQLSTATE and message.
