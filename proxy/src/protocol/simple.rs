@@ -25,6 +25,7 @@ use crate::protocol::results::{
     streamed_query_response,
 };
 use crate::session::execute::reply::Executed;
+use crate::session::plans::describe::SchemaSnapshot;
 use crate::session::state::{Session, SessionState};
 use crate::values::encode::{column_type, samples};
 
@@ -52,6 +53,22 @@ impl Handlers {
         if let litescale_router::StatementKind::Deallocate(Some(name)) = &planned.kind {
             client.portal_store().rm_statement(name);
         }
+        // The tables' columns, where a result column's type depends on them (`lag(salary)`):
+        // read before the statement runs, so no read waits behind its rows. A failure only
+        // leaves the types to the values.
+        let schema = if planned.returns_rows() && planned.result_types_need_schema() {
+            state
+                .table_columns(session, planned.tables())
+                .await
+                .ok()
+                .map(SchemaSnapshot)
+        } else {
+            None
+        };
+        let inferred = match &schema {
+            Some(schema) => planned.projection_types(schema, &[]),
+            None => planned.projection_types(&NoSchema, &[]),
+        };
         let mut reply = match state.execute(session, planned, Vec::new()).await {
             Ok(reply) => reply,
             Err(e) => return Ok(Err(e)),
@@ -70,14 +87,12 @@ impl Handlers {
                 client.set_state(PgWireConnectionState::CopyInProgress(false));
             }
             Executed::RowsStream { rows, timer } => {
-                let inferred = planned.projection_types(&NoSchema, &[]);
                 match streamed_query_response(rows, &inferred, timer).await {
                     Ok(response) => send_query_response(client, response, true).await?,
                     Err(e) => return Ok(Err(e)),
                 }
             }
             Executed::Rows { rows, tag } => {
-                let inferred = planned.projection_types(&NoSchema, &[]);
                 let width = rows.columns.len();
                 let types: Vec<PgType> = samples(width, &rows.rows)
                     .into_iter()

@@ -26,6 +26,11 @@ pub(super) fn result_type(name: &str, first: Option<PgType>, arity: usize) -> Op
         "sha224" | "sha256" | "sha384" | "sha512" | "decode" => Bytea,
         "gen_random_uuid" => Uuid,
         "pg_typeof" => Regtype,
+        // Window functions.
+        "row_number" | "rank" | "dense_rank" => Int8,
+        "ntile" => Int4,
+        "percent_rank" | "cume_dist" => Float8,
+        "lag" | "lead" | "first_value" | "last_value" | "nth_value" => first?,
         "round" | "trunc" if arity == 2 => Numeric,
         "round" | "trunc" | "ceil" | "ceiling" | "floor" | "sign" | "sqrt" | "exp" | "ln"
         | "log" | "log10" | "power" | "pow" => float_or_numeric()?,

@@ -163,7 +163,12 @@ impl Inference<'_> {
                     "unnest" => first?.element(),
                     "generate_subscripts" | "array_upper" | "array_length" => Some(PgType::Int4),
                     "count" => Some(PgType::Int8),
-                    "min" | "max" | "abs" | "coalesce" => first,
+                    // Postgres has no min/max of varchar or char: they are text's.
+                    "min" | "max" => match first? {
+                        PgType::Varchar | PgType::Bpchar => Some(PgType::Text),
+                        other => Some(other),
+                    },
+                    "abs" | "coalesce" => first,
                     "sum" => match first? {
                         PgType::Int2 | PgType::Int4 => Some(PgType::Int8),
                         PgType::Int8 | PgType::Numeric => Some(PgType::Numeric),
@@ -450,6 +455,30 @@ pub(crate) fn schemaless_type(expr: &Expr) -> Option<PgType> {
         derived: Vec::new(),
     };
     inf.type_of(expr)
+}
+
+/// Whether a query's select list has an expression (not a plain column) whose type only
+/// the tables' columns settle.
+pub(crate) fn projection_needs_schema(ast: &Statement) -> bool {
+    let Statement::Query(q) = ast else {
+        return false;
+    };
+    let SetExpr::Select(select) = q.body.as_ref() else {
+        return false;
+    };
+    let inf = Inference {
+        schema: &NoSchema,
+        tables: Vec::new(),
+        types: Vec::new(),
+        derived: derived_tables(select),
+    };
+    select.projection.iter().any(|item| match item {
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+            !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
+                && inf.type_of(e).is_none()
+        }
+        _ => false,
+    })
 }
 
 pub(crate) fn projection_types(

@@ -30,6 +30,15 @@ impl PlannedStatement {
         }
     }
 
+    /// Whether the result columns' types need the tables' columns: an expression over
+    /// columns (`lag(salary)`, `a + b`) whose type the statement alone does not settle. A
+    /// plain column is typed by SQLite's declaration of it.
+    pub fn result_types_need_schema(&self) -> bool {
+        self.ast
+            .as_ref()
+            .is_some_and(|ast| !tables(ast).is_empty() && inference::projection_needs_schema(ast))
+    }
+
     /// Tables the statement names, so the caller can look their columns up for [`Schema`].
     pub fn tables(&self) -> Vec<String> {
         self.ast.as_ref().map(tables).unwrap_or_default()

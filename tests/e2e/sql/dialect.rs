@@ -264,7 +264,11 @@ async fn date_functions_and_interval_arithmetic() {
         .unwrap();
     assert_eq!(
         simple_rows(&m)[0],
-        [Some("21".into()), Some("00:00:00".into()), Some("2024-03-01".into())]
+        [
+            Some("21".into()),
+            Some("00:00:00".into()),
+            Some("2024-03-01".into())
+        ]
     );
     let err = c
         .simple_query("SELECT extract(fortnight from at) FROM e")

@@ -343,12 +343,12 @@ pub(super) fn untyped(
                 UntypedAnswer::Integer(date_diff(super::input::date(a)?, super::input::date(b)?)?)
             }
             (_, Some(Kind::Interval), _) => {
-                let i = super::interval_input::parse(b)?;
+                let i = super::interval::parse(b)?;
                 let i = if subtract { i.checked_neg()? } else { i };
                 UntypedAnswer::Text(plus_interval(value(ka, a)?, i)?.format()?)
             }
             (Kind::Interval, Some(kb), _) if !subtract => {
-                let i = super::interval_input::parse(a)?;
+                let i = super::interval::parse(a)?;
                 UntypedAnswer::Text(plus_interval(value(kb, b)?, i)?.format()?)
             }
             (Kind::Time, Some(Kind::Time), _) if subtract => UntypedAnswer::Text(
@@ -381,7 +381,7 @@ mod tests {
     use crate::engine::sql::datetime::golden::{check, text};
     use crate::engine::sql::datetime::values::Kind;
     use crate::engine::sql::datetime::zones::Sign;
-    use crate::engine::sql::datetime::{input, interval_input};
+    use crate::engine::sql::datetime::{input, interval};
 
     fn value(kind: &str, text: &str) -> Value {
         input::read(Kind::named(kind).unwrap(), text).unwrap()
@@ -413,7 +413,7 @@ mod tests {
             time | 01:00 | -3 hours | 22:00:00
         ";
         check(cases, |a| {
-            let i = interval_input::parse(a[2]).unwrap();
+            let i = interval::parse(a[2]).unwrap();
             text(plus_interval(value(a[0], a[1]), i).and_then(Value::format))
         });
     }

@@ -12,72 +12,7 @@ use super::values::{
 };
 use super::{PgError, Result};
 
-/// A unit word: of interval text, and of extract, date_part and date_trunc.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Unit {
-    Microsecond,
-    Millisecond,
-    Second,
-    Minute,
-    Hour,
-    Day,
-    Week,
-    Month,
-    Quarter,
-    Year,
-    Decade,
-    Century,
-    Millennium,
-    Epoch,
-    Julian,
-    Dow,
-    Isodow,
-    Doy,
-    Isoyear,
-    Timezone,
-    TimezoneHour,
-    TimezoneMinute,
-}
-
-impl Unit {
-    /// A unit word of interval text and date_trunc (Postgres' deltatktbl; words compare on
-    /// their first 10 letters, so `microseconds` is `microsecon`).
-    pub(super) fn of_word(word: &str) -> Option<Unit> {
-        let word = word.get(..10).unwrap_or(word);
-        Some(match word {
-            "us" | "usec" | "usecs" | "usecond" | "useconds" | "microsecon" => Unit::Microsecond,
-            "ms" | "msec" | "msecs" | "msecond" | "mseconds" | "millisecon" => Unit::Millisecond,
-            "s" | "sec" | "secs" | "second" | "seconds" => Unit::Second,
-            "m" | "min" | "mins" | "minute" | "minutes" => Unit::Minute,
-            "h" | "hr" | "hrs" | "hour" | "hours" => Unit::Hour,
-            "d" | "day" | "days" => Unit::Day,
-            "w" | "week" | "weeks" => Unit::Week,
-            "mon" | "mons" | "month" | "months" => Unit::Month,
-            "qtr" | "quarter" => Unit::Quarter,
-            "y" | "yr" | "yrs" | "year" | "years" => Unit::Year,
-            "dec" | "decs" | "decade" | "decades" => Unit::Decade,
-            "c" | "cent" | "century" | "centuries" => Unit::Century,
-            "mil" | "mils" | "millennia" | "millennium" => Unit::Millennium,
-            "timezone" => Unit::Timezone,
-            "timezone_h" => Unit::TimezoneHour,
-            "timezone_m" => Unit::TimezoneMinute,
-            _ => return None,
-        })
-    }
-
-    /// A field name of extract, date_part or date_trunc, lowercased.
-    pub(super) fn of_field(word: &str) -> Option<Unit> {
-        Unit::of_word(word).or(match word {
-            "epoch" => Some(Unit::Epoch),
-            "j" | "jd" | "julian" => Some(Unit::Julian),
-            "dow" => Some(Unit::Dow),
-            "isodow" => Some(Unit::Isodow),
-            "doy" => Some(Unit::Doy),
-            "isoyear" => Some(Unit::Isoyear),
-            _ => None,
-        })
-    }
-}
+pub(super) use super::interval::Unit;
 
 /// A numeric value as extract returns it: digits and a scale, or an infinity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

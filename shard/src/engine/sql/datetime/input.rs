@@ -5,7 +5,6 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::interval_input;
 use super::values::{
     DAY_NAMES, Date, Kind, MONTH_NAMES, Timestamp, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE,
     USECS_PER_SEC, Value, fraction_micros,
@@ -369,7 +368,7 @@ pub(super) fn read(kind: Kind, text: &str) -> Result<Value> {
         Kind::Time => Value::Time(time(text)?),
         Kind::Timestamp => Value::Timestamp(timestamp(text)?),
         Kind::Timestamptz => Value::Timestamptz(timestamptz(text)?),
-        Kind::Interval => Value::Interval(interval_input::parse(text)?),
+        Kind::Interval => Value::Interval(super::interval::parse(text)?),
     })
 }
 
@@ -408,9 +407,7 @@ pub(super) fn stored_kind(text: &str) -> Option<Kind> {
     match text {
         "infinity" | "-infinity" => Some(Kind::Timestamp),
         _ if b.len() >= 8 && is_clock(0) && b[5] == b':' && digits(6..8) => Some(Kind::Time),
-        _ => super::interval_input::parse(text)
-            .ok()
-            .map(|_| Kind::Interval),
+        _ => super::interval::parse(text).ok().map(|_| Kind::Interval),
     }
 }
 

@@ -13,7 +13,6 @@ mod arithmetic;
 mod fields;
 mod input;
 mod interval;
-mod interval_input;
 mod register;
 mod to_char;
 mod values;

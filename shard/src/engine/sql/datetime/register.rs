@@ -9,7 +9,7 @@ use super::super::args::{float, integer, text};
 use super::interval::Interval;
 use super::values::{self, Kind, Timestamp, Value, format_time};
 use super::zones::{Sign, Zone};
-use super::{PgError, Result, arithmetic, fields, input, interval_input, to_char};
+use super::{PgError, Result, arithmetic, fields, input, to_char};
 
 const FLAGS: FunctionFlags = FunctionFlags::SQLITE_UTF8.union(FunctionFlags::SQLITE_DETERMINISTIC);
 
@@ -40,7 +40,7 @@ fn value_of(kind: &str, text: &str) -> Result<Value> {
 }
 
 fn interval(text: &str) -> Result<Interval> {
-    interval_input::parse(text)
+    super::interval::parse(text)
 }
 
 /// Registers a function of `N` text arguments that is NULL when one of them is.
@@ -79,7 +79,7 @@ fn register_input(c: &Connection) -> rusqlite::Result<()> {
     })?;
     strict(c, "pg_interval", |[t]| Ok(interval(&t)?.to_string()))?;
     strict(c, "pg_interval", |[t, qualifier]| {
-        Ok(interval_input::parse_qualified(&t, &qualifier)?.to_string())
+        Ok(super::interval::parse_qualified(&t, &qualifier)?.to_string())
     })?;
     strict(c, "pg_to_char", |[kind, v, format]| {
         to_char::to_char(value_of(&kind, &v)?, &format)

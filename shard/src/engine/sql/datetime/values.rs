@@ -8,10 +8,9 @@ use chrono::{Datelike, NaiveDate};
 use super::interval::Interval;
 use super::{PgError, Result};
 
-pub(super) const USECS_PER_SEC: i64 = 1_000_000;
-pub(super) const USECS_PER_MINUTE: i64 = 60 * USECS_PER_SEC;
-pub(super) const USECS_PER_HOUR: i64 = 60 * USECS_PER_MINUTE;
-pub(super) const USECS_PER_DAY: i64 = 24 * USECS_PER_HOUR;
+pub(super) use super::interval::{
+    USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, fraction_micros, push_seconds,
+};
 
 /// The Julian day (Postgres' date2j) of 1970-01-01.
 pub(super) const UNIX_EPOCH_JULIAN: i64 = 2_440_588;
@@ -187,28 +186,6 @@ pub(super) fn format_time(micros: i64) -> String {
     );
     push_seconds(&mut out, micros % USECS_PER_MINUTE);
     out
-}
-
-/// The digits after a decimal point as microseconds, rounded as Postgres rounds input
-/// fractions (`.1234567` is 123457); `None` unless all are digits.
-pub(super) fn fraction_micros(digits: &str) -> Option<i64> {
-    if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let f: f64 = format!("0.{digits}").parse().ok()?;
-    Some((f * 1e6).round_ties_even() as i64)
-}
-
-/// Seconds as `SS[.ffffff]`, the fraction's trailing zeros dropped (Postgres' AppendSeconds).
-pub(super) fn push_seconds(out: &mut String, micros: i64) {
-    let micros = micros.unsigned_abs();
-    out.push_str(&format!("{:02}", micros / USECS_PER_SEC as u64));
-    let fraction = micros % USECS_PER_SEC as u64;
-    if fraction != 0 {
-        let digits = format!("{fraction:06}");
-        out.push('.');
-        out.push_str(digits.trim_end_matches('0'));
-    }
 }
 
 /// Postgres' make_date: a negative year is BC; a date that does not exist is 22008.

@@ -3,10 +3,9 @@
 //! ISO 8601 (`P1Y2M3DT4H5M6S`, `P0001-02-03T04:05:06`), and the SQL interval qualifier
 //! (`interval '1 2' day to hour`).
 
-use super::fields::Unit;
-use super::interval::{Interval, Qualifier};
-use super::values::{USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, fraction_micros};
-use super::{PgError, Result};
+use super::super::{PgError, Result};
+use super::units::{USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, Unit, fraction_micros};
+use super::{Interval, Qualifier};
 
 /// The fields being summed, as Postgres' pg_itm_in: wide enough to see overflow at the end.
 #[derive(Default)]
@@ -109,13 +108,16 @@ impl Fields {
 }
 
 /// Interval text as `interval_in` reads it.
-pub(super) fn parse(text: &str) -> Result<Interval> {
+pub(in crate::engine::sql::datetime) fn parse(text: &str) -> Result<Interval> {
     parse_with(text, None)
 }
 
 /// Interval text under an SQL interval qualifier (`DAY TO HOUR`), as the qualified literal
 /// `interval '1 2' day to hour` reads it.
-pub(super) fn parse_qualified(text: &str, qualifier: &str) -> Result<Interval> {
+pub(in crate::engine::sql::datetime) fn parse_qualified(
+    text: &str,
+    qualifier: &str,
+) -> Result<Interval> {
     parse_with(text, Some(Qualifier::parse(qualifier)?))
 }
 

@@ -1,11 +1,19 @@
 //! Postgres' interval: months, days and microseconds kept apart (a month is not a fixed
 //! number of days, nor a day of hours, across daylight saving), its output text in
-//! IntervalStyle postgres, its arithmetic and the justify functions.
+//! IntervalStyle postgres, its arithmetic and the justify functions. `input` reads every
+//! interval text form; `units` is the leaf both stand on (and the rest of datetime/ too).
 
 use std::fmt;
 
-use super::fields::Unit;
-use super::values::{USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, push_seconds};
+mod input;
+mod units;
+
+pub(super) use input::{parse, parse_qualified};
+pub(super) use units::{
+    USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, Unit, fraction_micros,
+    push_seconds,
+};
+
 use super::{PgError, Result};
 
 const DAYS_PER_MONTH: i32 = 30;
