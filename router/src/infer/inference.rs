@@ -489,26 +489,94 @@ pub(crate) fn projection_types(
     let Statement::Query(q) = ast else {
         return Vec::new();
     };
-    let SetExpr::Select(select) = q.body.as_ref() else {
-        return Vec::new();
-    };
-    let inf = Inference {
+    let branch = |select: &sqlparser::ast::Select| Inference {
         schema,
         tables: tables(ast),
         types: params.to_vec(),
         derived: derived_tables(select),
     };
-    let mut out = Vec::with_capacity(select.projection.len());
-    for item in &select.projection {
-        match item {
-            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                out.push(inf.type_of(e))
-            }
-            // A wildcard expands to an unknown number of columns.
-            _ => return Vec::new(),
+    result_types(q.body.as_ref(), &branch)
+        .unwrap_or_default()
+        .into_iter()
+        // A column only untyped literals fill is text, as Postgres resolves it.
+        .map(|t| {
+            t.map(|t| {
+                if t == PgType::Unknown {
+                    PgType::Text
+                } else {
+                    t
+                }
+            })
+        })
+        .collect()
+}
+
+/// The result types of a SELECT, VALUES or set operation; `Unknown` where only untyped
+/// literals (`NULL`, `'a'`) stand, so that the other branches decide. `None` when the
+/// columns cannot be matched (a wildcard).
+fn result_types<'s>(
+    body: &SetExpr,
+    branch: &dyn Fn(&sqlparser::ast::Select) -> Inference<'s>,
+) -> Option<Vec<Option<PgType>>> {
+    let untyped = |e: &Expr, inf: &Inference| match e {
+        Expr::Value(v) if matches!(v.value, Value::Null | Value::SingleQuotedString(_)) => {
+            Some(PgType::Unknown)
         }
+        _ => inf.type_of(e),
+    };
+    match body {
+        SetExpr::Select(select) => {
+            let inf = branch(select);
+            select
+                .projection
+                .iter()
+                .map(|item| match item {
+                    SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                        Some(untyped(e, &inf))
+                    }
+                    // A wildcard expands to an unknown number of columns.
+                    _ => None,
+                })
+                .collect()
+        }
+        SetExpr::Values(values) => {
+            let inf = Inference {
+                schema: &NoSchema,
+                tables: Vec::new(),
+                types: Vec::new(),
+                derived: Vec::new(),
+            };
+            let rows: Vec<Vec<Option<PgType>>> = values
+                .rows
+                .iter()
+                .map(|row| row.iter().map(|e| untyped(e, &inf)).collect())
+                .collect();
+            rows.into_iter().reduce(|a, b| common_types(&a, &b))
+        }
+        SetExpr::SetOperation { left, right, .. } => {
+            let (l, r) = (result_types(left, branch)?, result_types(right, branch)?);
+            Some(common_types(&l, &r))
+        }
+        SetExpr::Query(q) => result_types(q.body.as_ref(), branch),
+        _ => None,
     }
-    out
+}
+
+/// Column by column, the type two branches of a UNION resolve to (Postgres'
+/// select_common_type, for the types litescale knows).
+fn common_types(a: &[Option<PgType>], b: &[Option<PgType>]) -> Vec<Option<PgType>> {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| match (x, y) {
+            (Some(PgType::Unknown), other) | (other, Some(PgType::Unknown)) => *other,
+            (Some(x), Some(y)) if x == y => Some(*x),
+            (Some(PgType::Varchar | PgType::Text), Some(PgType::Varchar | PgType::Text)) => {
+                Some(PgType::Text)
+            }
+            (Some(x), Some(y)) => wider_number(*x, *y),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -593,6 +661,17 @@ mod tests {
                 Some(Numeric),
                 Some(Text)
             ]
+        );
+        let union =
+            &plan("select 1, null union select 2.5, 'a' union select 3, name from t").unwrap()[0];
+        assert_eq!(
+            union.projection_types(&Fixture, &[]),
+            [Some(Numeric), Some(Text)]
+        );
+        let values = &plan("values (1, 'x'), (2, null)").unwrap()[0];
+        assert_eq!(
+            values.projection_types(&Fixture, &[]),
+            [Some(Int4), Some(Text)]
         );
         let star = &plan("select * from t").unwrap()[0];
         assert!(star.projection_types(&Fixture, &[]).is_empty());

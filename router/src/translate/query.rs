@@ -16,7 +16,16 @@ pub(super) fn name_result_columns(ast: &mut Statement) {
     let Statement::Query(q) = ast else {
         return;
     };
-    let SetExpr::Select(select) = q.body.as_mut() else {
+    // A set operation's columns are named after its first branch, as SQLite names them too.
+    let mut body = q.body.as_mut();
+    loop {
+        body = match body {
+            SetExpr::SetOperation { left, .. } => left.as_mut(),
+            SetExpr::Query(inner) => inner.body.as_mut(),
+            _ => break,
+        };
+    }
+    let SetExpr::Select(select) = body else {
         return;
     };
     for item in &mut select.projection {
