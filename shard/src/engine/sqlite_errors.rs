@@ -162,6 +162,19 @@ fn from_message(message: &str) -> ShardError {
     } else if message.contains("ambiguous column name") {
         let col = message.rsplit(':').next().unwrap_or("").trim();
         ShardError::new("42702", format!("column reference \"{col}\" is ambiguous"))
+    } else if message.contains("ORDER BY term does not match any column in the result set") {
+        // Only a set operation's ORDER BY is held to its result's columns; Postgres, too,
+        // takes nothing but their names and positions there.
+        ShardError::new("0A000", "invalid UNION/INTERSECT/EXCEPT ORDER BY clause")
+    } else if message.contains("do not have the same number of result columns") {
+        let operation = message
+            .split_whitespace()
+            .find(|w| ["UNION", "INTERSECT", "EXCEPT"].contains(w))
+            .unwrap_or("UNION");
+        ShardError::new(
+            "42601",
+            format!("each {operation} query must have the same number of columns"),
+        )
     } else if message.contains("values for") && message.contains("columns") {
         ShardError::new("42601", message.to_owned())
     } else {
@@ -221,5 +234,17 @@ mod tests {
             "42703"
         );
         assert_eq!(sqlite_error("SELECT nofunc(1)").sqlstate, "42883");
+        assert_eq!(
+            sqlite_error("SELECT id FROM t UNION SELECT id FROM t ORDER BY id + 1").sqlstate,
+            "0A000"
+        );
+        let columns = sqlite_error("SELECT 1, 2 EXCEPT SELECT 3");
+        assert_eq!(
+            (columns.sqlstate, columns.message.as_str()),
+            (
+                "42601",
+                "each EXCEPT query must have the same number of columns"
+            )
+        );
     }
 }

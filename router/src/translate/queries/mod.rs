@@ -1,13 +1,16 @@
 //! The query constructs SQLite lacks or spells differently, one per file: DISTINCT ON and
-//! FETCH ... WITH TIES (both on `window_filter`), FETCH/OFFSET ROWS, UPDATE ... FROM / DELETE ... USING (`dml_joins`);
+//! FETCH ... WITH TIES (both on `window_filter`), FETCH/OFFSET ROWS, UPDATE ... FROM / DELETE ... USING (`dml_joins`),
+//! parenthesized and VALUES branches of set operations (`set_operations`);
 //! `refusals` names what cannot be kept exactly (0A000).
 //!
-//! Order: window_filter ← distinct_on, fetch; dml_joins and refusals stand alone.
+//! Order: window_filter ← distinct_on, fetch; dml_joins, set_operations and refusals stand
+//! alone.
 
 mod distinct_on;
 mod dml_joins;
 mod fetch;
 mod refusals;
+mod set_operations;
 mod window_filter;
 
 use sqlparser::ast::{Statement, Visit, VisitMut};
@@ -28,5 +31,6 @@ pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
     if let std::ops::ControlFlow::Break(e) = ast.visit(&mut distinct_on::DistinctOn) {
         return Err(e);
     }
+    let _ = ast.visit(&mut set_operations::SetOperationBranches);
     dml_joins::rewrite(ast)
 }
