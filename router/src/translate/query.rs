@@ -4,7 +4,7 @@
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{ArrayElemTypeDef, DataType, Expr, Statement, Value};
+use sqlparser::ast::{ArrayElemTypeDef, DataType, Expr, SelectItem, SetExpr, Statement, Value};
 
 use super::sql::{function_name, parse_query};
 use crate::types::from_data_type;
@@ -78,6 +78,15 @@ pub(super) fn column_name(e: &Expr) -> Option<String> {
             Some(if *shorthand { "substr" } else { "substring" }.to_owned())
         }
         Expr::Exists { .. } => Some("exists".to_owned()),
+        // A scalar subquery is named after its one column.
+        Expr::Subquery(q) => match q.body.as_ref() {
+            SetExpr::Select(select) => match select.projection.as_slice() {
+                [SelectItem::ExprWithAlias { alias, .. }] => Some(alias.value.clone()),
+                [SelectItem::UnnamedExpr(e)] => column_name(e),
+                _ => None,
+            },
+            _ => None,
+        },
         Expr::Value(v) if matches!(v.value, Value::Boolean(_)) => Some("bool".to_owned()),
         _ => None,
     }
