@@ -1,5 +1,5 @@
 //! Operators SQLite lacks or reads differently: ILIKE, `/` and `%` (22012 on zero), the
-//! regular-expression matches, array subscripts, COLLATE; SIMILAR TO is refused.
+//! regular-expression matches, array subscripts, COLLATE, OVERLAY; SIMILAR TO is refused.
 
 use sqlparser::ast::{BinaryOperator, Expr};
 
@@ -71,6 +71,20 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
                 test
             })
         }
+        // SQLite has no OVERLAY; the shard's takes text or bytea.
+        Expr::Overlay {
+            expr: s,
+            overlay_what,
+            overlay_from,
+            overlay_for,
+        } => Some(call(
+            "pg_overlay",
+            [s, overlay_what, overlay_from]
+                .into_iter()
+                .chain(overlay_for)
+                .map(|e| (**e).clone())
+                .collect(),
+        )),
         Expr::SimilarTo { .. } => {
             return Err(RouterError {
                 sqlstate: "0A000",
@@ -137,6 +151,11 @@ mod tests {
         assert_eq!(
             sql("select a / b, a % 2 from t"),
             "SELECT pg_div(a, b) AS \"?column?\", pg_mod(a, 2) AS \"?column?\" FROM t"
+        );
+        assert_eq!(
+            sql("select overlay(s placing 'x' from 2), overlay(s placing 'x' from 2 for 3) from t"),
+            "SELECT pg_overlay(s, 'x', 2) AS \"?column?\", pg_overlay(s, 'x', 2, 3) AS \"?column?\" \
+             FROM t"
         );
     }
 }
