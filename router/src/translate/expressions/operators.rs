@@ -1,10 +1,13 @@
 //! Operators SQLite lacks or reads differently: ILIKE, `/` and `%` (22012 on zero), the
-//! regular-expression matches, array subscripts, COLLATE, OVERLAY; SIMILAR TO is refused.
+//! regular-expression matches, array subscripts, COLLATE, OVERLAY, strings compared with
+//! uuids (read as uuid input); SIMILAR TO is refused.
 
-use sqlparser::ast::{BinaryOperator, Expr};
+use sqlparser::ast::{BinaryOperator, Expr, InTarget, Value};
 
 use super::super::sql::{call, number, strip_nesting};
 use crate::RouterError;
+use crate::infer::inference::schemaless_type;
+use crate::types::PgType;
 
 /// An operator expression rewritten for SQLite; `None` when SQLite reads it as Postgres.
 pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
@@ -85,6 +88,35 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
                 .map(|e| (**e).clone())
                 .collect(),
         )),
+        // A string compared with a uuid is uuid input: any form Postgres accepts matches
+        // the canonical one a uuid has.
+        Expr::BinaryOp { left, op, right } if is_comparison(op) => {
+            match (uuid_input(left, right), uuid_input(right, left)) {
+                (None, None) => None,
+                (l, r) => Some(Expr::BinaryOp {
+                    left: Box::new(l.unwrap_or_else(|| (**left).clone())),
+                    op: op.clone(),
+                    right: Box::new(r.unwrap_or_else(|| (**right).clone())),
+                }),
+            }
+        }
+        Expr::In {
+            expr: e,
+            target: InTarget::List(list),
+            negated,
+            global,
+        } if schemaless_type(e) == Some(PgType::Uuid) && list.iter().any(is_string) => {
+            Some(Expr::In {
+                expr: e.clone(),
+                target: InTarget::List(
+                    list.iter()
+                        .map(|item| uuid_input(item, e).unwrap_or_else(|| item.clone()))
+                        .collect(),
+                ),
+                negated: *negated,
+                global: *global,
+            })
+        }
         Expr::SimilarTo { .. } => {
             return Err(RouterError {
                 sqlstate: "0A000",
@@ -93,6 +125,21 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
         }
         _ => None,
     })
+}
+
+fn is_comparison(op: &BinaryOperator) -> bool {
+    use BinaryOperator::*;
+    matches!(op, Eq | NotEq | Lt | LtEq | Gt | GtEq)
+}
+
+fn is_string(e: &Expr) -> bool {
+    matches!(e, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)))
+}
+
+/// `pg_uuid('...')` for a string literal `literal` where `other` is a uuid.
+fn uuid_input(literal: &Expr, other: &Expr) -> Option<Expr> {
+    (is_string(literal) && schemaless_type(other) == Some(PgType::Uuid))
+        .then(|| call("pg_uuid", vec![literal.clone()]))
 }
 
 /// `(array, index)` of `root.field[index]`.
@@ -140,6 +187,17 @@ fn regex_flags(op: &BinaryOperator) -> Option<(bool, bool)> {
 #[cfg(test)]
 mod tests {
     use crate::test_support::sql;
+
+    #[test]
+    fn strings_compared_with_uuids_are_uuid_input() {
+        assert_eq!(
+            sql(
+                "select 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11' = u::uuid, u::uuid in ('a', b) from t"
+            ),
+            "SELECT pg_uuid('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11') = pg_uuid(u) AS \"?column?\", \
+             pg_uuid(u) IN (pg_uuid('a'), b) AS \"?column?\" FROM t"
+        );
+    }
 
     #[test]
     fn string_functions_and_operators() {
