@@ -1,6 +1,6 @@
 //! Operators SQLite lacks or reads differently: ILIKE, `/` and `%` (22012 on zero), the
-//! regular-expression matches, array subscripts, COLLATE, OVERLAY, strings compared with
-//! uuids (read as uuid input); SIMILAR TO is refused.
+//! regular-expression matches, array subscripts, COLLATE, OVERLAY, string literals beside a
+//! uuid or bytea (read with that type's input function); SIMILAR TO is refused.
 
 use sqlparser::ast::{BinaryOperator, Expr, InTarget, Value};
 
@@ -88,10 +88,11 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
                 .map(|e| (**e).clone())
                 .collect(),
         )),
-        // A string compared with a uuid is uuid input: any form Postgres accepts matches
-        // the canonical one a uuid has.
-        Expr::BinaryOp { left, op, right } if is_comparison(op) => {
-            match (uuid_input(left, right), uuid_input(right, left)) {
+        // A string beside a uuid or bytea is that type's input, as an untyped literal is in
+        // Postgres: any form of a uuid matches the canonical one; `data || '\x21'` appends
+        // one byte.
+        Expr::BinaryOp { left, op, right } if takes_other_side_type(op) => {
+            match (typed_input(left, right), typed_input(right, left)) {
                 (None, None) => None,
                 (l, r) => Some(Expr::BinaryOp {
                     left: Box::new(l.unwrap_or_else(|| (**left).clone())),
@@ -105,18 +106,16 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
             target: InTarget::List(list),
             negated,
             global,
-        } if schemaless_type(e) == Some(PgType::Uuid) && list.iter().any(is_string) => {
-            Some(Expr::In {
-                expr: e.clone(),
-                target: InTarget::List(
-                    list.iter()
-                        .map(|item| uuid_input(item, e).unwrap_or_else(|| item.clone()))
-                        .collect(),
-                ),
-                negated: *negated,
-                global: *global,
-            })
-        }
+        } if list.iter().any(|item| typed_input(item, e).is_some()) => Some(Expr::In {
+            expr: e.clone(),
+            target: InTarget::List(
+                list.iter()
+                    .map(|item| typed_input(item, e).unwrap_or_else(|| item.clone()))
+                    .collect(),
+            ),
+            negated: *negated,
+            global: *global,
+        }),
         Expr::SimilarTo { .. } => {
             return Err(RouterError {
                 sqlstate: "0A000",
@@ -127,19 +126,25 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
     })
 }
 
-fn is_comparison(op: &BinaryOperator) -> bool {
+/// The operators whose untyped side takes the other side's type.
+fn takes_other_side_type(op: &BinaryOperator) -> bool {
     use BinaryOperator::*;
-    matches!(op, Eq | NotEq | Lt | LtEq | Gt | GtEq)
+    matches!(op, Eq | NotEq | Lt | LtEq | Gt | GtEq | StringConcat)
 }
 
 fn is_string(e: &Expr) -> bool {
     matches!(e, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)))
 }
 
-/// `pg_uuid('...')` for a string literal `literal` where `other` is a uuid.
-fn uuid_input(literal: &Expr, other: &Expr) -> Option<Expr> {
-    (is_string(literal) && schemaless_type(other) == Some(PgType::Uuid))
-        .then(|| call("pg_uuid", vec![literal.clone()]))
+/// `pg_uuid('...')` or `pg_bytea('...')` for a string literal `literal` where `other` is a
+/// uuid or a bytea.
+fn typed_input(literal: &Expr, other: &Expr) -> Option<Expr> {
+    let input = match schemaless_type(other)? {
+        PgType::Uuid => "pg_uuid",
+        PgType::Bytea => "pg_bytea",
+        _ => return None,
+    };
+    is_string(literal).then(|| call(input, vec![literal.clone()]))
 }
 
 /// `(array, index)` of `root.field[index]`.
@@ -189,7 +194,11 @@ mod tests {
     use crate::test_support::sql;
 
     #[test]
-    fn strings_compared_with_uuids_are_uuid_input() {
+    fn strings_beside_uuids_and_bytea_are_their_input() {
+        assert_eq!(
+            sql("select b::bytea || '\\x21' from t"),
+            "SELECT pg_bytea(b) || pg_bytea('\\x21') AS \"?column?\" FROM t"
+        );
         assert_eq!(
             sql(
                 "select 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11' = u::uuid, u::uuid in ('a', b) from t"
