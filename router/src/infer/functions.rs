@@ -1,6 +1,7 @@
 //! The Postgres result types of scalar functions, by name and the types of their
 //! arguments (as `pg_typeof` shows them in Postgres 15), for the functions the shard
-//! registers (strings, regular expressions, hashes, math). A leaf: inference asks it.
+//! registers (strings, regular expressions, hashes, bytea, math, and the input functions
+//! casts call). A leaf: inference asks it.
 
 use crate::types::PgType;
 
@@ -15,16 +16,18 @@ pub(super) fn result_type(name: &str, first: Option<PgType>, arity: usize) -> Op
         _ => None,
     };
     Some(match name {
+        "btrim" if first == Some(Bytea) => Bytea,
         "split_part" | "initcap" | "lpad" | "rpad" | "repeat" | "reverse" | "translate"
         | "regexp_replace" | "format" | "quote_ident" | "quote_literal" | "quote_nullable"
-        | "to_hex" | "chr" | "btrim" | "ltrim" | "rtrim" | "concat" | "concat_ws" | "encode" => {
-            Text
-        }
+        | "to_hex" | "chr" | "btrim" | "ltrim" | "rtrim" | "concat" | "concat_ws" | "encode"
+        | "convert_from" => Text,
         "regexp_match" | "regexp_split_to_array" => TextArray,
-        "starts_with" => Bool,
-        "ascii" | "bit_length" | "position" | "width_bucket" => Int4,
-        "sha224" | "sha256" | "sha384" | "sha512" | "decode" => Bytea,
-        "gen_random_uuid" => Uuid,
+        "starts_with" | "booleq" | "boolne" | "pg_bool" => Bool,
+        "ascii" | "bit_length" | "position" | "width_bucket" | "get_byte" | "get_bit"
+        | "num_nulls" | "num_nonnulls" => Int4,
+        "sha224" | "sha256" | "sha384" | "sha512" | "decode" | "set_byte" | "set_bit"
+        | "convert_to" | "pg_bytea" => Bytea,
+        "gen_random_uuid" | "pg_uuid" => Uuid,
         "pg_typeof" => Regtype,
         // Window functions.
         "row_number" | "rank" | "dense_rank" => Int8,
@@ -54,9 +57,17 @@ mod tests {
     fn function_results_have_postgres_types() {
         assert_eq!(
             types(
-                "select split_part('a,b', ',', 1), regexp_match('a', 'a'), sha256('a'), starts_with('a', 'a')"
+                "select split_part('a,b', ',', 1), regexp_match('a', 'a'), sha256('a'), starts_with('a', 'a'), btrim('\\x12'::bytea, '\\x12'::bytea), get_byte('\\x12'::bytea, 0), num_nulls(1, null)"
             ),
-            [Some(Text), Some(TextArray), Some(Bytea), Some(Bool)]
+            [
+                Some(Text),
+                Some(TextArray),
+                Some(Bytea),
+                Some(Bool),
+                Some(Bytea),
+                Some(Int4),
+                Some(Int4)
+            ]
         );
         assert_eq!(
             types(

@@ -1,15 +1,18 @@
-//! Casts as SQLite has them: `x::type` → `CAST(x AS affinity)`, booleans as 0/1, the
-//! catalog's OID types as integers and regclass as a lookup. A cast to a type SQLite has
-//! no name for is refused.
+//! Casts as SQLite has them: `x::type` → `CAST(x AS affinity)`, the catalog's OID types
+//! as integers and regclass as a lookup. Booleans, uuids and bytea go through the shard's
+//! input functions (pg_bool, pg_uuid, pg_bytea), which read every form Postgres accepts;
+//! booleans and bytea become text in Postgres' output forms. A cast to a type SQLite has no
+//! name for is refused.
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{CastKind, DataType, Expr, Statement, Value, visit_expressions_mut};
+use sqlparser::ast::{BinaryOperator, CastKind, DataType, Expr, Statement, visit_expressions_mut};
 
 use super::super::catalog::regclass_lookup;
-use super::super::sql::call;
+use super::super::sql::{call, string};
 use crate::RouterError;
-use crate::types::{PgType, from_data_type, parse_bool};
+use crate::infer::inference::schemaless_type;
+use crate::types::{PgType, from_data_type};
 
 /// The SQLite type a Postgres cast target converts to. SQLite's CAST follows type
 /// affinity, so the target is the affinity's name.
@@ -18,13 +21,51 @@ fn sqlite_cast_target(t: &DataType) -> Option<DataType> {
         PgType::Int2 | PgType::Int4 | PgType::Int8 => DataType::Integer(None),
         PgType::Float4 | PgType::Float8 => DataType::Real,
         PgType::Numeric => DataType::Numeric(sqlparser::ast::ExactNumberInfo::None),
-        PgType::Bytea => DataType::Blob(None),
-        PgType::Bool => return None,
+        PgType::Bool | PgType::Uuid | PgType::Bytea => return None,
         _ => DataType::Text,
     })
 }
 
-/// `x::type` → `CAST(x AS sqlite_type)`; `'true'::boolean` → `1`.
+/// What a cast becomes where SQLite's CAST would not answer as Postgres: input functions
+/// for booleans, uuids and bytea, and the text forms of booleans and bytea.
+fn postgres_cast(inner: &Expr, target: PgType) -> Option<Expr> {
+    let input = |function: &str| Some(call(function, vec![inner.clone()]));
+    match (target, schemaless_type(inner)) {
+        (PgType::Bool, _) => input("pg_bool"),
+        (PgType::Uuid, _) => input("pg_uuid"),
+        (PgType::Bytea, _) => input("pg_bytea"),
+        (PgType::Text | PgType::Varchar | PgType::Bpchar, Some(PgType::Bool)) => Some(Expr::Case {
+            case_token: sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+            end_token: sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+            operand: None,
+            conditions: vec![
+                sqlparser::ast::CaseWhen {
+                    condition: inner.clone(),
+                    result: string("true"),
+                },
+                sqlparser::ast::CaseWhen {
+                    condition: Expr::UnaryOp {
+                        op: sqlparser::ast::UnaryOperator::Not,
+                        expr: Box::new(Expr::Nested(Box::new(inner.clone()))),
+                    },
+                    result: string("false"),
+                },
+            ],
+            else_result: None,
+        }),
+        // bytea's text form is its hex output.
+        (PgType::Text | PgType::Varchar | PgType::Bpchar, Some(PgType::Bytea)) => {
+            Some(Expr::Nested(Box::new(Expr::BinaryOp {
+                left: Box::new(string("\\x")),
+                op: BinaryOperator::StringConcat,
+                right: Box::new(call("encode", vec![inner.clone(), string("hex")])),
+            })))
+        }
+        _ => None,
+    }
+}
+
+/// `x::type` → `CAST(x AS sqlite_type)`; `'yes'::boolean` → `pg_bool('yes')`.
 pub(super) fn rewrite_casts(ast: &mut Statement) -> Result<(), RouterError> {
     let flow = visit_expressions_mut(ast, |expr| {
         let Expr::Cast {
@@ -66,28 +107,15 @@ pub(super) fn rewrite_casts(ast: &mut Statement) -> Result<(), RouterError> {
             }
             None => {}
         }
+        if let Some(replacement) =
+            from_data_type(data_type).and_then(|target| postgres_cast(inner, target))
+        {
+            *expr = replacement;
+            return ControlFlow::Continue(());
+        }
         if let Some(target) = sqlite_cast_target(data_type) {
             *kind = CastKind::Cast;
             *data_type = target;
-            return ControlFlow::Continue(());
-        }
-        if from_data_type(data_type) == Some(PgType::Bool) {
-            let replacement = match inner.as_ref() {
-                Expr::Value(v) => match &v.value {
-                    Value::SingleQuotedString(s) => match parse_bool(s) {
-                        Some(b) => Expr::value(Value::Number((b as u8).to_string(), false)),
-                        None => {
-                            return ControlFlow::Break(RouterError {
-                                sqlstate: "22P02",
-                                message: format!("invalid input syntax for type boolean: \"{s}\""),
-                            });
-                        }
-                    },
-                    _ => bool_of(inner),
-                },
-                _ => bool_of(inner),
-            };
-            *expr = replacement;
             return ControlFlow::Continue(());
         }
         // A type SQLite has no name for (an unknown or composite type): refuse.
@@ -126,23 +154,8 @@ fn catalog_cast(t: &DataType) -> Option<CatalogCast> {
     }
 }
 
-/// A non-literal cast to boolean: numbers are true when non-zero, as in Postgres.
-fn bool_of(inner: &Expr) -> Expr {
-    Expr::Nested(Box::new(Expr::BinaryOp {
-        left: Box::new(Expr::Cast {
-            kind: CastKind::Cast,
-            expr: Box::new(inner.clone()),
-            data_type: DataType::Integer(None),
-            format: None,
-        }),
-        op: sqlparser::ast::BinaryOperator::NotEq,
-        right: Box::new(Expr::value(Value::Number("0".to_owned(), false))),
-    }))
-}
-
 #[cfg(test)]
 mod tests {
-    use crate::plan;
     use crate::test_support::sql;
 
     #[test]
@@ -150,11 +163,19 @@ mod tests {
         assert_eq!(
             sql("select x::int, '1.5'::float8, 'a'::varchar(3), 't'::boolean"),
             "SELECT CAST(x AS INTEGER) AS \"x\", CAST('1.5' AS REAL) AS \"float8\", \
-             CAST('a' AS TEXT) AS \"varchar\", 1 AS \"bool\""
+             CAST('a' AS TEXT) AS \"varchar\", pg_bool('t') AS \"bool\""
         );
+    }
+
+    #[test]
+    fn booleans_and_bytea_cast_to_text_in_postgres_output_forms() {
         assert_eq!(
-            plan("select 'maybe'::boolean").unwrap_err().sqlstate,
-            "22P02"
+            sql(
+                "select (1 < 2)::text, 'ab'::bytea::text, 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'::uuid"
+            ),
+            "SELECT CASE WHEN (1 < 2) THEN 'true' WHEN NOT ((1 < 2)) THEN 'false' END AS \"text\", \
+             ('\\x' || encode(pg_bytea('ab'), 'hex')) AS \"bytea\", \
+             pg_uuid('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11') AS \"uuid\""
         );
     }
 }

@@ -1,5 +1,5 @@
 //! Postgres functions that SQLite has under the same name but answers differently, sent to
-//! the shard's Postgres versions (shard/src/engine/sql: strings.rs, math.rs; SUBSTRING and
+//! the shard's Postgres versions (shard/src/engine/sql: strings.rs, bytea.rs, math.rs; SUBSTRING and
 //! substr are a special form, functions.rs'), and the ones
 //! litescale refuses (0A000) because it cannot answer them as Postgres does. Functions
 //! SQLite lacks altogether are registered in the shard under their Postgres names and need
@@ -20,6 +20,7 @@ pub(super) fn rewrite(name: &str, a: &[Expr]) -> Result<Option<Expr>, RouterErro
     match (name, a.len()) {
         ("left", 2) => renamed("pg_left"),
         ("right", 2) => renamed("pg_right"),
+        ("btrim", 2) if schemaless_type(&a[0]) == Some(PgType::Bytea) => renamed("pg_bytea_trim"),
         ("btrim", 1 | 2) => renamed("trim"),
         // round(double precision) rounds half to even; round(numeric) half away from zero,
         // which is also what an integer gets.

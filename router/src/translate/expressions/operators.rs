@@ -1,10 +1,13 @@
 //! Operators SQLite lacks or reads differently: ILIKE, `/` and `%` (22012 on zero), the
-//! regular-expression matches, array subscripts, COLLATE; SIMILAR TO is refused.
+//! regular-expression matches, array subscripts, COLLATE, OVERLAY, string literals beside a
+//! uuid or bytea (read with that type's input function); SIMILAR TO is refused.
 
-use sqlparser::ast::{BinaryOperator, Expr};
+use sqlparser::ast::{BinaryOperator, Expr, InTarget, Value};
 
 use super::super::sql::{call, number, strip_nesting};
 use crate::RouterError;
+use crate::infer::inference::schemaless_type;
+use crate::types::PgType;
 
 /// An operator expression rewritten for SQLite; `None` when SQLite reads it as Postgres.
 pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
@@ -71,6 +74,48 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
                 test
             })
         }
+        // SQLite has no OVERLAY; the shard's takes text or bytea.
+        Expr::Overlay {
+            expr: s,
+            overlay_what,
+            overlay_from,
+            overlay_for,
+        } => Some(call(
+            "pg_overlay",
+            [s, overlay_what, overlay_from]
+                .into_iter()
+                .chain(overlay_for)
+                .map(|e| (**e).clone())
+                .collect(),
+        )),
+        // A string beside a uuid or bytea is that type's input, as an untyped literal is in
+        // Postgres: any form of a uuid matches the canonical one; `data || '\x21'` appends
+        // one byte.
+        Expr::BinaryOp { left, op, right } if takes_other_side_type(op) => {
+            match (typed_input(left, right), typed_input(right, left)) {
+                (None, None) => None,
+                (l, r) => Some(Expr::BinaryOp {
+                    left: Box::new(l.unwrap_or_else(|| (**left).clone())),
+                    op: op.clone(),
+                    right: Box::new(r.unwrap_or_else(|| (**right).clone())),
+                }),
+            }
+        }
+        Expr::In {
+            expr: e,
+            target: InTarget::List(list),
+            negated,
+            global,
+        } if list.iter().any(|item| typed_input(item, e).is_some()) => Some(Expr::In {
+            expr: e.clone(),
+            target: InTarget::List(
+                list.iter()
+                    .map(|item| typed_input(item, e).unwrap_or_else(|| item.clone()))
+                    .collect(),
+            ),
+            negated: *negated,
+            global: *global,
+        }),
         Expr::SimilarTo { .. } => {
             return Err(RouterError {
                 sqlstate: "0A000",
@@ -79,6 +124,27 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
         }
         _ => None,
     })
+}
+
+/// The operators whose untyped side takes the other side's type.
+fn takes_other_side_type(op: &BinaryOperator) -> bool {
+    use BinaryOperator::*;
+    matches!(op, Eq | NotEq | Lt | LtEq | Gt | GtEq | StringConcat)
+}
+
+fn is_string(e: &Expr) -> bool {
+    matches!(e, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)))
+}
+
+/// `pg_uuid('...')` or `pg_bytea('...')` for a string literal `literal` where `other` is a
+/// uuid or a bytea.
+fn typed_input(literal: &Expr, other: &Expr) -> Option<Expr> {
+    let input = match schemaless_type(other)? {
+        PgType::Uuid => "pg_uuid",
+        PgType::Bytea => "pg_bytea",
+        _ => return None,
+    };
+    is_string(literal).then(|| call(input, vec![literal.clone()]))
 }
 
 /// `(array, index)` of `root.field[index]`.
@@ -128,6 +194,21 @@ mod tests {
     use crate::test_support::sql;
 
     #[test]
+    fn strings_beside_uuids_and_bytea_are_their_input() {
+        assert_eq!(
+            sql("select b::bytea || '\\x21' from t"),
+            "SELECT pg_bytea(b) || pg_bytea('\\x21') AS \"?column?\" FROM t"
+        );
+        assert_eq!(
+            sql(
+                "select 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11' = u::uuid, u::uuid in ('a', b) from t"
+            ),
+            "SELECT pg_uuid('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11') = pg_uuid(u) AS \"?column?\", \
+             pg_uuid(u) IN (pg_uuid('a'), b) AS \"?column?\" FROM t"
+        );
+    }
+
+    #[test]
     fn string_functions_and_operators() {
         assert_eq!(
             sql("select position('b' in s), substring(s from 2 for 3) from t where s ilike 'A%'"),
@@ -137,6 +218,11 @@ mod tests {
         assert_eq!(
             sql("select a / b, a % 2 from t"),
             "SELECT pg_div(a, b) AS \"?column?\", pg_mod(a, 2) AS \"?column?\" FROM t"
+        );
+        assert_eq!(
+            sql("select overlay(s placing 'x' from 2), overlay(s placing 'x' from 2 for 3) from t"),
+            "SELECT pg_overlay(s, 'x', 2) AS \"?column?\", pg_overlay(s, 'x', 2, 3) AS \"?column?\" \
+             FROM t"
         );
     }
 }

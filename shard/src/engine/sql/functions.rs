@@ -1,7 +1,7 @@
 //! SQL functions every connection gets, so the router can ask SQLite for Postgres'
 //! behaviour where SQLite's differs (division by zero is an error, not NULL; `±` on values
-//! whose type the plan did not know), and
-//! gen_random_uuid().
+//! whose type the plan did not know; boolean and uuid input), booleq/boolne,
+//! num_nulls/num_nonnulls and gen_random_uuid().
 
 use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -81,6 +81,81 @@ fn whole_number(v: ValueRef<'_>) -> Option<i64> {
     }
 }
 
+/// Postgres' boolin: any unique prefix of true, false, yes or no, `on`, `of(f)`, `1`, `0`,
+/// in any case, spaces around. The router's parse_bool (router/src/types.rs) is the same
+/// rule for the values it reads; the shard does not depend on the router.
+fn parse_bool(s: &str) -> Option<bool> {
+    let word = s.trim().to_ascii_lowercase();
+    let prefix_of = |full: &str| full.starts_with(word.as_str());
+    Some(match word.as_bytes().first()? {
+        b't' if prefix_of("true") => true,
+        b'y' if prefix_of("yes") => true,
+        b'f' if prefix_of("false") => false,
+        b'n' if prefix_of("no") => false,
+        // A lone `o` could be either.
+        b'o' if word.len() >= 2 && prefix_of("on") => true,
+        b'o' if word.len() >= 2 && prefix_of("off") => false,
+        _ if word == "1" => true,
+        _ if word == "0" => false,
+        _ => return None,
+    })
+}
+
+/// A value as a boolean: integers (what booleans are stored as) are true when non-zero,
+/// text is read as Postgres reads boolean input.
+fn boolean(v: ValueRef<'_>) -> rusqlite::Result<Option<bool>> {
+    match v {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(i) => Ok(Some(i != 0)),
+        ValueRef::Real(_) => Err(super::typecheck::postgres_error(
+            "42846",
+            "cannot cast type numeric to boolean",
+        )),
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            let s = String::from_utf8_lossy(t);
+            parse_bool(&s).map(Some).ok_or_else(|| {
+                super::typecheck::postgres_error(
+                    "22P02",
+                    &format!("invalid input syntax for type boolean: \"{s}\""),
+                )
+            })
+        }
+    }
+}
+
+/// Postgres' uuid_in: 32 hex digits in either case, a hyphen allowed after any group of
+/// four but the last, the whole optionally in braces; the canonical lower-case form out.
+fn canonical_uuid(s: &str) -> Option<String> {
+    let inner = match s.strip_prefix('{') {
+        Some(rest) => rest.strip_suffix('}')?,
+        None => s,
+    };
+    let mut digits = String::with_capacity(32);
+    let mut chars = inner.chars().peekable();
+    while digits.len() < 32 {
+        let (a, b) = (chars.next()?, chars.next()?);
+        if !a.is_ascii_hexdigit() || !b.is_ascii_hexdigit() {
+            return None;
+        }
+        digits.push(a.to_ascii_lowercase());
+        digits.push(b.to_ascii_lowercase());
+        if digits.len().is_multiple_of(4) && digits.len() < 32 && chars.peek() == Some(&'-') {
+            chars.next();
+        }
+    }
+    if chars.next().is_some() {
+        return None;
+    }
+    Some(format!(
+        "{}-{}-{}-{}-{}",
+        &digits[..8],
+        &digits[8..12],
+        &digits[12..16],
+        &digits[16..20],
+        &digits[20..]
+    ))
+}
+
 /// `a ± b` where the plan did not know a side's type (a column, a parameter): dates,
 /// times and intervals in their stored forms as Postgres adds them (`date + 1` is the next
 /// day), numbers as numbers, with Postgres' error where a bigint overflows.
@@ -158,6 +233,35 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         })?;
         Ok(Some(re.is_match(&text)))
     })?;
+    // What a cast to boolean or uuid calls where the router could not settle the value.
+    conn.create_scalar_function("pg_bool", 1, flags, |ctx| boolean(ctx.get_raw(0)))?;
+    conn.create_scalar_function("pg_uuid", 1, flags, |ctx| {
+        let Some(s) = super::args::text(ctx, 0) else {
+            return Ok(None);
+        };
+        canonical_uuid(&s).map(Some).ok_or_else(|| {
+            super::typecheck::postgres_error(
+                "22P02",
+                &format!("invalid input syntax for type uuid: \"{s}\""),
+            )
+        })
+    })?;
+    for (name, equal) in [("booleq", true), ("boolne", false)] {
+        conn.create_scalar_function(name, 2, flags, move |ctx| {
+            let (Some(a), Some(b)) = (boolean(ctx.get_raw(0))?, boolean(ctx.get_raw(1))?) else {
+                return Ok(None);
+            };
+            Ok(Some((a == b) == equal))
+        })?;
+    }
+    for (name, nulls) in [("num_nulls", true), ("num_nonnulls", false)] {
+        conn.create_scalar_function(name, -1, flags, move |ctx| {
+            let counted = (0..ctx.len())
+                .filter(|&i| matches!(ctx.get_raw(i), ValueRef::Null) == nulls)
+                .count();
+            Ok(counted as i64)
+        })?;
+    }
     // Postgres' gen_random_uuid(): a version 4 UUID in its text form (not deterministic).
     conn.create_scalar_function("gen_random_uuid", 0, FunctionFlags::SQLITE_UTF8, |_| {
         Ok(uuid::Uuid::new_v4().to_string())
@@ -194,6 +298,44 @@ mod tests {
             })
             .unwrap();
         assert_eq!(n, 10);
+    }
+
+    #[test]
+    fn booleans_and_uuids_are_read_as_postgres_reads_them() {
+        let c = Connection::open_in_memory().unwrap();
+        register(&c).unwrap();
+        let q = |sql: &str| c.query_row(sql, [], |r| r.get::<_, SqlValue>(0));
+        let all =
+            |sql: &str| c.query_row(sql, [], |r| (0..6).map(|i| r.get::<_, i64>(i)).collect());
+        let read: rusqlite::Result<Vec<i64>> = all(
+            "SELECT pg_bool('Yes'), pg_bool('n'), pg_bool(' on '), pg_bool('of'), pg_bool('tru'), pg_bool(5)",
+        );
+        assert_eq!(read.unwrap(), [1, 0, 1, 0, 1, 1]);
+        for bad in ["'o'", "'x'", "'2'", "''"] {
+            let e: crate::ShardError = q(&format!("SELECT pg_bool({bad})")).unwrap_err().into();
+            assert_eq!(e.sqlstate, "22P02");
+        }
+        let counts: rusqlite::Result<Vec<i64>> = all(
+            "SELECT num_nulls(1, NULL, NULL), num_nonnulls(1, NULL, 'a'), booleq(1, 1), boolne(1, 0), booleq(0, 1), 0",
+        );
+        assert_eq!(counts.unwrap(), [2, 2, 1, 1, 0, 0]);
+        let canonical = SqlValue::Text("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11".to_owned());
+        for form in [
+            "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",
+            "{a0eebc99-9c0b4ef8-bb6d6bb9-bd380a11}",
+            "a0eebc999c0b4ef8bb6d6bb9bd380a11",
+            "a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11",
+        ] {
+            assert_eq!(q(&format!("SELECT pg_uuid('{form}')")).unwrap(), canonical);
+        }
+        for bad in [
+            "not-a-uuid",
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1",
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11-",
+        ] {
+            let e: crate::ShardError = q(&format!("SELECT pg_uuid('{bad}')")).unwrap_err().into();
+            assert_eq!(e.sqlstate, "22P02");
+        }
     }
 
     #[test]

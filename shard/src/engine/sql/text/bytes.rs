@@ -38,7 +38,7 @@ fn encode(data: &[u8], format: &str) -> rusqlite::Result<String> {
     })
 }
 
-fn decode(data: &str, format: &str) -> rusqlite::Result<Vec<u8>> {
+pub(super) fn decode(data: &str, format: &str) -> rusqlite::Result<Vec<u8>> {
     let invalid = |message: &str| postgres_error("22023", message);
     match format.to_ascii_lowercase().as_str() {
         "hex" => {

@@ -1,6 +1,7 @@
 //! Postgres' text functions SQLite lacks or answers differently: strings, regular
-//! expressions, hashes and encodings. Knows no catalog, json or arrays beyond rendering one.
+//! expressions, hashes and encodings, bytea values. Knows no catalog, json or arrays beyond rendering one.
 
+mod bytea;
 mod bytes;
 mod regex;
 mod strings;
@@ -11,5 +12,6 @@ use rusqlite::Connection;
 pub(super) fn register(c: &Connection) -> rusqlite::Result<()> {
     strings::register(c)?;
     regex::register(c)?;
-    bytes::register(c)
+    bytes::register(c)?;
+    bytea::register(c)
 }

@@ -7,6 +7,7 @@
 
 use rusqlite::Connection;
 use rusqlite::functions::{Context, FunctionFlags};
+use rusqlite::types::{Value as SqlValue, ValueRef};
 
 use super::super::args::{integer, text};
 use super::super::typecheck::postgres_error;
@@ -268,8 +269,13 @@ fn right(s: &str, n: i64) -> String {
     s.chars().skip(skip.min(count) as usize).collect()
 }
 
-/// `substr(s, start [, length])`: positions before 1 count but hold nothing.
-fn substr(s: &str, start: i64, length: Option<i64>) -> rusqlite::Result<String> {
+/// `substr(s, start [, length])` over characters (text) or bytes (bytea): positions before
+/// 1 count but hold nothing.
+fn substr<T>(
+    items: impl Iterator<Item = T>,
+    start: i64,
+    length: Option<i64>,
+) -> rusqlite::Result<Vec<T>> {
     let end = match length {
         Some(l) if l < 0 => {
             return Err(postgres_error(
@@ -282,9 +288,9 @@ fn substr(s: &str, start: i64, length: Option<i64>) -> rusqlite::Result<String> 
     };
     let from = start.max(1);
     if end <= from {
-        return Ok(String::new());
+        return Ok(Vec::new());
     }
-    Ok(s.chars()
+    Ok(items
         .skip((from - 1) as usize)
         .take((end - from).min(i64::from(u32::MAX)) as usize)
         .collect())
@@ -480,10 +486,19 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
             } else {
                 None
             };
-            let (Some(s), Some(start)) = (text(ctx, 0), integer(ctx, 1)?) else {
+            let Some(start) = integer(ctx, 1)? else {
                 return Ok(None);
             };
-            substr(&s, start, length).map(Some)
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Null => None,
+                ValueRef::Blob(b) => {
+                    Some(SqlValue::Blob(substr(b.iter().copied(), start, length)?))
+                }
+                _ => text(ctx, 0)
+                    .map(|s| substr(s.chars(), start, length))
+                    .transpose()?
+                    .map(|c| SqlValue::Text(c.into_iter().collect())),
+            })
         })?;
     }
     conn.create_scalar_function("format", -1, flags, |ctx| format(ctx))?;
@@ -551,6 +566,7 @@ mod tests {
             ("pg_right('hello', 9)", "hello"),
             ("pg_substr('hello', -1, 3)", "h"),
             ("pg_substr('hello', 0)", "hello"),
+            ("hex(pg_substr(x'1234ff5678', 3, 2))", "FF56"),
             (
                 "format('%s|%I|%L|%%|%1$s|%-5s|%5s|', 'a', 'B c', NULL, 'z')",
                 "a|\"B c\"|NULL|%|a|B c  |     |",
