@@ -307,26 +307,6 @@ pub fn catalog_types() -> Vec<(u32, &'static str, i16, char)> {
         .collect()
 }
 
-/// Postgres' boolin: any unique prefix of true, false, yes or no, `on`, `of(f)`, `1`, `0`,
-/// in any case, spaces around. The shard reads cast input with its own copy (pg_bool in
-/// shard/src/engine/sql/functions.rs), as it does not depend on the router.
-pub fn parse_bool(s: &str) -> Option<bool> {
-    let word = s.trim().to_ascii_lowercase();
-    let prefix_of = |full: &str| full.starts_with(word.as_str());
-    Some(match word.as_bytes().first()? {
-        b't' if prefix_of("true") => true,
-        b'y' if prefix_of("yes") => true,
-        b'f' if prefix_of("false") => false,
-        b'n' if prefix_of("no") => false,
-        // A lone `o` could be either.
-        b'o' if word.len() >= 2 && prefix_of("on") => true,
-        b'o' if word.len() >= 2 && prefix_of("off") => false,
-        _ if word == "1" => true,
-        _ if word == "0" => false,
-        _ => return None,
-    })
-}
-
 /// The Postgres type a SQL type name (as in a CAST) stands for.
 pub fn from_data_type(data_type: &DataType) -> Option<PgType> {
     from_declared(&data_type.to_string())
@@ -345,11 +325,6 @@ mod tests {
         assert_eq!(from_declared("double precision"), Some(PgType::Float8));
         assert_eq!(from_declared("REAL"), Some(PgType::Float4));
         assert_eq!(from_declared("boolean"), Some(PgType::Bool));
-        let read: Vec<_> = ["Yes", " n ", "of", "tru", "o", "2"].map(parse_bool).into();
-        assert_eq!(
-            read,
-            [Some(true), Some(false), Some(false), Some(true), None, None]
-        );
         assert_eq!(from_declared("BYTEA"), Some(PgType::Bytea));
         assert_eq!(from_declared("numeric(10, 2)"), Some(PgType::Numeric));
         assert_eq!(from_declared("widget"), None);

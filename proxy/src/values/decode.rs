@@ -3,7 +3,7 @@
 use litescale_router::PgType;
 use litescale_shard::Value;
 
-use litescale_router::types::parse_bool;
+use litescale_shard::parse_bool;
 
 use crate::error::SqlError;
 use crate::values::check::{input_name, integer_out_of_range, is_integer_text};

@@ -5,7 +5,8 @@ use std::borrow::Cow;
 
 use bytes::{BufMut, BytesMut};
 use litescale_router::PgType;
-use litescale_router::types::{self, parse_bool};
+use litescale_router::types;
+use litescale_shard::parse_bool;
 use litescale_shard::{ColumnMeta, Rows, Value, arrays, json};
 use pgwire::messages::data::DataRow;
 

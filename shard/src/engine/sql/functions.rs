@@ -82,9 +82,9 @@ fn whole_number(v: ValueRef<'_>) -> Option<i64> {
 }
 
 /// Postgres' boolin: any unique prefix of true, false, yes or no, `on`, `of(f)`, `1`, `0`,
-/// in any case, spaces around. The router's parse_bool (router/src/types.rs) is the same
-/// rule for the values it reads; the shard does not depend on the router.
-fn parse_bool(s: &str) -> Option<bool> {
+/// in any case, spaces around: for casts (pg_bool) and for the proxy's reading of values
+/// a client sends.
+pub fn parse_bool(s: &str) -> Option<bool> {
     let word = s.trim().to_ascii_lowercase();
     let prefix_of = |full: &str| full.starts_with(word.as_str());
     Some(match word.as_bytes().first()? {
@@ -385,5 +385,14 @@ mod tests {
         );
         let e: crate::ShardError = q("SELECT pg_kind_of(42)").unwrap_err().into();
         assert_eq!(e.sqlstate, "42883");
+    }
+
+    #[test]
+    fn booleans_read_as_postgres_boolin() {
+        let read: Vec<_> = ["Yes", " n ", "of", "tru", "o", "2"].map(parse_bool).into();
+        assert_eq!(
+            read,
+            [Some(true), Some(false), Some(false), Some(true), None, None]
+        );
     }
 }
