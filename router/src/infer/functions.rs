@@ -39,7 +39,18 @@ pub(super) fn result_type(name: &str, first: Option<PgType>, arity: usize) -> Op
         | "log" | "log10" | "power" | "pow" => float_or_numeric()?,
         "cbrt" | "pi" | "degrees" | "radians" | "sin" | "cos" | "tan" | "cot" | "asin" | "acos"
         | "atan" | "atan2" | "sinh" | "cosh" | "tanh" => Float8,
-        "div" => Numeric,
+        "div" | "pg_numeric" | "pg_num_exact" | "pg_num_add" | "pg_num_sub" | "pg_num_mul"
+        | "pg_num_div" | "pg_num_mod" | "pg_num_neg" | "pg_num_round" | "pg_num_trunc"
+        | "pg_num_avg" => Numeric,
+        // sum(int) is bigint, sum(bigint) and sum(numeric) numeric; of a column whose
+        // type only the table knows, unknown (so `x / sum(x)` stays integer division).
+        "pg_num_sum" => match first? {
+            Int2 | Int4 => Int8,
+            Int8 | Numeric => Numeric,
+            _ => return None,
+        },
+        // The number of the numeric expression it holds.
+        "pg_num_value" => first?,
         "mod" | "greatest" | "least" => first?,
         _ => return None,
     })

@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 use litescale_router::{Aggregate, MergeStep};
-use litescale_shard::Value;
+use litescale_shard::{Numeric, Value, numeric_average};
 
 /// SQLite's order of values of different kinds (NULL < numbers < text < blobs), which
 /// is also Postgres' within one type.
@@ -27,14 +27,28 @@ fn compare(a: &Value, b: &Value) -> Ordering {
     }
 }
 
+/// A partial sum as numeric: integers, and the numeric text the shard's exact sum
+/// answers for fractions; `None` for doubles (a float column's sum) and NULL.
+fn exact(v: &Value) -> Option<Numeric> {
+    match v {
+        Value::Integer(i) => Some(Numeric::integer(*i)),
+        Value::Text(t) => Numeric::parse(t).ok(),
+        _ => None,
+    }
+}
+
+/// Partial sums added as the shard adds them: integers while they fit, numerics exactly
+/// (and past bigint), doubles as doubles.
 fn add(a: &Value, b: &Value) -> Value {
     match (a, b) {
         (Value::Null, v) | (v, Value::Null) => v.clone(),
-        (Value::Integer(x), Value::Integer(y)) => match x.checked_add(*y) {
-            Some(s) => Value::Integer(s),
-            None => Value::Real(*x as f64 + *y as f64),
+        (Value::Integer(x), Value::Integer(y)) if x.checked_add(*y).is_some() => {
+            Value::Integer(x + y)
+        }
+        (x, y) => match (exact(x), exact(y)) {
+            (Some(x), Some(y)) => Value::Text(x.add(&y).to_string()),
+            _ => Value::Real(as_f64(x) + as_f64(y)),
         },
-        (x, y) => Value::Real(as_f64(x) + as_f64(y)),
     }
 }
 
@@ -42,7 +56,22 @@ fn as_f64(v: &Value) -> f64 {
     match v {
         Value::Integer(i) => *i as f64,
         Value::Real(f) => *f,
+        Value::Text(t) => t.parse().unwrap_or(f64::NAN),
         _ => 0.0,
+    }
+}
+
+/// AVG from its total sum and count: numeric (Postgres' avg of integers and numerics,
+/// with its scale) unless the sum is a double.
+fn average(sum: &Value, count: &Value) -> Value {
+    let Value::Integer(count @ 1..) = count else {
+        return Value::Null;
+    };
+    match (sum, exact(sum)) {
+        (Value::Null, _) => Value::Null,
+        (_, Some(sum)) => numeric_average(&sum, *count)
+            .map_or(Value::Null, |average| Value::Text(average.to_string())),
+        _ => Value::Real(as_f64(sum) / *count as f64),
     }
 }
 
@@ -87,12 +116,7 @@ fn group(
     for g in &mut groups {
         for (column, aggregate) in aggregates.iter().rev() {
             if *aggregate == Aggregate::Avg {
-                let count = as_f64(&g[column + 1]);
-                g[*column] = if count == 0.0 {
-                    Value::Null
-                } else {
-                    Value::Real(as_f64(&g[*column]) / count)
-                };
+                g[*column] = average(&g[*column], &g[column + 1]);
                 g.remove(column + 1);
             }
         }
@@ -174,9 +198,42 @@ mod tests {
         assert_eq!(
             merge(rows, &steps),
             [
-                vec![I(1), I(5), I(3), R(8.0)],
-                vec![I(2), I(1), I(7), R(7.0)]
+                vec![I(1), I(5), I(3), T("8.0000000000000000".into())],
+                vec![I(2), I(1), I(7), T("7.0000000000000000".into())]
             ]
+        );
+    }
+
+    #[test]
+    fn numeric_partial_sums_add_exactly() {
+        // The shard's exact sums: numeric text for fractions, integers for integers.
+        let rows = vec![
+            vec![
+                T("0.10".into()),
+                I(i64::MAX),
+                R(0.5),
+                T("0.10".into()),
+                I(2),
+            ],
+            vec![T("0.205".into()), I(1), R(0.25), T("0.20".into()), I(1)],
+        ];
+        let steps = [MergeStep::Group {
+            keys: vec![],
+            aggregates: vec![
+                (0, Aggregate::Sum),
+                (1, Aggregate::Sum),
+                (2, Aggregate::Sum),
+                (3, Aggregate::Avg),
+            ],
+        }];
+        assert_eq!(
+            merge(rows, &steps),
+            [vec![
+                T("0.305".into()),
+                T("9223372036854775808".into()),
+                R(0.75),
+                T("0.10000000000000000000".into())
+            ]]
         );
     }
 

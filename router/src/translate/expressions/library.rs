@@ -78,8 +78,8 @@ mod tests {
         );
         assert_eq!(
             sql("select round(2.5), round(2.5::float8), round(x, 2), trunc(x), mod(7, 2)"),
-            "SELECT pg_round(2.5) AS \"round\", pg_rint(CAST(2.5 AS REAL)) AS \"round\", \
-             pg_round(x, 2) AS \"round\", pg_trunc(x) AS \"trunc\", pg_mod(7, 2) AS \"mod\""
+            "SELECT pg_num_round('2.5') AS \"round\", pg_rint(CAST(2.5 AS REAL)) AS \"round\", \
+             pg_num_round(x, 2) AS \"round\", pg_trunc(x) AS \"trunc\", pg_mod(7, 2) AS \"mod\""
         );
         assert_eq!(
             sql("select greatest(1, null, 3), least('b', 'a')"),

@@ -1,5 +1,5 @@
 //! Literals as SQLite must have them: E'...' and $$...$$ strings as plain strings, numbers
-//! only as far as SQLite holds them exactly (22003 beyond 15 significant digits).
+//! past what SQLite holds exactly (15 significant digits) as numerics.
 
 use sqlparser::ast::{Expr, Value};
 
@@ -14,14 +14,10 @@ pub(super) fn rewrite_value(value: &Value) -> Result<Option<Expr>, RouterError> 
         Value::EscapedStringLiteral(s) => Some(string(s)),
         Value::DollarQuotedString(d) => Some(string(&d.value)),
         // SQLite keeps numbers as 64-bit integers or 8-byte floats: a literal it cannot
-        // hold exactly is refused rather than rounded.
+        // hold exactly is a numeric, exact where it is computed with or answered, and
+        // refused (22003) where SQLite would have to hold it.
         Value::Number(n, _) if n.parse::<i64>().is_err() && significant_digits(n) > 15 => {
-            return Err(RouterError {
-                sqlstate: "22003",
-                message: format!(
-                    "numeric value {n} has more than 15 significant digits, which litescale cannot store exactly"
-                ),
-            });
+            Some(super::numeric::wide_literal(n))
         }
         _ => None,
     })
@@ -48,11 +44,18 @@ mod tests {
     }
 
     #[test]
-    fn numbers_sqlite_cannot_hold_exactly_are_refused() {
+    fn numbers_sqlite_cannot_hold_exactly_are_numerics() {
         assert!(plan_in("select 123456789012345678", &SessionContext::default()).is_ok());
-        assert!(plan_in("select 3.14159265358979", &SessionContext::default()).is_ok());
-        let e = plan_in("select 3.14159265358979323846", &SessionContext::default()).unwrap_err();
-        assert_eq!(e.sqlstate, "22003");
         assert!(plan_in("select 1e300", &SessionContext::default()).is_ok());
+        // Answered as written; computed with exactly; a SQLite number only where SQLite
+        // compares it (where the shard refuses it, 22003).
+        assert_eq!(
+            sql(
+                "select 3.14159265358979323846, 3.14159265358979323846 + 1 from t where x = 3.14159265358979323846"
+            ),
+            "SELECT '3.14159265358979323846' AS \"?column?\", \
+             pg_num_add('3.14159265358979323846', '1') AS \"?column?\" \
+             FROM t WHERE x = pg_num_exact('3.14159265358979323846')"
+        );
     }
 }

@@ -3,16 +3,18 @@
 //!
 //! [`rewrite_one`] sends each expression by kind: calls and SQL's special forms to
 //! `functions` (which takes dates from `temporal`), typed literals, casts to date types and
-//! operators on them to `temporal`, literals to `literals`, ANY/ALL to `quantified`, the rest to `operators`; `casts` is the pass after
-//! the walk. json and array expressions go to `json_arrays` first. Only `functions` →
-//! `temporal` and `functions` → `library` (Postgres functions SQLite answers differently)
-//! cross between them.
+//! operators on them to `temporal`, numeric casts and arithmetic to `numeric`, literals to
+//! `literals`, ANY/ALL to `quantified`, the rest to `operators`; `casts` is the pass after
+//! the walk, and `numeric` has the last word on the select list. json and array
+//! expressions go to `json_arrays` first. Only `functions` → `temporal`, `library` and
+//! `numeric` (sum, avg, round) and `literals` → `numeric` (wide numbers) cross between them.
 
 mod casts;
 mod functions;
 mod json_arrays;
 mod library;
 mod literals;
+mod numeric;
 mod operators;
 mod quantified;
 mod temporal;
@@ -50,7 +52,9 @@ pub(super) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), R
         _ => Ok(None),
     })?;
     walk(ast, |expr| rewrite_one(expr, ctx))?;
-    casts::rewrite_casts(ast)
+    casts::rewrite_casts(ast)?;
+    numeric::answer_exactly(ast);
+    Ok(())
 }
 
 /// Replaces, bottom-up, each expression for which `rewrite` has a replacement.
@@ -95,8 +99,18 @@ fn rewrite_one(expr: &Expr, ctx: &SessionContext) -> Result<Option<Expr>, Router
             expr: inner,
             data_type,
             ..
-        } => Ok(temporal::cast(inner, data_type)),
+        } => match numeric::rewrite(expr)? {
+            Some(rewritten) => Ok(Some(rewritten)),
+            None => Ok(temporal::cast(inner, data_type)),
+        },
         Expr::BinaryOp { left, op, right } => match temporal::binary(left, op, right)? {
+            Some(rewritten) => Ok(Some(rewritten)),
+            None => match numeric::rewrite(expr)? {
+                Some(rewritten) => Ok(Some(rewritten)),
+                None => operators::rewrite(expr),
+            },
+        },
+        Expr::UnaryOp { .. } => match numeric::rewrite(expr)? {
             Some(rewritten) => Ok(Some(rewritten)),
             None => operators::rewrite(expr),
         },

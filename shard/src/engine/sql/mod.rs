@@ -9,6 +9,7 @@ mod datetime;
 pub(crate) mod functions;
 pub mod json;
 mod math;
+pub mod numeric;
 mod text;
 pub(crate) mod typecheck;
 
@@ -29,6 +30,7 @@ pub(crate) fn register(
     arrays::register(c)?;
     text::register(c)?;
     math::register(c)?;
+    numeric::register(c)?;
     datetime::register(c)?;
     array_functions::register(c)?;
     json::register(c)?;

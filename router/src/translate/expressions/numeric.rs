@@ -1,0 +1,229 @@
+//! Numeric expressions as Postgres computes them: exactly, with numeric's result scales,
+//! in the shard's numeric functions (shard/src/engine/sql/numeric/) where SQLite would
+//! compute in doubles. A numeric expression becomes `pg_num_value(<numeric text>)`: the
+//! SQLite number nearest it, which comparisons, sorting and storage see. Other numeric functions take
+//! the text inside (so `1.10 * 2.5` keeps its scale through `round(..., 2)`), and the
+//! outermost select list answers it (see [`answer_exactly`]).
+
+use sqlparser::ast::{
+    BinaryOperator as B, DataType, ExactNumberInfo, Expr, Function, Ident, ObjectName, OrderByKind,
+    SelectItem, SetExpr, Statement, UnaryOperator, Value,
+};
+
+use super::super::sql::{args, call, function_name, number, string, strip_nesting};
+use crate::RouterError;
+use crate::infer::inference::schemaless_type;
+use crate::types::PgType;
+
+/// The function that makes a computed numeric's text the nearest SQLite number.
+const VALUE: &str = "pg_num_value";
+/// The function that makes a written numeric's text an equal SQLite number, or 22003.
+const EXACT: &str = "pg_num_exact";
+
+fn value(numeric_text: Expr) -> Expr {
+    call(VALUE, vec![numeric_text])
+}
+
+/// The numeric text inside `pg_num_value(...)` or `pg_num_exact(...)`, if `e` is one.
+fn wrapped(e: &Expr) -> Option<Expr> {
+    match strip_nesting(e) {
+        Expr::Function(f) if matches!(function_name(f).as_deref(), Some(VALUE | EXACT)) => {
+            match args(f).as_slice() {
+                [inner] => Some(inner.clone()),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A number literal's digits, as written.
+fn literal_digits(e: &Expr) -> Option<&str> {
+    match strip_nesting(e) {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => Some(n),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// What a numeric function takes for `e`: the numeric text of a numeric expression, a
+/// number literal as written (`1.50` keeps its scale), else `e` itself.
+fn numeric_text(e: &Expr) -> Expr {
+    if let Some(inner) = wrapped(e) {
+        return inner;
+    }
+    match literal_digits(e) {
+        Some(digits) => string(digits),
+        None => e.clone(),
+    }
+}
+
+fn is_numeric(e: &Expr) -> bool {
+    schemaless_type(e) == Some(PgType::Numeric)
+}
+
+/// A side that numeric arithmetic takes as Postgres would: a numeric, an integer, or a
+/// value whose type only the table settles (a column: numeric columns hold numbers).
+fn combines_with_numeric(e: &Expr) -> bool {
+    matches!(
+        schemaless_type(e),
+        None | Some(PgType::Numeric | PgType::Int2 | PgType::Int4 | PgType::Int8)
+    )
+}
+
+/// `numeric(p, s)`'s precision and scale; `None` for plain numeric.
+fn typmod(data_type: &DataType) -> Option<Option<(u64, i64)>> {
+    let info = match data_type {
+        DataType::Numeric(info) | DataType::Decimal(info) | DataType::Dec(info) => info,
+        _ => return None,
+    };
+    Some(match info {
+        ExactNumberInfo::None => None,
+        ExactNumberInfo::Precision(p) => Some((*p, 0)),
+        ExactNumberInfo::PrecisionAndScale(p, s) => Some((*p, *s)),
+    })
+}
+
+/// An expression rewritten to numeric's exact arithmetic; `None` when it is not numeric.
+pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
+    Ok(match expr {
+        Expr::Cast {
+            expr: inner,
+            data_type,
+            ..
+        } => typmod(data_type).map(|typmod| {
+            let mut a = vec![numeric_text(inner)];
+            if let Some((precision, scale)) = typmod {
+                a.extend([number(precision), number(scale)]);
+            }
+            value(call("pg_numeric", a))
+        }),
+        Expr::BinaryOp { left, op, right }
+            if (is_numeric(left) && combines_with_numeric(right))
+                || (is_numeric(right) && combines_with_numeric(left)) =>
+        {
+            let function = match op {
+                B::Plus => "pg_num_add",
+                B::Minus => "pg_num_sub",
+                B::Multiply => "pg_num_mul",
+                B::Divide => "pg_num_div",
+                B::Modulo => "pg_num_mod",
+                // Two numerics compare exactly (NaN, digits past a double's); a numeric
+                // and a column compare as SQLite numbers.
+                B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq
+                    if (wrapped(left).is_some() || wrapped(right).is_some())
+                        && schemaless_type(left).is_some()
+                        && schemaless_type(right).is_some() =>
+                {
+                    return Ok(Some(Expr::BinaryOp {
+                        left: Box::new(call(
+                            "pg_num_cmp",
+                            vec![numeric_text(left), numeric_text(right)],
+                        )),
+                        op: op.clone(),
+                        right: Box::new(number(0)),
+                    }));
+                }
+                _ => return Ok(None),
+            };
+            Some(value(call(
+                function,
+                vec![numeric_text(left), numeric_text(right)],
+            )))
+        }
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr: inner,
+        } => wrapped(inner).map(|text| value(call("pg_num_neg", vec![text]))),
+        _ => None,
+    })
+}
+
+/// `sum`, `avg`, `round` and `trunc` of numbers computed as numeric: exactly, with
+/// Postgres' scales. `None` for other calls, and for floats (which Postgres sums and
+/// rounds as doubles).
+pub(super) fn call_of(name: &str, f: &Function, args: &[Expr]) -> Option<Expr> {
+    let renamed = |to: &str, a: Vec<Expr>| {
+        let mut renamed = f.clone();
+        renamed.name = ObjectName::from(vec![Ident::new(to)]);
+        if let sqlparser::ast::FunctionArguments::List(list) = &mut renamed.args {
+            list.args = a
+                .into_iter()
+                .map(|e| {
+                    sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(e))
+                })
+                .collect();
+        }
+        Expr::Function(renamed)
+    };
+    let numeric_args = match (name, args) {
+        ("sum" | "avg", [x]) if combines_with_numeric(x) => vec![numeric_text(x)],
+        ("round" | "trunc", [x, places]) => vec![numeric_text(x), places.clone()],
+        ("round" | "trunc", [x]) if is_numeric(x) => vec![numeric_text(x)],
+        _ => return None,
+    };
+    Some(value(renamed(&format!("pg_num_{name}"), numeric_args)))
+}
+
+/// A numeric literal SQLite cannot hold exactly (past 15 significant digits, or an
+/// integer past bigint) as a numeric: exact where it is answered or computed with, 22003
+/// where SQLite would have to compare or store it.
+pub(super) fn wide_literal(digits: &str) -> Expr {
+    call(EXACT, vec![string(digits)])
+}
+
+/// The outermost select list answers numerics as their text, so `SELECT 1.10 * 2.5`
+/// answers `2.750` and `SELECT avg(x)` Postgres' digits. Only where nothing reads the
+/// column after it is computed: not under DISTINCT or a set operation, and not a column
+/// that ORDER BY or GROUP BY names by position or alias (those compare the values).
+pub(super) fn answer_exactly(ast: &mut Statement) {
+    let Statement::Query(query) = ast else {
+        return;
+    };
+    let referenced: Vec<Expr> = match &query.order_by {
+        Some(order) => match &order.kind {
+            OrderByKind::Expressions(items) => items.iter().map(|o| o.expr.clone()).collect(),
+            OrderByKind::All(_) => return,
+        },
+        None => Vec::new(),
+    };
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return;
+    };
+    if select.distinct.is_some() {
+        return;
+    }
+    let mut referenced = referenced;
+    if let sqlparser::ast::GroupByExpr::Expressions(items, _) = &select.group_by {
+        referenced.extend(items.iter().cloned());
+    }
+    let names_item = |position: usize, alias: Option<&Ident>| {
+        referenced.iter().any(|r| match strip_nesting(r) {
+            Expr::Value(v) => {
+                matches!(&v.value, Value::Number(n, _) if n.parse::<usize>() == Ok(position + 1))
+            }
+            Expr::Identifier(i) => alias.is_some_and(|a| a.value == i.value),
+            _ => false,
+        })
+    };
+    for (position, item) in select.projection.iter_mut().enumerate() {
+        let (expr, alias) = match item {
+            SelectItem::UnnamedExpr(e) => (e, None),
+            SelectItem::ExprWithAlias { expr, alias } => (expr, Some(&*alias)),
+            _ => continue,
+        };
+        if names_item(position, alias) {
+            continue;
+        }
+        if let Some(text) = wrapped(expr) {
+            *expr = text;
+        } else if let Some(digits) = literal_digits(expr)
+            && schemaless_type(expr) == Some(PgType::Numeric)
+        {
+            // Through numeric's input, which writes `1e3` as `1000`.
+            *expr = call("pg_numeric", vec![string(digits)]);
+        }
+    }
+}
