@@ -28,6 +28,9 @@ pub(super) fn result_type(name: &str, first: Option<PgType>, arity: usize) -> Op
         "sha224" | "sha256" | "sha384" | "sha512" | "decode" | "set_byte" | "set_bit"
         | "convert_to" | "pg_bytea" => Bytea,
         "gen_random_uuid" | "pg_uuid" => Uuid,
+        "pg_int2" => Int2,
+        "pg_int4" => Int4,
+        "pg_int8" => Int8,
         "pg_typeof" => Regtype,
         // Window functions.
         "row_number" | "rank" | "dense_rank" => Int8,
@@ -41,7 +44,10 @@ pub(super) fn result_type(name: &str, first: Option<PgType>, arity: usize) -> Op
         | "atan" | "atan2" | "sinh" | "cosh" | "tanh" => Float8,
         "div" | "pg_numeric" | "pg_num_exact" | "pg_num_add" | "pg_num_sub" | "pg_num_mul"
         | "pg_num_div" | "pg_num_mod" | "pg_num_neg" | "pg_num_round" | "pg_num_trunc"
-        | "pg_num_avg" => Numeric,
+        | "pg_num_avg" | "pg_num_trim_scale" | "pg_num_factorial" | "trim_scale" | "factorial" => {
+            Numeric
+        }
+        "scale" | "min_scale" | "pg_num_scale" | "pg_num_min_scale" => Int4,
         // sum(int) is bigint, sum(bigint) and sum(numeric) numeric; of a column whose
         // type only the table knows, unknown (so `x / sum(x)` stays integer division).
         "pg_num_sum" => match first? {
@@ -51,7 +57,7 @@ pub(super) fn result_type(name: &str, first: Option<PgType>, arity: usize) -> Op
         },
         // The number of the numeric expression it holds.
         "pg_num_value" => first?,
-        "mod" | "greatest" | "least" => first?,
+        "mod" | "greatest" | "least" | "gcd" | "lcm" => first?,
         _ => return None,
     })
 }

@@ -100,6 +100,14 @@ impl Inference<'_> {
                             wider_number(l?, r?)
                         }
                         B::StringConcat => Some(PgType::Text),
+                        // Integers' bits keep the integer type; a shift, the left side's.
+                        B::BitwiseAnd | B::BitwiseOr | B::PGBitwiseXor => wider_number(l?, r?),
+                        B::PGBitwiseShiftLeft | B::PGBitwiseShiftRight => l,
+                        // `^` is double precision, numeric when a side is numeric.
+                        B::PGExp => match (l?, r?) {
+                            (PgType::Numeric, _) | (_, PgType::Numeric) => Some(PgType::Numeric),
+                            _ => Some(PgType::Float8),
+                        },
                         B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::And | B::Or => {
                             Some(PgType::Bool)
                         }
@@ -107,9 +115,13 @@ impl Inference<'_> {
                     })
             }
             Expr::UnaryOp {
-                op: U::Minus | U::Plus,
+                op: U::Minus | U::Plus | U::BitwiseNot | U::PGAbs,
                 expr,
             } => self.type_of(expr),
+            Expr::UnaryOp {
+                op: U::PGSquareRoot | U::PGCubeRoot,
+                ..
+            } => Some(PgType::Float8),
             Expr::UnaryOp { op: U::Not, .. } => Some(PgType::Bool),
             Expr::Position { .. } => Some(PgType::Int4),
             Expr::Substring { .. } | Expr::Trim { .. } => Some(PgType::Text),

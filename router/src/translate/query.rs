@@ -241,8 +241,8 @@ mod tests {
             sql(
                 "select a, t.b, count(*), 1, x::int, '1'::int4, a + 1 as s, case when a then 1 end from t"
             ),
-            "SELECT a, t.b, count(*) AS \"count\", 1 AS \"?column?\", CAST(x AS INTEGER) AS \"x\", \
-             CAST('1' AS INTEGER) AS \"int4\", pg_plus(a, 1) AS s, CASE WHEN a THEN 1 END AS \"case\" FROM t"
+            "SELECT a, t.b, count(*) AS \"count\", 1 AS \"?column?\", pg_int4(x) AS \"x\", \
+             pg_int4('1') AS \"int4\", pg_plus(a, 1) AS s, CASE WHEN a THEN 1 END AS \"case\" FROM t"
         );
     }
 
@@ -254,7 +254,7 @@ mod tests {
         );
         assert_eq!(
             sql("insert into t select p0 from (values ($1::int, 0)) as v(p0, n) order by n"),
-            "INSERT INTO t SELECT p0 FROM (SELECT column1 AS p0, column2 AS n FROM (VALUES (CAST(?1 AS INTEGER), 0)) AS ls_values) AS v ORDER BY n NULLS LAST"
+            "INSERT INTO t SELECT p0 FROM (SELECT column1 AS p0, column2 AS n FROM (VALUES (pg_int4(?1), 0)) AS ls_values) AS v ORDER BY n NULLS LAST"
         );
         assert_eq!(
             sql("select x from (select a, b from t) as s(x, y)"),

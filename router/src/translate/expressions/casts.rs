@@ -1,6 +1,6 @@
 //! Casts as SQLite has them: `x::type` → `CAST(x AS affinity)`, the catalog's OID types
-//! as integers and regclass as a lookup. Booleans, uuids and bytea go through the shard's
-//! input functions (pg_bool, pg_uuid, pg_bytea), which read every form Postgres accepts;
+//! as integers and regclass as a lookup. Integers, booleans, uuids and bytea go through
+//! the shard's input functions (pg_int2/4/8, pg_bool, pg_uuid, pg_bytea), which read every form Postgres accepts;
 //! booleans and bytea become text in Postgres' output forms. A cast to a type SQLite has no
 //! name for is refused.
 
@@ -18,7 +18,6 @@ use crate::types::{PgType, from_data_type};
 /// affinity, so the target is the affinity's name.
 fn sqlite_cast_target(t: &DataType) -> Option<DataType> {
     Some(match from_data_type(t)? {
-        PgType::Int2 | PgType::Int4 | PgType::Int8 => DataType::Integer(None),
         PgType::Float4 | PgType::Float8 => DataType::Real,
         PgType::Numeric => DataType::Numeric(sqlparser::ast::ExactNumberInfo::None),
         PgType::Bool | PgType::Uuid | PgType::Bytea => return None,
@@ -27,10 +26,32 @@ fn sqlite_cast_target(t: &DataType) -> Option<DataType> {
 }
 
 /// What a cast becomes where SQLite's CAST would not answer as Postgres: input functions
-/// for booleans, uuids and bytea, and the text forms of booleans and bytea.
+/// for integers (rounding, range and input errors), booleans, uuids and bytea, and the
+/// text forms of booleans and bytea.
 fn postgres_cast(inner: &Expr, target: PgType) -> Option<Expr> {
     let input = |function: &str| Some(call(function, vec![inner.clone()]));
+    let integer = |function: &str| {
+        Some(match schemaless_type(inner) {
+            // A double rounds half to even, as Postgres' float-to-integer casts do.
+            Some(PgType::Float4 | PgType::Float8) => {
+                call(function, vec![call("pg_rint", vec![inner.clone()])])
+            }
+            // A numeric may be the shard's numeric text, which integer input refuses:
+            // rounded (half away from zero) to a whole number first.
+            Some(PgType::Numeric) => call(
+                function,
+                vec![call(
+                    "pg_num_value",
+                    vec![call("pg_num_round", vec![inner.clone()])],
+                )],
+            ),
+            _ => call(function, vec![inner.clone()]),
+        })
+    };
     match (target, schemaless_type(inner)) {
+        (PgType::Int2, _) => integer("pg_int2"),
+        (PgType::Int4, _) => integer("pg_int4"),
+        (PgType::Int8, _) => integer("pg_int8"),
         (PgType::Bool, _) => input("pg_bool"),
         (PgType::Uuid, _) => input("pg_uuid"),
         (PgType::Bytea, _) => input("pg_bytea"),
@@ -162,7 +183,7 @@ mod tests {
     fn casts_use_sqlite_affinities() {
         assert_eq!(
             sql("select x::int, '1.5'::float8, 'a'::varchar(3), 't'::boolean"),
-            "SELECT CAST(x AS INTEGER) AS \"x\", CAST('1.5' AS REAL) AS \"float8\", \
+            "SELECT pg_int4(x) AS \"x\", CAST('1.5' AS REAL) AS \"float8\", \
              CAST('a' AS TEXT) AS \"varchar\", pg_bool('t') AS \"bool\""
         );
     }

@@ -7,7 +7,8 @@
 //! `literals`, ANY/ALL to `quantified`, the rest to `operators`; `casts` is the pass after
 //! the walk, and `numeric` has the last word on the select list. json and array
 //! expressions go to `json_arrays` first. Only `functions` → `temporal`, `library` and
-//! `numeric` (sum, avg, round) and `literals` → `numeric` (wide numbers) cross between them.
+//! `numeric` (sum, avg, round), `literals` → `numeric` (wide numbers) and `operators` →
+//! `numeric` (a numeric's text for `||`) cross between them.
 
 mod casts;
 mod functions;
@@ -33,7 +34,7 @@ pub(super) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), R
     // an array value (text) before it reaches the expression around it. ANY/ALL over it
     // become chains of comparisons; a subscript straight after it is Postgres' syntax
     // error (it wants `(ARRAY[...])[i]`). pg_typeof names the type of its argument as
-    // written.
+    // written. `-a ^ b` is regrouped as Postgres reads it before `^` becomes power().
     walk(ast, |expr| match expr {
         Expr::AnyOp { right, .. } | Expr::AllOp { right, .. }
             if matches!(right.as_ref(), Expr::Array(_)) =>
@@ -43,6 +44,7 @@ pub(super) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), R
         Expr::CompoundFieldAccess { root, .. } if matches!(root.as_ref(), Expr::Array(_)) => Err(
             RouterError::syntax("syntax error at or near \"[\"".to_owned()),
         ),
+        Expr::UnaryOp { .. } => Ok(operators::minus_before_exponent(expr)),
         Expr::Function(f) if super::sql::function_name(f).as_deref() == Some("pg_typeof") => {
             match super::sql::args(f).as_slice() {
                 [x] => library::type_name_of(x).map(Some),

@@ -60,6 +60,13 @@ fn numeric_text(e: &Expr) -> Expr {
     }
 }
 
+/// A numeric's text form where it is known exactly (a numeric expression or literal), for
+/// `||`, which concatenates Postgres' output form (`'a' || 1.50` is `a1.50`).
+pub(super) fn text_form(e: &Expr) -> Option<Expr> {
+    (wrapped(e).is_some() || (literal_digits(e).is_some() && is_numeric(e)))
+        .then(|| numeric_text(e))
+}
+
 fn is_numeric(e: &Expr) -> bool {
     schemaless_type(e) == Some(PgType::Numeric)
 }
@@ -141,8 +148,8 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
     })
 }
 
-/// `sum`, `avg`, `round` and `trunc` of numbers computed as numeric: exactly, with
-/// Postgres' scales. `None` for other calls, and for floats (which Postgres sums and
+/// `sum`, `avg`, `round`, `trunc`, `factorial` and the scale functions of numbers
+/// computed as numeric: exactly, with Postgres' scales. `None` for other calls, and for floats (which Postgres sums and
 /// rounds as doubles).
 pub(super) fn call_of(name: &str, f: &Function, args: &[Expr]) -> Option<Expr> {
     let renamed = |to: &str, a: Vec<Expr>| {
@@ -158,13 +165,22 @@ pub(super) fn call_of(name: &str, f: &Function, args: &[Expr]) -> Option<Expr> {
         }
         Expr::Function(renamed)
     };
-    let numeric_args = match (name, args) {
-        ("sum" | "avg", [x]) if combines_with_numeric(x) => vec![numeric_text(x)],
-        ("round" | "trunc", [x, places]) => vec![numeric_text(x), places.clone()],
-        ("round" | "trunc", [x]) if is_numeric(x) => vec![numeric_text(x)],
+    // The arguments, and whether the answer is a numeric (else an integer).
+    let (numeric_args, answers_numeric) = match (name, args) {
+        ("sum" | "avg", [x]) if combines_with_numeric(x) => (vec![numeric_text(x)], true),
+        ("round" | "trunc", [x, places]) => (vec![numeric_text(x), places.clone()], true),
+        ("round" | "trunc", [x]) if is_numeric(x) => (vec![numeric_text(x)], true),
+        ("trim_scale", [x]) => (vec![numeric_text(x)], true),
+        ("factorial", [x]) => (vec![x.clone()], true),
+        ("scale" | "min_scale", [x]) => (vec![numeric_text(x)], false),
         _ => return None,
     };
-    Some(value(renamed(&format!("pg_num_{name}"), numeric_args)))
+    let numeric_call = renamed(&format!("pg_num_{name}"), numeric_args);
+    Some(if answers_numeric {
+        value(numeric_call)
+    } else {
+        numeric_call
+    })
 }
 
 /// A numeric literal SQLite cannot hold exactly (past 15 significant digits, or an

@@ -1,5 +1,5 @@
-//! Operators SQLite lacks or reads differently: ILIKE, `/` and `%` (22012 on zero), the
-//! regular-expression matches, array subscripts, COLLATE, OVERLAY, string literals beside a
+//! Operators SQLite lacks or reads differently: ILIKE, `/` and `%` (22012 on zero), `^`,
+//! `#`, `||` of booleans and numerics, the regular-expression matches, array subscripts, COLLATE, OVERLAY, string literals beside a
 //! uuid or bytea (read with that type's input function); SIMILAR TO is refused.
 
 use sqlparser::ast::{BinaryOperator, Expr, InTarget, Value};
@@ -40,6 +40,56 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
                 "pg_mod"
             };
             Some(call(f, vec![(**left).clone(), (**right).clone()]))
+        }
+        // `||` concatenates output forms: a boolean's `true`, a numeric's digits as kept.
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::StringConcat,
+            right,
+        } if concat_text_form(left).is_some() || concat_text_form(right).is_some() => {
+            Some(Expr::BinaryOp {
+                left: Box::new(concat_text_form(left).unwrap_or_else(|| (**left).clone())),
+                op: BinaryOperator::StringConcat,
+                right: Box::new(concat_text_form(right).unwrap_or_else(|| (**right).clone())),
+            })
+        }
+        // `^` is exponentiation, `#` exclusive or.
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::PGExp,
+            right,
+        } => Some(call("power", vec![(**left).clone(), (**right).clone()])),
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::PGBitwiseXor,
+            right,
+        } => {
+            let both = |op| {
+                Expr::Nested(Box::new(Expr::BinaryOp {
+                    left: left.clone(),
+                    op,
+                    right: right.clone(),
+                }))
+            };
+            Some(Expr::BinaryOp {
+                left: Box::new(both(BinaryOperator::BitwiseOr)),
+                op: BinaryOperator::BitwiseAnd,
+                right: Box::new(Expr::UnaryOp {
+                    op: sqlparser::ast::UnaryOperator::BitwiseNot,
+                    expr: Box::new(both(BinaryOperator::BitwiseAnd)),
+                }),
+            })
+        }
+        // `|/ x`, `||/ x`, `@ x`.
+        Expr::UnaryOp { op, expr: x } => {
+            use sqlparser::ast::UnaryOperator as U;
+            let function = match op {
+                U::PGSquareRoot => "sqrt",
+                U::PGCubeRoot => "cbrt",
+                U::PGAbs => "abs",
+                _ => return Ok(None),
+            };
+            Some(call(function, vec![(**x).clone()]))
         }
         Expr::Collate { expr: inner, .. } => Some((**inner).clone()),
         // `(keys).x`: the only composites are _pg_expandarray's, which stand for their
@@ -124,6 +174,58 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
         }
         _ => None,
     })
+}
+
+/// `-a ^ b`: Postgres' unary minus binds tighter than `^` (`-2 ^ 2` is 4), where the
+/// parser made it `-(a ^ b)`: the minus goes to the leftmost operand of the `^` chain.
+pub(super) fn minus_before_exponent(expr: &Expr) -> Option<Expr> {
+    let Expr::UnaryOp {
+        op: sqlparser::ast::UnaryOperator::Minus,
+        expr: operand,
+    } = expr
+    else {
+        return None;
+    };
+    fn negate_leftmost(e: &Expr) -> Expr {
+        match e {
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::PGExp,
+                right,
+            } => Expr::BinaryOp {
+                left: Box::new(negate_leftmost(left)),
+                op: BinaryOperator::PGExp,
+                right: right.clone(),
+            },
+            leaf => Expr::UnaryOp {
+                op: sqlparser::ast::UnaryOperator::Minus,
+                expr: Box::new(leaf.clone()),
+            },
+        }
+    }
+    matches!(
+        operand.as_ref(),
+        Expr::BinaryOp {
+            op: BinaryOperator::PGExp,
+            ..
+        }
+    )
+    .then(|| negate_leftmost(operand))
+}
+
+/// A side of `||` whose text form SQLite would not write as Postgres: a boolean (cast to
+/// text, which the casts pass spells `true`/`false`) or an exact numeric.
+fn concat_text_form(side: &Expr) -> Option<Expr> {
+    match schemaless_type(side) {
+        Some(PgType::Bool) => Some(Expr::Cast {
+            kind: sqlparser::ast::CastKind::Cast,
+            expr: Box::new(side.clone()),
+            data_type: sqlparser::ast::DataType::Text,
+            format: None,
+        }),
+        Some(PgType::Numeric) => super::numeric::text_form(side),
+        _ => None,
+    }
 }
 
 /// The operators whose untyped side takes the other side's type.
@@ -223,6 +325,24 @@ mod tests {
             sql("select overlay(s placing 'x' from 2), overlay(s placing 'x' from 2 for 3) from t"),
             "SELECT pg_overlay(s, 'x', 2) AS \"?column?\", pg_overlay(s, 'x', 2, 3) AS \"?column?\" \
              FROM t"
+        );
+    }
+
+    #[test]
+    fn concatenation_writes_booleans_and_numerics_as_postgres_prints_them() {
+        assert_eq!(
+            sql("select 'a' || true, 'a' || 1.50, s || (1.5 * 2) from t"),
+            "SELECT 'a' || CASE WHEN true THEN 'true' WHEN NOT (true) THEN 'false' END AS \"?column?\", \
+             'a' || '1.50' AS \"?column?\", s || pg_num_mul('1.5', '2') AS \"?column?\" FROM t"
+        );
+    }
+
+    #[test]
+    fn exponentiation_and_exclusive_or() {
+        assert_eq!(
+            sql("select 2 ^ 10, 5 # 3, |/ 25, @ -2, -2 ^ 2"),
+            "SELECT power(2, 10) AS \"?column?\", (5 | 3) & ~ (5 & 3) AS \"?column?\", \
+             sqrt(25) AS \"?column?\", abs(-2) AS \"?column?\", power(-2, 2) AS \"?column?\""
         );
     }
 }

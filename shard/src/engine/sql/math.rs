@@ -187,6 +187,33 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         conn.create_scalar_function("pg_round", arity, flags, |ctx| round_or_trunc(ctx, false))?;
         conn.create_scalar_function("pg_trunc", arity, flags, |ctx| round_or_trunc(ctx, true))?;
     }
+    // Casts to the integer types: a fraction rounds half away from zero (numeric's rule;
+    // the router rounds a double with pg_rint first), text must hold an integer, and the
+    // type's range holds.
+    for (name, type_name, bits) in [
+        ("pg_int2", "smallint", 16),
+        ("pg_int4", "integer", 32),
+        ("pg_int8", "bigint", 64),
+    ] {
+        conn.create_scalar_function(name, 1, flags, move |ctx| {
+            let Some(n) = integer(ctx, 0)? else {
+                return Ok(None);
+            };
+            if bits < 64 && n.unsigned_abs() > (1u64 << (bits - 1)) - u64::from(n >= 0) {
+                return Err(postgres_error(
+                    "22003",
+                    &match ctx.get_raw(0) {
+                        ValueRef::Text(t) => format!(
+                            "value \"{}\" is out of range for type {type_name}",
+                            String::from_utf8_lossy(t)
+                        ),
+                        _ => format!("{type_name} out of range"),
+                    },
+                ));
+            }
+            Ok(Some(n))
+        })?;
+    }
     // round(double precision) is rint: half to even.
     conn.create_scalar_function("pg_rint", 1, flags, |ctx| {
         Ok(float(ctx, 0)?.map(f64::round_ties_even))
@@ -323,6 +350,24 @@ mod tests {
         };
         assert_eq!(value("pg_round(5)"), SqlValue::Integer(5));
         assert_eq!(value("pg_rint(3.5)"), SqlValue::Real(4.0));
+        assert_eq!(value("pg_int4(-4.5)"), SqlValue::Integer(-5));
+        assert_eq!(value("pg_int2(' -32768 ')"), SqlValue::Integer(-32768));
+        assert_eq!(value("pg_int4(2147483647)"), SqlValue::Integer(2147483647));
+        let error = |sql: &str| {
+            let e = c.query_row(&format!("SELECT {sql}"), [], |r| r.get::<_, SqlValue>(0));
+            let e = super::super::typecheck::error_of(&e.unwrap_err().to_string()).unwrap();
+            (e.sqlstate, e.message)
+        };
+        assert_eq!(error("pg_int2(32768)").0, "22003");
+        assert_eq!(error("pg_int4(-2147483649)").0, "22003");
+        assert_eq!(error("pg_int4('4.2')").0, "22P02");
+        assert_eq!(
+            error("pg_int8('9223372036854775808')"),
+            (
+                "22003",
+                "value \"9223372036854775808\" is out of range for type bigint".into()
+            )
+        );
         assert_eq!(value("div(-7, 2)"), SqlValue::Integer(-3));
         assert_eq!(value("width_bucket(5, 0, 10, 3)"), SqlValue::Integer(2));
         assert_eq!(value("width_bucket(10, 0, 10, 3)"), SqlValue::Integer(4));

@@ -98,6 +98,41 @@ pub(crate) fn register(c: &Connection) -> rusqlite::Result<()> {
             Ok(Some(x.round(places, truncate).to_string()))
         })?;
     }
+    numeric_function(c, "pg_num_trim_scale", |[a]| Ok(a.normalized()))?;
+    for (name, trimmed) in [("pg_num_scale", false), ("pg_num_min_scale", true)] {
+        c.create_scalar_function(name, 1, FLAGS, move |ctx| {
+            Ok(arguments::<1>(ctx)?.and_then(|[a]| {
+                let a = if trimmed { a.normalized() } else { a };
+                matches!(a, Numeric::Finite { .. }).then(|| i64::from(a.scale()))
+            }))
+        })?;
+    }
+    c.create_scalar_function("pg_num_factorial", 1, FLAGS, |ctx| {
+        Ok(match integer_argument(ctx, 0)? {
+            Some(n) => Some(Numeric::factorial(n).map_err(sql_error)?.to_string()),
+            None => None,
+        })
+    })?;
+    // gcd and lcm keep integers integers (gcd(int, int) is int); numerics answer text.
+    for (name, lcm) in [("gcd", false), ("lcm", true)] {
+        c.create_scalar_function(name, 2, FLAGS, move |ctx| {
+            let integers = matches!(
+                (ctx.get_raw(0), ctx.get_raw(1)),
+                (ValueRef::Integer(_), ValueRef::Integer(_))
+            );
+            let Some([a, b]) = arguments::<2>(ctx)? else {
+                return Ok(Value::Null);
+            };
+            let answer = a.gcd_or_lcm(&b, lcm).map_err(sql_error)?;
+            Ok(match answer.to_sqlite_number() {
+                Ok(SqliteNumber::Integer(i)) if integers => Value::Integer(i),
+                _ if integers => {
+                    return Err(postgres_error("22003", "bigint out of range"));
+                }
+                _ => Value::Text(answer.to_string()),
+            })
+        })?;
+    }
     c.create_scalar_function("pg_num_cmp", 2, FLAGS, |ctx| {
         Ok(arguments::<2>(ctx)?.map(|[a, b]| a.compare(&b) as i64))
     })?;
@@ -150,6 +185,15 @@ mod tests {
         SELECT pg_num_exact('0.25') | 0.25
         SELECT pg_num_exact('123456789012345678901') | ERROR 22003
         SELECT pg_num_div(1, 0) | ERROR 22012
+        SELECT pg_num_scale('1.2300') | 4
+        SELECT pg_num_min_scale('8.4100') | 2
+        SELECT pg_num_trim_scale('1.2300') | 1.23
+        SELECT pg_num_factorial(5) | 120
+        SELECT pg_num_factorial(-1) | ERROR 2201E
+        SELECT gcd(12, 18) | 6
+        SELECT lcm(4, 6) | 12
+        SELECT gcd(-12, 0) | 12
+        SELECT gcd('1.50', '0.25') | 0.25
         SELECT pg_num_sum(v) FROM t | 8.95
         SELECT pg_num_avg(v) FROM t | 1.4916666666666667
         SELECT pg_num_sum(i) FROM t | 21

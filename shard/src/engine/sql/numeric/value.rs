@@ -119,6 +119,7 @@ impl Numeric {
         }
     }
 
+    /// The display scale (Postgres' scale(numeric)); 0 for NaN and infinities.
     pub(crate) fn scale(&self) -> u32 {
         match self {
             Numeric::Finite { scale, .. } => *scale,
@@ -281,6 +282,43 @@ impl Numeric {
                 })
             }
         }
+    }
+
+    /// Postgres' gcd and lcm on numerics: at the larger scale, never negative; lcm with a
+    /// zero is zero. NaN for NaN; infinities have neither (22003, as Postgres says).
+    pub(crate) fn gcd_or_lcm(&self, other: &Numeric, lcm: bool) -> Result<Numeric, NumericError> {
+        match (self, other) {
+            (Numeric::NaN, _) | (_, Numeric::NaN) => Ok(Numeric::NaN),
+            (Numeric::Infinity { .. }, _) | (_, Numeric::Infinity { .. }) => Err((
+                "22003",
+                format!(
+                    "cannot compute {} of infinity",
+                    if lcm { "lcm" } else { "gcd" }
+                ),
+            )),
+            _ => {
+                let scale = self.scale().max(other.scale());
+                let (a, b) = (self.digits_at(scale), other.digits_at(scale));
+                let digits = if lcm { a.lcm(&b) } else { a.gcd(&b) };
+                Ok(Numeric::Finite { digits, scale })
+            }
+        }
+    }
+
+    /// n! for a whole number n (Postgres' factorial(bigint)): 1 for 0, 2201E below.
+    pub(crate) fn factorial(n: i64) -> Result<Numeric, NumericError> {
+        if n < 0 {
+            return Err((
+                "2201E",
+                "factorial of a negative number is undefined".to_owned(),
+            ));
+        }
+        // numeric's limit: 32177! has more than 131072 digits before the point.
+        if n > 32177 {
+            return Err(overflow());
+        }
+        let digits = (2..=n).fold(BigInt::from(1u8), |product, k| product * k);
+        Ok(Numeric::Finite { digits, scale: 0 })
     }
 
     /// Rounded (or cut, when `truncate`) to `places` decimal places; negative places round
