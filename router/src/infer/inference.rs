@@ -31,6 +31,9 @@ struct Inference<'a> {
     /// Subqueries in the FROM clause, by alias: their columns' types come from their own
     /// projections.
     derived: Vec<(String, Query)>,
+    /// Set-returning calls in the FROM clause: their columns' types come from their
+    /// arguments'.
+    functions: Vec<FunctionTable>,
 }
 
 /// The subqueries in a SELECT's FROM clause (and its joins), by alias.
@@ -51,6 +54,31 @@ fn derived_tables(select: &sqlparser::ast::Select) -> Vec<(String, Query)> {
         .collect()
 }
 
+/// How many tables, subqueries and calls a SELECT's FROM clause joins.
+fn from_items(select: &sqlparser::ast::Select) -> usize {
+    select.from.iter().map(|t| 1 + t.joins.len()).sum()
+}
+
+/// A set-returning call in FROM, with its column names.
+struct FunctionTable {
+    call: super::set_returning::FromCall,
+    columns: Vec<String>,
+}
+
+/// The set-returning calls in a SELECT's FROM clause (and its joins).
+fn function_tables(select: &sqlparser::ast::Select) -> Vec<FunctionTable> {
+    select
+        .from
+        .iter()
+        .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
+        .filter_map(|f| {
+            let call = super::set_returning::from_call(f)?;
+            let columns = call.column_names()?.ok()?;
+            Some(FunctionTable { call, columns })
+        })
+        .collect()
+}
+
 impl Inference<'_> {
     fn column(&self, column: &str) -> Option<PgType> {
         self.tables.iter().find_map(|t| {
@@ -66,12 +94,14 @@ impl Inference<'_> {
         use sqlparser::ast::{BinaryOperator as B, UnaryOperator as U};
         match expr {
             Expr::Identifier(i) => self
-                .derived_column(None, &i.value)
+                .function_column(None, &i.value)
+                .or_else(|| self.derived_column(None, &i.value))
                 .or_else(|| self.column(&i.value)),
             Expr::CompoundIdentifier(parts) => {
                 let column = &parts.last()?.value;
                 let qualifier = parts.len().checked_sub(2).map(|i| parts[i].value.as_str());
-                self.derived_column(qualifier, column)
+                self.function_column(qualifier, column)
+                    .or_else(|| self.derived_column(qualifier, column))
                     .or_else(|| self.column(column))
             }
             Expr::Nested(inner) => self.type_of(inner),
@@ -149,6 +179,7 @@ impl Inference<'_> {
                     tables: relations(q.as_ref()),
                     types: self.types.clone(),
                     derived: derived_tables(select),
+                    functions: function_tables(select),
                 };
                 inner.type_of(e)
             }
@@ -169,11 +200,19 @@ impl Inference<'_> {
                 {
                     return Some(t);
                 }
+                if super::set_returning::output_names(&name, function_arity(f)).is_some() {
+                    let args: Vec<Option<PgType>> = (0..function_arity(f))
+                        .map(|i| nth_arg(f, i).and_then(|a| self.type_of(a)))
+                        .collect();
+                    return super::set_returning::column_types(&name, &args)
+                        .first()
+                        .copied()
+                        .flatten();
+                }
                 match name.as_str() {
                     "array_agg" => PgType::array_of(first?),
                     "bool_and" | "bool_or" | "every" => Some(PgType::Bool),
-                    "unnest" => first?.element(),
-                    "generate_subscripts" | "array_upper" | "array_length" => Some(PgType::Int4),
+                    "array_upper" | "array_length" => Some(PgType::Int4),
                     "count" => Some(PgType::Int8),
                     // Postgres has no min/max of varchar or char: they are text's.
                     "min" | "max" => match first? {
@@ -214,6 +253,25 @@ impl Inference<'_> {
         }
     }
 
+    /// The type of `column` of a FROM-clause set-returning call (the one named
+    /// `qualifier`, or any): from its arguments' types; WITH ORDINALITY's is bigint.
+    fn function_column(&self, qualifier: Option<&str>, column: &str) -> Option<PgType> {
+        let table = self
+            .functions
+            .iter()
+            .filter(|f| qualifier.is_none_or(|q| q == f.call.table()))
+            .find(|f| f.columns.iter().any(|c| c == column))?;
+        let position = table.columns.iter().position(|c| c == column)?;
+        if table.call.with_ordinality && position + 1 == table.columns.len() {
+            return Some(PgType::Int8);
+        }
+        let args: Vec<Option<PgType>> = table.call.args.iter().map(|a| self.type_of(a)).collect();
+        super::set_returning::column_types(&table.call.name, &args)
+            .get(position)
+            .copied()
+            .flatten()
+    }
+
     /// The type of `column` in a FROM-clause subquery (the one named `qualifier`, or any).
     fn derived_column(&self, qualifier: Option<&str>, column: &str) -> Option<PgType> {
         self.derived
@@ -228,6 +286,7 @@ impl Inference<'_> {
                     tables: relations(q),
                     types: self.types.clone(),
                     derived: derived_tables(select),
+                    functions: function_tables(select),
                 };
                 select.projection.iter().find_map(|item| match item {
                     SelectItem::ExprWithAlias { expr, alias } if alias.value == column => {
@@ -323,6 +382,7 @@ pub(crate) fn param_types(ast: &Statement, count: usize, schema: &dyn Schema) ->
         tables: tables(ast),
         types: vec![PgType::Unknown; count],
         derived: Vec::new(),
+        functions: Vec::new(),
     };
     match ast {
         Statement::Insert(insert) => {
@@ -465,6 +525,7 @@ pub(crate) fn schemaless_type(expr: &Expr) -> Option<PgType> {
         tables: Vec::new(),
         types: Vec::new(),
         derived: Vec::new(),
+        functions: Vec::new(),
     };
     inf.type_of(expr)
 }
@@ -483,6 +544,7 @@ pub(crate) fn projection_needs_schema(ast: &Statement) -> bool {
         tables: Vec::new(),
         types: Vec::new(),
         derived: derived_tables(select),
+        functions: function_tables(select),
     };
     select.projection.iter().any(|item| match item {
         SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
@@ -506,6 +568,7 @@ pub(crate) fn projection_types(
         tables: tables(ast),
         types: params.to_vec(),
         derived: derived_tables(select),
+        functions: function_tables(select),
     };
     result_types(q.body.as_ref(), &branch)
         .unwrap_or_default()
@@ -539,17 +602,30 @@ fn result_types<'s>(
     match body {
         SetExpr::Select(select) => {
             let inf = branch(select);
-            select
-                .projection
-                .iter()
-                .map(|item| match item {
+            let mut types = Vec::new();
+            for item in &select.projection {
+                match item {
                     SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                        Some(untyped(e, &inf))
+                        types.push(untyped(e, &inf));
                     }
-                    // A wildcard expands to an unknown number of columns.
-                    _ => None,
-                })
-                .collect()
+                    // `*` over set-returning calls alone is their columns.
+                    SelectItem::Wildcard(_)
+                        if !inf.functions.is_empty()
+                            && inf.functions.len() == from_items(select) =>
+                    {
+                        for f in &inf.functions {
+                            types.extend(
+                                f.columns
+                                    .iter()
+                                    .map(|c| inf.function_column(Some(&f.call.table()), c)),
+                            );
+                        }
+                    }
+                    // Otherwise a wildcard expands to an unknown number of columns.
+                    _ => return None,
+                }
+            }
+            Some(types)
         }
         SetExpr::Values(values) => {
             let inf = Inference {
@@ -557,6 +633,7 @@ fn result_types<'s>(
                 tables: Vec::new(),
                 types: Vec::new(),
                 derived: Vec::new(),
+                functions: Vec::new(),
             };
             let rows: Vec<Vec<Option<PgType>>> = values
                 .rows

@@ -2,7 +2,7 @@
 //! Knows the schema only through the caller's `Schema`; nothing of translation or routing.
 //!
 //! `schema` (the caller's answers, the tables a statement names) and `catalog`
-//! (pg_catalog's column types), `functions` (scalar functions' result types) and `json_arrays` (json and array results) and `temporal` (date and time results) are leaves; `inference` walks a statement with them;
+//! (pg_catalog's column types), `functions` (scalar functions' result types) and `json_arrays` (json and array results), `temporal` (date and time results) and `set_returning` (set-returning functions' columns) are leaves; `inference` walks a statement with them;
 //! `statement` puts it on [`crate::PlannedStatement`].
 
 mod catalog;
@@ -10,5 +10,6 @@ mod functions;
 pub(crate) mod inference;
 mod json_arrays;
 pub(crate) mod schema;
+pub(crate) mod set_returning;
 mod statement;
 pub(crate) mod temporal;

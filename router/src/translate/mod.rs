@@ -3,7 +3,7 @@
 //!
 //! One file per concern, in dependency order: `sql` (building blocks) ← `catalog`
 //! (pg_catalog names and lookups) ← `expressions/` (operators, functions, dates, literals,
-//! casts); `query` (query shape) ← `queries/` (constructs SQLite lacks), `table_functions` (in FROM and select lists) and
+//! casts); `query` (query shape) ← `queries/` (constructs SQLite lacks), `set_returning` (set-returning functions in FROM and select lists) and
 //! `columns` ← `ddl` stand beside them. [`translate`] runs the passes in order.
 
 mod catalog;
@@ -12,8 +12,10 @@ mod ddl;
 mod expressions;
 mod queries;
 mod query;
+mod set_returning;
 pub(crate) mod sql;
-mod table_functions;
+
+use std::ops::ControlFlow;
 
 use sqlparser::ast::{Statement, VisitMut};
 
@@ -54,11 +56,12 @@ pub(crate) fn translate(
     query::name_result_columns(&mut ast);
     catalog::unqualify_catalog_names(&mut ast);
     let _ = ast.visit(&mut catalog::RegclassOutput);
-    let _ = ast.visit(&mut table_functions::TableFunctionsAsSubqueries);
+    if let ControlFlow::Break(e) = ast.visit(&mut set_returning::SetReturningFunctions) {
+        return Err(e);
+    }
     let _ = ast.visit(&mut query::DerivedColumnAliases);
     let _ = ast.visit(&mut query::PostgresNullOrder);
     let _ = ast.visit(&mut catalog::SchemaWithoutInternals);
-    let _ = ast.visit(&mut table_functions::SetReturningFunctions);
     expressions::rewrite(&mut ast, ctx)?;
     query::disambiguate_upsert_select(&mut ast);
     Ok(batch(ddl::sqlite_statements(ast)?))

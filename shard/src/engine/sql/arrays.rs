@@ -96,6 +96,15 @@ pub(crate) fn element_text(v: ValueRef<'_>) -> Option<String> {
     }
 }
 
+/// An element as SQL reads it: integers come back as integers, so they compare with
+/// integer columns; the rest as text.
+pub(crate) fn element_value(element: String) -> SqlValue {
+    match element.parse::<i64>() {
+        Ok(n) => SqlValue::Integer(n),
+        Err(_) => SqlValue::Text(element),
+    }
+}
+
 /// Builds an array from elements (None for NULL).
 pub fn render(elements: &[Option<String>]) -> String {
     let parts: Vec<String> = elements
@@ -144,11 +153,7 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
             .ok()
             .and_then(|i| elements(&array).get(i).cloned())
             .flatten();
-        // Integers come back as integers, so they compare with integer columns.
-        Ok(element.map(|e| match e.parse::<i64>() {
-            Ok(n) => SqlValue::Integer(n),
-            Err(_) => SqlValue::Text(e),
-        }))
+        Ok(element.map(element_value))
     })?;
     conn.create_scalar_function("pg_array_lower", 1, flags, |ctx| {
         Ok(array_arg(ctx, 0)?.map(|a| lower_bound(&a)))

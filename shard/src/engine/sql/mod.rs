@@ -10,6 +10,7 @@ pub(crate) mod functions;
 pub mod json;
 mod math;
 pub mod numeric;
+mod set_returning;
 mod text;
 pub(crate) mod typecheck;
 
@@ -29,6 +30,7 @@ pub(crate) fn register(
     functions::register(c)?;
     arrays::register(c)?;
     text::register(c)?;
+    set_returning::register(c)?;
     math::register(c)?;
     numeric::register(c)?;
     datetime::register(c)?;

@@ -49,6 +49,53 @@ pub(crate) fn stored_kind_name(text: &str) -> Option<&'static str> {
     })
 }
 
+/// Postgres' generate_series(timestamp[tz], timestamp[tz], interval): the stored forms
+/// from `start` by `step` while not past `stop`. `zoned` picks timestamptz (whose version
+/// a date's series uses too).
+pub(crate) fn timestamp_series(
+    start: &str,
+    stop: &str,
+    step: &str,
+    zoned: bool,
+) -> rusqlite::Result<impl Iterator<Item = rusqlite::Result<String>> + use<>> {
+    use values::{Kind, Value};
+    let kind = if zoned {
+        Kind::Timestamptz
+    } else {
+        Kind::Timestamp
+    };
+    let read = |text: &str| -> Result<values::Timestamp> {
+        match input::read(kind, text)? {
+            Value::Timestamp(t) | Value::Timestamptz(t) => Ok(t),
+            _ => unreachable!("a timestamp reads as a timestamp"),
+        }
+    };
+    let (start, stop) = (read(start)?, read(stop)?);
+    let Value::Interval(step) = input::read(Kind::Interval, step)? else {
+        unreachable!("an interval reads as an interval");
+    };
+    let plus = move |t| arithmetic::timestamp_plus(t, step, kind.type_name());
+    let first_step = plus(start)?;
+    if first_step == start {
+        return Err(PgError::new("22023", "step size cannot equal zero").into());
+    }
+    let forward = first_step > start;
+    let mut next = Some(start);
+    Ok(std::iter::from_fn(move || {
+        let current = next.take()?;
+        if (forward && current > stop) || (!forward && current < stop) {
+            return None;
+        }
+        next = plus(current).ok();
+        let text = if zoned {
+            current.format_tz()
+        } else {
+            current.format()
+        };
+        Some(text.map_err(Into::into))
+    }))
+}
+
 use super::typecheck::postgres_error;
 
 /// A Postgres error raised by a date/time function: its SQLSTATE and message.

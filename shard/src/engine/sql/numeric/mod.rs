@@ -136,20 +136,16 @@ pub(crate) fn register(c: &Connection) -> rusqlite::Result<()> {
     c.create_scalar_function("pg_num_cmp", 2, FLAGS, |ctx| {
         Ok(arguments::<2>(ctx)?.map(|[a, b]| a.compare(&b) as i64))
     })?;
-    let sqlite_value = |n: SqliteNumber| match n {
-        SqliteNumber::Integer(i) => Value::Integer(i),
-        SqliteNumber::Real(f) => Value::Real(f),
-    };
     c.create_scalar_function("pg_num_value", 1, FLAGS, move |ctx| {
         Ok(match arguments::<1>(ctx)? {
             None => Value::Null,
-            Some([x]) => sqlite_value(x.nearest_sqlite_number().map_err(sql_error)?),
+            Some([x]) => x.nearest_sqlite_number().map_err(sql_error)?.into(),
         })
     })?;
     c.create_scalar_function("pg_num_exact", 1, FLAGS, move |ctx| {
         Ok(match arguments::<1>(ctx)? {
             None => Value::Null,
-            Some([x]) => sqlite_value(x.to_sqlite_number().map_err(sql_error)?),
+            Some([x]) => x.to_sqlite_number().map_err(sql_error)?.into(),
         })
     })?;
     for (name, fold) in [("pg_num_sum", Fold::Sum), ("pg_num_avg", Fold::Avg)] {

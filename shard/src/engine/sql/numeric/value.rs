@@ -508,6 +508,15 @@ pub(crate) enum SqliteNumber {
     Real(f64),
 }
 
+impl From<SqliteNumber> for rusqlite::types::Value {
+    fn from(n: SqliteNumber) -> rusqlite::types::Value {
+        match n {
+            SqliteNumber::Integer(i) => rusqlite::types::Value::Integer(i),
+            SqliteNumber::Real(f) => rusqlite::types::Value::Real(f),
+        }
+    }
+}
+
 impl fmt::Display for Numeric {
     /// numeric_out: every digit, the scale's places kept, no exponent.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -3,7 +3,7 @@
 
 mod bytea;
 mod bytes;
-mod regex;
+pub(crate) mod regex;
 mod strings;
 
 use rusqlite::Connection;

@@ -12,17 +12,17 @@ use super::super::arrays::render;
 use super::super::typecheck::postgres_error;
 
 /// What the flags argument asks for.
-struct Flags {
-    global: bool,
-    insensitive: bool,
+pub(crate) struct Flags {
+    pub(crate) global: bool,
+    pub(crate) insensitive: bool,
 }
 
-fn flags(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Flags> {
+/// Reads Postgres' flags text (`g`, `i`, `c`); other flags are 0A000.
+pub(crate) fn parse_flags(given: Option<&str>) -> rusqlite::Result<Flags> {
     let mut f = Flags {
         global: false,
         insensitive: false,
     };
-    let given = if i < ctx.len() { text(ctx, i) } else { None };
     for c in given.unwrap_or_default().chars() {
         match c {
             'g' => f.global = true,
@@ -39,6 +39,23 @@ fn flags(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Flags> {
     Ok(f)
 }
 
+fn flags(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Flags> {
+    parse_flags(if i < ctx.len() { text(ctx, i) } else { None }.as_deref())
+}
+
+/// A Postgres pattern as the `regex` crate reads it; 0A000 where it cannot.
+pub(crate) fn compile(source: &str, insensitive: bool) -> rusqlite::Result<regex::Regex> {
+    regex::RegexBuilder::new(source)
+        .case_insensitive(insensitive)
+        .build()
+        .map_err(|_| {
+            postgres_error(
+                "0A000",
+                &format!("regular expression \"{source}\" is not supported by litescale"),
+            )
+        })
+}
+
 /// The pattern of argument `i`, compiled once per statement (the flags are constant
 /// in practice; a different case flag per row is read from the first row's).
 fn pattern(
@@ -47,17 +64,44 @@ fn pattern(
     insensitive: bool,
 ) -> rusqlite::Result<std::sync::Arc<regex::Regex>> {
     ctx.get_or_create_aux(i as i32, |v| -> rusqlite::Result<regex::Regex> {
-        let source = String::from_utf8_lossy(v.as_bytes().unwrap_or_default()).into_owned();
-        regex::RegexBuilder::new(&source)
-            .case_insensitive(insensitive)
-            .build()
-            .map_err(|_| {
-                postgres_error(
-                    "0A000",
-                    &format!("regular expression \"{source}\" is not supported by litescale"),
-                )
-            })
+        compile(
+            &String::from_utf8_lossy(v.as_bytes().unwrap_or_default()),
+            insensitive,
+        )
     })
+}
+
+/// A match as regexp_match(es) answers it: its groups, or the whole match when the
+/// pattern has none.
+pub(crate) fn match_groups(caps: &regex::Captures<'_>) -> Vec<Option<String>> {
+    if caps.len() == 1 {
+        vec![caps.get(0).map(|m| m.as_str().to_owned())]
+    } else {
+        caps.iter()
+            .skip(1)
+            .map(|m| m.map(|m| m.as_str().to_owned()))
+            .collect()
+    }
+}
+
+/// `s` split where `re` matches, as regexp_split_to_array and _to_table split it.
+pub(crate) fn split_parts(re: &regex::Regex, s: &str) -> Vec<String> {
+    // Postgres ignores empty matches at the start and end of the string, and splits
+    // between characters where the pattern matches empty.
+    let mut parts = Vec::new();
+    let mut last = 0;
+    for m in re.find_iter(s) {
+        if m.start() == m.end() && (m.start() == 0 || m.start() == s.len()) {
+            continue;
+        }
+        if m.start() == m.end() && m.start() == last && !parts.is_empty() {
+            continue;
+        }
+        parts.push(s[last..m.start()].to_owned());
+        last = m.end();
+    }
+    parts.push(s[last..].to_owned());
+    parts
 }
 
 /// Appends Postgres' replacement text for one match: `\1`..`\9` a group, `\&` the match,
@@ -128,17 +172,7 @@ fn first_match(ctx: &Context<'_>) -> rusqlite::Result<Option<String>> {
         return Ok(None);
     }
     let re = pattern(ctx, 1, f.insensitive)?;
-    Ok(re.captures(&s).map(|caps| {
-        let groups: Vec<Option<String>> = if caps.len() == 1 {
-            vec![caps.get(0).map(|m| m.as_str().to_owned())]
-        } else {
-            caps.iter()
-                .skip(1)
-                .map(|m| m.map(|m| m.as_str().to_owned()))
-                .collect()
-        };
-        render(&groups)
-    }))
+    Ok(re.captures(&s).map(|caps| render(&match_groups(&caps))))
 }
 
 fn split(ctx: &Context<'_>) -> rusqlite::Result<Option<String>> {
@@ -156,21 +190,7 @@ fn split(ctx: &Context<'_>) -> rusqlite::Result<Option<String>> {
         return Ok(None);
     }
     let re = pattern(ctx, 1, f.insensitive)?;
-    // Postgres ignores empty matches at the start and end of the string, and splits
-    // between characters where the pattern matches empty.
-    let mut parts = Vec::new();
-    let mut last = 0;
-    for m in re.find_iter(&s) {
-        if m.start() == m.end() && (m.start() == 0 || m.start() == s.len()) {
-            continue;
-        }
-        if m.start() == m.end() && m.start() == last && !parts.is_empty() {
-            continue;
-        }
-        parts.push(Some(s[last..m.start()].to_owned()));
-        last = m.end();
-    }
-    parts.push(Some(s[last..].to_owned()));
+    let parts: Vec<Option<String>> = split_parts(&re, &s).into_iter().map(Some).collect();
     Ok(Some(render(&parts)))
 }
 
