@@ -1,12 +1,13 @@
 //! The query constructs SQLite lacks or spells differently, one per file: DISTINCT ON and
 //! FETCH ... WITH TIES (both on `window_filter`), FETCH/OFFSET ROWS, UPDATE ... FROM / DELETE ... USING (`dml_joins`),
-//! parenthesized and VALUES branches of set operations (`set_operations`);
-//! `refusals` names what cannot be kept exactly (0A000).
+//! DEFAULT in INSERT and UPDATE (`dml_defaults`), parenthesized and VALUES branches of set
+//! operations (`set_operations`); `refusals` names what cannot be kept exactly (0A000).
 //!
-//! Order: window_filter ← distinct_on, fetch; dml_joins, set_operations and refusals stand
-//! alone.
+//! Order: window_filter ← distinct_on, fetch; dml_defaults, dml_joins, set_operations and
+//! refusals stand alone.
 
 mod distinct_on;
+mod dml_defaults;
 mod dml_joins;
 mod fetch;
 mod refusals;
@@ -32,5 +33,6 @@ pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
         return Err(e);
     }
     let _ = ast.visit(&mut set_operations::SetOperationBranches);
+    dml_defaults::rewrite(ast);
     dml_joins::rewrite(ast)
 }

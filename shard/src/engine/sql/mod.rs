@@ -5,6 +5,7 @@ mod args;
 pub(crate) mod array_functions;
 pub mod arrays;
 pub(crate) mod catalog;
+mod column_defaults;
 mod datetime;
 pub(crate) mod functions;
 pub mod json;
@@ -27,6 +28,7 @@ pub(crate) fn register(
     types: &TypeCatalog,
 ) -> rusqlite::Result<()> {
     functions::register(c)?;
+    column_defaults::register(c)?;
     arrays::register(c)?;
     text::register(c)?;
     math::register(c)?;
