@@ -1,10 +1,11 @@
 //! The query constructs SQLite lacks or spells differently, one per file: DISTINCT ON and
 //! FETCH ... WITH TIES (both on `window_filter`), FETCH/OFFSET ROWS, UPDATE ... FROM / DELETE ... USING (`dml_joins`),
-//! DEFAULT in INSERT and UPDATE (`dml_defaults`), parenthesized and VALUES branches of set
+//! DEFAULT in INSERT and UPDATE (`dml_defaults`), ON CONFLICT's constraint names and
+//! twice-updated rows (`upsert`), parenthesized and VALUES branches of set
 //! operations (`set_operations`); `refusals` names what cannot be kept exactly (0A000).
 //!
-//! Order: window_filter ← distinct_on, fetch; dml_defaults, dml_joins, set_operations and
-//! refusals stand alone.
+//! Order: window_filter ← distinct_on, fetch; dml_defaults, dml_joins, set_operations, upsert
+//! and refusals stand alone.
 
 mod distinct_on;
 mod dml_defaults;
@@ -12,6 +13,7 @@ mod dml_joins;
 mod fetch;
 mod refusals;
 mod set_operations;
+mod upsert;
 mod window_filter;
 
 use sqlparser::ast::{Statement, Visit, VisitMut};
@@ -33,6 +35,7 @@ pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
         return Err(e);
     }
     let _ = ast.visit(&mut set_operations::SetOperationBranches);
+    upsert::rewrite(ast)?;
     dml_defaults::rewrite(ast);
     dml_joins::rewrite(ast)
 }
