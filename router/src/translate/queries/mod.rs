@@ -1,20 +1,21 @@
 //! The query constructs SQLite lacks or spells differently, one per file: DISTINCT ON and
-//! FETCH ... WITH TIES (both on `window_filter`), FETCH/OFFSET ROWS, UPDATE ... FROM / DELETE ... USING (`dml_joins`),
-//! DEFAULT in INSERT and UPDATE (`dml_defaults`), ON CONFLICT's constraint names and
-//! twice-updated rows (`upsert`), parenthesized and VALUES branches of set
-//! operations (`set_operations`); `refusals` names what cannot be kept exactly (0A000).
+//! FETCH ... WITH TIES (both on `window_filter`), FETCH/OFFSET ROWS, UPDATE ... FROM /
+//! DELETE ... USING (`dml_joins`), DEFAULT and NULL written by INSERT and UPDATE
+//! (`written_values`), ON CONFLICT's constraint names and twice-updated rows (`upsert`),
+//! parenthesized and VALUES branches of set operations (`set_operations`); `refusals` names
+//! what cannot be kept exactly (0A000).
 //!
-//! Order: window_filter ← distinct_on, fetch; dml_defaults, dml_joins, set_operations, upsert
-//! and refusals stand alone.
+//! Order: window_filter ← distinct_on, fetch; written_values, dml_joins, set_operations,
+//! upsert and refusals stand alone.
 
 mod distinct_on;
-mod dml_defaults;
 mod dml_joins;
 mod fetch;
 mod refusals;
 mod set_operations;
 mod upsert;
 mod window_filter;
+mod written_values;
 
 use sqlparser::ast::{Statement, Visit, VisitMut};
 
@@ -36,6 +37,6 @@ pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
     }
     let _ = ast.visit(&mut set_operations::SetOperationBranches);
     upsert::rewrite(ast)?;
-    dml_defaults::rewrite(ast);
+    written_values::rewrite(ast);
     dml_joins::rewrite(ast)
 }

@@ -5,7 +5,7 @@ mod args;
 pub(crate) mod array_functions;
 pub mod arrays;
 pub(crate) mod catalog;
-mod column_defaults;
+mod column_writes;
 mod datetime;
 pub(crate) mod functions;
 pub mod json;
@@ -28,7 +28,7 @@ pub(crate) fn register(
     types: &TypeCatalog,
 ) -> rusqlite::Result<()> {
     functions::register(c)?;
-    column_defaults::register(c)?;
+    column_writes::register(c)?;
     arrays::register(c)?;
     text::register(c)?;
     math::register(c)?;
