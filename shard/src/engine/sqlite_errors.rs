@@ -198,7 +198,8 @@ fn from_message(message: &str) -> ShardError {
 
 /// An INSERT whose rows have more or fewer values than its target columns. Postgres fills
 /// the table's trailing columns with their defaults when the INSERT names no columns and
-/// gives fewer values; SQLite cannot, so that one is refused rather than misread.
+/// gives fewer values; SQLite cannot, so that one is refused (0A000), and the proxy runs
+/// it again with the columns the values fill named.
 fn insert_arity(values: &str, columns: &str, all_columns: bool) -> ShardError {
     let (Ok(values), Ok(columns)) = (
         values.trim().parse::<usize>(),
