@@ -29,12 +29,9 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         FunctionFlags::SQLITE_UTF8,
         column_default,
     )?;
-    conn.create_scalar_function(
-        "pg_insert_null",
-        2,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        insert_null,
-    )
+    // Not deterministic either, so that SQLite never evaluates it once ahead of the rows:
+    // only a NULL actually written is refused.
+    conn.create_scalar_function("pg_insert_null", 2, FunctionFlags::SQLITE_UTF8, insert_null)
 }
 
 /// What the table's schema says of a column.
@@ -151,5 +148,11 @@ mod tests {
             refused.contains("23502 null value in column \"id\" of relation \"t\""),
             "{refused}"
         );
+        // Only a row written refuses it.
+        c.execute(
+            "UPDATE t SET id = pg_insert_null('t', 'id') WHERE id > 9",
+            [],
+        )
+        .unwrap();
     }
 }
