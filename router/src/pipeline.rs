@@ -1,9 +1,10 @@
 //! A query string through the rooms in turn: cut into statements (`parse/`), each
 //! parsed, classified and checked (`classify/`), then translated (`translate/`).
 
-use sqlparser::ast::Statement;
+use sqlparser::ast::{ObjectName, SetExpr, Statement, TableObject};
 
 use crate::classify::{internal, kind, parameters, signals, temporary};
+use crate::infer::schema::{Schema, last_part};
 use crate::parse::{copy, lexical, postgres, split, vacuum::vacuum};
 use crate::plan::hint::Hint;
 use crate::plan::session::SessionContext;
@@ -122,6 +123,46 @@ fn plan_statement(
     })
 }
 
+/// An INSERT without a column list whose VALUES rows give fewer values than its table has
+/// columns, planned again with the first columns named. Postgres fills the others with
+/// their defaults, as SQLite does for the columns an INSERT leaves out; SQLite refuses the
+/// short rows themselves, so the caller asks here once it has, with the table's columns.
+/// `None` for any other statement (and where the schema does not know the table).
+pub fn insert_naming_columns(
+    planned: &PlannedStatement,
+    schema: &dyn Schema,
+    ctx: &SessionContext,
+) -> Option<Result<PlannedStatement, RouterError>> {
+    let Some(Statement::Insert(insert)) = &planned.ast else {
+        return None;
+    };
+    let TableObject::TableName(table) = &insert.table else {
+        return None;
+    };
+    let Some(SetExpr::Values(values)) = insert.source.as_ref().map(|q| q.body.as_ref()) else {
+        return None;
+    };
+    let columns = schema.columns(&last_part(table));
+    let width = values.rows.iter().map(|row| row.len()).max()?;
+    if !insert.columns.is_empty() || width >= columns.len() {
+        return None;
+    }
+    let mut named = insert.clone();
+    named.columns = columns[..width]
+        .iter()
+        .map(|c| ObjectName::from(vec![sqlparser::ast::Ident::with_quote('"', c)]))
+        .collect();
+    let ast = Statement::Insert(named);
+    Some(
+        translate::translate(ast.clone(), ctx).map(|translated| PlannedStatement {
+            sqlite_sql: translated.sql,
+            batch: translated.batch,
+            ast: Some(ast),
+            ..planned.clone()
+        }),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use crate::plan;
@@ -140,5 +181,38 @@ mod tests {
             one("SELECT ID, \"Name\" FROM Users WHERE X = 'ABC'").sqlite_sql,
             "SELECT id, \"Name\" FROM users WHERE x = 'ABC'"
         );
+    }
+
+    #[test]
+    fn a_short_insert_names_the_columns_its_values_fill() {
+        struct Deliveries;
+        impl crate::Schema for Deliveries {
+            fn column_type(&self, _: &str, _: &str) -> Option<crate::PgType> {
+                None
+            }
+            fn columns(&self, table: &str) -> Vec<String> {
+                match table {
+                    "deliveries" => vec!["sku".into(), "qty".into()],
+                    _ => vec![],
+                }
+            }
+        }
+        let ctx = crate::SessionContext::default();
+        let named = |sql: &str| {
+            super::insert_naming_columns(&one(sql), &Deliveries, &ctx)
+                .map(|p| p.unwrap().sqlite_sql)
+        };
+        assert_eq!(
+            named("insert into deliveries values ('u'), ('v') returning *").as_deref(),
+            Some("INSERT INTO deliveries (\"sku\") VALUES ('u'), ('v') RETURNING *")
+        );
+        for whole in [
+            "insert into deliveries values ('u', 1)",
+            "insert into deliveries (qty) values (1)",
+            "insert into other values (1)",
+            "insert into deliveries select 'u'",
+        ] {
+            assert_eq!(named(whole), None, "{whole}");
+        }
     }
 }

@@ -533,6 +533,22 @@ pub(crate) fn schemaless_type(expr: &Expr) -> Option<PgType> {
 /// Whether a query's select list has an expression (not a plain column) whose type only
 /// the tables' columns settle.
 pub(crate) fn projection_needs_schema(ast: &Statement) -> bool {
+    if let Some(items) = returning(ast) {
+        let inf = Inference {
+            schema: &NoSchema,
+            tables: Vec::new(),
+            types: Vec::new(),
+            derived: Vec::new(),
+            functions: Vec::new(),
+        };
+        return items.iter().any(|item| match item {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
+                    && inf.type_of(e).is_none()
+            }
+            _ => false,
+        });
+    }
     let Statement::Query(q) = ast else {
         return false;
     };
@@ -560,6 +576,26 @@ pub(crate) fn projection_types(
     schema: &dyn Schema,
     params: &[PgType],
 ) -> Vec<Option<PgType>> {
+    if let Some(items) = returning(ast) {
+        let inf = Inference {
+            schema,
+            tables: tables(ast),
+            types: params.to_vec(),
+            derived: Vec::new(),
+            functions: Vec::new(),
+        };
+        return items
+            .iter()
+            .map(|item| match item {
+                SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                    Some(inf.type_of(e))
+                }
+                // A wildcard expands to an unknown number of columns.
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default();
+    }
     let Statement::Query(q) = ast else {
         return Vec::new();
     };
@@ -584,6 +620,16 @@ pub(crate) fn projection_types(
             })
         })
         .collect()
+}
+
+/// The RETURNING list of an INSERT, UPDATE or DELETE: its result columns.
+fn returning(ast: &Statement) -> Option<&[SelectItem]> {
+    match ast {
+        Statement::Insert(insert) => insert.returning.as_deref(),
+        Statement::Update(update) => update.returning.as_deref(),
+        Statement::Delete(delete) => delete.returning.as_deref(),
+        _ => None,
+    }
 }
 
 /// The result types of a SELECT, VALUES or set operation; `Unknown` where only untyped
@@ -729,6 +775,23 @@ mod tests {
             p.projection_types(&Fixture, &[]),
             [Some(Numeric), Some(Text)]
         );
+    }
+
+    #[test]
+    fn returning_columns_are_typed_as_a_select_list() {
+        use PgType::*;
+        let types = |sql: &str| plan(sql).unwrap()[0].projection_types(&Fixture, &[]);
+        assert_eq!(
+            types("update t set name = 'x' returning id > 0, upper(name), id * 2 as twice"),
+            [Some(Bool), Some(Text), Some(Int8)]
+        );
+        assert_eq!(
+            types("insert into t values (1, 'a', true) returning ok is null, name"),
+            [Some(Bool), Some(Text)]
+        );
+        assert_eq!(types("delete from t returning *"), []);
+        assert!(plan("delete from t returning id + 1").unwrap()[0].result_types_need_schema());
+        assert!(!plan("delete from t returning id").unwrap()[0].result_types_need_schema());
     }
 
     #[test]

@@ -9,12 +9,19 @@ use sqlparser::ast::{ArrayElemTypeDef, DataType, Expr, SelectItem, SetExpr, Stat
 use super::sql::{function_name, parse_query};
 use crate::types::from_data_type;
 
-/// Gives unnamed result columns the names Postgres gives them (`count`, `?column?`),
-/// where SQLite would name them after the expression's text.
+/// Gives unnamed result columns (a query's, or a RETURNING list's) the names Postgres gives
+/// them (`count`, `?column?`), where SQLite would name them after the expression's text.
 pub(super) fn name_result_columns(ast: &mut Statement) {
-    use sqlparser::ast::{Ident, SelectItem, SetExpr};
-    let Statement::Query(q) = ast else {
-        return;
+    use sqlparser::ast::SetExpr;
+    let q = match ast {
+        Statement::Query(q) => q,
+        Statement::Insert(sqlparser::ast::Insert { returning, .. })
+        | Statement::Update(sqlparser::ast::Update { returning, .. })
+        | Statement::Delete(sqlparser::ast::Delete { returning, .. }) => {
+            name_unnamed(returning.as_deref_mut().unwrap_or_default());
+            return;
+        }
+        _ => return,
     };
     // A set operation's columns are named after its first branch, as SQLite names them too.
     let mut body = q.body.as_mut();
@@ -28,7 +35,12 @@ pub(super) fn name_result_columns(ast: &mut Statement) {
     let SetExpr::Select(select) = body else {
         return;
     };
-    for item in &mut select.projection {
+    name_unnamed(&mut select.projection);
+}
+
+fn name_unnamed(items: &mut [SelectItem]) {
+    use sqlparser::ast::Ident;
+    for item in items {
         if let SelectItem::UnnamedExpr(e) = item
             && !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
         {
@@ -243,6 +255,10 @@ mod tests {
             ),
             "SELECT a, t.b, count(*) AS \"count\", 1 AS \"?column?\", pg_int4(x) AS \"x\", \
              pg_int4('1') AS \"int4\", pg_plus(a, 1) AS s, CASE WHEN a THEN 1 END AS \"case\" FROM t"
+        );
+        assert_eq!(
+            sql("delete from t returning a, t.b, a > 0, upper(b) as u, lower(b)"),
+            "DELETE FROM t RETURNING a, t.b, a > 0 AS \"?column?\", upper(b) AS u, lower(b) AS \"lower\""
         );
     }
 

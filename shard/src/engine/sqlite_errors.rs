@@ -135,6 +135,12 @@ fn from_message(message: &str) -> ShardError {
         } else if rest.contains("has no column named") {
             let col = rest.rsplit("named").next().unwrap_or("").trim();
             ShardError::new("42703", format!("column \"{col}\" does not exist"))
+        } else if let Some(counts) = rest
+            .split_once(" has ")
+            .and_then(|(_, counts)| counts.strip_suffix(" values were supplied"))
+            .and_then(|counts| counts.split_once(" columns but "))
+        {
+            insert_arity(counts.1, counts.0, true)
         } else {
             ShardError::new("42000", message.to_owned())
         }
@@ -175,10 +181,44 @@ fn from_message(message: &str) -> ShardError {
             "42601",
             format!("each {operation} query must have the same number of columns"),
         )
-    } else if message.contains("values for") && message.contains("columns") {
-        ShardError::new("42601", message.to_owned())
+    } else if let Some((values, columns)) = message
+        .strip_suffix(" columns")
+        .and_then(|counts| counts.split_once(" values for "))
+    {
+        insert_arity(values, columns, false)
+    } else if message.starts_with("ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE") {
+        ShardError::new(
+            "42P10",
+            "there is no unique or exclusion constraint matching the ON CONFLICT specification",
+        )
     } else {
         ShardError::new("XX000", message.to_owned())
+    }
+}
+
+/// An INSERT whose rows have more or fewer values than its target columns. Postgres fills
+/// the table's trailing columns with their defaults when the INSERT names no columns and
+/// gives fewer values; SQLite cannot, so that one is refused (0A000), and the proxy runs
+/// it again with the columns the values fill named.
+fn insert_arity(values: &str, columns: &str, all_columns: bool) -> ShardError {
+    let (Ok(values), Ok(columns)) = (
+        values.trim().parse::<usize>(),
+        columns.trim().parse::<usize>(),
+    ) else {
+        return ShardError::new(
+            "42601",
+            "INSERT has a different number of expressions than target columns",
+        );
+    };
+    if values > columns {
+        ShardError::new("42601", "INSERT has more expressions than target columns")
+    } else if all_columns {
+        ShardError::new(
+            "0A000",
+            "INSERT without a column list and fewer values than the table has columns is not supported by litescale",
+        )
+    } else {
+        ShardError::new("42601", "INSERT has more target columns than expressions")
     }
 }
 
@@ -234,6 +274,18 @@ mod tests {
             "42703"
         );
         assert_eq!(sqlite_error("SELECT nofunc(1)").sqlstate, "42883");
+        for (insert, sqlstate) in [
+            ("INSERT INTO p VALUES (1, 2)", "42601"),
+            ("INSERT INTO t VALUES (1)", "0A000"),
+            ("INSERT INTO t (id, name) VALUES (1)", "42601"),
+            ("INSERT INTO t (id) VALUES (1, 'a')", "42601"),
+            (
+                "INSERT INTO t (id) VALUES (1) ON CONFLICT (name) DO NOTHING",
+                "42P10",
+            ),
+        ] {
+            assert_eq!(sqlite_error(insert).sqlstate, sqlstate, "{insert}");
+        }
         assert_eq!(
             sqlite_error("SELECT id FROM t UNION SELECT id FROM t ORDER BY id + 1").sqlstate,
             "0A000"

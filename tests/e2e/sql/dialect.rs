@@ -57,6 +57,51 @@ async fn serial_upsert_returning_and_default_values() {
 }
 
 #[tokio::test]
+async fn short_inserts_default_and_null_keys_are_written_as_postgres_writes_them() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE t (id SERIAL PRIMARY KEY, s TEXT, n INT DEFAULT 7)")
+        .await
+        .unwrap();
+    c.batch_execute("INSERT INTO t VALUES (1, 'out of a block')")
+        .await
+        .unwrap();
+    // Inside a block, the refused short INSERT runs again on the block's writer.
+    c.batch_execute(
+        "BEGIN; INSERT INTO t VALUES (2); INSERT INTO t (s, n) VALUES ('d', DEFAULT); COMMIT",
+    )
+    .await
+    .unwrap();
+    c.batch_execute("UPDATE t SET n = DEFAULT WHERE id = 2")
+        .await
+        .unwrap();
+    let rows = simple_rows(
+        &c.simple_query("SELECT id, s, n FROM t ORDER BY id")
+            .await
+            .unwrap(),
+    );
+    let text = |v: [&str; 3]| v.map(|s| (s != "NULL").then(|| s.to_owned())).to_vec();
+    assert_eq!(
+        rows,
+        [
+            text(["1", "out of a block", "7"]),
+            text(["2", "NULL", "7"]),
+            text(["3", "d", "7"]),
+        ]
+    );
+    let null_key = c
+        .batch_execute("INSERT INTO t VALUES (NULL, 'x')")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&null_key), "23502");
+    let long = c
+        .batch_execute("INSERT INTO t VALUES (9, 'x', 1, 2)")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&long), "42601");
+}
+
+#[tokio::test]
 async fn identifiers_fold_to_lower_case_unless_quoted() {
     let server = TestServer::start().await;
     let c = server.client().await;

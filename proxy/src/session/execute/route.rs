@@ -4,8 +4,8 @@
 
 use litescale_config::KeyValue;
 use litescale_router::{
-    CopyDirection, CopySpec, Hint, PlannedStatement, Route, StatementKind, WriteKind, route,
-    scatter, split_insert,
+    CopyDirection, CopySpec, Hint, PlannedStatement, Route, StatementKind, WriteKind,
+    insert_naming_columns, route, scatter, split_insert,
 };
 use litescale_shard::{Outcome, Rows, SmallRead, Value};
 
@@ -110,7 +110,14 @@ impl SessionState {
             return self.vacuum_everywhere(session, planned).await;
         }
         if session.map.count() == 1 {
-            return self.run_on(session, planned, params, 0).await;
+            let insert = planned.kind == StatementKind::Write(WriteKind::Insert);
+            let again = insert.then(|| params.clone());
+            return match (self.run_on(session, planned, params, 0).await, again) {
+                (Err(e), Some(params)) if e.sqlstate == "0A000" => {
+                    self.run_short_insert(session, planned, params, e).await
+                }
+                (ran, _) => ran,
+            };
         }
         let keys: Vec<Option<KeyValue>> = params
             .iter()
@@ -311,6 +318,24 @@ impl SessionState {
             .describe(planned.sqlite_sql.clone())
             .await?;
         Ok(Outcome::Rows(Rows { columns, rows }))
+    }
+
+    /// An INSERT without a column list that SQLite refused (`refused`): where its rows are
+    /// shorter than the table, it runs again with the columns they fill named, as Postgres
+    /// fills the others with their defaults. Asked after the refusal, so that no other
+    /// INSERT waits for the table's columns.
+    async fn run_short_insert(
+        &mut self,
+        session: &Session,
+        planned: &PlannedStatement,
+        params: Vec<Value>,
+        refused: SqlError,
+    ) -> Result<Outcome, SqlError> {
+        let schema = SchemaSnapshot(self.table_columns(session, planned.tables()).await?);
+        match insert_naming_columns(planned, &schema, &session.context) {
+            Some(named) => self.run_on(session, &named?, params, 0).await,
+            None => Err(refused),
+        }
     }
 
     async fn run_on(

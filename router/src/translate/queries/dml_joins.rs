@@ -1,26 +1,45 @@
-//! UPDATE ... FROM and DELETE ... USING: writes joined to other tables. SQLite's UPDATE
-//! takes FROM as Postgres does; its DELETE takes no other tables, so the join moves into
-//! `WHERE EXISTS (SELECT 1 FROM u WHERE ...)`, which deletes the same rows (those some
-//! joined row matches). SQLite's RETURNING can name only the written table, so RETURNING
-//! the joined tables' columns is refused (0A000) rather than failing otherwise.
+//! UPDATE ... FROM and DELETE ... USING: writes joined to other tables, and the written
+//! table's alias. SQLite's UPDATE takes FROM as Postgres does; its DELETE takes no other
+//! tables, so the join moves into `WHERE EXISTS (SELECT 1 FROM u WHERE ...)`, which deletes
+//! the same rows (those some joined row matches). SQLite takes the written table's alias
+//! only after `AS` (Postgres' `UPDATE t a` is written `UPDATE t AS a`), and its RETURNING
+//! knows the written table by no alias: columns the alias qualifies are named bare there.
+//! SQLite's RETURNING can name only the written table, so RETURNING the joined tables'
+//! columns is refused (0A000) rather than failing otherwise.
 
 use sqlparser::ast::{
-    Delete, Expr, FromTable, SelectItem, SelectItemQualifiedWildcardKind, Statement, TableFactor,
-    TableWithJoins, Update, visit_expressions, visit_expressions_mut,
+    Delete, Expr, FromTable, Insert, SelectItem, SelectItemQualifiedWildcardKind, Statement,
+    TableFactor, TableWithJoins, Update, visit_expressions, visit_expressions_mut,
 };
 
 use super::super::sql::parse_query;
 use crate::RouterError;
 
-/// Rewrites a DELETE ... USING in place; refuses RETURNING of joined tables.
+/// Rewrites a DELETE ... USING in place, the written table's alias with `AS`; refuses
+/// RETURNING of joined tables.
 pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
     match ast {
+        Statement::Insert(Insert {
+            table_alias: Some(alias),
+            returning,
+            ..
+        }) => {
+            alias.explicit = true;
+            if let Some(returning) = returning {
+                unqualify_returning(std::slice::from_ref(&alias.alias.value), returning);
+            }
+            Ok(())
+        }
         Statement::Update(Update {
             table,
             from,
-            returning: Some(returning),
+            returning,
             ..
         }) => {
+            alias_with_as(std::slice::from_mut(table));
+            let Some(returning) = returning else {
+                return Ok(());
+            };
             if from.is_some() {
                 refuse_joined_returning(std::slice::from_ref(table), returning, "UPDATE ... FROM")?;
             }
@@ -34,6 +53,7 @@ pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
             returning,
             ..
         }) => {
+            alias_with_as(targets);
             if let Some(returning) = returning {
                 if using.is_some() {
                     refuse_joined_returning(targets, returning, "DELETE ... USING")?;
@@ -59,6 +79,15 @@ pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
     }
 }
 
+/// SQLite reads the written table's alias only after `AS`.
+fn alias_with_as(targets: &mut [TableWithJoins]) {
+    for target in targets {
+        if let TableFactor::Table { alias: Some(a), .. } = &mut target.relation {
+            a.explicit = true;
+        }
+    }
+}
+
 /// SQLite's RETURNING knows the written table by its name only, not by its alias; a
 /// column the alias qualifies is the written table's, so it is named unqualified.
 fn unqualify_aliased_returning(targets: &[TableWithJoins], returning: &mut [SelectItem]) {
@@ -69,6 +98,11 @@ fn unqualify_aliased_returning(targets: &[TableWithJoins], returning: &mut [Sele
             _ => None,
         })
         .collect();
+    unqualify_returning(&aliases, returning);
+}
+
+/// Names bare the RETURNING columns (and `alias.*`) that one of `aliases` qualifies.
+fn unqualify_returning(aliases: &[String], returning: &mut [SelectItem]) {
     if aliases.is_empty() {
         return;
     }

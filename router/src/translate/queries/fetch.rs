@@ -20,11 +20,50 @@ impl sqlparser::ast::VisitorMut for FetchAsLimit {
     type Break = RouterError;
 
     fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<RouterError> {
+        if let Err(e) = refuse_negative_counts(query) {
+            return ControlFlow::Break(e);
+        }
         match fetch_as_limit(query) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => ControlFlow::Break(e),
         }
     }
+}
+
+/// Postgres refuses a negative LIMIT (FETCH) or OFFSET, where SQLite reads a negative
+/// LIMIT as none and a negative OFFSET as 0. A negative number written in the query is
+/// refused here, before `LIMIT -1` comes to stand for "no limit".
+fn refuse_negative_counts(query: &Query) -> Result<(), RouterError> {
+    let negative = |e: &Expr| match e {
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => {
+            matches!(expr.as_ref(), Expr::Value(v) if matches!(&v.value, sqlparser::ast::Value::Number(n, _) if n.parse::<f64>().is_ok_and(|n| n > 0.0)))
+        }
+        _ => false,
+    };
+    let (limit, offset) = match &query.limit_clause {
+        Some(LimitClause::LimitOffset { limit, offset, .. }) => {
+            (limit.as_ref(), offset.as_ref().map(|o| &o.value))
+        }
+        Some(LimitClause::OffsetCommaLimit { offset, limit }) => (Some(limit), Some(offset)),
+        None => (None, None),
+    };
+    let fetched = query.fetch.as_ref().and_then(|f| f.quantity.as_ref());
+    if limit.into_iter().chain(fetched).any(negative) {
+        return Err(RouterError {
+            sqlstate: "2201W",
+            message: "LIMIT must not be negative".to_owned(),
+        });
+    }
+    if offset.is_some_and(negative) {
+        return Err(RouterError {
+            sqlstate: "2201X",
+            message: "OFFSET must not be negative".to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// `query`'s FETCH and OFFSET in SQLite's LIMIT form (also used by the partition planner,

@@ -1,17 +1,21 @@
 //! The query constructs SQLite lacks or spells differently, one per file: DISTINCT ON and
-//! FETCH ... WITH TIES (both on `window_filter`), FETCH/OFFSET ROWS, UPDATE ... FROM / DELETE ... USING (`dml_joins`),
-//! parenthesized and VALUES branches of set operations (`set_operations`);
-//! `refusals` names what cannot be kept exactly (0A000).
+//! FETCH ... WITH TIES (both on `window_filter`), FETCH/OFFSET ROWS, UPDATE ... FROM /
+//! DELETE ... USING (`dml_joins`), DEFAULT and NULL written by INSERT and UPDATE
+//! (`written_values`), ON CONFLICT's constraint names and twice-updated rows (`upsert`),
+//! parenthesized and VALUES branches of set operations (`set_operations`); `refusals` names
+//! what cannot be kept exactly (0A000).
 //!
-//! Order: window_filter ← distinct_on, fetch; dml_joins, set_operations and refusals stand
-//! alone.
+//! Order: window_filter ← distinct_on, fetch; written_values, dml_joins, set_operations,
+//! upsert and refusals stand alone.
 
 mod distinct_on;
 mod dml_joins;
 mod fetch;
 mod refusals;
 mod set_operations;
+mod upsert;
 mod window_filter;
+mod written_values;
 
 use sqlparser::ast::{Statement, Visit, VisitMut};
 
@@ -32,5 +36,7 @@ pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
         return Err(e);
     }
     let _ = ast.visit(&mut set_operations::SetOperationBranches);
+    upsert::rewrite(ast)?;
+    written_values::rewrite(ast);
     dml_joins::rewrite(ast)
 }

@@ -5,6 +5,7 @@ mod args;
 pub(crate) mod array_functions;
 pub mod arrays;
 pub(crate) mod catalog;
+mod column_writes;
 mod datetime;
 pub(crate) mod functions;
 pub mod json;
@@ -28,6 +29,7 @@ pub(crate) fn register(
     types: &TypeCatalog,
 ) -> rusqlite::Result<()> {
     functions::register(c)?;
+    column_writes::register(c)?;
     arrays::register(c)?;
     text::register(c)?;
     set_returning::register(c)?;

@@ -1,0 +1,158 @@
+//! What INSERT and UPDATE write where SQLite's rules differ from Postgres', asked for by
+//! the router from the table's schema.
+//!
+//! `pg_column_default(table, column)`: a column's DEFAULT, evaluated. Postgres takes the
+//! keyword DEFAULT in INSERT's VALUES and UPDATE's SET; SQLite has neither. The default is
+//! the expression SQLite keeps in the table's schema, so it is evaluated as SQLite would
+//! evaluate it for an omitted column. A column without one answers NULL (Postgres' default
+//! default), which an INTEGER PRIMARY KEY (serial) turns into its next number on INSERT, as
+//! SQLite does for an omitted one.
+//!
+//! `pg_insert_null(table, column)`: a NULL written into a column, refused (23502) where the
+//! column is part of the primary key. Postgres' primary keys are NOT NULL; SQLite numbers
+//! the row for a NULL INTEGER PRIMARY KEY and keeps a NULL in any other.
+//!
+//! `column` is the column's name, or its position (from 0) for an INSERT without a column
+//! list.
+
+use rusqlite::functions::{Context, FunctionFlags};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension};
+
+use super::typecheck::postgres_error;
+
+pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    // Not deterministic: a default may be now() or random().
+    conn.create_scalar_function(
+        "pg_column_default",
+        2,
+        FunctionFlags::SQLITE_UTF8,
+        column_default,
+    )?;
+    // Not deterministic either, so that SQLite never evaluates it once ahead of the rows:
+    // only a NULL actually written is refused.
+    conn.create_scalar_function("pg_insert_null", 2, FunctionFlags::SQLITE_UTF8, insert_null)
+}
+
+/// What the table's schema says of a column.
+struct Column {
+    name: String,
+    default: Option<String>,
+    in_primary_key: bool,
+}
+
+fn column(ctx: &Context) -> rusqlite::Result<Column> {
+    let table: String = ctx.get(0)?;
+    let column: SqlValue = ctx.get(1)?;
+    // SAFETY: the connection is the one running this function; it is only read from
+    // here, and neither closed nor handed out.
+    let conn = unsafe { ctx.get_connection()? };
+    let found = conn
+        .query_row(
+            "SELECT name, dflt_value, pk > 0 FROM pragma_table_info(?1, 'main')
+             WHERE CASE WHEN typeof(?2) = 'integer' THEN cid = ?2 ELSE name = ?2 COLLATE NOCASE END",
+            rusqlite::params![table, column],
+            |r| {
+                Ok(Column {
+                    name: r.get(0)?,
+                    default: r.get(1)?,
+                    in_primary_key: r.get(2)?,
+                })
+            },
+        )
+        .optional()?;
+    found.ok_or_else(|| {
+        let column = match column {
+            SqlValue::Text(name) => name,
+            other => format!("{other:?}"),
+        };
+        postgres_error(
+            "42703",
+            &format!("column \"{column}\" of relation \"{table}\" does not exist"),
+        )
+    })
+}
+
+fn column_default(ctx: &mut Context) -> rusqlite::Result<SqlValue> {
+    let Some(expression) = column(ctx)?.default else {
+        return Ok(SqlValue::Null);
+    };
+    // SAFETY: as in `column`.
+    let conn = unsafe { ctx.get_connection()? };
+    conn.query_row(&format!("SELECT {expression}"), [], |r| r.get(0))
+}
+
+fn insert_null(ctx: &mut Context) -> rusqlite::Result<SqlValue> {
+    // The arguments are constants: the schema is read once per statement.
+    let refused = match ctx.get_aux::<bool>(1)? {
+        Some(refused) => *refused,
+        None => *ctx.set_aux(1, column(ctx)?.in_primary_key)?,
+    };
+    if refused {
+        let table: String = ctx.get(0)?;
+        let name = column(ctx)?.name;
+        return Err(postgres_error(
+            "23502",
+            &format!(
+                "null value in column \"{name}\" of relation \"{table}\" violates not-null constraint"
+            ),
+        ));
+    }
+    Ok(SqlValue::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_evaluated_and_absent_ones_are_null() {
+        let c = Connection::open_in_memory().unwrap();
+        register(&c).unwrap();
+        c.execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, n INT DEFAULT (1 + 2), s TEXT DEFAULT 'x', m INT);
+             INSERT INTO t (n, s, m) VALUES (pg_column_default('t', 'n'), 'y', 5);
+             UPDATE t SET s = pg_column_default('t', 'S'), m = pg_column_default('t', 3);",
+        )
+        .unwrap();
+        let row: (i64, i64, String, Option<i64>) = c
+            .query_row("SELECT id, n, s, m FROM t", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap();
+        assert_eq!(row, (1, 3, "x".to_owned(), None));
+        let missing = c
+            .query_row("SELECT pg_column_default('t', 'nope')", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+            .unwrap_err();
+        assert!(missing.to_string().contains("42703"), "{missing}");
+    }
+
+    #[test]
+    fn a_null_into_the_primary_key_is_refused() {
+        let c = Connection::open_in_memory().unwrap();
+        register(&c).unwrap();
+        c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)")
+            .unwrap();
+        c.execute(
+            "INSERT INTO t VALUES (1, pg_insert_null('t', 's')), (2, pg_insert_null('t', 1))",
+            [],
+        )
+        .unwrap();
+        let refused = c
+            .execute("INSERT INTO t VALUES (pg_insert_null('t', 0), 'x')", [])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("23502 null value in column \"id\" of relation \"t\""),
+            "{refused}"
+        );
+        // Only a row written refuses it.
+        c.execute(
+            "UPDATE t SET id = pg_insert_null('t', 'id') WHERE id > 9",
+            [],
+        )
+        .unwrap();
+    }
+}
