@@ -6,7 +6,10 @@
 //!   none, which an INTEGER PRIMARY KEY turns into its next number on INSERT);
 //! - a NULL becomes `pg_insert_null('table', column)`: NULL, refused (23502) in a primary
 //!   key column, which Postgres keeps NOT NULL and SQLite does not (it numbers the row for
-//!   an INTEGER PRIMARY KEY).
+//!   an INTEGER PRIMARY KEY);
+//! - any other value becomes `pg_assign('table', column, value)`: the value as Postgres'
+//!   assignment to the column's type makes it (numeric(p, s) rounded to its scale, 22003
+//!   past its precision; a fraction into an integer column rounded).
 //!
 //! An INSERT without a column list names the column by its position (from 0).
 
@@ -18,8 +21,8 @@ use sqlparser::ast::{
 use super::super::sql::{call, number, string};
 use crate::infer::schema::last_part;
 
-/// Rewrites every DEFAULT and NULL an INSERT or UPDATE writes into the shard's reading of
-/// them.
+/// Rewrites every value an INSERT's VALUES or an UPDATE's SET writes into the shard's
+/// reading of it.
 pub(super) fn rewrite(ast: &mut Statement) {
     match ast {
         Statement::Insert(insert) => rewrite_insert(insert),
@@ -89,7 +92,10 @@ fn replace_written(table: &str, column: Expr, value: &mut Expr) {
             "pg_column_default"
         }
         Expr::Value(v) if v.value == Value::Null => "pg_insert_null",
-        _ => return,
+        _ => {
+            *value = call("pg_assign", vec![string(table), column, value.clone()]);
+            return;
+        }
     };
     *value = call(function, vec![string(table), column]);
 }
@@ -102,7 +108,7 @@ mod tests {
     fn null_is_checked_against_the_primary_key() {
         assert_eq!(
             sql("insert into t values (null, 'x') returning id"),
-            "INSERT INTO t VALUES (pg_insert_null('t', 0), 'x') RETURNING id"
+            "INSERT INTO t VALUES (pg_insert_null('t', 0), pg_assign('t', 1, 'x')) RETURNING id"
         );
         assert_eq!(
             sql("update t set a = null where b is null"),
@@ -114,15 +120,15 @@ mod tests {
     fn default_becomes_the_columns_evaluated_default() {
         assert_eq!(
             sql("insert into t (a, b) values (1, default), (default, 2) returning b"),
-            "INSERT INTO t (a, b) VALUES (1, pg_column_default('t', 'b')), (pg_column_default('t', 'a'), 2) RETURNING b"
+            "INSERT INTO t (a, b) VALUES (pg_assign('t', 'a', 1), pg_column_default('t', 'b')), (pg_column_default('t', 'a'), pg_assign('t', 'b', 2)) RETURNING b"
         );
         assert_eq!(
             sql("insert into s.t values (1, default)"),
-            "INSERT INTO s.t VALUES (1, pg_column_default('t', 1))"
+            "INSERT INTO s.t VALUES (pg_assign('t', 0, 1), pg_column_default('t', 1))"
         );
         assert_eq!(
             sql("update t set a = default, (b, c) = (default, 1) where \"default\" = 1"),
-            "UPDATE t SET a = pg_column_default('t', 'a'), (b, c) = (pg_column_default('t', 'b'), 1) WHERE \"default\" = 1"
+            "UPDATE t SET a = pg_column_default('t', 'a'), (b, c) = (pg_column_default('t', 'b'), pg_assign('t', 'c', 1)) WHERE \"default\" = 1"
         );
         assert!(
             sql("insert into t (a) values (1) on conflict (a) do update set b = default")

@@ -12,6 +12,11 @@
 //! column is part of the primary key. Postgres' primary keys are NOT NULL; SQLite numbers
 //! the row for a NULL INTEGER PRIMARY KEY and keeps a NULL in any other.
 //!
+//! `pg_assign(table, column, value)`: a value written into a column, converted as
+//! Postgres' assignment to the column's type converts it: rounded half away from zero to a
+//! numeric(p, s)'s scale (22003 past its precision), a fraction into an integer column
+//! rounded to the integer. SQLite keeps what it is given.
+//!
 //! `column` is the column's name, or its position (from 0) for an INSERT without a column
 //! list.
 
@@ -31,7 +36,13 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     )?;
     // Not deterministic either, so that SQLite never evaluates it once ahead of the rows:
     // only a NULL actually written is refused.
-    conn.create_scalar_function("pg_insert_null", 2, FunctionFlags::SQLITE_UTF8, insert_null)
+    conn.create_scalar_function("pg_insert_null", 2, FunctionFlags::SQLITE_UTF8, insert_null)?;
+    conn.create_scalar_function(
+        "pg_assign",
+        3,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        assign,
+    )
 }
 
 /// What the table's schema says of a column.
@@ -39,6 +50,7 @@ struct Column {
     name: String,
     default: Option<String>,
     in_primary_key: bool,
+    declared: String,
 }
 
 fn column(ctx: &Context) -> rusqlite::Result<Column> {
@@ -49,7 +61,7 @@ fn column(ctx: &Context) -> rusqlite::Result<Column> {
     let conn = unsafe { ctx.get_connection()? };
     let found = conn
         .query_row(
-            "SELECT name, dflt_value, pk > 0 FROM pragma_table_info(?1, 'main')
+            "SELECT name, dflt_value, pk > 0, type FROM pragma_table_info(?1, 'main')
              WHERE CASE WHEN typeof(?2) = 'integer' THEN cid = ?2 ELSE name = ?2 COLLATE NOCASE END",
             rusqlite::params![table, column],
             |r| {
@@ -57,6 +69,7 @@ fn column(ctx: &Context) -> rusqlite::Result<Column> {
                     name: r.get(0)?,
                     default: r.get(1)?,
                     in_primary_key: r.get(2)?,
+                    declared: r.get(3)?,
                 })
             },
         )
@@ -80,6 +93,73 @@ fn column_default(ctx: &mut Context) -> rusqlite::Result<SqlValue> {
     // SAFETY: as in `column`.
     let conn = unsafe { ctx.get_connection()? };
     conn.query_row(&format!("SELECT {expression}"), [], |r| r.get(0))
+}
+
+/// What assigning to a column of a declared type does to a value.
+#[derive(Clone, Copy)]
+enum Assignment {
+    /// numeric(precision, scale).
+    Numeric(i64, i64),
+    Integer,
+    Kept,
+}
+
+impl Assignment {
+    fn of(declared: &str) -> Assignment {
+        let upper = declared.trim().to_ascii_uppercase();
+        let (name, typmod) = match upper.split_once('(') {
+            Some((name, rest)) => (name.trim(), rest.trim_end_matches(')')),
+            None => (upper.as_str(), ""),
+        };
+        match name {
+            "NUMERIC" | "DECIMAL" | "DEC" => {
+                let mut numbers = typmod.split(',').map(|n| n.trim().parse::<i64>());
+                match (numbers.next(), numbers.next()) {
+                    (Some(Ok(precision)), Some(Ok(scale))) => Assignment::Numeric(precision, scale),
+                    (Some(Ok(precision)), None) => Assignment::Numeric(precision, 0),
+                    _ => Assignment::Kept,
+                }
+            }
+            "INT" | "INTEGER" | "INT2" | "INT4" | "INT8" | "SMALLINT" | "BIGINT" => {
+                Assignment::Integer
+            }
+            _ => Assignment::Kept,
+        }
+    }
+
+    fn apply(self, value: SqlValue) -> rusqlite::Result<SqlValue> {
+        let sql_error = |(sqlstate, message): (&str, String)| postgres_error(sqlstate, &message);
+        Ok(match (self, value) {
+            (Assignment::Numeric(precision, scale), value) => {
+                let Ok(Some(number)) = super::numeric::argument((&value).into()) else {
+                    // Not a number: the column's type check refuses it with 22P02.
+                    return Ok(value);
+                };
+                number
+                    .with_typmod(precision, scale)
+                    .map_err(sql_error)?
+                    .to_sqlite_number()
+                    .map_err(sql_error)?
+                    .into()
+            }
+            (Assignment::Integer, SqlValue::Real(f)) if f.fract() != 0.0 => {
+                // Rounded as numeric's assignment to an integer rounds; past bigint the
+                // type check answers.
+                SqlValue::Real(f.round())
+            }
+            (_, value) => value,
+        })
+    }
+}
+
+/// `pg_assign(table, column, value)`: the value as the column's type takes it.
+fn assign(ctx: &mut Context) -> rusqlite::Result<SqlValue> {
+    // The table and column are constants: the schema is read once per statement.
+    let assignment = match ctx.get_aux::<Assignment>(1)? {
+        Some(assignment) => *assignment,
+        None => *ctx.set_aux(1, Assignment::of(&column(ctx)?.declared))?,
+    };
+    assignment.apply(ctx.get(2)?)
 }
 
 fn insert_null(ctx: &mut Context) -> rusqlite::Result<SqlValue> {
@@ -127,6 +207,34 @@ mod tests {
             })
             .unwrap_err();
         assert!(missing.to_string().contains("42703"), "{missing}");
+    }
+
+    #[test]
+    fn values_are_assigned_as_the_columns_type_takes_them() {
+        let c = Connection::open_in_memory().unwrap();
+        register(&c).unwrap();
+        super::super::numeric::register(&c).unwrap();
+        c.execute_batch(
+            "CREATE TABLE t (price NUMERIC(6,2), qty INT, note TEXT);
+             INSERT INTO t VALUES (pg_assign('t', 0, 1.005), pg_assign('t', 1, 1.5), pg_assign('t', 2, 1.005));
+             INSERT INTO t VALUES (pg_assign('t', 'price', '2.345'), pg_assign('t', 'qty', -2.5), pg_assign('t', 'note', 'x'));",
+        )
+        .unwrap();
+        let rows: Vec<(f64, i64, String)> = c
+            .prepare("SELECT price, qty, note FROM t ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [(1.01, 2, "1.005".to_owned()), (2.35, -3, "x".to_owned())]
+        );
+        let overflow = c
+            .execute("INSERT INTO t (price) VALUES (pg_assign('t', 'price', 12345.6))", [])
+            .unwrap_err();
+        assert!(overflow.to_string().contains("22003"), "{overflow}");
     }
 
     #[test]
