@@ -204,7 +204,9 @@ mod tests {
         };
         assert_eq!(
             named("insert into deliveries values ('u'), ('v') returning *").as_deref(),
-            Some("INSERT INTO deliveries (\"sku\") VALUES (pg_assign('deliveries', 'sku', 'u')), (pg_assign('deliveries', 'sku', 'v')) RETURNING *")
+            Some(
+                "INSERT INTO deliveries (\"sku\") VALUES (pg_assign('deliveries', 'sku', 'u')), (pg_assign('deliveries', 'sku', 'v')) RETURNING *"
+            )
         );
         for whole in [
             "insert into deliveries values ('u', 1)",

@@ -15,7 +15,7 @@ use crate::error::SqlError;
 use crate::protocol::handlers::field;
 use crate::session::interrupts::timer::StatementTimer;
 use crate::values::copy_format::format_row;
-use crate::values::encode::{as_text, column_type, encode_row, fixed_width, samples};
+use crate::values::encode::{as_text, column_type, declared_forms, encode_row, samples, shape_row};
 
 /// Encodes every row before anything is sent, so a value that cannot be encoded gives a
 /// clean error instead of a half-sent result.
@@ -102,9 +102,9 @@ pub(super) fn encoded_stream(
     binary: Vec<bool>,
     timer: Option<StatementTimer>,
 ) -> impl futures::Stream<Item = PgWireResult<pgwire::messages::data::DataRow>> + Send + 'static {
-    let widths = crate::values::encode::fixed_widths(&rows.columns);
+    let forms = declared_forms(&rows.columns);
     let encode = move |mut row: Vec<Value>| {
-        crate::values::encode::pad_row(&mut row, &widths);
+        shape_row(&mut row, &forms);
         encode_row(&row, &types, &binary).map_err(PgWireError::from)
     };
     let encode_ahead = encode.clone();
@@ -129,16 +129,12 @@ fn copy_line(
     columns: &[ColumnMeta],
     format: &CopyFormat,
 ) -> Result<CopyData, SqlError> {
+    let mut row = row.to_vec();
+    shape_row(&mut row, &declared_forms(columns));
     let fields = row
         .iter()
         .zip(columns)
-        .map(|(v, meta)| {
-            let text = as_text(v, column_type(meta, None, Some(v)))?;
-            Ok(match (text, fixed_width(meta)) {
-                (Some(t), Some(n)) => Some(format!("{t:<n$}")),
-                (t, _) => t,
-            })
-        })
+        .map(|(v, meta)| as_text(v, column_type(meta, None, Some(v))))
         .collect::<Result<Vec<_>, SqlError>>()?;
     Ok(CopyData::new(Bytes::from(format_row(&fields, format))))
 }

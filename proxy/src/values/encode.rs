@@ -7,7 +7,7 @@ use bytes::{BufMut, BytesMut};
 use litescale_router::PgType;
 use litescale_router::types;
 use litescale_shard::parse_bool;
-use litescale_shard::{ColumnMeta, Rows, Value, arrays, json};
+use litescale_shard::{ColumnMeta, Numeric, Rows, Value, arrays, json};
 use pgwire::messages::data::DataRow;
 
 use crate::error::SqlError;
@@ -35,41 +35,67 @@ pub fn column_type(meta: &ColumnMeta, inferred: Option<PgType>, sample: Option<&
         .unwrap_or(PgType::Text)
 }
 
-/// CHAR(n) values come back blank-padded to n characters, as Postgres stores them.
-pub fn pad_fixed_width(rows: &mut Rows) {
-    let widths = fixed_widths(&rows.columns);
-    if widths.iter().all(Option::is_none) {
+/// How a declared column's values are shown: CHAR(n) blank-padded to n characters, as
+/// Postgres stores them; NUMERIC(p, s) with its s places (`2.50`), which SQLite's numbers
+/// do not keep.
+#[derive(Clone, Copy)]
+pub enum DeclaredForm {
+    Padded(usize),
+    Scaled(u32),
+}
+
+/// Puts every value of declared columns in its column's form.
+pub fn shape_declared(rows: &mut Rows) {
+    let forms = declared_forms(&rows.columns);
+    if forms.iter().all(Option::is_none) {
         return;
     }
     for row in &mut rows.rows {
-        pad_row(row, &widths);
+        shape_row(row, &forms);
     }
 }
 
-/// The CHAR(n) width of each column, for [`pad_row`].
-pub fn fixed_widths(columns: &[ColumnMeta]) -> Vec<Option<usize>> {
-    columns.iter().map(fixed_width).collect()
+/// The form of each column, for [`shape_row`].
+pub fn declared_forms(columns: &[ColumnMeta]) -> Vec<Option<DeclaredForm>> {
+    columns.iter().map(declared_form).collect()
 }
 
-pub fn pad_row(row: &mut [Value], widths: &[Option<usize>]) {
-    for (value, width) in row.iter_mut().zip(widths) {
-        if let (Value::Text(s), Some(n)) = (value, width) {
-            let len = s.chars().count();
-            if len < *n {
-                s.extend(std::iter::repeat_n(' ', n - len));
+pub fn shape_row(row: &mut [Value], forms: &[Option<DeclaredForm>]) {
+    for (value, form) in row.iter_mut().zip(forms) {
+        match (form, &*value) {
+            (Some(DeclaredForm::Padded(n)), Value::Text(s)) => {
+                let len = s.chars().count();
+                if len < *n
+                    && let Value::Text(s) = value
+                {
+                    s.extend(std::iter::repeat_n(' ', n - len));
+                }
             }
+            (Some(DeclaredForm::Scaled(places)), Value::Integer(_) | Value::Real(_)) => {
+                let number = match &*value {
+                    Value::Integer(i) => Numeric::integer(*i),
+                    Value::Real(f) => Numeric::from_f64(*f),
+                    _ => continue,
+                };
+                *value = Value::Text(number.round(i64::from(*places), false).to_string());
+            }
+            _ => {}
         }
     }
 }
 
-/// n of a column declared CHAR(n).
-pub fn fixed_width(meta: &ColumnMeta) -> Option<usize> {
+/// The form a column's declaration gives its values.
+fn declared_form(meta: &ColumnMeta) -> Option<DeclaredForm> {
     let decl = meta.decl_type.as_deref()?;
-    if types::from_declared(decl)? != PgType::Bpchar {
-        return None;
-    }
     let (_, typmod) = types::catalog_of_declared(decl);
-    usize::try_from(typmod - 4).ok()
+    match types::from_declared(decl)? {
+        PgType::Bpchar => usize::try_from(typmod - 4).ok().map(DeclaredForm::Padded),
+        // numeric's typmod is ((precision << 16) | scale) + 4.
+        PgType::Numeric if typmod >= 4 => u32::try_from((typmod - 4) & 0xffff)
+            .ok()
+            .map(DeclaredForm::Scaled),
+        _ => None,
+    }
 }
 
 /// The first non-NULL value of each column, to type columns that have no declared type.
@@ -476,6 +502,39 @@ fn numeric_binary(buf: &mut BytesMut, decimal: &str) -> Option<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_columns_show_their_padding_and_scale() {
+        let column = |decl: &str| ColumnMeta {
+            name: "c".into(),
+            decl_type: Some(decl.into()),
+        };
+        let forms = declared_forms(&[
+            column("CHAR(4)"),
+            column("NUMERIC(10,2)"),
+            column("numeric(6, 2)"),
+            column("NUMERIC"),
+            column("INT"),
+        ]);
+        let mut row = vec![
+            Value::Text("ab".into()),
+            Value::Real(1234.5),
+            Value::Integer(3),
+            Value::Real(1.5),
+            Value::Integer(7),
+        ];
+        shape_row(&mut row, &forms);
+        assert_eq!(
+            row,
+            [
+                Value::Text("ab  ".into()),
+                Value::Text("1234.50".into()),
+                Value::Text("3.00".into()),
+                Value::Real(1.5),
+                Value::Integer(7),
+            ]
+        );
+    }
 
     fn text_of(v: Value, ty: PgType) -> String {
         text(&v, ty).unwrap().into_owned()

@@ -72,7 +72,7 @@ pub(super) fn command_name(kind: &StatementKind) -> &'static str {
 pub(super) fn executed(kind: &StatementKind, outcome: Outcome) -> Executed {
     match outcome {
         Outcome::Rows(mut rows) => {
-            crate::values::encode::pad_fixed_width(&mut rows);
+            crate::values::encode::shape_declared(&mut rows);
             Executed::Rows {
                 rows,
                 tag: match kind {

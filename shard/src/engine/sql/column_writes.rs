@@ -232,7 +232,10 @@ mod tests {
             [(1.01, 2, "1.005".to_owned()), (2.35, -3, "x".to_owned())]
         );
         let overflow = c
-            .execute("INSERT INTO t (price) VALUES (pg_assign('t', 'price', 12345.6))", [])
+            .execute(
+                "INSERT INTO t (price) VALUES (pg_assign('t', 'price', 12345.6))",
+                [],
+            )
             .unwrap_err();
         assert!(overflow.to_string().contains("22003"), "{overflow}");
     }

@@ -323,7 +323,7 @@ impl Numeric {
 
     /// Rounded (or cut, when `truncate`) to `places` decimal places; negative places round
     /// to tens, hundreds, ... and leave scale 0, as Postgres' round(numeric, int) does.
-    pub(crate) fn round(&self, places: i64, truncate: bool) -> Numeric {
+    pub fn round(&self, places: i64, truncate: bool) -> Numeric {
         let Numeric::Finite { digits, scale } = self else {
             return self.clone();
         };
