@@ -39,7 +39,9 @@ pub enum PgType {
     Int4Array,
     Int8Array,
     Float8Array,
+    NumericArray,
     TextArray,
+    UuidArray,
     OidArray,
     /// pg_index.indkey's type: `1 2`, subscripts from 0.
     Int2Vector,
@@ -76,6 +78,8 @@ impl PgType {
             PgType::Int4Array => 1007,
             PgType::Int8Array => 1016,
             PgType::Float8Array => 1022,
+            PgType::NumericArray => 1231,
+            PgType::UuidArray => 2951,
             PgType::TextArray => 1009,
             PgType::OidArray => 1028,
             PgType::Int2Vector => 22,
@@ -113,6 +117,8 @@ impl PgType {
             PgType::Int4Array => "_int4",
             PgType::Int8Array => "_int8",
             PgType::Float8Array => "_float8",
+            PgType::NumericArray => "_numeric",
+            PgType::UuidArray => "_uuid",
             PgType::TextArray => "_text",
             PgType::OidArray => "_oid",
             PgType::Int2Vector => "int2vector",
@@ -127,6 +133,8 @@ impl PgType {
             PgType::Int4Array => PgType::Int4,
             PgType::Int8Array => PgType::Int8,
             PgType::Float8Array => PgType::Float8,
+            PgType::NumericArray => PgType::Numeric,
+            PgType::UuidArray => PgType::Uuid,
             PgType::TextArray => PgType::Text,
             PgType::OidArray => PgType::Oid,
             _ => return None,
@@ -150,7 +158,7 @@ impl PgType {
     }
 }
 
-const ALL: [PgType; 31] = [
+const ALL: [PgType; 33] = [
     PgType::Bool,
     PgType::Oid,
     PgType::Int2,
@@ -179,7 +187,9 @@ const ALL: [PgType; 31] = [
     PgType::Int4Array,
     PgType::Int8Array,
     PgType::Float8Array,
+    PgType::NumericArray,
     PgType::TextArray,
+    PgType::UuidArray,
     PgType::OidArray,
     PgType::Int2Vector,
 ];
@@ -217,6 +227,16 @@ pub fn from_declared(decl: &str) -> Option<PgType> {
         _ => return None,
     };
     Some(t)
+}
+
+/// A table column's declared type as a client sees it: [`from_declared`]'s types and
+/// their one-dimensional arrays (`TEXT[]` is text[]). Casts and write checks go by
+/// `from_declared` alone, as arrays have rules of their own there.
+pub fn from_column_declaration(decl: &str) -> Option<PgType> {
+    match decl.trim().strip_suffix("[]") {
+        Some(element) => PgType::array_of(from_declared(element)?),
+        None => from_declared(decl),
+    }
 }
 
 /// `(type oid, typmod)` of a declared column type, for pg_attribute: the typmod carries
@@ -328,6 +348,13 @@ mod tests {
         assert_eq!(from_declared("BYTEA"), Some(PgType::Bytea));
         assert_eq!(from_declared("numeric(10, 2)"), Some(PgType::Numeric));
         assert_eq!(from_declared("widget"), None);
+        assert_eq!(from_column_declaration("TEXT[]"), Some(PgType::TextArray));
+        assert_eq!(from_column_declaration("INT[]"), Some(PgType::Int4Array));
+        assert_eq!(
+            from_column_declaration("numeric(6,2)[]"),
+            Some(PgType::NumericArray)
+        );
+        assert_eq!(from_column_declaration("BIGINT"), Some(PgType::Int8));
     }
 
     #[test]

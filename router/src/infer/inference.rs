@@ -112,6 +112,9 @@ impl Inference<'_> {
             } => self.type_of(expr),
             Expr::UnaryOp { op: U::Not, .. } => Some(PgType::Bool),
             Expr::Position { .. } => Some(PgType::Int4),
+            Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => {
+                super::functions::result_type("ceil", self.type_of(expr), 1)
+            }
             Expr::Substring { .. } | Expr::Trim { .. } => Some(PgType::Text),
             Expr::Case {
                 conditions,
