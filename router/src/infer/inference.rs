@@ -8,7 +8,7 @@ use sqlparser::ast::{
     TableObject, Value, visit_expressions,
 };
 
-use super::schema::{NoSchema, Schema, last_part, relations, tables};
+use super::schema::{NoSchema, Schema, last_part, tables};
 use super::{catalog, json_arrays, temporal};
 use crate::types::{self, PgType};
 
@@ -24,34 +24,33 @@ fn placeholder_index(expr: &Expr) -> Option<usize> {
     }
 }
 
+mod sources;
+
+use sources::{FromItem, Source};
+
+#[derive(Clone)]
 struct Inference<'a> {
     schema: &'a dyn Schema,
     tables: Vec<String>,
     types: Vec<PgType>,
-    /// Subqueries in the FROM clause, by alias: their columns' types come from their own
-    /// projections.
-    derived: Vec<(String, Query)>,
+    /// The CTEs in scope, innermost first.
+    ctes: Vec<Source>,
+    /// The FROM items of the SELECT being typed, by the names they are referred to by.
+    from: Vec<(FromItem, String)>,
 }
 
-/// The subqueries in a SELECT's FROM clause (and its joins), by alias.
-fn derived_tables(select: &sqlparser::ast::Select) -> Vec<(String, Query)> {
-    use sqlparser::ast::TableFactor;
-    select
-        .from
-        .iter()
-        .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
-        .filter_map(|f| match f {
-            TableFactor::Derived {
-                subquery,
-                alias: Some(alias),
-                ..
-            } => Some((alias.name.value.clone(), (**subquery).clone())),
-            _ => None,
-        })
-        .collect()
-}
+impl<'a> Inference<'a> {
+    /// A scope with the schema's tables and the given parameter types, outside any query.
+    fn root(schema: &'a dyn Schema, tables: Vec<String>, types: Vec<PgType>) -> Self {
+        Inference {
+            schema,
+            tables,
+            types,
+            ctes: Vec::new(),
+            from: Vec::new(),
+        }
+    }
 
-impl Inference<'_> {
     fn column(&self, column: &str) -> Option<PgType> {
         self.tables.iter().find_map(|t| {
             self.schema
@@ -66,13 +65,13 @@ impl Inference<'_> {
         use sqlparser::ast::{BinaryOperator as B, UnaryOperator as U};
         match expr {
             Expr::Identifier(i) => self
-                .derived_column(None, &i.value)
-                .or_else(|| self.column(&i.value)),
+                .source_column(None, &i.value)
+                .unwrap_or_else(|| self.column(&i.value)),
             Expr::CompoundIdentifier(parts) => {
                 let column = &parts.last()?.value;
                 let qualifier = parts.len().checked_sub(2).map(|i| parts[i].value.as_str());
-                self.derived_column(qualifier, column)
-                    .or_else(|| self.column(column))
+                self.source_column(qualifier, column)
+                    .unwrap_or_else(|| self.column(column))
             }
             Expr::Nested(inner) => self.type_of(inner),
             Expr::Value(_) if placeholder_index(expr).is_some() => {
@@ -96,13 +95,33 @@ impl Inference<'_> {
                 temporal::operator(op, l, r)
                     .or_else(|| json_arrays::operator(op, l, r))
                     .or_else(|| match op {
-                        B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
-                            wider_number(l?, r?)
+                        // An untyped literal (`NULL + 1`, `'1'::int + '2'`) takes the other
+                        // side's type.
+                        B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => match (l, r) {
+                            (_, Some(r)) if is_untyped_literal(left) => Some(r),
+                            (Some(l), _) if is_untyped_literal(right) => Some(l),
+                            (l, r) => wider_number(l?, r?),
+                        },
+                        B::StringConcat if l == Some(PgType::Bytea) || r == Some(PgType::Bytea) => {
+                            Some(PgType::Bytea)
                         }
                         B::StringConcat => Some(PgType::Text),
-                        B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::And | B::Or => {
-                            Some(PgType::Bool)
-                        }
+                        B::Eq
+                        | B::NotEq
+                        | B::Lt
+                        | B::LtEq
+                        | B::Gt
+                        | B::GtEq
+                        | B::And
+                        | B::Or
+                        | B::PGRegexMatch
+                        | B::PGRegexIMatch
+                        | B::PGRegexNotMatch
+                        | B::PGRegexNotIMatch
+                        | B::PGLikeMatch
+                        | B::PGILikeMatch
+                        | B::PGNotLikeMatch
+                        | B::PGNotILikeMatch => Some(PgType::Bool),
                         _ => None,
                     })
             }
@@ -115,6 +134,10 @@ impl Inference<'_> {
             Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => {
                 super::functions::result_type("ceil", self.type_of(expr), 1)
             }
+            // A substring of bytea is bytea.
+            Expr::Substring { expr, .. } if self.type_of(expr) == Some(PgType::Bytea) => {
+                Some(PgType::Bytea)
+            }
             Expr::Substring { .. } | Expr::Trim { .. } => Some(PgType::Text),
             Expr::Case {
                 conditions,
@@ -126,23 +149,10 @@ impl Inference<'_> {
                 .chain(else_result.as_deref())
                 .find_map(|e| self.type_of(e)),
             // A scalar subquery has the type of its one column.
-            Expr::Subquery(q) => {
-                let SetExpr::Select(select) = q.body.as_ref() else {
-                    return None;
-                };
-                let [SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }] =
-                    select.projection.as_slice()
-                else {
-                    return None;
-                };
-                let inner = Inference {
-                    schema: self.schema,
-                    tables: relations(q.as_ref()),
-                    types: self.types.clone(),
-                    derived: derived_tables(select),
-                };
-                inner.type_of(e)
-            }
+            Expr::Subquery(q) => match self.query_columns(q)?.as_slice() {
+                [(_, t)] => t.map(known),
+                _ => None,
+            },
             Expr::Array(array) => PgType::array_of(self.type_of(array.elem.first()?)?),
             Expr::Function(f) => {
                 let name = last_part(&f.name).to_ascii_lowercase();
@@ -171,7 +181,30 @@ impl Inference<'_> {
                         PgType::Varchar | PgType::Bpchar => Some(PgType::Text),
                         other => Some(other),
                     },
-                    "abs" | "coalesce" => first,
+                    "abs" => first,
+                    // The common type of the typed arguments (`coalesce(NULL, 1)` is int4),
+                    // unknown while one of them is.
+                    "coalesce" => {
+                        let typed: Vec<&Expr> = args_of(f)
+                            .into_iter()
+                            .filter(|a| !is_untyped_literal(a))
+                            .collect();
+                        match typed.as_slice() {
+                            [] => first,
+                            [one, rest @ ..] => rest.iter().try_fold(self.type_of(one)?, |t, a| {
+                                common_type(Some(t), Some(self.type_of(a)?))
+                            }),
+                        }
+                    }
+                    // The first argument's type; the second's when the first is untyped
+                    // (`nullif(NULL, 1)` is int4).
+                    "nullif" => match first_arg(f) {
+                        Some(a) if is_untyped_literal(a) => second.or(first),
+                        _ => first,
+                    },
+                    "string_agg" if first == Some(PgType::Bytea) => Some(PgType::Bytea),
+                    // `(VALUES (x))` as a scalar subquery, which sqlparser reads as a call.
+                    "values" if function_arity(f) == 1 => first,
                     "sum" => match first? {
                         PgType::Int2 | PgType::Int4 => Some(PgType::Int8),
                         PgType::Int8 | PgType::Numeric => Some(PgType::Numeric),
@@ -205,36 +238,18 @@ impl Inference<'_> {
         }
     }
 
-    /// The type of `column` in a FROM-clause subquery (the one named `qualifier`, or any).
-    fn derived_column(&self, qualifier: Option<&str>, column: &str) -> Option<PgType> {
-        self.derived
+    /// The type of `column` in a FROM item the statement types (the one named `qualifier`,
+    /// or any); `None` when no such item has the column, so the tables' are asked.
+    fn source_column(&self, qualifier: Option<&str>, column: &str) -> Option<Option<PgType>> {
+        self.from
             .iter()
-            .filter(|(alias, _)| qualifier.is_none_or(|q| q == alias))
-            .find_map(|(_, q)| {
-                let SetExpr::Select(select) = q.body.as_ref() else {
-                    return None;
-                };
-                let inner = Inference {
-                    schema: self.schema,
-                    tables: relations(q),
-                    types: self.types.clone(),
-                    derived: derived_tables(select),
-                };
-                select.projection.iter().find_map(|item| match item {
-                    SelectItem::ExprWithAlias { expr, alias } if alias.value == column => {
-                        inner.type_of(expr)
-                    }
-                    SelectItem::UnnamedExpr(e @ Expr::Identifier(i)) if i.value == column => {
-                        inner.type_of(e)
-                    }
-                    SelectItem::UnnamedExpr(e @ Expr::CompoundIdentifier(parts))
-                        if parts.last().is_some_and(|i| i.value == column) =>
-                    {
-                        inner.type_of(e)
-                    }
-                    _ => None,
-                })
+            .filter_map(|(item, _)| match item {
+                FromItem::Typed(source) => Some(source),
+                _ => None,
             })
+            .filter(|source| qualifier.is_none_or(|q| q == source.name))
+            .find_map(|source| source.columns.iter().find(|(name, _)| name == column))
+            .map(|(_, t)| *t)
     }
 
     fn assign(&mut self, index: usize, t: Option<PgType>) {
@@ -309,12 +324,7 @@ impl Inference<'_> {
 }
 
 pub(crate) fn param_types(ast: &Statement, count: usize, schema: &dyn Schema) -> Vec<PgType> {
-    let mut inf = Inference {
-        schema,
-        tables: tables(ast),
-        types: vec![PgType::Unknown; count],
-        derived: Vec::new(),
-    };
+    let mut inf = Inference::root(schema, tables(ast), vec![PgType::Unknown; count]);
     match ast {
         Statement::Insert(insert) => {
             if let TableObject::TableName(name) = &insert.table {
@@ -401,6 +411,21 @@ fn literal_type(expr: &Expr) -> Option<PgType> {
     }
 }
 
+/// A NULL or a quoted string: a literal whose type Postgres takes from what it meets.
+fn is_untyped_literal(e: &Expr) -> bool {
+    match e {
+        Expr::Value(v) => matches!(v.value, Value::Null | Value::SingleQuotedString(_)),
+        Expr::Nested(inner) => is_untyped_literal(inner),
+        _ => false,
+    }
+}
+
+fn args_of(f: &sqlparser::ast::Function) -> Vec<&Expr> {
+    (0..function_arity(f))
+        .filter_map(|i| nth_arg(f, i))
+        .collect()
+}
+
 fn first_arg(f: &sqlparser::ast::Function) -> Option<&Expr> {
     nth_arg(f, 0)
 }
@@ -451,31 +476,27 @@ fn wider_number(a: PgType, b: PgType) -> Option<PgType> {
 /// The type an expression has without a schema (literals, casts, functions), for the
 /// translator's checks.
 pub(crate) fn schemaless_type(expr: &Expr) -> Option<PgType> {
-    let inf = Inference {
-        schema: &NoSchema,
-        tables: Vec::new(),
-        types: Vec::new(),
-        derived: Vec::new(),
-    };
-    inf.type_of(expr)
+    Inference::root(&NoSchema, Vec::new(), Vec::new()).type_of(expr)
 }
 
 /// Whether a query's select list has an expression (not a plain column) whose type only
 /// the tables' columns settle.
 pub(crate) fn projection_needs_schema(ast: &Statement) -> bool {
-    let Statement::Query(q) = ast else {
-        return false;
+    let root = Inference::root(&NoSchema, Vec::new(), Vec::new());
+    let (inf, items) = match ast {
+        Statement::Query(q) => {
+            let SetExpr::Select(select) = q.body.as_ref() else {
+                return false;
+            };
+            let inf = root.with_ctes(q.with.as_ref()).for_select(select);
+            (inf, select.projection.as_slice())
+        }
+        _ => match returning(ast) {
+            Some(items) => (root, items),
+            None => return false,
+        },
     };
-    let SetExpr::Select(select) = q.body.as_ref() else {
-        return false;
-    };
-    let inf = Inference {
-        schema: &NoSchema,
-        tables: Vec::new(),
-        types: Vec::new(),
-        derived: derived_tables(select),
-    };
-    select.projection.iter().any(|item| match item {
+    items.iter().any(|item| match item {
         SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
             !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
                 && inf.type_of(e).is_none()
@@ -484,102 +505,56 @@ pub(crate) fn projection_needs_schema(ast: &Statement) -> bool {
     })
 }
 
+/// The type of each result column where the statement settles it; empty when the columns
+/// cannot be counted (a `*` over a table the schema does not describe).
 pub(crate) fn projection_types(
     ast: &Statement,
     schema: &dyn Schema,
     params: &[PgType],
 ) -> Vec<Option<PgType>> {
-    let Statement::Query(q) = ast else {
-        return Vec::new();
+    let root = Inference::root(schema, tables(ast), params.to_vec());
+    let columns = match ast {
+        Statement::Query(q) => root.query_columns(q),
+        _ => returning(ast).and_then(|items| root.items_columns(items, None)),
     };
-    let branch = |select: &sqlparser::ast::Select| Inference {
-        schema,
-        tables: tables(ast),
-        types: params.to_vec(),
-        derived: derived_tables(select),
-    };
-    result_types(q.body.as_ref(), &branch)
+    columns
         .unwrap_or_default()
         .into_iter()
-        // A column only untyped literals fill is text, as Postgres resolves it.
-        .map(|t| {
-            t.map(|t| {
-                if t == PgType::Unknown {
-                    PgType::Text
-                } else {
-                    t
-                }
-            })
-        })
+        .map(|(_, t)| t.map(known))
         .collect()
 }
 
-/// The result types of a SELECT, VALUES or set operation; `Unknown` where only untyped
-/// literals (`NULL`, `'a'`) stand, so that the other branches decide. `None` when the
-/// columns cannot be matched (a wildcard).
-fn result_types<'s>(
-    body: &SetExpr,
-    branch: &dyn Fn(&sqlparser::ast::Select) -> Inference<'s>,
-) -> Option<Vec<Option<PgType>>> {
-    let untyped = |e: &Expr, inf: &Inference| match e {
-        Expr::Value(v) if matches!(v.value, Value::Null | Value::SingleQuotedString(_)) => {
-            Some(PgType::Unknown)
-        }
-        _ => inf.type_of(e),
-    };
-    match body {
-        SetExpr::Select(select) => {
-            let inf = branch(select);
-            select
-                .projection
-                .iter()
-                .map(|item| match item {
-                    SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                        Some(untyped(e, &inf))
-                    }
-                    // A wildcard expands to an unknown number of columns.
-                    _ => None,
-                })
-                .collect()
-        }
-        SetExpr::Values(values) => {
-            let inf = Inference {
-                schema: &NoSchema,
-                tables: Vec::new(),
-                types: Vec::new(),
-                derived: Vec::new(),
-            };
-            let rows: Vec<Vec<Option<PgType>>> = values
-                .rows
-                .iter()
-                .map(|row| row.iter().map(|e| untyped(e, &inf)).collect())
-                .collect();
-            rows.into_iter().reduce(|a, b| common_types(&a, &b))
-        }
-        SetExpr::SetOperation { left, right, .. } => {
-            let (l, r) = (result_types(left, branch)?, result_types(right, branch)?);
-            Some(common_types(&l, &r))
-        }
-        SetExpr::Query(q) => result_types(q.body.as_ref(), branch),
+/// An INSERT's, UPDATE's or DELETE's RETURNING list.
+fn returning(ast: &Statement) -> Option<&[SelectItem]> {
+    match ast {
+        Statement::Insert(insert) => insert.returning.as_deref(),
+        Statement::Update(update) => update.returning.as_deref(),
+        Statement::Delete(delete) => delete.returning.as_deref(),
         _ => None,
     }
 }
 
-/// Column by column, the type two branches of a UNION resolve to (Postgres'
+/// A column only untyped literals fill is text, as Postgres resolves it.
+fn known(t: PgType) -> PgType {
+    if t == PgType::Unknown {
+        PgType::Text
+    } else {
+        t
+    }
+}
+
+/// The type two branches of a UNION (or two VALUES rows) resolve a column to (Postgres'
 /// select_common_type, for the types litescale knows).
-fn common_types(a: &[Option<PgType>], b: &[Option<PgType>]) -> Vec<Option<PgType>> {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| match (x, y) {
-            (Some(PgType::Unknown), other) | (other, Some(PgType::Unknown)) => *other,
-            (Some(x), Some(y)) if x == y => Some(*x),
-            (Some(PgType::Varchar | PgType::Text), Some(PgType::Varchar | PgType::Text)) => {
-                Some(PgType::Text)
-            }
-            (Some(x), Some(y)) => wider_number(*x, *y),
-            _ => None,
-        })
-        .collect()
+fn common_type(x: Option<PgType>, y: Option<PgType>) -> Option<PgType> {
+    match (x, y) {
+        (Some(PgType::Unknown), other) | (other, Some(PgType::Unknown)) => other,
+        (Some(x), Some(y)) if x == y => Some(x),
+        (Some(PgType::Varchar | PgType::Text), Some(PgType::Varchar | PgType::Text)) => {
+            Some(PgType::Text)
+        }
+        (Some(x), Some(y)) => wider_number(x, y),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -677,7 +652,72 @@ mod tests {
             [Some(Int4), Some(Text)]
         );
         let star = &plan("select * from t").unwrap()[0];
-        assert!(star.projection_types(&Fixture, &[]).is_empty());
+        assert_eq!(
+            star.projection_types(&Fixture, &[]),
+            [Some(Int8), Some(Text), Some(Bool)]
+        );
+        assert!(star.projection_types(&NoSchema, &[]).is_empty());
+    }
+
+    #[test]
+    fn columns_reached_through_subqueries_ctes_values_and_table_functions_keep_their_types() {
+        use PgType::*;
+        let types = |sql: &str| plan(sql).unwrap()[0].projection_types(&NoSchema, &[]);
+        assert_eq!(
+            types("select * from (select 1 as a, 'x' as b) s, (values (true, 2.5)) v(c, d)"),
+            [Some(Int4), Some(Text), Some(Bool), Some(Numeric)]
+        );
+        assert_eq!(
+            types("with t(a, b) as (values (1, 2)) select a + b, x.v from t, (select 1 v) x"),
+            [Some(Int4), Some(Int4)]
+        );
+        assert_eq!(
+            types(
+                "with recursive r(n) as (select 1 union all select n * 2 from r) select n from r"
+            ),
+            [Some(Int4)]
+        );
+        assert_eq!(
+            types("select * from generate_series(1, 3) with ordinality, generate_series(1, 2) g"),
+            [Some(Int4), Some(Int8), Some(Int4)]
+        );
+        // USING merges the joined column, which comes first.
+        assert_eq!(
+            types(
+                "select * from (values ('a', 1)) v(s, id) join (values (2, true)) w(id, t) using (id)"
+            ),
+            [Some(Int4), Some(Text), Some(Bool)]
+        );
+        assert_eq!(
+            types("select (values (true)), (select null)"),
+            [Some(Bool), Some(Text)]
+        );
+    }
+
+    #[test]
+    fn untyped_literals_take_the_type_they_meet() {
+        use PgType::*;
+        let types = |sql: &str| plan(sql).unwrap()[0].projection_types(&NoSchema, &[]);
+        assert_eq!(
+            types(
+                "select null + 1, '1'::int + '2', nullif(null, 1), nullif('a', 'b'), coalesce(null, 2.5)"
+            ),
+            [
+                Some(Int4),
+                Some(Int4),
+                Some(Int4),
+                Some(Text),
+                Some(Numeric)
+            ]
+        );
+        // A column the schema alone types leaves coalesce untyped, not typed by its default.
+        assert_eq!(types("select coalesce((select x from t), 0)"), [None]);
+        assert_eq!(
+            types(
+                "select 'a' ~ 'b', '\\x12'::bytea || '\\x34'::bytea, substring('\\x12'::bytea from 1)"
+            ),
+            [Some(Bool), Some(Bytea), Some(Bytea)]
+        );
     }
 
     #[test]

@@ -4,31 +4,46 @@
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{ArrayElemTypeDef, DataType, Expr, SelectItem, SetExpr, Statement, Value};
+use sqlparser::ast::{Expr, Ident, SelectItem, SetExpr, Statement, Value};
 
-use super::sql::{function_name, parse_query};
-use crate::types::from_data_type;
+use super::sql::parse_query;
+use crate::infer::names::column_name;
 
-/// Gives unnamed result columns the names Postgres gives them (`count`, `?column?`),
-/// where SQLite would name them after the expression's text.
+/// Gives unnamed result columns (a query's or a RETURNING list's) the names Postgres gives
+/// them (`count`, `?column?`), where SQLite would name them after the expression's text.
 pub(super) fn name_result_columns(ast: &mut Statement) {
-    use sqlparser::ast::{Ident, SelectItem, SetExpr};
-    let Statement::Query(q) = ast else {
-        return;
+    let items = match ast {
+        Statement::Query(q) => {
+            // A set operation's columns are named after its first branch, as SQLite names
+            // them too.
+            let mut body = q.body.as_mut();
+            loop {
+                body = match body {
+                    SetExpr::SetOperation { left, .. } => left.as_mut(),
+                    SetExpr::Query(inner) => inner.body.as_mut(),
+                    _ => break,
+                };
+            }
+            let SetExpr::Select(select) = body else {
+                return;
+            };
+            &mut select.projection
+        }
+        Statement::Insert(insert) => match insert.returning.as_mut() {
+            Some(items) => items,
+            None => return,
+        },
+        Statement::Update(update) => match update.returning.as_mut() {
+            Some(items) => items,
+            None => return,
+        },
+        Statement::Delete(delete) => match delete.returning.as_mut() {
+            Some(items) => items,
+            None => return,
+        },
+        _ => return,
     };
-    // A set operation's columns are named after its first branch, as SQLite names them too.
-    let mut body = q.body.as_mut();
-    loop {
-        body = match body {
-            SetExpr::SetOperation { left, .. } => left.as_mut(),
-            SetExpr::Query(inner) => inner.body.as_mut(),
-            _ => break,
-        };
-    }
-    let SetExpr::Select(select) = body else {
-        return;
-    };
-    for item in &mut select.projection {
+    for item in items {
         if let SelectItem::UnnamedExpr(e) = item
             && !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
         {
@@ -38,94 +53,6 @@ pub(super) fn name_result_columns(ast: &mut Statement) {
                 alias: Ident::with_quote('"', name),
             };
         }
-    }
-}
-
-/// Postgres' name for a result column (its FigureColname): a column's name, a function's
-/// name, a cast's inner name or type name, `case`; `None` for `?column?`.
-pub(super) fn column_name(e: &Expr) -> Option<String> {
-    figured_name(e).map(|(name, _)| name)
-}
-
-/// How firmly an expression names its column. A cast's type name (or `case`) is only a
-/// fallback: a column or function inside it names the column instead, as in Postgres'
-/// FigureColnameInternal (`x::int` is `x`, `'1'::date::text` is `text`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Strength {
-    Fallback,
-    Named,
-}
-
-fn figured_name(e: &Expr) -> Option<(String, Strength)> {
-    use Strength::{Fallback, Named};
-    let named = |name: &str| Some((name.to_owned(), Named));
-    match e {
-        Expr::Identifier(i) => named(&i.value),
-        Expr::CompoundIdentifier(parts) => parts.last().and_then(|i| named(&i.value)),
-        Expr::Function(f) => function_name(f).map(|name| (name, Named)),
-        Expr::Cast {
-            expr, data_type, ..
-        } => match figured_name(expr) {
-            Some(inner @ (_, Named)) => Some(inner),
-            inner => match data_type {
-                // `'{1}'::int[]` is named after the element type.
-                DataType::Array(ArrayElemTypeDef::SquareBracket(element, _)) => {
-                    from_data_type(element).map(|t| t.name().to_owned())
-                }
-                // A type litescale has no PgType for (`name`, `regclass`): its last word.
-                DataType::Custom(name, _) => name
-                    .0
-                    .last()
-                    .map(|part| part.to_string().trim_matches('"').to_ascii_lowercase()),
-                _ => from_data_type(data_type).map(|t| t.name().to_owned()),
-            }
-            .map(|name| (name, Fallback))
-            .or(inner),
-        },
-        Expr::TypedString(typed) => {
-            from_data_type(&typed.data_type).map(|t| (t.name().to_owned(), Fallback))
-        }
-        Expr::Interval(_) => Some(("interval".to_owned(), Fallback)),
-        Expr::Extract { .. } => named("extract"),
-        Expr::AtTimeZone { .. } => named("timezone"),
-        Expr::Array(_) => named("array"),
-        // `a[1]`, `t.a[1]`, `(ARRAY[...])[1:2]`: the array's name.
-        Expr::CompoundFieldAccess { root, access_chain } => access_chain
-            .iter()
-            .rev()
-            .find_map(|step| match step {
-                sqlparser::ast::AccessExpr::Dot(Expr::Identifier(i)) => named(&i.value),
-                _ => None,
-            })
-            .or_else(|| figured_name(root)),
-        Expr::Nested(inner) => figured_name(inner),
-        // A CASE is named after its ELSE when that names itself firmly.
-        Expr::Case { else_result, .. } => match else_result.as_deref().and_then(figured_name) {
-            Some(inner @ (_, Named)) => Some(inner),
-            _ => Some(("case".to_owned(), Fallback)),
-        },
-        Expr::Position { .. } => named("position"),
-        Expr::Substring { shorthand, .. } => named(if *shorthand { "substr" } else { "substring" }),
-        // TRIM is Postgres' btrim, ltrim or rtrim.
-        Expr::Trim { trim_where, .. } => named(match trim_where {
-            Some(sqlparser::ast::TrimWhereField::Leading) => "ltrim",
-            Some(sqlparser::ast::TrimWhereField::Trailing) => "rtrim",
-            _ => "btrim",
-        }),
-        Expr::Overlay { .. } => named("overlay"),
-        Expr::Ceil { .. } => named("ceil"),
-        Expr::Floor { .. } => named("floor"),
-        Expr::Exists { negated: false, .. } => named("exists"),
-        // A scalar subquery is named after its one column.
-        Expr::Subquery(q) => match q.body.as_ref() {
-            SetExpr::Select(select) => match select.projection.as_slice() {
-                [SelectItem::ExprWithAlias { alias, .. }] => named(&alias.value),
-                [SelectItem::UnnamedExpr(e)] => column_name(e).map(|name| (name, Named)),
-                _ => None,
-            },
-            _ => None,
-        },
-        _ => None,
     }
 }
 
@@ -280,6 +207,14 @@ mod tests {
             ),
             "SELECT a, t.b, count(*) AS \"count\", 1 AS \"?column?\", CAST(x AS INTEGER) AS \"x\", \
              CAST('1' AS INTEGER) AS \"int4\", pg_plus(a, 1) AS s, CASE WHEN a THEN 1 END AS \"case\" FROM t"
+        );
+    }
+
+    #[test]
+    fn returning_columns_get_postgres_names() {
+        assert_eq!(
+            sql("delete from t where a = 1 returning a, b is null, upper(c)"),
+            "DELETE FROM t WHERE a = 1 RETURNING a, b IS NULL AS \"?column?\", upper(c) AS \"upper\""
         );
     }
 
