@@ -105,7 +105,8 @@ impl<'a> Inference<'a> {
                         B::StringConcat if l == Some(PgType::Bytea) || r == Some(PgType::Bytea) => {
                             Some(PgType::Bytea)
                         }
-                        B::StringConcat => Some(PgType::Text),
+                        // With a side untyped it may be an array's `||`.
+                        B::StringConcat => l.and(r).map(|_| PgType::Text),
                         B::Eq
                         | B::NotEq
                         | B::Lt
@@ -181,7 +182,11 @@ impl<'a> Inference<'a> {
                         PgType::Varchar | PgType::Bpchar => Some(PgType::Text),
                         other => Some(other),
                     },
-                    "abs" => first,
+                    // `abs(NULL)` resolves to float8's.
+                    "abs" => match first_arg(f) {
+                        Some(a) if is_untyped_literal(a) => Some(PgType::Float8),
+                        _ => first,
+                    },
                     // The common type of the typed arguments (`coalesce(NULL, 1)` is int4),
                     // unknown while one of them is.
                     "coalesce" => {
@@ -236,6 +241,18 @@ impl<'a> Inference<'a> {
             }
             other => literal_type(other),
         }
+    }
+
+    /// Whether a select list (or RETURNING list) has an expression (not a plain column)
+    /// whose type only the tables' columns settle.
+    fn items_need_schema(&self, items: &[SelectItem]) -> bool {
+        items.iter().any(|item| match item {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
+                    && self.type_of(e).is_none()
+            }
+            _ => false,
+        })
     }
 
     /// The type of `column` in a FROM item the statement types (the one named `qualifier`,
@@ -483,26 +500,10 @@ pub(crate) fn schemaless_type(expr: &Expr) -> Option<PgType> {
 /// the tables' columns settle.
 pub(crate) fn projection_needs_schema(ast: &Statement) -> bool {
     let root = Inference::root(&NoSchema, Vec::new(), Vec::new());
-    let (inf, items) = match ast {
-        Statement::Query(q) => {
-            let SetExpr::Select(select) = q.body.as_ref() else {
-                return false;
-            };
-            let inf = root.with_ctes(q.with.as_ref()).for_select(select);
-            (inf, select.projection.as_slice())
-        }
-        _ => match returning(ast) {
-            Some(items) => (root, items),
-            None => return false,
-        },
-    };
-    items.iter().any(|item| match item {
-        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-            !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
-                && inf.type_of(e).is_none()
-        }
-        _ => false,
-    })
+    match ast {
+        Statement::Query(q) => root.query_needs_schema(q),
+        _ => returning(ast).is_some_and(|items| root.items_need_schema(items)),
+    }
 }
 
 /// The type of each result column where the statement settles it; empty when the columns
@@ -712,6 +713,19 @@ mod tests {
         );
         // A column the schema alone types leaves coalesce untyped, not typed by its default.
         assert_eq!(types("select coalesce((select x from t), 0)"), [None]);
+        // `scores || 9` appends to an array when `scores` is one.
+        assert_eq!(
+            types("select abs(null), scores || 9 from t"),
+            [Some(Float8), None]
+        );
+        let needs = |sql: &str| plan(sql).unwrap()[0].result_types_need_schema();
+        assert!(needs(
+            "select * from (select customer, sum(total) as spent from orders) o"
+        ));
+        assert!(needs(
+            "with s as (select a || b as ab from t) select ab from s"
+        ));
+        assert!(!needs("select * from (select id, name from t) s"));
         assert_eq!(
             types(
                 "select 'a' ~ 'b', '\\x12'::bytea || '\\x34'::bytea, substring('\\x12'::bytea from 1)"

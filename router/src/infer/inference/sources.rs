@@ -5,7 +5,7 @@
 
 use sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, JoinConstraint, JoinOperator, Query, Select, SelectItem,
-    SelectItemQualifiedWildcardKind, SetExpr, TableAlias, TableFactor, Value, With,
+    SelectItemQualifiedWildcardKind, SetExpr, TableAlias, TableFactor, TableWithJoins, Value, With,
 };
 
 use super::Inference;
@@ -76,6 +76,40 @@ impl<'a> Inference<'a> {
         }
         scope.tables = tables;
         scope.body_columns(query.body.as_ref())
+    }
+
+    /// Whether a query's result types need the tables' columns: an expression the
+    /// statement alone does not type, in its select list, a FROM subquery's or a CTE's, or
+    /// a `*` over tables and typed FROM items together.
+    pub(super) fn query_needs_schema(&self, query: &Query) -> bool {
+        let scope = self.with_ctes(query.with.as_ref());
+        let ctes = query.with.iter().flat_map(|w| &w.cte_tables);
+        ctes.into_iter()
+            .any(|cte| scope.query_needs_schema(&cte.query))
+            || scope.body_needs_schema(query.body.as_ref())
+    }
+
+    fn body_needs_schema(&self, body: &SetExpr) -> bool {
+        match body {
+            SetExpr::Select(select) => {
+                let inner = self.for_select(select);
+                let has = |f: fn(&FromItem) -> bool| inner.from.iter().any(|(item, _)| f(item));
+                let wildcard = select
+                    .projection
+                    .iter()
+                    .any(|item| matches!(item, SelectItem::Wildcard(_)));
+                inner.items_need_schema(&select.projection)
+                    || (wildcard
+                        && has(|item| matches!(item, FromItem::Table(_)))
+                        && has(|item| matches!(item, FromItem::Typed(_))))
+                    || derived_queries(select).any(|q| self.query_needs_schema(q))
+            }
+            SetExpr::SetOperation { left, right, .. } => {
+                self.body_needs_schema(left) || self.body_needs_schema(right)
+            }
+            SetExpr::Query(q) => self.query_needs_schema(q),
+            _ => false,
+        }
     }
 
     fn body_columns(&self, body: &SetExpr) -> Option<Vec<Column>> {
@@ -156,6 +190,15 @@ impl<'a> Inference<'a> {
 
     /// The columns `*` stands for in a SELECT whose FROM items this scope holds.
     fn wildcard(&self, select: &Select) -> Option<Vec<Column>> {
+        // A nested join's own USING or NATURAL is not followed here.
+        let nested = |factor: &TableFactor| matches!(factor, TableFactor::NestedJoin { .. });
+        if select
+            .from
+            .iter()
+            .any(|t| nested(&t.relation) || t.joins.iter().any(|j| nested(&j.relation)))
+        {
+            return None;
+        }
         let mut columns: Vec<Column> = Vec::new();
         let mut joins = select.from.iter().flat_map(|t| {
             std::iter::once(None).chain(t.joins.iter().map(|j| Some(&j.join_operator)))
@@ -203,27 +246,14 @@ impl<'a> Inference<'a> {
 
     /// Each FROM item (joins flattened) with the name queries refer to it by.
     fn items_of_from(&self, select: &Select) -> Vec<(FromItem, String)> {
-        let mut items = Vec::new();
-        for table in &select.from {
-            self.push_factor(&table.relation, &mut items);
-            for join in &table.joins {
-                self.push_factor(&join.relation, &mut items);
-            }
-        }
-        items
+        factors(select)
+            .into_iter()
+            .map(|factor| self.item_of_factor(factor))
+            .collect()
     }
 
-    fn push_factor(&self, factor: &TableFactor, items: &mut Vec<(FromItem, String)>) {
+    fn item_of_factor(&self, factor: &TableFactor) -> (FromItem, String) {
         let item = match factor {
-            TableFactor::NestedJoin {
-                table_with_joins, ..
-            } => {
-                self.push_factor(&table_with_joins.relation, items);
-                for join in &table_with_joins.joins {
-                    self.push_factor(&join.relation, items);
-                }
-                return;
-            }
             TableFactor::Derived {
                 subquery, alias, ..
             } => {
@@ -291,8 +321,39 @@ impl<'a> Inference<'a> {
             FromItem::Typed(source) => source.name.clone(),
             _ => factor_alias(factor),
         };
-        items.push((item, name));
+        (item, name)
     }
+}
+
+/// A SELECT's FROM items in order, joins and nested joins flattened.
+fn factors(select: &Select) -> Vec<&TableFactor> {
+    fn walk<'q>(table: &'q TableWithJoins, out: &mut Vec<&'q TableFactor>) {
+        for factor in
+            std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation))
+        {
+            match factor {
+                TableFactor::NestedJoin {
+                    table_with_joins, ..
+                } => walk(table_with_joins, out),
+                _ => out.push(factor),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for table in &select.from {
+        walk(table, &mut out);
+    }
+    out
+}
+
+/// The subqueries among a SELECT's FROM items.
+fn derived_queries(select: &Select) -> impl Iterator<Item = &Query> {
+    factors(select)
+        .into_iter()
+        .filter_map(|factor| match factor {
+            TableFactor::Derived { subquery, .. } => Some(subquery.as_ref()),
+            _ => None,
+        })
 }
 
 /// A FROM item's or CTE's columns under its name, renamed by the alias' column list; an
