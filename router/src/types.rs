@@ -33,6 +33,8 @@ pub enum PgType {
     Unknown,
     /// A type's name as `pg_typeof` answers it (`integer`), kept as text.
     Regtype,
+    /// The catalog's identifier type (at most 63 bytes), kept as text.
+    Name,
     // One-dimensional arrays, kept as Postgres' text form `{a,b}`.
     BoolArray,
     Int2Array,
@@ -73,6 +75,7 @@ impl PgType {
             PgType::Inet => 869,
             PgType::Unknown => 705,
             PgType::Regtype => 2206,
+            PgType::Name => 19,
             PgType::BoolArray => 1000,
             PgType::Int2Array => 1005,
             PgType::Int4Array => 1007,
@@ -112,6 +115,7 @@ impl PgType {
             PgType::Inet => "inet",
             PgType::Unknown => "unknown",
             PgType::Regtype => "regtype",
+            PgType::Name => "name",
             PgType::BoolArray => "_bool",
             PgType::Int2Array => "_int2",
             PgType::Int4Array => "_int4",
@@ -158,7 +162,7 @@ impl PgType {
     }
 }
 
-const ALL: [PgType; 33] = [
+const ALL: [PgType; 34] = [
     PgType::Bool,
     PgType::Oid,
     PgType::Int2,
@@ -182,6 +186,7 @@ const ALL: [PgType; 33] = [
     PgType::Inet,
     PgType::Unknown,
     PgType::Regtype,
+    PgType::Name,
     PgType::BoolArray,
     PgType::Int2Array,
     PgType::Int4Array,
@@ -224,6 +229,7 @@ pub fn from_declared(decl: &str) -> Option<PgType> {
         "JSONB" => PgType::Jsonb,
         "UUID" => PgType::Uuid,
         "INET" => PgType::Inet,
+        "NAME" => PgType::Name,
         _ => return None,
     };
     Some(t)
@@ -318,6 +324,7 @@ pub fn catalog_types() -> Vec<(u32, &'static str, i16, char)> {
                 PgType::Interval => (16, 'T'),
                 PgType::Uuid => (16, 'U'),
                 PgType::Json | PgType::Jsonb => (-1, 'U'),
+                PgType::Name => (64, 'S'),
                 PgType::Unknown => (-2, 'X'),
                 t if t.element().is_some() => (-1, 'A'),
                 _ => (-1, 'S'),

@@ -154,7 +154,10 @@ impl<'a> Inference<'a> {
                 [(_, t)] => t.map(known),
                 _ => None,
             },
-            Expr::Array(array) => PgType::array_of(self.type_of(array.elem.first()?)?),
+            Expr::Array(array) => {
+                let elements: Vec<&Expr> = array.elem.iter().collect();
+                PgType::array_of(self.common_type_of(&elements)?)
+            }
             Expr::Function(f) => {
                 let name = last_part(&f.name).to_ascii_lowercase();
                 if name == "array"
@@ -187,20 +190,7 @@ impl<'a> Inference<'a> {
                         Some(a) if is_untyped_literal(a) => Some(PgType::Float8),
                         _ => first,
                     },
-                    // The common type of the typed arguments (`coalesce(NULL, 1)` is int4),
-                    // unknown while one of them is.
-                    "coalesce" => {
-                        let typed: Vec<&Expr> = args_of(f)
-                            .into_iter()
-                            .filter(|a| !is_untyped_literal(a))
-                            .collect();
-                        match typed.as_slice() {
-                            [] => first,
-                            [one, rest @ ..] => rest.iter().try_fold(self.type_of(one)?, |t, a| {
-                                common_type(Some(t), Some(self.type_of(a)?))
-                            }),
-                        }
-                    }
+                    "coalesce" | "greatest" | "least" => self.common_type_of(&args_of(f)),
                     // The first argument's type; the second's when the first is untyped
                     // (`nullif(NULL, 1)` is int4).
                     "nullif" => match first_arg(f) {
@@ -253,6 +243,18 @@ impl<'a> Inference<'a> {
             }
             _ => false,
         })
+    }
+
+    /// The common type of expressions, which the typed ones (not NULL or a quoted string)
+    /// decide (`coalesce(NULL, 1)` and `ARRAY[NULL, 1]` are int4's): unknown while one of
+    /// those is; the first's when none is typed.
+    fn common_type_of(&self, exprs: &[&Expr]) -> Option<PgType> {
+        let mut typed = exprs.iter().filter(|e| !is_untyped_literal(e));
+        let Some(first) = typed.next() else {
+            return self.type_of(exprs.first()?);
+        };
+        let first = self.type_of(first)?;
+        typed.try_fold(first, |t, e| common_type(Some(t), Some(self.type_of(e)?)))
     }
 
     /// The type of `column` in a FROM item the statement types (the one named `qualifier`,
@@ -701,18 +703,24 @@ mod tests {
         let types = |sql: &str| plan(sql).unwrap()[0].projection_types(&NoSchema, &[]);
         assert_eq!(
             types(
-                "select null + 1, '1'::int + '2', nullif(null, 1), nullif('a', 'b'), coalesce(null, 2.5)"
+                "select null + 1, '1'::int + '2', nullif(null, 1), nullif('a', 'b'), coalesce(null, 2.5), greatest(null, 1), array[null, 1]"
             ),
             [
                 Some(Int4),
                 Some(Int4),
                 Some(Int4),
                 Some(Text),
-                Some(Numeric)
+                Some(Numeric),
+                Some(Int4),
+                Some(Int4Array)
             ]
         );
         // A column the schema alone types leaves coalesce untyped, not typed by its default.
         assert_eq!(types("select coalesce((select x from t), 0)"), [None]);
+        assert_eq!(
+            types("select 'ab'::name, '[1]'::jsonb->-1"),
+            [Some(Name), Some(Jsonb)]
+        );
         // `scores || 9` appends to an array when `scores` is one.
         assert_eq!(
             types("select abs(null), scores || 9 from t"),
