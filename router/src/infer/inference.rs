@@ -684,6 +684,10 @@ mod tests {
             types("select * from generate_series(1, 3) with ordinality, generate_series(1, 2) g"),
             [Some(Int4), Some(Int8), Some(Int4)]
         );
+        assert_eq!(
+            types("select * from jsonb_each('{}') with ordinality, json_each_text('{}') e(k, v)"),
+            [Some(Text), Some(Jsonb), Some(Int8), Some(Text), Some(Text)]
+        );
         // USING merges the joined column, which comes first.
         assert_eq!(
             types(

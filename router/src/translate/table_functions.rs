@@ -38,6 +38,21 @@ impl sqlparser::ast::VisitorMut for TableFunctionsAsSubqueries {
             .and_then(|p| p.as_ident())
             .map(|i| i.value.to_ascii_lowercase())
             .unwrap_or_default();
+        if let Some(subquery) = json_each(&function, &args.args, alias.as_ref(), *with_ordinality) {
+            let name = alias.as_ref().map_or(function, |a| a.name.value.clone());
+            *factor = TableFactor::Derived {
+                lateral: false,
+                subquery,
+                alias: Some(TableAlias {
+                    explicit: true,
+                    name: sqlparser::ast::Ident::new(name),
+                    columns: vec![],
+                    at: None,
+                }),
+                sample: None,
+            };
+            return ControlFlow::Continue(());
+        }
         // Templates are parsed without the call's arguments, which are then put in as
         // expressions (a rendered `?n` parameter would not parse back).
         let (source, default_column) = match function.as_str() {
@@ -150,6 +165,52 @@ impl sqlparser::ast::VisitorMut for TableFunctionsAsSubqueries {
     }
 }
 
+/// `json_each(j)` and its jsonb and `_text` forms as Postgres has them: a key and a value
+/// column (the element's JSON, or its text), where SQLite's json_each has eight columns and
+/// the element's SQL value. An alias' column list names the two (and the ordinality).
+fn json_each(
+    function: &str,
+    args: &[sqlparser::ast::FunctionArg],
+    alias: Option<&sqlparser::ast::TableAlias>,
+    with_ordinality: bool,
+) -> Option<Box<sqlparser::ast::Query>> {
+    let element = match function {
+        "json_each" | "jsonb_each" => "pg_json_get",
+        "json_each_text" | "jsonb_each_text" => "pg_json_get_text",
+        _ => return None,
+    };
+    let [json] = super::sql::args_of(args).try_into().ok()?;
+    let names: Vec<String> = alias
+        .map(|a| a.columns.iter().map(|c| c.name.value.clone()).collect())
+        .unwrap_or_default();
+    let name = |i: usize, default: &str| {
+        let name = names.get(i).map_or(default, String::as_str);
+        format!("\"{}\"", name.replace('"', "\"\""))
+    };
+    let ordinality = if with_ordinality {
+        format!(", row_number() OVER () AS {}", name(2, "ordinality"))
+    } else {
+        String::new()
+    };
+    let mut query = parse_query(&format!(
+        "SELECT ls_each.key AS {}, {element}(ls_each.json, ls_each.key) AS {}{ordinality} \
+         FROM json_each(0) AS ls_each",
+        name(0, "key"),
+        name(1, "value")
+    ))?;
+    if let sqlparser::ast::SetExpr::Select(select) = query.body.as_mut()
+        && let Some(sqlparser::ast::TableFactor::Table {
+            args: Some(each_args),
+            ..
+        }) = select.from.first_mut().map(|t| &mut t.relation)
+    {
+        each_args.args = vec![sqlparser::ast::FunctionArg::Unnamed(
+            sqlparser::ast::FunctionArgExpr::Expr(json),
+        )];
+    }
+    Some(query)
+}
+
 fn binary(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
     Expr::BinaryOp {
         left: Box::new(left),
@@ -253,6 +314,15 @@ impl sqlparser::ast::VisitorMut for SetReturningFunctions {
 #[cfg(test)]
 mod tests {
     use crate::test_support::sql;
+
+    #[test]
+    fn json_each_answers_key_and_value() {
+        assert_eq!(
+            sql("select * from jsonb_each_text($1) with ordinality as e(k, v, n)"),
+            "SELECT * FROM (SELECT ls_each.key AS \"k\", pg_json_get_text(ls_each.json, ls_each.key) AS \"v\", \
+             row_number() OVER () AS \"n\" FROM json_each(?1) AS ls_each) AS e"
+        );
+    }
 
     #[test]
     fn generate_series_columns_are_named_as_in_postgres() {

@@ -278,22 +278,38 @@ impl<'a> Inference<'a> {
                     FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => self.type_of(e),
                     _ => None,
                 });
-                let column = match function.as_str() {
+                // An alias without a column list names a single column too.
+                let single = |t: PgType| {
+                    let column = alias
+                        .as_ref()
+                        .map_or(function.clone(), |a| a.name.value.clone());
+                    vec![(column, Some(t))]
+                };
+                let each = |value: PgType| {
+                    vec![
+                        ("key".to_owned(), Some(PgType::Text)),
+                        ("value".to_owned(), Some(value)),
+                    ]
+                };
+                let columns = match function.as_str() {
                     "generate_series" => match first {
-                        Some(t @ (PgType::Int4 | PgType::Int8 | PgType::Numeric)) => Some(t),
-                        Some(t @ (PgType::Timestamp | PgType::Timestamptz)) => Some(t),
+                        Some(
+                            t @ (PgType::Int4
+                            | PgType::Int8
+                            | PgType::Numeric
+                            | PgType::Timestamp
+                            | PgType::Timestamptz),
+                        ) => Some(single(t)),
                         _ => None,
                     },
-                    "unnest" => first.and_then(PgType::element),
+                    "unnest" => first.and_then(PgType::element).map(single),
+                    "json_each" => Some(each(PgType::Json)),
+                    "jsonb_each" => Some(each(PgType::Jsonb)),
+                    "json_each_text" | "jsonb_each_text" => Some(each(PgType::Text)),
                     _ => None,
                 };
-                match column {
-                    Some(t) => {
-                        // An alias without a column list names the one column too.
-                        let column_name = alias
-                            .as_ref()
-                            .map_or(function.clone(), |a| a.name.value.clone());
-                        let mut columns = vec![(column_name, Some(t))];
+                match columns {
+                    Some(mut columns) => {
                         if *with_ordinality {
                             columns.push(("ordinality".to_owned(), Some(PgType::Int8)));
                         }
