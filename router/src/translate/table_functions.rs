@@ -38,7 +38,7 @@ impl sqlparser::ast::VisitorMut for TableFunctionsAsSubqueries {
             .and_then(|p| p.as_ident())
             .map(|i| i.value.to_ascii_lowercase())
             .unwrap_or_default();
-        if let Some(subquery) = json_each(&function, &args.args, alias.as_ref(), *with_ordinality) {
+        if let Some(subquery) = json_rows(&function, &args.args, alias.as_ref(), *with_ordinality) {
             let name = alias.as_ref().map_or(function, |a| a.name.value.clone());
             *factor = TableFactor::Derived {
                 lateral: false,
@@ -165,38 +165,59 @@ impl sqlparser::ast::VisitorMut for TableFunctionsAsSubqueries {
     }
 }
 
-/// `json_each(j)` and its jsonb and `_text` forms as Postgres has them: a key and a value
-/// column (the element's JSON, or its text), where SQLite's json_each has eight columns and
-/// the element's SQL value. An alias' column list names the two (and the ordinality).
-fn json_each(
+/// `json_each(j)`, `json_array_elements(j)` and their jsonb and `_text` forms as Postgres
+/// has them: a key and a value column, or the value alone (the element's JSON, or its
+/// text), where SQLite's json_each has eight columns and the element's SQL value. An alias'
+/// column list names them (and the ordinality); an alias alone names a lone value column.
+fn json_rows(
     function: &str,
     args: &[sqlparser::ast::FunctionArg],
     alias: Option<&sqlparser::ast::TableAlias>,
     with_ordinality: bool,
 ) -> Option<Box<sqlparser::ast::Query>> {
-    let element = match function {
-        "json_each" | "jsonb_each" => "pg_json_get",
-        "json_each_text" | "jsonb_each_text" => "pg_json_get_text",
+    let (with_key, element) = match function {
+        "json_each" | "jsonb_each" => (true, "pg_json_get"),
+        "json_each_text" | "jsonb_each_text" => (true, "pg_json_get_text"),
+        "json_array_elements" | "jsonb_array_elements" => (false, "pg_json_get"),
+        "json_array_elements_text" | "jsonb_array_elements_text" => (false, "pg_json_get_text"),
         _ => return None,
     };
     let [json] = super::sql::args_of(args).try_into().ok()?;
-    let names: Vec<String> = alias
+    let mut names: Vec<String> = alias
         .map(|a| a.columns.iter().map(|c| c.name.value.clone()).collect())
         .unwrap_or_default();
-    let name = |i: usize, default: &str| {
-        let name = names.get(i).map_or(default, String::as_str);
+    if with_key {
+        names.extend(
+            ["key", "value"]
+                .into_iter()
+                .skip(names.len())
+                .map(str::to_owned),
+        );
+    } else if names.is_empty() {
+        names.push(alias.map_or("value".to_owned(), |a| a.name.value.clone()));
+    }
+    if with_ordinality && names.len() == usize::from(with_key) + 1 {
+        names.push("ordinality".to_owned());
+    }
+    let quoted = |i: usize| {
+        let name = names.get(i).map_or("", String::as_str);
         format!("\"{}\"", name.replace('"', "\"\""))
     };
-    let ordinality = if with_ordinality {
-        format!(", row_number() OVER () AS {}", name(2, "ordinality"))
-    } else {
-        String::new()
-    };
+    let mut columns = Vec::new();
+    if with_key {
+        columns.push(format!("ls_each.key AS {}", quoted(0)));
+    }
+    let value = usize::from(with_key);
+    columns.push(format!(
+        "{element}(ls_each.json, ls_each.key) AS {}",
+        quoted(value)
+    ));
+    if with_ordinality {
+        columns.push(format!("row_number() OVER () AS {}", quoted(value + 1)));
+    }
     let mut query = parse_query(&format!(
-        "SELECT ls_each.key AS {}, {element}(ls_each.json, ls_each.key) AS {}{ordinality} \
-         FROM json_each(0) AS ls_each",
-        name(0, "key"),
-        name(1, "value")
+        "SELECT {} FROM json_each(0) AS ls_each",
+        columns.join(", ")
     ))?;
     if let sqlparser::ast::SetExpr::Select(select) = query.body.as_mut()
         && let Some(sqlparser::ast::TableFactor::Table {
@@ -321,6 +342,11 @@ mod tests {
             sql("select * from jsonb_each_text($1) with ordinality as e(k, v, n)"),
             "SELECT * FROM (SELECT ls_each.key AS \"k\", pg_json_get_text(ls_each.json, ls_each.key) AS \"v\", \
              row_number() OVER () AS \"n\" FROM json_each(?1) AS ls_each) AS e"
+        );
+        assert_eq!(
+            sql("select * from jsonb_array_elements('[1]') as tag"),
+            "SELECT * FROM (SELECT pg_json_get(ls_each.json, ls_each.key) AS \"tag\" \
+             FROM json_each('[1]') AS ls_each) AS tag"
         );
     }
 

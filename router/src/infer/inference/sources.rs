@@ -279,10 +279,10 @@ impl<'a> Inference<'a> {
                     _ => None,
                 });
                 // An alias without a column list names a single column too.
-                let single = |t: PgType| {
+                let single = |default: &str, t: PgType| {
                     let column = alias
                         .as_ref()
-                        .map_or(function.clone(), |a| a.name.value.clone());
+                        .map_or(default.to_owned(), |a| a.name.value.clone());
                     vec![(column, Some(t))]
                 };
                 let each = |value: PgType| {
@@ -299,10 +299,17 @@ impl<'a> Inference<'a> {
                             | PgType::Numeric
                             | PgType::Timestamp
                             | PgType::Timestamptz),
-                        ) => Some(single(t)),
+                        ) => Some(single(&function, t)),
                         _ => None,
                     },
-                    "unnest" => first.and_then(PgType::element).map(single),
+                    "unnest" => first
+                        .and_then(PgType::element)
+                        .map(|t| single(&function, t)),
+                    "json_array_elements" => Some(single("value", PgType::Json)),
+                    "jsonb_array_elements" => Some(single("value", PgType::Jsonb)),
+                    "json_array_elements_text" | "jsonb_array_elements_text" => {
+                        Some(single("value", PgType::Text))
+                    }
                     "json_each" => Some(each(PgType::Json)),
                     "jsonb_each" => Some(each(PgType::Jsonb)),
                     "json_each_text" | "jsonb_each_text" => Some(each(PgType::Text)),
