@@ -33,13 +33,17 @@ pub enum PgType {
     Unknown,
     /// A type's name as `pg_typeof` answers it (`integer`), kept as text.
     Regtype,
+    /// The catalog's identifier type (at most 63 bytes), kept as text.
+    Name,
     // One-dimensional arrays, kept as Postgres' text form `{a,b}`.
     BoolArray,
     Int2Array,
     Int4Array,
     Int8Array,
     Float8Array,
+    NumericArray,
     TextArray,
+    UuidArray,
     OidArray,
     /// pg_index.indkey's type: `1 2`, subscripts from 0.
     Int2Vector,
@@ -71,11 +75,14 @@ impl PgType {
             PgType::Inet => 869,
             PgType::Unknown => 705,
             PgType::Regtype => 2206,
+            PgType::Name => 19,
             PgType::BoolArray => 1000,
             PgType::Int2Array => 1005,
             PgType::Int4Array => 1007,
             PgType::Int8Array => 1016,
             PgType::Float8Array => 1022,
+            PgType::NumericArray => 1231,
+            PgType::UuidArray => 2951,
             PgType::TextArray => 1009,
             PgType::OidArray => 1028,
             PgType::Int2Vector => 22,
@@ -108,11 +115,14 @@ impl PgType {
             PgType::Inet => "inet",
             PgType::Unknown => "unknown",
             PgType::Regtype => "regtype",
+            PgType::Name => "name",
             PgType::BoolArray => "_bool",
             PgType::Int2Array => "_int2",
             PgType::Int4Array => "_int4",
             PgType::Int8Array => "_int8",
             PgType::Float8Array => "_float8",
+            PgType::NumericArray => "_numeric",
+            PgType::UuidArray => "_uuid",
             PgType::TextArray => "_text",
             PgType::OidArray => "_oid",
             PgType::Int2Vector => "int2vector",
@@ -127,6 +137,8 @@ impl PgType {
             PgType::Int4Array => PgType::Int4,
             PgType::Int8Array => PgType::Int8,
             PgType::Float8Array => PgType::Float8,
+            PgType::NumericArray => PgType::Numeric,
+            PgType::UuidArray => PgType::Uuid,
             PgType::TextArray => PgType::Text,
             PgType::OidArray => PgType::Oid,
             _ => return None,
@@ -150,7 +162,7 @@ impl PgType {
     }
 }
 
-const ALL: [PgType; 31] = [
+const ALL: [PgType; 34] = [
     PgType::Bool,
     PgType::Oid,
     PgType::Int2,
@@ -174,12 +186,15 @@ const ALL: [PgType; 31] = [
     PgType::Inet,
     PgType::Unknown,
     PgType::Regtype,
+    PgType::Name,
     PgType::BoolArray,
     PgType::Int2Array,
     PgType::Int4Array,
     PgType::Int8Array,
     PgType::Float8Array,
+    PgType::NumericArray,
     PgType::TextArray,
+    PgType::UuidArray,
     PgType::OidArray,
     PgType::Int2Vector,
 ];
@@ -214,9 +229,20 @@ pub fn from_declared(decl: &str) -> Option<PgType> {
         "JSONB" => PgType::Jsonb,
         "UUID" => PgType::Uuid,
         "INET" => PgType::Inet,
+        "NAME" => PgType::Name,
         _ => return None,
     };
     Some(t)
+}
+
+/// A table column's declared type as a client sees it: [`from_declared`]'s types and
+/// their one-dimensional arrays (`TEXT[]` is text[]). Casts and write checks go by
+/// `from_declared` alone, as arrays have rules of their own there.
+pub fn from_column_declaration(decl: &str) -> Option<PgType> {
+    match decl.trim().strip_suffix("[]") {
+        Some(element) => PgType::array_of(from_declared(element)?),
+        None => from_declared(decl),
+    }
 }
 
 /// `(type oid, typmod)` of a declared column type, for pg_attribute: the typmod carries
@@ -298,6 +324,7 @@ pub fn catalog_types() -> Vec<(u32, &'static str, i16, char)> {
                 PgType::Interval => (16, 'T'),
                 PgType::Uuid => (16, 'U'),
                 PgType::Json | PgType::Jsonb => (-1, 'U'),
+                PgType::Name => (64, 'S'),
                 PgType::Unknown => (-2, 'X'),
                 t if t.element().is_some() => (-1, 'A'),
                 _ => (-1, 'S'),
@@ -328,6 +355,13 @@ mod tests {
         assert_eq!(from_declared("BYTEA"), Some(PgType::Bytea));
         assert_eq!(from_declared("numeric(10, 2)"), Some(PgType::Numeric));
         assert_eq!(from_declared("widget"), None);
+        assert_eq!(from_column_declaration("TEXT[]"), Some(PgType::TextArray));
+        assert_eq!(from_column_declaration("INT[]"), Some(PgType::Int4Array));
+        assert_eq!(
+            from_column_declaration("numeric(6,2)[]"),
+            Some(PgType::NumericArray)
+        );
+        assert_eq!(from_column_declaration("BIGINT"), Some(PgType::Int8));
     }
 
     #[test]

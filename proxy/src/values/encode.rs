@@ -24,7 +24,7 @@ pub fn column_type(meta: &ColumnMeta, inferred: Option<PgType>, sample: Option<&
     meta.decl_type
         .as_deref()
         .filter(|_| !synthetic_blob)
-        .and_then(types::from_declared)
+        .and_then(types::from_column_declaration)
         .or(inferred)
         .or(match sample {
             Some(Value::Integer(_)) => Some(PgType::Int8),

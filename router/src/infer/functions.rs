@@ -57,7 +57,7 @@ pub(super) fn result_type(name: &str, first: Option<PgType>, arity: usize) -> Op
         },
         // The number of the numeric expression it holds.
         "pg_num_value" => first?,
-        "mod" | "greatest" | "least" | "gcd" | "lcm" => first?,
+        "mod" | "gcd" | "lcm" => first?,
         _ => return None,
     })
 }

@@ -8,7 +8,7 @@ use sqlparser::ast::{
     TableObject, Value, visit_expressions,
 };
 
-use super::schema::{NoSchema, Schema, last_part, relations, tables};
+use super::schema::{NoSchema, Schema, last_part, tables};
 use super::{catalog, json_arrays, temporal};
 use crate::types::{self, PgType};
 
@@ -24,62 +24,33 @@ fn placeholder_index(expr: &Expr) -> Option<usize> {
     }
 }
 
+mod sources;
+
+use sources::{FromItem, Source};
+
+#[derive(Clone)]
 struct Inference<'a> {
     schema: &'a dyn Schema,
     tables: Vec<String>,
     types: Vec<PgType>,
-    /// Subqueries in the FROM clause, by alias: their columns' types come from their own
-    /// projections.
-    derived: Vec<(String, Query)>,
-    /// Set-returning calls in the FROM clause: their columns' types come from their
-    /// arguments'.
-    functions: Vec<FunctionTable>,
+    /// The CTEs in scope, innermost first.
+    ctes: Vec<Source>,
+    /// The FROM items of the SELECT being typed, by the names they are referred to by.
+    from: Vec<(FromItem, String)>,
 }
 
-/// The subqueries in a SELECT's FROM clause (and its joins), by alias.
-fn derived_tables(select: &sqlparser::ast::Select) -> Vec<(String, Query)> {
-    use sqlparser::ast::TableFactor;
-    select
-        .from
-        .iter()
-        .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
-        .filter_map(|f| match f {
-            TableFactor::Derived {
-                subquery,
-                alias: Some(alias),
-                ..
-            } => Some((alias.name.value.clone(), (**subquery).clone())),
-            _ => None,
-        })
-        .collect()
-}
+impl<'a> Inference<'a> {
+    /// A scope with the schema's tables and the given parameter types, outside any query.
+    fn root(schema: &'a dyn Schema, tables: Vec<String>, types: Vec<PgType>) -> Self {
+        Inference {
+            schema,
+            tables,
+            types,
+            ctes: Vec::new(),
+            from: Vec::new(),
+        }
+    }
 
-/// How many tables, subqueries and calls a SELECT's FROM clause joins.
-fn from_items(select: &sqlparser::ast::Select) -> usize {
-    select.from.iter().map(|t| 1 + t.joins.len()).sum()
-}
-
-/// A set-returning call in FROM, with its column names.
-struct FunctionTable {
-    call: super::set_returning::FromCall,
-    columns: Vec<String>,
-}
-
-/// The set-returning calls in a SELECT's FROM clause (and its joins).
-fn function_tables(select: &sqlparser::ast::Select) -> Vec<FunctionTable> {
-    select
-        .from
-        .iter()
-        .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
-        .filter_map(|f| {
-            let call = super::set_returning::from_call(f)?;
-            let columns = call.column_names()?.ok()?;
-            Some(FunctionTable { call, columns })
-        })
-        .collect()
-}
-
-impl Inference<'_> {
     fn column(&self, column: &str) -> Option<PgType> {
         self.tables.iter().find_map(|t| {
             self.schema
@@ -94,15 +65,13 @@ impl Inference<'_> {
         use sqlparser::ast::{BinaryOperator as B, UnaryOperator as U};
         match expr {
             Expr::Identifier(i) => self
-                .function_column(None, &i.value)
-                .or_else(|| self.derived_column(None, &i.value))
-                .or_else(|| self.column(&i.value)),
+                .source_column(None, &i.value)
+                .unwrap_or_else(|| self.column(&i.value)),
             Expr::CompoundIdentifier(parts) => {
                 let column = &parts.last()?.value;
                 let qualifier = parts.len().checked_sub(2).map(|i| parts[i].value.as_str());
-                self.function_column(qualifier, column)
-                    .or_else(|| self.derived_column(qualifier, column))
-                    .or_else(|| self.column(column))
+                self.source_column(qualifier, column)
+                    .unwrap_or_else(|| self.column(column))
             }
             Expr::Nested(inner) => self.type_of(inner),
             Expr::Value(_) if placeholder_index(expr).is_some() => {
@@ -126,10 +95,18 @@ impl Inference<'_> {
                 temporal::operator(op, l, r)
                     .or_else(|| json_arrays::operator(op, l, r))
                     .or_else(|| match op {
-                        B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
-                            wider_number(l?, r?)
+                        // An untyped literal (`NULL + 1`, `'1'::int + '2'`) takes the other
+                        // side's type.
+                        B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => match (l, r) {
+                            (_, Some(r)) if is_untyped_literal(left) => Some(r),
+                            (Some(l), _) if is_untyped_literal(right) => Some(l),
+                            (l, r) => wider_number(l?, r?),
+                        },
+                        B::StringConcat if l == Some(PgType::Bytea) || r == Some(PgType::Bytea) => {
+                            Some(PgType::Bytea)
                         }
-                        B::StringConcat => Some(PgType::Text),
+                        // With a side untyped it may be an array's `||`.
+                        B::StringConcat => l.and(r).map(|_| PgType::Text),
                         // Integers' bits keep the integer type; a shift, the left side's.
                         B::BitwiseAnd | B::BitwiseOr | B::PGBitwiseXor => wider_number(l?, r?),
                         B::PGBitwiseShiftLeft | B::PGBitwiseShiftRight => l,
@@ -138,9 +115,22 @@ impl Inference<'_> {
                             (PgType::Numeric, _) | (_, PgType::Numeric) => Some(PgType::Numeric),
                             _ => Some(PgType::Float8),
                         },
-                        B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::And | B::Or => {
-                            Some(PgType::Bool)
-                        }
+                        B::Eq
+                        | B::NotEq
+                        | B::Lt
+                        | B::LtEq
+                        | B::Gt
+                        | B::GtEq
+                        | B::And
+                        | B::Or
+                        | B::PGRegexMatch
+                        | B::PGRegexIMatch
+                        | B::PGRegexNotMatch
+                        | B::PGRegexNotIMatch
+                        | B::PGLikeMatch
+                        | B::PGILikeMatch
+                        | B::PGNotLikeMatch
+                        | B::PGNotILikeMatch => Some(PgType::Bool),
                         _ => None,
                     })
             }
@@ -154,6 +144,13 @@ impl Inference<'_> {
             } => Some(PgType::Float8),
             Expr::UnaryOp { op: U::Not, .. } => Some(PgType::Bool),
             Expr::Position { .. } => Some(PgType::Int4),
+            Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => {
+                super::functions::result_type("ceil", self.type_of(expr), 1)
+            }
+            // A substring of bytea is bytea.
+            Expr::Substring { expr, .. } if self.type_of(expr) == Some(PgType::Bytea) => {
+                Some(PgType::Bytea)
+            }
             Expr::Substring { .. } | Expr::Trim { .. } => Some(PgType::Text),
             Expr::Case {
                 conditions,
@@ -165,25 +162,14 @@ impl Inference<'_> {
                 .chain(else_result.as_deref())
                 .find_map(|e| self.type_of(e)),
             // A scalar subquery has the type of its one column.
-            Expr::Subquery(q) => {
-                let SetExpr::Select(select) = q.body.as_ref() else {
-                    return None;
-                };
-                let [SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }] =
-                    select.projection.as_slice()
-                else {
-                    return None;
-                };
-                let inner = Inference {
-                    schema: self.schema,
-                    tables: relations(q.as_ref()),
-                    types: self.types.clone(),
-                    derived: derived_tables(select),
-                    functions: function_tables(select),
-                };
-                inner.type_of(e)
+            Expr::Subquery(q) => match self.query_columns(q)?.as_slice() {
+                [(_, t)] => t.map(known),
+                _ => None,
+            },
+            Expr::Array(array) => {
+                let elements: Vec<&Expr> = array.elem.iter().collect();
+                PgType::array_of(self.common_type_of(&elements)?)
             }
-            Expr::Array(array) => PgType::array_of(self.type_of(array.elem.first()?)?),
             Expr::Function(f) => {
                 let name = last_part(&f.name).to_ascii_lowercase();
                 if name == "array"
@@ -219,7 +205,21 @@ impl Inference<'_> {
                         PgType::Varchar | PgType::Bpchar => Some(PgType::Text),
                         other => Some(other),
                     },
-                    "abs" | "coalesce" => first,
+                    // `abs(NULL)` resolves to float8's.
+                    "abs" => match first_arg(f) {
+                        Some(a) if is_untyped_literal(a) => Some(PgType::Float8),
+                        _ => first,
+                    },
+                    "coalesce" | "greatest" | "least" => self.common_type_of(&args_of(f)),
+                    // The first argument's type; the second's when the first is untyped
+                    // (`nullif(NULL, 1)` is int4).
+                    "nullif" => match first_arg(f) {
+                        Some(a) if is_untyped_literal(a) => second.or(first),
+                        _ => first,
+                    },
+                    "string_agg" if first == Some(PgType::Bytea) => Some(PgType::Bytea),
+                    // `(VALUES (x))` as a scalar subquery, which sqlparser reads as a call.
+                    "values" if function_arity(f) == 1 => first,
                     "sum" => match first? {
                         PgType::Int2 | PgType::Int4 => Some(PgType::Int8),
                         PgType::Int8 | PgType::Numeric => Some(PgType::Numeric),
@@ -253,56 +253,42 @@ impl Inference<'_> {
         }
     }
 
-    /// The type of `column` of a FROM-clause set-returning call (the one named
-    /// `qualifier`, or any): from its arguments' types; WITH ORDINALITY's is bigint.
-    fn function_column(&self, qualifier: Option<&str>, column: &str) -> Option<PgType> {
-        let table = self
-            .functions
-            .iter()
-            .filter(|f| qualifier.is_none_or(|q| q == f.call.table()))
-            .find(|f| f.columns.iter().any(|c| c == column))?;
-        let position = table.columns.iter().position(|c| c == column)?;
-        if table.call.with_ordinality && position + 1 == table.columns.len() {
-            return Some(PgType::Int8);
-        }
-        let args: Vec<Option<PgType>> = table.call.args.iter().map(|a| self.type_of(a)).collect();
-        super::set_returning::column_types(&table.call.name, &args)
-            .get(position)
-            .copied()
-            .flatten()
+    /// Whether a select list (or RETURNING list) has an expression (not a plain column)
+    /// whose type only the tables' columns settle.
+    fn items_need_schema(&self, items: &[SelectItem]) -> bool {
+        items.iter().any(|item| match item {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
+                    && self.type_of(e).is_none()
+            }
+            _ => false,
+        })
     }
 
-    /// The type of `column` in a FROM-clause subquery (the one named `qualifier`, or any).
-    fn derived_column(&self, qualifier: Option<&str>, column: &str) -> Option<PgType> {
-        self.derived
+    /// The common type of expressions, which the typed ones (not NULL or a quoted string)
+    /// decide (`coalesce(NULL, 1)` and `ARRAY[NULL, 1]` are int4's): unknown while one of
+    /// those is; the first's when none is typed.
+    fn common_type_of(&self, exprs: &[&Expr]) -> Option<PgType> {
+        let mut typed = exprs.iter().filter(|e| !is_untyped_literal(e));
+        let Some(first) = typed.next() else {
+            return self.type_of(exprs.first()?);
+        };
+        let first = self.type_of(first)?;
+        typed.try_fold(first, |t, e| common_type(Some(t), Some(self.type_of(e)?)))
+    }
+
+    /// The type of `column` in a FROM item the statement types (the one named `qualifier`,
+    /// or any); `None` when no such item has the column, so the tables' are asked.
+    fn source_column(&self, qualifier: Option<&str>, column: &str) -> Option<Option<PgType>> {
+        self.from
             .iter()
-            .filter(|(alias, _)| qualifier.is_none_or(|q| q == alias))
-            .find_map(|(_, q)| {
-                let SetExpr::Select(select) = q.body.as_ref() else {
-                    return None;
-                };
-                let inner = Inference {
-                    schema: self.schema,
-                    tables: relations(q),
-                    types: self.types.clone(),
-                    derived: derived_tables(select),
-                    functions: function_tables(select),
-                };
-                select.projection.iter().find_map(|item| match item {
-                    SelectItem::ExprWithAlias { expr, alias } if alias.value == column => {
-                        inner.type_of(expr)
-                    }
-                    SelectItem::UnnamedExpr(e @ Expr::Identifier(i)) if i.value == column => {
-                        inner.type_of(e)
-                    }
-                    SelectItem::UnnamedExpr(e @ Expr::CompoundIdentifier(parts))
-                        if parts.last().is_some_and(|i| i.value == column) =>
-                    {
-                        inner.type_of(e)
-                    }
-                    _ => None,
-                })
+            .filter_map(|(item, _)| match item {
+                FromItem::Typed(source) => Some(source),
+                _ => None,
             })
+            .filter(|source| qualifier.is_none_or(|q| q == source.name))
+            .find_map(|source| source.columns.iter().find(|(name, _)| name == column))
+            .map(|(_, t)| *t)
     }
 
     fn assign(&mut self, index: usize, t: Option<PgType>) {
@@ -377,13 +363,7 @@ impl Inference<'_> {
 }
 
 pub(crate) fn param_types(ast: &Statement, count: usize, schema: &dyn Schema) -> Vec<PgType> {
-    let mut inf = Inference {
-        schema,
-        tables: tables(ast),
-        types: vec![PgType::Unknown; count],
-        derived: Vec::new(),
-        functions: Vec::new(),
-    };
+    let mut inf = Inference::root(schema, tables(ast), vec![PgType::Unknown; count]);
     match ast {
         Statement::Insert(insert) => {
             if let TableObject::TableName(name) = &insert.table {
@@ -470,6 +450,21 @@ fn literal_type(expr: &Expr) -> Option<PgType> {
     }
 }
 
+/// A NULL or a quoted string: a literal whose type Postgres takes from what it meets.
+fn is_untyped_literal(e: &Expr) -> bool {
+    match e {
+        Expr::Value(v) => matches!(v.value, Value::Null | Value::SingleQuotedString(_)),
+        Expr::Nested(inner) => is_untyped_literal(inner),
+        _ => false,
+    }
+}
+
+fn args_of(f: &sqlparser::ast::Function) -> Vec<&Expr> {
+    (0..function_arity(f))
+        .filter_map(|i| nth_arg(f, i))
+        .collect()
+}
+
 fn first_arg(f: &sqlparser::ast::Function) -> Option<&Expr> {
     nth_arg(f, 0)
 }
@@ -520,109 +515,39 @@ fn wider_number(a: PgType, b: PgType) -> Option<PgType> {
 /// The type an expression has without a schema (literals, casts, functions), for the
 /// translator's checks.
 pub(crate) fn schemaless_type(expr: &Expr) -> Option<PgType> {
-    let inf = Inference {
-        schema: &NoSchema,
-        tables: Vec::new(),
-        types: Vec::new(),
-        derived: Vec::new(),
-        functions: Vec::new(),
-    };
-    inf.type_of(expr)
+    Inference::root(&NoSchema, Vec::new(), Vec::new()).type_of(expr)
 }
 
 /// Whether a query's select list has an expression (not a plain column) whose type only
 /// the tables' columns settle.
 pub(crate) fn projection_needs_schema(ast: &Statement) -> bool {
-    if let Some(items) = returning(ast) {
-        let inf = Inference {
-            schema: &NoSchema,
-            tables: Vec::new(),
-            types: Vec::new(),
-            derived: Vec::new(),
-            functions: Vec::new(),
-        };
-        return items.iter().any(|item| match item {
-            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
-                    && inf.type_of(e).is_none()
-            }
-            _ => false,
-        });
+    let root = Inference::root(&NoSchema, Vec::new(), Vec::new());
+    match ast {
+        Statement::Query(q) => root.query_needs_schema(q),
+        _ => returning(ast).is_some_and(|items| root.items_need_schema(items)),
     }
-    let Statement::Query(q) = ast else {
-        return false;
-    };
-    let SetExpr::Select(select) = q.body.as_ref() else {
-        return false;
-    };
-    let inf = Inference {
-        schema: &NoSchema,
-        tables: Vec::new(),
-        types: Vec::new(),
-        derived: derived_tables(select),
-        functions: function_tables(select),
-    };
-    select.projection.iter().any(|item| match item {
-        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-            !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
-                && inf.type_of(e).is_none()
-        }
-        _ => false,
-    })
 }
 
+/// The type of each result column where the statement settles it; empty when the columns
+/// cannot be counted (a `*` over a table the schema does not describe).
 pub(crate) fn projection_types(
     ast: &Statement,
     schema: &dyn Schema,
     params: &[PgType],
 ) -> Vec<Option<PgType>> {
-    if let Some(items) = returning(ast) {
-        let inf = Inference {
-            schema,
-            tables: tables(ast),
-            types: params.to_vec(),
-            derived: Vec::new(),
-            functions: Vec::new(),
-        };
-        return items
-            .iter()
-            .map(|item| match item {
-                SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                    Some(inf.type_of(e))
-                }
-                // A wildcard expands to an unknown number of columns.
-                _ => None,
-            })
-            .collect::<Option<Vec<_>>>()
-            .unwrap_or_default();
-    }
-    let Statement::Query(q) = ast else {
-        return Vec::new();
+    let root = Inference::root(schema, tables(ast), params.to_vec());
+    let columns = match ast {
+        Statement::Query(q) => root.query_columns(q),
+        _ => returning(ast).and_then(|items| root.items_columns(items, None)),
     };
-    let branch = |select: &sqlparser::ast::Select| Inference {
-        schema,
-        tables: tables(ast),
-        types: params.to_vec(),
-        derived: derived_tables(select),
-        functions: function_tables(select),
-    };
-    result_types(q.body.as_ref(), &branch)
+    columns
         .unwrap_or_default()
         .into_iter()
-        // A column only untyped literals fill is text, as Postgres resolves it.
-        .map(|t| {
-            t.map(|t| {
-                if t == PgType::Unknown {
-                    PgType::Text
-                } else {
-                    t
-                }
-            })
-        })
+        .map(|(_, t)| t.map(known))
         .collect()
 }
 
-/// The RETURNING list of an INSERT, UPDATE or DELETE: its result columns.
+/// An INSERT's, UPDATE's or DELETE's RETURNING list.
 fn returning(ast: &Statement) -> Option<&[SelectItem]> {
     match ast {
         Statement::Insert(insert) => insert.returning.as_deref(),
@@ -632,86 +557,27 @@ fn returning(ast: &Statement) -> Option<&[SelectItem]> {
     }
 }
 
-/// The result types of a SELECT, VALUES or set operation; `Unknown` where only untyped
-/// literals (`NULL`, `'a'`) stand, so that the other branches decide. `None` when the
-/// columns cannot be matched (a wildcard).
-fn result_types<'s>(
-    body: &SetExpr,
-    branch: &dyn Fn(&sqlparser::ast::Select) -> Inference<'s>,
-) -> Option<Vec<Option<PgType>>> {
-    let untyped = |e: &Expr, inf: &Inference| match e {
-        Expr::Value(v) if matches!(v.value, Value::Null | Value::SingleQuotedString(_)) => {
-            Some(PgType::Unknown)
-        }
-        _ => inf.type_of(e),
-    };
-    match body {
-        SetExpr::Select(select) => {
-            let inf = branch(select);
-            let mut types = Vec::new();
-            for item in &select.projection {
-                match item {
-                    SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                        types.push(untyped(e, &inf));
-                    }
-                    // `*` over set-returning calls alone is their columns.
-                    SelectItem::Wildcard(_)
-                        if !inf.functions.is_empty()
-                            && inf.functions.len() == from_items(select) =>
-                    {
-                        for f in &inf.functions {
-                            types.extend(
-                                f.columns
-                                    .iter()
-                                    .map(|c| inf.function_column(Some(&f.call.table()), c)),
-                            );
-                        }
-                    }
-                    // Otherwise a wildcard expands to an unknown number of columns.
-                    _ => return None,
-                }
-            }
-            Some(types)
-        }
-        SetExpr::Values(values) => {
-            let inf = Inference {
-                schema: &NoSchema,
-                tables: Vec::new(),
-                types: Vec::new(),
-                derived: Vec::new(),
-                functions: Vec::new(),
-            };
-            let rows: Vec<Vec<Option<PgType>>> = values
-                .rows
-                .iter()
-                .map(|row| row.iter().map(|e| untyped(e, &inf)).collect())
-                .collect();
-            rows.into_iter().reduce(|a, b| common_types(&a, &b))
-        }
-        SetExpr::SetOperation { left, right, .. } => {
-            let (l, r) = (result_types(left, branch)?, result_types(right, branch)?);
-            Some(common_types(&l, &r))
-        }
-        SetExpr::Query(q) => result_types(q.body.as_ref(), branch),
-        _ => None,
+/// A column only untyped literals fill is text, as Postgres resolves it.
+fn known(t: PgType) -> PgType {
+    if t == PgType::Unknown {
+        PgType::Text
+    } else {
+        t
     }
 }
 
-/// Column by column, the type two branches of a UNION resolve to (Postgres'
+/// The type two branches of a UNION (or two VALUES rows) resolve a column to (Postgres'
 /// select_common_type, for the types litescale knows).
-fn common_types(a: &[Option<PgType>], b: &[Option<PgType>]) -> Vec<Option<PgType>> {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| match (x, y) {
-            (Some(PgType::Unknown), other) | (other, Some(PgType::Unknown)) => *other,
-            (Some(x), Some(y)) if x == y => Some(*x),
-            (Some(PgType::Varchar | PgType::Text), Some(PgType::Varchar | PgType::Text)) => {
-                Some(PgType::Text)
-            }
-            (Some(x), Some(y)) => wider_number(*x, *y),
-            _ => None,
-        })
-        .collect()
+fn common_type(x: Option<PgType>, y: Option<PgType>) -> Option<PgType> {
+    match (x, y) {
+        (Some(PgType::Unknown), other) | (other, Some(PgType::Unknown)) => other,
+        (Some(x), Some(y)) if x == y => Some(x),
+        (Some(PgType::Varchar | PgType::Text), Some(PgType::Varchar | PgType::Text)) => {
+            Some(PgType::Text)
+        }
+        (Some(x), Some(y)) => wider_number(x, y),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -778,23 +644,6 @@ mod tests {
     }
 
     #[test]
-    fn returning_columns_are_typed_as_a_select_list() {
-        use PgType::*;
-        let types = |sql: &str| plan(sql).unwrap()[0].projection_types(&Fixture, &[]);
-        assert_eq!(
-            types("update t set name = 'x' returning id > 0, upper(name), id * 2 as twice"),
-            [Some(Bool), Some(Text), Some(Int8)]
-        );
-        assert_eq!(
-            types("insert into t values (1, 'a', true) returning ok is null, name"),
-            [Some(Bool), Some(Text)]
-        );
-        assert_eq!(types("delete from t returning *"), []);
-        assert!(plan("delete from t returning id + 1").unwrap()[0].result_types_need_schema());
-        assert!(!plan("delete from t returning id").unwrap()[0].result_types_need_schema());
-    }
-
-    #[test]
     fn projection_types_come_from_columns_literals_casts_and_aggregates() {
         use PgType::*;
         let sql =
@@ -826,7 +675,95 @@ mod tests {
             [Some(Int4), Some(Text)]
         );
         let star = &plan("select * from t").unwrap()[0];
-        assert!(star.projection_types(&Fixture, &[]).is_empty());
+        assert_eq!(
+            star.projection_types(&Fixture, &[]),
+            [Some(Int8), Some(Text), Some(Bool)]
+        );
+        assert!(star.projection_types(&NoSchema, &[]).is_empty());
+    }
+
+    #[test]
+    fn columns_reached_through_subqueries_ctes_values_and_table_functions_keep_their_types() {
+        use PgType::*;
+        let types = |sql: &str| plan(sql).unwrap()[0].projection_types(&NoSchema, &[]);
+        assert_eq!(
+            types("select * from (select 1 as a, 'x' as b) s, (values (true, 2.5)) v(c, d)"),
+            [Some(Int4), Some(Text), Some(Bool), Some(Numeric)]
+        );
+        assert_eq!(
+            types("with t(a, b) as (values (1, 2)) select a + b, x.v from t, (select 1 v) x"),
+            [Some(Int4), Some(Int4)]
+        );
+        assert_eq!(
+            types(
+                "with recursive r(n) as (select 1 union all select n * 2 from r) select n from r"
+            ),
+            [Some(Int4)]
+        );
+        assert_eq!(
+            types("select * from generate_series(1, 3) with ordinality, generate_series(1, 2) g"),
+            [Some(Int4), Some(Int8), Some(Int4)]
+        );
+        assert_eq!(
+            types("select * from jsonb_each('{}') with ordinality, json_each_text('{}') e(k, v)"),
+            [Some(Text), Some(Jsonb), Some(Int8), Some(Text), Some(Text)]
+        );
+        // USING merges the joined column, which comes first.
+        assert_eq!(
+            types(
+                "select * from (values ('a', 1)) v(s, id) join (values (2, true)) w(id, t) using (id)"
+            ),
+            [Some(Int4), Some(Text), Some(Bool)]
+        );
+        assert_eq!(
+            types("select (values (true)), (select null)"),
+            [Some(Bool), Some(Text)]
+        );
+    }
+
+    #[test]
+    fn untyped_literals_take_the_type_they_meet() {
+        use PgType::*;
+        let types = |sql: &str| plan(sql).unwrap()[0].projection_types(&NoSchema, &[]);
+        assert_eq!(
+            types(
+                "select null + 1, '1'::int + '2', nullif(null, 1), nullif('a', 'b'), coalesce(null, 2.5), greatest(null, 1), array[null, 1]"
+            ),
+            [
+                Some(Int4),
+                Some(Int4),
+                Some(Int4),
+                Some(Text),
+                Some(Numeric),
+                Some(Int4),
+                Some(Int4Array)
+            ]
+        );
+        // A column the schema alone types leaves coalesce untyped, not typed by its default.
+        assert_eq!(types("select coalesce((select x from t), 0)"), [None]);
+        assert_eq!(
+            types("select 'ab'::name, '[1]'::jsonb->-1"),
+            [Some(Name), Some(Jsonb)]
+        );
+        // `scores || 9` appends to an array when `scores` is one.
+        assert_eq!(
+            types("select abs(null), scores || 9 from t"),
+            [Some(Float8), None]
+        );
+        let needs = |sql: &str| plan(sql).unwrap()[0].result_types_need_schema();
+        assert!(needs(
+            "select * from (select customer, sum(total) as spent from orders) o"
+        ));
+        assert!(needs(
+            "with s as (select a || b as ab from t) select ab from s"
+        ));
+        assert!(!needs("select * from (select id, name from t) s"));
+        assert_eq!(
+            types(
+                "select 'a' ~ 'b', '\\x12'::bytea || '\\x34'::bytea, substring('\\x12'::bytea from 1)"
+            ),
+            [Some(Bool), Some(Bytea), Some(Bytea)]
+        );
     }
 
     #[test]

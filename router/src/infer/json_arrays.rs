@@ -19,6 +19,8 @@ pub(super) fn operator(op: &B, left: Option<PgType>, right: Option<PgType>) -> O
     match op {
         // `->` / `#>` keep json as json and jsonb as jsonb.
         B::Arrow | B::HashArrow => left.filter(|_| is_json(left)),
+        // sqlparser reads `->-3` as an operator `->-`.
+        B::Custom(op) if op == "->-" => left.filter(|_| is_json(left)),
         B::LongArrow | B::HashLongArrow => Some(PgType::Text),
         B::AtArrow | B::ArrowAt | B::Question | B::QuestionAnd | B::QuestionPipe | B::PGOverlap => {
             Some(PgType::Bool)

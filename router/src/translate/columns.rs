@@ -118,7 +118,8 @@ pub(super) fn check_stored_type(column: &mut sqlparser::ast::ColumnDef) {
         return;
     }
     match from_data_type(&column.data_type) {
-        None | Some(PgType::Text | PgType::Varchar | PgType::Bpchar | PgType::Bytea) => {}
+        None
+        | Some(PgType::Text | PgType::Varchar | PgType::Bpchar | PgType::Name | PgType::Bytea) => {}
         Some(_) => column.options.push(ColumnOptionDef {
             name: None,
             option: ColumnOption::Check(CheckConstraint {

@@ -4,42 +4,45 @@
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{ArrayElemTypeDef, DataType, Expr, SelectItem, SetExpr, Statement, Value};
+use sqlparser::ast::{Expr, Ident, SelectItem, SetExpr, Statement, Value};
 
-use super::sql::{function_name, parse_query};
-use crate::types::from_data_type;
+use super::sql::parse_query;
+use crate::infer::names::column_name;
 
-/// Gives unnamed result columns (a query's, or a RETURNING list's) the names Postgres gives
+/// Gives unnamed result columns (a query's or a RETURNING list's) the names Postgres gives
 /// them (`count`, `?column?`), where SQLite would name them after the expression's text.
 pub(super) fn name_result_columns(ast: &mut Statement) {
-    use sqlparser::ast::SetExpr;
-    let q = match ast {
-        Statement::Query(q) => q,
-        Statement::Insert(sqlparser::ast::Insert { returning, .. })
-        | Statement::Update(sqlparser::ast::Update { returning, .. })
-        | Statement::Delete(sqlparser::ast::Delete { returning, .. }) => {
-            name_unnamed(returning.as_deref_mut().unwrap_or_default());
-            return;
+    let items = match ast {
+        Statement::Query(q) => {
+            // A set operation's columns are named after its first branch, as SQLite names
+            // them too.
+            let mut body = q.body.as_mut();
+            loop {
+                body = match body {
+                    SetExpr::SetOperation { left, .. } => left.as_mut(),
+                    SetExpr::Query(inner) => inner.body.as_mut(),
+                    _ => break,
+                };
+            }
+            let SetExpr::Select(select) = body else {
+                return;
+            };
+            &mut select.projection
         }
+        Statement::Insert(insert) => match insert.returning.as_mut() {
+            Some(items) => items,
+            None => return,
+        },
+        Statement::Update(update) => match update.returning.as_mut() {
+            Some(items) => items,
+            None => return,
+        },
+        Statement::Delete(delete) => match delete.returning.as_mut() {
+            Some(items) => items,
+            None => return,
+        },
         _ => return,
     };
-    // A set operation's columns are named after its first branch, as SQLite names them too.
-    let mut body = q.body.as_mut();
-    loop {
-        body = match body {
-            SetExpr::SetOperation { left, .. } => left.as_mut(),
-            SetExpr::Query(inner) => inner.body.as_mut(),
-            _ => break,
-        };
-    }
-    let SetExpr::Select(select) = body else {
-        return;
-    };
-    name_unnamed(&mut select.projection);
-}
-
-fn name_unnamed(items: &mut [SelectItem]) {
-    use sqlparser::ast::Ident;
     for item in items {
         if let SelectItem::UnnamedExpr(e) = item
             && !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
@@ -50,57 +53,6 @@ fn name_unnamed(items: &mut [SelectItem]) {
                 alias: Ident::with_quote('"', name),
             };
         }
-    }
-}
-
-/// Postgres' name for a result column (its FigureColname): a column's name, a function's
-/// name, a cast's inner name or type name, `case`; `None` for `?column?`.
-pub(super) fn column_name(e: &Expr) -> Option<String> {
-    match e {
-        Expr::Identifier(i) => Some(i.value.clone()),
-        Expr::CompoundIdentifier(parts) => parts.last().map(|i| i.value.clone()),
-        Expr::Function(f) => function_name(f),
-        Expr::Cast {
-            expr, data_type, ..
-        } => column_name(expr).or_else(|| match data_type {
-            // `'{1}'::int[]` is named after the element type.
-            DataType::Array(ArrayElemTypeDef::SquareBracket(element, _)) => {
-                from_data_type(element).map(|t| t.name().to_owned())
-            }
-            _ => from_data_type(data_type).map(|t| t.name().to_owned()),
-        }),
-        Expr::TypedString(typed) => from_data_type(&typed.data_type).map(|t| t.name().to_owned()),
-        Expr::Interval(_) => Some("interval".to_owned()),
-        Expr::Extract { .. } => Some("extract".to_owned()),
-        Expr::AtTimeZone { .. } => Some("timezone".to_owned()),
-        Expr::Array(_) => Some("array".to_owned()),
-        // `a[1]`, `t.a[1]`, `(ARRAY[...])[1:2]`: the array's name.
-        Expr::CompoundFieldAccess { root, access_chain } => access_chain
-            .iter()
-            .rev()
-            .find_map(|step| match step {
-                sqlparser::ast::AccessExpr::Dot(Expr::Identifier(i)) => Some(i.value.clone()),
-                _ => None,
-            })
-            .or_else(|| column_name(root)),
-        Expr::Nested(inner) => column_name(inner),
-        Expr::Case { .. } => Some("case".to_owned()),
-        Expr::Position { .. } => Some("position".to_owned()),
-        Expr::Substring { shorthand, .. } => {
-            Some(if *shorthand { "substr" } else { "substring" }.to_owned())
-        }
-        Expr::Exists { .. } => Some("exists".to_owned()),
-        // A scalar subquery is named after its one column.
-        Expr::Subquery(q) => match q.body.as_ref() {
-            SetExpr::Select(select) => match select.projection.as_slice() {
-                [SelectItem::ExprWithAlias { alias, .. }] => Some(alias.value.clone()),
-                [SelectItem::UnnamedExpr(e)] => column_name(e),
-                _ => None,
-            },
-            _ => None,
-        },
-        Expr::Value(v) if matches!(v.value, Value::Boolean(_)) => Some("bool".to_owned()),
-        _ => None,
     }
 }
 
@@ -259,6 +211,14 @@ mod tests {
         assert_eq!(
             sql("delete from t returning a, t.b, a > 0, upper(b) as u, lower(b)"),
             "DELETE FROM t RETURNING a, t.b, a > 0 AS \"?column?\", upper(b) AS u, lower(b) AS \"lower\""
+        );
+    }
+
+    #[test]
+    fn returning_columns_get_postgres_names() {
+        assert_eq!(
+            sql("delete from t where a = 1 returning a, b is null, upper(c)"),
+            "DELETE FROM t WHERE a = 1 RETURNING a, b IS NULL AS \"?column?\", upper(c) AS \"upper\""
         );
     }
 

@@ -54,7 +54,7 @@ impl Schema for SchemaSnapshot {
             .iter()
             .find(|c| c.name.eq_ignore_ascii_case(column))
             .and_then(|c| c.decl_type.as_deref())
-            .and_then(types::from_declared)
+            .and_then(types::from_column_declaration)
     }
 
     fn columns(&self, table: &str) -> Vec<String> {

@@ -195,7 +195,7 @@ mod tests {
                 "select (1 < 2)::text, 'ab'::bytea::text, 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'::uuid"
             ),
             "SELECT CASE WHEN (1 < 2) THEN 'true' WHEN NOT ((1 < 2)) THEN 'false' END AS \"text\", \
-             ('\\x' || encode(pg_bytea('ab'), 'hex')) AS \"bytea\", \
+             ('\\x' || encode(pg_bytea('ab'), 'hex')) AS \"text\", \
              pg_uuid('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11') AS \"uuid\""
         );
     }

@@ -166,6 +166,9 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
             negated: *negated,
             global: *global,
         }),
+        // A boolean IS UNKNOWN exactly when it is NULL.
+        Expr::IsUnknown(e) => Some(Expr::IsNull(e.clone())),
+        Expr::IsNotUnknown(e) => Some(Expr::IsNotNull(e.clone())),
         Expr::SimilarTo { .. } => {
             return Err(RouterError {
                 sqlstate: "0A000",
@@ -323,7 +326,7 @@ mod tests {
         );
         assert_eq!(
             sql("select overlay(s placing 'x' from 2), overlay(s placing 'x' from 2 for 3) from t"),
-            "SELECT pg_overlay(s, 'x', 2) AS \"?column?\", pg_overlay(s, 'x', 2, 3) AS \"?column?\" \
+            "SELECT pg_overlay(s, 'x', 2) AS \"overlay\", pg_overlay(s, 'x', 2, 3) AS \"overlay\" \
              FROM t"
         );
     }

@@ -8,9 +8,9 @@ use sqlparser::ast::{
     Value, WindowSpec, WindowType,
 };
 
-use super::super::query::column_name;
 use super::super::sql::{call, parse_query};
 use crate::RouterError;
+use crate::infer::names::column_name;
 
 /// The window the rows are picked by: a function (`row_number`, `rank`), its PARTITION BY
 /// and ORDER BY, each as the client wrote them (ordinals and output names allowed).
