@@ -157,7 +157,20 @@ impl Inference<'_> {
                 {
                     return Some(t);
                 }
+                // Ordered-set aggregates: one fraction or an array of them.
+                let fractions = matches!(first_arg(f), Some(Expr::Array(_)))
+                    || first.is_some_and(|t| t.element().is_some());
                 match name.as_str() {
+                    "percentile_cont" if fractions => Some(PgType::Float8Array),
+                    "percentile_cont" => Some(PgType::Float8),
+                    "percentile_disc" | "mode" if !f.within_group.is_empty() => {
+                        let key = self.type_of(&f.within_group.first()?.expr)?;
+                        if fractions {
+                            PgType::array_of(key)
+                        } else {
+                            Some(key)
+                        }
+                    }
                     "array_agg" => PgType::array_of(first?),
                     "bool_and" | "bool_or" | "every" => Some(PgType::Bool),
                     "unnest" => first?.element(),

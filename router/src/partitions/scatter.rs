@@ -139,9 +139,23 @@ const AGGREGATES: &[&str] = &[
     "var_samp",
     "bit_and",
     "bit_or",
+    "bit_xor",
+    "corr",
+    "covar_pop",
+    "covar_samp",
+    "regr_slope",
+    "regr_intercept",
+    "regr_r2",
+    "regr_avgx",
+    "regr_avgy",
+    "regr_sxx",
+    "regr_syy",
+    "regr_sxy",
+    "regr_count",
     "percentile_cont",
     "percentile_disc",
     "mode",
+    "grouping",
 ];
 
 /// Whether `e` holds an aggregate or window function anywhere, which the merge could not
@@ -150,6 +164,7 @@ fn holds_unmergeable(e: &Expr) -> bool {
     let found = sqlparser::ast::visit_expressions(e, |inner| match inner {
         Expr::Function(f)
             if f.over.is_some()
+                || !f.within_group.is_empty()
                 || f.name.0.last().and_then(|p| p.as_ident()).is_some_and(|i| {
                     AGGREGATES.contains(&i.value.to_ascii_lowercase().as_str())
                 }) =>

@@ -39,6 +39,20 @@ pub(crate) fn call(name: &str, args: Vec<Expr>) -> Expr {
     })
 }
 
+/// `f` under another name with other arguments, keeping what the client gave the call
+/// besides them: DISTINCT, ORDER BY, FILTER and OVER.
+pub(crate) fn renamed_call(f: &Function, name: &str, args: Vec<Expr>) -> Expr {
+    let mut renamed = f.clone();
+    renamed.name = ObjectName::from(vec![Ident::new(name)]);
+    if let FunctionArguments::List(list) = &mut renamed.args {
+        list.args = args
+            .into_iter()
+            .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+            .collect();
+    }
+    Expr::Function(renamed)
+}
+
 /// The unnamed arguments of a call, in order.
 pub(crate) fn args(f: &Function) -> Vec<Expr> {
     match &f.args {

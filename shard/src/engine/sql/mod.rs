@@ -1,6 +1,7 @@
 //! What SQL on a litescale connection has that SQLite lacks: Postgres functions, pg_catalog.
 //! It must not know where the connection's file lives or who asked: it registers SQL, nothing more.
 
+mod aggregates;
 mod args;
 pub(crate) mod array_functions;
 pub mod arrays;
@@ -10,6 +11,7 @@ pub(crate) mod functions;
 pub mod json;
 mod math;
 pub mod numeric;
+mod statistics;
 mod text;
 pub(crate) mod typecheck;
 
@@ -31,6 +33,8 @@ pub(crate) fn register(
     text::register(c)?;
     math::register(c)?;
     numeric::register(c)?;
+    statistics::register(c)?;
+    aggregates::register(c)?;
     datetime::register(c)?;
     array_functions::register(c)?;
     json::register(c)?;

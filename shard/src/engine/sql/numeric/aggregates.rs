@@ -25,7 +25,7 @@ pub(super) struct Running {
 }
 
 impl Running {
-    fn add(&mut self, value: Numeric, sign: i64) {
+    pub(super) fn add(&mut self, value: Numeric, sign: i64) {
         let scale = value.scale();
         *self.scales.entry(scale).or_default() += sign;
         if self.scales.get(&scale) == Some(&0) {
@@ -40,7 +40,7 @@ impl Running {
     }
 
     /// The sum at the largest scale among the values it holds.
-    fn total(&self) -> Option<Numeric> {
+    pub(super) fn total(&self) -> Option<Numeric> {
         if self.count == 0 {
             return None;
         }
