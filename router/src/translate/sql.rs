@@ -53,6 +53,61 @@ pub(crate) fn renamed_call(f: &Function, name: &str, args: Vec<Expr>) -> Expr {
     Expr::Function(renamed)
 }
 
+/// Postgres' (and SQLite's) aggregate functions (and grouping(), which only a grouped
+/// query has).
+const AGGREGATES: &[&str] = &[
+    "count",
+    "sum",
+    "min",
+    "max",
+    "avg",
+    "string_agg",
+    "array_agg",
+    "bool_and",
+    "bool_or",
+    "every",
+    "json_agg",
+    "jsonb_agg",
+    "json_object_agg",
+    "jsonb_object_agg",
+    "group_concat",
+    "total",
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "variance",
+    "var_pop",
+    "var_samp",
+    "bit_and",
+    "bit_or",
+    "bit_xor",
+    "corr",
+    "covar_pop",
+    "covar_samp",
+    "regr_slope",
+    "regr_intercept",
+    "regr_r2",
+    "regr_avgx",
+    "regr_avgy",
+    "regr_sxx",
+    "regr_syy",
+    "regr_sxy",
+    "regr_count",
+    "percentile_cont",
+    "percentile_disc",
+    "mode",
+    "grouping",
+];
+
+/// Whether a call is an aggregate (not a window function's): by name, or by a WITHIN GROUP
+/// or FILTER only aggregates take.
+pub(crate) fn is_aggregate(f: &Function) -> bool {
+    f.over.is_none()
+        && (!f.within_group.is_empty()
+            || f.filter.is_some()
+            || function_name(f).is_some_and(|n| AGGREGATES.contains(&n.as_str())))
+}
+
 /// The unnamed arguments of a call, in order.
 pub(crate) fn args(f: &Function) -> Vec<Expr> {
     match &f.args {

@@ -1,14 +1,16 @@
 //! The query constructs SQLite lacks or spells differently, one per file: DISTINCT ON and
 //! FETCH ... WITH TIES (both on `window_filter`), FETCH/OFFSET ROWS, UPDATE ... FROM / DELETE ... USING (`dml_joins`),
-//! parenthesized and VALUES branches of set operations (`set_operations`);
-//! `refusals` names what cannot be kept exactly (0A000).
+//! parenthesized and VALUES branches of set operations (`set_operations`), GROUPING SETS /
+//! ROLLUP / CUBE as a union of GROUP BYs (`grouping_sets`); `refusals` names what cannot
+//! be kept exactly (0A000).
 //!
-//! Order: window_filter ← distinct_on, fetch; dml_joins, set_operations and refusals stand
-//! alone.
+//! Order: window_filter ← distinct_on, fetch; dml_joins, set_operations, grouping_sets and
+//! refusals stand alone.
 
 mod distinct_on;
 mod dml_joins;
 mod fetch;
+mod grouping_sets;
 mod refusals;
 mod set_operations;
 mod window_filter;
@@ -22,6 +24,9 @@ pub(crate) use fetch::fetch_as_limit;
 /// Refuses what SQLite cannot run exactly, then rewrites the rest into SQLite's forms.
 /// Runs first, so the later passes (names, NULL order, expressions) see SQLite's shape.
 pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
+    if let std::ops::ControlFlow::Break(e) = ast.visit(&mut grouping_sets::GroupingSets) {
+        return Err(e);
+    }
     if let std::ops::ControlFlow::Break(e) = Visit::visit(&*ast, &mut refusals::Refusals) {
         return Err(e);
     }
