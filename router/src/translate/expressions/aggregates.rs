@@ -6,7 +6,7 @@
 
 use sqlparser::ast::{
     BinaryOperator, DuplicateTreatment, Expr, Function, FunctionArgumentClause, FunctionArguments,
-    OrderByExpr, OrderBySort,
+    OrderByExpr, OrderBySort, Value,
 };
 
 use super::super::sql::{call, number, renamed_call};
@@ -34,6 +34,17 @@ pub(super) fn rewrite(
 ) -> Result<Option<Expr>, RouterError> {
     if !f.within_group.is_empty() {
         return ordered_set(name, f, args).map(Some);
+    }
+    // Postgres has these for several number types and cannot choose one for a literal of
+    // unknown type.
+    if (name == "sum" || name == "avg" || spread(name).is_some())
+        && let [Expr::Value(v)] = args
+        && matches!(v.value, Value::SingleQuotedString(_))
+    {
+        return Err(RouterError {
+            sqlstate: "42725",
+            message: format!("function {name}(unknown) is not unique"),
+        });
     }
     if let (Some(stem), [x]) = (spread(name), args) {
         // Postgres answers floats' in double precision, the rest in numeric.
@@ -268,6 +279,8 @@ mod tests {
         );
         let e = crate::plan("select dense_rank(5) within group (order by a) from t").unwrap_err();
         assert_eq!(e.sqlstate, "0A000");
+        let e = crate::plan("select avg('a')").unwrap_err();
+        assert_eq!(e.sqlstate, "42725");
     }
 
     #[test]

@@ -1,16 +1,17 @@
 //! The query constructs SQLite lacks or spells differently, one per file: DISTINCT ON and
 //! FETCH ... WITH TIES (both on `window_filter`), FETCH/OFFSET ROWS, UPDATE ... FROM / DELETE ... USING (`dml_joins`),
 //! parenthesized and VALUES branches of set operations (`set_operations`), GROUPING SETS /
-//! ROLLUP / CUBE as a union of GROUP BYs (`grouping_sets`); `refusals` names what cannot
-//! be kept exactly (0A000).
+//! ROLLUP / CUBE as a union of GROUP BYs (`grouping_sets`), HAVING without GROUP BY over
+//! one group (`one_group`); `refusals` names what cannot be kept exactly (0A000).
 //!
-//! Order: window_filter ← distinct_on, fetch; dml_joins, set_operations, grouping_sets and
-//! refusals stand alone.
+//! Order: window_filter ← distinct_on, fetch; dml_joins, set_operations, grouping_sets,
+//! one_group and refusals stand alone.
 
 mod distinct_on;
 mod dml_joins;
 mod fetch;
 mod grouping_sets;
+mod one_group;
 mod refusals;
 mod set_operations;
 mod window_filter;
@@ -27,6 +28,7 @@ pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
     if let std::ops::ControlFlow::Break(e) = ast.visit(&mut grouping_sets::GroupingSets) {
         return Err(e);
     }
+    let _ = ast.visit(&mut one_group::OneGroup);
     if let std::ops::ControlFlow::Break(e) = Visit::visit(&*ast, &mut refusals::Refusals) {
         return Err(e);
     }

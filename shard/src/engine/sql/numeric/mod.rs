@@ -37,6 +37,13 @@ pub(crate) fn argument(v: ValueRef<'_>) -> rusqlite::Result<Option<Numeric>> {
     })
 }
 
+/// An aggregate's value as numeric input reads it: text that is no number can only have
+/// come from a text column, and Postgres has no `name(text)` aggregate (42883).
+pub(crate) fn aggregate_argument(v: ValueRef<'_>, name: &str) -> rusqlite::Result<Option<Numeric>> {
+    argument(v)
+        .map_err(|_| postgres_error("42883", &format!("function {name}(text) does not exist")))
+}
+
 /// The arguments as numerics, or `None` when one is NULL (the functions are strict).
 fn arguments<const N: usize>(ctx: &Context<'_>) -> rusqlite::Result<Option<[Numeric; N]>> {
     let mut out = Vec::with_capacity(N);
@@ -165,6 +172,8 @@ mod tests {
         SELECT pg_num_sum(i) FROM t | 21
         SELECT pg_num_avg(i) FROM t | 3.5000000000000000
         SELECT pg_num_sum(v) FROM t WHERE v IS NULL | NULL
+        SELECT pg_num_sum('north') | ERROR 42883
+        SELECT pg_num_stddev_pop('north') | ERROR 42883
         SELECT pg_num_var_samp(i) FROM t | 3.5000000000000000
         SELECT pg_num_var_pop(i) FROM t | 2.9166666666666667
         SELECT pg_num_stddev_samp(i) FROM t | 1.8708286933869707

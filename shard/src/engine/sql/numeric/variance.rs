@@ -8,7 +8,7 @@ use rusqlite::types::Value;
 
 use super::aggregates::Running;
 use super::value::Numeric;
-use super::{argument, sql_error};
+use super::{aggregate_argument, sql_error};
 
 /// Which of the four a [`VarianceAggregate`] answers.
 #[derive(Clone, Copy)]
@@ -62,8 +62,19 @@ impl VarianceAggregate {
         Ok(Value::Text(answer.to_string()))
     }
 
-    fn step_by(ctx: &mut Context<'_>, moments: &mut Moments, sign: i64) -> rusqlite::Result<()> {
-        if let Some(value) = argument(ctx.get_raw(0))? {
+    fn step_by(
+        &self,
+        ctx: &mut Context<'_>,
+        moments: &mut Moments,
+        sign: i64,
+    ) -> rusqlite::Result<()> {
+        let name = match (self.0.sample, self.0.root) {
+            (true, true) => "stddev_samp",
+            (false, true) => "stddev_pop",
+            (true, false) => "var_samp",
+            (false, false) => "var_pop",
+        };
+        if let Some(value) = aggregate_argument(ctx.get_raw(0), name)? {
             moments.squares.add(value.mul(&value), sign);
             moments.values.add(value, sign);
             moments.count += sign;
@@ -78,7 +89,7 @@ impl Aggregate<Moments, Value> for VarianceAggregate {
     }
 
     fn step(&self, ctx: &mut Context<'_>, moments: &mut Moments) -> rusqlite::Result<()> {
-        Self::step_by(ctx, moments, 1)
+        self.step_by(ctx, moments, 1)
     }
 
     fn finalize(&self, _: &mut Context<'_>, moments: Option<Moments>) -> rusqlite::Result<Value> {
@@ -92,6 +103,6 @@ impl WindowAggregate<Moments, Value> for VarianceAggregate {
     }
 
     fn inverse(&self, ctx: &mut Context<'_>, moments: &mut Moments) -> rusqlite::Result<()> {
-        Self::step_by(ctx, moments, -1)
+        self.step_by(ctx, moments, -1)
     }
 }
