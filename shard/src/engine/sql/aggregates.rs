@@ -140,10 +140,9 @@ impl Percentile {
         if self.continuous {
             let position = f * (n - 1) as f64;
             let (low, high) = (position.floor(), position.ceil());
+            // step() keeps only numbers for percentile_cont.
             let number = |i: f64| match &values[i as usize] {
-                Value::Integer(i) => *i as f64,
                 Value::Real(r) => *r,
-                Value::Text(t) => t.trim().parse().unwrap_or(f64::NAN),
                 _ => f64::NAN,
             };
             let lo = number(low);
@@ -168,10 +167,27 @@ impl Aggregate<Sorted, Value> for Percentile {
         if acc.fractions.is_none() {
             acc.fractions = fractions(ctx.get_raw(0))?;
         }
-        let value: Value = ctx.get(1)?;
-        if value != Value::Null {
-            acc.values.push(value);
-        }
+        let value: Value = match ctx.get(1)? {
+            Value::Null => return Ok(()),
+            Value::Integer(i) if self.continuous => Value::Real(i as f64),
+            // A numeric computed exactly arrives as its text.
+            Value::Text(t) if self.continuous => {
+                Value::Real(t.trim().parse().map_err(|_| {
+                    postgres_error(
+                        "0A000",
+                        "percentile_cont of values that are not numbers (intervals) is not supported by litescale",
+                    )
+                })?)
+            }
+            Value::Blob(_) if self.continuous => {
+                return Err(postgres_error(
+                    "42883",
+                    "function percentile_cont(double precision, bytea) does not exist",
+                ));
+            }
+            value => value,
+        };
+        acc.values.push(value);
         Ok(())
     }
 
@@ -342,7 +358,7 @@ mod tests {
     }
 
     #[test]
-    fn a_percentile_outside_zero_to_one_is_22003() {
+    fn a_percentile_outside_zero_to_one_or_of_intervals_is_refused() {
         let c = Connection::open_in_memory().unwrap();
         super::register(&c).unwrap();
         let e = c
