@@ -658,8 +658,7 @@ mod tests {
     #[test]
     fn projection_types_come_from_columns_literals_casts_and_aggregates() {
         use PgType::*;
-        let sql =
-            "select 1, 'a', count(*), x::bigint, y, id + 1, $1 * 2, sum(id), max(name) from t";
+        let sql = "select 1, 'a', count(*), x::bigint, y, id + 1, $1 * 2, sum(id), max(name) from t group by x, y, id";
         let p = &plan(sql).unwrap()[0];
         assert_eq!(
             p.projection_types(&Fixture, &[Int2]),

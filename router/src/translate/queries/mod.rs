@@ -2,11 +2,13 @@
 //! FETCH ... WITH TIES (both on `window_filter`), FETCH/OFFSET ROWS, UPDATE ... FROM / DELETE ... USING (`dml_joins`),
 //! parenthesized and VALUES branches of set operations (`set_operations`), GROUPING SETS /
 //! ROLLUP / CUBE as a union of GROUP BYs (`grouping_sets`), HAVING without GROUP BY over
-//! one group (`one_group`); `refusals` names what cannot be kept exactly (0A000).
+//! one group (`one_group`); `refusals` names what cannot be kept exactly (0A000), and
+//! `aggregate_rules` what Postgres refuses where SQLite would run it.
 //!
-//! Order: window_filter ← distinct_on, fetch; dml_joins, set_operations, grouping_sets,
-//! one_group and refusals stand alone.
+//! Order: window_filter ← distinct_on, fetch; aggregate_rules ← one_group; dml_joins,
+//! set_operations, grouping_sets and refusals stand alone.
 
+mod aggregate_rules;
 mod distinct_on;
 mod dml_joins;
 mod fetch;
@@ -25,6 +27,7 @@ pub(crate) use fetch::fetch_as_limit;
 /// Refuses what SQLite cannot run exactly, then rewrites the rest into SQLite's forms.
 /// Runs first, so the later passes (names, NULL order, expressions) see SQLite's shape.
 pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
+    aggregate_rules::check(ast)?;
     if let std::ops::ControlFlow::Break(e) = ast.visit(&mut grouping_sets::GroupingSets) {
         return Err(e);
     }

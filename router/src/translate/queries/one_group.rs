@@ -3,9 +3,10 @@
 //! a HAVING on a non-aggregate query. The group is computed in a derived table and the
 //! select list read over it: it can hold no column of the input, only constants.
 
-use sqlparser::ast::{Expr, GroupByExpr, Query, SelectItem, SetExpr, TableFactor};
+use sqlparser::ast::{GroupByExpr, Query, SelectItem, SetExpr, TableFactor};
 
-use super::super::sql::{call, is_aggregate, number, parse_query};
+use super::super::sql::{call, number, parse_query};
+use super::aggregate_rules::holds_aggregate;
 
 /// Rewrites each such query.
 pub(super) struct OneGroup;
@@ -17,14 +18,6 @@ impl sqlparser::ast::VisitorMut for OneGroup {
         rewrite(query);
         std::ops::ControlFlow::Continue(())
     }
-}
-
-fn holds_aggregate(e: &Expr) -> bool {
-    sqlparser::ast::visit_expressions(e, |inner| match inner {
-        Expr::Function(f) if is_aggregate(f) => std::ops::ControlFlow::Break(()),
-        _ => std::ops::ControlFlow::Continue(()),
-    })
-    .is_break()
 }
 
 fn rewrite(query: &mut Query) {
