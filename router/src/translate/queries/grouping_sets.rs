@@ -61,7 +61,7 @@ fn has_grouping_call(select: &Select) -> bool {
 /// The grouping sets a GROUP BY list means: the cross product of its items' sets.
 fn grouping_sets(items: &[Expr], projection: &[SelectItem]) -> Result<Vec<Vec<Expr>>, RouterError> {
     // `GROUP BY 1` names the first result column.
-    let resolve = |e: &Expr| -> Expr {
+    let resolve = |e: &Expr| -> Result<Expr, RouterError> {
         if let Expr::Value(v) = e
             && let Value::Number(n, _) = &v.value
             && let Ok(position) = n.parse::<usize>()
@@ -69,15 +69,26 @@ fn grouping_sets(items: &[Expr], projection: &[SelectItem]) -> Result<Vec<Vec<Ex
                 SelectItem::UnnamedExpr(item) | SelectItem::ExprWithAlias { expr: item, .. },
             ) = position.checked_sub(1).and_then(|i| projection.get(i))
         {
-            return item.clone();
+            return Ok(item.clone());
         }
-        e.clone()
+        // A result column's alias: Postgres takes an input column of that name first, and
+        // only the schema knows whether there is one.
+        let aliased = projection.iter().any(|item| {
+            matches!((item, e), (SelectItem::ExprWithAlias { expr, alias }, Expr::Identifier(i))
+                if alias.value == i.value && expr != e)
+        });
+        if aliased {
+            return Err(RouterError::unsupported(
+                "grouping sets naming a result column's alias",
+            ));
+        }
+        Ok(e.clone())
     };
     let nested = |sets: &[Vec<Expr>]| -> Result<Vec<Vec<Expr>>, RouterError> {
         let flat: Vec<Vec<Expr>> = sets
             .iter()
-            .map(|set| set.iter().map(resolve).collect())
-            .collect();
+            .map(|set| set.iter().map(resolve).collect::<Result<_, _>>())
+            .collect::<Result<_, _>>()?;
         if flat
             .iter()
             .flatten()
@@ -112,7 +123,7 @@ fn grouping_sets(items: &[Expr], projection: &[SelectItem]) -> Result<Vec<Vec<Ex
                     })
                     .collect()
             }
-            plain => vec![vec![resolve(plain)]],
+            plain => vec![vec![resolve(plain)?]],
         };
         product = product
             .iter()
@@ -262,6 +273,27 @@ fn holds_window(e: &Expr) -> bool {
     .is_break()
 }
 
+/// Whether two expressions name the same grouped value: equal, or the same column written
+/// with and without its table's name (`s.region`, `region`).
+fn same(a: &Expr, b: &Expr) -> bool {
+    let column = |e: &Expr| match e {
+        Expr::Identifier(i) => Some((None, i.value.clone())),
+        Expr::CompoundIdentifier(parts) if parts.len() >= 2 => Some((
+            Some(parts[parts.len() - 2].value.clone()),
+            parts[parts.len() - 1].value.clone(),
+        )),
+        _ => None,
+    };
+    match (column(a), column(b)) {
+        (Some((qa, ca)), Some((qb, cb))) => ca == cb && (qa.is_none() || qb.is_none() || qa == qb),
+        _ => a == b,
+    }
+}
+
+fn holds(exprs: &[Expr], e: &Expr) -> bool {
+    exprs.iter().any(|x| same(x, e))
+}
+
 /// `e` as the branch of `set` computes it: grouped columns the set leaves out are NULL
 /// outside aggregates, and grouping(...) the set's bit mask (1 for each argument the set
 /// leaves out, the first argument the highest bit).
@@ -274,7 +306,7 @@ fn for_set(e: &Expr, set: &[Expr], grouped: &[Expr]) -> Expr {
             if function_name(f).as_deref() == Some("grouping") {
                 let mask = args(f)
                     .iter()
-                    .fold(0u64, |mask, a| (mask << 1) | u64::from(!set.contains(a)));
+                    .fold(0u64, |mask, a| (mask << 1) | u64::from(!holds(set, a)));
                 *inner = number(mask);
             } else if is_aggregate(f) {
                 aggregates.push(inner.clone());
@@ -284,7 +316,7 @@ fn for_set(e: &Expr, set: &[Expr], grouped: &[Expr]) -> Expr {
         std::ops::ControlFlow::<()>::Continue(())
     });
     let _ = visit_expressions_mut(&mut e, |inner| {
-        if grouped.contains(inner) && !set.contains(inner) {
+        if holds(grouped, inner) && !holds(set, inner) {
             *inner = Expr::value(Value::Null);
         } else if let Expr::Identifier(i) = inner
             && let Some(k) = i.value.strip_prefix(AGGREGATE)
@@ -324,6 +356,12 @@ mod tests {
         assert_eq!(sets("cube (a, b)"), 4);
         assert_eq!(sets("a, rollup (b, c)"), 3);
         assert_eq!(sets("rollup (a), cube (b)"), 4);
+    }
+
+    #[test]
+    fn a_column_is_the_same_with_or_without_its_tables_name() {
+        let text = sql("select s.a, count(*) from t s group by rollup (a)");
+        assert!(text.contains("SELECT NULL AS ls_column_1"), "{text}");
     }
 
     #[test]
