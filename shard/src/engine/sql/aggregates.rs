@@ -6,7 +6,7 @@
 //! neighbours.
 
 use rusqlite::Connection;
-use rusqlite::functions::{Aggregate, Context, FunctionFlags};
+use rusqlite::functions::{Aggregate, Context, FunctionFlags, WindowAggregate};
 use rusqlite::types::{Value, ValueRef};
 
 use super::args;
@@ -15,29 +15,78 @@ use super::typecheck::postgres_error;
 
 const FLAGS: FunctionFlags = FunctionFlags::SQLITE_UTF8.union(FunctionFlags::SQLITE_DETERMINISTIC);
 
-/// bit_and, bit_or or bit_xor of integers: NULL for no (non-NULL) values.
-struct BitAggregate(BitOperation);
+/// bit_and, bit_or or bit_xor of integers: NULL for no (non-NULL) values. Also window
+/// functions: the state counts the values and, per bit, those that have it set, so a
+/// value leaving a sliding frame is taken out again.
+#[derive(Clone, Copy)]
+enum Bitwise {
+    And,
+    Or,
+    Xor,
+}
 
-type BitOperation = fn(i64, i64) -> i64;
+struct BitCounts {
+    values: i64,
+    ones: [i64; 64],
+}
 
-impl Aggregate<Option<i64>, Option<i64>> for BitAggregate {
-    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Option<i64>> {
-        Ok(None)
+struct BitAggregate(Bitwise);
+
+impl BitAggregate {
+    fn answer(&self, counts: Option<&BitCounts>) -> Option<i64> {
+        let counts = counts.filter(|c| c.values > 0)?;
+        Some((0..64).fold(0i64, |bits, b| {
+            let ones = counts.ones[b];
+            let set = match self.0 {
+                Bitwise::And => ones == counts.values,
+                Bitwise::Or => ones > 0,
+                Bitwise::Xor => ones % 2 != 0,
+            };
+            if set { bits | (1i64 << b) } else { bits }
+        }))
     }
 
-    fn step(&self, ctx: &mut Context<'_>, acc: &mut Option<i64>) -> rusqlite::Result<()> {
+    fn count(ctx: &mut Context<'_>, counts: &mut BitCounts, sign: i64) -> rusqlite::Result<()> {
         if let Some(x) = args::integer(ctx, 0)? {
-            *acc = Some(acc.map_or(x, |a| (self.0)(a, x)));
+            counts.values += sign;
+            for (b, ones) in counts.ones.iter_mut().enumerate() {
+                if x & (1i64 << b) != 0 {
+                    *ones += sign;
+                }
+            }
         }
         Ok(())
+    }
+}
+
+impl Aggregate<BitCounts, Option<i64>> for BitAggregate {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<BitCounts> {
+        Ok(BitCounts {
+            values: 0,
+            ones: [0; 64],
+        })
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, counts: &mut BitCounts) -> rusqlite::Result<()> {
+        Self::count(ctx, counts, 1)
     }
 
     fn finalize(
         &self,
         _: &mut Context<'_>,
-        acc: Option<Option<i64>>,
+        counts: Option<BitCounts>,
     ) -> rusqlite::Result<Option<i64>> {
-        Ok(acc.flatten())
+        Ok(self.answer(counts.as_ref()))
+    }
+}
+
+impl WindowAggregate<BitCounts, Option<i64>> for BitAggregate {
+    fn value(&self, counts: Option<&mut BitCounts>) -> rusqlite::Result<Option<i64>> {
+        Ok(self.answer(counts.map(|c| &*c)))
+    }
+
+    fn inverse(&self, ctx: &mut Context<'_>, counts: &mut BitCounts) -> rusqlite::Result<()> {
+        Self::count(ctx, counts, -1)
     }
 }
 
@@ -250,13 +299,12 @@ impl Aggregate<Sorted, Value> for Mode {
 }
 
 pub(crate) fn register(c: &Connection) -> rusqlite::Result<()> {
-    let bits: [(&str, BitOperation); 3] = [
-        ("bit_and", |a, b| a & b),
-        ("bit_or", |a, b| a | b),
-        ("bit_xor", |a, b| a ^ b),
-    ];
-    for (name, op) in bits {
-        c.create_aggregate_function(name, 1, FLAGS, BitAggregate(op))?;
+    for (name, operation) in [
+        ("bit_and", Bitwise::And),
+        ("bit_or", Bitwise::Or),
+        ("bit_xor", Bitwise::Xor),
+    ] {
+        c.create_window_function(name, 1, FLAGS, BitAggregate(operation))?;
     }
     c.create_aggregate_function("pg_string_agg_distinct", 2, FLAGS, DistinctStringAgg)?;
     c.create_aggregate_function(
@@ -297,6 +345,15 @@ mod tests {
                 Value::Integer(6),
             ),
             ("SELECT bit_and(column1) FROM (VALUES (NULL))", Value::Null),
+            (
+                "SELECT bit_and(column1) FROM (VALUES (-1), (-2))",
+                Value::Integer(-2),
+            ),
+            (
+                "SELECT group_concat(b, ' ') FROM (SELECT bit_or(column1) OVER (ORDER BY column1 \
+                 ROWS 1 PRECEDING) AS b FROM (VALUES (1), (2), (4)))",
+                text("1 3 6"),
+            ),
             (
                 "SELECT pg_string_agg_distinct(p, ',' ORDER BY p) FROM t",
                 text("apple,pear,plum"),
