@@ -44,10 +44,36 @@ pub(super) fn result_type(name: &str, first: Option<PgType>, arity: usize) -> Op
         | "atan" | "atan2" | "sinh" | "cosh" | "tanh" => Float8,
         "div" | "pg_numeric" | "pg_num_exact" | "pg_num_add" | "pg_num_sub" | "pg_num_mul"
         | "pg_num_div" | "pg_num_mod" | "pg_num_neg" | "pg_num_round" | "pg_num_trunc"
-        | "pg_num_avg" | "pg_num_trim_scale" | "pg_num_factorial" | "trim_scale" | "factorial" => {
-            Numeric
-        }
+        | "pg_num_avg" | "pg_num_var_samp" | "pg_num_var_pop" | "pg_num_stddev_samp"
+        | "pg_num_stddev_pop" | "pg_num_trim_scale" | "pg_num_factorial" | "trim_scale"
+        | "factorial" => Numeric,
         "scale" | "min_scale" | "pg_num_scale" | "pg_num_min_scale" => Int4,
+        // Aggregates: the variance family answers floats' in double precision, the rest
+        // in numeric; the two-variable statistics are double precision.
+        "stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
+            match first? {
+                Float4 | Float8 => Float8,
+                _ => Numeric,
+            }
+        }
+        "corr"
+        | "covar_pop"
+        | "covar_samp"
+        | "regr_slope"
+        | "regr_intercept"
+        | "regr_r2"
+        | "regr_avgx"
+        | "regr_avgy"
+        | "regr_sxx"
+        | "regr_syy"
+        | "regr_sxy"
+        | "pg_float_var_samp"
+        | "pg_float_var_pop"
+        | "pg_float_stddev_samp"
+        | "pg_float_stddev_pop" => Float8,
+        "regr_count" => Int8,
+        "bit_and" | "bit_or" | "bit_xor" => first?,
+        "grouping" => Int4,
         // sum(int) is bigint, sum(bigint) and sum(numeric) numeric; of a column whose
         // type only the table knows, unknown (so `x / sum(x)` stays integer division).
         "pg_num_sum" => match first? {

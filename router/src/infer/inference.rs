@@ -195,7 +195,20 @@ impl<'a> Inference<'a> {
                         .copied()
                         .flatten();
                 }
+                // Ordered-set aggregates: one fraction or an array of them.
+                let fractions = matches!(first_arg(f), Some(Expr::Array(_)))
+                    || first.is_some_and(|t| t.element().is_some());
                 match name.as_str() {
+                    "percentile_cont" if fractions => Some(PgType::Float8Array),
+                    "percentile_cont" => Some(PgType::Float8),
+                    "percentile_disc" | "mode" if !f.within_group.is_empty() => {
+                        let key = self.type_of(&f.within_group.first()?.expr)?;
+                        if fractions {
+                            PgType::array_of(key)
+                        } else {
+                            Some(key)
+                        }
+                    }
                     "array_agg" => PgType::array_of(first?),
                     "bool_and" | "bool_or" | "every" => Some(PgType::Bool),
                     "array_upper" | "array_length" => Some(PgType::Int4),
@@ -646,8 +659,7 @@ mod tests {
     #[test]
     fn projection_types_come_from_columns_literals_casts_and_aggregates() {
         use PgType::*;
-        let sql =
-            "select 1, 'a', count(*), x::bigint, y, id + 1, $1 * 2, sum(id), max(name) from t";
+        let sql = "select 1, 'a', count(*), x::bigint, y, id + 1, $1 * 2, sum(id), max(name) from t group by x, y, id";
         let p = &plan(sql).unwrap()[0];
         assert_eq!(
             p.projection_types(&Fixture, &[Int2]),

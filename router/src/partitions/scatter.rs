@@ -9,7 +9,7 @@ use sqlparser::ast::{
 
 use crate::plan::session::SessionContext;
 use crate::plan::statement::PlannedStatement;
-use crate::translate::sql::call;
+use crate::translate::sql::{call, is_aggregate};
 use crate::translate::{fetch_as_limit, translate};
 
 /// One merge step, applied in order to the concatenated partition results.
@@ -112,48 +112,11 @@ fn number(e: &Expr) -> Option<u64> {
     }
 }
 
-/// Postgres' (and SQLite's) aggregate functions: partial results of any of them, unless
-/// merged as `aggregate_of` knows how, would be answered per partition.
-const AGGREGATES: &[&str] = &[
-    "count",
-    "sum",
-    "min",
-    "max",
-    "avg",
-    "string_agg",
-    "array_agg",
-    "bool_and",
-    "bool_or",
-    "every",
-    "json_agg",
-    "jsonb_agg",
-    "json_object_agg",
-    "jsonb_object_agg",
-    "group_concat",
-    "total",
-    "stddev",
-    "stddev_pop",
-    "stddev_samp",
-    "variance",
-    "var_pop",
-    "var_samp",
-    "bit_and",
-    "bit_or",
-    "percentile_cont",
-    "percentile_disc",
-    "mode",
-];
-
 /// Whether `e` holds an aggregate or window function anywhere, which the merge could not
 /// combine (it merges only aggregates that are whole select-list items).
 fn holds_unmergeable(e: &Expr) -> bool {
     let found = sqlparser::ast::visit_expressions(e, |inner| match inner {
-        Expr::Function(f)
-            if f.over.is_some()
-                || f.name.0.last().and_then(|p| p.as_ident()).is_some_and(|i| {
-                    AGGREGATES.contains(&i.value.to_ascii_lowercase().as_str())
-                }) =>
-        {
+        Expr::Function(f) if f.over.is_some() || is_aggregate(f) => {
             std::ops::ControlFlow::Break(())
         }
         _ => std::ops::ControlFlow::Continue(()),
@@ -211,6 +174,13 @@ pub fn scatter(planned: &PlannedStatement, ctx: &SessionContext) -> Result<Scatt
         GroupByExpr::Expressions(exprs, _) => exprs.iter().collect(),
         GroupByExpr::All(_) => return Err(refuse("GROUP BY ALL")),
     };
+    // Their rows group partial results by sets the merge does not know.
+    if group_keys
+        .iter()
+        .any(|k| matches!(k, Expr::GroupingSets(_) | Expr::Rollup(_) | Expr::Cube(_)))
+    {
+        return Err(refuse("GROUPING SETS, ROLLUP and CUBE"));
+    }
     let items: Vec<&Expr> = select
         .projection
         .iter()

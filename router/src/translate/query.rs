@@ -203,10 +203,11 @@ mod tests {
     fn result_columns_get_postgres_names() {
         assert_eq!(
             sql(
-                "select a, t.b, count(*), 1, x::int, '1'::int4, a + 1 as s, case when a then 1 end from t"
+                "select a, t.b, count(*), 1, x::int, '1'::int4, a + 1 as s, case when a then 1 end from t group by a, t.b, x"
             ),
             "SELECT a, t.b, count(*) AS \"count\", 1 AS \"?column?\", pg_int4(x) AS \"x\", \
-             pg_int4('1') AS \"int4\", pg_plus(a, 1) AS s, CASE WHEN a THEN 1 END AS \"case\" FROM t"
+             pg_int4('1') AS \"int4\", pg_plus(a, 1) AS s, CASE WHEN a THEN 1 END AS \"case\" FROM t \
+             GROUP BY a, t.b, x"
         );
         assert_eq!(
             sql("delete from t returning a, t.b, a > 0, upper(b) as u, lower(b)"),

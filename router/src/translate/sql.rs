@@ -39,6 +39,75 @@ pub(crate) fn call(name: &str, args: Vec<Expr>) -> Expr {
     })
 }
 
+/// `f` under another name with other arguments, keeping what the client gave the call
+/// besides them: DISTINCT, ORDER BY, FILTER and OVER.
+pub(crate) fn renamed_call(f: &Function, name: &str, args: Vec<Expr>) -> Expr {
+    let mut renamed = f.clone();
+    renamed.name = ObjectName::from(vec![Ident::new(name)]);
+    if let FunctionArguments::List(list) = &mut renamed.args {
+        list.args = args
+            .into_iter()
+            .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+            .collect();
+    }
+    Expr::Function(renamed)
+}
+
+/// Postgres' (and SQLite's) aggregate functions (and grouping(), which only a grouped
+/// query has).
+const AGGREGATES: &[&str] = &[
+    "count",
+    "sum",
+    "min",
+    "max",
+    "avg",
+    "string_agg",
+    "array_agg",
+    "bool_and",
+    "bool_or",
+    "every",
+    "json_agg",
+    "jsonb_agg",
+    "json_object_agg",
+    "jsonb_object_agg",
+    "group_concat",
+    "total",
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "variance",
+    "var_pop",
+    "var_samp",
+    "bit_and",
+    "bit_or",
+    "bit_xor",
+    "corr",
+    "covar_pop",
+    "covar_samp",
+    "regr_slope",
+    "regr_intercept",
+    "regr_r2",
+    "regr_avgx",
+    "regr_avgy",
+    "regr_sxx",
+    "regr_syy",
+    "regr_sxy",
+    "regr_count",
+    "percentile_cont",
+    "percentile_disc",
+    "mode",
+    "grouping",
+];
+
+/// Whether a call is an aggregate (not a window function's): by name, or by a WITHIN GROUP
+/// or FILTER only aggregates take.
+pub(crate) fn is_aggregate(f: &Function) -> bool {
+    f.over.is_none()
+        && (!f.within_group.is_empty()
+            || f.filter.is_some()
+            || function_name(f).is_some_and(|n| AGGREGATES.contains(&n.as_str())))
+}
+
 /// The unnamed arguments of a call, in order.
 pub(crate) fn args(f: &Function) -> Vec<Expr> {
     match &f.args {

@@ -165,6 +165,8 @@ fn from_message(message: &str) -> ShardError {
         ShardError::new("22012", "division by zero")
     } else if message.contains("integer overflow") || message == functions::INTEGER_OUT_OF_RANGE {
         ShardError::new("22003", "integer out of range")
+    } else if message.starts_with("argument of ntile must be a positive integer") {
+        ShardError::new("22014", "argument of ntile must be greater than zero")
     } else if message.contains("ambiguous column name") {
         let col = message.rsplit(':').next().unwrap_or("").trim();
         ShardError::new("42702", format!("column reference \"{col}\" is ambiguous"))
@@ -286,6 +288,10 @@ mod tests {
         ] {
             assert_eq!(sqlite_error(insert).sqlstate, sqlstate, "{insert}");
         }
+        assert_eq!(
+            sqlite_error("SELECT ntile(0) OVER () FROM t").sqlstate,
+            "22014"
+        );
         assert_eq!(
             sqlite_error("SELECT id FROM t UNION SELECT id FROM t ORDER BY id + 1").sqlstate,
             "0A000"

@@ -7,7 +7,7 @@ use sqlparser::ast::{BinaryOperator, Expr, Function, FunctionArguments, Ident, O
 
 use super::super::catalog::{Lookup, index_column, lookup};
 use super::super::sql::{args, call, function_name, number, parse_query, string};
-use super::{library, numeric, temporal};
+use super::{aggregates, library, numeric, temporal};
 use crate::RouterError;
 use crate::plan::session::SessionContext;
 
@@ -50,6 +50,9 @@ pub(super) fn rewrite_call(
         }
         if let Some(interval_aggregate) = temporal::aggregate(name, &a) {
             return Ok(Some(renamed(f, interval_aggregate)));
+        }
+        if let Some(aggregate) = aggregates::rewrite(name, f, &a)? {
+            return Ok(Some(aggregate));
         }
         if let Some(exact) = numeric::call_of(name, f, &a) {
             return Ok(Some(exact));

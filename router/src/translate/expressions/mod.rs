@@ -6,10 +6,12 @@
 //! operators on them to `temporal`, numeric casts and arithmetic to `numeric`, literals to
 //! `literals`, ANY/ALL to `quantified`, the rest to `operators`; `casts` is the pass after
 //! the walk, and `numeric` has the last word on the select list. json and array
-//! expressions go to `json_arrays` first. Only `functions` → `temporal`, `library` and
-//! `numeric` (sum, avg, round), `literals` → `numeric` (wide numbers) and `operators` →
-//! `numeric` (a numeric's text for `||`) cross between them.
+//! expressions go to `json_arrays` first. Only `functions` → `temporal`, `library`,
+//! `aggregates` (which takes numeric's exact forms) and `numeric` (sum, avg, round),
+//! `literals` → `numeric` (wide numbers) and `operators` → `numeric` (a numeric's text for
+//! `||`) cross between them.
 
+mod aggregates;
 mod casts;
 mod functions;
 mod json_arrays;

@@ -6,11 +6,11 @@
 //! outermost select list answers it (see [`answer_exactly`]).
 
 use sqlparser::ast::{
-    BinaryOperator as B, DataType, ExactNumberInfo, Expr, Function, Ident, ObjectName, OrderByKind,
-    SelectItem, SetExpr, Statement, UnaryOperator, Value,
+    BinaryOperator as B, DataType, ExactNumberInfo, Expr, Function, Ident, OrderByKind, SelectItem,
+    SetExpr, Statement, UnaryOperator, Value,
 };
 
-use super::super::sql::{args, call, function_name, number, string, strip_nesting};
+use super::super::sql::{args, call, function_name, number, renamed_call, string, strip_nesting};
 use crate::RouterError;
 use crate::infer::inference::schemaless_type;
 use crate::types::PgType;
@@ -20,7 +20,7 @@ const VALUE: &str = "pg_num_value";
 /// The function that makes a written numeric's text an equal SQLite number, or 22003.
 const EXACT: &str = "pg_num_exact";
 
-fn value(numeric_text: Expr) -> Expr {
+pub(super) fn value(numeric_text: Expr) -> Expr {
     call(VALUE, vec![numeric_text])
 }
 
@@ -50,7 +50,7 @@ fn literal_digits(e: &Expr) -> Option<&str> {
 
 /// What a numeric function takes for `e`: the numeric text of a numeric expression, a
 /// number literal as written (`1.50` keeps its scale), else `e` itself.
-fn numeric_text(e: &Expr) -> Expr {
+pub(super) fn numeric_text(e: &Expr) -> Expr {
     if let Some(inner) = wrapped(e) {
         return inner;
     }
@@ -73,7 +73,7 @@ fn is_numeric(e: &Expr) -> bool {
 
 /// A side that numeric arithmetic takes as Postgres would: a numeric, an integer, or a
 /// value whose type only the table settles (a column: numeric columns hold numbers).
-fn combines_with_numeric(e: &Expr) -> bool {
+pub(super) fn combines_with_numeric(e: &Expr) -> bool {
     matches!(
         schemaless_type(e),
         None | Some(PgType::Numeric | PgType::Int2 | PgType::Int4 | PgType::Int8)
@@ -152,19 +152,6 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
 /// computed as numeric: exactly, with Postgres' scales. `None` for other calls, and for floats (which Postgres sums and
 /// rounds as doubles).
 pub(super) fn call_of(name: &str, f: &Function, args: &[Expr]) -> Option<Expr> {
-    let renamed = |to: &str, a: Vec<Expr>| {
-        let mut renamed = f.clone();
-        renamed.name = ObjectName::from(vec![Ident::new(to)]);
-        if let sqlparser::ast::FunctionArguments::List(list) = &mut renamed.args {
-            list.args = a
-                .into_iter()
-                .map(|e| {
-                    sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(e))
-                })
-                .collect();
-        }
-        Expr::Function(renamed)
-    };
     // The arguments, and whether the answer is a numeric (else an integer).
     let (numeric_args, answers_numeric) = match (name, args) {
         ("sum" | "avg", [x]) if combines_with_numeric(x) => (vec![numeric_text(x)], true),
@@ -175,7 +162,7 @@ pub(super) fn call_of(name: &str, f: &Function, args: &[Expr]) -> Option<Expr> {
         ("scale" | "min_scale", [x]) => (vec![numeric_text(x)], false),
         _ => return None,
     };
-    let numeric_call = renamed(&format!("pg_num_{name}"), numeric_args);
+    let numeric_call = renamed_call(f, &format!("pg_num_{name}"), numeric_args);
     Some(if answers_numeric {
         value(numeric_call)
     } else {

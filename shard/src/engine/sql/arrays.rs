@@ -3,7 +3,9 @@
 //! read and build them.
 
 use rusqlite::Connection;
-use rusqlite::functions::{Aggregate, Context, FunctionFlags};
+use std::collections::VecDeque;
+
+use rusqlite::functions::{Aggregate, Context, FunctionFlags, WindowAggregate};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 
 /// An array's elements; `None` for NULL elements.
@@ -114,26 +116,51 @@ pub fn render(elements: &[Option<String>]) -> String {
     format!("{{{}}}", parts.join(","))
 }
 
-/// `array_agg(x [ORDER BY y])`.
+/// `array_agg(x [ORDER BY y])`, also as a window function (a sliding frame drops its
+/// oldest values first).
 struct ArrayAgg;
 
-impl Aggregate<Vec<Option<String>>, Option<String>> for ArrayAgg {
-    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Vec<Option<String>>> {
-        Ok(Vec::new())
+impl Aggregate<VecDeque<Option<String>>, Option<String>> for ArrayAgg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<VecDeque<Option<String>>> {
+        Ok(VecDeque::new())
     }
 
-    fn step(&self, ctx: &mut Context<'_>, acc: &mut Vec<Option<String>>) -> rusqlite::Result<()> {
-        acc.push(element_text(ctx.get_raw(0)));
+    fn step(
+        &self,
+        ctx: &mut Context<'_>,
+        acc: &mut VecDeque<Option<String>>,
+    ) -> rusqlite::Result<()> {
+        acc.push_back(element_text(ctx.get_raw(0)));
         Ok(())
     }
 
     fn finalize(
         &self,
         _: &mut Context<'_>,
-        acc: Option<Vec<Option<String>>>,
+        acc: Option<VecDeque<Option<String>>>,
     ) -> rusqlite::Result<Option<String>> {
         // Postgres' array_agg of no rows is NULL.
-        Ok(acc.map(|a| render(&a)))
+        Ok(acc.map(|mut a| render(a.make_contiguous())))
+    }
+}
+
+impl WindowAggregate<VecDeque<Option<String>>, Option<String>> for ArrayAgg {
+    fn value(
+        &self,
+        acc: Option<&mut VecDeque<Option<String>>>,
+    ) -> rusqlite::Result<Option<String>> {
+        Ok(acc
+            .filter(|a| !a.is_empty())
+            .map(|a| render(a.make_contiguous())))
+    }
+
+    fn inverse(
+        &self,
+        _: &mut Context<'_>,
+        acc: &mut VecDeque<Option<String>>,
+    ) -> rusqlite::Result<()> {
+        acc.pop_front();
+        Ok(())
     }
 }
 
@@ -143,7 +170,7 @@ pub(crate) fn array_arg(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<
 
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
-    conn.create_aggregate_function("pg_array_agg", 1, flags, ArrayAgg)?;
+    conn.create_window_function("pg_array_agg", 1, flags, ArrayAgg)?;
     conn.create_scalar_function("pg_array_get", 2, flags, |ctx| {
         let (Some(array), Some(i)) = (array_arg(ctx, 0)?, ctx.get::<Option<i64>>(1)?) else {
             return Ok(None);
@@ -237,6 +264,14 @@ mod tests {
         assert_eq!(
             q("SELECT group_concat(value) FROM json_each(pg_array_json('{x,y}'))"),
             SqlValue::Text("x,y".into())
+        );
+        // A sliding window frame drops its oldest values.
+        assert_eq!(
+            q(
+                "SELECT group_concat(a, ' ') FROM (SELECT pg_array_agg(v) OVER (ORDER BY v \
+               ROWS 1 PRECEDING) AS a FROM (SELECT 1 AS v UNION SELECT 2 UNION SELECT 3))"
+            ),
+            SqlValue::Text("{1} {1,2} {2,3}".into())
         );
     }
 }

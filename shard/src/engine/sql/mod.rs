@@ -1,6 +1,7 @@
 //! What SQL on a litescale connection has that SQLite lacks: Postgres functions, pg_catalog.
 //! It must not know where the connection's file lives or who asked: it registers SQL, nothing more.
 
+mod aggregates;
 mod args;
 pub(crate) mod array_functions;
 pub mod arrays;
@@ -12,6 +13,7 @@ pub mod json;
 mod math;
 pub mod numeric;
 mod set_returning;
+mod statistics;
 mod text;
 pub(crate) mod typecheck;
 
@@ -35,6 +37,8 @@ pub(crate) fn register(
     set_returning::register(c)?;
     math::register(c)?;
     numeric::register(c)?;
+    statistics::register(c)?;
+    aggregates::register(c)?;
     datetime::register(c)?;
     array_functions::register(c)?;
     json::register(c)?;

@@ -1,8 +1,10 @@
 //! JSON built from SQL values: json_build_object / _array (json's `{"a" : 1}` spacing and
 //! jsonb's), to_json / to_jsonb, the json aggregates.
 
+use std::collections::VecDeque;
+
 use rusqlite::Connection;
-use rusqlite::functions::{Aggregate, Context, FunctionFlags};
+use rusqlite::functions::{Aggregate, Context, FunctionFlags, WindowAggregate};
 
 use super::value::{Jsonb, quote_into};
 use super::{JsonResult, error, json_result, text_arg, to_json_text, to_jsonb};
@@ -60,18 +62,23 @@ fn jsonb_build_array(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
     Ok(json_result(Some(Jsonb::Array(items).render())))
 }
 
-/// json_agg / jsonb_agg: one element a row, NULL when there are no rows.
+/// json_agg / jsonb_agg: one element a row, NULL when there are no rows; also as window
+/// functions (a sliding frame drops its oldest elements first).
 struct ArrayAgg {
     jsonb: bool,
 }
 
-impl Aggregate<Vec<String>, JsonResult> for ArrayAgg {
-    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Vec<String>> {
-        Ok(Vec::new())
+fn json_array(items: &mut VecDeque<String>) -> String {
+    format!("[{}]", items.make_contiguous().join(", "))
+}
+
+impl Aggregate<VecDeque<String>, JsonResult> for ArrayAgg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<VecDeque<String>> {
+        Ok(VecDeque::new())
     }
 
-    fn step(&self, ctx: &mut Context<'_>, acc: &mut Vec<String>) -> rusqlite::Result<()> {
-        acc.push(if self.jsonb {
+    fn step(&self, ctx: &mut Context<'_>, acc: &mut VecDeque<String>) -> rusqlite::Result<()> {
+        acc.push_back(if self.jsonb {
             to_jsonb(ctx, 0)?.render()
         } else {
             to_json_text(ctx, 0)?
@@ -82,11 +89,22 @@ impl Aggregate<Vec<String>, JsonResult> for ArrayAgg {
     fn finalize(
         &self,
         _: &mut Context<'_>,
-        acc: Option<Vec<String>>,
+        acc: Option<VecDeque<String>>,
     ) -> rusqlite::Result<JsonResult> {
+        Ok(json_result(acc.map(|mut items| json_array(&mut items))))
+    }
+}
+
+impl WindowAggregate<VecDeque<String>, JsonResult> for ArrayAgg {
+    fn value(&self, acc: Option<&mut VecDeque<String>>) -> rusqlite::Result<JsonResult> {
         Ok(json_result(
-            acc.map(|items| format!("[{}]", items.join(", "))),
+            acc.filter(|items| !items.is_empty()).map(json_array),
         ))
+    }
+
+    fn inverse(&self, _: &mut Context<'_>, acc: &mut VecDeque<String>) -> rusqlite::Result<()> {
+        acc.pop_front();
+        Ok(())
     }
 }
 
@@ -167,7 +185,7 @@ pub(super) fn register(c: &Connection, flags: FunctionFlags) -> rusqlite::Result
         }))
     })?;
     for (name, jsonb) in [("pg_json_agg", false), ("pg_jsonb_agg", true)] {
-        c.create_aggregate_function(name, 1, out, ArrayAgg { jsonb })?;
+        c.create_window_function(name, 1, out, ArrayAgg { jsonb })?;
     }
     for (name, jsonb) in [("pg_json_object_agg", false), ("pg_jsonb_object_agg", true)] {
         c.create_aggregate_function(name, 2, out, ObjectAgg { jsonb })?;

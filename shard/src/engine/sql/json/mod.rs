@@ -490,6 +490,14 @@ mod tests {
 
     #[test]
     fn functions_answer_as_postgres() {
+        // As a window function, a sliding frame drops its oldest elements.
+        assert_eq!(
+            q(
+                "SELECT group_concat(a, ' ') FROM (SELECT pg_jsonb_agg(v) OVER (ORDER BY v \
+               ROWS 1 PRECEDING) AS a FROM (SELECT 1 AS v UNION SELECT 2 UNION SELECT 3))"
+            ),
+            t("[1] [1, 2] [2, 3]")
+        );
         assert_eq!(
             q(r#"SELECT jsonb_set('{"a":1}', '{b}', '2')"#),
             t(r#"{"a": 1, "b": 2}"#)

@@ -9,7 +9,7 @@ use rusqlite::functions::{Aggregate, Context, WindowAggregate};
 use rusqlite::types::Value;
 
 use super::value::{Numeric, average};
-use super::{argument, sql_error};
+use super::{aggregate_argument, sql_error};
 
 /// What the values seen so far add up to.
 #[derive(Default)]
@@ -25,7 +25,7 @@ pub(super) struct Running {
 }
 
 impl Running {
-    fn add(&mut self, value: Numeric, sign: i64) {
+    pub(super) fn add(&mut self, value: Numeric, sign: i64) {
         let scale = value.scale();
         *self.scales.entry(scale).or_default() += sign;
         if self.scales.get(&scale) == Some(&0) {
@@ -40,7 +40,7 @@ impl Running {
     }
 
     /// The sum at the largest scale among the values it holds.
-    fn total(&self) -> Option<Numeric> {
+    pub(super) fn total(&self) -> Option<Numeric> {
         if self.count == 0 {
             return None;
         }
@@ -80,10 +80,19 @@ impl NumericAggregate {
         })
     }
 
-    fn step_by(ctx: &mut Context<'_>, running: &mut Running, sign: i64) -> rusqlite::Result<()> {
+    fn step_by(
+        &self,
+        ctx: &mut Context<'_>,
+        running: &mut Running,
+        sign: i64,
+    ) -> rusqlite::Result<()> {
         let raw = ctx.get_raw(0);
         let integral = matches!(raw, rusqlite::types::ValueRef::Integer(_));
-        if let Some(value) = argument(raw)? {
+        let name = match self.0 {
+            Fold::Sum => "sum",
+            Fold::Avg => "avg",
+        };
+        if let Some(value) = aggregate_argument(raw, name)? {
             if !integral {
                 running.fractional += sign;
             }
@@ -99,7 +108,7 @@ impl Aggregate<Running, Value> for NumericAggregate {
     }
 
     fn step(&self, ctx: &mut Context<'_>, running: &mut Running) -> rusqlite::Result<()> {
-        Self::step_by(ctx, running, 1)
+        self.step_by(ctx, running, 1)
     }
 
     fn finalize(&self, _: &mut Context<'_>, running: Option<Running>) -> rusqlite::Result<Value> {
@@ -113,6 +122,6 @@ impl WindowAggregate<Running, Value> for NumericAggregate {
     }
 
     fn inverse(&self, ctx: &mut Context<'_>, running: &mut Running) -> rusqlite::Result<()> {
-        Self::step_by(ctx, running, -1)
+        self.step_by(ctx, running, -1)
     }
 }

@@ -7,6 +7,7 @@
 
 mod aggregates;
 mod value;
+mod variance;
 
 use rusqlite::Connection;
 use rusqlite::functions::{Context, FunctionFlags};
@@ -16,6 +17,7 @@ use super::typecheck::postgres_error;
 use aggregates::{Fold, NumericAggregate};
 pub use value::{Numeric, average};
 use value::{NumericError, SqliteNumber};
+use variance::{Spread, VarianceAggregate};
 
 const FLAGS: FunctionFlags = FunctionFlags::SQLITE_UTF8.union(FunctionFlags::SQLITE_DETERMINISTIC);
 
@@ -33,6 +35,13 @@ pub(crate) fn argument(v: ValueRef<'_>) -> rusqlite::Result<Option<Numeric>> {
             Some(Numeric::parse(&String::from_utf8_lossy(t)).map_err(sql_error)?)
         }
     })
+}
+
+/// An aggregate's value as numeric input reads it: text that is no number can only have
+/// come from a text column, and Postgres has no `name(text)` aggregate (42883).
+pub(crate) fn aggregate_argument(v: ValueRef<'_>, name: &str) -> rusqlite::Result<Option<Numeric>> {
+    argument(v)
+        .map_err(|_| postgres_error("42883", &format!("function {name}(text) does not exist")))
 }
 
 /// The arguments as numerics, or `None` when one is NULL (the functions are strict).
@@ -151,6 +160,14 @@ pub(crate) fn register(c: &Connection) -> rusqlite::Result<()> {
     for (name, fold) in [("pg_num_sum", Fold::Sum), ("pg_num_avg", Fold::Avg)] {
         c.create_window_function(name, 1, FLAGS, NumericAggregate(fold))?;
     }
+    for (name, sample, root) in [
+        ("pg_num_var_samp", true, false),
+        ("pg_num_var_pop", false, false),
+        ("pg_num_stddev_samp", true, true),
+        ("pg_num_stddev_pop", false, true),
+    ] {
+        c.create_window_function(name, 1, FLAGS, VarianceAggregate(Spread { sample, root }))?;
+    }
     Ok(())
 }
 
@@ -195,6 +212,17 @@ mod tests {
         SELECT pg_num_sum(i) FROM t | 21
         SELECT pg_num_avg(i) FROM t | 3.5000000000000000
         SELECT pg_num_sum(v) FROM t WHERE v IS NULL | NULL
+        SELECT pg_num_sum('north') | ERROR 42883
+        SELECT pg_num_stddev_pop('north') | ERROR 42883
+        SELECT pg_num_var_samp(i) FROM t | 3.5000000000000000
+        SELECT pg_num_var_pop(i) FROM t | 2.9166666666666667
+        SELECT pg_num_stddev_samp(i) FROM t | 1.8708286933869707
+        SELECT pg_num_stddev_pop(i) FROM t | 1.7078251276599331
+        SELECT pg_num_var_samp(v) FROM t | 0.26841666666666666667
+        SELECT pg_num_stddev_samp(v) FROM t | 0.51808943886810380210
+        SELECT pg_num_var_samp(i) FROM t WHERE i = 1 | NULL
+        SELECT pg_num_var_pop(i) FROM t WHERE i = 1 | 0
+        SELECT group_concat(coalesce(s, 'NULL'), ' ') FROM (SELECT pg_num_var_samp(i) OVER (ORDER BY i ROWS 1 PRECEDING) AS s FROM t) | NULL 0.50000000000000000000 0.50000000000000000000 0.50000000000000000000 0.50000000000000000000 0.50000000000000000000
         SELECT group_concat(s, ' ') FROM (SELECT pg_num_avg(v) OVER (ORDER BY i ROWS 1 PRECEDING) AS s FROM t) | 1.00000000000000000000 0.95000000000000000000 1.5500000000000000 2.0000000000000000 1.8000000000000000 1.5250000000000000
     ";
 

@@ -353,6 +353,27 @@ impl Numeric {
         }
     }
 
+    /// The square root at `places` decimal places, rounded half up as numeric.c's sqrt_var
+    /// rounds it; the value must not be negative (the callers' variances are not).
+    pub(crate) fn sqrt(&self, places: u32) -> Numeric {
+        let Numeric::Finite { digits, scale } = self else {
+            return self.clone();
+        };
+        // sqrt(d / 10^s) · 10^(places+1) = sqrt(d · 10^(2·(places+1)) / 10^s); one digit
+        // more than kept, floored, decides the rounding exactly.
+        let shifted = (digits.abs() * ten_to(2 * (places + 1))) / ten_to(*scale);
+        let (root, last) = shifted.sqrt().div_rem(&BigInt::from(10u8));
+        let root = if last >= BigInt::from(5u8) {
+            root + 1u8
+        } else {
+            root
+        };
+        Numeric::Finite {
+            digits: root,
+            scale: places,
+        }
+    }
+
     /// Coerced to numeric(precision, scale) as Postgres stores it: rounded to the scale,
     /// then 22003 when the integer part has more than `precision - scale` digits.
     pub(crate) fn with_typmod(&self, precision: i64, scale: i64) -> Result<Numeric, NumericError> {
