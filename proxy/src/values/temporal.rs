@@ -232,8 +232,7 @@ pub fn parse_interval(s: &str) -> Option<(i64, i32, i32)> {
         let w = words[i];
         if w.contains(':') {
             let negative = w.starts_with('-');
-            let t = parse_time(w.trim_start_matches(['-', '+'])).ok()?;
-            let m = time_to_binary(t);
+            let m = clock_micros(w.trim_start_matches(['-', '+']))?;
             micros += if negative { -m } else { m };
             i += 1;
             continue;
@@ -254,6 +253,22 @@ pub fn parse_interval(s: &str) -> Option<(i64, i32, i32)> {
         i += 2;
     }
     Some((micros, days, months))
+}
+
+/// An interval's clock part `h:mm[:ss[.ffffff]]` in microseconds; the hours are not bound
+/// to a day (`36:00:00`).
+fn clock_micros(clock: &str) -> Option<i64> {
+    let mut parts = clock.split(':');
+    let hours: i64 = parts.next()?.parse().ok()?;
+    let minutes: i64 = parts.next()?.parse().ok()?;
+    let seconds: f64 = match parts.next() {
+        Some(s) => s.parse().ok()?,
+        None => 0.0,
+    };
+    if parts.next().is_some() || !(0..60).contains(&minutes) || !(0.0..60.0).contains(&seconds) {
+        return None;
+    }
+    Some(hours * 3_600_000_000 + minutes * 60_000_000 + (seconds * 1_000_000.0).round() as i64)
 }
 
 /// Postgres' interval output style `postgres`.
@@ -336,6 +351,11 @@ mod tests {
         assert_eq!((us, d, m), (14_706_500_000, 3, 14));
         assert_eq!(format_interval(us, d, m), "1 year 2 mons 3 days 04:05:06.5");
         assert_eq!(parse_interval("90 minutes"), Some((5_400_000_000, 0, 0)));
+        assert_eq!(parse_interval("36:00:00"), Some((129_600_000_000, 0, 0)));
+        assert_eq!(
+            parse_interval("-1 days -00:30:00.5"),
+            Some((-1_800_500_000, -1, 0))
+        );
         assert_eq!(format_interval(0, 0, 0), "00:00:00");
     }
 }

@@ -163,8 +163,10 @@ async fn explain_shows_the_route() {
         plan("INSERT INTO accounts (aid, bid, abalance) VALUES (1, 1, 0), (2, 1, 0)").await,
         [
             "partitions: 0, 3 (writer)",
-            "sql on 0: INSERT INTO accounts (aid, bid, abalance) VALUES (2, 1, 0)",
-            "sql on 3: INSERT INTO accounts (aid, bid, abalance) VALUES (1, 1, 0)",
+            "sql on 0: INSERT INTO accounts (aid, bid, abalance) VALUES (pg_assign('accounts', 'aid', 2), \
+             pg_assign('accounts', 'bid', 1), pg_assign('accounts', 'abalance', 0))",
+            "sql on 3: INSERT INTO accounts (aid, bid, abalance) VALUES (pg_assign('accounts', 'aid', 1), \
+             pg_assign('accounts', 'bid', 1), pg_assign('accounts', 'abalance', 0))",
             "commit: all-or-nothing across the partitions"
         ]
     );

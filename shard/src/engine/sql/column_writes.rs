@@ -15,7 +15,10 @@
 //! `pg_assign(table, column, value)`: a value written into a column, converted as
 //! Postgres' assignment to the column's type converts it: rounded half away from zero to a
 //! numeric(p, s)'s scale (22003 past its precision), a fraction into an integer column
-//! rounded to the integer. SQLite keeps what it is given.
+//! rounded to the integer, and a text through the type's input function for booleans
+//! (stored 1/0), uuids (canonical), bytea (bytes) and dates and times (their stored
+//! forms), so that comparisons read what Postgres would have stored. SQLite keeps
+//! what it is given.
 //!
 //! `column` is the column's name, or its position (from 0) for an INSERT without a column
 //! list.
@@ -101,6 +104,11 @@ enum Assignment {
     /// numeric(precision, scale).
     Numeric(i64, i64),
     Integer,
+    Bool,
+    Uuid,
+    Bytea,
+    /// A date or time kind, as the datetime functions name it.
+    Temporal(&'static str),
     Kept,
 }
 
@@ -123,6 +131,15 @@ impl Assignment {
             "INT" | "INTEGER" | "INT2" | "INT4" | "INT8" | "SMALLINT" | "BIGINT" => {
                 Assignment::Integer
             }
+            "BOOL" | "BOOLEAN" => Assignment::Bool,
+            "UUID" => Assignment::Uuid,
+            "BYTEA" => Assignment::Bytea,
+            "DATE" => Assignment::Temporal("date"),
+            "TIME" | "TIME WITHOUT TIME ZONE" => Assignment::Temporal("time"),
+            "TIMESTAMP" | "TIMESTAMP WITHOUT TIME ZONE" => Assignment::Temporal("timestamp"),
+            "TIMESTAMPTZ" | "TIMESTAMP WITH TIME ZONE" => Assignment::Temporal("timestamptz"),
+            // An interval keeps its written form: its stored form may be a bare clock
+            // (`36:00:00`), which functions that must guess a value's kind read as a time.
             _ => Assignment::Kept,
         }
     }
@@ -146,6 +163,24 @@ impl Assignment {
                 // Rounded as numeric's assignment to an integer rounds; past bigint the
                 // type check answers.
                 SqlValue::Real(f.round())
+            }
+            // Text a type's input refuses is kept, for the column's type check to refuse
+            // with the input function's error.
+            (Assignment::Bool, SqlValue::Text(t)) => match super::functions::parse_bool(&t) {
+                Some(b) => SqlValue::Integer(i64::from(b)),
+                None => SqlValue::Text(t),
+            },
+            (Assignment::Uuid, SqlValue::Text(t)) => {
+                SqlValue::Text(super::functions::canonical_uuid(&t).unwrap_or(t))
+            }
+            (Assignment::Bytea, SqlValue::Text(t)) => {
+                SqlValue::Blob(super::text::bytea::bytea_in(&t)?)
+            }
+            (Assignment::Temporal(kind), SqlValue::Text(t)) => {
+                match super::datetime::stored_form(kind, &t) {
+                    Ok(stored) => SqlValue::Text(stored),
+                    Err(_) => SqlValue::Text(t),
+                }
             }
             (_, value) => value,
         })
@@ -217,7 +252,10 @@ mod tests {
         c.execute_batch(
             "CREATE TABLE t (price NUMERIC(6,2), qty INT, note TEXT);
              INSERT INTO t VALUES (pg_assign('t', 0, 1.005), pg_assign('t', 1, 1.5), pg_assign('t', 2, 1.005));
-             INSERT INTO t VALUES (pg_assign('t', 'price', '2.345'), pg_assign('t', 'qty', -2.5), pg_assign('t', 'note', 'x'));",
+             INSERT INTO t VALUES (pg_assign('t', 'price', '2.345'), pg_assign('t', 'qty', -2.5), pg_assign('t', 'note', 'x'));
+             CREATE TABLE u (b BOOLEAN, id UUID, data BYTEA, d DATE, at TIMESTAMPTZ);
+             INSERT INTO u VALUES (pg_assign('u', 0, 'yes'), pg_assign('u', 1, '{A0EEBC999C0B4EF8BB6D6BB9BD380A11}'),
+                 pg_assign('u', 2, '\\x6869'), pg_assign('u', 3, 'Jan 2, 2024'), pg_assign('u', 4, '2024-01-02 03:04:05+02'));",
         )
         .unwrap();
         let rows: Vec<(f64, i64, String)> = c

@@ -125,7 +125,7 @@ fn boolean(v: ValueRef<'_>) -> rusqlite::Result<Option<bool>> {
 
 /// Postgres' uuid_in: 32 hex digits in either case, a hyphen allowed after any group of
 /// four but the last, the whole optionally in braces; the canonical lower-case form out.
-fn canonical_uuid(s: &str) -> Option<String> {
+pub(crate) fn canonical_uuid(s: &str) -> Option<String> {
     let inner = match s.strip_prefix('{') {
         Some(rest) => rest.strip_suffix('}')?,
         None => s,

@@ -49,6 +49,12 @@ pub(crate) fn stored_kind_name(text: &str) -> Option<&'static str> {
     })
 }
 
+/// A date/time input text in the stored form of its kind (`date`, `timestamptz`,
+/// `interval`, ...): `1:02:03` as an interval is `01:02:03`.
+pub(crate) fn stored_form(kind: &str, text: &str) -> rusqlite::Result<String> {
+    Ok(input::read(values::Kind::named(kind)?, text)?.format()?)
+}
+
 /// Postgres' generate_series(timestamp[tz], timestamp[tz], interval): the stored forms
 /// from `start` by `step` while not past `stop`. `zoned` picks timestamptz (whose version
 /// a date's series uses too).

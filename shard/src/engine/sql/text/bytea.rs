@@ -13,7 +13,7 @@ use super::super::typecheck::postgres_error;
 use super::bytes::decode;
 
 /// Postgres' byteain: `\x` and hex digits, else the escape format.
-fn bytea_in(s: &str) -> rusqlite::Result<Vec<u8>> {
+pub(crate) fn bytea_in(s: &str) -> rusqlite::Result<Vec<u8>> {
     match s.strip_prefix("\\x") {
         Some(digits) => decode(digits, "hex"),
         None => decode(s, "escape"),

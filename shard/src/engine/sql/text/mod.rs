@@ -1,7 +1,7 @@
 //! Postgres' text functions SQLite lacks or answers differently: strings, regular
 //! expressions, hashes and encodings, bytea values. Knows no catalog, json or arrays beyond rendering one.
 
-mod bytea;
+pub(crate) mod bytea;
 mod bytes;
 pub(crate) mod regex;
 mod strings;
