@@ -114,10 +114,17 @@ fn rewrite_one(expr: &Expr, ctx: &SessionContext) -> Result<Option<Expr>, Router
                 None => operators::rewrite(expr),
             },
         },
-        Expr::UnaryOp { .. } => match numeric::rewrite(expr)? {
-            Some(rewritten) => Ok(Some(rewritten)),
-            None => operators::rewrite(expr),
-        },
+        Expr::UnaryOp { op, expr: x } => {
+            if *op == sqlparser::ast::UnaryOperator::Minus
+                && let Some(negated) = temporal::negate(x)
+            {
+                return Ok(Some(negated));
+            }
+            match numeric::rewrite(expr)? {
+                Some(rewritten) => Ok(Some(rewritten)),
+                None => operators::rewrite(expr),
+            }
+        }
         Expr::Value(v) => literals::rewrite_value(&v.value),
         Expr::AnyOp { .. } | Expr::AllOp { .. } => quantified::rewrite(expr),
         other => operators::rewrite(other),

@@ -162,6 +162,11 @@ fn compared(
 
 /// `sum`, `avg`, `min` and `max` of intervals add and compare lengths; `None` for other
 /// aggregates or arguments.
+/// `-x` of an interval, which SQLite would read as a number.
+pub(in super::super) fn negate(x: &Expr) -> Option<Expr> {
+    (schemaless_type(x) == Some(PgType::Interval)).then(|| call("pg_interval_neg", vec![x.clone()]))
+}
+
 pub(in super::super) fn aggregate(name: &str, args: &[Expr]) -> Option<&'static str> {
     let [arg] = args else { return None };
     if temporal_type(arg).and_then(kind_name) != Some("interval") {

@@ -92,24 +92,36 @@ fn make_interval(f: &Function) -> Result<Expr, RouterError> {
         return Ok(call("pg_make_interval", values));
     };
     for (position, arg) in list.args.iter().enumerate() {
-        let (slot, value) = match arg {
-            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => (position, e),
+        let arrow = |operator: &FunctionArgOperator| {
+            matches!(
+                operator,
+                FunctionArgOperator::RightArrow | FunctionArgOperator::Assignment
+            )
+        };
+        // The PostgreSQL dialect parses `days => 10` with the name as an expression.
+        let (name, value) = match arg {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => (None, e),
             FunctionArg::Named {
                 name,
                 arg: FunctionArgExpr::Expr(e),
-                operator: FunctionArgOperator::RightArrow | FunctionArgOperator::Assignment,
-            } => {
-                let field = name.value.to_ascii_lowercase();
-                let slot = FIELDS
-                    .iter()
-                    .position(|f| *f == field)
-                    .ok_or_else(|| RouterError {
-                        sqlstate: "42883",
-                        message: format!("function make_interval({field} => ...) does not exist"),
-                    })?;
-                (slot, e)
+                operator,
             }
+            | FunctionArg::ExprNamed {
+                name: Expr::Identifier(name),
+                arg: FunctionArgExpr::Expr(e),
+                operator,
+            } if arrow(operator) => (Some(name.value.to_ascii_lowercase()), e),
             _ => return Err(RouterError::unsupported("this make_interval argument")),
+        };
+        let slot = match name {
+            None => position,
+            Some(field) => FIELDS
+                .iter()
+                .position(|f| *f == field)
+                .ok_or_else(|| RouterError {
+                    sqlstate: "42883",
+                    message: format!("function make_interval({field} => ...) does not exist"),
+                })?,
         };
         let Some(target) = values.get_mut(slot) else {
             return Err(RouterError {
@@ -120,4 +132,28 @@ fn make_interval(f: &Function) -> Result<Expr, RouterError> {
         *target = value.clone();
     }
     Ok(call("pg_make_interval", values))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::sql;
+
+    #[test]
+    fn make_interval_takes_fields_by_name_or_position() {
+        assert_eq!(
+            sql("select make_interval(weeks => 2, secs => 6.5), make_interval(1, 2)"),
+            "SELECT pg_make_interval(0, 0, 2, 0, 0, 0, 6.5) AS \"make_interval\", \
+             pg_make_interval(1, 2, 0, 0, 0, 0, 0) AS \"make_interval\""
+        );
+        let unknown = crate::plan_in(
+            "select make_interval(fortnights => 1)",
+            &crate::plan::session::SessionContext::default(),
+        );
+        assert_eq!(unknown.err().map(|e| e.sqlstate), Some("42883"));
+    }
+
+    #[test]
+    fn minus_an_interval_negates_it() {
+        assert!(sql("select -interval '1 day'").starts_with("SELECT pg_interval_neg("));
+    }
 }

@@ -15,7 +15,7 @@ use super::super::sql::{call, string};
 use crate::infer::inference::schemaless_type;
 use crate::types::PgType;
 
-pub(super) use arithmetic::{aggregate, binary};
+pub(super) use arithmetic::{aggregate, binary, negate};
 pub(super) use functions::{at_time_zone, extract, rewrite_call};
 pub(super) use literals::{cast, interval, typed_literal};
 
