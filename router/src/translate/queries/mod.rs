@@ -3,19 +3,16 @@
 //! DELETE ... USING (`dml_joins`), values written by INSERT and UPDATE (`written_values`),
 //! ON CONFLICT's constraint names and twice-updated rows (`upsert`), parenthesized and
 //! VALUES branches of set operations (`set_operations`), GROUPING SETS / ROLLUP / CUBE as a
-//! union of GROUP BYs (`grouping_sets`), HAVING without GROUP BY over one group
-//! (`one_group`); `refusals` names what cannot be kept exactly (0A000), and
-//! `aggregate_rules` what Postgres refuses where SQLite would run it.
+//! union of GROUP BYs, HAVING without GROUP BY over one group and where aggregates may stand
+//! (`aggregation/`); `refusals` names what cannot be kept exactly (0A000).
 //!
-//! Order: window_filter ← distinct_on, fetch; aggregate_rules ← one_group; written_values,
-//! dml_joins, set_operations, upsert, grouping_sets and refusals stand alone.
+//! Order: window_filter ← distinct_on, fetch; aggregation, written_values, dml_joins,
+//! set_operations, upsert and refusals stand alone.
 
-mod aggregate_rules;
+mod aggregation;
 mod distinct_on;
 mod dml_joins;
 mod fetch;
-mod grouping_sets;
-mod one_group;
 mod refusals;
 mod set_operations;
 mod upsert;
@@ -31,11 +28,7 @@ pub(crate) use fetch::fetch_as_limit;
 /// Refuses what SQLite cannot run exactly, then rewrites the rest into SQLite's forms.
 /// Runs first, so the later passes (names, NULL order, expressions) see SQLite's shape.
 pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
-    aggregate_rules::check(ast)?;
-    if let std::ops::ControlFlow::Break(e) = ast.visit(&mut grouping_sets::GroupingSets) {
-        return Err(e);
-    }
-    let _ = ast.visit(&mut one_group::OneGroup);
+    aggregation::rewrite(ast)?;
     if let std::ops::ControlFlow::Break(e) = Visit::visit(&*ast, &mut refusals::Refusals) {
         return Err(e);
     }

@@ -13,7 +13,6 @@ pub mod json;
 mod math;
 pub mod numeric;
 mod set_returning;
-mod statistics;
 mod text;
 pub(crate) mod typecheck;
 
@@ -37,7 +36,6 @@ pub(crate) fn register(
     set_returning::register(c)?;
     math::register(c)?;
     numeric::register(c)?;
-    statistics::register(c)?;
     aggregates::register(c)?;
     datetime::register(c)?;
     array_functions::register(c)?;

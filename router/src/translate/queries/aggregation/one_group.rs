@@ -5,8 +5,8 @@
 
 use sqlparser::ast::{GroupByExpr, Query, SelectItem, SetExpr, TableFactor};
 
-use super::super::sql::{call, number, parse_query};
-use super::aggregate_rules::holds_aggregate;
+use super::super::super::sql::{call, number, parse_query};
+use super::rules::holds_aggregate;
 
 /// Rewrites each such query.
 pub(super) struct OneGroup;

@@ -12,7 +12,7 @@ use sqlparser::ast::{
     visit_expressions, visit_expressions_mut,
 };
 
-use super::super::sql::{function_name, is_aggregate};
+use super::super::super::sql::{function_name, is_aggregate};
 use crate::RouterError;
 
 const WINDOW_ONLY: &[&str] = &[

@@ -10,7 +10,7 @@ use sqlparser::ast::{
     SetQuantifier, TableFactor, Value, visit_expressions_mut,
 };
 
-use super::super::sql::{args, call, function_name, is_aggregate, number, parse_query};
+use super::super::super::sql::{args, call, function_name, is_aggregate, number, parse_query};
 use crate::RouterError;
 use crate::infer::names::column_name;
 

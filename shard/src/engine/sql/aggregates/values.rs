@@ -9,9 +9,9 @@ use rusqlite::Connection;
 use rusqlite::functions::{Aggregate, Context, FunctionFlags, WindowAggregate};
 use rusqlite::types::{Value, ValueRef};
 
-use super::args;
-use super::arrays::{element_text, elements, render};
-use super::typecheck::postgres_error;
+use super::super::args;
+use super::super::arrays::{element_text, elements, render};
+use super::super::typecheck::postgres_error;
 
 const FLAGS: FunctionFlags = FunctionFlags::SQLITE_UTF8.union(FunctionFlags::SQLITE_DETERMINISTIC);
 
