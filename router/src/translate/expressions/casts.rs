@@ -1,7 +1,8 @@
 //! Casts as SQLite has them: `x::type` → `CAST(x AS affinity)`, the catalog's OID types
-//! as integers and regclass as a lookup. Integers, booleans, uuids and bytea go through
-//! the shard's input functions (pg_int2/4/8, pg_bool, pg_uuid, pg_bytea), which read every form Postgres accepts;
-//! booleans and bytea become text in Postgres' output forms. A cast to a type SQLite has no
+//! as integers and regclass as a lookup. Integers, floats, booleans, uuids and bytea go
+//! through the shard's input functions (pg_int2/4/8, pg_float4/8, pg_bool, pg_uuid,
+//! pg_bytea), which read every form Postgres accepts; booleans and bytea become text in
+//! Postgres' output forms. A cast to a type SQLite has no
 //! name for is refused.
 
 use std::ops::ControlFlow;
@@ -52,6 +53,14 @@ fn postgres_cast(inner: &Expr, target: PgType) -> Option<Expr> {
         (PgType::Int2, _) => integer("pg_int2"),
         (PgType::Int4, _) => integer("pg_int4"),
         (PgType::Int8, _) => integer("pg_int8"),
+        // Numbers are already SQLite numbers; other values (text, a numeric's text) are
+        // read as Postgres reads a float: Infinity spelled out, range errors.
+        (
+            PgType::Float4 | PgType::Float8,
+            Some(PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Float4 | PgType::Float8),
+        ) => None,
+        (PgType::Float4, _) => input("pg_float4"),
+        (PgType::Float8, _) => input("pg_float8"),
         (PgType::Bool, _) => input("pg_bool"),
         (PgType::Uuid, _) => input("pg_uuid"),
         (PgType::Bytea, _) => input("pg_bytea"),
@@ -182,8 +191,9 @@ mod tests {
     #[test]
     fn casts_use_sqlite_affinities() {
         assert_eq!(
-            sql("select x::int, '1.5'::float8, 'a'::varchar(3), 't'::boolean"),
-            "SELECT pg_int4(x) AS \"x\", CAST('1.5' AS REAL) AS \"float8\", \
+            sql("select x::int, '1.5'::float8, 2::float8, 'a'::varchar(3), 't'::boolean"),
+            "SELECT pg_int4(x) AS \"x\", pg_float8('1.5') AS \"float8\", \
+             CAST(2 AS REAL) AS \"float8\", \
              CAST('a' AS TEXT) AS \"varchar\", pg_bool('t') AS \"bool\""
         );
     }
