@@ -10,7 +10,7 @@ use std::ops::ControlFlow;
 use sqlparser::ast::{BinaryOperator, CastKind, DataType, Expr, Statement, visit_expressions_mut};
 
 use super::super::catalog::regclass_lookup;
-use super::super::sql::{call, string};
+use super::super::sql::{call, number, string};
 use crate::RouterError;
 use crate::infer::inference::schemaless_type;
 use crate::types::{PgType, from_data_type};
@@ -137,6 +137,10 @@ pub(super) fn rewrite_casts(ast: &mut Statement) -> Result<(), RouterError> {
             }
             None => {}
         }
+        if let Some(replacement) = declared_length_cast(inner, data_type) {
+            *expr = replacement;
+            return ControlFlow::Continue(());
+        }
         if let Some(replacement) =
             from_data_type(data_type).and_then(|target| postgres_cast(inner, target))
         {
@@ -155,6 +159,27 @@ pub(super) fn rewrite_casts(ast: &mut Statement) -> Result<(), RouterError> {
         ControlFlow::Break(e) => Err(e),
         ControlFlow::Continue(()) => Ok(()),
     }
+}
+
+/// An explicit cast to varchar(n) or character(n) cuts the text to n characters
+/// (`character` alone is character(1)). character(n)'s blank padding is not added: Postgres
+/// ignores it in comparisons and concatenation, where SQLite would not.
+fn declared_length_cast(inner: &Expr, t: &DataType) -> Option<Expr> {
+    use sqlparser::ast::CharacterLength;
+    let length = match t {
+        DataType::Varchar(n)
+        | DataType::CharacterVarying(n)
+        | DataType::CharVarying(n)
+        | DataType::Char(n)
+        | DataType::Character(n) => match n {
+            Some(CharacterLength::IntegerLength { length, .. }) => *length,
+            None if matches!(t, DataType::Char(_) | DataType::Character(_)) => 1,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let text = postgres_cast(inner, PgType::Text).unwrap_or_else(|| inner.clone());
+    Some(call("substr", vec![text, number(1), number(length)]))
 }
 
 enum CatalogCast {
@@ -191,10 +216,19 @@ mod tests {
     #[test]
     fn casts_use_sqlite_affinities() {
         assert_eq!(
-            sql("select x::int, '1.5'::float8, 2::float8, 'a'::varchar(3), 't'::boolean"),
+            sql("select x::int, '1.5'::float8, 2::float8, 'a'::varchar, 't'::boolean"),
             "SELECT pg_int4(x) AS \"x\", pg_float8('1.5') AS \"float8\", \
              CAST(2 AS REAL) AS \"float8\", \
              CAST('a' AS TEXT) AS \"varchar\", pg_bool('t') AS \"bool\""
+        );
+    }
+
+    #[test]
+    fn declared_lengths_cut() {
+        assert_eq!(
+            sql("select 'abc'::varchar(2), 'abc'::char(5), 'abc'::char, length('ab '::char(5))"),
+            "SELECT substr('abc', 1, 2) AS \"varchar\", substr('abc', 1, 5) AS \"bpchar\", \
+             substr('abc', 1, 1) AS \"bpchar\", length(rtrim(substr('ab ', 1, 5), ' ')) AS \"length\""
         );
     }
 

@@ -230,6 +230,15 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
         // Booleans are 0/1 in SQLite: all-true is the minimum, any-true the maximum.
         ("bool_and" | "every", 1) => renamed(f, "min"),
         ("bool_or", 1) => renamed(f, "max"),
+        // A character(n) value's trailing blanks are padding, which its length leaves out.
+        ("length" | "char_length" | "character_length", 1)
+            if schemaless_type(&a[0]) == Some(PgType::Bpchar) =>
+        {
+            call(
+                "length",
+                vec![call("rtrim", vec![a[0].clone(), string(" ")])],
+            )
+        }
         ("char_length" | "character_length", 1) => call("length", a),
         _ => return None,
     })
