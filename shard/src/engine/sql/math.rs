@@ -15,6 +15,19 @@ use super::args::{float, integer};
 use super::functions::DIVISION_BY_ZERO;
 use super::typecheck::postgres_error;
 
+/// Adds one in the last place of a run of decimal digits, carrying (`99` becomes `100`).
+pub(crate) fn add_one_in_last_place(digits: &mut Vec<u8>) {
+    for i in (0..digits.len()).rev() {
+        if digits[i] == b'9' {
+            digits[i] = b'0';
+        } else {
+            digits[i] += 1;
+            return;
+        }
+    }
+    digits.insert(0, b'1');
+}
+
 /// `x` rounded (or cut, when `truncate`) to `places` decimal digits as Postgres' numeric
 /// does: on the shortest decimal text that reads back as `x`, so 2.675 rounds to 2.68.
 fn decimal_round(x: f64, places: i64, truncate: bool) -> f64 {
@@ -31,21 +44,7 @@ fn decimal_round(x: f64, places: i64, truncate: bool) -> f64 {
     let mut kept: Vec<u8> = digits.iter().copied().take(keep).collect();
     kept.resize(keep, b'0');
     if !truncate && digits.get(keep).is_some_and(|d| *d >= b'5') {
-        // Add one in the last kept place, carrying.
-        let mut i = kept.len();
-        loop {
-            if i == 0 {
-                kept.insert(0, b'1');
-                break;
-            }
-            i -= 1;
-            if kept[i] == b'9' {
-                kept[i] = b'0';
-            } else {
-                kept[i] += 1;
-                break;
-            }
-        }
+        add_one_in_last_place(&mut kept);
     }
     if kept.is_empty() {
         return 0.0;
