@@ -1,4 +1,4 @@
-//! to_char(number, format): Postgres' numeric format patterns `9`, `0`, `.`/`D`, `,`/`G`
+//! to_char(number, format) and to_number(text, format): Postgres' numeric format patterns `9`, `0`, `.`/`D`, `,`/`G`
 //! and `FM`, with the leading sign slot Postgres gives a pattern without `S`, `MI` or `PR`.
 //! Other pattern parts are 0A000 rather than a differently formatted answer.
 
@@ -156,6 +156,41 @@ fn to_char(number: &str, format: &str) -> rusqlite::Result<String> {
     })
 }
 
+/// to_number(text, format): the digits, sign and decimal point of `text`, group
+/// separators and blanks skipped, as a numeric with the format's fraction digits.
+fn to_number(text: &str, format: &str) -> rusqlite::Result<String> {
+    let (parts, _) = parse(format)?;
+    let places = match parts.iter().position(|&p| p == Part::Point) {
+        Some(point) => parts[point + 1..]
+            .iter()
+            .filter(|&&p| p != Part::Group)
+            .count(),
+        None => 0,
+    };
+    let invalid = || {
+        postgres_error(
+            "22P02",
+            &format!("invalid input syntax for type numeric: \"{text}\""),
+        )
+    };
+    let mut number = String::new();
+    for c in text.chars() {
+        match c {
+            '0'..='9' | '.' | '-' => number.push(c),
+            ',' | ' ' => {}
+            _ => return Err(invalid()),
+        }
+    }
+    let (negative, whole, fraction) = decimal(&number, places).ok_or_else(invalid)?;
+    let whole = if whole.is_empty() { "0" } else { &whole };
+    let sign = if negative { "-" } else { "" };
+    Ok(if places == 0 {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{fraction}")
+    })
+}
+
 pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("to_char", 2, flags, |ctx| {
@@ -169,6 +204,15 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
             return Ok(None);
         };
         to_char(&number, &format).map(Some)
+    })?;
+    conn.create_scalar_function("to_number", 2, flags, |ctx| {
+        let (Some(text), Some(format)) = (
+            super::super::args::text(ctx, 0),
+            super::super::args::text(ctx, 1),
+        ) else {
+            return Ok(None);
+        };
+        to_number(&text, &format).map(Some)
     })
 }
 
@@ -199,5 +243,7 @@ mod tests {
             );
         }
         assert!(to_char("1", "S999").is_err());
+        assert_eq!(super::to_number("1,234.50", "9,999.99").unwrap(), "1234.50");
+        assert_eq!(super::to_number("-12", "999").unwrap(), "-12");
     }
 }
