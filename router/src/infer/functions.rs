@@ -38,6 +38,7 @@ pub(super) fn result_type(name: &str, first: Option<PgType>, arity: usize) -> Op
         "percent_rank" | "cume_dist" => Float8,
         "lag" | "lead" | "first_value" | "last_value" | "nth_value" => first?,
         "round" | "trunc" if arity == 2 => Numeric,
+        "to_number" => Numeric,
         "round" | "trunc" | "ceil" | "ceiling" | "floor" | "sign" | "sqrt" | "exp" | "ln"
         | "log" | "log10" | "power" | "pow" => float_or_numeric()?,
         "cbrt" | "pi" | "degrees" | "radians" | "sin" | "cos" | "tan" | "cot" | "asin" | "acos"

@@ -130,7 +130,8 @@ impl<'a> Inference<'a> {
                         | B::PGLikeMatch
                         | B::PGILikeMatch
                         | B::PGNotLikeMatch
-                        | B::PGNotILikeMatch => Some(PgType::Bool),
+                        | B::PGNotILikeMatch
+                        | B::PGStartsWith => Some(PgType::Bool),
                         _ => None,
                     })
             }

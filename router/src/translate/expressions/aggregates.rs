@@ -260,7 +260,7 @@ mod tests {
         assert_eq!(
             sql("select stddev(a), var_pop(b::float8) from t"),
             "SELECT pg_num_stddev_samp(a) AS \"stddev\", \
-             pg_float_var_pop(CAST(b AS REAL)) AS \"var_pop\" FROM t"
+             pg_float_var_pop(pg_float8(b)) AS \"var_pop\" FROM t"
         );
     }
 

@@ -1,7 +1,8 @@
 //! Casts as SQLite has them: `x::type` → `CAST(x AS affinity)`, the catalog's OID types
-//! as integers and regclass as a lookup. Integers, booleans, uuids and bytea go through
-//! the shard's input functions (pg_int2/4/8, pg_bool, pg_uuid, pg_bytea), which read every form Postgres accepts;
-//! booleans and bytea become text in Postgres' output forms. A cast to a type SQLite has no
+//! as integers and regclass as a lookup. Integers, floats, booleans, uuids and bytea go
+//! through the shard's input functions (pg_int2/4/8, pg_float4/8, pg_bool, pg_uuid,
+//! pg_bytea), which read every form Postgres accepts; booleans and bytea become text in
+//! Postgres' output forms. A cast to a type SQLite has no
 //! name for is refused.
 
 use std::ops::ControlFlow;
@@ -9,7 +10,7 @@ use std::ops::ControlFlow;
 use sqlparser::ast::{BinaryOperator, CastKind, DataType, Expr, Statement, visit_expressions_mut};
 
 use super::super::catalog::regclass_lookup;
-use super::super::sql::{call, string};
+use super::super::sql::{call, number, string};
 use crate::RouterError;
 use crate::infer::inference::schemaless_type;
 use crate::types::{PgType, from_data_type};
@@ -52,6 +53,14 @@ fn postgres_cast(inner: &Expr, target: PgType) -> Option<Expr> {
         (PgType::Int2, _) => integer("pg_int2"),
         (PgType::Int4, _) => integer("pg_int4"),
         (PgType::Int8, _) => integer("pg_int8"),
+        // Numbers are already SQLite numbers; other values (text, a numeric's text) are
+        // read as Postgres reads a float: Infinity spelled out, range errors.
+        (
+            PgType::Float4 | PgType::Float8,
+            Some(PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Float4 | PgType::Float8),
+        ) => None,
+        (PgType::Float4, _) => input("pg_float4"),
+        (PgType::Float8, _) => input("pg_float8"),
         (PgType::Bool, _) => input("pg_bool"),
         (PgType::Uuid, _) => input("pg_uuid"),
         (PgType::Bytea, _) => input("pg_bytea"),
@@ -128,6 +137,10 @@ pub(super) fn rewrite_casts(ast: &mut Statement) -> Result<(), RouterError> {
             }
             None => {}
         }
+        if let Some(replacement) = declared_length_cast(inner, data_type) {
+            *expr = replacement;
+            return ControlFlow::Continue(());
+        }
         if let Some(replacement) =
             from_data_type(data_type).and_then(|target| postgres_cast(inner, target))
         {
@@ -146,6 +159,27 @@ pub(super) fn rewrite_casts(ast: &mut Statement) -> Result<(), RouterError> {
         ControlFlow::Break(e) => Err(e),
         ControlFlow::Continue(()) => Ok(()),
     }
+}
+
+/// An explicit cast to varchar(n) or character(n) cuts the text to n characters
+/// (`character` alone is character(1)). character(n)'s blank padding is not added: Postgres
+/// ignores it in comparisons and concatenation, where SQLite would not.
+fn declared_length_cast(inner: &Expr, t: &DataType) -> Option<Expr> {
+    use sqlparser::ast::CharacterLength;
+    let length = match t {
+        DataType::Varchar(n)
+        | DataType::CharacterVarying(n)
+        | DataType::CharVarying(n)
+        | DataType::Char(n)
+        | DataType::Character(n) => match n {
+            Some(CharacterLength::IntegerLength { length, .. }) => *length,
+            None if matches!(t, DataType::Char(_) | DataType::Character(_)) => 1,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let text = postgres_cast(inner, PgType::Text).unwrap_or_else(|| inner.clone());
+    Some(call("substr", vec![text, number(1), number(length)]))
 }
 
 enum CatalogCast {
@@ -182,9 +216,19 @@ mod tests {
     #[test]
     fn casts_use_sqlite_affinities() {
         assert_eq!(
-            sql("select x::int, '1.5'::float8, 'a'::varchar(3), 't'::boolean"),
-            "SELECT pg_int4(x) AS \"x\", CAST('1.5' AS REAL) AS \"float8\", \
+            sql("select x::int, '1.5'::float8, 2::float8, 'a'::varchar, 't'::boolean"),
+            "SELECT pg_int4(x) AS \"x\", pg_float8('1.5') AS \"float8\", \
+             CAST(2 AS REAL) AS \"float8\", \
              CAST('a' AS TEXT) AS \"varchar\", pg_bool('t') AS \"bool\""
+        );
+    }
+
+    #[test]
+    fn declared_lengths_cut() {
+        assert_eq!(
+            sql("select 'abc'::varchar(2), 'abc'::char(5), 'abc'::char, length('ab '::char(5))"),
+            "SELECT substr('abc', 1, 2) AS \"varchar\", substr('abc', 1, 5) AS \"bpchar\", \
+             substr('abc', 1, 1) AS \"bpchar\", length(rtrim(substr('ab ', 1, 5), ' ')) AS \"length\""
         );
     }
 

@@ -9,7 +9,9 @@ use super::super::catalog::{Lookup, index_column, lookup};
 use super::super::sql::{args, call, function_name, number, parse_query, string};
 use super::{aggregates, library, numeric, temporal};
 use crate::RouterError;
+use crate::infer::inference::schemaless_type;
 use crate::plan::session::SessionContext;
+use crate::types::PgType;
 
 /// Functions that read or write files or load code on the server: Postgres' (refused to
 /// non-superusers there too) and SQLite's (most are not even compiled in; refused by name
@@ -68,7 +70,7 @@ pub(super) fn rewrite_call(
 }
 
 /// SQL's function-like syntax: `current_schema` without parentheses, TRIM, POSITION and
-/// SUBSTRING, as SQLite's functions.
+/// SUBSTRING (by position, or by regular expression), as SQLite's functions.
 pub(super) fn special_form(expr: &Expr) -> Option<Expr> {
     match expr {
         Expr::Identifier(i) if i.quote_style.is_none() && i.value == "current_schema" => {
@@ -97,6 +99,22 @@ pub(super) fn special_form(expr: &Expr) -> Option<Expr> {
         }
         Expr::Position { expr: needle, r#in } => {
             Some(call("instr", vec![(**r#in).clone(), (**needle).clone()]))
+        }
+        // A text start is a regular expression: the part of the text it matches.
+        Expr::Substring {
+            expr: s,
+            substring_from: Some(pattern),
+            substring_for: None,
+            ..
+        } if matches!(
+            pattern.as_ref(),
+            Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_))
+        ) || schemaless_type(pattern) == Some(PgType::Text) =>
+        {
+            Some(call(
+                "pg_regex_substr",
+                vec![(**s).clone(), (**pattern).clone()],
+            ))
         }
         Expr::Substring {
             expr: s,
@@ -212,6 +230,15 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
         // Booleans are 0/1 in SQLite: all-true is the minimum, any-true the maximum.
         ("bool_and" | "every", 1) => renamed(f, "min"),
         ("bool_or", 1) => renamed(f, "max"),
+        // A character(n) value's trailing blanks are padding, which its length leaves out.
+        ("length" | "char_length" | "character_length", 1)
+            if schemaless_type(&a[0]) == Some(PgType::Bpchar) =>
+        {
+            call(
+                "length",
+                vec![call("rtrim", vec![a[0].clone(), string(" ")])],
+            )
+        }
         ("char_length" | "character_length", 1) => call("length", a),
         _ => return None,
     })

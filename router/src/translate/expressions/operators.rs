@@ -1,10 +1,11 @@
-//! Operators SQLite lacks or reads differently: ILIKE, `/` and `%` (22012 on zero), `^`,
-//! `#`, `||` of booleans and numerics, the regular-expression matches, array subscripts, COLLATE, OVERLAY, string literals beside a
-//! uuid or bytea (read with that type's input function); SIMILAR TO is refused.
+//! Operators SQLite lacks or reads differently: LIKE's escape, ILIKE, `/` and `%` (22012 on
+//! zero), `^@`, `^`, `#`, `||` of booleans and numerics, the regular-expression matches,
+//! array subscripts, COLLATE, OVERLAY, string literals beside a uuid or bytea (read with
+//! that type's input function); SIMILAR TO with a literal pattern (others are refused).
 
 use sqlparser::ast::{BinaryOperator, Expr, InTarget, Value};
 
-use super::super::sql::{call, number, strip_nesting};
+use super::super::sql::{call, number, string, strip_nesting};
 use crate::RouterError;
 use crate::infer::inference::schemaless_type;
 use crate::types::PgType;
@@ -25,7 +26,21 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
             any: false,
             expr: Box::new(call("lower", vec![(**e).clone()])),
             pattern: Box::new(call("lower", vec![(**pattern).clone()])),
-            escape_char: escape_char.clone(),
+            escape_char: Some(escape_char.clone().unwrap_or_else(backslash)),
+        }),
+        // Postgres' LIKE escapes with `\` unless told otherwise; SQLite's has no escape.
+        Expr::Like {
+            negated,
+            any: false,
+            expr: e,
+            pattern,
+            escape_char: None,
+        } => Some(Expr::Like {
+            negated: *negated,
+            any: false,
+            expr: e.clone(),
+            pattern: pattern.clone(),
+            escape_char: Some(backslash()),
         }),
         // Postgres raises 22012 on division by zero where SQLite returns NULL; the
         // shard registers pg_div / pg_mod with Postgres' behaviour.
@@ -53,6 +68,15 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
                 right: Box::new(concat_text_form(right).unwrap_or_else(|| (**right).clone())),
             })
         }
+        // `^@` is starts_with, which the shard registers.
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::PGStartsWith,
+            right,
+        } => Some(call(
+            "starts_with",
+            vec![(**left).clone(), (**right).clone()],
+        )),
         // `^` is exponentiation, `#` exclusive or.
         Expr::BinaryOp {
             left,
@@ -169,14 +193,37 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
         // A boolean IS UNKNOWN exactly when it is NULL.
         Expr::IsUnknown(e) => Some(Expr::IsNull(e.clone())),
         Expr::IsNotUnknown(e) => Some(Expr::IsNotNull(e.clone())),
+        // SIMILAR TO with a literal pattern is the POSIX expression Postgres turns it into.
+        Expr::SimilarTo {
+            negated,
+            expr: e,
+            pattern,
+            escape_char: None,
+        } if as_string(pattern).is_some() => {
+            let posix = similar_to_posix(as_string(pattern).unwrap_or_default());
+            let test = call("pg_regex", vec![(**e).clone(), string(&posix), number(0)]);
+            Some(if *negated {
+                Expr::UnaryOp {
+                    op: sqlparser::ast::UnaryOperator::Not,
+                    expr: Box::new(test),
+                }
+            } else {
+                test
+            })
+        }
         Expr::SimilarTo { .. } => {
             return Err(RouterError {
                 sqlstate: "0A000",
-                message: "SIMILAR TO is not supported by litescale".to_owned(),
+                message: "SIMILAR TO with a computed pattern or an ESCAPE clause is not supported by litescale".to_owned(),
             });
         }
         _ => None,
     })
+}
+
+/// The string literal `'\'`, LIKE's default escape character in Postgres.
+fn backslash() -> Box<Expr> {
+    Box::new(Expr::value(Value::SingleQuotedString("\\".to_owned())))
 }
 
 /// `-a ^ b`: Postgres' unary minus binds tighter than `^` (`-2 ^ 2` is 4), where the
@@ -238,7 +285,51 @@ fn takes_other_side_type(op: &BinaryOperator) -> bool {
 }
 
 fn is_string(e: &Expr) -> bool {
-    matches!(e, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)))
+    as_string(e).is_some()
+}
+
+fn as_string(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A SIMILAR TO pattern as the anchored POSIX expression Postgres' similar_escape makes
+/// of it: `%` and `_` are `.*` and `.`, `.`, `^` and `$` are literal, `\` escapes the next
+/// character, and a bracket expression is copied as written.
+fn similar_to_posix(pattern: &str) -> String {
+    let mut out = String::from("^(?:");
+    let mut chars = pattern.chars();
+    let mut in_brackets = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push('\\');
+                out.extend(chars.next());
+            }
+            _ if in_brackets => {
+                in_brackets = c != ']';
+                out.push(c);
+            }
+            '[' => {
+                in_brackets = true;
+                out.push(c);
+            }
+            '%' => out.push_str(".*"),
+            '_' => out.push('.'),
+            '.' | '^' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push_str(")$");
+    out
 }
 
 /// `pg_uuid('...')` or `pg_bytea('...')` for a string literal `literal` where `other` is a
@@ -318,7 +409,7 @@ mod tests {
         assert_eq!(
             sql("select position('b' in s), substring(s from 2 for 3) from t where s ilike 'A%'"),
             "SELECT instr(s, 'b') AS \"position\", pg_substr(s, 2, 3) AS \"substring\" FROM t \
-             WHERE lower(s) LIKE lower('A%')"
+             WHERE lower(s) LIKE lower('A%') ESCAPE '\\'"
         );
         assert_eq!(
             sql("select a / b, a % 2 from t"),
@@ -332,11 +423,37 @@ mod tests {
     }
 
     #[test]
+    fn substring_from_text_is_a_regular_expression() {
+        assert_eq!(
+            sql("select substring(s from '...$'), substring(s from 2) from t"),
+            "SELECT pg_regex_substr(s, '...$') AS \"substring\", pg_substr(s, 2) AS \"substring\" \
+             FROM t"
+        );
+    }
+
+    #[test]
     fn concatenation_writes_booleans_and_numerics_as_postgres_prints_them() {
         assert_eq!(
             sql("select 'a' || true, 'a' || 1.50, s || (1.5 * 2) from t"),
             "SELECT 'a' || CASE WHEN true THEN 'true' WHEN NOT (true) THEN 'false' END AS \"?column?\", \
              'a' || '1.50' AS \"?column?\", s || pg_num_mul('1.5', '2') AS \"?column?\" FROM t"
+        );
+    }
+
+    #[test]
+    fn like_escapes_with_backslash_and_starts_with_is_a_call() {
+        assert_eq!(
+            sql("select s like 'a\\_c', s not like 'a#_c' escape '#', s ^@ 'al' from t"),
+            "SELECT s LIKE 'a\\_c' ESCAPE '\\' AS \"?column?\", s NOT LIKE 'a#_c' ESCAPE '#' \
+             AS \"?column?\", starts_with(s, 'al') AS \"?column?\" FROM t"
+        );
+    }
+
+    #[test]
+    fn similar_to_is_an_anchored_regular_expression() {
+        assert_eq!(
+            sql("select s similar to 'a(b|d)%.c_' from t"),
+            "SELECT pg_regex(s, '^(?:a(b|d).*\\.c.)$', 0) AS \"?column?\" FROM t"
         );
     }
 

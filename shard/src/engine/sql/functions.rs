@@ -226,10 +226,7 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         };
         let insensitive = ctx.get::<i64>(2)? != 0;
         let re = ctx.get_or_create_aux(1, |v| -> Result<regex::Regex, BoxError> {
-            let pattern = v.as_str()?;
-            Ok(regex::RegexBuilder::new(pattern)
-                .case_insensitive(insensitive)
-                .build()?)
+            Ok(super::text::regex::compile(v.as_str()?, insensitive)?)
         })?;
         Ok(Some(re.is_match(&text)))
     })?;

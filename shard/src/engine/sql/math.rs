@@ -3,7 +3,7 @@
 //! to even (`pg_rint`), div, width_bucket, greatest/least that skip NULLs, sqrt, cbrt,
 //! exp, ln, log, power, acos, asin with Postgres' errors instead of NULL or NaN, and
 //! ceil, floor, sign, pi, degrees, radians and trigonometry (SQLite's math functions are
-//! not compiled into the bundled library).
+//! not compiled into the bundled library); float input for casts (`pg_float4`, `pg_float8`).
 
 use std::cmp::Ordering;
 
@@ -14,6 +14,19 @@ use rusqlite::types::{Value as SqlValue, ValueRef};
 use super::args::{float, integer};
 use super::functions::DIVISION_BY_ZERO;
 use super::typecheck::postgres_error;
+
+/// Adds one in the last place of a run of decimal digits, carrying (`99` becomes `100`).
+pub(crate) fn add_one_in_last_place(digits: &mut Vec<u8>) {
+    for i in (0..digits.len()).rev() {
+        if digits[i] == b'9' {
+            digits[i] = b'0';
+        } else {
+            digits[i] += 1;
+            return;
+        }
+    }
+    digits.insert(0, b'1');
+}
 
 /// `x` rounded (or cut, when `truncate`) to `places` decimal digits as Postgres' numeric
 /// does: on the shortest decimal text that reads back as `x`, so 2.675 rounds to 2.68.
@@ -31,21 +44,7 @@ fn decimal_round(x: f64, places: i64, truncate: bool) -> f64 {
     let mut kept: Vec<u8> = digits.iter().copied().take(keep).collect();
     kept.resize(keep, b'0');
     if !truncate && digits.get(keep).is_some_and(|d| *d >= b'5') {
-        // Add one in the last kept place, carrying.
-        let mut i = kept.len();
-        loop {
-            if i == 0 {
-                kept.insert(0, b'1');
-                break;
-            }
-            i -= 1;
-            if kept[i] == b'9' {
-                kept[i] = b'0';
-            } else {
-                kept[i] += 1;
-                break;
-            }
-        }
+        add_one_in_last_place(&mut kept);
     }
     if kept.is_empty() {
         return 0.0;
@@ -181,6 +180,53 @@ fn extreme(ctx: &Context<'_>, wanted: Ordering) -> rusqlite::Result<SqlValue> {
 
 type FloatFunction = fn(f64) -> rusqlite::Result<f64>;
 
+/// Postgres' float input (float8in / float4in) of a cast's value: numbers as they are,
+/// text read with Infinity and inf in any case; a finite text beyond the type's range, or
+/// a nonzero one that would read as zero, is 22003. SQLite stores a NaN as NULL, so NaN is
+/// refused rather than answered wrongly.
+fn float_input(value: ValueRef<'_>, single: bool) -> rusqlite::Result<Option<f64>> {
+    let type_name = if single { "real" } else { "double precision" };
+    let x = match value {
+        ValueRef::Null => return Ok(None),
+        ValueRef::Integer(n) => n as f64,
+        ValueRef::Real(f) => f,
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            let text = String::from_utf8_lossy(t);
+            let trimmed = text.trim();
+            let x: f64 = trimmed.parse().map_err(|_| {
+                postgres_error(
+                    "22P02",
+                    &format!("invalid input syntax for type {type_name}: \"{text}\""),
+                )
+            })?;
+            let spelled_infinite = trimmed
+                .trim_start_matches(['+', '-'])
+                .starts_with(['i', 'I']);
+            let narrowed = if single { x as f32 as f64 } else { x };
+            let has_nonzero_digit = trimmed
+                .split(['e', 'E'])
+                .next()
+                .is_some_and(|mantissa| mantissa.bytes().any(|b| matches!(b, b'1'..=b'9')));
+            if (narrowed.is_infinite() && !spelled_infinite)
+                || (narrowed == 0.0 && has_nonzero_digit)
+            {
+                return Err(postgres_error(
+                    "22003",
+                    &format!("\"{trimmed}\" is out of range for type {type_name}"),
+                ));
+            }
+            x
+        }
+    };
+    if x.is_nan() {
+        return Err(postgres_error(
+            "0A000",
+            &format!("NaN {type_name} values are not supported by litescale"),
+        ));
+    }
+    Ok(Some(x))
+}
+
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     for arity in [1, 2] {
@@ -212,6 +258,11 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
                 ));
             }
             Ok(Some(n))
+        })?;
+    }
+    for (name, single) in [("pg_float4", true), ("pg_float8", false)] {
+        conn.create_scalar_function(name, 1, flags, move |ctx| {
+            float_input(ctx.get_raw(0), single)
         })?;
     }
     // round(double precision) is rint: half to even.
@@ -368,6 +419,19 @@ mod tests {
                 "value \"9223372036854775808\" is out of range for type bigint".into()
             )
         );
+        assert_eq!(
+            value("pg_float8(' -Infinity ')"),
+            SqlValue::Real(f64::NEG_INFINITY)
+        );
+        assert_eq!(value("pg_float8('inf')"), SqlValue::Real(f64::INFINITY));
+        assert_eq!(value("pg_float8('1.5e3')"), SqlValue::Real(1500.0));
+        assert_eq!(value("pg_float8(2)"), SqlValue::Real(2.0));
+        assert_eq!(value("pg_float8('0.0e-400')"), SqlValue::Real(0.0));
+        assert_eq!(error("pg_float8('1e400')").0, "22003");
+        assert_eq!(error("pg_float8('1e-400')").0, "22003");
+        assert_eq!(error("pg_float4('1e39')").0, "22003");
+        assert_eq!(error("pg_float8('NaN')").0, "0A000");
+        assert_eq!(error("pg_float8('abc')").0, "22P02");
         assert_eq!(value("div(-7, 2)"), SqlValue::Integer(-3));
         assert_eq!(value("width_bucket(5, 0, 10, 3)"), SqlValue::Integer(2));
         assert_eq!(value("width_bucket(10, 0, 10, 3)"), SqlValue::Integer(4));

@@ -1,5 +1,5 @@
 //! Postgres' regular-expression functions: regexp_replace (flags `g`, `i`), regexp_match,
-//! regexp_split_to_array. Patterns are read by the `regex` crate, which reads the common
+//! regexp_split_to_array, substring(s from pattern) as `pg_regex_substr`. Patterns are read by the `regex` crate, which reads the common
 //! subset of Postgres' (ARE) syntax the same way; a pattern it cannot read (back
 //! references, lookaround) is 0A000 rather than a different answer. The compiled pattern
 //! is kept per statement, as pg_regex does.
@@ -43,17 +43,38 @@ fn flags(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Flags> {
     parse_flags(if i < ctx.len() { text(ctx, i) } else { None }.as_deref())
 }
 
-/// A Postgres pattern as the `regex` crate reads it; 0A000 where it cannot.
+/// A Postgres pattern as the `regex` crate reads it: 2201B where Postgres would refuse it
+/// too, 0A000 where only the crate cannot read it.
 pub(crate) fn compile(source: &str, insensitive: bool) -> rusqlite::Result<regex::Regex> {
     regex::RegexBuilder::new(source)
         .case_insensitive(insensitive)
         .build()
-        .map_err(|_| {
+        .map_err(|_| compile_error(source))
+}
+
+/// The error for a pattern the `regex` crate did not compile. Its parser names the
+/// constructs it lacks; an unrecognized escape may be one of Postgres' own (`\m`, `\y`).
+fn compile_error(source: &str) -> rusqlite::Error {
+    use regex_syntax::ast::ErrorKind;
+    match regex_syntax::ast::parse::Parser::new().parse(source) {
+        Err(e)
+            if !matches!(
+                e.kind(),
+                ErrorKind::UnsupportedBackreference
+                    | ErrorKind::UnsupportedLookAround
+                    | ErrorKind::EscapeUnrecognized
+            ) =>
+        {
             postgres_error(
-                "0A000",
-                &format!("regular expression \"{source}\" is not supported by litescale"),
+                "2201B",
+                &format!("invalid regular expression: {}", e.kind()),
             )
-        })
+        }
+        _ => postgres_error(
+            "0A000",
+            &format!("regular expression \"{source}\" is not supported by litescale"),
+        ),
+    }
 }
 
 /// The pattern of argument `i`, compiled once per statement (the flags are constant
@@ -175,6 +196,22 @@ fn first_match(ctx: &Context<'_>) -> rusqlite::Result<Option<String>> {
     Ok(re.captures(&s).map(|caps| render(&match_groups(&caps))))
 }
 
+/// `substring(s from pattern)`: the part of the first match its first group took (the
+/// whole match when the pattern has no group), NULL without a match.
+fn matched_part(ctx: &Context<'_>) -> rusqlite::Result<Option<String>> {
+    let Some(s) = text(ctx, 0) else {
+        return Ok(None);
+    };
+    if ctx.get_raw(1) == rusqlite::types::ValueRef::Null {
+        return Ok(None);
+    }
+    let re = pattern(ctx, 1, false)?;
+    Ok(re
+        .captures(&s)
+        .and_then(|caps| caps.get(if caps.len() > 1 { 1 } else { 0 }))
+        .map(|m| m.as_str().to_owned()))
+}
+
 fn split(ctx: &Context<'_>) -> rusqlite::Result<Option<String>> {
     let f = flags(ctx, 2)?;
     if f.global {
@@ -199,6 +236,7 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     for arity in [3, 4] {
         conn.create_scalar_function("regexp_replace", arity, flags, |ctx| replace(ctx))?;
     }
+    conn.create_scalar_function("pg_regex_substr", 2, flags, |ctx| matched_part(ctx))?;
     for arity in [2, 3] {
         conn.create_scalar_function("regexp_match", arity, flags, |ctx| first_match(ctx))?;
         conn.create_scalar_function("regexp_split_to_array", arity, flags, |ctx| split(ctx))?;
@@ -233,10 +271,27 @@ mod tests {
             ("regexp_match('abc', 'b')", "{b}"),
             ("regexp_split_to_array('a, b,c', ',\\s*')", "{a,b,c}"),
             ("regexp_split_to_array('abc', '')", "{a,b,c}"),
+            ("pg_regex_substr('Thomas', '...$')", "mas"),
+            ("pg_regex_substr('Thomas', 'h(o)m')", "o"),
         ];
         for (sql, expected) in cases {
             assert_eq!(one(sql).as_deref(), Some(expected), "{sql}");
         }
         assert_eq!(one("regexp_match('abc', 'z')"), None);
+        assert_eq!(one("pg_regex_substr('Thomas', 'x')"), None);
+    }
+
+    #[test]
+    fn patterns_postgres_refuses_are_2201b_and_those_it_reads_0a000() {
+        let sqlstate = |source: &str| {
+            let message = compile(source, false).unwrap_err().to_string();
+            super::super::super::typecheck::error_of(&message)
+                .unwrap()
+                .sqlstate
+        };
+        assert_eq!(sqlstate("("), "2201B");
+        assert_eq!(sqlstate("["), "2201B");
+        assert_eq!(sqlstate("(a)\\1"), "0A000");
+        assert_eq!(sqlstate("a(?=b)"), "0A000");
     }
 }

@@ -1,9 +1,9 @@
 //! Postgres' string functions SQLite lacks or answers differently: split_part, initcap,
-//! lpad/rpad, repeat, reverse, translate, left/right and substr with Postgres' rules for
-//! negative numbers (`pg_left`, `pg_right`, `pg_substr`), format, the quote_* family,
-//! starts_with, to_hex, chr, ascii, bit_length. Strict: NULL in, NULL out, except where
-//! Postgres says otherwise (format, quote_nullable). Regular expressions are regex.rs';
-//! hashes and encodings are bytes.rs'.
+//! upper/lower of any letter, lpad/rpad, repeat, reverse, translate, left/right and substr
+//! with Postgres' rules for negative numbers (`pg_left`, `pg_right`, `pg_substr`), format,
+//! the quote_* family, starts_with, to_hex, chr, ascii, bit_length. Strict: NULL in, NULL
+//! out, except where Postgres says otherwise (format, quote_nullable). Regular expressions
+//! are regex.rs'; hashes and encodings are bytes.rs'.
 
 use rusqlite::Connection;
 use rusqlite::functions::{Context, FunctionFlags};
@@ -450,6 +450,13 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
             })?;
         }
     }
+    // SQLite's own upper and lower change ASCII letters only.
+    conn.create_scalar_function("upper", 1, flags, |ctx| {
+        Ok(text(ctx, 0).map(|s| s.to_uppercase()))
+    })?;
+    conn.create_scalar_function("lower", 1, flags, |ctx| {
+        Ok(text(ctx, 0).map(|s| s.to_lowercase()))
+    })?;
     conn.create_scalar_function("repeat", 2, flags, |ctx| {
         let (Some(s), Some(n)) = (text(ctx, 0), integer(ctx, 1)?) else {
             return Ok(None);
@@ -558,6 +565,8 @@ mod tests {
             ("split_part('a,b,c', '', 1)", "a,b,c"),
             ("split_part('abc', '', 2)", ""),
             ("repeat('ab', 3)", "ababab"),
+            ("upper('été')", "ÉTÉ"),
+            ("lower('ÉTÉ')", "été"),
             ("repeat('ab', -1)", ""),
             ("reverse('abc')", "cba"),
             ("translate('12345', '143', 'ax')", "a2x5"),
