@@ -12,7 +12,6 @@ use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 
 use super::args::{float, integer};
-use super::functions::DIVISION_BY_ZERO;
 use super::typecheck::postgres_error;
 
 /// Adds one in the last place of a run of decimal digits, carrying (`99` becomes `100`).
@@ -348,7 +347,7 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
             return Ok(None);
         };
         if b == 0.0 {
-            return Err(rusqlite::Error::UserFunctionError(DIVISION_BY_ZERO.into()));
+            return Err(postgres_error("22012", "division by zero"));
         }
         Ok(Some(match (ctx.get_raw(0), ctx.get_raw(1)) {
             (ValueRef::Integer(x), ValueRef::Integer(y)) => SqlValue::Integer(x.wrapping_div(y)),
