@@ -8,7 +8,7 @@ use sqlparser::ast::{
 
 use super::kinds::{Kind, kind};
 use crate::RouterError;
-use crate::translate::sql::{call, number, string};
+use crate::translate::sql::{args, call, function_name, number, string, strip_nesting};
 use crate::types::{PgType, from_data_type};
 
 fn multidimensional() -> RouterError {
@@ -71,6 +71,42 @@ pub(super) fn cast(inner: &Expr, data_type: &DataType) -> Result<Option<Expr>, R
         "pg_array_in",
         vec![inner.clone(), string(class)],
     )))
+}
+
+/// What an array's elements become in JSON (`number`, `bool` or `text`), as far as the
+/// expression shows it; `None` when it does not (a column, or `ARRAY['1']` whose string
+/// the text form cannot tell from `ARRAY[1]`).
+pub(super) fn json_element_class(array: &Expr) -> Option<&'static str> {
+    let Expr::Function(f) = strip_nesting(array) else {
+        return None;
+    };
+    let a = args(f);
+    match function_name(f)?.as_str() {
+        "pg_array_in" => match a.get(1) {
+            Some(Expr::Value(v)) => match &v.value {
+                Value::SingleQuotedString(c) if c == "bool" => Some("bool"),
+                Value::SingleQuotedString(c) if c == "text" => Some("text"),
+                Value::SingleQuotedString(_) => Some("number"),
+                _ => None,
+            },
+            _ => None,
+        },
+        "pg_array" if a.iter().all(|e| matches!(e, Expr::Value(v) if matches!(v.value, Value::Number(..)))) => {
+            Some("number")
+        }
+        // Strings `ARRAY[...]` keeps as written only when they cannot be a number or a
+        // boolean handed over as text (see `literal`).
+        "pg_array"
+            if a.iter().all(|e| {
+                matches!(e, Expr::Value(v) if matches!(&v.value,
+                    Value::SingleQuotedString(s) if s.parse::<f64>().is_err() && s != "t" && s != "f"))
+            }) =>
+        {
+            Some("text")
+        }
+        "string_to_array" => Some("text"),
+        _ => None,
+    }
 }
 
 /// `a[lo:hi]` (either bound may be left out) → `pg_array_slice(a, lo, hi)`.

@@ -11,7 +11,7 @@ use sqlparser::ast::{
 use super::arrays;
 use super::kinds::{Kind, is_json, kind};
 use crate::RouterError;
-use crate::translate::sql::{args, call, function_name};
+use crate::translate::sql::{args, call, function_name, number, string};
 
 /// What a json or array expression becomes; `None` for the rest.
 pub(in crate::translate::expressions) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
@@ -93,11 +93,7 @@ fn rewrite_call(f: &Function) -> Result<Option<Expr>, RouterError> {
             }
             Ok(call)
         }
-        "to_json" | "to_jsonb" => {
-            let mut g = f.clone();
-            booleans_as_json(&mut g);
-            Ok(Some(Expr::Function(g)))
-        }
+        "to_json" | "to_jsonb" | "array_to_json" => to_json(f, &name),
         "json_extract_path"
         | "jsonb_extract_path"
         | "json_extract_path_text"
@@ -115,6 +111,7 @@ fn rewrite_call(f: &Function) -> Result<Option<Expr>, RouterError> {
             };
             Ok(Some(call(f, vec![json, path])))
         }
+        "json_object" | "jsonb_object" => renamed(&format!("pg_{name}")),
         "row_to_json"
         | "json_populate_record"
         | "jsonb_populate_record"
@@ -122,11 +119,42 @@ fn rewrite_call(f: &Function) -> Result<Option<Expr>, RouterError> {
         | "jsonb_to_record"
         | "jsonb_path_query"
         | "jsonb_path_exists"
-        | "jsonb_path_match"
-        | "json_object"
-        | "jsonb_object" => Err(RouterError::unsupported(&format!("{name}()"))),
+        | "jsonb_path_match" => Err(RouterError::unsupported(&format!("{name}()"))),
         _ => Ok(None),
     }
+}
+
+/// to_json / to_jsonb / array_to_json. An array, kept as its text form, is built into a
+/// JSON array of the element type the statement shows (0A000 when it does not); a numeric
+/// literal keeps its scale (`1.50`).
+fn to_json(f: &Function, name: &str) -> Result<Option<Expr>, RouterError> {
+    let jsonb = name == "to_jsonb";
+    if let [value] = args(f).as_slice() {
+        if kind(value) == Kind::Array || name == "array_to_json" {
+            let class = arrays::json_element_class(value).ok_or_else(|| {
+                RouterError::unsupported(&format!(
+                    "{name}() of an array whose element type the statement does not show"
+                ))
+            })?;
+            return Ok(Some(call(
+                "pg_array_to_json",
+                vec![value.clone(), string(class), number(i32::from(jsonb))],
+            )));
+        }
+        if let Expr::Value(v) = value
+            && let Value::Number(n, _) = &v.value
+            && n.parse::<i64>().is_err()
+        {
+            let cast = if jsonb { "pg_jsonb" } else { "pg_json" };
+            return Ok(Some(call(cast, vec![string(n)])));
+        }
+    }
+    if name == "array_to_json" {
+        return Err(RouterError::unsupported("array_to_json(array, pretty)"));
+    }
+    let mut g = f.clone();
+    booleans_as_json(&mut g);
+    Ok(Some(Expr::Function(g)))
 }
 
 /// SQLite has no booleans: a value the statement shows to be one (a literal, a comparison,
@@ -204,6 +232,23 @@ mod tests {
         );
         assert_eq!(
             plan("select row_to_json(t) from t").unwrap_err().sqlstate,
+            "0A000"
+        );
+    }
+
+    #[test]
+    fn arrays_become_json_arrays_of_their_element_type() {
+        assert_eq!(
+            sql("select to_jsonb(ARRAY[1, 2]), array_to_json('{a}'::text[]), to_json(1.50)"),
+            "SELECT pg_array_to_json(pg_array(1, 2), 'number', 1) AS \"to_jsonb\", \
+             pg_array_to_json(pg_array_in('{a}', 'text'), 'text', 0) AS \"array_to_json\", \
+             pg_json('1.50') AS \"to_json\""
+        );
+        // A column's element type is not in the statement.
+        assert_eq!(
+            plan("select array_to_json(tags) from t")
+                .unwrap_err()
+                .sqlstate,
             "0A000"
         );
     }
