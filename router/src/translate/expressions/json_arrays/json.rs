@@ -69,6 +69,14 @@ fn operator(left: &Expr, op: &B, right: &Expr) -> Result<Option<Expr>, RouterErr
             };
             call(f, pair())
         }
+        // `column - 'text'`: jsonb's delete of a key if the column holds jsonb, date
+        // arithmetic if a date; the shard tells by the values.
+        B::Minus
+            if !matches!(left, Expr::Value(_))
+                && matches!(right, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_))) =>
+        {
+            call("pg_minus", pair())
+        }
         _ => return Ok(None),
     }))
 }
@@ -218,6 +226,10 @@ mod tests {
              pg_jsonb_delete(pg_jsonb('[1]'), 0) AS \"?column?\", \
              pg_jsonb_delete_keys(pg_jsonb('{}'), pg_array_in('{a}', 'text')) AS \"?column?\" FROM t \
              WHERE pg_contains(doc, '{\"a\":1}') AND pg_jsonb_exists(doc, 'a')"
+        );
+        assert_eq!(
+            sql("select doc - 'a' from t"),
+            "SELECT pg_minus(doc, 'a') AS \"?column?\" FROM t"
         );
     }
 

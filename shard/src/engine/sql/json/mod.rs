@@ -198,6 +198,19 @@ fn delete_path(mut j: Jsonb, path: &str) -> rusqlite::Result<Jsonb> {
     Ok(j)
 }
 
+/// `a - b` where the plan did not know `a`'s type: jsonb's delete (of a key, a string
+/// element or an index) when `a` is the text of a JSON object or array, as no other
+/// type's `-` takes such text; `None` otherwise.
+pub(crate) fn untyped_delete(a: &str, b: ValueRef<'_>) -> Option<rusqlite::Result<String>> {
+    if !a.trim_start().starts_with(['{', '['])
+        || !matches!(b, ValueRef::Text(_) | ValueRef::Integer(_))
+    {
+        return None;
+    }
+    let j = Jsonb::parse(a)?;
+    Some(delete(j, b, false).map(|j| j.render()))
+}
+
 fn register_operators(c: &Connection, flags: FunctionFlags) -> rusqlite::Result<()> {
     let out = flags | FunctionFlags::SQLITE_RESULT_SUBTYPE;
     // `x::json`: checked, kept as written.
@@ -548,6 +561,11 @@ mod tests {
             q(r#"SELECT pg_jsonb_delete_path('{"a":{"b":1,"c":2}}', '{a,b}')"#),
             t(r#"{"a": {"c": 2}}"#)
         );
+        assert_eq!(
+            untyped_delete(r#"{"a": 1, "b": 2}"#, ValueRef::Text(b"a")).map(Result::unwrap),
+            Some(r#"{"b": 2}"#.to_owned())
+        );
+        assert!(untyped_delete("{1,2}", ValueRef::Integer(1)).is_none());
         assert_eq!(
             q(r#"SELECT pg_jsonb_exists_any('{"a":1}', '{b,a}')"#),
             SqlValue::Integer(1)
