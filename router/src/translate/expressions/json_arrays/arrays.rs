@@ -139,10 +139,11 @@ pub(super) fn slice(root: &Expr, chain: &[AccessExpr]) -> Result<Option<Expr>, R
     )))
 }
 
-/// `@>`, `<@`, `&&`, `||` where one side is known to be an array; `None` otherwise.
+/// `@>`, `<@`, `||` where one side is known to be an array, and `&&` (of the types kept
+/// here only arrays overlap); `None` otherwise.
 pub(super) fn operator(left: &Expr, op: &BinaryOperator, right: &Expr) -> Option<Expr> {
     let (l, r) = (kind(left), kind(right));
-    if l != Kind::Array && r != Kind::Array {
+    if l != Kind::Array && r != Kind::Array && *op != BinaryOperator::PGOverlap {
         return None;
     }
     let pair = vec![left.clone(), right.clone()];
@@ -182,6 +183,10 @@ mod tests {
             "SELECT pg_array('1.50', 2) AS \"array\", pg_array_in('{1}', 'int4') AS \"int4\", \
              pg_array_slice(a, 2, 3) AS \"a\", pg_array_concat(a, NULL, pg_array('x'), 1) AS \"?column?\", \
              pg_array_overlap(a, pg_array_in(b, 'text')) AS \"?column?\" FROM t"
+        );
+        assert_eq!(
+            sql("select 1 from t where tags && '{a,b}'"),
+            "SELECT 1 AS \"?column?\" FROM t WHERE pg_array_overlap(tags, '{a,b}')"
         );
         assert_eq!(
             sql("select 1 from t where x = ANY(ARRAY[1, 2])"),
