@@ -42,7 +42,7 @@ pub(super) fn function(
 ) -> Option<PgType> {
     Some(match name {
         "to_json" | "json_build_object" | "json_build_array" | "json_agg" | "json_object_agg"
-        | "json_extract_path" | "array_to_json" | "json_object" => PgType::Json,
+        | "json_extract_path" | "array_to_json" | "json_object" | "row_to_json" => PgType::Json,
         "to_jsonb" | "jsonb_build_object" | "jsonb_build_array" | "jsonb_agg"
         | "jsonb_object_agg" | "jsonb_set" | "jsonb_set_lax" | "jsonb_insert"
         | "jsonb_strip_nulls" | "jsonb_extract_path" | "jsonb_object" => PgType::Jsonb,

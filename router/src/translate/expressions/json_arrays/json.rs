@@ -86,6 +86,15 @@ fn rewrite_call(f: &Function) -> Result<Option<Expr>, RouterError> {
     let Some(name) = function_name(f) else {
         return Ok(None);
     };
+    let with_rows;
+    let f = if ROW_TAKERS.contains(&name.as_str()) {
+        let mut g = f.clone();
+        rows_as_json(&mut g, name.starts_with("jsonb") || name == "to_jsonb");
+        with_rows = g;
+        &with_rows
+    } else {
+        f
+    };
     let renamed = |to: &str| {
         // The call keeps its arguments, DISTINCT, ORDER BY and FILTER.
         let mut g = f.clone();
@@ -93,6 +102,9 @@ fn rewrite_call(f: &Function) -> Result<Option<Expr>, RouterError> {
         Ok(Some(Expr::Function(g)))
     };
     match name.as_str() {
+        "row_to_json" if args(f).len() == 1 && kind(&args(f)[0]) == Kind::Json => {
+            Ok(Some(args(f).remove(0)))
+        }
         "json_build_object" | "jsonb_build_object" | "json_build_array" | "jsonb_build_array"
         | "json_agg" | "jsonb_agg" | "json_object_agg" | "jsonb_object_agg" => {
             let mut call = renamed(&format!("pg_{name}"))?;
@@ -163,6 +175,46 @@ fn to_json(f: &Function, name: &str) -> Result<Option<Expr>, RouterError> {
     let mut g = f.clone();
     booleans_as_json(&mut g);
     Ok(Some(Expr::Function(g)))
+}
+
+/// The json functions a `row(...)` argument is built into an object for.
+const ROW_TAKERS: &[&str] = &[
+    "row_to_json",
+    "to_json",
+    "to_jsonb",
+    "json_build_object",
+    "jsonb_build_object",
+    "json_build_array",
+    "jsonb_build_array",
+];
+
+/// `row(a, b)` handed to a json function: the object of its fields `f1`, `f2`, ... (json
+/// writes it `{"f1":1,"f2":"x"}`, jsonb as an object). Rows elsewhere stay as they are.
+fn rows_as_json(f: &mut Function, jsonb: bool) {
+    let FunctionArguments::List(list) = &mut f.args else {
+        return;
+    };
+    for arg in &mut list.args {
+        if let FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Function(row))) = arg
+            && function_name(row).as_deref() == Some("row")
+        {
+            let members = args(row)
+                .into_iter()
+                .enumerate()
+                .flat_map(|(i, e)| [string(&format!("f{}", i + 1)), e])
+                .collect();
+            let builder = if jsonb {
+                "pg_jsonb_build_object"
+            } else {
+                "pg_json_row"
+            };
+            let mut built = call(builder, members);
+            if let Expr::Function(g) = &mut built {
+                booleans_as_json(g);
+            }
+            *arg = FunctionArg::Unnamed(FunctionArgExpr::Expr(built));
+        }
+    }
 }
 
 /// SQLite has no booleans: a value the statement shows to be one (a literal, a comparison,

@@ -26,6 +26,7 @@ const JSON_CALLS: &[&str] = &[
     "pg_array_to_json",
     "pg_json_object_agg",
     "pg_json_object",
+    "pg_json_row",
     "json_strip_nulls",
     "to_json",
 ];

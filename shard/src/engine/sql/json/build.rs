@@ -75,6 +75,22 @@ fn json_build_object(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
     Ok(json_result(Some(json_object_text(&members, ""))))
 }
 
+/// row_to_json(row(...)): a row as json writes a record, `{"f1":1,"f2":"x"}`.
+fn json_row(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
+    even_arguments(ctx)?;
+    let mut out = String::from("{");
+    for i in (0..ctx.len()).step_by(2) {
+        if i > 0 {
+            out.push(',');
+        }
+        quote_into(&mut out, &key(ctx, i)?);
+        out.push(':');
+        out.push_str(&to_json_text(ctx, i + 1)?);
+    }
+    out.push('}');
+    Ok(json_result(Some(out)))
+}
+
 /// An array argument's elements; 0A000 for the two-dimensional form Postgres also reads.
 fn one_dimension(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<Vec<Option<String>>>> {
     let Some(array) = array_arg(ctx, i)? else {
@@ -257,6 +273,7 @@ pub(super) fn register(c: &Connection, flags: FunctionFlags) -> rusqlite::Result
             _ => Some(to_jsonb(ctx, 0)?.render()),
         }))
     })?;
+    c.create_scalar_function("pg_json_row", -1, out, |ctx| json_row(ctx))?;
     c.create_scalar_function("pg_array_to_json", 3, out, |ctx| array_to_json(ctx))?;
     for arity in [1, 2] {
         c.create_scalar_function("pg_json_object", arity, out, |ctx| {

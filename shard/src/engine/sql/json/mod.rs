@@ -624,6 +624,10 @@ mod tests {
             t(r#"["t", "a b"]"#)
         );
         assert_eq!(
+            q("SELECT pg_json_row('f1', 1, 'f2', pg_json_row('f1', 'x'))"),
+            t(r#"{"f1":1,"f2":{"f1":"x"}}"#)
+        );
+        assert_eq!(
             q("SELECT pg_json_object('{a, 1, b, NULL}')"),
             t(r#"{"a" : "1", "b" : null}"#)
         );
