@@ -161,12 +161,19 @@ fn to_json(f: &Function, name: &str) -> Result<Option<Expr>, RouterError> {
                 vec![value.clone(), string(class), number(i32::from(jsonb))],
             )));
         }
+        let cast = if jsonb { "pg_jsonb" } else { "pg_json" };
         if let Expr::Value(v) = value
             && let Value::Number(n, _) = &v.value
             && n.parse::<i64>().is_err()
         {
-            let cast = if jsonb { "pg_jsonb" } else { "pg_json" };
             return Ok(Some(call(cast, vec![string(n)])));
+        }
+        // A numeric's digits as kept (`1.50`), not the SQLite number they read as.
+        if let Expr::Function(g) = value
+            && function_name(g).as_deref() == Some("pg_num_value")
+            && let [digits] = args(g).as_slice()
+        {
+            return Ok(Some(call(cast, vec![digits.clone()])));
         }
     }
     if name == "array_to_json" {
@@ -303,10 +310,12 @@ mod tests {
     #[test]
     fn arrays_become_json_arrays_of_their_element_type() {
         assert_eq!(
-            sql("select to_jsonb(ARRAY[1, 2]), array_to_json('{a}'::text[]), to_json(1.50)"),
+            sql(
+                "select to_jsonb(ARRAY[1, 2]), array_to_json('{a}'::text[]), to_json(1.50), to_jsonb(x::numeric)"
+            ),
             "SELECT pg_array_to_json(pg_array(1, 2), 'number', 1) AS \"to_jsonb\", \
              pg_array_to_json(pg_array_in('{a}', 'text'), 'text', 0) AS \"array_to_json\", \
-             pg_json('1.50') AS \"to_json\""
+             pg_json('1.50') AS \"to_json\", pg_jsonb(pg_numeric(x)) AS \"to_jsonb\""
         );
         // A column's element type is not in the statement.
         assert_eq!(
