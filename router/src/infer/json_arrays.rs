@@ -42,10 +42,10 @@ pub(super) fn function(
 ) -> Option<PgType> {
     Some(match name {
         "to_json" | "json_build_object" | "json_build_array" | "json_agg" | "json_object_agg"
-        | "json_extract_path" => PgType::Json,
+        | "json_extract_path" | "array_to_json" | "json_object" | "row_to_json" => PgType::Json,
         "to_jsonb" | "jsonb_build_object" | "jsonb_build_array" | "jsonb_agg"
-        | "jsonb_object_agg" | "jsonb_set" | "jsonb_insert" | "jsonb_strip_nulls"
-        | "jsonb_extract_path" => PgType::Jsonb,
+        | "jsonb_object_agg" | "jsonb_set" | "jsonb_set_lax" | "jsonb_insert"
+        | "jsonb_strip_nulls" | "jsonb_extract_path" | "jsonb_object" => PgType::Jsonb,
         "json_strip_nulls" => PgType::Json,
         "jsonb_typeof"
         | "json_typeof"
@@ -58,10 +58,11 @@ pub(super) fn function(
         | "array_lower" => PgType::Int4,
         "array_positions" => PgType::Int4Array,
         "string_to_array" => PgType::TextArray,
-        "array_append" | "array_cat" | "array_remove" | "array_replace" => {
+        "array_append" | "array_cat" | "array_remove" | "array_replace" | "trim_array" => {
             first.filter(|_| is_array(first))?
         }
         "array_prepend" => second.filter(|_| is_array(second))?,
+        "array_fill" => PgType::array_of(first?)?,
         _ => return None,
     })
 }

@@ -246,7 +246,27 @@ fn register_functions(c: &Connection, flags: FunctionFlags) -> rusqlite::Result<
             a
         })))
     })?;
+    c.create_scalar_function("trim_array", 2, flags, |ctx| {
+        let (Some(mut a), Some(n)) = (items(ctx, 0)?, ctx.get::<Option<i64>>(1)?) else {
+            return Ok(None);
+        };
+        let keep = usize::try_from(n)
+            .ok()
+            .and_then(|n| a.len().checked_sub(n))
+            .ok_or_else(|| {
+                error(
+                    "2202E",
+                    &format!(
+                        "number of elements to trim must be between 0 and {}",
+                        a.len()
+                    ),
+                )
+            })?;
+        a.truncate(keep);
+        Ok(Some(render(&a)))
+    })?;
     for arity in [2, 3] {
+        c.create_scalar_function("array_fill", arity, flags, |ctx| array_fill(ctx))?;
         c.create_scalar_function("array_to_string", arity, flags, |ctx| {
             let (Some(a), Some(sep)) = (items(ctx, 0)?, ctx.get::<Option<String>>(1)?) else {
                 return Ok(None);
@@ -287,6 +307,38 @@ fn register_functions(c: &Connection, flags: FunctionFlags) -> rusqlite::Result<
         })?;
     }
     Ok(())
+}
+
+/// array_fill(value, dims [, lower_bounds]), of one dimension.
+fn array_fill(ctx: &Context<'_>) -> rusqlite::Result<Option<String>> {
+    let not_null = |a: Option<Elements>| {
+        a.ok_or_else(|| error("22004", "dimension array or low bound array cannot be null"))
+    };
+    let dims = not_null(items(ctx, 1)?)?;
+    let lower = if ctx.len() == 3 {
+        not_null(items(ctx, 2)?)?
+    } else {
+        vec![Some("1".to_owned())]
+    };
+    let bound = |e: &[Option<String>]| match e {
+        [Some(n)] => n.trim().parse::<i64>().map_err(|_| {
+            error(
+                "22P02",
+                &format!("invalid input syntax for type integer: \"{n}\""),
+            )
+        }),
+        [None] => Err(error("22004", "dimension values cannot be null")),
+        // Arrays here have one dimension.
+        _ => Err(error("0A000", "multidimensional arrays are not supported")),
+    };
+    let (length, lower) = (bound(&dims)?, bound(&lower)?);
+    let fill = element_text(ctx.get_raw(0));
+    let array = render(&vec![fill; usize::try_from(length).unwrap_or(0)]);
+    Ok(Some(if lower == 1 || length <= 0 {
+        array
+    } else {
+        format!("[{lower}:{}]={array}", lower + length - 1)
+    }))
 }
 
 pub(crate) fn register(c: &Connection) -> rusqlite::Result<()> {
@@ -340,5 +392,8 @@ mod tests {
             q("SELECT pg_array_contains_all('{1,2,3}', '{3,1}')"),
             SqlValue::Integer(1)
         );
+        assert_eq!(q("SELECT array_fill(7, '{3}')"), t("{7,7,7}"));
+        assert_eq!(q("SELECT array_fill('x', '{2}', '{3}')"), t("[3:4]={x,x}"));
+        assert_eq!(q("SELECT trim_array('{1,2,3}', 2)"), t("{1}"));
     }
 }

@@ -1,6 +1,6 @@
 //! SQL functions every connection gets, so the router can ask SQLite for Postgres'
 //! behaviour where SQLite's differs (division by zero is an error, not NULL; `±` on values
-//! whose type the plan did not know; boolean and uuid input), booleq/boolne,
+//! whose type the plan did not know, jsonb's `-` among them; boolean and uuid input), booleq/boolne,
 //! num_nulls/num_nonnulls and gen_random_uuid().
 
 use rusqlite::functions::{Context, FunctionFlags};
@@ -174,6 +174,12 @@ fn untyped_sum(ctx: &Context<'_>, subtract: bool) -> rusqlite::Result<SqlValue> 
             super::datetime::untyped_arithmetic(&b_text, &a_text, whole_number(a), false)
     {
         return answer;
+    }
+    if subtract
+        && let ValueRef::Text(t) = a
+        && let Some(answer) = super::json::untyped_delete(&String::from_utf8_lossy(t), b)
+    {
+        return answer.map(SqlValue::Text);
     }
     if subtract {
         arithmetic(ctx, i64::checked_sub, |a, b| a - b)

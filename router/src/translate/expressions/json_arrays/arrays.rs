@@ -8,7 +8,7 @@ use sqlparser::ast::{
 
 use super::kinds::{Kind, kind};
 use crate::RouterError;
-use crate::translate::sql::{call, number, string};
+use crate::translate::sql::{args, call, function_name, number, string, strip_nesting};
 use crate::types::{PgType, from_data_type};
 
 fn multidimensional() -> RouterError {
@@ -73,6 +73,42 @@ pub(super) fn cast(inner: &Expr, data_type: &DataType) -> Result<Option<Expr>, R
     )))
 }
 
+/// What an array's elements become in JSON (`number`, `bool` or `text`), as far as the
+/// expression shows it; `None` when it does not (a column, or `ARRAY['1']` whose string
+/// the text form cannot tell from `ARRAY[1]`).
+pub(super) fn json_element_class(array: &Expr) -> Option<&'static str> {
+    let Expr::Function(f) = strip_nesting(array) else {
+        return None;
+    };
+    let a = args(f);
+    match function_name(f)?.as_str() {
+        "pg_array_in" => match a.get(1) {
+            Some(Expr::Value(v)) => match &v.value {
+                Value::SingleQuotedString(c) if c == "bool" => Some("bool"),
+                Value::SingleQuotedString(c) if c == "text" => Some("text"),
+                Value::SingleQuotedString(_) => Some("number"),
+                _ => None,
+            },
+            _ => None,
+        },
+        "pg_array" if a.iter().all(|e| matches!(e, Expr::Value(v) if matches!(v.value, Value::Number(..)))) => {
+            Some("number")
+        }
+        // Strings `ARRAY[...]` keeps as written only when they cannot be a number or a
+        // boolean handed over as text (see `literal`).
+        "pg_array"
+            if a.iter().all(|e| {
+                matches!(e, Expr::Value(v) if matches!(&v.value,
+                    Value::SingleQuotedString(s) if s.parse::<f64>().is_err() && s != "t" && s != "f"))
+            }) =>
+        {
+            Some("text")
+        }
+        "string_to_array" => Some("text"),
+        _ => None,
+    }
+}
+
 /// `a[lo:hi]` (either bound may be left out) → `pg_array_slice(a, lo, hi)`.
 pub(super) fn slice(root: &Expr, chain: &[AccessExpr]) -> Result<Option<Expr>, RouterError> {
     let Some((AccessExpr::Subscript(last), path)) = chain.split_last() else {
@@ -103,10 +139,11 @@ pub(super) fn slice(root: &Expr, chain: &[AccessExpr]) -> Result<Option<Expr>, R
     )))
 }
 
-/// `@>`, `<@`, `&&`, `||` where one side is known to be an array; `None` otherwise.
+/// `@>`, `<@`, `||` where one side is known to be an array, and `&&` (of the types kept
+/// here only arrays overlap); `None` otherwise.
 pub(super) fn operator(left: &Expr, op: &BinaryOperator, right: &Expr) -> Option<Expr> {
     let (l, r) = (kind(left), kind(right));
-    if l != Kind::Array && r != Kind::Array {
+    if l != Kind::Array && r != Kind::Array && *op != BinaryOperator::PGOverlap {
         return None;
     }
     let pair = vec![left.clone(), right.clone()];
@@ -146,6 +183,10 @@ mod tests {
             "SELECT pg_array('1.50', 2) AS \"array\", pg_array_in('{1}', 'int4') AS \"int4\", \
              pg_array_slice(a, 2, 3) AS \"a\", pg_array_concat(a, NULL, pg_array('x'), 1) AS \"?column?\", \
              pg_array_overlap(a, pg_array_in(b, 'text')) AS \"?column?\" FROM t"
+        );
+        assert_eq!(
+            sql("select 1 from t where tags && '{a,b}'"),
+            "SELECT 1 AS \"?column?\" FROM t WHERE pg_array_overlap(tags, '{a,b}')"
         );
         assert_eq!(
             sql("select 1 from t where x = ANY(ARRAY[1, 2])"),

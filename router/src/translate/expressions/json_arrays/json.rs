@@ -11,7 +11,7 @@ use sqlparser::ast::{
 use super::arrays;
 use super::kinds::{Kind, is_json, kind};
 use crate::RouterError;
-use crate::translate::sql::{args, call, function_name};
+use crate::translate::sql::{args, call, function_name, number, string};
 
 /// What a json or array expression becomes; `None` for the rest.
 pub(in crate::translate::expressions) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
@@ -69,6 +69,14 @@ fn operator(left: &Expr, op: &B, right: &Expr) -> Result<Option<Expr>, RouterErr
             };
             call(f, pair())
         }
+        // `column - 'text'`: jsonb's delete of a key if the column holds jsonb, date
+        // arithmetic if a date; the shard tells by the values.
+        B::Minus
+            if !matches!(left, Expr::Value(_))
+                && matches!(right, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_))) =>
+        {
+            call("pg_minus", pair())
+        }
         _ => return Ok(None),
     }))
 }
@@ -78,6 +86,15 @@ fn rewrite_call(f: &Function) -> Result<Option<Expr>, RouterError> {
     let Some(name) = function_name(f) else {
         return Ok(None);
     };
+    let with_rows;
+    let f = if ROW_TAKERS.contains(&name.as_str()) {
+        let mut g = f.clone();
+        rows_as_json(&mut g, name.starts_with("jsonb") || name == "to_jsonb");
+        with_rows = g;
+        &with_rows
+    } else {
+        f
+    };
     let renamed = |to: &str| {
         // The call keeps its arguments, DISTINCT, ORDER BY and FILTER.
         let mut g = f.clone();
@@ -85,6 +102,9 @@ fn rewrite_call(f: &Function) -> Result<Option<Expr>, RouterError> {
         Ok(Some(Expr::Function(g)))
     };
     match name.as_str() {
+        "row_to_json" if args(f).len() == 1 && kind(&args(f)[0]) == Kind::Json => {
+            Ok(Some(args(f).remove(0)))
+        }
         "json_build_object" | "jsonb_build_object" | "json_build_array" | "jsonb_build_array"
         | "json_agg" | "jsonb_agg" | "json_object_agg" | "jsonb_object_agg" => {
             let mut call = renamed(&format!("pg_{name}"))?;
@@ -93,11 +113,7 @@ fn rewrite_call(f: &Function) -> Result<Option<Expr>, RouterError> {
             }
             Ok(call)
         }
-        "to_json" | "to_jsonb" => {
-            let mut g = f.clone();
-            booleans_as_json(&mut g);
-            Ok(Some(Expr::Function(g)))
-        }
+        "to_json" | "to_jsonb" | "array_to_json" => to_json(f, &name),
         "json_extract_path"
         | "jsonb_extract_path"
         | "json_extract_path_text"
@@ -115,6 +131,7 @@ fn rewrite_call(f: &Function) -> Result<Option<Expr>, RouterError> {
             };
             Ok(Some(call(f, vec![json, path])))
         }
+        "json_object" | "jsonb_object" => renamed(&format!("pg_{name}")),
         "row_to_json"
         | "json_populate_record"
         | "jsonb_populate_record"
@@ -122,10 +139,88 @@ fn rewrite_call(f: &Function) -> Result<Option<Expr>, RouterError> {
         | "jsonb_to_record"
         | "jsonb_path_query"
         | "jsonb_path_exists"
-        | "jsonb_path_match"
-        | "json_object"
-        | "jsonb_object" => Err(RouterError::unsupported(&format!("{name}()"))),
+        | "jsonb_path_match" => Err(RouterError::unsupported(&format!("{name}()"))),
         _ => Ok(None),
+    }
+}
+
+/// to_json / to_jsonb / array_to_json. An array, kept as its text form, is built into a
+/// JSON array of the element type the statement shows (0A000 when it does not); a numeric
+/// literal keeps its scale (`1.50`).
+fn to_json(f: &Function, name: &str) -> Result<Option<Expr>, RouterError> {
+    let jsonb = name == "to_jsonb";
+    if let [value] = args(f).as_slice() {
+        if kind(value) == Kind::Array || name == "array_to_json" {
+            let class = arrays::json_element_class(value).ok_or_else(|| {
+                RouterError::unsupported(&format!(
+                    "{name}() of an array whose element type the statement does not show"
+                ))
+            })?;
+            return Ok(Some(call(
+                "pg_array_to_json",
+                vec![value.clone(), string(class), number(i32::from(jsonb))],
+            )));
+        }
+        let cast = if jsonb { "pg_jsonb" } else { "pg_json" };
+        if let Expr::Value(v) = value
+            && let Value::Number(n, _) = &v.value
+            && n.parse::<i64>().is_err()
+        {
+            return Ok(Some(call(cast, vec![string(n)])));
+        }
+        // A numeric's digits as kept (`1.50`), not the SQLite number they read as.
+        if let Expr::Function(g) = value
+            && function_name(g).as_deref() == Some("pg_num_value")
+            && let [digits] = args(g).as_slice()
+        {
+            return Ok(Some(call(cast, vec![digits.clone()])));
+        }
+    }
+    if name == "array_to_json" {
+        return Err(RouterError::unsupported("array_to_json(array, pretty)"));
+    }
+    let mut g = f.clone();
+    booleans_as_json(&mut g);
+    Ok(Some(Expr::Function(g)))
+}
+
+/// The json functions a `row(...)` argument is built into an object for.
+const ROW_TAKERS: &[&str] = &[
+    "row_to_json",
+    "to_json",
+    "to_jsonb",
+    "json_build_object",
+    "jsonb_build_object",
+    "json_build_array",
+    "jsonb_build_array",
+];
+
+/// `row(a, b)` handed to a json function: the object of its fields `f1`, `f2`, ... (json
+/// writes it `{"f1":1,"f2":"x"}`, jsonb as an object). Rows elsewhere stay as they are.
+fn rows_as_json(f: &mut Function, jsonb: bool) {
+    let FunctionArguments::List(list) = &mut f.args else {
+        return;
+    };
+    for arg in &mut list.args {
+        if let FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Function(row))) = arg
+            && function_name(row).as_deref() == Some("row")
+        {
+            let members = args(row)
+                .into_iter()
+                .enumerate()
+                .flat_map(|(i, e)| [string(&format!("f{}", i + 1)), e])
+                .collect();
+            let builder = if jsonb {
+                "pg_jsonb_build_object"
+            } else {
+                "pg_json_row"
+            };
+            let mut built = call(builder, members);
+            if let Expr::Function(g) = &mut built {
+                booleans_as_json(g);
+            }
+            *arg = FunctionArg::Unnamed(FunctionArgExpr::Expr(built));
+        }
     }
 }
 
@@ -191,6 +286,10 @@ mod tests {
              pg_jsonb_delete_keys(pg_jsonb('{}'), pg_array_in('{a}', 'text')) AS \"?column?\" FROM t \
              WHERE pg_contains(doc, '{\"a\":1}') AND pg_jsonb_exists(doc, 'a')"
         );
+        assert_eq!(
+            sql("select doc - 'a' from t"),
+            "SELECT pg_minus(doc, 'a') AS \"?column?\" FROM t"
+        );
     }
 
     #[test]
@@ -204,6 +303,25 @@ mod tests {
         );
         assert_eq!(
             plan("select row_to_json(t) from t").unwrap_err().sqlstate,
+            "0A000"
+        );
+    }
+
+    #[test]
+    fn arrays_become_json_arrays_of_their_element_type() {
+        assert_eq!(
+            sql(
+                "select to_jsonb(ARRAY[1, 2]), array_to_json('{a}'::text[]), to_json(1.50), to_jsonb(x::numeric)"
+            ),
+            "SELECT pg_array_to_json(pg_array(1, 2), 'number', 1) AS \"to_jsonb\", \
+             pg_array_to_json(pg_array_in('{a}', 'text'), 'text', 0) AS \"array_to_json\", \
+             pg_json('1.50') AS \"to_json\", pg_jsonb(pg_numeric(x)) AS \"to_jsonb\""
+        );
+        // A column's element type is not in the statement.
+        assert_eq!(
+            plan("select array_to_json(tags) from t")
+                .unwrap_err()
+                .sqlstate,
             "0A000"
         );
     }

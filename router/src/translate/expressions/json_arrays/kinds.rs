@@ -23,7 +23,11 @@ const JSON_CALLS: &[&str] = &[
     "pg_json_build_object",
     "pg_json_build_array",
     "pg_json_agg",
+    "pg_array_to_json",
     "pg_json_object_agg",
+    "pg_json_object",
+    "pg_json_row",
+    "json_strip_nulls",
     "to_json",
 ];
 const JSONB_CALLS: &[&str] = &[
@@ -36,7 +40,9 @@ const JSONB_CALLS: &[&str] = &[
     "pg_jsonb_build_array",
     "pg_jsonb_agg",
     "pg_jsonb_object_agg",
+    "pg_jsonb_object",
     "to_jsonb",
+    "jsonb_set_lax",
     "jsonb_set",
     "jsonb_insert",
     "jsonb_strip_nulls",
@@ -54,6 +60,8 @@ const ARRAY_CALLS: &[&str] = &[
     "array_replace",
     "array_positions",
     "string_to_array",
+    "array_fill",
+    "trim_array",
 ];
 
 pub(super) fn kind(expr: &Expr) -> Kind {

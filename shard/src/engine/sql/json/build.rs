@@ -1,12 +1,14 @@
 //! JSON built from SQL values: json_build_object / _array (json's `{"a" : 1}` spacing and
-//! jsonb's), to_json / to_jsonb, the json aggregates.
+//! jsonb's), json_object / jsonb_object from text arrays, to_json / to_jsonb (of arrays
+//! too), the json aggregates.
 
 use std::collections::VecDeque;
 
 use rusqlite::Connection;
 use rusqlite::functions::{Aggregate, Context, FunctionFlags, WindowAggregate};
 
-use super::value::{Jsonb, quote_into};
+use super::super::arrays::{self, array_arg};
+use super::value::{Jsonb, numeric, quote_into};
 use super::{JsonResult, error, json_result, text_arg, to_json_text, to_jsonb};
 
 /// An object key: any non-NULL value, as its text.
@@ -22,21 +24,6 @@ fn even_arguments(ctx: &Context<'_>) -> rusqlite::Result<()> {
         ));
     }
     Ok(())
-}
-
-fn json_build_object(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
-    even_arguments(ctx)?;
-    let mut out = String::from("{");
-    for i in (0..ctx.len()).step_by(2) {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        quote_into(&mut out, &key(ctx, i)?);
-        out.push_str(" : ");
-        out.push_str(&to_json_text(ctx, i + 1)?);
-    }
-    out.push('}');
-    Ok(json_result(Some(out)))
 }
 
 fn jsonb_build_object(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
@@ -60,6 +47,119 @@ fn jsonb_build_array(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
         .map(|i| to_jsonb(ctx, i))
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(json_result(Some(Jsonb::Array(items).render())))
+}
+
+/// json's `{"k" : v, ...}` from members already written as JSON; json_object_agg pads
+/// the braces (`{ "k" : v }`).
+fn json_object_text(members: &[(String, String)], pad: &str) -> String {
+    let mut out = format!("{{{pad}");
+    for (n, (k, v)) in members.iter().enumerate() {
+        if n > 0 {
+            out.push_str(", ");
+        }
+        quote_into(&mut out, k);
+        out.push_str(" : ");
+        out.push_str(v);
+    }
+    out.push_str(pad);
+    out.push('}');
+    out
+}
+
+fn json_build_object(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
+    even_arguments(ctx)?;
+    let members = (0..ctx.len())
+        .step_by(2)
+        .map(|i| Ok((key(ctx, i)?, to_json_text(ctx, i + 1)?)))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(json_result(Some(json_object_text(&members, ""))))
+}
+
+/// row_to_json(row(...)): a row as json writes a record, `{"f1":1,"f2":"x"}`.
+fn json_row(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
+    even_arguments(ctx)?;
+    let mut out = String::from("{");
+    for i in (0..ctx.len()).step_by(2) {
+        if i > 0 {
+            out.push(',');
+        }
+        quote_into(&mut out, &key(ctx, i)?);
+        out.push(':');
+        out.push_str(&to_json_text(ctx, i + 1)?);
+    }
+    out.push('}');
+    Ok(json_result(Some(out)))
+}
+
+/// An array argument's elements; 0A000 for the two-dimensional form Postgres also reads.
+fn one_dimension(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<Vec<Option<String>>>> {
+    let Some(array) = array_arg(ctx, i)? else {
+        return Ok(None);
+    };
+    if array
+        .trim_start()
+        .strip_prefix('{')
+        .is_some_and(|rest| rest.trim_start().starts_with('{'))
+    {
+        return Err(error("0A000", "multidimensional arrays are not supported"));
+    }
+    Ok(Some(arrays::elements(&array)))
+}
+
+/// json_object(keys_and_values) / json_object(keys, values): string members; a NULL
+/// value is JSON null.
+fn object_members(ctx: &Context<'_>) -> rusqlite::Result<Option<Vec<(String, Jsonb)>>> {
+    let Some(first) = one_dimension(ctx, 0)? else {
+        return Ok(None);
+    };
+    let pairs: Vec<(Option<String>, Option<String>)> = if ctx.len() == 2 {
+        let Some(values) = one_dimension(ctx, 1)? else {
+            return Ok(None);
+        };
+        if values.len() != first.len() {
+            return Err(error("2202E", "mismatched array dimensions"));
+        }
+        first.into_iter().zip(values).collect()
+    } else {
+        if first.len() % 2 == 1 {
+            return Err(error("2202E", "array must have even number of elements"));
+        }
+        first
+            .chunks(2)
+            .map(|pair| (pair[0].clone(), pair[1].clone()))
+            .collect()
+    };
+    pairs
+        .into_iter()
+        .map(|(k, v)| {
+            let k = k.ok_or_else(|| error("22004", "null value not allowed for object key"))?;
+            Ok((k, v.map_or(Jsonb::Null, Jsonb::String)))
+        })
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map(Some)
+}
+
+/// to_json / to_jsonb / array_to_json of an array whose element type the router names
+/// (`number`, `bool` or `text`): json writes `[1,2]`, jsonb `[1, 2]`.
+fn array_to_json(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
+    let (Some(array), Some(class)) = (array_arg(ctx, 0)?, text_arg(ctx, 1)?) else {
+        return Ok(json_result(None));
+    };
+    let items = arrays::elements(&array)
+        .into_iter()
+        .map(|e| match (e, class.as_str()) {
+            (None, _) => Jsonb::Null,
+            (Some(n), "number") => Jsonb::Number(numeric(n.trim())),
+            (Some(b), "bool") => Jsonb::Bool(b == "t"),
+            (Some(s), _) => Jsonb::String(s),
+        })
+        .collect::<Vec<_>>();
+    Ok(json_result(Some(if ctx.get::<bool>(2)? {
+        Jsonb::Array(items).render()
+    } else {
+        let items: Vec<String> = items.iter().map(Jsonb::render).collect();
+        format!("[{}]", items.join(","))
+    })))
 }
 
 /// json_agg / jsonb_agg: one element a row, NULL when there are no rows; also as window
@@ -144,18 +244,7 @@ impl Aggregate<Vec<(String, String)>, JsonResult> for ObjectAgg {
                 .collect();
             return Ok(json_result(Some(Jsonb::object(parsed).render())));
         }
-        // json_object_agg writes `{ "k" : v, ... }`.
-        let mut out = String::from("{ ");
-        for (n, (k, v)) in members.iter().enumerate() {
-            if n > 0 {
-                out.push_str(", ");
-            }
-            quote_into(&mut out, k);
-            out.push_str(" : ");
-            out.push_str(v);
-        }
-        out.push_str(" }");
-        Ok(json_result(Some(out)))
+        Ok(json_result(Some(json_object_text(&members, " "))))
     }
 }
 
@@ -184,6 +273,22 @@ pub(super) fn register(c: &Connection, flags: FunctionFlags) -> rusqlite::Result
             _ => Some(to_jsonb(ctx, 0)?.render()),
         }))
     })?;
+    c.create_scalar_function("pg_json_row", -1, out, |ctx| json_row(ctx))?;
+    c.create_scalar_function("pg_array_to_json", 3, out, |ctx| array_to_json(ctx))?;
+    for arity in [1, 2] {
+        c.create_scalar_function("pg_json_object", arity, out, |ctx| {
+            Ok(json_result(object_members(ctx)?.map(|members| {
+                let written: Vec<(String, String)> =
+                    members.into_iter().map(|(k, v)| (k, v.render())).collect();
+                json_object_text(&written, "")
+            })))
+        })?;
+        c.create_scalar_function("pg_jsonb_object", arity, out, |ctx| {
+            Ok(json_result(
+                object_members(ctx)?.map(|members| Jsonb::object(members).render()),
+            ))
+        })?;
+    }
     for (name, jsonb) in [("pg_json_agg", false), ("pg_jsonb_agg", true)] {
         c.create_window_function(name, 1, out, ArrayAgg { jsonb })?;
     }

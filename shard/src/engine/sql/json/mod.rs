@@ -178,6 +178,39 @@ fn delete(j: Jsonb, what: ValueRef<'_>, keys_array: bool) -> rusqlite::Result<Js
     })
 }
 
+/// `j #- path`: the member or element the path names removed.
+fn delete_path(mut j: Jsonb, path: &str) -> rusqlite::Result<Jsonb> {
+    if !matches!(j, Jsonb::Array(_) | Jsonb::Object(_)) {
+        return Err(error("22023", "cannot delete path in scalar"));
+    }
+    edit_at(&mut j, &path_steps(path)?, &mut |parent, last| {
+        match parent {
+            Jsonb::Object(o) => o.retain(|(k, _)| k != last),
+            Jsonb::Array(a) => {
+                if let Some(i) = index_in(a.len(), last)? {
+                    a.remove(i);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(j)
+}
+
+/// `a - b` where the plan did not know `a`'s type: jsonb's delete (of a key, a string
+/// element or an index) when `a` is the text of a JSON object or array, as no other
+/// type's `-` takes such text; `None` otherwise.
+pub(crate) fn untyped_delete(a: &str, b: ValueRef<'_>) -> Option<rusqlite::Result<String>> {
+    if !a.trim_start().starts_with(['{', '['])
+        || !matches!(b, ValueRef::Text(_) | ValueRef::Integer(_))
+    {
+        return None;
+    }
+    let j = Jsonb::parse(a)?;
+    Some(delete(j, b, false).map(|j| j.render()))
+}
+
 fn register_operators(c: &Connection, flags: FunctionFlags) -> rusqlite::Result<()> {
     let out = flags | FunctionFlags::SQLITE_RESULT_SUBTYPE;
     // `x::json`: checked, kept as written.
@@ -283,25 +316,10 @@ fn register_operators(c: &Connection, flags: FunctionFlags) -> rusqlite::Result<
         })?;
     }
     c.create_scalar_function("pg_jsonb_delete_path", 2, out, |ctx| {
-        let (Some(mut j), Some(path)) = (jsonb_arg(ctx, 0)?, text_arg(ctx, 1)?) else {
+        let (Some(j), Some(path)) = (jsonb_arg(ctx, 0)?, text_arg(ctx, 1)?) else {
             return Ok(json_result(None));
         };
-        if !matches!(j, Jsonb::Array(_) | Jsonb::Object(_)) {
-            return Err(error("22023", "cannot delete path in scalar"));
-        }
-        edit_at(&mut j, &path_steps(&path)?, &mut |parent, last| {
-            match parent {
-                Jsonb::Object(o) => o.retain(|(k, _)| k != last),
-                Jsonb::Array(a) => {
-                    if let Some(i) = index_in(a.len(), last)? {
-                        a.remove(i);
-                    }
-                }
-                _ => {}
-            }
-            Ok(())
-        })?;
-        Ok(json_result(Some(j.render())))
+        Ok(json_result(Some(delete_path(j, &path)?.render())))
     })?;
     Ok(())
 }
@@ -326,6 +344,14 @@ fn register_functions(c: &Connection, flags: FunctionFlags) -> rusqlite::Result<
             jsonb_arg(ctx, 0)?.map(|j| j.strip_nulls().render()),
         ))
     })?;
+    c.create_scalar_function("json_strip_nulls", 1, out, |ctx| {
+        let Some(text) = text_arg(ctx, 0)? else {
+            return Ok(json_result(None));
+        };
+        Ok(json_result(Some(
+            value::json_strip_nulls(&text).ok_or_else(invalid_json)?,
+        )))
+    })?;
     c.create_scalar_function("jsonb_pretty", 1, flags, |ctx| {
         Ok(jsonb_arg(ctx, 0)?.map(|j| j.pretty()))
     })?;
@@ -336,7 +362,39 @@ fn register_functions(c: &Connection, flags: FunctionFlags) -> rusqlite::Result<
             edit_path(ctx, Edit::Insert)
         })?;
     }
+    for arity in [3, 4, 5] {
+        c.create_scalar_function("jsonb_set_lax", arity, out, |ctx| jsonb_set_lax(ctx))?;
+    }
     Ok(())
+}
+
+const NULL_TREATMENTS: &str = r#"null_value_treatment must be "delete_key", "return_target", "use_json_null", or "raise_exception""#;
+
+/// jsonb_set_lax(target, path, new [, create_if_missing [, null_value_treatment]]): as
+/// jsonb_set, but a SQL NULL `new` is handled as the treatment says (default: JSON null).
+fn jsonb_set_lax(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
+    if ctx.get_raw(2) != ValueRef::Null {
+        return edit_path(ctx, Edit::Set);
+    }
+    let treatment = if ctx.len() > 4 {
+        text_arg(ctx, 4)?.ok_or_else(|| error("22004", NULL_TREATMENTS))?
+    } else {
+        "use_json_null".to_owned()
+    };
+    let (Some(j), Some(path)) = (jsonb_arg(ctx, 0)?, text_arg(ctx, 1)?) else {
+        return Ok(json_result(None));
+    };
+    let create = create_if_missing(ctx)?;
+    let result = match treatment.as_str() {
+        "use_json_null" => set_path(j, &path, Jsonb::Null, create, Edit::Set)?,
+        "delete_key" => delete_path(j, &path)?,
+        "return_target" => j,
+        "raise_exception" => return Err(error("22004", "JSON value must not be null")),
+        _ => {
+            return Err(error("22023", NULL_TREATMENTS));
+        }
+    };
+    Ok(json_result(Some(result.render())))
 }
 
 enum Edit {
@@ -344,20 +402,41 @@ enum Edit {
     Insert,
 }
 
+/// jsonb_set's fourth argument, true when left out.
+fn create_if_missing(ctx: &Context<'_>) -> rusqlite::Result<bool> {
+    Ok(ctx.len() == 3 || ctx.get::<Option<bool>>(3)?.unwrap_or(false))
+}
+
 /// jsonb_set / jsonb_insert: the new value placed at the path.
 fn edit_path(ctx: &Context<'_>, how: Edit) -> rusqlite::Result<JsonResult> {
-    let (Some(mut j), Some(path), Some(new)) =
+    let (Some(j), Some(path), Some(new)) =
         (jsonb_arg(ctx, 0)?, text_arg(ctx, 1)?, jsonb_arg(ctx, 2)?)
     else {
         return Ok(json_result(None));
     };
     // create_if_missing (jsonb_set) / insert_after (jsonb_insert).
-    let flag = ctx.len() > 3 && ctx.get::<Option<bool>>(3)?.unwrap_or(false);
-    let create = matches!(how, Edit::Set) && (ctx.len() == 3 || flag);
+    let flag = match how {
+        Edit::Set => create_if_missing(ctx)?,
+        Edit::Insert => ctx.len() > 3 && ctx.get::<Option<bool>>(3)?.unwrap_or(false),
+    };
+    Ok(json_result(Some(
+        set_path(j, &path, new, flag, how)?.render(),
+    )))
+}
+
+/// `new` placed at `path` in `j`; `flag` is create_if_missing (Set) or insert_after (Insert).
+fn set_path(
+    mut j: Jsonb,
+    path: &str,
+    new: Jsonb,
+    flag: bool,
+    how: Edit,
+) -> rusqlite::Result<Jsonb> {
+    let create = matches!(how, Edit::Set) && flag;
     if !matches!(j, Jsonb::Array(_) | Jsonb::Object(_)) {
         return Err(error("22023", "cannot set path in scalar"));
     }
-    edit_at(&mut j, &path_steps(&path)?, &mut |parent, last| {
+    edit_at(&mut j, &path_steps(path)?, &mut |parent, last| {
         let new = new.clone();
         match parent {
             Jsonb::Object(o) => match (o.iter_mut().find(|(k, _)| k == last), &how) {
@@ -401,7 +480,7 @@ fn edit_path(ctx: &Context<'_>, how: Edit) -> rusqlite::Result<JsonResult> {
         }
         Ok(())
     })?;
-    Ok(json_result(Some(j.render())))
+    Ok(j)
 }
 
 pub(crate) fn register(c: &Connection) -> rusqlite::Result<()> {
@@ -483,6 +562,11 @@ mod tests {
             t(r#"{"a": {"c": 2}}"#)
         );
         assert_eq!(
+            untyped_delete(r#"{"a": 1, "b": 2}"#, ValueRef::Text(b"a")).map(Result::unwrap),
+            Some(r#"{"b": 2}"#.to_owned())
+        );
+        assert!(untyped_delete("{1,2}", ValueRef::Integer(1)).is_none());
+        assert_eq!(
             q(r#"SELECT pg_jsonb_exists_any('{"a":1}', '{b,a}')"#),
             SqlValue::Integer(1)
         );
@@ -511,5 +595,45 @@ mod tests {
             t(r#"{"b": [null]}"#)
         );
         assert_eq!(q("SELECT jsonb_typeof('1')"), t("number"));
+        assert_eq!(
+            q(r#"SELECT json_strip_nulls('{"a": null, "b": {"c": null, "d": 1}, "b": [null]}')"#),
+            t(r#"{"b":{"d":1},"b":[null]}"#)
+        );
+        assert_eq!(
+            q(r#"SELECT jsonb_set_lax('{"a": 1}', '{a}', NULL, true, 'delete_key')"#),
+            t("{}")
+        );
+        assert_eq!(
+            q(r#"SELECT jsonb_set_lax('{"a": 1}', '{a}', NULL)"#),
+            t(r#"{"a": null}"#)
+        );
+        assert_eq!(
+            q(r#"SELECT jsonb_set_lax('{"a": 1}', '{a}', '2')"#),
+            t(r#"{"a": 2}"#)
+        );
+    }
+
+    #[test]
+    fn json_is_built_from_text_arrays() {
+        assert_eq!(
+            q("SELECT pg_array_to_json('{1,2.50,NULL}', 'number', 0)"),
+            t("[1,2.50,null]")
+        );
+        assert_eq!(
+            q(r#"SELECT pg_array_to_json('{t,"a b"}', 'text', 1)"#),
+            t(r#"["t", "a b"]"#)
+        );
+        assert_eq!(
+            q("SELECT pg_json_row('f1', 1, 'f2', pg_json_row('f1', 'x'))"),
+            t(r#"{"f1":1,"f2":{"f1":"x"}}"#)
+        );
+        assert_eq!(
+            q("SELECT pg_json_object('{a, 1, b, NULL}')"),
+            t(r#"{"a" : "1", "b" : null}"#)
+        );
+        assert_eq!(
+            q("SELECT pg_jsonb_object('{b, a}', '{1,2}')"),
+            t(r#"{"a": "2", "b": "1"}"#)
+        );
     }
 }

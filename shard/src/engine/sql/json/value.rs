@@ -265,6 +265,34 @@ impl Jsonb {
     }
 }
 
+/// json_strip_nulls: object members whose value is null go, at every depth; json keeps
+/// members in written order (duplicates too) and writes them without spaces.
+pub fn json_strip_nulls(text: &str) -> Option<String> {
+    Some(match level(text)? {
+        Level::Scalar => text.trim().to_owned(),
+        Level::Array(items) => {
+            let items = items
+                .iter()
+                .map(|v| json_strip_nulls(v.get()))
+                .collect::<Option<Vec<_>>>()?;
+            format!("[{}]", items.join(","))
+        }
+        Level::Object(members) => {
+            let mut out = String::from("{");
+            for (k, v) in members.iter().filter(|(_, v)| v.get().trim() != "null") {
+                if out.len() > 1 {
+                    out.push(',');
+                }
+                quote_into(&mut out, k);
+                out.push(':');
+                out.push_str(&json_strip_nulls(v.get())?);
+            }
+            out.push('}');
+            out
+        }
+    })
+}
+
 /// Numeric equality of two numbers written as numeric writes them (`1.0` = `1`).
 fn same_number(a: &str, b: &str) -> bool {
     fn canonical(n: &str) -> &str {
