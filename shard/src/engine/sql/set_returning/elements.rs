@@ -3,14 +3,10 @@
 
 use rusqlite::types::Value;
 
-use super::{Rows, text_of};
+use super::{Rows, built, no_rows, one_column, text_of};
 use crate::engine::sql::arrays::{element_value, elements};
 use crate::engine::sql::json::value::{Jsonb, Level, as_text, level};
 use crate::engine::sql::typecheck::postgres_error;
-
-fn rows_of(rows: Vec<Vec<Value>>) -> Rows {
-    Box::new(rows.into_iter().map(Ok))
-}
 
 fn nullable(element: Option<String>) -> Value {
     element.map_or(Value::Null, element_value)
@@ -19,22 +15,17 @@ fn nullable(element: Option<String>) -> Value {
 /// unnest(array): its elements.
 pub(super) fn unnest(args: Vec<Value>) -> Rows {
     let Some(array) = args.first().and_then(text_of) else {
-        return rows_of(Vec::new());
+        return no_rows();
     };
-    rows_of(
-        elements(&array)
-            .into_iter()
-            .map(|e| vec![nullable(e)])
-            .collect(),
-    )
+    one_column(elements(&array).into_iter().map(nullable))
 }
 
 /// information_schema._pg_expandarray(array): (element, its ordinal from 1).
 pub(super) fn expand_array(args: Vec<Value>) -> Rows {
     let Some(array) = args.first().and_then(text_of) else {
-        return rows_of(Vec::new());
+        return no_rows();
     };
-    rows_of(
+    built(
         elements(&array)
             .into_iter()
             .zip(1..)
@@ -109,8 +100,8 @@ fn cannot(what: &str, name: &str, found: &Parts) -> rusqlite::Error {
 /// json(b)_each(_text): (key, value) per member of an object.
 pub(super) fn json_each(name: &str, args: Vec<Value>) -> rusqlite::Result<Rows> {
     Ok(match parts(name, &args)? {
-        None => rows_of(Vec::new()),
-        Some(Parts::Object(members)) => rows_of(
+        None => no_rows(),
+        Some(Parts::Object(members)) => built(
             members
                 .into_iter()
                 .map(|(k, v)| vec![Value::Text(k), v])
@@ -123,8 +114,8 @@ pub(super) fn json_each(name: &str, args: Vec<Value>) -> rusqlite::Result<Rows> 
 /// json(b)_array_elements(_text): each element of an array.
 pub(super) fn json_array_elements(name: &str, args: Vec<Value>) -> rusqlite::Result<Rows> {
     Ok(match parts(name, &args)? {
-        None => rows_of(Vec::new()),
-        Some(Parts::Array(items)) => rows_of(items.into_iter().map(|v| vec![v]).collect()),
+        None => no_rows(),
+        Some(Parts::Array(items)) => one_column(items),
         Some(other) => {
             let kind = if matches!(other, Parts::Object(_)) {
                 "an object"
@@ -142,13 +133,10 @@ pub(super) fn json_array_elements(name: &str, args: Vec<Value>) -> rusqlite::Res
 /// json(b)_object_keys: each key of an object.
 pub(super) fn json_object_keys(name: &str, args: Vec<Value>) -> rusqlite::Result<Rows> {
     Ok(match parts(name, &args)? {
-        None => rows_of(Vec::new()),
-        Some(Parts::Object(members)) => rows_of(
-            members
-                .into_iter()
-                .map(|(k, _)| vec![Value::Text(k)])
-                .collect(),
-        ),
+        None => no_rows(),
+        Some(Parts::Object(members)) => {
+            one_column(members.into_iter().map(|(k, _)| Value::Text(k)))
+        }
         Some(other) => return Err(cannot("call", name, &other)),
     })
 }

@@ -39,7 +39,7 @@ fn call(name: &str, args: Vec<Value>) -> rusqlite::Result<(usize, Rows)> {
         "generate_subscripts" => (1, series::subscripts(args)?),
         "unnest" => (1, elements::unnest(args)),
         // There are no partitioned tables: a relation is its only ancestor.
-        "pg_partition_ancestors" => (1, Box::new(std::iter::once(Ok(args))) as Rows),
+        "pg_partition_ancestors" => (1, built(vec![args])),
         "_pg_expandarray" => (2, elements::expand_array(args)),
         "jsonb_each" | "json_each" | "jsonb_each_text" | "json_each_text" => {
             (2, elements::json_each(name, args)?)
@@ -84,7 +84,7 @@ pub(crate) fn rows(spec: &str, mut args: Vec<Value>) -> rusqlite::Result<Rows> {
         return Ok(functions
             .pop()
             .map(|(_, rows)| rows)
-            .unwrap_or_else(|| Box::new(std::iter::empty())));
+            .unwrap_or_else(no_rows));
     }
     let mut functions: Vec<(usize, std::iter::Fuse<Rows>)> = functions
         .into_iter()
@@ -105,6 +105,25 @@ pub(crate) fn rows(spec: &str, mut args: Vec<Value>) -> rusqlite::Result<Rows> {
         }
         any.then_some(Ok(row))
     })))
+}
+
+/// No rows: what a strict function answers for a NULL argument.
+fn no_rows() -> Rows {
+    Box::new(std::iter::empty())
+}
+
+/// Rows of one column.
+fn one_column<I>(values: I) -> Rows
+where
+    I: IntoIterator<Item = Value>,
+    I::IntoIter: 'static,
+{
+    Box::new(values.into_iter().map(|v| Ok(vec![v])))
+}
+
+/// Rows already built (a function of one value's parts).
+fn built(rows: Vec<Vec<Value>>) -> Rows {
+    Box::new(rows.into_iter().map(Ok))
 }
 
 /// Strict functions answer no rows for a NULL argument.

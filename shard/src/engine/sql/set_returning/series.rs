@@ -3,7 +3,7 @@
 use rusqlite::types::{Value, ValueRef};
 
 use super::super::numeric::{Numeric, argument as numeric_argument};
-use super::{Rows, any_null, text_of};
+use super::{Rows, any_null, no_rows, one_column, text_of};
 use crate::engine::sql::arrays::{elements, lower_bound};
 use crate::engine::sql::typecheck::postgres_error;
 
@@ -15,7 +15,7 @@ fn zero_step() -> rusqlite::Error {
 /// (answered as the nearest SQLite number).
 pub(super) fn numbers(args: Vec<Value>) -> rusqlite::Result<Rows> {
     if any_null(&args) {
-        return Ok(Box::new(std::iter::empty()));
+        return Ok(no_rows());
     }
     if let Some(integers) = args
         .iter()
@@ -84,7 +84,7 @@ pub(super) fn numbers(args: Vec<Value>) -> rusqlite::Result<Rows> {
 pub(super) fn timestamps(args: Vec<Value>, zoned: bool) -> rusqlite::Result<Rows> {
     let texts: Option<Vec<String>> = args.iter().map(text_of).collect();
     let Some([start, stop, step]) = texts.map(<[String; 3]>::try_from).and_then(Result::ok) else {
-        return Ok(Box::new(std::iter::empty()));
+        return Ok(no_rows());
     };
     let series = crate::engine::sql::datetime::timestamp_series(&start, &stop, &step, zoned)?;
     Ok(Box::new(series.map(|t| t.map(|t| vec![Value::Text(t)]))))
@@ -95,7 +95,7 @@ pub(super) fn timestamps(args: Vec<Value>, zoned: bool) -> rusqlite::Result<Rows
 pub(super) fn subscripts(args: Vec<Value>) -> rusqlite::Result<Rows> {
     let (Some(array), Some(Value::Integer(1))) = (args.first().and_then(text_of), args.get(1))
     else {
-        return Ok(Box::new(std::iter::empty()));
+        return Ok(no_rows());
     };
     let lower = lower_bound(&array);
     let upper = lower + elements(&array).len() as i64 - 1;
@@ -105,9 +105,7 @@ pub(super) fn subscripts(args: Vec<Value>) -> rusqlite::Result<Rows> {
     } else {
         (lower..=upper).collect()
     };
-    Ok(Box::new(
-        subscripts.into_iter().map(|s| Ok(vec![Value::Integer(s)])),
-    ))
+    Ok(one_column(subscripts.into_iter().map(Value::Integer)))
 }
 
 fn arity() -> rusqlite::Error {

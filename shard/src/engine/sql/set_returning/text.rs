@@ -3,13 +3,9 @@
 
 use rusqlite::types::Value;
 
-use super::{Rows, text_of};
+use super::{Rows, no_rows, one_column, text_of};
 use crate::engine::sql::arrays::render;
 use crate::engine::sql::text::regex::{compile, match_groups, parse_flags, split_parts};
-
-fn rows_of(rows: impl IntoIterator<Item = Value> + 'static) -> Rows {
-    Box::new(rows.into_iter().map(|v| Ok(vec![v])))
-}
 
 /// The string, the pattern and the flags of a regular-expression call; `None` when the
 /// string or pattern is NULL.
@@ -32,20 +28,20 @@ fn regex_args(args: &[Value]) -> rusqlite::Result<Option<(String, regex::Regex, 
 /// with `g`, each as text[].
 pub(super) fn regexp_matches(args: Vec<Value>) -> rusqlite::Result<Rows> {
     let Some((s, re, global)) = regex_args(&args)? else {
-        return Ok(rows_of(Vec::new()));
+        return Ok(no_rows());
     };
     let matches: Vec<Value> = re
         .captures_iter(&s)
         .take(if global { usize::MAX } else { 1 })
         .map(|caps| Value::Text(render(&match_groups(&caps))))
         .collect();
-    Ok(rows_of(matches))
+    Ok(one_column(matches))
 }
 
 /// regexp_split_to_table(s, pattern [, flags]).
 pub(super) fn regexp_split_to_table(args: Vec<Value>) -> rusqlite::Result<Rows> {
     let Some((s, re, global)) = regex_args(&args)? else {
-        return Ok(rows_of(Vec::new()));
+        return Ok(no_rows());
     };
     if global {
         return Err(crate::engine::sql::typecheck::postgres_error(
@@ -53,14 +49,16 @@ pub(super) fn regexp_split_to_table(args: Vec<Value>) -> rusqlite::Result<Rows> 
             "regexp_split_to_table() does not support the \"global\" option",
         ));
     }
-    Ok(rows_of(split_parts(&re, &s).into_iter().map(Value::Text)))
+    Ok(one_column(
+        split_parts(&re, &s).into_iter().map(Value::Text),
+    ))
 }
 
 /// string_to_table(s, delimiter [, null_string]): a NULL delimiter splits into
 /// characters, an empty one not at all; parts equal to `null_string` are NULL.
 pub(super) fn string_to_table(args: Vec<Value>) -> Rows {
     let Some(s) = args.first().and_then(text_of).filter(|s| !s.is_empty()) else {
-        return rows_of(Vec::new());
+        return no_rows();
     };
     let null_string = args.get(2).and_then(text_of);
     let parts: Vec<String> = match args.get(1).and_then(text_of) {
@@ -68,7 +66,7 @@ pub(super) fn string_to_table(args: Vec<Value>) -> Rows {
         Some(d) if d.is_empty() => vec![s],
         Some(d) => s.split(d.as_str()).map(str::to_owned).collect(),
     };
-    rows_of(
+    one_column(
         parts
             .into_iter()
             .map(move |p| {

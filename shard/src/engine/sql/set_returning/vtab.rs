@@ -98,7 +98,7 @@ unsafe impl<'vtab> VTab<'vtab> for SetReturning {
     fn open(&mut self) -> rusqlite::Result<Cursor<'_>> {
         Ok(Cursor {
             base: ffi::sqlite3_vtab_cursor::default(),
-            rows: Box::new(std::iter::empty()),
+            rows: super::no_rows(),
             row: None,
             ordinality: 0,
             phantom: PhantomData,
