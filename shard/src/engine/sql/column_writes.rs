@@ -27,9 +27,10 @@ use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension};
 
+use super::catalog::TypeCatalog;
 use super::typecheck::postgres_error;
 
-pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
+pub(crate) fn register(conn: &Connection, types: &TypeCatalog) -> rusqlite::Result<()> {
     // Not deterministic: a default may be now() or random().
     conn.create_scalar_function(
         "pg_column_default",
@@ -44,7 +45,10 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         "pg_assign",
         3,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        assign,
+        {
+            let types = *types;
+            move |ctx| assign(ctx, &types)
+        },
     )
 }
 
@@ -113,31 +117,24 @@ enum Assignment {
 }
 
 impl Assignment {
-    fn of(declared: &str) -> Assignment {
-        let upper = declared.trim().to_ascii_uppercase();
-        let (name, typmod) = match upper.split_once('(') {
-            Some((name, rest)) => (name.trim(), rest.trim_end_matches(')')),
-            None => (upper.as_str(), ""),
-        };
-        match name {
-            "NUMERIC" | "DECIMAL" | "DEC" => {
-                let mut numbers = typmod.split(',').map(|n| n.trim().parse::<i64>());
-                match (numbers.next(), numbers.next()) {
-                    (Some(Ok(precision)), Some(Ok(scale))) => Assignment::Numeric(precision, scale),
-                    (Some(Ok(precision)), None) => Assignment::Numeric(precision, 0),
-                    _ => Assignment::Kept,
-                }
+    /// What the catalog makes of a declared type (the caller's knowledge of types: the
+    /// same reading the column's type check and its RowDescription use).
+    fn of(types: &TypeCatalog, declared: &str) -> Assignment {
+        let (oid, typmod) = (types.of_declared)(declared);
+        match (types.format)(oid, -1).as_deref() {
+            // numeric's typmod is ((precision << 16) | scale) + 4.
+            Some("numeric") if typmod >= 4 => {
+                let modifier = typmod - 4;
+                Assignment::Numeric(i64::from(modifier >> 16), i64::from(modifier & 0xffff))
             }
-            "INT" | "INTEGER" | "INT2" | "INT4" | "INT8" | "SMALLINT" | "BIGINT" => {
-                Assignment::Integer
-            }
-            "BOOL" | "BOOLEAN" => Assignment::Bool,
-            "UUID" => Assignment::Uuid,
-            "BYTEA" => Assignment::Bytea,
-            "DATE" => Assignment::Temporal("date"),
-            "TIME" | "TIME WITHOUT TIME ZONE" => Assignment::Temporal("time"),
-            "TIMESTAMP" | "TIMESTAMP WITHOUT TIME ZONE" => Assignment::Temporal("timestamp"),
-            "TIMESTAMPTZ" | "TIMESTAMP WITH TIME ZONE" => Assignment::Temporal("timestamptz"),
+            Some("smallint" | "integer" | "bigint") => Assignment::Integer,
+            Some("boolean") => Assignment::Bool,
+            Some("uuid") => Assignment::Uuid,
+            Some("bytea") => Assignment::Bytea,
+            Some("date") => Assignment::Temporal("date"),
+            Some("time without time zone") => Assignment::Temporal("time"),
+            Some("timestamp without time zone") => Assignment::Temporal("timestamp"),
+            Some("timestamp with time zone") => Assignment::Temporal("timestamptz"),
             // An interval keeps its written form: its stored form may be a bare clock
             // (`36:00:00`), which functions that must guess a value's kind read as a time.
             _ => Assignment::Kept,
@@ -188,11 +185,11 @@ impl Assignment {
 }
 
 /// `pg_assign(table, column, value)`: the value as the column's type takes it.
-fn assign(ctx: &mut Context) -> rusqlite::Result<SqlValue> {
+fn assign(ctx: &mut Context, types: &TypeCatalog) -> rusqlite::Result<SqlValue> {
     // The table and column are constants: the schema is read once per statement.
     let assignment = match ctx.get_aux::<Assignment>(1)? {
         Some(assignment) => *assignment,
-        None => *ctx.set_aux(1, Assignment::of(&column(ctx)?.declared))?,
+        None => *ctx.set_aux(1, Assignment::of(types, &column(ctx)?.declared))?,
     };
     assignment.apply(ctx.get(2)?)
 }
@@ -220,10 +217,44 @@ fn insert_null(ctx: &mut Context) -> rusqlite::Result<SqlValue> {
 mod tests {
     use super::*;
 
+    /// The caller's catalog, for the types these tests declare.
+    fn types() -> TypeCatalog {
+        TypeCatalog {
+            of_declared: |decl| match decl {
+                "NUMERIC(6,2)" => (1700, ((6 << 16) | 2) + 4),
+                "INT" | "INTEGER" => (23, -1),
+                "BOOLEAN" => (16, -1),
+                "UUID" => (2950, -1),
+                "BYTEA" => (17, -1),
+                "DATE" => (1082, -1),
+                "TIMESTAMPTZ" => (1184, -1),
+                _ => (25, -1),
+            },
+            format: |oid, _| {
+                Some(
+                    match oid {
+                        1700 => "numeric",
+                        23 => "integer",
+                        16 => "boolean",
+                        2950 => "uuid",
+                        17 => "bytea",
+                        1082 => "date",
+                        1184 => "timestamp with time zone",
+                        _ => "text",
+                    }
+                    .to_owned(),
+                )
+            },
+            all: Vec::new,
+            check_stored: |_, _| Ok(()),
+            server_version: ("16.6", "160006"),
+        }
+    }
+
     #[test]
     fn defaults_are_evaluated_and_absent_ones_are_null() {
         let c = Connection::open_in_memory().unwrap();
-        register(&c).unwrap();
+        register(&c, &types()).unwrap();
         c.execute_batch(
             "CREATE TABLE t (id INTEGER PRIMARY KEY, n INT DEFAULT (1 + 2), s TEXT DEFAULT 'x', m INT);
              INSERT INTO t (n, s, m) VALUES (pg_column_default('t', 'n'), 'y', 5);
@@ -247,7 +278,7 @@ mod tests {
     #[test]
     fn values_are_assigned_as_the_columns_type_takes_them() {
         let c = Connection::open_in_memory().unwrap();
-        register(&c).unwrap();
+        register(&c, &types()).unwrap();
         super::super::numeric::register(&c).unwrap();
         c.execute_batch(
             "CREATE TABLE t (price NUMERIC(6,2), qty INT, note TEXT);
@@ -281,7 +312,7 @@ mod tests {
     #[test]
     fn a_null_into_the_primary_key_is_refused() {
         let c = Connection::open_in_memory().unwrap();
-        register(&c).unwrap();
+        register(&c, &types()).unwrap();
         c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)")
             .unwrap();
         c.execute(

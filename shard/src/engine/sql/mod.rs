@@ -30,7 +30,7 @@ pub(crate) fn register(
     types: &TypeCatalog,
 ) -> rusqlite::Result<()> {
     functions::register(c)?;
-    column_writes::register(c)?;
+    column_writes::register(c, types)?;
     arrays::register(c)?;
     text::register(c)?;
     set_returning::register(c)?;
