@@ -4,7 +4,7 @@
 use sqlparser::ast::{ObjectName, SetExpr, Statement, TableObject};
 
 use crate::classify::{internal, kind, parameters, signals, temporary};
-use crate::infer::schema::{Schema, last_part};
+use crate::infer::schema::{NoSchema, Schema, last_part};
 use crate::parse::{copy, lexical, postgres, split, vacuum::vacuum};
 use crate::plan::hint::Hint;
 use crate::plan::session::SessionContext;
@@ -39,6 +39,7 @@ pub(crate) fn plan_pieces(
                     kind,
                     sqlite_sql,
                     batch: false,
+                    needs_schema: false,
                     param_count: 0,
                     hint: None,
                     notices: Vec::new(),
@@ -111,11 +112,18 @@ fn plan_statement(
         return Ok(PlannedStatement::outside_sqlite(kind, 0));
     }
     let param_count = parameters::rewrite_placeholders(&mut ast)?;
-    let translated = translate::translate(ast.clone(), ctx)?;
+    let translated = match translate::translate(ast.clone(), ctx, &NoSchema) {
+        Ok(translated) => translated,
+        // `pg_typeof(x)` is refused until x's type is known: the plan made with the
+        // columns' types before the statement runs answers or refuses it.
+        Err(_) if translate::depends_on_schema(&ast) => translate::Translated::deferred(),
+        Err(e) => return Err(e),
+    };
     Ok(PlannedStatement {
         kind,
         sqlite_sql: translated.sql,
         batch: translated.batch,
+        needs_schema: translated.needs_schema,
         param_count,
         hint: None,
         notices: Vec::new(),
@@ -153,14 +161,36 @@ pub fn insert_naming_columns(
         .map(|c| ObjectName::from(vec![sqlparser::ast::Ident::with_quote('"', c)]))
         .collect();
     let ast = Statement::Insert(named);
-    Some(
-        translate::translate(ast.clone(), ctx).map(|translated| PlannedStatement {
-            sqlite_sql: translated.sql,
-            batch: translated.batch,
-            ast: Some(ast),
-            ..planned.clone()
-        }),
-    )
+    Some(translated_again(planned, ast, schema, ctx))
+}
+
+/// A statement whose translation depends on its columns' types
+/// ([`PlannedStatement::needs_schema`]) planned again with them. The caller asks before
+/// running it, with the columns of [`PlannedStatement::tables`].
+pub fn plan_with_schema(
+    planned: &PlannedStatement,
+    schema: &dyn Schema,
+    ctx: &SessionContext,
+) -> Result<PlannedStatement, RouterError> {
+    match &planned.ast {
+        Some(ast) if planned.needs_schema => translated_again(planned, ast.clone(), schema, ctx),
+        _ => Ok(planned.clone()),
+    }
+}
+
+fn translated_again(
+    planned: &PlannedStatement,
+    ast: Statement,
+    schema: &dyn Schema,
+    ctx: &SessionContext,
+) -> Result<PlannedStatement, RouterError> {
+    translate::translate(ast.clone(), ctx, schema).map(|translated| PlannedStatement {
+        sqlite_sql: translated.sql,
+        batch: translated.batch,
+        needs_schema: false,
+        ast: Some(ast),
+        ..planned.clone()
+    })
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::server::auth::scram_with_channel_binding;
 use crate::server::slots::Startups;
 use crate::server::tls::tls_acceptor;
 use crate::session::backends::Backends;
+use crate::session::column_cache::ColumnCache;
 use crate::session::coordinator::locks::WaitGraph;
 use crate::session::interrupts::cancel::CancelRegistry;
 use crate::session::interrupts::control::ConnectionControl;
@@ -39,6 +40,8 @@ pub struct Server {
     pub(crate) cancels: Arc<CancelRegistry>,
     pub(crate) pids: RandomPidSecretKeyGenerator,
     pub(crate) wait_graph: Arc<WaitGraph>,
+    /// Tables' columns for plans that need them, shared by every session.
+    pub(crate) column_cache: Arc<ColumnCache>,
     /// Authenticated client connections open now (`server/slots.rs`).
     pub(crate) connections: Arc<AtomicUsize>,
     /// Connections not authenticated yet (`server/slots.rs`).
@@ -78,6 +81,7 @@ impl Server {
             cancels: Arc::new(CancelRegistry::default()),
             pids: RandomPidSecretKeyGenerator::default(),
             wait_graph: Arc::default(),
+            column_cache: Arc::default(),
             connections: Arc::default(),
             startups: Default::default(),
             controls: DashMap::new(),

@@ -3,10 +3,11 @@
 //!
 //! Statements run on the partitions the router's plan names; the shard runs them.
 //!
-//! Order: `settings`, `interrupts`, `copy_in` (leaves) <- `coordinator` <- `state` <-
-//! `idle`, `backends`, `plans` <- `execute`.
+//! Order: `settings`, `interrupts`, `copy_in`, `column_cache` (leaves) <- `coordinator` <-
+//! `state` <- `idle`, `backends`, `plans` <- `execute`.
 
 pub(crate) mod backends;
+pub(crate) mod column_cache;
 pub(crate) mod coordinator;
 pub(crate) mod copy_in;
 pub(crate) mod execute;

@@ -13,6 +13,7 @@ use lru::LruCache;
 use pgwire::messages::response::TransactionStatus;
 
 use crate::error::SqlError;
+use crate::session::column_cache::{ColumnCache, SchemaChangeMark};
 use crate::session::coordinator::locks::{WaitGraph, sequence};
 use crate::session::copy_in::CopyIn;
 use crate::session::interrupts::cancel::CancelTarget;
@@ -56,6 +57,8 @@ pub struct Session {
     pub(super) max_query_bytes: usize,
     /// What one statement's merged result may hold (`limits.max_result_mb`).
     pub max_result_bytes: usize,
+    /// Tables' columns, shared by the server's sessions, for plans that need them.
+    pub(crate) column_cache: Arc<ColumnCache>,
     pub state: tokio::sync::Mutex<SessionState>,
 }
 
@@ -69,6 +72,7 @@ pub(crate) struct Attachments {
     pub backends: Arc<dyn BackendSignals>,
     pub admin: bool,
     pub writer_idle_timeout: Option<std::time::Duration>,
+    pub column_cache: Arc<ColumnCache>,
 }
 
 pub struct SessionState {
@@ -117,6 +121,8 @@ pub(crate) struct OpenBlock {
     pub snapshot: Option<Box<litescale_shard::ReadSnapshot>>,
     /// Shows the writers `txns` holds in SHOW CLIENTS while the block lives.
     pub hold: Option<HoldMark>,
+    /// The block ran DDL: when it ends, the shared column cache forgets what it holds.
+    pub schema_change: Option<SchemaChangeMark>,
 }
 
 impl OpenBlock {
@@ -188,6 +194,7 @@ impl Session {
             plan_cache: limits.statement_cache.max(1),
             max_query_bytes: limits.max_query_bytes,
             max_result_bytes: limits.max_result_bytes(),
+            column_cache: Arc::default(),
             state: tokio::sync::Mutex::new(SessionState {
                 block: Block::Idle,
                 settings,
@@ -211,6 +218,7 @@ impl Session {
         self.backends = Some(to.backends);
         self.admin = to.admin;
         self.writer_idle_timeout = to.writer_idle_timeout;
+        self.column_cache = to.column_cache;
         self
     }
 

@@ -24,7 +24,10 @@ fn placeholder_index(expr: &Expr) -> Option<usize> {
     }
 }
 
+mod scoped;
 mod sources;
+
+pub(crate) use scoped::{Typing, rewrite_typed};
 
 use sources::{FromItem, Source};
 

@@ -14,6 +14,10 @@ pub trait Schema {
     fn column_type(&self, table: &str, column: &str) -> Option<PgType>;
     /// The table's columns in declaration order (for INSERT without a column list).
     fn columns(&self, table: &str) -> Vec<String>;
+    /// `table.column`'s type as declared (`numeric(12,4)`), where the typmod matters.
+    fn declared_type(&self, _table: &str, _column: &str) -> Option<String> {
+        None
+    }
 }
 
 /// For callers that have no schema at hand: every lookup answers "unknown".

@@ -52,6 +52,7 @@ pub(crate) fn vacuum(piece: &Piece<'_>) -> Result<PlannedStatement, RouterError>
         batch: statements.len() > 1,
         sqlite_sql: statements.join(";\n"),
         param_count: 0,
+        needs_schema: false,
         ast: None,
     })
 }

@@ -61,7 +61,7 @@ pub fn split_insert(
                 let all = std::mem::take(&mut values.rows);
                 values.rows = rows.iter().map(|&r| all[r].clone()).collect();
             }
-            translate(Statement::Insert(part), ctx)
+            translate(Statement::Insert(part), ctx, schema)
                 .map(|t| InsertPart {
                     partition: p,
                     sql: t.sql,

@@ -7,6 +7,7 @@ use sqlparser::ast::{
     SelectItem, SetExpr, Statement, Value,
 };
 
+use crate::infer::schema::NoSchema;
 use crate::plan::session::SessionContext;
 use crate::plan::statement::PlannedStatement;
 use crate::translate::sql::{call, is_aggregate};
@@ -309,7 +310,7 @@ pub fn scatter(planned: &PlannedStatement, ctx: &SessionContext) -> Result<Scatt
             merge.push(MergeStep::Limit(l));
         }
     }
-    let partition_sql = translate(Statement::Query(Box::new(partition)), ctx)
+    let partition_sql = translate(Statement::Query(Box::new(partition)), ctx, &NoSchema)
         .map_err(|e| e.message)?
         .sql;
     Ok(ScatterPlan {

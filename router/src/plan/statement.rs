@@ -91,6 +91,10 @@ pub struct PlannedStatement {
     pub batch: bool,
     /// Highest `$n` used.
     pub param_count: usize,
+    /// The translation depends on the types of the columns of [`Self::tables`]
+    /// (`pg_typeof(x)`, `flag = 't'`, `price * 2`), which planning did not have: run the
+    /// plan [`crate::plan_with_schema`] makes with them.
+    pub needs_schema: bool,
     /// A routing hint from a comment in the statement (`/* partition: 2 */`).
     pub hint: Option<Hint>,
     /// NOTICEs Postgres sends about the statement's text (a truncated identifier).
@@ -109,6 +113,7 @@ impl PlannedStatement {
             sqlite_sql: String::new(),
             batch: false,
             param_count,
+            needs_schema: false,
             hint: None,
             notices: Vec::new(),
             ast: None,

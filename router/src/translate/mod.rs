@@ -4,7 +4,8 @@
 //! One file per concern, in dependency order: `sql` (building blocks) ← `catalog`
 //! (pg_catalog names and lookups) ← `expressions/` (operators, functions, dates, literals,
 //! casts); `query` (query shape) ← `queries/` (constructs SQLite lacks), `set_returning` (set-returning functions in FROM and select lists) and
-//! `columns` ← `ddl` stand beside them. [`translate`] runs the passes in order.
+//! `columns` ← `ddl` stand beside them; `typed` (the schema's column types made explicit)
+//! runs before the expression passes. [`translate`] runs the passes in order.
 
 mod catalog;
 pub(crate) mod columns;
@@ -14,6 +15,7 @@ mod queries;
 mod query;
 mod set_returning;
 pub(crate) mod sql;
+mod typed;
 
 use std::ops::ControlFlow;
 
@@ -22,6 +24,7 @@ use sqlparser::ast::{Statement, VisitMut};
 pub(crate) use queries::fetch_as_limit;
 
 use crate::RouterError;
+use crate::infer::schema::{NoSchema, Schema};
 use crate::plan::session::SessionContext;
 
 /// The SQLite text of a statement, and whether it is several SQLite statements (a batch)
@@ -29,19 +32,34 @@ use crate::plan::session::SessionContext;
 pub(crate) struct Translated {
     pub sql: String,
     pub batch: bool,
+    /// A column whose type the schema did not give stood where its type would change the
+    /// text: with the tables' columns, the translation may differ.
+    pub needs_schema: bool,
 }
 
-fn single(sql: String) -> Translated {
-    Translated { sql, batch: false }
-}
-
-fn batch(statements: Vec<String>) -> Translated {
-    if statements.len() == 1 {
-        return single(statements.into_iter().next().unwrap_or_default());
+impl Translated {
+    /// No text yet: only the schema can settle the translation.
+    pub(crate) fn deferred() -> Translated {
+        Translated {
+            sql: String::new(),
+            batch: false,
+            needs_schema: true,
+        }
     }
+}
+
+/// Whether `ast`'s translation depends on its columns' types (see [`Translated::needs_schema`]).
+pub(crate) fn depends_on_schema(ast: &Statement) -> bool {
+    let mut ast = ast.clone();
+    queries::rewrite(&mut ast).is_ok() && typed::make_types_explicit(&mut ast, &NoSchema)
+}
+
+fn batch(statements: Vec<String>, needs_schema: bool) -> Translated {
+    let several = statements.len() > 1;
     Translated {
         sql: statements.join(";\n"),
-        batch: true,
+        batch: several,
+        needs_schema,
     }
 }
 
@@ -51,9 +69,11 @@ fn batch(statements: Vec<String>) -> Translated {
 pub(crate) fn translate(
     mut ast: Statement,
     ctx: &SessionContext,
+    schema: &dyn Schema,
 ) -> Result<Translated, RouterError> {
     queries::rewrite(&mut ast)?;
     query::name_result_columns(&mut ast);
+    let needs_schema = typed::make_types_explicit(&mut ast, schema);
     catalog::unqualify_catalog_names(&mut ast);
     let _ = ast.visit(&mut catalog::RegclassOutput);
     if let ControlFlow::Break(e) = ast.visit(&mut set_returning::SetReturningFunctions) {
@@ -64,5 +84,5 @@ pub(crate) fn translate(
     let _ = ast.visit(&mut catalog::SchemaWithoutInternals);
     expressions::rewrite(&mut ast, ctx)?;
     query::disambiguate_upsert_select(&mut ast);
-    Ok(batch(ddl::sqlite_statements(ast)?))
+    Ok(batch(ddl::sqlite_statements(ast)?, needs_schema))
 }

@@ -321,3 +321,75 @@ async fn date_functions_and_interval_arithmetic() {
         .unwrap_err();
     assert_eq!(sqlstate(&err), "22023");
 }
+
+/// Statements whose translation depends on a column's type are planned again with the
+/// table's columns, which the server caches: a changed table is read again, from another
+/// session, inside a block that changed it, and through Parse/Describe/Execute.
+#[tokio::test]
+async fn plans_that_need_column_types_follow_the_schema_as_it_changes() {
+    let server = TestServer::start().await;
+    let (a, b) = (server.client().await, server.client().await);
+    async fn type_of(c: &tokio_postgres::Client, sql: &str) -> String {
+        simple_rows(&c.simple_query(sql).await.unwrap())[0][0]
+            .clone()
+            .unwrap()
+    }
+    a.batch_execute("CREATE TABLE t (x boolean); INSERT INTO t VALUES (true)")
+        .await
+        .unwrap();
+    assert_eq!(type_of(&a, "SELECT pg_typeof(x) FROM t").await, "boolean");
+    assert_eq!(
+        type_of(&b, "SELECT count(*) FROM t WHERE x = 'yes'").await,
+        "1"
+    );
+    // Another session changes the table: the cached columns are not used again.
+    b.batch_execute("DROP TABLE t; CREATE TABLE t (x numeric(6,2)); INSERT INTO t VALUES (1.5)")
+        .await
+        .unwrap();
+    assert_eq!(type_of(&a, "SELECT pg_typeof(x) FROM t").await, "numeric");
+    assert_eq!(type_of(&a, "SELECT x * 2 FROM t").await, "3.00");
+    // A block sees the table it changed before anyone else does; after its rollback, no
+    // one sees the change.
+    a.batch_execute("BEGIN; ALTER TABLE t ADD COLUMN u uuid")
+        .await
+        .unwrap();
+    assert_eq!(type_of(&a, "SELECT pg_typeof(u) FROM t").await, "uuid");
+    let compares_u = "SELECT count(*) FROM t WHERE u = 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'";
+    assert_eq!(
+        sqlstate(&b.simple_query(compares_u).await.unwrap_err()),
+        "42703"
+    );
+    a.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(
+        sqlstate(&a.simple_query(compares_u).await.unwrap_err()),
+        "42703"
+    );
+    // Committed, the change reaches the session that read the columns while it ran.
+    a.batch_execute(
+        "BEGIN; ALTER TABLE t ADD COLUMN u uuid;
+         UPDATE t SET u = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'",
+    )
+    .await
+    .unwrap();
+    assert!(b.simple_query(compares_u).await.is_err());
+    a.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(type_of(&b, compares_u).await, "1");
+    // The extended protocol describes and runs the plan made with the columns.
+    let row = a
+        .query_one(
+            "SELECT pg_typeof(x)::text FROM t WHERE $1::int > 0",
+            &[&3i32],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "numeric");
+    // A type the schema does not settle stays refused, with the construct named.
+    a.batch_execute("CREATE TABLE w (y sometype)")
+        .await
+        .unwrap();
+    let refused = a
+        .simple_query("SELECT pg_typeof(y) FROM w")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&refused), "0A000");
+}

@@ -89,14 +89,26 @@ impl SessionState {
         ) {
             self.start_statement(session).await?;
         }
+        let typed = match planned.kind {
+            StatementKind::Read | StatementKind::Write(_) => self.typed(session, planned).await?,
+            _ => None,
+        };
+        let planned = typed.as_ref().unwrap_or(planned);
         match &planned.kind {
             // Outside a block only: an error in the middle of the rows could not fail
             // the block it belongs to.
             StatementKind::Read if session.map.count() == 1 && self.is_idle() && !planned.batch => {
                 self.read_alone(session, planned, params).await
             }
-            StatementKind::Read | StatementKind::Write(_) | StatementKind::Ddl(_) => {
+            StatementKind::Read | StatementKind::Write(_) => {
                 self.run_reply(session, planned, params).await
+            }
+            StatementKind::Ddl(_) => {
+                self.schema_changing(session);
+                let reply = self.run_reply(session, planned, params).await;
+                // Sessions that read the columns while it ran read them before it.
+                session.column_cache.schema_changed();
+                reply
             }
             StatementKind::Copy(spec) => self.copy(session, planned, spec, params).await,
             StatementKind::Begin {

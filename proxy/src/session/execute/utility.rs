@@ -78,6 +78,8 @@ impl SessionState {
             ));
         }
         let dropped = storage.drop_database(name, if_exists)?;
+        // A database made again under its name has other tables.
+        session.column_cache.schema_changed();
         let reply = Reply::command("DROP DATABASE");
         Ok(if dropped {
             reply

@@ -62,6 +62,13 @@ impl Schema for SchemaSnapshot {
             .map(|cols| cols.iter().map(|c| c.name.clone()).collect())
             .unwrap_or_default()
     }
+
+    fn declared_type(&self, table: &str, column: &str) -> Option<String> {
+        self.table(table)?
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(column))
+            .and_then(|c| c.decl_type.clone())
+    }
 }
 
 impl Session {
@@ -75,8 +82,9 @@ impl Session {
         prepared
             .described
             .get_or_try_init(|| async {
-                let planned = prepared.planned();
                 let mut state = self.state.lock().await;
+                let typed = state.typed(self, prepared.planned()).await?;
+                let planned = typed.as_ref().unwrap_or(prepared.planned());
                 let tables = planned.tables();
                 let schema = if tables.is_empty() {
                     SchemaSnapshot(Vec::new())

@@ -6,8 +6,8 @@
 //! outermost select list answers it (see [`answer_exactly`]).
 
 use sqlparser::ast::{
-    BinaryOperator as B, DataType, ExactNumberInfo, Expr, Function, Ident, OrderByKind, SelectItem,
-    SetExpr, Statement, UnaryOperator, Value,
+    BinaryOperator as B, DataType, ExactNumberInfo, Expr, Function, Ident, OrderByKind, Query,
+    SelectItem, SetExpr, Statement, UnaryOperator, Value,
 };
 
 use super::super::sql::{args, call, function_name, number, renamed_call, string, strip_nesting};
@@ -182,9 +182,14 @@ pub(super) fn wide_literal(digits: &str) -> Expr {
 /// column after it is computed: not under DISTINCT or a set operation, and not a column
 /// that ORDER BY or GROUP BY names by position or alias (those compare the values).
 pub(super) fn answer_exactly(ast: &mut Statement) {
-    let Statement::Query(query) = ast else {
-        return;
-    };
+    if let Statement::Query(query) = ast {
+        answer_query_exactly(query);
+    }
+}
+
+/// [`answer_exactly`] for a query, and for the scalar subqueries its select list answers
+/// (`(SELECT avg(x) FROM t) AS mean`).
+fn answer_query_exactly(query: &mut Query) {
     let referenced: Vec<Expr> = match &query.order_by {
         Some(order) => match &order.kind {
             OrderByKind::Expressions(items) => items.iter().map(|o| o.expr.clone()).collect(),
@@ -220,7 +225,9 @@ pub(super) fn answer_exactly(ast: &mut Statement) {
         if names_item(position, alias) {
             continue;
         }
-        if let Some(text) = wrapped(expr) {
+        if let Expr::Subquery(scalar) = expr {
+            answer_query_exactly(scalar);
+        } else if let Some(text) = wrapped(expr) {
             *expr = text;
         } else if let Some(digits) = literal_digits(expr)
             && schemaless_type(expr) == Some(PgType::Numeric)

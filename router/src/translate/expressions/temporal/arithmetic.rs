@@ -35,7 +35,9 @@ pub(in super::super) fn binary(
 ) -> Result<Option<Expr>, RouterError> {
     let (l, r) = (temporal_type(left), temporal_type(right));
     let (ls, rs) = (schemaless_type(left), schemaless_type(right));
-    let unsettled = ls.is_none() || rs.is_none();
+    // A numeric (not an integer) meets no date, time or interval in ± (`salary -
+    // avg(salary)`): numeric's arithmetic takes it.
+    let unsettled = (ls.is_none() || rs.is_none()) && ls != Some(Numeric) && rs != Some(Numeric);
     if matches!(op, B::Plus | B::Minus)
         && unsettled
         && [ls, l, rs, r]

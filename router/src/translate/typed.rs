@@ -1,0 +1,416 @@
+//! Postgres' implicit typing made explicit where a column's type changes the translation,
+//! before the expression passes run: `pg_typeof(x)` becomes the name of `x`'s type, a
+//! quoted string compared with a boolean, uuid or bytea column becomes a cast to that type
+//! (SQLite would compare it as text), and a numeric column inside arithmetic, sum, avg,
+//! round and trunc, or under min and max, becomes a cast to its declared numeric(p,s), so
+//! numeric's exact functions compute it with its scale.
+//!
+//! Without the schema the pass still settles what the statement alone types, and tells
+//! whether a column it met would need the tables' columns (the caller plans again with
+//! them).
+
+use sqlparser::ast::{
+    BinaryOperator as B, CastKind, DataType, ExactNumberInfo, Expr, FunctionArg, FunctionArgExpr,
+    FunctionArguments, InTarget, Statement, UnaryOperator, Value,
+};
+
+use super::sql::{call, function_name, is_aggregate, string, strip_nesting};
+use crate::infer::inference::{Typing, rewrite_typed};
+use crate::infer::schema::Schema;
+use crate::types::{PgType, catalog_of_declared, format_type};
+
+/// Rewrites `ast` with the types `schema` gives its columns; answers whether a column whose
+/// type it did not know stood where its type would change the translation.
+pub(super) fn make_types_explicit(ast: &mut Statement, schema: &dyn Schema) -> bool {
+    let mut asks = false;
+    rewrite_typed(ast, schema, |expr, typing| {
+        let (replacement, unknown_column) = explicit(expr, typing);
+        asks |= unknown_column;
+        replacement
+    });
+    asks
+}
+
+/// What `expr` becomes, and whether a column it holds was of unknown type where that
+/// matters.
+fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
+    match expr {
+        Expr::Function(f) if function_name(f).as_deref() == Some("pg_typeof") => {
+            match single_arg(&f.args) {
+                Some(arg) if !is_untyped(arg) => match typing.type_of(arg) {
+                    Some(t) => (format_type(t.oid(), -1).map(|name| named(name, arg)), false),
+                    None => (None, mentions_column(arg)),
+                },
+                _ => (None, false),
+            }
+        }
+        Expr::Function(f) => match function_name(f).as_deref() {
+            Some("sum" | "avg" | "round" | "trunc") => {
+                let mut call = f.clone();
+                let FunctionArguments::List(list) = &mut call.args else {
+                    return (None, false);
+                };
+                let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(first))) =
+                    list.args.first_mut()
+                else {
+                    return (None, false);
+                };
+                match as_numeric(first, typing) {
+                    Numeric::Cast(cast) => {
+                        *first = *cast;
+                        (Some(Expr::Function(call)), false)
+                    }
+                    Numeric::Unknown => (None, true),
+                    Numeric::Not => (None, false),
+                }
+            }
+            // A numeric(p,s) column's least and greatest show its scale.
+            Some("min" | "max") => match single_arg(&f.args) {
+                Some(arg) if is_column(arg) => match typing.declaration(arg) {
+                    Some(declared) => (
+                        numeric_type(&declared)
+                            .filter(|t| !matches!(t, DataType::Numeric(ExactNumberInfo::None)))
+                            .map(|t| cast(expr.clone(), t)),
+                        false,
+                    ),
+                    None => (None, typing.type_of(arg).is_none()),
+                },
+                _ => (None, false),
+            },
+            _ => (None, false),
+        },
+        Expr::BinaryOp { left, op, right } => match op {
+            B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq => {
+                compared(left, right, typing, |l, r| Expr::BinaryOp {
+                    left: Box::new(l),
+                    op: op.clone(),
+                    right: Box::new(r),
+                })
+            }
+            B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
+                let (l, r) = (as_numeric(left, typing), as_numeric(right, typing));
+                let asks = matches!(l, Numeric::Unknown) || matches!(r, Numeric::Unknown);
+                if !matches!(l, Numeric::Cast(_)) && !matches!(r, Numeric::Cast(_)) {
+                    return (None, asks);
+                }
+                let side = |n: Numeric, e: &Expr| match n {
+                    Numeric::Cast(c) => c,
+                    _ => Box::new(e.clone()),
+                };
+                let rewritten = Expr::BinaryOp {
+                    left: side(l, left),
+                    op: op.clone(),
+                    right: side(r, right),
+                };
+                (Some(rewritten), false)
+            }
+            _ => (None, false),
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr: inner,
+        } => match as_numeric(inner, typing) {
+            Numeric::Cast(c) => (
+                Some(Expr::UnaryOp {
+                    op: UnaryOperator::Minus,
+                    expr: c,
+                }),
+                false,
+            ),
+            Numeric::Unknown => (None, true),
+            Numeric::Not => (None, false),
+        },
+        Expr::In {
+            expr: x,
+            target: InTarget::List(list),
+            negated,
+            global,
+        } if list.iter().any(is_quoted) => match literal_type_beside(x, typing) {
+            Ok(Some(t)) => (
+                Some(Expr::In {
+                    expr: x.clone(),
+                    target: InTarget::List(
+                        list.iter()
+                            .map(|e| {
+                                if is_quoted(e) {
+                                    cast(e.clone(), t.clone())
+                                } else {
+                                    e.clone()
+                                }
+                            })
+                            .collect(),
+                    ),
+                    negated: *negated,
+                    global: *global,
+                }),
+                false,
+            ),
+            Ok(None) => (None, false),
+            Err(Unknown) => (None, true),
+        },
+        _ => (None, false),
+    }
+}
+
+/// A comparison with a quoted string on one side, the string cast to the other side's
+/// type where SQLite would otherwise compare it as text.
+fn compared(
+    left: &Expr,
+    right: &Expr,
+    typing: &Typing,
+    build: impl Fn(Expr, Expr) -> Expr,
+) -> (Option<Expr>, bool) {
+    let (typed, quoted, quoted_on_right) = if is_quoted(right) {
+        (left, right, true)
+    } else if is_quoted(left) {
+        (right, left, false)
+    } else {
+        return (None, false);
+    };
+    match literal_type_beside(typed, typing) {
+        Ok(Some(t)) => {
+            let literal = cast(quoted.clone(), t);
+            let rewritten = if quoted_on_right {
+                build(typed.clone(), literal)
+            } else {
+                build(literal, typed.clone())
+            };
+            (Some(rewritten), false)
+        }
+        Ok(None) => (None, false),
+        Err(Unknown) => (None, true),
+    }
+}
+
+/// A column's type was needed and not known.
+struct Unknown;
+
+/// The type a quoted string beside `typed` must be read as, where SQLite would read it
+/// differently: booleans are stored 1/0, uuids in their canonical form, bytea as bytes.
+fn literal_type_beside(typed: &Expr, typing: &Typing) -> Result<Option<DataType>, Unknown> {
+    match typing.type_of(typed) {
+        Some(PgType::Bool) => Ok(Some(DataType::Boolean)),
+        Some(PgType::Uuid) => Ok(Some(DataType::Uuid)),
+        Some(PgType::Bytea) => Ok(Some(DataType::Bytea)),
+        Some(_) => Ok(None),
+        None if is_column(typed) => Err(Unknown),
+        None => Ok(None),
+    }
+}
+
+/// What a numeric operand becomes.
+enum Numeric {
+    /// A numeric column, cast to its declared type.
+    Cast(Box<Expr>),
+    /// A column whose type is not known here.
+    Unknown,
+    /// Anything else: left as it is.
+    Not,
+}
+
+fn as_numeric(e: &Expr, typing: &Typing) -> Numeric {
+    if !is_column(e) {
+        return Numeric::Not;
+    }
+    match typing.type_of(e) {
+        Some(PgType::Numeric) => {
+            let declared = typing.declaration(e);
+            let t = declared
+                .as_deref()
+                .and_then(numeric_type)
+                .unwrap_or(DataType::Numeric(ExactNumberInfo::None));
+            Numeric::Cast(Box::new(cast(e.clone(), t)))
+        }
+        Some(_) => Numeric::Not,
+        None => Numeric::Unknown,
+    }
+}
+
+/// `numeric(p,s)` as a declaration gives it; `None` for other types.
+fn numeric_type(declared: &str) -> Option<DataType> {
+    let (oid, typmod) = catalog_of_declared(declared);
+    if oid != PgType::Numeric.oid() {
+        return None;
+    }
+    Some(DataType::Numeric(if typmod >= 4 {
+        let m = u64::try_from(typmod - 4).ok()?;
+        ExactNumberInfo::PrecisionAndScale(m >> 16, i64::try_from(m & 0xffff).ok()?)
+    } else {
+        ExactNumberInfo::None
+    }))
+}
+
+/// A type's name in place of `pg_typeof(arg)`. Where `arg` aggregates (`sum(x)`) or is
+/// a window function, the query must still compute it, or it would no longer group its
+/// rows into one: the name is the first of a coalesce that holds it.
+fn named(name: String, arg: &Expr) -> Expr {
+    if computes_over_rows(arg) {
+        call("coalesce", vec![string(&name), arg.clone()])
+    } else {
+        string(&name)
+    }
+}
+
+fn computes_over_rows(e: &Expr) -> bool {
+    let mut found = false;
+    let _ = sqlparser::ast::visit_expressions(e, |x| {
+        found |= matches!(x, Expr::Function(f) if f.over.is_some() || is_aggregate(f));
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    found
+}
+
+fn cast(e: Expr, data_type: DataType) -> Expr {
+    Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(e),
+        data_type,
+        format: None,
+    }
+}
+
+fn single_arg(args: &FunctionArguments) -> Option<&Expr> {
+    match args {
+        FunctionArguments::List(list) if list.args.len() == 1 => match &list.args[0] {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn is_column(e: &Expr) -> bool {
+    matches!(
+        strip_nesting(e),
+        Expr::Identifier(_) | Expr::CompoundIdentifier(_)
+    )
+}
+
+/// A quoted string, which Postgres types by what it meets.
+fn is_quoted(e: &Expr) -> bool {
+    matches!(strip_nesting(e), Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)))
+}
+
+/// A quoted string or NULL: `pg_typeof` names their type `unknown`.
+fn is_untyped(e: &Expr) -> bool {
+    is_quoted(e) || matches!(strip_nesting(e), Expr::Value(v) if v.value == Value::Null)
+}
+
+fn mentions_column(e: &Expr) -> bool {
+    let mut found = false;
+    let _ = sqlparser::ast::visit_expressions(e, |x| {
+        found |= is_column(x);
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlparser::ast::Statement;
+
+    use super::make_types_explicit;
+    use crate::infer::schema::{NoSchema, Schema};
+    use crate::parse::postgres;
+    use crate::types::{PgType, from_declared};
+
+    /// `nums(id int, x numeric(12,4), n numeric, ok boolean, u uuid, b bytea)`.
+    struct Nums;
+    impl Nums {
+        fn declared(column: &str) -> Option<&'static str> {
+            Some(match column {
+                "id" => "int",
+                "x" => "numeric(12,4)",
+                "n" => "numeric",
+                "ok" => "boolean",
+                "u" => "uuid",
+                "b" => "bytea",
+                _ => return None,
+            })
+        }
+    }
+    impl Schema for Nums {
+        fn column_type(&self, table: &str, column: &str) -> Option<PgType> {
+            (table == "nums").then(|| from_declared(Nums::declared(column)?))?
+        }
+        fn columns(&self, _: &str) -> Vec<String> {
+            Vec::new()
+        }
+        fn declared_type(&self, table: &str, column: &str) -> Option<String> {
+            (table == "nums").then(|| Nums::declared(column).map(str::to_owned))?
+        }
+    }
+
+    fn explicit(sql: &str, schema: &dyn Schema) -> (String, bool) {
+        let mut ast: Statement = postgres::parse(sql).unwrap().remove(0);
+        let asks = make_types_explicit(&mut ast, schema);
+        (ast.to_string(), asks)
+    }
+
+    #[test]
+    fn pg_typeof_names_the_type_the_scope_gives() {
+        assert_eq!(
+            explicit(
+                "SELECT pg_typeof(x * 2), pg_typeof(id + 1), pg_typeof('a') FROM nums",
+                &Nums
+            ),
+            (
+                "SELECT 'numeric', 'integer', pg_typeof('a') FROM nums".to_owned(),
+                false
+            )
+        );
+        // An aggregate is still computed: the query keeps its one group.
+        assert_eq!(
+            explicit("SELECT pg_typeof(count(*)) FROM nums", &Nums).0,
+            "SELECT coalesce('bigint', count(*)) FROM nums"
+        );
+        assert_eq!(
+            explicit(
+                "SELECT pg_typeof(v) FROM (SELECT 1::bigint AS v UNION SELECT 2) AS t",
+                &NoSchema
+            )
+            .0,
+            "SELECT 'bigint' FROM (SELECT 1::BIGINT AS v UNION SELECT 2) AS t"
+        );
+        // Without the schema a column's type is unknown: the caller is told.
+        assert_eq!(
+            explicit("SELECT pg_typeof(x) FROM nums", &NoSchema),
+            ("SELECT pg_typeof(x) FROM nums".to_owned(), true)
+        );
+    }
+
+    #[test]
+    fn quoted_strings_beside_booleans_uuids_and_bytea_are_read_as_those_types() {
+        assert_eq!(
+            explicit(
+                "SELECT id FROM nums WHERE ok = 't' AND 'abc' <> b AND u IN ('A0EE', x)",
+                &Nums
+            )
+            .0,
+            "SELECT id FROM nums WHERE ok = CAST('t' AS BOOLEAN) AND CAST('abc' AS BYTEA) <> b \
+             AND u IN (CAST('A0EE' AS UUID), x)"
+        );
+        // A text or integer column compares with the string as SQLite does.
+        let (sql, asks) = explicit("SELECT id FROM nums WHERE id = '1'", &Nums);
+        assert_eq!(
+            (sql.as_str(), asks),
+            ("SELECT id FROM nums WHERE id = '1'", false)
+        );
+        assert!(explicit("SELECT id FROM nums WHERE ok = 't'", &NoSchema).1);
+    }
+
+    #[test]
+    fn numeric_columns_are_computed_with_their_declared_scale() {
+        assert_eq!(
+            explicit(
+                "SELECT x * 2, -n, sum(x), min(x), max(n), id / 2 FROM nums",
+                &Nums
+            )
+            .0,
+            "SELECT CAST(x AS NUMERIC(12,4)) * 2, -CAST(n AS NUMERIC), \
+             sum(CAST(x AS NUMERIC(12,4))), CAST(min(x) AS NUMERIC(12,4)), max(n), id / 2 FROM nums"
+        );
+        assert!(explicit("SELECT x * 2 FROM nums", &NoSchema).1);
+        assert!(!explicit("SELECT 1 + 2", &NoSchema).1);
+    }
+}
