@@ -43,13 +43,14 @@ pub use parse::depth::{MAX_EXPR_DEPTH, PLAN_STACK_BYTES};
 pub use partitions::insert::{InsertPart, split_insert};
 pub use partitions::route::{Route, route};
 pub use partitions::scatter::{Aggregate, MergeStep, ScatterPlan, scatter};
-pub use pipeline::{insert_naming_columns, plan_with_schema};
+pub use pipeline::{insert_naming_columns, plan_reading_returned, plan_with_schema};
 pub use plan::copy::{CopyDirection, CopyFormat, CopySpec};
 pub use plan::hint::Hint;
 pub use plan::session::SessionContext;
 pub use plan::signal::{BackendPid, Signal};
 pub use plan::statement::{Isolation, PlannedStatement, StatementKind, WriteKind};
 pub use translate::columns::LENGTH_CHECK_PREFIX;
+pub use translate::modifying_with::Returned;
 pub use types::PgType;
 
 /// The PostgreSQL version litescale answers as (server_version, version()).

@@ -10,6 +10,7 @@ use crate::plan::hint::Hint;
 use crate::plan::session::SessionContext;
 use crate::plan::signal::BackendPid;
 use crate::plan::statement::{PlannedStatement, StatementKind};
+use crate::translate::modifying_with::{self, Returned};
 use crate::{RouterError, plan_in, translate};
 
 pub(crate) fn plan_pieces(
@@ -40,6 +41,7 @@ pub(crate) fn plan_pieces(
                     sqlite_sql,
                     batch: false,
                     needs_schema: false,
+                    modifying_ctes: Vec::new(),
                     param_count: 0,
                     hint: None,
                     notices: Vec::new(),
@@ -112,6 +114,18 @@ fn plan_statement(
         return Ok(PlannedStatement::outside_sqlite(kind, 0));
     }
     let param_count = parameters::rewrite_placeholders(&mut ast)?;
+    let modifying = modifying_with::modifying_ctes(&ast);
+    if !modifying.is_empty() {
+        modifying_with::check(&ast, param_count)?;
+        return Ok(PlannedStatement {
+            modifying_ctes: modifying
+                .into_iter()
+                .map(|statement| plan_statement(statement, ctx))
+                .collect::<Result<_, _>>()?,
+            ast: Some(ast),
+            ..PlannedStatement::outside_sqlite(kind, 0)
+        });
+    }
     let translated = match translate::translate(ast.clone(), ctx, &NoSchema) {
         Ok(translated) => translated,
         // `pg_typeof(x)` is refused until x's type is known: the plan made with the
@@ -124,6 +138,7 @@ fn plan_statement(
         sqlite_sql: translated.sql,
         batch: translated.batch,
         needs_schema: translated.needs_schema,
+        modifying_ctes: Vec::new(),
         param_count,
         hint: None,
         notices: Vec::new(),
@@ -176,6 +191,25 @@ pub fn plan_with_schema(
         Some(ast) if planned.needs_schema => translated_again(planned, ast.clone(), schema, ctx),
         _ => Ok(planned.clone()),
     }
+}
+
+/// A statement with data-modifying CTEs ([`PlannedStatement::modifying_ctes`]), once they
+/// have run: it reads the rows each returned from the parameters `?1`, `?2`, ..., bound in
+/// order, row by row.
+pub fn plan_reading_returned(
+    planned: &PlannedStatement,
+    returned: &[Returned],
+    ctx: &SessionContext,
+) -> Result<PlannedStatement, RouterError> {
+    let Some(ast) = &planned.ast else {
+        return Ok(planned.clone());
+    };
+    let reading = modifying_with::reading_returned(ast, returned);
+    Ok(PlannedStatement {
+        param_count: returned.iter().map(|r| r.rows * r.columns.len()).sum(),
+        modifying_ctes: Vec::new(),
+        ..translated_again(planned, reading, &NoSchema, ctx)?
+    })
 }
 
 fn translated_again(

@@ -565,7 +565,7 @@ pub(crate) fn projection_types(
 }
 
 /// An INSERT's, UPDATE's or DELETE's RETURNING list.
-fn returning(ast: &Statement) -> Option<&[SelectItem]> {
+pub(crate) fn returning(ast: &Statement) -> Option<&[SelectItem]> {
     match ast {
         Statement::Insert(insert) => insert.returning.as_deref(),
         Statement::Update(update) => update.returning.as_deref(),

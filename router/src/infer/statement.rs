@@ -39,6 +39,23 @@ impl PlannedStatement {
             .is_some_and(|ast| !tables(ast).is_empty() && inference::projection_needs_schema(ast))
     }
 
+    /// Whether the result column `name` of an INSERT's, UPDATE's or DELETE's RETURNING list
+    /// is its table's column of that name (`RETURNING *` or `RETURNING name`), whose
+    /// declared type it then has.
+    pub fn returns_table_column(&self, name: &str) -> bool {
+        use sqlparser::ast::{Expr, SelectItem};
+        self.ast
+            .as_ref()
+            .and_then(inference::returning)
+            .is_some_and(|items| {
+                items.iter().any(|item| match item {
+                    SelectItem::Wildcard(_) => true,
+                    SelectItem::UnnamedExpr(Expr::Identifier(i)) => i.value == name,
+                    _ => false,
+                })
+            })
+    }
+
     /// Tables the statement names, so the caller can look their columns up for [`Schema`].
     pub fn tables(&self) -> Vec<String> {
         self.ast.as_ref().map(tables).unwrap_or_default()

@@ -53,6 +53,7 @@ pub(crate) fn vacuum(piece: &Piece<'_>) -> Result<PlannedStatement, RouterError>
         sqlite_sql: statements.join(";\n"),
         param_count: 0,
         needs_schema: false,
+        modifying_ctes: Vec::new(),
         ast: None,
     })
 }

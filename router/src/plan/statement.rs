@@ -95,6 +95,9 @@ pub struct PlannedStatement {
     /// (`pg_typeof(x)`, `flag = 't'`, `price * 2`), which planning did not have: run the
     /// plan [`crate::plan_with_schema`] makes with them.
     pub needs_schema: bool,
+    /// The data-modifying statements of its WITH, which run first, in order; then the
+    /// statement [`crate::plan_reading_returned`] makes with the rows they returned.
+    pub modifying_ctes: Vec<PlannedStatement>,
     /// A routing hint from a comment in the statement (`/* partition: 2 */`).
     pub hint: Option<Hint>,
     /// NOTICEs Postgres sends about the statement's text (a truncated identifier).
@@ -114,6 +117,7 @@ impl PlannedStatement {
             batch: false,
             param_count,
             needs_schema: false,
+            modifying_ctes: Vec::new(),
             hint: None,
             notices: Vec::new(),
             ast: None,

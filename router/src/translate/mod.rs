@@ -11,6 +11,7 @@ mod catalog;
 pub(crate) mod columns;
 mod ddl;
 mod expressions;
+pub(crate) mod modifying_with;
 mod queries;
 mod query;
 mod set_returning;

@@ -227,7 +227,7 @@ fn as_numeric(e: &Expr, typing: &Typing) -> Numeric {
 }
 
 /// `numeric(p,s)` as a declaration gives it; `None` for other types.
-fn numeric_type(declared: &str) -> Option<DataType> {
+pub(super) fn numeric_type(declared: &str) -> Option<DataType> {
     let (oid, typmod) = catalog_of_declared(declared);
     if oid != PgType::Numeric.oid() {
         return None;

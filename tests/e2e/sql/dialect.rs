@@ -329,31 +329,32 @@ async fn date_functions_and_interval_arithmetic() {
 async fn plans_that_need_column_types_follow_the_schema_as_it_changes() {
     let server = TestServer::start().await;
     let (a, b) = (server.client().await, server.client().await);
-    async fn type_of(c: &tokio_postgres::Client, sql: &str) -> String {
-        simple_rows(&c.simple_query(sql).await.unwrap())[0][0]
-            .clone()
-            .unwrap()
-    }
     a.batch_execute("CREATE TABLE t (x boolean); INSERT INTO t VALUES (true)")
         .await
         .unwrap();
-    assert_eq!(type_of(&a, "SELECT pg_typeof(x) FROM t").await, "boolean");
     assert_eq!(
-        type_of(&b, "SELECT count(*) FROM t WHERE x = 'yes'").await,
+        first_cell(&a, "SELECT pg_typeof(x) FROM t").await,
+        "boolean"
+    );
+    assert_eq!(
+        first_cell(&b, "SELECT count(*) FROM t WHERE x = 'yes'").await,
         "1"
     );
     // Another session changes the table: the cached columns are not used again.
     b.batch_execute("DROP TABLE t; CREATE TABLE t (x numeric(6,2)); INSERT INTO t VALUES (1.5)")
         .await
         .unwrap();
-    assert_eq!(type_of(&a, "SELECT pg_typeof(x) FROM t").await, "numeric");
-    assert_eq!(type_of(&a, "SELECT x * 2 FROM t").await, "3.00");
+    assert_eq!(
+        first_cell(&a, "SELECT pg_typeof(x) FROM t").await,
+        "numeric"
+    );
+    assert_eq!(first_cell(&a, "SELECT x * 2 FROM t").await, "3.00");
     // A block sees the table it changed before anyone else does; after its rollback, no
     // one sees the change.
     a.batch_execute("BEGIN; ALTER TABLE t ADD COLUMN u uuid")
         .await
         .unwrap();
-    assert_eq!(type_of(&a, "SELECT pg_typeof(u) FROM t").await, "uuid");
+    assert_eq!(first_cell(&a, "SELECT pg_typeof(u) FROM t").await, "uuid");
     let compares_u = "SELECT count(*) FROM t WHERE u = 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'";
     assert_eq!(
         sqlstate(&b.simple_query(compares_u).await.unwrap_err()),
@@ -373,7 +374,7 @@ async fn plans_that_need_column_types_follow_the_schema_as_it_changes() {
     .unwrap();
     assert!(b.simple_query(compares_u).await.is_err());
     a.batch_execute("COMMIT").await.unwrap();
-    assert_eq!(type_of(&b, compares_u).await, "1");
+    assert_eq!(first_cell(&b, compares_u).await, "1");
     // The extended protocol describes and runs the plan made with the columns.
     let row = a
         .query_one(
@@ -392,4 +393,78 @@ async fn plans_that_need_column_types_follow_the_schema_as_it_changes() {
         .await
         .unwrap_err();
     assert_eq!(sqlstate(&refused), "0A000");
+}
+
+/// A data-modifying statement in WITH runs first and the query reads what it returned,
+/// in one transaction: a failing query undoes it.
+#[tokio::test]
+async fn data_modifying_with_runs_first_and_fails_as_one() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE TABLE jobs (id int PRIMARY KEY, state text);
+         INSERT INTO jobs VALUES (1, 'new'), (2, 'new'), (3, 'done')",
+    )
+    .await
+    .unwrap();
+    let rows = c
+        .query(
+            "WITH taken AS (UPDATE jobs SET state = 'taken' WHERE state = 'new' RETURNING id)
+             SELECT id FROM taken ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let ids: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(ids, [1, 2]);
+    let count = |sql: &'static str| {
+        let c = &c;
+        async move {
+            simple_rows(&c.simple_query(sql).await.unwrap())[0][0]
+                .clone()
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        count("SELECT count(*) FROM jobs WHERE state = 'taken'").await,
+        "2"
+    );
+    // The query after it fails (division by zero): the DELETE is undone.
+    let failed = c
+        .simple_query("WITH gone AS (DELETE FROM jobs RETURNING id) SELECT 1 / (id - id) FROM gone")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&failed), "22012");
+    assert_eq!(count("SELECT count(*) FROM jobs").await, "3");
+    // Inside a block, with no row returned, and without RETURNING.
+    c.batch_execute("BEGIN").await.unwrap();
+    assert_eq!(
+        count(
+            "WITH none AS (DELETE FROM jobs WHERE id = 9 RETURNING id) SELECT count(*) FROM none"
+        )
+        .await,
+        "0"
+    );
+    assert_eq!(
+        count("WITH added AS (INSERT INTO jobs VALUES (4, 'new')) SELECT 'ok'").await,
+        "ok"
+    );
+    c.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(count("SELECT count(*) FROM jobs").await, "3");
+    // Parameters are refused, naming the construct.
+    let refused = c
+        .query(
+            "WITH d AS (DELETE FROM jobs WHERE id = $1 RETURNING id) SELECT id FROM d",
+            &[&1i32],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&refused), "0A000");
+}
+
+/// The first column of the first row a simple query answers.
+async fn first_cell(c: &tokio_postgres::Client, sql: &str) -> String {
+    simple_rows(&c.simple_query(sql).await.unwrap())[0][0]
+        .clone()
+        .unwrap()
 }

@@ -4,11 +4,13 @@
 //! Each partition has readers and a single writer; writes to several partitions are one
 //! transaction. The protocol room sends the reply.
 //!
-//! Order: `reply` <- `block` <- `route` <- `copy`; `utility` (reply only); `statement`,
-//! the entry, dispatches to them all.
+//! Order: `reply` <- `block` <- `route` <- `copy`, `modifying_with` (data-modifying WITH:
+//! its statements, then the query reading what they returned); `utility` (reply only);
+//! `statement`, the entry, dispatches to them all.
 
 mod block;
 mod copy;
+mod modifying_with;
 pub(crate) mod reply;
 mod route;
 mod statement;

@@ -89,6 +89,9 @@ impl SessionState {
         ) {
             self.start_statement(session).await?;
         }
+        if !planned.modifying_ctes.is_empty() {
+            return self.run_modifying_with(session, planned).await;
+        }
         let typed = match planned.kind {
             StatementKind::Read | StatementKind::Write(_) => self.typed(session, planned).await?,
             _ => None,

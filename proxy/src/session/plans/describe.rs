@@ -2,14 +2,16 @@
 //! (the client's, else inferred from the columns a `$n` meets) and result column types,
 //! worked out once against the schema of the tables the statement names.
 
-use litescale_router::{PgType, PlannedStatement, Schema, StatementKind, types};
+use litescale_router::{
+    PgType, PlannedStatement, Returned, Schema, StatementKind, plan_reading_returned, types,
+};
 use litescale_shard::ColumnMeta;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 use crate::error::SqlError;
 use crate::session::plans::explain::EXPLAIN_COLUMN;
-use crate::session::state::Session;
+use crate::session::state::{Session, SessionState};
 use crate::values::encode::column_type;
 
 /// A statement prepared with the extended protocol: its plan, and its parameter and
@@ -109,7 +111,8 @@ impl Session {
                 } else if let StatementKind::SignalBackend { column, .. } = &planned.kind {
                     vec![(column.clone(), PgType::Bool)]
                 } else if planned.returns_rows() {
-                    let metas = state.describe_sql(self, planned.sqlite_sql.clone()).await?;
+                    let sql = state.sql_to_describe(self, planned).await?;
+                    let metas = state.describe_sql(self, sql).await?;
                     let inferred = planned.projection_types(&schema, &params);
                     metas
                         .iter()
@@ -125,5 +128,62 @@ impl Session {
                 Ok(Described { params, columns })
             })
             .await
+    }
+}
+
+impl SessionState {
+    /// The SQLite text whose result columns are the statement's. A data-modifying WITH has
+    /// none until its statements run: the query reading no rows from them stands in.
+    async fn sql_to_describe(
+        &mut self,
+        session: &Session,
+        planned: &PlannedStatement,
+    ) -> Result<String, SqlError> {
+        if planned.modifying_ctes.is_empty() {
+            return Ok(planned.sqlite_sql.clone());
+        }
+        let mut returned = Vec::new();
+        for step in &planned.modifying_ctes {
+            let columns = self.describe_sql(session, step.sqlite_sql.clone()).await?;
+            returned.push(self.returned(session, step, columns, 0).await?);
+        }
+        Ok(plan_reading_returned(planned, &returned, &session.context)?.sqlite_sql)
+    }
+
+    /// What a data-modifying CTE returned, its columns' declared types read from its
+    /// table where SQLite does not give them (`RETURNING *`).
+    pub(crate) async fn returned(
+        &mut self,
+        session: &Session,
+        step: &PlannedStatement,
+        columns: Vec<ColumnMeta>,
+        rows: usize,
+    ) -> Result<Returned, SqlError> {
+        let table = if columns.iter().any(|c| c.decl_type.is_none()) {
+            self.table_columns(session, step.tables()).await?
+        } else {
+            Vec::new()
+        };
+        let declared = |name: &str| {
+            table
+                .iter()
+                .flat_map(|(_, columns)| columns)
+                .find(|c| c.name == name)
+                .and_then(|c| c.decl_type.clone())
+        };
+        Ok(Returned {
+            columns: columns
+                .into_iter()
+                .map(|c| {
+                    let decl = c.decl_type.or_else(|| {
+                        step.returns_table_column(&c.name)
+                            .then(|| declared(&c.name))
+                            .flatten()
+                    });
+                    (c.name, decl)
+                })
+                .collect(),
+            rows,
+        })
     }
 }

@@ -109,6 +109,8 @@ impl<'a> Inference<'a> {
                 self.body_needs_schema(left) || self.body_needs_schema(right)
             }
             SetExpr::Query(q) => self.query_needs_schema(q),
+            // RETURNING's columns are its table's.
+            SetExpr::Insert(_) | SetExpr::Update(_) | SetExpr::Delete(_) => true,
             _ => false,
         }
     }
@@ -134,6 +136,10 @@ impl<'a> Inference<'a> {
                 &self.body_columns(right)?,
             )),
             SetExpr::Query(q) => self.query_columns(q),
+            // A data-modifying CTE's columns are its RETURNING list's.
+            SetExpr::Insert(s) | SetExpr::Update(s) | SetExpr::Delete(s) => {
+                self.items_columns(super::returning(s)?, None)
+            }
             _ => None,
         }
     }
