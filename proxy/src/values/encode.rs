@@ -308,6 +308,18 @@ fn text(v: &Value, ty: PgType) -> Result<Cow<'_, str>, SqlError> {
                 .ok_or_else(|| mismatch(v, ty))?,
         )),
         PgType::Uuid => Cow::Owned(temporal::format_uuid(&uuid_of(v, ty)?)),
+        // An interval column keeps what was written (`2 hours 30 minutes`); Postgres
+        // shows its output form (`02:30:00`). A form read here only by the shard's interval
+        // reader is shown as it is stored.
+        PgType::Interval => match stored_text(v, ty).and_then(temporal::parse_interval) {
+            Some((micros, days, months)) => {
+                Cow::Owned(temporal::format_interval(micros, days, months))
+            }
+            None => match v {
+                Value::Text(s) => Cow::Borrowed(s.as_str()),
+                other => return Err(mismatch(other, ty)),
+            },
+        },
         PgType::Int2Vector => Cow::Owned(match v {
             Value::Text(s) => s.clone(),
             other => return Err(mismatch(other, ty)),

@@ -240,6 +240,11 @@ pub fn parse_interval(s: &str) -> Option<(i64, i32, i32)> {
         let n: f64 = w.parse().ok()?;
         let unit = words.get(i + 1)?.to_ascii_lowercase();
         let unit = unit.trim_end_matches('s');
+        // A fraction of a year, month, week or day spills into the smaller units by
+        // Postgres' rules, which the shard's interval reader keeps: not read here.
+        if n.fract() != 0.0 && matches!(unit, "year" | "mon" | "month" | "week" | "day") {
+            return None;
+        }
         match unit {
             "year" => months += (n * 12.0) as i32,
             "mon" | "month" => months += n as i32,
@@ -274,8 +279,7 @@ fn clock_micros(clock: &str) -> Option<i64> {
 /// Postgres' interval output style `postgres`.
 pub fn format_interval(micros: i64, days: i32, months: i32) -> String {
     let mut parts = Vec::new();
-    let plural =
-        |n: i64, one: &str, many: &str| format!("{n} {}", if n.abs() == 1 { one } else { many });
+    let plural = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let (years, mons) = (months / 12, months % 12);
     if years != 0 {
         parts.push(plural(years as i64, "year", "years"));
@@ -357,5 +361,10 @@ mod tests {
             Some((-1_800_500_000, -1, 0))
         );
         assert_eq!(format_interval(0, 0, 0), "00:00:00");
+        // Only exactly one is singular, as Postgres writes it.
+        assert_eq!(format_interval(0, -1, -1), "-1 mons -1 days");
+        // A fraction of a day is the shard's to spread over the clock, not truncated here.
+        assert_eq!(parse_interval("1.5 days"), None);
+        assert_eq!(parse_interval("1.5 hours"), Some((5_400_000_000, 0, 0)));
     }
 }

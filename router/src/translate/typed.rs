@@ -1,9 +1,11 @@
 //! Postgres' implicit typing made explicit where a column's type changes the translation,
 //! before the expression passes run: `pg_typeof(x)` becomes the name of `x`'s type, a
 //! quoted string compared with a boolean, uuid or bytea column becomes a cast to that type
-//! (SQLite would compare it as text), and a numeric column inside arithmetic, sum, avg,
-//! round and trunc, or under min and max, becomes a cast to its declared numeric(p,s), so
-//! numeric's exact functions compute it with its scale.
+//! (SQLite would compare it as text), a numeric or interval column inside arithmetic, sum,
+//! avg, round and trunc, or under min and max, becomes a cast to its declared type (so
+//! numeric's exact functions compute it with its scale, and intervals as intervals), and a
+//! boolean, numeric or interval column cast to text or concatenated is cast to its type
+//! first (so it is written in its output form).
 //!
 //! Without the schema the pass still settles what the statement alone types, and tells
 //! whether a column it met would need the tables' columns (the caller plans again with
@@ -45,38 +47,50 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
             }
         }
         Expr::Function(f) => match function_name(f).as_deref() {
-            Some("sum" | "avg" | "round" | "trunc") => {
-                let mut call = f.clone();
-                let FunctionArguments::List(list) = &mut call.args else {
+            Some(name @ ("sum" | "avg" | "round" | "trunc" | "min" | "max")) => {
+                let Some(arg) = single_or_first_arg(&f.args) else {
                     return (None, false);
                 };
-                let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(first))) =
-                    list.args.first_mut()
-                else {
-                    return (None, false);
-                };
-                match as_numeric(first, typing) {
-                    Numeric::Cast(cast) => {
-                        *first = *cast;
-                        (Some(Expr::Function(call)), false)
-                    }
-                    Numeric::Unknown => (None, true),
-                    Numeric::Not => (None, false),
+                // A numeric(p,s) column's least and greatest show its scale.
+                if matches!(name, "min" | "max") {
+                    return match typed_column(arg, typing, &[PgType::Numeric, PgType::Interval]) {
+                        Typed::Cast(cast)
+                            if matches!(
+                                *cast,
+                                Expr::Cast {
+                                    data_type: DataType::Numeric(
+                                        ExactNumberInfo::PrecisionAndScale(..)
+                                    ),
+                                    ..
+                                }
+                            ) =>
+                        {
+                            let Expr::Cast { data_type, .. } = *cast else {
+                                return (None, false);
+                            };
+                            (Some(cast_to(expr.clone(), data_type)), false)
+                        }
+                        Typed::Cast(cast)
+                            if matches!(
+                                *cast,
+                                Expr::Cast {
+                                    data_type: DataType::Interval { .. },
+                                    ..
+                                }
+                            ) =>
+                        {
+                            (Some(with_first_arg(f, *cast)), false)
+                        }
+                        Typed::Unknown => (None, true),
+                        _ => (None, false),
+                    };
+                }
+                match typed_column(arg, typing, &[PgType::Numeric, PgType::Interval]) {
+                    Typed::Cast(cast) => (Some(with_first_arg(f, *cast)), false),
+                    Typed::Unknown => (None, true),
+                    Typed::Not => (None, false),
                 }
             }
-            // A numeric(p,s) column's least and greatest show its scale.
-            Some("min" | "max") => match single_arg(&f.args) {
-                Some(arg) if is_column(arg) => match typing.declaration(arg) {
-                    Some(declared) => (
-                        numeric_type(&declared)
-                            .filter(|t| !matches!(t, DataType::Numeric(ExactNumberInfo::None)))
-                            .map(|t| cast(expr.clone(), t)),
-                        false,
-                    ),
-                    None => (None, typing.type_of(arg).is_none()),
-                },
-                _ => (None, false),
-            },
             _ => (None, false),
         },
         Expr::BinaryOp { left, op, right } => match op {
@@ -87,14 +101,24 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
                     right: Box::new(r),
                 })
             }
-            B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
-                let (l, r) = (as_numeric(left, typing), as_numeric(right, typing));
-                let asks = matches!(l, Numeric::Unknown) || matches!(r, Numeric::Unknown);
-                if !matches!(l, Numeric::Cast(_)) && !matches!(r, Numeric::Cast(_)) {
+            // Arithmetic on numeric and interval columns, and `||` writing booleans and
+            // numerics in their output forms.
+            B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo | B::StringConcat => {
+                let wanted: &[PgType] = if *op == B::StringConcat {
+                    &[PgType::Bool, PgType::Numeric]
+                } else {
+                    &[PgType::Numeric, PgType::Interval]
+                };
+                let (l, r) = (
+                    typed_column(left, typing, wanted),
+                    typed_column(right, typing, wanted),
+                );
+                let asks = matches!(l, Typed::Unknown) || matches!(r, Typed::Unknown);
+                if !matches!(l, Typed::Cast(_)) && !matches!(r, Typed::Cast(_)) {
                     return (None, asks);
                 }
-                let side = |n: Numeric, e: &Expr| match n {
-                    Numeric::Cast(c) => c,
+                let side = |t: Typed, e: &Expr| match t {
+                    Typed::Cast(c) => c,
                     _ => Box::new(e.clone()),
                 };
                 let rewritten = Expr::BinaryOp {
@@ -109,17 +133,42 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
         Expr::UnaryOp {
             op: UnaryOperator::Minus,
             expr: inner,
-        } => match as_numeric(inner, typing) {
-            Numeric::Cast(c) => (
+        } => match typed_column(inner, typing, &[PgType::Numeric, PgType::Interval]) {
+            Typed::Cast(c) => (
                 Some(Expr::UnaryOp {
                     op: UnaryOperator::Minus,
                     expr: c,
                 }),
                 false,
             ),
-            Numeric::Unknown => (None, true),
-            Numeric::Not => (None, false),
+            Typed::Unknown => (None, true),
+            Typed::Not => (None, false),
         },
+        // A boolean, numeric(p,s) or interval column as text: in its output form.
+        Expr::Cast {
+            kind,
+            expr: inner,
+            data_type,
+            format,
+        } if is_textual(data_type) => {
+            match typed_column(
+                inner,
+                typing,
+                &[PgType::Bool, PgType::Numeric, PgType::Interval],
+            ) {
+                Typed::Cast(c) => (
+                    Some(Expr::Cast {
+                        kind: kind.clone(),
+                        expr: c,
+                        data_type: data_type.clone(),
+                        format: format.clone(),
+                    }),
+                    false,
+                ),
+                Typed::Unknown => (None, true),
+                Typed::Not => (None, false),
+            }
+        }
         Expr::In {
             expr: x,
             target: InTarget::List(list),
@@ -133,7 +182,7 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
                         list.iter()
                             .map(|e| {
                                 if is_quoted(e) {
-                                    cast(e.clone(), t.clone())
+                                    cast_to(e.clone(), t.clone())
                                 } else {
                                     e.clone()
                                 }
@@ -169,7 +218,7 @@ fn compared(
     };
     match literal_type_beside(typed, typing) {
         Ok(Some(t)) => {
-            let literal = cast(quoted.clone(), t);
+            let literal = cast_to(quoted.clone(), t);
             let rewritten = if quoted_on_right {
                 build(typed.clone(), literal)
             } else {
@@ -198,9 +247,9 @@ fn literal_type_beside(typed: &Expr, typing: &Typing) -> Result<Option<DataType>
     }
 }
 
-/// What a numeric operand becomes.
-enum Numeric {
-    /// A numeric column, cast to its declared type.
+/// What a column operand becomes.
+enum Typed {
+    /// A column of a wanted type, cast to its declared type.
     Cast(Box<Expr>),
     /// A column whose type is not known here.
     Unknown,
@@ -208,22 +257,46 @@ enum Numeric {
     Not,
 }
 
-fn as_numeric(e: &Expr, typing: &Typing) -> Numeric {
+/// `e` cast to its type where it is a column of one of the `wanted` types (a numeric to
+/// its declared numeric(p,s)).
+fn typed_column(e: &Expr, typing: &Typing, wanted: &[PgType]) -> Typed {
     if !is_column(e) {
-        return Numeric::Not;
+        return Typed::Not;
     }
-    match typing.type_of(e) {
-        Some(PgType::Numeric) => {
-            let declared = typing.declaration(e);
-            let t = declared
-                .as_deref()
-                .and_then(numeric_type)
-                .unwrap_or(DataType::Numeric(ExactNumberInfo::None));
-            Numeric::Cast(Box::new(cast(e.clone(), t)))
-        }
-        Some(_) => Numeric::Not,
-        None => Numeric::Unknown,
+    let data_type = match typing.type_of(e) {
+        None => return Typed::Unknown,
+        Some(t) if !wanted.contains(&t) => return Typed::Not,
+        Some(PgType::Numeric) => typing
+            .declaration(e)
+            .as_deref()
+            .and_then(numeric_type)
+            .unwrap_or(DataType::Numeric(ExactNumberInfo::None)),
+        Some(PgType::Bool) => DataType::Boolean,
+        Some(PgType::Interval) => DataType::Interval {
+            fields: None,
+            precision: None,
+        },
+        Some(_) => return Typed::Not,
+    };
+    Typed::Cast(Box::new(cast_to(e.clone(), data_type)))
+}
+
+/// `f` with its first argument replaced.
+fn with_first_arg(f: &sqlparser::ast::Function, first: Expr) -> Expr {
+    let mut call = f.clone();
+    if let FunctionArguments::List(list) = &mut call.args
+        && let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(e))) = list.args.first_mut()
+    {
+        *e = first;
     }
+    Expr::Function(call)
+}
+
+fn is_textual(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Text | DataType::Varchar(_) | DataType::CharacterVarying(_)
+    )
 }
 
 /// `numeric(p,s)` as a declaration gives it; `None` for other types.
@@ -260,12 +333,22 @@ fn computes_over_rows(e: &Expr) -> bool {
     found
 }
 
-fn cast(e: Expr, data_type: DataType) -> Expr {
+fn cast_to(e: Expr, data_type: DataType) -> Expr {
     Expr::Cast {
         kind: CastKind::Cast,
         expr: Box::new(e),
         data_type,
         format: None,
+    }
+}
+
+fn single_or_first_arg(args: &FunctionArguments) -> Option<&Expr> {
+    match args {
+        FunctionArguments::List(list) => match list.args.first()? {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -397,6 +480,19 @@ mod tests {
             ("SELECT id FROM nums WHERE id = '1'", false)
         );
         assert!(explicit("SELECT id FROM nums WHERE ok = 't'", &NoSchema).1);
+    }
+
+    #[test]
+    fn columns_written_as_text_are_read_as_their_types_first() {
+        assert_eq!(
+            explicit(
+                "SELECT ok::text, x::text, 'a' || ok, id::text FROM nums",
+                &Nums
+            )
+            .0,
+            "SELECT CAST(ok AS BOOLEAN)::TEXT, CAST(x AS NUMERIC(12,4))::TEXT, \
+             'a' || CAST(ok AS BOOLEAN), id::TEXT FROM nums"
+        );
     }
 
     #[test]

@@ -96,6 +96,12 @@ fn typmod(data_type: &DataType) -> Option<Option<(u64, i64)>> {
 /// An expression rewritten to numeric's exact arithmetic; `None` when it is not numeric.
 pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
     Ok(match expr {
+        // A numeric as text is its output form (`1.50`), not the SQLite number's.
+        Expr::Cast {
+            expr: inner,
+            data_type: DataType::Text | DataType::Varchar(None) | DataType::CharacterVarying(None),
+            ..
+        } if wrapped(inner).is_some() => Some(numeric_text(inner)),
         Expr::Cast {
             expr: inner,
             data_type,
