@@ -52,7 +52,8 @@ impl Translated {
 /// Whether `ast`'s translation depends on its columns' types (see [`Translated::needs_schema`]).
 pub(crate) fn depends_on_schema(ast: &Statement) -> bool {
     let mut ast = ast.clone();
-    queries::rewrite(&mut ast).is_ok() && typed::make_types_explicit(&mut ast, &NoSchema)
+    queries::rewrite(&mut ast).is_ok()
+        && typed::make_types_explicit(&mut ast, &NoSchema).unwrap_or(false)
 }
 
 fn batch(statements: Vec<String>, needs_schema: bool) -> Translated {
@@ -74,7 +75,7 @@ pub(crate) fn translate(
 ) -> Result<Translated, RouterError> {
     queries::rewrite(&mut ast)?;
     query::name_result_columns(&mut ast);
-    let needs_schema = typed::make_types_explicit(&mut ast, schema);
+    let needs_schema = typed::make_types_explicit(&mut ast, schema)?;
     catalog::unqualify_catalog_names(&mut ast);
     let _ = ast.visit(&mut catalog::RegclassOutput);
     if let ControlFlow::Break(e) = ast.visit(&mut set_returning::SetReturningFunctions) {

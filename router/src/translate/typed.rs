@@ -17,20 +17,91 @@ use sqlparser::ast::{
 };
 
 use super::sql::{call, function_name, is_aggregate, string, strip_nesting};
+use crate::RouterError;
 use crate::infer::inference::{Typing, rewrite_typed};
 use crate::infer::schema::Schema;
 use crate::types::{PgType, catalog_of_declared, format_type};
 
 /// Rewrites `ast` with the types `schema` gives its columns; answers whether a column whose
 /// type it did not know stood where its type would change the translation.
-pub(super) fn make_types_explicit(ast: &mut Statement, schema: &dyn Schema) -> bool {
+/// Refuses what Postgres' type rules refuse (`1 + true`: 42883).
+pub(super) fn make_types_explicit(
+    ast: &mut Statement,
+    schema: &dyn Schema,
+) -> Result<bool, RouterError> {
     let mut asks = false;
+    let mut refusal = None;
     rewrite_typed(ast, schema, |expr, typing| {
+        if refusal.is_some() {
+            return None;
+        }
+        match refused(expr, typing) {
+            Ok(unknown_column) => asks |= unknown_column,
+            Err(e) => {
+                refusal = Some(e);
+                return None;
+            }
+        }
         let (replacement, unknown_column) = explicit(expr, typing);
         asks |= unknown_column;
         replacement
     });
-    asks
+    match refusal {
+        Some(e) => Err(e),
+        None => Ok(asks),
+    }
+}
+
+/// Postgres' refusal of an operator or aggregate for its operands' types, where the scope
+/// settles them: arithmetic with a boolean, arithmetic between two texts, min and max of
+/// booleans (42883). Answers whether a column of unknown type stood there.
+fn refused(expr: &Expr, typing: &Typing) -> Result<bool, RouterError> {
+    let no_operator = |l: PgType, op: &B, r: PgType| RouterError {
+        sqlstate: "42883",
+        message: format!(
+            "operator does not exist: {} {op} {}",
+            type_name(l),
+            type_name(r)
+        ),
+    };
+    match expr {
+        Expr::BinaryOp { left, op, right }
+            if matches!(op, B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo)
+                && !is_untyped(left)
+                && !is_untyped(right) =>
+        {
+            match (typing.type_of(left), typing.type_of(right)) {
+                (Some(l), Some(r))
+                    if l == PgType::Bool || r == PgType::Bool || (is_text(l) && is_text(r)) =>
+                {
+                    Err(no_operator(l, op, r))
+                }
+                (l, r) => Ok((l.is_none() && is_column(left)) || (r.is_none() && is_column(right))),
+            }
+        }
+        Expr::Function(f) if matches!(function_name(f).as_deref(), Some("min" | "max")) => {
+            match single_arg(&f.args).map(|a| (a, typing.type_of(a))) {
+                Some((_, Some(PgType::Bool))) => Err(RouterError {
+                    sqlstate: "42883",
+                    message: format!(
+                        "function {}(boolean) does not exist",
+                        function_name(f).unwrap_or_default()
+                    ),
+                }),
+                Some((arg, None)) => Ok(is_column(arg)),
+                _ => Ok(false),
+            }
+        }
+        _ => Ok(false),
+    }
+}
+
+fn type_name(t: PgType) -> String {
+    format_type(t.oid(), -1).unwrap_or_else(|| t.name().to_owned())
+}
+
+fn is_text(t: PgType) -> bool {
+    matches!(t, PgType::Text | PgType::Varchar | PgType::Bpchar)
 }
 
 /// What `expr` becomes, and whether a column it holds was of unknown type where that
@@ -103,6 +174,38 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
             }
             // Arithmetic on numeric and interval columns, and `||` writing booleans and
             // numerics in their output forms.
+            B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo
+                if is_quoted(left) != is_quoted(right) =>
+            {
+                let (quoted, typed) = if is_quoted(left) {
+                    (left, right)
+                } else {
+                    (right, left)
+                };
+                match typing.type_of(typed).and_then(number_type) {
+                    Some(t) => {
+                        let literal = Box::new(cast_to((**quoted).clone(), t));
+                        let typed = match typed_column(typed, typing, &[PgType::Numeric]) {
+                            Typed::Cast(c) => c,
+                            _ => typed.clone(),
+                        };
+                        let (l, r) = if is_quoted(left) {
+                            (literal, typed)
+                        } else {
+                            (typed, literal)
+                        };
+                        (
+                            Some(Expr::BinaryOp {
+                                left: l,
+                                op: op.clone(),
+                                right: r,
+                            }),
+                            false,
+                        )
+                    }
+                    None => (None, typing.type_of(typed).is_none() && is_column(typed)),
+                }
+            }
             B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo | B::StringConcat => {
                 let wanted: &[PgType] = if *op == B::StringConcat {
                     &[PgType::Bool, PgType::Numeric]
@@ -281,6 +384,20 @@ fn typed_column(e: &Expr, typing: &Typing, wanted: &[PgType]) -> Typed {
     Typed::Cast(Box::new(cast_to(e.clone(), data_type)))
 }
 
+/// The SQL type of a number type: what a quoted string beside it is read as (`1 + 'a'`
+/// is 22P02, as integer input refuses `a`).
+fn number_type(t: PgType) -> Option<DataType> {
+    Some(match t {
+        PgType::Int2 => DataType::SmallInt(None),
+        PgType::Int4 => DataType::Integer(None),
+        PgType::Int8 => DataType::BigInt(None),
+        PgType::Float4 => DataType::Real,
+        PgType::Float8 => DataType::DoublePrecision,
+        PgType::Numeric => DataType::Numeric(ExactNumberInfo::None),
+        _ => return None,
+    })
+}
+
 /// `f` with its first argument replaced.
 fn with_first_arg(f: &sqlparser::ast::Function, first: Expr) -> Expr {
     let mut call = f.clone();
@@ -426,7 +543,7 @@ mod tests {
 
     fn explicit(sql: &str, schema: &dyn Schema) -> (String, bool) {
         let mut ast: Statement = postgres::parse(sql).unwrap().remove(0);
-        let asks = make_types_explicit(&mut ast, schema);
+        let asks = make_types_explicit(&mut ast, schema).unwrap();
         (ast.to_string(), asks)
     }
 
@@ -480,6 +597,26 @@ mod tests {
             ("SELECT id FROM nums WHERE id = '1'", false)
         );
         assert!(explicit("SELECT id FROM nums WHERE ok = 't'", &NoSchema).1);
+    }
+
+    #[test]
+    fn operators_and_aggregates_postgres_has_not_for_the_types_are_refused() {
+        for sql in [
+            "SELECT 1 + true",
+            "SELECT ok * 2 FROM nums",
+            "SELECT 'a'::text - 'b'::text",
+            "SELECT max(ok) FROM nums",
+        ] {
+            let mut ast = postgres::parse(sql).unwrap().remove(0);
+            let e = make_types_explicit(&mut ast, &Nums).unwrap_err();
+            assert_eq!(e.sqlstate, "42883", "{sql}");
+        }
+        // A quoted string beside a number is read as that number's type.
+        assert_eq!(
+            explicit("SELECT 1 + 'a', '2' * x, 'a' || 'b' FROM nums", &Nums).0,
+            "SELECT 1 + CAST('a' AS INTEGER), CAST('2' AS NUMERIC) * CAST(x AS NUMERIC(12,4)), \
+             'a' || 'b' FROM nums"
+        );
     }
 
     #[test]

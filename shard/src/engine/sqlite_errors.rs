@@ -167,6 +167,22 @@ fn from_message(message: &str) -> ShardError {
         ShardError::new("22003", "integer out of range")
     } else if message.starts_with("argument of ntile must be a positive integer") {
         ShardError::new("22014", "argument of ntile must be greater than zero")
+    } else if let Some(name) = after("duplicate column name:") {
+        ShardError::new(
+            "42701",
+            format!("column \"{name}\" specified more than once"),
+        )
+    } else if let Some(clause) = ["ORDER BY", "GROUP BY"]
+        .into_iter()
+        .find(|clause| message.contains(&format!("{clause} term out of range")))
+    {
+        ShardError::new("42P10", format!("{clause} position is not in select list"))
+    } else if let Some(function) = after("wrong number of arguments to function") {
+        let name = function.trim_end_matches("()");
+        ShardError::new(
+            "42883",
+            format!("function {name} with these arguments does not exist"),
+        )
     } else if message.contains("ambiguous column name") {
         let col = message.rsplit(':').next().unwrap_or("").trim();
         ShardError::new("42702", format!("column reference \"{col}\" is ambiguous"))
@@ -270,6 +286,16 @@ mod tests {
             ("42P01", "relation \"nope\" does not exist")
         );
         assert_eq!(sqlite_error("SELECT nope FROM t").sqlstate, "42703");
+        assert_eq!(
+            sqlite_error("CREATE TABLE d (a int, a int)").sqlstate,
+            "42701"
+        );
+        assert_eq!(sqlite_error("SELECT 1 FROM t ORDER BY 5").sqlstate, "42P10");
+        assert_eq!(
+            sqlite_error("SELECT count(*) FROM t GROUP BY 7").sqlstate,
+            "42P10"
+        );
+        assert_eq!(sqlite_error("SELECT length(1, 2)").sqlstate, "42883");
         assert_eq!(sqlite_error("CREATE TABLE t (a INT)").sqlstate, "42P07");
         assert_eq!(
             sqlite_error("INSERT INTO t (zz) VALUES (1)").sqlstate,

@@ -1,5 +1,6 @@
 //! Query constructs SQLite has no exact counterpart for, refused with 0A000 naming them
-//! rather than run differently: LATERAL subqueries, data-modifying statements in WITH,
+//! rather than run differently: LATERAL subqueries, data-modifying statements in a WITH
+//! that is not the statement's own (`modifying_with` runs those),
 //! GROUPING SETS / ROLLUP / CUBE that `grouping_sets` leaves (in a set operation's branch).
 
 use std::ops::ControlFlow;
@@ -63,7 +64,7 @@ mod tests {
     fn constructs_without_a_sqlite_counterpart_are_refused() {
         assert!(refused("select * from t cross join lateral (select t.a) l").contains("LATERAL"));
         assert!(
-            refused("with x as (insert into t values (1) returning a) select * from x")
+            refused("select * from (with x as (delete from t returning a) select * from x) s")
                 .contains("WITH")
         );
         assert!(refused("select 1 union select a from t group by rollup(a)").contains("ROLLUP"));
