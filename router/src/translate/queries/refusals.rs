@@ -1,5 +1,6 @@
 //! Query constructs SQLite has no exact counterpart for, refused with 0A000 naming them
-//! rather than run differently: LATERAL subqueries, data-modifying statements in WITH,
+//! rather than run differently: the LATERAL subqueries `lateral` leaves (in parenthesized
+//! joins, in UPDATE and DELETE), data-modifying statements in WITH,
 //! GROUPING SETS / ROLLUP / CUBE that `grouping_sets` leaves (in a set operation's branch).
 
 use std::ops::ControlFlow;
@@ -32,7 +33,8 @@ impl sqlparser::ast::Visitor for Refusals {
     fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<RouterError> {
         match factor {
             // A LATERAL function is a table-valued function reading earlier tables, as
-            // SQLite's are (see set_returning.rs); a LATERAL subquery has no counterpart.
+            // SQLite's are (see set_returning.rs); a LATERAL subquery has no counterpart
+            // unless `lateral` made it a scalar subquery.
             TableFactor::Derived { lateral: true, .. } => {
                 ControlFlow::Break(RouterError::unsupported("LATERAL subqueries"))
             }
@@ -61,7 +63,7 @@ mod tests {
 
     #[test]
     fn constructs_without_a_sqlite_counterpart_are_refused() {
-        assert!(refused("select * from t cross join lateral (select t.a) l").contains("LATERAL"));
+        assert!(refused("select 1 from (t cross join lateral (select t.a) l)").contains("LATERAL"));
         assert!(
             refused("with x as (insert into t values (1) returning a) select * from x")
                 .contains("WITH")
