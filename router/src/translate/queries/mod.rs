@@ -2,7 +2,7 @@
 //! FETCH ... WITH TIES (both on `window_filter`), FETCH/OFFSET ROWS, UPDATE ... FROM /
 //! DELETE ... USING (`dml_joins`), values written by INSERT and UPDATE (`written_values`),
 //! ON CONFLICT's constraint names and twice-updated rows (`upsert`), parenthesized and
-//! VALUES branches of set operations (`set_operations`), GROUPING SETS / ROLLUP / CUBE as a
+//! VALUES branches of set operations and INTERSECT / EXCEPT ALL (`set_operations`), GROUPING SETS / ROLLUP / CUBE as a
 //! union of GROUP BYs, HAVING without GROUP BY over one group and where aggregates may stand
 //! (`aggregation/`), LATERAL subqueries of at most one row as scalar subqueries (`lateral`);
 //! `refusals` names what cannot be kept exactly (0A000).
@@ -41,6 +41,11 @@ pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
         return Err(e);
     }
     if let std::ops::ControlFlow::Break(e) = ast.visit(&mut distinct_on::DistinctOn) {
+        return Err(e);
+    }
+    if let std::ops::ControlFlow::Break(e) =
+        ast.visit(&mut set_operations::AllAsDistinct::default())
+    {
         return Err(e);
     }
     let _ = ast.visit(&mut set_operations::SetOperationBranches);
