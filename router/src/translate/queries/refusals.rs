@@ -1,6 +1,7 @@
 //! Query constructs SQLite has no exact counterpart for, refused with 0A000 naming them
 //! rather than run differently: the LATERAL subqueries `lateral` leaves (in parenthesized
-//! joins, in UPDATE and DELETE), data-modifying statements in WITH,
+//! joins, in UPDATE and DELETE), column lists on a table's (or CTE's) alias,
+//! data-modifying statements in WITH,
 //! GROUPING SETS / ROLLUP / CUBE that `grouping_sets` leaves (in a set operation's branch).
 
 use std::ops::ControlFlow;
@@ -38,6 +39,17 @@ impl sqlparser::ast::Visitor for Refusals {
             TableFactor::Derived { lateral: true, .. } => {
                 ControlFlow::Break(RouterError::unsupported("LATERAL subqueries"))
             }
+            // Postgres renames a table's first columns by position; SQLite takes no column
+            // list on an alias, and which columns come first is the schema's, which the
+            // translation does not know. (A table function's list names its columns, see
+            // set_returning.rs.)
+            TableFactor::Table {
+                args: None,
+                alias: Some(alias),
+                ..
+            } if !alias.columns.is_empty() => {
+                ControlFlow::Break(RouterError::unsupported("a column list on a table's alias"))
+            }
             _ => ControlFlow::Continue(()),
         }
     }
@@ -74,5 +86,7 @@ mod tests {
                 .contains("GROUPING SETS")
         );
         assert!(refused("select 1 union select a from t group by cube(a)").contains("CUBE"));
+        assert!(refused("select aid from authors as a(aid, aname)").contains("column list"));
+        assert!(crate::plan("select n from generate_series(1, 3) as t(n)").is_ok());
     }
 }
