@@ -20,6 +20,7 @@ use super::super::sql::{args, function_name, parse_query, strip_nesting};
 use super::aggregation::holds_aggregate;
 use crate::RouterError;
 use crate::infer::names::column_name;
+use crate::infer::schema::last_part;
 use crate::infer::set_returning::output_names;
 
 /// Rewrites the LATERAL subqueries in every select's FROM.
@@ -243,23 +244,41 @@ impl Taken {
 
 /// Replaces the references to a taken subquery's columns. A bare column name is its only
 /// in the select itself (a nested query's may be its own tables'), and not in an ORDER BY
-/// that names an output column so.
+/// that names an output column so; a qualified one is not where a nested query's own FROM
+/// item takes the alias.
 struct References<'a> {
     taken: &'a Taken,
-    depth: usize,
+    /// Per nested query entered, whether it takes the alias.
+    scopes: Vec<bool>,
     output_names: &'a [String],
+    /// How many references were replaced, each a run of the subquery.
+    reads: usize,
 }
 
-impl References<'_> {
+impl<'a> References<'a> {
+    fn new(taken: &'a Taken) -> Self {
+        References {
+            taken,
+            scopes: Vec::new(),
+            output_names: &[],
+            reads: 0,
+        }
+    }
+
     fn column<'e>(&self, e: &'e Expr) -> Option<&'e str> {
         match e {
             Expr::CompoundIdentifier(parts) => match parts.as_slice() {
-                [q, c] if self.taken.alias.as_deref() == Some(q.value.as_str()) => {
+                [q, c]
+                    if self.taken.alias.as_deref() == Some(q.value.as_str())
+                        && !self.scopes.contains(&true) =>
+                {
                     Some(c.value.as_str())
                 }
                 _ => None,
             },
-            Expr::Identifier(c) if self.depth == 0 && !self.output_names.contains(&c.value) => {
+            Expr::Identifier(c)
+                if self.scopes.is_empty() && !self.output_names.contains(&c.value) =>
+            {
                 Some(c.value.as_str())
             }
             _ => None,
@@ -268,16 +287,39 @@ impl References<'_> {
     }
 }
 
+/// Whether a query's own FROM has an item called `alias`.
+fn takes_alias(query: &Query, alias: &str) -> bool {
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return false;
+    };
+    let called = |factor: &TableFactor| match factor {
+        TableFactor::Table { alias: Some(a), .. }
+        | TableFactor::Derived { alias: Some(a), .. }
+        | TableFactor::Function { alias: Some(a), .. } => a.name.value == alias,
+        TableFactor::Table { name, .. } => last_part(name) == alias,
+        _ => false,
+    };
+    select
+        .from
+        .iter()
+        .any(|item| called(&item.relation) || item.joins.iter().any(|j| called(&j.relation)))
+}
+
 impl VisitorMut for References<'_> {
     type Break = ();
 
-    fn pre_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
-        self.depth += 1;
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        let takes = self
+            .taken
+            .alias
+            .as_deref()
+            .is_some_and(|a| takes_alias(query, a));
+        self.scopes.push(takes);
         ControlFlow::Continue(())
     }
 
     fn post_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
-        self.depth -= 1;
+        self.scopes.pop();
         ControlFlow::Continue(())
     }
 
@@ -285,9 +327,37 @@ impl VisitorMut for References<'_> {
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         if let Some(scalar) = self.column(expr).and_then(|c| self.taken.scalar(c)) {
             *expr = scalar;
+            self.reads += 1;
         }
         ControlFlow::Continue(())
     }
+}
+
+/// Functions whose every call answers anew: a subquery calling them, read more than once,
+/// would not give the one row Postgres joins.
+const VOLATILE: &[&str] = &[
+    "random",
+    "setseed",
+    "nextval",
+    "setval",
+    "gen_random_uuid",
+    "uuid_generate_v4",
+    "clock_timestamp",
+    "timeofday",
+];
+
+fn calls_volatile(query: &Query) -> bool {
+    let mut found = false;
+    let _ = visit_expressions(query, |e| {
+        if let Expr::Function(f) = e
+            && function_name(f).is_some_and(|n| VOLATILE.contains(&n.as_str()))
+        {
+            found = true;
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    });
+    found
 }
 
 fn and(left: Option<Expr>, right: Expr) -> Expr {
@@ -394,11 +464,7 @@ fn rewrite_select(
                 _ => None,
             })
             .collect();
-        let mut references = References {
-            taken: &taken,
-            depth: 0,
-            output_names: &[],
-        };
+        let mut references = References::new(&taken);
         for i in &mut projection {
             if let SelectItem::UnnamedExpr(e) = i {
                 let name = column_name(e).unwrap_or_else(|| "?column?".to_owned());
@@ -433,10 +499,9 @@ fn rewrite_select(
             let _ = later.visit(&mut references);
         }
         if let Some(order_by) = order_by.as_deref_mut() {
-            let _ = order_by.visit(&mut References {
-                output_names: &output_names,
-                ..references
-            });
+            references.output_names = &output_names;
+            let _ = order_by.visit(&mut references);
+            references.output_names = &[];
         }
 
         if let Join::Inner(on) = joined {
@@ -448,13 +513,14 @@ fn rewrite_select(
                 select.selection = Some(and(select.selection.take(), exists));
             }
             if let Some(mut on) = on {
-                let _ = on.visit(&mut References {
-                    taken: &taken,
-                    depth: 0,
-                    output_names: &[],
-                });
+                let _ = on.visit(&mut references);
                 select.selection = Some(and(select.selection.take(), *on));
             }
+        }
+        if references.reads > 1 && calls_volatile(&taken.subquery) {
+            return Err(RouterError::unsupported(
+                "LATERAL subqueries calling volatile functions, read more than once",
+            ));
         }
     }
     Ok(())
@@ -525,6 +591,30 @@ mod tests {
         assert!(
             refused("select l.x from a left join lateral (select a.x limit 1) l on l.x > 0")
                 .contains("ON condition other than true")
+        );
+        // Each read would pick its own random row.
+        assert!(
+            refused(
+                "select l.x, l.y from a cross join lateral \
+                 (select b.x, b.y from b where b.aid = a.id order by random() limit 1) l"
+            )
+            .contains("volatile")
+        );
+        assert!(
+            crate::plan(
+                "select l.x from a cross join lateral \
+                 (select b.x from b where b.aid = a.id order by random() limit 1) l"
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_nested_query_with_its_own_item_of_that_name_keeps_its_references() {
+        assert_eq!(
+            sql("select (select l.x from t l), l.x from a, lateral (select a.x) l"),
+            "SELECT (SELECT l.x FROM t l) AS \"x\", \
+             (SELECT \"x\" FROM (SELECT a.x AS \"x\") AS ls_lateral) AS \"x\" FROM a"
         );
     }
 }
