@@ -43,6 +43,7 @@ impl VisitorMut for Lateral {
     }
 }
 
+/// The selects among a set operation's branches.
 fn rewrite_branches(body: &mut SetExpr) -> Result<(), RouterError> {
     match body {
         SetExpr::SetOperation { left, right, .. } => {
@@ -61,6 +62,7 @@ enum Rows {
     AtMostOne,
 }
 
+/// How many rows `query` yields; `None` where it may be several.
 fn rows(query: &Query) -> Option<Rows> {
     let SetExpr::Select(select) = query.body.as_ref() else {
         return None;
@@ -347,19 +349,16 @@ const VOLATILE: &[&str] = &[
 ];
 
 fn calls_volatile(query: &Query) -> bool {
-    let mut found = false;
-    let _ = visit_expressions(query, |e| {
-        if let Expr::Function(f) = e
-            && function_name(f).is_some_and(|n| VOLATILE.contains(&n.as_str()))
-        {
-            found = true;
-            return ControlFlow::Break(());
+    visit_expressions(query, |e| match e {
+        Expr::Function(f) if function_name(f).is_some_and(|n| VOLATILE.contains(&n.as_str())) => {
+            ControlFlow::Break(())
         }
-        ControlFlow::Continue(())
-    });
-    found
+        _ => ControlFlow::Continue(()),
+    })
+    .is_break()
 }
 
+/// `left AND right`, each side parenthesized, or `right` alone.
 fn and(left: Option<Expr>, right: Expr) -> Expr {
     let nested = |e: Expr| match e {
         Expr::Nested(_) | Expr::Exists { .. } => e,
@@ -411,6 +410,8 @@ fn take_lateral(
     })
 }
 
+/// Takes a select's LATERAL subqueries out of its FROM one by one, each read as scalars
+/// wherever the rest of the select (and its query's ORDER BY) names its columns.
 fn rewrite_select(
     select: &mut Select,
     mut order_by: Option<&mut sqlparser::ast::OrderBy>,
