@@ -40,6 +40,9 @@ struct Inference<'a> {
     ctes: Vec<Source>,
     /// The FROM items of the SELECT being typed, by the names they are referred to by.
     from: Vec<(FromItem, String)>,
+    /// The FROM items a correlated or LATERAL subquery reads from the queries around it
+    /// (and, for LATERAL, from the items before it), innermost first.
+    outer: Vec<(FromItem, String)>,
 }
 
 impl<'a> Inference<'a> {
@@ -51,6 +54,7 @@ impl<'a> Inference<'a> {
             types,
             ctes: Vec::new(),
             from: Vec::new(),
+            outer: Vec::new(),
         }
     }
 
@@ -295,17 +299,25 @@ impl<'a> Inference<'a> {
     }
 
     /// The type of `column` in a FROM item the statement types (the one named `qualifier`,
-    /// or any); `None` when no such item has the column, so the tables' are asked.
+    /// or any); `None` when no such item has the column, so the tables' are asked. A
+    /// qualified column no FROM item of this select is named for is an enclosing query's.
     fn source_column(&self, qualifier: Option<&str>, column: &str) -> Option<Option<PgType>> {
-        self.from
-            .iter()
-            .filter_map(|(item, _)| match item {
-                FromItem::Typed(source) => Some(source),
-                _ => None,
-            })
-            .filter(|source| qualifier.is_none_or(|q| q == source.name))
-            .find_map(|source| source.columns.iter().find(|(name, _)| name == column))
-            .map(|(_, t)| *t)
+        let typed = |items: &[(FromItem, String)]| {
+            items
+                .iter()
+                .filter_map(|(item, _)| match item {
+                    FromItem::Typed(source) => Some(source),
+                    _ => None,
+                })
+                .filter(|source| qualifier.is_none_or(|q| q == source.name))
+                .find_map(|source| source.columns.iter().find(|(name, _)| name == column))
+                .map(|(_, t)| *t)
+        };
+        typed(&self.from).or_else(|| {
+            let q = qualifier?;
+            let own = self.from.iter().any(|(_, name)| name == q);
+            if own { None } else { typed(&self.outer) }
+        })
     }
 
     fn assign(&mut self, index: usize, t: Option<PgType>) {
@@ -734,6 +746,14 @@ mod tests {
         assert_eq!(
             types("select (values (true)), (select null)"),
             [Some(Bool), Some(Text)]
+        );
+        // A LATERAL or correlated subquery reads the typed items before it or around it.
+        assert_eq!(
+            types(
+                "select s.sq, (select t.n + 1.5) from generate_series(1, 3) t(n), \
+                 lateral (select t.n * t.n as sq) s"
+            ),
+            [Some(Int4), Some(Numeric)]
         );
     }
 

@@ -61,6 +61,7 @@ impl<'a> Inference<'a> {
     pub(super) fn for_select(&self, select: &Select) -> Inference<'a> {
         let mut inner = self.clone();
         inner.from = self.items_of_from(select);
+        inner.outer = [self.from.as_slice(), self.outer.as_slice()].concat();
         inner
     }
 
@@ -253,10 +254,21 @@ impl<'a> Inference<'a> {
 
     /// Each FROM item (joins flattened) with the name queries refer to it by.
     fn items_of_from(&self, select: &Select) -> Vec<(FromItem, String)> {
-        factors(select)
-            .into_iter()
-            .map(|factor| self.item_of_factor(factor))
-            .collect()
+        let mut items = Vec::new();
+        for factor in factors(select) {
+            let item = match factor {
+                // It reads the items before it as an enclosing query's.
+                TableFactor::Derived { lateral: true, .. } => {
+                    let mut scope = self.clone();
+                    scope.outer = [self.from.as_slice(), self.outer.as_slice()].concat();
+                    scope.from.clone_from(&items);
+                    scope.item_of_factor(factor)
+                }
+                _ => self.item_of_factor(factor),
+            };
+            items.push(item);
+        }
+        items
     }
 
     fn item_of_factor(&self, factor: &TableFactor) -> (FromItem, String) {

@@ -13,6 +13,8 @@ use sqlparser::ast::{Statement, VisitMut};
 
 use crate::RouterError;
 
+pub(super) use rules::holds_aggregate;
+
 /// Refuses what Postgres refuses, then rewrites grouping into SQLite's forms.
 pub(super) fn rewrite(ast: &mut Statement) -> Result<(), RouterError> {
     rules::check(ast)?;

@@ -90,7 +90,7 @@ fn first_in(
 }
 
 /// Whether `e` calls an aggregate of its own query (not of a subquery's).
-pub(super) fn holds_aggregate(e: &Expr) -> bool {
+pub(in super::super) fn holds_aggregate(e: &Expr) -> bool {
     visit_expressions(&pruned(e, false), |inner| match inner {
         Expr::Function(f) if is_aggregate(f) => ControlFlow::Break(()),
         _ => ControlFlow::Continue(()),
