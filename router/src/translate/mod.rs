@@ -73,6 +73,10 @@ pub(crate) fn translate(
     ctx: &SessionContext,
     schema: &dyn Schema,
 ) -> Result<Translated, RouterError> {
+    // The client's scalar subqueries, before the passes add subqueries of their own.
+    if let ControlFlow::Break(e) = ast.visit(&mut query::ScalarSubqueries::default()) {
+        return Err(e);
+    }
     queries::rewrite(&mut ast)?;
     query::name_result_columns(&mut ast);
     let needs_schema = typed::make_types_explicit(&mut ast, schema)?;

@@ -1,6 +1,6 @@
 //! A query's shape where SQLite reads it differently: result columns named as Postgres
-//! names them, NULLs ordered as Postgres orders them, column lists on derived tables, and
-//! the WHERE an upsert's SELECT needs.
+//! names them, NULLs ordered as Postgres orders them, column lists on derived tables, the
+//! WHERE an upsert's SELECT needs, and scalar subqueries held to one row and one column.
 
 use std::ops::ControlFlow;
 
@@ -180,6 +180,97 @@ impl sqlparser::ast::VisitorMut for DerivedColumnAliases {
     }
 }
 
+/// A scalar subquery answers at most one row: SQLite takes the first of several, Postgres
+/// refuses them (21000), so its value is counted by the shard's `pg_single_row`. One of
+/// several columns as a result column is Postgres' 42601 (SQLite's is its own error).
+/// `x op ANY/ALL (subquery)` compares with every row: those subqueries are left alone.
+#[derive(Default)]
+pub(super) struct ScalarSubqueries {
+    quantified: Vec<*const sqlparser::ast::Query>,
+}
+
+impl sqlparser::ast::VisitorMut for ScalarSubqueries {
+    type Break = crate::RouterError;
+
+    fn pre_visit_select(
+        &mut self,
+        select: &mut sqlparser::ast::Select,
+    ) -> ControlFlow<Self::Break> {
+        let several = select.projection.iter().any(|item| match item {
+            SelectItem::UnnamedExpr(Expr::Subquery(q))
+            | SelectItem::ExprWithAlias {
+                expr: Expr::Subquery(q),
+                ..
+            } => matches!(q.body.as_ref(), SetExpr::Select(s) if s.projection.len() > 1),
+            _ => false,
+        });
+        if several {
+            return ControlFlow::Break(crate::RouterError::syntax(
+                "subquery must return only one column".to_owned(),
+            ));
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Self::Break> {
+        if let Expr::AnyOp { right, .. } | Expr::AllOp { right, .. } = expr
+            && let Expr::Subquery(rows) = right.as_ref()
+        {
+            self.quantified.push(&**rows);
+        }
+        if let Expr::Subquery(query) = expr
+            && !self.quantified.contains(&(&**query as *const _))
+            && !at_most_one_row(query)
+            && let SetExpr::Select(select) = query.body.as_mut()
+            && let [item] = select.projection.as_mut_slice()
+        {
+            // The column keeps the name Postgres gives it (`(SELECT max(x) ...)` is `max`).
+            if let SelectItem::UnnamedExpr(e) = item {
+                let name = column_name(e).unwrap_or_else(|| "?column?".to_owned());
+                *item = SelectItem::ExprWithAlias {
+                    expr: e.clone(),
+                    alias: Ident::with_quote('"', name),
+                };
+            }
+            let SelectItem::ExprWithAlias { expr: value, .. } = item else {
+                return ControlFlow::Continue(());
+            };
+            let counted =
+                parse_query("SELECT pg_single_row(count(*) OVER (), NULL)").and_then(|q| match *q
+                    .body
+                {
+                    SetExpr::Select(s) => s.projection.into_iter().next(),
+                    _ => None,
+                });
+            if let Some(SelectItem::UnnamedExpr(Expr::Function(mut f))) = counted
+                && let sqlparser::ast::FunctionArguments::List(list) = &mut f.args
+                && let Some(sqlparser::ast::FunctionArg::Unnamed(
+                    sqlparser::ast::FunctionArgExpr::Expr(slot),
+                )) = list.args.get_mut(1)
+            {
+                *slot = value.clone();
+                *value = Expr::Function(f);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// A query that cannot answer more than one row: no FROM, DISTINCT (left alone: its
+/// window would count the rows before DISTINCT), or LIMIT 0 or 1.
+fn at_most_one_row(query: &sqlparser::ast::Query) -> bool {
+    let limited = matches!(
+        &query.limit_clause,
+        Some(sqlparser::ast::LimitClause::LimitOffset { limit: Some(Expr::Value(v)), .. })
+            if matches!(&v.value, Value::Number(n, _) if n == "0" || n == "1")
+    );
+    limited
+        || match query.body.as_ref() {
+            SetExpr::Select(select) => select.from.is_empty() || select.distinct.is_some(),
+            _ => true,
+        }
+}
+
 /// SQLite reads `INSERT ... SELECT ... FROM t ON CONFLICT ...` as a join's ON clause
 /// unless the SELECT has a WHERE (its documented parsing ambiguity); Postgres has no such
 /// ambiguity, so the SELECT gets `WHERE true`.
@@ -250,5 +341,25 @@ mod tests {
             )
         );
         assert!(!sql("insert into kv values (1, 'v') on conflict do nothing").contains("WHERE"));
+    }
+
+    #[test]
+    fn scalar_subqueries_are_held_to_one_row_and_one_column() {
+        assert_eq!(
+            sql("select (select id from t) from u"),
+            "SELECT (SELECT pg_single_row(count(*) OVER (), id) AS \"id\" FROM t) AS \"id\" FROM u"
+        );
+        // No FROM, LIMIT 1 and ANY's rows are left alone.
+        assert_eq!(
+            sql(
+                "select (select 1), (select id from t limit 1) from u where id = any (select id from t)"
+            ),
+            "SELECT (SELECT 1) AS \"?column?\", (SELECT id FROM t LIMIT 1) AS \"id\" FROM u \
+             WHERE id IN (SELECT id FROM t)"
+        );
+        assert_eq!(
+            crate::plan("select (select 1, 2)").unwrap_err().sqlstate,
+            "42601"
+        );
     }
 }

@@ -34,6 +34,8 @@ pub(super) fn rewrite(name: &str, a: &[Expr]) -> Result<Option<Expr>, RouterErro
         ("least", _) => renamed("pg_least"),
         // Postgres computes log(b, x) in numeric, with a scale litescale does not keep.
         ("log", 2) => Err(RouterError::unsupported("log(base, x)")),
+        // SQLite's coalesce takes two arguments or more.
+        ("coalesce", 1) => Ok(Some(a[0].clone())),
         _ => Ok(None),
     }
 }

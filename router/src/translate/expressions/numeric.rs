@@ -176,6 +176,25 @@ pub(super) fn call_of(name: &str, f: &Function, args: &[Expr]) -> Option<Expr> {
     })
 }
 
+/// The value `pg_single_row(count, value)` passes through (see translate/query.rs).
+fn single_row_value(e: &mut Expr) -> Option<&mut Expr> {
+    let Expr::Function(f) = e else {
+        return None;
+    };
+    if function_name(f).as_deref() != Some("pg_single_row") {
+        return None;
+    }
+    match &mut f.args {
+        sqlparser::ast::FunctionArguments::List(list) => match list.args.get_mut(1)? {
+            sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(v)) => {
+                Some(v)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// A numeric literal SQLite cannot hold exactly (past 15 significant digits, or an
 /// integer past bigint) as a numeric: exact where it is answered or computed with, 22003
 /// where SQLite would have to compare or store it.
@@ -233,6 +252,11 @@ fn answer_query_exactly(query: &mut Query) {
         }
         if let Expr::Subquery(scalar) = expr {
             answer_query_exactly(scalar);
+        } else if let Some(value) = single_row_value(expr) {
+            // A scalar subquery's value passes through the count of its rows.
+            if let Some(text) = wrapped(value) {
+                *value = text;
+            }
         } else if let Some(text) = wrapped(expr) {
             *expr = text;
         } else if let Some(digits) = literal_digits(expr)

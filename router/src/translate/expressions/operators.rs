@@ -13,6 +13,40 @@ use crate::types::PgType;
 /// An operator expression rewritten for SQLite; `None` when SQLite reads it as Postgres.
 pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
     Ok(match expr {
+        // A row is null when every field is, and not null when none is; SQLite has no
+        // IS NULL of a row value.
+        Expr::IsNull(row) | Expr::IsNotNull(row) if row_fields(row).is_some() => {
+            let Some(fields) = row_fields(row) else {
+                return Ok(None);
+            };
+            let test = |f: &Expr| match expr {
+                Expr::IsNull(_) => Expr::IsNull(Box::new(f.clone())),
+                _ => Expr::IsNotNull(Box::new(f.clone())),
+            };
+            fields
+                .iter()
+                .map(test)
+                .reduce(|a, b| Expr::BinaryOp {
+                    left: Box::new(a),
+                    op: BinaryOperator::And,
+                    right: Box::new(b),
+                })
+                .map(|all| Expr::Nested(Box::new(all)))
+        }
+        // A row constructor compared is SQLite's row value (`ROW(1, 'a') = ROW(1, 'a')`).
+        Expr::BinaryOp { left, op, right }
+            if is_comparison(op) && (is_row_call(left) || is_row_call(right)) =>
+        {
+            let as_row = |e: &Expr| match row_fields(e) {
+                Some(fields) => Expr::Tuple(fields),
+                None => e.clone(),
+            };
+            Some(Expr::BinaryOp {
+                left: Box::new(as_row(left)),
+                op: op.clone(),
+                right: Box::new(as_row(right)),
+            })
+        }
         // SQLite's LIKE is made case-sensitive (as Postgres') on every connection, so
         // ILIKE compares lower-cased sides.
         Expr::ILike {
@@ -383,6 +417,24 @@ fn regex_flags(op: &BinaryOperator) -> Option<(bool, bool)> {
         },
         _ => return None,
     })
+}
+
+/// The fields of a row: `(a, b)` or `ROW(a, b)`.
+fn row_fields(e: &Expr) -> Option<Vec<Expr>> {
+    match e {
+        Expr::Tuple(fields) => Some(fields.clone()),
+        Expr::Function(f) if is_row_call(e) => Some(super::super::sql::args(f)),
+        _ => None,
+    }
+}
+
+fn is_row_call(e: &Expr) -> bool {
+    matches!(e, Expr::Function(f) if super::super::sql::function_name(f).as_deref() == Some("row"))
+}
+
+fn is_comparison(op: &BinaryOperator) -> bool {
+    use BinaryOperator as B;
+    matches!(op, B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq)
 }
 
 #[cfg(test)]

@@ -614,7 +614,7 @@ mod tests {
     fn a_nested_query_with_its_own_item_of_that_name_keeps_its_references() {
         assert_eq!(
             sql("select (select l.x from t l), l.x from a, lateral (select a.x) l"),
-            "SELECT (SELECT l.x FROM t l) AS \"x\", \
+            "SELECT (SELECT pg_single_row(count(*) OVER (), l.x) AS \"x\" FROM t l) AS \"x\", \
              (SELECT \"x\" FROM (SELECT a.x AS \"x\") AS ls_lateral) AS \"x\" FROM a"
         );
     }

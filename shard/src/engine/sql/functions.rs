@@ -265,6 +265,17 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
             Ok(counted as i64)
         })?;
     }
+    // `pg_single_row(count(*) OVER (), x)`: a scalar subquery's value, or Postgres' 21000
+    // when it has more than one row (SQLite takes the first).
+    conn.create_scalar_function("pg_single_row", 2, flags, |ctx| {
+        if ctx.get::<i64>(0)? > 1 {
+            return Err(super::typecheck::postgres_error(
+                "21000",
+                "more than one row returned by a subquery used as an expression",
+            ));
+        }
+        ctx.get::<rusqlite::types::Value>(1)
+    })?;
     // Postgres' gen_random_uuid(): a version 4 UUID in its text form (not deterministic).
     conn.create_scalar_function("gen_random_uuid", 0, FunctionFlags::SQLITE_UTF8, |_| {
         Ok(uuid::Uuid::new_v4().to_string())
