@@ -51,6 +51,12 @@ impl Handlers {
             )));
         }
         if let litescale_router::StatementKind::Deallocate(Some(name)) = &planned.kind {
+            if client.portal_store().get_statement(name).is_none() {
+                return Ok(Err(SqlError::new(
+                    "26000",
+                    format!("prepared statement \"{name}\" does not exist"),
+                )));
+            }
             client.portal_store().rm_statement(name);
         }
         // The tables' columns, where a result column's type depends on them (`lag(salary)`):

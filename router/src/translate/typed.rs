@@ -206,6 +206,22 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
                     None => (None, typing.type_of(typed).is_none() && is_column(typed)),
                 }
             }
+            // `jsonb || '{...}'` concatenates two jsonb values, not text.
+            B::StringConcat
+                if (is_quoted(left) && typing.type_of(right) == Some(PgType::Jsonb))
+                    || (is_quoted(right) && typing.type_of(left) == Some(PgType::Jsonb)) =>
+            {
+                let as_jsonb = |e: &Expr| match is_quoted(e) {
+                    true => Box::new(cast_to(e.clone(), DataType::JSONB)),
+                    false => Box::new(e.clone()),
+                };
+                let rewritten = Expr::BinaryOp {
+                    left: as_jsonb(left),
+                    op: op.clone(),
+                    right: as_jsonb(right),
+                };
+                (Some(rewritten), false)
+            }
             B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo | B::StringConcat => {
                 let wanted: &[PgType] = if *op == B::StringConcat {
                     &[PgType::Bool, PgType::Numeric]

@@ -149,25 +149,31 @@ impl VisitorMut for SetOperationBranches {
         let ordered = query.order_by.is_some() || query.limit_clause.is_some();
         match query.body.as_mut() {
             SetExpr::Values(_) if ordered => wrap(query.body.as_mut()),
-            SetExpr::SetOperation { left, right, .. } => {
-                for branch in [left.as_mut(), right.as_mut()] {
-                    branches(branch);
-                }
-            }
+            operation @ SetExpr::SetOperation { .. } => branches(operation),
             _ => {}
         }
         ControlFlow::Continue(())
     }
 }
 
-/// Wraps each parenthesized or VALUES branch of a (possibly nested) set operation.
+/// Wraps each parenthesized or VALUES branch of a (possibly nested) set operation, and
+/// each set operation on an operation's right: SQLite reads compound operators left to
+/// right at one precedence, so `a UNION b INTERSECT c` (Postgres' INTERSECT binds tighter)
+/// must read `b INTERSECT c` as one branch.
 fn branches(body: &mut SetExpr) {
     match body {
         SetExpr::SetOperation { left, right, .. } => {
-            branches(left);
-            branches(right);
+            for branch in [left.as_mut(), right.as_mut()] {
+                match branch {
+                    SetExpr::SetOperation { .. } => branches(branch),
+                    SetExpr::Query(_) | SetExpr::Values(_) => wrap(branch),
+                    _ => {}
+                }
+            }
+            if matches!(right.as_ref(), SetExpr::SetOperation { .. }) {
+                wrap(right);
+            }
         }
-        SetExpr::Query(_) | SetExpr::Values(_) => wrap(body),
         _ => {}
     }
 }
@@ -255,5 +261,14 @@ mod tests {
         );
         let e = crate::plan("select * from a except all select * from b").unwrap_err();
         assert_eq!(e.sqlstate, "0A000");
+    }
+
+    #[test]
+    fn a_set_operation_on_the_right_runs_first() {
+        // Postgres' INTERSECT binds tighter than UNION; SQLite reads left to right.
+        assert_eq!(
+            sql("select x from a union select x from b intersect select 2"),
+            "SELECT x FROM a UNION SELECT * FROM (SELECT x FROM b INTERSECT SELECT 2) AS ls_branch"
+        );
     }
 }

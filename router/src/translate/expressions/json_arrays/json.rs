@@ -281,7 +281,7 @@ mod tests {
                 "select '{\"a\":1}'::jsonb || '{\"b\":2}', '[1]'::jsonb - 0, '{}'::jsonb - '{a}'::text[] \
                  from t where doc @> '{\"a\":1}' and doc ? 'a'"
             ),
-            "SELECT pg_jsonb_concat(pg_jsonb('{\"a\":1}'), '{\"b\":2}') AS \"?column?\", \
+            "SELECT pg_jsonb_concat(pg_jsonb('{\"a\":1}'), pg_jsonb('{\"b\":2}')) AS \"?column?\", \
              pg_jsonb_delete(pg_jsonb('[1]'), 0) AS \"?column?\", \
              pg_jsonb_delete_keys(pg_jsonb('{}'), pg_array_in('{a}', 'text')) AS \"?column?\" FROM t \
              WHERE pg_contains(doc, '{\"a\":1}') AND pg_jsonb_exists(doc, 'a')"
