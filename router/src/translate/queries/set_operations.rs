@@ -161,20 +161,17 @@ impl VisitorMut for SetOperationBranches {
 /// right at one precedence, so `a UNION b INTERSECT c` (Postgres' INTERSECT binds tighter)
 /// must read `b INTERSECT c` as one branch.
 fn branches(body: &mut SetExpr) {
-    match body {
-        SetExpr::SetOperation { left, right, .. } => {
-            for branch in [left.as_mut(), right.as_mut()] {
-                match branch {
-                    SetExpr::SetOperation { .. } => branches(branch),
-                    SetExpr::Query(_) | SetExpr::Values(_) => wrap(branch),
-                    _ => {}
-                }
-            }
-            if matches!(right.as_ref(), SetExpr::SetOperation { .. }) {
-                wrap(right);
+    if let SetExpr::SetOperation { left, right, .. } = body {
+        for branch in [left.as_mut(), right.as_mut()] {
+            match branch {
+                SetExpr::SetOperation { .. } => branches(branch),
+                SetExpr::Query(_) | SetExpr::Values(_) => wrap(branch),
+                _ => {}
             }
         }
-        _ => {}
+        if matches!(right.as_ref(), SetExpr::SetOperation { .. }) {
+            wrap(right);
+        }
     }
 }
 
