@@ -5,7 +5,7 @@
 //! avg, round and trunc, or under min and max, becomes a cast to its declared type (so
 //! numeric's exact functions compute it with its scale, and intervals as intervals), and a
 //! boolean, numeric or interval column cast to text or concatenated is cast to its type
-//! first (so it is written in its output form).
+//! first (so it is written in its output form); an interval column sorts by its length.
 //!
 //! Without the schema the pass still settles what the statement alone types, and tells
 //! whether a column it met would need the tables' columns (the caller plans again with
@@ -107,6 +107,14 @@ fn is_text(t: PgType) -> bool {
 /// What `expr` becomes, and whether a column it holds was of unknown type where that
 /// matters.
 fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
+    // Intervals sort by their length, not their text.
+    if typing.is_order_key() {
+        match typed_column(expr, typing, &[PgType::Interval]) {
+            Typed::Cast(c) => return (Some(call("pg_interval_key", vec![*c])), false),
+            Typed::Unknown => return (None, true),
+            Typed::Not => {}
+        }
+    }
     match expr {
         Expr::Function(f) if function_name(f).as_deref() == Some("pg_typeof") => {
             match single_arg(&f.args) {
@@ -541,6 +549,7 @@ mod tests {
                 "ok" => "boolean",
                 "u" => "uuid",
                 "b" => "bytea",
+                "d" => "interval",
                 _ => return None,
             })
         }
@@ -632,6 +641,14 @@ mod tests {
             explicit("SELECT 1 + 'a', '2' * x, 'a' || 'b' FROM nums", &Nums).0,
             "SELECT 1 + CAST('a' AS INTEGER), CAST('2' AS NUMERIC) * CAST(x AS NUMERIC(12,4)), \
              'a' || 'b' FROM nums"
+        );
+    }
+
+    #[test]
+    fn interval_columns_sort_by_their_length() {
+        assert_eq!(
+            explicit("SELECT d FROM nums ORDER BY d, id", &Nums).0,
+            "SELECT d FROM nums ORDER BY pg_interval_key(CAST(d AS INTERVAL)), id"
         );
     }
 

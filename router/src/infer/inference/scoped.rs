@@ -15,9 +15,15 @@ use crate::types::PgType;
 /// The types an expression's scope gives it.
 pub(crate) struct Typing<'s, 'a> {
     scope: &'s Inference<'a>,
+    order_key: bool,
 }
 
 impl Typing<'_, '_> {
+    /// The expression is a key of its query's ORDER BY.
+    pub(crate) fn is_order_key(&self) -> bool {
+        self.order_key
+    }
+
     /// The expression's Postgres type, where its scope settles it.
     pub(crate) fn type_of(&self, expr: &Expr) -> Option<PgType> {
         self.scope.type_of(expr)
@@ -63,6 +69,7 @@ pub(crate) fn rewrite_typed(
     let root = Inference::root(schema, tables(ast), Vec::new());
     let mut visitor = Scoped {
         scopes: vec![root],
+        order_keys: Vec::new(),
         rewrite,
     };
     let _ = ast.visit(&mut visitor);
@@ -71,6 +78,8 @@ pub(crate) fn rewrite_typed(
 struct Scoped<'a, F> {
     /// The scopes the walk is inside, innermost last.
     scopes: Vec<Inference<'a>>,
+    /// The ORDER BY keys of the queries the walk is inside (where they are in the tree).
+    order_keys: Vec<*const Expr>,
     rewrite: F,
 }
 
@@ -98,6 +107,12 @@ impl<F: FnMut(&Expr, &Typing) -> Option<Expr>> VisitorMut for Scoped<'_, F> {
         own.extend(enclosing);
         scope.tables = own;
         self.scopes.push(scope);
+        if let Some(sqlparser::ast::OrderByKind::Expressions(keys)) =
+            query.order_by.as_ref().map(|o| &o.kind)
+        {
+            self.order_keys
+                .extend(keys.iter().map(|k| &k.expr as *const Expr));
+        }
         ControlFlow::Continue(())
     }
 
@@ -121,6 +136,7 @@ impl<F: FnMut(&Expr, &Typing) -> Option<Expr>> VisitorMut for Scoped<'_, F> {
         let typing = Typing {
             // The root scope is never popped.
             scope: &self.scopes[self.scopes.len() - 1],
+            order_key: self.order_keys.contains(&(expr as *const Expr)),
         };
         if let Some(replacement) = (self.rewrite)(expr, &typing) {
             *expr = replacement;

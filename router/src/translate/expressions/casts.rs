@@ -59,6 +59,23 @@ fn postgres_cast(inner: &Expr, target: PgType) -> Option<Expr> {
             PgType::Float4 | PgType::Float8,
             Some(PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Float4 | PgType::Float8),
         ) => None,
+        // A number as written: float input's range check sees its digits (`1e400` is
+        // 22003), which SQLite would have read as Infinity.
+        (PgType::Float4 | PgType::Float8, _) if matches!(inner, Expr::Value(v) if matches!(v.value, sqlparser::ast::Value::Number(..))) =>
+        {
+            let Expr::Value(v) = inner else {
+                return None;
+            };
+            let sqlparser::ast::Value::Number(digits, _) = &v.value else {
+                return None;
+            };
+            let function = if target == PgType::Float4 {
+                "pg_float4"
+            } else {
+                "pg_float8"
+            };
+            Some(call(function, vec![string(digits)]))
+        }
         (PgType::Float4, _) => input("pg_float4"),
         (PgType::Float8, _) => input("pg_float8"),
         (PgType::Bool, _) => input("pg_bool"),

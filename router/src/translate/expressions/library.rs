@@ -80,7 +80,7 @@ mod tests {
         );
         assert_eq!(
             sql("select round(2.5), round(2.5::float8), round(x, 2), trunc(x), mod(7, 2)"),
-            "SELECT pg_num_round('2.5') AS \"round\", pg_rint(pg_float8(2.5)) AS \"round\", \
+            "SELECT pg_num_round('2.5') AS \"round\", pg_rint(pg_float8('2.5')) AS \"round\", \
              pg_num_round(x, 2) AS \"round\", pg_trunc(x) AS \"trunc\", pg_mod(7, 2) AS \"mod\""
         );
         assert_eq!(

@@ -16,9 +16,9 @@
 //! Postgres' assignment to the column's type converts it: rounded half away from zero to a
 //! numeric(p, s)'s scale (22003 past its precision), a fraction into an integer column
 //! rounded to the integer, and a text through the type's input function for booleans
-//! (stored 1/0), uuids (canonical), bytea (bytes) and dates and times (their stored
-//! forms), so that comparisons read what Postgres would have stored. SQLite keeps
-//! what it is given.
+//! (stored 1/0), uuids (canonical), bytea (bytes), dates and times (their stored forms)
+//! and intervals (Postgres' output form), so that comparisons read what Postgres would
+//! have stored. SQLite keeps what it is given.
 //!
 //! `column` is the column's name, or its position (from 0) for an INSERT without a column
 //! list.
@@ -113,6 +113,7 @@ enum Assignment {
     Bytea,
     /// A date or time kind, as the datetime functions name it.
     Temporal(&'static str),
+    Interval,
     Kept,
 }
 
@@ -135,8 +136,7 @@ impl Assignment {
             Some("time without time zone") => Assignment::Temporal("time"),
             Some("timestamp without time zone") => Assignment::Temporal("timestamp"),
             Some("timestamp with time zone") => Assignment::Temporal("timestamptz"),
-            // An interval keeps its written form: its stored form may be a bare clock
-            // (`36:00:00`), which functions that must guess a value's kind read as a time.
+            Some("interval") => Assignment::Interval,
             _ => Assignment::Kept,
         }
     }
@@ -175,6 +175,12 @@ impl Assignment {
             }
             (Assignment::Temporal(kind), SqlValue::Text(t)) => {
                 match super::datetime::stored_form(kind, &t) {
+                    Ok(stored) => SqlValue::Text(stored),
+                    Err(_) => SqlValue::Text(t),
+                }
+            }
+            (Assignment::Interval, SqlValue::Text(t)) => {
+                match super::datetime::interval_stored_form(&t) {
                     Ok(stored) => SqlValue::Text(stored),
                     Err(_) => SqlValue::Text(t),
                 }
@@ -228,12 +234,14 @@ mod tests {
                 "BYTEA" => (17, -1),
                 "DATE" => (1082, -1),
                 "TIMESTAMPTZ" => (1184, -1),
+                "INTERVAL" => (1186, -1),
                 _ => (25, -1),
             },
             format: |oid, _| {
                 Some(
                     match oid {
                         1700 => "numeric",
+                        1186 => "interval",
                         23 => "integer",
                         16 => "boolean",
                         2950 => "uuid",
@@ -307,6 +315,21 @@ mod tests {
             )
             .unwrap_err();
         assert!(overflow.to_string().contains("22003"), "{overflow}");
+        // Intervals in Postgres' output form; a bare clock is given its days.
+        c.execute_batch(
+            "CREATE TABLE v (d INTERVAL);
+             INSERT INTO v VALUES (pg_assign('v', 0, 'P2D')), (pg_assign('v', 0, '1:02:03')),
+                                  (pg_assign('v', 0, '1.5 days'));",
+        )
+        .unwrap();
+        let intervals: Vec<String> = c
+            .prepare("SELECT d FROM v ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(intervals, ["2 days", "0 days 01:02:03", "1 day 12:00:00"]);
     }
 
     #[test]

@@ -55,6 +55,18 @@ pub(crate) fn stored_form(kind: &str, text: &str) -> rusqlite::Result<String> {
     Ok(input::read(values::Kind::named(kind)?, text)?.format()?)
 }
 
+/// An interval input text (`P2D`, `1.5 days`, `90 minutes`) as an interval column keeps
+/// it: Postgres' output form, a bare clock given `0 days` before it, so that a function
+/// guessing a value's kind from its text does not read it as a time of day.
+pub(crate) fn interval_stored_form(text: &str) -> rusqlite::Result<String> {
+    let output = interval::parse(text)?.to_string();
+    Ok(if output.contains(|c: char| c.is_ascii_alphabetic()) {
+        output
+    } else {
+        format!("0 days {output}")
+    })
+}
+
 /// Postgres' generate_series(timestamp[tz], timestamp[tz], interval): the stored forms
 /// from `start` by `step` while not past `stop`. `zoned` picks timestamptz (whose version
 /// a date's series uses too).
