@@ -130,7 +130,7 @@ fn plan_statement(
         Ok(translated) => translated,
         // `pg_typeof(x)` is refused until x's type is known: the plan made with the
         // columns' types before the statement runs answers or refuses it.
-        Err(_) if translate::depends_on_schema(&ast) => translate::Translated::deferred(),
+        Err(e) if translate::awaits_column_types(&e) => translate::Translated::deferred(),
         Err(e) => return Err(e),
     };
     Ok(PlannedStatement {

@@ -25,7 +25,7 @@ use sqlparser::ast::{Statement, VisitMut};
 pub(crate) use queries::fetch_as_limit;
 
 use crate::RouterError;
-use crate::infer::schema::{NoSchema, Schema};
+use crate::infer::schema::Schema;
 use crate::plan::session::SessionContext;
 
 /// The SQLite text of a statement, and whether it is several SQLite statements (a batch)
@@ -49,11 +49,10 @@ impl Translated {
     }
 }
 
-/// Whether `ast`'s translation depends on its columns' types (see [`Translated::needs_schema`]).
-pub(crate) fn depends_on_schema(ast: &Statement) -> bool {
-    let mut ast = ast.clone();
-    queries::rewrite(&mut ast).is_ok()
-        && typed::make_types_explicit(&mut ast, &NoSchema).unwrap_or(false)
+/// Whether a refusal is one the tables' columns may lift (`pg_typeof(column)`): the plan
+/// made with them before the statement runs answers or refuses it.
+pub(crate) fn awaits_column_types(e: &RouterError) -> bool {
+    e.sqlstate == "0A000" && e.message.contains(expressions::PG_TYPEOF_OF_COLUMNS)
 }
 
 fn batch(statements: Vec<String>, needs_schema: bool) -> Translated {
@@ -73,13 +72,14 @@ pub(crate) fn translate(
     ctx: &SessionContext,
     schema: &dyn Schema,
 ) -> Result<Translated, RouterError> {
+    let inserted_asks = typed::check_inserted(&ast, schema)?;
     // The client's scalar subqueries, before the passes add subqueries of their own.
     if let ControlFlow::Break(e) = ast.visit(&mut query::ScalarSubqueries::default()) {
         return Err(e);
     }
     queries::rewrite(&mut ast)?;
     query::name_result_columns(&mut ast);
-    let needs_schema = typed::make_types_explicit(&mut ast, schema)?;
+    let needs_schema = typed::make_types_explicit(&mut ast, schema)? || inserted_asks;
     catalog::unqualify_catalog_names(&mut ast);
     let _ = ast.visit(&mut catalog::RegclassOutput);
     if let ControlFlow::Break(e) = ast.visit(&mut set_returning::SetReturningFunctions) {

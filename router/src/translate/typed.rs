@@ -18,8 +18,9 @@ use sqlparser::ast::{
 
 use super::sql::{call, function_name, is_aggregate, string, strip_nesting};
 use crate::RouterError;
+use crate::infer::inference::schemaless_type;
 use crate::infer::inference::{Typing, rewrite_typed};
-use crate::infer::schema::Schema;
+use crate::infer::schema::{Schema, last_part};
 use crate::types::{PgType, catalog_of_declared, format_type};
 
 /// Rewrites `ast` with the types `schema` gives its columns; answers whether a column whose
@@ -50,6 +51,53 @@ pub(super) fn make_types_explicit(
         Some(e) => Err(e),
         None => Ok(asks),
     }
+}
+
+/// An INSERT's number written into a boolean column: Postgres has no assignment cast from
+/// a number to boolean (42804). Answers whether a column's type was not known.
+pub(super) fn check_inserted(ast: &Statement, schema: &dyn Schema) -> Result<bool, RouterError> {
+    let Statement::Insert(insert) = ast else {
+        return Ok(false);
+    };
+    let (sqlparser::ast::TableObject::TableName(name), Some(source)) =
+        (&insert.table, &insert.source)
+    else {
+        return Ok(false);
+    };
+    let sqlparser::ast::SetExpr::Values(values) = source.body.as_ref() else {
+        return Ok(false);
+    };
+    let table = last_part(name);
+    let columns: Vec<String> = if insert.columns.is_empty() {
+        schema.columns(&table)
+    } else {
+        insert.columns.iter().map(last_part).collect()
+    };
+    let mut asks = false;
+    for row in &values.rows {
+        for (i, value) in row.iter().enumerate() {
+            if !matches!(strip_nesting(value), Expr::Value(v) if matches!(v.value, Value::Number(..)))
+            {
+                continue;
+            }
+            let column = columns.get(i);
+            match column.and_then(|c| schema.column_type(&table, c)) {
+                Some(PgType::Bool) => {
+                    let written = schemaless_type(value).map_or("numeric".to_owned(), type_name);
+                    return Err(RouterError {
+                        sqlstate: "42804",
+                        message: format!(
+                            "column \"{}\" is of type boolean but expression is of type {written}",
+                            column.map_or("", |c| c.as_str())
+                        ),
+                    });
+                }
+                Some(_) => {}
+                None => asks = true,
+            }
+        }
+    }
+    Ok(asks)
 }
 
 /// Postgres' refusal of an operator or aggregate for its operands' types, where the scope
@@ -642,6 +690,23 @@ mod tests {
             "SELECT 1 + CAST('a' AS INTEGER), CAST('2' AS NUMERIC) * CAST(x AS NUMERIC(12,4)), \
              'a' || 'b' FROM nums"
         );
+    }
+
+    #[test]
+    fn a_number_written_into_a_boolean_column_is_refused() {
+        let insert = |sql: &str, schema: &dyn Schema| {
+            super::check_inserted(&postgres::parse(sql).unwrap().remove(0), schema)
+        };
+        let e = insert("INSERT INTO nums (id, ok) VALUES (1, 1)", &Nums).unwrap_err();
+        assert_eq!(e.sqlstate, "42804");
+        assert!(
+            e.message.contains("\"ok\" is of type boolean"),
+            "{}",
+            e.message
+        );
+        assert!(!insert("INSERT INTO nums (id, ok) VALUES (1, true)", &Nums).unwrap());
+        // Without the schema the column's type is asked for.
+        assert!(insert("INSERT INTO nums (id, ok) VALUES (1, 1)", &NoSchema).unwrap());
     }
 
     #[test]

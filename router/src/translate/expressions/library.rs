@@ -40,6 +40,10 @@ pub(super) fn rewrite(name: &str, a: &[Expr]) -> Result<Option<Expr>, RouterErro
     }
 }
 
+/// The construct refused where only the tables' columns settle `pg_typeof`'s argument.
+pub(crate) const PG_TYPEOF_OF_COLUMNS: &str =
+    "pg_typeof of an expression whose type depends on a table's columns";
+
 /// `pg_typeof(x)` as the name of the type the statement settles (`integer`); an untyped
 /// literal or NULL is `unknown`. Must see `x` as written, before any rewrite.
 pub(super) fn type_name_of(x: &Expr) -> Result<Expr, RouterError> {
@@ -51,11 +55,7 @@ pub(super) fn type_name_of(x: &Expr) -> Result<Expr, RouterError> {
     schemaless_type(x)
         .and_then(|t| format_type(t.oid(), -1))
         .map(|name| string(&name))
-        .ok_or_else(|| {
-            RouterError::unsupported(
-                "pg_typeof of an expression whose type depends on a table's columns",
-            )
-        })
+        .ok_or_else(|| RouterError::unsupported(PG_TYPEOF_OF_COLUMNS))
 }
 
 fn is_float(e: &Expr) -> bool {

@@ -16,6 +16,8 @@ mod casts;
 mod functions;
 mod json_arrays;
 mod library;
+
+pub(crate) use library::PG_TYPEOF_OF_COLUMNS;
 mod literals;
 mod numeric;
 mod operators;
