@@ -174,9 +174,15 @@ impl<'a> Inference<'a> {
                 [(_, t)] => t.map(known),
                 _ => None,
             },
+            // ARRAY[[1, 2]] is int4[] as ARRAY[1, 2] is: arrays have no type per dimension.
             Expr::Array(array) => {
                 let elements: Vec<&Expr> = array.elem.iter().collect();
-                PgType::array_of(self.common_type_of(&elements)?)
+                let element = self.common_type_of(&elements)?;
+                if element.element().is_some() {
+                    Some(element)
+                } else {
+                    PgType::array_of(element)
+                }
             }
             Expr::Function(f) => {
                 let name = last_part(&f.name).to_ascii_lowercase();

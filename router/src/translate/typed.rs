@@ -5,15 +5,16 @@
 //! avg, round and trunc, or under min and max, becomes a cast to its declared type (so
 //! numeric's exact functions compute it with its scale, and intervals as intervals), and a
 //! boolean, numeric or interval column cast to text or concatenated is cast to its type
-//! first (so it is written in its output form).
+//! first (so it is written in its output form), and an array column beside `||` is cast to
+//! its array type (so `||` appends to it).
 //!
 //! Without the schema the pass still settles what the statement alone types, and tells
 //! whether a column it met would need the tables' columns (the caller plans again with
 //! them).
 
 use sqlparser::ast::{
-    BinaryOperator as B, CastKind, DataType, ExactNumberInfo, Expr, FunctionArg, FunctionArgExpr,
-    FunctionArguments, InTarget, Statement, UnaryOperator, Value,
+    ArrayElemTypeDef, BinaryOperator as B, CastKind, DataType, ExactNumberInfo, Expr, FunctionArg,
+    FunctionArgExpr, FunctionArguments, InTarget, Statement, UnaryOperator, Value,
 };
 
 use super::sql::{call, function_name, is_aggregate, string, strip_nesting};
@@ -206,6 +207,9 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
                     None => (None, typing.type_of(typed).is_none() && is_column(typed)),
                 }
             }
+            B::StringConcat if let Some(concat) = array_concat(left, right, typing) => {
+                (Some(concat), false)
+            }
             B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo | B::StringConcat => {
                 let wanted: &[PgType] = if *op == B::StringConcat {
                     &[PgType::Bool, PgType::Numeric]
@@ -384,6 +388,30 @@ fn typed_column(e: &Expr, typing: &Typing, wanted: &[PgType]) -> Typed {
     Typed::Cast(Box::new(cast_to(e.clone(), data_type)))
 }
 
+/// `a || x` with `a` an array column: `a` cast to its type, so `||` is the array's
+/// (appending `x`) rather than text's.
+fn array_concat(left: &Expr, right: &Expr, typing: &Typing) -> Option<Expr> {
+    let array_cast = |e: &Expr| {
+        let t = typing.type_of(e).filter(|_| is_column(e))?;
+        let element = match t.element().filter(|_| t != PgType::Int2Vector)? {
+            PgType::Bool => DataType::Boolean,
+            PgType::Text | PgType::Varchar | PgType::Bpchar => DataType::Text,
+            other => number_type(other)?,
+        };
+        let array = DataType::Array(ArrayElemTypeDef::SquareBracket(Box::new(element), None));
+        Some(Box::new(cast_to(e.clone(), array)))
+    };
+    let (l, r) = (array_cast(left), array_cast(right));
+    if l.is_none() && r.is_none() {
+        return None;
+    }
+    Some(Expr::BinaryOp {
+        left: l.unwrap_or_else(|| Box::new(left.clone())),
+        op: B::StringConcat,
+        right: r.unwrap_or_else(|| Box::new(right.clone())),
+    })
+}
+
 /// The SQL type of a number type: what a quoted string beside it is read as (`1 + 'a'`
 /// is 22P02, as integer input refuses `a`).
 fn number_type(t: PgType) -> Option<DataType> {
@@ -512,9 +540,9 @@ mod tests {
     use super::make_types_explicit;
     use crate::infer::schema::{NoSchema, Schema};
     use crate::parse::postgres;
-    use crate::types::{PgType, from_declared};
+    use crate::types::{PgType, from_column_declaration};
 
-    /// `nums(id int, x numeric(12,4), n numeric, ok boolean, u uuid, b bytea)`.
+    /// `nums(id int, x numeric(12,4), n numeric, ok boolean, u uuid, b bytea, a int[])`.
     struct Nums;
     impl Nums {
         fn declared(column: &str) -> Option<&'static str> {
@@ -525,13 +553,14 @@ mod tests {
                 "ok" => "boolean",
                 "u" => "uuid",
                 "b" => "bytea",
+                "a" => "int[]",
                 _ => return None,
             })
         }
     }
     impl Schema for Nums {
         fn column_type(&self, table: &str, column: &str) -> Option<PgType> {
-            (table == "nums").then(|| from_declared(Nums::declared(column)?))?
+            (table == "nums").then(|| from_column_declaration(Nums::declared(column)?))?
         }
         fn columns(&self, _: &str) -> Vec<String> {
             Vec::new()
@@ -630,6 +659,15 @@ mod tests {
             "SELECT CAST(ok AS BOOLEAN)::TEXT, CAST(x AS NUMERIC(12,4))::TEXT, \
              'a' || CAST(ok AS BOOLEAN), id::TEXT FROM nums"
         );
+    }
+
+    #[test]
+    fn an_array_column_beside_concatenation_is_an_array() {
+        assert_eq!(
+            explicit("SELECT a || 9, 0 || a, id || 'x' FROM nums", &Nums).0,
+            "SELECT CAST(a AS INTEGER[]) || 9, 0 || CAST(a AS INTEGER[]), id || 'x' FROM nums"
+        );
+        assert!(explicit("SELECT a || 9 FROM nums", &NoSchema).1);
     }
 
     #[test]
