@@ -5,8 +5,9 @@
 //! avg, round and trunc, or under min and max, becomes a cast to its declared type (so
 //! numeric's exact functions compute it with its scale, and intervals as intervals), and a
 //! boolean, numeric or interval column cast to text or concatenated is cast to its type
-//! first (so it is written in its output form), and an array column beside `||` is cast to
-//! its array type (so `||` appends to it).
+//! first (so it is written in its output form), and an array column beside `||`, in
+//! `ARRAY[...]` or aggregated by array_agg is cast to its array type (so it is taken as
+//! the array it is).
 //!
 //! Without the schema the pass still settles what the statement alone types, and tells
 //! whether a column it met would need the tables' columns (the caller plans again with
@@ -119,6 +120,13 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
             }
         }
         Expr::Function(f) => match function_name(f).as_deref() {
+            Some("array_agg") => {
+                match single_or_first_arg(&f.args).map(|a| array_column(a, typing)) {
+                    Some(Typed::Cast(cast)) => (Some(with_first_arg(f, *cast)), false),
+                    Some(Typed::Unknown) => (None, true),
+                    _ => (None, false),
+                }
+            }
             Some(name @ ("sum" | "avg" | "round" | "trunc" | "min" | "max")) => {
                 let Some(arg) = single_or_first_arg(&f.args) else {
                     return (None, false);
@@ -165,6 +173,27 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
             }
             _ => (None, false),
         },
+        // `ARRAY[a, b]` of array columns: an array of one more dimension.
+        Expr::Array(array) => {
+            let typed: Vec<Typed> = array.elem.iter().map(|e| array_column(e, typing)).collect();
+            let asks = typed.iter().any(|t| matches!(t, Typed::Unknown));
+            if !typed.iter().any(|t| matches!(t, Typed::Cast(_))) {
+                return (None, asks);
+            }
+            let elem = typed
+                .into_iter()
+                .zip(&array.elem)
+                .map(|(t, e)| match t {
+                    Typed::Cast(c) => *c,
+                    _ => e.clone(),
+                })
+                .collect();
+            let named = array.named;
+            (
+                Some(Expr::Array(sqlparser::ast::Array { elem, named })),
+                false,
+            )
+        }
         Expr::BinaryOp { left, op, right } => match op {
             B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq => {
                 compared(left, right, typing, |l, r| Expr::BinaryOp {
@@ -207,7 +236,20 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
                     None => (None, typing.type_of(typed).is_none() && is_column(typed)),
                 }
             }
-            B::StringConcat if let Some(concat) = array_concat(left, right, typing) => {
+            B::StringConcat
+                if [left, right]
+                    .iter()
+                    .any(|e| matches!(array_column(e, typing), Typed::Cast(_))) =>
+            {
+                let side = |e: &Expr| match array_column(e, typing) {
+                    Typed::Cast(c) => c,
+                    _ => Box::new(e.clone()),
+                };
+                let concat = Expr::BinaryOp {
+                    left: side(left),
+                    op: B::StringConcat,
+                    right: side(right),
+                };
                 (Some(concat), false)
             }
             B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo | B::StringConcat => {
@@ -388,28 +430,27 @@ fn typed_column(e: &Expr, typing: &Typing, wanted: &[PgType]) -> Typed {
     Typed::Cast(Box::new(cast_to(e.clone(), data_type)))
 }
 
-/// `a || x` with `a` an array column: `a` cast to its type, so `||` is the array's
-/// (appending `x`) rather than text's.
-fn array_concat(left: &Expr, right: &Expr, typing: &Typing) -> Option<Expr> {
-    let array_cast = |e: &Expr| {
-        let t = typing.type_of(e).filter(|_| is_column(e))?;
-        let element = match t.element().filter(|_| t != PgType::Int2Vector)? {
-            PgType::Bool => DataType::Boolean,
-            PgType::Text | PgType::Varchar | PgType::Bpchar => DataType::Text,
-            other => number_type(other)?,
-        };
-        let array = DataType::Array(ArrayElemTypeDef::SquareBracket(Box::new(element), None));
-        Some(Box::new(cast_to(e.clone(), array)))
-    };
-    let (l, r) = (array_cast(left), array_cast(right));
-    if l.is_none() && r.is_none() {
-        return None;
+/// `e` cast to its array type where it is a column of an array of booleans, numbers or
+/// texts (the arrays `pg_array_in` reads), so the translation treats it as the array it
+/// is: `||` appends to it, `ARRAY[a, b]` stacks it, `array_agg(a)` sees an array.
+fn array_column(e: &Expr, typing: &Typing) -> Typed {
+    if !is_column(e) {
+        return Typed::Not;
     }
-    Some(Expr::BinaryOp {
-        left: l.unwrap_or_else(|| Box::new(left.clone())),
-        op: B::StringConcat,
-        right: r.unwrap_or_else(|| Box::new(right.clone())),
-    })
+    let Some(t) = typing.type_of(e) else {
+        return Typed::Unknown;
+    };
+    let element = match t.element().filter(|_| t != PgType::Int2Vector) {
+        Some(PgType::Bool) => DataType::Boolean,
+        Some(e) if is_text(e) => DataType::Text,
+        Some(e) => match number_type(e) {
+            Some(n) => n,
+            None => return Typed::Not,
+        },
+        None => return Typed::Not,
+    };
+    let array = DataType::Array(ArrayElemTypeDef::SquareBracket(Box::new(element), None));
+    Typed::Cast(Box::new(cast_to(e.clone(), array)))
 }
 
 /// The SQL type of a number type: what a quoted string beside it is read as (`1 + 'a'`
@@ -662,12 +703,19 @@ mod tests {
     }
 
     #[test]
-    fn an_array_column_beside_concatenation_is_an_array() {
+    fn array_columns_are_read_as_arrays() {
         assert_eq!(
-            explicit("SELECT a || 9, 0 || a, id || 'x' FROM nums", &Nums).0,
-            "SELECT CAST(a AS INTEGER[]) || 9, 0 || CAST(a AS INTEGER[]), id || 'x' FROM nums"
+            explicit(
+                "SELECT a || 9, 0 || a, id || 'x', ARRAY[a, a], ARRAY[id], array_agg(a) FROM nums",
+                &Nums
+            )
+            .0,
+            "SELECT CAST(a AS INTEGER[]) || 9, 0 || CAST(a AS INTEGER[]), id || 'x', \
+             ARRAY[CAST(a AS INTEGER[]), CAST(a AS INTEGER[])], ARRAY[id], \
+             array_agg(CAST(a AS INTEGER[])) FROM nums"
         );
         assert!(explicit("SELECT a || 9 FROM nums", &NoSchema).1);
+        assert!(explicit("SELECT ARRAY[a] FROM nums", &NoSchema).1);
     }
 
     #[test]
