@@ -1,5 +1,6 @@
 //! A statement's normalized text through sqlparser's PostgreSQL dialect, each statement
-//! bounded in depth before anything walks it; sqlparser's errors become 42601 (or 54001).
+//! bounded in depth before anything walks it; sqlparser's errors become 42601 (or 54001,
+//! or 0A000 for Postgres syntax it does not read).
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::PostgreSqlDialect;
@@ -23,6 +24,10 @@ fn syntax_error(e: ParserError) -> RouterError {
         ParserError::TokenizerError(m) | ParserError::ParserError(m) => m,
         ParserError::RecursionLimitExceeded => return depth::too_deep(),
     };
+    // Postgres' `UPDATE t SET a[2] = x`, which sqlparser cannot read.
+    if detail.starts_with("Expected: =, found: [") {
+        return RouterError::unsupported("assignment to an array element (SET a[i] = ...)");
+    }
     RouterError::syntax(format!("syntax error: {detail}"))
 }
 
@@ -34,5 +39,7 @@ mod tests {
     fn syntax_errors_carry_42601() {
         let e = plan("SELEC 1").unwrap_err();
         assert_eq!(e.sqlstate, "42601");
+        let e = plan("UPDATE t SET a[2] = 10").unwrap_err();
+        assert_eq!(e.sqlstate, "0A000");
     }
 }
