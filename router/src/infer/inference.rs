@@ -787,6 +787,13 @@ mod tests {
             types("select 'ab'::name, '[1]'::jsonb->-1"),
             [Some(Name), Some(Jsonb)]
         );
+        // An array of arrays has its innermost elements' array type.
+        assert_eq!(
+            types(
+                "select array[[1, 2], [3, 4]], '{{1}}'::int[][], array_ndims(array[[1]]), (array[[1]])[1][1]"
+            ),
+            [Some(Int4Array), Some(Int4Array), Some(Int4), Some(Int4)]
+        );
         // `scores || 9` appends to an array when `scores` is one.
         assert_eq!(
             types("select abs(null), scores || 9 from t"),

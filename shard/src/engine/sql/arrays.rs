@@ -98,6 +98,7 @@ pub struct Array {
 }
 
 impl Array {
+    /// An array of one dimension holding `items` (of none when there are none).
     pub fn flat(items: Vec<Option<String>>) -> Array {
         let dims = if items.is_empty() {
             vec![]
