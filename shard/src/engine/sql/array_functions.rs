@@ -2,7 +2,8 @@
 //! writes the text): ARRAY[...] (`pg_array`, and `pg_array_of_arrays` for ARRAY[[...]]),
 //! `'{...}'::int[]` (`pg_array_in`), slices, `@>`/`<@`/`&&`/`||`,
 //! array_length/upper/lower/ndims/dims, cardinality, array_position(s),
-//! array_append/prepend/cat/remove/replace, array_fill, array_to_string, string_to_array.
+//! array_append/prepend/cat/remove/replace, array_fill, array_to_string, string_to_array,
+//! and `SET a[i] = x` (`pg_array_set`).
 //! Arrays of several dimensions are rectangular, as Postgres keeps them.
 
 use rusqlite::Connection;
@@ -231,6 +232,7 @@ fn register_operators(c: &Connection, flags: FunctionFlags) -> rusqlite::Result<
         let dims = [vec![(hi - lo + 1) as usize], a.dims[1..].to_vec()].concat();
         Ok(Some(Array { dims, items }.render()))
     })?;
+    c.create_scalar_function("pg_array_set", -1, flags, |ctx| array_set(ctx))?;
     c.create_scalar_function("pg_array_contains_all", 2, flags, |ctx| {
         let (Some(a), Some(b)) = (items(ctx, 0)?, items(ctx, 1)?) else {
             return Ok(None);
@@ -421,6 +423,59 @@ fn register_functions(c: &Connection, flags: FunctionFlags) -> rusqlite::Result<
         })?;
     }
     Ok(())
+}
+
+/// The most elements an assignment may grow an array to: Postgres allows 134 million,
+/// more than a shard's memory should give one value.
+const MAX_GROWN: usize = 1_000_000;
+
+/// pg_array_set(a, x, i [, j ...]): `UPDATE ... SET a[i] = x`. An array of one dimension
+/// grows to take a subscript past its end (NULLs fill the gap); an empty one would start
+/// at the subscript, a lower bound the text form here does not keep (0A000 unless 1).
+fn array_set(ctx: &Context<'_>) -> rusqlite::Result<String> {
+    let a = array_value(ctx, 0)?.unwrap_or_else(|| Array::flat(Vec::new()));
+    let value = element_text(ctx.get_raw(1));
+    let subscripts = (2..ctx.len())
+        .map(|i| ctx.get::<Option<i64>>(i))
+        .collect::<rusqlite::Result<Option<Vec<i64>>>>()?
+        .ok_or_else(|| error("22004", "array subscript in assignment must not be null"))?;
+    let lower_bound = || {
+        error(
+            "0A000",
+            "arrays with lower bounds other than 1 are not supported by litescale",
+        )
+    };
+    match (a.dims.len(), subscripts.as_slice()) {
+        (0, [1]) => Ok(render(&[value])),
+        (1, [i]) => {
+            let i = usize::try_from(*i)
+                .ok()
+                .filter(|i| *i >= 1)
+                .ok_or_else(lower_bound)?;
+            if i > MAX_GROWN {
+                return Err(error(
+                    "54000",
+                    &format!("array size exceeds the maximum allowed ({MAX_GROWN})"),
+                ));
+            }
+            let mut items = a.items;
+            if i > items.len() {
+                items.resize(i, None);
+            }
+            items[i - 1] = value;
+            Ok(render(&items))
+        }
+        (0, _) => Err(lower_bound()),
+        (n, s) if n == s.len() => {
+            let at = a
+                .offset(s, 1)
+                .ok_or_else(|| error("2202E", "array subscript out of range"))?;
+            let mut a = a;
+            a.items[at] = value;
+            Ok(a.render())
+        }
+        _ => Err(error("2202E", "wrong number of array subscripts")),
+    }
 }
 
 /// array_fill(value, dims [, lower_bounds]): lower bounds other than 1 are written
@@ -616,5 +671,28 @@ mod tests {
             t("[2:2][1:2]={{7,7}}")
         );
         assert_eq!(refused("SELECT array_fill(7, '{1,2}', '{2}')"), "2202E");
+        assert_eq!(
+            q(&format!("SELECT pg_array_set({square}, 9, 2, 1)")),
+            t("{{1,2},{9,4}}")
+        );
+        assert_eq!(
+            refused(&format!("SELECT pg_array_set({square}, 9, 3, 1)")),
+            "2202E"
+        );
+        assert_eq!(
+            refused(&format!("SELECT pg_array_set({square}, 9, 1)")),
+            "2202E"
+        );
+    }
+
+    #[test]
+    fn assigning_an_element_writes_it_or_grows_the_array() {
+        assert_eq!(q("SELECT pg_array_set('{5,3,4}', 10, 2)"), t("{5,10,4}"));
+        assert_eq!(q("SELECT pg_array_set('{1}', 'x', 3)"), t("{1,NULL,x}"));
+        assert_eq!(q("SELECT pg_array_set(NULL, 7, 1)"), t("{7}"));
+        assert_eq!(refused("SELECT pg_array_set(NULL, 7, 2)"), "0A000");
+        assert_eq!(refused("SELECT pg_array_set('{1}', 7, 0)"), "0A000");
+        assert_eq!(refused("SELECT pg_array_set('{1}', 7, NULL)"), "22004");
+        assert_eq!(refused("SELECT pg_array_set('{1}', 7, 2000000)"), "54000");
     }
 }
