@@ -1,7 +1,7 @@
 //! The Postgres types litescale speaks on the wire, and how SQLite declared types and SQL
 //! type names map onto them.
 
-use sqlparser::ast::DataType;
+use sqlparser::ast::{ArrayElemTypeDef, DataType};
 
 /// A Postgres type as it appears on the wire. OIDs are PostgreSQL's own (pg_type.oid).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -332,6 +332,23 @@ pub fn catalog_types() -> Vec<(u32, &'static str, i16, char)> {
             (t.oid(), t.name(), len, category)
         })
         .collect()
+}
+
+/// The element type of an array type (`int[]`, `int ARRAY`); `int[][]` is `int[]`, as
+/// Postgres has no type per dimension. `None` for other types.
+pub fn array_element(data_type: &DataType) -> Option<&DataType> {
+    let DataType::Array(def) = data_type else {
+        return None;
+    };
+    let element = match def {
+        ArrayElemTypeDef::SquareBracket(t, _)
+        | ArrayElemTypeDef::AngleBracket(t)
+        | ArrayElemTypeDef::Parenthesis(t)
+        | ArrayElemTypeDef::ParenthesisNotNull(t)
+        | ArrayElemTypeDef::Qualified(t, _) => t,
+        ArrayElemTypeDef::None => return None,
+    };
+    array_element(element).or(Some(element))
 }
 
 /// The Postgres type a SQL type name (as in a CAST) stands for.

@@ -107,8 +107,9 @@ fn decode_binary(raw: &[u8], ty: PgType) -> Result<Value, SqlError> {
     })
 }
 
-/// A one-dimensional binary array (`ndim`, `has_null`, element OID, size and lower bound,
-/// then each element's length and bytes) → the text form `{a,b}` arrays are kept in.
+/// A binary array (`ndim`, `has_null`, element OID, each dimension's size and lower
+/// bound, then each element's length and bytes) → the text form `{a,b}` / `{{a},{b}}`
+/// arrays are kept in. Lower bounds other than 1 have no place in that form: refused.
 fn array_from_binary(raw: &[u8], ty: PgType) -> Result<String, SqlError> {
     let bad = |why: &str| invalid(ty, why);
     let word = |at: usize| {
@@ -117,18 +118,23 @@ fn array_from_binary(raw: &[u8], ty: PgType) -> Result<String, SqlError> {
             .ok_or_else(|| bad("truncated array"))
     };
     let element_type = ty.element().ok_or_else(|| bad("not an array type"))?;
-    let dimensions = word(0)?;
-    if dimensions == 0 {
-        return Ok("{}".to_owned());
+    let dimensions = usize::try_from(word(0)?).map_err(|_| bad("negative dimensions"))?;
+    let mut dims = Vec::with_capacity(dimensions.min(6));
+    for d in 0..dimensions {
+        dims.push(usize::try_from(word(12 + 8 * d)?).map_err(|_| bad("negative array size"))?);
+        if word(16 + 8 * d)? != 1 {
+            return Err(SqlError::new(
+                "0A000",
+                "array parameters with lower bounds other than 1 are not supported by litescale",
+            ));
+        }
     }
-    if dimensions != 1 {
-        return Err(SqlError::new(
-            "0A000",
-            "multidimensional array parameters are not supported by litescale",
-        ));
-    }
-    let count = usize::try_from(word(12)?).map_err(|_| bad("negative array size"))?;
-    let mut at = 20;
+    let count = match dims.iter().try_fold(1usize, |n, d| n.checked_mul(*d)) {
+        _ if dims.is_empty() => 0,
+        Some(n) => n,
+        None => return Err(bad("array too large")),
+    };
+    let mut at = 12 + 8 * dimensions;
     let mut items = Vec::with_capacity(count.min(raw.len()));
     for _ in 0..count {
         let len = word(at)?;
@@ -147,7 +153,7 @@ fn array_from_binary(raw: &[u8], ty: PgType) -> Result<String, SqlError> {
             other => return Err(bad(&format!("unexpected element {other:?}"))),
         }));
     }
-    Ok(litescale_shard::arrays::render(&items))
+    Ok(litescale_shard::arrays::Array { dims, items }.render())
 }
 
 /// NUMERIC values are kept as SQLite numbers (8-byte floats): a value they cannot hold
@@ -316,6 +322,27 @@ mod tests {
         assert_eq!(
             decode_param(Some(&1.5f64.to_be_bytes()), PgType::Float8, true).unwrap(),
             Value::Real(1.5)
+        );
+    }
+
+    #[test]
+    fn binary_arrays_of_two_dimensions_keep_them() {
+        let mut raw = vec![0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 23, 0, 0, 0, 2, 0, 0, 0, 1];
+        raw.extend([0, 0, 0, 1, 0, 0, 0, 1]);
+        for n in [1i32, 2] {
+            raw.extend(4i32.to_be_bytes());
+            raw.extend(n.to_be_bytes());
+        }
+        assert_eq!(
+            decode_param(Some(&raw), PgType::Int4Array, true).unwrap(),
+            Value::Text("{{1},{2}}".into())
+        );
+        raw[19] = 0;
+        assert_eq!(
+            decode_param(Some(&raw), PgType::Int4Array, true)
+                .unwrap_err()
+                .sqlstate,
+            "0A000"
         );
     }
 

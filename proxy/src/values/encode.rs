@@ -144,37 +144,43 @@ fn mismatch(v: &Value, ty: PgType) -> SqlError {
     )
 }
 
-/// An array re-rendered with each element in its type's text form (`{0,1}` of booleans
-/// becomes `{f,t}`).
-fn array_text(v: &Value, ty: PgType) -> Result<String, SqlError> {
+/// A stored array read with its shape: the text form the shard writes.
+fn stored_array(v: &Value, ty: PgType) -> Result<(arrays::Array, PgType), SqlError> {
     let (Value::Text(stored), Some(element)) = (v, ty.element()) else {
         return Err(mismatch(v, ty));
     };
-    let items = arrays::elements(stored)
+    let array = arrays::Array::parse(stored).map_err(|_| mismatch(v, ty))?;
+    Ok((array, element))
+}
+
+/// An array re-rendered with each element in its type's text form (`{0,1}` of booleans
+/// becomes `{f,t}`), in as many dimensions as it has.
+fn array_text(v: &Value, ty: PgType) -> Result<String, SqlError> {
+    let (array, element) = stored_array(v, ty)?;
+    let items = array
+        .items
         .into_iter()
         .map(|e| match e {
             Some(e) => Ok(Some(text(&Value::Text(e), element)?.into_owned())),
             None => Ok(None),
         })
         .collect::<Result<Vec<_>, SqlError>>()?;
-    Ok(arrays::render(&items))
+    Ok(arrays::Array { items, ..array }.render())
 }
 
-/// Postgres' binary array: dimensions, NULL flag, element type, then each element.
+/// Postgres' binary array: dimensions, NULL flag, element type, each dimension's length
+/// and lower bound, then each element.
 fn array_binary(buf: &mut BytesMut, v: &Value, ty: PgType) -> Result<(), SqlError> {
-    let (Value::Text(stored), Some(element)) = (v, ty.element()) else {
-        return Err(mismatch(v, ty));
-    };
-    let items = arrays::elements(stored);
+    let (array, element) = stored_array(v, ty)?;
     let lower = if ty == PgType::Int2Vector { 0 } else { 1 };
-    buf.put_i32(if items.is_empty() { 0 } else { 1 });
-    buf.put_i32(items.iter().any(Option::is_none) as i32);
+    buf.put_i32(array.dims.len() as i32);
+    buf.put_i32(array.items.iter().any(Option::is_none) as i32);
     buf.put_u32(element.oid());
-    if !items.is_empty() {
-        buf.put_i32(items.len() as i32);
+    for n in &array.dims {
+        buf.put_i32(*n as i32);
         buf.put_i32(lower);
     }
-    for item in items {
+    for item in array.items {
         let value = item.map_or(Value::Null, Value::Text);
         encode_value(buf, &value, element, true)?;
     }
@@ -611,6 +617,23 @@ mod tests {
                 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 23, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0,
                 1, 255, 255, 255, 255
             ]
+        );
+        let mut buf = BytesMut::new();
+        encode_binary(
+            &mut buf,
+            &Value::Text("{{1},{2}}".into()),
+            PgType::Int4Array,
+        )
+        .unwrap();
+        assert_eq!(
+            buf[..28],
+            [
+                0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 23, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1
+            ]
+        );
+        assert_eq!(
+            text(&Value::Text("{{t,f}}".into()), PgType::BoolArray).unwrap(),
+            "{{t,f}}"
         );
         assert_eq!(
             text(&Value::Integer(3), PgType::Timestamp)

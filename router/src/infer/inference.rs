@@ -174,9 +174,15 @@ impl<'a> Inference<'a> {
                 [(_, t)] => t.map(known),
                 _ => None,
             },
+            // ARRAY[[1, 2]] is int4[] as ARRAY[1, 2] is: arrays have no type per dimension.
             Expr::Array(array) => {
                 let elements: Vec<&Expr> = array.elem.iter().collect();
-                PgType::array_of(self.common_type_of(&elements)?)
+                let element = self.common_type_of(&elements)?;
+                if element.element().is_some() {
+                    Some(element)
+                } else {
+                    PgType::array_of(element)
+                }
             }
             Expr::Function(f) => {
                 let name = last_part(&f.name).to_ascii_lowercase();
@@ -780,6 +786,13 @@ mod tests {
         assert_eq!(
             types("select 'ab'::name, '[1]'::jsonb->-1"),
             [Some(Name), Some(Jsonb)]
+        );
+        // An array of arrays has its innermost elements' array type.
+        assert_eq!(
+            types(
+                "select array[[1, 2], [3, 4]], '{{1}}'::int[][], array_ndims(array[[1]]), (array[[1]])[1][1]"
+            ),
+            [Some(Int4Array), Some(Int4Array), Some(Int4), Some(Int4)]
         );
         // `scores || 9` appends to an array when `scores` is one.
         assert_eq!(

@@ -1,9 +1,9 @@
 //! The result types of Postgres' json/jsonb and array operators and functions, given the
 //! types of their operands as far as inference knows them.
 
-use sqlparser::ast::{ArrayElemTypeDef, BinaryOperator as B, DataType};
+use sqlparser::ast::{BinaryOperator as B, DataType};
 
-use crate::types::{PgType, from_data_type};
+use crate::types::{PgType, array_element, from_data_type};
 
 fn is_json(t: Option<PgType>) -> bool {
     matches!(t, Some(PgType::Json | PgType::Jsonb))
@@ -55,7 +55,7 @@ pub(super) fn function(
         | "array_to_string"
         | "array_dims" => PgType::Text,
         "jsonb_array_length" | "json_array_length" | "cardinality" | "array_position"
-        | "array_lower" => PgType::Int4,
+        | "array_lower" | "array_ndims" => PgType::Int4,
         "array_positions" => PgType::Int4Array,
         "string_to_array" => PgType::TextArray,
         "array_append" | "array_cat" | "array_remove" | "array_replace" | "trim_array" => {
@@ -69,8 +69,5 @@ pub(super) fn function(
 
 /// `x::int[]`: the array of the element type.
 pub(super) fn array_cast(data_type: &DataType) -> Option<PgType> {
-    let DataType::Array(ArrayElemTypeDef::SquareBracket(element, _)) = data_type else {
-        return None;
-    };
-    PgType::array_of(from_data_type(element)?)
+    PgType::array_of(from_data_type(array_element(data_type)?)?)
 }

@@ -1,10 +1,10 @@
 //! The names Postgres gives result columns (its FigureColname), for the translator to put
 //! on SQLite's columns and for inference to find a subquery's columns by.
 
-use sqlparser::ast::{ArrayElemTypeDef, DataType, Expr, SelectItem, SetExpr};
+use sqlparser::ast::{DataType, Expr, SelectItem, SetExpr};
 
 use super::schema::last_part;
-use crate::types::from_data_type;
+use crate::types::{array_element, from_data_type};
 
 /// Postgres' name for a result column (its FigureColname): a column's name, a function's
 /// name, a cast's inner name or type name, `case`; `None` for `?column?`.
@@ -34,9 +34,9 @@ fn figured_name(e: &Expr) -> Option<(String, Strength)> {
             Some(inner @ (_, Named)) => Some(inner),
             inner => match data_type {
                 // `'{1}'::int[]` is named after the element type.
-                DataType::Array(ArrayElemTypeDef::SquareBracket(element, _)) => {
-                    from_data_type(element).map(|t| t.name().to_owned())
-                }
+                DataType::Array(_) => array_element(data_type)
+                    .and_then(from_data_type)
+                    .map(|t| t.name().to_owned()),
                 // A type litescale has no PgType for (`name`, `regclass`): its last word.
                 DataType::Custom(name, _) => name
                     .0

@@ -2,8 +2,10 @@
 //! parsed by sqlparser or by hand (COPY, VACUUM). Knows no classification or translation.
 //!
 //! `split` cuts the string into pieces (leaf), which `lexical`, `copy` and `vacuum`
-//! read; `postgres` parses a normalized piece and bounds it with `depth` (leaf).
+//! read; `postgres` parses a normalized piece (with `assignments`' rewrite of what
+//! sqlparser does not read, leaf) and bounds it with `depth` (leaf).
 
+mod assignments;
 pub(crate) mod copy;
 pub(crate) mod depth;
 pub(crate) mod lexical;

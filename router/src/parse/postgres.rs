@@ -1,21 +1,33 @@
 //! A statement's normalized text through sqlparser's PostgreSQL dialect, each statement
-//! bounded in depth before anything walks it; sqlparser's errors become 42601 (or 54001).
+//! bounded in depth before anything walks it; sqlparser's errors become 42601 (or 54001,
+//! or 0A000 for an assignment to an array slice, which it does not read).
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 
-use super::depth;
+use super::{assignments, depth};
 use crate::RouterError;
 
 /// The statements of `normalized` (the output of `lexical::normalize`), each checked
 /// against [`depth::MAX_EXPR_DEPTH`].
 pub(crate) fn parse(normalized: &str) -> Result<Vec<Statement>, RouterError> {
-    let statements = Parser::parse_sql(&PostgreSqlDialect {}, normalized).map_err(syntax_error)?;
+    let statements = match Parser::parse_sql(&PostgreSqlDialect {}, normalized) {
+        // `UPDATE t SET a[2] = x`: read once its assignments are rewritten.
+        Err(e) if subscripted_assignment(&e) => match assignments::rewrite(normalized) {
+            Some(sql) => Parser::parse_sql(&PostgreSqlDialect {}, &sql).map_err(syntax_error)?,
+            None => return Err(syntax_error(e)),
+        },
+        parsed => parsed.map_err(syntax_error)?,
+    };
     for ast in &statements {
         depth::check(ast)?;
     }
     Ok(statements)
+}
+
+fn subscripted_assignment(e: &ParserError) -> bool {
+    matches!(e, ParserError::ParserError(m) if m.starts_with("Expected: =, found: ["))
 }
 
 fn syntax_error(e: ParserError) -> RouterError {
@@ -23,6 +35,10 @@ fn syntax_error(e: ParserError) -> RouterError {
         ParserError::TokenizerError(m) | ParserError::ParserError(m) => m,
         ParserError::RecursionLimitExceeded => return depth::too_deep(),
     };
+    // What `assignments` does not rewrite: a slice, `SET a[1:2] = x`.
+    if detail.starts_with("Expected: =, found: [") {
+        return RouterError::unsupported("assignment to an array slice (SET a[i:j] = ...)");
+    }
     RouterError::syntax(format!("syntax error: {detail}"))
 }
 
@@ -34,5 +50,7 @@ mod tests {
     fn syntax_errors_carry_42601() {
         let e = plan("SELEC 1").unwrap_err();
         assert_eq!(e.sqlstate, "42601");
+        let e = plan("UPDATE t SET a[1:2] = '{1,2}'").unwrap_err();
+        assert_eq!(e.sqlstate, "0A000");
     }
 }

@@ -5,15 +5,17 @@
 //! avg, round and trunc, or under min and max, becomes a cast to its declared type (so
 //! numeric's exact functions compute it with its scale, and intervals as intervals), and a
 //! boolean, numeric or interval column cast to text or concatenated is cast to its type
-//! first (so it is written in its output form); an interval column sorts by its length.
+//! first (so it is written in its output form); an interval column sorts by its length;
+//! and an array column beside `||`, in `ARRAY[...]` or aggregated by array_agg is cast to
+//! its array type (so it is taken as the array it is).
 //!
 //! Without the schema the pass still settles what the statement alone types, and tells
 //! whether a column it met would need the tables' columns (the caller plans again with
 //! them).
 
 use sqlparser::ast::{
-    BinaryOperator as B, CastKind, DataType, ExactNumberInfo, Expr, FunctionArg, FunctionArgExpr,
-    FunctionArguments, InTarget, Statement, UnaryOperator, Value,
+    ArrayElemTypeDef, BinaryOperator as B, CastKind, DataType, ExactNumberInfo, Expr, FunctionArg,
+    FunctionArgExpr, FunctionArguments, InTarget, Statement, UnaryOperator, Value,
 };
 
 use super::sql::{call, function_name, is_aggregate, string, strip_nesting};
@@ -174,6 +176,13 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
             }
         }
         Expr::Function(f) => match function_name(f).as_deref() {
+            Some("array_agg") => {
+                match single_or_first_arg(&f.args).map(|a| array_column(a, typing)) {
+                    Some(Typed::Cast(cast)) => (Some(with_first_arg(f, *cast)), false),
+                    Some(Typed::Unknown) => (None, true),
+                    _ => (None, false),
+                }
+            }
             Some(name @ ("sum" | "avg" | "round" | "trunc" | "min" | "max")) => {
                 let Some(arg) = single_or_first_arg(&f.args) else {
                     return (None, false);
@@ -220,6 +229,27 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
             }
             _ => (None, false),
         },
+        // `ARRAY[a, b]` of array columns: an array of one more dimension.
+        Expr::Array(array) => {
+            let typed: Vec<Typed> = array.elem.iter().map(|e| array_column(e, typing)).collect();
+            let asks = typed.iter().any(|t| matches!(t, Typed::Unknown));
+            if !typed.iter().any(|t| matches!(t, Typed::Cast(_))) {
+                return (None, asks);
+            }
+            let elem = typed
+                .into_iter()
+                .zip(&array.elem)
+                .map(|(t, e)| match t {
+                    Typed::Cast(c) => *c,
+                    _ => e.clone(),
+                })
+                .collect();
+            let named = array.named;
+            (
+                Some(Expr::Array(sqlparser::ast::Array { elem, named })),
+                false,
+            )
+        }
         Expr::BinaryOp { left, op, right } => match op {
             B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq => {
                 compared(left, right, typing, |l, r| Expr::BinaryOp {
@@ -277,6 +307,22 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
                     right: as_jsonb(right),
                 };
                 (Some(rewritten), false)
+            }
+            B::StringConcat
+                if [left, right]
+                    .iter()
+                    .any(|e| matches!(array_column(e, typing), Typed::Cast(_))) =>
+            {
+                let side = |e: &Expr| match array_column(e, typing) {
+                    Typed::Cast(c) => c,
+                    _ => Box::new(e.clone()),
+                };
+                let concat = Expr::BinaryOp {
+                    left: side(left),
+                    op: B::StringConcat,
+                    right: side(right),
+                };
+                (Some(concat), false)
             }
             B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo | B::StringConcat => {
                 let wanted: &[PgType] = if *op == B::StringConcat {
@@ -456,6 +502,29 @@ fn typed_column(e: &Expr, typing: &Typing, wanted: &[PgType]) -> Typed {
     Typed::Cast(Box::new(cast_to(e.clone(), data_type)))
 }
 
+/// `e` cast to its array type where it is a column of an array of booleans, numbers or
+/// texts (the arrays `pg_array_in` reads), so the translation treats it as the array it
+/// is: `||` appends to it, `ARRAY[a, b]` stacks it, `array_agg(a)` sees an array.
+fn array_column(e: &Expr, typing: &Typing) -> Typed {
+    if !is_column(e) {
+        return Typed::Not;
+    }
+    let Some(t) = typing.type_of(e) else {
+        return Typed::Unknown;
+    };
+    let element = match t.element().filter(|_| t != PgType::Int2Vector) {
+        Some(PgType::Bool) => DataType::Boolean,
+        Some(e) if is_text(e) => DataType::Text,
+        Some(e) => match number_type(e) {
+            Some(n) => n,
+            None => return Typed::Not,
+        },
+        None => return Typed::Not,
+    };
+    let array = DataType::Array(ArrayElemTypeDef::SquareBracket(Box::new(element), None));
+    Typed::Cast(Box::new(cast_to(e.clone(), array)))
+}
+
 /// The SQL type of a number type: what a quoted string beside it is read as (`1 + 'a'`
 /// is 22P02, as integer input refuses `a`).
 fn number_type(t: PgType) -> Option<DataType> {
@@ -584,9 +653,9 @@ mod tests {
     use super::make_types_explicit;
     use crate::infer::schema::{NoSchema, Schema};
     use crate::parse::postgres;
-    use crate::types::{PgType, from_declared};
+    use crate::types::{PgType, from_column_declaration};
 
-    /// `nums(id int, x numeric(12,4), n numeric, ok boolean, u uuid, b bytea)`.
+    /// `nums(id int, x numeric(12,4), n numeric, ok boolean, u uuid, b bytea, a int[])`.
     struct Nums;
     impl Nums {
         fn declared(column: &str) -> Option<&'static str> {
@@ -598,13 +667,14 @@ mod tests {
                 "u" => "uuid",
                 "b" => "bytea",
                 "d" => "interval",
+                "a" => "int[]",
                 _ => return None,
             })
         }
     }
     impl Schema for Nums {
         fn column_type(&self, table: &str, column: &str) -> Option<PgType> {
-            (table == "nums").then(|| from_declared(Nums::declared(column)?))?
+            (table == "nums").then(|| from_column_declaration(Nums::declared(column)?))?
         }
         fn columns(&self, _: &str) -> Vec<String> {
             Vec::new()
@@ -728,6 +798,22 @@ mod tests {
             "SELECT CAST(ok AS BOOLEAN)::TEXT, CAST(x AS NUMERIC(12,4))::TEXT, \
              'a' || CAST(ok AS BOOLEAN), id::TEXT FROM nums"
         );
+    }
+
+    #[test]
+    fn array_columns_are_read_as_arrays() {
+        assert_eq!(
+            explicit(
+                "SELECT a || 9, 0 || a, id || 'x', ARRAY[a, a], ARRAY[id], array_agg(a) FROM nums",
+                &Nums
+            )
+            .0,
+            "SELECT CAST(a AS INTEGER[]) || 9, 0 || CAST(a AS INTEGER[]), id || 'x', \
+             ARRAY[CAST(a AS INTEGER[]), CAST(a AS INTEGER[])], ARRAY[id], \
+             array_agg(CAST(a AS INTEGER[])) FROM nums"
+        );
+        assert!(explicit("SELECT a || 9 FROM nums", &NoSchema).1);
+        assert!(explicit("SELECT ARRAY[a] FROM nums", &NoSchema).1);
     }
 
     #[test]

@@ -160,9 +160,10 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
         {
             Some((**root).clone())
         }
-        // `a[i]` (also `t.a[i]`) on an array kept as text `{x,y}`.
-        Expr::CompoundFieldAccess { root, access_chain } => subscripted(root, access_chain)
-            .map(|(array, index)| call("pg_array_get", vec![array, index])),
+        // `a[i]` (also `t.a[i]`, `a[i][j]`) on an array kept as text `{x,y}`.
+        Expr::CompoundFieldAccess { root, access_chain } => {
+            subscripted(root, access_chain).map(|args| call("pg_array_get", args))
+        }
         Expr::BinaryOp { left, op, right } if regex_flags(op).is_some() => {
             let (negated, insensitive) = regex_flags(op).unwrap_or_default();
             let test = call(
@@ -377,12 +378,21 @@ fn typed_input(literal: &Expr, other: &Expr) -> Option<Expr> {
     is_string(literal).then(|| call(input, vec![literal.clone()]))
 }
 
-/// `(array, index)` of `root.field[index]`.
-fn subscripted(root: &Expr, chain: &[sqlparser::ast::AccessExpr]) -> Option<(Expr, Expr)> {
+/// `[array, index, ...]` of `root.field[i][j]`: the array, then a subscript per dimension.
+fn subscripted(root: &Expr, chain: &[sqlparser::ast::AccessExpr]) -> Option<Vec<Expr>> {
     use sqlparser::ast::{AccessExpr, Subscript};
-    let (AccessExpr::Subscript(Subscript::Index { index }), path) = chain.split_last()? else {
-        return None;
-    };
+    // The subscripts come last, one per dimension: `t.a[2][1]`.
+    let first_subscript = chain
+        .iter()
+        .position(|p| matches!(p, AccessExpr::Subscript(_)))?;
+    let (path, subscripts) = chain.split_at(first_subscript);
+    let indexes = subscripts
+        .iter()
+        .map(|s| match s {
+            AccessExpr::Subscript(Subscript::Index { index }) => Some(index.clone()),
+            _ => None,
+        })
+        .collect::<Option<Vec<Expr>>>()?;
     let array = if path.is_empty() {
         root.clone()
     } else {
@@ -398,7 +408,7 @@ fn subscripted(root: &Expr, chain: &[sqlparser::ast::AccessExpr]) -> Option<(Exp
         }
         Expr::CompoundIdentifier(parts)
     };
-    Some((array, index.clone()))
+    Some([vec![array], indexes].concat())
 }
 
 /// `(negated, case-insensitive)` of a regular-expression match operator.

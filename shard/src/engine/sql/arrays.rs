@@ -8,54 +8,239 @@ use std::collections::VecDeque;
 use rusqlite::functions::{Aggregate, Context, FunctionFlags, WindowAggregate};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 
-/// An array's elements; `None` for NULL elements.
-pub fn elements(array: &str) -> Vec<Option<String>> {
-    let a = array.trim();
-    let Some(inner) = a.strip_prefix('{').and_then(|r| r.strip_suffix('}')) else {
-        // int2vector / oidvector: space-separated.
-        return a.split_whitespace().map(|e| Some(e.to_owned())).collect();
-    };
+use super::typecheck::postgres_error;
+
+/// A piece of an array's text form: a brace, or an element (`None` for NULL).
+#[derive(Debug, PartialEq)]
+enum Token {
+    Open,
+    Close,
+    Element(Option<String>),
+}
+
+/// The text form read into braces and elements; commas only separate. Unquoted
+/// whitespace around an element is not part of it.
+fn tokens(text: &str) -> Vec<Token> {
     let mut out = Vec::new();
-    let mut chars = inner.chars().peekable();
-    while chars.peek().is_some() {
-        let mut value = String::new();
-        let mut quoted = false;
-        let mut was_quoted = false;
-        // Unquoted whitespace around an element is not part of it.
-        let mut kept = 0;
-        while let Some(c) = chars.next() {
-            match c {
-                '"' => {
-                    quoted = !quoted;
-                    was_quoted = true;
-                    kept = value.len();
-                }
-                '\\' => {
-                    if let Some(n) = chars.next() {
-                        value.push(n);
-                        kept = value.len();
+    let mut chars = text.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        match c {
+            '{' | '}' | ',' => {
+                chars.next();
+                out.extend(match c {
+                    '{' => Some(Token::Open),
+                    '}' => Some(Token::Close),
+                    _ => None,
+                });
+            }
+            c if c.is_whitespace() => {
+                chars.next();
+            }
+            _ => {
+                let mut value = String::new();
+                let (mut quoted, mut was_quoted, mut kept) = (false, false, 0);
+                while let Some(&c) = chars.peek() {
+                    if !quoted && matches!(c, ',' | '{' | '}') {
+                        break;
+                    }
+                    chars.next();
+                    match c {
+                        '"' => {
+                            quoted = !quoted;
+                            was_quoted = true;
+                            kept = value.len();
+                        }
+                        '\\' => {
+                            if let Some(n) = chars.next() {
+                                value.push(n);
+                                kept = value.len();
+                            }
+                        }
+                        c => {
+                            value.push(c);
+                            if quoted || !c.is_whitespace() {
+                                kept = value.len();
+                            }
+                        }
                     }
                 }
-                ',' if !quoted => break,
-                c if c.is_whitespace() && !quoted => {
-                    if kept > 0 || was_quoted {
-                        value.push(c);
-                    }
-                }
-                c => {
-                    value.push(c);
-                    kept = value.len();
-                }
+                value.truncate(kept);
+                let null = !was_quoted && value.eq_ignore_ascii_case("NULL");
+                out.push(Token::Element((!null).then_some(value)));
             }
         }
-        value.truncate(kept);
-        out.push(if !was_quoted && value.eq_ignore_ascii_case("NULL") {
-            None
-        } else {
-            Some(value)
-        });
     }
     out
+}
+
+/// An array's elements, of every dimension in order; `None` for NULL elements.
+pub fn elements(array: &str) -> Vec<Option<String>> {
+    let a = array.trim();
+    if !a.starts_with('{') {
+        // int2vector / oidvector: space-separated.
+        return a.split_whitespace().map(|e| Some(e.to_owned())).collect();
+    }
+    tokens(a)
+        .into_iter()
+        .filter_map(|t| match t {
+            Token::Element(e) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
+/// An array with its shape: the length of each dimension (none for `{}`) and the
+/// elements in row-major order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Array {
+    pub dims: Vec<usize>,
+    pub items: Vec<Option<String>>,
+}
+
+impl Array {
+    /// An array of one dimension holding `items` (of none when there are none).
+    pub fn flat(items: Vec<Option<String>>) -> Array {
+        let dims = if items.is_empty() {
+            vec![]
+        } else {
+            vec![items.len()]
+        };
+        Array { dims, items }
+    }
+
+    /// Reads the text form; `Err` says why it is malformed, as Postgres' detail does.
+    /// Vectors (`1 2`) read as one dimension.
+    pub fn parse(text: &str) -> Result<Array, &'static str> {
+        let t = text.trim();
+        if !t.starts_with('{') {
+            return Ok(Array::flat(elements(t)));
+        }
+        let mut tokens = tokens(t).into_iter().peekable();
+        let tree = Node::read(&mut tokens)?;
+        if tokens.next().is_some() {
+            return Err("Junk after closing right brace.");
+        }
+        let mut dims = Vec::new();
+        let mut items = Vec::new();
+        tree.shape(0, &mut None, &mut dims, &mut items)?;
+        Ok(if items.is_empty() {
+            Array::flat(items)
+        } else {
+            Array { dims, items }
+        })
+    }
+
+    /// The elements of each subscript of the first dimension: `{{1,2},{3,4}}` has the
+    /// rows `{1,2}` and `{3,4}`.
+    pub fn rows(&self) -> std::slice::Chunks<'_, Option<String>> {
+        let width = self.dims.iter().skip(1).product::<usize>().max(1);
+        self.items.chunks(width)
+    }
+
+    /// Where the element at these subscripts is in `items`: `None` outside the bounds
+    /// or when there are not as many subscripts as dimensions (Postgres' NULL).
+    pub fn offset(&self, subscripts: &[i64], lower: i64) -> Option<usize> {
+        if subscripts.len() != self.dims.len() {
+            return None;
+        }
+        subscripts
+            .iter()
+            .zip(&self.dims)
+            .try_fold(0, |at, (&s, &dim)| {
+                let i = usize::try_from(s - lower).ok().filter(|i| *i < dim)?;
+                Some(at * dim + i)
+            })
+    }
+
+    /// Postgres' text form.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        self.render_into(&mut out, 0, &mut self.items.iter());
+        out
+    }
+
+    fn render_into<'a>(
+        &self,
+        out: &mut String,
+        depth: usize,
+        items: &mut impl Iterator<Item = &'a Option<String>>,
+    ) {
+        out.push('{');
+        for n in 0..self.dims.get(depth).copied().unwrap_or(0) {
+            if n > 0 {
+                out.push(',');
+            }
+            if depth + 1 < self.dims.len() {
+                self.render_into(out, depth + 1, items);
+            } else if let Some(e) = items.next() {
+                out.push_str(&e.as_deref().map_or_else(|| "NULL".to_owned(), quote));
+            }
+        }
+        out.push('}');
+    }
+}
+
+/// A brace's contents, before its shape is checked.
+enum Node {
+    Element(Option<String>),
+    List(Vec<Node>),
+}
+
+impl Node {
+    fn read(
+        tokens: &mut std::iter::Peekable<impl Iterator<Item = Token>>,
+    ) -> Result<Node, &'static str> {
+        match tokens.next() {
+            Some(Token::Element(e)) => Ok(Node::Element(e)),
+            Some(Token::Open) => {
+                let mut children = Vec::new();
+                loop {
+                    match tokens.peek() {
+                        Some(Token::Close) => {
+                            tokens.next();
+                            return Ok(Node::List(children));
+                        }
+                        None => return Err("Unexpected end of input."),
+                        _ => children.push(Node::read(tokens)?),
+                    }
+                }
+            }
+            _ => Err("Unexpected \"}\" character."),
+        }
+    }
+
+    /// Records the length of each dimension (the first list met at a depth sets it, the
+    /// others must match) and collects the elements; every innermost list must be at
+    /// the depth `leaf` the first one was.
+    fn shape(
+        self,
+        depth: usize,
+        leaf: &mut Option<usize>,
+        dims: &mut Vec<usize>,
+        items: &mut Vec<Option<String>>,
+    ) -> Result<(), &'static str> {
+        let ragged = "Multidimensional arrays must have sub-arrays with matching dimensions.";
+        let Node::List(children) = self else {
+            return Err(ragged);
+        };
+        match dims.get(depth) {
+            Some(&n) if n != children.len() => return Err(ragged),
+            Some(_) => {}
+            None => dims.push(children.len()),
+        }
+        let nested = matches!(children.first(), Some(Node::List(_)));
+        if !nested && *leaf.get_or_insert(depth) != depth {
+            return Err(ragged);
+        }
+        for child in children {
+            match child {
+                Node::Element(e) if !nested => items.push(e),
+                Node::List(_) if nested => child.shape(depth + 1, leaf, dims, items)?,
+                _ => return Err(ragged),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The first subscript: 0 for a vector, 1 for an array.
@@ -107,13 +292,9 @@ pub(crate) fn element_value(element: String) -> SqlValue {
     }
 }
 
-/// Builds an array from elements (None for NULL).
+/// Builds a one-dimensional array from elements (None for NULL).
 pub fn render(elements: &[Option<String>]) -> String {
-    let parts: Vec<String> = elements
-        .iter()
-        .map(|e| e.as_deref().map_or_else(|| "NULL".to_owned(), quote))
-        .collect();
-    format!("{{{}}}", parts.join(","))
+    Array::flat(elements.to_vec()).render()
 }
 
 /// `array_agg(x [ORDER BY y])`, also as a window function (a sliding frame drops its
@@ -168,18 +349,39 @@ pub(crate) fn array_arg(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<
     ctx.get::<Option<String>>(i)
 }
 
+/// The text form read with its shape; 22P02 as Postgres' array input when malformed.
+pub(crate) fn parse(text: &str) -> rusqlite::Result<Array> {
+    Array::parse(text).map_err(|detail| {
+        postgres_error(
+            "22P02",
+            &format!("malformed array literal: \"{text}\" ({detail})"),
+        )
+    })
+}
+
+/// Argument `i` read as an array with its shape.
+pub(crate) fn array_value(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<Array>> {
+    array_arg(ctx, i)?.map(|a| parse(&a)).transpose()
+}
+
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_window_function("pg_array_agg", 1, flags, ArrayAgg)?;
-    conn.create_scalar_function("pg_array_get", 2, flags, |ctx| {
-        let (Some(array), Some(i)) = (array_arg(ctx, 0)?, ctx.get::<Option<i64>>(1)?) else {
+    // pg_array_get(a, i [, j ...]): `a[i][j]`.
+    conn.create_scalar_function("pg_array_get", -1, flags, |ctx| {
+        let Some(text) = array_arg(ctx, 0)? else {
             return Ok(None);
         };
-        let index = i - lower_bound(&array);
-        let element = usize::try_from(index)
-            .ok()
-            .and_then(|i| elements(&array).get(i).cloned())
-            .flatten();
+        let subscripts = (1..ctx.len())
+            .map(|i| ctx.get::<Option<i64>>(i))
+            .collect::<rusqlite::Result<Option<Vec<i64>>>>()?;
+        let Some(subscripts) = subscripts else {
+            return Ok(None);
+        };
+        let mut array = parse(&text)?;
+        let element = array
+            .offset(&subscripts, lower_bound(&text))
+            .and_then(|i| array.items.swap_remove(i));
         Ok(element.map(element_value))
     })?;
     conn.create_scalar_function("pg_array_lower", 1, flags, |ctx| {
@@ -248,6 +450,33 @@ mod tests {
     }
 
     #[test]
+    fn arrays_of_several_dimensions_keep_their_shape_and_must_be_rectangular() {
+        let a = Array::parse(" { {1, \"b c\"} , {NULL,4} } ").unwrap();
+        assert_eq!(a.dims, [2, 2]);
+        assert_eq!(a.items, [s("1"), s("b c"), None, s("4")]);
+        assert_eq!(a.render(), "{{1,\"b c\"},{NULL,4}}");
+        assert_eq!(a.offset(&[2, 1], 1), Some(2));
+        assert_eq!(a.offset(&[2], 1), None);
+        assert_eq!(a.offset(&[3, 1], 1), None);
+        let cube = Array::parse("{{{1},{2}},{{3},{4}}}").unwrap();
+        assert_eq!(
+            (cube.render(), cube.dims),
+            ("{{{1},{2}},{{3},{4}}}".into(), vec![2, 2, 1])
+        );
+        assert_eq!(Array::parse("{{},{}}").unwrap().render(), "{}");
+        for ragged in [
+            "{{1,2},{3}}",
+            "{{1},2}",
+            "{1,{2}}",
+            "{{1,2},{{3},{4}}}",
+            "{1,2",
+            "{1}}",
+        ] {
+            assert!(Array::parse(ragged).is_err(), "{ragged}");
+        }
+    }
+
+    #[test]
     fn sql_functions_read_and_build_arrays() {
         let c = Connection::open_in_memory().unwrap();
         register(&c).unwrap();
@@ -257,6 +486,11 @@ mod tests {
             SqlValue::Text("b".into())
         );
         assert_eq!(q("SELECT pg_array_get('3 4', 0)"), SqlValue::Integer(3));
+        assert_eq!(
+            q("SELECT pg_array_get('{{1,2},{3,4}}', 2, 1)"),
+            SqlValue::Integer(3)
+        );
+        assert_eq!(q("SELECT pg_array_get('{{1,2},{3,4}}', 2)"), SqlValue::Null);
         assert_eq!(
             q("SELECT pg_array_agg(v ORDER BY v DESC) FROM (SELECT 'b c' AS v UNION SELECT 'a')"),
             SqlValue::Text("{\"b c\",a}".into())

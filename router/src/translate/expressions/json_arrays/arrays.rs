@@ -1,61 +1,49 @@
-//! Arrays, kept as Postgres' text form `{a,"b c",NULL}`: `ARRAY[...]` built by
-//! `pg_array`, `'{...}'::int[]` read and checked by `pg_array_in`, slices `a[1:2]`, and
-//! the array operators `@>`, `<@`, `&&`, `||`. Multidimensional arrays are refused.
+//! Arrays, kept as Postgres' text form `{a,"b c",NULL}` or `{{1,2},{3,4}}`: `ARRAY[...]`
+//! built by `pg_array` (`ARRAY[[...]]` by `pg_array_of_arrays`), `'{...}'::int[]` read
+//! and checked by `pg_array_in`, slices `a[1:2]`, and the array operators `@>`, `<@`,
+//! `&&`, `||`. Slices together with other subscripts (`a[1][1:2]`) are refused.
 
-use sqlparser::ast::{
-    AccessExpr, ArrayElemTypeDef, BinaryOperator, DataType, Expr, Subscript, Value,
-};
+use sqlparser::ast::{AccessExpr, BinaryOperator, DataType, Expr, Subscript, Value};
 
 use super::kinds::{Kind, kind};
 use crate::RouterError;
 use crate::translate::sql::{args, call, function_name, number, string, strip_nesting};
-use crate::types::{PgType, from_data_type};
-
-fn multidimensional() -> RouterError {
-    RouterError::unsupported("multidimensional arrays")
-}
+use crate::types::{PgType, array_element, from_data_type};
 
 /// `ARRAY[a, b]` → `pg_array(a, b)`. Literals are handed over in the text the array
 /// shows them in: `1.50` as written (SQLite would make it the real 1.5), `true` as `t`.
+/// Elements that are arrays (`ARRAY[[1, 2], [3, 4]]`) make one more dimension:
+/// `pg_array_of_arrays`.
 pub(super) fn literal(elements: &[Expr]) -> Result<Expr, RouterError> {
     if elements.is_empty() {
         return Ok(string("{}"));
     }
+    if elements.iter().any(|e| kind(e) == Kind::Array) {
+        return Ok(call("pg_array_of_arrays", elements.to_vec()));
+    }
     let args = elements
         .iter()
         .map(|e| match e {
-            _ if kind(e) == Kind::Array => Err(multidimensional()),
-            Expr::Value(v) => Ok(match &v.value {
+            Expr::Value(v) => match &v.value {
                 Value::Number(n, _) if n.parse::<i64>().is_err() => string(n),
                 Value::Boolean(b) => string(if *b { "t" } else { "f" }),
                 _ => e.clone(),
-            }),
-            _ => Ok(e.clone()),
+            },
+            _ => e.clone(),
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect();
     Ok(call("pg_array", args))
 }
 
 /// `x::elem[]` → `pg_array_in(x, 'elem')`: the text read as Postgres' array input reads it
 /// (22P02 on an element the type refuses) and written back in its canonical form.
 pub(super) fn cast(inner: &Expr, data_type: &DataType) -> Result<Option<Expr>, RouterError> {
-    let DataType::Array(def) = data_type else {
+    let Some(element) = array_element(data_type) else {
         return Ok(None);
     };
     // A parameter arrives already in the canonical form of the type it is declared as.
     if matches!(inner, Expr::Value(v) if matches!(v.value, Value::Placeholder(_))) {
         return Ok(None);
-    }
-    let element = match def {
-        ArrayElemTypeDef::SquareBracket(t, _)
-        | ArrayElemTypeDef::AngleBracket(t)
-        | ArrayElemTypeDef::Parenthesis(t)
-        | ArrayElemTypeDef::ParenthesisNotNull(t)
-        | ArrayElemTypeDef::Qualified(t, _) => t,
-        ArrayElemTypeDef::None => return Ok(None),
-    };
-    if matches!(element.as_ref(), DataType::Array(_)) {
-        return Err(multidimensional());
     }
     let class = match from_data_type(element) {
         Some(PgType::Int2) => "int2",
@@ -105,27 +93,46 @@ pub(super) fn json_element_class(array: &Expr) -> Option<&'static str> {
             Some("text")
         }
         "string_to_array" => Some("text"),
+        // The arrays of ARRAY[[...]] all hold what the first does.
+        "pg_array_of_arrays" => {
+            let class = json_element_class(a.first()?)?;
+            a.iter()
+                .all(|e| json_element_class(e) == Some(class))
+                .then_some(class)
+        }
         _ => None,
     }
 }
 
-/// `a[lo:hi]` (either bound may be left out) → `pg_array_slice(a, lo, hi)`.
+/// `a[lo:hi]` (either bound may be left out) → `pg_array_slice(a, lo, hi)`. Subscripts
+/// without slices (`a[2][1]`) are elements (see `pg_array_get`).
 pub(super) fn slice(root: &Expr, chain: &[AccessExpr]) -> Result<Option<Expr>, RouterError> {
-    let Some((AccessExpr::Subscript(last), path)) = chain.split_last() else {
-        return Ok(None);
-    };
-    let Subscript::Slice {
-        lower_bound,
-        upper_bound,
-        stride,
-    } = last
+    let subscripts: Vec<&Subscript> = chain
+        .iter()
+        .filter_map(|p| match p {
+            AccessExpr::Subscript(s) => Some(s),
+            AccessExpr::Dot(_) => None,
+        })
+        .collect();
+    let slices = subscripts
+        .iter()
+        .filter(|s| matches!(s, Subscript::Slice { .. }))
+        .count();
+    if slices > 0 && subscripts.len() > 1 {
+        return Err(RouterError::unsupported(
+            "array slices together with other subscripts",
+        ));
+    }
+    let Some((
+        AccessExpr::Subscript(Subscript::Slice {
+            lower_bound,
+            upper_bound,
+            stride,
+        }),
+        path,
+    )) = chain.split_last()
     else {
-        // `a[1][2]`: an element of an element.
-        return if path.iter().any(|p| matches!(p, AccessExpr::Subscript(_))) {
-            Err(multidimensional())
-        } else {
-            Ok(None)
-        };
+        return Ok(None);
     };
     if stride.is_some() || !path.is_empty() {
         return Err(RouterError::unsupported(
@@ -193,8 +200,19 @@ mod tests {
             "SELECT 1 AS \"?column?\" FROM t WHERE (x = 1 OR x = 2)"
         );
         assert_eq!(
-            plan("select ARRAY[[1, 2], [3, 4]]").unwrap_err().sqlstate,
-            "0A000"
+            sql(
+                "select ARRAY[[1, 2], ARRAY[3, 4]], '{{1}}'::int[][], (ARRAY[[1]])[1][1], t.a[2][1] from t"
+            ),
+            "SELECT pg_array_of_arrays(pg_array(1, 2), pg_array(3, 4)) AS \"array\", \
+             pg_array_in('{{1}}', 'int4') AS \"int4\", \
+             pg_array_get((pg_array_of_arrays(pg_array(1))), 1, 1) AS \"array\", \
+             pg_array_get(t.a, 2, 1) AS \"a\" FROM t"
         );
+        for refused in [
+            "select a[1][1:2] from t",
+            "select array_agg(ARRAY[1]) from t",
+        ] {
+            assert_eq!(plan(refused).unwrap_err().sqlstate, "0A000", "{refused}");
+        }
     }
 }

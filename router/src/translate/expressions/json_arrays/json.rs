@@ -132,6 +132,10 @@ fn rewrite_call(f: &Function) -> Result<Option<Expr>, RouterError> {
             Ok(Some(call(f, vec![json, path])))
         }
         "json_object" | "jsonb_object" => renamed(&format!("pg_{name}")),
+        // Postgres stacks arrays into one of more dimensions, with rules of its own.
+        "array_agg" if args(f).first().is_some_and(|a| kind(a) == Kind::Array) => {
+            Err(RouterError::unsupported("array_agg() of arrays"))
+        }
         "row_to_json"
         | "json_populate_record"
         | "jsonb_populate_record"

@@ -49,6 +49,7 @@ const JSONB_CALLS: &[&str] = &[
 ];
 const ARRAY_CALLS: &[&str] = &[
     "pg_array",
+    "pg_array_of_arrays",
     "pg_array_in",
     "pg_array_agg",
     "pg_array_slice",

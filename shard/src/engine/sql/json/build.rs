@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use rusqlite::Connection;
 use rusqlite::functions::{Aggregate, Context, FunctionFlags, WindowAggregate};
 
-use super::super::arrays::{self, array_arg};
+use super::super::arrays::{self, array_arg, array_value};
 use super::value::{Jsonb, numeric, quote_into};
 use super::{JsonResult, error, json_result, text_arg, to_json_text, to_jsonb};
 
@@ -91,40 +91,33 @@ fn json_row(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
     Ok(json_result(Some(out)))
 }
 
-/// An array argument's elements; 0A000 for the two-dimensional form Postgres also reads.
-fn one_dimension(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<Vec<Option<String>>>> {
-    let Some(array) = array_arg(ctx, i)? else {
-        return Ok(None);
-    };
-    if array
-        .trim_start()
-        .strip_prefix('{')
-        .is_some_and(|rest| rest.trim_start().starts_with('{'))
-    {
-        return Err(error("0A000", "multidimensional arrays are not supported"));
-    }
-    Ok(Some(arrays::elements(&array)))
-}
-
 /// json_object(keys_and_values) / json_object(keys, values): string members; a NULL
-/// value is JSON null.
+/// value is JSON null. One array holds pairs one after another or as rows of two.
 fn object_members(ctx: &Context<'_>) -> rusqlite::Result<Option<Vec<(String, Jsonb)>>> {
-    let Some(first) = one_dimension(ctx, 0)? else {
+    let Some(first) = array_value(ctx, 0)? else {
         return Ok(None);
     };
     let pairs: Vec<(Option<String>, Option<String>)> = if ctx.len() == 2 {
-        let Some(values) = one_dimension(ctx, 1)? else {
+        let Some(values) = array_value(ctx, 1)? else {
             return Ok(None);
         };
-        if values.len() != first.len() {
+        if first.dims.len() > 1 || values.dims.len() > 1 {
+            return Err(error("2202E", "wrong number of array subscripts"));
+        }
+        if values.items.len() != first.items.len() {
             return Err(error("2202E", "mismatched array dimensions"));
         }
-        first.into_iter().zip(values).collect()
+        first.items.into_iter().zip(values.items).collect()
     } else {
-        if first.len() % 2 == 1 {
-            return Err(error("2202E", "array must have even number of elements"));
+        match first.dims.as_slice() {
+            [_, 2] | [] => {}
+            [n] if n % 2 == 0 => {}
+            [_] => return Err(error("2202E", "array must have even number of elements")),
+            [_, _] => return Err(error("2202E", "array must have two columns")),
+            _ => return Err(error("2202E", "wrong number of array subscripts")),
         }
         first
+            .items
             .chunks(2)
             .map(|pair| (pair[0].clone(), pair[1].clone()))
             .collect()
@@ -145,7 +138,9 @@ fn array_to_json(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
     let (Some(array), Some(class)) = (array_arg(ctx, 0)?, text_arg(ctx, 1)?) else {
         return Ok(json_result(None));
     };
-    let items = arrays::elements(&array)
+    let array = arrays::parse(&array)?;
+    let items = array
+        .items
         .into_iter()
         .map(|e| match (e, class.as_str()) {
             (None, _) => Jsonb::Null,
@@ -154,12 +149,39 @@ fn array_to_json(ctx: &Context<'_>) -> rusqlite::Result<JsonResult> {
             (Some(s), _) => Jsonb::String(s),
         })
         .collect::<Vec<_>>();
+    let nested = nest(items, &array.dims);
     Ok(json_result(Some(if ctx.get::<bool>(2)? {
-        Jsonb::Array(items).render()
+        nested.render()
     } else {
-        let items: Vec<String> = items.iter().map(Jsonb::render).collect();
-        format!("[{}]", items.join(","))
+        compact(&nested)
     })))
+}
+
+/// Elements in row-major order as JSON arrays nested as the dimensions are.
+fn nest(items: Vec<Jsonb>, dims: &[usize]) -> Jsonb {
+    match dims {
+        [_, inner @ ..] if !inner.is_empty() => {
+            let width = inner.iter().product::<usize>().max(1);
+            let mut items = items.into_iter();
+            let rows = std::iter::from_fn(|| {
+                let row: Vec<Jsonb> = items.by_ref().take(width).collect();
+                (!row.is_empty()).then(|| nest(row, inner))
+            });
+            Jsonb::Array(rows.collect())
+        }
+        _ => Jsonb::Array(items),
+    }
+}
+
+/// json's form of an array: no spaces after commas, `[[1,5],[99,100]]`.
+fn compact(value: &Jsonb) -> String {
+    match value {
+        Jsonb::Array(items) => {
+            let items: Vec<String> = items.iter().map(compact).collect();
+            format!("[{}]", items.join(","))
+        }
+        other => other.render(),
+    }
 }
 
 /// json_agg / jsonb_agg: one element a row, NULL when there are no rows; also as window

@@ -635,5 +635,18 @@ mod tests {
             q("SELECT pg_jsonb_object('{b, a}', '{1,2}')"),
             t(r#"{"a": "2", "b": "1"}"#)
         );
+        // Arrays of two dimensions: nested JSON arrays, pairs as rows of two.
+        assert_eq!(
+            q("SELECT pg_array_to_json('{{1,5},{99,100}}', 'number', 0)"),
+            t("[[1,5],[99,100]]")
+        );
+        assert_eq!(
+            q("SELECT pg_array_to_json('{{{1}},{{2}}}', 'number', 1)"),
+            t("[[[1]], [[2]]]")
+        );
+        assert_eq!(
+            q("SELECT pg_jsonb_object('{{a, 1}, {b, 2}}')"),
+            t(r#"{"a": "1", "b": "2"}"#)
+        );
     }
 }

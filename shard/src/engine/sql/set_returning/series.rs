@@ -4,7 +4,7 @@ use rusqlite::types::{Value, ValueRef};
 
 use super::super::numeric::{Numeric, argument as numeric_argument};
 use super::{Rows, any_null, no_rows, one_column, text_of};
-use crate::engine::sql::arrays::{elements, lower_bound};
+use crate::engine::sql::arrays::{lower_bound, parse};
 use crate::engine::sql::typecheck::postgres_error;
 
 fn zero_step() -> rusqlite::Error {
@@ -90,15 +90,21 @@ pub(super) fn timestamps(args: Vec<Value>, zoned: bool) -> rusqlite::Result<Rows
     Ok(Box::new(series.map(|t| t.map(|t| vec![Value::Text(t)]))))
 }
 
-/// generate_subscripts(array, dim [, reverse]): the subscripts of dimension 1 (arrays
-/// here have one).
+/// generate_subscripts(array, dim [, reverse]): the subscripts of a dimension.
 pub(super) fn subscripts(args: Vec<Value>) -> rusqlite::Result<Rows> {
-    let (Some(array), Some(Value::Integer(1))) = (args.first().and_then(text_of), args.get(1))
+    let (Some(array), Some(Value::Integer(dim))) = (args.first().and_then(text_of), args.get(1))
+    else {
+        return Ok(no_rows());
+    };
+    let dims = parse(&array)?.dims;
+    let Some(length) = usize::try_from(dim - 1)
+        .ok()
+        .and_then(|d| dims.get(d).copied())
     else {
         return Ok(no_rows());
     };
     let lower = lower_bound(&array);
-    let upper = lower + elements(&array).len() as i64 - 1;
+    let upper = lower + length as i64 - 1;
     let reverse = matches!(args.get(2), Some(Value::Integer(1)));
     let subscripts: Vec<i64> = if reverse {
         (lower..=upper).rev().collect()
