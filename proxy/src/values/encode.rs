@@ -207,6 +207,15 @@ fn as_i64(v: &Value, ty: PgType) -> Result<i64, SqlError> {
     match v {
         Value::Integer(i) => Ok(*i),
         Value::Real(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Ok(*f as i64),
+        // SQLite's integer arithmetic turns to a double past bigint (`9223372036854775807
+        // + 1`): Postgres' overflow.
+        Value::Real(f) if f.fract() == 0.0 => Err(SqlError::new(
+            "22003",
+            format!(
+                "{} out of range",
+                litescale_router::types::format_type(ty.oid(), -1).unwrap_or_default()
+            ),
+        )),
         Value::Text(s) => s.trim().parse().map_err(|_| mismatch(v, ty)),
         _ => Err(mismatch(v, ty)),
     }

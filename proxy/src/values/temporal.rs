@@ -276,38 +276,9 @@ fn clock_micros(clock: &str) -> Option<i64> {
     Some(hours * 3_600_000_000 + minutes * 60_000_000 + (seconds * 1_000_000.0).round() as i64)
 }
 
-/// Postgres' interval output style `postgres`.
+/// Postgres' interval output style `postgres`, as the shard writes intervals.
 pub fn format_interval(micros: i64, days: i32, months: i32) -> String {
-    let mut parts = Vec::new();
-    let plural = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    let (years, mons) = (months / 12, months % 12);
-    if years != 0 {
-        parts.push(plural(years as i64, "year", "years"));
-    }
-    if mons != 0 {
-        parts.push(plural(mons as i64, "mon", "mons"));
-    }
-    if days != 0 {
-        parts.push(plural(days as i64, "day", "days"));
-    }
-    if micros != 0 || parts.is_empty() {
-        let sign = if micros < 0 { "-" } else { "" };
-        let m = micros.unsigned_abs();
-        let secs = m / 1_000_000;
-        let frac = m % 1_000_000;
-        let mut t = format!(
-            "{sign}{:02}:{:02}:{:02}",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        );
-        if frac != 0 {
-            t.push('.');
-            t.push_str(format!("{frac:06}").trim_end_matches('0'));
-        }
-        parts.push(t);
-    }
-    parts.join(" ")
+    litescale_shard::interval_output(months, days, micros)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ pub(crate) mod array_functions;
 pub mod arrays;
 pub(crate) mod catalog;
 mod column_writes;
-mod datetime;
+pub(crate) mod datetime;
 pub(crate) mod functions;
 pub mod json;
 mod math;

@@ -55,6 +55,12 @@ pub(crate) fn stored_form(kind: &str, text: &str) -> rusqlite::Result<String> {
     Ok(input::read(values::Kind::named(kind)?, text)?.format()?)
 }
 
+/// An interval in Postgres' output style `postgres` (`1 year 2 mons -2 days +38:30:00`),
+/// for the proxy, which shows interval results in it.
+pub fn interval_output(months: i32, days: i32, micros: i64) -> String {
+    interval::Interval::new(months, days, micros).to_string()
+}
+
 /// An interval input text (`P2D`, `1.5 days`, `90 minutes`) as an interval column keeps
 /// it: Postgres' output form, a bare clock given `0 days` before it, so that a function
 /// guessing a value's kind from its text does not read it as a time of day.
