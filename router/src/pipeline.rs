@@ -108,9 +108,11 @@ fn plan_statement(
     internal::refuse(&ast)?;
     if matches!(
         kind,
-        StatementKind::CreateDatabase { .. } | StatementKind::DropDatabase { .. }
+        StatementKind::CreateDatabase { .. }
+            | StatementKind::DropDatabase { .. }
+            | StatementKind::Execute(_)
     ) {
-        // Runs on the storage directory, not in SQLite.
+        // Runs on the storage directory, or in the proxy, not in SQLite.
         return Ok(PlannedStatement::outside_sqlite(kind, 0));
     }
     let param_count = parameters::rewrite_placeholders(&mut ast)?;

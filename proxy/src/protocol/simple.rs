@@ -50,6 +50,14 @@ impl Handlers {
                 format!("there is no parameter ${}", planned.param_count),
             )));
         }
+        if let litescale_router::StatementKind::Execute(name) = &planned.kind
+            && client.portal_store().get_statement(name).is_none()
+        {
+            return Ok(Err(SqlError::new(
+                "26000",
+                format!("prepared statement \"{name}\" does not exist"),
+            )));
+        }
         if let litescale_router::StatementKind::Deallocate(Some(name)) = &planned.kind {
             if client.portal_store().get_statement(name).is_none() {
                 return Ok(Err(SqlError::new(

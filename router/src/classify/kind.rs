@@ -61,6 +61,11 @@ pub(crate) fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
         Statement::Savepoint { name } => StatementKind::Savepoint(name.value.clone()),
         Statement::ReleaseSavepoint { name } => StatementKind::Release(name.value.clone()),
         Statement::Set(set) => classify_set(set)?,
+        Statement::Execute {
+            name: Some(name),
+            immediate: false,
+            ..
+        } => StatementKind::Execute(last_part(name)),
         Statement::Deallocate { name, .. } => StatementKind::Deallocate(
             (!name.value.eq_ignore_ascii_case("all")).then(|| name.value.clone()),
         ),

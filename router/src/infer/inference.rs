@@ -142,6 +142,20 @@ impl<'a> Inference<'a> {
                         _ => None,
                     })
             }
+            // A negative number is one constant: `-2147483648` is an int4.
+            Expr::UnaryOp {
+                op: U::Minus,
+                expr: negated,
+            } if matches!(negated.as_ref(), Expr::Value(v) if matches!(v.value, Value::Number(..))) =>
+            {
+                let Expr::Value(v) = negated.as_ref() else {
+                    return None;
+                };
+                let Value::Number(n, long) = &v.value else {
+                    return None;
+                };
+                literal_type(&Expr::value(Value::Number(format!("-{n}"), *long)))
+            }
             Expr::UnaryOp {
                 op: U::Minus | U::Plus | U::BitwiseNot | U::PGAbs,
                 expr,

@@ -47,6 +47,9 @@ pub enum StatementKind {
     Copy(CopySpec),
     /// `DEALLOCATE name`, or `DEALLOCATE ALL` when `None`.
     Deallocate(Option<String>),
+    /// `EXECUTE name`: a statement prepared by name (the proxy answers 26000 for a name
+    /// it does not know; SQL-level EXECUTE of a known one is refused, 0A000).
+    Execute(String),
     /// `EXPLAIN statement`: where the statement would run, and what runs there.
     Explain(Box<PlannedStatement>),
     /// `CREATE DATABASE name`: a new tenant, with its own files.

@@ -88,6 +88,7 @@ pub(crate) fn translate(
     let _ = ast.visit(&mut query::DerivedColumnAliases);
     let _ = ast.visit(&mut query::PostgresNullOrder);
     let _ = ast.visit(&mut catalog::SchemaWithoutInternals);
+    let _ = ast.visit(&mut query::QuotedLimits);
     expressions::rewrite(&mut ast, ctx)?;
     query::disambiguate_upsert_select(&mut ast);
     Ok(batch(ddl::sqlite_statements(ast)?, needs_schema))

@@ -271,6 +271,36 @@ fn at_most_one_row(query: &sqlparser::ast::Query) -> bool {
         }
 }
 
+/// A quoted LIMIT or OFFSET (`LIMIT '5'`) read as bigint input reads it: Postgres' 22P02
+/// for `LIMIT 'x'`, where SQLite refuses the text with its own error.
+pub(super) struct QuotedLimits;
+
+impl sqlparser::ast::VisitorMut for QuotedLimits {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut sqlparser::ast::Query) -> ControlFlow<()> {
+        if let Some(sqlparser::ast::LimitClause::LimitOffset { limit, offset, .. }) =
+            &mut query.limit_clause
+        {
+            for bound in limit
+                .iter_mut()
+                .chain(offset.iter_mut().map(|o| &mut o.value))
+            {
+                if matches!(bound, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)))
+                {
+                    *bound = Expr::Cast {
+                        kind: sqlparser::ast::CastKind::Cast,
+                        expr: Box::new(bound.clone()),
+                        data_type: sqlparser::ast::DataType::BigInt(None),
+                        format: None,
+                    };
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
 /// SQLite reads `INSERT ... SELECT ... FROM t ON CONFLICT ...` as a join's ON clause
 /// unless the SELECT has a WHERE (its documented parsing ambiguity); Postgres has no such
 /// ambiguity, so the SELECT gets `WHERE true`.

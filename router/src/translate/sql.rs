@@ -147,3 +147,45 @@ pub(crate) fn strip_nesting(e: &Expr) -> &Expr {
 pub(crate) fn function_name(f: &Function) -> Option<String> {
     Some(f.name.0.last()?.as_ident()?.value.to_ascii_lowercase())
 }
+
+/// Each select-list item of `query` that is answered as computed: nothing reads it after
+/// (not under DISTINCT or a set operation, not named by position or alias in ORDER BY or
+/// GROUP BY, which compare the values). There a value may take its output form.
+pub(crate) fn for_each_answered_item(query: &mut Query, answer: &mut dyn FnMut(&mut Expr)) {
+    use sqlparser::ast::{GroupByExpr, OrderByKind, SelectItem, SetExpr};
+    let mut referenced: Vec<Expr> = match &query.order_by {
+        Some(order) => match &order.kind {
+            OrderByKind::Expressions(items) => items.iter().map(|o| o.expr.clone()).collect(),
+            OrderByKind::All(_) => return,
+        },
+        None => Vec::new(),
+    };
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return;
+    };
+    if select.distinct.is_some() {
+        return;
+    }
+    if let GroupByExpr::Expressions(items, _) = &select.group_by {
+        referenced.extend(items.iter().cloned());
+    }
+    let names_item = |position: usize, alias: Option<&Ident>| {
+        referenced.iter().any(|r| match strip_nesting(r) {
+            Expr::Value(v) => {
+                matches!(&v.value, Value::Number(n, _) if n.parse::<usize>() == Ok(position + 1))
+            }
+            Expr::Identifier(i) => alias.is_some_and(|a| a.value == i.value),
+            _ => false,
+        })
+    };
+    for (position, item) in select.projection.iter_mut().enumerate() {
+        let (expr, alias) = match item {
+            SelectItem::UnnamedExpr(e) => (e, None),
+            SelectItem::ExprWithAlias { expr, alias } => (expr, Some(&*alias)),
+            _ => continue,
+        };
+        if !names_item(position, alias) {
+            answer(expr);
+        }
+    }
+}

@@ -18,7 +18,7 @@ use sqlparser::ast::{
     FunctionArgExpr, FunctionArguments, InTarget, Statement, UnaryOperator, Value,
 };
 
-use super::sql::{call, function_name, is_aggregate, string, strip_nesting};
+use super::sql::{call, function_name, is_aggregate, number, string, strip_nesting};
 use crate::RouterError;
 use crate::infer::inference::schemaless_type;
 use crate::infer::inference::{Typing, rewrite_typed};
@@ -176,6 +176,30 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
             }
         }
         Expr::Function(f) => match function_name(f).as_deref() {
+            // A character(n) value's bytes include its blank padding, which SQLite does not
+            // keep.
+            Some("octet_length") => match single_arg(&f.args) {
+                Some(arg) if is_column(arg) => {
+                    match typing.declaration(arg).map(|d| catalog_of_declared(&d)) {
+                        Some((oid, typmod)) if oid == PgType::Bpchar.oid() && typmod > 4 => {
+                            let padded = call("rpad", vec![arg.clone(), number(typmod - 4)]);
+                            (Some(with_first_arg(f, padded)), false)
+                        }
+                        Some(_) => (None, false),
+                        None => (None, typing.type_of(arg).is_none()),
+                    }
+                }
+                _ => (None, false),
+            },
+            // string_agg of bytea concatenates bytes: its answer is a blob.
+            Some("string_agg") => match single_or_first_arg(&f.args) {
+                Some(arg) => match typing.type_of(arg) {
+                    Some(PgType::Bytea) => (Some(call("pg_blob", vec![expr.clone()])), false),
+                    Some(_) => (None, false),
+                    None => (None, is_column(arg)),
+                },
+                None => (None, false),
+            },
             Some("array_agg") => {
                 match single_or_first_arg(&f.args).map(|a| array_column(a, typing)) {
                     Some(Typed::Cast(cast)) => (Some(with_first_arg(f, *cast)), false),

@@ -139,6 +139,14 @@ impl SessionState {
                 Some(_) => "DEALLOCATE",
                 None => "DEALLOCATE ALL",
             })),
+            // The wire layer answers 26000 for a name it does not know.
+            StatementKind::Execute(name) => Err(SqlError::new(
+                "0A000",
+                format!(
+                    "EXECUTE {name} in SQL is not supported by litescale; execute the prepared \
+                     statement with the extended protocol"
+                ),
+            )),
             StatementKind::Set { name, value } => self.set(name, value.as_deref()),
             StatementKind::Reset(name) => self.reset(name.as_deref()),
             StatementKind::SetTransaction {

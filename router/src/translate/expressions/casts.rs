@@ -10,7 +10,7 @@ use std::ops::ControlFlow;
 use sqlparser::ast::{BinaryOperator, CastKind, DataType, Expr, Statement, visit_expressions_mut};
 
 use super::super::catalog::regclass_lookup;
-use super::super::sql::{call, number, string};
+use super::super::sql::{call, for_each_answered_item, number, string};
 use crate::RouterError;
 use crate::infer::inference::schemaless_type;
 use crate::types::{PgType, from_data_type};
@@ -226,6 +226,28 @@ fn catalog_cast(t: &DataType) -> Option<CatalogCast> {
     }
 }
 
+/// A character(n) cast the outermost select list answers, with its blank padding
+/// (`'abc'::char(5)` is `abc  `). Only there: Postgres ignores the padding where it
+/// compares or concatenates, and SQLite would not.
+pub(super) fn pad_answered_characters(ast: &mut Statement) {
+    let Statement::Query(query) = ast else {
+        return;
+    };
+    for_each_answered_item(query, &mut |expr| {
+        let length = match expr {
+            Expr::Cast {
+                data_type: DataType::Char(Some(n)) | DataType::Character(Some(n)),
+                ..
+            } => match n {
+                sqlparser::ast::CharacterLength::IntegerLength { length, .. } => *length,
+                sqlparser::ast::CharacterLength::Max => return,
+            },
+            _ => return,
+        };
+        *expr = call("rpad", vec![expr.clone(), number(length)]);
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use crate::test_support::sql;
@@ -244,7 +266,7 @@ mod tests {
     fn declared_lengths_cut() {
         assert_eq!(
             sql("select 'abc'::varchar(2), 'abc'::char(5), 'abc'::char, length('ab '::char(5))"),
-            "SELECT substr('abc', 1, 2) AS \"varchar\", substr('abc', 1, 5) AS \"bpchar\", \
+            "SELECT substr('abc', 1, 2) AS \"varchar\", rpad(substr('abc', 1, 5), 5) AS \"bpchar\", \
              substr('abc', 1, 1) AS \"bpchar\", length(rtrim(substr('ab ', 1, 5), ' ')) AS \"length\""
         );
     }

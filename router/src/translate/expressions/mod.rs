@@ -58,6 +58,7 @@ pub(super) fn rewrite(ast: &mut Statement, ctx: &SessionContext) -> Result<(), R
         _ => Ok(None),
     })?;
     walk(ast, |expr| rewrite_one(expr, ctx))?;
+    casts::pad_answered_characters(ast);
     casts::rewrite_casts(ast)?;
     numeric::answer_exactly(ast);
     Ok(())

@@ -6,11 +6,13 @@
 //! outermost select list answers it (see [`answer_exactly`]).
 
 use sqlparser::ast::{
-    BinaryOperator as B, DataType, ExactNumberInfo, Expr, Function, Ident, OrderByKind, Query,
-    SelectItem, SetExpr, Statement, UnaryOperator, Value,
+    BinaryOperator as B, DataType, ExactNumberInfo, Expr, Function, Query, Statement,
+    UnaryOperator, Value,
 };
 
-use super::super::sql::{args, call, function_name, number, renamed_call, string, strip_nesting};
+use super::super::sql::{
+    args, call, for_each_answered_item, function_name, number, renamed_call, string, strip_nesting,
+};
 use crate::RouterError;
 use crate::infer::inference::schemaless_type;
 use crate::types::PgType;
@@ -215,41 +217,7 @@ pub(super) fn answer_exactly(ast: &mut Statement) {
 /// [`answer_exactly`] for a query, and for the scalar subqueries its select list answers
 /// (`(SELECT avg(x) FROM t) AS mean`).
 fn answer_query_exactly(query: &mut Query) {
-    let referenced: Vec<Expr> = match &query.order_by {
-        Some(order) => match &order.kind {
-            OrderByKind::Expressions(items) => items.iter().map(|o| o.expr.clone()).collect(),
-            OrderByKind::All(_) => return,
-        },
-        None => Vec::new(),
-    };
-    let SetExpr::Select(select) = query.body.as_mut() else {
-        return;
-    };
-    if select.distinct.is_some() {
-        return;
-    }
-    let mut referenced = referenced;
-    if let sqlparser::ast::GroupByExpr::Expressions(items, _) = &select.group_by {
-        referenced.extend(items.iter().cloned());
-    }
-    let names_item = |position: usize, alias: Option<&Ident>| {
-        referenced.iter().any(|r| match strip_nesting(r) {
-            Expr::Value(v) => {
-                matches!(&v.value, Value::Number(n, _) if n.parse::<usize>() == Ok(position + 1))
-            }
-            Expr::Identifier(i) => alias.is_some_and(|a| a.value == i.value),
-            _ => false,
-        })
-    };
-    for (position, item) in select.projection.iter_mut().enumerate() {
-        let (expr, alias) = match item {
-            SelectItem::UnnamedExpr(e) => (e, None),
-            SelectItem::ExprWithAlias { expr, alias } => (expr, Some(&*alias)),
-            _ => continue,
-        };
-        if names_item(position, alias) {
-            continue;
-        }
+    for_each_answered_item(query, &mut |expr| {
         if let Expr::Subquery(scalar) = expr {
             answer_query_exactly(scalar);
         } else if let Some(value) = single_row_value(expr) {
@@ -265,5 +233,5 @@ fn answer_query_exactly(query: &mut Query) {
             // Through numeric's input, which writes `1e3` as `1000`.
             *expr = call("pg_numeric", vec![string(digits)]);
         }
-    }
+    });
 }

@@ -276,6 +276,16 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         }
         ctx.get::<rusqlite::types::Value>(1)
     })?;
+    // `pg_blob(x)`: x's bytes as a blob; SQLite's group_concat of blobs answers text
+    // holding the bytes, which would be read back as UTF-8.
+    conn.create_scalar_function("pg_blob", 1, flags, |ctx| {
+        Ok(match ctx.get_raw(0) {
+            ValueRef::Text(b) | ValueRef::Blob(b) => Some(b.to_vec()),
+            ValueRef::Null => None,
+            ValueRef::Integer(i) => Some(i.to_string().into_bytes()),
+            ValueRef::Real(f) => Some(f.to_string().into_bytes()),
+        })
+    })?;
     // Postgres' gen_random_uuid(): a version 4 UUID in its text form (not deterministic).
     conn.create_scalar_function("gen_random_uuid", 0, FunctionFlags::SQLITE_UTF8, |_| {
         Ok(uuid::Uuid::new_v4().to_string())
