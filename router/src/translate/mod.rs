@@ -49,10 +49,17 @@ impl Translated {
     }
 }
 
-/// Whether a refusal is one the tables' columns may lift (`pg_typeof(column)`): the plan
-/// made with them before the statement runs answers or refuses it.
+/// Whether a refusal is one the tables' columns may lift (`pg_typeof(column)`,
+/// `row_to_json(table)`): the plan made with them before the statement runs answers or
+/// refuses it.
 pub(crate) fn awaits_column_types(e: &RouterError) -> bool {
-    e.sqlstate == "0A000" && e.message.contains(expressions::PG_TYPEOF_OF_COLUMNS)
+    e.sqlstate == "0A000"
+        && [
+            expressions::PG_TYPEOF_OF_COLUMNS,
+            expressions::ROW_TO_JSON_OF_COLUMNS,
+        ]
+        .iter()
+        .any(|construct| e.message.contains(construct))
 }
 
 fn batch(statements: Vec<String>, needs_schema: bool) -> Translated {
@@ -73,6 +80,7 @@ pub(crate) fn translate(
     schema: &dyn Schema,
 ) -> Result<Translated, RouterError> {
     let inserted_asks = typed::check_inserted(&ast, schema)?;
+    query::refuse_unknown_qualifiers(&ast)?;
     // The client's scalar subqueries, before the passes add subqueries of their own.
     if let ControlFlow::Break(e) = ast.visit(&mut query::ScalarSubqueries::default()) {
         return Err(e);

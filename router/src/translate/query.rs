@@ -271,6 +271,57 @@ fn at_most_one_row(query: &sqlparser::ast::Query) -> bool {
         }
 }
 
+/// A query's `q.column` whose `q` names no table, alias or CTE anywhere in the statement
+/// is Postgres' 42P01 (`missing FROM-clause entry`); SQLite answers that the column does
+/// not exist.
+pub(super) fn refuse_unknown_qualifiers(ast: &Statement) -> Result<(), crate::RouterError> {
+    let Statement::Query(_) = ast else {
+        return Ok(());
+    };
+    let mut names = crate::infer::schema::tables(ast);
+    struct Aliases<'n>(&'n mut Vec<String>);
+    impl sqlparser::ast::Visitor for Aliases<'_> {
+        type Break = ();
+        fn pre_visit_table_factor(
+            &mut self,
+            factor: &sqlparser::ast::TableFactor,
+        ) -> ControlFlow<()> {
+            use sqlparser::ast::TableFactor as F;
+            let alias = match factor {
+                F::Table { alias, .. }
+                | F::Derived { alias, .. }
+                | F::Function { alias, .. }
+                | F::UNNEST { alias, .. }
+                | F::NestedJoin { alias, .. } => alias.as_ref(),
+                _ => None,
+            };
+            self.0.extend(alias.map(|a| a.name.value.clone()));
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_query(&mut self, query: &sqlparser::ast::Query) -> ControlFlow<()> {
+            let ctes = query.with.iter().flat_map(|w| &w.cte_tables);
+            self.0.extend(ctes.map(|cte| cte.alias.name.value.clone()));
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = sqlparser::ast::Visit::visit(ast, &mut Aliases(&mut names));
+    let unknown = sqlparser::ast::visit_expressions(ast, |e| match e {
+        Expr::CompoundIdentifier(parts)
+            if parts.len() == 2 && !names.iter().any(|n| *n == parts[0].value) =>
+        {
+            ControlFlow::Break(parts[0].value.clone())
+        }
+        _ => ControlFlow::Continue(()),
+    });
+    match unknown {
+        ControlFlow::Break(name) => Err(crate::RouterError {
+            sqlstate: "42P01",
+            message: format!("missing FROM-clause entry for table \"{name}\""),
+        }),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
 /// A quoted LIMIT or OFFSET (`LIMIT '5'`) read as bigint input reads it: Postgres' 22P02
 /// for `LIMIT 'x'`, where SQLite refuses the text with its own error.
 pub(super) struct QuotedLimits;
@@ -391,5 +442,22 @@ mod tests {
             crate::plan("select (select 1, 2)").unwrap_err().sqlstate,
             "42601"
         );
+    }
+
+    #[test]
+    fn a_qualifier_naming_nothing_in_the_statement_is_42p01() {
+        assert_eq!(
+            crate::plan("select p.id from parent").unwrap_err().sqlstate,
+            "42P01"
+        );
+        // Tables, aliases, CTEs and outer queries' names are known.
+        for known in [
+            "select parent.id from parent",
+            "select p.id from parent p where exists (select 1 from t where t.x = p.id)",
+            "with c as (select 1 as v) select c.v from c",
+            "select g.n from generate_series(1, 3) g(n)",
+        ] {
+            assert!(crate::plan(known).is_ok(), "{known}");
+        }
     }
 }

@@ -191,6 +191,45 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
                 }
                 _ => (None, false),
             },
+            // `row_to_json(t)`: the object of t's columns by name, where each is known to be
+            // an integer, text or uuid, whose JSON SQLite writes as Postgres does (a
+            // boolean would be 1/0, a numeric lose its scale, a timestamp its `T`).
+            Some("row_to_json") => match single_arg(&f.args) {
+                Some(Expr::Identifier(alias)) => match typing.columns_of(&alias.value) {
+                    Some(columns)
+                        if columns.iter().all(|(_, t)| {
+                            matches!(
+                                t,
+                                Some(
+                                    PgType::Int2
+                                        | PgType::Int4
+                                        | PgType::Int8
+                                        | PgType::Text
+                                        | PgType::Varchar
+                                        | PgType::Uuid
+                                )
+                            )
+                        }) =>
+                    {
+                        let members = columns
+                            .into_iter()
+                            .flat_map(|(name, _)| {
+                                [
+                                    string(&name),
+                                    Expr::CompoundIdentifier(vec![
+                                        alias.clone(),
+                                        sqlparser::ast::Ident::with_quote('"', name),
+                                    ]),
+                                ]
+                            })
+                            .collect();
+                        (Some(call("pg_json_row", members)), false)
+                    }
+                    Some(_) => (None, false),
+                    None => (None, true),
+                },
+                _ => (None, false),
+            },
             // string_agg of bytea concatenates bytes: its answer is a blob.
             Some("string_agg") => match single_or_first_arg(&f.args) {
                 Some(arg) => match typing.type_of(arg) {

@@ -29,6 +29,28 @@ impl Typing<'_, '_> {
         self.scope.type_of(expr)
     }
 
+    /// The columns (name, type) of the FROM item `name` refers to in this SELECT: a
+    /// subquery's, a CTE's or a table's; `None` when they are not known.
+    pub(crate) fn columns_of(&self, name: &str) -> Option<Vec<(String, Option<PgType>)>> {
+        let (item, _) = self.scope.from.iter().find(|(_, n)| n == name)?;
+        match item {
+            FromItem::Typed(source) => Some(source.columns.clone()),
+            FromItem::Table(table) => {
+                let columns = self.scope.schema.columns(table);
+                (!columns.is_empty()).then(|| {
+                    columns
+                        .into_iter()
+                        .map(|c| {
+                            let t = self.scope.schema.column_type(table, &c);
+                            (c, t)
+                        })
+                        .collect()
+                })
+            }
+            FromItem::Opaque => None,
+        }
+    }
+
     /// A column's type as its table declares it (`numeric(12,4)`), for a reference to a
     /// table's column; `None` for anything else, or a column of a subquery or CTE.
     pub(crate) fn declaration(&self, expr: &Expr) -> Option<String> {

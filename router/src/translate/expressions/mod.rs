@@ -17,6 +17,7 @@ mod functions;
 mod json_arrays;
 mod library;
 
+pub(crate) use json_arrays::ROW_TO_JSON_OF_COLUMNS;
 pub(crate) use library::PG_TYPEOF_OF_COLUMNS;
 mod literals;
 mod numeric;

@@ -136,8 +136,8 @@ fn rewrite_call(f: &Function) -> Result<Option<Expr>, RouterError> {
         "array_agg" if args(f).first().is_some_and(|a| kind(a) == Kind::Array) => {
             Err(RouterError::unsupported("array_agg() of arrays"))
         }
-        "row_to_json"
-        | "json_populate_record"
+        "row_to_json" => Err(RouterError::unsupported(ROW_TO_JSON_OF_COLUMNS)),
+        "json_populate_record"
         | "jsonb_populate_record"
         | "json_to_record"
         | "jsonb_to_record"
@@ -187,6 +187,11 @@ fn to_json(f: &Function, name: &str) -> Result<Option<Expr>, RouterError> {
     booleans_as_json(&mut g);
     Ok(Some(Expr::Function(g)))
 }
+
+/// The construct refused where `row_to_json`'s argument is neither a row nor a FROM item
+/// whose columns the typed pass could write (translate/typed.rs).
+pub(crate) const ROW_TO_JSON_OF_COLUMNS: &str =
+    "row_to_json() of a table or subquery whose columns are not all integers, texts or uuids";
 
 /// The json functions a `row(...)` argument is built into an object for.
 const ROW_TAKERS: &[&str] = &[
@@ -305,9 +310,19 @@ mod tests {
             "SELECT pg_jsonb_agg(x ORDER BY y NULLS LAST) AS \"jsonb_agg\", \
              pg_json_path_text(d, pg_array('a', 'b')) AS \"jsonb_extract_path_text\" FROM t GROUP BY d"
         );
+        // A table's row waits for its columns; without them it stays refused.
+        let table_row = plan("select row_to_json(t) from t").unwrap().remove(0);
+        assert!(table_row.needs_schema);
+        let refused = crate::plan_with_schema(
+            &table_row,
+            &crate::NoSchema,
+            &crate::SessionContext::default(),
+        );
+        assert_eq!(refused.unwrap_err().sqlstate, "0A000");
         assert_eq!(
-            plan("select row_to_json(t) from t").unwrap_err().sqlstate,
-            "0A000"
+            sql("select row_to_json(s) from (select 1 as a, 'x' as b) s"),
+            "SELECT pg_json_row('a', s.\"a\", 'b', s.\"b\") AS \"row_to_json\" \
+             FROM (SELECT 1 AS a, 'x' AS b) s"
         );
     }
 

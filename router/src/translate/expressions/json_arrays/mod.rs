@@ -8,4 +8,5 @@ mod arrays;
 mod json;
 mod kinds;
 
+pub(crate) use json::ROW_TO_JSON_OF_COLUMNS;
 pub(super) use json::rewrite;
