@@ -59,6 +59,8 @@ pub struct Session {
     pub max_result_bytes: usize,
     /// Tables' columns, shared by the server's sessions, for plans that need them.
     pub(crate) column_cache: Arc<ColumnCache>,
+    /// Plans made with the columns, by statement, with the schema generation they saw.
+    pub(super) typed_plans: Mutex<LruCache<String, (u64, Arc<PlannedStatement>)>>,
     pub state: tokio::sync::Mutex<SessionState>,
 }
 
@@ -195,6 +197,7 @@ impl Session {
             max_query_bytes: limits.max_query_bytes,
             max_result_bytes: limits.max_result_bytes(),
             column_cache: Arc::default(),
+            typed_plans: Mutex::new(LruCache::unbounded()),
             state: tokio::sync::Mutex::new(SessionState {
                 block: Block::Idle,
                 settings,

@@ -35,7 +35,7 @@ impl SessionState {
         let mut values: Vec<Value> = Vec::new();
         for step in &planned.modifying_ctes {
             let typed = self.typed(session, step).await?;
-            let step = typed.as_ref().unwrap_or(step);
+            let step = typed.as_deref().unwrap_or(step);
             match self.run(session, step, Vec::new()).await? {
                 Outcome::Rows(rows) => {
                     let count = rows.rows.len();
@@ -51,7 +51,7 @@ impl SessionState {
         }
         let reading = plan_reading_returned(planned, &returned, &session.context)?;
         let typed = self.typed(session, &reading).await?;
-        self.run_reply(session, typed.as_ref().unwrap_or(&reading), values)
+        self.run_reply(session, typed.as_deref().unwrap_or(&reading), values)
             .await
     }
 }

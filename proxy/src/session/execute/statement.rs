@@ -96,7 +96,7 @@ impl SessionState {
             StatementKind::Read | StatementKind::Write(_) => self.typed(session, planned).await?,
             _ => None,
         };
-        let planned = typed.as_ref().unwrap_or(planned);
+        let planned = typed.as_deref().unwrap_or(planned);
         match &planned.kind {
             // Outside a block only: an error in the middle of the rows could not fail
             // the block it belongs to.

@@ -86,7 +86,7 @@ impl Session {
             .get_or_try_init(|| async {
                 let mut state = self.state.lock().await;
                 let typed = state.typed(self, prepared.planned()).await?;
-                let planned = typed.as_ref().unwrap_or(prepared.planned());
+                let planned = typed.as_deref().unwrap_or(prepared.planned());
                 let tables = planned.tables();
                 let schema = if tables.is_empty() {
                     SchemaSnapshot(Vec::new())

@@ -1,7 +1,9 @@
 //! Plans whose translation depends on their tables' column types
 //! ([`PlannedStatement::needs_schema`]: `pg_typeof(x)`, `flag = 't'`, `price * 2`), made
 //! again with them before they run, with the columns from the server's
-//! [`ColumnCache`](crate::session::column_cache::ColumnCache).
+//! [`ColumnCache`](crate::session::column_cache::ColumnCache). The session keeps each such
+//! plan by statement for as long as no schema has changed, so a repeated statement is
+//! translated once, as the plan cache does for the rest.
 
 use std::sync::Arc;
 
@@ -19,13 +21,25 @@ impl SessionState {
         &mut self,
         session: &Session,
         planned: &PlannedStatement,
-    ) -> Result<Option<PlannedStatement>, SqlError> {
+    ) -> Result<Option<Arc<PlannedStatement>>, SqlError> {
         if !planned.needs_schema {
             return Ok(None);
         }
+        // A block that changed the schema plans with what only its writer sees.
+        let own_changes = matches!(&self.block, Block::Open(b) if b.schema_change.is_some());
+        // A routing hint comes from a comment, which the statement's text leaves out.
+        let key = format!("{:?} {}", planned.hint, planned.ast_text());
+        let generation = session.column_cache.generation();
+        if !own_changes && let Some(typed) = session.typed_plan(&key, generation) {
+            return Ok(Some(typed));
+        }
         let columns = self.columns_of(session, planned.tables()).await?;
         let schema = SchemaSnapshot(columns.as_ref().clone());
-        Ok(Some(plan_with_schema(planned, &schema, &session.context)?))
+        let typed = Arc::new(plan_with_schema(planned, &schema, &session.context)?);
+        if !own_changes {
+            session.keep_typed_plan(key, generation, Arc::clone(&typed));
+        }
+        Ok(Some(typed))
     }
 
     async fn columns_of(
@@ -56,5 +70,24 @@ impl SessionState {
             b.schema_change
                 .get_or_insert_with(|| SchemaChangeMark::new(&session.column_cache));
         }
+    }
+}
+
+impl Session {
+    /// The plan made with the columns for the statement `key`, if no schema changed since.
+    fn typed_plan(&self, key: &str, generation: u64) -> Option<Arc<PlannedStatement>> {
+        let mut plans = self.typed_plans.lock().unwrap_or_else(|e| e.into_inner());
+        match plans.get(key) {
+            Some((made, typed)) if *made == generation => Some(Arc::clone(typed)),
+            _ => None,
+        }
+    }
+
+    fn keep_typed_plan(&self, key: String, generation: u64, typed: Arc<PlannedStatement>) {
+        let mut plans = self.typed_plans.lock().unwrap_or_else(|e| e.into_inner());
+        if plans.len() >= self.plan_cache {
+            plans.pop_lru();
+        }
+        plans.put(key, (generation, typed));
     }
 }
