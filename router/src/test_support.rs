@@ -1,5 +1,5 @@
-//! What the router's unit tests share: a text planned as one statement, and the SQLite SQL
-//! it becomes. Test code only; no room imports it.
+//! What the router's unit tests share: a text planned as one statement, the SQLite SQL
+//! it becomes, and the message of a refusal. Test code only; no room imports it.
 
 use crate::plan::session::SessionContext;
 use crate::plan::statement::PlannedStatement;
@@ -21,4 +21,11 @@ pub(crate) fn sql(text: &str) -> String {
         backend_pid: 42,
     };
     plan_in(text, &ctx).unwrap().remove(0).sqlite_sql
+}
+
+/// The message of a text refused with 0A000 (the construct it names).
+pub(crate) fn refused(text: &str) -> String {
+    let e = plan(text).unwrap_err();
+    assert_eq!(e.sqlstate, "0A000", "{text}");
+    e.message
 }

@@ -529,13 +529,7 @@ fn rewrite_select(
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::sql;
-
-    fn refused(text: &str) -> String {
-        let e = crate::plan(text).unwrap_err();
-        assert_eq!(e.sqlstate, "0A000", "{text}");
-        e.message
-    }
+    use crate::test_support::{refused, sql};
 
     #[test]
     fn a_limited_subquery_reads_as_a_scalar_and_keeps_the_rows_it_yields_for() {

@@ -68,11 +68,7 @@ impl sqlparser::ast::Visitor for Refusals {
 
 #[cfg(test)]
 mod tests {
-    fn refused(text: &str) -> String {
-        let e = crate::plan(text).unwrap_err();
-        assert_eq!(e.sqlstate, "0A000", "{text}");
-        e.message
-    }
+    use crate::test_support::refused;
 
     #[test]
     fn constructs_without_a_sqlite_counterpart_are_refused() {
