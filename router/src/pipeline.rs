@@ -189,10 +189,15 @@ pub fn plan_with_schema(
     schema: &dyn Schema,
     ctx: &SessionContext,
 ) -> Result<PlannedStatement, RouterError> {
-    match &planned.ast {
-        Some(ast) if planned.needs_schema => translated_again(planned, ast.clone(), schema, ctx),
-        _ => Ok(planned.clone()),
-    }
+    let Some(ast) = planned.ast.as_ref().filter(|_| planned.needs_schema) else {
+        return Ok(planned.clone());
+    };
+    // The translation walks the statement as deeply as planning did: the same stack.
+    crate::parse::depth::protect_callbacks();
+    let stack = crate::parse::depth::stack_for(ast.to_string().len());
+    stacker::maybe_grow(stack, stack, || {
+        translated_again(planned, ast.clone(), schema, ctx)
+    })
 }
 
 /// A statement with data-modifying CTEs ([`PlannedStatement::modifying_ctes`]), once they

@@ -5,7 +5,7 @@
 //! translation depends on column types is made again with them (`typed`, from a column
 //! cache the server's sessions share).
 //!
-//! Order: `explain` <- `describe` <- `cache` -> `off_lane`; `describe` <- `typed`.
+//! Order: `explain` <- `describe` <- `cache` -> `off_lane`; `describe`, `off_lane` <- `typed`.
 
 pub(crate) mod cache;
 pub(crate) mod describe;

@@ -12,6 +12,7 @@ use litescale_router::{PlannedStatement, plan_with_schema};
 use crate::error::SqlError;
 use crate::session::column_cache::{Columns, SchemaChangeMark};
 use crate::session::plans::describe::SchemaSnapshot;
+use crate::session::plans::off_lane::ON_LANE_BYTES;
 use crate::session::state::{Block, Session, SessionState};
 
 impl SessionState {
@@ -35,7 +36,16 @@ impl SessionState {
         }
         let columns = self.columns_of(session, planned.tables()).await?;
         let schema = SchemaSnapshot(columns.as_ref().clone());
-        let typed = Arc::new(plan_with_schema(planned, &schema, &session.context)?);
+        let typed = Arc::new(if key.len() <= ON_LANE_BYTES {
+            plan_with_schema(planned, &schema, &session.context)?
+        } else {
+            // A long text translates on a blocking thread, as its first plan did, so the
+            // lane's other connections are not kept waiting.
+            let (planned, context) = (planned.clone(), session.context.clone());
+            tokio::task::spawn_blocking(move || plan_with_schema(&planned, &schema, &context))
+                .await
+                .map_err(|e| SqlError::new("XX000", format!("planning failed: {e}")))??
+        });
         if !own_changes {
             session.keep_typed_plan(key, generation, Arc::clone(&typed));
         }
