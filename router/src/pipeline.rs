@@ -1,6 +1,8 @@
 //! A query string through the rooms in turn: cut into statements (`parse/`), each
 //! parsed, classified and checked (`classify/`), then translated (`translate/`).
 
+use std::sync::OnceLock;
+
 use sqlparser::ast::{ObjectName, SetExpr, Statement, TableObject};
 
 use crate::classify::{internal, kind, parameters, signals, temporary};
@@ -46,6 +48,7 @@ pub(crate) fn plan_pieces(
                     hint: None,
                     notices: Vec::new(),
                     ast,
+                    ast_text: OnceLock::new(),
                 });
             }
             Some("VACUUM") => planned.push(vacuum(&piece)?),
@@ -145,6 +148,7 @@ fn plan_statement(
         hint: None,
         notices: Vec::new(),
         ast: Some(ast),
+        ast_text: OnceLock::new(),
     })
 }
 
@@ -230,6 +234,7 @@ fn translated_again(
         batch: translated.batch,
         needs_schema: false,
         ast: Some(ast),
+        ast_text: OnceLock::new(),
         ..planned.clone()
     })
 }

@@ -39,7 +39,7 @@ mod workers;
 pub use databases::{Database, Storage};
 pub use engine::sql::arrays;
 pub use engine::sql::catalog::TypeCatalog;
-pub use engine::sql::datetime::interval_output;
+pub use engine::sql::datetime::{SessionZone, interval_output};
 pub use engine::sql::functions::parse_bool;
 pub use engine::sql::json::value as json;
 pub use engine::sql::numeric::{Numeric, average as numeric_average};

@@ -5,7 +5,7 @@ use std::fmt::Debug;
 
 use futures::{Sink, SinkExt};
 use litescale_router::PgType;
-use litescale_shard::Value;
+use litescale_shard::{SessionZone, Value};
 use pgwire::api::query::{send_execution_response, send_query_response, send_ready_for_query};
 use pgwire::api::results::Tag;
 use pgwire::api::{ClientInfo, PgWireConnectionState};
@@ -49,7 +49,8 @@ impl Handlers {
                     .collect();
                 let names = columns.into_iter().map(str::to_owned);
                 let binary = vec![false; types.len()];
-                let response = query_response(names, &types, &binary, &values, "SHOW")?;
+                let response =
+                    query_response(names, &types, &binary, &values, "SHOW", &SessionZone::UTC)?;
                 send_query_response(client, response, true).await?;
             }
         }

@@ -26,7 +26,8 @@ use pgwire::messages::response::EmptyQueryResponse;
 use crate::error::SqlError;
 use crate::protocol::handlers::{Handlers, field, pg_type, send_preamble, session_of};
 use crate::protocol::results::{
-    copy_in_response, encoded_stream, materialized_copy_out, query_response, streamed_copy_out,
+    completion_tag, copy_in_response, encoded_stream, materialized_copy_out, query_response,
+    streamed_copy_out,
 };
 use crate::session::execute::reply::Executed;
 use crate::session::plans::describe::{Described, Prepared};
@@ -201,22 +202,24 @@ impl ExtendedQueryHandler for Handlers {
             )
             .into());
         }
-        let params = portal
-            .parameters
-            .iter()
-            .zip(types)
-            .enumerate()
-            .map(|(i, (raw, t))| {
-                decode_param(raw.as_deref(), *t, portal.parameter_format.is_binary(i))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-
-        let mut reply = {
+        let (mut reply, zone) = {
             let mut state = session.state.lock().await;
+            // Text without an offset for a timestamptz is local time in the session's zone.
+            let zone = state.settings.zone().clone();
+            let params = portal
+                .parameters
+                .iter()
+                .zip(types)
+                .enumerate()
+                .map(|(i, (raw, t))| {
+                    let binary = portal.parameter_format.is_binary(i);
+                    decode_param(raw.as_deref(), *t, binary, &zone)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             let reply = state.execute(&session, prepared.planned(), params).await;
             session.watch_idle(&mut state);
             match (reply, session.termination()) {
-                (Ok(reply), _) => reply,
+                (Ok(reply), _) => (reply, zone),
                 (Err(_), Some(reason)) => return Err(reason.fatal()),
                 (Err(e), None) => return Err(e.into()),
             }
@@ -225,17 +228,17 @@ impl ExtendedQueryHandler for Handlers {
         match reply.executed {
             Executed::Command(tag) => Ok(Response::Execution(Tag::new(&tag))),
             Executed::CopyOut { rows, format } => {
-                Ok(Response::CopyOut(materialized_copy_out(rows, format)))
+                Ok(Response::CopyOut(materialized_copy_out(rows, format, zone)))
             }
             Executed::CopyOutStream { rows, format } => {
-                Ok(Response::CopyOut(streamed_copy_out(rows, format)))
+                Ok(Response::CopyOut(streamed_copy_out(rows, format, zone)))
             }
             Executed::CopyIn { columns } => Ok(Response::CopyIn(copy_in_response(columns))),
             Executed::RowsStream { rows, timer } => {
                 same_columns(rows.columns.len(), described)?;
                 let (types, binary) = result_formats(described, portal);
                 let fields = fields(described, Some(&portal.result_column_format));
-                let encoded = encoded_stream(Vec::new(), rows, types, binary, timer);
+                let encoded = encoded_stream(Vec::new(), rows, types, binary, timer, zone);
                 let mut response = QueryResponse::new(Arc::new(fields), encoded);
                 response.set_command_tag("SELECT");
                 Ok(Response::Query(response))
@@ -244,7 +247,7 @@ impl ExtendedQueryHandler for Handlers {
                 same_columns(rows.columns.len(), described)?;
                 let (types, binary) = result_formats(described, portal);
                 let names = described.columns.iter().map(|(n, _)| n.clone());
-                let response = query_response(names, &types, &binary, &rows.rows, tag)?;
+                let response = query_response(names, &types, &binary, &rows.rows, tag, &zone)?;
                 Ok(Response::Query(response))
             }
         }
@@ -327,7 +330,7 @@ impl Handlers {
                         .feed(PgWireBackendMessage::PortalSuspended(PortalSuspended::new()))
                         .await?;
                 } else {
-                    let tag = Tag::new(rows.command_tag()).with_rows(sent);
+                    let tag = completion_tag(rows.command_tag(), sent);
                     *state = PortalExecutionState::Finished;
                     send_execution_response(client, tag).await?;
                 }

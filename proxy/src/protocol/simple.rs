@@ -7,9 +7,7 @@ use async_trait::async_trait;
 use futures::{Sink, SinkExt};
 use litescale_router::{NoSchema, PgType};
 use pgwire::api::copy::{send_copy_in_response, send_copy_out_response};
-use pgwire::api::query::{
-    SimpleQueryHandler, send_execution_response, send_query_response, send_ready_for_query,
-};
+use pgwire::api::query::{SimpleQueryHandler, send_execution_response, send_ready_for_query};
 use pgwire::api::results::{Response, Tag};
 use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState};
@@ -21,7 +19,7 @@ use pgwire::messages::simplequery::Query;
 use crate::error::SqlError;
 use crate::protocol::handlers::{Handlers, send_error, send_preamble, session_of};
 use crate::protocol::results::{
-    copy_in_response, materialized_copy_out, query_response, streamed_copy_out,
+    copy_in_response, materialized_copy_out, query_response, send_result, streamed_copy_out,
     streamed_query_response,
 };
 use crate::session::execute::reply::Executed;
@@ -88,21 +86,22 @@ impl Handlers {
             Err(e) => return Ok(Err(e)),
         };
         send_preamble(client, &mut reply).await?;
+        let zone = state.settings.zone().clone();
         match reply.executed {
             Executed::Command(tag) => send_execution_response(client, Tag::new(&tag)).await?,
             Executed::CopyOut { rows, format } => {
-                send_copy_out_response(client, materialized_copy_out(rows, format)).await?
+                send_copy_out_response(client, materialized_copy_out(rows, format, zone)).await?
             }
             Executed::CopyOutStream { rows, format } => {
-                send_copy_out_response(client, streamed_copy_out(rows, format)).await?
+                send_copy_out_response(client, streamed_copy_out(rows, format, zone)).await?
             }
             Executed::CopyIn { columns } => {
                 send_copy_in_response(client, copy_in_response(columns)).await?;
                 client.set_state(PgWireConnectionState::CopyInProgress(false));
             }
             Executed::RowsStream { rows, timer } => {
-                match streamed_query_response(rows, &inferred, timer).await {
-                    Ok(response) => send_query_response(client, response, true).await?,
+                match streamed_query_response(rows, &inferred, timer, zone).await {
+                    Ok(response) => send_result(client, response).await?,
                     Err(e) => return Ok(Err(e)),
                 }
             }
@@ -117,8 +116,9 @@ impl Handlers {
                     })
                     .collect();
                 let names = rows.columns.iter().map(|c| c.name.clone());
-                match query_response(names, &types, &vec![false; width], &rows.rows, tag) {
-                    Ok(response) => send_query_response(client, response, true).await?,
+                let binary = vec![false; width];
+                match query_response(names, &types, &binary, &rows.rows, tag, &zone) {
+                    Ok(response) => send_result(client, response).await?,
                     Err(e) => return Ok(Err(e)),
                 }
             }

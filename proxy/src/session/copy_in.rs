@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use litescale_config::{KeyValue, PartitionMap, TablePlacement};
 use litescale_router::{CopySpec, PgType, types};
-use litescale_shard::{ColumnMeta, Value};
+use litescale_shard::{ColumnMeta, SessionZone, Value};
 
 use crate::error::SqlError;
 use crate::values::copy_format::{Field, RowParser};
@@ -17,6 +17,8 @@ pub(crate) struct CopyIn {
     table: String,
     insert_sql: String,
     types: Vec<PgType>,
+    /// The session's TimeZone, in which a timestamptz without an offset reads.
+    zone: SessionZone,
     targets: Targets,
     /// Rows parsed but not yet inserted: clients often send one row per CopyData, and a
     /// trip to the writer thread per row would dominate the load.
@@ -39,7 +41,11 @@ pub(crate) type Batch = BTreeMap<usize, Vec<Vec<Value>>>;
 /// Rows inserted per trip to the writer: bounds memory while loading in large steps.
 const BATCH_ROWS: usize = 2_000;
 
-fn to_values(fields: Vec<Field>, types: &[PgType]) -> Result<Vec<Value>, SqlError> {
+fn to_values(
+    fields: Vec<Field>,
+    types: &[PgType],
+    zone: &SessionZone,
+) -> Result<Vec<Value>, SqlError> {
     if fields.len() != types.len() {
         return Err(SqlError::new(
             "22P04",
@@ -53,17 +59,19 @@ fn to_values(fields: Vec<Field>, types: &[PgType]) -> Result<Vec<Value>, SqlErro
     fields
         .into_iter()
         .zip(types)
-        .map(|(f, t)| decode_param(f.as_deref().map(str::as_bytes), *t, false))
+        .map(|(f, t)| decode_param(f.as_deref().map(str::as_bytes), *t, false, zone))
         .collect()
 }
 
 impl CopyIn {
-    /// The COPY of `spec` into `table`, whose columns are `table_columns`.
+    /// The COPY of `spec` into `table`, whose columns are `table_columns`, for a session in
+    /// `zone`.
     pub(crate) fn new(
         spec: &CopySpec,
         table: String,
         table_columns: &[ColumnMeta],
         map: &PartitionMap,
+        zone: &SessionZone,
     ) -> Result<CopyIn, SqlError> {
         let names: Vec<String> = if spec.columns.is_empty() {
             table_columns.iter().map(|c| c.name.clone()).collect()
@@ -109,8 +117,12 @@ impl CopyIn {
         Ok(CopyIn {
             parser: RowParser::new(spec.format.clone()),
             table,
-            insert_sql: CopySpec::insert_sql(&spec.table.clone().unwrap_or_default(), &names),
+            insert_sql: zone.statement(CopySpec::insert_sql(
+                &spec.table.clone().unwrap_or_default(),
+                &names,
+            )),
             types: column_types,
+            zone: zone.clone(),
             targets,
             buffered: Vec::new(),
             rows: 0,
@@ -147,7 +159,7 @@ impl CopyIn {
         }
         let mut by_partition = Batch::new();
         for fields in std::mem::take(&mut self.buffered) {
-            let row = to_values(fields, &self.types)?;
+            let row = to_values(fields, &self.types, &self.zone)?;
             let partition = match self.targets {
                 Targets::One(p) => p,
                 Targets::Every => 0,

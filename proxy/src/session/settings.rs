@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use litescale_shard::SessionZone;
+
 use crate::error::SqlError;
 
 pub use litescale_router::SERVER_VERSION;
@@ -94,6 +96,13 @@ const READ_ONLY: &[&str] = &[
     "session_authorization",
 ];
 
+/// The name Postgres gives a setting in SHOW's column (`TimeZone`, `DateStyle`).
+pub fn column_name(name: &str) -> &str {
+    known(name)
+        .and_then(|(_, _, reported)| *reported)
+        .unwrap_or(name)
+}
+
 fn known(name: &str) -> Option<&'static (&'static str, &'static str, Option<&'static str>)> {
     KNOWN.iter().find(|(n, _, _)| *n == name)
 }
@@ -102,6 +111,8 @@ fn known(name: &str) -> Option<&'static (&'static str, &'static str, Option<&'st
 pub struct Settings {
     values: BTreeMap<String, String>,
     startup: BTreeMap<String, String>,
+    /// TimeZone, read once when set rather than for every statement that needs it.
+    zone: SessionZone,
 }
 
 fn unrecognized(name: &str) -> SqlError {
@@ -121,6 +132,7 @@ impl Settings {
         Settings {
             values: startup.clone(),
             startup,
+            zone: SessionZone::default(),
         }
     }
 
@@ -191,6 +203,21 @@ impl Settings {
                 format!("invalid value for parameter \"{name}\": \"{v}\""),
             ));
         }
+        if name == "timezone" {
+            self.zone = match value {
+                Some(v) => SessionZone::from_setting(v).ok_or_else(|| {
+                    SqlError::new(
+                        "22023",
+                        format!("invalid value for parameter \"TimeZone\": \"{v}\""),
+                    )
+                })?,
+                None => SessionZone::default(),
+            };
+        }
+        let value = match name {
+            "timezone" => value.map(|_| self.zone.shown()),
+            _ => value,
+        };
         match value {
             Some(v) => {
                 self.values.insert(name.to_owned(), v.to_owned());
@@ -221,8 +248,25 @@ impl Settings {
             .filter(|d| !d.is_zero())
     }
 
+    /// Setting `name` as it is in `other` (the end of a SET LOCAL).
+    pub fn restore(&mut self, name: &str, other: &Settings) {
+        match other.values.get(name) {
+            Some(v) => self.values.insert(name.to_owned(), v.clone()),
+            None => self.values.remove(name),
+        };
+        if name == "timezone" {
+            self.zone = other.zone.clone();
+        }
+    }
+
     pub fn reset_all(&mut self) {
         self.values = self.startup.clone();
+        self.zone = SessionZone::default();
+    }
+
+    /// The session's TimeZone.
+    pub fn zone(&self) -> &SessionZone {
+        &self.zone
     }
 }
 
@@ -265,6 +309,19 @@ mod tests {
             s.duration("statement_timeout"),
             Some(std::time::Duration::from_millis(250))
         );
+        assert_eq!(
+            s.set("timezone", Some("america/new_york")).unwrap(),
+            Some(("TimeZone".into(), "America/New_York".into()))
+        );
+        assert_eq!(s.show("timezone").unwrap(), "America/New_York");
+        assert_eq!(s.zone().shown(), "America/New_York");
+        assert_eq!(
+            s.set("timezone", Some("Mars/Base")).unwrap_err().message,
+            "invalid value for parameter \"TimeZone\": \"Mars/Base\""
+        );
+        assert_eq!(s.show("timezone").unwrap(), "America/New_York");
+        s.set("timezone", None).unwrap();
+        assert_eq!(s.zone(), &SessionZone::default());
         s.set("my.custom", Some("x")).unwrap();
         assert_eq!(s.show("my.custom").unwrap(), "x");
         s.reset_all();

@@ -109,6 +109,9 @@ pub(crate) struct OpenBlock {
     /// The settings when the block began: a rollback undoes SETs made in it, as Postgres
     /// does.
     pub settings_before: Settings,
+    /// Settings the block SET LOCAL, each with the settings before the first such SET:
+    /// what they return to when it ends.
+    pub set_locally: Vec<(String, Settings)>,
     /// An error happened: only ROLLBACK (or ROLLBACK TO) is accepted until the block ends.
     pub failed: bool,
     pub read_only: bool,
@@ -266,6 +269,11 @@ impl SessionState {
 
     pub fn is_idle(&self) -> bool {
         matches!(self.block, Block::Idle)
+    }
+
+    /// `sql` as the engine must run it for this session: in its TimeZone.
+    pub(crate) fn in_session_zone(&self, sql: &str) -> String {
+        self.settings.zone().statement(sql.to_owned())
     }
 
     pub(crate) async fn table_columns(

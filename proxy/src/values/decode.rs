@@ -1,7 +1,7 @@
 //! Postgres wire parameters (text or binary) → SQLite values.
 
 use litescale_router::PgType;
-use litescale_shard::Value;
+use litescale_shard::{SessionZone, Value};
 
 use litescale_shard::parse_bool;
 
@@ -20,7 +20,14 @@ fn invalid(ty: PgType, what: &str) -> SqlError {
     )
 }
 
-pub fn decode_param(raw: Option<&[u8]>, ty: PgType, binary: bool) -> Result<Value, SqlError> {
+/// A parameter as SQLite keeps it; a timestamptz's text without an offset is local time
+/// in the session's `zone`.
+pub fn decode_param(
+    raw: Option<&[u8]>,
+    ty: PgType,
+    binary: bool,
+    zone: &SessionZone,
+) -> Result<Value, SqlError> {
     let Some(raw) = raw else {
         return Ok(Value::Null);
     };
@@ -30,7 +37,13 @@ pub fn decode_param(raw: Option<&[u8]>, ty: PgType, binary: bool) -> Result<Valu
         let s = std::str::from_utf8(raw)
             .map_err(|_| SqlError::new("22021", "invalid byte sequence for encoding \"UTF8\""))?;
         refuse_nul(s)?;
-        decode_text(s, ty)
+        match ty {
+            PgType::Timestamptz if !zone.is_utc() => zone
+                .timestamptz_input(s)
+                .map(Value::Text)
+                .map_err(|(sqlstate, message)| SqlError::new(sqlstate, message)),
+            _ => decode_text(s, ty),
+        }
     }
 }
 
@@ -300,27 +313,32 @@ fn parse_bytea(s: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
+    /// A parameter decoded for a session in UTC.
+    fn decode(raw: Option<&[u8]>, ty: PgType, binary: bool) -> Result<Value, SqlError> {
+        decode_param(raw, ty, binary, &SessionZone::UTC)
+    }
+
     #[test]
     fn decodes_both_formats() {
         assert_eq!(
-            decode_param(Some(&7i32.to_be_bytes()), PgType::Int4, true).unwrap(),
+            decode(Some(&7i32.to_be_bytes()), PgType::Int4, true).unwrap(),
             Value::Integer(7)
         );
         assert_eq!(
-            decode_param(Some(b"7"), PgType::Int4, false).unwrap(),
+            decode(Some(b"7"), PgType::Int4, false).unwrap(),
             Value::Integer(7)
         );
         assert_eq!(
-            decode_param(Some(b"true"), PgType::Bool, false).unwrap(),
+            decode(Some(b"true"), PgType::Bool, false).unwrap(),
             Value::Integer(1)
         );
         assert_eq!(
-            decode_param(Some(b"\\x00ff"), PgType::Bytea, false).unwrap(),
+            decode(Some(b"\\x00ff"), PgType::Bytea, false).unwrap(),
             Value::Blob(vec![0, 255])
         );
-        assert_eq!(decode_param(None, PgType::Int8, true).unwrap(), Value::Null);
+        assert_eq!(decode(None, PgType::Int8, true).unwrap(), Value::Null);
         assert_eq!(
-            decode_param(Some(&1.5f64.to_be_bytes()), PgType::Float8, true).unwrap(),
+            decode(Some(&1.5f64.to_be_bytes()), PgType::Float8, true).unwrap(),
             Value::Real(1.5)
         );
     }
@@ -334,12 +352,12 @@ mod tests {
             raw.extend(n.to_be_bytes());
         }
         assert_eq!(
-            decode_param(Some(&raw), PgType::Int4Array, true).unwrap(),
+            decode(Some(&raw), PgType::Int4Array, true).unwrap(),
             Value::Text("{{1},{2}}".into())
         );
         raw[19] = 0;
         assert_eq!(
-            decode_param(Some(&raw), PgType::Int4Array, true)
+            decode(Some(&raw), PgType::Int4Array, true)
                 .unwrap_err()
                 .sqlstate,
             "0A000"
@@ -360,32 +378,32 @@ mod tests {
     #[test]
     fn numerics_beyond_fifteen_digits_are_refused() {
         assert_eq!(
-            decode_param(Some(b"1234567890.12345"), PgType::Numeric, false).unwrap(),
+            decode(Some(b"1234567890.12345"), PgType::Numeric, false).unwrap(),
             Value::Text("1234567890.12345".into())
         );
         assert_eq!(
-            decode_param(Some(b"0.00000000000000000001"), PgType::Numeric, false).unwrap(),
+            decode(Some(b"0.00000000000000000001"), PgType::Numeric, false).unwrap(),
             Value::Text("0.00000000000000000001".into())
         );
-        let e = decode_param(Some(b"3.14159265358979323846"), PgType::Numeric, false).unwrap_err();
+        let e = decode(Some(b"3.14159265358979323846"), PgType::Numeric, false).unwrap_err();
         assert_eq!(e.sqlstate, "22003");
     }
 
     #[test]
     fn bad_parameters_are_errors() {
         assert_eq!(
-            decode_param(Some(b"x"), PgType::Int4, false)
+            decode(Some(b"x"), PgType::Int4, false)
                 .unwrap_err()
                 .sqlstate,
             "22P02"
         );
         assert_eq!(
-            decode_param(Some(b"99999999999"), PgType::Int4, false)
+            decode(Some(b"99999999999"), PgType::Int4, false)
                 .unwrap_err()
                 .sqlstate,
             "22003"
         );
-        let e = decode_param(Some(b"99999999999999999999"), PgType::Int8, false).unwrap_err();
+        let e = decode(Some(b"99999999999999999999"), PgType::Int8, false).unwrap_err();
         assert_eq!(
             (e.sqlstate, e.message.as_str()),
             (
@@ -393,16 +411,16 @@ mod tests {
                 "value \"99999999999999999999\" is out of range for type bigint"
             )
         );
-        let e = decode_param(Some(b"2024-13-45"), PgType::Date, false).unwrap_err();
+        let e = decode(Some(b"2024-13-45"), PgType::Date, false).unwrap_err();
         assert_eq!(e.sqlstate, "22008");
-        let e = decode_param(Some(b"a\0b"), PgType::Text, false).unwrap_err();
+        let e = decode(Some(b"a\0b"), PgType::Text, false).unwrap_err();
         assert_eq!(e.sqlstate, "22021");
-        let e = decode_param(Some(b"a\0b"), PgType::Text, true).unwrap_err();
+        let e = decode(Some(b"a\0b"), PgType::Text, true).unwrap_err();
         assert_eq!(e.sqlstate, "22021");
-        let e = decode_param(Some(b"1e400"), PgType::Numeric, false).unwrap_err();
+        let e = decode(Some(b"1e400"), PgType::Numeric, false).unwrap_err();
         assert_eq!(e.sqlstate, "22003");
         assert_eq!(
-            decode_param(Some(&[1, 2]), PgType::Int4, true)
+            decode(Some(&[1, 2]), PgType::Int4, true)
                 .unwrap_err()
                 .sqlstate,
             "22P02"

@@ -6,8 +6,8 @@ use std::borrow::Cow;
 use bytes::{BufMut, BytesMut};
 use litescale_router::PgType;
 use litescale_router::types;
-use litescale_shard::parse_bool;
 use litescale_shard::{ColumnMeta, Numeric, Rows, Value, arrays, json};
+use litescale_shard::{SessionZone, parse_bool};
 use pgwire::messages::data::DataRow;
 
 use crate::error::SqlError;
@@ -109,15 +109,27 @@ pub fn samples(width: usize, rows: &[Vec<Value>]) -> Vec<Option<&Value>> {
         .collect()
 }
 
-pub fn encode_row(row: &[Value], types: &[PgType], binary: &[bool]) -> Result<DataRow, SqlError> {
+/// A row in each column's format; a timestamptz in text shows in the session's `zone`.
+pub fn encode_row(
+    row: &[Value],
+    types: &[PgType],
+    binary: &[bool],
+    zone: &SessionZone,
+) -> Result<DataRow, SqlError> {
     let mut buf = BytesMut::with_capacity(16 * row.len());
     for (i, value) in row.iter().enumerate() {
-        encode_value(&mut buf, value, types[i], binary[i])?;
+        encode_value(&mut buf, value, types[i], binary[i], zone)?;
     }
     Ok(DataRow::new(buf, row.len() as i16))
 }
 
-fn encode_value(buf: &mut BytesMut, v: &Value, ty: PgType, binary: bool) -> Result<(), SqlError> {
+fn encode_value(
+    buf: &mut BytesMut,
+    v: &Value,
+    ty: PgType,
+    binary: bool,
+    zone: &SessionZone,
+) -> Result<(), SqlError> {
     if matches!(v, Value::Null) {
         buf.put_i32(-1);
         return Ok(());
@@ -127,7 +139,7 @@ fn encode_value(buf: &mut BytesMut, v: &Value, ty: PgType, binary: bool) -> Resu
     if binary {
         encode_binary(buf, v, ty)?;
     } else {
-        buf.put_slice(text(v, ty)?.as_bytes());
+        buf.put_slice(text(v, ty, zone)?.as_bytes());
     }
     let len = (buf.len() - at - 4) as i32;
     buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
@@ -155,13 +167,13 @@ fn stored_array(v: &Value, ty: PgType) -> Result<(arrays::Array, PgType), SqlErr
 
 /// An array re-rendered with each element in its type's text form (`{0,1}` of booleans
 /// becomes `{f,t}`), in as many dimensions as it has.
-fn array_text(v: &Value, ty: PgType) -> Result<String, SqlError> {
+fn array_text(v: &Value, ty: PgType, zone: &SessionZone) -> Result<String, SqlError> {
     let (array, element) = stored_array(v, ty)?;
     let items = array
         .items
         .into_iter()
         .map(|e| match e {
-            Some(e) => Ok(Some(text(&Value::Text(e), element)?.into_owned())),
+            Some(e) => Ok(Some(text(&Value::Text(e), element, zone)?.into_owned())),
             None => Ok(None),
         })
         .collect::<Result<Vec<_>, SqlError>>()?;
@@ -182,7 +194,7 @@ fn array_binary(buf: &mut BytesMut, v: &Value, ty: PgType) -> Result<(), SqlErro
     }
     for item in array.items {
         let value = item.map_or(Value::Null, Value::Text);
-        encode_value(buf, &value, element, true)?;
+        encode_value(buf, &value, element, true, &SessionZone::UTC)?;
     }
     Ok(())
 }
@@ -282,14 +294,15 @@ pub fn sendable(v: &Value, ty: PgType) -> Result<(), SqlError> {
 }
 
 /// A value's Postgres text form (COPY's output); `None` for NULL.
-pub fn as_text(v: &Value, ty: PgType) -> Result<Option<String>, SqlError> {
+pub fn as_text(v: &Value, ty: PgType, zone: &SessionZone) -> Result<Option<String>, SqlError> {
     match v {
         Value::Null => Ok(None),
-        v => Ok(Some(text(v, ty)?.into_owned())),
+        v => Ok(Some(text(v, ty, zone)?.into_owned())),
     }
 }
 
-fn text(v: &Value, ty: PgType) -> Result<Cow<'_, str>, SqlError> {
+/// The text form; only a timestamptz's depends on the session's zone.
+fn text<'v>(v: &'v Value, ty: PgType, zone: &SessionZone) -> Result<Cow<'v, str>, SqlError> {
     Ok(match ty {
         PgType::Bool => Cow::Borrowed(if as_bool(v, ty)? { "t" } else { "f" }),
         PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Oid => {
@@ -317,6 +330,11 @@ fn text(v: &Value, ty: PgType) -> Result<Cow<'_, str>, SqlError> {
                 .and_then(|s| temporal::parse_timestamp(s).ok())
                 .ok_or_else(|| mismatch(v, ty))?,
         )),
+        PgType::Timestamptz if !zone.is_utc() => Cow::Owned(
+            stored_text(v, ty)
+                .and_then(|s| zone.timestamptz_output(s))
+                .ok_or_else(|| mismatch(v, ty))?,
+        ),
         PgType::Timestamptz => Cow::Owned(temporal::format_timestamptz(
             stored_text(v, ty)
                 .and_then(|s| temporal::parse_timestamptz(s).ok())
@@ -339,7 +357,7 @@ fn text(v: &Value, ty: PgType) -> Result<Cow<'_, str>, SqlError> {
             Value::Text(s) => s.clone(),
             other => return Err(mismatch(other, ty)),
         }),
-        t if t.element().is_some() => Cow::Owned(array_text(v, t)?),
+        t if t.element().is_some() => Cow::Owned(array_text(v, t, zone)?),
         // jsonb is stored as it was written; Postgres shows it normalised.
         PgType::Jsonb => match v {
             Value::Text(s) => Cow::Owned(
@@ -412,7 +430,7 @@ fn encode_binary(buf: &mut BytesMut, v: &Value, ty: PgType) -> Result<(), SqlErr
         PgType::Oid => buf.put_u32(as_int(v, ty)? as u32),
         // A regtype is kept as its name; on the wire in binary it is the type's OID.
         PgType::Regtype => buf.put_u32(
-            litescale_router::types::oid_of_type_name(&text(v, ty)?)
+            litescale_router::types::oid_of_type_name(&text(v, ty, &SessionZone::UTC)?)
                 .ok_or_else(|| mismatch(v, ty))?,
         ),
         PgType::Int8 => buf.put_i64(as_int(v, ty)?),
@@ -423,10 +441,12 @@ fn encode_binary(buf: &mut BytesMut, v: &Value, ty: PgType) -> Result<(), SqlErr
             Value::Text(s) => buf.put_slice(s.as_bytes()),
             other => return Err(mismatch(other, ty)),
         },
-        PgType::Numeric => numeric_binary(buf, &text(v, ty)?).ok_or_else(|| mismatch(v, ty))?,
+        PgType::Numeric => {
+            numeric_binary(buf, &text(v, ty, &SessionZone::UTC)?).ok_or_else(|| mismatch(v, ty))?
+        }
         PgType::Jsonb => {
             buf.put_u8(1);
-            buf.put_slice(text(v, ty)?.as_bytes());
+            buf.put_slice(text(v, ty, &SessionZone::UTC)?.as_bytes());
         }
         PgType::Date => buf.put_i32(temporal::date_to_binary(
             stored_text(v, ty)
@@ -465,7 +485,7 @@ fn encode_binary(buf: &mut BytesMut, v: &Value, ty: PgType) -> Result<(), SqlErr
                 .ok_or_else(|| mismatch(v, ty))?,
         )),
         t if t.element().is_some() => array_binary(buf, v, t)?,
-        _ => buf.put_slice(text(v, ty)?.as_bytes()),
+        _ => buf.put_slice(text(v, ty, &SessionZone::UTC)?.as_bytes()),
     }
     Ok(())
 }
@@ -530,6 +550,11 @@ fn numeric_binary(buf: &mut BytesMut, decimal: &str) -> Option<()> {
 mod tests {
     use super::*;
 
+    /// The text form for a session in UTC.
+    fn utc_text(v: &Value, ty: PgType) -> Result<Cow<'_, str>, SqlError> {
+        text(v, ty, &SessionZone::UTC)
+    }
+
     #[test]
     fn declared_columns_show_their_padding_and_scale() {
         let column = |decl: &str| ColumnMeta {
@@ -564,7 +589,7 @@ mod tests {
     }
 
     fn text_of(v: Value, ty: PgType) -> String {
-        text(&v, ty).unwrap().into_owned()
+        utc_text(&v, ty).unwrap().into_owned()
     }
 
     #[test]
@@ -605,13 +630,13 @@ mod tests {
     #[test]
     fn out_of_range_and_mismatched_values_are_errors_not_garbage() {
         assert_eq!(
-            text(&Value::Integer(1 << 40), PgType::Int4)
+            utc_text(&Value::Integer(1 << 40), PgType::Int4)
                 .unwrap_err()
                 .sqlstate,
             "22003"
         );
         assert_eq!(
-            text(&Value::Text("abc".into()), PgType::Int8)
+            utc_text(&Value::Text("abc".into()), PgType::Int8)
                 .unwrap_err()
                 .sqlstate,
             "22P02"
@@ -641,11 +666,11 @@ mod tests {
             ]
         );
         assert_eq!(
-            text(&Value::Text("{{t,f}}".into()), PgType::BoolArray).unwrap(),
+            utc_text(&Value::Text("{{t,f}}".into()), PgType::BoolArray).unwrap(),
             "{{t,f}}"
         );
         assert_eq!(
-            text(&Value::Integer(3), PgType::Timestamp)
+            utc_text(&Value::Integer(3), PgType::Timestamp)
                 .unwrap_err()
                 .sqlstate,
             "22P02"

@@ -6,6 +6,7 @@
 //! had on a short Parse message is a regression test in tests/e2e/malformed.rs.)
 
 use litescale_router::{CopyFormat, PgType, types};
+use litescale_shard::SessionZone;
 use proptest::prelude::*;
 
 use crate::values::copy_format::RowParser;
@@ -40,7 +41,7 @@ proptest! {
         binary in any::<bool>(),
     ) {
         let ty = PgType::from_oid(oid.0).unwrap_or(PgType::Text);
-        let _ = decode_param(raw.as_deref(), ty, binary);
+        let _ = decode_param(raw.as_deref(), ty, binary, &SessionZone::UTC);
     }
 
     #[test]

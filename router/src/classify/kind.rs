@@ -2,8 +2,8 @@
 //! which decides where it runs. Constructs litescale does not run are refused with 0A000.
 
 use sqlparser::ast::{
-    Expr, ObjectType, Reset, Set, Statement, TransactionAccessMode, TransactionIsolationLevel,
-    TransactionMode, Value,
+    ContextModifier, Expr, ObjectType, Reset, Set, Statement, TransactionAccessMode,
+    TransactionIsolationLevel, TransactionMode, Value,
 };
 
 use crate::RouterError;
@@ -136,11 +136,15 @@ fn transaction_modes(modes: &[TransactionMode]) -> (Option<Isolation>, Option<bo
 fn classify_set(set: &Set) -> Result<StatementKind, RouterError> {
     match set {
         Set::SingleAssignment {
-            variable, values, ..
+            scope,
+            variable,
+            values,
+            ..
         } => {
             let name = variable.to_string().to_ascii_lowercase();
             let value = setting_value(values);
-            Ok(StatementKind::Set { name, value })
+            let local = matches!(scope, Some(ContextModifier::Local));
+            Ok(StatementKind::Set { name, value, local })
         }
         Set::SetTransaction {
             modes,
@@ -153,9 +157,14 @@ fn classify_set(set: &Set) -> Result<StatementKind, RouterError> {
                 read_only,
             })
         }
-        Set::SetTimeZone { value, .. } => Ok(StatementKind::Set {
+        Set::SetTimeZone { local, value } => Ok(StatementKind::Set {
             name: "timezone".to_owned(),
-            value: setting_value(std::slice::from_ref(value)),
+            // `SET TIME ZONE LOCAL` is the default zone, as DEFAULT is.
+            value: match value {
+                Expr::Identifier(i) if i.value.eq_ignore_ascii_case("local") => None,
+                _ => setting_value(std::slice::from_ref(value)),
+            },
+            local: *local,
         }),
         other => Err(RouterError::unsupported(&leading_words(
             &other.to_string(),
@@ -227,7 +236,8 @@ mod tests {
             one("set application_name = 'x'").kind,
             StatementKind::Set {
                 name: "application_name".into(),
-                value: Some("x".into())
+                value: Some("x".into()),
+                local: false,
             }
         );
         assert_eq!(

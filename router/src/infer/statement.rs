@@ -57,11 +57,13 @@ impl PlannedStatement {
     }
 
     /// The parsed statement as text: what identifies it to a cache of plans made from it.
-    pub fn ast_text(&self) -> String {
-        self.ast
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default()
+    pub fn ast_text(&self) -> &str {
+        self.ast_text.get_or_init(|| {
+            self.ast
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        })
     }
 
     /// Tables the statement names, so the caller can look their columns up for [`Schema`].

@@ -55,6 +55,7 @@ pub(crate) fn vacuum(piece: &Piece<'_>) -> Result<PlannedStatement, RouterError>
         needs_schema: false,
         modifying_ctes: Vec::new(),
         ast: None,
+        ast_text: std::sync::OnceLock::new(),
     })
 }
 

@@ -1,6 +1,8 @@
 //! A planned statement: what it does (its kind, which decides where it runs), the SQLite
 //! SQL to run, and what the proxy needs besides. Its type inference is in `infer/`.
 
+use std::sync::OnceLock;
+
 use sqlparser::ast::Statement;
 
 use super::copy::CopySpec;
@@ -34,10 +36,12 @@ pub enum StatementKind {
     Savepoint(String),
     Release(String),
     RollbackTo(String),
-    /// `SET name = value`; `value` is `None` for `SET name TO DEFAULT`.
+    /// `SET [LOCAL] name = value`; `value` is `None` for `SET name TO DEFAULT`. A `local`
+    /// one lasts until its transaction ends.
     Set {
         name: String,
         value: Option<String>,
+        local: bool,
     },
     Show(String),
     /// `RESET name`, or `RESET ALL` when `None`.
@@ -108,6 +112,9 @@ pub struct PlannedStatement {
     /// The parsed Postgres statement (before translation), for type inference. `None` for
     /// statements parsed by hand (COPY, VACUUM).
     pub(crate) ast: Option<Statement>,
+    /// `ast` as text, made the first time it is asked for: the key of a repeated
+    /// statement's plans, which must not cost a rendering on every execution.
+    pub(crate) ast_text: OnceLock<String>,
 }
 
 impl PlannedStatement {
@@ -124,6 +131,7 @@ impl PlannedStatement {
             hint: None,
             notices: Vec::new(),
             ast: None,
+            ast_text: OnceLock::new(),
         }
     }
 

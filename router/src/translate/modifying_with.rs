@@ -161,9 +161,12 @@ mod tests {
             ],
             rows: 2,
         };
-        let reading =
-            plan_reading_returned(&planned, &[returned.clone()], &SessionContext::default())
-                .unwrap();
+        let reading = plan_reading_returned(
+            &planned,
+            std::slice::from_ref(&returned),
+            &SessionContext::default(),
+        )
+        .unwrap();
         assert_eq!(reading.param_count, 4);
         assert!(
             reading.sqlite_sql.starts_with(

@@ -1,11 +1,12 @@
 //! Postgres' implicit typing made explicit where a column's type changes the translation,
 //! before the expression passes run: `pg_typeof(x)` becomes the name of `x`'s type, a
-//! quoted string compared with a boolean, uuid or bytea column becomes a cast to that type
-//! (SQLite would compare it as text), a numeric or interval column inside arithmetic, sum,
-//! avg, round and trunc, or under min and max, becomes a cast to its declared type (so
-//! numeric's exact functions compute it with its scale, and intervals as intervals), and a
-//! boolean, numeric or interval column cast to text or concatenated is cast to its type
-//! first (so it is written in its output form); an interval column sorts by its length;
+//! quoted string compared with a boolean, uuid, bytea, date, timestamp or timestamptz
+//! column becomes a cast to that type (SQLite would compare it as text), a numeric or
+//! interval column inside arithmetic, sum, avg, round and trunc, or under min and max,
+//! becomes a cast to its declared type (so numeric's exact functions compute it with its
+//! scale, and intervals as intervals), and a boolean, numeric, interval or timestamptz
+//! column cast to text or concatenated is cast to its type first (so it is written in its
+//! output form); an interval column sorts by its length;
 //! and an array column beside `||`, in `ARRAY[...]` or aggregated by array_agg is cast to
 //! its array type (so it is taken as the array it is).
 //!
@@ -15,7 +16,7 @@
 
 use sqlparser::ast::{
     ArrayElemTypeDef, BinaryOperator as B, CastKind, DataType, ExactNumberInfo, Expr, FunctionArg,
-    FunctionArgExpr, FunctionArguments, InTarget, Statement, UnaryOperator, Value,
+    FunctionArgExpr, FunctionArguments, InTarget, Statement, TimezoneInfo, UnaryOperator, Value,
 };
 
 use super::sql::{call, function_name, is_aggregate, number, string, strip_nesting};
@@ -389,7 +390,7 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
             }
             B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo | B::StringConcat => {
                 let wanted: &[PgType] = if *op == B::StringConcat {
-                    &[PgType::Bool, PgType::Numeric]
+                    &[PgType::Bool, PgType::Numeric, PgType::Timestamptz]
                 } else {
                     &[PgType::Numeric, PgType::Interval]
                 };
@@ -428,7 +429,7 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
             Typed::Unknown => (None, true),
             Typed::Not => (None, false),
         },
-        // A boolean, numeric(p,s) or interval column as text: in its output form.
+        // A boolean, numeric(p,s), interval or timestamptz column as text: in its output form.
         Expr::Cast {
             kind,
             expr: inner,
@@ -438,7 +439,12 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
             match typed_column(
                 inner,
                 typing,
-                &[PgType::Bool, PgType::Numeric, PgType::Interval],
+                &[
+                    PgType::Bool,
+                    PgType::Numeric,
+                    PgType::Interval,
+                    PgType::Timestamptz,
+                ],
             ) {
                 Typed::Cast(c) => (
                     Some(Expr::Cast {
@@ -525,6 +531,13 @@ fn literal_type_beside(typed: &Expr, typing: &Typing) -> Result<Option<DataType>
         Some(PgType::Bool) => Ok(Some(DataType::Boolean)),
         Some(PgType::Uuid) => Ok(Some(DataType::Uuid)),
         Some(PgType::Bytea) => Ok(Some(DataType::Bytea)),
+        // Read as the type's input reads it (an instant without an offset in the session's
+        // zone), so the stored forms compare.
+        Some(PgType::Date) => Ok(Some(DataType::Date)),
+        Some(PgType::Timestamp) => Ok(Some(DataType::Timestamp(None, TimezoneInfo::None))),
+        Some(PgType::Timestamptz) => {
+            Ok(Some(DataType::Timestamp(None, TimezoneInfo::WithTimeZone)))
+        }
         Some(_) => Ok(None),
         None if is_column(typed) => Err(Unknown),
         None => Ok(None),
@@ -560,6 +573,7 @@ fn typed_column(e: &Expr, typing: &Typing, wanted: &[PgType]) -> Typed {
             fields: None,
             precision: None,
         },
+        Some(PgType::Timestamptz) => DataType::Timestamp(None, TimezoneInfo::WithTimeZone),
         Some(_) => return Typed::Not,
     };
     Typed::Cast(Box::new(cast_to(e.clone(), data_type)))

@@ -4,6 +4,7 @@
 
 use rusqlite::{Connection, params_from_iter};
 
+use crate::engine::sql::datetime::running_in_zone_of;
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::messages::{Response, STREAM_BATCH_ROWS};
@@ -13,6 +14,16 @@ use crate::value::{ColumnMeta, Outcome, Rows, Value};
 /// an error). Stops early when `send` returns false (the receiver went away). Returns the
 /// rows sent.
 pub(crate) fn stream(
+    conn: &Connection,
+    sql: &str,
+    params: &[Value],
+    interrupter: &Interrupter,
+    send: impl FnMut(Response) -> bool,
+) -> u64 {
+    running_in_zone_of(sql, || stream_rows(conn, sql, params, interrupter, send))
+}
+
+fn stream_rows(
     conn: &Connection,
     sql: &str,
     params: &[Value],
@@ -85,7 +96,7 @@ pub(crate) fn run(
     // INSERT uses only some of the parameters: the highest it names bounds the list.
     let params = &params[..params.len().min(stmt.parameter_count())];
     interrupter.arm(conn.get_interrupt_handle());
-    let result = execute(&mut stmt, conn, params, max_result_bytes);
+    let result = running_in_zone_of(sql, || execute(&mut stmt, conn, params, max_result_bytes));
     interrupter.disarm();
     result.map(Some)
 }
@@ -94,7 +105,7 @@ pub(crate) fn run(
 /// the transaction; inside a transaction it undoes only this batch on error.
 pub(crate) fn run_batch(conn: &Connection, sql: &str) -> Result<Outcome, ShardError> {
     conn.execute_batch("SAVEPOINT litescale_batch")?;
-    match conn.execute_batch(sql) {
+    match running_in_zone_of(sql, || conn.execute_batch(sql)) {
         Ok(()) => {
             conn.execute_batch("RELEASE litescale_batch")?;
             Ok(Outcome::Changed(0))

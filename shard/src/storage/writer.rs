@@ -11,6 +11,7 @@ use crate::engine::guard::as_litescale;
 use crate::engine::long_running::{note_long, stop_noting_long};
 use crate::engine::options::ConnectionOptions;
 use crate::engine::reads::serve_read;
+use crate::engine::sql::datetime::running_in_zone_of;
 use crate::engine::statements::{describe, run, run_batch, table_columns};
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
@@ -175,7 +176,7 @@ impl Writer {
                 Response::Outcomes(outcomes)
             }
             Request::WriteBatch { sql } => Response::Outcome(self.in_own_transaction(|c| {
-                c.execute_batch(&sql)?;
+                running_in_zone_of(&sql, || c.execute_batch(&sql))?;
                 Ok(Outcome::Changed(0))
             })?),
             Request::Maintain { sql } => {
@@ -209,9 +210,10 @@ impl Writer {
             }
             Request::InsertRows { sql, rows } => {
                 let mut stmt = c.prepare_cached(&sql)?;
-                for row in &rows {
-                    stmt.execute(params_from_iter(row))?;
-                }
+                running_in_zone_of(&sql, || {
+                    rows.iter()
+                        .try_for_each(|row| stmt.execute(params_from_iter(row)).map(drop))
+                })?;
                 Response::Count(rows.len() as u64)
             }
             Request::Prepare => {

@@ -145,7 +145,7 @@ fn psql_describe_commands_list_the_schema() {
     let d = psql(&server, &["\\d customers"]);
     for line in [
         " email  | character varying(80) |           | not null | ",
-        " joined | date                  |           |          | current_date",
+        " joined | date                  |           |          | CURRENT_DATE",
         "\"customers_email_key\" UNIQUE CONSTRAINT, btree (email)",
         "Referenced by:",
         "TABLE \"orders\" CONSTRAINT \"orders_customer_fkey\" FOREIGN KEY (customer) REFERENCES customers(id)",

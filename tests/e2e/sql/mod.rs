@@ -4,4 +4,5 @@
 mod concurrency;
 mod dialect;
 mod limits;
+mod time_zones;
 mod transactions;

@@ -35,6 +35,7 @@ impl SessionState {
             txns: BTreeMap::new(),
             savepoints: Vec::new(),
             settings_before: self.settings.clone(),
+            set_locally: Vec::new(),
             age: sequence(),
             failed: false,
             read_only: false,
@@ -91,6 +92,7 @@ impl SessionState {
                     txns: BTreeMap::new(),
                     savepoints: Vec::new(),
                     settings_before: self.settings.clone(),
+                    set_locally: Vec::new(),
                     age: sequence(),
                     failed: false,
                     read_only,
@@ -192,6 +194,9 @@ impl SessionState {
         commit: bool,
     ) -> Result<(), SqlError> {
         let mut txns = block.txns;
+        for (name, before) in block.set_locally.iter().rev() {
+            self.settings.restore(name, before);
+        }
         if !commit {
             self.settings = block.settings_before;
             for txn in txns.into_values() {

@@ -30,7 +30,7 @@ impl SessionState {
         {
             let rows = session.partitions[0]
                 .read_stream(
-                    planned.sqlite_sql.clone(),
+                    self.in_session_zone(&planned.sqlite_sql),
                     params,
                     session.cancel.interrupter(),
                 )
@@ -87,7 +87,13 @@ impl SessionState {
                 format!("relation \"{table}\" does not exist"),
             ));
         };
-        let copy = CopyIn::new(spec, table, &table_columns, &session.map)?;
+        let copy = CopyIn::new(
+            spec,
+            table,
+            &table_columns,
+            &session.map,
+            self.settings.zone(),
+        )?;
         let columns = copy.columns();
         // Outside a transaction block the COPY is its own transaction; the wire layer
         // ends it after CopyDone or CopyFail.

@@ -46,7 +46,7 @@ impl SessionState {
         count_partition_statement(session, 0, "reader");
         let small = session.partitions[0]
             .read_if_small(
-                planned.sqlite_sql.clone(),
+                self.in_session_zone(&planned.sqlite_sql),
                 params.clone(),
                 session.cancel.interrupter(),
                 INLINE_RESULT_BYTES,
@@ -67,7 +67,7 @@ impl SessionState {
         // A copy for the writer, should SQLite find that the statement writes.
         let streamed = session.partitions[0]
             .read_stream(
-                planned.sqlite_sql.clone(),
+                self.in_session_zone(&planned.sqlite_sql),
                 params.clone(),
                 session.cancel.interrupter(),
             )
@@ -171,11 +171,17 @@ impl SessionState {
                 Some(split) => split
                     .map_err(refused)?
                     .into_iter()
-                    .map(|part| (part.partition, part.sql, Some(part.rows)))
+                    .map(|part| {
+                        (
+                            part.partition,
+                            self.in_session_zone(&part.sql),
+                            Some(part.rows),
+                        )
+                    })
                     .collect(),
                 None => targets
                     .into_iter()
-                    .map(|p| (p, planned.sqlite_sql.clone(), None))
+                    .map(|p| (p, self.in_session_zone(&planned.sqlite_sql), None))
                     .collect(),
             };
         // A write to several partitions is one transaction: outside a block, its own.
@@ -282,7 +288,7 @@ impl SessionState {
         // Each partition bounds its own part; the merge holds all of them at once.
         let mut held = 0usize;
         for &p in targets {
-            let sql = plan.partition_sql.clone();
+            let sql = self.in_session_zone(&plan.partition_sql);
             let interrupter = session.cancel.interrupter();
             // A transaction reads its own writes on the partitions it writes.
             let own = match &mut self.block {
@@ -346,7 +352,11 @@ impl SessionState {
         target: usize,
     ) -> Result<Outcome, SqlError> {
         let partition = &session.partitions[target];
-        let sql = planned.sqlite_sql.clone();
+        if planned.sqlite_sql.is_empty() {
+            // Nothing for SQLite to do (plain VACUUM).
+            return Ok(Outcome::Changed(0));
+        }
+        let sql = self.in_session_zone(&planned.sqlite_sql);
         let interrupter = session.cancel.interrupter();
         let is_read = matches!(
             &planned.kind,
@@ -356,10 +366,6 @@ impl SessionState {
                     ..
                 })
         );
-        if sql.is_empty() {
-            // Nothing for SQLite to do (plain VACUUM).
-            return Ok(Outcome::Changed(0));
-        }
         // Reads of another partition than the one the transaction writes go to readers.
         let (holds_writer, read_only) = match &self.block {
             Block::Idle => (false, false),

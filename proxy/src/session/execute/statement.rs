@@ -147,7 +147,7 @@ impl SessionState {
                      statement with the extended protocol"
                 ),
             )),
-            StatementKind::Set { name, value } => self.set(name, value.as_deref()),
+            StatementKind::Set { name, value, local } => self.set(name, value.as_deref(), *local),
             StatementKind::Reset(name) => self.reset(name.as_deref()),
             StatementKind::SetTransaction {
                 isolation,

@@ -7,10 +7,28 @@ use litescale_shard::{ColumnMeta, Rows, Value};
 use crate::error::SqlError;
 use crate::session::execute::reply::{Executed, Reply};
 use crate::session::interrupts::signal::{Sender, terminated_by_administrator};
-use crate::session::state::{Session, SessionState};
+use crate::session::settings;
+use crate::session::state::{Block, Session, SessionState};
 
 impl SessionState {
-    pub(super) fn set(&mut self, name: &str, value: Option<&str>) -> Result<Reply, SqlError> {
+    /// SET; a `local` one is undone when the block ends, and outside one does nothing.
+    pub(super) fn set(
+        &mut self,
+        name: &str,
+        value: Option<&str>,
+        local: bool,
+    ) -> Result<Reply, SqlError> {
+        if local {
+            let Block::Open(block) = &mut self.block else {
+                return Ok(Reply::command("SET")
+                    .warn("25P01", "SET LOCAL can only be used in transaction blocks"));
+            };
+            if !block.set_locally.iter().any(|(n, _)| n == name) {
+                block
+                    .set_locally
+                    .push((name.to_owned(), self.settings.clone()));
+            }
+        }
         let status = self.settings.set(name, value)?;
         let mut reply = Reply::command("SET");
         reply.parameter_status = status;
@@ -195,7 +213,7 @@ fn show_rows(name: &str, pairs: Vec<(String, String)>) -> Rows {
         ]
     } else {
         vec![ColumnMeta {
-            name: name.to_owned(),
+            name: settings::column_name(name).to_owned(),
             decl_type: text(),
         }]
     };

@@ -28,10 +28,9 @@ impl SessionState {
         }
         // A block that changed the schema plans with what only its writer sees.
         let own_changes = matches!(&self.block, Block::Open(b) if b.schema_change.is_some());
-        // A routing hint comes from a comment, which the statement's text leaves out.
-        let key = format!("{:?} {}", planned.hint, planned.ast_text());
+        let key = planned.ast_text();
         let generation = session.column_cache.generation();
-        if !own_changes && let Some(typed) = session.typed_plan(&key, generation) {
+        if !own_changes && let Some(typed) = session.typed_plan(planned, generation) {
             return Ok(Some(typed));
         }
         let columns = self.columns_of(session, planned.tables()).await?;
@@ -47,7 +46,7 @@ impl SessionState {
                 .map_err(|e| SqlError::new("XX000", format!("planning failed: {e}")))??
         });
         if !own_changes {
-            session.keep_typed_plan(key, generation, Arc::clone(&typed));
+            session.keep_typed_plan(key.to_owned(), generation, Arc::clone(&typed));
         }
         Ok(Some(typed))
     }
@@ -84,11 +83,18 @@ impl SessionState {
 }
 
 impl Session {
-    /// The plan made with the columns for the statement `key`, if no schema changed since.
-    fn typed_plan(&self, key: &str, generation: u64) -> Option<Arc<PlannedStatement>> {
+    /// The plan made with the columns for `planned`, if no schema changed since.
+    fn typed_plan(
+        &self,
+        planned: &PlannedStatement,
+        generation: u64,
+    ) -> Option<Arc<PlannedStatement>> {
         let mut plans = self.typed_plans.lock().unwrap_or_else(|e| e.into_inner());
-        match plans.get(key) {
-            Some((made, typed)) if *made == generation => Some(Arc::clone(typed)),
+        match plans.get(planned.ast_text()) {
+            // A routing hint comes from a comment, which the statement's text leaves out.
+            Some((made, typed)) if *made == generation && typed.hint == planned.hint => {
+                Some(Arc::clone(typed))
+            }
             _ => None,
         }
     }

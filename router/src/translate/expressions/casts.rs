@@ -100,6 +100,10 @@ fn postgres_cast(inner: &Expr, target: PgType) -> Option<Expr> {
             ],
             else_result: None,
         }),
+        // An instant's text form is in the session's zone, which the shard knows.
+        (PgType::Text | PgType::Varchar | PgType::Bpchar, Some(PgType::Timestamptz)) => {
+            input("pg_timestamptz_text")
+        }
         // bytea's text form is its hex output.
         (PgType::Text | PgType::Varchar | PgType::Bpchar, Some(PgType::Bytea)) => {
             Some(Expr::Nested(Box::new(Expr::BinaryOp {

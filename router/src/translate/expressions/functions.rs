@@ -205,7 +205,15 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
             temporal::now()
         }
         ("current_timestamp", 0) if matches!(f.args, FunctionArguments::None) => temporal::now(),
-        ("localtimestamp", 0) => call("strftime", vec![string("%Y-%m-%d %H:%M:%f"), string("now")]),
+        // The clock and calendar in the session's zone, which the shard's casts of an
+        // instant apply.
+        ("localtimestamp", 0) => call("pg_timestamp", vec![temporal::now()]),
+        ("current_date", 0) if matches!(f.args, FunctionArguments::None) => {
+            call("pg_date", vec![temporal::now()])
+        }
+        ("localtime", 0) if matches!(f.args, FunctionArguments::None) => {
+            call("pg_time", vec![temporal::now()])
+        }
         ("version", 0) => Expr::BinaryOp {
             left: Box::new(string(&format!(
                 "PostgreSQL {} (litescale {}) on SQLite ",

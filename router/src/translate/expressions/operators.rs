@@ -299,7 +299,7 @@ pub(super) fn minus_before_exponent(expr: &Expr) -> Option<Expr> {
 }
 
 /// A side of `||` whose text form SQLite would not write as Postgres: a boolean (cast to
-/// text, which the casts pass spells `true`/`false`) or an exact numeric.
+/// text, which the casts pass spells `true`/`false`), an exact numeric or an instant.
 fn concat_text_form(side: &Expr) -> Option<Expr> {
     match schemaless_type(side) {
         Some(PgType::Bool) => Some(Expr::Cast {
@@ -309,6 +309,7 @@ fn concat_text_form(side: &Expr) -> Option<Expr> {
             format: None,
         }),
         Some(PgType::Numeric) => super::numeric::text_form(side),
+        Some(PgType::Timestamptz) => Some(call("pg_timestamptz_text", vec![side.clone()])),
         _ => None,
     }
 }

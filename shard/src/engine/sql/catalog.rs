@@ -40,6 +40,22 @@ const SERVER_SETTINGS: &[(&str, &str)] = &[
     ("default_table_access_method", "heap"),
 ];
 
+/// The router's translation of `now()` (router `translate/expressions/temporal/mod.rs`),
+/// which `CURRENT_DATE`, `LOCALTIMESTAMP` and `LOCALTIME` read through a cast.
+const NOW: &str = "pg_timestamptz(strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'))";
+
+/// `text` with the translations of the clock's functions in a stored expression (a
+/// column's DEFAULT) written back as Postgres writes them.
+fn postgres_clock_names(text: &str) -> String {
+    if !text.contains("strftime(") {
+        return text.to_owned();
+    }
+    text.replace(&format!("pg_date({NOW})"), "CURRENT_DATE")
+        .replace(&format!("pg_timestamp({NOW})"), "LOCALTIMESTAMP")
+        .replace(&format!("pg_time({NOW})"), "LOCALTIME")
+        .replace(NOW, "now()")
+}
+
 /// The start of the error for current_setting() of a session setting
 /// (engine/sqlite_errors.rs: 0A000).
 pub(crate) const CURRENT_SETTING_UNSUPPORTED: &str =
@@ -399,10 +415,13 @@ pub(crate) fn register(
     ] {
         conn.create_scalar_function(name, -1, flags, |_| Ok(true))?;
     }
-    // Expressions are stored as their text, so "deparsing" one is the identity.
+    // Expressions are stored as their text, so "deparsing" one is that text, with the
+    // clock's translations spelled as Postgres spells them.
     for arity in [2, 3] {
         conn.create_scalar_function("pg_get_expr", arity, flags, |ctx| {
-            ctx.get::<Option<String>>(0)
+            Ok(ctx
+                .get::<Option<String>>(0)?
+                .map(|text| postgres_clock_names(&text)))
         })?;
     }
     conn.create_scalar_function("pg_relation_is_publishable", 1, flags, |_| Ok(false))?;

@@ -19,12 +19,16 @@ pub(super) use arithmetic::{aggregate, binary, negate};
 pub(super) use functions::{at_time_zone, extract, rewrite_call};
 pub(super) use literals::{cast, interval, typed_literal};
 
-/// Postgres' `now()`: the instant as a stored timestamptz, with microseconds (SQLite gives
-/// milliseconds).
+/// Postgres' `now()`: the instant as a stored timestamptz (SQLite's clock, to the
+/// millisecond), through the timestamptz input so that the passes after this one see its
+/// type (`now()::text` is written in the session's zone).
 pub(super) fn now() -> Expr {
     call(
-        "strftime",
-        vec![string("%Y-%m-%d %H:%M:%f+00:00"), string("now")],
+        "pg_timestamptz",
+        vec![call(
+            "strftime",
+            vec![string("%Y-%m-%d %H:%M:%f+00:00"), string("now")],
+        )],
     )
 }
 

@@ -9,7 +9,7 @@ use super::interval::Interval;
 use super::values::{
     Date, Timestamp, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, Value,
 };
-use super::zones::Zone;
+use super::zones::{self, Zone};
 use super::{PgError, Result};
 
 fn days_in_month(year: i64, month: i64) -> i64 {
@@ -41,6 +41,18 @@ pub(super) fn timestamp_plus(t: Timestamp, i: Interval, type_name: &str) -> Resu
     t.plus(i.micros, type_name)
 }
 
+/// Postgres' timestamptz_pl_interval: months and days move the local date in the
+/// session's zone (a day is 23 or 25 hours across a change of clocks), the rest is time.
+pub(super) fn timestamptz_plus(t: Timestamp, i: Interval) -> Result<Timestamp> {
+    const NAME: &str = "timestamp with time zone";
+    let zone = zones::current();
+    if !t.is_finite() || zone == Zone::Fixed(0) || (i.months == 0 && i.days == 0) {
+        return timestamp_plus(t, i, NAME);
+    }
+    let local = timestamp_plus(zone.to_local(t)?, Interval::new(i.months, i.days, 0), NAME)?;
+    zone.to_utc(local)?.plus(i.micros, NAME)
+}
+
 /// Postgres' time_pl_interval: the time part only, around the clock.
 pub(super) fn time_plus(t: i64, i: Interval) -> i64 {
     (t + i.micros % USECS_PER_DAY).rem_euclid(USECS_PER_DAY)
@@ -51,9 +63,7 @@ pub(super) fn plus_interval(value: Value, i: Interval) -> Result<Value> {
     Ok(match value {
         Value::Date(d) => Value::Timestamp(timestamp_plus(d.at_midnight(), i, "timestamp")?),
         Value::Timestamp(t) => Value::Timestamp(timestamp_plus(t, i, "timestamp")?),
-        Value::Timestamptz(t) => {
-            Value::Timestamptz(timestamp_plus(t, i, "timestamp with time zone")?)
-        }
+        Value::Timestamptz(t) => Value::Timestamptz(timestamptz_plus(t, i)?),
         Value::Time(t) => Value::Time(time_plus(t, i)),
         Value::Interval(v) => Value::Interval(v.checked_add(i)?),
     })
@@ -186,14 +196,17 @@ pub(super) fn date_trunc(unit: &str, value: Value, zone: Option<Zone>) -> Result
     let unit = Unit::of_word(&name).ok_or_else(|| PgError::unit_not_recognized(&name, kind))?;
     let unsupported = || PgError::unit_not_supported(&name, kind);
     match value {
-        Value::Date(d) => date_trunc(&name, Value::Timestamptz(d.at_midnight()), zone),
+        Value::Date(d) => {
+            let instant = zones::current().to_utc(d.at_midnight())?;
+            date_trunc(&name, Value::Timestamptz(instant), zone)
+        }
         Value::Time(t) => date_trunc(&name, Value::Interval(Interval::new(0, 0, t)), zone),
         Value::Timestamp(t) => Ok(Value::Timestamp(
             truncate(unit, t).ok_or_else(unsupported)??,
         )),
         Value::Timestamptz(t) if !t.is_finite() => Ok(value),
         Value::Timestamptz(t) => {
-            let zone = zone.unwrap_or(Zone::Fixed(0));
+            let zone = zone.unwrap_or_else(zones::current);
             let local = zone.to_local(t)?;
             let truncated = truncate(unit, local).ok_or_else(unsupported)??;
             // Units of a day or more land on a local midnight, whose offset may differ

@@ -8,8 +8,9 @@ use chrono::Datelike;
 use super::interval::Interval;
 use super::values::{
     Date, Fields, Timestamp, UNIX_EPOCH_JULIAN, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE,
-    Value,
+    USECS_PER_SEC, Value,
 };
+use super::zones;
 use super::{PgError, Result};
 
 pub(super) use super::interval::Unit;
@@ -215,13 +216,21 @@ pub(super) fn extract(field: &str, value: Value) -> Result<Option<Numeric>> {
         }
         Value::Timestamp(t) | Value::Timestamptz(t) => {
             let with_zone = matches!(value, Value::Timestamptz(_));
+            // A timestamptz's fields are those of its local time in the session's zone.
+            let offset = match with_zone && t.is_finite() {
+                true => zones::current().offset_at(t)?,
+                false => 0,
+            };
             if matches!(
                 unit,
                 Unit::Timezone | Unit::TimezoneHour | Unit::TimezoneMinute
             ) {
-                // The session zone is UTC: every offset is zero.
                 return if with_zone {
-                    Ok(Some(Numeric::whole(0)))
+                    Ok(Some(Numeric::whole(match unit {
+                        Unit::Timezone => offset,
+                        Unit::TimezoneHour => offset / 3600,
+                        _ => offset / 60 % 60,
+                    })))
                 } else {
                     Err(unsupported())
                 };
@@ -229,12 +238,14 @@ pub(super) fn extract(field: &str, value: Value) -> Result<Option<Numeric>> {
             if !t.is_finite() {
                 return Ok(infinite(unit, t == Timestamp::INFINITY));
             }
+            let epoch = t.0;
+            let t = t.plus(offset * USECS_PER_SEC, "timestamp")?;
             let f = t.fields()?;
             if let Some(n) = time_field(unit, t.time()) {
                 return Ok(Some(n));
             }
             Ok(Some(match unit {
-                Unit::Epoch => Numeric::scaled(t.0, 6),
+                Unit::Epoch => Numeric::scaled(epoch, 6),
                 Unit::Julian => julian_with_time(t.date().0 + UNIX_EPOCH_JULIAN, t.time()),
                 _ => Numeric::whole(calendar_field(unit, &f).ok_or_else(unsupported)?),
             }))

@@ -9,7 +9,7 @@ use super::values::{
     DAY_NAMES, Date, Kind, MONTH_NAMES, Timestamp, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE,
     USECS_PER_SEC, Value, fraction_micros,
 };
-use super::zones::{Sign, Zone};
+use super::zones::{self, Sign, Zone};
 use super::{PgError, Result};
 
 /// The current instant, to the microsecond.
@@ -20,9 +20,15 @@ pub(super) fn now() -> Timestamp {
     Timestamp(i64::try_from(since.as_micros()).unwrap_or(i64::MAX))
 }
 
-/// Today's date in the session's zone, UTC.
+/// The clock on the wall in the session's zone.
+fn local_now() -> Timestamp {
+    let utc = now();
+    zones::current().to_local(utc).unwrap_or(utc)
+}
+
+/// Today's date in the session's zone.
 pub(super) fn today() -> Date {
-    now().date()
+    local_now().date()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,7 +304,7 @@ impl Parsed {
         match self.special {
             Some(Special::Infinity) => return Ok(Timestamp::INFINITY),
             Some(Special::NegInfinity) => return Ok(Timestamp::NEG_INFINITY),
-            Some(Special::Now) => return Ok(now()),
+            Some(Special::Now) => return Ok(local_now()),
             Some(Special::Epoch) => return Ok(Timestamp(0)),
             Some(Special::Today) => return Ok(midnight(0)),
             Some(Special::Tomorrow) => return Ok(midnight(1)),
@@ -322,6 +328,9 @@ fn read_as<T>(text: &str, type_name: &str, f: impl FnOnce(&Parsed) -> Parse<T>) 
 /// Date input; a timestamp's text gives its date (even at 24:00, which Postgres' date
 /// input ignores with the rest of the time).
 pub(super) fn date(text: &str) -> Result<Date> {
+    if let Some(local) = local_instant(text)? {
+        return Ok(local.date());
+    }
     read_as(text, "date", |p| match p.special {
         None | Some(Special::Allballs) => {
             p.clock_time()?;
@@ -334,9 +343,12 @@ pub(super) fn date(text: &str) -> Result<Date> {
 /// Time input; a timestamp's text gives its time of day (a zone is ignored, as Postgres'
 /// time type does).
 pub(super) fn time(text: &str) -> Result<i64> {
+    if let Some(local) = local_instant(text)? {
+        return Ok(local.time());
+    }
     read_as(text, "time", |p| match p.special {
         Some(Special::Allballs) => Ok(0),
-        Some(Special::Now) => Ok(now().time()),
+        Some(Special::Now) => Ok(local_now().time()),
         Some(_) => Err(Bad::Syntax),
         None => {
             p.calendar()?;
@@ -347,17 +359,36 @@ pub(super) fn time(text: &str) -> Result<i64> {
 
 /// Timestamp input: a zone in the text is ignored, as Postgres' timestamp type does.
 pub(super) fn timestamp(text: &str) -> Result<Timestamp> {
+    if let Some(local) = local_instant(text)? {
+        return Ok(local);
+    }
     read_as(text, "timestamp", Parsed::timestamp)
 }
 
-/// Timestamptz input: the local time in the text's zone, or UTC (the session's zone).
+/// A timestamptz in its stored form (`...+00:00`), as a cast of it to a type without a zone
+/// reads it: in the session's zone, when that is not UTC. Input text's own zone is ignored
+/// by those types, so only the stored form, which a timestamptz value has, is converted.
+fn local_instant(text: &str) -> Result<Option<Timestamp>> {
+    let zone = zones::current();
+    if zone == Zone::Fixed(0)
+        || !text.ends_with("+00:00")
+        || stored_kind(text) != Some(Kind::Timestamptz)
+    {
+        return Ok(None);
+    }
+    zone.to_local(timestamptz(text)?).map(Some)
+}
+
+/// Timestamptz input: the local time in the text's zone, or in the session's.
 pub(super) fn timestamptz(text: &str) -> Result<Timestamp> {
-    let (local, zone) = read_as(text, "timestamp with time zone", |p| {
-        Ok((p.timestamp()?, p.zone))
+    let (local, zone, special) = read_as(text, "timestamp with time zone", |p| {
+        Ok((p.timestamp()?, p.zone, p.special))
     })?;
-    match zone {
-        Some(zone) if local.is_finite() => zone.to_utc(local),
-        _ => Ok(local),
+    match special {
+        // Instants, not local times.
+        Some(Special::Now) => Ok(now()),
+        Some(Special::Epoch) => Ok(Timestamp(0)),
+        _ => zone.unwrap_or_else(zones::current).to_utc(local),
     }
 }
 

@@ -14,11 +14,14 @@ mod fields;
 mod input;
 mod interval;
 mod register;
+mod session_zone;
 mod to_char;
 mod values;
 mod zones;
 
 pub(crate) use register::register;
+pub use session_zone::SessionZone;
+pub(crate) use session_zone::running_in_zone_of;
 
 /// `a ± b` on stored texts whose types the plan did not know, when they are date/time
 /// values (a date and days, a timestamp and an interval, two dates); `None` otherwise.
@@ -98,7 +101,10 @@ pub(crate) fn timestamp_series(
     let Value::Interval(step) = input::read(Kind::Interval, step)? else {
         unreachable!("an interval reads as an interval");
     };
-    let plus = move |t| arithmetic::timestamp_plus(t, step, kind.type_name());
+    let plus = move |t| match zoned {
+        true => arithmetic::timestamptz_plus(t, step),
+        false => arithmetic::timestamp_plus(t, step, kind.type_name()),
+    };
     let first_step = plus(start)?;
     if first_step == start {
         return Err(PgError::new("22023", "step size cannot equal zero").into());

@@ -7,8 +7,9 @@ use rusqlite::types::{ToSql, Value as SqlValue};
 
 use super::super::args::{float, integer, text};
 use super::interval::Interval;
+use super::session_zone;
 use super::values::{self, Kind, Timestamp, Value, format_time};
-use super::zones::{Sign, Zone};
+use super::zones::{self, Sign, Zone};
 use super::{PgError, Result, arithmetic, fields, input, to_char};
 
 const FLAGS: FunctionFlags = FunctionFlags::SQLITE_UTF8.union(FunctionFlags::SQLITE_DETERMINISTIC);
@@ -76,6 +77,9 @@ fn register_input(c: &Connection) -> rusqlite::Result<()> {
     strict(c, "pg_timestamp", |[t]| input::timestamp(&t)?.format())?;
     strict(c, "pg_timestamptz", |[t]| {
         input::timestamptz(&t)?.format_tz()
+    })?;
+    strict(c, "pg_timestamptz_text", |[t]| {
+        session_zone::output(zones::current(), input::timestamptz(&t)?)
     })?;
     strict(c, "pg_interval", |[t]| Ok(interval(&t)?.to_string()))?;
     strict(c, "pg_interval", |[t, qualifier]| {
@@ -199,7 +203,9 @@ fn register_arithmetic(c: &Connection) -> rusqlite::Result<()> {
 fn timestamp_of(kind: &str, text: &str) -> Result<Timestamp> {
     match value_of(kind, text)? {
         Value::Date(d) => Ok(d.at_midnight()),
-        Value::Timestamp(t) | Value::Timestamptz(t) => Ok(t),
+        Value::Timestamp(t) => Ok(t),
+        // Postgres ages instants by their local times in the session's zone.
+        Value::Timestamptz(t) => zones::current().to_local(t),
         other => Err(PgError::new(
             "42883",
             format!("function age({}) does not exist", other.kind().type_name()),
@@ -233,7 +239,10 @@ fn register_fields(c: &Connection) -> rusqlite::Result<()> {
             Value::Timestamp(t) => zone.to_utc(t)?.format_tz(),
             Value::Timestamptz(t) => zone.to_local(t)?.format(),
             // Postgres casts a date to timestamptz for AT TIME ZONE.
-            Value::Date(d) => zone.to_local(d.at_midnight())?.format(),
+            Value::Date(d) => {
+                let instant = zones::current().to_utc(d.at_midnight())?;
+                zone.to_local(instant)?.format()
+            }
             other => Err(PgError::new(
                 "42883",
                 format!(
@@ -263,10 +272,13 @@ fn register_constructors(c: &Connection) -> rusqlite::Result<()> {
     })?;
     for arity in [6, 7] {
         c.create_scalar_function("pg_make_timestamptz", arity, FLAGS, move |ctx| {
-            let zone = match (arity, text(ctx, 6)) {
-                (6, _) => Zone::Fixed(0),
-                (_, Some(z)) => Zone::named(&z, Sign::Iso)?,
-                (_, None) => return Ok(None),
+            // The seventh argument is read only when there is one.
+            let zone = match arity {
+                6 => zones::current(),
+                _ => match text(ctx, 6) {
+                    Some(z) => Zone::named(&z, Sign::Iso)?,
+                    None => return Ok(None),
+                },
             };
             let utc = make_timestamp(ctx)?.map(|local| zone.to_utc(local)?.format_tz());
             Ok(utc.transpose()?)
@@ -403,6 +415,8 @@ mod tests {
         SELECT pg_make_time(8, 15, 23.5) | 08:15:23.5
         SELECT pg_make_timestamp(2013, 7, 15, 8, 15, 23.5) | 2013-07-15 08:15:23.5
         SELECT pg_make_timestamptz(2013, 7, 15, 8, 15, 23.5, 'America/New_York') | 2013-07-15 12:15:23.5+00:00
+        SELECT pg_make_timestamptz(2013, 7, 15, 8, 15, 23.5) | 2013-07-15 08:15:23.5+00:00
+        SELECT pg_timestamptz_text('2024-03-15 10:20:30+00:00') | 2024-03-15 10:20:30+00
         SELECT pg_make_interval(1, 2, 0, 3, 4, 5, 6.5) | 1 year 2 mons 3 days 04:05:06.5
         SELECT pg_to_char('timestamp', '2024-03-05 14:07:09', 'DD/MM/YYYY HH12:MI AM') | 05/03/2024 02:07 PM
         SELECT pg_to_date('05 Dec 2000', 'DD Mon YYYY') | 2000-12-05

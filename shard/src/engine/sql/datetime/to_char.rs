@@ -9,6 +9,7 @@ use super::values::{
     DAY_NAMES, Date, MONTH_NAMES, Timestamp, UNIX_EPOCH_JULIAN, USECS_PER_HOUR, USECS_PER_MINUTE,
     USECS_PER_SEC, Value, make_date, make_time,
 };
+use super::zones;
 use super::{PgError, Result};
 
 /// Months in Roman numerals, for RM.
@@ -128,6 +129,14 @@ fn ordinal_suffix(n: i64, case: Case) -> String {
     cased(suffix, case)
 }
 
+/// The zone a timestamptz is shown in: TZ's abbreviation and the offset (seconds east)
+/// OF, TZH and TZM print.
+#[derive(Debug, Clone)]
+struct ZoneLabel {
+    abbreviation: String,
+    offset: i64,
+}
+
 /// What to_char formats: a timestamp's fields, or an interval's (hours not wrapped to a
 /// day, no calendar names).
 struct Moment {
@@ -137,11 +146,11 @@ struct Moment {
     day: i64,
     /// Microseconds: of the day, or of the interval's time.
     time: i64,
-    zone: Option<&'static str>,
+    zone: Option<ZoneLabel>,
 }
 
 impl Moment {
-    fn of_timestamp(t: Timestamp, zone: Option<&'static str>) -> Result<Moment> {
+    fn of_timestamp(t: Timestamp, zone: Option<ZoneLabel>) -> Result<Moment> {
         let d = t.date().naive()?;
         let (year, month, day) = (d.year(), d.month(), d.day());
         Ok(Moment {
@@ -244,9 +253,22 @@ impl Moment {
                 0,
             ),
             "Q" => number((self.month - 1) / 3 + 1, 1),
-            "TZ" => self.zone.map_or_else(String::new, |z| cased(z, case)),
-            "OF" | "TZH" => "+00".into(),
-            "TZM" => "00".into(),
+            "TZ" => self
+                .zone
+                .as_ref()
+                .map_or_else(String::new, |z| cased(&z.abbreviation, case)),
+            "OF" => self.zone.as_ref().map_or_else(String::new, |z| {
+                let (h, m) = (z.offset / 3600, z.offset.abs() / 60 % 60);
+                match m {
+                    0 => format!("{h:+03}"),
+                    _ => format!("{h:+03}:{m:02}"),
+                }
+            }),
+            "TZH" => format!("{:+03}", self.zone.as_ref().map_or(0, |z| z.offset / 3600)),
+            "TZM" => format!(
+                "{:02}",
+                self.zone.as_ref().map_or(0, |z| z.offset.abs() / 60 % 60)
+            ),
             _ => String::new(),
         }
     }
@@ -259,7 +281,14 @@ pub(super) fn to_char(value: Value, format: &str) -> Result<Option<String>> {
         _ if !value.is_finite() => return Ok(None),
         Value::Date(d) => Moment::of_timestamp(d.at_midnight(), None)?,
         Value::Timestamp(t) => Moment::of_timestamp(t, None)?,
-        Value::Timestamptz(t) => Moment::of_timestamp(t, Some("UTC"))?,
+        Value::Timestamptz(t) => {
+            let zone = zones::current();
+            let label = ZoneLabel {
+                abbreviation: zone.abbreviation_at(t)?,
+                offset: zone.offset_at(t)?,
+            };
+            Moment::of_timestamp(zone.to_local(t)?, Some(label))?
+        }
         Value::Time(t) => return to_char(Value::Interval(Interval::new(0, 0, t)), format),
         Value::Interval(i) => Moment {
             date: None,
@@ -292,6 +321,8 @@ struct Read {
     pm: Option<bool>,
     bc: bool,
     offset_seconds: i64,
+    /// The template read an offset (TZH, TZM); without one the session's zone applies.
+    offset_read: bool,
 }
 
 /// Reads `text` by the template, as to_timestamp does when FX is not given: spaces are
@@ -399,11 +430,13 @@ fn read_field(input: &[char], at: usize, name: &'static str, r: &mut Read) -> Re
         "MS" => r.micro = n * 10_i64.pow(3 - digits.len() as u32) * 1000,
         "US" => r.micro = n * 10_i64.pow(6 - digits.len() as u32),
         n2 if n2.starts_with("FF") => r.micro = n * 10_i64.pow(6 - digits.len() as u32),
-        "TZH" if rest.starts_with('-') => r.offset_seconds -= n * 3600,
-        "TZH" => r.offset_seconds += n * 3600,
+        "TZH" if rest.starts_with('-') => (r.offset_seconds, r.offset_read) = (-n * 3600, true),
+        "TZH" => (r.offset_seconds, r.offset_read) = (n * 3600, true),
         // Minutes have the sign of the hours before them.
-        "TZM" if r.offset_seconds < 0 => r.offset_seconds -= n * 60,
-        "TZM" => r.offset_seconds += n * 60,
+        "TZM" if r.offset_seconds < 0 => {
+            (r.offset_seconds, r.offset_read) = (r.offset_seconds - n * 60, true)
+        }
+        "TZM" => (r.offset_seconds, r.offset_read) = (r.offset_seconds + n * 60, true),
         _ => {}
     }
     Ok(at + used)
@@ -432,9 +465,14 @@ impl Read {
 }
 
 /// Postgres' to_timestamp(text, template), whose date is to_date's: the fields are local
-/// time in the session's zone, UTC, unless the template reads an offset (TZH, TZM).
+/// time in the session's zone unless the template reads an offset (TZH, TZM).
 pub(super) fn to_timestamp(text: &str, format: &str) -> Result<Timestamp> {
-    read(text, format)?.timestamp(text)
+    let read = read(text, format)?;
+    let t = read.timestamp(text)?;
+    match read.offset_read {
+        true => Ok(t),
+        false => zones::current().to_utc(t),
+    }
 }
 
 #[cfg(test)]

@@ -4,10 +4,28 @@
 //! Postgres, where `AT TIME ZONE '+05'` is five hours west of Greenwich.
 
 use chrono::{DateTime, LocalResult, Offset, TimeZone};
-use chrono_tz::Tz;
+use chrono_tz::{OffsetName, Tz};
 
 use super::values::{Timestamp, USECS_PER_SEC};
 use super::{PgError, Result};
+
+thread_local! {
+    static CURRENT: std::cell::Cell<Zone> = const { std::cell::Cell::new(Zone::Fixed(0)) };
+}
+
+/// The session's zone for the statement running on this thread (UTC unless a statement
+/// names another: datetime/session_zone.rs).
+pub(super) fn current() -> Zone {
+    CURRENT.get()
+}
+
+/// Runs `run` with `zone` current on this thread.
+pub(super) fn running_in<R>(zone: Zone, run: impl FnOnce() -> R) -> R {
+    let before = CURRENT.replace(zone);
+    let answer = run();
+    CURRENT.set(before);
+    answer
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Zone {
@@ -100,6 +118,24 @@ impl Zone {
                         .fix()
                         .local_minus_utc(),
                 ))
+            }
+        }
+    }
+
+    /// The abbreviation of the zone's time at a UTC instant (`EST`, `CEST`), as to_char's
+    /// TZ prints it; an offset for a zone that has none.
+    pub(super) fn abbreviation_at(self, utc: Timestamp) -> Result<String> {
+        match self {
+            Zone::Fixed(0) => Ok("UTC".to_owned()),
+            Zone::Fixed(seconds) => Ok(format!("{:+03}", seconds / 3600)),
+            Zone::Named(tz) => {
+                let instant = DateTime::from_timestamp_micros(utc.0)
+                    .ok_or_else(|| PgError::out_of_range("timestamp"))?;
+                let offset = tz.offset_from_utc_datetime(&instant.naive_utc());
+                Ok(match offset.abbreviation() {
+                    Some(name) => name.to_owned(),
+                    None => format!("{:+03}", offset.fix().local_minus_utc() / 3600),
+                })
             }
         }
     }
