@@ -248,7 +248,7 @@ pub fn from_column_declaration(decl: &str) -> Option<PgType> {
 /// `(type oid, typmod)` of a declared column type, for pg_attribute: the typmod carries
 /// VARCHAR/CHAR lengths and NUMERIC precision as Postgres encodes them.
 pub fn catalog_of_declared(decl: &str) -> (u32, i32) {
-    let t = from_declared(decl).unwrap_or(PgType::Text);
+    let t = from_column_declaration(decl).unwrap_or(PgType::Text);
     let args: Vec<i32> = decl
         .split_once('(')
         .map(|(_, rest)| {

@@ -1,5 +1,7 @@
-//! What the router knows of pg_catalog's shape: which columns of the catalog views are
-//! booleans (the views compute them as 0/1; clients such as psql expect `t`/`f`).
+//! What the router knows of pg_catalog's and information_schema's shape: the types of the
+//! catalog views' columns that SQLite cannot declare (booleans the views compute as 0/1,
+//! which clients such as psql expect as `t`/`f`; names; OIDs; information_schema's
+//! domains).
 
 use crate::types::PgType;
 
@@ -56,6 +58,11 @@ const BOOLEAN_COLUMNS: &[&str] = &[
     "rolsuper",
     "seqcycle",
     "set_option",
+    "hasindexes",
+    "hasrules",
+    "hastriggers",
+    "rowsecurity",
+    "ispopulated",
     "tgisinternal",
     "typnotnull",
     "usebypassrls",
@@ -99,7 +106,71 @@ const OID_COLUMNS: &[&str] = &[
     "typnamespace",
     "typowner",
     "typrelid",
+    "rngtypid",
+    "rngsubtype",
+    "rngmultitypid",
+    "rngcollation",
+    "rngsubopc",
+    "enumtypid",
 ];
+
+/// Columns of type `name`.
+const NAME_COLUMNS: &[&str] = &[
+    "relname",
+    "typname",
+    "nspname",
+    "attname",
+    "conname",
+    "proname",
+    "rolname",
+    "usename",
+    "datname",
+    "extname",
+    "spcname",
+    "amname",
+    "collname",
+    "schemaname",
+    "tablename",
+    "viewname",
+    "indexname",
+    "matviewname",
+    "sequencename",
+    "tableowner",
+    "viewowner",
+    "matviewowner",
+    "sequenceowner",
+    "enumlabel",
+];
+
+/// information_schema's columns of its domain `cardinal_number` (an int4); the others are
+/// `sql_identifier` (a name) or `character_data` / `yes_or_no` (varchar).
+const CARDINAL_NUMBER_COLUMNS: &[&str] = &[
+    "ordinal_position",
+    "character_maximum_length",
+    "character_octet_length",
+    "numeric_precision",
+    "numeric_precision_radix",
+    "numeric_scale",
+    "datetime_precision",
+    "interval_precision",
+    "maximum_cardinality",
+    "position_in_unique_constraint",
+];
+
+/// The type of an information_schema view's column, by Postgres' domains.
+fn information_schema_type(column: &str) -> PgType {
+    if CARDINAL_NUMBER_COLUMNS.contains(&column) {
+        PgType::Int4
+    } else if column.ends_with("_catalog")
+        || column.ends_with("_schema")
+        || column.ends_with("_name")
+        || matches!(column, "schema_owner" | "dtd_identifier")
+    {
+        PgType::Name
+    } else {
+        PgType::Varchar
+    }
+}
 
 const INT2_COLUMNS: &[&str] = &[
     "adnum",
@@ -114,12 +185,16 @@ const INT4_COLUMNS: &[&str] = &["atttypmod", "encoding", "typtypmod", "attndims"
 
 /// The type of a catalog view's column, where the view itself cannot declare it.
 pub(crate) fn column_type(table: &str, column: &str) -> Option<PgType> {
+    if table.starts_with("information_schema.") {
+        return Some(information_schema_type(column));
+    }
     if !table.starts_with("pg_") {
         return None;
     }
     [
         (BOOLEAN_COLUMNS, PgType::Bool),
         (OID_COLUMNS, PgType::Oid),
+        (NAME_COLUMNS, PgType::Name),
         (INT2_COLUMNS, PgType::Int2),
         (INT4_COLUMNS, PgType::Int4),
         (&["indkey", "indoption"], PgType::Int2Vector),
@@ -135,11 +210,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn catalog_booleans_are_known() {
+    fn catalog_column_types_are_known() {
         assert_eq!(column_type("pg_roles", "rolsuper"), Some(PgType::Bool));
-        assert_eq!(column_type("pg_roles", "rolname"), None);
+        assert_eq!(column_type("pg_roles", "rolname"), Some(PgType::Name));
+        assert_eq!(column_type("pg_roles", "rolpassword"), None);
         assert_eq!(column_type("pg_class", "oid"), Some(PgType::Oid));
         assert_eq!(column_type("users", "rolsuper"), None);
+        let columns = "information_schema.columns";
+        assert_eq!(column_type(columns, "table_name"), Some(PgType::Name));
+        assert_eq!(column_type(columns, "ordinal_position"), Some(PgType::Int4));
+        assert_eq!(column_type(columns, "is_nullable"), Some(PgType::Varchar));
     }
 }
 
@@ -155,7 +235,7 @@ mod inference_tests {
         .unwrap()[0];
         assert_eq!(
             p.projection_types(&NoSchema, &[PgType::Text]),
-            [None, Some(PgType::Oid), Some(PgType::Oid)]
+            [Some(PgType::Name), Some(PgType::Oid), Some(PgType::Oid)]
         );
     }
 }

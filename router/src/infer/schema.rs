@@ -51,11 +51,23 @@ pub(super) fn relations<V: sqlparser::ast::Visit>(node: &V) -> Vec<String> {
     out
 }
 
-/// The unqualified name an object name ends in (`public.t` → `t`).
+/// The unqualified name an object name ends in (`public.t` → `t`); an information_schema
+/// view keeps its schema (`information_schema.tables`), as the shard names the view.
 pub(crate) fn last_part(name: &ObjectName) -> String {
-    name.0
+    let last = name
+        .0
         .last()
         .and_then(|p| p.as_ident())
         .map(|i| i.value.clone())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    match name.0.as_slice() {
+        [schema, _]
+            if schema
+                .as_ident()
+                .is_some_and(|s| s.value.eq_ignore_ascii_case("information_schema")) =>
+        {
+            format!("information_schema.{}", last.to_ascii_lowercase())
+        }
+        _ => last,
+    }
 }

@@ -22,6 +22,7 @@ pub(super) fn unqualify_catalog_names(ast: &mut Statement) {
     };
     let _ = visit_relations_mut(ast, |name| {
         strip(name);
+        information_schema_view(name);
         ControlFlow::<()>::Continue(())
     });
     let _ = visit_expressions_mut(ast, |e| {
@@ -38,6 +39,18 @@ pub(super) fn unqualify_catalog_names(ast: &mut Statement) {
         }
         ControlFlow::<()>::Continue(())
     });
+}
+
+/// `information_schema.tables` is the shard's view `"information_schema.tables"`: SQLite
+/// has one schema, and a name with a dot in it is no user's table.
+fn information_schema_view(name: &mut ObjectName) {
+    if name.0.len() == 2
+        && let (Some(schema), Some(view)) = (name.0[0].as_ident(), name.0[1].as_ident())
+        && schema.value.eq_ignore_ascii_case("information_schema")
+    {
+        let view = format!("information_schema.{}", view.value.to_ascii_lowercase());
+        *name = ObjectName::from(vec![Ident::with_quote('"', view)]);
+    }
 }
 
 /// `SELECT conrelid::regclass`: a regclass in a select list is shown as the relation's
@@ -194,4 +207,23 @@ pub(super) fn regclass_lookup(name: Expr) -> Expr {
         ],
     );
     lookup(Lookup::OidByName, unqualified)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::sql;
+
+    #[test]
+    fn information_schema_views_are_the_shards_dotted_views() {
+        assert_eq!(
+            sql("SELECT c.column_name FROM information_schema.columns c \
+                 JOIN INFORMATION_SCHEMA.TABLES t ON t.table_name = c.table_name"),
+            "SELECT c.column_name FROM \"information_schema.columns\" c \
+             JOIN \"information_schema.tables\" t ON t.table_name = c.table_name"
+        );
+        assert_eq!(
+            sql("SELECT relname FROM pg_catalog.pg_class"),
+            "SELECT relname FROM pg_class"
+        );
+    }
 }

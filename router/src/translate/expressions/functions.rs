@@ -3,7 +3,10 @@
 //! SUBSTRING); functions that reach files are refused (42501). Postgres functions SQLite
 //! answers differently under the same name are `library`'s.
 
-use sqlparser::ast::{BinaryOperator, Expr, Function, FunctionArguments, Ident, ObjectName, Value};
+use sqlparser::ast::helpers::attached_token::AttachedToken;
+use sqlparser::ast::{
+    BinaryOperator, CaseWhen, Expr, Function, FunctionArguments, Ident, ObjectName, Value,
+};
 
 use super::super::catalog::{Lookup, index_column, lookup};
 use super::super::sql::{args, call, function_name, number, parse_query, string};
@@ -226,6 +229,17 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
         ("current_database" | "current_catalog", 0) => string(&ctx.database),
         ("current_user" | "session_user" | "user" | "current_role", 0) => string(&ctx.user),
         ("current_schema", 0) => string("public"),
+        // The search path: `public`, and pg_catalog before it when asked for implicit ones.
+        ("current_schemas", 1) => Expr::Case {
+            case_token: AttachedToken::empty(),
+            end_token: AttachedToken::empty(),
+            operand: None,
+            conditions: vec![CaseWhen {
+                condition: a[0].clone(),
+                result: string("{pg_catalog,public}"),
+            }],
+            else_result: Some(Box::new(string("{public}"))),
+        },
         ("pg_backend_pid", 0) => number(ctx.backend_pid),
         // Postgres' random() is uniform in [0, 1); SQLite's is a random 64-bit integer.
         ("random", 0) => Expr::Nested(Box::new(Expr::BinaryOp {

@@ -179,6 +179,14 @@ CREATE TEMP VIEW pg_constraint AS
   FROM pg_index x JOIN ls_relation r ON r.oid = x.indexrelid
   WHERE r.sqlite_name LIKE 'sqlite\_autoindex\_%' ESCAPE '\'
   UNION ALL
+  -- A primary key that is SQLite's rowid has no index of its own, but is a constraint.
+  SELECT CAST(r.oid * 100 + 99 AS INTEGER), r.name || '_pkey', 2200, 'p', 0, 0, 1, r.oid, 0,
+    0, 0, 0, ' ', ' ', ' ', 1, 0, 0, '{{' || (p.cid + 1) || '}}', NULL, NULL,
+    'PRIMARY KEY (' || p.name || ')'
+  FROM ls_relation r, pragma_table_info(r.sqlite_name) p
+  WHERE r.type = 'table' AND p.pk = 1
+    AND NOT EXISTS (SELECT 1 FROM pragma_index_list(r.sqlite_name) il WHERE il.origin = 'pk')
+  UNION ALL
   SELECT f.oid, f.conname, 2200, 'f', 0, 0, 1, f.conrelid, 0,
     -- The unique index on the referenced columns, which the foreign key relies on.
     (SELECT x.indexrelid FROM pg_index x
@@ -446,5 +454,6 @@ pub(crate) fn register(
                 })
         })?;
     }
-    conn.execute_batch(&views(types))
+    conn.execute_batch(&views(types))?;
+    conn.execute_batch(super::information_schema::VIEWS)
 }

@@ -9,6 +9,7 @@ pub(crate) mod catalog;
 mod column_writes;
 pub(crate) mod datetime;
 pub(crate) mod functions;
+mod information_schema;
 pub mod json;
 mod math;
 pub mod numeric;

@@ -1,0 +1,146 @@
+//! information_schema and the pg_catalog views built on the catalog (pg_tables, pg_views,
+//! pg_indexes, ...), as TEMP views over catalog.rs's: what ORMs and migration tools read to
+//! learn the schema. The router names `information_schema.tables` as the view
+//! `"information_schema.tables"`. Everything is in the schema `public` of the connection's
+//! database; there are no sequences, routines, enums or range types to list, so their views
+//! are empty.
+
+/// The views, created on every connection after catalog.rs's.
+pub(super) const VIEWS: &str = r#"
+CREATE TEMP VIEW ls_column AS
+  SELECT r.name AS table_name, r.type AS relation_type, p.cid + 1 AS ordinal_position,
+    p.name AS column_name, p.type AS declared, p.dflt_value AS column_default,
+    (p."notnull" OR p.pk > 0) AS not_null, pg_type_oid(p.type) AS type_oid,
+    pg_typmod(p.type) AS typmod, t.typname, t.typcategory
+  FROM ls_relation r, pragma_table_info(r.sqlite_name) p
+    LEFT JOIN pg_type t ON t.oid = pg_type_oid(p.type)
+  WHERE r.type IN ('table', 'view');
+
+CREATE TEMP VIEW "information_schema.schemata"(catalog_name, schema_name, schema_owner,
+    default_character_set_catalog, default_character_set_schema, default_character_set_name,
+    sql_path) AS
+  SELECT litescale_database(), nspname, 'postgres', NULL, NULL, NULL, NULL FROM pg_namespace;
+
+CREATE TEMP VIEW "information_schema.tables"(table_catalog, table_schema, table_name,
+    table_type, self_referencing_column_name, reference_generation, user_defined_type_catalog,
+    user_defined_type_schema, user_defined_type_name, is_insertable_into, is_typed,
+    commit_action) AS
+  SELECT litescale_database(), 'public', name,
+    CASE type WHEN 'table' THEN 'BASE TABLE' ELSE 'VIEW' END, NULL, NULL, NULL, NULL, NULL,
+    CASE type WHEN 'table' THEN 'YES' ELSE 'NO' END, 'NO', NULL
+  FROM ls_relation WHERE type IN ('table', 'view');
+
+CREATE TEMP VIEW "information_schema.columns"(table_catalog, table_schema, table_name,
+    column_name, ordinal_position, column_default, is_nullable, data_type,
+    character_maximum_length, character_octet_length, numeric_precision,
+    numeric_precision_radix, numeric_scale, datetime_precision, interval_type,
+    interval_precision, character_set_catalog, character_set_schema, character_set_name,
+    collation_catalog, collation_schema, collation_name, domain_catalog, domain_schema,
+    domain_name, udt_catalog, udt_schema, udt_name, scope_catalog, scope_schema, scope_name,
+    maximum_cardinality, dtd_identifier, is_self_referencing, is_identity,
+    identity_generation, identity_start, identity_increment, identity_maximum,
+    identity_minimum, identity_cycle, is_generated, generation_expression, is_updatable) AS
+  SELECT litescale_database(), 'public', table_name, column_name, ordinal_position,
+    pg_get_expr(column_default, 0), CASE WHEN not_null THEN 'NO' ELSE 'YES' END,
+    CASE WHEN typcategory = 'A' THEN 'ARRAY' ELSE format_type(type_oid, NULL) END,
+    CASE WHEN typname IN ('varchar', 'bpchar') AND typmod > 4 THEN typmod - 4 END,
+    CASE WHEN typname IN ('varchar', 'bpchar') AND typmod > 4 THEN (typmod - 4) * 4
+      WHEN typname IN ('varchar', 'bpchar', 'text') THEN 1073741824 END,
+    CASE typname WHEN 'int2' THEN 16 WHEN 'int4' THEN 32 WHEN 'int8' THEN 64
+      WHEN 'float4' THEN 24 WHEN 'float8' THEN 53
+      WHEN 'numeric' THEN CASE WHEN typmod > 4 THEN (typmod - 4) >> 16 END END,
+    CASE WHEN typname IN ('int2', 'int4', 'int8', 'float4', 'float8') THEN 2
+      WHEN typname = 'numeric' THEN 10 END,
+    CASE WHEN typname IN ('int2', 'int4', 'int8') THEN 0
+      WHEN typname = 'numeric' AND typmod > 4 THEN (typmod - 4) & 65535 END,
+    CASE WHEN typname = 'date' THEN 0
+      WHEN typname IN ('time', 'timetz', 'timestamp', 'timestamptz', 'interval') THEN 6 END,
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    litescale_database(), 'pg_catalog', typname, NULL, NULL, NULL, NULL,
+    CAST(ordinal_position AS TEXT), 'NO', 'NO', NULL, NULL, NULL, NULL, NULL, 'NO', 'NEVER',
+    NULL, CASE relation_type WHEN 'table' THEN 'YES' ELSE 'NO' END
+  FROM ls_column;
+
+CREATE TEMP VIEW "information_schema.views"(table_catalog, table_schema, table_name,
+    view_definition, check_option, is_updatable, is_insertable_into, is_trigger_updatable,
+    is_trigger_deletable, is_trigger_insertable_into) AS
+  SELECT litescale_database(), 'public', name, sql, 'NONE', 'NO', 'NO', 'NO', 'NO', 'NO'
+  FROM ls_relation WHERE type = 'view';
+
+CREATE TEMP VIEW "information_schema.table_constraints"(constraint_catalog,
+    constraint_schema, constraint_name, table_catalog, table_schema, table_name,
+    constraint_type, is_deferrable, initially_deferred, enforced, nulls_distinct) AS
+  SELECT litescale_database(), 'public', c.conname, litescale_database(), 'public',
+    r.relname, CASE c.contype WHEN 'p' THEN 'PRIMARY KEY' WHEN 'u' THEN 'UNIQUE'
+      WHEN 'f' THEN 'FOREIGN KEY' ELSE 'CHECK' END,
+    'NO', 'NO', 'YES', CASE WHEN c.contype IN ('p', 'u') THEN 'YES' END
+  FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid;
+
+-- A constraint's columns, in order: conkey is a text array of column numbers.
+CREATE TEMP VIEW ls_constraint_column AS
+  SELECT c.oid, c.conname, c.contype, c.conrelid, c.confrelid, c.confkey,
+    CAST(k.key AS INTEGER) + 1 AS position, CAST(k.value AS INTEGER) AS attnum
+  FROM pg_constraint c,
+    json_each('[' || substr(c.conkey, 2, length(c.conkey) - 2) || ']') k;
+
+CREATE TEMP VIEW "information_schema.key_column_usage"(constraint_catalog,
+    constraint_schema, constraint_name, table_catalog, table_schema, table_name, column_name,
+    ordinal_position, position_in_unique_constraint) AS
+  SELECT litescale_database(), 'public', k.conname, litescale_database(), 'public',
+    r.relname, a.attname, k.position, CASE WHEN k.contype = 'f' THEN k.position END
+  FROM ls_constraint_column k JOIN pg_class r ON r.oid = k.conrelid
+    JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.attnum;
+
+CREATE TEMP VIEW "information_schema.referential_constraints"(constraint_catalog,
+    constraint_schema, constraint_name, unique_constraint_catalog, unique_constraint_schema,
+    unique_constraint_name, match_option, update_rule, delete_rule) AS
+  SELECT litescale_database(), 'public', f.conname, litescale_database(), 'public',
+    u.conname, 'NONE',
+    CASE f.confupdtype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL'
+      WHEN 'd' THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END,
+    CASE f.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL'
+      WHEN 'd' THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END
+  FROM pg_constraint f LEFT JOIN pg_constraint u ON u.contype IN ('p', 'u') AND (u.oid = f.conindid
+    -- A rowid primary key has no index to point at.
+    OR (f.conindid IS NULL AND u.contype = 'p' AND u.conrelid = f.confrelid))
+  WHERE f.contype = 'f';
+
+-- The columns a constraint constrains: a foreign key's are those it references.
+CREATE TEMP VIEW "information_schema.constraint_column_usage"(table_catalog, table_schema,
+    table_name, column_name, constraint_catalog, constraint_schema, constraint_name) AS
+  SELECT DISTINCT litescale_database(), 'public', r.relname, a.attname, litescale_database(),
+    'public', k.conname
+  FROM ls_constraint_column k
+    JOIN pg_class r ON r.oid = CASE k.contype WHEN 'f' THEN k.confrelid ELSE k.conrelid END
+    JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum = CASE k.contype
+      WHEN 'f' THEN CAST(json_extract('[' || substr(k.confkey, 2, length(k.confkey) - 2) || ']',
+        '$[' || (k.position - 1) || ']') AS INTEGER)
+      ELSE k.attnum END;
+
+CREATE TEMP VIEW "information_schema.sequences"(sequence_catalog, sequence_schema,
+    sequence_name, data_type, numeric_precision, numeric_precision_radix, numeric_scale,
+    start_value, minimum_value, maximum_value, increment, cycle_option) AS
+  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+
+CREATE TEMP VIEW pg_tables(schemaname, tablename, tableowner, tablespace, hasindexes,
+    hasrules, hastriggers, rowsecurity) AS
+  SELECT 'public', relname, 'postgres', NULL, relhasindex, 0, relhastriggers, 0
+  FROM pg_class WHERE relkind = 'r';
+
+CREATE TEMP VIEW pg_views(schemaname, viewname, viewowner, definition) AS
+  SELECT 'public', name, 'postgres', sql FROM ls_relation WHERE type = 'view';
+
+CREATE TEMP VIEW pg_indexes(schemaname, tablename, indexname, tablespace, indexdef) AS
+  SELECT 'public', t.relname, i.relname, NULL, x.ls_indexdef
+  FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid;
+
+CREATE TEMP VIEW pg_matviews(schemaname, matviewname, matviewowner, tablespace, hasindexes,
+    ispopulated, definition) AS SELECT NULL, NULL, NULL, NULL, 0, 0, NULL WHERE 0;
+CREATE TEMP VIEW pg_sequences(schemaname, sequencename, sequenceowner, data_type,
+    start_value, min_value, max_value, increment_by, cycle, cache_size, last_value) AS
+  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL WHERE 0;
+CREATE TEMP VIEW pg_enum(oid, enumtypid, enumsortorder, enumlabel) AS
+  SELECT 0, 0, 0, NULL WHERE 0;
+CREATE TEMP VIEW pg_range(rngtypid, rngsubtype, rngmultitypid, rngcollation, rngsubopc,
+    rngcanonical, rngsubdiff) AS SELECT 0, 0, 0, 0, 0, NULL, NULL WHERE 0;
+"#;
