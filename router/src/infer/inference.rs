@@ -59,11 +59,20 @@ impl<'a> Inference<'a> {
     }
 
     fn column(&self, column: &str) -> Option<PgType> {
-        self.tables.iter().find_map(|t| {
-            self.schema
-                .column_type(t, column)
-                .or_else(|| catalog::column_type(t, column))
-        })
+        self.tables
+            .iter()
+            .find_map(|t| self.table_column_type(t, column))
+    }
+
+    /// A table's column's type: as the schema declares it, else as the catalog knows it.
+    /// An information_schema view's columns have Postgres' domains, which SQLite's view
+    /// cannot declare, so the catalog answers for them.
+    fn table_column_type(&self, table: &str, column: &str) -> Option<PgType> {
+        let from_catalog = || catalog::column_type(table, column);
+        match table.starts_with("information_schema.") {
+            true => from_catalog(),
+            false => self.schema.column_type(table, column).or_else(from_catalog),
+        }
     }
 
     /// The type an expression has, from columns, parameter types known so far, literals,

@@ -186,7 +186,12 @@ pub(crate) fn table_columns(
     tables: &[String],
 ) -> Result<Vec<(String, Vec<ColumnMeta>)>, ShardError> {
     let mut out = Vec::with_capacity(tables.len());
-    let mut stmt = conn.prepare_cached("SELECT name, type FROM pragma_table_info(?1, 'main')")?;
+    // A tenant's tables are in `main`; the catalog's views, which its tables' names never
+    // shadow, in `temp` (information_schema's are read by their columns' names).
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, type FROM pragma_table_info(?1, \
+         CASE WHEN ?1 LIKE 'information\\_schema.%' ESCAPE '\\' THEN 'temp' ELSE 'main' END)",
+    )?;
     for table in tables {
         let columns = stmt
             .query_map([table], |r| {

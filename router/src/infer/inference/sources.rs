@@ -100,10 +100,14 @@ impl<'a> Inference<'a> {
                     .projection
                     .iter()
                     .any(|item| matches!(item, SelectItem::Wildcard(_)));
+                // information_schema's columns are typed by their names, which only the
+                // view's columns spell out.
+                let catalog_view = |item: &FromItem| matches!(item, FromItem::Table(t) if t.starts_with("information_schema."));
                 inner.items_need_schema(&select.projection)
                     || (wildcard
                         && has(|item| matches!(item, FromItem::Table(_)))
                         && has(|item| matches!(item, FromItem::Typed(_))))
+                    || (wildcard && has(catalog_view))
                     || derived_queries(select).any(|q| self.query_needs_schema(q))
             }
             SetExpr::SetOperation { left, right, .. } => {
@@ -242,7 +246,7 @@ impl<'a> Inference<'a> {
                     names
                         .into_iter()
                         .map(|c| {
-                            let t = self.schema.column_type(&table, &c);
+                            let t = self.table_column_type(&table, &c);
                             (c, t)
                         })
                         .collect()
