@@ -1,11 +1,16 @@
 //! Schema statements as SQLite takes them: one object per DROP, TRUNCATE as DELETE, ALTER
 //! TABLE one operation at a time (ADD PRIMARY KEY/UNIQUE as a unique index), CREATE TABLE
-//! without Postgres' storage options and with its columns from `columns`.
+//! without Postgres' storage options and with its columns from `columns`, CREATE INDEX
+//! named as Postgres names it and without how Postgres builds it.
 
-use sqlparser::ast::{CreateTableOptions, ObjectName, ObjectType, Statement, TableConstraint};
+use sqlparser::ast::{
+    CreateTableOptions, Expr, Ident, IndexColumn, ObjectName, ObjectType, Statement,
+    TableConstraint,
+};
 
 use super::columns;
 use crate::RouterError;
+use crate::infer::schema::last_part;
 
 /// The SQLite statements `ast` becomes, in order: several for a DROP or ALTER TABLE of
 /// several objects or operations; any statement but DDL, as rendered.
@@ -47,6 +52,27 @@ pub(super) fn sqlite_statements(ast: Statement) -> Result<Vec<String>, RouterErr
             columns::parenthesize_defaults(&mut create);
             columns::enforce_lengths(&mut create);
             Ok(vec![Statement::CreateTable(create).to_string()])
+        }
+        Statement::CreateIndex(mut index) => {
+            if index.nulls_distinct == Some(false) {
+                return Err(RouterError::unsupported(
+                    "CREATE INDEX ... NULLS NOT DISTINCT",
+                ));
+            }
+            // How Postgres builds and stores the index (CONCURRENTLY, USING gin, INCLUDE,
+            // WITH, operator classes), not what it finds or enforces: SQLite has one kind.
+            index.concurrently = false;
+            index.using = None;
+            index.include.clear();
+            index.with.clear();
+            for column in &mut index.columns {
+                column.operator_class = None;
+            }
+            if index.name.is_none() {
+                let name = default_index_name(&index.table_name, &index.columns);
+                index.name = Some(ObjectName::from(vec![Ident::with_quote('"', name)]));
+            }
+            Ok(vec![Statement::CreateIndex(index).to_string()])
         }
         Statement::AlterTable(alter) => {
             let table = &alter.name;
@@ -92,6 +118,26 @@ pub(super) fn sqlite_statements(ast: Statement) -> Result<Vec<String>, RouterErr
     }
 }
 
+/// The name Postgres gives an index created without one: `<table>_<column>..._idx`, an
+/// expression named by its function (`lower`) or `expr`, cut to 63 bytes.
+fn default_index_name(table: &ObjectName, columns: &[IndexColumn]) -> String {
+    let mut parts = vec![last_part(table)];
+    parts.extend(columns.iter().map(|c| match &c.column.expr {
+        Expr::Identifier(i) => i.value.clone(),
+        Expr::CompoundIdentifier(parts) => {
+            parts.last().map(|i| i.value.clone()).unwrap_or_default()
+        }
+        Expr::Function(f) => last_part(&f.name),
+        _ => "expr".to_owned(),
+    }));
+    parts.push("idx".to_owned());
+    let mut name = parts.join("_");
+    while name.len() > 63 {
+        name.pop();
+    }
+    name
+}
+
 /// `ALTER TABLE t ADD PRIMARY KEY (c)` / `ADD UNIQUE (c)`: SQLite cannot add constraints to
 /// a table, but a unique index enforces the same rule (the columns are NOT NULL already
 /// where Postgres would require it for a primary key).
@@ -108,12 +154,7 @@ fn constraint_as_index(table: &ObjectName, c: &TableConstraint) -> Result<String
         }
     };
     let cols: Vec<String> = columns.iter().map(|c| c.column.expr.to_string()).collect();
-    let table_name = table
-        .0
-        .last()
-        .and_then(|p| p.as_ident())
-        .map(|i| i.value.clone())
-        .unwrap_or_default();
+    let table_name = last_part(table);
     let index = match name {
         Some(n) => n.value.clone(),
         None if suffix == "pkey" => format!("{table_name}_pkey"),
@@ -128,7 +169,26 @@ fn constraint_as_index(table: &ObjectName, c: &TableConstraint) -> Result<String
 #[cfg(test)]
 mod tests {
     use crate::plan;
-    use crate::test_support::sql;
+    use crate::test_support::{refused, sql};
+
+    #[test]
+    fn indexes_are_named_as_postgres_names_them_and_built_as_sqlite_builds_them() {
+        assert_eq!(
+            sql("create index on public.t (a, b)"),
+            "CREATE INDEX \"t_a_b_idx\" ON t(a, b)"
+        );
+        assert_eq!(
+            sql("create unique index on t (lower(s)) where s is not null"),
+            "CREATE UNIQUE INDEX \"t_lower_idx\" ON t(lower(s)) WHERE s IS NOT NULL"
+        );
+        assert_eq!(
+            sql(
+                "create index concurrently if not exists i on t using gin (j jsonb_path_ops) include (k)"
+            ),
+            "CREATE INDEX IF NOT EXISTS i ON t(j)"
+        );
+        assert!(refused("create unique index on t (a) nulls not distinct").contains("NULLS"));
+    }
 
     #[test]
     fn pgbench_init_statements_translate() {
