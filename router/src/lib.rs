@@ -38,7 +38,7 @@ mod translate;
 pub mod types;
 
 pub use error::RouterError;
-pub use infer::schema::{NoSchema, Schema};
+pub use infer::schema::{NoSchema, Schema, TableDefinition};
 pub use parse::depth::{MAX_EXPR_DEPTH, PLAN_STACK_BYTES};
 pub use partitions::insert::{InsertPart, split_insert};
 pub use partitions::route::{Route, route};

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use litescale_config::PartitionMap;
-use litescale_router::{PlannedStatement, SessionContext};
-use litescale_shard::{ColumnMeta, Database, Partition, Transaction, TxLog};
+use litescale_router::{PlannedStatement, SessionContext, TableDefinition};
+use litescale_shard::{ColumnMeta, Database, Outcome, Partition, Transaction, TxLog, Value};
 use lru::LruCache;
 use pgwire::messages::response::TransactionStatus;
 
@@ -288,6 +288,51 @@ impl SessionState {
             // Every partition has the same schema.
             None => session.partitions[0].table_columns(tables).await?,
         })
+    }
+
+    /// Each table's definition as SQLite keeps it (CREATE TABLE, then its indexes and
+    /// triggers), for an ALTER TABLE that makes it again; seen as [`Self::table_columns`]
+    /// sees the columns.
+    pub(crate) async fn table_definitions(
+        &mut self,
+        session: &Session,
+        tables: Vec<String>,
+    ) -> Result<Vec<(String, TableDefinition)>, SqlError> {
+        const SQL: &str = "SELECT type, name, sql FROM main.sqlite_schema \
+            WHERE tbl_name = ?1 COLLATE NOCASE AND sql IS NOT NULL ORDER BY type <> 'table', rowid";
+        let mut out = Vec::with_capacity(tables.len());
+        for table in tables {
+            let params = vec![Value::Text(table.clone())];
+            let interrupter = session.cancel.interrupter();
+            let outcome = match self.held_writer() {
+                Some(t) => Some(t.execute(SQL.to_owned(), params, interrupter).await?),
+                None => {
+                    session.partitions[0]
+                        .read(SQL.to_owned(), params, interrupter)
+                        .await?
+                }
+            };
+            let Some(Outcome::Rows(rows)) = outcome else {
+                continue;
+            };
+            let text = |v: &Value| match v {
+                Value::Text(s) => s.clone(),
+                _ => String::new(),
+            };
+            let mut rows = rows.rows.iter();
+            let Some(create) = rows.next().filter(|r| text(&r[0]) == "table") else {
+                continue;
+            };
+            let dependents = rows.map(|r| (text(&r[1]), text(&r[2]))).collect();
+            out.push((
+                table,
+                TableDefinition {
+                    create: text(&create[2]),
+                    dependents,
+                },
+            ));
+        }
+        Ok(out)
     }
 
     pub(super) async fn describe_sql(

@@ -8,6 +8,7 @@ use sqlparser::ast::{
 
 use crate::RouterError;
 use crate::infer::schema::last_part;
+use crate::parse::lexical::leading_words;
 use crate::plan::statement::{Isolation, StatementKind, WriteKind};
 
 pub(crate) fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
@@ -97,11 +98,6 @@ pub(crate) fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
             return Err(RouterError::unsupported(&construct));
         }
     })
-}
-
-/// The first words of a statement, to name an unsupported construct in an error.
-fn leading_words(sql: &str, n: usize) -> String {
-    sql.split_whitespace().take(n).collect::<Vec<_>>().join(" ")
 }
 
 fn begin(modes: &[TransactionMode]) -> StatementKind {

@@ -18,6 +18,19 @@ pub trait Schema {
     fn declared_type(&self, _table: &str, _column: &str) -> Option<String> {
         None
     }
+    /// The table's definition as SQLite keeps it, for an ALTER TABLE that must make the
+    /// table again.
+    fn definition(&self, _table: &str) -> Option<TableDefinition> {
+        None
+    }
+}
+
+/// A table as SQLite keeps it: its CREATE TABLE, and the indexes and triggers on it (name
+/// and SQL, in creation order) that making the table again must make again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDefinition {
+    pub create: String,
+    pub dependents: Vec<(String, String)>,
 }
 
 /// For callers that have no schema at hand: every lookup answers "unknown".

@@ -182,6 +182,11 @@ fn unescape(body: &str, escape: char) -> Result<String, RouterError> {
     Ok(out)
 }
 
+/// The first words of a statement, to name an unsupported construct in an error.
+pub(crate) fn leading_words(sql: &str, n: usize) -> String {
+    sql.split_whitespace().take(n).collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

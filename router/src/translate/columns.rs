@@ -67,39 +67,42 @@ pub const LENGTH_CHECK_PREFIX: &str = "litescale_length_";
 /// SQLite ignores declared lengths; Postgres refuses a longer string. A named CHECK on
 /// each VARCHAR(n) / CHAR(n) column keeps Postgres' rule.
 pub(super) fn enforce_lengths(create: &mut sqlparser::ast::CreateTable) {
+    create.columns.iter_mut().for_each(enforce_length);
+}
+
+/// [`enforce_lengths`] for one column.
+pub(super) fn enforce_length(col: &mut sqlparser::ast::ColumnDef) {
     use sqlparser::ast::{CharacterLength, CheckConstraint, ColumnOptionDef, Ident};
-    for col in &mut create.columns {
-        let (kind, length) = match &col.data_type {
-            DataType::Varchar(Some(CharacterLength::IntegerLength { length, .. }))
-            | DataType::CharacterVarying(Some(CharacterLength::IntegerLength { length, .. })) => {
-                ("varying", *length)
-            }
-            DataType::Char(Some(CharacterLength::IntegerLength { length, .. }))
-            | DataType::Character(Some(CharacterLength::IntegerLength { length, .. })) => {
-                ("char", *length)
-            }
-            _ => continue,
-        };
-        let check = format!("length({}) <= {length}", col.name);
-        let Ok(expr) = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
-            .try_with_sql(&check)
-            .and_then(|mut p| p.parse_expr())
-        else {
-            continue;
-        };
-        col.options.push(ColumnOptionDef {
-            name: Some(Ident::with_quote(
-                '"',
-                format!("{LENGTH_CHECK_PREFIX}{kind}_{length}"),
-            )),
-            option: ColumnOption::Check(CheckConstraint {
-                name: None,
-                expr: Box::new(expr),
-                no_inherit: false,
-                enforced: None,
-            }),
-        });
-    }
+    let (kind, length) = match &col.data_type {
+        DataType::Varchar(Some(CharacterLength::IntegerLength { length, .. }))
+        | DataType::CharacterVarying(Some(CharacterLength::IntegerLength { length, .. })) => {
+            ("varying", *length)
+        }
+        DataType::Char(Some(CharacterLength::IntegerLength { length, .. }))
+        | DataType::Character(Some(CharacterLength::IntegerLength { length, .. })) => {
+            ("char", *length)
+        }
+        _ => return,
+    };
+    let check = format!("length({}) <= {length}", col.name);
+    let Ok(expr) = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+        .try_with_sql(&check)
+        .and_then(|mut p| p.parse_expr())
+    else {
+        return;
+    };
+    col.options.push(ColumnOptionDef {
+        name: Some(Ident::with_quote(
+            '"',
+            format!("{LENGTH_CHECK_PREFIX}{kind}_{length}"),
+        )),
+        option: ColumnOption::Check(CheckConstraint {
+            name: None,
+            expr: Box::new(expr),
+            no_inherit: false,
+            enforced: None,
+        }),
+    });
 }
 
 /// SQLite stores any value in any column; Postgres refuses, at input, a value its type

@@ -3,18 +3,69 @@
 //! without Postgres' storage options and with its columns from `columns`, CREATE INDEX
 //! named as Postgres names it and without how Postgres builds it.
 
+use sqlparser::ast::AlterTableOperation as Op;
 use sqlparser::ast::{
     CreateTableOptions, Expr, Ident, IndexColumn, ObjectName, ObjectType, Statement,
     TableConstraint,
 };
 
-use super::columns;
+use super::{columns, rebuild};
 use crate::RouterError;
-use crate::infer::schema::last_part;
+use crate::infer::schema::{Schema, last_part};
+use crate::parse::lexical::leading_words;
 
 /// The SQLite statements `ast` becomes, in order: several for a DROP or ALTER TABLE of
-/// several objects or operations; any statement but DDL, as rendered.
-pub(super) fn sqlite_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
+/// several objects or operations; any statement but DDL, as rendered. `None` for an ALTER
+/// TABLE that makes the table again when `schema` has not the table's definition.
+pub(super) fn sqlite_statements(
+    ast: Statement,
+    schema: &dyn Schema,
+) -> Result<Option<Vec<String>>, RouterError> {
+    if let Statement::AlterTable(alter) = &ast {
+        let if_not_exists = |op: &Op| {
+            matches!(
+                op,
+                Op::AddColumn {
+                    if_not_exists: true,
+                    ..
+                }
+            )
+        };
+        if alter.operations.iter().any(rebuild::needs_rebuild) {
+            return schema
+                .definition(&last_part(&alter.name))
+                .map(|definition| rebuild::rebuild(&alter.name, &alter.operations, &definition))
+                .transpose();
+        }
+        if alter.operations.iter().any(if_not_exists) {
+            // SQLite's ADD COLUMN has no IF NOT EXISTS: a column the table has is skipped.
+            let Some(definition) = schema.definition(&last_part(&alter.name)) else {
+                return Ok(None);
+            };
+            let existing = rebuild::column_names(&definition)?;
+            let mut alter = alter.clone();
+            alter.operations.retain(|op| match op {
+                Op::AddColumn {
+                    if_not_exists: true,
+                    column_def,
+                    ..
+                } => !existing
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(&column_def.name.value)),
+                _ => true,
+            });
+            for op in &mut alter.operations {
+                if let Op::AddColumn { if_not_exists, .. } = op {
+                    *if_not_exists = false;
+                }
+            }
+            return schema_statements(Statement::AlterTable(alter)).map(Some);
+        }
+    }
+    schema_statements(ast).map(Some)
+}
+
+fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
     match ast {
         Statement::Drop {
             object_type,
@@ -78,7 +129,6 @@ pub(super) fn sqlite_statements(ast: Statement) -> Result<Vec<String>, RouterErr
             let table = &alter.name;
             let mut out = Vec::with_capacity(alter.operations.len());
             for op in &alter.operations {
-                use sqlparser::ast::AlterTableOperation as Op;
                 match op {
                     Op::AddConstraint { constraint, .. } => {
                         out.push(constraint_as_index(table, constraint)?)
@@ -91,6 +141,7 @@ pub(super) fn sqlite_statements(ast: Statement) -> Result<Vec<String>, RouterErr
                     } => {
                         let mut column_def = column_def.clone();
                         columns::check_stored_type(&mut column_def);
+                        columns::enforce_length(&mut column_def);
                         let op = Op::AddColumn {
                             column_keyword: *column_keyword,
                             if_not_exists: *if_not_exists,
@@ -103,11 +154,9 @@ pub(super) fn sqlite_statements(ast: Statement) -> Result<Vec<String>, RouterErr
                         out.push(format!("ALTER TABLE {table} {op}"))
                     }
                     other => {
-                        let text = other.to_string();
-                        let words: Vec<&str> = text.split_whitespace().take(3).collect();
                         return Err(RouterError::unsupported(&format!(
                             "ALTER TABLE {}",
-                            words.join(" ")
+                            leading_words(&other.to_string(), 3)
                         )));
                     }
                 }

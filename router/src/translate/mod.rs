@@ -4,7 +4,7 @@
 //! One file per concern, in dependency order: `sql` (building blocks) ← `catalog`
 //! (pg_catalog names and lookups) ← `expressions/` (operators, functions, dates, literals,
 //! casts); `query` (query shape) ← `queries/` (constructs SQLite lacks), `set_returning` (set-returning functions in FROM and select lists) and
-//! `columns` ← `ddl` stand beside them; `typed` (the schema's column types made explicit)
+//! `columns` ← `rebuild` ← `ddl` stand beside them; `typed` (the schema's column types made explicit)
 //! runs before the expression passes. [`translate`] runs the passes in order.
 
 mod catalog;
@@ -14,6 +14,7 @@ mod expressions;
 pub(crate) mod modifying_with;
 mod queries;
 mod query;
+mod rebuild;
 mod set_returning;
 pub(crate) mod sql;
 mod typed;
@@ -99,5 +100,9 @@ pub(crate) fn translate(
     let _ = ast.visit(&mut query::QuotedLimits);
     expressions::rewrite(&mut ast, ctx)?;
     query::disambiguate_upsert_select(&mut ast);
-    Ok(batch(ddl::sqlite_statements(ast)?, needs_schema))
+    match ddl::sqlite_statements(ast, schema)? {
+        Some(statements) => Ok(batch(statements, needs_schema)),
+        // An ALTER TABLE that makes the table again needs its definition.
+        None => Ok(Translated::deferred()),
+    }
 }

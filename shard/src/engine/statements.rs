@@ -44,18 +44,21 @@ fn stream_rows(
         )));
         return 0;
     }
-    let columns = column_meta(&stmt);
-    let width = columns.len();
-    if !send(Response::Columns(columns)) {
-        return 0;
-    }
     interrupter.arm(conn.get_interrupt_handle());
     let mut sent = 0;
     let mut batch = Vec::with_capacity(STREAM_BATCH_ROWS);
+    // The columns are read once the statement has taken a step (see `execute`).
+    let mut columns_sent = false;
     let failure = (|| -> Result<bool, ShardError> {
         let mut cursor = stmt.query(params_from_iter(params))?;
         while let Some(row) = cursor.next()? {
-            batch.push(row_values(row, width)?);
+            if !columns_sent {
+                columns_sent = true;
+                if !send(Response::Columns(column_meta(row.as_ref()))) {
+                    return Ok(false);
+                }
+            }
+            batch.push(row_values(row, row.as_ref().column_count())?);
             if batch.len() == STREAM_BATCH_ROWS {
                 sent += batch.len() as u64;
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(STREAM_BATCH_ROWS));
@@ -67,6 +70,10 @@ fn stream_rows(
         Ok(true)
     })();
     interrupter.disarm();
+    if matches!(failure, Ok(true)) && !columns_sent && !send(Response::Columns(column_meta(&stmt)))
+    {
+        return 0;
+    }
     match failure {
         Ok(true) => {
             sent += batch.len() as u64;
@@ -105,7 +112,7 @@ pub(crate) fn run(
 /// the transaction; inside a transaction it undoes only this batch on error.
 pub(crate) fn run_batch(conn: &Connection, sql: &str) -> Result<Outcome, ShardError> {
     conn.execute_batch("SAVEPOINT litescale_batch")?;
-    match running_in_zone_of(sql, || conn.execute_batch(sql)) {
+    match execute_statements(conn, sql) {
         Ok(()) => {
             conn.execute_batch("RELEASE litescale_batch")?;
             Ok(Outcome::Changed(0))
@@ -115,6 +122,17 @@ pub(crate) fn run_batch(conn: &Connection, sql: &str) -> Result<Outcome, ShardEr
             Err(e.into())
         }
     }
+}
+
+/// Runs several statements in the session's zone. A batch that turned `legacy_alter_table`
+/// on (a table made again: router translate/rebuild.rs) has it off again whatever its
+/// outcome, as the connection serves every session after it.
+pub(crate) fn execute_statements(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    let result = running_in_zone_of(sql, || conn.execute_batch(sql));
+    if sql.contains("legacy_alter_table") {
+        conn.execute_batch("PRAGMA legacy_alter_table = OFF")?;
+    }
+    result
 }
 
 fn execute(
@@ -127,20 +145,25 @@ fn execute(
         stmt.execute(params_from_iter(params))?;
         return Ok(Outcome::Changed(conn.changes()));
     }
-    let columns = column_meta(stmt);
-    let width = columns.len();
     let mut rows = Vec::new();
     let mut held = 0usize;
     let mut cursor = stmt.query(params_from_iter(params))?;
     while let Some(row) = cursor.next()? {
-        let values = row_values(row, width)?;
+        let values = row_values(row, row.as_ref().column_count())?;
         held += values.iter().map(Value::held_bytes).sum::<usize>();
         if held > max_result_bytes {
             return Err(result_too_large(max_result_bytes));
         }
         rows.push(values);
     }
-    Ok(Outcome::Rows(Rows { columns, rows }))
+    drop(cursor);
+    // Read after the statement ran: a cached statement is prepared again at its first step
+    // when another connection changed the schema since, and only then do its columns
+    // (`SELECT *`, a column's declared type) say what the rows are.
+    Ok(Outcome::Rows(Rows {
+        columns: column_meta(stmt),
+        rows,
+    }))
 }
 
 /// The SQLSTATE of [`result_too_large`].
@@ -177,7 +200,9 @@ fn column_meta(stmt: &rusqlite::Statement<'_>) -> Vec<ColumnMeta> {
 }
 
 pub(crate) fn describe(conn: &Connection, sql: &str) -> Result<Vec<ColumnMeta>, ShardError> {
-    let stmt = conn.prepare_cached(sql)?;
+    // Prepared anew: a cached statement's columns are those of the schema it was cached
+    // under until it next runs.
+    let stmt = conn.prepare(sql)?;
     Ok(column_meta(&stmt))
 }
 

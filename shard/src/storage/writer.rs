@@ -12,7 +12,7 @@ use crate::engine::long_running::{note_long, stop_noting_long};
 use crate::engine::options::ConnectionOptions;
 use crate::engine::reads::serve_read;
 use crate::engine::sql::datetime::running_in_zone_of;
-use crate::engine::statements::{describe, run, run_batch, table_columns};
+use crate::engine::statements::{describe, execute_statements, run, run_batch, table_columns};
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::messages::{Request, Response};
@@ -176,7 +176,7 @@ impl Writer {
                 Response::Outcomes(outcomes)
             }
             Request::WriteBatch { sql } => Response::Outcome(self.in_own_transaction(|c| {
-                running_in_zone_of(&sql, || c.execute_batch(&sql))?;
+                execute_statements(c, &sql)?;
                 Ok(Outcome::Changed(0))
             })?),
             Request::Maintain { sql } => {

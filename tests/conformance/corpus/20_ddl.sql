@@ -1,8 +1,14 @@
 -- Schema statements as migrations write them: CREATE INDEX in every form ORMs and pg_dump
 -- send (unnamed, IF NOT EXISTS, CONCURRENTLY, USING, INCLUDE, partial, expression, unique),
--- checked through pg_indexes and by the rules the indexes enforce.
+-- checked through pg_indexes and by the rules the indexes enforce; ALTER TABLE's column
+-- and constraint changes, checked by the rows they let in and the catalog.
 CREATE TABLE items (id int PRIMARY KEY, sku text, name text, price numeric(10,2), tags jsonb);
 INSERT INTO items VALUES (1, 'A-1', 'Apple', 1.50, '{"c":"fruit"}'), (2, 'B-2', 'Banana', 0.25, '{"c":"fruit"}');
+CREATE TABLE owners (id int PRIMARY KEY, name text);
+CREATE TABLE pets (id int PRIMARY KEY, owner_id int NOT NULL, name varchar(20) NOT NULL, kind text, age int);
+CREATE INDEX pets_name_idx ON pets (name);
+INSERT INTO owners VALUES (1, 'Ann'), (2, 'Bo');
+INSERT INTO pets VALUES (1, 1, 'Rex', 'dog', 3), (2, 2, 'Fido', 'dog', 5);
 -- statements
 CREATE INDEX ON items (name);
 CREATE INDEX ON items (name, price);
@@ -20,3 +26,39 @@ CREATE INDEX items_name_idx ON items (sku);
 DROP INDEX items_name_idx;
 DROP INDEX IF EXISTS items_name_idx;
 SELECT indexname FROM pg_indexes WHERE tablename = 'items' AND indexname LIKE 'items_name%' ORDER BY indexname;
+ALTER TABLE pets ADD CONSTRAINT pets_owner_fk FOREIGN KEY (owner_id) REFERENCES owners (id) DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE owners ALTER COLUMN name SET NOT NULL;
+ALTER TABLE pets ALTER COLUMN name DROP NOT NULL;
+INSERT INTO pets (id, owner_id) VALUES (3, 1);
+SELECT id, name FROM pets ORDER BY id;
+ALTER TABLE pets ALTER COLUMN kind SET DEFAULT 'cat';
+INSERT INTO pets (id, owner_id, name) VALUES (4, 1, 'Tom');
+SELECT kind FROM pets WHERE id = 4;
+ALTER TABLE pets ALTER COLUMN kind DROP DEFAULT;
+INSERT INTO pets (id, owner_id, name) VALUES (5, 2, 'Kit');
+SELECT kind FROM pets WHERE id = 5;
+ALTER TABLE pets ALTER COLUMN name SET NOT NULL;
+UPDATE pets SET name = 'Max' WHERE name IS NULL;
+ALTER TABLE pets ALTER COLUMN name SET NOT NULL;
+INSERT INTO pets (id, owner_id) VALUES (6, 1);
+ALTER TABLE pets ALTER COLUMN name TYPE varchar(3);
+ALTER TABLE pets ALTER COLUMN name TYPE varchar(50);
+ALTER TABLE pets ALTER COLUMN age TYPE bigint;
+ALTER TABLE pets ALTER COLUMN age TYPE text USING age::text || ' years';
+SELECT age FROM pets WHERE id = 1;
+ALTER TABLE pets ADD CONSTRAINT pets_kind_check CHECK (kind <> 'rock');
+INSERT INTO pets (id, owner_id, name, kind) VALUES (7, 1, 'Pet', 'rock');
+ALTER TABLE pets DROP CONSTRAINT pets_kind_check;
+INSERT INTO pets (id, owner_id, name, kind) VALUES (7, 1, 'Pet', 'rock');
+INSERT INTO pets (id, owner_id, name) VALUES (8, 99, 'Lost');
+ALTER TABLE pets DROP CONSTRAINT pets_owner_fk;
+INSERT INTO pets (id, owner_id, name) VALUES (8, 99, 'Lost');
+ALTER TABLE pets ADD CONSTRAINT pets_owner_fk FOREIGN KEY (owner_id) REFERENCES owners (id);
+DELETE FROM pets WHERE id = 8;
+ALTER TABLE pets DROP CONSTRAINT nope;
+ALTER TABLE pets DROP CONSTRAINT IF EXISTS nope;
+ALTER TABLE pets RENAME COLUMN kind TO species;
+ALTER TABLE pets ADD COLUMN IF NOT EXISTS age int;
+SELECT column_name, is_nullable, column_default, data_type, character_maximum_length FROM information_schema.columns WHERE table_name = 'pets' ORDER BY ordinal_position;
+SELECT indexname FROM pg_indexes WHERE tablename = 'pets' ORDER BY indexname;
+SELECT count(*) FROM pets;

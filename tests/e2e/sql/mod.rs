@@ -4,5 +4,6 @@
 mod concurrency;
 mod dialect;
 mod limits;
+mod schema_changes;
 mod time_zones;
 mod transactions;

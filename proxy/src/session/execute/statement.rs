@@ -93,7 +93,9 @@ impl SessionState {
             return self.run_modifying_with(session, planned).await;
         }
         let typed = match planned.kind {
-            StatementKind::Read | StatementKind::Write(_) => self.typed(session, planned).await?,
+            StatementKind::Read | StatementKind::Write(_) | StatementKind::Ddl(_) => {
+                self.typed(session, planned).await?
+            }
             _ => None,
         };
         let planned = typed.as_deref().unwrap_or(planned);

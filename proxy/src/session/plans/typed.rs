@@ -7,7 +7,9 @@
 
 use std::sync::Arc;
 
-use litescale_router::{PlannedStatement, plan_with_schema};
+use litescale_router::{
+    PgType, PlannedStatement, Schema, StatementKind, TableDefinition, plan_with_schema,
+};
 
 use crate::error::SqlError;
 use crate::session::column_cache::{Columns, SchemaChangeMark};
@@ -34,7 +36,15 @@ impl SessionState {
             return Ok(Some(typed));
         }
         let columns = self.columns_of(session, planned.tables()).await?;
-        let schema = SchemaSnapshot(columns.as_ref().clone());
+        // An ALTER TABLE that makes its table again reads the table's definition.
+        let definitions = match planned.kind {
+            StatementKind::Ddl(_) => self.table_definitions(session, planned.tables()).await?,
+            _ => Vec::new(),
+        };
+        let schema = WithDefinitions {
+            columns: SchemaSnapshot(columns.as_ref().clone()),
+            definitions,
+        };
         let typed = Arc::new(if key.len() <= ON_LANE_BYTES {
             plan_with_schema(planned, &schema, &session.context)?
         } else {
@@ -79,6 +89,33 @@ impl SessionState {
             b.schema_change
                 .get_or_insert_with(|| SchemaChangeMark::new(&session.column_cache));
         }
+    }
+}
+
+/// The tables' columns, and the definitions of those an ALTER TABLE makes again.
+struct WithDefinitions {
+    columns: SchemaSnapshot,
+    definitions: Vec<(String, TableDefinition)>,
+}
+
+impl Schema for WithDefinitions {
+    fn column_type(&self, table: &str, column: &str) -> Option<PgType> {
+        self.columns.column_type(table, column)
+    }
+
+    fn columns(&self, table: &str) -> Vec<String> {
+        self.columns.columns(table)
+    }
+
+    fn declared_type(&self, table: &str, column: &str) -> Option<String> {
+        self.columns.declared_type(table, column)
+    }
+
+    fn definition(&self, table: &str) -> Option<TableDefinition> {
+        self.definitions
+            .iter()
+            .find(|(t, _)| t.eq_ignore_ascii_case(table))
+            .map(|(_, d)| d.clone())
     }
 }
 

@@ -276,6 +276,21 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         }
         ctx.get::<rusqlite::types::Value>(1)
     })?;
+    // `pg_raise(sqlstate, message)`: fails the statement with that Postgres error (a
+    // check the router puts in a batch: translate/rebuild.rs).
+    conn.create_scalar_function("pg_raise", 2, flags, |ctx| {
+        let sqlstate = ctx.get::<String>(0)?;
+        if sqlstate.len() != 5 || !sqlstate.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(super::typecheck::postgres_error(
+                "22023",
+                "invalid SQLSTATE",
+            ));
+        }
+        Err::<i64, _>(super::typecheck::postgres_error(
+            &sqlstate,
+            &ctx.get::<String>(1)?,
+        ))
+    })?;
     // `pg_blob(x)`: x's bytes as a blob; SQLite's group_concat of blobs answers text
     // holding the bytes, which would be read back as UTF-8.
     conn.create_scalar_function("pg_blob", 1, flags, |ctx| {
