@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use sqlparser::ast::{ObjectName, SetExpr, Statement, TableObject};
 
-use crate::classify::{internal, kind, parameters, signals, temporary};
+use crate::classify::{internal, kind, parameters, set_config, signals, temporary};
 use crate::infer::schema::{NoSchema, Schema, last_part};
 use crate::parse::{copy, lexical, postgres, split, vacuum::vacuum};
 use crate::plan::hint::Hint;
@@ -105,6 +105,10 @@ fn plan_statement(
             _ => 0,
         };
         return Ok(PlannedStatement::outside_sqlite(kind, param_count));
+    }
+    if let Some(setting) = set_config::classify(&ast) {
+        // A session setting: the proxy keeps it.
+        return Ok(PlannedStatement::outside_sqlite(setting?, 0));
     }
     let kind = kind::classify(&ast)?;
     temporary::refuse(&ast)?;

@@ -140,7 +140,12 @@ fn classify_set(set: &Set) -> Result<StatementKind, RouterError> {
             let name = variable.to_string().to_ascii_lowercase();
             let value = setting_value(values);
             let local = matches!(scope, Some(ContextModifier::Local));
-            Ok(StatementKind::Set { name, value, local })
+            Ok(StatementKind::Set {
+                name,
+                value,
+                local,
+                answer: None,
+            })
         }
         Set::SetTransaction {
             modes,
@@ -161,6 +166,7 @@ fn classify_set(set: &Set) -> Result<StatementKind, RouterError> {
                 _ => setting_value(std::slice::from_ref(value)),
             },
             local: *local,
+            answer: None,
         }),
         other => Err(RouterError::unsupported(&leading_words(
             &other.to_string(),
@@ -234,6 +240,7 @@ mod tests {
                 name: "application_name".into(),
                 value: Some("x".into()),
                 local: false,
+                answer: None,
             }
         );
         assert_eq!(

@@ -1,11 +1,14 @@
 //! What a parsed statement is and whether it may run: its kind, a signal to another
-//! session, refusals (TEMP objects, litescale's tables), its `$n` parameters. No SQLite SQL.
+//! session, a setting set by set_config, refusals (TEMP objects, litescale's tables), its
+//! `$n` parameters. No SQLite SQL.
 //!
-//! Each file is a leaf; the pipeline asks them in turn: `signals`, `kind`, `temporary`,
-//! `internal`, then `parameters`.
+//! Each file is a leaf (`set_config` borrows `signals`' shape of a lone call); the
+//! pipeline asks them in turn: `signals`, `set_config`, `kind`, `temporary`, `internal`,
+//! then `parameters`.
 
 pub(crate) mod internal;
 pub(crate) mod kind;
 pub(crate) mod parameters;
+pub(crate) mod set_config;
 pub(crate) mod signals;
 pub(crate) mod temporary;

@@ -7,8 +7,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Query, SelectItem, SetExpr, Statement,
-    UnaryOperator, Value, visit_expressions,
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Query, SelectItem, SetExpr,
+    Statement, UnaryOperator, Value, visit_expressions,
 };
 
 use crate::RouterError;
@@ -45,8 +45,8 @@ pub(crate) fn classify(
     }))
 }
 
-/// `SELECT f(pid) [AS name]` with nothing else.
-fn sole_call(query: &Query, ctx: &SessionContext) -> Option<StatementKind> {
+/// `SELECT f(...) [AS name]` with nothing else: the call, and the name of its column.
+pub(crate) fn lone_call(query: &Query) -> Option<(&Function, Option<String>)> {
     if query.with.is_some() || query.order_by.is_some() || query.limit_clause.is_some() {
         return None;
     }
@@ -61,9 +61,15 @@ fn sole_call(query: &Query, ctx: &SessionContext) -> Option<StatementKind> {
         SelectItem::ExprWithAlias { expr, alias } => (expr, Some(alias.value.clone())),
         _ => return None,
     };
-    let Expr::Function(f) = expr else {
-        return None;
-    };
+    match expr {
+        Expr::Function(f) => Some((f, column)),
+        _ => None,
+    }
+}
+
+/// `SELECT f(pid) [AS name]` with nothing else.
+fn sole_call(query: &Query, ctx: &SessionContext) -> Option<StatementKind> {
+    let (f, column) = lone_call(query)?;
     let signal = Signal::of(&f.name.to_string().to_ascii_lowercase())?;
     let FunctionArguments::List(list) = &f.args else {
         return None;

@@ -37,11 +37,13 @@ pub enum StatementKind {
     Release(String),
     RollbackTo(String),
     /// `SET [LOCAL] name = value`; `value` is `None` for `SET name TO DEFAULT`. A `local`
-    /// one lasts until its transaction ends.
+    /// one lasts until its transaction ends. `SELECT set_config(...)` `answer`s with the new
+    /// value in a column of that name.
     Set {
         name: String,
         value: Option<String>,
         local: bool,
+        answer: Option<String>,
     },
     Show(String),
     /// `RESET name`, or `RESET ALL` when `None`.
@@ -142,6 +144,10 @@ impl PlannedStatement {
             StatementKind::Show(_)
                 | StatementKind::Explain(_)
                 | StatementKind::SignalBackend { .. }
+                | StatementKind::Set {
+                    answer: Some(_),
+                    ..
+                }
         ) {
             return true;
         }

@@ -149,7 +149,12 @@ impl SessionState {
                      statement with the extended protocol"
                 ),
             )),
-            StatementKind::Set { name, value, local } => self.set(name, value.as_deref(), *local),
+            StatementKind::Set {
+                name,
+                value,
+                local,
+                answer,
+            } => self.set(name, value.as_deref(), *local, answer.as_deref()),
             StatementKind::Reset(name) => self.reset(name.as_deref()),
             StatementKind::SetTransaction {
                 isolation,

@@ -12,11 +12,13 @@ use crate::session::state::{Block, Session, SessionState};
 
 impl SessionState {
     /// SET; a `local` one is undone when the block ends, and outside one does nothing.
+    /// set_config's `answer` is the new value, in a column of that name.
     pub(super) fn set(
         &mut self,
         name: &str,
         value: Option<&str>,
         local: bool,
+        answer: Option<&str>,
     ) -> Result<Reply, SqlError> {
         if local {
             let Block::Open(block) = &mut self.block else {
@@ -30,7 +32,23 @@ impl SessionState {
             }
         }
         let status = self.settings.set(name, value)?;
-        let mut reply = Reply::command("SET");
+        let mut reply = match answer {
+            Some(column) => Reply {
+                executed: Executed::Rows {
+                    rows: Rows {
+                        columns: vec![ColumnMeta {
+                            name: column.to_owned(),
+                            decl_type: Some("text".to_owned()),
+                        }],
+                        rows: vec![vec![Value::Text(self.settings.show(name)?)]],
+                    },
+                    tag: "SELECT",
+                },
+                notice: None,
+                parameter_status: None,
+            },
+            None => Reply::command("SET"),
+        };
         reply.parameter_status = status;
         Ok(reply)
     }

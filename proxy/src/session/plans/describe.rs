@@ -11,6 +11,7 @@ use tokio::sync::OnceCell;
 
 use crate::error::SqlError;
 use crate::session::plans::explain::EXPLAIN_COLUMN;
+use crate::session::settings;
 use crate::session::state::{Session, SessionState};
 use crate::values::encode::column_type;
 
@@ -104,8 +105,14 @@ impl Session {
                     if name == "all" {
                         vec![text("name"), text("setting")]
                     } else {
-                        vec![text(name)]
+                        vec![text(settings::column_name(name))]
                     }
+                } else if let StatementKind::Set {
+                    answer: Some(column),
+                    ..
+                } = &planned.kind
+                {
+                    vec![text(column)]
                 } else if matches!(planned.kind, StatementKind::Explain(_)) {
                     vec![text(EXPLAIN_COLUMN)]
                 } else if let StatementKind::SignalBackend { column, .. } = &planned.kind {

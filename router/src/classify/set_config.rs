@@ -1,0 +1,108 @@
+//! `SELECT set_config(name, value, is_local)`: a session setting, which only the proxy
+//! keeps, so the router makes it a [`StatementKind::Set`] that answers with the setting's
+//! new value, as Postgres' function does (pg_dump starts with one). Any other use of the
+//! function is refused with 0A000 rather than reaching SQLite, which does not know it.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, Value, visit_expressions,
+};
+
+use super::signals::lone_call;
+use crate::RouterError;
+use crate::plan::statement::StatementKind;
+
+/// The statement's set_config call, if it calls the function.
+pub(crate) fn classify(ast: &Statement) -> Option<Result<StatementKind, RouterError>> {
+    let Statement::Query(query) = ast else {
+        return None;
+    };
+    let mut called = false;
+    let _ = visit_expressions(ast, |e| match e {
+        Expr::Function(f) if is_set_config(&f.name.to_string()) => {
+            called = true;
+            ControlFlow::Break(())
+        }
+        _ => ControlFlow::Continue(()),
+    });
+    if !called {
+        return None;
+    }
+    let setting = lone_call(query).and_then(|(f, column)| {
+        let FunctionArguments::List(list) = &f.args else {
+            return None;
+        };
+        let [name, value, local] = list.args.as_slice() else {
+            return None;
+        };
+        Some(StatementKind::Set {
+            name: text(name)?.to_ascii_lowercase(),
+            value: Some(text(value)?),
+            local: boolean(local)?,
+            answer: Some(column.unwrap_or_else(|| "set_config".to_owned())),
+        })
+    });
+    Some(setting.ok_or_else(|| {
+        RouterError::unsupported(
+            "set_config() other than as SELECT set_config('name', 'value', true|false) alone",
+        )
+    }))
+}
+
+fn is_set_config(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "set_config" | "pg_catalog.set_config"
+    )
+}
+
+fn literal(arg: &FunctionArg) -> Option<&Value> {
+    match arg {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v))) => Some(&v.value),
+        _ => None,
+    }
+}
+
+fn text(arg: &FunctionArg) -> Option<String> {
+    match literal(arg)? {
+        Value::SingleQuotedString(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn boolean(arg: &FunctionArg) -> Option<bool> {
+    match literal(arg)? {
+        Value::Boolean(b) => Some(*b),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::StatementKind;
+    use crate::test_support::{one, refused};
+
+    #[test]
+    fn a_lone_call_sets_the_setting_and_answers_it() {
+        assert_eq!(
+            one("SELECT pg_catalog.set_config('search_path', '', false)").kind,
+            StatementKind::Set {
+                name: "search_path".into(),
+                value: Some(String::new()),
+                local: false,
+                answer: Some("set_config".into()),
+            }
+        );
+        assert_eq!(
+            one("select set_config('TimeZone', 'UTC', true) as tz").kind,
+            StatementKind::Set {
+                name: "timezone".into(),
+                value: Some("UTC".into()),
+                local: true,
+                answer: Some("tz".into()),
+            }
+        );
+        assert!(refused("SELECT set_config('a.b', x, false) FROM t").contains("set_config"));
+    }
+}
