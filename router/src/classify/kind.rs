@@ -13,6 +13,15 @@ use crate::plan::statement::{Isolation, StatementKind, WriteKind};
 
 pub(crate) fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
     Ok(match ast {
+        Statement::Query(q) if !q.locks.is_empty() => {
+            if q.locks
+                .iter()
+                .any(|l| l.nonblock == Some(sqlparser::ast::NonBlock::Nowait))
+            {
+                return Err(RouterError::unsupported("SELECT ... FOR UPDATE NOWAIT"));
+            }
+            StatementKind::Write(WriteKind::LockRows)
+        }
         Statement::Query(_) => StatementKind::Read,
         Statement::Insert(_) => StatementKind::Write(WriteKind::Insert),
         Statement::Update(_) => StatementKind::Write(WriteKind::Update),

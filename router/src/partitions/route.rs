@@ -11,7 +11,7 @@ use super::keys::{
 };
 use crate::infer::schema::{Schema, last_part, tables};
 use crate::plan::hint::Hint;
-use crate::plan::statement::{PlannedStatement, StatementKind};
+use crate::plan::statement::{PlannedStatement, StatementKind, WriteKind};
 
 /// The partitions a statement runs on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub fn route(
         .hint
         .as_ref()
         .filter(|_| !matches!(planned.kind, StatementKind::Ddl(_)));
-    match hint {
+    let route = match hint {
         // A read may look at any part of the data it likes.
         Some(hint) if planned.kind == StatementKind::Read => hinted(planned, map, hint),
         Some(hint) => hinted_write(
@@ -65,7 +65,24 @@ pub fn route(
             by_statement(planned, map, params, schema),
         ),
         None => by_statement(planned, map, params, schema),
+    };
+    // Rows locked on several partitions' writers would come back unmerged.
+    match route {
+        Route::All => locking_refused(planned).unwrap_or(Route::All),
+        Route::Partitions(p) if p.len() > 1 => {
+            locking_refused(planned).unwrap_or(Route::Partitions(p))
+        }
+        other => other,
     }
+}
+
+fn locking_refused(planned: &PlannedStatement) -> Option<Route> {
+    (planned.kind == StatementKind::Write(WriteKind::LockRows)).then(|| {
+        Route::Refused(
+            "SELECT ... FOR UPDATE / FOR SHARE on several partitions (name the partition key)"
+                .to_owned(),
+        )
+    })
 }
 
 /// Where the statement itself says it goes: its keys, its tables' placement.

@@ -87,6 +87,10 @@ pub enum WriteKind {
     Insert,
     Update,
     Delete,
+    /// `SELECT ... FOR UPDATE / FOR SHARE`: a read on the partition's writer, which the
+    /// session's block then holds, so no other session writes the rows until it ends
+    /// (stronger than Postgres' row locks, and what the single writer makes possible).
+    LockRows,
 }
 
 /// One statement, planned: where it goes, and the SQLite SQL to run there.

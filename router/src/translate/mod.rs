@@ -82,6 +82,11 @@ pub(crate) fn translate(
 ) -> Result<Translated, RouterError> {
     let inserted_asks = typed::check_inserted(&ast, schema)?;
     query::refuse_unknown_qualifiers(&ast)?;
+    // FOR UPDATE / FOR SHARE: the statement runs on the partition's writer (its kind says
+    // so), which locks more than the rows; SQLite has no such clause.
+    if let Statement::Query(query) = &mut ast {
+        query.locks.clear();
+    }
     // The client's scalar subqueries, before the passes add subqueries of their own.
     if let ControlFlow::Break(e) = ast.visit(&mut query::ScalarSubqueries::default()) {
         return Err(e);
