@@ -28,6 +28,9 @@ pub(crate) fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
         Statement::Delete(_) => StatementKind::Write(WriteKind::Delete),
         Statement::CreateTable(_) => StatementKind::Ddl("CREATE TABLE"),
         Statement::CreateIndex(_) => StatementKind::Ddl("CREATE INDEX"),
+        Statement::CreateView(v) if v.materialized => {
+            return Err(RouterError::unsupported("CREATE MATERIALIZED VIEW"));
+        }
         Statement::CreateView(_) => StatementKind::Ddl("CREATE VIEW"),
         Statement::AlterTable(_) => StatementKind::Ddl("ALTER TABLE"),
         Statement::Truncate(_) => StatementKind::Ddl("TRUNCATE TABLE"),
@@ -57,6 +60,17 @@ pub(crate) fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
                 other => return Err(RouterError::unsupported(&format!("DROP {other}"))),
             };
             StatementKind::Ddl(tag)
+        }
+        // What these extensions add is built in (gen_random_uuid, digest, uuid_generate_v4).
+        Statement::CreateExtension(e) if BUILT_IN_EXTENSIONS.contains(&e.name.value.as_str()) => {
+            StatementKind::Ddl("CREATE EXTENSION")
+        }
+        Statement::CreateExtension(e) => {
+            return Err(RouterError::unsupported(&format!(
+                "CREATE EXTENSION \"{}\" (built in: {})",
+                e.name.value,
+                BUILT_IN_EXTENSIONS.join(", ")
+            )));
         }
         Statement::StartTransaction { modes, .. } => begin(modes),
         Statement::Commit { chain: false, .. } => StatementKind::Commit,
@@ -108,6 +122,9 @@ pub(crate) fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
         }
     })
 }
+
+/// Extensions whose functions litescale has built in: CREATE EXTENSION of one succeeds.
+const BUILT_IN_EXTENSIONS: [&str; 3] = ["pgcrypto", "uuid-ossp", "plpgsql"];
 
 fn begin(modes: &[TransactionMode]) -> StatementKind {
     let (isolation, read_only) = transaction_modes(modes);

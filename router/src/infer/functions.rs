@@ -27,7 +27,7 @@ pub(super) fn result_type(name: &str, first: Option<PgType>, arity: usize) -> Op
         | "num_nulls" | "num_nonnulls" => Int4,
         "sha224" | "sha256" | "sha384" | "sha512" | "decode" | "set_byte" | "set_bit"
         | "convert_to" | "pg_bytea" => Bytea,
-        "gen_random_uuid" | "pg_uuid" => Uuid,
+        "gen_random_uuid" | "uuid_generate_v4" | "pg_uuid" => Uuid,
         "pg_int2" => Int2,
         "pg_int4" => Int4,
         "pg_int8" => Int8,

@@ -87,6 +87,16 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
                 .map(|n| format!("DROP {kind}{if_exists} {n}"))
                 .collect())
         }
+        // Its functions are built in: nothing for SQLite to do.
+        Statement::CreateExtension(_) => Ok(Vec::new()),
+        // SQLite has no OR REPLACE: the view is dropped and made again, in one batch.
+        Statement::CreateView(mut view) if view.or_replace => {
+            view.or_replace = false;
+            Ok(vec![
+                format!("DROP VIEW IF EXISTS {}", view.name),
+                Statement::CreateView(view).to_string(),
+            ])
+        }
         Statement::Truncate(t) => Ok(t
             .table_names
             .iter()

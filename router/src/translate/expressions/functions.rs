@@ -204,6 +204,8 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
         ("to_regclass", 1) => lookup(Lookup::OidByName, a[0].clone()),
         // There are no partitions: a relation is its own only ancestor and root.
         ("pg_partition_ancestors" | "pg_partition_root", 1) => a[0].clone(),
+        // uuid-ossp's random UUID is Postgres' own.
+        ("uuid_generate_v4", 0) => call("gen_random_uuid", vec![]),
         ("now" | "transaction_timestamp" | "statement_timestamp" | "clock_timestamp", 0) => {
             temporal::now()
         }

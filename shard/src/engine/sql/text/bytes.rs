@@ -94,17 +94,24 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("md5", 1, flags, |ctx| {
         Ok(bytes(ctx, 0).map(|b| hex::encode(md5::Md5::digest(b))))
     })?;
-    conn.create_scalar_function("sha224", 1, flags, |ctx| {
-        Ok(bytes(ctx, 0).map(|b| sha2::Sha224::digest(b).to_vec()))
-    })?;
-    conn.create_scalar_function("sha256", 1, flags, |ctx| {
-        Ok(bytes(ctx, 0).map(|b| sha2::Sha256::digest(b).to_vec()))
-    })?;
-    conn.create_scalar_function("sha384", 1, flags, |ctx| {
-        Ok(bytes(ctx, 0).map(|b| sha2::Sha384::digest(b).to_vec()))
-    })?;
-    conn.create_scalar_function("sha512", 1, flags, |ctx| {
-        Ok(bytes(ctx, 0).map(|b| sha2::Sha512::digest(b).to_vec()))
+    for algorithm in ["sha224", "sha256", "sha384", "sha512"] {
+        conn.create_scalar_function(algorithm, 1, flags, move |ctx| {
+            Ok(bytes(ctx, 0).map(|b| hash(algorithm, &b)))
+        })?;
+    }
+    // pgcrypto's digest(data, algorithm), which CREATE EXTENSION pgcrypto promises.
+    conn.create_scalar_function("digest", 2, flags, |ctx| {
+        let (Some(data), Some(algorithm)) = (bytes(ctx, 0), text(ctx, 1)) else {
+            return Ok(None);
+        };
+        hash(&algorithm.to_ascii_lowercase(), &data)
+            .map(Some)
+            .ok_or_else(|| {
+                postgres_error(
+                    "22023",
+                    &format!("Cannot use \"{algorithm}\": No such hash algorithm"),
+                )
+            })
     })?;
     conn.create_scalar_function("encode", 2, flags, |ctx| {
         let (Some(data), Some(format)) = (bytes(ctx, 0), text(ctx, 1)) else {
@@ -119,6 +126,18 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         decode(&data, &format).map(Some)
     })?;
     Ok(())
+}
+
+/// The digest of `data` by a hash pgcrypto names, if litescale has it.
+fn hash(algorithm: &str, data: &[u8]) -> Option<Vec<u8>> {
+    Some(match algorithm {
+        "md5" => md5::Md5::digest(data).to_vec(),
+        "sha224" => sha2::Sha224::digest(data).to_vec(),
+        "sha256" => sha2::Sha256::digest(data).to_vec(),
+        "sha384" => sha2::Sha384::digest(data).to_vec(),
+        "sha512" => sha2::Sha512::digest(data).to_vec(),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
