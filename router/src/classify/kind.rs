@@ -23,6 +23,10 @@ pub(crate) fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
             StatementKind::Write(WriteKind::LockRows)
         }
         Statement::Query(_) => StatementKind::Read,
+        Statement::Lock(lock) if lock.nowait => {
+            return Err(RouterError::unsupported("LOCK TABLE ... NOWAIT"));
+        }
+        Statement::Lock(_) => StatementKind::Write(WriteKind::LockTable),
         Statement::Insert(_) => StatementKind::Write(WriteKind::Insert),
         Statement::Update(_) => StatementKind::Write(WriteKind::Update),
         Statement::Delete(_) => StatementKind::Write(WriteKind::Delete),

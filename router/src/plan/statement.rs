@@ -91,6 +91,8 @@ pub enum WriteKind {
     /// session's block then holds, so no other session writes the rows until it ends
     /// (stronger than Postgres' row locks, and what the single writer makes possible).
     LockRows,
+    /// `LOCK TABLE t`: the partitions' writers taken for the block (a write of nothing).
+    LockTable,
 }
 
 /// One statement, planned: where it goes, and the SQLite SQL to run there.

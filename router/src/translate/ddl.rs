@@ -87,6 +87,12 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
                 .map(|n| format!("DROP {kind}{if_exists} {n}"))
                 .collect())
         }
+        // The lock is the writer the write takes, held by the block until it ends.
+        Statement::Lock(lock) => Ok(lock
+            .tables
+            .iter()
+            .map(|t| format!("DELETE FROM {} WHERE 0", t.name))
+            .collect()),
         // Its functions are built in: nothing for SQLite to do.
         Statement::CreateExtension(_) => Ok(Vec::new()),
         // SQLite has no OR REPLACE: the view is dropped and made again, in one batch.

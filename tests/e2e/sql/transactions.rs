@@ -132,44 +132,42 @@ async fn begin_and_commit_outside_a_block_warn_like_postgres() {
     assert_eq!(status, b'I');
 }
 
-/// SELECT ... FOR UPDATE in a block takes its partition's writer: another session's write
-/// of the rows waits until the block ends, and then sees what it committed.
+/// SELECT ... FOR UPDATE and LOCK TABLE in a block take the partition's writer: another
+/// session's write of the rows waits until the block ends, and then sees what it committed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn select_for_update_holds_the_rows_until_the_block_ends() {
-    let server = TestServer::start().await;
-    let a = server.client().await;
-    let b = server.client().await;
-    a.batch_execute(
-        "CREATE TABLE jobs (id int PRIMARY KEY, state text); INSERT INTO jobs VALUES (1, 'new')",
-    )
-    .await
-    .unwrap();
-    a.batch_execute("BEGIN").await.unwrap();
-    let row = a
-        .query_one("SELECT state FROM jobs WHERE id = $1 FOR UPDATE", &[&1i32])
-        .await
-        .unwrap();
-    assert_eq!(row.get::<_, &str>(0), "new");
-    let update = tokio::spawn(async move {
-        b.execute(
-            "UPDATE jobs SET state = state || ', then b' WHERE id = 1",
-            &[],
+async fn select_for_update_and_lock_table_hold_writes_until_the_block_ends() {
+    for lock in [
+        "SELECT state FROM jobs WHERE id = 1 FOR UPDATE",
+        "LOCK TABLE jobs IN SHARE ROW EXCLUSIVE MODE",
+    ] {
+        let server = TestServer::start().await;
+        let a = server.client().await;
+        let b = server.client().await;
+        a.batch_execute(
+            "CREATE TABLE jobs (id int PRIMARY KEY, state text); INSERT INTO jobs VALUES (1, 'new')",
         )
         .await
-        .map(|_| b)
-    });
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert!(
-        !update.is_finished(),
-        "b wrote a row that a holds FOR UPDATE"
-    );
-    a.batch_execute("UPDATE jobs SET state = 'a' WHERE id = 1; COMMIT")
-        .await
         .unwrap();
-    let b = update.await.unwrap().unwrap();
-    let row = b
-        .query_one("SELECT state FROM jobs WHERE id = 1", &[])
-        .await
-        .unwrap();
-    assert_eq!(row.get::<_, &str>(0), "a, then b");
+        a.batch_execute("BEGIN").await.unwrap();
+        a.simple_query(lock).await.unwrap();
+        let update = tokio::spawn(async move {
+            b.execute(
+                "UPDATE jobs SET state = state || ', then b' WHERE id = 1",
+                &[],
+            )
+            .await
+            .map(|_| b)
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!update.is_finished(), "b wrote past {lock}");
+        a.batch_execute("UPDATE jobs SET state = 'a' WHERE id = 1; COMMIT")
+            .await
+            .unwrap();
+        let b = update.await.unwrap().unwrap();
+        let row = b
+            .query_one("SELECT state FROM jobs WHERE id = 1", &[])
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, &str>(0), "a, then b", "{lock}");
+    }
 }

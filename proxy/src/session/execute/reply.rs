@@ -64,6 +64,7 @@ pub(super) fn command_name(kind: &StatementKind) -> &'static str {
         StatementKind::Write(WriteKind::Insert) => "INSERT",
         StatementKind::Write(WriteKind::Update) => "UPDATE",
         StatementKind::Write(WriteKind::Delete) => "DELETE",
+        StatementKind::Write(WriteKind::LockTable) => "LOCK TABLE",
         StatementKind::Ddl(tag) => tag,
         _ => "SELECT",
     }
@@ -83,6 +84,7 @@ pub(super) fn executed(kind: &StatementKind, outcome: Outcome) -> Executed {
         }
         Outcome::Changed(n) => Executed::Command(match kind {
             StatementKind::Write(WriteKind::Insert) => format!("INSERT 0 {n}"),
+            StatementKind::Write(WriteKind::LockTable) => "LOCK TABLE".to_owned(),
             StatementKind::Write(_) => format!("{} {n}", command_name(kind)),
             StatementKind::Read => "SELECT 0".to_owned(),
             other => command_name(other).to_owned(),

@@ -2,7 +2,7 @@
 //! statement_timeout, its numbers for /metrics, and the dispatch of each kind of statement
 //! to the family that runs it.
 
-use litescale_router::{PlannedStatement, StatementKind};
+use litescale_router::{PlannedStatement, StatementKind, WriteKind};
 use litescale_shard::Value;
 
 use crate::error::SqlError;
@@ -99,6 +99,12 @@ impl SessionState {
             _ => None,
         };
         let planned = typed.as_deref().unwrap_or(planned);
+        if planned.kind == StatementKind::Write(WriteKind::LockTable) && self.is_idle() {
+            return Err(SqlError::new(
+                "25P01",
+                "LOCK TABLE can only be used in transaction blocks",
+            ));
+        }
         match &planned.kind {
             // Outside a block only: an error in the middle of the rows could not fail
             // the block it belongs to.
