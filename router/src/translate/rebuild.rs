@@ -1,11 +1,12 @@
 //! ALTER TABLE changes SQLite's ALTER TABLE cannot make (ALTER COLUMN, ADD/DROP CONSTRAINT
 //! of a foreign key or CHECK), made the way SQLite documents: a new table with the changed
 //! definition, the rows copied into it, the old one dropped, its indexes and triggers made
-//! again. The old table is renamed aside with `legacy_alter_table` on, so other tables'
-//! foreign keys, views and triggers keep naming the table, not its copy, and dropping the
-//! copy fires no foreign key action. It all runs as one batch, in one transaction: a row
-//! the new definition refuses (NULL under NOT NULL, a missing parent, a failed CHECK) fails
-//! the ALTER with Postgres' SQLSTATE and leaves table and data as they were.
+//! again. The old table is renamed aside with `legacy_alter_table` on, so views and
+//! triggers elsewhere keep naming the table, not its copy. Other tables' foreign keys would
+//! follow it (SQLite does while foreign keys are on), so a table they reference is refused
+//! first. It all runs as one batch, in one transaction: a row the new definition refuses
+//! (NULL under NOT NULL, a missing parent, a failed CHECK) fails the ALTER with Postgres'
+//! SQLSTATE and leaves table and data as they were.
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation as Op, ColumnDef, ColumnOption, CreateTable, Expr,
