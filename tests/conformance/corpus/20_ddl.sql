@@ -71,3 +71,6 @@ CREATE OR REPLACE VIEW pet_names AS SELECT id FROM pets;
 CREATE OR REPLACE VIEW pet_names AS SELECT id, name FROM pets;
 SELECT id, name FROM pet_names ORDER BY id LIMIT 2;
 SELECT table_name FROM information_schema.views WHERE table_name = 'pet_names';
+ALTER TABLE pets ADD CONSTRAINT pets_owner_fk FOREIGN KEY (owner_id) REFERENCES owners (id);
+SELECT constraint_name, constraint_type FROM information_schema.table_constraints WHERE table_name = 'pets' AND constraint_type = 'FOREIGN KEY';
+SELECT conname FROM pg_constraint WHERE conrelid = 'pets'::regclass AND contype = 'f';

@@ -56,6 +56,26 @@ fn postgres_clock_names(text: &str) -> String {
         .replace(NOW, "now()")
 }
 
+/// The name a foreign key on `columns` (comma-separated) was given in its table's CREATE
+/// TABLE text (`CONSTRAINT name FOREIGN KEY (a, b)`), which SQLite keeps but does not
+/// report; `None` when it was given none.
+fn foreign_key_name(create_sql: &str, columns: &str) -> Option<String> {
+    static NAMED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"(?i)CONSTRAINT\s+("[^"]+"|\S+)\s+FOREIGN\s+KEY\s*\(([^)]*)\)"#)
+            .expect("a valid pattern")
+    });
+    let normalize = |list: &str| {
+        list.split(',')
+            .map(|c| c.trim().trim_matches('"').to_ascii_lowercase())
+            .collect::<Vec<_>>()
+    };
+    let wanted = normalize(columns);
+    NAMED
+        .captures_iter(create_sql)
+        .find(|c| normalize(&c[2]) == wanted)
+        .map(|c| c[1].trim_matches('"').to_owned())
+}
+
 /// The start of the error for current_setting() of a session setting
 /// (engine/sqlite_errors.rs: 0A000).
 pub(crate) const CURRENT_SETTING_UNSUPPORTED: &str =
@@ -195,7 +215,8 @@ CREATE TEMP VIEW pg_constraint AS
     f.ls_condef
   FROM (
     SELECT CAST(r.oid * 100 + fk.id AS INTEGER) AS oid,
-      r.name || '_' || group_concat(fk."from", '_') || '_fkey' AS conname,
+      pg_foreign_key_name(r.sql, group_concat(fk."from", ','),
+        r.name || '_' || group_concat(fk."from", '_') || '_fkey') AS conname,
       r.oid AS conrelid, t.oid AS confrelid,
       CASE min(fk.on_update) WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n'
         WHEN 'SET DEFAULT' THEN 'd' WHEN 'RESTRICT' THEN 'r' ELSE 'a' END AS confupdtype,
@@ -423,6 +444,11 @@ pub(crate) fn register(
     ] {
         conn.create_scalar_function(name, -1, flags, |_| Ok(true))?;
     }
+    conn.create_scalar_function("pg_foreign_key_name", 3, flags, |ctx| {
+        let sql = ctx.get::<Option<String>>(0)?.unwrap_or_default();
+        let columns = ctx.get::<String>(1)?;
+        Ok(foreign_key_name(&sql, &columns).unwrap_or(ctx.get::<String>(2)?))
+    })?;
     // Expressions are stored as their text, so "deparsing" one is that text, with the
     // clock's translations spelled as Postgres spells them.
     for arity in [2, 3] {
@@ -456,4 +482,21 @@ pub(crate) fn register(
     }
     conn.execute_batch(&views(types))?;
     conn.execute_batch(super::information_schema::VIEWS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::foreign_key_name;
+
+    #[test]
+    fn a_foreign_key_keeps_the_name_it_was_given() {
+        let sql = "CREATE TABLE pets (id INT, owner_id INT, vet INT, \
+                   CONSTRAINT \"pets_owner_fk\" FOREIGN KEY (owner_id) REFERENCES owners(id), \
+                   FOREIGN KEY (vet) REFERENCES vets(id))";
+        assert_eq!(
+            foreign_key_name(sql, "owner_id").as_deref(),
+            Some("pets_owner_fk")
+        );
+        assert_eq!(foreign_key_name(sql, "vet"), None);
+    }
 }
