@@ -231,6 +231,12 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
                 },
                 _ => (None, false),
             },
+            // Dates and times in JSON are ISO 8601 (`2024-03-15T06:20:30-04:00`), not the
+            // stored form the JSON functions would take as text.
+            Some(
+                "to_json" | "to_jsonb" | "json_build_object" | "jsonb_build_object"
+                | "json_build_array" | "jsonb_build_array" | "json_agg" | "jsonb_agg",
+            ) => json_datetimes(f, typing),
             // string_agg of bytea concatenates bytes: its answer is a blob.
             Some("string_agg") => match single_or_first_arg(&f.args) {
                 Some(arg) => match typing.type_of(arg) {
@@ -617,6 +623,35 @@ fn number_type(t: PgType) -> Option<DataType> {
 }
 
 /// `f` with its first argument replaced.
+/// A JSON builder whose date/time arguments are written as Postgres writes them in JSON;
+/// whether a column of unknown type was among them.
+fn json_datetimes(f: &sqlparser::ast::Function, typing: &Typing) -> (Option<Expr>, bool) {
+    let mut rewritten = f.clone();
+    let FunctionArguments::List(list) = &mut rewritten.args else {
+        return (None, false);
+    };
+    let (mut changed, mut asks) = (false, false);
+    for arg in &mut list.args {
+        let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = arg else {
+            continue;
+        };
+        let kind = match typing.type_of(e) {
+            Some(PgType::Date) => "date",
+            Some(PgType::Time) => "time",
+            Some(PgType::Timestamp) => "timestamp",
+            Some(PgType::Timestamptz) => "timestamptz",
+            Some(_) => continue,
+            None => {
+                asks |= is_column(e);
+                continue;
+            }
+        };
+        *e = call("pg_json_datetime", vec![string(kind), e.clone()]);
+        changed = true;
+    }
+    (changed.then_some(Expr::Function(rewritten)), asks)
+}
+
 fn with_first_arg(f: &sqlparser::ast::Function, first: Expr) -> Expr {
     let mut call = f.clone();
     if let FunctionArguments::List(list) = &mut call.args

@@ -81,6 +81,9 @@ fn register_input(c: &Connection) -> rusqlite::Result<()> {
     strict(c, "pg_timestamptz_text", |[t]| {
         session_zone::output(zones::current(), input::timestamptz(&t)?)
     })?;
+    strict(c, "pg_json_datetime", |[kind, v]| {
+        session_zone::json_text(value_of(&kind, &v)?)
+    })?;
     strict(c, "pg_interval", |[t]| Ok(interval(&t)?.to_string()))?;
     strict(c, "pg_interval", |[t, qualifier]| {
         Ok(super::interval::parse_qualified(&t, &qualifier)?.to_string())
@@ -417,6 +420,9 @@ mod tests {
         SELECT pg_make_timestamptz(2013, 7, 15, 8, 15, 23.5, 'America/New_York') | 2013-07-15 12:15:23.5+00:00
         SELECT pg_make_timestamptz(2013, 7, 15, 8, 15, 23.5) | 2013-07-15 08:15:23.5+00:00
         SELECT pg_timestamptz_text('2024-03-15 10:20:30+00:00') | 2024-03-15 10:20:30+00
+        SELECT pg_json_datetime('timestamptz', '2024-03-15 10:20:30.5+00:00') | 2024-03-15T10:20:30.5+00:00
+        SELECT pg_json_datetime('timestamp', '2024-03-15 10:20:30') | 2024-03-15T10:20:30
+        SELECT pg_json_datetime('date', '2024-03-15') | 2024-03-15
         SELECT pg_make_interval(1, 2, 0, 3, 4, 5, 6.5) | 1 year 2 mons 3 days 04:05:06.5
         SELECT pg_to_char('timestamp', '2024-03-05 14:07:09', 'DD/MM/YYYY HH12:MI AM') | 05/03/2024 02:07 PM
         SELECT pg_to_date('05 Dec 2000', 'DD Mon YYYY') | 2000-12-05

@@ -163,6 +163,31 @@ fn clock_offset(seconds: i64) -> String {
     }
 }
 
+/// A date/time value as Postgres writes it in JSON (ISO 8601: `2024-03-15T06:20:30-04:00`,
+/// an instant in the session's zone).
+pub(super) fn json_text(value: Value) -> super::Result<String> {
+    let iso = |text: String| text.replacen(' ', "T", 1);
+    Ok(match value {
+        Value::Timestamptz(utc) if utc.is_finite() => {
+            let zone = zones::current();
+            let offset = zone.offset_at(utc)?;
+            let (sign, abs) = (if offset < 0 { '-' } else { '+' }, offset.abs());
+            let seconds = match abs % 60 {
+                0 => String::new(),
+                s => format!(":{s:02}"),
+            };
+            let local = iso(zone.to_local(utc)?.format()?);
+            format!(
+                "{local}{sign}{:02}:{:02}{seconds}",
+                abs / 3600,
+                abs / 60 % 60
+            )
+        }
+        Value::Timestamp(t) | Value::Timestamptz(t) => iso(t.format()?),
+        other => other.format()?,
+    })
+}
+
 /// A timestamptz as Postgres prints it in `zone`: local time, then the offset in effect.
 pub(super) fn output(zone: Zone, utc: Timestamp) -> super::Result<String> {
     if !utc.is_finite() {
