@@ -3,6 +3,7 @@
 //! which clients such as psql expect as `t`/`f`; names; OIDs; information_schema's
 //! domains).
 
+use crate::infer::schema::is_information_schema_view;
 use crate::types::PgType;
 
 const BOOLEAN_COLUMNS: &[&str] = &[
@@ -185,7 +186,7 @@ const INT4_COLUMNS: &[&str] = &["atttypmod", "encoding", "typtypmod", "attndims"
 
 /// The type of a catalog view's column, where the view itself cannot declare it.
 pub(crate) fn column_type(table: &str, column: &str) -> Option<PgType> {
-    if table.starts_with("information_schema.") {
+    if is_information_schema_view(table) {
         return Some(information_schema_type(column));
     }
     if !table.starts_with("pg_") {

@@ -8,7 +8,7 @@ use sqlparser::ast::{
     TableObject, Value, visit_expressions,
 };
 
-use super::schema::{NoSchema, Schema, last_part, tables};
+use super::schema::{NoSchema, Schema, is_information_schema_view, last_part, tables};
 use super::{catalog, json_arrays, temporal};
 use crate::types::{self, PgType};
 
@@ -69,7 +69,7 @@ impl<'a> Inference<'a> {
     /// cannot declare, so the catalog answers for them.
     fn table_column_type(&self, table: &str, column: &str) -> Option<PgType> {
         let from_catalog = || catalog::column_type(table, column);
-        match table.starts_with("information_schema.") {
+        match is_information_schema_view(table) {
             true => from_catalog(),
             false => self.schema.column_type(table, column).or_else(from_catalog),
         }

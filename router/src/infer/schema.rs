@@ -67,20 +67,33 @@ pub(super) fn relations<V: sqlparser::ast::Visit>(node: &V) -> Vec<String> {
 /// The unqualified name an object name ends in (`public.t` → `t`); an information_schema
 /// view keeps its schema (`information_schema.tables`), as the shard names the view.
 pub(crate) fn last_part(name: &ObjectName) -> String {
-    let last = name
-        .0
-        .last()
-        .and_then(|p| p.as_ident())
-        .map(|i| i.value.clone())
-        .unwrap_or_default();
+    information_schema_view(name).unwrap_or_else(|| {
+        name.0
+            .last()
+            .and_then(|p| p.as_ident())
+            .map(|i| i.value.clone())
+            .unwrap_or_default()
+    })
+}
+
+const INFORMATION_SCHEMA: &str = "information_schema.";
+
+/// The shard's name for `information_schema.x`, the TEMP view `"information_schema.x"`
+/// (SQLite has one schema, and a name with a dot in it is no user's table).
+pub(crate) fn information_schema_view(name: &ObjectName) -> Option<String> {
     match name.0.as_slice() {
-        [schema, _]
-            if schema
-                .as_ident()
-                .is_some_and(|s| s.value.eq_ignore_ascii_case("information_schema")) =>
-        {
-            format!("information_schema.{}", last.to_ascii_lowercase())
+        [schema, view] => {
+            let (schema, view) = (schema.as_ident()?, view.as_ident()?);
+            schema
+                .value
+                .eq_ignore_ascii_case(INFORMATION_SCHEMA.trim_end_matches('.'))
+                .then(|| format!("{INFORMATION_SCHEMA}{}", view.value.to_ascii_lowercase()))
         }
-        _ => last,
+        _ => None,
     }
+}
+
+/// Whether a table name (as [`last_part`] gives it) is an information_schema view.
+pub(crate) fn is_information_schema_view(table: &str) -> bool {
+    table.starts_with(INFORMATION_SCHEMA)
 }

@@ -7,6 +7,7 @@ use std::ops::ControlFlow;
 use sqlparser::ast::{DataType, Expr, Ident, ObjectName, Statement, Value, visit_expressions_mut};
 
 use super::sql::{call, parse_query, string};
+use crate::infer::schema::information_schema_view;
 
 /// `pg_catalog.pg_class` and `public.t` name the catalog views and tables of the one SQLite
 /// schema; function names lose the `pg_catalog.` prefix too.
@@ -22,7 +23,7 @@ pub(super) fn unqualify_catalog_names(ast: &mut Statement) {
     };
     let _ = visit_relations_mut(ast, |name| {
         strip(name);
-        information_schema_view(name);
+        name_information_schema_view(name);
         ControlFlow::<()>::Continue(())
     });
     let _ = visit_expressions_mut(ast, |e| {
@@ -41,14 +42,9 @@ pub(super) fn unqualify_catalog_names(ast: &mut Statement) {
     });
 }
 
-/// `information_schema.tables` is the shard's view `"information_schema.tables"`: SQLite
-/// has one schema, and a name with a dot in it is no user's table.
-fn information_schema_view(name: &mut ObjectName) {
-    if name.0.len() == 2
-        && let (Some(schema), Some(view)) = (name.0[0].as_ident(), name.0[1].as_ident())
-        && schema.value.eq_ignore_ascii_case("information_schema")
-    {
-        let view = format!("information_schema.{}", view.value.to_ascii_lowercase());
+/// `information_schema.tables` names the shard's view `"information_schema.tables"`.
+fn name_information_schema_view(name: &mut ObjectName) {
+    if let Some(view) = information_schema_view(name) {
         *name = ObjectName::from(vec![Ident::with_quote('"', view)]);
     }
 }

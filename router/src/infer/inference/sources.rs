@@ -10,7 +10,7 @@ use sqlparser::ast::{
 
 use super::Inference;
 use crate::infer::names::column_name;
-use crate::infer::schema::{last_part, relations};
+use crate::infer::schema::{is_information_schema_view, last_part, relations};
 use crate::infer::set_returning;
 use crate::types::PgType;
 
@@ -102,7 +102,7 @@ impl<'a> Inference<'a> {
                     .any(|item| matches!(item, SelectItem::Wildcard(_)));
                 // information_schema's columns are typed by their names, which only the
                 // view's columns spell out.
-                let catalog_view = |item: &FromItem| matches!(item, FromItem::Table(t) if t.starts_with("information_schema."));
+                let catalog_view = |item: &FromItem| matches!(item, FromItem::Table(t) if is_information_schema_view(t));
                 inner.items_need_schema(&select.projection)
                     || (wildcard
                         && has(|item| matches!(item, FromItem::Table(_)))
