@@ -70,8 +70,27 @@ pub(super) fn enforce_lengths(create: &mut sqlparser::ast::CreateTable) {
     create.columns.iter_mut().for_each(enforce_length);
 }
 
+/// The CHECKs that keep Postgres' rules for a column added or retyped by ALTER TABLE:
+/// its type's ([`check_stored_type`]) and its declared length's ([`enforce_lengths`]).
+pub(super) fn add_type_rules(column: &mut sqlparser::ast::ColumnDef) {
+    check_stored_type(column);
+    enforce_length(column);
+}
+
+/// Whether a column's CHECK is one of [`add_type_rules`]', which go with its type.
+pub(super) fn is_type_rule(option: &sqlparser::ast::ColumnOptionDef) -> bool {
+    let ColumnOption::Check(check) = &option.option else {
+        return false;
+    };
+    option
+        .name
+        .as_ref()
+        .is_some_and(|n| n.value.starts_with(LENGTH_CHECK_PREFIX))
+        || matches!(check.expr.as_ref(), Expr::Function(f) if f.name.to_string() == "pg_typecheck")
+}
+
 /// [`enforce_lengths`] for one column.
-pub(super) fn enforce_length(col: &mut sqlparser::ast::ColumnDef) {
+fn enforce_length(col: &mut sqlparser::ast::ColumnDef) {
     use sqlparser::ast::{CharacterLength, CheckConstraint, ColumnOptionDef, Ident};
     let (kind, length) = match &col.data_type {
         DataType::Varchar(Some(CharacterLength::IntegerLength { length, .. }))

@@ -156,8 +156,7 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
                         column_position,
                     } => {
                         let mut column_def = column_def.clone();
-                        columns::check_stored_type(&mut column_def);
-                        columns::enforce_length(&mut column_def);
+                        columns::add_type_rules(&mut column_def);
                         let op = Op::AddColumn {
                             column_keyword: *column_keyword,
                             if_not_exists: *if_not_exists,

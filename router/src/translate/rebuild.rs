@@ -174,8 +174,7 @@ fn apply(
         )?,
         Op::AddColumn { column_def, .. } => {
             let mut def = column_def.clone();
-            columns::check_stored_type(&mut def);
-            columns::enforce_length(&mut def);
+            columns::add_type_rules(&mut def);
             columns.push(NewColumn { def, source: None });
         }
         Op::DropColumn { column_names, .. } => {
@@ -244,11 +243,9 @@ fn alter_column(
             data_type, using, ..
         } => {
             // The checks that kept the old type's rules go with it.
-            def.options
-                .retain(|o| !is_type_rule(&o.option, o.name.as_ref()));
+            def.options.retain(|o| !columns::is_type_rule(o));
             def.data_type = data_type.clone();
-            columns::check_stored_type(def);
-            columns::enforce_length(def);
+            columns::add_type_rules(def);
             if let Some(using) = using {
                 *source = Some(using.clone());
             }
@@ -265,15 +262,6 @@ fn alter_column(
 
 fn option(option: ColumnOption) -> sqlparser::ast::ColumnOptionDef {
     sqlparser::ast::ColumnOptionDef { name: None, option }
-}
-
-/// A CHECK that `columns` put on a column for its type (pg_typecheck, a declared length).
-fn is_type_rule(option: &ColumnOption, name: Option<&Ident>) -> bool {
-    let ColumnOption::Check(check) = option else {
-        return false;
-    };
-    name.is_some_and(|n| n.value.starts_with(columns::LENGTH_CHECK_PREFIX))
-        || matches!(check.expr.as_ref(), Expr::Function(f) if f.name.to_string() == "pg_typecheck")
 }
 
 fn in_primary_key(def: &ColumnDef, create: &CreateTable) -> bool {
@@ -346,7 +334,7 @@ fn drop_constraint(
         column.def.options.retain(|o| {
             let default = match &o.option {
                 ColumnOption::ForeignKey(_) => format!("{table}_{column_name}_fkey"),
-                ColumnOption::Check(_) if !is_type_rule(&o.option, o.name.as_ref()) => {
+                ColumnOption::Check(_) if !columns::is_type_rule(o) => {
                     format!("{table}_{column_name}_check")
                 }
                 ColumnOption::Unique(_) => format!("{table}_{column_name}_key"),
