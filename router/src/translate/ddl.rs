@@ -31,17 +31,16 @@ pub(super) fn sqlite_statements(
                 }
             )
         };
-        if alter.operations.iter().any(rebuild::needs_rebuild) {
-            return schema
-                .definition(&last_part(&alter.name))
-                .map(|definition| rebuild::rebuild(&alter.name, &alter.operations, &definition))
-                .transpose();
-        }
-        if alter.operations.iter().any(if_not_exists) {
-            // SQLite's ADD COLUMN has no IF NOT EXISTS: a column the table has is skipped.
+        let ops = &alter.operations;
+        if ops
+            .iter()
+            .any(|op| rebuild::needs_rebuild(op) || if_not_exists(op))
+        {
             let Some(definition) = schema.definition(&last_part(&alter.name)) else {
                 return Ok(None);
             };
+            // SQLite's ADD COLUMN has no IF NOT EXISTS: a column the table has is skipped,
+            // whether the table is altered in place or made again.
             let existing = rebuild::column_names(&definition)?;
             let mut alter = alter.clone();
             alter.operations.retain(|op| match op {
@@ -58,6 +57,9 @@ pub(super) fn sqlite_statements(
                 if let Op::AddColumn { if_not_exists, .. } = op {
                     *if_not_exists = false;
                 }
+            }
+            if alter.operations.iter().any(rebuild::needs_rebuild) {
+                return rebuild::rebuild(&alter.name, &alter.operations, &definition).map(Some);
             }
             return schema_statements(Statement::AlterTable(alter)).map(Some);
         }
