@@ -48,7 +48,9 @@ impl Handlers {
                 format!("there is no parameter ${}", planned.param_count),
             )));
         }
-        if let litescale_router::StatementKind::Execute(name) = &planned.kind
+        // EXECUTE and DEALLOCATE name a statement pgwire's store must hold.
+        if let litescale_router::StatementKind::Execute(name)
+        | litescale_router::StatementKind::Deallocate(Some(name)) = &planned.kind
             && client.portal_store().get_statement(name).is_none()
         {
             return Ok(Err(SqlError::new(
@@ -57,12 +59,6 @@ impl Handlers {
             )));
         }
         if let litescale_router::StatementKind::Deallocate(Some(name)) = &planned.kind {
-            if client.portal_store().get_statement(name).is_none() {
-                return Ok(Err(SqlError::new(
-                    "26000",
-                    format!("prepared statement \"{name}\" does not exist"),
-                )));
-            }
             client.portal_store().rm_statement(name);
         }
         // The tables' columns, where a result column's type depends on them (`lag(salary)`):

@@ -23,7 +23,7 @@ use crate::error::ShardError;
 const ALLOWED_PRAGMAS: &[&str] = &[
     "defer_foreign_keys",
     // An ALTER TABLE that makes its table again sets it aside under another name without
-    // other tables' references following it (router translate/rebuild.rs); the batch
+    // views and triggers elsewhere following it (router translate/rebuild.rs); the batch
     // that sets it has it reset whatever its outcome (engine/statements.rs).
     "legacy_alter_table",
     "quick_check",

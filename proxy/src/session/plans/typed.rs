@@ -28,8 +28,7 @@ impl SessionState {
         if !planned.needs_schema {
             return Ok(None);
         }
-        // A block that changed the schema plans with what only its writer sees.
-        let own_changes = matches!(&self.block, Block::Open(b) if b.schema_change.is_some());
+        let own_changes = self.changed_the_schema();
         let key = planned.ast_text();
         let generation = session.column_cache.generation();
         if !own_changes && let Some(typed) = session.typed_plan(planned, generation) {
@@ -67,8 +66,7 @@ impl SessionState {
         tables: Vec<String>,
     ) -> Result<Columns, SqlError> {
         let cache = &session.column_cache;
-        // A block that changed the schema sees it on its writer, and no one else does yet.
-        let own_changes = matches!(&self.block, Block::Open(b) if b.schema_change.is_some());
+        let own_changes = self.changed_the_schema();
         let key = (session.context.database.clone(), tables);
         if !own_changes && let Some(columns) = cache.get(&key) {
             return Ok(columns);
@@ -79,6 +77,12 @@ impl SessionState {
             cache.put(key, generation, Arc::clone(&columns));
         }
         Ok(columns)
+    }
+
+    /// The session's block changed the schema: what it plans with only its writer sees, so
+    /// nothing it reads is shared or kept.
+    fn changed_the_schema(&self) -> bool {
+        matches!(&self.block, Block::Open(b) if b.schema_change.is_some())
     }
 
     /// A DDL statement is about to run: the cache forgets what it holds now, and, in a
