@@ -65,7 +65,7 @@ pub(crate) fn normalize(piece: &Piece<'_>) -> Result<(String, Vec<String>), Rout
                 }
                 let body_end = closing_quote(text, open, '\'').ok_or_else(unterminated)?;
                 let value = unescape(&text[open + 1..body_end], escape)?;
-                edits.push((at, end + 1, format!("'{}'", value.replace('\'', "''"))));
+                edits.push((at, end + 1, string_literal(&value)));
             }
             _ => {}
         }
@@ -185,6 +185,12 @@ fn unescape(body: &str, escape: char) -> Result<String, RouterError> {
 /// The first words of a statement, to name an unsupported construct in an error.
 pub(crate) fn leading_words(sql: &str, n: usize) -> String {
     sql.split_whitespace().take(n).collect::<Vec<_>>().join(" ")
+}
+
+/// `text` as a SQL string literal, its quotes doubled. (sqlparser's rendering of a string
+/// value leaves quotes that are already two in a row, or follow a backslash, as they are.)
+pub(crate) fn string_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 #[cfg(test)]

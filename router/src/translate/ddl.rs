@@ -9,7 +9,7 @@ use sqlparser::ast::{
     TableConstraint,
 };
 
-use super::{columns, rebuild};
+use super::{alter, columns};
 use crate::RouterError;
 use crate::infer::schema::{Schema, last_part};
 use crate::parse::lexical::leading_words;
@@ -34,14 +34,14 @@ pub(super) fn sqlite_statements(
         let ops = &alter.operations;
         if ops
             .iter()
-            .any(|op| rebuild::needs_rebuild(op) || if_not_exists(op))
+            .any(|op| alter::needs_definition(op) || if_not_exists(op))
         {
             let Some(definition) = schema.definition(&last_part(&alter.name)) else {
                 return Ok(None);
             };
             // SQLite's ADD COLUMN has no IF NOT EXISTS: a column the table has is skipped,
             // whether the table is altered in place or made again.
-            let existing = rebuild::column_names(&definition)?;
+            let existing = alter::column_names(&definition)?;
             let mut alter = alter.clone();
             alter.operations.retain(|op| match op {
                 Op::AddColumn {
@@ -58,8 +58,8 @@ pub(super) fn sqlite_statements(
                     *if_not_exists = false;
                 }
             }
-            if alter.operations.iter().any(rebuild::needs_rebuild) {
-                return rebuild::rebuild(&alter.name, &alter.operations, &definition).map(Some);
+            if alter.operations.iter().any(alter::needs_definition) {
+                return alter::alter_table(&alter.name, &alter.operations, &definition).map(Some);
             }
             return schema_statements(Statement::AlterTable(alter)).map(Some);
         }

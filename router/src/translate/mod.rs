@@ -4,9 +4,10 @@
 //! One file per concern, in dependency order: `sql` (building blocks) ← `catalog`
 //! (pg_catalog names and lookups) ← `expressions/` (operators, functions, dates, literals,
 //! casts); `query` (query shape) ← `queries/` (constructs SQLite lacks), `set_returning` (set-returning functions in FROM and select lists) and
-//! `columns` ← `rebuild` ← `ddl` stand beside them; `typed` (the schema's column types made explicit)
+//! `columns` ← `alter/` ← `ddl` stand beside them; `typed` (the schema's column types made explicit)
 //! runs before the expression passes. [`translate`] runs the passes in order.
 
+mod alter;
 mod catalog;
 pub(crate) mod columns;
 mod ddl;
@@ -14,7 +15,6 @@ mod expressions;
 pub(crate) mod modifying_with;
 mod queries;
 mod query;
-mod rebuild;
 mod set_returning;
 pub(crate) mod sql;
 mod typed;
@@ -63,11 +63,13 @@ pub(crate) fn awaits_column_types(e: &RouterError) -> bool {
         .any(|construct| e.message.contains(construct))
 }
 
-fn batch(statements: Vec<String>, needs_schema: bool) -> Translated {
+/// `altering`: an ALTER TABLE, which may ask the engine to write a table's definition over,
+/// which only a batch does (shard engine/table_definition.rs).
+fn batch(statements: Vec<String>, needs_schema: bool, altering: bool) -> Translated {
     let several = statements.len() > 1;
     Translated {
         sql: statements.join(";\n"),
-        batch: several,
+        batch: several || altering,
         needs_schema,
     }
 }
@@ -105,8 +107,9 @@ pub(crate) fn translate(
     let _ = ast.visit(&mut query::QuotedLimits);
     expressions::rewrite(&mut ast, ctx)?;
     query::disambiguate_upsert_select(&mut ast);
+    let altering = matches!(ast, Statement::AlterTable(_));
     match ddl::sqlite_statements(ast, schema)? {
-        Some(statements) => Ok(batch(statements, needs_schema)),
+        Some(statements) => Ok(batch(statements, needs_schema, altering)),
         // An ALTER TABLE that makes the table again needs its definition.
         None => Ok(Translated::deferred()),
     }

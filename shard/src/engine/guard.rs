@@ -33,6 +33,8 @@ const ALLOWED_PRAGMAS: &[&str] = &[
     "index_info",
     "index_xinfo",
     "foreign_key_list",
+    // An ALTER TABLE ADD FOREIGN KEY made in place checks the rows already there.
+    "foreign_key_check",
 ];
 
 /// Functions that read or write files, or load code.
@@ -129,6 +131,8 @@ fn authorize(ctx: AuthContext<'_>) -> Authorization {
         {
             Authorization::Deny
         }
+        // litescale's own edit of a table's definition (table_definition.rs).
+        AuthAction::Pragma { .. } if LITESCALE_OWN.get() => Authorization::Allow,
         AuthAction::Pragma { pragma_name, .. }
             if !ALLOWED_PRAGMAS.contains(&pragma_name.to_ascii_lowercase().as_str()) =>
         {

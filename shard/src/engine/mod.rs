@@ -8,7 +8,8 @@
 //! process (on a link's thread), so both behave alike to the byte.
 //!
 //! Order inside: `sql`, `guard` <- `options` (sets a connection up); `sql` <-
-//! `sqlite_errors`; `long_running`, `statements` <- `reads`.
+//! `sqlite_errors`; `long_running`, `statements` <- `reads`;
+//! `guard`, `sql` <- `table_definition` <- `statements`.
 
 pub(crate) mod guard;
 pub(crate) mod long_running;
@@ -17,3 +18,4 @@ pub(crate) mod reads;
 pub(crate) mod sql;
 mod sqlite_errors;
 pub(crate) mod statements;
+pub(crate) mod table_definition;

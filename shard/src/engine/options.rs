@@ -43,6 +43,7 @@ pub(crate) fn configure(c: &mut Connection, options: &ConnectionOptions) -> Resu
         i64::try_from(mmap_bytes).unwrap_or(i64::MAX),
     )?;
     crate::engine::sql::register(c, &options.database, &options.root, &options.types)?;
+    crate::engine::table_definition::register(c)?;
     c.set_prepared_statement_cache_capacity(options.statement_cache);
     crate::engine::guard::install(c)
 }

@@ -2,9 +2,11 @@
 //! in batches, described, or run as an atomic batch; and the bound on what a
 //! materialised result may hold.
 
+use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::{Connection, params_from_iter};
 
 use crate::engine::sql::datetime::running_in_zone_of;
+use crate::engine::table_definition::{accepting_requests, apply_requested};
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::messages::{Response, STREAM_BATCH_ROWS};
@@ -124,11 +126,23 @@ pub(crate) fn run_batch(conn: &Connection, sql: &str) -> Result<Outcome, ShardEr
     }
 }
 
-/// Runs several statements in the session's zone. A batch that turned `legacy_alter_table`
-/// on (a table made again: router translate/rebuild.rs) has it off again whatever its
-/// outcome, as the connection serves every session after it.
+/// Runs several statements in the session's zone, one at a time as `execute_batch` does,
+/// each followed by the table definitions it asked to have written over
+/// (table_definition.rs). A batch that turned `legacy_alter_table` on (a table made again:
+/// router translate/alter/rebuild.rs) has it off again whatever its outcome, as the
+/// connection serves every session after it.
 pub(crate) fn execute_statements(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
-    let result = running_in_zone_of(sql, || conn.execute_batch(sql));
+    let result = running_in_zone_of(sql, || {
+        accepting_requests(|| {
+            let mut batch = rusqlite::Batch::new(conn, sql);
+            while let Some(mut statement) = batch.next()? {
+                statement.raw_query().next()?;
+                drop(statement);
+                apply_requested(conn)?;
+            }
+            Ok(())
+        })
+    });
     if sql.contains("legacy_alter_table") {
         conn.execute_batch("PRAGMA legacy_alter_table = OFF")?;
     }

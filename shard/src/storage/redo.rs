@@ -11,6 +11,7 @@ use std::ffi::c_void;
 use rusqlite::Connection;
 use rusqlite::ffi;
 
+use crate::engine::statements::execute_statements;
 use crate::error::ShardError;
 
 /// One step of a partition's part, in the order it ran.
@@ -69,7 +70,7 @@ impl Redo {
     pub fn apply(&self, conn: &Connection) -> Result<(), ShardError> {
         for segment in &self.segments {
             match segment {
-                Segment::Schema(sql) => conn.execute_batch(sql)?,
+                Segment::Schema(sql) => execute_statements(conn, sql)?,
                 Segment::Changes(changes) => apply_changes(conn, changes)?,
             }
         }

@@ -1,0 +1,255 @@
+//! ALTER TABLE operations SQLite's own ALTER TABLE cannot make (ALTER COLUMN, ADD/DROP
+//! CONSTRAINT of a foreign key or CHECK). The table's definition, read from SQLite, is
+//! changed (`changes`); then it is written over in place when every stored row stays as it
+//! is (`in_place`), or else the table is made again and its rows copied (`rebuild`). Either
+//! way one batch in one transaction: a row the new definition refuses fails the ALTER with
+//! Postgres' SQLSTATE and leaves table and data as they were. It must not know sessions or
+//! partitions: a definition comes in, SQLite statements go out.
+//!
+//! Order inside: `changes` <- `in_place`, `rebuild`.
+
+mod changes;
+mod in_place;
+mod rebuild;
+
+use sqlparser::ast::{
+    AlterTableOperation as Op, CreateTable, ObjectName, Statement, TableConstraint,
+};
+
+use crate::RouterError;
+use crate::infer::schema::{TableDefinition, last_part};
+
+/// Whether an ALTER TABLE operation needs the table's definition.
+pub(super) fn needs_definition(op: &Op) -> bool {
+    match op {
+        Op::AlterColumn { .. } | Op::DropConstraint { .. } => true,
+        Op::AddConstraint { constraint, .. } => matches!(
+            constraint,
+            TableConstraint::ForeignKey(_) | TableConstraint::Check(_)
+        ),
+        _ => false,
+    }
+}
+
+/// The statements that apply `ops` to the table `definition` describes.
+pub(super) fn alter_table(
+    table: &ObjectName,
+    ops: &[Op],
+    definition: &TableDefinition,
+) -> Result<Vec<String>, RouterError> {
+    let name = last_part(table);
+    let before = parse_create(&definition.create)?;
+    let changed = changes::apply_all(&name, &before, ops, definition)?;
+    Ok(if in_place::applies(ops, &before, &changed) {
+        in_place::statements(table, ops, &changed)
+    } else {
+        rebuild::statements(table, changed, definition)
+    })
+}
+
+/// The columns of a table as its definition declares them.
+pub(super) fn column_names(definition: &TableDefinition) -> Result<Vec<String>, RouterError> {
+    Ok(parse_create(&definition.create)?
+        .columns
+        .into_iter()
+        .map(|c| c.name.value)
+        .collect())
+}
+
+fn parse_create(sql: &str) -> Result<CreateTable, RouterError> {
+    let statement =
+        sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::SQLiteDialect {}, sql)
+            .ok()
+            .and_then(|mut s| s.pop());
+    match statement {
+        Some(Statement::CreateTable(create)) => Ok(create),
+        _ => Err(RouterError::unsupported(
+            "ALTER TABLE of a table whose definition litescale cannot read",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::infer::schema::{NoSchema, Schema};
+    use crate::{PgType, SessionContext, plan, plan_with_schema};
+
+    /// A table `perm` with an index, as SQLite keeps it.
+    struct Perm;
+
+    impl Schema for Perm {
+        fn column_type(&self, _: &str, _: &str) -> Option<PgType> {
+            NoSchema.column_type("", "")
+        }
+        fn columns(&self, _: &str) -> Vec<String> {
+            Vec::new()
+        }
+        fn definition(&self, table: &str) -> Option<TableDefinition> {
+            (table == "perm").then(|| TableDefinition {
+                create: "CREATE TABLE perm (id INTEGER PRIMARY KEY, ct_id INT NOT NULL, \
+                         code VARCHAR(10) CONSTRAINT \"litescale_length_varying_10\" \
+                         CHECK (length(code) <= 10))"
+                    .to_owned(),
+                dependents: vec![(
+                    "perm_code".to_owned(),
+                    "CREATE INDEX perm_code ON perm(code)".to_owned(),
+                )],
+            })
+        }
+    }
+
+    fn planned(sql: &str) -> Vec<String> {
+        let planned = &plan(sql).unwrap()[0];
+        assert!(
+            planned.needs_schema && planned.sqlite_sql.is_empty(),
+            "{sql}"
+        );
+        plan_with_schema(planned, &Perm, &SessionContext::default())
+            .unwrap()
+            .sqlite_sql
+            .split(";\n")
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The statements between the reference check and the flag's reset.
+    fn rebuild_steps(sql: &str) -> Vec<String> {
+        let all = planned(sql);
+        assert!(all[0].starts_with("SELECT pg_raise('0A000'"), "{all:?}");
+        assert_eq!(all[1], "PRAGMA legacy_alter_table = ON");
+        assert_eq!(all.last().unwrap(), "PRAGMA legacy_alter_table = OFF");
+        all[2..all.len() - 1].to_vec()
+    }
+
+    const PERM: &str = "CREATE TABLE perm (id INTEGER PRIMARY KEY, ct_id INT NOT NULL, \
+                        code VARCHAR(10) CONSTRAINT \"litescale_length_varying_10\" \
+                        CHECK (length(code) <= 10)";
+
+    fn written(create: &str) -> String {
+        format!(
+            "SELECT litescale_set_table_definition('perm', {})",
+            crate::parse::lexical::string_literal(create)
+        )
+    }
+
+    #[test]
+    fn constraints_and_defaults_are_written_in_place_after_the_rows_are_checked() {
+        assert_eq!(
+            planned(
+                "ALTER TABLE perm ADD CONSTRAINT perm_fk FOREIGN KEY (ct_id) REFERENCES ct (id) \
+                 DEFERRABLE INITIALLY DEFERRED"
+            ),
+            [
+                written(&format!(
+                    "{PERM}, CONSTRAINT perm_fk FOREIGN KEY (ct_id) REFERENCES ct(id) \
+                     DEFERRABLE INITIALLY DEFERRED)"
+                )),
+                "SELECT pg_raise('23503', 'insert or update on table \"perm\" violates foreign \
+                 key constraint \"perm_fk\"') FROM pragma_foreign_key_check('perm') \
+                 WHERE \"parent\" = 'ct' COLLATE NOCASE LIMIT 1"
+                    .to_owned(),
+            ]
+        );
+        assert_eq!(
+            planned(
+                "ALTER TABLE perm ALTER COLUMN ct_id DROP NOT NULL, ALTER COLUMN code SET DEFAULT 'x'"
+            ),
+            [written(
+                "CREATE TABLE perm (id INTEGER PRIMARY KEY, ct_id INT, code VARCHAR(10) \
+                 CONSTRAINT \"litescale_length_varying_10\" CHECK (length(code) <= 10) DEFAULT 'x')"
+            )]
+        );
+        let checked = planned(
+            "ALTER TABLE perm ALTER COLUMN ct_id SET NOT NULL, ADD CHECK (ct_id > 0), \
+             ALTER COLUMN code TYPE varchar(3)",
+        );
+        assert_eq!(
+            checked[..3],
+            [
+                "SELECT pg_raise('23502', 'column \"ct_id\" of relation \"perm\" contains null \
+                 values') FROM perm WHERE ct_id IS NULL LIMIT 1",
+                "SELECT pg_raise('23514', 'check constraint \"perm_check\" of relation \"perm\" \
+                 is violated by some row') FROM perm WHERE NOT (ct_id > 0) LIMIT 1",
+                "SELECT pg_raise('22001', 'value too long for type character varying(3)') FROM \
+                 perm WHERE length(code) > 3 LIMIT 1",
+            ]
+        );
+        assert!(
+            checked[3].contains("code VARCHAR(3) CONSTRAINT \"litescale_length_varying_3\""),
+            "{}",
+            checked[3]
+        );
+        // A UNIQUE kept as an index is dropped with its index.
+        assert_eq!(
+            planned("ALTER TABLE perm DROP CONSTRAINT perm_code"),
+            [
+                written(&format!("{PERM})")),
+                "DROP INDEX \"perm_code\"".to_owned()
+            ]
+        );
+    }
+
+    #[test]
+    fn what_changes_the_stored_rows_makes_the_table_again() {
+        assert_eq!(
+            rebuild_steps(
+                "ALTER TABLE perm ADD COLUMN IF NOT EXISTS code text, ADD COLUMN IF NOT EXISTS \
+                 n int, ALTER COLUMN ct_id DROP NOT NULL"
+            )[1],
+            // A column the table has is not added again when the table is made again.
+            "CREATE TABLE perm (id INTEGER PRIMARY KEY, ct_id INT, code VARCHAR(10) \
+             CONSTRAINT \"litescale_length_varying_10\" CHECK (length(code) <= 10), \
+             n INT CHECK (pg_typecheck(n, 'INT')))"
+        );
+        // The old type's length check goes; the new type's rules come.
+        let changed =
+            rebuild_steps("ALTER TABLE perm ALTER COLUMN code TYPE int USING length(code)");
+        assert_eq!(
+            changed,
+            [
+                "ALTER TABLE perm RENAME TO \"perm__before_alter\"",
+                "CREATE TABLE perm (id INTEGER PRIMARY KEY, ct_id INT NOT NULL, code INT \
+                 CHECK (pg_typecheck(code, 'INT')))",
+                "INSERT INTO perm (id, ct_id, code) SELECT id, ct_id, length(code) FROM \
+                 \"perm__before_alter\"",
+                "DROP TABLE \"perm__before_alter\"",
+                "CREATE INDEX perm_code ON perm(code)",
+            ]
+        );
+        // Narrowing an integer, a text type to an integer, a cast that truncates: conversions.
+        rebuild_steps("ALTER TABLE perm ALTER COLUMN ct_id TYPE smallint");
+        rebuild_steps("ALTER TABLE perm ALTER COLUMN code TYPE varchar(3) USING code::varchar(3)");
+        rebuild_steps("ALTER TABLE perm ALTER COLUMN code TYPE bigint");
+        assert_eq!(
+            planned("ALTER TABLE perm ALTER COLUMN ct_id TYPE bigint").len(),
+            1
+        );
+        let refused = plan_with_schema(
+            &plan("ALTER TABLE perm ALTER COLUMN id DROP NOT NULL").unwrap()[0],
+            &Perm,
+            &SessionContext::default(),
+        )
+        .unwrap_err();
+        assert_eq!(refused.sqlstate, "42P16");
+    }
+
+    #[test]
+    fn constraints_drop_by_their_names_and_unknown_ones_are_42704() {
+        let planned =
+            |sql: &str| plan_with_schema(&plan(sql).unwrap()[0], &Perm, &SessionContext::default());
+        assert_eq!(
+            planned("ALTER TABLE perm DROP CONSTRAINT nope")
+                .unwrap_err()
+                .sqlstate,
+            "42704"
+        );
+        assert!(planned("ALTER TABLE perm DROP CONSTRAINT IF EXISTS nope").is_ok());
+        assert_eq!(
+            planned("ALTER TABLE perm ALTER COLUMN nope SET NOT NULL")
+                .unwrap_err()
+                .sqlstate,
+            "42703"
+        );
+    }
+}
