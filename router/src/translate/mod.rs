@@ -107,6 +107,7 @@ pub(crate) fn translate(
     let _ = ast.visit(&mut query::QuotedLimits);
     expressions::rewrite(&mut ast, ctx)?;
     query::disambiguate_upsert_select(&mut ast);
+    sql::render_strings_as_written(&mut ast);
     let altering = matches!(ast, Statement::AlterTable(_));
     match ddl::sqlite_statements(ast, schema)? {
         Some(statements) => Ok(batch(statements, needs_schema, altering)),

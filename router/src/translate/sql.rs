@@ -1,9 +1,11 @@
 //! Building blocks for the AST the translation writes: literals, function calls, query
 //! templates, and reading names and arguments off what the client wrote. A leaf.
 
+use std::ops::ControlFlow;
+
 use sqlparser::ast::{
     Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
-    ObjectName, Query, Statement, Value,
+    ObjectName, Query, Statement, Value, ValueWithSpan, VisitMut, VisitorMut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -11,6 +13,28 @@ use sqlparser::parser::Parser;
 /// A string literal.
 pub(crate) fn string(s: &str) -> Expr {
     Expr::value(Value::SingleQuotedString(s.to_owned()))
+}
+
+/// Makes every string literal of `ast` render as SQLite must read it. sqlparser renders a
+/// lone quote doubled but leaves two quotes in a row, and quotes after a backslash, as they
+/// stand (it cannot tell whether they are escaped already), so `'a''''b'` (a''b) would reach
+/// SQLite as a'b. With every quote doubled beforehand, each is in a pair or after a
+/// backslash, and is rendered as it stands: doubled, as SQLite reads a quote. The last
+/// step before an AST is rendered.
+pub(crate) fn render_strings_as_written(ast: &mut impl VisitMut) {
+    struct DoubledQuotes;
+    impl VisitorMut for DoubledQuotes {
+        type Break = ();
+        fn pre_visit_value(&mut self, value: &mut ValueWithSpan) -> ControlFlow<()> {
+            if let Value::SingleQuotedString(s) = &mut value.value
+                && s.contains('\'')
+            {
+                *s = s.replace('\'', "''");
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = ast.visit(&mut DoubledQuotes);
 }
 
 /// A number literal.

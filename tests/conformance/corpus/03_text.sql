@@ -102,3 +102,5 @@ SELECT string_agg(DISTINCT city, ',' ORDER BY city) FROM people;
 SELECT unistr('d\0061t\+000061');
 UPDATE people SET email = lower(email) WHERE email <> lower(email) RETURNING id, email;
 SELECT char_length(NULL), upper(NULL), 'x' || NULL IS NULL;
+SELECT 'a''''b' AS doubled, length('a''''b') AS n, 'x\''''y' AS after_backslash;
+SELECT replace('it''s', '''', '''''') AS quotes_doubled, E'\'\'' AS escaped, $$''$$ AS dollar;

@@ -62,7 +62,10 @@ fn parse_create(sql: &str) -> Result<CreateTable, RouterError> {
             .ok()
             .and_then(|mut s| s.pop());
     match statement {
-        Some(Statement::CreateTable(create)) => Ok(create),
+        Some(Statement::CreateTable(mut create)) => {
+            crate::translate::sql::render_strings_as_written(&mut create);
+            Ok(create)
+        }
         _ => Err(RouterError::unsupported(
             "ALTER TABLE of a table whose definition litescale cannot read",
         )),
