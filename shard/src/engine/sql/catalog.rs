@@ -56,6 +56,61 @@ fn postgres_clock_names(text: &str) -> String {
         .replace(NOW, "now()")
 }
 
+/// A column's stored DEFAULT as Postgres shows it: a string literal, or a negative number,
+/// cast to the column's type (`'x'::character varying`, `'-1'::integer`), as Postgres keeps
+/// a constant it has coerced; the clock's functions by their names.
+fn postgres_default(text: &str, type_name: &str) -> String {
+    let text = postgres_clock_names(text);
+    let quoted = |t: &str| {
+        t.len() >= 2
+            && t.starts_with('\'')
+            && t.ends_with('\'')
+            && t[1..t.len() - 1]
+                .split("''")
+                .all(|piece| !piece.contains('\''))
+    };
+    let negative = |t: &str| {
+        let t = t
+            .strip_prefix('(')
+            .and_then(|t| t.strip_suffix(')'))
+            .unwrap_or(t);
+        t.strip_prefix('-').is_some_and(|digits| {
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        })
+    };
+    if quoted(&text) {
+        format!("{text}::{type_name}")
+    } else if has_top_level_operator(&text) {
+        // SQLite reports `DEFAULT (1 + 2)` without its parentheses; Postgres shows an
+        // operator's expression inside them.
+        format!("({text})")
+    } else if negative(&text) {
+        format!("'{}'::{type_name}", text.trim_matches(['(', ')']))
+    } else {
+        text
+    }
+}
+
+/// Whether `text` applies an operator outside any parentheses or string (`1 + 2`, not
+/// `f(1 + 2)` or `-1`).
+fn has_top_level_operator(text: &str) -> bool {
+    let (mut depth, mut quoted) = (0i32, false);
+    for (at, c) in text.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth -= 1,
+            '+' | '-' | '*' | '/' | '|' | '<' | '>' | '=' | '%'
+                if !quoted && depth == 0 && at > 0 =>
+            {
+                return true;
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// The name a foreign key on `columns` (comma-separated) was given in its table's CREATE
 /// TABLE text (`CONSTRAINT name FOREIGN KEY (a, b)`), which SQLite keeps but does not
 /// report; `None` when it was given none.
@@ -155,7 +210,7 @@ CREATE TEMP VIEW pg_attribute AS
 
 CREATE TEMP VIEW pg_attrdef AS
   SELECT CAST(r.oid * 1000 + p.cid AS INTEGER) AS oid, r.oid AS adrelid,
-    CAST(p.cid + 1 AS INTEGER) AS adnum, p.dflt_value AS adbin
+    CAST(p.cid + 1 AS INTEGER) AS adnum, pg_shown_default(p.dflt_value, p.type) AS adbin
   FROM ls_relation r, pragma_table_info(r.sqlite_name) p
   WHERE r.type = 'table' AND p.dflt_value IS NOT NULL;
 
@@ -385,6 +440,14 @@ pub(crate) fn register(
         Ok(of_declared(&ctx.get::<String>(0).unwrap_or_default()).1)
     })?;
     let format = types.format;
+    conn.create_scalar_function("pg_shown_default", 2, flags, move |ctx| {
+        let Some(text) = ctx.get::<Option<String>>(0)? else {
+            return Ok(None);
+        };
+        let declared = ctx.get::<Option<String>>(1)?.unwrap_or_default();
+        let type_name = format(of_declared(&declared).0, -1).unwrap_or(declared);
+        Ok(Some(postgres_default(&text, &type_name)))
+    })?;
     conn.create_scalar_function("format_type", 2, flags, move |ctx| {
         let oid = ctx.get::<Option<i64>>(0)?.unwrap_or(0) as u32;
         let typmod = ctx.get::<Option<i64>>(1)?.unwrap_or(-1) as i32;
@@ -487,6 +550,19 @@ pub(crate) fn register(
 #[cfg(test)]
 mod tests {
     use super::foreign_key_name;
+
+    #[test]
+    fn constants_in_defaults_carry_the_column_type_as_postgres_shows_them() {
+        use super::postgres_default;
+        assert_eq!(postgres_default("'a''b'", "text"), "'a''b'::text");
+        assert_eq!(postgres_default("-1", "integer"), "'-1'::integer");
+        assert_eq!(postgres_default("(-1.5)", "numeric"), "'-1.5'::numeric");
+        assert_eq!(postgres_default("0", "integer"), "0");
+        assert_eq!(postgres_default("'a' || 'b'", "text"), "('a' || 'b')");
+        assert_eq!(postgres_default("1 + 2", "integer"), "(1 + 2)");
+        assert_eq!(postgres_default("abs(1 - 2)", "integer"), "abs(1 - 2)");
+        assert_eq!(postgres_default("true", "boolean"), "true");
+    }
 
     #[test]
     fn a_foreign_key_keeps_the_name_it_was_given() {

@@ -9,7 +9,8 @@
 pub(super) const VIEWS: &str = r#"
 CREATE TEMP VIEW ls_column AS
   SELECT r.name AS table_name, r.type AS relation_type, p.cid + 1 AS ordinal_position,
-    p.name AS column_name, p.type AS declared, p.dflt_value AS column_default,
+    p.name AS column_name, p.type AS declared,
+    pg_shown_default(p.dflt_value, p.type) AS column_default,
     (p."notnull" OR p.pk > 0) AS not_null, pg_type_oid(p.type) AS type_oid,
     pg_typmod(p.type) AS typmod, t.typname, t.typcategory
   FROM ls_relation r, pragma_table_info(r.sqlite_name) p
