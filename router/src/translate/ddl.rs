@@ -21,48 +21,21 @@ pub(super) fn sqlite_statements(
     ast: Statement,
     schema: &dyn Schema,
 ) -> Result<Option<Vec<String>>, RouterError> {
-    if let Statement::AlterTable(alter) = &ast {
-        let if_not_exists = |op: &Op| {
-            matches!(
-                op,
-                Op::AddColumn {
-                    if_not_exists: true,
-                    ..
-                }
-            )
+    if let Statement::AlterTable(statement) = &ast
+        && statement.operations.iter().any(alter::needs_definition)
+    {
+        let Some(definition) = schema.definition(&last_part(&statement.name)) else {
+            return Ok(None);
         };
-        let ops = &alter.operations;
-        if ops
-            .iter()
-            .any(|op| alter::needs_definition(op) || if_not_exists(op))
-        {
-            let Some(definition) = schema.definition(&last_part(&alter.name)) else {
-                return Ok(None);
-            };
-            // SQLite's ADD COLUMN has no IF NOT EXISTS: a column the table has is skipped,
-            // whether the table is altered in place or made again.
-            let existing = alter::column_names(&definition)?;
-            let mut alter = alter.clone();
-            alter.operations.retain(|op| match op {
-                Op::AddColumn {
-                    if_not_exists: true,
-                    column_def,
-                    ..
-                } => !existing
-                    .iter()
-                    .any(|c| c.eq_ignore_ascii_case(&column_def.name.value)),
-                _ => true,
-            });
-            for op in &mut alter.operations {
-                if let Op::AddColumn { if_not_exists, .. } = op {
-                    *if_not_exists = false;
-                }
-            }
-            if alter.operations.iter().any(alter::needs_definition) {
-                return alter::alter_table(&alter.name, &alter.operations, &definition).map(Some);
-            }
-            return schema_statements(Statement::AlterTable(alter)).map(Some);
-        }
+        let (mut out, settled, definition) = alter::settle(statement, definition)?;
+        out.extend(
+            if settled.operations.iter().any(alter::changes_definition) {
+                alter::alter_table(&settled.name, &settled.operations, &definition)?
+            } else {
+                schema_statements(Statement::AlterTable(settled))?
+            },
+        );
+        return Ok(Some(out));
     }
     schema_statements(ast).map(Some)
 }
@@ -167,7 +140,15 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
                         };
                         out.push(format!("ALTER TABLE {table} {op}"))
                     }
-                    Op::DropColumn { .. } | Op::RenameColumn { .. } | Op::RenameTable { .. } => {
+                    // SQLite drops one column at a time, and knows no CASCADE: what depends
+                    // on the column it refuses to leave behind, and its indexes are gone
+                    // already (alter::settle).
+                    Op::DropColumn { column_names, .. } => out.extend(
+                        column_names
+                            .iter()
+                            .map(|c| format!("ALTER TABLE {table} DROP COLUMN {c}")),
+                    ),
+                    Op::RenameColumn { .. } | Op::RenameTable { .. } => {
                         out.push(format!("ALTER TABLE {table} {op}"))
                     }
                     other => {

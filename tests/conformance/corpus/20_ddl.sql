@@ -82,3 +82,13 @@ SELECT column_default FROM information_schema.columns WHERE table_name = 'quoted
 CREATE TABLE typed_defaults (a int DEFAULT -1, b varchar(3) DEFAULT 'x', c numeric DEFAULT -1.5, f bool DEFAULT false, g int DEFAULT 0, h text DEFAULT '', i date DEFAULT '2020-01-01', j int DEFAULT (1 + 2));
 SELECT column_name, column_default FROM information_schema.columns WHERE table_name = 'typed_defaults' ORDER BY ordinal_position;
 SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = 'typed_defaults'::regclass ORDER BY d.adnum;
+CREATE TABLE dropped_columns (id int PRIMARY KEY, name text, code text, z int);
+CREATE INDEX dropped_columns_code ON dropped_columns (code);
+CREATE INDEX dropped_columns_lower ON dropped_columns (lower(name)) WHERE z > 0;
+INSERT INTO dropped_columns VALUES (1, 'a', 'b', 2);
+ALTER TABLE dropped_columns DROP COLUMN name CASCADE;
+ALTER TABLE dropped_columns DROP COLUMN IF EXISTS nope;
+ALTER TABLE dropped_columns DROP COLUMN nope;
+ALTER TABLE dropped_columns DROP COLUMN code, DROP COLUMN IF EXISTS nope2;
+SELECT * FROM dropped_columns;
+SELECT indexname FROM pg_indexes WHERE tablename = 'dropped_columns' ORDER BY 1;

@@ -13,14 +13,29 @@ mod in_place;
 mod rebuild;
 
 use sqlparser::ast::{
-    AlterTableOperation as Op, CreateTable, ObjectName, Statement, TableConstraint,
+    AlterTable, AlterTableOperation as Op, CreateTable, Expr, Ident, ObjectName, Statement,
+    TableConstraint,
 };
 
 use crate::RouterError;
 use crate::infer::schema::{TableDefinition, last_part};
 
-/// Whether an ALTER TABLE operation needs the table's definition.
+/// Whether an ALTER TABLE operation needs the table's definition: to change it, or to be
+/// settled against the table's columns and indexes ([`settle`]).
 pub(super) fn needs_definition(op: &Op) -> bool {
+    changes_definition(op)
+        || matches!(
+            op,
+            Op::AddColumn {
+                if_not_exists: true,
+                ..
+            } | Op::DropColumn { .. }
+        )
+}
+
+/// Whether an ALTER TABLE operation changes the definition in a way SQLite's own ALTER
+/// TABLE cannot.
+pub(super) fn changes_definition(op: &Op) -> bool {
     match op {
         Op::AlterColumn { .. } | Op::DropConstraint { .. } => true,
         Op::AddConstraint { constraint, .. } => matches!(
@@ -29,6 +44,88 @@ pub(super) fn needs_definition(op: &Op) -> bool {
         ),
         _ => false,
     }
+}
+
+/// What SQLite's ALTER TABLE lacks, settled against the table's definition: an ADD COLUMN
+/// IF NOT EXISTS of a column the table has and a DROP COLUMN IF EXISTS of one it has not
+/// are skipped (whether the table is altered in place or made again), and the indexes of a
+/// dropped column are dropped first, as Postgres drops them with it. Answers those DROP
+/// INDEX statements, the operations left, and the definition without those indexes.
+pub(super) fn settle(
+    alter: &AlterTable,
+    mut definition: TableDefinition,
+) -> Result<(Vec<String>, AlterTable, TableDefinition), RouterError> {
+    let existing = column_names(&definition)?;
+    let has = |name: &Ident| existing.iter().any(|c| c.eq_ignore_ascii_case(&name.value));
+    let mut alter = alter.clone();
+    alter.operations.retain(|op| match op {
+        Op::AddColumn {
+            if_not_exists: true,
+            column_def,
+            ..
+        } => !has(&column_def.name),
+        _ => true,
+    });
+    let mut dropped = Vec::new();
+    for op in &mut alter.operations {
+        match op {
+            Op::AddColumn { if_not_exists, .. } => *if_not_exists = false,
+            Op::DropColumn {
+                column_names,
+                if_exists,
+                drop_behavior,
+                ..
+            } => {
+                if *if_exists {
+                    column_names.retain(&has);
+                } else if let Some(missing) = column_names.iter().find(|c| !has(c)) {
+                    return Err(RouterError {
+                        sqlstate: "42703",
+                        message: format!(
+                            "column \"{}\" of relation \"{}\" does not exist",
+                            missing.value,
+                            last_part(&alter.name)
+                        ),
+                    });
+                }
+                *if_exists = false;
+                *drop_behavior = None;
+                dropped.extend(column_names.iter().map(|c| c.value.to_ascii_lowercase()));
+            }
+            _ => {}
+        }
+    }
+    alter
+        .operations
+        .retain(|op| !matches!(op, Op::DropColumn { column_names, .. } if column_names.is_empty()));
+    let (on_dropped, kept): (Vec<_>, Vec<_>) = definition
+        .dependents
+        .into_iter()
+        .partition(|(_, sql)| index_names_any_of(sql, &dropped));
+    definition.dependents = kept;
+    let drops = on_dropped
+        .iter()
+        .map(|(index, _)| format!("DROP INDEX {}", Ident::with_quote('"', index)))
+        .collect();
+    Ok((drops, alter, definition))
+}
+
+/// Whether `sql` is a CREATE INDEX that names one of `columns` (lowercase).
+fn index_names_any_of(sql: &str, columns: &[String]) -> bool {
+    let Ok(Some(Statement::CreateIndex(index))) =
+        sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::SQLiteDialect {}, sql)
+            .map(|mut s| s.pop())
+    else {
+        return false;
+    };
+    let mut named = false;
+    let _ = sqlparser::ast::visit_expressions(&index, |e| {
+        if let Expr::Identifier(i) = e {
+            named |= columns.contains(&i.value.to_ascii_lowercase());
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    named
 }
 
 /// The statements that apply `ops` to the table `definition` describes.
