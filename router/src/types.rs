@@ -35,6 +35,8 @@ pub enum PgType {
     Regtype,
     /// The catalog's identifier type (at most 63 bytes), kept as text.
     Name,
+    /// The catalog's one-byte "char" (pg_constraint.contype, pg_class.relkind), kept as text.
+    Char,
     // One-dimensional arrays, kept as Postgres' text form `{a,b}`.
     BoolArray,
     Int2Array,
@@ -43,6 +45,8 @@ pub enum PgType {
     Float8Array,
     NumericArray,
     TextArray,
+    /// name[]: what array(SELECT attname ...) answers, which Django's introspection reads.
+    NameArray,
     UuidArray,
     OidArray,
     /// pg_index.indkey's type: `1 2`, subscripts from 0.
@@ -76,6 +80,7 @@ impl PgType {
             PgType::Unknown => 705,
             PgType::Regtype => 2206,
             PgType::Name => 19,
+            PgType::Char => 18,
             PgType::BoolArray => 1000,
             PgType::Int2Array => 1005,
             PgType::Int4Array => 1007,
@@ -84,6 +89,7 @@ impl PgType {
             PgType::NumericArray => 1231,
             PgType::UuidArray => 2951,
             PgType::TextArray => 1009,
+            PgType::NameArray => 1003,
             PgType::OidArray => 1028,
             PgType::Int2Vector => 22,
         }
@@ -116,6 +122,7 @@ impl PgType {
             PgType::Unknown => "unknown",
             PgType::Regtype => "regtype",
             PgType::Name => "name",
+            PgType::Char => "char",
             PgType::BoolArray => "_bool",
             PgType::Int2Array => "_int2",
             PgType::Int4Array => "_int4",
@@ -124,6 +131,7 @@ impl PgType {
             PgType::NumericArray => "_numeric",
             PgType::UuidArray => "_uuid",
             PgType::TextArray => "_text",
+            PgType::NameArray => "_name",
             PgType::OidArray => "_oid",
             PgType::Int2Vector => "int2vector",
         }
@@ -140,6 +148,7 @@ impl PgType {
             PgType::NumericArray => PgType::Numeric,
             PgType::UuidArray => PgType::Uuid,
             PgType::TextArray => PgType::Text,
+            PgType::NameArray => PgType::Name,
             PgType::OidArray => PgType::Oid,
             _ => return None,
         })
@@ -162,7 +171,7 @@ impl PgType {
     }
 }
 
-const ALL: [PgType; 34] = [
+const ALL: [PgType; 36] = [
     PgType::Bool,
     PgType::Oid,
     PgType::Int2,
@@ -187,6 +196,7 @@ const ALL: [PgType; 34] = [
     PgType::Unknown,
     PgType::Regtype,
     PgType::Name,
+    PgType::Char,
     PgType::BoolArray,
     PgType::Int2Array,
     PgType::Int4Array,
@@ -194,6 +204,7 @@ const ALL: [PgType; 34] = [
     PgType::Float8Array,
     PgType::NumericArray,
     PgType::TextArray,
+    PgType::NameArray,
     PgType::UuidArray,
     PgType::OidArray,
     PgType::Int2Vector,
@@ -325,6 +336,7 @@ pub fn catalog_types() -> Vec<(u32, &'static str, i16, char)> {
                 PgType::Uuid => (16, 'U'),
                 PgType::Json | PgType::Jsonb => (-1, 'U'),
                 PgType::Name => (64, 'S'),
+                PgType::Char => (1, 'Z'),
                 PgType::Unknown => (-2, 'X'),
                 t if t.element().is_some() => (-1, 'A'),
                 _ => (-1, 'S'),

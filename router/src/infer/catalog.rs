@@ -184,6 +184,31 @@ const INT2_COLUMNS: &[&str] = &[
 
 const INT4_COLUMNS: &[&str] = &["atttypmod", "encoding", "typtypmod", "attndims"];
 
+/// Columns of Postgres' one-byte "char" type: kinds and flags.
+const CHAR_COLUMNS: &[&str] = &[
+    "contype",
+    "confupdtype",
+    "confdeltype",
+    "confmatchtype",
+    "relkind",
+    "relpersistence",
+    "relreplident",
+    "typtype",
+    "typcategory",
+    "typalign",
+    "typstorage",
+    "typdelim",
+    "attidentity",
+    "attgenerated",
+    "attalign",
+    "attstorage",
+    "prokind",
+    "provolatile",
+    "proparallel",
+    "amtype",
+    "deptype",
+];
+
 /// The type of a catalog view's column, where the view itself cannot declare it.
 pub(crate) fn column_type(table: &str, column: &str) -> Option<PgType> {
     if is_information_schema_view(table) {
@@ -198,6 +223,7 @@ pub(crate) fn column_type(table: &str, column: &str) -> Option<PgType> {
         (NAME_COLUMNS, PgType::Name),
         (INT2_COLUMNS, PgType::Int2),
         (INT4_COLUMNS, PgType::Int4),
+        (CHAR_COLUMNS, PgType::Char),
         (&["indkey", "indoption"], PgType::Int2Vector),
         (&["conkey", "confkey"], PgType::Int2Array),
     ]

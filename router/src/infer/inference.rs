@@ -694,6 +694,15 @@ mod tests {
             p.projection_types(&Fixture, &[]),
             [Some(TextArray), Some(Int8Array)]
         );
+        // Django's introspection reads the columns of constraints and indexes as name[].
+        let p = &plan(
+            "select array(select attname from pg_attribute), array_agg(relname) from pg_class",
+        )
+        .unwrap()[0];
+        assert_eq!(
+            p.projection_types(&Fixture, &[]),
+            [Some(NameArray), Some(NameArray)]
+        );
         let p = &plan("select (select sum(id) from t), (select name from t limit 1)").unwrap()[0];
         assert_eq!(
             p.projection_types(&Fixture, &[]),
