@@ -7,6 +7,7 @@ use sqlparser::ast::{ObjectName, SetExpr, Statement, TableObject};
 
 use crate::classify::{internal, kind, parameters, set_config, signals, temporary};
 use crate::infer::schema::{NoSchema, Schema, last_part};
+use crate::parse::set_constraints::{is_set_constraints, set_constraints};
 use crate::parse::{copy, lexical, postgres, split, vacuum::vacuum};
 use crate::plan::hint::Hint;
 use crate::plan::session::SessionContext;
@@ -52,6 +53,7 @@ pub(crate) fn plan_pieces(
                 });
             }
             Some("VACUUM") => planned.push(vacuum(&piece)?),
+            Some("SET") if is_set_constraints(&piece) => planned.push(set_constraints(&piece)?),
             Some(word @ ("ATTACH" | "DETACH" | "PRAGMA")) => {
                 return Err(RouterError::forbidden(&format!(
                     "{word} reaches SQLite files and settings outside your database"

@@ -129,6 +129,44 @@ fn foreign_key_name(create_sql: &str, columns: &str) -> Option<String> {
         .captures_iter(create_sql)
         .find(|c| normalize(&c[2]) == wanted)
         .map(|c| c[1].trim_matches('"').to_owned())
+        .or_else(|| column_foreign_key_name(create_sql, &wanted))
+}
+
+/// The name of a column's own foreign key (`parent_id int CONSTRAINT name REFERENCES ...`).
+fn column_foreign_key_name(create_sql: &str, wanted: &[String]) -> Option<String> {
+    static NAMED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"(?i)CONSTRAINT\s+("[^"]+"|\S+)\s+REFERENCES\b"#)
+            .expect("a valid pattern")
+    });
+    let [column] = wanted else {
+        return None;
+    };
+    // Where each definition of the table's body starts: after its '(' or a ',' at depth 1.
+    let mut starts = Vec::new();
+    let (mut depth, mut quoted) = (0, None);
+    for (at, c) in create_sql.char_indices() {
+        match (c, quoted) {
+            ('"' | '\'', None) => quoted = Some(c),
+            (q, Some(open)) if q == open => quoted = None,
+            (_, Some(_)) => {}
+            ('(', None) => {
+                depth += 1;
+                if depth == 1 {
+                    starts.push(at + 1);
+                }
+            }
+            (')', None) => depth -= 1,
+            (',', None) if depth == 1 => starts.push(at + 1),
+            _ => {}
+        }
+    }
+    NAMED.captures_iter(create_sql).find_map(|c| {
+        let at = c.get(0)?.start();
+        let start = *starts.iter().rev().find(|s| **s <= at)?;
+        let defined = create_sql[start..].split_whitespace().next()?;
+        (defined.trim_matches('"').to_ascii_lowercase() == *column)
+            .then(|| c[1].trim_matches('"').to_owned())
+    })
 }
 
 /// The start of the error for current_setting() of a session setting
@@ -574,5 +612,13 @@ mod tests {
             Some("pets_owner_fk")
         );
         assert_eq!(foreign_key_name(sql, "vet"), None);
+        let sql = "CREATE TABLE c (id INT, note VARCHAR(3) CHECK (note <> ','), \
+                   \"Parent\" INT CONSTRAINT \"c_parent_fk\" REFERENCES p(id), other INT REFERENCES p(id))";
+        assert_eq!(
+            foreign_key_name(sql, "parent").as_deref(),
+            Some("c_parent_fk")
+        );
+        assert_eq!(foreign_key_name(sql, "other"), None);
+        assert_eq!(foreign_key_name(sql, "note"), None);
     }
 }
