@@ -5,10 +5,11 @@ use std::sync::OnceLock;
 
 use sqlparser::ast::{ObjectName, SetExpr, Statement, TableObject};
 
-use crate::classify::{internal, kind, parameters, set_config, signals, temporary};
+use crate::classify::{advisory_locks, internal, kind, parameters, set_config, signals, temporary};
 use crate::infer::schema::{NoSchema, Schema, last_part};
 use crate::parse::set_constraints::{is_set_constraints, set_constraints};
 use crate::parse::{copy, lexical, postgres, split, vacuum::vacuum};
+use crate::plan::advisory_lock::KeyArg;
 use crate::plan::hint::Hint;
 use crate::plan::session::SessionContext;
 use crate::plan::signal::BackendPid;
@@ -104,6 +105,23 @@ fn plan_statement(
                 pid: BackendPid::Param(n),
                 ..
             } => *n,
+            _ => 0,
+        };
+        return Ok(PlannedStatement::outside_sqlite(kind, param_count));
+    }
+    if let Some(call) = advisory_locks::classify(&ast) {
+        // Advisory locks belong to sessions: the proxy keeps them.
+        let kind = call?;
+        let param_count = match &kind {
+            StatementKind::AdvisoryLock(call) => call
+                .key
+                .iter()
+                .filter_map(|k| match k {
+                    KeyArg::Param(n) => Some(*n),
+                    KeyArg::Value(_) | KeyArg::Null => None,
+                })
+                .max()
+                .unwrap_or(0),
             _ => 0,
         };
         return Ok(PlannedStatement::outside_sqlite(kind, param_count));

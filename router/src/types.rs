@@ -31,6 +31,8 @@ pub enum PgType {
     Inet,
     /// A parameter whose type nothing determines; the client sends it as text.
     Unknown,
+    /// What a function that answers nothing answers (pg_advisory_lock): an empty value.
+    Void,
     /// A type's name as `pg_typeof` answers it (`integer`), kept as text.
     Regtype,
     /// The catalog's identifier type (at most 63 bytes), kept as text.
@@ -80,6 +82,7 @@ impl PgType {
             PgType::Unknown => 705,
             PgType::Regtype => 2206,
             PgType::Name => 19,
+            PgType::Void => 2278,
             PgType::Char => 18,
             PgType::BoolArray => 1000,
             PgType::Int2Array => 1005,
@@ -122,6 +125,7 @@ impl PgType {
             PgType::Unknown => "unknown",
             PgType::Regtype => "regtype",
             PgType::Name => "name",
+            PgType::Void => "void",
             PgType::Char => "char",
             PgType::BoolArray => "_bool",
             PgType::Int2Array => "_int2",
@@ -171,7 +175,7 @@ impl PgType {
     }
 }
 
-const ALL: [PgType; 36] = [
+const ALL: [PgType; 37] = [
     PgType::Bool,
     PgType::Oid,
     PgType::Int2,
@@ -197,6 +201,7 @@ const ALL: [PgType; 36] = [
     PgType::Regtype,
     PgType::Name,
     PgType::Char,
+    PgType::Void,
     PgType::BoolArray,
     PgType::Int2Array,
     PgType::Int4Array,
@@ -241,6 +246,7 @@ pub fn from_declared(decl: &str) -> Option<PgType> {
         "UUID" => PgType::Uuid,
         "INET" => PgType::Inet,
         "NAME" => PgType::Name,
+        "VOID" => PgType::Void,
         _ => return None,
     };
     Some(t)
@@ -337,6 +343,7 @@ pub fn catalog_types() -> Vec<(u32, &'static str, i16, char)> {
                 PgType::Json | PgType::Jsonb => (-1, 'U'),
                 PgType::Name => (64, 'S'),
                 PgType::Char => (1, 'Z'),
+                PgType::Void => (4, 'P'),
                 PgType::Unknown => (-2, 'X'),
                 t if t.element().is_some() => (-1, 'A'),
                 _ => (-1, 'S'),

@@ -213,6 +213,7 @@ impl Handlers {
             backends: self.server.backends.clone(),
             admin,
             writer_idle_timeout: config.limits.idle_in_transaction_writer_timeout(),
+            advisory_locks: Arc::clone(&self.server.advisory_locks),
             column_cache: Arc::clone(&self.server.column_cache),
         });
         client.session_extensions().insert(session);

@@ -15,6 +15,7 @@ use pgwire::tokio::TlsAcceptor;
 use crate::server::auth::scram_with_channel_binding;
 use crate::server::slots::Startups;
 use crate::server::tls::tls_acceptor;
+use crate::session::advisory_locks::AdvisoryLocks;
 use crate::session::backends::Backends;
 use crate::session::column_cache::ColumnCache;
 use crate::session::coordinator::locks::WaitGraph;
@@ -40,6 +41,8 @@ pub struct Server {
     pub(crate) cancels: Arc<CancelRegistry>,
     pub(crate) pids: RandomPidSecretKeyGenerator,
     pub(crate) wait_graph: Arc<WaitGraph>,
+    /// Every session's advisory locks.
+    pub(crate) advisory_locks: Arc<AdvisoryLocks>,
     /// Tables' columns for plans that need them, shared by every session.
     pub(crate) column_cache: Arc<ColumnCache>,
     /// Authenticated client connections open now (`server/slots.rs`).
@@ -81,6 +84,7 @@ impl Server {
             cancels: Arc::new(CancelRegistry::default()),
             pids: RandomPidSecretKeyGenerator::default(),
             wait_graph: Arc::default(),
+            advisory_locks: Arc::default(),
             column_cache: Arc::default(),
             connections: Arc::default(),
             startups: Default::default(),

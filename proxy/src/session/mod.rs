@@ -3,9 +3,11 @@
 //!
 //! Statements run on the partitions the router's plan names; the shard runs them.
 //!
-//! Order: `settings`, `interrupts`, `copy_in`, `column_cache` (leaves) <- `coordinator` <-
+//! Order: `settings`, `interrupts`, `copy_in`, `column_cache` (leaves), `advisory_locks`
+//! (<- `interrupts`) <- `coordinator` <-
 //! `state` <- `idle`, `backends`, `plans` <- `execute`.
 
+pub(crate) mod advisory_locks;
 pub(crate) mod backends;
 pub(crate) mod column_cache;
 pub(crate) mod coordinator;

@@ -13,6 +13,7 @@ use lru::LruCache;
 use pgwire::messages::response::TransactionStatus;
 
 use crate::error::SqlError;
+use crate::session::advisory_locks::{AdvisoryLocks, SessionLocks};
 use crate::session::column_cache::{ColumnCache, SchemaChangeMark};
 use crate::session::coordinator::locks::{WaitGraph, sequence};
 use crate::session::copy_in::CopyIn;
@@ -62,6 +63,8 @@ pub struct Session {
     /// Plans made with the columns, by statement, with the schema generation they saw.
     pub(super) typed_plans: Mutex<LruCache<String, (u64, Arc<PlannedStatement>)>>,
     pub state: tokio::sync::Mutex<SessionState>,
+    /// The advisory locks the session holds; released when it ends.
+    pub(crate) advisory: SessionLocks,
 }
 
 /// A session's links to the running server (see [`Session::attached`]).
@@ -75,6 +78,8 @@ pub(crate) struct Attachments {
     pub admin: bool,
     pub writer_idle_timeout: Option<std::time::Duration>,
     pub column_cache: Arc<ColumnCache>,
+    /// The server's advisory locks.
+    pub advisory_locks: Arc<AdvisoryLocks>,
 }
 
 pub struct SessionState {
@@ -185,11 +190,13 @@ impl Session {
         settings: Settings,
         limits: &litescale_config::LimitsConfig,
     ) -> Session {
+        let owner = sequence();
         Session {
+            advisory: SessionLocks::new(Arc::default(), owner, context.database.clone()),
             partitions: database.partitions,
             txlog: database.txlog,
             wait_graph,
-            owner: sequence(),
+            owner,
             map,
             context,
             cancel,
@@ -225,6 +232,8 @@ impl Session {
         self.admin = to.admin;
         self.writer_idle_timeout = to.writer_idle_timeout;
         self.column_cache = to.column_cache;
+        self.advisory =
+            SessionLocks::new(to.advisory_locks, self.owner, self.context.database.clone());
         self
     }
 

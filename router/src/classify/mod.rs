@@ -1,11 +1,12 @@
 //! What a parsed statement is and whether it may run: its kind, a signal to another
-//! session, a setting set by set_config, refusals (TEMP objects, litescale's tables), its
+//! session, an advisory lock, a setting set by set_config, refusals (TEMP objects, litescale's tables), its
 //! `$n` parameters. No SQLite SQL.
 //!
-//! Each file is a leaf (`set_config` borrows `signals`' shape of a lone call); the
-//! pipeline asks them in turn: `signals`, `set_config`, `kind`, `temporary`, `internal`,
-//! then `parameters`.
+//! Each file is a leaf (`set_config` and `advisory_locks` borrow `signals`' shape of a
+//! lone call); the pipeline asks them in turn: `signals`, `advisory_locks`, `set_config`,
+//! `kind`, `temporary`, `internal`, then `parameters`.
 
+pub(crate) mod advisory_locks;
 pub(crate) mod internal;
 pub(crate) mod kind;
 pub(crate) mod parameters;

@@ -16,7 +16,18 @@ impl PlannedStatement {
             None if matches!(self.kind, StatementKind::SignalBackend { .. }) => {
                 vec![PgType::Int4; self.param_count]
             }
-            None => Vec::new(),
+            // One bigint key, or two integer keys.
+            None => match &self.kind {
+                StatementKind::AdvisoryLock(call) => {
+                    let key = if call.key.len() == 1 {
+                        PgType::Int8
+                    } else {
+                        PgType::Int4
+                    };
+                    vec![key; self.param_count]
+                }
+                _ => Vec::new(),
+            },
         }
     }
 

@@ -2,8 +2,9 @@
 //! carries. Plain data: it knows no parsing, translation, types or partitions.
 //!
 //! `statement` holds [`PlannedStatement`] and [`StatementKind`], which carry a COPY's
-//! `copy`, a `signal` and a routing `hint`; `session` is what a plan is made for.
+//! `copy`, a `signal`, an `advisory_lock` call and a routing `hint`; `session` is what a plan is made for.
 
+pub(crate) mod advisory_lock;
 pub(crate) mod copy;
 pub(crate) mod hint;
 pub(crate) mod session;

@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use sqlparser::ast::Statement;
 
+use super::advisory_lock::AdvisoryLockCall;
 use super::copy::CopySpec;
 use super::hint::Hint;
 use super::signal::{BackendPid, Signal};
@@ -80,6 +81,9 @@ pub enum StatementKind {
         pid: BackendPid,
         column: String,
     },
+    /// `SELECT pg_advisory_lock(key)` and its family: the proxy keeps the lock and answers
+    /// one column (void or boolean).
+    AdvisoryLock(AdvisoryLockCall),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +154,7 @@ impl PlannedStatement {
             StatementKind::Show(_)
                 | StatementKind::Explain(_)
                 | StatementKind::SignalBackend { .. }
+                | StatementKind::AdvisoryLock(_)
                 | StatementKind::Set {
                     answer: Some(_),
                     ..

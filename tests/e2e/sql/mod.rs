@@ -1,6 +1,7 @@
 //! What statements answer: PostgreSQL's dialect, transaction blocks, concurrent sessions,
 //! per-client limits. Not the protocol that carries them.
 
+mod advisory_locks;
 mod concurrency;
 mod dialect;
 mod limits;

@@ -194,6 +194,7 @@ impl SessionState {
         commit: bool,
     ) -> Result<(), SqlError> {
         let mut txns = block.txns;
+        session.advisory.release_all(true);
         for (name, before) in block.set_locally.iter().rev() {
             self.settings.restore(name, before);
         }

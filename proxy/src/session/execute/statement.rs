@@ -7,7 +7,7 @@ use litescale_shard::Value;
 
 use crate::error::SqlError;
 use crate::session::execute::reply::{Executed, Reply};
-use crate::session::execute::utility::signal_backend;
+use crate::session::execute::utility::{advisory_lock, signal_backend};
 use crate::session::interrupts::timer::StatementTimer;
 use crate::session::state::{Block, Session, SessionState};
 
@@ -171,6 +171,10 @@ impl SessionState {
                 pid,
                 column,
             } => signal_backend(session, *signal, *pid, column, &params),
+            StatementKind::AdvisoryLock(call) => {
+                let in_block = matches!(self.block, Block::Open(_));
+                advisory_lock(session, call, &params, in_block).await
+            }
             StatementKind::Explain(inner) => Ok(Reply {
                 executed: Executed::Rows {
                     rows: crate::session::plans::explain::explain(session, inner),

@@ -1,10 +1,11 @@
 //! Statements that touch no table: SET, RESET and SHOW; CREATE and DROP DATABASE;
-//! pg_cancel_backend and pg_terminate_backend.
+//! pg_cancel_backend and pg_terminate_backend; advisory locks.
 
-use litescale_router::{BackendPid, Signal};
+use litescale_router::{AdvisoryAction, AdvisoryLockCall, BackendPid, KeyArg, Signal};
 use litescale_shard::{ColumnMeta, Rows, Value};
 
 use crate::error::SqlError;
+use crate::session::advisory_locks::AdvisoryKey;
 use crate::session::execute::reply::{Executed, Reply};
 use crate::session::interrupts::signal::{Sender, terminated_by_administrator};
 use crate::session::settings;
@@ -246,4 +247,105 @@ fn show_rows(name: &str, pairs: Vec<(String, String)>) -> Rows {
         })
         .collect();
     Rows { columns, rows }
+}
+
+/// pg_advisory_lock and its family, on the session's advisory locks. A transaction-level
+/// lock taken outside a block (`in_block`) lasts for its statement alone, as in Postgres'
+/// implicit transaction; a NULL key answers NULL.
+pub(super) async fn advisory_lock(
+    session: &Session,
+    call: &AdvisoryLockCall,
+    params: &[Value],
+    in_block: bool,
+) -> Result<Reply, SqlError> {
+    let locks = &session.advisory;
+    let key = advisory_key(&call.key, params)?;
+    let mut not_held = false;
+    let answer = match (call.action, key) {
+        (AdvisoryAction::UnlockAll, _) => {
+            locks.release_all(false);
+            Value::Text(String::new())
+        }
+        (_, None) => Value::Null,
+        (AdvisoryAction::Lock, Some(key)) => {
+            locks
+                .lock(key, call.shared, call.transaction, &session.cancel)
+                .await?;
+            Value::Text(String::new())
+        }
+        (AdvisoryAction::TryLock, Some(key)) => Value::Integer(i64::from(locks.try_lock(
+            key,
+            call.shared,
+            call.transaction,
+        ))),
+        (AdvisoryAction::Unlock, Some(key)) => {
+            let released = locks.unlock(key, call.shared);
+            not_held = !released;
+            Value::Integer(i64::from(released))
+        }
+    };
+    if call.transaction && !in_block {
+        locks.release_all(true);
+    }
+    let rows = Rows {
+        columns: vec![ColumnMeta {
+            name: call.column.clone(),
+            decl_type: Some(
+                if call.answers_boolean() {
+                    "boolean"
+                } else {
+                    "void"
+                }
+                .to_owned(),
+            ),
+        }],
+        rows: vec![vec![answer]],
+    };
+    let reply = Reply {
+        executed: Executed::Rows {
+            rows,
+            tag: "SELECT",
+        },
+        notice: None,
+        parameter_status: None,
+    };
+    Ok(if not_held {
+        let mode = if call.shared {
+            "ShareLock"
+        } else {
+            "ExclusiveLock"
+        };
+        reply.warn("01000", format!("you don't own a lock of type {mode}"))
+    } else {
+        reply
+    })
+}
+
+/// The key of an advisory lock call: one bigint, or two integers; `None` for a NULL
+/// argument (or none, for pg_advisory_unlock_all).
+fn advisory_key(args: &[KeyArg], params: &[Value]) -> Result<Option<AdvisoryKey>, SqlError> {
+    let mut values = Vec::with_capacity(args.len());
+    for arg in args {
+        let value = match arg {
+            KeyArg::Value(v) => *v,
+            KeyArg::Null => return Ok(None),
+            KeyArg::Param(n) => match params.get(n - 1) {
+                Some(Value::Integer(i)) => *i,
+                Some(Value::Text(t)) => t.trim().parse().map_err(|_| {
+                    SqlError::new(
+                        "22P02",
+                        format!("invalid input syntax for type bigint: \"{t}\""),
+                    )
+                })?,
+                _ => return Ok(None),
+            },
+        };
+        values.push(value);
+    }
+    let int = |v: i64| i32::try_from(v).map_err(|_| SqlError::new("22003", "integer out of range"));
+    Ok(match values.as_slice() {
+        [key] => Some(AdvisoryKey::Big(*key)),
+        [a, b] => Some(AdvisoryKey::Pair(int(*a)?, int(*b)?)),
+        _ => None,
+    })
 }

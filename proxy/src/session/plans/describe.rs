@@ -117,6 +117,13 @@ impl Session {
                     vec![text(EXPLAIN_COLUMN)]
                 } else if let StatementKind::SignalBackend { column, .. } = &planned.kind {
                     vec![(column.clone(), PgType::Bool)]
+                } else if let StatementKind::AdvisoryLock(call) = &planned.kind {
+                    let answer = if call.answers_boolean() {
+                        PgType::Bool
+                    } else {
+                        PgType::Void
+                    };
+                    vec![(call.column.clone(), answer)]
                 } else if planned.returns_rows() {
                     let sql = state.sql_to_describe(self, planned).await?;
                     let metas = state.describe_sql(self, sql).await?;
