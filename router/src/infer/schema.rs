@@ -3,7 +3,7 @@
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{ObjectName, Statement, visit_relations};
+use sqlparser::ast::{CreateTableLikeKind, ObjectName, Statement, visit_relations};
 
 use crate::types::PgType;
 
@@ -22,6 +22,11 @@ pub trait Schema {
     /// table again.
     fn definition(&self, _table: &str) -> Option<TableDefinition> {
         None
+    }
+    /// Whether [`Self::definition`] reads the database, so that `None` means the table does
+    /// not exist (rather than that nobody has looked yet).
+    fn reads_definitions(&self) -> bool {
+        false
     }
 }
 
@@ -48,7 +53,15 @@ impl Schema for NoSchema {
 
 /// The tables a statement names (see [`relations`]).
 pub(crate) fn tables(ast: &Statement) -> Vec<String> {
-    relations(ast)
+    let mut tables = relations(ast);
+    // The table CREATE TABLE ... (LIKE t) copies, whose definition it needs.
+    if let Statement::CreateTable(create) = ast
+        && let Some(CreateTableLikeKind::Parenthesized(like) | CreateTableLikeKind::Plain(like)) =
+            &create.like
+    {
+        tables.push(last_part(&like.name));
+    }
+    tables
 }
 
 /// Every table a statement or query names, once each, in order of appearance.

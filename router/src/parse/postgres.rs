@@ -2,7 +2,7 @@
 //! bounded in depth before anything walks it; sqlparser's errors become 42601 (or 54001,
 //! or 0A000 for an assignment to an array slice, which it does not read).
 
-use sqlparser::ast::Statement;
+use sqlparser::ast::{SetExpr, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 
@@ -23,7 +23,32 @@ pub(crate) fn parse(normalized: &str) -> Result<Vec<Statement>, RouterError> {
     for ast in &statements {
         depth::check(ast)?;
     }
-    Ok(statements)
+    statements.into_iter().map(select_into).collect()
+}
+
+/// `SELECT ... INTO [TEMP] t FROM ...` is `CREATE [TEMP] TABLE t AS SELECT ... FROM ...`,
+/// as Postgres has it.
+fn select_into(ast: Statement) -> Result<Statement, RouterError> {
+    let Statement::Query(mut query) = ast else {
+        return Ok(ast);
+    };
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return Ok(Statement::Query(query));
+    };
+    let Some(into) = select.into.take() else {
+        return Ok(Statement::Query(query));
+    };
+    let [target] = into.targets.as_slice() else {
+        return Err(RouterError::syntax(
+            "SELECT ... INTO takes one table".to_owned(),
+        ));
+    };
+    let temporary = if into.temporary { " TEMPORARY" } else { "" };
+    let sql = format!("CREATE{temporary} TABLE {target} AS {query}");
+    Parser::parse_sql(&PostgreSqlDialect {}, &sql)
+        .map_err(syntax_error)?
+        .pop()
+        .ok_or_else(|| RouterError::syntax("SELECT ... INTO".to_owned()))
 }
 
 fn subscripted_assignment(e: &ParserError) -> bool {
@@ -45,6 +70,19 @@ fn syntax_error(e: ParserError) -> RouterError {
 #[cfg(test)]
 mod tests {
     use crate::plan;
+
+    #[test]
+    fn select_into_creates_the_table() {
+        let p = &plan("SELECT id, name INTO archive FROM src WHERE n > 1").unwrap()[0];
+        assert_eq!(p.kind, crate::StatementKind::Ddl("CREATE TABLE"));
+        assert!(
+            p.sqlite_sql
+                .starts_with("CREATE TABLE archive AS SELECT id, name FROM src"),
+            "{}",
+            p.sqlite_sql
+        );
+        assert_eq!(plan("SELECT 1 INTO TEMP x").unwrap_err().sqlstate, "0A000");
+    }
 
     #[test]
     fn syntax_errors_carry_42601() {

@@ -98,7 +98,11 @@ fn by_statement(
             && let name = last_part(&create.name)
             && let TablePlacement::Sharded { key } = map.placement(&name)
         {
-            if create.columns.iter().any(generates_ids) {
+            if create
+                .columns
+                .iter()
+                .any(crate::translate::columns::generates_ids)
+            {
                 return Route::Refused(format!(
                     "SERIAL or IDENTITY columns in the sharded table \"{name}\" would number rows in each partition separately, and the numbers would collide"
                 ));
@@ -376,17 +380,6 @@ fn alter_refusal(map: &PartitionMap, alter: &sqlparser::ast::AlterTable) -> Opti
         }
         _ => None,
     })
-}
-
-/// SERIAL types and GENERATED ... AS IDENTITY columns number rows themselves.
-fn generates_ids(column: &sqlparser::ast::ColumnDef) -> bool {
-    let serial = matches!(&column.data_type, sqlparser::ast::DataType::Custom(name, _)
-        if name.to_string().to_ascii_lowercase().contains("serial"));
-    serial
-        || column
-            .options
-            .iter()
-            .any(|o| matches!(o.option, sqlparser::ast::ColumnOption::Generated { .. }))
 }
 
 /// The table a sharded table is colocated with, following `colocate_with`.

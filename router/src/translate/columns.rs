@@ -20,6 +20,23 @@ fn is_serial(t: &DataType) -> bool {
     }
 }
 
+/// Whether an option makes the column an identity (`GENERATED ... AS IDENTITY`), not a
+/// column computed from others (`GENERATED ALWAYS AS (expr) STORED`, which SQLite has).
+fn is_identity(option: &ColumnOption) -> bool {
+    matches!(
+        option,
+        ColumnOption::Generated {
+            generation_expr: None,
+            ..
+        }
+    )
+}
+
+/// Whether the column numbers rows itself: SERIAL types and identity columns.
+pub(crate) fn generates_ids(column: &sqlparser::ast::ColumnDef) -> bool {
+    is_serial(&column.data_type) || column.options.iter().any(|o| is_identity(&o.option))
+}
+
 /// SERIAL and GENERATED ... AS IDENTITY primary keys become SQLite's rowid alias
 /// (`INTEGER PRIMARY KEY`), which numbers new rows itself.
 pub(super) fn rewrite_identity_columns(
@@ -36,11 +53,7 @@ pub(super) fn rewrite_identity_columns(
         })
         .collect();
     for col in &mut create.columns {
-        let identity = col
-            .options
-            .iter()
-            .any(|o| matches!(o.option, ColumnOption::Generated { .. }));
-        if !is_serial(&col.data_type) && !identity {
+        if !generates_ids(col) {
             continue;
         }
         let inline_pk = col
@@ -54,8 +67,7 @@ pub(super) fn rewrite_identity_columns(
             )));
         }
         col.data_type = DataType::Integer(None);
-        col.options
-            .retain(|o| !matches!(o.option, ColumnOption::Generated { .. }));
+        col.options.retain(|o| !is_identity(&o.option));
     }
     Ok(())
 }
@@ -132,11 +144,7 @@ fn enforce_length(col: &mut sqlparser::ast::ColumnDef) {
 pub(super) fn check_stored_type(column: &mut sqlparser::ast::ColumnDef) {
     use crate::types::{PgType, from_data_type};
     use sqlparser::ast::{CheckConstraint, ColumnOptionDef};
-    let identity = column
-        .options
-        .iter()
-        .any(|o| matches!(o.option, ColumnOption::Generated { .. }));
-    if identity || is_serial(&column.data_type) {
+    if generates_ids(column) {
         return;
     }
     match from_data_type(&column.data_type) {

@@ -5,13 +5,13 @@
 
 use sqlparser::ast::AlterTableOperation as Op;
 use sqlparser::ast::{
-    CreateTableOptions, Expr, Ident, IndexColumn, ObjectName, ObjectType, Statement,
-    TableConstraint,
+    CreateTableLikeDefaults, CreateTableLikeKind, CreateTableOptions, Expr, Ident, IndexColumn,
+    ObjectName, ObjectType, Statement, TableConstraint,
 };
 
 use super::{alter, columns};
 use crate::RouterError;
-use crate::infer::schema::{Schema, last_part};
+use crate::infer::schema::{Schema, TableDefinition, last_part};
 use crate::parse::lexical::leading_words;
 
 /// The SQLite statements `ast` becomes, in order: several for a DROP or ALTER TABLE of
@@ -21,10 +21,23 @@ pub(super) fn sqlite_statements(
     ast: Statement,
     schema: &dyn Schema,
 ) -> Result<Option<Vec<String>>, RouterError> {
+    if let Statement::CreateTable(create) = &ast
+        && let Some(CreateTableLikeKind::Parenthesized(like) | CreateTableLikeKind::Plain(like)) =
+            &create.like
+    {
+        let Some(definition) = definition_of(&like.name, schema)? else {
+            return Ok(None);
+        };
+        let including_defaults = matches!(like.defaults, Some(CreateTableLikeDefaults::Including));
+        let mut create = create.clone();
+        create.like = None;
+        create.columns = alter::columns_like(&definition, including_defaults)?;
+        return schema_statements(Statement::CreateTable(create)).map(Some);
+    }
     if let Statement::AlterTable(statement) = &ast
         && statement.operations.iter().any(alter::needs_definition)
     {
-        let Some(definition) = schema.definition(&last_part(&statement.name)) else {
+        let Some(definition) = definition_of(&statement.name, schema)? else {
             return Ok(None);
         };
         let (mut out, settled, definition) = alter::settle(statement, definition)?;
@@ -38,6 +51,22 @@ pub(super) fn sqlite_statements(
         return Ok(Some(out));
     }
     schema_statements(ast).map(Some)
+}
+
+/// The definition of the table `name`: `None` while nobody has read it (the plan is made
+/// again with it), 42P01 once the database was read and has no such table.
+fn definition_of(
+    name: &ObjectName,
+    schema: &dyn Schema,
+) -> Result<Option<TableDefinition>, RouterError> {
+    let table = last_part(name);
+    match schema.definition(&table) {
+        None if schema.reads_definitions() => Err(RouterError {
+            sqlstate: "42P01",
+            message: format!("relation \"{table}\" does not exist"),
+        }),
+        found => Ok(found),
+    }
 }
 
 fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {

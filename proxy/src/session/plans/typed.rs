@@ -121,6 +121,10 @@ impl Schema for WithDefinitions {
             .find(|(t, _)| t.eq_ignore_ascii_case(table))
             .map(|(_, d)| d.clone())
     }
+
+    fn reads_definitions(&self) -> bool {
+        true
+    }
 }
 
 impl Session {

@@ -193,7 +193,7 @@ fn option(option: ColumnOption) -> sqlparser::ast::ColumnOptionDef {
     sqlparser::ast::ColumnOptionDef { name: None, option }
 }
 
-fn in_primary_key(def: &ColumnDef, create: &CreateTable) -> bool {
+pub(super) fn in_primary_key(def: &ColumnDef, create: &CreateTable) -> bool {
     def.options
         .iter()
         .any(|o| matches!(o.option, ColumnOption::PrimaryKey(_)))

@@ -13,8 +13,8 @@ mod in_place;
 mod rebuild;
 
 use sqlparser::ast::{
-    AlterTable, AlterTableOperation as Op, CreateTable, Expr, Ident, ObjectName, Statement,
-    TableConstraint,
+    AlterTable, AlterTableOperation as Op, ColumnDef, ColumnOption, CreateTable, Expr, Ident,
+    ObjectName, Statement, TableConstraint,
 };
 
 use crate::RouterError;
@@ -142,6 +142,37 @@ pub(super) fn alter_table(
     } else {
         rebuild::statements(table, changed, definition)
     })
+}
+
+/// The columns CREATE TABLE ... (LIKE t) copies from `definition`: names, types, NOT NULL,
+/// and the defaults when `including_defaults`; no keys or other constraints, as Postgres
+/// copies none without INCLUDING them. (The types' rules come with the new table's own.)
+pub(super) fn columns_like(
+    definition: &TableDefinition,
+    including_defaults: bool,
+) -> Result<Vec<ColumnDef>, RouterError> {
+    let create = parse_create(&definition.create)?;
+    let mut columns = create.columns.clone();
+    for column in &mut columns {
+        // A key's columns are NOT NULL, which is copied though the key is not.
+        if changes::in_primary_key(column, &create)
+            && !column
+                .options
+                .iter()
+                .any(|o| matches!(o.option, ColumnOption::NotNull))
+        {
+            column.options.push(sqlparser::ast::ColumnOptionDef {
+                name: None,
+                option: ColumnOption::NotNull,
+            });
+        }
+        column.options.retain(|o| match &o.option {
+            ColumnOption::NotNull => true,
+            ColumnOption::Default(_) => including_defaults,
+            _ => false,
+        });
+    }
+    Ok(columns)
 }
 
 /// The columns of a table as its definition declares them.
