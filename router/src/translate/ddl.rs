@@ -9,6 +9,7 @@ use sqlparser::ast::{
     ObjectName, ObjectType, Statement, TableConstraint,
 };
 
+use super::sql::fail_if_referenced;
 use super::{alter, columns};
 use crate::RouterError;
 use crate::infer::schema::{Schema, TableDefinition, last_part};
@@ -75,6 +76,7 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
             object_type,
             if_exists,
             names,
+            cascade,
             ..
         } => {
             let kind = match object_type {
@@ -84,12 +86,40 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
                 other => return Err(RouterError::unsupported(&format!("DROP {other}"))),
             };
             let if_exists = if if_exists { " IF EXISTS" } else { "" };
-            // SQLite drops one object per statement; CASCADE has no SQLite meaning
-            // beyond what dropping already does (SQLite keeps no dependent objects).
-            Ok(names
-                .iter()
-                .map(|n| format!("DROP {kind}{if_exists} {n}"))
-                .collect())
+            // A table other tables' foreign keys reference: Postgres refuses to drop it
+            // (2BP01), or with CASCADE drops those foreign keys and keeps their rows. SQLite
+            // would delete the rows their ON DELETE CASCADE reaches, so litescale refuses
+            // that too, naming it. Tables dropped together may reference each other.
+            let dropped: Vec<String> = names.iter().map(last_part).collect();
+            let mut out = Vec::new();
+            if object_type == ObjectType::Table {
+                out.extend(dropped.iter().map(|table| {
+                    if cascade {
+                        fail_if_referenced(
+                            table,
+                            &dropped,
+                            "0A000",
+                            &format!(
+                                "DROP TABLE {table} CASCADE while foreign keys of other tables \
+                                 reference it is not supported by litescale (their rows would \
+                                 go with it); drop those foreign keys first"
+                            ),
+                        )
+                    } else {
+                        fail_if_referenced(
+                            table,
+                            &dropped,
+                            "2BP01",
+                            &format!(
+                                "cannot drop table {table} because other objects depend on it"
+                            ),
+                        )
+                    }
+                }));
+            }
+            // SQLite drops one object per statement.
+            out.extend(names.iter().map(|n| format!("DROP {kind}{if_exists} {n}")));
+            Ok(out)
         }
         // The lock is the writer the write takes, held by the block until it ends.
         Statement::Lock(lock) => Ok(lock
@@ -268,9 +298,16 @@ mod tests {
 
     #[test]
     fn pgbench_init_statements_translate() {
-        assert_eq!(
-            sql("drop table if exists a, b"),
-            "DROP TABLE IF EXISTS a;\nDROP TABLE IF EXISTS b"
+        // Each table is first checked for other tables' foreign keys (2BP01), then dropped.
+        let dropped = sql("drop table if exists a, b");
+        assert!(
+            dropped.starts_with("SELECT pg_raise('2BP01', 'cannot drop table a because")
+                && dropped.ends_with("DROP TABLE IF EXISTS a;\nDROP TABLE IF EXISTS b"),
+            "{dropped}"
+        );
+        assert!(
+            sql("drop table a cascade")
+                .starts_with("SELECT pg_raise('0A000', 'DROP TABLE a CASCADE")
         );
         assert_eq!(sql("truncate table a, b"), "DELETE FROM a;\nDELETE FROM b");
         assert_eq!(

@@ -10,6 +10,8 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
+use crate::parse::lexical::string_literal;
+
 /// A string literal.
 pub(crate) fn string(s: &str) -> Expr {
     Expr::value(Value::SingleQuotedString(s.to_owned()))
@@ -35,6 +37,26 @@ pub(crate) fn render_strings_as_written(ast: &mut impl VisitMut) {
         }
     }
     let _ = ast.visit(&mut DoubledQuotes);
+}
+
+/// A statement that fails with `sqlstate` and `message` while a table other than those in
+/// `tables` has a foreign key referencing `table`. It runs in the batch, under the writer,
+/// so no reference made meanwhile escapes it.
+pub(crate) fn fail_if_referenced(
+    table: &str,
+    tables: &[String],
+    sqlstate: &str,
+    message: &str,
+) -> String {
+    let others: Vec<String> = tables.iter().map(|t| string_literal(t)).collect();
+    format!(
+        "SELECT pg_raise('{sqlstate}', {}) FROM main.sqlite_schema s, \
+         pragma_foreign_key_list(s.name) f WHERE s.type = 'table' \
+         AND s.name COLLATE NOCASE NOT IN ({}) AND f.\"table\" = {} COLLATE NOCASE LIMIT 1",
+        string_literal(message),
+        others.join(", "),
+        string_literal(table)
+    )
 }
 
 /// A number literal.

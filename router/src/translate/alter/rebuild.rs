@@ -8,7 +8,7 @@ use sqlparser::ast::{Ident, ObjectName, Statement};
 
 use super::changes::Changed;
 use crate::infer::schema::{TableDefinition, last_part};
-use crate::parse::lexical::string_literal;
+use crate::translate::sql::fail_if_referenced;
 
 /// The statements that make `table` again as `changed` describes it.
 pub(super) fn statements(
@@ -53,17 +53,15 @@ pub(super) fn statements(
 /// A statement that fails while another table's foreign key references `table`: setting
 /// the table aside would take such references with it (SQLite follows a renamed parent
 /// while foreign keys are on, and they cannot be turned off inside a transaction), and
-/// dropping it would then fire their ON DELETE actions. It runs in the batch, under the
-/// writer, so no reference made meanwhile escapes it.
+/// dropping it would then fire their ON DELETE actions.
 fn refuse_if_referenced(table: &str) -> String {
-    let quoted = string_literal(table);
-    let message = string_literal(&format!(
-        "ALTER TABLE {table} that changes how its rows are stored (a column's type, a \
-         key) while foreign keys of other tables reference it is not supported by litescale"
-    ));
-    format!(
-        "SELECT pg_raise('0A000', {message}) FROM main.sqlite_schema s, \
-         pragma_foreign_key_list(s.name) f WHERE s.type = 'table' \
-         AND s.name <> {quoted} COLLATE NOCASE AND f.\"table\" = {quoted} COLLATE NOCASE"
+    fail_if_referenced(
+        table,
+        &[table.to_owned()],
+        "0A000",
+        &format!(
+            "ALTER TABLE {table} that changes how its rows are stored (a column's type, a \
+             key) while foreign keys of other tables reference it is not supported by litescale"
+        ),
     )
 }
