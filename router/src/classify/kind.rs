@@ -22,6 +22,10 @@ pub(crate) fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
             }
             StatementKind::Write(WriteKind::LockRows)
         }
+        // setval() and nextval() move a sequence: the writer runs them.
+        Statement::Query(_) if calls_any(ast, &["setval", "nextval"]) => {
+            StatementKind::Write(WriteKind::LockRows)
+        }
         Statement::Query(_) => StatementKind::Read,
         Statement::Lock(lock) if lock.nowait => {
             return Err(RouterError::unsupported("LOCK TABLE ... NOWAIT"));
@@ -223,6 +227,21 @@ fn setting_value(values: &[Expr]) -> Option<String> {
     } else {
         Some(parts.join(", "))
     }
+}
+
+/// Whether `ast` calls one of `functions` (lowercase names) anywhere.
+fn calls_any(ast: &Statement, functions: &[&str]) -> bool {
+    let mut found = false;
+    let _ = sqlparser::ast::visit_expressions(ast, |e| {
+        if let Expr::Function(f) = e
+            && functions.contains(&last_part(&f.name).to_ascii_lowercase().as_str())
+        {
+            found = true;
+            return std::ops::ControlFlow::Break(());
+        }
+        std::ops::ControlFlow::Continue(())
+    });
+    found
 }
 
 #[cfg(test)]

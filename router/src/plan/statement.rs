@@ -94,6 +94,7 @@ pub enum WriteKind {
     /// `SELECT ... FOR UPDATE / FOR SHARE`: a read on the partition's writer, which the
     /// session's block then holds, so no other session writes the rows until it ends
     /// (stronger than Postgres' row locks, and what the single writer makes possible).
+    /// Also a query that calls setval() or nextval(), which write.
     LockRows,
     /// `LOCK TABLE t`: the partitions' writers taken for the block (a write of nothing).
     LockTable,

@@ -38,7 +38,10 @@ pub(crate) fn generates_ids(column: &sqlparser::ast::ColumnDef) -> bool {
 }
 
 /// SERIAL and GENERATED ... AS IDENTITY primary keys become SQLite's rowid alias
-/// (`INTEGER PRIMARY KEY`), which numbers new rows itself.
+/// (`INTEGER PRIMARY KEY`), which numbers new rows itself, with AUTOINCREMENT: SQLite then
+/// keeps the last number in sqlite_sequence, where a Postgres sequence's setval and
+/// TRUNCATE ... RESTART IDENTITY reach it, and never hands out the number of a deleted row
+/// again, as a sequence does not.
 pub(super) fn rewrite_identity_columns(
     create: &mut sqlparser::ast::CreateTable,
 ) -> Result<(), RouterError> {
@@ -68,8 +71,43 @@ pub(super) fn rewrite_identity_columns(
         }
         col.data_type = DataType::Integer(None);
         col.options.retain(|o| !is_identity(&o.option));
+        // AUTOINCREMENT follows the column's own PRIMARY KEY.
+        if !inline_pk {
+            col.options.push(option(ColumnOption::PrimaryKey(
+                sqlparser::ast::PrimaryKeyConstraint {
+                    name: None,
+                    index_name: None,
+                    index_type: None,
+                    columns: Vec::new(),
+                    include: Vec::new(),
+                    index_options: Vec::new(),
+                    characteristics: None,
+                },
+            )));
+            let name = col.name.value.to_ascii_lowercase();
+            create.constraints.retain(|c| {
+                !matches!(c, TableConstraint::PrimaryKey(pk) if pk.columns.len() == 1
+                    && pk.columns[0].column.expr.to_string().to_ascii_lowercase() == name)
+            });
+        }
+        let key = col
+            .options
+            .iter()
+            .position(|o| matches!(o.option, ColumnOption::PrimaryKey(_)))
+            .unwrap_or(col.options.len());
+        col.options.insert(
+            key + 1,
+            option(ColumnOption::DialectSpecific(vec![
+                sqlparser::tokenizer::Token::make_keyword("AUTOINCREMENT"),
+            ])),
+        );
     }
     Ok(())
+}
+
+/// A column option without a name.
+pub(super) fn option(option: ColumnOption) -> sqlparser::ast::ColumnOptionDef {
+    sqlparser::ast::ColumnOptionDef { name: None, option }
 }
 
 /// The prefix of the CHECK constraints that enforce VARCHAR(n)/CHAR(n); the shard reports
@@ -188,14 +226,19 @@ mod tests {
     use crate::test_support::sql;
 
     #[test]
-    fn serial_primary_keys_become_rowid_aliases() {
+    fn serial_primary_keys_become_autoincrement_rowid_aliases() {
         assert_eq!(
             sql("create table t (id serial primary key, n text)"),
-            "CREATE TABLE t (id INTEGER PRIMARY KEY, n TEXT)"
+            "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, n TEXT)"
         );
         assert_eq!(
             sql("create table t (id bigint generated always as identity, primary key (id))"),
-            "CREATE TABLE t (id INTEGER, PRIMARY KEY (id))"
+            "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT)"
+        );
+        // A computed column is no identity.
+        assert_eq!(
+            sql("create table t (a int, b int generated always as (a * 2) stored)"),
+            "CREATE TABLE t (a INT CHECK (pg_typecheck(a, 'INT')), b INT GENERATED ALWAYS AS (a * 2) STORED CHECK (pg_typecheck(b, 'INT')))"
         );
         assert_eq!(
             plan("create table t (id serial, n text)")

@@ -6,7 +6,7 @@
 use sqlparser::ast::AlterTableOperation as Op;
 use sqlparser::ast::{
     CreateTableLikeDefaults, CreateTableLikeKind, CreateTableOptions, Expr, Ident, IndexColumn,
-    ObjectName, ObjectType, Statement, TableConstraint,
+    ObjectName, ObjectType, Statement, TableConstraint, TruncateIdentityOption,
 };
 
 use super::sql::fail_if_referenced;
@@ -14,6 +14,7 @@ use super::{alter, columns};
 use crate::RouterError;
 use crate::infer::schema::{Schema, TableDefinition, last_part};
 use crate::parse::lexical::leading_words;
+use crate::parse::lexical::string_literal;
 
 /// The SQLite statements `ast` becomes, in order: several for a DROP or ALTER TABLE of
 /// several objects or operations; any statement but DDL, as rendered. `None` for an ALTER
@@ -137,10 +138,20 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
                 Statement::CreateView(view).to_string(),
             ])
         }
+        // RESTART IDENTITY starts the SERIAL columns' sequences again.
         Statement::Truncate(t) => Ok(t
             .table_names
             .iter()
-            .map(|n| format!("DELETE FROM {}", n.name))
+            .flat_map(|n| {
+                let restart =
+                    matches!(t.identity, Some(TruncateIdentityOption::Restart)).then(|| {
+                        format!(
+                            "SELECT litescale_restart_identity({})",
+                            string_literal(&last_part(&n.name))
+                        )
+                    });
+                std::iter::once(format!("DELETE FROM {}", n.name)).chain(restart)
+            })
             .collect()),
         Statement::CreateTable(mut create) => {
             // Storage parameters (fillfactor, ...) tune Postgres' heap; SQLite has none.

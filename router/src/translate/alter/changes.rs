@@ -146,7 +146,7 @@ fn alter_column(
             {
                 def.options
                     .retain(|o| !matches!(o.option, ColumnOption::Null));
-                def.options.push(option(ColumnOption::NotNull));
+                def.options.push(columns::option(ColumnOption::NotNull));
             }
         }
         A::DropNotNull => {
@@ -163,7 +163,7 @@ fn alter_column(
             def.options
                 .retain(|o| !matches!(o.option, ColumnOption::Default(_)));
             def.options
-                .push(option(ColumnOption::Default(value.clone())));
+                .push(columns::option(ColumnOption::Default(value.clone())));
         }
         A::DropDefault => def
             .options
@@ -187,10 +187,6 @@ fn alter_column(
         }
     }
     Ok(())
-}
-
-fn option(option: ColumnOption) -> sqlparser::ast::ColumnOptionDef {
-    sqlparser::ast::ColumnOptionDef { name: None, option }
 }
 
 pub(super) fn in_primary_key(def: &ColumnDef, create: &CreateTable) -> bool {

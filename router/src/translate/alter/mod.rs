@@ -161,10 +161,9 @@ pub(super) fn columns_like(
                 .iter()
                 .any(|o| matches!(o.option, ColumnOption::NotNull))
         {
-            column.options.push(sqlparser::ast::ColumnOptionDef {
-                name: None,
-                option: ColumnOption::NotNull,
-            });
+            column
+                .options
+                .push(crate::translate::columns::option(ColumnOption::NotNull));
         }
         column.options.retain(|o| match &o.option {
             ColumnOption::NotNull => true,

@@ -9,10 +9,10 @@ pub(crate) mod catalog;
 mod column_writes;
 pub(crate) mod datetime;
 pub(crate) mod functions;
-mod information_schema;
 pub mod json;
 mod math;
 pub mod numeric;
+mod sequences;
 mod set_returning;
 mod text;
 pub(crate) mod typecheck;
@@ -42,5 +42,6 @@ pub(crate) fn register(
     array_functions::register(c)?;
     json::register(c)?;
     typecheck::register(c, types)?;
+    sequences::register(c)?;
     catalog::register(c, database, root, types)
 }

@@ -1,11 +1,11 @@
 //! information_schema and the pg_catalog views built on the catalog (pg_tables, pg_views,
-//! pg_indexes, ...), as TEMP views over catalog.rs's: what ORMs and migration tools read to
+//! pg_indexes, ...), as TEMP views over the catalog's (mod.rs): what ORMs and migration tools read to
 //! learn the schema. The router names `information_schema.tables` as the view
 //! `"information_schema.tables"`. Everything is in the schema `public` of the connection's
 //! database; there are no sequences, routines, enums or range types to list, so their views
 //! are empty.
 
-/// The views, created on every connection after catalog.rs's.
+/// The views, created on every connection after the catalog's.
 pub(super) const VIEWS: &str = r#"
 CREATE TEMP VIEW ls_column AS
   SELECT r.name AS table_name, r.type AS relation_type, p.cid + 1 AS ordinal_position,

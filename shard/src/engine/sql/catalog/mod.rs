@@ -1,9 +1,12 @@
 //! A live pg_catalog over each SQLite file: TEMP views on `sqlite_schema` and the
 //! `pragma_*` table functions, plus the catalog functions psql and drivers call. Because
-//! they are views, they are always in step with the schema.
+//! they are views, they are always in step with the schema. `information_schema` builds
+//! its views on these.
 //!
 //! Postgres type rules are not this crate's to know; the caller hands them in as a
 //! [`TypeCatalog`].
+
+mod information_schema;
 
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
@@ -582,7 +585,7 @@ pub(crate) fn register(
         })?;
     }
     conn.execute_batch(&views(types))?;
-    conn.execute_batch(super::information_schema::VIEWS)
+    conn.execute_batch(information_schema::VIEWS)
 }
 
 #[cfg(test)]
