@@ -12,6 +12,13 @@ use crate::parse::lexical::leading_words;
 use crate::plan::statement::{Isolation, StatementKind, WriteKind};
 
 pub(crate) fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
+    // A session's last sequence values are kept by no one: SQLite numbers the rows.
+    if calls_any(ast, &["currval", "lastval"]) {
+        return Err(RouterError::unsupported(
+            "currval() and lastval() (a session's last sequence value; INSERT ... RETURNING \
+             answers the numbers given)",
+        ));
+    }
     Ok(match ast {
         Statement::Query(q) if !q.locks.is_empty() => {
             if q.locks
@@ -304,5 +311,17 @@ mod tests {
         assert_eq!(e.sqlstate, "0A000");
         assert!(e.message.contains("CREATE SEQUENCE"), "{}", e.message);
         assert_eq!(plan("drop sequence s").unwrap_err().sqlstate, "0A000");
+        for session_value in [
+            "select currval('t_id_seq')",
+            "insert into t values (lastval())",
+        ] {
+            let e = plan(session_value).unwrap_err();
+            assert!(e.message.contains("currval()"), "{}", e.message);
+        }
+        // setval and nextval write: they run on the writer.
+        assert_eq!(
+            one("select setval('t_id_seq', 5)").kind,
+            StatementKind::Write(WriteKind::LockRows)
+        );
     }
 }
