@@ -2,7 +2,7 @@
 //! which decides where it runs. Constructs litescale does not run are refused with 0A000.
 
 use sqlparser::ast::{
-    ContextModifier, Expr, ObjectType, Reset, Set, Statement, TransactionAccessMode,
+    CommentObject, ContextModifier, Expr, ObjectType, Reset, Set, Statement, TransactionAccessMode,
     TransactionIsolationLevel, TransactionMode, Value,
 };
 
@@ -50,6 +50,15 @@ pub(crate) fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
         Statement::AlterTable(_) => StatementKind::Ddl("ALTER TABLE"),
         Statement::Truncate(_) => StatementKind::Ddl("TRUNCATE TABLE"),
         Statement::Analyze(_) => StatementKind::Ddl("ANALYZE"),
+        Statement::Comment {
+            object_type: CommentObject::Table | CommentObject::Column,
+            ..
+        } => StatementKind::Ddl("COMMENT"),
+        Statement::Comment { object_type, .. } => {
+            return Err(RouterError::unsupported(&format!(
+                "COMMENT ON {object_type} (tables and columns take comments)"
+            )));
+        }
         Statement::CreateDatabase {
             db_name,
             if_not_exists,

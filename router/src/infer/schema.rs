@@ -3,7 +3,7 @@
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{CreateTableLikeKind, ObjectName, Statement, visit_relations};
+use sqlparser::ast::{CommentObject, CreateTableLikeKind, ObjectName, Statement, visit_relations};
 
 use crate::types::PgType;
 
@@ -54,14 +54,45 @@ impl Schema for NoSchema {
 /// The tables a statement names (see [`relations`]).
 pub(crate) fn tables(ast: &Statement) -> Vec<String> {
     let mut tables = relations(ast);
-    // The table CREATE TABLE ... (LIKE t) copies, whose definition it needs.
+    // The table CREATE TABLE ... (LIKE t) copies, or COMMENT ON comments, whose definition
+    // it needs.
     if let Statement::CreateTable(create) = ast
         && let Some(CreateTableLikeKind::Parenthesized(like) | CreateTableLikeKind::Plain(like)) =
             &create.like
     {
         tables.push(last_part(&like.name));
     }
+    if let Some((table, _)) = commented(ast) {
+        tables.push(table);
+    }
     tables
+}
+
+/// The table (and column) a `COMMENT ON TABLE | COLUMN` comments.
+pub(crate) fn commented(ast: &Statement) -> Option<(String, Option<String>)> {
+    let Statement::Comment {
+        object_type,
+        object_name,
+        ..
+    } = ast
+    else {
+        return None;
+    };
+    let parts: Vec<String> = object_name
+        .0
+        .iter()
+        .filter_map(|p| p.as_ident().map(|i| i.value.clone()))
+        .collect();
+    match object_type {
+        CommentObject::Table => Some((parts.last()?.clone(), None)),
+        CommentObject::Column => {
+            let [.., table, column] = parts.as_slice() else {
+                return None;
+            };
+            Some((table.clone(), Some(column.clone())))
+        }
+        _ => None,
+    }
 }
 
 /// Every table a statement or query names, once each, in order of appearance.

@@ -12,7 +12,7 @@ use sqlparser::ast::{
 use super::sql::fail_if_referenced;
 use super::{alter, columns};
 use crate::RouterError;
-use crate::infer::schema::{Schema, TableDefinition, last_part};
+use crate::infer::schema::{Schema, TableDefinition, commented, last_part};
 use crate::parse::lexical::leading_words;
 use crate::parse::lexical::string_literal;
 
@@ -35,6 +35,16 @@ pub(super) fn sqlite_statements(
         create.like = None;
         create.columns = alter::columns_like(&definition, including_defaults)?;
         return schema_statements(Statement::CreateTable(create)).map(Some);
+    }
+    if let Statement::Comment { comment, .. } = &ast
+        && let Some((table, column)) = commented(&ast)
+    {
+        let name = ObjectName::from(vec![Ident::new(&table)]);
+        let Some(definition) = definition_of(&name, schema)? else {
+            return Ok(None);
+        };
+        return alter::comment(&table, column.as_deref(), comment.as_deref(), &definition)
+            .map(Some);
     }
     if let Statement::AlterTable(statement) = &ast
         && statement.operations.iter().any(alter::needs_definition)

@@ -63,13 +63,13 @@ pub(crate) fn awaits_column_types(e: &RouterError) -> bool {
         .any(|construct| e.message.contains(construct))
 }
 
-/// `altering`: an ALTER TABLE, which may ask the engine to write a table's definition over,
-/// which only a batch does (shard engine/table_definition.rs).
-fn batch(statements: Vec<String>, needs_schema: bool, altering: bool) -> Translated {
+/// `definition_written`: an ALTER TABLE or COMMENT ON, which may ask the engine to write a
+/// table's definition over, which only a batch does (shard engine/table_definition.rs).
+fn batch(statements: Vec<String>, needs_schema: bool, definition_written: bool) -> Translated {
     let several = statements.len() > 1;
     Translated {
         sql: statements.join(";\n"),
-        batch: several || altering,
+        batch: several || definition_written,
         needs_schema,
     }
 }
@@ -108,9 +108,9 @@ pub(crate) fn translate(
     expressions::rewrite(&mut ast, ctx)?;
     query::disambiguate_upsert_select(&mut ast);
     sql::render_strings_as_written(&mut ast);
-    let altering = matches!(ast, Statement::AlterTable(_));
+    let definition_written = matches!(ast, Statement::AlterTable(_) | Statement::Comment { .. });
     match ddl::sqlite_statements(ast, schema)? {
-        Some(statements) => Ok(batch(statements, needs_schema, altering)),
+        Some(statements) => Ok(batch(statements, needs_schema, definition_written)),
         // An ALTER TABLE that makes the table again needs its definition.
         None => Ok(Translated::deferred()),
     }

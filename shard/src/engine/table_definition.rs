@@ -3,7 +3,8 @@
 //! or dropped, a declared type within one storage class): the CREATE TABLE text in
 //! sqlite_schema is replaced and the schema version moved on. Unlike making the table
 //! again it keeps other tables' foreign keys, views and triggers pointing at it, which is
-//! what an ALTER of a referenced table needs (router translate/alter/in_place.rs).
+//! what an ALTER of a referenced table needs (router translate/alter/in_place.rs), and
+//! where COMMENT ON keeps its comments (translate/alter/comments.rs).
 //!
 //! A batch asks for it with `SELECT litescale_set_table_definition(table, create)`; the
 //! function only records the request, and [`apply_requested`] makes the edit once that
@@ -34,7 +35,7 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         if !ACCEPTING.get() {
             return Err(postgres_error(
                 "42501",
-                &format!("{FUNCTION} runs only in litescale's ALTER TABLE"),
+                &format!("{FUNCTION} runs only in litescale's ALTER TABLE and COMMENT ON"),
             ));
         }
         let request = (ctx.get::<String>(0)?, ctx.get::<String>(1)?);

@@ -28,11 +28,7 @@ pub(super) fn statements(table: &ObjectName, ops: &[Op], changed: &Changed) -> V
         .iter()
         .filter_map(|op| rows_check(op, table, &name, changed))
         .collect();
-    out.push(format!(
-        "SELECT litescale_set_table_definition({}, {})",
-        string_literal(&name),
-        string_literal(&Statement::CreateTable(changed.create.clone()).to_string())
-    ));
+    out.push(definition_written(&name, &changed.create));
     out.extend(
         changed
             .dropped_indexes
@@ -57,6 +53,15 @@ pub(super) fn statements(table: &ObjectName, ops: &[Op], changed: &Changed) -> V
         _ => None,
     }));
     out
+}
+
+/// The statement that has the engine write `create` over `table`'s definition.
+pub(super) fn definition_written(table: &str, create: &CreateTable) -> String {
+    format!(
+        "SELECT litescale_set_table_definition({}, {})",
+        string_literal(table),
+        string_literal(&Statement::CreateTable(create.clone()).to_string())
+    )
 }
 
 fn keeps_stored_rows(op: &Op, before: &CreateTable) -> bool {

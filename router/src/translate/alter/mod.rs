@@ -6,11 +6,16 @@
 //! Postgres' SQLSTATE and leaves table and data as they were. It must not know sessions or
 //! partitions: a definition comes in, SQLite statements go out.
 //!
-//! Order inside: `changes` <- `in_place`, `rebuild`.
+//! COMMENT ON TABLE | COLUMN is written into the definition in place too (`comments`).
+//!
+//! Order inside: `changes` <- `in_place`, `rebuild`; `in_place` <- `comments`.
 
 mod changes;
+mod comments;
 mod in_place;
 mod rebuild;
+
+pub(super) use comments::comment;
 
 use sqlparser::ast::{
     AlterTable, AlterTableOperation as Op, ColumnDef, ColumnOption, CreateTable, Expr, Ident,
@@ -183,7 +188,7 @@ pub(super) fn column_names(definition: &TableDefinition) -> Result<Vec<String>, 
         .collect())
 }
 
-fn parse_create(sql: &str) -> Result<CreateTable, RouterError> {
+pub(super) fn parse_create(sql: &str) -> Result<CreateTable, RouterError> {
     let statement =
         sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::SQLiteDialect {}, sql)
             .ok()

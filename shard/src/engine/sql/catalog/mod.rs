@@ -6,10 +6,11 @@
 //! Postgres type rules are not this crate's to know; the caller hands them in as a
 //! [`TypeCatalog`].
 
+mod definitions;
 mod information_schema;
 
-use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OptionalExtension};
 
 /// One pg_type row: `(oid, typname, typlen, typcategory)`.
 pub type CatalogType = (u32, &'static str, i16, char);
@@ -112,64 +113,6 @@ fn has_top_level_operator(text: &str) -> bool {
         }
     }
     false
-}
-
-/// The name a foreign key on `columns` (comma-separated) was given in its table's CREATE
-/// TABLE text (`CONSTRAINT name FOREIGN KEY (a, b)`), which SQLite keeps but does not
-/// report; `None` when it was given none.
-fn foreign_key_name(create_sql: &str, columns: &str) -> Option<String> {
-    static NAMED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r#"(?i)CONSTRAINT\s+("[^"]+"|\S+)\s+FOREIGN\s+KEY\s*\(([^)]*)\)"#)
-            .expect("a valid pattern")
-    });
-    let normalize = |list: &str| {
-        list.split(',')
-            .map(|c| c.trim().trim_matches('"').to_ascii_lowercase())
-            .collect::<Vec<_>>()
-    };
-    let wanted = normalize(columns);
-    NAMED
-        .captures_iter(create_sql)
-        .find(|c| normalize(&c[2]) == wanted)
-        .map(|c| c[1].trim_matches('"').to_owned())
-        .or_else(|| column_foreign_key_name(create_sql, &wanted))
-}
-
-/// The name of a column's own foreign key (`parent_id int CONSTRAINT name REFERENCES ...`).
-fn column_foreign_key_name(create_sql: &str, wanted: &[String]) -> Option<String> {
-    static NAMED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r#"(?i)CONSTRAINT\s+("[^"]+"|\S+)\s+REFERENCES\b"#)
-            .expect("a valid pattern")
-    });
-    let [column] = wanted else {
-        return None;
-    };
-    // Where each definition of the table's body starts: after its '(' or a ',' at depth 1.
-    let mut starts = Vec::new();
-    let (mut depth, mut quoted) = (0, None);
-    for (at, c) in create_sql.char_indices() {
-        match (c, quoted) {
-            ('"' | '\'', None) => quoted = Some(c),
-            (q, Some(open)) if q == open => quoted = None,
-            (_, Some(_)) => {}
-            ('(', None) => {
-                depth += 1;
-                if depth == 1 {
-                    starts.push(at + 1);
-                }
-            }
-            (')', None) => depth -= 1,
-            (',', None) if depth == 1 => starts.push(at + 1),
-            _ => {}
-        }
-    }
-    NAMED.captures_iter(create_sql).find_map(|c| {
-        let at = c.get(0)?.start();
-        let start = *starts.iter().rev().find(|s| **s <= at)?;
-        let defined = create_sql[start..].split_whitespace().next()?;
-        (defined.trim_matches('"').to_ascii_lowercase() == *column)
-            .then(|| c[1].trim_matches('"').to_owned())
-    })
 }
 
 /// The start of the error for current_setting() of a session setting
@@ -523,8 +466,38 @@ pub(crate) fn register(
         conn.create_scalar_function(name, 1, flags, |_| Ok(true))?;
     }
     conn.create_scalar_function("pg_encoding_to_char", 1, flags, |_| Ok("UTF8"))?;
-    conn.create_scalar_function("obj_description", 2, flags, |_| Ok(None::<String>))?;
-    conn.create_scalar_function("col_description", 2, flags, |_| Ok(None::<String>))?;
+    // Comments live in the tables' definitions (router translate/alter/comments.rs).
+    conn.create_scalar_function("obj_description", 2, flags, |ctx| {
+        let Some(oid) = ctx.get::<Option<i64>>(0)? else {
+            return Ok(None);
+        };
+        // SAFETY: the connection is used on this thread, within the call, for a read.
+        let conn = unsafe { ctx.get_connection()? };
+        let sql: Option<String> = conn
+            .query_row("SELECT sql FROM ls_relation WHERE oid = ?1", [oid], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .flatten();
+        Ok(sql.and_then(|sql| definitions::comment_of(&sql, None)))
+    })?;
+    conn.create_scalar_function("col_description", 2, flags, |ctx| {
+        let (Some(oid), Some(number)) = (ctx.get::<Option<i64>>(0)?, ctx.get::<Option<i64>>(1)?)
+        else {
+            return Ok(None);
+        };
+        // SAFETY: the connection is used on this thread, within the call, for a read.
+        let conn = unsafe { ctx.get_connection()? };
+        let found: Option<(Option<String>, String)> = conn
+            .query_row(
+                "SELECT r.sql, p.name FROM ls_relation r, pragma_table_info(r.sqlite_name) p \
+                 WHERE r.oid = ?1 AND p.cid + 1 = ?2",
+                [oid, number],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(found.and_then(|(sql, column)| definitions::comment_of(&sql?, Some(&column))))
+    })?;
     conn.create_scalar_function("shobj_description", 2, flags, |_| Ok(None::<String>))?;
     // Definitions of objects SQLite does not have (statistics objects, partitions,
     // triggers, rules): there are none, so there is nothing to print.
@@ -551,7 +524,7 @@ pub(crate) fn register(
     conn.create_scalar_function("pg_foreign_key_name", 3, flags, |ctx| {
         let sql = ctx.get::<Option<String>>(0)?.unwrap_or_default();
         let columns = ctx.get::<String>(1)?;
-        Ok(foreign_key_name(&sql, &columns).unwrap_or(ctx.get::<String>(2)?))
+        Ok(definitions::foreign_key_name(&sql, &columns).unwrap_or(ctx.get::<String>(2)?))
     })?;
     // Expressions are stored as their text, so "deparsing" one is that text, with the
     // clock's translations spelled as Postgres spells them.
@@ -590,7 +563,6 @@ pub(crate) fn register(
 
 #[cfg(test)]
 mod tests {
-    use super::foreign_key_name;
 
     #[test]
     fn constants_in_defaults_carry_the_column_type_as_postgres_shows_them() {
@@ -603,25 +575,5 @@ mod tests {
         assert_eq!(postgres_default("1 + 2", "integer"), "(1 + 2)");
         assert_eq!(postgres_default("abs(1 - 2)", "integer"), "abs(1 - 2)");
         assert_eq!(postgres_default("true", "boolean"), "true");
-    }
-
-    #[test]
-    fn a_foreign_key_keeps_the_name_it_was_given() {
-        let sql = "CREATE TABLE pets (id INT, owner_id INT, vet INT, \
-                   CONSTRAINT \"pets_owner_fk\" FOREIGN KEY (owner_id) REFERENCES owners(id), \
-                   FOREIGN KEY (vet) REFERENCES vets(id))";
-        assert_eq!(
-            foreign_key_name(sql, "owner_id").as_deref(),
-            Some("pets_owner_fk")
-        );
-        assert_eq!(foreign_key_name(sql, "vet"), None);
-        let sql = "CREATE TABLE c (id INT, note VARCHAR(3) CHECK (note <> ','), \
-                   \"Parent\" INT CONSTRAINT \"c_parent_fk\" REFERENCES p(id), other INT REFERENCES p(id))";
-        assert_eq!(
-            foreign_key_name(sql, "parent").as_deref(),
-            Some("c_parent_fk")
-        );
-        assert_eq!(foreign_key_name(sql, "other"), None);
-        assert_eq!(foreign_key_name(sql, "note"), None);
     }
 }
