@@ -182,7 +182,7 @@ const INT2_COLUMNS: &[&str] = &[
     "typlen",
 ];
 
-const INT4_COLUMNS: &[&str] = &["atttypmod", "encoding", "typtypmod", "attndims"];
+const INT4_COLUMNS: &[&str] = &["atttypmod", "encoding", "typtypmod", "attndims", "objsubid"];
 
 /// Columns of Postgres' one-byte "char" type: kinds and flags.
 const CHAR_COLUMNS: &[&str] = &[

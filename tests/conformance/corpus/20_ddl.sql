@@ -174,3 +174,5 @@ COMMENT ON COLUMN commented.nope IS 'x';
 COMMENT ON TABLE no_such_table IS 'x';
 SELECT obj_description('commented'::regclass, 'pg_class'), col_description('commented'::regclass, 2);
 INSERT INTO commented VALUES (1, 'a', NULL) RETURNING *;
+COMMENT ON COLUMN commented.note IS 'a note';
+SELECT objsubid, description FROM pg_description WHERE objoid = 'commented'::regclass ORDER BY objsubid;

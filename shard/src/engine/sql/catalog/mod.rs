@@ -331,7 +331,13 @@ CREATE TEMP VIEW pg_settings AS
 CREATE TEMP VIEW pg_auth_members(oid, roleid, member, grantor, admin_option, inherit_option,
     set_option) AS SELECT 0, 0, 0, 0, 0, 0, 0 WHERE 0;
 CREATE TEMP VIEW pg_description(objoid, classoid, objsubid, description) AS
-  SELECT 0, 0, 0, '' WHERE 0;
+  SELECT * FROM (
+    SELECT r.oid, 1259, 0, pg_definition_comment(r.sql, NULL) AS description
+    FROM ls_relation r WHERE r.type = 'table'
+    UNION ALL
+    SELECT r.oid, 1259, p.cid + 1, pg_definition_comment(r.sql, p.name)
+    FROM ls_relation r, pragma_table_info(r.sqlite_name) p WHERE r.type = 'table')
+  WHERE description IS NOT NULL;
 CREATE TEMP VIEW pg_inherits(inhrelid, inhparent, inhseqno, inhdetachpending) AS
   SELECT 0, 0, 0, 0 WHERE 0;
 CREATE TEMP VIEW pg_trigger(oid, tgrelid, tgname, tgfoid, tgtype, tgenabled, tgisinternal,
@@ -467,6 +473,13 @@ pub(crate) fn register(
     }
     conn.create_scalar_function("pg_encoding_to_char", 1, flags, |_| Ok("UTF8"))?;
     // Comments live in the tables' definitions (router translate/alter/comments.rs).
+    conn.create_scalar_function("pg_definition_comment", 2, flags, |ctx| {
+        let Some(sql) = ctx.get::<Option<String>>(0)? else {
+            return Ok(None);
+        };
+        let column = ctx.get::<Option<String>>(1)?;
+        Ok(definitions::comment_of(&sql, column.as_deref()))
+    })?;
     conn.create_scalar_function("obj_description", 2, flags, |ctx| {
         let Some(oid) = ctx.get::<Option<i64>>(0)? else {
             return Ok(None);
