@@ -175,6 +175,7 @@ fn information_schema_type(column: &str) -> PgType {
 
 const INT2_COLUMNS: &[&str] = &[
     "adnum",
+    "relchecks",
     "attnum",
     "indnatts",
     "indnkeyatts",

@@ -199,7 +199,12 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
             }],
             else_result: Some(Box::new(index_column(a[0].clone(), a[1].clone()))),
         },
-        ("pg_get_constraintdef", 1 | 2) => lookup(Lookup::ConstraintDef, a[0].clone()),
+        ("pg_get_constraintdef", 1) => lookup(Lookup::ConstraintDef, a[0].clone()),
+        // The pretty form drops the parentheses around a CHECK's expression.
+        ("pg_get_constraintdef", 2) => call(
+            "pg_constraintdef_pretty",
+            vec![lookup(Lookup::ConstraintDef, a[0].clone()), a[1].clone()],
+        ),
         ("pg_get_viewdef", 1 | 2) => lookup(Lookup::ViewDef, a[0].clone()),
         ("to_regclass", 1) => lookup(Lookup::OidByName, a[0].clone()),
         // There are no partitions: a relation is its own only ancestor and root.

@@ -1,5 +1,5 @@
 //! What SQLite keeps in a table's CREATE text but does not report: the names given to
-//! foreign keys, and the comments COMMENT ON writes there (router
+//! foreign keys, its CHECK constraints, and the comments COMMENT ON writes there (router
 //! translate/alter/comments.rs), each found in the definition (a column's, or the table's
 //! own constraints) it belongs to.
 
@@ -25,11 +25,18 @@ pub(super) fn comment_of(create_sql: &str, column: Option<&str>) -> Option<Strin
 /// The first word (unquoted) of the definition in the table's body that holds the text at
 /// `at`: a column's name, or CONSTRAINT (or PRIMARY, UNIQUE, ...) for a table constraint.
 fn owner_of(create_sql: &str, at: usize) -> Option<String> {
-    // Where each definition of the table's body starts: after its '(' or a ',' at depth 1.
-    let mut start = None;
+    let start = *segment_starts(create_sql, at).last()?;
+    let word = create_sql[start..].split_whitespace().next()?;
+    Some(word.trim_matches('"').to_owned())
+}
+
+/// Where each definition of the table's body starts before `until`: after its '(' or a ','
+/// at depth 1, outside quotes.
+fn segment_starts(create_sql: &str, until: usize) -> Vec<usize> {
+    let mut starts = Vec::new();
     let (mut depth, mut quoted) = (0, None);
     for (i, c) in create_sql.char_indices() {
-        if i >= at {
+        if i >= until {
             break;
         }
         match (c, quoted) {
@@ -39,16 +46,138 @@ fn owner_of(create_sql: &str, at: usize) -> Option<String> {
             ('(', None) => {
                 depth += 1;
                 if depth == 1 {
-                    start = Some(i + 1);
+                    starts.push(i + 1);
                 }
             }
             (')', None) => depth -= 1,
-            (',', None) if depth == 1 => start = Some(i + 1),
+            (',', None) if depth == 1 => starts.push(i + 1),
             _ => {}
         }
     }
-    let word = create_sql[start?..].split_whitespace().next()?;
-    Some(word.trim_matches('"').to_owned())
+    starts
+}
+
+/// The table's CHECK constraints as Postgres lists them, as a JSON array of `{name, expr,
+/// conkey}`: a name given, or Postgres' (`<table>_<column>_check` when the expression
+/// names one column, else `<table>_check`); the expression as written; the columns it names
+/// (`{2,3}`). litescale's own CHECKs (a type's rules, comments) are not listed.
+pub(super) fn check_constraints(create_sql: &str, table: &str) -> String {
+    static CHECK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"(?i)(?:CONSTRAINT\s+("[^"]+"|\S+)\s+)?\bCHECK\s*\("#)
+            .expect("a valid pattern")
+    });
+    let columns = column_names(create_sql);
+    let mut out = Vec::new();
+    for c in CHECK.captures_iter(create_sql) {
+        let Some(whole) = c.get(0) else { continue };
+        if in_quotes(create_sql, whole.start()) {
+            continue;
+        }
+        let given = c.get(1).map(|n| n.as_str().trim_matches('"').to_owned());
+        let Some(expr) = parenthesized(&create_sql[whole.end() - 1..]) else {
+            continue;
+        };
+        let ours = given
+            .as_deref()
+            .is_some_and(|n| n.starts_with("litescale_"))
+            || expr.trim_start().starts_with("pg_typecheck(");
+        if ours {
+            continue;
+        }
+        let mut named: Vec<usize> = Vec::new();
+        for word in words(expr) {
+            if let Some(at) = columns.iter().position(|c| c.eq_ignore_ascii_case(&word))
+                && !named.contains(&at)
+            {
+                named.push(at);
+            }
+        }
+        let name = given.unwrap_or_else(|| match named.as_slice() {
+            [one] => format!("{table}_{}_check", columns[*one]),
+            _ => format!("{table}_check"),
+        });
+        let conkey: Vec<String> = named.iter().map(|at| (at + 1).to_string()).collect();
+        out.push(serde_json::json!({
+            "name": name,
+            "expr": expr.trim(),
+            "conkey": format!("{{{}}}", conkey.join(",")),
+        }));
+    }
+    serde_json::Value::Array(out).to_string()
+}
+
+/// The columns the table's body defines, in order.
+fn column_names(create_sql: &str) -> Vec<String> {
+    const NOT_COLUMNS: [&str; 5] = ["CONSTRAINT", "CHECK", "PRIMARY", "UNIQUE", "FOREIGN"];
+    segment_starts(create_sql, create_sql.len())
+        .into_iter()
+        .filter_map(|start| {
+            let word = create_sql[start..].split_whitespace().next()?;
+            let word = word.trim_end_matches([',', ')']).trim_matches('"');
+            (!NOT_COLUMNS.iter().any(|n| n.eq_ignore_ascii_case(word))).then(|| word.to_owned())
+        })
+        .collect()
+}
+
+/// The text inside the parentheses `text` starts with.
+fn parenthesized(text: &str) -> Option<&str> {
+    let (mut depth, mut quoted) = (0, None);
+    for (i, c) in text.char_indices() {
+        match (c, quoted) {
+            ('"' | '\'', None) => quoted = Some(c),
+            (q, Some(open)) if q == open => quoted = None,
+            (_, Some(_)) => {}
+            ('(', None) => depth += 1,
+            (')', None) => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&text[1..i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The identifiers of an expression, outside its string literals.
+fn words(expr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut quoted = None;
+    for c in expr.chars() {
+        match (c, quoted) {
+            ('\'', None) => quoted = Some(c),
+            ('\'', Some(_)) => quoted = None,
+            (_, Some(_)) => {}
+            (c, None) if c.is_alphanumeric() || c == '_' => current.push(c),
+            _ => {
+                if !current.is_empty() {
+                    out.push(std::mem::take(&mut current));
+                }
+            }
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Whether the text at `at` is inside a quoted string or identifier.
+fn in_quotes(text: &str, at: usize) -> bool {
+    let mut quoted = None;
+    for (i, c) in text.char_indices() {
+        if i >= at {
+            break;
+        }
+        match (c, quoted) {
+            ('"' | '\'', None) => quoted = Some(c),
+            (q, Some(open)) if q == open => quoted = None,
+            _ => {}
+        }
+    }
+    quoted.is_some()
 }
 
 /// The name a foreign key on `columns` (comma-separated) was given in its table's CREATE
@@ -89,7 +218,24 @@ fn column_foreign_key_name(create_sql: &str, wanted: &[String]) -> Option<String
 
 #[cfg(test)]
 mod tests {
-    use super::{comment_of, foreign_key_name};
+    use super::{check_constraints, comment_of, foreign_key_name};
+
+    #[test]
+    fn check_constraints_are_named_as_postgres_names_them_and_ours_are_left_out() {
+        let sql = "CREATE TABLE t (id INT CHECK (pg_typecheck(id, 'INT')), n INT CHECK (n > 0), \
+                   code VARCHAR(3) CONSTRAINT \"litescale_length_varying_3\" CHECK (length(code) <= 3) \
+                   CONSTRAINT \"litescale_comment\" CHECK ('a ''CHECK (x)'' note' IS NOT NULL), \
+                   CHECK (n < id), CONSTRAINT positive CHECK (abs(n) >= 0))";
+        let listed: serde_json::Value = serde_json::from_str(&check_constraints(sql, "t")).unwrap();
+        assert_eq!(
+            listed,
+            serde_json::json!([
+                {"name": "t_n_check", "expr": "n > 0", "conkey": "{2}"},
+                {"name": "t_check", "expr": "n < id", "conkey": "{2,1}"},
+                {"name": "positive", "expr": "abs(n) >= 0", "conkey": "{2}"},
+            ])
+        );
+    }
 
     #[test]
     fn a_foreign_key_keeps_the_name_it_was_given() {

@@ -170,7 +170,9 @@ CREATE TEMP VIEW pg_class AS
       OR EXISTS (SELECT 1 FROM main.sqlite_schema o, pragma_foreign_key_list(o.name) f
                  WHERE o.type = 'table' AND f."table" = r.sqlite_name))) AS relhastriggers,
     0 AS relrowsecurity, 0 AS relforcerowsecurity,
-    0 AS relhassubclass, 0 AS relispartition, 0 AS relisshared, 0 AS relchecks,
+    0 AS relhassubclass, 0 AS relispartition, 0 AS relisshared,
+    CASE r.type WHEN 'table' THEN json_array_length(pg_check_constraints(r.sql, r.name))
+      ELSE 0 END AS relchecks,
     NULL AS reloptions, NULL AS relacl, NULL AS relpartbound, 0 AS relpages, -1 AS reltuples,
     CASE r.type WHEN 'index' THEN (SELECT count(*) FROM pragma_index_info(r.sqlite_name))
       ELSE (SELECT count(*) FROM pragma_table_info(r.sqlite_name)) END AS relnatts,
@@ -245,6 +247,14 @@ CREATE TEMP VIEW pg_constraint AS
   FROM ls_relation r, pragma_table_info(r.sqlite_name) p
   WHERE r.type = 'table' AND p.pk = 1
     AND NOT EXISTS (SELECT 1 FROM pragma_index_list(r.sqlite_name) il WHERE il.origin = 'pk')
+  UNION ALL
+  -- CHECK constraints, read from the table's CREATE text (definitions.rs).
+  SELECT CAST(r.oid * 100 + 60 + c.key AS INTEGER), json_extract(c.value, '$.name'), 2200,
+    'c', 0, 0, 1, r.oid, 0, 0, 0, 0, ' ', ' ', ' ', 1, 0, 0,
+    json_extract(c.value, '$.conkey'), NULL, NULL,
+    'CHECK ((' || json_extract(c.value, '$.expr') || '))'
+  FROM ls_relation r, json_each(pg_check_constraints(r.sql, r.name)) c
+  WHERE r.type = 'table'
   UNION ALL
   SELECT f.oid, f.conname, 2200, 'f', 0, 0, 1, f.conrelid, 0,
     -- The unique index on the referenced columns, which the foreign key relies on.
@@ -473,6 +483,23 @@ pub(crate) fn register(
     }
     conn.create_scalar_function("pg_encoding_to_char", 1, flags, |_| Ok("UTF8"))?;
     // Comments live in the tables' definitions (router translate/alter/comments.rs).
+    conn.create_scalar_function("pg_constraintdef_pretty", 2, flags, |ctx| {
+        let def = ctx.get::<Option<String>>(0)?;
+        let pretty = ctx.get::<Option<bool>>(1)?.unwrap_or(false);
+        Ok(def.map(|d| {
+            match d
+                .strip_prefix("CHECK ((")
+                .and_then(|e| e.strip_suffix("))"))
+            {
+                Some(expr) if pretty => format!("CHECK ({expr})"),
+                _ => d,
+            }
+        }))
+    })?;
+    conn.create_scalar_function("pg_check_constraints", 2, flags, |ctx| {
+        let sql = ctx.get::<Option<String>>(0)?.unwrap_or_default();
+        Ok(definitions::check_constraints(&sql, &ctx.get::<String>(1)?))
+    })?;
     conn.create_scalar_function("pg_definition_comment", 2, flags, |ctx| {
         let Some(sql) = ctx.get::<Option<String>>(0)? else {
             return Ok(None);
