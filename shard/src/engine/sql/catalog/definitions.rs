@@ -31,30 +31,36 @@ fn owner_of(create_sql: &str, at: usize) -> Option<String> {
 }
 
 /// Where each definition of the table's body starts before `until`: after its '(' or a ','
-/// at depth 1, outside quotes.
+/// at depth 1.
 fn segment_starts(create_sql: &str, until: usize) -> Vec<usize> {
-    let mut starts = Vec::new();
+    unquoted(create_sql)
+        .take_while(|(i, ..)| *i < until)
+        .filter(|(_, c, depth)| (*c == '(' && *depth == 0) || (*c == ',' && *depth == 1))
+        .map(|(i, ..)| i + 1)
+        .collect()
+}
+
+/// The characters of `text` outside quoted strings and identifiers (their quotes left out
+/// too), each with its byte offset and the depth of parentheses before it.
+fn unquoted(text: &str) -> impl Iterator<Item = (usize, char, i32)> + '_ {
     let (mut depth, mut quoted) = (0, None);
-    for (i, c) in create_sql.char_indices() {
-        if i >= until {
-            break;
-        }
+    text.char_indices().filter_map(move |(i, c)| {
         match (c, quoted) {
             ('"' | '\'', None) => quoted = Some(c),
             (q, Some(open)) if q == open => quoted = None,
             (_, Some(_)) => {}
-            ('(', None) => {
-                depth += 1;
-                if depth == 1 {
-                    starts.push(i + 1);
+            (c, None) => {
+                let before = depth;
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
                 }
+                return Some((i, c, before));
             }
-            (')', None) => depth -= 1,
-            (',', None) if depth == 1 => starts.push(i + 1),
-            _ => {}
         }
-    }
-    starts
+        None
+    })
 }
 
 /// The table's CHECK constraints as Postgres lists them, as a JSON array of `{name, expr,
@@ -121,23 +127,9 @@ fn column_names(create_sql: &str) -> Vec<String> {
 
 /// The text inside the parentheses `text` starts with.
 fn parenthesized(text: &str) -> Option<&str> {
-    let (mut depth, mut quoted) = (0, None);
-    for (i, c) in text.char_indices() {
-        match (c, quoted) {
-            ('"' | '\'', None) => quoted = Some(c),
-            (q, Some(open)) if q == open => quoted = None,
-            (_, Some(_)) => {}
-            ('(', None) => depth += 1,
-            (')', None) => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(&text[1..i]);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
+    unquoted(text)
+        .find(|(_, c, depth)| *c == ')' && *depth == 1)
+        .map(|(i, ..)| &text[1..i])
 }
 
 /// The identifiers of an expression, outside its string literals.
@@ -166,18 +158,7 @@ fn words(expr: &str) -> Vec<String> {
 
 /// Whether the text at `at` is inside a quoted string or identifier.
 fn in_quotes(text: &str, at: usize) -> bool {
-    let mut quoted = None;
-    for (i, c) in text.char_indices() {
-        if i >= at {
-            break;
-        }
-        match (c, quoted) {
-            ('"' | '\'', None) => quoted = Some(c),
-            (q, Some(open)) if q == open => quoted = None,
-            _ => {}
-        }
-    }
-    quoted.is_some()
+    !unquoted(text).any(|(i, ..)| i == at)
 }
 
 /// The name a foreign key on `columns` (comma-separated) was given in its table's CREATE
