@@ -2,8 +2,8 @@
 //! which decides where it runs. Constructs litescale does not run are refused with 0A000.
 
 use sqlparser::ast::{
-    CommentObject, ContextModifier, Expr, ObjectType, Reset, Set, Statement, TransactionAccessMode,
-    TransactionIsolationLevel, TransactionMode, Value,
+    CommentObject, ContextModifier, Expr, ObjectType, Reset, SchemaName, Set, Statement,
+    TransactionAccessMode, TransactionIsolationLevel, TransactionMode, Value,
 };
 
 use crate::RouterError;
@@ -54,6 +54,26 @@ pub(crate) fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
             object_type: CommentObject::Table | CommentObject::Column,
             ..
         } => StatementKind::Ddl("COMMENT"),
+        // A database has one schema, public, which exists: IF NOT EXISTS has nothing to do
+        // (Prisma's migrations begin so); another schema is not supported yet.
+        Statement::CreateSchema {
+            schema_name: SchemaName::Simple(name),
+            if_not_exists,
+            ..
+        } if last_part(name) == "public" => {
+            if !*if_not_exists {
+                return Err(RouterError {
+                    sqlstate: "42P06",
+                    message: "schema \"public\" already exists".to_owned(),
+                });
+            }
+            StatementKind::Ddl("CREATE SCHEMA")
+        }
+        Statement::CreateSchema { .. } => {
+            return Err(RouterError::unsupported(
+                "CREATE SCHEMA (a database has the one schema public)",
+            ));
+        }
         Statement::Comment { object_type, .. } => {
             return Err(RouterError::unsupported(&format!(
                 "COMMENT ON {object_type} (tables and columns take comments)"

@@ -138,8 +138,8 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
             .iter()
             .map(|t| format!("DELETE FROM {} WHERE 0", t.name))
             .collect()),
-        // Its functions are built in: nothing for SQLite to do.
-        Statement::CreateExtension(_) => Ok(Vec::new()),
+        // Its functions are built in, or it is the schema there is: nothing for SQLite to do.
+        Statement::CreateExtension(_) | Statement::CreateSchema { .. } => Ok(Vec::new()),
         // SQLite has no OR REPLACE: the view is dropped and made again, in one batch.
         Statement::CreateView(mut view) if view.or_replace => {
             view.or_replace = false;

@@ -176,3 +176,5 @@ SELECT obj_description('commented'::regclass, 'pg_class'), col_description('comm
 INSERT INTO commented VALUES (1, 'a', NULL) RETURNING *;
 COMMENT ON COLUMN commented.note IS 'a note';
 SELECT objsubid, description FROM pg_description WHERE objoid = 'commented'::regclass ORDER BY objsubid;
+CREATE SCHEMA IF NOT EXISTS "public";
+CREATE SCHEMA public;
