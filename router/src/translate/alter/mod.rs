@@ -6,7 +6,9 @@
 //! Postgres' SQLSTATE and leaves table and data as they were. It must not know sessions or
 //! partitions: a definition comes in, SQLite statements go out.
 //!
-//! COMMENT ON TABLE | COLUMN is written into the definition in place too (`comments`).
+//! COMMENT ON TABLE | COLUMN is written into the definition in place too (`comments`);
+//! what CREATE TABLE ... (LIKE t) copies is read from t's definition here as well
+//! ([`columns_like`]).
 //!
 //! Order inside: `changes` <- `in_place`, `rebuild`; `in_place` <- `comments`.
 
