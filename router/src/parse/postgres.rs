@@ -18,6 +18,12 @@ pub(crate) fn parse(normalized: &str) -> Result<Vec<Statement>, RouterError> {
             Some(sql) => Parser::parse_sql(&PostgreSqlDialect {}, &sql).map_err(syntax_error)?,
             None => return Err(syntax_error(e)),
         },
+        // sqlparser reads LIKE's INCLUDING / EXCLUDING DEFAULTS only.
+        Err(_) if like_options(normalized) => {
+            return Err(RouterError::unsupported(
+                "CREATE TABLE ... (LIKE t INCLUDING | EXCLUDING ...) other than DEFAULTS",
+            ));
+        }
         parsed => parsed.map_err(syntax_error)?,
     };
     for ast in &statements {
@@ -49,6 +55,16 @@ fn select_into(ast: Statement) -> Result<Statement, RouterError> {
         .map_err(syntax_error)?
         .pop()
         .ok_or_else(|| RouterError::syntax("SELECT ... INTO".to_owned()))
+}
+
+/// Whether `sql` is a CREATE TABLE whose LIKE clause has options.
+fn like_options(sql: &str) -> bool {
+    let upper = sql.to_ascii_uppercase().replace('(', " ( ");
+    let words: Vec<&str> = upper.split_whitespace().collect();
+    words.first() == Some(&"CREATE")
+        && words
+            .windows(4)
+            .any(|w| w[0] == "(" && w[1] == "LIKE" && matches!(w[3], "INCLUDING" | "EXCLUDING"))
 }
 
 fn subscripted_assignment(e: &ParserError) -> bool {
@@ -90,5 +106,7 @@ mod tests {
         assert_eq!(e.sqlstate, "42601");
         let e = plan("UPDATE t SET a[1:2] = '{1,2}'").unwrap_err();
         assert_eq!(e.sqlstate, "0A000");
+        let e = plan("CREATE TABLE t (LIKE s INCLUDING ALL)").unwrap_err();
+        assert_eq!(e.sqlstate, "0A000", "{}", e.message);
     }
 }

@@ -178,3 +178,4 @@ COMMENT ON COLUMN commented.note IS 'a note';
 SELECT objsubid, description FROM pg_description WHERE objoid = 'commented'::regclass ORDER BY objsubid;
 CREATE SCHEMA IF NOT EXISTS "public";
 CREATE SCHEMA public;
+CREATE TABLE like_all (LIKE like_source INCLUDING ALL);
