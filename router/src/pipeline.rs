@@ -5,14 +5,14 @@ use std::sync::OnceLock;
 
 use sqlparser::ast::{ObjectName, SetExpr, Statement, TableObject};
 
-use crate::classify::{advisory_locks, internal, kind, parameters, set_config, signals, temporary};
+use crate::classify::{
+    advisory_locks, internal, kind, parameters, set_config, signals, sleep, temporary,
+};
 use crate::infer::schema::{NoSchema, Schema, last_part};
 use crate::parse::set_constraints::{is_set_constraints, set_constraints};
 use crate::parse::{copy, lexical, postgres, split, vacuum::vacuum};
-use crate::plan::advisory_lock::KeyArg;
 use crate::plan::hint::Hint;
 use crate::plan::session::SessionContext;
-use crate::plan::signal::BackendPid;
 use crate::plan::statement::{PlannedStatement, StatementKind};
 use crate::translate::modifying_with::{self, Returned};
 use crate::{RouterError, plan_in, translate};
@@ -97,33 +97,14 @@ fn plan_statement(
             0,
         ));
     }
-    if let Some(signal) = signals::classify(&ast, ctx) {
-        // Runs in the proxy, on another session, not in SQLite.
-        let kind = signal?;
-        let param_count = match &kind {
-            StatementKind::SignalBackend {
-                pid: BackendPid::Param(n),
-                ..
-            } => *n,
-            _ => 0,
-        };
-        return Ok(PlannedStatement::outside_sqlite(kind, param_count));
-    }
-    if let Some(call) = advisory_locks::classify(&ast) {
-        // Advisory locks belong to sessions: the proxy keeps them.
-        let kind = call?;
-        let param_count = match &kind {
-            StatementKind::AdvisoryLock(call) => call
-                .key
-                .iter()
-                .filter_map(|k| match k {
-                    KeyArg::Param(n) => Some(*n),
-                    KeyArg::Value(_) | KeyArg::Null => None,
-                })
-                .max()
-                .unwrap_or(0),
-            _ => 0,
-        };
+    // Lone calls the proxy answers itself, not SQLite: a signal to another session, an
+    // advisory lock (locks belong to sessions), pg_sleep (a wait a cancel can end).
+    let answered_by_proxy = signals::classify(&ast, ctx)
+        .or_else(|| advisory_locks::classify(&ast))
+        .or_else(|| sleep::classify(&ast));
+    if let Some(kind) = answered_by_proxy {
+        let kind = kind?;
+        let param_count = kind.highest_param();
         return Ok(PlannedStatement::outside_sqlite(kind, param_count));
     }
     if let Some(setting) = set_config::classify(&ast) {

@@ -26,6 +26,7 @@ impl PlannedStatement {
                     };
                     vec![key; self.param_count]
                 }
+                StatementKind::Sleep { .. } => vec![PgType::Float8; self.param_count],
                 _ => Vec::new(),
             },
         }

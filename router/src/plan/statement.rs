@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use sqlparser::ast::Statement;
 
-use super::advisory_lock::AdvisoryLockCall;
+use super::advisory_lock::{AdvisoryLockCall, KeyArg};
 use super::copy::CopySpec;
 use super::hint::Hint;
 use super::signal::{BackendPid, Signal};
@@ -84,6 +84,56 @@ pub enum StatementKind {
     /// `SELECT pg_advisory_lock(key)` and its family: the proxy keeps the lock and answers
     /// one column (void or boolean).
     AdvisoryLock(AdvisoryLockCall),
+    /// `SELECT pg_sleep(seconds)`: the proxy waits, and answers one void column named
+    /// `column`.
+    Sleep {
+        seconds: SleepSeconds,
+        column: String,
+    },
+}
+
+/// pg_sleep's argument, as far as planning can know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SleepSeconds {
+    Millis(u64),
+    /// `NULL`: no wait, as Postgres' strict function answers NULL.
+    Null,
+    /// `$n` (1-based), bound at execution.
+    Param(usize),
+}
+
+impl StatementKind {
+    /// The highest `$n` a call the proxy answers (a signal, an advisory lock, pg_sleep)
+    /// takes; 0 for the rest, whose parameters their SQL counts.
+    pub(crate) fn highest_param(&self) -> usize {
+        match self {
+            StatementKind::SignalBackend {
+                pid: BackendPid::Param(n),
+                ..
+            }
+            | StatementKind::Sleep {
+                seconds: SleepSeconds::Param(n),
+                ..
+            } => *n,
+            StatementKind::AdvisoryLock(call) => call
+                .key
+                .iter()
+                .filter_map(|k| match k {
+                    KeyArg::Param(n) => Some(*n),
+                    KeyArg::Value(_) | KeyArg::Null => None,
+                })
+                .max()
+                .unwrap_or(0),
+            _ => 0,
+        }
+    }
+}
+
+impl SleepSeconds {
+    /// A number of seconds (negative: no wait, as in Postgres).
+    pub(crate) fn from_seconds(seconds: f64) -> SleepSeconds {
+        SleepSeconds::Millis((seconds.max(0.0) * 1000.0).round() as u64)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +206,7 @@ impl PlannedStatement {
                 | StatementKind::Explain(_)
                 | StatementKind::SignalBackend { .. }
                 | StatementKind::AdvisoryLock(_)
+                | StatementKind::Sleep { .. }
                 | StatementKind::Set {
                     answer: Some(_),
                     ..

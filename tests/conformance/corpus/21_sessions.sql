@@ -29,3 +29,5 @@ SELECT pg_try_advisory_xact_lock(12);
 SELECT pg_advisory_lock(version) FROM migrations;
 SELECT version, pg_try_advisory_lock(5) FROM migrations;
 SELECT pg_advisory_lock(1, 2, 3);
+SELECT pg_sleep(0.01);
+SELECT pg_sleep(NULL) AS slept;

@@ -7,7 +7,7 @@ use litescale_shard::Value;
 
 use crate::error::SqlError;
 use crate::session::execute::reply::{Executed, Reply};
-use crate::session::execute::utility::{advisory_lock, signal_backend};
+use crate::session::execute::utility::{advisory_lock, signal_backend, sleep};
 use crate::session::interrupts::timer::StatementTimer;
 use crate::session::state::{Block, Session, SessionState};
 
@@ -171,6 +171,9 @@ impl SessionState {
                 pid,
                 column,
             } => signal_backend(session, *signal, *pid, column, &params),
+            StatementKind::Sleep { seconds, column } => {
+                sleep(session, *seconds, column, &params).await
+            }
             StatementKind::AdvisoryLock(call) => {
                 let in_block = matches!(self.block, Block::Open(_));
                 advisory_lock(session, call, &params, in_block).await

@@ -1,7 +1,9 @@
 //! Statements that touch no table: SET, RESET and SHOW; CREATE and DROP DATABASE;
-//! pg_cancel_backend and pg_terminate_backend; advisory locks.
+//! pg_cancel_backend and pg_terminate_backend; advisory locks; pg_sleep.
 
-use litescale_router::{AdvisoryAction, AdvisoryLockCall, BackendPid, KeyArg, Signal};
+use litescale_router::{
+    AdvisoryAction, AdvisoryLockCall, BackendPid, KeyArg, Signal, SleepSeconds,
+};
 use litescale_shard::{ColumnMeta, Rows, Value};
 
 use crate::error::SqlError;
@@ -191,23 +193,11 @@ pub(super) fn signal_backend(
             Some((pid, backends.signal(pid, signal, sender)?))
         }
     };
-    let rows = Rows {
-        columns: vec![ColumnMeta {
-            name: column.to_owned(),
-            decl_type: Some("boolean".to_owned()),
-        }],
-        rows: vec![vec![answered.map_or(Value::Null, |(_, found)| {
-            Value::Integer(i64::from(found))
-        })]],
-    };
-    let reply = Reply {
-        executed: Executed::Rows {
-            rows,
-            tag: "SELECT",
-        },
-        notice: None,
-        parameter_status: None,
-    };
+    let reply = one_value(
+        column,
+        "boolean",
+        answered.map_or(Value::Null, |(_, found)| Value::Integer(i64::from(found))),
+    );
     Ok(match answered {
         Some((pid, false)) => reply.warn(
             "01000",
@@ -287,28 +277,12 @@ pub(super) async fn advisory_lock(
     if call.transaction && !in_block {
         locks.release_all(true);
     }
-    let rows = Rows {
-        columns: vec![ColumnMeta {
-            name: call.column.clone(),
-            decl_type: Some(
-                if call.answers_boolean() {
-                    "boolean"
-                } else {
-                    "void"
-                }
-                .to_owned(),
-            ),
-        }],
-        rows: vec![vec![answer]],
+    let answer_type = if call.answers_boolean() {
+        "boolean"
+    } else {
+        "void"
     };
-    let reply = Reply {
-        executed: Executed::Rows {
-            rows,
-            tag: "SELECT",
-        },
-        notice: None,
-        parameter_status: None,
-    };
+    let reply = one_value(&call.column, answer_type, answer);
     Ok(if not_held {
         let mode = if call.shared {
             "ShareLock"
@@ -319,6 +293,64 @@ pub(super) async fn advisory_lock(
     } else {
         reply
     })
+}
+
+/// pg_sleep: waits in the proxy (a cancel or statement_timeout ends the wait with 57014)
+/// and answers one void column, NULL for a NULL argument.
+pub(super) async fn sleep(
+    session: &Session,
+    seconds: SleepSeconds,
+    column: &str,
+    params: &[Value],
+) -> Result<Reply, SqlError> {
+    let millis = match seconds {
+        SleepSeconds::Millis(ms) => Some(ms),
+        SleepSeconds::Null => None,
+        SleepSeconds::Param(n) => match params.get(n - 1) {
+            Some(Value::Real(s)) => Some((s.max(0.0) * 1000.0).round() as u64),
+            Some(Value::Integer(s)) => Some(u64::try_from(*s).unwrap_or(0) * 1000),
+            Some(Value::Text(t)) => {
+                let s: f64 = t.trim().parse().map_err(|_| {
+                    SqlError::new(
+                        "22P02",
+                        format!("invalid input syntax for type double precision: \"{t}\""),
+                    )
+                })?;
+                Some((s.max(0.0) * 1000.0).round() as u64)
+            }
+            _ => None,
+        },
+    };
+    if let Some(ms) = millis {
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_millis(ms)) => {}
+            () = session.cancel.canceled() => return Err(SqlError::canceled()),
+        }
+    }
+    let answer = if millis.is_some() {
+        Value::Text(String::new())
+    } else {
+        Value::Null
+    };
+    Ok(one_value(column, "void", answer))
+}
+
+/// A SELECT's answer of one row of one column, declared `decl_type`.
+fn one_value(column: &str, decl_type: &str, value: Value) -> Reply {
+    Reply {
+        executed: Executed::Rows {
+            rows: Rows {
+                columns: vec![ColumnMeta {
+                    name: column.to_owned(),
+                    decl_type: Some(decl_type.to_owned()),
+                }],
+                rows: vec![vec![value]],
+            },
+            tag: "SELECT",
+        },
+        notice: None,
+        parameter_status: None,
+    }
 }
 
 /// The key of an advisory lock call: one bigint, or two integers; `None` for a NULL

@@ -117,6 +117,8 @@ impl Session {
                     vec![text(EXPLAIN_COLUMN)]
                 } else if let StatementKind::SignalBackend { column, .. } = &planned.kind {
                     vec![(column.clone(), PgType::Bool)]
+                } else if let StatementKind::Sleep { column, .. } = &planned.kind {
+                    vec![(column.clone(), PgType::Void)]
                 } else if let StatementKind::AdvisoryLock(call) = &planned.kind {
                     let answer = if call.answers_boolean() {
                         PgType::Bool
