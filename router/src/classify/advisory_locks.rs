@@ -11,7 +11,7 @@ use sqlparser::ast::{
     visit_expressions,
 };
 
-use super::signals::lone_call;
+use super::signals::{lone_call, placeholder_number};
 use crate::RouterError;
 use crate::plan::advisory_lock::{AdvisoryAction, AdvisoryLockCall, KeyArg};
 use crate::plan::statement::StatementKind;
@@ -98,10 +98,7 @@ fn key_arg(e: &Expr) -> Option<KeyArg> {
         Expr::Value(v) => match &v.value {
             Value::Number(n, _) => n.parse().ok().map(KeyArg::Value),
             Value::Null => Some(KeyArg::Null),
-            Value::Placeholder(p) => p
-                .strip_prefix('$')
-                .and_then(|n| n.parse().ok())
-                .map(KeyArg::Param),
+            Value::Placeholder(p) => placeholder_number(p).map(KeyArg::Param),
             _ => None,
         },
         _ => None,

@@ -67,6 +67,11 @@ pub(crate) fn lone_call(query: &Query) -> Option<(&Function, Option<String>)> {
     }
 }
 
+/// The n of a `$n` parameter.
+pub(crate) fn placeholder_number(placeholder: &str) -> Option<usize> {
+    placeholder.strip_prefix('$')?.parse().ok()
+}
+
 /// `SELECT f(pid) [AS name]` with nothing else.
 fn sole_call(query: &Query, ctx: &SessionContext) -> Option<StatementKind> {
     let (f, column) = lone_call(query)?;
@@ -99,10 +104,7 @@ fn pid_of(arg: &Expr, ctx: &SessionContext) -> Option<BackendPid> {
             Value::Number(n, _) => n.parse().ok().map(BackendPid::Pid),
             Value::SingleQuotedString(s) => s.trim().parse().ok().map(BackendPid::Pid),
             Value::Null => Some(BackendPid::Null),
-            Value::Placeholder(p) => p
-                .strip_prefix('$')
-                .and_then(|n| n.parse().ok())
-                .map(BackendPid::Param),
+            Value::Placeholder(p) => placeholder_number(p).map(BackendPid::Param),
             _ => None,
         },
         Expr::Function(f)

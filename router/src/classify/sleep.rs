@@ -8,7 +8,7 @@ use sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, Value, visit_expressions,
 };
 
-use super::signals::lone_call;
+use super::signals::{lone_call, placeholder_number};
 use crate::RouterError;
 use crate::plan::statement::{SleepSeconds, StatementKind};
 
@@ -47,10 +47,7 @@ pub(crate) fn classify(ast: &Statement) -> Option<Result<StatementKind, RouterEr
         Expr::Value(v) => match &v.value {
             Value::Number(n, _) => n.parse::<f64>().ok().map(SleepSeconds::from_seconds),
             Value::Null => Some(SleepSeconds::Null),
-            Value::Placeholder(p) => p
-                .strip_prefix('$')
-                .and_then(|n| n.parse().ok())
-                .map(SleepSeconds::Param),
+            Value::Placeholder(p) => placeholder_number(p).map(SleepSeconds::Param),
             _ => None,
         },
         _ => None,

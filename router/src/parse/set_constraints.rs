@@ -11,7 +11,7 @@ use sqlparser::tokenizer::Token;
 use super::lexical::string_literal;
 use super::split::Piece;
 use crate::RouterError;
-use crate::plan::statement::{PlannedStatement, StatementKind};
+use crate::plan::statement::PlannedStatement;
 
 /// Whether `piece` is a SET CONSTRAINTS.
 pub(crate) fn is_set_constraints(piece: &Piece<'_>) -> bool {
@@ -88,18 +88,12 @@ pub(crate) fn set_constraints(piece: &Piece<'_>) -> Result<PlannedStatement, Rou
         ));
         statements.push("PRAGMA defer_foreign_keys = OFF".to_owned());
     }
-    Ok(PlannedStatement {
-        hint: None,
-        notices: Vec::new(),
-        kind: StatementKind::Ddl("SET CONSTRAINTS"),
-        batch: true,
-        sqlite_sql: statements.join(";\n"),
-        param_count: 0,
-        needs_schema: false,
-        modifying_ctes: Vec::new(),
-        ast: None,
-        ast_text: std::sync::OnceLock::new(),
-    })
+    let batch = true;
+    Ok(PlannedStatement::hand_parsed(
+        "SET CONSTRAINTS",
+        statements,
+        batch,
+    ))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use super::split::Piece;
 use crate::RouterError;
-use crate::plan::statement::{PlannedStatement, StatementKind};
+use crate::plan::statement::PlannedStatement;
 
 /// `VACUUM [FULL] [ANALYZE] [t, ...]`. SQLite reuses freed pages by itself, so a plain
 /// VACUUM has nothing to do; ANALYZE refreshes planner statistics as Postgres' does; FULL
@@ -45,18 +45,8 @@ pub(crate) fn vacuum(piece: &Piece<'_>) -> Result<PlannedStatement, RouterError>
         }
         statements.extend(tables.iter().map(|t| format!("ANALYZE {t}")));
     }
-    Ok(PlannedStatement {
-        hint: None,
-        notices: Vec::new(),
-        kind: StatementKind::Ddl("VACUUM"),
-        batch: statements.len() > 1,
-        sqlite_sql: statements.join(";\n"),
-        param_count: 0,
-        needs_schema: false,
-        modifying_ctes: Vec::new(),
-        ast: None,
-        ast_text: std::sync::OnceLock::new(),
-    })
+    let batch = statements.len() > 1;
+    Ok(PlannedStatement::hand_parsed("VACUUM", statements, batch))
 }
 
 #[cfg(test)]

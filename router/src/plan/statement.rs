@@ -198,6 +198,20 @@ impl PlannedStatement {
         }
     }
 
+    /// A schema statement parsed by hand (VACUUM, SET CONSTRAINTS): its SQLite statements,
+    /// run together as one batch when `batch`.
+    pub(crate) fn hand_parsed(
+        tag: &'static str,
+        statements: Vec<String>,
+        batch: bool,
+    ) -> PlannedStatement {
+        PlannedStatement {
+            sqlite_sql: statements.join(";\n"),
+            batch,
+            ..PlannedStatement::outside_sqlite(StatementKind::Ddl(tag), 0)
+        }
+    }
+
     /// Whether the client gets rows back (a query, or DML with RETURNING).
     pub fn returns_rows(&self) -> bool {
         if matches!(
