@@ -6,7 +6,8 @@ use std::sync::OnceLock;
 use sqlparser::ast::{ObjectName, SetExpr, Statement, TableObject};
 
 use crate::classify::{
-    advisory_locks, internal, kind, parameters, set_config, signals, sleep, temporary,
+    advisory_locks, functions_called, internal, kind, parameters, set_config, signals, sleep,
+    temporary,
 };
 use crate::infer::schema::{NoSchema, Schema, last_part};
 use crate::parse::set_constraints::{is_set_constraints, set_constraints};
@@ -99,9 +100,10 @@ fn plan_statement(
     }
     // Lone calls the proxy answers itself, not SQLite: a signal to another session, an
     // advisory lock (locks belong to sessions), pg_sleep (a wait a cancel can end).
-    let answered_by_proxy = signals::classify(&ast, ctx)
-        .or_else(|| advisory_locks::classify(&ast))
-        .or_else(|| sleep::classify(&ast));
+    let called = functions_called(&ast);
+    let answered_by_proxy = signals::classify(&ast, &called, ctx)
+        .or_else(|| advisory_locks::classify(&ast, &called))
+        .or_else(|| sleep::classify(&ast, &called));
     if let Some(kind) = answered_by_proxy {
         let kind = kind?;
         let param_count = kind.highest_param();
@@ -111,7 +113,7 @@ fn plan_statement(
         // A session setting: the proxy keeps it.
         return Ok(PlannedStatement::outside_sqlite(setting?, 0));
     }
-    let kind = kind::classify(&ast)?;
+    let kind = kind::classify(&ast, &called)?;
     temporary::refuse(&ast)?;
     internal::refuse(&ast)?;
     if matches!(

@@ -4,11 +4,8 @@
 //! functions). A call anywhere else (beside other columns, in a FROM query, over a table's
 //! column) is refused with 0A000 rather than reaching SQLite, which does not know them.
 
-use std::ops::ControlFlow;
-
 use sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, UnaryOperator, Value,
-    visit_expressions,
 };
 
 use super::signals::{lone_call, placeholder_number};
@@ -17,22 +14,16 @@ use crate::plan::advisory_lock::{AdvisoryAction, AdvisoryLockCall, KeyArg};
 use crate::plan::statement::StatementKind;
 
 /// The statement's advisory lock call, if it calls one: `None` for any other statement.
-pub(crate) fn classify(ast: &Statement) -> Option<Result<StatementKind, RouterError>> {
+pub(crate) fn classify(
+    ast: &Statement,
+    called: &[String],
+) -> Option<Result<StatementKind, RouterError>> {
     let Statement::Query(query) = ast else {
         return None;
     };
-    let mut called = None;
-    let _ = visit_expressions(ast, |e| {
-        if let Expr::Function(f) = e {
-            let name = f.name.to_string().to_ascii_lowercase();
-            if AdvisoryLockCall::of(&name).is_some() {
-                called = Some(name);
-                return ControlFlow::Break(());
-            }
-        }
-        ControlFlow::Continue(())
-    });
-    let name = called?;
+    let name = called
+        .iter()
+        .find(|name| AdvisoryLockCall::of(name).is_some())?;
     let refused = || {
         RouterError::unsupported(&format!(
             "{name}() other than as SELECT {name}(key) alone (numbers or parameters; no FROM)"

@@ -11,9 +11,9 @@ use crate::infer::schema::last_part;
 use crate::parse::lexical::leading_words;
 use crate::plan::statement::{Isolation, StatementKind, WriteKind};
 
-pub(crate) fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
+pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKind, RouterError> {
     // A session's last sequence values are kept by no one: SQLite numbers the rows.
-    if calls_any(ast, &["currval", "lastval"]) {
+    if calls_any(called, &["currval", "lastval"]) {
         return Err(RouterError::unsupported(
             "currval() and lastval() (a session's last sequence value; INSERT ... RETURNING \
              answers the numbers given)",
@@ -30,7 +30,7 @@ pub(crate) fn classify(ast: &Statement) -> Result<StatementKind, RouterError> {
             StatementKind::Write(WriteKind::LockRows)
         }
         // setval() and nextval() move a sequence: the writer runs them.
-        Statement::Query(_) if calls_any(ast, &["setval", "nextval"]) => {
+        Statement::Query(_) if calls_any(called, &["setval", "nextval"]) => {
             StatementKind::Write(WriteKind::LockRows)
         }
         Statement::Query(_) => StatementKind::Read,
@@ -265,19 +265,11 @@ fn setting_value(values: &[Expr]) -> Option<String> {
     }
 }
 
-/// Whether `ast` calls one of `functions` (lowercase names) anywhere.
-fn calls_any(ast: &Statement, functions: &[&str]) -> bool {
-    let mut found = false;
-    let _ = sqlparser::ast::visit_expressions(ast, |e| {
-        if let Expr::Function(f) = e
-            && functions.contains(&last_part(&f.name).to_ascii_lowercase().as_str())
-        {
-            found = true;
-            return std::ops::ControlFlow::Break(());
-        }
-        std::ops::ControlFlow::Continue(())
-    });
-    found
+/// Whether one of the `called` functions is one of `functions` (lowercase, unqualified).
+fn calls_any(called: &[String], functions: &[&str]) -> bool {
+    called
+        .iter()
+        .any(|name| functions.contains(&name.rsplit('.').next().unwrap_or(name).trim_matches('"')))
 }
 
 #[cfg(test)]

@@ -6,6 +6,19 @@
 //! of a lone call); the pipeline asks them in turn: `signals`, `advisory_locks`, `sleep`,
 //! `set_config`, `kind`, `temporary`, `internal`, then `parameters`.
 
+/// The functions a statement calls, by their names as written, in lower case; the
+/// classifiers look for theirs in it, so the statement is walked once.
+pub(crate) fn functions_called(ast: &sqlparser::ast::Statement) -> Vec<String> {
+    let mut called = Vec::new();
+    let _ = sqlparser::ast::visit_expressions(ast, |e| {
+        if let sqlparser::ast::Expr::Function(f) = e {
+            called.push(f.name.to_string().to_ascii_lowercase());
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    called
+}
+
 pub(crate) mod advisory_locks;
 pub(crate) mod internal;
 pub(crate) mod kind;

@@ -4,11 +4,9 @@
 //! the two functions (in a FROM query, a WHERE, beside other columns) is refused with
 //! 0A000 rather than reaching SQLite, which does not know them.
 
-use std::ops::ControlFlow;
-
 use sqlparser::ast::{
     Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Query, SelectItem, SetExpr,
-    Statement, UnaryOperator, Value, visit_expressions,
+    Statement, UnaryOperator, Value,
 };
 
 use crate::RouterError;
@@ -20,22 +18,13 @@ use crate::plan::statement::StatementKind;
 /// either function.
 pub(crate) fn classify(
     ast: &Statement,
+    called: &[String],
     ctx: &SessionContext,
 ) -> Option<Result<StatementKind, RouterError>> {
     let Statement::Query(query) = ast else {
         return None;
     };
-    let mut called = None;
-    let _ = visit_expressions(ast, |e| {
-        if let Expr::Function(f) = e
-            && let Some(signal) = Signal::of(&f.name.to_string().to_ascii_lowercase())
-        {
-            called = Some(signal);
-            return ControlFlow::Break(());
-        }
-        ControlFlow::Continue(())
-    });
-    let signal = called?;
+    let signal = called.iter().find_map(|name| Signal::of(name))?;
     Some(sole_call(query, ctx).ok_or_else(|| {
         RouterError::unsupported(&format!(
             "{0}() other than as SELECT {0}(pid) alone (a number, a parameter or \

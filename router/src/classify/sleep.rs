@@ -2,36 +2,25 @@
 //! statement_timeout can end it, not on a SQLite connection other sessions share. The
 //! router turns a lone call into [`StatementKind::Sleep`]; a call anywhere else is 0A000.
 
-use std::ops::ControlFlow;
-
-use sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, Value, visit_expressions,
-};
+use sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, Value};
 
 use super::signals::{lone_call, placeholder_number};
 use crate::RouterError;
 use crate::plan::statement::{SleepSeconds, StatementKind};
 
 /// The statement's pg_sleep call, if it calls it: `None` for any other statement.
-pub(crate) fn classify(ast: &Statement) -> Option<Result<StatementKind, RouterError>> {
+pub(crate) fn classify(
+    ast: &Statement,
+    called: &[String],
+) -> Option<Result<StatementKind, RouterError>> {
     let Statement::Query(query) = ast else {
         return None;
     };
-    let is_sleep =
-        |name: &sqlparser::ast::ObjectName| name.to_string().eq_ignore_ascii_case("pg_sleep");
-    let mut called = false;
-    let _ = visit_expressions(ast, |e| {
-        if let Expr::Function(f) = e
-            && is_sleep(&f.name)
-        {
-            called = true;
-            return ControlFlow::Break(());
-        }
-        ControlFlow::Continue(())
-    });
-    if !called {
+    if !called.iter().any(|name| name == "pg_sleep") {
         return None;
     }
+    let is_sleep =
+        |name: &sqlparser::ast::ObjectName| name.to_string().eq_ignore_ascii_case("pg_sleep");
     let refused =
         || RouterError::unsupported("pg_sleep() other than as SELECT pg_sleep(seconds) alone");
     let Some((f, column)) = lone_call(query).filter(|(f, _)| is_sleep(&f.name)) else {
