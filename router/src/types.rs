@@ -375,6 +375,82 @@ pub fn from_data_type(data_type: &DataType) -> Option<PgType> {
     from_declared(&data_type.to_string())
 }
 
+/// The name of the type `name` (`t`, `public.t`) as Postgres folds it: `Mood` is mood,
+/// `"Mood"` stays. `None` for a name in another schema.
+pub fn folded_type_name(name: &sqlparser::ast::ObjectName) -> Option<String> {
+    let parts: Vec<&sqlparser::ast::Ident> = name.0.iter().filter_map(|p| p.as_ident()).collect();
+    let ident = match parts.as_slice() {
+        [ident] => *ident,
+        [schema, ident] if schema.value.eq_ignore_ascii_case("public") => *ident,
+        _ => return None,
+    };
+    Some(match ident.quote_style {
+        Some(_) => ident.value.clone(),
+        None => ident.value.to_ascii_lowercase(),
+    })
+}
+
+/// Postgres types that are not litescale's but that a column may still declare, kept as
+/// the text written (extensions' types, geometry, bit strings, ...): never an enum.
+const TYPES_KEPT_AS_TEXT: &[&str] = &[
+    "citext",
+    "money",
+    "xml",
+    "tsvector",
+    "tsquery",
+    "macaddr",
+    "macaddr8",
+    "cidr",
+    "point",
+    "line",
+    "lseg",
+    "box",
+    "path",
+    "polygon",
+    "circle",
+    "hstore",
+    "ltree",
+    "int4range",
+    "int8range",
+    "numrange",
+    "tsrange",
+    "tstzrange",
+    "daterange",
+    "pg_lsn",
+    "txid_snapshot",
+    "timetz",
+    "varbit",
+    "regclass",
+    "regtype",
+    "regproc",
+    "oid",
+    "xid",
+    "cid",
+    "tid",
+    "int2vector",
+    "oidvector",
+    "char",
+    "name",
+    "unknown",
+    "any",
+    "record",
+];
+
+/// The name of the user-defined type `data_type` names, as Postgres folds it (`Mood` is
+/// mood, `"Mood"` stays): a type litescale does not know by name, which may be an enum
+/// (CREATE TYPE ... AS ENUM). `None` for litescale's own types and [`TYPES_KEPT_AS_TEXT`].
+pub fn user_type_name(data_type: &DataType) -> Option<String> {
+    let DataType::Custom(name, modifiers) = data_type else {
+        return None;
+    };
+    if !modifiers.is_empty() || from_data_type(data_type).is_some() {
+        return None;
+    }
+    let folded = folded_type_name(name)?;
+    (!TYPES_KEPT_AS_TEXT.contains(&folded.as_str()) && !folded.ends_with("serial"))
+        .then_some(folded)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,8 +2,9 @@
 //! which decides where it runs. Constructs litescale does not run are refused with 0A000.
 
 use sqlparser::ast::{
-    CommentObject, ContextModifier, Expr, ObjectType, Reset, SchemaName, Set, Statement,
-    TransactionAccessMode, TransactionIsolationLevel, TransactionMode, Value,
+    AlterType, AlterTypeOperation, CommentObject, ContextModifier, Expr, ObjectType, Reset,
+    SchemaName, Set, Statement, TransactionAccessMode, TransactionIsolationLevel, TransactionMode,
+    UserDefinedTypeRepresentation, Value,
 };
 
 use crate::RouterError;
@@ -79,6 +80,25 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
                 "COMMENT ON {object_type} (tables and columns take comments)"
             )));
         }
+        Statement::CreateType {
+            representation: Some(UserDefinedTypeRepresentation::Enum { .. }),
+            ..
+        } => StatementKind::Ddl("CREATE TYPE"),
+        Statement::CreateType { .. } => {
+            return Err(RouterError::unsupported(
+                "CREATE TYPE but AS ENUM (composite, range and base types)",
+            ));
+        }
+        Statement::AlterType(AlterType {
+            operation: AlterTypeOperation::AddValue(_),
+            ..
+        }) => StatementKind::Ddl("ALTER TYPE"),
+        Statement::AlterType(AlterType { operation, .. }) => {
+            return Err(RouterError::unsupported(&format!(
+                "ALTER TYPE ... {} (an enum type takes ADD VALUE)",
+                leading_words(&operation.to_string(), 2).to_ascii_uppercase()
+            )));
+        }
         Statement::CreateDatabase {
             db_name,
             if_not_exists,
@@ -101,6 +121,7 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
                 ObjectType::Table => "DROP TABLE",
                 ObjectType::Index => "DROP INDEX",
                 ObjectType::View => "DROP VIEW",
+                ObjectType::Type => "DROP TYPE",
                 other => return Err(RouterError::unsupported(&format!("DROP {other}"))),
             };
             StatementKind::Ddl(tag)

@@ -227,6 +227,7 @@ pub(crate) fn column_type(table: &str, column: &str) -> Option<PgType> {
         (CHAR_COLUMNS, PgType::Char),
         (&["indkey", "indoption"], PgType::Int2Vector),
         (&["conkey", "confkey"], PgType::Int2Array),
+        (&["enumsortorder"], PgType::Float4),
     ]
     .iter()
     .find(|(names, _)| names.contains(&column))

@@ -129,6 +129,12 @@ pub(super) fn add_type_rules(column: &mut sqlparser::ast::ColumnDef) {
 
 /// Whether a column's CHECK is one of [`add_type_rules`]', which go with its type.
 pub(super) fn is_type_rule(option: &sqlparser::ast::ColumnOptionDef) -> bool {
+    if let ColumnOption::Collation(name) = &option.option {
+        return name
+            .to_string()
+            .trim_matches('"')
+            .starts_with(ENUM_COLLATION_PREFIX);
+    }
     let ColumnOption::Check(check) = &option.option else {
         return false;
     };
@@ -136,7 +142,8 @@ pub(super) fn is_type_rule(option: &sqlparser::ast::ColumnOptionDef) -> bool {
         .name
         .as_ref()
         .is_some_and(|n| n.value.starts_with(LENGTH_CHECK_PREFIX))
-        || matches!(check.expr.as_ref(), Expr::Function(f) if f.name.to_string() == "pg_typecheck")
+        || matches!(check.expr.as_ref(), Expr::Function(f)
+            if ["pg_typecheck", "pg_enum_check"].contains(&f.name.to_string().as_str()))
 }
 
 /// [`enforce_lengths`] for one column.
@@ -180,10 +187,13 @@ fn enforce_length(col: &mut sqlparser::ast::ColumnDef) {
 /// types and bytea hold whatever SQLite stores, and need none; neither do SERIAL and
 /// IDENTITY columns, which become rowid aliases (SQLite numbers them, with integers only).
 pub(super) fn check_stored_type(column: &mut sqlparser::ast::ColumnDef) {
-    use crate::types::{PgType, from_data_type};
+    use crate::types::{PgType, from_data_type, user_type_name};
     use sqlparser::ast::{CheckConstraint, ColumnOptionDef};
     if generates_ids(column) {
         return;
+    }
+    if let Some(name) = user_type_name(&column.data_type) {
+        return follow_enum(column, &name);
     }
     match from_data_type(&column.data_type) {
         None
@@ -206,6 +216,80 @@ pub(super) fn check_stored_type(column: &mut sqlparser::ast::ColumnDef) {
     }
 }
 
+/// Where the collation of a column of an enum type begins: the shard writes the type's
+/// labels after it, in order, and builds from the name a collation that sorts them so
+/// (shard engine/enum_types.rs).
+const ENUM_COLLATION_PREFIX: &str = "pg_enum:";
+
+/// A column of the user-defined type `name`, which must be an enum: its labels alone
+/// (`pg_enum_check`, 22P02 for another text, 42704 when there is no such type), sorted in
+/// their declared order. The statement then calls `litescale_order_enum` ([`order_enums`]),
+/// which puts the labels into the collation.
+fn follow_enum(column: &mut sqlparser::ast::ColumnDef, name: &str) {
+    use sqlparser::ast::{CheckConstraint, Ident, ObjectName};
+    column
+        .options
+        .push(option(ColumnOption::Collation(ObjectName::from(vec![
+            Ident::with_quote('"', format!("{ENUM_COLLATION_PREFIX}{name}")),
+        ]))));
+    column
+        .options
+        .push(option(ColumnOption::Check(CheckConstraint {
+            name: None,
+            expr: Box::new(call(
+                "pg_enum_check",
+                vec![
+                    Expr::Identifier(column.name.clone()),
+                    Expr::value(Value::SingleQuotedString(name.to_owned())),
+                ],
+            )),
+            no_inherit: false,
+            enforced: None,
+        })));
+}
+
+/// The enum types the columns a statement defines (CREATE TABLE, ADD COLUMN, ALTER COLUMN
+/// TYPE) have, each once: the statement ends by ordering their collations.
+pub(super) fn enum_types(ast: &sqlparser::ast::Statement) -> Vec<String> {
+    use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, Statement};
+    let mut types: Vec<&DataType> = Vec::new();
+    match ast {
+        Statement::CreateTable(create) => types.extend(create.columns.iter().map(|c| &c.data_type)),
+        Statement::AlterTable(alter) => {
+            for op in &alter.operations {
+                match op {
+                    AlterTableOperation::AddColumn { column_def, .. } => {
+                        types.push(&column_def.data_type)
+                    }
+                    AlterTableOperation::AlterColumn {
+                        op: AlterColumnOperation::SetDataType { data_type, .. },
+                        ..
+                    } => types.push(data_type),
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+    let mut names: Vec<String> = Vec::new();
+    for name in types.into_iter().filter_map(crate::types::user_type_name) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// The statements that end one defining columns of the enum types `names`.
+pub(super) fn order_enums(names: &[String]) -> impl Iterator<Item = String> + '_ {
+    names.iter().map(|n| {
+        format!(
+            "SELECT litescale_order_enum({})",
+            crate::parse::lexical::string_literal(n)
+        )
+    })
+}
+
 /// SQLite takes only literals bare after DEFAULT; an expression (such as what `now()`
 /// becomes) must be parenthesised.
 pub(super) fn parenthesize_defaults(create: &mut sqlparser::ast::CreateTable) {
@@ -224,6 +308,16 @@ pub(super) fn parenthesize_defaults(create: &mut sqlparser::ast::CreateTable) {
 mod tests {
     use crate::plan;
     use crate::test_support::sql;
+
+    #[test]
+    fn a_column_of_a_type_litescale_does_not_know_follows_an_enum() {
+        assert_eq!(
+            sql("create table t (m Mood not null, c citext)"),
+            "CREATE TABLE t (m mood NOT NULL COLLATE \"pg_enum:mood\" CHECK (pg_enum_check(m, 'mood')), c citext);\n\
+             SELECT litescale_order_enum('mood')"
+        );
+        assert!(sql("select 'ok'::\"Mood\"").starts_with("SELECT pg_enum_in('ok', 'Mood')"));
+    }
 
     #[test]
     fn serial_primary_keys_become_autoincrement_rowid_aliases() {

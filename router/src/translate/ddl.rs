@@ -5,8 +5,9 @@
 
 use sqlparser::ast::AlterTableOperation as Op;
 use sqlparser::ast::{
-    CreateTableLikeDefaults, CreateTableLikeKind, CreateTableOptions, Expr, Ident, IndexColumn,
-    ObjectName, ObjectType, Statement, TableConstraint, TruncateIdentityOption,
+    AlterType, AlterTypeAddValuePosition, AlterTypeOperation, CreateTableLikeDefaults,
+    CreateTableLikeKind, CreateTableOptions, Expr, Ident, IndexColumn, ObjectName, ObjectType,
+    Statement, TableConstraint, TruncateIdentityOption, UserDefinedTypeRepresentation,
 };
 
 use super::sql::fail_if_referenced;
@@ -23,6 +24,14 @@ pub(super) fn sqlite_statements(
     ast: Statement,
     schema: &dyn Schema,
 ) -> Result<Option<Vec<String>>, RouterError> {
+    let enums = columns::enum_types(&ast);
+    Ok(statements_of(ast, schema)?.map(|mut out| {
+        out.extend(columns::order_enums(&enums));
+        out
+    }))
+}
+
+fn statements_of(ast: Statement, schema: &dyn Schema) -> Result<Option<Vec<String>>, RouterError> {
     if let Statement::CreateTable(create) = &ast
         && let Some(CreateTableLikeKind::Parenthesized(like) | CreateTableLikeKind::Plain(like)) =
             &create.like
@@ -81,6 +90,12 @@ fn definition_of(
     }
 }
 
+/// A type's name as Postgres folds it; types live in the one schema, public.
+fn type_name(name: &ObjectName) -> Result<String, RouterError> {
+    crate::types::folded_type_name(name)
+        .ok_or_else(|| RouterError::unsupported(&format!("type {name} outside schema public")))
+}
+
 fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
     match ast {
         Statement::Drop {
@@ -94,6 +109,17 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
                 ObjectType::Table => "TABLE",
                 ObjectType::Index => "INDEX",
                 ObjectType::View => "VIEW",
+                ObjectType::Type => {
+                    return names
+                        .iter()
+                        .map(|n| {
+                            Ok(format!(
+                                "SELECT litescale_drop_enum({}, {if_exists}, {cascade})",
+                                string_literal(&type_name(n)?)
+                            ))
+                        })
+                        .collect();
+                }
                 other => return Err(RouterError::unsupported(&format!("DROP {other}"))),
             };
             let if_exists = if if_exists { " IF EXISTS" } else { "" };
@@ -140,6 +166,35 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
             .collect()),
         // Its functions are built in, or it is the schema there is: nothing for SQLite to do.
         Statement::CreateExtension(_) | Statement::CreateSchema { .. } => Ok(Vec::new()),
+        Statement::CreateType {
+            name,
+            representation: Some(UserDefinedTypeRepresentation::Enum { labels }),
+        } => {
+            let arguments: Vec<String> = std::iter::once(type_name(&name)?)
+                .chain(labels.iter().map(|l| l.value.clone()))
+                .map(|a| string_literal(&a))
+                .collect();
+            Ok(vec![format!(
+                "SELECT litescale_create_enum({})",
+                arguments.join(", ")
+            )])
+        }
+        Statement::AlterType(AlterType {
+            name,
+            operation: AlterTypeOperation::AddValue(add),
+        }) => {
+            let (neighbor, after) = match &add.position {
+                None => ("NULL".to_owned(), false),
+                Some(AlterTypeAddValuePosition::Before(n)) => (string_literal(&n.value), false),
+                Some(AlterTypeAddValuePosition::After(n)) => (string_literal(&n.value), true),
+            };
+            Ok(vec![format!(
+                "SELECT litescale_add_enum_value({}, {}, {}, {neighbor}, {after})",
+                string_literal(&type_name(&name)?),
+                string_literal(&add.value.value),
+                add.if_not_exists
+            )])
+        }
         // SQLite has no OR REPLACE: the view is dropped and made again, in one batch.
         Statement::CreateView(mut view) if view.or_replace => {
             view.or_replace = false;

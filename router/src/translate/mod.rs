@@ -63,8 +63,9 @@ pub(crate) fn awaits_column_types(e: &RouterError) -> bool {
         .any(|construct| e.message.contains(construct))
 }
 
-/// `definition_written`: an ALTER TABLE or COMMENT ON, which may ask the engine to write a
-/// table's definition over, which only a batch does (shard engine/table_definition.rs).
+/// `definition_written`: an ALTER TABLE, COMMENT ON or a statement on an enum type, which
+/// may ask the engine to write a table's definition over, which only a batch does (shard
+/// engine/table_definition.rs).
 fn batch(statements: Vec<String>, needs_schema: bool, definition_written: bool) -> Translated {
     let several = statements.len() > 1;
     Translated {
@@ -108,7 +109,17 @@ pub(crate) fn translate(
     expressions::rewrite(&mut ast, ctx)?;
     query::disambiguate_upsert_select(&mut ast);
     sql::render_strings_as_written(&mut ast);
-    let definition_written = matches!(ast, Statement::AlterTable(_) | Statement::Comment { .. });
+    let definition_written = matches!(
+        ast,
+        Statement::AlterTable(_)
+            | Statement::Comment { .. }
+            | Statement::CreateType { .. }
+            | Statement::AlterType(_)
+            | Statement::Drop {
+                object_type: sqlparser::ast::ObjectType::Type,
+                ..
+            }
+    );
     match ddl::sqlite_statements(ast, schema)? {
         Some(statements) => Ok(batch(statements, needs_schema, definition_written)),
         // An ALTER TABLE that makes the table again needs its definition.

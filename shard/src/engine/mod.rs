@@ -9,8 +9,9 @@
 //!
 //! Order inside: `sql`, `guard` <- `options` (sets a connection up); `sql` <-
 //! `sqlite_errors`; `long_running`, `statements` <- `reads`;
-//! `guard`, `sql` <- `table_definition` <- `statements`.
+//! `guard`, `sql` <- `table_definition` <- `enum_types`, `statements`.
 
+mod enum_types;
 pub(crate) mod guard;
 pub(crate) mod long_running;
 pub(crate) mod options;

@@ -23,25 +23,39 @@ use super::sql::typecheck::postgres_error;
 
 const FUNCTION: &str = "litescale_set_table_definition";
 
+/// A schema edit a statement asked for, made once the statement is done.
+type Edit = Box<dyn FnOnce(&Connection) -> rusqlite::Result<()>>;
+
 thread_local! {
     /// Whether a batch that applies requests runs on this thread.
     static ACCEPTING: Cell<bool> = const { Cell::new(false) };
-    /// The (table, CREATE TABLE) requests of the statement that ran last.
-    static REQUESTED: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
+    /// The edits the statement that ran last asked for, in order.
+    static REQUESTED: RefCell<Vec<Edit>> = const { RefCell::new(Vec::new()) };
 }
 
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function(FUNCTION, 2, FunctionFlags::SQLITE_UTF8, |ctx| {
-        if !ACCEPTING.get() {
-            return Err(postgres_error(
-                "42501",
-                &format!("{FUNCTION} runs only in litescale's ALTER TABLE and COMMENT ON"),
-            ));
-        }
-        let request = (ctx.get::<String>(0)?, ctx.get::<String>(1)?);
-        REQUESTED.with_borrow_mut(|r| r.push(request));
+        let (table, create) = (ctx.get::<String>(0)?, ctx.get::<String>(1)?);
+        request(FUNCTION, move |conn| replace(conn, &table, &create))?;
         Ok(rusqlite::types::Null)
     })
+}
+
+/// Asks for `edit` to be made, as litescale, once the running statement is done: what a
+/// SQL function (`function`) that changes the schema does. Refused outside the batches
+/// of litescale's schema statements.
+pub(crate) fn request(
+    function: &str,
+    edit: impl FnOnce(&Connection) -> rusqlite::Result<()> + 'static,
+) -> rusqlite::Result<()> {
+    if !ACCEPTING.get() {
+        return Err(postgres_error(
+            "42501",
+            &format!("{function} runs only in litescale's own schema statements"),
+        ));
+    }
+    REQUESTED.with_borrow_mut(|r| r.push(Box::new(edit)));
+    Ok(())
 }
 
 /// Runs `job` (a batch) with requests accepted; none outlives it.
@@ -59,8 +73,8 @@ pub(crate) fn accepting_requests<R>(job: impl FnOnce() -> R) -> R {
 
 /// Makes the edits the statement that just ran asked for.
 pub(crate) fn apply_requested(conn: &Connection) -> rusqlite::Result<()> {
-    for (table, create) in REQUESTED.with_borrow_mut(std::mem::take) {
-        as_litescale(|| replace(conn, &table, &create))?;
+    for edit in REQUESTED.with_borrow_mut(std::mem::take) {
+        as_litescale(|| edit(conn))?;
     }
     Ok(())
 }
@@ -81,6 +95,16 @@ fn replace(conn: &Connection, table: &str, create: &str) -> rusqlite::Result<()>
     if trial? != stored_shape(conn, table)? {
         return Err(refused(table, "its rows would be stored differently"));
     }
+    write_definition(conn, table, create)
+}
+
+/// Writes `create` over the table's text and moves the schema version on, unchecked: the
+/// caller knows the rows and keys stay valid.
+pub(crate) fn write_definition(
+    conn: &Connection,
+    table: &str,
+    create: &str,
+) -> rusqlite::Result<()> {
     let version: i64 = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, false)?;
     let written = (|| -> rusqlite::Result<usize> {

@@ -173,6 +173,11 @@ pub(super) fn rewrite_casts(ast: &mut Statement) -> Result<(), RouterError> {
             *data_type = target;
             return ControlFlow::Continue(());
         }
+        // A type litescale does not know by name may be an enum: its labels alone pass.
+        if let Some(name) = crate::types::user_type_name(data_type) {
+            *expr = call("pg_enum_in", vec![(**inner).clone(), string(&name)]);
+            return ControlFlow::Continue(());
+        }
         // A type SQLite has no name for (an unknown or composite type): refuse.
         ControlFlow::Break(RouterError::unsupported(&format!("cast to {data_type}")))
     });

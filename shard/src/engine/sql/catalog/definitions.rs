@@ -86,7 +86,9 @@ pub(super) fn check_constraints(create_sql: &str, table: &str) -> String {
         let ours = given
             .as_deref()
             .is_some_and(|n| n.starts_with("litescale_"))
-            || expr.trim_start().starts_with("pg_typecheck(");
+            || ["pg_typecheck(", "pg_enum_check("]
+                .iter()
+                .any(|f| expr.trim_start().starts_with(f));
         if ours {
             continue;
         }

@@ -12,7 +12,7 @@ CREATE TEMP VIEW ls_column AS
     p.name AS column_name, p.type AS declared,
     pg_shown_default(p.dflt_value, p.type) AS column_default,
     (p."notnull" OR p.pk > 0) AS not_null, pg_type_oid(p.type) AS type_oid,
-    pg_typmod(p.type) AS typmod, t.typname, t.typcategory
+    pg_typmod(p.type) AS typmod, t.typname, t.typcategory, t.typtype
   FROM ls_relation r, pragma_table_info(r.sqlite_name) p
     LEFT JOIN pg_type t ON t.oid = pg_type_oid(p.type)
   WHERE r.type IN ('table', 'view');
@@ -43,7 +43,8 @@ CREATE TEMP VIEW "information_schema.columns"(table_catalog, table_schema, table
     identity_minimum, identity_cycle, is_generated, generation_expression, is_updatable) AS
   SELECT litescale_database(), 'public', table_name, column_name, ordinal_position,
     pg_get_expr(column_default, 0), CASE WHEN not_null THEN 'NO' ELSE 'YES' END,
-    CASE WHEN typcategory = 'A' THEN 'ARRAY' ELSE format_type(type_oid, NULL) END,
+    CASE WHEN typcategory = 'A' THEN 'ARRAY' WHEN typtype = 'e' THEN 'USER-DEFINED'
+      ELSE format_type(type_oid, NULL) END,
     CASE WHEN typname IN ('varchar', 'bpchar') AND typmod > 4 THEN typmod - 4 END,
     CASE WHEN typname IN ('varchar', 'bpchar') AND typmod > 4 THEN (typmod - 4) * 4
       WHEN typname IN ('varchar', 'bpchar', 'text') THEN 1073741824 END,
@@ -57,7 +58,8 @@ CREATE TEMP VIEW "information_schema.columns"(table_catalog, table_schema, table
     CASE WHEN typname = 'date' THEN 0
       WHEN typname IN ('time', 'timetz', 'timestamp', 'timestamptz', 'interval') THEN 6 END,
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-    litescale_database(), 'pg_catalog', typname, NULL, NULL, NULL, NULL,
+    litescale_database(), CASE typtype WHEN 'e' THEN 'public' ELSE 'pg_catalog' END, typname,
+    NULL, NULL, NULL, NULL,
     CAST(ordinal_position AS TEXT), 'NO', 'NO', NULL, NULL, NULL, NULL, NULL, 'NO', 'NEVER',
     NULL, CASE relation_type WHEN 'table' THEN 'YES' ELSE 'NO' END
   FROM ls_column;
@@ -140,8 +142,6 @@ CREATE TEMP VIEW pg_matviews(schemaname, matviewname, matviewowner, tablespace, 
 CREATE TEMP VIEW pg_sequences(schemaname, sequencename, sequenceowner, data_type,
     start_value, min_value, max_value, increment_by, cycle, cache_size, last_value) AS
   SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL WHERE 0;
-CREATE TEMP VIEW pg_enum(oid, enumtypid, enumsortorder, enumlabel) AS
-  SELECT 0, 0, 0, NULL WHERE 0;
 CREATE TEMP VIEW pg_range(rngtypid, rngsubtype, rngmultitypid, rngcollation, rngsubopc,
     rngcanonical, rngsubdiff) AS SELECT 0, 0, 0, 0, 0, NULL, NULL WHERE 0;
 "#;

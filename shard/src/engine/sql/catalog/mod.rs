@@ -303,12 +303,23 @@ CREATE TEMP VIEW pg_type AS
     column12 AS typnotnull, column13 AS typowner, 0 AS typcollation, ',' AS typdelim,
     1 AS typisdefined, 0 AS typbyval, 'i' AS typalign, 'p' AS typstorage, 0 AS typndims,
     NULL AS typdefault, NULL AS typacl,
-    CASE column6 WHEN 'A' THEN 'array_in' ELSE column2 || 'in' END AS typinput,
-    CASE column6 WHEN 'A' THEN 'array_out' ELSE column2 || 'out' END AS typoutput,
-    CASE column6 WHEN 'A' THEN 'array_recv' ELSE column2 || 'recv' END AS typreceive,
-    CASE column6 WHEN 'A' THEN 'array_send' ELSE column2 || 'send' END AS typsend,
+    CASE column6 WHEN 'A' THEN 'array_in' WHEN 'E' THEN 'enum_in' ELSE column2 || 'in' END AS typinput,
+    CASE column6 WHEN 'A' THEN 'array_out' WHEN 'E' THEN 'enum_out' ELSE column2 || 'out' END AS typoutput,
+    CASE column6 WHEN 'A' THEN 'array_recv' WHEN 'E' THEN 'enum_recv' ELSE column2 || 'recv' END AS typreceive,
+    CASE column6 WHEN 'A' THEN 'array_send' WHEN 'E' THEN 'enum_send' ELSE column2 || 'send' END AS typsend,
     0 AS typsubscript
-  FROM (VALUES {types});
+  FROM (VALUES {types}
+        UNION ALL SELECT oid, typname, 2200, 4, 'e', 'E', 0, 0, 0, -1, 0, 'f', 10 FROM ls_enum);
+
+-- Enum types (shard engine/enum_types.rs): (oid, name, [[label, sort order], ...]).
+CREATE TEMP VIEW ls_enum(oid, typname, labels) AS
+  SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]')
+  FROM json_each(litescale_enums());
+
+CREATE TEMP VIEW pg_enum(oid, enumtypid, enumsortorder, enumlabel) AS
+  SELECT CAST(e.oid * 1000 + l.key AS INTEGER), e.oid, json_extract(l.value, '$[1]'),
+    json_extract(l.value, '$[0]')
+  FROM ls_enum e, json_each(e.labels) l;
 
 CREATE TEMP VIEW pg_database(oid, datname, datdba, encoding, datlocprovider, datistemplate,
     datallowconn, datconnlimit, datcollate, datctype, daticulocale, daticurules, datacl,
@@ -433,8 +444,24 @@ pub(crate) fn register(
         move |_| Ok(database.clone()),
     )?;
     let of_declared = types.of_declared;
-    conn.create_scalar_function("pg_type_oid", 1, flags, move |ctx| {
-        Ok(of_declared(&ctx.get::<String>(0).unwrap_or_default()).0)
+    conn.create_scalar_function("pg_type_oid", 1, FunctionFlags::SQLITE_UTF8, move |ctx| {
+        let declared = ctx.get::<String>(0).unwrap_or_default();
+        let (oid, _) = of_declared(&declared);
+        // of_declared takes a name it does not know for text: it may be an enum's.
+        if oid != 25 || ["text", "clob", "string"].contains(&declared.to_ascii_lowercase().as_str())
+        {
+            return Ok(i64::from(oid));
+        }
+        // SAFETY: the connection is used on this thread, within the call, for a read.
+        let conn = unsafe { ctx.get_connection()? };
+        let found: Option<i64> = conn
+            .query_row(
+                "SELECT oid FROM ls_enum WHERE typname = trim(?1, '\"')",
+                [&declared],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(found.unwrap_or(i64::from(oid)))
     })?;
     conn.create_scalar_function("pg_typmod", 1, flags, move |ctx| {
         Ok(of_declared(&ctx.get::<String>(0).unwrap_or_default()).1)
@@ -448,10 +475,18 @@ pub(crate) fn register(
         let type_name = format(of_declared(&declared).0, -1).unwrap_or(declared);
         Ok(Some(postgres_default(&text, &type_name)))
     })?;
-    conn.create_scalar_function("format_type", 2, flags, move |ctx| {
+    conn.create_scalar_function("format_type", 2, FunctionFlags::SQLITE_UTF8, move |ctx| {
         let oid = ctx.get::<Option<i64>>(0)?.unwrap_or(0) as u32;
         let typmod = ctx.get::<Option<i64>>(1)?.unwrap_or(-1) as i32;
-        Ok(format(oid, typmod))
+        if let Some(name) = format(oid, typmod) {
+            return Ok(Some(name));
+        }
+        // SAFETY: the connection is used on this thread, within the call, for a read.
+        let conn = unsafe { ctx.get_connection()? };
+        conn.query_row("SELECT typname FROM ls_enum WHERE oid = ?1", [oid], |r| {
+            r.get(0)
+        })
+        .optional()
     })?;
     let all = types.all;
     let of_declared = types.of_declared;
