@@ -390,6 +390,16 @@ pub fn folded_type_name(name: &sqlparser::ast::ObjectName) -> Option<String> {
     })
 }
 
+/// Whether a column's declared type (as SQLite keeps it) is a user-defined type, such as
+/// an enum, whose order is its own: [`user_type_name`] for a declaration.
+pub fn declares_user_type(decl: &str) -> bool {
+    let name = decl.trim().trim_matches('"').to_ascii_lowercase();
+    from_column_declaration(decl).is_none()
+        && !name.is_empty()
+        && !TYPES_KEPT_AS_TEXT.contains(&name.as_str())
+        && !name.ends_with("[]")
+}
+
 /// Postgres types that are not litescale's but that a column may still declare, kept as
 /// the text written (extensions' types, geometry, bit strings, ...): never an enum.
 const TYPES_KEPT_AS_TEXT: &[&str] = &[

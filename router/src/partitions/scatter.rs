@@ -46,6 +46,9 @@ pub struct ScatterPlan {
     /// The SQL each partition runs (for AVG it returns sum and count instead).
     pub partition_sql: String,
     pub merge: Vec<MergeStep>,
+    /// The columns min() and max() compare, whose merge compares their values as they
+    /// are: the caller refuses the plan when one has an order of its own (an enum).
+    pub compared_columns: Vec<String>,
 }
 
 impl ScatterPlan {
@@ -170,6 +173,7 @@ pub fn scatter(planned: &PlannedStatement, ctx: &SessionContext) -> Result<Scatt
     }
     let mut partition = query.as_ref().clone();
     let mut merge = Vec::new();
+    let mut compared_columns = Vec::new();
 
     let group_keys: Vec<&Expr> = match &select.group_by {
         GroupByExpr::Expressions(exprs, _) => exprs.iter().collect(),
@@ -226,8 +230,22 @@ pub fn scatter(planned: &PlannedStatement, ctx: &SessionContext) -> Result<Scatt
         for (i, e) in items.iter().enumerate() {
             match aggregate_of(e) {
                 Some(("count" | "sum", _)) => aggregates.push((shifted(i), Aggregate::Sum)),
-                Some(("min", _)) => aggregates.push((shifted(i), Aggregate::Min)),
-                Some(("max", _)) => aggregates.push((shifted(i), Aggregate::Max)),
+                Some((extreme @ ("min" | "max"), arg)) => {
+                    if let Some(Expr::Identifier(c)) = arg {
+                        compared_columns.push(c.value.clone());
+                    }
+                    if let Some(Expr::CompoundIdentifier(parts)) = arg
+                        && let Some(c) = parts.last()
+                    {
+                        compared_columns.push(c.value.clone());
+                    }
+                    let merged = if extreme == "min" {
+                        Aggregate::Min
+                    } else {
+                        Aggregate::Max
+                    };
+                    aggregates.push((shifted(i), merged));
+                }
                 Some(("avg", Some(arg))) => {
                     aggregates.push((shifted(i), Aggregate::Avg));
                     rewrite_avg(&mut partition, shifted(i), arg);
@@ -316,6 +334,7 @@ pub fn scatter(planned: &PlannedStatement, ctx: &SessionContext) -> Result<Scatt
     Ok(ScatterPlan {
         partition_sql,
         merge,
+        compared_columns,
     })
 }
 

@@ -206,6 +206,14 @@ impl Recording {
         Ok(())
     }
 
+    /// The schema change recorded by [`Self::schema_change`] ran: what it wrote (the rows
+    /// of litescale's own tables it keeps, a definition written over in sqlite_schema) is
+    /// not recorded, as replaying its SQL writes it again.
+    pub(crate) fn schema_changed(&mut self, conn: &Connection) -> Result<(), ShardError> {
+        self.recorder = ChangeRecorder::start(conn)?;
+        Ok(())
+    }
+
     fn close_changes(&mut self, conn: &Connection) -> Result<(), ShardError> {
         let changes = self.recorder.changes()?;
         if !changes.is_empty() {

@@ -206,7 +206,11 @@ impl Writer {
                 if let Some(recording) = &mut self.recording {
                     recording.schema_change(c, &sql)?;
                 }
-                Response::Outcome(run_batch(c, &sql)?)
+                let outcome = run_batch(c, &sql)?;
+                if let Some(recording) = &mut self.recording {
+                    recording.schema_changed(c)?;
+                }
+                Response::Outcome(outcome)
             }
             Request::InsertRows { sql, rows } => {
                 let mut stmt = c.prepare_cached(&sql)?;

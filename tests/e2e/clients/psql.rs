@@ -183,6 +183,22 @@ fn psql_describe_commands_list_the_schema() {
             "{l}"
         );
     }
+    // Sizes: the pages of the partition's file.
+    let dt_plus = psql(&server, &["\\dt+ orders"]);
+    let size = dt_plus
+        .lines()
+        .find(|l| l.contains("| orders "))
+        .and_then(|l| l.split('|').nth(6))
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned();
+    assert!(size.ends_with("bytes") || size.ends_with("kB"), "{dt_plus}");
+    let l_plus = psql(&server, &["\\l+"]);
+    assert!(l_plus.contains("kB"), "{l_plus}");
+    // Enum types.
+    psql(&server, &["CREATE TYPE mood AS ENUM ('sad', 'happy')"]);
+    let dt_types = psql(&server, &["\\dT"]);
+    assert!(has_row(&dt_types, &["public", "mood", ""]), "{dt_types}");
     let du = psql(&server, &["\\du"]);
     assert!(
         du.contains("postgres  | Superuser, Create role, Create DB"),

@@ -4,6 +4,7 @@
 mod advisory_locks;
 mod concurrency;
 mod dialect;
+mod enum_types;
 mod limits;
 mod schema_changes;
 mod time_zones;

@@ -284,7 +284,12 @@ impl SessionState {
         targets: &[usize],
     ) -> Result<Outcome, SqlError> {
         let plan = scatter(planned, &session.context).map_err(|why| SqlError::new("0A000", why))?;
+        if !plan.compared_columns.is_empty() {
+            let tables = self.columns_of(session, planned.tables()).await?;
+            refuse_comparing_user_types(&plan.compared_columns, &tables)?;
+        }
         let mut rows = Vec::new();
+        let mut partition_columns = None;
         // Each partition bounds its own part; the merge holds all of them at once.
         let mut held = 0usize;
         for &p in targets {
@@ -315,7 +320,11 @@ impl SessionState {
                     return Err(litescale_shard::result_too_large(session.max_result_bytes).into());
                 }
                 rows.extend(r.rows);
+                partition_columns.get_or_insert(r.columns);
             }
+        }
+        if let Some(columns) = &partition_columns {
+            refuse_sorting_user_types(&plan.merge, columns)?;
         }
         let rows = crate::session::coordinator::merge::merge(rows, &plan.merge);
         // The partitions may return extra columns (AVG as sum and count), which the merge
@@ -449,4 +458,61 @@ impl SessionState {
         }
         Ok(txn.execute(sql, params, interrupter).await?)
     }
+}
+
+/// min() and max() of a column of an enum type, merged across partitions: refused as
+/// [`refuse_sorting_user_types`] refuses a sort.
+fn refuse_comparing_user_types(
+    compared: &[String],
+    tables: &[(String, Vec<litescale_shard::ColumnMeta>)],
+) -> Result<(), SqlError> {
+    let user_typed = tables.iter().flat_map(|(_, columns)| columns).find(|c| {
+        compared
+            .iter()
+            .any(|name| name.eq_ignore_ascii_case(&c.name))
+            && c.decl_type
+                .as_deref()
+                .is_some_and(litescale_router::types::declares_user_type)
+    });
+    match user_typed {
+        Some(c) => Err(SqlError::new(
+            "0A000",
+            format!(
+                "min() or max() of column \"{}\" of type {} across partitions (its labels' \
+                 order) is not supported; read one partition",
+                c.name,
+                c.decl_type.as_deref().unwrap_or_default()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The merge sorts values as they compare by themselves; a column of an enum type sorts by
+/// its labels' declared order, which each partition knows and the merge does not: such a
+/// sort across partitions is refused rather than answered in another order.
+fn refuse_sorting_user_types(
+    steps: &[litescale_router::MergeStep],
+    columns: &[litescale_shard::ColumnMeta],
+) -> Result<(), SqlError> {
+    for step in steps {
+        let litescale_router::MergeStep::Sort(keys) = step else {
+            continue;
+        };
+        for (key, ..) in keys {
+            if let Some(decl) = columns.get(*key).and_then(|c| c.decl_type.as_deref())
+                && litescale_router::types::declares_user_type(decl)
+            {
+                return Err(SqlError::new(
+                    "0A000",
+                    format!(
+                        "ORDER BY a column of type {decl} across partitions (its labels' \
+                         order) is not supported; select it as text (::text) and order by that, \
+                         or read one partition"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }

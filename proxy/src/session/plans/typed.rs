@@ -60,7 +60,7 @@ impl SessionState {
         Ok(Some(typed))
     }
 
-    async fn columns_of(
+    pub(crate) async fn columns_of(
         &mut self,
         session: &Session,
         tables: Vec<String>,

@@ -8,6 +8,7 @@
 
 mod definitions;
 mod information_schema;
+mod sizes;
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension};
@@ -412,6 +413,7 @@ pub(crate) fn register(
     root: &std::path::Path,
     types: &TypeCatalog,
 ) -> rusqlite::Result<()> {
+    sizes::register(conn)?;
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     // Every tenant's database, for pg_database (psql's \l): the storage directory's
     // database directories, as a JSON array of names.
