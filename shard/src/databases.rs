@@ -426,7 +426,7 @@ mod tests {
             format: |_, _| None,
             all: || vec![(25, "text", -1, 'S')],
             check_stored: |_, _| Ok(()),
-            server_version: ("16.6", "160006"),
+            server_version: ("15.18", "150018"),
         }
     }
 

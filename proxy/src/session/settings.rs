@@ -9,7 +9,7 @@ use crate::error::SqlError;
 pub use litescale_router::SERVER_VERSION;
 
 /// server_version_num of SERVER_VERSION.
-pub const SERVER_VERSION_NUM: &str = "160006";
+pub const SERVER_VERSION_NUM: &str = "150018";
 
 /// (name, default, name in a ParameterStatus message if Postgres reports it to clients).
 const KNOWN: &[(&str, &str, Option<&str>)] = &[
@@ -46,6 +46,16 @@ const KNOWN: &[(&str, &str, Option<&str>)] = &[
     ("transaction_isolation", "read committed", None),
     ("bytea_output", "hex", None),
     ("client_min_messages", "notice", None),
+    // What pg_dump sets, and the scripts it writes set before they restore; they change
+    // nothing litescale does.
+    ("synchronize_seqscans", "on", None),
+    ("row_security", "on", None),
+    ("check_function_bodies", "on", None),
+    ("xmloption", "content", None),
+    ("default_tablespace", "", None),
+    ("default_table_access_method", "heap", None),
+    ("quote_all_identifiers", "off", None),
+    ("default_with_oids", "off", None),
 ];
 
 /// Settings that are durations, in milliseconds unless a unit says otherwise.

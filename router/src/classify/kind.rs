@@ -2,9 +2,9 @@
 //! which decides where it runs. Constructs litescale does not run are refused with 0A000.
 
 use sqlparser::ast::{
-    AlterType, AlterTypeOperation, CommentObject, ContextModifier, Expr, ObjectType, Reset,
-    SchemaName, Set, Statement, TransactionAccessMode, TransactionIsolationLevel, TransactionMode,
-    UserDefinedTypeRepresentation, Value,
+    AlterType, AlterTypeOperation, CommentObject, ContextModifier, Expr, LockTableMode, ObjectType,
+    Reset, SchemaName, Set, Statement, TransactionAccessMode, TransactionIsolationLevel,
+    TransactionMode, UserDefinedTypeRepresentation, Value,
 };
 
 use crate::RouterError;
@@ -37,6 +37,9 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
         Statement::Query(_) => StatementKind::Read,
         Statement::Lock(lock) if lock.nowait => {
             return Err(RouterError::unsupported("LOCK TABLE ... NOWAIT"));
+        }
+        Statement::Lock(lock) if lock.lock_mode == Some(LockTableMode::AccessShare) => {
+            StatementKind::ShareLock(lock.tables.iter().map(|t| last_part(&t.name)).collect())
         }
         Statement::Lock(_) => StatementKind::Write(WriteKind::LockTable),
         Statement::Insert(_) => StatementKind::Write(WriteKind::Insert),

@@ -1,7 +1,8 @@
 //! `SELECT set_config(name, value, is_local)`: a session setting, which only the proxy
 //! keeps, so the router makes it a [`StatementKind::Set`] that answers with the setting's
-//! new value, as Postgres' function does (pg_dump starts with one). Any other use of the
-//! function is refused with 0A000 rather than reaching SQLite, which does not know it.
+//! new value, as Postgres' function does (pg_dump starts with one). A call over a table's
+//! rows is a read (the shard refuses it for any row that reaches it); any other use is
+//! refused with 0A000.
 
 use std::ops::ControlFlow;
 
@@ -27,6 +28,11 @@ pub(crate) fn classify(ast: &Statement) -> Option<Result<StatementKind, RouterEr
         _ => ControlFlow::Continue(()),
     });
     if !called {
+        return None;
+    }
+    // Over a table's rows (pg_dump's `SELECT set_config(name, ...) FROM pg_settings WHERE
+    // name = '...'`): a read, which the shard's set_config refuses if a row reaches it.
+    if matches!(query.body.as_ref(), sqlparser::ast::SetExpr::Select(s) if !s.from.is_empty()) {
         return None;
     }
     let setting = lone_call(query).and_then(|(f, column)| {
@@ -103,6 +109,11 @@ mod tests {
                 answer: Some("tz".into()),
             }
         );
-        assert!(refused("SELECT set_config('a.b', x, false) FROM t").contains("set_config"));
+        assert!(refused("SELECT set_config('a.b', 'x' || 'y', false)").contains("set_config"));
+        // Over a table's rows: a read, which the shard refuses for any row it reaches.
+        assert_eq!(
+            one("SELECT set_config(name, 'x', false) FROM pg_settings WHERE name = 'y'").kind,
+            StatementKind::Read
+        );
     }
 }

@@ -48,6 +48,7 @@ const BOOLEAN_COLUMNS: &[&str] = &[
     "relhassubclass",
     "relhastriggers",
     "relispartition",
+    "relispopulated",
     "relisshared",
     "relrowsecurity",
     "rolbypassrls",

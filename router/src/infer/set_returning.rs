@@ -105,6 +105,7 @@ pub(crate) fn output_names(name: &str, arity: usize) -> Option<Vec<String>> {
         // unnest(a, b, ...) has a column per array.
         ("unnest", 1..) => Some(vec![name.to_owned(); arity]),
         ("_pg_expandarray", 1) => named(&["x", "n"]),
+        ("pg_options_to_table", 1) => named(&["option_name", "option_value"]),
         ("jsonb_each" | "json_each" | "jsonb_each_text" | "json_each_text", 1) => {
             named(&["key", "value"])
         }
@@ -192,6 +193,7 @@ pub(crate) fn column_types(name: &str, args: &[Option<PgType>]) -> Vec<Option<Pg
         "jsonb_object_keys" | "json_object_keys" | "regexp_split_to_table" | "string_to_table" => {
             vec![Some(Text)]
         }
+        "pg_options_to_table" => vec![Some(Text), Some(Text)],
         "regexp_matches" => vec![Some(TextArray)],
         _ => Vec::new(),
     }

@@ -28,6 +28,10 @@ pub enum StatementKind {
     Write(WriteKind),
     /// Schema change, with its command tag ("CREATE TABLE"): runs on the writer.
     Ddl(&'static str),
+    /// `LOCK TABLE t IN ACCESS SHARE MODE`: what it keeps out (DROP, ALTER) cannot change
+    /// a block's reads, which see one snapshot, so it takes nothing; allowed in a read-only
+    /// block, as pg_dump takes it.
+    ShareLock(Vec<String>),
     Begin {
         isolation: Isolation,
         read_only: bool,

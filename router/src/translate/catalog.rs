@@ -4,7 +4,9 @@
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{DataType, Expr, Ident, ObjectName, Statement, Value, visit_expressions_mut};
+use sqlparser::ast::{
+    DataType, Expr, Ident, ObjectName, Statement, Value, Visit, visit_expressions_mut,
+};
 
 use super::sql::{call, parse_query, string};
 use crate::infer::schema::information_schema_view;
@@ -91,6 +93,152 @@ impl sqlparser::ast::VisitorMut for RegclassOutput {
                 {
                     *e = name;
                 }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// The OIDs Postgres gives its catalogs, which a catalog row's `tableoid` holds (pg_dump
+/// reads it to name what kind of object a row is).
+const CATALOG_OIDS: &[(&str, i64)] = &[
+    ("pg_aggregate", 2600),
+    ("pg_am", 2601),
+    ("pg_attrdef", 2604),
+    ("pg_attribute", 1249),
+    ("pg_authid", 1260),
+    ("pg_cast", 2605),
+    ("pg_class", 1259),
+    ("pg_collation", 3456),
+    ("pg_constraint", 2606),
+    ("pg_conversion", 2607),
+    ("pg_database", 1262),
+    ("pg_default_acl", 826),
+    ("pg_depend", 2608),
+    ("pg_description", 2609),
+    ("pg_enum", 3501),
+    ("pg_event_trigger", 3466),
+    ("pg_extension", 3079),
+    ("pg_foreign_data_wrapper", 2328),
+    ("pg_foreign_server", 1417),
+    ("pg_index", 2610),
+    ("pg_inherits", 2611),
+    ("pg_language", 2612),
+    ("pg_largeobject_metadata", 2995),
+    ("pg_namespace", 2615),
+    ("pg_opclass", 2616),
+    ("pg_operator", 2617),
+    ("pg_opfamily", 2753),
+    ("pg_policy", 3256),
+    ("pg_proc", 1255),
+    ("pg_publication", 6104),
+    ("pg_publication_namespace", 6237),
+    ("pg_publication_rel", 6106),
+    ("pg_rewrite", 2618),
+    ("pg_roles", 1260),
+    ("pg_sequence", 2224),
+    ("pg_statistic_ext", 3381),
+    ("pg_subscription", 6100),
+    ("pg_tablespace", 1213),
+    ("pg_transform", 3576),
+    ("pg_trigger", 2620),
+    ("pg_ts_config", 3602),
+    ("pg_ts_dict", 3600),
+    ("pg_ts_parser", 3601),
+    ("pg_ts_template", 3764),
+    ("pg_type", 1247),
+    ("pg_user_mapping", 1418),
+];
+
+/// A catalog row's `tableoid` system column (`x.tableoid`, or `tableoid` where one catalog
+/// is read): the catalog's OID, which the catalog views do not carry.
+pub(super) fn catalog_table_oids(ast: &mut Statement) {
+    // Select lists first, each by its own FROM, keeping the column's name.
+    let _ = sqlparser::ast::VisitMut::visit(ast, &mut SelectedTableOids);
+    let mut named = Vec::new();
+    let _ = ast.visit(&mut CatalogAliases(&mut named));
+    let mut oids: Vec<i64> = named.iter().map(|(_, oid)| *oid).collect();
+    oids.sort_unstable();
+    oids.dedup();
+    let _ = visit_expressions_mut(ast, |e| {
+        if let Some(oid) = table_oid(e, &named, &oids) {
+            *e = Expr::value(Value::Number(oid.to_string(), false));
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// The catalog OID `e` reads, if it is a `tableoid` of a relation in `named` (bare where
+/// the relations are all one catalog, `oids`).
+fn table_oid(e: &Expr, named: &[(String, i64)], oids: &[i64]) -> Option<i64> {
+    match e {
+        Expr::CompoundIdentifier(parts)
+            if parts.len() == 2 && parts[1].value.eq_ignore_ascii_case("tableoid") =>
+        {
+            named
+                .iter()
+                .find(|(alias, _)| alias.eq_ignore_ascii_case(&parts[0].value))
+                .map(|(_, oid)| *oid)
+        }
+        Expr::Identifier(i) if i.value.eq_ignore_ascii_case("tableoid") && oids.len() == 1 => {
+            Some(oids[0])
+        }
+        _ => None,
+    }
+}
+
+/// `SELECT tableoid, x.tableoid FROM pg_type x ...`: each select list's tableoid, by the
+/// relations of its own FROM, as a number named tableoid.
+struct SelectedTableOids;
+
+impl sqlparser::ast::VisitorMut for SelectedTableOids {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut sqlparser::ast::Query) -> ControlFlow<()> {
+        use sqlparser::ast::{SelectItem, SetExpr};
+        let SetExpr::Select(select) = query.body.as_mut() else {
+            return ControlFlow::Continue(());
+        };
+        let mut named = Vec::new();
+        for from in &select.from {
+            let _ = from.relation.visit(&mut CatalogAliases(&mut named));
+            for join in &from.joins {
+                let _ = join.relation.visit(&mut CatalogAliases(&mut named));
+            }
+        }
+        let mut oids: Vec<i64> = named.iter().map(|(_, oid)| *oid).collect();
+        oids.sort_unstable();
+        oids.dedup();
+        for item in &mut select.projection {
+            if let SelectItem::UnnamedExpr(e) = item
+                && let Some(oid) = table_oid(e, &named, &oids)
+            {
+                *item = SelectItem::ExprWithAlias {
+                    expr: Expr::value(Value::Number(oid.to_string(), false)),
+                    alias: Ident::new("tableoid"),
+                };
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Collects each catalog relation's name in what it visits, and its alias, with its OID.
+struct CatalogAliases<'a>(&'a mut Vec<(String, i64)>);
+
+impl sqlparser::ast::Visitor for CatalogAliases<'_> {
+    type Break = ();
+
+    fn pre_visit_table_factor(&mut self, factor: &sqlparser::ast::TableFactor) -> ControlFlow<()> {
+        if let sqlparser::ast::TableFactor::Table { name, alias, .. } = factor
+            && let Some(table) = name.0.last().and_then(|p| p.as_ident())
+            && let Some((_, oid)) = CATALOG_OIDS
+                .iter()
+                .find(|(catalog, _)| catalog.eq_ignore_ascii_case(&table.value))
+        {
+            self.0.push((table.value.clone(), *oid));
+            if let Some(alias) = alias {
+                self.0.push((alias.name.value.clone(), *oid));
             }
         }
         ControlFlow::Continue(())

@@ -98,6 +98,7 @@ pub(crate) fn translate(
     query::name_result_columns(&mut ast);
     let needs_schema = typed::make_types_explicit(&mut ast, schema)? || inserted_asks;
     catalog::unqualify_catalog_names(&mut ast);
+    catalog::catalog_table_oids(&mut ast);
     let _ = ast.visit(&mut catalog::RegclassOutput);
     if let ControlFlow::Break(e) = ast.visit(&mut set_returning::SetReturningFunctions) {
         return Err(e);

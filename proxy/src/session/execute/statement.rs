@@ -187,7 +187,33 @@ impl SessionState {
                 parameter_status: None,
             }),
             StatementKind::Show(name) => self.show(name),
+            StatementKind::ShareLock(tables) => self.share_lock(session, tables).await,
         }
+    }
+
+    /// LOCK TABLE ... IN ACCESS SHARE MODE: in a block, of tables that exist.
+    async fn share_lock(
+        &mut self,
+        session: &Session,
+        tables: &[String],
+    ) -> Result<Reply, SqlError> {
+        if self.is_idle() {
+            return Err(SqlError::new(
+                "25P01",
+                "LOCK TABLE can only be used in transaction blocks",
+            ));
+        }
+        let found = self.columns_of(session, tables.to_vec()).await?;
+        if let Some(missing) = tables
+            .iter()
+            .find(|t| !found.iter().any(|(name, _)| name.eq_ignore_ascii_case(t)))
+        {
+            return Err(SqlError::new(
+                "42P01",
+                format!("relation \"{missing}\" does not exist"),
+            ));
+        }
+        Ok(Reply::command("LOCK TABLE"))
     }
 }
 

@@ -248,6 +248,8 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
             else_result: Some(Box::new(string("{public}"))),
         },
         ("pg_backend_pid", 0) => number(ctx.backend_pid),
+        // Every partition's primary writes; replicas are litescale's, not a standby's.
+        ("pg_is_in_recovery", 0) => Expr::value(sqlparser::ast::Value::Boolean(false)),
         // Postgres' random() is uniform in [0, 1); SQLite's is a random 64-bit integer.
         ("random", 0) => Expr::Nested(Box::new(Expr::BinaryOp {
             left: Box::new(call("abs", vec![call("random", vec![])])),

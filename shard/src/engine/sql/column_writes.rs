@@ -255,7 +255,7 @@ mod tests {
             },
             all: Vec::new,
             check_stored: |_, _| Ok(()),
-            server_version: ("16.6", "160006"),
+            server_version: ("15.18", "150018"),
         }
     }
 

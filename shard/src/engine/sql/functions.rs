@@ -197,6 +197,16 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_mod", 2, flags, |ctx| {
         arithmetic(ctx, i64::checked_rem, |a, b| a % b)
     })?;
+    // Settings are the proxy's (router classify/set_config.rs answers a lone call): a call
+    // over a query's rows, such as pg_dump's over the pg_settings row of a setting
+    // litescale has not, runs only where no row reaches it.
+    conn.create_scalar_function("set_config", 3, FunctionFlags::SQLITE_UTF8, |_| {
+        Err::<Option<String>, _>(super::typecheck::postgres_error(
+            "0A000",
+            "set_config() over a query's rows is not supported by litescale; call \
+             SELECT set_config('name', 'value', true|false) alone",
+        ))
+    })?;
     conn.create_scalar_function("pg_plus", 2, flags, |ctx| untyped_sum(ctx, false))?;
     conn.create_scalar_function("pg_minus", 2, flags, |ctx| untyped_sum(ctx, true))?;
     // The kind a date function is told for an argument whose type the plan did not know.

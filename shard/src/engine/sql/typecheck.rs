@@ -70,7 +70,7 @@ mod tests {
                 )),
                 _ => Ok(()),
             },
-            server_version: ("16.6", "160006"),
+            server_version: ("15.18", "150018"),
         }
     }
 

@@ -48,7 +48,7 @@ pub(super) fn cast(inner: &Expr, data_type: &DataType) -> Result<Option<Expr>, R
     let class = match from_data_type(element) {
         Some(PgType::Int2) => "int2",
         Some(PgType::Int4) => "int4",
-        Some(PgType::Int8) => "int8",
+        Some(PgType::Int8 | PgType::Oid) => "int8",
         Some(PgType::Float4 | PgType::Float8) => "float8",
         Some(PgType::Numeric) => "numeric",
         Some(PgType::Bool) => "bool",

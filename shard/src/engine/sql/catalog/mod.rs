@@ -6,6 +6,7 @@
 //! Postgres type rules are not this crate's to know; the caller hands them in as a
 //! [`TypeCatalog`].
 
+mod absent;
 mod definitions;
 mod information_schema;
 mod sizes;
@@ -30,7 +31,7 @@ pub struct TypeCatalog {
     /// `pg_typecheck` CHECK of typed columns calls it (typecheck.rs). The error is the
     /// client's: Postgres' SQLSTATE and message for that input.
     pub check_stored: fn(&crate::Value, u32) -> Result<(), crate::ShardError>,
-    /// The Postgres version litescale answers as, and its number (`16.6`, `160006`).
+    /// The Postgres version litescale answers as, and its number (`15.18`, `150018`).
     pub server_version: (&'static str, &'static str),
 }
 
@@ -177,7 +178,7 @@ CREATE TEMP VIEW pg_class AS
     NULL AS reloptions, NULL AS relacl, NULL AS relpartbound, 0 AS relpages, -1 AS reltuples,
     CASE r.type WHEN 'index' THEN (SELECT count(*) FROM pragma_index_info(r.sqlite_name))
       ELSE (SELECT count(*) FROM pragma_table_info(r.sqlite_name)) END AS relnatts,
-    0 AS relfrozenxid, 0 AS relminmxid
+    0 AS relfrozenxid, 0 AS relminmxid, 1 AS relispopulated
   FROM ls_relation r;
 
 CREATE TEMP VIEW pg_attribute AS
@@ -186,12 +187,13 @@ CREATE TEMP VIEW pg_attribute AS
     (p.dflt_value IS NOT NULL) AS atthasdef, 0 AS atthasmissing, 0 AS attisdropped,
     '' AS attidentity, '' AS attgenerated, -1 AS attlen, 0 AS attcollation, -1 AS attstattarget,
     'p' AS attstorage, '' AS attcompression, NULL AS attfdwoptions, NULL AS attoptions,
-    1 AS attislocal, 0 AS attinhcount, 0 AS attndims, NULL AS attacl
+    1 AS attislocal, 0 AS attinhcount, 0 AS attndims, NULL AS attacl, 'i' AS attalign,
+    NULL AS attmissingval
   FROM ls_relation r, pragma_table_info(r.sqlite_name) p
   WHERE r.type IN ('table', 'view')
   UNION ALL
   SELECT r.oid, ii.name, 0, -1, ii.seqno + 1, 0, 0, 0, 0, '', '', -1, 0, -1, 'p', '', NULL, NULL,
-    1, 0, 0, NULL
+    1, 0, 0, NULL, 'i', NULL
   FROM ls_relation r, pragma_index_info(r.sqlite_name) ii
   WHERE r.type = 'index';
 
@@ -343,8 +345,10 @@ CREATE TEMP VIEW pg_am(oid, amname, amhandler, amtype, amcanorder) AS
   VALUES (2, 'heap', 0, 't', 0), (403, 'btree', 0, 'i', 1);
 CREATE TEMP VIEW pg_tablespace(oid, spcname, spcowner, spcacl, spcoptions) AS
   VALUES (1663, 'pg_default', 10, NULL, NULL);
-CREATE TEMP VIEW pg_collation(oid, collname, collnamespace, collprovider) AS
-  VALUES (100, 'default', 11, 'd'), (950, 'C', 11, 'c');
+CREATE TEMP VIEW pg_collation(oid, collname, collnamespace, collprovider, collowner,
+    collencoding, collisdeterministic, collcollate, collctype, colliculocale, collversion) AS
+  VALUES (100, 'default', 11, 'd', 10, -1, 1, NULL, NULL, NULL, NULL),
+    (950, 'C', 11, 'c', 10, -1, 1, 'C', 'C', NULL, NULL);
 
 CREATE TEMP VIEW pg_settings AS
   SELECT column1 AS name, column2 AS setting, NULL AS unit, 'Preset Options' AS category,
@@ -375,18 +379,23 @@ CREATE TEMP VIEW pg_publication(oid, pubname, pubowner, puballtables, pubinsert,
 CREATE TEMP VIEW pg_publication_rel(oid, prpubid, prrelid, prqual, prattrs) AS
   SELECT 0, 0, 0, NULL, NULL WHERE 0;
 CREATE TEMP VIEW pg_publication_namespace(oid, pnpubid, pnnspid) AS SELECT 0, 0, 0 WHERE 0;
-CREATE TEMP VIEW pg_partitioned_table(partrelid, partstrat, partnatts) AS
-  SELECT 0, '', 0 WHERE 0;
+CREATE TEMP VIEW pg_partitioned_table(partrelid, partstrat, partnatts, partdefid, partattrs,
+    partclass, partcollation, partexprs) AS
+  SELECT 0, '', 0, 0, NULL, NULL, NULL, NULL WHERE 0;
 CREATE TEMP VIEW pg_foreign_table(ftrelid, ftserver, ftoptions) AS SELECT 0, 0, NULL WHERE 0;
 CREATE TEMP VIEW pg_sequence(seqrelid, seqtypid, seqstart, seqincrement, seqmax, seqmin,
     seqcache, seqcycle) AS SELECT 0, 0, 0, 0, 0, 0, 0, 0 WHERE 0;
 -- The types' input functions only. Postgres prints a regproc such as pg_type.typinput as
 -- the function's name, and drivers both read that name (Rails) and join it to pg_proc.oid
 -- (the pg gem's type registry): here a function's oid is its name, so both work.
-CREATE TEMP VIEW pg_proc(oid, proname, pronamespace, proowner, prokind, prorettype) AS
-  SELECT typinput, typinput, 11, 10, 'f', min(oid) FROM pg_type GROUP BY typinput;
-CREATE TEMP VIEW pg_extension(oid, extname, extowner, extnamespace, extversion) AS
-  SELECT 0, '', 0, 0, '' WHERE 0;
+CREATE TEMP VIEW pg_proc(oid, proname, pronamespace, proowner, prokind, prorettype, prolang,
+    pronargs, proargtypes, proacl, proretset, provolatile, proparallel, proisstrict,
+    prosecdef, proleakproof, procost, prorows, provariadic, prosupport, proargmodes,
+    proargnames, proallargtypes, proargdefaults, prosrc, probin, proconfig, protrftypes,
+    prosqlbody) AS
+  SELECT typinput, typinput, 11, 10, 'f', min(oid), 12, 1, '2275', NULL, 0, 'i', 's', 1, 0,
+    0, 1, 0, 0, 0, NULL, NULL, NULL, NULL, typinput, NULL, NULL, NULL, NULL
+  FROM pg_type GROUP BY typinput;
 CREATE TEMP VIEW pg_depend(classid, objid, objsubid, refclassid, refobjid, refobjsubid,
     deptype) AS SELECT 0, 0, 0, 0, 0, 0, '' WHERE 0;
 "#,
@@ -414,6 +423,7 @@ pub(crate) fn register(
     types: &TypeCatalog,
 ) -> rusqlite::Result<()> {
     sizes::register(conn)?;
+    absent::register(conn)?;
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     // Every tenant's database, for pg_database (psql's \l): the storage directory's
     // database directories, as a JSON array of names.
@@ -635,6 +645,7 @@ pub(crate) fn register(
         })?;
     }
     conn.execute_batch(&views(types))?;
+    conn.execute_batch(absent::VIEWS)?;
     conn.execute_batch(information_schema::VIEWS)
 }
 

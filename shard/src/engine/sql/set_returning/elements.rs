@@ -1,5 +1,6 @@
-//! The functions that answer the parts of one value: unnest and _pg_expandarray of an
-//! array, and the json/jsonb members, elements and keys functions.
+//! The functions that answer the parts of one value: unnest, _pg_expandarray and
+//! pg_options_to_table of an array, and the json/jsonb members, elements and keys
+//! functions.
 
 use rusqlite::types::Value;
 
@@ -18,6 +19,26 @@ pub(super) fn unnest(args: Vec<Value>) -> Rows {
         return no_rows();
     };
     one_column(elements(&array).into_iter().map(nullable))
+}
+
+/// pg_options_to_table(options): each `name=value` of a reloptions-style array as
+/// (option_name, option_value).
+pub(super) fn options_to_table(args: Vec<Value>) -> Rows {
+    let Some(array) = args.first().and_then(text_of) else {
+        return no_rows();
+    };
+    built(
+        elements(&array)
+            .into_iter()
+            .flatten()
+            .map(|option| match option.split_once('=') {
+                Some((name, value)) => {
+                    vec![Value::Text(name.to_owned()), Value::Text(value.to_owned())]
+                }
+                None => vec![Value::Text(option), Value::Null],
+            })
+            .collect(),
+    )
 }
 
 /// information_schema._pg_expandarray(array): (element, its ordinal from 1).

@@ -41,6 +41,7 @@ fn call(name: &str, args: Vec<Value>) -> rusqlite::Result<(usize, Rows)> {
         // There are no partitioned tables: a relation is its only ancestor.
         "pg_partition_ancestors" => (1, built(vec![args])),
         "_pg_expandarray" => (2, elements::expand_array(args)),
+        "pg_options_to_table" => (2, elements::options_to_table(args)),
         "jsonb_each" | "json_each" | "jsonb_each_text" | "json_each_text" => {
             (2, elements::json_each(name, args)?)
         }
