@@ -52,3 +52,16 @@ CREATE TABLE checked (id int PRIMARY KEY, n int CHECK (n > 0), a int, b int, CHE
 SELECT conname, contype, conkey, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'checked'::regclass AND contype = 'c' ORDER BY 1;
 SELECT relchecks FROM pg_class WHERE relname = 'checked';
 SELECT r.conname, pg_catalog.pg_get_constraintdef(r.oid, true) FROM pg_catalog.pg_constraint r WHERE r.conrelid = 'checked'::regclass AND r.contype = 'c' ORDER BY 1;
+CREATE TABLE tags (id serial PRIMARY KEY, label text);
+SELECT c.relname, i.indisprimary, i.indisunique, i.indnatts FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname = 'tags';
+SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'tags';
+SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'tags'::regclass ORDER BY conname;
+SELECT c.conname, i.relname FROM pg_constraint c JOIN pg_class i ON i.oid = c.conindid WHERE c.conrelid = 'tags'::regclass;
+SELECT relname, relkind, relhasindex, relnatts FROM pg_class WHERE relname IN ('tags', 'tags_pkey') ORDER BY relname;
+SELECT a.attname, a.attnum FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = 'tags_pkey';
+SELECT pg_get_viewdef('cheap_books'::regclass);
+SELECT definition FROM pg_views WHERE viewname = 'cheap_books';
+SELECT pg_is_in_recovery();
+SELECT option_name, option_value FROM pg_options_to_table('{fillfactor=70,autovacuum_enabled=off}');
+SELECT pg_size_pretty(10240::bigint), pg_size_pretty(123456789::bigint), pg_size_pretty(100::bigint);
+SELECT count(*) FROM pg_operator WHERE oprname = '+';

@@ -63,6 +63,19 @@ fn unquoted(text: &str) -> impl Iterator<Item = (usize, char, i32)> + '_ {
     })
 }
 
+/// The query of a view's CREATE VIEW text, as pg_get_viewdef answers it: what follows
+/// the first `AS` outside quotes and parentheses, ending with `;`.
+pub(super) fn view_query(create_sql: &str) -> Option<String> {
+    let upper = create_sql.to_ascii_uppercase();
+    let bytes = upper.as_bytes();
+    let boundary = |i: usize| bytes.get(i).is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
+    let at = unquoted(create_sql).find(|&(i, _, depth)| {
+        depth == 0 && upper[i..].starts_with("AS") && i > 0 && boundary(i - 1) && boundary(i + 2)
+    })?;
+    let query = create_sql[at.0 + 2..].trim().trim_end_matches(';').trim_end();
+    Some(format!(" {query};"))
+}
+
 /// The table's CHECK constraints as Postgres lists them, as a JSON array of `{name, expr,
 /// conkey}`: a name given, or Postgres' (`<table>_<column>_check` when the expression
 /// names one column, else `<table>_check`); the expression as written; the columns it names

@@ -67,7 +67,7 @@ CREATE TEMP VIEW "information_schema.columns"(table_catalog, table_schema, table
 CREATE TEMP VIEW "information_schema.views"(table_catalog, table_schema, table_name,
     view_definition, check_option, is_updatable, is_insertable_into, is_trigger_updatable,
     is_trigger_deletable, is_trigger_insertable_into) AS
-  SELECT litescale_database(), 'public', name, sql, 'NONE', 'NO', 'NO', 'NO', 'NO', 'NO'
+  SELECT litescale_database(), 'public', name, pg_view_query(sql), 'NONE', 'NO', 'NO', 'NO', 'NO', 'NO'
   FROM ls_relation WHERE type = 'view';
 
 CREATE TEMP VIEW "information_schema.table_constraints"(constraint_catalog,
@@ -131,7 +131,7 @@ CREATE TEMP VIEW pg_tables(schemaname, tablename, tableowner, tablespace, hasind
   FROM pg_class WHERE relkind = 'r';
 
 CREATE TEMP VIEW pg_views(schemaname, viewname, viewowner, definition) AS
-  SELECT 'public', name, 'postgres', sql FROM ls_relation WHERE type = 'view';
+  SELECT 'public', name, 'postgres', pg_view_query(sql) FROM ls_relation WHERE type = 'view';
 
 CREATE TEMP VIEW pg_indexes(schemaname, tablename, indexname, tablespace, indexdef) AS
   SELECT 'public', t.relname, i.relname, NULL, x.ls_indexdef

@@ -156,7 +156,25 @@ CREATE TEMP VIEW ls_relation AS
   FROM main.sqlite_schema s
   WHERE s.type IN ('table', 'view', 'index')
     AND s.name NOT IN ('sqlite_sequence', 'sqlite_stat1', 'sqlite_stat4')
-    AND s.tbl_name NOT LIKE '\_litescale\_%' ESCAPE '\';
+    AND s.tbl_name NOT LIKE '\_litescale\_%' ESCAPE '\'
+  UNION ALL
+  -- A primary key that is SQLite's rowid is no index of SQLite's; Postgres has its _pkey
+  -- index, which this row stands for (no sqlite_name: SQLite knows no such index).
+  SELECT CAST((s.rowid + {OID_BASE}) * 100 + 99 AS INTEGER), 'index', s.tbl_name, NULL, NULL,
+    s.tbl_name || '_pkey'
+  FROM main.sqlite_schema s, pragma_table_info(s.name) p
+  WHERE s.type = 'table' AND p.pk = 1
+    AND s.tbl_name NOT LIKE '\_litescale\_%' ESCAPE '\'
+    AND s.name NOT IN ('sqlite_sequence', 'sqlite_stat1', 'sqlite_stat4')
+    AND NOT EXISTS (SELECT 1 FROM pragma_index_list(s.name) il WHERE il.origin = 'pk');
+
+-- The rowid primary keys' indexes of ls_relation, with their table and column.
+CREATE TEMP VIEW ls_rowid_key AS
+  SELECT i.oid AS indexrelid, t.oid AS indrelid, t.sqlite_name AS table_name,
+    p.name AS column_name, p.cid AS cid
+  FROM ls_relation i JOIN ls_relation t ON t.type = 'table' AND t.tbl_name = i.tbl_name,
+    pragma_table_info(t.sqlite_name) p
+  WHERE i.type = 'index' AND i.sqlite_name IS NULL AND p.pk = 1;
 
 CREATE TEMP VIEW pg_class AS
   SELECT r.oid, r.name AS relname, 2200 AS relnamespace,
@@ -164,7 +182,7 @@ CREATE TEMP VIEW pg_class AS
     10 AS relowner, CASE r.type WHEN 'table' THEN 2 WHEN 'index' THEN 403 ELSE 0 END AS relam,
     0 AS reltablespace, 0 AS reltoastrelid, 0 AS reloftype, 0 AS reltype,
     'p' AS relpersistence, 'd' AS relreplident,
-    (r.type = 'table' AND EXISTS (SELECT 1 FROM main.sqlite_schema i
+    (r.type = 'table' AND EXISTS (SELECT 1 FROM ls_relation i
                                   WHERE i.type = 'index' AND i.tbl_name = r.tbl_name)) AS relhasindex,
     0 AS relhasrules,
     -- Postgres implements foreign keys with triggers; psql looks for them only then.
@@ -176,7 +194,8 @@ CREATE TEMP VIEW pg_class AS
     CASE r.type WHEN 'table' THEN json_array_length(pg_check_constraints(r.sql, r.name))
       ELSE 0 END AS relchecks,
     NULL AS reloptions, NULL AS relacl, NULL AS relpartbound, 0 AS relpages, -1 AS reltuples,
-    CASE r.type WHEN 'index' THEN (SELECT count(*) FROM pragma_index_info(r.sqlite_name))
+    CASE WHEN r.type = 'index' AND r.sqlite_name IS NULL THEN 1
+      WHEN r.type = 'index' THEN (SELECT count(*) FROM pragma_index_info(r.sqlite_name))
       ELSE (SELECT count(*) FROM pragma_table_info(r.sqlite_name)) END AS relnatts,
     0 AS relfrozenxid, 0 AS relminmxid, 1 AS relispopulated
   FROM ls_relation r;
@@ -195,7 +214,11 @@ CREATE TEMP VIEW pg_attribute AS
   SELECT r.oid, ii.name, 0, -1, ii.seqno + 1, 0, 0, 0, 0, '', '', -1, 0, -1, 'p', '', NULL, NULL,
     1, 0, 0, NULL, 'i', NULL
   FROM ls_relation r, pragma_index_info(r.sqlite_name) ii
-  WHERE r.type = 'index';
+  WHERE r.type = 'index'
+  UNION ALL
+  SELECT k.indexrelid, k.column_name, 0, -1, 1, 0, 0, 0, 0, '', '', -1, 0, -1, 'p', '', NULL,
+    NULL, 1, 0, 0, NULL, 'i', NULL
+  FROM ls_rowid_key k;
 
 CREATE TEMP VIEW pg_attrdef AS
   SELECT CAST(r.oid * 1000 + p.cid AS INTEGER) AS oid, r.oid AS adrelid,
@@ -227,7 +250,13 @@ CREATE TEMP VIEW pg_index AS
         (SELECT group_concat(ii.name, ', ') FROM pragma_index_info(i.sqlite_name) ii) || ')'
     END AS ls_indexdef
   FROM ls_relation t, pragma_index_list(t.sqlite_name) il, ls_relation i
-  WHERE t.type = 'table' AND i.type = 'index' AND i.sqlite_name = il.name;
+  WHERE t.type = 'table' AND i.type = 'index' AND i.sqlite_name = il.name
+  UNION ALL
+  SELECT k.indexrelid, k.indrelid, 1, 1, 0, 1, 0, 1, 1, 1, 1, 0, 0, CAST(k.cid + 1 AS TEXT), 1,
+    1, '0', '0', '0', NULL, NULL,
+    'CREATE UNIQUE INDEX ' || k.table_name || '_pkey ON public.' || k.table_name ||
+      ' USING btree (' || k.column_name || ')'
+  FROM ls_rowid_key k;
 
 CREATE TEMP VIEW pg_constraint AS
   SELECT x.indexrelid AS oid, r.name AS conname, 2200 AS connamespace,
@@ -245,7 +274,8 @@ CREATE TEMP VIEW pg_constraint AS
   UNION ALL
   -- A primary key that is SQLite's rowid has no index of its own, but is a constraint.
   SELECT CAST(r.oid * 100 + 99 AS INTEGER), r.name || '_pkey', 2200, 'p', 0, 0, 1, r.oid, 0,
-    0, 0, 0, ' ', ' ', ' ', 1, 0, 0, '{{' || (p.cid + 1) || '}}', NULL, NULL,
+    CAST(r.oid * 100 + 99 AS INTEGER), 0, 0, ' ', ' ', ' ', 1, 0, 0, '{{' || (p.cid + 1) || '}}',
+    NULL, NULL,
     'PRIMARY KEY (' || p.name || ')'
   FROM ls_relation r, pragma_table_info(r.sqlite_name) p
   WHERE r.type = 'table' AND p.pk = 1
@@ -295,7 +325,7 @@ CREATE TEMP VIEW ls_index_column(ls_key, ls_position, ls_value) AS
   SELECT a.attrelid, a.attnum, a.attname FROM pg_attribute a JOIN ls_relation r ON r.oid = a.attrelid
   WHERE r.type = 'index';
 CREATE TEMP VIEW ls_constraint_def(ls_key, ls_value) AS SELECT oid, ls_condef FROM pg_constraint;
-CREATE TEMP VIEW ls_view_def(ls_key, ls_value) AS SELECT oid, sql FROM ls_relation;
+CREATE TEMP VIEW ls_view_def(ls_key, ls_value) AS SELECT oid, pg_view_query(sql) FROM ls_relation;
 CREATE TEMP VIEW ls_oid_by_name(ls_key, ls_value) AS SELECT relname, oid FROM pg_class;
 CREATE TEMP VIEW ls_name_by_oid(ls_key, ls_value) AS SELECT oid, relname FROM pg_class;
 
@@ -542,6 +572,11 @@ pub(crate) fn register(
                 _ => d,
             }
         }))
+    })?;
+    conn.create_scalar_function("pg_view_query", 1, flags, |ctx| {
+        Ok(ctx
+            .get::<Option<String>>(0)?
+            .and_then(|sql| definitions::view_query(&sql)))
     })?;
     conn.create_scalar_function("pg_check_constraints", 2, flags, |ctx| {
         let sql = ctx.get::<Option<String>>(0)?.unwrap_or_default();
