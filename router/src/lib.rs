@@ -43,7 +43,7 @@ pub use parse::depth::{MAX_EXPR_DEPTH, PLAN_STACK_BYTES};
 pub use partitions::insert::{InsertPart, split_insert};
 pub use partitions::route::{Route, route};
 pub use partitions::scatter::{Aggregate, MergeStep, ScatterPlan, scatter};
-pub use pipeline::{insert_naming_columns, plan_reading_returned, plan_with_schema};
+pub use pipeline::{bind_prepared, insert_naming_columns, plan_reading_returned, plan_with_schema};
 pub use plan::advisory_lock::{AdvisoryAction, AdvisoryLockCall, KeyArg};
 pub use plan::copy::{CopyDirection, CopyFormat, CopySpec};
 pub use plan::hint::Hint;

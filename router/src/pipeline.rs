@@ -1,15 +1,20 @@
 //! A query string through the rooms in turn: cut into statements (`parse/`), each
 //! parsed, classified and checked (`classify/`), then translated (`translate/`).
 
+use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
-use sqlparser::ast::{ObjectName, SetExpr, Statement, TableObject};
+use sqlparser::ast::{
+    CastKind, DataType, Expr, ObjectName, SetExpr, Statement, TableObject, Value,
+    visit_expressions_mut,
+};
 
 use crate::classify::{
     advisory_locks, functions_called, internal, kind, parameters, set_config, signals, sleep,
     temporary,
 };
 use crate::infer::schema::{NoSchema, Schema, last_part};
+use crate::parse::owner::{is_owner_change, owner_change};
 use crate::parse::set_constraints::{is_set_constraints, set_constraints};
 use crate::parse::{copy, lexical, postgres, split, vacuum::vacuum};
 use crate::plan::hint::Hint;
@@ -56,6 +61,7 @@ pub(crate) fn plan_pieces(
             }
             Some("VACUUM") => planned.push(vacuum(&piece)?),
             Some("SET") if is_set_constraints(&piece) => planned.push(set_constraints(&piece)?),
+            Some("ALTER") if is_owner_change(&piece) => planned.push(owner_change(&piece, ctx)?),
             Some(word @ ("ATTACH" | "DETACH" | "PRAGMA")) => {
                 return Err(RouterError::forbidden(&format!(
                     "{word} reaches SQLite files and settings outside your database"
@@ -120,7 +126,8 @@ fn plan_statement(
         kind,
         StatementKind::CreateDatabase { .. }
             | StatementKind::DropDatabase { .. }
-            | StatementKind::Execute(_)
+            | StatementKind::Prepare { .. }
+            | StatementKind::Execute { .. }
     ) {
         // Runs on the storage directory, or in the proxy, not in SQLite.
         return Ok(PlannedStatement::outside_sqlite(kind, 0));
@@ -299,5 +306,124 @@ mod tests {
         ] {
             assert_eq!(named(whole), None, "{whole}");
         }
+    }
+}
+
+// SQL's PREPARE and EXECUTE: the text of a prepared statement with an EXECUTE's arguments
+// in place of its parameters, each cast to the type PREPARE declared for it, which then
+// plans as any statement does.
+
+/// `statement` (a PREPARE's, `$1`...) with `arguments` (EXECUTE's, as SQL) in its
+/// parameters' places, as SQL; 42601 when their numbers differ.
+pub fn bind_prepared(
+    name: &str,
+    statement: &str,
+    parameter_types: &[String],
+    arguments: &[String],
+) -> Result<String, RouterError> {
+    let mut parsed = postgres::parse(statement)?;
+    let [ast] = parsed.as_mut_slice() else {
+        return Err(RouterError {
+            sqlstate: "42601",
+            message: format!("prepared statement \"{name}\" is not one statement"),
+        });
+    };
+    let expected = parameter_types.len().max(highest_parameter(ast));
+    if expected != arguments.len() {
+        return Err(RouterError {
+            sqlstate: "42601",
+            message: format!(
+                "wrong number of parameters for prepared statement \"{name}\" (expected {expected}, got {})",
+                arguments.len()
+            ),
+        });
+    }
+    let mut values = Vec::with_capacity(arguments.len());
+    for (i, argument) in arguments.iter().enumerate() {
+        let value = expression(argument)?;
+        values.push(match parameter_types.get(i).map(|t| data_type(t)) {
+            Some(data_type) => Expr::Cast {
+                kind: CastKind::DoubleColon,
+                expr: Box::new(Expr::Nested(Box::new(value))),
+                data_type: data_type?,
+                format: None,
+            },
+            None => value,
+        });
+    }
+    let _ = visit_expressions_mut(ast, |e| {
+        if let Expr::Value(v) = e
+            && let Value::Placeholder(p) = &v.value
+            && let Some(value) = p
+                .strip_prefix('$')
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|n| values.get(n.wrapping_sub(1)))
+        {
+            *e = value.clone();
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    Ok(ast.to_string())
+}
+
+fn highest_parameter(ast: &sqlparser::ast::Statement) -> usize {
+    let mut highest = 0;
+    let _ = sqlparser::ast::visit_expressions(ast, |e| {
+        if let Expr::Value(v) = e
+            && let Value::Placeholder(p) = &v.value
+            && let Some(n) = p.strip_prefix('$').and_then(|n| n.parse::<usize>().ok())
+        {
+            highest = highest.max(n);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    highest
+}
+
+fn parser(text: &str) -> Result<sqlparser::parser::Parser<'static>, RouterError> {
+    sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+        .try_with_sql(text)
+        .map_err(|e| RouterError {
+            sqlstate: "42601",
+            message: e.to_string(),
+        })
+}
+
+fn expression(text: &str) -> Result<Expr, RouterError> {
+    parser(text)?.parse_expr().map_err(|e| RouterError {
+        sqlstate: "42601",
+        message: e.to_string(),
+    })
+}
+
+fn data_type(text: &str) -> Result<DataType, RouterError> {
+    parser(text)?.parse_data_type().map_err(|e| RouterError {
+        sqlstate: "42601",
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod prepared_tests {
+    use super::bind_prepared;
+
+    #[test]
+    fn arguments_take_their_parameters_places_cast_as_declared() {
+        assert_eq!(
+            bind_prepared(
+                "p",
+                "SELECT oid FROM pg_enum WHERE enumtypid = $1 AND enumlabel <> $2",
+                &["oid".into()],
+                &["'16390'".into(), "'x'".into()],
+            )
+            .unwrap(),
+            "SELECT oid FROM pg_enum WHERE enumtypid = ('16390')::oid AND enumlabel <> 'x'"
+        );
+        assert_eq!(
+            bind_prepared("p", "SELECT $1", &[], &[])
+                .unwrap_err()
+                .sqlstate,
+            "42601"
+        );
     }
 }

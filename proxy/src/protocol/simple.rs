@@ -48,18 +48,25 @@ impl Handlers {
                 format!("there is no parameter ${}", planned.param_count),
             )));
         }
-        // EXECUTE and DEALLOCATE name a statement pgwire's store must hold.
-        if let litescale_router::StatementKind::Execute(name)
+        // EXECUTE and DEALLOCATE name a statement SQL's PREPARE or the extended protocol
+        // prepared.
+        if let litescale_router::StatementKind::Execute { name, .. }
         | litescale_router::StatementKind::Deallocate(Some(name)) = &planned.kind
             && client.portal_store().get_statement(name).is_none()
+            && !state.sql_prepared.contains_key(name)
         {
             return Ok(Err(SqlError::new(
                 "26000",
                 format!("prepared statement \"{name}\" does not exist"),
             )));
         }
-        if let litescale_router::StatementKind::Deallocate(Some(name)) = &planned.kind {
-            client.portal_store().rm_statement(name);
+        match &planned.kind {
+            litescale_router::StatementKind::Deallocate(Some(name)) => {
+                client.portal_store().rm_statement(name);
+                state.sql_prepared.remove(name);
+            }
+            litescale_router::StatementKind::Deallocate(None) => state.sql_prepared.clear(),
+            _ => {}
         }
         // The tables' columns, where a result column's type depends on them (`lag(salary)`):
         // read before the statement runs, so no read waits behind its rows. A failure only
@@ -158,6 +165,24 @@ impl SimpleQueryHandler for Handlers {
                 }
                 let mut succeeded = true;
                 for planned in plans.iter() {
+                    // EXECUTE of a statement SQL's PREPARE made runs that statement.
+                    let bound = match state.bound_sql_prepared(planned) {
+                        None => Ok(None),
+                        Some(Ok(text)) => session
+                            .plan(&text, timeout)
+                            .await
+                            .map(|plans| plans.first().cloned()),
+                        Some(Err(e)) => Err(e),
+                    };
+                    let bound = match bound {
+                        Ok(bound) => bound,
+                        Err(e) => {
+                            send_error(client, &e).await?;
+                            succeeded = false;
+                            break;
+                        }
+                    };
+                    let planned = bound.as_ref().unwrap_or(planned);
                     for n in &planned.notices {
                         let notice = SqlError::new("42622", n.as_str()).info("NOTICE");
                         client

@@ -91,6 +91,8 @@ pub struct SessionState {
     pub(crate) idle_since: std::time::Instant,
     /// The idle-in-transaction watcher, if one runs, and when it next wakes.
     pub(crate) idle_watch: Option<(tokio::time::Instant, tokio::task::AbortHandle)>,
+    /// Statements prepared by SQL's PREPARE: name → (text, parameters' declared types).
+    pub(crate) sql_prepared: std::collections::HashMap<String, (String, Vec<String>)>,
 }
 
 /// The client's transaction block, as Postgres tracks it.
@@ -214,6 +216,7 @@ impl Session {
                 copy_in: None,
                 idle_since: std::time::Instant::now(),
                 idle_watch: None,
+                sql_prepared: std::collections::HashMap::new(),
             }),
             control: None,
             storage: None,

@@ -156,8 +156,21 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
         Statement::Execute {
             name: Some(name),
             immediate: false,
+            parameters,
             ..
-        } => StatementKind::Execute(last_part(name)),
+        } => StatementKind::Execute {
+            name: last_part(name),
+            arguments: parameters.iter().map(ToString::to_string).collect(),
+        },
+        Statement::Prepare {
+            name,
+            data_types,
+            statement,
+        } => StatementKind::Prepare {
+            name: name.value.clone(),
+            statement: statement.to_string(),
+            parameter_types: data_types.iter().map(ToString::to_string).collect(),
+        },
         Statement::Deallocate { name, .. } => StatementKind::Deallocate(
             (!name.value.eq_ignore_ascii_case("all")).then(|| name.value.clone()),
         ),

@@ -1,6 +1,6 @@
 //! From the query string to statements: cut apart, Postgres' lexical rules applied,
-//! parsed by sqlparser or by hand (COPY, VACUUM, SET CONSTRAINTS). Knows no classification
-//! or translation.
+//! parsed by sqlparser or by hand (COPY, VACUUM, SET CONSTRAINTS, ALTER ... OWNER TO). Knows
+//! no classification or translation.
 //!
 //! `split` cuts the string into pieces (leaf), which `lexical`, `copy`, `vacuum` and
 //! `set_constraints` read; `postgres` parses a normalized piece (with `assignments`' rewrite of what
@@ -10,6 +10,7 @@ mod assignments;
 pub(crate) mod copy;
 pub(crate) mod depth;
 pub(crate) mod lexical;
+pub(crate) mod owner;
 pub(crate) mod postgres;
 pub(crate) mod set_constraints;
 pub(crate) mod split;

@@ -58,9 +58,19 @@ pub enum StatementKind {
     Copy(CopySpec),
     /// `DEALLOCATE name`, or `DEALLOCATE ALL` when `None`.
     Deallocate(Option<String>),
-    /// `EXECUTE name`: a statement prepared by name (the proxy answers 26000 for a name
-    /// it does not know; SQL-level EXECUTE of a known one is refused, 0A000).
-    Execute(String),
+    /// `PREPARE name [(types)] AS statement`: the statement's text and its parameters'
+    /// declared types, which the session keeps for EXECUTE ([`crate::bind_prepared`]).
+    Prepare {
+        name: String,
+        statement: String,
+        parameter_types: Vec<String>,
+    },
+    /// `EXECUTE name [(arguments)]`: a statement prepared by name, with its arguments as
+    /// SQL text (the proxy answers 26000 for a name it does not know).
+    Execute {
+        name: String,
+        arguments: Vec<String>,
+    },
     /// `EXPLAIN statement`: where the statement would run, and what runs there.
     Explain(Box<PlannedStatement>),
     /// `CREATE DATABASE name`: a new tenant, with its own files.

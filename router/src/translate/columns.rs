@@ -290,6 +290,60 @@ pub(super) fn order_enums(names: &[String]) -> impl Iterator<Item = String> + '_
     })
 }
 
+/// `DEFAULT 'x'::text`, `DEFAULT 'ok'::public.mood`, `DEFAULT '-1'::integer`: a literal
+/// cast to its column's own type, as pg_dump writes every default, is kept as the bare
+/// literal, which the column's type takes the same way; the catalog shows it with the cast
+/// again. Kept, the cast would become SQLite's expression for it.
+pub(super) fn bare_literal_defaults(ast: &mut sqlparser::ast::Statement) {
+    use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, ColumnDef, Statement};
+    let same_type = |a: &DataType, b: &DataType| {
+        use crate::types::{from_data_type, user_type_name};
+        match (from_data_type(a), from_data_type(b)) {
+            (Some(x), Some(y)) => x == y,
+            (None, None) => user_type_name(a).is_some() && user_type_name(a) == user_type_name(b),
+            _ => false,
+        }
+    };
+    let bare = |default: &mut Expr, column_type: &DataType| {
+        if let Expr::Cast {
+            expr, data_type, ..
+        } = default
+            && matches!(expr.as_ref(), Expr::Value(v)
+                if matches!(v.value, Value::SingleQuotedString(_) | Value::Number(..)))
+            && same_type(data_type, column_type)
+        {
+            *default = (**expr).clone();
+        }
+    };
+    let column = |c: &mut ColumnDef| {
+        let data_type = c.data_type.clone();
+        for option in &mut c.options {
+            if let ColumnOption::Default(e) = &mut option.option {
+                bare(e, &data_type);
+            }
+        }
+    };
+    match ast {
+        Statement::CreateTable(create) => create.columns.iter_mut().for_each(column),
+        Statement::AlterTable(alter) => {
+            for op in &mut alter.operations {
+                match op {
+                    AlterTableOperation::AddColumn { column_def, .. } => column(column_def),
+                    // SET DEFAULT of a column whose type the statement does not say: a cast
+                    // to any type but the column's would change the value, so only the
+                    // text types, whose casts of a string change nothing, are unwrapped.
+                    AlterTableOperation::AlterColumn {
+                        op: AlterColumnOperation::SetDefault { value },
+                        ..
+                    } => bare(value, &DataType::Text),
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// SQLite takes only literals bare after DEFAULT; an expression (such as what `now()`
 /// becomes) must be parenthesised.
 pub(super) fn parenthesize_defaults(create: &mut sqlparser::ast::CreateTable) {

@@ -342,8 +342,16 @@ fn constraint_as_index(table: &ObjectName, c: &TableConstraint) -> Result<String
         None if suffix == "pkey" => format!("{table_name}_pkey"),
         None => format!("{table_name}_{}_key", cols.join("_")),
     };
+    // The comment, which SQLite keeps in the index's text, tells the catalog the index is
+    // this constraint's (shard catalog: pg_constraint, pg_index.indisprimary).
+    let kind = if suffix == "pkey" {
+        "PRIMARY KEY"
+    } else {
+        "UNIQUE"
+    };
     Ok(format!(
-        "CREATE UNIQUE INDEX \"{index}\" ON {table} ({})",
+        "CREATE UNIQUE INDEX {} ON {table} ({}) /* litescale: {kind} */",
+        Ident::with_quote('"', index),
         cols.join(", ")
     ))
 }
@@ -400,7 +408,7 @@ mod tests {
         );
         assert_eq!(
             sql("alter table pgbench_branches add primary key (bid)"),
-            "CREATE UNIQUE INDEX \"pgbench_branches_pkey\" ON pgbench_branches (bid)"
+            "CREATE UNIQUE INDEX \"pgbench_branches_pkey\" ON pgbench_branches (bid) /* litescale: PRIMARY KEY */"
         );
         assert!(plan("drop table a, b").unwrap()[0].batch);
     }

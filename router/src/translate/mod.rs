@@ -83,6 +83,7 @@ pub(crate) fn translate(
     ctx: &SessionContext,
     schema: &dyn Schema,
 ) -> Result<Translated, RouterError> {
+    columns::bare_literal_defaults(&mut ast);
     let inserted_asks = typed::check_inserted(&ast, schema)?;
     query::refuse_unknown_qualifiers(&ast)?;
     // FOR UPDATE / FOR SHARE: the statement runs on the partition's writer (its kind says

@@ -147,12 +147,28 @@ impl SessionState {
                 Some(_) => "DEALLOCATE",
                 None => "DEALLOCATE ALL",
             })),
-            // The wire layer answers 26000 for a name it does not know.
-            StatementKind::Execute(name) => Err(SqlError::new(
+            StatementKind::Prepare {
+                name,
+                statement,
+                parameter_types,
+            } => {
+                if self.sql_prepared.contains_key(name) {
+                    return Err(SqlError::new(
+                        "42P05",
+                        format!("prepared statement \"{name}\" already exists"),
+                    ));
+                }
+                self.sql_prepared
+                    .insert(name.clone(), (statement.clone(), parameter_types.clone()));
+                Ok(Reply::command("PREPARE"))
+            }
+            // The wire layer runs the statement SQL's PREPARE made, and answers 26000 for
+            // a name it does not know: this is one the extended protocol prepared.
+            StatementKind::Execute { name, .. } => Err(SqlError::new(
                 "0A000",
                 format!(
-                    "EXECUTE {name} in SQL is not supported by litescale; execute the prepared \
-                     statement with the extended protocol"
+                    "EXECUTE {name} in SQL of a statement the extended protocol prepared is not \
+                     supported by litescale; execute it with the extended protocol"
                 ),
             )),
             StatementKind::Set {
@@ -189,6 +205,22 @@ impl SessionState {
             StatementKind::Show(name) => self.show(name),
             StatementKind::ShareLock(tables) => self.share_lock(session, tables).await,
         }
+    }
+
+    /// The text an EXECUTE of a statement SQL's PREPARE made runs: the statement with the
+    /// arguments bound. `None` for any other statement.
+    pub(crate) fn bound_sql_prepared(
+        &self,
+        planned: &PlannedStatement,
+    ) -> Option<Result<String, SqlError>> {
+        let StatementKind::Execute { name, arguments } = &planned.kind else {
+            return None;
+        };
+        let (statement, types) = self.sql_prepared.get(name)?;
+        Some(
+            litescale_router::bind_prepared(name, statement, types, arguments)
+                .map_err(SqlError::from),
+        )
     }
 
     /// LOCK TABLE ... IN ACCESS SHARE MODE: in a block, of tables that exist.

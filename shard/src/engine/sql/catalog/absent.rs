@@ -15,7 +15,7 @@ CREATE TEMP VIEW pg_language(oid, lanname, lanowner, lanispl, lanpltrusted, lanp
   UNION ALL SELECT 14, 'sql', 10, 0, 1, 0, 0, 0, NULL
   UNION ALL SELECT 13001, 'plpgsql', 10, 1, 1, 0, 0, 0, NULL;
 CREATE TEMP VIEW pg_init_privs(objoid, classoid, objsubid, privtype, initprivs) AS
-  SELECT 0, 0, 0, '', NULL WHERE 0;
+  SELECT 2200, 2615, 0, 'i', '{pg_database_owner=UC/pg_database_owner,=U/pg_database_owner}';
 CREATE TEMP VIEW pg_cast(oid, castsource, casttarget, castfunc, castcontext, castmethod) AS
   SELECT 0, 0, 0, 0, '', '' WHERE 0;
 CREATE TEMP VIEW pg_transform(oid, trftype, trflang, trffromsql, trftosql) AS
@@ -65,6 +65,9 @@ CREATE TEMP VIEW pg_amproc(oid, amprocfamily, amproclefttype, amprocrighttype, a
 CREATE TEMP VIEW pg_seclabels(objoid, classoid, objsubid, objtype, objnamespace, objname,
     provider, label) AS
   SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+CREATE TEMP VIEW pg_db_role_setting(setdatabase, setrole, setconfig) AS
+  SELECT NULL, NULL, NULL WHERE 0;
+CREATE TEMP VIEW pg_parameter_acl(oid, parname, paracl) AS SELECT NULL, NULL, NULL WHERE 0;
 CREATE TEMP VIEW pg_shdescription(objoid, classoid, description) AS
   SELECT NULL, NULL, NULL WHERE 0;
 "#;
@@ -74,6 +77,10 @@ CREATE TEMP VIEW pg_shdescription(objoid, classoid, description) AS
 pub(super) fn register(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    // Tablespaces are Postgres' two built-in ones, with no directory of their own.
+    conn.create_scalar_function("pg_tablespace_location", 1, flags, |_| Ok(""))?;
+    // Databases and roles take no comments.
+    conn.create_scalar_function("shobj_description", 2, flags, |_| Ok(None::<String>))?;
     conn.create_scalar_function("acldefault", 2, flags, |ctx| {
         let kind = ctx.get::<String>(0)?;
         let owner = "postgres";

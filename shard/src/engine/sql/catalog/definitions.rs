@@ -68,12 +68,30 @@ fn unquoted(text: &str) -> impl Iterator<Item = (usize, char, i32)> + '_ {
 pub(super) fn view_query(create_sql: &str) -> Option<String> {
     let upper = create_sql.to_ascii_uppercase();
     let bytes = upper.as_bytes();
-    let boundary = |i: usize| bytes.get(i).is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
+    let boundary = |i: usize| {
+        bytes
+            .get(i)
+            .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+    };
     let at = unquoted(create_sql).find(|&(i, _, depth)| {
         depth == 0 && upper[i..].starts_with("AS") && i > 0 && boundary(i - 1) && boundary(i + 2)
     })?;
-    let query = create_sql[at.0 + 2..].trim().trim_end_matches(';').trim_end();
+    let query = create_sql[at.0 + 2..]
+        .trim()
+        .trim_end_matches(';')
+        .trim_end();
     Some(format!(" {query};"))
+}
+
+/// The words of a view's query (outside string literals), as a JSON array: the names
+/// among them of tables and views are what the view depends on.
+pub(super) fn view_words(create_sql: &str) -> String {
+    let mut names = view_query(create_sql)
+        .map(|q| words(&q))
+        .unwrap_or_default();
+    names.sort_unstable();
+    names.dedup();
+    serde_json::Value::from(names).to_string()
 }
 
 /// The table's CHECK constraints as Postgres lists them, as a JSON array of `{name, expr,
@@ -93,9 +111,19 @@ pub(super) fn check_constraints(create_sql: &str, table: &str) -> String {
             continue;
         }
         let given = c.get(1).map(|n| n.as_str().trim_matches('"').to_owned());
-        let Some(expr) = parenthesized(&create_sql[whole.end() - 1..]) else {
+        let Some(mut expr) = parenthesized(&create_sql[whole.end() - 1..]) else {
             continue;
         };
+        // `CHECK ((a > 0))`, as a dump writes it, is `a > 0`, as Postgres keeps it.
+        while let Some(inner) = expr
+            .trim()
+            .starts_with('(')
+            .then(|| parenthesized(expr.trim()))
+            .flatten()
+            .filter(|inner| inner.len() + 2 == expr.trim().len())
+        {
+            expr = inner;
+        }
         let ours = given
             .as_deref()
             .is_some_and(|n| n.starts_with("litescale_"))

@@ -134,9 +134,13 @@ fn views(types: &TypeCatalog) -> String {
         .collect();
     format!(
         r#"
+-- public belongs to pg_database_owner and grants it to everyone, as in Postgres 15.
 CREATE TEMP VIEW pg_namespace AS
-  SELECT CAST(column1 AS INTEGER) AS oid, column2 AS nspname, 10 AS nspowner, NULL AS nspacl
-  FROM (VALUES (11, 'pg_catalog'), (2200, 'public'), (13000, 'information_schema'));
+  SELECT CAST(column1 AS INTEGER) AS oid, column2 AS nspname, column3 AS nspowner,
+    column4 AS nspacl
+  FROM (VALUES (11, 'pg_catalog', 10, NULL),
+    (2200, 'public', 6171, '{{pg_database_owner=UC/pg_database_owner,=U/pg_database_owner}}'),
+    (13000, 'information_schema', 10, NULL));
 
 -- What a tenant's `sqlite_master` reads (the router renames it): the schema without
 -- litescale's own tables, whatever the case of their names.
@@ -228,7 +232,7 @@ CREATE TEMP VIEW pg_attrdef AS
 
 CREATE TEMP VIEW pg_index AS
   SELECT i.oid AS indexrelid, t.oid AS indrelid, il."unique" AS indisunique,
-    (il.origin = 'pk') AS indisprimary, 0 AS indisexclusion, 1 AS indimmediate,
+    (il.origin = 'pk' OR i.sql LIKE '%/* litescale: PRIMARY KEY */') AS indisprimary, 0 AS indisexclusion, 1 AS indimmediate,
     0 AS indisclustered, 1 AS indisvalid, 1 AS indcheckxmin, 1 AS indisready, 1 AS indislive,
     0 AS indisreplident, 0 AS indnullsnotdistinct,
     (SELECT group_concat(ii.cid + 1, ' ') FROM pragma_index_info(i.sqlite_name) ii) AS indkey,
@@ -241,7 +245,9 @@ CREATE TEMP VIEW pg_index AS
     CASE il.partial WHEN 1 THEN 'partial' END AS indpred,
     CASE
       WHEN i.sql IS NOT NULL THEN
-        replace(replace(replace(i.sql, ' ON ' || t.sqlite_name || '(',
+        replace(replace(replace(replace(replace(i.sql, ' /* litescale: PRIMARY KEY */', ''),
+                                        ' /* litescale: UNIQUE */', ''),
+                                ' ON ' || t.sqlite_name || '(',
                                 ' ON public.' || t.sqlite_name || ' USING btree ('),
                         ' ON ' || t.sqlite_name || ' (',
                         ' ON public.' || t.sqlite_name || ' USING btree ('),
@@ -270,7 +276,10 @@ CREATE TEMP VIEW pg_constraint AS
       (SELECT group_concat(a.attname, ', ') FROM pg_attribute a WHERE a.attrelid = x.indexrelid)
       || ')' AS ls_condef
   FROM pg_index x JOIN ls_relation r ON r.oid = x.indexrelid
+  -- The indexes of UNIQUE and PRIMARY KEY constraints: SQLite's own, and those an ALTER
+  -- TABLE ADD CONSTRAINT made, which say so in a comment (router translate/ddl.rs).
   WHERE r.sqlite_name LIKE 'sqlite\_autoindex\_%' ESCAPE '\'
+    OR r.sql LIKE '%/* litescale: PRIMARY KEY */' OR r.sql LIKE '%/* litescale: UNIQUE */'
   UNION ALL
   -- A primary key that is SQLite's rowid has no index of its own, but is a constraint.
   SELECT CAST(r.oid * 100 + 99 AS INTEGER), r.name || '_pkey', 2200, 'p', 0, 0, 1, r.oid, 0,
@@ -356,16 +365,21 @@ CREATE TEMP VIEW pg_enum(oid, enumtypid, enumsortorder, enumlabel) AS
 
 CREATE TEMP VIEW pg_database(oid, datname, datdba, encoding, datlocprovider, datistemplate,
     datallowconn, datconnlimit, datcollate, datctype, daticulocale, daticurules, datacl,
-    dattablespace) AS
+    dattablespace, datfrozenxid, datminmxid, datcollversion) AS
   SELECT CAST(16384 + d.key AS INTEGER), d.value, 10, 6, 'c', 0, 1, -1, 'C', 'C', NULL, NULL,
-    NULL, 1663
+    NULL, 1663, 0, 1, NULL
   FROM json_each(litescale_databases()) d;
 
 CREATE TEMP VIEW pg_roles(oid, rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb,
     rolcanlogin, rolreplication, rolconnlimit, rolpassword, rolvaliduntil, rolbypassrls,
     rolconfig) AS
-  VALUES (10, 'postgres', 1, 1, 1, 1, 1, 1, -1, '********', NULL, 1, NULL);
-CREATE TEMP VIEW pg_authid AS SELECT * FROM pg_roles;
+  VALUES (10, 'postgres', 1, 1, 1, 1, 1, 1, -1, '********', NULL, 1, NULL),
+    (6171, 'pg_database_owner', 0, 1, 0, 0, 0, 0, -1, NULL, NULL, 0, NULL);
+-- The passwords' verifiers are the config's: a dump of the roles carries none.
+CREATE TEMP VIEW pg_authid AS
+  SELECT oid, rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin,
+    rolreplication, rolconnlimit, NULL AS rolpassword, rolvaliduntil, rolbypassrls, rolconfig
+  FROM pg_roles;
 CREATE TEMP VIEW pg_user(usename, usesysid, usecreatedb, usesuper, userepl, usebypassrls,
     passwd, valuntil, useconfig) AS
   VALUES ('postgres', 10, 1, 1, 1, 1, '********', NULL, NULL);
@@ -392,7 +406,9 @@ CREATE TEMP VIEW pg_description(objoid, classoid, objsubid, description) AS
     FROM ls_relation r WHERE r.type = 'table'
     UNION ALL
     SELECT r.oid, 1259, p.cid + 1, pg_definition_comment(r.sql, p.name)
-    FROM ls_relation r, pragma_table_info(r.sqlite_name) p WHERE r.type = 'table')
+    FROM ls_relation r, pragma_table_info(r.sqlite_name) p WHERE r.type = 'table'
+    UNION ALL
+    SELECT 2200, 2615, 0, 'standard public schema')
   WHERE description IS NOT NULL;
 CREATE TEMP VIEW pg_inherits(inhrelid, inhparent, inhseqno, inhdetachpending) AS
   SELECT 0, 0, 0, 0 WHERE 0;
@@ -400,8 +416,11 @@ CREATE TEMP VIEW pg_trigger(oid, tgrelid, tgname, tgfoid, tgtype, tgenabled, tgi
     tgconstraint, tgparentid) AS SELECT 0, 0, '', 0, 0, 'O', 0, 0, 0 WHERE 0;
 CREATE TEMP VIEW pg_policy(oid, polname, polrelid, polcmd, polpermissive, polroles, polqual,
     polwithcheck) AS SELECT 0, '', 0, '', 1, NULL, NULL, NULL WHERE 0;
+-- A view is its _RETURN rule, which depends on the relations its query names (pg_depend):
+-- what pg_dump orders a view after.
 CREATE TEMP VIEW pg_rewrite(oid, rulename, ev_class, ev_type, ev_enabled, is_instead) AS
-  SELECT 0, '', 0, '', '', 0 WHERE 0;
+  SELECT CAST(r.oid * 100 + 98 AS INTEGER), '_RETURN', r.oid, '1', 'O', 1
+  FROM ls_relation r WHERE r.type = 'view';
 CREATE TEMP VIEW pg_statistic_ext(oid, stxrelid, stxname, stxnamespace, stxowner, stxkeys,
     stxkind, stxstattarget) AS SELECT 0, 0, '', 0, 0, '', '', -1 WHERE 0;
 CREATE TEMP VIEW pg_publication(oid, pubname, pubowner, puballtables, pubinsert, pubupdate,
@@ -427,7 +446,15 @@ CREATE TEMP VIEW pg_proc(oid, proname, pronamespace, proowner, prokind, proretty
     0, 1, 0, 0, 0, NULL, NULL, NULL, NULL, typinput, NULL, NULL, NULL, NULL
   FROM pg_type GROUP BY typinput;
 CREATE TEMP VIEW pg_depend(classid, objid, objsubid, refclassid, refobjid, refobjsubid,
-    deptype) AS SELECT 0, 0, 0, 0, 0, 0, '' WHERE 0;
+    deptype) AS
+  SELECT 2618, CAST(v.oid * 100 + 98 AS INTEGER), 0, 1259, v.oid, 0, 'i'
+  FROM ls_relation v WHERE v.type = 'view'
+  UNION ALL
+  SELECT DISTINCT 2618, CAST(v.oid * 100 + 98 AS INTEGER), 0, 1259, t.oid, 0, 'n'
+  FROM ls_relation v, json_each(pg_view_words(v.sql)) w
+    JOIN ls_relation t ON t.type IN ('table', 'view') AND t.oid <> v.oid
+      AND lower(t.name) = lower(w.value)
+  WHERE v.type = 'view';
 "#,
         types = type_rows.join(",\n         "),
         settings = SERVER_SETTINGS
@@ -509,14 +536,30 @@ pub(crate) fn register(
         Ok(of_declared(&ctx.get::<String>(0).unwrap_or_default()).1)
     })?;
     let format = types.format;
-    conn.create_scalar_function("pg_shown_default", 2, flags, move |ctx| {
-        let Some(text) = ctx.get::<Option<String>>(0)? else {
-            return Ok(None);
-        };
-        let declared = ctx.get::<Option<String>>(1)?.unwrap_or_default();
-        let type_name = format(of_declared(&declared).0, -1).unwrap_or(declared);
-        Ok(Some(postgres_default(&text, &type_name)))
-    })?;
+    conn.create_scalar_function(
+        "pg_shown_default",
+        2,
+        FunctionFlags::SQLITE_UTF8,
+        move |ctx| {
+            let Some(text) = ctx.get::<Option<String>>(0)? else {
+                return Ok(None);
+            };
+            let declared = ctx.get::<Option<String>>(1)?.unwrap_or_default();
+            // SAFETY: the connection is used on this thread, within the call, for a read.
+            let conn = unsafe { ctx.get_connection()? };
+            let enum_type: Option<String> = conn
+                .query_row(
+                    "SELECT typname FROM ls_enum WHERE typname = trim(?1, '\"')",
+                    [&declared],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let type_name = enum_type
+                .or_else(|| format(of_declared(&declared).0, -1))
+                .unwrap_or(declared);
+            Ok(Some(postgres_default(&text, &type_name)))
+        },
+    )?;
     conn.create_scalar_function("format_type", 2, FunctionFlags::SQLITE_UTF8, move |ctx| {
         let oid = ctx.get::<Option<i64>>(0)?.unwrap_or(0) as u32;
         let typmod = ctx.get::<Option<i64>>(1)?.unwrap_or(-1) as i32;
@@ -548,7 +591,12 @@ pub(crate) fn register(
             (oid != 25 || name.eq_ignore_ascii_case("text")).then_some(oid)
         }))
     })?;
-    conn.create_scalar_function("pg_get_userbyid", 1, flags, |_| Ok("postgres"))?;
+    conn.create_scalar_function("pg_get_userbyid", 1, flags, |ctx| {
+        Ok(match ctx.get::<Option<i64>>(0)? {
+            Some(6171) => "pg_database_owner",
+            _ => "postgres",
+        })
+    })?;
     conn.create_scalar_function("pg_table_is_visible", 1, flags, |_| Ok(true))?;
     for name in [
         "pg_type_is_visible",
@@ -572,6 +620,11 @@ pub(crate) fn register(
                 _ => d,
             }
         }))
+    })?;
+    conn.create_scalar_function("pg_view_words", 1, flags, |ctx| {
+        Ok(definitions::view_words(
+            &ctx.get::<Option<String>>(0)?.unwrap_or_default(),
+        ))
     })?;
     conn.create_scalar_function("pg_view_query", 1, flags, |ctx| {
         Ok(ctx
