@@ -227,6 +227,16 @@ const ENUM_COLLATION_PREFIX: &str = "pg_enum:";
 /// which puts the labels into the collation.
 fn follow_enum(column: &mut sqlparser::ast::ColumnDef, name: &str) {
     use sqlparser::ast::{CheckConstraint, Ident, ObjectName};
+    // SQLite takes no qualified type name (`public.mood`).
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let ident = if plain {
+        Ident::new(name)
+    } else {
+        Ident::with_quote('"', name)
+    };
+    column.data_type = DataType::Custom(ObjectName::from(vec![ident]), Vec::new());
     column
         .options
         .push(option(ColumnOption::Collation(ObjectName::from(vec![
@@ -336,6 +346,48 @@ pub(super) fn bare_literal_defaults(ast: &mut sqlparser::ast::Statement) {
                         op: AlterColumnOperation::SetDefault { value },
                         ..
                     } => bare(value, &DataType::Text),
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A client's CHECK expression `e` becomes `pg_check(e, 'e')`: the expression runs as
+/// translated, and the catalog shows (and pg_dump writes) the text the client wrote,
+/// which the translation would have made SQLite's (shard catalog definitions.rs).
+/// litescale's own CHECKs are added after this and stay bare.
+pub(super) fn keep_check_texts(ast: &mut sqlparser::ast::Statement) {
+    use sqlparser::ast::{AlterTableOperation, ColumnDef, Statement, TableConstraint};
+    fn kept(expr: &mut Expr) {
+        let text = Expr::value(Value::SingleQuotedString(expr.to_string()));
+        *expr = call("pg_check", vec![expr.clone(), text]);
+    }
+    fn of_column(column: &mut ColumnDef) {
+        for option in &mut column.options {
+            if let ColumnOption::Check(check) = &mut option.option {
+                kept(&mut check.expr);
+            }
+        }
+    }
+    fn of_constraint(constraint: &mut TableConstraint) {
+        if let TableConstraint::Check(check) = constraint {
+            kept(&mut check.expr);
+        }
+    }
+    match ast {
+        Statement::CreateTable(create) => {
+            create.columns.iter_mut().for_each(of_column);
+            create.constraints.iter_mut().for_each(of_constraint);
+        }
+        Statement::AlterTable(alter) => {
+            for op in &mut alter.operations {
+                match op {
+                    AlterTableOperation::AddConstraint { constraint, .. } => {
+                        of_constraint(constraint)
+                    }
+                    AlterTableOperation::AddColumn { column_def, .. } => of_column(column_def),
                     _ => {}
                 }
             }

@@ -84,6 +84,11 @@ pub(crate) fn translate(
     schema: &dyn Schema,
 ) -> Result<Translated, RouterError> {
     columns::bare_literal_defaults(&mut ast);
+    columns::keep_check_texts(&mut ast);
+    let view_query = match &ast {
+        Statement::CreateView(view) => Some(view.query.to_string()),
+        _ => None,
+    };
     let inserted_asks = typed::check_inserted(&ast, schema)?;
     query::refuse_unknown_qualifiers(&ast)?;
     // FOR UPDATE / FOR SHARE: the statement runs on the partition's writer (its kind says
@@ -123,7 +128,12 @@ pub(crate) fn translate(
             }
     );
     match ddl::sqlite_statements(ast, schema)? {
-        Some(statements) => Ok(batch(statements, needs_schema, definition_written)),
+        Some(mut statements) => {
+            if let Some(query) = view_query {
+                ddl::keep_postgres_query(&mut statements, &query);
+            }
+            Ok(batch(statements, needs_schema, definition_written))
+        }
         // An ALTER TABLE that makes the table again needs its definition.
         None => Ok(Translated::deferred()),
     }

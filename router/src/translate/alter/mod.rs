@@ -307,7 +307,7 @@ mod tests {
                 "SELECT pg_raise('23502', 'column \"ct_id\" of relation \"perm\" contains null \
                  values') FROM perm WHERE ct_id IS NULL LIMIT 1",
                 "SELECT pg_raise('23514', 'check constraint \"perm_check\" of relation \"perm\" \
-                 is violated by some row') FROM perm WHERE NOT (ct_id > 0) LIMIT 1",
+                 is violated by some row') FROM perm WHERE NOT (pg_check(ct_id > 0, 'ct_id > 0')) LIMIT 1",
                 "SELECT pg_raise('22001', 'value too long for type character varying(3)') FROM \
                  perm WHERE length(code) > 3 LIMIT 1",
             ]

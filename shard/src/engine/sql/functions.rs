@@ -207,6 +207,11 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
              SELECT set_config('name', 'value', true|false) alone",
         ))
     })?;
+    // A client's CHECK, with the text it wrote beside it for the catalog (router
+    // translate/columns.rs): the check's value.
+    conn.create_scalar_function("pg_check", 2, flags, |ctx| {
+        ctx.get::<rusqlite::types::Value>(0)
+    })?;
     conn.create_scalar_function("pg_plus", 2, flags, |ctx| untyped_sum(ctx, false))?;
     conn.create_scalar_function("pg_minus", 2, flags, |ctx| untyped_sum(ctx, true))?;
     // The kind a date function is told for an argument whose type the plan did not know.

@@ -63,9 +63,35 @@ fn unquoted(text: &str) -> impl Iterator<Item = (usize, char, i32)> + '_ {
     })
 }
 
-/// The query of a view's CREATE VIEW text, as pg_get_viewdef answers it: what follows
-/// the first `AS` outside quotes and parentheses, ending with `;`.
+/// The text a client wrote for a CHECK, which the router keeps beside its translation:
+/// `pg_check(<translated>, '<as written>')`.
+fn client_text(expr: &str) -> Option<String> {
+    let inner = expr.trim().strip_prefix("pg_check(")?.strip_suffix(')')?;
+    let comma = unquoted(inner)
+        .filter(|&(_, c, depth)| c == ',' && depth == 0)
+        .last()?
+        .0;
+    let literal = inner[comma + 1..].trim();
+    let text = literal.strip_prefix('\'')?.strip_suffix('\'')?;
+    Some(text.replace("''", "'"))
+}
+
+/// Where a view's CREATE text keeps its Postgres query (router translate/ddl.rs).
+const POSTGRES_QUERY_MARK: &str = "/* litescale:postgres ";
+
+/// The query of a view's CREATE VIEW text, as pg_get_viewdef answers it: the Postgres
+/// query kept with it, or what follows the first `AS` outside quotes and parentheses;
+/// ending with `;`.
 pub(super) fn view_query(create_sql: &str) -> Option<String> {
+    // The query as the client wrote it, which the router keeps in a closing comment
+    // (router translate/ddl.rs); else the text SQLite runs.
+    if let Some(kept) = create_sql
+        .rfind(POSTGRES_QUERY_MARK)
+        .map(|at| &create_sql[at + POSTGRES_QUERY_MARK.len()..])
+        .and_then(|rest| rest.trim_end().strip_suffix("*/"))
+    {
+        return Some(format!(" {};", kept.trim()));
+    }
     let upper = create_sql.to_ascii_uppercase();
     let bytes = upper.as_bytes();
     let boundary = |i: usize| {
@@ -111,9 +137,11 @@ pub(super) fn check_constraints(create_sql: &str, table: &str) -> String {
             continue;
         }
         let given = c.get(1).map(|n| n.as_str().trim_matches('"').to_owned());
-        let Some(mut expr) = parenthesized(&create_sql[whole.end() - 1..]) else {
+        let Some(stored) = parenthesized(&create_sql[whole.end() - 1..]) else {
             continue;
         };
+        let written = client_text(stored);
+        let mut expr = written.as_deref().unwrap_or(stored);
         // `CHECK ((a > 0))`, as a dump writes it, is `a > 0`, as Postgres keeps it.
         while let Some(inner) = expr
             .trim()
@@ -249,7 +277,8 @@ mod tests {
         let sql = "CREATE TABLE t (id INT CHECK (pg_typecheck(id, 'INT')), n INT CHECK (n > 0), \
                    code VARCHAR(3) CONSTRAINT \"litescale_length_varying_3\" CHECK (length(code) <= 3) \
                    CONSTRAINT \"litescale_comment\" CHECK ('a ''CHECK (x)'' note' IS NOT NULL), \
-                   CHECK (n < id), CONSTRAINT positive CHECK (abs(n) >= 0))";
+                   CHECK (n < id), CONSTRAINT positive CHECK (abs(n) >= 0), \
+                   CHECK (pg_check(pg_num_value(id) >= 1, 'id >= (1)::numeric AND ''a'' <> ''b''')))";
         let listed: serde_json::Value = serde_json::from_str(&check_constraints(sql, "t")).unwrap();
         assert_eq!(
             listed,
@@ -257,6 +286,7 @@ mod tests {
                 {"name": "t_n_check", "expr": "n > 0", "conkey": "{2}"},
                 {"name": "t_check", "expr": "n < id", "conkey": "{2,1}"},
                 {"name": "positive", "expr": "abs(n) >= 0", "conkey": "{2}"},
+                {"name": "t_id_check", "expr": "id >= (1)::numeric AND 'a' <> 'b'", "conkey": "{1}"},
             ])
         );
     }
