@@ -38,7 +38,7 @@ public class JdbcCatalog {
                 }
             }
             DatabaseMetaData md = c.getMetaData();
-            check(md.getDatabaseProductVersion().startsWith("16"), "version");
+            check(md.getDatabaseProductVersion().startsWith("15"), "version");
             boolean found = false;
             try (ResultSet r = md.getTables(null, "public", "%", new String[] {"TABLE"})) {
                 while (r.next()) found |= r.getString("TABLE_NAME").equals("jt");

@@ -171,7 +171,8 @@ fn psql_describe_commands_list_the_schema() {
         "{dv}"
     );
     let dn = psql(&server, &["\\dn"]);
-    assert!(has_row(&dn, &["public", "postgres"]), "{dn}");
+    // As in Postgres 15, the public schema belongs to pg_database_owner.
+    assert!(has_row(&dn, &["public", "pg_database_owner"]), "{dn}");
     psql(&server, &["CREATE DATABASE tenant_b"]);
     let l = psql(&server, &["\\l"]);
     for database in ["postgres", "tenant_b"] {
