@@ -127,6 +127,9 @@ fn plan_statement(
         StatementKind::CreateDatabase { .. }
             | StatementKind::DropDatabase { .. }
             | StatementKind::Prepare { .. }
+            | StatementKind::Listen(_)
+            | StatementKind::Unlisten(_)
+            | StatementKind::Notify { .. }
             | StatementKind::Execute { .. }
     ) {
         // Runs on the storage directory, or in the proxy, not in SQLite.

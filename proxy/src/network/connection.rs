@@ -33,8 +33,11 @@ use crate::network::inbound::{Inbound, MessageReader};
 use crate::network::lanes::LaneSeat;
 use crate::protocol::copy::abort_copy_in;
 use crate::protocol::handlers::Factory;
+use crate::protocol::handlers::notification_message;
 use crate::session::interrupts::control::ConnectionControl;
+use crate::session::notifications::Notification;
 use crate::session::plans::describe::Prepared;
+use crate::session::state::Session;
 
 /// Output kept back is sent once it reaches this size, whatever comes next.
 const SEND_AT: usize = 64 * 1024;
@@ -314,10 +317,24 @@ async fn serve_stretch(
                     });
                 }
                 shed_buffers(&mut socket);
-                tokio::select! {
-                    () = &mut startup_timeout, if starting => Ok(None),
-                    () = control.ended() => Ok(None),
-                    message = AssertUnwindSafe(reader.next(&mut socket)).catch_unwind() => message,
+                // A session between transactions hears its notifications while it waits.
+                let listening = between_transactions(&socket);
+                let woken = tokio::select! {
+                    () = &mut startup_timeout, if starting => Woken::Next(Ok(None)),
+                    () = control.ended() => Woken::Next(Ok(None)),
+                    message = AssertUnwindSafe(reader.next(&mut socket)).catch_unwind() => {
+                        Woken::Next(message)
+                    }
+                    heard = heard(listening.as_deref()), if listening.is_some() => {
+                        Woken::Heard(heard)
+                    }
+                };
+                match woken {
+                    Woken::Next(message) => message,
+                    Woken::Heard(notification) => {
+                        socket.send(notification_message(&notification)).await?;
+                        continue;
+                    }
                 }
             }
         };
@@ -420,4 +437,28 @@ fn panicked(control: &ConnectionControl) {
         "XX000",
         "internal error while reading this connection's messages; the connection is closed",
     ));
+}
+
+/// What ends a connection's wait for its client.
+enum Woken<M> {
+    Next(M),
+    Heard(Arc<Notification>),
+}
+
+/// The session, when it is between transactions and may be told of notifications.
+fn between_transactions<S: ClientInfo>(socket: &S) -> Option<Arc<Session>> {
+    if !matches!(socket.state(), PgWireConnectionState::ReadyForQuery) {
+        return None;
+    }
+    let session = socket.session_extensions().get::<Session>()?;
+    let idle = session.state.try_lock().is_ok_and(|s| s.is_idle());
+    idle.then_some(session)
+}
+
+/// The session's next notification; never, for none.
+async fn heard(session: Option<&Session>) -> Arc<Notification> {
+    match session {
+        Some(session) => session.listener.lock().await.next().await,
+        None => std::future::pending().await,
+    }
 }

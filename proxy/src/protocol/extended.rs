@@ -56,7 +56,14 @@ impl QueryParser for StatementParser {
             .await
             .settings
             .duration("statement_timeout");
-        Ok(Some(Arc::new(session.prepare(sql, timeout).await?)))
+        match session.prepare(sql, timeout).await {
+            Ok(prepared) => Ok(Some(Arc::new(prepared))),
+            Err(e) => {
+                // A statement refused before it runs fails the block as any error does.
+                session.state.lock().await.fail_block();
+                Err(e.into())
+            }
+        }
     }
 
     fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {

@@ -31,6 +31,19 @@ pub(crate) fn session_of<C: ClientInfo>(client: &C) -> PgWireResult<Arc<Session>
         .ok_or_else(|| SqlError::new("08P01", "query before startup completed").into())
 }
 
+/// A notification as the client is told it.
+pub(crate) fn notification_message(
+    n: &crate::session::notifications::Notification,
+) -> PgWireBackendMessage {
+    PgWireBackendMessage::NotificationResponse(
+        pgwire::messages::response::NotificationResponse::new(
+            n.sender,
+            n.channel.clone(),
+            n.payload.clone(),
+        ),
+    )
+}
+
 pub(super) fn pg_type(t: PgType) -> Type {
     Type::from_oid(t.oid()).unwrap_or(Type::TEXT)
 }

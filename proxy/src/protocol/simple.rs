@@ -152,7 +152,11 @@ impl SimpleQueryHandler for Handlers {
         let mut state = session.state.lock().await;
         let timeout = state.settings.duration("statement_timeout");
         match session.plan(&query.query, timeout).await {
-            Err(e) => send_error(client, &e).await?,
+            Err(e) => {
+                // A statement refused before it runs fails the block as any error does.
+                state.fail_block();
+                send_error(client, &e).await?
+            }
             Ok(plans) if plans.is_empty() => {
                 let empty = PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new());
                 client.feed(empty).await?;
@@ -177,6 +181,7 @@ impl SimpleQueryHandler for Handlers {
                     let bound = match bound {
                         Ok(bound) => bound,
                         Err(e) => {
+                            state.fail_block();
                             send_error(client, &e).await?;
                             succeeded = false;
                             break;
@@ -209,6 +214,14 @@ impl SimpleQueryHandler for Handlers {
                 if let Err(e) = state.close_implicit(&session, succeeded).await {
                     send_error(client, &e).await?;
                 }
+            }
+        }
+        // Between transactions, the session hears the notifications that have arrived.
+        if state.is_idle() {
+            for heard in session.listener.lock().await.arrived() {
+                client
+                    .feed(crate::protocol::handlers::notification_message(&heard))
+                    .await?;
             }
         }
         session.watch_idle(&mut state);

@@ -214,6 +214,7 @@ impl Handlers {
             admin,
             writer_idle_timeout: config.limits.idle_in_transaction_writer_timeout(),
             advisory_locks: Arc::clone(&self.server.advisory_locks),
+            notifications: Arc::clone(&self.server.notifications),
             column_cache: Arc::clone(&self.server.column_cache),
         });
         client.session_extensions().insert(session);

@@ -21,6 +21,7 @@ use crate::session::column_cache::ColumnCache;
 use crate::session::coordinator::locks::WaitGraph;
 use crate::session::interrupts::cancel::CancelRegistry;
 use crate::session::interrupts::control::ConnectionControl;
+use crate::session::notifications::Notifications;
 use crate::session::settings::SERVER_VERSION_NUM;
 use crate::values::check::check_stored;
 
@@ -43,6 +44,8 @@ pub struct Server {
     pub(crate) wait_graph: Arc<WaitGraph>,
     /// Every session's advisory locks.
     pub(crate) advisory_locks: Arc<AdvisoryLocks>,
+    /// LISTEN / NOTIFY between every database's sessions.
+    pub(crate) notifications: Arc<Notifications>,
     /// Tables' columns for plans that need them, shared by every session.
     pub(crate) column_cache: Arc<ColumnCache>,
     /// Authenticated client connections open now (`server/slots.rs`).
@@ -85,6 +88,7 @@ impl Server {
             pids: RandomPidSecretKeyGenerator::default(),
             wait_graph: Arc::default(),
             advisory_locks: Arc::default(),
+            notifications: Arc::default(),
             column_cache: Arc::default(),
             connections: Arc::default(),
             startups: Default::default(),

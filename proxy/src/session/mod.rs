@@ -3,8 +3,8 @@
 //!
 //! Statements run on the partitions the router's plan names; the shard runs them.
 //!
-//! Order: `settings`, `interrupts`, `copy_in`, `column_cache` (leaves), `advisory_locks`
-//! (<- `interrupts`) <- `coordinator` <-
+//! Order: `settings`, `interrupts`, `copy_in`, `column_cache`, `notifications` (leaves),
+//! `advisory_locks` (<- `interrupts`) <- `coordinator` <-
 //! `state` <- `idle`, `backends`, `plans` <- `execute`.
 
 pub(crate) mod advisory_locks;
@@ -15,6 +15,7 @@ pub(crate) mod copy_in;
 pub(crate) mod execute;
 mod idle;
 pub(crate) mod interrupts;
+pub(crate) mod notifications;
 pub(crate) mod plans;
 pub(crate) mod settings;
 pub(crate) mod state;

@@ -20,6 +20,7 @@ use crate::session::copy_in::CopyIn;
 use crate::session::interrupts::cancel::CancelTarget;
 use crate::session::interrupts::control::ConnectionControl;
 use crate::session::interrupts::signal::BackendSignals;
+use crate::session::notifications::{Listener, Notifications};
 use crate::session::settings::Settings;
 
 pub struct Session {
@@ -65,6 +66,9 @@ pub struct Session {
     pub state: tokio::sync::Mutex<SessionState>,
     /// The advisory locks the session holds; released when it ends.
     pub(crate) advisory: SessionLocks,
+    /// The channels the session LISTENs on, and what reaches them. Locked by the
+    /// connection while it waits for its client, to tell it what arrives meanwhile.
+    pub(crate) listener: tokio::sync::Mutex<Listener>,
 }
 
 /// A session's links to the running server (see [`Session::attached`]).
@@ -80,6 +84,8 @@ pub(crate) struct Attachments {
     pub column_cache: Arc<ColumnCache>,
     /// The server's advisory locks.
     pub advisory_locks: Arc<AdvisoryLocks>,
+    /// The server's notifications.
+    pub notifications: Arc<Notifications>,
 }
 
 pub struct SessionState {
@@ -93,6 +99,9 @@ pub struct SessionState {
     pub(crate) idle_watch: Option<(tokio::time::Instant, tokio::task::AbortHandle)>,
     /// Statements prepared by SQL's PREPARE: name → (text, parameters' declared types).
     pub(crate) sql_prepared: std::collections::HashMap<String, (String, Vec<String>)>,
+    /// The open block's NOTIFYs, sent when it commits: (savepoints in force, channel,
+    /// payload).
+    pub(crate) notifies: Vec<(usize, String, String)>,
 }
 
 /// The client's transaction block, as Postgres tracks it.
@@ -195,6 +204,10 @@ impl Session {
         let owner = sequence();
         Session {
             advisory: SessionLocks::new(Arc::default(), owner, context.database.clone()),
+            listener: tokio::sync::Mutex::new(Listener::new(
+                Arc::default(),
+                context.database.clone(),
+            )),
             partitions: database.partitions,
             txlog: database.txlog,
             wait_graph,
@@ -217,6 +230,7 @@ impl Session {
                 idle_since: std::time::Instant::now(),
                 idle_watch: None,
                 sql_prepared: std::collections::HashMap::new(),
+                notifies: Vec::new(),
             }),
             control: None,
             storage: None,
@@ -237,6 +251,10 @@ impl Session {
         self.column_cache = to.column_cache;
         self.advisory =
             SessionLocks::new(to.advisory_locks, self.owner, self.context.database.clone());
+        self.listener = tokio::sync::Mutex::new(Listener::new(
+            to.notifications,
+            self.context.database.clone(),
+        ));
         self
     }
 
@@ -254,6 +272,14 @@ impl Session {
     /// Whether the connection is being ended from outside: no further statement runs.
     pub(crate) fn terminating(&self) -> bool {
         self.control.as_ref().is_some_and(|c| c.terminating())
+    }
+
+    /// Sends notifications its transaction committed.
+    pub(crate) async fn publish(&self, sent: Vec<(String, String)>) {
+        self.listener
+            .lock()
+            .await
+            .publish(self.context.backend_pid, sent);
     }
 
     /// Why the connection is being ended from outside, once: the caller sends it as

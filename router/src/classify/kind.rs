@@ -162,6 +162,13 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
             name: last_part(name),
             arguments: parameters.iter().map(ToString::to_string).collect(),
         },
+        Statement::LISTEN { channel } => StatementKind::Listen(folded(channel)),
+        Statement::UNLISTEN { channel } if channel.value == "*" => StatementKind::Unlisten(None),
+        Statement::UNLISTEN { channel } => StatementKind::Unlisten(Some(folded(channel))),
+        Statement::NOTIFY { channel, payload } => StatementKind::Notify {
+            channel: folded(channel),
+            payload: payload.clone().unwrap_or_default(),
+        },
         Statement::Prepare {
             name,
             data_types,
@@ -202,6 +209,14 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
             return Err(RouterError::unsupported(&construct));
         }
     })
+}
+
+/// An identifier as Postgres folds it: unquoted, in lower case.
+fn folded(ident: &sqlparser::ast::Ident) -> String {
+    match ident.quote_style {
+        Some(_) => ident.value.clone(),
+        None => ident.value.to_ascii_lowercase(),
+    }
 }
 
 /// Extensions whose functions litescale has built in: CREATE EXTENSION of one succeeds.

@@ -58,6 +58,15 @@ pub enum StatementKind {
     Copy(CopySpec),
     /// `DEALLOCATE name`, or `DEALLOCATE ALL` when `None`.
     Deallocate(Option<String>),
+    /// `LISTEN channel`: the session hears the channel's notifications.
+    Listen(String),
+    /// `UNLISTEN channel`, or `UNLISTEN *` (`None`).
+    Unlisten(Option<String>),
+    /// `NOTIFY channel [, 'payload']`: sent when the transaction commits.
+    Notify {
+        channel: String,
+        payload: String,
+    },
     /// `PREPARE name [(types)] AS statement`: the statement's text and its parameters'
     /// declared types, which the session keeps for EXECUTE ([`crate::bind_prepared`]).
     Prepare {

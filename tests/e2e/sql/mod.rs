@@ -6,6 +6,7 @@ mod concurrency;
 mod dialect;
 mod enum_types;
 mod limits;
+mod notifications;
 mod schema_changes;
 mod time_zones;
 mod transactions;

@@ -171,3 +171,36 @@ async fn select_for_update_and_lock_table_hold_writes_until_the_block_ends() {
         assert_eq!(row.get::<_, &str>(0), "a, then b", "{lock}");
     }
 }
+
+/// A statement refused before it runs (a syntax error, a construct litescale refuses, in
+/// the simple or the extended protocol) fails the block as any error does: what the block
+/// wrote before it is not committed. It was committed before.
+#[tokio::test]
+async fn a_statement_refused_before_it_runs_fails_the_block() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE t (a INT)").await.unwrap();
+    for refused in ["SELEC 1", "CREATE TYPE pair AS (a int, b text)"] {
+        c.batch_execute("BEGIN; INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+        assert!(c.batch_execute(refused).await.is_err(), "{refused}");
+        let e = c.batch_execute("SELECT 1").await.unwrap_err();
+        assert_eq!(sqlstate(&e), "25P02", "{refused}");
+        c.batch_execute("COMMIT").await.unwrap();
+    }
+    // The extended protocol's Parse.
+    c.batch_execute("BEGIN; INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+    assert!(c.prepare("SELEC $1").await.is_err());
+    let e = c.query("SELECT 1", &[]).await.unwrap_err();
+    assert_eq!(sqlstate(&e), "25P02");
+    c.batch_execute("COMMIT").await.unwrap();
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+}

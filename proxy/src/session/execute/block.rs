@@ -193,6 +193,10 @@ impl SessionState {
         block: OpenBlock,
         commit: bool,
     ) -> Result<(), SqlError> {
+        let notifies: Vec<(String, String)> = std::mem::take(&mut self.notifies)
+            .into_iter()
+            .map(|(_, channel, payload)| (channel, payload))
+            .collect();
         let mut txns = block.txns;
         session.advisory.release_all(true);
         for (name, before) in block.set_locally.iter().rev() {
@@ -206,13 +210,16 @@ impl SessionState {
             return Ok(());
         }
         match txns.len() {
-            0 => Ok(()),
+            0 => {}
             1 => {
                 let (_, txn) = txns.pop_first().expect("one");
-                Ok(txn.commit().await?)
+                txn.commit().await?;
             }
-            _ => commit_across(&session.txlog, txns).await,
+            _ => commit_across(&session.txlog, txns).await?,
         }
+        // Committed: its notifications go out.
+        session.publish(notifies).await;
+        Ok(())
     }
 
     /// SAVEPOINT, RELEASE and ROLLBACK TO, on every partition the block writes. The
@@ -252,6 +259,8 @@ impl SessionState {
             (_, Some(p)) => {
                 block.savepoints.truncate(p + 1);
                 block.failed = false;
+                // NOTIFYs made since the savepoint are undone with it.
+                self.notifies.retain(|(depth, ..)| *depth <= p);
             }
             _ => {}
         }

@@ -204,6 +204,17 @@ impl SessionState {
             }),
             StatementKind::Show(name) => self.show(name),
             StatementKind::ShareLock(tables) => self.share_lock(session, tables).await,
+            StatementKind::Listen(channel) => {
+                session.listener.lock().await.listen(channel);
+                Ok(Reply::command("LISTEN"))
+            }
+            StatementKind::Unlisten(channel) => {
+                session.listener.lock().await.unlisten(channel.as_deref());
+                Ok(Reply::command("UNLISTEN"))
+            }
+            StatementKind::Notify { channel, payload } => {
+                self.notify(session, channel, payload).await
+            }
         }
     }
 
@@ -221,6 +232,32 @@ impl SessionState {
             litescale_router::bind_prepared(name, statement, types, arguments)
                 .map_err(SqlError::from),
         )
+    }
+
+    /// NOTIFY: sent when the block commits, or at once outside one. Postgres' limit on a
+    /// payload is 8000 bytes (22023).
+    async fn notify(
+        &mut self,
+        session: &Session,
+        channel: &str,
+        payload: &str,
+    ) -> Result<Reply, SqlError> {
+        if payload.len() >= 8000 {
+            return Err(SqlError::new("22023", "payload string too long"));
+        }
+        match &self.block {
+            Block::Open(block) => {
+                let depth = block.savepoints.len();
+                self.notifies
+                    .push((depth, channel.to_owned(), payload.to_owned()));
+            }
+            Block::Idle => {
+                session
+                    .publish(vec![(channel.to_owned(), payload.to_owned())])
+                    .await
+            }
+        }
+        Ok(Reply::command("NOTIFY"))
     }
 
     /// LOCK TABLE ... IN ACCESS SHARE MODE: in a block, of tables that exist.
