@@ -49,7 +49,9 @@ pub use plan::copy::{CopyDirection, CopyFormat, CopySpec};
 pub use plan::hint::Hint;
 pub use plan::session::SessionContext;
 pub use plan::signal::{BackendPid, Signal};
-pub use plan::statement::{Isolation, PlannedStatement, SleepSeconds, StatementKind, WriteKind};
+pub use plan::statement::{
+    Isolation, PlannedStatement, SleepSeconds, StatementKind, TextArg, WriteKind,
+};
 pub use translate::columns::LENGTH_CHECK_PREFIX;
 pub use translate::modifying_with::Returned;
 pub use types::PgType;

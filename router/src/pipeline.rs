@@ -10,8 +10,8 @@ use sqlparser::ast::{
 };
 
 use crate::classify::{
-    advisory_locks, functions_called, internal, kind, parameters, set_config, signals, sleep,
-    temporary,
+    advisory_locks, functions_called, internal, kind, notify, parameters, set_config, signals,
+    sleep, temporary,
 };
 use crate::infer::schema::{NoSchema, Schema, last_part};
 use crate::parse::owner::{is_owner_change, owner_change};
@@ -109,7 +109,8 @@ fn plan_statement(
     let called = functions_called(&ast);
     let answered_by_proxy = signals::classify(&ast, &called, ctx)
         .or_else(|| advisory_locks::classify(&ast, &called))
-        .or_else(|| sleep::classify(&ast, &called));
+        .or_else(|| sleep::classify(&ast, &called))
+        .or_else(|| notify::classify(&ast, &called));
     if let Some(kind) = answered_by_proxy {
         let kind = kind?;
         let param_count = kind.highest_param();

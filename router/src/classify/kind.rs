@@ -10,7 +10,7 @@ use sqlparser::ast::{
 use crate::RouterError;
 use crate::infer::schema::last_part;
 use crate::parse::lexical::leading_words;
-use crate::plan::statement::{Isolation, StatementKind, WriteKind};
+use crate::plan::statement::{Isolation, StatementKind, TextArg, WriteKind};
 
 pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKind, RouterError> {
     // A session's last sequence values are kept by no one: SQLite numbers the rows.
@@ -166,8 +166,9 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
         Statement::UNLISTEN { channel } if channel.value == "*" => StatementKind::Unlisten(None),
         Statement::UNLISTEN { channel } => StatementKind::Unlisten(Some(folded(channel))),
         Statement::NOTIFY { channel, payload } => StatementKind::Notify {
-            channel: folded(channel),
-            payload: payload.clone().unwrap_or_default(),
+            channel: TextArg::Text(folded(channel)),
+            payload: TextArg::Text(payload.clone().unwrap_or_default()),
+            answer: None,
         },
         Statement::Prepare {
             name,

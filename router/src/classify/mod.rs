@@ -22,6 +22,7 @@ pub(crate) fn functions_called(ast: &sqlparser::ast::Statement) -> Vec<String> {
 pub(crate) mod advisory_locks;
 pub(crate) mod internal;
 pub(crate) mod kind;
+pub(crate) mod notify;
 pub(crate) mod parameters;
 pub(crate) mod set_config;
 pub(crate) mod signals;

@@ -56,6 +56,43 @@ pub(crate) fn lone_call(query: &Query) -> Option<(&Function, Option<String>)> {
     }
 }
 
+/// A lone call's arguments, and the name its answer's column takes (`AS`).
+pub(crate) type LoneCall<'a> = (Vec<&'a Expr>, Option<String>);
+
+/// The arguments of the lone call of `name` (a function the proxy answers) the statement
+/// makes, and the answer's column: `None` when the statement does not call `name`;
+/// `refused` when it calls it otherwise than alone, or with named arguments.
+pub(crate) fn lone_call_of<'a>(
+    ast: &'a Statement,
+    called: &[String],
+    name: &str,
+    refused: impl Fn() -> RouterError,
+) -> Option<Result<LoneCall<'a>, RouterError>> {
+    let Statement::Query(query) = ast else {
+        return None;
+    };
+    if !called.iter().any(|c| c == name) {
+        return None;
+    }
+    let Some((f, column)) =
+        lone_call(query).filter(|(f, _)| f.name.to_string().eq_ignore_ascii_case(name))
+    else {
+        return Some(Err(refused()));
+    };
+    let FunctionArguments::List(list) = &f.args else {
+        return Some(Err(refused()));
+    };
+    let args: Option<Vec<&Expr>> = list
+        .args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+            _ => None,
+        })
+        .collect();
+    Some(args.map(|args| (args, column)).ok_or_else(refused))
+}
+
 /// The n of a `$n` parameter.
 pub(crate) fn placeholder_number(placeholder: &str) -> Option<usize> {
     placeholder.strip_prefix('$')?.parse().ok()

@@ -2,9 +2,9 @@
 //! statement_timeout can end it, not on a SQLite connection other sessions share. The
 //! router turns a lone call into [`StatementKind::Sleep`]; a call anywhere else is 0A000.
 
-use sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, Value};
+use sqlparser::ast::{Expr, Statement, Value};
 
-use super::signals::{lone_call, placeholder_number};
+use super::signals::{lone_call_of, placeholder_number};
 use crate::RouterError;
 use crate::plan::statement::{SleepSeconds, StatementKind};
 
@@ -13,23 +13,13 @@ pub(crate) fn classify(
     ast: &Statement,
     called: &[String],
 ) -> Option<Result<StatementKind, RouterError>> {
-    let Statement::Query(query) = ast else {
-        return None;
-    };
-    if !called.iter().any(|name| name == "pg_sleep") {
-        return None;
-    }
-    let is_sleep =
-        |name: &sqlparser::ast::ObjectName| name.to_string().eq_ignore_ascii_case("pg_sleep");
     let refused =
         || RouterError::unsupported("pg_sleep() other than as SELECT pg_sleep(seconds) alone");
-    let Some((f, column)) = lone_call(query).filter(|(f, _)| is_sleep(&f.name)) else {
-        return Some(Err(refused()));
+    let (args, column) = match lone_call_of(ast, called, "pg_sleep", refused)? {
+        Ok(call) => call,
+        Err(e) => return Some(Err(e)),
     };
-    let FunctionArguments::List(list) = &f.args else {
-        return Some(Err(refused()));
-    };
-    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] = list.args.as_slice() else {
+    let [arg] = args.as_slice() else {
         return Some(Err(refused()));
     };
     let seconds = match arg {

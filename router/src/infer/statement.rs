@@ -27,6 +27,7 @@ impl PlannedStatement {
                     vec![key; self.param_count]
                 }
                 StatementKind::Sleep { .. } => vec![PgType::Float8; self.param_count],
+                StatementKind::Notify { .. } => vec![PgType::Text; self.param_count],
                 _ => Vec::new(),
             },
         }

@@ -62,10 +62,12 @@ pub enum StatementKind {
     Listen(String),
     /// `UNLISTEN channel`, or `UNLISTEN *` (`None`).
     Unlisten(Option<String>),
-    /// `NOTIFY channel [, 'payload']`: sent when the transaction commits.
+    /// `NOTIFY channel [, 'payload']`, or `SELECT pg_notify(channel, payload)` alone
+    /// (`answer`s one void column of that name): sent when the transaction commits.
     Notify {
-        channel: String,
-        payload: String,
+        channel: TextArg,
+        payload: TextArg,
+        answer: Option<String>,
     },
     /// `PREPARE name [(types)] AS statement`: the statement's text and its parameters'
     /// declared types, which the session keeps for EXECUTE ([`crate::bind_prepared`]).
@@ -115,6 +117,15 @@ pub enum StatementKind {
     },
 }
 
+/// A text argument of a call the proxy answers, as far as planning can know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextArg {
+    Text(String),
+    Null,
+    /// `$n` (1-based), bound at execution.
+    Param(usize),
+}
+
 /// pg_sleep's argument, as far as planning can know it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SleepSeconds {
@@ -138,6 +149,16 @@ impl StatementKind {
                 seconds: SleepSeconds::Param(n),
                 ..
             } => *n,
+            StatementKind::Notify {
+                channel, payload, ..
+            } => [channel, payload]
+                .iter()
+                .filter_map(|a| match a {
+                    TextArg::Param(n) => Some(*n),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0),
             StatementKind::AdvisoryLock(call) => call
                 .key
                 .iter()

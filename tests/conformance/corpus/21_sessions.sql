@@ -67,3 +67,8 @@ BEGIN;
 SELEC 1;
 SELECT 1;
 ROLLBACK;
+SELECT pg_notify('jobs', 'from a function');
+SELECT pg_notify('jobs', NULL);
+SELECT pg_notify('', 'x');
+SELECT pg_notify(NULL, 'x');
+SELECT pg_notify('jobs', 'x') FROM migrations;

@@ -94,6 +94,16 @@ async fn a_committed_notification_reaches_the_channel_s_listeners_while_they_wai
         "a rolled-back NOTIFY is never sent"
     );
 
+    // pg_notify, its arguments bound: the channel as given.
+    sender
+        .execute("SELECT pg_notify($1, $2)", &[&"jobs", &"bound"])
+        .await
+        .unwrap();
+    assert_eq!(
+        next(&mut heard).await,
+        Some(("jobs".into(), "bound".into()))
+    );
+
     // The sender's pid comes with it.
     sender.batch_execute("NOTIFY jobs, 'who'").await.unwrap();
     let (tx, mut with_pid) = mpsc::unbounded_channel();

@@ -7,7 +7,9 @@ use litescale_shard::Value;
 
 use crate::error::SqlError;
 use crate::session::execute::reply::{Executed, Reply};
-use crate::session::execute::utility::{advisory_lock, signal_backend, sleep};
+use crate::session::execute::utility::{
+    advisory_lock, signal_backend, sleep, text_arg, void_answer,
+};
 use crate::session::interrupts::timer::StatementTimer;
 use crate::session::state::{Block, Session, SessionState};
 
@@ -212,8 +214,18 @@ impl SessionState {
                 session.listener.lock().await.unlisten(channel.as_deref());
                 Ok(Reply::command("UNLISTEN"))
             }
-            StatementKind::Notify { channel, payload } => {
-                self.notify(session, channel, payload).await
+            StatementKind::Notify {
+                channel,
+                payload,
+                answer,
+            } => {
+                let channel = text_arg(channel, &params)?.unwrap_or_default();
+                let payload = text_arg(payload, &params)?.unwrap_or_default();
+                self.notify(session, &channel, &payload).await?;
+                Ok(match answer {
+                    Some(column) => void_answer(column),
+                    None => Reply::command("NOTIFY"),
+                })
             }
         }
     }
@@ -241,7 +253,10 @@ impl SessionState {
         session: &Session,
         channel: &str,
         payload: &str,
-    ) -> Result<Reply, SqlError> {
+    ) -> Result<(), SqlError> {
+        if channel.is_empty() {
+            return Err(SqlError::new("22023", "channel name cannot be empty"));
+        }
         if payload.len() >= 8000 {
             return Err(SqlError::new("22023", "payload string too long"));
         }
@@ -257,7 +272,7 @@ impl SessionState {
                     .await
             }
         }
-        Ok(Reply::command("NOTIFY"))
+        Ok(())
     }
 
     /// LOCK TABLE ... IN ACCESS SHARE MODE: in a block, of tables that exist.

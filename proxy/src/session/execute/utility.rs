@@ -2,7 +2,7 @@
 //! pg_cancel_backend and pg_terminate_backend; advisory locks; pg_sleep.
 
 use litescale_router::{
-    AdvisoryAction, AdvisoryLockCall, BackendPid, KeyArg, Signal, SleepSeconds,
+    AdvisoryAction, AdvisoryLockCall, BackendPid, KeyArg, Signal, SleepSeconds, TextArg,
 };
 use litescale_shard::{ColumnMeta, Rows, Value};
 
@@ -333,6 +333,31 @@ pub(super) async fn sleep(
         Value::Null
     };
     Ok(one_value(column, "void", answer))
+}
+
+/// A text argument of a call the proxy answers; `None` for NULL.
+pub(super) fn text_arg(arg: &TextArg, params: &[Value]) -> Result<Option<String>, SqlError> {
+    Ok(match arg {
+        TextArg::Text(t) => Some(t.clone()),
+        TextArg::Null => None,
+        TextArg::Param(n) => match params.get(n - 1) {
+            Some(Value::Null) | None => None,
+            Some(Value::Text(t)) => Some(t.clone()),
+            Some(Value::Integer(i)) => Some(i.to_string()),
+            Some(Value::Real(f)) => Some(f.to_string()),
+            Some(Value::Blob(_)) => {
+                return Err(SqlError::new(
+                    "42804",
+                    format!("argument ${n} must be text"),
+                ));
+            }
+        },
+    })
+}
+
+/// The answer of a lone call of a void function (pg_notify).
+pub(super) fn void_answer(column: &str) -> Reply {
+    one_value(column, "void", Value::Text(String::new()))
 }
 
 /// A SELECT's answer of one row of one column, declared `decl_type`.

@@ -117,7 +117,12 @@ impl Session {
                     vec![text(EXPLAIN_COLUMN)]
                 } else if let StatementKind::SignalBackend { column, .. } = &planned.kind {
                     vec![(column.clone(), PgType::Bool)]
-                } else if let StatementKind::Sleep { column, .. } = &planned.kind {
+                } else if let StatementKind::Sleep { column, .. }
+                | StatementKind::Notify {
+                    answer: Some(column),
+                    ..
+                } = &planned.kind
+                {
                     vec![(column.clone(), PgType::Void)]
                 } else if let StatementKind::AdvisoryLock(call) = &planned.kind {
                     let answer = if call.answers_boolean() {
