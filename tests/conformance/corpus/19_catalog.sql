@@ -65,3 +65,7 @@ SELECT pg_is_in_recovery();
 SELECT option_name, option_value FROM pg_options_to_table('{fillfactor=70,autovacuum_enabled=off}');
 SELECT pg_size_pretty(10240::bigint), pg_size_pretty(123456789::bigint), pg_size_pretty(100::bigint);
 SELECT count(*) FROM pg_operator WHERE oprname = '+';
+CREATE TABLE priced (id int PRIMARY KEY, price numeric(10,2) CHECK (price > 0), qty int NOT NULL, CONSTRAINT sane CHECK (qty < 1000 AND price < 1e6));
+SELECT constraint_name, check_clause FROM information_schema.check_constraints WHERE constraint_name NOT LIKE '%_not_null' ORDER BY 1;
+SELECT count(*) FROM information_schema.check_constraints WHERE constraint_name LIKE '%_not_null';
+SELECT constraint_name, constraint_type FROM information_schema.table_constraints WHERE table_name = 'priced' AND constraint_type <> 'CHECK' ORDER BY 1;

@@ -79,6 +79,18 @@ CREATE TEMP VIEW "information_schema.table_constraints"(constraint_catalog,
     'NO', 'NO', 'YES', CASE WHEN c.contype IN ('p', 'u') THEN 'YES' END
   FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid;
 
+-- CHECK constraints, and (as Postgres lists them here) each NOT NULL column's, named
+-- <namespace oid>_<table oid>_<column number>_not_null.
+CREATE TEMP VIEW "information_schema.check_constraints"(constraint_catalog,
+    constraint_schema, constraint_name, check_clause) AS
+  SELECT litescale_database(), 'public', c.conname, substr(c.ls_condef, 7)
+  FROM pg_constraint c WHERE c.contype = 'c'
+  UNION ALL
+  SELECT litescale_database(), 'public', '2200_' || a.attrelid || '_' || a.attnum || '_not_null',
+    a.attname || ' IS NOT NULL'
+  FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid
+  WHERE r.relkind = 'r' AND a.attnotnull;
+
 -- A constraint's columns, in order: conkey is a text array of column numbers.
 CREATE TEMP VIEW ls_constraint_column AS
   SELECT c.oid, c.conname, c.contype, c.conrelid, c.confrelid, c.confkey,
