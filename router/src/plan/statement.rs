@@ -28,9 +28,9 @@ pub enum StatementKind {
     Write(WriteKind),
     /// Schema change, with its command tag ("CREATE TABLE"): runs on the writer.
     Ddl(&'static str),
-    /// `LOCK TABLE t IN ACCESS SHARE MODE`: what it keeps out (DROP, ALTER) cannot change
-    /// a block's reads, which see one snapshot, so it takes nothing; allowed in a read-only
-    /// block, as pg_dump takes it.
+    /// `LOCK TABLE t IN ACCESS SHARE MODE`: it keeps out only DROP and ALTER, which a
+    /// snapshot block's reads do not see, so there it takes nothing (allowed in a READ
+    /// ONLY block, as pg_dump takes it); in a READ COMMITTED block it takes the writers.
     ShareLock(Vec<String>),
     Begin {
         isolation: Isolation,

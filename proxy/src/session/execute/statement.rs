@@ -275,17 +275,45 @@ impl SessionState {
         Ok(())
     }
 
-    /// LOCK TABLE ... IN ACCESS SHARE MODE: in a block, of tables that exist.
+    /// LOCK TABLE ... IN ACCESS SHARE MODE, which keeps out only DROP and ALTER of the
+    /// tables: a REPEATABLE READ or SERIALIZABLE block (pg_dump's) reads one snapshot,
+    /// which they cannot change, so it takes nothing there but checks the tables exist; a
+    /// READ COMMITTED block takes the tables' writers, as the other modes do, and where it
+    /// may not write (READ ONLY) is refused.
     async fn share_lock(
         &mut self,
         session: &Session,
         tables: &[String],
     ) -> Result<Reply, SqlError> {
-        if self.is_idle() {
-            return Err(SqlError::new(
-                "25P01",
-                "LOCK TABLE can only be used in transaction blocks",
-            ));
+        let (serializable, read_only) = match &self.block {
+            Block::Idle => {
+                return Err(SqlError::new(
+                    "25P01",
+                    "LOCK TABLE can only be used in transaction blocks",
+                ));
+            }
+            Block::Open(b) => (b.serializable, b.read_only),
+        };
+        if !serializable {
+            if read_only {
+                return Err(SqlError::new(
+                    "0A000",
+                    "LOCK TABLE ... IN ACCESS SHARE MODE in a READ COMMITTED read-only block \
+                     is not supported by litescale (use REPEATABLE READ, whose snapshot \
+                     holds what the lock promises)",
+                ));
+            }
+            let quoted: Vec<String> = tables
+                .iter()
+                .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+                .collect();
+            let planned = session
+                .plan(&format!("LOCK TABLE {}", quoted.join(", ")), None)
+                .await?;
+            let Some(lock) = planned.first() else {
+                return Err(SqlError::new("XX000", "LOCK TABLE planned to nothing"));
+            };
+            return self.run_reply(session, lock, Vec::new()).await;
         }
         let found = self.columns_of(session, tables.to_vec()).await?;
         if let Some(missing) = tables
