@@ -306,11 +306,25 @@ pub(super) fn order_enums(names: &[String]) -> impl Iterator<Item = String> + '_
 /// again. Kept, the cast would become SQLite's expression for it.
 pub(super) fn bare_literal_defaults(ast: &mut sqlparser::ast::Statement) {
     use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, ColumnDef, Statement};
-    let same_type = |a: &DataType, b: &DataType| {
-        use crate::types::{from_data_type, user_type_name};
+    // Only where the literal is the value the column stores: text of a text type or an
+    // enum, an integer of an integer type. Other types' casts canonicalize (a timestamp's
+    // text, a boolean's spelling), so they stay.
+    let stored_as_written = |literal: &Value, a: &DataType, b: &DataType| {
+        use crate::types::{PgType, from_data_type, user_type_name};
         match (from_data_type(a), from_data_type(b)) {
-            (Some(x), Some(y)) => x == y,
-            (None, None) => user_type_name(a).is_some() && user_type_name(a) == user_type_name(b),
+            (Some(x), Some(y)) if x != y => false,
+            (Some(PgType::Text | PgType::Varchar | PgType::Bpchar), Some(_)) => {
+                matches!(literal, Value::SingleQuotedString(_))
+            }
+            (Some(PgType::Int2 | PgType::Int4 | PgType::Int8), Some(_)) => match literal {
+                Value::SingleQuotedString(s) | Value::Number(s, _) => s.parse::<i64>().is_ok(),
+                _ => false,
+            },
+            (None, None) => {
+                matches!(literal, Value::SingleQuotedString(_))
+                    && user_type_name(a).is_some()
+                    && user_type_name(a) == user_type_name(b)
+            }
             _ => false,
         }
     };
@@ -318,9 +332,8 @@ pub(super) fn bare_literal_defaults(ast: &mut sqlparser::ast::Statement) {
         if let Expr::Cast {
             expr, data_type, ..
         } = default
-            && matches!(expr.as_ref(), Expr::Value(v)
-                if matches!(v.value, Value::SingleQuotedString(_) | Value::Number(..)))
-            && same_type(data_type, column_type)
+            && let Expr::Value(v) = expr.as_ref()
+            && stored_as_written(&v.value, data_type, column_type)
         {
             *default = (**expr).clone();
         }
@@ -414,6 +427,19 @@ pub(super) fn parenthesize_defaults(create: &mut sqlparser::ast::CreateTable) {
 mod tests {
     use crate::plan;
     use crate::test_support::sql;
+
+    #[test]
+    fn a_literal_default_cast_to_its_column_s_type_is_kept_bare_where_it_is_the_value() {
+        let created = sql(
+            "create table t (a text default 'x'::text, n int default '-1'::integer, \
+             b boolean default 'yes'::boolean, at timestamp default '2020-01-01 10:00'::timestamp)",
+        );
+        assert!(created.contains("a TEXT DEFAULT 'x'"), "{created}");
+        assert!(created.contains("n INT DEFAULT '-1'"), "{created}");
+        // A boolean's and a timestamp's casts write their canonical forms: kept.
+        assert!(!created.contains("DEFAULT 'yes'"), "{created}");
+        assert!(!created.contains("DEFAULT '2020-01-01 10:00'"), "{created}");
+    }
 
     #[test]
     fn a_column_of_a_type_litescale_does_not_know_follows_an_enum() {
