@@ -375,19 +375,17 @@ pub fn from_data_type(data_type: &DataType) -> Option<PgType> {
     from_declared(&data_type.to_string())
 }
 
-/// The name of the type `name` (`t`, `public.t`) as Postgres folds it: `Mood` is mood,
-/// `"Mood"` stays. `None` for a name in another schema.
-pub fn folded_type_name(name: &sqlparser::ast::ObjectName) -> Option<String> {
+/// The name of the type `name` (`t`, `public.t`), folded as Postgres folds names (parse's
+/// lexical pass lower-cases unquoted ones before sqlparser reads them: `Mood` is mood,
+/// `"Mood"` stays). `None` for a name in another schema.
+pub fn public_type_name(name: &sqlparser::ast::ObjectName) -> Option<String> {
     let parts: Vec<&sqlparser::ast::Ident> = name.0.iter().filter_map(|p| p.as_ident()).collect();
     let ident = match parts.as_slice() {
         [ident] => *ident,
         [schema, ident] if schema.value.eq_ignore_ascii_case("public") => *ident,
         _ => return None,
     };
-    Some(match ident.quote_style {
-        Some(_) => ident.value.clone(),
-        None => ident.value.to_ascii_lowercase(),
-    })
+    Some(ident.value.clone())
 }
 
 /// Whether a column's declared type (as SQLite keeps it) is a user-defined type, such as
@@ -456,7 +454,7 @@ pub fn user_type_name(data_type: &DataType) -> Option<String> {
     if !modifiers.is_empty() || from_data_type(data_type).is_some() {
         return None;
     }
-    let folded = folded_type_name(name)?;
+    let folded = public_type_name(name)?;
     (!TYPES_KEPT_AS_TEXT.contains(&folded.as_str()) && !folded.ends_with("serial"))
         .then_some(folded)
 }

@@ -162,11 +162,11 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
             name: last_part(name),
             arguments: parameters.iter().map(ToString::to_string).collect(),
         },
-        Statement::LISTEN { channel } => StatementKind::Listen(folded(channel)),
+        Statement::LISTEN { channel } => StatementKind::Listen(channel.value.clone()),
         Statement::UNLISTEN { channel } if channel.value == "*" => StatementKind::Unlisten(None),
-        Statement::UNLISTEN { channel } => StatementKind::Unlisten(Some(folded(channel))),
+        Statement::UNLISTEN { channel } => StatementKind::Unlisten(Some(channel.value.clone())),
         Statement::NOTIFY { channel, payload } => StatementKind::Notify {
-            channel: TextArg::Text(folded(channel)),
+            channel: TextArg::Text(channel.value.clone()),
             payload: TextArg::Text(payload.clone().unwrap_or_default()),
             answer: None,
         },
@@ -210,14 +210,6 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
             return Err(RouterError::unsupported(&construct));
         }
     })
-}
-
-/// An identifier as Postgres folds it: unquoted, in lower case.
-fn folded(ident: &sqlparser::ast::Ident) -> String {
-    match ident.quote_style {
-        Some(_) => ident.value.clone(),
-        None => ident.value.to_ascii_lowercase(),
-    }
 }
 
 /// Extensions whose functions litescale has built in: CREATE EXTENSION of one succeeds.

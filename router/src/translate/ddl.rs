@@ -108,7 +108,7 @@ pub(super) fn keep_postgres_query(statements: &mut [String], query: &str) {
 
 /// A type's name as Postgres folds it; types live in the one schema, public.
 fn type_name(name: &ObjectName) -> Result<String, RouterError> {
-    crate::types::folded_type_name(name)
+    crate::types::public_type_name(name)
         .ok_or_else(|| RouterError::unsupported(&format!("type {name} outside schema public")))
 }
 

@@ -281,14 +281,11 @@ CREATE TEMP VIEW pg_constraint AS
   WHERE r.sqlite_name LIKE 'sqlite\_autoindex\_%' ESCAPE '\'
     OR r.sql LIKE '%/* litescale: PRIMARY KEY */' OR r.sql LIKE '%/* litescale: UNIQUE */'
   UNION ALL
-  -- A primary key that is SQLite's rowid has no index of its own, but is a constraint.
-  SELECT CAST(r.oid * 100 + 99 AS INTEGER), r.name || '_pkey', 2200, 'p', 0, 0, 1, r.oid, 0,
-    CAST(r.oid * 100 + 99 AS INTEGER), 0, 0, ' ', ' ', ' ', 1, 0, 0, '{{' || (p.cid + 1) || '}}',
-    NULL, NULL,
-    'PRIMARY KEY (' || p.name || ')'
-  FROM ls_relation r, pragma_table_info(r.sqlite_name) p
-  WHERE r.type = 'table' AND p.pk = 1
-    AND NOT EXISTS (SELECT 1 FROM pragma_index_list(r.sqlite_name) il WHERE il.origin = 'pk')
+  -- A primary key that is SQLite's rowid: a constraint, with the index ls_relation stands in for.
+  SELECT k.indexrelid, k.table_name || '_pkey', 2200, 'p', 0, 0, 1, k.indrelid, 0,
+    k.indexrelid, 0, 0, ' ', ' ', ' ', 1, 0, 0, '{{' || (k.cid + 1) || '}}', NULL, NULL,
+    'PRIMARY KEY (' || k.column_name || ')'
+  FROM ls_rowid_key k
   UNION ALL
   -- CHECK constraints, read from the table's CREATE text (definitions.rs).
   SELECT CAST(r.oid * 100 + 60 + c.key AS INTEGER), json_extract(c.value, '$.name'), 2200,
@@ -472,6 +469,28 @@ CREATE TEMP VIEW pg_depend(classid, objid, objsubid, refclassid, refobjid, refob
     )
 }
 
+/// The enum type (OID, name) a column's declared type names, when the type catalog does
+/// not know the name (it takes such a name for text).
+fn enum_declared(
+    ctx: &rusqlite::functions::Context<'_>,
+    of_declared: fn(&str) -> (u32, i32),
+    declared: &str,
+) -> rusqlite::Result<Option<(i64, String)>> {
+    let known = of_declared(declared).0 != 25
+        || ["text", "clob", "string"].contains(&declared.to_ascii_lowercase().as_str());
+    if known {
+        return Ok(None);
+    }
+    // SAFETY: the connection is used on this thread, within the call, for a read.
+    let conn = unsafe { ctx.get_connection()? };
+    conn.query_row(
+        "SELECT oid, typname FROM ls_enum WHERE typname = trim(?1, '\"')",
+        [declared],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
 /// Creates the catalog views and functions on a connection.
 pub(crate) fn register(
     conn: &Connection,
@@ -515,22 +534,10 @@ pub(crate) fn register(
     let of_declared = types.of_declared;
     conn.create_scalar_function("pg_type_oid", 1, FunctionFlags::SQLITE_UTF8, move |ctx| {
         let declared = ctx.get::<String>(0).unwrap_or_default();
-        let (oid, _) = of_declared(&declared);
-        // of_declared takes a name it does not know for text: it may be an enum's.
-        if oid != 25 || ["text", "clob", "string"].contains(&declared.to_ascii_lowercase().as_str())
-        {
-            return Ok(i64::from(oid));
-        }
-        // SAFETY: the connection is used on this thread, within the call, for a read.
-        let conn = unsafe { ctx.get_connection()? };
-        let found: Option<i64> = conn
-            .query_row(
-                "SELECT oid FROM ls_enum WHERE typname = trim(?1, '\"')",
-                [&declared],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(found.unwrap_or(i64::from(oid)))
+        Ok(match enum_declared(ctx, of_declared, &declared)? {
+            Some((oid, _)) => oid,
+            None => i64::from(of_declared(&declared).0),
+        })
     })?;
     conn.create_scalar_function("pg_typmod", 1, flags, move |ctx| {
         Ok(of_declared(&ctx.get::<String>(0).unwrap_or_default()).1)
@@ -545,16 +552,8 @@ pub(crate) fn register(
                 return Ok(None);
             };
             let declared = ctx.get::<Option<String>>(1)?.unwrap_or_default();
-            // SAFETY: the connection is used on this thread, within the call, for a read.
-            let conn = unsafe { ctx.get_connection()? };
-            let enum_type: Option<String> = conn
-                .query_row(
-                    "SELECT typname FROM ls_enum WHERE typname = trim(?1, '\"')",
-                    [&declared],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let type_name = enum_type
+            let type_name = enum_declared(ctx, of_declared, &declared)?
+                .map(|(_, name)| name)
                 .or_else(|| format(of_declared(&declared).0, -1))
                 .unwrap_or(declared);
             Ok(Some(postgres_default(&text, &type_name)))
