@@ -14,9 +14,10 @@ use crate::classify::{
     sleep, temporary,
 };
 use crate::infer::schema::{NoSchema, Schema, last_part};
-use crate::parse::owner::{is_owner_change, owner_change};
-use crate::parse::set_constraints::{is_set_constraints, set_constraints};
-use crate::parse::{copy, lexical, postgres, split, vacuum::vacuum};
+use crate::parse::by_hand::owner::{is_owner_change, owner_change};
+use crate::parse::by_hand::sequence::{alter_sequence, is_alter_sequence};
+use crate::parse::by_hand::set_constraints::{is_set_constraints, set_constraints};
+use crate::parse::{by_hand::vacuum::vacuum, copy, lexical, postgres, split};
 use crate::plan::hint::Hint;
 use crate::plan::session::SessionContext;
 use crate::plan::statement::{PlannedStatement, StatementKind};
@@ -62,6 +63,19 @@ pub(crate) fn plan_pieces(
             Some("VACUUM") => planned.push(vacuum(&piece)?),
             Some("SET") if is_set_constraints(&piece) => planned.push(set_constraints(&piece)?),
             Some("ALTER") if is_owner_change(&piece) => planned.push(owner_change(&piece, ctx)?),
+            Some("ALTER") if is_alter_sequence(&piece) => {
+                let alter = alter_sequence(&piece)?;
+                planned.push(PlannedStatement::hand_parsed(
+                    "ALTER SEQUENCE",
+                    vec![translate::sequences::alter(
+                        &alter.name,
+                        &alter.options,
+                        alter.restart,
+                        alter.if_exists,
+                    )?],
+                    true,
+                ));
+            }
             Some(word @ ("ATTACH" | "DETACH" | "PRAGMA")) => {
                 return Err(RouterError::forbidden(&format!(
                     "{word} reaches SQLite files and settings outside your database"

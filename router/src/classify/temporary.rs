@@ -15,6 +15,9 @@ pub(crate) fn refuse(ast: &Statement) -> Result<(), RouterError> {
         Statement::CreateTable(t) => t.temporary || in_temp_schema(&t.name),
         Statement::CreateView(v) => v.temporary || in_temp_schema(&v.name),
         Statement::CreateIndex(i) => in_temp_schema(&i.table_name),
+        Statement::CreateSequence {
+            temporary, name, ..
+        } => *temporary || in_temp_schema(name),
         _ => false,
     };
     if temporary {

@@ -59,6 +59,7 @@ const BOOLEAN_COLUMNS: &[&str] = &[
     "rolreplication",
     "rolsuper",
     "seqcycle",
+    "cycle",
     "set_option",
     "hasindexes",
     "hasrules",
@@ -114,6 +115,11 @@ const OID_COLUMNS: &[&str] = &[
     "rngcollation",
     "rngsubopc",
     "enumtypid",
+    "seqrelid",
+    "seqtypid",
+    "objid",
+    "refobjid",
+    "refclassid",
 ];
 
 /// Columns of type `name`.
@@ -229,6 +235,7 @@ pub(crate) fn column_type(table: &str, column: &str) -> Option<PgType> {
         (&["indkey", "indoption"], PgType::Int2Vector),
         (&["conkey", "confkey"], PgType::Int2Array),
         (&["enumsortorder"], PgType::Float4),
+        (&["data_type"], PgType::Regtype),
     ]
     .iter()
     .find(|(names, _)| names.contains(&column))

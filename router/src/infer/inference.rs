@@ -249,7 +249,7 @@ impl<'a> Inference<'a> {
                     "array_agg" => PgType::array_of(first?),
                     "bool_and" | "bool_or" | "every" => Some(PgType::Bool),
                     "array_upper" | "array_length" => Some(PgType::Int4),
-                    "count" => Some(PgType::Int8),
+                    "count" | "nextval" | "setval" => Some(PgType::Int8),
                     // Postgres has no min/max of varchar or char: they are text's.
                     "min" | "max" => match first? {
                         PgType::Varchar | PgType::Bpchar => Some(PgType::Text),

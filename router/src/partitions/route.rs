@@ -66,6 +66,21 @@ pub fn route(
         ),
         None => by_statement(planned, map, params, schema),
     };
+    // Every partition keeps a copy of each sequence, which moves where a statement runs:
+    // the copies stay equal (and a number unique) only if it runs on all of them.
+    if !matches!(route, Route::All | Route::Refused(_))
+        && planned.ast.as_ref().is_some_and(|ast| {
+            crate::classify::functions_called(ast)
+                .iter()
+                .any(|f| f == "nextval" || f == "setval")
+        })
+    {
+        return Route::Refused(
+            "nextval() or setval() in a partitioned database but in a write to a reference \
+             table (each partition keeps a copy of the sequence)"
+                .to_owned(),
+        );
+    }
     // Rows locked on several partitions' writers would come back unmerged.
     match route {
         Route::All => locking_refused(planned).unwrap_or(Route::All),

@@ -8,7 +8,7 @@ use sqlparser::ast::{
     DataType, Expr, Ident, ObjectName, Statement, Value, Visit, visit_expressions_mut,
 };
 
-use super::sql::{call, parse_query, string};
+use super::sql::{call, number, parse_query, string};
 use crate::infer::schema::information_schema_view;
 
 /// `pg_catalog.pg_class` and `public.t` name the catalog views and tables of the one SQLite
@@ -390,6 +390,16 @@ pub(super) fn index_column(index: Expr, position: Expr) -> Expr {
 
 /// `(SELECT oid FROM pg_class WHERE relname = <name without schema and quotes>)`.
 pub(super) fn regclass_lookup(name: Expr) -> Expr {
+    // A catalog's own OID (`'pg_catalog.pg_class'::regclass`, which psql compares
+    // pg_depend.classid with).
+    if let Expr::Value(v) = &name
+        && let Value::SingleQuotedString(text) = &v.value
+        && let Some((_, oid)) = CATALOG_OIDS
+            .iter()
+            .find(|(catalog, _)| text.strip_prefix("pg_catalog.").unwrap_or(text) == *catalog)
+    {
+        return number(*oid);
+    }
     let unqualified = call(
         "replace",
         vec![

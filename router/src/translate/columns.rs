@@ -1,24 +1,11 @@
 //! Column definitions (CREATE TABLE, ADD COLUMN) as SQLite must have them to keep Postgres'
-//! rules: SERIAL/IDENTITY as rowid aliases, a CHECK for each typed column and each declared
+//! rules: SERIAL/IDENTITY numbered by sequences, a CHECK for each typed column and each declared
 //! length, DEFAULT expressions in parentheses.
 
-use sqlparser::ast::{ColumnOption, DataType, Expr, TableConstraint, Value};
+use sqlparser::ast::{ColumnOption, DataType, Expr, Value};
 
 use super::sql::call;
 use crate::RouterError;
-
-fn is_serial(t: &DataType) -> bool {
-    match t {
-        DataType::Custom(name, _) => {
-            let n = name.to_string().to_ascii_lowercase();
-            matches!(
-                n.as_str(),
-                "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2"
-            )
-        }
-        _ => false,
-    }
-}
 
 /// Whether an option makes the column an identity (`GENERATED ... AS IDENTITY`), not a
 /// column computed from others (`GENERATED ALWAYS AS (expr) STORED`, which SQLite has).
@@ -34,75 +21,76 @@ fn is_identity(option: &ColumnOption) -> bool {
 
 /// Whether the column numbers rows itself: SERIAL types and identity columns.
 pub(crate) fn generates_ids(column: &sqlparser::ast::ColumnDef) -> bool {
-    is_serial(&column.data_type) || column.options.iter().any(|o| is_identity(&o.option))
+    serial_type(&column.data_type).is_some()
+        || column.options.iter().any(|o| is_identity(&o.option))
 }
 
-/// SERIAL and GENERATED ... AS IDENTITY primary keys become SQLite's rowid alias
-/// (`INTEGER PRIMARY KEY`), which numbers new rows itself, with AUTOINCREMENT: SQLite then
-/// keeps the last number in sqlite_sequence, where a Postgres sequence's setval and
-/// TRUNCATE ... RESTART IDENTITY reach it, and never hands out the number of a deleted row
-/// again, as a sequence does not.
-pub(super) fn rewrite_identity_columns(
+/// SERIAL and GENERATED ... AS IDENTITY columns number their rows from a sequence of
+/// their own, `<table>_<column>_seq` (translate/sequences.rs), as in Postgres: the column
+/// is NOT NULL with `DEFAULT nextval('<table>_<column>_seq')`. A serial's type is the
+/// integer it names, spelled `INT` rather than `INTEGER`: SQLite's `INTEGER PRIMARY KEY`
+/// is its rowid, which numbers rows itself and ignores a DEFAULT. Answers the statements
+/// that create the sequences, which run after the table's.
+pub(super) fn number_from_sequences(
     create: &mut sqlparser::ast::CreateTable,
-) -> Result<(), RouterError> {
-    let table_pk: Vec<String> = create
-        .constraints
-        .iter()
-        .filter_map(|c| match c {
-            TableConstraint::PrimaryKey(pk) if pk.columns.len() == 1 => {
-                Some(pk.columns[0].column.expr.to_string().to_ascii_lowercase())
-            }
-            _ => None,
-        })
-        .collect();
+) -> Result<Vec<String>, RouterError> {
+    use super::sequences::{create_owned, next_value, sequence_type, serial_sequence_name};
+    let table = crate::infer::schema::last_part(&create.name);
+    let mut sequences = Vec::new();
     for col in &mut create.columns {
-        if !generates_ids(col) {
-            continue;
-        }
-        let inline_pk = col
-            .options
-            .iter()
-            .any(|o| matches!(o.option, ColumnOption::PrimaryKey(_)));
-        if !inline_pk && !table_pk.contains(&col.name.value.to_ascii_lowercase()) {
-            return Err(RouterError::unsupported(&format!(
-                "SERIAL or IDENTITY column \"{}\" that is not the table's single-column primary key",
-                col.name.value
-            )));
-        }
-        col.data_type = DataType::Integer(None);
-        col.options.retain(|o| !is_identity(&o.option));
-        // AUTOINCREMENT follows the column's own PRIMARY KEY.
-        if !inline_pk {
-            col.options.push(option(ColumnOption::PrimaryKey(
-                sqlparser::ast::PrimaryKeyConstraint {
-                    name: None,
-                    index_name: None,
-                    index_type: None,
-                    columns: Vec::new(),
-                    include: Vec::new(),
-                    index_options: Vec::new(),
-                    characteristics: None,
-                },
-            )));
-            let name = col.name.value.to_ascii_lowercase();
-            create.constraints.retain(|c| {
-                !matches!(c, TableConstraint::PrimaryKey(pk) if pk.columns.len() == 1
-                    && pk.columns[0].column.expr.to_string().to_ascii_lowercase() == name)
-            });
-        }
-        let key = col
-            .options
-            .iter()
-            .position(|o| matches!(o.option, ColumnOption::PrimaryKey(_)))
-            .unwrap_or(col.options.len());
+        let serial = serial_type(&col.data_type);
+        let identity = col.options.iter().find_map(|o| match &o.option {
+            ColumnOption::Generated {
+                generation_expr: None,
+                sequence_options,
+                ..
+            } => Some(sequence_options.clone().unwrap_or_default()),
+            _ => None,
+        });
+        let (data_type, options) = match (serial, identity) {
+            (Some(serial), _) => (serial, Vec::new()),
+            (None, Some(options)) => (sequence_type(&col.data_type)?, options),
+            (None, None) => continue,
+        };
+        sequences.push(create_owned(
+            &table,
+            &col.name.value,
+            data_type,
+            &options,
+            create.if_not_exists,
+        )?);
+        col.data_type = match data_type {
+            "smallint" => DataType::SmallInt(None),
+            "integer" => DataType::Int(None),
+            _ => DataType::BigInt(None),
+        };
+        col.options.retain(|o| {
+            !is_identity(&o.option)
+                && !matches!(o.option, ColumnOption::Default(_) | ColumnOption::NotNull)
+        });
+        col.options.insert(0, option(ColumnOption::NotNull));
         col.options.insert(
-            key + 1,
-            option(ColumnOption::DialectSpecific(vec![
-                sqlparser::tokenizer::Token::make_keyword("AUTOINCREMENT"),
-            ])),
+            1,
+            option(ColumnOption::Default(next_value(&serial_sequence_name(
+                &table,
+                &col.name.value,
+            )))),
         );
     }
-    Ok(())
+    Ok(sequences)
+}
+
+/// The sequence type of a SERIAL type (`serial` is an integer's).
+fn serial_type(t: &DataType) -> Option<&'static str> {
+    let DataType::Custom(name, _) = t else {
+        return None;
+    };
+    match name.to_string().to_ascii_lowercase().as_str() {
+        "serial" | "serial4" => Some("integer"),
+        "bigserial" | "serial8" => Some("bigint"),
+        "smallserial" | "serial2" => Some("smallint"),
+        _ => None,
+    }
 }
 
 /// A column option without a name.
@@ -184,14 +172,10 @@ fn enforce_length(col: &mut sqlparser::ast::ColumnDef) {
 /// SQLite stores any value in any column; Postgres refuses, at input, a value its type
 /// does not hold (`'abc'` for an integer, month 13 in a date). A CHECK calling the shard's
 /// `pg_typecheck` with the declared type keeps Postgres' rule on every write path. Text
-/// types and bytea hold whatever SQLite stores, and need none; neither do SERIAL and
-/// IDENTITY columns, which become rowid aliases (SQLite numbers them, with integers only).
+/// types and bytea hold whatever SQLite stores, and need none.
 pub(super) fn check_stored_type(column: &mut sqlparser::ast::ColumnDef) {
     use crate::types::{PgType, from_data_type, user_type_name};
     use sqlparser::ast::{CheckConstraint, ColumnOptionDef};
-    if generates_ids(column) {
-        return;
-    }
     if let Some(name) = user_type_name(&column.data_type) {
         return follow_enum(column, &name);
     }
@@ -452,14 +436,18 @@ mod tests {
     }
 
     #[test]
-    fn serial_primary_keys_become_autoincrement_rowid_aliases() {
+    fn serial_and_identity_columns_number_rows_from_their_sequences() {
         assert_eq!(
             sql("create table t (id serial primary key, n text)"),
-            "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, n TEXT)"
+            "CREATE TABLE t (id INT NOT NULL DEFAULT (nextval('t_id_seq')) PRIMARY KEY CHECK (pg_typecheck(id, 'INT')), n TEXT);\n\
+             SELECT litescale_create_sequence('t_id_seq', '{\"owned_by\":[\"t\",\"id\"],\"type\":\"integer\"}', false)"
         );
         assert_eq!(
-            sql("create table t (id bigint generated always as identity, primary key (id))"),
-            "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT)"
+            sql(
+                "create table if not exists \"T\" (id bigint generated always as identity (start with 5), primary key (id))"
+            ),
+            "CREATE TABLE IF NOT EXISTS \"T\" (id BIGINT NOT NULL DEFAULT (nextval('\"T_id_seq\"')) CHECK (pg_typecheck(id, 'BIGINT')), PRIMARY KEY (id));\n\
+             SELECT litescale_create_sequence('T_id_seq', '{\"owned_by\":[\"T\",\"id\"],\"start\":5,\"type\":\"bigint\"}', true)"
         );
         // A computed column is no identity.
         assert_eq!(
@@ -467,7 +455,7 @@ mod tests {
             "CREATE TABLE t (a INT CHECK (pg_typecheck(a, 'INT')), b INT GENERATED ALWAYS AS (a * 2) STORED CHECK (pg_typecheck(b, 'INT')))"
         );
         assert_eq!(
-            plan("create table t (id serial, n text)")
+            plan("alter table t add column id bigserial")
                 .unwrap_err()
                 .sqlstate,
             "0A000"

@@ -11,7 +11,7 @@ use sqlparser::ast::{
 };
 
 use super::sql::fail_if_referenced;
-use super::{alter, columns};
+use super::{alter, columns, sequences};
 use crate::RouterError;
 use crate::infer::schema::{Schema, TableDefinition, commented, last_part};
 use crate::parse::lexical::leading_words;
@@ -25,8 +25,20 @@ pub(super) fn sqlite_statements(
     schema: &dyn Schema,
 ) -> Result<Option<Vec<String>>, RouterError> {
     let enums = columns::enum_types(&ast);
+    // A SERIAL or IDENTITY column added to a table: its rows would need numbers as it comes.
+    if let Statement::AlterTable(alter) = &ast
+        && alter.operations.iter().any(
+            |op| matches!(op, Op::AddColumn { column_def, .. } if columns::generates_ids(column_def)),
+        )
+    {
+        return Err(RouterError::unsupported(
+            "ALTER TABLE ... ADD COLUMN of a SERIAL or IDENTITY column",
+        ));
+    }
+    let owners = sequences::owners_changed(&ast);
     Ok(statements_of(ast, schema)?.map(|mut out| {
         out.extend(columns::order_enums(&enums));
+        out.extend(owners);
         out
     }))
 }
@@ -125,6 +137,7 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
                 ObjectType::Table => "TABLE",
                 ObjectType::Index => "INDEX",
                 ObjectType::View => "VIEW",
+                ObjectType::Sequence => return Ok(sequences::drop(&names, if_exists, cascade)),
                 ObjectType::Type => {
                     return names
                         .iter()
@@ -238,14 +251,27 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
             // Storage parameters (fillfactor, ...) tune Postgres' heap; SQLite has none.
             create.table_options = CreateTableOptions::None;
             create.unlogged = false;
+            let sequences = columns::number_from_sequences(&mut create)?;
             for column in &mut create.columns {
                 columns::check_stored_type(column);
             }
-            columns::rewrite_identity_columns(&mut create)?;
             columns::parenthesize_defaults(&mut create);
             columns::enforce_lengths(&mut create);
-            Ok(vec![Statement::CreateTable(create).to_string()])
+            // A sequence's owner must exist; the DEFAULT names the sequence only when used.
+            Ok(std::iter::once(Statement::CreateTable(create).to_string())
+                .chain(sequences)
+                .collect())
         }
+        Statement::CreateSequence {
+            temporary: false,
+            if_not_exists,
+            name,
+            sequence_options,
+        } => Ok(vec![sequences::create(
+            &name,
+            &sequence_options,
+            if_not_exists,
+        )?]),
         Statement::CreateIndex(mut index) => {
             if index.nulls_distinct == Some(false) {
                 return Err(RouterError::unsupported(
@@ -402,7 +428,11 @@ mod tests {
         let dropped = sql("drop table if exists a, b");
         assert!(
             dropped.starts_with("SELECT pg_raise('2BP01', 'cannot drop table a because")
-                && dropped.ends_with("DROP TABLE IF EXISTS a;\nDROP TABLE IF EXISTS b"),
+                && dropped.ends_with(
+                    "DROP TABLE IF EXISTS a;\nDROP TABLE IF EXISTS b;\n\
+                     SELECT litescale_drop_owned_sequences('a');\n\
+                     SELECT litescale_drop_owned_sequences('b')"
+                ),
             "{dropped}"
         );
         assert!(

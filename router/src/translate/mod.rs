@@ -15,6 +15,7 @@ mod expressions;
 pub(crate) mod modifying_with;
 mod queries;
 mod query;
+pub(crate) mod sequences;
 mod set_returning;
 pub(crate) mod sql;
 mod typed;
@@ -122,8 +123,10 @@ pub(crate) fn translate(
             | Statement::Comment { .. }
             | Statement::CreateType { .. }
             | Statement::AlterType(_)
+            | Statement::CreateSequence { .. }
             | Statement::Drop {
-                object_type: sqlparser::ast::ObjectType::Type,
+                object_type: sqlparser::ast::ObjectType::Type
+                    | sqlparser::ast::ObjectType::Sequence,
                 ..
             }
     );

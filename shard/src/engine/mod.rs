@@ -9,13 +9,14 @@
 //!
 //! Order inside: `sql`, `guard` <- `options` (sets a connection up); `sql` <-
 //! `sqlite_errors`; `long_running`, `statements` <- `reads`;
-//! `guard`, `sql` <- `table_definition` <- `enum_types`, `statements`.
+//! `guard`, `sql` <- `table_definition` <- `enum_types`, `sequences`, `statements`.
 
 mod enum_types;
 pub(crate) mod guard;
 pub(crate) mod long_running;
 pub(crate) mod options;
 pub(crate) mod reads;
+mod sequences;
 pub(crate) mod sql;
 mod sqlite_errors;
 pub(crate) mod statements;

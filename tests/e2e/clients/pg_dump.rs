@@ -9,9 +9,10 @@ use std::process::{Command, Stdio};
 
 use crate::harness::ServerProcess;
 
-/// A schema with what dumps carry: an enum, a SERIAL key, a foreign key, CHECK and UNIQUE
-/// constraints, defaults, comments, an index, a view that reads a table named after it,
-/// and values of most types (a tab, a quote, bytes, JSON, NULLs).
+/// A schema with what dumps carry: an enum, a SERIAL key, a sequence of its own with a
+/// default that calls it, a foreign key, CHECK and UNIQUE constraints, defaults, comments,
+/// an index, a view that reads a table named after it, and values of most types (a tab, a
+/// quote, bytes, JSON, NULLs).
 const SCHEMA: &str = r#"
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
 CREATE TABLE cust (id serial PRIMARY KEY, name varchar(20) NOT NULL UNIQUE,
@@ -30,6 +31,10 @@ INSERT INTO cust (name, m, born, at, score, data, u, b, flag) VALUES
   ('b', NULL, NULL, NULL, NULL, NULL, NULL, NULL, false),
   (E'tab\tquote''s', 'sad', NULL, NULL, 0, '[]', NULL, '\x', NULL);
 INSERT INTO ord VALUES (1, 1, 20.00, 2), (2, 2, 5.50, 1);
+CREATE SEQUENCE ticket AS integer START 100 INCREMENT 5 MAXVALUE 1000 CYCLE;
+CREATE TABLE tick (n int DEFAULT nextval('ticket'), label text);
+INSERT INTO tick (label) VALUES ('x'), ('y');
+SELECT setval('cust_id_seq', 10);
 "#;
 
 /// Runs a PostgreSQL client program; its stdout, or a panic with its stderr.
@@ -112,7 +117,7 @@ fn comparable(dump: &str) -> String {
         .join("\n")
 }
 
-/// The rows a dump carries: its COPY blocks, in order.
+/// The rows a dump carries: its COPY blocks and its sequences' values, in order.
 fn data(dump: &str) -> String {
     let mut out = Vec::new();
     let mut copying = false;
@@ -120,7 +125,7 @@ fn data(dump: &str) -> String {
         if line.starts_with("COPY ") {
             copying = true;
         }
-        if copying {
+        if copying || line.starts_with("SELECT pg_catalog.setval(") {
             out.push(line);
         }
         if line == "\\." {
@@ -142,6 +147,17 @@ fn a_dump_restores_into_litescale_and_dumps_again_the_same() {
         plain.contains("ADD CONSTRAINT cust_pkey PRIMARY KEY (id)"),
         "{plain}"
     );
+    // Sequences as Postgres dumps them: a SERIAL's owned by its column, whose default is
+    // set once both exist; each sequence's value.
+    for sequence in [
+        "CREATE SEQUENCE public.ticket\n    AS integer\n    START WITH 100\n    INCREMENT BY 5\n",
+        "ALTER SEQUENCE public.cust_id_seq OWNED BY public.cust.id;",
+        "ALTER TABLE ONLY public.cust ALTER COLUMN id SET DEFAULT nextval('cust_id_seq'::regclass);",
+        "SELECT pg_catalog.setval('public.cust_id_seq', 10, true);",
+        "SELECT pg_catalog.setval('public.ticket', 105, true);",
+    ] {
+        assert!(plain.contains(sequence), "{sequence} in {plain}");
+    }
     // The view comes after the table it reads.
     assert!(
         plain.find("CREATE TABLE public.ord").unwrap()
@@ -158,6 +174,24 @@ fn a_dump_restores_into_litescale_and_dumps_again_the_same() {
         comparable(&pg_dump(addr, "restored", &[])),
         comparable(&plain)
     );
+    // The restored sequences go on where the dumped ones were.
+    let next = run(
+        "psql",
+        &with(
+            &connection(addr, "restored"),
+            &[
+                "-X",
+                "-q",
+                "-At",
+                "-c",
+                "INSERT INTO cust (name) VALUES ('d') RETURNING id",
+                "-c",
+                "SELECT nextval('ticket')",
+            ],
+        ),
+        None,
+    );
+    assert_eq!(next.lines().collect::<Vec<_>>(), ["11", "110"]);
 
     // The custom format, through pg_restore.
     let archive = data_dir.path().join("dump.custom");

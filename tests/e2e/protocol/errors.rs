@@ -26,7 +26,8 @@ async fn errors_carry_the_right_sqlstate_and_the_session_survives() {
         ("INSERT INTO child VALUES (2, NULL, 1, 1)", "23502"),
         ("INSERT INTO child VALUES (3, 'c', 1, 99)", "23503"),
         ("INSERT INTO child VALUES (4, 'd', 0, 1)", "23514"),
-        ("CREATE SEQUENCE s", "0A000"),
+        ("CREATE SEQUENCE child", "42P07"),
+        ("SELECT currval('child')", "0A000"),
         ("CREATE TABLE child (x INT)", "42P07"),
         ("SELECT $1", "42P02"),
     ];

@@ -182,6 +182,19 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
         return Some(Expr::Function(agg));
     }
     let a = args(f);
+    // `nextval('s'::regclass)`: the shard's sequence functions take the name, as a column
+    // DEFAULT must hold it (SQLite refuses a subquery, the regclass lookup, there).
+    if matches!(name.as_str(), "nextval" | "setval")
+        && let Some(Expr::Cast {
+            expr: sequence,
+            data_type: sqlparser::ast::DataType::Regclass,
+            ..
+        }) = a.first()
+    {
+        let mut named = a.clone();
+        named[0] = sequence.as_ref().clone();
+        return Some(call(&name, named));
+    }
     Some(match (name.as_str(), a.len()) {
         ("pg_get_indexdef", 1) => lookup(Lookup::IndexDef, a[0].clone()),
         // With a column number above 0 it gives that index column, not the whole index.

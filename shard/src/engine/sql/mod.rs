@@ -12,7 +12,6 @@ pub(crate) mod functions;
 pub mod json;
 mod math;
 pub mod numeric;
-mod sequences;
 mod set_returning;
 mod text;
 pub(crate) mod typecheck;
@@ -42,6 +41,5 @@ pub(crate) fn register(
     array_functions::register(c)?;
     json::register(c)?;
     typecheck::register(c, types)?;
-    sequences::register(c)?;
     catalog::register(c, database, root, types)
 }

@@ -2,8 +2,7 @@
 //! pg_indexes, ...), as TEMP views over the catalog's (mod.rs): what ORMs and migration tools read to
 //! learn the schema. The router names `information_schema.tables` as the view
 //! `"information_schema.tables"`. Everything is in the schema `public` of the connection's
-//! database; there are no sequences, routines, enums or range types to list, so their views
-//! are empty.
+//! database; there are no routines or range types to list, so their views are empty.
 
 /// The views, created on every connection after the catalog's.
 pub(super) const VIEWS: &str = r#"
@@ -135,7 +134,12 @@ CREATE TEMP VIEW "information_schema.constraint_column_usage"(table_catalog, tab
 CREATE TEMP VIEW "information_schema.sequences"(sequence_catalog, sequence_schema,
     sequence_name, data_type, numeric_precision, numeric_precision_radix, numeric_scale,
     start_value, minimum_value, maximum_value, increment, cycle_option) AS
-  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+  SELECT litescale_database(), 'public', name, parameters ->> 'type',
+    CASE parameters ->> 'type' WHEN 'smallint' THEN 16 WHEN 'integer' THEN 32 ELSE 64 END, 2, 0,
+    CAST(parameters ->> 'start' AS TEXT), CAST(parameters ->> 'min' AS TEXT),
+    CAST(parameters ->> 'max' AS TEXT), CAST(parameters ->> 'increment' AS TEXT),
+    CASE WHEN parameters ->> 'cycle' THEN 'YES' ELSE 'NO' END
+  FROM ls_sequence;
 
 CREATE TEMP VIEW pg_tables(schemaname, tablename, tableowner, tablespace, hasindexes,
     hasrules, hastriggers, rowsecurity) AS
@@ -153,7 +157,10 @@ CREATE TEMP VIEW pg_matviews(schemaname, matviewname, matviewowner, tablespace, 
     ispopulated, definition) AS SELECT NULL, NULL, NULL, NULL, 0, 0, NULL WHERE 0;
 CREATE TEMP VIEW pg_sequences(schemaname, sequencename, sequenceowner, data_type,
     start_value, min_value, max_value, increment_by, cycle, cache_size, last_value) AS
-  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL WHERE 0;
+  SELECT 'public', name, 'postgres', parameters ->> 'type', parameters ->> 'start',
+    parameters ->> 'min', parameters ->> 'max', parameters ->> 'increment',
+    parameters ->> 'cycle', parameters ->> 'cache', pg_sequence_last_value(name)
+  FROM ls_sequence;
 CREATE TEMP VIEW pg_range(rngtypid, rngsubtype, rngmultitypid, rngcollation, rngsubopc,
     rngcanonical, rngsubdiff) AS SELECT 0, 0, 0, 0, 0, NULL, NULL WHERE 0;
 "#;

@@ -84,7 +84,14 @@ fn postgres_default(text: &str, type_name: &str) -> String {
             !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         })
     };
-    if quoted(&text) {
+    if let Some(sequence) = text
+        .strip_prefix("nextval(")
+        .and_then(|t| t.strip_suffix(')'))
+        .filter(|t| quoted(t))
+    {
+        // The column's sequence, which Postgres keeps as an OID and shows as a regclass.
+        format!("nextval({sequence}::regclass)")
+    } else if quoted(&text) {
         format!("{text}::{type_name}")
     } else if has_top_level_operator(&text) {
         // SQLite reports `DEFAULT (1 + 2)` without its parentheses; Postgres shows an
@@ -123,7 +130,7 @@ pub(crate) const CURRENT_SETTING_UNSUPPORTED: &str =
     "current_setting() of a session setting is not supported by litescale; use SHOW";
 
 /// Relations get OIDs above Postgres' reserved range, from their sqlite_schema rowid.
-const OID_BASE: i64 = 16384;
+pub(crate) const OID_BASE: i64 = 16384;
 
 fn views(types: &TypeCatalog) -> String {
     let type_rows: Vec<String> = (types.all)()
@@ -148,7 +155,11 @@ CREATE TEMP VIEW ls_sqlite_schema AS
   SELECT * FROM main.sqlite_schema WHERE lower(tbl_name) NOT LIKE '\_litescale%' ESCAPE '\';
 
 CREATE TEMP VIEW ls_relation AS
-  SELECT CAST(s.rowid + {OID_BASE} AS INTEGER) AS oid, s.type, s.tbl_name, s.sql, s.name AS sqlite_name,
+  SELECT CAST(s.rowid + {OID_BASE} AS INTEGER) AS oid,
+    -- A sequence is a table of SQLite's (shard engine/sequences.rs).
+    CASE WHEN s.type = 'table' AND s.sql LIKE '%/* litescale:sequence %' THEN 'sequence'
+      ELSE s.type END AS type,
+    s.tbl_name, s.sql, s.name AS sqlite_name,
     CASE
       WHEN s.name LIKE 'sqlite\_autoindex\_%' ESCAPE '\' THEN s.tbl_name ||
         CASE (SELECT il.origin FROM pragma_index_list(s.tbl_name) il WHERE il.name = s.name)
@@ -182,7 +193,8 @@ CREATE TEMP VIEW ls_rowid_key AS
 
 CREATE TEMP VIEW pg_class AS
   SELECT r.oid, r.name AS relname, 2200 AS relnamespace,
-    CASE r.type WHEN 'table' THEN 'r' WHEN 'view' THEN 'v' ELSE 'i' END AS relkind,
+    CASE r.type WHEN 'table' THEN 'r' WHEN 'view' THEN 'v' WHEN 'sequence' THEN 'S' ELSE 'i' END
+      AS relkind,
     10 AS relowner, CASE r.type WHEN 'table' THEN 2 WHEN 'index' THEN 403 ELSE 0 END AS relam,
     0 AS reltablespace, 0 AS reltoastrelid, 0 AS reloftype, 0 AS reltype,
     'p' AS relpersistence, 'd' AS relreplident,
@@ -213,7 +225,7 @@ CREATE TEMP VIEW pg_attribute AS
     1 AS attislocal, 0 AS attinhcount, 0 AS attndims, NULL AS attacl, 'i' AS attalign,
     NULL AS attmissingval
   FROM ls_relation r, pragma_table_info(r.sqlite_name) p
-  WHERE r.type IN ('table', 'view')
+  WHERE r.type IN ('table', 'view', 'sequence')
   UNION ALL
   SELECT r.oid, ii.name, 0, -1, ii.seqno + 1, 0, 0, 0, 0, '', '', -1, 0, -1, 'p', '', NULL, NULL,
     1, 0, 0, NULL, 'i', NULL
@@ -429,8 +441,15 @@ CREATE TEMP VIEW pg_partitioned_table(partrelid, partstrat, partnatts, partdefid
     partclass, partcollation, partexprs) AS
   SELECT 0, '', 0, 0, NULL, NULL, NULL, NULL WHERE 0;
 CREATE TEMP VIEW pg_foreign_table(ftrelid, ftserver, ftoptions) AS SELECT 0, 0, NULL WHERE 0;
+CREATE TEMP VIEW ls_sequence AS
+  SELECT oid, name, pg_sequence_parameters(sql) AS parameters FROM ls_relation
+  WHERE type = 'sequence';
 CREATE TEMP VIEW pg_sequence(seqrelid, seqtypid, seqstart, seqincrement, seqmax, seqmin,
-    seqcache, seqcycle) AS SELECT 0, 0, 0, 0, 0, 0, 0, 0 WHERE 0;
+    seqcache, seqcycle) AS
+  SELECT oid, pg_type_oid(parameters ->> 'type'), parameters ->> 'start',
+    parameters ->> 'increment', parameters ->> 'max', parameters ->> 'min',
+    parameters ->> 'cache', parameters ->> 'cycle'
+  FROM ls_sequence;
 -- The types' input functions only. Postgres prints a regproc such as pg_type.typinput as
 -- the function's name, and drivers both read that name (Rails) and join it to pg_proc.oid
 -- (the pg gem's type registry): here a function's oid is its name, so both work.
@@ -451,7 +470,20 @@ CREATE TEMP VIEW pg_depend(classid, objid, objsubid, refclassid, refobjid, refob
   FROM ls_relation v, json_each(pg_view_words(v.sql)) w
     JOIN ls_relation t ON t.type IN ('table', 'view') AND t.oid <> v.oid
       AND lower(t.name) = lower(w.value)
-  WHERE v.type = 'view';
+  WHERE v.type = 'view'
+  UNION ALL
+  -- A sequence a column owns goes with the column (OWNED BY, SERIAL).
+  SELECT 1259, s.oid, 0, 1259, t.oid, CAST(p.cid + 1 AS INTEGER), 'a'
+  FROM ls_sequence s JOIN ls_relation t ON t.type = 'table'
+      AND lower(t.name) = lower(s.parameters ->> '$.owned_by[0]'),
+    pragma_table_info(t.sqlite_name) p
+  WHERE p.name = s.parameters ->> '$.owned_by[1]'
+  UNION ALL
+  -- A column's default calls its sequence; pg_dump then sets the default after both exist.
+  SELECT 2604, CAST(t.oid * 1000 + p.cid AS INTEGER), 0, 1259, s.oid, 0, 'n'
+  FROM ls_relation t, pragma_table_info(t.sqlite_name) p
+    JOIN ls_sequence s ON lower(s.name) = lower(pg_default_sequence(p.dflt_value))
+  WHERE t.type = 'table' AND p.dflt_value LIKE '%nextval(%';
 "#,
         types = type_rows.join(",\n         "),
         settings = SERVER_SETTINGS

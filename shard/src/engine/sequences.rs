@@ -1,0 +1,703 @@
+//! Postgres' sequences on SQLite, which has none. A sequence is a one-row table of its own
+//! name holding its state as Postgres shows it, `(last_value, log_cnt, is_called)`, so the
+//! `SELECT last_value, is_called FROM s` pg_dump runs reads it; its parameters ride in its
+//! definition, in a comment SQLite keeps with the text:
+//! `/* litescale:sequence {"type":"integer","start":1,...,"owned_by":["t","id"]} */`. The
+//! catalog (sql/catalog) shows such a table as a sequence (relkind S, pg_sequence).
+//!
+//! SERIAL and IDENTITY columns (router translate/columns.rs) have a sequence the column
+//! owns and a DEFAULT calling `nextval`. The sequence functions write the sequence's row in
+//! the running transaction: unlike Postgres', a rollback takes their numbers back, so no
+//! committed row ever gets a number twice, but a rolled-back transaction's numbers are
+//! handed out again. Creating, altering and dropping ask for their schema change
+//! (table_definition::request), made when their statement is done.
+
+use rusqlite::functions::{ConnectionRef, Context, FunctionFlags};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use super::sql::typecheck::postgres_error;
+use super::table_definition::{request, write_definition};
+
+/// Where a sequence's definition keeps its parameters.
+const MARK: &str = "/* litescale:sequence ";
+
+/// A sequence's parameters, as pg_sequence shows them, and the column that owns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Parameters {
+    #[serde(rename = "type")]
+    data_type: String,
+    start: i64,
+    increment: i64,
+    min: i64,
+    max: i64,
+    cache: i64,
+    cycle: bool,
+    owned_by: Option<(String, String)>,
+}
+
+pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8;
+    // (name, options as JSON, if_not_exists)
+    conn.create_scalar_function("litescale_create_sequence", 3, flags, |ctx| {
+        let name = ctx.get::<String>(0)?;
+        let options: Json = parse_options(&ctx.get::<String>(1)?)?;
+        let if_not_exists = ctx.get::<bool>(2)?;
+        // SAFETY: the connection is used on this thread, within the call, for reads.
+        let conn = unsafe { ctx.get_connection()? };
+        if relation(&conn, &name)?.is_some() {
+            if if_not_exists {
+                return Ok(Value::Null);
+            }
+            return Err(postgres_error(
+                "42P07",
+                &format!("relation \"{name}\" already exists"),
+            ));
+        }
+        let parameters = resolve(None, &options)?;
+        check_owner(&conn, &parameters)?;
+        let start = parameters.start;
+        request("litescale_create_sequence", move |conn| {
+            conn.execute_batch(&definition(&name, &parameters))?;
+            conn.execute(
+                &format!("INSERT INTO {} VALUES (?1, 0, 0)", quoted(&name)),
+                [start],
+            )?;
+            Ok(())
+        })?;
+        Ok(Value::Null)
+    })?;
+    // (name, options as JSON, if_exists)
+    conn.create_scalar_function("litescale_alter_sequence", 3, flags, |ctx| {
+        let name = relation_name(&ctx.get::<String>(0)?);
+        let options = parse_options(&ctx.get::<String>(1)?)?;
+        // SAFETY: the connection is used on this thread, within the call.
+        let conn = unsafe { ctx.get_connection()? };
+        let Some((name, Some(old))) = relation(&conn, &name)? else {
+            return match relation(&conn, &name)? {
+                Some(_) => Err(not_a_sequence(&name)),
+                None if ctx.get::<bool>(2)? => Ok(Value::Null),
+                None => Err(missing(&name)),
+            };
+        };
+        let parameters = resolve(Some(&old), &options)?;
+        check_owner(&conn, &parameters)?;
+        let (last, called) = state(&conn, &name)?;
+        let (last, called) = match options.get("restart") {
+            Some(Json::Number(n)) => (n.as_i64().unwrap_or(parameters.start), false),
+            Some(_) => (parameters.start, false),
+            None => (last, called),
+        };
+        check_in_range("RESTART", last, &parameters)?;
+        store(&conn, &name, last, called)?;
+        if parameters != old {
+            request_redefinition("litescale_alter_sequence", name, parameters)?;
+        }
+        Ok(Value::Null)
+    })?;
+    // (name, if_exists, cascade)
+    conn.create_scalar_function("litescale_drop_sequence", 3, flags, |ctx| {
+        let name = relation_name(&ctx.get::<String>(0)?);
+        // SAFETY: the connection is used on this thread, within the call, for reads.
+        let conn = unsafe { ctx.get_connection()? };
+        let name = match relation(&conn, &name)? {
+            Some((name, Some(_))) => name,
+            Some(_) => return Err(not_a_sequence(&name)),
+            None if ctx.get::<bool>(1)? => return Ok(Value::Null),
+            None => {
+                return Err(postgres_error(
+                    "42P01",
+                    &format!("sequence \"{name}\" does not exist"),
+                ));
+            }
+        };
+        if let Some((table, column)) = users(&conn, &name)?.into_iter().next() {
+            return Err(if ctx.get::<bool>(2)? {
+                postgres_error(
+                    "0A000",
+                    &format!(
+                        "DROP SEQUENCE {name} CASCADE while the default of column {column} \
+                         of table {table} uses it is not supported by litescale; drop that \
+                         default first"
+                    ),
+                )
+            } else {
+                postgres_error(
+                    "2BP01",
+                    &format!("cannot drop sequence {name} because other objects depend on it"),
+                )
+            });
+        }
+        request_drop("litescale_drop_sequence", name)?;
+        Ok(Value::Null)
+    })?;
+    // (table [, column]): after the table or the column is dropped.
+    for arity in [1, 2] {
+        conn.create_scalar_function("litescale_drop_owned_sequences", arity, flags, |ctx| {
+            let table = ctx.get::<String>(0)?;
+            let column = (ctx.len() > 1).then(|| ctx.get::<String>(1)).transpose()?;
+            // SAFETY: the connection is used on this thread, within the call, for reads.
+            let conn = unsafe { ctx.get_connection()? };
+            for (name, _) in owned(&conn, &table, column.as_deref())? {
+                request_drop("litescale_drop_owned_sequences", name)?;
+            }
+            Ok(Value::Null)
+        })?;
+    }
+    // (table, new table) or (table, column, new column): the owner renamed.
+    for arity in [2, 3] {
+        conn.create_scalar_function("litescale_rename_sequence_owner", arity, flags, |ctx| {
+            let table = ctx.get::<String>(0)?;
+            let (column, new_table, new_column) = if ctx.len() == 2 {
+                (None, ctx.get::<String>(1)?, None)
+            } else {
+                (
+                    Some(ctx.get::<String>(1)?),
+                    table.clone(),
+                    Some(ctx.get::<String>(2)?),
+                )
+            };
+            // SAFETY: the connection is used on this thread, within the call, for reads.
+            let conn = unsafe { ctx.get_connection()? };
+            for (name, mut parameters) in owned(&conn, &table, column.as_deref())? {
+                if let Some(owner) = parameters.owned_by.as_mut() {
+                    owner.0.clone_from(&new_table);
+                    if let Some(new_column) = &new_column {
+                        owner.1.clone_from(new_column);
+                    }
+                }
+                request_redefinition("litescale_rename_sequence_owner", name, parameters)?;
+            }
+            Ok(Value::Null)
+        })?;
+    }
+    conn.create_scalar_function("nextval", 1, flags, |ctx| {
+        let (conn, name, parameters) = sequence_of(ctx)?;
+        let (last, called) = state(&conn, &name)?;
+        let next = if called {
+            advanced(&name, last, &parameters)?
+        } else {
+            last
+        };
+        // log_cnt as Postgres shows it: the values its WAL holds ahead, 32 at a time.
+        conn.prepare_cached(&format!(
+            "UPDATE {} SET last_value = ?1, is_called = 1, \
+             log_cnt = CASE WHEN ?2 AND log_cnt > 0 THEN log_cnt - 1 ELSE 32 END",
+            quoted(&name)
+        ))?
+        .execute(params![next, called])?;
+        Ok(next)
+    })?;
+    for arity in [2, 3] {
+        conn.create_scalar_function("setval", arity, flags, |ctx| {
+            if ctx.get_raw(0) == ValueRef::Null || ctx.get_raw(1) == ValueRef::Null {
+                return Ok(None);
+            }
+            let (conn, name, parameters) = sequence_of(ctx)?;
+            let value = ctx.get::<i64>(1)?;
+            let called = ctx.len() < 3 || ctx.get::<bool>(2)?;
+            if value < parameters.min || value > parameters.max {
+                return Err(postgres_error(
+                    "22003",
+                    &format!(
+                        "setval: value {value} is out of bounds for sequence \"{name}\" ({}..{})",
+                        parameters.min, parameters.max
+                    ),
+                ));
+            }
+            store(&conn, &name, value, called)?;
+            Ok(Some(value))
+        })?;
+    }
+    conn.create_scalar_function("pg_get_serial_sequence", 2, flags, |ctx| {
+        let table = relation_name(&ctx.get::<String>(0)?);
+        let column = ctx.get::<String>(1)?;
+        // SAFETY: the connection is used on this thread, within the call, for reads.
+        let conn = unsafe { ctx.get_connection()? };
+        let Some((table, _)) = relation(&conn, &table)? else {
+            return Err(missing(&table));
+        };
+        let has_column: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
+            [&table, &column],
+            |r| r.get(0),
+        )?;
+        if !has_column {
+            return Err(postgres_error(
+                "42703",
+                &format!("column \"{column}\" of relation \"{table}\" does not exist"),
+            ));
+        }
+        Ok(owned(&conn, &table, Some(&column))?
+            .into_iter()
+            .next()
+            .map(|(name, _)| format!("public.{}", identifier(&name))))
+    })?;
+    // TRUNCATE ... RESTART IDENTITY: the sequences the table's columns own start again.
+    conn.create_scalar_function("litescale_restart_identity", 1, flags, |ctx| {
+        let table = ctx.get::<String>(0)?;
+        // SAFETY: the connection is used on this thread, within the call.
+        let conn = unsafe { ctx.get_connection()? };
+        for (name, parameters) in owned(&conn, &table, None)? {
+            store(&conn, &name, parameters.start, false)?;
+        }
+        Ok(Value::Null)
+    })?;
+    // The catalog's: a definition's parameters as JSON, NULL for a table.
+    conn.create_scalar_function(
+        "pg_sequence_parameters",
+        1,
+        flags | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(ctx
+                .get::<Option<String>>(0)?
+                .and_then(|sql| parameters_in(&sql))
+                .map(|p| serde_json::to_string(&p).unwrap_or_default()))
+        },
+    )?;
+    // The catalog's: the sequence a column default calls, NULL for another default.
+    conn.create_scalar_function(
+        "pg_default_sequence",
+        1,
+        flags | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(ctx
+                .get::<Option<String>>(0)?
+                .and_then(|d| called_sequence(&d)))
+        },
+    )?;
+    // The catalog's pg_sequences.last_value: NULL until nextval first answers.
+    conn.create_scalar_function("pg_sequence_last_value", 1, flags, |ctx| {
+        let name = ctx.get::<String>(0)?;
+        // SAFETY: the connection is used on this thread, within the call, for reads.
+        let conn = unsafe { ctx.get_connection()? };
+        let (last, called) = state(&conn, &name)?;
+        Ok(called.then_some(last))
+    })
+}
+
+/// Asks for the sequence `name` to be dropped when the statement is done.
+fn request_drop(function: &str, name: String) -> rusqlite::Result<()> {
+    request(function, move |conn| {
+        conn.execute_batch(&format!("DROP TABLE {}", quoted(&name)))
+    })
+}
+
+/// Asks for the sequence `name`'s definition to carry `parameters` when the statement is
+/// done.
+fn request_redefinition(
+    function: &str,
+    name: String,
+    parameters: Parameters,
+) -> rusqlite::Result<()> {
+    request(function, move |conn| {
+        write_definition(conn, &name, &definition(&name, &parameters))
+    })
+}
+
+fn parse_options(text: &str) -> rusqlite::Result<Json> {
+    serde_json::from_str(text).map_err(|e| postgres_error("22023", &e.to_string()))
+}
+
+/// `CREATE TABLE` of a sequence with `parameters`.
+fn definition(name: &str, parameters: &Parameters) -> String {
+    let json = serde_json::to_string(parameters)
+        .unwrap_or_default()
+        // A name in the JSON cannot end the comment: `\/` is JSON's own escape of `/`.
+        .replace("*/", "*\\/");
+    format!(
+        "CREATE TABLE {} (last_value BIGINT NOT NULL, log_cnt BIGINT NOT NULL, \
+         is_called BOOLEAN NOT NULL {MARK}{json} */)",
+        quoted(name)
+    )
+}
+
+/// The parameters a sequence's definition carries; `None` for any other table's.
+pub(crate) fn parameters_in(sql: &str) -> Option<Parameters> {
+    let json = &sql[sql.find(MARK)? + MARK.len()..];
+    serde_json::from_str(&json[..json.find(" */")?]).ok()
+}
+
+/// The limits of a sequence's type.
+fn type_range(data_type: &str) -> (i64, i64) {
+    match data_type {
+        "smallint" => (i16::MIN.into(), i16::MAX.into()),
+        "integer" => (i32::MIN.into(), i32::MAX.into()),
+        _ => (i64::MIN, i64::MAX),
+    }
+}
+
+/// The parameters `options` (the router's JSON of CREATE or ALTER SEQUENCE's clauses)
+/// give a sequence that had `old`, checked as Postgres checks them (22023).
+fn resolve(old: Option<&Parameters>, options: &Json) -> rusqlite::Result<Parameters> {
+    let number = |key: &str| options.get(key).and_then(Json::as_i64);
+    let data_type = options
+        .get("type")
+        .and_then(Json::as_str)
+        .map(str::to_owned)
+        .or_else(|| old.map(|o| o.data_type.clone()))
+        .unwrap_or_else(|| "bigint".to_owned());
+    let (type_min, type_max) = type_range(&data_type);
+    let increment = number("increment")
+        .or(old.map(|o| o.increment))
+        .unwrap_or(1);
+    if increment == 0 {
+        return Err(invalid("INCREMENT must not be zero"));
+    }
+    // A bound not given keeps its old value, unless that was the old type's default and
+    // the type changed; NO MINVALUE / NO MAXVALUE (JSON null) is the default.
+    let bound =
+        |key: &str, default: i64, old_default: Option<i64>, old_value: Option<i64>| match options
+            .get(key)
+        {
+            Some(Json::Null) => default,
+            Some(v) => v.as_i64().unwrap_or(default),
+            None => match (old_value, old_default) {
+                (Some(value), Some(was_default)) if value != was_default => value,
+                _ => default,
+            },
+        };
+    let old_range = old.map(|o| type_range(&o.data_type));
+    let min = bound(
+        "min",
+        if increment > 0 { 1 } else { type_min },
+        old.zip(old_range)
+            .map(|(o, r)| if o.increment > 0 { 1 } else { r.0 }),
+        old.map(|o| o.min),
+    );
+    let max = bound(
+        "max",
+        if increment > 0 { type_max } else { -1 },
+        old.zip(old_range)
+            .map(|(o, r)| if o.increment > 0 { r.1 } else { -1 }),
+        old.map(|o| o.max),
+    );
+    for (word, value) in [("MINVALUE", min), ("MAXVALUE", max)] {
+        if value < type_min || value > type_max {
+            return Err(invalid(&format!(
+                "{word} ({value}) is out of range for sequence data type {data_type}"
+            )));
+        }
+    }
+    if min >= max {
+        return Err(invalid(&format!(
+            "MINVALUE ({min}) must be less than MAXVALUE ({max})"
+        )));
+    }
+    let start = number("start")
+        .or(old.map(|o| o.start))
+        .unwrap_or(if increment > 0 { min } else { max });
+    let cache = number("cache").or(old.map(|o| o.cache)).unwrap_or(1);
+    if cache <= 0 {
+        return Err(invalid(&format!(
+            "CACHE ({cache}) must be greater than zero"
+        )));
+    }
+    let owned_by = match options.get("owned_by") {
+        Some(Json::Array(parts)) => match parts.as_slice() {
+            [Json::String(table), Json::String(column)] => Some((table.clone(), column.clone())),
+            _ => None,
+        },
+        Some(_) => None,
+        None => old.and_then(|o| o.owned_by.clone()),
+    };
+    let parameters = Parameters {
+        data_type,
+        start,
+        increment,
+        min,
+        max,
+        cache,
+        cycle: options
+            .get("cycle")
+            .and_then(Json::as_bool)
+            .or(old.map(|o| o.cycle))
+            .unwrap_or(false),
+        owned_by,
+    };
+    check_in_range("START", start, &parameters)?;
+    Ok(parameters)
+}
+
+/// 22023 for a START or RESTART value outside the sequence's bounds.
+fn check_in_range(word: &str, value: i64, parameters: &Parameters) -> rusqlite::Result<()> {
+    if value < parameters.min {
+        return Err(invalid(&format!(
+            "{word} value ({value}) cannot be less than MINVALUE ({})",
+            parameters.min
+        )));
+    }
+    if value > parameters.max {
+        return Err(invalid(&format!(
+            "{word} value ({value}) cannot be greater than MAXVALUE ({})",
+            parameters.max
+        )));
+    }
+    Ok(())
+}
+
+/// OWNED BY names a table and a column of it (42P01, 42703).
+fn check_owner(conn: &Connection, parameters: &Parameters) -> rusqlite::Result<()> {
+    let Some((table, column)) = &parameters.owned_by else {
+        return Ok(());
+    };
+    match relation(conn, table)? {
+        Some((_, None)) => {}
+        Some(_) => return Err(not_a_sequence_owner(table)),
+        None => return Err(missing(table)),
+    }
+    let found: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
+        [table, column],
+        |r| r.get(0),
+    )?;
+    if !found {
+        return Err(postgres_error(
+            "42703",
+            &format!("column \"{column}\" of relation \"{table}\" does not exist"),
+        ));
+    }
+    Ok(())
+}
+
+fn not_a_sequence_owner(table: &str) -> rusqlite::Error {
+    postgres_error(
+        "42809",
+        &format!("referenced relation \"{table}\" is not a table or foreign table"),
+    )
+}
+
+fn invalid(message: &str) -> rusqlite::Error {
+    postgres_error("22023", message)
+}
+
+fn missing(name: &str) -> rusqlite::Error {
+    postgres_error("42P01", &format!("relation \"{name}\" does not exist"))
+}
+
+fn not_a_sequence(name: &str) -> rusqlite::Error {
+    postgres_error("42809", &format!("\"{name}\" is not a sequence"))
+}
+
+/// The number after `last`, or the first again for a CYCLE sequence (2200H past its end).
+fn advanced(name: &str, last: i64, parameters: &Parameters) -> rusqlite::Result<i64> {
+    let next = last.checked_add(parameters.increment);
+    let ascending = parameters.increment > 0;
+    match next {
+        Some(n) if n >= parameters.min && n <= parameters.max => Ok(n),
+        _ if parameters.cycle => Ok(if ascending {
+            parameters.min
+        } else {
+            parameters.max
+        }),
+        _ => Err(postgres_error(
+            "2200H",
+            &format!(
+                "nextval: reached {} value of sequence \"{name}\" ({})",
+                if ascending { "maximum" } else { "minimum" },
+                if ascending {
+                    parameters.max
+                } else {
+                    parameters.min
+                }
+            ),
+        )),
+    }
+}
+
+/// The sequence a function's first argument names: a name as regclass reads it
+/// (`public.s`, `"S"`) or an OID (`'s'::regclass` elsewhere than in the call).
+fn sequence_of<'a>(
+    ctx: &'a Context<'_>,
+) -> rusqlite::Result<(ConnectionRef<'a>, String, Parameters)> {
+    // SAFETY: the connection is used on this thread, within the call.
+    let conn = unsafe { ctx.get_connection()? };
+    let name = match ctx.get_raw(0) {
+        ValueRef::Integer(oid) => conn
+            .query_row(
+                "SELECT name FROM main.sqlite_schema WHERE rowid = ?1",
+                [oid - super::sql::catalog::OID_BASE],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .ok_or_else(|| missing(&oid.to_string()))?,
+        _ => relation_name(&ctx.get::<String>(0)?),
+    };
+    match relation(&conn, &name)? {
+        Some((name, Some(parameters))) => Ok((conn, name, parameters)),
+        Some(_) => Err(not_a_sequence(&name)),
+        None => Err(missing(&name)),
+    }
+}
+
+/// A relation's name as regclass input reads it: the last part of a qualified name,
+/// unquoted, or folded to lower case.
+fn relation_name(text: &str) -> String {
+    let (mut parts, mut part, mut quoted_part, mut in_quotes) =
+        (Vec::new(), String::new(), false, false);
+    let mut chars = text.trim().chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if in_quotes && chars.peek() == Some(&'"') => {
+                part.push('"');
+                chars.next();
+            }
+            '"' => {
+                in_quotes = !in_quotes;
+                quoted_part = true;
+            }
+            '.' if !in_quotes => {
+                parts.push(std::mem::take(&mut part));
+                quoted_part = false;
+            }
+            c if in_quotes || quoted_part => part.push(c),
+            c => part.push(c.to_ascii_lowercase()),
+        }
+    }
+    parts.push(part);
+    parts.pop().unwrap_or_default()
+}
+
+/// A table or view named `name` (SQLite's names ignore case), with its parameters if it
+/// is a sequence.
+fn relation(
+    conn: &Connection,
+    name: &str,
+) -> rusqlite::Result<Option<(String, Option<Parameters>)>> {
+    conn.query_row(
+        "SELECT name, sql FROM main.sqlite_schema \
+         WHERE type IN ('table', 'view') AND name = ?1 COLLATE NOCASE",
+        [name],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
+    )
+    .optional()
+    .map(|found| found.map(|(name, sql)| (name, sql.as_deref().and_then(parameters_in))))
+}
+
+/// The sequences `table` (and `column`, if given) owns.
+fn owned(
+    conn: &Connection,
+    table: &str,
+    column: Option<&str>,
+) -> rusqlite::Result<Vec<(String, Parameters)>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT name, sql FROM main.sqlite_schema WHERE type = 'table' AND sql LIKE ?1",
+    )?;
+    let rows = statement
+        .query_map([format!("%{MARK}%")], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(name, sql)| Some((name, parameters_in(&sql)?)))
+        .filter(|(_, p)| {
+            p.owned_by.as_ref().is_some_and(|(t, c)| {
+                t.eq_ignore_ascii_case(table) && column.is_none_or(|column| c == column)
+            })
+        })
+        .collect())
+}
+
+/// The columns whose defaults call nextval of `sequence`, as (table, column).
+fn users(conn: &Connection, sequence: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut statement = conn.prepare(
+        "SELECT s.name, p.name, p.dflt_value FROM main.sqlite_schema s, \
+         pragma_table_info(s.name) p WHERE s.type = 'table' AND p.dflt_value LIKE '%nextval(%'",
+    )?;
+    let rows = statement
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, _, default)| {
+            called_sequence(default).is_some_and(|s| s.eq_ignore_ascii_case(sequence))
+        })
+        .map(|(table, column, _)| (table, column))
+        .collect())
+}
+
+/// The sequence a column default `nextval('<name>')` calls.
+fn called_sequence(default: &str) -> Option<String> {
+    let inner = default
+        .trim()
+        .trim_start_matches('(')
+        .strip_prefix("nextval('")?;
+    let end = inner.find("')")?;
+    Some(relation_name(&inner[..end].replace("''", "'")))
+}
+
+fn state(conn: &Connection, name: &str) -> rusqlite::Result<(i64, bool)> {
+    conn.prepare_cached(&format!(
+        "SELECT last_value, is_called FROM {}",
+        quoted(name)
+    ))?
+    .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+}
+
+fn store(conn: &Connection, name: &str, last: i64, called: bool) -> rusqlite::Result<()> {
+    conn.prepare_cached(&format!(
+        "UPDATE {} SET last_value = ?1, is_called = ?2, log_cnt = 0",
+        quoted(name)
+    ))?
+    .execute(params![last, called])?;
+    Ok(())
+}
+
+/// `name` as a SQLite identifier.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `name` as Postgres' quote_ident writes it: bare when it is a lower-case word.
+fn identifier(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain { name.to_owned() } else { quoted(name) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_read_as_regclass_reads_them() {
+        assert_eq!(relation_name("public.T_id_seq"), "t_id_seq");
+        assert_eq!(relation_name("\"My\"\"Seq\""), "My\"Seq");
+        assert_eq!(
+            called_sequence("nextval('public.\"T_id_seq\"')").as_deref(),
+            Some("T_id_seq")
+        );
+        assert_eq!(called_sequence("'x'"), None);
+    }
+
+    #[test]
+    fn parameters_follow_postgres_defaults_and_checks() {
+        let p = resolve(None, &serde_json::json!({"type": "integer"})).unwrap();
+        assert_eq!((p.min, p.max, p.start), (1, i64::from(i32::MAX), 1));
+        let down = resolve(None, &serde_json::json!({"increment": -2})).unwrap();
+        assert_eq!((down.min, down.max, down.start), (i64::MIN, -1, -1));
+        let e = resolve(None, &serde_json::json!({"min": 5, "max": 5})).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("MINVALUE (5) must be less than MAXVALUE (5)")
+        );
+        let small = resolve(Some(&p), &serde_json::json!({"type": "smallint"})).unwrap();
+        assert_eq!(small.max, 32767);
+        let sql = definition("s", &p);
+        assert_eq!(parameters_in(&sql), Some(p));
+    }
+}
