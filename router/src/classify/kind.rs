@@ -48,9 +48,15 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
         Statement::CreateTable(_) => StatementKind::Ddl("CREATE TABLE"),
         Statement::CreateIndex(_) => StatementKind::Ddl("CREATE INDEX"),
         Statement::CreateSequence { .. } => StatementKind::Ddl("CREATE SEQUENCE"),
-        Statement::CreateView(v) if v.materialized => {
-            return Err(RouterError::unsupported("CREATE MATERIALIZED VIEW"));
+        Statement::CreateView(v) if v.materialized && v.if_not_exists => {
+            return Err(RouterError::unsupported(
+                "CREATE MATERIALIZED VIEW IF NOT EXISTS",
+            ));
         }
+        Statement::CreateView(v) if v.materialized => {
+            StatementKind::Ddl("CREATE MATERIALIZED VIEW")
+        }
+        Statement::RefreshMaterializedView(_) => StatementKind::Ddl("REFRESH MATERIALIZED VIEW"),
         Statement::CreateView(_) => StatementKind::Ddl("CREATE VIEW"),
         Statement::AlterTable(_) => StatementKind::Ddl("ALTER TABLE"),
         Statement::Truncate(_) => StatementKind::Ddl("TRUNCATE TABLE"),
@@ -127,6 +133,7 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
                 ObjectType::View => "DROP VIEW",
                 ObjectType::Type => "DROP TYPE",
                 ObjectType::Sequence => "DROP SEQUENCE",
+                ObjectType::MaterializedView => "DROP MATERIALIZED VIEW",
                 other => return Err(RouterError::unsupported(&format!("DROP {other}"))),
             };
             StatementKind::Ddl(tag)

@@ -2,7 +2,7 @@
 //! bounded in depth before anything walks it; sqlparser's errors become 42601 (or 54001,
 //! or 0A000 for an assignment to an array slice, which it does not read).
 
-use sqlparser::ast::{SetExpr, Statement};
+use sqlparser::ast::{CreateTableOptions, Ident, ObjectName, SetExpr, SqlOption, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 
@@ -18,6 +18,21 @@ pub(crate) fn parse(normalized: &str) -> Result<Vec<Statement>, RouterError> {
             Some(sql) => Parser::parse_sql(&PostgreSqlDialect {}, &sql).map_err(syntax_error)?,
             None => return Err(syntax_error(e)),
         },
+        // sqlparser does not read CREATE MATERIALIZED VIEW's WITH [NO] DATA.
+        Err(e) if matview_data_clause(normalized).is_some() => {
+            let (sql, with_data) = matview_data_clause(normalized).unwrap_or_default();
+            let mut statements =
+                Parser::parse_sql(&PostgreSqlDialect {}, &sql).map_err(|_| syntax_error(e))?;
+            if let [Statement::CreateView(view)] = statements.as_mut_slice()
+                && !with_data
+            {
+                view.options =
+                    CreateTableOptions::With(vec![SqlOption::Ident(ObjectName::from(vec![
+                        Ident::new(MATVIEW_WITH_NO_DATA),
+                    ]))]);
+            }
+            statements
+        }
         // sqlparser reads LIKE's INCLUDING / EXCLUDING DEFAULTS only.
         Err(_) if like_options(normalized) => {
             return Err(RouterError::unsupported(
@@ -55,6 +70,28 @@ fn select_into(ast: Statement) -> Result<Statement, RouterError> {
         .map_err(syntax_error)?
         .pop()
         .ok_or_else(|| RouterError::syntax("SELECT ... INTO".to_owned()))
+}
+
+/// The option a materialized view created `WITH NO DATA` carries after parsing.
+pub(crate) const MATVIEW_WITH_NO_DATA: &str = "litescale.with_no_data";
+
+/// A CREATE MATERIALIZED VIEW without its closing `WITH [NO] DATA`, and whether the
+/// clause asks for data.
+fn matview_data_clause(sql: &str) -> Option<(String, bool)> {
+    let trimmed = sql.trim_end().trim_end_matches(';').trim_end();
+    let upper = trimmed.to_ascii_uppercase();
+    let words: Vec<&str> = upper.split_whitespace().collect();
+    if words.get(..3) != Some(&["CREATE", "MATERIALIZED", "VIEW"][..]) {
+        return None;
+    }
+    let (cut, with_data) = if upper.ends_with(" WITH NO DATA") {
+        (" WITH NO DATA".len(), false)
+    } else if upper.ends_with(" WITH DATA") {
+        (" WITH DATA".len(), true)
+    } else {
+        return None;
+    };
+    Some((trimmed[..trimmed.len() - cut].to_owned(), with_data))
 }
 
 /// Whether `sql` is a CREATE TABLE whose LIKE clause has options.

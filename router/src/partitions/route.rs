@@ -135,6 +135,13 @@ fn by_statement(
         {
             return Route::Refused(refusal);
         }
+        if matches!(&planned.ast, Some(Statement::CreateView(v)) if v.materialized) {
+            return Route::Refused(
+                "materialized views in a partitioned database (each partition would keep the \
+                 rows of its own share)"
+                    .to_owned(),
+            );
+        }
         return Route::All;
     }
     let Some(ast) = &planned.ast else {

@@ -23,7 +23,14 @@ use crate::parse::lexical::string_literal;
 pub(super) fn sqlite_statements(
     ast: Statement,
     schema: &dyn Schema,
+    view_query: Option<&ViewQuery>,
 ) -> Result<Option<Vec<String>>, RouterError> {
+    if let Statement::CreateView(view) = &ast
+        && view.materialized
+        && let Some(query) = view_query
+    {
+        return materialized_view(view, query).map(Some);
+    }
     let enums = columns::enum_types(&ast);
     // A SERIAL or IDENTITY column added to a table: its rows would need numbers as it comes.
     if let Statement::AlterTable(alter) = &ast
@@ -39,6 +46,9 @@ pub(super) fn sqlite_statements(
     Ok(statements_of(ast, schema)?.map(|mut out| {
         out.extend(columns::order_enums(&enums));
         out.extend(owners);
+        if let Some(query) = view_query {
+            keep_postgres_query(&mut out, &query.postgres);
+        }
         out
     }))
 }
@@ -109,13 +119,69 @@ const POSTGRES_QUERY_MARK: &str = "/* litescale:postgres ";
 
 /// Appends the view's Postgres query, as a comment SQLite keeps in its text, to the CREATE
 /// VIEW among `statements`.
-pub(super) fn keep_postgres_query(statements: &mut [String], query: &str) {
+fn keep_postgres_query(statements: &mut [String], query: &str) {
     if let Some(create) = statements.iter_mut().find(|s| s.starts_with("CREATE VIEW")) {
         create.push_str(&format!(
             " {POSTGRES_QUERY_MARK}{} */",
             query.replace("*/", "* /")
         ));
     }
+}
+
+/// A view's query as its client wrote it, and the types of its columns where they are
+/// known (a materialized view's, whose table keeps them).
+pub(super) struct ViewQuery {
+    pub postgres: String,
+    pub types: Vec<Option<crate::types::PgType>>,
+}
+
+/// CREATE MATERIALIZED VIEW: its rows made by SQLite's CREATE TABLE ... AS (none when
+/// created WITH NO DATA), then its queries and column types kept in its definition, where
+/// REFRESH and the catalog find them (shard engine/objects/materialized_views.rs).
+fn materialized_view(
+    view: &sqlparser::ast::CreateView,
+    view_query: &ViewQuery,
+) -> Result<Vec<String>, RouterError> {
+    use sqlparser::ast::SqlOption;
+    if !view.columns.is_empty() {
+        return Err(RouterError::unsupported(
+            "CREATE MATERIALIZED VIEW with a column list (name the columns in its query)",
+        ));
+    }
+    let no_data = matches!(&view.options, CreateTableOptions::With(options)
+        if options.iter().any(|o| matches!(o, SqlOption::Ident(n)
+            if n.to_string() == crate::parse::postgres::MATVIEW_WITH_NO_DATA)));
+    let query = view.query.to_string();
+    let create = if no_data {
+        format!(
+            "CREATE TABLE {} AS SELECT * FROM ({query}) LIMIT 0",
+            view.name
+        )
+    } else {
+        format!("CREATE TABLE {} AS {query}", view.name)
+    };
+    let types: Vec<serde_json::Value> = view_query
+        .types
+        .iter()
+        .map(|t| {
+            t.and_then(|t| crate::types::format_type(t.oid(), -1))
+                .map_or(serde_json::Value::Null, serde_json::Value::from)
+        })
+        .collect();
+    let queries = serde_json::json!({
+        "query": query,
+        "postgres": view_query.postgres,
+        "populated": !no_data,
+        "types": types,
+    });
+    Ok(vec![
+        create,
+        format!(
+            "SELECT litescale_mark_matview({}, {})",
+            string_literal(&last_part(&view.name)),
+            string_literal(&queries.to_string())
+        ),
+    ])
 }
 
 /// A type's name as Postgres folds it; types live in the one schema, public.
@@ -138,6 +204,17 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
                 ObjectType::Index => "INDEX",
                 ObjectType::View => "VIEW",
                 ObjectType::Sequence => return Ok(sequences::drop(&names, if_exists, cascade)),
+                ObjectType::MaterializedView => {
+                    return Ok(names
+                        .iter()
+                        .map(|n| {
+                            format!(
+                                "SELECT litescale_drop_matview({}, {if_exists})",
+                                string_literal(&last_part(n))
+                            )
+                        })
+                        .collect());
+                }
                 ObjectType::Type => {
                     return names
                         .iter()
@@ -224,6 +301,13 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
                 add.if_not_exists
             )])
         }
+        // CONCURRENTLY lets reads go on while Postgres refreshes; SQLite's readers see the
+        // old rows until the refresh commits anyway.
+        Statement::RefreshMaterializedView(refresh) => Ok(vec![format!(
+            "SELECT litescale_refresh_matview({}, {})",
+            string_literal(&last_part(&refresh.name)),
+            refresh.with_data != Some(false)
+        )]),
         // SQLite has no OR REPLACE: the view is dropped and made again, in one batch.
         Statement::CreateView(mut view) if view.or_replace => {
             view.or_replace = false;

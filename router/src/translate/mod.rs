@@ -90,6 +90,18 @@ pub(crate) fn translate(
         Statement::CreateView(view) => Some(view.query.to_string()),
         _ => None,
     };
+    // A materialized view's columns take the types its query answers, which need its
+    // tables' columns: it is planned again with them (`needs_schema`).
+    let matview_types = match &ast {
+        Statement::CreateView(view) if view.materialized => {
+            Some(crate::infer::inference::projection_types(
+                &Statement::Query(view.query.clone()),
+                schema,
+                &[],
+            ))
+        }
+        _ => None,
+    };
     let inserted_asks = typed::check_inserted(&ast, schema)?;
     query::refuse_unknown_qualifiers(&ast)?;
     // FOR UPDATE / FOR SHARE: the statement runs on the partition's writer (its kind says
@@ -103,7 +115,8 @@ pub(crate) fn translate(
     }
     queries::rewrite(&mut ast)?;
     query::name_result_columns(&mut ast);
-    let needs_schema = typed::make_types_explicit(&mut ast, schema)? || inserted_asks;
+    let needs_schema =
+        typed::make_types_explicit(&mut ast, schema)? || inserted_asks || matview_types.is_some();
     catalog::unqualify_catalog_names(&mut ast);
     catalog::catalog_table_oids(&mut ast);
     let _ = ast.visit(&mut catalog::RegclassOutput);
@@ -124,19 +137,20 @@ pub(crate) fn translate(
             | Statement::CreateType { .. }
             | Statement::AlterType(_)
             | Statement::CreateSequence { .. }
+            | Statement::RefreshMaterializedView(_)
             | Statement::Drop {
                 object_type: sqlparser::ast::ObjectType::Type
-                    | sqlparser::ast::ObjectType::Sequence,
+                    | sqlparser::ast::ObjectType::Sequence
+                    | sqlparser::ast::ObjectType::MaterializedView,
                 ..
             }
     );
-    match ddl::sqlite_statements(ast, schema)? {
-        Some(mut statements) => {
-            if let Some(query) = view_query {
-                ddl::keep_postgres_query(&mut statements, &query);
-            }
-            Ok(batch(statements, needs_schema, definition_written))
-        }
+    let view = view_query.map(|postgres| ddl::ViewQuery {
+        postgres,
+        types: matview_types.unwrap_or_default(),
+    });
+    match ddl::sqlite_statements(ast, schema, view.as_ref())? {
+        Some(statements) => Ok(batch(statements, needs_schema, definition_written)),
         // An ALTER TABLE that makes the table again needs its definition.
         None => Ok(Translated::deferred()),
     }

@@ -13,22 +13,20 @@ use crate::infer::names::column_name;
 /// them (`count`, `?column?`), where SQLite would name them after the expression's text.
 pub(super) fn name_result_columns(ast: &mut Statement) {
     let items = match ast {
-        Statement::Query(q) => {
-            // A set operation's columns are named after its first branch, as SQLite names
-            // them too.
-            let mut body = q.body.as_mut();
-            loop {
-                body = match body {
-                    SetExpr::SetOperation { left, .. } => left.as_mut(),
-                    SetExpr::Query(inner) => inner.body.as_mut(),
-                    _ => break,
-                };
-            }
-            let SetExpr::Select(select) = body else {
-                return;
-            };
-            &mut select.projection
-        }
+        Statement::Query(q) => match first_select(q) {
+            Some(items) => items,
+            None => return,
+        },
+        // A view's and a CREATE TABLE ... AS's columns are named as a query's.
+        Statement::CreateView(view) => match first_select(&mut view.query) {
+            Some(items) => items,
+            None => return,
+        },
+        Statement::CreateTable(create) => match create.query.as_mut().and_then(|q| first_select(q))
+        {
+            Some(items) => items,
+            None => return,
+        },
         Statement::Insert(insert) => match insert.returning.as_mut() {
             Some(items) => items,
             None => return,
@@ -53,6 +51,23 @@ pub(super) fn name_result_columns(ast: &mut Statement) {
                 alias: Ident::with_quote('"', name),
             };
         }
+    }
+}
+
+/// The select list that names a query's columns: a set operation's first branch's, as
+/// SQLite names them too.
+fn first_select(q: &mut sqlparser::ast::Query) -> Option<&mut Vec<SelectItem>> {
+    let mut body = q.body.as_mut();
+    loop {
+        body = match body {
+            SetExpr::SetOperation { left, .. } => left.as_mut(),
+            SetExpr::Query(inner) => inner.body.as_mut(),
+            _ => break,
+        };
+    }
+    match body {
+        SetExpr::Select(select) => Some(&mut select.projection),
+        _ => None,
     }
 }
 

@@ -7,16 +7,15 @@
 //! The same code serves a partition in process (on the caller's thread) and in a worker
 //! process (on a link's thread), so both behave alike to the byte.
 //!
-//! Order inside: `sql`, `guard` <- `options` (sets a connection up); `sql` <-
+//! Order inside: `sql`, `guard`, `objects` <- `options` (sets a connection up); `sql` <-
 //! `sqlite_errors`; `long_running`, `statements` <- `reads`;
-//! `guard`, `sql` <- `table_definition` <- `enum_types`, `sequences`, `statements`.
+//! `guard`, `sql` <- `table_definition` <- `objects`, `statements`.
 
-mod enum_types;
 pub(crate) mod guard;
 pub(crate) mod long_running;
+mod objects;
 pub(crate) mod options;
 pub(crate) mod reads;
-mod sequences;
 pub(crate) mod sql;
 mod sqlite_errors;
 pub(crate) mod statements;

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use crate::harness::ServerProcess;
 
 /// A schema with what dumps carry: an enum, a SERIAL key, a sequence of its own with a
-/// default that calls it, a foreign key, CHECK and UNIQUE constraints, defaults, comments,
+/// default that calls it, a materialized view, a foreign key, CHECK and UNIQUE constraints, defaults, comments,
 /// an index, a view that reads a table named after it, and values of most types (a tab, a
 /// quote, bytes, JSON, NULLs).
 const SCHEMA: &str = r#"
@@ -35,6 +35,7 @@ CREATE SEQUENCE ticket AS integer START 100 INCREMENT 5 MAXVALUE 1000 CYCLE;
 CREATE TABLE tick (n int DEFAULT nextval('ticket'), label text);
 INSERT INTO tick (label) VALUES ('x'), ('y');
 SELECT setval('cust_id_seq', 10);
+CREATE MATERIALIZED VIEW cust_totals AS SELECT cust, sum(total) AS total FROM ord GROUP BY cust;
 "#;
 
 /// Runs a PostgreSQL client program; its stdout, or a panic with its stderr.
@@ -155,6 +156,7 @@ fn a_dump_restores_into_litescale_and_dumps_again_the_same() {
         "ALTER TABLE ONLY public.cust ALTER COLUMN id SET DEFAULT nextval('cust_id_seq'::regclass);",
         "SELECT pg_catalog.setval('public.cust_id_seq', 10, true);",
         "SELECT pg_catalog.setval('public.ticket', 105, true);",
+        "REFRESH MATERIALIZED VIEW public.cust_totals;",
     ] {
         assert!(plain.contains(sequence), "{sequence} in {plain}");
     }
@@ -174,7 +176,8 @@ fn a_dump_restores_into_litescale_and_dumps_again_the_same() {
         comparable(&pg_dump(addr, "restored", &[])),
         comparable(&plain)
     );
-    // The restored sequences go on where the dumped ones were.
+    // The restored sequences go on where the dumped ones were; the materialized view was
+    // refreshed.
     let next = run(
         "psql",
         &with(
@@ -187,11 +190,13 @@ fn a_dump_restores_into_litescale_and_dumps_again_the_same() {
                 "INSERT INTO cust (name) VALUES ('d') RETURNING id",
                 "-c",
                 "SELECT nextval('ticket')",
+                "-c",
+                "SELECT cust FROM cust_totals ORDER BY cust",
             ],
         ),
         None,
     );
-    assert_eq!(next.lines().collect::<Vec<_>>(), ["11", "110"]);
+    assert_eq!(next.lines().collect::<Vec<_>>(), ["11", "110", "1", "2"]);
 
     // The custom format, through pg_restore.
     let archive = data_dir.path().join("dump.custom");

@@ -112,9 +112,12 @@ pub(super) fn view_query(create_sql: &str) -> Option<String> {
 /// The words of a view's query (outside string literals), as a JSON array: the names
 /// among them of tables and views are what the view depends on.
 pub(super) fn view_words(create_sql: &str) -> String {
-    let mut names = view_query(create_sql)
-        .map(|q| words(&q))
-        .unwrap_or_default();
+    query_words(&view_query(create_sql).unwrap_or_default())
+}
+
+/// The words of a query (a materialized view's), as [`view_words`] lists them.
+pub(super) fn query_words(query: &str) -> String {
+    let mut names = words(query);
     names.sort_unstable();
     names.dedup();
     serde_json::Value::from(names).to_string()

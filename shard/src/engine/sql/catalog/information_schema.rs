@@ -154,7 +154,10 @@ CREATE TEMP VIEW pg_indexes(schemaname, tablename, indexname, tablespace, indexd
   FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid;
 
 CREATE TEMP VIEW pg_matviews(schemaname, matviewname, matviewowner, tablespace, hasindexes,
-    ispopulated, definition) AS SELECT NULL, NULL, NULL, NULL, 0, 0, NULL WHERE 0;
+    ispopulated, definition) AS
+  SELECT 'public', relname, 'postgres', NULL, relhasindex, relispopulated,
+    (SELECT ls_value FROM ls_view_def WHERE ls_key = oid)
+  FROM pg_class WHERE relkind = 'm';
 CREATE TEMP VIEW pg_sequences(schemaname, sequencename, sequenceowner, data_type,
     start_value, min_value, max_value, increment_by, cycle, cache_size, last_value) AS
   SELECT 'public', name, 'postgres', parameters ->> 'type', parameters ->> 'start',

@@ -158,6 +158,7 @@ CREATE TEMP VIEW ls_relation AS
   SELECT CAST(s.rowid + {OID_BASE} AS INTEGER) AS oid,
     -- A sequence is a table of SQLite's (shard engine/sequences.rs).
     CASE WHEN s.type = 'table' AND s.sql LIKE '%/* litescale:sequence %' THEN 'sequence'
+      WHEN s.type = 'table' AND s.sql LIKE '%/* litescale:matview %' THEN 'matview'
       ELSE s.type END AS type,
     s.tbl_name, s.sql, s.name AS sqlite_name,
     CASE
@@ -193,12 +194,14 @@ CREATE TEMP VIEW ls_rowid_key AS
 
 CREATE TEMP VIEW pg_class AS
   SELECT r.oid, r.name AS relname, 2200 AS relnamespace,
-    CASE r.type WHEN 'table' THEN 'r' WHEN 'view' THEN 'v' WHEN 'sequence' THEN 'S' ELSE 'i' END
-      AS relkind,
-    10 AS relowner, CASE r.type WHEN 'table' THEN 2 WHEN 'index' THEN 403 ELSE 0 END AS relam,
+    CASE r.type WHEN 'table' THEN 'r' WHEN 'view' THEN 'v' WHEN 'sequence' THEN 'S'
+      WHEN 'matview' THEN 'm' ELSE 'i' END AS relkind,
+    10 AS relowner,
+    CASE r.type WHEN 'table' THEN 2 WHEN 'matview' THEN 2 WHEN 'index' THEN 403 ELSE 0 END
+      AS relam,
     0 AS reltablespace, 0 AS reltoastrelid, 0 AS reloftype, 0 AS reltype,
     'p' AS relpersistence, 'd' AS relreplident,
-    (r.type = 'table' AND EXISTS (SELECT 1 FROM ls_relation i
+    (r.type IN ('table', 'matview') AND EXISTS (SELECT 1 FROM ls_relation i
                                   WHERE i.type = 'index' AND i.tbl_name = r.tbl_name)) AS relhasindex,
     0 AS relhasrules,
     -- Postgres implements foreign keys with triggers; psql looks for them only then.
@@ -213,7 +216,8 @@ CREATE TEMP VIEW pg_class AS
     CASE WHEN r.type = 'index' AND r.sqlite_name IS NULL THEN 1
       WHEN r.type = 'index' THEN (SELECT count(*) FROM pragma_index_info(r.sqlite_name))
       ELSE (SELECT count(*) FROM pragma_table_info(r.sqlite_name)) END AS relnatts,
-    0 AS relfrozenxid, 0 AS relminmxid, 1 AS relispopulated
+    0 AS relfrozenxid, 0 AS relminmxid,
+    coalesce(pg_matview_populated(r.sql), 1) AS relispopulated
   FROM ls_relation r;
 
 CREATE TEMP VIEW pg_attribute AS
@@ -225,7 +229,7 @@ CREATE TEMP VIEW pg_attribute AS
     1 AS attislocal, 0 AS attinhcount, 0 AS attndims, NULL AS attacl, 'i' AS attalign,
     NULL AS attmissingval
   FROM ls_relation r, pragma_table_info(r.sqlite_name) p
-  WHERE r.type IN ('table', 'view', 'sequence')
+  WHERE r.type IN ('table', 'view', 'sequence', 'matview')
   UNION ALL
   SELECT r.oid, ii.name, 0, -1, ii.seqno + 1, 0, 0, 0, 0, '', '', -1, 0, -1, 'p', '', NULL, NULL,
     1, 0, 0, NULL, 'i', NULL
@@ -268,7 +272,7 @@ CREATE TEMP VIEW pg_index AS
         (SELECT group_concat(ii.name, ', ') FROM pragma_index_info(i.sqlite_name) ii) || ')'
     END AS ls_indexdef
   FROM ls_relation t, pragma_index_list(t.sqlite_name) il, ls_relation i
-  WHERE t.type = 'table' AND i.type = 'index' AND i.sqlite_name = il.name
+  WHERE t.type IN ('table', 'matview') AND i.type = 'index' AND i.sqlite_name = il.name
   UNION ALL
   SELECT k.indexrelid, k.indrelid, 1, 1, 0, 1, 0, 1, 1, 1, 1, 0, 0, CAST(k.cid + 1 AS TEXT), 1,
     1, '0', '0', '0', NULL, NULL,
@@ -343,7 +347,8 @@ CREATE TEMP VIEW ls_index_column(ls_key, ls_position, ls_value) AS
   SELECT a.attrelid, a.attnum, a.attname FROM pg_attribute a JOIN ls_relation r ON r.oid = a.attrelid
   WHERE r.type = 'index';
 CREATE TEMP VIEW ls_constraint_def(ls_key, ls_value) AS SELECT oid, ls_condef FROM pg_constraint;
-CREATE TEMP VIEW ls_view_def(ls_key, ls_value) AS SELECT oid, pg_view_query(sql) FROM ls_relation;
+CREATE TEMP VIEW ls_view_def(ls_key, ls_value) AS
+  SELECT oid, coalesce(pg_matview_query(sql), pg_view_query(sql)) FROM ls_relation;
 CREATE TEMP VIEW ls_oid_by_name(ls_key, ls_value) AS SELECT relname, oid FROM pg_class;
 CREATE TEMP VIEW ls_name_by_oid(ls_key, ls_value) AS SELECT oid, relname FROM pg_class;
 
@@ -429,7 +434,7 @@ CREATE TEMP VIEW pg_policy(oid, polname, polrelid, polcmd, polpermissive, polrol
 -- what pg_dump orders a view after.
 CREATE TEMP VIEW pg_rewrite(oid, rulename, ev_class, ev_type, ev_enabled, is_instead) AS
   SELECT CAST(r.oid * 100 + 98 AS INTEGER), '_RETURN', r.oid, '1', 'O', 1
-  FROM ls_relation r WHERE r.type = 'view';
+  FROM ls_relation r WHERE r.type IN ('view', 'matview');
 CREATE TEMP VIEW pg_statistic_ext(oid, stxrelid, stxname, stxnamespace, stxowner, stxkeys,
     stxkind, stxstattarget) AS SELECT 0, 0, '', 0, 0, '', '', -1 WHERE 0;
 CREATE TEMP VIEW pg_publication(oid, pubname, pubowner, puballtables, pubinsert, pubupdate,
@@ -464,13 +469,14 @@ CREATE TEMP VIEW pg_proc(oid, proname, pronamespace, proowner, prokind, proretty
 CREATE TEMP VIEW pg_depend(classid, objid, objsubid, refclassid, refobjid, refobjsubid,
     deptype) AS
   SELECT 2618, CAST(v.oid * 100 + 98 AS INTEGER), 0, 1259, v.oid, 0, 'i'
-  FROM ls_relation v WHERE v.type = 'view'
+  FROM ls_relation v WHERE v.type IN ('view', 'matview')
   UNION ALL
   SELECT DISTINCT 2618, CAST(v.oid * 100 + 98 AS INTEGER), 0, 1259, t.oid, 0, 'n'
-  FROM ls_relation v, json_each(pg_view_words(v.sql)) w
+  FROM ls_relation v,
+    json_each(coalesce(pg_query_words(pg_matview_query(v.sql)), pg_view_words(v.sql))) w
     JOIN ls_relation t ON t.type IN ('table', 'view') AND t.oid <> v.oid
       AND lower(t.name) = lower(w.value)
-  WHERE v.type = 'view'
+  WHERE v.type IN ('view', 'matview')
   UNION ALL
   -- A sequence a column owns goes with the column (OWNED BY, SERIAL).
   SELECT 1259, s.oid, 0, 1259, t.oid, CAST(p.cid + 1 AS INTEGER), 'a'
@@ -656,6 +662,11 @@ pub(crate) fn register(
         Ok(definitions::view_words(
             &ctx.get::<Option<String>>(0)?.unwrap_or_default(),
         ))
+    })?;
+    conn.create_scalar_function("pg_query_words", 1, flags, |ctx| {
+        Ok(ctx
+            .get::<Option<String>>(0)?
+            .map(|q| definitions::query_words(&q)))
     })?;
     conn.create_scalar_function("pg_view_query", 1, flags, |ctx| {
         Ok(ctx

@@ -18,9 +18,9 @@ use std::collections::HashMap;
 use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::{Connection, OptionalExtension};
 
-use super::guard::as_litescale;
-use super::sql::typecheck::postgres_error;
-use super::table_definition::{request, write_definition};
+use crate::engine::guard::as_litescale;
+use crate::engine::sql::typecheck::postgres_error;
+use crate::engine::table_definition::{request, write_definition};
 
 const REGISTRY: &str = "_litescale_enums";
 

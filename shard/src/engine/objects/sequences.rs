@@ -18,8 +18,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use super::sql::typecheck::postgres_error;
-use super::table_definition::{request, write_definition};
+use crate::engine::sql::typecheck::postgres_error;
+use crate::engine::table_definition::{request, write_definition};
+
+use super::quoted;
 
 /// Where a sequence's definition keeps its parameters.
 const MARK: &str = "/* litescale:sequence ";
@@ -518,7 +520,7 @@ fn sequence_of<'a>(
         ValueRef::Integer(oid) => conn
             .query_row(
                 "SELECT name FROM main.sqlite_schema WHERE rowid = ?1",
-                [oid - super::sql::catalog::OID_BASE],
+                [oid - crate::engine::sql::catalog::OID_BASE],
                 |r| r.get::<_, String>(0),
             )
             .optional()?
@@ -650,11 +652,6 @@ fn store(conn: &Connection, name: &str, last: i64, called: bool) -> rusqlite::Re
     ))?
     .execute(params![last, called])?;
     Ok(())
-}
-
-/// `name` as a SQLite identifier.
-fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// `name` as Postgres' quote_ident writes it: bare when it is a lower-case word.
