@@ -179,3 +179,13 @@ SELECT objsubid, description FROM pg_description WHERE objoid = 'commented'::reg
 CREATE SCHEMA IF NOT EXISTS "public";
 CREATE SCHEMA public;
 CREATE TABLE like_all (LIKE like_source INCLUDING ALL);
+CREATE TABLE ref_parent (id int PRIMARY KEY, stock int NOT NULL, label varchar(20));
+CREATE TABLE ref_child (id int PRIMARY KEY, p int REFERENCES ref_parent (id));
+INSERT INTO ref_parent VALUES (1, 5, 'a');
+INSERT INTO ref_child VALUES (1, 1);
+ALTER TABLE "ref_parent" ALTER COLUMN "stock" TYPE bigint USING "stock"::bigint, ALTER COLUMN "stock" DROP NOT NULL;
+ALTER TABLE ref_parent ALTER COLUMN label TYPE text USING label::text;
+SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'ref_parent' ORDER BY ordinal_position;
+CREATE INDEX "ref_parent_label_idx" ON "ref_parent" ("label", "stock") WHERE "stock" > 0;
+CREATE UNIQUE INDEX "Ref_Upper" ON "ref_parent" ("label");
+SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'ref_parent' ORDER BY indexname;

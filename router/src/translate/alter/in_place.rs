@@ -11,6 +11,7 @@ use sqlparser::ast::{
     CreateTable, DataType, Expr, Ident, ObjectName, Statement, TableConstraint,
 };
 
+use super::super::sql::{args, function_name};
 use super::changes::{Changed, name_of};
 use crate::infer::schema::last_part;
 use crate::parse::lexical::string_literal;
@@ -76,7 +77,9 @@ fn keeps_stored_rows(op: &Op, before: &CreateTable) -> bool {
                     .iter()
                     .find(|c| c.name.value.eq_ignore_ascii_case(&column_name.value))
                     .is_some_and(|c| same_storage(&c.data_type, data_type))
-                    && using.as_ref().is_none_or(|u| is_the_column(u, column_name))
+                    && using
+                        .as_ref()
+                        .is_none_or(|u| is_the_column(u, column_name, data_type))
             }
             _ => false,
         },
@@ -108,12 +111,33 @@ fn same_storage(old: &DataType, new: &DataType) -> bool {
         }
 }
 
-/// Whether a USING expression is the column itself: a cast would convert (a cast to
-/// VARCHAR(n) cuts the text short, where the plain ALTER refuses a longer one).
-fn is_the_column(using: &Expr, column: &Ident) -> bool {
+/// Whether a USING expression is the column itself, or its cast to the new type where
+/// that converts nothing (an integer widened, text; Django writes `USING "c"::bigint`):
+/// another cast would convert (a cast to VARCHAR(n) cuts the text short, where the plain
+/// ALTER refuses a longer one).
+fn is_the_column(using: &Expr, column: &Ident, new: &DataType) -> bool {
     match using {
         Expr::Identifier(i) => i.value.eq_ignore_ascii_case(&column.value),
-        Expr::Nested(e) => is_the_column(e, column),
+        Expr::Nested(e) => is_the_column(e, column, new),
+        // `c::text`, as the casts pass writes it.
+        Expr::Cast {
+            expr, data_type, ..
+        } => {
+            from_data_type(data_type) == Some(PgType::Text)
+                && from_data_type(new) == Some(PgType::Text)
+                && is_the_column(expr, column, new)
+        }
+        // `c::bigint` (`pg_int8(c)`): the type's range check of a value already held.
+        Expr::Function(f) => {
+            let target = match function_name(f).as_deref() {
+                Some("pg_int2") => PgType::Int2,
+                Some("pg_int4") => PgType::Int4,
+                Some("pg_int8") => PgType::Int8,
+                _ => return false,
+            };
+            from_data_type(new) == Some(target)
+                && matches!(args(f).as_slice(), [arg] if is_the_column(arg, column, new))
+        }
         _ => false,
     }
 }

@@ -18,6 +18,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
+use crate::engine::sql::text::quote_ident;
 use crate::engine::sql::typecheck::postgres_error;
 use crate::engine::table_definition::{request, write_definition};
 
@@ -235,7 +236,7 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         Ok(owned(&conn, &table, Some(&column))?
             .into_iter()
             .next()
-            .map(|(name, _)| format!("public.{}", identifier(&name))))
+            .map(|(name, _)| format!("public.{}", quote_ident(&name))))
     })?;
     // TRUNCATE ... RESTART IDENTITY: the sequences the table's columns own start again.
     conn.create_scalar_function("litescale_restart_identity", 1, flags, |ctx| {
@@ -652,18 +653,6 @@ fn store(conn: &Connection, name: &str, last: i64, called: bool) -> rusqlite::Re
     ))?
     .execute(params![last, called])?;
     Ok(())
-}
-
-/// `name` as Postgres' quote_ident writes it: bare when it is a lower-case word.
-fn identifier(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain { name.to_owned() } else { quoted(name) }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ pub mod json;
 mod math;
 pub mod numeric;
 mod set_returning;
-mod text;
+pub(crate) mod text;
 pub(crate) mod typecheck;
 
 use std::path::Path;

@@ -3,6 +3,8 @@
 //! translate/alter/comments.rs), each found in the definition (a column's, or the table's
 //! own constraints) it belongs to.
 
+use crate::engine::sql::text::quote_ident;
+
 /// The CHECK that holds a comment: `CONSTRAINT "litescale_comment" CHECK ('text' IS NOT NULL)`.
 static COMMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(r#"CONSTRAINT\s+"litescale_comment"\s+CHECK\s*\(\s*'((?:[^']|'')*)'\s+IS\s+NOT\s+NULL\s*\)"#)
@@ -61,6 +63,80 @@ fn unquoted(text: &str) -> impl Iterator<Item = (usize, char, i32)> + '_ {
         }
         None
     })
+}
+
+/// An index's CREATE INDEX text as pg_get_indexdef answers it: `CREATE [UNIQUE] INDEX name
+/// ON public.table USING btree (columns) [WHERE ...]`, without litescale's marks, and
+/// identifiers quoted only where Postgres would quote them.
+pub(super) fn index_definition(create_sql: &str, table: &str) -> String {
+    let sql = create_sql
+        .replace(" /* litescale: PRIMARY KEY */", "")
+        .replace(" /* litescale: UNIQUE */", "")
+        .replacen("INDEX IF NOT EXISTS", "INDEX", 1);
+    let sql = plain_identifiers(&sql);
+    // ` ON <table>` and the parenthesis of its columns, outside quotes.
+    let on = unquoted(&sql).find(|&(i, _, depth)| depth == 0 && sql[i..].starts_with(" ON "));
+    let open = on.and_then(|(at, _, _)| {
+        unquoted(&sql)
+            .find(|&(i, c, depth)| i > at && depth == 0 && c == '(')
+            .map(|(i, _, _)| (at, i))
+    });
+    let Some((at, paren)) = open else {
+        return sql;
+    };
+    let head = format!(
+        "{} ON public.{} USING btree ",
+        &sql[..at],
+        quote_ident(table)
+    );
+    // Postgres shows a partial index's predicate in parentheses.
+    let rest = &sql[paren..];
+    let predicate =
+        unquoted(rest).find(|&(i, _, depth)| depth == 0 && rest[i..].starts_with(" WHERE "));
+    match predicate {
+        Some((i, _, _)) => {
+            let condition = rest[i + " WHERE ".len()..].trim();
+            let wrapped = condition.starts_with('(')
+                && unquoted(condition)
+                    .find(|&(_, c, depth)| c == ')' && depth == 1)
+                    .is_some_and(|(end, _, _)| end == condition.len() - 1);
+            if wrapped {
+                format!("{head}{rest}")
+            } else {
+                format!("{head}{} WHERE ({condition})", &rest[..i])
+            }
+        }
+        None => format!("{head}{rest}"),
+    }
+}
+
+/// `"name"` → `name` where Postgres' quote_ident would not quote it, outside string
+/// literals.
+fn plain_identifiers(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    let mut in_string = false;
+    while let Some(c) = rest.chars().next() {
+        if c == '\'' {
+            in_string = !in_string;
+        }
+        if c == '"'
+            && !in_string
+            && let Some(end) = rest[1..].find('"')
+        {
+            let name = &rest[1..=end];
+            if quote_ident(name) == name {
+                out.push_str(name);
+            } else {
+                out.push_str(&rest[..end + 2]);
+            }
+            rest = &rest[end + 2..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
 }
 
 /// The text a client wrote for a CHECK, which the router keeps beside its translation:

@@ -260,14 +260,7 @@ CREATE TEMP VIEW pg_index AS
     NULL AS indexprs,
     CASE il.partial WHEN 1 THEN 'partial' END AS indpred,
     CASE
-      WHEN i.sql IS NOT NULL THEN
-        replace(replace(replace(replace(replace(i.sql, ' /* litescale: PRIMARY KEY */', ''),
-                                        ' /* litescale: UNIQUE */', ''),
-                                ' ON ' || t.sqlite_name || '(',
-                                ' ON public.' || t.sqlite_name || ' USING btree ('),
-                        ' ON ' || t.sqlite_name || ' (',
-                        ' ON public.' || t.sqlite_name || ' USING btree ('),
-                'INDEX IF NOT EXISTS', 'INDEX')
+      WHEN i.sql IS NOT NULL THEN pg_index_definition(i.sql, t.sqlite_name)
       ELSE 'CREATE UNIQUE INDEX ' || i.name || ' ON public.' || t.sqlite_name || ' USING btree (' ||
         (SELECT group_concat(ii.name, ', ') FROM pragma_index_info(i.sqlite_name) ii) || ')'
     END AS ls_indexdef
@@ -661,6 +654,12 @@ pub(crate) fn register(
     conn.create_scalar_function("pg_view_words", 1, flags, |ctx| {
         Ok(definitions::view_words(
             &ctx.get::<Option<String>>(0)?.unwrap_or_default(),
+        ))
+    })?;
+    conn.create_scalar_function("pg_index_definition", 2, flags, |ctx| {
+        Ok(definitions::index_definition(
+            &ctx.get::<String>(0)?,
+            &ctx.get::<String>(1)?,
         ))
     })?;
     conn.create_scalar_function("pg_query_words", 1, flags, |ctx| {

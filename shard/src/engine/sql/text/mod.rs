@@ -7,6 +7,8 @@ mod number_format;
 pub(crate) mod regex;
 mod strings;
 
+pub(crate) use strings::quote_ident;
+
 use rusqlite::Connection;
 
 /// Registers the text functions on one connection.
