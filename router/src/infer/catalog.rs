@@ -163,6 +163,15 @@ const CARDINAL_NUMBER_COLUMNS: &[&str] = &[
     "interval_precision",
     "maximum_cardinality",
     "position_in_unique_constraint",
+    "max_dynamic_result_sets",
+    "result_cast_char_max_length",
+    "result_cast_char_octet_length",
+    "result_cast_numeric_precision",
+    "result_cast_numeric_precision_radix",
+    "result_cast_numeric_scale",
+    "result_cast_datetime_precision",
+    "result_cast_interval_precision",
+    "result_cast_maximum_cardinality",
 ];
 
 /// The type of an information_schema view's column, by Postgres' domains.
@@ -172,7 +181,15 @@ fn information_schema_type(column: &str) -> PgType {
     } else if column.ends_with("_catalog")
         || column.ends_with("_schema")
         || column.ends_with("_name")
-        || matches!(column, "schema_owner" | "dtd_identifier")
+        || matches!(
+            column,
+            "schema_owner"
+                | "dtd_identifier"
+                | "grantor"
+                | "grantee"
+                | "collection_type_identifier"
+                | "result_cast_dtd_identifier"
+        )
     {
         PgType::Name
     } else {

@@ -69,3 +69,10 @@ CREATE TABLE priced (id int PRIMARY KEY, price numeric(10,2) CHECK (price > 0), 
 SELECT constraint_name, check_clause FROM information_schema.check_constraints WHERE constraint_name NOT LIKE '%_not_null' ORDER BY 1;
 SELECT count(*) FROM information_schema.check_constraints WHERE constraint_name LIKE '%_not_null';
 SELECT constraint_name, constraint_type FROM information_schema.table_constraints WHERE table_name = 'priced' AND constraint_type <> 'CHECK' ORDER BY 1;
+SELECT grantor, grantee, table_name, privilege_type, is_grantable, with_hierarchy FROM information_schema.table_privileges WHERE table_schema = 'public' AND table_name = 'authors' ORDER BY privilege_type;
+SELECT privilege_type FROM information_schema.role_table_grants WHERE table_name = 'books' ORDER BY privilege_type;
+SELECT routine_name, routine_type, data_type FROM information_schema.routines WHERE routine_schema = 'public';
+SELECT specific_name, parameter_name, data_type FROM information_schema.parameters WHERE specific_schema = 'public';
+SELECT object_name, data_type FROM information_schema.element_types WHERE object_schema = 'public';
+SELECT count(*) FROM information_schema.column_privileges WHERE table_schema = 'public' AND grantee <> 'postgres';
+SELECT count(*) FROM information_schema.usage_privileges WHERE object_schema = 'public';

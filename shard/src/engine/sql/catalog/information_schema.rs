@@ -141,6 +141,85 @@ CREATE TEMP VIEW "information_schema.sequences"(sequence_catalog, sequence_schem
     CASE WHEN parameters ->> 'cycle' THEN 'YES' ELSE 'NO' END
   FROM ls_sequence;
 
+-- litescale has no functions of a schema, and no privileges but the owner's: these list
+-- nothing (Postgres lists its built-in functions in routines, under pg_catalog); an array
+-- column's element type is in element_types.
+CREATE TEMP VIEW "information_schema.routines"(
+    specific_catalog, specific_schema, specific_name, routine_catalog, routine_schema,
+    routine_name, routine_type, module_catalog, module_schema, module_name, udt_catalog,
+    udt_schema, udt_name, data_type, character_maximum_length, character_octet_length,
+    character_set_catalog, character_set_schema, character_set_name, collation_catalog,
+    collation_schema, collation_name, numeric_precision, numeric_precision_radix,
+    numeric_scale, datetime_precision, interval_type, interval_precision, type_udt_catalog,
+    type_udt_schema, type_udt_name, scope_catalog, scope_schema, scope_name,
+    maximum_cardinality, dtd_identifier, routine_body, routine_definition, external_name,
+    external_language, parameter_style, is_deterministic, sql_data_access, is_null_call,
+    sql_path, schema_level_routine, max_dynamic_result_sets, is_user_defined_cast,
+    is_implicitly_invocable, security_type, to_sql_specific_catalog,
+    to_sql_specific_schema, to_sql_specific_name, as_locator, created, last_altered,
+    new_savepoint_level, is_udt_dependent, result_cast_from_data_type,
+    result_cast_as_locator, result_cast_char_max_length, result_cast_char_octet_length,
+    result_cast_char_set_catalog, result_cast_char_set_schema, result_cast_char_set_name,
+    result_cast_collation_catalog, result_cast_collation_schema,
+    result_cast_collation_name, result_cast_numeric_precision,
+    result_cast_numeric_precision_radix, result_cast_numeric_scale,
+    result_cast_datetime_precision, result_cast_interval_type,
+    result_cast_interval_precision, result_cast_type_udt_catalog,
+    result_cast_type_udt_schema, result_cast_type_udt_name, result_cast_scope_catalog,
+    result_cast_scope_schema, result_cast_scope_name, result_cast_maximum_cardinality,
+    result_cast_dtd_identifier) AS
+  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+CREATE TEMP VIEW "information_schema.parameters"(
+    specific_catalog, specific_schema, specific_name, ordinal_position, parameter_mode,
+    is_result, as_locator, parameter_name, data_type, character_maximum_length,
+    character_octet_length, character_set_catalog, character_set_schema,
+    character_set_name, collation_catalog, collation_schema, collation_name,
+    numeric_precision, numeric_precision_radix, numeric_scale, datetime_precision,
+    interval_type, interval_precision, udt_catalog, udt_schema, udt_name, scope_catalog,
+    scope_schema, scope_name, maximum_cardinality, dtd_identifier, parameter_default) AS
+  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL WHERE 0;
+CREATE TEMP VIEW "information_schema.element_types"(
+    object_catalog, object_schema, object_name, object_type, collection_type_identifier,
+    data_type, character_maximum_length, character_octet_length, character_set_catalog,
+    character_set_schema, character_set_name, collation_catalog, collation_schema,
+    collation_name, numeric_precision, numeric_precision_radix, numeric_scale,
+    datetime_precision, interval_type, interval_precision, domain_default, udt_catalog,
+    udt_schema, udt_name, scope_catalog, scope_schema, scope_name, maximum_cardinality,
+    dtd_identifier) AS
+  SELECT litescale_database(), 'public', c.table_name, 'TABLE',
+    CAST(c.ordinal_position AS TEXT), format_type(e.oid, NULL), NULL, NULL, NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, litescale_database(),
+    'pg_catalog', e.typname, NULL, NULL, NULL, NULL, 'a' || c.ordinal_position
+  FROM ls_column c JOIN pg_type a ON a.oid = c.type_oid JOIN pg_type e ON e.oid = a.typelem
+  WHERE c.typcategory = 'A';
+CREATE TEMP VIEW "information_schema.column_privileges"(
+    grantor, grantee, table_catalog, table_schema, table_name, column_name, privilege_type,
+    is_grantable) AS
+  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+CREATE TEMP VIEW "information_schema.usage_privileges"(
+    grantor, grantee, object_catalog, object_schema, object_name, object_type,
+    privilege_type, is_grantable) AS
+  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+
+-- The owner's privileges on each table and view (one owner, postgres; as Postgres lists
+-- them for a table no GRANT changed).
+CREATE TEMP VIEW "information_schema.table_privileges"(grantor, grantee, table_catalog,
+    table_schema, table_name, privilege_type, is_grantable, with_hierarchy) AS
+  SELECT 'postgres', 'postgres', litescale_database(), 'public', r.name, p.column1, 'YES',
+    CASE p.column1 WHEN 'SELECT' THEN 'YES' ELSE 'NO' END
+  FROM ls_relation r, (VALUES ('INSERT'), ('SELECT'), ('UPDATE'), ('DELETE'), ('TRUNCATE'),
+    ('REFERENCES'), ('TRIGGER')) p
+  WHERE r.type IN ('table', 'view', 'matview');
+CREATE TEMP VIEW "information_schema.role_table_grants" AS
+  SELECT * FROM "information_schema.table_privileges";
+
 CREATE TEMP VIEW pg_tables(schemaname, tablename, tableowner, tablespace, hasindexes,
     hasrules, hastriggers, rowsecurity) AS
   SELECT 'public', relname, 'postgres', NULL, relhasindex, 0, relhastriggers, 0

@@ -133,10 +133,21 @@ pub(crate) const CURRENT_SETTING_UNSUPPORTED: &str =
 pub(crate) const OID_BASE: i64 = 16384;
 
 fn views(types: &TypeCatalog) -> String {
-    let type_rows: Vec<String> = (types.all)()
-        .into_iter()
+    let all = (types.all)();
+    // An array type `_x` and its element type `x` name each other (typelem, typarray).
+    let oid_of = |name: &str| {
+        all.iter()
+            .find(|(_, n, _, _)| *n == name)
+            .map_or(0, |(oid, ..)| *oid)
+    };
+    let type_rows: Vec<String> = all
+        .iter()
         .map(|(oid, name, len, cat)| {
-            format!("({oid}, '{name}', 11, {len}, 'b', '{cat}', 0, 0, 0, -1, 0, 'f', 10)")
+            let element = name.strip_prefix('_').map_or(0, oid_of);
+            let array = oid_of(&format!("_{name}"));
+            format!(
+                "({oid}, '{name}', 11, {len}, 'b', '{cat}', {element}, {array}, 0, -1, 0, 'f', 10)"
+            )
         })
         .collect();
     format!(
