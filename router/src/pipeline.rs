@@ -61,6 +61,18 @@ pub(crate) fn plan_pieces(
                 });
             }
             Some("VACUUM") => planned.push(vacuum(&piece)?),
+            // MOVE is FETCH without the rows.
+            Some("MOVE") => {
+                let (normalized, _) = lexical::normalize(&piece)?;
+                let fetch = normalized.trim_start().get(4..).unwrap_or_default();
+                for ast in postgres::parse(&format!("FETCH{fetch}"))? {
+                    let mut p = plan_statement(ast, ctx)?;
+                    if let StatementKind::Fetch { rows, .. } = &mut p.kind {
+                        *rows = false;
+                    }
+                    planned.push(p);
+                }
+            }
             Some("SET") if is_set_constraints(&piece) => planned.push(set_constraints(&piece)?),
             Some("ALTER") if is_owner_change(&piece) => planned.push(owner_change(&piece, ctx)?),
             Some("ALTER") if is_alter_sequence(&piece) => {
@@ -117,6 +129,9 @@ fn plan_statement(
             StatementKind::Explain(Box::new(inner)),
             0,
         ));
+    }
+    if let Statement::Declare { stmts, .. } = &ast {
+        return declare_cursor(stmts, ctx);
     }
     // Lone calls the proxy answers itself, not SQLite: a signal to another session, an
     // advisory lock (locks belong to sessions), pg_sleep (a wait a cancel can end).
@@ -182,6 +197,54 @@ fn plan_statement(
         ast: Some(ast),
         ast_text: OnceLock::new(),
     })
+}
+
+/// `DECLARE name CURSOR [WITH HOLD] FOR query`: the query planned as a statement of its
+/// own, whose rows the proxy keeps for FETCH. SCROLL, BINARY and cursors that lock rows
+/// are refused (0A000).
+fn declare_cursor(
+    stmts: &[sqlparser::ast::Declare],
+    ctx: &SessionContext,
+) -> Result<PlannedStatement, RouterError> {
+    let [declare] = stmts else {
+        return Err(RouterError::syntax(
+            "syntax error: DECLARE takes one cursor".to_owned(),
+        ));
+    };
+    let (Some(query), Some(sqlparser::ast::DeclareType::Cursor)) =
+        (&declare.for_query, &declare.declare_type)
+    else {
+        return Err(RouterError::syntax(
+            "syntax error: DECLARE name CURSOR FOR query".to_owned(),
+        ));
+    };
+    if declare.scroll == Some(true) {
+        return Err(RouterError::unsupported(
+            "DECLARE ... SCROLL CURSOR (a cursor moves forward only)",
+        ));
+    }
+    if declare.binary == Some(true) {
+        return Err(RouterError::unsupported("DECLARE ... BINARY CURSOR"));
+    }
+    let inner = plan_statement(Statement::Query(query.clone()), ctx)?;
+    if inner.kind != StatementKind::Read {
+        return Err(RouterError::unsupported(
+            "DECLARE CURSOR of a query that locks or writes rows",
+        ));
+    }
+    let param_count = inner.param_count;
+    Ok(PlannedStatement::outside_sqlite(
+        StatementKind::DeclareCursor {
+            name: declare
+                .names
+                .first()
+                .map(|n| n.value.clone())
+                .unwrap_or_default(),
+            hold: declare.hold == Some(true),
+            query: Box::new(inner),
+        },
+        param_count,
+    ))
 }
 
 /// An INSERT without a column list whose VALUES rows give fewer values than its table has

@@ -34,6 +34,21 @@ with psycopg.connect(dsn) as c:
     for name, oid in [("uuid", 2950), ("numeric", 1700), ("jsonb", 3802), ("text", 25)]:
         info = TypeInfo.fetch(c, name)
         assert info is not None and info.oid == oid, (name, info)
+    # Server-side cursors (DECLARE / FETCH / CLOSE), in a block and WITH HOLD outside one.
+    c.execute("create table many (id int primary key, label text)")
+    c.execute("insert into many select g, 'n' || g from generate_series(1, 25) g")
+    with c.transaction():
+        with c.cursor("in_block") as cur:
+            cur.itersize = 4
+            cur.execute("select id, label from many where id > %s order by id", (5,))
+            assert [r[0] for r in cur] == list(range(6, 26)), "named cursor in a block"
+    c.commit()
+    c.autocommit = True
+    with c.cursor("held", withhold=True) as cur:
+        cur.execute("select id from many order by id")
+        assert cur.fetchmany(3) == [(1,), (2,), (3,)], "held cursor"
+        assert len(cur.fetchall()) == 22, "held cursor's rest"
+    c.autocommit = False
 
 
 async def with_asyncpg():

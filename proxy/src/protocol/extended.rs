@@ -10,7 +10,7 @@ use futures::{Sink, SinkExt, StreamExt};
 use litescale_router::PgType;
 use pgwire::api::copy::{send_copy_in_response, send_copy_out_response};
 use pgwire::api::portal::{Format, Portal, PortalExecutionState};
-use pgwire::api::query::{ExtendedQueryHandler, send_execution_response};
+use pgwire::api::query::{ExtendedQueryHandler, send_describe_response, send_execution_response};
 use pgwire::api::results::{
     DescribePortalResponse, DescribeStatementResponse, FieldFormat, FieldInfo, QueryResponse,
     Response, Tag,
@@ -20,7 +20,9 @@ use pgwire::api::store::{Entry, PortalStore};
 use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, PgWireConnectionState, Type};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
-use pgwire::messages::extendedquery::{Execute, PortalSuspended};
+use pgwire::messages::extendedquery::{
+    Describe, Execute, PortalSuspended, TARGET_TYPE_BYTE_PORTAL,
+};
 use pgwire::messages::response::EmptyQueryResponse;
 
 use crate::error::SqlError;
@@ -97,6 +99,20 @@ fn fields(described: &Described, format: Option<&Format>) -> Vec<FieldInfo> {
         .collect()
 }
 
+/// A cursor's columns as a RowDescription: their declared types, text format.
+fn cursor_fields(columns: &[litescale_shard::ColumnMeta]) -> Vec<FieldInfo> {
+    columns
+        .iter()
+        .map(|c| {
+            field(
+                &c.name,
+                crate::values::encode::column_type(c, None, None),
+                FieldFormat::Text,
+            )
+        })
+        .collect()
+}
+
 /// Parameter types the client declared in Parse (`None` where it left them open).
 fn client_types(stored: &StoredStatement<Arc<Prepared>>) -> Vec<Option<PgType>> {
     stored
@@ -131,6 +147,29 @@ impl ExtendedQueryHandler for Handlers {
         }
         client.set_transaction_status(state.transaction_status());
         result
+    }
+
+    /// Describe of a portal pgwire does not have may name a cursor DECLARE opened: in
+    /// Postgres a cursor is a portal too, and psycopg's named cursors describe it so.
+    async fn on_describe<C>(&self, client: &mut C, message: Describe) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+        if message.target_type == TARGET_TYPE_BYTE_PORTAL
+            && client.portal_store().get_portal(name).is_none()
+        {
+            let session = session_of(client)?;
+            let fields = {
+                let state = session.state.lock().await;
+                cursor_fields(state.cursors.columns(name)?)
+            };
+            return send_describe_response(client, &DescribePortalResponse::new(fields)).await;
+        }
+        self._on_describe(client, message).await
     }
 
     async fn do_describe_statement<C>(

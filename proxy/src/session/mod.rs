@@ -3,7 +3,8 @@
 //!
 //! Statements run on the partitions the router's plan names; the shard runs them.
 //!
-//! Order: `settings`, `interrupts`, `copy_in`, `column_cache`, `notifications` (leaves),
+//! Order: `settings`, `interrupts`, `copy_in`, `column_cache`, `notifications`, `cursors`
+//! (leaves),
 //! `advisory_locks` (<- `interrupts`) <- `coordinator` <-
 //! `state` <- `idle`, `backends`, `plans` <- `execute`.
 
@@ -12,6 +13,7 @@ pub(crate) mod backends;
 pub(crate) mod column_cache;
 pub(crate) mod coordinator;
 pub(crate) mod copy_in;
+pub(crate) mod cursors;
 pub(crate) mod execute;
 mod idle;
 pub(crate) mod interrupts;

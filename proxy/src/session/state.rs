@@ -102,6 +102,8 @@ pub struct SessionState {
     /// The open block's NOTIFYs, sent when it commits: (savepoints in force, channel,
     /// payload).
     pub(crate) notifies: Vec<(usize, String, String)>,
+    /// Cursors DECLARE opened.
+    pub(crate) cursors: crate::session::cursors::Cursors,
 }
 
 /// The client's transaction block, as Postgres tracks it.
@@ -230,6 +232,7 @@ impl Session {
                 idle_since: std::time::Instant::now(),
                 idle_watch: None,
                 sql_prepared: std::collections::HashMap::new(),
+                cursors: Default::default(),
                 notifies: Vec::new(),
             }),
             control: None,

@@ -2,15 +2,34 @@
 //! which decides where it runs. Constructs litescale does not run are refused with 0A000.
 
 use sqlparser::ast::{
-    AlterType, AlterTypeOperation, CommentObject, ContextModifier, Expr, LockTableMode, ObjectType,
-    Reset, SchemaName, Set, Statement, TransactionAccessMode, TransactionIsolationLevel,
-    TransactionMode, UserDefinedTypeRepresentation, Value,
+    AlterType, AlterTypeOperation, CloseCursor, CommentObject, ContextModifier, Expr,
+    FetchDirection, LockTableMode, ObjectType, Reset, SchemaName, Set, Statement,
+    TransactionAccessMode, TransactionIsolationLevel, TransactionMode,
+    UserDefinedTypeRepresentation, Value,
 };
 
 use crate::RouterError;
 use crate::infer::schema::last_part;
 use crate::parse::lexical::leading_words;
 use crate::plan::statement::{Isolation, StatementKind, TextArg, WriteKind};
+
+/// How many rows a FETCH takes (`None`: all that are left). A cursor moves forward only.
+fn fetch_count(direction: &FetchDirection) -> Result<Option<u64>, RouterError> {
+    let number = |v: &sqlparser::ast::ValueWithSpan| match &v.value {
+        Value::Number(n, _) => n.parse::<u64>().ok(),
+        _ => None,
+    };
+    let refused =
+        || RouterError::unsupported(&format!("FETCH {direction} (a cursor moves forward only)"));
+    match direction {
+        FetchDirection::Next | FetchDirection::Forward { limit: None } => Ok(Some(1)),
+        FetchDirection::All | FetchDirection::ForwardAll => Ok(None),
+        FetchDirection::Count { limit } | FetchDirection::Forward { limit: Some(limit) } => {
+            number(limit).map(Some).ok_or_else(refused)
+        }
+        _ => Err(refused()),
+    }
+}
 
 pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKind, RouterError> {
     // A session's last sequence values are kept by no one: SQLite numbers the rows.
@@ -171,6 +190,20 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
             name: last_part(name),
             arguments: parameters.iter().map(ToString::to_string).collect(),
         },
+        Statement::Fetch {
+            name,
+            direction,
+            into: None,
+            ..
+        } => StatementKind::Fetch {
+            name: name.value.clone(),
+            count: fetch_count(direction)?,
+            rows: true,
+        },
+        Statement::Close { cursor } => StatementKind::CloseCursor(match cursor {
+            CloseCursor::All => None,
+            CloseCursor::Specific { name } => Some(name.value.clone()),
+        }),
         Statement::LISTEN { channel } => StatementKind::Listen(channel.value.clone()),
         Statement::UNLISTEN { channel } if channel.value == "*" => StatementKind::Unlisten(None),
         Statement::UNLISTEN { channel } => StatementKind::Unlisten(Some(channel.value.clone())),

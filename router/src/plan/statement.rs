@@ -84,6 +84,22 @@ pub enum StatementKind {
     },
     /// `EXPLAIN statement`: where the statement would run, and what runs there.
     Explain(Box<PlannedStatement>),
+    /// `DECLARE name [NO SCROLL] CURSOR [WITH HOLD] FOR query`: the proxy runs the query
+    /// and keeps its rows for FETCH, until CLOSE or (without HOLD) the block's end.
+    DeclareCursor {
+        name: String,
+        hold: bool,
+        query: Box<PlannedStatement>,
+    },
+    /// `FETCH [FORWARD] [count | ALL] [FROM | IN] name` (and `MOVE`, which answers no rows:
+    /// `rows` false): the cursor's next rows (`count` None: all that are left).
+    Fetch {
+        name: String,
+        count: Option<u64>,
+        rows: bool,
+    },
+    /// `CLOSE name` (`None`: `CLOSE ALL`).
+    CloseCursor(Option<String>),
     /// `CREATE DATABASE name`: a new tenant, with its own files.
     CreateDatabase {
         name: String,
@@ -265,6 +281,7 @@ impl PlannedStatement {
                 | StatementKind::SignalBackend { .. }
                 | StatementKind::AdvisoryLock(_)
                 | StatementKind::Sleep { .. }
+                | StatementKind::Fetch { rows: true, .. }
                 | StatementKind::Set {
                     answer: Some(_),
                     ..

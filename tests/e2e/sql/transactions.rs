@@ -204,3 +204,86 @@ async fn a_statement_refused_before_it_runs_fails_the_block() {
         .get(0);
     assert_eq!(n, 0);
 }
+
+#[tokio::test]
+async fn cursors_hand_out_rows_in_order_and_end_with_their_block_unless_held() {
+    use crate::harness::simple_rows;
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE TABLE n (id INT PRIMARY KEY); INSERT INTO n SELECT g FROM generate_series(1, 9) g",
+    )
+    .await
+    .unwrap();
+    let ids = |messages: &[tokio_postgres::SimpleQueryMessage]| -> Vec<String> {
+        simple_rows(messages)
+            .into_iter()
+            .map(|r| r[0].clone().unwrap())
+            .collect()
+    };
+    // Without HOLD a cursor needs a block.
+    let outside = c
+        .simple_query("DECLARE c CURSOR FOR SELECT id FROM n")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&outside), "25P01");
+    c.batch_execute("BEGIN; DECLARE c CURSOR FOR SELECT id FROM n WHERE id > 1 ORDER BY id")
+        .await
+        .unwrap();
+    let taken = c
+        .simple_query("DECLARE c CURSOR FOR SELECT 1")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&taken), "42P03");
+    c.batch_execute(
+        "ROLLBACK; BEGIN; DECLARE c CURSOR FOR SELECT id FROM n WHERE id > 1 ORDER BY id",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        ids(&c.simple_query("FETCH 3 FROM c").await.unwrap()),
+        ["2", "3", "4"]
+    );
+    c.batch_execute("MOVE FORWARD 2 IN c").await.unwrap();
+    // Through the extended protocol, with a row count of its own.
+    let rows = c.query("FETCH FORWARD 2 FROM c", &[]).await.unwrap();
+    let fetched: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(fetched, [7, 8]);
+    assert_eq!(
+        ids(&c.simple_query("FETCH ALL FROM c").await.unwrap()),
+        ["9"]
+    );
+    assert!(ids(&c.simple_query("FETCH NEXT FROM c").await.unwrap()).is_empty());
+    c.batch_execute("COMMIT").await.unwrap();
+    // The block's end closed it; a held cursor outlives its block and reads its snapshot.
+    let gone = c.simple_query("FETCH 1 FROM c").await.unwrap_err();
+    assert_eq!(sqlstate(&gone), "34000");
+    c.batch_execute(
+        "BEGIN; DECLARE h CURSOR WITH HOLD FOR SELECT id FROM n ORDER BY id; COMMIT; \
+         DELETE FROM n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        ids(&c.simple_query("FETCH 2 FROM h").await.unwrap()),
+        ["1", "2"]
+    );
+    c.batch_execute("DECLARE s CURSOR WITH HOLD FOR SELECT 1 AS one")
+        .await
+        .unwrap();
+    c.batch_execute("CLOSE h").await.unwrap();
+    assert_eq!(
+        sqlstate(&c.simple_query("CLOSE h").await.unwrap_err()),
+        "34000"
+    );
+    c.batch_execute("CLOSE ALL").await.unwrap();
+    assert_eq!(
+        sqlstate(&c.simple_query("FETCH 1 FROM s").await.unwrap_err()),
+        "34000"
+    );
+    let scroll = c
+        .simple_query("BEGIN; DECLARE b SCROLL CURSOR FOR SELECT 1")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&scroll), "0A000");
+}

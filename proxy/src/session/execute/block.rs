@@ -198,6 +198,7 @@ impl SessionState {
             .map(|(_, channel, payload)| (channel, payload))
             .collect();
         let mut txns = block.txns;
+        self.cursors.block_ended();
         session.advisory.release_all(true);
         for (name, before) in block.set_locally.iter().rev() {
             self.settings.restore(name, before);

@@ -6,6 +6,7 @@ use litescale_router::{PlannedStatement, StatementKind, WriteKind};
 use litescale_shard::Value;
 
 use crate::error::SqlError;
+use crate::session::cursors::Answered;
 use crate::session::execute::reply::{Executed, Reply};
 use crate::session::execute::utility::{
     advisory_lock, signal_backend, sleep, text_arg, void_answer,
@@ -88,6 +89,7 @@ impl SessionState {
                 | StatementKind::Write(_)
                 | StatementKind::Ddl(_)
                 | StatementKind::Copy(_)
+                | StatementKind::DeclareCursor { .. }
         ) {
             self.start_statement(session).await?;
         }
@@ -124,6 +126,33 @@ impl SessionState {
                 reply
             }
             StatementKind::Copy(spec) => self.copy(session, planned, spec, params).await,
+            StatementKind::DeclareCursor { name, hold, query } => {
+                self.declare_cursor(session, name, *hold, query, params)
+                    .await
+            }
+            StatementKind::Fetch { name, count, rows } => {
+                let fetched = self.cursors.fetch(name, *count).await?;
+                Ok(if *rows {
+                    Reply {
+                        executed: Executed::Rows {
+                            rows: fetched,
+                            tag: "FETCH",
+                        },
+                        notice: None,
+                        parameter_status: None,
+                    }
+                } else {
+                    Reply::command(format!("MOVE {}", fetched.rows.len()))
+                })
+            }
+            StatementKind::CloseCursor(name) => {
+                self.cursors.close(name.as_deref())?;
+                Ok(Reply::command(if name.is_some() {
+                    "CLOSE CURSOR"
+                } else {
+                    "CLOSE CURSOR ALL"
+                }))
+            }
             StatementKind::Begin {
                 isolation,
                 read_only,
@@ -228,6 +257,57 @@ impl SessionState {
                 })
             }
         }
+    }
+
+    /// DECLARE: runs the cursor's query as a read of the session (with its block, or alone
+    /// on a reader outside one, streaming) and keeps what it answers. A cursor without
+    /// HOLD belongs to a block (25P01 outside one).
+    async fn declare_cursor(
+        &mut self,
+        session: &Session,
+        name: &str,
+        hold: bool,
+        query: &PlannedStatement,
+        params: Vec<Value>,
+    ) -> Result<Reply, SqlError> {
+        if !hold && self.is_idle() {
+            return Err(SqlError::new(
+                "25P01",
+                "DECLARE CURSOR can only be used in transaction blocks",
+            ));
+        }
+        self.cursors.check_free(name)?;
+        let typed = self.typed(session, query).await?;
+        let query = typed.as_deref().unwrap_or(query);
+        let answered = if session.map.count() == 1 && self.is_idle() && !query.batch {
+            self.read_alone(session, query, params).await?
+        } else {
+            self.run_reply(session, query, params).await?
+        };
+        // The columns' types as the query's plan knows them, where SQLite declares none
+        // (`count(*)`, `g * 10`): FETCH answers them so.
+        let schema = crate::session::plans::describe::SchemaSnapshot(
+            self.table_columns(session, query.tables()).await?,
+        );
+        let inferred = query.projection_types(&schema, &[]);
+        let answered = match answered.executed {
+            Executed::Rows { mut rows, .. } => {
+                declare_inferred(&mut rows.columns, &inferred);
+                Answered::Whole(rows)
+            }
+            Executed::RowsStream { mut rows, .. } => {
+                declare_inferred(&mut rows.columns, &inferred);
+                Answered::Streamed(rows)
+            }
+            _ => {
+                return Err(SqlError::new(
+                    "42P11",
+                    "cursor can only scan a query that returns rows",
+                ));
+            }
+        };
+        self.cursors.declare(name, hold, answered)?;
+        Ok(Reply::command("DECLARE CURSOR"))
     }
 
     /// The text an EXECUTE of a statement SQL's PREPARE made runs: the statement with the
@@ -348,4 +428,17 @@ fn record_statement(database: &str, kind: &'static str, elapsed: std::time::Dura
         .increment(1);
     metrics::histogram!("litescale_query_duration_seconds", "database" => database.to_owned(), "kind" => kind)
         .record(elapsed.as_secs_f64());
+}
+
+/// Gives a column SQLite declares no type for the type the plan inferred for it.
+fn declare_inferred(
+    columns: &mut [litescale_shard::ColumnMeta],
+    inferred: &[Option<litescale_router::PgType>],
+) {
+    for (column, inferred) in columns.iter_mut().zip(inferred) {
+        if column.decl_type.is_none() {
+            column.decl_type =
+                inferred.and_then(|t| litescale_router::types::format_type(t.oid(), -1));
+        }
+    }
 }

@@ -88,13 +88,18 @@ impl Session {
                 let mut state = self.state.lock().await;
                 let typed = state.typed(self, prepared.planned()).await?;
                 let planned = typed.as_deref().unwrap_or(prepared.planned());
-                let tables = planned.tables();
+                // A DECLARE's parameters are its query's.
+                let parameterized = match &planned.kind {
+                    StatementKind::DeclareCursor { query, .. } => query.as_ref(),
+                    _ => planned,
+                };
+                let tables = parameterized.tables();
                 let schema = if tables.is_empty() {
                     SchemaSnapshot(Vec::new())
                 } else {
                     SchemaSnapshot(state.table_columns(self, tables).await?)
                 };
-                let params: Vec<PgType> = planned
+                let params: Vec<PgType> = parameterized
                     .param_types(&schema)
                     .into_iter()
                     .enumerate()
@@ -113,6 +118,16 @@ impl Session {
                 } = &planned.kind
                 {
                     vec![text(column)]
+                } else if let StatementKind::Fetch {
+                    name, rows: true, ..
+                } = &planned.kind
+                {
+                    state
+                        .cursors
+                        .columns(name)?
+                        .iter()
+                        .map(|m| (m.name.clone(), column_type(m, None, None)))
+                        .collect()
                 } else if matches!(planned.kind, StatementKind::Explain(_)) {
                     vec![text(EXPLAIN_COLUMN)]
                 } else if let StatementKind::SignalBackend { column, .. } = &planned.kind {

@@ -18,7 +18,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use crate::engine::sql::text::quote_ident;
+use crate::engine::sql::identifiers::quote_ident;
 use crate::engine::sql::typecheck::postgres_error;
 use crate::engine::table_definition::{request, write_definition};
 

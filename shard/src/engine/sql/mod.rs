@@ -9,11 +9,12 @@ pub(crate) mod catalog;
 mod column_writes;
 pub(crate) mod datetime;
 pub(crate) mod functions;
+pub(crate) mod identifiers;
 pub mod json;
 mod math;
 pub mod numeric;
 mod set_returning;
-pub(crate) mod text;
+mod text;
 pub(crate) mod typecheck;
 
 use std::path::Path;

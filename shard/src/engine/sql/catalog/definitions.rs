@@ -3,7 +3,7 @@
 //! translate/alter/comments.rs), each found in the definition (a column's, or the table's
 //! own constraints) it belongs to.
 
-use crate::engine::sql::text::quote_ident;
+use crate::engine::sql::identifiers::quote_ident;
 
 /// The CHECK that holds a comment: `CONSTRAINT "litescale_comment" CHECK ('text' IS NOT NULL)`.
 static COMMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {

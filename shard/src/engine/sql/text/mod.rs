@@ -7,8 +7,6 @@ mod number_format;
 pub(crate) mod regex;
 mod strings;
 
-pub(crate) use strings::quote_ident;
-
 use rusqlite::Connection;
 
 /// Registers the text functions on one connection.
