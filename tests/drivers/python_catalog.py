@@ -34,6 +34,16 @@ with psycopg.connect(dsn) as c:
     for name, oid in [("uuid", 2950), ("numeric", 1700), ("jsonb", 3802), ("text", 25)]:
         info = TypeInfo.fetch(c, name)
         assert info is not None and info.oid == oid, (name, info)
+    # RowDescription carries a column's declared length and precision, as Postgres sends
+    # them (Django's inspectdb reads max_length and decimal places from them).
+    c.execute("create table sized (code varchar(20), amount numeric(12,3), note text)")
+    for binary in (False, True):
+        with c.cursor(binary=binary) as cur:
+            cur.execute("select * from sized")
+            code, amount, note = cur.description
+            assert code.display_size == 20, ("varchar length", code)
+            assert (amount.precision, amount.scale) == (12, 3), ("numeric", amount)
+            assert note.display_size is None, ("text", note)
     # Server-side cursors (DECLARE / FETCH / CLOSE), in a block and WITH HOLD outside one.
     c.execute("create table many (id int primary key, label text)")
     c.execute("insert into many select g, 'n' || g from generate_series(1, 25) g")

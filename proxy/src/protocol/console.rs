@@ -47,7 +47,7 @@ impl Handlers {
                             .collect()
                     })
                     .collect();
-                let names = columns.into_iter().map(str::to_owned);
+                let names = columns.into_iter().map(|c| (c.to_owned(), -1));
                 let binary = vec![false; types.len()];
                 let response =
                     query_response(names, &types, &binary, &values, "SHOW", &SessionZone::UTC)?;

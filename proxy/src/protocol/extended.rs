@@ -34,6 +34,7 @@ use crate::protocol::results::{
 use crate::session::execute::reply::Executed;
 use crate::session::plans::describe::{Described, Prepared};
 use crate::values::decode::decode_param;
+use crate::values::encode::{column_type, column_typmod};
 
 /// Parses Parse messages into prepared statements, through the session's plan cache.
 pub struct StatementParser;
@@ -94,7 +95,7 @@ fn fields(described: &Described, format: Option<&Format>) -> Vec<FieldInfo> {
         .enumerate()
         .map(|(i, (name, t))| {
             let f = format.map(|f| f.format_for(i)).unwrap_or(FieldFormat::Text);
-            field(name, *t, f)
+            field(name, *t, typmod_of(described, i), f)
         })
         .collect()
 }
@@ -106,11 +107,16 @@ fn cursor_fields(columns: &[litescale_shard::ColumnMeta]) -> Vec<FieldInfo> {
         .map(|c| {
             field(
                 &c.name,
-                crate::values::encode::column_type(c, None, None),
+                column_type(c, None, None),
+                column_typmod(c),
                 FieldFormat::Text,
             )
         })
         .collect()
+}
+
+fn typmod_of(described: &Described, column: usize) -> i32 {
+    described.typmods.get(column).copied().unwrap_or(-1)
 }
 
 /// Parameter types the client declared in Parse (`None` where it left them open).
@@ -292,7 +298,11 @@ impl ExtendedQueryHandler for Handlers {
             Executed::Rows { rows, tag } => {
                 same_columns(rows.columns.len(), described)?;
                 let (types, binary) = result_formats(described, portal);
-                let names = described.columns.iter().map(|(n, _)| n.clone());
+                let names = described
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (n, _))| (n.clone(), typmod_of(described, i)));
                 let response = query_response(names, &types, &binary, &rows.rows, tag, &zone)?;
                 Ok(Response::Query(response))
             }

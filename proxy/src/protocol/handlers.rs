@@ -48,8 +48,10 @@ pub(super) fn pg_type(t: PgType) -> Type {
     Type::from_oid(t.oid()).unwrap_or(Type::TEXT)
 }
 
-pub(super) fn field(name: &str, t: PgType, format: FieldFormat) -> FieldInfo {
-    FieldInfo::new(name.to_owned(), None, None, pg_type(t), format)
+/// A RowDescription field: its name, type, type modifier (`varchar(n)`'s length, as
+/// Postgres sends a table column's; -1 where there is none) and format.
+pub(super) fn field(name: &str, t: PgType, typmod: i32, format: FieldFormat) -> FieldInfo {
+    FieldInfo::new(name.to_owned(), None, None, pg_type(t), format).with_type_modifier(typmod)
 }
 
 /// Sends what comes before a result: a WARNING, a changed ParameterStatus.

@@ -18,12 +18,14 @@ use crate::error::SqlError;
 use crate::protocol::handlers::field;
 use crate::session::interrupts::timer::StatementTimer;
 use crate::values::copy_format::format_row;
-use crate::values::encode::{as_text, column_type, declared_forms, encode_row, samples, shape_row};
+use crate::values::encode::{
+    as_text, column_type, column_typmod, declared_forms, encode_row, samples, shape_row,
+};
 
 /// Encodes every row before anything is sent, so a value that cannot be encoded gives a
 /// clean error instead of a half-sent result.
 pub(super) fn query_response(
-    names: impl Iterator<Item = String>,
+    names: impl Iterator<Item = (String, i32)>,
     types: &[PgType],
     binary: &[bool],
     rows: &[Vec<Value>],
@@ -32,13 +34,13 @@ pub(super) fn query_response(
 ) -> Result<QueryResponse, SqlError> {
     let fields: Vec<FieldInfo> = names
         .zip(types.iter().zip(binary))
-        .map(|(name, (t, b))| {
+        .map(|((name, typmod), (t, b))| {
             let format = if *b {
                 FieldFormat::Binary
             } else {
                 FieldFormat::Text
             };
-            field(&name, *t, format)
+            field(&name, *t, typmod, format)
         })
         .collect();
     let encoded = rows
@@ -118,7 +120,7 @@ pub(super) async fn streamed_query_response(
         .columns
         .iter()
         .zip(&types)
-        .map(|(c, t)| field(&c.name, *t, FieldFormat::Text))
+        .map(|(c, t)| field(&c.name, *t, column_typmod(c), FieldFormat::Text))
         .collect();
     let encoded = encoded_stream(ahead, rows, types, vec![false; width], timer, zone);
     let mut response = QueryResponse::new(Arc::new(fields), encoded);

@@ -25,7 +25,7 @@ use crate::protocol::results::{
 use crate::session::execute::reply::Executed;
 use crate::session::plans::describe::SchemaSnapshot;
 use crate::session::state::{Session, SessionState};
-use crate::values::encode::{column_type, samples};
+use crate::values::encode::{column_type, column_typmod, samples};
 
 impl Handlers {
     /// Runs one statement of a simple query and sends its result.
@@ -118,7 +118,10 @@ impl Handlers {
                         column_type(meta, inferred.get(i).copied().flatten(), sample)
                     })
                     .collect();
-                let names = rows.columns.iter().map(|c| c.name.clone());
+                let names = rows
+                    .columns
+                    .iter()
+                    .map(|c| (c.name.clone(), column_typmod(c)));
                 let binary = vec![false; width];
                 match query_response(names, &types, &binary, &rows.rows, tag, &zone) {
                     Ok(response) => send_result(client, response).await?,

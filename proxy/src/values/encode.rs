@@ -16,6 +16,14 @@ use crate::values::temporal;
 /// The type a result column is announced with: its declared type, else the type its
 /// expression fixes, else the type of a sample value (simple protocol only, where the
 /// values are known before the RowDescription is sent), else text.
+/// The type modifier RowDescription carries for a column read from a table: its declared
+/// length or precision (`varchar(100)`: 104), -1 for the rest.
+pub fn column_typmod(meta: &ColumnMeta) -> i32 {
+    meta.decl_type
+        .as_deref()
+        .map_or(-1, |declared| types::catalog_of_declared(declared).1)
+}
+
 pub fn column_type(meta: &ColumnMeta, inferred: Option<PgType>, sample: Option<&Value>) -> PgType {
     // SQLite names a subquery's or CTE's column `BLOB` when its parts have no one affinity
     // (a function's result): a declaration no table made, so the values decide.

@@ -13,7 +13,7 @@ use crate::error::SqlError;
 use crate::session::plans::explain::EXPLAIN_COLUMN;
 use crate::session::settings;
 use crate::session::state::{Session, SessionState};
-use crate::values::encode::column_type;
+use crate::values::encode::{column_type, column_typmod};
 
 /// A statement prepared with the extended protocol: its plan, and its parameter and
 /// result types once described.
@@ -26,6 +26,9 @@ pub struct Prepared {
 pub struct Described {
     pub params: Vec<PgType>,
     pub columns: Vec<(String, PgType)>,
+    /// The columns' type modifiers (a declared `varchar(n)`'s length); -1 or none for the
+    /// rest.
+    pub typmods: Vec<i32>,
 }
 
 impl Prepared {
@@ -106,6 +109,7 @@ impl Session {
                     .map(|(i, inferred)| client_types.get(i).copied().flatten().unwrap_or(inferred))
                     .collect();
                 let text = |name: &str| (name.to_owned(), PgType::Text);
+                let mut typmods = Vec::new();
                 let columns = if let StatementKind::Show(name) = &planned.kind {
                     if name == "all" {
                         vec![text("name"), text("setting")]
@@ -122,9 +126,9 @@ impl Session {
                     name, rows: true, ..
                 } = &planned.kind
                 {
-                    state
-                        .cursors
-                        .columns(name)?
+                    let metas = state.cursors.columns(name)?;
+                    typmods = metas.iter().map(column_typmod).collect();
+                    metas
                         .iter()
                         .map(|m| (m.name.clone(), column_type(m, None, None)))
                         .collect()
@@ -150,6 +154,7 @@ impl Session {
                     let sql = state.sql_to_describe(self, planned).await?;
                     let metas = state.describe_sql(self, sql).await?;
                     let inferred = planned.projection_types(&schema, &params);
+                    typmods = metas.iter().map(column_typmod).collect();
                     metas
                         .iter()
                         .enumerate()
@@ -161,7 +166,11 @@ impl Session {
                 } else {
                     Vec::new()
                 };
-                Ok(Described { params, columns })
+                Ok(Described {
+                    params,
+                    columns,
+                    typmods,
+                })
             })
             .await
     }
