@@ -69,9 +69,15 @@ impl<'a> Inference<'a> {
     /// cannot declare, so the catalog answers for them.
     fn table_column_type(&self, table: &str, column: &str) -> Option<PgType> {
         let from_catalog = || catalog::column_type(table, column);
-        match is_information_schema_view(table) {
-            true => from_catalog(),
-            false => self.schema.column_type(table, column).or_else(from_catalog),
+        let from_schema = || self.schema.column_type(table, column);
+        if is_information_schema_view(table) {
+            from_catalog()
+        } else if table.starts_with("pg_") {
+            // A catalog view declares few of its columns' types (SQLite's view of a
+            // computed column is untyped, or BLOB): the catalog's own say.
+            from_catalog().or_else(from_schema)
+        } else {
+            from_schema().or_else(from_catalog)
         }
     }
 

@@ -225,11 +225,15 @@ pub(crate) fn table_columns(
     tables: &[String],
 ) -> Result<Vec<(String, Vec<ColumnMeta>)>, ShardError> {
     let mut out = Vec::with_capacity(tables.len());
-    // A tenant's tables are in `main`; the catalog's views, which its tables' names never
-    // shadow, in `temp` (information_schema's are read by their columns' names).
+    // A tenant's tables are in `main`; the catalog's views in `temp`: information_schema's,
+    // which its tables' names never shadow, and pg_catalog's where no table of its has
+    // the name (the catalog's columns are read by their names).
     let mut stmt = conn.prepare_cached(
         "SELECT name, type FROM pragma_table_info(?1, \
-         CASE WHEN ?1 LIKE 'information\\_schema.%' ESCAPE '\\' THEN 'temp' ELSE 'main' END)",
+         CASE WHEN ?1 LIKE 'information\\_schema.%' ESCAPE '\\' \
+           OR (?1 LIKE 'pg\\_%' ESCAPE '\\' AND NOT EXISTS \
+             (SELECT 1 FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE)) \
+         THEN 'temp' ELSE 'main' END)",
     )?;
     for table in tables {
         let columns = stmt

@@ -100,9 +100,12 @@ impl<'a> Inference<'a> {
                     .projection
                     .iter()
                     .any(|item| matches!(item, SelectItem::Wildcard(_)));
-                // information_schema's columns are typed by their names, which only the
-                // view's columns spell out.
-                let catalog_view = |item: &FromItem| matches!(item, FromItem::Table(t) if is_information_schema_view(t));
+                // The catalog views' columns are typed by their names (a pg_catalog view's
+                // booleans are SQLite integers), which only the view's columns spell out.
+                let catalog_view = |item: &FromItem| {
+                    matches!(item, FromItem::Table(t)
+                        if is_information_schema_view(t) || t.starts_with("pg_"))
+                };
                 inner.items_need_schema(&select.projection)
                     || (wildcard
                         && has(|item| matches!(item, FromItem::Table(_)))
