@@ -62,13 +62,16 @@ pub(crate) fn plan_pieces(
             }
             Some("VACUUM") => planned.push(vacuum(&piece)?),
             // MOVE is FETCH without the rows.
-            Some("MOVE") => {
+            Some(word @ ("FETCH" | "MOVE")) => {
                 let (normalized, _) = lexical::normalize(&piece)?;
-                let fetch = normalized.trim_start().get(4..).unwrap_or_default();
-                for ast in postgres::parse(&format!("FETCH{fetch}"))? {
+                let rest = normalized
+                    .trim_start()
+                    .get(word.len()..)
+                    .unwrap_or_default();
+                for ast in postgres::parse(&format!("FETCH {}", with_direction(rest)))? {
                     let mut p = plan_statement(ast, ctx)?;
                     if let StatementKind::Fetch { rows, .. } = &mut p.kind {
-                        *rows = false;
+                        *rows = word == "FETCH";
                     }
                     planned.push(p);
                 }
@@ -197,6 +200,17 @@ fn plan_statement(
         ast: Some(ast),
         ast_text: OnceLock::new(),
     })
+}
+
+/// What follows FETCH or MOVE, with the direction Postgres takes for a lone cursor name
+/// (`FETCH c`: NEXT), which sqlparser needs spelled out.
+fn with_direction(rest: &str) -> String {
+    let name = rest.trim().trim_end_matches(';').trim();
+    if !name.is_empty() && !name.contains(char::is_whitespace) {
+        format!("NEXT FROM {name}")
+    } else {
+        rest.trim().to_owned()
+    }
 }
 
 /// `DECLARE name CURSOR [WITH HOLD] FOR query`: the query planned as a statement of its

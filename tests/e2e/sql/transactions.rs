@@ -281,6 +281,12 @@ async fn cursors_hand_out_rows_in_order_and_end_with_their_block_unless_held() {
         sqlstate(&c.simple_query("FETCH 1 FROM s").await.unwrap_err()),
         "34000"
     );
+    // A lone name is NEXT.
+    c.batch_execute("BEGIN; DECLARE z CURSOR FOR SELECT 7 UNION ALL SELECT 8")
+        .await
+        .unwrap();
+    assert_eq!(ids(&c.simple_query("FETCH z").await.unwrap()), ["7"]);
+    c.batch_execute("MOVE z; ROLLBACK").await.unwrap();
     let scroll = c
         .simple_query("BEGIN; DECLARE b SCROLL CURSOR FOR SELECT 1")
         .await
