@@ -123,7 +123,10 @@ impl SessionState {
                 let reply = self.run_reply(session, planned, params).await;
                 // Sessions that read the columns while it ran read them before it.
                 session.column_cache.schema_changed();
-                reply
+                match (reply, planned.filled_table()) {
+                    (Ok(_), Some(table)) => self.rows_filled(session, &table).await,
+                    (reply, _) => reply,
+                }
             }
             StatementKind::Copy(spec) => self.copy(session, planned, spec, params).await,
             StatementKind::DeclareCursor { name, hold, query } => {
@@ -256,6 +259,26 @@ impl SessionState {
                     None => Reply::command("NOTIFY"),
                 })
             }
+        }
+    }
+
+    /// `SELECT n`, the tag of a CREATE TABLE ... AS (or a materialized view) that filled
+    /// `table` with n rows: SQLite does not count the rows such a statement writes, so they
+    /// are counted after it, in its block.
+    async fn rows_filled(&mut self, session: &Session, table: &str) -> Result<Reply, SqlError> {
+        let sql = format!("SELECT count(*) FROM \"{}\"", table.replace('"', "\"\""));
+        let count = litescale_router::plan_in(&sql, &session.context)?.remove(0);
+        let answered = self.run_reply(session, &count, Vec::new()).await?;
+        let rows = match answered.executed {
+            Executed::Rows { rows, .. } => rows.rows.first().and_then(|r| r.first()).cloned(),
+            _ => None,
+        };
+        match rows {
+            Some(Value::Integer(n)) => Ok(Reply::command(format!("SELECT {n}"))),
+            _ => Err(SqlError::new(
+                "XX000",
+                format!("the rows of {table} could not be counted"),
+            )),
         }
     }
 
