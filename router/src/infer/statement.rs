@@ -1,6 +1,8 @@
 //! The types of a planned statement's parameters and result columns, as the proxy asks
-//! for them when it describes a prepared statement (the rest of [`PlannedStatement`] is in
-//! `plan/statement.rs`).
+//! for them when it describes a prepared statement, and the table whose rows its command
+//! tag counts (the rest of [`PlannedStatement`] is in `plan/statement.rs`).
+
+use sqlparser::ast::Statement;
 
 use super::inference;
 use super::schema::{Schema, tables};
@@ -8,6 +10,28 @@ use crate::plan::statement::{PlannedStatement, StatementKind};
 use crate::types::PgType;
 
 impl PlannedStatement {
+    /// The table a CREATE TABLE ... AS, SELECT INTO or CREATE MATERIALIZED VIEW fills with
+    /// its query's rows, whose count Postgres' command tag reports (`SELECT n`); not one
+    /// made WITH NO DATA, nor an IF NOT EXISTS that may have found it made.
+    pub fn filled_table(&self) -> Option<String> {
+        use super::schema::last_part;
+        match &self.ast {
+            Some(Statement::CreateTable(create))
+                if create.query.is_some() && !create.if_not_exists =>
+            {
+                Some(last_part(&create.name))
+            }
+            Some(Statement::CreateView(view))
+                if view.materialized
+                    && !matches!(&view.options, sqlparser::ast::CreateTableOptions::With(o)
+                        if o.iter().any(|o| o.to_string() == crate::parse::postgres::MATVIEW_WITH_NO_DATA)) =>
+            {
+                Some(last_part(&view.name))
+            }
+            _ => None,
+        }
+    }
+
     /// Types of `$1..$param_count` as far as the statement determines them, else `Unknown`.
     pub fn param_types(&self, schema: &dyn Schema) -> Vec<PgType> {
         match &self.ast {

@@ -272,28 +272,6 @@ impl PlannedStatement {
         }
     }
 
-    /// The table a CREATE TABLE ... AS, SELECT INTO or CREATE MATERIALIZED VIEW fills with
-    /// its query's rows, whose count Postgres' command tag reports (`SELECT n`); not one
-    /// made WITH NO DATA, nor an IF NOT EXISTS that may have found it made.
-    pub fn filled_table(&self) -> Option<String> {
-        use crate::infer::schema::last_part;
-        match &self.ast {
-            Some(Statement::CreateTable(create))
-                if create.query.is_some() && !create.if_not_exists =>
-            {
-                Some(last_part(&create.name))
-            }
-            Some(Statement::CreateView(view))
-                if view.materialized
-                    && !matches!(&view.options, sqlparser::ast::CreateTableOptions::With(o)
-                        if o.iter().any(|o| o.to_string() == crate::parse::postgres::MATVIEW_WITH_NO_DATA)) =>
-            {
-                Some(last_part(&view.name))
-            }
-            _ => None,
-        }
-    }
-
     /// Whether the client gets rows back (a query, or DML with RETURNING).
     pub fn returns_rows(&self) -> bool {
         if matches!(
