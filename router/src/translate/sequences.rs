@@ -12,12 +12,12 @@ use crate::infer::schema::last_part;
 use crate::parse::lexical::string_literal;
 
 /// The name Postgres gives the sequence of a SERIAL or IDENTITY column.
-pub(crate) fn serial_sequence_name(table: &str, column: &str) -> String {
+pub(super) fn serial_sequence_name(table: &str, column: &str) -> String {
     format!("{table}_{column}_seq")
 }
 
 /// `nextval('<sequence>')`, the DEFAULT of a column that numbers its rows.
-pub(crate) fn next_value(sequence: &str) -> Expr {
+pub(super) fn next_value(sequence: &str) -> Expr {
     let quoted = if sequence
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
@@ -169,7 +169,7 @@ pub(super) fn owners_changed(ast: &Statement) -> Vec<String> {
 }
 
 /// The sequence type a SQL type names (22023 for any but the three integers).
-pub(crate) fn sequence_type(data_type: &DataType) -> Result<&'static str, RouterError> {
+pub(super) fn sequence_type(data_type: &DataType) -> Result<&'static str, RouterError> {
     Ok(match data_type {
         DataType::SmallInt(_) | DataType::Int2(_) => "smallint",
         DataType::Int(_) | DataType::Integer(_) | DataType::Int4(_) => "integer",

@@ -32,7 +32,7 @@ struct Queries {
     types: Vec<Option<String>>,
 }
 
-pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
+pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8;
     // (name, queries as JSON): after the CREATE TABLE ... AS that made its rows.
     conn.create_scalar_function("litescale_mark_matview", 2, flags, |ctx| {

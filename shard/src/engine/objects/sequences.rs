@@ -29,7 +29,7 @@ const MARK: &str = "/* litescale:sequence ";
 
 /// A sequence's parameters, as pg_sequence shows them, and the column that owns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Parameters {
+struct Parameters {
     #[serde(rename = "type")]
     data_type: String,
     start: i64,
@@ -41,7 +41,7 @@ pub(crate) struct Parameters {
     owned_by: Option<(String, String)>,
 }
 
-pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
+pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8;
     // (name, options as JSON, if_not_exists)
     conn.create_scalar_function("litescale_create_sequence", 3, flags, |ctx| {
@@ -318,7 +318,7 @@ fn definition(name: &str, parameters: &Parameters) -> String {
 }
 
 /// The parameters a sequence's definition carries; `None` for any other table's.
-pub(crate) fn parameters_in(sql: &str) -> Option<Parameters> {
+fn parameters_in(sql: &str) -> Option<Parameters> {
     let json = &sql[sql.find(MARK)? + MARK.len()..];
     serde_json::from_str(&json[..json.find(" */")?]).ok()
 }
