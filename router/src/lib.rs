@@ -41,7 +41,7 @@ pub use error::RouterError;
 pub use infer::schema::{NoSchema, Schema, TableDefinition};
 pub use parse::depth::{MAX_EXPR_DEPTH, PLAN_STACK_BYTES};
 pub use partitions::insert::{InsertPart, split_insert};
-pub use partitions::route::{Route, route};
+pub use partitions::route::{Route, route, writes_copies};
 pub use partitions::scatter::{Aggregate, MergeStep, ScatterPlan, scatter};
 pub use pipeline::{bind_prepared, insert_naming_columns, plan_reading_returned, plan_with_schema};
 pub use plan::advisory_lock::{AdvisoryAction, AdvisoryLockCall, KeyArg};

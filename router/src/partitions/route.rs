@@ -91,6 +91,18 @@ pub fn route(
     }
 }
 
+/// Whether `planned` writes a reference table, which every partition holds a copy of: it
+/// runs on each, and its answer (the row count, RETURNING's rows) is one copy's.
+pub fn writes_copies(planned: &PlannedStatement, map: &PartitionMap) -> bool {
+    let Some(ast) = &planned.ast else {
+        return false;
+    };
+    matches!(planned.kind, StatementKind::Write(_))
+        && tables(ast)
+            .iter()
+            .any(|t| map.placement(t) == TablePlacement::Reference && is_target(ast, t))
+}
+
 fn locking_refused(planned: &PlannedStatement) -> Option<Route> {
     (planned.kind == StatementKind::Write(WriteKind::LockRows)).then(|| {
         Route::Refused(

@@ -129,7 +129,11 @@ async fn writes_to_several_partitions_commit_on_all_or_none() {
     );
     // A reference table is written in every partition's copy.
     let split = TestServer::start_with(
-        toml::from_str(&format!("{MAP}\n[tables.currencies]\nreference = true\n")).unwrap(),
+        toml::from_str(&format!(
+            "{MAP}\n[tables.currencies]\nreference = true\n\
+             [tables.currencies_seen]\nreference = true\n"
+        ))
+        .unwrap(),
     )
     .await;
     let r = split.client().await;
@@ -150,6 +154,45 @@ async fn writes_to_several_partitions_commit_on_all_or_none() {
         .map(|p| in_file(split.data_dir(), p, "SELECT count(*) FROM currencies"))
         .sum();
     assert_eq!(total, 8);
+    // The client hears one copy's answer: its count, its RETURNING rows; a SERIAL column's
+    // sequence moves alike in every copy.
+    let inserted = r
+        .execute("INSERT INTO currencies VALUES ('GBP'), ('CHF')", &[])
+        .await
+        .unwrap();
+    assert_eq!(inserted, 2);
+    let renamed: Vec<String> = r
+        .query(
+            "UPDATE currencies SET code = lower(code) WHERE code IN ('GBP', 'CHF') RETURNING code",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(renamed.len(), 2, "{renamed:?}");
+    r.batch_execute(
+        "CREATE TABLE currencies_seen (id SERIAL PRIMARY KEY, code TEXT); \
+         INSERT INTO currencies_seen (code) VALUES ('a'), ('b')",
+    )
+    .await
+    .unwrap();
+    let ids: Vec<i32> = r
+        .query(
+            "INSERT INTO currencies_seen (code) VALUES ('c') RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(ids, [3]);
+    let last: Vec<i64> = (0..4)
+        .map(|p| in_file(split.data_dir(), p, "SELECT max(id) FROM currencies_seen"))
+        .collect();
+    assert_eq!(last, [3, 3, 3, 3]);
 
     // Schema changes inside a block go with it.
     c.batch_execute(

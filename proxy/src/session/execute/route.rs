@@ -5,7 +5,7 @@
 use litescale_config::KeyValue;
 use litescale_router::{
     CopyDirection, CopySpec, Hint, PlannedStatement, Route, StatementKind, WriteKind,
-    insert_naming_columns, route, scatter, split_insert,
+    insert_naming_columns, route, scatter, split_insert, writes_copies,
 };
 use litescale_shard::{Outcome, Rows, SmallRead, Value};
 
@@ -218,7 +218,9 @@ impl SessionState {
         let mut returned: Option<Rows> = None;
         let mut placed_rows: Vec<(usize, Vec<Value>)> = Vec::new();
         let mut in_order = true;
-        for (partition, sql, rows_of_part) in parts {
+        // Each partition's copy of a reference table gets the write; the client hears one.
+        let copies = writes_copies(planned, &session.map);
+        for (at, (partition, sql, rows_of_part)) in parts.into_iter().enumerate() {
             let what = command_name(&planned.kind);
             let txn = self.writer_in_block(session, what, partition).await?;
             let outcome = if matches!(planned.kind, StatementKind::Ddl(_)) {
@@ -227,6 +229,9 @@ impl SessionState {
                 txn.execute(sql, params.clone(), session.cancel.interrupter())
                     .await?
             };
+            if copies && at > 0 {
+                continue;
+            }
             match outcome {
                 Outcome::Changed(n) => changed += n,
                 Outcome::Rows(rows) => {
