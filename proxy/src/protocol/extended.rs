@@ -34,7 +34,6 @@ use crate::protocol::results::{
 use crate::session::execute::reply::Executed;
 use crate::session::plans::describe::{Described, Prepared};
 use crate::values::decode::decode_param;
-use crate::values::encode::{column_type, column_typmod};
 
 /// Parses Parse messages into prepared statements, through the session's plan cache.
 pub struct StatementParser;
@@ -100,21 +99,6 @@ fn fields(described: &Described, format: Option<&Format>) -> Vec<FieldInfo> {
         .collect()
 }
 
-/// A cursor's columns as a RowDescription: their declared types, text format.
-fn cursor_fields(columns: &[litescale_shard::ColumnMeta]) -> Vec<FieldInfo> {
-    columns
-        .iter()
-        .map(|c| {
-            field(
-                &c.name,
-                column_type(c, None, None),
-                column_typmod(c),
-                FieldFormat::Text,
-            )
-        })
-        .collect()
-}
-
 fn typmod_of(described: &Described, column: usize) -> i32 {
     described.typmods.get(column).copied().unwrap_or(-1)
 }
@@ -171,7 +155,7 @@ impl ExtendedQueryHandler for Handlers {
             let session = session_of(client)?;
             let fields = {
                 let state = session.state.lock().await;
-                cursor_fields(state.cursors.columns(name)?)
+                fields(&Described::of_cursor(state.cursors.columns(name)?), None)
             };
             return send_describe_response(client, &DescribePortalResponse::new(fields)).await;
         }

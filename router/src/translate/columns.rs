@@ -212,15 +212,10 @@ const ENUM_COLLATION_PREFIX: &str = "pg_enum:";
 fn follow_enum(column: &mut sqlparser::ast::ColumnDef, name: &str) {
     use sqlparser::ast::{CheckConstraint, Ident, ObjectName};
     // SQLite takes no qualified type name (`public.mood`).
-    let plain = name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    let ident = if plain {
-        Ident::new(name)
-    } else {
-        Ident::with_quote('"', name)
-    };
-    column.data_type = DataType::Custom(ObjectName::from(vec![ident]), Vec::new());
+    column.data_type = DataType::Custom(
+        ObjectName::from(vec![super::sql::identifier(name)]),
+        Vec::new(),
+    );
     column
         .options
         .push(option(ColumnOption::Collation(ObjectName::from(vec![

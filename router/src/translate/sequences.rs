@@ -18,15 +18,8 @@ pub(super) fn serial_sequence_name(table: &str, column: &str) -> String {
 
 /// `nextval('<sequence>')`, the DEFAULT of a column that numbers its rows.
 pub(super) fn next_value(sequence: &str) -> Expr {
-    let quoted = if sequence
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
-        sequence.to_owned()
-    } else {
-        format!("\"{}\"", sequence.replace('"', "\"\""))
-    };
-    super::sql::call("nextval", vec![super::sql::string(&quoted)])
+    let name = super::sql::identifier(sequence).to_string();
+    super::sql::call("nextval", vec![super::sql::string(&name)])
 }
 
 /// `SELECT litescale_create_sequence(...)` for CREATE SEQUENCE.

@@ -12,6 +12,19 @@ use sqlparser::parser::Parser;
 
 use crate::parse::lexical::string_literal;
 
+/// `name` as an identifier that reads back as itself: bare when it is a lower-case word,
+/// else double-quoted.
+pub(crate) fn identifier(name: &str) -> Ident {
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        Ident::new(name)
+    } else {
+        Ident::with_quote('"', name)
+    }
+}
+
 /// A string literal.
 pub(crate) fn string(s: &str) -> Expr {
     Expr::value(Value::SingleQuotedString(s.to_owned()))

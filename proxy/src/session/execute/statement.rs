@@ -309,9 +309,8 @@ impl SessionState {
         };
         // The columns' types as the query's plan knows them, where SQLite declares none
         // (`count(*)`, `g * 10`): FETCH answers them so.
-        let schema = crate::session::plans::describe::SchemaSnapshot(
-            self.table_columns(session, query.tables()).await?,
-        );
+        let columns = self.columns_of(session, query.tables()).await?;
+        let schema = crate::session::plans::describe::SchemaSnapshot(columns.as_ref().clone());
         let inferred = query.projection_types(&schema, &[]);
         let answered = match answered.executed {
             Executed::Rows { mut rows, .. } => {

@@ -31,6 +31,21 @@ pub struct Described {
     pub typmods: Vec<i32>,
 }
 
+impl Described {
+    /// The description of a cursor's rows (FETCH, and Describe of the cursor as a portal):
+    /// their declared types.
+    pub(crate) fn of_cursor(columns: &[ColumnMeta]) -> Described {
+        Described {
+            params: Vec::new(),
+            columns: columns
+                .iter()
+                .map(|m| (m.name.clone(), column_type(m, None, None)))
+                .collect(),
+            typmods: columns.iter().map(column_typmod).collect(),
+        }
+    }
+}
+
 impl Prepared {
     pub fn planned(&self) -> &PlannedStatement {
         // Parse refuses anything but exactly one statement.
@@ -126,12 +141,9 @@ impl Session {
                     name, rows: true, ..
                 } = &planned.kind
                 {
-                    let metas = state.cursors.columns(name)?;
-                    typmods = metas.iter().map(column_typmod).collect();
-                    metas
-                        .iter()
-                        .map(|m| (m.name.clone(), column_type(m, None, None)))
-                        .collect()
+                    let cursor = Described::of_cursor(state.cursors.columns(name)?);
+                    typmods = cursor.typmods;
+                    cursor.columns
                 } else if matches!(planned.kind, StatementKind::Explain(_)) {
                     vec![text(EXPLAIN_COLUMN)]
                 } else if let StatementKind::SignalBackend { column, .. } = &planned.kind {

@@ -7,15 +7,15 @@
 //! writes only affinities), so clients see Postgres' types. REFRESH runs the query again
 //! into it, in the refreshing statement's transaction.
 
+use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::sql::typecheck::postgres_error;
 use crate::engine::table_definition::{request, write_definition};
 
-use super::quoted;
+use super::{marked_json, quoted, read_marked, relation};
 
 /// Where a materialized view's definition keeps its queries.
 const MARK: &str = "/* litescale:matview ";
@@ -55,7 +55,7 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         let conn = unsafe { ctx.get_connection()? };
         // Postgres refuses to refresh another relation with 0A000.
         let (name, mut queries) =
-            matview(&conn, &name).map_err(|e| match relation_sql(&conn, &name) {
+            matview(&conn, &name).map_err(|e| match relation(&conn, &name) {
                 Ok(Some(_)) => {
                     postgres_error("0A000", &format!("\"{name}\" is not a materialized view"))
                 }
@@ -85,7 +85,7 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         let conn = unsafe { ctx.get_connection()? };
         let name = match matview(&conn, &name) {
             Ok((name, _)) => name,
-            Err(_) if ctx.get::<bool>(1)? && relation_sql(&conn, &name)?.is_none() => {
+            Err(_) if ctx.get::<bool>(1)? && relation(&conn, &name)?.is_none() => {
                 return Ok(Value::Null);
             }
             Err(e) => return Err(e),
@@ -114,8 +114,7 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 fn queries_in(sql: &str) -> Option<Queries> {
-    let json = &sql[sql.find(MARK)? + MARK.len()..];
-    serde_json::from_str(&json[..json.find(" */")?]).ok()
+    read_marked(sql, MARK)
 }
 
 fn definition(name: &str, columns: &[(String, String)], queries: &Queries) -> String {
@@ -123,13 +122,11 @@ fn definition(name: &str, columns: &[(String, String)], queries: &Queries) -> St
         .iter()
         .map(|(column, declared)| format!("{} {declared}", quoted(column)))
         .collect();
-    let json = serde_json::to_string(queries)
-        .unwrap_or_default()
-        .replace("*/", "*\\/");
     format!(
-        "CREATE TABLE {} ({} {MARK}{json} */)",
+        "CREATE TABLE {} ({} {})",
         quoted(name),
-        columns.join(", ")
+        columns.join(", "),
+        marked_json(MARK, queries)
     )
 }
 
@@ -167,19 +164,9 @@ fn declared_columns(conn: &Connection, name: &str) -> rusqlite::Result<Vec<(Stri
         .collect()
 }
 
-fn relation_sql(conn: &Connection, name: &str) -> rusqlite::Result<Option<(String, String)>> {
-    conn.query_row(
-        "SELECT name, coalesce(sql, '') FROM main.sqlite_schema \
-         WHERE type IN ('table', 'view') AND name = ?1 COLLATE NOCASE",
-        [name],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
-    .optional()
-}
-
 /// The materialized view `name` (42P01 if there is none, 42809 for another relation).
 fn matview(conn: &Connection, name: &str) -> rusqlite::Result<(String, Queries)> {
-    match relation_sql(conn, name)? {
+    match relation(conn, name)? {
         Some((name, sql)) => match queries_in(&sql) {
             Some(queries) => Ok((name, queries)),
             None => Err(postgres_error(

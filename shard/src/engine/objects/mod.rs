@@ -8,7 +8,11 @@ mod enum_types;
 mod materialized_views;
 mod sequences;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::engine::sql::typecheck::postgres_error;
 
 /// The objects' SQL functions and collations, on every connection.
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
@@ -20,4 +24,48 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
 /// `name` as a SQLite identifier.
 fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The table or view named `name` (SQLite's names ignore case): its name as SQLite keeps
+/// it, and its CREATE text.
+fn relation(conn: &Connection, name: &str) -> rusqlite::Result<Option<(String, String)>> {
+    conn.query_row(
+        "SELECT name, coalesce(sql, '') FROM main.sqlite_schema \
+         WHERE type IN ('table', 'view') AND name = ?1 COLLATE NOCASE",
+        [name],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
+/// 42703 unless `table` has `column`.
+fn check_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<()> {
+    let found: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
+        [table, column],
+        |r| r.get(0),
+    )?;
+    if !found {
+        return Err(postgres_error(
+            "42703",
+            &format!("column \"{column}\" of relation \"{table}\" does not exist"),
+        ));
+    }
+    Ok(())
+}
+
+/// `value` as JSON in a comment that begins with `mark`, which SQLite keeps in a
+/// definition's text. A name in the JSON cannot end the comment: `\/` is JSON's own escape
+/// of `/`.
+fn marked_json(mark: &str, value: &impl Serialize) -> String {
+    let json = serde_json::to_string(value)
+        .unwrap_or_default()
+        .replace("*/", "*\\/");
+    format!("{mark}{json} */")
+}
+
+/// What [`marked_json`] wrote after `mark` in `sql`; `None` where there is no such mark.
+fn read_marked<T: DeserializeOwned>(sql: &str, mark: &str) -> Option<T> {
+    let json = &sql[sql.find(mark)? + mark.len()..];
+    serde_json::from_str(&json[..json.find(" */")?]).ok()
 }

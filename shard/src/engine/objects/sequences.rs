@@ -22,7 +22,7 @@ use crate::engine::sql::identifiers::quote_ident;
 use crate::engine::sql::typecheck::postgres_error;
 use crate::engine::table_definition::{request, write_definition};
 
-use super::quoted;
+use super::{check_column, marked_json, quoted, read_marked};
 
 /// Where a sequence's definition keeps its parameters.
 const MARK: &str = "/* litescale:sequence ";
@@ -78,12 +78,11 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         let options = parse_options(&ctx.get::<String>(1)?)?;
         // SAFETY: the connection is used on this thread, within the call.
         let conn = unsafe { ctx.get_connection()? };
-        let Some((name, Some(old))) = relation(&conn, &name)? else {
-            return match relation(&conn, &name)? {
-                Some(_) => Err(not_a_sequence(&name)),
-                None if ctx.get::<bool>(2)? => Ok(Value::Null),
-                None => Err(missing(&name)),
-            };
+        let (name, old) = match relation(&conn, &name)? {
+            Some((name, Some(old))) => (name, old),
+            Some(_) => return Err(not_a_sequence(&name)),
+            None if ctx.get::<bool>(2)? => return Ok(Value::Null),
+            None => return Err(missing(&name)),
         };
         let parameters = resolve(Some(&old), &options)?;
         check_owner(&conn, &parameters)?;
@@ -222,17 +221,7 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         let Some((table, _)) = relation(&conn, &table)? else {
             return Err(missing(&table));
         };
-        let has_column: bool = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
-            [&table, &column],
-            |r| r.get(0),
-        )?;
-        if !has_column {
-            return Err(postgres_error(
-                "42703",
-                &format!("column \"{column}\" of relation \"{table}\" does not exist"),
-            ));
-        }
+        check_column(&conn, &table, &column)?;
         Ok(owned(&conn, &table, Some(&column))?
             .into_iter()
             .next()
@@ -306,21 +295,17 @@ fn parse_options(text: &str) -> rusqlite::Result<Json> {
 
 /// `CREATE TABLE` of a sequence with `parameters`.
 fn definition(name: &str, parameters: &Parameters) -> String {
-    let json = serde_json::to_string(parameters)
-        .unwrap_or_default()
-        // A name in the JSON cannot end the comment: `\/` is JSON's own escape of `/`.
-        .replace("*/", "*\\/");
     format!(
         "CREATE TABLE {} (last_value BIGINT NOT NULL, log_cnt BIGINT NOT NULL, \
-         is_called BOOLEAN NOT NULL {MARK}{json} */)",
-        quoted(name)
+         is_called BOOLEAN NOT NULL {})",
+        quoted(name),
+        marked_json(MARK, parameters)
     )
 }
 
 /// The parameters a sequence's definition carries; `None` for any other table's.
 fn parameters_in(sql: &str) -> Option<Parameters> {
-    let json = &sql[sql.find(MARK)? + MARK.len()..];
-    serde_json::from_str(&json[..json.find(" */")?]).ok()
+    read_marked(sql, MARK)
 }
 
 /// The limits of a sequence's type.
@@ -451,18 +436,7 @@ fn check_owner(conn: &Connection, parameters: &Parameters) -> rusqlite::Result<(
         Some(_) => return Err(not_a_sequence_owner(table)),
         None => return Err(missing(table)),
     }
-    let found: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
-        [table, column],
-        |r| r.get(0),
-    )?;
-    if !found {
-        return Err(postgres_error(
-            "42703",
-            &format!("column \"{column}\" of relation \"{table}\" does not exist"),
-        ));
-    }
-    Ok(())
+    check_column(conn, table, column)
 }
 
 fn not_a_sequence_owner(table: &str) -> rusqlite::Error {
@@ -569,14 +543,7 @@ fn relation(
     conn: &Connection,
     name: &str,
 ) -> rusqlite::Result<Option<(String, Option<Parameters>)>> {
-    conn.query_row(
-        "SELECT name, sql FROM main.sqlite_schema \
-         WHERE type IN ('table', 'view') AND name = ?1 COLLATE NOCASE",
-        [name],
-        |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
-    )
-    .optional()
-    .map(|found| found.map(|(name, sql)| (name, sql.as_deref().and_then(parameters_in))))
+    Ok(super::relation(conn, name)?.map(|(name, sql)| (name, parameters_in(&sql))))
 }
 
 /// The sequences `table` (and `column`, if given) owns.
