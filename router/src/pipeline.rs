@@ -120,6 +120,7 @@ fn plan_statement(
     mut ast: Statement,
     ctx: &SessionContext,
 ) -> Result<PlannedStatement, RouterError> {
+    translate::schemas::qualify(&mut ast);
     if let Statement::Explain {
         statement, analyze, ..
     } = &ast

@@ -87,6 +87,28 @@ fn parse_duration(text: &str) -> Option<std::time::Duration> {
 }
 
 /// A boolean setting's value is true (Postgres' spellings: on, true, yes, 1).
+/// A schema a search_path lists that unqualified names would be looked up in before or
+/// beside public's. litescale reads an unqualified name as public's (router
+/// translate/schemas.rs), which only the default path (`"$user", public`) and those that
+/// list no other schema answer as Postgres would.
+fn search_path_schema(value: &str) -> Option<String> {
+    value
+        .split(',')
+        .map(|entry| {
+            let entry = entry.trim();
+            match entry.strip_prefix('"').and_then(|e| e.strip_suffix('"')) {
+                Some(quoted) => quoted.to_owned(),
+                None => entry.to_ascii_lowercase(),
+            }
+        })
+        .find(|schema| {
+            !matches!(
+                schema.as_str(),
+                "" | "$user" | "public" | "pg_catalog" | "pg_temp" | "information_schema"
+            )
+        })
+}
+
 pub(crate) fn is_on(value: &str) -> bool {
     matches!(
         value.trim().to_ascii_lowercase().as_str(),
@@ -204,6 +226,19 @@ impl Settings {
                 format!("client_encoding \"{v}\" is not supported; litescale speaks UTF8 only"),
             ));
         }
+        if name == "search_path"
+            && let Some(v) = value
+            && let Some(schema) = search_path_schema(v)
+        {
+            return Err(SqlError::new(
+                "0A000",
+                format!(
+                    "search_path naming schema \"{schema}\" is not supported by litescale: \
+                     unqualified names are public's; name that schema's objects qualified \
+                     ({schema}.table)"
+                ),
+            ));
+        }
         if DURATIONS.contains(&name)
             && let Some(v) = value
             && parse_duration(v).is_none()
@@ -309,6 +344,15 @@ mod tests {
             "22023"
         );
         assert_eq!(s.duration("statement_timeout"), None);
+        // Unqualified names are public's: a path that looks elsewhere first is refused.
+        assert_eq!(
+            s.set("search_path", Some("tenant, public"))
+                .unwrap_err()
+                .sqlstate,
+            "0A000"
+        );
+        s.set("search_path", Some("\"$user\", public")).unwrap();
+        s.set("search_path", Some("")).unwrap();
         s.set("statement_timeout", Some("1.5s")).unwrap();
         assert_eq!(
             s.duration("statement_timeout"),

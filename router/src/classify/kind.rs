@@ -3,9 +3,8 @@
 
 use sqlparser::ast::{
     AlterType, AlterTypeOperation, CloseCursor, CommentObject, ContextModifier, Expr,
-    FetchDirection, LockTableMode, ObjectType, Reset, SchemaName, Set, Statement,
-    TransactionAccessMode, TransactionIsolationLevel, TransactionMode,
-    UserDefinedTypeRepresentation, Value,
+    FetchDirection, LockTableMode, ObjectType, Reset, Set, Statement, TransactionAccessMode,
+    TransactionIsolationLevel, TransactionMode, UserDefinedTypeRepresentation, Value,
 };
 
 use crate::RouterError;
@@ -84,26 +83,9 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
             object_type: CommentObject::Table | CommentObject::Column,
             ..
         } => StatementKind::Ddl("COMMENT"),
-        // A database has one schema, public, which exists: IF NOT EXISTS has nothing to do
-        // (Prisma's migrations begin so); another schema is not supported yet.
-        Statement::CreateSchema {
-            schema_name: SchemaName::Simple(name),
-            if_not_exists,
-            ..
-        } if last_part(name) == "public" => {
-            if !*if_not_exists {
-                return Err(RouterError {
-                    sqlstate: "42P06",
-                    message: "schema \"public\" already exists".to_owned(),
-                });
-            }
-            StatementKind::Ddl("CREATE SCHEMA")
-        }
-        Statement::CreateSchema { .. } => {
-            return Err(RouterError::unsupported(
-                "CREATE SCHEMA (a database has the one schema public)",
-            ));
-        }
+        // Schemas (shard engine/objects/schemas.rs); one with its objects in the statement
+        // (`CREATE SCHEMA s CREATE TABLE ...`) is not read by sqlparser.
+        Statement::CreateSchema { .. } => StatementKind::Ddl("CREATE SCHEMA"),
         Statement::Comment { object_type, .. } => {
             return Err(RouterError::unsupported(&format!(
                 "COMMENT ON {object_type} (tables and columns take comments)"
@@ -153,6 +135,7 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
                 ObjectType::Type => "DROP TYPE",
                 ObjectType::Sequence => "DROP SEQUENCE",
                 ObjectType::MaterializedView => "DROP MATERIALIZED VIEW",
+                ObjectType::Schema => "DROP SCHEMA",
                 other => return Err(RouterError::unsupported(&format!("DROP {other}"))),
             };
             StatementKind::Ddl(tag)

@@ -7,7 +7,7 @@ use sqlparser::ast::AlterTableOperation as Op;
 use sqlparser::ast::{
     AlterType, AlterTypeAddValuePosition, AlterTypeOperation, CreateTableLikeDefaults,
     CreateTableLikeKind, CreateTableOptions, Expr, Ident, IndexColumn, ObjectName, ObjectType,
-    Statement, TableConstraint, TruncateIdentityOption, UserDefinedTypeRepresentation,
+    SchemaName, Statement, TableConstraint, TruncateIdentityOption, UserDefinedTypeRepresentation,
 };
 
 use super::sql::fail_if_referenced;
@@ -226,6 +226,17 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
                         })
                         .collect();
                 }
+                ObjectType::Schema => {
+                    return Ok(names
+                        .iter()
+                        .map(|n| {
+                            format!(
+                                "SELECT litescale_drop_schema({}, {if_exists}, {cascade})",
+                                string_literal(&last_part(n))
+                            )
+                        })
+                        .collect());
+                }
                 other => return Err(RouterError::unsupported(&format!("DROP {other}"))),
             };
             let if_exists = if if_exists { " IF EXISTS" } else { "" };
@@ -270,8 +281,26 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
             .iter()
             .map(|t| format!("DELETE FROM {} WHERE 0", t.name))
             .collect()),
-        // Its functions are built in, or it is the schema there is: nothing for SQLite to do.
-        Statement::CreateExtension(_) | Statement::CreateSchema { .. } => Ok(Vec::new()),
+        // Its functions are built in: nothing for SQLite to do.
+        Statement::CreateExtension(_) => Ok(Vec::new()),
+        Statement::CreateSchema {
+            schema_name,
+            if_not_exists,
+            ..
+        } => {
+            let (name, owner) = match schema_name {
+                SchemaName::Simple(name) => (last_part(&name), None),
+                SchemaName::NamedAuthorization(name, owner) => (last_part(&name), Some(owner)),
+                // `CREATE SCHEMA AUTHORIZATION role` names the schema after the role.
+                SchemaName::UnnamedAuthorization(owner) => (owner.value.clone(), Some(owner)),
+            };
+            let owner = owner.map_or_else(|| "postgres".to_owned(), |o| o.value);
+            Ok(vec![format!(
+                "SELECT litescale_create_schema({}, {if_not_exists}, {})",
+                string_literal(&name),
+                string_literal(&owner)
+            )])
+        }
         Statement::CreateType {
             name,
             representation: Some(UserDefinedTypeRepresentation::Enum { labels }),

@@ -15,6 +15,7 @@ mod expressions;
 pub(crate) mod modifying_with;
 mod queries;
 mod query;
+pub(crate) mod schemas;
 pub(crate) mod sequences;
 mod set_returning;
 pub(crate) mod sql;
@@ -87,7 +88,7 @@ pub(crate) fn translate(
     columns::bare_literal_defaults(&mut ast);
     columns::keep_check_texts(&mut ast);
     let view_query = match &ast {
-        Statement::CreateView(view) => Some(view.query.to_string()),
+        Statement::CreateView(view) => Some(schemas::as_written(&view.query)),
         _ => None,
     };
     // A materialized view's columns take the types its query answers, which need its
@@ -138,19 +139,31 @@ pub(crate) fn translate(
             | Statement::AlterType(_)
             | Statement::CreateSequence { .. }
             | Statement::RefreshMaterializedView(_)
+            | Statement::CreateSchema { .. }
             | Statement::Drop {
                 object_type: sqlparser::ast::ObjectType::Type
                     | sqlparser::ast::ObjectType::Sequence
-                    | sqlparser::ast::ObjectType::MaterializedView,
+                    | sqlparser::ast::ObjectType::MaterializedView
+                    | sqlparser::ast::ObjectType::Schema,
                 ..
             }
     );
+    let schema_checked = schemas::created_in(&ast).map(|s| {
+        format!(
+            "SELECT litescale_schema_check({})",
+            crate::parse::lexical::string_literal(&s)
+        )
+    });
     let view = view_query.map(|postgres| ddl::ViewQuery {
         postgres,
         types: matview_types.unwrap_or_default(),
     });
     match ddl::sqlite_statements(ast, schema, view.as_ref())? {
-        Some(statements) => Ok(batch(statements, needs_schema, definition_written)),
+        Some(statements) => Ok(batch(
+            schema_checked.into_iter().chain(statements).collect(),
+            needs_schema,
+            definition_written,
+        )),
         // An ALTER TABLE that makes the table again needs its definition.
         None => Ok(Translated::deferred()),
     }

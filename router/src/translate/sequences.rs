@@ -8,7 +8,7 @@ use sqlparser::ast::{
 };
 
 use crate::RouterError;
-use crate::infer::schema::last_part;
+use crate::infer::schema::{is_built_in_schema, last_part};
 use crate::parse::lexical::string_literal;
 
 /// The name Postgres gives the sequence of a SERIAL or IDENTITY column.
@@ -16,9 +16,18 @@ pub(super) fn serial_sequence_name(table: &str, column: &str) -> String {
     format!("{table}_{column}_seq")
 }
 
-/// `nextval('<sequence>')`, the DEFAULT of a column that numbers its rows.
+/// `nextval('<sequence>')`, the DEFAULT of a column that numbers its rows; one of a schema
+/// other than public (`"s.t_id_seq"`, translate/schemas.rs) is written `s.t_id_seq`, as
+/// Postgres shows it.
 pub(super) fn next_value(sequence: &str) -> Expr {
-    let name = super::sql::identifier(sequence).to_string();
+    let name = match super::schemas::split_stored(sequence) {
+        Some((schema, object)) => format!(
+            "{}.{}",
+            super::sql::identifier(&schema),
+            super::sql::identifier(&object)
+        ),
+        None => super::sql::identifier(sequence).to_string(),
+    };
     super::sql::call("nextval", vec![super::sql::string(&name)])
 }
 
@@ -193,17 +202,22 @@ fn options_json(
             SequenceOptions::Cycle(no) => put("cycle", (!no).into()),
             SequenceOptions::OwnedBy(None) => put("owned_by", serde_json::Value::Null),
             SequenceOptions::OwnedBy(Some(column)) => {
-                let parts: Vec<String> = column.0.iter().map(|p| p.to_string()).collect();
-                let [.., table, column] = parts.as_slice() else {
-                    return Err(RouterError::syntax(
-                        "OWNED BY takes a table's column (t.c) or NONE".to_owned(),
-                    ));
-                };
                 let unquoted = |s: &str| s.trim_matches('"').to_owned();
-                put(
-                    "owned_by",
-                    serde_json::json!([unquoted(table), unquoted(column)]),
-                )
+                let parts: Vec<String> =
+                    column.0.iter().map(|p| unquoted(&p.to_string())).collect();
+                let (table, column) = match parts.as_slice() {
+                    // `s.t.c`: the table is SQLite's `s.t` (schemas.rs).
+                    [schema, table, column] if !is_built_in_schema(schema) => {
+                        (format!("{schema}.{table}"), column)
+                    }
+                    [.., table, column] => (table.clone(), column),
+                    _ => {
+                        return Err(RouterError::syntax(
+                            "OWNED BY takes a table's column (t.c) or NONE".to_owned(),
+                        ));
+                    }
+                };
+                put("owned_by", serde_json::json!([table, column]))
             }
         };
     }

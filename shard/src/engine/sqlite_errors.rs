@@ -28,11 +28,19 @@ impl From<rusqlite::Error> for ShardError {
     }
 }
 
-/// `table.column` from SQLite's "... constraint failed: t.c" messages.
+/// `table.column` from SQLite's "... constraint failed: t.c" messages; a table of a schema
+/// other than public (`s.t.c`, engine/objects/schemas.rs) by its own name, as Postgres
+/// names it in these messages.
 fn failed_on(message: &str) -> Option<(&str, &str)> {
     let target = message.rsplit(": ").next()?;
     let first = target.split(", ").next()?;
-    first.split_once('.')
+    let (table, column) = first.rsplit_once('.')?;
+    Some((without_schema(table), column))
+}
+
+/// A name SQLite keeps as `<schema>.<name>`, without its schema.
+fn without_schema(name: &str) -> &str {
+    name.split_once('.').map_or(name, |(_, object)| object)
 }
 
 fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
@@ -63,7 +71,7 @@ fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
             ShardError::new("23503", "insert or update violates foreign key constraint")
         }
         ffi::SQLITE_CONSTRAINT_CHECK => {
-            let name = message.rsplit(": ").next().unwrap_or("");
+            let name = without_schema(message.rsplit(": ").next().unwrap_or(""));
             ShardError::new(
                 "23514",
                 format!("new row violates check constraint \"{name}\""),
@@ -116,7 +124,7 @@ fn from_message(message: &str) -> ShardError {
             "permission denied: the statement reaches outside your database",
         )
     } else if let Some(name) = after("no such table:") {
-        let name = name.rsplit('.').next().unwrap_or(name);
+        let name = name.strip_prefix("main.").unwrap_or(name);
         ShardError::new("42P01", format!("relation \"{name}\" does not exist"))
     } else if let Some(name) = after("no such column:") {
         ShardError::new("42703", format!("column \"{name}\" does not exist"))

@@ -9,6 +9,7 @@ use sqlparser::tokenizer::Token;
 use super::lexical::string_literal;
 use super::split::Piece;
 use crate::RouterError;
+use crate::infer::schema::is_built_in_schema;
 use crate::plan::session::SessionContext;
 use crate::plan::statement::PlannedStatement;
 
@@ -23,6 +24,34 @@ fn words(piece: &Piece<'_>) -> Vec<(String, bool)> {
             _ => None,
         })
         .collect()
+}
+
+/// The name before OWNER, unquoted or folded to lower case, and its schema if qualified.
+fn qualified_name(piece: &Piece<'_>) -> (Option<String>, String) {
+    let folded = |t: &Token| match t {
+        Token::Word(w) if w.quote_style.is_some() => w.value.clone(),
+        Token::Word(w) => w.value.to_ascii_lowercase(),
+        other => other.to_string(),
+    };
+    let tokens: Vec<&Token> = piece
+        .tokens
+        .iter()
+        .map(|(t, _)| t)
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let owner = tokens
+        .iter()
+        .rposition(|t| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case("OWNER")))
+        .unwrap_or(0);
+    let name = owner
+        .checked_sub(1)
+        .map(|at| folded(tokens[at]))
+        .unwrap_or_default();
+    let schema = match owner.checked_sub(3).map(|at| (tokens[at], tokens[at + 1])) {
+        Some((schema @ Token::Word(_), Token::Period)) => Some(folded(schema)),
+        _ => None,
+    };
+    (schema, name)
 }
 
 /// Whether `piece` is an `ALTER ... OWNER TO role`.
@@ -50,18 +79,20 @@ pub(crate) fn owner_change(
              postgres)"
         )));
     }
-    // The object's name: the last word before OWNER (a schema's qualifier dropped).
-    let (name, name_quoted) = &w[w.len() - 4];
-    let name = if *name_quoted {
-        name.clone()
-    } else {
-        name.to_ascii_lowercase()
+    // The object's name: the last word before OWNER. A relation of a schema other than
+    // public is SQLite's `s.t` (translate/schemas.rs), which ls_oid_by_name looks up.
+    let (schema, name) = qualified_name(piece);
+    let name = match schema {
+        Some(schema) if !is_built_in_schema(&schema) && w[1].0 != "TYPE" => {
+            format!("{schema}.{name}")
+        }
+        _ => name,
     };
     let (tag, missing, catalog) = match w[1].0.as_str() {
-        "TABLE" => ("ALTER TABLE", "42P01", "pg_class WHERE relname"),
-        "VIEW" => ("ALTER VIEW", "42P01", "pg_class WHERE relname"),
-        "SEQUENCE" => ("ALTER SEQUENCE", "42P01", "pg_class WHERE relname"),
-        "INDEX" => ("ALTER INDEX", "42P01", "pg_class WHERE relname"),
+        "TABLE" => ("ALTER TABLE", "42P01", "ls_oid_by_name WHERE ls_key"),
+        "VIEW" => ("ALTER VIEW", "42P01", "ls_oid_by_name WHERE ls_key"),
+        "SEQUENCE" => ("ALTER SEQUENCE", "42P01", "ls_oid_by_name WHERE ls_key"),
+        "INDEX" => ("ALTER INDEX", "42P01", "ls_oid_by_name WHERE ls_key"),
         "TYPE" => ("ALTER TYPE", "42704", "pg_type WHERE typname"),
         "SCHEMA" => ("ALTER SCHEMA", "3F000", "pg_namespace WHERE nspname"),
         other => {

@@ -1,11 +1,13 @@
 //! Postgres' schema objects SQLite has none of, each kept in what SQLite has: enum types
 //! (a registry table and collations named after their labels), sequences (a one-row table
-//! each), materialized views (a table that carries its query). Their SQL functions change
+//! each), materialized views (a table that carries its query), schemas (a registry, and a prefix on
+//! the names of what is in them). Their SQL functions change
 //! the schema only by asking for it (`table_definition::request`), once their statement is
 //! done. They must not know partitions or sessions.
 
 mod enum_types;
 mod materialized_views;
+mod schemas;
 mod sequences;
 
 use rusqlite::{Connection, OptionalExtension};
@@ -18,6 +20,7 @@ use crate::engine::sql::typecheck::postgres_error;
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     enum_types::register(conn)?;
     sequences::register(conn)?;
+    schemas::register(conn)?;
     materialized_views::register(conn)
 }
 

@@ -18,7 +18,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use crate::engine::sql::identifiers::quote_ident;
 use crate::engine::sql::typecheck::postgres_error;
 use crate::engine::table_definition::{request, write_definition};
 
@@ -225,7 +224,7 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         Ok(owned(&conn, &table, Some(&column))?
             .into_iter()
             .next()
-            .map(|(name, _)| format!("public.{}", quote_ident(&name))))
+            .map(|(name, _)| super::schemas::qualified(&name)))
     })?;
     // TRUNCATE ... RESTART IDENTITY: the sequences the table's columns own start again.
     conn.create_scalar_function("litescale_restart_identity", 1, flags, |ctx| {
@@ -509,8 +508,9 @@ fn sequence_of<'a>(
     }
 }
 
-/// A relation's name as regclass input reads it: the last part of a qualified name,
-/// unquoted, or folded to lower case.
+/// A relation's name as regclass input reads it, each part unquoted or folded to lower
+/// case: `t` or `public.t` is `t`, `s.t` of another schema SQLite's `s.t`
+/// (schemas.rs).
 fn relation_name(text: &str) -> String {
     let (mut parts, mut part, mut quoted_part, mut in_quotes) =
         (Vec::new(), String::new(), false, false);
@@ -534,7 +534,12 @@ fn relation_name(text: &str) -> String {
         }
     }
     parts.push(part);
-    parts.pop().unwrap_or_default()
+    match parts.as_slice() {
+        [schema, name] if schema != "public" && schema != "pg_catalog" => {
+            format!("{schema}.{name}")
+        }
+        _ => parts.pop().unwrap_or_default(),
+    }
 }
 
 /// A table or view named `name` (SQLite's names ignore case), with its parameters if it
@@ -630,6 +635,8 @@ mod tests {
     fn names_read_as_regclass_reads_them() {
         assert_eq!(relation_name("public.T_id_seq"), "t_id_seq");
         assert_eq!(relation_name("\"My\"\"Seq\""), "My\"Seq");
+        assert_eq!(relation_name("S.t_id_seq"), "s.t_id_seq");
+        assert_eq!(relation_name("\"s.t_id_seq\""), "s.t_id_seq");
         assert_eq!(
             called_sequence("nextval('public.\"T_id_seq\"')").as_deref(),
             Some("T_id_seq")

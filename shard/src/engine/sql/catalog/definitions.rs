@@ -66,13 +66,15 @@ fn unquoted(text: &str) -> impl Iterator<Item = (usize, char, i32)> + '_ {
 }
 
 /// An index's CREATE INDEX text as pg_get_indexdef answers it: `CREATE [UNIQUE] INDEX name
-/// ON public.table USING btree (columns) [WHERE ...]`, without litescale's marks, and
-/// identifiers quoted only where Postgres would quote them.
-pub(super) fn index_definition(create_sql: &str, table: &str) -> String {
+/// ON schema.table USING btree (columns) [WHERE ...]`, without litescale's marks, and
+/// identifiers quoted only where Postgres would quote them. The index's name loses its
+/// schema (engine/objects/schemas.rs).
+pub(super) fn index_definition(create_sql: &str, table: &str, schema: &str) -> String {
     let sql = create_sql
         .replace(" /* litescale: PRIMARY KEY */", "")
         .replace(" /* litescale: UNIQUE */", "")
-        .replacen("INDEX IF NOT EXISTS", "INDEX", 1);
+        .replacen("INDEX IF NOT EXISTS", "INDEX", 1)
+        .replacen(&format!("INDEX \"{schema}."), "INDEX \"", 1);
     let sql = plain_identifiers(&sql);
     // ` ON <table>` and the parenthesis of its columns, outside quotes.
     let on = unquoted(&sql).find(|&(i, _, depth)| depth == 0 && sql[i..].starts_with(" ON "));
@@ -85,8 +87,9 @@ pub(super) fn index_definition(create_sql: &str, table: &str) -> String {
         return sql;
     };
     let head = format!(
-        "{} ON public.{} USING btree ",
+        "{} ON {}.{} USING btree ",
         &sql[..at],
+        quote_ident(schema),
         quote_ident(table)
     );
     // Postgres shows a partial index's predicate in parentheses.

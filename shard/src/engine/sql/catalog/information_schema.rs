@@ -1,13 +1,14 @@
 //! information_schema and the pg_catalog views built on the catalog (pg_tables, pg_views,
 //! pg_indexes, ...), as TEMP views over the catalog's (mod.rs): what ORMs and migration tools read to
 //! learn the schema. The router names `information_schema.tables` as the view
-//! `"information_schema.tables"`. Everything is in the schema `public` of the connection's
-//! database; there are no routines or range types to list, so their views are empty.
+//! `"information_schema.tables"`. A relation's schema is ls_relation's `nspname` (public,
+//! or a schema of engine/objects/schemas.rs); there are no routines or range types to
+//! list, so their views are empty.
 
 /// The views, created on every connection after the catalog's.
 pub(super) const VIEWS: &str = r#"
 CREATE TEMP VIEW ls_column AS
-  SELECT r.name AS table_name, r.type AS relation_type, p.cid + 1 AS ordinal_position,
+  SELECT r.relname AS table_name, r.nspname AS table_schema, r.type AS relation_type, p.cid + 1 AS ordinal_position,
     p.name AS column_name, p.type AS declared,
     pg_shown_default(p.dflt_value, p.type) AS column_default,
     (p."notnull" OR p.pk > 0) AS not_null, pg_type_oid(p.type) AS type_oid,
@@ -25,7 +26,7 @@ CREATE TEMP VIEW "information_schema.tables"(table_catalog, table_schema, table_
     table_type, self_referencing_column_name, reference_generation, user_defined_type_catalog,
     user_defined_type_schema, user_defined_type_name, is_insertable_into, is_typed,
     commit_action) AS
-  SELECT litescale_database(), 'public', name,
+  SELECT litescale_database(), nspname, relname,
     CASE type WHEN 'table' THEN 'BASE TABLE' ELSE 'VIEW' END, NULL, NULL, NULL, NULL, NULL,
     CASE type WHEN 'table' THEN 'YES' ELSE 'NO' END, 'NO', NULL
   FROM ls_relation WHERE type IN ('table', 'view');
@@ -40,7 +41,7 @@ CREATE TEMP VIEW "information_schema.columns"(table_catalog, table_schema, table
     maximum_cardinality, dtd_identifier, is_self_referencing, is_identity,
     identity_generation, identity_start, identity_increment, identity_maximum,
     identity_minimum, identity_cycle, is_generated, generation_expression, is_updatable) AS
-  SELECT litescale_database(), 'public', table_name, column_name, ordinal_position,
+  SELECT litescale_database(), table_schema, table_name, column_name, ordinal_position,
     pg_get_expr(column_default, 0), CASE WHEN not_null THEN 'NO' ELSE 'YES' END,
     CASE WHEN typcategory = 'A' THEN 'ARRAY' WHEN typtype = 'e' THEN 'USER-DEFINED'
       ELSE format_type(type_oid, NULL) END,
@@ -66,33 +67,36 @@ CREATE TEMP VIEW "information_schema.columns"(table_catalog, table_schema, table
 CREATE TEMP VIEW "information_schema.views"(table_catalog, table_schema, table_name,
     view_definition, check_option, is_updatable, is_insertable_into, is_trigger_updatable,
     is_trigger_deletable, is_trigger_insertable_into) AS
-  SELECT litescale_database(), 'public', name, pg_view_query(sql), 'NONE', 'NO', 'NO', 'NO', 'NO', 'NO'
+  SELECT litescale_database(), nspname, relname, pg_view_query(sql), 'NONE', 'NO', 'NO', 'NO', 'NO', 'NO'
   FROM ls_relation WHERE type = 'view';
 
 CREATE TEMP VIEW "information_schema.table_constraints"(constraint_catalog,
     constraint_schema, constraint_name, table_catalog, table_schema, table_name,
     constraint_type, is_deferrable, initially_deferred, enforced, nulls_distinct) AS
-  SELECT litescale_database(), 'public', c.conname, litescale_database(), 'public',
+  SELECT litescale_database(), n.nspname, c.conname, litescale_database(), n.nspname,
     r.relname, CASE c.contype WHEN 'p' THEN 'PRIMARY KEY' WHEN 'u' THEN 'UNIQUE'
       WHEN 'f' THEN 'FOREIGN KEY' ELSE 'CHECK' END,
     'NO', 'NO', 'YES', CASE WHEN c.contype IN ('p', 'u') THEN 'YES' END
-  FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid;
+  FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid
+    JOIN pg_namespace n ON n.oid = r.relnamespace;
 
 -- CHECK constraints, and (as Postgres lists them here) each NOT NULL column's, named
 -- <namespace oid>_<table oid>_<column number>_not_null.
 CREATE TEMP VIEW "information_schema.check_constraints"(constraint_catalog,
     constraint_schema, constraint_name, check_clause) AS
-  SELECT litescale_database(), 'public', c.conname, substr(c.ls_condef, 7)
-  FROM pg_constraint c WHERE c.contype = 'c'
+  SELECT litescale_database(), n.nspname, c.conname, substr(c.ls_condef, 7)
+  FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.contype = 'c'
   UNION ALL
-  SELECT litescale_database(), 'public', '2200_' || a.attrelid || '_' || a.attnum || '_not_null',
+  SELECT litescale_database(), n.nspname,
+    r.relnamespace || '_' || a.attrelid || '_' || a.attnum || '_not_null',
     a.attname || ' IS NOT NULL'
   FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid
+    JOIN pg_namespace n ON n.oid = r.relnamespace
   WHERE r.relkind = 'r' AND a.attnotnull;
 
 -- A constraint's columns, in order: conkey is a text array of column numbers.
 CREATE TEMP VIEW ls_constraint_column AS
-  SELECT c.oid, c.conname, c.contype, c.conrelid, c.confrelid, c.confkey,
+  SELECT c.oid, c.conname, c.connamespace, c.contype, c.conrelid, c.confrelid, c.confkey,
     CAST(k.key AS INTEGER) + 1 AS position, CAST(k.value AS INTEGER) AS attnum
   FROM pg_constraint c,
     json_each('[' || substr(c.conkey, 2, length(c.conkey) - 2) || ']') k;
@@ -100,15 +104,16 @@ CREATE TEMP VIEW ls_constraint_column AS
 CREATE TEMP VIEW "information_schema.key_column_usage"(constraint_catalog,
     constraint_schema, constraint_name, table_catalog, table_schema, table_name, column_name,
     ordinal_position, position_in_unique_constraint) AS
-  SELECT litescale_database(), 'public', k.conname, litescale_database(), 'public',
+  SELECT litescale_database(), n.nspname, k.conname, litescale_database(), n.nspname,
     r.relname, a.attname, k.position, CASE WHEN k.contype = 'f' THEN k.position END
   FROM ls_constraint_column k JOIN pg_class r ON r.oid = k.conrelid
+    JOIN pg_namespace n ON n.oid = r.relnamespace
     JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.attnum;
 
 CREATE TEMP VIEW "information_schema.referential_constraints"(constraint_catalog,
     constraint_schema, constraint_name, unique_constraint_catalog, unique_constraint_schema,
     unique_constraint_name, match_option, update_rule, delete_rule) AS
-  SELECT litescale_database(), 'public', f.conname, litescale_database(), 'public',
+  SELECT litescale_database(), fn.nspname, f.conname, litescale_database(), un.nspname,
     u.conname, 'NONE',
     CASE f.confupdtype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL'
       WHEN 'd' THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END,
@@ -117,15 +122,19 @@ CREATE TEMP VIEW "information_schema.referential_constraints"(constraint_catalog
   FROM pg_constraint f LEFT JOIN pg_constraint u ON u.contype IN ('p', 'u') AND (u.oid = f.conindid
     -- A rowid primary key has no index to point at.
     OR (f.conindid IS NULL AND u.contype = 'p' AND u.conrelid = f.confrelid))
+    JOIN pg_namespace fn ON fn.oid = f.connamespace
+    LEFT JOIN pg_namespace un ON un.oid = u.connamespace
   WHERE f.contype = 'f';
 
 -- The columns a constraint constrains: a foreign key's are those it references.
 CREATE TEMP VIEW "information_schema.constraint_column_usage"(table_catalog, table_schema,
     table_name, column_name, constraint_catalog, constraint_schema, constraint_name) AS
-  SELECT DISTINCT litescale_database(), 'public', r.relname, a.attname, litescale_database(),
-    'public', k.conname
+  SELECT DISTINCT litescale_database(), rn.nspname, r.relname, a.attname, litescale_database(),
+    cn.nspname, k.conname
   FROM ls_constraint_column k
     JOIN pg_class r ON r.oid = CASE k.contype WHEN 'f' THEN k.confrelid ELSE k.conrelid END
+    JOIN pg_namespace rn ON rn.oid = r.relnamespace
+    JOIN pg_namespace cn ON cn.oid = k.connamespace
     JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum = CASE k.contype
       WHEN 'f' THEN CAST(json_extract('[' || substr(k.confkey, 2, length(k.confkey) - 2) || ']',
         '$[' || (k.position - 1) || ']') AS INTEGER)
@@ -134,7 +143,7 @@ CREATE TEMP VIEW "information_schema.constraint_column_usage"(table_catalog, tab
 CREATE TEMP VIEW "information_schema.sequences"(sequence_catalog, sequence_schema,
     sequence_name, data_type, numeric_precision, numeric_precision_radix, numeric_scale,
     start_value, minimum_value, maximum_value, increment, cycle_option) AS
-  SELECT litescale_database(), 'public', name, parameters ->> 'type',
+  SELECT litescale_database(), nspname, relname, parameters ->> 'type',
     CASE parameters ->> 'type' WHEN 'smallint' THEN 16 WHEN 'integer' THEN 32 ELSE 64 END, 2, 0,
     CAST(parameters ->> 'start' AS TEXT), CAST(parameters ->> 'min' AS TEXT),
     CAST(parameters ->> 'max' AS TEXT), CAST(parameters ->> 'increment' AS TEXT),
@@ -193,7 +202,7 @@ CREATE TEMP VIEW "information_schema.element_types"(
     datetime_precision, interval_type, interval_precision, domain_default, udt_catalog,
     udt_schema, udt_name, scope_catalog, scope_schema, scope_name, maximum_cardinality,
     dtd_identifier) AS
-  SELECT litescale_database(), 'public', c.table_name, 'TABLE',
+  SELECT litescale_database(), c.table_schema, c.table_name, 'TABLE',
     CAST(c.ordinal_position AS TEXT), format_type(e.oid, NULL), NULL, NULL, NULL, NULL, NULL,
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, litescale_database(),
     'pg_catalog', e.typname, NULL, NULL, NULL, NULL, 'a' || c.ordinal_position
@@ -212,7 +221,7 @@ CREATE TEMP VIEW "information_schema.usage_privileges"(
 -- them for a table no GRANT changed).
 CREATE TEMP VIEW "information_schema.table_privileges"(grantor, grantee, table_catalog,
     table_schema, table_name, privilege_type, is_grantable, with_hierarchy) AS
-  SELECT 'postgres', 'postgres', litescale_database(), 'public', r.name, p.column1, 'YES',
+  SELECT 'postgres', 'postgres', litescale_database(), r.nspname, r.relname, p.column1, 'YES',
     CASE p.column1 WHEN 'SELECT' THEN 'YES' ELSE 'NO' END
   FROM ls_relation r, (VALUES ('INSERT'), ('SELECT'), ('UPDATE'), ('DELETE'), ('TRUNCATE'),
     ('REFERENCES'), ('TRIGGER')) p
@@ -222,24 +231,25 @@ CREATE TEMP VIEW "information_schema.role_table_grants" AS
 
 CREATE TEMP VIEW pg_tables(schemaname, tablename, tableowner, tablespace, hasindexes,
     hasrules, hastriggers, rowsecurity) AS
-  SELECT 'public', relname, 'postgres', NULL, relhasindex, 0, relhastriggers, 0
-  FROM pg_class WHERE relkind = 'r';
+  SELECT n.nspname, c.relname, 'postgres', NULL, c.relhasindex, 0, c.relhastriggers, 0
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r';
 
 CREATE TEMP VIEW pg_views(schemaname, viewname, viewowner, definition) AS
-  SELECT 'public', name, 'postgres', pg_view_query(sql) FROM ls_relation WHERE type = 'view';
+  SELECT nspname, relname, 'postgres', pg_view_query(sql) FROM ls_relation WHERE type = 'view';
 
 CREATE TEMP VIEW pg_indexes(schemaname, tablename, indexname, tablespace, indexdef) AS
-  SELECT 'public', t.relname, i.relname, NULL, x.ls_indexdef
-  FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid;
+  SELECT n.nspname, t.relname, i.relname, NULL, x.ls_indexdef
+  FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+    JOIN pg_namespace n ON n.oid = t.relnamespace;
 
 CREATE TEMP VIEW pg_matviews(schemaname, matviewname, matviewowner, tablespace, hasindexes,
     ispopulated, definition) AS
-  SELECT 'public', relname, 'postgres', NULL, relhasindex, relispopulated,
-    (SELECT ls_value FROM ls_view_def WHERE ls_key = oid)
-  FROM pg_class WHERE relkind = 'm';
+  SELECT n.nspname, c.relname, 'postgres', NULL, c.relhasindex, c.relispopulated,
+    (SELECT ls_value FROM ls_view_def WHERE ls_key = c.oid)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'm';
 CREATE TEMP VIEW pg_sequences(schemaname, sequencename, sequenceowner, data_type,
     start_value, min_value, max_value, increment_by, cycle, cache_size, last_value) AS
-  SELECT 'public', name, 'postgres', parameters ->> 'type', parameters ->> 'start',
+  SELECT nspname, relname, 'postgres', parameters ->> 'type', parameters ->> 'start',
     parameters ->> 'min', parameters ->> 'max', parameters ->> 'increment',
     parameters ->> 'cycle', parameters ->> 'cache', pg_sequence_last_value(name)
   FROM ls_sequence;

@@ -158,14 +158,29 @@ CREATE TEMP VIEW pg_namespace AS
     column4 AS nspacl
   FROM (VALUES (11, 'pg_catalog', 10, NULL),
     (2200, 'public', 6171, '{{pg_database_owner=UC/pg_database_owner,=U/pg_database_owner}}'),
-    (13000, 'information_schema', 10, NULL));
+    (13000, 'information_schema', 10, NULL))
+  UNION ALL SELECT oid, nspname, 10, NULL FROM ls_schema;
+
+-- The schemas CREATE SCHEMA made (engine/objects/schemas.rs).
+CREATE TEMP VIEW ls_schema(oid, nspname) AS
+  SELECT CAST(value ->> 0 AS INTEGER), value ->> 1 FROM json_each(litescale_schemas());
 
 -- What a tenant's `sqlite_master` reads (the router renames it): the schema without
 -- litescale's own tables, whatever the case of their names.
 CREATE TEMP VIEW ls_sqlite_schema AS
   SELECT * FROM main.sqlite_schema WHERE lower(tbl_name) NOT LIKE '\_litescale%' ESCAPE '\';
 
+-- Each relation with its schema: an object of a schema other than public is named
+-- `<schema>.<name>` in SQLite (engine/objects/schemas.rs). `name` is SQLite's (for an
+-- index SQLite made, Postgres' name for it), `relname` without the schema.
 CREATE TEMP VIEW ls_relation AS
+  SELECT r.*, coalesce(n.oid, 2200) AS namespace, coalesce(n.nspname, 'public') AS nspname,
+    CASE WHEN n.oid IS NULL THEN r.name ELSE substr(r.name, length(n.nspname) + 2) END
+      AS relname
+  FROM ls_relation_named r
+    LEFT JOIN ls_schema n ON substr(r.name, 1, length(n.nspname) + 1) = n.nspname || '.';
+
+CREATE TEMP VIEW ls_relation_named AS
   SELECT CAST(s.rowid + {OID_BASE} AS INTEGER) AS oid,
     -- A sequence is a table of SQLite's (shard engine/sequences.rs).
     CASE WHEN s.type = 'table' AND s.sql LIKE '%/* litescale:sequence %' THEN 'sequence'
@@ -198,13 +213,14 @@ CREATE TEMP VIEW ls_relation AS
 -- The rowid primary keys' indexes of ls_relation, with their table and column.
 CREATE TEMP VIEW ls_rowid_key AS
   SELECT i.oid AS indexrelid, t.oid AS indrelid, t.sqlite_name AS table_name,
+    i.relname AS index_name, t.relname AS table_relname, t.namespace, t.nspname,
     p.name AS column_name, p.cid AS cid
   FROM ls_relation i JOIN ls_relation t ON t.type = 'table' AND t.tbl_name = i.tbl_name,
     pragma_table_info(t.sqlite_name) p
   WHERE i.type = 'index' AND i.sqlite_name IS NULL AND p.pk = 1;
 
 CREATE TEMP VIEW pg_class AS
-  SELECT r.oid, r.name AS relname, 2200 AS relnamespace,
+  SELECT r.oid, r.relname, r.namespace AS relnamespace,
     CASE r.type WHEN 'table' THEN 'r' WHEN 'view' THEN 'v' WHEN 'sequence' THEN 'S'
       WHEN 'matview' THEN 'm' ELSE 'i' END AS relkind,
     10 AS relowner,
@@ -271,8 +287,8 @@ CREATE TEMP VIEW pg_index AS
     NULL AS indexprs,
     CASE il.partial WHEN 1 THEN 'partial' END AS indpred,
     CASE
-      WHEN i.sql IS NOT NULL THEN pg_index_definition(i.sql, t.sqlite_name)
-      ELSE 'CREATE UNIQUE INDEX ' || i.name || ' ON public.' || t.sqlite_name || ' USING btree (' ||
+      WHEN i.sql IS NOT NULL THEN pg_index_definition(i.sql, t.relname, t.nspname)
+      ELSE 'CREATE UNIQUE INDEX ' || i.relname || ' ON ' || t.nspname || '.' || t.relname || ' USING btree (' ||
         (SELECT group_concat(ii.name, ', ') FROM pragma_index_info(i.sqlite_name) ii) || ')'
     END AS ls_indexdef
   FROM ls_relation t, pragma_index_list(t.sqlite_name) il, ls_relation i
@@ -280,12 +296,12 @@ CREATE TEMP VIEW pg_index AS
   UNION ALL
   SELECT k.indexrelid, k.indrelid, 1, 1, 0, 1, 0, 1, 1, 1, 1, 0, 0, CAST(k.cid + 1 AS TEXT), 1,
     1, '0', '0', '0', NULL, NULL,
-    'CREATE UNIQUE INDEX ' || k.table_name || '_pkey ON public.' || k.table_name ||
+    'CREATE UNIQUE INDEX ' || k.index_name || ' ON ' || k.nspname || '.' || k.table_relname ||
       ' USING btree (' || k.column_name || ')'
   FROM ls_rowid_key k;
 
 CREATE TEMP VIEW pg_constraint AS
-  SELECT x.indexrelid AS oid, r.name AS conname, 2200 AS connamespace,
+  SELECT x.indexrelid AS oid, r.relname AS conname, r.namespace AS connamespace,
     CASE WHEN x.indisprimary THEN 'p' ELSE 'u' END AS contype, 0 AS condeferrable,
     0 AS condeferred, 1 AS convalidated, x.indrelid AS conrelid, 0 AS contypid,
     x.indexrelid AS conindid, 0 AS conparentid, 0 AS confrelid, ' ' AS confupdtype,
@@ -302,20 +318,21 @@ CREATE TEMP VIEW pg_constraint AS
     OR r.sql LIKE '%/* litescale: PRIMARY KEY */' OR r.sql LIKE '%/* litescale: UNIQUE */'
   UNION ALL
   -- A primary key that is SQLite's rowid: a constraint, with the index ls_relation stands in for.
-  SELECT k.indexrelid, k.table_name || '_pkey', 2200, 'p', 0, 0, 1, k.indrelid, 0,
+  SELECT k.indexrelid, k.index_name, k.namespace, 'p', 0, 0, 1, k.indrelid, 0,
     k.indexrelid, 0, 0, ' ', ' ', ' ', 1, 0, 0, '{{' || (k.cid + 1) || '}}', NULL, NULL,
     'PRIMARY KEY (' || k.column_name || ')'
   FROM ls_rowid_key k
   UNION ALL
   -- CHECK constraints, read from the table's CREATE text (definitions.rs).
-  SELECT CAST(r.oid * 100 + 60 + c.key AS INTEGER), json_extract(c.value, '$.name'), 2200,
+  SELECT CAST(r.oid * 100 + 60 + c.key AS INTEGER),
+    pg_unprefixed(json_extract(c.value, '$.name'), r.nspname), r.namespace,
     'c', 0, 0, 1, r.oid, 0, 0, 0, 0, ' ', ' ', ' ', 1, 0, 0,
     json_extract(c.value, '$.conkey'), NULL, NULL,
     'CHECK ((' || json_extract(c.value, '$.expr') || '))'
   FROM ls_relation r, json_each(pg_check_constraints(r.sql, r.name)) c
   WHERE r.type = 'table'
   UNION ALL
-  SELECT f.oid, f.conname, 2200, 'f', 0, 0, 1, f.conrelid, 0,
+  SELECT f.oid, pg_unprefixed(f.conname, f.nspname), f.namespace, 'f', 0, 0, 1, f.conrelid, 0,
     -- The unique index on the referenced columns, which the foreign key relies on.
     (SELECT x.indexrelid FROM pg_index x
      WHERE x.indrelid = f.confrelid AND x.indisunique AND x.indkey = f.ls_refkey),
@@ -325,7 +342,7 @@ CREATE TEMP VIEW pg_constraint AS
     SELECT CAST(r.oid * 100 + fk.id AS INTEGER) AS oid,
       pg_foreign_key_name(r.sql, group_concat(fk."from", ','),
         r.name || '_' || group_concat(fk."from", '_') || '_fkey') AS conname,
-      r.oid AS conrelid, t.oid AS confrelid,
+      r.oid AS conrelid, t.oid AS confrelid, r.namespace, r.nspname,
       CASE min(fk.on_update) WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n'
         WHEN 'SET DEFAULT' THEN 'd' WHEN 'RESTRICT' THEN 'r' ELSE 'a' END AS confupdtype,
       CASE min(fk.on_delete) WHEN 'CASCADE' THEN 'c' WHEN 'SET NULL' THEN 'n'
@@ -353,8 +370,9 @@ CREATE TEMP VIEW ls_index_column(ls_key, ls_position, ls_value) AS
 CREATE TEMP VIEW ls_constraint_def(ls_key, ls_value) AS SELECT oid, ls_condef FROM pg_constraint;
 CREATE TEMP VIEW ls_view_def(ls_key, ls_value) AS
   SELECT oid, coalesce(pg_matview_query(sql), pg_view_query(sql)) FROM ls_relation;
-CREATE TEMP VIEW ls_oid_by_name(ls_key, ls_value) AS SELECT relname, oid FROM pg_class;
-CREATE TEMP VIEW ls_name_by_oid(ls_key, ls_value) AS SELECT oid, relname FROM pg_class;
+-- A regclass: `t`, or `s.t` of a schema other than public, which is SQLite's name.
+CREATE TEMP VIEW ls_oid_by_name(ls_key, ls_value) AS SELECT name, oid FROM ls_relation;
+CREATE TEMP VIEW ls_name_by_oid(ls_key, ls_value) AS SELECT oid, name FROM ls_relation;
 
 CREATE TEMP VIEW pg_type AS
   SELECT CAST(column1 AS INTEGER) AS oid, column2 AS typname, column3 AS typnamespace,
@@ -451,7 +469,7 @@ CREATE TEMP VIEW pg_partitioned_table(partrelid, partstrat, partnatts, partdefid
   SELECT 0, '', 0, 0, NULL, NULL, NULL, NULL WHERE 0;
 CREATE TEMP VIEW pg_foreign_table(ftrelid, ftserver, ftoptions) AS SELECT 0, 0, NULL WHERE 0;
 CREATE TEMP VIEW ls_sequence AS
-  SELECT oid, name, pg_sequence_parameters(sql) AS parameters FROM ls_relation
+  SELECT oid, name, relname, nspname, pg_sequence_parameters(sql) AS parameters FROM ls_relation
   WHERE type = 'sequence';
 CREATE TEMP VIEW pg_sequence(seqrelid, seqtypid, seqstart, seqincrement, seqmax, seqmin,
     seqcache, seqcycle) AS
@@ -638,7 +656,28 @@ pub(crate) fn register(
             _ => "postgres",
         })
     })?;
-    conn.create_scalar_function("pg_table_is_visible", 1, flags, |_| Ok(true))?;
+    // The search path is public's (proxy session/settings.rs): a relation of another
+    // schema is not visible unqualified.
+    conn.create_scalar_function(
+        "pg_table_is_visible",
+        1,
+        FunctionFlags::SQLITE_UTF8,
+        |ctx| {
+            let Some(oid) = ctx.get::<Option<i64>>(0)? else {
+                return Ok(None);
+            };
+            // SAFETY: the connection is used on this thread, within the call, for a read.
+            let conn = unsafe { ctx.get_connection()? };
+            let namespace: Option<i64> = conn
+                .query_row(
+                    "SELECT namespace FROM ls_relation WHERE oid = ?1",
+                    [oid],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(Some(namespace.is_none_or(|n| n == 2200)))
+        },
+    )?;
     for name in [
         "pg_type_is_visible",
         "pg_collation_is_visible",
@@ -667,11 +706,21 @@ pub(crate) fn register(
             &ctx.get::<Option<String>>(0)?.unwrap_or_default(),
         ))
     })?;
-    conn.create_scalar_function("pg_index_definition", 2, flags, |ctx| {
+    conn.create_scalar_function("pg_index_definition", 3, flags, |ctx| {
         Ok(definitions::index_definition(
             &ctx.get::<String>(0)?,
             &ctx.get::<String>(1)?,
+            &ctx.get::<String>(2)?,
         ))
+    })?;
+    // A name SQLite keeps as `<schema>.<name>`, without its schema.
+    conn.create_scalar_function("pg_unprefixed", 2, flags, |ctx| {
+        let name = ctx.get::<Option<String>>(0)?;
+        let schema = ctx.get::<String>(1)?;
+        Ok(name.map(|n| match n.strip_prefix(&format!("{schema}.")) {
+            Some(rest) => rest.to_owned(),
+            None => n,
+        }))
     })?;
     conn.create_scalar_function("pg_query_words", 1, flags, |ctx| {
         Ok(ctx
