@@ -157,6 +157,8 @@ pub(crate) fn qualify(ast: &mut Statement) {
                     object_name.0.push(column);
                 }
             }
+            // `t.c`: the column `c` of public's `t`.
+            CommentObject::Column => {}
             _ => {
                 qualify_name(object_name);
             }
@@ -227,7 +229,7 @@ impl VisitorMut for QualifiedTables {
         {
             *alias = Some(sqlparser::ast::TableAlias {
                 explicit: true,
-                name: Ident::new(object),
+                name: Ident::with_quote('"', object),
                 columns: Vec::new(),
                 at: None,
             });
@@ -243,7 +245,7 @@ impl VisitorMut for QualifiedTables {
         {
             insert.table_alias = Some(TableAliasWithoutColumns {
                 explicit: true,
-                alias: Ident::new(object),
+                alias: Ident::with_quote('"', object),
             });
         }
         ControlFlow::Continue(())

@@ -152,6 +152,17 @@ fn from_message(message: &str) -> ShardError {
         } else {
             ShardError::new("42000", message.to_owned())
         }
+    } else if let Some(name) = after("view")
+        .and_then(|rest| rest.strip_suffix("may not be altered"))
+    {
+        // SQLite's ALTER TABLE takes no view: renaming one is not made yet.
+        ShardError::new(
+            "0A000",
+            format!(
+                "ALTER ... RENAME of the view {} is not supported by litescale",
+                name.trim()
+            ),
+        )
     } else if let Some(rest) = after("index") {
         match rest.strip_suffix("already exists") {
             Some(name) => ShardError::new(

@@ -124,7 +124,7 @@ mod tests {
         );
         assert_eq!(
             sql("insert into s.t values (1, default)"),
-            "INSERT INTO \"s.t\" AS t VALUES (pg_assign('s.t', 0, 1), pg_column_default('s.t', 1))"
+            "INSERT INTO \"s.t\" AS \"t\" VALUES (pg_assign('s.t', 0, 1), pg_column_default('s.t', 1))"
         );
         assert_eq!(
             sql("update t set a = default, (b, c) = (default, 1) where \"default\" = 1"),

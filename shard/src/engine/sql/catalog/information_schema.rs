@@ -108,7 +108,8 @@ CREATE TEMP VIEW "information_schema.key_column_usage"(constraint_catalog,
     r.relname, a.attname, k.position, CASE WHEN k.contype = 'f' THEN k.position END
   FROM ls_constraint_column k JOIN pg_class r ON r.oid = k.conrelid
     JOIN pg_namespace n ON n.oid = r.relnamespace
-    JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.attnum;
+    JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.attnum
+  WHERE k.contype IN ('p', 'u', 'f');
 
 CREATE TEMP VIEW "information_schema.referential_constraints"(constraint_catalog,
     constraint_schema, constraint_name, unique_constraint_catalog, unique_constraint_schema,
