@@ -152,8 +152,8 @@ fn from_message(message: &str) -> ShardError {
         } else {
             ShardError::new("42000", message.to_owned())
         }
-    } else if let Some(name) = after("view")
-        .and_then(|rest| rest.strip_suffix("may not be altered"))
+    } else if let Some(name) =
+        after("view").and_then(|rest| rest.strip_suffix("may not be altered"))
     {
         // SQLite's ALTER TABLE takes no view: renaming one is not made yet.
         ShardError::new(

@@ -11,8 +11,9 @@ use crate::harness::ServerProcess;
 
 /// A schema with what dumps carry: an enum, a SERIAL key, a sequence of its own with a
 /// default that calls it, a materialized view, a foreign key, CHECK and UNIQUE constraints, defaults, comments,
-/// an index, a view that reads a table named after it, and values of most types (a tab, a
-/// quote, bytes, JSON, NULLs).
+/// an index, a view that reads a table named after it, values of most types (a tab, a
+/// quote, bytes, JSON, NULLs), and a schema of its own with a table, an index and a view,
+/// referenced from public and referencing it.
 const SCHEMA: &str = r#"
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
 CREATE TABLE cust (id serial PRIMARY KEY, name varchar(20) NOT NULL UNIQUE,
@@ -36,6 +37,13 @@ CREATE TABLE tick (n int DEFAULT nextval('ticket'), label text);
 INSERT INTO tick (label) VALUES ('x'), ('y');
 SELECT setval('cust_id_seq', 10);
 CREATE MATERIALIZED VIEW cust_totals AS SELECT cust, sum(total) AS total FROM ord GROUP BY cust;
+CREATE SCHEMA app;
+CREATE TABLE app.item (id serial PRIMARY KEY, sku text UNIQUE NOT NULL, cust int REFERENCES cust(id));
+CREATE INDEX ON app.item (cust);
+CREATE VIEW app.skus AS SELECT sku FROM app.item;
+INSERT INTO app.item (sku, cust) VALUES ('s-1', 1), ('s-2', NULL);
+CREATE TABLE item_link (item int REFERENCES app.item (id));
+INSERT INTO item_link VALUES (2);
 "#;
 
 /// Runs a PostgreSQL client program; its stdout, or a panic with its stderr.
@@ -157,6 +165,12 @@ fn a_dump_restores_into_litescale_and_dumps_again_the_same() {
         "SELECT pg_catalog.setval('public.cust_id_seq', 10, true);",
         "SELECT pg_catalog.setval('public.ticket', 105, true);",
         "REFRESH MATERIALIZED VIEW public.cust_totals;",
+        "CREATE SCHEMA app;",
+        "CREATE TABLE app.item (",
+        "ALTER SEQUENCE app.item_id_seq OWNED BY app.item.id;",
+        "COPY app.item (id, sku, cust) FROM stdin;",
+        "CREATE INDEX item_cust_idx ON app.item USING btree (cust);",
+        "REFERENCES app.item(id);",
     ] {
         assert!(plain.contains(sequence), "{sequence} in {plain}");
     }
@@ -192,11 +206,29 @@ fn a_dump_restores_into_litescale_and_dumps_again_the_same() {
                 "SELECT nextval('ticket')",
                 "-c",
                 "SELECT cust FROM cust_totals ORDER BY cust",
+                "-c",
+                "INSERT INTO app.item (sku) VALUES ('s-3') RETURNING id",
+                "-c",
+                "SELECT string_agg(sku, ',' ORDER BY sku) FROM app.skus",
+                "-c",
+                "\\dn",
             ],
         ),
         None,
     );
-    assert_eq!(next.lines().collect::<Vec<_>>(), ["11", "110", "1", "2"]);
+    assert_eq!(
+        next.lines().collect::<Vec<_>>(),
+        [
+            "11",
+            "110",
+            "1",
+            "2",
+            "3",
+            "s-1,s-2,s-3",
+            "app|postgres",
+            "public|pg_database_owner"
+        ]
+    );
 
     // The custom format, through pg_restore.
     let archive = data_dir.path().join("dump.custom");
