@@ -82,7 +82,7 @@ pub(crate) fn plan_pieces(
                 let alter = alter_sequence(&piece)?;
                 planned.push(PlannedStatement::hand_parsed(
                     "ALTER SEQUENCE",
-                    vec![translate::sequences::alter(
+                    vec![translate::objects::sequences::alter(
                         &alter.name,
                         &alter.options,
                         alter.restart,
@@ -120,7 +120,7 @@ fn plan_statement(
     mut ast: Statement,
     ctx: &SessionContext,
 ) -> Result<PlannedStatement, RouterError> {
-    translate::schemas::qualify(&mut ast);
+    translate::objects::schemas::qualify(&mut ast);
     if let Statement::Explain {
         statement, analyze, ..
     } = &ast

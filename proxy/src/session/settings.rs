@@ -89,7 +89,7 @@ fn parse_duration(text: &str) -> Option<std::time::Duration> {
 /// A boolean setting's value is true (Postgres' spellings: on, true, yes, 1).
 /// A schema a search_path lists that unqualified names would be looked up in before or
 /// beside public's. litescale reads an unqualified name as public's (router
-/// translate/schemas.rs), which only the default path (`"$user", public`) and those that
+/// translate/objects/schemas.rs), which only the default path (`"$user", public`) and those that
 /// list no other schema answer as Postgres would.
 fn search_path_schema(value: &str) -> Option<String> {
     value

@@ -38,12 +38,6 @@ pub struct TableDefinition {
     pub dependents: Vec<(String, String)>,
 }
 
-/// The schemas a database has without CREATE SCHEMA, whose objects SQLite keeps under
-/// their own names; another schema's `s.t` is SQLite's `"s.t"` (translate/schemas.rs).
-pub(crate) fn is_built_in_schema(schema: &str) -> bool {
-    matches!(schema, "public" | "information_schema") || schema.starts_with("pg_")
-}
-
 /// For callers that have no schema at hand: every lookup answers "unknown".
 pub struct NoSchema;
 

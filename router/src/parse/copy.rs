@@ -139,12 +139,12 @@ pub(crate) fn parse(piece: &Piece<'_>) -> Result<(StatementKind, Option<String>)
         let to = piece.tokens[close].1;
         spec.query = Some(piece.text[from..to].to_owned());
     } else {
-        // `public.t` is `t`; `s.t` of another schema SQLite's `s.t` (translate/schemas.rs).
+        // `public.t` is `t`; `s.t` of another schema SQLite's `s.t` (translate/objects/schemas.rs).
         let mut name = c.ident()?;
         while c.peek() == Some(&Token::Period) {
             c.next();
             let object = c.ident()?;
-            name = if crate::infer::schema::is_built_in_schema(&name) {
+            name = if crate::parse::lexical::is_built_in_schema(&name) {
                 object
             } else {
                 format!("{name}.{object}")

@@ -228,3 +228,10 @@ mod tests {
         );
     }
 }
+
+/// The schemas a database has without CREATE SCHEMA, and SQLite's own (`main`, `temp`),
+/// whose objects keep their names; another schema's `s.t` is SQLite's `"s.t"`
+/// (translate/objects/schemas.rs).
+pub(crate) fn is_built_in_schema(schema: &str) -> bool {
+    matches!(schema, "public" | "information_schema" | "main" | "temp") || schema.starts_with("pg_")
+}

@@ -49,7 +49,7 @@ pub(super) fn unqualify_catalog_names(ast: &mut Statement) {
 }
 
 /// The tables the foreign keys of a CREATE or ALTER TABLE reference.
-pub(super) fn foreign_key_tables(ast: &mut Statement) -> Vec<&mut ObjectName> {
+pub(in crate::translate) fn foreign_key_tables(ast: &mut Statement) -> Vec<&mut ObjectName> {
     use sqlparser::ast::{AlterTableOperation, ColumnDef, ColumnOption, TableConstraint};
     fn of_column(column: &mut ColumnDef) -> impl Iterator<Item = &mut ObjectName> {
         column

@@ -34,7 +34,9 @@ pub(crate) fn generates_ids(column: &sqlparser::ast::ColumnDef) -> bool {
 pub(super) fn number_from_sequences(
     create: &mut sqlparser::ast::CreateTable,
 ) -> Result<Vec<String>, RouterError> {
-    use super::sequences::{create_owned, next_value, sequence_type, serial_sequence_name};
+    use super::objects::sequences::{
+        create_owned, next_value, sequence_type, serial_sequence_name,
+    };
     let table = crate::infer::schema::last_part(&create.name);
     let mut sequences = Vec::new();
     for col in &mut create.columns {

@@ -5,13 +5,15 @@
 
 use sqlparser::ast::AlterTableOperation as Op;
 use sqlparser::ast::{
-    AlterType, AlterTypeAddValuePosition, AlterTypeOperation, CreateTableLikeDefaults,
-    CreateTableLikeKind, CreateTableOptions, Expr, Ident, IndexColumn, ObjectName, ObjectType,
-    SchemaName, Statement, TableConstraint, TruncateIdentityOption, UserDefinedTypeRepresentation,
+    AlterType, AlterTypeAddValuePosition, AlterTypeOperation, CascadeOption,
+    CreateTableLikeDefaults, CreateTableLikeKind, CreateTableOptions, Expr, Ident, IndexColumn,
+    ObjectName, ObjectType, SchemaName, Statement, TableConstraint, TruncateIdentityOption,
+    UserDefinedTypeRepresentation,
 };
 
+use super::objects::sequences;
 use super::sql::fail_if_referenced;
-use super::{alter, columns, sequences};
+use super::{alter, columns};
 use crate::RouterError;
 use crate::infer::schema::{Schema, TableDefinition, commented, last_part};
 use crate::parse::lexical::leading_words;
@@ -346,20 +348,48 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
             ])
         }
         // RESTART IDENTITY starts the SERIAL columns' sequences again.
-        Statement::Truncate(t) => Ok(t
-            .table_names
-            .iter()
-            .flat_map(|n| {
-                let restart =
-                    matches!(t.identity, Some(TruncateIdentityOption::Restart)).then(|| {
-                        format!(
-                            "SELECT litescale_restart_identity({})",
-                            string_literal(&last_part(&n.name))
-                        )
-                    });
-                std::iter::once(format!("DELETE FROM {}", n.name)).chain(restart)
-            })
-            .collect()),
+        Statement::Truncate(t) => {
+            let names: Vec<String> = t.table_names.iter().map(|n| last_part(&n.name)).collect();
+            let restart = matches!(t.identity, Some(TruncateIdentityOption::Restart));
+            // CASCADE empties the tables that reference these too (shard engine/truncate.rs);
+            // without it, Postgres refuses a table another's foreign key references (SQLite
+            // would delete its rows, and with ON DELETE CASCADE theirs).
+            let referencing = names.iter().map(|n| {
+                if matches!(t.cascade, Some(CascadeOption::Cascade)) {
+                    format!(
+                        "SELECT litescale_truncate_referencing({}, {restart})",
+                        string_literal(n)
+                    )
+                } else {
+                    fail_if_referenced(
+                        n,
+                        &names,
+                        "0A000",
+                        "cannot truncate a table referenced in a foreign key constraint",
+                    )
+                }
+            });
+            let emptied = t.table_names.iter().flat_map(|n| {
+                let restarted = restart.then(|| {
+                    format!(
+                        "SELECT litescale_restart_identity({})",
+                        string_literal(&last_part(&n.name))
+                    )
+                });
+                std::iter::once(format!("DELETE FROM {}", n.name)).chain(restarted)
+            });
+            // Tables truncated together may reference each other: their foreign keys hold
+            // once all are empty.
+            let several = names.len() > 1;
+            let defer = |on: &str| several.then(|| format!("PRAGMA defer_foreign_keys = {on}"));
+            Ok(referencing
+                .collect::<Vec<_>>()
+                .into_iter()
+                .chain(defer("ON"))
+                .chain(emptied)
+                .chain(defer("OFF"))
+                .collect())
+        }
         Statement::CreateTable(mut create) => {
             // Storage parameters (fillfactor, ...) tune Postgres' heap; SQLite has none.
             create.table_options = CreateTableOptions::None;

@@ -13,10 +13,9 @@ pub(crate) mod columns;
 mod ddl;
 mod expressions;
 pub(crate) mod modifying_with;
+pub(crate) mod objects;
 mod queries;
 mod query;
-pub(crate) mod schemas;
-pub(crate) mod sequences;
 mod set_returning;
 pub(crate) mod sql;
 mod typed;
@@ -88,7 +87,7 @@ pub(crate) fn translate(
     columns::bare_literal_defaults(&mut ast);
     columns::keep_check_texts(&mut ast);
     let view_query = match &ast {
-        Statement::CreateView(view) => Some(schemas::as_written(&view.query)),
+        Statement::CreateView(view) => Some(objects::schemas::as_written(&view.query)),
         _ => None,
     };
     // A materialized view's columns take the types its query answers, which need its
@@ -140,6 +139,7 @@ pub(crate) fn translate(
             | Statement::CreateSequence { .. }
             | Statement::RefreshMaterializedView(_)
             | Statement::CreateSchema { .. }
+            | Statement::Truncate(_)
             | Statement::Drop {
                 object_type: sqlparser::ast::ObjectType::Type
                     | sqlparser::ast::ObjectType::Sequence
@@ -148,7 +148,7 @@ pub(crate) fn translate(
                 ..
             }
     );
-    let schema_checked = schemas::created_in(&ast).map(|s| {
+    let schema_checked = objects::schemas::created_in(&ast).map(|s| {
         format!(
             "SELECT litescale_schema_check({})",
             crate::parse::lexical::string_literal(&s)

@@ -9,7 +9,7 @@
 //!
 //! Order inside: `sql`, `guard`, `objects` <- `options` (sets a connection up); `sql` <-
 //! `sqlite_errors`; `long_running`, `statements` <- `reads`;
-//! `guard`, `sql` <- `table_definition` <- `objects`, `statements`.
+//! `guard`, `sql` <- `table_definition` <- `objects`, `truncate`, `statements`.
 
 pub(crate) mod guard;
 pub(crate) mod long_running;
@@ -20,3 +20,4 @@ pub(crate) mod sql;
 mod sqlite_errors;
 pub(crate) mod statements;
 pub(crate) mod table_definition;
+mod truncate;

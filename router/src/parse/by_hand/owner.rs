@@ -9,7 +9,7 @@ use sqlparser::tokenizer::Token;
 use super::lexical::string_literal;
 use super::split::Piece;
 use crate::RouterError;
-use crate::infer::schema::is_built_in_schema;
+use crate::parse::lexical::is_built_in_schema;
 use crate::plan::session::SessionContext;
 use crate::plan::statement::PlannedStatement;
 
@@ -80,7 +80,7 @@ pub(crate) fn owner_change(
         )));
     }
     // The object's name: the last word before OWNER. A relation of a schema other than
-    // public is SQLite's `s.t` (translate/schemas.rs), which ls_oid_by_name looks up.
+    // public is SQLite's `s.t` (translate/objects/schemas.rs), which ls_oid_by_name looks up.
     let (schema, name) = qualified_name(piece);
     let name = match schema {
         Some(schema) if !is_built_in_schema(&schema) && w[1].0 != "TYPE" => {

@@ -1,7 +1,7 @@
 //! Postgres' schemas other than public. A schema's objects live beside public's in each
 //! partition's SQLite file, under the name `<schema>.<name>` (`"s.t"`, `"s.t_pkey"`), so
 //! that a transaction across schemas stays one SQLite transaction, replicated and failed
-//! over as one; the router (translate/schemas.rs) writes `s.t` so. The registry
+//! over as one; the router (translate/objects/schemas.rs) writes `s.t` so. The registry
 //! `_litescale_schemas` keeps the schemas themselves, so that an empty one exists; the
 //! catalog (sql/catalog) reads it through `litescale_schemas()` and splits an object's
 //! name at the dot where the part before it is a schema.
@@ -122,6 +122,12 @@ fn create(conn: &Connection, name: &str, if_not_exists: bool, owner: &str) -> ru
         return Err(postgres_error(
             "42P06",
             &format!("schema \"{name}\" already exists"),
+        ));
+    }
+    if matches!(name, "main" | "temp") {
+        return Err(postgres_error(
+            "0A000",
+            &format!("CREATE SCHEMA {name} is not supported by litescale: SQLite's own name"),
         ));
     }
     if name.starts_with("pg_") {

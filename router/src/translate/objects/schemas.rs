@@ -6,7 +6,7 @@
 
 use std::ops::ControlFlow;
 
-use crate::infer::schema::is_built_in_schema;
+use crate::parse::lexical::is_built_in_schema;
 use sqlparser::ast::{
     AlterIndexOperation, AlterTableOperation, CommentObject, Expr, Ident, ObjectName,
     ObjectNamePart, ObjectType, RenameTableNameKind, SelectItemQualifiedWildcardKind, Statement,
@@ -25,7 +25,7 @@ fn schema_and_name(name: &ObjectName) -> Option<(String, String)> {
     };
     let (schema, object) = (folded(schema), folded(object));
     // `temp.t` is SQLite's temporary table, which classify/temporary.rs refuses.
-    (!is_built_in_schema(&schema) && schema != "temp").then_some((schema, object))
+    (!is_built_in_schema(&schema)).then_some((schema, object))
 }
 
 /// An identifier as Postgres reads it: folded to lower case unless quoted.
@@ -68,7 +68,7 @@ pub(crate) fn qualify(ast: &mut Statement) {
         qualify_name(name);
         ControlFlow::<()>::Continue(())
     });
-    for reference in super::catalog::foreign_key_tables(ast) {
+    for reference in crate::translate::catalog::foreign_key_tables(ast) {
         qualify_name(reference);
     }
     match ast {
@@ -205,7 +205,7 @@ pub(super) fn split_stored(name: &str) -> Option<(String, String)> {
 
 /// The schema an object a statement creates goes in, if not public: CREATE checks that it
 /// exists (3F000), as SQLite would otherwise make the object under any name.
-pub(super) fn created_in(ast: &Statement) -> Option<String> {
+pub(in crate::translate) fn created_in(ast: &Statement) -> Option<String> {
     let name = match ast {
         Statement::CreateTable(create) => &create.name,
         Statement::CreateView(view) => &view.name,
@@ -280,13 +280,13 @@ impl VisitorMut for QualifiedTables {
 
 /// A query's text with its tables named as Postgres writes them (`s.t`, not SQLite's
 /// `"s.t"`): what a view keeps as its definition, for pg_get_viewdef and pg_dump.
-pub(super) fn as_written(query: &sqlparser::ast::Query) -> String {
+pub(in crate::translate) fn as_written(query: &sqlparser::ast::Query) -> String {
     let mut query = query.clone();
     let _ = visit_relations_mut(&mut query, |name| {
         if let Some((schema, object)) = schema_of_stored(name) {
             *name = ObjectName::from(vec![
-                super::sql::identifier(&schema),
-                super::sql::identifier(&object),
+                crate::translate::sql::identifier(&schema),
+                crate::translate::sql::identifier(&object),
             ]);
         }
         ControlFlow::<()>::Continue(())

@@ -8,31 +8,32 @@ use sqlparser::ast::{
 };
 
 use crate::RouterError;
-use crate::infer::schema::{is_built_in_schema, last_part};
+use crate::infer::schema::last_part;
+use crate::parse::lexical::is_built_in_schema;
 use crate::parse::lexical::string_literal;
 
 /// The name Postgres gives the sequence of a SERIAL or IDENTITY column.
-pub(super) fn serial_sequence_name(table: &str, column: &str) -> String {
+pub(in crate::translate) fn serial_sequence_name(table: &str, column: &str) -> String {
     format!("{table}_{column}_seq")
 }
 
 /// `nextval('<sequence>')`, the DEFAULT of a column that numbers its rows; one of a schema
-/// other than public (`"s.t_id_seq"`, translate/schemas.rs) is written `s.t_id_seq`, as
+/// other than public (`"s.t_id_seq"`, translate/objects/schemas.rs) is written `s.t_id_seq`, as
 /// Postgres shows it.
-pub(super) fn next_value(sequence: &str) -> Expr {
+pub(in crate::translate) fn next_value(sequence: &str) -> Expr {
     let name = match super::schemas::split_stored(sequence) {
         Some((schema, object)) => format!(
             "{}.{}",
-            super::sql::identifier(&schema),
-            super::sql::identifier(&object)
+            crate::translate::sql::identifier(&schema),
+            crate::translate::sql::identifier(&object)
         ),
-        None => super::sql::identifier(sequence).to_string(),
+        None => crate::translate::sql::identifier(sequence).to_string(),
     };
-    super::sql::call("nextval", vec![super::sql::string(&name)])
+    crate::translate::sql::call("nextval", vec![crate::translate::sql::string(&name)])
 }
 
 /// `SELECT litescale_create_sequence(...)` for CREATE SEQUENCE.
-pub(super) fn create(
+pub(in crate::translate) fn create(
     name: &ObjectName,
     options: &[SequenceOptions],
     if_not_exists: bool,
@@ -46,7 +47,7 @@ pub(super) fn create(
 
 /// The sequence of a SERIAL or IDENTITY column `column` of `table`, of the column's type,
 /// with an identity's own clauses.
-pub(super) fn create_owned(
+pub(in crate::translate) fn create_owned(
     table: &str,
     column: &str,
     data_type: &str,
@@ -79,7 +80,11 @@ pub(crate) fn alter(
 }
 
 /// DROP SEQUENCE, one call per sequence.
-pub(super) fn drop(names: &[ObjectName], if_exists: bool, cascade: bool) -> Vec<String> {
+pub(in crate::translate) fn drop(
+    names: &[ObjectName],
+    if_exists: bool,
+    cascade: bool,
+) -> Vec<String> {
     names
         .iter()
         .map(|n| {
@@ -125,7 +130,7 @@ fn rename_owner(table: &str, column: Option<&str>, new: &str) -> String {
 
 /// What a DROP TABLE or ALTER TABLE does to the sequences the table's columns own, after
 /// it: they go with their table or column, and follow a rename.
-pub(super) fn owners_changed(ast: &Statement) -> Vec<String> {
+pub(in crate::translate) fn owners_changed(ast: &Statement) -> Vec<String> {
     use sqlparser::ast::{AlterTableOperation as Op, ObjectType, RenameTableNameKind};
     match ast {
         Statement::Drop {
@@ -171,7 +176,9 @@ pub(super) fn owners_changed(ast: &Statement) -> Vec<String> {
 }
 
 /// The sequence type a SQL type names (22023 for any but the three integers).
-pub(super) fn sequence_type(data_type: &DataType) -> Result<&'static str, RouterError> {
+pub(in crate::translate) fn sequence_type(
+    data_type: &DataType,
+) -> Result<&'static str, RouterError> {
     Ok(match data_type {
         DataType::SmallInt(_) | DataType::Int2(_) => "smallint",
         DataType::Int(_) | DataType::Integer(_) | DataType::Int4(_) => "integer",
