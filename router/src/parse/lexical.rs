@@ -193,6 +193,13 @@ pub(crate) fn string_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
+/// The schemas a database has without CREATE SCHEMA, and SQLite's own (`main`, `temp`),
+/// whose objects keep their names; another schema's `s.t` is SQLite's `"s.t"`
+/// (translate/objects/schemas.rs).
+pub(crate) fn is_built_in_schema(schema: &str) -> bool {
+    matches!(schema, "public" | "information_schema" | "main" | "temp") || schema.starts_with("pg_")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,11 +234,4 @@ mod tests {
             format!("identifier \"{long}\" will be truncated to \"{short}\"")
         );
     }
-}
-
-/// The schemas a database has without CREATE SCHEMA, and SQLite's own (`main`, `temp`),
-/// whose objects keep their names; another schema's `s.t` is SQLite's `"s.t"`
-/// (translate/objects/schemas.rs).
-pub(crate) fn is_built_in_schema(schema: &str) -> bool {
-    matches!(schema, "public" | "information_schema" | "main" | "temp") || schema.starts_with("pg_")
 }
