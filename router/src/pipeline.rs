@@ -303,7 +303,12 @@ pub fn plan_with_schema(
     schema: &dyn Schema,
     ctx: &SessionContext,
 ) -> Result<PlannedStatement, RouterError> {
-    let Some(ast) = planned.ast.as_ref().filter(|_| planned.needs_schema) else {
+    let resolves_names = ctx.searches_other_schemas();
+    let Some(ast) = planned
+        .ast
+        .as_ref()
+        .filter(|_| planned.needs_schema || resolves_names)
+    else {
         return Ok(planned.clone());
     };
     // The translation walks the statement as deeply as planning did: the same stack.
@@ -339,6 +344,10 @@ fn translated_again(
     schema: &dyn Schema,
     ctx: &SessionContext,
 ) -> Result<PlannedStatement, RouterError> {
+    let mut ast = ast;
+    if ctx.searches_other_schemas() {
+        translate::objects::schemas::resolve(&mut ast, &ctx.search_path, schema);
+    }
     translate::translate(ast.clone(), ctx, schema).map(|translated| PlannedStatement {
         sqlite_sql: translated.sql,
         batch: translated.batch,

@@ -19,6 +19,7 @@ pub(crate) fn sql(text: &str) -> String {
         database: "shop".into(),
         user: "ann".into(),
         backend_pid: 42,
+        ..SessionContext::default()
     };
     plan_in(text, &ctx).unwrap().remove(0).sqlite_sql
 }

@@ -192,6 +192,7 @@ impl Handlers {
             database: database.clone(),
             user,
             backend_pid: pid,
+            ..SessionContext::default()
         };
         let session = Session::new(
             database_files,

@@ -87,12 +87,11 @@ fn parse_duration(text: &str) -> Option<std::time::Duration> {
 }
 
 /// A boolean setting's value is true (Postgres' spellings: on, true, yes, 1).
-/// A schema a search_path lists that unqualified names would be looked up in before or
-/// beside public's. litescale reads an unqualified name as public's (router
-/// translate/objects/schemas.rs), which only the default path (`"$user", public`) and those that
-/// list no other schema answer as Postgres would.
-fn search_path_schema(value: &str) -> Option<String> {
-    value
+/// The schemas a `search_path` value lists, in order, as identifiers read (folded unless
+/// quoted), without `$user` (no schema is named after a role unless made so) and the
+/// catalogs, which names are not looked up in; `public` when none is left.
+fn search_path_schemas(value: &str) -> Vec<String> {
+    let schemas: Vec<String> = value
         .split(',')
         .map(|entry| {
             let entry = entry.trim();
@@ -101,12 +100,18 @@ fn search_path_schema(value: &str) -> Option<String> {
                 None => entry.to_ascii_lowercase(),
             }
         })
-        .find(|schema| {
+        .filter(|schema| {
             !matches!(
                 schema.as_str(),
-                "" | "$user" | "public" | "pg_catalog" | "pg_temp" | "information_schema"
+                "" | "$user" | "pg_catalog" | "pg_temp" | "information_schema"
             )
         })
+        .collect();
+    if schemas.is_empty() {
+        vec!["public".to_owned()]
+    } else {
+        schemas
+    }
 }
 
 pub(crate) fn is_on(value: &str) -> bool {
@@ -176,6 +181,13 @@ impl Settings {
     }
 
     /// The value SHOW prints.
+    /// The schemas unqualified names are looked up in (router SessionContext::search_path).
+    pub fn search_path(&self) -> Vec<String> {
+        self.values
+            .get("search_path")
+            .map_or_else(|| vec!["public".to_owned()], |v| search_path_schemas(v))
+    }
+
     pub fn show(&self, name: &str) -> Result<String, SqlError> {
         self.values
             .get(name)
@@ -224,19 +236,6 @@ impl Settings {
             return Err(SqlError::new(
                 "0A000",
                 format!("client_encoding \"{v}\" is not supported; litescale speaks UTF8 only"),
-            ));
-        }
-        if name == "search_path"
-            && let Some(v) = value
-            && let Some(schema) = search_path_schema(v)
-        {
-            return Err(SqlError::new(
-                "0A000",
-                format!(
-                    "search_path naming schema \"{schema}\" is not supported by litescale: \
-                     unqualified names are public's; name that schema's objects qualified \
-                     ({schema}.table)"
-                ),
             ));
         }
         if DURATIONS.contains(&name)
@@ -344,15 +343,12 @@ mod tests {
             "22023"
         );
         assert_eq!(s.duration("statement_timeout"), None);
-        // Unqualified names are public's: a path that looks elsewhere first is refused.
-        assert_eq!(
-            s.set("search_path", Some("tenant, public"))
-                .unwrap_err()
-                .sqlstate,
-            "0A000"
-        );
-        s.set("search_path", Some("\"$user\", public")).unwrap();
+        assert_eq!(s.search_path(), ["public"]);
+        s.set("search_path", Some("Tenant, \"$user\", \"Mixed\", public"))
+            .unwrap();
+        assert_eq!(s.search_path(), ["tenant", "Mixed", "public"]);
         s.set("search_path", Some("")).unwrap();
+        assert_eq!(s.search_path(), ["public"]);
         s.set("statement_timeout", Some("1.5s")).unwrap();
         assert_eq!(
             s.duration("statement_timeout"),

@@ -297,8 +297,12 @@ impl<'a> Inference<'a> {
                     "current_date" => Some(PgType::Date),
                     "random" => Some(PgType::Float8),
                     "version" | "current_database" | "current_catalog" | "current_user"
-                    | "session_user" | "user" | "current_schema" | "current_role" | "left"
-                    | "right" | "md5" => Some(PgType::Text),
+                    | "session_user" | "user" | "current_role" | "left" | "right" | "md5" => {
+                        Some(PgType::Text)
+                    }
+                    "current_schema" => Some(PgType::Name),
+                    "current_schemas" => Some(PgType::NameArray),
+                    "pg_table_is_visible" => Some(PgType::Bool),
                     "lower" | "upper" | "trim" | "substr" | "substring" | "replace" | "concat" => {
                         Some(PgType::Text)
                     }

@@ -68,6 +68,50 @@ pub(crate) fn tables(ast: &Statement) -> Vec<String> {
     tables
 }
 
+/// The tables the foreign keys of a CREATE or ALTER TABLE reference.
+pub(crate) fn foreign_key_tables(ast: &mut Statement) -> Vec<&mut ObjectName> {
+    use sqlparser::ast::{AlterTableOperation, ColumnDef, ColumnOption, TableConstraint};
+    fn of_column(column: &mut ColumnDef) -> impl Iterator<Item = &mut ObjectName> {
+        column
+            .options
+            .iter_mut()
+            .filter_map(|o| match &mut o.option {
+                ColumnOption::ForeignKey(fk) => Some(&mut fk.foreign_table),
+                _ => None,
+            })
+    }
+    fn of_constraint(c: &mut TableConstraint) -> Option<&mut ObjectName> {
+        match c {
+            TableConstraint::ForeignKey(fk) => Some(&mut fk.foreign_table),
+            _ => None,
+        }
+    }
+    let mut found: Vec<&mut ObjectName> = Vec::new();
+    match ast {
+        Statement::CreateTable(create) => {
+            for column in &mut create.columns {
+                found.extend(of_column(column));
+            }
+            found.extend(create.constraints.iter_mut().filter_map(of_constraint));
+        }
+        Statement::AlterTable(alter) => {
+            for op in &mut alter.operations {
+                match op {
+                    AlterTableOperation::AddConstraint { constraint, .. } => {
+                        found.extend(of_constraint(constraint))
+                    }
+                    AlterTableOperation::AddColumn { column_def, .. } => {
+                        found.extend(of_column(column_def))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+    found
+}
+
 /// The table (and column) a `COMMENT ON TABLE | COLUMN` comments.
 pub(crate) fn commented(ast: &Statement) -> Option<(String, Option<String>)> {
     let Statement::Comment {

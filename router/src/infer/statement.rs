@@ -5,7 +5,8 @@
 use sqlparser::ast::Statement;
 
 use super::inference;
-use super::schema::{Schema, tables};
+use super::schema::{Schema, foreign_key_tables, last_part, tables};
+use crate::plan::session::SessionContext;
 use crate::plan::statement::{PlannedStatement, StatementKind};
 use crate::types::PgType;
 
@@ -106,5 +107,34 @@ impl PlannedStatement {
     /// Tables the statement names, so the caller can look their columns up for [`Schema`].
     pub fn tables(&self) -> Vec<String> {
         self.ast.as_ref().map(tables).unwrap_or_default()
+    }
+
+    /// [`Self::tables`] and, where the search path names schemas other than public, each
+    /// unqualified one as it would be in each of them (`app.t`): whichever has columns is
+    /// the one the name means ([`crate::plan_with_schema`]).
+    pub fn tables_in(&self, ctx: &SessionContext) -> Vec<String> {
+        let mut named = self.tables();
+        if !ctx.searches_other_schemas() {
+            return named;
+        }
+        // The tables a foreign key references, and those a DROP drops, are looked up too.
+        if let Some(ast) = &self.ast {
+            let mut ast = ast.clone();
+            named.extend(foreign_key_tables(&mut ast).iter().map(|t| last_part(t)));
+            if let Statement::Drop { names, .. } = &ast {
+                named.extend(names.iter().map(last_part));
+            }
+        }
+        let candidates: Vec<String> = named
+            .iter()
+            .filter(|t| !t.contains('.'))
+            .flat_map(|t| {
+                ctx.search_path
+                    .iter()
+                    .filter(|s| *s != "public")
+                    .map(move |s| format!("{s}.{t}"))
+            })
+            .collect();
+        named.into_iter().chain(candidates).collect()
     }
 }

@@ -1,5 +1,6 @@
 //! The session a statement is planned for: what `current_database()`, `current_user` and
-//! `pg_backend_pid()` answer. Plans inline these, so a plan belongs to its session.
+//! `pg_backend_pid()` answer, and the search path. Plans inline these, so a plan belongs to
+//! its session.
 
 /// What a session's own functions answer: `current_database()`, `current_user`, ...
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -7,6 +8,9 @@ pub struct SessionContext {
     pub database: String,
     pub user: String,
     pub backend_pid: i32,
+    /// The schemas unqualified names are looked up in, in order (`search_path` without
+    /// `$user` and the catalogs); `["public"]` unless set.
+    pub search_path: Vec<String>,
 }
 
 impl Default for SessionContext {
@@ -15,6 +19,15 @@ impl Default for SessionContext {
             database: "postgres".to_owned(),
             user: "postgres".to_owned(),
             backend_pid: 0,
+            search_path: vec!["public".to_owned()],
         }
+    }
+}
+
+impl SessionContext {
+    /// Whether unqualified names may be another schema's than public: they are resolved
+    /// with the schema ([`crate::plan_with_schema`]).
+    pub fn searches_other_schemas(&self) -> bool {
+        self.search_path.iter().any(|s| s != "public")
     }
 }

@@ -29,7 +29,7 @@ pub(super) fn unqualify_catalog_names(ast: &mut Statement) {
         ControlFlow::<()>::Continue(())
     });
     // A foreign key's table (`REFERENCES public.t`, as pg_dump writes it).
-    for reference in foreign_key_tables(ast) {
+    for reference in crate::infer::schema::foreign_key_tables(ast) {
         strip(reference);
     }
     let _ = visit_expressions_mut(ast, |e| {
@@ -46,50 +46,6 @@ pub(super) fn unqualify_catalog_names(ast: &mut Statement) {
         }
         ControlFlow::<()>::Continue(())
     });
-}
-
-/// The tables the foreign keys of a CREATE or ALTER TABLE reference.
-pub(in crate::translate) fn foreign_key_tables(ast: &mut Statement) -> Vec<&mut ObjectName> {
-    use sqlparser::ast::{AlterTableOperation, ColumnDef, ColumnOption, TableConstraint};
-    fn of_column(column: &mut ColumnDef) -> impl Iterator<Item = &mut ObjectName> {
-        column
-            .options
-            .iter_mut()
-            .filter_map(|o| match &mut o.option {
-                ColumnOption::ForeignKey(fk) => Some(&mut fk.foreign_table),
-                _ => None,
-            })
-    }
-    fn of_constraint(c: &mut TableConstraint) -> Option<&mut ObjectName> {
-        match c {
-            TableConstraint::ForeignKey(fk) => Some(&mut fk.foreign_table),
-            _ => None,
-        }
-    }
-    let mut found: Vec<&mut ObjectName> = Vec::new();
-    match ast {
-        Statement::CreateTable(create) => {
-            for column in &mut create.columns {
-                found.extend(of_column(column));
-            }
-            found.extend(create.constraints.iter_mut().filter_map(of_constraint));
-        }
-        Statement::AlterTable(alter) => {
-            for op in &mut alter.operations {
-                match op {
-                    AlterTableOperation::AddConstraint { constraint, .. } => {
-                        found.extend(of_constraint(constraint))
-                    }
-                    AlterTableOperation::AddColumn { column_def, .. } => {
-                        found.extend(of_column(column_def))
-                    }
-                    _ => {}
-                }
-            }
-        }
-        _ => {}
-    }
-    found
 }
 
 /// `information_schema.tables` names the shard's view `"information_schema.tables"`.

@@ -582,7 +582,20 @@ mod tests {
             sql("drop table a cascade")
                 .starts_with("SELECT pg_raise('0A000', 'DROP TABLE a CASCADE")
         );
-        assert_eq!(sql("truncate table a, b"), "DELETE FROM a;\nDELETE FROM b");
+        // Refused while another table references one of them; emptied together.
+        let truncated = sql("truncate table a, b");
+        assert!(
+            truncated.starts_with("SELECT pg_raise('0A000', 'cannot truncate a table referenced")
+                && truncated.ends_with(
+                    "PRAGMA defer_foreign_keys = ON;\nDELETE FROM a;\nDELETE FROM b;\n\
+                     PRAGMA defer_foreign_keys = OFF"
+                ),
+            "{truncated}"
+        );
+        assert!(
+            sql("truncate a cascade")
+                .starts_with("SELECT litescale_truncate_referencing('a', false)")
+        );
         assert_eq!(
             sql("create table t (a int not null, b char(84)) with (fillfactor=100)"),
             "CREATE TABLE t (a INT NOT NULL CHECK (pg_typecheck(a, 'INT')), b CHAR(84) CONSTRAINT \"litescale_length_char_84\" CHECK (length(b) <= 84))"

@@ -8,7 +8,8 @@
 use std::sync::Arc;
 
 use litescale_router::{
-    PgType, PlannedStatement, Schema, StatementKind, TableDefinition, plan_with_schema,
+    PgType, PlannedStatement, Schema, SessionContext, StatementKind, TableDefinition,
+    plan_with_schema,
 };
 
 use crate::error::SqlError;
@@ -25,16 +26,33 @@ impl SessionState {
         session: &Session,
         planned: &PlannedStatement,
     ) -> Result<Option<Arc<PlannedStatement>>, SqlError> {
-        if !planned.needs_schema {
+        let context = self.planning_context(session);
+        let searches = context.searches_other_schemas();
+        if !planned.needs_schema && !searches {
             return Ok(None);
         }
+        if searches && session.map.count() > 1 {
+            // The statement was routed by its names as written.
+            return Err(SqlError::new(
+                "0A000",
+                "a search_path naming a schema other than public is not supported by \
+                 litescale in a partitioned database; name that schema's tables qualified",
+            ));
+        }
         let own_changes = self.changed_the_schema();
-        let key = planned.ast_text();
+        // The same text names other tables under another search path.
+        let key = if searches {
+            format!("{:?}\n{}", context.search_path, planned.ast_text())
+        } else {
+            planned.ast_text().to_owned()
+        };
         let generation = session.column_cache.generation();
-        if !own_changes && let Some(typed) = session.typed_plan(planned, generation) {
+        if !own_changes && let Some(typed) = session.typed_plan(&key, planned, generation) {
             return Ok(Some(typed));
         }
-        let columns = self.columns_of(session, planned.tables()).await?;
+        let columns = self
+            .columns_of(session, planned.tables_in(&context))
+            .await?;
         // An ALTER TABLE that makes its table again reads the table's definition.
         let definitions = match planned.kind {
             StatementKind::Ddl(_) => self.table_definitions(session, planned.tables()).await?,
@@ -45,19 +63,27 @@ impl SessionState {
             definitions,
         };
         let typed = Arc::new(if key.len() <= ON_LANE_BYTES {
-            plan_with_schema(planned, &schema, &session.context)?
+            plan_with_schema(planned, &schema, &context)?
         } else {
             // A long text translates on a blocking thread, as its first plan did, so the
             // lane's other connections are not kept waiting.
-            let (planned, context) = (planned.clone(), session.context.clone());
+            let planned = planned.clone();
             tokio::task::spawn_blocking(move || plan_with_schema(&planned, &schema, &context))
                 .await
                 .map_err(|e| SqlError::new("XX000", format!("planning failed: {e}")))??
         });
         if !own_changes {
-            session.keep_typed_plan(key.to_owned(), generation, Arc::clone(&typed));
+            session.keep_typed_plan(key, generation, Arc::clone(&typed));
         }
         Ok(Some(typed))
+    }
+
+    /// The session's context with the search path its settings have now.
+    pub(crate) fn planning_context(&self, session: &Session) -> SessionContext {
+        SessionContext {
+            search_path: self.settings.search_path(),
+            ..session.context.clone()
+        }
     }
 
     pub(crate) async fn columns_of(
@@ -128,14 +154,16 @@ impl Schema for WithDefinitions {
 }
 
 impl Session {
-    /// The plan made with the columns for `planned`, if no schema changed since.
+    /// The plan made with the columns for `planned` (kept under `key`), if no schema
+    /// changed since.
     fn typed_plan(
         &self,
+        key: &str,
         planned: &PlannedStatement,
         generation: u64,
     ) -> Option<Arc<PlannedStatement>> {
         let mut plans = self.typed_plans.lock().unwrap_or_else(|e| e.into_inner());
-        match plans.get(planned.ast_text()) {
+        match plans.get(key) {
             // A routing hint comes from a comment, which the statement's text leaves out.
             Some((made, typed)) if *made == generation && typed.hint == planned.hint => {
                 Some(Arc::clone(typed))

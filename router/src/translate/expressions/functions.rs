@@ -72,12 +72,17 @@ pub(super) fn rewrite_call(
     }
 }
 
+/// The first schema of the search path.
+fn current_schema(ctx: &SessionContext) -> Expr {
+    string(ctx.search_path.first().map_or("public", String::as_str))
+}
+
 /// SQL's function-like syntax: `current_schema` without parentheses, TRIM, POSITION and
 /// SUBSTRING (by position, or by regular expression), as SQLite's functions.
-pub(super) fn special_form(expr: &Expr) -> Option<Expr> {
+pub(super) fn special_form(expr: &Expr, ctx: &SessionContext) -> Option<Expr> {
     match expr {
         Expr::Identifier(i) if i.quote_style.is_none() && i.value == "current_schema" => {
-            Some(string("public"))
+            Some(current_schema(ctx))
         }
         // TRIM([BOTH|LEADING|TRAILING] [chars] FROM s) → trim/ltrim/rtrim(s, chars).
         Expr::Trim {
@@ -248,18 +253,26 @@ fn rewrite_function(f: &Function, ctx: &SessionContext) -> Option<Expr> {
         },
         ("current_database" | "current_catalog", 0) => string(&ctx.database),
         ("current_user" | "session_user" | "user" | "current_role", 0) => string(&ctx.user),
-        ("current_schema", 0) => string("public"),
+        ("current_schema", 0) => current_schema(ctx),
         // The search path: `public`, and pg_catalog before it when asked for implicit ones.
-        ("current_schemas", 1) => Expr::Case {
-            case_token: AttachedToken::empty(),
-            end_token: AttachedToken::empty(),
-            operand: None,
-            conditions: vec![CaseWhen {
-                condition: a[0].clone(),
-                result: string("{pg_catalog,public}"),
-            }],
-            else_result: Some(Box::new(string("{public}"))),
-        },
+        ("current_schemas", 1) => {
+            let path = ctx.search_path.join(",");
+            Expr::Case {
+                case_token: AttachedToken::empty(),
+                end_token: AttachedToken::empty(),
+                operand: None,
+                conditions: vec![CaseWhen {
+                    condition: a[0].clone(),
+                    result: string(&format!("{{pg_catalog,{path}}}")),
+                }],
+                else_result: Some(Box::new(string(&format!("{{{path}}}")))),
+            }
+        }
+        // Visible: in a schema of the search path (the shard's function reads the list).
+        ("pg_table_is_visible", 1) if ctx.searches_other_schemas() => call(
+            "pg_table_is_visible",
+            vec![a[0].clone(), string(&ctx.search_path.join(","))],
+        ),
         ("pg_backend_pid", 0) => number(ctx.backend_pid),
         // Every partition's primary writes; replicas are litescale's, not a standby's.
         ("pg_is_in_recovery", 0) => Expr::value(sqlparser::ast::Value::Boolean(false)),

@@ -95,7 +95,7 @@ fn rewrite_one(expr: &Expr, ctx: &SessionContext) -> Result<Option<Expr>, Router
         Expr::Identifier(_)
         | Expr::Trim { .. }
         | Expr::Position { .. }
-        | Expr::Substring { .. } => Ok(functions::special_form(expr)),
+        | Expr::Substring { .. } => Ok(functions::special_form(expr, ctx)),
         Expr::Extract { field, expr: x, .. } => Ok(Some(temporal::extract(field, x))),
         Expr::AtTimeZone {
             timestamp,

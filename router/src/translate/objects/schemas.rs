@@ -6,6 +6,7 @@
 
 use std::ops::ControlFlow;
 
+use crate::infer::schema::Schema;
 use crate::parse::lexical::is_built_in_schema;
 use sqlparser::ast::{
     AlterIndexOperation, AlterTableOperation, CommentObject, Expr, Ident, ObjectName,
@@ -68,7 +69,7 @@ pub(crate) fn qualify(ast: &mut Statement) {
         qualify_name(name);
         ControlFlow::<()>::Continue(())
     });
-    for reference in crate::translate::catalog::foreign_key_tables(ast) {
+    for reference in crate::infer::schema::foreign_key_tables(ast) {
         qualify_name(reference);
     }
     match ast {
@@ -292,4 +293,84 @@ pub(in crate::translate) fn as_written(query: &sqlparser::ast::Query) -> String 
         ControlFlow::<()>::Continue(())
     });
     query.to_string()
+}
+
+/// The unqualified names of `ast` as the search path `path` reads them: a relation is the
+/// first schema's of the path that has it (by `schema`'s columns), and what a CREATE makes
+/// goes in the path's first schema; then [`qualify`] writes them as SQLite's names. A name
+/// no schema of the path has stays public's (its error names it as written). Names of the
+/// statement's CTEs are not looked up.
+pub(crate) fn resolve(ast: &mut Statement, path: &[String], schema: &dyn Schema) {
+    let ctes = cte_names(ast);
+    let unqualified = |name: &ObjectName| match name.0.as_slice() {
+        [ObjectNamePart::Identifier(only)] if !only.value.contains('.') => Some(only.value.clone()),
+        _ => None,
+    };
+    let created = match ast {
+        Statement::CreateTable(create) => Some(&mut create.name),
+        Statement::CreateView(view) => Some(&mut view.name),
+        Statement::CreateSequence { name, .. } => Some(name),
+        _ => None,
+    };
+    if let Some(name) = created
+        && let Some(object) = unqualified(name)
+        && let Some(first) = path.first().filter(|s| *s != "public")
+    {
+        *name = ObjectName::from(vec![Ident::new(first.clone()), Ident::new(object)]);
+    }
+    let found = |object: &str| {
+        path.iter().find(|s| {
+            let stored = if *s == "public" {
+                object.to_owned()
+            } else {
+                format!("{s}.{object}")
+            };
+            !schema.columns(&stored).is_empty()
+        })
+    };
+    let mut place = |name: &mut ObjectName| {
+        if let Some(object) = unqualified(name)
+            && !ctes.contains(&object.to_ascii_lowercase())
+            && let Some(schema) = found(&object).filter(|s| *s != "public")
+        {
+            *name = ObjectName::from(vec![Ident::new(schema.clone()), Ident::new(object)]);
+        }
+    };
+    let _ = visit_relations_mut(ast, |name| {
+        place(name);
+        ControlFlow::<()>::Continue(())
+    });
+    for reference in crate::infer::schema::foreign_key_tables(ast) {
+        place(reference);
+    }
+    if let Statement::Drop {
+        object_type: ObjectType::Table | ObjectType::View | ObjectType::Sequence,
+        names,
+        ..
+    } = ast
+    {
+        names.iter_mut().for_each(&mut place);
+    }
+    qualify(ast);
+}
+
+/// The names a statement's WITH clauses give their queries, in lower case.
+fn cte_names(ast: &mut Statement) -> Vec<String> {
+    struct Ctes(Vec<String>);
+    impl VisitorMut for Ctes {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &mut sqlparser::ast::Query) -> ControlFlow<()> {
+            if let Some(with) = &query.with {
+                self.0.extend(
+                    with.cte_tables
+                        .iter()
+                        .map(|c| c.alias.name.value.to_ascii_lowercase()),
+                );
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut ctes = Ctes(Vec::new());
+    let _ = ast.visit(&mut ctes);
+    ctes.0
 }

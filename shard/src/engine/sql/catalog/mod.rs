@@ -656,26 +656,32 @@ pub(crate) fn register(
             _ => "postgres",
         })
     })?;
-    // The search path is public's (proxy session/settings.rs): a relation of another
-    // schema is not visible unqualified.
+    // Visible: a relation of a schema of the search path (the router passes it as a
+    // comma-separated list where it is not public alone), or a catalog's.
     conn.create_scalar_function(
         "pg_table_is_visible",
-        1,
+        -1,
         FunctionFlags::SQLITE_UTF8,
         |ctx| {
             let Some(oid) = ctx.get::<Option<i64>>(0)? else {
                 return Ok(None);
             };
+            let path = match ctx.len() {
+                2 => ctx.get::<String>(1)?,
+                _ => "public".to_owned(),
+            };
             // SAFETY: the connection is used on this thread, within the call, for a read.
             let conn = unsafe { ctx.get_connection()? };
-            let namespace: Option<i64> = conn
+            let schema: Option<String> = conn
                 .query_row(
-                    "SELECT namespace FROM ls_relation WHERE oid = ?1",
+                    "SELECT nspname FROM ls_relation WHERE oid = ?1",
                     [oid],
                     |r| r.get(0),
                 )
                 .optional()?;
-            Ok(Some(namespace.is_none_or(|n| n == 2200)))
+            Ok(Some(
+                schema.is_none_or(|s| path.split(',').any(|listed| listed == s)),
+            ))
         },
     )?;
     for name in [
