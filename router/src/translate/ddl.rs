@@ -7,8 +7,8 @@ use sqlparser::ast::AlterTableOperation as Op;
 use sqlparser::ast::{
     AlterType, AlterTypeAddValuePosition, AlterTypeOperation, CascadeOption,
     CreateTableLikeDefaults, CreateTableLikeKind, CreateTableOptions, Expr, Ident, IndexColumn,
-    ObjectName, ObjectType, SchemaName, Statement, TableConstraint, TruncateIdentityOption,
-    UserDefinedTypeRepresentation,
+    ObjectName, ObjectType, RenameTableNameKind, SchemaName, Statement, TableConstraint,
+    TruncateIdentityOption, UserDefinedTypeRepresentation,
 };
 
 use super::objects::sequences;
@@ -468,9 +468,16 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
                             .iter()
                             .map(|c| format!("ALTER TABLE {table} DROP COLUMN {c}")),
                     ),
-                    Op::RenameColumn { .. } | Op::RenameTable { .. } => {
-                        out.push(format!("ALTER TABLE {table} {op}"))
-                    }
+                    Op::RenameColumn { .. } => out.push(format!("ALTER TABLE {table} {op}")),
+                    // A view too, which SQLite's ALTER TABLE does not rename (shard
+                    // engine/objects/views.rs).
+                    Op::RenameTable {
+                        table_name: RenameTableNameKind::To(to) | RenameTableNameKind::As(to),
+                    } => out.push(format!(
+                        "SELECT litescale_rename_relation({}, {})",
+                        string_literal(&last_part(table)),
+                        string_literal(&last_part(to))
+                    )),
                     other => {
                         return Err(RouterError::unsupported(&format!(
                             "ALTER TABLE {}",

@@ -1,7 +1,7 @@
 //! Postgres' schema objects SQLite has none of, each kept in what SQLite has: enum types
 //! (a registry table and collations named after their labels), sequences (a one-row table
 //! each), materialized views (a table that carries its query), schemas (a registry, and a prefix on
-//! the names of what is in them). Their SQL functions change
+//! the names of what is in them), views renamed (made again under the new name). Their SQL functions change
 //! the schema only by asking for it (`table_definition::request`), once their statement is
 //! done. They must not know partitions or sessions.
 
@@ -9,6 +9,7 @@ mod enum_types;
 mod materialized_views;
 mod schemas;
 mod sequences;
+mod views;
 
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
@@ -21,6 +22,7 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     enum_types::register(conn)?;
     sequences::register(conn)?;
     schemas::register(conn)?;
+    views::register(conn)?;
     materialized_views::register(conn)
 }
 

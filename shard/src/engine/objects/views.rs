@@ -1,0 +1,85 @@
+//! Renaming a table or a view (`ALTER TABLE x RENAME TO y`): SQLite's ALTER TABLE takes no
+//! view, so a view is made again under its new name from its own text, in the same
+//! transaction; a table is renamed by SQLite.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::engine::sql::typecheck::postgres_error;
+use crate::engine::table_definition::request;
+
+use super::quoted;
+
+pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "litescale_rename_relation",
+        2,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+        |ctx| {
+            let (from, to) = (ctx.get::<String>(0)?, ctx.get::<String>(1)?);
+            request("litescale_rename_relation", move |conn| {
+                rename(conn, &from, &to)
+            })?;
+            Ok(rusqlite::types::Null)
+        },
+    )
+}
+
+fn rename(conn: &Connection, from: &str, to: &str) -> rusqlite::Result<()> {
+    let view: Option<(String, String)> = conn
+        .query_row(
+            "SELECT name, sql FROM main.sqlite_schema WHERE type = 'view' \
+             AND name = ?1 COLLATE NOCASE",
+            [from],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((name, sql)) = view else {
+        return conn.execute_batch(&format!(
+            "ALTER TABLE main.{} RENAME TO {}",
+            quoted(from),
+            quoted(to)
+        ));
+    };
+    let Some(body) = view_body(&sql) else {
+        return Err(postgres_error(
+            "0A000",
+            &format!("renaming the view {from} is not supported by litescale"),
+        ));
+    };
+    conn.execute_batch(&format!(
+        "DROP VIEW main.{};\nCREATE VIEW main.{} AS {body}",
+        quoted(&name),
+        quoted(to)
+    ))
+}
+
+/// What follows `CREATE VIEW name AS` in a view's text (its column list kept), outside
+/// quotes.
+fn view_body(sql: &str) -> Option<&str> {
+    let mut quote = None;
+    for (at, c) in sql.char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'' | '`' | '[') => quote = Some(if c == '[' { ']' } else { c }),
+            (Some(q), c) if c == q => quote = None,
+            (None, _) if sql[at..].len() >= 4 && sql[at..at + 4].eq_ignore_ascii_case(" AS ") => {
+                return Some(&sql[at + 4..]);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::view_body;
+
+    #[test]
+    fn a_views_body_follows_its_name() {
+        assert_eq!(
+            view_body("CREATE VIEW \"app.a v\" AS SELECT 1 AS x"),
+            Some("SELECT 1 AS x")
+        );
+        assert_eq!(view_body("create view v as select 2"), Some("select 2"));
+    }
+}
