@@ -75,12 +75,34 @@ fn is_regclass(t: &DataType) -> bool {
 /// The relation name of a non-literal `x::regclass` (also under a further cast to text).
 fn regclass_name(e: &Expr) -> Option<Expr> {
     match e {
+        // `'t'::regclass`: the relation's name as the catalog writes it (`app.t`), or a
+        // catalog's as written.
+        Expr::Cast {
+            expr, data_type, ..
+        } if is_regclass(data_type)
+            && let Expr::Value(v) = expr.as_ref()
+            && let Value::SingleQuotedString(text) = &v.value =>
+        {
+            Some(call(
+                "coalesce",
+                vec![lookup(Lookup::NameByOid, e.clone()), string(text)],
+            ))
+        }
         Expr::Cast {
             expr, data_type, ..
         } if is_regclass(data_type) && !matches!(expr.as_ref(), Expr::Value(_)) => {
             Some(lookup(Lookup::NameByOid, (**expr).clone()))
         }
-        Expr::Cast { expr, .. } => regclass_name(expr),
+        // `x::regclass::text`: the name as text; `::oid` stays the OID.
+        Expr::Cast {
+            expr, data_type, ..
+        } if matches!(
+            data_type,
+            DataType::Text | DataType::Varchar(_) | DataType::CharacterVarying(_)
+        ) || data_type.to_string().eq_ignore_ascii_case("name") =>
+        {
+            regclass_name(expr)
+        }
         _ => None,
     }
 }
@@ -359,12 +381,34 @@ pub(super) fn regclass_lookup(name: Expr) -> Expr {
     let unqualified = call(
         "replace",
         vec![
-            call("replace", vec![name, string("public."), string("")]),
+            call("replace", vec![name.clone(), string("public."), string("")]),
             string("\""),
             string(""),
         ],
     );
-    lookup(Lookup::OidByName, unqualified)
+    let found = lookup(Lookup::OidByName, unqualified);
+    // A name no relation has: 42P01, as Postgres' regclass input answers.
+    match &name {
+        Expr::Value(v)
+            if let Value::SingleQuotedString(text) = &v.value
+                && text.parse::<i64>().is_err() =>
+        {
+            call(
+                "coalesce",
+                vec![
+                    found,
+                    call(
+                        "pg_raise",
+                        vec![
+                            string("42P01"),
+                            string(&format!("relation \"{text}\" does not exist")),
+                        ],
+                    ),
+                ],
+            )
+        }
+        _ => found,
+    }
 }
 
 #[cfg(test)]
