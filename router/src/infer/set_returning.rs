@@ -7,6 +7,20 @@ use sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, TableAlias, TableFactor
 use super::schema::last_part;
 use crate::types::PgType;
 
+/// Functions that answer one value, which Postgres also reads in FROM as a one-row table
+/// (`SELECT * FROM current_schema()`, as TypeORM asks).
+pub(crate) const SCALARS_IN_FROM: &[&str] = &[
+    "current_schema",
+    "current_database",
+    "current_catalog",
+    "current_user",
+    "session_user",
+    "current_setting",
+    "version",
+    "now",
+    "pg_backend_pid",
+];
+
 /// A set-returning call in FROM: `generate_series(1, 3) WITH ORDINALITY AS g(n, i)`.
 pub(crate) struct FromCall {
     /// The function's name, lower case.

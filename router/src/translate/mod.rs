@@ -124,6 +124,7 @@ pub(crate) fn translate(
         return Err(e);
     }
     let _ = ast.visit(&mut query::DerivedColumnAliases);
+    let _ = ast.visit(&mut query::ColumnlessSubqueries::default());
     let _ = ast.visit(&mut query::PostgresNullOrder);
     let _ = ast.visit(&mut catalog::SchemaWithoutInternals);
     let _ = ast.visit(&mut query::QuotedLimits);

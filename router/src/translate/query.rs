@@ -124,6 +124,39 @@ impl sqlparser::ast::VisitorMut for PostgresNullOrder {
     }
 }
 
+/// `EXISTS (SELECT FROM t WHERE ...)`: a subquery with no columns, which Postgres allows
+/// and SQLite does not, answers a constant instead (its rows are what count). A statement's
+/// own select list is left as it is: its columns are the client's.
+#[derive(Default)]
+pub(super) struct ColumnlessSubqueries {
+    depth: usize,
+}
+
+impl sqlparser::ast::VisitorMut for ColumnlessSubqueries {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut sqlparser::ast::Query) -> ControlFlow<()> {
+        self.depth += 1;
+        if self.depth > 1
+            && let SetExpr::Select(select) = query.body.as_mut()
+            && select.projection.is_empty()
+        {
+            select
+                .projection
+                .push(SelectItem::UnnamedExpr(Expr::value(Value::Number(
+                    "1".to_owned(),
+                    false,
+                ))));
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _: &mut sqlparser::ast::Query) -> ControlFlow<()> {
+        self.depth -= 1;
+        ControlFlow::Continue(())
+    }
+}
+
 /// `(VALUES ...) AS t(a, b)` / `(SELECT ...) AS t(a, b)`: SQLite takes no column list on a
 /// table alias, so the subquery's own columns are named instead.
 pub(super) struct DerivedColumnAliases;

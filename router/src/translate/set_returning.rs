@@ -21,7 +21,7 @@ use sqlparser::ast::{
 use super::sql::{args_of, function_name, string};
 use crate::RouterError;
 use crate::infer::inference::schemaless_type;
-use crate::infer::set_returning::{from_call, output_names};
+use crate::infer::set_returning::{SCALARS_IN_FROM, from_call, output_names};
 use crate::types::PgType;
 
 /// The shard's table-valued function, and the alias a select list's calls join under.
@@ -108,6 +108,49 @@ fn table_factor(call: &Call, alias: &str) -> Result<TableFactor, RouterError> {
     Ok(from)
 }
 
+/// `f(args)` in FROM, of a function that answers one value: `(SELECT f(args) AS f) AS f`,
+/// its column and table named after its alias where it has one.
+fn scalar_in_from(factor: &TableFactor) -> Option<TableFactor> {
+    let TableFactor::Table {
+        name,
+        args: Some(args),
+        alias,
+        with_ordinality: false,
+        ..
+    } = factor
+    else {
+        return None;
+    };
+    let function = crate::infer::schema::last_part(name).to_ascii_lowercase();
+    if !SCALARS_IN_FROM.contains(&function.as_str()) {
+        return None;
+    }
+    let table = alias
+        .as_ref()
+        .map_or_else(|| function.clone(), |a| a.name.value.clone());
+    let column = alias
+        .as_ref()
+        .and_then(|a| a.columns.first())
+        .map_or_else(|| table.clone(), |c| c.name.value.clone());
+    let args: Vec<String> = args.args.iter().map(ToString::to_string).collect();
+    let query = super::sql::parse_query(&format!(
+        "SELECT {function}({}) AS {}",
+        args.join(", "),
+        Ident::with_quote('"', column)
+    ))?;
+    Some(TableFactor::Derived {
+        lateral: false,
+        subquery: query,
+        alias: Some(sqlparser::ast::TableAlias {
+            explicit: true,
+            name: Ident::with_quote('"', table),
+            columns: Vec::new(),
+            at: None,
+        }),
+        sample: None,
+    })
+}
+
 /// A FROM-clause call's columns: Postgres' name → the `pg_srf` column it reads.
 struct Source {
     alias: String,
@@ -116,6 +159,10 @@ struct Source {
 
 /// Replaces a set-returning call in FROM by `pg_srf`; the columns it names, if it was one.
 fn replace_factor(factor: &mut TableFactor) -> Result<Option<Source>, RouterError> {
+    if let Some(row) = scalar_in_from(factor) {
+        *factor = row;
+        return Ok(None);
+    }
     let Some(from) = from_call(factor) else {
         return Ok(None);
     };
@@ -522,6 +569,18 @@ mod tests {
         assert!(
             sql("select array(select unnest(a) from t)")
                 .contains("FROM t, pg_srf('unnest/1', a) AS ls_srf")
+        );
+    }
+
+    #[test]
+    fn a_function_of_one_value_in_from_is_a_one_row_table() {
+        assert_eq!(
+            sql("SELECT * FROM current_schema()"),
+            "SELECT * FROM (SELECT 'public' AS \"current_schema\") AS \"current_schema\""
+        );
+        assert_eq!(
+            sql("SELECT d FROM current_database() AS d"),
+            "SELECT d FROM (SELECT 'shop' AS \"d\") AS \"d\""
         );
     }
 

@@ -106,3 +106,7 @@ SELECT * FROM tenant.items ORDER BY id;
 SELECT c.relname, pg_table_is_visible(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'tenant' AND c.relkind = 'r' ORDER BY 1;
 DROP SCHEMA tenant CASCADE;
 RESET search_path;
+SELECT * FROM current_schema();
+SELECT s AS current FROM current_schema() AS s;
+SELECT EXISTS (SELECT FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'items');
+SELECT EXISTS (SELECT FROM information_schema.schemata WHERE schema_name = 'tenant');
