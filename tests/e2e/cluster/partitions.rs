@@ -233,3 +233,63 @@ async fn hints_route_to_the_named_partition() {
         .unwrap_err();
     assert_eq!(sqlstate(&err), "0A000");
 }
+
+/// A schema's table is partitioned as the config names it (`[tables."app.items"]`): each
+/// row lands in the file of the partition its key hashes to and reads back by its
+/// qualified name; a search path naming the schema is refused, as statements are routed by
+/// their names as written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schemas_table_is_partitioned_under_its_qualified_name() {
+    let config: Config =
+        toml::from_str(&format!("{MAP}\n[tables.\"app.items\"]\nkey = \"id\"\n")).unwrap();
+    let map = config.partition_map().unwrap();
+    let split = TestServer::start_with(config).await;
+    let c = split.client().await;
+    c.batch_execute("CREATE SCHEMA app; CREATE TABLE app.items (id int PRIMARY KEY, sku text)")
+        .await
+        .unwrap();
+    for id in 1..=20i32 {
+        c.execute(
+            "INSERT INTO app.items VALUES ($1, $2)",
+            &[&id, &format!("s{id}")],
+        )
+        .await
+        .unwrap();
+    }
+    let mut used = std::collections::BTreeSet::new();
+    for id in 1..=20i64 {
+        let p = map.partition_of("app.items", &KeyValue::Int(id)).unwrap();
+        used.insert(p);
+        let file = split.data_dir().join("postgres").join(format!("{p}.db"));
+        let db = rusqlite::Connection::open(file).unwrap();
+        let here: i64 = db
+            .query_row(
+                "SELECT count(*) FROM \"app.items\" WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(here, 1, "row {id} in partition {p}");
+    }
+    assert!(used.len() > 1, "the rows spread over partitions: {used:?}");
+    let total: i64 = c
+        .query_one("SELECT count(*) FROM app.items", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(total, 20);
+    let sku: String = c
+        .query_one("SELECT sku FROM app.items WHERE id = 7", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(sku, "s7");
+    c.batch_execute("SET search_path TO app, public")
+        .await
+        .unwrap();
+    let err = c
+        .simple_query("SELECT count(*) FROM items")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "0A000", "{err:?}");
+}
