@@ -26,14 +26,33 @@ const BUILT_IN: &[&str] = &["public", "pg_catalog", "information_schema"];
 
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8;
-    conn.create_scalar_function("litescale_schemas", 0, flags, |ctx| {
-        // SAFETY: the connection is used on this thread, within the call, for reads.
+    // Deterministic: the registry does not change while a statement reads it, and SQLite
+    // then reads it once per statement, not once per relation the catalog lists.
+    conn.create_scalar_function(
+        "litescale_schemas",
+        0,
+        flags | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            // SAFETY: the connection is used on this thread, within the call, for reads.
+            let conn = unsafe { ctx.get_connection()? };
+            let rows: Vec<serde_json::Value> = all_schemas(&conn)?
+                .into_iter()
+                .map(|(oid, name, owner)| serde_json::json!([oid, name, owner]))
+                .collect();
+            Ok(serde_json::Value::Array(rows).to_string())
+        },
+    )?;
+    // The schema of an object SQLite names `<schema>.<name>`, as JSON `[oid, name]`; NULL
+    // when the part before the dot is no schema (the catalog's ls_relation).
+    conn.create_scalar_function("litescale_schema_of", 1, flags, |ctx| {
+        let name = ctx.get::<String>(0)?;
+        let Some((schema, _)) = name.split_once('.') else {
+            return Ok(None);
+        };
+        // SAFETY: the connection is used on this thread, within the call, for a read.
         let conn = unsafe { ctx.get_connection()? };
-        let rows: Vec<serde_json::Value> = all_schemas(&conn)?
-            .into_iter()
-            .map(|(oid, name, owner)| serde_json::json!([oid, name, owner]))
-            .collect();
-        Ok(serde_json::Value::Array(rows).to_string())
+        Ok(oid_of(&conn, schema)?
+            .map(|oid| serde_json::json!([oid + OID_BASE, schema]).to_string()))
     })?;
     // 3F000 unless the schema exists: what CREATE of an object in it checks first.
     conn.create_scalar_function("litescale_schema_check", 1, flags, |ctx| {

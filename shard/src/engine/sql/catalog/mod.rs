@@ -173,12 +173,17 @@ CREATE TEMP VIEW ls_sqlite_schema AS
 -- Each relation with its schema: an object of a schema other than public is named
 -- `<schema>.<name>` in SQLite (engine/objects/schemas.rs). `name` is SQLite's (for an
 -- index SQLite made, Postgres' name for it), `relname` without the schema.
+-- Only a name with a dot asks the registry (litescale_schema_of: the schema's OID and
+-- name), so a database with no schema but public pays nothing for them.
 CREATE TEMP VIEW ls_relation AS
-  SELECT r.*, coalesce(n.oid, 2200) AS namespace, coalesce(n.nspname, 'public') AS nspname,
-    CASE WHEN n.oid IS NULL THEN r.name ELSE substr(r.name, length(n.nspname) + 2) END
-      AS relname
-  FROM ls_relation_named r
-    LEFT JOIN ls_schema n ON substr(r.name, 1, length(n.nspname) + 1) = n.nspname || '.';
+  SELECT r.oid, r.type, r.tbl_name, r.sql, r.sqlite_name, r.name,
+    coalesce(r.schema_of ->> 0, 2200) AS namespace,
+    coalesce(r.schema_of ->> 1, 'public') AS nspname,
+    CASE WHEN r.schema_of IS NULL THEN r.name
+      ELSE substr(r.name, length(r.schema_of ->> 1) + 2) END AS relname
+  FROM (SELECT n.*, CASE WHEN instr(n.name, '.') > 0 THEN litescale_schema_of(n.name) END
+          AS schema_of
+        FROM ls_relation_named n) r;
 
 CREATE TEMP VIEW ls_relation_named AS
   SELECT CAST(s.rowid + {OID_BASE} AS INTEGER) AS oid,
