@@ -33,11 +33,27 @@ pub(crate) fn parse(normalized: &str) -> Result<Vec<Statement>, RouterError> {
             }
             statements
         }
-        // sqlparser reads LIKE's INCLUDING / EXCLUDING DEFAULTS only.
-        Err(_) if like_options(normalized) => {
-            return Err(RouterError::unsupported(
-                "CREATE TABLE ... (LIKE t INCLUDING | EXCLUDING ...) other than DEFAULTS",
-            ));
+        // sqlparser reads LIKE's INCLUDING / EXCLUDING DEFAULTS only: the others are taken
+        // out and carried as options of the table (translate/ddl.rs reads them).
+        Err(e) if like_options(normalized) => {
+            let Some((sql, included)) = like_clause(normalized) else {
+                return Err(syntax_error(e));
+            };
+            let mut statements =
+                Parser::parse_sql(&PostgreSqlDialect {}, &sql).map_err(|_| syntax_error(e))?;
+            if let [Statement::CreateTable(create)] = statements.as_mut_slice() {
+                create.table_options = CreateTableOptions::With(
+                    included
+                        .iter()
+                        .map(|o| {
+                            SqlOption::Ident(ObjectName::from(vec![Ident::new(format!(
+                                "{LIKE_INCLUDING}{o}"
+                            ))]))
+                        })
+                        .collect(),
+                );
+            }
+            statements
         }
         parsed => parsed.map_err(syntax_error)?,
     };
@@ -95,6 +111,64 @@ fn matview_data_clause(sql: &str) -> Option<(String, bool)> {
 }
 
 /// Whether `sql` is a CREATE TABLE whose LIKE clause has options.
+/// The prefix of the table options that carry what `CREATE TABLE ... (LIKE t INCLUDING x)`
+/// includes (`litescale.like_including_indexes`).
+pub(crate) const LIKE_INCLUDING: &str = "litescale.like_including_";
+
+/// What LIKE's INCLUDING and EXCLUDING name, applied in order.
+const LIKE_OPTIONS: &[&str] = &[
+    "comments",
+    "compression",
+    "constraints",
+    "defaults",
+    "generated",
+    "identity",
+    "indexes",
+    "statistics",
+    "storage",
+];
+
+/// `CREATE TABLE x (LIKE t INCLUDING ALL EXCLUDING INDEXES)` as sqlparser reads it (`(LIKE
+/// t INCLUDING DEFAULTS)` or `(LIKE t)`), and the options it includes; `None` where the
+/// options are not LIKE's.
+fn like_clause(sql: &str) -> Option<(String, Vec<&'static str>)> {
+    let at = sql.to_ascii_lowercase().find("(like ")?;
+    let rest = &sql[at + "(like ".len()..];
+    let close = rest.find(')')?;
+    let mut words = rest[..close].split_whitespace();
+    let table = words.next()?;
+    let mut included = std::collections::BTreeSet::new();
+    let words: Vec<&str> = words.collect();
+    for pair in words.chunks(2) {
+        let [verb, what] = pair else {
+            return None;
+        };
+        let what = what.to_ascii_lowercase();
+        let named: Vec<&'static str> = match what.as_str() {
+            "all" => LIKE_OPTIONS.to_vec(),
+            other => vec![*LIKE_OPTIONS.iter().find(|o| **o == other)?],
+        };
+        match verb.to_ascii_lowercase().as_str() {
+            "including" => included.extend(named),
+            "excluding" => named.iter().for_each(|o| {
+                included.remove(o);
+            }),
+            _ => return None,
+        }
+    }
+    let defaults = if included.contains("defaults") {
+        " INCLUDING DEFAULTS"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "{}(LIKE {table}{defaults}){}",
+        &sql[..at],
+        &rest[close + 1..]
+    );
+    Some((sql, included.into_iter().collect()))
+}
+
 fn like_options(sql: &str) -> bool {
     let upper = sql.to_ascii_uppercase().replace('(', " ( ");
     let words: Vec<&str> = upper.split_whitespace().collect();
@@ -143,7 +217,20 @@ mod tests {
         assert_eq!(e.sqlstate, "42601");
         let e = plan("UPDATE t SET a[1:2] = '{1,2}'").unwrap_err();
         assert_eq!(e.sqlstate, "0A000");
-        let e = plan("CREATE TABLE t (LIKE s INCLUDING ALL)").unwrap_err();
-        assert_eq!(e.sqlstate, "0A000", "{}", e.message);
+        let e = plan("CREATE TABLE t (LIKE s INCLUDING EVERYTHING)").unwrap_err();
+        assert_eq!(e.sqlstate, "42601", "{}", e.message);
+    }
+
+    #[test]
+    fn like_options_are_applied_in_order() {
+        let (sql, included) =
+            super::like_clause("create table t (like s including all excluding indexes)").unwrap();
+        assert_eq!(sql, "create table t (LIKE s INCLUDING DEFAULTS)");
+        assert!(included.contains(&"constraints") && !included.contains(&"indexes"));
+        let (sql, included) = super::like_clause("create table t (like s excluding all)").unwrap();
+        assert_eq!(
+            (sql.as_str(), included.len()),
+            ("create table t (LIKE s)", 0)
+        );
     }
 }

@@ -63,11 +63,31 @@ fn statements_of(ast: Statement, schema: &dyn Schema) -> Result<Option<Vec<Strin
         let Some(definition) = definition_of(&like.name, schema)? else {
             return Ok(None);
         };
-        let including_defaults = matches!(like.defaults, Some(CreateTableLikeDefaults::Including));
+        let mut included = like_included(&create.table_options);
+        if matches!(like.defaults, Some(CreateTableLikeDefaults::Including)) {
+            included.push("defaults".to_owned());
+        }
+        let has = |o: &str| included.iter().any(|i| i == o);
         let mut create = create.clone();
         create.like = None;
-        create.columns = alter::columns_like(&definition, including_defaults)?;
-        return schema_statements(Statement::CreateTable(create)).map(Some);
+        let (columns, constraints) = alter::columns_like(
+            &last_part(&like.name),
+            &definition,
+            has("defaults"),
+            has("constraints"),
+            has("indexes"),
+            has("generated"),
+        )?;
+        create.columns = columns;
+        create.constraints = constraints;
+        let indexes = if has("indexes") {
+            copied_indexes(&definition, &create.name)?
+        } else {
+            Vec::new()
+        };
+        let mut out = schema_statements(Statement::CreateTable(create))?;
+        out.extend(indexes);
+        return Ok(Some(out));
     }
     if let Statement::Comment { comment, .. } = &ast
         && let Some((table, column)) = commented(&ast)
@@ -490,6 +510,61 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
         }
         other => Ok(vec![other.to_string()]),
     }
+}
+
+/// What `CREATE TABLE ... (LIKE t INCLUDING ...)` includes, as parse/postgres.rs carries it
+/// in the table's options.
+fn like_included(options: &CreateTableOptions) -> Vec<String> {
+    let CreateTableOptions::With(options) = options else {
+        return Vec::new();
+    };
+    options
+        .iter()
+        .filter_map(|o| {
+            o.to_string()
+                .strip_prefix(crate::parse::postgres::LIKE_INCLUDING)
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+/// The indexes of the table a LIKE copies, made on the new table under the names Postgres
+/// gives copies (`<table>_<columns>_idx`, `_key`, `_pkey`); the indexes of its own UNIQUE
+/// and PRIMARY KEY columns come with the columns.
+fn copied_indexes(
+    definition: &TableDefinition,
+    table: &ObjectName,
+) -> Result<Vec<String>, RouterError> {
+    const MARKS: [(&str, &str); 2] = [
+        (" /* litescale: PRIMARY KEY */", "pkey"),
+        (" /* litescale: UNIQUE */", "key"),
+    ];
+    let mut out = Vec::new();
+    for (_, sql) in &definition.dependents {
+        let Ok(mut parsed) =
+            sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::SQLiteDialect {}, sql)
+        else {
+            continue;
+        };
+        let Some(Statement::CreateIndex(mut index)) = parsed.pop() else {
+            continue;
+        };
+        let mark = MARKS.iter().find(|(m, _)| sql.ends_with(m));
+        let name = match mark {
+            Some((_, "pkey")) => format!("{}_pkey", last_part(table)),
+            Some(_) => default_index_name(table, &index.columns).replace("_idx", "_key"),
+            None => default_index_name(table, &index.columns),
+        };
+        index.name = Some(ObjectName::from(vec![Ident::with_quote('"', name)]));
+        index.table_name = table.clone();
+        index.if_not_exists = false;
+        out.push(format!(
+            "{}{}",
+            Statement::CreateIndex(index),
+            mark.map_or("", |(m, _)| m)
+        ));
+    }
+    Ok(out)
 }
 
 /// The name Postgres gives an index created without one: `<table>_<column>..._idx`, an

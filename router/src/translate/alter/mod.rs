@@ -154,10 +154,18 @@ pub(super) fn alter_table(
 /// The columns CREATE TABLE ... (LIKE t) copies from `definition`: names, types, NOT NULL,
 /// and the defaults when `including_defaults`; no keys or other constraints, as Postgres
 /// copies none without INCLUDING them. (The types' rules come with the new table's own.)
+/// The columns (and table constraints) `CREATE TABLE ... (LIKE t ...)` copies from t's
+/// definition: names, types and NOT NULL always; defaults, CHECK constraints, PRIMARY KEY
+/// and UNIQUE, and generated columns' expressions where included. Foreign keys never,
+/// as in Postgres.
 pub(super) fn columns_like(
+    source: &str,
     definition: &TableDefinition,
     including_defaults: bool,
-) -> Result<Vec<ColumnDef>, RouterError> {
+    including_constraints: bool,
+    including_indexes: bool,
+    including_generated: bool,
+) -> Result<(Vec<ColumnDef>, Vec<TableConstraint>), RouterError> {
     let create = parse_create(&definition.create)?;
     let mut columns = create.columns.clone();
     for column in &mut columns {
@@ -172,13 +180,41 @@ pub(super) fn columns_like(
                 .options
                 .push(crate::translate::columns::option(ColumnOption::NotNull));
         }
+        // A copied CHECK keeps the name it has on t (`t_c_check` where it was not named).
+        let copied_check = format!("{source}_{}_check", column.name.value);
+        for option in &mut column.options {
+            if matches!(&option.option, ColumnOption::Check(c) if is_clients_check(&c.expr))
+                && option.name.is_none()
+            {
+                option.name = Some(Ident::with_quote('"', copied_check.clone()));
+            }
+        }
         column.options.retain(|o| match &o.option {
             ColumnOption::NotNull => true,
             ColumnOption::Default(_) => including_defaults,
+            // The client's CHECKs; the type checks the column's type brings are made again.
+            ColumnOption::Check(c) => including_constraints && is_clients_check(&c.expr),
+            ColumnOption::PrimaryKey(_) | ColumnOption::Unique(_) => including_indexes,
+            ColumnOption::Generated { .. } => including_generated,
             _ => false,
         });
     }
-    Ok(columns)
+    let constraints = create
+        .constraints
+        .into_iter()
+        .filter(|c| match c {
+            TableConstraint::Check(c) => including_constraints && is_clients_check(&c.expr),
+            TableConstraint::PrimaryKey(_) | TableConstraint::Unique(_) => including_indexes,
+            _ => false,
+        })
+        .collect();
+    Ok((columns, constraints))
+}
+
+/// A CHECK the client wrote, which litescale keeps as `pg_check(expr, 'text')`
+/// (translate/columns.rs), not one it adds for a column's type.
+fn is_clients_check(expr: &Expr) -> bool {
+    matches!(expr, Expr::Function(f) if last_part(&f.name) == "pg_check")
 }
 
 /// The columns of a table as its definition declares them.
