@@ -111,5 +111,5 @@ pub(crate) fn owner_change(
         string_literal(&what),
         string_literal(&name)
     );
-    Ok(PlannedStatement::hand_parsed(tag, vec![check], false))
+    Ok(PlannedStatement::hand_parsed(tag, vec![check], true))
 }
