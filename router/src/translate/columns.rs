@@ -358,10 +358,17 @@ pub(super) fn keep_check_texts(ast: &mut sqlparser::ast::Statement) {
         let text = Expr::value(Value::SingleQuotedString(expr.to_string()));
         *expr = call("pg_check", vec![expr.clone(), text]);
     }
-    fn of_column(column: &mut ColumnDef) {
+    // A column's CHECK without a name gets Postgres' (`<table>_<column>_check`), which
+    // SQLite then names in the error a row that fails it gets (the catalog gives an
+    // unnamed one the same name).
+    fn of_column(table: &str, column: &mut ColumnDef) {
+        let name = format!("{table}_{}_check", column.name.value);
         for option in &mut column.options {
             if let ColumnOption::Check(check) = &mut option.option {
                 kept(&mut check.expr);
+                if option.name.is_none() {
+                    option.name = Some(sqlparser::ast::Ident::with_quote('"', name.clone()));
+                }
             }
         }
     }
@@ -372,22 +379,61 @@ pub(super) fn keep_check_texts(ast: &mut sqlparser::ast::Statement) {
     }
     match ast {
         Statement::CreateTable(create) => {
-            create.columns.iter_mut().for_each(of_column);
-            create.constraints.iter_mut().for_each(of_constraint);
+            let table = crate::infer::schema::last_part(&create.name);
+            create.columns.iter_mut().for_each(|c| of_column(&table, c));
+            // A table's CHECK without a name: `<table>_<column>_check` when it reads one
+            // column, else `<table>_check`, as Postgres and the catalog name it (SQLite
+            // would report it under the name of a named constraint before it).
+            let columns: Vec<String> = create
+                .columns
+                .iter()
+                .map(|c| c.name.value.clone())
+                .collect();
+            for constraint in &mut create.constraints {
+                if let TableConstraint::Check(check) = constraint
+                    && check.name.is_none()
+                {
+                    let name = match read_columns(&check.expr, &columns).as_slice() {
+                        [one] => format!("{table}_{one}_check"),
+                        _ => format!("{table}_check"),
+                    };
+                    check.name = Some(sqlparser::ast::Ident::with_quote('"', name));
+                }
+                of_constraint(constraint);
+            }
         }
         Statement::AlterTable(alter) => {
+            let table = crate::infer::schema::last_part(&alter.name);
             for op in &mut alter.operations {
                 match op {
                     AlterTableOperation::AddConstraint { constraint, .. } => {
                         of_constraint(constraint)
                     }
-                    AlterTableOperation::AddColumn { column_def, .. } => of_column(column_def),
+                    AlterTableOperation::AddColumn { column_def, .. } => {
+                        of_column(&table, column_def)
+                    }
                     _ => {}
                 }
             }
         }
         _ => {}
     }
+}
+
+/// The columns of `columns` an expression reads, once each, in the order of `columns`.
+fn read_columns(expr: &Expr, columns: &[String]) -> Vec<String> {
+    let mut read = std::collections::BTreeSet::new();
+    let _ = sqlparser::ast::visit_expressions(expr, |e| {
+        if let Expr::Identifier(i) = e {
+            read.insert(i.value.to_lowercase());
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    columns
+        .iter()
+        .filter(|c| read.contains(&c.to_lowercase()))
+        .cloned()
+        .collect()
 }
 
 /// SQLite takes only literals bare after DEFAULT; an expression (such as what `now()`

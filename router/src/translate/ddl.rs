@@ -664,6 +664,15 @@ mod tests {
             sql("drop table a cascade")
                 .starts_with("SELECT pg_raise('0A000', 'DROP TABLE a CASCADE")
         );
+        // An unnamed CHECK gets Postgres' name, which SQLite's errors then carry.
+        let checked =
+            sql("create table ck (a int check (a > 0), b int, check (a < b), check (b > 1))");
+        for name in ["\"ck_a_check\"", "\"ck_check\"", "\"ck_b_check\""] {
+            assert!(
+                checked.contains(&format!("CONSTRAINT {name} CHECK")),
+                "{checked}"
+            );
+        }
         // Refused while another table references one of them; emptied together.
         let truncated = sql("truncate table a, b");
         assert!(
