@@ -9,7 +9,7 @@ use crate::types::PgType;
 
 /// Functions that answer one value, which Postgres also reads in FROM as a one-row table
 /// (`SELECT * FROM current_schema()`, as TypeORM asks).
-pub(crate) const SCALARS_IN_FROM: &[&str] = &[
+const SCALARS_IN_FROM: &[&str] = &[
     "current_schema",
     "current_database",
     "current_catalog",
@@ -20,6 +20,47 @@ pub(crate) const SCALARS_IN_FROM: &[&str] = &[
     "now",
     "pg_backend_pid",
 ];
+
+/// A function of one value called in FROM ([`SCALARS_IN_FROM`]): the call, and the table
+/// and the column it answers under (its alias and column alias, else its name).
+pub(crate) struct ScalarInFrom {
+    pub(crate) call: Expr,
+    pub(crate) table: String,
+    pub(crate) column: String,
+}
+
+/// `current_schema()` (or `current_setting('x') AS s(v)`) in FROM, where it is one.
+pub(crate) fn scalar_in_from(factor: &TableFactor) -> Option<ScalarInFrom> {
+    let TableFactor::Table {
+        name,
+        args: Some(args),
+        alias,
+        with_ordinality: false,
+        ..
+    } = factor
+    else {
+        return None;
+    };
+    let function = last_part(name).to_ascii_lowercase();
+    if !SCALARS_IN_FROM.contains(&function.as_str()) {
+        return None;
+    }
+    let args: Vec<String> = args.args.iter().map(ToString::to_string).collect();
+    let call = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+        .try_with_sql(&format!("{function}({})", args.join(", ")))
+        .and_then(|mut p| p.parse_expr())
+        .ok()?;
+    let table = alias.as_ref().map_or(function, |a| a.name.value.clone());
+    let column = alias
+        .as_ref()
+        .and_then(|a| a.columns.first())
+        .map_or_else(|| table.clone(), |c| c.name.value.clone());
+    Some(ScalarInFrom {
+        call,
+        table,
+        column,
+    })
+}
 
 /// A set-returning call in FROM: `generate_series(1, 3) WITH ORDINALITY AS g(n, i)`.
 pub(crate) struct FromCall {

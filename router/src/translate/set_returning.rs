@@ -21,7 +21,7 @@ use sqlparser::ast::{
 use super::sql::{args_of, function_name, string};
 use crate::RouterError;
 use crate::infer::inference::schemaless_type;
-use crate::infer::set_returning::{SCALARS_IN_FROM, from_call, output_names};
+use crate::infer::set_returning::{from_call, output_names};
 use crate::types::PgType;
 
 /// The shard's table-valued function, and the alias a select list's calls join under.
@@ -111,39 +111,18 @@ fn table_factor(call: &Call, alias: &str) -> Result<TableFactor, RouterError> {
 /// `f(args)` in FROM, of a function that answers one value: `(SELECT f(args) AS f) AS f`,
 /// its column and table named after its alias where it has one.
 fn scalar_in_from(factor: &TableFactor) -> Option<TableFactor> {
-    let TableFactor::Table {
-        name,
-        args: Some(args),
-        alias,
-        with_ordinality: false,
-        ..
-    } = factor
-    else {
-        return None;
-    };
-    let function = crate::infer::schema::last_part(name).to_ascii_lowercase();
-    if !SCALARS_IN_FROM.contains(&function.as_str()) {
-        return None;
-    }
-    let table = alias
-        .as_ref()
-        .map_or_else(|| function.clone(), |a| a.name.value.clone());
-    let column = alias
-        .as_ref()
-        .and_then(|a| a.columns.first())
-        .map_or_else(|| table.clone(), |c| c.name.value.clone());
-    let args: Vec<String> = args.args.iter().map(ToString::to_string).collect();
+    let scalar = crate::infer::set_returning::scalar_in_from(factor)?;
     let query = super::sql::parse_query(&format!(
-        "SELECT {function}({}) AS {}",
-        args.join(", "),
-        Ident::with_quote('"', column)
+        "SELECT {} AS {}",
+        scalar.call,
+        Ident::with_quote('"', scalar.column)
     ))?;
     Some(TableFactor::Derived {
         lateral: false,
         subquery: query,
         alias: Some(sqlparser::ast::TableAlias {
             explicit: true,
-            name: Ident::with_quote('"', table),
+            name: Ident::with_quote('"', scalar.table),
             columns: Vec::new(),
             at: None,
         }),

@@ -315,39 +315,11 @@ impl<'a> Inference<'a> {
             }
             // A function of one value in FROM: one column of its type, named after the
             // function or its alias (translate/set_returning.rs makes it a one-row table).
-            TableFactor::Table {
-                name,
-                args: Some(args),
-                alias,
-                ..
-            } if set_returning::SCALARS_IN_FROM
-                .contains(&last_part(name).to_ascii_lowercase().as_str()) =>
-            {
-                let function = last_part(name).to_ascii_lowercase();
-                let call = format!(
-                    "{function}({})",
-                    args.args
-                        .iter()
-                        .map(|a| a.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                let called = alias.as_ref().map_or(function, |a| a.name.value.clone());
-                let column = alias
-                    .as_ref()
-                    .and_then(|a| a.columns.first())
-                    .map_or_else(|| called.clone(), |c| c.name.value.clone());
-                let parsed =
-                    sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
-                        .try_with_sql(&call)
-                        .and_then(|mut p| p.parse_expr());
-                match parsed {
-                    Ok(expr) => FromItem::Typed(Source {
-                        name: called,
-                        columns: vec![(column, self.type_of(&expr))],
-                    }),
-                    Err(_) => FromItem::Opaque,
-                }
+            factor if let Some(scalar) = set_returning::scalar_in_from(factor) => {
+                FromItem::Typed(Source {
+                    columns: vec![(scalar.column, self.type_of(&scalar.call))],
+                    name: scalar.table,
+                })
             }
             TableFactor::Table { name, alias, .. } => {
                 let table = last_part(name);
