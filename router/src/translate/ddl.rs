@@ -221,21 +221,25 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
             cascade,
             ..
         } => {
+            // One call of the shard's function per object, its name first.
+            let calls = |function: &str, flags: &str| -> Vec<String> {
+                names
+                    .iter()
+                    .map(|n| {
+                        format!(
+                            "SELECT {function}({}, {flags})",
+                            string_literal(&last_part(n))
+                        )
+                    })
+                    .collect()
+            };
             let kind = match object_type {
                 ObjectType::Table => "TABLE",
                 ObjectType::Index => "INDEX",
                 ObjectType::View => "VIEW",
                 ObjectType::Sequence => return Ok(sequences::drop(&names, if_exists, cascade)),
                 ObjectType::MaterializedView => {
-                    return Ok(names
-                        .iter()
-                        .map(|n| {
-                            format!(
-                                "SELECT litescale_drop_matview({}, {if_exists})",
-                                string_literal(&last_part(n))
-                            )
-                        })
-                        .collect());
+                    return Ok(calls("litescale_drop_matview", &if_exists.to_string()));
                 }
                 ObjectType::Type => {
                     return names
@@ -249,15 +253,10 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
                         .collect();
                 }
                 ObjectType::Schema => {
-                    return Ok(names
-                        .iter()
-                        .map(|n| {
-                            format!(
-                                "SELECT litescale_drop_schema({}, {if_exists}, {cascade})",
-                                string_literal(&last_part(n))
-                            )
-                        })
-                        .collect());
+                    return Ok(calls(
+                        "litescale_drop_schema",
+                        &format!("{if_exists}, {cascade}"),
+                    ));
                 }
                 other => return Err(RouterError::unsupported(&format!("DROP {other}"))),
             };

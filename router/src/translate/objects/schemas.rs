@@ -65,28 +65,10 @@ fn place_in(name: &mut ObjectName, schema: &str) {
 /// `t.c` and `s.t.c` still name its columns.
 pub(crate) fn qualify(ast: &mut Statement) {
     let _ = ast.visit(&mut QualifiedTables);
-    let _ = visit_relations_mut(ast, |name| {
+    each_relation_name(ast, |name| {
         qualify_name(name);
-        ControlFlow::<()>::Continue(())
     });
-    for reference in crate::infer::schema::foreign_key_tables(ast) {
-        qualify_name(reference);
-    }
     match ast {
-        Statement::Drop {
-            object_type:
-                ObjectType::Table
-                | ObjectType::View
-                | ObjectType::Index
-                | ObjectType::Sequence
-                | ObjectType::MaterializedView,
-            names,
-            ..
-        } => {
-            for name in names {
-                qualify_name(name);
-            }
-        }
         Statement::CreateSequence { name, .. } => {
             qualify_name(name);
         }
@@ -165,6 +147,32 @@ pub(crate) fn qualify(ast: &mut Statement) {
             }
         },
         _ => {}
+    }
+}
+
+/// Every name of a relation `ast` names: those sqlparser visits as relations, the tables
+/// its foreign keys reference, and what a DROP of tables, views, indexes, sequences or
+/// materialized views drops.
+fn each_relation_name(ast: &mut Statement, mut each: impl FnMut(&mut ObjectName)) {
+    let _ = visit_relations_mut(ast, |name| {
+        each(name);
+        ControlFlow::<()>::Continue(())
+    });
+    for reference in crate::infer::schema::foreign_key_tables(ast) {
+        each(reference);
+    }
+    if let Statement::Drop {
+        object_type:
+            ObjectType::Table
+            | ObjectType::View
+            | ObjectType::Index
+            | ObjectType::Sequence
+            | ObjectType::MaterializedView,
+        names,
+        ..
+    } = ast
+    {
+        names.iter_mut().for_each(each);
     }
 }
 
@@ -328,7 +336,7 @@ pub(crate) fn resolve(ast: &mut Statement, path: &[String], schema: &dyn Schema)
             !schema.columns(&stored).is_empty()
         })
     };
-    let mut place = |name: &mut ObjectName| {
+    let place = |name: &mut ObjectName| {
         if let Some(object) = unqualified(name)
             && !ctes.contains(&object.to_ascii_lowercase())
             && let Some(schema) = found(&object).filter(|s| *s != "public")
@@ -336,21 +344,7 @@ pub(crate) fn resolve(ast: &mut Statement, path: &[String], schema: &dyn Schema)
             *name = ObjectName::from(vec![Ident::new(schema.clone()), Ident::new(object)]);
         }
     };
-    let _ = visit_relations_mut(ast, |name| {
-        place(name);
-        ControlFlow::<()>::Continue(())
-    });
-    for reference in crate::infer::schema::foreign_key_tables(ast) {
-        place(reference);
-    }
-    if let Statement::Drop {
-        object_type: ObjectType::Table | ObjectType::View | ObjectType::Sequence,
-        names,
-        ..
-    } = ast
-    {
-        names.iter_mut().for_each(&mut place);
-    }
+    each_relation_name(ast, place);
     qualify(ast);
 }
 
