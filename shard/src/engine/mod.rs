@@ -9,7 +9,7 @@
 //!
 //! Order inside: `sql`, `guard`, `objects` <- `options` (sets a connection up); `sql` <-
 //! `sqlite_errors`; `long_running`, `statements` <- `reads`;
-//! `guard`, `sql` <- `table_definition` <- `objects`, `truncate`, `statements`.
+//! `guard`, `sql` <- `table_definition` <- `objects`, `statements`; `objects` <- `truncate`.
 
 pub(crate) mod guard;
 pub(crate) mod long_running;

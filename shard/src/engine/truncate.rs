@@ -6,6 +6,7 @@
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 
+use crate::engine::objects::quoted;
 use crate::engine::table_definition::request;
 
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
@@ -50,10 +51,7 @@ fn empty_referencing(conn: &Connection, table: &str, restart: bool) -> rusqlite:
     // checked as they come again after.
     conn.execute_batch("PRAGMA defer_foreign_keys = ON")?;
     for name in &tables {
-        conn.execute_batch(&format!(
-            "DELETE FROM main.\"{}\"",
-            name.replace('"', "\"\"")
-        ))?;
+        conn.execute_batch(&format!("DELETE FROM main.{}", quoted(name)))?;
         if restart {
             conn.query_row("SELECT litescale_restart_identity(?1)", [name], |_| Ok(()))?;
         }

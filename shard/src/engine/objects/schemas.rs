@@ -59,7 +59,7 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         let name = ctx.get::<String>(0)?;
         // SAFETY: the connection is used on this thread, within the call, for a read.
         let conn = unsafe { ctx.get_connection()? };
-        if BUILT_IN.contains(&name.as_str()) || oid_of(&conn, &name)?.is_some() {
+        if exists(&conn, &name)? {
             Ok(true)
         } else {
             Err(missing(&name))
@@ -133,8 +133,13 @@ fn oid_of(conn: &Connection, name: &str) -> rusqlite::Result<Option<i64>> {
     })
 }
 
+/// Whether the database has the schema `name`, built in or made.
+fn exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    Ok(BUILT_IN.contains(&name) || oid_of(conn, name)?.is_some())
+}
+
 fn create(conn: &Connection, name: &str, if_not_exists: bool, owner: &str) -> rusqlite::Result<()> {
-    if BUILT_IN.contains(&name) || oid_of(conn, name)?.is_some() {
+    if exists(conn, name)? {
         if if_not_exists {
             return Ok(());
         }
