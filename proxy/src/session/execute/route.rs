@@ -352,7 +352,8 @@ impl SessionState {
         refused: SqlError,
     ) -> Result<Outcome, SqlError> {
         let schema = SchemaSnapshot(self.table_columns(session, planned.tables()).await?);
-        match insert_naming_columns(planned, &schema, &session.context) {
+        let context = self.planning_context(session);
+        match insert_naming_columns(planned, &schema, &context) {
             Some(named) => self.run_on(session, &named?, params, 0).await,
             None => Err(refused),
         }
