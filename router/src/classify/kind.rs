@@ -80,7 +80,15 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
         Statement::Truncate(_) => StatementKind::Ddl("TRUNCATE TABLE"),
         Statement::Analyze(_) => StatementKind::Ddl("ANALYZE"),
         Statement::Comment {
-            object_type: CommentObject::Table | CommentObject::Column,
+            object_type:
+                CommentObject::Table
+                | CommentObject::Column
+                | CommentObject::View
+                | CommentObject::MaterializedView
+                | CommentObject::Index
+                | CommentObject::Sequence
+                | CommentObject::Schema
+                | CommentObject::Type,
             ..
         } => StatementKind::Ddl("COMMENT"),
         // Schemas (shard engine/objects/schemas.rs); one with its objects in the statement
@@ -88,7 +96,8 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
         Statement::CreateSchema { .. } => StatementKind::Ddl("CREATE SCHEMA"),
         Statement::Comment { object_type, .. } => {
             return Err(RouterError::unsupported(&format!(
-                "COMMENT ON {object_type} (tables and columns take comments)"
+                "COMMENT ON {object_type} (tables, columns, views, materialized views, indexes, \
+                 sequences, schemas and types take comments)"
             )));
         }
         Statement::CreateType {

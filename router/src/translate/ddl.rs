@@ -5,7 +5,7 @@
 
 use sqlparser::ast::AlterTableOperation as Op;
 use sqlparser::ast::{
-    AlterType, AlterTypeAddValuePosition, AlterTypeOperation, CascadeOption,
+    AlterType, AlterTypeAddValuePosition, AlterTypeOperation, CascadeOption, CommentObject,
     CreateTableLikeDefaults, CreateTableLikeKind, CreateTableOptions, Expr, Ident, IndexColumn,
     ObjectName, ObjectType, RenameTableNameKind, SchemaName, Statement, TableConstraint,
     TruncateIdentityOption, UserDefinedTypeRepresentation,
@@ -304,6 +304,27 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
             .collect()),
         // Its functions are built in: nothing for SQLite to do.
         Statement::CreateExtension(_) => Ok(Vec::new()),
+        // What is not a table or a column (those: alter::comment) keeps its comment in the
+        // shard (engine/objects/comments.rs).
+        Statement::Comment {
+            object_type,
+            object_name,
+            comment,
+            ..
+        } => {
+            let name = match object_type {
+                CommentObject::Type => type_name(&object_name)?,
+                _ => last_part(&object_name),
+            };
+            Ok(vec![format!(
+                "SELECT litescale_comment_on({}, {}, {})",
+                string_literal(&object_type.to_string()),
+                string_literal(&name),
+                comment
+                    .as_deref()
+                    .map_or_else(|| "NULL".to_owned(), string_literal)
+            )])
+        }
         Statement::CreateSchema {
             schema_name,
             if_not_exists,

@@ -16,7 +16,7 @@ use std::cell::{Cell, RefCell};
 
 use rusqlite::config::DbConfig;
 use rusqlite::functions::FunctionFlags;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::guard::as_litescale;
 use super::sql::typecheck::postgres_error;
@@ -99,20 +99,45 @@ fn replace(conn: &Connection, table: &str, create: &str) -> rusqlite::Result<()>
 }
 
 /// Writes `create` over the table's text and moves the schema version on, unchecked: the
-/// caller knows the rows and keys stay valid.
+/// caller knows the rows and keys stay valid. A comment on the table's object (a
+/// sequence's, a materialized view's: objects/comments.rs) stays.
 pub(crate) fn write_definition(
     conn: &Connection,
     table: &str,
     create: &str,
 ) -> rusqlite::Result<()> {
+    let old: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM main.sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+            [table],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    let create = match old {
+        Some(old) => super::objects::comments::carried(&old, create),
+        None => create.to_owned(),
+    };
+    write_schema_text(conn, "table", table, &create)
+}
+
+/// Writes `sql` over the text of the `kind` (table, view, index) `name` in sqlite_schema and
+/// moves the schema version on, unchecked: the caller knows SQLite reads it as before.
+pub(crate) fn write_schema_text(
+    conn: &Connection,
+    kind: &str,
+    name: &str,
+    sql: &str,
+) -> rusqlite::Result<()> {
+    let (table, create) = (name, sql);
     let version: i64 = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, false)?;
     let written = (|| -> rusqlite::Result<usize> {
         conn.execute_batch("PRAGMA writable_schema = ON")?;
         let changed = conn.execute(
             "UPDATE main.sqlite_schema SET sql = ?1 \
-             WHERE type = 'table' AND name = ?2 COLLATE NOCASE",
-            params![create, table],
+             WHERE type = ?3 AND name = ?2 COLLATE NOCASE",
+            params![create, table, kind],
         )?;
         // Other connections load the schema again when its version moves.
         conn.execute_batch(&format!("PRAGMA schema_version = {}", version + 1))?;

@@ -10,7 +10,9 @@ use std::process::{Command, Stdio};
 use crate::harness::ServerProcess;
 
 /// A schema with what dumps carry: an enum, a SERIAL key, a sequence of its own with a
-/// default that calls it, a materialized view, a foreign key, CHECK and UNIQUE constraints, defaults, comments,
+/// default that calls it, a materialized view, a foreign key, CHECK and UNIQUE constraints,
+/// defaults, comments (on a table, a column, a view, an index, a sequence, a materialized
+/// view, a schema and a type),
 /// an index, a view that reads a table named after it, values of most types (a tab, a
 /// quote, bytes, JSON, NULLs), and a schema of its own with a table, an index and a view,
 /// referenced from public and referencing it.
@@ -44,6 +46,12 @@ CREATE VIEW app.skus AS SELECT sku FROM app.item;
 INSERT INTO app.item (sku, cust) VALUES ('s-1', 1), ('s-2', NULL);
 CREATE TABLE item_link (item int REFERENCES app.item (id));
 INSERT INTO item_link VALUES (2);
+COMMENT ON VIEW big IS 'big orders';
+COMMENT ON INDEX ord_cust IS 'by customer';
+COMMENT ON SEQUENCE ticket IS 'tickets';
+COMMENT ON MATERIALIZED VIEW cust_totals IS 'per customer';
+COMMENT ON SCHEMA app IS 'the app''s';
+COMMENT ON TYPE mood IS 'how it went';
 "#;
 
 /// Runs a PostgreSQL client program; its stdout, or a panic with its stderr.
@@ -171,6 +179,12 @@ fn a_dump_restores_into_litescale_and_dumps_again_the_same() {
         "COPY app.item (id, sku, cust) FROM stdin;",
         "CREATE INDEX item_cust_idx ON app.item USING btree (cust);",
         "REFERENCES app.item(id);",
+        "COMMENT ON VIEW public.big IS 'big orders';",
+        "COMMENT ON INDEX public.ord_cust IS 'by customer';",
+        "COMMENT ON SEQUENCE public.ticket IS 'tickets';",
+        "COMMENT ON MATERIALIZED VIEW public.cust_totals IS 'per customer';",
+        "COMMENT ON SCHEMA app IS 'the app''s';",
+        "COMMENT ON TYPE public.mood IS 'how it went';",
     ] {
         assert!(plain.contains(sequence), "{sequence} in {plain}");
     }

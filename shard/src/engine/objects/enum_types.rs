@@ -147,6 +147,11 @@ fn parse_labels(json: &str) -> Labels {
     serde_json::from_str(json).unwrap_or_default()
 }
 
+/// Whether the enum type `name` exists.
+pub(super) fn exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    Ok(labels_of(conn, name)?.is_some())
+}
+
 fn labels_of(conn: &Connection, name: &str) -> rusqlite::Result<Option<Labels>> {
     as_litescale(|| {
         if !registry_exists(conn)? {
@@ -307,7 +312,7 @@ fn drop_type(
         });
     }
     conn.execute(&format!("DELETE FROM {REGISTRY} WHERE name = ?1"), [name])?;
-    Ok(())
+    super::comments::forget(conn, "TYPE", name)
 }
 
 /// The quoted collation name, as a table's text has it, that begins every collation of

@@ -3,8 +3,9 @@
 //! each), materialized views (a table that carries its query), schemas (a registry, and a prefix on
 //! the names of what is in them), views renamed (made again under the new name). Their SQL functions change
 //! the schema only by asking for it (`table_definition::request`), once their statement is
-//! done. They must not know partitions or sessions.
+//! done. Comments on those of them that are not tables or columns (comments.rs). They must not know partitions or sessions.
 
+pub(crate) mod comments;
 mod enum_types;
 mod materialized_views;
 mod schemas;
@@ -19,6 +20,7 @@ use crate::engine::sql::typecheck::postgres_error;
 
 /// The objects' SQL functions and collations, on every connection.
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    comments::register(conn)?;
     enum_types::register(conn)?;
     sequences::register(conn)?;
     schemas::register(conn)?;

@@ -134,7 +134,7 @@ fn oid_of(conn: &Connection, name: &str) -> rusqlite::Result<Option<i64>> {
 }
 
 /// Whether the database has the schema `name`, built in or made.
-fn exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+pub(super) fn exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
     Ok(BUILT_IN.contains(&name) || oid_of(conn, name)?.is_some())
 }
 
@@ -245,5 +245,5 @@ fn drop_schema(
         conn.execute_batch(&format!("DROP {kind} main.{}", quoted(object)))?;
     }
     conn.execute(&format!("DELETE FROM {REGISTRY} WHERE oid = ?1"), [oid])?;
-    Ok(())
+    super::comments::forget(conn, "SCHEMA", name)
 }

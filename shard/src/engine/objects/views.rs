@@ -40,7 +40,8 @@ fn rename(conn: &Connection, from: &str, to: &str) -> rusqlite::Result<()> {
             quoted(to)
         ));
     };
-    let Some(body) = view_body(&sql) else {
+    let text = super::comments::without_comment(&sql);
+    let Some(body) = view_body(&text) else {
         return Err(postgres_error(
             "0A000",
             &format!("renaming the view {from} is not supported by litescale"),
@@ -50,7 +51,8 @@ fn rename(conn: &Connection, from: &str, to: &str) -> rusqlite::Result<()> {
         "DROP VIEW main.{};\nCREATE VIEW main.{} AS {body}",
         quoted(&name),
         quoted(to)
-    ))
+    ))?;
+    super::comments::carry(conn, &sql, "view", to)
 }
 
 /// What follows `CREATE VIEW name AS` in a view's text (its column list kept), outside

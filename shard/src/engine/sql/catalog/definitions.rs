@@ -13,6 +13,12 @@ static COMMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| 
 
 /// The comment on `column`, or on the table itself (`None`).
 pub(super) fn comment_of(create_sql: &str, column: Option<&str>) -> Option<String> {
+    // A view's, index's, sequence's or materialized view's, after `CREATE`.
+    if column.is_none()
+        && let Some(text) = crate::engine::objects::comments::comment_in(create_sql)
+    {
+        return Some(text);
+    }
     COMMENT.captures_iter(create_sql).find_map(|c| {
         let owner = owner_of(create_sql, c.get(0)?.start())?;
         let table_level = owner.eq_ignore_ascii_case("CONSTRAINT");
@@ -70,7 +76,7 @@ fn unquoted(text: &str) -> impl Iterator<Item = (usize, char, i32)> + '_ {
 /// identifiers quoted only where Postgres would quote them. The index's name loses its
 /// schema (engine/objects/schemas.rs).
 pub(super) fn index_definition(create_sql: &str, table: &str, schema: &str) -> String {
-    let sql = create_sql
+    let sql = crate::engine::objects::comments::without_comment(create_sql)
         .replace(" /* litescale: PRIMARY KEY */", "")
         .replace(" /* litescale: UNIQUE */", "")
         .replacen("INDEX IF NOT EXISTS", "INDEX", 1)

@@ -441,10 +441,19 @@ CREATE TEMP VIEW pg_settings AS
   FROM (VALUES {settings});
 CREATE TEMP VIEW pg_auth_members(oid, roleid, member, grantor, admin_option, inherit_option,
     set_option) AS SELECT 0, 0, 0, 0, 0, 0, 0 WHERE 0;
+-- Comments on schemas and types (engine/objects/comments.rs): (kind, name, text).
+CREATE TEMP VIEW ls_registered_comment(kind, name, description) AS
+  SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(litescale_registered_comments());
 CREATE TEMP VIEW pg_description(objoid, classoid, objsubid, description) AS
   SELECT * FROM (
     SELECT r.oid, 1259, 0, pg_definition_comment(r.sql, NULL) AS description
-    FROM ls_relation r WHERE r.type = 'table'
+    FROM ls_relation r WHERE r.sql IS NOT NULL
+    UNION ALL
+    SELECT n.oid, 2615, 0, c.description
+    FROM ls_registered_comment c JOIN ls_schema n ON c.kind = 'SCHEMA' AND n.nspname = c.name
+    UNION ALL
+    SELECT e.oid, 1247, 0, c.description
+    FROM ls_registered_comment c JOIN ls_enum e ON c.kind = 'TYPE' AND e.typname = c.name
     UNION ALL
     SELECT r.oid, 1259, p.cid + 1, pg_definition_comment(r.sql, p.name)
     FROM ls_relation r, pragma_table_info(r.sqlite_name) p WHERE r.type = 'table'
@@ -760,13 +769,27 @@ pub(crate) fn register(
         };
         // SAFETY: the connection is used on this thread, within the call, for a read.
         let conn = unsafe { ctx.get_connection()? };
-        let sql: Option<String> = conn
-            .query_row("SELECT sql FROM ls_relation WHERE oid = ?1", [oid], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .flatten();
-        Ok(sql.and_then(|sql| definitions::comment_of(&sql, None)))
+        let query = match ctx.get::<Option<String>>(1)?.as_deref() {
+            Some("pg_namespace") => {
+                "SELECT c.description FROM ls_registered_comment c JOIN ls_schema n \
+                 ON c.kind = 'SCHEMA' AND n.nspname = c.name WHERE n.oid = ?1 \
+                 UNION ALL SELECT 'standard public schema' WHERE ?1 = 2200"
+            }
+            Some("pg_type") => {
+                "SELECT c.description FROM ls_registered_comment c JOIN ls_enum e \
+                 ON c.kind = 'TYPE' AND e.typname = c.name WHERE e.oid = ?1"
+            }
+            _ => {
+                let sql: Option<String> = conn
+                    .query_row("SELECT sql FROM ls_relation WHERE oid = ?1", [oid], |r| {
+                        r.get(0)
+                    })
+                    .optional()?
+                    .flatten();
+                return Ok(sql.and_then(|sql| definitions::comment_of(&sql, None)));
+            }
+        };
+        conn.query_row(query, [oid], |r| r.get(0)).optional()
     })?;
     conn.create_scalar_function("col_description", 2, flags, |ctx| {
         let (Some(oid), Some(number)) = (ctx.get::<Option<i64>>(0)?, ctx.get::<Option<i64>>(1)?)
