@@ -207,7 +207,14 @@ const INT2_COLUMNS: &[&str] = &[
     "typlen",
 ];
 
-const INT4_COLUMNS: &[&str] = &["atttypmod", "encoding", "typtypmod", "attndims", "objsubid"];
+const INT4_COLUMNS: &[&str] = &[
+    "atttypmod",
+    "encoding",
+    "typtypmod",
+    "attndims",
+    "objsubid",
+    "refobjsubid",
+];
 
 /// Columns of Postgres' one-byte "char" type: kinds and flags.
 const CHAR_COLUMNS: &[&str] = &[

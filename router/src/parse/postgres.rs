@@ -55,6 +55,12 @@ pub(crate) fn parse(normalized: &str) -> Result<Vec<Statement>, RouterError> {
             }
             statements
         }
+        // An identity's `SEQUENCE NAME s` (pg_dump writes it): its sequence is named as
+        // Postgres names it by default (translate/objects/sequences.rs).
+        Err(e) if without_sequence_name(normalized).is_some() => {
+            let sql = without_sequence_name(normalized).unwrap_or_default();
+            Parser::parse_sql(&PostgreSqlDialect {}, &sql).map_err(|_| syntax_error(e))?
+        }
         // Moving an object to another schema renames it and everything named after it
         // (engine/objects/schemas.rs); not made yet.
         Err(_) if moves_to_schema(normalized) => {
@@ -174,6 +180,27 @@ fn like_clause(sql: &str) -> Option<(String, Vec<&'static str>)> {
         &rest[close + 1..]
     );
     Some((sql, included.into_iter().collect()))
+}
+
+/// `sql` without the `SEQUENCE NAME <name>` of an identity's options, which sqlparser does
+/// not read; `None` where it has none.
+fn without_sequence_name(sql: &str) -> Option<String> {
+    let lower = sql.to_ascii_lowercase();
+    let identity = lower.find("as identity")?;
+    let at = identity + lower[identity..].find("sequence name")?;
+    let rest = &sql[at + "sequence name".len()..];
+    let name_start = rest.len() - rest.trim_start().len();
+    let mut quoted = false;
+    let name_end = rest[name_start..]
+        .char_indices()
+        .find(|&(_, c)| {
+            if c == '"' {
+                quoted = !quoted;
+            }
+            !quoted && (c.is_whitespace() || c == ')')
+        })
+        .map_or(rest.len(), |(i, _)| name_start + i);
+    Some(format!("{}{}", &sql[..at], &rest[name_end..]))
 }
 
 /// `ALTER TABLE | VIEW | SEQUENCE ... SET SCHEMA s`, which sqlparser does not read.

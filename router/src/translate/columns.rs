@@ -2,7 +2,7 @@
 //! rules: SERIAL/IDENTITY numbered by sequences, a CHECK for each typed column and each declared
 //! length, DEFAULT expressions in parentheses.
 
-use sqlparser::ast::{ColumnOption, DataType, Expr, Value};
+use sqlparser::ast::{ColumnOption, DataType, Expr, GeneratedAs, Value};
 
 use super::sql::call;
 use crate::RouterError;
@@ -35,7 +35,7 @@ pub(super) fn number_from_sequences(
     create: &mut sqlparser::ast::CreateTable,
 ) -> Result<Vec<String>, RouterError> {
     use super::objects::sequences::{
-        create_owned, next_value, sequence_type, serial_sequence_name,
+        create_owned, identity_check, next_value, sequence_type, serial_sequence_name,
     };
     let table = crate::infer::schema::last_part(&create.name);
     let mut sequences = Vec::new();
@@ -43,15 +43,18 @@ pub(super) fn number_from_sequences(
         let serial = serial_type(&col.data_type);
         let identity = col.options.iter().find_map(|o| match &o.option {
             ColumnOption::Generated {
+                generated_as,
                 generation_expr: None,
                 sequence_options,
                 ..
-            } => Some(sequence_options.clone().unwrap_or_default()),
+            } => Some((*generated_as, sequence_options.clone().unwrap_or_default())),
             _ => None,
         });
-        let (data_type, options) = match (serial, identity) {
-            (Some(serial), _) => (serial, Vec::new()),
-            (None, Some(options)) => (sequence_type(&col.data_type)?, options),
+        let (data_type, options, generated_as) = match (serial, identity) {
+            (Some(serial), _) => (serial, Vec::new(), None),
+            (None, Some((generated_as, options))) => {
+                (sequence_type(&col.data_type)?, options, Some(generated_as))
+            }
             (None, None) => continue,
         };
         sequences.push(create_owned(
@@ -73,13 +76,40 @@ pub(super) fn number_from_sequences(
         col.options.insert(0, option(ColumnOption::NotNull));
         col.options.insert(
             1,
-            option(ColumnOption::Default(next_value(&serial_sequence_name(
-                &table,
-                &col.name.value,
-            )))),
+            option(ColumnOption::Default(next_value(
+                &serial_sequence_name(&table, &col.name.value),
+                generated_as.as_ref(),
+            ))),
         );
+        if generated_as == Some(GeneratedAs::Always) {
+            col.options.push(identity_check(
+                &serial_sequence_name(&table, &col.name.value),
+                &col.name.value,
+            ));
+        }
     }
     Ok(sequences)
+}
+
+/// What the router puts at the end of an `INSERT ... OVERRIDING SYSTEM VALUE` (and of the
+/// copy of a table made again): the shard (engine/objects/identity.rs) then takes the
+/// values it gives GENERATED ALWAYS columns, in the whole statement or batch.
+pub(in crate::translate) const OVERRIDING_MARK: &str = " /* litescale:overriding system value */";
+
+/// Takes an INSERT's OVERRIDING clause out (SQLite has none): whether it overrides the
+/// system value. OVERRIDING USER VALUE is refused.
+pub(super) fn take_overriding(ast: &mut sqlparser::ast::Statement) -> Result<bool, RouterError> {
+    use sqlparser::ast::InsertOverriding;
+    let sqlparser::ast::Statement::Insert(insert) = ast else {
+        return Ok(false);
+    };
+    match insert.overriding.take() {
+        None => Ok(false),
+        Some(InsertOverriding::System) => Ok(true),
+        Some(InsertOverriding::User) => {
+            Err(RouterError::unsupported("INSERT ... OVERRIDING USER VALUE"))
+        }
+    }
 }
 
 /// The sequence type of a SERIAL type (`serial` is an integer's).
@@ -489,7 +519,7 @@ mod tests {
             sql(
                 "create table if not exists \"T\" (id bigint generated always as identity (start with 5), primary key (id))"
             ),
-            "CREATE TABLE IF NOT EXISTS \"T\" (id BIGINT NOT NULL DEFAULT (nextval('\"T_id_seq\"')) CHECK (pg_typecheck(id, 'BIGINT')), PRIMARY KEY (id));\n\
+            "CREATE TABLE IF NOT EXISTS \"T\" (id BIGINT NOT NULL DEFAULT (nextval('\"T_id_seq\"', 'a')) CONSTRAINT \"litescale_identity\" CHECK (pg_identity_given(\"id\", '\"T_id_seq\"', 'id')) CHECK (pg_typecheck(id, 'BIGINT')), PRIMARY KEY (id));\n\
              SELECT litescale_create_sequence('T_id_seq', '{\"owned_by\":[\"T\",\"id\"],\"start\":5,\"type\":\"bigint\"}', true)"
         );
         // A computed column is no identity.

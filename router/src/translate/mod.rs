@@ -86,6 +86,7 @@ pub(crate) fn translate(
 ) -> Result<Translated, RouterError> {
     columns::bare_literal_defaults(&mut ast);
     columns::keep_check_texts(&mut ast);
+    let overriding = columns::take_overriding(&mut ast)?;
     let view_query = match &ast {
         Statement::CreateView(view) => Some(objects::schemas::as_written(&view.query)),
         _ => None,
@@ -160,8 +161,13 @@ pub(crate) fn translate(
         types: matview_types.unwrap_or_default(),
     });
     match ddl::sqlite_statements(ast, schema, view.as_ref())? {
-        Some(statements) => Ok(batch(
-            schema_checked.into_iter().chain(statements).collect(),
+        Some(mut statements) => Ok(batch(
+            {
+                if overriding && let Some(insert) = statements.last_mut() {
+                    insert.push_str(columns::OVERRIDING_MARK);
+                }
+                schema_checked.into_iter().chain(statements).collect()
+            },
             needs_schema,
             definition_written,
         )),

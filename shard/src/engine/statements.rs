@@ -5,12 +5,25 @@
 use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::{Connection, params_from_iter};
 
+use crate::engine::objects::identity::for_statement;
 use crate::engine::sql::datetime::running_in_zone_of;
 use crate::engine::table_definition::{accepting_requests, apply_requested};
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::messages::{Response, STREAM_BATCH_ROWS};
 use crate::value::{ColumnMeta, Outcome, Rows, Value};
+
+/// Runs the statement (or batch) `sql` as its session asked: in the session's zone, with
+/// what its identity columns take decided for it alone (objects/identity.rs).
+pub(crate) fn as_statement<R>(sql: &str, run: impl FnOnce() -> R) -> R {
+    for_statement(sql, false, || running_in_zone_of(sql, run))
+}
+
+/// [`as_statement`] for the INSERT a COPY FROM runs, which gives identity columns their
+/// values as Postgres' COPY does.
+pub(crate) fn as_copy<R>(sql: &str, run: impl FnOnce() -> R) -> R {
+    for_statement(sql, true, || running_in_zone_of(sql, run))
+}
 
 /// Streams a read's result into `send`: its columns, then batches of rows, then `End` (or
 /// an error). Stops early when `send` returns false (the receiver went away). Returns the
@@ -22,7 +35,7 @@ pub(crate) fn stream(
     interrupter: &Interrupter,
     send: impl FnMut(Response) -> bool,
 ) -> u64 {
-    running_in_zone_of(sql, || stream_rows(conn, sql, params, interrupter, send))
+    as_statement(sql, || stream_rows(conn, sql, params, interrupter, send))
 }
 
 fn stream_rows(
@@ -105,7 +118,7 @@ pub(crate) fn run(
     // INSERT uses only some of the parameters: the highest it names bounds the list.
     let params = &params[..params.len().min(stmt.parameter_count())];
     interrupter.arm(conn.get_interrupt_handle());
-    let result = running_in_zone_of(sql, || execute(&mut stmt, conn, params, max_result_bytes));
+    let result = as_statement(sql, || execute(&mut stmt, conn, params, max_result_bytes));
     interrupter.disarm();
     result.map(Some)
 }
@@ -132,7 +145,7 @@ pub(crate) fn run_batch(conn: &Connection, sql: &str) -> Result<Outcome, ShardEr
 /// router translate/alter/rebuild.rs) has it off again whatever its outcome, as the
 /// connection serves every session after it.
 pub(crate) fn execute_statements(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
-    let result = running_in_zone_of(sql, || {
+    let result = as_statement(sql, || {
         accepting_requests(|| {
             let mut batch = rusqlite::Batch::new(conn, sql);
             while let Some(mut statement) = batch.next()? {

@@ -115,7 +115,7 @@ pub(crate) fn write_definition(
         .optional()?
         .flatten();
     let create = match old {
-        Some(old) => super::objects::comments::carried(&old, create),
+        Some(old) => super::sql::catalog::marks::carried(&old, create),
         None => create.to_owned(),
     };
     write_schema_text(conn, "table", table, &create)

@@ -11,8 +11,9 @@ use crate::engine::guard::as_litescale;
 use crate::engine::long_running::{note_long, stop_noting_long};
 use crate::engine::options::ConnectionOptions;
 use crate::engine::reads::serve_read;
-use crate::engine::sql::datetime::running_in_zone_of;
-use crate::engine::statements::{describe, execute_statements, run, run_batch, table_columns};
+use crate::engine::statements::{
+    as_copy, describe, execute_statements, run, run_batch, table_columns,
+};
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::messages::{Request, Response};
@@ -214,7 +215,7 @@ impl Writer {
             }
             Request::InsertRows { sql, rows } => {
                 let mut stmt = c.prepare_cached(&sql)?;
-                running_in_zone_of(&sql, || {
+                as_copy(&sql, || {
                     rows.iter()
                         .try_for_each(|row| stmt.execute(params_from_iter(row)).map(drop))
                 })?;

@@ -20,8 +20,8 @@ mod rebuild;
 pub(super) use comments::comment;
 
 use sqlparser::ast::{
-    AlterTable, AlterTableOperation as Op, ColumnDef, ColumnOption, CreateTable, Expr, Ident,
-    ObjectName, Statement, TableConstraint,
+    AlterTable, AlterTableOperation as Op, ColumnDef, ColumnOption, CreateTable, Expr, GeneratedAs,
+    Ident, ObjectName, Statement, TableConstraint,
 };
 
 use crate::RouterError;
@@ -74,8 +74,72 @@ pub(super) fn settle(
         _ => true,
     });
     let mut dropped = Vec::new();
+    let mut sequences = Vec::new();
     for op in &mut alter.operations {
         match op {
+            // `ADD GENERATED ... AS IDENTITY` (pg_dump's way to make an identity column): the
+            // column's own sequence, and its default that calls it.
+            Op::AlterColumn {
+                column_name,
+                op:
+                    sqlparser::ast::AlterColumnOperation::AddGenerated {
+                        generated_as,
+                        sequence_options,
+                    },
+            } => {
+                use crate::translate::objects::sequences::{
+                    create_owned, identity_check, next_value, sequence_type, serial_sequence_name,
+                };
+                let table = last_part(&alter.name);
+                let mut create = parse_create(&definition.create)?;
+                let Some(column) = create
+                    .columns
+                    .iter()
+                    .find(|c| c.name.value.eq_ignore_ascii_case(&column_name.value))
+                else {
+                    return Err(missing_column(&column_name.value, &table));
+                };
+                if !column
+                    .options
+                    .iter()
+                    .any(|o| matches!(o.option, ColumnOption::NotNull))
+                {
+                    return Err(RouterError {
+                        sqlstate: "55000",
+                        message: format!(
+                            "column \"{}\" of relation \"{table}\" must be declared NOT NULL \
+                             before identity can be added",
+                            column.name.value
+                        ),
+                    });
+                }
+                sequences.push(create_owned(
+                    &table,
+                    &column.name.value,
+                    sequence_type(&column.data_type)?,
+                    sequence_options.as_deref().unwrap_or_default(),
+                    false,
+                )?);
+                let identity = generated_as.unwrap_or(GeneratedAs::ByDefault);
+                let sequence = serial_sequence_name(&table, &column.name.value);
+                let value = next_value(&sequence, Some(&identity));
+                // The rows it holds keep their numbers; new ones take the sequence's.
+                if identity == GeneratedAs::Always {
+                    let check = identity_check(&sequence, &column.name.value);
+                    if let Some(column) = create
+                        .columns
+                        .iter_mut()
+                        .find(|c| c.name.value.eq_ignore_ascii_case(&column_name.value))
+                    {
+                        column.options.push(check);
+                    }
+                    definition.create = Statement::CreateTable(create).to_string();
+                }
+                *op = Op::AlterColumn {
+                    column_name: column_name.clone(),
+                    op: sqlparser::ast::AlterColumnOperation::SetDefault { value },
+                };
+            }
             Op::AddColumn { if_not_exists, .. } => *if_not_exists = false,
             Op::DropColumn {
                 column_names,
@@ -86,14 +150,7 @@ pub(super) fn settle(
                 if *if_exists {
                     column_names.retain(&has);
                 } else if let Some(missing) = column_names.iter().find(|c| !has(c)) {
-                    return Err(RouterError {
-                        sqlstate: "42703",
-                        message: format!(
-                            "column \"{}\" of relation \"{}\" does not exist",
-                            missing.value,
-                            last_part(&alter.name)
-                        ),
-                    });
+                    return Err(missing_column(&missing.value, &last_part(&alter.name)));
                 }
                 *if_exists = false;
                 *drop_behavior = None;
@@ -110,11 +167,19 @@ pub(super) fn settle(
         .into_iter()
         .partition(|(_, sql)| index_names_any_of(sql, &dropped));
     definition.dependents = kept;
-    let drops = on_dropped
+    let before = on_dropped
         .iter()
         .map(|(index, _)| format!("DROP INDEX {}", Ident::with_quote('"', index)))
+        .chain(sequences)
         .collect();
-    Ok((drops, alter, definition))
+    Ok((before, alter, definition))
+}
+
+fn missing_column(column: &str, table: &str) -> RouterError {
+    RouterError {
+        sqlstate: "42703",
+        message: format!("column \"{column}\" of relation \"{table}\" does not exist"),
+    }
 }
 
 /// Whether `sql` is a CREATE INDEX that names one of `columns` (lowercase).
@@ -385,7 +450,7 @@ mod tests {
                 "CREATE TABLE perm (id INTEGER PRIMARY KEY, ct_id INT NOT NULL, code INT \
                  CHECK (pg_typecheck(code, 'INT')))",
                 "INSERT INTO perm (id, ct_id, code) SELECT id, ct_id, length(code) FROM \
-                 \"perm__before_alter\"",
+                 \"perm__before_alter\" /* litescale:overriding system value */",
                 "DROP TABLE \"perm__before_alter\"",
                 "CREATE INDEX perm_code ON perm(code)",
             ]

@@ -32,10 +32,12 @@ pub(super) fn statements(
         "PRAGMA legacy_alter_table = ON".to_owned(),
         format!("ALTER TABLE {table} RENAME TO {aside}"),
         Statement::CreateTable(create).to_string(),
+        // The rows keep their identities' numbers.
         format!(
-            "INSERT INTO {table} ({}) SELECT {} FROM {aside}",
+            "INSERT INTO {table} ({}) SELECT {} FROM {aside}{}",
             targets.join(", "),
-            sources.join(", ")
+            sources.join(", "),
+            crate::translate::columns::OVERRIDING_MARK
         ),
         format!("DROP TABLE {aside}"),
     ];

@@ -4,7 +4,7 @@
 //! fills in Postgres' defaults and checks them.
 
 use sqlparser::ast::{
-    DataType, Expr, ObjectName, SequenceOptions, Statement, UnaryOperator, Value,
+    DataType, Expr, GeneratedAs, ObjectName, SequenceOptions, Statement, UnaryOperator, Value,
 };
 
 use crate::RouterError;
@@ -17,19 +17,57 @@ pub(in crate::translate) fn serial_sequence_name(table: &str, column: &str) -> S
     format!("{table}_{column}_seq")
 }
 
-/// `nextval('<sequence>')`, the DEFAULT of a column that numbers its rows; one of a schema
-/// other than public (`"s.t_id_seq"`, translate/objects/schemas.rs) is written `s.t_id_seq`, as
-/// Postgres shows it.
-pub(in crate::translate) fn next_value(sequence: &str) -> Expr {
-    let name = match super::schemas::split_stored(sequence) {
+/// `nextval('<sequence>')`, the DEFAULT of a column that numbers its rows. An identity column's calls `nextval('<sequence>', 'a' | 'd')`
+/// (GENERATED ALWAYS | BY DEFAULT), which the shard's catalog shows as the identity, with
+/// no default.
+pub(in crate::translate) fn next_value(sequence: &str, identity: Option<&GeneratedAs>) -> Expr {
+    let mut arguments = vec![crate::translate::sql::string(&shown_name(sequence))];
+    if let Some(identity) = identity {
+        let kind = match identity {
+            GeneratedAs::Always => "a",
+            _ => "d",
+        };
+        arguments.push(crate::translate::sql::string(kind));
+    }
+    crate::translate::sql::call("nextval", arguments)
+}
+
+/// The CHECK that keeps a GENERATED ALWAYS identity `column` to the numbers its
+/// `sequence` hands out (shard engine/objects/identity.rs), named as litescale's own.
+pub(in crate::translate) fn identity_check(
+    sequence: &str,
+    column: &str,
+) -> sqlparser::ast::ColumnOptionDef {
+    use crate::translate::sql::{call, string};
+    sqlparser::ast::ColumnOptionDef {
+        name: Some(sqlparser::ast::Ident::with_quote('"', "litescale_identity")),
+        option: sqlparser::ast::ColumnOption::Check(sqlparser::ast::CheckConstraint {
+            name: None,
+            expr: Box::new(call(
+                "pg_identity_given",
+                vec![
+                    Expr::Identifier(sqlparser::ast::Ident::with_quote('"', column)),
+                    string(&shown_name(sequence)),
+                    string(column),
+                ],
+            )),
+            no_inherit: false,
+            enforced: None,
+        }),
+    }
+}
+
+/// A sequence's name as nextval's argument: one of a schema other than public
+/// (`"s.t_id_seq"`, translate/objects/schemas.rs) written `s.t_id_seq`, as Postgres shows it.
+fn shown_name(sequence: &str) -> String {
+    match super::schemas::split_stored(sequence) {
         Some((schema, object)) => format!(
             "{}.{}",
             crate::translate::sql::identifier(&schema),
             crate::translate::sql::identifier(&object)
         ),
         None => crate::translate::sql::identifier(sequence).to_string(),
-    };
-    crate::translate::sql::call("nextval", vec![crate::translate::sql::string(&name)])
+    }
 }
 
 /// `SELECT litescale_create_sequence(...)` for CREATE SEQUENCE.

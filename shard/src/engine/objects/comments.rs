@@ -14,9 +14,7 @@ use crate::engine::guard::as_litescale;
 use crate::engine::sql::typecheck::postgres_error;
 use crate::engine::table_definition::{request, write_schema_text};
 
-use super::{marked_json, read_marked};
-
-const MARK: &str = "/* litescale:comment ";
+use crate::engine::sql::catalog::marks::{carried, comment_in, with_comment};
 
 /// Where comments on schemas and types are kept.
 const REGISTRY: &str = "_litescale_comments";
@@ -62,24 +60,6 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     })
 }
 
-/// The comment a view's, index's, sequence's or materialized view's CREATE text keeps.
-pub(crate) fn comment_in(sql: &str) -> Option<String> {
-    read_marked(&sql[..mark_end(sql)?], MARK)
-}
-
-/// `sql` without its comment, as the object's definition is shown.
-pub(crate) fn without_comment(sql: &str) -> String {
-    with_comment(sql, None)
-}
-
-/// `new`, the CREATE text written over `old`'s object, keeping `old`'s comment.
-pub(crate) fn carried(old: &str, new: &str) -> String {
-    match comment_in(old) {
-        Some(text) if comment_in(new).is_none() => with_comment(new, Some(&text)),
-        _ => new.to_owned(),
-    }
-}
-
 /// Gives the object `kind` `name`, just made again from `old` (SQLite writes its own
 /// text, without what follows `CREATE`), `old`'s comment.
 pub(super) fn carry(conn: &Connection, old: &str, kind: &str, name: &str) -> rusqlite::Result<()> {
@@ -103,28 +83,6 @@ pub(super) fn forget(conn: &Connection, kind: &str, name: &str) -> rusqlite::Res
         )?;
     }
     Ok(())
-}
-
-/// Where the comment after `CREATE` ends, if the text has one.
-fn mark_end(sql: &str) -> Option<usize> {
-    let rest = sql.strip_prefix("CREATE ")?;
-    if !rest.starts_with(MARK) {
-        return None;
-    }
-    // A JSON string holds no `*/` (marked_json writes `*\/`).
-    Some("CREATE ".len() + rest.find(" */")? + " */".len())
-}
-
-/// The CREATE text `sql` with `text` as its comment (none for `None`).
-fn with_comment(sql: &str, text: Option<&str>) -> String {
-    let body = match mark_end(sql) {
-        Some(end) => sql[end..].trim_start(),
-        None => sql.strip_prefix("CREATE ").unwrap_or(sql),
-    };
-    match text {
-        Some(text) => format!("CREATE {} {body}", marked_json(MARK, &text)),
-        None => format!("CREATE {body}"),
-    }
 }
 
 /// The SQLite object COMMENT ON `kind` `name` names: its type in sqlite_schema, its name
@@ -185,11 +143,12 @@ fn relation_of_kind(
 
 /// 3F000 / 42704 unless the schema or type exists.
 fn check_registered(conn: &Connection, kind: &str, name: &str) -> rusqlite::Result<()> {
-    let exists = if kind == "SCHEMA" {
-        super::schemas::exists(conn, name)?
+    let query = if kind == "SCHEMA" {
+        "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ?1)"
     } else {
-        super::enum_types::exists(conn, name)?
+        "SELECT EXISTS (SELECT 1 FROM ls_enum WHERE typname = ?1)"
     };
+    let exists: bool = conn.query_row(query, [name], |r| r.get(0))?;
     match (exists, kind) {
         (true, _) => Ok(()),
         (false, "SCHEMA") => Err(postgres_error(
@@ -227,29 +186,4 @@ fn registry_exists(conn: &Connection) -> rusqlite::Result<bool> {
         [REGISTRY],
         |r| r.get(0),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{carried, comment_in, with_comment, without_comment};
-
-    #[test]
-    fn a_comment_rides_after_create_and_comes_back() {
-        let view = "CREATE VIEW \"v\" AS SELECT 1 /* litescale:postgres SELECT 1 */";
-        let commented = with_comment(view, Some("it's a */ view"));
-        assert!(commented.starts_with("CREATE /* litescale:comment "));
-        assert_eq!(comment_in(&commented).as_deref(), Some("it's a */ view"));
-        assert_eq!(without_comment(&commented), view);
-        assert_eq!(comment_in(view), None);
-        let replaced = with_comment(&commented, Some("other"));
-        assert_eq!(comment_in(&replaced).as_deref(), Some("other"));
-        assert_eq!(without_comment(&replaced), view);
-        // A definition written again (a rename, ALTER SEQUENCE) keeps it.
-        let renamed = "CREATE VIEW \"w\" AS SELECT 1";
-        assert_eq!(
-            comment_in(&carried(&commented, renamed)).as_deref(),
-            Some("it's a */ view")
-        );
-        assert_eq!(carried(view, renamed), renamed);
-    }
 }

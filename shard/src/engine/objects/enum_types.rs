@@ -147,11 +147,6 @@ fn parse_labels(json: &str) -> Labels {
     serde_json::from_str(json).unwrap_or_default()
 }
 
-/// Whether the enum type `name` exists.
-pub(super) fn exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
-    Ok(labels_of(conn, name)?.is_some())
-}
-
 fn labels_of(conn: &Connection, name: &str) -> rusqlite::Result<Option<Labels>> {
     as_litescale(|| {
         if !registry_exists(conn)? {

@@ -7,21 +7,22 @@
 
 pub(crate) mod comments;
 mod enum_types;
+pub(crate) mod identity;
 mod materialized_views;
 mod schemas;
 mod sequences;
 mod views;
 
 use rusqlite::{Connection, OptionalExtension};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
+use crate::engine::sql::catalog::marks::{marked_json, read_marked};
 use crate::engine::sql::typecheck::postgres_error;
 
 /// The objects' SQL functions and collations, on every connection.
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     comments::register(conn)?;
     enum_types::register(conn)?;
+    identity::register(conn)?;
     sequences::register(conn)?;
     schemas::register(conn)?;
     views::register(conn)?;
@@ -59,20 +60,4 @@ fn check_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Resul
         ));
     }
     Ok(())
-}
-
-/// `value` as JSON in a comment that begins with `mark`, which SQLite keeps in a
-/// definition's text. A name in the JSON cannot end the comment: `\/` is JSON's own escape
-/// of `/`.
-fn marked_json(mark: &str, value: &impl Serialize) -> String {
-    let json = serde_json::to_string(value)
-        .unwrap_or_default()
-        .replace("*/", "*\\/");
-    format!("{mark}{json} */")
-}
-
-/// What [`marked_json`] wrote after `mark` in `sql`; `None` where there is no such mark.
-fn read_marked<T: DeserializeOwned>(sql: &str, mark: &str) -> Option<T> {
-    let json = &sql[sql.find(mark)? + mark.len()..];
-    serde_json::from_str(&json[..json.find(" */")?]).ok()
 }

@@ -134,7 +134,7 @@ fn oid_of(conn: &Connection, name: &str) -> rusqlite::Result<Option<i64>> {
 }
 
 /// Whether the database has the schema `name`, built in or made.
-pub(super) fn exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+fn exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
     Ok(BUILT_IN.contains(&name) || oid_of(conn, name)?.is_some())
 }
 

@@ -18,6 +18,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
+use crate::engine::sql::catalog::marks;
 use crate::engine::sql::typecheck::postgres_error;
 use crate::engine::table_definition::{request, write_definition};
 
@@ -174,23 +175,21 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
             Ok(Value::Null)
         })?;
     }
-    conn.create_scalar_function("nextval", 1, flags, |ctx| {
-        let (conn, name, parameters) = sequence_of(ctx)?;
-        let (last, called) = state(&conn, &name)?;
-        let next = if called {
-            advanced(&name, last, &parameters)?
-        } else {
-            last
-        };
-        // log_cnt as Postgres shows it: the values its WAL holds ahead, 32 at a time.
-        conn.prepare_cached(&format!(
-            "UPDATE {} SET last_value = ?1, is_called = 1, \
-             log_cnt = CASE WHEN ?2 AND log_cnt > 0 THEN log_cnt - 1 ELSE 32 END",
-            quoted(&name)
-        ))?
-        .execute(params![next, called])?;
-        Ok(next)
-    })?;
+    // An identity column's default passes its kind second (router translate/columns.rs).
+    for arity in [1, 2] {
+        conn.create_scalar_function("nextval", arity, flags, |ctx| next_value(ctx))?;
+    }
+    conn.create_scalar_function(
+        "pg_identity_kind",
+        1,
+        flags | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(ctx
+                .get::<Option<String>>(0)?
+                .and_then(|d| marks::identity_kind(&d))
+                .unwrap_or_default())
+        },
+    )?;
     for arity in [2, 3] {
         conn.create_scalar_function("setval", arity, flags, |ctx| {
             if ctx.get_raw(0) == ValueRef::Null || ctx.get_raw(1) == ValueRef::Null {
@@ -600,14 +599,33 @@ fn users(conn: &Connection, sequence: &str) -> rusqlite::Result<Vec<(String, Str
         .collect())
 }
 
-/// The sequence a column default `nextval('<name>')` calls.
+/// The sequence a column default `nextval('<name>' [, '<identity kind>'])` calls.
 fn called_sequence(default: &str) -> Option<String> {
-    let inner = default
-        .trim()
-        .trim_start_matches('(')
-        .strip_prefix("nextval('")?;
-    let end = inner.find("')")?;
-    Some(relation_name(&inner[..end].replace("''", "'")))
+    Some(relation_name(&marks::next_value_arguments(default)?.0))
+}
+
+/// nextval(sequence [, identity kind]): the sequence's next value, written in the running
+/// transaction.
+fn next_value(ctx: &Context<'_>) -> rusqlite::Result<i64> {
+    let (conn, name, parameters) = sequence_of(ctx)?;
+    let always = ctx.len() == 2 && ctx.get::<String>(1)? == "a";
+    let (last, called) = state(&conn, &name)?;
+    let next = if called {
+        advanced(&name, last, &parameters)?
+    } else {
+        last
+    };
+    // log_cnt as Postgres shows it: the values its WAL holds ahead, 32 at a time.
+    conn.prepare_cached(&format!(
+        "UPDATE {} SET last_value = ?1, is_called = 1, \
+         log_cnt = CASE WHEN ?2 AND log_cnt > 0 THEN log_cnt - 1 ELSE 32 END",
+        quoted(&name)
+    ))?
+    .execute(params![next, called])?;
+    if always {
+        super::identity::handed_out(&ctx.get::<String>(0)?, next);
+    }
+    Ok(next)
 }
 
 fn state(conn: &Connection, name: &str) -> rusqlite::Result<(i64, bool)> {

@@ -15,7 +15,7 @@ static COMMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| 
 pub(super) fn comment_of(create_sql: &str, column: Option<&str>) -> Option<String> {
     // A view's, index's, sequence's or materialized view's, after `CREATE`.
     if column.is_none()
-        && let Some(text) = crate::engine::objects::comments::comment_in(create_sql)
+        && let Some(text) = super::marks::comment_in(create_sql)
     {
         return Some(text);
     }
@@ -76,7 +76,7 @@ fn unquoted(text: &str) -> impl Iterator<Item = (usize, char, i32)> + '_ {
 /// identifiers quoted only where Postgres would quote them. The index's name loses its
 /// schema (engine/objects/schemas.rs).
 pub(super) fn index_definition(create_sql: &str, table: &str, schema: &str) -> String {
-    let sql = crate::engine::objects::comments::without_comment(create_sql)
+    let sql = super::marks::without_comment(create_sql)
         .replace(" /* litescale: PRIMARY KEY */", "")
         .replace(" /* litescale: UNIQUE */", "")
         .replacen("INDEX IF NOT EXISTS", "INDEX", 1)

@@ -12,7 +12,8 @@ CREATE TEMP VIEW ls_column AS
     p.name AS column_name, p.type AS declared,
     pg_shown_default(p.dflt_value, p.type) AS column_default,
     (p."notnull" OR p.pk > 0) AS not_null, pg_type_oid(p.type) AS type_oid,
-    pg_typmod(p.type) AS typmod, t.typname, t.typcategory, t.typtype
+    pg_typmod(p.type) AS typmod, t.typname, t.typcategory, t.typtype,
+    pg_identity_kind(p.dflt_value) AS identity, pg_default_sequence(p.dflt_value) AS sequence
   FROM ls_relation r, pragma_table_info(r.sqlite_name) p
     LEFT JOIN pg_type t ON t.oid = pg_type_oid(p.type)
   WHERE r.type IN ('table', 'view');
@@ -60,9 +61,15 @@ CREATE TEMP VIEW "information_schema.columns"(table_catalog, table_schema, table
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     litescale_database(), CASE typtype WHEN 'e' THEN 'public' ELSE 'pg_catalog' END, typname,
     NULL, NULL, NULL, NULL,
-    CAST(ordinal_position AS TEXT), 'NO', 'NO', NULL, NULL, NULL, NULL, NULL, 'NO', 'NEVER',
+    CAST(ordinal_position AS TEXT), 'NO',
+    CASE identity WHEN '' THEN 'NO' ELSE 'YES' END,
+    CASE identity WHEN 'a' THEN 'ALWAYS' WHEN 'd' THEN 'BY DEFAULT' END,
+    s.parameters ->> 'start', s.parameters ->> 'increment', s.parameters ->> 'max',
+    s.parameters ->> 'min',
+    CASE WHEN s.parameters ->> 'cycle' THEN 'YES' ELSE 'NO' END, 'NEVER',
     NULL, CASE relation_type WHEN 'table' THEN 'YES' ELSE 'NO' END
-  FROM ls_column;
+  FROM ls_column c
+    LEFT JOIN ls_sequence s ON c.identity <> '' AND lower(s.name) = lower(c.sequence);
 
 CREATE TEMP VIEW "information_schema.views"(table_catalog, table_schema, table_name,
     view_definition, check_option, is_updatable, is_insertable_into, is_trigger_updatable,
@@ -149,7 +156,11 @@ CREATE TEMP VIEW "information_schema.sequences"(sequence_catalog, sequence_schem
     CAST(parameters ->> 'start' AS TEXT), CAST(parameters ->> 'min' AS TEXT),
     CAST(parameters ->> 'max' AS TEXT), CAST(parameters ->> 'increment' AS TEXT),
     CASE WHEN parameters ->> 'cycle' THEN 'YES' ELSE 'NO' END
-  FROM ls_sequence;
+  FROM ls_sequence s
+  -- An identity column's sequence is part of the column, and not listed.
+  WHERE NOT EXISTS (SELECT 1 FROM ls_relation t, pragma_table_info(t.sqlite_name) p
+    WHERE t.type = 'table' AND lower(t.name) = lower(s.parameters ->> '$.owned_by[0]')
+      AND p.name = s.parameters ->> '$.owned_by[1]' AND pg_identity_kind(p.dflt_value) <> '');
 
 -- litescale has no functions of a schema, and no privileges but the owner's: these list
 -- nothing (Postgres lists its built-in functions in routines, under pg_catalog); an array

@@ -9,6 +9,7 @@
 mod absent;
 mod definitions;
 mod information_schema;
+pub(crate) mod marks;
 mod sizes;
 
 use rusqlite::functions::FunctionFlags;
@@ -255,8 +256,9 @@ CREATE TEMP VIEW pg_class AS
 CREATE TEMP VIEW pg_attribute AS
   SELECT r.oid AS attrelid, p.name AS attname, pg_type_oid(p.type) AS atttypid,
     pg_typmod(p.type) AS atttypmod, CAST(p.cid + 1 AS INTEGER) AS attnum, (p."notnull" OR p.pk > 0) AS attnotnull,
-    (p.dflt_value IS NOT NULL) AS atthasdef, 0 AS atthasmissing, 0 AS attisdropped,
-    '' AS attidentity, '' AS attgenerated, -1 AS attlen, 0 AS attcollation, -1 AS attstattarget,
+    (p.dflt_value IS NOT NULL AND pg_identity_kind(p.dflt_value) = '') AS atthasdef,
+    0 AS atthasmissing, 0 AS attisdropped,
+    pg_identity_kind(p.dflt_value) AS attidentity, '' AS attgenerated, -1 AS attlen, 0 AS attcollation, -1 AS attstattarget,
     'p' AS attstorage, '' AS attcompression, NULL AS attfdwoptions, NULL AS attoptions,
     1 AS attislocal, 0 AS attinhcount, 0 AS attndims, NULL AS attacl, 'i' AS attalign,
     NULL AS attmissingval
@@ -276,7 +278,7 @@ CREATE TEMP VIEW pg_attrdef AS
   SELECT CAST(r.oid * 1000 + p.cid AS INTEGER) AS oid, r.oid AS adrelid,
     CAST(p.cid + 1 AS INTEGER) AS adnum, pg_shown_default(p.dflt_value, p.type) AS adbin
   FROM ls_relation r, pragma_table_info(r.sqlite_name) p
-  WHERE r.type = 'table' AND p.dflt_value IS NOT NULL;
+  WHERE r.type = 'table' AND p.dflt_value IS NOT NULL AND pg_identity_kind(p.dflt_value) = '';
 
 CREATE TEMP VIEW pg_index AS
   SELECT i.oid AS indexrelid, t.oid AS indrelid, il."unique" AS indisunique,
@@ -514,8 +516,10 @@ CREATE TEMP VIEW pg_depend(classid, objid, objsubid, refclassid, refobjid, refob
       AND lower(t.name) = lower(w.value)
   WHERE v.type IN ('view', 'matview')
   UNION ALL
-  -- A sequence a column owns goes with the column (OWNED BY, SERIAL).
-  SELECT 1259, s.oid, 0, 1259, t.oid, CAST(p.cid + 1 AS INTEGER), 'a'
+  -- A sequence a column owns goes with the column (OWNED BY, SERIAL; an identity's is
+  -- part of it).
+  SELECT 1259, s.oid, 0, 1259, t.oid, CAST(p.cid + 1 AS INTEGER),
+    CASE pg_identity_kind(p.dflt_value) WHEN '' THEN 'a' ELSE 'i' END
   FROM ls_sequence s JOIN ls_relation t ON t.type = 'table'
       AND lower(t.name) = lower(s.parameters ->> '$.owned_by[0]'),
     pragma_table_info(t.sqlite_name) p
@@ -525,7 +529,8 @@ CREATE TEMP VIEW pg_depend(classid, objid, objsubid, refclassid, refobjid, refob
   SELECT 2604, CAST(t.oid * 1000 + p.cid AS INTEGER), 0, 1259, s.oid, 0, 'n'
   FROM ls_relation t, pragma_table_info(t.sqlite_name) p
     JOIN ls_sequence s ON lower(s.name) = lower(pg_default_sequence(p.dflt_value))
-  WHERE t.type = 'table' AND p.dflt_value LIKE '%nextval(%';
+  WHERE t.type = 'table' AND p.dflt_value LIKE '%nextval(%'
+    AND pg_identity_kind(p.dflt_value) = '';
 "#,
         types = type_rows.join(",\n         "),
         settings = SERVER_SETTINGS
@@ -625,6 +630,10 @@ pub(crate) fn register(
             let Some(text) = ctx.get::<Option<String>>(0)? else {
                 return Ok(None);
             };
+            // An identity column has no default of its own to show.
+            if marks::identity_kind(&text).is_some() {
+                return Ok(None);
+            }
             let declared = ctx.get::<Option<String>>(1)?.unwrap_or_default();
             let type_name = enum_declared(ctx, of_declared, &declared)?
                 .map(|(_, name)| name)
