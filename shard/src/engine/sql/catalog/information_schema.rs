@@ -158,9 +158,8 @@ CREATE TEMP VIEW "information_schema.sequences"(sequence_catalog, sequence_schem
     CASE WHEN parameters ->> 'cycle' THEN 'YES' ELSE 'NO' END
   FROM ls_sequence s
   -- An identity column's sequence is part of the column, and not listed.
-  WHERE NOT EXISTS (SELECT 1 FROM ls_relation t, pragma_table_info(t.sqlite_name) p
-    WHERE t.type = 'table' AND lower(t.name) = lower(s.parameters ->> '$.owned_by[0]')
-      AND p.name = s.parameters ->> '$.owned_by[1]' AND pg_identity_kind(p.dflt_value) <> '');
+  WHERE NOT EXISTS (SELECT 1 FROM pragma_table_info(s.parameters ->> '$.owned_by[0]') p
+    WHERE p.name = s.parameters ->> '$.owned_by[1]' AND pg_identity_kind(p.dflt_value) <> '');
 
 -- litescale has no functions of a schema, and no privileges but the owner's: these list
 -- nothing (Postgres lists its built-in functions in routines, under pg_catalog); an array
