@@ -169,6 +169,30 @@ fn plan_statement(
         // Runs on the storage directory, or in the proxy, not in SQLite.
         return Ok(PlannedStatement::outside_sqlite(kind, 0));
     }
+    if let Statement::CreateFunction(create) = &ast {
+        let parse_body = |text: &str| -> Result<Vec<Statement>, RouterError> {
+            let mut statements = Vec::new();
+            for piece in split::split(text)? {
+                statements.extend(postgres::parse(&lexical::normalize(&piece)?.0)?);
+            }
+            Ok(statements)
+        };
+        let sqlite_sql = translate::objects::functions::create(create, parse_body, |body| {
+            let planned = plan_statement(body, ctx)?;
+            if planned.kind != StatementKind::Read || planned.sqlite_sql.is_empty() {
+                return Err(RouterError::unsupported(
+                    "a SQL function whose body is planned with its tables' columns",
+                ));
+            }
+            Ok(planned.sqlite_sql)
+        })?;
+        return Ok(PlannedStatement {
+            sqlite_sql,
+            batch: true,
+            ast: Some(ast),
+            ..PlannedStatement::outside_sqlite(kind, 0)
+        });
+    }
     let param_count = parameters::rewrite_placeholders(&mut ast)?;
     let modifying = modifying_with::modifying_ctes(&ast);
     if !modifying.is_empty() {

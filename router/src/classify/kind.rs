@@ -76,6 +76,9 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
         }
         Statement::RefreshMaterializedView(_) => StatementKind::Ddl("REFRESH MATERIALIZED VIEW"),
         Statement::CreateView(_) => StatementKind::Ddl("CREATE VIEW"),
+        // LANGUAGE sql only (translate/objects/functions.rs refuses the rest, naming it).
+        Statement::CreateFunction(_) => StatementKind::Ddl("CREATE FUNCTION"),
+        Statement::DropFunction(_) => StatementKind::Ddl("DROP FUNCTION"),
         Statement::AlterTable(_) => StatementKind::Ddl("ALTER TABLE"),
         Statement::Truncate(_) => StatementKind::Ddl("TRUNCATE TABLE"),
         Statement::Analyze(_) => StatementKind::Ddl("ANALYZE"),

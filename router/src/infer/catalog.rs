@@ -199,6 +199,7 @@ fn information_schema_type(column: &str) -> PgType {
 
 const INT2_COLUMNS: &[&str] = &[
     "adnum",
+    "pronargs",
     "relchecks",
     "attnum",
     "indnatts",

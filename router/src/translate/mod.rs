@@ -136,6 +136,7 @@ pub(crate) fn translate(
         ast,
         Statement::AlterTable(_)
             | Statement::Comment { .. }
+            | Statement::DropFunction(_)
             | Statement::CreateType { .. }
             | Statement::AlterType(_)
             | Statement::CreateSequence { .. }

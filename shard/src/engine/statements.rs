@@ -3,8 +3,9 @@
 //! materialised result may hold.
 
 use rusqlite::fallible_iterator::FallibleIterator;
-use rusqlite::{Connection, params_from_iter};
+use rusqlite::{CachedStatement, Connection, params_from_iter};
 
+use crate::engine::objects::functions::register_named;
 use crate::engine::objects::identity::for_statement;
 use crate::engine::sql::datetime::running_in_zone_of;
 use crate::engine::table_definition::{accepting_requests, apply_requested};
@@ -45,7 +46,7 @@ fn stream_rows(
     interrupter: &Interrupter,
     mut send: impl FnMut(Response) -> bool,
 ) -> u64 {
-    let mut stmt = match conn.prepare_cached(sql) {
+    let mut stmt = match prepared(conn, sql) {
         Ok(s) => s,
         Err(e) => {
             send(Response::Error(e.into()));
@@ -110,7 +111,7 @@ pub(crate) fn run(
     read_only: bool,
     max_result_bytes: usize,
 ) -> Result<Option<Outcome>, ShardError> {
-    let mut stmt = conn.prepare_cached(sql)?;
+    let mut stmt = prepared(conn, sql)?;
     if read_only && !stmt.readonly() {
         return Ok(None);
     }
@@ -229,8 +230,24 @@ fn column_meta(stmt: &rusqlite::Statement<'_>) -> Vec<ColumnMeta> {
 pub(crate) fn describe(conn: &Connection, sql: &str) -> Result<Vec<ColumnMeta>, ShardError> {
     // Prepared anew: a cached statement's columns are those of the schema it was cached
     // under until it next runs.
+    if let Err(e) = prepared(conn, sql) {
+        return Err(e.into());
+    }
     let stmt = conn.prepare(sql)?;
     Ok(column_meta(&stmt))
+}
+
+/// `sql` prepared (and cached), once the database's SQL functions it calls that this
+/// connection has not met yet are registered (objects/functions.rs).
+fn prepared<'c>(conn: &'c Connection, sql: &str) -> rusqlite::Result<CachedStatement<'c>> {
+    // Each round registers the functions of one name SQLite did not know.
+    for _ in 0..8 {
+        match conn.prepare_cached(sql) {
+            Err(e) if register_named(conn, &e) => continue,
+            result => return result,
+        }
+    }
+    conn.prepare_cached(sql)
 }
 
 pub(crate) fn table_columns(

@@ -49,7 +49,7 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         // SAFETY: the connection is used on this thread, within the call, for reads.
         let conn = unsafe { ctx.get_connection()? };
         let rows: Vec<(String, String, String)> = as_litescale(|| {
-            if !registry_exists(&conn)? {
+            if !super::table_exists(&conn, REGISTRY)? {
                 return Ok(Vec::new());
             }
             conn.prepare(&format!("SELECT kind, name, comment FROM {REGISTRY}"))?
@@ -76,7 +76,7 @@ pub(super) fn carry(conn: &Connection, old: &str, kind: &str, name: &str) -> rus
 
 /// Forgets the comment on a schema or type that is dropped.
 pub(super) fn forget(conn: &Connection, kind: &str, name: &str) -> rusqlite::Result<()> {
-    if registry_exists(conn)? {
+    if super::table_exists(conn, REGISTRY)? {
         conn.execute(
             &format!("DELETE FROM {REGISTRY} WHERE kind = ?1 AND name = ?2"),
             [kind, name],
@@ -178,12 +178,4 @@ fn keep(conn: &Connection, kind: &str, name: &str, text: Option<&str>) -> rusqli
         )?,
     };
     Ok(())
-}
-
-fn registry_exists(conn: &Connection) -> rusqlite::Result<bool> {
-    conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM main.sqlite_schema WHERE name = ?1)",
-        [REGISTRY],
-        |r| r.get(0),
-    )
 }

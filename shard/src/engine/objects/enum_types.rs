@@ -119,18 +119,10 @@ fn checked_label(ctx: &Context<'_>) -> rusqlite::Result<Option<String>> {
     }
 }
 
-fn registry_exists(conn: &Connection) -> rusqlite::Result<bool> {
-    conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM main.sqlite_schema WHERE name = ?1)",
-        [REGISTRY],
-        |r| r.get(0),
-    )
-}
-
 /// Every enum type: (OID, name, labels).
 fn all_enums(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, Labels)>> {
     as_litescale(|| {
-        if !registry_exists(conn)? {
+        if !super::table_exists(conn, REGISTRY)? {
             return Ok(Vec::new());
         }
         conn.prepare(&format!(
@@ -149,7 +141,7 @@ fn parse_labels(json: &str) -> Labels {
 
 fn labels_of(conn: &Connection, name: &str) -> rusqlite::Result<Option<Labels>> {
     as_litescale(|| {
-        if !registry_exists(conn)? {
+        if !super::table_exists(conn, REGISTRY)? {
             return Ok(None);
         }
         conn.query_row(

@@ -3,10 +3,12 @@
 //! each), materialized views (a table that carries its query), schemas (a registry, and a prefix on
 //! the names of what is in them), views renamed (made again under the new name). Their SQL functions change
 //! the schema only by asking for it (`table_definition::request`), once their statement is
-//! done. Comments on those of them that are not tables or columns (comments.rs). They must not know partitions or sessions.
+//! done. Comments on those of them that are not tables or columns (comments.rs);
+//! SQL functions (functions.rs). They must not know partitions or sessions.
 
 pub(crate) mod comments;
 mod enum_types;
+pub(crate) mod functions;
 pub(crate) mod identity;
 mod materialized_views;
 mod schemas;
@@ -22,6 +24,7 @@ use crate::engine::sql::typecheck::postgres_error;
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     comments::register(conn)?;
     enum_types::register(conn)?;
+    functions::register(conn)?;
     identity::register(conn)?;
     sequences::register(conn)?;
     schemas::register(conn)?;
@@ -44,6 +47,13 @@ fn relation(conn: &Connection, name: &str) -> rusqlite::Result<Option<(String, S
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
     .optional()
+}
+
+/// Whether the database has the table `name` (a registry of litescale's, made when first
+/// needed).
+fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM main.sqlite_schema WHERE name = ?1)")?
+        .query_row([name], |r| r.get(0))
 }
 
 /// 42703 unless `table` has `column`.

@@ -97,18 +97,10 @@ fn missing(name: &str) -> rusqlite::Error {
     postgres_error("3F000", &format!("schema \"{name}\" does not exist"))
 }
 
-fn registry_exists(conn: &Connection) -> rusqlite::Result<bool> {
-    conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM main.sqlite_schema WHERE name = ?1)",
-        [REGISTRY],
-        |r| r.get(0),
-    )
-}
-
 /// Every schema but the built-in ones: (OID, name, owner).
 fn all_schemas(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>> {
     as_litescale(|| {
-        if !registry_exists(conn)? {
+        if !super::table_exists(conn, REGISTRY)? {
             return Ok(Vec::new());
         }
         conn.prepare(&format!(
@@ -121,7 +113,7 @@ fn all_schemas(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>
 
 fn oid_of(conn: &Connection, name: &str) -> rusqlite::Result<Option<i64>> {
     as_litescale(|| {
-        if !registry_exists(conn)? {
+        if !super::table_exists(conn, REGISTRY)? {
             return Ok(None);
         }
         conn.query_row(

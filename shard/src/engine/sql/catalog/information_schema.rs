@@ -2,8 +2,8 @@
 //! pg_indexes, ...), as TEMP views over the catalog's (mod.rs): what ORMs and migration tools read to
 //! learn the schema. The router names `information_schema.tables` as the view
 //! `"information_schema.tables"`. A relation's schema is ls_relation's `nspname` (public,
-//! or a schema of engine/objects/schemas.rs); there are no routines or range types to
-//! list, so their views are empty.
+//! or a schema of engine/objects/schemas.rs); routines are the database's SQL functions
+//! (engine/objects/functions.rs); there are no range types to list.
 
 /// The views, created on every connection after the catalog's.
 pub(super) const VIEWS: &str = r#"
@@ -188,12 +188,18 @@ CREATE TEMP VIEW "information_schema.routines"(
     result_cast_type_udt_schema, result_cast_type_udt_name, result_cast_scope_catalog,
     result_cast_scope_schema, result_cast_scope_name, result_cast_maximum_cardinality,
     result_cast_dtd_identifier) AS
-  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+  -- The database's SQL functions (engine/objects/functions.rs).
+  SELECT litescale_database(), 'public', f.proname || '_' || f.oid, litescale_database(),
+    'public', f.proname, 'FUNCTION', NULL, NULL, NULL, NULL, NULL, NULL,
+    format_type(pg_type_oid(f.shown ->> 'returns'), NULL), NULL, NULL, NULL, NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, litescale_database(), 'pg_catalog',
+    (SELECT typname FROM pg_type WHERE oid = pg_type_oid(f.shown ->> 'returns')), NULL, NULL,
+    NULL, NULL, '0', 'SQL', f.shown ->> 'body', NULL, 'SQL', 'GENERAL', 'NO', 'MODIFIES',
+    'NO', NULL, 'YES', 0, 'NO', 'NO', 'INVOKER', NULL, NULL, NULL, NULL, NULL, NULL, 'NO',
+    'NO', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM ls_function f;
+
 CREATE TEMP VIEW "information_schema.parameters"(
     specific_catalog, specific_schema, specific_name, ordinal_position, parameter_mode,
     is_result, as_locator, parameter_name, data_type, character_maximum_length,

@@ -503,7 +503,17 @@ CREATE TEMP VIEW pg_proc(oid, proname, pronamespace, proowner, prokind, proretty
     prosqlbody) AS
   SELECT typinput, typinput, 11, 10, 'f', min(oid), 12, 1, '2275', NULL, 0, 'i', 's', 1, 0,
     0, 1, 0, 0, 0, NULL, NULL, NULL, NULL, typinput, NULL, NULL, NULL, NULL
-  FROM pg_type GROUP BY typinput;
+  FROM pg_type GROUP BY typinput
+  UNION ALL
+  SELECT f.oid, f.proname, 2200, 10, 'f', pg_type_oid(f.shown ->> 'returns'), 14, f.pronargs,
+    (SELECT coalesce(group_concat(pg_type_oid(a.value), ' '), '')
+     FROM json_each(f.shown -> 'argument_types') a), NULL, 0, 'v', 'u', 0, 0, 0, 100, 0, 0, 0,
+    NULL, NULL, NULL, NULL, f.shown ->> 'body', NULL, NULL, NULL, NULL
+  FROM ls_function f;
+-- The database's SQL functions (engine/objects/functions.rs): their Postgres definitions.
+CREATE TEMP VIEW ls_function(oid, proname, pronargs, shown) AS
+  SELECT CAST(value ->> 0 AS INTEGER), value ->> 1, value ->> 2, value -> 3
+  FROM json_each(litescale_functions());
 CREATE TEMP VIEW pg_depend(classid, objid, objsubid, refclassid, refobjid, refobjsubid,
     deptype) AS
   SELECT 2618, CAST(v.oid * 100 + 98 AS INTEGER), 0, 1259, v.oid, 0, 'i'
@@ -826,11 +836,36 @@ pub(crate) fn register(
         "pg_get_partition_constraintdef",
         "pg_get_triggerdef",
         "pg_get_ruledef",
-        "pg_get_function_arguments",
-        "pg_get_function_result",
         "pg_get_serial_sequence",
     ] {
         conn.create_scalar_function(name, -1, flags, |_| Ok(None::<String>))?;
+    }
+    // A SQL function's arguments and result type as CREATE FUNCTION wrote them.
+    for (name, query) in [
+        (
+            "pg_get_function_arguments",
+            "SELECT (SELECT coalesce(group_concat(coalesce(n.value || ' ', '') \
+               || format_type(pg_type_oid(a.value), NULL), ', '), '') \
+             FROM json_each(shown -> 'argument_types') a \
+               JOIN json_each(shown -> 'argument_names') n ON n.key = a.key) \
+             FROM ls_function WHERE oid = ?1",
+        ),
+        (
+            "pg_get_function_result",
+            "SELECT format_type(pg_type_oid(shown ->> 'returns'), NULL) FROM ls_function \
+             WHERE oid = ?1",
+        ),
+    ] {
+        conn.create_scalar_function(name, 1, flags, move |ctx| {
+            let Some(oid) = ctx.get::<Option<i64>>(0).ok().flatten() else {
+                return Ok(None);
+            };
+            // SAFETY: the connection is used on this thread, within the call, for a read.
+            let conn = unsafe { ctx.get_connection()? };
+            conn.query_row(query, [oid], |r| r.get::<_, Option<String>>(0))
+                .optional()
+                .map(Option::flatten)
+        })?;
     }
     for name in [
         "has_table_privilege",
