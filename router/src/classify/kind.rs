@@ -79,6 +79,8 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
         // LANGUAGE sql only (translate/objects/functions.rs refuses the rest, naming it).
         Statement::CreateFunction(_) => StatementKind::Ddl("CREATE FUNCTION"),
         Statement::DropFunction(_) => StatementKind::Ddl("DROP FUNCTION"),
+        Statement::CreateDomain(_) => StatementKind::Ddl("CREATE DOMAIN"),
+        Statement::DropDomain(_) => StatementKind::Ddl("DROP DOMAIN"),
         Statement::AlterTable(_) => StatementKind::Ddl("ALTER TABLE"),
         Statement::Truncate(_) => StatementKind::Ddl("TRUNCATE TABLE"),
         Statement::Analyze(_) => StatementKind::Ddl("ANALYZE"),

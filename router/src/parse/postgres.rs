@@ -61,6 +61,12 @@ pub(crate) fn parse(normalized: &str) -> Result<Vec<Statement>, RouterError> {
             let sql = without_sequence_name(normalized).unwrap_or_default();
             Parser::parse_sql(&PostgreSqlDialect {}, &sql).map_err(|_| syntax_error(e))?
         }
+        // A domain's NOT NULL, which sqlparser does not read, and its clauses in any order
+        // (translate/objects/domains.rs takes the NOT NULL back out).
+        Err(e) if domain_clauses(normalized).is_some() => {
+            let sql = domain_clauses(normalized).unwrap_or_default();
+            Parser::parse_sql(&PostgreSqlDialect {}, &sql).map_err(|_| syntax_error(e))?
+        }
         // Moving an object to another schema renames it and everything named after it
         // (engine/objects/schemas.rs); not made yet.
         Err(_) if moves_to_schema(normalized) => {
@@ -203,6 +209,71 @@ fn without_sequence_name(sql: &str) -> Option<String> {
     Some(format!("{}{}", &sql[..at], &rest[name_end..]))
 }
 
+/// The name the CHECK that stands for a domain's NOT NULL takes (translate/objects/domains.rs
+/// makes the NOT NULL of it again).
+pub(crate) const DOMAIN_NOT_NULL: &str = "litescale_domain_not_null";
+
+/// A CREATE DOMAIN as sqlparser reads one: its COLLATE and DEFAULT first, then its
+/// constraints, NOT NULL written as a CHECK named [`DOMAIN_NOT_NULL`] (a bare `NULL`
+/// changes nothing); Postgres takes them in any order. `None` for other statements.
+fn domain_clauses(sql: &str) -> Option<String> {
+    let upper = sql.to_ascii_uppercase();
+    if !upper.trim_start().starts_with("CREATE DOMAIN ") {
+        return None;
+    }
+    const STARTS: [&str; 6] = [
+        " COLLATE ",
+        " DEFAULT ",
+        " CONSTRAINT ",
+        " CHECK",
+        " NOT NULL",
+        " NULL",
+    ];
+    // Where each clause starts, outside quotes and parentheses.
+    let (mut depth, mut quoted, mut cuts) = (0i32, false, Vec::new());
+    for (at, c) in sql.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth -= 1,
+            ' ' if !quoted && depth == 0 => {
+                let rest = &upper[at..];
+                // CONSTRAINT n CHECK (...) is one clause.
+                let after_constraint = cuts.last().is_some_and(|&(_, kind)| kind == " CONSTRAINT ")
+                    && rest.starts_with(" CHECK");
+                if let Some(kind) = STARTS.iter().find(|k| rest.starts_with(**k))
+                    && !after_constraint
+                {
+                    cuts.push((at, *kind));
+                }
+            }
+            _ => {}
+        }
+    }
+    let head_end = cuts.first()?.0;
+    let mut collate = String::new();
+    let mut default = String::new();
+    let mut constraints = Vec::new();
+    for (i, &(at, kind)) in cuts.iter().enumerate() {
+        let end = cuts.get(i + 1).map_or(sql.len(), |&(next, _)| next);
+        let clause = sql[at..end].trim_end_matches(';');
+        match kind {
+            " COLLATE " => collate = clause.to_owned(),
+            " DEFAULT " => default = clause.to_owned(),
+            " NOT NULL" => constraints.push(format!(
+                " CONSTRAINT {DOMAIN_NOT_NULL} CHECK (VALUE IS NOT NULL)"
+            )),
+            " NULL" => {}
+            _ => constraints.push(clause.to_owned()),
+        }
+    }
+    Some(format!(
+        "{}{collate}{default}{}",
+        &sql[..head_end],
+        constraints.concat()
+    ))
+}
+
 /// `ALTER TABLE | VIEW | SEQUENCE ... SET SCHEMA s`, which sqlparser does not read.
 fn moves_to_schema(sql: &str) -> bool {
     let upper = sql.to_ascii_uppercase();
@@ -237,6 +308,24 @@ fn syntax_error(e: ParserError) -> RouterError {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_domains_clauses_come_in_the_order_sqlparser_reads() {
+        assert_eq!(
+            super::domain_clauses(
+                "CREATE DOMAIN e AS varchar(50) NOT NULL CHECK (VALUE ~ '@') DEFAULT 'x' NULL"
+            )
+            .as_deref(),
+            Some(
+                "CREATE DOMAIN e AS varchar(50) DEFAULT 'x' CONSTRAINT litescale_domain_not_null \
+                 CHECK (VALUE IS NOT NULL) CHECK (VALUE ~ '@')"
+            )
+        );
+        assert_eq!(
+            super::domain_clauses("CREATE TABLE t (a int NOT NULL)"),
+            None
+        );
+    }
+
     use crate::plan;
 
     #[test]

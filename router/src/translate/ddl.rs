@@ -303,6 +303,7 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
             .map(|t| format!("DELETE FROM {} WHERE 0", t.name))
             .collect()),
         Statement::DropFunction(drop) => Ok(super::objects::functions::drop(&drop)),
+        Statement::DropDomain(drop) => Ok(vec![super::objects::domains::drop(&drop)]),
         // Its functions are built in: nothing for SQLite to do.
         Statement::CreateExtension(_) => Ok(Vec::new()),
         // What is not a table or a column (those: alter::comment) keeps its comment in the

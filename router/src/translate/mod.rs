@@ -84,6 +84,21 @@ pub(crate) fn translate(
     ctx: &SessionContext,
     schema: &dyn Schema,
 ) -> Result<Translated, RouterError> {
+    if let Statement::CreateDomain(domain) = &ast {
+        let sql = objects::domains::create(domain, |template| {
+            let Statement::CreateTable(create) = template else {
+                return Ok(());
+            };
+            for column in &mut create.columns {
+                columns::add_type_rules(column);
+            }
+            columns::parenthesize_defaults(create);
+            expressions::rewrite(template, ctx)?;
+            sql::render_strings_as_written(template);
+            Ok(())
+        })?;
+        return Ok(batch(vec![sql], false, true));
+    }
     columns::bare_literal_defaults(&mut ast);
     columns::keep_check_texts(&mut ast);
     let overriding = columns::take_overriding(&mut ast)?;
@@ -137,6 +152,7 @@ pub(crate) fn translate(
         Statement::AlterTable(_)
             | Statement::Comment { .. }
             | Statement::DropFunction(_)
+            | Statement::DropDomain(_)
             | Statement::CreateType { .. }
             | Statement::AlterType(_)
             | Statement::CreateSequence { .. }

@@ -71,11 +71,24 @@ fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
             ShardError::new("23503", "insert or update violates foreign key constraint")
         }
         ffi::SQLITE_CONSTRAINT_CHECK => {
-            let name = without_schema(message.rsplit(": ").next().unwrap_or(""));
-            ShardError::new(
-                "23514",
-                format!("new row violates check constraint \"{name}\""),
-            )
+            let name = message.rsplit(": ").next().unwrap_or("");
+            // A domain's, on one of its columns (objects/domains.rs).
+            match name
+                .strip_prefix("litescale_domain:")
+                .and_then(|n| n.split_once(':'))
+            {
+                Some((domain, check)) => ShardError::new(
+                    "23514",
+                    format!("value for domain {domain} violates check constraint \"{check}\""),
+                ),
+                None => ShardError::new(
+                    "23514",
+                    format!(
+                        "new row violates check constraint \"{}\"",
+                        without_schema(name)
+                    ),
+                ),
+            }
         }
         _ if primary == ffi::SQLITE_CONSTRAINT => ShardError::new("23000", message.to_owned()),
         _ if primary == ffi::SQLITE_INTERRUPT => {

@@ -83,6 +83,32 @@ pub(crate) fn apply_requested(conn: &Connection) -> rusqlite::Result<()> {
 const TRIAL: &str = "_litescale_definition_check";
 
 fn replace(conn: &Connection, table: &str, create: &str) -> rusqlite::Result<()> {
+    replace_retyped(conn, table, create, &[])
+}
+
+/// Writes `create` over `table`'s text as [`replace`] does, where the columns `retyped`
+/// may take another type (another affinity) as long as they hold no value yet: a column
+/// just made with a type that turned out to be a domain (objects/domains.rs).
+pub(crate) fn replace_retyped(
+    conn: &Connection,
+    table: &str,
+    create: &str,
+    retyped: &[String],
+) -> rusqlite::Result<()> {
+    for column in retyped {
+        let holds: bool = conn.query_row(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM main.\"{}\" WHERE \"{}\" IS NOT NULL)",
+                table.replace('"', "\"\""),
+                column.replace('"', "\"\"")
+            ),
+            [],
+            |r| r.get(0),
+        )?;
+        if holds {
+            return Err(refused(table, &format!("its column {column} holds values")));
+        }
+    }
     let Some(body) = create.find('(').map(|at| &create[at..]) else {
         return Err(refused(table, "it is not a CREATE TABLE"));
     };
@@ -92,10 +118,30 @@ fn replace(conn: &Connection, table: &str, create: &str) -> rusqlite::Result<()>
     conn.execute_batch(&format!("CREATE TABLE main.{TRIAL} {body}"))?;
     let trial = stored_shape(conn, TRIAL);
     conn.execute_batch(&format!("DROP TABLE main.{TRIAL}"))?;
-    if trial? != stored_shape(conn, table)? {
+    // What may differ in the retyped columns: their affinity, their keys' collation.
+    let without_retyped = |mut shape: StoredShape| {
+        let mut cids = Vec::new();
+        for (cid, column) in shape.columns.iter_mut().enumerate() {
+            if retyped.iter().any(|r| r.eq_ignore_ascii_case(&column.0)) {
+                column.3 = Affinity::Blob;
+                cids.push(cid as i64);
+            }
+        }
+        for (_, _, columns) in &mut shape.constraint_indexes {
+            for column in columns.iter_mut().filter(|c| cids.contains(&c.0)) {
+                column.2.clear();
+            }
+        }
+        shape
+    };
+    if without_retyped(trial?) != without_retyped(stored_shape(conn, table)?) {
         return Err(refused(table, "its rows would be stored differently"));
     }
-    write_definition(conn, table, create)
+    write_definition(conn, table, create)?;
+    if !retyped.is_empty() {
+        conn.execute_batch(&format!("REINDEX main.\"{}\"", table.replace('"', "\"\"")))?;
+    }
+    Ok(())
 }
 
 /// Writes `create` over the table's text and moves the schema version on, unchecked: the

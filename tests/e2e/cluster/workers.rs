@@ -203,6 +203,58 @@ async fn replicas_serve_reads_and_see_each_acknowledged_write() {
     assert_eq!(count(&c).await, 101);
 }
 
+/// A SQL function lives in the database, not in a connection: made through the primary,
+/// each replica process's connections learn it when a call first reaches them, and see it
+/// replaced and dropped at once.
+#[tokio::test]
+async fn a_sql_function_made_on_the_primary_runs_on_every_replica() {
+    let server = TestServer::start_with(processes(2)).await;
+    wait_for_workers(server.addr, 2).await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE TABLE prices (id INT PRIMARY KEY, cents INT); \
+         INSERT INTO prices VALUES (1, 250), (2, 1000); \
+         CREATE FUNCTION price(i int) RETURNS int LANGUAGE sql STABLE \
+           AS 'SELECT cents FROM prices WHERE id = i'",
+    )
+    .await
+    .unwrap();
+    let price = |id: i32| {
+        let c = &c;
+        async move {
+            // Typed in the text: the router plans a call without the function's definition.
+            c.query_one("SELECT price($1::int)::int", &[&id])
+                .await
+                .map(|r| r.get::<_, Option<i32>>(0))
+        }
+    };
+    // Round robin: every replica answers several of these.
+    for _ in 0..10 {
+        assert_eq!(price(1).await.unwrap(), Some(250));
+        assert_eq!(price(3).await.unwrap(), None);
+    }
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION price(i int) RETURNS int LANGUAGE sql STABLE \
+           AS 'SELECT cents * 2 FROM prices WHERE id = i'",
+    )
+    .await
+    .unwrap();
+    for _ in 0..10 {
+        assert_eq!(price(2).await.unwrap(), Some(2000));
+    }
+    c.batch_execute("DROP FUNCTION price(int)").await.unwrap();
+    for _ in 0..4 {
+        assert_eq!(sqlstate(&price(1).await.unwrap_err()), "42883");
+    }
+    let rows = workers(server.addr).await;
+    assert!(
+        rows.iter()
+            .filter(|r| r[3] == "replica")
+            .all(|r| r[7].parse::<u64>().unwrap() >= 5),
+        "{rows:?}"
+    );
+}
+
 fn alive(pid: i32) -> bool {
     std::process::Command::new("kill")
         .args(["-0", &pid.to_string()])

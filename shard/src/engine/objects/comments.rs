@@ -10,7 +10,6 @@
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::engine::guard::as_litescale;
 use crate::engine::sql::typecheck::postgres_error;
 use crate::engine::table_definition::{request, write_schema_text};
 
@@ -48,15 +47,16 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("litescale_registered_comments", 0, flags, |ctx| {
         // SAFETY: the connection is used on this thread, within the call, for reads.
         let conn = unsafe { ctx.get_connection()? };
-        let rows: Vec<(String, String, String)> = as_litescale(|| {
-            if !super::table_exists(&conn, REGISTRY)? {
-                return Ok(Vec::new());
-            }
-            conn.prepare(&format!("SELECT kind, name, comment FROM {REGISTRY}"))?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect()
-        })?;
-        Ok(serde_json::to_string(&rows).unwrap_or_default())
+        super::registry_json(
+            &conn,
+            REGISTRY,
+            &format!("SELECT kind, name, comment FROM {REGISTRY}"),
+            |r| {
+                let (kind, name, comment): (String, String, String) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?);
+                Ok(serde_json::json!([kind, name, comment]))
+            },
+        )
     })
 }
 

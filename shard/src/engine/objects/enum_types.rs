@@ -93,6 +93,10 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("litescale_order_enum", 1, flags, |ctx| {
         let name = ctx.get::<String>(0)?;
         request("litescale_order_enum", move |conn| {
+            // A user type that is a domain makes its columns the domain's.
+            if super::domains::apply(conn, &name)? {
+                return Ok(());
+            }
             let labels = existing(conn, &name)?;
             order(conn, &name, &labels)
         })?;
@@ -108,6 +112,12 @@ fn checked_label(ctx: &Context<'_>) -> rusqlite::Result<Option<String>> {
     let name = ctx.get::<String>(1)?;
     // SAFETY: the connection is used on this thread, within the call, for a read.
     let conn = unsafe { ctx.get_connection()? };
+    if labels_of(&conn, &name)?.is_none() && super::domains::definition(&conn, &name)?.is_some() {
+        return Err(postgres_error(
+            "0A000",
+            &format!("a cast to the domain {name} is not supported by litescale"),
+        ));
+    }
     let labels = existing(&conn, &name)?;
     if labels.iter().any(|(l, _)| *l == value) {
         Ok(Some(value))

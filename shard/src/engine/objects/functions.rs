@@ -90,24 +90,17 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("litescale_functions", 0, flags, |ctx| {
         // SAFETY: the connection is used on this thread, within the call, for reads.
         let conn = unsafe { ctx.get_connection()? };
-        let rows: Vec<(i64, String, i64, String)> = as_litescale(|| {
-            if !super::table_exists(&conn, REGISTRY)? {
-                return Ok(Vec::new());
-            }
-            conn.prepare(&format!(
-                "SELECT rowid, name, arity, shown FROM {REGISTRY} ORDER BY rowid"
-            ))?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect()
-        })?;
-        let rows: Vec<serde_json::Value> = rows
-            .into_iter()
-            .map(|(row, name, arity, shown)| {
+        super::registry_json(
+            &conn,
+            REGISTRY,
+            &format!("SELECT rowid, name, arity, shown FROM {REGISTRY} ORDER BY rowid"),
+            |r| {
+                let (row, name, arity, shown): (i64, String, i64, String) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
                 let shown: serde_json::Value = serde_json::from_str(&shown).unwrap_or_default();
-                serde_json::json!([row + OID_BASE, name, arity, shown])
-            })
-            .collect();
-        Ok(serde_json::Value::Array(rows).to_string())
+                Ok(serde_json::json!([row + OID_BASE, name, arity, shown]))
+            },
+        )
     })
 }
 

@@ -4,9 +4,11 @@
 //! the names of what is in them), views renamed (made again under the new name). Their SQL functions change
 //! the schema only by asking for it (`table_definition::request`), once their statement is
 //! done. Comments on those of them that are not tables or columns (comments.rs);
-//! SQL functions (functions.rs). They must not know partitions or sessions.
+//! SQL functions (functions.rs); domains (domains.rs: a column's definition, written into
+//! the tables whose columns take them). They must not know partitions or sessions.
 
 pub(crate) mod comments;
+mod domains;
 mod enum_types;
 pub(crate) mod functions;
 pub(crate) mod identity;
@@ -23,6 +25,7 @@ use crate::engine::sql::typecheck::postgres_error;
 /// The objects' SQL functions and collations, on every connection.
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     comments::register(conn)?;
+    domains::register(conn)?;
     enum_types::register(conn)?;
     functions::register(conn)?;
     identity::register(conn)?;
@@ -47,6 +50,23 @@ fn relation(conn: &Connection, name: &str) -> rusqlite::Result<Option<(String, S
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
     .optional()
+}
+
+/// The rows `query` reads from the registry `registry` (none before it is made), each made
+/// JSON by `row`, as the JSON array the catalog's views read.
+fn registry_json(
+    conn: &Connection,
+    registry: &str,
+    query: &str,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<serde_json::Value>,
+) -> rusqlite::Result<String> {
+    let rows: Vec<serde_json::Value> = crate::engine::guard::as_litescale(|| {
+        if !table_exists(conn, registry)? {
+            return Ok(Vec::new());
+        }
+        conn.prepare(query)?.query_map([], row)?.collect()
+    })?;
+    Ok(serde_json::Value::Array(rows).to_string())
 }
 
 /// Whether the database has the table `name` (a registry of litescale's, made when first

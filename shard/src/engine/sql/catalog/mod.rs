@@ -394,7 +394,13 @@ CREATE TEMP VIEW pg_type AS
     CASE column6 WHEN 'A' THEN 'array_send' WHEN 'E' THEN 'enum_send' ELSE column2 || 'send' END AS typsend,
     0 AS typsubscript
   FROM (VALUES {types}
-        UNION ALL SELECT oid, typname, 2200, 4, 'e', 'E', 0, 0, 0, -1, 0, 'f', 10 FROM ls_enum);
+        UNION ALL SELECT oid, typname, 2200, 4, 'e', 'E', 0, 0, 0, -1, 0, 'f', 10 FROM ls_enum
+        UNION ALL SELECT oid, typname, 2200, -1, 'd', 'U', 0, 0, 0, -1, pg_type_oid(base),
+          not_null, 10 FROM ls_domain);
+
+-- Domains (shard engine/objects/domains.rs): (oid, name, base type, NOT NULL).
+CREATE TEMP VIEW ls_domain(oid, typname, base, not_null) AS
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(litescale_domains());
 
 -- Enum types (shard engine/enum_types.rs): (oid, name, [[label, sort order], ...]).
 CREATE TEMP VIEW ls_enum(oid, typname, labels) AS
@@ -660,7 +666,7 @@ pub(crate) fn register(
         }
         // SAFETY: the connection is used on this thread, within the call, for a read.
         let conn = unsafe { ctx.get_connection()? };
-        conn.query_row("SELECT typname FROM ls_enum WHERE oid = ?1", [oid], |r| {
+        conn.query_row("SELECT typname FROM pg_type WHERE oid = ?1", [oid], |r| {
             r.get(0)
         })
         .optional()
