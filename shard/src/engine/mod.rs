@@ -21,3 +21,5 @@ mod sqlite_errors;
 pub(crate) mod statements;
 pub(crate) mod table_definition;
 mod truncate;
+
+pub(crate) use objects::{BlockValues, in_block};

@@ -14,6 +14,7 @@ use crate::engine::reads::serve_read;
 use crate::engine::statements::{
     as_copy, describe, execute_statements, run, run_batch, table_columns,
 };
+use crate::engine::{BlockValues, in_block};
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::messages::{Request, Response};
@@ -32,6 +33,8 @@ pub(crate) struct Writer {
     recording: Option<Recording>,
     /// Bytes one statement's materialised result may hold (`limits.max_result_mb`).
     max_result_bytes: usize,
+    /// The sequence numbers the open session block was handed (currval, lastval).
+    block_values: Option<BlockValues>,
 }
 
 impl Writer {
@@ -126,8 +129,18 @@ impl Writer {
 
     /// Serves one request on the writer.
     pub fn serve(&mut self, request: Request, interrupter: &Interrupter) -> Response {
-        self.try_serve(request, interrupter)
-            .unwrap_or_else(Response::Error)
+        let ends_block = matches!(
+            request,
+            Request::Commit | Request::Rollback | Request::CommitDecided { .. }
+        );
+        if matches!(request, Request::Begin { .. }) {
+            self.block_values = Some(BlockValues::default());
+        }
+        let mut values = self.block_values.take();
+        let response = in_block(&mut values, || self.try_serve(request, interrupter))
+            .unwrap_or_else(Response::Error);
+        self.block_values = if ends_block { None } else { values };
+        response
     }
 
     /// Serves one request on the writer, with `long` called once if it passes
@@ -293,6 +306,7 @@ impl Standby {
             fence,
             recording: None,
             max_result_bytes,
+            block_values: None,
         })
     }
 }

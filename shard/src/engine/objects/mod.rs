@@ -17,6 +17,8 @@ mod schemas;
 mod sequences;
 mod views;
 
+pub(crate) use sequences::{BlockValues, in_block};
+
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::engine::sql::catalog::marks::{marked_json, read_marked};

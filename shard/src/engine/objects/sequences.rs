@@ -24,6 +24,38 @@ use crate::engine::table_definition::{request, write_definition};
 
 use super::{check_column, marked_json, quoted, read_marked};
 
+/// What currval() and lastval() answer: the numbers nextval handed out in the running
+/// transaction block of one session (see [`in_block`]).
+#[derive(Debug, Default)]
+pub(crate) struct BlockValues {
+    /// Each sequence's last number, by the name SQLite keeps it under.
+    by_sequence: std::collections::HashMap<String, i64>,
+    last: Option<i64>,
+}
+
+std::thread_local! {
+    /// The running request's block's values; `None` outside a session's block.
+    static BLOCK: std::cell::RefCell<Option<BlockValues>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `run` (one request on a partition's writer) with `block`'s values for nextval to
+/// keep and currval and lastval to read. A writer's connection serves one session's
+/// block at a time, so a block's values are that session's; autocommit statements, which
+/// several sessions' share a transaction (group commit), have none, and currval and
+/// lastval there are refused: what another session's statement handed out must never be
+/// answered. The values go with the block, where Postgres keeps them for the session.
+pub(crate) fn in_block<R>(block: &mut Option<BlockValues>, run: impl FnOnce() -> R) -> R {
+    BLOCK.set(block.take());
+    struct Restore<'a>(&'a mut Option<BlockValues>);
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            *self.0 = BLOCK.take();
+        }
+    }
+    let _restore = Restore(block);
+    run()
+}
+
 /// Where a sequence's definition keeps its parameters.
 const MARK: &str = "/* litescale:sequence ";
 
@@ -179,6 +211,21 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     for arity in [1, 2] {
         conn.create_scalar_function("nextval", arity, flags, |ctx| next_value(ctx))?;
     }
+    conn.create_scalar_function("currval", 1, flags, |ctx| {
+        let (_, name, _) = sequence_of(ctx)?;
+        block_value(|block| block.by_sequence.get(&name.to_ascii_lowercase()).copied())?.ok_or_else(
+            || {
+                postgres_error(
+                    "55000",
+                    &format!("currval of sequence \"{name}\" is not yet defined in this session"),
+                )
+            },
+        )
+    })?;
+    conn.create_scalar_function("lastval", 0, flags, |_| {
+        block_value(|block| block.last)?
+            .ok_or_else(|| postgres_error("55000", "lastval is not yet defined in this session"))
+    })?;
     conn.create_scalar_function(
         "pg_identity_kind",
         1,
@@ -604,6 +651,18 @@ fn called_sequence(default: &str) -> Option<String> {
     Some(relation_name(&marks::next_value_arguments(default)?.0))
 }
 
+/// What `read` finds in the running block's values; refused outside a session's block.
+fn block_value(read: impl FnOnce(&BlockValues) -> Option<i64>) -> rusqlite::Result<Option<i64>> {
+    BLOCK.with_borrow(|block| match block {
+        Some(block) => Ok(read(block)),
+        None => Err(postgres_error(
+            "0A000",
+            "currval() and lastval() outside a transaction block (or a query string of \
+             several statements) are not supported by litescale",
+        )),
+    })
+}
+
 /// nextval(sequence [, identity kind]): the sequence's next value, written in the running
 /// transaction.
 fn next_value(ctx: &Context<'_>) -> rusqlite::Result<i64> {
@@ -625,6 +684,12 @@ fn next_value(ctx: &Context<'_>) -> rusqlite::Result<i64> {
     if always {
         super::identity::handed_out(&ctx.get::<String>(0)?, next);
     }
+    BLOCK.with_borrow_mut(|block| {
+        if let Some(block) = block {
+            block.by_sequence.insert(name.to_ascii_lowercase(), next);
+            block.last = Some(next);
+        }
+    });
     Ok(next)
 }
 
