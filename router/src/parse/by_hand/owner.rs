@@ -54,6 +54,32 @@ fn qualified_name(piece: &Piece<'_>) -> (Option<String>, String) {
     (schema, name)
 }
 
+/// A function's name, before its arguments' parenthesis (`ALTER FUNCTION s.f(int) ...`),
+/// and its schema if qualified.
+fn function_name(piece: &Piece<'_>) -> (Option<String>, String) {
+    let tokens: Vec<&Token> = piece
+        .tokens
+        .iter()
+        .map(|(t, _)| t)
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let open = tokens
+        .iter()
+        .position(|t| matches!(t, Token::LParen))
+        .unwrap_or(tokens.len());
+    let word = |at: usize| match tokens.get(at) {
+        Some(Token::Word(w)) if w.quote_style.is_some() => w.value.clone(),
+        Some(Token::Word(w)) => w.value.to_ascii_lowercase(),
+        _ => String::new(),
+    };
+    let name = open.checked_sub(1).map(word).unwrap_or_default();
+    let schema = open
+        .checked_sub(2)
+        .filter(|&at| matches!(tokens[at], Token::Period))
+        .map(|at| word(at - 1));
+    (schema, name)
+}
+
 /// Whether `piece` is an `ALTER ... OWNER TO role`.
 pub(crate) fn is_owner_change(piece: &Piece<'_>) -> bool {
     let w = words(piece);
@@ -81,9 +107,15 @@ pub(crate) fn owner_change(
     }
     // The object's name: the last word before OWNER. A relation of a schema other than
     // public is SQLite's `s.t` (translate/objects/schemas.rs), which ls_oid_by_name looks up.
-    let (schema, name) = qualified_name(piece);
+    let (schema, name) = if w[1].0 == "FUNCTION" {
+        function_name(piece)
+    } else {
+        qualified_name(piece)
+    };
     let name = match schema {
-        Some(schema) if !is_built_in_schema(&schema) && w[1].0 != "TYPE" => {
+        Some(schema)
+            if !is_built_in_schema(&schema) && !matches!(w[1].0.as_str(), "TYPE" | "DOMAIN") =>
+        {
             format!("{schema}.{name}")
         }
         _ => name,
@@ -94,6 +126,8 @@ pub(crate) fn owner_change(
         "SEQUENCE" => ("ALTER SEQUENCE", "42P01", "ls_oid_by_name WHERE ls_key"),
         "INDEX" => ("ALTER INDEX", "42P01", "ls_oid_by_name WHERE ls_key"),
         "TYPE" => ("ALTER TYPE", "42704", "pg_type WHERE typname"),
+        "DOMAIN" => ("ALTER DOMAIN", "42704", "pg_type WHERE typname"),
+        "FUNCTION" => ("ALTER FUNCTION", "42883", "pg_proc WHERE proname"),
         "SCHEMA" => ("ALTER SCHEMA", "3F000", "pg_namespace WHERE nspname"),
         other => {
             return Err(RouterError::unsupported(&format!(
@@ -104,6 +138,7 @@ pub(crate) fn owner_change(
     let what = match missing {
         "42704" => format!("type \"{name}\" does not exist"),
         "3F000" => format!("schema \"{name}\" does not exist"),
+        "42883" => format!("function {name} does not exist"),
         _ => format!("relation \"{name}\" does not exist"),
     };
     let check = format!(

@@ -387,7 +387,7 @@ CREATE TEMP VIEW pg_type AS
     column8 AS typarray, column9 AS typrelid, column10 AS typtypmod, column11 AS typbasetype,
     column12 AS typnotnull, column13 AS typowner, 0 AS typcollation, ',' AS typdelim,
     1 AS typisdefined, 0 AS typbyval, 'i' AS typalign, 'p' AS typstorage, 0 AS typndims,
-    NULL AS typdefault, NULL AS typacl,
+    NULL AS typdefault, NULL AS typdefaultbin, NULL AS typacl,
     CASE column6 WHEN 'A' THEN 'array_in' WHEN 'E' THEN 'enum_in' ELSE column2 || 'in' END AS typinput,
     CASE column6 WHEN 'A' THEN 'array_out' WHEN 'E' THEN 'enum_out' ELSE column2 || 'out' END AS typoutput,
     CASE column6 WHEN 'A' THEN 'array_recv' WHEN 'E' THEN 'enum_recv' ELSE column2 || 'recv' END AS typreceive,
@@ -513,7 +513,7 @@ CREATE TEMP VIEW pg_proc(oid, proname, pronamespace, proowner, prokind, proretty
   UNION ALL
   SELECT f.oid, f.proname, 2200, 10, 'f', pg_type_oid(f.shown ->> 'returns'), 14, f.pronargs,
     (SELECT coalesce(group_concat(pg_type_oid(a.value), ' '), '')
-     FROM json_each(f.shown -> 'argument_types') a), NULL, 0, 'v', 'u', 0, 0, 0, 100, 0, 0, 0,
+     FROM json_each(f.shown -> 'argument_types') a), NULL, 0, 'v', 'u', 0, 0, 0, 100, 0, 0, '-',
     NULL, NULL, NULL, NULL, f.shown ->> 'body', NULL, NULL, NULL, NULL
   FROM ls_function f;
 -- The database's SQL functions (engine/objects/functions.rs): their Postgres definitions.
@@ -842,20 +842,21 @@ pub(crate) fn register(
         "pg_get_partition_constraintdef",
         "pg_get_triggerdef",
         "pg_get_ruledef",
+        // A SQL function's body is its text (prosrc), never a parsed standard body.
+        "pg_get_function_sqlbody",
         "pg_get_serial_sequence",
     ] {
         conn.create_scalar_function(name, -1, flags, |_| Ok(None::<String>))?;
     }
     // A SQL function's arguments and result type as CREATE FUNCTION wrote them.
-    for (name, query) in [
-        (
-            "pg_get_function_arguments",
-            "SELECT (SELECT coalesce(group_concat(coalesce(n.value || ' ', '') \
+    let arguments = "SELECT (SELECT coalesce(group_concat(coalesce(n.value || ' ', '') \
                || format_type(pg_type_oid(a.value), NULL), ', '), '') \
              FROM json_each(shown -> 'argument_types') a \
                JOIN json_each(shown -> 'argument_names') n ON n.key = a.key) \
-             FROM ls_function WHERE oid = ?1",
-        ),
+             FROM ls_function WHERE oid = ?1";
+    for (name, query) in [
+        ("pg_get_function_identity_arguments", arguments),
+        ("pg_get_function_arguments", arguments),
         (
             "pg_get_function_result",
             "SELECT format_type(pg_type_oid(shown ->> 'returns'), NULL) FROM ls_function \
