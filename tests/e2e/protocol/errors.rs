@@ -27,7 +27,7 @@ async fn errors_carry_the_right_sqlstate_and_the_session_survives() {
         ("INSERT INTO child VALUES (3, 'c', 1, 99)", "23503"),
         ("INSERT INTO child VALUES (4, 'd', 0, 1)", "23514"),
         ("CREATE SEQUENCE child", "42P07"),
-        ("SELECT currval('child')", "0A000"),
+        ("SELECT currval('child')", "42809"),
         ("CREATE TABLE child (x INT)", "42P07"),
         ("SELECT $1", "42P02"),
     ];
