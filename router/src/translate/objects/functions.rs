@@ -8,8 +8,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    CreateFunction, CreateFunctionBody, DropFunction, Expr, FunctionReturnType, Statement, Value,
-    visit_expressions_mut,
+    CreateFunction, CreateFunctionBody, DropFunction, Expr, FunctionBehavior, FunctionReturnType,
+    Statement, Value, visit_expressions_mut,
 };
 
 use crate::RouterError;
@@ -110,6 +110,12 @@ pub(crate) fn create(
         "argument_types": args.iter().map(|a| a.data_type.to_string()).collect::<Vec<_>>(),
         "returns": returns,
         "body": text,
+        // pg_proc.provolatile: i(mmutable), s(table), v(olatile, Postgres' default).
+        "volatility": match create.behavior {
+            Some(FunctionBehavior::Immutable) => "i",
+            Some(FunctionBehavior::Stable) => "s",
+            _ => "v",
+        },
     });
     Ok(format!(
         "SELECT litescale_create_function({}, {}, {}, {}, {})",

@@ -513,7 +513,8 @@ CREATE TEMP VIEW pg_proc(oid, proname, pronamespace, proowner, prokind, proretty
   UNION ALL
   SELECT f.oid, f.proname, 2200, 10, 'f', pg_type_oid(f.shown ->> 'returns'), 14, f.pronargs,
     (SELECT coalesce(group_concat(pg_type_oid(a.value), ' '), '')
-     FROM json_each(f.shown -> 'argument_types') a), NULL, 0, 'v', 'u', 0, 0, 0, 100, 0, 0, '-',
+     FROM json_each(f.shown -> 'argument_types') a), NULL, 0,
+    coalesce(f.shown ->> 'volatility', 'v'), 'u', 0, 0, 0, 100, 0, 0, '-',
     NULL, NULL, NULL, NULL, f.shown ->> 'body', NULL, NULL, NULL, NULL
   FROM ls_function f;
 -- The database's SQL functions (engine/objects/functions.rs): their Postgres definitions.
