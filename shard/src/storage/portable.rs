@@ -5,8 +5,9 @@
 //! Both run on the storage directory directly, reading and writing files.
 //!
 //! The type checks litescale puts on typed columns (`CHECK (pg_typecheck(...))`, see
-//! engine/sql/typecheck.rs) call a function only litescale has: a plain SQLite file could
-//! not take a write with them, so both ways the tables are created without them.
+//! engine/sql/typecheck.rs) and the check of a GENERATED ALWAYS identity
+//! (engine/objects/identity.rs) call functions only litescale has: a plain SQLite file
+//! could not take a write with them, so both ways the tables are created without them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -40,21 +41,28 @@ fn schema(conn: &Connection) -> Result<Vec<Object>, ShardError> {
             Ok(Object {
                 kind: r.get(0)?,
                 name: r.get(1)?,
-                sql: without_type_checks(&r.get::<_, String>(2)?),
+                sql: without_litescale_checks(&r.get::<_, String>(2)?),
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(objects)
 }
 
-/// A CREATE TABLE's text without litescale's type checks, which the router writes in
-/// exactly this form: `CHECK (pg_typecheck(column, 'declared type'))`.
-fn without_type_checks(sql: &str) -> String {
-    static TYPE_CHECK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r#" CHECK \(pg_typecheck\((?:"(?:[^"]|"")*"|[^,"()]+), '[^']*'\)\)"#)
-            .expect("a valid pattern")
+/// A CREATE TABLE's text without litescale's checks that call functions only litescale
+/// has, which the router writes in exactly these forms: the type checks,
+/// `CHECK (pg_typecheck(column, 'declared type'))`, and a GENERATED ALWAYS identity's,
+/// `CONSTRAINT "litescale_identity" CHECK (pg_identity_given(column, 'sequence', 'name'))`
+/// (an imported table takes the file's values and numbers later rows as BY DEFAULT does).
+fn without_litescale_checks(sql: &str) -> String {
+    static OWN_CHECK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(concat!(
+            r#" CHECK \(pg_typecheck\((?:"(?:[^"]|"")*"|[^,"()]+), '[^']*'\)\)"#,
+            r#"| CONSTRAINT "litescale_identity" CHECK \(pg_identity_given\("#,
+            r#"(?:"(?:[^"]|"")*"|[^,"()]+), '(?:[^']|'')*', '(?:[^']|'')*'\)\)"#
+        ))
+        .expect("a valid pattern")
     });
-    TYPE_CHECK.replace_all(sql, "").into_owned()
+    OWN_CHECK.replace_all(sql, "").into_owned()
 }
 
 fn quoted(name: &str) -> String {
@@ -348,12 +356,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn type_checks_are_left_out_and_other_checks_kept() {
+    fn litescales_own_checks_are_left_out_and_other_checks_kept() {
         assert_eq!(
-            without_type_checks(
+            without_litescale_checks(
                 "CREATE TABLE t (i INT CHECK (pg_typecheck(i, 'INT')), \"a b\" DATE CHECK (pg_typecheck(\"a b\", 'DATE')), n INT CHECK (n > 0))"
             ),
             "CREATE TABLE t (i INT, \"a b\" DATE, n INT CHECK (n > 0))"
+        );
+        assert_eq!(
+            without_litescale_checks(
+                "CREATE TABLE \"T\" (id BIGINT NOT NULL DEFAULT (nextval('\"T_id_seq\"', 'a')) \
+                 CONSTRAINT \"litescale_identity\" CHECK (pg_identity_given(\"id\", '\"T_id_seq\"', 'id')) \
+                 CHECK (pg_typecheck(id, 'BIGINT')), v TEXT)"
+            ),
+            "CREATE TABLE \"T\" (id BIGINT NOT NULL DEFAULT (nextval('\"T_id_seq\"', 'a')), v TEXT)"
         );
     }
 }
