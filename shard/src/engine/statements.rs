@@ -230,24 +230,29 @@ fn column_meta(stmt: &rusqlite::Statement<'_>) -> Vec<ColumnMeta> {
 pub(crate) fn describe(conn: &Connection, sql: &str) -> Result<Vec<ColumnMeta>, ShardError> {
     // Prepared anew: a cached statement's columns are those of the schema it was cached
     // under until it next runs.
-    if let Err(e) = prepared(conn, sql) {
-        return Err(e.into());
-    }
-    let stmt = conn.prepare(sql)?;
+    let stmt = with_functions(conn, || conn.prepare(sql))?;
     Ok(column_meta(&stmt))
 }
 
-/// `sql` prepared (and cached), once the database's SQL functions it calls that this
-/// connection has not met yet are registered (objects/functions.rs).
+/// `sql` prepared and cached, as [`with_functions`] prepares it.
 fn prepared<'c>(conn: &'c Connection, sql: &str) -> rusqlite::Result<CachedStatement<'c>> {
+    with_functions(conn, || conn.prepare_cached(sql))
+}
+
+/// What `prepare` answers once the database's SQL functions the statement calls that this
+/// connection has not met yet are registered (objects/functions.rs).
+fn with_functions<S>(
+    conn: &Connection,
+    prepare: impl Fn() -> rusqlite::Result<S>,
+) -> rusqlite::Result<S> {
     // Each round registers the functions of one name SQLite did not know.
     for _ in 0..8 {
-        match conn.prepare_cached(sql) {
+        match prepare() {
             Err(e) if register_named(conn, &e) => continue,
             result => return result,
         }
     }
-    conn.prepare_cached(sql)
+    prepare()
 }
 
 pub(crate) fn table_columns(

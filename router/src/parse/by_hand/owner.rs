@@ -26,8 +26,10 @@ fn words(piece: &Piece<'_>) -> Vec<(String, bool)> {
         .collect()
 }
 
-/// The name before OWNER, unquoted or folded to lower case, and its schema if qualified.
-fn qualified_name(piece: &Piece<'_>) -> (Option<String>, String) {
+/// The object's name, unquoted or folded to lower case, and its schema if qualified: the
+/// words before OWNER, or for a function before its arguments' parenthesis
+/// (`ALTER FUNCTION s.f(int) OWNER TO ...`).
+fn qualified_name(piece: &Piece<'_>, function: bool) -> (Option<String>, String) {
     let folded = |t: &Token| match t {
         Token::Word(w) if w.quote_style.is_some() => w.value.clone(),
         Token::Word(w) => w.value.to_ascii_lowercase(),
@@ -39,44 +41,28 @@ fn qualified_name(piece: &Piece<'_>) -> (Option<String>, String) {
         .map(|(t, _)| t)
         .filter(|t| !matches!(t, Token::Whitespace(_)))
         .collect();
-    let owner = tokens
-        .iter()
-        .rposition(|t| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case("OWNER")))
-        .unwrap_or(0);
-    let name = owner
+    let owner = || {
+        tokens
+            .iter()
+            .rposition(|t| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case("OWNER")))
+            .unwrap_or(0)
+    };
+    let end = if function {
+        tokens
+            .iter()
+            .position(|t| matches!(t, Token::LParen))
+            .unwrap_or_else(owner)
+    } else {
+        owner()
+    };
+    let name = end
         .checked_sub(1)
         .map(|at| folded(tokens[at]))
         .unwrap_or_default();
-    let schema = match owner.checked_sub(3).map(|at| (tokens[at], tokens[at + 1])) {
+    let schema = match end.checked_sub(3).map(|at| (tokens[at], tokens[at + 1])) {
         Some((schema @ Token::Word(_), Token::Period)) => Some(folded(schema)),
         _ => None,
     };
-    (schema, name)
-}
-
-/// A function's name, before its arguments' parenthesis (`ALTER FUNCTION s.f(int) ...`),
-/// and its schema if qualified.
-fn function_name(piece: &Piece<'_>) -> (Option<String>, String) {
-    let tokens: Vec<&Token> = piece
-        .tokens
-        .iter()
-        .map(|(t, _)| t)
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
-    let open = tokens
-        .iter()
-        .position(|t| matches!(t, Token::LParen))
-        .unwrap_or(tokens.len());
-    let word = |at: usize| match tokens.get(at) {
-        Some(Token::Word(w)) if w.quote_style.is_some() => w.value.clone(),
-        Some(Token::Word(w)) => w.value.to_ascii_lowercase(),
-        _ => String::new(),
-    };
-    let name = open.checked_sub(1).map(word).unwrap_or_default();
-    let schema = open
-        .checked_sub(2)
-        .filter(|&at| matches!(tokens[at], Token::Period))
-        .map(|at| word(at - 1));
     (schema, name)
 }
 
@@ -107,11 +93,7 @@ pub(crate) fn owner_change(
     }
     // The object's name: the last word before OWNER. A relation of a schema other than
     // public is SQLite's `s.t` (translate/objects/schemas.rs), which ls_oid_by_name looks up.
-    let (schema, name) = if w[1].0 == "FUNCTION" {
-        function_name(piece)
-    } else {
-        qualified_name(piece)
-    };
+    let (schema, name) = qualified_name(piece, w[1].0 == "FUNCTION");
     let name = match schema {
         Some(schema)
             if !is_built_in_schema(&schema) && !matches!(w[1].0.as_str(), "TYPE" | "DOMAIN") =>

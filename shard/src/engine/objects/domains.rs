@@ -14,7 +14,6 @@
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::engine::guard::as_litescale;
 use crate::engine::sql::typecheck::postgres_error;
 use crate::engine::table_definition::{replace_retyped, request};
 
@@ -118,10 +117,7 @@ pub(super) fn definition(
     conn: &Connection,
     name: &str,
 ) -> rusqlite::Result<Option<(String, Option<String>, String)>> {
-    as_litescale(|| {
-        if !super::table_exists(conn, REGISTRY)? {
-            return Ok(None);
-        }
+    super::read_registry(conn, REGISTRY, || {
         conn.query_row(
             &format!("SELECT base, default_clause, options FROM {REGISTRY} WHERE name = ?1"),
             [name],

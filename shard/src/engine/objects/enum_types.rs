@@ -18,7 +18,6 @@ use std::collections::HashMap;
 use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::engine::guard::as_litescale;
 use crate::engine::sql::typecheck::postgres_error;
 use crate::engine::table_definition::{request, write_definition};
 
@@ -131,10 +130,7 @@ fn checked_label(ctx: &Context<'_>) -> rusqlite::Result<Option<String>> {
 
 /// Every enum type: (OID, name, labels).
 fn all_enums(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, Labels)>> {
-    as_litescale(|| {
-        if !super::table_exists(conn, REGISTRY)? {
-            return Ok(Vec::new());
-        }
+    super::read_registry(conn, REGISTRY, || {
         conn.prepare(&format!(
             "SELECT oid + {TYPE_OID_BASE}, name, labels FROM {REGISTRY} ORDER BY oid"
         ))?
@@ -150,10 +146,7 @@ fn parse_labels(json: &str) -> Labels {
 }
 
 fn labels_of(conn: &Connection, name: &str) -> rusqlite::Result<Option<Labels>> {
-    as_litescale(|| {
-        if !super::table_exists(conn, REGISTRY)? {
-            return Ok(None);
-        }
+    super::read_registry(conn, REGISTRY, || {
         conn.query_row(
             &format!("SELECT labels FROM {REGISTRY} WHERE name = ?1"),
             [name],

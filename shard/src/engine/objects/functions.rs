@@ -15,7 +15,6 @@ use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
-use crate::engine::guard::as_litescale;
 use crate::engine::sql::typecheck::postgres_error;
 use crate::engine::table_definition::request;
 
@@ -153,10 +152,7 @@ fn call(ctx: &Context<'_>, name: &str, arity: i64) -> rusqlite::Result<Value> {
 }
 
 fn body_of(conn: &Connection, name: &str, arity: i64) -> rusqlite::Result<Option<String>> {
-    as_litescale(|| {
-        if !super::table_exists(conn, REGISTRY)? {
-            return Ok(None);
-        }
+    super::read_registry(conn, REGISTRY, || {
         conn.prepare_cached(&format!(
             "SELECT query FROM {REGISTRY} WHERE name = ?1 COLLATE NOCASE AND arity = ?2"
         ))?
@@ -166,10 +162,7 @@ fn body_of(conn: &Connection, name: &str, arity: i64) -> rusqlite::Result<Option
 }
 
 fn arities(conn: &Connection, name: &str) -> rusqlite::Result<Vec<i64>> {
-    as_litescale(|| {
-        if !super::table_exists(conn, REGISTRY)? {
-            return Ok(Vec::new());
-        }
+    super::read_registry(conn, REGISTRY, || {
         conn.prepare_cached(&format!(
             "SELECT arity FROM {REGISTRY} WHERE name = ?1 COLLATE NOCASE"
         ))?

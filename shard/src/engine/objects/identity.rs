@@ -59,7 +59,6 @@ pub(crate) fn for_statement<R>(sql: &str, copy: bool, run: impl FnOnce() -> R) -
             HANDED.with_borrow_mut(HashMap::clear);
         }
     }
-    HANDED.with_borrow_mut(HashMap::clear);
     OVERRIDING.set(copy || sql.contains(OVERRIDING_MARK));
     let _reset = Reset;
     run()

@@ -62,13 +62,26 @@ fn registry_json(
     query: &str,
     row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<serde_json::Value>,
 ) -> rusqlite::Result<String> {
-    let rows: Vec<serde_json::Value> = crate::engine::guard::as_litescale(|| {
-        if !table_exists(conn, registry)? {
-            return Ok(Vec::new());
-        }
+    let rows: Vec<serde_json::Value> = read_registry(conn, registry, || {
         conn.prepare(query)?.query_map([], row)?.collect()
     })?;
     Ok(serde_json::Value::Array(rows).to_string())
+}
+
+/// What `read` reads from litescale's registry table `registry`, read as litescale;
+/// nothing (`T::default()`) before the registry is first made.
+fn read_registry<T: Default>(
+    conn: &Connection,
+    registry: &str,
+    read: impl FnOnce() -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    crate::engine::guard::as_litescale(|| {
+        if table_exists(conn, registry)? {
+            read()
+        } else {
+            Ok(T::default())
+        }
+    })
 }
 
 /// Whether the database has the table `name` (a registry of litescale's, made when first

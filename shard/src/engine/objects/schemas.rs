@@ -9,7 +9,6 @@
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::engine::guard::as_litescale;
 use crate::engine::sql::identifiers::quote_ident;
 use crate::engine::sql::typecheck::postgres_error;
 use crate::engine::table_definition::request;
@@ -99,10 +98,7 @@ fn missing(name: &str) -> rusqlite::Error {
 
 /// Every schema but the built-in ones: (OID, name, owner).
 fn all_schemas(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>> {
-    as_litescale(|| {
-        if !super::table_exists(conn, REGISTRY)? {
-            return Ok(Vec::new());
-        }
+    super::read_registry(conn, REGISTRY, || {
         conn.prepare(&format!(
             "SELECT oid + {OID_BASE}, name, owner FROM {REGISTRY} ORDER BY oid"
         ))?
@@ -112,10 +108,7 @@ fn all_schemas(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>
 }
 
 fn oid_of(conn: &Connection, name: &str) -> rusqlite::Result<Option<i64>> {
-    as_litescale(|| {
-        if !super::table_exists(conn, REGISTRY)? {
-            return Ok(None);
-        }
+    super::read_registry(conn, REGISTRY, || {
         conn.query_row(
             &format!("SELECT oid FROM {REGISTRY} WHERE name = ?1"),
             [name],
