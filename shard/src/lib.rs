@@ -37,6 +37,7 @@ mod value;
 mod workers;
 
 pub use databases::{Database, Storage};
+pub use engine::privileges::statement_as_role;
 pub use engine::sql::arrays;
 pub use engine::sql::catalog::TypeCatalog;
 pub use engine::sql::datetime::{SessionZone, interval_output};

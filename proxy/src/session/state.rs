@@ -104,6 +104,9 @@ pub struct SessionState {
     pub(crate) notifies: Vec<(usize, String, String)>,
     /// Cursors DECLARE opened.
     pub(crate) cursors: crate::session::cursors::Cursors,
+    /// The role the session's statements run as when it is not a superuser: what GRANT
+    /// and REVOKE allowed it decides what they may do (shard engine/privileges).
+    pub(crate) restricted_role: Option<String>,
 }
 
 /// The client's transaction block, as Postgres tracks it.
@@ -234,6 +237,7 @@ impl Session {
                 sql_prepared: std::collections::HashMap::new(),
                 cursors: Default::default(),
                 notifies: Vec::new(),
+                restricted_role: None,
             }),
             control: None,
             storage: None,
@@ -250,6 +254,8 @@ impl Session {
         self.storage = to.may_create_databases.then_some(to.storage);
         self.backends = Some(to.backends);
         self.admin = to.admin;
+        // Admins are the superusers (every user when no [[users]] are configured).
+        self.state.get_mut().restricted_role = (!to.admin).then(|| self.context.user.clone());
         self.writer_idle_timeout = to.writer_idle_timeout;
         self.column_cache = to.column_cache;
         self.advisory =
@@ -312,9 +318,17 @@ impl SessionState {
         matches!(self.block, Block::Idle)
     }
 
-    /// `sql` as the engine must run it for this session: in its TimeZone.
-    pub(crate) fn in_session_zone(&self, sql: &str) -> String {
-        self.settings.zone().statement(sql.to_owned())
+    /// `sql` as the engine must run it for this session: as its role, in its TimeZone.
+    pub(crate) fn for_engine(&self, sql: &str) -> String {
+        self.as_role(&self.settings.zone().statement(sql.to_owned()))
+    }
+
+    /// `sql` marked with the session's role, unless it is a superuser's.
+    pub(crate) fn as_role(&self, sql: &str) -> String {
+        match &self.restricted_role {
+            Some(role) => litescale_shard::statement_as_role(role, sql),
+            None => sql.to_owned(),
+        }
     }
 
     pub(crate) async fn table_columns(

@@ -74,6 +74,9 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
         Statement::CreateFunction(_) => StatementKind::Ddl("CREATE FUNCTION"),
         Statement::DropFunction(_) => StatementKind::Ddl("DROP FUNCTION"),
         Statement::CreateDomain(_) => StatementKind::Ddl("CREATE DOMAIN"),
+        // Privileges on tables, views and sequences (translate/objects/grants.rs).
+        Statement::Grant(_) => StatementKind::Ddl("GRANT"),
+        Statement::Revoke(_) => StatementKind::Ddl("REVOKE"),
         Statement::DropDomain(_) => StatementKind::Ddl("DROP DOMAIN"),
         Statement::AlterTable(_) => StatementKind::Ddl("ALTER TABLE"),
         Statement::Truncate(_) => StatementKind::Ddl("TRUNCATE TABLE"),

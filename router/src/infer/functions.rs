@@ -22,7 +22,16 @@ pub(super) fn result_type(name: &str, first: Option<PgType>, arity: usize) -> Op
         | "to_hex" | "chr" | "btrim" | "ltrim" | "rtrim" | "concat" | "concat_ws" | "encode"
         | "convert_from" => Text,
         "regexp_match" | "regexp_split_to_array" => TextArray,
-        "starts_with" | "booleq" | "boolne" | "pg_bool" | "pg_is_in_recovery" => Bool,
+        "starts_with"
+        | "booleq"
+        | "boolne"
+        | "pg_bool"
+        | "pg_is_in_recovery"
+        | "has_table_privilege"
+        | "has_sequence_privilege"
+        | "has_schema_privilege"
+        | "has_database_privilege"
+        | "pg_has_role" => Bool,
         "ascii" | "bit_length" | "position" | "width_bucket" | "get_byte" | "get_bit"
         | "num_nulls" | "num_nonnulls" => Int4,
         "sha224" | "sha256" | "sha384" | "sha512" | "decode" | "set_byte" | "set_bit"

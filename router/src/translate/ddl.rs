@@ -304,6 +304,8 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
             .collect()),
         Statement::DropFunction(drop) => Ok(super::objects::functions::drop(&drop)),
         Statement::DropDomain(drop) => Ok(vec![super::objects::domains::drop(&drop)]),
+        Statement::Grant(grant) => Ok(vec![super::objects::grants::grant(&grant)?]),
+        Statement::Revoke(revoke) => Ok(vec![super::objects::grants::revoke(&revoke)?]),
         // Its functions are built in: nothing for SQLite to do.
         Statement::CreateExtension(_) => Ok(Vec::new()),
         // What is not a table or a column (those: alter::comment) keeps its comment in the
@@ -424,7 +426,13 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
             // once all are empty.
             let several = names.len() > 1;
             let defer = |on: &str| several.then(|| format!("PRAGMA defer_foreign_keys = {on}"));
-            Ok(referencing
+            // TRUNCATE's own privilege, not DELETE's, lets a role empty the tables (shard
+            // engine/privileges).
+            let truncating = names
+                .iter()
+                .map(|n| format!("SELECT litescale_truncating({})", string_literal(n)));
+            Ok(truncating
+                .chain(referencing)
                 .collect::<Vec<_>>()
                 .into_iter()
                 .chain(defer("ON"))
@@ -698,17 +706,19 @@ mod tests {
         // Refused while another table references one of them; emptied together.
         let truncated = sql("truncate table a, b");
         assert!(
-            truncated.starts_with("SELECT pg_raise('0A000', 'cannot truncate a table referenced")
-                && truncated.ends_with(
-                    "PRAGMA defer_foreign_keys = ON;\nDELETE FROM a;\nDELETE FROM b;\n\
+            truncated.starts_with(
+                "SELECT litescale_truncating('a');\nSELECT litescale_truncating('b');\n\
+                 SELECT pg_raise('0A000', 'cannot truncate a table referenced"
+            ) && truncated.ends_with(
+                "PRAGMA defer_foreign_keys = ON;\nDELETE FROM a;\nDELETE FROM b;\n\
                      PRAGMA defer_foreign_keys = OFF"
-                ),
+            ),
             "{truncated}"
         );
-        assert!(
-            sql("truncate a cascade")
-                .starts_with("SELECT litescale_truncate_referencing('a', false)")
-        );
+        assert!(sql("truncate a cascade").starts_with(
+            "SELECT litescale_truncating('a');\n\
+                 SELECT litescale_truncate_referencing('a', false)"
+        ));
         assert_eq!(
             sql("create table t (a int not null, b char(84)) with (fillfactor=100)"),
             "CREATE TABLE t (a INT NOT NULL CHECK (pg_typecheck(a, 'INT')), b CHAR(84) CONSTRAINT \"litescale_length_char_84\" CHECK (length(b) <= 84))"

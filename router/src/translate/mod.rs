@@ -159,6 +159,8 @@ pub(crate) fn translate(
             | Statement::RefreshMaterializedView(_)
             | Statement::CreateSchema { .. }
             | Statement::Truncate(_)
+            | Statement::Grant(_)
+            | Statement::Revoke(_)
             | Statement::Drop {
                 object_type: sqlparser::ast::ObjectType::Type
                     | sqlparser::ast::ObjectType::Sequence

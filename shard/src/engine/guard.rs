@@ -4,7 +4,8 @@
 //! read-only ones the catalog views use, no functions that reach files, no temporary
 //! objects (a connection serves every session, so they would be shared, and the catalog's
 //! own views are temporary: dropping one would break pg_catalog for everyone), no access
-//! to litescale's own tables (`_litescale_fence`, `_litescale_commits`) but by litescale.
+//! to litescale's own tables (`_litescale_fence`, `_litescale_commits`) but by litescale;
+//! and, for a role that is not a superuser, what its privileges allow (privileges/).
 
 use std::cell::Cell;
 
@@ -92,6 +93,13 @@ fn authorize(ctx: AuthContext<'_>) -> Authorization {
         && !LITESCALE_OWN.get()
     {
         return Authorization::Deny;
+    }
+    // What GRANT and REVOKE decide, for a tenant's SQL; litescale's own edits on its behalf
+    // (a TRUNCATE's CASCADE, a table's definition written over) were decided before.
+    if !LITESCALE_OWN.get()
+        && let Some(decision) = super::privileges::authorize(&ctx)
+    {
+        return decision;
     }
     match ctx.action {
         AuthAction::Attach { .. } | AuthAction::Detach { .. } => Authorization::Deny,

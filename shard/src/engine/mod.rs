@@ -2,19 +2,21 @@
 //! It must not know files, processes or partitions: whoever opens the connection hands it in.
 //!
 //! Besides statements and the reads it serves: Postgres' SQL additions (`sql/`), the guard,
-//! SQLite's errors as SQLSTATEs.
+//! privileges (who a statement runs as, what GRANT lets it do), SQLite's errors as SQLSTATEs.
 //!
 //! The same code serves a partition in process (on the caller's thread) and in a worker
 //! process (on a link's thread), so both behave alike to the byte.
 //!
 //! Order inside: `sql`, `guard`, `objects` <- `options` (sets a connection up); `sql` <-
-//! `sqlite_errors`; `long_running`, `statements` <- `reads`;
+//! `sqlite_errors`; `long_running`, `statements` <- `reads`; `sql` <- `privileges` <-
+//! `guard`, `statements`, `sqlite_errors`;
 //! `guard`, `sql` <- `table_definition` <- `objects`, `statements`; `objects` <- `truncate`.
 
 pub(crate) mod guard;
 pub(crate) mod long_running;
 mod objects;
 pub(crate) mod options;
+pub(crate) mod privileges;
 pub(crate) mod reads;
 pub(crate) mod sql;
 mod sqlite_errors;

@@ -45,6 +45,7 @@ pub(crate) fn configure(c: &mut Connection, options: &ConnectionOptions) -> Resu
     crate::engine::sql::register(c, &options.database, &options.root, &options.types)?;
     crate::engine::table_definition::register(c)?;
     crate::engine::objects::register(c)?;
+    crate::engine::privileges::register(c)?;
     crate::engine::truncate::register(c)?;
     c.set_prepared_statement_cache_capacity(options.statement_cache);
     crate::engine::guard::install(c)

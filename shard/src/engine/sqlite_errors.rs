@@ -107,11 +107,8 @@ fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
         _ if primary == ffi::SQLITE_CORRUPT => ShardError::new("XX001", "database file is corrupt"),
         _ if primary == ffi::SQLITE_TOOBIG => ShardError::new("54000", "value too large"),
         _ if primary == ffi::SQLITE_MISMATCH => ShardError::new("42804", "datatype mismatch"),
-        // The guard (see guard.rs) said no.
-        _ if primary == ffi::SQLITE_AUTH => ShardError::new(
-            "42501",
-            "permission denied: the statement reaches outside your database",
-        ),
+        // The role's privileges (privileges/) or the guard (guard.rs) said no.
+        _ if primary == ffi::SQLITE_AUTH => return refused(),
         _ if primary == ffi::SQLITE_RANGE => {
             ShardError::new("08P01", "parameter index out of range")
         }
@@ -125,17 +122,28 @@ fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
     }
 }
 
+/// Why the authorizer said no: a role's missing privilege, or else the guard.
+fn refused() -> ShardError {
+    super::privileges::denied().unwrap_or_else(outside_the_database)
+}
+
+fn outside_the_database() -> ShardError {
+    ShardError::new(
+        "42501",
+        "permission denied: the statement reaches outside your database",
+    )
+}
+
 /// SQLite reports schema errors as SQLITE_ERROR and says which in words.
 fn from_message(message: &str) -> ShardError {
     if let Some(refused) = typecheck::error_of(message) {
         return refused;
     }
     let after = |prefix: &str| message.strip_prefix(prefix).map(str::trim);
-    if message.starts_with("not authorized") || message.starts_with("too many attached databases") {
-        ShardError::new(
-            "42501",
-            "permission denied: the statement reaches outside your database",
-        )
+    if message.starts_with("not authorized") {
+        refused()
+    } else if message.starts_with("too many attached databases") {
+        outside_the_database()
     } else if let Some(name) = after("no such table:") {
         let name = name.strip_prefix("main.").unwrap_or(name);
         ShardError::new("42P01", format!("relation \"{name}\" does not exist"))

@@ -7,6 +7,7 @@ use rusqlite::{CachedStatement, Connection, params_from_iter};
 
 use crate::engine::objects::functions::register_named;
 use crate::engine::objects::identity::for_statement;
+use crate::engine::privileges::{after_role_mark, as_role_of};
 use crate::engine::sql::datetime::running_in_zone_of;
 use crate::engine::table_definition::{accepting_requests, apply_requested};
 use crate::error::ShardError;
@@ -14,16 +15,29 @@ use crate::interrupt::Interrupter;
 use crate::messages::{Response, STREAM_BATCH_ROWS};
 use crate::value::{ColumnMeta, Outcome, Rows, Value};
 
-/// Runs the statement (or batch) `sql` as its session asked: in the session's zone, with
-/// what its identity columns take decided for it alone (objects/identity.rs).
-pub(crate) fn as_statement<R>(sql: &str, run: impl FnOnce() -> R) -> R {
-    for_statement(sql, false, || running_in_zone_of(sql, run))
+/// Runs the statement (or batch) `sql` as its session asked: as its role (privileges/),
+/// in the session's zone, with what its identity columns take decided for it alone
+/// (objects/identity.rs).
+pub(crate) fn as_statement<R>(
+    conn: &Connection,
+    sql: &str,
+    run: impl FnOnce() -> R,
+) -> rusqlite::Result<R> {
+    as_role_of(conn, sql, || {
+        for_statement(sql, false, || running_in_zone_of(after_role_mark(sql), run))
+    })
 }
 
 /// [`as_statement`] for the INSERT a COPY FROM runs, which gives identity columns their
 /// values as Postgres' COPY does.
-pub(crate) fn as_copy<R>(sql: &str, run: impl FnOnce() -> R) -> R {
-    for_statement(sql, true, || running_in_zone_of(sql, run))
+pub(crate) fn as_copy<R>(
+    conn: &Connection,
+    sql: &str,
+    run: impl FnOnce() -> R,
+) -> rusqlite::Result<R> {
+    as_role_of(conn, sql, || {
+        for_statement(sql, true, || running_in_zone_of(after_role_mark(sql), run))
+    })
 }
 
 /// Streams a read's result into `send`: its columns, then batches of rows, then `End` (or
@@ -36,7 +50,16 @@ pub(crate) fn stream(
     interrupter: &Interrupter,
     send: impl FnMut(Response) -> bool,
 ) -> u64 {
-    as_statement(sql, || stream_rows(conn, sql, params, interrupter, send))
+    let mut send = send;
+    match as_statement(conn, sql, || {
+        stream_rows(conn, sql, params, interrupter, &mut send)
+    }) {
+        Ok(sent) => sent,
+        Err(e) => {
+            send(Response::Error(e.into()));
+            0
+        }
+    }
 }
 
 fn stream_rows(
@@ -111,17 +134,19 @@ pub(crate) fn run(
     read_only: bool,
     max_result_bytes: usize,
 ) -> Result<Option<Outcome>, ShardError> {
-    let mut stmt = prepared(conn, sql)?;
-    if read_only && !stmt.readonly() {
-        return Ok(None);
-    }
-    // The proxy checks the parameter count at Bind. One partition's share of a split
-    // INSERT uses only some of the parameters: the highest it names bounds the list.
-    let params = &params[..params.len().min(stmt.parameter_count())];
-    interrupter.arm(conn.get_interrupt_handle());
-    let result = as_statement(sql, || execute(&mut stmt, conn, params, max_result_bytes));
-    interrupter.disarm();
-    result.map(Some)
+    as_statement(conn, sql, || {
+        let mut stmt = prepared(conn, sql)?;
+        if read_only && !stmt.readonly() {
+            return Ok(None);
+        }
+        // The proxy checks the parameter count at Bind. One partition's share of a split
+        // INSERT uses only some of the parameters: the highest it names bounds the list.
+        let params = &params[..params.len().min(stmt.parameter_count())];
+        interrupter.arm(conn.get_interrupt_handle());
+        let result = execute(&mut stmt, conn, params, max_result_bytes);
+        interrupter.disarm();
+        result.map(Some)
+    })?
 }
 
 /// Several statements as one unit, inside a savepoint: in autocommit mode the savepoint is
@@ -146,7 +171,7 @@ pub(crate) fn run_batch(conn: &Connection, sql: &str) -> Result<Outcome, ShardEr
 /// router translate/alter/rebuild.rs) has it off again whatever its outcome, as the
 /// connection serves every session after it.
 pub(crate) fn execute_statements(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
-    let result = as_statement(sql, || {
+    let result = as_statement(conn, sql, || {
         accepting_requests(|| {
             let mut batch = rusqlite::Batch::new(conn, sql);
             while let Some(mut statement) = batch.next()? {
@@ -156,7 +181,8 @@ pub(crate) fn execute_statements(conn: &Connection, sql: &str) -> rusqlite::Resu
             }
             Ok(())
         })
-    });
+    })
+    .and_then(|r| r);
     if sql.contains("legacy_alter_table") {
         conn.execute_batch("PRAGMA legacy_alter_table = OFF")?;
     }

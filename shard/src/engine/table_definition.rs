@@ -176,6 +176,16 @@ pub(crate) fn write_schema_text(
     sql: &str,
 ) -> rusqlite::Result<()> {
     let (table, create) = (name, sql);
+    let old: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM main.sqlite_schema WHERE type = ?1 AND name = ?2 COLLATE NOCASE",
+            [kind, name],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    // A role that is not a superuser changes no definition whose privileges are set.
+    super::privileges::may_rewrite(kind, name, old.as_deref().unwrap_or_default(), sql)?;
     let version: i64 = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, false)?;
     let written = (|| -> rusqlite::Result<usize> {

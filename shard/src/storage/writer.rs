@@ -227,11 +227,11 @@ impl Writer {
                 Response::Outcome(outcome)
             }
             Request::InsertRows { sql, rows } => {
-                let mut stmt = c.prepare_cached(&sql)?;
-                as_copy(&sql, || {
+                as_copy(c, &sql, || {
+                    let mut stmt = c.prepare_cached(&sql)?;
                     rows.iter()
                         .try_for_each(|row| stmt.execute(params_from_iter(row)).map(drop))
-                })?;
+                })??;
                 Response::Count(rows.len() as u64)
             }
             Request::Prepare => {

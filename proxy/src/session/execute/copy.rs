@@ -30,7 +30,7 @@ impl SessionState {
         {
             let rows = session.partitions[0]
                 .read_stream(
-                    self.in_session_zone(&planned.sqlite_sql),
+                    self.for_engine(&planned.sqlite_sql),
                     params,
                     session.cancel.interrupter(),
                 )
@@ -121,6 +121,7 @@ impl SessionState {
         };
         let sql = copy.insert_sql().to_owned();
         let every = copy.to_every_partition();
+        let sql = self.as_role(&sql);
         let mut inserted = 0;
         for (partition, rows) in by_partition {
             let txn = self.writer_in_block(session, "COPY", partition).await?;

@@ -46,7 +46,7 @@ impl SessionState {
         count_partition_statement(session, 0, "reader");
         let small = session.partitions[0]
             .read_if_small(
-                self.in_session_zone(&planned.sqlite_sql),
+                self.for_engine(&planned.sqlite_sql),
                 params.clone(),
                 session.cancel.interrupter(),
                 INLINE_RESULT_BYTES,
@@ -67,7 +67,7 @@ impl SessionState {
         // A copy for the writer, should SQLite find that the statement writes.
         let streamed = session.partitions[0]
             .read_stream(
-                self.in_session_zone(&planned.sqlite_sql),
+                self.for_engine(&planned.sqlite_sql),
                 params.clone(),
                 session.cancel.interrupter(),
             )
@@ -171,17 +171,11 @@ impl SessionState {
                 Some(split) => split
                     .map_err(refused)?
                     .into_iter()
-                    .map(|part| {
-                        (
-                            part.partition,
-                            self.in_session_zone(&part.sql),
-                            Some(part.rows),
-                        )
-                    })
+                    .map(|part| (part.partition, self.for_engine(&part.sql), Some(part.rows)))
                     .collect(),
                 None => targets
                     .into_iter()
-                    .map(|p| (p, self.in_session_zone(&planned.sqlite_sql), None))
+                    .map(|p| (p, self.for_engine(&planned.sqlite_sql), None))
                     .collect(),
             };
         // A write to several partitions is one transaction: outside a block, its own.
@@ -298,7 +292,7 @@ impl SessionState {
         // Each partition bounds its own part; the merge holds all of them at once.
         let mut held = 0usize;
         for &p in targets {
-            let sql = self.in_session_zone(&plan.partition_sql);
+            let sql = self.for_engine(&plan.partition_sql);
             let interrupter = session.cancel.interrupter();
             // A transaction reads its own writes on the partitions it writes.
             let own = match &mut self.block {
@@ -371,7 +365,7 @@ impl SessionState {
             // Nothing for SQLite to do (plain VACUUM).
             return Ok(Outcome::Changed(0));
         }
-        let sql = self.in_session_zone(&planned.sqlite_sql);
+        let sql = self.for_engine(&planned.sqlite_sql);
         let interrupter = session.cancel.interrupter();
         let is_read = matches!(
             &planned.kind,

@@ -9,10 +9,10 @@ use std::ops::ControlFlow;
 use crate::infer::schema::Schema;
 use crate::parse::lexical::is_built_in_schema;
 use sqlparser::ast::{
-    AlterIndexOperation, AlterTableOperation, CommentObject, Expr, Ident, ObjectName,
-    ObjectNamePart, ObjectType, RenameTableNameKind, SelectItemQualifiedWildcardKind, Statement,
-    TableAliasWithoutColumns, TableConstraint, TableFactor, TableObject, VisitMut, VisitorMut,
-    visit_relations_mut,
+    AlterIndexOperation, AlterTableOperation, CommentObject, Expr, Grant, GrantObjects, Ident,
+    ObjectName, ObjectNamePart, ObjectType, RenameTableNameKind, Revoke,
+    SelectItemQualifiedWildcardKind, Statement, TableAliasWithoutColumns, TableConstraint,
+    TableFactor, TableObject, VisitMut, VisitorMut, visit_relations_mut,
 };
 
 /// `[s, t]` of a schema of the database's own: its schema and name.
@@ -71,6 +71,18 @@ pub(crate) fn qualify(ast: &mut Statement) {
     match ast {
         Statement::CreateSequence { name, .. } => {
             qualify_name(name);
+        }
+        Statement::Grant(Grant {
+            objects: Some(GrantObjects::Tables(names) | GrantObjects::Sequences(names)),
+            ..
+        })
+        | Statement::Revoke(Revoke {
+            objects: Some(GrantObjects::Tables(names) | GrantObjects::Sequences(names)),
+            ..
+        }) => {
+            for name in names {
+                qualify_name(name);
+            }
         }
         Statement::AlterIndex {
             name,

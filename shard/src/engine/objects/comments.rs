@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::engine::sql::typecheck::postgres_error;
 use crate::engine::table_definition::{request, write_schema_text};
 
-use crate::engine::sql::catalog::marks::{carried, comment_in, with_comment};
+use crate::engine::sql::catalog::marks::{acl_in, carried, comment_in, with_comment};
 
 /// Where comments on schemas and types are kept.
 const REGISTRY: &str = "_litescale_comments";
@@ -61,9 +61,9 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Gives the object `kind` `name`, just made again from `old` (SQLite writes its own
-/// text, without what follows `CREATE`), `old`'s comment.
+/// text, without what follows `CREATE`), `old`'s comment and privileges.
 pub(super) fn carry(conn: &Connection, old: &str, kind: &str, name: &str) -> rusqlite::Result<()> {
-    if comment_in(old).is_none() {
+    if comment_in(old).is_none() && acl_in(old).is_none() {
         return Ok(());
     }
     let new: String = conn.query_row(

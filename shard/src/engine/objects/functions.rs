@@ -143,7 +143,8 @@ fn call(ctx: &Context<'_>, name: &str, arity: i64) -> rusqlite::Result<Value> {
     let arguments = (0..ctx.len())
         .map(|i| ctx.get::<Value>(i))
         .collect::<rusqlite::Result<Vec<Value>>>()?;
-    let mut statement = conn.prepare_cached(&query)?;
+    // Cached under the caller's role: SQLite authorizes a statement when it prepares it.
+    let mut statement = conn.prepare_cached(&crate::engine::privileges::keyed(&query))?;
     let arguments = &arguments[..arguments.len().min(statement.parameter_count())];
     statement
         .query_row(params_from_iter(arguments), |r| r.get::<_, Value>(0))

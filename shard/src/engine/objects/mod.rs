@@ -5,12 +5,14 @@
 //! the schema only by asking for it (`table_definition::request`), once their statement is
 //! done. Comments on those of them that are not tables or columns (comments.rs);
 //! SQL functions (functions.rs); domains (domains.rs: a column's definition, written into
-//! the tables whose columns take them). They must not know partitions or sessions.
+//! the tables whose columns take them); privileges that GRANT and REVOKE set (grants.rs).
+//! They must not know partitions or sessions.
 
 pub(crate) mod comments;
 mod domains;
 mod enum_types;
 pub(crate) mod functions;
+mod grants;
 pub(crate) mod identity;
 mod materialized_views;
 mod schemas;
@@ -30,6 +32,7 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     domains::register(conn)?;
     enum_types::register(conn)?;
     functions::register(conn)?;
+    grants::register(conn)?;
     identity::register(conn)?;
     sequences::register(conn)?;
     schemas::register(conn)?;

@@ -12,6 +12,8 @@
 //! handed out again. Creating, altering and dropping ask for their schema change
 //! (table_definition::request), made when their statement is done.
 
+use crate::engine::privileges::{self, Privileges};
+use crate::engine::sql::catalog::marks::relation_name;
 use rusqlite::functions::{ConnectionRef, Context, FunctionFlags};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -213,6 +215,7 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     }
     conn.create_scalar_function("currval", 1, flags, |ctx| {
         let (_, name, _) = sequence_of(ctx)?;
+        privileges::check(&name, &[privilege("SELECT"), privilege("USAGE")])?;
         block_value(|block| block.by_sequence.get(&name.to_ascii_lowercase()).copied())?.ok_or_else(
             || {
                 postgres_error(
@@ -243,6 +246,7 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
                 return Ok(None);
             }
             let (conn, name, parameters) = sequence_of(ctx)?;
+            privileges::check(&name, &[privilege("UPDATE")])?;
             let value = ctx.get::<i64>(1)?;
             let called = ctx.len() < 3 || ctx.get::<bool>(2)?;
             if value < parameters.min || value > parameters.max {
@@ -554,40 +558,6 @@ fn sequence_of<'a>(
     }
 }
 
-/// A relation's name as regclass input reads it, each part unquoted or folded to lower
-/// case: `t` or `public.t` is `t`, `s.t` of another schema SQLite's `s.t`
-/// (schemas.rs).
-fn relation_name(text: &str) -> String {
-    let (mut parts, mut part, mut quoted_part, mut in_quotes) =
-        (Vec::new(), String::new(), false, false);
-    let mut chars = text.trim().chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if in_quotes && chars.peek() == Some(&'"') => {
-                part.push('"');
-                chars.next();
-            }
-            '"' => {
-                in_quotes = !in_quotes;
-                quoted_part = true;
-            }
-            '.' if !in_quotes => {
-                parts.push(std::mem::take(&mut part));
-                quoted_part = false;
-            }
-            c if in_quotes || quoted_part => part.push(c),
-            c => part.push(c.to_ascii_lowercase()),
-        }
-    }
-    parts.push(part);
-    match parts.as_slice() {
-        [schema, name] if schema != "public" && schema != "pg_catalog" => {
-            format!("{schema}.{name}")
-        }
-        _ => parts.pop().unwrap_or_default(),
-    }
-}
-
 /// A table or view named `name` (SQLite's names ignore case), with its parameters if it
 /// is a sequence.
 fn relation(
@@ -667,6 +637,7 @@ fn block_value(read: impl FnOnce(&BlockValues) -> Option<i64>) -> rusqlite::Resu
 /// transaction.
 fn next_value(ctx: &Context<'_>) -> rusqlite::Result<i64> {
     let (conn, name, parameters) = sequence_of(ctx)?;
+    privileges::check(&name, &[privilege("USAGE"), privilege("UPDATE")])?;
     let always = ctx.len() == 2 && ctx.get::<String>(1)? == "a";
     let (last, called) = state(&conn, &name)?;
     let next = if called {
@@ -675,12 +646,14 @@ fn next_value(ctx: &Context<'_>) -> rusqlite::Result<i64> {
         last
     };
     // log_cnt as Postgres shows it: the values its WAL holds ahead, 32 at a time.
-    conn.prepare_cached(&format!(
-        "UPDATE {} SET last_value = ?1, is_called = 1, \
-         log_cnt = CASE WHEN ?2 AND log_cnt > 0 THEN log_cnt - 1 ELSE 32 END",
-        quoted(&name)
-    ))?
-    .execute(params![next, called])?;
+    privileges::as_internal(|| {
+        conn.prepare_cached(&format!(
+            "UPDATE {} SET last_value = ?1, is_called = 1, \
+             log_cnt = CASE WHEN ?2 AND log_cnt > 0 THEN log_cnt - 1 ELSE 32 END",
+            quoted(&name)
+        ))?
+        .execute(params![next, called])
+    })?;
     if always {
         super::identity::handed_out(&ctx.get::<String>(0)?, next);
     }
@@ -693,21 +666,32 @@ fn next_value(ctx: &Context<'_>) -> rusqlite::Result<i64> {
     Ok(next)
 }
 
+/// The sequence's row, read by litescale whatever the running role's privileges (those
+/// of the function that reads it are checked: `privileges::check`).
 fn state(conn: &Connection, name: &str) -> rusqlite::Result<(i64, bool)> {
-    conn.prepare_cached(&format!(
-        "SELECT last_value, is_called FROM {}",
-        quoted(name)
-    ))?
-    .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+    privileges::as_internal(|| {
+        conn.prepare_cached(&format!(
+            "SELECT last_value, is_called FROM {}",
+            quoted(name)
+        ))?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+    })
 }
 
 fn store(conn: &Connection, name: &str, last: i64, called: bool) -> rusqlite::Result<()> {
-    conn.prepare_cached(&format!(
-        "UPDATE {} SET last_value = ?1, is_called = ?2, log_cnt = 0",
-        quoted(name)
-    ))?
-    .execute(params![last, called])?;
+    privileges::as_internal(|| {
+        conn.prepare_cached(&format!(
+            "UPDATE {} SET last_value = ?1, is_called = ?2, log_cnt = 0",
+            quoted(name)
+        ))?
+        .execute(params![last, called])
+    })?;
     Ok(())
+}
+
+/// The privilege a keyword names.
+fn privilege(keyword: &str) -> Privileges {
+    Privileges::named(keyword).unwrap_or(Privileges::NONE)
 }
 
 #[cfg(test)]
@@ -716,10 +700,6 @@ mod tests {
 
     #[test]
     fn names_read_as_regclass_reads_them() {
-        assert_eq!(relation_name("public.T_id_seq"), "t_id_seq");
-        assert_eq!(relation_name("\"My\"\"Seq\""), "My\"Seq");
-        assert_eq!(relation_name("S.t_id_seq"), "s.t_id_seq");
-        assert_eq!(relation_name("\"s.t_id_seq\""), "s.t_id_seq");
         assert_eq!(
             called_sequence("nextval('public.\"T_id_seq\"')").as_deref(),
             Some("T_id_seq")

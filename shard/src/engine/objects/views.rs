@@ -40,7 +40,7 @@ fn rename(conn: &Connection, from: &str, to: &str) -> rusqlite::Result<()> {
             quoted(to)
         ));
     };
-    let text = crate::engine::sql::catalog::marks::without_comment(&sql);
+    let text = crate::engine::sql::catalog::marks::without_marks(&sql);
     let Some(body) = view_body(&text) else {
         return Err(postgres_error(
             "0A000",

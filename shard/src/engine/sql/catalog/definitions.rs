@@ -76,7 +76,7 @@ fn unquoted(text: &str) -> impl Iterator<Item = (usize, char, i32)> + '_ {
 /// identifiers quoted only where Postgres would quote them. The index's name loses its
 /// schema (engine/objects/schemas.rs).
 pub(super) fn index_definition(create_sql: &str, table: &str, schema: &str) -> String {
-    let sql = super::marks::without_comment(create_sql)
+    let sql = super::marks::without_marks(create_sql)
         .replace(" /* litescale: PRIMARY KEY */", "")
         .replace(" /* litescale: UNIQUE */", "")
         .replacen("INDEX IF NOT EXISTS", "INDEX", 1)

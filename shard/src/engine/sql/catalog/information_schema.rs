@@ -234,14 +234,21 @@ CREATE TEMP VIEW "information_schema.usage_privileges"(
     privilege_type, is_grantable) AS
   SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
 
--- The owner's privileges on each table and view (one owner, postgres; as Postgres lists
--- them for a table no GRANT changed).
+-- Each table's and view's privileges: the owner's all (one owner, postgres) where no
+-- GRANT or REVOKE changed them, as Postgres lists them; else its items (privileges/).
 CREATE TEMP VIEW "information_schema.table_privileges"(grantor, grantee, table_catalog,
     table_schema, table_name, privilege_type, is_grantable, with_hierarchy) AS
   SELECT 'postgres', 'postgres', litescale_database(), r.nspname, r.relname, p.column1, 'YES',
     CASE p.column1 WHEN 'SELECT' THEN 'YES' ELSE 'NO' END
   FROM ls_relation r, (VALUES ('INSERT'), ('SELECT'), ('UPDATE'), ('DELETE'), ('TRUNCATE'),
     ('REFERENCES'), ('TRIGGER')) p
+  WHERE r.type IN ('table', 'view', 'matview') AND pg_relation_acl(r.sql) IS NULL
+  UNION ALL
+  SELECT a.value ->> 0, a.value ->> 1, litescale_database(), r.nspname, r.relname,
+    a.value ->> 2,
+    CASE WHEN a.value ->> 3 OR a.value ->> 1 = 'postgres' THEN 'YES' ELSE 'NO' END,
+    CASE a.value ->> 2 WHEN 'SELECT' THEN 'YES' ELSE 'NO' END
+  FROM ls_relation r, json_each(ls_acl_items(pg_relation_acl(r.sql))) a
   WHERE r.type IN ('table', 'view', 'matview');
 CREATE TEMP VIEW "information_schema.role_table_grants" AS
   SELECT * FROM "information_schema.table_privileges";

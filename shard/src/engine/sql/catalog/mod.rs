@@ -7,6 +7,7 @@
 //! [`TypeCatalog`].
 
 mod absent;
+pub(crate) mod acl;
 mod definitions;
 mod information_schema;
 pub(crate) mod marks;
@@ -245,7 +246,7 @@ CREATE TEMP VIEW pg_class AS
     0 AS relhassubclass, 0 AS relispartition, 0 AS relisshared,
     CASE r.type WHEN 'table' THEN json_array_length(pg_check_constraints(r.sql, r.name))
       ELSE 0 END AS relchecks,
-    NULL AS reloptions, NULL AS relacl, NULL AS relpartbound, 0 AS relpages, -1 AS reltuples,
+    NULL AS reloptions, pg_relation_acl(r.sql) AS relacl, NULL AS relpartbound, 0 AS relpages, -1 AS reltuples,
     CASE WHEN r.type = 'index' AND r.sqlite_name IS NULL THEN 1
       WHEN r.type = 'index' THEN (SELECT count(*) FROM pragma_index_info(r.sqlite_name))
       ELSE (SELECT count(*) FROM pragma_table_info(r.sqlite_name)) END AS relnatts,
@@ -789,6 +790,19 @@ pub(crate) fn register(
         let column = ctx.get::<Option<String>>(1)?;
         Ok(definitions::comment_of(&sql, column.as_deref()))
     })?;
+    // A relation's privileges (`aclitem[]` text), NULL where no GRANT or REVOKE set them.
+    conn.create_scalar_function("pg_relation_acl", 1, flags, |ctx| {
+        Ok(ctx
+            .get::<Option<String>>(0)?
+            .and_then(|sql| marks::acl_in(&sql)))
+    })?;
+    // Privileges' text → [[grantor, grantee, privilege_type, grantable], ...].
+    conn.create_scalar_function("ls_acl_items", 1, flags, |ctx| {
+        Ok(ctx
+            .get::<Option<String>>(0)?
+            .and_then(|text| acl::Acl::from_text(&text))
+            .map(|acl| acl.listed().to_string()))
+    })?;
     conn.create_scalar_function("obj_description", 2, flags, |ctx| {
         let Some(oid) = ctx.get::<Option<i64>>(0)? else {
             return Ok(None);
@@ -876,7 +890,6 @@ pub(crate) fn register(
         })?;
     }
     for name in [
-        "has_table_privilege",
         "has_schema_privilege",
         "has_database_privilege",
         "pg_has_role",
