@@ -140,7 +140,10 @@ fn from_message(message: &str) -> ShardError {
         return refused;
     }
     let after = |prefix: &str| message.strip_prefix(prefix).map(str::trim);
-    if message.starts_with("not authorized") {
+    // "access to t.c is prohibited": a read the authorizer refused.
+    if message.starts_with("not authorized")
+        || (message.starts_with("access to ") && message.ends_with(" is prohibited"))
+    {
         refused()
     } else if message.starts_with("too many attached databases") {
         outside_the_database()

@@ -1,7 +1,8 @@
 //! GRANT and REVOKE of privileges on tables, views, materialized views and sequences, as
 //! the shard keeps them (shard engine/objects/grants.rs, enforced by
 //! engine/privileges): one call of `litescale_privileges` with what the statement asks,
-//! as JSON. Privileges on columns, schemas, databases and functions are refused (0A000).
+//! as JSON. A GRANT on a schema gives what every role holds already; privileges on
+//! columns, databases and functions, and a REVOKE on a schema, are refused (0A000).
 
 use serde_json::json;
 use sqlparser::ast::{
@@ -65,6 +66,14 @@ fn call(
         Some(GrantObjects::AllTablesInSchema { schemas: of }) => ("TABLE", Vec::new(), schemas(of)),
         Some(GrantObjects::AllSequencesInSchema { schemas: of }) => {
             ("SEQUENCE", Vec::new(), schemas(of))
+        }
+        // Every role uses and creates in every schema (litescale keeps no privileges on
+        // schemas): a GRANT gives what is held already, a REVOKE could not be kept.
+        Some(GrantObjects::Schemas(_)) if grant => return Ok("SELECT 1".to_owned()),
+        Some(GrantObjects::Schemas(_)) => {
+            return Err(RouterError::unsupported(
+                "REVOKE ... ON SCHEMA (every role uses and creates in every schema)",
+            ));
         }
         Some(other) => {
             let on = other.to_string();
