@@ -192,6 +192,8 @@ impl Handlers {
             database: database.clone(),
             user,
             backend_pid: pid,
+            roles: (!config.users.is_empty())
+                .then(|| config.users.iter().map(|u| u.name.clone()).collect()),
             ..SessionContext::default()
         };
         let session = Session::new(

@@ -11,6 +11,9 @@ pub struct SessionContext {
     /// The schemas unqualified names are looked up in, in order (`search_path` without
     /// `$user` and the catalogs); `["public"]` unless set.
     pub search_path: Vec<String>,
+    /// The roles GRANT and REVOKE may name besides postgres and PUBLIC (the config's
+    /// users); `None` for any name (no users configured: any name may connect).
+    pub roles: Option<std::sync::Arc<[String]>>,
 }
 
 impl Default for SessionContext {
@@ -20,6 +23,7 @@ impl Default for SessionContext {
             user: "postgres".to_owned(),
             backend_pid: 0,
             search_path: vec!["public".to_owned()],
+            roles: None,
         }
     }
 }

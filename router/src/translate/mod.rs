@@ -84,6 +84,7 @@ pub(crate) fn translate(
     ctx: &SessionContext,
     schema: &dyn Schema,
 ) -> Result<Translated, RouterError> {
+    objects::grants::check_grantees(&ast, ctx)?;
     if let Statement::CreateDomain(domain) = &ast {
         let sql = objects::domains::create(domain, |template| {
             let Statement::CreateTable(create) = template else {

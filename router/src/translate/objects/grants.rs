@@ -6,12 +6,14 @@
 
 use serde_json::json;
 use sqlparser::ast::{
-    Action, Grant, GrantObjects, Grantee, GranteeName, GranteesType, ObjectName, Privileges, Revoke,
+    Action, Grant, GrantObjects, Grantee, GranteeName, GranteesType, ObjectName, Privileges,
+    Revoke, Statement,
 };
 
 use crate::RouterError;
 use crate::infer::schema::last_part;
 use crate::parse::lexical::string_literal;
+use crate::plan::session::SessionContext;
 
 /// The shard's call for a GRANT.
 pub(crate) fn grant(grant: &Grant) -> Result<String, RouterError> {
@@ -146,6 +148,27 @@ fn keyword(action: &Action, verb: &str) -> Result<String, RouterError> {
     .to_owned())
 }
 
+/// 42704 for a grantee of a GRANT or REVOKE that is no role of the session's server.
+pub(crate) fn check_grantees(ast: &Statement, ctx: &SessionContext) -> Result<(), RouterError> {
+    let grantees = match ast {
+        Statement::Grant(g) => &g.grantees,
+        Statement::Revoke(r) => &r.grantees,
+        _ => return Ok(()),
+    };
+    let Some(roles) = &ctx.roles else {
+        return Ok(());
+    };
+    for role in grantees.iter().filter_map(|g| grantee(g).ok()) {
+        if !role.is_empty() && role != "postgres" && !roles.contains(&role) {
+            return Err(RouterError {
+                sqlstate: "42704",
+                message: format!("role \"{role}\" does not exist"),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// A grantee's role name; empty for PUBLIC.
 fn grantee(grantee: &Grantee) -> Result<String, RouterError> {
     match (&grantee.grantee_type, &grantee.name) {
@@ -174,6 +197,24 @@ fn folded(name: &ObjectName) -> String {
 #[cfg(test)]
 mod tests {
     use crate::test_support::sql;
+
+    #[test]
+    fn grantees_are_the_server_s_roles() {
+        let ctx = crate::plan::session::SessionContext {
+            roles: Some(vec!["reader".to_owned()].into()),
+            ..Default::default()
+        };
+        let plan = |text| {
+            crate::plan_in(text, &ctx)
+                .map(|_| ())
+                .map_err(|e| e.sqlstate)
+        };
+        assert_eq!(
+            plan("GRANT SELECT ON t TO reader, postgres, PUBLIC"),
+            Ok(())
+        );
+        assert_eq!(plan("REVOKE SELECT ON t FROM Nobody"), Err("42704"));
+    }
 
     #[test]
     fn grants_become_one_call_of_the_shard() {
