@@ -72,7 +72,10 @@ async fn each_role_does_what_it_was_granted_and_no_more() {
         .unwrap();
     assert_eq!(
         refusal(&owner, "GRANT SELECT ON accounts TO nobody").await,
-        ("42704".to_owned(), "role \"nobody\" does not exist".to_owned())
+        (
+            "42704".to_owned(),
+            "role \"nobody\" does not exist".to_owned()
+        )
     );
     let reader = login(&server, "reader").await;
     let writer = login(&server, "writer").await;

@@ -3,16 +3,15 @@
 //! each), materialized views (a table that carries its query), schemas (a registry, and a prefix on
 //! the names of what is in them), views renamed (made again under the new name). Their SQL functions change
 //! the schema only by asking for it (`table_definition::request`), once their statement is
-//! done. Comments on those of them that are not tables or columns (comments.rs);
+//! done. Comments on those of them that are not tables or columns, and privileges
+//! (annotations/);
 //! SQL functions (functions.rs); domains (domains.rs: a column's definition, written into
-//! the tables whose columns take them); privileges that GRANT and REVOKE set (grants.rs).
-//! They must not know partitions or sessions.
+//! the tables whose columns take them). They must not know partitions or sessions.
 
-pub(crate) mod comments;
+mod annotations;
 mod domains;
 mod enum_types;
 pub(crate) mod functions;
-mod grants;
 pub(crate) mod identity;
 mod materialized_views;
 mod schemas;
@@ -25,14 +24,15 @@ use rusqlite::{Connection, OptionalExtension};
 
 use crate::engine::sql::catalog::marks::{marked_json, read_marked};
 use crate::engine::sql::typecheck::postgres_error;
+use annotations::comments;
 
 /// The objects' SQL functions and collations, on every connection.
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
-    comments::register(conn)?;
+    annotations::comments::register(conn)?;
     domains::register(conn)?;
     enum_types::register(conn)?;
     functions::register(conn)?;
-    grants::register(conn)?;
+    annotations::grants::register(conn)?;
     identity::register(conn)?;
     sequences::register(conn)?;
     schemas::register(conn)?;

@@ -172,18 +172,19 @@ impl Acl {
 
     /// What `role` holds: its own items' privileges and PUBLIC's.
     pub(crate) fn held_by(&self, role: &str) -> Privileges {
-        self.0
-            .iter()
-            .filter(|i| i.grantee.is_empty() || i.grantee == role)
-            .fold(Privileges::NONE, |held, i| held.with(i.privileges))
+        self.of_role(role, |i| i.privileges)
     }
 
     /// What `role` may grant: its own items' grant options and PUBLIC's.
     pub(crate) fn options_held_by(&self, role: &str) -> Privileges {
+        self.of_role(role, |i| i.grant_options)
+    }
+
+    fn of_role(&self, role: &str, part: impl Fn(&AclItem) -> Privileges) -> Privileges {
         self.0
             .iter()
             .filter(|i| i.grantee.is_empty() || i.grantee == role)
-            .fold(Privileges::NONE, |held, i| held.with(i.grant_options))
+            .fold(Privileges::NONE, |held, i| held.with(part(i)))
     }
 
     /// Postgres' text of an `aclitem[]`.

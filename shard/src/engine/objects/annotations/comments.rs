@@ -18,7 +18,7 @@ use crate::engine::sql::catalog::marks::{acl_in, carried, comment_in, with_comme
 /// Where comments on schemas and types are kept.
 const REGISTRY: &str = "_litescale_comments";
 
-pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
+pub(in crate::engine::objects) fn register(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8;
     // (kind as COMMENT ON names it, object name, text or NULL to remove it)
     conn.create_scalar_function("litescale_comment_on", 3, flags, |ctx| {
@@ -47,7 +47,7 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("litescale_registered_comments", 0, flags, |ctx| {
         // SAFETY: the connection is used on this thread, within the call, for reads.
         let conn = unsafe { ctx.get_connection()? };
-        super::registry_json(
+        super::super::registry_json(
             &conn,
             REGISTRY,
             &format!("SELECT kind, name, comment FROM {REGISTRY}"),
@@ -62,7 +62,12 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
 
 /// Gives the object `kind` `name`, just made again from `old` (SQLite writes its own
 /// text, without what follows `CREATE`), `old`'s comment and privileges.
-pub(super) fn carry(conn: &Connection, old: &str, kind: &str, name: &str) -> rusqlite::Result<()> {
+pub(in crate::engine::objects) fn carry(
+    conn: &Connection,
+    old: &str,
+    kind: &str,
+    name: &str,
+) -> rusqlite::Result<()> {
     if comment_in(old).is_none() && acl_in(old).is_none() {
         return Ok(());
     }
@@ -75,8 +80,12 @@ pub(super) fn carry(conn: &Connection, old: &str, kind: &str, name: &str) -> rus
 }
 
 /// Forgets the comment on a schema or type that is dropped.
-pub(super) fn forget(conn: &Connection, kind: &str, name: &str) -> rusqlite::Result<()> {
-    if super::table_exists(conn, REGISTRY)? {
+pub(in crate::engine::objects) fn forget(
+    conn: &Connection,
+    kind: &str,
+    name: &str,
+) -> rusqlite::Result<()> {
+    if super::super::table_exists(conn, REGISTRY)? {
         conn.execute(
             &format!("DELETE FROM {REGISTRY} WHERE kind = ?1 AND name = ?2"),
             [kind, name],

@@ -42,7 +42,7 @@ struct Target {
     sql: String,
 }
 
-pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
+pub(in crate::engine::objects) fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function(
         "litescale_privileges",
         1,
