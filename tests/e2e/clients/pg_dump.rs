@@ -58,6 +58,10 @@ COMMENT ON SEQUENCE ticket IS 'tickets';
 COMMENT ON MATERIALIZED VIEW cust_totals IS 'per customer';
 COMMENT ON SCHEMA app IS 'the app''s';
 COMMENT ON TYPE mood IS 'how it went';
+GRANT SELECT ON cust TO PUBLIC;
+GRANT SELECT, INSERT ON ord, big TO PUBLIC;
+GRANT USAGE ON SEQUENCE ticket TO PUBLIC;
+REVOKE DELETE ON app.item FROM postgres;
 "#;
 
 /// Runs a PostgreSQL client program; its stdout, or a panic with its stderr.
@@ -195,6 +199,12 @@ fn a_dump_restores_into_litescale_and_dumps_again_the_same() {
         "COMMENT ON MATERIALIZED VIEW public.cust_totals IS 'per customer';",
         "COMMENT ON SCHEMA app IS 'the app''s';",
         "COMMENT ON TYPE public.mood IS 'how it went';",
+        "GRANT SELECT ON TABLE public.cust TO PUBLIC;",
+        "GRANT SELECT,INSERT ON TABLE public.ord TO PUBLIC;",
+        "GRANT SELECT,INSERT ON TABLE public.big TO PUBLIC;",
+        "GRANT USAGE ON SEQUENCE public.ticket TO PUBLIC;",
+        // The owner's own privileges less one, as pg_dump 15 writes them.
+        "REVOKE ALL ON TABLE app.item FROM postgres;\nGRANT SELECT,INSERT,REFERENCES,TRIGGER,TRUNCATE,UPDATE ON TABLE app.item TO postgres;",
     ] {
         assert!(plain.contains(sequence), "{sequence} in {plain}");
     }

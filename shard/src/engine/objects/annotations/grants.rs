@@ -183,6 +183,12 @@ fn edited(change: &Change, target: &Target) -> rusqlite::Result<String> {
         .and_then(|text| Acl::from_text(&text))
         .unwrap_or_else(|| Acl::default_for(kind));
     for grantee in &change.grantees {
+        if change.grant && change.option && grantee.is_empty() {
+            return Err(postgres_error(
+                "0LP01",
+                "grant options can only be granted to roles",
+            ));
+        }
         if change.grant {
             acl.grant(grantee, privileges, change.option);
         } else {
