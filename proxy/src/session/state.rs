@@ -353,8 +353,14 @@ impl SessionState {
         session: &Session,
         tables: Vec<String>,
     ) -> Result<Vec<(String, TableDefinition)>, SqlError> {
-        const SQL: &str = "SELECT type, name, sql FROM main.sqlite_schema \
-            WHERE tbl_name = ?1 COLLATE NOCASE AND sql IS NOT NULL ORDER BY type <> 'table', rowid";
+        // The views whose text names the table come last (the router reads their queries).
+        const SQL: &str = "SELECT type, name, sql FROM (\
+              SELECT type, name, sql, rowid AS created FROM main.sqlite_schema \
+              WHERE tbl_name = ?1 COLLATE NOCASE AND sql IS NOT NULL \
+              UNION ALL SELECT 'view', name, sql, rowid FROM main.sqlite_schema \
+              WHERE type = 'view' AND instr(lower(sql), lower(?1)) > 0 \
+                AND tbl_name <> ?1 COLLATE NOCASE) \
+            ORDER BY type = 'view', type <> 'table', created";
         let mut out = Vec::with_capacity(tables.len());
         for table in tables {
             let params = vec![Value::Text(table.clone())];
@@ -378,12 +384,16 @@ impl SessionState {
             let Some(create) = rows.next().filter(|r| text(&r[0]) == "table") else {
                 continue;
             };
-            let dependents = rows.map(|r| (text(&r[1]), text(&r[2]))).collect();
+            let (views, dependents) = rows
+                .map(|r| (text(&r[0]) == "view", (text(&r[1]), text(&r[2]))))
+                .partition::<Vec<_>, _>(|(view, _)| *view);
+            let unpaired = |rows: Vec<(bool, (String, String))>| rows.into_iter().map(|(_, r)| r);
             out.push((
                 table,
                 TableDefinition {
                     create: text(&create[2]),
-                    dependents,
+                    dependents: unpaired(dependents).collect(),
+                    views: unpaired(views).collect(),
                 },
             ));
         }

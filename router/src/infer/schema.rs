@@ -31,11 +31,13 @@ pub trait Schema {
 }
 
 /// A table as SQLite keeps it: its CREATE TABLE, and the indexes and triggers on it (name
-/// and SQL, in creation order) that making the table again must make again.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// and SQL, in creation order) that making the table again must make again; and the views
+/// whose text names it (name and SQL), whose queries a rename keeps in step.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TableDefinition {
     pub create: String,
     pub dependents: Vec<(String, String)>,
+    pub views: Vec<(String, String)>,
 }
 
 /// For callers that have no schema at hand: every lookup answers "unknown".

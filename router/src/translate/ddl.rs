@@ -5,10 +5,10 @@
 
 use sqlparser::ast::AlterTableOperation as Op;
 use sqlparser::ast::{
-    AlterType, AlterTypeAddValuePosition, AlterTypeOperation, CascadeOption, CommentObject,
-    CreateTableLikeDefaults, CreateTableLikeKind, CreateTableOptions, Expr, Ident, IndexColumn,
-    ObjectName, ObjectType, RenameTableNameKind, SchemaName, Statement, TableConstraint,
-    TruncateIdentityOption, UserDefinedTypeRepresentation,
+    AlterTable, AlterType, AlterTypeAddValuePosition, AlterTypeOperation, CascadeOption,
+    CommentObject, CreateTableLikeDefaults, CreateTableLikeKind, CreateTableOptions, Expr, Ident,
+    IndexColumn, ObjectName, ObjectType, RenameTableNameKind, SchemaName, Statement,
+    TableConstraint, TruncateIdentityOption, UserDefinedTypeRepresentation,
 };
 
 use super::objects::sequences;
@@ -110,12 +110,60 @@ fn statements_of(ast: Statement, schema: &dyn Schema) -> Result<Option<Vec<Strin
             if settled.operations.iter().any(alter::changes_definition) {
                 alter::alter_table(&settled.name, &settled.operations, &definition)?
             } else {
-                schema_statements(Statement::AlterTable(settled))?
+                schema_statements(Statement::AlterTable(settled.clone()))?
             },
         );
+        out.extend(renamed_views(&settled, &definition.views));
+        return Ok(Some(out));
+    }
+    if let Statement::AlterTable(statement) = &ast
+        && statement.operations.iter().any(alter::renames)
+    {
+        let views = match definition_of(&statement.name, schema) {
+            Ok(Some(definition)) => definition.views,
+            Ok(None) => return Ok(None),
+            // A view renamed (no table has the name), or nothing: SQLite's answer decides.
+            Err(_) => Vec::new(),
+        };
+        let mut out = schema_statements(ast.clone())?;
+        out.extend(renamed_views(statement, &views));
         return Ok(Some(out));
     }
     schema_statements(ast).map(Some)
+}
+
+/// The calls that keep the Postgres queries of `views` (those whose text names the table)
+/// in step with what `alter` renames.
+fn renamed_views(alter: &AlterTable, views: &[(String, String)]) -> Vec<String> {
+    use sqlparser::ast::AlterTableOperation as Op;
+    let table = last_part(&alter.name);
+    alter
+        .operations
+        .iter()
+        .flat_map(|op| match op {
+            Op::RenameTable {
+                table_name: RenameTableNameKind::To(to) | RenameTableNameKind::As(to),
+            } => alter::views_renamed(
+                views,
+                &alter::Rename::Table {
+                    old: &table,
+                    new: &last_part(to),
+                },
+            ),
+            Op::RenameColumn {
+                old_column_name,
+                new_column_name,
+            } => alter::views_renamed(
+                views,
+                &alter::Rename::Column {
+                    table: &table,
+                    old: &old_column_name.value,
+                    new: &new_column_name.value,
+                },
+            ),
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 /// The definition of the table `name`: `None` while nobody has read it (the plan is made

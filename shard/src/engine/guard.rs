@@ -94,11 +94,9 @@ fn authorize(ctx: AuthContext<'_>) -> Authorization {
     {
         return Authorization::Deny;
     }
-    // What GRANT and REVOKE decide, for a tenant's SQL; litescale's own edits on its behalf
-    // (a TRUNCATE's CASCADE, a table's definition written over) were decided before.
-    if !LITESCALE_OWN.get()
-        && let Some(decision) = super::privileges::authorize(&ctx)
-    {
+    // What GRANT and REVOKE decide, for a tenant's SQL and for litescale's own edits on
+    // its behalf (whose rows it reads and writes itself: only their DDL is asked about).
+    if let Some(decision) = super::privileges::authorize(&ctx, LITESCALE_OWN.get()) {
         return decision;
     }
     match ctx.action {

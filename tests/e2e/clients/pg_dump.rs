@@ -58,6 +58,11 @@ COMMENT ON SEQUENCE ticket IS 'tickets';
 COMMENT ON MATERIALIZED VIEW cust_totals IS 'per customer';
 COMMENT ON SCHEMA app IS 'the app''s';
 COMMENT ON TYPE mood IS 'how it went';
+CREATE TABLE old_name (id int PRIMARY KEY, old_col text);
+INSERT INTO old_name VALUES (1, 'kept');
+CREATE VIEW reads_renamed AS SELECT old_col, old_name.id FROM old_name WHERE old_col <> '';
+ALTER TABLE old_name RENAME COLUMN old_col TO new_col;
+ALTER TABLE old_name RENAME TO new_name;
 GRANT SELECT ON cust TO PUBLIC;
 GRANT SELECT, INSERT ON ord, big TO PUBLIC;
 GRANT USAGE ON SEQUENCE ticket TO PUBLIC;
@@ -199,6 +204,8 @@ fn a_dump_restores_into_litescale_and_dumps_again_the_same() {
         "COMMENT ON MATERIALIZED VIEW public.cust_totals IS 'per customer';",
         "COMMENT ON SCHEMA app IS 'the app''s';",
         "COMMENT ON TYPE public.mood IS 'how it went';",
+        // A view keeps reading a table and a column renamed after it was made.
+        "CREATE VIEW public.reads_renamed AS\n SELECT new_col AS old_col, old_name.id FROM new_name AS old_name WHERE new_col <> '';",
         "GRANT SELECT ON TABLE public.cust TO PUBLIC;",
         "GRANT SELECT,INSERT ON TABLE public.ord TO PUBLIC;",
         "GRANT SELECT,INSERT ON TABLE public.big TO PUBLIC;",

@@ -145,6 +145,19 @@ async fn each_role_does_what_it_was_granted_and_no_more() {
             "CREATE INDEX ON accounts (who)",
             "must be owner of table accounts",
         ),
+        // Renamed by litescale on the role's behalf: still the owner's to do.
+        (
+            "ALTER TABLE accounts RENAME TO mine",
+            "must be owner of table accounts",
+        ),
+        (
+            "ALTER TABLE accounts RENAME COLUMN who TO whom",
+            "must be owner of table accounts",
+        ),
+        (
+            "DROP SEQUENCE accounts_id_seq",
+            "must be owner of sequence accounts_id_seq",
+        ),
         (
             "COMMENT ON TABLE accounts IS 'mine'",
             "must be owner of table accounts",

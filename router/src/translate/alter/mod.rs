@@ -10,14 +10,20 @@
 //! what CREATE TABLE ... (LIKE t) copies is read from t's definition here as well
 //! ([`columns_like`]).
 //!
-//! Order inside: `changes` <- `in_place`, `rebuild`; `in_place` <- `comments`.
+//! The views that read a renamed table or column keep their Postgres query in step
+//! (`dependent_views`).
+//!
+//! Order inside: `changes` <- `in_place`, `rebuild`; `in_place` <- `comments`;
+//! `dependent_views` alone.
 
 mod changes;
 mod comments;
+mod dependent_views;
 mod in_place;
 mod rebuild;
 
 pub(super) use comments::comment;
+pub(super) use dependent_views::{Rename, rewritten as views_renamed};
 
 use sqlparser::ast::{
     AlterTable, AlterTableOperation as Op, ColumnDef, ColumnOption, CreateTable, Expr, GeneratedAs,
@@ -38,6 +44,12 @@ pub(super) fn needs_definition(op: &Op) -> bool {
                 ..
             } | Op::DropColumn { .. }
         )
+}
+
+/// Whether an ALTER TABLE operation renames the table or a column of it, which the views
+/// that read it follow ([`views_renamed`]).
+pub(super) fn renames(op: &Op) -> bool {
+    matches!(op, Op::RenameTable { .. } | Op::RenameColumn { .. })
 }
 
 /// Whether an ALTER TABLE operation changes the definition in a way SQLite's own ALTER
@@ -333,6 +345,7 @@ mod tests {
                     "perm_code".to_owned(),
                     "CREATE INDEX perm_code ON perm(code)".to_owned(),
                 )],
+                views: Vec::new(),
             })
         }
     }

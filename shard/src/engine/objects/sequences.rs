@@ -149,6 +149,7 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
                 ));
             }
         };
+        privileges::must_own(&name)?;
         if let Some((table, column)) = users(&conn, &name)?.into_iter().next() {
             return Err(if ctx.get::<bool>(2)? {
                 postgres_error(

@@ -1,11 +1,14 @@
 //! Renaming a table or a view (`ALTER TABLE x RENAME TO y`): SQLite's ALTER TABLE takes no
 //! view, so a view is made again under its new name from its own text, in the same
-//! transaction; a table is renamed by SQLite.
+//! transaction; a table is renamed by SQLite. And a view's Postgres query (what
+//! pg_get_viewdef answers) written anew when a table or column it reads is renamed
+//! (router translate/alter/dependent_views.rs).
 
 use rusqlite::{Connection, OptionalExtension};
 
+use crate::engine::sql::catalog::definitions::POSTGRES_QUERY_MARK;
 use crate::engine::sql::typecheck::postgres_error;
-use crate::engine::table_definition::request;
+use crate::engine::table_definition::{request, write_schema_text};
 
 use super::quoted;
 
@@ -21,7 +24,44 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
             })?;
             Ok(rusqlite::types::Null)
         },
+    )?;
+    // (view, its Postgres query)
+    conn.create_scalar_function(
+        "litescale_set_view_query",
+        2,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+        |ctx| {
+            let (view, query) = (ctx.get::<String>(0)?, ctx.get::<String>(1)?);
+            request("litescale_set_view_query", move |conn| {
+                set_query(conn, &view, &query)
+            })?;
+            Ok(rusqlite::types::Null)
+        },
     )
+}
+
+/// Writes `query` as the Postgres query the view `name`'s text keeps, in place of the one
+/// it keeps (SQLite's own query, which it runs, is not touched).
+fn set_query(conn: &Connection, name: &str, query: &str) -> rusqlite::Result<()> {
+    let sql: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM main.sqlite_schema WHERE type = 'view' AND name = ?1 COLLATE NOCASE",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(sql) = sql else {
+        return Ok(());
+    };
+    let Some(at) = sql.rfind(POSTGRES_QUERY_MARK) else {
+        return Ok(());
+    };
+    let written = format!(
+        "{}{POSTGRES_QUERY_MARK}{} */",
+        &sql[..at],
+        query.replace("*/", "* /")
+    );
+    write_schema_text(conn, "view", name, &written)
 }
 
 fn rename(conn: &Connection, from: &str, to: &str) -> rusqlite::Result<()> {

@@ -205,6 +205,21 @@ pub(crate) fn check(name: &str, wanted: &[Privileges]) -> rusqlite::Result<()> {
     })
 }
 
+/// 42501 "must be owner" when the running role is not a superuser and the relation
+/// `name` (SQLite's name) has its privileges set: what may only be done to it by its owner.
+pub(crate) fn must_own(name: &str) -> rusqlite::Result<()> {
+    RUNNING.with_borrow(|running| match running {
+        Some(running) => match running.guarded.get(&name.to_ascii_lowercase()) {
+            Some(g) => Err(postgres_error(
+                "42501",
+                &format!("must be owner of {} {}", g.kind.word(), shown(name)),
+            )),
+            None => Ok(()),
+        },
+        None => Ok(()),
+    })
+}
+
 /// 42501 "must be owner" when the running role is not a superuser: GRANT and REVOKE.
 pub(crate) fn must_be_superuser(kind: &str, name: &str) -> rusqlite::Result<()> {
     match running_role() {
@@ -245,13 +260,24 @@ fn permission_denied(kind: RelationKind, name: &str) -> String {
 }
 
 /// What the running role may do: `None` where privileges have nothing to say (the guard
-/// decides), `Some(Deny)` for what its grants do not cover.
-pub(crate) fn authorize(ctx: &AuthContext<'_>) -> Option<Authorization> {
+/// decides), `Some(Deny)` for what its grants do not cover. For litescale's own edit on
+/// the role's behalf (`edit`), only DDL on a relation whose privileges are set is refused.
+pub(crate) fn authorize(ctx: &AuthContext<'_>, edit: bool) -> Option<Authorization> {
     if INTERNAL.get() {
         return None;
     }
     RUNNING.with_borrow(|running| {
         let running = running.as_ref()?;
+        let reads_or_writes = matches!(
+            ctx.action,
+            AuthAction::Read { .. }
+                | AuthAction::Insert { .. }
+                | AuthAction::Update { .. }
+                | AuthAction::Delete { .. }
+        );
+        if edit && reads_or_writes {
+            return None;
+        }
         let (table, wanted) = match ctx.action {
             AuthAction::Read { table_name, .. } => {
                 // Read through a view: the view's privilege is what counts (its owner

@@ -162,7 +162,7 @@ fn client_text(expr: &str) -> Option<String> {
 }
 
 /// Where a view's CREATE text keeps its Postgres query (router translate/ddl.rs).
-const POSTGRES_QUERY_MARK: &str = "/* litescale:postgres ";
+pub(crate) const POSTGRES_QUERY_MARK: &str = "/* litescale:postgres ";
 
 /// The query of a view's CREATE VIEW text, as pg_get_viewdef answers it: the Postgres
 /// query kept with it, or what follows the first `AS` outside quotes and parentheses;

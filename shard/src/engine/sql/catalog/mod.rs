@@ -8,7 +8,7 @@
 
 mod absent;
 pub(crate) mod acl;
-mod definitions;
+pub(crate) mod definitions;
 mod information_schema;
 pub(crate) mod marks;
 mod sizes;
