@@ -12,7 +12,15 @@ use crate::RouterError;
 /// The statements of `normalized` (the output of `lexical::normalize`), each checked
 /// against [`depth::MAX_EXPR_DEPTH`].
 pub(crate) fn parse(normalized: &str) -> Result<Vec<Statement>, RouterError> {
-    let statements = match Parser::parse_sql(&PostgreSqlDialect {}, normalized) {
+    // A domain's clauses in any order, and its NOT NULL, which sqlparser does not read
+    // (translate/objects/domains.rs takes the NOT NULL back out): read as rewritten even
+    // where sqlparser reads the statement, as `DEFAULT 5 NOT NULL` it reads as a default
+    // of `5 IS NOT NULL`.
+    let domain = domain_clauses(normalized);
+    let statements = match Parser::parse_sql(
+        &PostgreSqlDialect {},
+        domain.as_deref().unwrap_or(normalized),
+    ) {
         // `UPDATE t SET a[2] = x`: read once its assignments are rewritten.
         Err(e) if subscripted_assignment(&e) => match assignments::rewrite(normalized) {
             Some(sql) => Parser::parse_sql(&PostgreSqlDialect {}, &sql).map_err(syntax_error)?,
@@ -59,12 +67,6 @@ pub(crate) fn parse(normalized: &str) -> Result<Vec<Statement>, RouterError> {
         // Postgres names it by default (translate/objects/sequences.rs).
         Err(e) if without_sequence_name(normalized).is_some() => {
             let sql = without_sequence_name(normalized).unwrap_or_default();
-            Parser::parse_sql(&PostgreSqlDialect {}, &sql).map_err(|_| syntax_error(e))?
-        }
-        // A domain's NOT NULL, which sqlparser does not read, and its clauses in any order
-        // (translate/objects/domains.rs takes the NOT NULL back out).
-        Err(e) if domain_clauses(normalized).is_some() => {
-            let sql = domain_clauses(normalized).unwrap_or_default();
             Parser::parse_sql(&PostgreSqlDialect {}, &sql).map_err(|_| syntax_error(e))?
         }
         // Moving an object to another schema renames it and everything named after it

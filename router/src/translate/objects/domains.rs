@@ -70,6 +70,19 @@ pub(crate) fn create(
         );
         let constraint_name =
             Ident::with_quote('"', format!("litescale_domain:{name}:{check_name}"));
+        // The text the client wrote goes beside its translation, as a table's CHECK's
+        // does, for the catalog and pg_dump (shard catalog definitions.rs).
+        let mut shown = (*check.expr).clone();
+        let _ = visit_expressions_mut(&mut shown, |e| {
+            if let Expr::Identifier(ident) = e
+                && ident.quote_style.is_none()
+                && ident.value.eq_ignore_ascii_case("value")
+            {
+                ident.value = "VALUE".to_owned();
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        let written = Expr::value(sqlparser::ast::Value::SingleQuotedString(shown.to_string()));
         let mut expr = (*check.expr).clone();
         let _ = visit_expressions_mut(&mut expr, |e| {
             if let Expr::Identifier(ident) = e
@@ -82,7 +95,7 @@ pub(crate) fn create(
         });
         options.push(ColumnOption::Check(CheckConstraint {
             name: Some(constraint_name),
-            expr: Box::new(expr),
+            expr: Box::new(crate::translate::sql::call("pg_check", vec![expr, written])),
             no_inherit: false,
             enforced: None,
         }));

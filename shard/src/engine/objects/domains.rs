@@ -90,22 +90,29 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         })?;
         Ok(rusqlite::types::Null)
     })?;
-    // The catalog's list (sql/catalog): [[oid, name, base type, NOT NULL], ...] as JSON.
+    // The catalog's list (sql/catalog): [[oid, name, base type, NOT NULL, constraints,
+    // DEFAULT clause], ...] as JSON.
     conn.create_scalar_function("litescale_domains", 0, flags, |ctx| {
         // SAFETY: the connection is used on this thread, within the call, for reads.
         let conn = unsafe { ctx.get_connection()? };
         super::registry_json(
             &conn,
             REGISTRY,
-            &format!("SELECT oid + {OID_BASE}, name, shown, options FROM {REGISTRY} ORDER BY oid"),
+            &format!(
+                "SELECT oid + {OID_BASE}, name, shown, options, default_clause FROM {REGISTRY} \
+                 ORDER BY oid"
+            ),
             |r| {
                 let (oid, name, shown, options): (i64, String, String, String) =
                     (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+                let default: Option<String> = r.get(4)?;
                 Ok(serde_json::json!([
                     oid,
                     name,
                     shown,
-                    options.contains("NOT NULL")
+                    options.contains("NOT NULL"),
+                    options,
+                    default
                 ]))
             },
         )

@@ -148,6 +148,43 @@ fn plain_identifiers(sql: &str) -> String {
     out
 }
 
+/// A domain's CHECK constraints (its definition as objects/domains.rs keeps it: the
+/// column it stands for, its value written `"litescale_domain_value"`), as a JSON array of
+/// `{name, expr}` with the expression in Postgres' words (`VALUE > 0`).
+pub(super) fn domain_checks(options: &str) -> String {
+    static CHECK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"CONSTRAINT\s+"litescale_domain:[^:"]*:([^"]+)"\s+CHECK\s*\("#)
+            .expect("a valid pattern")
+    });
+    let mut out = Vec::new();
+    for c in CHECK.captures_iter(options) {
+        let Some(whole) = c.get(0) else { continue };
+        let Some(stored) = parenthesized(&options[whole.end() - 1..]) else {
+            continue;
+        };
+        let expr = client_text(stored)
+            .unwrap_or_else(|| stored.to_owned())
+            .replace("\"litescale_domain_value\"", "VALUE");
+        out.push(serde_json::json!({"name": &c[1], "expr": unparenthesized(&expr)}));
+    }
+    serde_json::Value::from(out).to_string()
+}
+
+/// A CHECK's expression without the parentheses around all of it: `CHECK ((a > 0))`, as a
+/// dump writes it, is `a > 0`, as Postgres keeps it.
+fn unparenthesized(expr: &str) -> &str {
+    let mut expr = expr.trim();
+    while let Some(inner) = expr
+        .starts_with('(')
+        .then(|| parenthesized(expr))
+        .flatten()
+        .filter(|inner| inner.len() + 2 == expr.len())
+    {
+        expr = inner.trim();
+    }
+    expr
+}
+
 /// The text a client wrote for a CHECK, which the router keeps beside its translation:
 /// `pg_check(<translated>, '<as written>')`.
 fn client_text(expr: &str) -> Option<String> {
@@ -229,17 +266,7 @@ pub(super) fn check_constraints(create_sql: &str, table: &str) -> String {
             continue;
         };
         let written = client_text(stored);
-        let mut expr = written.as_deref().unwrap_or(stored);
-        // `CHECK ((a > 0))`, as a dump writes it, is `a > 0`, as Postgres keeps it.
-        while let Some(inner) = expr
-            .trim()
-            .starts_with('(')
-            .then(|| parenthesized(expr.trim()))
-            .flatten()
-            .filter(|inner| inner.len() + 2 == expr.trim().len())
-        {
-            expr = inner;
-        }
+        let expr = unparenthesized(written.as_deref().unwrap_or(stored));
         let ours = given
             .as_deref()
             .is_some_and(|n| n.starts_with("litescale_"))

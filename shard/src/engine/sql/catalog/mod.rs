@@ -340,6 +340,12 @@ CREATE TEMP VIEW pg_constraint AS
   FROM ls_relation r, json_each(pg_check_constraints(r.sql, r.name)) c
   WHERE r.type = 'table'
   UNION ALL
+  -- A domain's CHECKs, read from its definition (objects/domains.rs).
+  SELECT CAST(d.oid * 100 + 80 + c.key AS INTEGER), json_extract(c.value, '$.name'), 2200,
+    'c', 0, 0, 1, 0, d.oid, 0, 0, 0, ' ', ' ', ' ', 1, 0, 0, NULL, NULL, NULL,
+    'CHECK ((' || json_extract(c.value, '$.expr') || '))'
+  FROM ls_domain d, json_each(pg_domain_checks(d.options)) c
+  UNION ALL
   SELECT f.oid, pg_unprefixed(f.conname, f.nspname), f.namespace, 'f', 0, 0, 1, f.conrelid, 0,
     -- The unique index on the referenced columns, which the foreign key relies on.
     (SELECT x.indexrelid FROM pg_index x
@@ -388,7 +394,11 @@ CREATE TEMP VIEW pg_type AS
     column8 AS typarray, column9 AS typrelid, column10 AS typtypmod, column11 AS typbasetype,
     column12 AS typnotnull, column13 AS typowner, 0 AS typcollation, ',' AS typdelim,
     1 AS typisdefined, 0 AS typbyval, 'i' AS typalign, 'p' AS typstorage, 0 AS typndims,
-    NULL AS typdefault, NULL AS typdefaultbin, NULL AS typacl,
+    CASE column5 WHEN 'd' THEN (SELECT substr(d.default_clause, length('DEFAULT ') + 1)
+      FROM ls_domain d WHERE d.oid = column1) END AS typdefault,
+    -- Set where typdefault is: pg_dump then writes the default as the expression it is.
+    CASE column5 WHEN 'd' THEN (SELECT substr(d.default_clause, length('DEFAULT ') + 1)
+      FROM ls_domain d WHERE d.oid = column1) END AS typdefaultbin, NULL AS typacl,
     CASE column6 WHEN 'A' THEN 'array_in' WHEN 'E' THEN 'enum_in' ELSE column2 || 'in' END AS typinput,
     CASE column6 WHEN 'A' THEN 'array_out' WHEN 'E' THEN 'enum_out' ELSE column2 || 'out' END AS typoutput,
     CASE column6 WHEN 'A' THEN 'array_recv' WHEN 'E' THEN 'enum_recv' ELSE column2 || 'recv' END AS typreceive,
@@ -400,8 +410,9 @@ CREATE TEMP VIEW pg_type AS
           not_null, 10 FROM ls_domain);
 
 -- Domains (shard engine/objects/domains.rs): (oid, name, base type, NOT NULL).
-CREATE TEMP VIEW ls_domain(oid, typname, base, not_null) AS
-  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(litescale_domains());
+CREATE TEMP VIEW ls_domain(oid, typname, base, not_null, options, default_clause) AS
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5
+  FROM json_each(litescale_domains());
 
 -- Enum types (shard engine/enum_types.rs): (oid, name, [[label, sort order], ...]).
 CREATE TEMP VIEW ls_enum(oid, typname, labels) AS
@@ -782,6 +793,11 @@ pub(crate) fn register(
     conn.create_scalar_function("pg_check_constraints", 2, flags, |ctx| {
         let sql = ctx.get::<Option<String>>(0)?.unwrap_or_default();
         Ok(definitions::check_constraints(&sql, &ctx.get::<String>(1)?))
+    })?;
+    conn.create_scalar_function("pg_domain_checks", 1, flags, |ctx| {
+        Ok(definitions::domain_checks(
+            &ctx.get::<Option<String>>(0)?.unwrap_or_default(),
+        ))
     })?;
     conn.create_scalar_function("pg_definition_comment", 2, flags, |ctx| {
         let Some(sql) = ctx.get::<Option<String>>(0)? else {
