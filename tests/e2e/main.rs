@@ -7,6 +7,7 @@
 //! - `sql`: what statements and transaction blocks answer.
 //! - `conformance`: the corpus of issue 18 against PostgreSQL 15's recorded answers.
 //! - `clients`: real client programs and the driver matrix.
+//! - `frameworks`: the frameworks matrix (tests/frameworks/<name>/ programs).
 //! - `cluster`: partitions, cross-partition commits, worker processes, crashes.
 //! - `operations`: the command line, metrics, authentication, TLS, tenant isolation.
 //! - `hardening`: hostile input and what one client may make the server hold.
@@ -16,6 +17,7 @@ mod harness;
 mod clients;
 mod cluster;
 mod conformance;
+mod frameworks;
 mod hardening;
 mod operations;
 mod protocol;
