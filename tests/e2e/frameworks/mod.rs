@@ -4,4 +4,34 @@
 //! in KNOWN_GAPS, and the program asserts litescale's answer for it (so the test fails the
 //! day the answer changes); the same programs pass against PostgreSQL 15 with none.
 
-mod django;
+mod python;
+
+use std::process::Command;
+
+use crate::harness::TestServer;
+
+/// Runs `tests/frameworks/<framework>/<program>` with `interpreter` against a fresh server
+/// (its port the last argument), litescale's `known_gaps` in KNOWN_GAPS; asserts it ends
+/// printing "<framework> ok".
+async fn run_program(interpreter: &'static str, framework: &str, program: &str, known_gaps: &str) {
+    let server = TestServer::start().await;
+    let script = format!(
+        "{}/tests/frameworks/{framework}/{program}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut command = Command::new(interpreter);
+    command
+        .arg(&script)
+        .arg(server.addr.port().to_string())
+        .env("KNOWN_GAPS", known_gaps);
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{interpreter} must be installed (scripts/test): {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains(&format!("{framework} ok")),
+        "{framework} failed:\n{stdout}\n{stderr}"
+    );
+}
