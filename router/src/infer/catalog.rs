@@ -76,6 +76,7 @@ const BOOLEAN_COLUMNS: &[&str] = &[
 
 const OID_COLUMNS: &[&str] = &[
     "adrelid",
+    "relid",
     "attcollation",
     "attrelid",
     "atttypid",
@@ -125,6 +126,7 @@ const OID_COLUMNS: &[&str] = &[
 /// Columns of type `name`.
 const NAME_COLUMNS: &[&str] = &[
     "relname",
+    "indexrelname",
     "typname",
     "nspname",
     "attname",

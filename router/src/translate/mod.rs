@@ -145,6 +145,7 @@ pub(crate) fn translate(
     let _ = ast.visit(&mut query::PostgresNullOrder);
     let _ = ast.visit(&mut catalog::SchemaWithoutInternals);
     let _ = ast.visit(&mut query::QuotedLimits);
+    let _ = ast.visit(&mut query::KeywordLabels);
     expressions::rewrite(&mut ast, ctx)?;
     query::disambiguate_upsert_select(&mut ast);
     sql::render_strings_as_written(&mut ast);

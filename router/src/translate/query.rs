@@ -370,6 +370,192 @@ pub(super) fn refuse_unknown_qualifiers(ast: &Statement) -> Result<(), crate::Ro
     }
 }
 
+/// SQLite's keywords (sqlite.org/lang_keywords.html), which Postgres takes as a column's
+/// label after AS (`ix.indisprimary AS primary`, as Sequelize writes) and SQLite does not.
+const SQLITE_KEYWORDS: &[&str] = &[
+    "abort",
+    "action",
+    "add",
+    "after",
+    "all",
+    "alter",
+    "always",
+    "analyze",
+    "and",
+    "as",
+    "asc",
+    "attach",
+    "autoincrement",
+    "before",
+    "begin",
+    "between",
+    "by",
+    "cascade",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "column",
+    "commit",
+    "conflict",
+    "constraint",
+    "create",
+    "cross",
+    "current",
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "database",
+    "default",
+    "deferrable",
+    "deferred",
+    "delete",
+    "desc",
+    "detach",
+    "distinct",
+    "do",
+    "drop",
+    "each",
+    "else",
+    "end",
+    "escape",
+    "except",
+    "exclude",
+    "exclusive",
+    "exists",
+    "explain",
+    "fail",
+    "filter",
+    "first",
+    "following",
+    "for",
+    "foreign",
+    "from",
+    "full",
+    "generated",
+    "glob",
+    "group",
+    "groups",
+    "having",
+    "if",
+    "ignore",
+    "immediate",
+    "in",
+    "index",
+    "indexed",
+    "initially",
+    "inner",
+    "insert",
+    "instead",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "key",
+    "last",
+    "left",
+    "like",
+    "limit",
+    "match",
+    "materialized",
+    "natural",
+    "no",
+    "not",
+    "nothing",
+    "notnull",
+    "null",
+    "nulls",
+    "of",
+    "offset",
+    "on",
+    "or",
+    "order",
+    "others",
+    "outer",
+    "over",
+    "partition",
+    "plan",
+    "pragma",
+    "preceding",
+    "primary",
+    "query",
+    "raise",
+    "range",
+    "recursive",
+    "references",
+    "regexp",
+    "reindex",
+    "release",
+    "rename",
+    "replace",
+    "restrict",
+    "returning",
+    "right",
+    "rollback",
+    "row",
+    "rows",
+    "savepoint",
+    "select",
+    "set",
+    "table",
+    "temp",
+    "temporary",
+    "then",
+    "ties",
+    "to",
+    "transaction",
+    "trigger",
+    "unbounded",
+    "union",
+    "unique",
+    "update",
+    "using",
+    "vacuum",
+    "values",
+    "view",
+    "virtual",
+    "when",
+    "where",
+    "window",
+    "with",
+    "without",
+];
+
+/// A select list's label that is one of SQLite's keywords, written quoted (as Postgres
+/// reads it: folded to lower case).
+pub(super) struct KeywordLabels;
+
+impl sqlparser::ast::VisitorMut for KeywordLabels {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut sqlparser::ast::Query) -> ControlFlow<()> {
+        fn label(body: &mut sqlparser::ast::SetExpr) {
+            use sqlparser::ast::{SelectItem, SetExpr};
+            match body {
+                SetExpr::Select(select) => {
+                    for item in &mut select.projection {
+                        if let SelectItem::ExprWithAlias { alias, .. } = item
+                            && alias.quote_style.is_none()
+                            && SQLITE_KEYWORDS.contains(&alias.value.to_lowercase().as_str())
+                        {
+                            *alias =
+                                sqlparser::ast::Ident::with_quote('"', alias.value.to_lowercase());
+                        }
+                    }
+                }
+                SetExpr::SetOperation { left, right, .. } => {
+                    label(left);
+                    label(right);
+                }
+                _ => {}
+            }
+        }
+        label(&mut query.body);
+        ControlFlow::Continue(())
+    }
+}
+
 /// A quoted LIMIT or OFFSET (`LIMIT '5'`) read as bigint input reads it: Postgres' 22P02
 /// for `LIMIT 'x'`, where SQLite refuses the text with its own error.
 pub(super) struct QuotedLimits;

@@ -508,7 +508,7 @@ mod tests {
         );
         assert_eq!(
             sql("select key, j.value from jsonb_each('{}') j order by j.key"),
-            "SELECT j.c0 AS key, j.c1 AS value FROM pg_srf('jsonb_each/1', '{}') AS j ORDER BY j.c0 NULLS LAST"
+            "SELECT j.c0 AS \"key\", j.c1 AS value FROM pg_srf('jsonb_each/1', '{}') AS j ORDER BY j.c0 NULLS LAST"
         );
         assert_eq!(
             sql("select * from unnest(array[1, 2], array['a']) as x(n, s)"),

@@ -4,21 +4,19 @@
 //! in KNOWN_GAPS, and the program asserts litescale's answer for it (so the test fails the
 //! day the answer changes); the same programs pass against PostgreSQL 15 with none.
 
+mod node;
 mod python;
 
 use std::process::Command;
 
 use crate::harness::TestServer;
 
-/// Runs `tests/frameworks/<framework>/<program>` with `interpreter` against a fresh server
+/// Runs `tests/frameworks/<program>` with `interpreter` against a fresh server
 /// (its port the last argument), litescale's `known_gaps` in KNOWN_GAPS; asserts it ends
 /// printing "<framework> ok".
 async fn run_program(interpreter: &'static str, framework: &str, program: &str, known_gaps: &str) {
     let server = TestServer::start().await;
-    let script = format!(
-        "{}/tests/frameworks/{framework}/{program}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let script = format!("{}/tests/frameworks/{program}", env!("CARGO_MANIFEST_DIR"));
     let mut command = Command::new(interpreter);
     command
         .arg(&script)

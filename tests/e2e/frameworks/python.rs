@@ -6,10 +6,16 @@ use super::run_program;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn django_migrates_and_runs_its_orm() {
     // Numeric past 15 digits: a DecimalField(max_digits=24) value that needs them.
-    run_program("python3", "django", "run.py", "numeric past 15 digits").await;
+    run_program(
+        "python3",
+        "django",
+        "django/run.py",
+        "numeric past 15 digits",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alembic_autogenerates_upgrades_and_downgrades() {
-    run_program("python3", "alembic", "run.py", "").await;
+    run_program("python3", "alembic", "alembic/run.py", "").await;
 }

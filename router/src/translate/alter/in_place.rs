@@ -1,7 +1,7 @@
 //! The changed definition written over the old one, for operations that leave every stored
 //! row as it is: NOT NULL or a DEFAULT set or dropped, a CHECK or foreign key added or
 //! dropped, a column's type changed within its storage (one text type for another, an
-//! integer widened). The rows are first checked against what is new, with Postgres'
+//! integer widened; a USING cast to varchar(n) cuts longer values first). The rows are first checked against what is new, with Postgres'
 //! errors; the engine then writes the text (shard engine/table_definition.rs). Other
 //! tables' foreign keys, views and triggers keep pointing at the table, so a table they
 //! reference changes too, as Django's migrations of auth_user need.
@@ -25,10 +25,11 @@ pub(super) fn applies(ops: &[Op], before: &CreateTable, changed: &Changed) -> bo
 /// The checks of the rows against what `ops` add, and the definition written over.
 pub(super) fn statements(table: &ObjectName, ops: &[Op], changed: &Changed) -> Vec<String> {
     let name = last_part(table);
-    let mut out: Vec<String> = ops
-        .iter()
-        .filter_map(|op| rows_check(op, table, &name, changed))
-        .collect();
+    let mut out: Vec<String> = ops.iter().filter_map(|op| rows_cut(op, &name)).collect();
+    out.extend(
+        ops.iter()
+            .filter_map(|op| rows_check(op, table, &name, changed)),
+    );
     out.push(definition_written(&name, &changed.create));
     out.extend(
         changed
@@ -71,16 +72,17 @@ fn keeps_stored_rows(op: &Op, before: &CreateTable) -> bool {
             A::SetNotNull | A::DropNotNull | A::SetDefault { .. } | A::DropDefault => true,
             A::SetDataType {
                 data_type, using, ..
-            } => {
-                before
-                    .columns
-                    .iter()
-                    .find(|c| c.name.value.eq_ignore_ascii_case(&column_name.value))
-                    .is_some_and(|c| same_storage(&c.data_type, data_type))
-                    && using
-                        .as_ref()
-                        .is_none_or(|u| is_the_column(u, column_name, data_type))
-            }
+            } => before
+                .columns
+                .iter()
+                .find(|c| c.name.value.eq_ignore_ascii_case(&column_name.value))
+                .is_some_and(|c| {
+                    same_storage(&c.data_type, data_type)
+                        && using.as_ref().is_none_or(|u| {
+                            is_the_column(u, column_name, data_type)
+                                || cut_length(u, column_name).is_some()
+                        })
+                }),
             _ => false,
         },
         Op::AddConstraint { constraint, .. } => matches!(
@@ -109,6 +111,58 @@ fn same_storage(old: &DataType, new: &DataType) -> bool {
             }
             _ => false,
         }
+}
+
+/// The n of a USING expression that is the column's cast to varchar(n) (as written, or as
+/// the casts pass writes it: `substr(c, 1, n)`), which cuts longer text short: made in
+/// place by cutting the rows that are longer first (knex writes `USING ("c"::varchar(n))`).
+fn cut_length(using: &Expr, column: &Ident) -> Option<u64> {
+    let number = |e: &Expr| e.to_string().parse::<u64>().ok();
+    match using {
+        Expr::Nested(inner) => cut_length(inner, column),
+        Expr::Cast {
+            expr,
+            data_type:
+                DataType::Varchar(Some(CharacterLength::IntegerLength { length, .. }))
+                | DataType::CharacterVarying(Some(CharacterLength::IntegerLength { length, .. })),
+            ..
+        } if is_the_column(expr, column, &DataType::Text) => Some(*length),
+        Expr::Function(f) if function_name(f).as_deref() == Some("substr") => {
+            match args(f).as_slice() {
+                [text, from, length] if number(from) == Some(1) => {
+                    let text = match text {
+                        Expr::Cast { expr, .. } => expr,
+                        other => other,
+                    };
+                    is_the_column(text, column, &DataType::Text)
+                        .then(|| number(length))
+                        .flatten()
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `UPDATE` cutting the column's longer values short, for a type change whose USING cuts
+/// them (see [`cut_length`]).
+fn rows_cut(op: &Op, table: &str) -> Option<String> {
+    let Op::AlterColumn {
+        column_name,
+        op: A::SetDataType {
+            using: Some(using), ..
+        },
+    } = op
+    else {
+        return None;
+    };
+    let n = cut_length(using, column_name)?;
+    let column = Ident::with_quote('"', &column_name.value);
+    Some(format!(
+        "UPDATE {} SET {column} = substr({column}, 1, {n}) WHERE length({column}) > {n}",
+        Ident::with_quote('"', table)
+    ))
 }
 
 /// Whether a USING expression is the column itself, or its cast to the new type where

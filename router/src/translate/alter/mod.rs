@@ -179,12 +179,43 @@ pub(super) fn settle(
         .into_iter()
         .partition(|(_, sql)| index_names_any_of(sql, &dropped));
     definition.dependents = kept;
-    let before = on_dropped
+    let mut before: Vec<String> = on_dropped
         .iter()
         .map(|(index, _)| format!("DROP INDEX {}", Ident::with_quote('"', index)))
         .chain(sequences)
         .collect();
+    // The table's CHECKs that name a dropped column go with it, as in Postgres (SQLite
+    // would refuse to drop the column).
+    if !dropped.is_empty() {
+        let mut create = parse_create(&definition.create)?;
+        let count = create.constraints.len();
+        create.constraints.retain(
+            |c| !matches!(c, TableConstraint::Check(check) if names_any_of(&check.expr, &dropped)),
+        );
+        if create.constraints.len() != count {
+            before.push(in_place::definition_written(
+                &last_part(&alter.name),
+                &create,
+            ));
+            definition.create = Statement::CreateTable(create).to_string();
+        }
+    }
     Ok((before, alter, definition))
+}
+
+/// Whether `expr` names one of `columns` (lowercase).
+fn names_any_of(expr: &Expr, columns: &[String]) -> bool {
+    let mut found = false;
+    let _ = sqlparser::ast::visit_expressions(expr, |e| {
+        let name = match e {
+            Expr::Identifier(i) => Some(&i.value),
+            Expr::CompoundIdentifier(parts) => parts.last().map(|i| &i.value),
+            _ => None,
+        };
+        found |= name.is_some_and(|n| columns.contains(&n.to_ascii_lowercase()));
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    found
 }
 
 fn missing_column(column: &str, table: &str) -> RouterError {
@@ -468,10 +499,14 @@ mod tests {
                 "CREATE INDEX perm_code ON perm(code)",
             ]
         );
-        // Narrowing an integer, a text type to an integer, a cast that truncates: conversions.
+        // Narrowing an integer, a text type to an integer: conversions.
         rebuild_steps("ALTER TABLE perm ALTER COLUMN ct_id TYPE smallint");
-        rebuild_steps("ALTER TABLE perm ALTER COLUMN code TYPE varchar(3) USING code::varchar(3)");
         rebuild_steps("ALTER TABLE perm ALTER COLUMN code TYPE bigint");
+        // A cast that truncates cuts the longer values, in place.
+        assert_eq!(
+            planned("ALTER TABLE perm ALTER COLUMN code TYPE varchar(3) USING code::varchar(3)")[0],
+            "UPDATE \"perm\" SET \"code\" = substr(\"code\", 1, 3) WHERE length(\"code\") > 3"
+        );
         assert_eq!(
             planned("ALTER TABLE perm ALTER COLUMN ct_id TYPE bigint").len(),
             1

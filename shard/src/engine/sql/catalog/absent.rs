@@ -1,7 +1,8 @@
 //! The catalogs of objects a litescale database has none of, or only Postgres' built-in
 //! ones: languages, casts, operators, text search, foreign data, publications, default
 //! privileges, ... With Postgres' columns, so that pg_dump and psql, which read them all,
-//! find them and find nothing to list.
+//! find them and find nothing to list. And the statistics views, whose counters litescale
+//! keeps none of.
 
 pub(super) const VIEWS: &str = r#"
 -- plpgsql is installed in every Postgres database, in pg_catalog; pg_dump skips it.
@@ -70,6 +71,31 @@ CREATE TEMP VIEW pg_db_role_setting(setdatabase, setrole, setconfig) AS
 CREATE TEMP VIEW pg_parameter_acl(oid, parname, paracl) AS SELECT NULL, NULL, NULL WHERE 0;
 CREATE TEMP VIEW pg_shdescription(objoid, classoid, description) AS
   SELECT NULL, NULL, NULL WHERE 0;
+
+-- The statistics views: a row for each table and index, with counters litescale keeps
+-- none of at zero (as a server that has just started shows them; Sequelize's describe
+-- joins pg_statio_all_tables to find comments).
+CREATE TEMP VIEW pg_stat_all_tables(relid, schemaname, relname, seq_scan, seq_tup_read,
+    idx_scan, idx_tup_fetch, n_tup_ins, n_tup_upd, n_tup_del, n_tup_hot_upd, n_live_tup,
+    n_dead_tup, n_mod_since_analyze, n_ins_since_vacuum, last_vacuum, last_autovacuum,
+    last_analyze, last_autoanalyze, vacuum_count, autovacuum_count, analyze_count,
+    autoanalyze_count) AS
+  SELECT c.oid, n.nspname, c.relname, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL,
+    NULL, 0, 0, 0, 0
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm');
+CREATE TEMP VIEW pg_stat_user_tables AS SELECT * FROM pg_stat_all_tables;
+CREATE TEMP VIEW pg_statio_all_tables(relid, schemaname, relname, heap_blks_read,
+    heap_blks_hit, idx_blks_read, idx_blks_hit, toast_blks_read, toast_blks_hit,
+    tidx_blks_read, tidx_blks_hit) AS
+  SELECT relid, schemaname, relname, 0, 0, 0, 0, NULL, NULL, NULL, NULL
+  FROM pg_stat_all_tables;
+CREATE TEMP VIEW pg_statio_user_tables AS SELECT * FROM pg_statio_all_tables;
+CREATE TEMP VIEW pg_stat_all_indexes(relid, indexrelid, schemaname, relname, indexrelname,
+    idx_scan, idx_tup_read, idx_tup_fetch) AS
+  SELECT t.oid, i.oid, n.nspname, t.relname, i.relname, 0, 0, 0
+  FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
+    JOIN pg_namespace n ON n.oid = t.relnamespace;
+CREATE TEMP VIEW pg_stat_user_indexes AS SELECT * FROM pg_stat_all_indexes;
 "#;
 
 /// Functions over what those catalogs would hold: every object's privileges are its

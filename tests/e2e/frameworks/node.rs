@@ -1,0 +1,14 @@
+//! The Node.js frameworks: knex and Sequelize (their packages pinned in
+//! tests/frameworks/node/package-lock.json).
+
+use super::run_program;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn knex_migrates_queries_and_streams() {
+    run_program("node", "knex", "node/knex.js", "").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sequelize_syncs_alters_and_queries() {
+    run_program("node", "sequelize", "node/sequelize.js", "").await;
+}
