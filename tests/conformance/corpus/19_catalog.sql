@@ -107,3 +107,4 @@ DROP SCHEMA commented_schema;
 CREATE SCHEMA commented_schema;
 SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = 'commented_schema';
 SELECT indexdef FROM pg_indexes WHERE indexname = 'commented_idx';
+SELECT 'jsonb'::regtype::oid, 'character varying(120)'::regtype::oid, 'integer'::regtype::oid, 'bigint'::regtype::oid;

@@ -6,6 +6,7 @@
 
 mod node;
 mod python;
+mod ruby;
 
 use std::process::Command;
 

@@ -129,6 +129,16 @@ pub(super) fn rewrite_casts(ast: &mut Statement) -> Result<(), RouterError> {
             return ControlFlow::Continue(());
         };
         match catalog_cast(data_type) {
+            // `'jsonb'::regtype` (Rails looks a column's type up so): the type's OID.
+            Some(CatalogCast::Integer)
+                if matches!(data_type, DataType::Custom(name, _)
+                    if name.to_string().eq_ignore_ascii_case("regtype"))
+                    && matches!(&**inner, Expr::Value(v)
+                        if matches!(v.value, sqlparser::ast::Value::SingleQuotedString(_))) =>
+            {
+                *expr = call("pg_type_oid", vec![(**inner).clone()]);
+                return ControlFlow::Continue(());
+            }
             Some(CatalogCast::Integer) => {
                 *kind = CastKind::Cast;
                 *data_type = DataType::Integer(None);
