@@ -15,6 +15,7 @@ use crate::infer::schema::information_schema_view;
 /// schema; function names lose the `pg_catalog.` prefix too.
 pub(super) fn unqualify_catalog_names(ast: &mut Statement) {
     use sqlparser::ast::visit_relations_mut;
+    let _ = sqlparser::ast::VisitMut::visit(ast, &mut InformationSchemaAliases);
     let strip = |name: &mut ObjectName| {
         if name.0.len() == 2
             && let Some(first) = name.0[0].as_ident()
@@ -46,6 +47,38 @@ pub(super) fn unqualify_catalog_names(ast: &mut Statement) {
         }
         ControlFlow::<()>::Continue(())
     });
+}
+
+/// `FROM information_schema.columns` read without an alias keeps its name `columns` for
+/// the query's `columns.*` and `columns.column_name` (TypeORM writes them) once it names
+/// the shard's view `"information_schema.columns"`.
+struct InformationSchemaAliases;
+
+impl sqlparser::ast::VisitorMut for InformationSchemaAliases {
+    type Break = ();
+
+    fn pre_visit_table_factor(
+        &mut self,
+        factor: &mut sqlparser::ast::TableFactor,
+    ) -> ControlFlow<()> {
+        if let sqlparser::ast::TableFactor::Table {
+            name,
+            alias: alias @ None,
+            ..
+        } = factor
+            && name.0.len() == 2
+            && information_schema_view(name).is_some()
+            && let Some(view) = name.0[1].as_ident()
+        {
+            *alias = Some(sqlparser::ast::TableAlias {
+                explicit: true,
+                name: view.clone(),
+                columns: Vec::new(),
+                at: None,
+            });
+        }
+        ControlFlow::Continue(())
+    }
 }
 
 /// `information_schema.tables` names the shard's view `"information_schema.tables"`.

@@ -335,6 +335,13 @@ pub(super) fn refuse_unknown_qualifiers(ast: &Statement) -> Result<(), crate::Ro
             factor: &sqlparser::ast::TableFactor,
         ) -> ControlFlow<()> {
             use sqlparser::ast::TableFactor as F;
+            // A table read without an alias is known by its name's last part
+            // (`information_schema.columns` as `columns`).
+            if let F::Table { name, .. } = factor
+                && let Some(last) = name.0.last().and_then(|p| p.as_ident())
+            {
+                self.0.push(last.value.clone());
+            }
             let alias = match factor {
                 F::Table { alias, .. }
                 | F::Derived { alias, .. }

@@ -108,3 +108,5 @@ CREATE SCHEMA commented_schema;
 SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = 'commented_schema';
 SELECT indexdef FROM pg_indexes WHERE indexname = 'commented_idx';
 SELECT 'jsonb'::regtype::oid, 'character varying(120)'::regtype::oid, 'integer'::regtype::oid, 'bigint'::regtype::oid;
+SELECT columns.column_name, columns.data_type FROM information_schema.columns WHERE columns.table_name = 'pairs' ORDER BY columns.ordinal_position;
+SELECT "columns"."column_name" FROM "information_schema"."columns" WHERE "columns"."table_name" = 'pairs' AND columns.column_name = 'a';
