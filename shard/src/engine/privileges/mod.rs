@@ -10,7 +10,7 @@
 //! at prepare, so a cached statement's text carries its role (the mark, [`keyed`]).
 //!
 //! It must not know sessions or partitions; the privileges themselves are read from the
-//! relations' CREATE texts (sql/catalog/marks.rs) and written by objects/grants.rs.
+//! relations' CREATE texts (sql/catalog/marks.rs) and written by objects/annotations/grants.rs.
 
 use std::borrow::Cow;
 use std::cell::RefCell;

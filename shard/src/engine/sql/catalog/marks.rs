@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 const COMMENT_MARK: &str = "/* litescale:comment ";
 
 /// Where the text of a view, sequence or materialized view keeps its privileges (Postgres'
-/// `aclitem[]` text), after `CREATE` too (engine/objects/grants.rs).
+/// `aclitem[]` text), after `CREATE` too (engine/objects/annotations/grants.rs).
 const ACL_MARK: &str = "/* litescale:acl ";
 
 /// The CHECK that keeps a table's privileges in its definition, as its comment is kept
