@@ -182,17 +182,13 @@ fn definition_of(
     }
 }
 
-/// Where a view's CREATE text keeps the query as the client wrote it (in Postgres' SQL,
-/// before translation), which pg_get_viewdef and pg_dump answer (shard catalog
-/// definitions.rs reads it).
-const POSTGRES_QUERY_MARK: &str = "/* litescale:postgres ";
-
 /// Appends the view's Postgres query, as a comment SQLite keeps in its text, to the CREATE
 /// VIEW among `statements`.
 fn keep_postgres_query(statements: &mut [String], query: &str) {
     if let Some(create) = statements.iter_mut().find(|s| s.starts_with("CREATE VIEW")) {
         create.push_str(&format!(
-            " {POSTGRES_QUERY_MARK}{} */",
+            " {}{} */",
+            alter::POSTGRES_QUERY_MARK,
             query.replace("*/", "* /")
         ));
     }

@@ -23,9 +23,7 @@ pub(crate) fn as_statement<R>(
     sql: &str,
     run: impl FnOnce() -> R,
 ) -> rusqlite::Result<R> {
-    as_role_of(conn, sql, || {
-        for_statement(sql, false, || running_in_zone_of(after_role_mark(sql), run))
-    })
+    running(conn, sql, false, run)
 }
 
 /// [`as_statement`] for the INSERT a COPY FROM runs, which gives identity columns their
@@ -35,8 +33,17 @@ pub(crate) fn as_copy<R>(
     sql: &str,
     run: impl FnOnce() -> R,
 ) -> rusqlite::Result<R> {
+    running(conn, sql, true, run)
+}
+
+fn running<R>(
+    conn: &Connection,
+    sql: &str,
+    copy: bool,
+    run: impl FnOnce() -> R,
+) -> rusqlite::Result<R> {
     as_role_of(conn, sql, || {
-        for_statement(sql, true, || running_in_zone_of(after_role_mark(sql), run))
+        for_statement(sql, copy, || running_in_zone_of(after_role_mark(sql), run))
     })
 }
 

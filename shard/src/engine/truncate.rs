@@ -49,12 +49,10 @@ fn empty_referencing(conn: &Connection, table: &str, restart: bool) -> rusqlite:
     }
     // Emptied in any order: the foreign keys among them hold once all are empty, and are
     // checked as they come again after.
-    let truncate = crate::engine::privileges::Privileges::named("TRUNCATE")
-        .unwrap_or(crate::engine::privileges::Privileges::NONE);
     conn.execute_batch("PRAGMA defer_foreign_keys = ON")?;
     for name in &tables {
         // Emptied as litescale, but only with the role's TRUNCATE on each.
-        crate::engine::privileges::check(name, &[truncate])?;
+        crate::engine::privileges::check(name, &[crate::engine::privileges::Privileges::TRUNCATE])?;
         conn.execute_batch(&format!("DELETE FROM main.{}", quoted(name)))?;
         if restart {
             conn.query_row("SELECT litescale_restart_identity(?1)", [name], |_| Ok(()))?;

@@ -31,8 +31,10 @@ pub(in crate::translate) enum Rename<'a> {
     },
 }
 
-/// Where a view's CREATE text keeps its Postgres query (translate/ddl.rs writes it).
-const POSTGRES_QUERY_MARK: &str = "/* litescale:postgres ";
+/// Where a view's CREATE text keeps the query as the client wrote it (in Postgres' SQL,
+/// before translation), which pg_get_viewdef and pg_dump answer (translate/ddl.rs writes
+/// it; shard catalog definitions.rs reads it).
+pub(in crate::translate) const POSTGRES_QUERY_MARK: &str = "/* litescale:postgres ";
 
 /// The shard's calls that give each of `views` (name, CREATE text) that reads what
 /// `rename` renames its query made anew.

@@ -23,7 +23,7 @@ mod in_place;
 mod rebuild;
 
 pub(super) use comments::comment;
-pub(super) use dependent_views::{Rename, rewritten as views_renamed};
+pub(super) use dependent_views::{POSTGRES_QUERY_MARK, Rename, rewritten as views_renamed};
 
 use sqlparser::ast::{
     AlterTable, AlterTableOperation as Op, ColumnDef, ColumnOption, CreateTable, Expr, GeneratedAs,

@@ -187,11 +187,11 @@ fn grantee(grantee: &Grantee) -> Result<String, RouterError> {
 
 /// A role's or schema's name as Postgres reads it: folded to lower case unless quoted.
 fn folded(name: &ObjectName) -> String {
-    match name.0.last().and_then(|p| p.as_ident()) {
-        Some(ident) if ident.quote_style.is_some() => ident.value.clone(),
-        Some(ident) => ident.value.to_lowercase(),
-        None => String::new(),
-    }
+    name.0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(super::schemas::folded)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

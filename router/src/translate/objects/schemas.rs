@@ -30,7 +30,7 @@ fn schema_and_name(name: &ObjectName) -> Option<(String, String)> {
 }
 
 /// An identifier as Postgres reads it: folded to lower case unless quoted.
-fn folded(ident: &Ident) -> String {
+pub(super) fn folded(ident: &Ident) -> String {
     match ident.quote_style {
         Some(_) => ident.value.clone(),
         None => ident.value.to_lowercase(),

@@ -216,7 +216,7 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     }
     conn.create_scalar_function("currval", 1, flags, |ctx| {
         let (_, name, _) = sequence_of(ctx)?;
-        privileges::check(&name, &[privilege("SELECT"), privilege("USAGE")])?;
+        privileges::check(&name, &[Privileges::SELECT, Privileges::USAGE])?;
         block_value(|block| block.by_sequence.get(&name.to_ascii_lowercase()).copied())?.ok_or_else(
             || {
                 postgres_error(
@@ -247,7 +247,7 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
                 return Ok(None);
             }
             let (conn, name, parameters) = sequence_of(ctx)?;
-            privileges::check(&name, &[privilege("UPDATE")])?;
+            privileges::check(&name, &[Privileges::UPDATE])?;
             let value = ctx.get::<i64>(1)?;
             let called = ctx.len() < 3 || ctx.get::<bool>(2)?;
             if value < parameters.min || value > parameters.max {
@@ -638,7 +638,7 @@ fn block_value(read: impl FnOnce(&BlockValues) -> Option<i64>) -> rusqlite::Resu
 /// transaction.
 fn next_value(ctx: &Context<'_>) -> rusqlite::Result<i64> {
     let (conn, name, parameters) = sequence_of(ctx)?;
-    privileges::check(&name, &[privilege("USAGE"), privilege("UPDATE")])?;
+    privileges::check(&name, &[Privileges::USAGE, Privileges::UPDATE])?;
     let always = ctx.len() == 2 && ctx.get::<String>(1)? == "a";
     let (last, called) = state(&conn, &name)?;
     let next = if called {
@@ -688,11 +688,6 @@ fn store(conn: &Connection, name: &str, last: i64, called: bool) -> rusqlite::Re
         .execute(params![last, called])
     })?;
     Ok(())
-}
-
-/// The privilege a keyword names.
-fn privilege(keyword: &str) -> Privileges {
-    Privileges::named(keyword).unwrap_or(Privileges::NONE)
 }
 
 #[cfg(test)]

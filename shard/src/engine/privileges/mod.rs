@@ -17,10 +17,10 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 pub(crate) use crate::engine::sql::catalog::acl::{Acl, ObjectKind, Privileges};
-use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::engine::sql::catalog::acl::OWNER;
 use crate::engine::sql::catalog::marks::{acl_in, relation_name};
@@ -210,10 +210,7 @@ pub(crate) fn check(name: &str, wanted: &[Privileges]) -> rusqlite::Result<()> {
 pub(crate) fn must_own(name: &str) -> rusqlite::Result<()> {
     RUNNING.with_borrow(|running| match running {
         Some(running) => match running.guarded.get(&name.to_ascii_lowercase()) {
-            Some(g) => Err(postgres_error(
-                "42501",
-                &format!("must be owner of {} {}", g.kind.word(), shown(name)),
-            )),
+            Some(g) => Err(postgres_error("42501", &not_owner(g.kind.word(), name))),
             None => Ok(()),
         },
         None => Ok(()),
@@ -223,10 +220,7 @@ pub(crate) fn must_own(name: &str) -> rusqlite::Result<()> {
 /// 42501 "must be owner" when the running role is not a superuser: GRANT and REVOKE.
 pub(crate) fn must_be_superuser(kind: &str, name: &str) -> rusqlite::Result<()> {
     match running_role() {
-        Some(_) => Err(postgres_error(
-            "42501",
-            &format!("must be owner of {kind} {}", shown(name)),
-        )),
+        Some(_) => Err(postgres_error("42501", &not_owner(kind, name))),
         None => Ok(()),
     }
 }
@@ -255,6 +249,11 @@ fn shown(name: &str) -> &str {
     name.split_once('.').map_or(name, |(_, relation)| relation)
 }
 
+/// Postgres' words for DDL on a relation by a role that does not own it.
+fn not_owner(kind: &str, name: &str) -> String {
+    format!("must be owner of {kind} {}", shown(name))
+}
+
 fn permission_denied(kind: RelationKind, name: &str) -> String {
     format!("permission denied for {} {}", kind.word(), shown(name))
 }
@@ -279,16 +278,13 @@ pub(crate) fn authorize(ctx: &AuthContext<'_>, edit: bool) -> Option<Authorizati
             return None;
         }
         let (table, wanted) = match ctx.action {
+            // Read through a view: the view's privilege is what counts (its owner reads the
+            // tables beneath); inside a trigger, the trigger's owner's.
             AuthAction::Read { table_name, .. } => {
-                // Read through a view: the view's privilege is what counts (its owner
-                // reads the tables beneath); inside a trigger, the trigger's owner's.
-                match ctx.accessor {
-                    Some(view) => (view, Privileges::named("SELECT")?),
-                    None => (table_name, Privileges::named("SELECT")?),
-                }
+                (ctx.accessor.unwrap_or(table_name), Privileges::SELECT)
             }
-            AuthAction::Insert { table_name } => (table_name, Privileges::named("INSERT")?),
-            AuthAction::Update { table_name, .. } => (table_name, Privileges::named("UPDATE")?),
+            AuthAction::Insert { table_name } => (table_name, Privileges::INSERT),
+            AuthAction::Update { table_name, .. } => (table_name, Privileges::UPDATE),
             AuthAction::Delete { table_name }
                 if running
                     .truncating
@@ -296,27 +292,26 @@ pub(crate) fn authorize(ctx: &AuthContext<'_>, edit: bool) -> Option<Authorizati
             {
                 return None;
             }
-            AuthAction::Delete { table_name } => (table_name, Privileges::named("DELETE")?),
-            AuthAction::DropTable { table_name }
-            | AuthAction::AlterTable { table_name, .. }
-            | AuthAction::CreateIndex { table_name, .. }
-            | AuthAction::DropIndex { table_name, .. }
-            | AuthAction::CreateTrigger { table_name, .. }
-            | AuthAction::DropTrigger { table_name, .. } => {
-                let g = running.guarded.get(&table_name.to_ascii_lowercase())?;
-                return deny(format!(
-                    "must be owner of {} {}",
-                    g.kind.word(),
-                    shown(table_name)
-                ));
+            AuthAction::Delete { table_name } => (table_name, Privileges::DELETE),
+            AuthAction::DropTable { table_name: name }
+            | AuthAction::AlterTable {
+                table_name: name, ..
             }
-            AuthAction::DropView { view_name } => {
-                let g = running.guarded.get(&view_name.to_ascii_lowercase())?;
-                return deny(format!(
-                    "must be owner of {} {}",
-                    g.kind.word(),
-                    shown(view_name)
-                ));
+            | AuthAction::CreateIndex {
+                table_name: name, ..
+            }
+            | AuthAction::DropIndex {
+                table_name: name, ..
+            }
+            | AuthAction::CreateTrigger {
+                table_name: name, ..
+            }
+            | AuthAction::DropTrigger {
+                table_name: name, ..
+            }
+            | AuthAction::DropView { view_name: name } => {
+                let g = running.guarded.get(&name.to_ascii_lowercase())?;
+                return deny(not_owner(g.kind.word(), name));
             }
             _ => return None,
         };
@@ -340,10 +335,7 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
         FunctionFlags::SQLITE_UTF8,
         |ctx| {
             let table = ctx.get::<String>(0)?;
-            check(
-                &table,
-                &[Privileges::named("TRUNCATE").unwrap_or(Privileges::NONE)],
-            )?;
+            check(&table, &[Privileges::TRUNCATE])?;
             RUNNING.with_borrow_mut(|running| {
                 if let Some(running) = running {
                     running.truncating.push(table.to_ascii_lowercase());
@@ -377,33 +369,34 @@ pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
             };
             // SAFETY: the connection is used on this thread, within the call, for reads.
             let conn = unsafe { ctx.get_connection()? };
+            // An OID that names nothing answers NULL; a name that names nothing is 42P01.
             let found: Option<(String, String)> = match ctx.get_raw(arity - 2) {
-                ValueRef::Integer(oid) => conn.query_row(
-                    "SELECT type, coalesce(sql, '') FROM ls_relation WHERE oid = ?1",
-                    [oid],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                ),
-                _ => {
-                    let text = ctx.get::<String>(arity - 2)?;
-                    conn.query_row(
-                        "SELECT type, coalesce(sql, '') FROM ls_relation \
-                         WHERE name = ?1 COLLATE NOCASE",
-                        [relation_name(&text)],
+                ValueRef::Integer(oid) => conn
+                    .query_row(
+                        "SELECT type, coalesce(sql, '') FROM ls_relation WHERE oid = ?1",
+                        [oid],
                         |r| Ok((r.get(0)?, r.get(1)?)),
                     )
-                    .map_err(|e| match e {
-                        rusqlite::Error::QueryReturnedNoRows => {
-                            postgres_error("42P01", &format!("relation \"{text}\" does not exist"))
-                        }
-                        e => e,
-                    })
+                    .optional()?,
+                _ => {
+                    let text = ctx.get::<String>(arity - 2)?;
+                    let found = conn
+                        .query_row(
+                            "SELECT type, coalesce(sql, '') FROM ls_relation \
+                             WHERE name = ?1 COLLATE NOCASE",
+                            [relation_name(&text)],
+                            |r| Ok((r.get(0)?, r.get(1)?)),
+                        )
+                        .optional()?;
+                    if found.is_none() {
+                        return Err(postgres_error(
+                            "42P01",
+                            &format!("relation \"{text}\" does not exist"),
+                        ));
+                    }
+                    found
                 }
-            }
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })?;
+            };
             let Some((kind, sql)) = found else {
                 return Ok(None);
             };

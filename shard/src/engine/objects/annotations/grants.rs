@@ -5,8 +5,8 @@
 //! and the schema version moves on, which makes every connection's cached statements
 //! authorize again (engine/privileges). Only a superuser changes them.
 
-use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OptionalExtension};
 use serde::Deserialize;
 
 use crate::engine::privileges::{Acl, ObjectKind, Privileges, must_be_superuser};
@@ -115,11 +115,7 @@ fn targets(conn: &Connection, change: &Change) -> rusqlite::Result<Vec<Target>> 
                 [name],
                 read,
             )
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })?;
+            .optional()?;
         let shown = name.split_once('.').map_or(name.as_str(), |(_, n)| n);
         let Some(target) = found else {
             return Err(postgres_error(

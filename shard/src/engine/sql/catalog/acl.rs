@@ -3,41 +3,60 @@
 //! grantor; read from and written as Postgres' text, `{postgres=arwdDxt/postgres,=r/postgres}`,
 //! and changed by GRANT and REVOKE as Postgres' aclupdate changes them.
 
-/// Every privilege's letter, in the order of Postgres' bits (and of its text).
-const LETTERS: &str = "arwdDxtXUCTc";
+/// Every privilege: its letter in aclitem's text and its keyword, in the order of Postgres'
+/// bits (and of its text, and of information_schema's privilege_type).
+const PRIVILEGES: [(char, &str); 12] = [
+    ('a', "INSERT"),
+    ('r', "SELECT"),
+    ('w', "UPDATE"),
+    ('d', "DELETE"),
+    ('D', "TRUNCATE"),
+    ('x', "REFERENCES"),
+    ('t', "TRIGGER"),
+    ('X', "EXECUTE"),
+    ('U', "USAGE"),
+    ('C', "CREATE"),
+    ('T', "TEMPORARY"),
+    ('c', "CONNECT"),
+];
 
 /// The owner every object shows (litescale keeps no owner per object).
 pub(crate) const OWNER: &str = "postgres";
 
-/// A set of privileges, one bit per letter of [`LETTERS`].
+/// A set of privileges, one bit per entry of [`PRIVILEGES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Privileges(u16);
 
 impl Privileges {
     pub(crate) const NONE: Privileges = Privileges(0);
+    pub(crate) const INSERT: Privileges = Privileges(1 << 0);
+    pub(crate) const SELECT: Privileges = Privileges(1 << 1);
+    pub(crate) const UPDATE: Privileges = Privileges(1 << 2);
+    pub(crate) const DELETE: Privileges = Privileges(1 << 3);
+    pub(crate) const TRUNCATE: Privileges = Privileges(1 << 4);
+    pub(crate) const USAGE: Privileges = Privileges(1 << 8);
 
     /// The privilege a keyword of GRANT names (`SELECT`, `USAGE`, ...).
     pub(crate) fn named(keyword: &str) -> Option<Privileges> {
-        let letter = match keyword.to_ascii_uppercase().as_str() {
-            "INSERT" => 'a',
-            "SELECT" => 'r',
-            "UPDATE" => 'w',
-            "DELETE" => 'd',
-            "TRUNCATE" => 'D',
-            "REFERENCES" => 'x',
-            "TRIGGER" => 't',
-            "EXECUTE" => 'X',
-            "USAGE" => 'U',
-            "CREATE" => 'C',
-            "TEMPORARY" | "TEMP" => 'T',
-            "CONNECT" => 'c',
-            _ => return None,
+        let keyword = keyword.to_ascii_uppercase();
+        let keyword = if keyword == "TEMP" {
+            "TEMPORARY"
+        } else {
+            &keyword
         };
-        Some(Self::letter(letter))
+        PRIVILEGES
+            .iter()
+            .position(|(_, k)| *k == keyword)
+            .map(|bit| Privileges(1 << bit))
     }
 
     fn letter(letter: char) -> Privileges {
-        Privileges(LETTERS.find(letter).map_or(0, |bit| 1 << bit))
+        Privileges(
+            PRIVILEGES
+                .iter()
+                .position(|(l, _)| *l == letter)
+                .map_or(0, |bit| 1 << bit),
+        )
     }
 
     /// Every privilege an object of `kind` takes: `r` a table or view, `s` a sequence.
@@ -73,23 +92,9 @@ impl Privileges {
     /// The keywords of these privileges, in Postgres' order (information_schema's
     /// privilege_type), each with whether it is held with grant option in `options`.
     pub(crate) fn keywords(self, options: Privileges) -> Vec<(&'static str, bool)> {
-        const KEYWORDS: [&str; 12] = [
-            "INSERT",
-            "SELECT",
-            "UPDATE",
-            "DELETE",
-            "TRUNCATE",
-            "REFERENCES",
-            "TRIGGER",
-            "EXECUTE",
-            "USAGE",
-            "CREATE",
-            "TEMPORARY",
-            "CONNECT",
-        ];
-        (0..LETTERS.len())
+        (0..PRIVILEGES.len())
             .filter(|bit| self.0 & (1 << bit) != 0)
-            .map(|bit| (KEYWORDS[bit], options.0 & (1 << bit) != 0))
+            .map(|bit| (PRIVILEGES[bit].1, options.0 & (1 << bit) != 0))
             .collect()
     }
 }
@@ -227,9 +232,9 @@ impl AclItem {
     /// `grantee=privileges/grantor`, a grant option's `*` after its letter.
     fn to_text(&self) -> String {
         let mut letters = String::new();
-        for (bit, letter) in LETTERS.chars().enumerate() {
+        for (bit, (letter, _)) in PRIVILEGES.iter().enumerate() {
             if self.privileges.0 & (1 << bit) != 0 {
-                letters.push(letter);
+                letters.push(*letter);
                 if self.grant_options.0 & (1 << bit) != 0 {
                     letters.push('*');
                 }
