@@ -51,6 +51,14 @@ pub enum PgType {
     NameArray,
     UuidArray,
     OidArray,
+    VarcharArray,
+    BpcharArray,
+    Float4Array,
+    DateArray,
+    TimestampArray,
+    TimestamptzArray,
+    JsonArray,
+    JsonbArray,
     /// pg_index.indkey's type: `1 2`, subscripts from 0.
     Int2Vector,
 }
@@ -94,6 +102,14 @@ impl PgType {
             PgType::TextArray => 1009,
             PgType::NameArray => 1003,
             PgType::OidArray => 1028,
+            PgType::VarcharArray => 1015,
+            PgType::BpcharArray => 1014,
+            PgType::Float4Array => 1021,
+            PgType::DateArray => 1182,
+            PgType::TimestampArray => 1115,
+            PgType::TimestamptzArray => 1185,
+            PgType::JsonArray => 199,
+            PgType::JsonbArray => 3807,
             PgType::Int2Vector => 22,
         }
     }
@@ -137,6 +153,14 @@ impl PgType {
             PgType::TextArray => "_text",
             PgType::NameArray => "_name",
             PgType::OidArray => "_oid",
+            PgType::VarcharArray => "_varchar",
+            PgType::BpcharArray => "_bpchar",
+            PgType::Float4Array => "_float4",
+            PgType::DateArray => "_date",
+            PgType::TimestampArray => "_timestamp",
+            PgType::TimestamptzArray => "_timestamptz",
+            PgType::JsonArray => "_json",
+            PgType::JsonbArray => "_jsonb",
             PgType::Int2Vector => "int2vector",
         }
     }
@@ -154,6 +178,14 @@ impl PgType {
             PgType::TextArray => PgType::Text,
             PgType::NameArray => PgType::Name,
             PgType::OidArray => PgType::Oid,
+            PgType::VarcharArray => PgType::Varchar,
+            PgType::BpcharArray => PgType::Bpchar,
+            PgType::Float4Array => PgType::Float4,
+            PgType::DateArray => PgType::Date,
+            PgType::TimestampArray => PgType::Timestamp,
+            PgType::TimestamptzArray => PgType::Timestamptz,
+            PgType::JsonArray => PgType::Json,
+            PgType::JsonbArray => PgType::Jsonb,
             _ => return None,
         })
     }
@@ -164,8 +196,7 @@ impl PgType {
             .copied()
             .find(|t| t.element() == Some(element) && *t != PgType::Int2Vector)
             .or(match element {
-                PgType::Varchar | PgType::Bpchar | PgType::Unknown => Some(PgType::TextArray),
-                PgType::Float4 => Some(PgType::Float8Array),
+                PgType::Unknown => Some(PgType::TextArray),
                 _ => None,
             })
     }
@@ -175,7 +206,7 @@ impl PgType {
     }
 }
 
-const ALL: [PgType; 37] = [
+const ALL: [PgType; 45] = [
     PgType::Bool,
     PgType::Oid,
     PgType::Int2,
@@ -212,6 +243,14 @@ const ALL: [PgType; 37] = [
     PgType::NameArray,
     PgType::UuidArray,
     PgType::OidArray,
+    PgType::VarcharArray,
+    PgType::BpcharArray,
+    PgType::Float4Array,
+    PgType::DateArray,
+    PgType::TimestampArray,
+    PgType::TimestamptzArray,
+    PgType::JsonArray,
+    PgType::JsonbArray,
     PgType::Int2Vector,
 ];
 
@@ -246,6 +285,7 @@ pub fn from_declared(decl: &str) -> Option<PgType> {
         "UUID" => PgType::Uuid,
         "INET" => PgType::Inet,
         "NAME" => PgType::Name,
+        "REGTYPE" => PgType::Regtype,
         "VOID" => PgType::Void,
         _ => return None,
     };
@@ -267,6 +307,8 @@ pub fn from_column_declaration(decl: &str) -> Option<PgType> {
 pub fn catalog_of_declared(decl: &str) -> (u32, i32) {
     let t = from_column_declaration(decl).unwrap_or(PgType::Text);
     let args: Vec<i32> = decl
+        .trim_end()
+        .trim_end_matches("[]")
         .split_once('(')
         .map(|(_, rest)| {
             rest.trim_end_matches(')')
@@ -275,7 +317,7 @@ pub fn catalog_of_declared(decl: &str) -> (u32, i32) {
                 .collect()
         })
         .unwrap_or_default();
-    let typmod = match (t, args.as_slice()) {
+    let typmod = match (t.element().unwrap_or(t), args.as_slice()) {
         (PgType::Varchar | PgType::Bpchar, [n]) => n + 4,
         (PgType::Numeric, [p]) => (p << 16) + 4,
         (PgType::Numeric, [p, s]) => (p << 16) + s + 4,
@@ -304,7 +346,7 @@ pub fn format_type(oid: u32, typmod: i32) -> Option<String> {
     if let Some(e) = t.element()
         && t != PgType::Int2Vector
     {
-        return Some(format!("{}[]", format_type(e.oid(), -1)?));
+        return Some(format!("{}[]", format_type(e.oid(), typmod)?));
     }
     Some(match t {
         PgType::Bool => "boolean".into(),
@@ -372,7 +414,24 @@ pub fn array_element(data_type: &DataType) -> Option<&DataType> {
 
 /// The Postgres type a SQL type name (as in a CAST) stands for.
 pub fn from_data_type(data_type: &DataType) -> Option<PgType> {
-    from_declared(&data_type.to_string())
+    match data_type {
+        DataType::Custom(name, modifiers) if modifiers.is_empty() => {
+            from_declared(&catalog_type_name(name))
+        }
+        _ => from_declared(&data_type.to_string()),
+    }
+}
+
+/// `pg_catalog."regtype"` → `regtype`; `"char"` keeps its quotes, which tell it from char.
+pub fn catalog_type_name(name: &sqlparser::ast::ObjectName) -> String {
+    let lowered = name.to_string().to_ascii_lowercase();
+    let bare = lowered
+        .trim_start_matches("pg_catalog.")
+        .trim_start_matches("\"pg_catalog\".");
+    match bare {
+        "\"char\"" => bare.to_owned(),
+        _ => bare.trim_matches('"').to_owned(),
+    }
 }
 
 /// The name of the type `name` (`t`, `public.t`), folded as Postgres folds names (parse's

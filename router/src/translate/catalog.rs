@@ -10,6 +10,7 @@ use sqlparser::ast::{
 
 use super::sql::{call, number, parse_query, string};
 use crate::infer::schema::information_schema_view;
+use crate::types::catalog_type_name;
 
 /// `pg_catalog.pg_class` and `public.t` name the catalog views and tables of the one SQLite
 /// schema; function names lose the `pg_catalog.` prefix too.
@@ -88,31 +89,27 @@ fn name_information_schema_view(name: &mut ObjectName) {
     }
 }
 
-/// `SELECT conrelid::regclass`: a regclass in a select list is shown as the relation's
-/// name, while elsewhere (`WHERE c.oid = 't'::regclass`) it is compared as an OID.
-pub(super) struct RegclassOutput;
+/// `SELECT conrelid::regclass`, `SELECT atttypid::regtype`: in a select list a regclass is
+/// shown as the relation's name and a regtype as the type's, while elsewhere
+/// (`WHERE c.oid = 't'::regclass`) each is compared as an OID.
+pub(super) struct ObjectIdentifierOutput;
 
-fn is_regclass(t: &DataType) -> bool {
+fn is_catalog_type(t: &DataType, wanted: &str) -> bool {
     match t {
-        DataType::Regclass => true,
-        DataType::Custom(name, _) => {
-            name.to_string()
-                .to_ascii_lowercase()
-                .trim_start_matches("pg_catalog.")
-                == "regclass"
-        }
+        DataType::Regclass => wanted == "regclass",
+        DataType::Custom(name, _) => catalog_type_name(name) == wanted,
         _ => false,
     }
 }
 
-/// The relation name of a non-literal `x::regclass` (also under a further cast to text).
-fn regclass_name(e: &Expr) -> Option<Expr> {
+/// The name of a `x::regclass` or `x::regtype` (also under a further cast to text).
+fn object_name(e: &Expr) -> Option<Expr> {
     match e {
         // `'t'::regclass`: the relation's name as the catalog writes it (`app.t`), or a
         // catalog's as written.
         Expr::Cast {
             expr, data_type, ..
-        } if is_regclass(data_type)
+        } if is_catalog_type(data_type, "regclass")
             && let Expr::Value(v) = expr.as_ref()
             && let Value::SingleQuotedString(text) = &v.value =>
         {
@@ -123,9 +120,14 @@ fn regclass_name(e: &Expr) -> Option<Expr> {
         }
         Expr::Cast {
             expr, data_type, ..
-        } if is_regclass(data_type) && !matches!(expr.as_ref(), Expr::Value(_)) => {
+        } if is_catalog_type(data_type, "regclass") && !matches!(expr.as_ref(), Expr::Value(_)) => {
             Some(lookup(Lookup::NameByOid, (**expr).clone()))
         }
+        // The cast itself becomes the type's OID (expressions/casts.rs).
+        Expr::Cast { data_type, .. } if is_catalog_type(data_type, "regtype") => Some(call(
+            "format_type",
+            vec![e.clone(), Expr::Value(Value::Null.into())],
+        )),
         // `x::regclass::text`: the name as text; `::oid` stays the OID.
         Expr::Cast {
             expr, data_type, ..
@@ -134,13 +136,13 @@ fn regclass_name(e: &Expr) -> Option<Expr> {
             DataType::Text | DataType::Varchar(_) | DataType::CharacterVarying(_)
         ) || data_type.to_string().eq_ignore_ascii_case("name") =>
         {
-            regclass_name(expr)
+            object_name(expr)
         }
         _ => None,
     }
 }
 
-impl sqlparser::ast::VisitorMut for RegclassOutput {
+impl sqlparser::ast::VisitorMut for ObjectIdentifierOutput {
     type Break = ();
 
     fn pre_visit_query(&mut self, query: &mut sqlparser::ast::Query) -> ControlFlow<()> {
@@ -148,7 +150,7 @@ impl sqlparser::ast::VisitorMut for RegclassOutput {
         if let SetExpr::Select(select) = query.body.as_mut() {
             for item in &mut select.projection {
                 if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item
-                    && let Some(name) = regclass_name(e)
+                    && let Some(name) = object_name(e)
                 {
                     *e = name;
                 }

@@ -2,7 +2,9 @@
 //! rules: SERIAL/IDENTITY numbered by sequences, a CHECK for each typed column and each declared
 //! length, DEFAULT expressions in parentheses.
 
-use sqlparser::ast::{ColumnOption, DataType, Expr, GeneratedAs, Value};
+use sqlparser::ast::{
+    ArrayElemTypeDef, ColumnOption, DataType, Expr, GeneratedAs, Ident, ObjectName, Value,
+};
 
 use super::sql::call;
 use crate::RouterError;
@@ -145,6 +147,18 @@ pub(super) fn enforce_lengths(create: &mut sqlparser::ast::CreateTable) {
 pub(super) fn add_type_rules(column: &mut sqlparser::ast::ColumnDef) {
     check_stored_type(column);
     enforce_length(column);
+    quote_modified_array_type(column);
+}
+
+/// SQLite's type names take a modifier only at their end, so `varchar(3)[]` is written
+/// quoted, as one name; SQLite reports it unquoted and gives it its element's affinity.
+pub(super) fn quote_modified_array_type(column: &mut sqlparser::ast::ColumnDef) {
+    if let DataType::Array(ArrayElemTypeDef::SquareBracket(element, _)) = &column.data_type
+        && element.to_string().contains('(')
+    {
+        let name = Ident::with_quote('"', column.data_type.to_string());
+        column.data_type = DataType::Custom(ObjectName::from(vec![name]), Vec::new());
+    }
 }
 
 /// Whether a column's CHECK is one of [`add_type_rules`]', which go with its type.

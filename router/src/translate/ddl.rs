@@ -494,6 +494,10 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
             }
             columns::parenthesize_defaults(&mut create);
             columns::enforce_lengths(&mut create);
+            create
+                .columns
+                .iter_mut()
+                .for_each(columns::quote_modified_array_type);
             // A sequence's owner must exist; the DEFAULT names the sequence only when used.
             Ok(std::iter::once(Statement::CreateTable(create).to_string())
                 .chain(sequences)

@@ -136,7 +136,7 @@ pub(crate) fn translate(
         typed::make_types_explicit(&mut ast, schema)? || inserted_asks || matview_types.is_some();
     catalog::unqualify_catalog_names(&mut ast);
     catalog::catalog_table_oids(&mut ast);
-    let _ = ast.visit(&mut catalog::RegclassOutput);
+    let _ = ast.visit(&mut catalog::ObjectIdentifierOutput);
     if let ControlFlow::Break(e) = ast.visit(&mut set_returning::SetReturningFunctions) {
         return Err(e);
     }

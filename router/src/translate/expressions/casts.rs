@@ -13,6 +13,7 @@ use super::super::catalog::regclass_lookup;
 use super::super::sql::{call, for_each_answered_item, number, string};
 use crate::RouterError;
 use crate::infer::inference::schemaless_type;
+use crate::types::catalog_type_name;
 use crate::types::{PgType, from_data_type};
 
 /// The SQLite type a Postgres cast target converts to. SQLite's CAST follows type
@@ -129,14 +130,9 @@ pub(super) fn rewrite_casts(ast: &mut Statement) -> Result<(), RouterError> {
             return ControlFlow::Continue(());
         };
         match catalog_cast(data_type) {
-            // `'jsonb'::regtype` (Rails looks a column's type up so): the type's OID.
-            Some(CatalogCast::Integer)
-                if matches!(data_type, DataType::Custom(name, _)
-                    if name.to_string().eq_ignore_ascii_case("regtype"))
-                    && matches!(&**inner, Expr::Value(v)
-                        if matches!(v.value, sqlparser::ast::Value::SingleQuotedString(_))) =>
-            {
-                *expr = call("pg_type_oid", vec![(**inner).clone()]);
+            // A type's name (`'jsonb'`, Rails; `'"public"."mood"'`, TypeORM) or an OID.
+            Some(CatalogCast::Regtype) => {
+                *expr = call("pg_regtype", vec![(**inner).clone()]);
                 return ControlFlow::Continue(());
             }
             Some(CatalogCast::Integer) => {
@@ -220,6 +216,7 @@ fn declared_length_cast(inner: &Expr, t: &DataType) -> Option<Expr> {
 
 enum CatalogCast {
     Integer,
+    Regtype,
     Text,
     Regclass,
 }
@@ -230,14 +227,11 @@ fn catalog_cast(t: &DataType) -> Option<CatalogCast> {
         DataType::Regclass => Some(CatalogCast::Regclass),
         // Arrays are kept as Postgres' text form.
         DataType::Array(_) => Some(CatalogCast::Text),
-        DataType::Custom(name, _) => match name
-            .to_string()
-            .to_ascii_lowercase()
-            .trim_start_matches("pg_catalog.")
-        {
+        DataType::Custom(name, _) => match catalog_type_name(name).as_str() {
             "regclass" => Some(CatalogCast::Regclass),
-            "oid" | "regtype" | "regproc" | "regprocedure" | "regnamespace" | "regrole" | "xid"
-            | "cid" | "int2vector" | "oidvector" => Some(CatalogCast::Integer),
+            "regtype" => Some(CatalogCast::Regtype),
+            "oid" | "regproc" | "regprocedure" | "regnamespace" | "regrole" | "xid" | "cid"
+            | "int2vector" | "oidvector" => Some(CatalogCast::Integer),
             "name" | "char" | "\"char\"" => Some(CatalogCast::Text),
             _ => None,
         },

@@ -8,7 +8,7 @@ use sqlparser::ast::{AccessExpr, BinaryOperator, DataType, Expr, Subscript, Valu
 use super::kinds::{Kind, kind};
 use crate::RouterError;
 use crate::translate::sql::{args, call, function_name, number, string, strip_nesting};
-use crate::types::{PgType, array_element, from_data_type};
+use crate::types::{PgType, array_element, catalog_type_name, from_data_type};
 
 /// `ARRAY[a, b]` → `pg_array(a, b)`. Literals are handed over in the text the array
 /// shows them in: `1.50` as written (SQLite would make it the real 1.5), `true` as `t`.
@@ -44,6 +44,10 @@ pub(super) fn cast(inner: &Expr, data_type: &DataType) -> Result<Option<Expr>, R
     // A parameter arrives already in the canonical form of the type it is declared as.
     if matches!(inner, Expr::Value(v) if matches!(v.value, Value::Placeholder(_))) {
         return Ok(None);
+    }
+    // A list of type names (drizzle-kit: `= ANY('{int,int8}'::regtype[])`): their OIDs.
+    if matches!(element, DataType::Custom(name, _) if catalog_type_name(name) == "regtype") {
+        return Ok(Some(call("pg_regtype_array", vec![inner.clone()])));
     }
     let class = match from_data_type(element) {
         Some(PgType::Int2) => "int2",
