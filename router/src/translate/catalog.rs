@@ -34,13 +34,21 @@ pub(super) fn unqualify_catalog_names(ast: &mut Statement) {
     for reference in crate::infer::schema::foreign_key_tables(ast) {
         strip(reference);
     }
+    // What a DROP drops (`DROP INDEX "public"."t_idx"`, TypeORM).
+    if let Statement::Drop { names, .. } = ast {
+        names.iter_mut().for_each(strip);
+    }
     let _ = visit_expressions_mut(ast, |e| {
         match e {
             Expr::Function(f) => strip(&mut f.name),
-            // pg_catalog.pg_class.relname
+            // pg_catalog.pg_class.relname; information_schema.tables.table_name (Diesel),
+            // whose view InformationSchemaAliases calls `tables`.
             Expr::CompoundIdentifier(parts)
                 if parts.len() == 3
-                    && matches!(parts[0].value.as_str(), "pg_catalog" | "public") =>
+                    && matches!(
+                        parts[0].value.as_str(),
+                        "pg_catalog" | "public" | "information_schema"
+                    ) =>
             {
                 parts.remove(0);
             }

@@ -120,3 +120,8 @@ CREATE TABLE typed_arrays (v varchar(3)[], n numeric(5,2)[], f real[], d date[],
 SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = 'typed_arrays'::regclass AND a.attnum > 0 ORDER BY a.attnum;
 INSERT INTO typed_arrays VALUES ('{ab,c}', '{1.5}', '{2.5}', '{2020-01-02}', NULL, NULL, '{x}') RETURNING v, n, f, d, c;
 SELECT column_name, data_type, udt_name FROM information_schema.columns WHERE table_name = 'typed_arrays' ORDER BY ordinal_position;
+SELECT columns.column_name, columns.ordinal_position, columns.datetime_precision, columns.character_maximum_length FROM information_schema.columns WHERE columns.table_name = 'pairs' ORDER BY 2;
+SELECT "information_schema"."tables"."table_name" FROM "information_schema"."tables" WHERE "information_schema"."tables"."table_name" = 'pairs';
+CREATE INDEX pairs_note_idx ON pairs (note);
+DROP INDEX "public"."pairs_note_idx";
+SELECT count(*) FROM pg_indexes WHERE indexname = 'pairs_note_idx';

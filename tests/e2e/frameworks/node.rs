@@ -1,4 +1,4 @@
-//! The Node.js frameworks: knex and Sequelize (their packages pinned in
+//! The Node.js frameworks: knex, Sequelize and TypeORM (their packages pinned in
 //! tests/frameworks/node/package-lock.json).
 
 use super::run_program;
@@ -11,4 +11,9 @@ async fn knex_migrates_queries_and_streams() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sequelize_syncs_alters_and_queries() {
     run_program("node", "sequelize", "node/sequelize.js", "").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typeorm_generates_and_runs_migrations_and_queries() {
+    run_program("node", "typeorm", "node/typeorm.js", "").await;
 }

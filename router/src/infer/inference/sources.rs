@@ -96,10 +96,12 @@ impl<'a> Inference<'a> {
             SetExpr::Select(select) => {
                 let inner = self.for_select(select);
                 let has = |f: fn(&FromItem) -> bool| inner.from.iter().any(|(item, _)| f(item));
-                let wildcard = select
-                    .projection
-                    .iter()
-                    .any(|item| matches!(item, SelectItem::Wildcard(_)));
+                let wildcard = select.projection.iter().any(|item| {
+                    matches!(
+                        item,
+                        SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)
+                    )
+                });
                 // The catalog views' columns are typed by their names (a pg_catalog view's
                 // booleans are SQLite integers), which only the view's columns spell out.
                 let catalog_view = |item: &FromItem| {
@@ -405,7 +407,13 @@ fn factor_alias(factor: &TableFactor) -> String {
         | TableFactor::Derived {
             alias: Some(alias), ..
         } => alias.name.value.clone(),
-        TableFactor::Table { name, .. } => last_part(name),
+        // Postgres knows `information_schema.columns` as `columns`.
+        TableFactor::Table { name, .. } => name
+            .0
+            .last()
+            .and_then(|p| p.as_ident())
+            .map(|i| i.value.clone())
+            .unwrap_or_default(),
         _ => String::new(),
     }
 }
