@@ -2,7 +2,10 @@
 //! keeps, so the router makes it a [`StatementKind::Set`] that answers with the setting's
 //! new value, as Postgres' function does (pg_dump starts with one). A call over a table's
 //! rows is a read (the shard refuses it for any row that reaches it); any other use is
-//! refused with 0A000.
+//! refused with 0A000. Its reading twin, `SELECT current_setting(name)` alone (Diesel's
+//! migrations keep the search_path so), is the proxy's too: a
+//! [`StatementKind::CurrentSetting`]. Elsewhere the shard answers current_setting() for
+//! the server's own settings.
 
 use std::ops::ControlFlow;
 
@@ -14,11 +17,15 @@ use super::signals::lone_call;
 use crate::RouterError;
 use crate::plan::statement::StatementKind;
 
-/// The statement's set_config call, if it calls the function.
+/// The statement's set_config call, if it calls the function, or its lone
+/// current_setting call.
 pub(crate) fn classify(ast: &Statement) -> Option<Result<StatementKind, RouterError>> {
     let Statement::Query(query) = ast else {
         return None;
     };
+    if let Some(reading) = current_setting(query) {
+        return Some(Ok(reading));
+    }
     let mut called = false;
     let _ = visit_expressions(ast, |e| match e {
         Expr::Function(f) if is_set_config(&f.name.to_string()) => {
@@ -54,6 +61,31 @@ pub(crate) fn classify(ast: &Statement) -> Option<Result<StatementKind, RouterEr
             "set_config() other than as SELECT set_config('name', 'value', true|false) alone",
         )
     }))
+}
+
+/// `SELECT current_setting('name' [, true|false])` alone.
+fn current_setting(query: &sqlparser::ast::Query) -> Option<StatementKind> {
+    let (f, column) = lone_call(query)?;
+    let name = f.name.to_string().to_ascii_lowercase();
+    if !matches!(
+        name.as_str(),
+        "current_setting" | "pg_catalog.current_setting"
+    ) {
+        return None;
+    }
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    let (setting, missing_ok) = match list.args.as_slice() {
+        [name] => (text(name)?, false),
+        [name, missing_ok] => (text(name)?, boolean(missing_ok)?),
+        _ => return None,
+    };
+    Some(StatementKind::CurrentSetting {
+        name: setting.to_ascii_lowercase(),
+        missing_ok,
+        answer: column.unwrap_or_else(|| "current_setting".to_owned()),
+    })
 }
 
 fn is_set_config(name: &str) -> bool {

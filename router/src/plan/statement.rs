@@ -51,6 +51,13 @@ pub enum StatementKind {
         answer: Option<String>,
     },
     Show(String),
+    /// `SELECT current_setting(name [, missing_ok])` alone: the setting's value (NULL for
+    /// an unknown one when `missing_ok`), in a column named `answer`.
+    CurrentSetting {
+        name: String,
+        missing_ok: bool,
+        answer: String,
+    },
     /// `RESET name`, or `RESET ALL` when `None`.
     Reset(Option<String>),
     /// COPY FROM STDIN / TO STDOUT; for `COPY (query) TO STDOUT` the query is the
@@ -277,6 +284,7 @@ impl PlannedStatement {
         if matches!(
             self.kind,
             StatementKind::Show(_)
+                | StatementKind::CurrentSetting { .. }
                 | StatementKind::Explain(_)
                 | StatementKind::SignalBackend { .. }
                 | StatementKind::AdvisoryLock(_)

@@ -126,32 +126,45 @@ fn object_name(e: &Expr) -> Option<Expr> {
                 vec![lookup(Lookup::NameByOid, e.clone()), string(text)],
             ))
         }
+        // The cast itself becomes the relation's OID (expressions/casts.rs), from an OID
+        // or a name (`lower('T')::regclass`).
         Expr::Cast {
             expr, data_type, ..
         } if is_catalog_type(data_type, "regclass") && !matches!(expr.as_ref(), Expr::Value(_)) => {
-            Some(lookup(Lookup::NameByOid, (**expr).clone()))
+            Some(lookup(Lookup::NameByOid, e.clone()))
         }
         // The cast itself becomes the type's OID (expressions/casts.rs).
         Expr::Cast { data_type, .. } if is_catalog_type(data_type, "regtype") => Some(call(
             "format_type",
             vec![e.clone(), Expr::Value(Value::Null.into())],
         )),
-        // `x::regclass::text`: the name as text; `::oid` stays the OID.
-        Expr::Cast {
-            expr, data_type, ..
-        } if matches!(
-            data_type,
-            DataType::Text | DataType::Varchar(_) | DataType::CharacterVarying(_)
-        ) || data_type.to_string().eq_ignore_ascii_case("name") =>
-        {
-            object_name(expr)
-        }
+        Expr::Cast { expr, .. } if as_text(e) => object_name(expr),
         _ => None,
     }
 }
 
+/// Whether `e` casts to a text type.
+fn as_text(e: &Expr) -> bool {
+    matches!(e, Expr::Cast { data_type, .. }
+        if matches!(
+            data_type,
+            DataType::Text | DataType::Varchar(_) | DataType::CharacterVarying(_)
+        ) || data_type.to_string().eq_ignore_ascii_case("name"))
+}
+
 impl sqlparser::ast::VisitorMut for ObjectIdentifierOutput {
     type Break = ();
+
+    /// `x::regclass::text` is the name as text wherever it is (drizzle-kit:
+    /// `pg_get_serial_sequence(c.oid::regclass::text, 'id')`); `::oid` stays the OID.
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        if as_text(e)
+            && let Some(name) = object_name(e)
+        {
+            *e = name;
+        }
+        ControlFlow::Continue(())
+    }
 
     fn pre_visit_query(&mut self, query: &mut sqlparser::ast::Query) -> ControlFlow<()> {
         use sqlparser::ast::{SelectItem, SetExpr};

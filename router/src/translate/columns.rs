@@ -399,6 +399,16 @@ pub(super) fn bare_literal_defaults(ast: &mut sqlparser::ast::Statement) {
 pub(super) fn keep_check_texts(ast: &mut sqlparser::ast::Statement) {
     use sqlparser::ast::{AlterTableOperation, ColumnDef, Statement, TableConstraint};
     fn kept(expr: &mut Expr) {
+        // A CHECK reads only its own row: `t.v` (drizzle-kit writes it so) is `v`, which
+        // also holds when ALTER TABLE makes the table again under another name.
+        let _ = sqlparser::ast::visit_expressions_mut(expr, |e| {
+            if let Expr::CompoundIdentifier(parts) = e
+                && let Some(column) = parts.last()
+            {
+                *e = Expr::Identifier(column.clone());
+            }
+            std::ops::ControlFlow::<()>::Continue(())
+        });
         let text = Expr::value(Value::SingleQuotedString(expr.to_string()));
         *expr = call("pg_check", vec![expr.clone(), text]);
     }

@@ -95,3 +95,8 @@ SELECT * FROM orders WHERE EXISTS (SELECT) ORDER BY id LIMIT 1;
 SELECT 1 WHERE (SELECT count(*) FROM orders) > 3;
 WITH a AS (SELECT 1 x), b AS (SELECT x + 1 y FROM a) SELECT * FROM a, b;
 WITH a AS (SELECT 1 x) SELECT * FROM a a1 JOIN a a2 ON a1.x = a2.x;
+CREATE TABLE lat_a (id int PRIMARY KEY, name text);
+CREATE TABLE lat_b (id int, a_id int);
+INSERT INTO lat_a VALUES (1, 'x'), (2, 'y');
+INSERT INTO lat_b VALUES (10, 1), (20, 2), (30, 3);
+SELECT lat_b.id, l.data FROM lat_b LEFT JOIN LATERAL (SELECT json_build_array(s.name) AS data FROM (SELECT * FROM lat_a s WHERE s.id = lat_b.a_id LIMIT 1) s) l ON true ORDER BY 1;

@@ -237,6 +237,11 @@ impl SessionState {
                 parameter_status: None,
             }),
             StatementKind::Show(name) => self.show(name),
+            StatementKind::CurrentSetting {
+                name,
+                missing_ok,
+                answer,
+            } => self.current_setting(name, *missing_ok, answer),
             StatementKind::ShareLock(tables) => self.share_lock(session, tables).await,
             StatementKind::Listen(channel) => {
                 session.listener.lock().await.listen(channel);

@@ -81,6 +81,35 @@ impl SessionState {
         })
     }
 
+    /// `SELECT current_setting(name)`: SHOW's value under the call's column name.
+    pub(super) fn current_setting(
+        &self,
+        name: &str,
+        missing_ok: bool,
+        answer: &str,
+    ) -> Result<Reply, SqlError> {
+        let value = match self.settings.show(name) {
+            Ok(value) => Value::Text(value),
+            Err(_) if missing_ok => Value::Null,
+            Err(e) => return Err(e),
+        };
+        let columns = vec![ColumnMeta {
+            name: answer.to_owned(),
+            decl_type: Some("text".to_owned()),
+        }];
+        Ok(Reply {
+            executed: Executed::Rows {
+                rows: Rows {
+                    columns,
+                    rows: vec![vec![value]],
+                },
+                tag: "SELECT",
+            },
+            notice: None,
+            parameter_status: None,
+        })
+    }
+
     pub(super) fn create_database(
         &self,
         session: &Session,

@@ -134,7 +134,8 @@ impl Session {
                 } else if let StatementKind::Set {
                     answer: Some(column),
                     ..
-                } = &planned.kind
+                }
+                | StatementKind::CurrentSetting { answer: column, .. } = &planned.kind
                 {
                     vec![text(column)]
                 } else if let StatementKind::Fetch {

@@ -25,7 +25,10 @@ pub(super) fn applies(ops: &[Op], before: &CreateTable, changed: &Changed) -> bo
 /// The checks of the rows against what `ops` add, and the definition written over.
 pub(super) fn statements(table: &ObjectName, ops: &[Op], changed: &Changed) -> Vec<String> {
     let name = last_part(table);
-    let mut out: Vec<String> = ops.iter().filter_map(|op| rows_cut(op, &name)).collect();
+    let mut out: Vec<String> = ops
+        .iter()
+        .filter_map(|op| rows_cut(op, &name).or_else(|| values_stored(op, &name)))
+        .collect();
     out.extend(
         ops.iter()
             .filter_map(|op| rows_check(op, table, &name, changed)),
@@ -161,6 +164,25 @@ fn rows_cut(op: &Op, table: &str) -> Option<String> {
     let column = Ident::with_quote('"', &column_name.value);
     Some(format!(
         "UPDATE {} SET {column} = substr({column}, 1, {n}) WHERE length({column}) > {n}",
+        Ident::with_quote('"', table)
+    ))
+}
+
+/// `UPDATE` writing into each row the value it reads now, before its column's DEFAULT is
+/// set or dropped: a row stored before `ADD COLUMN ... DEFAULT` holds no value of that
+/// column, and SQLite reads the schema's DEFAULT for it, so a changed DEFAULT would change
+/// (a dropped one would NULL) values the rows already have.
+fn values_stored(op: &Op, table: &str) -> Option<String> {
+    let Op::AlterColumn {
+        column_name,
+        op: A::SetDefault { .. } | A::DropDefault,
+    } = op
+    else {
+        return None;
+    };
+    let column = Ident::with_quote('"', &column_name.value);
+    Some(format!(
+        "UPDATE {} SET {column} = {column} WHERE {column} IS NOT NULL",
         Ident::with_quote('"', table)
     ))
 }

@@ -437,10 +437,14 @@ mod tests {
             planned(
                 "ALTER TABLE perm ALTER COLUMN ct_id DROP NOT NULL, ALTER COLUMN code SET DEFAULT 'x'"
             ),
-            [written(
-                "CREATE TABLE perm (id INTEGER PRIMARY KEY, ct_id INT, code VARCHAR(10) \
-                 CONSTRAINT \"litescale_length_varying_10\" CHECK (length(code) <= 10) DEFAULT 'x')"
-            )]
+            [
+                // The values rows read from the old DEFAULT are kept in the rows first.
+                "UPDATE \"perm\" SET \"code\" = \"code\" WHERE \"code\" IS NOT NULL".to_owned(),
+                written(
+                    "CREATE TABLE perm (id INTEGER PRIMARY KEY, ct_id INT, code VARCHAR(10) \
+                     CONSTRAINT \"litescale_length_varying_10\" CHECK (length(code) <= 10) DEFAULT 'x')"
+                )
+            ]
         );
         let checked = planned(
             "ALTER TABLE perm ALTER COLUMN ct_id SET NOT NULL, ADD CHECK (ct_id > 0), \

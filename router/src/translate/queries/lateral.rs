@@ -101,6 +101,16 @@ fn rows(query: &Query) -> Option<Rows> {
         }
         _ => false,
     });
+    // Read from one subquery of at most one row (drizzle's `SELECT json_build_array(..)
+    // FROM (SELECT .. LIMIT 1) s`): at most that row.
+    if !sets_of_rows
+        && let [only] = select.from.as_slice()
+        && only.joins.is_empty()
+        && let TableFactor::Derived { subquery, .. } = &only.relation
+        && rows(subquery).is_some()
+    {
+        return Some(Rows::AtMostOne);
+    }
     let ungrouped = matches!(&select.group_by, GroupByExpr::Expressions(g, _) if g.is_empty());
     let aggregated = ungrouped
         && select.projection.iter().any(|item| match item {

@@ -22,8 +22,9 @@ use crate::engine::sql::typecheck::postgres_error;
 const OVERRIDING_MARK: &str = "/* litescale:overriding system value */";
 
 thread_local! {
-    /// The number each GENERATED ALWAYS sequence handed out for the row being written.
-    static HANDED: RefCell<HashMap<String, i64>> = RefCell::new(HashMap::new());
+    /// The numbers each GENERATED ALWAYS sequence handed out for rows not yet written: one,
+    /// or with RETURNING every row's, which SQLite computes before it writes any.
+    static HANDED: RefCell<HashMap<String, Vec<i64>>> = RefCell::new(HashMap::new());
     /// Whether the running statement's values override the identity.
     static OVERRIDING: Cell<bool> = const { Cell::new(false) };
 }
@@ -32,8 +33,14 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_identity_given", 3, FunctionFlags::SQLITE_UTF8, |ctx| {
         let value = ctx.get::<Option<i64>>(0)?;
         let sequence = ctx.get::<String>(1)?;
-        let handed = HANDED.with_borrow_mut(|h| h.remove(&sequence));
-        if OVERRIDING.get() || (value.is_some() && value == handed) {
+        let handed = value.is_some_and(|value| {
+            HANDED.with_borrow_mut(|h| {
+                let numbers = h.entry(sequence).or_default();
+                let found = numbers.iter().position(|n| *n == value);
+                found.map(|i| numbers.swap_remove(i)).is_some()
+            })
+        });
+        if OVERRIDING.get() || handed {
             return Ok(true);
         }
         let column = ctx.get::<String>(2)?;
@@ -46,7 +53,7 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
 
 /// Keeps the number `sequence` handed out to a GENERATED ALWAYS column's row.
 pub(super) fn handed_out(sequence: &str, value: i64) {
-    HANDED.with_borrow_mut(|h| h.insert(sequence.to_owned(), value));
+    HANDED.with_borrow_mut(|h| h.entry(sequence.to_owned()).or_default().push(value));
 }
 
 /// Runs one statement (or batch) `sql`, its values overriding identities where it holds
