@@ -10,13 +10,14 @@
 
 use std::ops::ControlFlow;
 
+use sqlparser::ast::helpers::attached_token::AttachedToken;
 use sqlparser::ast::{
-    BinaryOperator, Expr, GroupByExpr, Ident, JoinConstraint, JoinOperator, LimitClause, Query,
-    Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, TableAlias, TableAliasColumnDef,
-    TableFactor, Value, VisitMut, VisitorMut, visit_expressions,
+    BinaryOperator, CaseWhen, Expr, GroupByExpr, Ident, JoinConstraint, JoinOperator, LimitClause,
+    Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, TableAlias,
+    TableAliasColumnDef, TableFactor, Value, VisitMut, VisitorMut, visit_expressions,
 };
 
-use super::super::sql::{args, function_name, parse_query, strip_nesting};
+use super::super::sql::{args, call, function_name, number, parse_query, string, strip_nesting};
 use super::aggregation::holds_aggregate;
 use crate::RouterError;
 use crate::infer::names::column_name;
@@ -67,10 +68,14 @@ fn rows(query: &Query) -> Option<Rows> {
     let SetExpr::Select(select) = query.body.as_ref() else {
         return None;
     };
+    // A parameter (drizzle's `LIMIT $1`) is held to at most one row when the statement
+    // runs ([`guard_parameter_limits`]).
     let at_most_one = |e: &Expr| match strip_nesting(e) {
-        Expr::Value(v) => {
-            matches!(&v.value, Value::Number(n, _) if n.parse::<u64>().is_ok_and(|n| n <= 1))
-        }
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.parse::<u64>().is_ok_and(|n| n <= 1),
+            Value::Placeholder(_) => true,
+            _ => false,
+        },
         _ => false,
     };
     let limit = match &query.limit_clause {
@@ -192,11 +197,59 @@ struct Taken {
     rows: Rows,
 }
 
+/// `LIMIT $1` of a subquery [`rows`] took for one row: a value above 1 is refused when
+/// the statement runs, where the subquery's rows would be read as one.
+fn guard_parameter_limits(query: &mut Query) {
+    if let Some(LimitClause::LimitOffset {
+        limit: Some(limit), ..
+    }) = &mut query.limit_clause
+        && matches!(strip_nesting(limit), Expr::Value(v) if matches!(v.value, Value::Placeholder(_)))
+    {
+        let refused = call(
+            "pg_raise",
+            vec![
+                string("0A000"),
+                string(&format!(
+                    "{MORE_THAN_ONE_ROW} is not supported by litescale"
+                )),
+            ],
+        );
+        *limit = Expr::Case {
+            case_token: AttachedToken::empty(),
+            end_token: AttachedToken::empty(),
+            operand: None,
+            conditions: vec![CaseWhen {
+                // A parameter may arrive as text, which SQLite orders after any number.
+                condition: Expr::BinaryOp {
+                    left: Box::new(Expr::Cast {
+                        kind: sqlparser::ast::CastKind::Cast,
+                        expr: Box::new(limit.clone()),
+                        data_type: sqlparser::ast::DataType::Integer(None),
+                        format: None,
+                    }),
+                    op: BinaryOperator::Gt,
+                    right: Box::new(number(1)),
+                },
+                result: refused,
+            }],
+            else_result: Some(Box::new(limit.clone())),
+        };
+    }
+    if let SetExpr::Select(select) = query.body.as_mut()
+        && let [only] = select.from.as_mut_slice()
+        && only.joins.is_empty()
+        && let TableFactor::Derived { subquery, .. } = &mut only.relation
+    {
+        guard_parameter_limits(subquery);
+    }
+}
+
+const MORE_THAN_ONE_ROW: &str = "LATERAL subqueries that may return more than one row";
+
 impl Taken {
-    fn new(subquery: Box<Query>, alias: Option<TableAlias>) -> Result<Taken, RouterError> {
-        let rows = rows(&subquery).ok_or_else(|| {
-            RouterError::unsupported("LATERAL subqueries that may return more than one row")
-        })?;
+    fn new(mut subquery: Box<Query>, alias: Option<TableAlias>) -> Result<Taken, RouterError> {
+        let rows = rows(&subquery).ok_or_else(|| RouterError::unsupported(MORE_THAN_ONE_ROW))?;
+        guard_parameter_limits(&mut subquery);
         let SetExpr::Select(select) = subquery.body.as_ref() else {
             return Err(RouterError::unsupported("LATERAL subqueries"));
         };
@@ -559,6 +612,20 @@ mod tests {
                 "select a.id, l.x from a left join lateral (select b.x from b where b.aid = a.id limit 1) l on true"
             ),
             "SELECT a.id, (SELECT \"x\" FROM (SELECT b.x AS \"x\" FROM b WHERE b.aid = a.id LIMIT 1) AS ls_lateral) AS \"x\" FROM a"
+        );
+    }
+
+    #[test]
+    fn a_one_row_subquery_read_from_is_one_row_and_a_limit_parameter_is_held_to_it() {
+        assert_eq!(
+            sql(
+                "select a.id, l.d from a left join lateral (select s.x as d from \
+                 (select * from b s where s.aid = a.id limit $1) s) l on true"
+            ),
+            "SELECT a.id, (SELECT \"d\" FROM (SELECT s.x AS \"d\" FROM (SELECT * FROM b s \
+             WHERE s.aid = a.id LIMIT CASE WHEN pg_int4(?1) > 1 THEN pg_raise('0A000', \
+             'LATERAL subqueries that may return more than one row is not supported by \
+             litescale') ELSE ?1 END) s) AS ls_lateral) AS \"d\" FROM a"
         );
     }
 
