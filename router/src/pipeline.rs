@@ -151,7 +151,9 @@ fn plan_statement(
     }
     if let Some(setting) = set_config::classify(&ast) {
         // A session setting: the proxy keeps it.
-        return Ok(PlannedStatement::outside_sqlite(setting?, 0));
+        let setting = setting?;
+        let param_count = setting.highest_param();
+        return Ok(PlannedStatement::outside_sqlite(setting, param_count));
     }
     let kind = kind::classify(&ast, &called)?;
     temporary::refuse(&ast)?;

@@ -289,7 +289,7 @@ fn classify_set(set: &Set) -> Result<StatementKind, RouterError> {
             ..
         } => {
             let name = variable.to_string().to_ascii_lowercase();
-            let value = setting_value(values);
+            let value = setting_value(values).map(TextArg::Text);
             let local = matches!(scope, Some(ContextModifier::Local));
             Ok(StatementKind::Set {
                 name,
@@ -314,7 +314,7 @@ fn classify_set(set: &Set) -> Result<StatementKind, RouterError> {
             // `SET TIME ZONE LOCAL` is the default zone, as DEFAULT is.
             value: match value {
                 Expr::Identifier(i) if i.value.eq_ignore_ascii_case("local") => None,
-                _ => setting_value(std::slice::from_ref(value)),
+                _ => setting_value(std::slice::from_ref(value)).map(TextArg::Text),
             },
             local: *local,
             answer: None,
@@ -396,7 +396,7 @@ mod tests {
             one("set application_name = 'x'").kind,
             StatementKind::Set {
                 name: "application_name".into(),
-                value: Some("x".into()),
+                value: Some(crate::plan::statement::TextArg::Text("x".into())),
                 local: false,
                 answer: None,
             }

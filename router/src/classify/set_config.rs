@@ -15,7 +15,7 @@ use sqlparser::ast::{
 
 use super::signals::lone_call;
 use crate::RouterError;
-use crate::plan::statement::StatementKind;
+use crate::plan::statement::{StatementKind, TextArg};
 
 /// The statement's set_config call, if it calls the function, or its lone
 /// current_setting call.
@@ -51,7 +51,7 @@ pub(crate) fn classify(ast: &Statement) -> Option<Result<StatementKind, RouterEr
         };
         Some(StatementKind::Set {
             name: text(name)?.to_ascii_lowercase(),
-            value: Some(text(value)?),
+            value: Some(text_or_param(value)?),
             local: boolean(local)?,
             answer: Some(column.unwrap_or_else(|| "set_config".to_owned())),
         })
@@ -109,6 +109,15 @@ fn text(arg: &FunctionArg) -> Option<String> {
     }
 }
 
+/// A literal text, or `$n` (Diesel and psycopg's server-side binding send the value so).
+fn text_or_param(arg: &FunctionArg) -> Option<TextArg> {
+    match literal(arg)? {
+        Value::SingleQuotedString(s) => Some(TextArg::Text(s.clone())),
+        Value::Placeholder(p) => Some(TextArg::Param(p.strip_prefix('$')?.parse().ok()?)),
+        _ => None,
+    }
+}
+
 fn boolean(arg: &FunctionArg) -> Option<bool> {
     match literal(arg)? {
         Value::Boolean(b) => Some(*b),
@@ -119,6 +128,7 @@ fn boolean(arg: &FunctionArg) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use crate::StatementKind;
+    use crate::plan::statement::TextArg;
     use crate::test_support::{one, refused};
 
     #[test]
@@ -127,7 +137,7 @@ mod tests {
             one("SELECT pg_catalog.set_config('search_path', '', false)").kind,
             StatementKind::Set {
                 name: "search_path".into(),
-                value: Some(String::new()),
+                value: Some(TextArg::Text(String::new())),
                 local: false,
                 answer: Some("set_config".into()),
             }
@@ -136,9 +146,18 @@ mod tests {
             one("select set_config('TimeZone', 'UTC', true) as tz").kind,
             StatementKind::Set {
                 name: "timezone".into(),
-                value: Some("UTC".into()),
+                value: Some(TextArg::Text("UTC".into())),
                 local: true,
                 answer: Some("tz".into()),
+            }
+        );
+        assert_eq!(
+            one("SELECT set_config('search_path', $1, false)").kind,
+            StatementKind::Set {
+                name: "search_path".into(),
+                value: Some(TextArg::Param(1)),
+                local: false,
+                answer: Some("set_config".into()),
             }
         );
         assert!(refused("SELECT set_config('a.b', 'x' || 'y', false)").contains("set_config"));

@@ -19,6 +19,7 @@ const BOOLEAN_COLUMNS: &[&str] = &[
     "conislocal",
     "connoinherit",
     "convalidated",
+    "proretset",
     "datallowconn",
     "datistemplate",
     "indcheckxmin",
@@ -261,6 +262,7 @@ pub(crate) fn column_type(table: &str, column: &str) -> Option<PgType> {
         (CHAR_COLUMNS, PgType::Char),
         (&["indkey", "indoption"], PgType::Int2Vector),
         (&["conkey", "confkey"], PgType::Int2Array),
+        (&["proargnames"], PgType::TextArray),
         (&["enumsortorder"], PgType::Float4),
         (&["data_type"], PgType::Regtype),
     ]

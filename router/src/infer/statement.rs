@@ -52,7 +52,9 @@ impl PlannedStatement {
                     vec![key; self.param_count]
                 }
                 StatementKind::Sleep { .. } => vec![PgType::Float8; self.param_count],
-                StatementKind::Notify { .. } => vec![PgType::Text; self.param_count],
+                StatementKind::Notify { .. } | StatementKind::Set { .. } => {
+                    vec![PgType::Text; self.param_count]
+                }
                 _ => Vec::new(),
             },
         }

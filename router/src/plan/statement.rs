@@ -46,7 +46,7 @@ pub enum StatementKind {
     /// value in a column of that name.
     Set {
         name: String,
-        value: Option<String>,
+        value: Option<TextArg>,
         local: bool,
         answer: Option<String>,
     },
@@ -182,6 +182,10 @@ impl StatementKind {
                 })
                 .max()
                 .unwrap_or(0),
+            StatementKind::Set {
+                value: Some(TextArg::Param(n)),
+                ..
+            } => *n,
             StatementKind::AdvisoryLock(call) => call
                 .key
                 .iter()

@@ -133,23 +133,54 @@ fn object_name(e: &Expr) -> Option<Expr> {
         } if is_catalog_type(data_type, "regclass") && !matches!(expr.as_ref(), Expr::Value(_)) => {
             Some(lookup(Lookup::NameByOid, e.clone()))
         }
+        // `proargtypes::regtype[]`: the types' names (the cast makes their OIDs).
+        Expr::Cast { data_type, .. }
+            if crate::types::array_element(data_type)
+                .is_some_and(|element| is_catalog_type(element, "regtype")) =>
+        {
+            Some(call("pg_regtype_names", vec![e.clone()]))
+        }
         // The cast itself becomes the type's OID (expressions/casts.rs).
         Expr::Cast { data_type, .. } if is_catalog_type(data_type, "regtype") => Some(call(
             "format_type",
             vec![e.clone(), Expr::Value(Value::Null.into())],
         )),
+        // `COALESCE(proallargtypes::regtype[], proargtypes::regtype[])::text[]` (pgcli).
+        Expr::Cast {
+            expr, data_type, ..
+        } if crate::types::array_element(data_type)
+            .is_some_and(|element| matches!(element, DataType::Text | DataType::Varchar(_))) =>
+        {
+            let regtypes = |e: &Expr| {
+                matches!(e, Expr::Cast { data_type, .. }
+                    if crate::types::array_element(data_type)
+                        .is_some_and(|element| is_catalog_type(element, "regtype")))
+            };
+            let all_regtypes = match expr.as_ref() {
+                Expr::Function(f)
+                    if super::sql::function_name(f).as_deref() == Some("coalesce") =>
+                {
+                    super::sql::args(f).iter().all(regtypes)
+                }
+                inner => regtypes(inner),
+            };
+            all_regtypes.then(|| call("pg_regtype_names", vec![(**expr).clone()]))
+        }
         Expr::Cast { expr, .. } if as_text(e) => object_name(expr),
         _ => None,
     }
 }
 
-/// Whether `e` casts to a text type.
+/// Whether `e` casts to a text type, or an array of text.
 fn as_text(e: &Expr) -> bool {
-    matches!(e, Expr::Cast { data_type, .. }
-        if matches!(
-            data_type,
+    let text = |t: &DataType| {
+        matches!(
+            t,
             DataType::Text | DataType::Varchar(_) | DataType::CharacterVarying(_)
-        ) || data_type.to_string().eq_ignore_ascii_case("name"))
+        ) || t.to_string().eq_ignore_ascii_case("name")
+    };
+    matches!(e, Expr::Cast { data_type, .. }
+        if text(data_type) || crate::types::array_element(data_type).is_some_and(text))
 }
 
 impl sqlparser::ast::VisitorMut for ObjectIdentifierOutput {

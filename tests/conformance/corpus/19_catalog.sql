@@ -125,3 +125,8 @@ SELECT "information_schema"."tables"."table_name" FROM "information_schema"."tab
 CREATE INDEX pairs_note_idx ON pairs (note);
 DROP INDEX "public"."pairs_note_idx";
 SELECT count(*) FROM pg_indexes WHERE indexname = 'pairs_note_idx';
+SELECT 'trigger'::regtype, 'record'::regtype, 'trigger'::regtype::oid, 'anyelement'::regtype::oid;
+CREATE FUNCTION catalog_add_tax(amount numeric, rate int) RETURNS numeric LANGUAGE sql AS 'SELECT amount * rate';
+SELECT p.proname, p.proargnames, COALESCE(proallargtypes::regtype[], proargtypes::regtype[])::text[], prorettype::regtype::text, p.proretset FROM pg_proc p WHERE p.proname = 'catalog_add_tax';
+SELECT proargtypes::regtype[] FROM pg_proc WHERE proname = 'catalog_add_tax';
+SELECT count(*) FROM pg_proc p WHERE p.prorettype::regtype != 'trigger'::regtype AND p.proname = 'catalog_add_tax';

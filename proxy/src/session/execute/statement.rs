@@ -210,7 +210,13 @@ impl SessionState {
                 value,
                 local,
                 answer,
-            } => self.set(name, value.as_deref(), *local, answer.as_deref()),
+            } => {
+                let value = match value {
+                    Some(value) => super::utility::text_arg(value, &params)?,
+                    None => None,
+                };
+                self.set(name, value.as_deref(), *local, answer.as_deref())
+            }
             StatementKind::Reset(name) => self.reset(name.as_deref()),
             StatementKind::SetTransaction {
                 isolation,

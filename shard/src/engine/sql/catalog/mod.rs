@@ -135,6 +135,22 @@ pub(crate) const CURRENT_SETTING_UNSUPPORTED: &str =
 /// Relations get OIDs above Postgres' reserved range, from their sqlite_schema rowid.
 pub(crate) const OID_BASE: i64 = 16384;
 
+/// Postgres' pseudo-types, which functions' signatures name (pgcli reads
+/// `'trigger'::regtype`): in pg_type, as no column can have them.
+const PSEUDO_TYPES: &[(u32, &str)] = &[
+    (2249, "record"),
+    (2275, "cstring"),
+    (2276, "any"),
+    (2277, "anyarray"),
+    (2279, "trigger"),
+    (2280, "language_handler"),
+    (2281, "internal"),
+    (2283, "anyelement"),
+    (2776, "anynonarray"),
+    (3500, "anyenum"),
+    (3838, "event_trigger"),
+];
+
 fn views(types: &TypeCatalog) -> String {
     let all = (types.all)();
     // An array type `_x` and its element type `x` name each other (typelem, typarray).
@@ -406,6 +422,7 @@ CREATE TEMP VIEW pg_type AS
     CASE column6 WHEN 'A' THEN 'array_send' WHEN 'E' THEN 'enum_send' ELSE column2 || 'send' END AS typsend,
     0 AS typsubscript
   FROM (VALUES {types}
+        UNION ALL VALUES {pseudo_types}
         UNION ALL SELECT oid, typname, 2200, 4, 'e', 'E', 0, 0, 0, -1, 0, 'f', 10 FROM ls_enum
         UNION ALL SELECT oid, typname, 2200, -1, 'd', 'U', 0, 0, 0, -1, pg_type_oid(base),
           not_null, 10 FROM ls_domain);
@@ -527,8 +544,11 @@ CREATE TEMP VIEW pg_proc(oid, proname, pronamespace, proowner, prokind, proretty
   SELECT f.oid, f.proname, 2200, 10, 'f', pg_type_oid(f.shown ->> 'returns'), 14, f.pronargs,
     (SELECT coalesce(group_concat(pg_type_oid(a.value), ' '), '')
      FROM json_each(f.shown -> 'argument_types') a), NULL, 0,
-    coalesce(f.shown ->> 'volatility', 'v'), 'u', 0, 0, 0, 100, 0, 0, '-',
-    NULL, NULL, NULL, NULL, f.shown ->> 'body', NULL, NULL, NULL, NULL
+    coalesce(f.shown ->> 'volatility', 'v'), 'u', 0, 0, 0, 100, 0, 0, '-', NULL,
+    (SELECT '{{' || group_concat(coalesce(n.value, ''), ',') || '}}'
+     FROM json_each(f.shown -> 'argument_names') n
+     HAVING count(n.value) > 0),
+    NULL, NULL, f.shown ->> 'body', NULL, NULL, NULL, NULL
   FROM ls_function f;
 -- The database's SQL functions (engine/objects/functions.rs): their Postgres definitions.
 CREATE TEMP VIEW ls_function(oid, proname, pronargs, shown) AS
@@ -563,6 +583,13 @@ CREATE TEMP VIEW pg_depend(classid, objid, objsubid, refclassid, refobjid, refob
     AND pg_identity_kind(p.dflt_value) = '';
 "#,
         types = type_rows.join(",\n         "),
+        pseudo_types = PSEUDO_TYPES
+            .iter()
+            .map(|(oid, name)| format!(
+                "({oid}, '{name}', 11, 4, 'p', 'P', 0, 0, 0, -1, 0, 'f', 10)"
+            ))
+            .collect::<Vec<_>>()
+            .join(", "),
         settings = SERVER_SETTINGS
             .iter()
             .chain(

@@ -2,7 +2,8 @@
 //! writes it (`int4`, `integer`, `character varying`, `"public"."mood"`, `int4[]`), or an
 //! OID as is. TypeORM builds such names from information_schema and casts them;
 //! drizzle-kit compares a type with `= ANY('{int,int8}'::regtype[])`, which
-//! `pg_regtype_array` answers as an array of OIDs.
+//! `pg_regtype_array` answers as an array of OIDs (also from an oidvector, pgcli's
+//! `proargtypes::regtype[]`), and `pg_regtype_names` shows as their names.
 
 use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::ValueRef;
@@ -39,7 +40,30 @@ pub(super) fn register(conn: &Connection, types: &TypeCatalog) -> rusqlite::Resu
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Some(crate::engine::sql::arrays::render(&oids)))
         },
-    )
+    )?;
+    conn.create_scalar_function("pg_regtype_names", 1, FunctionFlags::SQLITE_UTF8, |ctx| {
+        names(ctx)
+    })
+}
+
+/// `pg_regtype_names(array)`: an array of type OIDs as their names, as a regtype[] is shown.
+fn names(ctx: &Context<'_>) -> rusqlite::Result<Option<String>> {
+    use crate::engine::sql::arrays;
+    let Some(text) = arrays::array_arg(ctx, 0)? else {
+        return Ok(None);
+    };
+    // SAFETY: the connection is used on this thread, within the call, for a read.
+    let conn = unsafe { ctx.get_connection()? };
+    let names = arrays::elements(&text)
+        .into_iter()
+        .map(|oid| match oid.and_then(|oid| oid.parse::<i64>().ok()) {
+            Some(oid) => conn
+                .query_row("SELECT format_type(?1, NULL)", [oid], |r| r.get(0))
+                .map(Some),
+            None => Ok(None),
+        })
+        .collect::<rusqlite::Result<Vec<Option<String>>>>()?;
+    Ok(Some(arrays::render(&names)))
 }
 
 /// The OID of the type `text` names; 42704 when there is none.
@@ -59,6 +83,10 @@ fn resolve(
     text: &str,
 ) -> rusqlite::Result<Option<i64>> {
     let text = text.trim();
+    // An OID as text (an oidvector's elements).
+    if let Ok(oid) = text.parse::<i64>() {
+        return Ok(Some(oid));
+    }
     let (element, array) = match text.strip_suffix("[]") {
         Some(element) => (element.trim_end(), true),
         None => (text, false),

@@ -1,0 +1,17 @@
+CREATE TABLE users (
+    id SERIAL PRIMARY KEY,
+    name VARCHAR(50) NOT NULL,
+    email VARCHAR NOT NULL UNIQUE,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE posts (
+    id SERIAL PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    title VARCHAR NOT NULL,
+    body TEXT,
+    published BOOLEAN NOT NULL DEFAULT FALSE,
+    views INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE INDEX posts_user_id_idx ON posts (user_id);

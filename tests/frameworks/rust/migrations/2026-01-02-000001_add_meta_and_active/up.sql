@@ -1,0 +1,3 @@
+ALTER TABLE users ADD COLUMN active BOOLEAN NOT NULL DEFAULT TRUE;
+ALTER TABLE posts ADD COLUMN meta JSONB NOT NULL DEFAULT '{}';
+CREATE UNIQUE INDEX posts_user_id_title_key ON posts (user_id, title);
