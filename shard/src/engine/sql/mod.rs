@@ -13,6 +13,7 @@ pub(crate) mod identifiers;
 pub mod json;
 mod math;
 pub mod numeric;
+mod regtype;
 mod set_returning;
 mod text;
 pub(crate) mod typecheck;
@@ -42,5 +43,6 @@ pub(crate) fn register(
     array_functions::register(c)?;
     json::register(c)?;
     typecheck::register(c, types)?;
+    regtype::register(c, types)?;
     catalog::register(c, database, root, types)
 }

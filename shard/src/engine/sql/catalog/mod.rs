@@ -11,7 +11,6 @@ pub(crate) mod acl;
 pub(crate) mod definitions;
 mod information_schema;
 pub(crate) mod marks;
-mod regtype;
 mod sizes;
 
 use rusqlite::functions::FunctionFlags;
@@ -636,7 +635,6 @@ pub(crate) fn register(
 ) -> rusqlite::Result<()> {
     sizes::register(conn)?;
     absent::register(conn)?;
-    regtype::register(conn, types)?;
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     // Every tenant's database, for pg_database (psql's \l): the storage directory's
     // database directories, as a JSON array of names.

@@ -9,10 +9,11 @@ use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension};
 
-use super::TypeCatalog;
-use crate::engine::sql::typecheck::postgres_error;
+use super::arrays;
+use super::catalog::TypeCatalog;
+use super::typecheck::postgres_error;
 
-pub(super) fn register(conn: &Connection, types: &TypeCatalog) -> rusqlite::Result<()> {
+pub(crate) fn register(conn: &Connection, types: &TypeCatalog) -> rusqlite::Result<()> {
     let of_declared = types.of_declared;
     conn.create_scalar_function("pg_regtype", 1, FunctionFlags::SQLITE_UTF8, move |ctx| {
         let text = match ctx.get_raw(0) {
@@ -28,17 +29,17 @@ pub(super) fn register(conn: &Connection, types: &TypeCatalog) -> rusqlite::Resu
         1,
         FunctionFlags::SQLITE_UTF8,
         move |ctx| {
-            let Some(text) = crate::engine::sql::arrays::array_arg(ctx, 0)? else {
+            let Some(text) = arrays::array_arg(ctx, 0)? else {
                 return Ok(None);
             };
-            let oids = crate::engine::sql::arrays::elements(&text)
+            let oids = arrays::elements(&text)
                 .into_iter()
                 .map(|name| match name {
                     Some(name) => known(ctx, of_declared, &name).map(|oid| Some(oid.to_string())),
                     None => Ok(None),
                 })
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(Some(crate::engine::sql::arrays::render(&oids)))
+            Ok(Some(arrays::render(&oids)))
         },
     )?;
     conn.create_scalar_function("pg_regtype_names", 1, FunctionFlags::SQLITE_UTF8, |ctx| {
@@ -48,7 +49,6 @@ pub(super) fn register(conn: &Connection, types: &TypeCatalog) -> rusqlite::Resu
 
 /// `pg_regtype_names(array)`: an array of type OIDs as their names, as a regtype[] is shown.
 fn names(ctx: &Context<'_>) -> rusqlite::Result<Option<String>> {
-    use crate::engine::sql::arrays;
     let Some(text) = arrays::array_arg(ctx, 0)? else {
         return Ok(None);
     };
