@@ -510,7 +510,7 @@ fn compared(
     } else if is_quoted(left) {
         (right, left, false)
     } else {
-        return (None, false);
+        return datetimes_compared(left, right, typing, build);
     };
     match literal_type_beside(typed, typing) {
         Ok(Some(t)) => {
@@ -525,6 +525,42 @@ fn compared(
         Ok(None) => (None, false),
         Err(Unknown) => (None, true),
     }
+}
+
+/// A date, timestamp and timestamptz compared with one another: the earlier kind cast to
+/// the later, as Postgres compares them (a timestamp taken in the session's zone; a date
+/// as its midnight). SQLite would compare their stored texts, which differ in form.
+/// Answers whether a column's type, not known here, may make it such a comparison.
+fn datetimes_compared(
+    left: &Expr,
+    right: &Expr,
+    typing: &Typing,
+    build: impl Fn(Expr, Expr) -> Expr,
+) -> (Option<Expr>, bool) {
+    // None: not a date or time; Some(None): a column's expression of a type not known.
+    let rank = |e: &Expr| match typing.type_of(e) {
+        Some(PgType::Date) => Some(Some((1, DataType::Date))),
+        Some(PgType::Timestamp) => Some(Some((2, DataType::Timestamp(None, TimezoneInfo::None)))),
+        Some(PgType::Timestamptz) => Some(Some((
+            3,
+            DataType::Timestamp(None, TimezoneInfo::WithTimeZone),
+        ))),
+        None if mentions_column(e) => Some(None),
+        _ => None,
+    };
+    let (Some(left_rank), Some(right_rank)) = (rank(left), rank(right)) else {
+        return (None, false);
+    };
+    let (Some((left_rank, left_type)), Some((right_rank, right_type))) = (left_rank, right_rank)
+    else {
+        return (None, true);
+    };
+    let rewritten = match left_rank.cmp(&right_rank) {
+        std::cmp::Ordering::Less => Some(build(cast_to(left.clone(), right_type), right.clone())),
+        std::cmp::Ordering::Greater => Some(build(left.clone(), cast_to(right.clone(), left_type))),
+        std::cmp::Ordering::Equal => None,
+    };
+    (rewritten, false)
 }
 
 /// A column's type was needed and not known.
@@ -767,7 +803,8 @@ mod tests {
     use crate::parse::postgres;
     use crate::types::{PgType, from_column_declaration};
 
-    /// `nums(id int, x numeric(12,4), n numeric, ok boolean, u uuid, b bytea, a int[])`.
+    /// `nums(id int, x numeric(12,4), n numeric, ok boolean, u uuid, b bytea, d interval,
+    /// a int[], day date, ts timestamp, tz timestamptz)`.
     struct Nums;
     impl Nums {
         fn declared(column: &str) -> Option<&'static str> {
@@ -780,6 +817,9 @@ mod tests {
                 "b" => "bytea",
                 "d" => "interval",
                 "a" => "int[]",
+                "day" => "date",
+                "ts" => "timestamp",
+                "tz" => "timestamptz",
                 _ => return None,
             })
         }
@@ -800,6 +840,27 @@ mod tests {
         let mut ast: Statement = postgres::parse(sql).unwrap().remove(0);
         let asks = make_types_explicit(&mut ast, schema).unwrap();
         (ast.to_string(), asks)
+    }
+
+    #[test]
+    fn dates_and_timestamps_compare_as_the_later_kind() {
+        assert_eq!(
+            explicit(
+                "SELECT tz = ts, tz < '2008-01-01'::timestamp, day <= tz, day::date = date_trunc('day', tz) FROM nums",
+                &Nums
+            ),
+            (
+                "SELECT tz = CAST(ts AS TIMESTAMP WITH TIME ZONE), \
+                 tz < CAST('2008-01-01'::TIMESTAMP AS TIMESTAMP WITH TIME ZONE), \
+                 CAST(day AS TIMESTAMP WITH TIME ZONE) <= tz, \
+                 CAST(day::DATE AS TIMESTAMP WITH TIME ZONE) = date_trunc('day', tz) FROM nums"
+                    .to_owned(),
+                false
+            )
+        );
+        // Two columns of types not known yet: planned again with them.
+        assert!(explicit("SELECT 1 FROM t WHERE a = b", &NoSchema).1);
+        assert!(!explicit("SELECT 1 FROM t WHERE a = 1", &NoSchema).1);
     }
 
     #[test]
