@@ -35,6 +35,7 @@ const BOOLEAN_COLUMNS: &[&str] = &[
     "inherit_option",
     "inhdetachpending",
     "is_instead",
+    "opcdefault",
     "polpermissive",
     "puballtables",
     "pubdelete",
@@ -121,6 +122,12 @@ const OID_COLUMNS: &[&str] = &[
     "objid",
     "refobjid",
     "refclassid",
+    "opcmethod",
+    "opcnamespace",
+    "opcowner",
+    "opcfamily",
+    "opcintype",
+    "opckeytype",
 ];
 
 /// Columns of type `name`.
@@ -150,6 +157,8 @@ const NAME_COLUMNS: &[&str] = &[
     "matviewowner",
     "sequenceowner",
     "enumlabel",
+    "opcname",
+    "policyname",
 ];
 
 /// information_schema's columns of its domain `cardinal_number` (an int4); the others are
@@ -262,6 +271,7 @@ pub(crate) fn column_type(table: &str, column: &str) -> Option<PgType> {
         (&["indkey", "indoption"], PgType::Int2Vector),
         (&["conkey", "confkey"], PgType::Int2Array),
         (&["enumsortorder"], PgType::Float4),
+        (&["roles"], PgType::NameArray),
         (&["data_type"], PgType::Regtype),
     ]
     .iter()

@@ -125,3 +125,16 @@ SELECT "information_schema"."tables"."table_name" FROM "information_schema"."tab
 CREATE INDEX pairs_note_idx ON pairs (note);
 DROP INDEX "public"."pairs_note_idx";
 SELECT count(*) FROM pg_indexes WHERE indexname = 'pairs_note_idx';
+SELECT schemaname, tablename, policyname FROM pg_policies WHERE schemaname = 'public';
+SELECT * FROM pg_policies;
+SELECT oid, opcmethod, opcname, opcnamespace, opcowner, opcfamily, opcintype, opcdefault, opckeytype FROM pg_opclass WHERE opcmethod = 403 AND opcdefault AND opcname IN ('bool_ops', 'bytea_ops', 'char_ops', 'name_ops', 'int8_ops', 'int2_ops', 'int4_ops', 'text_ops', 'oid_ops', 'float4_ops', 'float8_ops', 'inet_ops', 'bpchar_ops', 'date_ops', 'time_ops', 'timestamp_ops', 'timestamptz_ops', 'interval_ops', 'numeric_ops', 'array_ops', 'uuid_ops', 'enum_ops', 'jsonb_ops') ORDER BY oid;
+CREATE TYPE opc_mood AS ENUM ('sad', 'ok');
+CREATE TABLE opc_types (i int PRIMARY KEY, b bigint, s smallint, t text, v varchar(10), c char(3), n numeric(8,2), f float8, r real, d date, ts timestamp, tz timestamptz, tm time, iv interval, u uuid, j jsonb, bt bytea, bo boolean, ia int[], ta text[], m opc_mood, ip inet);
+CREATE INDEX opc_types_keys ON opc_types (b, s, t, v, c, n, f, r, d, ts, tz, tm, iv, u, j, bt, bo, ia, ta, m, ip);
+CREATE UNIQUE INDEX opc_types_tv ON opc_types (t, v);
+CREATE TABLE opc_rowid (id integer PRIMARY KEY, label text UNIQUE);
+SELECT c.relname, i.indclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid IN ('opc_types'::regclass, 'opc_rowid'::regclass) ORDER BY 1;
+SELECT ic.relname, opc.opcname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_opclass opc ON opc.oid = ANY(i.indclass) WHERE i.indrelid IN ('opc_types'::regclass, 'opc_rowid'::regclass) ORDER BY 1, 2;
+SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid IN ('opc_types'::regclass, 'opc_rowid'::regclass) ORDER BY 1;
+CREATE INDEX opc_types_lower ON opc_types (lower(t));
+SELECT i.indclass::text FROM pg_index i WHERE i.indexrelid = 'opc_types_lower'::regclass;
