@@ -1,7 +1,7 @@
 //! Errors as the client sees them: a SQLSTATE and a message, from wherever they arose.
 
 use litescale_router::{LENGTH_CHECK_PREFIX, RouterError};
-use litescale_shard::ShardError;
+use litescale_shard::{ErrorFields, ShardError};
 use pgwire::error::{ErrorInfo, PgWireError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,6 +9,8 @@ pub struct SqlError {
     pub sqlstate: &'static str,
     pub message: String,
     pub detail: Option<String>,
+    /// The schema, table, column and constraint a violation names (the shard's).
+    pub about: Option<Box<ErrorFields>>,
 }
 
 impl SqlError {
@@ -17,6 +19,7 @@ impl SqlError {
             sqlstate,
             message: message.into(),
             detail: None,
+            about: None,
         }
     }
 
@@ -43,6 +46,12 @@ impl SqlError {
             self.message.clone(),
         );
         info.detail = self.detail.clone();
+        if let Some(about) = self.about.as_deref().cloned() {
+            info.schema = about.schema;
+            info.table = about.table;
+            info.column = about.column;
+            info.constraint = about.constraint;
+        }
         info
     }
 
@@ -84,6 +93,7 @@ impl From<ShardError> for SqlError {
             sqlstate: e.sqlstate,
             message: e.message,
             detail: e.detail,
+            about: e.about,
         }
     }
 }

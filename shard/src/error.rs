@@ -10,6 +10,19 @@ pub struct ShardError {
     pub sqlstate: &'static str,
     pub message: String,
     pub detail: Option<String>,
+    /// Boxed: most errors are about nothing named, and every `Result` carries the size.
+    pub about: Option<Box<ErrorFields>>,
+}
+
+/// What a constraint violation is about, as Postgres names it in the ErrorResponse's
+/// fields (schema_name, table_name, column_name, constraint_name), which drivers hand
+/// their users (Diesel's `constraint_name()`) and ORMs map to their own errors.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ErrorFields {
+    pub schema: Option<String>,
+    pub table: Option<String>,
+    pub column: Option<String>,
+    pub constraint: Option<String>,
 }
 
 impl ShardError {
@@ -18,6 +31,7 @@ impl ShardError {
             sqlstate,
             message: message.into(),
             detail: None,
+            about: None,
         }
     }
 
@@ -46,14 +60,18 @@ pub(crate) fn intern(code: &str) -> &'static str {
 
 impl serde::Serialize for ShardError {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        (self.sqlstate, &self.message, &self.detail).serialize(s)
+        (self.sqlstate, &self.message, &self.detail, &self.about).serialize(s)
     }
 }
 
 impl<'de> serde::Deserialize<'de> for ShardError {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ShardError, D::Error> {
-        let (sqlstate, message, detail): (String, String, Option<String>) =
-            serde::Deserialize::deserialize(d)?;
+        let (sqlstate, message, detail, about): (
+            String,
+            String,
+            Option<String>,
+            Option<Box<ErrorFields>>,
+        ) = serde::Deserialize::deserialize(d)?;
         if sqlstate.len() != 5 || !sqlstate.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(serde::de::Error::custom(
                 "a SQLSTATE is five letters or digits",
@@ -63,6 +81,7 @@ impl<'de> serde::Deserialize<'de> for ShardError {
             sqlstate: intern(&sqlstate),
             message,
             detail,
+            about,
         })
     }
 }
@@ -70,5 +89,28 @@ impl<'de> serde::Deserialize<'de> for ShardError {
 impl From<std::io::Error> for ShardError {
     fn from(e: std::io::Error) -> ShardError {
         ShardError::new("58030", format!("storage I/O error: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_crosses_the_worker_protocol_with_what_it_is_about() {
+        let e = ShardError {
+            about: Some(Box::new(ErrorFields {
+                schema: Some("public".to_owned()),
+                table: Some("u".to_owned()),
+                column: None,
+                constraint: Some("u_pkey".to_owned()),
+            })),
+            ..ShardError::new(
+                "23505",
+                "duplicate key value violates unique constraint \"u_pkey\"",
+            )
+        };
+        let bytes = postcard::to_allocvec(&e).unwrap();
+        assert_eq!(postcard::from_bytes::<ShardError>(&bytes).unwrap(), e);
     }
 }

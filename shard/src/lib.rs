@@ -45,7 +45,7 @@ pub use engine::sql::functions::parse_bool;
 pub use engine::sql::json::value as json;
 pub use engine::sql::numeric::{Numeric, average as numeric_average};
 pub use engine::statements::result_too_large;
-pub use error::ShardError;
+pub use error::{ErrorFields, ShardError};
 pub use interrupt::Interrupter;
 pub use messages::Role;
 pub use partition::{Partition, ReadSnapshot, SmallRead, Transaction, WriterLock};

@@ -36,6 +36,7 @@ const BOOLEAN_COLUMNS: &[&str] = &[
     "inherit_option",
     "inhdetachpending",
     "is_instead",
+    "opcdefault",
     "polpermissive",
     "puballtables",
     "pubdelete",
@@ -122,6 +123,12 @@ const OID_COLUMNS: &[&str] = &[
     "objid",
     "refobjid",
     "refclassid",
+    "opcmethod",
+    "opcnamespace",
+    "opcowner",
+    "opcfamily",
+    "opcintype",
+    "opckeytype",
 ];
 
 /// Columns of type `name`.
@@ -151,6 +158,8 @@ const NAME_COLUMNS: &[&str] = &[
     "matviewowner",
     "sequenceowner",
     "enumlabel",
+    "opcname",
+    "policyname",
 ];
 
 /// information_schema's columns of its domain `cardinal_number` (an int4); the others are
@@ -264,6 +273,7 @@ pub(crate) fn column_type(table: &str, column: &str) -> Option<PgType> {
         (&["conkey", "confkey"], PgType::Int2Array),
         (&["proargnames"], PgType::TextArray),
         (&["enumsortorder"], PgType::Float4),
+        (&["roles"], PgType::NameArray),
         (&["data_type"], PgType::Regtype),
     ]
     .iter()

@@ -1,13 +1,14 @@
 //! Schema statements as SQLite takes them: one object per DROP, TRUNCATE as DELETE, ALTER
 //! TABLE one operation at a time (ADD PRIMARY KEY/UNIQUE as a unique index), CREATE TABLE
-//! without Postgres' storage options and with its columns from `columns`, CREATE INDEX
-//! named as Postgres names it and without how Postgres builds it.
+//! without Postgres' storage options, with its columns from `columns` and its named UNIQUE
+//! constraints as unique indexes, CREATE INDEX named as Postgres names it and without how
+//! Postgres builds it.
 
 use sqlparser::ast::AlterTableOperation as Op;
 use sqlparser::ast::{
     AlterTable, AlterType, AlterTypeAddValuePosition, AlterTypeOperation, CascadeOption,
-    CommentObject, CreateTableLikeDefaults, CreateTableLikeKind, CreateTableOptions, Expr, Ident,
-    IndexColumn, ObjectName, ObjectType, RenameTableNameKind, SchemaName, Statement,
+    ColumnOption, CommentObject, CreateTableLikeDefaults, CreateTableLikeKind, CreateTableOptions,
+    Expr, Ident, IndexColumn, ObjectName, ObjectType, RenameTableNameKind, SchemaName, Statement,
     TableConstraint, TruncateIdentityOption, UserDefinedTypeRepresentation,
 };
 
@@ -498,8 +499,10 @@ fn schema_statements(ast: Statement) -> Result<Vec<String>, RouterError> {
                 .columns
                 .iter_mut()
                 .for_each(columns::quote_modified_array_type);
+            let named_unique = named_unique_indexes(&mut create);
             // A sequence's owner must exist; the DEFAULT names the sequence only when used.
             Ok(std::iter::once(Statement::CreateTable(create).to_string())
+                .chain(named_unique)
                 .chain(sequences)
                 .collect())
         }
@@ -669,9 +672,9 @@ fn default_index_name(table: &ObjectName, columns: &[IndexColumn]) -> String {
 /// a table, but a unique index enforces the same rule (the columns are NOT NULL already
 /// where Postgres would require it for a primary key).
 fn constraint_as_index(table: &ObjectName, c: &TableConstraint) -> Result<String, RouterError> {
-    let (suffix, name, columns) = match c {
-        TableConstraint::PrimaryKey(pk) => ("pkey", pk.name.as_ref(), &pk.columns),
-        TableConstraint::Unique(u) => ("key", u.name.as_ref(), &u.columns),
+    let (primary, name, columns) = match c {
+        TableConstraint::PrimaryKey(pk) => (true, pk.name.as_ref(), &pk.columns),
+        TableConstraint::Unique(u) => (false, u.name.as_ref(), &u.columns),
         other => {
             let text = other.to_string();
             return Err(RouterError::unsupported(&format!(
@@ -680,25 +683,84 @@ fn constraint_as_index(table: &ObjectName, c: &TableConstraint) -> Result<String
             )));
         }
     };
-    let cols: Vec<String> = columns.iter().map(|c| c.column.expr.to_string()).collect();
+    let columns: Vec<String> = columns.iter().map(|c| c.column.expr.to_string()).collect();
+    Ok(unique_index(table, primary, name, &columns, false))
+}
+
+/// The named UNIQUE constraints of a CREATE TABLE, the table's and its columns', taken out
+/// of it as the unique indexes ADD CONSTRAINT makes: SQLite keeps no name for the index of
+/// a UNIQUE in the table's text, so the catalog, and the errors that name the constraint,
+/// would know it by Postgres' default name only. One NULLS NOT DISTINCT or DEFERRABLE
+/// stays, for SQLite to refuse as before.
+fn named_unique_indexes(create: &mut sqlparser::ast::CreateTable) -> Vec<String> {
+    let plain = |u: &sqlparser::ast::UniqueConstraint| {
+        u.characteristics.is_none()
+            && !matches!(
+                u.nulls_distinct,
+                sqlparser::ast::NullsDistinctOption::NotDistinct
+            )
+    };
+    let mut out = Vec::new();
+    for column in &mut create.columns {
+        column.options.retain(|o| match (&o.name, &o.option) {
+            (Some(name), ColumnOption::Unique(u)) if plain(u) => {
+                out.push(unique_index(
+                    &create.name,
+                    false,
+                    Some(name),
+                    &[column.name.to_string()],
+                    create.if_not_exists,
+                ));
+                false
+            }
+            _ => true,
+        });
+    }
+    create.constraints.retain(|c| match c {
+        TableConstraint::Unique(u) if u.name.is_some() && plain(u) => {
+            let columns: Vec<String> = u
+                .columns
+                .iter()
+                .map(|c| c.column.expr.to_string())
+                .collect();
+            out.push(unique_index(
+                &create.name,
+                false,
+                u.name.as_ref(),
+                &columns,
+                create.if_not_exists,
+            ));
+            false
+        }
+        _ => true,
+    });
+    out
+}
+
+/// The unique index that stands for a PRIMARY KEY or UNIQUE constraint: named as given or
+/// as Postgres names one without a name.
+fn unique_index(
+    table: &ObjectName,
+    primary: bool,
+    name: Option<&Ident>,
+    columns: &[String],
+    if_not_exists: bool,
+) -> String {
     let table_name = last_part(table);
     let index = match name {
         Some(n) => n.value.clone(),
-        None if suffix == "pkey" => format!("{table_name}_pkey"),
-        None => format!("{table_name}_{}_key", cols.join("_")),
+        None if primary => format!("{table_name}_pkey"),
+        None => format!("{table_name}_{}_key", columns.join("_")),
     };
     // The comment, which SQLite keeps in the index's text, tells the catalog the index is
     // this constraint's (shard catalog: pg_constraint, pg_index.indisprimary).
-    let kind = if suffix == "pkey" {
-        "PRIMARY KEY"
-    } else {
-        "UNIQUE"
-    };
-    Ok(format!(
-        "CREATE UNIQUE INDEX {} ON {table} ({}) /* litescale: {kind} */",
+    let kind = if primary { "PRIMARY KEY" } else { "UNIQUE" };
+    format!(
+        "CREATE UNIQUE INDEX {}{} ON {table} ({}) /* litescale: {kind} */",
+        if if_not_exists { "IF NOT EXISTS " } else { "" },
         Ident::with_quote('"', index),
-        cols.join(", ")
-    ))
+        columns.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -723,6 +785,19 @@ mod tests {
             "CREATE INDEX IF NOT EXISTS i ON t(j)"
         );
         assert!(refused("create unique index on t (a) nulls not distinct").contains("NULLS"));
+    }
+
+    #[test]
+    fn named_unique_constraints_are_unique_indexes_of_their_names() {
+        assert_eq!(
+            sql(
+                "create table if not exists t (a text constraint t_a_unique unique, b text unique, \
+                 c text, constraint t_bc unique (b, c), unique (c))"
+            ),
+            "CREATE TABLE IF NOT EXISTS t (a TEXT, b TEXT UNIQUE, c TEXT, UNIQUE (c));\n\
+             CREATE UNIQUE INDEX IF NOT EXISTS \"t_a_unique\" ON t (a) /* litescale: UNIQUE */;\n\
+             CREATE UNIQUE INDEX IF NOT EXISTS \"t_bc\" ON t (b, c) /* litescale: UNIQUE */"
+        );
     }
 
     #[test]

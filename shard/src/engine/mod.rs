@@ -19,7 +19,7 @@ pub(crate) mod options;
 pub(crate) mod privileges;
 pub(crate) mod reads;
 pub(crate) mod sql;
-mod sqlite_errors;
+pub(crate) mod sqlite_errors;
 pub(crate) mod statements;
 pub(crate) mod table_definition;
 mod truncate;

@@ -1,10 +1,10 @@
 //! SQLite's errors translated into the SQLSTATE and wording a Postgres client expects,
 //! including the errors litescale's own SQL functions raise.
 
-use rusqlite::ffi;
+use rusqlite::{Connection, OptionalExtension, ffi};
 
 use crate::engine::sql::{catalog, functions, typecheck};
-use crate::error::ShardError;
+use crate::error::{ErrorFields, ShardError};
 
 impl From<rusqlite::Error> for ShardError {
     fn from(e: rusqlite::Error) -> ShardError {
@@ -28,19 +28,105 @@ impl From<rusqlite::Error> for ShardError {
     }
 }
 
-/// `table.column` from SQLite's "... constraint failed: t.c" messages; a table of a schema
-/// other than public (`s.t.c`, engine/objects/schemas.rs) by its own name, as Postgres
-/// names it in these messages.
-fn failed_on(message: &str) -> Option<(&str, &str)> {
+/// The schema, table and column of SQLite's "... constraint failed: t.c" messages; a
+/// table of a schema other than public is `s.t` there (engine/objects/schemas.rs), and
+/// Postgres names it by its own name in these messages.
+fn failed_on(message: &str) -> Option<(&str, &str, &str)> {
     let target = message.rsplit(": ").next()?;
     let first = target.split(", ").next()?;
     let (table, column) = first.rsplit_once('.')?;
-    Some((without_schema(table), column))
+    let (schema, table) = table.split_once('.').unwrap_or(("public", table));
+    Some((schema, table, column))
 }
 
 /// A name SQLite keeps as `<schema>.<name>`, without its schema.
 fn without_schema(name: &str) -> &str {
     name.split_once('.').map_or(name, |(_, object)| object)
+}
+
+/// What SQLite says of a unique violation (kept as the error's detail), before the
+/// columns (`t.a, t.b`) or an index on expressions (`index 'name'`).
+const UNIQUE_FAILED: &str = "UNIQUE constraint failed: ";
+
+/// A unique violation as Postgres reports it: the constraint (or unique index) by the name
+/// the catalog shows, and its table and schema in the error's fields. SQLite's words name
+/// the table and columns, or an index on expressions, so this needs the connection: the
+/// constraint is the table's unique index on exactly those columns. Postgres' DETAIL, the
+/// key's values, is left out: SQLite does not say them, and the statement's parameters do
+/// not say which of its rows failed. An error the catalog cannot place stays as it was.
+pub(crate) fn name_violated_constraint(conn: &Connection, e: ShardError) -> ShardError {
+    let failed = e
+        .detail
+        .as_deref()
+        .and_then(|d| d.strip_prefix(UNIQUE_FAILED));
+    let Some(Ok(Some((constraint, schema, table)))) = failed
+        .filter(|_| e.sqlstate == "23505")
+        .map(|failed| unique_index_of(conn, failed))
+    else {
+        return e;
+    };
+    ShardError {
+        message: format!("duplicate key value violates unique constraint \"{constraint}\""),
+        detail: None,
+        about: Some(Box::new(ErrorFields {
+            schema: Some(schema),
+            table: Some(table),
+            column: None,
+            constraint: Some(constraint),
+        })),
+        ..e
+    }
+}
+
+/// The name, the table's schema and the table's name of the unique index SQLite's words
+/// (after [`UNIQUE_FAILED`]) point at. Of two on the same columns, a whole one before a
+/// partial one, the primary key first.
+fn unique_index_of(
+    conn: &Connection,
+    failed: &str,
+) -> rusqlite::Result<Option<(String, String, String)>> {
+    const NAMED: &str = "SELECT i.relname, t.nspname, t.relname FROM ls_relation i \
+        JOIN ls_relation t ON t.type = 'table' AND t.tbl_name = i.tbl_name";
+    let names = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
+    if let Some(index) = failed
+        .strip_prefix("index '")
+        .and_then(|i| i.strip_suffix('\''))
+    {
+        let sql = format!("{NAMED} WHERE i.type = 'index' AND i.sqlite_name = ?1");
+        return conn.query_row(&sql, [index], names).optional();
+    }
+    let Some(columns) = failed
+        .split(", ")
+        .map(|item| item.rsplit_once('.'))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Ok(None);
+    };
+    let Some((table, _)) = columns.first() else {
+        return Ok(None);
+    };
+    // pg_index.indkey: the columns' numbers, in the index's order.
+    let mut numbers = Vec::with_capacity(columns.len());
+    for (_, column) in &columns {
+        let number: Option<i64> = conn
+            .query_row(
+                "SELECT cid + 1 FROM pragma_table_info(?1) WHERE name = ?2",
+                [table, column],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(number) = number else {
+            return Ok(None);
+        };
+        numbers.push(number.to_string());
+    }
+    let sql = format!(
+        "{NAMED} JOIN pg_index x ON x.indexrelid = i.oid \
+         WHERE t.sqlite_name = ?1 AND x.indisunique AND x.indkey = ?2 \
+         ORDER BY x.indpred IS NOT NULL, x.indisprimary DESC LIMIT 1"
+    );
+    conn.query_row(&sql, [*table, numbers.join(" ").as_str()], names)
+        .optional()
 }
 
 fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
@@ -51,7 +137,7 @@ fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
     let e = match extended_code {
         ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
             let on = failed_on(message)
-                .map(|(t, _)| format!(" on \"{t}\""))
+                .map(|(_, t, _)| format!(" on \"{t}\""))
                 .unwrap_or_default();
             ShardError::new(
                 "23505",
@@ -59,12 +145,20 @@ fn from_sqlite(extended_code: i32, message: &str) -> ShardError {
             )
         }
         ffi::SQLITE_CONSTRAINT_NOTNULL => match failed_on(message) {
-            Some((t, c)) => ShardError::new(
-                "23502",
-                format!(
-                    "null value in column \"{c}\" of relation \"{t}\" violates not-null constraint"
-                ),
-            ),
+            Some((s, t, c)) => ShardError {
+                about: Some(Box::new(ErrorFields {
+                    schema: Some(s.to_owned()),
+                    table: Some(t.to_owned()),
+                    column: Some(c.to_owned()),
+                    constraint: None,
+                })),
+                ..ShardError::new(
+                    "23502",
+                    format!(
+                        "null value in column \"{c}\" of relation \"{t}\" violates not-null constraint"
+                    ),
+                )
+            },
             None => ShardError::new("23502", "null value violates not-null constraint"),
         },
         ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
@@ -373,5 +467,58 @@ mod tests {
                 "each EXCEPT query must have the same number of columns"
             )
         );
+    }
+
+    #[test]
+    fn a_unique_violation_names_the_constraint_the_catalog_shows() {
+        use crate::engine::options::{ConnectionOptions, configure};
+        let mut c = rusqlite::Connection::open_in_memory().unwrap();
+        let types = crate::TypeCatalog {
+            of_declared: |_| (25, -1),
+            format: |_, _| None,
+            all: || vec![(25, "text", -1, 'S')],
+            check_stored: |_, _| Ok(()),
+            server_version: ("15.18", "150018"),
+        };
+        let options = ConnectionOptions {
+            storage: Default::default(),
+            statement_cache: 16,
+            database: "db".to_owned(),
+            types,
+            usage: Default::default(),
+            root: std::env::temp_dir(),
+            max_result_bytes: 1 << 20,
+        };
+        configure(&mut c, &options).unwrap();
+        c.execute_batch(
+            "CREATE TABLE u (id INTEGER PRIMARY KEY, email TEXT UNIQUE, a INT, b INT, s TEXT);
+             CREATE UNIQUE INDEX \"u_b_a\" ON u (b, a);
+             CREATE UNIQUE INDEX u_lower ON u (lower(s));
+             INSERT INTO u VALUES (1, 'x', 1, 2, 'S');",
+        )
+        .unwrap();
+        for (insert, constraint) in [
+            ("INSERT INTO u VALUES (1, 'y', 0, 0, NULL)", "u_pkey"),
+            ("INSERT INTO u VALUES (2, 'x', 0, 0, NULL)", "u_email_key"),
+            ("INSERT INTO u VALUES (2, 'y', 1, 2, NULL)", "u_b_a"),
+            ("INSERT INTO u VALUES (2, 'y', 0, 0, 's')", "u_lower"),
+        ] {
+            let e = name_violated_constraint(&c, c.execute_batch(insert).unwrap_err().into());
+            assert_eq!(
+                e.message,
+                format!("duplicate key value violates unique constraint \"{constraint}\""),
+                "{insert}"
+            );
+            assert_eq!(e.detail, None);
+            assert_eq!(
+                e.about.as_deref(),
+                Some(&ErrorFields {
+                    schema: Some("public".to_owned()),
+                    table: Some("u".to_owned()),
+                    column: None,
+                    constraint: Some(constraint.to_owned()),
+                })
+            );
+        }
     }
 }

@@ -11,6 +11,7 @@ use crate::engine::guard::as_litescale;
 use crate::engine::long_running::{note_long, stop_noting_long};
 use crate::engine::options::ConnectionOptions;
 use crate::engine::reads::serve_read;
+use crate::engine::sqlite_errors::name_violated_constraint;
 use crate::engine::statements::{
     as_copy, describe, execute_statements, run, run_batch, table_columns,
 };
@@ -140,7 +141,15 @@ impl Writer {
         let response = in_block(&mut values, || self.try_serve(request, interrupter))
             .unwrap_or_else(Response::Error);
         self.block_values = if ends_block { None } else { values };
-        response
+        // Only a write violates a constraint, and only the catalog names it.
+        let named = |e| name_violated_constraint(&self.conn, e);
+        match response {
+            Response::Error(e) => Response::Error(named(e)),
+            Response::Outcomes(outcomes) => {
+                Response::Outcomes(outcomes.into_iter().map(|o| o.map_err(named)).collect())
+            }
+            other => other,
+        }
     }
 
     /// Serves one request on the writer, with `long` called once if it passes

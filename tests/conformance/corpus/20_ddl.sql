@@ -276,3 +276,25 @@ INSERT INTO always_rows (id, name) VALUES (DEFAULT, 'd'), (DEFAULT, 'e');
 INSERT INTO always_rows (id, name) VALUES (DEFAULT, 'f'), (99, 'g') RETURNING id;
 SELECT id, name FROM always_rows ORDER BY id;
 SELECT upper(c.oid::regclass::text), 'qualified_check'::regclass::text, lower('ALWAYS_ROWS')::regclass, pg_get_serial_sequence(c.oid::regclass::text, 'id') FROM pg_class c WHERE c.relname = 'always_rows';
+-- Named UNIQUE constraints in CREATE TABLE, a table's and a column's (drizzle-kit writes
+-- CONSTRAINT "users_email_unique" UNIQUE("email")), keep their names in the catalog, in
+-- DROP CONSTRAINT and through a rebuild; unnamed ones get Postgres' names.
+CREATE TABLE named_uq (a int, b int, c text CONSTRAINT named_uq_c_unique UNIQUE, d int UNIQUE, CONSTRAINT named_uq_a_unique UNIQUE (a), CONSTRAINT named_uq_ab UNIQUE (a, b), UNIQUE (b));
+SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'named_uq'::regclass ORDER BY 1;
+SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'named_uq' ORDER BY 1;
+SELECT c.relname, i.indisunique, i.indisprimary FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'named_uq'::regclass ORDER BY 1;
+INSERT INTO named_uq VALUES (1, 1, 'x', 1);
+INSERT INTO named_uq VALUES (1, 2, 'y', 2);
+INSERT INTO named_uq VALUES (2, 2, 'x', 3);
+INSERT INTO named_uq VALUES (1, 5, 'w', 5) ON CONFLICT (a) DO UPDATE SET c = excluded.c RETURNING a, b, c;
+ALTER TABLE named_uq DROP CONSTRAINT named_uq_ab;
+CREATE TABLE IF NOT EXISTS named_uq (a int, CONSTRAINT named_uq_a_unique UNIQUE (a));
+ALTER TABLE named_uq ALTER COLUMN b TYPE bigint;
+SELECT conname, contype FROM pg_constraint WHERE conrelid = 'named_uq'::regclass ORDER BY 1;
+INSERT INTO named_uq VALUES (2, 2, 'w', 2);
+CREATE TABLE "Named_Quoted" ("Col" int, "other" text CONSTRAINT "Named_Other_UQ" UNIQUE, CONSTRAINT "Named_Col_UQ" UNIQUE ("Col"));
+SELECT conname FROM pg_constraint WHERE conrelid = '"Named_Quoted"'::regclass ORDER BY 1;
+CREATE SCHEMA uq_schema;
+CREATE TABLE uq_schema.accounts (id int PRIMARY KEY, email text, CONSTRAINT accounts_email_unique UNIQUE (email));
+SELECT c.conname, n.nspname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.conrelid = 'uq_schema.accounts'::regclass ORDER BY 1;
+SELECT schemaname, indexname, indexdef FROM pg_indexes WHERE tablename = 'accounts' ORDER BY 2;

@@ -200,6 +200,9 @@ async fn replicas_serve_reads_and_see_each_acknowledged_write() {
         .await
         .unwrap_err();
     assert_eq!(sqlstate(&err), "23505");
+    // The constraint a worker names crosses the link.
+    let db = err.as_db_error().expect("an ErrorResponse");
+    assert_eq!((db.table(), db.constraint()), (Some("t"), Some("t_pkey")));
     assert_eq!(count(&c).await, 101);
 }
 

@@ -44,6 +44,71 @@ async fn errors_carry_the_right_sqlstate_and_the_session_survives() {
     }
 }
 
+/// A violation names what it violates in the ErrorResponse's fields, as Postgres does
+/// (Diesel's `constraint_name()`, ORMs' unique-violation errors read them): a UNIQUE or
+/// PRIMARY KEY constraint by the name the catalog shows, given in CREATE TABLE or
+/// Postgres' default; a NOT NULL column.
+#[tokio::test]
+async fn a_violation_names_its_constraint_table_and_schema() {
+    let server = TestServer::start().await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE SCHEMA app;
+         CREATE TABLE u (id SERIAL PRIMARY KEY, email VARCHAR NOT NULL UNIQUE);
+         CREATE TABLE app.users (id int, email text, CONSTRAINT \"users_email_unique\" UNIQUE(\"email\"));
+         INSERT INTO u (email) VALUES ('a');
+         INSERT INTO app.users VALUES (1, 'a');",
+    )
+    .await
+    .unwrap();
+    let cases = [
+        (
+            "INSERT INTO u (email) VALUES ($1)",
+            "public",
+            "u",
+            "u_email_key",
+        ),
+        (
+            "INSERT INTO u (id, email) VALUES (1, $1 || 'b')",
+            "public",
+            "u",
+            "u_pkey",
+        ),
+        (
+            "INSERT INTO app.users VALUES (2, $1)",
+            "app",
+            "users",
+            "users_email_unique",
+        ),
+    ];
+    for (sql, schema, table, constraint) in cases {
+        let err = c.execute(sql, &[&"a"]).await.unwrap_err();
+        let db = err.as_db_error().expect("an ErrorResponse");
+        assert_eq!(
+            (db.code().code(), db.message()),
+            (
+                "23505",
+                format!("duplicate key value violates unique constraint \"{constraint}\"").as_str()
+            ),
+            "{sql}"
+        );
+        assert_eq!(
+            (db.schema(), db.table(), db.constraint()),
+            (Some(schema), Some(table), Some(constraint)),
+            "{sql}"
+        );
+    }
+    let err = c
+        .simple_query("INSERT INTO u (email) VALUES (NULL)")
+        .await
+        .unwrap_err();
+    let db = err.as_db_error().expect("an ErrorResponse");
+    assert_eq!(
+        (db.code().code(), db.schema(), db.table(), db.column()),
+        ("23502", Some("public"), Some("u"), Some("email"))
+    );
+}
+
 #[tokio::test]
 async fn an_unknown_database_is_refused_at_startup() {
     let server = TestServer::start().await;

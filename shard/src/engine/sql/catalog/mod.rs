@@ -11,6 +11,7 @@ pub(crate) mod acl;
 pub(crate) mod definitions;
 mod information_schema;
 pub(crate) mod marks;
+mod opclass;
 mod sizes;
 
 use rusqlite::functions::FunctionFlags;
@@ -299,14 +300,19 @@ CREATE TEMP VIEW pg_attrdef AS
 
 CREATE TEMP VIEW pg_index AS
   SELECT i.oid AS indexrelid, t.oid AS indrelid, il."unique" AS indisunique,
-    (il.origin = 'pk' OR i.sql LIKE '%/* litescale: PRIMARY KEY */') AS indisprimary, 0 AS indisexclusion, 1 AS indimmediate,
+    -- SQLite's own indexes have no text: false, not NULL, for theirs.
+    (il.origin = 'pk' OR ifnull(i.sql, '') LIKE '%/* litescale: PRIMARY KEY */') AS indisprimary, 0 AS indisexclusion, 1 AS indimmediate,
     0 AS indisclustered, 1 AS indisvalid, 1 AS indcheckxmin, 1 AS indisready, 1 AS indislive,
     0 AS indisreplident, 0 AS indnullsnotdistinct,
     (SELECT group_concat(ii.cid + 1, ' ') FROM pragma_index_info(i.sqlite_name) ii) AS indkey,
     (SELECT count(*) FROM pragma_index_info(i.sqlite_name)) AS indnatts,
     (SELECT count(*) FROM pragma_index_info(i.sqlite_name)) AS indnkeyatts,
     (SELECT group_concat('0', ' ') FROM pragma_index_info(i.sqlite_name) ii) AS indcollation,
-    (SELECT group_concat('0', ' ') FROM pragma_index_info(i.sqlite_name) ii) AS indclass,
+    -- Each key's type's default class (opclass.rs); 0 for an expression's, whose type
+    -- SQLite does not know.
+    (SELECT group_concat(pg_btree_opclass((SELECT pg_type_oid(p.type)
+       FROM pragma_table_info(t.sqlite_name) p WHERE p.cid = ii.cid)), ' ')
+     FROM pragma_index_info(i.sqlite_name) ii) AS indclass,
     (SELECT group_concat('0', ' ') FROM pragma_index_info(i.sqlite_name) ii) AS indoption,
     NULL AS indexprs,
     CASE il.partial WHEN 1 THEN 'partial' END AS indpred,
@@ -319,7 +325,8 @@ CREATE TEMP VIEW pg_index AS
   WHERE t.type IN ('table', 'matview') AND i.type = 'index' AND i.sqlite_name = il.name
   UNION ALL
   SELECT k.indexrelid, k.indrelid, 1, 1, 0, 1, 0, 1, 1, 1, 1, 0, 0, CAST(k.cid + 1 AS TEXT), 1,
-    1, '0', '0', '0', NULL, NULL,
+    1, '0', CAST(pg_btree_opclass((SELECT pg_type_oid(p.type) FROM pragma_table_info(k.table_name) p
+      WHERE p.cid = k.cid)) AS TEXT), '0', NULL, NULL,
     'CREATE UNIQUE INDEX ' || k.index_name || ' ON ' || k.nspname || '.' || k.table_relname ||
       ' USING btree (' || k.column_name || ')'
   FROM ls_rowid_key k;
@@ -461,8 +468,6 @@ CREATE TEMP VIEW pg_authid AS
 CREATE TEMP VIEW pg_user(usename, usesysid, usecreatedb, usesuper, userepl, usebypassrls,
     passwd, valuntil, useconfig) AS
   VALUES ('postgres', 10, 1, 1, 1, 1, '********', NULL, NULL);
-CREATE TEMP VIEW pg_opclass(oid, opcmethod, opcname, opcnamespace, opcowner, opcfamily,
-    opcintype, opcdefault, opckeytype) AS SELECT 0, 403, '', 11, 10, 0, 0, 1, 0 WHERE 0;
 CREATE TEMP VIEW pg_am(oid, amname, amhandler, amtype, amcanorder) AS
   VALUES (2, 'heap', 0, 't', 0), (403, 'btree', 0, 'i', 1);
 CREATE TEMP VIEW pg_tablespace(oid, spcname, spcowner, spcacl, spcoptions) AS
@@ -503,6 +508,8 @@ CREATE TEMP VIEW pg_trigger(oid, tgrelid, tgname, tgfoid, tgtype, tgenabled, tgi
     tgconstraint, tgparentid) AS SELECT 0, 0, '', 0, 0, 'O', 0, 0, 0 WHERE 0;
 CREATE TEMP VIEW pg_policy(oid, polname, polrelid, polcmd, polpermissive, polroles, polqual,
     polwithcheck) AS SELECT 0, '', 0, '', 1, NULL, NULL, NULL WHERE 0;
+CREATE TEMP VIEW pg_policies(schemaname, tablename, policyname, permissive, roles, cmd, qual,
+    with_check) AS SELECT '', '', '', '', NULL, '', NULL, NULL WHERE 0;
 -- A view is its _RETURN rule, which depends on the relations its query names (pg_depend):
 -- what pg_dump orders a view after.
 CREATE TEMP VIEW pg_rewrite(oid, rulename, ev_class, ev_type, ev_enabled, is_instead) AS
@@ -635,6 +642,7 @@ pub(crate) fn register(
 ) -> rusqlite::Result<()> {
     sizes::register(conn)?;
     absent::register(conn)?;
+    opclass::register(conn, types)?;
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     // Every tenant's database, for pg_database (psql's \l): the storage directory's
     // database directories, as a JSON array of names.
@@ -977,6 +985,7 @@ pub(crate) fn register(
     }
     conn.execute_batch(&views(types))?;
     conn.execute_batch(absent::VIEWS)?;
+    conn.execute_batch(&opclass::view())?;
     conn.execute_batch(information_schema::VIEWS)
 }
 
