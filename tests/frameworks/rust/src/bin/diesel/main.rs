@@ -78,15 +78,6 @@ struct PostChanges<'a> {
     body: Option<Option<&'a str>>,
 }
 
-/// Whether the server is one the matrix knows lacks `name` (KNOWN_GAPS, set by the test that
-/// runs the program against litescale; unset against PostgreSQL).
-fn known_gap(name: &str) -> bool {
-    std::env::var("KNOWN_GAPS")
-        .unwrap_or_default()
-        .split(',')
-        .any(|gap| gap == name)
-}
-
 /// The columns of `table` in their order, from information_schema, as the schema stands.
 fn columns(conn: &mut PgConnection, table: &str) -> Vec<String> {
     #[derive(QueryableByName)]
@@ -415,13 +406,7 @@ fn write(conn: &mut PgConnection, ann: User, bob: User) {
         .execute(conn)
     {
         Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
-            // litescale's error does not name the constraint (no PG_DIAG_CONSTRAINT_NAME field).
-            let expected = if known_gap("constraint name in errors") {
-                None
-            } else {
-                Some("users_email_key")
-            };
-            assert_eq!(info.constraint_name(), expected);
+            assert_eq!(info.constraint_name(), Some("users_email_key"));
         }
         other => panic!("a duplicate email: {other:?}"),
     }
