@@ -320,6 +320,49 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
                 false,
             )
         }
+        Expr::Between {
+            expr: operand,
+            negated,
+            low,
+            high,
+        } => match datetimes_aligned(&[operand, low, high], typing) {
+            (Some(aligned), asks) => match <[Expr; 3]>::try_from(aligned) {
+                Ok([operand, low, high]) => (
+                    Some(Expr::Between {
+                        expr: Box::new(operand),
+                        negated: *negated,
+                        low: Box::new(low),
+                        high: Box::new(high),
+                    }),
+                    asks,
+                ),
+                Err(_) => (None, asks),
+            },
+            (None, asks) => (None, asks),
+        },
+        Expr::In {
+            expr: operand,
+            target: InTarget::List(list),
+            negated,
+            global,
+        } if !list.iter().any(is_quoted) => {
+            let operands: Vec<&Expr> = std::iter::once(&**operand).chain(list).collect();
+            match datetimes_aligned(&operands, typing) {
+                (Some(mut aligned), asks) => {
+                    let operand = aligned.remove(0);
+                    (
+                        Some(Expr::In {
+                            expr: Box::new(operand),
+                            target: InTarget::List(aligned),
+                            negated: *negated,
+                            global: *global,
+                        }),
+                        asks,
+                    )
+                }
+                (None, asks) => (None, asks),
+            }
+        }
         Expr::BinaryOp { left, op, right } => match op {
             B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq => {
                 compared(left, right, typing, |l, r| Expr::BinaryOp {
@@ -537,30 +580,50 @@ fn datetimes_compared(
     typing: &Typing,
     build: impl Fn(Expr, Expr) -> Expr,
 ) -> (Option<Expr>, bool) {
-    // None: not a date or time; Some(None): a column's expression of a type not known.
-    let rank = |e: &Expr| match typing.type_of(e) {
-        Some(PgType::Date) => Some(Some((1, DataType::Date))),
-        Some(PgType::Timestamp) => Some(Some((2, DataType::Timestamp(None, TimezoneInfo::None)))),
-        Some(PgType::Timestamptz) => Some(Some((
-            3,
-            DataType::Timestamp(None, TimezoneInfo::WithTimeZone),
-        ))),
+    match datetimes_aligned(&[left, right], typing) {
+        (Some(aligned), asks) => match <[Expr; 2]>::try_from(aligned) {
+            Ok([left, right]) => (Some(build(left, right)), asks),
+            Err(_) => (None, asks),
+        },
+        (None, asks) => (None, asks),
+    }
+}
+
+/// The operands of one comparison (`=`, BETWEEN, IN), each earlier kind of date or time
+/// cast to the latest kind among them; `None` where none needs it. Answers too whether a
+/// column's type, not known here, may make them such a comparison.
+fn datetimes_aligned(operands: &[&Expr], typing: &Typing) -> (Option<Vec<Expr>>, bool) {
+    let kind = |e: &Expr| match typing.type_of(e) {
+        Some(PgType::Date) => Some(Some(1)),
+        Some(PgType::Timestamp) => Some(Some(2)),
+        Some(PgType::Timestamptz) => Some(Some(3)),
         None if mentions_column(e) => Some(None),
         _ => None,
     };
-    let (Some(left_rank), Some(right_rank)) = (rank(left), rank(right)) else {
+    let Some(kinds) = operands.iter().map(|e| kind(e)).collect::<Option<Vec<_>>>() else {
         return (None, false);
     };
-    let (Some((left_rank, left_type)), Some((right_rank, right_type))) = (left_rank, right_rank)
-    else {
+    let Some(kinds) = kinds.into_iter().collect::<Option<Vec<u8>>>() else {
         return (None, true);
     };
-    let rewritten = match left_rank.cmp(&right_rank) {
-        std::cmp::Ordering::Less => Some(build(cast_to(left.clone(), right_type), right.clone())),
-        std::cmp::Ordering::Greater => Some(build(left.clone(), cast_to(right.clone(), left_type))),
-        std::cmp::Ordering::Equal => None,
+    let latest = kinds.iter().copied().max().unwrap_or(0);
+    if kinds.iter().all(|k| *k == latest) {
+        return (None, false);
+    }
+    let target = match latest {
+        1 => DataType::Date,
+        2 => DataType::Timestamp(None, TimezoneInfo::None),
+        _ => DataType::Timestamp(None, TimezoneInfo::WithTimeZone),
     };
-    (rewritten, false)
+    let aligned = operands
+        .iter()
+        .zip(kinds)
+        .map(|(e, k)| match k == latest {
+            true => (*e).clone(),
+            false => cast_to((*e).clone(), target.clone()),
+        })
+        .collect();
+    (Some(aligned), false)
 }
 
 /// A column's type was needed and not known.
@@ -857,6 +920,18 @@ mod tests {
                     .to_owned(),
                 false
             )
+        );
+        assert_eq!(
+            explicit(
+                "SELECT 1 FROM nums WHERE tz BETWEEN ts AND '2009-01-01'::timestamp \
+                 AND tz IN (ts, '2008-01-01'::timestamp)",
+                &Nums
+            )
+            .0,
+            "SELECT 1 FROM nums WHERE tz BETWEEN CAST(ts AS TIMESTAMP WITH TIME ZONE) AND \
+             CAST('2009-01-01'::TIMESTAMP AS TIMESTAMP WITH TIME ZONE) AND \
+             tz IN (CAST(ts AS TIMESTAMP WITH TIME ZONE), \
+             CAST('2008-01-01'::TIMESTAMP AS TIMESTAMP WITH TIME ZONE))"
         );
         // Two columns of types not known yet: planned again with them.
         assert!(explicit("SELECT 1 FROM t WHERE a = b", &NoSchema).1);

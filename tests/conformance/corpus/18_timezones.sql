@@ -119,3 +119,7 @@ SELECT count(*) FROM mixed_instants WHERE d = '2008-12-31 23:59:59'::timestamp;
 SET TIME ZONE 'America/Chicago';
 SELECT d = t, d < t, d > t, d::date = date_trunc('day', d), day < d FROM mixed_instants;
 SET TIME ZONE DEFAULT;
+SELECT d BETWEEN t AND '2009-01-01'::timestamp, t BETWEEN '2008-01-01'::date AND '2008-12-31'::date, d IN ('2008-12-31 23:59:59'::timestamp, t), day IN (t::date) FROM mixed_instants;
+SET TIME ZONE 'America/Chicago';
+SELECT d BETWEEN t - interval '7 hours' AND t, d IN (t) FROM mixed_instants;
+SET TIME ZONE DEFAULT;
