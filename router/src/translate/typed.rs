@@ -325,21 +325,40 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
             negated,
             low,
             high,
-        } => match datetimes_aligned(&[operand, low, high], typing) {
-            (Some(aligned), asks) => match <[Expr; 3]>::try_from(aligned) {
-                Ok([operand, low, high]) => (
-                    Some(Expr::Between {
-                        expr: Box::new(operand),
-                        negated: *negated,
-                        low: Box::new(low),
-                        high: Box::new(high),
-                    }),
-                    asks,
-                ),
-                Err(_) => (None, asks),
-            },
-            (None, asks) => (None, asks),
-        },
+        } => {
+            let between = |operand: Expr, low: Expr, high: Expr| Expr::Between {
+                expr: Box::new(operand),
+                negated: *negated,
+                low: Box::new(low),
+                high: Box::new(high),
+            };
+            // Quoted bounds read as the operand's type, an interval column as an interval
+            // (compared by length), as `compared` does for one bound.
+            if is_quoted(low) || is_quoted(high) {
+                return match literal_type_beside(operand, typing) {
+                    Ok(Some(t)) => {
+                        let bound = |e: &Expr| match is_quoted(e) {
+                            true => cast_to(e.clone(), t.clone()),
+                            false => e.clone(),
+                        };
+                        let operand = match typed_column(operand, typing, &[PgType::Interval]) {
+                            Typed::Cast(c) => *c,
+                            _ => (**operand).clone(),
+                        };
+                        (Some(between(operand, bound(low), bound(high))), false)
+                    }
+                    Ok(None) => (None, false),
+                    Err(Unknown) => (None, true),
+                };
+            }
+            match datetimes_aligned(&[operand, low, high], typing) {
+                (Some(aligned), asks) => match <[Expr; 3]>::try_from(aligned) {
+                    Ok([operand, low, high]) => (Some(between(operand, low, high)), asks),
+                    Err(_) => (None, asks),
+                },
+                (None, asks) => (None, asks),
+            }
+        }
         Expr::In {
             expr: operand,
             target: InTarget::List(list),
@@ -580,6 +599,27 @@ fn datetimes_compared(
     typing: &Typing,
     build: impl Fn(Expr, Expr) -> Expr,
 ) -> (Option<Expr>, bool) {
+    // An interval column beside an interval: cast to its type, so that the comparison is
+    // of the intervals' lengths (expressions/temporal), not of their texts.
+    if [left, right]
+        .iter()
+        .any(|e| typing.type_of(e) == Some(PgType::Interval))
+    {
+        let cast = |e: &Expr| match typed_column(e, typing, &[PgType::Interval]) {
+            Typed::Cast(c) => Some(*c),
+            _ => None,
+        };
+        return match (cast(left), cast(right)) {
+            (None, None) => (None, false),
+            (l, r) => (
+                Some(build(
+                    l.unwrap_or_else(|| left.clone()),
+                    r.unwrap_or_else(|| right.clone()),
+                )),
+                false,
+            ),
+        };
+    }
     match datetimes_aligned(&[left, right], typing) {
         (Some(aligned), asks) => match <[Expr; 2]>::try_from(aligned) {
             Ok([left, right]) => (Some(build(left, right)), asks),
@@ -643,6 +683,11 @@ fn literal_type_beside(typed: &Expr, typing: &Typing) -> Result<Option<DataType>
         Some(PgType::Timestamptz) => {
             Ok(Some(DataType::Timestamp(None, TimezoneInfo::WithTimeZone)))
         }
+        // Compared by its length, which its text does not order.
+        Some(PgType::Interval) => Ok(Some(DataType::Interval {
+            fields: None,
+            precision: None,
+        })),
         Some(_) => Ok(None),
         None if is_column(typed) => Err(Unknown),
         None => Ok(None),

@@ -100,3 +100,8 @@ SELECT count(*) FROM durations WHERE d IS NOT NULL;
 SELECT interval '1 hour' + time '10:00';
 SELECT interval '1 week' + date '2024-01-01';
 SELECT generate_series(timestamp '2024-01-01', timestamp '2024-01-01 03:00', interval '1 hour');
+CREATE TABLE interval_spans (s timestamptz, f timestamptz, d interval);
+INSERT INTO interval_spans VALUES ('2010-06-23 12:00+00', '2010-06-23 13:00+00', '2 hours'), ('2010-06-23 12:00+00', '2010-06-25 12:00+00', '1 day'), ('2010-06-23 12:00+00', '2010-06-23 12:30+00', '00:10:00');
+SELECT d, d > interval '1 hour', d < interval '1 day', d > '1 hour', d > f - s, (f - s) < d FROM interval_spans ORDER BY d;
+SELECT count(*) FROM interval_spans WHERE d > f - s;
+SELECT count(*) FROM interval_spans WHERE d BETWEEN '1 hour' AND '1 day';
