@@ -4,13 +4,6 @@ tests it fails. run.py expects exactly the tests of the gaps named in KNOWN_GAPS
 """
 
 GAPS = {
-    "interval compared with a timestamp difference": {
-        "why": "an interval column compared with the difference of two timestamptz columns: CREATE "
-               "TABLE e (s timestamptz, f timestamptz, d interval); INSERT INTO e VALUES ('2010-06-23 "
-               "12:00+00', '2010-06-23 13:00+00', '2 hours'); SELECT d > f - s FROM e: litescale f, "
-               "PostgreSQL t.",
-        "tests": ["expressions.tests.FTimeDeltaTests.test_datetime_subtraction"],
-    },
     "interval times a column": {
         "why": "CREATE TABLE ex (n int); INSERT INTO ex VALUES (2); SELECT interval '1 day' * n FROM ex: "
                "litescale 22P02 'stored value Integer(2) cannot be sent as type with OID 1186' (and a "
