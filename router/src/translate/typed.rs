@@ -1,7 +1,9 @@
 //! Postgres' implicit typing made explicit where a column's type changes the translation,
 //! before the expression passes run: `pg_typeof(x)` becomes the name of `x`'s type, a
-//! quoted string compared with a boolean, uuid, bytea, date, timestamp or timestamptz
-//! column becomes a cast to that type (SQLite would compare it as text), a numeric or
+//! quoted string compared with a boolean, uuid, bytea, date, timestamp, timestamptz or
+//! interval column becomes a cast to that type (SQLite would compare it as text), a date,
+//! timestamp or timestamptz compared with another of those kinds is cast to the later kind
+//! and an interval column compared with an interval to its type (by length), a numeric or
 //! interval column inside arithmetic, sum, avg, round and trunc, or under min and max,
 //! becomes a cast to its declared type (so numeric's exact functions compute it with its
 //! scale, and intervals as intervals), and a boolean, numeric, interval or timestamptz
@@ -589,10 +591,10 @@ fn compared(
     }
 }
 
-/// A date, timestamp and timestamptz compared with one another: the earlier kind cast to
-/// the later, as Postgres compares them (a timestamp taken in the session's zone; a date
-/// as its midnight). SQLite would compare their stored texts, which differ in form.
-/// Answers whether a column's type, not known here, may make it such a comparison.
+/// Two dates or times compared, which SQLite would compare as their stored texts: an
+/// interval column beside an interval cast to its type (so compared by length); a date,
+/// timestamp and timestamptz compared with one another as [`datetimes_aligned`] makes
+/// them. Answers whether a column's type, not known here, may make it such a comparison.
 fn datetimes_compared(
     left: &Expr,
     right: &Expr,
@@ -630,7 +632,8 @@ fn datetimes_compared(
 }
 
 /// The operands of one comparison (`=`, BETWEEN, IN), each earlier kind of date or time
-/// cast to the latest kind among them; `None` where none needs it. Answers too whether a
+/// cast to the latest kind among them, as Postgres compares them (a timestamp taken in the
+/// session's zone, a date as its midnight); `None` where none needs it. Answers too whether a
 /// column's type, not known here, may make them such a comparison.
 fn datetimes_aligned(operands: &[&Expr], typing: &Typing) -> (Option<Vec<Expr>>, bool) {
     let kind = |e: &Expr| match typing.type_of(e) {
