@@ -1,4 +1,5 @@
-//! `pg_regtype(x)`, Postgres' regtype input: a type's OID from its name as a client
+//! `pg_regtype(x)`, Postgres' regtype input, and `to_regtype(x)`, the same reading that
+//! answers NULL where the input would refuse: a type's OID from its name as a client
 //! writes it (`int4`, `integer`, `character varying`, `"public"."mood"`, `int4[]`), or an
 //! OID as is. TypeORM builds such names from information_schema and casts them;
 //! drizzle-kit compares a type with `= ANY('{int,int8}'::regtype[])`, which
@@ -23,6 +24,13 @@ pub(crate) fn register(conn: &Connection, types: &TypeCatalog) -> rusqlite::Resu
             _ => return Err(postgres_error("22P02", "invalid input for type regtype")),
         };
         known(ctx, of_declared, &text).map(Some)
+    })?;
+    // Postgres' to_regtype: the same reading, NULL where no type has the name.
+    conn.create_scalar_function("to_regtype", 1, FunctionFlags::SQLITE_UTF8, move |ctx| {
+        match ctx.get::<Option<String>>(0)? {
+            Some(name) => resolve(ctx, of_declared, &name),
+            None => Ok(None),
+        }
     })?;
     conn.create_scalar_function(
         "pg_regtype_array",

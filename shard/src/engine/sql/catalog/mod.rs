@@ -719,24 +719,6 @@ pub(crate) fn register(
         })
         .optional()
     })?;
-    let all = types.all;
-    let of_declared = types.of_declared;
-    // A type name (`int4`, `integer`, `pg_catalog.text`) to its OID; NULL when unknown.
-    conn.create_scalar_function("to_regtype", 1, flags, move |ctx| {
-        let Some(name) = ctx.get::<Option<String>>(0)? else {
-            return Ok(None);
-        };
-        let name = name
-            .trim()
-            .trim_start_matches("pg_catalog.")
-            .trim_matches('"');
-        let by_name = all().into_iter().find(|t| t.1 == name).map(|t| t.0);
-        Ok(by_name.or_else(|| {
-            let (oid, _) = of_declared(name);
-            // of_declared falls back to text for names it does not know.
-            (oid != 25 || name.eq_ignore_ascii_case("text")).then_some(oid)
-        }))
-    })?;
     conn.create_scalar_function("pg_get_userbyid", 1, flags, |ctx| {
         Ok(match ctx.get::<Option<i64>>(0)? {
             Some(6171) => "pg_database_owner",
