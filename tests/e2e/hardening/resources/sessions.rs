@@ -33,11 +33,16 @@ async fn connect_as(
     Ok((client, tokio::spawn(connection)))
 }
 
+/// Through the simple protocol: a prepared statement's Close, which tokio-postgres sends
+/// unawaited when the statement drops, could still be in flight when the session is then
+/// terminated, and the client would hand the FATAL error to that Close instead.
 async fn pid_of(c: &Client) -> i32 {
-    c.query_one("SELECT pg_backend_pid()", &[])
-        .await
+    let messages = c.simple_query("SELECT pg_backend_pid()").await.unwrap();
+    simple_rows(&messages)[0][0]
+        .as_deref()
         .unwrap()
-        .get(0)
+        .parse()
+        .unwrap()
 }
 
 /// A session inside `BEGIN; INSERT ...`, holding the partition's writer, then idle.
