@@ -55,6 +55,18 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
     },
+    /// Makes a new database of another's commits up to a time or log position, from the
+    /// storage engine's logs (`[storage] engine = "jetstream"`).
+    Restore {
+        #[arg(long)]
+        database: String,
+        /// An RFC 3339 time (`2026-12-04T21:30:00Z`) or a log position (a number).
+        #[arg(long, value_name = "TIME|POSITION")]
+        at: litescale_shard::RestorePoint,
+        /// The new database's name.
+        #[arg(long)]
+        into: String,
+    },
     /// Serves one partition of a database as its primary or a read replica, for a proxy
     /// (normally started by the proxy itself with `[workers] mode = "processes"`).
     Worker {
@@ -79,6 +91,33 @@ enum WorkerRole {
     Replica,
     /// The primary if the partition has no live one, else a replica.
     Auto,
+}
+
+/// `litescale restore`: a new database from another's logs, up to a point.
+fn restore(
+    config: &Config,
+    database: &str,
+    at: litescale_shard::RestorePoint,
+    into: &str,
+) -> ExitCode {
+    match litescale_shard::restore(config, database, at, into) {
+        Ok(commits) => {
+            println!(
+                "restored \"{database}\" into \"{into}\": {} commits ({} per partition)",
+                commits.iter().sum::<u64>(),
+                commits
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("litescale restore: {}", e.message);
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// `litescale worker`: serves until killed.
@@ -146,7 +185,9 @@ fn portable(config: &Config, command: &Command) -> ExitCode {
             "imported",
             litescale_shard::portable::import(root, database, &map, from, &mut progress),
         ),
-        Command::Verifier | Command::Worker { .. } => unreachable!("handled before"),
+        Command::Verifier | Command::Worker { .. } | Command::Restore { .. } => {
+            unreachable!("handled before")
+        }
     };
     bar.finish_and_clear();
     match result {
@@ -227,6 +268,9 @@ async fn main() -> ExitCode {
             .init();
         memory::return_freed_memory();
         return worker(&config, command);
+    }
+    if let Some(Command::Restore { database, at, into }) = &args.command {
+        return restore(&config, database, *at, into);
     }
     if let Some(command) = &args.command {
         return portable(&config, command);

@@ -132,6 +132,29 @@ pub struct StorageConfig {
     /// `PRAGMA mmap_size`) instead of a read(2) per page: a point select on a table
     /// larger than SQLite's page cache made three of those. 0 turns it off.
     pub mmap_mb: u64,
+    /// Where a commit is durable: `local` (the data directory's files, fsynced) or
+    /// `jetstream` (a quorum-replicated log per partition in NATS JetStream; the data
+    /// directory's files are then a cache of the log).
+    pub engine: StorageEngine,
+    /// The engine's addresses (`host:port` or `nats://host:port`), for `jetstream`.
+    pub servers: Vec<String>,
+    /// Copies of each partition's log the engine keeps (1, 3 or 5): a commit is
+    /// acknowledged once a majority of them hold it, fsynced.
+    pub replicas: usize,
+    /// Milliseconds a commit waits for the log (an engine election, a lost quorum)
+    /// before it fails with a retryable error.
+    pub commit_timeout_ms: u64,
+}
+
+/// `[storage] engine`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageEngine {
+    /// The embedded default: the data directory holds the data.
+    #[default]
+    Local,
+    /// NATS JetStream: each partition's commits on a replicated stream.
+    Jetstream,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -218,6 +241,10 @@ impl Default for StorageConfig {
             busy_timeout_ms: 5_000,
             idle_readers: 8,
             mmap_mb: 1024,
+            engine: StorageEngine::Local,
+            servers: Vec::new(),
+            replicas: 3,
+            commit_timeout_ms: 10_000,
         }
     }
 }
@@ -315,6 +342,7 @@ impl Config {
                 .map_err(|e| invalid(FieldError::new(format!("auth.{i}.address"), e)))?;
         }
         self.workers.check().map_err(invalid)?;
+        self.check_storage_engine().map_err(invalid)?;
         let limits = &self.limits;
         let at_least_one = [
             ("limits.max_connections", limits.max_connections as u64),
@@ -338,6 +366,39 @@ impl Config {
                 "limits.superuser_reserved_connections",
                 "must be less than limits.max_connections",
             )));
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    fn check_storage_engine(&self) -> Result<(), FieldError> {
+        let storage = &self.storage;
+        if storage.engine == StorageEngine::Local {
+            return Ok(());
+        }
+        if storage.servers.is_empty() {
+            return Err(FieldError::new(
+                "storage.servers",
+                "engine = \"jetstream\" needs the engine's addresses",
+            ));
+        }
+        if ![1, 3, 5].contains(&storage.replicas) {
+            return Err(FieldError::new("storage.replicas", "must be 1, 3 or 5"));
+        }
+        if storage.commit_timeout_ms == 0 {
+            return Err(FieldError::new(
+                "storage.commit_timeout_ms",
+                "must be at least 1",
+            ));
+        }
+        // Worker processes open the partition's files themselves; on the log they would
+        // each need the log's fence and catch-up, which only the in-process primary has.
+        if self.workers.mode != WorkerMode::InProcess {
+            return Err(FieldError::new(
+                "workers.mode",
+                "engine = \"jetstream\" is served in process for now (worker processes on the log are not built yet)",
+            ));
         }
         Ok(())
     }

@@ -5,14 +5,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use litescale_config::{Config, WorkerMode, WorkersConfig};
+use litescale_config::{Config, StorageEngine, WorkerMode, WorkersConfig};
 
 use crate::directory::{partition_path, valid_name};
 use crate::engine::options::ConnectionOptions;
 use crate::engine::sql::catalog::TypeCatalog;
 use crate::error::ShardError;
 use crate::partition::Partition;
-use crate::storage::{Recovered, TxLog};
+use crate::storage::{LogEngine, Recovered, TxLog, catch_up};
 use crate::usage::Usage;
 use crate::workers::{Launch, WorkerGroup};
 
@@ -48,6 +48,8 @@ pub struct Storage {
     workers: Mutex<WorkersConfig>,
     /// Read by worker processes too.
     config_file: Option<PathBuf>,
+    /// `[storage] engine = "jetstream"`: the engine holding each partition's log.
+    engine: Option<Arc<LogEngine>>,
 }
 
 impl Storage {
@@ -80,6 +82,10 @@ impl Storage {
             open: Mutex::new(HashMap::new()),
             workers: Mutex::new(config.workers.clone()),
             config_file: config.file.clone(),
+            engine: match config.storage.engine {
+                StorageEngine::Local => None,
+                StorageEngine::Jetstream => Some(LogEngine::connect(&config.storage)?),
+            },
         };
         for name in create {
             if !valid_name(name) {
@@ -111,7 +117,12 @@ impl Storage {
         }
         let dir = self.root.join(name);
         if !dir.is_dir() {
-            return Err(missing());
+            // On replicated storage a database may be new to this host: its files are
+            // made from its log.
+            match &self.engine {
+                Some(engine) if engine.has_database(name)? => std::fs::create_dir_all(&dir)?,
+                _ => return Err(missing()),
+            }
         }
         let usage = Arc::new(Usage::default());
         let paths: Vec<PathBuf> = (0..self.partitions)
@@ -133,7 +144,18 @@ impl Storage {
             };
             let partitions = paths
                 .iter()
-                .map(|path| Partition::open(path, options.clone()).map(Arc::new))
+                .enumerate()
+                .map(|(i, path)| {
+                    let logged = match &self.engine {
+                        Some(engine) => {
+                            let log = engine.partition_log(name, i)?;
+                            let caught_up = catch_up(path, &log)?;
+                            Some((log, caught_up))
+                        }
+                        None => None,
+                    };
+                    Partition::open(path, options.clone(), logged).map(Arc::new)
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             for done in txlog.recover(&partitions)? {
                 match done {
@@ -263,7 +285,15 @@ impl Storage {
                 format!("invalid database name \"{name}\": use up to 63 letters, digits, _ and -"),
             ));
         }
-        match std::fs::create_dir(self.root.join(name)) {
+        let logged_elsewhere = match &self.engine {
+            Some(engine) => engine.has_database(name)?,
+            None => false,
+        };
+        let created = match logged_elsewhere {
+            true => Err(std::io::ErrorKind::AlreadyExists.into()),
+            false => std::fs::create_dir(self.root.join(name)),
+        };
+        match created {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && if_not_exists => {
                 return Ok(false);
@@ -306,6 +336,9 @@ impl Storage {
         }
         if let Some(db) = open.remove(name) {
             db.close_workers();
+        }
+        if let Some(engine) = &self.engine {
+            engine.delete_database(name, self.partitions);
         }
         std::fs::remove_dir_all(&dir)?;
         Ok(true)

@@ -12,13 +12,14 @@ use crate::engine::options::ConnectionOptions;
 use crate::error::ShardError;
 use crate::messages::Reply;
 use crate::partition::Partition;
-use crate::storage::{ELECTION_WAIT, WalSync, Writer, group_commit};
+use crate::storage::{CaughtUp, ELECTION_WAIT, PartitionLog, WalSync, Writer, group_commit};
 use crate::usage::Usage;
 use crate::workers::WorkerGroup;
 
 pub(super) enum Backend {
     /// The embedded default: the primary and its readers are connections in this process.
-    Local(Local),
+    /// Boxed: its connection options are most of a partition's size.
+    Local(Box<Local>),
     /// Worker processes, reached over TCP.
     Remote(Arc<WorkerGroup>),
 }
@@ -32,11 +33,25 @@ pub(super) struct Local {
 }
 
 impl Partition {
-    /// Opens the partition in this process, as its primary.
-    pub(crate) fn open(path: &Path, options: ConnectionOptions) -> Result<Partition, ShardError> {
-        let writer = Writer::open(path, &options, ELECTION_WAIT, false)?;
+    /// Opens the partition in this process, as its primary; on a replicated log
+    /// (`logged`: the file already caught up with it) as the log's primary, whose commits
+    /// are durable once the log holds them, not by an fsync here.
+    pub(crate) fn open(
+        path: &Path,
+        options: ConnectionOptions,
+        logged: Option<(PartitionLog, CaughtUp)>,
+    ) -> Result<Partition, ShardError> {
         let usage = Arc::clone(&options.usage);
-        let synchronous = options.storage.synchronous;
+        let (writer, synchronous) = match logged {
+            None => (
+                Writer::open(path, &options, ELECTION_WAIT, false)?,
+                options.storage.synchronous,
+            ),
+            Some((log, caught_up)) => (
+                Writer::open_logged(path, &options, log, caught_up)?,
+                Synchronous::Off,
+            ),
+        };
         let local = Local {
             options,
             writer: Arc::new(AsyncMutex::new(writer)),
@@ -46,7 +61,7 @@ impl Partition {
             path,
             usage,
             synchronous,
-            Backend::Local(local),
+            Backend::Local(Box::new(local)),
         ))
     }
 

@@ -34,6 +34,7 @@ mod fence;
 mod open;
 pub mod portable;
 mod redo;
+mod replicated;
 mod txlog;
 mod writer;
 
@@ -42,6 +43,8 @@ pub use fence::FENCED;
 pub(crate) use fence::{ELECTION_WAIT, read_epoch};
 pub(crate) use open::open_reader;
 pub use redo::{Redo, Segment};
+pub(crate) use replicated::{CaughtUp, LogEngine, PartitionLog, catch_up};
+pub use replicated::{RestorePoint, restore};
 pub(crate) use txlog::{Participant, finish_decided_parts};
 pub use txlog::{Recovered, TxLog};
 pub(crate) use writer::{Standby, Writer};

@@ -20,9 +20,10 @@ use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::messages::{Request, Response};
 use crate::storage::commit_records::{COMMITS_TABLE, forget_commits_below, record_commit};
-use crate::storage::fence::Fence;
+use crate::storage::fence::{ELECTION_WAIT, Fence};
 use crate::storage::open::open_writable;
 use crate::storage::redo::{Recording, Redo};
+use crate::storage::replicated::{CaughtUp, PartitionLog, Shipper};
 use crate::value::Outcome;
 
 /// A partition's only writing connection, fenced as its primary.
@@ -36,6 +37,8 @@ pub(crate) struct Writer {
     max_result_bytes: usize,
     /// The sequence numbers the open session block was handed (currval, lastval).
     block_values: Option<BlockValues>,
+    /// On replicated storage: each commit is on the partition's log before it returns.
+    shipper: Option<Shipper>,
 }
 
 impl Writer {
@@ -47,7 +50,19 @@ impl Writer {
         wait: Duration,
         force: bool,
     ) -> Result<Writer, ShardError> {
-        Standby::open(path, options)?.promote(path, wait, force)
+        Standby::open(path, options)?.promote(path, wait, force, None)
+    }
+
+    /// As [`Writer::open`], for a partition on a replicated log: the file at `path` is
+    /// already the log's state (`caught_up`); the new primary's first commit (its fence)
+    /// is appended after the log's last message, so it fails if another primary's was.
+    pub fn open_logged(
+        path: &Path,
+        options: &ConnectionOptions,
+        log: PartitionLog,
+        caught_up: CaughtUp,
+    ) -> Result<Writer, ShardError> {
+        Standby::open(path, options)?.promote(path, ELECTION_WAIT, false, Some((log, caught_up)))
     }
 
     pub fn epoch(&self) -> i64 {
@@ -66,6 +81,9 @@ impl Writer {
 
     /// BEGIN IMMEDIATE, then the fence: nothing is written unless this is still the primary.
     fn begin(&self) -> Result<(), ShardError> {
+        if let Some(shipper) = &self.shipper {
+            shipper.check()?;
+        }
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         if let Err(e) = self.fence.check(&self.conn) {
             let _ = self.conn.execute_batch("ROLLBACK");
@@ -82,10 +100,7 @@ impl Writer {
         self.begin()?;
         match job(&self.conn) {
             Ok(outcome) => {
-                if let Err(e) = self.conn.execute_batch("COMMIT") {
-                    let _ = self.conn.execute_batch("ROLLBACK");
-                    return Err(e.into());
-                }
+                self.commit()?;
                 Ok(outcome)
             }
             Err(e) => {
@@ -125,7 +140,38 @@ impl Writer {
     }
 
     pub fn forget_commits_below(&self, txid: u64) -> Result<(), ShardError> {
-        forget_commits_below(&self.conn, txid)
+        forget_commits_below(&self.conn, txid)?;
+        self.ship_autocommitted()
+    }
+
+    /// Commits the open transaction: on replicated storage, stamped with its place in
+    /// the log, and returned once the log holds it. A failed COMMIT is rolled back.
+    fn commit(&self) -> Result<(), ShardError> {
+        let c = &self.conn;
+        if let Some(shipper) = &self.shipper
+            && let Err(e) = shipper.stamp(c)
+        {
+            let _ = c.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+        if let Err(e) = c.execute_batch("COMMIT") {
+            let _ = c.execute_batch("ROLLBACK");
+            return Err(e.into());
+        }
+        match &self.shipper {
+            Some(shipper) => shipper.ship(c),
+            None => Ok(()),
+        }
+    }
+
+    /// Ships what statements outside a transaction (maintenance, litescale's own
+    /// bookkeeping) committed, as a commit of its own.
+    fn ship_autocommitted(&self) -> Result<(), ShardError> {
+        if self.shipper.is_none() {
+            return Ok(());
+        }
+        self.begin()?;
+        self.commit()
     }
 
     /// Serves one request on the writer.
@@ -205,6 +251,7 @@ impl Writer {
             Request::Maintain { sql } => {
                 self.fence.check(c)?;
                 c.execute_batch(&sql)?;
+                self.ship_autocommitted()?;
                 Response::Outcome(Outcome::Changed(0))
             }
             Request::Begin { recorded } => {
@@ -253,7 +300,7 @@ impl Writer {
                 self.recording = None;
                 record_commit(c, txid)?;
                 forget_commits_below(c, forget_below)?;
-                c.execute_batch("COMMIT")?;
+                self.commit()?;
                 Response::Done
             }
             Request::Commit => {
@@ -265,7 +312,7 @@ impl Writer {
                         "the transaction was rolled back by the storage engine",
                     ));
                 }
-                c.execute_batch("COMMIT")?;
+                self.commit()?;
                 Response::Done
             }
             Request::Rollback => {
@@ -298,24 +345,37 @@ impl Standby {
         })
     }
 
-    /// Becomes the primary: the election lock, a new epoch, then litescale's own table.
-    pub fn promote(self, path: &Path, wait: Duration, force: bool) -> Result<Writer, ShardError> {
+    /// Becomes the primary: the election lock, a new epoch, then litescale's own table;
+    /// on a replicated log (`logged`), all of that as the first commit appended.
+    pub fn promote(
+        self,
+        path: &Path,
+        wait: Duration,
+        force: bool,
+        logged: Option<(PartitionLog, CaughtUp)>,
+    ) -> Result<Writer, ShardError> {
         let Standby {
             conn,
             max_result_bytes,
         } = self;
+        let shipper = logged
+            .map(|(log, caught_up)| Shipper::new(log, path, &conn, caught_up))
+            .transpose()?;
         let fence = Fence::acquire(path, &conn, wait, force)?;
         as_litescale(|| {
             conn.execute_batch(&format!(
                 "CREATE TABLE IF NOT EXISTS {COMMITS_TABLE} (txid INTEGER PRIMARY KEY)"
             ))
         })?;
-        Ok(Writer {
+        let writer = Writer {
             conn,
             fence,
             recording: None,
             max_result_bytes,
             block_values: None,
-        })
+            shipper,
+        };
+        writer.ship_autocommitted()?;
+        Ok(writer)
     }
 }

@@ -211,7 +211,7 @@ impl WorkerState {
             .unwrap_or_else(|e| e.into_inner())
             .take();
         let writer = match standby {
-            Some(standby) => standby.promote(&self.path, wait, force)?,
+            Some(standby) => standby.promote(&self.path, wait, force, None)?,
             None => Writer::open(&self.path, &self.options, wait, force)?,
         };
         let finished = finish_decided_parts(&self.txlog, self.partition, &writer)?;

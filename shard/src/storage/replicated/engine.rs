@@ -1,0 +1,410 @@
+//! NATS JetStream as a partition's log: one stream per partition, replicated on the
+//! engine's nodes (a majority holds an append, fsynced, before it is acknowledged), and
+//! appends that name the sequence they follow, so that only one writer's can land.
+//!
+//! The engine's client is asynchronous; a partition's SQLite work is not. The client runs
+//! on a small runtime of its own, and a caller on any thread waits for its answer.
+
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, context::PublishErrorKind, stream};
+use futures::StreamExt;
+use litescale_config::StorageConfig;
+
+use crate::error::ShardError;
+use crate::storage::fence::FENCED;
+
+/// SQLSTATE of a commit whose fate the log did not tell in time (the engine lost its
+/// quorum or is electing): it may or may not be in the log. Retry after reading.
+pub(crate) const UNKNOWN_OUTCOME: &str = "08007";
+
+/// The connection to the engine, shared by a process's partitions.
+pub(crate) struct LogEngine {
+    /// `None` only while dropping (see `Drop`).
+    runtime: Option<tokio::runtime::Runtime>,
+    jetstream: jetstream::Context,
+    replicas: usize,
+    commit_timeout: Duration,
+}
+
+impl LogEngine {
+    /// Connects to the engine at the configured addresses; an engine that cannot be
+    /// reached is an error naming them.
+    pub(crate) fn connect(config: &StorageConfig) -> Result<Arc<LogEngine>, ShardError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("litescale-log")
+            .enable_all()
+            .build()?;
+        let servers = config.servers.join(", ");
+        let unreachable = move |e: String| {
+            ShardError::new(
+                "08001",
+                format!("cannot reach the storage engine (NATS JetStream) at {servers}: {e}"),
+            )
+        };
+        let addresses: Vec<async_nats::ServerAddr> = config
+            .servers
+            .iter()
+            .map(|s| s.parse().map_err(|e| unreachable.clone()(format!("{e}"))))
+            .collect::<Result<_, _>>()?;
+        let client = wait_for(&runtime, async move {
+            let connect = async_nats::ConnectOptions::new()
+                .connection_timeout(Duration::from_secs(2))
+                .retry_on_initial_connect()
+                .connect(addresses.as_slice());
+            match tokio::time::timeout(Duration::from_secs(5), connect).await {
+                Ok(Ok(client)) => {
+                    // retry_on_initial_connect returns before the first connection: wait
+                    // for it, so that an engine that is not there is reported now.
+                    let deadline = Instant::now() + Duration::from_secs(5);
+                    while client.connection_state() != async_nats::connection::State::Connected {
+                        if Instant::now() > deadline {
+                            return Err(unreachable("no server answered in 5 s".into()));
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    Ok(client)
+                }
+                Ok(Err(e)) => Err(unreachable(e.to_string())),
+                Err(_) => Err(unreachable("no server answered in 5 s".into())),
+            }
+        })?;
+        let mut jetstream = jetstream::new(client);
+        // One attempt's wait; a commit retries until `commit_timeout`.
+        jetstream.set_timeout(Duration::from_secs(2));
+        Ok(Arc::new(LogEngine {
+            runtime: Some(runtime),
+            jetstream,
+            replicas: config.replicas,
+            commit_timeout: Duration::from_millis(config.commit_timeout_ms),
+        }))
+    }
+
+    /// Runs `work` on the engine's runtime and waits for it on this thread (any thread:
+    /// the wait is a plain channel, not the caller's runtime).
+    fn run<T: Send + 'static>(
+        &self,
+        work: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> T {
+        wait_for(self.runtime(), work)
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime
+            .as_ref()
+            .expect("the engine's runtime lives as long as the engine")
+    }
+
+    /// The log of `database`'s partition `index`, created with the configured replicas
+    /// if it does not exist yet.
+    pub(crate) fn partition_log(
+        self: &Arc<Self>,
+        database: &str,
+        index: usize,
+    ) -> Result<PartitionLog, ShardError> {
+        let name = stream_name(database, index);
+        let subject = format!("litescale.{name}");
+        let config = stream::Config {
+            name: name.clone(),
+            subjects: vec![subject.clone()],
+            num_replicas: self.replicas,
+            storage: stream::StorageType::File,
+            allow_direct: true,
+            max_message_size: 1024 * 1024,
+            ..Default::default()
+        };
+        let jetstream = self.jetstream.clone();
+        let timeout = self.commit_timeout;
+        self.run(async move {
+            let deadline = Instant::now() + timeout;
+            loop {
+                match jetstream.get_or_create_stream(config.clone()).await {
+                    Ok(_) => return Ok(()),
+                    Err(e) if Instant::now() < deadline => {
+                        tracing::warn!(error = %e, "the storage engine has no answer for a partition's log yet");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    Err(e) => {
+                        return Err(ShardError::new(
+                            UNKNOWN_OUTCOME,
+                            format!("cannot open the partition's log {}: {e}", config.name),
+                        ));
+                    }
+                }
+            }
+        })?;
+        Ok(PartitionLog {
+            engine: Arc::clone(self),
+            name,
+            subject,
+        })
+    }
+
+    /// Whether `database` has logs in the engine (it may have none on this host yet).
+    pub(crate) fn has_database(&self, database: &str) -> Result<bool, ShardError> {
+        let jetstream = self.jetstream.clone();
+        let name = stream_name(database, 0);
+        self.run(async move {
+            match jetstream.get_stream(&name).await {
+                Ok(_) => Ok(true),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        jetstream::context::GetStreamErrorKind::JetStream(j)
+                            if j.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
+                    ) =>
+                {
+                    Ok(false)
+                }
+                Err(e) => Err(ShardError::new(
+                    "08006",
+                    format!("the storage engine did not answer: {e}"),
+                )),
+            }
+        })
+    }
+
+    /// Deletes `database`'s logs (DROP DATABASE).
+    pub(crate) fn delete_database(&self, database: &str, partitions: usize) {
+        let jetstream = self.jetstream.clone();
+        let names: Vec<String> = (0..partitions).map(|i| stream_name(database, i)).collect();
+        self.run(async move {
+            for name in names {
+                if let Err(e) = jetstream.delete_stream(&name).await {
+                    tracing::warn!(stream = %name, error = %e, "could not delete a dropped database's log");
+                }
+            }
+        });
+    }
+}
+
+impl Drop for LogEngine {
+    /// The engine may go on any thread, a runtime's too, where waiting for the runtime's
+    /// threads to end is not allowed: they are left to end by themselves.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Runs `work` on `runtime` and waits for its answer on this thread. On a thread of a
+/// client's lane the wait hands the lane's other connections to another thread first, as
+/// a long statement does: a commit's round trip to the engine must not stall them.
+fn wait_for<T: Send + 'static>(
+    runtime: &tokio::runtime::Runtime,
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
+    let (tx, rx) = mpsc::sync_channel(1);
+    runtime.spawn(async move {
+        let _ = tx.send(work.await);
+    });
+    let recv = || {
+        rx.recv()
+            .expect("the engine's runtime runs while the engine exists")
+    };
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(recv)
+        }
+        _ => recv(),
+    }
+}
+
+/// Stream names allow letters, digits, `-` and `_`: other bytes of a database's name are
+/// written as `_xx` (hex), `_` itself as `__`.
+fn stream_name(database: &str, index: usize) -> String {
+    let mut name = String::from("LS_");
+    for b in database.bytes() {
+        match b {
+            b'_' => name.push_str("__"),
+            b if b.is_ascii_alphanumeric() || b == b'-' => name.push(b as char),
+            b => name.push_str(&format!("_{b:02x}")),
+        }
+    }
+    format!("{name}_P{index}")
+}
+
+/// One partition's log.
+pub(crate) struct PartitionLog {
+    engine: Arc<LogEngine>,
+    name: String,
+    subject: String,
+}
+
+/// A message of the log.
+pub(crate) struct Logged {
+    pub sequence: u64,
+    /// When the engine stored it.
+    pub time: chrono::DateTime<chrono::Utc>,
+    pub payload: bytes::Bytes,
+}
+
+impl PartitionLog {
+    /// The sequence number of the log's last message (0: empty).
+    pub(crate) fn last_sequence(&self) -> Result<u64, ShardError> {
+        let jetstream = self.engine.jetstream.clone();
+        let name = self.name.clone();
+        let timeout = self.engine.commit_timeout;
+        self.engine.run(async move {
+            let deadline = Instant::now() + timeout;
+            loop {
+                let info = async {
+                    jetstream
+                        .get_stream(&name)
+                        .await?
+                        .get_info()
+                        .await
+                        .map_err(Into::into)
+                };
+                let result: Result<stream::Info, async_nats::Error> = info.await;
+                match result {
+                    Ok(info) => return Ok(info.state.last_sequence),
+                    Err(e) if Instant::now() < deadline => {
+                        tracing::warn!(error = %e, "waiting for the partition's log");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    Err(e) => {
+                        return Err(ShardError::new(
+                            "08006",
+                            format!("the partition's log {name} did not answer: {e}"),
+                        ));
+                    }
+                }
+            }
+        })
+    }
+
+    /// Appends `payload` after message `expected_last`, returning its sequence number.
+    /// Retried with the same `id` until the log answers (the engine keeps one copy of a
+    /// retried append); FENCED if another writer appended first.
+    pub(crate) fn append(
+        &self,
+        payload: Vec<u8>,
+        expected_last: u64,
+        id: &str,
+    ) -> Result<u64, ShardError> {
+        let jetstream = self.engine.jetstream.clone();
+        let subject = self.subject.clone();
+        let timeout = self.engine.commit_timeout;
+        let payload = bytes::Bytes::from(payload);
+        let id = id.to_owned();
+        let started = Instant::now();
+        let result = self.engine.run(async move {
+            let deadline = Instant::now() + timeout;
+            loop {
+                let message = jetstream::message::PublishMessage::build()
+                    .payload(payload.clone())
+                    .message_id(&id)
+                    .expected_last_sequence(expected_last);
+                let acked = async {
+                    jetstream
+                        .send_publish(subject.clone(), message)
+                        .await?
+                        .await
+                };
+                match acked.await {
+                    Ok(ack) => return Ok(ack.sequence),
+                    Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {
+                        return Err(ShardError::new(
+                            FENCED,
+                            "this primary lost its place: another primary appended to the partition's log",
+                        ));
+                    }
+                    Err(e) if Instant::now() < deadline => {
+                        tracing::warn!(error = %e, "a commit waits for the partition's log");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(e) => {
+                        return Err(ShardError::new(
+                            UNKNOWN_OUTCOME,
+                            format!(
+                                "the storage engine did not take the commit within {} ms ({e}); it may or may not have committed",
+                                timeout.as_millis()
+                            ),
+                        ));
+                    }
+                }
+            }
+        });
+        metrics::histogram!("litescale_log_append_seconds").record(started.elapsed());
+        result
+    }
+
+    /// Calls `visit` with each message from `from` through `to`, in order.
+    pub(crate) fn read(
+        &self,
+        from: u64,
+        to: u64,
+        mut visit: impl FnMut(Logged) -> Result<(), ShardError>,
+    ) -> Result<(), ShardError> {
+        if from > to {
+            return Ok(());
+        }
+        let jetstream = self.engine.jetstream.clone();
+        let name = self.name.clone();
+        let (tx, rx) = mpsc::sync_channel::<Result<Logged, ShardError>>(64);
+        self.engine.runtime().spawn(async move {
+            let failed = |e: String| {
+                ShardError::new("08006", format!("reading the partition's log {name}: {e}"))
+            };
+            let consumer = async {
+                let stream = jetstream.get_stream(&name).await?;
+                let consumer = stream
+                    .create_consumer(jetstream::consumer::pull::OrderedConfig {
+                        deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence {
+                            start_sequence: from,
+                        },
+                        ..Default::default()
+                    })
+                    .await?;
+                Ok::<_, async_nats::Error>(consumer.messages().await?)
+            };
+            let mut messages = match consumer.await {
+                Ok(m) => m,
+                Err(e) => {
+                    let _ = tx.send(Err(failed(e.to_string())));
+                    return;
+                }
+            };
+            while let Some(message) = messages.next().await {
+                let logged = message.map_err(|e| failed(e.to_string())).and_then(|m| {
+                    let info = m.info().map_err(|e| failed(e.to_string()))?;
+                    Ok(Logged {
+                        sequence: info.stream_sequence,
+                        time: info.published,
+                        payload: m.payload.clone(),
+                    })
+                });
+                let end = logged.as_ref().map_or(true, |l| l.sequence >= to);
+                if tx.send(logged).is_err() || end {
+                    return;
+                }
+            }
+        });
+        loop {
+            let logged = rx
+                .recv()
+                .map_err(|_| ShardError::new("08006", "the partition's log ended early"))??;
+            let sequence = logged.sequence;
+            visit(logged)?;
+            if sequence >= to {
+                return Ok(());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_names_keep_letters_and_spell_the_rest_in_hex() {
+        assert_eq!(stream_name("app", 2), "LS_app_P2");
+        assert_eq!(stream_name("my_db.x", 0), "LS_my__db_2ex_P0");
+    }
+}

@@ -1,0 +1,136 @@
+//! A log entry: one part of a commit's pages. A commit whose pages exceed what one
+//! message may carry is split into parts appended one after another; a reader applies a
+//! commit only once it has read its last part, so a primary that died between parts
+//! leaves nothing half-applied.
+
+use std::collections::BTreeMap;
+
+use crate::error::ShardError;
+
+const MAGIC: &[u8; 4] = b"LSL1";
+/// Room for the header inside the engine's default 1 MiB message limit.
+const PART_BYTES: usize = 900 * 1024;
+
+/// The pages one commit (or several commits shipped together) left in the database:
+/// each page's last image, and the database's size after it, in pages.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Pages {
+    pub page_size: u32,
+    pub db_pages: u32,
+    pub images: BTreeMap<u32, Vec<u8>>,
+}
+
+/// One message of the log.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Part {
+    /// Names the commit (also the `_litescale_log` row the commit itself wrote).
+    pub commit_id: u64,
+    /// The commit's last part: the reader may apply the commit now.
+    pub last: bool,
+    pub page_size: u32,
+    pub db_pages: u32,
+    pub images: Vec<(u32, Vec<u8>)>,
+}
+
+impl Part {
+    /// The parts of a commit, in order.
+    pub(crate) fn split(commit_id: u64, pages: Pages) -> Vec<Part> {
+        let per_part = (PART_BYTES / pages.page_size.max(512) as usize).max(1);
+        let mut parts: Vec<Part> = Vec::new();
+        let mut images = pages.images.into_iter().peekable();
+        loop {
+            let chunk: Vec<(u32, Vec<u8>)> = images.by_ref().take(per_part).collect();
+            let last = images.peek().is_none();
+            parts.push(Part {
+                commit_id,
+                last,
+                page_size: pages.page_size,
+                db_pages: pages.db_pages,
+                images: chunk,
+            });
+            if last {
+                return parts;
+            }
+        }
+    }
+
+    /// `LSL1`, commit id, last flag, page size, database pages, count, then
+    /// `[page number][image]` per page; integers little-endian.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(25 + self.images.len() * (4 + self.page_size as usize));
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&self.commit_id.to_le_bytes());
+        out.push(u8::from(self.last));
+        out.extend_from_slice(&self.page_size.to_le_bytes());
+        out.extend_from_slice(&self.db_pages.to_le_bytes());
+        out.extend_from_slice(&(self.images.len() as u32).to_le_bytes());
+        for (number, image) in &self.images {
+            out.extend_from_slice(&number.to_le_bytes());
+            out.extend_from_slice(image);
+        }
+        out
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Part, ShardError> {
+        let corrupt = || ShardError::new("XX001", "corrupt entry in a partition's log");
+        let mut at = 0;
+        let mut take = |n: usize| -> Result<&[u8], ShardError> {
+            let slice = bytes.get(at..at + n).ok_or_else(corrupt)?;
+            at += n;
+            Ok(slice)
+        };
+        if take(4)? != MAGIC {
+            return Err(corrupt());
+        }
+        let u32_at = |b: &[u8]| u32::from_le_bytes(b.try_into().unwrap());
+        let commit_id = u64::from_le_bytes(take(8)?.try_into().unwrap());
+        let last = take(1)?[0] == 1;
+        let page_size = u32_at(take(4)?);
+        let db_pages = u32_at(take(4)?);
+        let count = u32_at(take(4)?);
+        let mut images = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            let number = u32_at(take(4)?);
+            images.push((number, take(page_size as usize)?.to_vec()));
+        }
+        if at != bytes.len() {
+            return Err(corrupt());
+        }
+        Ok(Part {
+            commit_id,
+            last,
+            page_size,
+            db_pages,
+            images,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_commit_splits_into_parts_that_read_back_in_order() {
+        let images = (1..=600u32).map(|n| (n, vec![n as u8; 4096])).collect();
+        let pages = Pages {
+            page_size: 4096,
+            db_pages: 600,
+            images,
+        };
+        let parts = Part::split(7, pages.clone());
+        assert_eq!(parts.len(), 3, "900 KiB of 4 KiB pages per part");
+        assert_eq!(
+            parts.iter().map(|p| p.last).collect::<Vec<_>>(),
+            [false, false, true]
+        );
+        let read: Vec<Part> = parts
+            .iter()
+            .map(|p| Part::decode(&p.encode()).unwrap())
+            .collect();
+        assert_eq!(read, parts);
+        let back: BTreeMap<u32, Vec<u8>> = read.into_iter().flat_map(|p| p.images).collect();
+        assert_eq!(back, pages.images);
+        assert!(Part::decode(&parts[0].encode()[..100]).is_err());
+    }
+}
