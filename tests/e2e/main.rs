@@ -11,6 +11,7 @@
 //! - `cluster`: partitions, cross-partition commits, worker processes, crashes.
 //! - `operations`: the command line, metrics, authentication, TLS, tenant isolation.
 //! - `hardening`: hostile input and what one client may make the server hold.
+//! - `storage`: replicated storage across hosts (network namespaces), under faults.
 
 mod harness;
 
@@ -22,3 +23,4 @@ mod hardening;
 mod operations;
 mod protocol;
 mod sql;
+mod storage;

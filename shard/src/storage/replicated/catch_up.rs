@@ -42,11 +42,9 @@ pub(crate) fn stamp(
 /// The last commit a file holds, after folding its WAL into it; `None` for no file or a
 /// file that never held a logged commit.
 fn position(path: &Path) -> Result<Option<(u64, u64)>, ShardError> {
-    if !path.exists() {
+    let Some(conn) = fold_wal(path)? else {
         return Ok(None);
-    }
-    let conn = Connection::open(path)?;
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    };
     let has_table: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = ?1)",
         [POSITION_TABLE],
@@ -65,9 +63,20 @@ fn position(path: &Path) -> Result<Option<(u64, u64)>, ShardError> {
     Ok(row.map(|(s, id)| (s as u64, id as u64)))
 }
 
+/// The file at `path` with its WAL folded in, open; `None` if there is no file.
+fn fold_wal(path: &Path) -> Result<Option<Connection>, ShardError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let conn = Connection::open(path)?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(Some(conn))
+}
+
 /// What a caught-up file holds.
 pub(crate) enum CaughtUp {
-    /// The log was empty: the file (if any) is the partition, not yet in the log.
+    /// The log was empty: the file (if any, its WAL folded in) is the partition, not
+    /// yet in the log.
     Unlogged,
     /// The file is the log's state through this message.
     Through(u64),
@@ -77,6 +86,7 @@ pub(crate) enum CaughtUp {
 pub(crate) fn catch_up(path: &Path, log: &PartitionLog) -> Result<CaughtUp, ShardError> {
     let last = log.last_sequence()?;
     if last == 0 {
+        fold_wal(path)?;
         return Ok(CaughtUp::Unlogged);
     }
     let from = match position(path)? {

@@ -53,6 +53,9 @@ impl LogEngine {
         let client = wait_for(&runtime, async move {
             let connect = async_nats::ConnectOptions::new()
                 .connection_timeout(Duration::from_secs(2))
+                // A node whose link is cut answers nothing, not even a reset: pings find it
+                // gone in seconds (the default is minutes), and the client moves to another.
+                .ping_interval(Duration::from_secs(1))
                 .retry_on_initial_connect()
                 .connect(addresses.as_slice());
             match tokio::time::timeout(Duration::from_secs(5), connect).await {
@@ -295,6 +298,7 @@ impl PartitionLog {
         let started = Instant::now();
         let result = self.engine.run(async move {
             let deadline = Instant::now() + timeout;
+            let mut warned = false;
             loop {
                 let message = jetstream::message::PublishMessage::build()
                     .payload(payload.clone())
@@ -315,7 +319,10 @@ impl PartitionLog {
                         ));
                     }
                     Err(e) if Instant::now() < deadline => {
-                        tracing::warn!(error = %e, "a commit waits for the partition's log");
+                        if !warned {
+                            tracing::warn!(error = %e, "a commit waits for the partition's log");
+                            warned = true;
+                        }
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
                     Err(e) => {
@@ -346,43 +353,35 @@ impl PartitionLog {
         }
         let jetstream = self.engine.jetstream.clone();
         let name = self.name.clone();
+        let timeout = self.engine.commit_timeout;
         let (tx, rx) = mpsc::sync_channel::<Result<Logged, ShardError>>(64);
         self.engine.runtime().spawn(async move {
-            let failed = |e: String| {
-                ShardError::new("08006", format!("reading the partition's log {name}: {e}"))
-            };
-            let consumer = async {
-                let stream = jetstream.get_stream(&name).await?;
-                let consumer = stream
-                    .create_consumer(jetstream::consumer::pull::OrderedConfig {
-                        deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence {
-                            start_sequence: from,
-                        },
-                        ..Default::default()
-                    })
-                    .await?;
-                Ok::<_, async_nats::Error>(consumer.messages().await?)
-            };
-            let mut messages = match consumer.await {
-                Ok(m) => m,
-                Err(e) => {
-                    let _ = tx.send(Err(failed(e.to_string())));
+            let deadline = Instant::now() + timeout;
+            let mut next = from;
+            // An engine electing a leader, or a consumer lost on the way, is read again
+            // from the next message wanted, until the deadline.
+            loop {
+                let error = match read_from(&jetstream, &name, next, to, &tx).await {
+                    Ok(Some(after)) => {
+                        next = after;
+                        if next > to {
+                            return;
+                        }
+                        "the consumer ended early".to_owned()
+                    }
+                    Ok(None) => return,
+                    Err((after, e)) => {
+                        next = after.max(next);
+                        e.to_string()
+                    }
+                };
+                if Instant::now() > deadline {
+                    let failed = format!("reading the partition's log {name}: {error}");
+                    let _ = tx.send(Err(ShardError::new("08006", failed)));
                     return;
                 }
-            };
-            while let Some(message) = messages.next().await {
-                let logged = message.map_err(|e| failed(e.to_string())).and_then(|m| {
-                    let info = m.info().map_err(|e| failed(e.to_string()))?;
-                    Ok(Logged {
-                        sequence: info.stream_sequence,
-                        time: info.published,
-                        payload: m.payload.clone(),
-                    })
-                });
-                let end = logged.as_ref().map_or(true, |l| l.sequence >= to);
-                if tx.send(logged).is_err() || end {
-                    return;
-                }
+                tracing::warn!(error, "reading the partition's log again");
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
         });
         loop {
@@ -396,6 +395,48 @@ impl PartitionLog {
             }
         }
     }
+}
+
+/// Sends the messages from `from` through `to` down `tx`. `Ok(Some(next))`: the
+/// consumer ended before `to` (`next` is the message wanted next); `Ok(None)`: done, or the
+/// reader went away; `Err`: the next message wanted, and what failed.
+async fn read_from(
+    jetstream: &jetstream::Context,
+    name: &str,
+    from: u64,
+    to: u64,
+    tx: &mpsc::SyncSender<Result<Logged, ShardError>>,
+) -> Result<Option<u64>, (u64, async_nats::Error)> {
+    let mut next = from;
+    let stream = jetstream
+        .get_stream(name)
+        .await
+        .map_err(|e| (next, e.into()))?;
+    let consumer = stream
+        .create_consumer(jetstream::consumer::pull::OrderedConfig {
+            deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: from,
+            },
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| (next, e.into()))?;
+    let mut messages = consumer.messages().await.map_err(|e| (next, e.into()))?;
+    while let Some(message) = messages.next().await {
+        let message = message.map_err(|e| (next, e.into()))?;
+        let info = message.info().map_err(|e| (next, e))?;
+        let logged = Logged {
+            sequence: info.stream_sequence,
+            time: info.published,
+            payload: message.payload.clone(),
+        };
+        next = logged.sequence + 1;
+        let end = logged.sequence >= to;
+        if tx.send(Ok(logged)).is_err() || end {
+            return Ok(None);
+        }
+    }
+    Ok(Some(next))
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ use entry::{Pages, Part};
 use frames::WalCursor;
 
 pub(crate) use catch_up::{CaughtUp, catch_up};
-pub(crate) use engine::{LogEngine, PartitionLog};
+pub(crate) use engine::{LogEngine, PartitionLog, UNKNOWN_OUTCOME};
 pub use restore::{RestorePoint, restore};
 
 /// WAL frames after which a primary checkpoints (SQLite's own default is 1000).
@@ -53,8 +53,13 @@ struct ShipState {
     /// Pages of the file as it was before the log began (an existing partition's first
     /// commit on an empty log carries them).
     base: Option<Pages>,
-    /// Set once an append was refused or unanswered: this primary writes no more.
+    /// Set once an append was refused (another primary appended): this primary writes
+    /// no more.
     lost: Option<ShardError>,
+    /// Parts of a commit the log did not answer for in time (`UNKNOWN_OUTCOME`), with
+    /// their ids: sent again, under the same ids, before this primary writes again, so
+    /// that the log ends up holding them once, whether or not it took them before.
+    unanswered: Vec<(Vec<u8>, String)>,
     /// The id of the commit being made (stamped, not yet shipped).
     pending: Option<u64>,
 }
@@ -74,10 +79,7 @@ impl Shipper {
         as_litescale(|| conn.pragma_update(None, "wal_autocheckpoint", 0))?;
         let (last, base) = match caught_up {
             CaughtUp::Through(last) => (last, None),
-            CaughtUp::Unlogged => {
-                checkpoint(conn, "TRUNCATE")?;
-                (0, Some(frames::whole_file(path)?))
-            }
+            CaughtUp::Unlogged => (0, Some(frames::whole_file(path)?)),
         };
         Ok(Shipper {
             log,
@@ -86,14 +88,21 @@ impl Shipper {
                 last,
                 base,
                 lost: None,
+                unanswered: Vec::new(),
                 pending: None,
             }),
         })
     }
 
-    /// Refuses a write of a primary that lost its place on the log.
+    /// Before a write: refuses it if this primary lost its place on the log; first
+    /// sends again what the log did not answer for (the write waits for the engine).
     pub(crate) fn check(&self) -> Result<(), ShardError> {
-        match &self.state.borrow().lost {
+        let mut state = self.state.borrow_mut();
+        if state.lost.is_none() && !state.unanswered.is_empty() {
+            let parts = std::mem::take(&mut state.unanswered);
+            self.send(&mut state, parts)?;
+        }
+        match &state.lost {
             Some(e) => Err(ShardError::new(
                 FENCED,
                 format!(
@@ -122,37 +131,60 @@ impl Shipper {
         let Some(id) = state.pending.take() else {
             return Ok(());
         };
-        let result = self.append(&mut state, id);
-        if let Err(e) = &result {
-            tracing::error!(error = %e.message, "a commit did not reach the partition's log; this primary stops writing");
-            state.lost = Some(e.clone());
-        }
-        result?;
-        if state.cursor.frames_read() >= CHECKPOINT_FRAMES {
-            // Everything in the WAL is shipped: it may start over.
-            checkpoint(conn, "PASSIVE")?;
+        let parts = self.parts(&mut state, id)?;
+        self.send(&mut state, parts)?;
+        if state.cursor.frames_read() >= CHECKPOINT_FRAMES
+            && let Err(e) = checkpoint(conn)
+        {
+            // The commit is in the log: a checkpoint that did not happen now happens
+            // after a later commit.
+            tracing::warn!(error = %e.message, "checkpoint after shipping failed");
         }
         Ok(())
     }
 
-    fn append(&self, state: &mut ShipState, id: u64) -> Result<(), ShardError> {
+    /// The commit's messages, with their ids: what the commits since the last append
+    /// wrote.
+    fn parts(&self, state: &mut ShipState, id: u64) -> Result<Vec<(Vec<u8>, String)>, ShardError> {
         let mut pages = state.base.take().unwrap_or_default();
         if let Some(committed) = state.cursor.committed()? {
             pages.page_size = committed.page_size;
             pages.db_pages = committed.db_pages;
             pages.images.extend(committed.images);
         }
-        for (i, part) in Part::split(id, pages).into_iter().enumerate() {
-            state.last = self
-                .log
-                .append(part.encode(), state.last, &format!("{id:016x}-{i}"))?;
+        Ok(Part::split(id, pages)
+            .into_iter()
+            .enumerate()
+            .map(|(i, part)| (part.encode(), format!("{id:016x}-{i}")))
+            .collect())
+    }
+
+    /// Appends `parts` in order. Refused: this primary is deposed for good. Unanswered:
+    /// the rest is kept to be sent again (see `unanswered`).
+    fn send(&self, state: &mut ShipState, parts: Vec<(Vec<u8>, String)>) -> Result<(), ShardError> {
+        let mut parts = parts.into_iter();
+        while let Some((payload, id)) = parts.next() {
+            match self.log.append(payload.clone(), state.last, &id) {
+                Ok(sequence) => state.last = sequence,
+                Err(e) => {
+                    if e.sqlstate == UNKNOWN_OUTCOME {
+                        tracing::error!(error = %e.message, "the log did not answer for a commit; sent again before the next write");
+                        state.unanswered = std::iter::once((payload, id)).chain(parts).collect();
+                    } else {
+                        tracing::error!(error = %e.message, "a commit did not reach the partition's log; this primary stops writing");
+                        state.lost = Some(e.clone());
+                    }
+                    return Err(e);
+                }
+            }
         }
         Ok(())
     }
 }
 
-/// Folds the WAL into the database file (`mode`: SQLite's checkpoint modes).
-fn checkpoint(conn: &Connection, mode: &str) -> Result<(), ShardError> {
-    as_litescale(|| conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(())))?;
+/// Folds what the WAL holds into the database file, without waiting for readers: once
+/// all of it is folded in, SQLite starts the WAL over at the next write.
+fn checkpoint(conn: &Connection) -> Result<(), ShardError> {
+    as_litescale(|| conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())))?;
     Ok(())
 }

@@ -1,0 +1,116 @@
+//! Three NATS JetStream nodes, one per host, clustered, fsyncing every write.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::hosts::{Hosts, Process};
+
+pub struct Engine {
+    dir: PathBuf,
+    /// The hosts the nodes run on, node i on `hosts[i]`.
+    pub hosts: Vec<usize>,
+    pub nodes: Vec<Option<Process>>,
+}
+
+fn nats_server() -> PathBuf {
+    let found = std::process::Command::new("bash")
+        .args(["-c", "command -v nats-server"])
+        .output()
+        .expect("look for nats-server");
+    let path = String::from_utf8_lossy(&found.stdout).trim().to_owned();
+    assert!(
+        !path.is_empty(),
+        "nats-server is not installed (scripts/test installs it)"
+    );
+    PathBuf::from(path)
+}
+
+impl Engine {
+    pub fn start(hosts: &Hosts, on: &[usize], dir: &Path) -> Engine {
+        let routes: Vec<String> = on
+            .iter()
+            .map(|&h| format!("nats://{}:6222", hosts.ip(h)))
+            .collect();
+        for (i, &host) in on.iter().enumerate() {
+            let ip = hosts.ip(host);
+            let config = format!(
+                "server_name: n{i}\nlisten: {ip}:4222\nhttp: {ip}:8222\n\
+                 jetstream {{ store_dir: {store}, sync_interval: always }}\n\
+                 cluster {{ name: litescale, listen: {ip}:6222, routes: [{routes}] }}\n",
+                store = dir.join(format!("n{i}")).display(),
+                routes = routes.join(", "),
+            );
+            std::fs::write(dir.join(format!("n{i}.conf")), config).unwrap();
+        }
+        let mut engine = Engine {
+            dir: dir.to_owned(),
+            hosts: on.to_vec(),
+            nodes: on.iter().map(|_| None).collect(),
+        };
+        for i in 0..on.len() {
+            engine.start_node(hosts, i);
+        }
+        engine
+    }
+
+    pub fn start_node(&mut self, hosts: &Hosts, i: usize) {
+        let mut command = hosts.command(self.hosts[i], &nats_server());
+        command.arg("-c").arg(self.dir.join(format!("n{i}.conf")));
+        command.stderr(std::process::Stdio::null());
+        self.nodes[i] = Some(Process::start(command, None));
+    }
+
+    /// The addresses litescale's `[storage] servers` names.
+    pub fn servers(&self, hosts: &Hosts) -> Vec<String> {
+        self.hosts
+            .iter()
+            .map(|&h| format!("{}:4222", hosts.ip(h)))
+            .collect()
+    }
+}
+
+/// The node (index into `ips`) leading `stream` now, as that node's monitoring endpoint
+/// says (call on a thread on one of the hosts).
+pub fn leader_of(ips: &[String], live: &[bool], stream: &str) -> Option<usize> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        for (node, ip) in ips.iter().enumerate().filter(|(i, _)| live[*i]) {
+            let Some(body) = http_get(ip, "/jsz?streams=true") else {
+                continue;
+            };
+            let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            let accounts = json["account_details"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for account in accounts {
+                for detail in account["stream_detail"].as_array().into_iter().flatten() {
+                    // Only a node's word about itself: another's view may be stale.
+                    if detail["name"] == stream
+                        && detail["cluster"]["leader"].as_str() == Some(&format!("n{node}"))
+                    {
+                        return Some(node);
+                    }
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    None
+}
+
+fn http_get(ip: &str, path: &str) -> Option<String> {
+    let mut stream = std::net::TcpStream::connect_timeout(
+        &format!("{ip}:8222").parse().ok()?,
+        Duration::from_secs(1),
+    )
+    .ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {ip}\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+}
