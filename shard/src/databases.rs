@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use litescale_config::{Config, StorageEngine, WorkerMode, WorkersConfig};
 
@@ -12,7 +13,7 @@ use crate::engine::options::ConnectionOptions;
 use crate::engine::sql::catalog::TypeCatalog;
 use crate::error::ShardError;
 use crate::partition::Partition;
-use crate::storage::{LogEngine, Recovered, TxLog, catch_up};
+use crate::storage::{LogEngine, Recovered, TxLog, attach};
 use crate::usage::Usage;
 use crate::workers::{Launch, WorkerGroup};
 
@@ -95,7 +96,7 @@ impl Storage {
                 ));
             }
             std::fs::create_dir_all(storage.root.join(name))?;
-            storage.database(name)?;
+            storage.open_database(name, None)?;
         }
         Ok(storage)
     }
@@ -107,6 +108,17 @@ impl Storage {
     /// An existing database: `<database>/<i>.db` and `<database>/txlog/`. The first open
     /// finishes or undoes the cross-partition transactions a crash left in the log.
     pub fn database(&self, name: &str) -> Result<Database, ShardError> {
+        let commit_timeout = self.options.storage.commit_timeout_ms;
+        self.open_database(name, Some(Duration::from_millis(commit_timeout)))
+    }
+
+    /// As [`Storage::database`]; on replicated storage, waiting up to `lease_wait` for
+    /// partitions another process serves (`None`: a standby at start, as long as it takes).
+    fn open_database(
+        &self,
+        name: &str,
+        lease_wait: Option<Duration>,
+    ) -> Result<Database, ShardError> {
         let missing = || ShardError::new("3D000", format!("database \"{name}\" does not exist"));
         if !valid_name(name) {
             return Err(missing());
@@ -147,11 +159,7 @@ impl Storage {
                 .enumerate()
                 .map(|(i, path)| {
                     let logged = match &self.engine {
-                        Some(engine) => {
-                            let log = engine.partition_log(name, i)?;
-                            let caught_up = catch_up(path, &log)?;
-                            Some((log, caught_up))
-                        }
+                        Some(engine) => Some(attach(engine, name, i, path, lease_wait)?),
                         None => None,
                     };
                     Partition::open(path, options.clone(), logged).map(Arc::new)

@@ -12,7 +12,7 @@ use crate::engine::options::ConnectionOptions;
 use crate::error::ShardError;
 use crate::messages::Reply;
 use crate::partition::Partition;
-use crate::storage::{CaughtUp, ELECTION_WAIT, PartitionLog, WalSync, Writer, group_commit};
+use crate::storage::{ELECTION_WAIT, OnLog, WalSync, Writer, group_commit};
 use crate::usage::Usage;
 use crate::workers::WorkerGroup;
 
@@ -39,7 +39,7 @@ impl Partition {
     pub(crate) fn open(
         path: &Path,
         options: ConnectionOptions,
-        logged: Option<(PartitionLog, CaughtUp)>,
+        logged: Option<OnLog>,
     ) -> Result<Partition, ShardError> {
         let usage = Arc::clone(&options.usage);
         let (writer, synchronous) = match logged {
@@ -47,8 +47,8 @@ impl Partition {
                 Writer::open(path, &options, ELECTION_WAIT, false)?,
                 options.storage.synchronous,
             ),
-            Some((log, caught_up)) => (
-                Writer::open_logged(path, &options, log, caught_up)?,
+            Some(on_log) => (
+                Writer::open_logged(path, &options, on_log)?,
                 Synchronous::Off,
             ),
         };

@@ -23,7 +23,7 @@ use crate::storage::commit_records::{COMMITS_TABLE, forget_commits_below, record
 use crate::storage::fence::{ELECTION_WAIT, Fence};
 use crate::storage::open::open_writable;
 use crate::storage::redo::{Recording, Redo};
-use crate::storage::replicated::{CaughtUp, PartitionLog, Shipper};
+use crate::storage::replicated::{OnLog, Shipper};
 use crate::value::Outcome;
 
 /// A partition's only writing connection, fenced as its primary.
@@ -54,15 +54,14 @@ impl Writer {
     }
 
     /// As [`Writer::open`], for a partition on a replicated log: the file at `path` is
-    /// already the log's state (`caught_up`); the new primary's first commit (its fence)
-    /// is appended after the log's last message, so it fails if another primary's was.
+    /// already the log's state; the new primary's first commit (its fence) is appended
+    /// after the log's last message, so it fails if another primary's was.
     pub fn open_logged(
         path: &Path,
         options: &ConnectionOptions,
-        log: PartitionLog,
-        caught_up: CaughtUp,
+        on_log: OnLog,
     ) -> Result<Writer, ShardError> {
-        Standby::open(path, options)?.promote(path, ELECTION_WAIT, false, Some((log, caught_up)))
+        Standby::open(path, options)?.promote(path, ELECTION_WAIT, false, Some(on_log))
     }
 
     pub fn epoch(&self) -> i64 {
@@ -352,14 +351,14 @@ impl Standby {
         path: &Path,
         wait: Duration,
         force: bool,
-        logged: Option<(PartitionLog, CaughtUp)>,
+        logged: Option<OnLog>,
     ) -> Result<Writer, ShardError> {
         let Standby {
             conn,
             max_result_bytes,
         } = self;
         let shipper = logged
-            .map(|(log, caught_up)| Shipper::new(log, path, &conn, caught_up))
+            .map(|on_log| Shipper::new(on_log, path, &conn))
             .transpose()?;
         let fence = Fence::acquire(path, &conn, wait, force)?;
         as_litescale(|| {

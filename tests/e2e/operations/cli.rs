@@ -163,6 +163,7 @@ fn the_compose_file_describes_a_valid_stack() {
         .arg(
             "import json, sys, yaml; c = yaml.safe_load(open(sys.argv[1])); \
              print(json.dumps({'config': c['configs']['litescale']['content'], \
+             'replicated': c['configs']['litescale-replicated']['content'], \
              'commands': {n: s.get('command', []) for n, s in c['services'].items()}, \
              'volumes': {n: s.get('volumes', []) for n, s in c['services'].items()}}))",
         )
@@ -206,4 +207,21 @@ fn the_compose_file_describes_a_valid_stack() {
         }
     }
     assert_eq!(stack["volumes"]["proxy"][0], "storage:/data");
+    // The replicated profile: litescale on the logs of the three engine services.
+    let replicated =
+        litescale_config::Config::from_toml(stack["replicated"].as_str().unwrap(), &compose)
+            .unwrap();
+    assert_eq!(
+        replicated.storage.engine,
+        litescale_config::StorageEngine::Jetstream
+    );
+    for server in &replicated.storage.servers {
+        let service = server.split(':').next().unwrap();
+        let command: Vec<String> =
+            serde_json::from_value(stack["commands"][service].clone()).unwrap();
+        assert!(
+            command.iter().any(|a| a == "--jetstream"),
+            "{service}: {command:?}"
+        );
+    }
 }

@@ -70,32 +70,37 @@ impl Engine {
     }
 }
 
-/// The node (index into `ips`) leading `stream` now, as that node's monitoring endpoint
-/// says (call on a thread on one of the hosts).
+/// The node (index into `ips`) leading `stream` now: once every live node's monitoring
+/// endpoint names the same leader (a node just restarted may still name an old one).
+/// Call on a thread on one of the hosts.
 pub fn leader_of(ips: &[String], live: &[bool], stream: &str) -> Option<usize> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        for (node, ip) in ips.iter().enumerate().filter(|(i, _)| live[*i]) {
-            let Some(body) = http_get(ip, "/jsz?streams=true") else {
-                continue;
-            };
-            let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-            let accounts = json["account_details"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            for account in accounts {
-                for detail in account["stream_detail"].as_array().into_iter().flatten() {
-                    // Only a node's word about itself: another's view may be stale.
-                    if detail["name"] == stream
-                        && detail["cluster"]["leader"].as_str() == Some(&format!("n{node}"))
-                    {
-                        return Some(node);
-                    }
-                }
-            }
+        let claims: Vec<Option<String>> = ips
+            .iter()
+            .zip(live)
+            .filter(|(_, live)| **live)
+            .map(|(ip, _)| leader_named_by(ip, stream))
+            .collect();
+        if let Some(Some(first)) = claims.first()
+            && claims.iter().all(|c| c.as_ref() == Some(first))
+        {
+            return first.strip_prefix('n').and_then(|n| n.parse().ok());
         }
         std::thread::sleep(Duration::from_millis(200));
+    }
+    None
+}
+
+fn leader_named_by(ip: &str, stream: &str) -> Option<String> {
+    let body = http_get(ip, "/jsz?streams=true")?;
+    let json: serde_json::Value = serde_json::from_str(&body).ok()?;
+    for account in json["account_details"].as_array()? {
+        for detail in account["stream_detail"].as_array().into_iter().flatten() {
+            if detail["name"] == stream {
+                return detail["cluster"]["leader"].as_str().map(str::to_owned);
+            }
+        }
     }
     None
 }

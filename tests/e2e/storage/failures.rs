@@ -282,7 +282,8 @@ async fn scenario(cluster: &Cluster<'_>, engine: &mut Engine) {
     }
 
     // The primary paused; litescale started on the first host with its files wiped takes
-    // over; the paused one, resumed, cannot commit.
+    // the lease over once the paused one stops renewing it; the paused one, resumed,
+    // cannot commit.
     b.signal("STOP");
     let paused = Instant::now();
     let a = blocking({

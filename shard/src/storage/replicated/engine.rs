@@ -27,6 +27,8 @@ pub(crate) struct LogEngine {
     jetstream: jetstream::Context,
     replicas: usize,
     commit_timeout: Duration,
+    /// Names this process as a lease holder.
+    owner: String,
 }
 
 impl LogEngine {
@@ -83,16 +85,43 @@ impl LogEngine {
             jetstream,
             replicas: config.replicas,
             commit_timeout: Duration::from_millis(config.commit_timeout_ms),
+            owner: format!(
+                "{}:{}:{}",
+                std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .map(|h| h.trim().to_owned())
+                    .unwrap_or_default(),
+                std::process::id(),
+                uuid::Uuid::new_v4().simple()
+            ),
         }))
     }
 
     /// Runs `work` on the engine's runtime and waits for it on this thread (any thread:
     /// the wait is a plain channel, not the caller's runtime).
-    fn run<T: Send + 'static>(
+    pub(super) fn run<T: Send + 'static>(
         &self,
         work: impl std::future::Future<Output = T> + Send + 'static,
     ) -> T {
         wait_for(self.runtime(), work)
+    }
+
+    pub(super) fn spawn(
+        &self,
+        work: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> tokio::task::AbortHandle {
+        self.runtime().spawn(work).abort_handle()
+    }
+
+    pub(super) fn jetstream(&self) -> &jetstream::Context {
+        &self.jetstream
+    }
+
+    pub(super) fn replicas(&self) -> usize {
+        self.replicas
+    }
+
+    pub(super) fn owner(&self) -> &str {
+        &self.owner
     }
 
     fn runtime(&self) -> &tokio::runtime::Runtime {
@@ -247,6 +276,11 @@ pub(crate) struct Logged {
 }
 
 impl PartitionLog {
+    /// The log's name in the engine (its stream's), also its lease's key.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The sequence number of the log's last message (0: empty).
     pub(crate) fn last_sequence(&self) -> Result<u64, ShardError> {
         let jetstream = self.engine.jetstream.clone();

@@ -13,17 +13,23 @@
 //! holds a commit the log may not, and is rebuilt from the log when the partition opens
 //! again (`catch_up`).
 //!
-//! Order inside: `entry` <- `frames`; `entry`, `engine` <- `catch_up` <- `restore`; all
-//! <- this file.
+//! Who may try to be the primary is decided by a lease in the engine (`lease`): a second
+//! litescale process on the same databases waits, a standby, until the lease's holder
+//! stops renewing it, then catches up and takes over.
+//!
+//! Order inside: `entry` <- `frames`; `entry`, `engine` <- `catch_up` <- `restore`;
+//! `engine` <- `lease`; all <- this file.
 
 mod catch_up;
 mod engine;
 mod entry;
 mod frames;
+mod lease;
 mod restore;
 
 use std::cell::RefCell;
 use std::path::Path;
+use std::sync::Arc;
 
 use rusqlite::Connection;
 
@@ -33,16 +39,45 @@ use crate::storage::fence::FENCED;
 use entry::{Pages, Part};
 use frames::WalCursor;
 
-pub(crate) use catch_up::{CaughtUp, catch_up};
+use catch_up::{CaughtUp, catch_up};
 pub(crate) use engine::{LogEngine, PartitionLog, UNKNOWN_OUTCOME};
+use lease::Lease;
 pub use restore::{RestorePoint, restore};
 
 /// WAL frames after which a primary checkpoints (SQLite's own default is 1000).
 const CHECKPOINT_FRAMES: u64 = 1000;
 
+/// A partition on its log, ready for its primary: the log, the lease that lets this
+/// process try, and the local file caught up with the log.
+pub(crate) struct OnLog {
+    log: PartitionLog,
+    lease: Lease,
+    caught_up: CaughtUp,
+}
+
+/// Takes partition `index` of `database`: its lease (waiting up to `wait` while another
+/// process holds it; `None`: as long as it takes), then the file at `path` caught up.
+pub(crate) fn attach(
+    engine: &Arc<LogEngine>,
+    database: &str,
+    index: usize,
+    path: &Path,
+    wait: Option<std::time::Duration>,
+) -> Result<OnLog, ShardError> {
+    let log = engine.partition_log(database, index)?;
+    let lease = engine.lease(log.name(), wait)?;
+    let caught_up = catch_up(path, &log)?;
+    Ok(OnLog {
+        log,
+        lease,
+        caught_up,
+    })
+}
+
 /// A primary's side of its partition's log: what it has shipped and where the log is.
 pub(crate) struct Shipper {
     log: PartitionLog,
+    lease: Lease,
     state: RefCell<ShipState>,
 }
 
@@ -68,11 +103,15 @@ impl Shipper {
     /// For the primary of the file at `path`, caught up as `caught_up` says; `conn` is
     /// its writable connection, nothing written on it yet.
     pub(crate) fn new(
-        log: PartitionLog,
+        on_log: OnLog,
         path: &Path,
         conn: &Connection,
-        caught_up: CaughtUp,
     ) -> Result<Shipper, ShardError> {
+        let OnLog {
+            log,
+            lease,
+            caught_up,
+        } = on_log;
         // SQLite must not start the WAL over behind this primary's back: a checkpoint it
         // completed by itself after a commit not shipped yet would let the next write
         // overwrite that commit's frames. The shipper checkpoints, after shipping.
@@ -83,6 +122,7 @@ impl Shipper {
         };
         Ok(Shipper {
             log,
+            lease,
             state: RefCell::new(ShipState {
                 cursor: WalCursor::new(path),
                 last,
@@ -98,6 +138,12 @@ impl Shipper {
     /// sends again what the log did not answer for (the write waits for the engine).
     pub(crate) fn check(&self) -> Result<(), ShardError> {
         let mut state = self.state.borrow_mut();
+        if state.lost.is_none() && self.lease.deposed() {
+            state.lost = Some(ShardError::new(
+                FENCED,
+                "another process took over the partition's lease",
+            ));
+        }
         if state.lost.is_none() && !state.unanswered.is_empty() {
             let parts = std::mem::take(&mut state.unanswered);
             self.send(&mut state, parts)?;

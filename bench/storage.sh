@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Local vs replicated storage, side by side in one run: litescale with its embedded default
+# (the data directory, fsynced) and with [storage] engine = "jetstream" (three NATS
+# JetStream nodes on this machine, fsync on every write, 3 replicas). Prints autocommit
+# insert and pgbench tpcb-like TPS with p50/p99 latency at 1 and 8 clients, the time a
+# new litescale with an empty data directory takes to answer over a partition of the
+# given sizes (full replay of the log), and the write pause when the compute process is
+# killed and another started, and when the stream's leader node is killed.
+#
+#   bench/storage.sh [seconds] [attach sizes in MB]      (defaults: 15 "100")
+#
+# All engine nodes share this machine's disk and cores: the numbers are a floor.
+# Needs: nats-server (scripts/test installs it), pgbench, psql, curl.
+set -euo pipefail
+SECONDS_EACH=${1:-15}
+ATTACH_MB=${2:-100}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN="$ROOT/target/release/litescale"
+LOCAL_PORT=54361
+REPL_PORT=54362
+
+WORK=$(mktemp -d /tmp/litescale-storage.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    [ -n "${LS_PID:-}" ] && kill -9 "$LS_PID" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "building litescale (release)..." >&2
+(cd "$ROOT" && cargo build --release -q)
+
+echo "starting three JetStream nodes..." >&2
+routes="nats://127.0.0.1:16301, nats://127.0.0.1:16302, nats://127.0.0.1:16303"
+node() { # i
+    nats-server -c "$WORK/n$1.conf" >"$WORK/n$1.log" 2>&1 &
+    NODE_PID[$1]=$!
+    PIDS+=("$!")
+}
+declare -a NODE_PID
+for i in 1 2 3; do
+    cat >"$WORK/n$i.conf" <<CONF
+server_name: n$i
+listen: 127.0.0.1:1430$i
+http: 127.0.0.1:1830$i
+jetstream { store_dir: $WORK/js$i, sync_interval: always }
+cluster { name: bench, listen: 127.0.0.1:1630$i, routes: [$routes] }
+CONF
+    node "$i"
+done
+cat >"$WORK/replicated.toml" <<CONF
+[storage]
+engine = "jetstream"
+servers = ["127.0.0.1:14301", "127.0.0.1:14302", "127.0.0.1:14303"]
+CONF
+
+start() { # port data [config] -> sets LS_PID
+    local args=(--listen "127.0.0.1:$1" --data "$2")
+    [ -n "${3:-}" ] && args+=(--config "$3")
+    RUST_LOG=warn "$BIN" "${args[@]}" >>"$WORK/ls-$1.log" 2>&1 &
+    LS_PID=$!
+    for _ in $(seq 600); do
+        pg_isready -q -h 127.0.0.1 -p "$1" && return
+        sleep 0.05
+    done
+    echo "litescale on port $1 did not start:" >&2
+    cat "$WORK/ls-$1.log" >&2
+    exit 1
+}
+start "$LOCAL_PORT" "$WORK/local"
+LOCAL_PID=$LS_PID
+PIDS+=("$LOCAL_PID")
+start "$REPL_PORT" "$WORK/replicated" "$WORK/replicated.toml"
+PIDS+=("$LS_PID")
+
+sql() { psql -h 127.0.0.1 -p "$1" -U postgres -d postgres -Atqc "$2"; }
+echo "INSERT INTO bench_insert (v) VALUES (1);" >"$WORK/insert.sql"
+
+# pgbench: "tps p50 p99" (latencies in ms, from its per-transaction log).
+run() { # port clients pgbench-args...
+    local port=$1 clients=$2
+    shift 2
+    rm -f "$WORK"/lat.*
+    local out
+    out=$(pgbench -h 127.0.0.1 -p "$port" -U postgres -n -c "$clients" -j "$((clients < 2 ? 1 : 2))" \
+        -T "$SECONDS_EACH" -l --log-prefix="$WORK/lat" "$@" postgres 2>&1) || {
+        echo "$out" >&2
+        exit 1
+    }
+    local tps
+    tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+    cat "$WORK"/lat.* | awk '{ print $3 }' | sort -n | awk -v tps="$tps" '
+        { v[NR] = $1 }
+        END {
+            p50 = v[int(NR * 0.50) > 0 ? int(NR * 0.50) : 1]
+            p99 = v[int(NR * 0.99) > 0 ? int(NR * 0.99) : 1]
+            printf "%s %.2f %.2f\n", tps, p50 / 1000, p99 / 1000
+        }'
+}
+
+printf "\n%ss each, TCP loopback, %s cores; replicated: 3 JetStream nodes on this machine\n\n" \
+    "$SECONDS_EACH" "$(nproc)"
+printf "%-22s %8s %12s %12s %12s %12s %12s %12s %7s\n" workload clients \
+    "local TPS" "local p50" "local p99" "repl TPS" "repl p50" "repl p99" ratio
+for port in "$LOCAL_PORT" "$REPL_PORT"; do
+    sql "$port" "CREATE TABLE bench_insert (id bigserial PRIMARY KEY, v int)"
+    pgbench -i -q -s 1 -h 127.0.0.1 -p "$port" -U postgres postgres >/dev/null 2>&1
+done
+for workload in "autocommit insert" tpcb-like; do
+    for clients in 1 8; do
+        if [ "$workload" = tpcb-like ]; then args=(-b tpcb-like -M prepared); else args=(-f "$WORK/insert.sql" -M prepared); fi
+        read -r l_tps l_p50 l_p99 <<<"$(run "$LOCAL_PORT" "$clients" "${args[@]}")"
+        read -r r_tps r_p50 r_p99 <<<"$(run "$REPL_PORT" "$clients" "${args[@]}")"
+        ratio=$(awk -v a="$r_tps" -v b="$l_tps" 'BEGIN { printf "%.2f", a / b }')
+        printf "%-22s %8s %12.0f %12s %12s %12.0f %12s %12s %6sx\n" "$workload" "$clients" \
+            "$l_tps" "$l_p50" "$l_p99" "$r_tps" "$r_p50" "$r_p99" "$ratio"
+    done
+done
+
+now_ms() { date +%s%3N; }
+# Milliseconds until an insert on `port` succeeds again, trying every 20 ms.
+until_write() { # port start_ms
+    for _ in $(seq 3000); do
+        if sql "$1" "INSERT INTO bench_insert (v) VALUES (2)" >/dev/null 2>&1; then
+            echo $(($(now_ms) - $2))
+            return
+        fi
+        sleep 0.02
+    done
+    echo "never"
+}
+
+echo
+# Attach: a partition of N MB on the log; a new litescale with an empty data directory.
+for mb in $ATTACH_MB; do
+    sql "$REPL_PORT" "DROP TABLE IF EXISTS filler; CREATE TABLE filler (id int PRIMARY KEY, pad text)"
+    # About 1 KB per row, 50 MB per transaction.
+    for chunk in $(seq 0 50 $((mb - 1))); do
+        sql "$REPL_PORT" "INSERT INTO filler SELECT g, repeat(md5(g::text), 30)
+            FROM generate_series($((chunk * 1024 + 1)), $(((chunk + (mb - chunk < 50 ? mb - chunk : 50)) * 1024))) g" >/dev/null
+    done
+    size=$(du -sm "$WORK/replicated/postgres" | cut -f1)
+    kill -9 "$LS_PID"
+    wait "$LS_PID" 2>/dev/null || true
+    rm -rf "$WORK/replicated"
+    started=$(now_ms)
+    start "$REPL_PORT" "$WORK/replicated" "$WORK/replicated.toml"
+    PIDS+=("$LS_PID")
+    sql "$REPL_PORT" "SELECT count(*) FROM filler" >/dev/null
+    echo "attach: a ${size} MB partition from the log (full replay), process start to first answer: $(($(now_ms) - started)) ms"
+done
+
+# A compute process lost: killed, another started on an empty data directory.
+killed=$(now_ms)
+kill -9 "$LS_PID"
+wait "$LS_PID" 2>/dev/null || true
+rm -rf "$WORK/replicated"
+start "$REPL_PORT" "$WORK/replicated" "$WORK/replicated.toml"
+PIDS+=("$LS_PID")
+echo "compute process killed, another started with an empty data directory: writes again after $(until_write "$REPL_PORT" "$killed") ms"
+
+# The stream's leader node killed.
+leader=$(for i in 1 2 3; do
+    curl -s "http://127.0.0.1:1830$i/jsz?streams=true" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for a in d.get("account_details", []):
+    for s in a.get("stream_detail", []):
+        if s["name"] == "LS_postgres_P0" and s.get("cluster", {}).get("leader") == d.get("server_name", "n'"$i"'"):
+            print('"$i"')' 2>/dev/null
+done | head -1)
+if [ -n "$leader" ]; then
+    killed=$(now_ms)
+    kill -9 "${NODE_PID[$leader]}"
+    echo "engine node n$leader (the stream's leader) killed: writes again after $(until_write "$REPL_PORT" "$killed") ms"
+else
+    echo "engine node: no stream leader found"
+fi

@@ -1,0 +1,200 @@
+//! Who tries to be a partition's primary: a lease in the engine's key-value store, one key
+//! per partition, taken with compare-and-swap and renewed by its holder. A lease whose
+//! revision has not moved for `LEASE_TTL` (as its observer counts, on its own clock) is
+//! taken over. The lease decides only who tries: the log decides who wins (an append
+//! names the message it follows), so a holder that wakes after a pause, still believing
+//! it holds the lease, cannot commit; its next renewal finds the lease taken and it steps
+//! down.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::kv;
+
+use crate::error::ShardError;
+use crate::storage::replicated::engine::LogEngine;
+
+/// How long a lease's revision must stand still before another process takes it over.
+pub(crate) const LEASE_TTL: Duration = Duration::from_millis(1500);
+const RENEW_EVERY: Duration = Duration::from_millis(300);
+const BUCKET: &str = "litescale_leases";
+
+/// A held lease, renewed until dropped (which releases it).
+pub(crate) struct Lease {
+    deposed: Arc<AtomicBool>,
+    renewal: tokio::task::AbortHandle,
+    release: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl Lease {
+    /// Whether another process took the lease over: this one must not write.
+    pub(crate) fn deposed(&self) -> bool {
+        self.deposed.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.renewal.abort();
+        // A deposed holder leaves the lease to whoever took it.
+        if let Some(release) = self.release.take()
+            && !self.deposed()
+        {
+            release();
+        }
+    }
+}
+
+impl LogEngine {
+    /// Takes the lease `key`, waiting while another process holds it live; `wait`
+    /// bounds the wait (`None`: as long as it takes).
+    pub(crate) fn lease(
+        self: &Arc<Self>,
+        key: &str,
+        wait: Option<Duration>,
+    ) -> Result<Lease, ShardError> {
+        let store = self.lease_store()?;
+        let owner = self.owner().to_owned();
+        let key_owned = key.to_owned();
+        let revision = self.run({
+            let store = store.clone();
+            let owner = owner.clone();
+            async move { take(&store, &key_owned, &owner, wait).await }
+        })?;
+        let deposed = Arc::new(AtomicBool::new(false));
+        let renewal = self.spawn(renew(
+            store.clone(),
+            key.to_owned(),
+            owner,
+            revision,
+            Arc::clone(&deposed),
+        ));
+        let engine = Arc::clone(self);
+        let key = key.to_owned();
+        Ok(Lease {
+            deposed,
+            renewal,
+            release: Some(Box::new(move || {
+                // A lease given back lets a successor start at once instead of after the TTL.
+                let _ = engine.run(async move { store.delete(&key).await });
+            })),
+        })
+    }
+
+    fn lease_store(&self) -> Result<kv::Store, ShardError> {
+        let jetstream = self.jetstream().clone();
+        let replicas = self.replicas();
+        self.run(async move {
+            match jetstream.get_key_value(BUCKET).await {
+                Ok(store) => Ok(store),
+                Err(_) => jetstream
+                    .create_key_value(kv::Config {
+                        bucket: BUCKET.to_owned(),
+                        history: 1,
+                        num_replicas: replicas,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(|e| {
+                        ShardError::new("08006", format!("cannot open the partitions' leases: {e}"))
+                    }),
+            }
+        })
+    }
+}
+
+async fn take(
+    store: &kv::Store,
+    key: &str,
+    owner: &str,
+    wait: Option<Duration>,
+) -> Result<u64, ShardError> {
+    let started = Instant::now();
+    let mut standing: Option<(u64, Instant)> = None;
+    let mut told = false;
+    loop {
+        match store.entry(key).await {
+            Ok(None) => {
+                if let Ok(revision) = store.create(key, owner.to_owned().into()).await {
+                    return Ok(revision);
+                }
+            }
+            Ok(Some(entry)) if entry.operation != kv::Operation::Put => {
+                if let Ok(revision) = store
+                    .update(key, owner.to_owned().into(), entry.revision)
+                    .await
+                {
+                    return Ok(revision);
+                }
+            }
+            Ok(Some(entry)) => match standing {
+                Some((revision, since))
+                    if revision == entry.revision && since.elapsed() >= LEASE_TTL =>
+                {
+                    match store
+                        .update(key, owner.to_owned().into(), entry.revision)
+                        .await
+                    {
+                        Ok(revision) => {
+                            tracing::warn!(key, holder = %String::from_utf8_lossy(&entry.value), "took over a lease its holder stopped renewing");
+                            return Ok(revision);
+                        }
+                        Err(_) => standing = None,
+                    }
+                }
+                Some((revision, _)) if revision == entry.revision => {}
+                _ => {
+                    if !told {
+                        tracing::info!(key, holder = %String::from_utf8_lossy(&entry.value), "waiting for the partition's lease");
+                        told = true;
+                    }
+                    standing = Some((entry.revision, Instant::now()));
+                }
+            },
+            Err(e) => tracing::warn!(key, error = %e, "the partition's lease cannot be read yet"),
+        }
+        if wait.is_some_and(|w| started.elapsed() > w) {
+            return Err(ShardError::new(
+                "57P03",
+                format!(
+                    "the partition {key} is served by another litescale process (its lease is held)"
+                ),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn renew(
+    store: kv::Store,
+    key: String,
+    owner: String,
+    mut revision: u64,
+    deposed: Arc<AtomicBool>,
+) {
+    let mut failing = false;
+    loop {
+        tokio::time::sleep(RENEW_EVERY).await;
+        match store.update(&key, owner.clone().into(), revision).await {
+            Ok(next) => {
+                revision = next;
+                failing = false;
+            }
+            Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {
+                tracing::error!(
+                    key,
+                    "another process took over this partition's lease; this primary steps down"
+                );
+                deposed.store(true, Ordering::Relaxed);
+                return;
+            }
+            // The engine electing or out of reach: renewal goes on; the log still fences.
+            Err(e) if !failing => {
+                tracing::warn!(key, error = %e, "renewing the partition's lease failed; trying on");
+                failing = true;
+            }
+            Err(_) => {}
+        }
+    }
+}
