@@ -60,7 +60,8 @@ start() { # port data [config] -> sets LS_PID
     [ -n "${3:-}" ] && args+=(--config "$3")
     RUST_LOG=warn "$BIN" "${args[@]}" >>"$WORK/ls-$1.log" 2>&1 &
     LS_PID=$!
-    for _ in $(seq 600); do
+    # Up to 10 minutes: attaching replays the partition's whole log.
+    for _ in $(seq 12000); do
         pg_isready -q -h 127.0.0.1 -p "$1" && return
         sleep 0.05
     done

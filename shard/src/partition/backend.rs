@@ -2,6 +2,7 @@
 //! (`Remote`); opening it either way, and what differs between the two.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use litescale_config::Synchronous;
@@ -30,6 +31,22 @@ pub(super) struct Local {
     pub(super) writer: Arc<AsyncMutex<Writer>>,
     /// Idle read-only connections; more are opened when all are busy.
     pub(super) readers: Mutex<Vec<Connection>>,
+    /// On replicated storage, set once this process lost the partition to another.
+    lost: Arc<AtomicBool>,
+}
+
+impl Local {
+    /// Refuses a read once this process lost the partition: its file may hold a commit
+    /// the log does not (see `storage/replicated`).
+    pub(super) fn serving(&self) -> Result<(), ShardError> {
+        if self.lost.load(Ordering::Relaxed) {
+            return Err(ShardError::new(
+                "57P03",
+                "this litescale process no longer serves the partition: another took it over; connect to that one",
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Partition {
@@ -42,20 +59,26 @@ impl Partition {
         logged: Option<OnLog>,
     ) -> Result<Partition, ShardError> {
         let usage = Arc::clone(&options.usage);
-        let (writer, synchronous) = match logged {
+        let (writer, synchronous, lost) = match logged {
             None => (
                 Writer::open(path, &options, ELECTION_WAIT, false)?,
                 options.storage.synchronous,
+                Arc::default(),
             ),
-            Some(on_log) => (
-                Writer::open_logged(path, &options, on_log)?,
-                Synchronous::Off,
-            ),
+            Some(on_log) => {
+                let lost = on_log.lost();
+                (
+                    Writer::open_logged(path, &options, on_log)?,
+                    Synchronous::Off,
+                    lost,
+                )
+            }
         };
         let local = Local {
             options,
             writer: Arc::new(AsyncMutex::new(writer)),
             readers: Mutex::new(Vec::new()),
+            lost,
         };
         Ok(Partition::new(
             path,

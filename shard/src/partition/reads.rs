@@ -118,6 +118,7 @@ impl Partition {
         job: impl FnOnce(&mut Connection) -> Result<R, ShardError>,
     ) -> Result<R, ShardError> {
         let local = self.local()?;
+        local.serving()?;
         let mut conn = match local
             .readers
             .lock()

@@ -25,6 +25,7 @@ impl Partition {
         let Backend::Local(local) = &self.backend else {
             return Ok(None);
         };
+        local.serving()?;
         let idle = local
             .readers
             .lock()

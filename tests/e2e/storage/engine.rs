@@ -13,7 +13,7 @@ pub struct Engine {
     pub nodes: Vec<Option<Process>>,
 }
 
-fn nats_server() -> PathBuf {
+pub fn nats_server() -> PathBuf {
     let found = std::process::Command::new("bash")
         .args(["-c", "command -v nats-server"])
         .output()

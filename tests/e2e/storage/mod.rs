@@ -3,8 +3,9 @@
 //! two compute hosts running litescale, one host with the load; faults are real (SIGKILL,
 //! SIGSTOP, a link taken down). Needs root, iproute2 and `nats-server` (scripts/test
 //! installs it).
-//! Order inside: `hosts` <- `engine` <- `failures`.
+//! Order inside: `hosts` <- `engine` <- `failures`, `single_node`.
 
 mod engine;
 mod failures;
 mod hosts;
+mod single_node;

@@ -26,15 +26,28 @@ pub(crate) fn stamp(
     first_sequence: u64,
     commit_id: u64,
 ) -> Result<(), ShardError> {
+    let values = [first_sequence as i64, commit_id as i64];
     as_litescale(|| {
-        conn.execute_batch(&format!(
-            "CREATE TABLE IF NOT EXISTS {POSITION_TABLE} (first_sequence INTEGER NOT NULL, commit_id INTEGER NOT NULL);
-             DELETE FROM {POSITION_TABLE};"
-        ))?;
-        conn.execute(
-            &format!("INSERT INTO {POSITION_TABLE} VALUES (?1, ?2)"),
-            [first_sequence as i64, commit_id as i64],
-        )
+        // The row exists after a partition's first commit on the log: one cached UPDATE.
+        let updated = conn
+            .prepare_cached(&format!(
+                "UPDATE {POSITION_TABLE} SET first_sequence = ?1, commit_id = ?2"
+            ))
+            .and_then(|mut update| update.execute(values));
+        match updated {
+            Ok(1) => Ok(()),
+            _ => {
+                conn.execute_batch(&format!(
+                    "CREATE TABLE IF NOT EXISTS {POSITION_TABLE} (first_sequence INTEGER NOT NULL, commit_id INTEGER NOT NULL);
+                     DELETE FROM {POSITION_TABLE};"
+                ))?;
+                conn.execute(
+                    &format!("INSERT INTO {POSITION_TABLE} VALUES (?1, ?2)"),
+                    values,
+                )
+                .map(drop)
+            }
+        }
     })?;
     Ok(())
 }

@@ -76,7 +76,15 @@ impl LogEngine {
                 Ok(Err(e)) => Err(unreachable(e.to_string())),
                 Err(_) => Err(unreachable("no server answered in 5 s".into())),
             }
-        })?;
+        });
+        let client = match client {
+            Ok(client) => client,
+            Err(e) => {
+                // Dropping a runtime waits for its threads, which an async caller may not.
+                runtime.shutdown_background();
+                return Err(e);
+            }
+        };
         let mut jetstream = jetstream::new(client);
         // One attempt's wait; a commit retries until `commit_timeout`.
         jetstream.set_timeout(Duration::from_secs(2));

@@ -152,7 +152,11 @@ async fn take(
                     standing = Some((entry.revision, Instant::now()));
                 }
             },
-            Err(e) => tracing::warn!(key, error = %e, "the partition's lease cannot be read yet"),
+            Err(e) if !told => {
+                tracing::warn!(key, error = %e, "the partition's lease cannot be read yet");
+                told = true;
+            }
+            Err(_) => {}
         }
         if wait.is_some_and(|w| started.elapsed() > w) {
             return Err(ShardError::new(

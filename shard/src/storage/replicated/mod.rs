@@ -30,6 +30,7 @@ mod restore;
 use std::cell::RefCell;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rusqlite::Connection;
 
@@ -53,6 +54,16 @@ pub(crate) struct OnLog {
     log: PartitionLog,
     lease: Lease,
     caught_up: CaughtUp,
+    /// Set once this process lost the partition (see [`OnLog::lost`]).
+    lost: Arc<AtomicBool>,
+}
+
+impl OnLog {
+    /// Set once this process's primary lost its place on the log: its file may hold a
+    /// commit the log does not, so its readers must not answer from it either.
+    pub(crate) fn lost(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.lost)
+    }
 }
 
 /// Takes partition `index` of `database`: its lease (waiting up to `wait` while another
@@ -71,6 +82,7 @@ pub(crate) fn attach(
         log,
         lease,
         caught_up,
+        lost: Arc::default(),
     })
 }
 
@@ -79,6 +91,7 @@ pub(crate) struct Shipper {
     log: PartitionLog,
     lease: Lease,
     state: RefCell<ShipState>,
+    lost: Arc<AtomicBool>,
 }
 
 struct ShipState {
@@ -111,6 +124,7 @@ impl Shipper {
             log,
             lease,
             caught_up,
+            lost,
         } = on_log;
         // SQLite must not start the WAL over behind this primary's back: a checkpoint it
         // completed by itself after a commit not shipped yet would let the next write
@@ -123,6 +137,7 @@ impl Shipper {
         Ok(Shipper {
             log,
             lease,
+            lost,
             state: RefCell::new(ShipState {
                 cursor: WalCursor::new(path),
                 last,
@@ -139,10 +154,8 @@ impl Shipper {
     pub(crate) fn check(&self) -> Result<(), ShardError> {
         let mut state = self.state.borrow_mut();
         if state.lost.is_none() && self.lease.deposed() {
-            state.lost = Some(ShardError::new(
-                FENCED,
-                "another process took over the partition's lease",
-            ));
+            let e = ShardError::new(FENCED, "another process took over the partition's lease");
+            self.lose(&mut state, e);
         }
         if state.lost.is_none() && !state.unanswered.is_empty() {
             let parts = std::mem::take(&mut state.unanswered);
@@ -189,6 +202,12 @@ impl Shipper {
         Ok(())
     }
 
+    /// This primary writes no more, and its readers answer no more.
+    fn lose(&self, state: &mut ShipState, e: ShardError) {
+        state.lost = Some(e);
+        self.lost.store(true, Ordering::Relaxed);
+    }
+
     /// The commit's messages, with their ids: what the commits since the last append
     /// wrote.
     fn parts(&self, state: &mut ShipState, id: u64) -> Result<Vec<(Vec<u8>, String)>, ShardError> {
@@ -218,7 +237,7 @@ impl Shipper {
                         state.unanswered = std::iter::once((payload, id)).chain(parts).collect();
                     } else {
                         tracing::error!(error = %e.message, "a commit did not reach the partition's log; this primary stops writing");
-                        state.lost = Some(e.clone());
+                        self.lose(state, e.clone());
                     }
                     return Err(e);
                 }
