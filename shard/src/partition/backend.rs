@@ -12,7 +12,7 @@ use tokio::sync::Mutex as AsyncMutex;
 use crate::engine::options::ConnectionOptions;
 use crate::error::ShardError;
 use crate::messages::Reply;
-use crate::partition::Partition;
+use crate::partition::{Durability, Partition};
 use crate::storage::{ELECTION_WAIT, OnLog, WalSync, Writer, group_commit};
 use crate::usage::Usage;
 use crate::workers::WorkerGroup;
@@ -59,17 +59,18 @@ impl Partition {
         logged: Option<OnLog>,
     ) -> Result<Partition, ShardError> {
         let usage = Arc::clone(&options.usage);
-        let (writer, synchronous, lost) = match logged {
+        let (writer, durability, lost) = match logged {
             None => (
                 Writer::open(path, &options, ELECTION_WAIT, false)?,
-                options.storage.synchronous,
+                group_commit(options.storage.synchronous)
+                    .then(|| Durability::Fsync(WalSync::new(path))),
                 Arc::default(),
             ),
             Some(on_log) => {
-                let lost = on_log.lost();
+                let (lost, acks) = (on_log.lost(), on_log.acks());
                 (
                     Writer::open_logged(path, &options, on_log)?,
-                    Synchronous::Off,
+                    Some(Durability::Log(acks)),
                     lost,
                 )
             }
@@ -83,7 +84,7 @@ impl Partition {
         Ok(Partition::new(
             path,
             usage,
-            synchronous,
+            durability,
             Backend::Local(Box::new(local)),
         ))
     }
@@ -96,14 +97,20 @@ impl Partition {
         synchronous: Synchronous,
     ) -> Partition {
         // The workers share this host's page cache: an fsync here covers their commits.
-        Partition::new(path, usage, synchronous, Backend::Remote(group))
+        let durability = group_commit(synchronous).then(|| Durability::Fsync(WalSync::new(path)));
+        Partition::new(path, usage, durability, Backend::Remote(group))
     }
 
-    fn new(path: &Path, usage: Arc<Usage>, synchronous: Synchronous, backend: Backend) -> Self {
+    fn new(
+        path: &Path,
+        usage: Arc<Usage>,
+        durability: Option<Durability>,
+        backend: Backend,
+    ) -> Self {
         Partition {
             path: path.to_owned(),
             usage,
-            wal: group_commit(synchronous).then(|| WalSync::new(path)),
+            durability,
             pending: Mutex::default(),
             next_pending: Default::default(),
             commits: Default::default(),

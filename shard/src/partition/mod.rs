@@ -20,12 +20,38 @@ mod writer;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use crate::storage::WalSync;
+use crate::storage::{LogAcks, WalSync};
 use crate::usage::Usage;
 use backend::Backend;
 use group_commit::PendingWrite;
 
 pub use reads::SmallRead;
+
+/// A commit made durable after its writer is let go (so the next transaction writes
+/// meanwhile), counted while the writer is held.
+enum Durability {
+    /// One fsync of the WAL covers every commit counted before it began.
+    Fsync(WalSync),
+    /// The partition's log acknowledges commits in order (replicated storage).
+    Log(Arc<LogAcks>),
+}
+
+impl Durability {
+    /// The number of the commit just made on the writer, still held.
+    fn committed(&self) -> u64 {
+        match self {
+            Durability::Fsync(wal) => wal.committed(),
+            Durability::Log(acks) => acks.committed(),
+        }
+    }
+
+    async fn wait(&self, commit: u64) -> Result<(), crate::error::ShardError> {
+        match self {
+            Durability::Fsync(wal) => wal.wait(commit).await,
+            Durability::Log(acks) => acks.wait(commit).await,
+        }
+    }
+}
 pub use snapshot::ReadSnapshot;
 pub use writer::{Transaction, WriterLock};
 
@@ -37,8 +63,9 @@ pub struct Partition {
     backend: Backend,
     /// Autocommit writes waiting for the writer (group commit, see `write_grouped`).
     pending: Mutex<Vec<PendingWrite>>,
-    /// Group commit of the WAL's fsyncs (`storage.synchronous = "full"`).
-    wal: Option<WalSync>,
+    /// What a commit waits for after the writer is let go: the WAL's fsync (group
+    /// commit, `storage.synchronous = "full"`) or the log's acknowledgement.
+    durability: Option<Durability>,
     next_pending: std::sync::atomic::AtomicU64,
     /// Counts requests that may have committed, each counted by its writer before the
     /// writer is let go: a snapshot that saw the count unchanged, checked by the next

@@ -9,10 +9,10 @@ use tokio::sync::OwnedMutexGuard;
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::messages::{Reply, Request, Response};
-use crate::partition::Partition;
 use crate::partition::answers::{columns, done, outcome, tables_of};
 use crate::partition::backend::Backend;
 use crate::partition::threads::{hand_over_thread, sqlite_work};
+use crate::partition::{Durability, Partition};
 use crate::storage::{Participant, Redo, Writer};
 use crate::usage::timed;
 use crate::value::{ColumnMeta, Outcome, Value};
@@ -34,8 +34,8 @@ impl Partition {
 
     /// Waits until commit `seq` (from [`Held::call`]) is on disk.
     pub(super) async fn durable(&self, seq: Option<u64>) -> Result<(), ShardError> {
-        match (&self.wal, seq) {
-            (Some(wal), Some(seq)) => wal.wait(seq).await,
+        match (&self.durability, seq) {
+            (Some(durability), Some(seq)) => durability.wait(seq).await,
             _ => Ok(()),
         }
     }
@@ -78,7 +78,9 @@ impl Participant for Partition {
         redo: impl FnOnce() -> Result<Redo, ShardError>,
     ) -> Result<bool, ShardError> {
         let replayed = self.with_writer_now(|w| w.finish_decided(txid, redo))?;
-        if replayed && let Some(wal) = &self.wal {
+        // On replicated storage a database has one partition, so no transaction across
+        // partitions to finish; on local storage:
+        if replayed && let Some(Durability::Fsync(wal)) = &self.durability {
             // Durable before the log that could replay it again is forgotten.
             wal.committed();
             wal.sync_now()?;
@@ -164,9 +166,9 @@ impl Held {
         self.partition.record(metered, &reply);
         if commits
             && !matches!(reply.body, Response::Error(_))
-            && let Some(wal) = &self.partition.wal
+            && let Some(durability) = &self.partition.durability
         {
-            self.commit = Some(wal.committed());
+            self.commit = Some(durability.committed());
         }
         Ok(reply.body)
     }

@@ -8,9 +8,7 @@
 //! # The interface a partition uses
 //!
 //! What a partition needs from its storage is this short list, re-exported below; the
-//! rest of the room is behind it. A second backend (issue 20: partitions on a
-//! quorum-replicated log such as NATS JetStream, with checkpoints in object storage)
-//! provides the same list:
+//! rest of the room is behind it:
 //! - the SQLite files: `open_reader` for a reader; `Writer::open` for the primary's
 //!   connection, or `Standby::open` then `Standby::promote` for a replica ready to take
 //!   over;
@@ -22,11 +20,13 @@
 //! - the transaction log's decisions: `TxLog` (prepare, decide, forget; `recover` on each
 //!   `Participant` at open) and `finish_decided_parts` for a new primary's catch-up.
 //!
-//! These are plain types and functions, not a trait: with one backend a trait would add
-//! only indirection. The second backend is where this list becomes one.
+//! These are plain types and functions, not a trait. Replicated storage (`replicated`,
+//! issue 20) keeps the same list and adds to the writer: the fence and durable commit of
+//! a partition on a log (`attach`, then a `Writer` whose commits are appended to the log
+//! before they return); the local file is then a cache.
 //!
-//! Order inside: `durability` <- `open`; `commit_records`, `fence`, `open`, `redo` <-
-//! `writer` <- `txlog`; `portable` stands alone.
+//! Order inside: `durability` <- `open`; `fence` <- `replicated`; `commit_records`,
+//! `fence`, `open`, `redo`, `replicated` <- `writer` <- `txlog`; `portable` stands alone.
 
 mod commit_records;
 mod durability;
@@ -43,7 +43,7 @@ pub use fence::FENCED;
 pub(crate) use fence::{ELECTION_WAIT, read_epoch};
 pub(crate) use open::open_reader;
 pub use redo::{Redo, Segment};
-pub(crate) use replicated::{LogEngine, OnLog, attach};
+pub(crate) use replicated::{LogAcks, LogEngine, OnLog, attach};
 pub use replicated::{RestorePoint, restore};
 pub(crate) use txlog::{Participant, finish_decided_parts};
 pub use txlog::{Recovered, TxLog};

@@ -9,16 +9,12 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::{self, context::PublishErrorKind, stream};
+use async_nats::jetstream::{self, stream};
 use futures::StreamExt;
 use litescale_config::StorageConfig;
 
 use crate::error::ShardError;
-use crate::storage::fence::FENCED;
-
-/// SQLSTATE of a commit whose fate the log did not tell in time (the engine lost its
-/// quorum or is electing): it may or may not be in the log. Retry after reading.
-pub(crate) const UNKNOWN_OUTCOME: &str = "08007";
+use crate::storage::replicated::appender::{Appender, LogAcks};
 
 /// The connection to the engine, shared by a process's partitions.
 pub(crate) struct LogEngine {
@@ -169,7 +165,7 @@ impl LogEngine {
                     }
                     Err(e) => {
                         return Err(ShardError::new(
-                            UNKNOWN_OUTCOME,
+                            "08006",
                             format!("cannot open the partition's log {}: {e}", config.name),
                         ));
                     }
@@ -323,64 +319,16 @@ impl PartitionLog {
         })
     }
 
-    /// Appends `payload` after message `expected_last`, returning its sequence number.
-    /// Retried with the same `id` until the log answers (the engine keeps one copy of a
-    /// retried append); FENCED if another writer appended first.
-    pub(crate) fn append(
-        &self,
-        payload: Vec<u8>,
-        expected_last: u64,
-        id: &str,
-    ) -> Result<u64, ShardError> {
-        let jetstream = self.engine.jetstream.clone();
-        let subject = self.subject.clone();
-        let timeout = self.engine.commit_timeout;
-        let payload = bytes::Bytes::from(payload);
-        let id = id.to_owned();
-        let started = Instant::now();
-        let result = self.engine.run(async move {
-            let deadline = Instant::now() + timeout;
-            let mut warned = false;
-            loop {
-                let message = jetstream::message::PublishMessage::build()
-                    .payload(payload.clone())
-                    .message_id(&id)
-                    .expected_last_sequence(expected_last);
-                let acked = async {
-                    jetstream
-                        .send_publish(subject.clone(), message)
-                        .await?
-                        .await
-                };
-                match acked.await {
-                    Ok(ack) => return Ok(ack.sequence),
-                    Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {
-                        return Err(ShardError::new(
-                            FENCED,
-                            "this primary lost its place: another primary appended to the partition's log",
-                        ));
-                    }
-                    Err(e) if Instant::now() < deadline => {
-                        if !warned {
-                            tracing::warn!(error = %e, "a commit waits for the partition's log");
-                            warned = true;
-                        }
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                    Err(e) => {
-                        return Err(ShardError::new(
-                            UNKNOWN_OUTCOME,
-                            format!(
-                                "the storage engine did not take the commit within {} ms ({e}); it may or may not have committed",
-                                timeout.as_millis()
-                            ),
-                        ));
-                    }
-                }
-            }
-        });
-        metrics::histogram!("litescale_log_append_seconds").record(started.elapsed());
-        result
+    /// Starts the partition's appender after message `last` (see `appender.rs`).
+    pub(crate) fn appender(&self, last: u64, acks: Arc<LogAcks>) -> Appender {
+        Appender::start(
+            self.engine.runtime(),
+            self.engine.jetstream.clone(),
+            self.subject.clone(),
+            last,
+            self.engine.commit_timeout,
+            acks,
+        )
     }
 
     /// Calls `visit` with each message from `from` through `to`, in order.

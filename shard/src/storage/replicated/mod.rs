@@ -5,9 +5,10 @@
 //! and replays pages.
 //!
 //! The commit path: the primary commits in SQLite, reads the pages the commit wrote from
-//! the WAL (`frames`), and appends them (`entry`) to the log, naming the message they
-//! follow (`engine`); the commit is acknowledged only once a majority of the engine's
-//! nodes hold it. An append that another writer's append preceded is refused: that is the
+//! the WAL (`frames`), and hands them (`entry`) to the partition's appender
+//! (`appender`), which appends them in order, each naming the message it follows; the
+//! commit is acknowledged only once a majority of the engine's nodes hold it, which the
+//! session waits for after letting the writer go. An append that another writer's append preceded is refused: that is the
 //! fence, decided by the log, so a deposed primary cannot commit, whatever any clock says.
 //! A primary whose append was refused or left unanswered stops writing: its local file
 //! holds a commit the log may not, and is rebuilt from the log when the partition opens
@@ -17,9 +18,10 @@
 //! litescale process on the same databases waits, a standby, until the lease's holder
 //! stops renewing it, then catches up and takes over.
 //!
-//! Order inside: `entry` <- `frames`; `entry`, `engine` <- `catch_up` <- `restore`;
+//! Order inside: `entry` <- `frames`; `appender` <- `engine` <- `catch_up` <- `restore`;
 //! `engine` <- `lease`; all <- this file.
 
+mod appender;
 mod catch_up;
 mod engine;
 mod entry;
@@ -37,11 +39,13 @@ use rusqlite::Connection;
 use crate::engine::guard::as_litescale;
 use crate::error::ShardError;
 use crate::storage::fence::FENCED;
+use appender::{Appender, Messages};
 use entry::{Pages, Part};
 use frames::WalCursor;
 
+pub(crate) use appender::LogAcks;
 use catch_up::{CaughtUp, catch_up};
-pub(crate) use engine::{LogEngine, PartitionLog, UNKNOWN_OUTCOME};
+pub(crate) use engine::{LogEngine, PartitionLog};
 use lease::Lease;
 pub use restore::{RestorePoint, restore};
 
@@ -54,6 +58,7 @@ pub(crate) struct OnLog {
     log: PartitionLog,
     lease: Lease,
     caught_up: CaughtUp,
+    acks: Arc<LogAcks>,
     /// Set once this process lost the partition (see [`OnLog::lost`]).
     lost: Arc<AtomicBool>,
 }
@@ -63,6 +68,12 @@ impl OnLog {
     /// commit the log does not, so its readers must not answer from it either.
     pub(crate) fn lost(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.lost)
+    }
+
+    /// Where the partition's commits stand on the log: a session's commit returns once
+    /// its own is confirmed.
+    pub(crate) fn acks(&self) -> Arc<LogAcks> {
+        Arc::clone(&self.acks)
     }
 }
 
@@ -82,13 +93,15 @@ pub(crate) fn attach(
         log,
         lease,
         caught_up,
+        acks: LogAcks::new(),
         lost: Arc::default(),
     })
 }
 
-/// A primary's side of its partition's log: what it has shipped and where the log is.
+/// A primary's side of its partition's log: what it has handed to the log.
 pub(crate) struct Shipper {
-    log: PartitionLog,
+    appender: Appender,
+    acks: Arc<LogAcks>,
     lease: Lease,
     state: RefCell<ShipState>,
     lost: Arc<AtomicBool>,
@@ -96,25 +109,19 @@ pub(crate) struct Shipper {
 
 struct ShipState {
     cursor: WalCursor,
-    /// The log's last message, as this primary appended or found it.
+    /// The log's last message once everything handed over is appended (the appender
+    /// appends all of it in order, or fails).
     last: u64,
     /// Pages of the file as it was before the log began (an existing partition's first
     /// commit on an empty log carries them).
     base: Option<Pages>,
-    /// Set once an append was refused (another primary appended): this primary writes
-    /// no more.
-    lost: Option<ShardError>,
-    /// Parts of a commit the log did not answer for in time (`UNKNOWN_OUTCOME`), with
-    /// their ids: sent again, under the same ids, before this primary writes again, so
-    /// that the log ends up holding them once, whether or not it took them before.
-    unanswered: Vec<(Vec<u8>, String)>,
     /// The id of the commit being made (stamped, not yet shipped).
     pending: Option<u64>,
 }
 
 impl Shipper {
-    /// For the primary of the file at `path`, caught up as `caught_up` says; `conn` is
-    /// its writable connection, nothing written on it yet.
+    /// For the primary of the file at `path`, caught up as `on_log` says; `conn` is its
+    /// writable connection, nothing written on it yet.
     pub(crate) fn new(
         on_log: OnLog,
         path: &Path,
@@ -124,6 +131,7 @@ impl Shipper {
             log,
             lease,
             caught_up,
+            acks,
             lost,
         } = on_log;
         // SQLite must not start the WAL over behind this primary's back: a checkpoint it
@@ -135,40 +143,38 @@ impl Shipper {
             CaughtUp::Unlogged => (0, Some(frames::whole_file(path)?)),
         };
         Ok(Shipper {
-            log,
+            appender: log.appender(last, Arc::clone(&acks)),
+            acks,
             lease,
             lost,
             state: RefCell::new(ShipState {
                 cursor: WalCursor::new(path),
                 last,
                 base,
-                lost: None,
-                unanswered: Vec::new(),
                 pending: None,
             }),
         })
     }
 
-    /// Before a write: refuses it if this primary lost its place on the log; first
-    /// sends again what the log did not answer for (the write waits for the engine).
+    /// Before a write: refuses it once this primary lost its place (a commit the log
+    /// refused or never answered for, or the lease taken by another process).
     pub(crate) fn check(&self) -> Result<(), ShardError> {
-        let mut state = self.state.borrow_mut();
-        if state.lost.is_none() && self.lease.deposed() {
-            let e = ShardError::new(FENCED, "another process took over the partition's lease");
-            self.lose(&mut state, e);
-        }
-        if state.lost.is_none() && !state.unanswered.is_empty() {
-            let parts = std::mem::take(&mut state.unanswered);
-            self.send(&mut state, parts)?;
-        }
-        match &state.lost {
-            Some(e) => Err(ShardError::new(
-                FENCED,
-                format!(
-                    "this primary no longer writes the partition ({})",
-                    e.message
-                ),
-            )),
+        let failure = self.acks.failure().or_else(|| {
+            self.lease
+                .deposed()
+                .then(|| ShardError::new(FENCED, "another process took over the partition's lease"))
+        });
+        match failure {
+            Some(e) => {
+                self.lost.store(true, Ordering::Relaxed);
+                Err(ShardError::new(
+                    FENCED,
+                    format!(
+                        "this primary no longer writes the partition ({})",
+                        e.message
+                    ),
+                ))
+            }
             None => Ok(()),
         }
     }
@@ -183,34 +189,29 @@ impl Shipper {
         Ok(())
     }
 
-    /// After COMMIT: appends what the commits since the last append wrote; returns once
-    /// the log holds it. An error leaves this primary unable to write.
+    /// After COMMIT: hands what the commits since the last hand-over wrote to the log.
+    /// The commit is durable once [`LogAcks::wait`] says so, after the writer is let go.
     pub(crate) fn ship(&self, conn: &Connection) -> Result<(), ShardError> {
         let mut state = self.state.borrow_mut();
         let Some(id) = state.pending.take() else {
             return Ok(());
         };
-        let parts = self.parts(&mut state, id)?;
-        self.send(&mut state, parts)?;
+        let messages = self.messages(&mut state, id)?;
+        state.last += messages.len() as u64;
+        self.appender.hand(messages);
         if state.cursor.frames_read() >= CHECKPOINT_FRAMES
             && let Err(e) = checkpoint(conn)
         {
-            // The commit is in the log: a checkpoint that did not happen now happens
+            // The commit is handed over: a checkpoint that did not happen now happens
             // after a later commit.
             tracing::warn!(error = %e.message, "checkpoint after shipping failed");
         }
         Ok(())
     }
 
-    /// This primary writes no more, and its readers answer no more.
-    fn lose(&self, state: &mut ShipState, e: ShardError) {
-        state.lost = Some(e);
-        self.lost.store(true, Ordering::Relaxed);
-    }
-
-    /// The commit's messages, with their ids: what the commits since the last append
+    /// The commit's messages, with their ids: what the commits since the last hand-over
     /// wrote.
-    fn parts(&self, state: &mut ShipState, id: u64) -> Result<Vec<(Vec<u8>, String)>, ShardError> {
+    fn messages(&self, state: &mut ShipState, id: u64) -> Result<Messages, ShardError> {
         let mut pages = state.base.take().unwrap_or_default();
         if let Some(committed) = state.cursor.committed()? {
             pages.page_size = committed.page_size;
@@ -220,30 +221,8 @@ impl Shipper {
         Ok(Part::split(id, pages)
             .into_iter()
             .enumerate()
-            .map(|(i, part)| (part.encode(), format!("{id:016x}-{i}")))
+            .map(|(i, part)| (part.encode().into(), format!("{id:016x}-{i}")))
             .collect())
-    }
-
-    /// Appends `parts` in order. Refused: this primary is deposed for good. Unanswered:
-    /// the rest is kept to be sent again (see `unanswered`).
-    fn send(&self, state: &mut ShipState, parts: Vec<(Vec<u8>, String)>) -> Result<(), ShardError> {
-        let mut parts = parts.into_iter();
-        while let Some((payload, id)) = parts.next() {
-            match self.log.append(payload.clone(), state.last, &id) {
-                Ok(sequence) => state.last = sequence,
-                Err(e) => {
-                    if e.sqlstate == UNKNOWN_OUTCOME {
-                        tracing::error!(error = %e.message, "the log did not answer for a commit; sent again before the next write");
-                        state.unanswered = std::iter::once((payload, id)).chain(parts).collect();
-                    } else {
-                        tracing::error!(error = %e.message, "a commit did not reach the partition's log; this primary stops writing");
-                        self.lose(state, e.clone());
-                    }
-                    return Err(e);
-                }
-            }
-        }
-        Ok(())
     }
 }
 
