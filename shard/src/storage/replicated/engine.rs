@@ -21,6 +21,8 @@ pub(crate) struct LogEngine {
     /// `None` only while dropping (see `Drop`).
     runtime: Option<tokio::runtime::Runtime>,
     jetstream: jetstream::Context,
+    /// The leases' own connection (see `connect`).
+    lease_jetstream: jetstream::Context,
     replicas: usize,
     commit_timeout: Duration,
     /// Names this process as a lease holder.
@@ -48,33 +50,15 @@ impl LogEngine {
             .iter()
             .map(|s| s.parse().map_err(|e| unreachable.clone()(format!("{e}"))))
             .collect::<Result<_, _>>()?;
-        let client = wait_for(&runtime, async move {
-            let connect = async_nats::ConnectOptions::new()
-                .connection_timeout(Duration::from_secs(2))
-                // A node whose link is cut answers nothing, not even a reset: pings find it
-                // gone in seconds (the default is minutes), and the client moves to another.
-                .ping_interval(Duration::from_secs(1))
-                .retry_on_initial_connect()
-                .connect(addresses.as_slice());
-            match tokio::time::timeout(Duration::from_secs(5), connect).await {
-                Ok(Ok(client)) => {
-                    // retry_on_initial_connect returns before the first connection: wait
-                    // for it, so that an engine that is not there is reported now.
-                    let deadline = Instant::now() + Duration::from_secs(5);
-                    while client.connection_state() != async_nats::connection::State::Connected {
-                        if Instant::now() > deadline {
-                            return Err(unreachable("no server answered in 5 s".into()));
-                        }
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                    Ok(client)
-                }
-                Ok(Err(e)) => Err(unreachable(e.to_string())),
-                Err(_) => Err(unreachable("no server answered in 5 s".into())),
-            }
+        // Two connections: leases are renewed on their own, never queued behind the
+        // megabytes of a large commit's pages on the log's connection.
+        let clients = wait_for(&runtime, async move {
+            let log = connect(&addresses, &unreachable).await?;
+            let leases = connect(&addresses, &unreachable).await?;
+            Ok::<_, ShardError>((log, leases))
         });
-        let client = match client {
-            Ok(client) => client,
+        let (client, lease_client) = match clients {
+            Ok(clients) => clients,
             Err(e) => {
                 // Dropping a runtime waits for its threads, which an async caller may not.
                 runtime.shutdown_background();
@@ -84,9 +68,12 @@ impl LogEngine {
         let mut jetstream = jetstream::new(client);
         // One attempt's wait; a commit retries until `commit_timeout`.
         jetstream.set_timeout(Duration::from_secs(2));
+        let mut lease_jetstream = jetstream::new(lease_client);
+        lease_jetstream.set_timeout(Duration::from_secs(1));
         Ok(Arc::new(LogEngine {
             runtime: Some(runtime),
             jetstream,
+            lease_jetstream,
             replicas: config.replicas,
             commit_timeout: Duration::from_millis(config.commit_timeout_ms),
             owner: format!(
@@ -116,8 +103,9 @@ impl LogEngine {
         self.runtime().spawn(work).abort_handle()
     }
 
-    pub(super) fn jetstream(&self) -> &jetstream::Context {
-        &self.jetstream
+    /// The connection leases are taken and renewed on.
+    pub(super) fn lease_jetstream(&self) -> &jetstream::Context {
+        &self.lease_jetstream
     }
 
     pub(super) fn replicas(&self) -> usize {
@@ -224,6 +212,36 @@ impl Drop for LogEngine {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
+    }
+}
+
+/// One connection to the engine, at any of `addresses`.
+async fn connect(
+    addresses: &[async_nats::ServerAddr],
+    unreachable: &(impl Fn(String) -> ShardError + Clone),
+) -> Result<async_nats::Client, ShardError> {
+    let connect = async_nats::ConnectOptions::new()
+        .connection_timeout(Duration::from_secs(2))
+        // A node whose link is cut answers nothing, not even a reset: pings find it gone
+        // in seconds (the default is minutes), and the client moves to another.
+        .ping_interval(Duration::from_secs(1))
+        .retry_on_initial_connect()
+        .connect(addresses);
+    match tokio::time::timeout(Duration::from_secs(5), connect).await {
+        Ok(Ok(client)) => {
+            // retry_on_initial_connect returns before the first connection: wait for it,
+            // so that an engine that is not there is reported now.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while client.connection_state() != async_nats::connection::State::Connected {
+                if Instant::now() > deadline {
+                    return Err(unreachable("no server answered in 5 s".into()));
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Ok(client)
+        }
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable("no server answered in 5 s".into())),
     }
 }
 

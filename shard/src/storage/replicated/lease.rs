@@ -83,7 +83,7 @@ impl LogEngine {
     }
 
     fn lease_store(&self) -> Result<kv::Store, ShardError> {
-        let jetstream = self.jetstream().clone();
+        let jetstream = self.lease_jetstream().clone();
         let replicas = self.replicas();
         self.run(async move {
             match jetstream.get_key_value(BUCKET).await {
@@ -186,12 +186,25 @@ async fn renew(
                 failing = false;
             }
             Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {
-                tracing::error!(
-                    key,
-                    "another process took over this partition's lease; this primary steps down"
-                );
-                deposed.store(true, Ordering::Relaxed);
-                return;
+                // A renewal whose answer was lost (timed out) may still have landed: the
+                // lease is then ours at a later revision. Only another owner deposes.
+                match store.entry(&key).await {
+                    Ok(Some(entry))
+                        if entry.operation == kv::Operation::Put
+                            && entry.value.as_ref() == owner.as_bytes() =>
+                    {
+                        revision = entry.revision;
+                    }
+                    Ok(_) => {
+                        tracing::error!(
+                            key,
+                            "another process took over this partition's lease; this primary steps down"
+                        );
+                        deposed.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                    Err(_) => {}
+                }
             }
             // The engine electing or out of reach: renewal goes on; the log still fences.
             Err(e) if !failing => {
