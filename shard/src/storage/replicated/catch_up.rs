@@ -98,12 +98,14 @@ pub(crate) enum CaughtUp {
 /// Brings the partition file at `path` to the state of `log`.
 pub(crate) fn catch_up(path: &Path, log: &PartitionLog) -> Result<CaughtUp, ShardError> {
     let last = log.last_sequence()?;
-    if last == 0 {
+    let position = position(path)?;
+    // A log of primaries' marks alone holds no commit: an existing file is the partition.
+    if last == 0 || (position.is_none() && !holds_any_commit(log, last)?) {
         fold_wal(path)?;
         return Ok(CaughtUp::Unlogged);
     }
-    let from = match position(path)? {
-        Some((first, id)) if first <= last && first_id(log, first)? == Some(id) => first,
+    let from = match position {
+        Some((first, id)) if first <= last && holds_commit(log, first, last, id)? => first,
         local => {
             if local.is_some() || path.exists() {
                 tracing::warn!(
@@ -126,14 +128,27 @@ pub(crate) fn catch_up(path: &Path, log: &PartitionLog) -> Result<CaughtUp, Shar
     Ok(CaughtUp::Through(last))
 }
 
-/// The commit id of the message at `sequence`.
-fn first_id(log: &PartitionLog, sequence: u64) -> Result<Option<u64>, ShardError> {
-    let mut id = None;
-    log.read(sequence, sequence, |logged| {
-        id = Some(Part::decode(&logged.payload)?.commit_id);
-        Ok(())
+/// Whether any message through `last` is a commit (not a primary's mark).
+fn holds_any_commit(log: &PartitionLog, last: u64) -> Result<bool, ShardError> {
+    let mut any = false;
+    log.read(1, last, |logged| {
+        any = !Part::decode(&logged.payload)?.is_mark();
+        Ok(!any)
     })?;
-    Ok(id)
+    Ok(any)
+}
+
+/// Whether the log holds commit `id` whole, starting at message `first`: a primary that
+/// died while appending a commit's parts left a file holding a commit the log has only
+/// part of.
+fn holds_commit(log: &PartitionLog, first: u64, last: u64, id: u64) -> Result<bool, ShardError> {
+    let mut whole = false;
+    log.read(first, last, |logged| {
+        let part = Part::decode(&logged.payload)?;
+        whole = part.commit_id == id && part.last;
+        Ok(part.commit_id == id && !part.last)
+    })?;
+    Ok(whole)
 }
 
 fn remove_file_and_wal(path: &Path) -> Result<(), ShardError> {
@@ -167,11 +182,7 @@ pub(crate) fn replay(
         .open(path)?;
     let mut commit: Vec<Part> = Vec::new();
     let mut applied = 0;
-    let mut stopped = false;
     log.read(from, to, |logged| {
-        if stopped {
-            return Ok(());
-        }
         let part = Part::decode(&logged.payload)?;
         // A commit's parts are consecutive: another id means the one before never ended
         // (its primary died between parts) and is not applied.
@@ -185,21 +196,20 @@ pub(crate) fn replay(
         commit.push(part);
         if last {
             if !keep(&logged) {
-                stopped = true;
-                return Ok(());
+                return Ok(false);
             }
             apply(&file, &commit)?;
             commit.clear();
             applied += 1;
         }
-        Ok(())
+        Ok(true)
     })?;
     file.sync_all()?;
     Ok(applied)
 }
 
 fn apply(file: &File, parts: &[Part]) -> Result<(), ShardError> {
-    let Some(last) = parts.last() else {
+    let Some(last) = parts.last().filter(|p| !p.is_mark()) else {
         return Ok(());
     };
     for part in parts {

@@ -14,6 +14,7 @@ use futures::StreamExt;
 use litescale_config::StorageConfig;
 
 use crate::error::ShardError;
+use crate::storage::fence::FENCED;
 use crate::storage::replicated::appender::{Appender, LogAcks};
 
 /// The connection to the engine, shared by a process's partitions.
@@ -337,6 +338,58 @@ impl PartitionLog {
         })
     }
 
+    /// Appends `payload` after message `after`, waiting for the engine's answer (retried
+    /// under the same `id` until the commit timeout); its sequence, or FENCED if another
+    /// message came first.
+    pub(crate) fn append_after(
+        &self,
+        after: u64,
+        payload: Vec<u8>,
+        id: &str,
+    ) -> Result<u64, ShardError> {
+        let jetstream = self.engine.jetstream.clone();
+        let subject = self.subject.clone();
+        let timeout = self.engine.commit_timeout;
+        let payload = bytes::Bytes::from(payload);
+        let id = id.to_owned();
+        self.engine.run(async move {
+            let deadline = Instant::now() + timeout;
+            loop {
+                let message = jetstream::message::PublishMessage::build()
+                    .payload(payload.clone())
+                    .message_id(&id)
+                    .expected_last_sequence(after);
+                let acked = async {
+                    jetstream
+                        .send_publish(subject.clone(), message)
+                        .await?
+                        .await
+                };
+                match acked.await {
+                    Ok(ack) => return Ok(ack.sequence),
+                    Err(e)
+                        if e.kind() == jetstream::context::PublishErrorKind::WrongLastSequence =>
+                    {
+                        return Err(ShardError::new(
+                            FENCED,
+                            "another primary appended to the partition's log",
+                        ));
+                    }
+                    Err(e) if Instant::now() < deadline => {
+                        tracing::debug!(error = %e, "the partition's log does not answer yet");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(e) => {
+                        return Err(ShardError::new(
+                            "08006",
+                            format!("the partition's log did not answer: {e}"),
+                        ));
+                    }
+                }
+            }
+        })
+    }
+
     /// Starts the partition's appender after message `last` (see `appender.rs`).
     pub(crate) fn appender(&self, last: u64, acks: Arc<LogAcks>) -> Appender {
         Appender::start(
@@ -349,12 +402,13 @@ impl PartitionLog {
         )
     }
 
-    /// Calls `visit` with each message from `from` through `to`, in order.
+    /// Calls `visit` with each message from `from` through `to`, in order, until it
+    /// answers `false`.
     pub(crate) fn read(
         &self,
         from: u64,
         to: u64,
-        mut visit: impl FnMut(Logged) -> Result<(), ShardError>,
+        mut visit: impl FnMut(Logged) -> Result<bool, ShardError>,
     ) -> Result<(), ShardError> {
         if from > to {
             return Ok(());
@@ -397,8 +451,8 @@ impl PartitionLog {
                 .recv()
                 .map_err(|_| ShardError::new("08006", "the partition's log ended early"))??;
             let sequence = logged.sequence;
-            visit(logged)?;
-            if sequence >= to {
+            // Returning drops the receiver: the reading task stops at its next message.
+            if !visit(logged)? || sequence >= to {
                 return Ok(());
             }
         }
@@ -440,7 +494,9 @@ async fn read_from(
         };
         next = logged.sequence + 1;
         let end = logged.sequence >= to;
-        if tx.send(Ok(logged)).is_err() || end {
+        // The reader applies what it reads: waiting for it must not hold up the engine's
+        // other work (appends, lease renewals) on this runtime's thread.
+        if tokio::task::block_in_place(|| tx.send(Ok(logged))).is_err() || end {
             return Ok(None);
         }
     }

@@ -33,6 +33,22 @@ pub(crate) struct Part {
 }
 
 impl Part {
+    /// A new primary's first message: no pages. Appended after the last message it
+    /// caught up with, it fences off any primary before it, and it changes nothing.
+    pub(crate) fn mark(id: u64) -> Part {
+        Part {
+            commit_id: id,
+            last: true,
+            page_size: 0,
+            db_pages: 0,
+            images: Vec::new(),
+        }
+    }
+
+    pub(crate) fn is_mark(&self) -> bool {
+        self.page_size == 0
+    }
+
     /// The parts of a commit, in order.
     pub(crate) fn split(commit_id: u64, pages: Pages) -> Vec<Part> {
         let per_part = (PART_BYTES / pages.page_size.max(512) as usize).max(1);
@@ -132,5 +148,7 @@ mod tests {
         let back: BTreeMap<u32, Vec<u8>> = read.into_iter().flat_map(|p| p.images).collect();
         assert_eq!(back, pages.images);
         assert!(Part::decode(&parts[0].encode()[..100]).is_err());
+        let mark = Part::decode(&Part::mark(9).encode()).unwrap();
+        assert!(mark.is_mark() && mark.last && !parts[2].is_mark());
     }
 }

@@ -57,7 +57,11 @@ const CHECKPOINT_FRAMES: u64 = 1000;
 pub(crate) struct OnLog {
     log: PartitionLog,
     lease: Lease,
-    caught_up: CaughtUp,
+    /// The log held no commit: the file (if any) is the partition, shipped whole with
+    /// the first commit.
+    unlogged: bool,
+    /// This process's mark on the log: the message its first commit follows.
+    last: u64,
     acks: Arc<LogAcks>,
     /// Set once this process lost the partition (see [`OnLog::lost`]).
     lost: Arc<AtomicBool>,
@@ -88,14 +92,32 @@ pub(crate) fn attach(
 ) -> Result<OnLog, ShardError> {
     let log = engine.partition_log(database, index)?;
     let lease = engine.lease(log.name(), wait)?;
-    let caught_up = catch_up(path, &log)?;
-    Ok(OnLog {
-        log,
-        lease,
-        caught_up,
-        acks: LogAcks::new(),
-        lost: Arc::default(),
-    })
+    // A deposed primary's appends may still land after this one read the log's end (they
+    // were on their way): this one's mark, appended after what it caught up with, fails
+    // then, and it catches up again. Once the mark is in, nothing older can append.
+    let mut attempts = 0;
+    loop {
+        let caught_up = catch_up(path, &log)?;
+        let after = match caught_up {
+            CaughtUp::Through(last) => last,
+            CaughtUp::Unlogged => log.last_sequence()?,
+        };
+        let id = uuid::Uuid::new_v4().as_u64_pair().0;
+        match log.append_after(after, Part::mark(id).encode(), &format!("{id:016x}-mark")) {
+            Ok(mark) => {
+                return Ok(OnLog {
+                    log,
+                    lease,
+                    unlogged: matches!(caught_up, CaughtUp::Unlogged),
+                    last: mark,
+                    acks: LogAcks::new(),
+                    lost: Arc::default(),
+                });
+            }
+            Err(e) if e.sqlstate == FENCED && attempts < 10 => attempts += 1,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// A primary's side of its partition's log: what it has handed to the log.
@@ -130,7 +152,8 @@ impl Shipper {
         let OnLog {
             log,
             lease,
-            caught_up,
+            unlogged,
+            last,
             acks,
             lost,
         } = on_log;
@@ -138,10 +161,7 @@ impl Shipper {
         // completed by itself after a commit not shipped yet would let the next write
         // overwrite that commit's frames. The shipper checkpoints, after shipping.
         as_litescale(|| conn.pragma_update(None, "wal_autocheckpoint", 0))?;
-        let (last, base) = match caught_up {
-            CaughtUp::Through(last) => (last, None),
-            CaughtUp::Unlogged => (0, Some(frames::whole_file(path)?)),
-        };
+        let base = unlogged.then(|| frames::whole_file(path)).transpose()?;
         Ok(Shipper {
             appender: log.appender(last, Arc::clone(&acks)),
             acks,
