@@ -54,8 +54,8 @@ impl Writer {
     }
 
     /// As [`Writer::open`], for a partition on a replicated log: the file at `path` is
-    /// already the log's state; the new primary's first commit (its fence) is appended
-    /// after the log's last message, so it fails if another primary's was.
+    /// already the log's state and this process's mark is on it (`storage/replicated`);
+    /// every commit is handed to the log.
     pub fn open_logged(
         path: &Path,
         options: &ConnectionOptions,

@@ -113,6 +113,10 @@ impl LogEngine {
         self.replicas
     }
 
+    pub(super) fn commit_timeout(&self) -> Duration {
+        self.commit_timeout
+    }
+
     pub(super) fn owner(&self) -> &str {
         &self.owner
     }
@@ -172,22 +176,31 @@ impl LogEngine {
     pub(crate) fn has_database(&self, database: &str) -> Result<bool, ShardError> {
         let jetstream = self.jetstream.clone();
         let name = stream_name(database, 0);
+        let deadline = Instant::now() + self.commit_timeout;
         self.run(async move {
-            match jetstream.get_stream(&name).await {
-                Ok(_) => Ok(true),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        jetstream::context::GetStreamErrorKind::JetStream(j)
-                            if j.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
-                    ) =>
-                {
-                    Ok(false)
+            loop {
+                match jetstream.get_stream(&name).await {
+                    Ok(_) => return Ok(true),
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            jetstream::context::GetStreamErrorKind::JetStream(j)
+                                if j.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
+                        ) =>
+                    {
+                        return Ok(false);
+                    }
+                    // An engine electing answers later.
+                    Err(_) if Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    Err(e) => {
+                        return Err(ShardError::new(
+                            "08006",
+                            format!("the storage engine did not answer: {e}"),
+                        ));
+                    }
                 }
-                Err(e) => Err(ShardError::new(
-                    "08006",
-                    format!("the storage engine did not answer: {e}"),
-                )),
             }
         })
     }

@@ -82,23 +82,39 @@ impl LogEngine {
         })
     }
 
+    /// The leases' bucket, made if missing; an engine electing or starting is waited
+    /// for up to the commit timeout.
     fn lease_store(&self) -> Result<kv::Store, ShardError> {
         let jetstream = self.lease_jetstream().clone();
         let replicas = self.replicas();
+        let deadline = Instant::now() + self.commit_timeout();
         self.run(async move {
-            match jetstream.get_key_value(BUCKET).await {
-                Ok(store) => Ok(store),
-                Err(_) => jetstream
-                    .create_key_value(kv::Config {
-                        bucket: BUCKET.to_owned(),
-                        history: 1,
-                        num_replicas: replicas,
-                        ..Default::default()
-                    })
-                    .await
-                    .map_err(|e| {
-                        ShardError::new("08006", format!("cannot open the partitions' leases: {e}"))
-                    }),
+            loop {
+                let store = match jetstream.get_key_value(BUCKET).await {
+                    Ok(store) => Ok(store),
+                    Err(_) => jetstream
+                        .create_key_value(kv::Config {
+                            bucket: BUCKET.to_owned(),
+                            history: 1,
+                            num_replicas: replicas,
+                            ..Default::default()
+                        })
+                        .await
+                        .map_err(|e| e.to_string()),
+                };
+                match store {
+                    Ok(store) => return Ok(store),
+                    Err(e) if Instant::now() < deadline => {
+                        tracing::debug!(error = %e, "the partitions' leases are not there yet");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    Err(e) => {
+                        return Err(ShardError::new(
+                            "08006",
+                            format!("cannot open the partitions' leases: {e}"),
+                        ));
+                    }
+                }
             }
         })
     }
