@@ -15,8 +15,8 @@ use rusqlite::{Connection, OptionalExtension};
 
 use crate::engine::guard::as_litescale;
 use crate::error::ShardError;
-use crate::storage::replicated::engine::{Logged, PartitionLog};
 use crate::storage::replicated::entry::Part;
+use crate::storage::replicated::log::{Logged, PartitionLog};
 
 pub(crate) const POSITION_TABLE: &str = "_litescale_log";
 

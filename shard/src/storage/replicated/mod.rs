@@ -18,8 +18,8 @@
 //! litescale process on the same databases waits, a standby, until the lease's holder
 //! stops renewing it, then catches up and takes over.
 //!
-//! Order inside: `entry` <- `frames`; `appender` <- `engine` <- `catch_up` <- `restore`;
-//! `engine` <- `lease`; all <- this file.
+//! Order inside: `entry` <- `frames`; `appender`, `engine` <- `log` <- `catch_up` <-
+//! `restore`; `engine` <- `lease`; all <- this file.
 
 mod appender;
 mod catch_up;
@@ -27,6 +27,7 @@ mod engine;
 mod entry;
 mod frames;
 mod lease;
+mod log;
 mod restore;
 
 use std::cell::RefCell;
@@ -45,8 +46,9 @@ use frames::WalCursor;
 
 pub(crate) use appender::LogAcks;
 use catch_up::{CaughtUp, catch_up};
-pub(crate) use engine::{LogEngine, PartitionLog};
+pub(crate) use engine::LogEngine;
 use lease::Lease;
+use log::PartitionLog;
 pub use restore::{RestorePoint, restore};
 
 /// WAL frames after which a primary checkpoints (SQLite's own default is 1000).
@@ -90,7 +92,7 @@ pub(crate) fn attach(
     path: &Path,
     wait: Option<std::time::Duration>,
 ) -> Result<OnLog, ShardError> {
-    let log = engine.partition_log(database, index)?;
+    let log = PartitionLog::open(engine, database, index)?;
     let lease = engine.lease(log.name(), wait)?;
     // A deposed primary's appends may still land after this one read the log's end (they
     // were on their way): this one's mark, appended after what it caught up with, fails

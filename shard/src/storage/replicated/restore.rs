@@ -11,6 +11,7 @@ use crate::directory::{partition_path, valid_name};
 use crate::error::ShardError;
 use crate::storage::replicated::catch_up::replay;
 use crate::storage::replicated::engine::LogEngine;
+use crate::storage::replicated::log::PartitionLog;
 
 /// Where a restore stops.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,7 +65,7 @@ pub fn restore(
         .count();
     let mut restored = Vec::with_capacity(partitions);
     for i in 0..partitions {
-        let log = engine.partition_log(database, i)?;
+        let log = PartitionLog::open(&engine, database, i)?;
         let last = log.last_sequence()?;
         let path: &Path = &partition_path(&dir, i);
         restored.push(replay(path, &log, 1, last, |logged| match at {
