@@ -48,20 +48,40 @@ impl Drop for Lease {
 
 impl LogEngine {
     /// Takes the lease `key`, waiting while another process holds it live; `wait`
-    /// bounds the wait (`None`: as long as it takes).
+    /// bounds the wait (`None`: as long as it takes). While it waits, `meanwhile` runs
+    /// about once a second on this thread (a standby keeps its file close to the log).
     pub(crate) fn lease(
         self: &Arc<Self>,
         key: &str,
         wait: Option<Duration>,
+        mut meanwhile: impl FnMut() -> Result<(), ShardError>,
     ) -> Result<Lease, ShardError> {
         let store = self.lease_store()?;
         let owner = self.owner().to_owned();
-        let key_owned = key.to_owned();
-        let revision = self.run({
-            let store = store.clone();
-            let owner = owner.clone();
-            async move { take(&store, &key_owned, &owner, wait).await }
-        })?;
+        let started = Instant::now();
+        // Carried from round to round: how long the holder's revision has stood still.
+        let mut standing = Standing::default();
+        let revision = loop {
+            let round = self.run({
+                let (store, owner, key) = (store.clone(), owner.clone(), key.to_owned());
+                async move { take(&store, &key, &owner, standing).await }
+            });
+            match round {
+                Round::Taken(revision) => break revision,
+                Round::Held(still) if wait.is_none_or(|w| started.elapsed() < w) => {
+                    standing = still;
+                    meanwhile()?;
+                }
+                Round::Held(_) => {
+                    return Err(ShardError::new(
+                        "57P03",
+                        format!(
+                            "the partition {key} is served by another litescale process (its lease is held)"
+                        ),
+                    ));
+                }
+            }
+        };
         let deposed = Arc::new(AtomicBool::new(false));
         let renewal = self.spawn(renew(
             store.clone(),
@@ -120,20 +140,29 @@ impl LogEngine {
     }
 }
 
-async fn take(
-    store: &kv::Store,
-    key: &str,
-    owner: &str,
-    wait: Option<Duration>,
-) -> Result<u64, ShardError> {
+/// The holder's revision as last seen, and since when it has not moved (this process's
+/// clock: it decides only who tries, never who writes).
+#[derive(Clone, Copy, Default)]
+struct Standing(Option<(u64, Instant)>);
+
+/// How one round of waiting for a lease ended.
+enum Round {
+    Taken(u64),
+    Held(Standing),
+}
+
+/// How long one round of [`take`] waits before its caller may do other work.
+const ROUND: Duration = Duration::from_secs(1);
+
+async fn take(store: &kv::Store, key: &str, owner: &str, standing: Standing) -> Round {
     let started = Instant::now();
-    let mut standing: Option<(u64, Instant)> = None;
-    let mut told = false;
+    let Standing(mut standing) = standing;
+    let mut told = standing.is_some();
     loop {
         match store.entry(key).await {
             Ok(None) => {
                 if let Ok(revision) = store.create(key, owner.to_owned().into()).await {
-                    return Ok(revision);
+                    return Round::Taken(revision);
                 }
             }
             Ok(Some(entry)) if entry.operation != kv::Operation::Put => {
@@ -141,7 +170,7 @@ async fn take(
                     .update(key, owner.to_owned().into(), entry.revision)
                     .await
                 {
-                    return Ok(revision);
+                    return Round::Taken(revision);
                 }
             }
             Ok(Some(entry)) => match standing {
@@ -154,7 +183,7 @@ async fn take(
                     {
                         Ok(revision) => {
                             tracing::warn!(key, holder = %String::from_utf8_lossy(&entry.value), "took over a lease its holder stopped renewing");
-                            return Ok(revision);
+                            return Round::Taken(revision);
                         }
                         Err(_) => standing = None,
                     }
@@ -174,13 +203,8 @@ async fn take(
             }
             Err(_) => {}
         }
-        if wait.is_some_and(|w| started.elapsed() > w) {
-            return Err(ShardError::new(
-                "57P03",
-                format!(
-                    "the partition {key} is served by another litescale process (its lease is held)"
-                ),
-            ));
+        if started.elapsed() > ROUND {
+            return Round::Held(Standing(standing));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

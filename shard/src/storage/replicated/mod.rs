@@ -93,7 +93,9 @@ pub(crate) fn attach(
     wait: Option<std::time::Duration>,
 ) -> Result<OnLog, ShardError> {
     let log = PartitionLog::open(engine, database, index)?;
-    let lease = engine.lease(log.name(), wait)?;
+    // A standby keeps its file caught up while it waits, so that taking over replays
+    // only the last moments of the log.
+    let lease = engine.lease(log.name(), wait, || catch_up(path, &log).map(drop))?;
     // A deposed primary's appends may still land after this one read the log's end (they
     // were on their way): this one's mark, appended after what it caught up with, fails
     // then, and it catches up again. Once the mark is in, nothing older can append.
