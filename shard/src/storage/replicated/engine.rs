@@ -131,11 +131,11 @@ impl LogEngine {
     pub(crate) fn has_database(&self, database: &str) -> Result<bool, ShardError> {
         let jetstream = self.jetstream.clone();
         let name = stream_name(database, 0);
-        let deadline = Instant::now() + self.commit_timeout;
+        let timeout = self.commit_timeout;
         self.run(async move {
-            loop {
+            until_answered(timeout, "asking whether the database has logs", || async {
                 match jetstream.get_stream(&name).await {
-                    Ok(_) => return Ok(true),
+                    Ok(_) => Ok(true),
                     Err(e)
                         if matches!(
                             e.kind(),
@@ -143,20 +143,12 @@ impl LogEngine {
                                 if j.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
                         ) =>
                     {
-                        return Ok(false);
+                        Ok(false)
                     }
-                    // An engine electing answers later.
-                    Err(_) if Instant::now() < deadline => {
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
-                    Err(e) => {
-                        return Err(ShardError::new(
-                            "08006",
-                            format!("the storage engine did not answer: {e}"),
-                        ));
-                    }
+                    Err(e) => Err(e),
                 }
-            }
+            })
+            .await
         })
     }
 
@@ -180,6 +172,33 @@ impl Drop for LogEngine {
     fn drop(&mut self) {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
+        }
+    }
+}
+
+/// Asks the engine with `attempt` again every 200 ms while it has no answer (a node
+/// starting, an election), up to `timeout`; then 08006, saying `what` failed.
+pub(super) async fn until_answered<T, E: std::fmt::Display, F>(
+    timeout: Duration,
+    what: &str,
+    mut attempt: impl FnMut() -> F,
+) -> Result<T, ShardError>
+where
+    F: std::future::Future<Output = Result<T, E>>,
+{
+    let deadline = Instant::now() + timeout;
+    let mut warned = false;
+    loop {
+        match attempt().await {
+            Ok(answer) => return Ok(answer),
+            Err(e) if Instant::now() < deadline => {
+                if !warned {
+                    tracing::warn!(error = %e, "{what}: the storage engine has no answer yet");
+                    warned = true;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => return Err(ShardError::new("08006", format!("{what}: {e}"))),
         }
     }
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream::kv;
 
 use crate::error::ShardError;
-use crate::storage::replicated::engine::LogEngine;
+use crate::storage::replicated::engine::{LogEngine, until_answered};
 
 /// How long a lease's revision must stand still before another process takes it over.
 pub(crate) const LEASE_TTL: Duration = Duration::from_millis(1500);
@@ -107,35 +107,24 @@ impl LogEngine {
     fn lease_store(&self) -> Result<kv::Store, ShardError> {
         let jetstream = self.lease_jetstream().clone();
         let replicas = self.replicas();
-        let deadline = Instant::now() + self.commit_timeout();
+        let timeout = self.commit_timeout();
         self.run(async move {
-            loop {
-                let store = match jetstream.get_key_value(BUCKET).await {
+            until_answered(timeout, "opening the partitions' leases", || async {
+                match jetstream.get_key_value(BUCKET).await {
                     Ok(store) => Ok(store),
-                    Err(_) => jetstream
-                        .create_key_value(kv::Config {
-                            bucket: BUCKET.to_owned(),
-                            history: 1,
-                            num_replicas: replicas,
-                            ..Default::default()
-                        })
-                        .await
-                        .map_err(|e| e.to_string()),
-                };
-                match store {
-                    Ok(store) => return Ok(store),
-                    Err(e) if Instant::now() < deadline => {
-                        tracing::debug!(error = %e, "the partitions' leases are not there yet");
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
-                    Err(e) => {
-                        return Err(ShardError::new(
-                            "08006",
-                            format!("cannot open the partitions' leases: {e}"),
-                        ));
+                    Err(_) => {
+                        jetstream
+                            .create_key_value(kv::Config {
+                                bucket: BUCKET.to_owned(),
+                                history: 1,
+                                num_replicas: replicas,
+                                ..Default::default()
+                            })
+                            .await
                     }
                 }
-            }
+            })
+            .await
         })
     }
 }

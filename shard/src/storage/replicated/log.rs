@@ -11,7 +11,7 @@ use futures::StreamExt;
 use crate::error::ShardError;
 use crate::storage::fence::FENCED;
 use crate::storage::replicated::appender::{Appender, LogAcks};
-use crate::storage::replicated::engine::{LogEngine, stream_name};
+use crate::storage::replicated::engine::{LogEngine, stream_name, until_answered};
 
 /// One partition's log.
 pub(crate) struct PartitionLog {
@@ -49,23 +49,13 @@ impl PartitionLog {
         };
         let jetstream = engine.jetstream().clone();
         let timeout = engine.commit_timeout();
+        let what = format!("opening the partition's log {name}");
         engine.run(async move {
-            let deadline = Instant::now() + timeout;
-            loop {
-                match jetstream.get_or_create_stream(config.clone()).await {
-                    Ok(_) => return Ok(()),
-                    Err(e) if Instant::now() < deadline => {
-                        tracing::warn!(error = %e, "the storage engine has no answer for a partition's log yet");
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
-                    Err(e) => {
-                        return Err(ShardError::new(
-                            "08006",
-                            format!("cannot open the partition's log {}: {e}", config.name),
-                        ));
-                    }
-                }
-            }
+            until_answered(timeout, &what, || {
+                jetstream.get_or_create_stream(config.clone())
+            })
+            .await
+            .map(drop)
         })?;
         Ok(PartitionLog {
             engine: Arc::clone(engine),
@@ -85,31 +75,13 @@ impl PartitionLog {
         let name = self.name.clone();
         let timeout = self.engine.commit_timeout();
         self.engine.run(async move {
-            let deadline = Instant::now() + timeout;
-            loop {
-                let info = async {
-                    jetstream
-                        .get_stream(&name)
-                        .await?
-                        .get_info()
-                        .await
-                        .map_err(Into::into)
-                };
-                let result: Result<stream::Info, async_nats::Error> = info.await;
-                match result {
-                    Ok(info) => return Ok(info.state.last_sequence),
-                    Err(e) if Instant::now() < deadline => {
-                        tracing::warn!(error = %e, "waiting for the partition's log");
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
-                    Err(e) => {
-                        return Err(ShardError::new(
-                            "08006",
-                            format!("the partition's log {name} did not answer: {e}"),
-                        ));
-                    }
-                }
-            }
+            let what = format!("reading the end of the partition's log {name}");
+            until_answered(timeout, &what, || async {
+                let stream = jetstream.get_stream(&name).await?;
+                let info = stream.get_info().await?;
+                Ok::<_, async_nats::Error>(info.state.last_sequence)
+            })
+            .await
         })
     }
 
