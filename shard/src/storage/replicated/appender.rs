@@ -13,7 +13,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, context::PublishErrorKind};
@@ -37,6 +37,9 @@ pub(crate) struct LogAcks {
     /// Commits handed to the appender so far (numbered from 1).
     handed: AtomicU64,
     state: watch::Sender<Confirmed>,
+    /// Set with the first failure: the process's readers stop answering from the file,
+    /// which may hold a commit the log does not (see `Local::serving`).
+    lost: Arc<AtomicBool>,
 }
 
 #[derive(Clone, Default)]
@@ -48,10 +51,11 @@ struct Confirmed {
 }
 
 impl LogAcks {
-    pub(crate) fn new() -> Arc<LogAcks> {
+    pub(crate) fn new(lost: Arc<AtomicBool>) -> Arc<LogAcks> {
         Arc::new(LogAcks {
             handed: AtomicU64::new(0),
             state: watch::Sender::new(Confirmed::default()),
+            lost,
         })
     }
 
@@ -268,6 +272,9 @@ impl Task {
     fn fail(&mut self, e: ShardError) {
         tracing::error!(error = %e.message, "commits did not reach the partition's log; this primary stops writing");
         let from = self.confirmed + 1;
+        // Before any waiting session hears of it: a read after its failed commit must not
+        // see that commit.
+        self.acks.lost.store(true, Ordering::SeqCst);
         self.acks
             .state
             .send_modify(|s| s.failed = Some((from, e.clone())));

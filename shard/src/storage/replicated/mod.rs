@@ -107,6 +107,7 @@ pub(crate) fn attach(
             CaughtUp::Unlogged => log.last_sequence()?,
         };
         let id = uuid::Uuid::new_v4().as_u64_pair().0;
+        let lost = Arc::<AtomicBool>::default();
         match log.append_after(after, Part::mark(id).encode(), &format!("{id:016x}-mark")) {
             Ok(mark) => {
                 return Ok(OnLog {
@@ -114,8 +115,8 @@ pub(crate) fn attach(
                     lease,
                     unlogged: matches!(caught_up, CaughtUp::Unlogged),
                     last: mark,
-                    acks: LogAcks::new(),
-                    lost: Arc::default(),
+                    acks: LogAcks::new(Arc::clone(&lost)),
+                    lost,
                 });
             }
             Err(e) if e.sqlstate == FENCED && attempts < 10 => attempts += 1,
