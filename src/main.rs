@@ -101,16 +101,16 @@ fn restore(
     into: &str,
 ) -> ExitCode {
     match litescale_shard::restore(config, database, at, into) {
-        Ok(commits) => {
-            println!(
-                "restored \"{database}\" into \"{into}\": {} commits ({} per partition)",
-                commits.iter().sum::<u64>(),
-                commits
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+        Ok(partitions) => {
+            for (i, p) in partitions.iter().enumerate() {
+                let base = p.snapshot.map_or("the log's start".to_owned(), |s| {
+                    format!("its snapshot through log position {s}")
+                });
+                println!(
+                    "restored \"{database}\" partition {i} into \"{into}\" from {base} and {} commits of the log after it",
+                    p.commits
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

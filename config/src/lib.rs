@@ -144,6 +144,13 @@ pub struct StorageConfig {
     /// Milliseconds a commit waits for the log (an engine election, a lost quorum)
     /// before it fails with a retryable error.
     pub commit_timeout_ms: u64,
+    /// MiB appended to a partition's log after which its primary takes a snapshot of the
+    /// partition (a page image at a log position, in the engine's object store) off the
+    /// commit path; 0: never (the log is then kept whole).
+    pub snapshot_every_mb: u64,
+    /// Snapshots kept per partition; the log is purged below the oldest of them, which is
+    /// as far back as a point-in-time restore reaches.
+    pub snapshots_kept: usize,
 }
 
 /// `[storage] engine`
@@ -245,6 +252,8 @@ impl Default for StorageConfig {
             servers: Vec::new(),
             replicas: 3,
             commit_timeout_ms: 10_000,
+            snapshot_every_mb: 64,
+            snapshots_kept: 2,
         }
     }
 }
@@ -390,6 +399,12 @@ impl Config {
             return Err(FieldError::new(
                 "storage.commit_timeout_ms",
                 "must be at least 1",
+            ));
+        }
+        if storage.snapshots_kept == 0 {
+            return Err(FieldError::new(
+                "storage.snapshots_kept",
+                "must be at least 1 (the log is purged below the oldest snapshot kept)",
             ));
         }
         // A transaction over several partitions (DDL is one) commits by a decision kept

@@ -13,7 +13,7 @@ use crate::engine::options::ConnectionOptions;
 use crate::engine::sql::catalog::TypeCatalog;
 use crate::error::ShardError;
 use crate::partition::Partition;
-use crate::storage::{LogEngine, Recovered, TxLog, attach};
+use crate::storage::{LogEngine, Recovered, TxLog, attach, delete_database};
 use crate::usage::Usage;
 use crate::workers::{Launch, WorkerGroup};
 
@@ -346,7 +346,7 @@ impl Storage {
             db.close_workers();
         }
         if let Some(engine) = &self.engine {
-            engine.delete_database(name, self.partitions);
+            delete_database(engine, name, self.partitions);
         }
         std::fs::remove_dir_all(&dir)?;
         Ok(true)

@@ -51,7 +51,7 @@ pub use messages::Role;
 pub use partition::{Partition, ReadSnapshot, SmallRead, Transaction, WriterLock};
 pub use row_stream::RowStream;
 pub use storage::portable;
-pub use storage::{FENCED, Recovered, Redo, RestorePoint, Segment, TxLog, restore};
+pub use storage::{FENCED, Recovered, Redo, RestorePoint, Restored, Segment, TxLog, restore};
 pub use usage::{Usage, UsageSnapshot};
 pub use value::{ColumnMeta, Outcome, Rows, Value};
 pub use workers::worker;

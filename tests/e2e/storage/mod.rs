@@ -9,3 +9,18 @@ mod engine;
 mod failures;
 mod hosts;
 mod single_node;
+
+/// A partition file's bytes once its WAL is folded in, after `integrity_check` passed.
+fn checkpointed(path: &std::path::Path) -> Vec<u8> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    assert_eq!(
+        crate::harness::integrity_check(&conn),
+        "ok",
+        "{}",
+        path.display()
+    );
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    drop(conn);
+    std::fs::read(path).unwrap()
+}

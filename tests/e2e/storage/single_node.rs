@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use litescale_config::Config;
 
+use super::checkpointed;
 use super::engine::nats_server;
 use super::hosts::Process;
-use crate::harness::{TestServer, binary, sqlstate};
+use crate::harness::{TestServer, binary, connect_to_database, sqlstate};
 
 /// One JetStream node on a free loopback port, its files in `dir`.
 fn one_node(dir: &std::path::Path) -> (Process, u16) {
@@ -38,9 +39,18 @@ fn one_node(dir: &std::path::Path) -> (Process, u16) {
 }
 
 fn config(port: u16, partitions: usize) -> Result<Config, litescale_config::ConfigError> {
+    config_with(port, partitions, "")
+}
+
+/// With more `[storage]` settings.
+fn config_with(
+    port: u16,
+    partitions: usize,
+    storage: &str,
+) -> Result<Config, litescale_config::ConfigError> {
     Config::from_toml(
         &format!(
-            "[storage]\nengine = \"jetstream\"\nservers = [\"127.0.0.1:{port}\"]\nreplicas = 1\n\
+            "[storage]\nengine = \"jetstream\"\nservers = [\"127.0.0.1:{port}\"]\nreplicas = 1\n{storage}\n\
              [partitions]\ncount = {partitions}\n"
         ),
         std::path::Path::new("test.toml"),
@@ -82,19 +92,120 @@ async fn a_new_host_attaches_what_committed_and_one_partition_per_database_is_re
     // Another litescale with an empty data directory: the rows come from the log.
     let attached = TestServer::start_with(config(port, 1).unwrap()).await;
     let c = attached.client().await;
-    let rows: Vec<(i32, String)> = c
-        .query("SELECT id, v FROM items ORDER BY id", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let rows: Vec<(i32, String)> = pairs(&c, "SELECT id, v FROM items ORDER BY id").await;
     assert_eq!(
         rows,
         (1..=20)
             .map(|id| (id, "one".to_owned()))
             .collect::<Vec<_>>()
     );
+}
+
+/// The rows of a query of two columns.
+async fn pairs<A, B>(c: &tokio_postgres::Client, sql: &str) -> Vec<(A, B)>
+where
+    A: for<'a> tokio_postgres::types::FromSql<'a>,
+    B: for<'a> tokio_postgres::types::FromSql<'a>,
+{
+    c.query(sql, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+const LENGTHS: &str = "SELECT id, length(v)::int8 FROM blobs ORDER BY id";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_let_the_log_be_purged_a_new_host_start_from_one_and_a_restore_use_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_node, port) = one_node(dir.path());
+    let config = config_with(port, 1, "snapshot_every_mb = 1\nsnapshots_kept = 1").unwrap();
+    let server = TestServer::start_with(config.clone()).await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE blobs (id int PRIMARY KEY, v text)")
+        .await
+        .unwrap();
+    // About 60 KB of pages a commit: a snapshot every 17 or so.
+    for id in 1..=60 {
+        c.execute(
+            "INSERT INTO blobs VALUES ($1, repeat(chr(64 + $1 % 26), 60000))",
+            &[&id],
+        )
+        .await
+        .unwrap();
+    }
+
+    // The log is purged below the newest snapshot (taken off the commit path): a restore
+    // to its first message is refused, saying how far back restores reach.
+    let restores = tempfile::tempdir().unwrap();
+    let restore_config = Config {
+        data_dir: restores.path().to_owned(),
+        ..config.clone()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let refused = loop {
+        let early = litescale_shard::restore(
+            &restore_config,
+            "postgres",
+            litescale_shard::RestorePoint::Position(1),
+            "early",
+        );
+        match early {
+            Err(e) => break e,
+            Ok(_) => {
+                std::fs::remove_dir_all(restores.path().join("early")).unwrap();
+                assert!(Instant::now() < deadline, "the log was never purged");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    assert_eq!(refused.sqlstate, "22023", "{refused:?}");
+    assert!(
+        refused
+            .message
+            .contains("no further back than its oldest snapshot"),
+        "{}",
+        refused.message
+    );
+    assert!(!restores.path().join("early").exists());
+
+    // A restore to now starts from the snapshot and replays the log after it.
+    let now = litescale_shard::RestorePoint::Time(chrono::Utc::now());
+    let restored = litescale_shard::restore(&restore_config, "postgres", now, "pitr").unwrap();
+    assert!(restored[0].snapshot.is_some(), "{restored:?}");
+    let expected: Vec<(i32, i64)> = pairs(&c, LENGTHS).await;
+    assert_eq!(expected.len(), 60);
+    drop(c);
+    drop(server);
+
+    // A new host starts from the snapshot and the log after it: the same rows, the same
+    // bytes as the primary's file.
+    let attached = TestServer::start_with(config.clone()).await;
+    let c = attached.client().await;
+    let rows: Vec<(i32, i64)> = pairs(&c, LENGTHS).await;
+    assert_eq!(rows, expected);
+    drop(c);
+    let attached_file = checkpointed(&attached.data_dir().join("postgres/0.db"));
+    drop(attached);
+    let now = litescale_shard::RestorePoint::Time(chrono::Utc::now());
+    litescale_shard::restore(&restore_config, "postgres", now, "copy").unwrap();
+    assert!(
+        attached_file == checkpointed(&restores.path().join("copy/0.db")),
+        "a file attached from a snapshot differs from the log's replay"
+    );
+
+    let restored_server = TestServer::start_in(restore_config, restores).await;
+    let pitr = connect_to_database(restored_server.addr, "pitr")
+        .await
+        .unwrap();
+    let count: i64 = pitr
+        .query_one("SELECT count(*) FROM blobs", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 60);
 }
 
 #[test]

@@ -21,6 +21,8 @@ pub(crate) struct LogEngine {
     lease_jetstream: jetstream::Context,
     replicas: usize,
     commit_timeout: Duration,
+    snapshot_every_mb: u64,
+    snapshots_kept: usize,
     /// Names this process as a lease holder.
     owner: String,
 }
@@ -72,6 +74,8 @@ impl LogEngine {
             lease_jetstream,
             replicas: config.replicas,
             commit_timeout: Duration::from_millis(config.commit_timeout_ms),
+            snapshot_every_mb: config.snapshot_every_mb,
+            snapshots_kept: config.snapshots_kept,
             owner: format!(
                 "{}:{}:{}",
                 std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -117,6 +121,14 @@ impl LogEngine {
         self.commit_timeout
     }
 
+    pub(super) fn snapshot_every_mb(&self) -> u64 {
+        self.snapshot_every_mb
+    }
+
+    pub(super) fn snapshots_kept(&self) -> usize {
+        self.snapshots_kept
+    }
+
     pub(super) fn owner(&self) -> &str {
         &self.owner
     }
@@ -153,7 +165,7 @@ impl LogEngine {
     }
 
     /// Deletes `database`'s logs (DROP DATABASE).
-    pub(crate) fn delete_database(&self, database: &str, partitions: usize) {
+    pub(super) fn delete_logs(&self, database: &str, partitions: usize) {
         let jetstream = self.jetstream.clone();
         let names: Vec<String> = (0..partitions).map(|i| stream_name(database, i)).collect();
         self.run(async move {

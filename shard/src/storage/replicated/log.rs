@@ -14,6 +14,7 @@ use crate::storage::replicated::appender::{Appender, LogAcks};
 use crate::storage::replicated::engine::{LogEngine, stream_name, until_answered};
 
 /// One partition's log.
+#[derive(Clone)]
 pub(crate) struct PartitionLog {
     engine: Arc<LogEngine>,
     name: String,
@@ -71,18 +72,52 @@ impl PartitionLog {
 
     /// The sequence number of the log's last message (0: empty).
     pub(crate) fn last_sequence(&self) -> Result<u64, ShardError> {
+        Ok(self.ends()?.1)
+    }
+
+    /// The sequence numbers of the log's first and last messages: the first is past 1
+    /// once the log was purged below a snapshot (past the last when nothing is left).
+    pub(crate) fn ends(&self) -> Result<(u64, u64), ShardError> {
+        self.ask("reading the ends of", |stream| async move {
+            let state = stream.get_info().await?.state;
+            Ok((state.first_sequence, state.last_sequence))
+        })
+    }
+
+    /// Drops the log's messages before `sequence` (a snapshot holds what they wrote).
+    pub(crate) fn purge_below(&self, sequence: u64) -> Result<(), ShardError> {
+        self.ask("purging", move |stream| async move {
+            stream.purge().sequence(sequence).await?;
+            Ok(())
+        })
+    }
+
+    /// Runs `work` on the log's stream, asking again while the engine has no answer;
+    /// `what` it does, said of the log in an error.
+    fn ask<T, F>(
+        &self,
+        what: &str,
+        work: impl Fn(stream::Stream) -> F + Send + Sync + 'static,
+    ) -> Result<T, ShardError>
+    where
+        T: Send + 'static,
+        F: std::future::Future<Output = Result<T, async_nats::Error>> + Send,
+    {
         let jetstream = self.engine.jetstream().clone();
         let name = self.name.clone();
         let timeout = self.engine.commit_timeout();
+        let what = format!("{what} the partition's log {name}");
         self.engine.run(async move {
-            let what = format!("reading the end of the partition's log {name}");
             until_answered(timeout, &what, || async {
-                let stream = jetstream.get_stream(&name).await?;
-                let info = stream.get_info().await?;
-                Ok::<_, async_nats::Error>(info.state.last_sequence)
+                work(jetstream.get_stream(&name).await?).await
             })
             .await
         })
+    }
+
+    /// The engine the log is in (its snapshots are there too).
+    pub(super) fn engine(&self) -> &Arc<LogEngine> {
+        &self.engine
     }
 
     /// Appends `payload` after message `after`, waiting for the engine's answer (retried

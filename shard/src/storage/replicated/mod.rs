@@ -18,17 +18,19 @@
 //! litescale process on the same databases waits, a standby, until the lease's holder
 //! stops renewing it, then catches up and takes over.
 //!
-//! Order inside: `entry` <- `frames`; `appender`, `engine` <- `log` <- `catch_up` <-
-//! `restore`; `engine` <- `lease`; all <- this file.
+//! Off the commit path the primary takes snapshots of the partition into the engine's
+//! object store and purges the log below them (`file`): a new host restores the latest
+//! snapshot and replays only the log after it.
+//!
+//! Order inside: `entry` <- `appender`, `engine` <- `log` <- `file`; `engine` <- `lease`;
+//! all <- this file.
 
 mod appender;
-mod catch_up;
 mod engine;
 mod entry;
-mod frames;
+mod file;
 mod lease;
 mod log;
-mod restore;
 
 use std::cell::RefCell;
 use std::path::Path;
@@ -42,14 +44,16 @@ use crate::error::ShardError;
 use crate::storage::fence::FENCED;
 use appender::{Appender, Messages};
 use entry::{Pages, Part};
-use frames::WalCursor;
+use file::catch_up::{self, CaughtUp, catch_up};
+use file::frames::{self, WalCursor};
+use file::snapshot::Snapshots;
+use file::snapshotter::Snapshotter;
 
 pub(crate) use appender::LogAcks;
-use catch_up::{CaughtUp, catch_up};
 pub(crate) use engine::LogEngine;
+pub use file::restore::{RestorePoint, Restored, restore};
 use lease::Lease;
 use log::PartitionLog;
-pub use restore::{RestorePoint, restore};
 
 /// WAL frames after which a primary checkpoints (SQLite's own default is 1000).
 const CHECKPOINT_FRAMES: u64 = 1000;
@@ -103,7 +107,7 @@ pub(crate) fn attach(
     loop {
         let caught_up = catch_up(path, &log)?;
         let after = match caught_up {
-            CaughtUp::Through(last) => last,
+            CaughtUp::Through { end, .. } => end,
             CaughtUp::Unlogged => log.last_sequence()?,
         };
         let id = uuid::Uuid::new_v4().as_u64_pair().0;
@@ -128,6 +132,7 @@ pub(crate) fn attach(
 /// A primary's side of its partition's log: what it has handed to the log.
 pub(crate) struct Shipper {
     appender: Appender,
+    snapshotter: Option<Snapshotter>,
     acks: Arc<LogAcks>,
     lease: Lease,
     state: RefCell<ShipState>,
@@ -167,8 +172,17 @@ impl Shipper {
         // overwrite that commit's frames. The shipper checkpoints, after shipping.
         as_litescale(|| conn.pragma_update(None, "wal_autocheckpoint", 0))?;
         let base = unlogged.then(|| frames::whole_file(path)).transpose()?;
+        let engine = log.engine();
+        let snapshotter = Snapshotter::start(
+            &log,
+            path,
+            engine.snapshot_every_mb(),
+            engine.snapshots_kept(),
+            Arc::clone(&lost),
+        )?;
         Ok(Shipper {
             appender: log.appender(last, Arc::clone(&acks)),
+            snapshotter,
             acks,
             lease,
             lost,
@@ -223,6 +237,9 @@ impl Shipper {
         };
         let messages = self.messages(&mut state, id)?;
         state.last += messages.len() as u64;
+        if let Some(snapshotter) = &self.snapshotter {
+            snapshotter.handed(messages.iter().map(|(m, _)| m.len() as u64).sum());
+        }
         self.appender.hand(messages);
         if state.cursor.frames_read() >= CHECKPOINT_FRAMES
             && let Err(e) = checkpoint(conn)
@@ -256,4 +273,15 @@ impl Shipper {
 fn checkpoint(conn: &Connection) -> Result<(), ShardError> {
     as_litescale(|| conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())))?;
     Ok(())
+}
+
+/// Deletes `database`'s logs and snapshots (DROP DATABASE).
+pub(crate) fn delete_database(engine: &Arc<LogEngine>, database: &str, partitions: usize) {
+    for i in 0..partitions {
+        let log = engine::stream_name(database, i);
+        if let Err(e) = Snapshots::named(engine, &log).delete_all() {
+            tracing::warn!(log, error = %e.message, "could not delete a dropped database's snapshots");
+        }
+    }
+    engine.delete_logs(database, partitions);
 }

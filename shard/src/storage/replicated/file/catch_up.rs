@@ -1,7 +1,8 @@
 //! A local partition file brought to the state of its log before anything opens it: kept
-//! and replayed forward when it is a state the log holds, rebuilt from the log's start
-//! when it is not (a commit the log never took, a log another primary moved on). The same
-//! replay, stopped at a point, is point-in-time restore.
+//! and replayed forward when it is a state the log holds, rebuilt when it is not (a commit
+//! the log never took, a log another primary moved on, a log purged past it) from the
+//! latest snapshot and the log after it. The same replay, stopped at a point, is
+//! point-in-time restore.
 //!
 //! Each commit writes, in its own transaction, the row of `_litescale_log` that names it:
 //! the sequence its first part was appended at and its id. A file is a state of the log if
@@ -11,14 +12,19 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::engine::guard::as_litescale;
 use crate::error::ShardError;
 use crate::storage::replicated::entry::Part;
+use crate::storage::replicated::file::snapshot::{Snapshot, Snapshots};
 use crate::storage::replicated::log::{Logged, PartitionLog};
 
 pub(crate) const POSITION_TABLE: &str = "_litescale_log";
+
+/// A replay that found the log purged below where it had to start.
+pub(crate) const PURGED: &str = "55000";
 
 /// Writes, inside the commit's transaction, which log message the commit starts at.
 pub(crate) fn stamp(
@@ -91,41 +97,103 @@ pub(crate) enum CaughtUp {
     /// The log was empty: the file (if any, its WAL folded in) is the partition, not
     /// yet in the log.
     Unlogged,
-    /// The file is the log's state through this message.
-    Through(u64),
+    /// The file is the log's state through message `end` (a commit whose parts stop
+    /// short at the end is left out); `whole` is the last message of the last commit (or
+    /// mark) it holds.
+    Through { end: u64, whole: Option<Whole> },
+}
+
+/// The last message of a commit (or a mark) a file holds whole.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Whole {
+    pub sequence: u64,
+    /// When the engine stored it.
+    pub time: DateTime<Utc>,
 }
 
 /// Brings the partition file at `path` to the state of `log`.
 pub(crate) fn catch_up(path: &Path, log: &PartitionLog) -> Result<CaughtUp, ShardError> {
-    let last = log.last_sequence()?;
+    let (first, last) = log.ends()?;
     let position = position(path)?;
     // A log of primaries' marks alone holds no commit: an existing file is the partition.
-    if last == 0 || (position.is_none() && !holds_any_commit(log, last)?) {
+    // A purged log held commits (a snapshot has them).
+    if last == 0 || (position.is_none() && first <= 1 && !holds_any_commit(log, last)?) {
         fold_wal(path)?;
         return Ok(CaughtUp::Unlogged);
     }
-    let from = match position {
-        Some((first, id)) if first <= last && holds_commit(log, first, last, id)? => first,
+    let started = std::time::Instant::now();
+    let (from, replayed) = match position {
+        Some((start, id)) if start <= last && holds_commit(log, start, last, id)? => {
+            (start, replay(path, log, start, last, |_| true)?)
+        }
         local => {
             if local.is_some() || path.exists() {
                 tracing::warn!(
                     file = %path.display(),
-                    "the local file is not a state of the partition's log: rebuilt from the log"
+                    "the local file is not a state of the partition's log: rebuilt from its latest snapshot and the log"
                 );
             }
-            remove_file_and_wal(path)?;
-            1
+            rebuild(path, log, last)?
         }
     };
-    let started = std::time::Instant::now();
-    let applied = replay(path, log, from, last, |_| true)?;
     tracing::info!(
         file = %path.display(),
-        from, last, commits = applied,
+        from, last, commits = replayed.commits,
         ms = started.elapsed().as_millis() as u64,
         "partition caught up with its log"
     );
-    Ok(CaughtUp::Through(last))
+    Ok(CaughtUp::Through {
+        end: last,
+        whole: replayed.whole,
+    })
+}
+
+/// Makes the file at `path` anew: the latest snapshot (if any), then the log after it
+/// through `last`. A snapshot deleted, or the log purged, while this reads is read again.
+fn rebuild(path: &Path, log: &PartitionLog, last: u64) -> Result<(u64, Replayed), ShardError> {
+    let mut attempts = 0;
+    loop {
+        remove_file_and_wal(path)?;
+        let snapshot = Snapshots::of(log).list()?.pop();
+        let rebuilt = from_snapshot(path, log, snapshot.as_ref(), last, |_| true);
+        match rebuilt {
+            Err(e) if e.sqlstate == PURGED && attempts < 3 => attempts += 1,
+            Err(e) => return Err(e),
+            Ok(replayed) => {
+                let from = snapshot.map_or(1, |s| s.through + 1);
+                return Ok((from, replayed));
+            }
+        }
+    }
+}
+
+/// Writes `snapshot` (none: an empty file) to `path` and replays the log after it
+/// through `to`, while `keep` says so.
+pub(crate) fn from_snapshot(
+    path: &Path,
+    log: &PartitionLog,
+    snapshot: Option<&Snapshot>,
+    to: u64,
+    keep: impl FnMut(&Logged) -> bool,
+) -> Result<Replayed, ShardError> {
+    let from = match snapshot {
+        Some(snapshot) => {
+            Snapshots::of(log).download(snapshot, path).map_err(|e| {
+                // The snapshot may have been deleted after it was listed: listed again.
+                ShardError::new(PURGED, e.message)
+            })?;
+            snapshot.through + 1
+        }
+        None => 1,
+    };
+    let mut replayed = replay(path, log, from, to, keep)?;
+    if replayed.whole.is_none() {
+        replayed.whole = snapshot.map(|s| Whole {
+            sequence: s.through,
+            time: s.time,
+        });
+    }
+    Ok(replayed)
 }
 
 /// Whether any message through `last` is a commit (not a primary's mark).
@@ -151,7 +219,7 @@ fn holds_commit(log: &PartitionLog, first: u64, last: u64, id: u64) -> Result<bo
     Ok(whole)
 }
 
-fn remove_file_and_wal(path: &Path) -> Result<(), ShardError> {
+pub(crate) fn remove_file_and_wal(path: &Path) -> Result<(), ShardError> {
     for suffix in ["", "-wal", "-shm"] {
         let mut name = path.as_os_str().to_owned();
         name.push(suffix);
@@ -164,16 +232,24 @@ fn remove_file_and_wal(path: &Path) -> Result<(), ShardError> {
     Ok(())
 }
 
+/// What a replay applied.
+pub(crate) struct Replayed {
+    pub commits: u64,
+    /// The last message of the last commit (or mark) applied.
+    pub whole: Option<Whole>,
+}
+
 /// Applies the log's commits from message `from` through `to` to the file at `path`
 /// (which nothing has open), each only once its last part is read and only while `keep`
-/// says so of its last message; returns how many it applied.
+/// says so of its last message. A log that no longer holds message `from` (purged below
+/// a snapshot) is a PURGED error.
 pub(crate) fn replay(
     path: &Path,
     log: &PartitionLog,
     from: u64,
     to: u64,
     mut keep: impl FnMut(&Logged) -> bool,
-) -> Result<u64, ShardError> {
+) -> Result<Replayed, ShardError> {
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -181,8 +257,23 @@ pub(crate) fn replay(
         .write(true)
         .open(path)?;
     let mut commit: Vec<Part> = Vec::new();
-    let mut applied = 0;
+    let mut replayed = Replayed {
+        commits: 0,
+        whole: None,
+    };
+    let mut next = from;
     log.read(from, to, |logged| {
+        if next == from && logged.sequence != from {
+            return Err(ShardError::new(
+                PURGED,
+                format!(
+                    "the partition's log {} no longer holds message {from} (it starts at {}: a snapshot holds what came before)",
+                    log.name(),
+                    logged.sequence
+                ),
+            ));
+        }
+        next = logged.sequence + 1;
         let part = Part::decode(&logged.payload)?;
         // A commit's parts are consecutive: another id means the one before never ended
         // (its primary died between parts) and is not applied.
@@ -200,12 +291,16 @@ pub(crate) fn replay(
             }
             apply(&file, &commit)?;
             commit.clear();
-            applied += 1;
+            replayed.commits += 1;
+            replayed.whole = Some(Whole {
+                sequence: logged.sequence,
+                time: logged.time,
+            });
         }
         Ok(true)
     })?;
     file.sync_all()?;
-    Ok(applied)
+    Ok(replayed)
 }
 
 fn apply(file: &File, parts: &[Part]) -> Result<(), ShardError> {

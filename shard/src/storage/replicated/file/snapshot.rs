@@ -1,0 +1,243 @@
+//! A partition's snapshots in the engine's object store: its file as the log left it
+//! through a message, named by that message. Listed, uploaded, downloaded in place of a
+//! file; the oldest beyond those kept deleted, and the log purged below the oldest kept.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::object_store::{self, ObjectMetadata, ObjectStore};
+use async_nats::jetstream::{self, stream};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::error::ShardError;
+use crate::storage::replicated::engine::{LogEngine, until_answered};
+use crate::storage::replicated::log::PartitionLog;
+
+/// The object store bucket every partition's snapshots are in.
+const BUCKET: &str = "litescale_snapshots";
+/// The metadata key of the time the engine stored the snapshot's last message.
+const TIME: &str = "log-time";
+/// How long a download waits for the snapshot's next part.
+const STALL: Duration = Duration::from_secs(5);
+
+/// One snapshot of a partition.
+#[derive(Debug, Clone)]
+pub(crate) struct Snapshot {
+    /// The log's last message the file holds (a commit's last part, or a primary's mark).
+    pub through: u64,
+    /// When the engine stored that message.
+    pub time: DateTime<Utc>,
+    name: String,
+}
+
+/// The snapshots of one partition's log.
+pub(crate) struct Snapshots<'a> {
+    engine: &'a Arc<LogEngine>,
+    /// The log's name.
+    log: &'a str,
+}
+
+impl<'a> Snapshots<'a> {
+    pub(crate) fn of(log: &'a PartitionLog) -> Snapshots<'a> {
+        Snapshots::named(log.engine(), log.name())
+    }
+
+    /// The snapshots of the log named `log` (which may not exist any more).
+    pub(crate) fn named(engine: &'a Arc<LogEngine>, log: &'a str) -> Snapshots<'a> {
+        Snapshots { engine, log }
+    }
+
+    /// The partition's snapshots, oldest first.
+    pub(crate) fn list(&self) -> Result<Vec<Snapshot>, ShardError> {
+        let prefix = format!("{}.", self.log);
+        let mut snapshots = self.ask("listing the partition's snapshots", move |store| {
+            let prefix = prefix.clone();
+            async move {
+                let mut found = Vec::new();
+                let mut objects = store.list().await?;
+                while let Some(info) = objects.next().await {
+                    let info = info?;
+                    if !info.deleted
+                        && let Some(snapshot) = parse(&prefix, &info.name, &info.metadata)
+                    {
+                        found.push(snapshot);
+                    }
+                }
+                Ok::<_, async_nats::Error>(found)
+            }
+        })?;
+        snapshots.sort_by_key(|s| s.through);
+        Ok(snapshots)
+    }
+
+    /// Stores the file at `path` (which nothing writes meanwhile) as the partition's
+    /// state through message `through`, stored by the engine at `time`.
+    pub(crate) fn upload(
+        &self,
+        path: &Path,
+        through: u64,
+        time: DateTime<Utc>,
+    ) -> Result<(), ShardError> {
+        let meta = ObjectMetadata {
+            name: format!("{}.{through:020}", self.log),
+            metadata: HashMap::from([(TIME.to_owned(), time.to_rfc3339())]),
+            ..Default::default()
+        };
+        let path = path.to_owned();
+        self.ask("storing a snapshot of the partition", move |store| {
+            let (meta, path) = (meta.clone(), path.clone());
+            async move {
+                let mut file = tokio::fs::File::open(&path).await?;
+                store.put(meta, &mut file).await?;
+                Ok::<_, async_nats::Error>(())
+            }
+        })
+    }
+
+    /// Writes `snapshot` to `path` (which must not exist): written beside it first, then
+    /// renamed, so a download cut short leaves no file. Tried once: a snapshot deleted
+    /// after it was listed (a newer one replaced it) stops sending, and the caller lists
+    /// the snapshots again.
+    pub(crate) fn download(&self, snapshot: &Snapshot, path: &Path) -> Result<(), ShardError> {
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".download");
+        let partial = PathBuf::from(partial);
+        let (name, into) = (snapshot.name.clone(), partial.clone());
+        let jetstream = self.engine.jetstream().clone();
+        let replicas = self.engine.replicas();
+        let downloaded = self.engine.run(async move {
+            let store = bucket(&jetstream, replicas).await?;
+            let mut object = store.get(&name).await?;
+            let mut file = tokio::fs::File::create(&into).await?;
+            let mut chunk = vec![0; 1 << 17];
+            loop {
+                let read = tokio::time::timeout(STALL, object.read(&mut chunk)).await;
+                match read
+                    .map_err(|_| format!("no part of snapshot {name} came for {STALL:?}"))??
+                {
+                    0 => break,
+                    n => file.write_all(&chunk[..n]).await?,
+                }
+            }
+            file.sync_all().await?;
+            Ok::<_, async_nats::Error>(())
+        });
+        match downloaded {
+            Ok(()) => Ok(std::fs::rename(&partial, path)?),
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                Err(ShardError::new(
+                    "08006",
+                    format!("reading snapshot {}: {e}", snapshot.name),
+                ))
+            }
+        }
+    }
+
+    /// Deletes the snapshots older than the newest `kept`; the log position the log is
+    /// needed from, after the oldest snapshot left (a restore reaches back to it).
+    pub(crate) fn prune(&self, kept: usize) -> Result<Option<u64>, ShardError> {
+        let snapshots = self.list()?;
+        let Some(oldest_kept) = snapshots.len().checked_sub(kept).map(|i| &snapshots[i]) else {
+            return Ok(None);
+        };
+        for old in &snapshots[..snapshots.len() - kept] {
+            let name = old.name.clone();
+            self.ask("deleting an old snapshot of the partition", move |store| {
+                let name = name.clone();
+                async move { Ok(store.delete(&name).await?) }
+            })?;
+        }
+        Ok(Some(oldest_kept.through + 1))
+    }
+
+    /// Deletes every snapshot of the partition (its database dropped).
+    pub(crate) fn delete_all(&self) -> Result<(), ShardError> {
+        for snapshot in self.list()? {
+            let name = snapshot.name.clone();
+            self.ask("deleting a dropped database's snapshot", move |store| {
+                let name = name.clone();
+                async move { Ok(store.delete(&name).await?) }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Runs `work` on the bucket (created with the log's replicas if missing), asking
+    /// again while the engine has no answer.
+    fn ask<T, F>(
+        &self,
+        what: &str,
+        work: impl Fn(ObjectStore) -> F + Send + Sync + 'static,
+    ) -> Result<T, ShardError>
+    where
+        T: Send + 'static,
+        F: std::future::Future<Output = Result<T, async_nats::Error>> + Send,
+    {
+        let engine = self.engine;
+        let jetstream = engine.jetstream().clone();
+        let replicas = engine.replicas();
+        let timeout = engine.commit_timeout();
+        let what = what.to_owned();
+        engine.run(async move {
+            until_answered(timeout, &what, || async {
+                let store = bucket(&jetstream, replicas).await?;
+                work(store).await
+            })
+            .await
+        })
+    }
+}
+
+async fn bucket(
+    jetstream: &jetstream::Context,
+    replicas: usize,
+) -> Result<ObjectStore, async_nats::Error> {
+    match jetstream.get_object_store(BUCKET).await {
+        Ok(store) => Ok(store),
+        Err(_) => Ok(jetstream
+            .create_object_store(object_store::Config {
+                bucket: BUCKET.to_owned(),
+                num_replicas: replicas,
+                storage: stream::StorageType::File,
+                ..Default::default()
+            })
+            .await?),
+    }
+}
+
+/// The snapshot an object of the bucket is, if it is one of the log named by `prefix`.
+fn parse(prefix: &str, name: &str, metadata: &HashMap<String, String>) -> Option<Snapshot> {
+    let through = name.strip_prefix(prefix)?.parse().ok()?;
+    let time = DateTime::parse_from_rfc3339(metadata.get(TIME)?).ok()?;
+    Some(Snapshot {
+        through,
+        time: time.with_timezone(&Utc),
+        name: name.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_is_named_by_its_log_and_last_message() {
+        let metadata = HashMap::from([(TIME.to_owned(), "2026-12-04T21:30:00+00:00".to_owned())]);
+        let s = parse("LS_app_P0.", "LS_app_P0.00000000000000001234", &metadata).unwrap();
+        assert_eq!(s.through, 1234);
+        assert!(parse("LS_app_P1.", "LS_app_P0.00000000000000001234", &metadata).is_none());
+        assert!(
+            parse(
+                "LS_app_P0.",
+                "LS_app_P0.00000000000000001234",
+                &HashMap::new()
+            )
+            .is_none()
+        );
+    }
+}

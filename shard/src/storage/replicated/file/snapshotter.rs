@@ -1,0 +1,148 @@
+//! A primary's snapshots, taken off the commit path: once the commits it hands to the log
+//! add up to `snapshot_every_mb`, a thread of its own brings a file beside the
+//! partition's up to the log's end, stores it as a snapshot and prunes the snapshots
+//! and the log behind it. The file is a replay of the log, never a copy of the primary's
+//! own, which may hold a commit the log has not acknowledged yet: a snapshot is, byte for
+//! byte, the log's state at its position.
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+use crate::error::ShardError;
+use crate::storage::replicated::file::catch_up::{
+    CaughtUp, PURGED, Whole, catch_up, remove_file_and_wal, replay,
+};
+use crate::storage::replicated::file::snapshot::Snapshots;
+use crate::storage::replicated::log::PartitionLog;
+
+/// Asks a partition's snapshot thread for a snapshot as the log grows.
+pub(crate) struct Snapshotter {
+    wanted: mpsc::SyncSender<()>,
+    every: u64,
+    /// Bytes handed to the log since the last snapshot was asked for.
+    handed: Cell<u64>,
+}
+
+impl Snapshotter {
+    /// Starts the snapshot thread of the partition whose file is at `partition`
+    /// (`None` when `every_mb` is 0: no snapshots). It ends when the snapshotter is
+    /// dropped, and takes none once `lost` is set.
+    pub(crate) fn start(
+        log: &PartitionLog,
+        partition: &Path,
+        every_mb: u64,
+        kept: usize,
+        lost: Arc<AtomicBool>,
+    ) -> Result<Option<Snapshotter>, ShardError> {
+        if every_mb == 0 {
+            return Ok(None);
+        }
+        let mut path = partition.as_os_str().to_owned();
+        path.push(".snapshot");
+        let path = PathBuf::from(path);
+        // A request while one is being taken waits; more are one.
+        let (wanted, requests) = mpsc::sync_channel::<()>(1);
+        let log = log.clone();
+        std::thread::Builder::new()
+            .name("litescale-snapshot".into())
+            .spawn(move || {
+                // The log message the snapshot file is known to hold through.
+                let mut at = None;
+                while requests.recv().is_ok() {
+                    if lost.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let started = std::time::Instant::now();
+                    match take(&log, &path, kept, &mut at) {
+                        Ok(Some(through)) => tracing::info!(
+                            log = log.name(),
+                            through,
+                            ms = started.elapsed().as_millis() as u64,
+                            "snapshot stored, the log before it purged"
+                        ),
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::warn!(
+                                log = log.name(),
+                                error = %e.message,
+                                "snapshot not taken (the next one is asked for after the next commits)"
+                            );
+                            // It may be cut short inside a commit: made anew next time.
+                            let _ = remove_file_and_wal(&path);
+                        }
+                    }
+                }
+            })?;
+        Ok(Some(Snapshotter {
+            wanted,
+            every: every_mb * 1024 * 1024,
+            handed: Cell::new(0),
+        }))
+    }
+
+    /// Counts `bytes` handed to the log; asks for a snapshot once they add up.
+    pub(crate) fn handed(&self, bytes: u64) {
+        let handed = self.handed.get() + bytes;
+        if handed < self.every {
+            self.handed.set(handed);
+            return;
+        }
+        self.handed.set(0);
+        let _ = self.wanted.try_send(());
+    }
+}
+
+/// Brings the snapshot file at `path` to the log's end and stores it; the position it
+/// stored, or `None` when there was nothing new. `at`: where the file is known to be,
+/// after the last snapshot this thread stored (its last commit may be purged from the
+/// log since, so the file's own row can no longer be checked against it).
+fn take(
+    log: &PartitionLog,
+    path: &Path,
+    kept: usize,
+    at: &mut Option<u64>,
+) -> Result<Option<u64>, ShardError> {
+    let known = at.take();
+    let Some(whole) = forward(log, path, known)? else {
+        // Nothing new since the last snapshot.
+        *at = known;
+        return Ok(None);
+    };
+    let snapshots = Snapshots::of(log);
+    if snapshots
+        .list()?
+        .last()
+        .is_some_and(|s| s.through >= whole.sequence)
+    {
+        *at = Some(whole.sequence);
+        return Ok(None);
+    }
+    snapshots.upload(path, whole.sequence, whole.time)?;
+    *at = Some(whole.sequence);
+    if let Some(needed_from) = snapshots.prune(kept)? {
+        log.purge_below(needed_from)?;
+    }
+    Ok(Some(whole.sequence))
+}
+
+/// The snapshot file brought to the log's end: replayed on from `at` when it is known,
+/// caught up (checked, or rebuilt) otherwise; the last message it holds (`None`: nothing
+/// new past `at`).
+fn forward(log: &PartitionLog, path: &Path, at: Option<u64>) -> Result<Option<Whole>, ShardError> {
+    if let Some(through) = at {
+        let last = log.last_sequence()?;
+        match replay(path, log, through + 1, last, |_| true) {
+            Ok(replayed) => return Ok(replayed.whole),
+            // Another primary's snapshots purged the log past this file.
+            Err(e) if e.sqlstate == PURGED => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(match catch_up(path, log)? {
+        CaughtUp::Through { whole, .. } => whole,
+        CaughtUp::Unlogged => None,
+    })
+}
