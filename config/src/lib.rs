@@ -407,15 +407,6 @@ impl Config {
                 "must be at least 1 (the log is purged below the oldest snapshot kept)",
             ));
         }
-        // A transaction over several partitions (DDL is one) commits by a decision kept
-        // in the data directory's txlog/, on one host: lost with that host, it would leave
-        // some partitions with their part and others without.
-        if self.partition_map().map_or(1, |m| m.count()) > 1 {
-            return Err(FieldError::new(
-                "partitions.count",
-                "engine = \"jetstream\" serves one partition per database for now (the decisions of transactions across partitions are not on the log yet)",
-            ));
-        }
         // Worker processes open the partition's files themselves; on the log they would
         // each need the log's fence and catch-up, which only the in-process primary has.
         if self.workers.mode != WorkerMode::InProcess {

@@ -13,7 +13,7 @@ use crate::engine::options::ConnectionOptions;
 use crate::engine::sql::catalog::TypeCatalog;
 use crate::error::ShardError;
 use crate::partition::Partition;
-use crate::storage::{LogEngine, Recovered, TxLog, attach, delete_database};
+use crate::storage::{LogEngine, Recovered, TxLog, attach, delete_database, transaction_log};
 use crate::usage::Usage;
 use crate::workers::{Launch, WorkerGroup};
 
@@ -141,7 +141,10 @@ impl Storage {
             .map(|i| partition_path(&dir, i))
             .collect();
         let durable = self.options.storage.synchronous != litescale_config::Synchronous::Off;
-        let txlog = TxLog::open(dir.join("txlog"), durable)?;
+        let txlog = match &self.engine {
+            Some(engine) => transaction_log(engine, name)?,
+            None => TxLog::in_directory(dir.join("txlog"), durable)?,
+        };
         let workers = self.workers_config();
         let partitions = if workers.mode == WorkerMode::External {
             // The primaries run elsewhere and hold the files: each finishes its part of

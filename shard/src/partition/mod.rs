@@ -51,6 +51,19 @@ impl Durability {
             Durability::Log(acks) => acks.wait(commit).await,
         }
     }
+
+    /// Blocks until the commit just made on the writer is durable (recovery, which runs
+    /// before the database serves, and forgets what it replayed only after this).
+    fn sync_now(&self) -> Result<(), crate::error::ShardError> {
+        match self {
+            Durability::Fsync(wal) => {
+                wal.committed();
+                wal.sync_now()
+            }
+            // The appender runs on the engine's own runtime: nothing here waits on it.
+            Durability::Log(acks) => futures::executor::block_on(acks.wait(acks.committed())),
+        }
+    }
 }
 pub use snapshot::ReadSnapshot;
 pub use writer::{Transaction, WriterLock};

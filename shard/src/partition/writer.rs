@@ -9,10 +9,10 @@ use tokio::sync::OwnedMutexGuard;
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::messages::{Reply, Request, Response};
+use crate::partition::Partition;
 use crate::partition::answers::{columns, done, outcome, tables_of};
 use crate::partition::backend::Backend;
 use crate::partition::threads::{hand_over_thread, sqlite_work};
-use crate::partition::{Durability, Partition};
 use crate::storage::{Participant, Redo, Writer};
 use crate::usage::timed;
 use crate::value::{ColumnMeta, Outcome, Value};
@@ -78,12 +78,9 @@ impl Participant for Partition {
         redo: impl FnOnce() -> Result<Redo, ShardError>,
     ) -> Result<bool, ShardError> {
         let replayed = self.with_writer_now(|w| w.finish_decided(txid, redo))?;
-        // On replicated storage a database has one partition, so no transaction across
-        // partitions to finish; on local storage:
-        if replayed && let Some(Durability::Fsync(wal)) = &self.durability {
+        if replayed && let Some(durability) = &self.durability {
             // Durable before the log that could replay it again is forgotten.
-            wal.committed();
-            wal.sync_now()?;
+            durability.sync_now()?;
         }
         Ok(replayed)
     }

@@ -20,8 +20,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::ShardError;
+use crate::storage::fence::FENCED;
 use crate::storage::redo::Redo;
-use crate::storage::writer::Writer;
 
 /// A partition as recovery sees it: it commits its part of a decided transaction from that
 /// part's redo unless it already has (returning whether it replayed), and drops its
@@ -37,10 +37,34 @@ pub(crate) trait Participant {
     fn forget_commits_below(&self, txid: u64) -> Result<(), ShardError>;
 }
 
+/// How a transaction was decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Committed, with these participants.
+    Commit(Vec<usize>),
+    /// Aborted by a recovery that found it undecided (kept, so that a coordinator that
+    /// was only paused cannot decide it after all).
+    Abort,
+}
+
+/// Where the log's entries are kept: the data directory ([`FileStore`]) or, on replicated
+/// storage, the engine (storage/replicated/decisions.rs), so that no decision sits on
+/// one host's disk.
+pub(crate) trait TxStore: Send + Sync {
+    /// `partition`'s redo of `txid`, durable.
+    fn put_redo(&self, txid: u64, partition: usize, redo: &[u8]) -> Result<(), ShardError>;
+    fn redo(&self, txid: u64, partition: usize) -> Result<Vec<u8>, ShardError>;
+    /// Decides `txid` as `decision` unless it was decided before (the first decision
+    /// stands); the decision that stands, durable.
+    fn decide(&self, txid: u64, decision: Decision) -> Result<Decision, ShardError>;
+    /// The logged transactions, by id.
+    fn entries(&self) -> Result<BTreeMap<u64, Logged>, ShardError>;
+    /// Drops `txid`'s redo of these partitions and a commit decision (an abort stays).
+    fn forget(&self, txid: u64, partitions: &[usize]);
+}
+
 pub struct TxLog {
-    dir: PathBuf,
-    /// fsync files and the directory (off only when storage.synchronous is off).
-    durable: bool,
+    store: Box<dyn TxStore>,
     next: AtomicU64,
     /// Transactions between `begin` and `forget`: their rows in `_litescale_commits` may
     /// still be needed by recovery.
@@ -61,11 +85,10 @@ pub enum Recovered {
 
 /// What the log holds of one transaction.
 #[derive(Default)]
-struct Logged {
-    /// The participants, once the commit is decided.
-    decided: Option<Vec<usize>>,
+pub(crate) struct Logged {
+    pub decided: Option<Decision>,
     /// The partitions whose part is prepared.
-    prepared: Vec<usize>,
+    pub prepared: Vec<usize>,
 }
 
 fn io(e: std::io::Error) -> ShardError {
@@ -73,20 +96,23 @@ fn io(e: std::io::Error) -> ShardError {
 }
 
 impl TxLog {
-    pub(crate) fn open(dir: PathBuf, durable: bool) -> Result<TxLog, ShardError> {
-        std::fs::create_dir_all(&dir).map_err(io)?;
+    /// The log in the data directory's `dir`.
+    pub(crate) fn in_directory(dir: PathBuf, durable: bool) -> Result<TxLog, ShardError> {
+        TxLog::open(Box::new(FileStore::open(dir, durable)?))
+    }
+
+    pub(crate) fn open(store: Box<dyn TxStore>) -> Result<TxLog, ShardError> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
         let log = TxLog {
-            dir,
-            durable,
+            store,
             next: AtomicU64::new(now),
             active: Mutex::new(BTreeSet::new()),
             keep_from: AtomicU64::new(u64::MAX),
         };
-        // Never reuse an id still on disk, whatever the clock says.
-        if let Some(last) = log.entries()?.keys().next_back() {
+        // Never reuse an id still logged, whatever the clock says.
+        if let Some(last) = log.store.entries()?.keys().next_back() {
             log.next.fetch_max(last + 1, Ordering::Relaxed);
         }
         Ok(log)
@@ -110,12 +136,113 @@ impl TxLog {
         active.min(self.keep_from.load(Ordering::Relaxed))
     }
 
-    fn redo_path(&self, txid: u64, partition: usize) -> PathBuf {
-        self.dir.join(format!("{txid:020}.{partition}.redo"))
+    /// Step 1: `partition`'s part of `txid` is durable.
+    pub fn prepare(&self, txid: u64, partition: usize, redo: &Redo) -> Result<(), ShardError> {
+        self.store.put_redo(txid, partition, &redo.encode())
     }
 
-    fn decision_path(&self, txid: u64) -> PathBuf {
-        self.dir.join(format!("{txid:020}.commit"))
+    /// Step 2: `txid` is committed, whatever happens next; refused (FENCED) when a new
+    /// primary's recovery aborted it first.
+    pub fn decide(&self, txid: u64, participants: &[usize]) -> Result<(), ShardError> {
+        match self
+            .store
+            .decide(txid, Decision::Commit(participants.to_vec()))?
+        {
+            Decision::Commit(_) => Ok(()),
+            Decision::Abort => Err(ShardError::new(
+                FENCED,
+                "another primary's recovery aborted this transaction before it was decided",
+            )),
+        }
+    }
+
+    /// Step 4 (or the end of an aborted transaction): its entries go.
+    pub fn forget(&self, txid: u64, participants: &[usize]) {
+        self.store.forget(txid, participants);
+        self.active_set().remove(&txid);
+    }
+
+    /// An undecided transaction found by recovery, decided: aborted, unless its
+    /// coordinator (still running elsewhere) decided it first.
+    fn settle(&self, txid: u64, logged: Logged) -> Result<Option<Vec<usize>>, ShardError> {
+        let decision = match logged.decided {
+            Some(decision) => decision,
+            None => self.store.decide(txid, Decision::Abort)?,
+        };
+        match decision {
+            Decision::Commit(participants) => Ok(Some(participants)),
+            Decision::Abort => {
+                if !logged.prepared.is_empty() {
+                    self.forget(txid, &logged.prepared);
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Forgets the transactions a crash left undecided (no partition committed them). For
+    /// external workers, whose primaries finish the decided ones (`finish_decided_parts`):
+    /// those stay in the log, and their commit records are kept from pruning.
+    pub(crate) fn drop_undecided(&self) -> Result<(), ShardError> {
+        for (txid, logged) in self.store.entries()? {
+            if self.settle(txid, logged)?.is_some() {
+                self.keep_from.fetch_min(txid, Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes or undoes every transaction the log holds. Runs before the database
+    /// accepts writes.
+    pub(crate) fn recover(
+        &self,
+        partitions: &[std::sync::Arc<impl Participant>],
+    ) -> Result<Vec<Recovered>, ShardError> {
+        let mut done = Vec::new();
+        for (txid, logged) in self.store.entries()? {
+            let undecided = logged.decided.is_none();
+            let Some(participants) = self.settle(txid, logged)? else {
+                if undecided {
+                    done.push(Recovered::Undone { txid });
+                }
+                continue;
+            };
+            let mut replayed = Vec::new();
+            for &p in &participants {
+                let partition = partitions.get(p).ok_or_else(|| {
+                    ShardError::new(
+                        "XX001",
+                        format!("transaction {txid} names partition {p}, which does not exist"),
+                    )
+                })?;
+                let redo = || Redo::decode(&self.store.redo(txid, p)?);
+                if partition.finish_decided(txid, redo)? {
+                    replayed.push(p);
+                }
+            }
+            self.forget(txid, &participants);
+            done.push(Recovered::Finished { txid, replayed });
+        }
+        for partition in partitions {
+            partition.forget_commits_below(u64::MAX)?;
+        }
+        Ok(done)
+    }
+}
+
+/// The log as files of the data directory's `<database>/txlog/`: `<txid>.<p>.redo`, and
+/// `<txid>.commit` listing the participants. One host serves the directory, so an abort
+/// needs no record: the redo files go.
+struct FileStore {
+    dir: PathBuf,
+    /// fsync files and the directory (off only when storage.synchronous is off).
+    durable: bool,
+}
+
+impl FileStore {
+    fn open(dir: PathBuf, durable: bool) -> Result<FileStore, ShardError> {
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        Ok(FileStore { dir, durable })
     }
 
     /// Writes a whole file and fsyncs it; `sync_directory` makes its name (and the names
@@ -141,29 +268,45 @@ impl TxLog {
         }
         Ok(())
     }
+}
 
-    /// Step 1: `partition`'s part of `txid` is durable.
-    pub fn prepare(&self, txid: u64, partition: usize, redo: &Redo) -> Result<(), ShardError> {
+fn redo_path(dir: &Path, txid: u64, partition: usize) -> PathBuf {
+    dir.join(format!("{txid:020}.{partition}.redo"))
+}
+
+fn decision_path(dir: &Path, txid: u64) -> PathBuf {
+    dir.join(format!("{txid:020}.commit"))
+}
+
+impl TxStore for FileStore {
+    fn put_redo(&self, txid: u64, partition: usize, redo: &[u8]) -> Result<(), ShardError> {
         // The decision's directory fsync makes this file's name durable with its own.
-        self.write_durably(&self.redo_path(txid, partition), &redo.encode(), false)
+        self.write_durably(&redo_path(&self.dir, txid, partition), redo, false)
     }
 
-    /// Step 2: `txid` is committed, whatever happens next.
-    pub fn decide(&self, txid: u64, participants: &[usize]) -> Result<(), ShardError> {
-        let list: Vec<String> = participants.iter().map(usize::to_string).collect();
-        self.write_durably(&self.decision_path(txid), list.join(",").as_bytes(), true)
+    fn redo(&self, txid: u64, partition: usize) -> Result<Vec<u8>, ShardError> {
+        std::fs::read(redo_path(&self.dir, txid, partition)).map_err(io)
     }
 
-    /// Step 4 (or the end of an aborted transaction): its files go.
-    pub fn forget(&self, txid: u64, participants: &[usize]) {
-        for p in participants {
-            let _ = std::fs::remove_file(self.redo_path(txid, *p));
+    fn decide(&self, txid: u64, decision: Decision) -> Result<Decision, ShardError> {
+        if let Decision::Commit(participants) = &decision {
+            let list: Vec<String> = participants.iter().map(usize::to_string).collect();
+            self.write_durably(
+                &decision_path(&self.dir, txid),
+                list.join(",").as_bytes(),
+                true,
+            )?;
         }
-        let _ = std::fs::remove_file(self.decision_path(txid));
-        self.active_set().remove(&txid);
+        Ok(decision)
     }
 
-    /// The logged transactions, by id.
+    fn forget(&self, txid: u64, partitions: &[usize]) {
+        for p in partitions {
+            let _ = std::fs::remove_file(redo_path(&self.dir, txid, *p));
+        }
+        let _ = std::fs::remove_file(decision_path(&self.dir, txid));
+    }
+
     fn entries(&self) -> Result<BTreeMap<u64, Logged>, ShardError> {
         let mut entries: BTreeMap<u64, Logged> = BTreeMap::new();
         for entry in std::fs::read_dir(&self.dir).map_err(io)? {
@@ -177,12 +320,7 @@ impl TxLog {
             match (parts.next(), parts.next()) {
                 (Some("commit"), None) => {
                     let text = std::fs::read_to_string(&path).map_err(io)?;
-                    let participants = text
-                        .split(',')
-                        .map(|p| p.trim().parse())
-                        .collect::<Result<Vec<usize>, _>>()
-                        .map_err(|_| ShardError::new("XX001", format!("corrupt {name}")))?;
-                    slot.decided = Some(participants);
+                    slot.decided = Some(Decision::Commit(parse_participants(&text, name)?));
                 }
                 (Some(p), Some("redo")) => {
                     if let Ok(p) = p.parse() {
@@ -197,59 +335,14 @@ impl TxLog {
         }
         Ok(entries)
     }
+}
 
-    /// Forgets the transactions a crash left undecided (no partition committed them). For
-    /// external workers, whose primaries finish the decided ones (`finish_decided_parts`):
-    /// those stay in the log, and their commit records are kept from pruning.
-    pub(crate) fn drop_undecided(&self) -> Result<(), ShardError> {
-        for (txid, logged) in self.entries()? {
-            match logged.decided {
-                None => self.forget(txid, &logged.prepared),
-                Some(_) => {
-                    self.keep_from.fetch_min(txid, Ordering::Relaxed);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Finishes or undoes every transaction the log holds. Runs before the database
-    /// accepts writes.
-    pub(crate) fn recover(
-        &self,
-        partitions: &[std::sync::Arc<impl Participant>],
-    ) -> Result<Vec<Recovered>, ShardError> {
-        let mut done = Vec::new();
-        for (txid, logged) in self.entries()? {
-            let Some(participants) = logged.decided else {
-                self.forget(txid, &logged.prepared);
-                done.push(Recovered::Undone { txid });
-                continue;
-            };
-            let mut replayed = Vec::new();
-            for &p in &participants {
-                let partition = partitions.get(p).ok_or_else(|| {
-                    ShardError::new(
-                        "XX001",
-                        format!("transaction {txid} names partition {p}, which does not exist"),
-                    )
-                })?;
-                let path = self.redo_path(txid, p);
-                let redo = || -> Result<Redo, ShardError> {
-                    Redo::decode(&std::fs::read(&path).map_err(io)?)
-                };
-                if partition.finish_decided(txid, redo)? {
-                    replayed.push(p);
-                }
-            }
-            self.forget(txid, &participants);
-            done.push(Recovered::Finished { txid, replayed });
-        }
-        for partition in partitions {
-            partition.forget_commits_below(u64::MAX)?;
-        }
-        Ok(done)
-    }
+/// A commit decision's participants, `0,2,3`.
+pub(crate) fn parse_participants(text: &str, what: &str) -> Result<Vec<usize>, ShardError> {
+    text.split(',')
+        .map(|p| p.trim().parse())
+        .collect::<Result<Vec<usize>, _>>()
+        .map_err(|_| ShardError::new("XX001", format!("corrupt transaction decision {what}")))
 }
 
 /// A new primary's catch-up: commits its partition's part of every decided transaction
@@ -258,7 +351,7 @@ impl TxLog {
 pub(crate) fn finish_decided_parts(
     dir: &Path,
     partition: usize,
-    writer: &Writer,
+    writer: &impl Participant,
 ) -> Result<Vec<u64>, ShardError> {
     let mut replayed = Vec::new();
     let entries = match std::fs::read_dir(dir) {
@@ -281,7 +374,7 @@ pub(crate) fn finish_decided_parts(
         if !text.split(',').any(|p| p.trim().parse() == Ok(partition)) {
             continue;
         }
-        let redo = dir.join(format!("{txid:020}.{partition}.redo"));
+        let redo = redo_path(dir, txid, partition);
         if writer.finish_decided(txid, || Redo::decode(&std::fs::read(&redo).map_err(io)?))? {
             replayed.push(txid);
         }

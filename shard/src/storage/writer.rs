@@ -24,6 +24,7 @@ use crate::storage::fence::{ELECTION_WAIT, Fence};
 use crate::storage::open::open_writable;
 use crate::storage::redo::{Recording, Redo};
 use crate::storage::replicated::{OnLog, Shipper};
+use crate::storage::txlog::Participant;
 use crate::value::Outcome;
 
 /// A partition's only writing connection, fenced as its primary.
@@ -109,38 +110,6 @@ impl Writer {
                 Err(e)
             }
         }
-    }
-
-    /// Recovery of a decided cross-partition transaction: commits its part here, from its
-    /// redo, unless this partition already did. Returns whether it replayed.
-    pub fn finish_decided(
-        &self,
-        txid: u64,
-        redo: impl FnOnce() -> Result<Redo, ShardError>,
-    ) -> Result<bool, ShardError> {
-        let c = &self.conn;
-        let committed: bool = as_litescale(|| {
-            c.query_row(
-                &format!("SELECT EXISTS (SELECT 1 FROM {COMMITS_TABLE} WHERE txid = ?1)"),
-                [txid as i64],
-                |r| r.get(0),
-            )
-        })?;
-        if committed {
-            return Ok(false);
-        }
-        let redo = redo()?;
-        self.in_own_transaction(|c| {
-            redo.apply(c)?;
-            record_commit(c, txid)?;
-            Ok(Outcome::Changed(0))
-        })?;
-        Ok(true)
-    }
-
-    pub fn forget_commits_below(&self, txid: u64) -> Result<(), ShardError> {
-        forget_commits_below(&self.conn, txid)?;
-        self.ship_autocommitted()
     }
 
     /// Commits the open transaction: on replicated storage, stamped with its place in
@@ -376,5 +345,39 @@ impl Standby {
         };
         writer.ship_autocommitted()?;
         Ok(writer)
+    }
+}
+
+impl Participant for Writer {
+    /// Recovery of a decided cross-partition transaction: commits its part here, from its
+    /// redo, unless this partition already did. Returns whether it replayed.
+    fn finish_decided(
+        &self,
+        txid: u64,
+        redo: impl FnOnce() -> Result<Redo, ShardError>,
+    ) -> Result<bool, ShardError> {
+        let c = &self.conn;
+        let committed: bool = as_litescale(|| {
+            c.query_row(
+                &format!("SELECT EXISTS (SELECT 1 FROM {COMMITS_TABLE} WHERE txid = ?1)"),
+                [txid as i64],
+                |r| r.get(0),
+            )
+        })?;
+        if committed {
+            return Ok(false);
+        }
+        let redo = redo()?;
+        self.in_own_transaction(|c| {
+            redo.apply(c)?;
+            record_commit(c, txid)?;
+            Ok(Outcome::Changed(0))
+        })?;
+        Ok(true)
+    }
+
+    fn forget_commits_below(&self, txid: u64) -> Result<(), ShardError> {
+        forget_commits_below(&self.conn, txid)?;
+        self.ship_autocommitted()
     }
 }

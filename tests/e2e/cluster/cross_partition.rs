@@ -307,7 +307,26 @@ fn config_file(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-fn start(data: &Path, config: &Path, pause_at: Option<&str>) -> ServerProcess {
+/// The steps of a commit across partitions where a process can be killed, and whether
+/// the transaction is committed once it is: steps before the decision undo it; from the
+/// decision on, recovery finishes it on the partitions that had not applied it.
+pub(crate) const COMMIT_STEPS: [(&str, bool); 4] = [
+    ("before-prepare", false),
+    ("after-prepare", false),
+    ("after-decision", true),
+    ("after-commit", true),
+];
+
+/// One transaction adding 1 to the balances of accounts `a` and `b`.
+pub(crate) fn add_one_to_both(a: i32, b: i32) -> String {
+    format!(
+        "BEGIN; UPDATE accounts SET abalance = abalance + 1 WHERE aid = {a};
+         UPDATE accounts SET abalance = abalance + 1 WHERE aid = {b}; COMMIT"
+    )
+}
+
+/// litescale on `data`, paused at commit step `pause_at` (see `LITESCALE_FAULT_PAUSE`).
+pub(crate) fn start(data: &Path, config: &Path, pause_at: Option<&str>) -> ServerProcess {
     let args = config_args(data, config);
     let env: Vec<(&str, &str)> = pause_at
         .map(|step| ("LITESCALE_FAULT_PAUSE", step))
@@ -338,22 +357,11 @@ async fn a_sigkill_at_any_commit_step_leaves_a_transaction_on_all_partitions_or_
         .unwrap();
         server.kill();
     }
-    // Steps before the decision undo the transaction; from the decision on it is
-    // committed, and recovery finishes it on the partitions that had not applied it.
-    let steps = [
-        ("before-prepare", false),
-        ("after-prepare", false),
-        ("after-decision", true),
-        ("after-commit", true),
-    ];
     let mut expected = 0;
-    for (step, committed) in steps {
+    for (step, committed) in COMMIT_STEPS {
         let server = start(&data, &config, Some(step));
         let c = connect(server.addr).await;
-        let sql = format!(
-            "BEGIN; UPDATE accounts SET abalance = abalance + 1 WHERE aid = {a};
-             UPDATE accounts SET abalance = abalance + 1 WHERE aid = {b}; COMMIT"
-        );
+        let sql = add_one_to_both(a, b);
         let commit = tokio::spawn(async move { c.batch_execute(&sql).await });
         server.wait_for_stderr(&format!("fault point {step} reached"));
         server.kill();

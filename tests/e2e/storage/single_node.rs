@@ -1,7 +1,7 @@
 //! Replicated storage's answers that need no second host: one JetStream node on
-//! loopback, litescale in process. A new data directory attaches; several partitions
-//! are refused rather than left with cross-partition decisions on one host; an engine
-//! that is not there is named.
+//! loopback, litescale in process. A new data directory attaches, from a snapshot once
+//! the log is purged below one; restores start from snapshots; an engine that is not
+//! there is named.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -15,7 +15,7 @@ use super::hosts::Process;
 use crate::harness::{TestServer, binary, connect_to_database, sqlstate};
 
 /// One JetStream node on a free loopback port, its files in `dir`.
-fn one_node(dir: &std::path::Path) -> (Process, u16) {
+pub(super) fn one_node(dir: &std::path::Path) -> (Process, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -38,38 +38,25 @@ fn one_node(dir: &std::path::Path) -> (Process, u16) {
     (node, port)
 }
 
-fn config(port: u16, partitions: usize) -> Result<Config, litescale_config::ConfigError> {
-    config_with(port, partitions, "")
+fn config(port: u16) -> Config {
+    config_with(port, "").unwrap()
 }
 
 /// With more `[storage]` settings.
-fn config_with(
-    port: u16,
-    partitions: usize,
-    storage: &str,
-) -> Result<Config, litescale_config::ConfigError> {
+fn config_with(port: u16, storage: &str) -> Result<Config, litescale_config::ConfigError> {
     Config::from_toml(
         &format!(
-            "[storage]\nengine = \"jetstream\"\nservers = [\"127.0.0.1:{port}\"]\nreplicas = 1\n{storage}\n\
-             [partitions]\ncount = {partitions}\n"
+            "[storage]\nengine = \"jetstream\"\nservers = [\"127.0.0.1:{port}\"]\nreplicas = 1\n{storage}\n"
         ),
         std::path::Path::new("test.toml"),
     )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_new_host_attaches_what_committed_and_one_partition_per_database_is_required() {
-    // A transaction over several partitions (DDL is one) commits by a decision kept on
-    // one host: refused up front rather than lost with that host.
-    let err = config(1, 2).unwrap_err().to_string();
-    assert!(
-        err.contains("partitions.count") && err.contains("one partition"),
-        "{err}"
-    );
-
+async fn a_new_host_attaches_what_committed() {
     let dir = tempfile::tempdir().unwrap();
     let (_node, port) = one_node(dir.path());
-    let server = TestServer::start_with(config(port, 1).unwrap()).await;
+    let server = TestServer::start_with(config(port)).await;
     let c = server.client().await;
     c.batch_execute("CREATE TABLE items (id int PRIMARY KEY, v text)")
         .await
@@ -90,7 +77,7 @@ async fn a_new_host_attaches_what_committed_and_one_partition_per_database_is_re
     drop(server);
 
     // Another litescale with an empty data directory: the rows come from the log.
-    let attached = TestServer::start_with(config(port, 1).unwrap()).await;
+    let attached = TestServer::start_with(config(port)).await;
     let c = attached.client().await;
     let rows: Vec<(i32, String)> = pairs(&c, "SELECT id, v FROM items ORDER BY id").await;
     assert_eq!(
@@ -121,7 +108,7 @@ const LENGTHS: &str = "SELECT id, length(v)::int8 FROM blobs ORDER BY id";
 async fn snapshots_let_the_log_be_purged_a_new_host_start_from_one_and_a_restore_use_one() {
     let dir = tempfile::tempdir().unwrap();
     let (_node, port) = one_node(dir.path());
-    let config = config_with(port, 1, "snapshot_every_mb = 1\nsnapshots_kept = 1").unwrap();
+    let config = config_with(port, "snapshot_every_mb = 1\nsnapshots_kept = 1").unwrap();
     let server = TestServer::start_with(config.clone()).await;
     let c = server.client().await;
     c.batch_execute("CREATE TABLE blobs (id int PRIMARY KEY, v text)")

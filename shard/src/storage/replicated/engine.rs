@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream;
+use async_nats::jetstream::{self, kv, object_store};
 use litescale_config::StorageConfig;
 
 use crate::error::ShardError;
@@ -139,6 +139,23 @@ impl LogEngine {
             .expect("the engine's runtime lives as long as the engine")
     }
 
+    /// Runs `work` on the log's connection and waits for it, asking again while the engine
+    /// has no answer (up to the commit timeout); `what` it does names it in an error.
+    pub(super) fn ask<T, F>(
+        &self,
+        what: &str,
+        work: impl Fn(jetstream::Context) -> F + Send + Sync + 'static,
+    ) -> Result<T, ShardError>
+    where
+        T: Send + 'static,
+        F: std::future::Future<Output = Result<T, async_nats::Error>> + Send,
+    {
+        let jetstream = self.jetstream.clone();
+        let timeout = self.commit_timeout;
+        let what = what.to_owned();
+        self.run(async move { until_answered(timeout, &what, || work(jetstream.clone())).await })
+    }
+
     /// Whether `database` has logs in the engine (it may have none on this host yet).
     pub(crate) fn has_database(&self, database: &str) -> Result<bool, ShardError> {
         let jetstream = self.jetstream.clone();
@@ -268,9 +285,48 @@ fn wait_for<T: Send + 'static>(
     }
 }
 
-/// Stream names allow letters, digits, `-` and `_`: other bytes of a database's name are
-/// written as `_xx` (hex), `_` itself as `__`.
-pub(super) fn stream_name(database: &str, index: usize) -> String {
+/// The key-value bucket `bucket`, made with `replicas` copies if missing.
+pub(super) async fn key_value(
+    jetstream: &jetstream::Context,
+    bucket: &str,
+    replicas: usize,
+) -> Result<kv::Store, async_nats::Error> {
+    match jetstream.get_key_value(bucket).await {
+        Ok(store) => Ok(store),
+        Err(_) => Ok(jetstream
+            .create_key_value(kv::Config {
+                bucket: bucket.to_owned(),
+                history: 1,
+                num_replicas: replicas,
+                storage: jetstream::stream::StorageType::File,
+                ..Default::default()
+            })
+            .await?),
+    }
+}
+
+/// The object store bucket `bucket`, made with `replicas` copies if missing.
+pub(super) async fn object_store(
+    jetstream: &jetstream::Context,
+    bucket: &str,
+    replicas: usize,
+) -> Result<object_store::ObjectStore, async_nats::Error> {
+    match jetstream.get_object_store(bucket).await {
+        Ok(store) => Ok(store),
+        Err(_) => Ok(jetstream
+            .create_object_store(object_store::Config {
+                bucket: bucket.to_owned(),
+                num_replicas: replicas,
+                storage: jetstream::stream::StorageType::File,
+                ..Default::default()
+            })
+            .await?),
+    }
+}
+
+/// A database's name as engine names allow it (letters, digits, `-` and `_`): other
+/// bytes are written as `_xx` (hex), `_` itself as `__`; prefixed `LS_`.
+pub(super) fn database_key(database: &str) -> String {
     let mut name = String::from("LS_");
     for b in database.bytes() {
         match b {
@@ -279,7 +335,12 @@ pub(super) fn stream_name(database: &str, index: usize) -> String {
             b => name.push_str(&format!("_{b:02x}")),
         }
     }
-    format!("{name}_P{index}")
+    name
+}
+
+/// The name of the stream that is `database`'s partition `index`'s log.
+pub(super) fn stream_name(database: &str, index: usize) -> String {
+    format!("{}_P{index}", database_key(database))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream::kv;
 
 use crate::error::ShardError;
-use crate::storage::replicated::engine::{LogEngine, until_answered};
+use crate::storage::replicated::engine::{LogEngine, key_value, until_answered};
 
 /// How long a lease's revision must stand still before another process takes it over.
 pub(crate) const LEASE_TTL: Duration = Duration::from_millis(1500);
@@ -109,20 +109,8 @@ impl LogEngine {
         let replicas = self.replicas();
         let timeout = self.commit_timeout();
         self.run(async move {
-            until_answered(timeout, "opening the partitions' leases", || async {
-                match jetstream.get_key_value(BUCKET).await {
-                    Ok(store) => Ok(store),
-                    Err(_) => {
-                        jetstream
-                            .create_key_value(kv::Config {
-                                bucket: BUCKET.to_owned(),
-                                history: 1,
-                                num_replicas: replicas,
-                                ..Default::default()
-                            })
-                            .await
-                    }
-                }
+            until_answered(timeout, "opening the partitions' leases", || {
+                key_value(&jetstream, BUCKET, replicas)
             })
             .await
         })

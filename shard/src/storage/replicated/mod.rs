@@ -22,10 +22,13 @@
 //! object store and purges the log below them (`file`): a new host restores the latest
 //! snapshot and replays only the log after it.
 //!
-//! Order inside: `entry` <- `appender`, `engine` <- `log` <- `file`; `engine` <- `lease`;
-//! all <- this file.
+//! The decisions of transactions across partitions are in the engine too (`decisions`).
+//!
+//! Order inside: `entry` <- `appender`, `engine` <- `log` <- `file`; `engine` <- `lease`,
+//! `decisions`; all <- this file.
 
 mod appender;
+mod decisions;
 mod engine;
 mod entry;
 mod file;
@@ -275,8 +278,19 @@ fn checkpoint(conn: &Connection) -> Result<(), ShardError> {
     Ok(())
 }
 
-/// Deletes `database`'s logs and snapshots (DROP DATABASE).
+/// `database`'s log of transactions across partitions, in the engine.
+pub(crate) fn transaction_log(
+    engine: &Arc<LogEngine>,
+    database: &str,
+) -> Result<crate::storage::TxLog, ShardError> {
+    crate::storage::TxLog::open(Box::new(decisions::EngineTxStore::new(engine, database)))
+}
+
+/// Deletes `database`'s logs, snapshots and transaction log (DROP DATABASE).
 pub(crate) fn delete_database(engine: &Arc<LogEngine>, database: &str, partitions: usize) {
+    if let Err(e) = decisions::EngineTxStore::new(engine, database).delete_all() {
+        tracing::warn!(database, error = %e.message, "could not delete a dropped database's transaction log");
+    }
     for i in 0..partitions {
         let log = engine::stream_name(database, i);
         if let Err(e) = Snapshots::named(engine, &log).delete_all() {

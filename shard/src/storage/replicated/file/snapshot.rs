@@ -7,14 +7,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::object_store::{self, ObjectMetadata, ObjectStore};
-use async_nats::jetstream::{self, stream};
+use async_nats::jetstream::object_store::{ObjectMetadata, ObjectStore};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::error::ShardError;
-use crate::storage::replicated::engine::{LogEngine, until_answered};
+use crate::storage::replicated::engine::{LogEngine, object_store};
 use crate::storage::replicated::log::PartitionLog;
 
 /// The object store bucket every partition's snapshots are in.
@@ -110,7 +109,7 @@ impl<'a> Snapshots<'a> {
         let jetstream = self.engine.jetstream().clone();
         let replicas = self.engine.replicas();
         let downloaded = self.engine.run(async move {
-            let store = bucket(&jetstream, replicas).await?;
+            let store = object_store(&jetstream, BUCKET, replicas).await?;
             let mut object = store.get(&name).await?;
             let mut file = tokio::fs::File::create(&into).await?;
             let mut chunk = vec![0; 1 << 17];
@@ -167,8 +166,8 @@ impl<'a> Snapshots<'a> {
         Ok(())
     }
 
-    /// Runs `work` on the bucket (created with the log's replicas if missing), asking
-    /// again while the engine has no answer.
+    /// Runs `work` on the bucket (made with the log's replicas if missing), asking again
+    /// while the engine has no answer.
     fn ask<T, F>(
         &self,
         what: &str,
@@ -178,35 +177,12 @@ impl<'a> Snapshots<'a> {
         T: Send + 'static,
         F: std::future::Future<Output = Result<T, async_nats::Error>> + Send,
     {
-        let engine = self.engine;
-        let jetstream = engine.jetstream().clone();
-        let replicas = engine.replicas();
-        let timeout = engine.commit_timeout();
-        let what = what.to_owned();
-        engine.run(async move {
-            until_answered(timeout, &what, || async {
-                let store = bucket(&jetstream, replicas).await?;
-                work(store).await
-            })
-            .await
+        let replicas = self.engine.replicas();
+        let work = Arc::new(work);
+        self.engine.ask(what, move |jetstream| {
+            let work = Arc::clone(&work);
+            async move { work(object_store(&jetstream, BUCKET, replicas).await?).await }
         })
-    }
-}
-
-async fn bucket(
-    jetstream: &jetstream::Context,
-    replicas: usize,
-) -> Result<ObjectStore, async_nats::Error> {
-    match jetstream.get_object_store(BUCKET).await {
-        Ok(store) => Ok(store),
-        Err(_) => Ok(jetstream
-            .create_object_store(object_store::Config {
-                bucket: BUCKET.to_owned(),
-                num_replicas: replicas,
-                storage: stream::StorageType::File,
-                ..Default::default()
-            })
-            .await?),
     }
 }
 

@@ -1,0 +1,98 @@
+//! Several partitions on the log: a transaction across partitions, its process SIGKILLed
+//! at each step of its commit, is on all partitions or none once a litescale on an
+//! empty data directory (another host) opens the database: its redo and decision are in
+//! the engine, not on the lost host's disk.
+
+use std::path::{Path, PathBuf};
+
+use litescale_config::{Config, KeyValue};
+
+use super::single_node::one_node;
+use crate::cluster::cross_partition::{COMMIT_STEPS, add_one_to_both, start as start_paused};
+use crate::harness::{ServerProcess, connect};
+
+const TABLES: &str = "[partitions]\ncount = 2\n\n[tables.accounts]\nkey = \"aid\"\n";
+
+fn config_file(dir: &Path, port: u16) -> PathBuf {
+    let path = dir.join("litescale.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[storage]\nengine = \"jetstream\"\nservers = [\"127.0.0.1:{port}\"]\nreplicas = 1\n\n{TABLES}"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Two account ids in different partitions.
+fn two_partitions() -> (i32, i32) {
+    let map = toml::from_str::<Config>(TABLES)
+        .unwrap()
+        .partition_map()
+        .unwrap();
+    let of = |aid: i64| map.partition_of("accounts", &KeyValue::Int(aid)).unwrap();
+    let other = (2..200).find(|a| of(*a) != of(1)).unwrap();
+    (1, other as i32)
+}
+
+/// litescale on a data directory of its own (a new host), paused at `pause_at`.
+fn start(dir: &Path, host: &str, config: &Path, pause_at: Option<&str>) -> ServerProcess {
+    start_paused(&dir.join(host), config, pause_at)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_across_partitions_outlives_its_host_at_every_commit_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_node, port) = one_node(dir.path());
+    let config = config_file(dir.path(), port);
+    let (a, b) = two_partitions();
+    {
+        let server = start(dir.path(), "host-0", &config, None);
+        let c = connect(server.addr).await;
+        c.batch_execute("CREATE TABLE accounts (aid INT PRIMARY KEY, abalance INT)")
+            .await
+            .unwrap();
+        c.execute("INSERT INTO accounts VALUES ($1, 0), ($2, 0)", &[&a, &b])
+            .await
+            .unwrap();
+        server.kill();
+    }
+    // From the decision on, the next host's recovery finishes it from the engine.
+    let mut expected = 0;
+    for (i, (step, committed)) in COMMIT_STEPS.into_iter().enumerate() {
+        let server = start(
+            dir.path(),
+            &format!("host-{}", 2 * i + 1),
+            &config,
+            Some(step),
+        );
+        let c = connect(server.addr).await;
+        let sql = add_one_to_both(a, b);
+        let commit = tokio::spawn(async move { c.batch_execute(&sql).await });
+        server.wait_for_stderr(&format!("fault point {step} reached"));
+        server.kill();
+        assert!(commit.await.unwrap().is_err(), "{step}: never acknowledged");
+        if committed {
+            expected += 1;
+        }
+        let next = start(dir.path(), &format!("host-{}", 2 * i + 2), &config, None);
+        let c = connect(next.addr).await;
+        let balances: Vec<i32> = c
+            .query(
+                "SELECT aid, abalance FROM accounts WHERE aid IN ($1, $2) ORDER BY aid",
+                &[&a, &b],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(1))
+            .collect();
+        assert_eq!(
+            balances,
+            [expected, expected],
+            "after a kill at {step}, on another host"
+        );
+        next.kill();
+    }
+}
