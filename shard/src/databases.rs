@@ -13,7 +13,9 @@ use crate::engine::options::ConnectionOptions;
 use crate::engine::sql::catalog::TypeCatalog;
 use crate::error::ShardError;
 use crate::partition::Partition;
-use crate::storage::{LogEngine, Recovered, TxLog, attach, delete_database, transaction_log};
+use crate::storage::{
+    LogEngine, OnLog, Recovered, TxLog, attach, delete_database, transaction_log,
+};
 use crate::usage::Usage;
 use crate::workers::{Launch, WorkerGroup};
 
@@ -157,16 +159,28 @@ impl Storage {
                 usage: Arc::clone(&usage),
                 ..self.options.clone()
             };
+            // On replicated storage the partitions are attached together: each may wait
+            // for its lease (a takeover waits out the last holder's TTL) and catch up.
+            let attached: Vec<Option<OnLog>> = match &self.engine {
+                Some(engine) => std::thread::scope(|scope| {
+                    let attaching: Vec<_> = paths
+                        .iter()
+                        .enumerate()
+                        .map(|(i, path)| {
+                            scope.spawn(move || attach(engine, name, i, path, lease_wait))
+                        })
+                        .collect();
+                    attaching
+                        .into_iter()
+                        .map(|a| a.join().expect("attaching a partition panicked").map(Some))
+                        .collect::<Result<_, _>>()
+                })?,
+                None => paths.iter().map(|_| None).collect(),
+            };
             let partitions = paths
                 .iter()
-                .enumerate()
-                .map(|(i, path)| {
-                    let logged = match &self.engine {
-                        Some(engine) => Some(attach(engine, name, i, path, lease_wait)?),
-                        None => None,
-                    };
-                    Partition::open(path, options.clone(), logged).map(Arc::new)
-                })
+                .zip(attached)
+                .map(|(path, logged)| Partition::open(path, options.clone(), logged).map(Arc::new))
                 .collect::<Result<Vec<_>, _>>()?;
             for done in txlog.recover(&partitions)? {
                 match done {
