@@ -4,7 +4,7 @@
 # JetStream nodes on this machine, fsync on every write, 3 replicas). Prints autocommit
 # insert and pgbench tpcb-like TPS with p50/p99 latency at 1 and 8 clients, the time a
 # new litescale with an empty data directory takes to answer over a partition of the
-# given sizes (full replay of the log), and the write pause when the compute process is
+# given sizes (its latest snapshot downloaded, the log after it replayed), and the write pause when the compute process is
 # killed and another started, and when the stream's leader node is killed.
 #
 #   bench/storage.sh [seconds] [attach sizes in MB]      (defaults: 15 "100")
@@ -58,7 +58,7 @@ CONF
 start() { # port data [config] -> sets LS_PID
     local args=(--listen "127.0.0.1:$1" --data "$2")
     [ -n "${3:-}" ] && args+=(--config "$3")
-    RUST_LOG=warn "$BIN" "${args[@]}" >>"$WORK/ls-$1.log" 2>&1 &
+    RUST_LOG=warn,litescale_shard::storage::replicated::file=info "$BIN" "${args[@]}" >>"$WORK/ls-$1.log" 2>&1 &
     LS_PID=$!
     # Up to 10 minutes: attaching replays the partition's whole log.
     for _ in $(seq 12000); do
@@ -145,11 +145,15 @@ for mb in $ATTACH_MB; do
     kill -9 "$LS_PID"
     wait "$LS_PID" 2>/dev/null || true
     rm -rf "$WORK/replicated"
+    : >"$WORK/ls-$REPL_PORT.log"
     started=$(now_ms)
     start "$REPL_PORT" "$WORK/replicated" "$WORK/replicated.toml"
     PIDS+=("$LS_PID")
     sql "$REPL_PORT" "SELECT count(*) FROM filler" >/dev/null
-    echo "attach: a ${size} MB partition from the log (full replay), process start to first answer: $(($(now_ms) - started)) ms"
+    took=$(($(now_ms) - started))
+    # The catch-up's log line: from which log position it replayed (after the snapshot).
+    replayed=$(sed 's/\x1b\[[0-9;]*m//g' "$WORK/ls-$REPL_PORT.log" | grep -o 'caught up with its log file=[^ ]*/0.db from=[0-9]* last=[0-9]* commits=[0-9]*' | tail -1 | sed 's/.* from=/from=/')
+    echo "attach: a ${size} MB partition (latest snapshot + the log after it: $replayed), process start to first answer: $took ms"
 done
 
 # A compute process lost: killed, another started on an empty data directory.

@@ -1,14 +1,15 @@
 //! A primary's snapshots, taken off the commit path: once the commits it hands to the log
-//! add up to `snapshot_every_mb`, a thread of its own brings a file beside the
-//! partition's up to the log's end, stores it as a snapshot and prunes the snapshots
-//! and the log behind it. The file is a replay of the log, never a copy of the primary's
+//! add up to `snapshot_every_mb` (or to the size of the last snapshot, if larger: a
+//! snapshot is the whole file, so what it costs stays within what the log grew by), a
+//! thread of its own brings a file beside the partition's up to the log's end, stores it
+//! as a snapshot and prunes the snapshots and the log behind it. The file is a replay of the log, never a copy of the primary's
 //! own, which may hold a commit the log has not acknowledged yet: a snapshot is, byte for
 //! byte, the log's state at its position.
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use crate::error::ShardError;
@@ -21,7 +22,8 @@ use crate::storage::replicated::log::PartitionLog;
 /// Asks a partition's snapshot thread for a snapshot as the log grows.
 pub(crate) struct Snapshotter {
     wanted: mpsc::SyncSender<()>,
-    every: u64,
+    /// Bytes of log between snapshots.
+    every: Arc<AtomicU64>,
     /// Bytes handed to the log since the last snapshot was asked for.
     handed: Cell<u64>,
 }
@@ -46,6 +48,9 @@ impl Snapshotter {
         // A request while one is being taken waits; more are one.
         let (wanted, requests) = mpsc::sync_channel::<()>(1);
         let log = log.clone();
+        let least = every_mb * 1024 * 1024;
+        let every = Arc::new(AtomicU64::new(least));
+        let grown = Arc::clone(&every);
         std::thread::Builder::new()
             .name("litescale-snapshot".into())
             .spawn(move || {
@@ -57,12 +62,17 @@ impl Snapshotter {
                     }
                     let started = std::time::Instant::now();
                     match take(&log, &path, kept, &mut at) {
-                        Ok(Some(through)) => tracing::info!(
-                            log = log.name(),
-                            through,
-                            ms = started.elapsed().as_millis() as u64,
-                            "snapshot stored, the log before it purged"
-                        ),
+                        Ok(Some(through)) => {
+                            let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+                            grown.store(least.max(size), Ordering::Relaxed);
+                            tracing::info!(
+                                log = log.name(),
+                                through,
+                                bytes = size,
+                                ms = started.elapsed().as_millis() as u64,
+                                "snapshot stored, the log before it purged"
+                            );
+                        }
                         Ok(None) => {}
                         Err(e) => {
                             tracing::warn!(
@@ -78,7 +88,7 @@ impl Snapshotter {
             })?;
         Ok(Some(Snapshotter {
             wanted,
-            every: every_mb * 1024 * 1024,
+            every,
             handed: Cell::new(0),
         }))
     }
@@ -86,7 +96,7 @@ impl Snapshotter {
     /// Counts `bytes` handed to the log; asks for a snapshot once they add up.
     pub(crate) fn handed(&self, bytes: u64) {
         let handed = self.handed.get() + bytes;
-        if handed < self.every {
+        if handed < self.every.load(Ordering::Relaxed) {
             self.handed.set(handed);
             return;
         }
