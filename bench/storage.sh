@@ -141,7 +141,8 @@ for mb in $ATTACH_MB; do
         sql "$REPL_PORT" "INSERT INTO filler SELECT g, repeat(md5(g::text), 30)
             FROM generate_series($((chunk * 1024 + 1)), $(((chunk + (mb - chunk < 50 ? mb - chunk : 50)) * 1024))) g" >/dev/null
     done
-    size=$(du -sm "$WORK/replicated/postgres" | cut -f1)
+    # The partition's file alone (its snapshot file beside it is another copy).
+    size=$(du -cm "$WORK/replicated/postgres/0.db" "$WORK/replicated/postgres/0.db-wal" 2>/dev/null | tail -1 | cut -f1)
     kill -9 "$LS_PID"
     wait "$LS_PID" 2>/dev/null || true
     rm -rf "$WORK/replicated"

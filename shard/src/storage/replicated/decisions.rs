@@ -11,11 +11,12 @@ use std::sync::Arc;
 
 use async_nats::jetstream::kv;
 use bytes::Bytes;
-use futures::StreamExt;
 use tokio::io::AsyncReadExt;
 
 use crate::error::ShardError;
-use crate::storage::replicated::engine::{LogEngine, database_key, key_value, object_store};
+use crate::storage::replicated::engine::{
+    LogEngine, database_key, key_value, next_listed, object_store,
+};
 use crate::storage::txlog::{Decision, Logged, TxStore, parse_participants};
 
 const REDO_BUCKET: &str = "litescale_redo";
@@ -25,15 +26,17 @@ const ABORT: &str = "abort";
 /// One database's transaction log in the engine.
 pub(crate) struct EngineTxStore {
     engine: Arc<LogEngine>,
-    /// `LS_<database>.`: what this database's keys and objects start with.
+    /// `LS_<database>.<generation>.`: what this database's keys and objects start with.
+    /// The generation, its first partition's log's, tells it from a dropped database of
+    /// the same name whose entries a failed DROP left behind.
     prefix: String,
 }
 
 impl EngineTxStore {
-    pub(crate) fn new(engine: &Arc<LogEngine>, database: &str) -> EngineTxStore {
+    pub(crate) fn new(engine: &Arc<LogEngine>, database: &str, generation: u64) -> EngineTxStore {
         EngineTxStore {
             engine: Arc::clone(engine),
-            prefix: format!("{}.", database_key(database)),
+            prefix: format!("{}.{generation}.", database_key(database)),
         }
     }
 
@@ -130,8 +133,7 @@ impl TxStore for EngineTxStore {
                 let mut redo = Vec::new();
                 let objects = object_store(&js, REDO_BUCKET, replicas).await?;
                 let mut listed = objects.list().await?;
-                while let Some(info) = listed.next().await {
-                    let info = info?;
+                while let Some(info) = next_listed(&mut listed).await? {
                     if let Some(name) = info.name.strip_prefix(&prefix)
                         && !info.deleted
                     {
@@ -141,8 +143,7 @@ impl TxStore for EngineTxStore {
                 let store = key_value(&js, DECISION_BUCKET, replicas).await?;
                 let mut decisions = Vec::new();
                 let mut keys = store.keys().await?;
-                while let Some(key) = keys.next().await {
-                    let key = key?;
+                while let Some(key) = next_listed(&mut keys).await? {
                     if let Some(txid) = key.strip_prefix(&prefix)
                         && let Some(value) = store.get(&key).await?
                     {

@@ -285,6 +285,21 @@ fn wait_for<T: Send + 'static>(
     }
 }
 
+/// The next item of a listing of the engine's (a bucket's objects or keys), or an error
+/// when none comes for 5 s: a listing whose items are deleted while it runs can wait for
+/// them forever, and is asked again instead.
+pub(super) async fn next_listed<T, E>(
+    listing: &mut (impl futures::Stream<Item = Result<T, E>> + Unpin),
+) -> Result<Option<T>, async_nats::Error>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match tokio::time::timeout(Duration::from_secs(5), futures::StreamExt::next(listing)).await {
+        Ok(next) => Ok(next.transpose()?),
+        Err(_) => Err("a listing of the engine's stopped sending for 5 s".into()),
+    }
+}
+
 /// The key-value bucket `bucket`, made with `replicas` copies if missing.
 pub(super) async fn key_value(
     jetstream: &jetstream::Context,

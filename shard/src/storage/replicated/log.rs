@@ -18,6 +18,10 @@ use crate::storage::replicated::engine::{LogEngine, stream_name, until_answered}
 pub(crate) struct PartitionLog {
     engine: Arc<LogEngine>,
     name: String,
+    /// When the engine created the stream (nanoseconds since 1970): a database dropped
+    /// and made again has a log of the same name, and its snapshots must not be taken
+    /// for the new one's.
+    generation: u64,
     subject: String,
 }
 
@@ -51,17 +55,21 @@ impl PartitionLog {
         let jetstream = engine.jetstream().clone();
         let timeout = engine.commit_timeout();
         let what = format!("opening the partition's log {name}");
-        engine.run(async move {
+        let generation = engine.run(async move {
             until_answered(timeout, &what, || {
                 jetstream.get_or_create_stream(config.clone())
             })
             .await
-            .map(drop)
+            .map(|stream| {
+                let created = stream.cached_info().created;
+                created.timestamp_nanos_opt().unwrap_or_default() as u64
+            })
         })?;
         Ok(PartitionLog {
             engine: Arc::clone(engine),
             name,
             subject,
+            generation,
         })
     }
 
@@ -113,6 +121,11 @@ impl PartitionLog {
             })
             .await
         })
+    }
+
+    /// Which log of this name it is (see the field).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The engine the log is in (its snapshots are there too).

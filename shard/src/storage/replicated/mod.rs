@@ -283,12 +283,17 @@ pub(crate) fn transaction_log(
     engine: &Arc<LogEngine>,
     database: &str,
 ) -> Result<crate::storage::TxLog, ShardError> {
-    crate::storage::TxLog::open(Box::new(decisions::EngineTxStore::new(engine, database)))
+    let generation = PartitionLog::open(engine, database, 0)?.generation();
+    let store = decisions::EngineTxStore::new(engine, database, generation);
+    crate::storage::TxLog::open(Box::new(store))
 }
 
 /// Deletes `database`'s logs, snapshots and transaction log (DROP DATABASE).
 pub(crate) fn delete_database(engine: &Arc<LogEngine>, database: &str, partitions: usize) {
-    if let Err(e) = decisions::EngineTxStore::new(engine, database).delete_all() {
+    let transactions = PartitionLog::open(engine, database, 0).and_then(|log| {
+        decisions::EngineTxStore::new(engine, database, log.generation()).delete_all()
+    });
+    if let Err(e) = transactions {
         tracing::warn!(database, error = %e.message, "could not delete a dropped database's transaction log");
     }
     for i in 0..partitions {

@@ -1,5 +1,6 @@
 //! A partition's snapshots in the engine's object store: its file as the log left it
-//! through a message, named by that message. Listed, uploaded, downloaded in place of a
+//! through a message, named `<log>.<generation>.<message>` (the generation tells a log
+//! from an earlier one of the same name, a dropped database's). Listed, uploaded, downloaded in place of a
 //! file; the oldest beyond those kept deleted, and the log purged below the oldest kept.
 
 use std::collections::HashMap;
@@ -9,11 +10,10 @@ use std::time::Duration;
 
 use async_nats::jetstream::object_store::{ObjectMetadata, ObjectStore};
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::error::ShardError;
-use crate::storage::replicated::engine::{LogEngine, object_store};
+use crate::storage::replicated::engine::{LogEngine, next_listed, object_store};
 use crate::storage::replicated::log::PartitionLog;
 
 /// The object store bucket every partition's snapshots are in.
@@ -38,30 +38,39 @@ pub(crate) struct Snapshots<'a> {
     engine: &'a Arc<LogEngine>,
     /// The log's name.
     log: &'a str,
+    /// The log's generation; `None`: every log of that name, past ones too.
+    generation: Option<u64>,
 }
 
 impl<'a> Snapshots<'a> {
     pub(crate) fn of(log: &'a PartitionLog) -> Snapshots<'a> {
-        Snapshots::named(log.engine(), log.name())
+        Snapshots {
+            engine: log.engine(),
+            log: log.name(),
+            generation: Some(log.generation()),
+        }
     }
 
-    /// The snapshots of the log named `log` (which may not exist any more).
+    /// The snapshots of every log named `log` (which may not exist any more).
     pub(crate) fn named(engine: &'a Arc<LogEngine>, log: &'a str) -> Snapshots<'a> {
-        Snapshots { engine, log }
+        Snapshots {
+            engine,
+            log,
+            generation: None,
+        }
     }
 
     /// The partition's snapshots, oldest first.
     pub(crate) fn list(&self) -> Result<Vec<Snapshot>, ShardError> {
-        let prefix = format!("{}.", self.log);
+        let (log, generation) = (self.log.to_owned(), self.generation);
         let mut snapshots = self.ask("listing the partition's snapshots", move |store| {
-            let prefix = prefix.clone();
+            let log = log.clone();
             async move {
                 let mut found = Vec::new();
                 let mut objects = store.list().await?;
-                while let Some(info) = objects.next().await {
-                    let info = info?;
+                while let Some(info) = next_listed(&mut objects).await? {
                     if !info.deleted
-                        && let Some(snapshot) = parse(&prefix, &info.name, &info.metadata)
+                        && let Some(snapshot) = parse(&log, generation, &info.name, &info.metadata)
                     {
                         found.push(snapshot);
                     }
@@ -81,8 +90,9 @@ impl<'a> Snapshots<'a> {
         through: u64,
         time: DateTime<Utc>,
     ) -> Result<(), ShardError> {
+        let generation = self.generation.unwrap_or_default();
         let meta = ObjectMetadata {
-            name: format!("{}.{through:020}", self.log),
+            name: format!("{}.{generation}.{through:020}", self.log),
             metadata: HashMap::from([(TIME.to_owned(), time.to_rfc3339())]),
             ..Default::default()
         };
@@ -186,9 +196,20 @@ impl<'a> Snapshots<'a> {
     }
 }
 
-/// The snapshot an object of the bucket is, if it is one of the log named by `prefix`.
-fn parse(prefix: &str, name: &str, metadata: &HashMap<String, String>) -> Option<Snapshot> {
-    let through = name.strip_prefix(prefix)?.parse().ok()?;
+/// The snapshot an object of the bucket is, if it is one of `log` (of `generation`, if
+/// given).
+fn parse(
+    log: &str,
+    generation: Option<u64>,
+    name: &str,
+    metadata: &HashMap<String, String>,
+) -> Option<Snapshot> {
+    let mut fields = name.rsplitn(3, '.');
+    let through = fields.next()?.parse().ok()?;
+    let made_in: u64 = fields.next()?.parse().ok()?;
+    if fields.next()? != log || generation.is_some_and(|g| g != made_in) {
+        return None;
+    }
     let time = DateTime::parse_from_rfc3339(metadata.get(TIME)?).ok()?;
     Some(Snapshot {
         through,
@@ -202,18 +223,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_snapshot_is_named_by_its_log_and_last_message() {
+    fn a_snapshot_is_named_by_its_log_its_generation_and_last_message() {
         let metadata = HashMap::from([(TIME.to_owned(), "2026-12-04T21:30:00+00:00".to_owned())]);
-        let s = parse("LS_app_P0.", "LS_app_P0.00000000000000001234", &metadata).unwrap();
+        let name = "LS_app_P0.17.00000000000000001234";
+        let s = parse("LS_app_P0", Some(17), name, &metadata).unwrap();
         assert_eq!(s.through, 1234);
-        assert!(parse("LS_app_P1.", "LS_app_P0.00000000000000001234", &metadata).is_none());
-        assert!(
-            parse(
-                "LS_app_P0.",
-                "LS_app_P0.00000000000000001234",
-                &HashMap::new()
-            )
-            .is_none()
-        );
+        assert!(parse("LS_app_P0", None, name, &metadata).is_some());
+        assert!(parse("LS_app_P0", Some(18), name, &metadata).is_none());
+        assert!(parse("LS_app_P1", None, name, &metadata).is_none());
+        assert!(parse("LS_app_P0", Some(17), name, &HashMap::new()).is_none());
     }
 }
