@@ -1,7 +1,8 @@
 //! Several partitions on the log: a transaction across partitions, its process SIGKILLed
 //! at each step of its commit, is on all partitions or none once a litescale on an
 //! empty data directory (another host) opens the database: its redo and decision are in
-//! the engine, not on the lost host's disk.
+//! the engine, not on the lost host's disk. A coordinator stopped before its decision
+//! while another host takes over cannot commit when it wakes: the first decision stands.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +10,7 @@ use litescale_config::{Config, KeyValue};
 
 use super::single_node::one_node;
 use crate::cluster::cross_partition::{COMMIT_STEPS, add_one_to_both, start as start_paused};
-use crate::harness::{ServerProcess, connect};
+use crate::harness::{ServerProcess, config_args, connect, sqlstate};
 
 const TABLES: &str = "[partitions]\ncount = 2\n\n[tables.accounts]\nkey = \"aid\"\n";
 
@@ -95,4 +96,70 @@ async fn a_transaction_across_partitions_outlives_its_host_at_every_commit_step(
         );
         next.kill();
     }
+}
+
+/// The balances of accounts `a` and `b`.
+async fn balances(c: &tokio_postgres::Client, a: i32, b: i32) -> Vec<i32> {
+    c.query(
+        "SELECT aid, abalance FROM accounts WHERE aid IN ($1, $2) ORDER BY aid",
+        &[&a, &b],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get(1))
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_stopped_before_its_decision_cannot_commit_after_a_takeover() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_node, port) = one_node(dir.path());
+    let config = config_file(dir.path(), port);
+    let (a, b) = two_partitions();
+    let first = start(dir.path(), "host-0", &config, None);
+    let c = connect(first.addr).await;
+    c.batch_execute("CREATE TABLE accounts (aid INT PRIMARY KEY, abalance INT)")
+        .await
+        .unwrap();
+    c.execute("INSERT INTO accounts VALUES ($1, 0), ($2, 0)", &[&a, &b])
+        .await
+        .unwrap();
+    drop(c);
+    first.kill();
+
+    // The coordinator stops (SIGSTOP) with both parts prepared, before deciding.
+    let stopped = ServerProcess::start_watching_stderr(
+        &config_args(&dir.path().join("host-1"), &config),
+        &[("LITESCALE_FAULT_STOP", "after-prepare")],
+    );
+    let c = connect(stopped.addr).await;
+    let sql = add_one_to_both(a, b);
+    let commit = tokio::spawn(async move { c.batch_execute(&sql).await });
+    stopped.wait_for_stderr("fault point after-prepare reached");
+
+    // Another host takes the partitions over once the leases lapse; its recovery finds
+    // the transaction undecided and decides it aborted.
+    let next = start(dir.path(), "host-2", &config, None);
+    next.wait_for_stderr("undid a cross-partition transaction");
+    let c = connect(next.addr).await;
+    assert_eq!(balances(&c, a, b).await, [0, 0]);
+
+    // The stopped coordinator wakes and tries to decide: the abort stands.
+    let cont = std::process::Command::new("kill")
+        .args(["-CONT", &stopped.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(cont.success());
+    let err = tokio::time::timeout(std::time::Duration::from_secs(30), commit)
+        .await
+        .expect("the woken coordinator answers")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "25006", "{err:?}");
+    let message = err.as_db_error().unwrap().message();
+    assert!(message.contains("aborted this transaction"), "{message}");
+    assert_eq!(balances(&c, a, b).await, [0, 0]);
+    next.kill();
+    stopped.kill();
 }

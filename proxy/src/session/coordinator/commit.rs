@@ -9,14 +9,26 @@ use litescale_shard::{Transaction, TxLog};
 
 use crate::error::SqlError;
 
-/// A step of the commit where a test can stop the process (see `LITESCALE_FAULT_PAUSE`).
+/// A step of the commit where a test can stop the process: `LITESCALE_FAULT_PAUSE=<step>`
+/// pauses the commit there for good (the test then SIGKILLs the process),
+/// `LITESCALE_FAULT_STOP=<step>` stops the whole process there (SIGSTOP), to go on from
+/// there when the test sends SIGCONT.
 async fn fault_point(step: &str) {
     static PAUSE_AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    static STOP_AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     let pause_at = PAUSE_AT.get_or_init(|| std::env::var("LITESCALE_FAULT_PAUSE").ok());
+    let stop_at = STOP_AT.get_or_init(|| std::env::var("LITESCALE_FAULT_STOP").ok());
     if pause_at.as_deref() == Some(step) {
         // The fault-injection tests wait for this line, then SIGKILL the process.
         eprintln!("litescale: fault point {step} reached; pausing");
         std::future::pending::<()>().await;
+    }
+    if stop_at.as_deref() == Some(step) {
+        eprintln!("litescale: fault point {step} reached; stopping");
+        // SAFETY: raise(3) with a valid signal number has no memory-safety preconditions.
+        unsafe {
+            libc::raise(libc::SIGSTOP);
+        }
     }
 }
 
