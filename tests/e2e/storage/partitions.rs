@@ -42,23 +42,27 @@ fn start(dir: &Path, host: &str, config: &Path, pause_at: Option<&str>) -> Serve
     start_paused(&dir.join(host), config, pause_at)
 }
 
+/// Two accounts at 0 in different partitions, written by a first host, then killed.
+async fn accounts_on_the_log(dir: &Path, config: &Path) -> (i32, i32) {
+    let (a, b) = two_partitions();
+    let first = start(dir, "host-0", config, None);
+    let c = connect(first.addr).await;
+    c.batch_execute("CREATE TABLE accounts (aid INT PRIMARY KEY, abalance INT)")
+        .await
+        .unwrap();
+    c.execute("INSERT INTO accounts VALUES ($1, 0), ($2, 0)", &[&a, &b])
+        .await
+        .unwrap();
+    first.kill();
+    (a, b)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_across_partitions_outlives_its_host_at_every_commit_step() {
     let dir = tempfile::tempdir().unwrap();
     let (_node, port) = one_node(dir.path());
     let config = config_file(dir.path(), port);
-    let (a, b) = two_partitions();
-    {
-        let server = start(dir.path(), "host-0", &config, None);
-        let c = connect(server.addr).await;
-        c.batch_execute("CREATE TABLE accounts (aid INT PRIMARY KEY, abalance INT)")
-            .await
-            .unwrap();
-        c.execute("INSERT INTO accounts VALUES ($1, 0), ($2, 0)", &[&a, &b])
-            .await
-            .unwrap();
-        server.kill();
-    }
+    let (a, b) = accounts_on_the_log(dir.path(), &config).await;
     // From the decision on, the next host's recovery finishes it from the engine.
     let mut expected = 0;
     for (i, (step, committed)) in COMMIT_STEPS.into_iter().enumerate() {
@@ -79,18 +83,8 @@ async fn a_transaction_across_partitions_outlives_its_host_at_every_commit_step(
         }
         let next = start(dir.path(), &format!("host-{}", 2 * i + 2), &config, None);
         let c = connect(next.addr).await;
-        let balances: Vec<i32> = c
-            .query(
-                "SELECT aid, abalance FROM accounts WHERE aid IN ($1, $2) ORDER BY aid",
-                &[&a, &b],
-            )
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get(1))
-            .collect();
         assert_eq!(
-            balances,
+            balances(&c, a, b).await,
             [expected, expected],
             "after a kill at {step}, on another host"
         );
@@ -116,17 +110,7 @@ async fn a_coordinator_stopped_before_its_decision_cannot_commit_after_a_takeove
     let dir = tempfile::tempdir().unwrap();
     let (_node, port) = one_node(dir.path());
     let config = config_file(dir.path(), port);
-    let (a, b) = two_partitions();
-    let first = start(dir.path(), "host-0", &config, None);
-    let c = connect(first.addr).await;
-    c.batch_execute("CREATE TABLE accounts (aid INT PRIMARY KEY, abalance INT)")
-        .await
-        .unwrap();
-    c.execute("INSERT INTO accounts VALUES ($1, 0), ($2, 0)", &[&a, &b])
-        .await
-        .unwrap();
-    drop(c);
-    first.kill();
+    let (a, b) = accounts_on_the_log(dir.path(), &config).await;
 
     // The coordinator stops (SIGSTOP) with both parts prepared, before deciding.
     let stopped = ServerProcess::start_watching_stderr(
