@@ -151,6 +151,9 @@ pub struct StorageConfig {
     /// Snapshots kept per partition; the log is purged below the oldest of them, which is
     /// as far back as a point-in-time restore reaches.
     pub snapshots_kept: usize,
+    /// With `jetstream`: this process is a read replica. It takes no lease and writes
+    /// nothing; its partitions' files follow their logs and serve reads.
+    pub replica: bool,
 }
 
 /// `[storage] engine`
@@ -254,6 +257,7 @@ impl Default for StorageConfig {
             commit_timeout_ms: 10_000,
             snapshot_every_mb: 64,
             snapshots_kept: 2,
+            replica: false,
         }
     }
 }
@@ -384,6 +388,12 @@ impl Config {
     fn check_storage_engine(&self) -> Result<(), FieldError> {
         let storage = &self.storage;
         if storage.engine == StorageEngine::Local {
+            if storage.replica {
+                return Err(FieldError::new(
+                    "storage.replica",
+                    "a replica follows the logs of engine = \"jetstream\"",
+                ));
+            }
             return Ok(());
         }
         if storage.servers.is_empty() {

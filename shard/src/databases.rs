@@ -14,7 +14,7 @@ use crate::engine::sql::catalog::TypeCatalog;
 use crate::error::ShardError;
 use crate::partition::Partition;
 use crate::storage::{
-    LogEngine, OnLog, Recovered, TxLog, attach, delete_database, transaction_log,
+    LogEngine, Recovered, TxLog, attach, delete_database, follow, transaction_log,
 };
 use crate::usage::Usage;
 use crate::workers::{Launch, WorkerGroup};
@@ -159,30 +159,14 @@ impl Storage {
                 usage: Arc::clone(&usage),
                 ..self.options.clone()
             };
-            // On replicated storage the partitions are attached together: each may wait
-            // for its lease (a takeover waits out the last holder's TTL) and catch up.
-            let attached: Vec<Option<OnLog>> = match &self.engine {
-                Some(engine) => std::thread::scope(|scope| {
-                    let attaching: Vec<_> = paths
-                        .iter()
-                        .enumerate()
-                        .map(|(i, path)| {
-                            scope.spawn(move || attach(engine, name, i, path, lease_wait))
-                        })
-                        .collect();
-                    attaching
-                        .into_iter()
-                        .map(|a| a.join().expect("attaching a partition panicked").map(Some))
-                        .collect::<Result<_, _>>()
-                })?,
-                None => paths.iter().map(|_| None).collect(),
+            let partitions = self.open_in_process(name, &paths, &options, lease_wait)?;
+            // A replica's logs are written, and their transactions finished, by the primary.
+            let recovered = if self.options.storage.replica {
+                Vec::new()
+            } else {
+                txlog.recover(&partitions)?
             };
-            let partitions = paths
-                .iter()
-                .zip(attached)
-                .map(|(path, logged)| Partition::open(path, options.clone(), logged).map(Arc::new))
-                .collect::<Result<Vec<_>, _>>()?;
-            for done in txlog.recover(&partitions)? {
+            for done in recovered {
                 match done {
                     Recovered::Finished { txid, replayed } => tracing::warn!(
                         database = %name, txid, ?replayed,
@@ -211,6 +195,50 @@ impl Storage {
         };
         open.insert(name.to_owned(), database.clone());
         Ok(database)
+    }
+
+    /// The partitions, served in this process: on replicated storage attached to their
+    /// logs (or, on a replica, following them) together, since each may wait for its
+    /// lease (a takeover waits out the last holder's TTL) and catch up.
+    fn open_in_process(
+        &self,
+        name: &str,
+        paths: &[PathBuf],
+        options: &ConnectionOptions,
+        lease_wait: Option<Duration>,
+    ) -> Result<Vec<Arc<Partition>>, ShardError> {
+        let Some(engine) = &self.engine else {
+            return paths
+                .iter()
+                .map(|path| Partition::open(path, options.clone(), None).map(Arc::new))
+                .collect();
+        };
+        let replica = self.options.storage.replica;
+        std::thread::scope(|scope| {
+            let opening: Vec<_> = paths
+                .iter()
+                .enumerate()
+                .map(|(i, path)| {
+                    let options = options.clone();
+                    scope.spawn(move || {
+                        if replica {
+                            Partition::open_replica(path, options, follow(engine, name, i, path)?)
+                        } else {
+                            let on_log = attach(engine, name, i, path, lease_wait)?;
+                            Partition::open(path, options, Some(on_log))
+                        }
+                    })
+                })
+                .collect();
+            opening
+                .into_iter()
+                .map(|o| {
+                    o.join()
+                        .expect("opening a partition panicked")
+                        .map(Arc::new)
+                })
+                .collect()
+        })
     }
 
     /// Partitions served by worker processes: started here, or started elsewhere.
@@ -304,6 +332,7 @@ impl Storage {
     /// `CREATE DATABASE`: a new directory with its partitions. `Ok(false)` when it exists
     /// and `if_not_exists` is set.
     pub fn create_database(&self, name: &str, if_not_exists: bool) -> Result<bool, ShardError> {
+        self.writable("CREATE DATABASE")?;
         if !valid_name(name) {
             return Err(ShardError::new(
                 "42602",
@@ -338,6 +367,7 @@ impl Storage {
     /// `DROP DATABASE`: refused while any session uses it; then its files go. `Ok(false)`
     /// when it does not exist and `if_exists` is set.
     pub fn drop_database(&self, name: &str, if_exists: bool) -> Result<bool, ShardError> {
+        self.writable("DROP DATABASE")?;
         let dir = self.root.join(name);
         if !valid_name(name) || !dir.is_dir() {
             return if if_exists {
@@ -367,6 +397,17 @@ impl Storage {
         }
         std::fs::remove_dir_all(&dir)?;
         Ok(true)
+    }
+
+    /// Refuses `command` on a read replica ([storage] replica), as a hot standby does.
+    fn writable(&self, command: &str) -> Result<(), ShardError> {
+        if self.options.storage.replica {
+            return Err(ShardError::new(
+                "25006",
+                format!("cannot execute {command} in a read-only replica"),
+            ));
+        }
+        Ok(())
     }
 
     /// The databases open now, by name.

@@ -13,7 +13,7 @@ use crate::engine::options::ConnectionOptions;
 use crate::error::ShardError;
 use crate::messages::Reply;
 use crate::partition::{Durability, Partition};
-use crate::storage::{ELECTION_WAIT, OnLog, WalSync, Writer, group_commit};
+use crate::storage::{ELECTION_WAIT, Follower, Following, OnLog, WalSync, Writer, group_commit};
 use crate::usage::Usage;
 use crate::workers::WorkerGroup;
 
@@ -31,8 +31,11 @@ pub(super) struct Local {
     pub(super) writer: Arc<AsyncMutex<Writer>>,
     /// Idle read-only connections; more are opened when all are busy.
     pub(super) readers: Mutex<Vec<Connection>>,
-    /// On replicated storage, set once this process lost the partition to another.
+    /// On replicated storage, set once this process lost the partition to another (or,
+    /// on a replica, fell behind its log's snapshots).
     lost: Arc<AtomicBool>,
+    /// On a replica: the file following its log, for as long as the partition is open.
+    _follower: Option<Follower>,
 }
 
 impl Local {
@@ -80,11 +83,35 @@ impl Partition {
             writer: Arc::new(AsyncMutex::new(writer)),
             readers: Mutex::new(Vec::new()),
             lost,
+            _follower: None,
         };
         Ok(Partition::new(
             path,
             usage,
             durability,
+            Backend::Local(Box::new(local)),
+        ))
+    }
+
+    /// Opens the partition in this process as a replica of its log (`following`: the file
+    /// caught up and following it): its readers serve, every write is refused (25006).
+    pub(crate) fn open_replica(
+        path: &Path,
+        options: ConnectionOptions,
+        following: Following,
+    ) -> Result<Partition, ShardError> {
+        let usage = Arc::clone(&options.usage);
+        let local = Local {
+            writer: Arc::new(AsyncMutex::new(Writer::replica(path, &options)?)),
+            options,
+            readers: Mutex::new(Vec::new()),
+            lost: following.lost,
+            _follower: Some(following.follower),
+        };
+        Ok(Partition::new(
+            path,
+            usage,
+            None,
             Backend::Local(Box::new(local)),
         ))
     }

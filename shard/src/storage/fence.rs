@@ -35,6 +35,15 @@ pub(crate) struct Fence {
 }
 
 impl Fence {
+    /// A replica's: it writes nothing (its writer's connection is read-only), so it
+    /// holds no lock and has no epoch.
+    pub fn none() -> Fence {
+        Fence {
+            _lock: None,
+            epoch: 0,
+        }
+    }
+
     /// Becomes the partition's primary: takes the lock, waiting up to `wait` for a dying
     /// holder to go, then bumps the epoch with `writer`. With `force` (an operator's
     /// promotion over a holder that is alive but unresponsive) it goes on without the lock:

@@ -43,7 +43,10 @@ pub use fence::FENCED;
 pub(crate) use fence::{ELECTION_WAIT, read_epoch};
 pub(crate) use open::open_reader;
 pub use redo::{Redo, Segment};
-pub(crate) use replicated::{LogAcks, LogEngine, OnLog, attach, delete_database, transaction_log};
+pub(crate) use replicated::{
+    Follower, Following, LogAcks, LogEngine, OnLog, attach, delete_database, follow,
+    transaction_log,
+};
 pub use replicated::{RestorePoint, Restored, restore};
 pub(crate) use txlog::{Participant, finish_decided_parts};
 pub use txlog::{Recovered, TxLog};

@@ -21,7 +21,7 @@ use crate::interrupt::Interrupter;
 use crate::messages::{Request, Response};
 use crate::storage::commit_records::{COMMITS_TABLE, forget_commits_below, record_commit};
 use crate::storage::fence::{ELECTION_WAIT, Fence};
-use crate::storage::open::open_writable;
+use crate::storage::open::{open_reader, open_writable};
 use crate::storage::redo::{Recording, Redo};
 use crate::storage::replicated::{OnLog, Shipper};
 use crate::storage::txlog::Participant;
@@ -63,6 +63,19 @@ impl Writer {
         on_log: OnLog,
     ) -> Result<Writer, ShardError> {
         Standby::open(path, options)?.promote(path, ELECTION_WAIT, false, Some(on_log))
+    }
+
+    /// A replica's stand-in for the writer: a read-only connection, so SQLite refuses every
+    /// write a session sends it (25006); the replica's file is written by its follower.
+    pub fn replica(path: &Path, options: &ConnectionOptions) -> Result<Writer, ShardError> {
+        Ok(Writer {
+            conn: open_reader(path, options)?,
+            fence: Fence::none(),
+            recording: None,
+            max_result_bytes: options.max_result_bytes,
+            block_values: None,
+            shipper: None,
+        })
     }
 
     pub fn epoch(&self) -> i64 {

@@ -3,12 +3,14 @@
 //! two compute hosts running litescale, one host with the load; faults are real (SIGKILL,
 //! SIGSTOP, a link taken down). Needs root, iproute2 and `nats-server` (scripts/test
 //! installs it).
-//! Order inside: `hosts` <- `engine` <- `failures`, `single_node` <- `partitions`.
+//! Order inside: `hosts` <- `engine` <- `failures`, `single_node` <- `partitions`,
+//! `replica`.
 
 mod engine;
 mod failures;
 mod hosts;
 mod partitions;
+mod replica;
 mod single_node;
 
 /// A partition file's bytes once its WAL is folded in, after `integrity_check` passed.

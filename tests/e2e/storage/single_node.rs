@@ -43,7 +43,10 @@ fn config(port: u16) -> Config {
 }
 
 /// With more `[storage]` settings.
-fn config_with(port: u16, storage: &str) -> Result<Config, litescale_config::ConfigError> {
+pub(super) fn config_with(
+    port: u16,
+    storage: &str,
+) -> Result<Config, litescale_config::ConfigError> {
     Config::from_toml(
         &format!(
             "[storage]\nengine = \"jetstream\"\nservers = [\"127.0.0.1:{port}\"]\nreplicas = 1\n{storage}\n"

@@ -48,6 +48,7 @@ use crate::storage::fence::FENCED;
 use appender::{Appender, Messages};
 use entry::{Pages, Part};
 use file::catch_up::{self, CaughtUp, catch_up};
+pub(crate) use file::follower::Follower;
 use file::frames::{self, WalCursor};
 use file::snapshot::Snapshots;
 use file::snapshotter::Snapshotter;
@@ -130,6 +131,31 @@ pub(crate) fn attach(
             Err(e) => return Err(e),
         }
     }
+}
+
+/// A replica's partition: its file caught up with the log, then following it.
+pub(crate) struct Following {
+    pub follower: Follower,
+    /// Set once the replica fell behind its log's snapshots.
+    pub lost: Arc<AtomicBool>,
+}
+
+/// Partition `index` of `database` as a replica: no lease (a replica writes nothing),
+/// the file at `path` caught up with the log, then following it.
+pub(crate) fn follow(
+    engine: &Arc<LogEngine>,
+    database: &str,
+    index: usize,
+    path: &Path,
+) -> Result<Following, ShardError> {
+    let log = PartitionLog::open(engine, database, index)?;
+    let through = match catch_up(path, &log)? {
+        CaughtUp::Through { whole, end } => whole.map_or(end, |w| w.sequence),
+        CaughtUp::Unlogged => 0,
+    };
+    let lost = Arc::<AtomicBool>::default();
+    let follower = Follower::start(&log, path, through, Arc::clone(&lost))?;
+    Ok(Following { follower, lost })
 }
 
 /// A primary's side of its partition's log: what it has handed to the log.

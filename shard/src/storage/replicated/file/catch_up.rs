@@ -248,7 +248,7 @@ pub(crate) fn replay(
     log: &PartitionLog,
     from: u64,
     to: u64,
-    mut keep: impl FnMut(&Logged) -> bool,
+    keep: impl FnMut(&Logged) -> bool,
 ) -> Result<Replayed, ShardError> {
     let file = OpenOptions::new()
         .create(true)
@@ -256,6 +256,20 @@ pub(crate) fn replay(
         .read(true)
         .write(true)
         .open(path)?;
+    let replayed = replay_commits(log, from, to, keep, |commit| apply(&file, commit))?;
+    file.sync_all()?;
+    Ok(replayed)
+}
+
+/// Hands `apply` each whole commit of the log from message `from` through `to` (its parts,
+/// once its last is read), while `keep` says so of its last message.
+pub(crate) fn replay_commits(
+    log: &PartitionLog,
+    from: u64,
+    to: u64,
+    mut keep: impl FnMut(&Logged) -> bool,
+    mut apply: impl FnMut(&[Part]) -> Result<(), ShardError>,
+) -> Result<Replayed, ShardError> {
     let mut commit: Vec<Part> = Vec::new();
     let mut replayed = Replayed {
         commits: 0,
@@ -289,7 +303,7 @@ pub(crate) fn replay(
             if !keep(&logged) {
                 return Ok(false);
             }
-            apply(&file, &commit)?;
+            apply(&commit)?;
             commit.clear();
             replayed.commits += 1;
             replayed.whole = Some(Whole {
@@ -299,7 +313,6 @@ pub(crate) fn replay(
         }
         Ok(true)
     })?;
-    file.sync_all()?;
     Ok(replayed)
 }
 
