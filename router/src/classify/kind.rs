@@ -229,7 +229,8 @@ pub(crate) fn classify(ast: &Statement, called: &[String]) -> Result<StatementKi
                 "transaction isolation level" => "transaction_isolation".to_owned(),
                 "time zone" => "timezone".to_owned(),
                 "session authorization" => "session_authorization".to_owned(),
-                _ => name,
+                // Any other name of several parts is a custom setting's, `prefix.name`.
+                _ => name.replace(' ', "."),
             })
         }
         Statement::Reset(reset) => match &reset.reset {
@@ -404,6 +405,14 @@ mod tests {
         assert_eq!(
             one("show server_version").kind,
             StatementKind::Show("server_version".into())
+        );
+        assert_eq!(
+            one("show myapp.tenant").kind,
+            StatementKind::Show("myapp.tenant".into())
+        );
+        assert_eq!(
+            one("show time zone").kind,
+            StatementKind::Show("timezone".into())
         );
     }
 

@@ -35,7 +35,7 @@ pub(super) struct Local {
     /// on a replica, fell behind its log's snapshots).
     lost: Arc<AtomicBool>,
     /// On a replica: the file following its log, for as long as the partition is open.
-    _follower: Option<Follower>,
+    follower: Option<Follower>,
 }
 
 impl Local {
@@ -83,7 +83,7 @@ impl Partition {
             writer: Arc::new(AsyncMutex::new(writer)),
             readers: Mutex::new(Vec::new()),
             lost,
-            _follower: None,
+            follower: None,
         };
         Ok(Partition::new(
             path,
@@ -106,7 +106,7 @@ impl Partition {
             options,
             readers: Mutex::new(Vec::new()),
             lost: following.lost,
-            _follower: Some(following.follower),
+            follower: Some(following.follower),
         };
         Ok(Partition::new(
             path,
@@ -114,6 +114,35 @@ impl Partition {
             None,
             Backend::Local(Box::new(local)),
         ))
+    }
+
+    /// On replicated storage, the log position of the last commit this partition's file
+    /// holds: on the primary, the last the log acknowledged; on a replica, the last it
+    /// applied. `None` on local storage.
+    pub fn log_position(&self) -> Option<u64> {
+        if let Some(Durability::Log(acks)) = &self.durability {
+            return Some(acks.position());
+        }
+        match &self.backend {
+            Backend::Local(local) => local.follower.as_ref().map(Follower::position),
+            Backend::Remote(_) => None,
+        }
+    }
+
+    /// Waits, on a replica, until this partition's file holds its log through `position`,
+    /// up to `timeout` (57014 past it); a primary holds what it acknowledged.
+    pub async fn reach_log_position(
+        &self,
+        position: u64,
+        timeout: std::time::Duration,
+    ) -> Result<(), ShardError> {
+        match &self.backend {
+            Backend::Local(local) => match &local.follower {
+                Some(follower) => follower.reach(position, timeout).await,
+                None => Ok(()),
+            },
+            Backend::Remote(_) => Ok(()),
+        }
     }
 
     /// A partition served by worker processes.

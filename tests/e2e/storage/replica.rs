@@ -19,6 +19,20 @@ async fn count(c: &tokio_postgres::Client) -> Result<(i64, i64), tokio_postgres:
     .map(|row| (row.get(0), row.get(1)))
 }
 
+/// Makes the replica's session `r` read after what the primary's session `p` wrote: the
+/// primary's log position, as the replica's bookmark. Returns it.
+async fn read_after_primary(p: &tokio_postgres::Client, r: &tokio_postgres::Client) -> String {
+    let position: String = p
+        .query_one("SHOW litescale.log_position", &[])
+        .await
+        .unwrap()
+        .get(0);
+    r.batch_execute(&format!("SET litescale.read_after = '{position}'"))
+        .await
+        .unwrap();
+    position
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_follows_the_log_serves_reads_and_refuses_writes() {
     let dir = tempfile::tempdir().unwrap();
@@ -70,6 +84,31 @@ async fn a_replica_follows_the_log_serves_reads_and_refuses_writes() {
         .unwrap()
         .get(0);
     assert_eq!(by_index, 80);
+
+    // Read-your-writes through a bookmark: the primary says where its log stands after a
+    // commit; a read on the replica after that position waits until it holds it.
+    for id in 1001..=1005 {
+        p.execute("INSERT INTO items VALUES ($1, 'new')", &[&id])
+            .await
+            .unwrap();
+        let position = read_after_primary(&p, &r).await;
+        let seen: i64 = r
+            .query_one("SELECT count(*) FROM items WHERE id = $1", &[&id])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(seen, 1, "a read after bookmark {position} sees commit {id}");
+    }
+    let err = r
+        .batch_execute("SET litescale.read_after = 'soon'; SELECT 1")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "22023", "{err:?}");
+    r.batch_execute("RESET litescale.read_after").await.unwrap();
+    p.execute("DELETE FROM items WHERE id > 1000", &[])
+        .await
+        .unwrap();
+    read_after_primary(&p, &r).await;
 
     // Writes are refused, as on a hot standby, and the session goes on.
     for write in [

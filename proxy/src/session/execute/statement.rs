@@ -7,6 +7,7 @@ use litescale_shard::Value;
 
 use crate::error::SqlError;
 use crate::session::cursors::Answered;
+use crate::session::execute::bookmark;
 use crate::session::execute::reply::{Executed, Reply};
 use crate::session::execute::utility::{
     advisory_lock, signal_backend, sleep, text_arg, void_answer,
@@ -108,6 +109,11 @@ impl SessionState {
                 "25P01",
                 "LOCK TABLE can only be used in transaction blocks",
             ));
+        }
+        if planned.kind == StatementKind::Read
+            && let Some(bookmark) = self.read_after()
+        {
+            bookmark::reach_bookmark(session, &bookmark).await?;
         }
         match &planned.kind {
             // Outside a block only: an error in the middle of the rows could not fail
@@ -242,6 +248,9 @@ impl SessionState {
                 notice: None,
                 parameter_status: None,
             }),
+            StatementKind::Show(name) if name == bookmark::LOG_POSITION => {
+                self.show_log_position(session)
+            }
             StatementKind::Show(name) => self.show(name),
             StatementKind::CurrentSetting {
                 name,

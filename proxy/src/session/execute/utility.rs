@@ -66,19 +66,10 @@ impl SessionState {
     }
 
     pub(super) fn show(&self, name: &str) -> Result<Reply, SqlError> {
-        let pairs = if name == "all" {
-            self.settings.all()
-        } else {
-            vec![(name.to_owned(), self.settings.show(name)?)]
-        };
-        Ok(Reply {
-            executed: Executed::Rows {
-                rows: show_rows(name, pairs),
-                tag: "SHOW",
-            },
-            notice: None,
-            parameter_status: None,
-        })
+        if name == "all" {
+            return Ok(show_all_reply(self.settings.all()));
+        }
+        Ok(show_reply(name, self.settings.show(name)?))
     }
 
     /// `SELECT current_setting(name)`: SHOW's value under the call's column name.
@@ -234,6 +225,26 @@ pub(super) fn signal_backend(
         ),
         _ => reply,
     })
+}
+
+/// SHOW's answer for one setting.
+pub(super) fn show_reply(name: &str, value: String) -> Reply {
+    show_rows_reply(name, vec![(name.to_owned(), value)])
+}
+
+fn show_all_reply(pairs: Vec<(String, String)>) -> Reply {
+    show_rows_reply("all", pairs)
+}
+
+fn show_rows_reply(name: &str, pairs: Vec<(String, String)>) -> Reply {
+    Reply {
+        executed: Executed::Rows {
+            rows: show_rows(name, pairs),
+            tag: "SHOW",
+        },
+        notice: None,
+        parameter_status: None,
+    }
 }
 
 fn show_rows(name: &str, pairs: Vec<(String, String)>) -> Rows {

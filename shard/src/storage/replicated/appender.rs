@@ -46,6 +46,9 @@ pub(crate) struct LogAcks {
 struct Confirmed {
     /// Commits the log holds, counted in order.
     through: u64,
+    /// The log position of the last message of the last of them (or of this primary's
+    /// mark, before its first commit).
+    position: u64,
     /// The first commit that failed, and why: it and every later one are not confirmed.
     failed: Option<(u64, ShardError)>,
 }
@@ -89,6 +92,11 @@ impl LogAcks {
     }
 
     /// Why commits fail, once one did: this primary writes no more.
+    /// The log position of the last commit the log acknowledged.
+    pub(crate) fn position(&self) -> u64 {
+        self.state.borrow().position
+    }
+
     pub(crate) fn failure(&self) -> Option<ShardError> {
         self.state.borrow().failed.as_ref().map(|(_, e)| e.clone())
     }
@@ -111,6 +119,7 @@ impl Appender {
         acks: Arc<LogAcks>,
     ) -> Appender {
         let (queue, handed) = mpsc::unbounded_channel();
+        acks.state.send_modify(|s| s.position = last);
         runtime.spawn(
             Task {
                 jetstream,
@@ -224,8 +233,11 @@ impl Task {
         };
         if sent.ends_commit {
             self.confirmed = sent.commit;
-            let through = self.confirmed;
-            self.acks.state.send_modify(|s| s.through = through);
+            let (through, position) = (self.confirmed, sent.after + 1);
+            self.acks.state.send_modify(|s| {
+                s.through = through;
+                s.position = position;
+            });
         }
     }
 

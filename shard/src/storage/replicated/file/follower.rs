@@ -21,6 +21,8 @@ const POLL: Duration = Duration::from_millis(50);
 /// A partition file following its log on a thread of its own; stops when dropped.
 pub(crate) struct Follower {
     stop: Arc<AtomicBool>,
+    /// The log position the file holds through.
+    applied: tokio::sync::watch::Receiver<u64>,
 }
 
 impl Follower {
@@ -38,6 +40,7 @@ impl Follower {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         let (log, path): (PartitionLog, PathBuf) = (log.clone(), path.to_owned());
+        let (applied_to, applied) = tokio::sync::watch::channel(through);
         std::thread::Builder::new()
             .name("litescale-follow".into())
             .spawn(move || {
@@ -45,7 +48,10 @@ impl Follower {
                 while !stopped.load(Ordering::Relaxed) {
                     std::thread::sleep(POLL);
                     match follow(&log, &conn, applied) {
-                        Ok(at) => applied = at,
+                        Ok(at) => {
+                            applied = at;
+                            applied_to.send_replace(at);
+                        }
                         Err(e) if e.sqlstate == PURGED => {
                             tracing::error!(file = %path.display(), error = %e.message, "this replica fell behind its log's snapshots and serves the partition no more: start it again to restore the latest snapshot");
                             lost.store(true, Ordering::Relaxed);
@@ -55,7 +61,32 @@ impl Follower {
                     }
                 }
             })?;
-        Ok(Follower { stop })
+        Ok(Follower { stop, applied })
+    }
+
+    /// The log position the file holds through.
+    pub(crate) fn position(&self) -> u64 {
+        *self.applied.borrow()
+    }
+
+    /// Waits until the file holds the log through `position`, up to `timeout`.
+    pub(crate) async fn reach(&self, position: u64, timeout: Duration) -> Result<(), ShardError> {
+        let mut applied = self.applied.clone();
+        match tokio::time::timeout(timeout, applied.wait_for(|&at| at >= position)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(_)) => Err(ShardError::new(
+                "57P03",
+                "this replica stopped following the partition's log",
+            )),
+            Err(_) => Err(ShardError::new(
+                "57014",
+                format!(
+                    "canceling statement: this replica did not reach log position {position} within {} s (it holds {})",
+                    timeout.as_secs(),
+                    self.position()
+                ),
+            )),
+        }
     }
 }
 
