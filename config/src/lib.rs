@@ -154,6 +154,12 @@ pub struct StorageConfig {
     /// With `jetstream`: this process is a read replica. It takes no lease and writes
     /// nothing; its partitions' files follow their logs and serve reads.
     pub replica: bool,
+    /// With `jetstream`: `host:port` where this process takes other litescale processes'
+    /// writes for the partitions it is primary of (port 0: any). With it, a process that
+    /// finds a partition's lease held serves the partition anyway: reads from its file
+    /// following the log, writes forwarded to the holder; it takes over when the holder
+    /// stops renewing. Without it, such a process waits for the lease (a standby).
+    pub peer_listen: Option<String>,
 }
 
 /// `[storage] engine`
@@ -258,6 +264,7 @@ impl Default for StorageConfig {
             snapshot_every_mb: 64,
             snapshots_kept: 2,
             replica: false,
+            peer_listen: None,
         }
     }
 }
@@ -394,6 +401,12 @@ impl Config {
                     "a replica follows the logs of engine = \"jetstream\"",
                 ));
             }
+            if storage.peer_listen.is_some() {
+                return Err(FieldError::new(
+                    "storage.peer_listen",
+                    "peers forward writes to the primary of a log of engine = \"jetstream\"",
+                ));
+            }
             return Ok(());
         }
         if storage.servers.is_empty() {
@@ -409,6 +422,12 @@ impl Config {
             return Err(FieldError::new(
                 "storage.commit_timeout_ms",
                 "must be at least 1",
+            ));
+        }
+        if storage.replica && storage.peer_listen.is_some() {
+            return Err(FieldError::new(
+                "storage.peer_listen",
+                "a replica takes no writes: it is never a partition's primary",
             ));
         }
         if storage.snapshots_kept == 0 {

@@ -12,9 +12,10 @@ use crate::directory::{partition_path, valid_name};
 use crate::engine::options::ConnectionOptions;
 use crate::engine::sql::catalog::TypeCatalog;
 use crate::error::ShardError;
-use crate::partition::Partition;
+use crate::partition::{Partition, take_over_when_free};
 use crate::storage::{
-    LogEngine, Recovered, TxLog, attach, delete_database, follow, transaction_log,
+    Attached, LogEngine, Recovered, TxLog, attach, attach_or_follow, delete_database, follow,
+    transaction_log,
 };
 use crate::usage::Usage;
 use crate::workers::{Launch, WorkerGroup};
@@ -53,6 +54,9 @@ pub struct Storage {
     config_file: Option<PathBuf>,
     /// `[storage] engine = "jetstream"`: the engine holding each partition's log.
     engine: Option<Arc<LogEngine>>,
+    /// `[storage] peer_listen`, bound: where peers' writes come in, until served
+    /// (`peers.rs`).
+    peer_listener: Mutex<Option<std::net::TcpListener>>,
 }
 
 impl Storage {
@@ -66,6 +70,19 @@ impl Storage {
         let map = config
             .partition_map()
             .map_err(|e| ShardError::new("F0000", e.to_string()))?;
+        let peer_listener = match &config.storage.peer_listen {
+            Some(address) => Some(std::net::TcpListener::bind(address).map_err(|e| {
+                ShardError::new(
+                    "08001",
+                    format!("cannot listen for peers at {address} ([storage] peer_listen): {e}"),
+                )
+            })?),
+            None => None,
+        };
+        let peer = peer_listener
+            .as_ref()
+            .map(std::net::TcpListener::local_addr)
+            .transpose()?;
         let storage = Storage {
             root: config.data_dir.clone(),
             options: ConnectionOptions {
@@ -87,8 +104,9 @@ impl Storage {
             config_file: config.file.clone(),
             engine: match config.storage.engine {
                 StorageEngine::Local => None,
-                StorageEngine::Jetstream => Some(LogEngine::connect(&config.storage)?),
+                StorageEngine::Jetstream => Some(LogEngine::connect(&config.storage, peer)?),
             },
+            peer_listener: Mutex::new(peer_listener),
         };
         for name in create {
             if !valid_name(name) {
@@ -105,6 +123,14 @@ impl Storage {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// `[storage] peer_listen`'s socket, once (the peer server takes it).
+    pub(crate) fn take_peer_listener(&self) -> Option<std::net::TcpListener> {
+        self.peer_listener
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     /// An existing database: `<database>/<i>.db` and `<database>/txlog/`. The first open
@@ -160,8 +186,20 @@ impl Storage {
                 ..self.options.clone()
             };
             let partitions = self.open_in_process(name, &paths, &options, lease_wait)?;
-            // A replica's logs are written, and their transactions finished, by the primary.
             let recovered = if self.options.storage.replica {
+                // A replica's logs are written, and their transactions finished, by the
+                // primary.
+                Vec::new()
+            } else if partitions.iter().any(|p| p.is_peer()) {
+                // Another process is primary of some: it coordinates too, and a
+                // transaction undecided may be its, in flight. This one finishes only
+                // what was decided, on the partitions it holds.
+                for (i, p) in partitions.iter().enumerate().filter(|(_, p)| !p.is_peer()) {
+                    let replayed = txlog.finish_decided_part(i, &**p)?;
+                    if !replayed.is_empty() {
+                        tracing::warn!(database = %name, partition = i, ?replayed, "finished decided cross-partition transactions");
+                    }
+                }
                 Vec::new()
             } else {
                 txlog.recover(&partitions)?
@@ -193,6 +231,9 @@ impl Storage {
             txlog: Arc::new(txlog),
             usage,
         };
+        for (i, p) in database.partitions.iter().enumerate() {
+            take_over_when_free(p, i, Arc::clone(&database.txlog));
+        }
         open.insert(name.to_owned(), database.clone());
         Ok(database)
     }
@@ -214,6 +255,7 @@ impl Storage {
                 .collect();
         };
         let replica = self.options.storage.replica;
+        let peers = self.options.storage.peer_listen.is_some();
         std::thread::scope(|scope| {
             let opening: Vec<_> = paths
                 .iter()
@@ -223,6 +265,19 @@ impl Storage {
                     scope.spawn(move || {
                         if replica {
                             Partition::open_replica(path, options, follow(engine, name, i, path)?)
+                        } else if peers {
+                            match attach_or_follow(engine, name, i, path)? {
+                                Attached::Here(on_log) => {
+                                    Partition::open(path, options, Some(on_log))
+                                }
+                                Attached::Elsewhere(following, takeover) => Partition::open_peer(
+                                    path,
+                                    options,
+                                    (name, i),
+                                    following,
+                                    takeover,
+                                ),
+                            }
                         } else {
                             let on_log = attach(engine, name, i, path, lease_wait)?;
                             Partition::open(path, options, Some(on_log))

@@ -22,6 +22,7 @@
 //! 4. `workers/`: worker processes: framing, links, the supervisor, the worker process.
 //! 5. `partition/`: the partition API the proxy calls, in process or through workers.
 //! 6. `databases`: `Storage`, the open databases: opened, recovered, created, dropped.
+//! 7. `peers`: the writes other litescale processes forward to this one's primaries.
 
 mod databases;
 mod directory;
@@ -30,6 +31,7 @@ mod error;
 mod interrupt;
 mod messages;
 mod partition;
+mod peers;
 mod row_stream;
 mod storage;
 mod usage;
@@ -49,6 +51,7 @@ pub use error::{ErrorFields, ShardError};
 pub use interrupt::Interrupter;
 pub use messages::Role;
 pub use partition::{Partition, ReadSnapshot, SmallRead, Transaction, WriterLock};
+pub use peers::serve_peers;
 pub use row_stream::RowStream;
 pub use storage::portable;
 pub use storage::{FENCED, Recovered, Redo, RestorePoint, Restored, Segment, TxLog, restore};

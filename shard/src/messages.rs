@@ -99,6 +99,13 @@ pub(crate) enum Request {
         force: bool,
     },
     Ping,
+    /// The first message on a peer link (replicated storage): another litescale process
+    /// forwards the writes of partition `partition` of `database`, which this one is
+    /// primary of. Then writer requests, each commit answered `Committed`.
+    Forward {
+        database: String,
+        partition: usize,
+    },
 }
 
 impl Request {
@@ -148,6 +155,12 @@ pub(crate) enum Response {
         pid: u32,
         role: Role,
         epoch: i64,
+    },
+    /// On a peer link: a commit's answer, once the log holds it, and the log position
+    /// the partition stood at then (the peer waits until its file holds that much).
+    Committed {
+        body: Box<Response>,
+        position: Option<u64>,
     },
     Error(ShardError),
 }

@@ -48,6 +48,8 @@ pub async fn serve(
     let departures = tokio::spawn(end_statements_of_departed_clients(Arc::clone(
         &server.backends,
     )));
+    // Other litescale processes' writes to the partitions this one is primary of.
+    let peers = tokio::spawn(litescale_shard::serve_peers(Arc::clone(&server.storage)));
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
@@ -92,6 +94,7 @@ pub async fn serve(
     // A statement that runs on its connection's thread cannot be aborted, only interrupted:
     // until every connection has ended, interrupt what they run.
     departures.abort();
+    peers.abort();
     connections.abort_all();
     loop {
         server.cancels.cancel_all();

@@ -12,8 +12,11 @@ use tokio::sync::Mutex as AsyncMutex;
 use crate::engine::options::ConnectionOptions;
 use crate::error::ShardError;
 use crate::messages::Reply;
+use crate::partition::peer_link::Forward;
 use crate::partition::{Durability, Partition};
-use crate::storage::{ELECTION_WAIT, Follower, Following, OnLog, WalSync, Writer, group_commit};
+use crate::storage::{
+    ELECTION_WAIT, Follower, Following, OnLog, Progress, WalSync, Writer, group_commit,
+};
 use crate::usage::Usage;
 use crate::workers::WorkerGroup;
 
@@ -33,9 +36,14 @@ pub(super) struct Local {
     pub(super) readers: Mutex<Vec<Connection>>,
     /// On replicated storage, set once this process lost the partition to another (or,
     /// on a replica, fell behind its log's snapshots).
-    lost: Arc<AtomicBool>,
-    /// On a replica: the file following its log, for as long as the partition is open.
-    follower: Option<Follower>,
+    pub(super) lost: Arc<AtomicBool>,
+    /// On a replica (or a peer of the primary): the file following its log, until the
+    /// partition closes (or this process takes it over).
+    pub(super) follower: Mutex<Option<Follower>>,
+    /// How far the follower got.
+    pub(super) progress: Option<Progress>,
+    /// On a peer of the partition's primary: where its writes go.
+    pub(super) forward: Option<Forward>,
 }
 
 impl Local {
@@ -83,7 +91,9 @@ impl Partition {
             writer: Arc::new(AsyncMutex::new(writer)),
             readers: Mutex::new(Vec::new()),
             lost,
-            follower: None,
+            follower: Mutex::new(None),
+            progress: None,
+            forward: None,
         };
         Ok(Partition::new(
             path,
@@ -100,13 +110,25 @@ impl Partition {
         options: ConnectionOptions,
         following: Following,
     ) -> Result<Partition, ShardError> {
+        Partition::following(path, options, following, None)
+    }
+
+    /// A partition whose file follows its log: a replica's, or a peer's (`forward`).
+    pub(super) fn following(
+        path: &Path,
+        options: ConnectionOptions,
+        following: Following,
+        forward: Option<Forward>,
+    ) -> Result<Partition, ShardError> {
         let usage = Arc::clone(&options.usage);
         let local = Local {
             writer: Arc::new(AsyncMutex::new(Writer::replica(path, &options)?)),
             options,
             readers: Mutex::new(Vec::new()),
             lost: following.lost,
-            follower: Some(following.follower),
+            progress: Some(following.follower.progress().clone()),
+            follower: Mutex::new(Some(following.follower)),
+            forward,
         };
         Ok(Partition::new(
             path,
@@ -120,11 +142,11 @@ impl Partition {
     /// holds: on the primary, the last the log acknowledged; on a replica, the last it
     /// applied. `None` on local storage.
     pub fn log_position(&self) -> Option<u64> {
-        if let Some(Durability::Log(acks)) = &self.durability {
+        if let Some(Durability::Log(acks)) = self.durability.get() {
             return Some(acks.position());
         }
         match &self.backend {
-            Backend::Local(local) => local.follower.as_ref().map(Follower::position),
+            Backend::Local(local) => local.progress.as_ref().map(Progress::position),
             Backend::Remote(_) => None,
         }
     }
@@ -136,9 +158,12 @@ impl Partition {
         position: u64,
         timeout: std::time::Duration,
     ) -> Result<(), ShardError> {
+        if self.durability.get().is_some() {
+            return Ok(());
+        }
         match &self.backend {
-            Backend::Local(local) => match &local.follower {
-                Some(follower) => follower.reach(position, timeout).await,
+            Backend::Local(local) => match &local.progress {
+                Some(progress) => progress.reach(position, timeout).await,
                 None => Ok(()),
             },
             Backend::Remote(_) => Ok(()),
@@ -166,7 +191,9 @@ impl Partition {
         Partition {
             path: path.to_owned(),
             usage,
-            durability,
+            durability: durability
+                .map(std::sync::OnceLock::from)
+                .unwrap_or_default(),
             pending: Mutex::default(),
             next_pending: Default::default(),
             commits: Default::default(),

@@ -5,13 +5,15 @@
 //! process or by a worker process, so the proxy sees one API; autocommit writes share a
 //! group commit.
 //!
-//! Order inside: `answers`, `backend`, `threads` <- `reads`, `writer`; `writer` <-
-//! `snapshot`, `group_commit`. Each file is one kind of `impl Partition` (and the types
+//! Order inside: `peer_link` <- `backend`; `answers`, `backend`, `threads` <- `reads`,
+//! `writer`; `writer` <- `snapshot`, `group_commit`, `forwarding`. Each file is one kind of `impl Partition` (and the types
 //! it hands out); the partition itself is defined here.
 
 mod answers;
 mod backend;
+mod forwarding;
 mod group_commit;
+mod peer_link;
 mod reads;
 mod snapshot;
 mod threads;
@@ -65,6 +67,8 @@ impl Durability {
         }
     }
 }
+pub(crate) use forwarding::ServedWriter;
+pub(crate) use forwarding::take_over_when_free;
 pub use snapshot::ReadSnapshot;
 pub use writer::{Transaction, WriterLock};
 
@@ -78,7 +82,8 @@ pub struct Partition {
     pending: Mutex<Vec<PendingWrite>>,
     /// What a commit waits for after the writer is let go: the WAL's fsync (group
     /// commit, `storage.synchronous = "full"`) or the log's acknowledgement.
-    durability: Option<Durability>,
+    /// Empty on a replica, and on a peer until it takes the partition over.
+    durability: std::sync::OnceLock<Durability>,
     next_pending: std::sync::atomic::AtomicU64,
     /// Counts requests that may have committed, each counted by its writer before the
     /// writer is let go: a snapshot that saw the count unchanged, checked by the next

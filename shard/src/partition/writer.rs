@@ -12,6 +12,7 @@ use crate::messages::{Reply, Request, Response};
 use crate::partition::Partition;
 use crate::partition::answers::{columns, done, outcome, tables_of};
 use crate::partition::backend::Backend;
+use crate::partition::peer_link::PeerWriter;
 use crate::partition::threads::{hand_over_thread, sqlite_work};
 use crate::storage::{Participant, Redo, Writer};
 use crate::usage::timed;
@@ -34,7 +35,7 @@ impl Partition {
 
     /// Waits until commit `seq` (from [`Held::call`]) is on disk.
     pub(super) async fn durable(&self, seq: Option<u64>) -> Result<(), ShardError> {
-        match (&self.durability, seq) {
+        match (self.durability.get(), seq) {
             (Some(durability), Some(seq)) => durability.wait(seq).await,
             _ => Ok(()),
         }
@@ -43,7 +44,10 @@ impl Partition {
     /// The writer, if nobody holds it.
     pub fn try_lock_writer(self: &Arc<Self>) -> Option<WriterLock> {
         let slot = match &self.backend {
-            Backend::Local(l) => Slot::Local(Arc::clone(&l.writer).try_lock_owned().ok()?),
+            Backend::Local(l) => match l.forward.as_ref().filter(|f| f.active()) {
+                Some(forward) => Slot::Peer(forward.writer().try_lock_owned().ok()?),
+                None => Slot::Local(Arc::clone(&l.writer).try_lock_owned().ok()?),
+            },
             Backend::Remote(g) => Slot::Remote(g.writer().try_lock_owned().ok()?),
         };
         Some(self.writer_lock(slot))
@@ -52,7 +56,10 @@ impl Partition {
     /// Waits for the writer: whoever holds the lock is the only one who may write.
     pub async fn lock_writer(self: &Arc<Self>) -> WriterLock {
         let slot = match &self.backend {
-            Backend::Local(l) => Slot::Local(Arc::clone(&l.writer).lock_owned().await),
+            Backend::Local(l) => match l.forward.as_ref().filter(|f| f.active()) {
+                Some(forward) => Slot::Peer(forward.writer().lock_owned().await),
+                None => Slot::Local(Arc::clone(&l.writer).lock_owned().await),
+            },
             Backend::Remote(g) => Slot::Remote(g.writer().lock_owned().await),
         };
         self.writer_lock(slot)
@@ -78,7 +85,7 @@ impl Participant for Partition {
         redo: impl FnOnce() -> Result<Redo, ShardError>,
     ) -> Result<bool, ShardError> {
         let replayed = self.with_writer_now(|w| w.finish_decided(txid, redo))?;
-        if replayed && let Some(durability) = &self.durability {
+        if replayed && let Some(durability) = self.durability.get() {
             // Durable before the log that could replay it again is forgotten.
             durability.sync_now()?;
         }
@@ -91,10 +98,12 @@ impl Participant for Partition {
     }
 }
 
-/// The writer's connection, held: in this process, or a link to the primary worker.
+/// The writer's connection, held: in this process, a link to the primary worker, or a
+/// link to the litescale process that is the partition's primary (a peer's).
 enum Slot {
     Local(OwnedMutexGuard<Writer>),
     Remote(OwnedMutexGuard<RemoteWriter>),
+    Peer(OwnedMutexGuard<PeerWriter>),
 }
 
 /// The writer, held, with the partition it belongs to. If dropped with a transaction
@@ -113,7 +122,7 @@ impl Drop for Held {
         match &mut self.slot {
             Some(Slot::Local(writer)) => writer.abandon(),
             // The link cannot roll back from here (no await in drop): the next holder does.
-            Some(Slot::Remote(_)) | None => {}
+            Some(Slot::Remote(_) | Slot::Peer(_)) | None => {}
         }
     }
 }
@@ -121,7 +130,7 @@ impl Drop for Held {
 impl Held {
     /// Lets the writer go, then waits for the fsync of the commit made on it (group
     /// commit: the next transaction writes meanwhile).
-    async fn release_durably(mut self) -> Result<(), ShardError> {
+    pub(super) async fn release_durably(mut self) -> Result<(), ShardError> {
         let commit = self.commit.take();
         let partition = Arc::clone(&self.partition);
         drop(self);
@@ -152,6 +161,15 @@ impl Held {
                 let reply = link.call(request, &interrupter).await;
                 (Slot::Remote(link), reply?)
             }
+            Slot::Peer(mut peer) => {
+                let answer = peer.call(request, &interrupter).await;
+                let (reply, position) = answer?;
+                if let Some(position) = position {
+                    // Acknowledged here only once a read here would see it.
+                    self.partition.reached_forwarded(position).await;
+                }
+                (Slot::Peer(peer), reply)
+            }
         };
         self.slot = Some(slot);
         if commits {
@@ -163,7 +181,7 @@ impl Held {
         self.partition.record(metered, &reply);
         if commits
             && !matches!(reply.body, Response::Error(_))
-            && let Some(durability) = &self.partition.durability
+            && let Some(durability) = self.partition.durability.get()
         {
             self.commit = Some(durability.committed());
         }

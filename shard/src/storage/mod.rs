@@ -44,8 +44,8 @@ pub(crate) use fence::{ELECTION_WAIT, read_epoch};
 pub(crate) use open::open_reader;
 pub use redo::{Redo, Segment};
 pub(crate) use replicated::{
-    Follower, Following, LogAcks, LogEngine, OnLog, attach, delete_database, follow,
-    transaction_log,
+    Attached, Follower, Following, Lease, LogAcks, LogEngine, OnLog, Progress, Takeover, attach,
+    attach_or_follow, delete_database, follow, transaction_log,
 };
 pub use replicated::{RestorePoint, Restored, restore};
 pub(crate) use txlog::{Participant, finish_decided_parts};

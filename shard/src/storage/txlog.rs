@@ -192,6 +192,30 @@ impl TxLog {
         Ok(())
     }
 
+    /// A primary that took partition `index` over while the database stays open
+    /// elsewhere: commits its part of each decided transaction the previous primary had
+    /// not. Deciding and forgetting are left to the coordinators (they may be running).
+    /// Returns the transactions replayed.
+    pub(crate) fn finish_decided_part(
+        &self,
+        index: usize,
+        partition: &impl Participant,
+    ) -> Result<Vec<u64>, ShardError> {
+        let mut replayed = Vec::new();
+        for (txid, logged) in self.store.entries()? {
+            let Some(Decision::Commit(participants)) = logged.decided else {
+                continue;
+            };
+            if participants.contains(&index)
+                && partition
+                    .finish_decided(txid, || Redo::decode(&self.store.redo(txid, index)?))?
+            {
+                replayed.push(txid);
+            }
+        }
+        Ok(replayed)
+    }
+
     /// Finishes or undoes every transaction the log holds. Runs before the database
     /// accepts writes.
     pub(crate) fn recover(

@@ -21,6 +21,8 @@ pub(crate) struct Link {
     /// A request is on the wire and its answer not read in full (the caller's future was
     /// dropped): the link can never be used again.
     in_flight: bool,
+    /// The request on the wire is a stream: its `Columns` and `Rows` are not its end.
+    streaming: bool,
     /// The core the link is used from (a reader link; see `WorkerHandle::take_link`).
     pub core: Option<usize>,
 }
@@ -45,6 +47,7 @@ impl Link {
             addr,
             role,
             in_flight: false,
+            streaming: false,
             core: None,
         };
         Ok((link, reply))
@@ -61,13 +64,14 @@ impl Link {
 
     pub async fn send(&mut self, request: &Request) -> std::io::Result<()> {
         self.in_flight = true;
+        self.streaming = matches!(request, Request::Stream { .. });
         write_async(&mut self.stream, request).await
     }
 
     /// The next reply; a stream's last one (`End`, `Error`) ends the request.
     pub async fn receive(&mut self) -> std::io::Result<Reply> {
         let reply: Reply = read_async(&mut self.stream).await?;
-        if !matches!(reply.body, Response::Rows(_) | Response::Columns(_)) {
+        if !(self.streaming && matches!(reply.body, Response::Rows(_) | Response::Columns(_))) {
             self.in_flight = false;
         }
         Ok(reply)

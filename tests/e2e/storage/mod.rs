@@ -4,12 +4,13 @@
 //! SIGSTOP, a link taken down). Needs root, iproute2 and `nats-server` (scripts/test
 //! installs it).
 //! Order inside: `hosts` <- `engine` <- `failures`, `single_node` <- `partitions`,
-//! `replica`.
+//! `replica`, `peers`.
 
 mod engine;
 mod failures;
 mod hosts;
 mod partitions;
+mod peers;
 mod replica;
 mod single_node;
 

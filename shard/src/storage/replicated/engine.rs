@@ -23,14 +23,21 @@ pub(crate) struct LogEngine {
     commit_timeout: Duration,
     snapshot_every_mb: u64,
     snapshots_kept: usize,
-    /// Names this process as a lease holder.
+    /// Names this process as a lease holder, and where it takes peers' writes.
     owner: String,
 }
 
+/// What precedes a lease holder's peer address in its lease.
+pub(super) const PEER_AT: &str = " peer ";
+
 impl LogEngine {
     /// Connects to the engine at the configured addresses; an engine that cannot be
-    /// reached is an error naming them.
-    pub(crate) fn connect(config: &StorageConfig) -> Result<Arc<LogEngine>, ShardError> {
+    /// reached is an error naming them. `peer`: where this process takes other
+    /// processes' writes for the partitions it holds the lease of (its leases say so).
+    pub(crate) fn connect(
+        config: &StorageConfig,
+        peer: Option<std::net::SocketAddr>,
+    ) -> Result<Arc<LogEngine>, ShardError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("litescale-log")
@@ -77,12 +84,13 @@ impl LogEngine {
             snapshot_every_mb: config.snapshot_every_mb,
             snapshots_kept: config.snapshots_kept,
             owner: format!(
-                "{}:{}:{}",
+                "{}:{}:{}{}",
                 std::fs::read_to_string("/proc/sys/kernel/hostname")
                     .map(|h| h.trim().to_owned())
                     .unwrap_or_default(),
                 std::process::id(),
-                uuid::Uuid::new_v4().simple()
+                uuid::Uuid::new_v4().simple(),
+                peer.map(|a| format!("{PEER_AT}{a}")).unwrap_or_default()
             ),
         }))
     }

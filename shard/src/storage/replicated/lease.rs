@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream::kv;
 
 use crate::error::ShardError;
-use crate::storage::replicated::engine::{LogEngine, key_value, until_answered};
+use crate::storage::replicated::engine::{LogEngine, PEER_AT, key_value, until_answered};
 
 /// How long a lease's revision must stand still before another process takes it over.
 pub(crate) const LEASE_TTL: Duration = Duration::from_millis(1500);
@@ -54,8 +54,26 @@ impl LogEngine {
         self: &Arc<Self>,
         key: &str,
         wait: Option<Duration>,
-        mut meanwhile: impl FnMut() -> Result<(), ShardError>,
+        meanwhile: impl FnMut() -> Result<(), ShardError>,
     ) -> Result<Lease, ShardError> {
+        self.lease_within(key, wait, meanwhile)?.ok_or_else(|| {
+            ShardError::new(
+                "57P03",
+                format!(
+                    "the partition {key} is served by another litescale process (its lease is held)"
+                ),
+            )
+        })
+    }
+
+    /// As [`LogEngine::lease`]; `None` when another process still holds the lease live
+    /// once `wait` is over (a round of about a second at least).
+    pub(crate) fn lease_within(
+        self: &Arc<Self>,
+        key: &str,
+        wait: Option<Duration>,
+        mut meanwhile: impl FnMut() -> Result<(), ShardError>,
+    ) -> Result<Option<Lease>, ShardError> {
         let store = self.lease_store()?;
         let owner = self.owner().to_owned();
         let started = Instant::now();
@@ -72,14 +90,7 @@ impl LogEngine {
                     standing = still;
                     meanwhile()?;
                 }
-                Round::Held(_) => {
-                    return Err(ShardError::new(
-                        "57P03",
-                        format!(
-                            "the partition {key} is served by another litescale process (its lease is held)"
-                        ),
-                    ));
-                }
+                Round::Held(_) => return Ok(None),
             }
         };
         let deposed = Arc::new(AtomicBool::new(false));
@@ -92,14 +103,47 @@ impl LogEngine {
         ));
         let engine = Arc::clone(self);
         let key = key.to_owned();
-        Ok(Lease {
+        Ok(Some(Lease {
             deposed,
             renewal,
             release: Some(Box::new(move || {
                 // A lease given back lets a successor start at once instead of after the TTL.
                 let _ = engine.run(async move { store.delete(&key).await });
             })),
-        })
+        }))
+    }
+
+    /// Where the holder of lease `key` takes peers' writes, as its lease says; `None`
+    /// when nobody holds it or its holder takes none. Asked from any runtime.
+    pub(crate) async fn holder_peer(
+        self: &Arc<Self>,
+        key: &str,
+    ) -> Result<Option<String>, ShardError> {
+        let engine = Arc::clone(self);
+        let asked = key.to_owned();
+        self.runtime()
+            .spawn(async move {
+                let store = engine.lease_jetstream().get_key_value(BUCKET).await?;
+                let entry = store.entry(&asked).await?;
+                Ok::<_, async_nats::Error>(
+                    entry
+                        .filter(|e| e.operation == kv::Operation::Put)
+                        .and_then(|e| {
+                            let value = String::from_utf8_lossy(&e.value).into_owned();
+                            value.split_once(PEER_AT).map(|(_, peer)| peer.to_owned())
+                        }),
+                )
+            })
+            .await
+            .map_err(|e| {
+                ShardError::new("XX000", format!("asking for a lease's holder failed: {e}"))
+            })?
+            .map_err(|e| {
+                ShardError::new(
+                    "08006",
+                    format!("the storage engine did not say who holds the lease {key}: {e}"),
+                )
+            })
     }
 
     /// The leases' bucket, made if missing; an engine electing or starting is waited

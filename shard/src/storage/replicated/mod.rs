@@ -48,7 +48,7 @@ use crate::storage::fence::FENCED;
 use appender::{Appender, Messages};
 use entry::{Pages, Part};
 use file::catch_up::{self, CaughtUp, catch_up};
-pub(crate) use file::follower::Follower;
+pub(crate) use file::follower::{Follower, Progress};
 use file::frames::{self, WalCursor};
 use file::snapshot::Snapshots;
 use file::snapshotter::Snapshotter;
@@ -56,7 +56,7 @@ use file::snapshotter::Snapshotter;
 pub(crate) use appender::LogAcks;
 pub(crate) use engine::LogEngine;
 pub use file::restore::{RestorePoint, Restored, restore};
-use lease::Lease;
+pub(crate) use lease::Lease;
 use log::PartitionLog;
 
 /// WAL frames after which a primary checkpoints (SQLite's own default is 1000).
@@ -104,6 +104,18 @@ pub(crate) fn attach(
     // A standby keeps its file caught up while it waits, so that taking over replays
     // only the last moments of the log.
     let lease = engine.lease(log.name(), wait, || catch_up(path, &log).map(drop))?;
+    on_log(log, lease, path, Arc::default())
+}
+
+/// The file at `path` caught up with `log`, whose `lease` this process holds, and this
+/// process's mark appended after it: the partition ready for its primary. `lost` is the
+/// flag its readers check.
+fn on_log(
+    log: PartitionLog,
+    lease: Lease,
+    path: &Path,
+    lost: Arc<AtomicBool>,
+) -> Result<OnLog, ShardError> {
     // A deposed primary's appends may still land after this one read the log's end (they
     // were on their way): this one's mark, appended after what it caught up with, fails
     // then, and it catches up again. Once the mark is in, nothing older can append.
@@ -115,9 +127,9 @@ pub(crate) fn attach(
             CaughtUp::Unlogged => log.last_sequence()?,
         };
         let id = uuid::Uuid::new_v4().as_u64_pair().0;
-        let lost = Arc::<AtomicBool>::default();
         match log.append_after(after, Part::mark(id).encode(), &format!("{id:016x}-mark")) {
             Ok(mark) => {
+                lost.store(false, Ordering::Relaxed);
                 return Ok(OnLog {
                     log,
                     lease,
@@ -130,6 +142,70 @@ pub(crate) fn attach(
             Err(e) if e.sqlstate == FENCED && attempts < 10 => attempts += 1,
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// A partition as a process with peers ([storage] peer_listen) finds it: its own to
+/// write, or another live process's, which this one follows meanwhile.
+pub(crate) enum Attached {
+    Here(OnLog),
+    Elsewhere(Following, Takeover),
+}
+
+/// Partition `index` of `database` for a process with peers: its lease if nobody holds
+/// it live (a round of about a second), else its file following the log.
+pub(crate) fn attach_or_follow(
+    engine: &Arc<LogEngine>,
+    database: &str,
+    index: usize,
+    path: &Path,
+) -> Result<Attached, ShardError> {
+    let log = PartitionLog::open(engine, database, index)?;
+    match engine.lease_within(log.name(), Some(std::time::Duration::ZERO), || Ok(()))? {
+        Some(lease) => Ok(Attached::Here(on_log(log, lease, path, Arc::default())?)),
+        None => Ok(Attached::Elsewhere(
+            follow_log(&log, path)?,
+            Takeover {
+                log,
+                path: path.to_owned(),
+            },
+        )),
+    }
+}
+
+/// A partition another process holds the lease of: who that is, and taking it over
+/// once it stops renewing.
+pub(crate) struct Takeover {
+    log: PartitionLog,
+    path: std::path::PathBuf,
+}
+
+impl Takeover {
+    /// Where the lease's holder takes this process's writes (`None`: nobody holds it).
+    pub(crate) async fn holder(&self) -> Result<Option<String>, ShardError> {
+        self.log.engine().holder_peer(self.log.name()).await
+    }
+
+    /// Waits for the lease while `waiting()` says to (asked about once a second);
+    /// `None` once it says no more.
+    pub(crate) fn lease(
+        &self,
+        mut waiting: impl FnMut() -> bool,
+    ) -> Result<Option<Lease>, ShardError> {
+        let stopped = || ShardError::new("57P01", "no longer waiting for the lease");
+        match self.log.engine().lease(self.log.name(), None, || {
+            if waiting() { Ok(()) } else { Err(stopped()) }
+        }) {
+            Ok(lease) => Ok(Some(lease)),
+            Err(e) if e.sqlstate == "57P01" && e.message == stopped().message => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// With the lease taken and the file no longer following the log: the file caught
+    /// up and this process's mark on the log, ready for its primary.
+    pub(crate) fn attach(&self, lease: Lease, lost: Arc<AtomicBool>) -> Result<OnLog, ShardError> {
+        on_log(self.log.clone(), lease, &self.path, lost)
     }
 }
 
@@ -148,13 +224,16 @@ pub(crate) fn follow(
     index: usize,
     path: &Path,
 ) -> Result<Following, ShardError> {
-    let log = PartitionLog::open(engine, database, index)?;
-    let through = match catch_up(path, &log)? {
+    follow_log(&PartitionLog::open(engine, database, index)?, path)
+}
+
+fn follow_log(log: &PartitionLog, path: &Path) -> Result<Following, ShardError> {
+    let through = match catch_up(path, log)? {
         CaughtUp::Through { whole, end } => whole.map_or(end, |w| w.sequence),
         CaughtUp::Unlogged => 0,
     };
     let lost = Arc::<AtomicBool>::default();
-    let follower = Follower::start(&log, path, through, Arc::clone(&lost))?;
+    let follower = Follower::start(log, path, through, Arc::clone(&lost))?;
     Ok(Following { follower, lost })
 }
 
@@ -228,9 +307,19 @@ impl Shipper {
     /// refused or never answered for, or the lease taken by another process).
     pub(crate) fn check(&self) -> Result<(), ShardError> {
         let failure = self.acks.failure().or_else(|| {
-            self.lease
-                .deposed()
-                .then(|| ShardError::new(FENCED, "another process took over the partition's lease"))
+            if self.lease.deposed() {
+                Some(ShardError::new(
+                    FENCED,
+                    "another process took over the partition's lease",
+                ))
+            } else if self.lost.load(Ordering::Relaxed) {
+                Some(ShardError::new(
+                    FENCED,
+                    "a commit of this primary's is not on the log",
+                ))
+            } else {
+                None
+            }
         });
         match failure {
             Some(e) => {
@@ -264,7 +353,21 @@ impl Shipper {
         let Some(id) = state.pending.take() else {
             return Ok(());
         };
-        let messages = self.messages(&mut state, id)?;
+        let messages = match self.messages(&mut state, id) {
+            Ok(messages) => messages,
+            Err(e) => {
+                // Committed in the file, never on the log: the file is no longer the
+                // log's state, and the commit is not acknowledged.
+                self.lost.store(true, Ordering::Relaxed);
+                return Err(ShardError::new(
+                    "58030",
+                    format!(
+                        "the commit could not be handed to the log, so it is not durable; this primary writes no more ({})",
+                        e.message
+                    ),
+                ));
+            }
+        };
         state.last += messages.len() as u64;
         if let Some(snapshotter) = &self.snapshotter {
             snapshotter.handed(messages.iter().map(|(m, _)| m.len() as u64).sum());
@@ -288,6 +391,14 @@ impl Shipper {
             pages.page_size = committed.page_size;
             pages.db_pages = committed.db_pages;
             pages.images.extend(committed.images);
+        }
+        // A commit writes its stamp at least: no page means the WAL is not where it was
+        // (the file removed under the process).
+        if pages.images.is_empty() {
+            return Err(ShardError::new(
+                "58030",
+                "the WAL holds no page of the commit",
+            ));
         }
         Ok(Part::split(id, pages)
             .into_iter()

@@ -31,7 +31,7 @@ use health::watch_health;
 
 pub use admin::WorkerInfo;
 pub(crate) use launch::Launch;
-pub(crate) use writer::RemoteWriter;
+pub(crate) use writer::{RemoteWriter, lost, rolled_back_already, transaction_lost};
 
 /// The workers of one partition.
 pub struct WorkerGroup {

@@ -125,7 +125,7 @@ impl RemoteWriter {
 }
 
 /// A ROLLBACK with no transaction left to undo: it ended with the worker that held it.
-fn rolled_back_already() -> Reply {
+pub(crate) fn rolled_back_already() -> Reply {
     Reply {
         busy_nanos: 0,
         body: Response::Done,
@@ -133,23 +133,23 @@ fn rolled_back_already() -> Reply {
 }
 
 /// The transaction died with the primary that held it.
-fn transaction_lost() -> ShardError {
+pub(crate) fn transaction_lost() -> ShardError {
     ShardError::new(
         "40001",
-        "the partition's primary worker failed; the transaction was rolled back",
+        "the partition's primary failed; the transaction was rolled back",
     )
 }
 
 /// The error a client gets when the primary died under its request.
-fn lost(request: &Request, was_open: bool) -> ShardError {
+pub(crate) fn lost(request: &Request, was_open: bool) -> ShardError {
     if request.commits() {
         ShardError::new(
             "08007",
-            "the partition's primary worker failed during the commit; whether it committed is unknown",
+            "the partition's primary failed during the commit; whether it committed is unknown",
         )
     } else if was_open {
         transaction_lost()
     } else {
-        ShardError::new("40001", "the partition's primary worker failed; retry")
+        ShardError::new("40001", "the partition's primary failed; retry")
     }
 }

@@ -21,8 +21,18 @@ const POLL: Duration = Duration::from_millis(50);
 /// A partition file following its log on a thread of its own; stops when dropped.
 pub(crate) struct Follower {
     stop: Arc<AtomicBool>,
+    progress: Progress,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How far a follower has applied its log, and waiting for it to get somewhere.
+#[derive(Clone)]
+pub(crate) struct Progress {
     /// The log position the file holds through.
     applied: tokio::sync::watch::Receiver<u64>,
+    /// Asks the thread to look at the log now rather than at its next poll (a reader
+    /// waits for a position).
+    nudge: std::sync::mpsc::SyncSender<()>,
 }
 
 impl Follower {
@@ -41,12 +51,16 @@ impl Follower {
         conn.busy_timeout(Duration::from_secs(5))?;
         let (log, path): (PartitionLog, PathBuf) = (log.clone(), path.to_owned());
         let (applied_to, applied) = tokio::sync::watch::channel(through);
-        std::thread::Builder::new()
+        let (nudge, nudged) = std::sync::mpsc::sync_channel(1);
+        let thread = std::thread::Builder::new()
             .name("litescale-follow".into())
             .spawn(move || {
                 let mut applied = through;
                 while !stopped.load(Ordering::Relaxed) {
-                    std::thread::sleep(POLL);
+                    let _ = nudged.recv_timeout(POLL);
+                    if stopped.load(Ordering::Relaxed) {
+                        return;
+                    }
                     match follow(&log, &conn, applied) {
                         Ok(at) => {
                             applied = at;
@@ -61,9 +75,29 @@ impl Follower {
                     }
                 }
             })?;
-        Ok(Follower { stop, applied })
+        Ok(Follower {
+            stop,
+            progress: Progress { applied, nudge },
+            thread: Some(thread),
+        })
     }
 
+    pub(crate) fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    /// Stops following and waits until the thread has let the file go (a new primary
+    /// writes it next).
+    pub(crate) fn stop(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.progress.nudge.try_send(());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Progress {
     /// The log position the file holds through.
     pub(crate) fn position(&self) -> u64 {
         *self.applied.borrow()
@@ -72,6 +106,9 @@ impl Follower {
     /// Waits until the file holds the log through `position`, up to `timeout`.
     pub(crate) async fn reach(&self, position: u64, timeout: Duration) -> Result<(), ShardError> {
         let mut applied = self.applied.clone();
+        if *applied.borrow() < position {
+            let _ = self.nudge.try_send(());
+        }
         match tokio::time::timeout(timeout, applied.wait_for(|&at| at >= position)).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(_)) => Err(ShardError::new(

@@ -55,7 +55,7 @@ pub fn restore(
     at: RestorePoint,
     into: &str,
 ) -> Result<Vec<Restored>, ShardError> {
-    let engine = LogEngine::connect(&config.storage)?;
+    let engine = LogEngine::connect(&config.storage, None)?;
     if !engine.has_database(database)? {
         return Err(ShardError::new(
             "3D000",

@@ -1,0 +1,153 @@
+//! Where other litescale processes on the same replicated storage send the writes of the
+//! partitions this one is primary of ([storage] peer_listen): a link per peer session's
+//! writer, in the worker protocol's framing, opened by `Request::Forward` naming the
+//! partition, then writer requests; or a link of its own that interrupts another link.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::io::BufStream;
+use tokio::net::TcpStream;
+
+use crate::databases::Storage;
+use crate::error::ShardError;
+use crate::interrupt::Interrupter;
+use crate::messages::{Reply, Request, Response, Role};
+use crate::partition::ServedWriter;
+use crate::workers::{read_async, write_async};
+
+/// The links being served, by id, for interrupts.
+#[derive(Default)]
+struct Links {
+    next: AtomicU64,
+    running: Mutex<HashMap<u64, Arc<Interrupter>>>,
+}
+
+/// Serves peers on `[storage] peer_listen` until the task is dropped; nothing to serve
+/// without it.
+pub async fn serve_peers(storage: Arc<Storage>) -> std::io::Result<()> {
+    let Some(listener) = storage.take_peer_listener() else {
+        return Ok(());
+    };
+    listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let links = Arc::new(Links::default());
+    // Dropped with this task: a process that stops serving stops serving its peers too.
+    let mut serving = tokio::task::JoinSet::new();
+    loop {
+        while serving.try_join_next().is_some() {}
+        let (socket, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!(error = %e, "accepting a peer failed");
+                continue;
+            }
+        };
+        let (storage, links) = (Arc::clone(&storage), Arc::clone(&links));
+        serving.spawn(async move {
+            if let Err(e) = serve_link(socket, &storage, &links).await {
+                tracing::debug!(%peer, error = %e, "peer link ended");
+            }
+        });
+    }
+}
+
+async fn serve_link(
+    socket: TcpStream,
+    storage: &Arc<Storage>,
+    links: &Links,
+) -> std::io::Result<()> {
+    socket.set_nodelay(true)?;
+    let mut stream = BufStream::new(socket);
+    let first: Request = read_async(&mut stream).await?;
+    let (database, partition) = match first {
+        Request::Forward {
+            database,
+            partition,
+        } => (database, partition),
+        Request::Interrupt { link } => {
+            let target = links
+                .running
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&link)
+                .cloned();
+            if let Some(interrupter) = target {
+                interrupter.interrupt();
+            }
+            return send(&mut stream, Response::Done).await;
+        }
+        other => {
+            let refused = ShardError::new(
+                "08P01",
+                format!("a peer link starts with Forward, not {other:?}"),
+            );
+            return send(&mut stream, Response::Error(refused)).await;
+        }
+    };
+    let mut writer = match open_partition(storage, &database, partition).await {
+        Ok(writer) => writer,
+        Err(e) => return send(&mut stream, Response::Error(e)).await,
+    };
+    let id = links.next.fetch_add(1, Ordering::Relaxed) + 1;
+    let interrupter = Arc::new(Interrupter::default());
+    links
+        .running
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, Arc::clone(&interrupter));
+    let served = async {
+        let hello = Response::Hello {
+            link: id,
+            pid: std::process::id(),
+            role: Role::Primary,
+            epoch: 0,
+        };
+        send(&mut stream, hello).await?;
+        loop {
+            let request: Request = read_async(&mut stream).await?;
+            let body = writer.serve(request, Arc::clone(&interrupter)).await;
+            send(&mut stream, body).await?;
+        }
+    }
+    .await;
+    links
+        .running
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&id);
+    served
+}
+
+/// Partition `partition` of `database`, if this process is its primary (the database is
+/// opened first if it is not yet, which may take its leases).
+async fn open_partition(
+    storage: &Arc<Storage>,
+    database: &str,
+    partition: usize,
+) -> Result<ServedWriter, ShardError> {
+    let storage = Arc::clone(storage);
+    let name = database.to_owned();
+    let opened = tokio::task::spawn_blocking(move || storage.database(&name))
+        .await
+        .map_err(|e| ShardError::new("XX000", format!("opening a database failed: {e}")))??;
+    let partition = opened.partitions.get(partition).ok_or_else(|| {
+        ShardError::new(
+            "08P01",
+            format!("database \"{database}\" has no partition {partition}"),
+        )
+    })?;
+    ServedWriter::new(Arc::clone(partition))
+}
+
+async fn send(stream: &mut BufStream<TcpStream>, body: Response) -> std::io::Result<()> {
+    write_async(
+        stream,
+        &Reply {
+            busy_nanos: 0,
+            body,
+        },
+    )
+    .await
+}
