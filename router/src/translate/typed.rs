@@ -132,6 +132,45 @@ fn refused(expr: &Expr, typing: &Typing) -> Result<bool, RouterError> {
                 (l, r) => Ok((l.is_none() && is_column(left)) || (r.is_none() && is_column(right))),
             }
         }
+        // log(b, x) is numeric's alone: a double precision has no implicit cast to it.
+        Expr::Function(f) if function_name(f).as_deref() == Some("log") => {
+            let FunctionArguments::List(list) = &f.args else {
+                return Ok(false);
+            };
+            let args: Vec<&Expr> = list
+                .args
+                .iter()
+                .filter_map(|a| match a {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                    _ => None,
+                })
+                .collect();
+            let types: Vec<Option<PgType>> = args.iter().map(|a| typing.type_of(a)).collect();
+            if args.len() != 2 || args.len() != list.args.len() {
+                return Ok(false);
+            }
+            if !types
+                .iter()
+                .any(|t| matches!(t, Some(PgType::Float4 | PgType::Float8)))
+            {
+                return Ok(args
+                    .iter()
+                    .zip(&types)
+                    .any(|(a, t)| t.is_none() && is_column(a)));
+            }
+            let names: Vec<String> = args
+                .iter()
+                .zip(&types)
+                .map(|(a, t)| match t {
+                    Some(t) if !is_untyped(a) => type_name(*t),
+                    _ => "unknown".to_owned(),
+                })
+                .collect();
+            Err(RouterError {
+                sqlstate: "42883",
+                message: format!("function log({}) does not exist", names.join(", ")),
+            })
+        }
         Expr::Function(f) if matches!(function_name(f).as_deref(), Some("min" | "max")) => {
             match single_arg(&f.args).map(|a| (a, typing.type_of(a))) {
                 Some((_, Some(PgType::Bool))) => Err(RouterError {

@@ -46,15 +46,6 @@ GAPS = {
                "zone not recognized, PostgreSQL '2015-06-16 04:30:50'.",
         "tests": ["db_functions.datetime.test_extract_trunc.DateFunctionWithTimeZoneTests.test_extract_func_with_timezone"],
     },
-    "log with a base": {
-        "why": "SELECT log(2, 8.0): litescale 0A000, PostgreSQL 3.0000000000000000.",
-        "tests": [
-            "db_functions.math.test_log.LogTests.test_decimal",
-            "db_functions.math.test_log.LogTests.test_float",
-            "db_functions.math.test_log.LogTests.test_integer",
-            "db_functions.math.test_log.LogTests.test_null",
-        ],
-    },
     "pgcrypto sha1": {
         "why": "SELECT encode(digest('John Smith', 'sha1'), 'hex'): litescale 22023 'Cannot use \"sha1\": "
                "No such hash algorithm', PostgreSQL e61a3587b3f7a142b8c7b9263c82f8119398ecb7.",

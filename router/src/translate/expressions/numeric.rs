@@ -156,7 +156,7 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
     })
 }
 
-/// `sum`, `avg`, `round`, `trunc`, `factorial` and the scale functions of numbers
+/// `sum`, `avg`, `round`, `trunc`, `factorial`, `log(b, x)` and the scale functions of numbers
 /// computed as numeric: exactly, with Postgres' scales. `None` for other calls, and for floats (which Postgres sums and
 /// rounds as doubles).
 pub(super) fn call_of(name: &str, f: &Function, args: &[Expr]) -> Option<Expr> {
@@ -166,6 +166,8 @@ pub(super) fn call_of(name: &str, f: &Function, args: &[Expr]) -> Option<Expr> {
         ("round" | "trunc", [x, places]) => (vec![numeric_text(x), places.clone()], true),
         ("round" | "trunc", [x]) if is_numeric(x) => (vec![numeric_text(x)], true),
         ("trim_scale", [x]) => (vec![numeric_text(x)], true),
+        // Postgres has log(b, x) for numerics only (the typed pass refuses floats: 42883).
+        ("log", [base, x]) => (vec![numeric_text(base), numeric_text(x)], true),
         ("factorial", [x]) => (vec![x.clone()], true),
         ("scale" | "min_scale", [x]) => (vec![numeric_text(x)], false),
         _ => return None,
