@@ -37,10 +37,6 @@ GAPS = {
                "exist: timestamp with time zone * interval.",
         "tests": ["expressions.tests.FTimeDeltaTests.test_invalid_operator"],
     },
-    "extract second of a time": {
-        "why": "SELECT EXTRACT(SECOND FROM '12:34:56'::time) = 56: litescale f, PostgreSQL t.",
-        "tests": ["lookup.test_timefield.TimeFieldLookupTests.test_second_lookups"],
-    },
     "posix time zone names": {
         "why": "SELECT '2015-06-15 23:30:50+00'::timestamptz AT TIME ZONE 'UTC-05:00': litescale 22023 time "
                "zone not recognized, PostgreSQL '2015-06-16 04:30:50'.",
