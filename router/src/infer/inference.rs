@@ -114,7 +114,14 @@ impl<'a> Inference<'a> {
             // Each side's type once: asking again per rule made deep chains exponential.
             Expr::BinaryOp { left, op, right } => {
                 let (l, r) = (self.type_of(left), self.type_of(right));
-                temporal::operator(op, l, r)
+                // An untyped literal beside a date or time reads as its type (`date - NULL`
+                // is date - date, an integer).
+                let (tl, tr) = match (is_untyped_literal(left), is_untyped_literal(right)) {
+                    (true, false) => (r, r),
+                    (false, true) => (l, l),
+                    _ => (l, r),
+                };
+                temporal::operator(op, tl, tr)
                     .or_else(|| json_arrays::operator(op, l, r))
                     .or_else(|| match op {
                         // An untyped literal (`NULL + 1`, `'1'::int + '2'`) takes the other

@@ -26,6 +26,7 @@ use crate::RouterError;
 use crate::infer::inference::schemaless_type;
 use crate::infer::inference::{Typing, rewrite_typed};
 use crate::infer::schema::{Schema, last_part};
+use crate::infer::temporal::is_number;
 use crate::types::{PgType, catalog_of_declared, format_type};
 
 /// Rewrites `ast` with the types `schema` gives its columns; answers whether a column whose
@@ -119,6 +120,14 @@ fn refused(expr: &Expr, typing: &Typing) -> Result<bool, RouterError> {
     };
     match expr {
         Expr::BinaryOp { left, op, right }
+            if matches!(op, B::Multiply | B::Divide | B::Modulo)
+                && [left, right]
+                    .iter()
+                    .any(|e| typing.type_of(e).is_some_and(is_temporal)) =>
+        {
+            scaled_datetime(left, op, right, typing)
+        }
+        Expr::BinaryOp { left, op, right }
             if matches!(op, B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo)
                 && !is_untyped(left)
                 && !is_untyped(right) =>
@@ -186,6 +195,58 @@ fn refused(expr: &Expr, typing: &Typing) -> Result<bool, RouterError> {
         }
         _ => Ok(false),
     }
+}
+
+fn is_temporal(t: PgType) -> bool {
+    matches!(
+        t,
+        PgType::Date | PgType::Time | PgType::Timestamp | PgType::Timestamptz | PgType::Interval
+    )
+}
+
+/// `*`, `/` or `%` with a date, time or interval on a side: Postgres has only an interval
+/// (or a time, which casts to one) times or divided by a number, and a number times an
+/// interval; anything else is 42883 (`now() * interval '1 hour'`), where SQLite would
+/// multiply the stored texts' numbers. A quoted string beside an interval reads as a
+/// number, and so may a side the statement does not type (a parameter). Answers whether a
+/// column of unknown type stood there (its type decides, and names the operator in the
+/// error).
+fn scaled_datetime(
+    left: &Expr,
+    op: &B,
+    right: &Expr,
+    typing: &Typing,
+) -> Result<bool, RouterError> {
+    let (l, r) = (typing.type_of(left), typing.type_of(right));
+    let as_interval = |t: Option<PgType>| match t {
+        Some(PgType::Time) => Some(PgType::Interval),
+        other => other,
+    };
+    let may_be_number = |t: Option<PgType>, e: &Expr| match t {
+        Some(t) => is_number(t) || is_quoted(e),
+        None => true,
+    };
+    let exists = match (op, as_interval(l), as_interval(r)) {
+        (B::Multiply | B::Divide, Some(PgType::Interval), _) => may_be_number(r, right),
+        (B::Multiply, _, Some(PgType::Interval)) => may_be_number(l, left),
+        _ => false,
+    };
+    let unknown_column = (l.is_none() && is_column(left)) || (r.is_none() && is_column(right));
+    if exists || unknown_column {
+        return Ok(unknown_column);
+    }
+    let name = |t: Option<PgType>, e: &Expr| match t {
+        Some(t) if !is_untyped(e) => type_name(t),
+        _ => "unknown".to_owned(),
+    };
+    Err(RouterError {
+        sqlstate: "42883",
+        message: format!(
+            "operator does not exist: {} {op} {}",
+            name(l, left),
+            name(r, right)
+        ),
+    })
 }
 
 fn type_name(t: PgType) -> String {
@@ -498,8 +559,11 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
                 (Some(concat), false)
             }
             B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo | B::StringConcat => {
+                // A time times or divided by a number is the interval it casts to.
                 let wanted: &[PgType] = if *op == B::StringConcat {
                     &[PgType::Bool, PgType::Numeric, PgType::Timestamptz]
+                } else if matches!(op, B::Multiply | B::Divide) {
+                    &[PgType::Numeric, PgType::Interval, PgType::Time]
                 } else {
                     &[PgType::Numeric, PgType::Interval]
                 };
@@ -766,6 +830,7 @@ fn typed_column(e: &Expr, typing: &Typing, wanted: &[PgType]) -> Typed {
             precision: None,
         },
         Some(PgType::Timestamptz) => DataType::Timestamp(None, TimezoneInfo::WithTimeZone),
+        Some(PgType::Time) => DataType::Time(None, TimezoneInfo::None),
         Some(_) => return Typed::Not,
     };
     Typed::Cast(Box::new(cast_to(e.clone(), data_type)))
@@ -1084,10 +1149,24 @@ mod tests {
             "SELECT ok * 2 FROM nums",
             "SELECT 'a'::text - 'b'::text",
             "SELECT max(ok) FROM nums",
+            "SELECT now() * '0:00:00'::interval",
+            "SELECT tz * interval '1 hour' FROM nums",
+            "SELECT day / 2 FROM nums",
+            "SELECT d * d FROM nums",
+            "SELECT 2 / d FROM nums",
+            "SELECT d % 2 FROM nums",
         ] {
             let mut ast = postgres::parse(sql).unwrap().remove(0);
             let e = make_types_explicit(&mut ast, &Nums).unwrap_err();
             assert_eq!(e.sqlstate, "42883", "{sql}");
+        }
+        // An interval times or divided by a number, or by what the statement does not type.
+        for sql in [
+            "SELECT d * id, id * d, d / x, d * $1, interval '1 day' * '2' FROM nums",
+            "SELECT time '10:00' / 2",
+        ] {
+            let mut ast = postgres::parse(sql).unwrap().remove(0);
+            assert!(make_types_explicit(&mut ast, &Nums).is_ok(), "{sql}");
         }
         // A quoted string beside a number is read as that number's type.
         assert_eq!(

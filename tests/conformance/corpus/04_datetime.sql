@@ -127,3 +127,17 @@ SELECT EXTRACT(QUARTER FROM date '2024-08-01') = 3, EXTRACT(CENTURY FROM date '2
 SELECT id, EXTRACT(SECOND FROM t) = 30, EXTRACT(SECOND FROM at) > 30, EXTRACT(MINUTE FROM atz) < 45 FROM events ORDER BY id;
 SELECT id FROM events WHERE EXTRACT(SECOND FROM t) = 59.5 OR EXTRACT(SECOND FROM at) = 30.25 ORDER BY id;
 SELECT EXTRACT(SECOND FROM t) AS s FROM events ORDER BY s;
+SELECT now() * '0:00:00'::interval;
+SELECT now() / 2;
+SELECT date '2024-01-01' * 2;
+SELECT time '10:00' / 2;
+SELECT timestamp '2024-01-01' * interval '1 day';
+SELECT interval '1 day' * interval '1 day';
+SELECT 2 / interval '1 day';
+SELECT interval '1 day' % 2;
+SELECT at * 2 FROM events;
+SELECT id FROM events WHERE atz = (atz * '0:00:00'::interval);
+SELECT interval '1 day' / 2, 2 * interval '1 day', interval '1 day' * 2.5;
+SELECT time '10:00' * 2, 3 * time '01:30', t / 2 FROM events ORDER BY id;
+SELECT date '2024-03-15' - NULL, pg_typeof(date '2024-03-15' - NULL), pg_typeof(timestamp '2024-03-15' - NULL), interval '1 day' * (day - NULL) FROM events WHERE id = 1;
+SELECT id, interval '1 day' * (day - date '2024-01-01') FROM events WHERE interval '1 day' * (day - date '2024-01-01') >= '5 days 0:00:00'::interval ORDER BY id;

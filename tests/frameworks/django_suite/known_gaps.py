@@ -4,16 +4,6 @@ tests it fails. run.py expects exactly the tests of the gaps named in KNOWN_GAPS
 """
 
 GAPS = {
-    "interval times a column": {
-        "why": "CREATE TABLE ex (n int); INSERT INTO ex VALUES (2); SELECT interval '1 day' * n FROM ex: "
-               "litescale 22P02 'stored value Integer(2) cannot be sent as type with OID 1186' (and a "
-               "wrong comparison in WHERE), PostgreSQL '2 days'. Django computes date differences so.",
-        "tests": [
-            "expressions.tests.FTimeDeltaTests.test_date_case_subtraction",
-            "expressions.tests.FTimeDeltaTests.test_date_subtraction",
-            "expressions.tests.FTimeDeltaTests.test_durationfield_multiply_divide",
-        ],
-    },
     "coalesce of timestamptz and timestamp": {
         "why": "CREATE TABLE s (d timestamptz); ... SELECT COALESCE(MIN(d), '1970-01-01'::timestamp) FROM s: "
                "litescale answers text (OID 25) '1945-04-25 21:24:14+00:00', PostgreSQL timestamptz.",
@@ -31,11 +21,6 @@ GAPS = {
             "expressions.tests.FTimeDeltaTests.test_datetime_subtraction_microseconds",
             "expressions.tests.FTimeDeltaTests.test_duration_with_datetime_microseconds",
         ],
-    },
-    "timestamptz times interval accepted": {
-        "why": "SELECT now() * '0:00:00'::interval: litescale answers 0, PostgreSQL 42883 operator does not "
-               "exist: timestamp with time zone * interval.",
-        "tests": ["expressions.tests.FTimeDeltaTests.test_invalid_operator"],
     },
     "posix time zone names": {
         "why": "SELECT '2015-06-15 23:30:50+00'::timestamptz AT TIME ZONE 'UTC-05:00': litescale 22023 time "
