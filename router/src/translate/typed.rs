@@ -2,9 +2,11 @@
 //! before the expression passes run: `pg_typeof(x)` becomes the name of `x`'s type, a
 //! quoted string compared with a boolean, uuid, bytea, date, timestamp, timestamptz or
 //! interval column becomes a cast to that type (SQLite would compare it as text), a date,
-//! timestamp or timestamptz compared with another of those kinds is cast to the later kind
-//! and an interval column compared with an interval to its type (by length), a numeric or
-//! interval column inside arithmetic, sum, avg, round and trunc, or under min and max,
+//! timestamp or timestamptz compared with another of those kinds (or beside one in
+//! coalesce, greatest or least) is cast to the later kind, a time column times or divided
+//! by a number is cast to its type (it scales as an interval), and an interval column
+//! compared with an interval to its type (by length), a numeric or interval column inside
+//! arithmetic, sum, avg, round and trunc, or under min and max,
 //! becomes a cast to its declared type (so numeric's exact functions compute it with its
 //! scale, and intervals as intervals), and a boolean, numeric, interval or timestamptz
 //! column cast to text or concatenated is cast to its type first (so it is written in its
@@ -339,6 +341,7 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
                 "to_json" | "to_jsonb" | "json_build_object" | "jsonb_build_object"
                 | "json_build_array" | "jsonb_build_array" | "json_agg" | "jsonb_agg",
             ) => json_datetimes(f, typing),
+            Some("coalesce" | "greatest" | "least") => datetime_arguments_aligned(f, typing),
             // string_agg of bytea concatenates bytes: its answer is a blob.
             Some("string_agg") => match single_or_first_arg(&f.args) {
                 Some(arg) => match typing.type_of(arg) {
@@ -772,6 +775,53 @@ fn datetimes_aligned(operands: &[&Expr], typing: &Typing) -> (Option<Vec<Expr>>,
     (Some(aligned), false)
 }
 
+/// `coalesce`, `greatest` or `least` of a date, timestamp and timestamptz: Postgres
+/// resolves them to the latest kind, so the others are cast to it (a timestamp read in
+/// the session's zone), as [`datetimes_aligned`] does; a NULL or quoted argument takes
+/// the type as it is. Answers whether a column's type, not known here, may need it.
+fn datetime_arguments_aligned(
+    f: &sqlparser::ast::Function,
+    typing: &Typing,
+) -> (Option<Expr>, bool) {
+    let FunctionArguments::List(list) = &f.args else {
+        return (None, false);
+    };
+    let typed: Vec<&Expr> = list
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) if !is_untyped(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let datetime = |e: &&Expr| {
+        matches!(
+            typing.type_of(e),
+            Some(PgType::Date | PgType::Timestamp | PgType::Timestamptz)
+        )
+    };
+    if !typed.iter().any(datetime) {
+        return (None, false);
+    }
+    let (aligned, asks) = datetimes_aligned(&typed, typing);
+    let Some(aligned) = aligned else {
+        return (None, asks);
+    };
+    let mut call = f.clone();
+    let mut aligned = aligned.into_iter();
+    if let FunctionArguments::List(list) = &mut call.args {
+        for arg in &mut list.args {
+            if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = arg
+                && !is_untyped(e)
+                && let Some(a) = aligned.next()
+            {
+                *e = a;
+            }
+        }
+    }
+    (Some(Expr::Function(call)), asks)
+}
+
 /// A column's type was needed and not known.
 struct Unknown;
 
@@ -1055,6 +1105,20 @@ mod tests {
         let mut ast: Statement = postgres::parse(sql).unwrap().remove(0);
         let asks = make_types_explicit(&mut ast, schema).unwrap();
         (ast.to_string(), asks)
+    }
+
+    #[test]
+    fn coalesce_greatest_and_least_of_dates_and_timestamps_take_the_later_kind() {
+        assert_eq!(
+            explicit(
+                "SELECT coalesce(min(tz), '1970-01-01'::timestamp), greatest(day, ts, NULL), \
+                 coalesce(id, 2) FROM nums",
+                &Nums
+            )
+            .0,
+            "SELECT coalesce(min(tz), CAST('1970-01-01'::TIMESTAMP AS TIMESTAMP WITH TIME ZONE)), \
+             greatest(CAST(day AS TIMESTAMP), ts, NULL), coalesce(id, 2) FROM nums"
+        );
     }
 
     #[test]

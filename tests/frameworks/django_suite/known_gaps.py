@@ -4,16 +4,6 @@ tests it fails. run.py expects exactly the tests of the gaps named in KNOWN_GAPS
 """
 
 GAPS = {
-    "coalesce of timestamptz and timestamp": {
-        "why": "CREATE TABLE s (d timestamptz); ... SELECT COALESCE(MIN(d), '1970-01-01'::timestamp) FROM s: "
-               "litescale answers text (OID 25) '1945-04-25 21:24:14+00:00', PostgreSQL timestamptz.",
-        "tests": [
-            "aggregation.tests.AggregateTestCase.test_aggregation_default_using_datetime_from_database",
-            "aggregation.tests.AggregateTestCase.test_aggregation_default_using_datetime_from_python",
-            "db_functions.comparison.test_greatest.GreatestTests.test_coalesce_workaround",
-            "db_functions.comparison.test_least.LeastTests.test_coalesce_workaround",
-        ],
-    },
     "daylight saving time after 2099": {
         "why": "SET TIME ZONE 'America/Chicago'; SELECT '2295-09-05 12:00:00+00'::timestamptz: litescale "
                "'2295-09-05 06:00:00-06', PostgreSQL '2295-09-05 07:00:00-05' (2050 is right).",
