@@ -46,7 +46,7 @@ pub(super) fn result_type(name: &str, first: Option<PgType>, arity: usize) -> Op
         "ntile" => Int4,
         "percent_rank" | "cume_dist" => Float8,
         "lag" | "lead" | "first_value" | "last_value" | "nth_value" => first?,
-        "round" | "trunc" if arity == 2 => Numeric,
+        "round" | "trunc" | "log" if arity == 2 => Numeric,
         "to_number" => Numeric,
         "round" | "trunc" | "ceil" | "ceiling" | "floor" | "sign" | "sqrt" | "exp" | "ln"
         | "log" | "log10" | "power" | "pow" => float_or_numeric()?,
@@ -55,8 +55,8 @@ pub(super) fn result_type(name: &str, first: Option<PgType>, arity: usize) -> Op
         "div" | "pg_numeric" | "pg_num_exact" | "pg_num_add" | "pg_num_sub" | "pg_num_mul"
         | "pg_num_div" | "pg_num_mod" | "pg_num_neg" | "pg_num_round" | "pg_num_trunc"
         | "pg_num_avg" | "pg_num_var_samp" | "pg_num_var_pop" | "pg_num_stddev_samp"
-        | "pg_num_stddev_pop" | "pg_num_trim_scale" | "pg_num_factorial" | "trim_scale"
-        | "factorial" => Numeric,
+        | "pg_num_stddev_pop" | "pg_num_trim_scale" | "pg_num_factorial" | "pg_num_log"
+        | "trim_scale" | "factorial" => Numeric,
         "scale" | "min_scale" | "pg_num_scale" | "pg_num_min_scale" => Int4,
         // Aggregates: the variance family answers floats' in double precision, the rest
         // in numeric; the two-variable statistics are double precision.

@@ -114,7 +114,14 @@ impl<'a> Inference<'a> {
             // Each side's type once: asking again per rule made deep chains exponential.
             Expr::BinaryOp { left, op, right } => {
                 let (l, r) = (self.type_of(left), self.type_of(right));
-                temporal::operator(op, l, r)
+                // An untyped literal beside a date or time reads as its type (`date - NULL`
+                // is date - date, an integer).
+                let (tl, tr) = match (is_untyped_literal(left), is_untyped_literal(right)) {
+                    (true, false) => (r, r),
+                    (false, true) => (l, l),
+                    _ => (l, r),
+                };
+                temporal::operator(op, tl, tr)
                     .or_else(|| json_arrays::operator(op, l, r))
                     .or_else(|| match op {
                         // An untyped literal (`NULL + 1`, `'1'::int + '2'`) takes the other
@@ -206,7 +213,7 @@ impl<'a> Inference<'a> {
             // ARRAY[[1, 2]] is int4[] as ARRAY[1, 2] is: arrays have no type per dimension.
             Expr::Array(array) => {
                 let elements: Vec<&Expr> = array.elem.iter().collect();
-                let element = self.common_type_of(&elements)?;
+                let element = self.common_type_of(&elements, common_type)?;
                 if element.element().is_some() {
                     Some(element)
                 } else {
@@ -266,7 +273,9 @@ impl<'a> Inference<'a> {
                         Some(a) if is_untyped_literal(a) => Some(PgType::Float8),
                         _ => first,
                     },
-                    "coalesce" | "greatest" | "least" => self.common_type_of(&args_of(f)),
+                    "coalesce" | "greatest" | "least" => {
+                        self.common_type_of(&args_of(f), common_datetime_type)
+                    }
                     // The first argument's type; the second's when the first is untyped
                     // (`nullif(NULL, 1)` is int4).
                     "nullif" => match first_arg(f) {
@@ -328,13 +337,17 @@ impl<'a> Inference<'a> {
     /// The common type of expressions, which the typed ones (not NULL or a quoted string)
     /// decide (`coalesce(NULL, 1)` and `ARRAY[NULL, 1]` are int4's): unknown while one of
     /// those is; the first's when none is typed.
-    fn common_type_of(&self, exprs: &[&Expr]) -> Option<PgType> {
+    fn common_type_of(
+        &self,
+        exprs: &[&Expr],
+        common: fn(Option<PgType>, Option<PgType>) -> Option<PgType>,
+    ) -> Option<PgType> {
         let mut typed = exprs.iter().filter(|e| !is_untyped_literal(e));
         let Some(first) = typed.next() else {
             return self.type_of(exprs.first()?);
         };
         let first = self.type_of(first)?;
-        typed.try_fold(first, |t, e| common_type(Some(t), Some(self.type_of(e)?)))
+        typed.try_fold(first, |t, e| common(Some(t), Some(self.type_of(e)?)))
     }
 
     /// The type of `column` in a FROM item the statement types (the one named `qualifier`,
@@ -645,6 +658,29 @@ fn common_type(x: Option<PgType>, y: Option<PgType>) -> Option<PgType> {
         }
         (Some(x), Some(y)) => wider_number(x, y),
         _ => None,
+    }
+}
+
+/// [`common_type`], and a date, timestamp and timestamptz resolve to the latest of those
+/// kinds (`coalesce(timestamptz, timestamp)` is timestamptz), where the translator casts
+/// the others to it (translate/typed.rs); a set operation's branches are not cast, so
+/// they keep [`common_type`].
+fn common_datetime_type(x: Option<PgType>, y: Option<PgType>) -> Option<PgType> {
+    let rank = |t: Option<PgType>| match t? {
+        PgType::Date => Some(1),
+        PgType::Timestamp => Some(2),
+        PgType::Timestamptz => Some(3),
+        _ => None,
+    };
+    match (rank(x), rank(y)) {
+        (Some(a), Some(b)) => {
+            if a >= b {
+                x
+            } else {
+                y
+            }
+        }
+        _ => common_type(x, y),
     }
 }
 

@@ -10,7 +10,8 @@ fn is_integer(t: PgType) -> bool {
     matches!(t, Int2 | Int4 | Int8)
 }
 
-fn is_number(t: PgType) -> bool {
+/// Postgres' numeric category: the types an interval is scaled by.
+pub(crate) fn is_number(t: PgType) -> bool {
     matches!(t, Int2 | Int4 | Int8 | Numeric | Float4 | Float8)
 }
 
@@ -41,7 +42,10 @@ pub(super) fn operator(op: &B, left: Option<PgType>, right: Option<PgType>) -> O
         (B::Plus, Time, Interval) | (B::Plus, Interval, Time) | (B::Minus, Time, Interval) => Time,
         (B::Minus, Timestamp | Timestamptz | Time, Timestamp | Timestamptz | Time) => Interval,
         (B::Plus | B::Minus, Interval, Interval) => Interval,
-        (B::Multiply, Interval, n) | (B::Multiply, n, Interval) | (B::Divide, Interval, n)
+        // A time scales as the interval it casts to.
+        (B::Multiply, Interval | Time, n)
+        | (B::Multiply, n, Interval | Time)
+        | (B::Divide, Interval | Time, n)
             if is_number(n) =>
         {
             Interval

@@ -2,9 +2,11 @@
 //! before the expression passes run: `pg_typeof(x)` becomes the name of `x`'s type, a
 //! quoted string compared with a boolean, uuid, bytea, date, timestamp, timestamptz or
 //! interval column becomes a cast to that type (SQLite would compare it as text), a date,
-//! timestamp or timestamptz compared with another of those kinds is cast to the later kind
-//! and an interval column compared with an interval to its type (by length), a numeric or
-//! interval column inside arithmetic, sum, avg, round and trunc, or under min and max,
+//! timestamp or timestamptz compared with another of those kinds (or beside one in
+//! coalesce, greatest or least) is cast to the later kind, a time column times or divided
+//! by a number is cast to its type (it scales as an interval), and an interval column
+//! compared with an interval to its type (by length), a numeric or interval column inside
+//! arithmetic, sum, avg, round and trunc, or under min and max,
 //! becomes a cast to its declared type (so numeric's exact functions compute it with its
 //! scale, and intervals as intervals), and a boolean, numeric, interval or timestamptz
 //! column cast to text or concatenated is cast to its type first (so it is written in its
@@ -26,6 +28,7 @@ use crate::RouterError;
 use crate::infer::inference::schemaless_type;
 use crate::infer::inference::{Typing, rewrite_typed};
 use crate::infer::schema::{Schema, last_part};
+use crate::infer::temporal::is_number;
 use crate::types::{PgType, catalog_of_declared, format_type};
 
 /// Rewrites `ast` with the types `schema` gives its columns; answers whether a column whose
@@ -119,6 +122,14 @@ fn refused(expr: &Expr, typing: &Typing) -> Result<bool, RouterError> {
     };
     match expr {
         Expr::BinaryOp { left, op, right }
+            if matches!(op, B::Multiply | B::Divide | B::Modulo)
+                && [left, right]
+                    .iter()
+                    .any(|e| typing.type_of(e).is_some_and(is_temporal)) =>
+        {
+            scaled_datetime(left, op, right, typing)
+        }
+        Expr::BinaryOp { left, op, right }
             if matches!(op, B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo)
                 && !is_untyped(left)
                 && !is_untyped(right) =>
@@ -131,6 +142,45 @@ fn refused(expr: &Expr, typing: &Typing) -> Result<bool, RouterError> {
                 }
                 (l, r) => Ok((l.is_none() && is_column(left)) || (r.is_none() && is_column(right))),
             }
+        }
+        // log(b, x) is numeric's alone: a double precision has no implicit cast to it.
+        Expr::Function(f) if function_name(f).as_deref() == Some("log") => {
+            let FunctionArguments::List(list) = &f.args else {
+                return Ok(false);
+            };
+            let args: Vec<&Expr> = list
+                .args
+                .iter()
+                .filter_map(|a| match a {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                    _ => None,
+                })
+                .collect();
+            let types: Vec<Option<PgType>> = args.iter().map(|a| typing.type_of(a)).collect();
+            if args.len() != 2 || args.len() != list.args.len() {
+                return Ok(false);
+            }
+            if !types
+                .iter()
+                .any(|t| matches!(t, Some(PgType::Float4 | PgType::Float8)))
+            {
+                return Ok(args
+                    .iter()
+                    .zip(&types)
+                    .any(|(a, t)| t.is_none() && is_column(a)));
+            }
+            let names: Vec<String> = args
+                .iter()
+                .zip(&types)
+                .map(|(a, t)| match t {
+                    Some(t) if !is_untyped(a) => type_name(*t),
+                    _ => "unknown".to_owned(),
+                })
+                .collect();
+            Err(RouterError {
+                sqlstate: "42883",
+                message: format!("function log({}) does not exist", names.join(", ")),
+            })
         }
         Expr::Function(f) if matches!(function_name(f).as_deref(), Some("min" | "max")) => {
             match single_arg(&f.args).map(|a| (a, typing.type_of(a))) {
@@ -147,6 +197,58 @@ fn refused(expr: &Expr, typing: &Typing) -> Result<bool, RouterError> {
         }
         _ => Ok(false),
     }
+}
+
+fn is_temporal(t: PgType) -> bool {
+    matches!(
+        t,
+        PgType::Date | PgType::Time | PgType::Timestamp | PgType::Timestamptz | PgType::Interval
+    )
+}
+
+/// `*`, `/` or `%` with a date, time or interval on a side: Postgres has only an interval
+/// (or a time, which casts to one) times or divided by a number, and a number times an
+/// interval; anything else is 42883 (`now() * interval '1 hour'`), where SQLite would
+/// multiply the stored texts' numbers. A quoted string beside an interval reads as a
+/// number, and so may a side the statement does not type (a parameter). Answers whether a
+/// column of unknown type stood there (its type decides, and names the operator in the
+/// error).
+fn scaled_datetime(
+    left: &Expr,
+    op: &B,
+    right: &Expr,
+    typing: &Typing,
+) -> Result<bool, RouterError> {
+    let (l, r) = (typing.type_of(left), typing.type_of(right));
+    let as_interval = |t: Option<PgType>| match t {
+        Some(PgType::Time) => Some(PgType::Interval),
+        other => other,
+    };
+    let may_be_number = |t: Option<PgType>, e: &Expr| match t {
+        Some(t) => is_number(t) || is_quoted(e),
+        None => true,
+    };
+    let exists = match (op, as_interval(l), as_interval(r)) {
+        (B::Multiply | B::Divide, Some(PgType::Interval), _) => may_be_number(r, right),
+        (B::Multiply, _, Some(PgType::Interval)) => may_be_number(l, left),
+        _ => false,
+    };
+    let unknown_column = (l.is_none() && is_column(left)) || (r.is_none() && is_column(right));
+    if exists || unknown_column {
+        return Ok(unknown_column);
+    }
+    let name = |t: Option<PgType>, e: &Expr| match t {
+        Some(t) if !is_untyped(e) => type_name(t),
+        _ => "unknown".to_owned(),
+    };
+    Err(RouterError {
+        sqlstate: "42883",
+        message: format!(
+            "operator does not exist: {} {op} {}",
+            name(l, left),
+            name(r, right)
+        ),
+    })
 }
 
 fn type_name(t: PgType) -> String {
@@ -239,6 +341,7 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
                 "to_json" | "to_jsonb" | "json_build_object" | "jsonb_build_object"
                 | "json_build_array" | "jsonb_build_array" | "json_agg" | "jsonb_agg",
             ) => json_datetimes(f, typing),
+            Some("coalesce" | "greatest" | "least") => datetime_arguments_aligned(f, typing),
             // string_agg of bytea concatenates bytes: its answer is a blob.
             Some("string_agg") => match single_or_first_arg(&f.args) {
                 Some(arg) => match typing.type_of(arg) {
@@ -459,8 +562,11 @@ fn explicit(expr: &Expr, typing: &Typing) -> (Option<Expr>, bool) {
                 (Some(concat), false)
             }
             B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo | B::StringConcat => {
+                // A time times or divided by a number is the interval it casts to.
                 let wanted: &[PgType] = if *op == B::StringConcat {
                     &[PgType::Bool, PgType::Numeric, PgType::Timestamptz]
+                } else if matches!(op, B::Multiply | B::Divide) {
+                    &[PgType::Numeric, PgType::Interval, PgType::Time]
                 } else {
                     &[PgType::Numeric, PgType::Interval]
                 };
@@ -669,6 +775,53 @@ fn datetimes_aligned(operands: &[&Expr], typing: &Typing) -> (Option<Vec<Expr>>,
     (Some(aligned), false)
 }
 
+/// `coalesce`, `greatest` or `least` of a date, timestamp and timestamptz: Postgres
+/// resolves them to the latest kind, so the others are cast to it (a timestamp read in
+/// the session's zone), as [`datetimes_aligned`] does; a NULL or quoted argument takes
+/// the type as it is. Answers whether a column's type, not known here, may need it.
+fn datetime_arguments_aligned(
+    f: &sqlparser::ast::Function,
+    typing: &Typing,
+) -> (Option<Expr>, bool) {
+    let FunctionArguments::List(list) = &f.args else {
+        return (None, false);
+    };
+    let typed: Vec<&Expr> = list
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) if !is_untyped(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let datetime = |e: &&Expr| {
+        matches!(
+            typing.type_of(e),
+            Some(PgType::Date | PgType::Timestamp | PgType::Timestamptz)
+        )
+    };
+    if !typed.iter().any(datetime) {
+        return (None, false);
+    }
+    let (aligned, asks) = datetimes_aligned(&typed, typing);
+    let Some(aligned) = aligned else {
+        return (None, asks);
+    };
+    let mut call = f.clone();
+    let mut aligned = aligned.into_iter();
+    if let FunctionArguments::List(list) = &mut call.args {
+        for arg in &mut list.args {
+            if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = arg
+                && !is_untyped(e)
+                && let Some(a) = aligned.next()
+            {
+                *e = a;
+            }
+        }
+    }
+    (Some(Expr::Function(call)), asks)
+}
+
 /// A column's type was needed and not known.
 struct Unknown;
 
@@ -727,6 +880,7 @@ fn typed_column(e: &Expr, typing: &Typing, wanted: &[PgType]) -> Typed {
             precision: None,
         },
         Some(PgType::Timestamptz) => DataType::Timestamp(None, TimezoneInfo::WithTimeZone),
+        Some(PgType::Time) => DataType::Time(None, TimezoneInfo::None),
         Some(_) => return Typed::Not,
     };
     Typed::Cast(Box::new(cast_to(e.clone(), data_type)))
@@ -954,6 +1108,20 @@ mod tests {
     }
 
     #[test]
+    fn coalesce_greatest_and_least_of_dates_and_timestamps_take_the_later_kind() {
+        assert_eq!(
+            explicit(
+                "SELECT coalesce(min(tz), '1970-01-01'::timestamp), greatest(day, ts, NULL), \
+                 coalesce(id, 2) FROM nums",
+                &Nums
+            )
+            .0,
+            "SELECT coalesce(min(tz), CAST('1970-01-01'::TIMESTAMP AS TIMESTAMP WITH TIME ZONE)), \
+             greatest(CAST(day AS TIMESTAMP), ts, NULL), coalesce(id, 2) FROM nums"
+        );
+    }
+
+    #[test]
     fn dates_and_timestamps_compare_as_the_later_kind() {
         assert_eq!(
             explicit(
@@ -1045,10 +1213,24 @@ mod tests {
             "SELECT ok * 2 FROM nums",
             "SELECT 'a'::text - 'b'::text",
             "SELECT max(ok) FROM nums",
+            "SELECT now() * '0:00:00'::interval",
+            "SELECT tz * interval '1 hour' FROM nums",
+            "SELECT day / 2 FROM nums",
+            "SELECT d * d FROM nums",
+            "SELECT 2 / d FROM nums",
+            "SELECT d % 2 FROM nums",
         ] {
             let mut ast = postgres::parse(sql).unwrap().remove(0);
             let e = make_types_explicit(&mut ast, &Nums).unwrap_err();
             assert_eq!(e.sqlstate, "42883", "{sql}");
+        }
+        // An interval times or divided by a number, or by what the statement does not type.
+        for sql in [
+            "SELECT d * id, id * d, d / x, d * $1, interval '1 day' * '2' FROM nums",
+            "SELECT time '10:00' / 2",
+        ] {
+            let mut ast = postgres::parse(sql).unwrap().remove(0);
+            assert!(make_types_explicit(&mut ast, &Nums).is_ok(), "{sql}");
         }
         // A quoted string beside a number is read as that number's type.
         assert_eq!(

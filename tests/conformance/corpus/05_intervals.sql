@@ -105,3 +105,8 @@ INSERT INTO interval_spans VALUES ('2010-06-23 12:00+00', '2010-06-23 13:00+00',
 SELECT d, d > interval '1 hour', d < interval '1 day', d > '1 hour', d > f - s, (f - s) < d FROM interval_spans ORDER BY d;
 SELECT count(*) FROM interval_spans WHERE d > f - s;
 SELECT count(*) FROM interval_spans WHERE d BETWEEN '1 hour' AND '1 day';
+CREATE TABLE interval_factors (n int, x float8, q numeric);
+INSERT INTO interval_factors VALUES (2, 1.5, 0.5), (-1, 0.25, 3);
+SELECT interval '1 day' * n, n * interval '1 hour', interval '1 day' * x, interval '1 day' / n, interval '1 day' * q FROM interval_factors ORDER BY n;
+SELECT n FROM interval_factors WHERE interval '1 day' * n > interval '1 day';
+SELECT d * 2, d / 2 FROM durations ORDER BY id;

@@ -123,3 +123,7 @@ SELECT d BETWEEN t AND '2009-01-01'::timestamp, t BETWEEN '2008-01-01'::date AND
 SET TIME ZONE 'America/Chicago';
 SELECT d BETWEEN t - interval '7 hours' AND t, d IN (t) FROM mixed_instants;
 SET TIME ZONE DEFAULT;
+SET TIME ZONE 'America/New_York';
+SELECT COALESCE(NULL::timestamptz, '2024-01-01 10:00'::timestamp), GREATEST(timestamptz '2024-01-01 14:00+00', timestamp '2024-01-01 10:00');
+SELECT COALESCE(at, local) FROM stamps ORDER BY id;
+SET TIME ZONE DEFAULT;

@@ -4,26 +4,6 @@ tests it fails. run.py expects exactly the tests of the gaps named in KNOWN_GAPS
 """
 
 GAPS = {
-    "interval times a column": {
-        "why": "CREATE TABLE ex (n int); INSERT INTO ex VALUES (2); SELECT interval '1 day' * n FROM ex: "
-               "litescale 22P02 'stored value Integer(2) cannot be sent as type with OID 1186' (and a "
-               "wrong comparison in WHERE), PostgreSQL '2 days'. Django computes date differences so.",
-        "tests": [
-            "expressions.tests.FTimeDeltaTests.test_date_case_subtraction",
-            "expressions.tests.FTimeDeltaTests.test_date_subtraction",
-            "expressions.tests.FTimeDeltaTests.test_durationfield_multiply_divide",
-        ],
-    },
-    "coalesce of timestamptz and timestamp": {
-        "why": "CREATE TABLE s (d timestamptz); ... SELECT COALESCE(MIN(d), '1970-01-01'::timestamp) FROM s: "
-               "litescale answers text (OID 25) '1945-04-25 21:24:14+00:00', PostgreSQL timestamptz.",
-        "tests": [
-            "aggregation.tests.AggregateTestCase.test_aggregation_default_using_datetime_from_database",
-            "aggregation.tests.AggregateTestCase.test_aggregation_default_using_datetime_from_python",
-            "db_functions.comparison.test_greatest.GreatestTests.test_coalesce_workaround",
-            "db_functions.comparison.test_least.LeastTests.test_coalesce_workaround",
-        ],
-    },
     "daylight saving time after 2099": {
         "why": "SET TIME ZONE 'America/Chicago'; SELECT '2295-09-05 12:00:00+00'::timestamptz: litescale "
                "'2295-09-05 06:00:00-06', PostgreSQL '2295-09-05 07:00:00-05' (2050 is right).",
@@ -32,28 +12,10 @@ GAPS = {
             "expressions.tests.FTimeDeltaTests.test_duration_with_datetime_microseconds",
         ],
     },
-    "timestamptz times interval accepted": {
-        "why": "SELECT now() * '0:00:00'::interval: litescale answers 0, PostgreSQL 42883 operator does not "
-               "exist: timestamp with time zone * interval.",
-        "tests": ["expressions.tests.FTimeDeltaTests.test_invalid_operator"],
-    },
-    "extract second of a time": {
-        "why": "SELECT EXTRACT(SECOND FROM '12:34:56'::time) = 56: litescale f, PostgreSQL t.",
-        "tests": ["lookup.test_timefield.TimeFieldLookupTests.test_second_lookups"],
-    },
     "posix time zone names": {
         "why": "SELECT '2015-06-15 23:30:50+00'::timestamptz AT TIME ZONE 'UTC-05:00': litescale 22023 time "
                "zone not recognized, PostgreSQL '2015-06-16 04:30:50'.",
         "tests": ["db_functions.datetime.test_extract_trunc.DateFunctionWithTimeZoneTests.test_extract_func_with_timezone"],
-    },
-    "log with a base": {
-        "why": "SELECT log(2, 8.0): litescale 0A000, PostgreSQL 3.0000000000000000.",
-        "tests": [
-            "db_functions.math.test_log.LogTests.test_decimal",
-            "db_functions.math.test_log.LogTests.test_float",
-            "db_functions.math.test_log.LogTests.test_integer",
-            "db_functions.math.test_log.LogTests.test_null",
-        ],
     },
     "pgcrypto sha1": {
         "why": "SELECT encode(digest('John Smith', 'sha1'), 'hex'): litescale 22023 'Cannot use \"sha1\": "

@@ -32,8 +32,6 @@ pub(super) fn rewrite(name: &str, a: &[Expr]) -> Result<Option<Expr>, RouterErro
         // SQLite's multi-argument max/min are NULL when any argument is.
         ("greatest", _) => renamed("pg_greatest"),
         ("least", _) => renamed("pg_least"),
-        // Postgres computes log(b, x) in numeric, with a scale litescale does not keep.
-        ("log", 2) => Err(RouterError::unsupported("log(base, x)")),
         // SQLite's coalesce takes two arguments or more.
         ("coalesce", 1) => Ok(Some(a[0].clone())),
         _ => Ok(None),
@@ -67,8 +65,6 @@ fn is_float(e: &Expr) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::plan::session::SessionContext;
-    use crate::plan_in;
     use crate::test_support::sql;
 
     #[test]
@@ -94,8 +90,10 @@ mod tests {
     }
 
     #[test]
-    fn log_with_a_base_is_refused() {
-        let e = plan_in("select log(2, 8)", &SessionContext::default()).unwrap_err();
-        assert_eq!(e.sqlstate, "0A000");
+    fn log_with_a_base_is_numerics_exact_log() {
+        assert_eq!(
+            sql("select log(2, 8.0)"),
+            "SELECT pg_num_log('2', '8.0') AS \"log\""
+        );
     }
 }

@@ -96,7 +96,12 @@ fn rewrite_one(expr: &Expr, ctx: &SessionContext) -> Result<Option<Expr>, Router
         | Expr::Trim { .. }
         | Expr::Position { .. }
         | Expr::Substring { .. } => Ok(functions::special_form(expr, ctx)),
-        Expr::Extract { field, expr: x, .. } => Ok(Some(temporal::extract(field, x))),
+        // extract answers a numeric's text (`56.000000`), which SQLite would compare as
+        // text: numeric's value form compares as a number, and the select list answers
+        // the text.
+        Expr::Extract { field, expr: x, .. } => {
+            Ok(Some(numeric::value(temporal::extract(field, x))))
+        }
         Expr::AtTimeZone {
             timestamp,
             time_zone,

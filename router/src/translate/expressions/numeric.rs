@@ -6,8 +6,8 @@
 //! outermost select list answers it (see [`answer_exactly`]).
 
 use sqlparser::ast::{
-    BinaryOperator as B, DataType, ExactNumberInfo, Expr, Function, Query, Statement,
-    UnaryOperator, Value,
+    BinaryOperator as B, DataType, ExactNumberInfo, Expr, Function, OrderByKind, Query, SelectItem,
+    SetExpr, Statement, UnaryOperator, Value,
 };
 
 use super::super::sql::{
@@ -156,7 +156,7 @@ pub(super) fn rewrite(expr: &Expr) -> Result<Option<Expr>, RouterError> {
     })
 }
 
-/// `sum`, `avg`, `round`, `trunc`, `factorial` and the scale functions of numbers
+/// `sum`, `avg`, `round`, `trunc`, `factorial`, `log(b, x)` and the scale functions of numbers
 /// computed as numeric: exactly, with Postgres' scales. `None` for other calls, and for floats (which Postgres sums and
 /// rounds as doubles).
 pub(super) fn call_of(name: &str, f: &Function, args: &[Expr]) -> Option<Expr> {
@@ -166,6 +166,8 @@ pub(super) fn call_of(name: &str, f: &Function, args: &[Expr]) -> Option<Expr> {
         ("round" | "trunc", [x, places]) => (vec![numeric_text(x), places.clone()], true),
         ("round" | "trunc", [x]) if is_numeric(x) => (vec![numeric_text(x)], true),
         ("trim_scale", [x]) => (vec![numeric_text(x)], true),
+        // Postgres has log(b, x) for numerics only (the typed pass refuses floats: 42883).
+        ("log", [base, x]) => (vec![numeric_text(base), numeric_text(x)], true),
         ("factorial", [x]) => (vec![x.clone()], true),
         ("scale" | "min_scale", [x]) => (vec![numeric_text(x)], false),
         _ => return None,
@@ -214,9 +216,46 @@ pub(super) fn answer_exactly(ast: &mut Statement) {
     }
 }
 
+/// ORDER BY naming a numeric item by alias or position (`ORDER BY s`, `ORDER BY 1`) sorts
+/// by a copy of the item's value instead, so that the item may answer its text (SQLite
+/// would sort the texts).
+fn sort_by_values(query: &mut Query) {
+    let (Some(order), SetExpr::Select(select)) = (&mut query.order_by, query.body.as_ref()) else {
+        return;
+    };
+    let OrderByKind::Expressions(keys) = &mut order.kind else {
+        return;
+    };
+    if select.distinct.is_some() {
+        return;
+    }
+    for key in keys.iter_mut() {
+        let named = match strip_nesting(&key.expr) {
+            Expr::Value(v) => match &v.value {
+                Value::Number(n, _) => n
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|p| p.checked_sub(1))
+                    .and_then(|i| select.projection.get(i)),
+                _ => None,
+            },
+            Expr::Identifier(name) => select.projection.iter().find(
+                |item| matches!(item, SelectItem::ExprWithAlias { alias, .. } if alias.value == name.value),
+            ),
+            _ => None,
+        };
+        if let Some(SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }) = named
+            && wrapped(e).is_some()
+        {
+            key.expr = e.clone();
+        }
+    }
+}
+
 /// [`answer_exactly`] for a query, and for the scalar subqueries its select list answers
 /// (`(SELECT avg(x) FROM t) AS mean`).
 fn answer_query_exactly(query: &mut Query) {
+    sort_by_values(query);
     for_each_answered_item(query, &mut |expr| {
         if let Expr::Subquery(scalar) = expr {
             answer_query_exactly(scalar);

@@ -79,9 +79,18 @@ pub(in super::super) fn binary(
             &as_timestamp(left, a),
             &as_timestamp(right, b),
         ),
-        (B::Multiply, Some(Interval), _) if is_number(rs) => pair("pg_interval_mul", left, right),
-        (B::Multiply, _, Some(Interval)) if is_number(ls) => pair("pg_interval_mul", right, left),
-        (B::Divide, Some(Interval), _) if is_number(rs) => pair("pg_interval_div", left, right),
+        // A side the statement does not type (an integer column, a parameter) is the
+        // number: the typed pass has refused the other types a column may have (42883).
+        // A time scales as the interval it casts to.
+        (B::Multiply, Some(Interval | Time), _) if is_number(rs) || rs.is_none() => {
+            pair("pg_interval_mul", &as_interval(left, l), right)
+        }
+        (B::Multiply, _, Some(Interval | Time)) if is_number(ls) || ls.is_none() => {
+            pair("pg_interval_mul", &as_interval(right, r), left)
+        }
+        (B::Divide, Some(Interval | Time), _) if is_number(rs) || rs.is_none() => {
+            pair("pg_interval_div", &as_interval(left, l), right)
+        }
         (B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq, _, _) => {
             compared(left, op, right, l, r)
         }
@@ -114,6 +123,15 @@ fn dispatched(left: &Expr, op: &B, right: &Expr) -> Expr {
         "pg_minus"
     };
     call(f, vec![left.clone(), right.clone()])
+}
+
+/// A time read as the interval it casts to (its text reads as one).
+fn as_interval(e: &Expr, t: Option<PgType>) -> Expr {
+    if t == Some(Time) {
+        call("pg_interval", vec![e.clone()])
+    } else {
+        e.clone()
+    }
 }
 
 /// A date read as the timestamp it casts to, where it meets a timestamp.

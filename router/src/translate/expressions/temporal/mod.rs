@@ -81,4 +81,17 @@ mod tests {
              pg_interval_key(pg_interval('23 hours')) AS \"?column?\""
         );
     }
+
+    #[test]
+    fn extract_compares_as_a_number_and_answers_its_text() {
+        assert_eq!(
+            sql(
+                "select extract(second from t) as s from t where extract(second from t) = 56 \
+                 order by s"
+            ),
+            "SELECT pg_extract('second', pg_kind_of(t), t) AS s FROM t \
+             WHERE pg_num_cmp(pg_extract('second', pg_kind_of(t), t), '56') = 0 \
+             ORDER BY pg_num_value(pg_extract('second', pg_kind_of(t), t)) NULLS LAST"
+        );
+    }
 }

@@ -6,6 +6,7 @@
 //! the statement (`pg_num_exact`). Knows values only: not which column or table they came from.
 
 mod aggregates;
+mod logarithm;
 mod value;
 mod variance;
 
@@ -97,6 +98,7 @@ pub(crate) fn register(c: &Connection) -> rusqlite::Result<()> {
     numeric_function(c, "pg_num_div", |[a, b]| a.div(&b))?;
     numeric_function(c, "pg_num_mod", |[a, b]| a.rem(&b))?;
     numeric_function(c, "pg_num_neg", |[a]| Ok(a.negate()))?;
+    numeric_function(c, "pg_num_log", |[base, x]| logarithm::log(&base, &x))?;
     for (name, truncate) in [("pg_num_round", false), ("pg_num_trunc", true)] {
         numeric_function(c, name, move |[a]| Ok(a.round(0, truncate)))?;
         c.create_scalar_function(name, 2, FLAGS, move |ctx| {

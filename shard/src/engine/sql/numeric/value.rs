@@ -135,7 +135,8 @@ impl Numeric {
         }
     }
 
-    fn signum(&self) -> i32 {
+    /// -1, 0 or 1 (NaN is 0).
+    pub(super) fn signum(&self) -> i32 {
         match self {
             Numeric::NaN => 0,
             Numeric::Infinity { negative } => {
