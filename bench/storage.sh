@@ -4,8 +4,10 @@
 # JetStream nodes on this machine, fsync on every write, 3 replicas). Prints autocommit
 # insert and pgbench tpcb-like TPS with p50/p99 latency at 1 and 8 clients, the time a
 # new litescale with an empty data directory takes to answer over a partition of the
-# given sizes (its latest snapshot downloaded, the log after it replayed), and the write pause when the compute process is
-# killed and another started, and when the stream's leader node is killed.
+# given sizes (its latest snapshot downloaded, the log after it replayed), and the write
+# pause when the compute process is killed and another started, when it is killed while
+# a peer ([storage] peer_listen) serves the same database, and when the stream's leader
+# node is killed.
 #
 #   bench/storage.sh [seconds] [attach sizes in MB]      (defaults: 15 "100")
 #
@@ -18,6 +20,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN="$ROOT/target/release/litescale"
 LOCAL_PORT=54361
 REPL_PORT=54362
+PEER_PORT=54363
 
 WORK=$(mktemp -d /tmp/litescale-storage.XXXXXX)
 PIDS=()
@@ -53,6 +56,7 @@ cat >"$WORK/replicated.toml" <<CONF
 [storage]
 engine = "jetstream"
 servers = ["127.0.0.1:14301", "127.0.0.1:14302", "127.0.0.1:14303"]
+peer_listen = "127.0.0.1:0"
 CONF
 
 start() { # port data [config] -> sets LS_PID
@@ -165,6 +169,17 @@ rm -rf "$WORK/replicated"
 start "$REPL_PORT" "$WORK/replicated" "$WORK/replicated.toml"
 PIDS+=("$LS_PID")
 echo "compute process killed, another started with an empty data directory: writes again after $(until_write "$REPL_PORT" "$killed") ms"
+
+# A compute process lost while a second litescale (its peer) serves the same database:
+# the peer takes the partition over.
+primary=$LS_PID
+start "$PEER_PORT" "$WORK/peer" "$WORK/replicated.toml"
+PIDS+=("$LS_PID")
+sql "$PEER_PORT" "INSERT INTO bench_insert (v) VALUES (3)" >/dev/null
+killed=$(now_ms)
+kill -9 "$primary"
+echo "compute process killed while a peer serves the database: writes through the peer again after $(until_write "$PEER_PORT" "$killed") ms"
+REPL_PORT=$PEER_PORT
 
 # The stream's leader node killed.
 leader=$(for i in 1 2 3; do

@@ -12,7 +12,7 @@ use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::messages::{Reply, Request, Response};
 use crate::storage::{FENCED, Takeover};
-use crate::workers::{Link, lost, rolled_back_already, transaction_lost};
+use crate::workers::{Link, lost, roll_back_abandoned, rolled_back_already, transaction_lost};
 
 /// A peer's way to the partition's primary.
 pub(crate) struct Forward {
@@ -84,23 +84,7 @@ impl PeerWriter {
         request: Request,
         interrupter: &Interrupter,
     ) -> Result<(Reply, Option<u64>), ShardError> {
-        // The previous holder dropped its transaction without ending it.
-        if self.open_transaction
-            && matches!(
-                request,
-                Request::Begin { .. }
-                    | Request::WriteGroup { .. }
-                    | Request::WriteBatch { .. }
-                    | Request::Maintain { .. }
-            )
-        {
-            if let Some(link) = &mut self.link
-                && link.call(&Request::Rollback).await.is_err()
-            {
-                self.link = None;
-            }
-            self.open_transaction = false;
-        }
+        roll_back_abandoned(&mut self.link, &mut self.open_transaction, &request).await;
         if self.link.as_ref().is_some_and(|l| !l.usable()) {
             self.link = None;
             if std::mem::take(&mut self.open_transaction) {

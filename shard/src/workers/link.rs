@@ -92,6 +92,32 @@ impl Link {
     }
 }
 
+/// Before `next` on a writer link whose previous holder dropped its transaction without
+/// ending it (`open_transaction`): rolls that transaction back, or drops the link when it
+/// cannot.
+pub(crate) async fn roll_back_abandoned(
+    link: &mut Option<Link>,
+    open_transaction: &mut bool,
+    next: &Request,
+) {
+    let starts = matches!(
+        next,
+        Request::Begin { .. }
+            | Request::WriteGroup { .. }
+            | Request::WriteBatch { .. }
+            | Request::Maintain { .. }
+    );
+    if !(*open_transaction && starts) {
+        return;
+    }
+    if let Some(l) = link
+        && l.call(&Request::Rollback).await.is_err()
+    {
+        *link = None;
+    }
+    *open_transaction = false;
+}
+
 /// How long the proxy waits for a worker to connect or answer a ping.
 pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(2);
 

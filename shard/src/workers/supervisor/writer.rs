@@ -7,7 +7,7 @@ use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::messages::{Reply, Request, Response};
 use crate::storage::FENCED;
-use crate::workers::link::Link;
+use crate::workers::link::{Link, roll_back_abandoned};
 use crate::workers::supervisor::WorkerGroup;
 
 /// The link to a partition's primary that its transactions run on, behind the partition's
@@ -40,23 +40,7 @@ impl RemoteWriter {
         request: Request,
         interrupter: &Interrupter,
     ) -> Result<Reply, ShardError> {
-        // The previous holder dropped its transaction without ending it.
-        if self.open_transaction
-            && matches!(
-                request,
-                Request::Begin { .. }
-                    | Request::WriteGroup { .. }
-                    | Request::WriteBatch { .. }
-                    | Request::Maintain { .. }
-            )
-        {
-            if let Some(link) = &mut self.link
-                && link.call(&Request::Rollback).await.is_err()
-            {
-                self.link = None;
-            }
-            self.open_transaction = false;
-        }
+        roll_back_abandoned(&mut self.link, &mut self.open_transaction, &request).await;
         let group = self
             .group
             .upgrade()
