@@ -424,11 +424,29 @@ impl Config {
                 "must be at least 1",
             ));
         }
-        if storage.replica && storage.peer_listen.is_some() {
-            return Err(FieldError::new(
-                "storage.peer_listen",
-                "a replica takes no writes: it is never a partition's primary",
-            ));
+        if let Some(address) = &storage.peer_listen {
+            if storage.replica {
+                return Err(FieldError::new(
+                    "storage.peer_listen",
+                    "a replica takes no writes: it is never a partition's primary",
+                ));
+            }
+            // The address is what the leases tell the other processes to connect to.
+            match address.parse::<std::net::SocketAddr>() {
+                Ok(a) if a.ip().is_unspecified() => {
+                    return Err(FieldError::new(
+                        "storage.peer_listen",
+                        "name an address the other litescale processes reach (it is what this one's leases tell them), not 0.0.0.0 or [::]",
+                    ));
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    return Err(FieldError::new(
+                        "storage.peer_listen",
+                        "must be an IP address and a port, as 10.0.0.2:7100",
+                    ));
+                }
+            }
         }
         if storage.snapshots_kept == 0 {
             return Err(FieldError::new(
@@ -499,6 +517,31 @@ mod tests {
             c.storage.idle_readers,
             StorageConfig::default().idle_readers
         );
+    }
+
+    #[test]
+    fn a_peer_address_must_be_one_the_others_reach() {
+        let jetstream = "[storage]\nengine = \"jetstream\"\nservers = [\"127.0.0.1:4222\"]\n";
+        let with = |extra: &str| parse(&format!("{jetstream}{extra}\n"));
+        assert_eq!(
+            with("peer_listen = \"10.0.0.2:7100\"")
+                .unwrap()
+                .storage
+                .peer_listen
+                .as_deref(),
+            Some("10.0.0.2:7100")
+        );
+        for refused in [
+            "peer_listen = \"0.0.0.0:7100\"",
+            "peer_listen = \"[::]:7100\"",
+            "peer_listen = \"primary:7100\"",
+            "peer_listen = \"10.0.0.2:7100\"\nreplica = true",
+        ] {
+            let err = with(refused).unwrap_err().to_string();
+            assert!(err.contains("storage.peer_listen"), "{refused}: {err}");
+        }
+        let local = parse("[storage]\npeer_listen = \"10.0.0.2:7100\"\n").unwrap_err();
+        assert!(local.to_string().contains("storage.peer_listen"), "{local}");
     }
 
     #[test]
