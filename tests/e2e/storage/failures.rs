@@ -1,7 +1,9 @@
-//! One run under a write load that keeps a ledger of acknowledged commits: a compute
-//! host lost, an engine node killed, an engine node's link cut, a primary paused while
-//! another takes over on a host whose files were wiped, a point-in-time restore; then
-//! every acknowledged commit present and the files identical to the log's replay.
+//! One run under a write load that keeps a ledger of acknowledged commits: written
+//! through a peer ([storage] peer_listen) that forwards them to the primary on the other
+//! compute host, that host lost (the peer takes over), an engine node killed, an engine
+//! node's link cut, a primary paused while another takes over on a host whose files were
+//! wiped, a point-in-time restore; then every acknowledged commit present and the files
+//! identical to the log's replay.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -19,6 +21,8 @@ const COMPUTE_A: usize = 4;
 const COMPUTE_B: usize = 5;
 const LOAD: usize = 6;
 const STREAM: &str = "LS_postgres_P0";
+/// Where each host's config names its own peer address.
+const PEER: &str = "<peer address>";
 
 /// An acknowledged commit: its id, and when its acknowledgement arrived.
 #[derive(Clone, Copy)]
@@ -51,11 +55,16 @@ impl Cluster<'_> {
         format!("{}:5432", self.hosts.ip(host))
     }
 
+    /// litescale on `host`, with the cluster's config and its own peer address.
     fn litescale(&self, host: usize, args: &[&str]) -> std::process::Command {
+        let config = self.dir.join(format!("litescale-{host}.toml"));
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        let peer = format!("{}:7100", self.hosts.ip(host));
+        std::fs::write(&config, text.replace(PEER, &peer)).unwrap();
         let mut command = self.hosts.command(host, &binary());
         command
             .arg("--config")
-            .arg(&self.config)
+            .arg(&config)
             .arg("--data")
             .arg(self.data(host))
             .args(args)
@@ -194,7 +203,7 @@ fn acknowledged_commits_survive_lost_hosts_engine_nodes_and_a_paused_primary() {
         &config,
         format!(
             "[storage]\nengine = \"jetstream\"\nservers = [{}]\ncommit_timeout_ms = 30000\n\
-             snapshot_every_mb = 1\nsnapshots_kept = 3\n\n\
+             snapshot_every_mb = 1\nsnapshots_kept = 3\npeer_listen = \"{PEER}\"\n\n\
              [[auth]]\naddress = \"{}.0/24\"\nmethod = \"trust\"\n",
             servers.join(", "),
             hosts.subnet()
@@ -229,16 +238,8 @@ async fn scenario(cluster: &Cluster<'_>, engine: &mut Engine) {
         .await
         .unwrap();
     drop(setup);
-    let ledger = Arc::new(Mutex::new(Ledger::default()));
-    let stop = Arc::new(tokio::sync::Notify::new());
-    let addresses = vec![cluster.address(COMPUTE_A), cluster.address(COMPUTE_B)];
-    let writer = tokio::spawn(load(addresses, Arc::clone(&ledger), Arc::clone(&stop)));
-    acks(&ledger, 200, Duration::from_secs(30), Instant::now()).await;
-
-    // The primary's compute host lost: every process on it killed; litescale started on
-    // the other host, with nothing on its disk, attaches from the log.
-    let lost = Instant::now();
-    a.kill();
+    // The other compute host, nothing on its disk, serves the database as a peer: its
+    // file follows the log, and the load's writes through it go to the primary.
     let b = blocking({
         let cluster_b = (
             cluster.litescale(COMPUTE_B, &["--listen", &cluster.address(COMPUTE_B)]),
@@ -250,8 +251,18 @@ async fn scenario(cluster: &Cluster<'_>, engine: &mut Engine) {
         }
     })
     .await;
+    let ledger = Arc::new(Mutex::new(Ledger::default()));
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let addresses = vec![cluster.address(COMPUTE_B), cluster.address(COMPUTE_A)];
+    let writer = tokio::spawn(load(addresses, Arc::clone(&ledger), Arc::clone(&stop)));
+    acks(&ledger, 200, Duration::from_secs(30), Instant::now()).await;
+
+    // The primary's compute host lost: every process on it killed; the peer takes the
+    // partition over, and the load's session on it writes on.
+    let lost = Instant::now();
+    a.kill();
     let pause = acks(&ledger, 100, Duration::from_secs(30), lost).await;
-    eprintln!("compute host lost: writes again after {pause:?}");
+    eprintln!("compute host lost, its peer took over: writes again after {pause:?}");
 
     // The stream's leader node killed, then another leader's link cut.
     for cut_link in [false, true] {
