@@ -57,6 +57,8 @@ pub struct Storage {
     /// `[storage] peer_listen`, bound: where peers' writes come in, until served
     /// (`peers.rs`).
     peer_listener: Mutex<Option<std::net::TcpListener>>,
+    /// What [`Storage::schema_changes`] answers without an engine.
+    local_schema_changes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Storage {
@@ -107,6 +109,7 @@ impl Storage {
                 StorageEngine::Jetstream => Some(LogEngine::connect(&config.storage, peer)?),
             },
             peer_listener: Mutex::new(peer_listener),
+            local_schema_changes: Arc::default(),
         };
         for name in create {
             if !valid_name(name) {
@@ -123,6 +126,17 @@ impl Storage {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Bumped at each schema change made outside this process's sessions (on replicated
+    /// storage: applied from the log by a replica's or peer's follower, or a peer's DDL
+    /// run here): a cache of column types is stale once it moves. Never moves on local
+    /// storage, where every change is a session's here.
+    pub fn schema_changes(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        match &self.engine {
+            Some(engine) => Arc::clone(engine.schema_changes()),
+            None => Arc::clone(&self.local_schema_changes),
+        }
     }
 
     /// `[storage] peer_listen`'s socket, once (the peer server takes it).

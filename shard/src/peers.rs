@@ -127,6 +127,7 @@ async fn open_partition(
     database: &str,
     partition: usize,
 ) -> Result<ServedWriter, ShardError> {
+    let schema_changes = storage.schema_changes();
     let storage = Arc::clone(storage);
     let name = database.to_owned();
     let opened = tokio::task::spawn_blocking(move || storage.database(&name))
@@ -138,7 +139,7 @@ async fn open_partition(
             format!("database \"{database}\" has no partition {partition}"),
         )
     })?;
-    ServedWriter::new(Arc::clone(partition))
+    ServedWriter::new(Arc::clone(partition), schema_changes)
 }
 
 async fn send(stream: &mut BufStream<TcpStream>, body: Response) -> std::io::Result<()> {

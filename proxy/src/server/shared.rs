@@ -70,6 +70,7 @@ impl Server {
             .partition_map()
             .map_err(|e| ShardError::new("F0000", e.to_string()))?;
         let storage = Storage::open(&config, &[DEFAULT_DATABASE], type_catalog())?;
+        let column_cache = Arc::new(ColumnCache::new(storage.schema_changes()));
         Ok(Arc::new(Server {
             tls: config.tls.as_ref().map(tls_acceptor).transpose()?,
             scram_over_tls: config
@@ -89,7 +90,7 @@ impl Server {
             wait_graph: Arc::default(),
             advisory_locks: Arc::default(),
             notifications: Arc::default(),
-            column_cache: Arc::default(),
+            column_cache,
             connections: Arc::default(),
             startups: Default::default(),
             controls: DashMap::new(),

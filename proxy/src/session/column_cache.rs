@@ -1,6 +1,8 @@
 //! The columns of the tables statements name, shared by every session of the server for
 //! plans that need their types, and emptied whenever a schema may have changed: after each
-//! DDL statement, and when a block that ran DDL ends (committed or not). Knows no session.
+//! DDL statement, when a block that ran DDL ends (committed or not), and when the storage
+//! says a schema changed outside this server's sessions (replicated storage: a follower
+//! applied DDL from the log, a peer's DDL ran here). Knows no session.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,10 +17,22 @@ pub(crate) type Columns = Arc<Vec<(String, Vec<ColumnMeta>)>>;
 #[derive(Default)]
 pub struct ColumnCache {
     generation: AtomicU64,
+    /// The storage's count of schema changes made elsewhere ([`Storage::schema_changes`]).
+    ///
+    /// [`Storage::schema_changes`]: litescale_shard::Storage::schema_changes
+    elsewhere: Arc<AtomicU64>,
     entries: DashMap<(String, Vec<String>), (u64, Columns)>,
 }
 
 impl ColumnCache {
+    /// A cache that is also stale once `elsewhere` moves.
+    pub(crate) fn new(elsewhere: Arc<AtomicU64>) -> ColumnCache {
+        ColumnCache {
+            elsewhere,
+            ..ColumnCache::default()
+        }
+    }
+
     /// A schema may have changed: what was read before is not used again.
     pub(crate) fn schema_changed(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
@@ -27,7 +41,8 @@ impl ColumnCache {
 
     /// The schema generation now: read it before reading columns, to [`Self::put`] them.
     pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+        // Both only grow, so their sum moves whenever either does.
+        self.generation.load(Ordering::SeqCst) + self.elsewhere.load(Ordering::SeqCst)
     }
 
     /// Columns read as of `generation`: a change since makes the entry stale at once.
@@ -38,7 +53,7 @@ impl ColumnCache {
     pub(crate) fn get(&self, key: &(String, Vec<String>)) -> Option<Columns> {
         let entry = self.entries.get(key)?;
         let (generation, columns) = entry.value();
-        (*generation == self.generation.load(Ordering::SeqCst)).then(|| Arc::clone(columns))
+        (*generation == self.generation()).then(|| Arc::clone(columns))
     }
 }
 

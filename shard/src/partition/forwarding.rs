@@ -156,12 +156,19 @@ pub struct ServedWriter {
     /// The writer, while a transaction of the peer's is open.
     held: Option<Held>,
     open: bool,
+    /// The peer's requests since the writer was taken may have changed the schema.
+    schema_changed: bool,
+    /// Told when they did (this process's sessions' caches of column types).
+    schema_changes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl ServedWriter {
     /// Refused (FENCED) unless this process is the partition's primary on a log: a peer
     /// of the primary, or a primary that lost its place, must not take a peer's writes.
-    pub fn new(partition: Arc<Partition>) -> Result<ServedWriter, ShardError> {
+    pub fn new(
+        partition: Arc<Partition>,
+        schema_changes: Arc<std::sync::atomic::AtomicU64>,
+    ) -> Result<ServedWriter, ShardError> {
         // A peer taking the partition over has its durability before it stops forwarding:
         // until then its writer lock is still the forwarding one.
         let primary = matches!(partition.durability.get(), Some(Durability::Log(_)))
@@ -177,6 +184,8 @@ impl ServedWriter {
             partition,
             held: None,
             open: false,
+            schema_changed: false,
+            schema_changes,
         })
     }
 
@@ -190,6 +199,12 @@ impl ServedWriter {
         let begins = matches!(request, Request::Begin { .. });
         let ends = request.commits() || matches!(request, Request::Rollback);
         let commits = request.commits();
+        // What DDL travels as (a block's, or autocommit's batch); over-counting costs
+        // only a cache refill.
+        self.schema_changed |= matches!(
+            request,
+            Request::SchemaChange { .. } | Request::WriteBatch { .. } | Request::Maintain { .. }
+        );
         let mut held = match self.held.take() {
             Some(held) => held,
             None if matches!(request, Request::Rollback) => return Response::Done,
@@ -209,6 +224,9 @@ impl ServedWriter {
         if self.open {
             self.held = Some(held);
             return body;
+        }
+        if std::mem::take(&mut self.schema_changed) {
+            self.schema_changes.fetch_add(1, Ordering::SeqCst);
         }
         if !commits || failed {
             // Dropped, the writer rolls back whatever the peer left open.

@@ -4,7 +4,7 @@
 //! SIGSTOP, a link taken down). Needs root, iproute2 and `nats-server` (scripts/test
 //! installs it).
 //! Order inside: `hosts` <- `engine` <- `failures`, `single_node` <- `partitions`,
-//! `replica`, `peers`.
+//! `replica` <- `peers`.
 
 mod engine;
 mod failures;

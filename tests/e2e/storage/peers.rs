@@ -8,6 +8,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::replica::read_after_primary;
 use super::single_node::{config_with, one_node};
 use crate::cluster::cross_partition::start;
 use crate::harness::{ServerProcess, TestServer, connect, sqlstate};
@@ -96,15 +97,32 @@ async fn a_peer_forwards_writes_to_the_primary_and_reads_its_own_writes() {
     p.execute("INSERT INTO items VALUES (22, 'primary')", &[])
         .await
         .unwrap();
-    let position: String = p
-        .query_one("SHOW litescale.log_position", &[])
+    read_after_primary(&p, &q).await;
+    assert_eq!(ids(&q).await, (1..=22).collect::<Vec<_>>());
+    q.batch_execute("RESET litescale.read_after").await.unwrap();
+
+    // DDL run on the primary reaches the peer's plans: a comparison typed by a column
+    // the primary added (a string compared with a boolean is a boolean), after the peer
+    // had read the table's columns for a typed plan of its own.
+    let before: i64 = q
+        .query_one("SELECT count(*) FROM items WHERE v = 'peer'", &[])
         .await
         .unwrap()
         .get(0);
-    q.batch_execute(&format!("SET litescale.read_after = '{position}'"))
+    assert_eq!(before, 15);
+    p.batch_execute("ALTER TABLE items ADD COLUMN flag boolean NOT NULL DEFAULT false")
         .await
         .unwrap();
-    assert_eq!(ids(&q).await, (1..=22).collect::<Vec<_>>());
+    read_after_primary(&p, &q).await;
+    let unflagged: i64 = q
+        .query_one("SELECT count(*) FROM items WHERE flag = 'no'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        unflagged, 22,
+        "the peer typed flag as the primary's DDL made it"
+    );
     q.batch_execute("RESET litescale.read_after").await.unwrap();
 
     // The primary stops (its leases given back): the peer takes the partition over,

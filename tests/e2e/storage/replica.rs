@@ -21,7 +21,10 @@ async fn count(c: &tokio_postgres::Client) -> Result<(i64, i64), tokio_postgres:
 
 /// Makes the replica's session `r` read after what the primary's session `p` wrote: the
 /// primary's log position, as the replica's bookmark. Returns it.
-async fn read_after_primary(p: &tokio_postgres::Client, r: &tokio_postgres::Client) -> String {
+pub(super) async fn read_after_primary(
+    p: &tokio_postgres::Client,
+    r: &tokio_postgres::Client,
+) -> String {
     let position: String = p
         .query_one("SHOW litescale.log_position", &[])
         .await

@@ -6,11 +6,9 @@
 //!
 //! Order: `reply` <- `block` <- `route` <- `copy`, `modifying_with` (data-modifying WITH:
 //! its statements, then the query reading what they returned); `utility` (reply only);
-//! `bookmark` (a replica's reads waiting for a log position); `statement`, the entry,
-//! dispatches to them all.
+//! `statement`, the entry, dispatches to them all.
 
 mod block;
-mod bookmark;
 mod copy;
 mod modifying_with;
 pub(crate) mod reply;

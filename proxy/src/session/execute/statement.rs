@@ -7,12 +7,12 @@ use litescale_shard::Value;
 
 use crate::error::SqlError;
 use crate::session::cursors::Answered;
-use crate::session::execute::bookmark;
 use crate::session::execute::reply::{Executed, Reply};
 use crate::session::execute::utility::{
-    advisory_lock, signal_backend, sleep, text_arg, void_answer,
+    advisory_lock, show_reply, signal_backend, sleep, text_arg, void_answer,
 };
 use crate::session::interrupts::timer::StatementTimer;
+use crate::session::plans::bookmark::LOG_POSITION;
 use crate::session::state::{Block, Session, SessionState};
 
 impl SessionState {
@@ -97,6 +97,7 @@ impl SessionState {
         if !planned.modifying_ctes.is_empty() {
             return self.run_modifying_with(session, planned).await;
         }
+        self.reach_read_after(session, &planned.kind).await?;
         let typed = match planned.kind {
             StatementKind::Read | StatementKind::Write(_) | StatementKind::Ddl(_) => {
                 self.typed(session, planned).await?
@@ -109,11 +110,6 @@ impl SessionState {
                 "25P01",
                 "LOCK TABLE can only be used in transaction blocks",
             ));
-        }
-        if planned.kind == StatementKind::Read
-            && let Some(bookmark) = self.read_after()
-        {
-            bookmark::reach_bookmark(session, &bookmark).await?;
         }
         match &planned.kind {
             // Outside a block only: an error in the middle of the rows could not fail
@@ -248,8 +244,8 @@ impl SessionState {
                 notice: None,
                 parameter_status: None,
             }),
-            StatementKind::Show(name) if name == bookmark::LOG_POSITION => {
-                self.show_log_position(session)
+            StatementKind::Show(name) if name == LOG_POSITION => {
+                Ok(show_reply(LOG_POSITION, self.log_positions(session)?))
             }
             StatementKind::Show(name) => self.show(name),
             StatementKind::CurrentSetting {

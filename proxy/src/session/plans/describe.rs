@@ -104,6 +104,9 @@ impl Session {
             .described
             .get_or_try_init(|| async {
                 let mut state = self.state.lock().await;
+                state
+                    .reach_read_after(self, &prepared.planned().kind)
+                    .await?;
                 let typed = state.typed(self, prepared.planned()).await?;
                 let planned = typed.as_deref().unwrap_or(prepared.planned());
                 // A DECLARE's parameters are its query's.

@@ -5,8 +5,10 @@
 //! translation depends on column types is made again with them (`typed`, from a column
 //! cache the server's sessions share).
 //!
-//! Order: `explain` <- `describe` <- `cache` -> `off_lane`; `describe`, `off_lane` <- `typed`.
+//! Order: `explain` <- `describe` <- `cache` -> `off_lane`; `describe`, `off_lane` <- `typed`;
+//! `bookmark` (a replica's or peer's reads waiting for a log position) <- `describe`.
 
+pub(crate) mod bookmark;
 pub(crate) mod cache;
 pub(crate) mod describe;
 pub(crate) mod explain;

@@ -25,6 +25,9 @@ pub(crate) struct LogEngine {
     snapshots_kept: usize,
     /// Names this process as a lease holder, and where it takes peers' writes.
     owner: String,
+    /// Counts the schema changes this process's sessions did not make: applied from the
+    /// log by a follower, or run for a peer (see [`LogEngine::schema_changes`]).
+    schema_changes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// What precedes a lease holder's peer address in its lease.
@@ -92,6 +95,7 @@ impl LogEngine {
                 uuid::Uuid::new_v4().simple(),
                 peer.map(|a| format!("{PEER_AT}{a}")).unwrap_or_default()
             ),
+            schema_changes: Arc::default(),
         }))
     }
 
@@ -135,6 +139,13 @@ impl LogEngine {
 
     pub(super) fn snapshots_kept(&self) -> usize {
         self.snapshots_kept
+    }
+
+    /// Bumped at each schema change made outside this process's sessions (a follower
+    /// applied one from the log, a peer's forwarded DDL ran here): what the proxy's
+    /// caches of column types must not outlive.
+    pub(crate) fn schema_changes(&self) -> &Arc<std::sync::atomic::AtomicU64> {
+        &self.schema_changes
     }
 
     pub(super) fn owner(&self) -> &str {

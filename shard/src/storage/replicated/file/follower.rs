@@ -3,6 +3,7 @@
 //! sees a commit whole or not at all (a catch-up's replay writes pages into a file
 //! nothing has open). The file stays, page for page, the log's state.
 
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,6 +14,7 @@ use rusqlite::Connection;
 use crate::error::ShardError;
 use crate::storage::replicated::entry::Part;
 use crate::storage::replicated::file::catch_up::{PURGED, replay_commits};
+use crate::storage::replicated::file::snapshot::Snapshots;
 use crate::storage::replicated::log::PartitionLog;
 
 /// How often a replica asks its log for new messages.
@@ -37,8 +39,9 @@ pub(crate) struct Progress {
 
 impl Follower {
     /// Follows `log` into the file at `path`, which holds the log through message
-    /// `through`. A log purged past the file (the replica fell behind its snapshots)
-    /// sets `lost`: its readers answer no more.
+    /// `through`. A log purged past the file (the follower fell behind a snapshot) is
+    /// caught up from the latest snapshot, written into the file in one transaction;
+    /// only when that fails is `lost` set: its readers answer no more.
     pub(crate) fn start(
         log: &PartitionLog,
         path: &Path,
@@ -49,6 +52,7 @@ impl Follower {
         let stopped = Arc::clone(&stop);
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(5))?;
+        let schema_changes = Arc::clone(log.engine().schema_changes());
         let (log, path): (PartitionLog, PathBuf) = (log.clone(), path.to_owned());
         let (applied_to, applied) = tokio::sync::watch::channel(through);
         let (nudge, nudged) = std::sync::mpsc::sync_channel(1);
@@ -56,18 +60,33 @@ impl Follower {
             .name("litescale-follow".into())
             .spawn(move || {
                 let mut applied = through;
+                let mut schema = schema_version(&conn);
                 while !stopped.load(Ordering::Relaxed) {
                     let _ = nudged.recv_timeout(POLL);
                     if stopped.load(Ordering::Relaxed) {
                         return;
                     }
-                    match follow(&log, &conn, applied) {
+                    let followed = match follow(&log, &conn, applied) {
+                        Err(e) if e.sqlstate == PURGED => {
+                            tracing::warn!(file = %path.display(), applied, "the log was purged past this file: writing the latest snapshot into it");
+                            restore_live(&log, &conn, &path)
+                        }
+                        followed => followed,
+                    };
+                    match followed {
                         Ok(at) => {
+                            if at != applied {
+                                let now = schema_version(&conn);
+                                if now != schema {
+                                    schema = now;
+                                    schema_changes.fetch_add(1, Ordering::SeqCst);
+                                }
+                            }
                             applied = at;
                             applied_to.send_replace(at);
                         }
                         Err(e) if e.sqlstate == PURGED => {
-                            tracing::error!(file = %path.display(), error = %e.message, "this replica fell behind its log's snapshots and serves the partition no more: start it again to restore the latest snapshot");
+                            tracing::error!(file = %path.display(), error = %e.message, "this file fell behind its log's snapshots and could not be restored from one; it serves the partition no more: start the process again");
                             lost.store(true, Ordering::Relaxed);
                             return;
                         }
@@ -133,6 +152,12 @@ impl Drop for Follower {
     }
 }
 
+/// SQLite's count of the file's schema changes (its header's schema cookie).
+fn schema_version(conn: &Connection) -> Option<i64> {
+    conn.query_row("PRAGMA schema_version", [], |r| r.get(0))
+        .ok()
+}
+
 /// Applies the log's whole commits after message `applied`; the last message applied.
 fn follow(log: &PartitionLog, conn: &Connection, applied: u64) -> Result<u64, ShardError> {
     let last = log.last_sequence()?;
@@ -154,33 +179,77 @@ fn write_pages(conn: &Connection, commit: &[Part]) -> Result<(), ShardError> {
     let Some(last) = commit.last().filter(|p| !p.is_mark()) else {
         return Ok(());
     };
-    {
-        conn.execute_batch("BEGIN IMMEDIATE")?;
-        let written = (|| {
-            let mut insert =
-                conn.prepare_cached("INSERT INTO sqlite_dbpage (pgno, data) VALUES (?1, ?2)")?;
-            for part in commit {
-                for (number, image) in &part.images {
-                    insert.execute((number, image))?;
-                }
-            }
-            let pages: u32 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-            if last.db_pages < pages {
-                // A NULL page cuts the file there (the primary's shrank: a VACUUM).
-                conn.execute(
-                    "INSERT INTO sqlite_dbpage (pgno, data) VALUES (?1, NULL)",
-                    [last.db_pages + 1],
-                )?;
-            }
-            Ok(())
-        })();
-        match written {
-            Ok(()) => conn.execute_batch("COMMIT"),
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
+    let images = commit
+        .iter()
+        .flat_map(|part| part.images.iter().map(|(n, image)| Ok((*n, image.clone()))));
+    write_in_one_transaction(conn, images, last.db_pages)
+}
+
+/// The file behind the log's purge: the latest snapshot's pages written into it in one
+/// transaction (its readers see it jump forward whole). Answers the log position the
+/// file holds through then.
+fn restore_live(log: &PartitionLog, conn: &Connection, path: &Path) -> Result<u64, ShardError> {
+    let snapshots = Snapshots::of(log);
+    let snapshot = snapshots
+        .list()?
+        .pop()
+        .ok_or_else(|| ShardError::new(PURGED, "the log is purged and has no snapshot"))?;
+    let mut downloaded = path.as_os_str().to_owned();
+    downloaded.push(".snapshot");
+    let downloaded = PathBuf::from(downloaded);
+    snapshots.download(&snapshot, &downloaded)?;
+    let written = (|| {
+        let mut file = std::fs::File::open(&downloaded)?;
+        let mut header = [0u8; 100];
+        file.read_exact(&mut header)?;
+        let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+            1 => 65536,
+            n => u32::from(n),
+        };
+        let db_pages = u32::try_from(file.metadata()?.len() / u64::from(page_size))
+            .map_err(|_| ShardError::new("54000", "the snapshot has too many pages"))?;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        let pages = (1..=db_pages).map(|number| {
+            let mut image = vec![0u8; page_size as usize];
+            file.read_exact(&mut image)?;
+            Ok((number, image))
+        });
+        write_in_one_transaction(conn, pages, db_pages)
+    })();
+    let _ = std::fs::remove_file(&downloaded);
+    written.map(|()| snapshot.through)
+}
+
+/// Writes `pages` through `sqlite_dbpage` in one transaction, the file then `db_pages`
+/// long.
+fn write_in_one_transaction(
+    conn: &Connection,
+    pages: impl Iterator<Item = Result<(u32, Vec<u8>), ShardError>>,
+    db_pages: u32,
+) -> Result<(), ShardError> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let written = (|| {
+        let mut insert =
+            conn.prepare_cached("INSERT INTO sqlite_dbpage (pgno, data) VALUES (?1, ?2)")?;
+        for page in pages {
+            let (number, image) = page?;
+            insert.execute((number, image))?;
         }
-    }?;
-    Ok(())
+        let pages: u32 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        if db_pages < pages {
+            // A NULL page cuts the file there (the primary's shrank: a VACUUM).
+            conn.execute(
+                "INSERT INTO sqlite_dbpage (pgno, data) VALUES (?1, NULL)",
+                [db_pages + 1],
+            )?;
+        }
+        Ok(())
+    })();
+    match written {
+        Ok(()) => Ok(conn.execute_batch("COMMIT")?),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
 }

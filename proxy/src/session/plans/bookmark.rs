@@ -1,23 +1,24 @@
 //! Read-your-writes across a primary and its read replicas on replicated storage: `SHOW
 //! litescale.log_position` on the primary says where its partitions' logs stand (after a
 //! commit, at or past it); with `SET litescale.read_after = '<that>'` on a replica each
-//! read first waits until the replica's files hold the logs that far.
+//! read first waits until the replica's files hold the logs that far: before its plan
+//! reads the columns it needs (they may be what it waits for: DDL on the primary).
 
 use std::time::Duration;
 
+use litescale_router::StatementKind;
+
 use crate::error::SqlError;
-use crate::session::execute::reply::Reply;
-use crate::session::execute::utility::show_reply;
 use crate::session::state::{Session, SessionState};
 
-pub(super) const LOG_POSITION: &str = "litescale.log_position";
+pub(crate) const LOG_POSITION: &str = "litescale.log_position";
 const READ_AFTER: &str = "litescale.read_after";
 /// How long a read waits for a replica to reach the bookmark.
 const WAIT: Duration = Duration::from_secs(10);
 
 impl SessionState {
     /// `SHOW litescale.log_position`: each partition's log position, comma-separated.
-    pub(super) fn show_log_position(&self, session: &Session) -> Result<Reply, SqlError> {
+    pub(crate) fn log_positions(&self, session: &Session) -> Result<String, SqlError> {
         let positions: Option<Vec<String>> = session
             .partitions
             .iter()
@@ -29,21 +30,34 @@ impl SessionState {
                 format!("{LOG_POSITION} is known only on replicated storage ([storage] engine = \"jetstream\")"),
             )
         })?;
-        Ok(show_reply(LOG_POSITION, positions.join(",")))
+        Ok(positions.join(","))
     }
 
-    /// The session's `litescale.read_after`, if set.
-    pub(super) fn read_after(&self) -> Option<String> {
-        self.settings
+    /// Before a statement of `kind`: if it reads and the session has a
+    /// `litescale.read_after`, waits until each partition holds its log that far.
+    pub(crate) async fn reach_read_after(
+        // `&mut`: a shared reference to the state would make the future not Send.
+        &mut self,
+        session: &Session,
+        kind: &StatementKind,
+    ) -> Result<(), SqlError> {
+        if *kind != StatementKind::Read {
+            return Ok(());
+        }
+        match self
+            .settings
             .show(READ_AFTER)
             .ok()
             .filter(|b| !b.is_empty())
+        {
+            Some(bookmark) => reach_bookmark(session, &bookmark).await,
+            None => Ok(()),
+        }
     }
 }
 
-/// Before a read: waits until each partition holds its log through `bookmark` (the
-/// session's `litescale.read_after`).
-pub(super) async fn reach_bookmark(session: &Session, bookmark: &str) -> Result<(), SqlError> {
+/// Waits until each partition holds its log through `bookmark`.
+async fn reach_bookmark(session: &Session, bookmark: &str) -> Result<(), SqlError> {
     let positions = bookmark
         .split(',')
         .map(|p| p.trim().parse::<u64>())
