@@ -139,6 +139,14 @@ impl Storage {
         }
     }
 
+    /// What peer links must present (on replicated storage).
+    pub(crate) fn peer_secret(&self) -> Result<String, ShardError> {
+        match &self.engine {
+            Some(engine) => engine.peer_secret(),
+            None => Err(ShardError::new("55000", "no storage engine: no peers")),
+        }
+    }
+
     /// `[storage] peer_listen`'s socket, once (the peer server takes it).
     pub(crate) fn take_peer_listener(&self) -> Option<std::net::TcpListener> {
         self.peer_listener

@@ -51,7 +51,7 @@ pub use error::{ErrorFields, ShardError};
 pub use interrupt::Interrupter;
 pub use messages::Role;
 pub use partition::{Partition, ReadSnapshot, SmallRead, Transaction, WriterLock};
-pub use peers::serve_peers;
+pub use peers::{knock, serve_peers};
 pub use row_stream::RowStream;
 pub use storage::portable;
 pub use storage::{FENCED, Recovered, Redo, RestorePoint, Restored, Segment, TxLog, restore};

@@ -105,6 +105,8 @@ pub(crate) enum Request {
     Forward {
         database: String,
         partition: usize,
+        /// The engine's peers' secret: the peer port takes writes from its holders only.
+        secret: String,
     },
 }
 

@@ -32,6 +32,12 @@ pub async fn serve_peers(storage: Arc<Storage>) -> std::io::Result<()> {
     };
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
+    let asked = Arc::clone(&storage);
+    let secret = match tokio::task::spawn_blocking(move || asked.peer_secret()).await {
+        Ok(Ok(secret)) => Arc::new(secret),
+        Ok(Err(e)) => return Err(std::io::Error::other(e)),
+        Err(e) => return Err(std::io::Error::other(e)),
+    };
     let links = Arc::new(Links::default());
     // Dropped with this task: a process that stops serving stops serving its peers too.
     let mut serving = tokio::task::JoinSet::new();
@@ -45,8 +51,9 @@ pub async fn serve_peers(storage: Arc<Storage>) -> std::io::Result<()> {
             }
         };
         let (storage, links) = (Arc::clone(&storage), Arc::clone(&links));
+        let secret = Arc::clone(&secret);
         serving.spawn(async move {
-            if let Err(e) = serve_link(socket, &storage, &links).await {
+            if let Err(e) = serve_link(socket, &storage, &links, &secret).await {
                 tracing::debug!(%peer, error = %e, "peer link ended");
             }
         });
@@ -57,6 +64,7 @@ async fn serve_link(
     socket: TcpStream,
     storage: &Arc<Storage>,
     links: &Links,
+    peers_secret: &str,
 ) -> std::io::Result<()> {
     socket.set_nodelay(true)?;
     let mut stream = BufStream::new(socket);
@@ -65,7 +73,17 @@ async fn serve_link(
         Request::Forward {
             database,
             partition,
-        } => (database, partition),
+            secret,
+        } => {
+            if secret != peers_secret {
+                let refused = ShardError::new(
+                    "28000",
+                    "a peer link must present the storage engine's peers' secret",
+                );
+                return send(&mut stream, Response::Error(refused)).await;
+            }
+            (database, partition)
+        }
         Request::Interrupt { link } => {
             let target = links
                 .running
@@ -151,4 +169,22 @@ async fn send(stream: &mut BufStream<TcpStream>, body: Response) -> std::io::Res
         },
     )
     .await
+}
+
+/// Opens a peer link to `address` presenting `secret`, as another litescale process
+/// would, and answers how the primary took it: for tests that must knock with the
+/// wrong secret.
+pub async fn knock(address: &str, database: &str, secret: &str) -> Result<(), ShardError> {
+    let hello = Request::Forward {
+        database: database.to_owned(),
+        partition: 0,
+        secret: secret.to_owned(),
+    };
+    crate::workers::Link::connect(address, &hello)
+        .await
+        .map(drop)
+        .map_err(|e| match e.downcast::<ShardError>() {
+            Ok(refused) => refused,
+            Err(e) => ShardError::new("08006", e.to_string()),
+        })
 }

@@ -33,7 +33,7 @@ impl Partition {
         takeover: Takeover,
     ) -> Result<Partition, ShardError> {
         let wait = Duration::from_millis(options.storage.commit_timeout_ms);
-        let forward = Forward::new(takeover, database, index, wait);
+        let forward = Forward::new(takeover, database, index, wait)?;
         Partition::following(path, options, following, Some(forward))
     }
 

@@ -28,6 +28,8 @@ pub(crate) struct PeerWriter {
     takeover: Arc<Takeover>,
     database: String,
     partition: usize,
+    /// What the primary's peer port asks for.
+    secret: String,
     /// How long a write waits for a primary to answer (one taking over, the engine
     /// electing): the commit timeout.
     wait: Duration,
@@ -47,9 +49,15 @@ impl Forward {
 
     /// Partition `index` of `database`'s writes forwarded to whoever holds its lease,
     /// waiting up to `wait` (the commit timeout) for one that answers.
-    pub(super) fn new(takeover: Takeover, database: &str, index: usize, wait: Duration) -> Forward {
+    pub(super) fn new(
+        takeover: Takeover,
+        database: &str,
+        index: usize,
+        wait: Duration,
+    ) -> Result<Forward, ShardError> {
         let takeover = Arc::new(takeover);
         let writer = PeerWriter {
+            secret: takeover.peer_secret()?,
             takeover: Arc::clone(&takeover),
             database: database.to_owned(),
             partition: index,
@@ -57,11 +65,11 @@ impl Forward {
             link: None,
             open_transaction: false,
         };
-        Forward {
+        Ok(Forward {
             writer: Arc::new(AsyncMutex::new(writer)),
             active: AtomicBool::new(true),
             takeover,
-        }
+        })
     }
 
     /// Writes are no longer forwarded: this process is the primary now.
@@ -148,6 +156,7 @@ impl PeerWriter {
         let hello = Request::Forward {
             database: self.database.clone(),
             partition: self.partition,
+            secret: self.secret.clone(),
         };
         let started = Instant::now();
         loop {

@@ -28,7 +28,13 @@ async fn ids(c: &tokio_postgres::Client) -> Vec<i32> {
 async fn a_peer_forwards_writes_to_the_primary_and_reads_its_own_writes() {
     let dir = tempfile::tempdir().unwrap();
     let (_node, port) = one_node(dir.path());
-    let primary = TestServer::start_with(config_with(port, PEERS).unwrap()).await;
+    let peer_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let primary_peers = format!("peer_listen = \"127.0.0.1:{peer_port}\"");
+    let primary = TestServer::start_with(config_with(port, &primary_peers).unwrap()).await;
     let p = primary.client().await;
     p.batch_execute("CREATE TABLE items (id int PRIMARY KEY, v text)")
         .await
@@ -124,6 +130,12 @@ async fn a_peer_forwards_writes_to_the_primary_and_reads_its_own_writes() {
         "the peer typed flag as the primary's DDL made it"
     );
     q.batch_execute("RESET litescale.read_after").await.unwrap();
+
+    // The peer port takes writes only from those who know the engine's peers' secret.
+    let refused = litescale_shard::knock(&format!("127.0.0.1:{peer_port}"), "postgres", "guess")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.sqlstate, "28000", "{refused:?}");
 
     // The primary stops (its leases given back): the peer takes the partition over,
     // and the same session writes on, now to its own file.

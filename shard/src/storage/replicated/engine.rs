@@ -28,6 +28,8 @@ pub(crate) struct LogEngine {
     /// Counts the schema changes this process's sessions did not make: applied from the
     /// log by a follower, or run for a peer (see [`LogEngine::schema_changes`]).
     schema_changes: Arc<std::sync::atomic::AtomicU64>,
+    /// What a peer link must present (see `lease.rs`), once read.
+    pub(super) peer_secret: std::sync::OnceLock<String>,
 }
 
 /// What precedes a lease holder's peer address in its lease.
@@ -96,6 +98,7 @@ impl LogEngine {
                 peer.map(|a| format!("{PEER_AT}{a}")).unwrap_or_default()
             ),
             schema_changes: Arc::default(),
+            peer_secret: std::sync::OnceLock::new(),
         }))
     }
 

@@ -19,6 +19,8 @@ use crate::storage::replicated::engine::{LogEngine, PEER_AT, key_value, until_an
 pub(crate) const LEASE_TTL: Duration = Duration::from_millis(1500);
 const RENEW_EVERY: Duration = Duration::from_millis(300);
 const BUCKET: &str = "litescale_leases";
+/// The key of the peers' secret in the leases' bucket (no partition's log has this name).
+const PEER_SECRET: &str = "peer-secret";
 
 /// A held lease, renewed until dropped (which releases it).
 pub(crate) struct Lease {
@@ -144,6 +146,40 @@ impl LogEngine {
                     format!("the storage engine did not say who holds the lease {key}: {e}"),
                 )
             })
+    }
+
+    /// The secret a peer link presents: made once, at random, in the leases' bucket, so
+    /// every process that reaches the engine (and nothing that does not) knows it. The
+    /// peer port takes writes on its word.
+    pub(crate) fn peer_secret(&self) -> Result<String, ShardError> {
+        if let Some(secret) = self.peer_secret.get() {
+            return Ok(secret.clone());
+        }
+        let store = self.lease_store()?;
+        let made = uuid::Uuid::new_v4().simple().to_string();
+        let secret = self.run(async move {
+            if let Ok(Some(entry)) = store.entry(PEER_SECRET).await
+                && entry.operation == kv::Operation::Put
+            {
+                return Ok(String::from_utf8_lossy(&entry.value).into_owned());
+            }
+            // Two processes making it at once: the first stands.
+            if store.create(PEER_SECRET, made.clone().into()).await.is_ok() {
+                return Ok(made);
+            }
+            match store.get(PEER_SECRET).await {
+                Ok(Some(value)) => Ok(String::from_utf8_lossy(&value).into_owned()),
+                Ok(None) => Err("the peers' secret was deleted".to_owned()),
+                Err(e) => Err(e.to_string()),
+            }
+        });
+        let secret = secret.map_err(|e| {
+            ShardError::new(
+                "08006",
+                format!("cannot read the peers' secret from the storage engine: {e}"),
+            )
+        })?;
+        Ok(self.peer_secret.get_or_init(|| secret).clone())
     }
 
     /// The leases' bucket, made if missing; an engine electing or starting is waited

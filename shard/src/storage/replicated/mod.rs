@@ -181,6 +181,11 @@ pub(crate) struct Takeover {
 }
 
 impl Takeover {
+    /// What a peer link presents to the lease's holder.
+    pub(crate) fn peer_secret(&self) -> Result<String, ShardError> {
+        self.log.engine().peer_secret()
+    }
+
     /// Where the lease's holder takes this process's writes (`None`: nobody holds it).
     pub(crate) async fn holder(&self) -> Result<Option<String>, ShardError> {
         self.log.engine().holder_peer(self.log.name()).await

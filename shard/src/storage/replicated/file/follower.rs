@@ -19,6 +19,8 @@ use crate::storage::replicated::log::PartitionLog;
 
 /// How often a replica asks its log for new messages.
 const POLL: Duration = Duration::from_millis(50);
+/// How long a follower tries to read past a gap in its log before it gives the file up.
+const GIVE_UP: Duration = Duration::from_secs(10);
 
 /// A partition file following its log on a thread of its own; stops when dropped.
 pub(crate) struct Follower {
@@ -61,6 +63,8 @@ impl Follower {
             .spawn(move || {
                 let mut applied = through;
                 let mut schema = schema_version(&conn);
+                // Since when following has failed for want of the log's messages.
+                let mut missing_since: Option<std::time::Instant> = None;
                 while !stopped.load(Ordering::Relaxed) {
                     let _ = nudged.recv_timeout(POLL);
                     if stopped.load(Ordering::Relaxed) {
@@ -75,6 +79,7 @@ impl Follower {
                     };
                     match followed {
                         Ok(at) => {
+                            missing_since = None;
                             if at != applied {
                                 let now = schema_version(&conn);
                                 if now != schema {
@@ -84,6 +89,11 @@ impl Follower {
                             }
                             applied = at;
                             applied_to.send_replace(at);
+                        }
+                        // A read that skipped messages (an engine electing) is read again
+                        // for a while before the file is given up.
+                        Err(e) if e.sqlstate == PURGED && missing_since.get_or_insert_with(std::time::Instant::now).elapsed() < GIVE_UP => {
+                            tracing::warn!(file = %path.display(), error = %e.message, "the log's next messages cannot be read yet; trying again");
                         }
                         Err(e) if e.sqlstate == PURGED => {
                             tracing::error!(file = %path.display(), error = %e.message, "this file fell behind its log's snapshots and could not be restored from one; it serves the partition no more: start the process again");
