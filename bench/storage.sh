@@ -178,6 +178,7 @@ PIDS+=("$LS_PID")
 sql "$PEER_PORT" "INSERT INTO bench_insert (v) VALUES (3)" >/dev/null
 killed=$(now_ms)
 kill -9 "$primary"
+wait "$primary" 2>/dev/null || true
 echo "compute process killed while a peer serves the database: writes through the peer again after $(until_write "$PEER_PORT" "$killed") ms"
 REPL_PORT=$PEER_PORT
 
