@@ -131,6 +131,35 @@ async fn a_peer_forwards_writes_to_the_primary_and_reads_its_own_writes() {
     );
     q.batch_execute("RESET litescale.read_after").await.unwrap();
 
+    // A forwarded write past statement_timeout is interrupted on the primary (57014,
+    // through the primary's peer port), and the session goes on.
+    q.batch_execute("SET statement_timeout = 300")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let err = q
+        .batch_execute(
+            "INSERT INTO items (id, v) SELECT g, 'long' FROM generate_series(1000, 100000000) g",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "57014", "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    q.batch_execute("RESET statement_timeout").await.unwrap();
+    // The primary's writer is free again at once: the write stopped there, not only here.
+    let next = q
+        .batch_execute("INSERT INTO items VALUES (999, 'after'); DELETE FROM items WHERE id = 999");
+    let next = tokio::time::timeout(Duration::from_secs(5), next).await;
+    assert!(
+        matches!(next, Ok(Ok(()))),
+        "the primary's writer is still busy: {next:?}"
+    );
+    assert_eq!(ids(&q).await, (1..=22).collect::<Vec<_>>());
+
     // The peer port takes writes only from those who know the engine's peers' secret.
     let refused = litescale_shard::knock(&format!("127.0.0.1:{peer_port}"), "postgres", "guess")
         .await
