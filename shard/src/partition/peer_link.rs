@@ -11,8 +11,10 @@ use tokio::sync::Mutex as AsyncMutex;
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::messages::{Reply, Request, Response};
-use crate::storage::{FENCED, Takeover};
-use crate::workers::{Link, lost, roll_back_abandoned, rolled_back_already, transaction_lost};
+use crate::storage::Takeover;
+use crate::workers::{
+    Link, lost, note_answer, roll_back_abandoned, rolled_back_already, transaction_lost,
+};
 
 /// A peer's way to the partition's primary.
 pub(crate) struct Forward {
@@ -134,19 +136,13 @@ impl PeerWriter {
                 None
             }
         };
-        match (&request, &reply.body) {
-            (Request::Begin { .. }, Response::Done) => self.open_transaction = true,
-            (
-                Request::Commit | Request::Rollback | Request::CommitDecided { .. },
-                Response::Done,
-            ) => self.open_transaction = false,
-            (_, Response::Error(e)) if e.sqlstate == FENCED => {
-                // It is the primary no more: ask the lease who is, next time.
-                self.link = None;
-                self.open_transaction = false;
-            }
-            _ => {}
-        }
+        // Deposed, the link goes: the lease says who the primary is, next time.
+        note_answer(
+            &mut self.link,
+            &mut self.open_transaction,
+            &request,
+            &reply.body,
+        );
         Ok((reply, position))
     }
 

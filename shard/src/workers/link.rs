@@ -10,6 +10,7 @@ use tokio::net::TcpStream;
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::messages::{Reply, Request, Response, Role};
+use crate::storage::FENCED;
 use crate::workers::protocol::{read_async, read_sync, write_async, write_sync};
 
 /// One TCP connection to a worker, one request in flight.
@@ -116,6 +117,28 @@ pub(crate) async fn roll_back_abandoned(
         *link = None;
     }
     *open_transaction = false;
+}
+
+/// After `request` on a writer link answered `body`: whether a transaction is open on
+/// the link now; a primary that says it was deposed (FENCED) loses the link, so the next
+/// call finds the primary anew.
+pub(crate) fn note_answer(
+    link: &mut Option<Link>,
+    open_transaction: &mut bool,
+    request: &Request,
+    body: &Response,
+) {
+    match (request, body) {
+        (Request::Begin { .. }, Response::Done) => *open_transaction = true,
+        (Request::Commit | Request::Rollback | Request::CommitDecided { .. }, Response::Done) => {
+            *open_transaction = false
+        }
+        (_, Response::Error(e)) if e.sqlstate == FENCED => {
+            *link = None;
+            *open_transaction = false;
+        }
+        _ => {}
+    }
 }
 
 /// How long the proxy waits for a worker to connect or answer a ping.

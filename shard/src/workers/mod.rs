@@ -11,7 +11,7 @@ mod supervisor;
 pub mod worker;
 
 pub use link::DirectWriter;
-pub(crate) use link::{Link, roll_back_abandoned};
+pub(crate) use link::{Link, note_answer, roll_back_abandoned};
 pub(crate) use protocol::{read_async, write_async};
 pub(crate) use supervisor::{Launch, RemoteWriter, lost, rolled_back_already, transaction_lost};
 pub use supervisor::{WorkerGroup, WorkerInfo};

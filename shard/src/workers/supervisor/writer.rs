@@ -6,8 +6,7 @@ use std::sync::Weak;
 use crate::error::ShardError;
 use crate::interrupt::Interrupter;
 use crate::messages::{Reply, Request, Response};
-use crate::storage::FENCED;
-use crate::workers::link::{Link, roll_back_abandoned};
+use crate::workers::link::{Link, note_answer, roll_back_abandoned};
 use crate::workers::supervisor::WorkerGroup;
 
 /// The link to a partition's primary that its transactions run on, behind the partition's
@@ -70,19 +69,12 @@ impl RemoteWriter {
         interrupter.disarm();
         match result {
             Ok(reply) => {
-                match (&request, &reply.body) {
-                    (Request::Begin { .. }, Response::Done) => self.open_transaction = true,
-                    (
-                        Request::Commit | Request::Rollback | Request::CommitDecided { .. },
-                        Response::Done,
-                    ) => self.open_transaction = false,
-                    (_, Response::Error(e)) if e.sqlstate == FENCED => {
-                        // This worker was deposed: find the new primary next time.
-                        self.link = None;
-                        self.open_transaction = false;
-                    }
-                    _ => {}
-                }
+                note_answer(
+                    &mut self.link,
+                    &mut self.open_transaction,
+                    &request,
+                    &reply.body,
+                );
                 Ok(reply)
             }
             Err(e) => {
