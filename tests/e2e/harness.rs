@@ -212,6 +212,11 @@ impl ServerProcess {
             .to_owned()
     }
 
+    /// Sends it `signal` (`STOP`, `CONT`, ...).
+    pub fn signal(&self, signal: &str) {
+        send_signal(&self.child, signal);
+    }
+
     /// SIGKILL: no shutdown code runs, as in a crash.
     pub fn kill(mut self) {
         self.child.kill().expect("kill");
@@ -224,6 +229,15 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Sends `child` the signal named `signal` (`STOP`, `CONT`, ...).
+pub fn send_signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{signal}"), child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success(), "kill -{signal}");
 }
 
 /// Arguments that start the binary on an ephemeral port over `data` with `config`.

@@ -61,12 +61,15 @@ impl Partition {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        if let Some(follower) = follower {
-            follower.stop();
-        }
-        let taken = forward
-            .takeover()
-            .attach(lease, Arc::clone(&local.lost))
+        let taken = follower
+            .ok_or_else(|| {
+                ShardError::new("XX000", "the partition has no follower to take over from")
+            })
+            .and_then(|follower| {
+                forward
+                    .takeover()
+                    .attach(lease, Arc::clone(&local.lost), follower)
+            })
             .and_then(|on_log| {
                 let acks = on_log.acks();
                 Ok((

@@ -119,11 +119,7 @@ impl Process {
     }
 
     pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([format!("-{signal}"), self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
+        crate::harness::send_signal(&self.child, signal);
     }
 
     /// SIGKILL, as a crash or a lost host.

@@ -3,7 +3,8 @@
 //! reads from its own file and forwards writes to the primary, each acknowledged once its
 //! own file holds it (a read there after a write there sees it). When the primary is
 //! SIGKILLed, the other takes its partitions over: writes go on through it, and every
-//! acknowledged commit is there.
+//! acknowledged commit is there, in the file its sessions read (also when the log was
+//! purged past that file below a snapshot).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -194,16 +195,43 @@ async fn a_peer_forwards_writes_to_the_primary_and_reads_its_own_writes() {
     assert_eq!(ids(&fresh).await, (1..=32).collect::<Vec<_>>());
 }
 
+/// Peers whose logs are purged below each snapshot, one every megabyte of log.
+const SNAPSHOTS: &str = "snapshot_every_mb = 1\nsnapshots_kept = 1";
+
 fn config_file(dir: &Path, port: u16) -> std::path::PathBuf {
     let path = dir.join("litescale.toml");
     std::fs::write(
         &path,
         format!(
-            "[storage]\nengine = \"jetstream\"\nservers = [\"127.0.0.1:{port}\"]\nreplicas = 1\n{PEERS}\n"
+            "[storage]\nengine = \"jetstream\"\nservers = [\"127.0.0.1:{port}\"]\nreplicas = 1\n{PEERS}\n{SNAPSHOTS}\n"
         ),
     )
     .unwrap();
     path
+}
+
+/// Waits until the log of `port`'s database holds nothing after its latest snapshot
+/// (the snapshot is taken off the commit path, its log purged below it after).
+async fn purged_to_snapshot(dir: &Path, port: u16) {
+    let restores = tempfile::tempdir_in(dir).unwrap();
+    let config = litescale_config::Config {
+        data_dir: restores.path().to_owned(),
+        ..config_with(port, SNAPSHOTS).unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = litescale_shard::RestorePoint::Time(chrono::Utc::now());
+        let restored = litescale_shard::restore(&config, "postgres", now, "probe").unwrap();
+        std::fs::remove_dir_all(restores.path().join("probe")).unwrap();
+        if restored[0].snapshot.is_some() && restored[0].commits == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no snapshot holds the last commit: {restored:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Inserts rows through `c` from `from` until `stop`, returning the ids acknowledged.
@@ -239,6 +267,21 @@ async fn a_peer_takes_over_from_a_sigkilled_primary_and_loses_no_acknowledged_wr
     let mut acknowledged = ledger(&b, 1, Instant::now() + Duration::from_millis(700)).await;
     acknowledged.extend(ledger(&a, 100_000, Instant::now() + Duration::from_millis(300)).await);
     assert!(acknowledged.len() > 20, "{} writes", acknowledged.len());
+    // The peer paused, a commit past a megabyte on the primary, then nothing: the
+    // snapshot it asks for holds it, and the log is purged below that snapshot, past all
+    // the peer's file holds. Resumed, the peer writes the snapshot into its file (its
+    // readers read on) and then takes over a file whose commits the log no longer has.
+    second.signal("STOP");
+    a.execute(
+        "INSERT INTO items VALUES (150000, repeat('x', 1100000))",
+        &[],
+    )
+    .await
+    .unwrap();
+    acknowledged.push(150_000);
+    purged_to_snapshot(dir.path(), port).await;
+    second.signal("CONT");
+    second.wait_for_stderr("the log was purged past this file");
 
     // The primary's process dies; the peer's session writes on once it takes over.
     first.kill();
@@ -266,7 +309,9 @@ async fn a_peer_takes_over_from_a_sigkilled_primary_and_loses_no_acknowledged_wr
         first_after.unwrap()
     );
     acknowledged.sort_unstable();
-    let present: Vec<i32> = ids(&b).await;
+    // Read by a new session too: it reads the file the new primary writes.
+    let present: Vec<i32> = ids(&connect(second.addr).await).await;
+    assert_eq!(present, ids(&b).await);
     let missing: Vec<_> = acknowledged
         .iter()
         .filter(|id| present.binary_search(id).is_err())

@@ -258,6 +258,19 @@ impl PartitionLog {
     }
 }
 
+/// A read that found the log purged below where it had to start.
+pub(crate) const PURGED: &str = "55000";
+
+/// The error of a read from message `from` of log `name`, which starts at `first`.
+pub(crate) fn purged(name: &str, from: u64, first: u64) -> ShardError {
+    ShardError::new(
+        PURGED,
+        format!(
+            "the partition's log {name} no longer holds message {from} (it starts at {first}: a snapshot holds what came before)"
+        ),
+    )
+}
+
 /// How long a read waits for its consumer's next message before starting over.
 const READ_STALL: Duration = Duration::from_secs(5);
 
@@ -276,6 +289,12 @@ async fn read_from(
         .get_stream(name)
         .await
         .map_err(|e| (next, e.into()))?;
+    let first = stream.cached_info().state.first_sequence;
+    if first > to {
+        // Purged through `to`: a consumer would wait for messages that never come.
+        let _ = tx.send(Err(purged(name, from, first)));
+        return Ok(None);
+    }
     let consumer = stream
         .create_consumer(jetstream::consumer::pull::OrderedConfig {
             deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence {

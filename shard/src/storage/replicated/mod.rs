@@ -104,24 +104,24 @@ pub(crate) fn attach(
     // A standby keeps its file caught up while it waits, so that taking over replays
     // only the last moments of the log.
     let lease = engine.lease(log.name(), wait, || catch_up(path, &log).map(drop))?;
-    on_log(log, lease, path, Arc::default())
+    on_log(log, lease, Arc::default(), |log| catch_up(path, log))
 }
 
-/// The file at `path` caught up with `log`, whose `lease` this process holds, and this
-/// process's mark appended after it: the partition ready for its primary. `lost` is the
-/// flag its readers check.
+/// The partition's file caught up with `log` (by `caught_up`), whose `lease` this
+/// process holds, and this process's mark appended after it: the partition ready for its
+/// primary. `lost` is the flag its readers check.
 fn on_log(
     log: PartitionLog,
     lease: Lease,
-    path: &Path,
     lost: Arc<AtomicBool>,
+    mut caught_up: impl FnMut(&PartitionLog) -> Result<CaughtUp, ShardError>,
 ) -> Result<OnLog, ShardError> {
     // A deposed primary's appends may still land after this one read the log's end (they
     // were on their way): this one's mark, appended after what it caught up with, fails
     // then, and it catches up again. Once the mark is in, nothing older can append.
     let mut attempts = 0;
     loop {
-        let caught_up = catch_up(path, &log)?;
+        let caught_up = caught_up(&log)?;
         let after = match caught_up {
             CaughtUp::Through { end, .. } => end,
             CaughtUp::Unlogged => log.last_sequence()?,
@@ -162,13 +162,12 @@ pub(crate) fn attach_or_follow(
 ) -> Result<Attached, ShardError> {
     let log = PartitionLog::open(engine, database, index)?;
     match engine.lease_within(log.name(), Some(std::time::Duration::ZERO), || Ok(()))? {
-        Some(lease) => Ok(Attached::Here(on_log(log, lease, path, Arc::default())?)),
+        Some(lease) => Ok(Attached::Here(on_log(log, lease, Arc::default(), |log| {
+            catch_up(path, log)
+        })?)),
         None => Ok(Attached::Elsewhere(
             follow_log(&log, path)?,
-            Takeover {
-                log,
-                path: path.to_owned(),
-            },
+            Takeover { log },
         )),
     }
 }
@@ -177,7 +176,6 @@ pub(crate) fn attach_or_follow(
 /// once it stops renewing.
 pub(crate) struct Takeover {
     log: PartitionLog,
-    path: std::path::PathBuf,
 }
 
 impl Takeover {
@@ -207,10 +205,18 @@ impl Takeover {
         }
     }
 
-    /// With the lease taken and the file no longer following the log: the file caught
-    /// up and this process's mark on the log, ready for its primary.
-    pub(crate) fn attach(&self, lease: Lease, lost: Arc<AtomicBool>) -> Result<OnLog, ShardError> {
-        on_log(self.log.clone(), lease, &self.path, lost)
+    /// With the lease taken: the follower stopped, the file caught up in place (its
+    /// readers read on) and this process's mark on the log, ready for its primary.
+    pub(crate) fn attach(
+        &self,
+        lease: Lease,
+        lost: Arc<AtomicBool>,
+        follower: Follower,
+    ) -> Result<OnLog, ShardError> {
+        let mut stopped = follower
+            .stop()
+            .ok_or_else(|| ShardError::new("XX000", "the partition's follower thread died"))?;
+        on_log(self.log.clone(), lease, lost, |log| stopped.catch_up(log))
     }
 }
 
@@ -375,7 +381,8 @@ impl Shipper {
         };
         state.last += messages.len() as u64;
         if let Some(snapshotter) = &self.snapshotter {
-            snapshotter.handed(messages.iter().map(|(m, _)| m.len() as u64).sum());
+            let bytes = messages.iter().map(|(m, _)| m.len() as u64).sum();
+            snapshotter.handed(bytes, state.last);
         }
         self.appender.hand(messages);
         if state.cursor.frames_read() >= CHECKPOINT_FRAMES

@@ -19,12 +19,11 @@ use crate::engine::guard::as_litescale;
 use crate::error::ShardError;
 use crate::storage::replicated::entry::Part;
 use crate::storage::replicated::file::snapshot::{Snapshot, Snapshots};
-use crate::storage::replicated::log::{Logged, PartitionLog};
+use crate::storage::replicated::log::{Logged, PartitionLog, purged};
 
 pub(crate) const POSITION_TABLE: &str = "_litescale_log";
 
-/// A replay that found the log purged below where it had to start.
-pub(crate) const PURGED: &str = "55000";
+pub(crate) use crate::storage::replicated::log::PURGED;
 
 /// Writes, inside the commit's transaction, which log message the commit starts at.
 pub(crate) fn stamp(
@@ -61,9 +60,15 @@ pub(crate) fn stamp(
 /// The last commit a file holds, after folding its WAL into it; `None` for no file or a
 /// file that never held a logged commit.
 fn position(path: &Path) -> Result<Option<(u64, u64)>, ShardError> {
-    let Some(conn) = fold_wal(path)? else {
-        return Ok(None);
-    };
+    match fold_wal(path)? {
+        Some(conn) => stamped(&conn),
+        None => Ok(None),
+    }
+}
+
+/// The last commit the file open on `conn` holds: the log message it starts at and its
+/// id (`None`: it never held a logged commit).
+pub(crate) fn stamped(conn: &Connection) -> Result<Option<(u64, u64)>, ShardError> {
     let has_table: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = ?1)",
         [POSITION_TABLE],
@@ -115,15 +120,16 @@ pub(crate) struct Whole {
 pub(crate) fn catch_up(path: &Path, log: &PartitionLog) -> Result<CaughtUp, ShardError> {
     let (first, last) = log.ends()?;
     let position = position(path)?;
-    // A log of primaries' marks alone holds no commit: an existing file is the partition.
-    // A purged log held commits (a snapshot has them).
-    if last == 0 || (position.is_none() && first <= 1 && !holds_any_commit(log, last)?) {
+    if unlogged(log, first, last, position.is_some())? {
         fold_wal(path)?;
         return Ok(CaughtUp::Unlogged);
     }
     let started = std::time::Instant::now();
     let (from, replayed) = match position {
-        Some((start, id)) if start <= last && holds_commit(log, start, last, id)? => {
+        // A commit purged from the log is in a snapshot, which the file is rebuilt from.
+        Some((start, id))
+            if first <= start && start <= last && holds_commit(log, start, last, id)? =>
+        {
             (start, replay(path, log, start, last, |_| true)?)
         }
         local => {
@@ -194,6 +200,18 @@ pub(crate) fn from_snapshot(
         });
     }
     Ok(replayed)
+}
+
+/// Whether a file is the partition rather than a state of its log, the log (messages
+/// `first` through `last`) holding no commit: a log of primaries' marks alone, and the
+/// file `stamped` by none. A purged log held commits (a snapshot has them).
+pub(crate) fn unlogged(
+    log: &PartitionLog,
+    first: u64,
+    last: u64,
+    stamped: bool,
+) -> Result<bool, ShardError> {
+    Ok(last == 0 || (!stamped && first <= 1 && !holds_any_commit(log, last)?))
 }
 
 /// Whether any message through `last` is a commit (not a primary's mark).
@@ -283,14 +301,7 @@ pub(crate) fn replay_commits(
             return Ok(true);
         }
         if next == from && logged.sequence != from {
-            return Err(ShardError::new(
-                PURGED,
-                format!(
-                    "the partition's log {} no longer holds message {from} (it starts at {}: a snapshot holds what came before)",
-                    log.name(),
-                    logged.sequence
-                ),
-            ));
+            return Err(purged(log.name(), from, logged.sequence));
         }
         next = logged.sequence + 1;
         let part = Part::decode(&logged.payload)?;

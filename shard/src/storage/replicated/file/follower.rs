@@ -13,7 +13,9 @@ use rusqlite::Connection;
 
 use crate::error::ShardError;
 use crate::storage::replicated::entry::Part;
-use crate::storage::replicated::file::catch_up::{PURGED, replay_commits};
+use crate::storage::replicated::file::catch_up::{
+    CaughtUp, PURGED, replay_commits, stamped, unlogged,
+};
 use crate::storage::replicated::file::snapshot::Snapshots;
 use crate::storage::replicated::log::PartitionLog;
 
@@ -26,7 +28,15 @@ const GIVE_UP: Duration = Duration::from_secs(10);
 pub(crate) struct Follower {
     stop: Arc<AtomicBool>,
     progress: Progress,
-    thread: Option<std::thread::JoinHandle<()>>,
+    thread: Option<std::thread::JoinHandle<Stopped>>,
+}
+
+/// A follower's file once it stopped following, still open to its readers: the
+/// connection it wrote through and the log position it holds through.
+pub(crate) struct Stopped {
+    conn: Connection,
+    path: PathBuf,
+    applied: u64,
 }
 
 /// How far a follower has applied its log, and waiting for it to get somewhere.
@@ -68,15 +78,11 @@ impl Follower {
                 while !stopped.load(Ordering::Relaxed) {
                     let _ = nudged.recv_timeout(POLL);
                     if stopped.load(Ordering::Relaxed) {
-                        return;
+                        break;
                     }
-                    let followed = match follow(&log, &conn, applied) {
-                        Err(e) if e.sqlstate == PURGED => {
-                            tracing::warn!(file = %path.display(), applied, "the log was purged past this file: writing the latest snapshot into it");
-                            restore_live(&log, &conn, &path)
-                        }
-                        followed => followed,
-                    };
+                    let followed = log
+                        .last_sequence()
+                        .and_then(|last| follow_or_restore(&log, &conn, &path, applied, last));
                     match followed {
                         Ok(at) => {
                             missing_since = None;
@@ -98,10 +104,15 @@ impl Follower {
                         Err(e) if e.sqlstate == PURGED => {
                             tracing::error!(file = %path.display(), error = %e.message, "this file fell behind its log's snapshots and could not be restored from one; it serves the partition no more: start the process again");
                             lost.store(true, Ordering::Relaxed);
-                            return;
+                            break;
                         }
                         Err(e) => tracing::warn!(file = %path.display(), error = %e.message, "following the partition's log; trying again"),
                     }
+                }
+                Stopped {
+                    conn,
+                    path,
+                    applied,
                 }
             })?;
         Ok(Follower {
@@ -116,13 +127,32 @@ impl Follower {
     }
 
     /// Stops following and waits until the thread has let the file go (a new primary
-    /// writes it next).
-    pub(crate) fn stop(mut self) {
+    /// writes it next); `None` if the thread died.
+    pub(crate) fn stop(mut self) -> Option<Stopped> {
         self.stop.store(true, Ordering::Relaxed);
         let _ = self.progress.nudge.try_send(());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        self.thread.take().and_then(|thread| thread.join().ok())
+    }
+}
+
+impl Stopped {
+    /// Brings the file to the log's end in place, its readers reading on: the log
+    /// after it applied commit by commit, or, the log purged past it, the latest
+    /// snapshot written into it first. Never a file made anew beside it (as a catch-up
+    /// of a closed file may): readers already open would go on reading the old one.
+    pub(crate) fn catch_up(&mut self, log: &PartitionLog) -> Result<CaughtUp, ShardError> {
+        let (first, last) = log.ends()?;
+        if unlogged(log, first, last, stamped(&self.conn)?.is_some())? {
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            return Ok(CaughtUp::Unlogged);
         }
+        let at = follow_or_restore(log, &self.conn, &self.path, self.applied, last)?;
+        self.applied = follow_through(log, &self.conn, at, last)?;
+        Ok(CaughtUp::Through {
+            end: last,
+            whole: None,
+        })
     }
 }
 
@@ -168,9 +198,33 @@ fn schema_version(conn: &Connection) -> Option<i64> {
         .ok()
 }
 
-/// Applies the log's whole commits after message `applied`; the last message applied.
-fn follow(log: &PartitionLog, conn: &Connection, applied: u64) -> Result<u64, ShardError> {
-    let last = log.last_sequence()?;
+/// Applies the log's whole commits after message `applied` through message `last`, or,
+/// the log purged past them, writes the latest snapshot into the file; the last message
+/// the file then holds.
+fn follow_or_restore(
+    log: &PartitionLog,
+    conn: &Connection,
+    path: &Path,
+    applied: u64,
+    last: u64,
+) -> Result<u64, ShardError> {
+    match follow_through(log, conn, applied, last) {
+        Err(e) if e.sqlstate == PURGED => {
+            tracing::warn!(file = %path.display(), applied, "the log was purged past this file: writing the latest snapshot into it");
+            restore_live(log, conn, path)
+        }
+        followed => followed,
+    }
+}
+
+/// Applies the log's whole commits after message `applied` through message `last`; the
+/// last message applied.
+fn follow_through(
+    log: &PartitionLog,
+    conn: &Connection,
+    applied: u64,
+    last: u64,
+) -> Result<u64, ShardError> {
     if last <= applied {
         return Ok(applied);
     }

@@ -1,7 +1,8 @@
 //! A primary's snapshots, taken off the commit path: once the commits it hands to the log
 //! add up to `snapshot_every_mb` (or to the size of the last snapshot, if larger: a
 //! snapshot is the whole file, so what it costs stays within what the log grew by), a
-//! thread of its own brings a file beside the partition's up to the log's end, stores it
+//! thread of its own waits for the log to hold the commit that asked for it, brings a
+//! file beside the partition's up to the log's end, stores it
 //! as a snapshot and prunes the snapshots and the log behind it. The file is a replay of the log, never a copy of the primary's
 //! own, which may hold a commit the log has not acknowledged yet: a snapshot is, byte for
 //! byte, the log's state at its position.
@@ -21,7 +22,8 @@ use crate::storage::replicated::log::PartitionLog;
 
 /// Asks a partition's snapshot thread for a snapshot as the log grows.
 pub(crate) struct Snapshotter {
-    wanted: mpsc::SyncSender<()>,
+    /// The log message the snapshot asked for must hold through.
+    wanted: mpsc::SyncSender<u64>,
     /// Bytes of log between snapshots.
     every: Arc<AtomicU64>,
     /// Bytes handed to the log since the last snapshot was asked for.
@@ -46,7 +48,7 @@ impl Snapshotter {
         path.push(".snapshot");
         let path = PathBuf::from(path);
         // A request while one is being taken waits; more are one.
-        let (wanted, requests) = mpsc::sync_channel::<()>(1);
+        let (wanted, requests) = mpsc::sync_channel::<u64>(1);
         let log = log.clone();
         let least = every_mb * 1024 * 1024;
         let every = Arc::new(AtomicU64::new(least));
@@ -56,11 +58,12 @@ impl Snapshotter {
             .spawn(move || {
                 // The log message the snapshot file is known to hold through.
                 let mut at = None;
-                while requests.recv().is_ok() {
+                while let Ok(through) = requests.recv() {
                     if lost.load(Ordering::Relaxed) {
                         return;
                     }
                     let started = std::time::Instant::now();
+                    appended(&log, through);
                     match take(&log, &path, kept, &mut at) {
                         Ok(Some(through)) => {
                             let size = std::fs::metadata(&path).map_or(0, |m| m.len());
@@ -93,15 +96,28 @@ impl Snapshotter {
         }))
     }
 
-    /// Counts `bytes` handed to the log; asks for a snapshot once they add up.
-    pub(crate) fn handed(&self, bytes: u64) {
+    /// Counts `bytes` handed to the log, to be its messages through `through`; asks for
+    /// a snapshot once they add up.
+    pub(crate) fn handed(&self, bytes: u64, through: u64) {
         let handed = self.handed.get() + bytes;
         if handed < self.every.load(Ordering::Relaxed) {
             self.handed.set(handed);
             return;
         }
         self.handed.set(0);
-        let _ = self.wanted.try_send(());
+        let _ = self.wanted.try_send(through);
+    }
+}
+
+/// Waits, a while at most, until `log` holds message `through`: the commit handed over
+/// with it is appended after it was handed, and belongs in the snapshot it asked for.
+/// Not reached (the log slow, or the primary deposed), the snapshot is of what is there.
+fn appended(log: &PartitionLog, through: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while log.last_sequence().is_ok_and(|last| last < through)
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
 
