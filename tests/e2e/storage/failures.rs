@@ -101,6 +101,11 @@ async fn connect(address: &str, database: &str) -> Option<Client> {
     Some(client)
 }
 
+/// A row of the ledger: half a kilobyte of random hex digits with it, which the log's
+/// compression cannot shrink, so that snapshots come every few hundred commits.
+const LEDGER_INSERT: &str = "INSERT INTO ledger (id, pad) \
+    SELECT $1::int8, string_agg(md5(random()::text), '') FROM generate_series(1, 16)";
+
 /// Inserts rows with increasing ids into whichever server answers, until `stop`.
 async fn load(addresses: Vec<String>, ledger: Arc<Mutex<Ledger>>, stop: Arc<tokio::sync::Notify>) {
     let mut id = 0;
@@ -123,10 +128,7 @@ async fn load(addresses: Vec<String>, ledger: Arc<Mutex<Ledger>>, stop: Arc<toki
         id += 1;
         let row_id = id;
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&row_id];
-        let insert = client
-            .as_ref()
-            .unwrap()
-            .execute("INSERT INTO ledger (id) VALUES ($1)", &params);
+        let insert = client.as_ref().unwrap().execute(LEDGER_INSERT, &params);
         tokio::select! {
             () = &mut stopped => {
                 ledger.lock().unwrap().unknown.push(id);
@@ -234,7 +236,9 @@ async fn scenario(cluster: &Cluster<'_>, engine: &mut Engine) {
         .await
         .unwrap();
     setup
-        .batch_execute("CREATE TABLE ledger (id bigint PRIMARY KEY, at timestamptz DEFAULT now())")
+        .batch_execute(
+            "CREATE TABLE ledger (id bigint PRIMARY KEY, at timestamptz DEFAULT now(), pad text)",
+        )
         .await
         .unwrap();
     drop(setup);
@@ -417,6 +421,7 @@ async fn scenario(cluster: &Cluster<'_>, engine: &mut Engine) {
         said.contains("from its snapshot through log position"),
         "{said}"
     );
+    eprintln!("{}", said.trim());
     let primary_file = checkpointed(&cluster.data(COMPUTE_A).join("postgres/0.db"));
     let replayed_file = checkpointed(&cluster.data(COMPUTE_B).join("copy/0.db"));
     assert!(
