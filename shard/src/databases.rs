@@ -214,13 +214,11 @@ impl Storage {
                 Vec::new()
             } else if partitions.iter().any(|p| p.is_peer()) {
                 // Another process is primary of some: it coordinates too, and a
-                // transaction undecided may be its, in flight. This one finishes only
-                // what was decided, on the partitions it holds.
+                // transaction undecided may be its, in flight. This one settles only
+                // those with a part on the partitions it holds (nobody else held them:
+                // such a part died with its primary).
                 for (i, p) in partitions.iter().enumerate().filter(|(_, p)| !p.is_peer()) {
-                    let replayed = txlog.finish_decided_part(i, &**p)?;
-                    if !replayed.is_empty() {
-                        tracing::warn!(database = %name, partition = i, ?replayed, "finished decided cross-partition transactions");
-                    }
+                    txlog.settle_part(i, &**p)?.report(name, i);
                 }
                 Vec::new()
             } else {
@@ -254,7 +252,7 @@ impl Storage {
             usage,
         };
         for (i, p) in database.partitions.iter().enumerate() {
-            take_over_when_free(p, i, Arc::clone(&database.txlog));
+            take_over_when_free(p, (name, i), Arc::clone(&database.txlog));
         }
         open.insert(name.to_owned(), database.clone());
         Ok(database)

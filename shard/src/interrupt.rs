@@ -1,6 +1,9 @@
-//! Cancelling a running statement from another task (a Postgres CancelRequest).
+//! Cancelling a running statement from another task (a Postgres CancelRequest), and the
+//! registry of the links a process serves that another link's Interrupt names.
 
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rusqlite::InterruptHandle;
 
@@ -45,5 +48,61 @@ impl Interrupter {
 
     pub(crate) fn disarm(&self) {
         *self.running.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// The interrupters of the links a process serves (a worker's, or a primary's peer
+/// links), by the id each link's Hello gave it: an Interrupt request, which arrives on a
+/// link of its own, names the link whose statement to stop.
+#[derive(Default)]
+pub(crate) struct LinkInterrupters {
+    last: AtomicU64,
+    running: Mutex<HashMap<u64, Arc<Interrupter>>>,
+}
+
+/// A link's place in [`LinkInterrupters`], given up when dropped (the link ended).
+pub(crate) struct RegisteredLink<'a> {
+    pub id: u64,
+    pub interrupter: Arc<Interrupter>,
+    links: &'a LinkInterrupters,
+}
+
+impl LinkInterrupters {
+    /// A new link's id (never 0) and its interrupter.
+    pub(crate) fn register(&self) -> RegisteredLink<'_> {
+        let id = self.last.fetch_add(1, Ordering::Relaxed) + 1;
+        let interrupter = Arc::new(Interrupter::default());
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, Arc::clone(&interrupter));
+        RegisteredLink {
+            id,
+            interrupter,
+            links: self,
+        }
+    }
+
+    /// Interrupts the statement link `id` runs now, if the link is still there.
+    pub(crate) fn interrupt(&self, id: u64) {
+        let target = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned();
+        if let Some(interrupter) = target {
+            interrupter.interrupt();
+        }
+    }
+}
+
+impl Drop for RegisteredLink<'_> {
+    fn drop(&mut self) {
+        self.links
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
     }
 }

@@ -3,26 +3,17 @@
 //! writer, in the worker protocol's framing, opened by `Request::Forward` naming the
 //! partition, then writer requests; or a link of its own that interrupts another link.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::io::BufStream;
 use tokio::net::TcpStream;
 
 use crate::databases::Storage;
 use crate::error::ShardError;
-use crate::interrupt::Interrupter;
+use crate::interrupt::LinkInterrupters;
 use crate::messages::{Reply, Request, Response, Role};
 use crate::partition::ServedWriter;
 use crate::workers::{read_async, write_async};
-
-/// The links being served, by id, for interrupts.
-#[derive(Default)]
-struct Links {
-    next: AtomicU64,
-    running: Mutex<HashMap<u64, Arc<Interrupter>>>,
-}
 
 /// Serves peers on `[storage] peer_listen` until the task is dropped; nothing to serve
 /// without it.
@@ -38,7 +29,7 @@ pub async fn serve_peers(storage: Arc<Storage>) -> std::io::Result<()> {
         Ok(Err(e)) => return Err(std::io::Error::other(e)),
         Err(e) => return Err(std::io::Error::other(e)),
     };
-    let links = Arc::new(Links::default());
+    let links = Arc::new(LinkInterrupters::default());
     // Dropped with this task: a process that stops serving stops serving its peers too.
     let mut serving = tokio::task::JoinSet::new();
     loop {
@@ -63,7 +54,7 @@ pub async fn serve_peers(storage: Arc<Storage>) -> std::io::Result<()> {
 async fn serve_link(
     socket: TcpStream,
     storage: &Arc<Storage>,
-    links: &Links,
+    links: &LinkInterrupters,
     peers_secret: &str,
 ) -> std::io::Result<()> {
     socket.set_nodelay(true)?;
@@ -85,15 +76,7 @@ async fn serve_link(
             (database, partition)
         }
         Request::Interrupt { link } => {
-            let target = links
-                .running
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(&link)
-                .cloned();
-            if let Some(interrupter) = target {
-                interrupter.interrupt();
-            }
+            links.interrupt(link);
             return send(&mut stream, Response::Done).await;
         }
         other => {
@@ -108,34 +91,19 @@ async fn serve_link(
         Ok(writer) => writer,
         Err(e) => return send(&mut stream, Response::Error(e)).await,
     };
-    let id = links.next.fetch_add(1, Ordering::Relaxed) + 1;
-    let interrupter = Arc::new(Interrupter::default());
-    links
-        .running
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(id, Arc::clone(&interrupter));
-    let served = async {
-        let hello = Response::Hello {
-            link: id,
-            pid: std::process::id(),
-            role: Role::Primary,
-            epoch: 0,
-        };
-        send(&mut stream, hello).await?;
-        loop {
-            let request: Request = read_async(&mut stream).await?;
-            let body = writer.serve(request, Arc::clone(&interrupter)).await;
-            send(&mut stream, body).await?;
-        }
+    let link = links.register();
+    let hello = Response::Hello {
+        link: link.id,
+        pid: std::process::id(),
+        role: Role::Primary,
+        epoch: 0,
+    };
+    send(&mut stream, hello).await?;
+    loop {
+        let request: Request = read_async(&mut stream).await?;
+        let body = writer.serve(request, Arc::clone(&link.interrupter)).await;
+        send(&mut stream, body).await?;
     }
-    .await;
-    links
-        .running
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&id);
-    served
 }
 
 /// Partition `partition` of `database`, if this process is its primary (the database is

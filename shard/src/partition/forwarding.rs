@@ -20,7 +20,7 @@ use crate::partition::backend::Backend;
 use crate::partition::peer_link::Forward;
 use crate::partition::writer::Held;
 use crate::partition::{Durability, Partition};
-use crate::storage::{FENCED, Following, Lease, Takeover, TxLog, Writer};
+use crate::storage::{FENCED, Following, Lease, SettledPart, Takeover, TxLog, Writer};
 
 impl Partition {
     /// Partition `index` of `database` as a peer of its primary: its file following the
@@ -46,15 +46,15 @@ impl Partition {
 
     /// With the lease taken: this process becomes the partition's primary in place. The
     /// follower stops, the file is caught up and this process's mark appended to the log,
-    /// the writer opens on it; writes stop being forwarded. Blocks: call it off any
-    /// runtime.
+    /// the writer opens on it, `settle` settles the transactions across partitions with a
+    /// part here; writes stop being forwarded. Blocks: call it off any runtime.
     pub(crate) fn take_over(
         &self,
         lease: Lease,
-        finish: impl FnOnce(&Partition) -> Result<Vec<u64>, ShardError>,
-    ) -> Result<Vec<u64>, ShardError> {
+        settle: impl FnOnce(&Partition) -> Result<SettledPart, ShardError>,
+    ) -> Result<SettledPart, ShardError> {
         let (Backend::Local(local), Some(forward)) = (&self.backend, self.forward()) else {
-            return Ok(Vec::new());
+            return Ok(SettledPart::default());
         };
         let follower = local
             .follower
@@ -89,9 +89,9 @@ impl Partition {
         let _ = self.durability.set(Durability::Log(acks));
         // Before any session can write here (they go to the primary until `active` is
         // cleared): the writer is this thread's.
-        let replayed = finish(self);
+        let settled = settle(self);
         forward.stop();
-        replayed
+        settled
     }
 
     /// Whether another process is the partition's primary, this one its peer.
@@ -120,14 +120,20 @@ impl Partition {
     }
 }
 
-/// On a peer: a thread waiting for partition `index`'s lease, which takes the partition
-/// over once its primary stops renewing it, finishing its part of the decided
-/// transactions across partitions in `txlog` first. It ends when the partition closes.
-pub(crate) fn take_over_when_free(partition: &Arc<Partition>, index: usize, txlog: Arc<TxLog>) {
+/// On a peer: a thread waiting for the lease of partition `index` of `database`, which takes the partition
+/// over once its primary stops renewing it, settling first the transactions across
+/// partitions in `txlog` with a part on it (the undecided aborted, its part of the
+/// decided committed). It ends when the partition closes.
+pub(crate) fn take_over_when_free(
+    partition: &Arc<Partition>,
+    (database, index): (&str, usize),
+    txlog: Arc<TxLog>,
+) {
     let Some(takeover) = partition.takeover() else {
         return;
     };
     let open = Arc::downgrade(partition);
+    let database = database.to_owned();
     let spawned = std::thread::Builder::new()
         .name("litescale-takeover".into())
         .spawn(move || {
@@ -142,9 +148,12 @@ pub(crate) fn take_over_when_free(partition: &Arc<Partition>, index: usize, txlo
             let Some(partition) = open.upgrade() else {
                 return;
             };
-            let finish = |p: &Partition| txlog.finish_decided_part(index, p);
-            match partition.take_over(lease, finish) {
-                Ok(replayed) => tracing::warn!(partition = index, ?replayed, "took the partition over: its primary stopped renewing its lease"),
+            let settle = |p: &Partition| txlog.settle_part(index, p);
+            match partition.take_over(lease, settle) {
+                Ok(settled) => {
+                    tracing::warn!(partition = index, "took the partition over: its primary stopped renewing its lease");
+                    settled.report(&database, index);
+                }
                 Err(e) => tracing::error!(partition = index, error = %e.message, "taking the partition over failed; it serves no more here"),
             }
         });

@@ -48,6 +48,6 @@ pub(crate) use replicated::{
     attach_or_follow, delete_database, follow, transaction_log,
 };
 pub use replicated::{RestorePoint, Restored, restore};
-pub(crate) use txlog::{Participant, finish_decided_parts};
+pub(crate) use txlog::{Participant, SettledPart, finish_decided_parts};
 pub use txlog::{Recovered, TxLog};
 pub(crate) use writer::{Standby, Writer};

@@ -193,10 +193,35 @@ impl TxLog {
     }
 
     /// A primary that took partition `index` over while the database stays open
-    /// elsewhere: commits its part of each decided transaction the previous primary had
-    /// not. Deciding and forgetting are left to the coordinators (they may be running).
-    /// Returns the transactions replayed.
-    pub(crate) fn finish_decided_part(
+    /// elsewhere: first decides aborted each undecided transaction with a part on it
+    /// (that part was open on the lost primary's writer and is gone with it; a
+    /// coordinator that decides later finds the abort and fails, as after a recovery),
+    /// then commits its part of each decided transaction the previous primary had not.
+    /// Forgetting the decided ones is left to their coordinators (they may be running).
+    pub(crate) fn settle_part(
+        &self,
+        index: usize,
+        partition: &impl Participant,
+    ) -> Result<SettledPart, ShardError> {
+        let mut aborted = Vec::new();
+        for (txid, logged) in self.store.entries()? {
+            if logged.decided.is_none()
+                && logged.prepared.contains(&index)
+                && self.settle(txid, logged)?.is_none()
+            {
+                aborted.push(txid);
+            }
+        }
+        Ok(SettledPart {
+            aborted,
+            replayed: self.finish_decided_part(index, partition)?,
+        })
+    }
+
+    /// Commits partition `index`'s part of each decided transaction its previous
+    /// primary had not. Deciding and forgetting are left to the coordinators (they may
+    /// be running). Returns the transactions replayed.
+    fn finish_decided_part(
         &self,
         index: usize,
         partition: &impl Participant,
@@ -251,6 +276,38 @@ impl TxLog {
             partition.forget_commits_below(u64::MAX)?;
         }
         Ok(done)
+    }
+}
+
+/// What a new primary of one partition did with the transactions across partitions it
+/// found with a part on it (see [`TxLog::settle_part`]).
+#[derive(Debug, Default)]
+pub(crate) struct SettledPart {
+    /// Undecided: decided aborted.
+    pub aborted: Vec<u64>,
+    /// Decided committed, its part here not yet: committed here.
+    pub replayed: Vec<u64>,
+}
+
+impl SettledPart {
+    /// Says what was done, if anything, for partition `partition` of `database`.
+    pub(crate) fn report(&self, database: &str, partition: usize) {
+        for txid in &self.aborted {
+            tracing::warn!(
+                database,
+                partition,
+                txid,
+                "undid a cross-partition transaction a lost primary left undecided"
+            );
+        }
+        for txid in &self.replayed {
+            tracing::warn!(
+                database,
+                partition,
+                txid,
+                "finished the part here of a committed cross-partition transaction a lost primary left"
+            );
+        }
     }
 }
 

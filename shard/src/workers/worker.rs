@@ -6,11 +6,10 @@
 //! one request at a time, and a thread per link avoids any hop between the socket and
 //! SQLite. The writer link owns the partition's writing connection while it lasts.
 
-use std::collections::HashMap;
 use std::io::{BufReader, BufWriter, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -23,7 +22,7 @@ use crate::engine::reads::serve_reader;
 use crate::engine::sql::catalog::TypeCatalog;
 use crate::engine::statements::stream;
 use crate::error::ShardError;
-use crate::interrupt::Interrupter;
+use crate::interrupt::LinkInterrupters;
 use crate::messages::{Reply, Request, Response, Role};
 use crate::storage::{
     ELECTION_WAIT, FENCED, Standby, Writer, finish_decided_parts, open_reader, read_epoch,
@@ -56,8 +55,7 @@ struct WorkerState {
     /// The writing connection, once this worker is the primary; taken by the writer link.
     writer: Mutex<WriterSlot>,
     writer_returned: Condvar,
-    links: Mutex<HashMap<u64, Arc<Interrupter>>>,
-    next_link: AtomicU64,
+    links: LinkInterrupters,
     /// The epoch this worker became primary with; 0 for a replica.
     epoch: AtomicI64,
     /// A replica's writable connection, ready for a promotion.
@@ -109,8 +107,7 @@ pub fn run(
         },
         writer: Mutex::new(WriterSlot::None),
         writer_returned: Condvar::new(),
-        links: Mutex::new(HashMap::new()),
-        next_link: AtomicU64::new(1),
+        links: LinkInterrupters::default(),
         epoch: AtomicI64::new(0),
         standby: Mutex::new(None),
     });
@@ -246,15 +243,7 @@ impl WorkerState {
             Request::Hello { writer: true } => self.serve_writer(&mut input, &mut out),
             Request::Hello { writer: false } => self.serve_reader(&mut input, &mut out),
             Request::Interrupt { link } => {
-                let target = self
-                    .links
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get(&link)
-                    .cloned();
-                if let Some(interrupter) = target {
-                    interrupter.interrupt();
-                }
+                self.links.interrupt(link);
                 reply(&mut out, 0, Response::Done)
             }
             Request::Promote { force } => {
@@ -285,17 +274,6 @@ impl WorkerState {
                 )),
             ),
         }
-    }
-
-    /// Registers a link's interrupter, so that an Interrupt for it can find it.
-    fn register(&self) -> (u64, Arc<Interrupter>, LinkGuard<'_>) {
-        let id = self.next_link.fetch_add(1, Ordering::Relaxed);
-        let interrupter = Arc::new(Interrupter::default());
-        self.links
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, Arc::clone(&interrupter));
-        (id, interrupter, LinkGuard { state: self, id })
     }
 
     fn take_writer(&self) -> Result<Box<Writer>, ShardError> {
@@ -336,11 +314,11 @@ impl WorkerState {
             Ok(w) => w,
             Err(e) => return reply(out, 0, Response::Error(e)),
         };
-        let (id, interrupter, _guard) = self.register();
+        let link = self.links.register();
         let served = (|| {
-            reply(out, 0, self.hello(id))?;
+            reply(out, 0, self.hello(link.id))?;
             while let Some(request) = read_sync::<Request>(input)? {
-                let (body, busy) = timed(|| writer.serve(request, &interrupter));
+                let (body, busy) = timed(|| writer.serve(request, &link.interrupter));
                 let deposed = matches!(&body, Response::Error(e) if e.sqlstate == FENCED);
                 reply(out, busy, body)?;
                 if deposed {
@@ -365,48 +343,42 @@ impl WorkerState {
             Ok(c) => c,
             Err(e) => return reply(out, 0, Response::Error(e)),
         };
-        let (id, interrupter, _guard) = self.register();
-        reply(out, 0, self.hello(id))?;
+        let link = self.links.register();
+        reply(out, 0, self.hello(link.id))?;
         let mut core = FollowArrival::default();
         while let Some(request) = read_sync::<Request>(input)? {
             core.follow(input.get_ref());
             if let Request::Stream { sql, params } = request {
                 let mut failed = None;
-                stream(&conn, &sql, &params, &interrupter, |body| {
-                    match reply(out, 0, body) {
+                stream(
+                    &conn,
+                    &sql,
+                    &params,
+                    &link.interrupter,
+                    |body| match reply(out, 0, body) {
                         Ok(()) => true,
                         Err(e) => {
                             failed = Some(e);
                             false
                         }
-                    }
-                });
+                    },
+                );
                 if let Some(e) = failed {
                     return Err(e);
                 }
                 continue;
             }
             let (body, busy) = timed(|| {
-                serve_reader(&conn, &request, &interrupter, self.options.max_result_bytes)
+                serve_reader(
+                    &conn,
+                    &request,
+                    &link.interrupter,
+                    self.options.max_result_bytes,
+                )
             });
             reply(out, busy, body)?;
         }
         Ok(())
-    }
-}
-
-struct LinkGuard<'a> {
-    state: &'a WorkerState,
-    id: u64,
-}
-
-impl Drop for LinkGuard<'_> {
-    fn drop(&mut self) {
-        self.state
-            .links
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.id);
     }
 }
 

@@ -815,3 +815,40 @@ async fn an_abandoned_block_is_rolled_back_before_the_next_autocommit_write() {
         .collect();
     assert_eq!(ids, [2]);
 }
+
+/// statement_timeout reaches a statement running in a worker process: the proxy sends an
+/// Interrupt for the link it runs on (a reader's or the writer's), the statement ends
+/// with 57014 there, and the link serves the next one at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_past_its_timeout_stops_in_its_worker() {
+    let server = TestServer::start_with(processes(0)).await;
+    wait_for_workers(server.addr, 0).await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE t (id INT); SET statement_timeout = 300")
+        .await
+        .unwrap();
+    for long in [
+        "SELECT count(*) FROM generate_series(1, 1000000000) a",
+        "INSERT INTO t SELECT g FROM generate_series(1, 1000000000) g",
+    ] {
+        let started = Instant::now();
+        let err = c.batch_execute(long).await.unwrap_err();
+        assert_eq!(sqlstate(&err), "57014", "{long}: {err:?}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{long}");
+    }
+    // The writer is free: the interrupted INSERT stopped in the worker, not only here.
+    c.batch_execute("RESET statement_timeout").await.unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        c.execute("INSERT INTO t VALUES (1)", &[]),
+    )
+    .await
+    .expect("the worker's writer is still busy")
+    .unwrap();
+    let count: i64 = c
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 1);
+}

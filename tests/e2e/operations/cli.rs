@@ -165,7 +165,10 @@ fn the_compose_file_describes_a_valid_stack() {
              print(json.dumps({'config': c['configs']['litescale']['content'], \
              'replicated': c['configs']['litescale-replicated']['content'], \
              'commands': {n: s.get('command', []) for n, s in c['services'].items()}, \
-             'volumes': {n: s.get('volumes', []) for n, s in c['services'].items()}}))",
+             'volumes': {n: s.get('volumes', []) for n, s in c['services'].items()}, \
+             'contents': {n: v.get('content') for n, v in c['configs'].items()}, \
+             'configs': {n: [x['source'] for x in s.get('configs', [])] for n, s in c['services'].items()}, \
+             'networks': {n: s.get('networks') for n, s in c['services'].items()}}))",
         )
         .arg(&compose)
         .output()
@@ -224,4 +227,31 @@ fn the_compose_file_describes_a_valid_stack() {
             "{service}: {command:?}"
         );
     }
+    // Two litescale processes on those logs, each with its own config whose peer_listen
+    // is the fixed address of its own service (where the other reaches it).
+    let mut peers = Vec::new();
+    for service in ["replicated", "replicated-peer"] {
+        let source = stack["configs"][service][0].as_str().unwrap();
+        let config = litescale_config::Config::from_toml(
+            stack["contents"][source].as_str().unwrap(),
+            &compose,
+        )
+        .unwrap();
+        assert_eq!(
+            config.storage.servers, replicated.storage.servers,
+            "{service}"
+        );
+        let address = stack["networks"][service]["replicated"]["ipv4_address"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{service} has no fixed address"));
+        let listen: std::net::SocketAddr = config
+            .storage
+            .peer_listen
+            .expect("peer_listen")
+            .parse()
+            .unwrap();
+        assert_eq!(listen.ip().to_string(), address, "{service}");
+        peers.push(listen);
+    }
+    assert_ne!(peers[0], peers[1]);
 }

@@ -2,7 +2,8 @@
 //! at each step of its commit, is on all partitions or none once a litescale on an
 //! empty data directory (another host) opens the database: its redo and decision are in
 //! the engine, not on the lost host's disk. A coordinator stopped before its decision
-//! while another host takes over cannot commit when it wakes: the first decision stands.
+//! while another host takes over (opening the database, or its peer taking the
+//! partitions over) cannot commit when it wakes: the first decision stands.
 
 use std::path::{Path, PathBuf};
 
@@ -14,12 +15,12 @@ use crate::harness::{ServerProcess, config_args, connect, sqlstate};
 
 const TABLES: &str = "[partitions]\ncount = 2\n\n[tables.accounts]\nkey = \"aid\"\n";
 
-fn config_file(dir: &Path, port: u16) -> PathBuf {
+fn config_file(dir: &Path, port: u16, storage: &str) -> PathBuf {
     let path = dir.join("litescale.toml");
     std::fs::write(
         &path,
         format!(
-            "[storage]\nengine = \"jetstream\"\nservers = [\"127.0.0.1:{port}\"]\nreplicas = 1\n\n{TABLES}"
+            "[storage]\nengine = \"jetstream\"\nservers = [\"127.0.0.1:{port}\"]\nreplicas = 1\n{storage}\n\n{TABLES}"
         ),
     )
     .unwrap();
@@ -61,7 +62,7 @@ async fn accounts_on_the_log(dir: &Path, config: &Path) -> (i32, i32) {
 async fn a_transaction_across_partitions_outlives_its_host_at_every_commit_step() {
     let dir = tempfile::tempdir().unwrap();
     let (_node, port) = one_node(dir.path());
-    let config = config_file(dir.path(), port);
+    let config = config_file(dir.path(), port, "");
     let (a, b) = accounts_on_the_log(dir.path(), &config).await;
     // From the decision on, the next host's recovery finishes it from the engine.
     let mut expected = 0;
@@ -107,34 +108,51 @@ async fn balances(c: &tokio_postgres::Client, a: i32, b: i32) -> Vec<i32> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_coordinator_stopped_before_its_decision_cannot_commit_after_a_takeover() {
+    coordinator_stopped_before_its_decision("").await;
+}
+
+/// As above, the other host serving the database as a peer ([storage] peer_listen) while
+/// the coordinator runs, then taking its partitions over one by one as their leases
+/// lapse (not opening the database anew): it too decides the transaction aborted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_stopped_before_its_decision_cannot_commit_after_a_peer_takes_over() {
+    coordinator_stopped_before_its_decision("peer_listen = \"127.0.0.1:0\"").await;
+}
+
+/// A coordinator stopped (SIGSTOP) with both parts prepared, before deciding, while
+/// another host takes the partitions over; `storage` is added to both hosts' [storage].
+async fn coordinator_stopped_before_its_decision(storage: &str) {
     let dir = tempfile::tempdir().unwrap();
     let (_node, port) = one_node(dir.path());
-    let config = config_file(dir.path(), port);
+    let config = config_file(dir.path(), port, storage);
     let (a, b) = accounts_on_the_log(dir.path(), &config).await;
+    let peers = !storage.is_empty();
 
-    // The coordinator stops (SIGSTOP) with both parts prepared, before deciding.
     let stopped = ServerProcess::start_watching_stderr(
         &config_args(&dir.path().join("host-1"), &config),
         &[("LITESCALE_FAULT_STOP", "after-prepare")],
     );
     let c = connect(stopped.addr).await;
+    // A peer of the coordinator's process, serving the database already.
+    let peer = peers.then(|| start(dir.path(), "host-2", &config, None));
+    if let Some(peer) = &peer {
+        let c = connect(peer.addr).await;
+        assert_eq!(balances(&c, a, b).await, [0, 0]);
+    }
     let sql = add_one_to_both(a, b);
     let commit = tokio::spawn(async move { c.batch_execute(&sql).await });
     stopped.wait_for_stderr("fault point after-prepare reached");
 
-    // Another host takes the partitions over once the leases lapse; its recovery finds
-    // the transaction undecided and decides it aborted.
-    let next = start(dir.path(), "host-2", &config, None);
+    // The other host takes the partitions over once the leases lapse (the peer in place,
+    // or a new process opening the database), finds the transaction undecided and
+    // decides it aborted.
+    let next = peer.unwrap_or_else(|| start(dir.path(), "host-2", &config, None));
     next.wait_for_stderr("undid a cross-partition transaction");
     let c = connect(next.addr).await;
     assert_eq!(balances(&c, a, b).await, [0, 0]);
 
     // The stopped coordinator wakes and tries to decide: the abort stands.
-    let cont = std::process::Command::new("kill")
-        .args(["-CONT", &stopped.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(cont.success());
+    stopped.signal("CONT");
     let err = tokio::time::timeout(std::time::Duration::from_secs(30), commit)
         .await
         .expect("the woken coordinator answers")
