@@ -120,10 +120,10 @@ impl Partition {
     }
 }
 
-/// On a peer: a thread waiting for the lease of partition `index` of `database`, which takes the partition
-/// over once its primary stops renewing it, settling first the transactions across
-/// partitions in `txlog` with a part on it (the undecided aborted, its part of the
-/// decided committed). It ends when the partition closes.
+/// On a peer: a thread waiting for the lease of partition `index` of `database`, which
+/// takes the partition over once its primary stops renewing it, settling first the
+/// transactions across partitions in `txlog` with a part on it (the undecided aborted,
+/// its part of the decided committed). It ends when the partition closes.
 pub(crate) fn take_over_when_free(
     partition: &Arc<Partition>,
     (database, index): (&str, usize),
