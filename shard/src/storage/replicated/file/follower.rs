@@ -143,8 +143,7 @@ impl Stopped {
     pub(crate) fn catch_up(&mut self, log: &PartitionLog) -> Result<CaughtUp, ShardError> {
         let (first, last) = log.ends()?;
         if unlogged(log, first, last, stamped(&self.conn)?.is_some())? {
-            self.conn
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            fold_wal_live(&self.conn)?;
             return Ok(CaughtUp::Unlogged);
         }
         let at = follow_or_restore(log, &self.conn, &self.path, self.applied, last)?;
@@ -190,6 +189,23 @@ impl Drop for Follower {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
     }
+}
+
+/// Folds the WAL into the file while its readers read: an unlogged file is shipped whole,
+/// read from the file itself, with its first commit. A reader holding the checkpoint up is
+/// waited for a while.
+fn fold_wal_live(conn: &Connection) -> Result<(), ShardError> {
+    for _ in 0..250 {
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy == 0 {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Err(ShardError::new(
+        "55006",
+        "the partition's readers kept its WAL from being folded into its file",
+    ))
 }
 
 /// SQLite's count of the file's schema changes (its header's schema cookie).
