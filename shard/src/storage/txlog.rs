@@ -193,52 +193,39 @@ impl TxLog {
     }
 
     /// A primary that took partition `index` over while the database stays open
-    /// elsewhere: first decides aborted each undecided transaction with a part on it
-    /// (that part was open on the lost primary's writer and is gone with it; a
-    /// coordinator that decides later finds the abort and fails, as after a recovery),
-    /// then commits its part of each decided transaction the previous primary had not.
-    /// Forgetting the decided ones is left to their coordinators (they may be running).
+    /// elsewhere: decides aborted each undecided transaction with a part on it (that
+    /// part was open on the lost primary's writer and is gone with it; a coordinator
+    /// that decides later finds the abort and fails, as after a recovery), and commits
+    /// its part of each decided transaction the previous primary had not. Forgetting the
+    /// decided ones is left to their coordinators (they may be running).
     pub(crate) fn settle_part(
         &self,
         index: usize,
         partition: &impl Participant,
     ) -> Result<SettledPart, ShardError> {
-        let mut aborted = Vec::new();
+        let mut settled = SettledPart::default();
         for (txid, logged) in self.store.entries()? {
-            if logged.decided.is_none()
-                && logged.prepared.contains(&index)
-                && self.settle(txid, logged)?.is_none()
-            {
-                aborted.push(txid);
-            }
-        }
-        Ok(SettledPart {
-            aborted,
-            replayed: self.finish_decided_part(index, partition)?,
-        })
-    }
-
-    /// Commits partition `index`'s part of each decided transaction its previous
-    /// primary had not. Deciding and forgetting are left to the coordinators (they may
-    /// be running). Returns the transactions replayed.
-    fn finish_decided_part(
-        &self,
-        index: usize,
-        partition: &impl Participant,
-    ) -> Result<Vec<u64>, ShardError> {
-        let mut replayed = Vec::new();
-        for (txid, logged) in self.store.entries()? {
-            let Some(Decision::Commit(participants)) = logged.decided else {
-                continue;
+            let participants = match &logged.decided {
+                Some(Decision::Commit(participants)) => participants.clone(),
+                Some(Decision::Abort) => continue,
+                None if logged.prepared.contains(&index) => match self.settle(txid, logged)? {
+                    // Its coordinator decided first.
+                    Some(participants) => participants,
+                    None => {
+                        settled.aborted.push(txid);
+                        continue;
+                    }
+                },
+                None => continue,
             };
             if participants.contains(&index)
                 && partition
                     .finish_decided(txid, || Redo::decode(&self.store.redo(txid, index)?))?
             {
-                replayed.push(txid);
+                settled.replayed.push(txid);
             }
         }
-        Ok(replayed)
+        Ok(settled)
     }
 
     /// Finishes or undoes every transaction the log holds. Runs before the database

@@ -16,6 +16,7 @@ use crate::storage::replicated::entry::Part;
 use crate::storage::replicated::file::catch_up::{
     CaughtUp, PURGED, replay_commits, stamped, unlogged,
 };
+use crate::storage::replicated::file::frames::database_page_size;
 use crate::storage::replicated::file::snapshot::Snapshots;
 use crate::storage::replicated::log::PartitionLog;
 
@@ -282,10 +283,7 @@ fn restore_live(log: &PartitionLog, conn: &Connection, path: &Path) -> Result<u6
         let mut file = std::fs::File::open(&downloaded)?;
         let mut header = [0u8; 100];
         file.read_exact(&mut header)?;
-        let page_size = match u16::from_be_bytes([header[16], header[17]]) {
-            1 => 65536,
-            n => u32::from(n),
-        };
+        let page_size = database_page_size(&header);
         let db_pages = u32::try_from(file.metadata()?.len() / u64::from(page_size))
             .map_err(|_| ShardError::new("54000", "the snapshot has too many pages"))?;
         file.seek(std::io::SeekFrom::Start(0))?;

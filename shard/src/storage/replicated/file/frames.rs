@@ -97,6 +97,14 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
+/// The page size a database file's 100-byte header gives.
+pub(crate) fn database_page_size(header: &[u8]) -> u32 {
+    match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65536,
+        n => u32::from(n),
+    }
+}
+
 /// Every page of a partition file with nothing in its WAL (the first entry of a log
 /// that starts from an existing file).
 pub(crate) fn whole_file(db: &Path) -> Result<Pages, ShardError> {
@@ -104,10 +112,7 @@ pub(crate) fn whole_file(db: &Path) -> Result<Pages, ShardError> {
     if bytes.len() < 100 {
         return Ok(Pages::default());
     }
-    let page_size = match u16::from_be_bytes([bytes[16], bytes[17]]) {
-        1 => 65536,
-        n => u32::from(n),
-    };
+    let page_size = database_page_size(&bytes);
     let images = bytes
         .chunks(page_size as usize)
         .enumerate()
