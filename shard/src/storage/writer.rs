@@ -126,23 +126,19 @@ impl Writer {
     }
 
     /// Commits the open transaction: on replicated storage, stamped with its place in
-    /// the log, and returned once the log holds it. A failed COMMIT is rolled back.
+    /// the log and handed to it (durable once the log holds it). A failed COMMIT is
+    /// rolled back.
     fn commit(&self) -> Result<(), ShardError> {
         let c = &self.conn;
-        if let Some(shipper) = &self.shipper
-            && let Err(e) = shipper.stamp(c)
-        {
+        let commit = || c.execute_batch("COMMIT").map_err(ShardError::from);
+        let committed = match &self.shipper {
+            Some(shipper) => shipper.commit(c, commit),
+            None => commit(),
+        };
+        if committed.is_err() && !c.is_autocommit() {
             let _ = c.execute_batch("ROLLBACK");
-            return Err(e);
         }
-        if let Err(e) = c.execute_batch("COMMIT") {
-            let _ = c.execute_batch("ROLLBACK");
-            return Err(e.into());
-        }
-        match &self.shipper {
-            Some(shipper) => shipper.ship(c),
-            None => Ok(()),
-        }
+        committed
     }
 
     /// Ships what statements outside a transaction (maintenance, litescale's own

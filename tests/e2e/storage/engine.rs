@@ -93,26 +93,34 @@ pub fn leader_of(ips: &[String], live: &[bool], stream: &str) -> Option<usize> {
 }
 
 fn leader_named_by(ip: &str, stream: &str) -> Option<String> {
-    let body = http_get(ip, "/jsz?streams=true")?;
+    let detail = stream_detail(&format!("{ip}:8222"), stream)?;
+    detail["cluster"]["leader"].as_str().map(str::to_owned)
+}
+
+/// The last sequence of `stream`'s log, as the node whose monitoring endpoint is
+/// `monitor` (address:port) holds it.
+pub fn last_sequence(monitor: &str, stream: &str) -> Option<u64> {
+    stream_detail(monitor, stream)?["state"]["last_seq"].as_u64()
+}
+
+fn stream_detail(monitor: &str, stream: &str) -> Option<serde_json::Value> {
+    let body = http_get(monitor, "/jsz?streams=true")?;
     let json: serde_json::Value = serde_json::from_str(&body).ok()?;
     for account in json["account_details"].as_array()? {
         for detail in account["stream_detail"].as_array().into_iter().flatten() {
             if detail["name"] == stream {
-                return detail["cluster"]["leader"].as_str().map(str::to_owned);
+                return Some(detail.clone());
             }
         }
     }
     None
 }
 
-fn http_get(ip: &str, path: &str) -> Option<String> {
-    let mut stream = std::net::TcpStream::connect_timeout(
-        &format!("{ip}:8222").parse().ok()?,
-        Duration::from_secs(1),
-    )
-    .ok()?;
+fn http_get(addr: &str, path: &str) -> Option<String> {
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&addr.parse().ok()?, Duration::from_secs(1)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {ip}\r\n\r\n").ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     response

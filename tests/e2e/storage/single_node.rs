@@ -10,20 +10,30 @@ use std::time::{Duration, Instant};
 use litescale_config::Config;
 
 use super::checkpointed;
-use super::engine::nats_server;
+use super::engine::{last_sequence, nats_server};
 use super::hosts::Process;
 use crate::harness::{TestServer, binary, connect_to_database, sqlstate};
 
 /// One JetStream node on a free loopback port, its files in `dir`.
 pub(super) fn one_node(dir: &std::path::Path) -> (Process, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (node, port, _) = one_node_monitored(dir);
+    (node, port)
+}
+
+/// As `one_node`, with its monitoring endpoint on a free loopback port (the third).
+fn one_node_monitored(dir: &std::path::Path) -> (Process, u16, u16) {
+    let free_port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (port, monitor) = (free_port(), free_port());
     let mut command = Command::new(nats_server());
     command
-        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-m", &monitor.to_string(), "-sd"])
         .arg(dir.join("js"))
         .stderr(std::process::Stdio::null());
     let node = Process::start(command, None);
@@ -35,7 +45,7 @@ pub(super) fn one_node(dir: &std::path::Path) -> (Process, u16) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    (node, port)
+    (node, port, monitor)
 }
 
 fn config(port: u16) -> Config {
@@ -89,6 +99,74 @@ async fn a_new_host_attaches_what_committed() {
             .map(|id| (id, "one".to_owned()))
             .collect::<Vec<_>>()
     );
+}
+
+/// Commits made at once share the log's appends (group commit): the log holds fewer
+/// messages than there were commits (each a transaction of its own), the primary's file names the log's last message as
+/// the one that holds its last commit (each commit stamps the message it will be in before
+/// it commits), and a new host attaches every acknowledged row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_made_at_once_share_appends_and_each_is_on_the_log() {
+    const CLIENTS: i32 = 16;
+    const EACH: i32 = 40;
+    const STREAM: &str = "LS_postgres_P0";
+    let dir = tempfile::tempdir().unwrap();
+    let (_node, port, monitor) = one_node_monitored(dir.path());
+    let monitor = format!("127.0.0.1:{monitor}");
+    let server = TestServer::start_with(config(port)).await;
+    server
+        .client()
+        .await
+        .batch_execute("CREATE TABLE items (id int PRIMARY KEY, v text)")
+        .await
+        .unwrap();
+    let before = last_sequence(&monitor, STREAM).expect("the partition's stream");
+    let writers = (0..CLIENTS).map(|client| {
+        let server = &server;
+        async move {
+            let c = server.client().await;
+            // Transactions of their own: autocommit writes would share SQLite commits.
+            for i in 0..EACH {
+                let id = client * EACH + i;
+                c.batch_execute(&format!(
+                    "BEGIN; INSERT INTO items VALUES ({id}, 'x'); COMMIT"
+                ))
+                .await
+                .unwrap();
+            }
+        }
+    });
+    futures::future::join_all(writers).await;
+    let last = last_sequence(&monitor, STREAM).unwrap();
+    let (messages, commits) = (last - before, (CLIENTS * EACH) as u64);
+    assert!(
+        messages < commits,
+        "{messages} messages on the log for {commits} commits: none shared"
+    );
+    let stamped: i64 = rusqlite::Connection::open(server.data_dir().join("postgres/0.db"))
+        .unwrap()
+        .query_row("SELECT first_sequence FROM _litescale_log", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(
+        stamped as u64, last,
+        "the file's last commit is the log's last message"
+    );
+    drop(server);
+
+    let attached = TestServer::start_with(config(port)).await;
+    let c = attached.client().await;
+    let row = c
+        .query_one("SELECT count(*), sum(id) FROM items", &[])
+        .await
+        .unwrap();
+    let n = i64::from(CLIENTS * EACH);
+    assert_eq!(
+        (row.get::<_, i64>(0), row.get::<_, i64>(1)),
+        (n, n * (n - 1) / 2)
+    );
+    checkpointed(&attached.data_dir().join("postgres/0.db"));
 }
 
 /// The rows of a query of two columns.

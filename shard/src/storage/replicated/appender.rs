@@ -1,8 +1,16 @@
-//! A partition's appends, pipelined: the primary hands each commit's messages to one task
-//! that sends them in order, each naming the message before it, without waiting for the
-//! engine between them; commits are confirmed in order as the engine acknowledges them,
-//! and a client's commit returns once its own is confirmed. The primary holds the
-//! partition's writer only to hand the messages over, not for the engine's round trip.
+//! A partition's appends, pipelined and grouped: the primary hands each commit's pages to
+//! one task that sends them in order, each message naming the message before it, without
+//! waiting for the engine between them; commits are confirmed in order as the engine
+//! acknowledges them, and a client's commit returns once its own is confirmed. The primary
+//! holds the partition's writer only to hand the pages over, not for the engine's round
+//! trip.
+//!
+//! Group commit: while `IN_FLIGHT` messages await the engine, the commits handed meanwhile
+//! gather in one group (each page's last image), appended as one message once one of those
+//! is confirmed. Each message is a round of the engine's replication and fsyncs, so under
+//! load the engine does one round for many commits. A commit stamps the sequence it will be
+//! appended at into its own pages before it commits (`stamp`), so the group a commit joins
+//! is decided then, and the group is not sent until that commit is handed over.
 //!
 //! An acknowledgement that does not come (the engine electing, a node cut off) sends the
 //! unconfirmed messages again, in order, under the same ids: the engine keeps one copy
@@ -12,8 +20,8 @@
 //! writes no more (`LogAcks::failure`).
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, context::PublishErrorKind};
@@ -23,13 +31,17 @@ use tokio::sync::{mpsc, watch};
 
 use crate::error::ShardError;
 use crate::storage::fence::FENCED;
+use crate::storage::replicated::entry::{Pages, Part};
 
 /// SQLSTATE of a commit whose fate the log did not tell in time (the engine lost its
 /// quorum, or is electing past the commit timeout): it may or may not be in the log.
 const UNKNOWN_OUTCOME: &str = "08007";
 
-/// One commit's messages: payloads with their ids.
-pub(crate) type Messages = Vec<(bytes::Bytes, String)>;
+/// Messages awaiting the engine past which the commits handed over gather in a group.
+const IN_FLIGHT: usize = 1;
+
+/// Called with each group's bytes as sent and the sequence of its last message.
+pub(crate) type OnSent = Box<dyn FnMut(u64, u64) + Send + Sync>;
 
 /// Where a partition's commits stand on the log, shared by its primary and the sessions
 /// waiting for their commits.
@@ -104,8 +116,29 @@ impl LogAcks {
 
 /// The primary's end: hands commits over.
 pub(crate) struct Appender {
-    queue: mpsc::UnboundedSender<Messages>,
+    outbox: Arc<Mutex<Outbox>>,
+    /// Wakes the task: a group may be ready. Full means a wake-up is pending already.
+    wake: mpsc::Sender<()>,
     acks: Arc<LogAcks>,
+}
+
+/// The commits handed over and not sent yet.
+struct Outbox {
+    /// The sequence the next group's first message will be appended at.
+    next: u64,
+    open: Option<Group>,
+    /// A commit stamped to go in the open group (or to open the next one) is not handed
+    /// over yet: the group waits for it.
+    joining: bool,
+}
+
+/// Commits handed over together: the pages they wrote, each page's last image.
+struct Group {
+    /// The last commit's id: it names the group's messages, and its stamp is in the pages.
+    id: u64,
+    /// The last commit's number.
+    commit: u64,
+    pages: Pages,
 }
 
 impl Appender {
@@ -117,9 +150,11 @@ impl Appender {
         last: u64,
         timeout: Duration,
         acks: Arc<LogAcks>,
+        on_sent: OnSent,
     ) -> Appender {
-        let (queue, handed) = mpsc::unbounded_channel();
+        let (wake, woken) = mpsc::channel(1);
         acks.state.send_modify(|s| s.position = last);
+        let outbox = Arc::new(Mutex::new(Outbox::after(last)));
         runtime.spawn(
             Task {
                 jetstream,
@@ -127,28 +162,98 @@ impl Appender {
                 last,
                 timeout,
                 acks: Arc::clone(&acks),
+                outbox: Arc::clone(&outbox),
+                on_sent,
                 unconfirmed: VecDeque::new(),
                 confirmed: 0,
             }
-            .run(handed),
+            .run(woken),
         );
-        Appender { queue, acks }
+        Appender { outbox, wake, acks }
     }
 
-    /// Hands one commit's messages over; returns its number (see [`LogAcks::wait`]).
-    pub(crate) fn hand(&self, messages: Messages) -> u64 {
+    /// Before a commit: the log sequence it will be appended at (the first message of the
+    /// group it joins). The group waits until the commit is handed over or withdrawn.
+    pub(crate) fn join(&self) -> u64 {
+        self.outbox().join()
+    }
+
+    /// The commit that joined did not happen.
+    pub(crate) fn withdraw(&self) {
+        self.outbox().joining = false;
+        let _ = self.wake.try_send(());
+    }
+
+    /// Hands over the pages of the commit that joined, named `id`; returns its number
+    /// (see [`LogAcks::wait`]).
+    pub(crate) fn hand(&self, id: u64, pages: Pages) -> u64 {
         let commit = self.acks.handed.fetch_add(1, Ordering::SeqCst) + 1;
-        // The task ends only with the appender: a closed queue cannot happen here.
-        let _ = self.queue.send(messages);
+        self.outbox().add(id, commit, pages);
+        // Full: the task is to look at the outbox already.
+        let _ = self.wake.try_send(());
         commit
+    }
+
+    fn outbox(&self) -> MutexGuard<'_, Outbox> {
+        lock(&self.outbox)
+    }
+}
+
+fn lock(outbox: &Mutex<Outbox>) -> MutexGuard<'_, Outbox> {
+    outbox.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Outbox {
+    fn after(last: u64) -> Outbox {
+        Outbox {
+            next: last + 1,
+            open: None,
+            joining: false,
+        }
+    }
+
+    fn join(&mut self) -> u64 {
+        self.joining = true;
+        self.next
+    }
+
+    /// The commit that joined, in the open group (or opening it).
+    fn add(&mut self, id: u64, commit: u64, mut pages: Pages) {
+        self.joining = false;
+        match &mut self.open {
+            Some(group) => {
+                group.pages.images.append(&mut pages.images);
+                // A page past the database's end is gone from it.
+                group
+                    .pages
+                    .images
+                    .split_off(&pages.db_pages.saturating_add(1));
+                group.pages.page_size = pages.page_size;
+                group.pages.db_pages = pages.db_pages;
+                group.id = id;
+                group.commit = commit;
+            }
+            None => self.open = Some(Group { id, commit, pages }),
+        }
+    }
+
+    /// The open group, to send, unless a commit is still joining it.
+    fn take(&mut self) -> Option<Group> {
+        if self.joining {
+            return None;
+        }
+        let group = self.open.take()?;
+        self.next += Part::count(&group.pages) as u64;
+        Some(group)
     }
 }
 
 /// A message sent and not yet confirmed.
 struct Sent {
+    /// The last commit of the group it carries (part of).
     commit: u64,
-    /// The commit's last message: confirming it confirms the commit.
-    ends_commit: bool,
+    /// The group's last message: confirming it confirms the group's commits.
+    ends_group: bool,
     payload: bytes::Bytes,
     id: String,
     /// The message it names as the one before it.
@@ -162,6 +267,8 @@ struct Task {
     last: u64,
     timeout: Duration,
     acks: Arc<LogAcks>,
+    outbox: Arc<Mutex<Outbox>>,
+    on_sent: OnSent,
     unconfirmed: VecDeque<Sent>,
     confirmed: u64,
 }
@@ -175,26 +282,17 @@ type AckFuture = std::pin::Pin<
 >;
 
 impl Task {
-    async fn run(mut self, mut handed: mpsc::UnboundedReceiver<Messages>) {
+    async fn run(mut self, mut woken: mpsc::Receiver<()>) {
         let mut acks: FuturesOrdered<AckFuture> = FuturesOrdered::new();
-        let mut commit = 0;
+        // The appender is gone (the partition closing): what it handed over is still
+        // sent and confirmed, then the task ends.
+        let mut closing = false;
         loop {
+            if closing && acks.is_empty() {
+                return;
+            }
             tokio::select! {
-                messages = handed.recv() => {
-                    let Some(messages) = messages else { return };
-                    commit += 1;
-                    let count = messages.len();
-                    for (i, (payload, id)) in messages.into_iter().enumerate() {
-                        let sent = Sent { commit, ends_commit: i + 1 == count, payload, id, after: self.last };
-                        self.last += 1;
-                        match self.send(&sent).await {
-                            Ok(ack) => acks.push_back(ack),
-                            // Not even sent: the acknowledgement below fails the same way.
-                            Err(e) => acks.push_back(Box::pin(async move { Err(e) })),
-                        }
-                        self.unconfirmed.push_back(sent);
-                    }
-                }
+                biased;
                 Some(ack) = acks.next(), if !acks.is_empty() => {
                     match ack {
                         Ok(_) => self.confirm_front(),
@@ -211,8 +309,45 @@ impl Task {
                         }
                     }
                 }
+                wake = woken.recv(), if !closing && self.unconfirmed.len() < IN_FLIGHT => {
+                    if wake.is_none() {
+                        // Nothing more will be handed over, nor join.
+                        closing = true;
+                        lock(&self.outbox).joining = false;
+                    }
+                    let group = lock(&self.outbox).take();
+                    if let Some(group) = group {
+                        self.send_group(group, &mut acks).await;
+                    }
+                }
             }
         }
+    }
+
+    /// Sends the group's parts, each after the one before.
+    async fn send_group(&mut self, group: Group, acks: &mut FuturesOrdered<AckFuture>) {
+        let Group { id, commit, pages } = group;
+        let parts = Part::split(id, pages);
+        let (count, mut bytes) = (parts.len(), 0);
+        for (i, part) in parts.into_iter().enumerate() {
+            let payload = bytes::Bytes::from(part.encode());
+            bytes += payload.len() as u64;
+            let sent = Sent {
+                commit,
+                ends_group: i + 1 == count,
+                payload,
+                id: format!("{id:016x}-{i}"),
+                after: self.last,
+            };
+            self.last += 1;
+            match self.send(&sent).await {
+                Ok(ack) => acks.push_back(ack),
+                // Not even sent: the acknowledgement fails the same way.
+                Err(e) => acks.push_back(Box::pin(async move { Err(e) })),
+            }
+            self.unconfirmed.push_back(sent);
+        }
+        (self.on_sent)(bytes, self.last);
     }
 
     async fn send(&self, sent: &Sent) -> Result<AckFuture, jetstream::context::PublishError> {
@@ -231,7 +366,7 @@ impl Task {
         let Some(sent) = self.unconfirmed.pop_front() else {
             return;
         };
-        if sent.ends_commit {
+        if sent.ends_group {
             self.confirmed = sent.commit;
             let (through, position) = (self.confirmed, sent.after + 1);
             self.acks.state.send_modify(|s| {
@@ -290,5 +425,43 @@ impl Task {
         self.acks
             .state
             .send_modify(|s| s.failed = Some((from, e.clone())));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pages(db_pages: u32, images: &[(u32, u8)]) -> Pages {
+        Pages {
+            page_size: 512,
+            db_pages,
+            images: images.iter().map(|&(n, b)| (n, vec![b; 512])).collect(),
+        }
+    }
+
+    #[test]
+    fn commits_handed_while_a_group_waits_join_it_and_are_stamped_with_its_sequence() {
+        let mut outbox = Outbox::after(10);
+        assert_eq!(outbox.join(), 11);
+        outbox.add(1, 1, pages(3, &[(1, 1), (3, 1)]));
+        // The first group is not sent yet: the next commit joins it.
+        assert_eq!(outbox.join(), 11);
+        assert!(outbox.take().is_none(), "a commit is joining");
+        outbox.add(2, 2, pages(2, &[(1, 2), (2, 2)]));
+        let group = outbox.take().unwrap();
+        assert_eq!((group.id, group.commit), (2, 2), "named by its last commit");
+        // Each page's last image; page 3 is past the database's end now.
+        assert_eq!(group.pages, pages(2, &[(1, 2), (2, 2)]));
+        assert!(outbox.take().is_none());
+        assert_eq!(outbox.join(), 12, "the next group starts after it");
+        outbox.joining = false;
+        assert_eq!(outbox.join(), 12, "a commit that withdrew took no place");
+        // A group of 3 parts takes 3 sequences.
+        let big: Vec<(u32, u8)> = (1..=4000).map(|n| (n, 0)).collect();
+        outbox.add(3, 3, pages(4000, &big));
+        assert_eq!(Part::count(&outbox.open.as_ref().unwrap().pages), 3);
+        outbox.take().unwrap();
+        assert_eq!(outbox.join(), 15);
     }
 }

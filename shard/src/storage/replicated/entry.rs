@@ -54,7 +54,7 @@ impl Part {
 
     /// The parts of a commit, in order.
     pub(crate) fn split(commit_id: u64, pages: Pages) -> Vec<Part> {
-        let per_part = (PART_BYTES / pages.page_size.max(512) as usize).max(1);
+        let per_part = per_part(pages.page_size);
         let mut parts: Vec<Part> = Vec::new();
         let mut images = pages.images.into_iter().peekable();
         loop {
@@ -71,6 +71,15 @@ impl Part {
                 return parts;
             }
         }
+    }
+
+    /// How many parts `pages` split into.
+    pub(crate) fn count(pages: &Pages) -> usize {
+        pages
+            .images
+            .len()
+            .div_ceil(per_part(pages.page_size))
+            .max(1)
     }
 
     /// `LSL2`, commit id, last flag, page size, database pages, count, then
@@ -143,6 +152,11 @@ impl Part {
     }
 }
 
+/// Page images one part carries.
+fn per_part(page_size: u32) -> usize {
+    (PART_BYTES / page_size.max(512) as usize).max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +171,7 @@ mod tests {
         };
         let parts = Part::split(7, pages.clone());
         assert_eq!(parts.len(), 3, "900 KiB of 4 KiB pages per part");
+        assert_eq!(Part::count(&pages), 3);
         assert_eq!(
             parts.iter().map(|p| p.last).collect::<Vec<_>>(),
             [false, false, true]

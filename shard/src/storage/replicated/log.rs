@@ -10,7 +10,7 @@ use futures::StreamExt;
 
 use crate::error::ShardError;
 use crate::storage::fence::FENCED;
-use crate::storage::replicated::appender::{Appender, LogAcks};
+use crate::storage::replicated::appender::{Appender, LogAcks, OnSent};
 use crate::storage::replicated::engine::{LogEngine, stream_name, until_answered};
 
 /// One partition's log.
@@ -186,7 +186,7 @@ impl PartitionLog {
     }
 
     /// Starts the partition's appender after message `last` (see `appender.rs`).
-    pub(crate) fn appender(&self, last: u64, acks: Arc<LogAcks>) -> Appender {
+    pub(crate) fn appender(&self, last: u64, acks: Arc<LogAcks>, on_sent: OnSent) -> Appender {
         Appender::start(
             self.engine.runtime(),
             self.engine.jetstream().clone(),
@@ -194,6 +194,7 @@ impl PartitionLog {
             last,
             self.engine.commit_timeout(),
             acks,
+            on_sent,
         )
     }
 

@@ -5,8 +5,9 @@
 //! and replays pages.
 //!
 //! The commit path: the primary commits in SQLite, reads the pages the commit wrote from
-//! the WAL (`frames`), and hands them (`entry`) to the partition's appender
-//! (`appender`), which appends them in order, each naming the message it follows; the
+//! the WAL (`frames`), and hands them to the partition's appender (`appender`), which
+//! appends them in order (`entry`), each message naming the message it follows, the
+//! commits handed while the log is busy gathered in one message (group commit); the
 //! commit is acknowledged only once a majority of the engine's nodes hold it, which the
 //! session waits for after letting the writer go. An append that another writer's append preceded is refused: that is the
 //! fence, decided by the log, so a deposed primary cannot commit, whatever any clock says.
@@ -45,7 +46,7 @@ use rusqlite::Connection;
 use crate::engine::guard::as_litescale;
 use crate::error::ShardError;
 use crate::storage::fence::FENCED;
-use appender::{Appender, Messages};
+use appender::Appender;
 use entry::{Pages, Part};
 use file::catch_up::{self, CaughtUp, catch_up};
 pub(crate) use file::follower::{Follower, Progress};
@@ -251,7 +252,6 @@ fn follow_log(log: &PartitionLog, path: &Path) -> Result<Following, ShardError> 
 /// A primary's side of its partition's log: what it has handed to the log.
 pub(crate) struct Shipper {
     appender: Appender,
-    snapshotter: Option<Snapshotter>,
     acks: Arc<LogAcks>,
     lease: Lease,
     state: RefCell<ShipState>,
@@ -260,14 +260,9 @@ pub(crate) struct Shipper {
 
 struct ShipState {
     cursor: WalCursor,
-    /// The log's last message once everything handed over is appended (the appender
-    /// appends all of it in order, or fails).
-    last: u64,
     /// Pages of the file as it was before the log began (an existing partition's first
     /// commit on an empty log carries them).
     base: Option<Pages>,
-    /// The id of the commit being made (stamped, not yet shipped).
-    pending: Option<u64>,
 }
 
 impl Shipper {
@@ -292,24 +287,26 @@ impl Shipper {
         as_litescale(|| conn.pragma_update(None, "wal_autocheckpoint", 0))?;
         let base = unlogged.then(|| frames::whole_file(path)).transpose()?;
         let engine = log.engine();
-        let snapshotter = Snapshotter::start(
+        let mut snapshotter = Snapshotter::start(
             &log,
             path,
             engine.snapshot_every_mb(),
             engine.snapshots_kept(),
             Arc::clone(&lost),
         )?;
+        let on_sent = Box::new(move |bytes, through| {
+            if let Some(snapshotter) = &mut snapshotter {
+                snapshotter.handed(bytes, through);
+            }
+        });
         Ok(Shipper {
-            appender: log.appender(last, Arc::clone(&acks)),
-            snapshotter,
+            appender: log.appender(last, Arc::clone(&acks), on_sent),
             acks,
             lease,
             lost,
             state: RefCell::new(ShipState {
                 cursor: WalCursor::new(path),
-                last,
                 base,
-                pending: None,
             }),
         })
     }
@@ -347,26 +344,27 @@ impl Shipper {
         }
     }
 
-    /// Inside a write transaction, just before COMMIT: the row that names the commit.
-    pub(crate) fn stamp(&self, conn: &Connection) -> Result<(), ShardError> {
+    /// Commits the write transaction open on `conn` by `commit`, stamped with the log
+    /// sequence it will be appended at (the row that names it), and hands what it wrote
+    /// to the log. The commit is durable once [`LogAcks::wait`] says so, after the writer
+    /// is let go. On an error the transaction may still be open: the caller rolls it back.
+    pub(crate) fn commit(
+        &self,
+        conn: &Connection,
+        commit: impl FnOnce() -> Result<(), ShardError>,
+    ) -> Result<(), ShardError> {
         self.check()?;
         let id = uuid::Uuid::new_v4().as_u64_pair().0;
+        let sequence = self.appender.join();
+        if let Err(e) = catch_up::stamp(conn, sequence, id).and_then(|()| commit()) {
+            self.appender.withdraw();
+            return Err(e);
+        }
         let mut state = self.state.borrow_mut();
-        catch_up::stamp(conn, state.last + 1, id)?;
-        state.pending = Some(id);
-        Ok(())
-    }
-
-    /// After COMMIT: hands what the commits since the last hand-over wrote to the log.
-    /// The commit is durable once [`LogAcks::wait`] says so, after the writer is let go.
-    pub(crate) fn ship(&self, conn: &Connection) -> Result<(), ShardError> {
-        let mut state = self.state.borrow_mut();
-        let Some(id) = state.pending.take() else {
-            return Ok(());
-        };
-        let messages = match self.messages(&mut state, id) {
-            Ok(messages) => messages,
+        let pages = match self.committed_pages(&mut state) {
+            Ok(pages) => pages,
             Err(e) => {
+                self.appender.withdraw();
                 // Committed in the file, never on the log: the file is no longer the
                 // log's state, and the commit is not acknowledged.
                 self.lost.store(true, Ordering::Relaxed);
@@ -379,12 +377,7 @@ impl Shipper {
                 ));
             }
         };
-        state.last += messages.len() as u64;
-        if let Some(snapshotter) = &self.snapshotter {
-            let bytes = messages.iter().map(|(m, _)| m.len() as u64).sum();
-            snapshotter.handed(bytes, state.last);
-        }
-        self.appender.hand(messages);
+        self.appender.hand(id, pages);
         if state.cursor.frames_read() >= CHECKPOINT_FRAMES
             && let Err(e) = checkpoint(conn)
         {
@@ -395,9 +388,8 @@ impl Shipper {
         Ok(())
     }
 
-    /// The commit's messages, with their ids: what the commits since the last hand-over
-    /// wrote.
-    fn messages(&self, state: &mut ShipState, id: u64) -> Result<Messages, ShardError> {
+    /// The pages the commit just made wrote (with the file's own, before its first).
+    fn committed_pages(&self, state: &mut ShipState) -> Result<Pages, ShardError> {
         let mut pages = state.base.take().unwrap_or_default();
         if let Some(committed) = state.cursor.committed()? {
             pages.page_size = committed.page_size;
@@ -412,11 +404,7 @@ impl Shipper {
                 "the WAL holds no page of the commit",
             ));
         }
-        Ok(Part::split(id, pages)
-            .into_iter()
-            .enumerate()
-            .map(|(i, part)| (part.encode().into(), format!("{id:016x}-{i}")))
-            .collect())
+        Ok(pages)
     }
 }
 

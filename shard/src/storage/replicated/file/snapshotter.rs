@@ -7,7 +7,6 @@
 //! own, which may hold a commit the log has not acknowledged yet: a snapshot is, byte for
 //! byte, the log's state at its position.
 
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -27,7 +26,7 @@ pub(crate) struct Snapshotter {
     /// Bytes of log between snapshots.
     every: Arc<AtomicU64>,
     /// Bytes handed to the log since the last snapshot was asked for.
-    handed: Cell<u64>,
+    handed: u64,
 }
 
 impl Snapshotter {
@@ -92,19 +91,18 @@ impl Snapshotter {
         Ok(Some(Snapshotter {
             wanted,
             every,
-            handed: Cell::new(0),
+            handed: 0,
         }))
     }
 
     /// Counts `bytes` handed to the log, to be its messages through `through`; asks for
     /// a snapshot once they add up.
-    pub(crate) fn handed(&self, bytes: u64, through: u64) {
-        let handed = self.handed.get() + bytes;
-        if handed < self.every.load(Ordering::Relaxed) {
-            self.handed.set(handed);
+    pub(crate) fn handed(&mut self, bytes: u64, through: u64) {
+        self.handed += bytes;
+        if self.handed < self.every.load(Ordering::Relaxed) {
             return;
         }
-        self.handed.set(0);
+        self.handed = 0;
         let _ = self.wanted.try_send(through);
     }
 }
