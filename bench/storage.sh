@@ -13,6 +13,9 @@
 #   bench/storage.sh [seconds] [attach sizes in MB]      (defaults: 15 "100")
 #
 # All engine nodes share this machine's disk and cores: the numbers are a floor.
+# ENGINE_GOMAXPROCS=N runs each node's Go code on N threads at most (Go's default: one per
+# core; Go sets 1 itself in a container whose CPU limit is under one core, as three nodes
+# given two cores would be).
 # Needs: nats-server (scripts/test installs it), pgbench, psql, curl.
 set -euo pipefail
 SECONDS_EACH=${1:-15}
@@ -38,7 +41,7 @@ echo "building litescale (release)..." >&2
 echo "starting three JetStream nodes..." >&2
 routes="nats://127.0.0.1:16301, nats://127.0.0.1:16302, nats://127.0.0.1:16303"
 node() { # i
-    nats-server -c "$WORK/n$1.conf" >"$WORK/n$1.log" 2>&1 &
+    GOMAXPROCS=${ENGINE_GOMAXPROCS:-$(nproc)} nats-server -c "$WORK/n$1.conf" >"$WORK/n$1.log" 2>&1 &
     NODE_PID[$1]=$!
     PIDS+=("$!")
 }
@@ -105,8 +108,8 @@ run() { # port clients pgbench-args...
         }'
 }
 
-printf "\n%ss each, TCP loopback, %s cores; replicated: 3 JetStream nodes on this machine\n\n" \
-    "$SECONDS_EACH" "$(nproc)"
+printf "\n%ss each, TCP loopback, %s cores; replicated: 3 JetStream nodes on this machine, GOMAXPROCS=%s\n\n" \
+    "$SECONDS_EACH" "$(nproc)" "${ENGINE_GOMAXPROCS:-$(nproc)}"
 printf "%-22s %8s %12s %12s %12s %12s %12s %12s %7s\n" workload clients \
     "local TPS" "local p50" "local p99" "repl TPS" "repl p50" "repl p99" ratio
 for port in "$LOCAL_PORT" "$REPL_PORT"; do

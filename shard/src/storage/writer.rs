@@ -90,6 +90,7 @@ impl Writer {
         {
             tracing::error!(error = %e, "rollback of an abandoned transaction failed");
         }
+        self.note_writing();
     }
 
     /// BEGIN IMMEDIATE, then the fence: nothing is written unless this is still the primary.
@@ -102,7 +103,15 @@ impl Writer {
             let _ = self.conn.execute_batch("ROLLBACK");
             return Err(e);
         }
+        self.note_writing();
         Ok(())
+    }
+
+    /// Tells the shipper whether a transaction is open on the writer.
+    fn note_writing(&self) {
+        if let Some(shipper) = &self.shipper {
+            shipper.writing(!self.conn.is_autocommit());
+        }
     }
 
     /// Runs `job` in a transaction of its own, committed (durably) if it succeeds.
@@ -164,6 +173,7 @@ impl Writer {
         let response = in_block(&mut values, || self.try_serve(request, interrupter))
             .unwrap_or_else(Response::Error);
         self.block_values = if ends_block { None } else { values };
+        self.note_writing();
         // Only a write violates a constraint, and only the catalog names it.
         let named = |e| name_violated_constraint(&self.conn, e);
         match response {

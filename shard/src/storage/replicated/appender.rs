@@ -8,9 +8,13 @@
 //! Group commit: while `IN_FLIGHT` messages await the engine, the commits handed meanwhile
 //! gather in one group (each page's last image), appended as one message once one of those
 //! is confirmed. Each message is a round of the engine's replication and fsyncs, so under
-//! load the engine does one round for many commits. A commit stamps the sequence it will be
-//! appended at into its own pages before it commits (`stamp`), so the group a commit joins
-//! is decided then, and the group is not sent until that commit is handed over.
+//! load the engine does one round for many commits. A group that could go also waits, up
+//! to `WAIT_FOR_WRITER`, for the transaction open on the writer to commit and join it: the
+//! writer serves one transaction at a time, so that is the next commit, and nothing waits
+//! for a transaction that is not there (a lone client's commit goes at once). A commit
+//! stamps the sequence it will be appended at into its own pages before it commits, so the
+//! group a commit joins is decided then, and the group is not sent until that commit is
+//! handed over.
 //!
 //! An acknowledgement that does not come (the engine electing, a node cut off) sends the
 //! unconfirmed messages again, in order, under the same ids: the engine keeps one copy
@@ -39,6 +43,9 @@ const UNKNOWN_OUTCOME: &str = "08007";
 
 /// Messages awaiting the engine past which the commits handed over gather in a group.
 const IN_FLIGHT: usize = 1;
+
+/// How long a group that could go waits for the transaction open on the writer.
+const WAIT_FOR_WRITER: Duration = Duration::from_millis(2);
 
 /// Called with each group's bytes as sent and the sequence of its last message.
 pub(crate) type OnSent = Box<dyn FnMut(u64, u64) + Send + Sync>;
@@ -130,6 +137,8 @@ struct Outbox {
     /// A commit stamped to go in the open group (or to open the next one) is not handed
     /// over yet: the group waits for it.
     joining: bool,
+    /// A transaction is open on the writer: its commit would join the open group.
+    writing: bool,
 }
 
 /// Commits handed over together: the pages they wrote, each page's last image.
@@ -139,6 +148,8 @@ struct Group {
     /// The last commit's number.
     commit: u64,
     pages: Pages,
+    /// When its first commit was handed over.
+    opened: Instant,
 }
 
 impl Appender {
@@ -172,6 +183,15 @@ impl Appender {
         Appender { outbox, wake, acks }
     }
 
+    /// Whether a transaction is open on the writer (it began, or it ended without a
+    /// commit): while one is, the open group waits a while for it.
+    pub(crate) fn writing(&self, writing: bool) {
+        let was = std::mem::replace(&mut self.outbox().writing, writing);
+        if was && !writing {
+            let _ = self.wake.try_send(());
+        }
+    }
+
     /// Before a commit: the log sequence it will be appended at (the first message of the
     /// group it joins). The group waits until the commit is handed over or withdrawn.
     pub(crate) fn join(&self) -> u64 {
@@ -180,7 +200,10 @@ impl Appender {
 
     /// The commit that joined did not happen.
     pub(crate) fn withdraw(&self) {
-        self.outbox().joining = false;
+        let mut outbox = self.outbox();
+        outbox.joining = false;
+        outbox.writing = false;
+        drop(outbox);
         let _ = self.wake.try_send(());
     }
 
@@ -209,6 +232,7 @@ impl Outbox {
             next: last + 1,
             open: None,
             joining: false,
+            writing: false,
         }
     }
 
@@ -220,6 +244,7 @@ impl Outbox {
     /// The commit that joined, in the open group (or opening it).
     fn add(&mut self, id: u64, commit: u64, mut pages: Pages) {
         self.joining = false;
+        self.writing = false;
         match &mut self.open {
             Some(group) => {
                 group.pages.images.append(&mut pages.images);
@@ -233,18 +258,30 @@ impl Outbox {
                 group.id = id;
                 group.commit = commit;
             }
-            None => self.open = Some(Group { id, commit, pages }),
+            None => {
+                self.open = Some(Group {
+                    id,
+                    commit,
+                    pages,
+                    opened: Instant::now(),
+                })
+            }
         }
     }
 
-    /// The open group, to send, unless a commit is still joining it.
-    fn take(&mut self) -> Option<Group> {
+    /// The open group, to send at `now`; else when to ask again (`None`: once woken).
+    fn take(&mut self, now: Instant) -> Result<Group, Option<Instant>> {
+        let group = self.open.as_ref().ok_or(None)?;
         if self.joining {
-            return None;
+            return Err(None);
         }
-        let group = self.open.take()?;
+        let until = group.opened + WAIT_FOR_WRITER;
+        if self.writing && now < until {
+            return Err(Some(until));
+        }
+        let group = self.open.take().ok_or(None)?;
         self.next += Part::count(&group.pages) as u64;
-        Some(group)
+        Ok(group)
     }
 }
 
@@ -281,12 +318,22 @@ type AckFuture = std::pin::Pin<
     >,
 >;
 
+/// Resolves at `until` (never for `None`).
+async fn sleep_until(until: Option<Instant>) {
+    match until {
+        Some(until) => tokio::time::sleep_until(until.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Task {
     async fn run(mut self, mut woken: mpsc::Receiver<()>) {
         let mut acks: FuturesOrdered<AckFuture> = FuturesOrdered::new();
         // The appender is gone (the partition closing): what it handed over is still
         // sent and confirmed, then the task ends.
         let mut closing = false;
+        // When the open group stops waiting for the writer's transaction.
+        let mut waiting_until: Option<Instant> = None;
         loop {
             if closing && acks.is_empty() {
                 return;
@@ -313,20 +360,35 @@ impl Task {
                     if wake.is_none() {
                         // Nothing more will be handed over, nor join.
                         closing = true;
-                        lock(&self.outbox).joining = false;
+                        let mut outbox = lock(&self.outbox);
+                        (outbox.joining, outbox.writing) = (false, false);
                     }
-                    let group = lock(&self.outbox).take();
-                    if let Some(group) = group {
-                        self.send_group(group, &mut acks).await;
-                    }
+                    waiting_until = self.send_open_group(&mut acks).await;
+                }
+                () = sleep_until(waiting_until), if waiting_until.is_some() && self.unconfirmed.len() < IN_FLIGHT => {
+                    waiting_until = self.send_open_group(&mut acks).await;
                 }
             }
         }
     }
 
+    /// Sends the open group if it is ready; else when to look again.
+    async fn send_open_group(&mut self, acks: &mut FuturesOrdered<AckFuture>) -> Option<Instant> {
+        let taken = lock(&self.outbox).take(Instant::now());
+        match taken {
+            Ok(group) => {
+                self.send_group(group, acks).await;
+                None
+            }
+            Err(until) => until,
+        }
+    }
+
     /// Sends the group's parts, each after the one before.
     async fn send_group(&mut self, group: Group, acks: &mut FuturesOrdered<AckFuture>) {
-        let Group { id, commit, pages } = group;
+        let Group {
+            id, commit, pages, ..
+        } = group;
         let parts = Part::split(id, pages);
         let (count, mut bytes) = (parts.len(), 0);
         for (i, part) in parts.into_iter().enumerate() {
@@ -442,18 +504,19 @@ mod tests {
 
     #[test]
     fn commits_handed_while_a_group_waits_join_it_and_are_stamped_with_its_sequence() {
+        let now = Instant::now();
         let mut outbox = Outbox::after(10);
         assert_eq!(outbox.join(), 11);
         outbox.add(1, 1, pages(3, &[(1, 1), (3, 1)]));
         // The first group is not sent yet: the next commit joins it.
         assert_eq!(outbox.join(), 11);
-        assert!(outbox.take().is_none(), "a commit is joining");
+        assert!(outbox.take(now).is_err(), "a commit is joining");
         outbox.add(2, 2, pages(2, &[(1, 2), (2, 2)]));
-        let group = outbox.take().unwrap();
+        let group = outbox.take(now).ok().unwrap();
         assert_eq!((group.id, group.commit), (2, 2), "named by its last commit");
         // Each page's last image; page 3 is past the database's end now.
         assert_eq!(group.pages, pages(2, &[(1, 2), (2, 2)]));
-        assert!(outbox.take().is_none());
+        assert!(matches!(outbox.take(now), Err(None)), "nothing to send");
         assert_eq!(outbox.join(), 12, "the next group starts after it");
         outbox.joining = false;
         assert_eq!(outbox.join(), 12, "a commit that withdrew took no place");
@@ -461,7 +524,32 @@ mod tests {
         let big: Vec<(u32, u8)> = (1..=4000).map(|n| (n, 0)).collect();
         outbox.add(3, 3, pages(4000, &big));
         assert_eq!(Part::count(&outbox.open.as_ref().unwrap().pages), 3);
-        outbox.take().unwrap();
+        outbox.take(now).ok().unwrap();
         assert_eq!(outbox.join(), 15);
+    }
+
+    #[test]
+    fn a_group_waits_a_while_for_the_transaction_open_on_the_writer() {
+        let mut outbox = Outbox::after(0);
+        outbox.join();
+        outbox.add(1, 1, pages(1, &[(1, 1)]));
+        let opened = outbox.open.as_ref().unwrap().opened;
+        outbox.writing = true;
+        let until = opened + WAIT_FOR_WRITER;
+        assert_eq!(outbox.take(opened).err(), Some(Some(until)));
+        // It commits in time: one group.
+        outbox.join();
+        outbox.add(2, 2, pages(1, &[(1, 2)]));
+        assert_eq!(outbox.take(opened).ok().unwrap().commit, 2);
+        // A transaction that does not commit in time is not waited for longer.
+        outbox.join();
+        outbox.add(3, 3, pages(1, &[(1, 3)]));
+        outbox.writing = true;
+        let opened = outbox.open.as_ref().unwrap().opened;
+        assert!(outbox.take(opened).is_err());
+        assert_eq!(
+            outbox.take(opened + WAIT_FOR_WRITER).ok().unwrap().commit,
+            3
+        );
     }
 }

@@ -344,6 +344,12 @@ impl Shipper {
         }
     }
 
+    /// Whether a write transaction is open on the primary's connection now (see
+    /// `appender`: the commits waiting to be appended wait a while for its commit).
+    pub(crate) fn writing(&self, writing: bool) {
+        self.appender.writing(writing);
+    }
+
     /// Commits the write transaction open on `conn` by `commit`, stamped with the log
     /// sequence it will be appended at (the row that names it), and hands what it wrote
     /// to the log. The commit is durable once [`LogAcks::wait`] says so, after the writer
