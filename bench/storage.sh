@@ -16,7 +16,7 @@
 # ENGINE_GOMAXPROCS=N runs each node's Go code on N threads at most (Go's default: one per
 # core; Go sets 1 itself in a container whose CPU limit is under one core, as three nodes
 # given two cores would be).
-# Needs: nats-server (scripts/test installs it), pgbench, psql, curl.
+# Needs: nats-server (scripts/test installs it), pgbench, psql, curl, python3.
 set -euo pipefail
 SECONDS_EACH=${1:-15}
 ATTACH_MB=${2:-100}
@@ -86,7 +86,7 @@ PIDS+=("$LS_PID")
 sql() { psql -h 127.0.0.1 -p "$1" -U postgres -d postgres -Atqc "$2"; }
 echo "INSERT INTO bench_insert (v) VALUES (1);" >"$WORK/insert.sql"
 
-# pgbench: "tps p50 p99" (latencies in ms, from its per-transaction log).
+# pgbench: "tps p50 p99 transactions" (latencies in ms, from its per-transaction log).
 run() { # port clients pgbench-args...
     local port=$1 clients=$2
     shift 2
@@ -104,14 +104,41 @@ run() { # port clients pgbench-args...
         END {
             p50 = v[int(NR * 0.50) > 0 ? int(NR * 0.50) : 1]
             p99 = v[int(NR * 0.99) > 0 ? int(NR * 0.99) : 1]
-            printf "%s %.2f %.2f\n", tps, p50 / 1000, p99 / 1000
+            printf "%s %.2f %.2f %d\n", tps, p50 / 1000, p99 / 1000, NR
+        }'
+}
+
+# The last sequence of the bench database's log, from node 1's monitoring endpoint.
+log_last() {
+    curl -s "http://127.0.0.1:18301/jsz?streams=true" | python3 -c '
+import json, sys
+for account in json.load(sys.stdin).get("account_details", []):
+    for stream in account.get("stream_detail", []):
+        if stream["name"] == "LS_postgres_P0":
+            print(stream["state"]["last_seq"])'
+}
+
+# Both sides of one workload, a row of the table: replicated commits per log message
+# last (group commit: one message carries the commits handed while one is in flight).
+row() { # label clients pgbench-args...
+    local label=$1 clients=$2
+    shift 2
+    local before l_tps l_p50 l_p99 r_tps r_p50 r_p99 r_count
+    read -r l_tps l_p50 l_p99 _ <<<"$(run "$LOCAL_PORT" "$clients" "$@")"
+    before=$(log_last)
+    read -r r_tps r_p50 r_p99 r_count <<<"$(run "$REPL_PORT" "$clients" "$@")"
+    awk -v label="$label" -v clients="$clients" -v lt="$l_tps" -v l50="$l_p50" -v l99="$l_p99" \
+        -v rt="$r_tps" -v r50="$r_p50" -v r99="$r_p99" -v count="$r_count" -v messages="$(($(log_last) - before))" '
+        BEGIN {
+            printf "%-22s %8s %12.0f %12s %12s %12.0f %12s %12s %6.2fx %9.1f\n", label, clients,
+                lt, l50, l99, rt, r50, r99, rt / lt, count / (messages > 0 ? messages : 1)
         }'
 }
 
 printf "\n%ss each, TCP loopback, %s cores; replicated: 3 JetStream nodes on this machine, GOMAXPROCS=%s\n\n" \
     "$SECONDS_EACH" "$(nproc)" "${ENGINE_GOMAXPROCS:-$(nproc)}"
-printf "%-22s %8s %12s %12s %12s %12s %12s %12s %7s\n" workload clients \
-    "local TPS" "local p50" "local p99" "repl TPS" "repl p50" "repl p99" ratio
+printf "%-22s %8s %12s %12s %12s %12s %12s %12s %7s %9s\n" workload clients \
+    "local TPS" "local p50" "local p99" "repl TPS" "repl p50" "repl p99" ratio "per msg"
 for port in "$LOCAL_PORT" "$REPL_PORT"; do
     sql "$port" "CREATE TABLE bench_insert (id bigserial PRIMARY KEY, v int)"
     pgbench -i -q -s 1 -h 127.0.0.1 -p "$port" -U postgres postgres >/dev/null 2>&1
@@ -119,11 +146,7 @@ done
 for workload in "autocommit insert" tpcb-like; do
     for clients in 1 8; do
         if [ "$workload" = tpcb-like ]; then args=(-b tpcb-like -M prepared); else args=(-f "$WORK/insert.sql" -M prepared); fi
-        read -r l_tps l_p50 l_p99 <<<"$(run "$LOCAL_PORT" "$clients" "${args[@]}")"
-        read -r r_tps r_p50 r_p99 <<<"$(run "$REPL_PORT" "$clients" "${args[@]}")"
-        ratio=$(awk -v a="$r_tps" -v b="$l_tps" 'BEGIN { printf "%.2f", a / b }')
-        printf "%-22s %8s %12.0f %12s %12s %12.0f %12s %12s %6sx\n" "$workload" "$clients" \
-            "$l_tps" "$l_p50" "$l_p99" "$r_tps" "$r_p50" "$r_p99" "$ratio"
+        row "$workload" "$clients" "${args[@]}"
     done
 done
 # The same tpcb-like at 8 clients with the engine nodes' CPU yielding to the rest (nice
@@ -137,13 +160,8 @@ engine_nice() { # niceness
     done
 }
 engine_nice 15
-args=(-b tpcb-like -M prepared)
-read -r l_tps l_p50 l_p99 <<<"$(run "$LOCAL_PORT" 8 "${args[@]}")"
-read -r r_tps r_p50 r_p99 <<<"$(run "$REPL_PORT" 8 "${args[@]}")"
+row "tpcb-like, engine nice" 8 -b tpcb-like -M prepared
 engine_nice 0
-ratio=$(awk -v a="$r_tps" -v b="$l_tps" 'BEGIN { printf "%.2f", a / b }')
-printf "%-22s %8s %12.0f %12s %12s %12.0f %12s %12s %6sx\n" "tpcb-like, engine nice" 8 \
-    "$l_tps" "$l_p50" "$l_p99" "$r_tps" "$r_p50" "$r_p99" "$ratio"
 
 now_ms() { date +%s%3N; }
 # Milliseconds until an insert on `port` succeeds again, trying every 20 ms.
