@@ -6,15 +6,9 @@
 //! trip.
 //!
 //! Group commit: while `IN_FLIGHT` messages await the engine, the commits handed meanwhile
-//! gather in one group (each page's last image), appended as one message once one of those
-//! is confirmed. Each message is a round of the engine's replication and fsyncs, so under
-//! load the engine does one round for many commits. A group that could go also waits, up
-//! to `WAIT_FOR_WRITER`, for the transaction open on the writer to commit and join it: the
-//! writer serves one transaction at a time, so that is the next commit, and nothing waits
-//! for a transaction that is not there (a lone client's commit goes at once). A commit
-//! stamps the sequence it will be appended at into its own pages before it commits, so the
-//! group a commit joins is decided then, and the group is not sent until that commit is
-//! handed over.
+//! gather in one group (`outbox`), appended once one of those is confirmed. Each message
+//! is a round of the engine's replication and fsyncs, so under load the engine does one
+//! round for many commits.
 //!
 //! An acknowledgement that does not come (the engine electing, a node cut off) sends the
 //! unconfirmed messages again, in order, under the same ids: the engine keeps one copy
@@ -36,6 +30,7 @@ use tokio::sync::{mpsc, watch};
 use crate::error::ShardError;
 use crate::storage::fence::FENCED;
 use crate::storage::replicated::entry::{Pages, Part};
+use crate::storage::replicated::outbox::{Group, Outbox};
 
 /// SQLSTATE of a commit whose fate the log did not tell in time (the engine lost its
 /// quorum, or is electing past the commit timeout): it may or may not be in the log.
@@ -43,9 +38,6 @@ const UNKNOWN_OUTCOME: &str = "08007";
 
 /// Messages awaiting the engine past which the commits handed over gather in a group.
 const IN_FLIGHT: usize = 1;
-
-/// How long a group that could go waits for the transaction open on the writer.
-const WAIT_FOR_WRITER: Duration = Duration::from_millis(2);
 
 /// Called with each group's bytes as sent and the sequence of its last message.
 pub(crate) type OnSent = Box<dyn FnMut(u64, u64) + Send + Sync>;
@@ -129,29 +121,6 @@ pub(crate) struct Appender {
     acks: Arc<LogAcks>,
 }
 
-/// The commits handed over and not sent yet.
-struct Outbox {
-    /// The sequence the next group's first message will be appended at.
-    next: u64,
-    open: Option<Group>,
-    /// A commit stamped to go in the open group (or to open the next one) is not handed
-    /// over yet: the group waits for it.
-    joining: bool,
-    /// A transaction is open on the writer: its commit would join the open group.
-    writing: bool,
-}
-
-/// Commits handed over together: the pages they wrote, each page's last image.
-struct Group {
-    /// The last commit's id: it names the group's messages, and its stamp is in the pages.
-    id: u64,
-    /// The last commit's number.
-    commit: u64,
-    pages: Pages,
-    /// When its first commit was handed over.
-    opened: Instant,
-}
-
 impl Appender {
     /// Starts the task appending to `subject` after message `last`.
     pub(crate) fn start(
@@ -186,7 +155,7 @@ impl Appender {
     /// Whether a transaction is open on the writer (it began, or it ended without a
     /// commit): while one is, the open group waits a while for it.
     pub(crate) fn writing(&self, writing: bool) {
-        let was = std::mem::replace(&mut self.outbox().writing, writing);
+        let was = self.outbox().writing(writing);
         if was && !writing {
             let _ = self.wake.try_send(());
         }
@@ -200,10 +169,7 @@ impl Appender {
 
     /// The commit that joined did not happen.
     pub(crate) fn withdraw(&self) {
-        let mut outbox = self.outbox();
-        outbox.joining = false;
-        outbox.writing = false;
-        drop(outbox);
+        self.outbox().withdraw();
         let _ = self.wake.try_send(());
     }
 
@@ -218,70 +184,7 @@ impl Appender {
     }
 
     fn outbox(&self) -> MutexGuard<'_, Outbox> {
-        lock(&self.outbox)
-    }
-}
-
-fn lock(outbox: &Mutex<Outbox>) -> MutexGuard<'_, Outbox> {
-    outbox.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl Outbox {
-    fn after(last: u64) -> Outbox {
-        Outbox {
-            next: last + 1,
-            open: None,
-            joining: false,
-            writing: false,
-        }
-    }
-
-    fn join(&mut self) -> u64 {
-        self.joining = true;
-        self.next
-    }
-
-    /// The commit that joined, in the open group (or opening it).
-    fn add(&mut self, id: u64, commit: u64, mut pages: Pages) {
-        self.joining = false;
-        self.writing = false;
-        match &mut self.open {
-            Some(group) => {
-                group.pages.images.append(&mut pages.images);
-                // A page past the database's end is gone from it.
-                group
-                    .pages
-                    .images
-                    .split_off(&pages.db_pages.saturating_add(1));
-                group.pages.page_size = pages.page_size;
-                group.pages.db_pages = pages.db_pages;
-                group.id = id;
-                group.commit = commit;
-            }
-            None => {
-                self.open = Some(Group {
-                    id,
-                    commit,
-                    pages,
-                    opened: Instant::now(),
-                })
-            }
-        }
-    }
-
-    /// The open group, to send at `now`; else when to ask again (`None`: once woken).
-    fn take(&mut self, now: Instant) -> Result<Group, Option<Instant>> {
-        let group = self.open.as_ref().ok_or(None)?;
-        if self.joining {
-            return Err(None);
-        }
-        let until = group.opened + WAIT_FOR_WRITER;
-        if self.writing && now < until {
-            return Err(Some(until));
-        }
-        let group = self.open.take().ok_or(None)?;
-        self.next += Part::count(&group.pages) as u64;
-        Ok(group)
+        Outbox::lock(&self.outbox)
     }
 }
 
@@ -360,8 +263,7 @@ impl Task {
                     if wake.is_none() {
                         // Nothing more will be handed over, nor join.
                         closing = true;
-                        let mut outbox = lock(&self.outbox);
-                        (outbox.joining, outbox.writing) = (false, false);
+                        Outbox::lock(&self.outbox).withdraw();
                     }
                     waiting_until = self.send_open_group(&mut acks).await;
                 }
@@ -374,7 +276,7 @@ impl Task {
 
     /// Sends the open group if it is ready; else when to look again.
     async fn send_open_group(&mut self, acks: &mut FuturesOrdered<AckFuture>) -> Option<Instant> {
-        let taken = lock(&self.outbox).take(Instant::now());
+        let taken = Outbox::lock(&self.outbox).take(Instant::now());
         match taken {
             Ok(group) => {
                 self.send_group(group, acks).await;
@@ -487,69 +389,5 @@ impl Task {
         self.acks
             .state
             .send_modify(|s| s.failed = Some((from, e.clone())));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pages(db_pages: u32, images: &[(u32, u8)]) -> Pages {
-        Pages {
-            page_size: 512,
-            db_pages,
-            images: images.iter().map(|&(n, b)| (n, vec![b; 512])).collect(),
-        }
-    }
-
-    #[test]
-    fn commits_handed_while_a_group_waits_join_it_and_are_stamped_with_its_sequence() {
-        let now = Instant::now();
-        let mut outbox = Outbox::after(10);
-        assert_eq!(outbox.join(), 11);
-        outbox.add(1, 1, pages(3, &[(1, 1), (3, 1)]));
-        // The first group is not sent yet: the next commit joins it.
-        assert_eq!(outbox.join(), 11);
-        assert!(outbox.take(now).is_err(), "a commit is joining");
-        outbox.add(2, 2, pages(2, &[(1, 2), (2, 2)]));
-        let group = outbox.take(now).ok().unwrap();
-        assert_eq!((group.id, group.commit), (2, 2), "named by its last commit");
-        // Each page's last image; page 3 is past the database's end now.
-        assert_eq!(group.pages, pages(2, &[(1, 2), (2, 2)]));
-        assert!(matches!(outbox.take(now), Err(None)), "nothing to send");
-        assert_eq!(outbox.join(), 12, "the next group starts after it");
-        outbox.joining = false;
-        assert_eq!(outbox.join(), 12, "a commit that withdrew took no place");
-        // A group of 3 parts takes 3 sequences.
-        let big: Vec<(u32, u8)> = (1..=4000).map(|n| (n, 0)).collect();
-        outbox.add(3, 3, pages(4000, &big));
-        assert_eq!(Part::count(&outbox.open.as_ref().unwrap().pages), 3);
-        outbox.take(now).ok().unwrap();
-        assert_eq!(outbox.join(), 15);
-    }
-
-    #[test]
-    fn a_group_waits_a_while_for_the_transaction_open_on_the_writer() {
-        let mut outbox = Outbox::after(0);
-        outbox.join();
-        outbox.add(1, 1, pages(1, &[(1, 1)]));
-        let opened = outbox.open.as_ref().unwrap().opened;
-        outbox.writing = true;
-        let until = opened + WAIT_FOR_WRITER;
-        assert_eq!(outbox.take(opened).err(), Some(Some(until)));
-        // It commits in time: one group.
-        outbox.join();
-        outbox.add(2, 2, pages(1, &[(1, 2)]));
-        assert_eq!(outbox.take(opened).ok().unwrap().commit, 2);
-        // A transaction that does not commit in time is not waited for longer.
-        outbox.join();
-        outbox.add(3, 3, pages(1, &[(1, 3)]));
-        outbox.writing = true;
-        let opened = outbox.open.as_ref().unwrap().opened;
-        assert!(outbox.take(opened).is_err());
-        assert_eq!(
-            outbox.take(opened + WAIT_FOR_WRITER).ok().unwrap().commit,
-            3
-        );
     }
 }

@@ -25,8 +25,8 @@
 //!
 //! The decisions of transactions across partitions are in the engine too (`decisions`).
 //!
-//! Order inside: `entry` <- `appender`, `engine` <- `log` <- `file`; `engine` <- `lease`,
-//! `decisions`; all <- this file.
+//! Order inside: `entry` <- `outbox` <- `appender`, `engine` <- `log` <- `file`;
+//! `engine` <- `lease`, `decisions`; all <- this file.
 
 mod appender;
 mod decisions;
@@ -35,6 +35,7 @@ mod entry;
 mod file;
 mod lease;
 mod log;
+mod outbox;
 
 use std::cell::RefCell;
 use std::path::Path;
