@@ -169,7 +169,7 @@ impl Appender {
 
     /// The commit that joined did not happen.
     pub(crate) fn withdraw(&self) {
-        self.outbox().withdraw();
+        self.outbox().commit_ended();
         let _ = self.wake.try_send(());
     }
 
@@ -241,6 +241,7 @@ impl Task {
             if closing && acks.is_empty() {
                 return;
             }
+            let room = self.unconfirmed.len() < IN_FLIGHT;
             tokio::select! {
                 biased;
                 Some(ack) = acks.next(), if !acks.is_empty() => {
@@ -259,15 +260,15 @@ impl Task {
                         }
                     }
                 }
-                wake = woken.recv(), if !closing && self.unconfirmed.len() < IN_FLIGHT => {
+                wake = woken.recv(), if !closing && room => {
                     if wake.is_none() {
                         // Nothing more will be handed over, nor join.
                         closing = true;
-                        Outbox::lock(&self.outbox).withdraw();
+                        Outbox::lock(&self.outbox).commit_ended();
                     }
                     waiting_until = self.send_open_group(&mut acks).await;
                 }
-                () = sleep_until(waiting_until), if waiting_until.is_some() && self.unconfirmed.len() < IN_FLIGHT => {
+                () = sleep_until(waiting_until), if waiting_until.is_some() && room => {
                     waiting_until = self.send_open_group(&mut acks).await;
                 }
             }

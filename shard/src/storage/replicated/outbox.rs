@@ -60,8 +60,9 @@ impl Outbox {
         self.next
     }
 
-    /// The commit that joined did not happen (nor will the writer's transaction commit).
-    pub(super) fn withdraw(&mut self) {
+    /// The writer's commit is over: handed over (`add`) or not made. The open group
+    /// waits for it no more, nor for the writer's transaction.
+    pub(super) fn commit_ended(&mut self) {
         self.joining = false;
         self.writing = false;
     }
@@ -73,7 +74,7 @@ impl Outbox {
 
     /// The commit that joined, in the open group (or opening it).
     pub(super) fn add(&mut self, id: u64, commit: u64, mut pages: Pages) {
-        self.withdraw();
+        self.commit_ended();
         match &mut self.open {
             Some(group) => {
                 group.pages.images.append(&mut pages.images);
@@ -142,7 +143,7 @@ mod tests {
         assert_eq!(group.pages, pages(2, &[(1, 2), (2, 2)]));
         assert!(matches!(outbox.take(now), Err(None)), "nothing to send");
         assert_eq!(outbox.join(), 12, "the next group starts after it");
-        outbox.joining = false;
+        outbox.commit_ended();
         assert_eq!(outbox.join(), 12, "a commit that withdrew took no place");
         // A group of 3 parts takes 3 sequences.
         let big: Vec<(u32, u8)> = (1..=4000).map(|n| (n, 0)).collect();
